@@ -1,0 +1,437 @@
+//! The run record: everything a planexec run did, as plain serde data.
+//!
+//! The host builds it; formatter plugins (execution log, JUnit, SARIF, JSON,
+//! planpipe status) receive it as JSON. The schema is versioned by
+//! [`SCHEMA_VERSION`] and documented in docs/run-record.md.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change to the JSON shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Critical,
+    Important,
+    Minor,
+    Info,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub rule: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Errored,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestCounts {
+    pub passed: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub errored: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestFailure {
+    pub name: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(default)]
+    pub output: String,
+}
+
+/// What one gate said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateReport {
+    pub outcome: Outcome,
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<TestCounts>,
+    #[serde(default)]
+    pub failures: Vec<TestFailure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_percent: Option<f64>,
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub evidence: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default)]
+    pub duration_ms: u64,
+}
+
+impl GateReport {
+    /// A report for a gate that could not run or judge (plugin trap, timeout...).
+    pub fn errored(summary: impl Into<String>) -> Self {
+        GateReport {
+            outcome: Outcome::Errored,
+            summary: summary.into(),
+            tests: None,
+            failures: Vec::new(),
+            coverage_percent: None,
+            findings: Vec::new(),
+            evidence: String::new(),
+            exit_code: None,
+            duration_ms: 0,
+        }
+    }
+}
+
+/// A gate as it ran: its configured name, the plugin behind it, and its report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateRun {
+    pub name: String,
+    pub plugin: String,
+    pub report: GateReport,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Score {
+    Pass,
+    Weak,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Criterion {
+    pub name: String,
+    pub score: Score,
+    pub reasoning: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    pub approved: bool,
+    pub criteria: Vec<Criterion>,
+    pub findings: Vec<Finding>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewKind {
+    Task,
+    Code,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    Approved,
+    ChangesRequested,
+    /// The reviewer could not judge (trap, timeout, unparsable reply): never an approval.
+    Errored,
+}
+
+/// One review as it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewRun {
+    pub kind: ReviewKind,
+    pub plugin: String,
+    pub outcome: ReviewOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImplementStatus {
+    Done,
+    Waiting,
+    Failed,
+    Errored,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImplementRun {
+    pub plugin: String,
+    pub status: ImplementStatus,
+    pub summary: String,
+    #[serde(default)]
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CycleOutcome {
+    /// Still running (only seen in a record written mid-cycle).
+    Running,
+    /// Gates and reviews passed; the task was committed.
+    Passed,
+    /// A gate or review rejected the work; feedback goes to the next cycle.
+    Rework,
+    /// The cycle ended the task as blocked (rework limit, tolerance, error).
+    Blocked,
+    /// The implementer is waiting on a person or agent.
+    Waiting,
+}
+
+/// One implement -> gates -> reviews pass over a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cycle {
+    pub number: u32,
+    pub started_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implementer: Option<ImplementRun>,
+    #[serde(default)]
+    pub gates: Vec<GateRun>,
+    #[serde(default)]
+    pub reviews: Vec<ReviewRun>,
+    /// Files the task changed in this cycle (workspace-relative).
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub added_lines: u64,
+    #[serde(default)]
+    pub removed_lines: u64,
+    pub outcome: CycleOutcome,
+    /// Every finding handed to the implementer for the next cycle.
+    #[serde(default)]
+    pub feedback: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Pending,
+    Ready,
+    InProgress,
+    InReview,
+    Rework,
+    Done,
+    Blocked,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::Ready => "ready",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::InReview => "in_review",
+            TaskStatus::Rework => "rework",
+            TaskStatus::Done => "done",
+            TaskStatus::Blocked => "blocked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    pub status: TaskStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub milestone: Option<String>,
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    #[serde(default)]
+    pub acceptance: Vec<String>,
+    /// Files the plan says the task may touch.
+    #[serde(default)]
+    pub planned_files: Vec<String>,
+    #[serde(default)]
+    pub cycles: Vec<Cycle>,
+    /// The task's commit, once done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Why the task is blocked: the tolerance quoted, the rework limit, the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    /// Every task done and every final gate passed.
+    Success,
+    /// A final gate failed (tasks are done).
+    Failure,
+    /// A task is blocked; the run stopped to ask.
+    Blocked,
+    /// The implementer waits for a person or agent; continue with --resume.
+    Waiting,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Success => "success",
+            RunStatus::Failure => "failure",
+            RunStatus::Blocked => "blocked",
+            RunStatus::Waiting => "waiting",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preflight {
+    pub branch: String,
+    pub head: String,
+    pub dirty: bool,
+    /// The commit made of the user's uncommitted work, when the tree was dirty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_commit: Option<String>,
+    /// The commit the run started from (also stored under refs/planexec/runs/<id>/start).
+    pub start_commit: String,
+    #[serde(default)]
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanInfo {
+    /// Workspace-relative path of the plan file or folder.
+    pub path: String,
+    pub title: String,
+    pub dialect: String,
+    /// Short name used in the rollback commit and log file name.
+    pub topic: String,
+    /// `plan/<file>.md`: what task commits put after `Refs:`.
+    pub refs: String,
+    #[serde(default)]
+    pub success_criteria: Vec<String>,
+}
+
+/// Something that went wrong and how it was handled (the log's Issues & Resolutions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    pub issue: String,
+    pub resolution: String,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub plan: PlanInfo,
+    pub status: RunStatus,
+    pub started_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    pub preflight: Preflight,
+    pub tasks: Vec<TaskRecord>,
+    #[serde(default)]
+    pub final_gates: Vec<GateRun>,
+    #[serde(default)]
+    pub issues: Vec<Issue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_commit: Option<String>,
+    /// Workspace-relative path of the execution log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_path: Option<String>,
+    /// Environment facts for the log's front matter (tool versions, OS).
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+impl RunRecord {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("run record serialises")
+    }
+
+    pub fn from_json(s: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrips_through_json() {
+        let rec = RunRecord {
+            schema_version: SCHEMA_VERSION,
+            run_id: "r1".into(),
+            plan: PlanInfo {
+                path: "plan.md".into(),
+                title: "T".into(),
+                dialect: "tid".into(),
+                topic: "t".into(),
+                refs: "plan/plan.md".into(),
+                success_criteria: vec![],
+            },
+            status: RunStatus::Blocked,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            finished_at: None,
+            preflight: Preflight {
+                branch: "main".into(),
+                head: "abc".into(),
+                dirty: false,
+                rollback_commit: None,
+                start_commit: "abc".into(),
+                checks: vec![],
+            },
+            tasks: vec![TaskRecord {
+                id: "T001".into(),
+                title: "x".into(),
+                summary: String::new(),
+                status: TaskStatus::InReview,
+                wave: Some(1),
+                milestone: None,
+                dependencies: vec![],
+                acceptance: vec![],
+                planned_files: vec![],
+                cycles: vec![],
+                commit: None,
+                blocked_reason: None,
+                started_at: None,
+                finished_at: None,
+            }],
+            final_gates: vec![],
+            issues: vec![],
+            end_commit: None,
+            log_path: None,
+            env: Default::default(),
+        };
+        let json = rec.to_json();
+        assert!(json.contains("\"in_review\""));
+        assert_eq!(RunRecord::from_json(&json).unwrap(), rec);
+    }
+}

@@ -1,0 +1,1 @@
+//! planexec library.

@@ -1,0 +1,95 @@
+//! The `command` gate: runs one granted program and passes on exit 0.
+//!
+//! Config: `{"program": "make", "args": ["test"]}` or `{"command": "make test"}`
+//! (split on whitespace and quotes, never a shell); `timeout_ms`, `tail_lines`, `cwd`.
+
+use planexec_pdk::text::{split_command, tail};
+use planexec_pdk::{Command as Cmd, Gate, GateReport, GateRequest, Host, Outcome};
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct Config {
+    program: Option<String>,
+    args: Vec<String>,
+    command: Option<String>,
+    timeout_ms: Option<u64>,
+    tail_lines: Option<usize>,
+    cwd: Option<String>,
+}
+
+pub struct CommandGate;
+
+impl Gate for CommandGate {
+    fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
+        let cfg: Config = planexec_pdk::config(&req.config)?;
+        let (program, args) = match (&cfg.program, &cfg.command) {
+            (Some(p), None) => (p.clone(), cfg.args.clone()),
+            (None, Some(line)) => {
+                let mut parts = split_command(line);
+                if parts.is_empty() {
+                    return Err("config: `command` is empty".into());
+                }
+                let p = parts.remove(0);
+                parts.extend(cfg.args.iter().cloned());
+                (p, parts)
+            }
+            (Some(_), Some(_)) => {
+                return Err("config: give either `program` (+ `args`) or `command`, not both".into())
+            }
+            (None, None) => {
+                return Err("config: no `program` or `command` to run (set it in planexec.toml)".into())
+            }
+        };
+        let mut cmd = Cmd::new(program.clone()).args(args.clone());
+        cmd.cwd = cfg.cwd.clone();
+        cmd.timeout_ms = cfg.timeout_ms;
+        let out = host.exec(&cmd).map_err(|e| e.to_string())?;
+        let shown = if args.is_empty() { program } else { format!("{program} {}", args.join(" ")) };
+        let (outcome, summary) = if out.timed_out {
+            (Outcome::Failed, format!("`{shown}` timed out after {} ms", out.duration_ms))
+        } else {
+            match out.exit_code {
+                Some(0) => (Outcome::Passed, format!("`{shown}` exited 0")),
+                Some(c) => (Outcome::Failed, format!("`{shown}` exited {c}")),
+                None => (Outcome::Failed, format!("`{shown}` was killed by a signal")),
+            }
+        };
+        let mut r = planexec_pdk::report(outcome, summary);
+        r.evidence = tail(&out.combined(), cfg.tail_lines.unwrap_or(40));
+        r.exit_code = out.exit_code;
+        r.duration_ms = out.duration_ms;
+        Ok(r)
+    }
+}
+
+planexec_pdk::gate_component!(CommandGate);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use planexec_pdk::testing::FakeHost;
+    use serde_json::json;
+
+    fn req(config: serde_json::Value) -> GateRequest {
+        GateRequest { name: "command".into(), config, mounts: Default::default(), task: None }
+    }
+
+    #[test]
+    fn passes_on_zero_and_fails_otherwise() {
+        let host = FakeHost::new().on("make", 0, "ok\n");
+        let r = CommandGate::check(req(json!({"command": "make test"})), &host).unwrap();
+        assert_eq!(r.outcome, Outcome::Passed);
+        assert_eq!(host.calls.borrow()[0].args, ["test"]);
+        let host = FakeHost::new().on("make", 2, "boom\n");
+        let r = CommandGate::check(req(json!({"program": "make"})), &host).unwrap();
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert_eq!(r.exit_code, Some(2));
+        assert_eq!(r.evidence, "boom");
+    }
+
+    #[test]
+    fn missing_program_is_an_error() {
+        assert!(CommandGate::check(req(json!({})), &FakeHost::new()).is_err());
+        assert!(CommandGate::check(req(json!({"bogus": 1})), &FakeHost::new()).is_err());
+    }
+}
