@@ -1,1 +1,16 @@
-//! planexec library.
+//! planexec: executes implementation plans with discipline that cannot be skipped.
+//!
+//! Data flows one way: [`plan`] (the model, from crates/plan) -> engine (task
+//! loop) -> [`sandbox`] (plugins as WebAssembly components, granted only what
+//! policy allows) -> run record -> formatters -> files. The binary (`cli`)
+//! decides how errors print and which exit code they get.
+
+pub mod cli;
+pub mod config;
+pub mod gate;
+pub mod plugins;
+pub mod sandbox;
+pub mod text;
+
+pub use planexec_plan as plan;
+pub use planexec_record as record;

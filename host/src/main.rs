@@ -1,1 +1,1 @@
-fn main() {}
+fn main() { std::process::exit(planexec::cli::main()) }

@@ -1,0 +1,112 @@
+//! The command line: argument parsing, and for each subcommand a thin driver
+//! over the library; here errors become messages and exit codes.
+
+mod gate_cmd;
+mod human;
+mod plugins_cmd;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// Every gate passed / the run succeeded.
+    pub const OK: i32 = 0;
+    /// A gate failed, a task is blocked, or a final gate failed.
+    pub const FAILED: i32 = 1;
+    /// Usage, configuration or input error; nothing ran.
+    pub const USAGE: i32 = 2;
+    /// A plugin errored (trap, timeout, bad output).
+    pub const PLUGIN_ERRORED: i32 = 3;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "planexec", version, about = "Executes implementation plans with discipline that cannot be skipped.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, clap::Args, Clone, Default)]
+pub struct PluginArgs {
+    /// Add a folder of plugins (each a folder with plugin.toml and its component). Repeatable.
+    #[arg(long = "plugins", value_name = "DIR")]
+    pub plugins: Vec<PathBuf>,
+    /// Grant a program to plugins for this invocation (adds to planexec.toml's policy). Repeatable.
+    #[arg(long = "grant", value_name = "PROGRAM")]
+    pub grant: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run or inspect gates.
+    #[command(subcommand)]
+    Gate(GateCmd),
+    /// Inspect installed plugins.
+    #[command(subcommand)]
+    Plugins(PluginsCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GateCmd {
+    /// Run one gate in the current directory.
+    Run {
+        /// A gate configured in planexec.toml ([gates.NAME]) or a gate plugin's name.
+        name: String,
+        #[command(flatten)]
+        plugin_args: PluginArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Program and arguments for gates that run a command (`command`, `junit`).
+        #[arg(last = true, value_name = "PROGRAM ARGS")]
+        command: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginsCmd {
+    /// List plugins with their kind, version, digest and capabilities.
+    List {
+        #[command(flatten)]
+        plugin_args: PluginArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Cmd::Gate(GateCmd::Run { name, plugin_args, format, command }) => {
+            gate_cmd::run(&name, &plugin_args, format, &command)
+        }
+        Cmd::Plugins(PluginsCmd::List { plugin_args, format }) => plugins_cmd::list(&plugin_args, format),
+    }
+}
+
+/// Prints an error the way every command does: `error: ...` on stderr.
+pub(crate) fn report_error(e: &dyn std::fmt::Display) {
+    eprintln!("error: {e}");
+}
+
+pub(crate) fn current_dir() -> Result<PathBuf, i32> {
+    std::env::current_dir().map_err(|e| {
+        report_error(&format!("cannot read the current directory: {e}"));
+        exit::USAGE
+    })
+}

@@ -1,0 +1,86 @@
+//! `planexec plugins list`: what is installed and what each plugin may do.
+
+use super::{exit, report_error, Format, PluginArgs};
+use crate::config::Config;
+use crate::plugins::{resolve_grants, Registry, Source};
+
+pub fn list(args: &PluginArgs, format: Format) -> i32 {
+    let workspace = match super::current_dir() {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
+    let config = match Config::load(&workspace) {
+        Ok(c) => c,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    let mut dirs = config.plugin_dirs.clone();
+    dirs.extend(args.plugins.iter().cloned());
+    let registry = match Registry::discover(&dirs) {
+        Ok(r) => r,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    let mut rows = Vec::new();
+    let mut code = exit::OK;
+    for p in registry.iter() {
+        let sha = match p.component() {
+            Ok((_, d)) => d,
+            Err(e) => {
+                report_error(&e);
+                code = exit::USAGE;
+                continue;
+            }
+        };
+        let (granted, gap) = match resolve_grants(p, &config.policy, &args.grant, false) {
+            Ok(g) => (g.programs, None),
+            Err(e) => (vec![], Some(e.to_string().lines().next().unwrap_or("").to_string())),
+        };
+        rows.push(serde_json::json!({
+            "name": p.name(),
+            "kind": p.kind().as_str(),
+            "version": p.manifest.version,
+            "sha256": sha,
+            "source": match &p.source { Source::Standard => "standard".to_string(), Source::Dir(d) => d.display().to_string() },
+            "description": p.manifest.description,
+            "requests": p.manifest.requests,
+            "granted": granted,
+            "not_granted": gap,
+        }));
+    }
+    match format {
+        Format::Json => {
+            for r in &rows {
+                println!("{r}");
+            }
+        }
+        Format::Human => {
+            println!("{:<16} {:<12} {:<8} {:<14} {:<28} {}", "NAME", "KIND", "VERSION", "SHA256", "REQUESTS", "GRANTED");
+            for r in &rows {
+                let req = r["requests"]["commands"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(","))
+                    .unwrap_or_default();
+                let granted = r["granted"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(","))
+                    .unwrap_or_default();
+                let req = format!("{} ws:{}", if req.is_empty() { "-" } else { &req }, r["requests"]["workspace"].as_str().unwrap_or(""));
+                println!(
+                    "{:<16} {:<12} {:<8} {:<14} {:<28} {}",
+                    r["name"].as_str().unwrap_or(""),
+                    r["kind"].as_str().unwrap_or(""),
+                    r["version"].as_str().unwrap_or(""),
+                    &r["sha256"].as_str().unwrap_or("")[..12],
+                    req,
+                    if granted.is_empty() { "-".to_string() } else { granted }
+                );
+            }
+        }
+    }
+    code
+}

@@ -1,0 +1,255 @@
+//! planexec.toml: the team's policy (what plugins may run), the gates and
+//! their settings, the run's reviewers, implementer, formatters and tolerances.
+
+use crate::plugins::manifest_error_line;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = "planexec.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}\n  see docs/configuration.md for the keys planexec.toml accepts")]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginPolicy {
+    #[serde(default)]
+    pub grant: Vec<String>,
+}
+
+/// Which programs plugins may run.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Granted to every plugin (each still gets only what it requests).
+    #[serde(default)]
+    pub grant: Vec<String>,
+    /// Granted to one plugin, by plugin name.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PluginPolicy>,
+}
+
+impl Policy {
+    pub fn granted_to(&self, plugin: &str) -> Vec<String> {
+        let mut g = self.grant.clone();
+        if let Some(p) = self.plugins.get(plugin) {
+            g.extend(p.grant.iter().cloned());
+        }
+        g
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginDirs {
+    /// Extra plugin folders, relative to the workspace.
+    #[serde(default)]
+    pub dirs: Vec<PathBuf>,
+}
+
+/// `[run]`: how `planexec run` drives tasks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    pub implementer: String,
+    /// Gates run after each task's implementation (besides its acceptance commands).
+    pub task_gates: Vec<String>,
+    /// Gates run after the last task; default: every `[gates.*]` in file order.
+    pub final_gates: Option<Vec<String>>,
+    /// Reviewer for spec compliance; "" disables.
+    pub task_review: String,
+    /// Reviewer for code quality, run only after the task review passed; "" disables.
+    pub code_review: String,
+    /// Failed cycles before a task is blocked.
+    pub max_cycles: u32,
+    pub formatters: Vec<String>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            implementer: "manual".into(),
+            task_gates: vec![],
+            final_gates: None,
+            task_review: "task-review".into(),
+            code_review: "code-review".into(),
+            max_cycles: 3,
+            formatters: vec!["execution-log".into()],
+        }
+    }
+}
+
+/// `[tolerances]`: used when the plan has no Tolerances section.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerances {
+    pub max_files: Option<u32>,
+    pub max_net_lines: Option<u32>,
+    pub max_attempts: Option<u32>,
+    pub max_minutes: Option<u64>,
+}
+
+/// One configured gate: the plugin behind it and its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateConfig {
+    pub name: String,
+    pub plugin: String,
+    /// Everything else in the table, handed to the plugin as JSON.
+    pub settings: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default)]
+    policy: Policy,
+    #[serde(default)]
+    plugins: PluginDirs,
+    #[serde(default)]
+    gates: toml::Table,
+    #[serde(default)]
+    run: Option<RunConfig>,
+    #[serde(default)]
+    tolerances: Option<Tolerances>,
+    #[serde(default)]
+    reviewers: toml::Table,
+    #[serde(default)]
+    implementers: toml::Table,
+    #[serde(default)]
+    formatters: toml::Table,
+}
+
+/// The whole planexec.toml (or defaults when there is none).
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it was read from, if any.
+    pub path: Option<PathBuf>,
+    pub policy: Policy,
+    pub plugin_dirs: Vec<PathBuf>,
+    /// In file order.
+    pub gates: Vec<GateConfig>,
+    pub run: RunConfig,
+    pub tolerances: Option<Tolerances>,
+    reviewers: toml::Table,
+    implementers: toml::Table,
+    formatters: toml::Table,
+}
+
+impl Config {
+    /// Reads `<workspace>/planexec.toml` if it exists.
+    pub fn load(workspace: &Path) -> Result<Config, ConfigError> {
+        let path = workspace.join(FILE_NAME);
+        if !path.exists() {
+            return Ok(Config::default());
+        }
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io { path: path.clone(), source })?;
+        Self::parse(&text, &path, workspace)
+    }
+
+    pub fn parse(text: &str, path: &Path, workspace: &Path) -> Result<Config, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
+        let raw: Raw = toml::from_str(text).map_err(|e| invalid(manifest_error_line(text, &e)))?;
+        let mut gates = Vec::new();
+        for (name, v) in raw.gates {
+            let toml::Value::Table(mut t) = v else {
+                return Err(invalid(format!("[gates.{name}] must be a table")));
+            };
+            let plugin = match t.remove("plugin") {
+                None => name.clone(),
+                Some(toml::Value::String(s)) => s,
+                Some(_) => return Err(invalid(format!("[gates.{name}] field `plugin` must be a string"))),
+            };
+            let settings = serde_json::to_value(&t).map_err(|e| invalid(format!("[gates.{name}]: {e}")))?;
+            gates.push(GateConfig { name, plugin, settings });
+        }
+        let run = raw.run.unwrap_or_default();
+        if run.max_cycles == 0 {
+            return Err(invalid("[run] field `max_cycles` must be at least 1".into()));
+        }
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            policy: raw.policy,
+            plugin_dirs: raw.plugins.dirs.into_iter().map(|d| workspace.join(d)).collect(),
+            gates,
+            run,
+            tolerances: raw.tolerances,
+            reviewers: raw.reviewers,
+            implementers: raw.implementers,
+            formatters: raw.formatters,
+        })
+    }
+
+    /// The gate named `name`: a `[gates.NAME]` entry, or the plugin of that name with no settings.
+    pub fn gate(&self, name: &str) -> GateConfig {
+        self.gates.iter().find(|g| g.name == name).cloned().unwrap_or_else(|| GateConfig {
+            name: name.into(),
+            plugin: name.into(),
+            settings: serde_json::json!({}),
+        })
+    }
+
+    /// Final gates: `[run] final_gates`, or every configured gate in file order.
+    pub fn final_gates(&self) -> Vec<GateConfig> {
+        match &self.run.final_gates {
+            Some(names) => names.iter().map(|n| self.gate(n)).collect(),
+            None => self.gates.clone(),
+        }
+    }
+
+    pub fn reviewer_settings(&self, plugin: &str) -> serde_json::Value {
+        table_json(&self.reviewers, plugin)
+    }
+    pub fn implementer_settings(&self, plugin: &str) -> serde_json::Value {
+        table_json(&self.implementers, plugin)
+    }
+    pub fn formatter_settings(&self, plugin: &str) -> serde_json::Value {
+        table_json(&self.formatters, plugin)
+    }
+}
+
+fn table_json(t: &toml::Table, key: &str) -> serde_json::Value {
+    t.get(key)
+        .and_then(|v| serde_json::to_value(v).ok())
+        .unwrap_or_else(|| serde_json::json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_gates_in_order_with_settings() {
+        let text = r#"
+[policy]
+grant = ["python3"]
+[gates.tests]
+plugin = "pytest"
+args = ["-q"]
+[gates.black]
+[run]
+implementer = "patch"
+"#;
+        let c = Config::parse(text, Path::new("planexec.toml"), Path::new("/w")).unwrap();
+        assert_eq!(c.gates[0].name, "tests");
+        assert_eq!(c.gates[0].plugin, "pytest");
+        assert_eq!(c.gates[0].settings, serde_json::json!({"args": ["-q"]}));
+        assert_eq!(c.final_gates().len(), 2);
+        assert_eq!(c.run.implementer, "patch");
+        assert_eq!(c.run.max_cycles, 3);
+        assert_eq!(c.policy.granted_to("x"), ["python3"]);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_its_line() {
+        let e = Config::parse("[run]\nimplementor = \"x\"\n", Path::new("planexec.toml"), Path::new("/w"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("planexec.toml") && e.contains("line 2") && e.contains("implementor"), "{e}");
+    }
+}

@@ -1,0 +1,246 @@
+//! plugin.toml: what a plugin is (name, kind, component, digest) and what it
+//! requests (programs, workspace access, time and memory).
+
+use super::{parse_duration, parse_size, PluginError};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Gate,
+    Reviewer,
+    Formatter,
+    Implementer,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Gate => "gate",
+            Kind::Reviewer => "reviewer",
+            Kind::Formatter => "formatter",
+            Kind::Implementer => "implementer",
+        }
+    }
+    /// The WIT world this kind of plugin must implement.
+    pub fn world(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkspaceAccess {
+    ReadOnly,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequests {
+    #[serde(default)]
+    commands: Vec<String>,
+    #[serde(default)]
+    workspace: Option<String>,
+    #[serde(default)]
+    timeout: Option<String>,
+    #[serde(default)]
+    memory: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    name: String,
+    kind: Kind,
+    #[serde(default = "default_version")]
+    version: String,
+    #[serde(default)]
+    description: String,
+    component: String,
+    #[serde(default)]
+    sha256: Option<String>,
+    #[serde(default)]
+    requests: Option<RawRequests>,
+}
+
+fn default_version() -> String {
+    "0.0.0".into()
+}
+
+/// What a plugin asks for. It gets the intersection with what the policy grants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Requests {
+    /// Programs it may ask the host to run; `*` means "whatever the policy grants".
+    pub commands: Vec<String>,
+    pub workspace: WorkspaceAccess,
+    /// CPU deadline for one call (time spent inside the plugin, not in commands it runs).
+    #[serde(with = "humantime_serde_secs")]
+    pub timeout: Duration,
+    /// Memory cap of the instance, bytes.
+    pub memory: u64,
+}
+
+mod humantime_serde_secs {
+    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
+
+/// A validated plugin.toml.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manifest {
+    pub name: String,
+    pub kind: Kind,
+    pub version: String,
+    pub description: String,
+    pub component: String,
+    pub sha256: Option<String>,
+    pub requests: Requests,
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+pub const DEFAULT_MEMORY: u64 = 256 << 20;
+/// Nothing may ask for more than this, whatever its manifest says.
+pub const MAX_MEMORY: u64 = 4 << 30;
+
+impl Manifest {
+    /// Parses and validates manifest text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, PluginError> {
+        let err = |message: String| PluginError::Manifest { path: path.to_path_buf(), message };
+        let raw: RawManifest = toml::from_str(text).map_err(|e| err(describe_toml_error(text, &e)))?;
+        if raw.name.is_empty()
+            || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(err(format!(
+                "field `name`: `{}` must be non-empty and use only letters, digits, `-` and `_`",
+                raw.name
+            )));
+        }
+        if raw.component.contains("..") || raw.component.starts_with('/') || raw.component.is_empty() {
+            return Err(err(format!(
+                "field `component`: `{}` must be a file name beside plugin.toml",
+                raw.component
+            )));
+        }
+        if let Some(d) = &raw.sha256 {
+            if d.len() != 64 || !d.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(err(format!("field `sha256`: `{d}` is not 64 hex digits")));
+            }
+        }
+        let r = raw.requests.unwrap_or(RawRequests {
+            commands: vec![],
+            workspace: None,
+            timeout: None,
+            memory: None,
+        });
+        let workspace = match r.workspace.as_deref() {
+            None | Some("read-only") => WorkspaceAccess::ReadOnly,
+            Some("none") => WorkspaceAccess::None,
+            Some("read-write") => {
+                return Err(err(
+                    "field `requests.workspace`: plugins never get the workspace read-write; \
+                     use \"read-only\" and change files through granted commands"
+                        .into(),
+                ))
+            }
+            Some(other) => {
+                return Err(err(format!(
+                    "field `requests.workspace`: `{other}` is not one of \"read-only\", \"none\""
+                )))
+            }
+        };
+        let timeout = match &r.timeout {
+            Some(t) => parse_duration(t).map_err(|e| err(format!("field `requests.timeout`: {e}")))?,
+            None => DEFAULT_TIMEOUT,
+        };
+        let memory = match &r.memory {
+            Some(m) => parse_size(m).map_err(|e| err(format!("field `requests.memory`: {e}")))?,
+            None => DEFAULT_MEMORY,
+        };
+        if memory > MAX_MEMORY {
+            return Err(err(format!("field `requests.memory`: {} is over the 4GiB limit", r.memory.unwrap())));
+        }
+        for c in &r.commands {
+            if c.is_empty() || c.contains(char::is_whitespace) {
+                return Err(err(format!(
+                    "field `requests.commands`: `{c}` must be one program name (no arguments, no spaces)"
+                )));
+            }
+        }
+        Ok(Manifest {
+            name: raw.name,
+            kind: raw.kind,
+            version: raw.version,
+            description: raw.description,
+            component: raw.component,
+            sha256: raw.sha256.map(|s| s.to_ascii_lowercase()),
+            requests: Requests { commands: r.commands, workspace, timeout, memory },
+        })
+    }
+}
+
+/// Turns a toml error into "line N: ..." with the offending key.
+pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let quoted = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line}: {msg}\n  | {quoted}")
+        }
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+name = "pytest"
+kind = "gate"
+version = "0.1.0"
+component = "pytest.wasm"
+[requests]
+commands = ["python3"]
+timeout = "2m"
+memory = "64MiB"
+"#;
+
+    #[test]
+    fn parses_a_manifest() {
+        let m = Manifest::parse(OK, Path::new("p/plugin.toml")).unwrap();
+        assert_eq!(m.kind, Kind::Gate);
+        assert_eq!(m.requests.commands, ["python3"]);
+        assert_eq!(m.requests.timeout, Duration::from_secs(120));
+        assert_eq!(m.requests.memory, 64 << 20);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let text = OK.replace("[requests]", "colour = \"red\"\n[requests]");
+        let e = Manifest::parse(&text, Path::new("p/plugin.toml")).unwrap_err().to_string();
+        assert!(e.contains("p/plugin.toml"), "{e}");
+        assert!(e.contains("colour"), "{e}");
+        assert!(e.contains("line 6"), "{e}");
+    }
+
+    #[test]
+    fn refuses_read_write_workspace_and_bad_units() {
+        let e = Manifest::parse(&OK.replace("timeout = \"2m\"", "workspace = \"read-write\""), Path::new("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("requests.workspace"), "{e}");
+        let e = Manifest::parse(&OK.replace("64MiB", "lots"), Path::new("x")).unwrap_err().to_string();
+        assert!(e.contains("requests.memory"), "{e}");
+    }
+}

@@ -1,0 +1,194 @@
+//! Finds plugins: the embedded standard pack first, then each --plugins folder
+//! (a folder of plugin folders, or one plugin folder); later ones override.
+
+use super::std_pack::STD_PACK;
+use super::{Kind, Manifest, PluginError};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+/// Where a plugin came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Embedded in the binary.
+    Standard,
+    /// A plugin folder on disk.
+    Dir(PathBuf),
+}
+
+/// A discovered plugin: its manifest and (lazily) its verified component bytes.
+#[derive(Debug, Clone)]
+pub struct Plugin {
+    pub manifest: Manifest,
+    pub source: Source,
+    /// The manifest's path (for messages); `<builtin>/NAME/plugin.toml` for the standard pack.
+    pub manifest_path: PathBuf,
+    component: Component,
+}
+
+#[derive(Debug, Clone)]
+enum Component {
+    Embedded { bytes: &'static [u8], sha256: &'static str },
+    File { path: PathBuf, loaded: Arc<OnceLock<Result<(Arc<Vec<u8>>, String), String>>> },
+}
+
+impl Plugin {
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.manifest.kind
+    }
+
+    pub fn is_standard(&self) -> bool {
+        self.source == Source::Standard
+    }
+
+    /// The component bytes and their sha256, checked against the manifest's
+    /// `sha256` when it has one.
+    pub fn component(&self) -> Result<(ComponentBytes, String), PluginError> {
+        match &self.component {
+            Component::Embedded { bytes, sha256 } => Ok((ComponentBytes::Static(bytes), sha256.to_string())),
+            Component::File { path, loaded } => {
+                let r = loaded.get_or_init(|| {
+                    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+                    let digest = hex::encode(Sha256::digest(&bytes));
+                    Ok((Arc::new(bytes), digest))
+                });
+                let (bytes, digest) = r.clone().map_err(|message| PluginError::Manifest {
+                    path: self.manifest_path.clone(),
+                    message,
+                })?;
+                if let Some(expected) = &self.manifest.sha256 {
+                    if expected != &digest {
+                        return Err(PluginError::DigestMismatch {
+                            path: self.manifest_path.clone(),
+                            component: path.clone(),
+                            expected: expected.clone(),
+                            actual: digest,
+                        });
+                    }
+                }
+                Ok((ComponentBytes::Shared(bytes), digest))
+            }
+        }
+    }
+}
+
+/// Component bytes, embedded or read from disk.
+pub enum ComponentBytes {
+    Static(&'static [u8]),
+    Shared(Arc<Vec<u8>>),
+}
+
+impl std::ops::Deref for ComponentBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            ComponentBytes::Static(b) => b,
+            ComponentBytes::Shared(b) => b,
+        }
+    }
+}
+
+/// All plugins available to this invocation, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    plugins: BTreeMap<String, Plugin>,
+}
+
+impl Registry {
+    /// The standard pack plus each folder in `dirs` (in order; later wins).
+    pub fn discover(dirs: &[PathBuf]) -> Result<Registry, PluginError> {
+        let mut reg = Registry::default();
+        for p in STD_PACK {
+            let manifest_path = PathBuf::from(format!("<builtin>/{}/plugin.toml", p.dir));
+            let manifest = Manifest::parse(p.manifest, &manifest_path)?;
+            reg.plugins.insert(
+                manifest.name.clone(),
+                Plugin {
+                    manifest,
+                    source: Source::Standard,
+                    manifest_path,
+                    component: Component::Embedded { bytes: p.component, sha256: p.sha256 },
+                },
+            );
+        }
+        for dir in dirs {
+            reg.add_dir(dir)?;
+        }
+        Ok(reg)
+    }
+
+    /// Adds a folder: either one plugin folder (has plugin.toml) or a folder of them.
+    pub fn add_dir(&mut self, dir: &Path) -> Result<(), PluginError> {
+        if !dir.is_dir() {
+            return Err(PluginError::NotADirectory(dir.to_path_buf()));
+        }
+        if dir.join("plugin.toml").is_file() {
+            return self.add_plugin_dir(dir, &mut BTreeMap::new());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|source| PluginError::Io { path: dir.to_path_buf(), source })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("plugin.toml").is_file())
+            .collect();
+        entries.sort();
+        let mut seen = BTreeMap::new();
+        for p in entries {
+            self.add_plugin_dir(&p, &mut seen)?;
+        }
+        Ok(())
+    }
+
+    fn add_plugin_dir(&mut self, dir: &Path, seen: &mut BTreeMap<String, PathBuf>) -> Result<(), PluginError> {
+        let manifest_path = dir.join("plugin.toml");
+        let text = std::fs::read_to_string(&manifest_path)
+            .map_err(|source| PluginError::Io { path: manifest_path.clone(), source })?;
+        let manifest = Manifest::parse(&text, &manifest_path)?;
+        let component = dir.join(&manifest.component);
+        if !component.is_file() {
+            return Err(PluginError::MissingComponent { path: manifest_path, component });
+        }
+        if let Some(other) = seen.get(&manifest.name) {
+            return Err(PluginError::Duplicate {
+                path: manifest_path,
+                name: manifest.name,
+                other: other.display().to_string(),
+            });
+        }
+        seen.insert(manifest.name.clone(), manifest_path.clone());
+        self.plugins.insert(
+            manifest.name.clone(),
+            Plugin {
+                manifest,
+                source: Source::Dir(dir.to_path_buf()),
+                manifest_path,
+                component: Component::File { path: component, loaded: Default::default() },
+            },
+        );
+        Ok(())
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Plugin, PluginError> {
+        self.plugins.get(name).ok_or_else(|| PluginError::Unknown {
+            name: name.to_string(),
+            known: self.plugins.keys().cloned().collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// A plugin that must be of `kind`.
+    pub fn get_kind(&self, name: &str, kind: Kind) -> Result<&Plugin, PluginError> {
+        let p = self.get(name)?;
+        if p.kind() != kind {
+            return Err(PluginError::WrongKind { name: name.into(), actual: p.kind(), expected: kind });
+        }
+        Ok(p)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Plugin> {
+        self.plugins.values()
+    }
+}

@@ -1,0 +1,53 @@
+//! Host-side bindings for the four plugin worlds of wit/plugin.wit, generated
+//! by wasmtime's bindgen; the shared interfaces are generated once (gate).
+
+pub mod gate {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "gate",
+    });
+}
+
+pub mod reviewer {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "reviewer",
+        with: {
+            "planexec:plugin/types": super::gate::planexec::plugin::types,
+            "planexec:plugin/exec": super::gate::planexec::plugin::exec,
+            "planexec:plugin/log": super::gate::planexec::plugin::log,
+        },
+    });
+}
+
+pub mod formatter {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "formatter",
+        with: {
+            "planexec:plugin/log": super::gate::planexec::plugin::log,
+        },
+    });
+}
+
+pub mod implementer {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "implementer",
+        with: {
+            "planexec:plugin/types": super::gate::planexec::plugin::types,
+            "planexec:plugin/exec": super::gate::planexec::plugin::exec,
+            "planexec:plugin/log": super::gate::planexec::plugin::log,
+        },
+    });
+}
+
+pub use gate::planexec::plugin::{exec, log, types};
+pub use gate::exports::planexec::plugin::gate_plugin;
+pub use reviewer::exports::planexec::plugin::reviewer_plugin;
+pub use formatter::exports::planexec::plugin::formatter_plugin;
+pub use implementer::exports::planexec::plugin::implementer_plugin;
+
+/// The export each world must have, with the contract's version.
+pub const PACKAGE: &str = "planexec:plugin";
+pub const VERSION: &str = "0.1.0";

@@ -1,0 +1,146 @@
+//! Conversions between the WIT types the sandbox speaks and the run record's
+//! plain types that the engine and formatters use.
+
+use super::bindings::types as wt;
+use planexec_record as rec;
+
+pub fn severity(s: wt::Severity) -> rec::Severity {
+    match s {
+        wt::Severity::Critical => rec::Severity::Critical,
+        wt::Severity::Important => rec::Severity::Important,
+        wt::Severity::Minor => rec::Severity::Minor,
+        wt::Severity::Info => rec::Severity::Info,
+    }
+}
+
+pub fn severity_to_wit(s: rec::Severity) -> wt::Severity {
+    match s {
+        rec::Severity::Critical => wt::Severity::Critical,
+        rec::Severity::Important => wt::Severity::Important,
+        rec::Severity::Minor => wt::Severity::Minor,
+        rec::Severity::Info => wt::Severity::Info,
+    }
+}
+
+pub fn finding(f: wt::Finding) -> rec::Finding {
+    rec::Finding {
+        severity: severity(f.severity),
+        rule: f.rule,
+        message: f.message,
+        path: f.path,
+        line: f.line,
+        column: f.column,
+    }
+}
+
+pub fn finding_to_wit(f: &rec::Finding) -> wt::Finding {
+    wt::Finding {
+        severity: severity_to_wit(f.severity),
+        rule: f.rule.clone(),
+        message: f.message.clone(),
+        path: f.path.clone(),
+        line: f.line,
+        column: f.column,
+    }
+}
+
+pub fn gate_report(r: wt::GateReport) -> rec::GateReport {
+    rec::GateReport {
+        outcome: match r.outcome {
+            wt::Outcome::Passed => rec::Outcome::Passed,
+            wt::Outcome::Failed => rec::Outcome::Failed,
+            wt::Outcome::Errored => rec::Outcome::Errored,
+            wt::Outcome::Skipped => rec::Outcome::Skipped,
+        },
+        summary: r.summary,
+        tests: r.tests.map(|t| rec::TestCounts {
+            passed: t.passed,
+            failed: t.failed,
+            skipped: t.skipped,
+            errored: t.errored,
+        }),
+        failures: r
+            .failures
+            .into_iter()
+            .map(|f| rec::TestFailure { name: f.name, message: f.message, path: f.path, line: f.line, output: f.output })
+            .collect(),
+        coverage_percent: r.coverage_percent,
+        findings: r.findings.into_iter().map(finding).collect(),
+        evidence: r.evidence,
+        exit_code: r.exit_code,
+        duration_ms: r.duration_ms,
+    }
+}
+
+pub fn gate_report_to_wit(r: &rec::GateReport) -> wt::GateReport {
+    wt::GateReport {
+        outcome: match r.outcome {
+            rec::Outcome::Passed => wt::Outcome::Passed,
+            rec::Outcome::Failed => wt::Outcome::Failed,
+            rec::Outcome::Errored => wt::Outcome::Errored,
+            rec::Outcome::Skipped => wt::Outcome::Skipped,
+        },
+        summary: r.summary.clone(),
+        tests: r.tests.map(|t| wt::TestCounts {
+            passed: t.passed,
+            failed: t.failed,
+            skipped: t.skipped,
+            errored: t.errored,
+        }),
+        failures: r
+            .failures
+            .iter()
+            .map(|f| wt::TestFailure {
+                name: f.name.clone(),
+                message: f.message.clone(),
+                path: f.path.clone(),
+                line: f.line,
+                output: f.output.clone(),
+            })
+            .collect(),
+        coverage_percent: r.coverage_percent,
+        findings: r.findings.iter().map(finding_to_wit).collect(),
+        evidence: r.evidence.clone(),
+        exit_code: r.exit_code,
+        duration_ms: r.duration_ms,
+    }
+}
+
+pub fn review(r: wt::Review) -> rec::Review {
+    rec::Review {
+        approved: r.approved,
+        criteria: r
+            .criteria
+            .into_iter()
+            .map(|c| rec::Criterion {
+                name: c.name,
+                score: match c.score {
+                    wt::Score::Pass => rec::Score::Pass,
+                    wt::Score::Weak => rec::Score::Weak,
+                    wt::Score::Fail => rec::Score::Fail,
+                },
+                reasoning: c.reasoning,
+            })
+            .collect(),
+        findings: r.findings.into_iter().map(finding).collect(),
+        summary: r.summary,
+    }
+}
+
+fn finding_size(f: &wt::Finding) -> usize {
+    f.rule.len() + f.message.len() + f.path.as_ref().map_or(0, |p| p.len())
+}
+
+/// Bytes of text a gate report carries (what the returned-data cap limits).
+pub fn report_size(r: &wt::GateReport) -> usize {
+    r.summary.len()
+        + r.evidence.len()
+        + r.failures.iter().map(|f| f.name.len() + f.message.len() + f.output.len()).sum::<usize>()
+        + r.findings.iter().map(finding_size).sum::<usize>()
+}
+
+pub fn review_size(r: &wt::Review) -> usize {
+    r.summary.len()
+        + r.criteria.iter().map(|c| c.name.len() + c.reasoning.len()).sum::<usize>()
+        + r.findings.iter().map(finding_size).sum::<usize>()
+}

@@ -1,0 +1,429 @@
+//! The sandbox: a wasmtime engine and linker, the component cache, and calls
+//! into plugins with grants, limits and deadlines, failures turned into reasons.
+
+pub mod bindings;
+mod cache;
+pub mod convert;
+pub mod exec;
+mod state;
+
+pub use cache::{default_dir as default_cache_dir, Origin};
+pub use state::{Caps, ExecRecord, LogLine};
+
+use crate::plugins::{Grants, Kind, Plugin, PluginError, WorkspaceAccess};
+use bindings::{formatter, gate, implementer, reviewer};
+use cache::ComponentCache;
+use state::PluginState;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, Store, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// How often the epoch ticks; the CPU deadline is checked at each tick.
+const TICK: Duration = Duration::from_millis(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot start the WebAssembly engine: {0}")]
+    Engine(String),
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error("{path}: plugin `{name}` is not a valid component: {reason}")]
+    Compile { name: String, path: PathBuf, reason: String },
+    #[error("{path}: plugin `{name}` has world {has}, expected {expected}\n  rebuild it against wit/ planexec:plugin@{version}, or set `kind` in plugin.toml to match", version = bindings::VERSION)]
+    WrongWorld { name: String, path: PathBuf, has: String, expected: String },
+    #[error("{path}: plugin `{name}` cannot be linked: {reason}\n  it may import interfaces the host does not provide (only WASI p2, planexec:plugin/exec and /log)")]
+    Link { name: String, path: PathBuf, reason: String },
+}
+
+/// Why a call into a plugin produced no result. Always reported, never fatal to the host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("plugin `{plugin}` errored: {reason}")]
+pub struct PluginFailure {
+    pub plugin: String,
+    pub reason: String,
+}
+
+/// What happened during one call, besides its result.
+#[derive(Debug, Clone, Default)]
+pub struct CallInfo {
+    pub logs: Vec<LogLine>,
+    pub execs: Vec<ExecRecord>,
+    /// What the plugin wrote to its own stderr (capped).
+    pub stderr: String,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SandboxOptions {
+    /// None: the default cache dir; Some(None): no cache.
+    pub cache_dir: Option<Option<PathBuf>>,
+    pub caps: Caps,
+}
+
+pub struct Sandbox {
+    engine: Engine,
+    linker: Linker<PluginState>,
+    cache: ComponentCache,
+    caps: Caps,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Sandbox {
+    pub fn new(opts: SandboxOptions) -> Result<Sandbox, SandboxError> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        let mut linker: Linker<PluginState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        gate::Gate::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)
+            .map_err(|e| SandboxError::Engine(e.to_string()))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("planexec-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| SandboxError::Engine(e.to_string()))?;
+        }
+        let dir = match opts.cache_dir {
+            None => cache::default_dir(),
+            Some(d) => d,
+        };
+        let cache = ComponentCache::open(&engine, dir);
+        Ok(Sandbox { engine, linker, cache, caps: opts.caps, stop_ticker: stop })
+    }
+
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache.dir()
+    }
+
+    /// Why the cache is not in use, if it is not.
+    pub fn cache_disabled_reason(&self) -> Option<&str> {
+        self.cache.disabled_reason.as_deref()
+    }
+
+    /// Compiles (or loads from cache), checks the world, links. Nothing runs yet.
+    pub fn load(&self, plugin: &Plugin, grants: Grants) -> Result<Loaded, SandboxError> {
+        let t = Instant::now();
+        let (bytes, sha256) = plugin.component()?;
+        let (component, origin) =
+            self.cache.load(&self.engine, &bytes, &sha256).map_err(|e| SandboxError::Compile {
+                name: plugin.name().into(),
+                path: plugin.manifest_path.clone(),
+                reason: format!("{e:#}"),
+            })?;
+        check_world(&self.engine, &component, plugin)?;
+        let link_err = |e: wasmtime::Error| SandboxError::Link {
+            name: plugin.name().into(),
+            path: plugin.manifest_path.clone(),
+            reason: format!("{e:#}"),
+        };
+        let ipre = self.linker.instantiate_pre(&component).map_err(link_err)?;
+        let pre = match plugin.kind() {
+            Kind::Gate => Pre::Gate(gate::GatePre::new(ipre).map_err(link_err)?),
+            Kind::Reviewer => Pre::Reviewer(reviewer::ReviewerPre::new(ipre).map_err(link_err)?),
+            Kind::Formatter => Pre::Formatter(formatter::FormatterPre::new(ipre).map_err(link_err)?),
+            Kind::Implementer => Pre::Implementer(implementer::ImplementerPre::new(ipre).map_err(link_err)?),
+        };
+        Ok(Loaded {
+            plugin: plugin.clone(),
+            sha256,
+            grants,
+            pre,
+            origin,
+            load_time: t.elapsed(),
+            engine: self.engine.clone(),
+            caps: self.caps.clone(),
+        })
+    }
+}
+
+/// Reads the component's exports and checks it implements `<kind>-plugin@VERSION`.
+fn check_world(engine: &Engine, component: &Component, plugin: &Plugin) -> Result<(), SandboxError> {
+    let expected = format!("{}/{}-plugin@{}", bindings::PACKAGE, plugin.kind().world(), bindings::VERSION);
+    let ty = component.component_type();
+    let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    if exports.iter().any(|e| e == &expected) {
+        return Ok(());
+    }
+    let prefix = format!("{}/", bindings::PACKAGE);
+    let has = exports
+        .iter()
+        .find_map(|e| {
+            let rest = e.strip_prefix(&prefix)?;
+            let (iface, ver) = rest.split_once('@').unwrap_or((rest, "unversioned"));
+            let world = iface.strip_suffix("-plugin")?;
+            Some(format!("`{world}` ({}@{ver})", bindings::PACKAGE))
+        })
+        .unwrap_or_else(|| {
+            if exports.is_empty() {
+                "none (it exports nothing)".to_string()
+            } else {
+                format!("none of planexec's (it exports {})", exports.join(", "))
+            }
+        });
+    Err(SandboxError::WrongWorld {
+        name: plugin.name().into(),
+        path: plugin.manifest_path.clone(),
+        has,
+        expected: format!("`{}` ({}@{})", plugin.kind().world(), bindings::PACKAGE, bindings::VERSION),
+    })
+}
+
+enum Pre {
+    Gate(gate::GatePre<PluginState>),
+    Reviewer(reviewer::ReviewerPre<PluginState>),
+    Formatter(formatter::FormatterPre<PluginState>),
+    Implementer(implementer::ImplementerPre<PluginState>),
+}
+
+/// A plugin ready to instantiate: compiled, world-checked, linked.
+pub struct Loaded {
+    pub plugin: Plugin,
+    pub sha256: String,
+    pub grants: Grants,
+    pub origin: Origin,
+    /// Time to get from bytes to an InstancePre.
+    pub load_time: Duration,
+    pre: Pre,
+    engine: Engine,
+    caps: Caps,
+}
+
+/// Guest paths of the two mounts.
+pub const WORKSPACE_MOUNT: &str = "/workspace";
+pub const SCRATCH_MOUNT: &str = "/scratch";
+
+impl Loaded {
+    pub fn name(&self) -> &str {
+        self.plugin.name()
+    }
+
+    pub fn mounts(&self) -> bindings::types::Mounts {
+        bindings::types::Mounts { workspace: WORKSPACE_MOUNT.into(), scratch: SCRATCH_MOUNT.into() }
+    }
+
+    fn store(&self, workspace: &Path) -> Result<(Store<PluginState>, tempfile::TempDir, MemoryOutputPipe), String> {
+        let scratch = tempfile::Builder::new()
+            .prefix("planexec-scratch-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a scratch directory: {e}"))?;
+        let stdout = MemoryOutputPipe::new(self.caps.plugin_output);
+        let stderr = MemoryOutputPipe::new(self.caps.plugin_output);
+        let mut b = WasiCtxBuilder::new();
+        b.stdout(stdout).stderr(stderr.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+        if self.plugin.manifest.requests.workspace == WorkspaceAccess::ReadOnly {
+            b.preopened_dir(workspace, WORKSPACE_MOUNT, FsPerms::ReadOnly)
+                .map_err(|e| format!("cannot open the workspace {}: {e}", workspace.display()))?;
+        }
+        b.preopened_dir(scratch.path(), SCRATCH_MOUNT, FsPerms::ReadWrite)
+            .map_err(|e| format!("cannot open the scratch directory: {e}"))?;
+        let req = &self.plugin.manifest.requests;
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(req.memory as usize)
+            .table_elements(1 << 20)
+            .instances(64)
+            .tables(64)
+            .memories(64)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = PluginState {
+            wasi: b.build(),
+            table: Default::default(),
+            limits,
+            plugin: self.plugin.name().into(),
+            grants: self.grants.clone(),
+            workspace: workspace.to_path_buf(),
+            scratch: scratch.path().to_path_buf(),
+            caps: self.caps.clone(),
+            budget: req.timeout,
+            started: Instant::now(),
+            in_host: Duration::ZERO,
+            deadline_hit: false,
+            exec_timeout: req.timeout,
+            logs: Vec::new(),
+            execs: Vec::new(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let s = ctx.data_mut();
+            if s.cpu_used() > s.budget {
+                s.deadline_hit = true;
+                return Err(wasmtime::Error::msg("CPU deadline exceeded"));
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+        Ok((store, scratch, stderr))
+    }
+
+    /// Instantiates a fresh instance, runs `f`, and turns every failure into a reason.
+    fn call<R>(
+        &self,
+        workspace: &Path,
+        f: impl FnOnce(&mut Store<PluginState>, &Pre) -> wasmtime::Result<Result<R, String>>,
+    ) -> (Result<R, PluginFailure>, CallInfo) {
+        let t = Instant::now();
+        let fail = |reason: String| PluginFailure { plugin: self.plugin.name().into(), reason };
+        let (mut store, _scratch, stderr) = match self.store(workspace) {
+            Ok(s) => s,
+            Err(e) => return (Err(fail(e)), CallInfo::default()),
+        };
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut store, &self.pre)));
+        let stderr_text = String::from_utf8_lossy(&stderr.contents()).into_owned();
+        let state = store.data_mut();
+        let info = CallInfo {
+            logs: std::mem::take(&mut state.logs),
+            execs: std::mem::take(&mut state.execs),
+            stderr: stderr_text.clone(),
+            duration: t.elapsed(),
+        };
+        let result = match r {
+            Err(_) => Err(fail("the host panicked while calling the plugin (a bug in planexec)".into())),
+            Ok(Ok(Ok(v))) => Ok(v),
+            Ok(Ok(Err(msg))) => Err(fail(msg)),
+            Ok(Err(trap)) => {
+                let mut reason = if state.deadline_hit {
+                    format!(
+                        "exceeded its CPU deadline of {} (requests.timeout in its plugin.toml)",
+                        humantime::format_duration(state.budget)
+                    )
+                } else {
+                    let text = format!("{trap:#}");
+                    if text.contains("forcing a memory growth failure") || text.contains("memory") && text.contains("limit") {
+                        format!(
+                            "hit its memory cap of {} MiB (requests.memory in its plugin.toml)",
+                            self.plugin.manifest.requests.memory >> 20
+                        )
+                    } else {
+                        format!("trapped: {}", first_line(&text))
+                    }
+                };
+                let tail = crate::text::tail(&stderr_text, 5);
+                if !tail.trim().is_empty() {
+                    reason.push_str(&format!("; its stderr ends: {}", tail.trim()));
+                }
+                Err(fail(reason))
+            }
+        };
+        (result, info)
+    }
+
+    fn check_returned(&self, size: usize) -> Result<(), String> {
+        if size > self.caps.returned {
+            return Err(format!("returned {size} bytes, over the host's cap of {} bytes", self.caps.returned));
+        }
+        Ok(())
+    }
+
+    /// Runs a gate. Any failure comes back as `Err` with the reason.
+    pub fn check(
+        &self,
+        workspace: &Path,
+        req: bindings::gate_plugin::GateRequest,
+    ) -> (Result<planexec_record::GateReport, PluginFailure>, CallInfo) {
+        self.call(workspace, |store, pre| {
+            let Pre::Gate(pre) = pre else { unreachable!("kind checked at load") };
+            let inst = pre.instantiate(&mut *store)?;
+            let r = inst.planexec_plugin_gate_plugin().call_check(&mut *store, &req)?;
+            Ok(r.and_then(|rep| {
+                self.check_returned(convert::report_size(&rep))?;
+                Ok(convert::gate_report(rep))
+            }))
+        })
+    }
+
+    pub fn review(
+        &self,
+        workspace: &Path,
+        req: bindings::reviewer_plugin::ReviewRequest,
+    ) -> (Result<planexec_record::Review, PluginFailure>, CallInfo) {
+        self.call(workspace, |store, pre| {
+            let Pre::Reviewer(pre) = pre else { unreachable!("kind checked at load") };
+            let inst = pre.instantiate(&mut *store)?;
+            let r = inst.planexec_plugin_reviewer_plugin().call_evaluate(&mut *store, &req)?;
+            Ok(r.and_then(|rev| {
+                self.check_returned(convert::review_size(&rev))?;
+                Ok(convert::review(rev))
+            }))
+        })
+    }
+
+    pub fn render(
+        &self,
+        workspace: &Path,
+        config: &serde_json::Value,
+        record_json: &str,
+    ) -> (Result<Vec<(String, Vec<u8>)>, PluginFailure>, CallInfo) {
+        let req = bindings::formatter_plugin::RenderRequest {
+            config: config.to_string(),
+            run_record: record_json.to_string(),
+        };
+        self.call(workspace, |store, pre| {
+            let Pre::Formatter(pre) = pre else { unreachable!("kind checked at load") };
+            let inst = pre.instantiate(&mut *store)?;
+            let r = inst.planexec_plugin_formatter_plugin().call_render(&mut *store, &req)?;
+            Ok(r.and_then(|arts| {
+                let size: usize = arts.iter().map(|a| a.path.len() + a.content.len()).sum();
+                // Formatters legitimately return whole files: allow 8x the report cap.
+                if size > self.caps.returned * 8 {
+                    return Err(format!("returned {size} bytes of artifacts, over the host's cap"));
+                }
+                Ok(arts.into_iter().map(|a| (a.path, a.content)).collect())
+            }))
+        })
+    }
+
+    pub fn implement(
+        &self,
+        workspace: &Path,
+        req: bindings::implementer_plugin::ImplementRequest,
+    ) -> (Result<bindings::implementer_plugin::ImplementReport, PluginFailure>, CallInfo) {
+        self.call(workspace, |store, pre| {
+            let Pre::Implementer(pre) = pre else { unreachable!("kind checked at load") };
+            let inst = pre.instantiate(&mut *store)?;
+            let r = inst.planexec_plugin_implementer_plugin().call_implement(&mut *store, &req)?;
+            Ok(r.and_then(|rep| {
+                self.check_returned(rep.summary.len() + rep.evidence.len())?;
+                Ok(rep)
+            }))
+        })
+    }
+
+    /// Instantiates the plugin without calling it (for benchmarks).
+    pub fn instantiate_only(&self, workspace: &Path) -> Result<Duration, PluginFailure> {
+        let t = Instant::now();
+        let (r, _) = self.call(workspace, |store, pre| {
+            match pre {
+                Pre::Gate(p) => drop(p.instantiate(&mut *store)?),
+                Pre::Reviewer(p) => drop(p.instantiate(&mut *store)?),
+                Pre::Formatter(p) => drop(p.instantiate(&mut *store)?),
+                Pre::Implementer(p) => drop(p.instantiate(&mut *store)?),
+            }
+            Ok(Ok(()))
+        });
+        r.map(|_| t.elapsed())
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
