@@ -1,0 +1,680 @@
+//! The `execution-log` formatter: the run's ONE execution log, as the seeds'
+//! template has it (front matter, pre-flight, tasks, gates, issues, next steps).
+//!
+//! Config: `path` (the log's workspace-relative path the host chose; default
+//! `execution-log.md`), `evidence_lines` (tail of gate evidence shown, default 15).
+//! Deterministic: every time it prints comes from the record.
+
+use planexec_pdk::record::{
+    Cycle, GateRun, Outcome, ReviewOutcome, ReviewRun, RunRecord, RunStatus, TaskRecord, TaskStatus,
+};
+use planexec_pdk::{Artifact, Formatter};
+use reportkit::{md, time};
+
+pub const DEFAULT_PATH: &str = "execution-log.md";
+
+#[derive(serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Config {
+    path: String,
+    evidence_lines: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { path: DEFAULT_PATH.into(), evidence_lines: 15 }
+    }
+}
+
+pub struct ExecutionLog;
+
+impl Formatter for ExecutionLog {
+    fn render(config: serde_json::Value, record: RunRecord) -> Result<Vec<Artifact>, String> {
+        let cfg: Config = planexec_pdk::config(&config)?;
+        reportkit::check_artifact_path(&cfg.path)?;
+        let text = render_log(&record, cfg.evidence_lines);
+        Ok(vec![Artifact { path: cfg.path, content: text.into_bytes() }])
+    }
+}
+
+planexec_pdk::formatter_component!(ExecutionLog);
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn check(b: bool) -> &'static str {
+    if b {
+        "[x]"
+    } else {
+        "[ ]"
+    }
+}
+
+/// How the seeds name a task's status in the log.
+fn status_word(s: TaskStatus) -> &'static str {
+    match s {
+        TaskStatus::Done => "completed",
+        TaskStatus::Blocked => "blocked",
+        TaskStatus::Pending => "not started (pending)",
+        TaskStatus::Ready => "not started (ready)",
+        TaskStatus::InProgress => "in progress",
+        TaskStatus::InReview => "in review",
+        TaskStatus::Rework => "in rework",
+    }
+}
+
+/// The whole log as markdown.
+pub fn render_log(rec: &RunRecord, evidence_lines: usize) -> String {
+    let mut o = String::new();
+    front_matter(&mut o, rec);
+    preflight(&mut o, rec);
+    o.push_str("## Task Execution\n\n");
+    if rec.tasks.is_empty() {
+        o.push_str("No tasks in the plan.\n\n");
+    }
+    for t in &rec.tasks {
+        task(&mut o, t, evidence_lines);
+    }
+    gate_results(&mut o, rec, evidence_lines);
+    issues(&mut o, rec);
+    success_criteria(&mut o, rec);
+    next_steps(&mut o, rec);
+    o
+}
+
+fn front_matter(o: &mut String, rec: &RunRecord) {
+    let topic = &rec.plan.topic;
+    o.push_str("---\n");
+    o.push_str(&format!("title: {}\n", md::yaml_str(&format!("{topic} execution log"))));
+    o.push_str(&format!("link: {}\n", md::yaml_str(&format!("{topic}-execute"))));
+    o.push_str("type: debug_history\n");
+    o.push_str(&format!("tags: [execute, {}]\n", md::yaml_str(topic)));
+    o.push_str(&format!("uuid: {}\n", md::yaml_str(&rec.run_id)));
+    o.push_str(&format!("created_at: {}\n", md::yaml_str(&rec.started_at)));
+    o.push_str(&format!("plan_path: {}\n", md::yaml_str(&rec.plan.path)));
+    o.push_str(&format!("start_commit: {}\n", md::yaml_str(&rec.preflight.start_commit)));
+    o.push_str(&format!("end_commit: {}\n", md::yaml_str(rec.end_commit.as_deref().unwrap_or(""))));
+    let env: Vec<String> =
+        rec.env.iter().map(|(k, v)| format!("{}: {}", md::yaml_str(k), md::yaml_str(v))).collect();
+    o.push_str(&format!("env: {{{}}}\n", env.join(", ")));
+    o.push_str(&format!("status: {}\n", rec.status.as_str()));
+    o.push_str("---\n\n");
+    o.push_str(&format!("# {} – Execution Log\n\n", md::text(&rec.plan.title)));
+}
+
+fn preflight(o: &mut String, rec: &RunRecord) {
+    let p = &rec.preflight;
+    let ready = p.checks.iter().all(|c| c.ok);
+    o.push_str("## Pre-Flight Checks\n\n");
+    o.push_str(&format!("- Branch: {}\n", md::code(&p.branch)));
+    o.push_str(&format!("- HEAD: {}\n", md::code(&p.head)));
+    o.push_str(&format!("- Dirty: {}\n", yes_no(p.dirty)));
+    match &p.rollback_commit {
+        Some(c) => o.push_str(&format!("- Rollback commit: {}\n", md::code(c))),
+        None => o.push_str("- Rollback commit: none (the tree was clean)\n"),
+    }
+    o.push_str(&format!("- Start commit: {}\n", md::code(&p.start_commit)));
+    o.push_str(&format!("- Ready: {}\n", yes_no(ready)));
+    if !p.checks.is_empty() {
+        o.push_str("- Checks:\n");
+        for c in &p.checks {
+            o.push_str(&format!("  - {} {}: {}\n", check(c.ok), md::text(&c.name), md::text(&c.detail)));
+        }
+    }
+    if !ready {
+        o.push_str("\n### Blockers\n\n");
+        for c in p.checks.iter().filter(|c| !c.ok) {
+            o.push_str(&format!("- {}: {}\n", md::text(&c.name), md::text(&c.detail)));
+        }
+    }
+    o.push('\n');
+}
+
+fn gate_line(g: &GateRun) -> String {
+    let r = &g.report;
+    let mut extra = Vec::new();
+    if let Some(c) = r.exit_code {
+        extra.push(format!("exit {c}"));
+    }
+    if r.duration_ms > 0 {
+        extra.push(time::human_ms(r.duration_ms));
+    }
+    let plugin = if g.plugin != g.name { format!(" (plugin {})", md::code(&g.plugin)) } else { String::new() };
+    let extra = if extra.is_empty() { String::new() } else { format!(" ({})", extra.join(", ")) };
+    format!(
+        "{}{plugin} → {}: {}{extra}",
+        md::code(&g.name),
+        reportkit::outcome_str(r.outcome),
+        md::text(&r.summary)
+    )
+}
+
+/// Gate lines with evidence (for gates that did not pass) and findings, indented.
+fn gates_block(o: &mut String, gates: &[GateRun], indent: &str, evidence_lines: usize) {
+    for g in gates {
+        o.push_str(&format!("{indent}- {}\n", gate_line(g)));
+        let sub = format!("{indent}  ");
+        if let Some(t) = g.report.tests {
+            o.push_str(&format!("{sub}- Tests: {}\n", reportkit::tests_line(&t)));
+        }
+        if let Some(c) = g.report.coverage_percent {
+            o.push_str(&format!("{sub}- Coverage: {c:.1}%\n"));
+        }
+        for f in &g.report.failures {
+            let at = match (&f.path, f.line) {
+                (Some(p), Some(l)) => format!(" at {}", md::code(&format!("{p}:{l}"))),
+                (Some(p), None) => format!(" at {}", md::code(p)),
+                _ => String::new(),
+            };
+            o.push_str(&format!("{sub}- Failed test {}{at}: {}\n", md::code(&f.name), md::text(&f.message)));
+        }
+        findings_list(o, &g.report.findings, &sub);
+        let ev = g.report.evidence.trim();
+        if g.report.outcome != Outcome::Passed && !ev.is_empty() && evidence_lines > 0 {
+            o.push_str(&format!("{sub}- Evidence (last {evidence_lines} lines):\n\n"));
+            o.push_str(&md::fenced(&md::tail(ev, evidence_lines), &format!("{sub}  ")));
+            o.push('\n');
+        }
+    }
+}
+
+fn finding_line(f: &planexec_pdk::Finding) -> String {
+    let at = reportkit::location(f).map(|l| format!(" {}", md::code(&l))).unwrap_or_default();
+    format!(
+        "**{}** {}{at}: {}",
+        reportkit::severity_str(f.severity),
+        md::code(&f.rule),
+        md::text(&f.message)
+    )
+}
+
+fn findings_list(o: &mut String, fs: &[planexec_pdk::Finding], indent: &str) {
+    for f in fs {
+        o.push_str(&format!("{indent}- {}\n", finding_line(f)));
+    }
+}
+
+fn review_block(o: &mut String, r: &ReviewRun) {
+    let label = reportkit::review_kind_label(r.kind);
+    let mut head = format!(
+        "##### {}{} (`{}`) — {}\n\n",
+        label[..1].to_uppercase(),
+        &label[1..],
+        r.plugin.replace('`', "'"),
+        reportkit::review_outcome_str(r.outcome)
+    );
+    if r.outcome == ReviewOutcome::Errored {
+        head.push_str(&format!(
+            "The reviewer could not judge (never an approval): {}\n\n",
+            md::text(r.error.as_deref().unwrap_or("no error recorded"))
+        ));
+    }
+    o.push_str(&head);
+    if let Some(v) = &r.review {
+        if !v.summary.trim().is_empty() {
+            o.push_str(&format!("{}\n\n", md::text(&v.summary)));
+        }
+        if !v.criteria.is_empty() {
+            o.push_str("| Criterion | Score | Reasoning |\n|-----------|-------|-----------|\n");
+            for c in &v.criteria {
+                o.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    md::cell(&c.name),
+                    reportkit::score_str(c.score),
+                    md::cell(&c.reasoning)
+                ));
+            }
+            o.push('\n');
+        }
+        if v.findings.is_empty() {
+            o.push_str("Findings: none\n\n");
+        } else {
+            o.push_str("Findings:\n\n");
+            findings_list(o, &v.findings, "");
+            o.push('\n');
+        }
+    }
+}
+
+/// Why a cycle was rejected, one phrase per failing gate or review.
+fn rejections(c: &Cycle) -> Vec<String> {
+    let mut out = Vec::new();
+    for g in &c.gates {
+        if matches!(g.report.outcome, Outcome::Failed | Outcome::Errored) {
+            out.push(format!(
+                "gate {} {}: {}",
+                md::code(&g.name),
+                reportkit::outcome_str(g.report.outcome),
+                md::text(&g.report.summary)
+            ));
+        }
+    }
+    for r in &c.reviews {
+        if r.outcome != ReviewOutcome::Approved {
+            let why = r.review.as_ref().map(|v| v.summary.as_str()).or(r.error.as_deref()).unwrap_or("");
+            out.push(format!(
+                "{} {}: {}",
+                reportkit::review_kind_label(r.kind),
+                reportkit::review_outcome_str(r.outcome),
+                md::text(why)
+            ));
+        }
+    }
+    out
+}
+
+fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
+    o.push_str(&format!("### {} – {}\n\n", md::text(&t.id), md::text(&t.title)));
+    o.push_str(&format!("- Status: {}\n", status_word(t.status)));
+    o.push_str(&format!("- Commit: {}\n", t.commit.as_deref().map(md::code).unwrap_or_else(|| "—".into())));
+    let files = reportkit::task_files(t);
+    if files.is_empty() {
+        o.push_str("- Files: —\n");
+    } else {
+        o.push_str(&format!("- Files: {}\n", files.iter().map(|f| md::code(f)).collect::<Vec<_>>().join(", ")));
+    }
+    let last = reportkit::last_cycle(t);
+    match last {
+        None => o.push_str("- Commands: none run\n"),
+        Some(c) => {
+            if let Some(i) = &c.implementer {
+                o.push_str(&format!(
+                    "- Implementer: {} → {}: {}\n",
+                    md::code(&i.plugin),
+                    format!("{:?}", i.status).to_lowercase(),
+                    md::text(&i.summary)
+                ));
+            }
+            if c.gates.is_empty() {
+                o.push_str("- Commands: no gates ran\n");
+            } else {
+                o.push_str(&format!("- Commands (cycle {}):\n", c.number));
+                gates_block(o, &c.gates, "  ", evidence_lines);
+            }
+            match reportkit::sum_tests(&c.gates) {
+                Some(tc) => o.push_str(&format!("- Tests: {}\n", reportkit::tests_line(&tc))),
+                None => o.push_str("- Tests: no test counts reported\n"),
+            }
+            if let Some(cov) = reportkit::min_coverage(&c.gates) {
+                o.push_str(&format!("- Coverage: {cov:.1}%\n"));
+            }
+        }
+    }
+    o.push_str(&format!(
+        "- Cycles: {} ({} rework)\n",
+        t.cycles.len(),
+        reportkit::rework_rounds(t)
+    ));
+    if let (Some(s), Some(e)) = (&t.started_at, &t.finished_at) {
+        let d = time::seconds_between(s, e).map(|d| format!(" ({})", time::human_duration(d))).unwrap_or_default();
+        o.push_str(&format!("- Time: {s} → {e}{d}\n"));
+    }
+    o.push('\n');
+
+    if let Some(c) = last {
+        if !c.reviews.is_empty() {
+            o.push_str(&format!("#### Reviews (cycle {})\n\n", c.number));
+            for r in &c.reviews {
+                review_block(o, r);
+            }
+        }
+    }
+
+    if !t.cycles.is_empty() {
+        o.push_str("#### Cycles\n\n");
+        for c in &t.cycles {
+            let lines = format!(" (+{}/−{} lines)", c.added_lines, c.removed_lines);
+            o.push_str(&format!(
+                "- Cycle {} — {}: {}{}\n",
+                c.number,
+                reportkit::cycle_outcome_str(c.outcome),
+                c.started_at,
+                c.finished_at.as_deref().map(|e| format!(" → {e}")).unwrap_or_default()
+            ));
+            if !c.files.is_empty() {
+                o.push_str(&format!(
+                    "  - Files: {}{lines}\n",
+                    c.files.iter().map(|f| md::code(f)).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            if !c.gates.is_empty() {
+                let gs: Vec<String> = c
+                    .gates
+                    .iter()
+                    .map(|g| format!("{} {}", md::code(&g.name), reportkit::outcome_str(g.report.outcome)))
+                    .collect();
+                o.push_str(&format!("  - Gates: {}\n", gs.join(", ")));
+            }
+            if !c.reviews.is_empty() {
+                let rs: Vec<String> = c
+                    .reviews
+                    .iter()
+                    .map(|r| format!("{} {}", reportkit::review_kind_label(r.kind), reportkit::review_outcome_str(r.outcome)))
+                    .collect();
+                o.push_str(&format!("  - Reviews: {}\n", rs.join(", ")));
+            }
+            if !c.feedback.is_empty() {
+                o.push_str("  - Feedback to the next cycle:\n");
+                findings_list(o, &c.feedback, "    ");
+            }
+        }
+        o.push('\n');
+    }
+
+    // Notes: what the task required, what was produced, what was rejected and why.
+    o.push_str("#### Notes\n\n");
+    if !t.summary.trim().is_empty() {
+        o.push_str(&format!("- Summary: {}\n", md::text(&t.summary)));
+    }
+    if !t.dependencies.is_empty() {
+        o.push_str(&format!("- Depends on: {}\n", t.dependencies.join(", ")));
+    }
+    if t.acceptance.is_empty() {
+        o.push_str("- Required: no acceptance criteria stated\n");
+    } else {
+        o.push_str("- Required (acceptance):\n");
+        for a in &t.acceptance {
+            o.push_str(&format!("  - {} {}\n", check(t.status == TaskStatus::Done), md::text(a)));
+        }
+    }
+    if !t.planned_files.is_empty() {
+        o.push_str(&format!(
+            "- Planned files: {}\n",
+            t.planned_files.iter().map(|f| md::code(f)).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let out_of_plan: Vec<&str> =
+        files.iter().copied().filter(|f| !t.planned_files.is_empty() && !t.planned_files.iter().any(|p| p == f)).collect();
+    if files.is_empty() {
+        o.push_str("- Produced: nothing yet\n");
+    } else {
+        o.push_str(&format!("- Produced: {} file(s) changed", files.len()));
+        if !out_of_plan.is_empty() {
+            o.push_str(&format!(
+                "; outside the planned files: {}",
+                out_of_plan.iter().map(|f| md::code(f)).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        o.push('\n');
+    }
+    let rejected: Vec<(u32, Vec<String>)> =
+        t.cycles.iter().map(|c| (c.number, rejections(c))).filter(|(_, r)| !r.is_empty()).collect();
+    if !rejected.is_empty() {
+        o.push_str("- Rejected:\n");
+        for (n, rs) in rejected {
+            for r in rs {
+                o.push_str(&format!("  - cycle {n}: {r}\n"));
+            }
+        }
+    }
+    if let Some(reason) = &t.blocked_reason {
+        o.push_str(&format!("- Blocked reason: {}\n", md::text(reason)));
+    }
+    o.push('\n');
+}
+
+fn gate_results(o: &mut String, rec: &RunRecord, evidence_lines: usize) {
+    o.push_str("## Gate Results\n\n");
+    if rec.final_gates.is_empty() {
+        let why = match rec.status {
+            RunStatus::Blocked | RunStatus::Waiting | RunStatus::Running => " (the run stopped before them)",
+            _ => "",
+        };
+        o.push_str(&format!("- Final gates: none ran{why}\n\n"));
+        return;
+    }
+    match reportkit::sum_tests(&rec.final_gates) {
+        Some(t) => o.push_str(&format!("- Tests: {}\n", reportkit::tests_line(&t))),
+        None => o.push_str("- Tests: no test counts reported\n"),
+    }
+    if let Some(c) = reportkit::min_coverage(&rec.final_gates) {
+        o.push_str(&format!("- Coverage: {c:.1}%\n"));
+    }
+    let passed = rec.final_gates.iter().filter(|g| g.report.outcome == Outcome::Passed).count();
+    o.push_str(&format!("- Gates passed: {passed}/{}\n", rec.final_gates.len()));
+    let nf: usize = rec.final_gates.iter().map(|g| g.report.findings.len()).sum();
+    o.push_str(&format!("- Findings: {nf}\n\n"));
+    gates_block(o, &rec.final_gates, "", evidence_lines);
+    o.push('\n');
+}
+
+fn issues(o: &mut String, rec: &RunRecord) {
+    o.push_str("## Issues & Resolutions\n\n");
+    let mut any = false;
+    for i in &rec.issues {
+        any = true;
+        let who = i.task.as_deref().map(|t| format!("{} – ", md::text(t))).unwrap_or_default();
+        o.push_str(&format!("- {who}{} → {}\n", md::text(&i.issue), md::text(&i.resolution)));
+    }
+    // A blocked task always shows, even when the host recorded no issue for it.
+    for t in rec.tasks.iter().filter(|t| t.status == TaskStatus::Blocked) {
+        if !rec.issues.iter().any(|i| i.task.as_deref() == Some(&t.id)) {
+            any = true;
+            o.push_str(&format!(
+                "- {} – blocked: {} → run stopped; asked the user\n",
+                md::text(&t.id),
+                md::text(t.blocked_reason.as_deref().unwrap_or("no reason recorded"))
+            ));
+        }
+    }
+    for g in rec.final_gates.iter().filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored)) {
+        any = true;
+        o.push_str(&format!(
+            "- final gate {} {}: {} → stopped; no rollback without confirmation\n",
+            md::code(&g.name),
+            reportkit::outcome_str(g.report.outcome),
+            md::text(&g.report.summary)
+        ));
+    }
+    if !any {
+        o.push_str("- None\n");
+    }
+    o.push('\n');
+}
+
+fn success_criteria(o: &mut String, rec: &RunRecord) {
+    let ok = rec.status == RunStatus::Success;
+    o.push_str("## Success Criteria\n\n");
+    for c in &rec.plan.success_criteria {
+        o.push_str(&format!("- {} {}\n", check(ok), md::text(c)));
+    }
+    let done = rec.tasks.iter().filter(|t| t.status == TaskStatus::Done).count();
+    let gates_ok = !rec.final_gates.is_empty()
+        && rec.final_gates.iter().all(|g| matches!(g.report.outcome, Outcome::Passed | Outcome::Skipped));
+    o.push_str(&format!("- {} All tasks done ({done}/{})\n", check(done == rec.tasks.len()), rec.tasks.len()));
+    o.push_str(&format!("- {} All planned gates passed\n", check(gates_ok)));
+    o.push_str("- [x] Execution log saved\n\n");
+}
+
+fn next_steps(o: &mut String, rec: &RunRecord) {
+    o.push_str("## Next Steps\n\n");
+    let plan = md::code(&rec.plan.path);
+    let resume = md::code(&format!("planexec run {} --resume", rec.plan.path));
+    match rec.status {
+        RunStatus::Success => {
+            let log = rec.log_path.as_deref().unwrap_or("<this log>");
+            o.push_str(&format!(
+                "- [ ] Review the task commits {}..{}\n",
+                md::code(&rec.preflight.start_commit),
+                md::code(rec.end_commit.as_deref().unwrap_or("HEAD"))
+            ));
+            o.push_str(&format!("- [ ] QA from this execution log: {}\n", md::code(log)));
+        }
+        RunStatus::Blocked => {
+            for t in rec.tasks.iter().filter(|t| t.status == TaskStatus::Blocked) {
+                o.push_str(&format!(
+                    "- [ ] Resolve {}: {}\n",
+                    md::text(&t.id),
+                    md::text(t.blocked_reason.as_deref().unwrap_or("see the task's notes"))
+                ));
+            }
+            o.push_str(&format!("- [ ] Then continue: {resume}\n"));
+        }
+        RunStatus::Waiting => {
+            for t in &rec.tasks {
+                let waiting = t.cycles.last().is_some_and(|c| c.outcome == planexec_pdk::record::CycleOutcome::Waiting);
+                if waiting {
+                    let what = t.cycles.last().and_then(|c| c.implementer.as_ref()).map(|i| i.summary.as_str()).unwrap_or("");
+                    o.push_str(&format!("- [ ] Implement {} – {}: {}\n", md::text(&t.id), md::text(&t.title), md::text(what)));
+                }
+            }
+            o.push_str(&format!("- [ ] Then continue: {resume}\n"));
+        }
+        RunStatus::Failure => {
+            for g in rec.final_gates.iter().filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored)) {
+                o.push_str(&format!("- [ ] Fix final gate {}: {}\n", md::code(&g.name), md::text(&g.report.summary)));
+            }
+            o.push_str(&format!("- [ ] Then re-run the final gates: {resume}\n"));
+            o.push_str(&format!(
+                "- Rolling back to {} needs your confirmation; nothing was reset.\n",
+                md::code(&rec.preflight.start_commit)
+            ));
+        }
+        RunStatus::Running => {
+            o.push_str(&format!("- The run of {plan} is in progress; this log is rewritten after every state change.\n"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reportkit::fixtures;
+    use serde_json::json;
+
+    fn render(rec: RunRecord) -> String {
+        let a = ExecutionLog::render(json!({}), rec).unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].path, DEFAULT_PATH);
+        String::from_utf8(a[0].content.clone()).unwrap()
+    }
+
+    const HEADINGS: [&str; 7] = [
+        "## Pre-Flight Checks",
+        "## Task Execution",
+        "## Gate Results",
+        "## Issues & Resolutions",
+        "## Success Criteria",
+        "## Next Steps",
+        "### T001 – Token model",
+    ];
+
+    #[test]
+    fn successful_run_has_template_sections_and_front_matter() {
+        let s = render(fixtures::successful_run());
+        for h in HEADINGS {
+            assert!(s.contains(h), "missing {h}\n{s}");
+        }
+        let fm = s.split("---\n").nth(1).unwrap();
+        for key in [
+            "title: \"auth execution log\"",
+            "link: \"auth-execute\"",
+            "type: debug_history",
+            "tags: [execute, \"auth\"]",
+            "uuid: \"run-0001\"",
+            "created_at: \"2026-11-22T10:00:00Z\"",
+            "plan_path: \"memory-bank/plan/2026-11-22_auth.md\"",
+            "start_commit: \"9f8e7d6\"",
+            "end_commit: \"bbb2222\"",
+            "env: {\"os\": \"linux\", \"target\": \"local\"}",
+            "status: success",
+        ] {
+            assert!(fm.contains(key), "front matter lacks {key}:\n{fm}");
+        }
+        assert!(s.contains("- Branch: `feature/auth`\n"));
+        assert!(s.contains("- Dirty: yes\n- Rollback commit: `9f8e7d6`\n"));
+        assert!(s.contains("  - [x] plan check: 3 tasks, no errors\n"));
+        assert!(s.contains("- Status: completed\n- Commit: `aaa1111`\n- Files: `src/auth/tokens.py`, `tests/auth/test_tokens.py`\n"));
+        assert!(s.contains("  - `pytest` → passed: 12 passed (exit 0, 420 ms)\n"));
+        assert!(s.contains("- Tests: 12/12 passed (0 failed, 0 skipped, 0 errored)\n"));
+        assert!(s.contains("| Criterion | Score | Reasoning |"));
+        assert!(s.contains("| Security | PASS | Security: verified |"));
+        assert!(s.contains("- Tests: 42/42 passed (0 failed, 0 skipped, 0 errored)\n- Coverage: 87.5%\n- Gates passed: 3/3\n"));
+        assert!(s.contains("- [x] Tokens expire after 15 minutes\n"));
+        assert!(s.contains("- [x] All planned gates passed\n"));
+        assert!(s.contains("## Issues & Resolutions\n\n- None\n"));
+        assert!(s.contains("- [ ] QA from this execution log: `memory-bank/execute/2026-11-22_10-00-00_auth.md`"));
+    }
+
+    #[test]
+    fn blocked_run_shows_cycles_findings_and_resume() {
+        let s = render(fixtures::blocked_run());
+        for h in HEADINGS {
+            assert!(s.contains(h), "missing {h}");
+        }
+        assert!(s.contains("status: blocked\n"));
+        assert!(s.contains("end_commit: \"aaa1111\"\n"));
+        assert!(s.contains("- Rollback commit: none (the tree was clean)\n"));
+        // T002: blocked, three cycles, the code review's table and findings.
+        let t2 = &s[s.find("### T002").unwrap()..s.find("### T003").unwrap()];
+        assert!(t2.contains("- Status: blocked\n- Commit: —\n"));
+        assert!(t2.contains("- Cycles: 3 (2 rework)\n"));
+        assert!(t2.contains("#### Reviews (cycle 3)"));
+        assert!(t2.contains("##### Code review (`llm-review`) — changes requested"));
+        assert!(t2.contains("| Security | FAIL | Security: not met, see findings |"));
+        assert!(t2.contains("- **critical** `code-review/injection` `src/auth/refresh.py:42`: SQL built with f-string: "));
+        assert!(t2.contains("&lt;unsafe&gt; & \"quoted\" | piped"));
+        assert!(t2.contains("- Cycle 1 — rework: 2026-11-22T10:15:00Z → 2026-11-22T10:19:00Z\n"));
+        assert!(t2.contains("  - Feedback to the next cycle:\n    - **critical** `code-review/injection`"));
+        assert!(t2.contains("  - cycle 3: code review changes requested: SQL injection in refresh lookup.\n"));
+        assert!(t2.contains("- Blocked reason: rework limit reached: 3 failed cycles\n"));
+        // T001: reworked once; the failing gate's evidence is in the cycle notes.
+        let t1 = &s[s.find("### T001").unwrap()..s.find("### T002").unwrap()];
+        assert!(t1.contains("- Cycles: 2 (1 rework)\n"));
+        assert!(t1.contains("  - cycle 1: gate `pytest` failed: 1 failed, 11 passed\n"));
+        assert!(t1.contains("  - cycle 1: task review changes requested: Expiry criterion not met.\n"));
+        let t3 = &s[s.find("### T003").unwrap()..];
+        assert!(t3.contains("- Status: not started (pending)\n"));
+        assert!(t3.contains("- Commands: none run\n"));
+        assert!(s.contains("- Final gates: none ran (the run stopped before them)\n"));
+        assert!(s.contains("- T002 – code review rejected the refresh lookup three times (SQL injection) → stopped at the rework limit; asked the user\n"));
+        assert!(s.contains("- [ ] Tokens expire after 15 minutes\n"));
+        assert!(s.contains("- [ ] Resolve T002: rework limit reached: 3 failed cycles\n"));
+        assert!(s.contains("- [ ] Then continue: `planexec run memory-bank/plan/2026-11-22_auth.md --resume`\n"));
+    }
+
+    #[test]
+    fn errored_review_and_failed_gate() {
+        let s = render(fixtures::errored_review_run());
+        assert!(s.contains("##### Task review (`llm-review`) — errored"));
+        assert!(s.contains("The reviewer could not judge (never an approval): reviewer timed out after 300s"));
+        assert!(s.contains("- T001 – blocked: task review errored: reviewer timed out after 300s → run stopped; asked the user\n"));
+        let f = render(fixtures::failed_final_gate_run());
+        assert!(f.contains("- `mypy` → failed: Found 1 error in 1 file (exit 1, 1.5 s)\n"));
+        assert!(f.contains("  - **important** `mypy/arg-type` `src/auth/refresh.py:17`:"));
+        assert!(f.contains("  - Evidence (last 15 lines):\n\n    ```text\n    Found 1 error in 1 file\n    ```\n"));
+        assert!(f.contains("- [ ] Fix final gate `mypy`: Found 1 error in 1 file\n"));
+        assert!(f.contains("- Gates passed: 2/3\n"));
+    }
+
+    #[test]
+    fn config_path_and_determinism() {
+        let rec = fixtures::blocked_run();
+        let cfg = json!({"path": "memory-bank/execute/2026-11-22_10-00-00_auth.md"});
+        let a = ExecutionLog::render(cfg.clone(), rec.clone()).unwrap();
+        let b = ExecutionLog::render(cfg, rec.clone()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a[0].path, "memory-bank/execute/2026-11-22_10-00-00_auth.md");
+        assert!(ExecutionLog::render(json!({"path": "../x.md"}), rec.clone()).is_err());
+        assert!(ExecutionLog::render(json!({"paht": "x.md"}), rec).is_err());
+        let running = render(fixtures::running_run());
+        assert!(running.contains("- Status: in review\n"));
+        assert!(running.contains("is in progress; this log is rewritten"));
+    }
+}
+
+#[cfg(test)]
+mod dump {
+    /// `DUMP_LOG=1 cargo test -p execution-log dump -- --nocapture` prints the samples.
+    #[test]
+    fn dump() {
+        if std::env::var_os("DUMP_LOG").is_some() {
+            println!("{}", super::render_log(&reportkit::fixtures::blocked_run(), 15));
+        }
+    }
+}
