@@ -1,0 +1,1 @@
+//! The black gate (being written).

@@ -1,0 +1,1 @@
+//! The go-test gate (being written).

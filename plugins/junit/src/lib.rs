@@ -1,0 +1,1 @@
+//! The junit gate (being written).

@@ -1,0 +1,1 @@
+//! The mypy gate (being written).

@@ -1,0 +1,1 @@
+//! The pytest gate (being written).

@@ -1,0 +1,243 @@
+//! Streaming JUnit XML reader (quick-xml): counts and failures of every `<testcase>`,
+//! for pytest, cargo nextest, jest, maven surefire and anything else writing the de-facto schema.
+
+use crate::{capped, push_capped, Failures, MAX_MESSAGE, MAX_OUTPUT};
+use planexec_pdk::{TestCounts, TestFailure};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use std::io::BufRead;
+
+/// How to name tests and locate failures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Style {
+    /// `classname.name` (or `name` when there is no classname).
+    #[default]
+    Generic,
+    /// pytest node ids `tests/test_x.py::Class::test_y`, from xunit1 `file` or the classname.
+    Pytest,
+}
+
+/// Everything read from one or more JUnit files.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct JunitResult {
+    pub counts: TestCounts,
+    pub failures: Failures,
+    pub cases: u64,
+}
+
+#[derive(Default)]
+struct Case {
+    classname: String,
+    name: String,
+    file: Option<String>,
+    line: Option<u32>,
+    /// 0 none, 1 skipped, 2 failure, 3 error (the worst child wins).
+    kind: u8,
+    message: String,
+    text: String,
+    out: String,
+}
+
+#[derive(PartialEq)]
+enum Sink {
+    None,
+    Text,
+    Out,
+}
+
+/// Parses one JUnit XML stream into `acc` (call again for more files).
+pub fn parse<R: BufRead>(reader: R, style: Style, acc: &mut JunitResult) -> Result<(), String> {
+    let mut rd = Reader::from_reader(reader);
+    let mut buf = Vec::with_capacity(8 * 1024);
+    let mut case: Option<Case> = None;
+    let mut sink = Sink::None;
+    let mut depth_in_child = 0u32;
+    loop {
+        buf.clear();
+        let ev = rd
+            .read_event_into(&mut buf)
+            .map_err(|e| format!("JUnit XML: {e} at byte {}", rd.buffer_position()))?;
+        match ev {
+            Event::Start(e) => {
+                let n = e.local_name();
+                match (n.as_ref(), case.as_mut()) {
+                    ("testcase", _) => case = Some(start_case(&e)),
+                    (kind @ ("failure" | "error" | "skipped"), Some(c)) => {
+                        child(c, kind, &e);
+                        sink = if kind == "skipped" { Sink::None } else { Sink::Text };
+                        depth_in_child = 1;
+                    }
+                    ("system-out" | "system-err", Some(c)) => {
+                        let _ = c;
+                        sink = Sink::Out;
+                        depth_in_child = 1;
+                    }
+                    _ if depth_in_child > 0 => depth_in_child += 1,
+                    _ => {}
+                }
+            }
+            Event::Empty(e) => {
+                let n = e.local_name();
+                match (n.as_ref(), case.as_mut()) {
+                    ("testcase", _) => finish(start_case(&e), style, acc),
+                    (kind @ ("failure" | "error" | "skipped"), Some(c)) => child(c, kind, &e),
+                    _ => {}
+                }
+            }
+            Event::End(e) => {
+                let n = e.local_name();
+                if n.as_ref() == "testcase" {
+                    if let Some(c) = case.take() {
+                        finish(c, style, acc);
+                    }
+                    sink = Sink::None;
+                    depth_in_child = 0;
+                } else if depth_in_child > 0 {
+                    depth_in_child -= 1;
+                    if depth_in_child == 0 {
+                        sink = Sink::None;
+                    }
+                }
+            }
+            Event::Text(t) => add_text(&mut case, &sink, &t.xml10_content()),
+            Event::CData(t) => add_text(&mut case, &sink, &t.xml10_content()),
+            Event::GeneralRef(r) => {
+                let s: String = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    _ => quick_xml::escape::resolve_xml_entity(&r).unwrap_or("").to_string(),
+                };
+                add_text(&mut case, &sink, &s);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn add_text(case: &mut Option<Case>, sink: &Sink, s: &str) {
+    let Some(c) = case.as_mut() else { return };
+    match sink {
+        Sink::Text => push_capped(&mut c.text, s, MAX_OUTPUT),
+        Sink::Out => push_capped(&mut c.out, s, MAX_OUTPUT),
+        Sink::None => {}
+    }
+}
+
+fn attr(e: &BytesStart, key: &str) -> Option<String> {
+    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == key).map(|a| {
+        #[allow(deprecated)]
+        let v = a.unescape_value().map(|v| v.into_owned()).unwrap_or_else(|_| a.value.to_string());
+        v
+    })
+}
+
+fn start_case(e: &BytesStart) -> Case {
+    Case {
+        classname: attr(e, "classname").unwrap_or_default(),
+        name: attr(e, "name").unwrap_or_default(),
+        file: attr(e, "file").filter(|f| !f.is_empty()),
+        line: attr(e, "line").and_then(|l| l.parse().ok()),
+        ..Default::default()
+    }
+}
+
+fn child(c: &mut Case, kind: &str, e: &BytesStart) {
+    let k = match kind {
+        "skipped" => 1,
+        "failure" => 2,
+        _ => 3,
+    };
+    if k > c.kind {
+        c.kind = k;
+        c.message = capped(&attr(e, "message").unwrap_or_default(), MAX_MESSAGE);
+        c.text.clear();
+    }
+}
+
+fn finish(c: Case, style: Style, acc: &mut JunitResult) {
+    acc.cases += 1;
+    match c.kind {
+        0 => acc.counts.passed += 1,
+        1 => acc.counts.skipped += 1,
+        k => {
+            if k == 2 {
+                acc.counts.failed += 1;
+            } else {
+                acc.counts.errored += 1;
+            }
+            if acc.failures.list.len() >= crate::MAX_FAILURES {
+                acc.failures.dropped += 1;
+                return;
+            }
+            acc.failures.push(to_failure(c, style));
+        }
+    }
+}
+
+/// pytest: classname `tests.test_calc.TestDiv` + file `tests/test_calc.py` -> `tests/test_calc.py::TestDiv::name`.
+fn test_id(c: &Case, style: Style) -> String {
+    match style {
+        Style::Pytest => {
+            if let Some(file) = &c.file {
+                let module = file.trim_end_matches(".py").replace('/', ".");
+                let rest = c.classname.strip_prefix(&module).map(|r| r.trim_start_matches('.'));
+                return match rest {
+                    Some("") | None => format!("{file}::{}", c.name),
+                    Some(class) => format!("{file}::{}::{}", class.replace('.', "::"), c.name),
+                };
+            }
+            if c.classname.is_empty() {
+                c.name.clone()
+            } else {
+                format!("{}::{}", c.classname, c.name)
+            }
+        }
+        Style::Generic => {
+            if c.classname.is_empty() {
+                c.name.clone()
+            } else {
+                format!("{}.{}", c.classname, c.name)
+            }
+        }
+    }
+}
+
+fn to_failure(c: Case, style: Style) -> TestFailure {
+    let name = test_id(&c, style);
+    // The location: the first `path:line:` of the traceback inside the test's own file,
+    // else the last location printed, else the testcase's file/line attributes.
+    let mut first_in_file = None;
+    let mut last = None;
+    for l in c.text.lines() {
+        if let Some((p, n)) = crate::path_line_prefix(l) {
+            if l.starts_with(' ') {
+                continue;
+            }
+            if first_in_file.is_none() && c.file.as_deref() == Some(p) {
+                first_in_file = Some((p.to_string(), n));
+            }
+            last = Some((p.to_string(), n));
+        }
+    }
+    let (path, line) = match first_in_file.or(last) {
+        Some((p, n)) => (Some(p), Some(n)),
+        None => (
+            c.file.clone(),
+            // pytest's xunit1 `line` is 0-based; others' is 1-based.
+            c.line.map(|l| if style == Style::Pytest { l + 1 } else { l }),
+        ),
+    };
+    let message = if c.message.is_empty() {
+        c.text.lines().find(|l| !l.trim().is_empty()).unwrap_or("failed").trim().to_string()
+    } else {
+        c.message
+    };
+    let mut output = c.text.trim_end().to_string();
+    let out = c.out.trim();
+    if !out.is_empty() {
+        output.push_str("\n\n");
+        output.push_str(out);
+    }
+    TestFailure { name, message, path, line, output }
+}

@@ -1,0 +1,232 @@
+//! Shared by the test gates (cargo-test, pytest, go-test, junit, mypy, black, coverage):
+//! streaming parsers for JUnit XML, `go test -json` and libtest text, plus config and report helpers.
+
+pub mod gen;
+pub mod gotest;
+pub mod junit;
+pub mod libtest;
+
+use planexec_pdk::{report, Command, GateReport, Host, Mounts, Outcome, Output, TestCounts, TestFailure};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Failures kept in a report; beyond this only the counts grow.
+pub const MAX_FAILURES: usize = 200;
+/// Bytes of captured output kept per failure.
+pub const MAX_OUTPUT: usize = 8 * 1024;
+/// Bytes kept per failure message.
+pub const MAX_MESSAGE: usize = 2 * 1024;
+
+/// Appends `s` to `buf` while `buf` holds fewer than `max` bytes; marks a cut once.
+pub fn push_capped(buf: &mut String, s: &str, max: usize) {
+    if buf.len() >= max {
+        return;
+    }
+    let room = max - buf.len();
+    if s.len() <= room {
+        buf.push_str(s);
+    } else {
+        let mut cut = room;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        buf.push_str(&s[..cut]);
+        buf.push_str("\n… (truncated)");
+    }
+}
+
+/// `s` cut to at most `max` bytes (on a char boundary).
+pub fn capped(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    push_capped(&mut out, s, max);
+    out
+}
+
+/// A timeout in config: a number of seconds or a duration such as `"90s"`, `"10m"`, `"1h"`, `"500ms"`.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(untagged)]
+pub enum Timeout {
+    Seconds(u64),
+    Text(String),
+}
+
+impl Timeout {
+    pub fn millis(&self) -> Result<u64, String> {
+        match self {
+            Timeout::Seconds(s) => Ok(s * 1000),
+            Timeout::Text(t) => {
+                let t = t.trim();
+                let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+                let (num, unit) = t.split_at(split);
+                let n: u64 = num.parse().map_err(|_| format!("config: bad timeout {t:?} (use e.g. \"90s\", \"10m\")"))?;
+                let mult = match unit.trim() {
+                    "" | "s" => 1000,
+                    "ms" => 1,
+                    "m" => 60_000,
+                    "h" => 3_600_000,
+                    _ => return Err(format!("config: bad timeout unit in {t:?} (use ms, s, m or h)")),
+                };
+                Ok(n * mult)
+            }
+        }
+    }
+}
+
+/// Converts an optional config timeout to milliseconds.
+pub fn timeout_ms(t: &Option<Timeout>) -> Result<Option<u64>, String> {
+    t.as_ref().map(Timeout::millis).transpose()
+}
+
+/// Splits a configured command line (`"python3 -m pytest"`) into program and args.
+pub fn split_program(line: &str) -> Result<(String, Vec<String>), String> {
+    let mut parts = planexec_pdk::text::split_command(line);
+    if parts.is_empty() {
+        return Err("config: `command` is empty".into());
+    }
+    let p = parts.remove(0);
+    Ok((p, parts))
+}
+
+/// Runs `cmd`; a host refusal or a missing program becomes an `errored` report.
+pub fn run(host: &dyn Host, cmd: &Command) -> Result<Output, GateReport> {
+    host.exec(cmd).map_err(|e| {
+        let mut r = report(Outcome::Errored, format!("could not run `{}`: {e}", cmd.program));
+        r.evidence = shown(cmd);
+        r
+    })
+}
+
+/// The command as a person would type it.
+pub fn shown(cmd: &Command) -> String {
+    let mut s = cmd.program.clone();
+    for a in &cmd.args {
+        s.push(' ');
+        if a.contains(' ') {
+            s.push_str(&format!("'{a}'"));
+        } else {
+            s.push_str(a);
+        }
+    }
+    s
+}
+
+/// Fills exit code, duration and the output's tail into `r`.
+pub fn finish(mut r: GateReport, out: &Output, tail_lines: usize) -> GateReport {
+    r.exit_code = out.exit_code;
+    r.duration_ms = out.duration_ms;
+    if r.evidence.is_empty() {
+        r.evidence = planexec_pdk::text::tail(&out.combined(), tail_lines);
+    }
+    r
+}
+
+/// `"3 passed, 1 failed, 2 skipped, 0 errored"`.
+pub fn counts_text(t: &TestCounts) -> String {
+    format!("{} passed, {} failed, {} skipped, {} errored", t.passed, t.failed, t.skipped, t.errored)
+}
+
+/// Failures kept up to [`MAX_FAILURES`], counting the ones dropped.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Failures {
+    pub list: Vec<TestFailure>,
+    pub dropped: usize,
+}
+
+impl Failures {
+    pub fn push(&mut self, f: TestFailure) {
+        if self.list.len() < MAX_FAILURES {
+            self.list.push(f);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// Resolves a configured report path to the guest path: `{scratch}/x` under the scratch
+/// mount, `{workspace}/x` or a relative `x` under the workspace mount (joined to `cwd`).
+pub fn guest_path(mounts: &Mounts, cwd: Option<&str>, p: &str) -> PathBuf {
+    if let Some(rest) = p.strip_prefix("{scratch}") {
+        return Path::new(&mounts.scratch).join(rest.trim_start_matches('/'));
+    }
+    if let Some(rest) = p.strip_prefix("{workspace}") {
+        return Path::new(&mounts.workspace).join(rest.trim_start_matches('/'));
+    }
+    let base = match cwd {
+        Some(c) => Path::new(&mounts.workspace).join(c),
+        None => PathBuf::from(&mounts.workspace),
+    };
+    base.join(p)
+}
+
+/// Joins a workspace-relative `cwd` and a path a tool printed relative to it.
+pub fn ws_rel(cwd: Option<&str>, p: &str) -> String {
+    let p = p.strip_prefix("./").unwrap_or(p);
+    match cwd {
+        Some(c) if !c.is_empty() && c != "." && !p.starts_with('/') => {
+            format!("{}/{}", c.trim_end_matches('/'), p)
+        }
+        _ => p.to_string(),
+    }
+}
+
+/// Makes an absolute host path that a tool printed workspace-relative: the longest
+/// trailing part of it that exists under the workspace mount. `None` when nothing matches.
+pub fn relativize_host_path(workspace_mount: &str, host_path: &str) -> Option<String> {
+    if !host_path.starts_with('/') {
+        return Some(host_path.to_string());
+    }
+    let parts: Vec<&str> = host_path.split('/').filter(|s| !s.is_empty()).collect();
+    for start in 0..parts.len() {
+        let rel = parts[start..].join("/");
+        if Path::new(workspace_mount).join(&rel).exists() {
+            return Some(rel);
+        }
+    }
+    None
+}
+
+/// Finds `path:line` at the start of `line` (`tests/test_x.py:12: AssertionError`,
+/// `src/lib.rs:19:9`). Returns the path and line number.
+pub fn path_line_prefix(line: &str) -> Option<(&str, u32)> {
+    let line = line.trim_start();
+    let colon = line.find(':')?;
+    let path = &line[..colon];
+    if path.is_empty() || path.contains(char::is_whitespace) || !path.contains('.') {
+        return None;
+    }
+    let rest = &line[colon + 1..];
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    if digits == 0 {
+        return None;
+    }
+    let n = rest[..digits].parse().ok()?;
+    Some((path, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(Timeout::Text("10m".into()).millis(), Ok(600_000));
+        assert_eq!(Timeout::Text("90s".into()).millis(), Ok(90_000));
+        assert_eq!(Timeout::Text("250ms".into()).millis(), Ok(250));
+        assert_eq!(Timeout::Seconds(3).millis(), Ok(3000));
+        assert!(Timeout::Text("3 days".into()).millis().is_err());
+    }
+
+    #[test]
+    fn caps_and_paths() {
+        let mut s = String::new();
+        push_capped(&mut s, "héllo", 2);
+        assert!(s.starts_with('h') && s.contains("truncated"));
+        assert_eq!(path_line_prefix("tests/test_x.py:12: AssertionError"), Some(("tests/test_x.py", 12)));
+        assert_eq!(path_line_prefix("src/lib.rs:19:9"), Some(("src/lib.rs", 19)));
+        assert_eq!(path_line_prefix("E   assert 1: 2"), None);
+        assert_eq!(ws_rel(Some("app"), "./x.py"), "app/x.py");
+        let m = Mounts::default();
+        assert_eq!(guest_path(&m, None, "{scratch}/j.xml"), PathBuf::from("/scratch/j.xml"));
+        assert_eq!(guest_path(&m, Some("sub"), "out/j.xml"), PathBuf::from("/workspace/sub/out/j.xml"));
+    }
+}

@@ -1,0 +1,221 @@
+//! Parser for the stable text output of Rust's libtest (`cargo test`): per-test lines,
+//! the `test result:` summary of every test binary (summed), failure sections, compiler errors.
+
+use crate::{push_capped, Failures, MAX_MESSAGE, MAX_OUTPUT};
+use planexec_pdk::{Finding, Severity, TestCounts, TestFailure};
+use std::io::BufRead;
+
+/// What the test binaries printed, summed over all of them.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct LibtestResult {
+    pub counts: TestCounts,
+    pub failures: Failures,
+    /// Number of `test result:` summaries seen (one per test binary that ran).
+    pub binaries: u32,
+    /// Tests reported `FAILED` on their own line (may exceed the summaries if a binary crashed).
+    pub failed_lines: u32,
+}
+
+/// Parses libtest's stdout line by line, never holding more than one failure section.
+pub fn parse<R: BufRead>(mut r: R) -> std::io::Result<LibtestResult> {
+    let mut res = LibtestResult::default();
+    let mut section: Option<(String, String)> = None;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let l = text.trim_end_matches(['\n', '\r']);
+        if let Some(name) = l.strip_prefix("---- ").and_then(|s| s.strip_suffix(" stdout ----")) {
+            close(&mut res, section.take());
+            section = Some((name.to_string(), String::new()));
+            continue;
+        }
+        if section.is_some() && (l == "failures:" || l.starts_with("test result: ")) {
+            close(&mut res, section.take());
+        }
+        if let Some((_, buf)) = section.as_mut() {
+            push_capped(buf, l, MAX_OUTPUT);
+            push_capped(buf, "\n", MAX_OUTPUT);
+            continue;
+        }
+        if let Some(rest) = l.strip_prefix("test result: ") {
+            add_summary(&mut res, rest);
+        } else if let Some(rest) = l.strip_prefix("test ") {
+            if let Some((name, outcome)) = rest.rsplit_once(" ... ") {
+                if outcome == "FAILED" {
+                    res.failed_lines += 1;
+                    let (path, line) = doctest_location(name);
+                    res.failures.push(TestFailure {
+                        name: name.to_string(),
+                        message: String::new(),
+                        path,
+                        line,
+                        output: String::new(),
+                    });
+                }
+            }
+        }
+    }
+    close(&mut res, section.take());
+    Ok(res)
+}
+
+/// `1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.15s` after `ok. `/`FAILED. `.
+fn add_summary(res: &mut LibtestResult, rest: &str) {
+    let rest = rest.split_once(". ").map(|(_, r)| r).unwrap_or(rest);
+    res.binaries += 1;
+    for part in rest.split(';') {
+        let mut it = part.split_whitespace();
+        let (Some(n), Some(what)) = (it.next(), it.next()) else { continue };
+        let Ok(n) = n.parse::<u32>() else { continue };
+        match what {
+            "passed" => res.counts.passed += n,
+            "failed" => res.counts.failed += n,
+            "ignored" => res.counts.skipped += n,
+            _ => {}
+        }
+    }
+}
+
+/// Doc tests are named `src/lib.rs - add (line 3)`.
+fn doctest_location(name: &str) -> (Option<String>, Option<u32>) {
+    if let Some((path, rest)) = name.split_once(" - ") {
+        if let Some(n) = rest.rsplit_once("(line ").and_then(|(_, n)| n.strip_suffix(')')) {
+            return (Some(path.to_string()), n.parse().ok());
+        }
+    }
+    (None, None)
+}
+
+/// Attaches a `---- name stdout ----` section to its failure: output, panic message, location.
+fn close(res: &mut LibtestResult, section: Option<(String, String)>) {
+    let Some((name, out)) = section else { return };
+    let (message, loc) = panic_message(&out);
+    let f = match res.failures.list.iter_mut().rev().find(|f| f.name == name && f.output.is_empty()) {
+        Some(f) => f,
+        None => return,
+    };
+    f.message = message;
+    if let Some((p, l)) = loc {
+        f.path = Some(p);
+        f.line = Some(l);
+    }
+    f.output = out.trim_end().to_string();
+}
+
+/// The panic message and `file:line` from a failure section; handles both
+/// `panicked at src/lib.rs:19:9:\nmessage` (Rust >= 1.73) and `panicked at 'message', src/lib.rs:19:9`.
+pub fn panic_message(out: &str) -> (String, Option<(String, u32)>) {
+    let mut lines = out.lines();
+    while let Some(l) = lines.next() {
+        let Some(idx) = l.find("panicked at ") else { continue };
+        let rest = &l[idx + "panicked at ".len()..];
+        if let Some(old) = rest.strip_prefix('\'') {
+            if let Some((msg, loc)) = old.rsplit_once("', ") {
+                return (crate::capped(msg, MAX_MESSAGE), location(loc));
+            }
+        }
+        let loc = location(rest.trim_end_matches(':'));
+        let mut msg = String::new();
+        for m in lines.by_ref() {
+            if m.is_empty() || m.starts_with("stack backtrace:") || m.starts_with("note: ") {
+                break;
+            }
+            if !msg.is_empty() {
+                msg.push('\n');
+            }
+            push_capped(&mut msg, m, MAX_MESSAGE);
+        }
+        return (msg, loc);
+    }
+    let first = out.lines().find(|l| !l.trim().is_empty()).unwrap_or("test failed");
+    (crate::capped(first, MAX_MESSAGE), None)
+}
+
+/// `src/lib.rs:19:9` -> (`src/lib.rs`, 19).
+fn location(s: &str) -> Option<(String, u32)> {
+    let mut it = s.trim().rsplitn(3, ':');
+    let _col = it.next()?;
+    let line: u32 = it.next()?.parse().ok()?;
+    let path = it.next()?;
+    Some((path.to_string(), line))
+}
+
+/// Compiler errors from cargo's stderr: one finding per `error[...]`/`error:` block with its
+/// first ` --> file:line:col`, skipping cargo's own `could not compile`/`test failed` lines.
+pub fn compile_errors(stderr: &str) -> (Vec<Finding>, String) {
+    let mut findings = Vec::new();
+    let mut text = String::new();
+    let mut cur: Option<Finding> = None;
+    for l in stderr.lines() {
+        if l.starts_with("error") {
+            if let Some(f) = cur.take() {
+                findings.push(f);
+            }
+            let msg = l.split_once(": ").map(|(_, m)| m).unwrap_or(l);
+            let cargo_own = msg.starts_with("could not compile")
+                || msg.starts_with("test failed, to rerun")
+                || msg.contains(" target failed")
+                || msg.contains(" targets failed")
+                || l.starts_with("error: aborting");
+            if !cargo_own {
+                let rule = match l.strip_prefix("error[").and_then(|s| s.split_once(']')) {
+                    Some((code, _)) => format!("rustc/{code}"),
+                    None => "rustc/error".to_string(),
+                };
+                cur = Some(Finding {
+                    severity: Severity::Critical,
+                    rule,
+                    message: msg.to_string(),
+                    path: None,
+                    line: None,
+                    column: None,
+                });
+                push_capped(&mut text, l, MAX_OUTPUT);
+                push_capped(&mut text, "\n", MAX_OUTPUT);
+            }
+            continue;
+        }
+        if let Some(f) = cur.as_mut() {
+            if l.starts_with("warning") || l.starts_with("For more information") {
+                findings.push(cur.take().unwrap());
+                continue;
+            }
+            if f.path.is_none() {
+                if let Some(loc) = l.trim_start().strip_prefix("--> ") {
+                    let mut it = loc.rsplitn(3, ':');
+                    f.column = it.next().and_then(|c| c.parse().ok());
+                    f.line = it.next().and_then(|c| c.parse().ok());
+                    f.path = it.next().map(str::to_string);
+                }
+            }
+            push_capped(&mut text, l, MAX_OUTPUT);
+            push_capped(&mut text, "\n", MAX_OUTPUT);
+        }
+    }
+    if let Some(f) = cur.take() {
+        findings.push(f);
+    }
+    (findings, text.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_and_new_panic_formats() {
+        let (m, loc) = panic_message("thread 'a' panicked at 'boom', src/x.rs:3:5\nnote: run");
+        assert_eq!((m.as_str(), loc), ("boom", Some(("src/x.rs".to_string(), 3))));
+        let (m, loc) = panic_message("thread 'a' (12) panicked at src/x.rs:4:1:\nboom\nagain\n\nnote: x");
+        assert_eq!((m.as_str(), loc), ("boom\nagain", Some(("src/x.rs".to_string(), 4))));
+    }
+
+    #[test]
+    fn doctest_names() {
+        assert_eq!(doctest_location("src/lib.rs - add (line 3)"), (Some("src/lib.rs".into()), Some(3)));
+    }
+}
