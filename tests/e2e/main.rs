@@ -1,1 +1,5 @@
+//! End-to-end tests of the planexec binary and library on real parts: real git
+//! repositories in temp dirs, real components built from plugins/, real tools.
 
+mod sandbox;
+mod support;

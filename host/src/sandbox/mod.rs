@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Config, Engine, Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
@@ -236,14 +236,7 @@ impl Loaded {
         b.preopened_dir(scratch.path(), SCRATCH_MOUNT, FsPerms::ReadWrite)
             .map_err(|e| format!("cannot open the scratch directory: {e}"))?;
         let req = &self.plugin.manifest.requests;
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(req.memory as usize)
-            .table_elements(1 << 20)
-            .instances(64)
-            .tables(64)
-            .memories(64)
-            .trap_on_grow_failure(true)
-            .build();
+        let limits = state::Limiter { memory: req.memory as usize, denied: false };
         let state = PluginState {
             wasi: b.build(),
             table: Default::default(),
@@ -308,7 +301,7 @@ impl Loaded {
                     )
                 } else {
                     let text = format!("{trap:#}");
-                    if text.contains("forcing a memory growth failure") || text.contains("memory") && text.contains("limit") {
+                    if state.limits.denied {
                         format!(
                             "hit its memory cap of {} MiB (requests.memory in its plugin.toml)",
                             self.plugin.manifest.requests.memory >> 20

@@ -7,7 +7,7 @@ use crate::plugins::Grants;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
-use wasmtime::StoreLimits;
+use wasmtime::ResourceLimiter;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Caps applied to every instance.
@@ -26,6 +26,27 @@ pub struct Caps {
 impl Default for Caps {
     fn default() -> Self {
         Caps { exec_capture: 16 << 20, exec_file: 2 << 30, plugin_output: 256 << 10, returned: 8 << 20 }
+    }
+}
+
+/// Caps linear memory and tables; remembers when it refused growth so the
+/// trap that follows can be reported as "hit its memory cap".
+pub struct Limiter {
+    pub memory: usize,
+    pub denied: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory {
+            self.denied = true;
+            return Err(wasmtime::Error::msg("memory cap reached"));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1 << 20)
     }
 }
 
@@ -48,7 +69,7 @@ pub struct ExecRecord {
 pub struct PluginState {
     pub(super) wasi: WasiCtx,
     pub(super) table: ResourceTable,
-    pub(super) limits: StoreLimits,
+    pub(super) limits: Limiter,
     pub(super) plugin: String,
     pub(super) grants: Grants,
     pub(super) workspace: PathBuf,

@@ -1,0 +1,117 @@
+//! Shared helpers for the end-to-end tests: the real binary, temp workspaces,
+//! plugin folders built from real components (tests/plugins), a private cache.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_relative() { root().join(p) } else { p })
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// A component cache shared by the tests (mode 0700), so each plugin compiles once.
+pub fn cache_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = target_dir().join("test-component-cache");
+        std::fs::create_dir_all(&d).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+        d
+    })
+    .clone()
+}
+
+/// Builds tests/plugins (the hostile plugins) once and returns the component path.
+pub fn hostile_wasm() -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| {
+        let tdir = target_dir().join("test-plugins");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let st = Command::new(cargo)
+            .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+            .arg(root().join("tests/plugins/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&tdir)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .status()
+            .expect("cargo runs");
+        assert!(st.success(), "building tests/plugins failed");
+        tdir.join("wasm32-wasip2/release/hostile.wasm")
+    })
+    .clone()
+}
+
+/// Writes a plugin folder `<parent>/<name>/` with `manifest` and a copy of `wasm`.
+pub fn plugin_dir(parent: &Path, name: &str, manifest: &str, wasm: &Path) -> PathBuf {
+    let d = parent.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("plugin.toml"), manifest).unwrap();
+    std::fs::copy(wasm, d.join(format!("{name}.wasm"))).unwrap();
+    d
+}
+
+/// A hostile gate plugin folder with the given requests table body.
+pub fn hostile_plugin(parent: &Path, name: &str, kind: &str, requests: &str) -> PathBuf {
+    let manifest = format!(
+        "name = \"{name}\"\nkind = \"{kind}\"\nversion = \"0.0.1\"\ncomponent = \"{name}.wasm\"\n[requests]\n{requests}\n"
+    );
+    plugin_dir(parent, name, &manifest, &hostile_wasm())
+}
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Runs the real binary in `dir`.
+pub fn planexec(dir: &Path, args: &[&str]) -> Out {
+    planexec_env(dir, args, &[])
+}
+
+pub fn planexec_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_planexec"));
+    c.args(args).current_dir(dir).env("PLANEXEC_CACHE_DIR", cache_dir()).env("NO_COLOR", "1");
+    c.env_remove("GITHUB_ACTIONS").env_remove("GITHUB_STEP_SUMMARY");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("planexec runs");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+pub fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(p, text).unwrap();
+}
