@@ -6,6 +6,30 @@ pub mod gotest;
 pub mod junit;
 pub mod libtest;
 
+/// Test helpers for the gates' native unit tests.
+pub mod testing {
+    use planexec_pdk::{Command, ExecError, Host, Level, Output};
+    use std::path::PathBuf;
+
+    /// A host that writes `content` to `path` whenever a command runs (as a tool writing
+    /// its report into scratch would), then answers like `inner`.
+    pub struct WritesFile<H: Host> {
+        pub inner: H,
+        pub path: PathBuf,
+        pub content: Vec<u8>,
+    }
+
+    impl<H: Host> Host for WritesFile<H> {
+        fn exec(&self, cmd: &Command) -> Result<Output, ExecError> {
+            std::fs::write(&self.path, &self.content).map_err(|e| ExecError::Failed(e.to_string()))?;
+            self.inner.exec(cmd)
+        }
+        fn log(&self, level: Level, message: &str) {
+            self.inner.log(level, message)
+        }
+    }
+}
+
 use planexec_pdk::{report, Command, GateReport, Host, Mounts, Outcome, Output, TestCounts, TestFailure};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
