@@ -1,0 +1,9 @@
+package broken
+
+import "testing"
+
+func TestTwice(t *testing.T) {
+	if Twice(2) != 4 {
+		t.Fatal("bad")
+	}
+}
