@@ -1,0 +1,5 @@
+"""Type-clean module."""
+
+
+def greet(name: str) -> str:
+    return "hello " + name
