@@ -1,1 +1,39 @@
-//! The plan model.
+//! planexec-plan: the plan model, its dialect parsers (T-ID, spec-kit, planpipe, ExecPlan),
+//! `check` with its execution waves, and the living-ExecPlan editor.
+//!
+//! ```no_run
+//! let plan = planexec_plan::load(std::path::Path::new("memory-bank/plan/x.md"), None)?;
+//! let diags = planexec_plan::check(&plan);
+//! print!("{}", planexec_plan::render_check_human(&plan, &diags));
+//! # Ok::<(), planexec_plan::PlanError>(())
+//! ```
+
+pub mod check;
+pub mod deps;
+pub mod dialect;
+pub mod error;
+pub mod fields;
+pub mod ids;
+pub mod living;
+pub mod markdown;
+pub mod model;
+pub mod render;
+pub mod sections;
+pub mod waves;
+
+pub use check::{check, has_errors, Diagnostic, Severity, RULES};
+pub use dialect::{detect, load};
+pub use error::PlanError;
+pub use living::tick_progress;
+pub use model::{DepKind, Dependency, Dialect, Milestone, Plan, Span, Task, Tolerances, UnknownDialect, Unreadable};
+pub use render::{render_check_human, render_check_json};
+pub use waves::{waves, CycleError};
+
+/// Parse plan text held in memory (for tests, fuzzing and benchmarks). `name` is used in messages.
+pub fn parse_str(name: &str, text: &str, dialect: Option<Dialect>) -> Result<Plan, PlanError> {
+    let src = markdown::Source::from_bytes(std::path::Path::new(name), text.as_bytes().to_vec())?;
+    let doc = markdown::Doc::parse(src)?;
+    let mut plan = dialect::parse_doc(&doc, dialect);
+    dialect::common::finish(&mut plan);
+    Ok(plan)
+}

@@ -1,0 +1,257 @@
+//! `planexec check`: lint rules over a parsed plan, as diagnostics with file:line:column.
+//! Errors make the CLI exit 2; warnings alone exit 0.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::{DepKind, Plan, Span};
+use crate::waves::waves;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One finding of `check`, pointing at the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// The rule's name, e.g. `dependency-cycle`.
+    pub rule: &'static str,
+    pub message: String,
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    /// The source line the finding is about, trimmed.
+    pub quote: String,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, rule: &'static str, message: String, file: &Path, span: Span, quote: &str) -> Diagnostic {
+        Diagnostic {
+            severity,
+            rule,
+            message,
+            file: file.to_path_buf(),
+            line: span.line.max(1),
+            column: span.column.max(1),
+            quote: quote.trim().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}[{}]: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.severity.name(),
+            self.rule,
+            self.message
+        )?;
+        if !self.quote.is_empty() {
+            write!(f, "\n    | {}", self.quote)?;
+        }
+        Ok(())
+    }
+}
+
+/// The rules, for documentation and `--explain`-style listings: (name, severity, what it finds).
+pub const RULES: &[(&str, Severity, &str)] = &[
+    ("no-tasks", Severity::Error, "the plan has no tasks (or an ExecPlan has no Progress checkboxes)"),
+    ("duplicate-id", Severity::Error, "two tasks share an id"),
+    ("unknown-dependency", Severity::Error, "a dependency names an id no task has"),
+    ("self-dependency", Severity::Error, "a task depends on itself"),
+    ("dependency-cycle", Severity::Error, "dependencies form a cycle; the cycle is spelled out"),
+    ("missing-acceptance", Severity::Error, "a task has no acceptance criteria (a warning when the plan has plan-wide criteria or gates)"),
+    ("missing-files", Severity::Warning, "a task names no files or modules it may touch"),
+    ("wave-order", Severity::Error, "a task's declared wave is not after the wave of a task it depends on"),
+    ("unreadable-tolerance", Severity::Warning, "a tolerance sentence names a limit planexec could not read"),
+    ("dependency-disagreement", Severity::Warning, "the same dependency is stated twice with different kinds"),
+    ("unknown-milestone", Severity::Warning, "a task targets a milestone the milestones list does not have"),
+    ("status-disagreement", Severity::Warning, "an ExecPlan's Status line disagrees with its checkboxes"),
+    ("not-an-execplan", Severity::Error, "a file read as an ExecPlan has no Progress checkboxes"),
+];
+
+/// Run every rule over the plan. Diagnostics come sorted by file, line and column.
+pub fn check(plan: &Plan) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = plan.notes.clone();
+    let file_of = |t: &crate::model::Task| t.source.clone();
+
+    if plan.tasks.is_empty() && !out.iter().any(|d| d.rule == "not-an-execplan") {
+        out.push(Diagnostic::new(
+            Severity::Error,
+            "no-tasks",
+            format!("no tasks found in this {} plan; add task headings such as `### T001: title`", plan.dialect),
+            &plan.source,
+            Span { line: 1, column: 1, offset: 0 },
+            "",
+        ));
+    }
+
+    for (id, file, span, quote) in &plan.duplicates {
+        let first = plan.task(id).map(|t| format!("{}:{}", t.source.display(), t.line)).unwrap_or_default();
+        out.push(Diagnostic::new(
+            Severity::Error,
+            "duplicate-id",
+            format!("task id {id} is used twice (first at {first}); give each task its own id"),
+            file,
+            *span,
+            quote,
+        ));
+    }
+
+    let index: HashMap<&str, usize> = plan.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    let plan_wide = !plan.success_criteria.is_empty() || !plan.final_gates.is_empty();
+    let any_files = plan.tasks.iter().any(|t| !t.files.is_empty());
+    let milestone_ids: Vec<&str> = plan.milestones.iter().map(|m| m.id.as_str()).collect();
+
+    for t in &plan.tasks {
+        let file = file_of(t);
+        for d in &t.dependencies {
+            let dfile = d.file.clone().unwrap_or_else(|| file.clone());
+            if d.id == t.id {
+                out.push(Diagnostic::new(Severity::Error, "self-dependency", format!("task {} depends on itself", t.id), &dfile, d.span, &d.quote));
+            } else if !index.contains_key(d.id.as_str()) {
+                out.push(Diagnostic::new(
+                    Severity::Error,
+                    "unknown-dependency",
+                    format!("task {} depends on {}, which no task in this plan has as its id", t.id, d.id),
+                    &dfile,
+                    d.span,
+                    &d.quote,
+                ));
+            }
+        }
+        if t.acceptance.is_empty() && t.acceptance_commands.is_empty() && plan.dialect != crate::model::Dialect::ExecPlan {
+            let (sev, msg) = if plan_wide {
+                (Severity::Warning, format!("task {} has no acceptance criteria of its own; only the plan-wide criteria apply", t.id))
+            } else {
+                (Severity::Error, format!("task {} has no acceptance criteria; add an **Acceptance test** line", t.id))
+            };
+            out.push(Diagnostic::new(sev, "missing-acceptance", msg, &file, t.span, &heading_quote(plan, t)));
+        }
+        if t.files.is_empty() && (plan.dialect != crate::model::Dialect::ExecPlan || any_files) {
+            out.push(Diagnostic::new(
+                Severity::Warning,
+                "missing-files",
+                format!("task {} names no files or modules it may touch", t.id),
+                &file,
+                t.span,
+                &heading_quote(plan, t),
+            ));
+        }
+        if let Some(w) = t.wave {
+            for d in &t.dependencies {
+                if !d.kind.orders() {
+                    continue;
+                }
+                if let Some(&j) = index.get(d.id.as_str()) {
+                    if let Some(dw) = plan.tasks[j].wave {
+                        if dw >= w {
+                            out.push(Diagnostic::new(
+                                Severity::Error,
+                                "wave-order",
+                                format!(
+                                    "task {} is in wave {w} but depends ({}) on {} in wave {dw}; a dependency must be in an earlier wave",
+                                    t.id,
+                                    d.kind.name(),
+                                    d.id
+                                ),
+                                &d.file.clone().unwrap_or_else(|| file.clone()),
+                                d.span,
+                                &d.quote,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(m) = &t.milestone {
+            let key = m.split([':', ' ']).next().unwrap_or(m);
+            if !milestone_ids.is_empty() && crate::ids::is_milestone_id(key) && !milestone_ids.contains(&key) {
+                let span = t.field_spans.get("milestone").copied().unwrap_or(t.span);
+                out.push(Diagnostic::new(
+                    Severity::Warning,
+                    "unknown-milestone",
+                    format!("task {} targets milestone {key}, which the milestones list does not have", t.id),
+                    &file,
+                    span,
+                    m,
+                ));
+            }
+        }
+    }
+
+    if let Err(e) = waves(plan) {
+        let first = e.cycle.first().and_then(|id| plan.task(id));
+        let (file, span, quote) = match first {
+            Some(t) => {
+                let next = e.cycle.get(1).cloned().unwrap_or_default();
+                match t.dependencies.iter().find(|d| d.id == next) {
+                    Some(d) => (d.file.clone().unwrap_or_else(|| t.source.clone()), d.span, d.quote.clone()),
+                    None => (t.source.clone(), t.span, heading_quote(plan, t)),
+                }
+            }
+            None => (plan.source.clone(), Span::default(), String::new()),
+        };
+        out.push(Diagnostic::new(
+            Severity::Error,
+            "dependency-cycle",
+            format!("dependency cycle: {}; remove one of these dependencies", e.cycle.join(" -> ")),
+            &file,
+            span,
+            &quote,
+        ));
+    }
+
+    for u in &plan.tolerances.unreadable {
+        out.push(Diagnostic::new(
+            Severity::Warning,
+            "unreadable-tolerance",
+            format!("could not read a number from this tolerance: \"{}\"", u.text),
+            &plan.source,
+            u.span,
+            &u.text,
+        ));
+    }
+
+    out.sort_by(|a, b| (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule)));
+    out.dedup();
+    out
+}
+
+fn heading_quote(_plan: &Plan, t: &crate::model::Task) -> String {
+    if t.title.is_empty() {
+        t.id.clone()
+    } else {
+        format!("{}: {}", t.id, t.title)
+    }
+}
+
+/// Whether any diagnostic is an error (the CLI exits 2 then).
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(|d| d.severity == Severity::Error)
+}
+
+#[allow(dead_code)]
+fn _kinds_used(k: DepKind) -> bool {
+    k.orders()
+}

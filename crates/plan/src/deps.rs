@@ -1,0 +1,383 @@
+//! Dependency text: lists, ranges (`T001–T007`), notes, none-words, group references
+//! (`M1 complete`, `all tasks from Waves 1-4`), kind words, and ASCII graphs (`ST-1 ──→ ST-2 [soft]`).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::check::{Diagnostic, Severity};
+use crate::ids::{boundary_before, is_milestone_id, is_non_task_id, scan_id, scan_number, split_numbered};
+use crate::model::{DepKind, Dependency, Plan};
+
+/// Markers for references that are resolved once all tasks are known.
+pub(crate) const GROUP_MILESTONE: &str = "@milestone:";
+pub(crate) const GROUP_WAVES: &str = "@waves:";
+pub(crate) const GROUP_BEFORE: &str = "@before";
+pub(crate) const BARE_NUMBER: &str = "#";
+
+const MAX_RANGE: u64 = 500;
+
+/// Whether the text says "no dependencies".
+pub fn is_none_word(text: &str) -> bool {
+    let t = text.trim().trim_matches(|c: char| c == '*' || c == '`' || c == '_').trim();
+    let l = t.to_lowercase();
+    let head: String = l.chars().take_while(|c| c.is_alphanumeric() || *c == '/' || *c == '<' || *c == '>').collect();
+    t.is_empty()
+        || matches!(t, "-" | "–" | "—" | "--" | "n/a" | "N/A" | "<none>" | "~" | "∅")
+        || matches!(head.as_str(), "none" | "<none>" | "nothing" | "n/a" | "na" | "no" | "independent")
+        || l.starts_with("no dependencies")
+        || l.starts_with("no deps")
+}
+
+/// Parse a dependency value into references with kinds. `default` is the kind when none is named.
+pub fn parse_dep_text(text: &str, default: DepKind) -> Vec<(String, DepKind)> {
+    let mut out: Vec<(String, DepKind)> = Vec::new();
+    if is_none_word(text) {
+        return out;
+    }
+    for seg in split_top(text) {
+        let (core, notes) = strip_notes(seg);
+        let mut kind = default;
+        for w in notes.split(|c: char| !c.is_alphanumeric() && c != '-') {
+            if let Some(k) = DepKind::from_word(w) {
+                kind = k;
+                break;
+            }
+        }
+        // `soft: ST-1` / `blocking — ST-2`
+        let mut core = core.trim();
+        if let Some((head, rest)) = core.split_once([':', '—']) {
+            if let Some(k) = DepKind::from_word(head) {
+                kind = k;
+                core = rest.trim();
+            }
+        }
+        if is_none_word(core) && out.is_empty() && core.len() < 30 {
+            continue;
+        }
+        let lower = core.to_lowercase();
+        if lower.contains("wave") {
+            let nums: Vec<u32> = numbers(core);
+            if let (Some(&a), Some(&b)) = (nums.first(), nums.last()) {
+                if lower.contains("all") || lower.contains("complete") || lower.contains("wave") {
+                    out.push((format!("{GROUP_WAVES}{a}-{b}"), kind));
+                    continue;
+                }
+            }
+        }
+        if (lower.contains("all") && (lower.contains("previous") || lower.contains("prior") || lower.contains("above") || lower.contains("earlier")))
+            || lower.trim() == "all"
+        {
+            out.push((GROUP_BEFORE.to_string(), kind));
+            continue;
+        }
+        if let Some(rest) = lower.strip_prefix("milestone ") {
+            if let Some(n) = scan_number(rest.trim_start()) {
+                out.push((format!("{GROUP_MILESTONE}M{}", &rest.trim_start()[..n]), kind));
+                continue;
+            }
+        }
+        scan_refs(core, kind, &mut out);
+    }
+    let mut seen = HashSet::new();
+    out.retain(|(id, _)| seen.insert(id.clone()));
+    out
+}
+
+fn numbers(s: &str) -> Vec<u32> {
+    s.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse().ok()).collect()
+}
+
+/// Split at commas, semicolons, ` and ` and `&` that are outside parentheses and brackets.
+fn split_top(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth -= 1,
+            b',' | b';' | b'&' | b'\n' if depth <= 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            b' ' if depth <= 0 && text[i..].starts_with(" and ") => {
+                out.push(&text[start..i]);
+                start = i + 5;
+                i += 4;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&text[start..]);
+    out.into_iter().map(str::trim).filter(|s| !s.is_empty()).collect()
+}
+
+/// Remove parenthesised and bracketed notes, returning (text without notes, the notes).
+fn strip_notes(s: &str) -> (String, String) {
+    let mut core = String::new();
+    let mut notes = String::new();
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                notes.push(' ');
+            }
+            ')' | ']' => {
+                depth -= 1;
+                notes.push(' ');
+            }
+            _ if depth > 0 => notes.push(c),
+            _ => core.push(c),
+        }
+    }
+    (core, notes)
+}
+
+/// Find ids and ranges in free text.
+fn scan_refs(s: &str, kind: DepKind, out: &mut Vec<(String, DepKind)>) {
+    let s = s.replace(['`', '*'], " ");
+    let mut i = 0;
+    let mut last_end = 0;
+    let mut last_id: Option<String> = None;
+    while i < s.len() {
+        if !s.is_char_boundary(i) {
+            i += 1;
+            continue;
+        }
+        let rest = &s[i..];
+        let dash_before = s[..i].ends_with(['-', '–', '—']) && last_end > 0;
+        if boundary_before(&s, i) || dash_before {
+            // `Task 1.1`
+            if rest.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("task ")) {
+                if let Some(n) = scan_number(&rest[5..]) {
+                    let id = rest[5..5 + n].to_string();
+                    out.push((format!("{BARE_NUMBER}{id}"), kind));
+                    last_id = Some(format!("{BARE_NUMBER}{id}"));
+                    i += 5 + n;
+                    last_end = i;
+                    continue;
+                }
+            }
+            if let Some(n) = scan_id(rest) {
+                let id = &rest[..n];
+                if !is_non_task_id(id) {
+                    // a range: previous id, a dash or `..`/`to`, this id
+                    let between = s[last_end..i].trim();
+                    let is_range = matches!(between, "-" | "–" | "—" | ".." | "..." | "to" | "through" | "thru" | "→");
+                    if let (true, Some(prev)) = (is_range, last_id.as_deref()) {
+                        if let (Some((p1, a, w)), Some((p2, b, _))) = (split_numbered(prev), split_numbered(id)) {
+                            if p1 == p2 && a < b && b - a <= MAX_RANGE {
+                                for k in a + 1..b {
+                                    out.push((format!("{p1}{k:0w$}"), kind));
+                                }
+                            }
+                        }
+                    }
+                    out.push((id.to_string(), kind));
+                    last_id = Some(id.to_string());
+                }
+                i += n;
+                last_end = i;
+                continue;
+            }
+            if let Some(n) = scan_number(rest).filter(|_| boundary_before(&s, i) || last_id.as_deref().is_some_and(|l| l.starts_with(BARE_NUMBER))) {
+                let id = &rest[..n];
+                let between = s[last_end..i].trim();
+                let is_range = matches!(between, "-" | "–" | "—" | ".." | "to");
+                if let (true, Some(prev)) = (is_range, last_id.as_deref()) {
+                    if let Some(p) = prev.strip_prefix(BARE_NUMBER) {
+                        if let (Ok(a), Ok(b)) = (p.parse::<u64>(), id.parse::<u64>()) {
+                            if a < b && b - a <= MAX_RANGE {
+                                for k in a + 1..b {
+                                    out.push((format!("{BARE_NUMBER}{k}"), kind));
+                                }
+                            }
+                        }
+                    }
+                }
+                out.push((format!("{BARE_NUMBER}{id}"), kind));
+                last_id = Some(format!("{BARE_NUMBER}{id}"));
+                i += n;
+                last_end = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Arrows that read "left comes before right".
+const ARROWS: [&str; 12] = ["──→", "─→", "──▶", "─▶", "-->", "->", "=>", "→", "⟶", "▶", "⇒", "➜"];
+
+/// Edges in one line of a dependency graph: `(before, after, kind)`.
+/// Reads `ST-1 ──→ ST-2 [soft]`, chains `A -> B -> C`, and `ST-3 depends on ST-1, ST-2`.
+pub fn parse_graph_line(line: &str) -> Vec<(String, String, DepKind)> {
+    let mut edges = Vec::new();
+    let (core, notes) = strip_notes(line);
+    let kind = notes
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .find_map(DepKind::from_word)
+        .unwrap_or(DepKind::Blocking);
+    let lower = core.to_ascii_lowercase();
+    for phrase in ["depends on", "blocked by", "requires", "after"] {
+        if let Some(p) = lower.find(phrase) {
+            let (a, b) = (&core[..p], &core[p + phrase.len()..]);
+            let targets = ids_in(a);
+            if targets.is_empty() {
+                continue;
+            }
+            for d in ids_in(b) {
+                for t in &targets {
+                    edges.push((d.clone(), t.clone(), kind));
+                }
+            }
+            return edges;
+        }
+    }
+    let mut parts: Vec<&str> = vec![core.as_str()];
+    for arrow in ARROWS {
+        parts = parts.into_iter().flat_map(|p| p.split(arrow)).collect();
+    }
+    if parts.len() < 2 {
+        return edges;
+    }
+    let groups: Vec<Vec<String>> = parts.iter().map(|p| ids_in(p)).collect();
+    for w in groups.windows(2) {
+        for a in &w[0] {
+            for b in &w[1] {
+                edges.push((a.clone(), b.clone(), kind));
+            }
+        }
+    }
+    edges
+}
+
+fn ids_in(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    scan_refs(s, DepKind::Blocking, &mut out);
+    out.into_iter().map(|(id, _)| id).filter(|id| !id.starts_with(BARE_NUMBER)).collect()
+}
+
+/// Expand group references and bare numbers, drop duplicates, and report
+/// dependencies stated twice with different kinds.
+pub(crate) fn resolve(plan: &mut Plan) {
+    let ids: HashSet<String> = plan.tasks.iter().map(|t| t.id.clone()).collect();
+    let numeric_plan = plan.tasks.iter().any(|t| t.id.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    let milestone_of: Vec<(String, Option<String>, Option<u32>)> =
+        plan.tasks.iter().map(|t| (t.id.clone(), t.milestone.clone(), t.wave)).collect();
+    let mut by_milestone: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, m, _) in &milestone_of {
+        if let Some(m) = m {
+            let key = m.split([':', ' ']).next().unwrap_or(m).to_string();
+            by_milestone.entry(key).or_default().push(id.clone());
+        }
+    }
+    let mut notes = Vec::new();
+    for ti in 0..plan.tasks.len() {
+        let deps = std::mem::take(&mut plan.tasks[ti].dependencies);
+        let mut out: Vec<Dependency> = Vec::new();
+        let push = |d: Dependency, out: &mut Vec<Dependency>, notes: &mut Vec<Diagnostic>, source: &std::path::Path| {
+            if let Some(prev) = out.iter().find(|p| p.id == d.id) {
+                if prev.kind != d.kind {
+                    let file = d.file.clone().unwrap_or_else(|| source.to_path_buf());
+                    notes.push(Diagnostic::new(
+                        Severity::Warning,
+                        "dependency-disagreement",
+                        format!(
+                            "task {} depends on {} as {} here but as {} at line {}",
+                            plan_task_id(&milestone_of, ti),
+                            d.id,
+                            d.kind.name(),
+                            prev.kind.name(),
+                            prev.span.line
+                        ),
+                        &file,
+                        d.span,
+                        &d.quote,
+                    ));
+                }
+                return;
+            }
+            out.push(d);
+        };
+        let source = plan.tasks[ti].source.clone();
+        for d in deps {
+            if let Some(m) = d.id.strip_prefix(GROUP_MILESTONE) {
+                for id in by_milestone.get(m).into_iter().flatten() {
+                    if *id != milestone_of[ti].0 {
+                        push(Dependency { id: id.clone(), ..d.clone() }, &mut out, &mut notes, &source);
+                    }
+                }
+            } else if let Some(r) = d.id.strip_prefix(GROUP_WAVES) {
+                let (a, b) = r.split_once('-').unwrap_or((r, r));
+                let (a, b): (u32, u32) = (a.parse().unwrap_or(0), b.parse().unwrap_or(0));
+                for (id, _, w) in &milestone_of {
+                    if w.is_some_and(|w| w >= a && w <= b) && *id != milestone_of[ti].0 {
+                        push(Dependency { id: id.clone(), ..d.clone() }, &mut out, &mut notes, &source);
+                    }
+                }
+            } else if d.id == GROUP_BEFORE {
+                for (id, _, _) in &milestone_of[..ti] {
+                    push(Dependency { id: id.clone(), ..d.clone() }, &mut out, &mut notes, &source);
+                }
+            } else if let Some(n) = d.id.strip_prefix(BARE_NUMBER) {
+                if ids.contains(n) || numeric_plan {
+                    push(Dependency { id: n.to_string(), ..d.clone() }, &mut out, &mut notes, &source);
+                }
+            } else if is_milestone_id(&d.id) && !ids.contains(&d.id) {
+                for id in by_milestone.get(&d.id).into_iter().flatten() {
+                    if *id != milestone_of[ti].0 {
+                        push(Dependency { id: id.clone(), ..d.clone() }, &mut out, &mut notes, &source);
+                    }
+                }
+            } else {
+                push(d, &mut out, &mut notes, &source);
+            }
+        }
+        plan.tasks[ti].dependencies = out;
+    }
+    plan.notes.extend(notes);
+}
+
+fn plan_task_id(list: &[(String, Option<String>, Option<u32>)], i: usize) -> &str {
+    &list[i].0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(s: &str) -> Vec<String> {
+        parse_dep_text(s, DepKind::Blocking).into_iter().map(|(i, _)| i).collect()
+    }
+
+    #[test]
+    fn lists_ranges_notes_and_none() {
+        assert!(ids("none").is_empty());
+        assert!(ids("None (foundation)").is_empty());
+        assert!(ids("-").is_empty());
+        assert!(ids("<none>").is_empty());
+        assert_eq!(ids("T000, T002"), ["T000", "T002"]);
+        assert_eq!(ids("T001 (Express setup)"), ["T001"]);
+        assert_eq!(ids("T001–T004"), ["T001", "T002", "T003", "T004"]);
+        assert_eq!(ids("T1-T3 and T7"), ["T1", "T2", "T3", "T7"]);
+        assert_eq!(ids("Task 1.1 (migration)"), ["#1.1"]);
+        assert_eq!(ids("M1 complete"), ["M1"]);
+        assert_eq!(ids("all tasks from Waves 1-4"), ["@waves:1-4"]);
+        assert_eq!(ids("`ST-1`, `ST-2`"), ["ST-1", "ST-2"]);
+        assert_eq!(ids("proj-7sk"), ["proj-7sk"]);
+        let k = parse_dep_text("ST-1 (soft), ST-2 [sequencing]", DepKind::Blocking);
+        assert_eq!(k, [("ST-1".into(), DepKind::Soft), ("ST-2".into(), DepKind::Sequencing)]);
+    }
+
+    #[test]
+    fn graph_lines() {
+        assert_eq!(parse_graph_line("ST-1 ──→ ST-2 [soft]"), [("ST-1".into(), "ST-2".into(), DepKind::Soft)]);
+        assert_eq!(parse_graph_line("ST-1 -> ST-2 -> ST-3").len(), 2);
+        assert_eq!(parse_graph_line("ST-3 depends on ST-1, ST-2").len(), 2);
+        assert!(parse_graph_line("no arrows here ST-1").is_empty());
+    }
+}

@@ -1,0 +1,626 @@
+//! Pieces every heading-based dialect shares: task headings, field application,
+//! tasks from table rows, ticket/subtask files, and the final resolution pass.
+
+use std::path::Path;
+
+use crate::deps::parse_dep_text;
+use crate::fields::{collect, commands_in_code, commands_in_text, extract_files, strip_box, Collected, Field};
+use crate::ids::{is_milestone_id, is_non_task_id, scan_id, scan_number};
+use crate::markdown::{plain, Doc, Kind};
+use crate::model::{DepKind, Dependency, Plan, Task};
+use crate::sections::{ends_task, parse_milestone_heading, parse_wave_heading};
+
+/// A task heading: id, title, parallel marker, and whether it said "Task" explicitly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskHeading {
+    pub id: String,
+    pub title: String,
+    pub parallel: bool,
+    pub explicit: bool,
+    pub numbered: bool,
+}
+
+/// Read a heading as a task heading: `T001: title`, `Task T001 – title`, `ST-1: title`,
+/// `Task 1.1: title`, `T1.1 title`, `A1. title`, `proj-7sk: title`, `1. Title` (numbered).
+pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
+    let t = plain(text);
+    let mut t = t.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '[').trim_start();
+    for b in ["[x] ", "[X] ", "[ ] "] {
+        t = t.strip_prefix(b).unwrap_or(t);
+    }
+    let mut t = t.trim_start_matches(|c: char| !c.is_alphanumeric()).trim_start();
+    let mut explicit = false;
+    if t.len() > 5 && t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("task")) && matches!(t.as_bytes()[4], b' ' | b'-' | b'#') {
+        let rest = t[5..].trim_start().trim_start_matches('#');
+        if scan_id(rest).is_some() || scan_number(rest).is_some() {
+            t = rest;
+            explicit = true;
+        }
+    }
+    let (id, rest, numbered) = if let Some(n) = scan_id(t) {
+        let id = &t[..n];
+        if is_milestone_id(id) || (is_non_task_id(id) && !explicit) {
+            return None;
+        }
+        let rest = &t[n..];
+        let letter_t = id.starts_with('T') && id[1..].starts_with(|c: char| c.is_ascii_digit());
+        let sep_ok = rest.is_empty() || rest.starts_with([':', '-', '–', '—', '.', ')', ']', '|', '(']) || rest.starts_with(" -") || rest.starts_with(" –") || rest.starts_with(" —") || rest.starts_with(" :");
+        if !(sep_ok || explicit || (letter_t && rest.starts_with(' ')) || (id.starts_with("ST-") && rest.starts_with(' '))) {
+            return None;
+        }
+        (id.to_string(), rest, false)
+    } else if let Some(n) = scan_number(t) {
+        let rest = &t[n..];
+        if !(explicit || rest.starts_with(['.', ')', ':'])) {
+            return None;
+        }
+        (t[..n].to_string(), rest, !explicit)
+    } else {
+        return None;
+    };
+    let mut title = rest.trim_start_matches(|c: char| matches!(c, ':' | '-' | '–' | '—' | '.' | ')' | ']' | '|') || c.is_whitespace()).trim().to_string();
+    let mut parallel = false;
+    for m in ["[P] ", "(P) ", "[P]", "(P)"] {
+        if let Some(r) = title.strip_prefix(m) {
+            parallel = true;
+            title = r.trim().to_string();
+        }
+        if let Some(r) = title.strip_suffix(m.trim()) {
+            parallel = true;
+            title = r.trim().to_string();
+        }
+    }
+    let title = title.trim_end_matches(['✅', '☑', '✔']).trim().to_string();
+    Some(TaskHeading { id, title, parallel, explicit, numbered })
+}
+
+/// Tasks found under headings, with the block range each covers.
+pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: &mut [bool]) {
+    let blocks = &doc.blocks;
+    let mut heads: Vec<(usize, TaskHeading)> = Vec::new();
+    for (i, b) in blocks.iter().enumerate() {
+        if b.heading_level().is_some() {
+            if let Some(h) = parse_task_heading(&b.text) {
+                if h.numbered && !allow_numbered {
+                    continue;
+                }
+                heads.push((i, h));
+            }
+        }
+    }
+    // Numbered headings (`## 1. Title`) count only when there are no id'd tasks.
+    if heads.iter().any(|(_, h)| !h.numbered) {
+        heads.retain(|(_, h)| !h.numbered);
+    }
+    let is_head: std::collections::HashSet<usize> = heads.iter().map(|(i, _)| *i).collect();
+    let mut ctx_milestone: Option<(u8, String)> = None;
+    let mut ctx_wave: Option<(u8, u32)> = None;
+    let mut hi = 0;
+    for (i, b) in blocks.iter().enumerate() {
+        let Some(level) = b.heading_level() else { continue };
+        if !is_head.contains(&i) {
+            if ctx_milestone.as_ref().is_some_and(|(l, _)| *l >= level) {
+                ctx_milestone = None;
+            }
+            if ctx_wave.as_ref().is_some_and(|(l, _)| *l >= level) {
+                ctx_wave = None;
+            }
+            if let Some((id, _)) = parse_milestone_heading(&b.text) {
+                ctx_milestone = Some((level, id));
+            }
+            if let Some(w) = parse_wave_heading(&b.text) {
+                ctx_wave = Some((level, w));
+            }
+            continue;
+        }
+        let h = heads[hi].1.clone();
+        hi += 1;
+        // extent: to the next heading at this level or above, the next task heading,
+        // or a plan-level section heading.
+        let mut end = i + 1;
+        while end < blocks.len() {
+            if let Some(l) = blocks[end].heading_level() {
+                if l <= level || is_head.contains(&end) || ends_task(&blocks[end].text) || parse_wave_heading(&blocks[end].text).is_some() || parse_milestone_heading(&blocks[end].text).is_some() {
+                    break;
+                }
+            }
+            end += 1;
+        }
+        for m in in_task.iter_mut().take(end).skip(i) {
+            *m = true;
+        }
+        let mut task = Task {
+            id: h.id.clone(),
+            title: h.title.clone(),
+            parallel: h.parallel,
+            source: doc.src.path.clone(),
+            span: doc.span(b.start),
+            line: doc.span(b.start).line,
+            milestone: ctx_milestone.as_ref().map(|(_, m)| m.clone()),
+            wave: ctx_wave.map(|(_, w)| w),
+            ..Task::default()
+        };
+        let c = collect(doc, i + 1, end);
+        apply(doc, &c, &mut task);
+        task.body = doc.source_of(i + 1, end).to_string();
+        add_task(plan, task, doc.quote(b.start));
+    }
+}
+
+/// Add a task, recording a duplicate id instead of a second task.
+pub fn add_task(plan: &mut Plan, task: Task, quote: String) {
+    if plan.tasks.iter().any(|t| t.id == task.id) {
+        plan.duplicates.push((task.id.clone(), task.source.clone(), task.span, quote));
+    } else {
+        plan.tasks.push(task);
+    }
+}
+
+fn dep(doc: &Doc, id: String, kind: DepKind, off: usize) -> Dependency {
+    Dependency { id, kind, span: doc.span(off), file: None, quote: doc.quote(off) }
+}
+
+/// Apply collected fields to a task.
+pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
+    for hit in &c.hits {
+        task.field_spans.entry(hit.field.key().to_string()).or_insert_with(|| doc.span(hit.offset));
+        let value = hit.value.trim();
+        match hit.field {
+            Field::Summary => {
+                let mut parts: Vec<String> = Vec::new();
+                if !value.is_empty() {
+                    parts.push(plain(value));
+                }
+                parts.extend(hit.items.iter().map(|(s, _)| plain(s)));
+                if !parts.is_empty() {
+                    if !task.summary.is_empty() {
+                        task.summary.push(' ');
+                    }
+                    task.summary.push_str(&parts.join(" "));
+                }
+            }
+            Field::Title => {
+                if task.title.is_empty() && !value.is_empty() {
+                    task.title = plain(value);
+                }
+            }
+            Field::Deps => {
+                for (id, kind) in parse_dep_text(value, DepKind::Blocking) {
+                    task.dependencies.push(dep(doc, id, kind, hit.offset));
+                }
+                for (s, off) in &hit.items {
+                    for (id, kind) in parse_dep_text(strip_box(s), DepKind::Blocking) {
+                        task.dependencies.push(dep(doc, id, kind, *off));
+                    }
+                }
+                for &ti in &hit.tables {
+                    dep_table(doc, ti, task);
+                }
+            }
+            Field::Milestone => {
+                let v = plain(value);
+                if !v.is_empty() {
+                    let m = v.split(|c: char| !c.is_alphanumeric()).find(|w| is_milestone_id(w)).map(str::to_string).unwrap_or(v);
+                    task.milestone = Some(m);
+                }
+            }
+            Field::Wave => {
+                if let Some(n) = value.split(|c: char| !c.is_ascii_digit()).find_map(|p| p.parse().ok()) {
+                    task.wave = Some(n);
+                }
+            }
+            Field::Acceptance | Field::SuccessCriteria => {
+                if !value.is_empty() && !value.ends_with(':') {
+                    push_criterion(task, value);
+                }
+                for (s, _) in &hit.items {
+                    push_criterion(task, strip_box(s));
+                }
+                task.acceptance_commands.extend(commands_in_code(&hit.code));
+                for &ti in &hit.tables {
+                    for row in doc.blocks[ti].rows.iter().skip(1) {
+                        let text = row.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect::<Vec<_>>().join(" | ");
+                        push_criterion(task, &text);
+                    }
+                }
+            }
+            Field::Files => {
+                if !value.is_empty() {
+                    task.files.extend(extract_files(value));
+                }
+                for (s, _) in &hit.items {
+                    task.files.extend(extract_files(s));
+                }
+                for &ti in &hit.tables {
+                    files_table(doc, ti, task);
+                }
+            }
+            Field::OutOfScope => {
+                if !value.is_empty() {
+                    task.out_of_scope.push(plain(value));
+                }
+                task.out_of_scope.extend(hit.items.iter().map(|(s, _)| plain(s)));
+            }
+            Field::Boundaries => {
+                for &ti in &hit.tables {
+                    let rows = &doc.blocks[ti].rows;
+                    if let Some(header) = rows.first() {
+                        for (ci, h) in header.iter().enumerate() {
+                            if h.to_lowercase().contains("out") {
+                                for row in rows.iter().skip(1) {
+                                    if let Some(cell) = row.get(ci).filter(|c| !c.trim().is_empty()) {
+                                        task.out_of_scope.push(plain(cell));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Field::Steps => {
+                if !value.is_empty() && !value.ends_with(':') {
+                    task.steps.push(plain(value));
+                }
+                task.steps.extend(hit.items.iter().map(|(s, _)| plain(strip_box(s))));
+            }
+            Field::Status => {
+                let l = value.to_lowercase();
+                if ["done", "complete", "completed", "finished", "merged", "✅", "[x]", "closed"].iter().any(|w| l.starts_with(w)) {
+                    task.done = true;
+                }
+            }
+            Field::Parallel => {
+                let l = value.to_lowercase();
+                task.parallel = l.starts_with("yes") || l.starts_with("true") || l.starts_with('y') || l.contains("[p]");
+            }
+            Field::InScope | Field::Id | Field::Other => {}
+        }
+    }
+    if task.summary.is_empty() {
+        let text: Vec<&str> = c.free_paras.iter().map(|(s, _)| s.as_str()).collect();
+        let s = plain(&text.join(" "));
+        task.summary = s.chars().take(600).collect();
+    }
+    // Unlabelled `- [ ]` items are criteria, not progress, when nothing else is.
+    if task.acceptance.is_empty() {
+        for (s, _, checked) in &c.free_items {
+            if checked.is_some() {
+                push_criterion(task, s);
+            }
+        }
+    }
+    for &ti in &c.free_tables {
+        let header: Vec<String> = doc.blocks[ti].rows.first().map(|h| h.iter().map(|c| c.to_lowercase()).collect()).unwrap_or_default();
+        let has = |w: &str| header.iter().any(|h| h.contains(w));
+        if has("depend") && (has("type") || has("kind")) {
+            dep_table(doc, ti, task);
+        } else if has("file") && (has("change") || has("module")) {
+            files_table(doc, ti, task);
+        }
+    }
+    if task.summary.is_empty() {
+        task.summary = task.title.clone();
+    }
+}
+
+fn push_criterion(task: &mut Task, text: &str) {
+    let t = plain(text);
+    if t.is_empty() {
+        return;
+    }
+    task.acceptance_commands.extend(commands_in_text(text));
+    task.acceptance.push(t);
+}
+
+fn col(header: &[String], words: &[&str]) -> Option<usize> {
+    header.iter().position(|h| {
+        let h = h.to_lowercase();
+        words.iter().any(|w| h.contains(w))
+    })
+}
+
+/// planpipe's Dependencies table: Dependency | Type | From | Unblock Condition.
+fn dep_table(doc: &Doc, ti: usize, task: &mut Task) {
+    let b = &doc.blocks[ti];
+    let Some(header) = b.rows.first() else { return };
+    let dcol = col(header, &["depend", "task", "subtask", "id", "blocked"]);
+    let tcol = col(header, &["type", "kind"]);
+    let fcol = col(header, &["from", "source"]);
+    for (r, row) in b.rows.iter().enumerate().skip(1) {
+        let kind = tcol.and_then(|c| row.get(c)).and_then(|s| DepKind::from_word(&plain(s))).unwrap_or(DepKind::Blocking);
+        let mut found = Vec::new();
+        for c in [dcol, fcol].into_iter().flatten() {
+            if let Some(cell) = row.get(c) {
+                found = parse_dep_text(cell, kind);
+                found.retain(|(id, _)| !id.starts_with(crate::deps::BARE_NUMBER));
+                if !found.is_empty() {
+                    break;
+                }
+            }
+        }
+        for (id, _) in found {
+            task.dependencies.push(dep(doc, id, kind, b.row_offsets[r]));
+        }
+    }
+}
+
+/// A Change Area table (Module | File | Change Type | Description): the File column, else Module.
+fn files_table(doc: &Doc, ti: usize, task: &mut Task) {
+    let b = &doc.blocks[ti];
+    let Some(header) = b.rows.first() else { return };
+    let c = col(header, &["file", "path"]).or_else(|| col(header, &["module", "component"]));
+    if let Some(c) = c {
+        for row in b.rows.iter().skip(1) {
+            if let Some(cell) = row.get(c) {
+                task.files.extend(extract_files(cell));
+            }
+        }
+    }
+}
+
+/// Tasks that exist only as table rows (`| ID | Task | Files | Acceptance Test |`).
+pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
+    let mut ctx_milestone: Option<String> = None;
+    for (bi, b) in doc.blocks.iter().enumerate() {
+        if b.heading_level().is_some() {
+            if let Some((id, _)) = parse_milestone_heading(&b.text) {
+                ctx_milestone = Some(id);
+            }
+            continue;
+        }
+        if b.kind != Kind::Table {
+            continue;
+        }
+        let Some(header) = b.rows.first() else { continue };
+        let header: Vec<String> = header.iter().map(|h| plain(h).to_lowercase()).collect();
+        let idc = header.iter().position(|h| matches!(h.as_str(), "id" | "task id" | "#" | "task" | "ticket" | "key"));
+        let Some(idc) = idc else { continue };
+        let ids_ok = b.rows.iter().skip(1).filter(|r| r.get(idc).is_some_and(|c| scan_id(plain(c).trim()).is_some())).count();
+        if ids_ok == 0 {
+            continue;
+        }
+        let find = |words: &[&str]| header.iter().enumerate().position(|(i, h)| i != idc && words.iter().any(|w| h.contains(w)));
+        let titlec = find(&["task", "title", "description", "name", "summary", "what"]);
+        let filesc = find(&["file", "module", "path"]);
+        let accc = find(&["acceptance", "test", "done when", "criteria", "verify"]);
+        let depc = find(&["depend", "blocked", "after", "requires"]);
+        let msc = find(&["milestone"]);
+        let wavec = find(&["wave"]);
+        in_task[bi] = true;
+        for (r, row) in b.rows.iter().enumerate().skip(1) {
+            let idcell = plain(row.get(idc).map(String::as_str).unwrap_or(""));
+            let Some(n) = scan_id(idcell.trim()) else { continue };
+            let off = b.row_offsets[r];
+            let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|s| s.trim().to_string()).unwrap_or_default();
+            let mut task = Task {
+                id: idcell.trim()[..n].to_string(),
+                title: plain(&get(titlec)),
+                source: doc.src.path.clone(),
+                span: doc.span(off),
+                line: doc.span(off).line,
+                milestone: get(msc).split_whitespace().next().map(str::to_string).or_else(|| ctx_milestone.clone()),
+                wave: get(wavec).parse().ok(),
+                ..Task::default()
+            };
+            task.files = extract_files(&get(filesc));
+            let acc = get(accc);
+            if !acc.is_empty() && !crate::deps::is_none_word(&acc) {
+                push_criterion(&mut task, &acc);
+            }
+            for (id, kind) in parse_dep_text(&get(depc), DepKind::Blocking) {
+                task.dependencies.push(dep(doc, id, kind, off));
+            }
+            task.summary = task.title.clone();
+            task.body = doc.quote(off);
+            let q = doc.quote(off);
+            add_task(plan, task, q);
+        }
+    }
+}
+
+/// Read a ticket or subtask file (`tickets/T001.md`, `subtasks/st-1.md`) as one task.
+pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
+    let fm = &doc.front_matter;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut id = fm_str(fm, &["id", "task_id", "ticket"]).unwrap_or_default();
+    let mut title = fm_str(fm, &["title", "name"]).unwrap_or_default();
+    let mut start = 0;
+    let mut span = doc.span(doc.body_start);
+    if let Some((i, b)) = doc.blocks.iter().enumerate().find(|(_, b)| b.heading_level().is_some()) {
+        if let Some(h) = parse_task_heading(&b.text) {
+            if id.is_empty() {
+                id = h.id;
+            }
+            if title.is_empty() {
+                title = h.title;
+            }
+            start = i + 1;
+            span = doc.span(b.start);
+        } else if b.heading_level() == Some(1) {
+            if title.is_empty() {
+                title = plain(&b.text);
+            }
+            start = i + 1;
+            span = doc.span(b.start);
+        }
+    }
+    if id.is_empty() {
+        id = id_from_stem(&stem);
+    }
+    let mut task = Task { id, title, source: path.to_path_buf(), span, line: span.line, ..Task::default() };
+    let c = collect(doc, start, doc.blocks.len());
+    apply(doc, &c, &mut task);
+    // front matter fields
+    let fm_span = doc.span(0);
+    for key in ["dependencies", "depends_on", "depends", "deps", "blocked_by"] {
+        for v in fm_list(fm, key) {
+            for (d, kind) in parse_dep_text(&v, DepKind::Blocking) {
+                task.dependencies.push(Dependency { id: d, kind, span: fm_span, file: None, quote: format!("{key}: {v}") });
+            }
+        }
+    }
+    for key in ["acceptance", "acceptance_criteria", "acceptance_tests", "done_when"] {
+        for v in fm_list(fm, key) {
+            push_criterion(&mut task, &v);
+        }
+    }
+    for key in ["files", "files_touched", "modules"] {
+        for v in fm_list(fm, key) {
+            task.files.extend(extract_files(&v));
+        }
+    }
+    if let Some(m) = fm_str(fm, &["milestone", "target_milestone"]) {
+        task.milestone = Some(m);
+    }
+    if let Some(w) = fm.get("wave").and_then(|w| w.as_u64().or_else(|| w.as_str().and_then(|s| s.parse().ok()))) {
+        task.wave = Some(w as u32);
+    }
+    if let Some(s) = fm_str(fm, &["status"]) {
+        let l = s.to_lowercase();
+        task.done = l.starts_with("done") || l.starts_with("complete");
+    }
+    if let Some(s) = fm_str(fm, &["summary", "description"]) {
+        task.summary = s;
+    }
+    if task.title.is_empty() {
+        task.title = task.summary.clone();
+    }
+    task.body = doc.source_of(start, doc.blocks.len()).to_string();
+    task
+}
+
+/// `st-1` -> `ST-1`, `T001` -> `T001`, `t001-setup` -> `T001`.
+fn id_from_stem(stem: &str) -> String {
+    let up = stem.to_uppercase();
+    match scan_id(&up) {
+        Some(n) => up[..n].to_string(),
+        None => stem.to_string(),
+    }
+}
+
+fn fm_str(fm: &serde_json::Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match fm.get(*k) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn fm_list(fm: &serde_json::Value, key: &str) -> Vec<String> {
+    match fm.get(key) {
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string()))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Merge a ticket into the plan: fields the ticket states override the plan's entry.
+pub fn merge_ticket(plan: &mut Plan, t: Task) {
+    match plan.tasks.iter_mut().find(|x| x.id == t.id) {
+        None => plan.tasks.push(t),
+        Some(x) => {
+            if !t.title.is_empty() {
+                x.title = t.title;
+            }
+            if !t.summary.is_empty() && t.summary != x.title {
+                x.summary = t.summary;
+            }
+            if !t.body.is_empty() {
+                x.body = t.body;
+            }
+            let file = t.source.clone();
+            for mut d in t.dependencies {
+                d.file = Some(file.clone());
+                x.dependencies.push(d);
+            }
+            macro_rules! take {
+                ($f:ident) => {
+                    if !t.$f.is_empty() {
+                        x.$f = t.$f;
+                    }
+                };
+            }
+            take!(acceptance);
+            take!(acceptance_commands);
+            take!(files);
+            take!(out_of_scope);
+            take!(steps);
+            if t.milestone.is_some() {
+                x.milestone = t.milestone;
+            }
+            if t.wave.is_some() {
+                x.wave = t.wave;
+            }
+            x.done |= t.done;
+            x.parallel |= t.parallel;
+            x.source = t.source;
+            x.span = t.span;
+            x.line = t.line;
+            x.field_spans = t.field_spans;
+        }
+    }
+}
+
+/// The last pass: dependency resolution and per-task clean-up.
+pub fn finish(plan: &mut Plan) {
+    crate::deps::resolve(plan);
+    for t in &mut plan.tasks {
+        let mut seen = std::collections::HashSet::new();
+        t.files.retain(|f| seen.insert(f.clone()));
+        let mut seen = std::collections::HashSet::new();
+        t.acceptance_commands.retain(|f| seen.insert(f.clone()));
+        for d in &mut t.dependencies {
+            if d.file.as_deref() == Some(t.source.as_path()) {
+                d.file = None;
+            }
+        }
+    }
+    if plan.title.is_empty() {
+        plan.title = plan.topic();
+    }
+}
+
+/// Plan title: front matter `title`, else the first H1, else the first heading.
+pub fn plan_title(doc: &Doc) -> String {
+    if let Some(serde_json::Value::String(s)) = doc.front_matter.get("title") {
+        return s.clone();
+    }
+    let h1 = doc.blocks.iter().find(|b| b.heading_level() == Some(1)).or_else(|| doc.blocks.iter().find(|b| b.heading_level().is_some()));
+    h1.map(|b| plain(&b.text)).unwrap_or_default()
+}
+
+/// Commands in code blocks of a hit (used by ExecPlan steps).
+pub fn code_commands(lines: &[String]) -> Vec<String> {
+    commands_in_code(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(s: &str) -> Option<(String, String, bool)> {
+        parse_task_heading(s).map(|h| (h.id, h.title, h.numbered))
+    }
+
+    #[test]
+    fn task_headings() {
+        assert_eq!(h("T001: Set up"), Some(("T001".into(), "Set up".into(), false)));
+        assert_eq!(h("Task T001 – Set up"), Some(("T001".into(), "Set up".into(), false)));
+        assert_eq!(h("Task T001 - Set up"), Some(("T001".into(), "Set up".into(), false)));
+        assert_eq!(h("T1.1: Schema"), Some(("T1.1".into(), "Schema".into(), false)));
+        assert_eq!(h("T046B – Extra"), Some(("T046B".into(), "Extra".into(), false)));
+        assert_eq!(h("Task 1.1: Migrate"), Some(("1.1".into(), "Migrate".into(), false)));
+        assert_eq!(h("Task 3: Wire"), Some(("3".into(), "Wire".into(), false)));
+        assert_eq!(h("ST-1: Tenant model"), Some(("ST-1".into(), "Tenant model".into(), false)));
+        assert_eq!(h("A1. Parser"), Some(("A1".into(), "Parser".into(), false)));
+        assert_eq!(h("proj-7sk: Tracker"), Some(("proj-7sk".into(), "Tracker".into(), false)));
+        assert_eq!(h("1. Title"), Some(("1".into(), "Title".into(), true)));
+        assert_eq!(h("🚀 T002: Launch"), Some(("T002".into(), "Launch".into(), false)));
+        assert_eq!(h("**T003**: Bold"), Some(("T003".into(), "Bold".into(), false)));
+        assert_eq!(h("Task Summary"), None);
+        assert_eq!(h("Task Index"), None);
+        assert_eq!(h("M1: Foundation"), None);
+        assert_eq!(h("Tasks"), None);
+        assert_eq!(h("US1 story"), None);
+    }
+}

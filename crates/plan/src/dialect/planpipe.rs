@@ -1,0 +1,89 @@
+//! planpipe backlogs: execution-backlog.md (`### Wave N`, `### ST-1: title`, Change Area and
+//! Dependencies tables, Boundaries, Completion Criteria), subtasks/ folders and raw numbered lists.
+
+use std::path::Path;
+
+use super::common::{heading_tasks, plan_title};
+use crate::deps::parse_graph_line;
+use crate::markdown::{Doc, Kind};
+use crate::model::{DepKind, Dependency, Plan, Span};
+use crate::sections::read_sections;
+
+/// Read a backlog (or raw list) document into `plan`. Returns the variant name.
+pub fn parse(doc: &Doc, plan: &mut Plan) -> &'static str {
+    plan.title = plan_title(doc);
+    let mut in_task = vec![false; doc.blocks.len()];
+    heading_tasks(doc, plan, true, &mut in_task);
+    let raw = !plan.tasks.is_empty() && plan.tasks.iter().all(|t| t.id.chars().all(|c| c.is_ascii_digit() || c == '.'));
+    // Dependency graph sections outside tasks (ASCII graphs are usually fenced).
+    let mut in_graph: Option<u8> = None;
+    let mut edges = Vec::new();
+    for (i, b) in doc.blocks.iter().enumerate() {
+        if let Some(level) = b.heading_level() {
+            if in_graph.is_some_and(|l| level <= l) {
+                in_graph = None;
+            }
+            let l = b.text.to_lowercase();
+            if !in_task[i] && (l.contains("dependency graph") || l.contains("dependencies") || l.contains("execution order")) {
+                in_graph = Some(level);
+            }
+            continue;
+        }
+        if in_graph.is_none() || in_task[i] {
+            continue;
+        }
+        match b.kind {
+            Kind::Code { .. } => {
+                for (k, line) in b.text.lines().enumerate() {
+                    let off = b.line_offsets.get(k).copied().unwrap_or(b.start);
+                    for e in parse_graph_line(line) {
+                        edges.push((e, doc.span(off), line.trim().to_string()));
+                    }
+                }
+            }
+            Kind::Para | Kind::Item { .. } => {
+                for (line, off) in b.lines() {
+                    for e in parse_graph_line(line) {
+                        edges.push((e, doc.span(off), line.trim().to_string()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    add_edges(plan, edges, None);
+    read_sections(doc, plan, &in_task);
+    if raw {
+        "raw-list"
+    } else {
+        "backlog"
+    }
+}
+
+/// Read dependency-graph.md beside a subtasks/ folder: every line, fenced or not.
+pub fn read_graph_file(path: &Path, plan: &mut Plan) -> Result<(), crate::PlanError> {
+    let src = crate::markdown::Source::read(path)?;
+    let mut edges = Vec::new();
+    for (i, line) in src.text.lines().enumerate() {
+        for e in parse_graph_line(line) {
+            edges.push((e, Span { line: i as u32 + 1, column: 1, offset: 0 }, line.trim().to_string()));
+        }
+    }
+    add_edges(plan, edges, Some(path));
+    Ok(())
+}
+
+type Edge = ((String, String, DepKind), Span, String);
+
+fn add_edges(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>) {
+    for ((before, after, kind), span, quote) in edges {
+        let file = Some(file.map(Path::to_path_buf).unwrap_or_else(|| plan.source.clone()));
+        if let Some(t) = plan.tasks.iter_mut().find(|t| t.id == after) {
+            let d = Dependency { id: before, kind, span, file, quote };
+            // the same edge stated with the same kind elsewhere adds nothing
+            if !t.dependencies.iter().any(|x| x.id == d.id && x.kind == d.kind) {
+                t.dependencies.push(d);
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! spec-kit task lists: `- [ ] T001 [P] [US1] Description in path/to/file.py` under phase headings.
+//! `[P]` marks a task parallel-safe; phase order and unmarked tasks give sequencing dependencies.
+
+use super::common::{add_task, plan_title};
+use crate::deps::parse_dep_text;
+use crate::fields::{commands_in_text, looks_path};
+use crate::ids::scan_id;
+use crate::markdown::{plain, Doc, Kind};
+use crate::model::{DepKind, Dependency, Plan, Task};
+use crate::sections::{parse_milestone_heading, read_sections};
+
+/// Read a spec-kit tasks.md into `plan`.
+pub fn parse(doc: &Doc, plan: &mut Plan) {
+    plan.title = plan_title(doc);
+    let mut in_task = vec![false; doc.blocks.len()];
+    let mut phase: Option<String> = None;
+    let mut phase_tasks: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut phase_accept: Vec<Vec<String>> = vec![Vec::new()];
+    // sequencing: `barrier` must finish before the next task; `group` is the current run of [P] tasks
+    let mut barrier: Vec<usize> = Vec::new();
+    let mut group: Vec<usize> = Vec::new();
+    for (bi, b) in doc.blocks.iter().enumerate() {
+        match b.kind {
+            Kind::Heading(_) => {
+                if let Some((id, title)) = parse_milestone_heading(&b.text) {
+                    phase = Some(if title.is_empty() { id } else { format!("{id}: {title}") });
+                    phase_tasks.push(Vec::new());
+                    phase_accept.push(Vec::new());
+                    barrier.append(&mut group);
+                }
+            }
+            Kind::Para | Kind::Item { checked: None, .. } => {
+                for (line, _) in b.lines() {
+                    let l = line.trim_start().trim_start_matches("**").to_lowercase();
+                    if l.starts_with("checkpoint") || l.starts_with("independent test") {
+                        let text = plain(line);
+                        let text = text.split_once(':').map_or(text.as_str(), |(_, v)| v).trim().to_string();
+                        if !text.is_empty() {
+                            phase_accept.last_mut().unwrap().push(text);
+                        }
+                    }
+                }
+            }
+            Kind::Item { checked: Some(done), .. } => {
+                let text = plain(&b.text);
+                let Some(n) = scan_id(&text) else { continue };
+                let id = text[..n].to_string();
+                let mut rest = text[n..].trim_start();
+                let mut parallel = false;
+                let mut tags = Vec::new();
+                while let Some(r) = rest.strip_prefix('[') {
+                    let Some(close) = r.find(']') else { break };
+                    let tag = &r[..close];
+                    if tag.eq_ignore_ascii_case("p") {
+                        parallel = true;
+                    } else {
+                        tags.push(tag.to_string());
+                    }
+                    rest = r[close + 1..].trim_start();
+                }
+                let title = rest.trim_start_matches([':', '-', '–', '—']).trim().to_string();
+                let files: Vec<String> = title
+                    .split_whitespace()
+                    .map(|w| w.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | ':')).trim_end_matches('.'))
+                    .filter(|w| looks_path(w))
+                    .map(str::to_string)
+                    .collect();
+                let span = doc.span(b.start);
+                let mut task = Task {
+                    id,
+                    title: title.clone(),
+                    summary: title.clone(),
+                    body: doc.source_of(bi, bi + 1).to_string(),
+                    parallel,
+                    done,
+                    files,
+                    milestone: tags.iter().find(|t| t.starts_with("US")).cloned().or_else(|| phase.clone()),
+                    tags,
+                    source: doc.src.path.clone(),
+                    span,
+                    line: span.line,
+                    ..Task::default()
+                };
+                let lower = title.to_ascii_lowercase();
+                for key in ["depends on ", "after ", "requires ", "blocked by "] {
+                    if let Some(p) = lower.find(key) {
+                        let rest = &title[p + key.len()..];
+                        let rest = rest.split(')').next().unwrap_or(rest);
+                        for (d, kind) in parse_dep_text(rest, DepKind::Blocking) {
+                            if !d.starts_with('#') && !d.starts_with('@') {
+                                task.dependencies.push(Dependency { id: d, kind, span, file: None, quote: doc.quote(b.start) });
+                            }
+                        }
+                    }
+                }
+                task.acceptance_commands.extend(commands_in_text(&b.text));
+                in_task[bi] = true;
+                let idx = plan.tasks.len();
+                let before = plan.tasks.len();
+                add_task(plan, task, doc.quote(b.start));
+                if plan.tasks.len() == before {
+                    continue; // duplicate id
+                }
+                let preds: Vec<usize> = if parallel { barrier.clone() } else { barrier.iter().chain(group.iter()).copied().collect() };
+                for p in preds {
+                    let pid = plan.tasks[p].id.clone();
+                    let t = &mut plan.tasks[idx];
+                    if !t.dependencies.iter().any(|d| d.id == pid) {
+                        t.dependencies.push(Dependency { id: pid, kind: DepKind::Sequencing, span, file: None, quote: doc.quote(b.start) });
+                    }
+                }
+                if parallel {
+                    group.push(idx);
+                } else {
+                    barrier = vec![idx];
+                    group.clear();
+                }
+                phase_tasks.last_mut().unwrap().push(idx);
+            }
+            _ => {}
+        }
+    }
+    for (p, idxs) in phase_tasks.iter().enumerate() {
+        for &i in idxs {
+            if plan.tasks[i].acceptance.is_empty() {
+                plan.tasks[i].acceptance = phase_accept[p].clone();
+            }
+        }
+    }
+    read_sections(doc, plan, &in_task);
+}

@@ -1,0 +1,498 @@
+//! Task fields: recognising labels (`**Dependencies**: T001`, `- Done when:`, `#### Change Area`)
+//! and collecting each field's value from the blocks that follow it.
+
+use crate::markdown::{Block, Doc, Kind};
+
+/// The fields planexec knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Summary,
+    Deps,
+    Milestone,
+    Wave,
+    Acceptance,
+    Files,
+    OutOfScope,
+    InScope,
+    Boundaries,
+    Steps,
+    Status,
+    Parallel,
+    Id,
+    Title,
+    SuccessCriteria,
+    /// A label planexec does not use; it ends the previous field.
+    Other,
+}
+
+impl Field {
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::Summary => "summary",
+            Field::Deps => "dependencies",
+            Field::Milestone => "milestone",
+            Field::Wave => "wave",
+            Field::Acceptance => "acceptance",
+            Field::Files => "files",
+            Field::OutOfScope => "out_of_scope",
+            Field::InScope => "in_scope",
+            Field::Boundaries => "boundaries",
+            Field::Steps => "steps",
+            Field::Status => "status",
+            Field::Parallel => "parallel",
+            Field::Id => "id",
+            Field::Title => "title",
+            Field::SuccessCriteria => "success_criteria",
+            Field::Other => "other",
+        }
+    }
+}
+
+/// Normalise a label: lowercase, markup and trailing punctuation removed, spaces collapsed.
+pub fn norm_label(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if matches!(c, '*' | '_' | '`' | '#') { ' ' } else { c })
+        .collect();
+    let s = s.trim().trim_end_matches([':', '.', '-', '–', '—', ' ']).trim();
+    let s = s.split('(').next().unwrap_or(s).trim();
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Which field a label names. `strict` (for plain, unbolded labels) only accepts field names.
+pub fn field_of(label: &str, strict: bool) -> Option<Field> {
+    let l = norm_label(label);
+    let l = l.as_str();
+    let f = match l {
+        "summary" | "description" | "goal" | "objective" | "what" | "overview" | "intent" => Field::Summary,
+        "target milestone" | "target" | "milestone" | "milestones" | "phase" => Field::Milestone,
+        "wave" | "execution wave" => Field::Wave,
+        "out of scope" | "not in scope" | "non-goals" | "non goals" | "do not touch" | "excluded" | "out-of-scope" => Field::OutOfScope,
+        "in scope" | "in-scope" | "scope" => Field::InScope,
+        "boundaries" | "boundary" => Field::Boundaries,
+        "steps" | "implementation steps" | "sub-steps" | "substeps" | "concrete steps" | "how" | "approach" | "implementation plan" => Field::Steps,
+        "status" | "state" => Field::Status,
+        "parallel" | "parallelizable" | "parallel-safe" | "can run in parallel" => Field::Parallel,
+        "id" | "task id" | "ticket" => Field::Id,
+        "title" | "name" => Field::Title,
+        "success criteria" | "success metrics" => Field::SuccessCriteria,
+        _ => {
+            if l.starts_with("depend") || l.starts_with("blocked by") || l == "requires" || l.starts_with("prerequisite") || l == "deps" || l == "needs" || l == "after" {
+                Field::Deps
+            } else if l.starts_with("acceptance")
+                || l.starts_with("done when")
+                || l.starts_with("completion criteri")
+                || l.starts_with("definition of done")
+                || l.starts_with("exit criteri")
+                || l == "validation"
+                || l == "verification"
+                || l == "verify"
+                || l == "tests"
+                || l == "test"
+                || l == "test plan"
+                || l == "checks"
+                || l == "criteria"
+            {
+                Field::Acceptance
+            } else if l.starts_with("files")
+                || l.starts_with("modules")
+                || l.starts_with("change area")
+                || l.contains("files/modules")
+                || l.starts_with("file")
+                || l == "touches"
+                || l == "paths"
+                || l == "affected files"
+                || l == "key files"
+                || l == "location"
+                || l == "locations"
+            {
+                Field::Files
+            } else if strict {
+                return None;
+            } else {
+                Field::Other
+            }
+        }
+    };
+    Some(f)
+}
+
+/// A label at the start of a line: (field, value after the label, byte index of the value in the line).
+pub fn line_label(line: &str) -> Option<(Field, &str, usize)> {
+    let t = line.trim_start();
+    let lead = line.len() - t.len();
+    if let Some(rest) = t.strip_prefix("**") {
+        let close = rest.find("**")?;
+        let inner = &rest[..close];
+        if inner.is_empty() || inner.len() > 60 {
+            return None;
+        }
+        let after = &rest[close + 2..];
+        let (value, vstart) = if inner.trim_end().ends_with(':') {
+            (after, close + 4)
+        } else {
+            let a = after.trim_start();
+            let skipped = after.len() - a.len();
+            if let Some(v) = a.strip_prefix(':') {
+                (v, close + 4 + skipped + 1)
+            } else if a.is_empty() {
+                (a, close + 4 + skipped)
+            } else if let Some(v) = a.strip_prefix("- ").or_else(|| a.strip_prefix("– ")).or_else(|| a.strip_prefix("— ")) {
+                (v, close + 4 + skipped + (a.len() - v.len()))
+            } else {
+                return None;
+            }
+        };
+        let field = field_of(inner, false)?;
+        let v = value.trim_start();
+        let vi = lead + 2 + vstart + (value.len() - v.len());
+        return Some((field, v.trim_end(), vi.min(line.len())));
+    }
+    // plain `Label: value`
+    let colon = t.find(':')?;
+    let label = &t[..colon];
+    if label.is_empty() || label.len() > 40 || label.split_whitespace().count() > 4 || label.contains('`') {
+        return None;
+    }
+    let field = field_of(label, true)?;
+    let value = &t[colon + 1..];
+    if value.starts_with("//") {
+        return None; // a URL
+    }
+    let v = value.trim_start();
+    Some((field, v.trim_end(), lead + colon + 1 + (value.len() - v.len())))
+}
+
+/// One field found in a task, with what followed its label.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub field: Field,
+    /// Offset of the label.
+    pub offset: usize,
+    /// The value on the label's line, with wrapped lines joined.
+    pub value: String,
+    /// List items (and paragraph lines) under the label, with their offsets and checkboxes.
+    pub items: Vec<(String, usize)>,
+    /// Lines of code blocks under the label.
+    pub code: Vec<String>,
+    /// Table blocks under the label (indices into the document's blocks).
+    pub tables: Vec<usize>,
+}
+
+/// What a task's blocks hold: labelled fields plus the unlabelled rest.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub hits: Vec<Hit>,
+    /// Unlabelled paragraph lines before any label.
+    pub free_paras: Vec<(String, usize)>,
+    /// Unlabelled list items (text, offset, checked).
+    pub free_items: Vec<(String, usize, Option<bool>)>,
+    /// Unlabelled tables.
+    pub free_tables: Vec<usize>,
+    pub free_code: Vec<usize>,
+}
+
+struct Open {
+    hit: usize,
+    /// Items must be deeper than this to continue the field.
+    depth: u16,
+    /// Paragraphs continue the field (label on a heading, or an empty value with no list yet).
+    paras: bool,
+    /// Whether the label came from a heading (continues to the next heading).
+    heading: bool,
+}
+
+/// Collect the fields of blocks `a..b`.
+pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
+    let mut c = Collected::default();
+    let mut open: Option<Open> = None;
+    for bi in a..b.min(doc.blocks.len()) {
+        let blk: &Block = &doc.blocks[bi];
+        match blk.kind {
+            Kind::Heading(_) => {
+                let text = blk.text.trim();
+                match field_of(text, true) {
+                    Some(f) if text.len() < 60 => {
+                        c.hits.push(Hit { field: f, offset: blk.start, value: String::new(), items: Vec::new(), code: Vec::new(), tables: Vec::new() });
+                        open = Some(Open { hit: c.hits.len() - 1, depth: 0, paras: true, heading: true });
+                    }
+                    _ => open = None,
+                }
+            }
+            Kind::Para | Kind::Item { .. } => {
+                let is_item = blk.is_item();
+                let depth = blk.depth;
+                // Does this block continue the open field?
+                let mut continues = match &open {
+                    Some(o) if o.heading => true,
+                    Some(o) if is_item => depth > o.depth,
+                    Some(o) => o.paras && depth >= o.depth,
+                    None => false,
+                };
+                if !continues && open.as_ref().is_some_and(|o| !o.heading) {
+                    open = None;
+                }
+                let mut first_line = true;
+                let mut wrapped: Option<usize> = None; // hit whose inline value wraps onto following lines
+                for (line, off) in blk.lines() {
+                    if let Some((field, value, vi)) = line_label(line) {
+                        let label_off = off;
+                        c.hits.push(Hit {
+                            field,
+                            offset: label_off,
+                            value: value.to_string(),
+                            items: Vec::new(),
+                            code: Vec::new(),
+                            tables: Vec::new(),
+                        });
+                        let _ = vi;
+                        let h = c.hits.len() - 1;
+                        let empty = value.is_empty() || value.ends_with(':');
+                        let base_depth = if is_item { depth } else { depth };
+                        if empty {
+                            open = Some(Open { hit: h, depth: base_depth, paras: !is_item, heading: false });
+                            wrapped = None;
+                        } else {
+                            open = Some(Open { hit: h, depth: base_depth, paras: false, heading: false });
+                            wrapped = Some(h);
+                        }
+                        continues = false;
+                        first_line = false;
+                        continue;
+                    }
+                    if let Some(h) = wrapped {
+                        let v = &mut c.hits[h].value;
+                        v.push(' ');
+                        v.push_str(line.trim());
+                        continue;
+                    }
+                    if continues {
+                        if let Some(o) = &open {
+                            let hit = &mut c.hits[o.hit];
+                            if is_item && first_line {
+                                let t = match blk.checked() {
+                                    Some(true) => format!("[x] {}", line.trim()),
+                                    _ => line.trim().to_string(),
+                                };
+                                hit.items.push((t, off));
+                            } else if is_item {
+                                if let Some(last) = hit.items.last_mut() {
+                                    last.0.push(' ');
+                                    last.0.push_str(line.trim());
+                                }
+                            } else {
+                                hit.items.push((line.trim().to_string(), off));
+                            }
+                        }
+                    } else if is_item {
+                        if first_line {
+                            c.free_items.push((line.trim().to_string(), off, blk.checked()));
+                        } else if let Some(last) = c.free_items.last_mut() {
+                            last.0.push(' ');
+                            last.0.push_str(line.trim());
+                        }
+                    } else if c.hits.is_empty() {
+                        c.free_paras.push((line.trim().to_string(), off));
+                    }
+                    first_line = false;
+                }
+                if let Some(o) = &mut open {
+                    if is_item && !o.heading {
+                        o.paras = false;
+                    }
+                }
+            }
+            Kind::Code { .. } => {
+                let cont = match &open {
+                    Some(o) => o.heading || blk.depth >= o.depth,
+                    None => false,
+                };
+                match (&open, cont) {
+                    (Some(o), true) => {
+                        let hit = &mut c.hits[o.hit];
+                        hit.code.extend(blk.text.lines().map(|l| l.to_string()));
+                    }
+                    _ => c.free_code.push(bi),
+                }
+            }
+            Kind::Table => match &open {
+                Some(o) => c.hits[o.hit].tables.push(bi),
+                None => c.free_tables.push(bi),
+            },
+            Kind::Other => {}
+        }
+    }
+    c
+}
+
+/// Whether a string looks like a file or directory path.
+pub fn looks_path(tok: &str) -> bool {
+    let t = tok.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | '*'));
+    if t.is_empty() || t.len() > 200 || t.contains(char::is_whitespace) || t.contains("://") {
+        return false;
+    }
+    let lower = t.to_ascii_lowercase();
+    if matches!(lower.as_str(), "e.g." | "i.e." | "etc." | "and/or" | "n/a" | "w/o" | "vs." | "cf.") {
+        return false;
+    }
+    if t.contains('/') && t.chars().any(|c| c.is_alphabetic()) {
+        return true;
+    }
+    if matches!(t, "Makefile" | "Dockerfile" | "Justfile" | "Procfile" | "Gemfile" | "Rakefile" | "Jenkinsfile") {
+        return true;
+    }
+    if let Some((stem, ext)) = t.rsplit_once('.') {
+        return !stem.is_empty()
+            && (1..=6).contains(&ext.len())
+            && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            && ext.chars().any(|c| c.is_ascii_lowercase())
+            && !ext.chars().all(|c| c.is_ascii_digit())
+            && stem.chars().all(|c| c.is_alphanumeric() || "._-/@".contains(c));
+    }
+    false
+}
+
+/// The code spans (`` `...` ``) in a string.
+pub fn code_spans(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(a) = rest.find('`') {
+        let ticks = rest[a..].chars().take_while(|&c| c == '`').count();
+        let after = &rest[a + ticks..];
+        let close = "`".repeat(ticks);
+        match after.find(&close) {
+            Some(b) => {
+                out.push(after[..b].trim());
+                rest = &after[b + ticks..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Files named in a value: code spans that are paths, else comma-separated pieces that are paths,
+/// else (for module names) the pieces themselves.
+pub fn extract_files(s: &str) -> Vec<String> {
+    let spans: Vec<String> = code_spans(s).into_iter().filter(|c| looks_path(c) || !c.contains(' ')).map(str::to_string).collect();
+    if !spans.is_empty() {
+        return spans;
+    }
+    let plain = s.replace("**", "");
+    let mut out = Vec::new();
+    for piece in plain.split([',', ';']) {
+        for tok in piece.split_whitespace() {
+            let t = tok.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | '*' | ':'));
+            if looks_path(t) {
+                out.push(t.to_string());
+            }
+        }
+    }
+    if out.is_empty() {
+        for piece in plain.split([',', ';']) {
+            let p = piece.split(" - ").next().unwrap_or(piece).split(" — ").next().unwrap_or(piece);
+            let p = p.split('(').next().unwrap_or(p).trim();
+            if !p.is_empty() && p.len() <= 80 && !crate::deps::is_none_word(p) {
+                out.push(p.to_string());
+            }
+        }
+    }
+    out
+}
+
+const PROGRAMS: &[&str] = &[
+    "pytest", "python", "python3", "py.test", "mypy", "black", "ruff", "flake8", "pylint", "coverage", "uv", "poetry", "pip", "pipenv", "tox",
+    "nox", "hatch", "npm", "npx", "pnpm", "yarn", "node", "deno", "bun", "tsc", "jest", "vitest", "eslint", "prettier", "playwright", "cargo",
+    "rustc", "go", "gofmt", "golangci-lint", "make", "just", "bash", "sh", "zsh", "curl", "wget", "docker", "docker-compose", "kubectl",
+    "helm", "terraform", "git", "gh", "jq", "yq", "grep", "rg", "test", "diff", "ls", "cat", "psql", "sqlite3", "mysql", "redis-cli",
+    "gradle", "gradlew", "mvn", "dotnet", "swift", "xcodebuild", "rake", "bundle", "rspec", "php", "composer", "phpunit", "ctest", "cmake",
+    "bazel", "trivy", "hadolint", "shellcheck", "pre-commit", "alembic", "django-admin", "manage.py", "flask", "uvicorn", "gunicorn", "mix",
+    "elixir", "dart", "flutter", "java", "ruby", "perl", "planexec", "wasm-tools", "cd", "echo", "env", "time", "timeout", "find", "wc",
+    "head", "tail", "sed", "awk", "xargs", "openssl", "ssh", "scp", "rsync", "aws", "gcloud", "az", "bats", "deno", "zig", "ninja", "meson",
+    "clang", "gcc", "valgrind", "hyperfine", "k6", "ab", "wrk", "nc", "http", "httpie", "sqlx", "diesel", "prisma", "drizzle-kit", "cypress",
+    "storybook", "biome", "stylelint", "mocha", "ava", "tap", "behave", "robot", "pyright", "isort", "bandit", "safety", "semgrep", "sam",
+];
+
+/// Whether a string looks like a shell command (`pytest -q`, `./run.sh`, `FOO=1 make test`).
+pub fn looks_command(s: &str) -> bool {
+    let s = s.trim().trim_start_matches("$ ").trim();
+    if s.is_empty() || s.len() > 400 || s.contains('\n') {
+        return false;
+    }
+    let mut toks = s.split_whitespace();
+    let mut first = toks.next().unwrap_or("");
+    while first.contains('=') && !first.starts_with('=') && first.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+        first = match toks.next() {
+            Some(t) => t,
+            None => return false,
+        };
+    }
+    if first.starts_with("./") || first.starts_with("bin/") || first.starts_with("scripts/") || first.starts_with("script/") {
+        return true;
+    }
+    let base = first.rsplit('/').next().unwrap_or(first);
+    PROGRAMS.contains(&base)
+}
+
+/// Commands in a code block's lines: `$ `-prefixed lines if any, else every line that looks like a command.
+pub fn commands_in_code(lines: &[String]) -> Vec<String> {
+    let dollar: Vec<String> = lines.iter().filter_map(|l| l.trim().strip_prefix("$ ").map(|c| c.trim().to_string())).collect();
+    if !dollar.is_empty() {
+        return dollar;
+    }
+    lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && looks_command(l))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Commands written in a line of text: code spans that look like commands, or the whole line.
+pub fn commands_in_text(s: &str) -> Vec<String> {
+    let spans: Vec<String> = code_spans(s).into_iter().filter(|c| looks_command(c)).map(|c| c.trim_start_matches("$ ").to_string()).collect();
+    if !spans.is_empty() {
+        return spans;
+    }
+    let plain = s.replace("**", "");
+    let t = plain.trim().trim_start_matches("Run ").trim_start_matches("run ");
+    if !s.contains('`') && looks_command(t) && !t.ends_with('.') {
+        return vec![t.trim_start_matches("$ ").to_string()];
+    }
+    Vec::new()
+}
+
+/// Strip a leading checkbox marker kept as text: `[x] ` / `[ ] `.
+pub fn strip_box(s: &str) -> &str {
+    s.strip_prefix("[x] ").or_else(|| s.strip_prefix("[X] ")).or_else(|| s.strip_prefix("[ ] ")).unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(line_label("**Dependencies**: T001").map(|x| (x.0, x.1)), Some((Field::Deps, "T001")));
+        assert_eq!(line_label("**Dependencies:** T001").map(|x| (x.0, x.1)), Some((Field::Deps, "T001")));
+        assert_eq!(line_label("Done when:").map(|x| (x.0, x.1)), Some((Field::Acceptance, "")));
+        assert_eq!(line_label("**Files/modules touched**: `a.py`").map(|x| x.0), Some(Field::Files));
+        assert_eq!(line_label("**Owner**: me").map(|x| x.0), Some(Field::Other));
+        assert_eq!(line_label("Note: this is prose"), None);
+        assert_eq!(line_label("See https://x.y").map(|x| x.0), None);
+    }
+
+    #[test]
+    fn paths_and_commands() {
+        assert!(looks_path("src/app.py"));
+        assert!(looks_path("README.md"));
+        assert!(!looks_path("e.g."));
+        assert!(!looks_path("v1.2"));
+        assert!(looks_command("python3 -m pytest -q tests/test_api.py"));
+        assert!(looks_command("FOO=1 make test"));
+        assert!(!looks_command("tests/test_api.py"));
+        assert_eq!(extract_files("`src/a.py`, `src/b.py` (new)"), ["src/a.py", "src/b.py"]);
+        assert_eq!(extract_files("src/a.py (new), tests/test_a.py"), ["src/a.py", "tests/test_a.py"]);
+        assert_eq!(commands_in_text("`pytest -q` passes"), ["pytest -q"]);
+    }
+}

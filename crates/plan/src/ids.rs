@@ -1,0 +1,147 @@
+//! Recognising task ids in text: `T001`, `T1.1`, `T046B`, `ST-1`, `A1`, `proj-7sk`, `Task 1.1`.
+//! Shared by heading, checklist and dependency parsing.
+
+/// Length of the id at the start of `s`, if one starts there and ends at a word boundary.
+/// Does not check the character before `s`.
+pub fn scan_id(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    if i < n && b[i].is_ascii_uppercase() {
+        while i < n && i < 5 && b[i].is_ascii_uppercase() {
+            i += 1;
+        }
+        if i >= n {
+            return None;
+        }
+        if b[i] == b'-' && i + 1 < n && b[i + 1].is_ascii_digit() {
+            i += 1;
+        }
+        if !b[i].is_ascii_digit() {
+            return None;
+        }
+        i = digits_dotted(b, i);
+        if i < n && b[i].is_ascii_uppercase() && boundary(b, i + 1) {
+            i += 1;
+        }
+        return if boundary(b, i) { Some(i) } else { None };
+    }
+    if i < n && b[i].is_ascii_lowercase() {
+        // tracker keys: proj-7sk, bd-42
+        while i < n && b[i].is_ascii_lowercase() {
+            i += 1;
+        }
+        if i < 2 || i >= n || b[i] != b'-' {
+            return None;
+        }
+        i += 1;
+        let start = i;
+        let mut digit = false;
+        while i < n && (b[i].is_ascii_lowercase() || b[i].is_ascii_digit()) {
+            digit |= b[i].is_ascii_digit();
+            i += 1;
+        }
+        if !digit || i == start || i - start > 12 {
+            return None;
+        }
+        return if boundary(b, i) { Some(i) } else { None };
+    }
+    None
+}
+
+/// Length of a dotted number (`1`, `1.2`, `3.10.1`) at the start of `s`, ending at a boundary.
+pub fn scan_number(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.is_empty() || !b[0].is_ascii_digit() {
+        return None;
+    }
+    let i = digits_dotted(b, 0);
+    if i > 12 {
+        return None;
+    }
+    if boundary(b, i) {
+        Some(i)
+    } else {
+        None
+    }
+}
+
+fn digits_dotted(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    while i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    i
+}
+
+fn boundary(b: &[u8], i: usize) -> bool {
+    i >= b.len() || !(b[i].is_ascii_alphanumeric() || b[i] == b'_' || (b[i] >= 0x80 && !is_dash_start(b, i)))
+}
+
+fn is_dash_start(b: &[u8], i: usize) -> bool {
+    // en dash, em dash, arrows and box drawing start with 0xE2
+    b[i] == 0xE2
+}
+
+/// Whether the char before byte `i` of `s` is a word boundary.
+pub fn boundary_before(s: &str, i: usize) -> bool {
+    if i == 0 {
+        return true;
+    }
+    let c = s[..i].chars().next_back().unwrap_or(' ');
+    !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.' || c == '/')
+}
+
+/// Split an id into a prefix and its trailing number for range expansion: `T007` -> (`T`, 7, 3).
+pub fn split_numbered(id: &str) -> Option<(&str, u64, usize)> {
+    let digits_start = id.rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
+    let digits = &id[digits_start..];
+    if digits.is_empty() || digits.len() > 9 {
+        return None;
+    }
+    Some((&id[..digits_start], digits.parse().ok()?, digits.len()))
+}
+
+/// Ids that are milestones, not tasks (`M1`, `M12`).
+pub fn is_milestone_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() >= 2 && b[0] == b'M' && b[1..].iter().all(|c| c.is_ascii_digit())
+}
+
+/// Uppercase tokens that look like ids but never are (`US1` is a user story, `P1` a priority).
+pub fn is_non_task_id(id: &str) -> bool {
+    let prefix: String = id.chars().take_while(|c| c.is_ascii_uppercase()).collect();
+    matches!(
+        prefix.as_str(),
+        "US" | "P" | "H" | "V" | "Q" | "UTF" | "SHA" | "MD" | "HTTP" | "TLS" | "SSL" | "ISO" | "RFC" | "CVE" | "ES" | "PR" | "GPT" | "OAUTH" | "MP" | "X" | "R" | "S" | "W" | "AES" | "RSA" | "PEP" | "E"
+    ) || id.starts_with("SHA")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert_eq!(scan_id("T001: x"), Some(4));
+        assert_eq!(scan_id("T1.1 x"), Some(4));
+        assert_eq!(scan_id("T046B – x"), Some(5));
+        assert_eq!(scan_id("ST-1: x"), Some(4));
+        assert_eq!(scan_id("A1. x"), Some(2));
+        assert_eq!(scan_id("proj-7sk: x"), Some(8));
+        assert_eq!(scan_id("T1-T4"), Some(2));
+        assert_eq!(scan_id("T001–T007"), Some(4));
+        assert_eq!(scan_id("Task"), None);
+        assert_eq!(scan_id("TODO"), None);
+        assert_eq!(scan_id("follow-up"), None);
+        assert_eq!(scan_number("1.1 (x)"), Some(3));
+        assert_eq!(scan_number("1. Title"), Some(1));
+        assert_eq!(split_numbered("T007"), Some(("T", 7, 3)));
+        assert_eq!(split_numbered("ST-12"), Some(("ST-", 12, 2)));
+    }
+}
