@@ -163,6 +163,9 @@ pub struct RollbackPlan {
     pub applied: bool,
     /// When applied: the ref keeping the pre-rollback HEAD reachable.
     pub backup_ref: Option<String>,
+    /// When applied over uncommitted changes: the ref of a commit (not on any
+    /// branch) holding the work tree as it was, so the reset loses nothing.
+    pub discarded_ref: Option<String>,
 }
 
 impl RollbackPlan {
@@ -392,6 +395,8 @@ impl Repo {
             p
         } else {
             let mut index = self.repo.index().map_err(self.err("opening the index"))?;
+            // The Repo may be long-lived: pick up changes others made to the index file.
+            index.read(false).map_err(self.err("reading the index"))?;
             index
                 .add_all(["*"], IndexAddOption::DEFAULT, None)
                 .map_err(self.err("staging the work tree for the rollback commit"))?;
@@ -692,6 +697,8 @@ impl Repo {
         rels.dedup();
 
         let mut index = self.repo.index().map_err(self.err("opening the index"))?;
+        // The Repo may be long-lived: pick up changes others made to the index file.
+        index.read(false).map_err(self.err("reading the index"))?;
         let mut update = TreeUpdateBuilder::new();
         for rel in &rels {
             let abs = self.workdir.join(rel);
@@ -738,20 +745,93 @@ impl Repo {
             .repo
             .find_tree(tree_id)
             .map_err(self.err("reading the task's tree"))?;
+        // Index first: if the commit then fails, those paths are merely staged.
+        index.write().map_err(self.err("writing the index"))?;
         let sig = self.signature();
         let parents: Vec<&git2::Commit> = head_commit.iter().collect();
         let id = self
             .repo
             .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
             .map_err(self.err("making the task commit"))?;
-        index.write().map_err(self.err("writing the index"))?;
         Ok(id.to_string())
+    }
+
+    /// Commits the whole work tree (as `git add -A` would stage it) without
+    /// moving any branch, and records it under `refs/planexec/runs/<run_id>/discarded`.
+    fn snapshot_work_tree(&self, run_id: &str, head: Option<Oid>) -> Result<String> {
+        let mut index = self.repo.index().map_err(self.err("opening the index"))?;
+        // The Repo may be long-lived: pick up changes others made to the index file.
+        index.read(false).map_err(self.err("reading the index"))?;
+        index
+            .add_all(["*"], IndexAddOption::DEFAULT, None)
+            .map_err(self.err("staging the work tree for a snapshot"))?;
+        index
+            .update_all(["*"], None)
+            .map_err(self.err("staging deletions for a snapshot"))?;
+        let tree_id = index
+            .write_tree()
+            .map_err(self.err("writing the snapshot tree"))?;
+        // Forget the staging above: the index on disk is what the user had.
+        index.read(true).map_err(self.err("re-reading the index"))?;
+        let tree = self
+            .repo
+            .find_tree(tree_id)
+            .map_err(self.err("reading the snapshot tree"))?;
+        let parent = match head {
+            Some(h) => Some(self.repo.find_commit(h).map_err(self.err("reading HEAD"))?),
+            None => None,
+        };
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        let sig = self.signature();
+        let msg = format!("planexec: uncommitted changes discarded by rolling back run {run_id}\n");
+        let id = self
+            .repo
+            .commit(None, &sig, &sig, &msg, &tree, &parents)
+            .map_err(self.err("snapshotting uncommitted changes"))?;
+        let name = format!("{RUNS_REF_PREFIX}{run_id}/discarded");
+        self.repo
+            .reference(&name, id, true, &msg)
+            .map_err(self.err("recording the snapshot ref"))?;
+        Ok(name)
+    }
+
+    /// Adds `patterns` (gitignore syntax, e.g. `/.planexec/`) to the repository's
+    /// `info/exclude`, once each: planexec's own files stay out of status, rollback
+    /// commits and diffs without touching the user's .gitignore.
+    pub fn exclude_locally(&self, patterns: &[&str]) -> Result<()> {
+        let info = self.repo.path().join("info");
+        let file = info.join("exclude");
+        let current = std::fs::read_to_string(&file).unwrap_or_default();
+        let have: Vec<&str> = current.lines().map(str::trim).collect();
+        let missing: Vec<&str> = patterns
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty() && !have.contains(p))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&info).map_err(|source| VcsError::Io {
+            what: "create",
+            path: info.clone(),
+            source,
+        })?;
+        let mut text = current;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        for p in missing {
+            text.push_str(p);
+            text.push('\n');
+        }
+        atomic_write(&file, text.as_bytes())
     }
 
     /// What restoring run `run_id`'s start commit would discard. With `confirm`,
     /// hard-resets the current branch (or detached HEAD) to it, first saving the
-    /// old HEAD under `refs/planexec/runs/<run_id>/before-rollback`. Untracked
-    /// files are left in place. Without `confirm`, changes nothing.
+    /// old HEAD under `refs/planexec/runs/<run_id>/before-rollback` and any
+    /// uncommitted changes as a commit under `.../discarded`. Untracked files are
+    /// left in place. Without `confirm`, changes nothing.
     pub fn rollback(&self, run_id: &str, confirm: bool) -> Result<RollbackPlan> {
         let start = self.run_start(run_id)?;
         let start_oid = Oid::from_str(&start).map_err(self.err("reading the start ref"))?;
@@ -792,8 +872,12 @@ impl Repo {
             untracked_kept,
             applied: false,
             backup_ref: None,
+            discarded_ref: None,
         };
         if confirm {
+            if !plan.uncommitted.is_empty() {
+                plan.discarded_ref = Some(self.snapshot_work_tree(run_id, head)?);
+            }
             if let Some(h) = head {
                 let backup = format!("{RUNS_REF_PREFIX}{run_id}/before-rollback");
                 self.repo

@@ -404,6 +404,13 @@ fn rollback_without_confirm_lists_and_changes_nothing() {
     assert_eq!(read(dir.path(), "b.txt"), "bee\n");
     assert!(!dir.path().join("t1.txt").exists());
     assert_eq!(read(dir.path(), "scratch.txt"), "untracked\n");
+    // The discarded uncommitted change is kept in a commit under a planexec ref.
+    let snap = g
+        .find_reference(done.discarded_ref.as_deref().unwrap())
+        .unwrap();
+    let snap_id = snap.target().unwrap().to_string();
+    assert_eq!(file_at(&g, &snap_id, "b.txt").unwrap(), b"in progress\n");
+    assert_eq!(file_at(&g, &snap_id, "t2.txt").unwrap(), b"task two\n");
     let backup = g
         .find_reference(done.backup_ref.as_deref().unwrap())
         .unwrap();
@@ -525,4 +532,30 @@ fn atomic_write_replaces_whole_files() {
     assert_eq!(names.len(), 1, "no temp files left: {names:?}");
     let err = atomic_write(dir.path().join("missing/x"), b"x").unwrap_err();
     assert!(err.to_string().contains("missing"), "{err}");
+}
+
+#[test]
+fn exclude_locally_hides_planexec_files_once() {
+    let (dir, g, repo) = base();
+    write(dir.path(), ".planexec/state.json", "{}");
+    assert!(repo.is_dirty().unwrap());
+    repo.exclude_locally(&["/.planexec/"]).unwrap();
+    repo.exclude_locally(&["/.planexec/", ""]).unwrap();
+    assert!(!repo.is_dirty().unwrap());
+    let text = std::fs::read_to_string(g.path().join("info/exclude")).unwrap();
+    assert_eq!(text.matches("/.planexec/").count(), 1, "{text}");
+    let rp = repo.rollback_point("t", "r").unwrap();
+    assert_eq!(rp.rollback_commit, None);
+}
+
+#[test]
+fn rollback_on_a_clean_tree_needs_no_snapshot() {
+    let (dir, _g, repo) = base();
+    let rp = repo.rollback_point("t", "r").unwrap();
+    write(dir.path(), "t.txt", "t\n");
+    repo.commit_paths(&["t.txt".into()], "T1: t").unwrap();
+    let done = repo.rollback("r", true).unwrap();
+    assert_eq!(done.discarded_ref, None);
+    assert_eq!(repo.head().unwrap(), Some(rp.start_commit));
+    assert!(!repo.is_dirty().unwrap());
 }
