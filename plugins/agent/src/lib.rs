@@ -12,8 +12,8 @@
 
 use planexec_pdk::text::{split_command, tail};
 use planexec_pdk::{
-    Command as Cmd, Finding, Host, ImplementReport, ImplementRequest, ImplementStatus,
-    Implementer, Level, Severity,
+    Command as Cmd, Finding, Host, ImplementReport, ImplementRequest, ImplementStatus, Implementer,
+    Level, Severity,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -104,7 +104,11 @@ pub fn build_prompt(req: &ImplementRequest, extra: Option<&str>) -> String {
     section(&mut p, "Steps", &t.steps);
     section(&mut p, "Files to change", &t.files);
     section(&mut p, "Acceptance criteria", &t.acceptance);
-    section(&mut p, "Acceptance commands (must pass)", &t.acceptance_commands);
+    section(
+        &mut p,
+        "Acceptance commands (must pass)",
+        &t.acceptance_commands,
+    );
     section(&mut p, "Out of scope (do not touch)", &t.out_of_scope);
     if !req.feedback.is_empty() || !req.feedback_text.trim().is_empty() {
         let _ = writeln!(p, "\n## Feedback from the previous attempt\n");
@@ -163,25 +167,45 @@ impl Implementer for AgentImplementer {
             args.push(prompt.clone());
         }
         let mut cmd = Cmd::new(program.clone()).args(args);
-        cmd.env = cfg.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        cmd.env = cfg
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = cfg.timeout_ms;
-        host.log(Level::Info, &format!("{}: running {program} (cycle {})", req.task.id, req.cycle));
+        host.log(
+            Level::Info,
+            &format!("{}: running {program} (cycle {})", req.task.id, req.cycle),
+        );
         let out = host.exec(&cmd).map_err(|e| {
-            format!("{}: could not run `{program}` ({e}); grant it to the agent implementer", req.task.id)
+            format!(
+                "{}: could not run `{program}` ({e}); grant it to the agent implementer",
+                req.task.id
+            )
         })?;
         let lines = cfg.tail_lines.unwrap_or(40);
         let evidence = tail(&out.combined(), lines);
         let (status, summary) = if out.timed_out {
-            (ImplementStatus::Failed, format!("`{program}` timed out after {} ms", out.duration_ms))
+            (
+                ImplementStatus::Failed,
+                format!("`{program}` timed out after {} ms", out.duration_ms),
+            )
         } else {
             match out.exit_code {
                 Some(0) => (ImplementStatus::Done, format!("`{program}` exited 0")),
                 Some(c) => (ImplementStatus::Failed, format!("`{program}` exited {c}")),
-                None => (ImplementStatus::Failed, format!("`{program}` was killed by a signal")),
+                None => (
+                    ImplementStatus::Failed,
+                    format!("`{program}` was killed by a signal"),
+                ),
             }
         };
-        Ok(ImplementReport { status, summary: format!("{}: {summary}", req.task.id), evidence })
+        Ok(ImplementReport {
+            status,
+            summary: format!("{}: {summary}", req.task.id),
+            evidence,
+        })
     }
 }
 
@@ -210,7 +234,10 @@ mod tests {
     fn req(s: &Scratch, cycle: u32, config: serde_json::Value) -> ImplementRequest {
         ImplementRequest {
             config,
-            mounts: Mounts { workspace: "/workspace".into(), scratch: s.0.display().to_string() },
+            mounts: Mounts {
+                workspace: "/workspace".into(),
+                scratch: s.0.display().to_string(),
+            },
             task: Task {
                 id: "T003".into(),
                 title: "Add CLI flag".into(),
@@ -271,7 +298,11 @@ mod tests {
         let s = scratch("run");
         let host = FakeHost::new().on("claude", 0, "all done\n");
         let r = AgentImplementer::implement(
-            req(&s, 1, json!({"command": ["claude", "-p", "{prompt}"], "env": {"A": "1"}})),
+            req(
+                &s,
+                1,
+                json!({"command": ["claude", "-p", "{prompt}"], "env": {"A": "1"}}),
+            ),
             &host,
         )
         .unwrap();
@@ -292,15 +323,23 @@ mod tests {
         let s = scratch("file");
         let host = FakeHost::new().on("aider", 0, "");
         AgentImplementer::implement(
-            req(&s, 1, json!({"command": "aider --yes --message-file {prompt_file}"})),
+            req(
+                &s,
+                1,
+                json!({"command": "aider --yes --message-file {prompt_file}"}),
+            ),
             &host,
         )
         .unwrap();
-        assert_eq!(host.calls.borrow()[0].args, ["--yes", "--message-file", "{scratch}/prompt.md"]);
+        assert_eq!(
+            host.calls.borrow()[0].args,
+            ["--yes", "--message-file", "{scratch}/prompt.md"]
+        );
         assert!(s.0.join("prompt.md").exists());
         // No placeholder: the prompt goes last.
         let host = FakeHost::new().on("codex", 0, "");
-        AgentImplementer::implement(req(&s, 1, json!({"command": ["codex", "exec"]})), &host).unwrap();
+        AgentImplementer::implement(req(&s, 1, json!({"command": ["codex", "exec"]})), &host)
+            .unwrap();
         let calls = host.calls.borrow();
         assert_eq!(calls[0].args.len(), 2);
         assert!(calls[0].args[1].contains("# Task T003"));
@@ -311,18 +350,39 @@ mod tests {
         let s = scratch("fail");
         let out = Output {
             exit_code: Some(2),
-            stdout: (1..=60).map(|i| format!("line {i}\n")).collect::<String>().into_bytes(),
+            stdout: (1..=60)
+                .map(|i| format!("line {i}\n"))
+                .collect::<String>()
+                .into_bytes(),
             stderr: b"rate limited\n".to_vec(),
             ..Default::default()
         };
         let host = FakeHost::new().on_output("claude", out);
-        let r = AgentImplementer::implement(req(&s, 1, json!({"command": ["claude", "-p", "{prompt}"], "tail_lines": 5})), &host)
-            .unwrap();
+        let r = AgentImplementer::implement(
+            req(
+                &s,
+                1,
+                json!({"command": ["claude", "-p", "{prompt}"], "tail_lines": 5}),
+            ),
+            &host,
+        )
+        .unwrap();
         assert_eq!(r.status, ImplementStatus::Failed);
         assert!(r.summary.contains("exited 2"), "{}", r.summary);
-        assert_eq!(r.evidence, "line 57\nline 58\nline 59\nline 60\nrate limited");
-        let host = FakeHost::new().on_output("claude", Output { timed_out: true, duration_ms: 5, ..Default::default() });
-        let r = AgentImplementer::implement(req(&s, 1, json!({"command": ["claude"]})), &host).unwrap();
+        assert_eq!(
+            r.evidence,
+            "line 57\nline 58\nline 59\nline 60\nrate limited"
+        );
+        let host = FakeHost::new().on_output(
+            "claude",
+            Output {
+                timed_out: true,
+                duration_ms: 5,
+                ..Default::default()
+            },
+        );
+        let r =
+            AgentImplementer::implement(req(&s, 1, json!({"command": ["claude"]})), &host).unwrap();
         assert_eq!(r.status, ImplementStatus::Failed);
         assert!(r.summary.contains("timed out"));
     }
@@ -333,8 +393,13 @@ mod tests {
         let host = FakeHost::new();
         let err = AgentImplementer::implement(req(&s, 1, json!({})), &host).unwrap_err();
         assert!(err.contains("no agent `command`"), "{err}");
-        assert!(AgentImplementer::implement(req(&s, 1, json!({"command": ["x"], "bogus": 1})), &host).is_err());
-        let err = AgentImplementer::implement(req(&s, 1, json!({"command": ["nope"]})), &host).unwrap_err();
+        assert!(AgentImplementer::implement(
+            req(&s, 1, json!({"command": ["x"], "bogus": 1})),
+            &host
+        )
+        .is_err());
+        let err = AgentImplementer::implement(req(&s, 1, json!({"command": ["nope"]})), &host)
+            .unwrap_err();
         assert!(err.contains("grant it"), "{err}");
     }
 }

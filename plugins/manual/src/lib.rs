@@ -68,7 +68,11 @@ pub fn instructions(req: &ImplementRequest, extra: Option<&str>) -> String {
         let _ = writeln!(out, "{}", t.summary.trim());
     }
     list(&mut out, "Acceptance criteria", &t.acceptance);
-    list(&mut out, "Acceptance commands (must pass)", &t.acceptance_commands);
+    list(
+        &mut out,
+        "Acceptance commands (must pass)",
+        &t.acceptance_commands,
+    );
     list(&mut out, "Files", &t.files);
     list(&mut out, "Out of scope (do not change)", &t.out_of_scope);
     if !req.feedback.is_empty() || !req.feedback_text.trim().is_empty() {
@@ -172,7 +176,10 @@ mod tests {
 
     #[test]
     fn shows_last_cycles_feedback() {
-        let mut rq = req(2, json!({"instructions": "Ask Ana before touching the schema."}));
+        let mut rq = req(
+            2,
+            json!({"instructions": "Ask Ana before touching the schema."}),
+        );
         rq.feedback = vec![Finding {
             severity: Severity::Important,
             rule: "pytest/failure".into(),
@@ -193,8 +200,12 @@ mod tests {
 
     #[test]
     fn resumed_means_done() {
-        let r = ManualImplementer::implement(req(1, json!({"resumed": true})), &FakeHost::new()).unwrap();
+        let r = ManualImplementer::implement(req(1, json!({"resumed": true})), &FakeHost::new())
+            .unwrap();
         assert_eq!(r.status, ImplementStatus::Done);
-        assert!(ManualImplementer::implement(req(1, json!({"resume": true})), &FakeHost::new()).is_err());
+        assert!(
+            ManualImplementer::implement(req(1, json!({"resume": true})), &FakeHost::new())
+                .is_err()
+        );
     }
 }

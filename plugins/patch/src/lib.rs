@@ -51,7 +51,11 @@ fn safe_rel(p: &str) -> bool {
 }
 
 fn report(status: ImplementStatus, summary: String, evidence: String) -> ImplementReport {
-    ImplementReport { status, summary, evidence }
+    ImplementReport {
+        status,
+        summary,
+        evidence,
+    }
 }
 
 pub struct PatchImplementer;
@@ -61,7 +65,9 @@ impl Implementer for PatchImplementer {
         let cfg: Config = planexec_pdk::config(&req.config)?;
         let id = req.task.id.trim();
         if id.is_empty() || !safe_rel(id) || id.contains('/') {
-            return Err(format!("task id `{id}` cannot name a patch file; use ids like T001"));
+            return Err(format!(
+                "task id `{id}` cannot name a patch file; use ids like T001"
+            ));
         }
         let dir = cfg.dir.as_deref().unwrap_or("patches");
         if !safe_rel(dir) || !safe_rel(&req.plan_dir) {
@@ -93,7 +99,9 @@ impl Implementer for PatchImplementer {
                 ))
             }
         }
-        let mut cmd = Cmd::new("git").args(["apply", "--whitespace=nowarn"]).args(cfg.args.iter().cloned());
+        let mut cmd = Cmd::new("git")
+            .args(["apply", "--whitespace=nowarn"])
+            .args(cfg.args.iter().cloned());
         cmd = cmd.arg(format!("{{workspace}}/{rel}"));
         cmd.timeout_ms = cfg.timeout_ms;
         host.log(Level::Info, &format!("{id}: git apply {rel}"));
@@ -104,7 +112,10 @@ impl Implementer for PatchImplementer {
         if out.timed_out {
             return Ok(report(
                 ImplementStatus::Failed,
-                format!("{id}: `git apply {rel}` timed out after {} ms", out.duration_ms),
+                format!(
+                    "{id}: `git apply {rel}` timed out after {} ms",
+                    out.duration_ms
+                ),
                 tail(&out.combined(), lines),
             ));
         }
@@ -116,8 +127,17 @@ impl Implementer for PatchImplementer {
             )),
             code => {
                 let stderr = out.stderr_str();
-                let why = if stderr.trim().is_empty() { out.combined() } else { stderr };
-                let first = why.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+                let why = if stderr.trim().is_empty() {
+                    out.combined()
+                } else {
+                    stderr
+                };
+                let first = why
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
                 let status = match code {
                     Some(c) => format!("exited {c}"),
                     None => "was killed by a signal".into(),
@@ -163,8 +183,15 @@ mod tests {
     fn req(ws: &Ws, cycle: u32, config: serde_json::Value) -> ImplementRequest {
         ImplementRequest {
             config,
-            mounts: Mounts { workspace: ws.0.display().to_string(), scratch: "/scratch".into() },
-            task: Task { id: "T001".into(), title: "Add x".into(), ..Default::default() },
+            mounts: Mounts {
+                workspace: ws.0.display().to_string(),
+                scratch: "/scratch".into(),
+            },
+            task: Task {
+                id: "T001".into(),
+                title: "Add x".into(),
+                ..Default::default()
+            },
             cycle,
             feedback: vec![],
             feedback_text: String::new(),
@@ -191,13 +218,23 @@ mod tests {
         assert_eq!(calls[0].program, "git");
         assert_eq!(
             calls[0].args,
-            ["apply", "--whitespace=nowarn", "{workspace}/memory-bank/plan/patches/T001.patch"]
+            [
+                "apply",
+                "--whitespace=nowarn",
+                "{workspace}/memory-bank/plan/patches/T001.patch"
+            ]
         );
     }
 
     #[test]
     fn rework_cycle_uses_the_numbered_patch() {
-        let ws = workspace("rework", &["memory-bank/plan/patches/T001.patch", "memory-bank/plan/patches/T001.2.patch"]);
+        let ws = workspace(
+            "rework",
+            &[
+                "memory-bank/plan/patches/T001.patch",
+                "memory-bank/plan/patches/T001.2.patch",
+            ],
+        );
         let host = FakeHost::new().on("git", 0, "");
         let r = PatchImplementer::implement(req(&ws, 2, json!({})), &host).unwrap();
         assert_eq!(r.status, ImplementStatus::Done);
@@ -207,7 +244,11 @@ mod tests {
         let r = PatchImplementer::implement(req(&ws, 3, json!({})), &host).unwrap();
         assert_eq!(r.status, ImplementStatus::Failed);
         assert!(r.summary.contains("no patch for cycle 3"), "{}", r.summary);
-        assert!(r.summary.contains("memory-bank/plan/patches/T001.3.patch"), "{}", r.summary);
+        assert!(
+            r.summary.contains("memory-bank/plan/patches/T001.3.patch"),
+            "{}",
+            r.summary
+        );
         assert!(host.calls.borrow().is_empty());
     }
 
@@ -222,7 +263,11 @@ mod tests {
         let host = FakeHost::new().on_output("git", out);
         let r = PatchImplementer::implement(req(&ws, 1, json!({})), &host).unwrap();
         assert_eq!(r.status, ImplementStatus::Failed);
-        assert!(r.summary.contains("exited 1: error: patch failed: x:1"), "{}", r.summary);
+        assert!(
+            r.summary.contains("exited 1: error: patch failed: x:1"),
+            "{}",
+            r.summary
+        );
         assert!(r.evidence.contains("patch does not apply"));
     }
 
@@ -240,7 +285,73 @@ mod tests {
         assert!(PatchImplementer::implement(req(&ws, 1, json!({"bogus": 1})), &host).is_err());
         assert!(PatchImplementer::implement(req(&ws, 1, json!({"dir": "../x"})), &host).is_err());
         let host = FakeHost::new(); // git not granted / not found
-        let err = PatchImplementer::implement(req(&ws, 1, json!({"dir": "fixes"})), &host).unwrap_err();
+        let err =
+            PatchImplementer::implement(req(&ws, 1, json!({"dir": "fixes"})), &host).unwrap_err();
         assert!(err.contains("grant the `git` program"), "{err}");
+    }
+
+    /// Runs commands for real, as the host would: `{workspace}` becomes the dir.
+    struct NativeHost(std::path::PathBuf);
+    impl Host for NativeHost {
+        fn exec(&self, c: &Cmd) -> Result<Output, planexec_pdk::ExecError> {
+            let ws = self.0.display().to_string();
+            let out = std::process::Command::new(&c.program)
+                .args(c.args.iter().map(|a| a.replace("{workspace}", &ws)))
+                .current_dir(&self.0)
+                .output()
+                .map_err(|e| planexec_pdk::ExecError::NotFound(e.to_string()))?;
+            Ok(Output {
+                exit_code: out.status.code(),
+                stdout: out.stdout,
+                stderr: out.stderr,
+                ..Default::default()
+            })
+        }
+        fn log(&self, _: Level, _: &str) {}
+    }
+
+    #[test]
+    fn real_git_apply_changes_the_workspace_or_nothing() {
+        if std::process::Command::new("git")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            return; // no git CLI on this machine
+        }
+        let ws = workspace("real", &[]);
+        std::fs::write(ws.0.join("hello.txt"), "hello\n").unwrap();
+        let patches = ws.0.join("memory-bank/plan/patches");
+        std::fs::create_dir_all(&patches).unwrap();
+        std::fs::write(
+            patches.join("T001.patch"),
+            "--- a/hello.txt\n+++ b/hello.txt\n@@ -1 +1,2 @@\n hello\n+world\n",
+        )
+        .unwrap();
+        std::fs::write(
+            patches.join("T001.2.patch"),
+            "--- a/hello.txt\n+++ b/hello.txt\n@@ -1 +1 @@\n-nothing like this\n+x\n",
+        )
+        .unwrap();
+        let host = NativeHost(ws.0.clone());
+        let r = PatchImplementer::implement(req(&ws, 1, json!({})), &host).unwrap();
+        assert_eq!(
+            r.status,
+            ImplementStatus::Done,
+            "{} {}",
+            r.summary,
+            r.evidence
+        );
+        assert_eq!(
+            std::fs::read_to_string(ws.0.join("hello.txt")).unwrap(),
+            "hello\nworld\n"
+        );
+        let r = PatchImplementer::implement(req(&ws, 2, json!({})), &host).unwrap();
+        assert_eq!(r.status, ImplementStatus::Failed);
+        assert!(r.summary.contains("error"), "{}", r.summary);
+        assert_eq!(
+            std::fs::read_to_string(ws.0.join("hello.txt")).unwrap(),
+            "hello\nworld\n"
+        );
     }
 }
