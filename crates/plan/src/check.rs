@@ -141,7 +141,7 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
             }
         }
         if t.acceptance.is_empty() && t.acceptance_commands.is_empty() && plan.dialect != crate::model::Dialect::ExecPlan {
-            let (sev, msg) = if plan_wide {
+            let (sev, msg) = if plan_wide || plan.dialect == crate::model::Dialect::SpecKit {
                 (Severity::Warning, format!("task {} has no acceptance criteria of its own; only the plan-wide criteria apply", t.id))
             } else {
                 (Severity::Error, format!("task {} has no acceptance criteria; add an **Acceptance test** line", t.id))
@@ -239,7 +239,9 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
 }
 
 fn heading_quote(_plan: &Plan, t: &crate::model::Task) -> String {
-    if t.title.is_empty() {
+    if !t.quote.is_empty() {
+        t.quote.clone()
+    } else if t.title.is_empty() {
         t.id.clone()
     } else {
         format!("{}: {}", t.id, t.title)

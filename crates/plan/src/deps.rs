@@ -214,13 +214,11 @@ const ARROWS: [&str; 12] = ["──→", "─→", "──▶", "─▶", "-->",
 
 /// Edges in one line of a dependency graph: `(before, after, kind)`.
 /// Reads `ST-1 ──→ ST-2 [soft]`, chains `A -> B -> C`, and `ST-3 depends on ST-1, ST-2`.
-pub fn parse_graph_line(line: &str) -> Vec<(String, String, DepKind)> {
+/// The kind is None when the line names none.
+pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
     let mut edges = Vec::new();
     let (core, notes) = strip_notes(line);
-    let kind = notes
-        .split(|c: char| !c.is_alphanumeric() && c != '-')
-        .find_map(DepKind::from_word)
-        .unwrap_or(DepKind::Blocking);
+    let kind = notes.split(|c: char| !c.is_alphanumeric() && c != '-').find_map(DepKind::from_word);
     let lower = core.to_ascii_lowercase();
     for phrase in ["depends on", "blocked by", "requires", "after"] {
         if let Some(p) = lower.find(phrase) {
@@ -375,7 +373,7 @@ mod tests {
 
     #[test]
     fn graph_lines() {
-        assert_eq!(parse_graph_line("ST-1 ──→ ST-2 [soft]"), [("ST-1".into(), "ST-2".into(), DepKind::Soft)]);
+        assert_eq!(parse_graph_line("ST-1 ──→ ST-2 [soft]"), [("ST-1".into(), "ST-2".into(), Some(DepKind::Soft))]);
         assert_eq!(parse_graph_line("ST-1 -> ST-2 -> ST-3").len(), 2);
         assert_eq!(parse_graph_line("ST-3 depends on ST-1, ST-2").len(), 2);
         assert!(parse_graph_line("no arrows here ST-1").is_empty());

@@ -248,9 +248,11 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                         let _ = vi;
                         let h = c.hits.len() - 1;
                         let empty = value.is_empty() || value.ends_with(':');
-                        let base_depth = if is_item { depth } else { depth };
+                        // a label on a lazy continuation line of an item belongs to the list's parent
+                        let lazy = is_item && !first_line;
+                        let base_depth = if lazy { depth.saturating_sub(1) } else { depth };
                         if empty {
-                            open = Some(Open { hit: h, depth: base_depth, paras: !is_item, heading: false });
+                            open = Some(Open { hit: h, depth: base_depth, paras: !is_item || lazy, heading: false });
                             wrapped = None;
                         } else {
                             open = Some(Open { hit: h, depth: base_depth, paras: false, heading: false });
@@ -297,7 +299,7 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                     first_line = false;
                 }
                 if let Some(o) = &mut open {
-                    if is_item && !o.heading {
+                    if is_item && !o.heading && continues {
                         o.paras = false;
                     }
                 }

@@ -199,6 +199,9 @@ pub struct Task {
     pub line: u32,
     /// Position of each field, keyed by field name (summary, dependencies, acceptance, files, ...).
     pub field_spans: BTreeMap<String, Span>,
+    /// The source line of the heading, for quoting in diagnostics.
+    #[serde(skip)]
+    pub(crate) quote: String,
 }
 
 /// A parsed plan.

@@ -139,7 +139,7 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
                         if success_label && !value.is_empty() {
                             plan.success_criteria.push(plain(value));
                         }
-                        if kind != SecKind::Tolerances && kind != SecKind::Constraints && kind != SecKind::Risks {
+                        if success_label {
                             continue;
                         }
                     }

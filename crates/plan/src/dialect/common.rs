@@ -148,7 +148,8 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
 }
 
 /// Add a task, recording a duplicate id instead of a second task.
-pub fn add_task(plan: &mut Plan, task: Task, quote: String) {
+pub fn add_task(plan: &mut Plan, mut task: Task, quote: String) {
+    task.quote.clone_from(&quote);
     if plan.tasks.iter().any(|t| t.id == task.id) {
         plan.duplicates.push((task.id.clone(), task.source.clone(), task.span, quote));
     } else {

@@ -64,6 +64,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             source: doc.src.path.clone(),
             span,
             line: span.line,
+            quote: doc.quote(b.start),
             ..Task::default()
         };
         if let Some(prev) = plan.tasks.last() {

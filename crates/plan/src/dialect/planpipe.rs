@@ -73,12 +73,18 @@ pub fn read_graph_file(path: &Path, plan: &mut Plan) -> Result<(), crate::PlanEr
     Ok(())
 }
 
-type Edge = ((String, String, DepKind), Span, String);
+type Edge = ((String, String, Option<DepKind>), Span, String);
 
 fn add_edges(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>) {
     for ((before, after, kind), span, quote) in edges {
         let file = Some(file.map(Path::to_path_buf).unwrap_or_else(|| plan.source.clone()));
         if let Some(t) = plan.tasks.iter_mut().find(|t| t.id == after) {
+            // an arrow without a kind agrees with whatever kind the task states
+            let kind = match kind {
+                Some(k) => k,
+                None if t.dependencies.iter().any(|x| x.id == before) => continue,
+                None => DepKind::Blocking,
+            };
             let d = Dependency { id: before, kind, span, file, quote };
             // the same edge stated with the same kind elsewhere adds nothing
             if !t.dependencies.iter().any(|x| x.id == d.id && x.kind == d.kind) {
