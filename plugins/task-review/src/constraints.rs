@@ -223,7 +223,7 @@ fn dep_name(basename: &str, section: &str, t: &str) -> Option<String> {
                 }
                 return None;
             }
-            let sect_is_deps = section.split('.').last().is_some_and(|s| s.ends_with("dependencies"));
+            let sect_is_deps = section.split('.').next_back().is_some_and(|s| s.ends_with("dependencies"));
             if sect_is_deps && t.contains('=') {
                 return key(t, '=');
             }
@@ -244,10 +244,9 @@ fn dep_name(basename: &str, section: &str, t: &str) -> Option<String> {
             None
         }
         "package.json" | "composer.json" => {
-            if section.to_lowercase().contains("dependencies") || section == "require" || section == "require-dev" {
-                if t.starts_with('"') && t.contains(':') {
-                    return key(t, ':');
-                }
+            let deps = section.to_lowercase().contains("dependencies") || section == "require" || section == "require-dev";
+            if deps && t.starts_with('"') && t.contains(':') {
+                return key(t, ':');
             }
             None
         }
