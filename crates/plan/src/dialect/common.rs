@@ -566,6 +566,8 @@ pub fn merge_ticket(plan: &mut Plan, t: Task) {
 pub fn finish(plan: &mut Plan) {
     crate::deps::resolve(plan);
     for t in &mut plan.tasks {
+        let from_text: Vec<String> = t.acceptance.iter().flat_map(|a| commands_in_text(a)).collect();
+        t.acceptance_commands.extend(from_text);
         let mut seen = std::collections::HashSet::new();
         t.files.retain(|f| seen.insert(f.clone()));
         let mut seen = std::collections::HashSet::new();

@@ -26,7 +26,9 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     phase = Some(if title.is_empty() { id } else { format!("{id}: {title}") });
                     phase_tasks.push(Vec::new());
                     phase_accept.push(Vec::new());
-                    barrier.append(&mut group);
+                    if !group.is_empty() {
+                        barrier = std::mem::take(&mut group);
+                    }
                 }
             }
             Kind::Para | Kind::Item { checked: None, .. } => {
@@ -101,7 +103,8 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                 if plan.tasks.len() == before {
                     continue; // duplicate id
                 }
-                let preds: Vec<usize> = if parallel { barrier.clone() } else { barrier.iter().chain(group.iter()).copied().collect() };
+                // members of a [P] group already follow the barrier, so what follows the group needs only the group
+                let preds: Vec<usize> = if parallel || group.is_empty() { barrier.clone() } else { group.clone() };
                 for p in preds {
                     let pid = plan.tasks[p].id.clone();
                     let t = &mut plan.tasks[idx];
