@@ -349,7 +349,7 @@ mod tests {
                     p.bodies.last_mut().unwrap().push_str(&s);
                 }
                 Event::GeneralRef(e) if in_body => {
-                    let s = match &*e.as_ref() {
+                    let s = match e.as_ref() {
                         "lt" => "<",
                         "gt" => ">",
                         "amp" => "&",

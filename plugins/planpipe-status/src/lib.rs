@@ -236,7 +236,7 @@ fn wave_groups(rec: &RunRecord) -> BTreeMap<Option<u32>, Vec<&TaskRecord>> {
     m
 }
 
-fn gates_matching<'a>(rec: &'a RunRecord, f: impl Fn(&planexec_pdk::record::GateRun) -> bool) -> Vec<&'a planexec_pdk::record::GateRun> {
+fn gates_matching(rec: &RunRecord, f: impl Fn(&planexec_pdk::record::GateRun) -> bool) -> Vec<&planexec_pdk::record::GateRun> {
     rec.final_gates.iter().filter(|g| f(g)).collect()
 }
 
@@ -430,7 +430,7 @@ pub fn render_summary(rec: &RunRecord) -> String {
             t.cycles.first().is_some_and(|c| !c.reviews.is_empty() && c.reviews.iter().all(|r| r.outcome == ReviewOutcome::Approved))
         })
         .count();
-    let rate = if reviewed == 0 { "n/a".to_string() } else { format!("{}%", first_ok * 100 / reviewed) };
+    let rate = first_ok.checked_mul(100).and_then(|x| x.checked_div(reviewed)).map_or_else(|| "n/a".to_string(), |r| format!("{r}%"));
     o.push_str(&format!("- **First-pass approval rate:** {rate} of subtasks passed both reviews on first attempt\n"));
     o.push_str(&format!(
         "- **Most common review feedback:** {}\n",
