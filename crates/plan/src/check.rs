@@ -99,7 +99,16 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
         out.push(Diagnostic::new(
             Severity::Error,
             "no-tasks",
-            format!("no tasks found in this {} plan; add task headings such as `### T001: title`", plan.dialect),
+            format!(
+                "no tasks found in this {} plan; add {}",
+                plan.dialect,
+                match plan.dialect {
+                    crate::model::Dialect::TId => "task headings such as `### T001: title`",
+                    crate::model::Dialect::SpecKit => "checklist lines such as `- [ ] T001 Description in path/to/file`",
+                    crate::model::Dialect::Planpipe => "subtask headings such as `### ST-1: title`",
+                    crate::model::Dialect::ExecPlan => "`- [ ]` items under `## Progress`",
+                }
+            ),
             &plan.source,
             Span { line: 1, column: 1, offset: 0 },
             "",

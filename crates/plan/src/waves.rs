@@ -33,7 +33,7 @@ pub fn waves(plan: &Plan) -> Result<Vec<Vec<String>>, CycleError> {
                 continue;
             }
             if let Some(&j) = index.get(d.id.as_str()) {
-                if !preds[i].contains(&j) {
+                if j != i && !preds[i].contains(&j) {
                     preds[i].push(j);
                     succs[j].push(i);
                 }
