@@ -50,13 +50,23 @@ impl Field {
 
 /// Normalise a label: lowercase, markup and trailing punctuation removed, spaces collapsed.
 pub fn norm_label(s: &str) -> String {
-    let s: String = s
-        .chars()
-        .map(|c| if matches!(c, '*' | '_' | '`' | '#') { ' ' } else { c })
-        .collect();
-    let s = s.trim().trim_end_matches([':', '.', '-', '–', '—', ' ']).trim();
-    let s = s.split('(').next().unwrap_or(s).trim();
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    let s = s.split('(').next().unwrap_or(s);
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() || matches!(c, '*' | '_' | '`' | '#') {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.extend(c.to_lowercase());
+        }
+    }
+    let t = out.trim_end_matches([':', '.', '-', '–', '—', ' ']).len();
+    out.truncate(t);
+    out
 }
 
 /// Which field a label names. `strict` (for plain, unbolded labels) only accepts field names.

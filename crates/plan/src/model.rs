@@ -230,6 +230,9 @@ pub struct Plan {
     /// Ids stated in several places (duplicates), kept for `check`.
     #[serde(skip)]
     pub(crate) duplicates: Vec<(String, PathBuf, Span, String)>,
+    /// Ids of `tasks`, for constant-time duplicate checks while parsing.
+    #[serde(skip)]
+    pub(crate) ids: std::collections::HashSet<String>,
 }
 
 impl Plan {
@@ -250,6 +253,7 @@ impl Plan {
             tasks: Vec::new(),
             notes: Vec::new(),
             duplicates: Vec::new(),
+            ids: std::collections::HashSet::new(),
         }
     }
 

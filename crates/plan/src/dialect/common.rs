@@ -150,9 +150,14 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
 /// Add a task, recording a duplicate id instead of a second task.
 pub fn add_task(plan: &mut Plan, mut task: Task, quote: String) {
     task.quote.clone_from(&quote);
-    if plan.tasks.iter().any(|t| t.id == task.id) {
+    if plan.ids.len() != plan.tasks.len() {
+        // tasks were added elsewhere (tickets, ExecPlan progress): rebuild the index
+        plan.ids = plan.tasks.iter().map(|t| t.id.clone()).collect();
+    }
+    if plan.ids.contains(&task.id) {
         plan.duplicates.push((task.id.clone(), task.source.clone(), task.span, quote));
     } else {
+        plan.ids.insert(task.id.clone());
         plan.tasks.push(task);
     }
 }

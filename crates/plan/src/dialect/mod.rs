@@ -53,20 +53,21 @@ pub fn detect(doc: &Doc) -> Dialect {
                 }
             }
             Kind::Item { checked: Some(_), .. } => {
-                if scan_id(&plain(&b.text)).is_some() {
+                if scan_id(b.text.trim_start_matches(['*', '`', ' '])).is_some() {
                     speckit += 1;
                 }
             }
             Kind::Para => {
-                if plain(&b.text).starts_with("Status:") {
+                let t = b.text.trim_start_matches(['*', ' ']);
+                if t.starts_with("Status:") || t.starts_with("Status**:") {
                     status_line = true;
                 }
-                if b.text.to_lowercase().contains("done when") {
+                if contains_ci(&b.text, "done when") {
                     numbered_done_when = true;
                 }
             }
             Kind::Item { .. } => {
-                if b.text.to_lowercase().starts_with("done when") {
+                if b.text.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("done when")) {
                     numbered_done_when = true;
                 }
             }
@@ -112,6 +113,12 @@ pub fn detect(doc: &Doc) -> Dialect {
         return Dialect::SpecKit;
     }
     Dialect::TId
+}
+
+/// ASCII case-insensitive substring test without allocating.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Parse one document in the given (or detected) dialect.
