@@ -18,15 +18,18 @@ pub struct Span {
 
 /// The plan formats planexec reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum Dialect {
     /// T-ID plans (memory-bank/plan/, .artifacts/plan/), with or without a tickets/ folder.
+    #[serde(rename = "t-id")]
     TId,
     /// spec-kit tasks.md checklists (`- [ ] T001 [P] [US1] ...`).
+    #[serde(rename = "spec-kit")]
     SpecKit,
     /// planpipe backlogs: execution-backlog.md, a subtasks/ folder, or a raw numbered list.
+    #[serde(rename = "planpipe")]
     Planpipe,
     /// ExecPlans: living documents whose Progress checkboxes are the tasks.
+    #[serde(rename = "execplan")]
     ExecPlan,
 }
 

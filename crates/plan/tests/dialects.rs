@@ -283,3 +283,65 @@ fn json_model_round_trips_through_serde() {
     assert!(h.contains("  wave 1: ST-1, ST-3\n"), "{h}");
     assert!(h.trim_end().ends_with("4 tasks (0 done), 0 milestones, 3 waves, 0 final gates: 0 errors, 0 warnings"), "{h}");
 }
+
+#[test]
+fn tid_drift_labels_ranges_forward_refs_and_fences() {
+    let p = load("tid/drift.md");
+    assert_eq!(p.dialect, Dialect::TId);
+    // the indented block and the nested fences hold no tasks; `## References` is not swallowed
+    assert_eq!(ids(&p), ["T1", "T2", "T3", "T4", "T7", "T11", "proj-7sk"]);
+    let t1 = task(&p, "T1");
+    assert_eq!(t1.title, "Queue 📨");
+    assert!(t1.dependencies.is_empty(), "`-` means none");
+    assert_eq!(t1.milestone.as_deref(), Some("M1"));
+    assert_eq!(t1.acceptance, ["`pytest tests/test_queue.py` passes", "messages survive a restart"]);
+    assert_eq!(t1.files, ["notify/queue.py"]);
+    // label with its value on the following lines; a sub-heading field
+    assert_eq!(dep_ids(task(&p, "T2")), ["T1"]);
+    assert_eq!(task(&p, "T2").acceptance_commands, ["pytest tests/test_email.py"]);
+    assert_eq!(task(&p, "T2").files, ["notify/email.py"]);
+    // forward reference, Done when
+    assert_eq!(dep_ids(task(&p, "T3")), ["T7"]);
+    assert_eq!(task(&p, "T3").acceptance_commands, ["pytest tests/test_push.py"]);
+    // T1-T3 range, Completion Criteria
+    assert_eq!(dep_ids(task(&p, "T4")), ["T1", "T2", "T3"]);
+    assert_eq!(task(&p, "T4").acceptance, ["a daily digest is sent"]);
+    assert!(task(&p, "T7").dependencies.is_empty(), "<none>");
+    assert_eq!(dep_ids(task(&p, "T11")), ["proj-7sk"]);
+    assert!(!task(&p, "T7").body.is_empty());
+    assert_eq!(waves(&p), w(&[&["T1", "T7", "proj-7sk"], &["T2", "T3", "T11"], &["T4"]]));
+    assert!(check(&p).is_empty(), "{:?}", check(&p));
+}
+
+#[test]
+fn planpipe_wave_group_dependency() {
+    let p = load("planpipe/groups.md");
+    assert_eq!(ids(&p), ["ST-1", "ST-2", "ST-3"]);
+    assert_eq!(deps(task(&p, "ST-3")), [("ST-1".to_string(), Blocking), ("ST-2".to_string(), Blocking)]);
+    assert_eq!(task(&p, "ST-3").wave, Some(2));
+    assert_eq!(task(&p, "ST-1").files, ["a.go"]);
+    assert_eq!(waves(&p), w(&[&["ST-1", "ST-2"], &["ST-3"]]));
+    assert!(check(&p).is_empty(), "{:?}", check(&p));
+}
+
+#[test]
+fn execplan_milestone_sections_and_prose_tolerances() {
+    let p = load("execplan/milestones.md");
+    assert_eq!(p.dialect, Dialect::ExecPlan);
+    assert_eq!(p.status.as_deref(), Some("APPROVED (2026-06-01)"));
+    assert_eq!(p.milestones.iter().map(|m| (m.id.as_str(), m.title.as_str())).collect::<Vec<_>>(), [("M1", "Read the new format"), ("M2", "Remove the old format")]);
+    let t = &p.tolerances;
+    assert_eq!((t.max_files, t.max_net_lines, t.max_attempts, t.max_minutes), (Some(6), Some(400), Some(3), Some(90)));
+    assert_eq!(t.max_minutes_source.as_deref(), Some("Time: if a milestone takes more than 90 minutes, stop."));
+    assert_eq!(p.final_gates, ["pytest -q"]);
+    assert_eq!(ids(&p), ["P1", "P2"]);
+    assert!(!p.tasks[0].done && p.tasks[1].done);
+}
+
+#[test]
+fn dialect_names_in_json_match_the_flag() {
+    for d in Dialect::ALL {
+        assert_eq!(serde_json::to_value(d).unwrap(), d.name());
+        assert_eq!(d.name().parse::<Dialect>().unwrap(), d);
+    }
+}
