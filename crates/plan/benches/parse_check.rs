@@ -90,9 +90,20 @@ fn main() {
     times.sort();
     let median = times[times.len() / 2];
     let worst = times[times.len() - 1];
-    println!("plan: {} bytes, {tasks} tasks, {n_waves} waves, {n_diags} diagnostics", text.len());
-    println!("parse+check+waves: median {:.2} ms, best {:.2} ms, worst {:.2} ms (30 runs)", ms(median), ms(times[0]), ms(worst));
-    println!("peak heap during parse+check+waves+JSON: {:.1} MB (plan text excluded)", peak_heap as f64 / 1e6);
+    println!(
+        "plan: {} bytes, {tasks} tasks, {n_waves} waves, {n_diags} diagnostics",
+        text.len()
+    );
+    println!(
+        "parse+check+waves: median {:.2} ms, best {:.2} ms, worst {:.2} ms (30 runs)",
+        ms(median),
+        ms(times[0]),
+        ms(worst)
+    );
+    println!(
+        "peak heap during parse+check+waves+JSON: {:.1} MB (plan text excluded)",
+        peak_heap as f64 / 1e6
+    );
     if let Some(kb) = vm_hwm_kb() {
         println!("process peak RSS (VmHWM): {:.1} MB", kb as f64 / 1024.0);
     }
@@ -118,7 +129,10 @@ fn main() {
         ms(t_md), ms(t_detect), ms(t_parse), ms(t_finish), ms(t_check)
     );
     let ok = median < Duration::from_millis(20) && peak_heap < 50_000_000;
-    println!("target (< 20 ms, < 50 MB): {}", if ok { "met" } else { "MISSED" });
+    println!(
+        "target (< 20 ms, < 50 MB): {}",
+        if ok { "met" } else { "MISSED" }
+    );
     assert_eq!(tasks, 1000);
 }
 

@@ -34,7 +34,11 @@ fn main() -> ExitCode {
             } else {
                 print!("{}", planexec_plan::render_check_human(&plan, &diags));
             }
-            if planexec_plan::has_errors(&diags) { ExitCode::from(2) } else { ExitCode::SUCCESS }
+            if planexec_plan::has_errors(&diags) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -41,7 +41,14 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(severity: Severity, rule: &'static str, message: String, file: &Path, span: Span, quote: &str) -> Diagnostic {
+    pub fn new(
+        severity: Severity,
+        rule: &'static str,
+        message: String,
+        file: &Path,
+        span: Span,
+        quote: &str,
+    ) -> Diagnostic {
         Diagnostic {
             severity,
             rule,
@@ -104,19 +111,27 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
                 plan.dialect,
                 match plan.dialect {
                     crate::model::Dialect::TId => "task headings such as `### T001: title`",
-                    crate::model::Dialect::SpecKit => "checklist lines such as `- [ ] T001 Description in path/to/file`",
+                    crate::model::Dialect::SpecKit =>
+                        "checklist lines such as `- [ ] T001 Description in path/to/file`",
                     crate::model::Dialect::Planpipe => "subtask headings such as `### ST-1: title`",
                     crate::model::Dialect::ExecPlan => "`- [ ]` items under `## Progress`",
                 }
             ),
             &plan.source,
-            Span { line: 1, column: 1, offset: 0 },
+            Span {
+                line: 1,
+                column: 1,
+                offset: 0,
+            },
             "",
         ));
     }
 
     for (id, file, span, quote) in &plan.duplicates {
-        let first = plan.task(id).map(|t| format!("{}:{}", t.source.display(), t.line)).unwrap_or_default();
+        let first = plan
+            .task(id)
+            .map(|t| format!("{}:{}", t.source.display(), t.line))
+            .unwrap_or_default();
         out.push(Diagnostic::new(
             Severity::Error,
             "duplicate-id",
@@ -127,7 +142,12 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
         ));
     }
 
-    let index: HashMap<&str, usize> = plan.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = plan
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
     let plan_wide = !plan.success_criteria.is_empty() || !plan.final_gates.is_empty();
     let any_files = plan.tasks.iter().any(|t| !t.files.is_empty());
     let milestone_ids: Vec<&str> = plan.milestones.iter().map(|m| m.id.as_str()).collect();
@@ -137,25 +157,51 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
         for d in &t.dependencies {
             let dfile = d.file.clone().unwrap_or_else(|| file.clone());
             if d.id == t.id {
-                out.push(Diagnostic::new(Severity::Error, "self-dependency", format!("task {} depends on itself", t.id), &dfile, d.span, &d.quote));
+                out.push(Diagnostic::new(
+                    Severity::Error,
+                    "self-dependency",
+                    format!("task {} depends on itself", t.id),
+                    &dfile,
+                    d.span,
+                    &d.quote,
+                ));
             } else if !index.contains_key(d.id.as_str()) {
                 out.push(Diagnostic::new(
                     Severity::Error,
                     "unknown-dependency",
-                    format!("task {} depends on {}, which no task in this plan has as its id", t.id, d.id),
+                    format!(
+                        "task {} depends on {}, which no task in this plan has as its id",
+                        t.id, d.id
+                    ),
                     &dfile,
                     d.span,
                     &d.quote,
                 ));
             }
         }
-        if t.acceptance.is_empty() && t.acceptance_commands.is_empty() && plan.dialect != crate::model::Dialect::ExecPlan {
+        if t.acceptance.is_empty()
+            && t.acceptance_commands.is_empty()
+            && plan.dialect != crate::model::Dialect::ExecPlan
+        {
             let (sev, msg) = if plan_wide || plan.dialect == crate::model::Dialect::SpecKit {
                 (Severity::Warning, format!("task {} has no acceptance criteria of its own; only the plan-wide criteria apply", t.id))
             } else {
-                (Severity::Error, format!("task {} has no acceptance criteria; add an **Acceptance test** line", t.id))
+                (
+                    Severity::Error,
+                    format!(
+                        "task {} has no acceptance criteria; add an **Acceptance test** line",
+                        t.id
+                    ),
+                )
             };
-            out.push(Diagnostic::new(sev, "missing-acceptance", msg, &file, t.span, &heading_quote(plan, t)));
+            out.push(Diagnostic::new(
+                sev,
+                "missing-acceptance",
+                msg,
+                &file,
+                t.span,
+                &heading_quote(plan, t),
+            ));
         }
         if t.files.is_empty() && (plan.dialect != crate::model::Dialect::ExecPlan || any_files) {
             out.push(Diagnostic::new(
@@ -195,12 +241,18 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
         }
         if let Some(m) = &t.milestone {
             let key = m.split([':', ' ']).next().unwrap_or(m);
-            if !milestone_ids.is_empty() && crate::ids::is_milestone_id(key) && !milestone_ids.contains(&key) {
+            if !milestone_ids.is_empty()
+                && crate::ids::is_milestone_id(key)
+                && !milestone_ids.contains(&key)
+            {
                 let span = t.field_spans.get("milestone").copied().unwrap_or(t.span);
                 out.push(Diagnostic::new(
                     Severity::Warning,
                     "unknown-milestone",
-                    format!("task {} targets milestone {key}, which the milestones list does not have", t.id),
+                    format!(
+                        "task {} targets milestone {key}, which the milestones list does not have",
+                        t.id
+                    ),
                     &file,
                     span,
                     m,
@@ -215,7 +267,11 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
             Some(t) => {
                 let next = e.cycle.get(1).cloned().unwrap_or_default();
                 match t.dependencies.iter().find(|d| d.id == next) {
-                    Some(d) => (d.file.clone().unwrap_or_else(|| t.source.clone()), d.span, d.quote.clone()),
+                    Some(d) => (
+                        d.file.clone().unwrap_or_else(|| t.source.clone()),
+                        d.span,
+                        d.quote.clone(),
+                    ),
                     None => (t.source.clone(), t.span, heading_quote(plan, t)),
                 }
             }
@@ -224,7 +280,10 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
         out.push(Diagnostic::new(
             Severity::Error,
             "dependency-cycle",
-            format!("dependency cycle: {}; remove one of these dependencies", e.cycle.join(" -> ")),
+            format!(
+                "dependency cycle: {}; remove one of these dependencies",
+                e.cycle.join(" -> ")
+            ),
             &file,
             span,
             &quote,
@@ -235,14 +294,19 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
         out.push(Diagnostic::new(
             Severity::Warning,
             "unreadable-tolerance",
-            format!("could not read a number from this tolerance: \"{}\"", u.text),
+            format!(
+                "could not read a number from this tolerance: \"{}\"",
+                u.text
+            ),
             &plan.source,
             u.span,
             &u.text,
         ));
     }
 
-    out.sort_by(|a, b| (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule)));
+    out.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
+    });
     out.dedup();
     out
 }

@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::check::{Diagnostic, Severity};
-use crate::ids::{boundary_before, is_milestone_id, is_non_task_id, scan_id, scan_number, split_numbered};
+use crate::ids::{
+    boundary_before, is_milestone_id, is_non_task_id, scan_id, scan_number, split_numbered,
+};
 use crate::model::{DepKind, Dependency, Plan};
 
 /// Markers for references that are resolved once all tasks are known.
@@ -17,12 +19,24 @@ const MAX_RANGE: u64 = 500;
 
 /// Whether the text says "no dependencies".
 pub fn is_none_word(text: &str) -> bool {
-    let t = text.trim().trim_matches(|c: char| c == '*' || c == '`' || c == '_').trim();
+    let t = text
+        .trim()
+        .trim_matches(|c: char| c == '*' || c == '`' || c == '_')
+        .trim();
     let l = t.to_lowercase();
-    let head: String = l.chars().take_while(|c| c.is_alphanumeric() || *c == '/' || *c == '<' || *c == '>').collect();
+    let head: String = l
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '/' || *c == '<' || *c == '>')
+        .collect();
     t.is_empty()
-        || matches!(t, "-" | "–" | "—" | "--" | "n/a" | "N/A" | "<none>" | "~" | "∅")
-        || matches!(head.as_str(), "none" | "<none>" | "nothing" | "n/a" | "na" | "no" | "independent")
+        || matches!(
+            t,
+            "-" | "–" | "—" | "--" | "n/a" | "N/A" | "<none>" | "~" | "∅"
+        )
+        || matches!(
+            head.as_str(),
+            "none" | "<none>" | "nothing" | "n/a" | "na" | "no" | "independent"
+        )
         || l.starts_with("no dependencies")
         || l.starts_with("no deps")
 }
@@ -63,7 +77,11 @@ pub fn parse_dep_text(text: &str, default: DepKind) -> Vec<(String, DepKind)> {
                 }
             }
         }
-        if (lower.contains("all") && (lower.contains("previous") || lower.contains("prior") || lower.contains("above") || lower.contains("earlier")))
+        if (lower.contains("all")
+            && (lower.contains("previous")
+                || lower.contains("prior")
+                || lower.contains("above")
+                || lower.contains("earlier")))
             || lower.trim() == "all"
         {
             out.push((GROUP_BEFORE.to_string(), kind));
@@ -71,7 +89,10 @@ pub fn parse_dep_text(text: &str, default: DepKind) -> Vec<(String, DepKind)> {
         }
         if let Some(rest) = lower.strip_prefix("milestone ") {
             if let Some(n) = scan_number(rest.trim_start()) {
-                out.push((format!("{GROUP_MILESTONE}M{}", &rest.trim_start()[..n]), kind));
+                out.push((
+                    format!("{GROUP_MILESTONE}M{}", &rest.trim_start()[..n]),
+                    kind,
+                ));
                 continue;
             }
         }
@@ -83,7 +104,9 @@ pub fn parse_dep_text(text: &str, default: DepKind) -> Vec<(String, DepKind)> {
 }
 
 fn numbers(s: &str) -> Vec<u32> {
-    s.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse().ok()).collect()
+    s.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }
 
 /// Split at commas, semicolons, ` and ` and `&` that are outside parentheses and brackets.
@@ -111,7 +134,10 @@ fn split_top(text: &str) -> Vec<&str> {
         i += 1;
     }
     out.push(&text[start..]);
-    out.into_iter().map(str::trim).filter(|s| !s.is_empty()).collect()
+    out.into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Remove parenthesised and bracketed notes, returning (text without notes, the notes).
@@ -151,7 +177,10 @@ fn scan_refs(s: &str, kind: DepKind, out: &mut Vec<(String, DepKind)>) {
         let dash_before = s[..i].ends_with(['-', '–', '—']) && last_end > 0;
         if boundary_before(&s, i) || dash_before {
             // `Task 1.1`
-            if rest.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("task ")) {
+            if rest
+                .get(..5)
+                .is_some_and(|p| p.eq_ignore_ascii_case("task "))
+            {
                 if let Some(n) = scan_number(&rest[5..]) {
                     let id = rest[5..5 + n].to_string();
                     out.push((format!("{BARE_NUMBER}{id}"), kind));
@@ -166,9 +195,14 @@ fn scan_refs(s: &str, kind: DepKind, out: &mut Vec<(String, DepKind)>) {
                 if !is_non_task_id(id) {
                     // a range: previous id, a dash or `..`/`to`, this id
                     let between = s[last_end..i].trim();
-                    let is_range = matches!(between, "-" | "–" | "—" | ".." | "..." | "to" | "through" | "thru" | "→");
+                    let is_range = matches!(
+                        between,
+                        "-" | "–" | "—" | ".." | "..." | "to" | "through" | "thru" | "→"
+                    );
                     if let (true, Some(prev)) = (is_range, last_id.as_deref()) {
-                        if let (Some((p1, a, w)), Some((p2, b, _))) = (split_numbered(prev), split_numbered(id)) {
+                        if let (Some((p1, a, w)), Some((p2, b, _))) =
+                            (split_numbered(prev), split_numbered(id))
+                        {
                             if p1 == p2 && a < b && b - a <= MAX_RANGE {
                                 for k in a + 1..b {
                                     out.push((format!("{p1}{k:0w$}"), kind));
@@ -183,7 +217,12 @@ fn scan_refs(s: &str, kind: DepKind, out: &mut Vec<(String, DepKind)>) {
                 last_end = i;
                 continue;
             }
-            if let Some(n) = scan_number(rest).filter(|_| boundary_before(&s, i) || last_id.as_deref().is_some_and(|l| l.starts_with(BARE_NUMBER))) {
+            if let Some(n) = scan_number(rest).filter(|_| {
+                boundary_before(&s, i)
+                    || last_id
+                        .as_deref()
+                        .is_some_and(|l| l.starts_with(BARE_NUMBER))
+            }) {
                 let id = &rest[..n];
                 let between = s[last_end..i].trim();
                 let is_range = matches!(between, "-" | "–" | "—" | ".." | "to");
@@ -210,7 +249,20 @@ fn scan_refs(s: &str, kind: DepKind, out: &mut Vec<(String, DepKind)>) {
 }
 
 /// Arrows that read "left comes before right".
-const ARROWS: [&str; 12] = ["──→", "─→", "──▶", "─▶", "-->", "->", "=>", "→", "⟶", "▶", "⇒", "➜"];
+const ARROWS: [&str; 12] = [
+    "──→",
+    "─→",
+    "──▶",
+    "─▶",
+    "-->",
+    "->",
+    "=>",
+    "→",
+    "⟶",
+    "▶",
+    "⇒",
+    "➜",
+];
 
 /// Edges in one line of a dependency graph: `(before, after, kind)`.
 /// Reads `ST-1 ──→ ST-2 [soft]`, chains `A -> B -> C`, and `ST-3 depends on ST-1, ST-2`.
@@ -218,7 +270,9 @@ const ARROWS: [&str; 12] = ["──→", "─→", "──▶", "─▶", "-->",
 pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
     let mut edges = Vec::new();
     let (core, notes) = strip_notes(line);
-    let kind = notes.split(|c: char| !c.is_alphanumeric() && c != '-').find_map(DepKind::from_word);
+    let kind = notes
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .find_map(DepKind::from_word);
     let lower = core.to_ascii_lowercase();
     for phrase in ["depends on", "blocked by", "requires", "after"] {
         if let Some(p) = lower.find(phrase) {
@@ -256,16 +310,25 @@ pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
 fn ids_in(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     scan_refs(s, DepKind::Blocking, &mut out);
-    out.into_iter().map(|(id, _)| id).filter(|id| !id.starts_with(BARE_NUMBER)).collect()
+    out.into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| !id.starts_with(BARE_NUMBER))
+        .collect()
 }
 
 /// Expand group references and bare numbers, drop duplicates, and report
 /// dependencies stated twice with different kinds.
 pub(crate) fn resolve(plan: &mut Plan) {
     let ids: HashSet<String> = plan.tasks.iter().map(|t| t.id.clone()).collect();
-    let numeric_plan = plan.tasks.iter().any(|t| t.id.chars().next().is_some_and(|c| c.is_ascii_digit()));
-    let milestone_of: Vec<(String, Option<String>, Option<u32>)> =
-        plan.tasks.iter().map(|t| (t.id.clone(), t.milestone.clone(), t.wave)).collect();
+    let numeric_plan = plan
+        .tasks
+        .iter()
+        .any(|t| t.id.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    let milestone_of: Vec<(String, Option<String>, Option<u32>)> = plan
+        .tasks
+        .iter()
+        .map(|t| (t.id.clone(), t.milestone.clone(), t.wave))
+        .collect();
     let mut by_milestone: HashMap<String, Vec<String>> = HashMap::new();
     for (id, m, _) in &milestone_of {
         if let Some(m) = m {
@@ -277,7 +340,10 @@ pub(crate) fn resolve(plan: &mut Plan) {
     for ti in 0..plan.tasks.len() {
         let deps = std::mem::take(&mut plan.tasks[ti].dependencies);
         let mut out: Vec<Dependency> = Vec::new();
-        let push = |d: Dependency, out: &mut Vec<Dependency>, notes: &mut Vec<Diagnostic>, source: &std::path::Path| {
+        let push = |d: Dependency,
+                    out: &mut Vec<Dependency>,
+                    notes: &mut Vec<Diagnostic>,
+                    source: &std::path::Path| {
             if let Some(prev) = out.iter().find(|p| p.id == d.id) {
                 if prev.kind != d.kind {
                     let file = d.file.clone().unwrap_or_else(|| source.to_path_buf());
@@ -306,7 +372,15 @@ pub(crate) fn resolve(plan: &mut Plan) {
             if let Some(m) = d.id.strip_prefix(GROUP_MILESTONE) {
                 for id in by_milestone.get(m).into_iter().flatten() {
                     if *id != milestone_of[ti].0 {
-                        push(Dependency { id: id.clone(), ..d.clone() }, &mut out, &mut notes, &source);
+                        push(
+                            Dependency {
+                                id: id.clone(),
+                                ..d.clone()
+                            },
+                            &mut out,
+                            &mut notes,
+                            &source,
+                        );
                     }
                 }
             } else if let Some(r) = d.id.strip_prefix(GROUP_WAVES) {
@@ -314,21 +388,53 @@ pub(crate) fn resolve(plan: &mut Plan) {
                 let (a, b): (u32, u32) = (a.parse().unwrap_or(0), b.parse().unwrap_or(0));
                 for (id, _, w) in &milestone_of {
                     if w.is_some_and(|w| w >= a && w <= b) && *id != milestone_of[ti].0 {
-                        push(Dependency { id: id.clone(), ..d.clone() }, &mut out, &mut notes, &source);
+                        push(
+                            Dependency {
+                                id: id.clone(),
+                                ..d.clone()
+                            },
+                            &mut out,
+                            &mut notes,
+                            &source,
+                        );
                     }
                 }
             } else if d.id == GROUP_BEFORE {
                 for (id, _, _) in &milestone_of[..ti] {
-                    push(Dependency { id: id.clone(), ..d.clone() }, &mut out, &mut notes, &source);
+                    push(
+                        Dependency {
+                            id: id.clone(),
+                            ..d.clone()
+                        },
+                        &mut out,
+                        &mut notes,
+                        &source,
+                    );
                 }
             } else if let Some(n) = d.id.strip_prefix(BARE_NUMBER) {
                 if ids.contains(n) || numeric_plan {
-                    push(Dependency { id: n.to_string(), ..d.clone() }, &mut out, &mut notes, &source);
+                    push(
+                        Dependency {
+                            id: n.to_string(),
+                            ..d.clone()
+                        },
+                        &mut out,
+                        &mut notes,
+                        &source,
+                    );
                 }
             } else if is_milestone_id(&d.id) && !ids.contains(&d.id) {
                 for id in by_milestone.get(&d.id).into_iter().flatten() {
                     if *id != milestone_of[ti].0 {
-                        push(Dependency { id: id.clone(), ..d.clone() }, &mut out, &mut notes, &source);
+                        push(
+                            Dependency {
+                                id: id.clone(),
+                                ..d.clone()
+                            },
+                            &mut out,
+                            &mut notes,
+                            &source,
+                        );
                     }
                 }
             } else {
@@ -349,7 +455,10 @@ mod tests {
     use super::*;
 
     fn ids(s: &str) -> Vec<String> {
-        parse_dep_text(s, DepKind::Blocking).into_iter().map(|(i, _)| i).collect()
+        parse_dep_text(s, DepKind::Blocking)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect()
     }
 
     #[test]
@@ -368,12 +477,21 @@ mod tests {
         assert_eq!(ids("`ST-1`, `ST-2`"), ["ST-1", "ST-2"]);
         assert_eq!(ids("proj-7sk"), ["proj-7sk"]);
         let k = parse_dep_text("ST-1 (soft), ST-2 [sequencing]", DepKind::Blocking);
-        assert_eq!(k, [("ST-1".into(), DepKind::Soft), ("ST-2".into(), DepKind::Sequencing)]);
+        assert_eq!(
+            k,
+            [
+                ("ST-1".into(), DepKind::Soft),
+                ("ST-2".into(), DepKind::Sequencing)
+            ]
+        );
     }
 
     #[test]
     fn graph_lines() {
-        assert_eq!(parse_graph_line("ST-1 ──→ ST-2 [soft]"), [("ST-1".into(), "ST-2".into(), Some(DepKind::Soft))]);
+        assert_eq!(
+            parse_graph_line("ST-1 ──→ ST-2 [soft]"),
+            [("ST-1".into(), "ST-2".into(), Some(DepKind::Soft))]
+        );
         assert_eq!(parse_graph_line("ST-1 -> ST-2 -> ST-3").len(), 2);
         assert_eq!(parse_graph_line("ST-3 depends on ST-1, ST-2").len(), 2);
         assert!(parse_graph_line("no arrows here ST-1").is_empty());

@@ -74,20 +74,37 @@ pub fn field_of(label: &str, strict: bool) -> Option<Field> {
     let l = norm_label(label);
     let l = l.as_str();
     let f = match l {
-        "summary" | "description" | "goal" | "objective" | "what" | "overview" | "intent" => Field::Summary,
+        "summary" | "description" | "goal" | "objective" | "what" | "overview" | "intent" => {
+            Field::Summary
+        }
         "target milestone" | "target" | "milestone" | "milestones" | "phase" => Field::Milestone,
         "wave" | "execution wave" => Field::Wave,
-        "out of scope" | "not in scope" | "non-goals" | "non goals" | "do not touch" | "excluded" | "out-of-scope" => Field::OutOfScope,
+        "out of scope" | "not in scope" | "non-goals" | "non goals" | "do not touch"
+        | "excluded" | "out-of-scope" => Field::OutOfScope,
         "in scope" | "in-scope" | "scope" => Field::InScope,
         "boundaries" | "boundary" => Field::Boundaries,
-        "steps" | "implementation steps" | "sub-steps" | "substeps" | "concrete steps" | "how" | "approach" | "implementation plan" => Field::Steps,
+        "steps"
+        | "implementation steps"
+        | "sub-steps"
+        | "substeps"
+        | "concrete steps"
+        | "how"
+        | "approach"
+        | "implementation plan" => Field::Steps,
         "status" | "state" => Field::Status,
         "parallel" | "parallelizable" | "parallel-safe" | "can run in parallel" => Field::Parallel,
         "id" | "task id" | "ticket" => Field::Id,
         "title" | "name" => Field::Title,
         "success criteria" | "success metrics" => Field::SuccessCriteria,
         _ => {
-            if l.starts_with("depend") || l.starts_with("blocked by") || l == "requires" || l.starts_with("prerequisite") || l == "deps" || l == "needs" || l == "after" {
+            if l.starts_with("depend")
+                || l.starts_with("blocked by")
+                || l == "requires"
+                || l.starts_with("prerequisite")
+                || l == "deps"
+                || l == "needs"
+                || l == "after"
+            {
                 Field::Deps
             } else if l.starts_with("acceptance")
                 || l.starts_with("done when")
@@ -147,7 +164,11 @@ pub fn line_label(line: &str) -> Option<(Field, &str, usize)> {
                 (v, close + 4 + skipped + 1)
             } else if a.is_empty() {
                 (a, close + 4 + skipped)
-            } else if let Some(v) = a.strip_prefix("- ").or_else(|| a.strip_prefix("– ")).or_else(|| a.strip_prefix("— ")) {
+            } else if let Some(v) = a
+                .strip_prefix("- ")
+                .or_else(|| a.strip_prefix("– "))
+                .or_else(|| a.strip_prefix("— "))
+            {
                 (v, close + 4 + skipped + (a.len() - v.len()))
             } else {
                 return None;
@@ -161,7 +182,11 @@ pub fn line_label(line: &str) -> Option<(Field, &str, usize)> {
     // plain `Label: value`
     let colon = t.find(':')?;
     let label = &t[..colon];
-    if label.is_empty() || label.len() > 40 || label.split_whitespace().count() > 4 || label.contains('`') {
+    if label.is_empty()
+        || label.len() > 40
+        || label.split_whitespace().count() > 4
+        || label.contains('`')
+    {
         return None;
     }
     let field = field_of(label, true)?;
@@ -170,7 +195,11 @@ pub fn line_label(line: &str) -> Option<(Field, &str, usize)> {
         return None; // a URL
     }
     let v = value.trim_start();
-    Some((field, v.trim_end(), lead + colon + 1 + (value.len() - v.len())))
+    Some((
+        field,
+        v.trim_end(),
+        lead + colon + 1 + (value.len() - v.len()),
+    ))
 }
 
 /// One field found in a task, with what followed its label.
@@ -223,8 +252,20 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                 let text = blk.text.trim();
                 match field_of(text, true) {
                     Some(f) if text.len() < 60 => {
-                        c.hits.push(Hit { field: f, offset: blk.start, value: String::new(), items: Vec::new(), code: Vec::new(), tables: Vec::new() });
-                        open = Some(Open { hit: c.hits.len() - 1, depth: 0, paras: true, heading: true });
+                        c.hits.push(Hit {
+                            field: f,
+                            offset: blk.start,
+                            value: String::new(),
+                            items: Vec::new(),
+                            code: Vec::new(),
+                            tables: Vec::new(),
+                        });
+                        open = Some(Open {
+                            hit: c.hits.len() - 1,
+                            depth: 0,
+                            paras: true,
+                            heading: true,
+                        });
                     }
                     _ => open = None,
                 }
@@ -262,10 +303,20 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                         let lazy = is_item && !first_line;
                         let base_depth = if lazy { depth.saturating_sub(1) } else { depth };
                         if empty {
-                            open = Some(Open { hit: h, depth: base_depth, paras: !is_item || lazy, heading: false });
+                            open = Some(Open {
+                                hit: h,
+                                depth: base_depth,
+                                paras: !is_item || lazy,
+                                heading: false,
+                            });
                             wrapped = None;
                         } else {
-                            open = Some(Open { hit: h, depth: base_depth, paras: false, heading: false });
+                            open = Some(Open {
+                                hit: h,
+                                depth: base_depth,
+                                paras: false,
+                                heading: false,
+                            });
                             wrapped = Some(h);
                         }
                         continues = false;
@@ -298,7 +349,8 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                         }
                     } else if is_item {
                         if first_line {
-                            c.free_items.push((line.trim().to_string(), off, blk.checked()));
+                            c.free_items
+                                .push((line.trim().to_string(), off, blk.checked()));
                         } else if let Some(last) = c.free_items.last_mut() {
                             last.0.push(' ');
                             last.0.push_str(line.trim());
@@ -344,13 +396,25 @@ pub fn looks_path(tok: &str) -> bool {
         return false;
     }
     let lower = t.to_ascii_lowercase();
-    if matches!(lower.as_str(), "e.g." | "i.e." | "etc." | "and/or" | "n/a" | "w/o" | "vs." | "cf.") {
+    if matches!(
+        lower.as_str(),
+        "e.g." | "i.e." | "etc." | "and/or" | "n/a" | "w/o" | "vs." | "cf."
+    ) {
         return false;
     }
     if t.contains('/') && t.chars().any(|c| c.is_alphabetic()) {
         return true;
     }
-    if matches!(t, "Makefile" | "Dockerfile" | "Justfile" | "Procfile" | "Gemfile" | "Rakefile" | "Jenkinsfile") {
+    if matches!(
+        t,
+        "Makefile"
+            | "Dockerfile"
+            | "Justfile"
+            | "Procfile"
+            | "Gemfile"
+            | "Rakefile"
+            | "Jenkinsfile"
+    ) {
         return true;
     }
     if let Some((stem, ext)) = t.rsplit_once('.') {
@@ -359,7 +423,9 @@ pub fn looks_path(tok: &str) -> bool {
             && ext.chars().all(|c| c.is_ascii_alphanumeric())
             && ext.chars().any(|c| c.is_ascii_lowercase())
             && !ext.chars().all(|c| c.is_ascii_digit())
-            && stem.chars().all(|c| c.is_alphanumeric() || "._-/@".contains(c));
+            && stem
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._-/@".contains(c));
     }
     false
 }
@@ -386,7 +452,11 @@ pub fn code_spans(s: &str) -> Vec<&str> {
 /// Files named in a value: code spans that are paths, else comma-separated pieces that are paths,
 /// else (for module names) the pieces themselves.
 pub fn extract_files(s: &str) -> Vec<String> {
-    let spans: Vec<String> = code_spans(s).into_iter().filter(|c| looks_path(c) || !c.contains(' ')).map(str::to_string).collect();
+    let spans: Vec<String> = code_spans(s)
+        .into_iter()
+        .filter(|c| looks_path(c) || !c.contains(' '))
+        .map(str::to_string)
+        .collect();
     if !spans.is_empty() {
         return spans;
     }
@@ -394,7 +464,9 @@ pub fn extract_files(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     for piece in plain.split([',', ';']) {
         for tok in piece.split_whitespace() {
-            let t = tok.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | '*' | ':'));
+            let t = tok.trim_matches(|c: char| {
+                matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | '*' | ':')
+            });
             if looks_path(t) {
                 out.push(t.to_string());
             }
@@ -402,7 +474,13 @@ pub fn extract_files(s: &str) -> Vec<String> {
     }
     if out.is_empty() {
         for piece in plain.split([',', ';']) {
-            let p = piece.split(" - ").next().unwrap_or(piece).split(" — ").next().unwrap_or(piece);
+            let p = piece
+                .split(" - ")
+                .next()
+                .unwrap_or(piece)
+                .split(" — ")
+                .next()
+                .unwrap_or(piece);
             let p = p.split('(').next().unwrap_or(p).trim();
             if !p.is_empty() && p.len() <= 80 && !crate::deps::is_none_word(p) {
                 out.push(p.to_string());
@@ -413,16 +491,154 @@ pub fn extract_files(s: &str) -> Vec<String> {
 }
 
 const PROGRAMS: &[&str] = &[
-    "pytest", "python", "python3", "py.test", "mypy", "black", "ruff", "flake8", "pylint", "coverage", "uv", "poetry", "pip", "pipenv", "tox",
-    "nox", "hatch", "npm", "npx", "pnpm", "yarn", "node", "deno", "bun", "tsc", "jest", "vitest", "eslint", "prettier", "playwright", "cargo",
-    "rustc", "go", "gofmt", "golangci-lint", "make", "just", "bash", "sh", "zsh", "curl", "wget", "docker", "docker-compose", "kubectl",
-    "helm", "terraform", "git", "gh", "jq", "yq", "grep", "rg", "test", "diff", "ls", "cat", "psql", "sqlite3", "mysql", "redis-cli",
-    "gradle", "gradlew", "mvn", "dotnet", "swift", "xcodebuild", "rake", "bundle", "rspec", "php", "composer", "phpunit", "ctest", "cmake",
-    "bazel", "trivy", "hadolint", "shellcheck", "pre-commit", "alembic", "django-admin", "manage.py", "flask", "uvicorn", "gunicorn", "mix",
-    "elixir", "dart", "flutter", "java", "ruby", "perl", "planexec", "wasm-tools", "cd", "echo", "env", "time", "timeout", "find", "wc",
-    "head", "tail", "sed", "awk", "xargs", "openssl", "ssh", "scp", "rsync", "aws", "gcloud", "az", "bats", "deno", "zig", "ninja", "meson",
-    "clang", "gcc", "valgrind", "hyperfine", "k6", "ab", "wrk", "nc", "http", "httpie", "sqlx", "diesel", "prisma", "drizzle-kit", "cypress",
-    "storybook", "biome", "stylelint", "mocha", "ava", "tap", "behave", "robot", "pyright", "isort", "bandit", "safety", "semgrep", "sam",
+    "pytest",
+    "python",
+    "python3",
+    "py.test",
+    "mypy",
+    "black",
+    "ruff",
+    "flake8",
+    "pylint",
+    "coverage",
+    "uv",
+    "poetry",
+    "pip",
+    "pipenv",
+    "tox",
+    "nox",
+    "hatch",
+    "npm",
+    "npx",
+    "pnpm",
+    "yarn",
+    "node",
+    "deno",
+    "bun",
+    "tsc",
+    "jest",
+    "vitest",
+    "eslint",
+    "prettier",
+    "playwright",
+    "cargo",
+    "rustc",
+    "go",
+    "gofmt",
+    "golangci-lint",
+    "make",
+    "just",
+    "bash",
+    "sh",
+    "zsh",
+    "curl",
+    "wget",
+    "docker",
+    "docker-compose",
+    "kubectl",
+    "helm",
+    "terraform",
+    "git",
+    "gh",
+    "jq",
+    "yq",
+    "grep",
+    "rg",
+    "test",
+    "diff",
+    "ls",
+    "cat",
+    "psql",
+    "sqlite3",
+    "mysql",
+    "redis-cli",
+    "gradle",
+    "gradlew",
+    "mvn",
+    "dotnet",
+    "swift",
+    "xcodebuild",
+    "rake",
+    "bundle",
+    "rspec",
+    "php",
+    "composer",
+    "phpunit",
+    "ctest",
+    "cmake",
+    "bazel",
+    "trivy",
+    "hadolint",
+    "shellcheck",
+    "pre-commit",
+    "alembic",
+    "django-admin",
+    "manage.py",
+    "flask",
+    "uvicorn",
+    "gunicorn",
+    "mix",
+    "elixir",
+    "dart",
+    "flutter",
+    "java",
+    "ruby",
+    "perl",
+    "planexec",
+    "wasm-tools",
+    "cd",
+    "echo",
+    "env",
+    "time",
+    "timeout",
+    "find",
+    "wc",
+    "head",
+    "tail",
+    "sed",
+    "awk",
+    "xargs",
+    "openssl",
+    "ssh",
+    "scp",
+    "rsync",
+    "aws",
+    "gcloud",
+    "az",
+    "bats",
+    "deno",
+    "zig",
+    "ninja",
+    "meson",
+    "clang",
+    "gcc",
+    "valgrind",
+    "hyperfine",
+    "k6",
+    "ab",
+    "wrk",
+    "nc",
+    "http",
+    "httpie",
+    "sqlx",
+    "diesel",
+    "prisma",
+    "drizzle-kit",
+    "cypress",
+    "storybook",
+    "biome",
+    "stylelint",
+    "mocha",
+    "ava",
+    "tap",
+    "behave",
+    "robot",
+    "pyright",
+    "isort",
+    "bandit",
+    "safety",
+    "semgrep",
+    "sam",
 ];
 
 /// Whether a string looks like a shell command (`pytest -q`, `./run.sh`, `FOO=1 make test`).
@@ -433,13 +649,20 @@ pub fn looks_command(s: &str) -> bool {
     }
     let mut toks = s.split_whitespace();
     let mut first = toks.next().unwrap_or("");
-    while first.contains('=') && !first.starts_with('=') && first.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+    while first.contains('=')
+        && !first.starts_with('=')
+        && first.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+    {
         first = match toks.next() {
             Some(t) => t,
             None => return false,
         };
     }
-    if first.starts_with("./") || first.starts_with("bin/") || first.starts_with("scripts/") || first.starts_with("script/") {
+    if first.starts_with("./")
+        || first.starts_with("bin/")
+        || first.starts_with("scripts/")
+        || first.starts_with("script/")
+    {
         return true;
     }
     let base = first.rsplit('/').next().unwrap_or(first);
@@ -448,7 +671,10 @@ pub fn looks_command(s: &str) -> bool {
 
 /// Commands in a code block's lines: `$ `-prefixed lines if any, else every line that looks like a command.
 pub fn commands_in_code(lines: &[String]) -> Vec<String> {
-    let dollar: Vec<String> = lines.iter().filter_map(|l| l.trim().strip_prefix("$ ").map(|c| c.trim().to_string())).collect();
+    let dollar: Vec<String> = lines
+        .iter()
+        .filter_map(|l| l.trim().strip_prefix("$ ").map(|c| c.trim().to_string()))
+        .collect();
     if !dollar.is_empty() {
         return dollar;
     }
@@ -462,12 +688,19 @@ pub fn commands_in_code(lines: &[String]) -> Vec<String> {
 
 /// Commands written in a line of text: code spans that look like commands, or the whole line.
 pub fn commands_in_text(s: &str) -> Vec<String> {
-    let spans: Vec<String> = code_spans(s).into_iter().filter(|c| looks_command(c)).map(|c| c.trim_start_matches("$ ").to_string()).collect();
+    let spans: Vec<String> = code_spans(s)
+        .into_iter()
+        .filter(|c| looks_command(c))
+        .map(|c| c.trim_start_matches("$ ").to_string())
+        .collect();
     if !spans.is_empty() {
         return spans;
     }
     let plain = s.replace("**", "");
-    let t = plain.trim().trim_start_matches("Run ").trim_start_matches("run ");
+    let t = plain
+        .trim()
+        .trim_start_matches("Run ")
+        .trim_start_matches("run ");
     if !s.contains('`') && looks_command(t) && !t.ends_with('.') {
         return vec![t.trim_start_matches("$ ").to_string()];
     }
@@ -476,7 +709,10 @@ pub fn commands_in_text(s: &str) -> Vec<String> {
 
 /// Strip a leading checkbox marker kept as text: `[x] ` / `[ ] `.
 pub fn strip_box(s: &str) -> &str {
-    s.strip_prefix("[x] ").or_else(|| s.strip_prefix("[X] ")).or_else(|| s.strip_prefix("[ ] ")).unwrap_or(s)
+    s.strip_prefix("[x] ")
+        .or_else(|| s.strip_prefix("[X] "))
+        .or_else(|| s.strip_prefix("[ ] "))
+        .unwrap_or(s)
 }
 
 #[cfg(test)]
@@ -485,10 +721,22 @@ mod tests {
 
     #[test]
     fn labels() {
-        assert_eq!(line_label("**Dependencies**: T001").map(|x| (x.0, x.1)), Some((Field::Deps, "T001")));
-        assert_eq!(line_label("**Dependencies:** T001").map(|x| (x.0, x.1)), Some((Field::Deps, "T001")));
-        assert_eq!(line_label("Done when:").map(|x| (x.0, x.1)), Some((Field::Acceptance, "")));
-        assert_eq!(line_label("**Files/modules touched**: `a.py`").map(|x| x.0), Some(Field::Files));
+        assert_eq!(
+            line_label("**Dependencies**: T001").map(|x| (x.0, x.1)),
+            Some((Field::Deps, "T001"))
+        );
+        assert_eq!(
+            line_label("**Dependencies:** T001").map(|x| (x.0, x.1)),
+            Some((Field::Deps, "T001"))
+        );
+        assert_eq!(
+            line_label("Done when:").map(|x| (x.0, x.1)),
+            Some((Field::Acceptance, ""))
+        );
+        assert_eq!(
+            line_label("**Files/modules touched**: `a.py`").map(|x| x.0),
+            Some(Field::Files)
+        );
         assert_eq!(line_label("**Owner**: me").map(|x| x.0), Some(Field::Other));
         assert_eq!(line_label("Note: this is prose"), None);
         assert_eq!(line_label("See https://x.y").map(|x| x.0), None);
@@ -503,8 +751,14 @@ mod tests {
         assert!(looks_command("python3 -m pytest -q tests/test_api.py"));
         assert!(looks_command("FOO=1 make test"));
         assert!(!looks_command("tests/test_api.py"));
-        assert_eq!(extract_files("`src/a.py`, `src/b.py` (new)"), ["src/a.py", "src/b.py"]);
-        assert_eq!(extract_files("src/a.py (new), tests/test_a.py"), ["src/a.py", "tests/test_a.py"]);
+        assert_eq!(
+            extract_files("`src/a.py`, `src/b.py` (new)"),
+            ["src/a.py", "src/b.py"]
+        );
+        assert_eq!(
+            extract_files("src/a.py (new), tests/test_a.py"),
+            ["src/a.py", "tests/test_a.py"]
+        );
         assert_eq!(commands_in_text("`pytest -q` passes"), ["pytest -q"]);
     }
 }

@@ -80,7 +80,8 @@ fn digits_dotted(b: &[u8], mut i: usize) -> usize {
 }
 
 fn boundary(b: &[u8], i: usize) -> bool {
-    i >= b.len() || !(b[i].is_ascii_alphanumeric() || b[i] == b'_' || (b[i] >= 0x80 && !is_dash_start(b, i)))
+    i >= b.len()
+        || !(b[i].is_ascii_alphanumeric() || b[i] == b'_' || (b[i] >= 0x80 && !is_dash_start(b, i)))
 }
 
 fn is_dash_start(b: &[u8], i: usize) -> bool {
@@ -118,7 +119,32 @@ pub fn is_non_task_id(id: &str) -> bool {
     let prefix: String = id.chars().take_while(|c| c.is_ascii_uppercase()).collect();
     matches!(
         prefix.as_str(),
-        "US" | "P" | "H" | "V" | "Q" | "UTF" | "SHA" | "MD" | "HTTP" | "TLS" | "SSL" | "ISO" | "RFC" | "CVE" | "ES" | "PR" | "GPT" | "OAUTH" | "MP" | "X" | "R" | "S" | "W" | "AES" | "RSA" | "PEP" | "E"
+        "US" | "P"
+            | "H"
+            | "V"
+            | "Q"
+            | "UTF"
+            | "SHA"
+            | "MD"
+            | "HTTP"
+            | "TLS"
+            | "SSL"
+            | "ISO"
+            | "RFC"
+            | "CVE"
+            | "ES"
+            | "PR"
+            | "GPT"
+            | "OAUTH"
+            | "MP"
+            | "X"
+            | "R"
+            | "S"
+            | "W"
+            | "AES"
+            | "RSA"
+            | "PEP"
+            | "E"
     ) || id.starts_with("SHA")
 }
 

@@ -25,7 +25,10 @@ pub use check::{check, has_errors, Diagnostic, Severity, RULES};
 pub use dialect::{detect, load};
 pub use error::PlanError;
 pub use living::tick_progress;
-pub use model::{DepKind, Dependency, Dialect, Milestone, Plan, Span, Task, Tolerances, UnknownDialect, Unreadable};
+pub use model::{
+    DepKind, Dependency, Dialect, Milestone, Plan, Span, Task, Tolerances, UnknownDialect,
+    Unreadable,
+};
 pub use render::{render_check_human, render_check_json};
 pub use waves::{waves, CycleError};
 

@@ -14,31 +14,66 @@ use crate::model::Task;
 /// endings included. Ticking an already ticked item changes nothing. The task is found at its
 /// recorded line; if the file moved on, by its text.
 pub fn tick_progress(path: &Path, task: &Task, now: OffsetDateTime) -> Result<(), PlanError> {
-    let err = |line: u32, message: String| PlanError::Tick { path: path.to_path_buf(), line, task: task.id.clone(), message };
-    let bytes = std::fs::read(path).map_err(|source| PlanError::Io { path: path.to_path_buf(), source })?;
-    let text = String::from_utf8(bytes).map_err(|_| err(task.line, "the file is not valid UTF-8".into()))?;
+    let err = |line: u32, message: String| PlanError::Tick {
+        path: path.to_path_buf(),
+        line,
+        task: task.id.clone(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|source| PlanError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| err(task.line, "the file is not valid UTF-8".into()))?;
     let lines: Vec<(usize, usize)> = line_ranges(&text);
     let matches_task = |s: &str| -> bool {
-        let Some((_, rest)) = checkbox(s) else { return false };
+        let Some((_, rest)) = checkbox(s) else {
+            return false;
+        };
         let rest = crate::markdown::plain(rest);
         let (_, body) = crate::dialect::execplan::split_stamp(&rest);
         let want = &task.title;
-        !want.is_empty() && (body == *want || body.starts_with(want.as_str()) || want.starts_with(body))
+        !want.is_empty()
+            && (body == *want || body.starts_with(want.as_str()) || want.starts_with(body))
     };
     let at = task.line as usize;
-    let idx = if at >= 1 && at <= lines.len() && checkbox(&text[lines[at - 1].0..lines[at - 1].1]).is_some() && (task.title.is_empty() || matches_task(&text[lines[at - 1].0..lines[at - 1].1])) {
-        at - 1
-    } else {
-        let found: Vec<usize> = (0..lines.len()).filter(|&i| matches_task(&text[lines[i].0..lines[i].1])).collect();
-        match found.as_slice() {
-            [i] => *i,
-            [] => return Err(err(task.line, format!("no Progress checkbox with the text \"{}\" was found; was the plan edited?", task.title))),
-            _ => return Err(err(task.line, format!("{} checkboxes read \"{}\"; make them distinct", found.len(), task.title))),
-        }
-    };
+    let idx =
+        if at >= 1
+            && at <= lines.len()
+            && checkbox(&text[lines[at - 1].0..lines[at - 1].1]).is_some()
+            && (task.title.is_empty() || matches_task(&text[lines[at - 1].0..lines[at - 1].1]))
+        {
+            at - 1
+        } else {
+            let found: Vec<usize> = (0..lines.len())
+                .filter(|&i| matches_task(&text[lines[i].0..lines[i].1]))
+                .collect();
+            match found.as_slice() {
+                [i] => *i,
+                [] => return Err(err(
+                    task.line,
+                    format!(
+                        "no Progress checkbox with the text \"{}\" was found; was the plan edited?",
+                        task.title
+                    ),
+                )),
+                _ => {
+                    return Err(err(
+                        task.line,
+                        format!(
+                            "{} checkboxes read \"{}\"; make them distinct",
+                            found.len(),
+                            task.title
+                        ),
+                    ))
+                }
+            }
+        };
     let (s, e) = lines[idx];
     let line = &text[s..e];
-    let (box_at, rest) = checkbox(line).ok_or_else(|| err(idx as u32 + 1, "that line is not a checkbox item".into()))?;
+    let (box_at, rest) = checkbox(line)
+        .ok_or_else(|| err(idx as u32 + 1, "that line is not a checkbox item".into()))?;
     if line[box_at..].starts_with("[x]") || line[box_at..].starts_with("[X]") {
         return Ok(());
     }
@@ -52,8 +87,17 @@ pub fn tick_progress(path: &Path, task: &Task, now: OffsetDateTime) -> Result<()
     );
     // drop an existing leading stamp: `(2026-01-01 10:00Z) ` or `(2026-01-01) `
     let rest_trim = rest.trim_start();
-    let rest_after = match rest_trim.strip_prefix('(').and_then(|r| r.find(')').map(|c| (r, c))) {
-        Some((r, c)) if r[..c].len() >= 10 && r.as_bytes()[4] == b'-' && r.as_bytes()[..4].iter().all(|b| b.is_ascii_digit()) => r[c + 1..].trim_start(),
+    let rest_after = match rest_trim
+        .strip_prefix('(')
+        .and_then(|r| r.find(')').map(|c| (r, c)))
+    {
+        Some((r, c))
+            if r[..c].len() >= 10
+                && r.as_bytes()[4] == b'-'
+                && r.as_bytes()[..4].iter().all(|b| b.is_ascii_digit()) =>
+        {
+            r[c + 1..].trim_start()
+        }
         _ => rest_trim,
     };
     let new_line = format!("{}[x] {} {}", &line[..box_at], stamp, rest_after);
@@ -61,7 +105,10 @@ pub fn tick_progress(path: &Path, task: &Task, now: OffsetDateTime) -> Result<()
     out.push_str(&text[..s]);
     out.push_str(new_line.trim_end_matches(' '));
     out.push_str(&text[e..]);
-    write_atomic(path, out.as_bytes()).map_err(|source| PlanError::Io { path: path.to_path_buf(), source })
+    write_atomic(path, out.as_bytes()).map_err(|source| PlanError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Byte ranges of each line's content, line endings excluded.
@@ -70,7 +117,11 @@ fn line_ranges(text: &str) -> Vec<(usize, usize)> {
     let mut start = 0;
     for (i, b) in text.bytes().enumerate() {
         if b == b'\n' {
-            let end = if i > start && text.as_bytes()[i - 1] == b'\r' { i - 1 } else { i };
+            let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
             v.push((start, end));
             start = i + 1;
         }
@@ -85,7 +136,10 @@ fn line_ranges(text: &str) -> Vec<(usize, usize)> {
 fn checkbox(line: &str) -> Option<(usize, &str)> {
     let t = line.trim_start();
     let lead = line.len() - t.len();
-    let after_marker = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")).or_else(|| t.strip_prefix("+ "))?;
+    let after_marker = t
+        .strip_prefix("- ")
+        .or_else(|| t.strip_prefix("* "))
+        .or_else(|| t.strip_prefix("+ "))?;
     let at = lead + 2 + (after_marker.len() - after_marker.trim_start().len());
     let a = after_marker.trim_start();
     for b in ["[ ]", "[x]", "[X]"] {
@@ -98,8 +152,14 @@ fn checkbox(line: &str) -> Option<(usize, &str)> {
 
 /// Write a file atomically: a temporary file beside it, flushed, then renamed over it.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "plan".into());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plan".into());
     let tmp = dir.join(format!(".{name}.planexec-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;

@@ -27,15 +27,26 @@ impl Source {
                 line_starts.push(i + 1);
             }
         }
-        Source { path, text, line_starts }
+        Source {
+            path,
+            text,
+            line_starts,
+        }
     }
 
     /// Read a file, refusing what is not a text plan (empty, binary, not UTF-8, too large).
     pub fn read(path: &Path) -> Result<Source, PlanError> {
-        let io = |source| PlanError::Io { path: path.to_path_buf(), source };
+        let io = |source| PlanError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let meta = std::fs::metadata(path).map_err(io)?;
         if meta.len() > MAX_PLAN_BYTES {
-            return Err(PlanError::TooLarge { path: path.to_path_buf(), size: meta.len(), limit: MAX_PLAN_BYTES });
+            return Err(PlanError::TooLarge {
+                path: path.to_path_buf(),
+                size: meta.len(),
+                limit: MAX_PLAN_BYTES,
+            });
         }
         let bytes = std::fs::read(path).map_err(io)?;
         Source::from_bytes(path, bytes)
@@ -44,13 +55,22 @@ impl Source {
     /// Check raw bytes and build a source from them.
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Source, PlanError> {
         if bytes.len() as u64 > MAX_PLAN_BYTES {
-            return Err(PlanError::TooLarge { path: path.to_path_buf(), size: bytes.len() as u64, limit: MAX_PLAN_BYTES });
+            return Err(PlanError::TooLarge {
+                path: path.to_path_buf(),
+                size: bytes.len() as u64,
+                limit: MAX_PLAN_BYTES,
+            });
         }
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            return Err(PlanError::Empty { path: path.to_path_buf() });
+            return Err(PlanError::Empty {
+                path: path.to_path_buf(),
+            });
         }
         if let Some(offset) = bytes.iter().take(64 * 1024).position(|&b| b == 0) {
-            return Err(PlanError::Binary { path: path.to_path_buf(), offset });
+            return Err(PlanError::Binary {
+                path: path.to_path_buf(),
+                offset,
+            });
         }
         match String::from_utf8(bytes) {
             Ok(mut text) => {
@@ -64,9 +84,20 @@ impl Source {
                 let bytes = e.as_bytes();
                 let before = &bytes[..offset];
                 let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-                let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-                let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u32 + 1;
-                Err(PlanError::InvalidUtf8 { path: path.to_path_buf(), line, column, offset })
+                let line_start = before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1);
+                let column = String::from_utf8_lossy(&before[line_start..])
+                    .chars()
+                    .count() as u32
+                    + 1;
+                Err(PlanError::InvalidUtf8 {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    offset,
+                })
             }
         }
     }
@@ -84,7 +115,11 @@ impl Source {
             o -= 1;
         }
         let column = self.text[start..o].chars().count() as u32 + 1;
-        Span { line: idx as u32 + 1, column, offset }
+        Span {
+            line: idx as u32 + 1,
+            column,
+            offset,
+        }
     }
 
     /// The text of a 1-based line, without its line ending.
@@ -94,7 +129,11 @@ impl Source {
             return "";
         }
         let start = self.line_starts[i];
-        let end = self.line_starts.get(i + 1).copied().unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
@@ -110,9 +149,14 @@ pub enum Kind {
     Heading(u8),
     Para,
     /// A list item; `checked` is Some for task-list items.
-    Item { checked: Option<bool>, ordered: bool },
+    Item {
+        checked: Option<bool>,
+        ordered: bool,
+    },
     Table,
-    Code { fenced: bool },
+    Code {
+        fenced: bool,
+    },
     Other,
 }
 
@@ -136,13 +180,25 @@ pub struct Block {
 
 impl Block {
     fn new(kind: Kind, start: usize, end: usize, depth: u16) -> Block {
-        Block { kind, text: String::new(), line_offsets: Vec::new(), start, end, depth, rows: Vec::new(), row_offsets: Vec::new() }
+        Block {
+            kind,
+            text: String::new(),
+            line_offsets: Vec::new(),
+            start,
+            end,
+            depth,
+            rows: Vec::new(),
+            row_offsets: Vec::new(),
+        }
     }
 
     /// The lines of the text with the source offset of each.
     pub fn lines(&self) -> impl Iterator<Item = (&str, usize)> {
         self.text.split('\n').enumerate().map(move |(i, l)| {
-            (l.trim_end_matches('\r'), self.line_offsets.get(i).copied().unwrap_or(self.start))
+            (
+                l.trim_end_matches('\r'),
+                self.line_offsets.get(i).copied().unwrap_or(self.start),
+            )
         })
     }
 
@@ -197,7 +253,12 @@ impl Doc {
     pub fn parse(src: Source) -> Result<Doc, PlanError> {
         let (front_matter, body_start) = front_matter(&src)?;
         let blocks = parse_blocks(&src.text, body_start);
-        Ok(Doc { src, front_matter, body_start, blocks })
+        Ok(Doc {
+            src,
+            front_matter,
+            body_start,
+            blocks,
+        })
     }
 
     pub fn span(&self, offset: usize) -> Span {
@@ -230,7 +291,11 @@ impl Doc {
             return "";
         }
         let start = self.blocks[a].start;
-        let end = self.blocks[a..b].iter().map(|x| x.end).max().unwrap_or(start);
+        let end = self.blocks[a..b]
+            .iter()
+            .map(|x| x.end)
+            .max()
+            .unwrap_or(start);
         self.src.text.get(start..end).unwrap_or("").trim_end()
     }
 }
@@ -257,14 +322,22 @@ fn front_matter(src: &Source) -> Result<(serde_json::Value, usize), PlanError> {
                     Ok(v) => v,
                     Err(e) => {
                         let (line, column) = match e.location() {
-                            Some(l) => (src.span(yaml_start).line + l.line() as u32 - 1, l.column() as u32),
+                            Some(l) => (
+                                src.span(yaml_start).line + l.line() as u32 - 1,
+                                l.column() as u32,
+                            ),
                             None => (src.span(yaml_start).line, 1),
                         };
                         let mut message = e.to_string();
                         if let Some(i) = message.find(" at line ") {
                             message.truncate(i);
                         }
-                        return Err(PlanError::FrontMatter { path: src.path.clone(), line, column, message });
+                        return Err(PlanError::FrontMatter {
+                            path: src.path.clone(),
+                            line,
+                            column,
+                            message,
+                        });
                     }
                 }
             };
@@ -275,7 +348,10 @@ fn front_matter(src: &Source) -> Result<(serde_json::Value, usize), PlanError> {
                         path: src.path.clone(),
                         line: src.span(yaml_start).line,
                         column: 1,
-                        message: format!("expected a mapping of keys to values, found {}", json_kind(&other)),
+                        message: format!(
+                            "expected a mapping of keys to values, found {}",
+                            json_kind(&other)
+                        ),
                     })
                 }
             };
@@ -286,7 +362,10 @@ fn front_matter(src: &Source) -> Result<(serde_json::Value, usize), PlanError> {
     // An opening `---` with no close: a thematic break at the top, unless it looks like YAML.
     let next = text[yaml_start..].lines().next().unwrap_or("");
     if next.contains(':') && !next.trim_start().starts_with('#') {
-        return Err(PlanError::UnclosedFrontMatter { path: src.path.clone(), line: src.span(lead).line });
+        return Err(PlanError::UnclosedFrontMatter {
+            path: src.path.clone(),
+            line: src.span(lead).line,
+        });
     }
     Ok((serde_json::Value::Null, 0))
 }
@@ -388,7 +467,15 @@ fn parse_blocks(text: &str, base: usize) -> Vec<Block> {
                 }
                 Tag::Item => {
                     let ordered = ordered_stack.last().copied().unwrap_or(false);
-                    blocks.push(Block::new(Kind::Item { checked: None, ordered }, s, e, list_depth));
+                    blocks.push(Block::new(
+                        Kind::Item {
+                            checked: None,
+                            ordered,
+                        },
+                        s,
+                        e,
+                        list_depth,
+                    ));
                     let i = blocks.len() - 1;
                     items.push(i);
                     target = Target::Block(i);
@@ -446,19 +533,26 @@ fn parse_blocks(text: &str, base: usize) -> Vec<Block> {
                     target = items.last().map_or(Target::None, |&i| Target::Block(i));
                 }
                 TagEnd::Strong => push_text(&mut blocks, &target, &mut pending_line, "**", s),
-                TagEnd::Strikethrough => push_text(&mut blocks, &target, &mut pending_line, "~~", s),
+                TagEnd::Strikethrough => {
+                    push_text(&mut blocks, &target, &mut pending_line, "~~", s)
+                }
                 _ => {}
             },
             Event::Text(t) => push_text(&mut blocks, &target, &mut pending_line, &t, s),
             Event::Code(t) => {
                 let ticks = if t.contains('`') { "``" } else { "`" };
-                let sp = if t.starts_with('`') || t.ends_with('`') { " " } else { "" };
+                let sp = if t.starts_with('`') || t.ends_with('`') {
+                    " "
+                } else {
+                    ""
+                };
                 let s2 = format!("{ticks}{sp}{t}{sp}{ticks}");
                 push_text(&mut blocks, &target, &mut pending_line, &s2, s)
             }
-            Event::InlineHtml(t) | Event::Html(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
-                push_text(&mut blocks, &target, &mut pending_line, &t, s)
-            }
+            Event::InlineHtml(t)
+            | Event::Html(t)
+            | Event::InlineMath(t)
+            | Event::DisplayMath(t) => push_text(&mut blocks, &target, &mut pending_line, &t, s),
             Event::SoftBreak | Event::HardBreak => {
                 if let Target::Block(_) = target {
                     push_text(&mut blocks, &target, &mut pending_line, "\n", s);
@@ -470,7 +564,10 @@ fn parse_blocks(text: &str, base: usize) -> Vec<Block> {
             Event::TaskListMarker(done) => {
                 if let Some(&it) = items.last() {
                     if let Kind::Item { ordered, .. } = blocks[it].kind {
-                        blocks[it].kind = Kind::Item { checked: Some(done), ordered };
+                        blocks[it].kind = Kind::Item {
+                            checked: Some(done),
+                            ordered,
+                        };
                     }
                 }
             }
@@ -508,8 +605,18 @@ mod tests {
     #[test]
     fn bold_markers_and_code_spans_survive() {
         let d = doc("**Dependencies:** T001\n**Acceptance test**: `pytest -q`\n");
-        assert_eq!(d.blocks[0].text, "**Dependencies:** T001\n**Acceptance test**: `pytest -q`");
-        assert_eq!(d.span(d.blocks[0].line_offsets[1]), Span { line: 2, column: 1, offset: 23 });
+        assert_eq!(
+            d.blocks[0].text,
+            "**Dependencies:** T001\n**Acceptance test**: `pytest -q`"
+        );
+        assert_eq!(
+            d.span(d.blocks[0].line_offsets[1]),
+            Span {
+                line: 2,
+                column: 1,
+                offset: 23
+            }
+        );
     }
 
     #[test]
@@ -517,7 +624,11 @@ mod tests {
         let d = doc("---\ntitle: x\n---\n# H\n");
         assert_eq!(d.front_matter["title"], "x");
         assert_eq!(d.blocks.len(), 1);
-        let e = Doc::parse(Source::new(PathBuf::from("t.md"), "---\ntitle: [x\n---\n".into())).unwrap_err();
+        let e = Doc::parse(Source::new(
+            PathBuf::from("t.md"),
+            "---\ntitle: [x\n---\n".into(),
+        ))
+        .unwrap_err();
         assert!(e.to_string().starts_with("t.md:"), "{e}");
     }
 }

@@ -35,7 +35,12 @@ pub enum Dialect {
 
 impl Dialect {
     /// All dialects, in detection-priority order.
-    pub const ALL: [Dialect; 4] = [Dialect::TId, Dialect::SpecKit, Dialect::Planpipe, Dialect::ExecPlan];
+    pub const ALL: [Dialect; 4] = [
+        Dialect::TId,
+        Dialect::SpecKit,
+        Dialect::Planpipe,
+        Dialect::ExecPlan,
+    ];
 
     /// The name used by `--dialect` and in the JSON model.
     pub fn name(self) -> &'static str {
@@ -109,11 +114,16 @@ impl DepKind {
 
     /// Recognise a kind word (`blocking`, `soft`, `sequencing`, `shared`, and a few synonyms).
     pub fn from_word(w: &str) -> Option<DepKind> {
-        let w = w.trim().trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase();
+        let w = w
+            .trim()
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_ascii_lowercase();
         match w.as_str() {
             "blocking" | "blocker" | "blocks" | "hard" | "required" => Some(DepKind::Blocking),
             "soft" | "optional" | "weak" | "nice-to-have" => Some(DepKind::Soft),
-            "sequencing" | "sequence" | "sequential" | "order" | "ordering" => Some(DepKind::Sequencing),
+            "sequencing" | "sequence" | "sequential" | "order" | "ordering" => {
+                Some(DepKind::Sequencing)
+            }
             "shared" | "shares" | "conflict" | "file-conflict" => Some(DepKind::Shared),
             _ => None,
         }
@@ -294,20 +304,27 @@ impl Plan {
         } else {
             let s = self.source.file_stem();
             match s.map(|s| s.to_string_lossy().to_ascii_lowercase()) {
-                Some(n) if ["plan", "tasks", "readme", "execution-backlog", "index"].contains(&n.as_str()) => self
-                    .source
-                    .parent()
-                    .and_then(|p| p.file_name())
-                    .or(s),
+                Some(n)
+                    if ["plan", "tasks", "readme", "execution-backlog", "index"]
+                        .contains(&n.as_str()) =>
+                {
+                    self.source.parent().and_then(|p| p.file_name()).or(s)
+                }
                 _ => s,
             }
         };
-        let raw = stem.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let raw = stem
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let raw = strip_date_prefix(&raw);
         let slug = slugify(raw);
         if slug.is_empty() {
             let t = slugify(&self.title);
-            if t.is_empty() { "plan".to_string() } else { t }
+            if t.is_empty() {
+                "plan".to_string()
+            } else {
+                t
+            }
         } else {
             slug
         }

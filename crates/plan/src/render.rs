@@ -12,11 +12,21 @@ use crate::waves::waves;
 /// The text `planexec check` prints.
 pub fn render_check_human(plan: &Plan, diags: &[Diagnostic]) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "plan: {} ({}, {}): {}", plan.source.display(), plan.dialect, plan.variant, plan.title);
+    let _ = writeln!(
+        s,
+        "plan: {} ({}, {}): {}",
+        plan.source.display(),
+        plan.dialect,
+        plan.variant,
+        plan.title
+    );
     for d in diags {
         let _ = writeln!(s, "{d}");
     }
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
     if !diags.is_empty() {
         s.push('\n');
@@ -73,7 +83,10 @@ struct Summary {
 /// The JSON `planexec check --format json` prints (schema `planexec.check/1`).
 pub fn render_check_json(plan: &Plan, diags: &[Diagnostic]) -> String {
     let w = waves(plan).ok();
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let report = Report {
         schema: "planexec.check/1",
         plan,

@@ -1,7 +1,9 @@
 //! Plan-wide sections: milestones, constraints, tolerances, risks, quality gates, success criteria.
 //! Read the same way for every dialect, skipping blocks that belong to tasks.
 
-use crate::fields::{commands_in_code, commands_in_text, field_of, line_label, norm_label, strip_box, Field};
+use crate::fields::{
+    commands_in_code, commands_in_text, field_of, line_label, norm_label, strip_box, Field,
+};
 use crate::markdown::{plain, Doc, Kind};
 use crate::model::{Milestone, Plan, Tolerances, Unreadable};
 
@@ -38,7 +40,11 @@ pub fn section_kind(name: &str) -> SecKind {
         || l.starts_with("quality criteria")
     {
         SecKind::Gates
-    } else if l.starts_with("success criteria") || l.starts_with("success metrics") || l == "acceptance criteria" || l.starts_with("done criteria") {
+    } else if l.starts_with("success criteria")
+        || l.starts_with("success metrics")
+        || l == "acceptance criteria"
+        || l.starts_with("done criteria")
+    {
         SecKind::Success
     } else if l.starts_with("milestone") {
         SecKind::Milestones
@@ -58,9 +64,30 @@ pub fn ends_task(name: &str) -> bool {
     if field_of(l, true).is_some() {
         return false;
     }
-    ["risk", "reference", "quality gate", "gate result", "success criteria", "rollback", "open question", "appendix", "glossary", "deployment", "toleranc", "constraint", "next step", "milestones", "timeline", "final gate", "decision log", "surprises", "outcomes", "progress"]
-        .iter()
-        .any(|p| l.starts_with(p))
+    [
+        "risk",
+        "reference",
+        "quality gate",
+        "gate result",
+        "success criteria",
+        "rollback",
+        "open question",
+        "appendix",
+        "glossary",
+        "deployment",
+        "toleranc",
+        "constraint",
+        "next step",
+        "milestones",
+        "timeline",
+        "final gate",
+        "decision log",
+        "surprises",
+        "outcomes",
+        "progress",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p))
 }
 
 /// `### M1: Foundation`, `## Milestone 2 – API`, `## Phase 1: Setup`, `## Stage A: ...` -> (id, title).
@@ -69,18 +96,30 @@ pub fn parse_milestone_heading(text: &str) -> Option<(String, String)> {
     let t = t.trim_start_matches(|c: char| !c.is_alphanumeric());
     let b = t.as_bytes();
     if b.len() >= 2 && b[0] == b'M' && b[1].is_ascii_digit() {
-        let n = t[1..].find(|c: char| !c.is_ascii_digit()).map_or(t.len(), |i| i + 1);
+        let n = t[1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(t.len(), |i| i + 1);
         let rest = &t[n..];
         if rest.is_empty() || rest.starts_with([':', ' ', '-', '–', '—', '.', ')']) {
             return Some((t[..n].to_string(), title_after(rest)));
         }
     }
     for (word, prefix) in [("milestone", "M"), ("phase", "Phase "), ("stage", "Stage ")] {
-        if t.len() > word.len() + 1 && t.get(..word.len()).is_some_and(|p| p.eq_ignore_ascii_case(word)) && t.as_bytes()[word.len()] == b' ' {
+        if t.len() > word.len() + 1
+            && t.get(..word.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(word))
+            && t.as_bytes()[word.len()] == b' '
+        {
             let rest = t[word.len() + 1..].trim_start();
-            let n = rest.find(|c: char| !c.is_alphanumeric() && c != '.').unwrap_or(rest.len());
+            let n = rest
+                .find(|c: char| !c.is_alphanumeric() && c != '.')
+                .unwrap_or(rest.len());
             let num = rest[..n].trim_end_matches('.');
-            if num.is_empty() || num.len() > 4 || !(num.chars().all(|c| c.is_ascii_digit() || c == '.') || (num.len() == 1 && num.chars().all(|c| c.is_ascii_uppercase()))) {
+            if num.is_empty()
+                || num.len() > 4
+                || !(num.chars().all(|c| c.is_ascii_digit() || c == '.')
+                    || (num.len() == 1 && num.chars().all(|c| c.is_ascii_uppercase())))
+            {
                 continue;
             }
             return Some((format!("{prefix}{num}"), title_after(&rest[n..])));
@@ -90,7 +129,11 @@ pub fn parse_milestone_heading(text: &str) -> Option<(String, String)> {
 }
 
 fn title_after(rest: &str) -> String {
-    rest.trim_start_matches(|c: char| c == ':' || c == '-' || c == '–' || c == '—' || c == '.' || c == ')' || c.is_whitespace()).trim().to_string()
+    rest.trim_start_matches(|c: char| {
+        c == ':' || c == '-' || c == '–' || c == '—' || c == '.' || c == ')' || c.is_whitespace()
+    })
+    .trim()
+    .to_string()
 }
 
 /// `### Wave 2` / `## Wave 2: Core` -> 2.
@@ -99,7 +142,9 @@ pub fn parse_wave_heading(text: &str) -> Option<u32> {
     let t = t.trim_start_matches(|c: char| !c.is_alphanumeric());
     if t.len() > 5 && t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("wave ")) {
         let rest = t[5..].trim_start();
-        let n = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let n = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         return rest[..n].parse().ok();
     }
     None
@@ -121,7 +166,11 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
             if !in_task.get(i).copied().unwrap_or(false) {
                 if let Some((id, title)) = parse_milestone_heading(&b.text) {
                     if !plan.milestones.iter().any(|m| m.id == id) {
-                        plan.milestones.push(Milestone { id, title, span: doc.span(b.start) });
+                        plan.milestones.push(Milestone {
+                            id,
+                            title,
+                            span: doc.span(b.start),
+                        });
                     }
                 }
             }
@@ -130,7 +179,12 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
         if in_task.get(i).copied().unwrap_or(false) {
             continue;
         }
-        let kind = stack.iter().rev().map(|&(_, k)| k).find(|&k| k != SecKind::Other).unwrap_or(SecKind::Other);
+        let kind = stack
+            .iter()
+            .rev()
+            .map(|&(_, k)| k)
+            .find(|&k| k != SecKind::Other)
+            .unwrap_or(SecKind::Other);
         match b.kind {
             Kind::Para | Kind::Item { .. } => {
                 for (line, off) in b.lines() {
@@ -155,7 +209,11 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
                         SecKind::Milestones => {
                             if let Some((id, title)) = parse_milestone_heading(&text) {
                                 if !plan.milestones.iter().any(|m| m.id == id) {
-                                    plan.milestones.push(Milestone { id, title, span: doc.span(off) });
+                                    plan.milestones.push(Milestone {
+                                        id,
+                                        title,
+                                        span: doc.span(off),
+                                    });
                                 }
                             }
                         }
@@ -167,11 +225,11 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
                                 constraint_paras.push(text);
                             }
                         }
-                        SecKind::Tolerances => read_tolerance(&mut plan.tolerances, &text, doc.span(off)),
-                        SecKind::Risks => {
-                            if b.is_item() && b.depth <= 1 {
-                                plan.risks.push(text);
-                            }
+                        SecKind::Tolerances => {
+                            read_tolerance(&mut plan.tolerances, &text, doc.span(off))
+                        }
+                        SecKind::Risks if b.is_item() && b.depth <= 1 => {
+                            plan.risks.push(text);
                         }
                         SecKind::Gates => {
                             let cmds = commands_in_text(line);
@@ -183,20 +241,16 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
                                 plan.final_gates.extend(cmds);
                             }
                         }
-                        SecKind::Success => {
-                            if b.is_item() || b.kind == Kind::Para && !text.ends_with(':') && plan.success_criteria.is_empty() && false {
-                                plan.success_criteria.push(text);
-                            }
+                        SecKind::Success if b.is_item() => {
+                            plan.success_criteria.push(text);
                         }
                         _ => {}
                     }
                 }
             }
-            Kind::Code { .. } => {
-                if kind == SecKind::Gates {
-                    let lines: Vec<String> = b.text.lines().map(str::to_string).collect();
-                    plan.final_gates.extend(commands_in_code(&lines));
-                }
+            Kind::Code { .. } if kind == SecKind::Gates => {
+                let lines: Vec<String> = b.text.lines().map(str::to_string).collect();
+                plan.final_gates.extend(commands_in_code(&lines));
             }
             Kind::Table => {
                 if kind == SecKind::Milestones {
@@ -205,14 +259,23 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
                         if let Some((id, _)) = parse_milestone_heading(&joined) {
                             let title = row.get(1).map(|s| plain(s)).unwrap_or_default();
                             if !plan.milestones.iter().any(|m| m.id == id) {
-                                plan.milestones.push(Milestone { id, title, span: doc.span(b.row_offsets[r]) });
+                                plan.milestones.push(Milestone {
+                                    id,
+                                    title,
+                                    span: doc.span(b.row_offsets[r]),
+                                });
                             }
                         }
                     }
                 } else if kind == SecKind::Gates {
                     for row in b.rows.iter().skip(1) {
                         for cell in row {
-                            plan.final_gates.extend(crate::fields::code_spans(cell).into_iter().filter(|c| crate::fields::looks_command(c)).map(str::to_string));
+                            plan.final_gates.extend(
+                                crate::fields::code_spans(cell)
+                                    .into_iter()
+                                    .filter(|c| crate::fields::looks_command(c))
+                                    .map(str::to_string),
+                            );
                         }
                     }
                 }
@@ -227,7 +290,10 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
     plan.final_gates.retain(|g| seen.insert(g.clone()));
 }
 
-const NUMBER_WORDS: [&str; 13] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
+const NUMBER_WORDS: [&str; 13] = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve",
+];
 
 fn number(w: &str) -> Option<u64> {
     let w = w.trim_start_matches(['~', '<', '>', '≤', '(']);
@@ -243,8 +309,13 @@ fn number(w: &str) -> Option<u64> {
 pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Span) {
     let lower = sentence.to_lowercase();
     let words: Vec<String> = lower
-        .split(|c: char| c.is_whitespace() || c == '/' || c == '(' || c == ')' || c == ',' || c == ';')
-        .map(|w| w.trim_matches(|c: char| matches!(c, '.' | ':' | '*' | '`' | '"' | '\'')).to_string())
+        .split(|c: char| {
+            c.is_whitespace() || c == '/' || c == '(' || c == ')' || c == ',' || c == ';'
+        })
+        .map(|w| {
+            w.trim_matches(|c: char| matches!(c, '.' | ':' | '*' | '`' | '"' | '\''))
+                .to_string()
+        })
         .filter(|w| !w.is_empty())
         .collect();
     let mut found = false;
@@ -289,7 +360,8 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
                     set32(&mut t.max_net_lines, &mut t.max_net_lines_source, n);
                     true
                 }
-                "attempt" | "attempts" | "iteration" | "iterations" | "tries" | "try" | "retries" | "cycles" | "cycle" | "rounds" => {
+                "attempt" | "attempts" | "iteration" | "iterations" | "tries" | "try"
+                | "retries" | "cycles" | "cycle" | "rounds" => {
                     set32(&mut t.max_attempts, &mut t.max_attempts_source, n);
                     true
                 }
@@ -311,20 +383,53 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
                 found = true;
                 break;
             }
-            // allow one or two filler words: "250 net lines", "3 failed attempts", "4 changed files"
-            if k >= 2 || !(matches!(u, "net" | "failed" | "changed" | "modified" | "more" | "test" | "fix" | "review" | "total" | "of" | "code" | "new" | "source" | "wall-clock" | "working" | "consecutive")) {
-                if unit_inline.is_none() || k > 0 {
-                    break;
-                }
+            // allow filler words between a number and its unit: "250 net lines", "3 failed attempts"
+            let filler = matches!(
+                u,
+                "net"
+                    | "failed"
+                    | "changed"
+                    | "modified"
+                    | "more"
+                    | "test"
+                    | "fix"
+                    | "review"
+                    | "total"
+                    | "of"
+                    | "code"
+                    | "new"
+                    | "source"
+                    | "wall-clock"
+                    | "working"
+                    | "consecutive"
+            );
+            let joined_suffix = unit_inline.is_some() && k == 0;
+            if k >= 2 || !(filler || joined_suffix) {
+                break;
             }
         }
     }
     if !found {
-        let numeric = ["file", "line", "loc", "attempt", "iteration", "tries", "retries", "hour", "minute", "day", "time"]
-            .iter()
-            .any(|k| lower.contains(k));
+        let numeric = [
+            "file",
+            "line",
+            "loc",
+            "attempt",
+            "iteration",
+            "tries",
+            "retries",
+            "hour",
+            "minute",
+            "day",
+            "time",
+        ]
+        .iter()
+        .any(|k| lower.contains(k));
         if numeric {
-            t.unreadable.push(Unreadable { text: sentence.to_string(), span });
+            t.unreadable.push(Unreadable {
+                text: sentence.to_string(),
+                span,
+            });
         } else {
             t.other.push(sentence.to_string());
         }
@@ -346,26 +451,69 @@ mod tests {
     #[test]
     fn tolerances_in_prose() {
         let mut t = Tolerances::default();
-        read_tolerance(&mut t, "Scope: if implementation requires more than 4 files or 250 net lines, stop.", Span::default());
-        read_tolerance(&mut t, "Iterations: if tests still fail after 3 attempts, stop and escalate.", Span::default());
-        read_tolerance(&mut t, "Time: if a milestone takes more than 2 hours, stop and escalate.", Span::default());
-        read_tolerance(&mut t, "Interface: if a public API signature must change, stop and escalate.", Span::default());
-        read_tolerance(&mut t, "Time: if a milestone takes more than <T> hours, stop.", Span { line: 9, column: 3, offset: 0 });
-        assert_eq!((t.max_files, t.max_net_lines, t.max_attempts, t.max_minutes), (Some(4), Some(250), Some(3), Some(120)));
+        read_tolerance(
+            &mut t,
+            "Scope: if implementation requires more than 4 files or 250 net lines, stop.",
+            Span::default(),
+        );
+        read_tolerance(
+            &mut t,
+            "Iterations: if tests still fail after 3 attempts, stop and escalate.",
+            Span::default(),
+        );
+        read_tolerance(
+            &mut t,
+            "Time: if a milestone takes more than 2 hours, stop and escalate.",
+            Span::default(),
+        );
+        read_tolerance(
+            &mut t,
+            "Interface: if a public API signature must change, stop and escalate.",
+            Span::default(),
+        );
+        read_tolerance(
+            &mut t,
+            "Time: if a milestone takes more than <T> hours, stop.",
+            Span {
+                line: 9,
+                column: 3,
+                offset: 0,
+            },
+        );
+        assert_eq!(
+            (t.max_files, t.max_net_lines, t.max_attempts, t.max_minutes),
+            (Some(4), Some(250), Some(3), Some(120))
+        );
         assert_eq!(t.other.len(), 1);
         assert_eq!(t.unreadable.len(), 1);
         assert_eq!(t.unreadable[0].span.line, 9);
         let mut t = Tolerances::default();
-        read_tolerance(&mut t, "after three failed attempts or 90m", Span::default());
+        read_tolerance(
+            &mut t,
+            "after three failed attempts or 90m",
+            Span::default(),
+        );
         assert_eq!((t.max_attempts, t.max_minutes), (Some(3), Some(90)));
     }
 
     #[test]
     fn milestone_headings() {
-        assert_eq!(parse_milestone_heading("M1: Foundation"), Some(("M1".into(), "Foundation".into())));
-        assert_eq!(parse_milestone_heading("Milestone 2 – API"), Some(("M2".into(), "API".into())));
-        assert_eq!(parse_milestone_heading("Phase 3: User Story 1"), Some(("Phase 3".into(), "User Story 1".into())));
-        assert_eq!(parse_milestone_heading("Stage A: understand"), Some(("Stage A".into(), "understand".into())));
+        assert_eq!(
+            parse_milestone_heading("M1: Foundation"),
+            Some(("M1".into(), "Foundation".into()))
+        );
+        assert_eq!(
+            parse_milestone_heading("Milestone 2 – API"),
+            Some(("M2".into(), "API".into()))
+        );
+        assert_eq!(
+            parse_milestone_heading("Phase 3: User Story 1"),
+            Some(("Phase 3".into(), "User Story 1".into()))
+        );
+        assert_eq!(
+            parse_milestone_heading("Stage A: understand"),
+            Some(("Stage A".into(), "understand".into()))
+        );
         assert_eq!(parse_milestone_heading("Milestones"), None);
         assert_eq!(parse_wave_heading("Wave 2: core"), Some(2));
     }

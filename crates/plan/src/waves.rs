@@ -40,7 +40,9 @@ pub fn waves(plan: &Plan) -> Result<Vec<Vec<String>>, CycleError> {
             }
         }
     }
-    let live: Vec<bool> = (0..n).map(|i| index.get(plan.tasks[i].id.as_str()) == Some(&i)).collect();
+    let live: Vec<bool> = (0..n)
+        .map(|i| index.get(plan.tasks[i].id.as_str()) == Some(&i))
+        .collect();
     let mut remaining: Vec<usize> = preds.iter().map(|p| p.len()).collect();
     let mut level = vec![usize::MAX; n];
     let mut current: Vec<usize> = (0..n).filter(|&i| live[i] && remaining[i] == 0).collect();
@@ -64,8 +66,12 @@ pub fn waves(plan: &Plan) -> Result<Vec<Vec<String>>, CycleError> {
     }
     let live_count = live.iter().filter(|&&l| l).count();
     if placed < live_count {
-        let start = (0..n).find(|&i| live[i] && level[i] == usize::MAX).unwrap_or(0);
-        return Err(CycleError { cycle: find_cycle(plan, &preds, &level, start) });
+        let start = (0..n)
+            .find(|&i| live[i] && level[i] == usize::MAX)
+            .unwrap_or(0);
+        return Err(CycleError {
+            cycle: find_cycle(plan, &preds, &level, start),
+        });
     }
     Ok(out)
 }
@@ -78,9 +84,16 @@ fn find_cycle(plan: &Plan, preds: &[Vec<usize>], level: &[usize], start: usize) 
     let mut cur = start;
     loop {
         if let Some(&pos) = seen.get(&cur) {
-            let mut cyc: Vec<String> = path[pos..].iter().map(|&i: &usize| plan.tasks[i].id.clone()).collect();
+            let mut cyc: Vec<String> = path[pos..]
+                .iter()
+                .map(|&i: &usize| plan.tasks[i].id.clone())
+                .collect();
             // start the cycle at its first task in plan order, for stable messages
-            let min = path[pos..].iter().enumerate().min_by_key(|(_, &i)| i).map_or(0, |(k, _)| k);
+            let min = path[pos..]
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, &i)| i)
+                .map_or(0, |(k, _)| k);
             cyc.rotate_left(min);
             cyc.push(cyc[0].clone());
             return cyc;

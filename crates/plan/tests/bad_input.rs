@@ -12,7 +12,11 @@ fn err(rel: &str) -> PlanError {
 fn empty_file() {
     let e = err("bad/empty.md");
     assert!(matches!(e, PlanError::Empty { .. }));
-    assert!(e.to_string().ends_with("bad/empty.md: the plan file is empty; write at least a title and one task"), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("bad/empty.md: the plan file is empty; write at least a title and one task"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -24,7 +28,11 @@ fn binary_file() {
 #[test]
 fn invalid_utf8_points_at_the_byte() {
     let e = err("bad/latin1.md");
-    assert!(e.to_string().contains("bad/latin1.md:3:14: the plan is not valid UTF-8"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("bad/latin1.md:3:14: the plan is not valid UTF-8"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -32,19 +40,28 @@ fn front_matter_that_is_not_yaml() {
     let e = err("bad/front-matter.md");
     assert!(matches!(e, PlanError::FrontMatter { .. }), "{e}");
     assert!(e.to_string().contains("bad/front-matter.md:3:"), "{e}");
-    assert!(e.to_string().contains("the front matter is not valid YAML"), "{e}");
+    assert!(
+        e.to_string().contains("the front matter is not valid YAML"),
+        "{e}"
+    );
     // a scalar is YAML but not front matter
     let e = planexec_plan::parse_str("s.md", "---\njust a string\n---\n# T\n", None).unwrap_err();
     assert!(e.to_string().contains("expected a mapping"), "{e}");
     let e = planexec_plan::parse_str("u.md", "---\ntitle: x\n# T\n", None).unwrap_err();
-    assert!(matches!(e, PlanError::UnclosedFrontMatter { line: 1, .. }), "{e}");
+    assert!(
+        matches!(e, PlanError::UnclosedFrontMatter { line: 1, .. }),
+        "{e}"
+    );
 }
 
 #[test]
 fn folder_with_no_plan() {
     let e = err("bad/no-plan");
     assert!(matches!(e, PlanError::NoPlanInFolder { .. }));
-    assert!(e.to_string().contains("no plan found in this folder"), "{e}");
+    assert!(
+        e.to_string().contains("no plan found in this folder"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -78,9 +95,20 @@ fn zero_tasks_is_a_message_not_a_crash() {
 #[test]
 fn odd_markdown_does_not_panic() {
     for text in [
-        "#", "- [ ]", "### T001:", "### Task", "**Dependencies**:", "| a |\n|---|\n| T001 |", "```\n### T001: x", "\u{feff}# T\n### T001 — x\n",
-        "### T1-T9999999999: range", "**Dependencies**: T1–T999999", "### T001: a\n**Dependencies**: T001–T002\n### T002: b\n**Dependencies**: T001\n",
-        "## Progress\n- [x] (2026-01-01", "Status:\n## Progress\n- [ ] é", "### ST-1: x\n| Dependency | Type |\n|--|--|\n| ST-9 | soft |",
+        "#",
+        "- [ ]",
+        "### T001:",
+        "### Task",
+        "**Dependencies**:",
+        "| a |\n|---|\n| T001 |",
+        "```\n### T001: x",
+        "\u{feff}# T\n### T001 — x\n",
+        "### T1-T9999999999: range",
+        "**Dependencies**: T1–T999999",
+        "### T001: a\n**Dependencies**: T001–T002\n### T002: b\n**Dependencies**: T001\n",
+        "## Progress\n- [x] (2026-01-01",
+        "Status:\n## Progress\n- [ ] é",
+        "### ST-1: x\n| Dependency | Type |\n|--|--|\n| ST-9 | soft |",
     ] {
         for d in planexec_plan::Dialect::ALL {
             if let Ok(p) = planexec_plan::parse_str("odd.md", text, Some(d)) {

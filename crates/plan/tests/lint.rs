@@ -5,7 +5,9 @@ use common::*;
 use planexec_plan::{check, has_errors, Diagnostic, Severity};
 
 fn find<'a>(d: &'a [Diagnostic], rule: &str) -> &'a Diagnostic {
-    d.iter().find(|x| x.rule == rule).unwrap_or_else(|| panic!("no {rule} in {d:#?}"))
+    d.iter()
+        .find(|x| x.rule == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {d:#?}"))
 }
 
 #[test]
@@ -15,12 +17,22 @@ fn dependency_cycle_is_spelled_out() {
     let c = find(&d, "dependency-cycle");
     assert_eq!(c.severity, Severity::Error);
     assert!(c.message.contains("T002 -> T004 -> T002"), "{}", c.message);
-    assert!(c.to_string().contains("lint/cycle.md:11:1: error[dependency-cycle]"), "{c}");
+    assert!(
+        c.to_string()
+            .contains("lint/cycle.md:11:1: error[dependency-cycle]"),
+        "{c}"
+    );
     assert_eq!(c.quote, "**Dependencies**: T004");
-    assert_eq!(planexec_plan::waves(&p).unwrap_err().cycle, ["T002", "T004", "T002"]);
+    assert_eq!(
+        planexec_plan::waves(&p).unwrap_err().cycle,
+        ["T002", "T004", "T002"]
+    );
     assert!(has_errors(&d));
     let h = planexec_plan::render_check_human(&p, &d);
-    assert!(h.contains("execution waves: none (dependency cycle: T002 -> T004 -> T002)"), "{h}");
+    assert!(
+        h.contains("execution waves: none (dependency cycle: T002 -> T004 -> T002)"),
+        "{h}"
+    );
 }
 
 #[test]
@@ -28,7 +40,12 @@ fn duplicate_unknown_self_missing_acceptance_and_tolerance() {
     let p = load("lint/problems.md");
     let d = check(&p);
     let dup = find(&d, "duplicate-id");
-    assert!(dup.to_string().contains("lint/problems.md:18:1: error[duplicate-id]: task id T001 is used twice (first at "), "{dup}");
+    assert!(
+        dup.to_string().contains(
+            "lint/problems.md:18:1: error[duplicate-id]: task id T001 is used twice (first at "
+        ),
+        "{dup}"
+    );
     assert_eq!(dup.quote, "### T001: Duplicate id");
     let unk = find(&d, "unknown-dependency");
     assert_eq!((unk.line, unk.severity), (15, Severity::Error));
@@ -40,11 +57,27 @@ fn duplicate_unknown_self_missing_acceptance_and_tolerance() {
     assert_eq!((acc.line, acc.severity), (13, Severity::Error));
     assert!(acc.message.contains("T002"));
     let tol = find(&d, "unreadable-tolerance");
-    assert_eq!((tol.line, tol.column, tol.severity), (5, 3, Severity::Warning));
-    assert!(tol.message.contains("more than <N> files"), "{}", tol.message);
+    assert_eq!(
+        (tol.line, tol.column, tol.severity),
+        (5, 3, Severity::Warning)
+    );
+    assert!(
+        tol.message.contains("more than <N> files"),
+        "{}",
+        tol.message
+    );
     // a self-dependency is not also reported as a cycle
     assert!(!d.iter().any(|x| x.rule == "dependency-cycle"));
-    assert_eq!(rules(&p), ["unreadable-tolerance@5", "missing-acceptance@13", "unknown-dependency@15", "duplicate-id@18", "self-dependency@25"]);
+    assert_eq!(
+        rules(&p),
+        [
+            "unreadable-tolerance@5",
+            "missing-acceptance@13",
+            "unknown-dependency@15",
+            "duplicate-id@18",
+            "self-dependency@25"
+        ]
+    );
 }
 
 #[test]
@@ -70,7 +103,12 @@ fn dependency_stated_twice_must_agree() {
     let d = check(&p);
     let x = find(&d, "dependency-disagreement");
     assert_eq!((x.line, x.severity), (28, Severity::Warning));
-    assert!(x.message.contains("ST-2 depends on ST-1 as blocking here but as soft at line 19"), "{}", x.message);
+    assert!(
+        x.message
+            .contains("ST-2 depends on ST-1 as blocking here but as soft at line 19"),
+        "{}",
+        x.message
+    );
 }
 
 #[test]
@@ -105,9 +143,19 @@ fn status_disagreement_and_unknown_milestone() {
 #[test]
 fn every_rule_is_listed() {
     let tested = [
-        "no-tasks", "duplicate-id", "unknown-dependency", "self-dependency", "dependency-cycle", "missing-acceptance",
-        "missing-files", "wave-order", "unreadable-tolerance", "dependency-disagreement", "unknown-milestone",
-        "status-disagreement", "not-an-execplan",
+        "no-tasks",
+        "duplicate-id",
+        "unknown-dependency",
+        "self-dependency",
+        "dependency-cycle",
+        "missing-acceptance",
+        "missing-files",
+        "wave-order",
+        "unreadable-tolerance",
+        "dependency-disagreement",
+        "unknown-milestone",
+        "status-disagreement",
+        "not-an-execplan",
     ];
     let listed: Vec<&str> = planexec_plan::RULES.iter().map(|r| r.0).collect();
     assert_eq!(listed, tested);

@@ -34,7 +34,12 @@ fn tick_stamps_only_that_line() {
     assert_eq!(p4.title, "Write integration tests.");
     planexec_plan::tick_progress(&path, p4, datetime!(2026-05-02 14:07:59 UTC)).unwrap();
     let after = std::fs::read(&path).unwrap();
-    only_line_changed(&before, &after, p4.line as usize, "- [x] (2026-05-02 14:07Z) Write integration tests.");
+    only_line_changed(
+        &before,
+        &after,
+        p4.line as usize,
+        "- [x] (2026-05-02 14:07Z) Write integration tests.",
+    );
     // the plan reads back with the task done and stamped
     let again = planexec_plan::load(&path, None).unwrap();
     let p4 = task(&again, "P4");
@@ -53,7 +58,12 @@ fn tick_replaces_an_existing_stamp_and_converts_to_utc() {
     let p3 = task(&plan, "P3");
     planexec_plan::tick_progress(&path, p3, datetime!(2026-05-02 16:30 +02:00)).unwrap();
     let after = std::fs::read(&path).unwrap();
-    only_line_changed(&before, &after, p3.line as usize, "- [x] (2026-05-02 14:30Z) Add the 429 error body.");
+    only_line_changed(
+        &before,
+        &after,
+        p3.line as usize,
+        "- [x] (2026-05-02 14:30Z) Add the 429 error body.",
+    );
 }
 
 #[test]
@@ -66,7 +76,10 @@ fn tick_preserves_crlf() {
     assert_eq!(ids(&plan), ["P1", "P2"]);
     planexec_plan::tick_progress(&path, &plan.tasks[1], datetime!(2026-01-02 03:04 UTC)).unwrap();
     let after = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(after, text.replace("- [ ] two\r\n", "- [x] (2026-01-02 03:04Z) two\r\n"));
+    assert_eq!(
+        after,
+        text.replace("- [ ] two\r\n", "- [x] (2026-01-02 03:04Z) two\r\n")
+    );
 }
 
 #[test]
@@ -77,11 +90,14 @@ fn tick_finds_a_moved_line_by_its_text_and_refuses_a_missing_one() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("<!-- moved -->\n{text}")).unwrap();
     planexec_plan::tick_progress(&path, &p4, datetime!(2026-05-02 14:07 UTC)).unwrap();
-    assert!(std::fs::read_to_string(&path).unwrap().contains("- [x] (2026-05-02 14:07Z) Write integration tests.\n"));
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("- [x] (2026-05-02 14:07Z) Write integration tests.\n"));
     let mut gone = p4.clone();
     gone.title = "A step nobody wrote".into();
     gone.line = 999;
-    let e = planexec_plan::tick_progress(&path, &gone, datetime!(2026-05-02 14:07 UTC)).unwrap_err();
+    let e =
+        planexec_plan::tick_progress(&path, &gone, datetime!(2026-05-02 14:07 UTC)).unwrap_err();
     assert!(e.to_string().contains("cannot tick task P4"), "{e}");
     // no temporary files left behind
     let n = std::fs::read_dir(path.parent().unwrap()).unwrap().count();

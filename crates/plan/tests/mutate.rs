@@ -14,14 +14,42 @@ impl Rng {
         self.0
     }
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
 }
 
 const TOKENS: &[&str] = &[
-    "\n### T001: ", "\n## Task T002 – ", "\n- [ ] ", "\n- [x] (2026-01-01 10:00Z) ", "**Dependencies**: ", "T001–T999", "\n```\n", "\n````\n",
-    "\n    ", "| ID | Task |\n|---|---|\n| T5 | x |\n", "\n---\n", "**Wave:** 9", "ST-1 ──→ ST-2 [soft]", "\n## Progress\n", "\n## Tolerances\n- more than 3 files\n",
-    "Task 1.1 (x)", "\r\n", "—", "é", "🚀", "[P] [US1] ", "M1 complete", "all tasks from Waves 1-4", "<none>", "\n## 1. ", "Done when:\n- ", "\u{0}",
+    "\n### T001: ",
+    "\n## Task T002 – ",
+    "\n- [ ] ",
+    "\n- [x] (2026-01-01 10:00Z) ",
+    "**Dependencies**: ",
+    "T001–T999",
+    "\n```\n",
+    "\n````\n",
+    "\n    ",
+    "| ID | Task |\n|---|---|\n| T5 | x |\n",
+    "\n---\n",
+    "**Wave:** 9",
+    "ST-1 ──→ ST-2 [soft]",
+    "\n## Progress\n",
+    "\n## Tolerances\n- more than 3 files\n",
+    "Task 1.1 (x)",
+    "\r\n",
+    "—",
+    "é",
+    "🚀",
+    "[P] [US1] ",
+    "M1 complete",
+    "all tasks from Waves 1-4",
+    "<none>",
+    "\n## 1. ",
+    "Done when:\n- ",
+    "\u{0}",
 ];
 
 fn fixtures(dir: &Path, out: &mut Vec<Vec<u8>>) {
@@ -78,17 +106,29 @@ fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
 #[test]
 fn mutated_fixtures_never_panic() {
     let mut seeds = Vec::new();
-    fixtures(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"), &mut seeds);
+    fixtures(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &mut seeds,
+    );
     assert!(seeds.len() >= 15);
-    let n: usize = std::env::var("PLANEXEC_MUTATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(1500);
+    let n: usize = std::env::var("PLANEXEC_MUTATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1500);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut parsed = 0;
     for i in 0..n {
         let a = &seeds[rng.below(seeds.len())];
         let b = &seeds[rng.below(seeds.len())];
         let input = mutate(&mut rng, a, b);
-        let Ok(text) = String::from_utf8(input) else { continue };
-        let forced = if i % 5 == 4 { None } else { Some(planexec_plan::Dialect::ALL[i % 4]) };
+        let Ok(text) = String::from_utf8(input) else {
+            continue;
+        };
+        let forced = if i % 5 == 4 {
+            None
+        } else {
+            Some(planexec_plan::Dialect::ALL[i % 4])
+        };
         let r = std::panic::catch_unwind(|| {
             if let Ok(plan) = planexec_plan::parse_str("m.md", &text, forced) {
                 let d = planexec_plan::check(&plan);
@@ -106,7 +146,10 @@ fn mutated_fixtures_never_panic() {
             Err(_) => {
                 let dump = std::env::temp_dir().join(format!("planexec-mutate-crash-{i}.md"));
                 std::fs::write(&dump, &text).unwrap();
-                panic!("mutation {i} panicked (dialect {forced:?}); input saved to {}", dump.display());
+                panic!(
+                    "mutation {i} panicked (dialect {forced:?}); input saved to {}",
+                    dump.display()
+                );
             }
         }
     }

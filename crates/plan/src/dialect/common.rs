@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use crate::deps::parse_dep_text;
-use crate::fields::{collect, commands_in_code, commands_in_text, extract_files, strip_box, Collected, Field};
+use crate::fields::{
+    collect, commands_in_code, commands_in_text, extract_files, strip_box, Collected, Field,
+};
 use crate::ids::{is_milestone_id, is_non_task_id, scan_id, scan_number};
 use crate::markdown::{plain, Doc, Kind};
 use crate::model::{DepKind, Dependency, Plan, Task};
@@ -24,13 +26,20 @@ pub struct TaskHeading {
 /// `Task 1.1: title`, `T1.1 title`, `A1. title`, `proj-7sk: title`, `1. Title` (numbered).
 pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
     let t = plain(text);
-    let mut t = t.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '[').trim_start();
+    let mut t = t
+        .trim_start_matches(|c: char| !c.is_alphanumeric() && c != '[')
+        .trim_start();
     for b in ["[x] ", "[X] ", "[ ] "] {
         t = t.strip_prefix(b).unwrap_or(t);
     }
-    let mut t = t.trim_start_matches(|c: char| !c.is_alphanumeric()).trim_start();
+    let mut t = t
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .trim_start();
     let mut explicit = false;
-    if t.len() > 5 && t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("task")) && matches!(t.as_bytes()[4], b' ' | b'-' | b'#') {
+    if t.len() > 5
+        && t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("task"))
+        && matches!(t.as_bytes()[4], b' ' | b'-' | b'#')
+    {
         let rest = t[5..].trim_start().trim_start_matches('#');
         if scan_id(rest).is_some() || scan_number(rest).is_some() {
             t = rest;
@@ -44,8 +53,17 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
         }
         let rest = &t[n..];
         let letter_t = id.starts_with('T') && id[1..].starts_with(|c: char| c.is_ascii_digit());
-        let sep_ok = rest.is_empty() || rest.starts_with([':', '-', '–', '—', '.', ')', ']', '|', '(']) || rest.starts_with(" -") || rest.starts_with(" –") || rest.starts_with(" —") || rest.starts_with(" :");
-        if !(sep_ok || explicit || (letter_t && rest.starts_with(' ')) || (id.starts_with("ST-") && rest.starts_with(' '))) {
+        let sep_ok = rest.is_empty()
+            || rest.starts_with([':', '-', '–', '—', '.', ')', ']', '|', '('])
+            || rest.starts_with(" -")
+            || rest.starts_with(" –")
+            || rest.starts_with(" —")
+            || rest.starts_with(" :");
+        if !(sep_ok
+            || explicit
+            || (letter_t && rest.starts_with(' '))
+            || (id.starts_with("ST-") && rest.starts_with(' ')))
+        {
             return None;
         }
         (id.to_string(), rest, false)
@@ -58,7 +76,12 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
     } else {
         return None;
     };
-    let mut title = rest.trim_start_matches(|c: char| matches!(c, ':' | '-' | '–' | '—' | '.' | ')' | ']' | '|') || c.is_whitespace()).trim().to_string();
+    let mut title = rest
+        .trim_start_matches(|c: char| {
+            matches!(c, ':' | '-' | '–' | '—' | '.' | ')' | ']' | '|') || c.is_whitespace()
+        })
+        .trim()
+        .to_string();
     let mut parallel = false;
     for m in ["[P] ", "(P) ", "[P]", "(P)"] {
         if let Some(r) = title.strip_prefix(m) {
@@ -71,7 +94,13 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
         }
     }
     let title = title.trim_end_matches(['✅', '☑', '✔']).trim().to_string();
-    Some(TaskHeading { id, title, parallel, explicit, numbered })
+    Some(TaskHeading {
+        id,
+        title,
+        parallel,
+        explicit,
+        numbered,
+    })
 }
 
 /// Tasks found under headings, with the block range each covers.
@@ -97,7 +126,9 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
     let mut ctx_wave: Option<(u8, u32)> = None;
     let mut hi = 0;
     for (i, b) in blocks.iter().enumerate() {
-        let Some(level) = b.heading_level() else { continue };
+        let Some(level) = b.heading_level() else {
+            continue;
+        };
         if !is_head.contains(&i) {
             if ctx_milestone.as_ref().is_some_and(|(l, _)| *l >= level) {
                 ctx_milestone = None;
@@ -120,7 +151,12 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
         let mut end = i + 1;
         while end < blocks.len() {
             if let Some(l) = blocks[end].heading_level() {
-                if l <= level || is_head.contains(&end) || ends_task(&blocks[end].text) || parse_wave_heading(&blocks[end].text).is_some() || parse_milestone_heading(&blocks[end].text).is_some() {
+                if l <= level
+                    || is_head.contains(&end)
+                    || ends_task(&blocks[end].text)
+                    || parse_wave_heading(&blocks[end].text).is_some()
+                    || parse_milestone_heading(&blocks[end].text).is_some()
+                {
                     break;
                 }
             }
@@ -155,7 +191,8 @@ pub fn add_task(plan: &mut Plan, mut task: Task, quote: String) {
         plan.ids = plan.tasks.iter().map(|t| t.id.clone()).collect();
     }
     if plan.ids.contains(&task.id) {
-        plan.duplicates.push((task.id.clone(), task.source.clone(), task.span, quote));
+        plan.duplicates
+            .push((task.id.clone(), task.source.clone(), task.span, quote));
     } else {
         plan.ids.insert(task.id.clone());
         plan.tasks.push(task);
@@ -163,13 +200,21 @@ pub fn add_task(plan: &mut Plan, mut task: Task, quote: String) {
 }
 
 fn dep(doc: &Doc, id: String, kind: DepKind, off: usize) -> Dependency {
-    Dependency { id, kind, span: doc.span(off), file: None, quote: doc.quote(off) }
+    Dependency {
+        id,
+        kind,
+        span: doc.span(off),
+        file: None,
+        quote: doc.quote(off),
+    }
 }
 
 /// Apply collected fields to a task.
 pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
     for hit in &c.hits {
-        task.field_spans.entry(hit.field.key().to_string()).or_insert_with(|| doc.span(hit.offset));
+        task.field_spans
+            .entry(hit.field.key().to_string())
+            .or_insert_with(|| doc.span(hit.offset));
         let value = hit.value.trim();
         match hit.field {
             Field::Summary => {
@@ -206,12 +251,19 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
             Field::Milestone => {
                 let v = plain(value);
                 if !v.is_empty() {
-                    let m = v.split(|c: char| !c.is_alphanumeric()).find(|w| is_milestone_id(w)).map(str::to_string).unwrap_or(v);
+                    let m = v
+                        .split(|c: char| !c.is_alphanumeric())
+                        .find(|w| is_milestone_id(w))
+                        .map(str::to_string)
+                        .unwrap_or(v);
                     task.milestone = Some(m);
                 }
             }
             Field::Wave => {
-                if let Some(n) = value.split(|c: char| !c.is_ascii_digit()).find_map(|p| p.parse().ok()) {
+                if let Some(n) = value
+                    .split(|c: char| !c.is_ascii_digit())
+                    .find_map(|p| p.parse().ok())
+                {
                     task.wave = Some(n);
                 }
             }
@@ -225,7 +277,12 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                 task.acceptance_commands.extend(commands_in_code(&hit.code));
                 for &ti in &hit.tables {
                     for row in doc.blocks[ti].rows.iter().skip(1) {
-                        let text = row.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect::<Vec<_>>().join(" | ");
+                        let text = row
+                            .iter()
+                            .map(|c| c.trim())
+                            .filter(|c| !c.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(" | ");
                         push_criterion(task, &text);
                     }
                 }
@@ -245,7 +302,8 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                 if !value.is_empty() {
                     task.out_of_scope.push(plain(value));
                 }
-                task.out_of_scope.extend(hit.items.iter().map(|(s, _)| plain(s)));
+                task.out_of_scope
+                    .extend(hit.items.iter().map(|(s, _)| plain(s)));
             }
             Field::Boundaries => {
                 for &ti in &hit.tables {
@@ -254,7 +312,8 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                         for (ci, h) in header.iter().enumerate() {
                             if h.to_lowercase().contains("out") {
                                 for row in rows.iter().skip(1) {
-                                    if let Some(cell) = row.get(ci).filter(|c| !c.trim().is_empty()) {
+                                    if let Some(cell) = row.get(ci).filter(|c| !c.trim().is_empty())
+                                    {
                                         task.out_of_scope.push(plain(cell));
                                     }
                                 }
@@ -267,17 +326,33 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                 if !value.is_empty() && !value.ends_with(':') {
                     task.steps.push(plain(value));
                 }
-                task.steps.extend(hit.items.iter().map(|(s, _)| plain(strip_box(s))));
+                task.steps
+                    .extend(hit.items.iter().map(|(s, _)| plain(strip_box(s))));
             }
             Field::Status => {
                 let l = value.to_lowercase();
-                if ["done", "complete", "completed", "finished", "merged", "✅", "[x]", "closed"].iter().any(|w| l.starts_with(w)) {
+                if [
+                    "done",
+                    "complete",
+                    "completed",
+                    "finished",
+                    "merged",
+                    "✅",
+                    "[x]",
+                    "closed",
+                ]
+                .iter()
+                .any(|w| l.starts_with(w))
+                {
                     task.done = true;
                 }
             }
             Field::Parallel => {
                 let l = value.to_lowercase();
-                task.parallel = l.starts_with("yes") || l.starts_with("true") || l.starts_with('y') || l.contains("[p]");
+                task.parallel = l.starts_with("yes")
+                    || l.starts_with("true")
+                    || l.starts_with('y')
+                    || l.contains("[p]");
             }
             Field::InScope | Field::Id | Field::Other => {}
         }
@@ -296,7 +371,11 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
         }
     }
     for &ti in &c.free_tables {
-        let header: Vec<String> = doc.blocks[ti].rows.first().map(|h| h.iter().map(|c| c.to_lowercase()).collect()).unwrap_or_default();
+        let header: Vec<String> = doc.blocks[ti]
+            .rows
+            .first()
+            .map(|h| h.iter().map(|c| c.to_lowercase()).collect())
+            .unwrap_or_default();
         let has = |w: &str| header.iter().any(|h| h.contains(w));
         if has("depend") && (has("type") || has("kind")) {
             dep_table(doc, ti, task);
@@ -333,7 +412,10 @@ fn dep_table(doc: &Doc, ti: usize, task: &mut Task) {
     let tcol = col(header, &["type", "kind"]);
     let fcol = col(header, &["from", "source"]);
     for (r, row) in b.rows.iter().enumerate().skip(1) {
-        let kind = tcol.and_then(|c| row.get(c)).and_then(|s| DepKind::from_word(&plain(s))).unwrap_or(DepKind::Blocking);
+        let kind = tcol
+            .and_then(|c| row.get(c))
+            .and_then(|s| DepKind::from_word(&plain(s)))
+            .unwrap_or(DepKind::Blocking);
         let mut found = Vec::new();
         for c in [dcol, fcol].into_iter().flatten() {
             if let Some(cell) = row.get(c) {
@@ -377,15 +459,35 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
         if b.kind != Kind::Table {
             continue;
         }
-        let Some(header) = b.rows.first() else { continue };
+        let Some(header) = b.rows.first() else {
+            continue;
+        };
         let header: Vec<String> = header.iter().map(|h| plain(h).to_lowercase()).collect();
-        let idc = header.iter().position(|h| matches!(h.as_str(), "id" | "task id" | "#" | "task" | "ticket" | "key"));
+        let idc = header.iter().position(|h| {
+            matches!(
+                h.as_str(),
+                "id" | "task id" | "#" | "task" | "ticket" | "key"
+            )
+        });
         let Some(idc) = idc else { continue };
-        let ids_ok = b.rows.iter().skip(1).filter(|r| r.get(idc).is_some_and(|c| scan_id(plain(c).trim()).is_some())).count();
+        let ids_ok = b
+            .rows
+            .iter()
+            .skip(1)
+            .filter(|r| {
+                r.get(idc)
+                    .is_some_and(|c| scan_id(plain(c).trim()).is_some())
+            })
+            .count();
         if ids_ok == 0 {
             continue;
         }
-        let find = |words: &[&str]| header.iter().enumerate().position(|(i, h)| i != idc && words.iter().any(|w| h.contains(w)));
+        let find = |words: &[&str]| {
+            header
+                .iter()
+                .enumerate()
+                .position(|(i, h)| i != idc && words.iter().any(|w| h.contains(w)))
+        };
         let titlec = find(&["task", "title", "description", "name", "summary", "what"]);
         let filesc = find(&["file", "module", "path"]);
         let accc = find(&["acceptance", "test", "done when", "criteria", "verify"]);
@@ -395,16 +497,26 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
         in_task[bi] = true;
         for (r, row) in b.rows.iter().enumerate().skip(1) {
             let idcell = plain(row.get(idc).map(String::as_str).unwrap_or(""));
-            let Some(n) = scan_id(idcell.trim()) else { continue };
+            let Some(n) = scan_id(idcell.trim()) else {
+                continue;
+            };
             let off = b.row_offsets[r];
-            let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|s| s.trim().to_string()).unwrap_or_default();
+            let get = |c: Option<usize>| {
+                c.and_then(|c| row.get(c))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default()
+            };
             let mut task = Task {
                 id: idcell.trim()[..n].to_string(),
                 title: plain(&get(titlec)),
                 source: doc.src.path.clone(),
                 span: doc.span(off),
                 line: doc.span(off).line,
-                milestone: get(msc).split_whitespace().next().map(str::to_string).or_else(|| ctx_milestone.clone()),
+                milestone: get(msc)
+                    .split_whitespace()
+                    .next()
+                    .map(str::to_string)
+                    .or_else(|| ctx_milestone.clone()),
                 wave: get(wavec).parse().ok(),
                 ..Task::default()
             };
@@ -427,12 +539,20 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
 /// Read a ticket or subtask file (`tickets/T001.md`, `subtasks/st-1.md`) as one task.
 pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
     let fm = &doc.front_matter;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut id = fm_str(fm, &["id", "task_id", "ticket"]).unwrap_or_default();
     let mut title = fm_str(fm, &["title", "name"]).unwrap_or_default();
     let mut start = 0;
     let mut span = doc.span(doc.body_start);
-    if let Some((i, b)) = doc.blocks.iter().enumerate().find(|(_, b)| b.heading_level().is_some()) {
+    if let Some((i, b)) = doc
+        .blocks
+        .iter()
+        .enumerate()
+        .find(|(_, b)| b.heading_level().is_some())
+    {
         if let Some(h) = parse_task_heading(&b.text) {
             if id.is_empty() {
                 id = h.id;
@@ -453,19 +573,43 @@ pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
     if id.is_empty() {
         id = id_from_stem(&stem);
     }
-    let mut task = Task { id, title, source: path.to_path_buf(), span, line: span.line, ..Task::default() };
+    let mut task = Task {
+        id,
+        title,
+        source: path.to_path_buf(),
+        span,
+        line: span.line,
+        ..Task::default()
+    };
     let c = collect(doc, start, doc.blocks.len());
     apply(doc, &c, &mut task);
     // front matter fields
     let fm_span = doc.span(0);
-    for key in ["dependencies", "depends_on", "depends", "deps", "blocked_by"] {
+    for key in [
+        "dependencies",
+        "depends_on",
+        "depends",
+        "deps",
+        "blocked_by",
+    ] {
         for v in fm_list(fm, key) {
             for (d, kind) in parse_dep_text(&v, DepKind::Blocking) {
-                task.dependencies.push(Dependency { id: d, kind, span: fm_span, file: None, quote: format!("{key}: {v}") });
+                task.dependencies.push(Dependency {
+                    id: d,
+                    kind,
+                    span: fm_span,
+                    file: None,
+                    quote: format!("{key}: {v}"),
+                });
             }
         }
     }
-    for key in ["acceptance", "acceptance_criteria", "acceptance_tests", "done_when"] {
+    for key in [
+        "acceptance",
+        "acceptance_criteria",
+        "acceptance_tests",
+        "done_when",
+    ] {
         for v in fm_list(fm, key) {
             push_criterion(&mut task, &v);
         }
@@ -478,7 +622,10 @@ pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
     if let Some(m) = fm_str(fm, &["milestone", "target_milestone"]) {
         task.milestone = Some(m);
     }
-    if let Some(w) = fm.get("wave").and_then(|w| w.as_u64().or_else(|| w.as_str().and_then(|s| s.parse().ok()))) {
+    if let Some(w) = fm.get("wave").and_then(|w| {
+        w.as_u64()
+            .or_else(|| w.as_str().and_then(|s| s.parse().ok()))
+    }) {
         task.wave = Some(w as u32);
     }
     if let Some(s) = fm_str(fm, &["status"]) {
@@ -515,7 +662,14 @@ fn fm_str(fm: &serde_json::Value, keys: &[&str]) -> Option<String> {
 fn fm_list(fm: &serde_json::Value, key: &str) -> Vec<String> {
     match fm.get(key) {
         Some(serde_json::Value::String(s)) => vec![s.clone()],
-        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string()))).collect(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .or_else(|| v.as_u64().map(|n| n.to_string()))
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -571,7 +725,11 @@ pub fn merge_ticket(plan: &mut Plan, t: Task) {
 pub fn finish(plan: &mut Plan) {
     crate::deps::resolve(plan);
     for t in &mut plan.tasks {
-        let from_text: Vec<String> = t.acceptance.iter().flat_map(|a| commands_in_text(a)).collect();
+        let from_text: Vec<String> = t
+            .acceptance
+            .iter()
+            .flat_map(|a| commands_in_text(a))
+            .collect();
         t.acceptance_commands.extend(from_text);
         let mut seen = std::collections::HashSet::new();
         t.files.retain(|f| seen.insert(f.clone()));
@@ -593,7 +751,11 @@ pub fn plan_title(doc: &Doc) -> String {
     if let Some(serde_json::Value::String(s)) = doc.front_matter.get("title") {
         return s.clone();
     }
-    let h1 = doc.blocks.iter().find(|b| b.heading_level() == Some(1)).or_else(|| doc.blocks.iter().find(|b| b.heading_level().is_some()));
+    let h1 = doc
+        .blocks
+        .iter()
+        .find(|b| b.heading_level() == Some(1))
+        .or_else(|| doc.blocks.iter().find(|b| b.heading_level().is_some()));
     h1.map(|b| plain(&b.text)).unwrap_or_default()
 }
 
@@ -612,19 +774,49 @@ mod tests {
 
     #[test]
     fn task_headings() {
-        assert_eq!(h("T001: Set up"), Some(("T001".into(), "Set up".into(), false)));
-        assert_eq!(h("Task T001 – Set up"), Some(("T001".into(), "Set up".into(), false)));
-        assert_eq!(h("Task T001 - Set up"), Some(("T001".into(), "Set up".into(), false)));
-        assert_eq!(h("T1.1: Schema"), Some(("T1.1".into(), "Schema".into(), false)));
-        assert_eq!(h("T046B – Extra"), Some(("T046B".into(), "Extra".into(), false)));
-        assert_eq!(h("Task 1.1: Migrate"), Some(("1.1".into(), "Migrate".into(), false)));
+        assert_eq!(
+            h("T001: Set up"),
+            Some(("T001".into(), "Set up".into(), false))
+        );
+        assert_eq!(
+            h("Task T001 – Set up"),
+            Some(("T001".into(), "Set up".into(), false))
+        );
+        assert_eq!(
+            h("Task T001 - Set up"),
+            Some(("T001".into(), "Set up".into(), false))
+        );
+        assert_eq!(
+            h("T1.1: Schema"),
+            Some(("T1.1".into(), "Schema".into(), false))
+        );
+        assert_eq!(
+            h("T046B – Extra"),
+            Some(("T046B".into(), "Extra".into(), false))
+        );
+        assert_eq!(
+            h("Task 1.1: Migrate"),
+            Some(("1.1".into(), "Migrate".into(), false))
+        );
         assert_eq!(h("Task 3: Wire"), Some(("3".into(), "Wire".into(), false)));
-        assert_eq!(h("ST-1: Tenant model"), Some(("ST-1".into(), "Tenant model".into(), false)));
+        assert_eq!(
+            h("ST-1: Tenant model"),
+            Some(("ST-1".into(), "Tenant model".into(), false))
+        );
         assert_eq!(h("A1. Parser"), Some(("A1".into(), "Parser".into(), false)));
-        assert_eq!(h("proj-7sk: Tracker"), Some(("proj-7sk".into(), "Tracker".into(), false)));
+        assert_eq!(
+            h("proj-7sk: Tracker"),
+            Some(("proj-7sk".into(), "Tracker".into(), false))
+        );
         assert_eq!(h("1. Title"), Some(("1".into(), "Title".into(), true)));
-        assert_eq!(h("🚀 T002: Launch"), Some(("T002".into(), "Launch".into(), false)));
-        assert_eq!(h("**T003**: Bold"), Some(("T003".into(), "Bold".into(), false)));
+        assert_eq!(
+            h("🚀 T002: Launch"),
+            Some(("T002".into(), "Launch".into(), false))
+        );
+        assert_eq!(
+            h("**T003**: Bold"),
+            Some(("T003".into(), "Bold".into(), false))
+        );
         assert_eq!(h("Task Summary"), None);
         assert_eq!(h("Task Index"), None);
         assert_eq!(h("M1: Foundation"), None);

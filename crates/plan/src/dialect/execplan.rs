@@ -10,7 +10,10 @@ use crate::sections::{read_sections, section_kind, SecKind};
 /// Read an ExecPlan into `plan`.
 pub fn parse(doc: &Doc, plan: &mut Plan) {
     let title = plan_title(doc);
-    plan.title = title.strip_prefix("ExecPlan:").map(|s| s.trim().to_string()).unwrap_or(title);
+    plan.title = title
+        .strip_prefix("ExecPlan:")
+        .map(|s| s.trim().to_string())
+        .unwrap_or(title);
     plan.status = status(doc);
     let mut in_task = vec![false; doc.blocks.len()];
     let mut stack: Vec<(u8, SecKind)> = Vec::new();
@@ -68,7 +71,13 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             ..Task::default()
         };
         if let Some(prev) = plan.tasks.last() {
-            task.dependencies.push(Dependency { id: prev.id.clone(), kind: DepKind::Sequencing, span, file: None, quote: doc.quote(b.start) });
+            task.dependencies.push(Dependency {
+                id: prev.id.clone(),
+                kind: DepKind::Sequencing,
+                span,
+                file: None,
+                quote: doc.quote(b.start),
+            });
         }
         plan.tasks.push(task);
         current = Some(plan.tasks.len() - 1);
@@ -119,7 +128,11 @@ fn status(doc: &Doc) -> Option<String> {
         }
         for (line, _) in b.lines() {
             let p = plain(line);
-            if let Some(v) = p.strip_prefix("Status:").or_else(|| p.strip_prefix("Status :")).or_else(|| p.strip_prefix("status:")) {
+            if let Some(v) = p
+                .strip_prefix("Status:")
+                .or_else(|| p.strip_prefix("Status :"))
+                .or_else(|| p.strip_prefix("status:"))
+            {
                 let v = v.trim();
                 if !v.is_empty() && v.len() < 120 {
                     return Some(v.to_string());
@@ -137,7 +150,12 @@ pub fn split_stamp(text: &str) -> (Option<String>, &str) {
         if let Some(close) = r.find(')') {
             let inner = &r[..close];
             if is_date(inner) {
-                return (Some(inner.trim().to_string()), r[close + 1..].trim_start_matches([':', ' ', '-', '–', '—']).trim());
+                return (
+                    Some(inner.trim().to_string()),
+                    r[close + 1..]
+                        .trim_start_matches([':', ' ', '-', '–', '—'])
+                        .trim(),
+                );
             }
         }
     }
@@ -147,15 +165,25 @@ pub fn split_stamp(text: &str) -> (Option<String>, &str) {
         // optional time: ` 13:00Z`
         let b = rest.as_bytes();
         if b.len() >= 6 && (b[0] == b' ' || b[0] == b'T') && b[1].is_ascii_digit() && b[3] == b':' {
-            let tl = rest[1..].find(|c: char| !(c.is_ascii_digit() || c == ':' || c == 'Z')).map_or(rest.len(), |i| i + 1);
+            let tl = rest[1..]
+                .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == 'Z'))
+                .map_or(rest.len(), |i| i + 1);
             end += tl;
             while t[..end].ends_with(':') {
                 end -= 1;
             }
         }
         let after = &t[end..];
-        if after.starts_with(':') || after.starts_with(" -") || after.starts_with(" –") || after.starts_with(" —") || after.starts_with(' ') {
-            return (Some(t[..end].to_string()), after.trim_start_matches([':', ' ', '-', '–', '—']).trim());
+        if after.starts_with(':')
+            || after.starts_with(" -")
+            || after.starts_with(" –")
+            || after.starts_with(" —")
+            || after.starts_with(' ')
+        {
+            return (
+                Some(t[..end].to_string()),
+                after.trim_start_matches([':', ' ', '-', '–', '—']).trim(),
+            );
         }
     }
     (None, t)
@@ -163,7 +191,12 @@ pub fn split_stamp(text: &str) -> (Option<String>, &str) {
 
 fn is_date(s: &str) -> bool {
     let b = s.trim().as_bytes();
-    b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5..7].iter().all(u8::is_ascii_digit) && b[7] == b'-' && b[8..10].iter().all(u8::is_ascii_digit)
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]
@@ -172,10 +205,22 @@ mod tests {
 
     #[test]
     fn stamps() {
-        assert_eq!(split_stamp("(2025-10-01 13:00Z) Example step."), (Some("2025-10-01 13:00Z".into()), "Example step."));
-        assert_eq!(split_stamp("(2026-04-03) Done"), (Some("2026-04-03".into()), "Done"));
-        assert_eq!(split_stamp("2026-04-23: Wired"), (Some("2026-04-23".into()), "Wired"));
-        assert_eq!(split_stamp("2026-04-23 10:15Z: Wired"), (Some("2026-04-23 10:15Z".into()), "Wired"));
+        assert_eq!(
+            split_stamp("(2025-10-01 13:00Z) Example step."),
+            (Some("2025-10-01 13:00Z".into()), "Example step.")
+        );
+        assert_eq!(
+            split_stamp("(2026-04-03) Done"),
+            (Some("2026-04-03".into()), "Done")
+        );
+        assert_eq!(
+            split_stamp("2026-04-23: Wired"),
+            (Some("2026-04-23".into()), "Wired")
+        );
+        assert_eq!(
+            split_stamp("2026-04-23 10:15Z: Wired"),
+            (Some("2026-04-23 10:15Z".into()), "Wired")
+        );
         assert_eq!(split_stamp("No stamp"), (None, "No stamp"));
     }
 }

@@ -48,14 +48,21 @@ pub fn detect(doc: &Doc) -> Dialect {
                     SecKind::Tolerances | SecKind::ConcreteSteps => exec_markers += 1,
                     _ => {}
                 }
-                if l.starts_with("purpose") || l.starts_with("decision log") || l.starts_with("surprises") || l.starts_with("outcomes") || l.contains("validation and acceptance") || l.contains("validation & acceptance") || l.starts_with("idempotence") {
+                if l.starts_with("purpose")
+                    || l.starts_with("decision log")
+                    || l.starts_with("surprises")
+                    || l.starts_with("outcomes")
+                    || l.contains("validation and acceptance")
+                    || l.contains("validation & acceptance")
+                    || l.starts_with("idempotence")
+                {
                     exec_markers += 1;
                 }
             }
-            Kind::Item { checked: Some(_), .. } => {
-                if scan_id(b.text.trim_start_matches(['*', '`', ' '])).is_some() {
-                    speckit += 1;
-                }
+            Kind::Item {
+                checked: Some(_), ..
+            } if scan_id(b.text.trim_start_matches(['*', '`', ' '])).is_some() => {
+                speckit += 1;
             }
             Kind::Para => {
                 let t = b.text.trim_start_matches(['*', ' ']);
@@ -66,14 +73,21 @@ pub fn detect(doc: &Doc) -> Dialect {
                     numbered_done_when = true;
                 }
             }
-            Kind::Item { .. } => {
-                if b.text.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("done when")) {
-                    numbered_done_when = true;
-                }
+            Kind::Item { .. }
+                if b.text
+                    .get(..9)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("done when")) =>
+            {
+                numbered_done_when = true;
             }
             Kind::Table => {
                 if let Some(h) = b.rows.first() {
-                    if h.iter().any(|c| matches!(plain(c).to_lowercase().as_str(), "id" | "task id" | "task" | "#")) {
+                    if h.iter().any(|c| {
+                        matches!(
+                            plain(c).to_lowercase().as_str(),
+                            "id" | "task id" | "task" | "#"
+                        )
+                    }) {
                         table_ids = true;
                     }
                 }
@@ -103,7 +117,11 @@ pub fn detect(doc: &Doc) -> Dialect {
     if table_ids {
         return Dialect::TId;
     }
-    if numbered_done_when || path.contains("backlog") || path.contains("planpipe") || path.contains("subtask") {
+    if numbered_done_when
+        || path.contains("backlog")
+        || path.contains("planpipe")
+        || path.contains("subtask")
+    {
         return Dialect::Planpipe;
     }
     if path.contains("execplan") || path.contains("/.agent") || exec_markers >= 2 {
@@ -146,8 +164,15 @@ pub fn parse_doc(doc: &Doc, forced: Option<Dialect>) -> Plan {
 
 /// Load a plan file or plan folder.
 pub fn load(path: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> {
-    let meta = std::fs::metadata(path).map_err(|source| PlanError::Io { path: path.to_path_buf(), source })?;
-    let mut plan = if meta.is_dir() { load_folder(path, dialect)? } else { load_file(path, dialect)? };
+    let meta = std::fs::metadata(path).map_err(|source| PlanError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut plan = if meta.is_dir() {
+        load_folder(path, dialect)?
+    } else {
+        load_file(path, dialect)?
+    };
     common::finish(&mut plan);
     Ok(plan)
 }
@@ -158,7 +183,10 @@ fn load_file(path: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> {
 }
 
 fn md_files(dir: &Path) -> Result<Vec<PathBuf>, PlanError> {
-    let rd = std::fs::read_dir(dir).map_err(|source| PlanError::Io { path: dir.to_path_buf(), source })?;
+    let rd = std::fs::read_dir(dir).map_err(|source| PlanError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut v: Vec<PathBuf> = rd
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -170,17 +198,32 @@ fn md_files(dir: &Path) -> Result<Vec<PathBuf>, PlanError> {
 
 /// Sort key so that st-2 comes before st-10.
 fn natural_key(p: &Path) -> (String, u64, String) {
-    let stem = p.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let digits_at = stem.find(|c: char| c.is_ascii_digit()).unwrap_or(stem.len());
-    let n: String = stem[digits_at..].chars().take_while(|c| c.is_ascii_digit()).collect();
-    (stem[..digits_at].to_string(), n.parse().unwrap_or(0), stem.clone())
+    let stem = p
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let digits_at = stem
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(stem.len());
+    let n: String = stem[digits_at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    (
+        stem[..digits_at].to_string(),
+        n.parse().unwrap_or(0),
+        stem.clone(),
+    )
 }
 
 fn find_ci(dir: &Path, names: &[&str]) -> Option<PathBuf> {
     let rd = std::fs::read_dir(dir).ok()?;
     let entries: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     for n in names {
-        if let Some(p) = entries.iter().find(|p| p.file_name().is_some_and(|f| f.to_string_lossy().eq_ignore_ascii_case(n))) {
+        if let Some(p) = entries.iter().find(|p| {
+            p.file_name()
+                .is_some_and(|f| f.to_string_lossy().eq_ignore_ascii_case(n))
+        }) {
             return Some(p.clone());
         }
     }
@@ -192,8 +235,19 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
     let tickets = find_ci(dir, &["tickets"]).filter(|p| p.is_dir());
     let graph = find_ci(dir, &["dependency-graph.md"]);
     // the subtasks/ folder itself
-    let own_subtasks = dir.file_name().is_some_and(|n| n.eq_ignore_ascii_case("subtasks") || n.eq_ignore_ascii_case("tickets"));
-    if let Some(main) = find_ci(dir, &["PLAN.md", "plan.md", "execution-backlog.md", "tasks.md", "README.md"]) {
+    let own_subtasks = dir
+        .file_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case("subtasks") || n.eq_ignore_ascii_case("tickets"));
+    if let Some(main) = find_ci(
+        dir,
+        &[
+            "PLAN.md",
+            "plan.md",
+            "execution-backlog.md",
+            "tasks.md",
+            "README.md",
+        ],
+    ) {
         let mut plan = load_file(&main, dialect)?;
         if let Some(t) = &tickets {
             merge_folder(&mut plan, t)?;
@@ -208,13 +262,32 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
         }
         return Ok(plan);
     }
-    if let Some(s) = subtasks.clone().or_else(|| own_subtasks.then(|| dir.to_path_buf())) {
-        let d = dialect.unwrap_or(if own_subtasks && dir.file_name().is_some_and(|n| n.eq_ignore_ascii_case("tickets")) { Dialect::TId } else { Dialect::Planpipe });
+    if let Some(s) = subtasks
+        .clone()
+        .or_else(|| own_subtasks.then(|| dir.to_path_buf()))
+    {
+        let d = dialect.unwrap_or(
+            if own_subtasks
+                && dir
+                    .file_name()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("tickets"))
+            {
+                Dialect::TId
+            } else {
+                Dialect::Planpipe
+            },
+        );
         let mut plan = Plan::new(dir.to_path_buf(), d, "subtasks");
-        plan.title = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        plan.title = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let files = md_files(&s)?;
         if files.is_empty() {
-            return Err(PlanError::NoPlanInFolder { path: dir.to_path_buf(), looked_for: "subtasks/*.md".into() });
+            return Err(PlanError::NoPlanInFolder {
+                path: dir.to_path_buf(),
+                looked_for: "subtasks/*.md".into(),
+            });
         }
         for f in files {
             let doc = Doc::parse(Source::read(&f)?)?;
@@ -222,7 +295,10 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
             let q = doc.quote(t.span.offset);
             common::add_task(&mut plan, t, q);
         }
-        let g = graph.or_else(|| s.parent().and_then(|p| find_ci(p, &["dependency-graph.md"])));
+        let g = graph.or_else(|| {
+            s.parent()
+                .and_then(|p| find_ci(p, &["dependency-graph.md"]))
+        });
         if let Some(g) = g {
             planpipe::read_graph_file(&g, &mut plan)?;
         }

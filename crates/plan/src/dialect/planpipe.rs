@@ -14,7 +14,11 @@ pub fn parse(doc: &Doc, plan: &mut Plan) -> &'static str {
     plan.title = plan_title(doc);
     let mut in_task = vec![false; doc.blocks.len()];
     heading_tasks(doc, plan, true, &mut in_task);
-    let raw = !plan.tasks.is_empty() && plan.tasks.iter().all(|t| t.id.chars().all(|c| c.is_ascii_digit() || c == '.'));
+    let raw = !plan.tasks.is_empty()
+        && plan
+            .tasks
+            .iter()
+            .all(|t| t.id.chars().all(|c| c.is_ascii_digit() || c == '.'));
     // Dependency graph sections outside tasks (ASCII graphs are usually fenced).
     let mut in_graph: Option<u8> = None;
     let mut edges = Vec::new();
@@ -24,7 +28,11 @@ pub fn parse(doc: &Doc, plan: &mut Plan) -> &'static str {
                 in_graph = None;
             }
             let l = b.text.to_lowercase();
-            if !in_task[i] && (l.contains("dependency graph") || l.contains("dependencies") || l.contains("execution order")) {
+            if !in_task[i]
+                && (l.contains("dependency graph")
+                    || l.contains("dependencies")
+                    || l.contains("execution order"))
+            {
                 in_graph = Some(level);
             }
             continue;
@@ -66,7 +74,15 @@ pub fn read_graph_file(path: &Path, plan: &mut Plan) -> Result<(), crate::PlanEr
     let mut edges = Vec::new();
     for (i, line) in src.text.lines().enumerate() {
         for e in parse_graph_line(line) {
-            edges.push((e, Span { line: i as u32 + 1, column: 1, offset: 0 }, line.trim().to_string()));
+            edges.push((
+                e,
+                Span {
+                    line: i as u32 + 1,
+                    column: 1,
+                    offset: 0,
+                },
+                line.trim().to_string(),
+            ));
         }
     }
     add_edges(plan, edges, Some(path));
@@ -77,7 +93,10 @@ type Edge = ((String, String, Option<DepKind>), Span, String);
 
 fn add_edges(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>) {
     for ((before, after, kind), span, quote) in edges {
-        let file = Some(file.map(Path::to_path_buf).unwrap_or_else(|| plan.source.clone()));
+        let file = Some(
+            file.map(Path::to_path_buf)
+                .unwrap_or_else(|| plan.source.clone()),
+        );
         if let Some(t) = plan.tasks.iter_mut().find(|t| t.id == after) {
             // an arrow without a kind agrees with whatever kind the task states
             let kind = match kind {
@@ -85,9 +104,19 @@ fn add_edges(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>) {
                 None if t.dependencies.iter().any(|x| x.id == before) => continue,
                 None => DepKind::Blocking,
             };
-            let d = Dependency { id: before, kind, span, file, quote };
+            let d = Dependency {
+                id: before,
+                kind,
+                span,
+                file,
+                quote,
+            };
             // the same edge stated with the same kind elsewhere adds nothing
-            if !t.dependencies.iter().any(|x| x.id == d.id && x.kind == d.kind) {
+            if !t
+                .dependencies
+                .iter()
+                .any(|x| x.id == d.id && x.kind == d.kind)
+            {
                 t.dependencies.push(d);
             }
         }

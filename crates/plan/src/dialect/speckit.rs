@@ -23,7 +23,11 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
         match b.kind {
             Kind::Heading(_) => {
                 if let Some((id, title)) = parse_milestone_heading(&b.text) {
-                    phase = Some(if title.is_empty() { id } else { format!("{id}: {title}") });
+                    phase = Some(if title.is_empty() {
+                        id
+                    } else {
+                        format!("{id}: {title}")
+                    });
                     phase_tasks.push(Vec::new());
                     phase_accept.push(Vec::new());
                     if !group.is_empty() {
@@ -36,14 +40,21 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     let l = line.trim_start().trim_start_matches("**").to_lowercase();
                     if l.starts_with("checkpoint") || l.starts_with("independent test") {
                         let text = plain(line);
-                        let text = text.split_once(':').map_or(text.as_str(), |(_, v)| v).trim().to_string();
+                        let text = text
+                            .split_once(':')
+                            .map_or(text.as_str(), |(_, v)| v)
+                            .trim()
+                            .to_string();
                         if !text.is_empty() {
                             phase_accept.last_mut().unwrap().push(text);
                         }
                     }
                 }
             }
-            Kind::Item { checked: Some(done), .. } => {
+            Kind::Item {
+                checked: Some(done),
+                ..
+            } => {
                 let text = plain(&b.text);
                 let Some(n) = scan_id(&text) else { continue };
                 let id = text[..n].to_string();
@@ -60,10 +71,18 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     }
                     rest = r[close + 1..].trim_start();
                 }
-                let title = rest.trim_start_matches([':', '-', '–', '—']).trim().to_string();
+                let title = rest
+                    .trim_start_matches([':', '-', '–', '—'])
+                    .trim()
+                    .to_string();
                 let files: Vec<String> = title
                     .split_whitespace()
-                    .map(|w| w.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | ':')).trim_end_matches('.'))
+                    .map(|w| {
+                        w.trim_matches(|c: char| {
+                            matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | ':')
+                        })
+                        .trim_end_matches('.')
+                    })
                     .filter(|w| looks_path(w))
                     .map(str::to_string)
                     .collect();
@@ -76,7 +95,11 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     parallel,
                     done,
                     files,
-                    milestone: tags.iter().find(|t| t.starts_with("US")).cloned().or_else(|| phase.clone()),
+                    milestone: tags
+                        .iter()
+                        .find(|t| t.starts_with("US"))
+                        .cloned()
+                        .or_else(|| phase.clone()),
                     tags,
                     source: doc.src.path.clone(),
                     span,
@@ -90,7 +113,13 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                         let rest = rest.split(')').next().unwrap_or(rest);
                         for (d, kind) in parse_dep_text(rest, DepKind::Blocking) {
                             if !d.starts_with('#') && !d.starts_with('@') {
-                                task.dependencies.push(Dependency { id: d, kind, span, file: None, quote: doc.quote(b.start) });
+                                task.dependencies.push(Dependency {
+                                    id: d,
+                                    kind,
+                                    span,
+                                    file: None,
+                                    quote: doc.quote(b.start),
+                                });
                             }
                         }
                     }
@@ -104,12 +133,22 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     continue; // duplicate id
                 }
                 // members of a [P] group already follow the barrier, so what follows the group needs only the group
-                let preds: Vec<usize> = if parallel || group.is_empty() { barrier.clone() } else { group.clone() };
+                let preds: Vec<usize> = if parallel || group.is_empty() {
+                    barrier.clone()
+                } else {
+                    group.clone()
+                };
                 for p in preds {
                     let pid = plan.tasks[p].id.clone();
                     let t = &mut plan.tasks[idx];
                     if !t.dependencies.iter().any(|d| d.id == pid) {
-                        t.dependencies.push(Dependency { id: pid, kind: DepKind::Sequencing, span, file: None, quote: doc.quote(b.start) });
+                        t.dependencies.push(Dependency {
+                            id: pid,
+                            kind: DepKind::Sequencing,
+                            span,
+                            file: None,
+                            quote: doc.quote(b.start),
+                        });
                     }
                 }
                 if parallel {

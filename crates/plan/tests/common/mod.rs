@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use planexec_plan::{DepKind, Dialect, Plan, Task};
 
 pub fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 pub fn load(rel: &str) -> Plan {
@@ -22,11 +24,15 @@ pub fn ids(plan: &Plan) -> Vec<&str> {
 }
 
 pub fn task<'a>(plan: &'a Plan, id: &str) -> &'a Task {
-    plan.task(id).unwrap_or_else(|| panic!("no task {id} in {:?}", ids(plan)))
+    plan.task(id)
+        .unwrap_or_else(|| panic!("no task {id} in {:?}", ids(plan)))
 }
 
 pub fn deps(t: &Task) -> Vec<(String, DepKind)> {
-    t.dependencies.iter().map(|d| (d.id.clone(), d.kind)).collect()
+    t.dependencies
+        .iter()
+        .map(|d| (d.id.clone(), d.kind))
+        .collect()
 }
 
 pub fn dep_ids(t: &Task) -> Vec<&str> {
@@ -38,10 +44,15 @@ pub fn waves(plan: &Plan) -> Vec<Vec<String>> {
 }
 
 pub fn w(v: &[&[&str]]) -> Vec<Vec<String>> {
-    v.iter().map(|x| x.iter().map(|s| s.to_string()).collect()).collect()
+    v.iter()
+        .map(|x| x.iter().map(|s| s.to_string()).collect())
+        .collect()
 }
 
 /// Diagnostics as `rule@line` strings, for compact assertions.
 pub fn rules(plan: &Plan) -> Vec<String> {
-    planexec_plan::check(plan).iter().map(|d| format!("{}@{}", d.rule, d.line)).collect()
+    planexec_plan::check(plan)
+        .iter()
+        .map(|d| format!("{}@{}", d.rule, d.line))
+        .collect()
 }
