@@ -16,6 +16,8 @@ pub(crate) const GROUP_BEFORE: &str = "@before";
 pub(crate) const BARE_NUMBER: &str = "#";
 
 const MAX_RANGE: u64 = 500;
+/// Upper bound on a task's dependencies after group expansion.
+const MAX_DEPS_PER_TASK: usize = 5000;
 
 /// Whether the text says "no dependencies".
 pub fn is_none_word(text: &str) -> bool {
@@ -441,6 +443,8 @@ pub(crate) fn resolve(plan: &mut Plan) {
                 push(d, &mut out, &mut notes, &source);
             }
         }
+        // group references on huge generated plans could otherwise grow quadratically
+        out.truncate(MAX_DEPS_PER_TASK);
         plan.tasks[ti].dependencies = out;
     }
     plan.notes.extend(notes);
