@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod gate;
 pub mod plugins;
+pub mod report;
 pub mod sandbox;
 pub mod text;
 

@@ -1,6 +1,7 @@
 //! The command line: argument parsing, and for each subcommand a thin driver
 //! over the library; here errors become messages and exit codes.
 
+mod check_cmd;
 mod gate_cmd;
 mod human;
 mod plugins_cmd;
@@ -52,6 +53,15 @@ pub enum Cmd {
     /// Inspect installed plugins.
     #[command(subcommand)]
     Plugins(PluginsCmd),
+    /// Lint a plan (file or folder) and show its execution waves.
+    Check {
+        plan: PathBuf,
+        /// Read the plan as this dialect instead of detecting it (tid, speckit, planpipe, execplan).
+        #[arg(long)]
+        dialect: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +106,7 @@ pub fn main() -> i32 {
             gate_cmd::run(&name, &plugin_args, format, &command)
         }
         Cmd::Plugins(PluginsCmd::List { plugin_args, format }) => plugins_cmd::list(&plugin_args, format),
+        Cmd::Check { plan, dialect, format } => check_cmd::run(&plan, dialect.as_deref(), format),
     }
 }
 

@@ -1,0 +1,32 @@
+//! `planexec check PLAN`: lint a plan and show its execution waves.
+
+use super::{exit, report_error, Format};
+use planexec_plan as plan;
+use std::path::Path;
+
+pub fn run(path: &Path, dialect: Option<&str>, format: Format) -> i32 {
+    let dialect = match dialect.map(str::parse::<plan::Dialect>).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    let p = match plan::load(path, dialect) {
+        Ok(p) => p,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    let diags = plan::check(&p);
+    match format {
+        Format::Human => print!("{}", plan::render_check_human(&p, &diags)),
+        Format::Json => println!("{}", plan::render_check_json(&p, &diags)),
+    }
+    if plan::has_errors(&diags) {
+        exit::USAGE
+    } else {
+        exit::OK
+    }
+}
