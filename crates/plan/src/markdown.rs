@@ -633,15 +633,3 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod debug_tests {
-    #[test]
-    #[ignore]
-    fn dump() {
-        let p = std::env::var("DUMP").unwrap();
-        let d = super::Doc::parse(super::Source::read(std::path::Path::new(&p)).unwrap()).unwrap();
-        for b in &d.blocks {
-            eprintln!("{:?} d={} {:?}", b.kind, b.depth, b.text);
-        }
-    }
-}
