@@ -28,14 +28,22 @@ fn main() {
 
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
-    cmd.args(["build", "--release", "--keep-going", "--target", "wasm32-wasip2", "--manifest-path"])
-        .arg(plugins.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&wasm_target);
+    cmd.args([
+        "build",
+        "--release",
+        "--keep-going",
+        "--target",
+        "wasm32-wasip2",
+        "--manifest-path",
+    ])
+    .arg(plugins.join("Cargo.toml"))
+    .arg("--target-dir")
+    .arg(&wasm_target);
     // The outer build's settings must not leak into the guest build.
     for (k, _) in env::vars_os() {
         let k = k.to_string_lossy().into_owned();
-        let keep = k == "CARGO_HOME" || k == "CARGO_NET_OFFLINE" || k.starts_with("CARGO_REGISTRIES");
+        let keep =
+            k == "CARGO_HOME" || k == "CARGO_NET_OFFLINE" || k.starts_with("CARGO_REGISTRIES");
         if (k.starts_with("CARGO_") && !keep)
             || k.starts_with("RUSTFLAGS")
             || k == "RUSTC_WRAPPER"
@@ -55,7 +63,9 @@ fn main() {
             cmd.env_remove(&k);
         }
     }
-    let status = cmd.status().unwrap_or_else(|e| panic!("could not run {cargo}: {e}"));
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("could not run {cargo}: {e}"));
     let allow_broken = env::var_os("PLANEXEC_ALLOW_BROKEN_PLUGINS").is_some();
     if !status.success() {
         if allow_broken {
@@ -70,7 +80,10 @@ fn main() {
 
     let out_wasm = wasm_target.join("wasm32-wasip2").join("release");
     let mut entries: Vec<(String, PathBuf, PathBuf)> = Vec::new();
-    let mut dirs: Vec<_> = fs::read_dir(&plugins).unwrap().filter_map(|e| e.ok()).collect();
+    let mut dirs: Vec<_> = fs::read_dir(&plugins)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .collect();
     dirs.sort_by_key(|e| e.file_name());
     for e in dirs {
         let dir = e.path();
@@ -82,10 +95,16 @@ fn main() {
         let wasm = out_wasm.join(format!("{}.wasm", name.replace('-', "_")));
         if !wasm.is_file() {
             if allow_broken {
-                println!("cargo:warning=plugin {name}: no component at {}", wasm.display());
+                println!(
+                    "cargo:warning=plugin {name}: no component at {}",
+                    wasm.display()
+                );
                 continue;
             }
-            panic!("plugin {name}: the build produced no component at {}", wasm.display());
+            panic!(
+                "plugin {name}: the build produced no component at {}",
+                wasm.display()
+            );
         }
         entries.push((name, manifest, wasm));
     }
@@ -106,7 +125,11 @@ fn main() {
         .unwrap();
     }
     src.push_str("];\n");
-    fs::write(PathBuf::from(env::var("OUT_DIR").unwrap()).join("std_pack.rs"), src).unwrap();
+    fs::write(
+        PathBuf::from(env::var("OUT_DIR").unwrap()).join("std_pack.rs"),
+        src,
+    )
+    .unwrap();
 }
 
 fn abs(p: &Path) -> String {

@@ -32,12 +32,20 @@ fn main() {
         let mut cold = Vec::new();
         for i in 0..3 {
             let dir = tmp.path().join(format!("cold-{name}-{i}"));
-            let s = Sandbox::new(SandboxOptions { cache_dir: Some(Some(dir)), ..Default::default() }).unwrap();
+            let s = Sandbox::new(SandboxOptions {
+                cache_dir: Some(Some(dir)),
+                ..Default::default()
+            })
+            .unwrap();
             let l = s.load(p, Grants::default()).unwrap();
             assert_eq!(l.origin, Origin::Compiled);
             cold.push(l.load_time);
         }
-        let s = Sandbox::new(SandboxOptions { cache_dir: Some(Some(cache.clone())), ..Default::default() }).unwrap();
+        let s = Sandbox::new(SandboxOptions {
+            cache_dir: Some(Some(cache.clone())),
+            ..Default::default()
+        })
+        .unwrap();
         s.load(p, Grants::default()).unwrap();
         let mut warm = Vec::new();
         let mut inst = Vec::new();
@@ -61,15 +69,32 @@ fn main() {
     let bin = env!("CARGO_BIN_EXE_planexec");
     let run = |args: &[&str], cmd: &str| {
         let mut c = Command::new(cmd);
-        c.args(args).current_dir(&ws).env("PLANEXEC_CACHE_DIR", &cache);
+        c.args(args)
+            .current_dir(&ws)
+            .env("PLANEXEC_CACHE_DIR", &cache);
         let t = Instant::now();
         let st = c.output().unwrap().status;
         assert!(st.success(), "{cmd} {args:?} failed");
         t.elapsed()
     };
-    run(&["gate", "run", "command", "--grant", "true", "--", "true"], bin); // warm the cache
-    let gate: Vec<_> = (0..n).map(|_| run(&["gate", "run", "command", "--grant", "true", "--", "true"], bin)).collect();
+    run(
+        &["gate", "run", "command", "--grant", "true", "--", "true"],
+        bin,
+    ); // warm the cache
+    let gate: Vec<_> = (0..n)
+        .map(|_| {
+            run(
+                &["gate", "run", "command", "--grant", "true", "--", "true"],
+                bin,
+            )
+        })
+        .collect();
     let raw: Vec<_> = (0..n).map(|_| run(&[], "true")).collect();
     let (g, r) = (median(gate), median(raw));
-    println!("`planexec gate run command -- true`: {}   `true`: {}   overhead: {}", ms(g), ms(r), ms(g.saturating_sub(r)));
+    println!(
+        "`planexec gate run command -- true`: {}   `true`: {}   overhead: {}",
+        ms(g),
+        ms(r),
+        ms(g.saturating_sub(r))
+    );
 }

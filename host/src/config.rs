@@ -11,7 +11,10 @@ pub const FILE_NAME: &str = "planexec.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}\n  see docs/configuration.md for the keys planexec.toml accepts")]
     Invalid { path: PathBuf, message: String },
 }
@@ -148,12 +151,18 @@ impl Config {
         if !path.exists() {
             return Ok(Config::default());
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        })?;
         Self::parse(&text, &path, workspace)
     }
 
     pub fn parse(text: &str, path: &Path, workspace: &Path) -> Result<Config, ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
         let raw: Raw = toml::from_str(text).map_err(|e| invalid(manifest_error_line(text, &e)))?;
         let mut gates = Vec::new();
         for (name, v) in raw.gates {
@@ -163,19 +172,35 @@ impl Config {
             let plugin = match t.remove("plugin") {
                 None => name.clone(),
                 Some(toml::Value::String(s)) => s,
-                Some(_) => return Err(invalid(format!("[gates.{name}] field `plugin` must be a string"))),
+                Some(_) => {
+                    return Err(invalid(format!(
+                        "[gates.{name}] field `plugin` must be a string"
+                    )))
+                }
             };
-            let settings = serde_json::to_value(&t).map_err(|e| invalid(format!("[gates.{name}]: {e}")))?;
-            gates.push(GateConfig { name, plugin, settings });
+            let settings =
+                serde_json::to_value(&t).map_err(|e| invalid(format!("[gates.{name}]: {e}")))?;
+            gates.push(GateConfig {
+                name,
+                plugin,
+                settings,
+            });
         }
         let run = raw.run.unwrap_or_default();
         if run.max_cycles == 0 {
-            return Err(invalid("[run] field `max_cycles` must be at least 1".into()));
+            return Err(invalid(
+                "[run] field `max_cycles` must be at least 1".into(),
+            ));
         }
         Ok(Config {
             path: Some(path.to_path_buf()),
             policy: raw.policy,
-            plugin_dirs: raw.plugins.dirs.into_iter().map(|d| workspace.join(d)).collect(),
+            plugin_dirs: raw
+                .plugins
+                .dirs
+                .into_iter()
+                .map(|d| workspace.join(d))
+                .collect(),
             gates,
             run,
             tolerances: raw.tolerances,
@@ -187,11 +212,15 @@ impl Config {
 
     /// The gate named `name`: a `[gates.NAME]` entry, or the plugin of that name with no settings.
     pub fn gate(&self, name: &str) -> GateConfig {
-        self.gates.iter().find(|g| g.name == name).cloned().unwrap_or_else(|| GateConfig {
-            name: name.into(),
-            plugin: name.into(),
-            settings: serde_json::json!({}),
-        })
+        self.gates
+            .iter()
+            .find(|g| g.name == name)
+            .cloned()
+            .unwrap_or_else(|| GateConfig {
+                name: name.into(),
+                plugin: name.into(),
+                settings: serde_json::json!({}),
+            })
     }
 
     /// Final gates: `[run] final_gates`, or every configured gate in file order.
@@ -247,9 +276,16 @@ implementer = "patch"
 
     #[test]
     fn unknown_key_is_an_error_with_its_line() {
-        let e = Config::parse("[run]\nimplementor = \"x\"\n", Path::new("planexec.toml"), Path::new("/w"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("planexec.toml") && e.contains("line 2") && e.contains("implementor"), "{e}");
+        let e = Config::parse(
+            "[run]\nimplementor = \"x\"\n",
+            Path::new("planexec.toml"),
+            Path::new("/w"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("planexec.toml") && e.contains("line 2") && e.contains("implementor"),
+            "{e}"
+        );
     }
 }

@@ -8,7 +8,12 @@ use planexec_record::{GateReport, GateRun};
 use std::path::Path;
 
 /// Runs `loaded` as the gate `cfg` in `workspace`, optionally for a task.
-pub fn run(loaded: &Loaded, cfg: &GateConfig, workspace: &Path, task: Option<wt::Task>) -> (GateRun, CallInfo) {
+pub fn run(
+    loaded: &Loaded,
+    cfg: &GateConfig,
+    workspace: &Path,
+    task: Option<wt::Task>,
+) -> (GateRun, CallInfo) {
     let req = gate_plugin::GateRequest {
         name: cfg.name.clone(),
         config: cfg.settings.to_string(),
@@ -25,5 +30,12 @@ pub fn run(loaded: &Loaded, cfg: &GateConfig, workspace: &Path, task: Option<wt:
             rep
         }
     };
-    (GateRun { name: cfg.name.clone(), plugin: loaded.name().to_string(), report }, info)
+    (
+        GateRun {
+            name: cfg.name.clone(),
+            plugin: loaded.name().to_string(),
+            report,
+        },
+        info,
+    )
 }

@@ -1,12 +1,23 @@
 //! `planexec gate run NAME`: one gate, in the current directory, as a CI step.
+//! Shown like a run (events to the sinks: NDJSON, plain lines, live display,
+//! GitHub annotations) and reported like one (`--report FORMAT=PATH`): a run
+//! record with no tasks and the gate as its only final gate.
 
 use super::{exit, human, report_error, Format, PluginArgs};
 use crate::config::Config;
 use crate::plugins::{check_configured_program, resolve_grants, Kind, Registry};
+use crate::report::{self, EnvView, Event, Level, ReportError, ReportSpec, Reporter};
 use crate::sandbox::{Sandbox, SandboxOptions};
 use planexec_record::Outcome;
+use std::io::IsTerminal;
 
-pub fn run(name: &str, args: &PluginArgs, format: Format, command: &[String]) -> i32 {
+pub fn run(
+    name: &str,
+    args: &PluginArgs,
+    format: Format,
+    command: &[String],
+    reports: &[ReportSpec],
+) -> i32 {
     let workspace = match super::current_dir() {
         Ok(d) => d,
         Err(c) => return c,
@@ -42,6 +53,13 @@ pub fn run(name: &str, args: &PluginArgs, format: Format, command: &[String]) ->
             return exit::USAGE;
         }
     };
+    // Every formatter named by --report must exist before the gate runs.
+    for spec in reports {
+        if let Err(e) = registry.get_kind(spec.format.plugin(), Kind::Formatter) {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    }
     let grants = match resolve_grants(plugin, &config.policy, &args.grant, true) {
         Ok(g) => g,
         Err(e) => {
@@ -67,22 +85,52 @@ pub fn run(name: &str, args: &PluginArgs, format: Format, command: &[String]) ->
             return exit::USAGE;
         }
     };
+    let json = format == Format::Json;
+    let env = EnvView::from_env();
+    let mut reporter = Reporter::new(report::sinks(json, std::io::stdout().is_terminal(), &env));
+    let started_at = report::now_rfc3339();
+    reporter.emit(Event::GateStarted {
+        task: None,
+        gate: gate.name.clone(),
+    });
     let (run, info) = crate::gate::run(&loaded, &gate, &workspace, None);
-    match format {
-        Format::Human => {
-            for l in &info.logs {
-                eprintln!("[{}] {:?}: {}", run.plugin, l.level, l.message);
-            }
-            print!("{}", human::gate_run(&run));
+    reporter.emit(Event::GateFinished {
+        task: None,
+        run: run.clone(),
+    });
+    if !json {
+        for l in &info.logs {
+            eprintln!("[{}] {:?}: {}", run.plugin, l.level, l.message);
         }
-        Format::Json => {
-            let ev = serde_json::json!({"event": "gate_finished", "gate": run.name, "plugin": run.plugin, "report": run.report});
-            println!("{ev}");
-        }
+        print!("{}", human::gate_run(&run));
     }
-    match run.report.outcome {
+    let mut code = match run.report.outcome {
         Outcome::Passed | Outcome::Skipped => exit::OK,
         Outcome::Failed => exit::FAILED,
         Outcome::Errored => exit::PLUGIN_ERRORED,
+    };
+    let record = report::gate_record(run, started_at, report::now_rfc3339());
+    if !reports.is_empty() {
+        match report::write_reports(reports, &record, &sandbox, &registry, &config, &workspace) {
+            Ok(paths) => {
+                for (spec, p) in reports.iter().zip(paths) {
+                    reporter.emit(Event::Message {
+                        level: Level::Info,
+                        text: format!("wrote {} report {}", spec.format, p.display()),
+                    });
+                }
+            }
+            Err(e) => {
+                report_error(&e);
+                code = match e {
+                    ReportError::Render { .. } | ReportError::NoArtifact { .. } => {
+                        exit::PLUGIN_ERRORED
+                    }
+                    _ => exit::USAGE,
+                };
+            }
+        }
     }
+    reporter.finish(&record);
+    code
 }

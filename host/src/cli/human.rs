@@ -16,7 +16,14 @@ pub fn outcome_word(o: Outcome) -> &'static str {
 pub fn gate_run(run: &GateRun) -> String {
     let r = &run.report;
     let mut s = String::new();
-    let _ = writeln!(s, "{} {} ({}): {}", outcome_word(r.outcome), run.name, run.plugin, r.summary);
+    let _ = writeln!(
+        s,
+        "{} {} ({}): {}",
+        outcome_word(r.outcome),
+        run.name,
+        run.plugin,
+        r.summary
+    );
     if let Some(t) = r.tests {
         let _ = writeln!(
             s,
@@ -33,7 +40,13 @@ pub fn gate_run(run: &GateRun) -> String {
             (Some(p), None) => format!(" ({p})"),
             _ => String::new(),
         };
-        let _ = writeln!(s, "  FAIL {}{}: {}", f.name, loc, f.message.lines().next().unwrap_or(""));
+        let _ = writeln!(
+            s,
+            "  FAIL {}{}: {}",
+            f.name,
+            loc,
+            f.message.lines().next().unwrap_or("")
+        );
         for line in f.output.lines().take(20) {
             let _ = writeln!(s, "    | {line}");
         }

@@ -5,6 +5,7 @@ mod check_cmd;
 mod gate_cmd;
 mod human;
 mod plugins_cmd;
+mod run_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -29,7 +30,11 @@ pub enum Format {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "planexec", version, about = "Executes implementation plans with discipline that cannot be skipped.")]
+#[command(
+    name = "planexec",
+    version,
+    about = "Executes implementation plans with discipline that cannot be skipped."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Cmd,
@@ -53,6 +58,31 @@ pub enum Cmd {
     /// Inspect installed plugins.
     #[command(subcommand)]
     Plugins(PluginsCmd),
+    /// Execute a plan: rollback point, tasks in order, gates, dual review, one commit per task.
+    Run {
+        /// The plan file or plan folder.
+        plan: PathBuf,
+        #[command(flatten)]
+        plugin_args: PluginArgs,
+        /// The implementer adapter (overrides [run] implementer in planexec.toml).
+        #[arg(long)]
+        implementer: Option<String>,
+        /// Continue the unfinished run of this plan.
+        #[arg(long)]
+        resume: bool,
+        /// Read the plan as this dialect instead of detecting it.
+        #[arg(long)]
+        dialect: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Restore a run's start commit (asks for --yes; says what it would discard).
+    Rollback {
+        run_id: String,
+        /// Really do it.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Lint a plan (file or folder) and show its execution waves.
     Check {
         plan: PathBuf,
@@ -74,6 +104,9 @@ pub enum GateCmd {
         plugin_args: PluginArgs,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Also write a report: junit, sarif or json, to PATH (e.g. junit=out/junit.xml). Repeatable.
+        #[arg(long = "report", value_name = "FORMAT=PATH")]
+        report: Vec<crate::report::ReportSpec>,
         /// Program and arguments for gates that run a command (`command`, `junit`).
         #[arg(last = true, value_name = "PROGRAM ARGS")]
         command: Vec<String>,
@@ -96,17 +129,49 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }
     };
     match cli.command {
-        Cmd::Gate(GateCmd::Run { name, plugin_args, format, command }) => {
-            gate_cmd::run(&name, &plugin_args, format, &command)
-        }
-        Cmd::Plugins(PluginsCmd::List { plugin_args, format }) => plugins_cmd::list(&plugin_args, format),
-        Cmd::Check { plan, dialect, format } => check_cmd::run(&plan, dialect.as_deref(), format),
+        Cmd::Gate(GateCmd::Run {
+            name,
+            plugin_args,
+            format,
+            report,
+            command,
+        }) => gate_cmd::run(&name, &plugin_args, format, &command, &report),
+        Cmd::Plugins(PluginsCmd::List {
+            plugin_args,
+            format,
+        }) => plugins_cmd::list(&plugin_args, format),
+        Cmd::Run {
+            plan,
+            plugin_args,
+            implementer,
+            resume,
+            dialect,
+            format,
+        } => run_cmd::run(run_cmd::RunArgs {
+            plan,
+            dialect,
+            plugin_args,
+            implementer,
+            resume,
+            format,
+            reports: vec![],
+        }),
+        Cmd::Rollback { run_id, yes } => run_cmd::rollback(&run_id, yes),
+        Cmd::Check {
+            plan,
+            dialect,
+            format,
+        } => check_cmd::run(&plan, dialect.as_deref(), format),
     }
 }
 

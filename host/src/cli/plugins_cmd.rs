@@ -38,7 +38,10 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
         };
         let (granted, gap) = match resolve_grants(p, &config.policy, &args.grant, false) {
             Ok(g) => (g.programs, None),
-            Err(e) => (vec![], Some(e.to_string().lines().next().unwrap_or("").to_string())),
+            Err(e) => (
+                vec![],
+                Some(e.to_string().lines().next().unwrap_or("").to_string()),
+            ),
         };
         rows.push(serde_json::json!({
             "name": p.name(),
@@ -59,17 +62,34 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
             }
         }
         Format::Human => {
-            println!("{:<16} {:<12} {:<8} {:<14} {:<28} {}", "NAME", "KIND", "VERSION", "SHA256", "REQUESTS", "GRANTED");
+            println!(
+                "{:<16} {:<12} {:<8} {:<14} {:<28} {}",
+                "NAME", "KIND", "VERSION", "SHA256", "REQUESTS", "GRANTED"
+            );
             for r in &rows {
                 let req = r["requests"]["commands"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(","))
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
                     .unwrap_or_default();
                 let granted = r["granted"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(","))
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
                     .unwrap_or_default();
-                let req = format!("{} ws:{}", if req.is_empty() { "-" } else { &req }, r["requests"]["workspace"].as_str().unwrap_or(""));
+                let req = format!(
+                    "{} ws:{}",
+                    if req.is_empty() { "-" } else { &req },
+                    r["requests"]["workspace"].as_str().unwrap_or("")
+                );
                 println!(
                     "{:<16} {:<12} {:<8} {:<14} {:<28} {}",
                     r["name"].as_str().unwrap_or(""),
@@ -77,7 +97,11 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
                     r["version"].as_str().unwrap_or(""),
                     &r["sha256"].as_str().unwrap_or("")[..12],
                     req,
-                    if granted.is_empty() { "-".to_string() } else { granted }
+                    if granted.is_empty() {
+                        "-".to_string()
+                    } else {
+                        granted
+                    }
                 );
             }
         }

@@ -18,7 +18,9 @@ impl Grants {
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        self.programs.iter().any(|g| g == program || (!program.contains('/') && g == &base))
+        self.programs
+            .iter()
+            .any(|g| g == program || (!program.contains('/') && g == &base))
     }
 }
 
@@ -45,7 +47,11 @@ pub fn resolve_grants(
     } else {
         let missing: Vec<&String> = requested.iter().filter(|c| !granted.contains(c)).collect();
         if !missing.is_empty() {
-            let list = missing.iter().map(|m| format!("\"{m}\"")).collect::<Vec<_>>().join(", ");
+            let list = missing
+                .iter()
+                .map(|m| format!("\"{m}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(PluginError::NotGranted(format!(
                 "{}: field `requests.commands`: plugin `{}` asks to run {list}, which the policy does not grant\n  \
                  grant it in planexec.toml:\n    [policy]\n    grant = [{list}]\n  \
@@ -72,8 +78,12 @@ pub fn check_configured_program(
 ) -> Result<(), PluginError> {
     let program = match (settings.get("program"), settings.get("command")) {
         (Some(serde_json::Value::String(p)), _) => p.clone(),
-        (_, Some(serde_json::Value::String(c))) => c.split_whitespace().next().unwrap_or("").to_string(),
-        (_, Some(serde_json::Value::Array(a))) => a.first().and_then(|v| v.as_str()).unwrap_or("").to_string(),
+        (_, Some(serde_json::Value::String(c))) => {
+            c.split_whitespace().next().unwrap_or("").to_string()
+        }
+        (_, Some(serde_json::Value::Array(a))) => {
+            a.first().and_then(|v| v.as_str()).unwrap_or("").to_string()
+        }
         _ => return Ok(()),
     };
     if program.is_empty() || grants.allows(&program) {

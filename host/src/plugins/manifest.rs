@@ -90,7 +90,10 @@ pub struct Requests {
 }
 
 mod humantime_serde_secs {
-    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_str(&humantime::format_duration(*d).to_string())
     }
 }
@@ -115,17 +118,27 @@ pub const MAX_MEMORY: u64 = 4 << 30;
 impl Manifest {
     /// Parses and validates manifest text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, PluginError> {
-        let err = |message: String| PluginError::Manifest { path: path.to_path_buf(), message };
-        let raw: RawManifest = toml::from_str(text).map_err(|e| err(describe_toml_error(text, &e)))?;
+        let err = |message: String| PluginError::Manifest {
+            path: path.to_path_buf(),
+            message,
+        };
+        let raw: RawManifest =
+            toml::from_str(text).map_err(|e| err(describe_toml_error(text, &e)))?;
         if raw.name.is_empty()
-            || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
             return Err(err(format!(
                 "field `name`: `{}` must be non-empty and use only letters, digits, `-` and `_`",
                 raw.name
             )));
         }
-        if raw.component.contains("..") || raw.component.starts_with('/') || raw.component.is_empty() {
+        if raw.component.contains("..")
+            || raw.component.starts_with('/')
+            || raw.component.is_empty()
+        {
             return Err(err(format!(
                 "field `component`: `{}` must be a file name beside plugin.toml",
                 raw.component
@@ -159,7 +172,9 @@ impl Manifest {
             }
         };
         let timeout = match &r.timeout {
-            Some(t) => parse_duration(t).map_err(|e| err(format!("field `requests.timeout`: {e}")))?,
+            Some(t) => {
+                parse_duration(t).map_err(|e| err(format!("field `requests.timeout`: {e}")))?
+            }
             None => DEFAULT_TIMEOUT,
         };
         let memory = match &r.memory {
@@ -167,7 +182,10 @@ impl Manifest {
             None => DEFAULT_MEMORY,
         };
         if memory > MAX_MEMORY {
-            return Err(err(format!("field `requests.memory`: {} is over the 4GiB limit", r.memory.unwrap())));
+            return Err(err(format!(
+                "field `requests.memory`: {} is over the 4GiB limit",
+                r.memory.unwrap()
+            )));
         }
         for c in &r.commands {
             if c.is_empty() || c.contains(char::is_whitespace) {
@@ -183,7 +201,12 @@ impl Manifest {
             description: raw.description,
             component: raw.component,
             sha256: raw.sha256.map(|s| s.to_ascii_lowercase()),
-            requests: Requests { commands: r.commands, workspace, timeout, memory },
+            requests: Requests {
+                commands: r.commands,
+                workspace,
+                timeout,
+                memory,
+            },
         })
     }
 }
@@ -228,7 +251,9 @@ memory = "64MiB"
     #[test]
     fn unknown_key_names_file_line_and_key() {
         let text = OK.replace("[requests]", "colour = \"red\"\n[requests]");
-        let e = Manifest::parse(&text, Path::new("p/plugin.toml")).unwrap_err().to_string();
+        let e = Manifest::parse(&text, Path::new("p/plugin.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("p/plugin.toml"), "{e}");
         assert!(e.contains("colour"), "{e}");
         assert!(e.contains("line 6"), "{e}");
@@ -236,11 +261,16 @@ memory = "64MiB"
 
     #[test]
     fn refuses_read_write_workspace_and_bad_units() {
-        let e = Manifest::parse(&OK.replace("timeout = \"2m\"", "workspace = \"read-write\""), Path::new("x"))
+        let e = Manifest::parse(
+            &OK.replace("timeout = \"2m\"", "workspace = \"read-write\""),
+            Path::new("x"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("requests.workspace"), "{e}");
+        let e = Manifest::parse(&OK.replace("64MiB", "lots"), Path::new("x"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("requests.workspace"), "{e}");
-        let e = Manifest::parse(&OK.replace("64MiB", "lots"), Path::new("x")).unwrap_err().to_string();
         assert!(e.contains("requests.memory"), "{e}");
     }
 }

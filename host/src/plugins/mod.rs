@@ -8,10 +8,10 @@ mod std_pack;
 mod units;
 
 pub use grants::{check_configured_program, resolve_grants, Grants};
+pub use manifest::describe_toml_error as manifest_error_line;
 pub use manifest::{Kind, Manifest, Requests, WorkspaceAccess};
 pub use registry::{Plugin, Registry, Source};
 pub use units::{parse_duration, parse_size};
-pub use manifest::describe_toml_error as manifest_error_line;
 
 use std::path::PathBuf;
 
@@ -19,21 +19,37 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
     #[error("{path}: cannot read: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}\n  fix the manifest; see docs/plugins.md for its keys")]
     Manifest { path: PathBuf, message: String },
     #[error("{path}: field `component`: {component} does not exist\n  build the plugin and place its component beside plugin.toml")]
     MissingComponent { path: PathBuf, component: PathBuf },
     #[error("{path}: field `sha256`: the manifest says {expected} but {component} has {actual}\n  rebuild the plugin or update the digest if the new component is trusted")]
-    DigestMismatch { path: PathBuf, component: PathBuf, expected: String, actual: String },
+    DigestMismatch {
+        path: PathBuf,
+        component: PathBuf,
+        expected: String,
+        actual: String,
+    },
     #[error("--plugins {0}: not a directory")]
     NotADirectory(PathBuf),
     #[error("{path}: plugin `{name}` is defined twice (also in {other})")]
-    Duplicate { path: PathBuf, name: String, other: String },
+    Duplicate {
+        path: PathBuf,
+        name: String,
+        other: String,
+    },
     #[error("no plugin named `{name}`; installed: {known}\n  add a folder with --plugins DIR, or run `planexec plugins list`")]
     Unknown { name: String, known: String },
     #[error("plugin `{name}` is a {actual} plugin, not a {expected}")]
-    WrongKind { name: String, actual: Kind, expected: Kind },
+    WrongKind {
+        name: String,
+        actual: Kind,
+        expected: Kind,
+    },
     #[error("{0}")]
     NotGranted(String),
 }

@@ -29,8 +29,14 @@ pub struct Plugin {
 
 #[derive(Debug, Clone)]
 enum Component {
-    Embedded { bytes: &'static [u8], sha256: &'static str },
-    File { path: PathBuf, loaded: Arc<OnceLock<Result<(Arc<Vec<u8>>, String), String>>> },
+    Embedded {
+        bytes: &'static [u8],
+        sha256: &'static str,
+    },
+    File {
+        path: PathBuf,
+        loaded: Arc<OnceLock<Result<(Arc<Vec<u8>>, String), String>>>,
+    },
 }
 
 impl Plugin {
@@ -50,10 +56,13 @@ impl Plugin {
     /// `sha256` when it has one.
     pub fn component(&self) -> Result<(ComponentBytes, String), PluginError> {
         match &self.component {
-            Component::Embedded { bytes, sha256 } => Ok((ComponentBytes::Static(bytes), sha256.to_string())),
+            Component::Embedded { bytes, sha256 } => {
+                Ok((ComponentBytes::Static(bytes), sha256.to_string()))
+            }
             Component::File { path, loaded } => {
                 let r = loaded.get_or_init(|| {
-                    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+                    let bytes = std::fs::read(path)
+                        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
                     let digest = hex::encode(Sha256::digest(&bytes));
                     Ok((Arc::new(bytes), digest))
                 });
@@ -112,7 +121,10 @@ impl Registry {
                     manifest,
                     source: Source::Standard,
                     manifest_path,
-                    component: Component::Embedded { bytes: p.component, sha256: p.sha256 },
+                    component: Component::Embedded {
+                        bytes: p.component,
+                        sha256: p.sha256,
+                    },
                 },
             );
         }
@@ -131,7 +143,10 @@ impl Registry {
             return self.add_plugin_dir(dir, &mut BTreeMap::new());
         }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|source| PluginError::Io { path: dir.to_path_buf(), source })?
+            .map_err(|source| PluginError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.join("plugin.toml").is_file())
             .collect();
@@ -143,14 +158,23 @@ impl Registry {
         Ok(())
     }
 
-    fn add_plugin_dir(&mut self, dir: &Path, seen: &mut BTreeMap<String, PathBuf>) -> Result<(), PluginError> {
+    fn add_plugin_dir(
+        &mut self,
+        dir: &Path,
+        seen: &mut BTreeMap<String, PathBuf>,
+    ) -> Result<(), PluginError> {
         let manifest_path = dir.join("plugin.toml");
-        let text = std::fs::read_to_string(&manifest_path)
-            .map_err(|source| PluginError::Io { path: manifest_path.clone(), source })?;
+        let text = std::fs::read_to_string(&manifest_path).map_err(|source| PluginError::Io {
+            path: manifest_path.clone(),
+            source,
+        })?;
         let manifest = Manifest::parse(&text, &manifest_path)?;
         let component = dir.join(&manifest.component);
         if !component.is_file() {
-            return Err(PluginError::MissingComponent { path: manifest_path, component });
+            return Err(PluginError::MissingComponent {
+                path: manifest_path,
+                component,
+            });
         }
         if let Some(other) = seen.get(&manifest.name) {
             return Err(PluginError::Duplicate {
@@ -166,7 +190,10 @@ impl Registry {
                 manifest,
                 source: Source::Dir(dir.to_path_buf()),
                 manifest_path,
-                component: Component::File { path: component, loaded: Default::default() },
+                component: Component::File {
+                    path: component,
+                    loaded: Default::default(),
+                },
             },
         );
         Ok(())
@@ -183,7 +210,11 @@ impl Registry {
     pub fn get_kind(&self, name: &str, kind: Kind) -> Result<&Plugin, PluginError> {
         let p = self.get(name)?;
         if p.kind() != kind {
-            return Err(PluginError::WrongKind { name: name.into(), actual: p.kind(), expected: kind });
+            return Err(PluginError::WrongKind {
+                name: name.into(),
+                actual: p.kind(),
+                expected: kind,
+            });
         }
         Ok(p)
     }

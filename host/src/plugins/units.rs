@@ -5,7 +5,8 @@ use std::time::Duration;
 
 /// Parses "10m", "30s", "1h 30m", "500ms".
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. \"30s\" or \"10m\""))
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. \"30s\" or \"10m\""))
 }
 
 /// Parses "256MiB", "64 MiB", "1GiB", "512KiB", "1048576" (bytes); MB/GB as powers of 10.
@@ -13,7 +14,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size; write e.g. \"256MiB\""))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size; write e.g. \"256MiB\""))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "kib" | "k" => 1 << 10,
@@ -22,9 +25,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "kb" => 1_000,
         "mb" => 1_000_000,
         "gb" => 1_000_000_000,
-        _ => return Err(format!("`{s}`: unknown size unit `{unit}`; use KiB, MiB or GiB")),
+        _ => {
+            return Err(format!(
+                "`{s}`: unknown size unit `{unit}`; use KiB, MiB or GiB"
+            ))
+        }
     };
-    n.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 #[cfg(test)]

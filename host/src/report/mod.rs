@@ -1,24 +1,82 @@
 //! What a run tells the world: the events the engine emits on each state
 //! change, and the sinks that show them (NDJSON, plain lines, a live display).
 
+mod files;
+pub mod github;
+pub mod live;
+pub mod ndjson;
+pub mod plain;
+
+pub use files::{
+    check_artifact_path, gate_record, now_rfc3339, render, write_artifacts, write_file,
+    write_reports, ReportError, ReportFormat, ReportSpec,
+};
+pub use github::GithubSink;
+pub use live::LiveSink;
+pub use ndjson::NdjsonSink;
+pub use plain::PlainSink;
+
 use planexec_record::{GateRun, ReviewRun, RunRecord, RunStatus, TaskStatus};
 use serde::Serialize;
+use std::path::PathBuf;
 
 /// One state change. `--format json` prints each as one NDJSON line.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted { run_id: String, plan: String, tasks: Vec<TaskHeader>, resumed: bool },
-    Preflight { name: String, ok: bool, detail: String },
-    TaskStatus { task: String, status: TaskStatus, cycle: u32 },
-    ImplementerFinished { task: String, cycle: u32, plugin: String, status: String, summary: String },
-    GateStarted { task: Option<String>, gate: String },
-    GateFinished { task: Option<String>, run: GateRun },
-    ReviewFinished { task: String, run: ReviewRun },
-    Committed { task: String, commit: String, files: Vec<String> },
-    TaskBlocked { task: String, reason: String },
-    Message { level: Level, text: String },
-    RunFinished { run_id: String, status: RunStatus, log_path: Option<String> },
+    RunStarted {
+        run_id: String,
+        plan: String,
+        tasks: Vec<TaskHeader>,
+        resumed: bool,
+    },
+    Preflight {
+        name: String,
+        ok: bool,
+        detail: String,
+    },
+    TaskStatus {
+        task: String,
+        status: TaskStatus,
+        cycle: u32,
+    },
+    ImplementerFinished {
+        task: String,
+        cycle: u32,
+        plugin: String,
+        status: String,
+        summary: String,
+    },
+    GateStarted {
+        task: Option<String>,
+        gate: String,
+    },
+    GateFinished {
+        task: Option<String>,
+        run: GateRun,
+    },
+    ReviewFinished {
+        task: String,
+        run: ReviewRun,
+    },
+    Committed {
+        task: String,
+        commit: String,
+        files: Vec<String>,
+    },
+    TaskBlocked {
+        task: String,
+        reason: String,
+    },
+    Message {
+        level: Level,
+        text: String,
+    },
+    RunFinished {
+        run_id: String,
+        status: RunStatus,
+        log_path: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -73,5 +131,250 @@ pub struct Collect(pub std::sync::Arc<std::sync::Mutex<Vec<Event>>>);
 impl Sink for Collect {
     fn event(&mut self, ev: &Event) {
         self.0.lock().unwrap().push(ev.clone());
+    }
+}
+
+/// Human lines on stderr (or NDJSON on stdout with `json`), until the richer
+/// sinks (live display, GitHub) are chosen by `sinks`.
+pub fn default_sinks(json: bool) -> Vec<Box<dyn Sink>> {
+    if json {
+        vec![Box::new(BasicJson)]
+    } else {
+        vec![Box::new(BasicPlain)]
+    }
+}
+
+struct BasicJson;
+impl Sink for BasicJson {
+    fn event(&mut self, ev: &Event) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", serde_json::to_string(ev).unwrap_or_default());
+        let _ = out.flush();
+    }
+}
+
+struct BasicPlain;
+impl Sink for BasicPlain {
+    fn event(&mut self, ev: &Event) {
+        let line = match ev {
+            Event::RunStarted {
+                run_id,
+                plan,
+                tasks,
+                resumed,
+            } => {
+                format!(
+                    "{} run {run_id} of {plan} ({} tasks)",
+                    if *resumed { "resuming" } else { "starting" },
+                    tasks.len()
+                )
+            }
+            Event::Preflight { name, ok, detail } => format!(
+                "pre-flight {name}: {} {detail}",
+                if *ok { "ok" } else { "FAILED" }
+            ),
+            Event::TaskStatus {
+                task,
+                status,
+                cycle,
+            } => format!(
+                "{task}: {}{}",
+                status.as_str(),
+                if *cycle > 0 {
+                    format!(" (cycle {cycle})")
+                } else {
+                    String::new()
+                }
+            ),
+            Event::ImplementerFinished {
+                task,
+                plugin,
+                status,
+                summary,
+                ..
+            } => format!(
+                "{task}: implementer {plugin} {status}: {}",
+                summary.lines().next().unwrap_or("")
+            ),
+            Event::GateStarted { .. } => return,
+            Event::GateFinished { task, run } => format!(
+                "{}gate {} {:?}: {}",
+                task.as_ref().map(|t| format!("{t}: ")).unwrap_or_default(),
+                run.name,
+                run.report.outcome,
+                run.report.summary
+            ),
+            Event::ReviewFinished { task, run } => format!(
+                "{task}: {:?} review by {} {:?}{}",
+                run.kind,
+                run.plugin,
+                run.outcome,
+                run.review
+                    .as_ref()
+                    .map(|r| format!(": {}", r.summary.lines().next().unwrap_or("")))
+                    .or(run.error.as_ref().map(|e| format!(": {e}")))
+                    .unwrap_or_default()
+            ),
+            Event::Committed {
+                task,
+                commit,
+                files,
+            } => format!(
+                "{task}: committed {} ({} files)",
+                &commit[..commit.len().min(10)],
+                files.len()
+            ),
+            Event::TaskBlocked { task, reason } => format!("{task}: BLOCKED: {reason}"),
+            Event::Message { level, text } => format!("{level:?}: {text}"),
+            Event::RunFinished { run_id, status, .. } => {
+                format!("run {run_id} finished: {}", status.as_str())
+            }
+        };
+        eprintln!("{line}");
+    }
+}
+
+/// The environment facts that decide how a run is shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvView {
+    /// CI is set (and not `false`/`0`).
+    pub ci: bool,
+    /// NO_COLOR is set and not empty (no-color.org).
+    pub no_color: bool,
+    /// GITHUB_ACTIONS is set (and not `false`/`0`).
+    pub github_actions: bool,
+    /// GITHUB_STEP_SUMMARY, when set and not empty.
+    pub step_summary: Option<PathBuf>,
+}
+
+fn truthy(v: Option<std::ffi::OsString>) -> bool {
+    match v {
+        None => false,
+        Some(v) => {
+            let v = v.to_string_lossy().trim().to_ascii_lowercase();
+            !(v.is_empty() || v == "false" || v == "0")
+        }
+    }
+}
+
+impl EnvView {
+    /// Reads CI, NO_COLOR, GITHUB_ACTIONS and GITHUB_STEP_SUMMARY.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|k| std::env::var_os(k))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<std::ffi::OsString>) -> Self {
+        EnvView {
+            ci: truthy(get("CI")),
+            no_color: get("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            github_actions: truthy(get("GITHUB_ACTIONS")),
+            step_summary: get("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+}
+
+/// Whether the live display is used: stdout is a terminal, not `--format
+/// json`, and neither CI nor NO_COLOR is set.
+pub fn live_display(json: bool, stdout_is_tty: bool, env: &EnvView) -> bool {
+    !json && stdout_is_tty && !env.ci && !env.no_color
+}
+
+/// The sinks for a command: NDJSON on stdout plus plain lines on stderr with
+/// `--format json`; otherwise the live display on a terminal or plain lines on
+/// stderr; plus GitHub annotations and job summary when GITHUB_ACTIONS is set.
+pub fn sinks(json: bool, stdout_is_tty: bool, env: &EnvView) -> Vec<Box<dyn Sink>> {
+    let mut v: Vec<Box<dyn Sink>> = Vec::new();
+    if json {
+        v.push(Box::new(NdjsonSink::stdout()));
+        v.push(Box::new(PlainSink::stderr()));
+    } else if live_display(json, stdout_is_tty, env) {
+        v.push(Box::new(LiveSink::stdout()));
+    } else {
+        v.push(Box::new(PlainSink::stderr()));
+    }
+    if env.github_actions {
+        v.push(Box::new(GithubSink {
+            annotations_to_stderr: json,
+            summary_path: env.step_summary.clone(),
+        }));
+    }
+    v
+}
+
+#[cfg(test)]
+mod sink_tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    fn env(pairs: &[(&str, &str)]) -> EnvView {
+        let m: std::collections::HashMap<String, OsString> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        EnvView::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn chooses_the_display() {
+        assert!(live_display(false, true, &env(&[])));
+        assert!(!live_display(true, true, &env(&[])));
+        assert!(!live_display(false, false, &env(&[])));
+        assert!(!live_display(false, true, &env(&[("CI", "true")])));
+        assert!(live_display(false, true, &env(&[("CI", "false")])));
+        assert!(!live_display(false, true, &env(&[("NO_COLOR", "1")])));
+        assert!(live_display(false, true, &env(&[("NO_COLOR", "")])));
+        assert_eq!(sinks(true, false, &env(&[])).len(), 2);
+        assert_eq!(
+            sinks(false, false, &env(&[("GITHUB_ACTIONS", "true")])).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn ndjson_and_plain_lines() {
+        let run = GateRun {
+            name: "lint".into(),
+            plugin: "command".into(),
+            report: planexec_record::GateReport::errored("boom\n\x1b[31mred"),
+        };
+        let mut n = NdjsonSink::new(Vec::new());
+        let mut p = PlainSink::new(Vec::new());
+        for ev in [
+            Event::GateStarted {
+                task: None,
+                gate: "lint".into(),
+            },
+            Event::GateFinished {
+                task: None,
+                run: run.clone(),
+            },
+            Event::TaskStatus {
+                task: "T1".into(),
+                status: TaskStatus::Done,
+                cycle: 1,
+            },
+        ] {
+            n.event(&ev);
+            p.event(&ev);
+        }
+        let out = String::from_utf8(n.into_inner()).unwrap();
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["event"], "gate_started");
+        assert_eq!(lines[1]["event"], "gate_finished");
+        assert_eq!(lines[1]["gate"], "lint");
+        assert_eq!(lines[1]["plugin"], "command");
+        assert_eq!(lines[1]["report"]["outcome"], "errored");
+        assert_eq!(lines[2]["status"], "done");
+        let plain = String::from_utf8(p.into_inner()).unwrap();
+        assert_eq!(plain.lines().count(), 3, "{plain}");
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(plain.contains("gate lint (command) ERRORED"), "{plain}");
     }
 }

@@ -42,11 +42,11 @@ pub mod implementer {
     });
 }
 
-pub use gate::planexec::plugin::{exec, log, types};
-pub use gate::exports::planexec::plugin::gate_plugin;
-pub use reviewer::exports::planexec::plugin::reviewer_plugin;
 pub use formatter::exports::planexec::plugin::formatter_plugin;
+pub use gate::exports::planexec::plugin::gate_plugin;
+pub use gate::planexec::plugin::{exec, log, types};
 pub use implementer::exports::planexec::plugin::implementer_plugin;
+pub use reviewer::exports::planexec::plugin::reviewer_plugin;
 
 /// The export each world must have, with the contract's version.
 pub const PACKAGE: &str = "planexec:plugin";

@@ -44,11 +44,23 @@ impl ComponentCache {
         env!("CARGO_PKG_VERSION").hash(&mut h);
         let engine_key = format!("{:016x}", h.finish());
         let Some(dir) = dir else {
-            return ComponentCache { dir: None, engine_key, disabled_reason: Some("no cache directory (HOME unset)".into()) };
+            return ComponentCache {
+                dir: None,
+                engine_key,
+                disabled_reason: Some("no cache directory (HOME unset)".into()),
+            };
         };
         match prepare(&dir) {
-            Ok(()) => ComponentCache { dir: Some(dir), engine_key, disabled_reason: None },
-            Err(why) => ComponentCache { dir: None, engine_key, disabled_reason: Some(why) },
+            Ok(()) => ComponentCache {
+                dir: Some(dir),
+                engine_key,
+                disabled_reason: None,
+            },
+            Err(why) => ComponentCache {
+                dir: None,
+                engine_key,
+                disabled_reason: Some(why),
+            },
         }
     }
 
@@ -57,11 +69,18 @@ impl ComponentCache {
     }
 
     fn entry(&self, sha256: &str) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
+        self.dir
+            .as_ref()
+            .map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
     }
 
     /// Loads the component from the cache, or compiles it and stores the result.
-    pub fn load(&self, engine: &Engine, bytes: &[u8], sha256: &str) -> wasmtime::Result<(Component, Origin)> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> wasmtime::Result<(Component, Origin)> {
         if let Some(path) = self.entry(sha256) {
             if path.is_file() {
                 // SAFETY: the file is in a directory only this user can write, named by
@@ -100,10 +119,16 @@ fn prepare(dir: &Path) -> Result<(), String> {
     // SAFETY: getuid has no preconditions.
     let uid = unsafe { libc::getuid() };
     if meta.uid() != uid {
-        return Err(format!("{} belongs to another user; not trusting its contents", dir.display()));
+        return Err(format!(
+            "{} belongs to another user; not trusting its contents",
+            dir.display()
+        ));
     }
     if meta.permissions().mode() & 0o022 != 0 {
-        return Err(format!("{} is writable by others; not trusting its contents (chmod 700 it)", dir.display()));
+        return Err(format!(
+            "{} is writable by others; not trusting its contents (chmod 700 it)",
+            dir.display()
+        ));
     }
     Ok(())
 }

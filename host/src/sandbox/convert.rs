@@ -62,7 +62,13 @@ pub fn gate_report(r: wt::GateReport) -> rec::GateReport {
         failures: r
             .failures
             .into_iter()
-            .map(|f| rec::TestFailure { name: f.name, message: f.message, path: f.path, line: f.line, output: f.output })
+            .map(|f| rec::TestFailure {
+                name: f.name,
+                message: f.message,
+                path: f.path,
+                line: f.line,
+                output: f.output,
+            })
             .collect(),
         coverage_percent: r.coverage_percent,
         findings: r.findings.into_iter().map(finding).collect(),
@@ -135,12 +141,18 @@ fn finding_size(f: &wt::Finding) -> usize {
 pub fn report_size(r: &wt::GateReport) -> usize {
     r.summary.len()
         + r.evidence.len()
-        + r.failures.iter().map(|f| f.name.len() + f.message.len() + f.output.len()).sum::<usize>()
+        + r.failures
+            .iter()
+            .map(|f| f.name.len() + f.message.len() + f.output.len())
+            .sum::<usize>()
         + r.findings.iter().map(finding_size).sum::<usize>()
 }
 
 pub fn review_size(r: &wt::Review) -> usize {
     r.summary.len()
-        + r.criteria.iter().map(|c| c.name.len() + c.reasoning.len()).sum::<usize>()
+        + r.criteria
+            .iter()
+            .map(|c| c.name.len() + c.reasoning.len())
+            .sum::<usize>()
         + r.findings.iter().map(finding_size).sum::<usize>()
 }

@@ -46,8 +46,16 @@ pub enum RunError {
 /// Finds `program` on PATH (or checks it when it contains a `/`, relative to `cwd`).
 pub fn resolve_program(program: &str, cwd: &Path) -> Result<PathBuf, RunError> {
     if program.contains('/') {
-        let p = if Path::new(program).is_absolute() { PathBuf::from(program) } else { cwd.join(program) };
-        return if p.is_file() { Ok(p) } else { Err(RunError::NotFound(program.into())) };
+        let p = if Path::new(program).is_absolute() {
+            PathBuf::from(program)
+        } else {
+            cwd.join(program)
+        };
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(RunError::NotFound(program.into()))
+        };
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
@@ -61,7 +69,9 @@ pub fn resolve_program(program: &str, cwd: &Path) -> Result<PathBuf, RunError> {
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 /// Runs the process to completion or until its timeout, then kills its whole group.
@@ -78,7 +88,8 @@ pub fn run(spec: &ProcessSpec) -> Result<ProcessOutput, RunError> {
     }
     let out_file = match &spec.stdout_file {
         Some(p) => {
-            let f = std::fs::File::create(p).map_err(|e| RunError::Failed(format!("{}: {e}", p.display())))?;
+            let f = std::fs::File::create(p)
+                .map_err(|e| RunError::Failed(format!("{}: {e}", p.display())))?;
             Some(f)
         }
         None => None,
@@ -238,6 +249,9 @@ mod tests {
 
     #[test]
     fn missing_program_is_not_found() {
-        assert!(matches!(resolve_program("no-such-program-xyz", Path::new("/")), Err(RunError::NotFound(_))));
+        assert!(matches!(
+            resolve_program("no-such-program-xyz", Path::new("/")),
+            Err(RunError::NotFound(_))
+        ));
     }
 }

@@ -33,11 +33,24 @@ pub enum SandboxError {
     #[error(transparent)]
     Plugin(#[from] PluginError),
     #[error("{path}: plugin `{name}` is not a valid component: {reason}")]
-    Compile { name: String, path: PathBuf, reason: String },
+    Compile {
+        name: String,
+        path: PathBuf,
+        reason: String,
+    },
     #[error("{path}: plugin `{name}` has world {has}, expected {expected}\n  rebuild it against wit/ planexec:plugin@{version}, or set `kind` in plugin.toml to match", version = bindings::VERSION)]
-    WrongWorld { name: String, path: PathBuf, has: String, expected: String },
+    WrongWorld {
+        name: String,
+        path: PathBuf,
+        has: String,
+        expected: String,
+    },
     #[error("{path}: plugin `{name}` cannot be linked: {reason}\n  it may import interfaces the host does not provide (only WASI p2, planexec:plugin/exec and /log)")]
-    Link { name: String, path: PathBuf, reason: String },
+    Link {
+        name: String,
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 /// Why a call into a plugin produced no result. Always reported, never fatal to the host.
@@ -85,7 +98,8 @@ impl Sandbox {
         config.wasm_component_model(true).epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
         let mut linker: Linker<PluginState> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| SandboxError::Engine(e.to_string()))?;
         gate::Gate::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)
             .map_err(|e| SandboxError::Engine(e.to_string()))?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -107,7 +121,13 @@ impl Sandbox {
             Some(d) => d,
         };
         let cache = ComponentCache::open(&engine, dir);
-        Ok(Sandbox { engine, linker, cache, caps: opts.caps, stop_ticker: stop })
+        Ok(Sandbox {
+            engine,
+            linker,
+            cache,
+            caps: opts.caps,
+            stop_ticker: stop,
+        })
     }
 
     pub fn cache_dir(&self) -> Option<&Path> {
@@ -123,8 +143,10 @@ impl Sandbox {
     pub fn load(&self, plugin: &Plugin, grants: Grants) -> Result<Loaded, SandboxError> {
         let t = Instant::now();
         let (bytes, sha256) = plugin.component()?;
-        let (component, origin) =
-            self.cache.load(&self.engine, &bytes, &sha256).map_err(|e| SandboxError::Compile {
+        let (component, origin) = self
+            .cache
+            .load(&self.engine, &bytes, &sha256)
+            .map_err(|e| SandboxError::Compile {
                 name: plugin.name().into(),
                 path: plugin.manifest_path.clone(),
                 reason: format!("{e:#}"),
@@ -139,8 +161,12 @@ impl Sandbox {
         let pre = match plugin.kind() {
             Kind::Gate => Pre::Gate(gate::GatePre::new(ipre).map_err(link_err)?),
             Kind::Reviewer => Pre::Reviewer(reviewer::ReviewerPre::new(ipre).map_err(link_err)?),
-            Kind::Formatter => Pre::Formatter(formatter::FormatterPre::new(ipre).map_err(link_err)?),
-            Kind::Implementer => Pre::Implementer(implementer::ImplementerPre::new(ipre).map_err(link_err)?),
+            Kind::Formatter => {
+                Pre::Formatter(formatter::FormatterPre::new(ipre).map_err(link_err)?)
+            }
+            Kind::Implementer => {
+                Pre::Implementer(implementer::ImplementerPre::new(ipre).map_err(link_err)?)
+            }
         };
         Ok(Loaded {
             plugin: plugin.clone(),
@@ -156,8 +182,17 @@ impl Sandbox {
 }
 
 /// Reads the component's exports and checks it implements `<kind>-plugin@VERSION`.
-fn check_world(engine: &Engine, component: &Component, plugin: &Plugin) -> Result<(), SandboxError> {
-    let expected = format!("{}/{}-plugin@{}", bindings::PACKAGE, plugin.kind().world(), bindings::VERSION);
+fn check_world(
+    engine: &Engine,
+    component: &Component,
+    plugin: &Plugin,
+) -> Result<(), SandboxError> {
+    let expected = format!(
+        "{}/{}-plugin@{}",
+        bindings::PACKAGE,
+        plugin.kind().world(),
+        bindings::VERSION
+    );
     let ty = component.component_type();
     let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
     if exports.iter().any(|e| e == &expected) {
@@ -183,7 +218,12 @@ fn check_world(engine: &Engine, component: &Component, plugin: &Plugin) -> Resul
         name: plugin.name().into(),
         path: plugin.manifest_path.clone(),
         has,
-        expected: format!("`{}` ({}@{})", plugin.kind().world(), bindings::PACKAGE, bindings::VERSION),
+        expected: format!(
+            "`{}` ({}@{})",
+            plugin.kind().world(),
+            bindings::PACKAGE,
+            bindings::VERSION
+        ),
     })
 }
 
@@ -217,10 +257,16 @@ impl Loaded {
     }
 
     pub fn mounts(&self) -> bindings::types::Mounts {
-        bindings::types::Mounts { workspace: WORKSPACE_MOUNT.into(), scratch: SCRATCH_MOUNT.into() }
+        bindings::types::Mounts {
+            workspace: WORKSPACE_MOUNT.into(),
+            scratch: SCRATCH_MOUNT.into(),
+        }
     }
 
-    fn store(&self, workspace: &Path) -> Result<(Store<PluginState>, tempfile::TempDir, MemoryOutputPipe), String> {
+    fn store(
+        &self,
+        workspace: &Path,
+    ) -> Result<(Store<PluginState>, tempfile::TempDir, MemoryOutputPipe), String> {
         let scratch = tempfile::Builder::new()
             .prefix("planexec-scratch-")
             .tempdir()
@@ -228,7 +274,11 @@ impl Loaded {
         let stdout = MemoryOutputPipe::new(self.caps.plugin_output);
         let stderr = MemoryOutputPipe::new(self.caps.plugin_output);
         let mut b = WasiCtxBuilder::new();
-        b.stdout(stdout).stderr(stderr.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+        b.stdout(stdout)
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
         if self.plugin.manifest.requests.workspace == WorkspaceAccess::ReadOnly {
             b.preopened_dir(workspace, WORKSPACE_MOUNT, FsPerms::ReadOnly)
                 .map_err(|e| format!("cannot open the workspace {}: {e}", workspace.display()))?;
@@ -236,7 +286,10 @@ impl Loaded {
         b.preopened_dir(scratch.path(), SCRATCH_MOUNT, FsPerms::ReadWrite)
             .map_err(|e| format!("cannot open the scratch directory: {e}"))?;
         let req = &self.plugin.manifest.requests;
-        let limits = state::Limiter { memory: req.memory as usize, denied: false };
+        let limits = state::Limiter {
+            memory: req.memory as usize,
+            denied: false,
+        };
         let state = PluginState {
             wasi: b.build(),
             table: Default::default(),
@@ -275,7 +328,10 @@ impl Loaded {
         f: impl FnOnce(&mut Store<PluginState>, &Pre) -> wasmtime::Result<Result<R, String>>,
     ) -> (Result<R, PluginFailure>, CallInfo) {
         let t = Instant::now();
-        let fail = |reason: String| PluginFailure { plugin: self.plugin.name().into(), reason };
+        let fail = |reason: String| PluginFailure {
+            plugin: self.plugin.name().into(),
+            reason,
+        };
         let (mut store, _scratch, stderr) = match self.store(workspace) {
             Ok(s) => s,
             Err(e) => return (Err(fail(e)), CallInfo::default()),
@@ -290,7 +346,9 @@ impl Loaded {
             duration: t.elapsed(),
         };
         let result = match r {
-            Err(_) => Err(fail("the host panicked while calling the plugin (a bug in planexec)".into())),
+            Err(_) => Err(fail(
+                "the host panicked while calling the plugin (a bug in planexec)".into(),
+            )),
             Ok(Ok(Ok(v))) => Ok(v),
             Ok(Ok(Err(msg))) => Err(fail(msg)),
             Ok(Err(trap)) => {
@@ -322,7 +380,10 @@ impl Loaded {
 
     fn check_returned(&self, size: usize) -> Result<(), String> {
         if size > self.caps.returned {
-            return Err(format!("returned {size} bytes, over the host's cap of {} bytes", self.caps.returned));
+            return Err(format!(
+                "returned {size} bytes, over the host's cap of {} bytes",
+                self.caps.returned
+            ));
         }
         Ok(())
     }
@@ -334,9 +395,13 @@ impl Loaded {
         req: bindings::gate_plugin::GateRequest,
     ) -> (Result<planexec_record::GateReport, PluginFailure>, CallInfo) {
         self.call(workspace, |store, pre| {
-            let Pre::Gate(pre) = pre else { unreachable!("kind checked at load") };
+            let Pre::Gate(pre) = pre else {
+                unreachable!("kind checked at load")
+            };
             let inst = pre.instantiate(&mut *store)?;
-            let r = inst.planexec_plugin_gate_plugin().call_check(&mut *store, &req)?;
+            let r = inst
+                .planexec_plugin_gate_plugin()
+                .call_check(&mut *store, &req)?;
             Ok(r.and_then(|rep| {
                 self.check_returned(convert::report_size(&rep))?;
                 Ok(convert::gate_report(rep))
@@ -350,9 +415,13 @@ impl Loaded {
         req: bindings::reviewer_plugin::ReviewRequest,
     ) -> (Result<planexec_record::Review, PluginFailure>, CallInfo) {
         self.call(workspace, |store, pre| {
-            let Pre::Reviewer(pre) = pre else { unreachable!("kind checked at load") };
+            let Pre::Reviewer(pre) = pre else {
+                unreachable!("kind checked at load")
+            };
             let inst = pre.instantiate(&mut *store)?;
-            let r = inst.planexec_plugin_reviewer_plugin().call_evaluate(&mut *store, &req)?;
+            let r = inst
+                .planexec_plugin_reviewer_plugin()
+                .call_evaluate(&mut *store, &req)?;
             Ok(r.and_then(|rev| {
                 self.check_returned(convert::review_size(&rev))?;
                 Ok(convert::review(rev))
@@ -371,14 +440,20 @@ impl Loaded {
             run_record: record_json.to_string(),
         };
         self.call(workspace, |store, pre| {
-            let Pre::Formatter(pre) = pre else { unreachable!("kind checked at load") };
+            let Pre::Formatter(pre) = pre else {
+                unreachable!("kind checked at load")
+            };
             let inst = pre.instantiate(&mut *store)?;
-            let r = inst.planexec_plugin_formatter_plugin().call_render(&mut *store, &req)?;
+            let r = inst
+                .planexec_plugin_formatter_plugin()
+                .call_render(&mut *store, &req)?;
             Ok(r.and_then(|arts| {
                 let size: usize = arts.iter().map(|a| a.path.len() + a.content.len()).sum();
                 // Formatters legitimately return whole files: allow 8x the report cap.
                 if size > self.caps.returned * 8 {
-                    return Err(format!("returned {size} bytes of artifacts, over the host's cap"));
+                    return Err(format!(
+                        "returned {size} bytes of artifacts, over the host's cap"
+                    ));
                 }
                 Ok(arts.into_iter().map(|a| (a.path, a.content)).collect())
             }))
@@ -389,11 +464,18 @@ impl Loaded {
         &self,
         workspace: &Path,
         req: bindings::implementer_plugin::ImplementRequest,
-    ) -> (Result<bindings::implementer_plugin::ImplementReport, PluginFailure>, CallInfo) {
+    ) -> (
+        Result<bindings::implementer_plugin::ImplementReport, PluginFailure>,
+        CallInfo,
+    ) {
         self.call(workspace, |store, pre| {
-            let Pre::Implementer(pre) = pre else { unreachable!("kind checked at load") };
+            let Pre::Implementer(pre) = pre else {
+                unreachable!("kind checked at load")
+            };
             let inst = pre.instantiate(&mut *store)?;
-            let r = inst.planexec_plugin_implementer_plugin().call_implement(&mut *store, &req)?;
+            let r = inst
+                .planexec_plugin_implementer_plugin()
+                .call_implement(&mut *store, &req)?;
             Ok(r.and_then(|rep| {
                 self.check_returned(rep.summary.len() + rep.evidence.len())?;
                 Ok(rep)

@@ -25,7 +25,12 @@ pub struct Caps {
 
 impl Default for Caps {
     fn default() -> Self {
-        Caps { exec_capture: 16 << 20, exec_file: 2 << 30, plugin_output: 256 << 10, returned: 8 << 20 }
+        Caps {
+            exec_capture: 16 << 20,
+            exec_file: 2 << 30,
+            plugin_output: 256 << 10,
+            returned: 8 << 20,
+        }
     }
 }
 
@@ -37,7 +42,12 @@ pub struct Limiter {
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.memory {
             self.denied = true;
             return Err(wasmtime::Error::msg("memory cap reached"));
@@ -45,7 +55,12 @@ impl ResourceLimiter for Limiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 1 << 20)
     }
 }
@@ -104,7 +119,10 @@ impl PluginState {
             .or_else(|| p.strip_prefix("/scratch/"))
             .ok_or_else(|| format!("stdout-file `{p}` must be a path under {{scratch}}/"))?;
         let rel = Path::new(rel);
-        if rel.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+        if rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
             return Err(format!("stdout-file `{p}` must stay inside {{scratch}}"));
         }
         Ok(self.scratch.join(rel))
@@ -115,8 +133,13 @@ impl PluginState {
             return Ok(self.workspace.clone());
         };
         let rel = Path::new(c);
-        if rel.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
-            return Err(format!("cwd `{c}` must be a relative path inside the workspace"));
+        if rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(format!(
+                "cwd `{c}` must be a relative path inside the workspace"
+            ));
         }
         Ok(self.workspace.join(rel))
     }
@@ -131,7 +154,9 @@ impl PluginState {
                 cmd.program
             )));
         }
-        let cwd = self.workspace_dir(cmd.cwd.as_deref()).map_err(exec::ExecError::Failed)?;
+        let cwd = self
+            .workspace_dir(cmd.cwd.as_deref())
+            .map_err(exec::ExecError::Failed)?;
         let program = native::resolve_program(&cmd.program, &cwd)
             .map_err(|e| exec::ExecError::NotFound(e.to_string()))?;
         let stdout_file = match &cmd.stdout_file {
@@ -139,9 +164,16 @@ impl PluginState {
             None => None,
         };
         let args: Vec<String> = cmd.args.iter().map(|a| self.substitute(a)).collect();
-        let env: Vec<(String, String)> =
-            cmd.env.iter().map(|(k, v)| (k.clone(), self.substitute(v))).collect();
-        let timeout = cmd.timeout_ms.map(Duration::from_millis).unwrap_or(self.exec_timeout).min(self.exec_timeout);
+        let env: Vec<(String, String)> = cmd
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), self.substitute(v)))
+            .collect();
+        let timeout = cmd
+            .timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(self.exec_timeout)
+            .min(self.exec_timeout);
         let spec = native::ProcessSpec {
             program,
             args: args.clone(),
@@ -177,7 +209,10 @@ impl PluginState {
 
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 

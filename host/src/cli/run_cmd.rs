@@ -1,0 +1,118 @@
+//! `planexec run PLAN` and `planexec rollback RUN-ID`: drive the engine and
+//! print the final report; errors before the run become exit 2.
+
+use super::{exit, report_error, Format, PluginArgs};
+use crate::engine::{self, EngineError, RunOptions};
+use crate::report::{self, Reporter};
+use std::path::PathBuf;
+
+pub struct RunArgs {
+    pub plan: PathBuf,
+    pub dialect: Option<String>,
+    pub plugin_args: PluginArgs,
+    pub implementer: Option<String>,
+    pub resume: bool,
+    pub format: Format,
+    pub reports: Vec<String>,
+}
+
+pub fn run(a: RunArgs) -> i32 {
+    let dialect = match a
+        .dialect
+        .as_deref()
+        .map(str::parse::<planexec_plan::Dialect>)
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    let opts = RunOptions {
+        plan: a.plan.clone(),
+        dialect,
+        plugin_dirs: a.plugin_args.plugins.clone(),
+        implementer: a.implementer.clone(),
+        grants: a.plugin_args.grant.clone(),
+        resume: a.resume,
+    };
+    let mut reporter = Reporter::new(report::default_sinks(a.format == Format::Json));
+    match engine::run(&opts, &mut reporter) {
+        Ok(f) => {
+            if a.format == Format::Human {
+                print!("{}", engine::final_report(&f.record));
+            } else {
+                eprint!("{}", engine::final_report(&f.record));
+            }
+            f.exit_code
+        }
+        Err(e) => {
+            report_error(&e);
+            match e {
+                EngineError::Git(_) | EngineError::State(_) => exit::USAGE,
+                _ => exit::USAGE,
+            }
+        }
+    }
+}
+
+pub fn rollback(run_id: &str, yes: bool) -> i32 {
+    let cwd = match super::current_dir() {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
+    let repo = match planexec_vcs::Repo::discover(&cwd) {
+        Ok(r) => r,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    match repo.rollback(run_id, yes) {
+        Ok(plan) => {
+            if plan.is_noop() {
+                println!("nothing to roll back: HEAD is the start commit of {run_id} and the tree is clean");
+                return exit::OK;
+            }
+            let verb = if plan.applied {
+                "discarded"
+            } else {
+                "would discard"
+            };
+            println!(
+                "rollback of run {run_id} to its start commit {}:",
+                plan.start_commit
+            );
+            for c in &plan.commits {
+                println!(
+                    "  {verb} commit {} {}",
+                    &c.id[..c.id.len().min(10)],
+                    c.summary
+                );
+            }
+            for u in &plan.uncommitted {
+                println!("  {verb} uncommitted change to {}", u.path);
+            }
+            for u in &plan.untracked_kept {
+                println!("  keeps untracked file {u}");
+            }
+            if plan.applied {
+                if let Some(b) = &plan.backup_ref {
+                    println!("the old HEAD is kept under {b}");
+                }
+                if let Some(d) = &plan.discarded_ref {
+                    println!("the discarded work tree is kept under {d}");
+                }
+                exit::OK
+            } else {
+                println!("nothing was changed; run `planexec rollback {run_id} --yes` to do it");
+                exit::FAILED
+            }
+        }
+        Err(e) => {
+            report_error(&e);
+            exit::USAGE
+        }
+    }
+}

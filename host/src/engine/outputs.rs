@@ -1,0 +1,334 @@
+//! What a run writes and decides besides the loop: where the execution log
+//! lives, the living outputs (log, planpipe status), tolerances, final gates,
+//! and the final report.
+
+use super::{now, Ctx};
+use crate::config::Config;
+use crate::report::Event;
+use planexec_plan::Plan;
+use planexec_record::*;
+use std::path::{Component, Path, PathBuf};
+
+/// Where the one execution log goes: memory-bank/execute/ for memory-bank plans,
+/// .artifacts/execute/ for .artifacts plans, else beside the plan.
+pub fn log_path(workspace: &Path, plan: &Plan, started: &time::OffsetDateTime) -> String {
+    let stamp = started
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]_[hour]-[minute]-[second]"
+        ))
+        .unwrap_or_default();
+    let root = plan.plan_root();
+    let rel_root = super::rel(workspace, root);
+    let parts: Vec<&str> = rel_root.split('/').collect();
+    let file = format!("{stamp}_{}.md", plan.topic());
+    for (i, w) in parts.windows(2).enumerate() {
+        if (w[0] == "memory-bank" || w[0] == ".artifacts") && w[1] == "plan" {
+            let mut p: Vec<&str> = parts[..i].to_vec();
+            p.push(w[0]);
+            p.push("execute");
+            return format!("{}/{file}", p.join("/"));
+        }
+    }
+    let dir = if rel_root.is_empty() || rel_root == "." {
+        String::new()
+    } else {
+        format!("{rel_root}/")
+    };
+    format!("{dir}{}-execution-log.md", plan.topic())
+}
+
+/// Files planexec writes into the work tree; never part of a task's changes.
+pub fn own_files(workspace: &Path, plan: &Plan, record: &RunRecord) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Some(l) = &record.log_path {
+        v.push(workspace.join(l));
+    }
+    v.push(plan.plan_root().join("execution-status.md"));
+    v.push(plan.plan_root().join("execution-summary.md"));
+    if plan.dialect == planexec_plan::Dialect::ExecPlan {
+        v.push(plan.source.clone());
+    }
+    v
+}
+
+pub fn env_facts() -> std::collections::BTreeMap<String, String> {
+    let mut m = std::collections::BTreeMap::new();
+    m.insert("planexec".into(), env!("CARGO_PKG_VERSION").into());
+    m.insert(
+        "os".into(),
+        format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+    );
+    m
+}
+
+/// Re-renders the execution log and planpipe status from the record and writes them atomically.
+pub fn write_living(ctx: &mut Ctx) {
+    let json = ctx.state.record.to_json();
+    let mut warnings = Vec::new();
+    for (loaded, settings) in &ctx.kit.formatters {
+        let mut settings = settings.clone();
+        let base: PathBuf = if loaded.name() == "execution-log" {
+            if let (serde_json::Value::Object(m), Some(p)) =
+                (&mut settings, &ctx.state.record.log_path)
+            {
+                m.entry("path").or_insert_with(|| p.clone().into());
+            }
+            ctx.workspace.to_path_buf()
+        } else if loaded.name() == "planpipe-status" {
+            ctx.plan.plan_root().to_path_buf()
+        } else {
+            ctx.workspace.to_path_buf()
+        };
+        let (r, _) = loaded.render(ctx.workspace, &settings, &json);
+        match r {
+            Ok(arts) => {
+                for (path, content) in arts {
+                    match safe_join(&base, &path) {
+                        Some(dst) => {
+                            if let Some(parent) = dst.parent() {
+                                let _ = std::fs::create_dir_all(parent);
+                            }
+                            if let Err(e) = planexec_vcs::atomic_write(&dst, &content) {
+                                warnings.push(format!("{}: {e}", dst.display()));
+                            }
+                        }
+                        None => warnings.push(format!(
+                            "formatter `{}` returned an unsafe path `{path}`; ignored",
+                            loaded.name()
+                        )),
+                    }
+                }
+            }
+            Err(f) => warnings.push(f.to_string()),
+        }
+    }
+    for w in warnings {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: w,
+        });
+    }
+}
+
+/// `base/rel` when `rel` is relative and stays inside `base`.
+pub fn safe_join(base: &Path, rel: &str) -> Option<PathBuf> {
+    let p = Path::new(rel);
+    if rel.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    Some(base.join(p))
+}
+
+/// The tolerances in force: the plan's, else planexec.toml's.
+pub struct Limits {
+    max_files: Option<(u32, String)>,
+    max_net_lines: Option<(u32, String)>,
+    max_attempts: Option<(u32, String)>,
+    max_minutes: Option<(u64, String)>,
+}
+
+impl Limits {
+    pub fn new(plan: &Plan, config: &Config) -> Limits {
+        let t = &plan.tolerances;
+        let plan_has = t.max_files.is_some()
+            || t.max_net_lines.is_some()
+            || t.max_attempts.is_some()
+            || t.max_minutes.is_some();
+        if plan_has {
+            let q = |s: &Option<String>, d: String| {
+                format!("plan Tolerances: \"{}\"", s.clone().unwrap_or(d))
+            };
+            return Limits {
+                max_files: t
+                    .max_files
+                    .map(|v| (v, q(&t.max_files_source, format!("max {v} files")))),
+                max_net_lines: t
+                    .max_net_lines
+                    .map(|v| (v, q(&t.max_net_lines_source, format!("max {v} net lines")))),
+                max_attempts: t
+                    .max_attempts
+                    .map(|v| (v, q(&t.max_attempts_source, format!("max {v} attempts")))),
+                max_minutes: t
+                    .max_minutes
+                    .map(|v| (v, q(&t.max_minutes_source, format!("max {v} minutes")))),
+            };
+        }
+        let c = config.tolerances.clone().unwrap_or_default();
+        let q = |k: &str, v: String| format!("planexec.toml [tolerances] {k} = {v}");
+        Limits {
+            max_files: c.max_files.map(|v| (v, q("max_files", v.to_string()))),
+            max_net_lines: c
+                .max_net_lines
+                .map(|v| (v, q("max_net_lines", v.to_string()))),
+            max_attempts: c
+                .max_attempts
+                .map(|v| (v, q("max_attempts", v.to_string()))),
+            max_minutes: c.max_minutes.map(|v| (v, q("max_minutes", v.to_string()))),
+        }
+    }
+
+    pub fn max_cycles(&self, configured: u32) -> u32 {
+        match &self.max_attempts {
+            Some((a, _)) => configured.min(*a).max(1),
+            None => configured,
+        }
+    }
+
+    pub fn attempts_quote(&self, configured: u32) -> String {
+        match &self.max_attempts {
+            Some((a, q)) if *a <= configured => format!("tolerance breached: {q}"),
+            _ => format!("rework limit: [run] max_cycles = {configured}"),
+        }
+    }
+
+    /// A breach of files, net lines or time, quoted.
+    pub fn breach(
+        &self,
+        files: usize,
+        net_lines: i64,
+        started: time::OffsetDateTime,
+    ) -> Option<String> {
+        if let Some((max, q)) = &self.max_files {
+            if files as u64 > *max as u64 {
+                return Some(format!(
+                    "tolerance breached: the task changed {files} files, more than {max} ({q})"
+                ));
+            }
+        }
+        if let Some((max, q)) = &self.max_net_lines {
+            if net_lines.unsigned_abs() > *max as u64 {
+                return Some(format!("tolerance breached: the task changed {net_lines} net lines, more than {max} ({q})"));
+            }
+        }
+        if let Some((max, q)) = &self.max_minutes {
+            let mins = (time::OffsetDateTime::now_utc() - started).whole_minutes();
+            if mins > *max as i64 {
+                return Some(format!(
+                    "tolerance breached: the task took {mins} minutes, more than {max} ({q})"
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// Gate C: the final quality gates in order; the first failure stops them.
+pub fn run_final_gates(ctx: &mut Ctx) -> RunStatus {
+    let mut status = RunStatus::Success;
+    for (g, loaded) in &ctx.kit.final_gates {
+        if status != RunStatus::Success {
+            let mut rep = GateReport::errored("not run: an earlier final gate failed");
+            rep.outcome = Outcome::Skipped;
+            ctx.state.record.final_gates.push(GateRun {
+                name: g.name.clone(),
+                plugin: loaded.name().into(),
+                report: rep,
+            });
+            continue;
+        }
+        ctx.reporter.emit(Event::GateStarted {
+            task: None,
+            gate: g.name.clone(),
+        });
+        let (run, _) = crate::gate::run(loaded, g, ctx.workspace, None);
+        ctx.reporter.emit(Event::GateFinished {
+            task: None,
+            run: run.clone(),
+        });
+        if matches!(run.report.outcome, Outcome::Failed | Outcome::Errored) {
+            status = RunStatus::Failure;
+            ctx.state.record.issues.push(Issue {
+                task: None,
+                issue: format!(
+                    "final gate `{}` {:?}: {}",
+                    run.name, run.report.outcome, run.report.summary
+                ),
+                resolution: "recorded; nothing was rolled back. Fix it in a follow-up task".into(),
+            });
+        }
+        ctx.state.record.final_gates.push(run);
+        ctx.persist();
+    }
+    status
+}
+
+/// The seeds' final report, for stdout.
+pub fn final_report(r: &RunRecord) -> String {
+    let done = r
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .count();
+    let attempted = r
+        .tasks
+        .iter()
+        .filter(|t| !t.cycles.is_empty() || t.status == TaskStatus::Done)
+        .count();
+    let status = match r.status {
+        RunStatus::Success => "Success",
+        RunStatus::Failure => "Failure",
+        RunStatus::Blocked => "Blocked",
+        RunStatus::Waiting => "Waiting (continue with --resume)",
+        RunStatus::Running => "Running",
+    };
+    let mut s = String::new();
+    s.push_str(&format!(
+        "Final report: {} ({})\n",
+        r.plan.title, r.plan.path
+    ));
+    s.push_str(&format!("  run id:          {}\n", r.run_id));
+    s.push_str(&format!(
+        "  tasks attempted: {attempted}\n  tasks completed: {done} of {}\n",
+        r.tasks.len()
+    ));
+    s.push_str(&format!("  final status:    {status}\n"));
+    for t in &r.tasks {
+        let extra = match (&t.commit, &t.blocked_reason) {
+            (Some(c), _) => format!("commit {}", &c[..c.len().min(10)]),
+            (None, Some(b)) => b.clone(),
+            _ => String::new(),
+        };
+        s.push_str(&format!(
+            "  {:<10} {:<12} {} {}\n",
+            t.id,
+            t.status.as_str(),
+            t.title,
+            extra
+        ));
+    }
+    if !r.final_gates.is_empty() {
+        s.push_str("  gate results:\n");
+        for g in &r.final_gates {
+            s.push_str(&format!(
+                "    {:<10} {:?}: {}\n",
+                g.name, g.report.outcome, g.report.summary
+            ));
+        }
+    }
+    let mut files: Vec<&String> = r
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .flat_map(|t| t.cycles.last().map(|c| &c.files))
+        .flatten()
+        .collect();
+    files.sort();
+    files.dedup();
+    s.push_str(&format!(
+        "  files touched:   {}\n",
+        if files.is_empty() {
+            "-".into()
+        } else {
+            files
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ));
+    if let Some(l) = &r.log_path {
+        s.push_str(&format!("  execution log:   {l}\n"));
+    }
+    let _ = now;
+    s
+}

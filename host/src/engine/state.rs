@@ -1,0 +1,93 @@
+//! The persisted run state: the run record plus what resume needs, written
+//! atomically after every transition under .git/planexec/.
+
+use planexec_record::{RunRecord, RunStatus};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const STATE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    pub record: RunRecord,
+    /// HEAD when each task's current attempt began (to detect a commit made just before a crash).
+    pub task_base: BTreeMap<String, String>,
+    /// Workspace-relative plan path the run was started with.
+    pub plan_key: String,
+    /// Set when the implementer asked to wait; the next resume tells it the person acted.
+    pub waiting_task: Option<String>,
+}
+
+/// Where states live: `<git dir>/planexec/`.
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(git_dir: &Path) -> Store {
+        Store {
+            dir: git_dir.join("planexec"),
+        }
+    }
+
+    fn run_file(&self, run_id: &str) -> PathBuf {
+        self.dir.join("runs").join(format!("{run_id}.json"))
+    }
+
+    fn active_file(&self, plan_key: &str) -> PathBuf {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(plan_key, &mut h);
+        self.dir
+            .join("active")
+            .join(format!("{:016x}", std::hash::Hasher::finish(&h)))
+    }
+
+    /// Writes the state (temp file, fsync, rename) and the plan's active pointer.
+    pub fn save(&self, st: &State) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(st).expect("state serialises");
+        std::fs::create_dir_all(self.dir.join("runs"))?;
+        std::fs::create_dir_all(self.dir.join("active"))?;
+        planexec_vcs::atomic_write(self.run_file(&st.record.run_id), &json).map_err(to_io)?;
+        let active = self.active_file(&st.plan_key);
+        if matches!(st.record.status, RunStatus::Success | RunStatus::Failure) {
+            let _ = std::fs::remove_file(active);
+        } else {
+            planexec_vcs::atomic_write(active, st.record.run_id.as_bytes()).map_err(to_io)?;
+        }
+        Ok(())
+    }
+
+    /// The unfinished run of this plan, if any.
+    pub fn active(&self, plan_key: &str) -> Result<Option<State>, String> {
+        let p = self.active_file(plan_key);
+        let Ok(run_id) = std::fs::read_to_string(&p) else {
+            return Ok(None);
+        };
+        self.load(run_id.trim()).map(Some)
+    }
+
+    pub fn load(&self, run_id: &str) -> Result<State, String> {
+        let p = self.run_file(run_id);
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let st: State = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}: not a planexec run state ({e}); move it away to start over",
+                p.display()
+            )
+        })?;
+        if st.version != STATE_VERSION {
+            return Err(format!(
+                "{}: state version {} is not {STATE_VERSION}",
+                p.display(),
+                st.version
+            ));
+        }
+        Ok(st)
+    }
+}
+
+fn to_io(e: planexec_vcs::VcsError) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}

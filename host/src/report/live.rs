@@ -1,0 +1,144 @@
+//! The live terminal display: one line per task (id, title, status) and a
+//! spinner with elapsed time for each running gate, above a scrolling history
+//! of what happened. Used only when stdout is a terminal and neither CI nor
+//! NO_COLOR is set (and not with `--format json`); see [`super::sinks`].
+
+use super::plain::{line, strip_control};
+use super::{Event, Sink};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use planexec_record::{RunRecord, TaskStatus};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub struct LiveSink {
+    multi: MultiProgress,
+    /// Task bars in plan order, with each task's title.
+    tasks: Vec<(String, String, ProgressBar)>,
+    /// Running gates: (task, gate) -> spinner.
+    gates: HashMap<(Option<String>, String), ProgressBar>,
+}
+
+fn task_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:.bold} {msg}").expect("static template")
+}
+
+fn gate_style() -> ProgressStyle {
+    ProgressStyle::with_template("  {spinner:.cyan} {msg} {elapsed:.dim}")
+        .expect("static template")
+        .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✔"])
+}
+
+fn icon(s: TaskStatus) -> &'static str {
+    match s {
+        TaskStatus::Pending => "·",
+        TaskStatus::Ready => "○",
+        TaskStatus::InProgress => "▶",
+        TaskStatus::InReview => "◆",
+        TaskStatus::Rework => "↻",
+        TaskStatus::Done => "✔",
+        TaskStatus::Blocked => "✘",
+    }
+}
+
+impl LiveSink {
+    /// Draws on stdout (the caller checked it is a terminal).
+    pub fn stdout() -> Self {
+        Self::with_target(ProgressDrawTarget::stdout())
+    }
+
+    pub fn with_target(target: ProgressDrawTarget) -> Self {
+        LiveSink {
+            multi: MultiProgress::with_draw_target(target),
+            tasks: Vec::new(),
+            gates: HashMap::new(),
+        }
+    }
+
+    fn task_bar(&self, id: &str) -> Option<&(String, String, ProgressBar)> {
+        self.tasks.iter().find(|(t, _, _)| t == id)
+    }
+
+    fn set_task(&self, id: &str, status: TaskStatus, cycle: u32) {
+        if let Some((_, title, bar)) = self.task_bar(id) {
+            let cyc = if cycle > 1 {
+                format!(" (cycle {cycle})")
+            } else {
+                String::new()
+            };
+            bar.set_message(format!(
+                "{} {} — {}{cyc}",
+                icon(status),
+                strip_control(title),
+                status.as_str()
+            ));
+        }
+    }
+
+    fn history(&self, text: String) {
+        let _ = self.multi.println(text);
+    }
+}
+
+impl Sink for LiveSink {
+    fn event(&mut self, ev: &Event) {
+        match ev {
+            Event::RunStarted { tasks, .. } => {
+                self.history(line(ev));
+                for t in tasks {
+                    let bar = self
+                        .multi
+                        .add(ProgressBar::new_spinner().with_style(task_style()));
+                    bar.set_prefix(strip_control(&t.id));
+                    self.tasks.push((t.id.clone(), t.title.clone(), bar));
+                    self.set_task(&t.id, TaskStatus::Pending, 0);
+                }
+            }
+            Event::TaskStatus {
+                task,
+                status,
+                cycle,
+            } => self.set_task(task, *status, *cycle),
+            Event::GateStarted { task, gate } => {
+                let bar = self
+                    .multi
+                    .add(ProgressBar::new_spinner().with_style(gate_style()));
+                let label = match task {
+                    Some(t) => format!("{} gate {}", strip_control(t), strip_control(gate)),
+                    None => format!("gate {}", strip_control(gate)),
+                };
+                bar.set_message(label);
+                bar.enable_steady_tick(Duration::from_millis(100));
+                self.gates.insert((task.clone(), gate.clone()), bar);
+            }
+            Event::GateFinished { task, run } => {
+                if let Some(bar) = self.gates.remove(&(task.clone(), run.name.clone())) {
+                    bar.finish_and_clear();
+                    self.multi.remove(&bar);
+                }
+                self.history(line(ev));
+            }
+            Event::TaskBlocked { task, .. } => {
+                self.history(line(ev));
+                self.set_task(task, TaskStatus::Blocked, 0);
+            }
+            _ => self.history(line(ev)),
+        }
+    }
+
+    fn finish(&mut self, _record: &RunRecord) {
+        for (_, bar) in self.gates.drain() {
+            bar.finish_and_clear();
+        }
+        for (_, _, bar) in &self.tasks {
+            bar.finish();
+        }
+    }
+}
+
+impl Drop for LiveSink {
+    fn drop(&mut self) {
+        for (_, bar) in self.gates.drain() {
+            bar.finish_and_clear();
+        }
+    }
+}
