@@ -106,7 +106,7 @@ impl FromStr for ReportSpec {
 /// What can go wrong writing reports.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("--report `{value}`: {reason}")]
+    #[error("`{value}`: {reason}")]
     Spec { value: String, reason: String },
     #[error(transparent)]
     Plugin(#[from] PluginError),
