@@ -1,6 +1,8 @@
 //! End-to-end tests of the planexec binary and library on real parts: real git
 //! repositories in temp dirs, real components built from plugins/, real tools.
 
+mod gates;
+mod engine;
 mod reports;
 mod sandbox;
 mod support;

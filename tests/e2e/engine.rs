@@ -1,0 +1,330 @@
+//! `planexec run` end to end on real temporary git repositories: commits,
+//! rework, blocking, tolerances, scope, resume after SIGKILL, rollback.
+
+use crate::support::*;
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
+    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A patch creating `file` with `content` (one line).
+fn new_file_patch(file: &str, content: &str) -> String {
+    format!("diff --git a/{file} b/{file}\nnew file mode 100644\n--- /dev/null\n+++ b/{file}\n@@ -0,0 +1 @@\n+{content}\n")
+}
+
+/// A patch changing the single line of `file` from `old` to `new`.
+fn change_patch(file: &str, old: &str, new: &str) -> String {
+    format!("diff --git a/{file} b/{file}\n--- a/{file}\n+++ b/{file}\n@@ -1 +1 @@\n-{old}\n+{new}\n")
+}
+
+struct T<'a> {
+    id: &'a str,
+    title: &'a str,
+    deps: &'a str,
+    files: &'a str,
+    accept: &'a str,
+}
+
+/// A repo with plan/plan.md (T-ID), patches, and a planexec.toml granting grep and git.
+fn repo(tasks: &[T], patches: &[(&str, String)], extra_toml: &str, tolerances: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.email", "dev@example.com"]);
+    git(d, &["config", "user.name", "Dev"]);
+    write(d, "README", "base\n");
+    let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n");
+    if !tolerances.is_empty() {
+        plan.push_str(&format!("## Tolerances\n\n{tolerances}\n\n"));
+    }
+    plan.push_str("## Tasks\n\n");
+    for t in tasks {
+        plan.push_str(&format!(
+            "### {}: {}\n**Summary**: {}\n**Dependencies**: {}\n**Files/modules touched**: {}\n**Acceptance test**: `{}`\n\n",
+            t.id, t.title, t.title, t.deps, t.files, t.accept
+        ));
+    }
+    write(d, "plan/plan.md", &plan);
+    for (name, p) in patches {
+        write(d, &format!("plan/patches/{name}"), p);
+    }
+    write(d, "planexec.toml", &format!("[policy]\ngrant = [\"grep\", \"git\", \"test\"]\n[run]\nimplementer = \"patch\"\n{extra_toml}"));
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "plan"]);
+    tmp
+}
+
+fn three_tasks() -> tempfile::TempDir {
+    repo(
+        &[
+            T { id: "T001", title: "Add greeting", deps: "none", files: "greet.txt", accept: "grep -q hello greet.txt" },
+            T { id: "T002", title: "Add farewell", deps: "T001", files: "bye.txt", accept: "grep -q bye bye.txt" },
+            T { id: "T003", title: "Add names", deps: "T001, T002", files: "names.txt", accept: "grep -q ada names.txt" },
+        ],
+        &[
+            ("T001.patch", new_file_patch("greet.txt", "hello")),
+            ("T002.patch", new_file_patch("bye.txt", "hi")), // fails its gate once
+            ("T002.2.patch", change_patch("bye.txt", "hi", "bye")),
+            ("T003.patch", new_file_patch("names.txt", "ada")),
+        ],
+        "",
+        "",
+    )
+}
+
+fn run_record(dir: &Path) -> serde_json::Value {
+    let runs = dir.join(".git/planexec/runs");
+    let f = std::fs::read_dir(&runs).unwrap().next().expect("a run state").unwrap().path();
+    let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+    st["record"].clone()
+}
+
+fn subjects(dir: &Path) -> Vec<String> {
+    git(dir, &["log", "--format=%s"]).lines().map(String::from).collect()
+}
+
+#[test]
+fn three_task_plan_runs_to_success_with_one_commit_per_task() {
+    let tmp = three_tasks();
+    let d = tmp.path();
+    write(d, "notes.txt", "my uncommitted work\n"); // dirty tree -> rollback commit
+    let out = planexec(d, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("final status:    Success"), "{out:?}");
+    assert_eq!(
+        subjects(d),
+        ["T003: Add names", "T002: Add farewell", "T001: Add greeting", "rollback: before executing plan plan", "plan"]
+    );
+    // Each task commit holds exactly its file; the message carries the Refs line.
+    for (rev, file) in [("HEAD", "names.txt"), ("HEAD~1", "bye.txt"), ("HEAD~2", "greet.txt")] {
+        assert_eq!(git(d, &["show", "--name-only", "--format=", rev]).trim(), file);
+        assert!(git(d, &["show", "-s", "--format=%B", rev]).contains("Refs: plan/plan.md"));
+    }
+    // The user's work is in the rollback commit and still in the tree.
+    assert_eq!(git(d, &["show", "--name-only", "--format=", "HEAD~3"]).trim(), "notes.txt");
+    assert_eq!(std::fs::read_to_string(d.join("notes.txt")).unwrap(), "my uncommitted work\n");
+    // T002 needed a rework cycle; its first cycle's feedback names the failed gate.
+    let rec = run_record(d);
+    let t2 = &rec["tasks"][1];
+    assert_eq!(t2["cycles"].as_array().unwrap().len(), 2);
+    assert_eq!(t2["cycles"][0]["outcome"], "rework");
+    assert!(t2["cycles"][0]["feedback"][0]["message"].as_str().unwrap().contains("acceptance:T002#1"));
+    // The start ref exists and the log is beside the plan.
+    let run_id = rec["run_id"].as_str().unwrap();
+    assert!(git(d, &["show-ref"]).contains(&format!("refs/planexec/runs/{run_id}/start")));
+    let log = std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap();
+    assert!(log.contains("## Task Execution") && log.contains(&git(d, &["rev-parse", "HEAD"]).trim().to_string()));
+}
+
+#[test]
+fn a_task_that_never_passes_is_blocked_after_three_cycles() {
+    let tmp = repo(
+        &[
+            T { id: "T001", title: "Add greeting", deps: "none", files: "greet.txt", accept: "grep -q hello greet.txt" },
+            T { id: "T002", title: "Unrelated", deps: "none", files: "other.txt", accept: "grep -q x other.txt" },
+        ],
+        &[
+            ("T001.patch", new_file_patch("greet.txt", "nope")),
+            ("T001.2.patch", change_patch("greet.txt", "nope", "still nope")),
+            ("T001.3.patch", change_patch("greet.txt", "still nope", "never")),
+            ("T002.patch", new_file_patch("other.txt", "x")),
+        ],
+        "",
+        "",
+    );
+    let d = tmp.path();
+    let out = planexec(d, &["run", "plan/plan.md", "--format", "json"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    // NDJSON on stdout, one object per line.
+    let events: Vec<serde_json::Value> = out.stdout.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
+    assert!(events.iter().any(|e| e["event"] == "task_blocked" && e["task"] == "T001"));
+    assert_eq!(subjects(d), ["plan"]);
+    let rec = run_record(d);
+    assert_eq!(rec["status"], "blocked");
+    assert_eq!(rec["tasks"][0]["status"], "blocked");
+    assert_eq!(rec["tasks"][0]["cycles"].as_array().unwrap().len(), 3);
+    assert!(rec["tasks"][0]["blocked_reason"].as_str().unwrap().contains("failed 3 cycles"));
+    // Stop and ask: the independent task T002 is not started either.
+    assert_eq!(rec["tasks"][1]["status"], "pending");
+    // A second run refuses and points at --resume.
+    let again = planexec(d, &["run", "plan/plan.md"]);
+    assert_eq!(again.code, 2, "{again:?}");
+    assert!(again.stderr.contains("--resume"), "{again:?}");
+}
+
+#[test]
+fn a_tolerance_breach_blocks_with_the_tolerance_quoted() {
+    let tmp = repo(
+        &[T { id: "T001", title: "Big change", deps: "none", files: "a.txt, b.txt", accept: "test -f a.txt" }],
+        &[("T001.patch", format!("{}{}", new_file_patch("a.txt", "a"), new_file_patch("b.txt", "b")))],
+        "",
+        "- Scope: stop and escalate if a task touches more than 1 files or 100 net lines.",
+    );
+    let d = tmp.path();
+    let out = planexec(d, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let rec = run_record(d);
+    let reason = rec["tasks"][0]["blocked_reason"].as_str().unwrap();
+    assert!(reason.contains("tolerance breached") && reason.contains("more than 1"), "{reason}");
+    assert!(reason.contains("touches more than 1 files"), "the plan's sentence is quoted: {reason}");
+    assert_eq!(subjects(d), ["plan"]);
+}
+
+#[test]
+fn a_file_outside_the_task_fails_the_task_review() {
+    let tmp = repo(
+        &[T { id: "T001", title: "Add greeting", deps: "none", files: "greet.txt", accept: "grep -q hello greet.txt" }],
+        &[
+            ("T001.patch", format!("{}{}", new_file_patch("greet.txt", "hello"), new_file_patch("stray.txt", "oops"))),
+            ("T001.2.patch", "diff --git a/stray.txt b/stray.txt\ndeleted file mode 100644\n--- a/stray.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-oops\n".to_string()),
+        ],
+        "",
+        "",
+    );
+    let d = tmp.path();
+    let out = planexec(d, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let rec = run_record(d);
+    let c1 = &rec["tasks"][0]["cycles"][0];
+    assert_eq!(c1["reviews"][0]["kind"], "task");
+    assert_eq!(c1["reviews"][0]["outcome"], "changes_requested");
+    let scope = c1["reviews"][0]["review"]["criteria"].as_array().unwrap().iter().find(|c| c["name"] == "Scope compliance").unwrap().clone();
+    assert_eq!(scope["score"], "fail");
+    assert!(c1["feedback"].as_array().unwrap().iter().any(|f| f["path"] == "stray.txt"));
+    // The code review did not run in that cycle.
+    assert_eq!(c1["reviews"].as_array().unwrap().len(), 1);
+    // After rework the task commit holds only greet.txt.
+    assert_eq!(git(d, &["show", "--name-only", "--format=", "HEAD"]).trim(), "greet.txt");
+}
+
+/// Normalises what legitimately differs between two runs: times, ids, hashes.
+fn normalise(s: &str) -> String {
+    let mut out = String::new();
+    for line in s.lines() {
+        let mut l = line.to_string();
+        for pat in [r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T _][0-9:.\-]+Z?", r"[0-9a-f]{40}", r"[0-9a-f]{10,12}", r"[0-9]{8}T[0-9]{6}Z", r"\([0-9]+ ms\)|[0-9]+ ms|\([0-9]+s\)"] {
+            l = regex_replace(&l, pat);
+        }
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+fn regex_replace(s: &str, pat: &str) -> String {
+    regex::Regex::new(pat).unwrap().replace_all(s, "<X>").into_owned()
+}
+
+/// The log minus what a resume adds on purpose: the `resumed` check and the
+/// Issues & Resolutions entry saying the run was interrupted.
+fn without_issues(log: &str) -> String {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for l in log.lines() {
+        if l.starts_with("## ") {
+            skip = l.starts_with("## Issues");
+        }
+        if !skip && !l.contains("resumed:") {
+            out.push(l);
+        }
+    }
+    out.join("\n")
+}
+
+fn tree_and_messages(d: &Path) -> Vec<(String, String)> {
+    git(d, &["log", "--format=%T %s"]).lines().map(|l| {
+        let (t, s) = l.split_once(' ').unwrap();
+        (t.to_string(), s.to_string())
+    }).collect()
+}
+
+#[test]
+fn killed_at_every_transition_and_resumed_ends_like_an_uninterrupted_run() {
+    let reference = three_tasks();
+    let out = planexec(reference.path(), &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let want_commits = tree_and_messages(reference.path());
+    let want_log = normalise(&std::fs::read_to_string(reference.path().join("plan/plan-execution-log.md")).unwrap());
+
+    let mut at = 1;
+    loop {
+        let tmp = three_tasks();
+        let d = tmp.path();
+        let killed = planexec_env(d, &["run", "plan/plan.md"], &[("PLANEXEC_TEST_KILL_AT", &at.to_string())]);
+        if killed.code == 0 {
+            break; // the run has fewer transitions than `at`: every point was covered
+        }
+        assert_eq!(killed.code, -1, "killed by SIGKILL at transition {at}: {killed:?}");
+        let resumed = planexec(d, &["run", "plan/plan.md", "--resume"]);
+        if resumed.code == 2 && resumed.stderr.contains("no unfinished run") {
+            // Killed after the last save: the run had already finished.
+            assert_eq!(run_record(d)["status"], "success", "kill at {at}");
+        } else {
+            assert_eq!(resumed.code, 0, "resume after kill at {at}: {resumed:?}");
+        }
+        assert_eq!(tree_and_messages(d), want_commits, "commits after kill at {at}");
+        let log = normalise(&std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap());
+        let log_wo_resume = without_issues(&log);
+        let want_wo = without_issues(&want_log);
+        assert_eq!(log_wo_resume, want_wo, "log after kill at {at}");
+        at += 1;
+        assert!(at < 200, "runaway");
+    }
+    assert!(at > 20, "expected many transitions, got {at}");
+}
+
+#[test]
+fn rollback_lists_then_restores_only_with_yes() {
+    let tmp = three_tasks();
+    let d = tmp.path();
+    write(d, "notes.txt", "mine\n");
+    assert_eq!(planexec(d, &["run", "plan/plan.md"]).code, 0);
+    let run_id = run_record(d)["run_id"].as_str().unwrap().to_string();
+    let head = git(d, &["rev-parse", "HEAD"]);
+    let dry = planexec(d, &["rollback", &run_id]);
+    assert_eq!(dry.code, 1, "{dry:?}");
+    assert!(dry.stdout.contains("would discard commit") && dry.stdout.contains("T003: Add names"), "{dry:?}");
+    assert_eq!(git(d, &["rev-parse", "HEAD"]), head, "nothing changed without --yes");
+    let yes = planexec(d, &["rollback", &run_id, "--yes"]);
+    assert_eq!(yes.code, 0, "{yes:?}");
+    assert_eq!(subjects(d)[0], "rollback: before executing plan plan");
+    assert_eq!(std::fs::read_to_string(d.join("notes.txt")).unwrap(), "mine\n", "the user's work survives");
+    assert!(!d.join("greet.txt").exists());
+}
+
+#[test]
+fn manual_implementer_waits_and_resume_picks_up_the_work() {
+    let tmp = repo(
+        &[T { id: "T001", title: "Add greeting", deps: "none", files: "greet.txt", accept: "grep -q hello greet.txt" }],
+        &[],
+        "",
+        "",
+    );
+    let d = tmp.path();
+    let out = planexec(d, &["run", "plan/plan.md", "--implementer", "manual"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("Waiting"), "{out:?}");
+    assert_eq!(run_record(d)["status"], "waiting");
+    write(d, "greet.txt", "hello\n"); // the person does the work
+    let out = planexec(d, &["run", "plan/plan.md", "--implementer", "manual", "--resume"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(subjects(d)[0], "T001: Add greeting");
+}
+
+#[test]
+fn preflight_failures_change_nothing() {
+    let tmp = three_tasks();
+    let d = tmp.path();
+    write(d, "planexec.toml", "[policy]\ngrant = [\"git\"]\n[run]\nimplementer = \"patch\"\n"); // grep not granted
+    write(d, "wip.txt", "mine\n");
+    let out = planexec(d, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("pre-flight failed") && out.stderr.contains("grep"), "{out:?}");
+    assert_eq!(subjects(d), ["plan"]);
+    assert!(git(d, &["status", "--porcelain"]).contains("wip.txt"));
+    assert!(!d.join(".git/planexec/runs").exists());
+}
