@@ -38,38 +38,39 @@ pub fn tick_progress(path: &Path, task: &Task, now: OffsetDateTime) -> Result<()
             && (body == *want || body.starts_with(want.as_str()) || want.starts_with(body))
     };
     let at = task.line as usize;
-    let idx =
-        if at >= 1
-            && at <= lines.len()
-            && checkbox(&text[lines[at - 1].0..lines[at - 1].1]).is_some()
-            && (task.title.is_empty() || matches_task(&text[lines[at - 1].0..lines[at - 1].1]))
-        {
-            at - 1
-        } else {
-            let found: Vec<usize> = (0..lines.len())
-                .filter(|&i| matches_task(&text[lines[i].0..lines[i].1]))
-                .collect();
-            match found.as_slice() {
-                [i] => *i,
-                [] => return Err(err(
+    let idx = if at >= 1
+        && at <= lines.len()
+        && checkbox(&text[lines[at - 1].0..lines[at - 1].1]).is_some()
+        && (task.title.is_empty() || matches_task(&text[lines[at - 1].0..lines[at - 1].1]))
+    {
+        at - 1
+    } else {
+        let found: Vec<usize> = (0..lines.len())
+            .filter(|&i| matches_task(&text[lines[i].0..lines[i].1]))
+            .collect();
+        match found.as_slice() {
+            [i] => *i,
+            [] => {
+                return Err(err(
                     task.line,
                     format!(
                         "no Progress checkbox with the text \"{}\" was found; was the plan edited?",
                         task.title
                     ),
-                )),
-                _ => {
-                    return Err(err(
-                        task.line,
-                        format!(
-                            "{} checkboxes read \"{}\"; make them distinct",
-                            found.len(),
-                            task.title
-                        ),
-                    ))
-                }
+                ))
             }
-        };
+            _ => {
+                return Err(err(
+                    task.line,
+                    format!(
+                        "{} checkboxes read \"{}\"; make them distinct",
+                        found.len(),
+                        task.title
+                    ),
+                ))
+            }
+        }
+    };
     let (s, e) = lines[idx];
     let line = &text[s..e];
     let (box_at, rest) = checkbox(line)

@@ -632,4 +632,3 @@ mod tests {
         assert!(e.to_string().starts_with("t.md:"), "{e}");
     }
 }
-
