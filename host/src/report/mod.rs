@@ -134,105 +134,11 @@ impl Sink for Collect {
     }
 }
 
-/// Human lines on stderr (or NDJSON on stdout with `json`), until the richer
-/// sinks (live display, GitHub) are chosen by `sinks`.
+/// The sinks for a command, chosen from the process: `--format json`, whether
+/// stdout is a terminal, and CI / NO_COLOR / GITHUB_ACTIONS (see [`sinks`]).
 pub fn default_sinks(json: bool) -> Vec<Box<dyn Sink>> {
-    if json {
-        vec![Box::new(BasicJson)]
-    } else {
-        vec![Box::new(BasicPlain)]
-    }
-}
-
-struct BasicJson;
-impl Sink for BasicJson {
-    fn event(&mut self, ev: &Event) {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", serde_json::to_string(ev).unwrap_or_default());
-        let _ = out.flush();
-    }
-}
-
-struct BasicPlain;
-impl Sink for BasicPlain {
-    fn event(&mut self, ev: &Event) {
-        let line = match ev {
-            Event::RunStarted {
-                run_id,
-                plan,
-                tasks,
-                resumed,
-            } => {
-                format!(
-                    "{} run {run_id} of {plan} ({} tasks)",
-                    if *resumed { "resuming" } else { "starting" },
-                    tasks.len()
-                )
-            }
-            Event::Preflight { name, ok, detail } => format!(
-                "pre-flight {name}: {} {detail}",
-                if *ok { "ok" } else { "FAILED" }
-            ),
-            Event::TaskStatus {
-                task,
-                status,
-                cycle,
-            } => format!(
-                "{task}: {}{}",
-                status.as_str(),
-                if *cycle > 0 {
-                    format!(" (cycle {cycle})")
-                } else {
-                    String::new()
-                }
-            ),
-            Event::ImplementerFinished {
-                task,
-                plugin,
-                status,
-                summary,
-                ..
-            } => format!(
-                "{task}: implementer {plugin} {status}: {}",
-                summary.lines().next().unwrap_or("")
-            ),
-            Event::GateStarted { .. } => return,
-            Event::GateFinished { task, run } => format!(
-                "{}gate {} {:?}: {}",
-                task.as_ref().map(|t| format!("{t}: ")).unwrap_or_default(),
-                run.name,
-                run.report.outcome,
-                run.report.summary
-            ),
-            Event::ReviewFinished { task, run } => format!(
-                "{task}: {:?} review by {} {:?}{}",
-                run.kind,
-                run.plugin,
-                run.outcome,
-                run.review
-                    .as_ref()
-                    .map(|r| format!(": {}", r.summary.lines().next().unwrap_or("")))
-                    .or(run.error.as_ref().map(|e| format!(": {e}")))
-                    .unwrap_or_default()
-            ),
-            Event::Committed {
-                task,
-                commit,
-                files,
-            } => format!(
-                "{task}: committed {} ({} files)",
-                &commit[..commit.len().min(10)],
-                files.len()
-            ),
-            Event::TaskBlocked { task, reason } => format!("{task}: BLOCKED: {reason}"),
-            Event::Message { level, text } => format!("{level:?}: {text}"),
-            Event::RunFinished { run_id, status, .. } => {
-                format!("run {run_id} finished: {}", status.as_str())
-            }
-        };
-        eprintln!("{line}");
-    }
+    use std::io::IsTerminal;
+    sinks(json, std::io::stdout().is_terminal(), &EnvView::from_env())
 }
 
 /// The environment facts that decide how a run is shown.

@@ -21,7 +21,7 @@ pub fn line(ev: &Event) -> String {
         ),
         Event::Preflight { name, ok, detail } => {
             format!(
-                "preflight {}: {name}{}",
+                "pre-flight {name}: {}{}",
                 if *ok { "ok" } else { "FAILED" },
                 suffix(detail)
             )
