@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what planexec and its standard gates need on a fresh Debian-like
+# machine: the wasm32-wasip2 Rust target, the Python tools, Go. Idempotent.
+set -euo pipefail
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+rustup target add wasm32-wasip2 >/dev/null
+python3 -m pip install --quiet --disable-pip-version-check pytest mypy black coverage
+if ! command -v go >/dev/null 2>&1; then
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed apt-get install -y -qq golang-go >/dev/null
+fi
