@@ -443,3 +443,72 @@ fn no_live_display_on_a_terminal_under_ci_or_no_color() {
     assert!(!all.contains("\x1b["), "{all:?}");
     assert!(all.contains("{\"event\":\"gate_finished\""), "{all:?}");
 }
+
+// ------------------------------------------------------------ planexec run
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
+    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A git repo with a two-task T-ID plan the `patch` implementer completes.
+fn plan_repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.email", "dev@example.com"]);
+    git(d, &["config", "user.name", "Dev"]);
+    write(d, "README", "base\n");
+    let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n## Tasks\n\n");
+    for (id, title, file, word, deps) in
+        [("T001", "Add greeting", "greet.txt", "hello", "none"), ("T002", "Add farewell", "bye.txt", "bye", "T001")]
+    {
+        plan.push_str(&format!(
+            "### {id}: {title}\n**Summary**: {title}\n**Dependencies**: {deps}\n**Files/modules touched**: {file}\n**Acceptance test**: `grep -q {word} {file}`\n\n"
+        ));
+        write(
+            d,
+            &format!("plan/patches/{id}.patch"),
+            &format!("diff --git a/{file} b/{file}\nnew file mode 100644\n--- /dev/null\n+++ b/{file}\n@@ -0,0 +1 @@\n+{word}\n"),
+        );
+    }
+    write(d, "plan/plan.md", &plan);
+    write(d, "planexec.toml", "[policy]\ngrant = [\"grep\", \"git\", \"test\"]\n[run]\nimplementer = \"patch\"\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "plan"]);
+    tmp
+}
+
+#[test]
+fn run_live_display_on_a_terminal_shows_the_task_list() {
+    let tmp = plan_repo();
+    let (code, all) = on_tty(tmp.path(), &["run", "plan/plan.md"], &[]);
+    assert_eq!(code, 0, "{all}");
+    assert!(all.contains("\x1b["), "escape codes on a terminal: {all:?}");
+    for want in ["T001", "Add greeting", "T002", "Add farewell", "— done"] {
+        assert!(all.contains(want), "task list shows {want:?}: {all:?}");
+    }
+}
+
+#[test]
+fn run_streams_ndjson_and_plain_lines_without_a_terminal() {
+    let tmp = plan_repo();
+    let out = planexec_clean(tmp.path(), &["run", "plan/plan.md", "--format", "json"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let events = ndjson(&out.stdout);
+    assert_eq!(events.first().map(|e| e["event"].clone()), Some("run_started".into()), "{}", out.stdout);
+    assert_eq!(events.last().map(|e| e["event"].clone()), Some("run_finished".into()), "{}", out.stdout);
+    assert_eq!(events.last().unwrap()["status"], "success");
+    let done: Vec<&Value> = events.iter().filter(|e| e["event"] == "task_status" && e["status"] == "done").collect();
+    assert_eq!(done.len(), 2, "{}", out.stdout);
+    for e in events.iter().filter(|e| e["event"] == "gate_finished") {
+        assert!(e["gate"].is_string() && e["plugin"].is_string() && e["report"]["outcome"].is_string(), "{e}");
+    }
+    assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'), "{out:?}");
+
+    let tmp = plan_repo();
+    let out = planexec_clean(tmp.path(), &["run", "plan/plan.md"], &[("TERM", "xterm-256color")]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'), "no escape codes off a terminal: {out:?}");
+    assert!(out.stderr.contains("T001: done"), "plain lines: {out:?}");
+}
