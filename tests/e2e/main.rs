@@ -2,6 +2,7 @@
 //! repositories in temp dirs, real components built from plugins/, real tools.
 
 mod gates;
+mod reviews;
 mod engine;
 mod reports;
 mod sandbox;

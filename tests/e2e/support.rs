@@ -115,3 +115,12 @@ pub fn write(dir: &Path, rel: &str, text: &str) {
     }
     std::fs::write(p, text).unwrap();
 }
+
+/// Builds tests/plugins once (with the hostile plugin) and returns the
+/// `bad-reviewer` component: a reviewer that loops, traps or errors by config `mode`.
+pub fn bad_reviewer_wasm() -> PathBuf {
+    let hostile = hostile_wasm();
+    let wasm = hostile.with_file_name("bad_reviewer.wasm");
+    assert!(wasm.is_file(), "{} was not built", wasm.display());
+    wasm
+}
