@@ -129,8 +129,22 @@ impl Sink for LiveSink {
         for (_, bar) in self.gates.drain() {
             bar.finish_and_clear();
         }
-        for (_, _, bar) in &self.tasks {
-            bar.finish();
+        // Replace the live task lines with the same lines as plain text, so the
+        // final list stays in the scrollback and what follows starts on a new line.
+        let mut lines = Vec::new();
+        for (_, _, bar) in self.tasks.drain(..) {
+            lines.push(format!("{} {}", bar.prefix(), bar.message()));
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+        }
+        let _ = self.multi.clear();
+        if !lines.is_empty() {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            for l in lines {
+                let _ = writeln!(out, "{l}");
+            }
+            let _ = out.flush();
         }
     }
 }
