@@ -4,6 +4,7 @@
 mod gates;
 mod reviews;
 mod engine;
+mod pack;
 mod reports;
 mod sandbox;
 mod support;
