@@ -15,8 +15,16 @@ use std::process::Command;
 /// NO_COLOR, no GitHub variables unless `env` sets them.
 fn planexec_clean(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
     let mut c = Command::new(env!("CARGO_BIN_EXE_planexec"));
-    c.args(args).current_dir(dir).env("PLANEXEC_CACHE_DIR", cache_dir());
-    for k in ["CI", "NO_COLOR", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "TERM"] {
+    c.args(args)
+        .current_dir(dir)
+        .env("PLANEXEC_CACHE_DIR", cache_dir());
+    for k in [
+        "CI",
+        "NO_COLOR",
+        "GITHUB_ACTIONS",
+        "GITHUB_STEP_SUMMARY",
+        "TERM",
+    ] {
         c.env_remove(k);
     }
     for (k, v) in env {
@@ -45,7 +53,8 @@ fn copy_dir(src: &Path, dst: &Path) {
 
 fn read_json(p: &Path) -> Value {
     let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", p.display()))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", p.display()))
 }
 
 /// Every NDJSON line of stdout parsed; panics naming the line that is not one JSON object.
@@ -54,8 +63,13 @@ fn ndjson(stdout: &str) -> Vec<Value> {
         .lines()
         .enumerate()
         .map(|(i, l)| {
-            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line {} is not JSON ({e}): {l}", i + 1));
-            assert!(v.is_object() && v["event"].is_string(), "line {} has no event: {l}", i + 1);
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("stdout line {} is not JSON ({e}): {l}", i + 1));
+            assert!(
+                v.is_object() && v["event"].is_string(),
+                "line {} has no event: {l}",
+                i + 1
+            );
             v
         })
         .collect()
@@ -67,12 +81,17 @@ fn schema_errors(schema_path: &Path, doc: &Value) -> Vec<String> {
         .should_validate_formats(true)
         .build(&schema)
         .unwrap_or_else(|e| panic!("{} does not compile: {e}", schema_path.display()));
-    v.iter_errors(doc).map(|e| format!("{e} at {}", e.instance_path())).collect()
+    v.iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
 }
 
 fn assert_valid(schema_rel: &str, doc: &Value) {
     let errs = schema_errors(&root().join(schema_rel), doc);
-    assert!(errs.is_empty(), "not valid against {schema_rel}: {errs:#?}\n{doc:#}");
+    assert!(
+        errs.is_empty(),
+        "not valid against {schema_rel}: {errs:#?}\n{doc:#}"
+    );
 }
 
 /// One parsed `<testsuite>`: its attributes and what its cases hold.
@@ -98,7 +117,10 @@ fn parse_junit(xml: &str) -> (BTreeMap<String, String>, Vec<Suite>) {
             .map(|a| {
                 let a = a.expect("well-formed attribute");
                 let k = a.key.into_inner().to_string();
-                let v = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).expect("attribute unescapes").into_owned();
+                let v = a
+                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .expect("attribute unescapes")
+                    .into_owned();
                 (k, v)
             })
             .collect()
@@ -108,7 +130,9 @@ fn parse_junit(xml: &str) -> (BTreeMap<String, String>, Vec<Suite>) {
     let mut case: Option<Case> = None;
     let mut depth = 0usize;
     loop {
-        let ev = r.read_event().unwrap_or_else(|e| panic!("JUnit XML does not parse: {e}\n{xml}"));
+        let ev = r
+            .read_event()
+            .unwrap_or_else(|e| panic!("JUnit XML does not parse: {e}\n{xml}"));
         let (start, empty) = match &ev {
             Event::Start(e) => (Some(e.clone()), false),
             Event::Empty(e) => (Some(e.clone()), true),
@@ -119,7 +143,10 @@ fn parse_junit(xml: &str) -> (BTreeMap<String, String>, Vec<Suite>) {
             let a = attrs(&e);
             match name.as_str() {
                 "testsuites" => root = a,
-                "testsuite" => suites.push(Suite { attrs: a, cases: vec![] }),
+                "testsuite" => suites.push(Suite {
+                    attrs: a,
+                    cases: vec![],
+                }),
                 "testcase" => {
                     let c = Case {
                         classname: a.get("classname").cloned().unwrap_or_default(),
@@ -127,7 +154,11 @@ fn parse_junit(xml: &str) -> (BTreeMap<String, String>, Vec<Suite>) {
                         result: None,
                     };
                     if empty {
-                        suites.last_mut().expect("testcase inside a testsuite").cases.push(c);
+                        suites
+                            .last_mut()
+                            .expect("testcase inside a testsuite")
+                            .cases
+                            .push(c);
                     } else {
                         case = Some(c);
                     }
@@ -160,7 +191,10 @@ fn parse_junit(xml: &str) -> (BTreeMap<String, String>, Vec<Suite>) {
 }
 
 fn count(cases: &[Case], what: &str) -> usize {
-    cases.iter().filter(|c| c.result.as_ref().is_some_and(|(k, _)| k == what)).count()
+    cases
+        .iter()
+        .filter(|c| c.result.as_ref().is_some_and(|(k, _)| k == what))
+        .count()
 }
 
 /// Checks each suite's and the root's counts against the cases; returns all cases.
@@ -168,13 +202,33 @@ fn check_junit_counts(xml: &str) -> Vec<Case> {
     let (root_attrs, suites) = parse_junit(xml);
     let mut all = Vec::new();
     for s in &suites {
-        let n = |k: &str| s.attrs.get(k).map(|v| v.parse::<usize>().unwrap()).unwrap_or(0);
-        assert_eq!(n("tests"), s.cases.len(), "suite {:?} tests count\n{xml}", s.attrs.get("name"));
+        let n = |k: &str| {
+            s.attrs
+                .get(k)
+                .map(|v| v.parse::<usize>().unwrap())
+                .unwrap_or(0)
+        };
+        assert_eq!(
+            n("tests"),
+            s.cases.len(),
+            "suite {:?} tests count\n{xml}",
+            s.attrs.get("name")
+        );
         for k in ["failures", "errors"] {
             let kind = if k == "failures" { "failure" } else { "error" };
-            assert_eq!(n(k), count(&s.cases, kind), "suite {:?} {k}\n{xml}", s.attrs.get("name"));
+            assert_eq!(
+                n(k),
+                count(&s.cases, kind),
+                "suite {:?} {k}\n{xml}",
+                s.attrs.get("name")
+            );
         }
-        assert_eq!(n("skipped"), count(&s.cases, "skipped"), "suite {:?} skipped\n{xml}", s.attrs.get("name"));
+        assert_eq!(
+            n("skipped"),
+            count(&s.cases, "skipped"),
+            "suite {:?} skipped\n{xml}",
+            s.attrs.get("name")
+        );
         all.extend(s.cases.iter().cloned());
     }
     let n = |k: &str| root_attrs.get(k).map(|v| v.parse::<usize>().unwrap());
@@ -193,8 +247,21 @@ fn gate_run_writes_junit_sarif_and_json_reports_and_streams_ndjson() {
     let out = planexec_clean(
         tmp.path(),
         &[
-            "gate", "run", "command", "--grant", "false", "--report", "junit=j.xml", "--report",
-            "sarif=out/s.sarif", "--report", "json=r.json", "--format", "json", "--", "false",
+            "gate",
+            "run",
+            "command",
+            "--grant",
+            "false",
+            "--report",
+            "junit=j.xml",
+            "--report",
+            "sarif=out/s.sarif",
+            "--report",
+            "json=r.json",
+            "--format",
+            "json",
+            "--",
+            "false",
         ],
         &[],
     );
@@ -202,19 +269,38 @@ fn gate_run_writes_junit_sarif_and_json_reports_and_streams_ndjson() {
 
     // NDJSON: every stdout line one event; gate_started, then gate_finished in its old shape.
     let events = ndjson(&out.stdout);
-    let names: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
-    let started = names.iter().position(|n| *n == "gate_started").expect("gate_started");
-    let finished = names.iter().position(|n| *n == "gate_finished").expect("gate_finished");
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    let started = names
+        .iter()
+        .position(|n| *n == "gate_started")
+        .expect("gate_started");
+    let finished = names
+        .iter()
+        .position(|n| *n == "gate_finished")
+        .expect("gate_finished");
     assert!(started < finished, "{names:?}");
     let f = &events[finished];
     assert_eq!(f["gate"], "command");
     assert_eq!(f["plugin"], "command");
     assert_eq!(f["report"]["outcome"], "failed");
     assert_eq!(f["report"]["exit_code"], 1);
-    assert_eq!(names.iter().filter(|n| **n == "message").count(), 3, "one message per report written: {names:?}");
+    assert_eq!(
+        names.iter().filter(|n| **n == "message").count(),
+        3,
+        "one message per report written: {names:?}"
+    );
     // Human text goes to stderr, never stdout.
-    assert!(out.stderr.contains("gate command (command) FAILED"), "{out:?}");
-    assert!(!out.stdout.contains("\x1b[") && !out.stderr.contains("\x1b["), "{out:?}");
+    assert!(
+        out.stderr.contains("gate command (command) FAILED"),
+        "{out:?}"
+    );
+    assert!(
+        !out.stdout.contains("\x1b[") && !out.stderr.contains("\x1b["),
+        "{out:?}"
+    );
 
     // JUnit: parsed, counted, one failing gate case.
     let xml = std::fs::read_to_string(tmp.path().join("j.xml")).unwrap();
@@ -231,13 +317,23 @@ fn gate_run_writes_junit_sarif_and_json_reports_and_streams_ndjson() {
     assert_valid("tests/data/sarif-schema-2.1.0.json", &sarif);
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(sarif["runs"][0]["tool"]["driver"]["name"], "planexec");
-    assert_eq!(sarif["runs"][0]["results"].as_array().map(|a| a.len()).unwrap_or(0), 0);
-    assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], false);
+    assert_eq!(
+        sarif["runs"][0]["results"]
+            .as_array()
+            .map(|a| a.len())
+            .unwrap_or(0),
+        0
+    );
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
 
     // JSON: the run record, valid against the documented schema, and it round-trips.
     let rec = read_json(&tmp.path().join("r.json"));
     assert_valid("docs/run-record.schema.json", &rec);
-    let parsed: planexec::record::RunRecord = serde_json::from_value(rec.clone()).expect("a RunRecord");
+    let parsed: planexec::record::RunRecord =
+        serde_json::from_value(rec.clone()).expect("a RunRecord");
     assert_eq!(parsed.schema_version, planexec::record::SCHEMA_VERSION);
     assert_eq!(parsed.status, planexec::record::RunStatus::Failure);
     assert!(parsed.tasks.is_empty());
@@ -250,13 +346,28 @@ fn passing_gate_reports_success() {
     let tmp = tempfile::tempdir().unwrap();
     let out = planexec_clean(
         tmp.path(),
-        &["gate", "run", "command", "--grant", "true", "--report", "junit=j.xml", "--report", "json=r.json", "--", "true"],
+        &[
+            "gate",
+            "run",
+            "command",
+            "--grant",
+            "true",
+            "--report",
+            "junit=j.xml",
+            "--report",
+            "json=r.json",
+            "--",
+            "true",
+        ],
         &[],
     );
     assert_eq!(out.code, 0, "{out:?}");
     let cases = check_junit_counts(&std::fs::read_to_string(tmp.path().join("j.xml")).unwrap());
     assert_eq!(cases.len(), 1);
-    assert!(cases[0].result.is_none(), "a passing case has no failure: {cases:?}");
+    assert!(
+        cases[0].result.is_none(),
+        "a passing case has no failure: {cases:?}"
+    );
     let rec = read_json(&tmp.path().join("r.json"));
     assert_valid("docs/run-record.schema.json", &rec);
     assert_eq!(rec["status"], "success");
@@ -269,24 +380,50 @@ fn passing_gate_reports_success() {
 fn bad_report_values_are_usage_errors_naming_the_value_and_formats() {
     let tmp = tempfile::tempdir().unwrap();
     for bad in ["xml=a.xml", "junit.xml", "json="] {
-        let out = planexec_clean(tmp.path(), &["gate", "run", "command", "--report", bad, "--", "true"], &[]);
+        let out = planexec_clean(
+            tmp.path(),
+            &["gate", "run", "command", "--report", bad, "--", "true"],
+            &[],
+        );
         assert_eq!(out.code, 2, "{bad}: {out:?}");
         assert!(out.stderr.contains(bad), "{bad}: names the value: {out:?}");
     }
-    let out = planexec_clean(tmp.path(), &["gate", "run", "command", "--report", "xml=a.xml", "--", "true"], &[]);
+    let out = planexec_clean(
+        tmp.path(),
+        &[
+            "gate",
+            "run",
+            "command",
+            "--report",
+            "xml=a.xml",
+            "--",
+            "true",
+        ],
+        &[],
+    );
     assert!(out.stderr.contains("junit, sarif, json"), "{out:?}");
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "nothing ran, nothing written");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "nothing ran, nothing written"
+    );
 }
 
 /// black on plugins/black/tests/projects/unformatted: a failing gate with findings.
 fn black_workspace(tmp: &Path) -> PathBuf {
-    let ok = Command::new("python3").args(["-m", "black", "--version"]).output().map(|o| o.status.success());
+    let ok = Command::new("python3")
+        .args(["-m", "black", "--version"])
+        .output()
+        .map(|o| o.status.success());
     assert!(
         matches!(ok, Ok(true)),
         "`python3 -m black` does not run: install it (python3 -m pip install black); .ci/run installs it"
     );
     let ws = tmp.join("unformatted");
-    copy_dir(&root().join("plugins/black/tests/projects/unformatted"), &ws);
+    copy_dir(
+        &root().join("plugins/black/tests/projects/unformatted"),
+        &ws,
+    );
     ws
 }
 
@@ -298,8 +435,23 @@ fn findings_reach_sarif_junit_and_github_annotations() {
     std::fs::write(&summary, "# earlier step\n").unwrap();
     let out = planexec_clean(
         &ws,
-        &["gate", "run", "black", "--grant", "python3", "--report", "sarif=s.sarif", "--report", "junit=j.xml", "--report", "json=r.json"],
-        &[("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+        &[
+            "gate",
+            "run",
+            "black",
+            "--grant",
+            "python3",
+            "--report",
+            "sarif=s.sarif",
+            "--report",
+            "junit=j.xml",
+            "--report",
+            "json=r.json",
+        ],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
     );
     assert_eq!(out.code, 1, "{out:?}");
 
@@ -312,12 +464,16 @@ fn findings_reach_sarif_junit_and_github_annotations() {
         .map(|r| {
             assert_eq!(r["ruleId"], "black/would-reformat", "{r:#}");
             assert_eq!(r["level"], "warning", "minor is a warning: {r:#}");
-            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap()
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
         })
         .collect();
     uris.sort();
     assert_eq!(uris, ["src/calc.py", "src/data.py"], "{sarif:#}");
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0]["id"], "black/would-reformat");
 
@@ -326,7 +482,10 @@ fn findings_reach_sarif_junit_and_github_annotations() {
     let cases = check_junit_counts(&xml);
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].result.as_ref().unwrap().0, "failure");
-    assert!(xml.contains("src/calc.py"), "findings in the failure body: {xml}");
+    assert!(
+        xml.contains("src/calc.py"),
+        "findings in the failure body: {xml}"
+    );
 
     let rec = read_json(&ws.join("r.json"));
     assert_valid("docs/run-record.schema.json", &rec);
@@ -336,13 +495,22 @@ fn findings_reach_sarif_junit_and_github_annotations() {
     assert_eq!(ann.len(), 2, "{out:?}");
     for a in &ann {
         assert!(a.starts_with("::warning file=src/"), "{a}");
-        assert!(a.contains(",title=black/would-reformat (final gate black)::would reformat src/"), "{a}");
+        assert!(
+            a.contains(",title=black/would-reformat (final gate black)::would reformat src/"),
+            "{a}"
+        );
     }
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(md.starts_with("# earlier step\n"), "appended, not overwritten: {md}");
+    assert!(
+        md.starts_with("# earlier step\n"),
+        "appended, not overwritten: {md}"
+    );
     assert!(md.contains("## ❌ planexec: gate black — failure"), "{md}");
     assert!(md.contains("| black | ❌ failed |"), "{md}");
-    assert!(md.contains("**Findings:** 0 critical, 0 important, 2 minor, 0 info"), "{md}");
+    assert!(
+        md.contains("**Findings:** 0 critical, 0 important, 2 minor, 0 info"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -352,14 +520,28 @@ fn github_output_with_format_json_keeps_stdout_ndjson() {
     let summary = tmp.path().join("summary.md");
     let out = planexec_clean(
         &ws,
-        &["gate", "run", "black", "--grant", "python3", "--format", "json"],
-        &[("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+        &[
+            "gate", "run", "black", "--grant", "python3", "--format", "json",
+        ],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
     );
     assert_eq!(out.code, 1, "{out:?}");
     let events = ndjson(&out.stdout);
     assert!(events.iter().any(|e| e["event"] == "gate_finished"));
-    assert_eq!(out.stderr.lines().filter(|l| l.starts_with("::warning file=")).count(), 2, "{out:?}");
-    assert!(std::fs::read_to_string(&summary).unwrap().contains("planexec: gate black"));
+    assert_eq!(
+        out.stderr
+            .lines()
+            .filter(|l| l.starts_with("::warning file="))
+            .count(),
+        2,
+        "{out:?}"
+    );
+    assert!(std::fs::read_to_string(&summary)
+        .unwrap()
+        .contains("planexec: gate black"));
 }
 
 #[test]
@@ -397,13 +579,17 @@ fn on_tty(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     for (k, v) in env {
         c.env(k, v);
     }
-    let o = c.output().expect("`script` (util-linux) runs: apt-get install -y util-linux");
+    let o = c
+        .output()
+        .expect("`script` (util-linux) runs: apt-get install -y util-linux");
     let mut all = String::from_utf8_lossy(&o.stdout).into_owned();
     all.push_str(&String::from_utf8_lossy(&o.stderr));
     (o.status.code().unwrap_or(-1), all)
 }
 
-const SLOW_GATE: &[&str] = &["gate", "run", "command", "--grant", "sleep", "--", "sleep", "1"];
+const SLOW_GATE: &[&str] = &[
+    "gate", "run", "command", "--grant", "sleep", "--", "sleep", "1",
+];
 
 #[test]
 fn live_display_on_a_terminal_shows_the_gate_spinner() {
@@ -411,12 +597,24 @@ fn live_display_on_a_terminal_shows_the_gate_spinner() {
     let (code, all) = on_tty(tmp.path(), SLOW_GATE, &[]);
     assert_eq!(code, 0, "{all}");
     assert!(all.contains("\x1b["), "escape codes on a terminal: {all:?}");
-    assert!(all.contains("\x1b[2K"), "the spinner line is redrawn in place: {all:?}");
+    assert!(
+        all.contains("\x1b[2K"),
+        "the spinner line is redrawn in place: {all:?}"
+    );
     assert!(all.contains("gate command"), "{all:?}");
     // The spinner ticked: several distinct frames were drawn.
-    let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"].iter().filter(|f| all.contains(*f)).count();
-    assert!(frames >= 3, "the spinner animates while the gate runs ({frames} frames): {all:?}");
-    assert!(all.contains("PASSED command"), "the report follows the display: {all:?}");
+    let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+        .iter()
+        .filter(|f| all.contains(*f))
+        .count();
+    assert!(
+        frames >= 3,
+        "the spinner animates while the gate runs ({frames} frames): {all:?}"
+    );
+    assert!(
+        all.contains("PASSED command"),
+        "the report follows the display: {all:?}"
+    );
 }
 
 #[test]
@@ -424,8 +622,14 @@ fn no_live_display_when_not_a_terminal() {
     let tmp = tempfile::tempdir().unwrap();
     let out = planexec_clean(tmp.path(), SLOW_GATE, &[("TERM", "xterm-256color")]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'), "no escape codes: {out:?}");
-    assert!(out.stderr.contains("gate command started"), "plain lines instead: {out:?}");
+    assert!(
+        !out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'),
+        "no escape codes: {out:?}"
+    );
+    assert!(
+        out.stderr.contains("gate command started"),
+        "plain lines instead: {out:?}"
+    );
 }
 
 #[test]
@@ -434,11 +638,20 @@ fn no_live_display_on_a_terminal_under_ci_or_no_color() {
     for env in [("CI", "true"), ("NO_COLOR", "1")] {
         let (code, all) = on_tty(tmp.path(), SLOW_GATE, &[env]);
         assert_eq!(code, 0, "{all}");
-        assert!(!all.contains("\x1b["), "{env:?}: plain lines, no escape codes: {all:?}");
+        assert!(
+            !all.contains("\x1b["),
+            "{env:?}: plain lines, no escape codes: {all:?}"
+        );
         assert!(all.contains("gate command started"), "{env:?}: {all:?}");
     }
     // --format json on a terminal: NDJSON, no display.
-    let (code, all) = on_tty(tmp.path(), &["gate", "run", "command", "--grant", "true", "--format", "json", "--", "true"], &[]);
+    let (code, all) = on_tty(
+        tmp.path(),
+        &[
+            "gate", "run", "command", "--grant", "true", "--format", "json", "--", "true",
+        ],
+        &[],
+    );
     assert_eq!(code, 0, "{all}");
     assert!(!all.contains("\x1b["), "{all:?}");
     assert!(all.contains("{\"event\":\"gate_finished\""), "{all:?}");
@@ -447,8 +660,16 @@ fn no_live_display_on_a_terminal_under_ci_or_no_color() {
 // ------------------------------------------------------------ planexec run
 
 fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
-    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// A git repo with a two-task T-ID plan the `patch` implementer completes.
@@ -460,9 +681,10 @@ fn plan_repo() -> tempfile::TempDir {
     git(d, &["config", "user.name", "Dev"]);
     write(d, "README", "base\n");
     let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n## Tasks\n\n");
-    for (id, title, file, word, deps) in
-        [("T001", "Add greeting", "greet.txt", "hello", "none"), ("T002", "Add farewell", "bye.txt", "bye", "T001")]
-    {
+    for (id, title, file, word, deps) in [
+        ("T001", "Add greeting", "greet.txt", "hello", "none"),
+        ("T002", "Add farewell", "bye.txt", "bye", "T001"),
+    ] {
         plan.push_str(&format!(
             "### {id}: {title}\n**Summary**: {title}\n**Dependencies**: {deps}\n**Files/modules touched**: {file}\n**Acceptance test**: `grep -q {word} {file}`\n\n"
         ));
@@ -473,7 +695,11 @@ fn plan_repo() -> tempfile::TempDir {
         );
     }
     write(d, "plan/plan.md", &plan);
-    write(d, "planexec.toml", "[policy]\ngrant = [\"grep\", \"git\", \"test\"]\n[run]\nimplementer = \"patch\"\n");
+    write(
+        d,
+        "planexec.toml",
+        "[policy]\ngrant = [\"grep\", \"git\", \"test\"]\n[run]\nimplementer = \"patch\"\n",
+    );
     git(d, &["add", "."]);
     git(d, &["commit", "-qm", "plan"]);
     tmp
@@ -493,22 +719,52 @@ fn run_live_display_on_a_terminal_shows_the_task_list() {
 #[test]
 fn run_streams_ndjson_and_plain_lines_without_a_terminal() {
     let tmp = plan_repo();
-    let out = planexec_clean(tmp.path(), &["run", "plan/plan.md", "--format", "json"], &[]);
+    let out = planexec_clean(
+        tmp.path(),
+        &["run", "plan/plan.md", "--format", "json"],
+        &[],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     let events = ndjson(&out.stdout);
-    assert_eq!(events.first().map(|e| e["event"].clone()), Some("run_started".into()), "{}", out.stdout);
-    assert_eq!(events.last().map(|e| e["event"].clone()), Some("run_finished".into()), "{}", out.stdout);
+    assert_eq!(
+        events.first().map(|e| e["event"].clone()),
+        Some("run_started".into()),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        events.last().map(|e| e["event"].clone()),
+        Some("run_finished".into()),
+        "{}",
+        out.stdout
+    );
     assert_eq!(events.last().unwrap()["status"], "success");
-    let done: Vec<&Value> = events.iter().filter(|e| e["event"] == "task_status" && e["status"] == "done").collect();
+    let done: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "task_status" && e["status"] == "done")
+        .collect();
     assert_eq!(done.len(), 2, "{}", out.stdout);
     for e in events.iter().filter(|e| e["event"] == "gate_finished") {
-        assert!(e["gate"].is_string() && e["plugin"].is_string() && e["report"]["outcome"].is_string(), "{e}");
+        assert!(
+            e["gate"].is_string() && e["plugin"].is_string() && e["report"]["outcome"].is_string(),
+            "{e}"
+        );
     }
-    assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'), "{out:?}");
+    assert!(
+        !out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'),
+        "{out:?}"
+    );
 
     let tmp = plan_repo();
-    let out = planexec_clean(tmp.path(), &["run", "plan/plan.md"], &[("TERM", "xterm-256color")]);
+    let out = planexec_clean(
+        tmp.path(),
+        &["run", "plan/plan.md"],
+        &[("TERM", "xterm-256color")],
+    );
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'), "no escape codes off a terminal: {out:?}");
+    assert!(
+        !out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'),
+        "no escape codes off a terminal: {out:?}"
+    );
     assert!(out.stderr.contains("T001: done"), "plain lines: {out:?}");
 }
