@@ -8,7 +8,10 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn target_dir() -> PathBuf {
@@ -38,7 +41,13 @@ pub fn hostile_wasm() -> PathBuf {
         let tdir = target_dir().join("test-plugins");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let st = Command::new(cargo)
-            .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
             .arg(root().join("tests/plugins/Cargo.toml"))
             .arg("--target-dir")
             .arg(&tdir)
@@ -84,7 +93,11 @@ impl Out {
 
 impl std::fmt::Debug for Out {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -95,8 +108,12 @@ pub fn planexec(dir: &Path, args: &[&str]) -> Out {
 
 pub fn planexec_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
     let mut c = Command::new(env!("CARGO_BIN_EXE_planexec"));
-    c.args(args).current_dir(dir).env("PLANEXEC_CACHE_DIR", cache_dir()).env("NO_COLOR", "1");
-    c.env_remove("GITHUB_ACTIONS").env_remove("GITHUB_STEP_SUMMARY");
+    c.args(args)
+        .current_dir(dir)
+        .env("PLANEXEC_CACHE_DIR", cache_dir())
+        .env("NO_COLOR", "1");
+    c.env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -114,6 +131,43 @@ pub fn write(dir: &Path, rel: &str, text: &str) {
         std::fs::create_dir_all(parent).unwrap();
     }
     std::fs::write(p, text).unwrap();
+}
+
+/// Copies the tree `src` into `dst` (created), leaving out build outputs and tool caches
+/// (`target`, `__pycache__`, `.pytest_cache`, `.mypy_cache`, `.coverage`).
+pub fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
+        let e = e.unwrap();
+        let name = e.file_name();
+        let n = name.to_string_lossy();
+        if matches!(
+            n.as_ref(),
+            "target" | "__pycache__" | ".pytest_cache" | ".mypy_cache" | ".coverage"
+        ) {
+            continue;
+        }
+        let (from, to) = (e.path(), dst.join(&name));
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&from, &to);
+        } else {
+            std::fs::copy(&from, &to).unwrap();
+        }
+    }
+}
+
+/// The report of the `gate_finished` event that `planexec gate run --format json` printed.
+pub fn gate_report(out: &Out) -> serde_json::Value {
+    let line = out
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON event on stdout: {out:?}"));
+    let ev: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON ({e}): {out:?}"));
+    assert_eq!(ev["event"], "gate_finished", "{out:?}");
+    ev["report"].clone()
 }
 
 /// Builds tests/plugins once (with the hostile plugin) and returns the

@@ -1,0 +1,663 @@
+//! The standard test and quality gates, end to end: the real `planexec` binary runs each
+//! gate on the real tool (cargo, pytest, go, mypy, black, coverage) against fixture
+//! projects copied into temp dirs, and the `--format json` report is checked for counts,
+//! names, files and lines. Parity tests compare planexec's counts with the tool's own
+//! summary on examples/python-app and examples/go-app.
+//!
+//! A missing tool fails the test with what to install (`.ci/run` installs them all); the
+//! tests never skip silently.
+
+use crate::support::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Fails the test, saying what to install, when `program args` does not run.
+fn require(program: &str, args: &[&str], install: &str) {
+    let ok = Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "`{program} {}` does not run: install it ({install}); .ci/run installs everything the tests need",
+        args.join(" ")
+    );
+}
+
+fn require_python(module: &str) {
+    require(
+        "python3",
+        &["-m", module, "--version"],
+        &format!("python3 -m pip install {module}"),
+    );
+}
+
+fn require_go() {
+    require("go", &["version"], "apt-get install -y golang-go");
+}
+
+/// Copies plugins/<plugin>/tests/projects/<project> to `<tmp>/<project>`.
+fn fixture(tmp: &Path, plugin: &str, project: &str) -> PathBuf {
+    let dst = tmp.join(project);
+    copy_tree(
+        &root()
+            .join("plugins")
+            .join(plugin)
+            .join("tests/projects")
+            .join(project),
+        &dst,
+    );
+    dst
+}
+
+/// Copies examples/<name> to `<tmp>/<name>`.
+fn example(tmp: &Path, name: &str) -> PathBuf {
+    let dst = tmp.join(name);
+    copy_tree(&root().join("examples").join(name), &dst);
+    dst
+}
+
+/// `planexec gate run NAME --format json EXTRA...` in `dir`: the output and the report.
+fn gate(dir: &Path, name: &str, extra: &[&str]) -> (Out, Value) {
+    gate_env(dir, name, extra, &[])
+}
+
+fn gate_env(dir: &Path, name: &str, extra: &[&str], env: &[(&str, &str)]) -> (Out, Value) {
+    let mut args = vec!["gate", "run", name, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = planexec_env(dir, &args, env);
+    let report = gate_report(&out);
+    (out, report)
+}
+
+/// (passed, failed, skipped, errored) of a report.
+fn counts(r: &Value) -> (u64, u64, u64, u64) {
+    let t = &r["tests"];
+    assert!(t.is_object(), "report has no test counts: {r:#}");
+    let n = |k: &str| t[k].as_u64().unwrap();
+    (n("passed"), n("failed"), n("skipped"), n("errored"))
+}
+
+fn failures(r: &Value) -> Vec<Value> {
+    r["failures"].as_array().cloned().unwrap_or_default()
+}
+
+fn failure<'a>(r: &'a Value, name: &str) -> &'a Value {
+    r["failures"]
+        .as_array()
+        .and_then(|fs| fs.iter().find(|f| f["name"] == name))
+        .unwrap_or_else(|| panic!("no failure named {name:?} in {r:#}"))
+}
+
+fn findings(r: &Value) -> Vec<Value> {
+    r["findings"].as_array().cloned().unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- cargo-test
+
+/// Fixture crates build into one dir under the target dir, not in the workspace and not
+/// under the outer build's lock.
+fn fixture_target() -> String {
+    target_dir()
+        .join("e2e-gate-fixtures")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn cargo_test_fails_names_the_failing_test_then_passes_once_fixed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "cargo-test", "failing");
+    let tgt = fixture_target();
+    let env = [("CARGO_TARGET_DIR", tgt.as_str())];
+
+    // Two passing tests (tests::adds, adds_from_outside), one failing (tests::subtracts),
+    // one #[ignore]d.
+    let (out, r) = gate_env(&ws, "cargo-test", &[], &env);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed", "{out:?}");
+    assert_eq!(counts(&r), (2, 1, 1, 0), "{r:#}");
+    assert_eq!(failures(&r).len(), 1, "{r:#}");
+    let f = failure(&r, "tests::subtracts");
+    assert_eq!(f["path"], "src/lib.rs", "{f:#}");
+    assert_eq!(f["line"], 19, "{f:#}");
+    assert!(
+        f["message"].as_str().unwrap().contains("left == right"),
+        "{f:#}"
+    );
+    assert!(
+        f["output"].as_str().unwrap().contains("checking 5 - 3"),
+        "captured stdout kept: {f:#}"
+    );
+
+    // The human form names it too.
+    let human = planexec_env(&ws, &["gate", "run", "cargo-test"], &env);
+    assert_eq!(human.code, 1, "{human:?}");
+    assert!(human.stdout.contains("tests::subtracts"), "{human:?}");
+
+    // Fix the bug in the temp copy: the gate passes.
+    let lib = std::fs::read_to_string(ws.join("src/lib.rs")).unwrap();
+    let fixed = lib.replace("a + b // bug on purpose", "a - b");
+    assert_ne!(lib, fixed);
+    write(&ws, "src/lib.rs", &fixed);
+    let (out, r) = gate_env(&ws, "cargo-test", &[], &env);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    assert_eq!(counts(&r), (3, 0, 1, 0), "{r:#}");
+    assert!(failures(&r).is_empty());
+    assert!(
+        !ws.join("target").exists(),
+        "CARGO_TARGET_DIR from the environment reaches cargo"
+    );
+}
+
+#[test]
+fn cargo_test_compile_error_fails_with_the_compiler_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "cargo-test", "broken");
+    let tgt = fixture_target();
+    let (out, r) = gate_env(
+        &ws,
+        "cargo-test",
+        &[],
+        &[("CARGO_TARGET_DIR", tgt.as_str())],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    let fs = findings(&r);
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "rustc/E0425")
+        .unwrap_or_else(|| panic!("no E0425 finding: {r:#}"));
+    assert_eq!(f["path"], "src/lib.rs");
+    assert_eq!(f["line"], 2);
+    assert!(f["message"].as_str().unwrap().contains("`c`"), "{f:#}");
+}
+
+// ---------------------------------------------------------------- pytest
+
+#[test]
+fn pytest_failing_tests_have_ids_files_and_lines() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    // No planexec.toml: the gate works unconfigured; python3 is granted on the command line.
+    let (out, r) = gate(&ws, "pytest", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    // test_add, TestDiv::test_div pass; test_add_wrong, test_div_zero fail; skip + xfail
+    // are skipped; the broken fixture is an error.
+    assert_eq!(counts(&r), (2, 2, 2, 1), "{r:#}");
+    let f = failure(&r, "tests/test_calc.py::test_add_wrong");
+    assert_eq!(f["path"], "tests/test_calc.py");
+    assert_eq!(f["line"], 12);
+    assert!(
+        f["message"].as_str().unwrap().contains("assert 4 == 5"),
+        "{f:#}"
+    );
+    assert!(
+        f["output"].as_str().unwrap().contains("about to check"),
+        "{f:#}"
+    );
+    let f = failure(&r, "tests/test_calc.py::TestDiv::test_div_zero");
+    assert_eq!(f["path"], "tests/test_calc.py");
+    assert_eq!(f["line"], 20);
+    assert!(
+        f["message"].as_str().unwrap().contains("ZeroDivisionError"),
+        "{f:#}"
+    );
+    failure(&r, "tests/test_calc.py::test_uses_broken");
+    // Nothing left behind in the workspace.
+    assert!(!ws.join(".pytest_cache").exists());
+}
+
+#[test]
+fn pytest_passing_project_passes() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "passing");
+    let (out, r) = gate(&ws, "pytest", &["--grant", "python3"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    assert_eq!(counts(&r), (2, 0, 0, 0), "{r:#}");
+}
+
+// ---------------------------------------------------------------- go-test
+
+#[test]
+fn go_failing_subtest_is_named_with_file_and_line() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "go-test", "failing");
+    write(&ws, "planexec.toml", "[policy]\ngrant = [\"go\"]\n\n[gates.go-test]\npackages = [\"./calc\"]\nargs = [\"-count=1\"]\n");
+    let (out, r) = gate(&ws, "go-test", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    // TestAdd and TestSub/small pass, TestSub/wrong fails, TestSkipped skips.
+    assert_eq!(counts(&r), (2, 1, 1, 0), "{r:#}");
+    assert_eq!(failures(&r).len(), 1, "{r:#}");
+    let f = failure(&r, "example.com/failing/calc::TestSub/wrong");
+    assert_eq!(f["path"], "calc/calc_test.go");
+    assert_eq!(f["line"], 22);
+    assert_eq!(f["message"], "Sub(1, 3) = -2, want 2");
+}
+
+#[test]
+fn go_package_that_does_not_compile_names_package_and_compiler_message() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "go-test", "failing");
+    write(&ws, "planexec.toml", "[policy]\ngrant = [\"go\"]\n\n[gates.go-test]\npackages = [\"./broken\"]\nargs = [\"-count=1\"]\n");
+    let (out, r) = gate(&ws, "go-test", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    let f = failure(&r, "example.com/failing/broken");
+    assert!(
+        f["message"].as_str().unwrap().contains("undefined: nope"),
+        "{f:#}"
+    );
+    assert_eq!(f["path"], "broken/broken.go");
+    assert_eq!(f["line"], 5);
+    assert_eq!(counts(&r).3, 1, "a build failure counts as errored: {r:#}");
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap()
+            .contains("example.com/failing/broken"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn go_passing_module_passes() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "go-test", "passing");
+    let (out, r) = gate(&ws, "go-test", &["--grant", "go"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    // TestAdd, TestSub/small, TestSub/negative (leaf tests).
+    assert_eq!(counts(&r), (3, 0, 0, 0), "{r:#}");
+}
+
+// ---------------------------------------------------------------- mypy
+
+#[test]
+fn mypy_errors_have_file_line_column_and_code() {
+    require_python("mypy");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "mypy", "errors");
+    let (out, r) = gate(&ws, "mypy", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    let fs = findings(&r);
+    assert_eq!(fs.len(), 3, "{r:#}");
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "mypy/return-value")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["path"], "src/app/__init__.py");
+    assert_eq!(f["line"], 9);
+    assert_eq!(f["column"], 12, "1-based column");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("Incompatible return value type"),
+        "{f:#}"
+    );
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "mypy/assignment")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(12), Some(14))
+    );
+    assert!(fs.iter().any(|f| f["rule"] == "mypy/arg-type"), "{r:#}");
+    assert!(
+        !ws.join(".mypy_cache").exists(),
+        "mypy's cache goes to scratch"
+    );
+}
+
+#[test]
+fn mypy_clean_project_passes() {
+    require_python("mypy");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "mypy", "clean");
+    let (out, r) = gate(&ws, "mypy", &["--grant", "python3"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    assert!(findings(&r).is_empty(), "{r:#}");
+}
+
+// ---------------------------------------------------------------- black
+
+#[test]
+fn black_names_the_files_it_would_reformat() {
+    require_python("black");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "black", "unformatted");
+    let before = std::fs::read_to_string(ws.join("src/calc.py")).unwrap();
+    let (out, r) = gate(&ws, "black", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    let mut paths: Vec<String> = findings(&r)
+        .iter()
+        .map(|f| {
+            assert_eq!(f["rule"], "black/would-reformat", "{f:#}");
+            f["path"].as_str().unwrap().to_string()
+        })
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["src/calc.py", "src/data.py"],
+        "workspace-relative, ok.py left out: {r:#}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.join("src/calc.py")).unwrap(),
+        before,
+        "--check only"
+    );
+}
+
+#[test]
+fn black_clean_project_passes() {
+    require_python("black");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "black", "clean");
+    let (out, r) = gate(&ws, "black", &["--grant", "python3"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+}
+
+// ---------------------------------------------------------------- coverage
+
+const COVERAGE_TOML: &str = "[policy]\ngrant = [\"python3\"]\n\n[gates.pytest]\ncommand = \"python3 -m coverage run -m pytest\"\n\n[gates.coverage]\nthreshold = 80\n";
+
+/// Records coverage with the pytest gate (under `coverage run`), then runs the coverage gate.
+fn pytest_then_coverage(ws: &Path) -> (Out, Value) {
+    require_python("pytest");
+    require_python("coverage");
+    write(ws, "planexec.toml", COVERAGE_TOML);
+    let (out, _) = gate(ws, "pytest", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        ws.join(".coverage").exists(),
+        "coverage run wrote its data file"
+    );
+    gate(ws, "coverage", &[])
+}
+
+#[test]
+fn coverage_below_threshold_fails_with_total_and_threshold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "coverage", "low");
+    let (out, r) = pytest_then_coverage(&ws);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    assert_eq!(r["coverage_percent"].as_f64(), Some(25.0), "{r:#}");
+    let s = r["summary"].as_str().unwrap();
+    assert!(
+        s.contains("25.0%") && s.contains("80"),
+        "total and threshold in the summary: {s}"
+    );
+    let fs = findings(&r);
+    let f = fs
+        .iter()
+        .find(|f| f["path"] == "src/shapes/names.py")
+        .unwrap_or_else(|| panic!("least covered file, workspace-relative: {r:#}"));
+    assert_eq!(f["rule"], "coverage/least-covered");
+    assert_eq!(f["line"], 4);
+}
+
+#[test]
+fn coverage_at_threshold_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "coverage", "full");
+    let (out, r) = pytest_then_coverage(&ws);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    assert_eq!(r["coverage_percent"].as_f64(), Some(100.0), "{r:#}");
+}
+
+// ---------------------------------------------------------------- junit
+
+const JUNIT_TOML: &str = "[policy]\ngrant = [\"python3\"]\n\n[gates.unit]\nplugin = \"junit\"\ncommand = \"python3 -m pytest -p no:cacheprovider -o junit_family=xunit1 --junitxml=reports/junit.xml\"\nreport = \"reports/junit.xml\"\npytest_ids = true\n";
+
+#[test]
+fn junit_gate_reads_the_report_its_command_wrote() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    write(&ws, "planexec.toml", JUNIT_TOML);
+    let (out, r) = gate(&ws, "unit", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    assert!(ws.join("reports/junit.xml").exists());
+    // Same counts as the pytest gate: the report is pytest's own.
+    assert_eq!(counts(&r), (2, 2, 2, 1), "{r:#}");
+    let f = failure(&r, "tests/test_calc.py::test_add_wrong");
+    assert_eq!(f["path"], "tests/test_calc.py");
+    assert_eq!(f["line"], 12);
+
+    let ws = fixture(tmp.path(), "pytest", "passing");
+    write(&ws, "planexec.toml", JUNIT_TOML);
+    let (out, r) = gate(&ws, "unit", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(counts(&r), (2, 0, 0, 0), "{r:#}");
+}
+
+const JUNIT_SCRIPT: &str = r#"mkdir -p out
+cat > out/junit.xml <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites>
+  <testsuite name="shop" tests="4" failures="1" errors="0" skipped="1">
+    <testcase classname="shop.CartTest" name="adds" time="0.01"/>
+    <testcase classname="shop.CartTest" name="removes" time="0.01"/>
+    <testcase classname="shop.CartTest" name="totals" time="0.02" file="src/cart.ts" line="41">
+      <failure message="expected 12 to equal 13">AssertionError: expected 12 to equal 13</failure>
+    </testcase>
+    <testcase classname="shop.CartTest" name="later"><skipped/></testcase>
+  </testsuite>
+</testsuites>
+XML
+"#;
+
+#[test]
+fn junit_gate_over_any_command_and_a_stale_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    write(&ws, "write-junit.sh", JUNIT_SCRIPT);
+    write(
+        &ws,
+        "planexec.toml",
+        "[gates.unit]\nplugin = \"junit\"\nreport = \"out/junit.xml\"\n",
+    );
+    // The command comes from the command line; `sh` is granted there.
+    let (out, r) = gate(
+        &ws,
+        "unit",
+        &["--grant", "sh", "--", "sh", "write-junit.sh"],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(counts(&r), (2, 1, 1, 0), "{r:#}");
+    let f = failure(&r, "shop.CartTest.totals");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected 12 to equal 13"),
+        "{f:#}"
+    );
+    assert_eq!(f["path"], "src/cart.ts");
+    assert_eq!(f["line"], 41);
+
+    // A command that does not write the report: the old one (a minute old) is not read as fresh.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(ws.join("out/junit.xml"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let (out, r) = gate(&ws, "unit", &["--grant", "true", "--", "true"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(r["outcome"], "errored");
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap()
+            .contains("older than this run"),
+        "{r:#}"
+    );
+
+    // Not granted: a usage error before anything runs.
+    let out = planexec(&ws, &["gate", "run", "unit", "--", "sh", "write-junit.sh"]);
+    assert_eq!(out.code, 2, "{out:?}");
+}
+
+// ---------------------------------------------------------------- parity
+
+/// Counts in a pytest summary line such as `==== 1 failed, 3 passed in 0.02s ====`.
+fn pytest_summary(stdout: &str) -> (u64, u64, u64, u64) {
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains(" passed") || l.contains(" failed") || l.contains(" error"))
+        .unwrap_or_else(|| panic!("no pytest summary line in:\n{stdout}"));
+    let words: Vec<&str> = line
+        .split(|c: char| c == ' ' || c == ',' || c == '=')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let (mut p, mut f, mut s, mut e) = (0, 0, 0, 0);
+    for w in words.windows(2) {
+        let Ok(n) = w[0].parse::<u64>() else { continue };
+        match w[1] {
+            "passed" => p += n,
+            "failed" => f += n,
+            "skipped" | "xfailed" | "xpassed" => s += n,
+            "error" | "errors" => e += n,
+            _ => {}
+        }
+    }
+    (p, f, s, e)
+}
+
+#[test]
+fn python_app_passes_every_gate_with_pytests_own_counts() {
+    require_python("pytest");
+    require_python("coverage");
+    require_python("mypy");
+    require_python("black");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = example(tmp.path(), "python-app");
+
+    let (out, r) = gate(&ws, "pytest", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let ours = counts(&r);
+    for g in ["mypy", "black", "coverage"] {
+        let (out, r) = gate(&ws, g, &[]);
+        assert_eq!(out.code, 0, "{g}: {out:?}");
+        assert_eq!(r["outcome"], "passed", "{g}");
+        if g == "coverage" {
+            // Same total as coverage's own report (which rounds to a whole percent).
+            let o = Command::new("python3")
+                .args(["-m", "coverage", "report", "--format=total"])
+                .current_dir(&ws)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let theirs: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+            let pct = r["coverage_percent"].as_f64().unwrap();
+            assert!(
+                (pct - theirs).abs() <= 0.5,
+                "planexec {pct}% vs coverage {theirs}%"
+            );
+        }
+    }
+
+    // The tool's own summary line.
+    let o = Command::new("python3")
+        .args(["-m", "pytest", "-p", "no:cacheprovider"])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}");
+    let theirs = pytest_summary(&stdout);
+    assert_eq!(ours, theirs, "planexec vs pytest's summary line");
+    assert!(ours.0 >= 3, "{ours:?}");
+}
+
+/// Leaf-test outcomes from `go test -v`: `--- PASS: TestX/sub` lines, parents of subtests
+/// left out (planexec counts a test with subtests through its subtests).
+fn go_v_counts(stdout: &str) -> (u64, u64, u64) {
+    let mut tests: Vec<(String, &str)> = Vec::new();
+    for l in stdout.lines() {
+        let l = l.trim_start();
+        for (prefix, what) in [
+            ("--- PASS: ", "pass"),
+            ("--- FAIL: ", "fail"),
+            ("--- SKIP: ", "skip"),
+        ] {
+            if let Some(rest) = l.strip_prefix(prefix) {
+                tests.push((rest.split_whitespace().next().unwrap().to_string(), what));
+            }
+        }
+    }
+    let leaf = |name: &str| {
+        !tests
+            .iter()
+            .any(|(other, _)| other.starts_with(&format!("{name}/")))
+    };
+    let n = |what: &str| {
+        tests
+            .iter()
+            .filter(|(name, w)| *w == what && leaf(name))
+            .count() as u64
+    };
+    (n("pass"), n("fail"), n("skip"))
+}
+
+#[test]
+fn go_app_counts_match_go_test_v() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = example(tmp.path(), "go-app");
+    let (out, r) = gate(&ws, "go-test", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    let (p, f, s, e) = counts(&r);
+
+    let o = Command::new("go")
+        .args(["test", "-v", "-count=1", "./..."])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let theirs = go_v_counts(&stdout);
+    assert_eq!(
+        (p, f, s),
+        theirs,
+        "planexec vs `go test -v` (leaf tests):\n{stdout}"
+    );
+    assert_eq!(e, 0);
+    assert!(p >= 4, "{p}");
+    // And `go test`'s own package summary agrees that every package passed.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("ok ") || l.starts_with("ok\t")),
+        "{stdout}"
+    );
+}
