@@ -278,7 +278,10 @@ impl Loaded {
             .stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false);
+            .allow_ip_name_lookup(false)
+            // Calls are synchronous anyway: file reads on this thread, not through tokio's
+            // spawn_blocking for every read (about 3x faster reading a large report).
+            .allow_blocking_current_thread(true);
         if self.plugin.manifest.requests.workspace == WorkspaceAccess::ReadOnly {
             b.preopened_dir(workspace, WORKSPACE_MOUNT, FsPerms::ReadOnly)
                 .map_err(|e| format!("cannot open the workspace {}: {e}", workspace.display()))?;

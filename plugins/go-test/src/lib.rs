@@ -7,6 +7,9 @@ use std::path::Path;
 use testfmt::gotest::{self, Parser};
 use testfmt::Timeout;
 
+/// Large reads: each one is a call out of the sandbox (the host reads at most 64 KiB a call).
+const READ_BUF: usize = 256 << 10;
+
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct Config {
@@ -47,7 +50,7 @@ impl Gate for GoTestGate {
         };
         let mut p = Parser::new(module, cfg.cwd.clone());
         match std::fs::File::open(&out_path) {
-            Ok(f) => p.read(BufReader::new(f)).map_err(|e| format!("reading {OUT}: {e}"))?,
+            Ok(f) => p.read(BufReader::with_capacity(READ_BUF, f)).map_err(|e| format!("reading {OUT}: {e}"))?,
             Err(_) => p.read(&out.stdout[..]).map_err(|e| e.to_string())?,
         }
         let mut res = p.finish();

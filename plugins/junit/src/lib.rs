@@ -8,6 +8,9 @@ use std::time::{Duration, SystemTime};
 use testfmt::junit::{self, JunitResult, Style};
 use testfmt::Timeout;
 
+/// Large reads: each one is a call out of the sandbox (the host reads at most 64 KiB a call).
+const READ_BUF: usize = 256 << 10;
+
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct Config {
@@ -85,7 +88,7 @@ impl Gate for JunitGate {
                 }
             }
             let file = std::fs::File::open(f).map_err(|e| format!("{}: {e}", f.display()))?;
-            if let Err(e) = junit::parse(BufReader::new(file), style, &mut parsed) {
+            if let Err(e) = junit::parse(BufReader::with_capacity(READ_BUF, file), style, &mut parsed) {
                 return Ok(planexec_pdk::report(Outcome::Errored, format!("{}: {e}", f.display())));
             }
         }
