@@ -375,6 +375,29 @@ fn black_clean_project_passes() {
     assert_eq!(r["outcome"], "passed");
 }
 
+#[test]
+fn black_that_cannot_parse_a_file_is_errored_with_its_location() {
+    require_python("black");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "black", "broken");
+    let (out, r) = gate(&ws, "black", &["--grant", "python3"]);
+    assert_eq!(
+        out.code, 3,
+        "exit 123 is the gate erroring, not failing: {out:?}"
+    );
+    assert_eq!(r["outcome"], "errored");
+    let fs = findings(&r);
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "black/error")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["path"], "src/bad.py");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(1), Some(9))
+    );
+}
+
 // ---------------------------------------------------------------- coverage
 
 const COVERAGE_TOML: &str = "[policy]\ngrant = [\"python3\"]\n\n[gates.pytest]\ncommand = \"python3 -m coverage run -m pytest\"\n\n[gates.coverage]\nthreshold = 80\n";
