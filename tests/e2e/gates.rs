@@ -554,7 +554,7 @@ fn pytest_summary(stdout: &str) -> (u64, u64, u64, u64) {
         .find(|l| l.contains(" passed") || l.contains(" failed") || l.contains(" error"))
         .unwrap_or_else(|| panic!("no pytest summary line in:\n{stdout}"));
     let words: Vec<&str> = line
-        .split(|c: char| c == ' ' || c == ',' || c == '=')
+        .split([' ', ',', '='])
         .filter(|w| !w.is_empty())
         .collect();
     let (mut p, mut f, mut s, mut e) = (0, 0, 0, 0);
