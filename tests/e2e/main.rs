@@ -3,6 +3,7 @@
 
 mod gates;
 mod reviews;
+mod check;
 mod engine;
 mod pack;
 mod reports;
