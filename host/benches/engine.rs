@@ -38,7 +38,11 @@ fn sh(dir: &Path, program: &str, args: &[&str]) {
 fn git_init(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     sh(dir, "git", &["init", "-q", "-b", "main"]);
-    sh(dir, "git", &["config", "user.email", "bench@planexec.invalid"]);
+    sh(
+        dir,
+        "git",
+        &["config", "user.email", "bench@planexec.invalid"],
+    );
     sh(dir, "git", &["config", "user.name", "planexec bench"]);
     sh(dir, "git", &["config", "commit.gpgsign", "false"]);
 }
@@ -115,7 +119,11 @@ fn main() {
     let warm = tmp.path().join("warm");
     setup(&warm, 1);
     let (cold_wall, o) = planexec_run(&warm, &cache);
-    assert!(o.status.success(), "warm-up run failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "warm-up run failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     // The measured run.
     let ws = tmp.path().join("ws");
@@ -146,7 +154,11 @@ fn main() {
     let t = Instant::now();
     for n in 1..=tasks {
         let p = direct.join(format!("plan/patches/{}.patch", id(n)));
-        sh(&direct, "git", &["apply", "--whitespace=nowarn", p.to_str().unwrap()]);
+        sh(
+            &direct,
+            "git",
+            &["apply", "--whitespace=nowarn", p.to_str().unwrap()],
+        );
     }
     let git_apply = t.elapsed();
     let t = Instant::now();
@@ -159,7 +171,10 @@ fn main() {
     let per_task = host / tasks as u32;
 
     println!("planexec engine benchmark: {tasks} tasks, patch implementer, acceptance `true`");
-    println!("  warm-up run (1 task, cold component cache): {}", ms(cold_wall));
+    println!(
+        "  warm-up run (1 task, cold component cache): {}",
+        ms(cold_wall)
+    );
     println!("  total wall time:                  {}", ms(wall));
     println!(
         "  commands run ({tasks}x git apply + {tasks}x true): {} ({} + {})",

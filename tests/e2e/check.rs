@@ -4,7 +4,11 @@
 use crate::support::*;
 
 fn fixture(rel: &str) -> String {
-    root().join("crates/plan/tests/fixtures").join(rel).display().to_string()
+    root()
+        .join("crates/plan/tests/fixtures")
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -12,22 +16,47 @@ fn a_cycle_is_an_error_with_file_line_and_the_cycle_spelled_out() {
     let tmp = tempfile::tempdir().unwrap();
     let out = planexec(tmp.path(), &["check", &fixture("lint/cycle.md")]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stdout.contains("cycle.md:11:1: error[dependency-cycle]"), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("cycle.md:11:1: error[dependency-cycle]"),
+        "{out:?}"
+    );
     assert!(out.stdout.contains("T002 -> T004 -> T002"), "{out:?}");
 }
 
 #[test]
 fn a_clean_plan_exits_0_and_ends_with_waves_and_counts() {
-    let out = planexec(&root(), &["check", "examples/demo/memory-bank/plan/2026-11-20_shop.md"]);
+    let out = planexec(
+        &root(),
+        &["check", "examples/demo/memory-bank/plan/2026-11-20_shop.md"],
+    );
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("wave 1: T001\n  wave 2: T002\n  wave 3: T003"), "{out:?}");
-    assert!(out.stdout.trim_end().ends_with("0 errors, 0 warnings"), "{out:?}");
-    let json = planexec(&root(), &["check", "examples/demo/memory-bank/plan/2026-11-20_shop.md", "--format", "json"]);
+    assert!(
+        out.stdout
+            .contains("wave 1: T001\n  wave 2: T002\n  wave 3: T003"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.trim_end().ends_with("0 errors, 0 warnings"),
+        "{out:?}"
+    );
+    let json = planexec(
+        &root(),
+        &[
+            "check",
+            "examples/demo/memory-bank/plan/2026-11-20_shop.md",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(json.code, 0);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
     assert_eq!(v["plan"]["tasks"][1]["id"], "T002");
     assert_eq!(v["plan"]["tasks"][1]["dependencies"][0]["id"], "T001");
-    assert_eq!(v["plan"]["tasks"][1]["acceptance_commands"][0], "python3 -m pytest -q tests/test_pricing.py");
+    assert_eq!(
+        v["plan"]["tasks"][1]["acceptance_commands"][0],
+        "python3 -m pytest -q tests/test_pricing.py"
+    );
 }
 
 #[test]
@@ -37,10 +66,19 @@ fn bad_input_is_a_clear_error_and_exit_2() {
     std::fs::write(tmp.path().join("binary.md"), b"\x00\x01\x02").unwrap();
     std::fs::write(tmp.path().join("latin1.md"), b"# Plan \xe9t\xe9\n").unwrap();
     std::fs::create_dir(tmp.path().join("noplan")).unwrap();
-    for (file, says) in [("empty.md", "empty"), ("binary.md", "binary"), ("latin1.md", "UTF-8"), ("noplan", "no plan"), ("missing.md", "cannot read")] {
+    for (file, says) in [
+        ("empty.md", "empty"),
+        ("binary.md", "binary"),
+        ("latin1.md", "UTF-8"),
+        ("noplan", "no plan"),
+        ("missing.md", "cannot read"),
+    ] {
         let out = planexec(tmp.path(), &["check", file]);
         assert_eq!(out.code, 2, "{file}: {out:?}");
-        assert!(out.stderr.contains(file) && out.stderr.to_lowercase().contains(&says.to_lowercase()), "{file}: {out:?}");
+        assert!(
+            out.stderr.contains(file) && out.stderr.to_lowercase().contains(&says.to_lowercase()),
+            "{file}: {out:?}"
+        );
         assert!(!out.stderr.contains("panicked"), "{file}: {out:?}");
     }
     let out = planexec(tmp.path(), &["check", "empty.md", "--dialect", "klingon"]);

@@ -6,8 +6,16 @@ use std::path::Path;
 use std::process::Command;
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
-    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -18,7 +26,9 @@ fn new_file_patch(file: &str, content: &str) -> String {
 
 /// A patch changing the single line of `file` from `old` to `new`.
 fn change_patch(file: &str, old: &str, new: &str) -> String {
-    format!("diff --git a/{file} b/{file}\n--- a/{file}\n+++ b/{file}\n@@ -1 +1 @@\n-{old}\n+{new}\n")
+    format!(
+        "diff --git a/{file} b/{file}\n--- a/{file}\n+++ b/{file}\n@@ -1 +1 @@\n-{old}\n+{new}\n"
+    )
 }
 
 struct T<'a> {
@@ -30,7 +40,12 @@ struct T<'a> {
 }
 
 /// A repo with plan/plan.md (T-ID), patches, and a planexec.toml granting grep and git.
-fn repo(tasks: &[T], patches: &[(&str, String)], extra_toml: &str, tolerances: &str) -> tempfile::TempDir {
+fn repo(
+    tasks: &[T],
+    patches: &[(&str, String)],
+    extra_toml: &str,
+    tolerances: &str,
+) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     git(d, &["init", "-q", "-b", "main"]);
@@ -61,9 +76,27 @@ fn repo(tasks: &[T], patches: &[(&str, String)], extra_toml: &str, tolerances: &
 fn three_tasks() -> tempfile::TempDir {
     repo(
         &[
-            T { id: "T001", title: "Add greeting", deps: "none", files: "greet.txt", accept: "grep -q hello greet.txt" },
-            T { id: "T002", title: "Add farewell", deps: "T001", files: "bye.txt", accept: "grep -q bye bye.txt" },
-            T { id: "T003", title: "Add names", deps: "T001, T002", files: "names.txt", accept: "grep -q ada names.txt" },
+            T {
+                id: "T001",
+                title: "Add greeting",
+                deps: "none",
+                files: "greet.txt",
+                accept: "grep -q hello greet.txt",
+            },
+            T {
+                id: "T002",
+                title: "Add farewell",
+                deps: "T001",
+                files: "bye.txt",
+                accept: "grep -q bye bye.txt",
+            },
+            T {
+                id: "T003",
+                title: "Add names",
+                deps: "T001, T002",
+                files: "names.txt",
+                accept: "grep -q ada names.txt",
+            },
         ],
         &[
             ("T001.patch", new_file_patch("greet.txt", "hello")),
@@ -78,13 +111,21 @@ fn three_tasks() -> tempfile::TempDir {
 
 fn run_record(dir: &Path) -> serde_json::Value {
     let runs = dir.join(".git/planexec/runs");
-    let f = std::fs::read_dir(&runs).unwrap().next().expect("a run state").unwrap().path();
+    let f = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .expect("a run state")
+        .unwrap()
+        .path();
     let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
     st["record"].clone()
 }
 
 fn subjects(dir: &Path) -> Vec<String> {
-    git(dir, &["log", "--format=%s"]).lines().map(String::from).collect()
+    git(dir, &["log", "--format=%s"])
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
@@ -97,40 +138,83 @@ fn three_task_plan_runs_to_success_with_one_commit_per_task() {
     assert!(out.stdout.contains("final status:    Success"), "{out:?}");
     assert_eq!(
         subjects(d),
-        ["T003: Add names", "T002: Add farewell", "T001: Add greeting", "rollback: before executing plan plan", "plan"]
+        [
+            "T003: Add names",
+            "T002: Add farewell",
+            "T001: Add greeting",
+            "rollback: before executing plan plan",
+            "plan"
+        ]
     );
     // Each task commit holds exactly its file; the message carries the Refs line.
-    for (rev, file) in [("HEAD", "names.txt"), ("HEAD~1", "bye.txt"), ("HEAD~2", "greet.txt")] {
-        assert_eq!(git(d, &["show", "--name-only", "--format=", rev]).trim(), file);
+    for (rev, file) in [
+        ("HEAD", "names.txt"),
+        ("HEAD~1", "bye.txt"),
+        ("HEAD~2", "greet.txt"),
+    ] {
+        assert_eq!(
+            git(d, &["show", "--name-only", "--format=", rev]).trim(),
+            file
+        );
         assert!(git(d, &["show", "-s", "--format=%B", rev]).contains("Refs: plan/plan.md"));
     }
     // The user's work is in the rollback commit and still in the tree.
-    assert_eq!(git(d, &["show", "--name-only", "--format=", "HEAD~3"]).trim(), "notes.txt");
-    assert_eq!(std::fs::read_to_string(d.join("notes.txt")).unwrap(), "my uncommitted work\n");
+    assert_eq!(
+        git(d, &["show", "--name-only", "--format=", "HEAD~3"]).trim(),
+        "notes.txt"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("notes.txt")).unwrap(),
+        "my uncommitted work\n"
+    );
     // T002 needed a rework cycle; its first cycle's feedback names the failed gate.
     let rec = run_record(d);
     let t2 = &rec["tasks"][1];
     assert_eq!(t2["cycles"].as_array().unwrap().len(), 2);
     assert_eq!(t2["cycles"][0]["outcome"], "rework");
-    assert!(t2["cycles"][0]["feedback"][0]["message"].as_str().unwrap().contains("acceptance:T002#1"));
+    assert!(t2["cycles"][0]["feedback"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("acceptance:T002#1"));
     // The start ref exists and the log is beside the plan.
     let run_id = rec["run_id"].as_str().unwrap();
     assert!(git(d, &["show-ref"]).contains(&format!("refs/planexec/runs/{run_id}/start")));
     let log = std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap();
-    assert!(log.contains("## Task Execution") && log.contains(&git(d, &["rev-parse", "HEAD"]).trim().to_string()));
+    assert!(
+        log.contains("## Task Execution")
+            && log.contains(&git(d, &["rev-parse", "HEAD"]).trim().to_string())
+    );
 }
 
 #[test]
 fn a_task_that_never_passes_is_blocked_after_three_cycles() {
     let tmp = repo(
         &[
-            T { id: "T001", title: "Add greeting", deps: "none", files: "greet.txt", accept: "grep -q hello greet.txt" },
-            T { id: "T002", title: "Unrelated", deps: "none", files: "other.txt", accept: "grep -q x other.txt" },
+            T {
+                id: "T001",
+                title: "Add greeting",
+                deps: "none",
+                files: "greet.txt",
+                accept: "grep -q hello greet.txt",
+            },
+            T {
+                id: "T002",
+                title: "Unrelated",
+                deps: "none",
+                files: "other.txt",
+                accept: "grep -q x other.txt",
+            },
         ],
         &[
             ("T001.patch", new_file_patch("greet.txt", "nope")),
-            ("T001.2.patch", change_patch("greet.txt", "nope", "still nope")),
-            ("T001.3.patch", change_patch("greet.txt", "still nope", "never")),
+            (
+                "T001.2.patch",
+                change_patch("greet.txt", "nope", "still nope"),
+            ),
+            (
+                "T001.3.patch",
+                change_patch("greet.txt", "still nope", "never"),
+            ),
             ("T002.patch", new_file_patch("other.txt", "x")),
         ],
         "",
@@ -140,14 +224,23 @@ fn a_task_that_never_passes_is_blocked_after_three_cycles() {
     let out = planexec(d, &["run", "plan/plan.md", "--format", "json"]);
     assert_eq!(out.code, 1, "{out:?}");
     // NDJSON on stdout, one object per line.
-    let events: Vec<serde_json::Value> = out.stdout.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
-    assert!(events.iter().any(|e| e["event"] == "task_blocked" && e["task"] == "T001"));
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    assert!(events
+        .iter()
+        .any(|e| e["event"] == "task_blocked" && e["task"] == "T001"));
     assert_eq!(subjects(d), ["plan"]);
     let rec = run_record(d);
     assert_eq!(rec["status"], "blocked");
     assert_eq!(rec["tasks"][0]["status"], "blocked");
     assert_eq!(rec["tasks"][0]["cycles"].as_array().unwrap().len(), 3);
-    assert!(rec["tasks"][0]["blocked_reason"].as_str().unwrap().contains("failed 3 cycles"));
+    assert!(rec["tasks"][0]["blocked_reason"]
+        .as_str()
+        .unwrap()
+        .contains("failed 3 cycles"));
     // Stop and ask: the independent task T002 is not started either.
     assert_eq!(rec["tasks"][1]["status"], "pending");
     // A second run refuses and points at --resume.
@@ -159,8 +252,21 @@ fn a_task_that_never_passes_is_blocked_after_three_cycles() {
 #[test]
 fn a_tolerance_breach_blocks_with_the_tolerance_quoted() {
     let tmp = repo(
-        &[T { id: "T001", title: "Big change", deps: "none", files: "a.txt, b.txt", accept: "test -f a.txt" }],
-        &[("T001.patch", format!("{}{}", new_file_patch("a.txt", "a"), new_file_patch("b.txt", "b")))],
+        &[T {
+            id: "T001",
+            title: "Big change",
+            deps: "none",
+            files: "a.txt, b.txt",
+            accept: "test -f a.txt",
+        }],
+        &[(
+            "T001.patch",
+            format!(
+                "{}{}",
+                new_file_patch("a.txt", "a"),
+                new_file_patch("b.txt", "b")
+            ),
+        )],
         "",
         "- Scope: stop and escalate if a task touches more than 1 files or 100 net lines.",
     );
@@ -169,8 +275,14 @@ fn a_tolerance_breach_blocks_with_the_tolerance_quoted() {
     assert_eq!(out.code, 1, "{out:?}");
     let rec = run_record(d);
     let reason = rec["tasks"][0]["blocked_reason"].as_str().unwrap();
-    assert!(reason.contains("tolerance breached") && reason.contains("more than 1"), "{reason}");
-    assert!(reason.contains("touches more than 1 files"), "the plan's sentence is quoted: {reason}");
+    assert!(
+        reason.contains("tolerance breached") && reason.contains("more than 1"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("touches more than 1 files"),
+        "the plan's sentence is quoted: {reason}"
+    );
     assert_eq!(subjects(d), ["plan"]);
 }
 
@@ -192,13 +304,26 @@ fn a_file_outside_the_task_fails_the_task_review() {
     let c1 = &rec["tasks"][0]["cycles"][0];
     assert_eq!(c1["reviews"][0]["kind"], "task");
     assert_eq!(c1["reviews"][0]["outcome"], "changes_requested");
-    let scope = c1["reviews"][0]["review"]["criteria"].as_array().unwrap().iter().find(|c| c["name"] == "Scope compliance").unwrap().clone();
+    let scope = c1["reviews"][0]["review"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Scope compliance")
+        .unwrap()
+        .clone();
     assert_eq!(scope["score"], "fail");
-    assert!(c1["feedback"].as_array().unwrap().iter().any(|f| f["path"] == "stray.txt"));
+    assert!(c1["feedback"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["path"] == "stray.txt"));
     // The code review did not run in that cycle.
     assert_eq!(c1["reviews"].as_array().unwrap().len(), 1);
     // After rework the task commit holds only greet.txt.
-    assert_eq!(git(d, &["show", "--name-only", "--format=", "HEAD"]).trim(), "greet.txt");
+    assert_eq!(
+        git(d, &["show", "--name-only", "--format=", "HEAD"]).trim(),
+        "greet.txt"
+    );
 }
 
 /// Normalises what legitimately differs between two runs: times, ids, hashes.
@@ -206,7 +331,13 @@ fn normalise(s: &str) -> String {
     let mut out = String::new();
     for line in s.lines() {
         let mut l = line.to_string();
-        for pat in [r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T _][0-9:.\-]+Z?", r"[0-9a-f]{40}", r"[0-9a-f]{10,12}", r"[0-9]{8}T[0-9]{6}Z", r"\([0-9]+ ms\)|[0-9]+ ms|\([0-9]+s\)"] {
+        for pat in [
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T _][0-9:.\-]+Z?",
+            r"[0-9a-f]{40}",
+            r"[0-9a-f]{10,12}",
+            r"[0-9]{8}T[0-9]{6}Z",
+            r"\([0-9]+ ms\)|[0-9]+ ms|\([0-9]+s\)",
+        ] {
             l = regex_replace(&l, pat);
         }
         out.push_str(&l);
@@ -216,7 +347,10 @@ fn normalise(s: &str) -> String {
 }
 
 fn regex_replace(s: &str, pat: &str) -> String {
-    regex::Regex::new(pat).unwrap().replace_all(s, "<X>").into_owned()
+    regex::Regex::new(pat)
+        .unwrap()
+        .replace_all(s, "<X>")
+        .into_owned()
 }
 
 /// The log minus what a resume adds on purpose: the `resumed` check and the
@@ -236,10 +370,13 @@ fn without_issues(log: &str) -> String {
 }
 
 fn tree_and_messages(d: &Path) -> Vec<(String, String)> {
-    git(d, &["log", "--format=%T %s"]).lines().map(|l| {
-        let (t, s) = l.split_once(' ').unwrap();
-        (t.to_string(), s.to_string())
-    }).collect()
+    git(d, &["log", "--format=%T %s"])
+        .lines()
+        .map(|l| {
+            let (t, s) = l.split_once(' ').unwrap();
+            (t.to_string(), s.to_string())
+        })
+        .collect()
 }
 
 #[test]
@@ -248,17 +385,26 @@ fn killed_at_every_transition_and_resumed_ends_like_an_uninterrupted_run() {
     let out = planexec(reference.path(), &["run", "plan/plan.md"]);
     assert_eq!(out.code, 0, "{out:?}");
     let want_commits = tree_and_messages(reference.path());
-    let want_log = normalise(&std::fs::read_to_string(reference.path().join("plan/plan-execution-log.md")).unwrap());
+    let want_log = normalise(
+        &std::fs::read_to_string(reference.path().join("plan/plan-execution-log.md")).unwrap(),
+    );
 
     let mut at = 1;
     loop {
         let tmp = three_tasks();
         let d = tmp.path();
-        let killed = planexec_env(d, &["run", "plan/plan.md"], &[("PLANEXEC_TEST_KILL_AT", &at.to_string())]);
+        let killed = planexec_env(
+            d,
+            &["run", "plan/plan.md"],
+            &[("PLANEXEC_TEST_KILL_AT", &at.to_string())],
+        );
         if killed.code == 0 {
             break; // the run has fewer transitions than `at`: every point was covered
         }
-        assert_eq!(killed.code, -1, "killed by SIGKILL at transition {at}: {killed:?}");
+        assert_eq!(
+            killed.code, -1,
+            "killed by SIGKILL at transition {at}: {killed:?}"
+        );
         let resumed = planexec(d, &["run", "plan/plan.md", "--resume"]);
         if resumed.code == 2 && resumed.stderr.contains("no unfinished run") {
             // Killed after the last save: the run had already finished.
@@ -266,8 +412,13 @@ fn killed_at_every_transition_and_resumed_ends_like_an_uninterrupted_run() {
         } else {
             assert_eq!(resumed.code, 0, "resume after kill at {at}: {resumed:?}");
         }
-        assert_eq!(tree_and_messages(d), want_commits, "commits after kill at {at}");
-        let log = normalise(&std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap());
+        assert_eq!(
+            tree_and_messages(d),
+            want_commits,
+            "commits after kill at {at}"
+        );
+        let log =
+            normalise(&std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap());
         let log_wo_resume = without_issues(&log);
         let want_wo = without_issues(&want_log);
         assert_eq!(log_wo_resume, want_wo, "log after kill at {at}");
@@ -287,19 +438,36 @@ fn rollback_lists_then_restores_only_with_yes() {
     let head = git(d, &["rev-parse", "HEAD"]);
     let dry = planexec(d, &["rollback", &run_id]);
     assert_eq!(dry.code, 1, "{dry:?}");
-    assert!(dry.stdout.contains("would discard commit") && dry.stdout.contains("T003: Add names"), "{dry:?}");
-    assert_eq!(git(d, &["rev-parse", "HEAD"]), head, "nothing changed without --yes");
+    assert!(
+        dry.stdout.contains("would discard commit") && dry.stdout.contains("T003: Add names"),
+        "{dry:?}"
+    );
+    assert_eq!(
+        git(d, &["rev-parse", "HEAD"]),
+        head,
+        "nothing changed without --yes"
+    );
     let yes = planexec(d, &["rollback", &run_id, "--yes"]);
     assert_eq!(yes.code, 0, "{yes:?}");
     assert_eq!(subjects(d)[0], "rollback: before executing plan plan");
-    assert_eq!(std::fs::read_to_string(d.join("notes.txt")).unwrap(), "mine\n", "the user's work survives");
+    assert_eq!(
+        std::fs::read_to_string(d.join("notes.txt")).unwrap(),
+        "mine\n",
+        "the user's work survives"
+    );
     assert!(!d.join("greet.txt").exists());
 }
 
 #[test]
 fn manual_implementer_waits_and_resume_picks_up_the_work() {
     let tmp = repo(
-        &[T { id: "T001", title: "Add greeting", deps: "none", files: "greet.txt", accept: "grep -q hello greet.txt" }],
+        &[T {
+            id: "T001",
+            title: "Add greeting",
+            deps: "none",
+            files: "greet.txt",
+            accept: "grep -q hello greet.txt",
+        }],
         &[],
         "",
         "",
@@ -310,7 +478,10 @@ fn manual_implementer_waits_and_resume_picks_up_the_work() {
     assert!(out.stdout.contains("Waiting"), "{out:?}");
     assert_eq!(run_record(d)["status"], "waiting");
     write(d, "greet.txt", "hello\n"); // the person does the work
-    let out = planexec(d, &["run", "plan/plan.md", "--implementer", "manual", "--resume"]);
+    let out = planexec(
+        d,
+        &["run", "plan/plan.md", "--implementer", "manual", "--resume"],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(subjects(d)[0], "T001: Add greeting");
 }
@@ -319,12 +490,53 @@ fn manual_implementer_waits_and_resume_picks_up_the_work() {
 fn preflight_failures_change_nothing() {
     let tmp = three_tasks();
     let d = tmp.path();
-    write(d, "planexec.toml", "[policy]\ngrant = [\"git\"]\n[run]\nimplementer = \"patch\"\n"); // grep not granted
+    write(
+        d,
+        "planexec.toml",
+        "[policy]\ngrant = [\"git\"]\n[run]\nimplementer = \"patch\"\n",
+    ); // grep not granted
     write(d, "wip.txt", "mine\n");
     let out = planexec(d, &["run", "plan/plan.md"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("pre-flight failed") && out.stderr.contains("grep"), "{out:?}");
+    assert!(
+        out.stderr.contains("pre-flight failed") && out.stderr.contains("grep"),
+        "{out:?}"
+    );
     assert_eq!(subjects(d), ["plan"]);
     assert!(git(d, &["status", "--porcelain"]).contains("wip.txt"));
     assert!(!d.join(".git/planexec/runs").exists());
+}
+
+#[test]
+fn run_writes_the_requested_reports_at_the_end() {
+    let tmp = three_tasks();
+    let d = tmp.path();
+    let out = planexec(
+        d,
+        &[
+            "run",
+            "plan/plan.md",
+            "--report",
+            "junit=out/junit.xml",
+            "--report",
+            "json=out/run.json",
+            "--report",
+            "sarif=out/run.sarif",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/run.json")).unwrap()).unwrap();
+    assert_eq!(rec["status"], "success");
+    assert_eq!(rec["tasks"].as_array().unwrap().len(), 3);
+    let junit = std::fs::read_to_string(d.join("out/junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase").count() >= 3, true, "{junit}");
+    assert!(junit.contains("T002"), "{junit}");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/run.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    // Reports are not part of any task commit.
+    assert!(!git(d, &["log", "--name-only", "--format="]).contains("out/"));
+    let bad = planexec(d, &["run", "plan/plan.md", "--report", "xml=x.xml"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
 }

@@ -1,11 +1,11 @@
 //! End-to-end tests of the planexec binary and library on real parts: real git
 //! repositories in temp dirs, real components built from plugins/, real tools.
 
-mod gates;
-mod reviews;
 mod check;
 mod engine;
+mod gates;
 mod pack;
 mod reports;
+mod reviews;
 mod sandbox;
 mod support;

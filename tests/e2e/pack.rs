@@ -16,12 +16,19 @@ fn plugin_pack_unit_tests_pass() {
         .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
-    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "plugin pack tests failed:\n{text}");
     let passed: u32 = text
         .lines()
         .filter_map(|l| l.strip_prefix("test result: ok. "))
         .filter_map(|l| l.split(' ').next()?.parse::<u32>().ok())
         .sum();
-    assert!(passed >= 100, "expected the pack's unit tests to run, saw {passed} passing:\n{text}");
+    assert!(
+        passed >= 100,
+        "expected the pack's unit tests to run, saw {passed} passing:\n{text}"
+    );
 }

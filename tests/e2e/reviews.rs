@@ -124,15 +124,15 @@ impl Run {
             &self.ws,
             &["log", "--format=%H", "--grep", &format!("^{id}: ")],
         );
-        let sha = sha.lines().next().unwrap_or_else(|| panic!("no {id} commit"));
-        let mut v: Vec<String> = git(
-            &self.ws,
-            &["show", "--format=", "--name-only", sha],
-        )
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect();
+        let sha = sha
+            .lines()
+            .next()
+            .unwrap_or_else(|| panic!("no {id} commit"));
+        let mut v: Vec<String> = git(&self.ws, &["show", "--format=", "--name-only", sha])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
         v.sort();
         v
     }
@@ -243,7 +243,13 @@ fn scores(review: &Value) -> String {
         .as_array()
         .map(|cs| {
             cs.iter()
-                .map(|c| format!("{}={}", c["name"].as_str().unwrap(), c["score"].as_str().unwrap()))
+                .map(|c| {
+                    format!(
+                        "{}={}",
+                        c["name"].as_str().unwrap(),
+                        c["score"].as_str().unwrap()
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         })
@@ -306,10 +312,7 @@ fn assert_rejected_then_fixed(
             && line.map_or(true, |l| f["line"] == l)),
         "feedback carries the {rule} finding: {fb:#}"
     );
-    let crit_rule = format!(
-        "code-review/{}",
-        criterion.to_lowercase().replace(' ', "-")
-    );
+    let crit_rule = format!("code-review/{}", criterion.to_lowercase().replace(' ', "-"));
     assert!(has_rule(fb, &crit_rule), "{crit_rule} in {fb:#}");
 
     let c2 = r.cycle(id, 2);
@@ -379,18 +382,25 @@ fn clean_task_passes_both_reviews_in_its_first_cycle() {
             "{kind}: {}",
             scores(rv)
         );
-        assert!(rv["review"]["findings"].as_array().unwrap().is_empty(), "{rv:#}");
+        assert!(
+            rv["review"]["findings"].as_array().unwrap().is_empty(),
+            "{rv:#}"
+        );
     }
     assert!(c1["feedback"].as_array().unwrap().is_empty());
     assert_eq!(r.log()[0], "T001: Add mul");
-    assert_eq!(r.commit_files("T001"), ["src/calc.py", "tests/test_calc.py"]);
+    assert_eq!(
+        r.commit_files("T001"),
+        ["src/calc.py", "tests/test_calc.py"]
+    );
 }
 
 // ---------------------------------------------------------------- the four mistakes
 
 #[test]
 fn aws_key_fails_security_then_the_rework_is_committed() {
-    let with_key = "import os\n\nREGION = \"eu-west-1\"\nAWS_ACCESS_KEY_ID = \"AKIAQ7ZK3LM5NP2RXW4T\"\n";
+    let with_key =
+        "import os\n\nREGION = \"eu-west-1\"\nAWS_ACCESS_KEY_ID = \"AKIAQ7ZK3LM5NP2RXW4T\"\n";
     let fixed = "import os\n\nREGION = \"eu-west-1\"\nAWS_ACCESS_KEY_ID = os.environ.get(\"AWS_ACCESS_KEY_ID\", \"\")\n";
     let test = "from src.settings import REGION\n\n\ndef test_region():\n    assert REGION == \"eu-west-1\"\n";
     let r = run(
@@ -427,7 +437,10 @@ fn aws_key_fails_security_then_the_rework_is_committed() {
     assert_eq!(f["column"], 22, "{f:#}");
     let msg = f["message"].as_str().unwrap();
     assert!(msg.contains("AWS access key"), "{msg}");
-    assert!(!msg.contains("AKIAQ7ZK3LM5NP2RXW4T"), "the key is masked: {msg}");
+    assert!(
+        !msg.contains("AKIAQ7ZK3LM5NP2RXW4T"),
+        "the key is masked: {msg}"
+    );
     // The key never reached the task's commit (the plan's patch files hold it, not the code).
     let diff = git(&r.ws, &["show", "HEAD", "--", "src", "tests"]);
     assert!(diff.contains("os.environ.get"), "{diff}");
@@ -502,7 +515,10 @@ fn debug_print_is_weak_quality_under_the_default_config() {
     assert_eq!(score(cr, "Quality"), "weak", "{}", scores(cr));
     let f = findings(cr, "code-review/debug");
     assert_eq!(f.len(), 1, "{cr:#}");
-    assert_eq!((f[0]["path"].as_str(), f[0]["line"].as_u64()), (Some("src/calc.py"), Some(11)));
+    assert_eq!(
+        (f[0]["path"].as_str(), f[0]["line"].as_u64()),
+        (Some("src/calc.py"), Some(11))
+    );
     assert_eq!(r.log()[0], "T001: Add mul");
 }
 
@@ -667,7 +683,10 @@ fn code_review_runs_only_after_the_task_review_approved() {
         .unwrap()
         .iter()
         .all(|r| r["outcome"] == "approved"));
-    assert_eq!(r.commit_files("T001"), ["src/calc.py", "tests/test_calc.py"]);
+    assert_eq!(
+        r.commit_files("T001"),
+        ["src/calc.py", "tests/test_calc.py"]
+    );
     assert!(!r.ws.join("src/helpers.py").exists());
 }
 
@@ -675,7 +694,6 @@ fn code_review_runs_only_after_the_task_review_approved() {
 /// (a test outside the declared files), the code review rejects (an AWS key). The
 /// implementer of cycle 2 must get the findings of both reviews.
 #[test]
-#[ignore = "engine bug: task.rs adds a review's findings to the feedback only when that review rejected; an approving task review's WEAK findings never reach the implementer when the code review rejects"]
 fn findings_of_both_reviews_reach_the_next_cycle() {
     let with_key = "REGION = \"eu-west-1\"\nAWS_ACCESS_KEY_ID = \"AKIAQ7ZK3LM5NP2RXW4T\"\n";
     let fixed = "REGION = \"eu-west-1\"\n";
@@ -738,7 +756,9 @@ fn feedback_of_every_rejected_cycle_is_recorded() {
                     ("src/helpers.py", None),
                     (
                         "src/calc.py",
-                        Some(&format!("{mul}\nAWS_ACCESS_KEY_ID = \"AKIAQ7ZK3LM5NP2RXW4T\"\n")),
+                        Some(&format!(
+                            "{mul}\nAWS_ACCESS_KEY_ID = \"AKIAQ7ZK3LM5NP2RXW4T\"\n"
+                        )),
                     ),
                 ],
                 // 3: clean.
@@ -800,7 +820,11 @@ fn errored_reviewer_blocks(which: &str, mode: &str, error_has: &str) {
         &format!("{which} = \"bad-reviewer\"\n\n[reviewers.bad-reviewer]\nmode = \"{mode}\"\n"),
         &["--plugins", plugins.to_str().unwrap()],
     );
-    assert!(t0.elapsed() < std::time::Duration::from_secs(60), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        t0.elapsed()
+    );
     assert_eq!(r.out.code, 1, "{:?}", r.out);
     assert_eq!(r.record["status"], "blocked", "{:#}", r.record);
     let t = r.task("T001");
@@ -813,7 +837,11 @@ fn errored_reviewer_blocks(which: &str, mode: &str, error_has: &str) {
     assert_eq!(t["cycles"].as_array().unwrap().len(), 1, "{t:#}");
     let c1 = r.cycle("T001", 1);
     assert_eq!(c1["outcome"], "blocked", "{c1:#}");
-    let kind = if which == "task_review" { "task" } else { "code" };
+    let kind = if which == "task_review" {
+        "task"
+    } else {
+        "code"
+    };
     let rv = review(c1, kind).unwrap_or_else(|| panic!("{c1:#}"));
     assert_eq!(rv["plugin"], "bad-reviewer");
     assert_eq!(rv["outcome"], "errored", "{rv:#}");
@@ -884,7 +912,10 @@ fn agent_code_review_pass_approves_and_commits() {
         .unwrap()
         .starts_with("CODE_REVIEW_PASSED"));
     assert_eq!(r.log()[0], "T001: Add mul");
-    assert_eq!(r.commit_files("T001"), ["src/calc.py", "tests/test_calc.py"]);
+    assert_eq!(
+        r.commit_files("T001"),
+        ["src/calc.py", "tests/test_calc.py"]
+    );
 }
 
 #[test]
@@ -894,7 +925,10 @@ fn agent_code_review_garbage_reply_is_an_errored_review_that_blocks() {
     let t = r.task("T001");
     assert_eq!(t["status"], "blocked");
     let reason = t["blocked_reason"].as_str().unwrap();
-    assert!(reason.contains("agent-review") && reason.contains("errored"), "{reason}");
+    assert!(
+        reason.contains("agent-review") && reason.contains("errored"),
+        "{reason}"
+    );
     assert_eq!(t["cycles"].as_array().unwrap().len(), 1);
     let cr = review(r.cycle("T001", 1), "code").unwrap();
     assert_eq!(cr["outcome"], "errored", "{cr:#}");

@@ -70,6 +70,9 @@ pub enum Cmd {
         /// Continue the unfinished run of this plan.
         #[arg(long)]
         resume: bool,
+        /// Also write a report at the end: junit, sarif or json, to PATH. Repeatable.
+        #[arg(long = "report", value_name = "FORMAT=PATH")]
+        report: Vec<crate::report::ReportSpec>,
         /// Read the plan as this dialect instead of detecting it.
         #[arg(long)]
         dialect: Option<String>,
@@ -155,6 +158,7 @@ pub fn main() -> i32 {
             plugin_args,
             implementer,
             resume,
+            report,
             dialect,
             format,
         } => run_cmd::run(run_cmd::RunArgs {
@@ -164,7 +168,7 @@ pub fn main() -> i32 {
             implementer,
             resume,
             format,
-            reports: vec![],
+            reports: report,
         }),
         Cmd::Rollback { run_id, yes } => run_cmd::rollback(&run_id, yes),
         Cmd::Check {

@@ -13,7 +13,7 @@ pub struct RunArgs {
     pub implementer: Option<String>,
     pub resume: bool,
     pub format: Format,
-    pub reports: Vec<String>,
+    pub reports: Vec<crate::report::ReportSpec>,
 }
 
 pub fn run(a: RunArgs) -> i32 {
@@ -36,6 +36,7 @@ pub fn run(a: RunArgs) -> i32 {
         implementer: a.implementer.clone(),
         grants: a.plugin_args.grant.clone(),
         resume: a.resume,
+        reports: a.reports.clone(),
     };
     let mut reporter = Reporter::new(report::default_sinks(a.format == Format::Json));
     match engine::run(&opts, &mut reporter) {
@@ -49,10 +50,8 @@ pub fn run(a: RunArgs) -> i32 {
         }
         Err(e) => {
             report_error(&e);
-            match e {
-                EngineError::Git(_) | EngineError::State(_) => exit::USAGE,
-                _ => exit::USAGE,
-            }
+            let _: &EngineError = &e;
+            exit::USAGE
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub implementer: Option<String>,
     pub grants: Vec<String>,
     pub resume: bool,
+    /// `--report FORMAT=PATH`: written once at the end of the run.
+    pub reports: Vec<crate::report::ReportSpec>,
 }
 
 /// Why a run did not start. Nothing in the repository was changed.
@@ -406,15 +408,43 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     ctx.state.record.end_commit = ctx.repo.head().ok().flatten();
     ctx.persist();
     let record = ctx.state.record.clone();
+    let mut exit_code = match status {
+        RunStatus::Success | RunStatus::Waiting | RunStatus::Running => 0,
+        RunStatus::Failure | RunStatus::Blocked => 1,
+    };
+    if !opts.reports.is_empty() {
+        match crate::report::write_reports(
+            &opts.reports,
+            &record,
+            &sandbox,
+            &registry,
+            &config,
+            &cwd,
+        ) {
+            Ok(paths) => {
+                for p in paths {
+                    ctx.emit(Event::Message {
+                        level: crate::report::Level::Info,
+                        text: format!("wrote {}", p.display()),
+                    });
+                }
+            }
+            Err(e) => {
+                ctx.emit(Event::Message {
+                    level: crate::report::Level::Error,
+                    text: e.to_string(),
+                });
+                if exit_code == 0 {
+                    exit_code = crate::cli::exit::PLUGIN_ERRORED;
+                }
+            }
+        }
+    }
     ctx.emit(Event::RunFinished {
         run_id: record.run_id.clone(),
         status,
         log_path: record.log_path.clone(),
     });
     ctx.reporter.finish(&record);
-    let exit_code = match status {
-        RunStatus::Success | RunStatus::Waiting | RunStatus::Running => 0,
-        RunStatus::Failure | RunStatus::Blocked => 1,
-    };
     Ok(Finished { record, exit_code })
 }

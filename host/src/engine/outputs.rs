@@ -63,7 +63,7 @@ pub fn env_facts() -> std::collections::BTreeMap<String, String> {
 
 /// Re-renders the execution log and planpipe status from the record and writes them atomically.
 pub fn write_living(ctx: &mut Ctx) {
-    let json = ctx.state.record.to_json();
+    let json = serde_json::to_string(&ctx.state.record).expect("record serialises");
     let mut warnings = Vec::new();
     for (loaded, settings) in &ctx.kit.formatters {
         let mut settings = settings.clone();

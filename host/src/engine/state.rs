@@ -46,7 +46,7 @@ impl Store {
 
     /// Writes the state (temp file, fsync, rename) and the plan's active pointer.
     pub fn save(&self, st: &State) -> std::io::Result<()> {
-        let json = serde_json::to_vec_pretty(st).expect("state serialises");
+        let json = serde_json::to_vec(st).expect("state serialises");
         std::fs::create_dir_all(self.dir.join("runs"))?;
         std::fs::create_dir_all(self.dir.join("active"))?;
         planexec_vcs::atomic_write(self.run_file(&st.record.run_id), &json).map_err(to_io)?;

@@ -484,6 +484,7 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
                     removed_lines: f.removed_lines as u32,
                 })
                 .collect();
+            let mut approved_findings: Vec<Finding> = Vec::new();
             for (kind, reviewer) in [
                 (rp::ReviewKind::Task, &ctx.kit.task_review),
                 (rp::ReviewKind::Code, &ctx.kit.code_review),
@@ -535,7 +536,10 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
                 let outcome = run.outcome;
                 let err = run.error.clone();
                 if let Some(rev) = &run.review {
-                    if !rev.approved {
+                    if rev.approved {
+                        // Kept for the feedback in case a later review rejects the cycle.
+                        approved_findings.extend(rev.findings.iter().cloned());
+                    } else {
                         rejected.push(finding(
                             &format!("{}/verdict", run.plugin),
                             rev.summary.clone(),
@@ -577,6 +581,8 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
                     );
                 }
                 if outcome != ReviewOutcome::Approved {
+                    // Findings of both reviews go to the implementer.
+                    rejected.extend(approved_findings.drain(..));
                     break;
                 }
             }

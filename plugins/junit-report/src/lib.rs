@@ -233,6 +233,8 @@ fn suites(rec: &RunRecord) -> Vec<Suite> {
 }
 
 fn secs(t: f64) -> String {
+    // Never "-0.000": negative or NaN durations (clock skew, empty suites) read as zero.
+    let t = if t.is_finite() && t > 0.0 { t } else { 0.0 };
     format!("{t:.3}")
 }
 
