@@ -69,15 +69,27 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Saves the state, rewrites the living outputs, then (in tests) may die here.
+    /// Used on task status changes, the transitions a reader of the log follows.
     pub fn persist(&mut self) {
+        self.save_state();
+        outputs::write_living(self);
+        kill_point();
+    }
+
+    /// Saves the state only (a gate or review result inside a status); the log
+    /// catches up at the next status change. Keeps long plans linear in practice.
+    pub fn save(&mut self) {
+        self.save_state();
+        kill_point();
+    }
+
+    fn save_state(&mut self) {
         if let Err(e) = self.store.save(&self.state) {
             self.reporter.emit(Event::Message {
                 level: crate::report::Level::Error,
                 text: format!("cannot save the run state: {e}"),
             });
         }
-        outputs::write_living(self);
-        kill_point();
     }
 
     pub fn emit(&mut self, ev: Event) {

@@ -438,7 +438,7 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
                     }
                 }
                 ctx.task_mut(id).cycles.last_mut().unwrap().gates.push(run);
-                ctx.persist();
+                ctx.save();
             }
         }
         if rejected.is_empty() && changes.is_empty() {
@@ -572,7 +572,7 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
                     .unwrap()
                     .reviews
                     .push(run);
-                ctx.persist();
+                ctx.save();
                 if outcome == ReviewOutcome::Errored {
                     return block(
                         ctx,
