@@ -307,9 +307,10 @@ fn assert_rejected_then_fixed(
     let fb = &c1["feedback"];
     assert!(has_rule(fb, "code-review/verdict"), "{fb:#}");
     assert!(
-        fb.as_array().unwrap().iter().any(|f| f["rule"] == rule
-            && f["path"] == path
-            && line.map_or(true, |l| f["line"] == l)),
+        fb.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == rule && f["path"] == path && line.is_none_or(|l| f["line"] == l)),
         "feedback carries the {rule} finding: {fb:#}"
     );
     let crit_rule = format!("code-review/{}", criterion.to_lowercase().replace(' ', "-"));

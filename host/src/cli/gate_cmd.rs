@@ -4,8 +4,7 @@
 //! record with no tasks and the gate as its only final gate.
 
 use super::{exit, human, report_error, Format, PluginArgs};
-use crate::config::Config;
-use crate::plugins::{check_configured_program, resolve_grants, Kind, Registry};
+use crate::plugins::{check_configured_program, resolve_grants, Kind};
 use crate::report::{self, EnvView, Event, Level, ReportError, ReportSpec, Reporter};
 use crate::sandbox::{Sandbox, SandboxOptions};
 use planexec_record::Outcome;
@@ -18,25 +17,9 @@ pub fn run(
     command: &[String],
     reports: &[ReportSpec],
 ) -> i32 {
-    let workspace = match super::current_dir() {
-        Ok(d) => d,
+    let (workspace, config, registry) = match super::load_workspace(args) {
+        Ok(t) => t,
         Err(c) => return c,
-    };
-    let config = match Config::load(&workspace) {
-        Ok(c) => c,
-        Err(e) => {
-            report_error(&e);
-            return exit::USAGE;
-        }
-    };
-    let mut dirs = config.plugin_dirs.clone();
-    dirs.extend(args.plugins.iter().cloned());
-    let registry = match Registry::discover(&dirs) {
-        Ok(r) => r,
-        Err(e) => {
-            report_error(&e);
-            return exit::USAGE;
-        }
     };
     let mut gate = config.gate(name);
     if let Some((program, rest)) = command.split_first() {

@@ -184,6 +184,25 @@ pub(crate) fn report_error(e: &dyn std::fmt::Display) {
     eprintln!("error: {e}");
 }
 
+/// The current directory, its planexec.toml, and the plugins it can see
+/// (the standard pack, `[plugins] dirs`, then `--plugins`); errors printed, exit 2.
+pub(crate) fn load_workspace(
+    args: &PluginArgs,
+) -> Result<(PathBuf, crate::config::Config, crate::plugins::Registry), i32> {
+    let workspace = current_dir()?;
+    let config = crate::config::Config::load(&workspace).map_err(|e| {
+        report_error(&e);
+        exit::USAGE
+    })?;
+    let mut dirs = config.plugin_dirs.clone();
+    dirs.extend(args.plugins.iter().cloned());
+    let registry = crate::plugins::Registry::discover(&dirs).map_err(|e| {
+        report_error(&e);
+        exit::USAGE
+    })?;
+    Ok((workspace, config, registry))
+}
+
 pub(crate) fn current_dir() -> Result<PathBuf, i32> {
     std::env::current_dir().map_err(|e| {
         report_error(&format!("cannot read the current directory: {e}"));

@@ -1,29 +1,12 @@
 //! `planexec plugins list`: what is installed and what each plugin may do.
 
 use super::{exit, report_error, Format, PluginArgs};
-use crate::config::Config;
-use crate::plugins::{resolve_grants, Registry, Source};
+use crate::plugins::{resolve_grants, Source};
 
 pub fn list(args: &PluginArgs, format: Format) -> i32 {
-    let workspace = match super::current_dir() {
-        Ok(d) => d,
+    let (_workspace, config, registry) = match super::load_workspace(args) {
+        Ok(t) => t,
         Err(c) => return c,
-    };
-    let config = match Config::load(&workspace) {
-        Ok(c) => c,
-        Err(e) => {
-            report_error(&e);
-            return exit::USAGE;
-        }
-    };
-    let mut dirs = config.plugin_dirs.clone();
-    dirs.extend(args.plugins.iter().cloned());
-    let registry = match Registry::discover(&dirs) {
-        Ok(r) => r,
-        Err(e) => {
-            report_error(&e);
-            return exit::USAGE;
-        }
     };
     let mut rows = Vec::new();
     let mut code = exit::OK;
@@ -63,8 +46,8 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
         }
         Format::Human => {
             println!(
-                "{:<16} {:<12} {:<8} {:<14} {:<28} {}",
-                "NAME", "KIND", "VERSION", "SHA256", "REQUESTS", "GRANTED"
+                "{:<16} {:<12} {:<8} {:<14} {:<28} GRANTED",
+                "NAME", "KIND", "VERSION", "SHA256", "REQUESTS"
             );
             for r in &rows {
                 let req = r["requests"]["commands"]

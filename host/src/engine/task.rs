@@ -480,8 +480,8 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
                     },
                     binary: f.binary,
                     size: f.size,
-                    added_lines: f.added_lines as u32,
-                    removed_lines: f.removed_lines as u32,
+                    added_lines: f.added_lines,
+                    removed_lines: f.removed_lines,
                 })
                 .collect();
             let mut approved_findings: Vec<Finding> = Vec::new();
@@ -582,7 +582,7 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
                 }
                 if outcome != ReviewOutcome::Approved {
                     // Findings of both reviews go to the implementer.
-                    rejected.extend(approved_findings.drain(..));
+                    rejected.append(&mut approved_findings);
                     break;
                 }
             }

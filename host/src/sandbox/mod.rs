@@ -491,10 +491,18 @@ impl Loaded {
         let t = Instant::now();
         let (r, _) = self.call(workspace, |store, pre| {
             match pre {
-                Pre::Gate(p) => drop(p.instantiate(&mut *store)?),
-                Pre::Reviewer(p) => drop(p.instantiate(&mut *store)?),
-                Pre::Formatter(p) => drop(p.instantiate(&mut *store)?),
-                Pre::Implementer(p) => drop(p.instantiate(&mut *store)?),
+                Pre::Gate(p) => {
+                    p.instantiate(&mut *store)?;
+                }
+                Pre::Reviewer(p) => {
+                    p.instantiate(&mut *store)?;
+                }
+                Pre::Formatter(p) => {
+                    p.instantiate(&mut *store)?;
+                }
+                Pre::Implementer(p) => {
+                    p.instantiate(&mut *store)?;
+                }
             }
             Ok(Ok(()))
         });
