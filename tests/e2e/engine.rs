@@ -540,3 +540,40 @@ fn run_writes_the_requested_reports_at_the_end() {
     let bad = planexec(d, &["run", "plan/plan.md", "--report", "xml=x.xml"]);
     assert_eq!(bad.code, 2, "{bad:?}");
 }
+
+/// A planpipe backlog: execution-status.md is kept beside the plan during the
+/// run and execution-summary.md is written at the end; tasks commit with ST ids.
+#[test]
+fn planpipe_backlog_gets_status_and_summary_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.email", "dev@example.com"]);
+    git(d, &["config", "user.name", "Dev"]);
+    let st = |n: u32, file: &str, deps: &str| {
+        format!(
+            "### ST-{n}: Write {file}\n\n**Wave:** {n}\n\n#### Change Area\n\n| Module | File | Change Type | Description |\n|---|---|---|---|\n| notes | `{file}` | create | the file |\n\n#### Dependencies\n\n| Dependency | Type | From | Unblock Condition |\n|---|---|---|---|\n{deps}\n\n#### Completion Criteria\n\n- [ ] `grep -q ok {file}`\n\n"
+        )
+    };
+    let backlog = format!(
+        "# Execution Backlog: notes\n\n### Wave 1\n\n{}### Wave 2\n\n{}",
+        st(1, "a.txt", "| — | — | — | — |"),
+        st(2, "b.txt", "| ST-1 | blocking | ST-1 | a.txt exists |")
+    );
+    write(d, "backlog/execution-backlog.md", &backlog);
+    write(d, "backlog/patches/ST-1.patch", &new_file_patch("a.txt", "ok"));
+    write(d, "backlog/patches/ST-2.patch", &new_file_patch("b.txt", "ok"));
+    write(d, "planexec.toml", "[policy]\ngrant = [\"grep\", \"git\"]\n[run]\nimplementer = \"patch\"\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "backlog"]);
+    let out = planexec(d, &["run", "backlog/execution-backlog.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(subjects(d)[..2], ["ST-2: Write b.txt".to_string(), "ST-1: Write a.txt".to_string()]);
+    let status = std::fs::read_to_string(d.join("backlog/execution-status.md")).unwrap();
+    assert!(status.contains("| ID | Title | Status | Wave | Review Cycles | Notes |"), "{status}");
+    assert!(status.contains("ST-1") && status.contains("ST-2"), "{status}");
+    let summary = std::fs::read_to_string(d.join("backlog/execution-summary.md")).unwrap();
+    assert!(summary.contains("ST-2"), "{summary}");
+    // Neither file is part of a task commit.
+    assert!(!git(d, &["log", "--name-only", "--format="]).contains("execution-status.md"));
+}
