@@ -561,17 +561,41 @@ fn planpipe_backlog_gets_status_and_summary_files() {
         st(2, "b.txt", "| ST-1 | blocking | ST-1 | a.txt exists |")
     );
     write(d, "backlog/execution-backlog.md", &backlog);
-    write(d, "backlog/patches/ST-1.patch", &new_file_patch("a.txt", "ok"));
-    write(d, "backlog/patches/ST-2.patch", &new_file_patch("b.txt", "ok"));
-    write(d, "planexec.toml", "[policy]\ngrant = [\"grep\", \"git\"]\n[run]\nimplementer = \"patch\"\n");
+    write(
+        d,
+        "backlog/patches/ST-1.patch",
+        &new_file_patch("a.txt", "ok"),
+    );
+    write(
+        d,
+        "backlog/patches/ST-2.patch",
+        &new_file_patch("b.txt", "ok"),
+    );
+    write(
+        d,
+        "planexec.toml",
+        "[policy]\ngrant = [\"grep\", \"git\"]\n[run]\nimplementer = \"patch\"\n",
+    );
     git(d, &["add", "."]);
     git(d, &["commit", "-qm", "backlog"]);
     let out = planexec(d, &["run", "backlog/execution-backlog.md"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(subjects(d)[..2], ["ST-2: Write b.txt".to_string(), "ST-1: Write a.txt".to_string()]);
+    assert_eq!(
+        subjects(d)[..2],
+        [
+            "ST-2: Write b.txt".to_string(),
+            "ST-1: Write a.txt".to_string()
+        ]
+    );
     let status = std::fs::read_to_string(d.join("backlog/execution-status.md")).unwrap();
-    assert!(status.contains("| ID | Title | Status | Wave | Review Cycles | Notes |"), "{status}");
-    assert!(status.contains("ST-1") && status.contains("ST-2"), "{status}");
+    assert!(
+        status.contains("| ID | Title | Status | Wave | Review Cycles | Notes |"),
+        "{status}"
+    );
+    assert!(
+        status.contains("ST-1") && status.contains("ST-2"),
+        "{status}"
+    );
     let summary = std::fs::read_to_string(d.join("backlog/execution-summary.md")).unwrap();
     assert!(summary.contains("ST-2"), "{summary}");
     // Neither file is part of a task commit.

@@ -450,8 +450,7 @@ fn aws_key_fails_security_then_the_rework_is_committed() {
 
 #[test]
 fn debug_print_fails_quality_then_the_rework_is_committed() {
-    // The project tolerates no debug leftovers (`max_debug = 0`); by default one
-    // print is only WEAK and the code review tolerates two WEAK criteria.
+    // Default config: a debug leftover in non-test code fails Quality (`max_debug = 0`).
     let printing = format!(
         "{CALC}\n\ndef mul(a, b):\n    result = a * b\n    print(\"mul:\", a, b, result)\n    return result\n"
     );
@@ -472,7 +471,7 @@ fn debug_print_fails_quality_then_the_rework_is_committed() {
                 vec![("src/calc.py", Some(&clean))],
             ],
         }],
-        "\n[reviewers.code-review]\nmax_debug = 0\n",
+        "",
         &[],
     );
     assert_rejected_then_fixed(
@@ -489,8 +488,8 @@ fn debug_print_fails_quality_then_the_rework_is_committed() {
 }
 
 #[test]
-fn debug_print_is_weak_quality_under_the_default_config() {
-    // Same change, default config: Quality WEAK with the finding, approved (<= 2 WEAK).
+fn debug_print_is_weak_quality_when_the_project_tolerates_some() {
+    // Same change, `max_debug = 3`: Quality WEAK with the finding, approved (<= 2 WEAK).
     let printing = format!(
         "{CALC}\n\ndef mul(a, b):\n    result = a * b\n    print(\"mul:\", a, b, result)\n    return result\n"
     );
@@ -507,7 +506,7 @@ fn debug_print_is_weak_quality_under_the_default_config() {
                 ("tests/test_calc.py", Some(&test)),
             ]],
         }],
-        "",
+        "\n[reviewers.code-review]\nmax_debug = 3\n",
         &[],
     );
     assert_eq!(r.out.code, 0, "{:?}", r.out);

@@ -53,7 +53,7 @@ pub struct Config {
     pub missing_tests: Score,
     /// Extra path patterns that count as tests.
     pub test_patterns: Vec<String>,
-    /// Debug leftovers in non-test code (quality WEAK; FAIL when more than `max_debug`).
+    /// Debug leftovers in non-test code (quality FAIL when more than `max_debug`, default 0; WEAK otherwise).
     pub debug_leftovers: bool,
     pub max_debug: usize,
     /// Paths where printing is the point (CLIs, scripts, examples).
@@ -93,7 +93,7 @@ impl Default for Config {
             missing_tests: Score::Fail,
             test_patterns: Vec::new(),
             debug_leftovers: true,
-            max_debug: 3,
+            max_debug: 0,
             debug_allow: s(&["examples/", "scripts/", "bin/", "cmd/", "src/bin/", "**/main.go", "**/main.rs", "**/build.rs", "**/__main__.py", "**/cli.py", "**/manage.py"]),
             todo: true,
             todo_words: s(&["TODO", "FIXME", "XXX"]),
