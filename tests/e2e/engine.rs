@@ -601,3 +601,51 @@ fn planpipe_backlog_gets_status_and_summary_files() {
     // Neither file is part of a task commit.
     assert!(!git(d, &["log", "--name-only", "--format="]).contains("execution-status.md"));
 }
+
+/// Stop and ask, then continue: after a block the person adds a fix and resumes;
+/// the task gets a fresh rework budget and its earlier cycles stay on record.
+#[test]
+fn a_blocked_task_resumes_with_its_history_kept() {
+    let tmp = repo(
+        &[T {
+            id: "T001",
+            title: "Add greeting",
+            deps: "none",
+            files: "greet.txt",
+            accept: "grep -q hello greet.txt",
+        }],
+        &[
+            ("T001.patch", new_file_patch("greet.txt", "nope")),
+            (
+                "T001.2.patch",
+                change_patch("greet.txt", "nope", "still nope"),
+            ),
+            (
+                "T001.3.patch",
+                change_patch("greet.txt", "still nope", "never"),
+            ),
+        ],
+        "",
+        "",
+    );
+    let d = tmp.path();
+    assert_eq!(planexec(d, &["run", "plan/plan.md"]).code, 1);
+    write(
+        d,
+        "plan/patches/T001.4.patch",
+        &change_patch("greet.txt", "never", "hello"),
+    );
+    // The person commits the plan change (uncommitted files would count as the task's).
+    git(d, &["add", "plan/patches/T001.4.patch"]);
+    git(d, &["commit", "-qm", "plan: fix T001"]);
+    let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(subjects(d)[0], "T001: Add greeting");
+    let rec = run_record(d);
+    let cycles = rec["tasks"][0]["cycles"].as_array().unwrap();
+    assert_eq!(cycles.len(), 4, "the three blocked cycles are kept");
+    assert_eq!(cycles[2]["outcome"], "blocked");
+    assert_eq!(cycles[3]["outcome"], "passed");
+    let log = std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap();
+    assert!(log.contains("Cycle 1") && log.contains("Cycle 4"), "{log}");
+}

@@ -2,7 +2,7 @@
 //! print the final report; errors before the run become exit 2.
 
 use super::{exit, report_error, Format, PluginArgs};
-use crate::engine::{self, EngineError, RunOptions};
+use crate::engine::{self, RunOptions};
 use crate::report::{self, Reporter};
 use std::path::PathBuf;
 
@@ -50,7 +50,7 @@ pub fn run(a: RunArgs) -> i32 {
         }
         Err(e) => {
             report_error(&e);
-            let _: &EngineError = &e;
+            // Every EngineError means the run did not start and nothing changed.
             exit::USAGE
         }
     }

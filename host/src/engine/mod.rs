@@ -352,6 +352,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
                 task_base: Default::default(),
                 plan_key: plan_key.clone(),
                 waiting_task: None,
+                cycle_base: Default::default(),
             }
         }
     };

@@ -18,6 +18,10 @@ pub struct State {
     pub plan_key: String,
     /// Set when the implementer asked to wait; the next resume tells it the person acted.
     pub waiting_task: Option<String>,
+    /// Cycles a task already had when it was resumed after a block: the rework
+    /// limit counts only the cycles since, and the earlier ones stay in the log.
+    #[serde(default)]
+    pub cycle_base: BTreeMap<String, u32>,
 }
 
 /// Where states live: `<git dir>/planexec/`.
@@ -36,12 +40,12 @@ impl Store {
         self.dir.join("runs").join(format!("{run_id}.json"))
     }
 
+    /// The plan's active-run pointer, named by a stable digest of its path
+    /// (stable across planexec and Rust versions, unlike std's hasher).
     fn active_file(&self, plan_key: &str) -> PathBuf {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(plan_key, &mut h);
-        self.dir
-            .join("active")
-            .join(format!("{:016x}", std::hash::Hasher::finish(&h)))
+        use sha2::{Digest, Sha256};
+        let digest = hex::encode(Sha256::digest(plan_key.as_bytes()));
+        self.dir.join("active").join(&digest[..16])
     }
 
     /// Writes the state (temp file, fsync, rename) and the plan's active pointer.

@@ -226,11 +226,13 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
     match status {
         TaskStatus::Done => return End::Done,
         TaskStatus::Blocked => {
-            // Resumed after a block: the person fixed the cause; try again.
+            // Resumed after a block: the person fixed the cause; try again with a
+            // fresh rework budget, keeping the earlier cycles in the record and log.
             let t = ctx.task_mut(id);
             t.blocked_reason = None;
             t.status = TaskStatus::Ready;
-            t.cycles.clear();
+            let done_cycles = t.cycles.len() as u32;
+            ctx.state.cycle_base.insert(id.to_string(), done_cycles);
             ctx.state.task_base.remove(id);
         }
         TaskStatus::InProgress | TaskStatus::InReview | TaskStatus::Rework
@@ -612,7 +614,8 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
             c.outcome = CycleOutcome::Rework;
             c.finished_at = Some(now());
         }
-        if cycle_no >= max_cycles {
+        let attempts = cycle_no - ctx.state.cycle_base.get(id).copied().unwrap_or(0);
+        if attempts >= max_cycles {
             let why: Vec<String> = rejected
                 .iter()
                 .take(8)
@@ -623,7 +626,7 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
                 ctx,
                 id,
                 format!(
-                    "{id} failed {cycle_no} cycles ({limit}); last rejection: {}",
+                    "{id} failed {attempts} cycles ({limit}); last rejection: {}",
                     why.join("; ")
                 ),
             );
