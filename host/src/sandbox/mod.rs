@@ -3,11 +3,13 @@
 
 pub mod bindings;
 mod cache;
+mod child;
 pub mod convert;
 pub mod exec;
 mod state;
 
 pub use cache::{default_dir as default_cache_dir, Origin};
+pub use child::tool_cache_dir;
 pub use state::{Caps, ExecRecord, LogLine};
 
 use crate::plugins::{Grants, Kind, Plugin, PluginError, WorkspaceAccess};
@@ -300,7 +302,9 @@ impl Loaded {
             plugin: self.plugin.name().into(),
             grants: self.grants.clone(),
             workspace: workspace.to_path_buf(),
+            workspace_visible: req.workspace == WorkspaceAccess::ReadOnly,
             scratch: scratch.path().to_path_buf(),
+            tool_cache: child::tool_cache_dir(workspace, self.plugin.name()),
             caps: self.caps.clone(),
             budget: req.timeout,
             started: Instant::now(),

@@ -1,0 +1,174 @@
+//! The box around every program a plugin or a plan runs: a cleared environment,
+//! Landlock filesystem rules, private namespaces, rlimits, a syscall filter.
+//!
+//! Everything is prepared in the parent ([`BoxSpec::prepare`]); the forked child
+//! only makes system calls ([`Prepared::enter`]), so it is safe after `fork` in
+//! a multi-threaded host. See docs/architecture.md ("The box") and SECURITY.md.
+
+mod cgroup;
+pub mod env;
+mod fs;
+mod limits;
+mod ns;
+pub mod probe;
+mod seccomp;
+
+pub use env::{EnvError, FORBIDDEN_ENV};
+pub use fs::toolchain_roots;
+pub use cgroup::Group;
+pub use limits::Limits;
+pub use probe::{Support, SUPPORT};
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How much network a boxed program gets. Ordered: none < loopback < full.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Network {
+    /// A private network namespace with its loopback down, no TCP, no unix sockets.
+    #[default]
+    None,
+    /// A private network namespace with its own loopback up (never the host's).
+    Loopback,
+    /// The host's network.
+    Full,
+}
+
+impl Network {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::None => "none",
+            Network::Loopback => "loopback",
+            Network::Full => "full",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Network> {
+        match s {
+            "none" => Some(Network::None),
+            "loopback" => Some(Network::Loopback),
+            "full" => Some(Network::Full),
+            _ => None,
+        }
+    }
+}
+
+/// What the policy accepts when the kernel cannot confine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confinement {
+    /// Every layer must work; programs of non-standard plugins are refused otherwise.
+    #[default]
+    Required,
+    /// Apply what the kernel supports and run anyway (said at pre-flight).
+    BestEffort,
+    /// No box at all (`--unconfined`; logged).
+    Off,
+}
+
+impl Confinement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confinement::Required => "required",
+            Confinement::BestEffort => "best-effort",
+            Confinement::Off => "off",
+        }
+    }
+}
+
+/// Everything one boxed program may touch.
+#[derive(Debug, Clone, Default)]
+pub struct BoxSpec {
+    /// Read and execute (system and toolchain roots).
+    pub read_exec: Vec<PathBuf>,
+    /// Read and execute: the workspace.
+    pub workspace: Option<PathBuf>,
+    /// Read, write, create, execute (box tmp, gate cache, granted workspace paths).
+    pub write: Vec<PathBuf>,
+    /// Read and write but never execute, mounted noexec where possible (scratch).
+    pub write_noexec: Vec<PathBuf>,
+    /// Made read-only inside writable roots (every `.git`).
+    pub read_only: Vec<PathBuf>,
+    pub network: Network,
+    pub limits: Limits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BoxError {
+    #[error("cannot build the Landlock rules for {path}: {source}")]
+    Landlock {
+        path: PathBuf,
+        source: landlock::RulesetError,
+    },
+    #[error("cannot build the Landlock ruleset: {0}")]
+    Ruleset(#[from] landlock::RulesetError),
+    #[error("cannot build the syscall filter: {0}")]
+    Seccomp(String),
+    #[error("{0}")]
+    Path(String),
+}
+
+/// A box ready to enter: every allocation done, only system calls left.
+pub struct Prepared {
+    ruleset: Option<landlock::RulesetCreated>,
+    filter: Option<seccompiler::BpfProgram>,
+    ns: ns::Plan,
+    limits: limits::Raw,
+    cgroup: Option<Arc<cgroup::Group>>,
+}
+
+impl BoxSpec {
+    /// Builds the ruleset, filter and namespace plan in the parent.
+    pub fn prepare(&self, support: &Support) -> Result<Prepared, BoxError> {
+        let ruleset = if support.landlock_abi > 0 {
+            Some(fs::ruleset(self, support)?)
+        } else {
+            None
+        };
+        let filter = if support.seccomp {
+            Some(seccomp::filter(self.network)?)
+        } else {
+            None
+        };
+        let ns = ns::Plan::new(self, support)?;
+        let cgroup = cgroup::Group::create(self.limits.processes).map(Arc::new);
+        Ok(Prepared {
+            ruleset,
+            filter,
+            ns,
+            limits: limits::Raw::from(&self.limits),
+            cgroup,
+        })
+    }
+}
+
+impl Prepared {
+    /// Runs in the forked child, before exec: only system calls, no allocation.
+    ///
+    /// The child becomes a reaper waiting for PID 1 of a new PID namespace, which
+    /// returns from here into the exec of the real program.
+    pub fn enter(&mut self) -> std::io::Result<()> {
+        if let Some(g) = &self.cgroup {
+            g.join()?;
+        }
+        self.ns.enter()?;
+        limits::apply(&self.limits)?;
+        if let Some(r) = self.ruleset.take() {
+            r.restrict_self()
+                .map_err(|_| std::io::Error::other("landlock_restrict_self failed"))?;
+        }
+        if let Some(f) = &self.filter {
+            seccompiler::apply_filter(f)
+                .map_err(|_| std::io::Error::other("seccomp filter failed"))?;
+        }
+        Ok(())
+    }
+
+    /// The box's pids cgroup, to kill what is left after the wait.
+    pub fn group(&self) -> Option<Arc<Group>> {
+        self.cgroup.clone()
+    }
+}
