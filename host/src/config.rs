@@ -53,6 +53,9 @@ pub struct Policy {
     /// Workspace paths any plugin's programs may write (standard plugins get their own).
     #[serde(default)]
     pub writes: Vec<String>,
+    /// Extra directories boxed programs may read and execute (agent CLIs, tool installs).
+    #[serde(default)]
+    pub read: Vec<PathBuf>,
     /// "required" (default), "best-effort", or "off" when the kernel cannot confine.
     #[serde(default)]
     pub confinement: Confinement,
@@ -237,6 +240,16 @@ impl Config {
                 plugin,
                 settings,
             });
+        }
+        let policy_writes = raw
+            .policy
+            .plugins
+            .values()
+            .flat_map(|p| p.writes.iter())
+            .chain(raw.policy.writes.iter());
+        for w in policy_writes {
+            crate::plugins::check_write_path(w)
+                .map_err(|m| invalid(format!("[policy] writes: {m}")))?;
         }
         let run = raw.run.unwrap_or_default();
         if run.max_cycles == 0 {

@@ -121,10 +121,15 @@ fn main() {
                 }
             }
         },
-        "exec" => verdict(
-            "exec",
-            std::process::Command::new(arg(1)).args(&args[2..]).status().map(|s| s.code()),
-        ),
+        "exec" => {
+            use std::os::unix::fs::PermissionsExt;
+            // An attacker marks its file executable first (chmod is not the wall).
+            let _ = std::fs::set_permissions(arg(1), std::fs::Permissions::from_mode(0o755));
+            verdict(
+                "exec",
+                std::process::Command::new(arg(1)).args(&args[2..]).status().map(|s| s.code()),
+            )
+        }
         "dlopen" => {
             let c = CString::new(arg(1)).unwrap();
             // SAFETY: dlopen of a path; RTLD_NOW.

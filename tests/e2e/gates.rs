@@ -450,7 +450,7 @@ fn coverage_at_threshold_passes() {
 
 // ---------------------------------------------------------------- junit
 
-const JUNIT_TOML: &str = "[policy]\ngrant = [\"python3\"]\n\n[gates.unit]\nplugin = \"junit\"\ncommand = \"python3 -m pytest -p no:cacheprovider -o junit_family=xunit1 --junitxml=reports/junit.xml\"\nreport = \"reports/junit.xml\"\npytest_ids = true\n";
+const JUNIT_TOML: &str = "[policy]\ngrant = [\"python3\"]\n\n[policy.plugins.junit]\nwrites = [\"reports/\"]\n\n[gates.unit]\nplugin = \"junit\"\ncommand = \"python3 -m pytest -p no:cacheprovider -o junit_family=xunit1 --junitxml=reports/junit.xml\"\nreport = \"reports/junit.xml\"\npytest_ids = true\n";
 
 #[test]
 fn junit_gate_reads_the_report_its_command_wrote() {
@@ -499,7 +499,7 @@ fn junit_gate_over_any_command_and_a_stale_report() {
     write(
         &ws,
         "planexec.toml",
-        "[gates.unit]\nplugin = \"junit\"\nreport = \"out/junit.xml\"\n",
+        "[policy.plugins.junit]\nwrites = [\"out/\"]\n\n[gates.unit]\nplugin = \"junit\"\nreport = \"out/junit.xml\"\n",
     );
     // The command comes from the command line; `sh` is granted there.
     let (out, r) = gate(

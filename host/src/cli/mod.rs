@@ -2,6 +2,7 @@
 //! over the library; here errors become messages and exit codes.
 
 mod check_cmd;
+mod doctor_cmd;
 mod gate_cmd;
 mod human;
 mod plugins_cmd;
@@ -48,6 +49,9 @@ pub struct PluginArgs {
     /// Grant a program to plugins for this invocation (adds to planexec.toml's policy). Repeatable.
     #[arg(long = "grant", value_name = "PROGRAM")]
     pub grant: Vec<String>,
+    /// Run the programs plugins ask for without the box (logged; for debugging only).
+    #[arg(long)]
+    pub unconfined: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +89,11 @@ pub enum Cmd {
         /// Really do it.
         #[arg(long)]
         yes: bool,
+    },
+    /// Show what this machine supports for confining programs, and what planexec will do.
+    Doctor {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Lint a plan (file or folder) and show its execution waves.
     Check {
@@ -171,6 +180,7 @@ pub fn main() -> i32 {
             reports: report,
         }),
         Cmd::Rollback { run_id, yes } => run_cmd::rollback(&run_id, yes),
+        Cmd::Doctor { format } => doctor_cmd::run(format),
         Cmd::Check {
             plan,
             dialect,
@@ -190,10 +200,14 @@ pub(crate) fn load_workspace(
     args: &PluginArgs,
 ) -> Result<(PathBuf, crate::config::Config, crate::plugins::Registry), i32> {
     let workspace = current_dir()?;
-    let config = crate::config::Config::load(&workspace).map_err(|e| {
+    let mut config = crate::config::Config::load(&workspace).map_err(|e| {
         report_error(&e);
         exit::USAGE
     })?;
+    if args.unconfined {
+        warn_unconfined();
+        config.policy.confinement = crate::confine::Confinement::Off;
+    }
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(args.plugins.iter().cloned());
     let registry = crate::plugins::Registry::discover(&dirs).map_err(|e| {
@@ -201,6 +215,14 @@ pub(crate) fn load_workspace(
         exit::USAGE
     })?;
     Ok((workspace, config, registry))
+}
+
+/// Said on stderr whenever `--unconfined` is used.
+pub(crate) fn warn_unconfined() {
+    eprintln!(
+        "warning: --unconfined: the programs plugins run are not boxed (they see the whole environment, \
+         filesystem and network of this user)"
+    );
 }
 
 pub(crate) fn current_dir() -> Result<PathBuf, i32> {

@@ -29,12 +29,16 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::USAGE;
         }
     };
+    if a.plugin_args.unconfined {
+        super::warn_unconfined();
+    }
     let opts = RunOptions {
         plan: a.plan.clone(),
         dialect,
         plugin_dirs: a.plugin_args.plugins.clone(),
         implementer: a.implementer.clone(),
         grants: a.plugin_args.grant.clone(),
+        unconfined: a.plugin_args.unconfined,
         resume: a.resume,
         reports: a.reports.clone(),
     };

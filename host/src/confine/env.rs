@@ -57,7 +57,18 @@ pub const FORBIDDEN_ENV: &[&str] = &[
 ];
 
 /// Harmless variables a plugin may set without a policy grant.
-const ALWAYS_SETTABLE: &[&str] = &["NO_COLOR", "CLICOLOR", "FORCE_COLOR", "CARGO_TERM_COLOR", "TERM"];
+const ALWAYS_SETTABLE: &[&str] = &[
+    "NO_COLOR",
+    "CLICOLOR",
+    "FORCE_COLOR",
+    "CARGO_TERM_COLOR",
+    "TERM",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+    "PYTHONHASHSEED",
+    "PYTHONIOENCODING",
+    "PYTHONUTF8",
+];
 
 /// Host variables every box gets when set (locale, terminal, time zone).
 const PASS_ALWAYS: &[&str] = &["LANG", "LANGUAGE", "TERM", "TZ", "NO_COLOR"];
@@ -121,7 +132,10 @@ pub fn build(
 ) -> Result<Vec<(String, String)>, EnvError> {
     check_plugin_env(spec, vars)?;
     let mut env: Vec<(String, String)> = Vec::new();
-    env.push(("PATH".into(), clean_path(&host("PATH").unwrap_or_default(), spec.workspace)));
+    env.push((
+        "PATH".into(),
+        clean_path(&host("PATH").unwrap_or_default(), spec.workspace),
+    ));
     for k in PASS_ALWAYS {
         if let Some(v) = host(k) {
             env.push((k.to_string(), v));
@@ -213,7 +227,13 @@ mod tests {
     #[test]
     fn forbidden_names_are_refused_even_when_granted() {
         let all = vec!["*".to_string()];
-        for name in ["LD_PRELOAD", "BASH_ENV", "PYTHONPATH", "NODE_OPTIONS", "GIT_CONFIG_COUNT"] {
+        for name in [
+            "LD_PRELOAD",
+            "BASH_ENV",
+            "PYTHONPATH",
+            "NODE_OPTIONS",
+            "GIT_CONFIG_COUNT",
+        ] {
             let e = check_plugin_env(&spec(&all, &[]), &[(name.into(), "x".into())]).unwrap_err();
             assert_eq!(e, EnvError::Forbidden(name.into()));
         }
@@ -242,7 +262,9 @@ mod tests {
         assert_eq!(env.iter().find(|(k, _)| k == "PATH").unwrap().1, "/usr/bin");
         let pass = vec!["GOFLAGS".to_string()];
         let env = build(&spec(&[], &pass), &[], host).unwrap();
-        assert!(env.iter().any(|(k, v)| k == "GOFLAGS" && v == "-mod=vendor"));
+        assert!(env
+            .iter()
+            .any(|(k, v)| k == "GOFLAGS" && v == "-mod=vendor"));
         assert!(env.iter().any(|(k, v)| k == "HOME" && v == "/box/home"));
     }
 }

@@ -118,7 +118,9 @@ pub fn toolchain_roots(program: &Path, path_var: &str, workspace: &Path) -> Vec<
 /// The root(s) to grant for one toolchain path, or None to grant nothing.
 fn root_of(p: &Path, home: Option<&Path>, workspace: &Path) -> Option<Vec<PathBuf>> {
     let p = p.canonicalize().ok()?;
-    let ws = workspace.canonicalize().unwrap_or_else(|_| workspace.to_path_buf());
+    let ws = workspace
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.to_path_buf());
     if p.starts_with(&ws) || ws.starts_with(&p) || p == Path::new("/") {
         return None;
     }
@@ -159,7 +161,9 @@ fn widen_home_root(top: &Path) -> Vec<PathBuf> {
             .filter(|p| p.exists())
             .collect();
     }
-    let private = [".ssh", ".gnupg", ".aws", ".config", ".local", ".cache", ".docker", ".kube"];
+    let private = [
+        ".ssh", ".gnupg", ".aws", ".config", ".local", ".cache", ".docker", ".kube",
+    ];
     if top
         .file_name()
         .and_then(|n| n.to_str())

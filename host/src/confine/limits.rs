@@ -56,7 +56,10 @@ impl From<&Limits> for Raw {
             (libc::RLIMIT_CPU, l.cpu_seconds),
             (libc::RLIMIT_CORE, 0),
         ];
-        Raw(wanted.iter().map(|&(r, v)| (r, v.min(hard_limit(r)))).collect())
+        Raw(wanted
+            .iter()
+            .map(|&(r, v)| (r, v.min(hard_limit(r))))
+            .collect())
     }
 }
 

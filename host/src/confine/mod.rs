@@ -13,9 +13,9 @@ mod ns;
 pub mod probe;
 mod seccomp;
 
+pub use cgroup::Group;
 pub use env::{EnvError, FORBIDDEN_ENV};
 pub use fs::toolchain_roots;
-pub use cgroup::Group;
 pub use limits::Limits;
 pub use probe::{Support, SUPPORT};
 
@@ -24,9 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// How much network a boxed program gets. Ordered: none < loopback < full.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Network {
     /// A private network namespace with its loopback down, no TCP, no unix sockets.

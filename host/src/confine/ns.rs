@@ -31,7 +31,10 @@ impl Plan {
             remounts.push(remount(p, libc::MS_RDONLY)?);
         }
         for p in &spec.write_noexec {
-            remounts.push(remount(p, libc::MS_NOEXEC | libc::MS_NOSUID | libc::MS_NODEV)?);
+            remounts.push(remount(
+                p,
+                libc::MS_NOEXEC | libc::MS_NOSUID | libc::MS_NODEV,
+            )?);
         }
         Ok(Plan {
             enabled: support.user_namespaces,

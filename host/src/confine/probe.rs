@@ -27,7 +27,11 @@ impl Support {
         let pretend = std::env::var("PLANEXEC_PRETEND_KERNEL").unwrap_or_default();
         let off = |what: &str| pretend.split(',').any(|p| p.trim() == what);
         Support {
-            landlock_abi: if off("no-landlock") { 0 } else { landlock_abi() },
+            landlock_abi: if off("no-landlock") {
+                0
+            } else {
+                landlock_abi()
+            },
             user_namespaces: !off("no-userns") && user_namespaces(),
             seccomp: !off("no-seccomp") && seccomp(),
             pids_cgroup: !off("no-cgroup") && super::cgroup::available(),
@@ -101,7 +105,8 @@ fn user_namespaces() -> bool {
             return false;
         }
         if pid == 0 {
-            let flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNET | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
+            let flags =
+                libc::CLONE_NEWUSER | libc::CLONE_NEWNET | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
             let rc = libc::unshare(flags);
             libc::_exit(if rc == 0 { 0 } else { 1 });
         }

@@ -33,7 +33,10 @@ pub fn filter(network: Network) -> Result<BpfProgram, BoxError> {
             libc::AF_UNIX as u64,
         )
         .map_err(err)?;
-        rules.insert(libc::SYS_socket, vec![SeccompRule::new(vec![unix]).map_err(err)?]);
+        rules.insert(
+            libc::SYS_socket,
+            vec![SeccompRule::new(vec![unix]).map_err(err)?],
+        );
     }
     let f = SeccompFilter::new(
         rules,

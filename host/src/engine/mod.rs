@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub plugin_dirs: Vec<PathBuf>,
     pub implementer: Option<String>,
     pub grants: Vec<String>,
+    /// `--unconfined`: run plugins' programs without the box.
+    pub unconfined: bool,
     pub resume: bool,
     /// `--report FORMAT=PATH`: written once at the end of the run.
     pub reports: Vec<crate::report::ReportSpec>,
@@ -180,7 +182,10 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     }
     let plan_key = rel(&workspace, &plan_abs);
 
-    let config = Config::load(&workspace).map_err(|e| EngineError::Preflight(e.to_string()))?;
+    let mut config = Config::load(&workspace).map_err(|e| EngineError::Preflight(e.to_string()))?;
+    if opts.unconfined {
+        config.policy.confinement = crate::confine::Confinement::Off;
+    }
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(opts.plugin_dirs.iter().cloned());
     let registry = Registry::discover(&dirs).map_err(|e| EngineError::Preflight(e.to_string()))?;

@@ -21,6 +21,8 @@ pub struct Grants {
     pub requested_network: Network,
     /// Workspace paths its programs may write.
     pub writes: Vec<String>,
+    /// Extra read-and-execute roots the policy gives (`[policy] read`).
+    pub read: Vec<std::path::PathBuf>,
     /// Variables it may set in `command.env`.
     pub env_set: Vec<String>,
     /// Host variables passed through to its programs.
@@ -45,7 +47,10 @@ impl Grants {
 
     /// Checks `args` against the manifest's shapes and the policy's shapes for `program`.
     pub fn check_args(&self, program: &str, args: &[String]) -> Result<(), String> {
-        for (list, whose) in [(&self.requested, "its plugin.toml declares"), (&self.granted, "the policy grants")] {
+        for (list, whose) in [
+            (&self.requested, "its plugin.toml declares"),
+            (&self.granted, "the policy grants"),
+        ] {
             let shaped: Vec<&Grant> = list.iter().filter(|g| g.program == program).collect();
             if shaped.is_empty() || shaped.iter().any(|g| g.allows_args(args)) {
                 continue;
@@ -53,7 +58,11 @@ impl Grants {
             return Err(format!(
                 "`{program} {}` does not fit the argument shapes {whose}: {}",
                 args.join(" "),
-                shaped.iter().map(|g| g.describe()).collect::<Vec<_>>().join(", ")
+                shaped
+                    .iter()
+                    .map(|g| g.describe())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         Ok(())
@@ -91,7 +100,10 @@ pub fn resolve_grants(
         }
         requested.iter().map(|g| g.program.clone()).collect()
     };
-    let granted: Vec<Grant> = granted.into_iter().filter(|g| programs.contains(&g.program)).collect();
+    let granted: Vec<Grant> = granted
+        .into_iter()
+        .filter(|g| programs.contains(&g.program))
+        .collect();
     let policy_writes = policy.writes_for(plugin.name());
     let ungranted: Vec<&String> = req
         .writes
@@ -108,6 +120,17 @@ pub fn resolve_grants(
             plugin.name(),
             plugin.name()
         )));
+    }
+    // Plugins that run whatever the policy names also write where it says.
+    let mut writes = req.writes.clone();
+    if wildcard {
+        writes.extend(
+            policy_writes
+                .iter()
+                .filter(|w| !writes.contains(w))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
     }
     let policy_env = policy.env_for(plugin.name());
     let env_set = req
@@ -128,7 +151,8 @@ pub fn resolve_grants(
         granted,
         network: req.network.min(policy.network_for(plugin.name())),
         requested_network: req.network,
-        writes: req.writes.clone(),
+        writes,
+        read: policy.read.clone(),
         env_set,
         env_pass: policy_env,
         limits: req.limits.min(max),

@@ -298,7 +298,9 @@ pub fn check_write_path(w: &str) -> Result<(), String> {
     for c in p.components() {
         match c {
             std::path::Component::Normal(n) if n == ".git" => {
-                return Err(format!("`{w}`: `.git` is never writable by programs; commits are planexec's job"))
+                return Err(format!(
+                    "`{w}`: `.git` is never writable by programs; commits are planexec's job"
+                ))
             }
             std::path::Component::Normal(_) | std::path::Component::CurDir => {}
             _ => return Err(format!("`{w}` must stay inside the workspace (no `..`)")),

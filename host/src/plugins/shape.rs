@@ -117,8 +117,7 @@ fn word_matches(pat: &str, word: &str) -> bool {
         return pat == word;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !word.starts_with(first) || word.len() < first.len() + last.len() || !word.ends_with(last)
-    {
+    if !word.starts_with(first) || word.len() < first.len() + last.len() || !word.ends_with(last) {
         return false;
     }
     let mut rest = &word[first.len()..word.len() - last.len()];
@@ -145,7 +144,10 @@ mod tests {
         assert!(shape_matches("-m pytest *", &a("-m pytest")));
         assert!(!shape_matches("-m pytest *", &a("-c print(1)")));
         assert!(!shape_matches("diff *", &a("-c alias.x=!sh x")));
-        assert!(shape_matches("--junitxml=* *", &a("--junitxml=/s/j.xml -q")));
+        assert!(shape_matches(
+            "--junitxml=* *",
+            &a("--junitxml=/s/j.xml -q")
+        ));
         assert!(!shape_matches("status", &a("status --porcelain")));
         assert!(shape_matches("a*c", &a("abbbc")));
         assert!(!shape_matches("a*c", &a("abbb")));

@@ -55,16 +55,28 @@ impl Places<'_> {
             .components()
             .any(|c| !matches!(c, Component::Normal(_)))
         {
-            return Err(format!("cwd `{c}` must be a relative path inside the workspace"));
+            return Err(format!(
+                "cwd `{c}` must be a relative path inside the workspace"
+            ));
         }
         inside(ws, &ws.join(c)).map_err(|e| format!("cwd `{c}`: {e}"))
     }
 
-    /// A writable workspace path, created if missing, refused if it leaves the workspace.
+    /// A writable workspace path, refused if it leaves the workspace. When
+    /// missing it is created: a directory if `rel` ends with `/`, else an empty file.
     fn write_root(&self, ws: &Path, rel: &str) -> Result<PathBuf, String> {
         let p = ws.join(rel.trim_end_matches('/'));
         if std::fs::symlink_metadata(&p).is_err() {
-            std::fs::create_dir_all(&p).map_err(|e| format!("cannot create `{rel}`: {e}"))?;
+            let made = if rel.ends_with('/') || rel == "." {
+                std::fs::create_dir_all(&p)
+            } else {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&p)
+                    .map(drop)
+            };
+            made.map_err(|e| format!("cannot create `{rel}`: {e}"))?;
         }
         inside(ws, &p).map_err(|e| format!("writes `{rel}`: {e}"))
     }
@@ -103,7 +115,11 @@ pub fn prepare(
     let cwd = places.cwd(cwd).map_err(failed)?;
     let host_path = std::env::var("PATH").unwrap_or_default();
     let ws_for_path = places.workspace.unwrap_or(places.scratch);
-    let program_path = native::resolve_program(program, &cwd, &confine::env::clean_path(&host_path, ws_for_path))?;
+    let program_path = native::resolve_program(
+        program,
+        &cwd,
+        &confine::env::clean_path(&host_path, ws_for_path),
+    )?;
     let args = args
         .iter()
         .map(|a| places.substitute(a))
@@ -177,7 +193,12 @@ pub fn prepare(
     })
 }
 
-fn box_spec(places: &Places, program: &Path, path_var: &str, tmp: &Path) -> Result<BoxSpec, String> {
+fn box_spec(
+    places: &Places,
+    program: &Path,
+    path_var: &str,
+    tmp: &Path,
+) -> Result<BoxSpec, String> {
     let ws = places.workspace;
     let mut write = vec![tmp.to_path_buf(), places.cache.to_path_buf()];
     let mut read_only = Vec::new();
@@ -190,7 +211,8 @@ fn box_spec(places: &Places, program: &Path, path_var: &str, tmp: &Path) -> Resu
             read_only.push(git);
         }
     }
-    let read_exec = confine::toolchain_roots(program, path_var, ws.unwrap_or(places.scratch));
+    let mut read_exec = confine::toolchain_roots(program, path_var, ws.unwrap_or(places.scratch));
+    read_exec.extend(places.grants.read.iter().cloned());
     Ok(BoxSpec {
         read_exec,
         workspace: ws.map(Path::to_path_buf),
@@ -208,10 +230,16 @@ pub fn tool_cache_dir(workspace: &Path, plugin: &str) -> PathBuf {
     use sha2::{Digest, Sha256};
     let base = std::env::var_os("PLANEXEC_TOOL_CACHE")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("planexec/tools")))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/planexec/tools")))
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("planexec/tools"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/planexec/tools"))
+        })
         .unwrap_or_else(|| std::env::temp_dir().join("planexec-tools"));
-    let real = workspace.canonicalize().unwrap_or_else(|_| workspace.to_path_buf());
+    let real = workspace
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.to_path_buf());
     let key = hex::encode(&Sha256::digest(real.to_string_lossy().as_bytes())[..8]);
     base.join(key).join(plugin)
 }

@@ -104,9 +104,10 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Prepared>) -> Result<ProcessOutput,
         cmd.env(k, v);
     }
     let out_file = match &spec.stdout_file {
-        Some((root, rel)) => Some(open_beneath(root, rel).map_err(|e| {
-            RunError::Failed(format!("stdout-file {}: {e}", rel.display()))
-        })?),
+        Some((root, rel)) => Some(
+            open_beneath(root, rel)
+                .map_err(|e| RunError::Failed(format!("stdout-file {}: {e}", rel.display())))?,
+        ),
         None => None,
     };
     let group = boxed.as_ref().and_then(Prepared::group);
@@ -202,7 +203,9 @@ fn dir_size(dir: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let Ok(m) = e.metadata() else { continue };
             if m.is_dir() {
@@ -249,7 +252,9 @@ pub fn open_beneath(root: &Path, rel: &Path) -> std::io::Result<std::fs::File> {
         });
     }
     // SAFETY: a fresh descriptor we own.
-    Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd as i32) }))
+    Ok(std::fs::File::from(unsafe {
+        OwnedFd::from_raw_fd(fd as i32)
+    }))
 }
 
 /// Short polls first so quick commands return fast, then back off.
