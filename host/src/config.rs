@@ -50,7 +50,8 @@ pub struct Policy {
     /// The most network any plugin's programs get (default "loopback": a private one).
     #[serde(default)]
     pub network: Option<Network>,
-    /// Workspace paths any plugin's programs may write (standard plugins get their own).
+    /// Workspace paths (relative) or other directories (absolute) any plugin's
+    /// programs may write (standard plugins also get the ones they declare).
     #[serde(default)]
     pub writes: Vec<String>,
     /// Extra directories boxed programs may read and execute (agent CLIs, tool installs).
@@ -247,7 +248,7 @@ impl Config {
             .values()
             .flat_map(|p| p.writes.iter())
             .chain(raw.policy.writes.iter());
-        for w in policy_writes {
+        for w in policy_writes.filter(|w| !Path::new(w).is_absolute()) {
             crate::plugins::check_write_path(w)
                 .map_err(|m| invalid(format!("[policy] writes: {m}")))?;
         }

@@ -170,7 +170,7 @@ pub fn build(
 }
 
 /// Toolchain homes the box needs because HOME moved: rustup's, cargo's, pyenv's.
-fn toolchain_homes(host: &impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+pub fn toolchain_homes(host: &impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
     let home = host("HOME").unwrap_or_default();
     let mut out = Vec::new();
     for (var, default) in [

@@ -94,6 +94,10 @@ pub fn toolchain_roots(program: &Path, path_var: &str, workspace: &Path) -> Vec<
             add(parent.to_path_buf());
         }
     }
+    let host = |k: &str| std::env::var(k).ok();
+    for (_, v) in super::env::toolchain_homes(&host) {
+        add(PathBuf::from(v));
+    }
     for var in [
         "RUSTUP_HOME",
         "CARGO_HOME",

@@ -121,16 +121,13 @@ pub fn resolve_grants(
             plugin.name()
         )));
     }
-    // Plugins that run whatever the policy names also write where it says.
+    // The policy may also let a plugin's programs write more than it asked
+    // (a pytest run under coverage writes `.coverage`).
     let mut writes = req.writes.clone();
-    if wildcard {
-        writes.extend(
-            policy_writes
-                .iter()
-                .filter(|w| !writes.contains(w))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
+    for w in &policy_writes {
+        if !writes.contains(w) {
+            writes.push(w.clone());
+        }
     }
     let policy_env = policy.env_for(plugin.name());
     let env_set = req

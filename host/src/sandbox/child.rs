@@ -26,6 +26,25 @@ pub struct Ready {
     pub tmp: Option<tempfile::TempDir>,
     /// What the box could not apply here (best-effort runs), for the log.
     pub weakened: Vec<String>,
+    /// Write roots planexec created for this command; removed after it if still empty.
+    pub created: Vec<PathBuf>,
+}
+
+impl Ready {
+    /// Removes the write roots planexec created that the program left empty.
+    pub fn clean_up(&self) {
+        for p in &self.created {
+            match std::fs::symlink_metadata(p) {
+                Ok(m) if m.is_dir() => {
+                    let _ = std::fs::remove_dir(p);
+                }
+                Ok(m) if m.is_file() && m.len() == 0 => {
+                    let _ = std::fs::remove_file(p);
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 impl Places<'_> {
@@ -64,9 +83,15 @@ impl Places<'_> {
 
     /// A writable workspace path, refused if it leaves the workspace. When
     /// missing it is created: a directory if `rel` ends with `/`, else an empty file.
-    fn write_root(&self, ws: &Path, rel: &str) -> Result<PathBuf, String> {
+    fn write_root(
+        &self,
+        ws: &Path,
+        rel: &str,
+        created: &mut Vec<PathBuf>,
+    ) -> Result<PathBuf, String> {
         let p = ws.join(rel.trim_end_matches('/'));
         if std::fs::symlink_metadata(&p).is_err() {
+            created.push(p.clone());
             let made = if rel.ends_with('/') || rel == "." {
                 std::fs::create_dir_all(&p)
             } else {
@@ -151,6 +176,7 @@ pub fn prepare(
             boxed: None,
             tmp: None,
             weakened: vec!["unconfined (--unconfined or confinement = \"off\")".into()],
+            created: vec![],
         });
     }
     let weakened = SUPPORT.missing();
@@ -180,7 +206,9 @@ pub fn prepare(
     };
     spec.env = confine::env::build(&env_spec, &env, |k| std::env::var(k).ok())
         .map_err(|e| native::RunError::NotGranted(e.to_string()))?;
-    let bx = box_spec(places, &program_path, &host_path, tmp.path()).map_err(failed)?;
+    let mut created = Vec::new();
+    let bx =
+        box_spec(places, &program_path, &host_path, tmp.path(), &mut created).map_err(failed)?;
     spec.disk_watch = vec![places.scratch.to_path_buf(), tmp.path().to_path_buf()];
     let boxed = bx
         .prepare(&SUPPORT)
@@ -190,6 +218,7 @@ pub fn prepare(
         boxed: Some(boxed),
         tmp: Some(tmp),
         weakened,
+        created,
     })
 }
 
@@ -198,13 +227,20 @@ fn box_spec(
     program: &Path,
     path_var: &str,
     tmp: &Path,
+    created: &mut Vec<PathBuf>,
 ) -> Result<BoxSpec, String> {
     let ws = places.workspace;
     let mut write = vec![tmp.to_path_buf(), places.cache.to_path_buf()];
     let mut read_only = Vec::new();
     if let Some(ws) = ws {
         for w in &places.grants.writes {
-            write.push(places.write_root(ws, w)?);
+            if Path::new(w).is_absolute() {
+                // Only the trusted policy can name a directory outside the workspace.
+                std::fs::create_dir_all(w).map_err(|e| format!("writes `{w}`: {e}"))?;
+                write.push(PathBuf::from(w));
+            } else {
+                write.push(places.write_root(ws, w, created)?);
+            }
         }
         let git = ws.join(".git");
         if git.exists() {

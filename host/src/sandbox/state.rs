@@ -159,7 +159,7 @@ impl PluginState {
             .map(Duration::from_millis)
             .unwrap_or(self.exec_timeout)
             .min(self.exec_timeout);
-        let ready = child::prepare(
+        let mut ready = child::prepare(
             &self.places(),
             &cmd.program,
             &cmd.args,
@@ -173,14 +173,17 @@ impl PluginState {
         let argv: Vec<String> = std::iter::once(cmd.program.clone())
             .chain(ready.spec.args.iter().cloned())
             .collect();
-        let out = native::run(&ready.spec, ready.boxed).map_err(to_exec_error)?;
-        drop(ready.tmp);
+        let out = native::run(&ready.spec, ready.boxed.take());
+        ready.clean_up();
+        drop(ready.tmp.take());
+        let weakened = std::mem::take(&mut ready.weakened);
+        let out = out.map_err(to_exec_error)?;
         self.execs.push(ExecRecord {
             argv,
             exit_code: out.exit_code,
             duration: out.duration,
             timed_out: out.timed_out,
-            weakened: ready.weakened,
+            weakened,
         });
         Ok(exec::Output {
             exit_code: out.exit_code,
