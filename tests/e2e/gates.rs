@@ -600,7 +600,13 @@ fn python_app_passes_every_gate_with_pytests_own_counts() {
         if g == "coverage" {
             // Same total as coverage's own report (which rounds to a whole percent).
             let o = Command::new("python3")
-                .args(["-m", "coverage", "report", "--format=total"])
+                .args([
+                    "-m",
+                    "coverage",
+                    "report",
+                    "--format=total",
+                    "--data-file=.coverage-data/coverage",
+                ])
                 .current_dir(&ws)
                 .output()
                 .unwrap();

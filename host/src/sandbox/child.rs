@@ -169,6 +169,7 @@ pub fn prepare(
         disk_watch: vec![],
         disk_cap: places.grants.limits.disk,
     };
+    let _ = std::fs::create_dir_all(places.cache);
     if confinement == Confinement::Off {
         spec.env = env;
         return Ok(Ready {
