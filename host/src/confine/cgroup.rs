@@ -2,7 +2,6 @@
 //! RLIMIT_NPROC cannot do for root) and lets the host kill every one of them.
 
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,10 +17,9 @@ pub fn available() -> bool {
     ok
 }
 
-/// One command's cgroup, removed on drop of the owning box.
+/// One command's cgroup, removed on drop.
 pub struct Group {
     dir: PathBuf,
-    procs: std::fs::File,
 }
 
 impl Group {
@@ -41,27 +39,18 @@ impl Group {
             .write(true)
             .open(dir.join("pids.max"))
             .and_then(|mut f| f.write_all(max.to_string().as_bytes()));
-        let procs = std::fs::OpenOptions::new()
-            .write(true)
-            .open(dir.join("cgroup.procs"));
-        match (set, procs) {
-            (Ok(()), Ok(procs)) => Some(Group { dir, procs }),
-            _ => {
+        match set {
+            Ok(()) => Some(Group { dir }),
+            Err(_) => {
                 let _ = std::fs::remove_dir(&dir);
                 None
             }
         }
     }
 
-    /// In the child: moves the calling process into the group (a single write).
-    pub fn join(&self) -> std::io::Result<()> {
-        // SAFETY: write(2) of a static buffer to an open descriptor.
-        let rc = unsafe { libc::write(self.procs.as_raw_fd(), b"0".as_ptr().cast(), 1) };
-        if rc == 1 {
-            Ok(())
-        } else {
-            Err(std::io::Error::last_os_error())
-        }
+    /// The file a process writes "0" to, to join the group.
+    pub fn procs_path(&self) -> PathBuf {
+        self.dir.join("cgroup.procs")
     }
 
     /// Kills every process still in the group.
@@ -99,4 +88,12 @@ impl Drop for Group {
     fn drop(&mut self) {
         self.remove();
     }
+}
+
+/// In the helper: moves the calling process into the group at `procs`.
+pub fn join(procs: &std::path::Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(procs)?
+        .write_all(b"0")
 }

@@ -1,10 +1,10 @@
 //! Resource limits of a boxed command: address space, file size, processes,
 //! CPU time (rlimits and the pids cgroup) and the disk its scratch may use.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Limits of one command, from the manifest within the policy's maximum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// RLIMIT_AS, bytes.
     pub address_space: u64,

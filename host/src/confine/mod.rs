@@ -1,13 +1,15 @@
 //! The box around every program a plugin or a plan runs: a cleared environment,
 //! Landlock filesystem rules, private namespaces, rlimits, a syscall filter.
 //!
-//! Everything is prepared in the parent ([`BoxSpec::prepare`]); the forked child
-//! only makes system calls ([`Prepared::enter`]), so it is safe after `fork` in
-//! a multi-threaded host. See docs/architecture.md ("The box") and SECURITY.md.
+//! The host describes the box ([`BoxSpec::launch`]) and starts the small
+//! `planexec-box` helper ([`helper`]), which builds it in its own single-threaded
+//! process and execs the program; forking the large host itself would cost
+//! milliseconds. See docs/architecture.md ("The box") and SECURITY.md.
 
 mod cgroup;
 pub mod env;
 mod fs;
+pub mod helper;
 mod limits;
 mod ns;
 pub mod probe;
@@ -78,7 +80,7 @@ impl Confinement {
 }
 
 /// Everything one boxed program may touch.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BoxSpec {
     /// Read and execute (system and toolchain roots).
     pub read_exec: Vec<PathBuf>,
@@ -115,11 +117,40 @@ pub struct Prepared {
     filter: Option<seccompiler::BpfProgram>,
     ns: ns::Plan,
     limits: limits::Raw,
-    cgroup: Option<Arc<cgroup::Group>>,
+}
+
+/// How the host starts a boxed program: the helper, its spec, the pids cgroup.
+pub struct Launch {
+    pub helper: PathBuf,
+    /// The helper's first argument (JSON of [`helper::Spec`]).
+    pub spec: String,
+    pub group: Option<Arc<Group>>,
 }
 
 impl BoxSpec {
-    /// Builds the ruleset, filter and namespace plan in the parent.
+    /// Creates the pids cgroup and describes the box for the helper.
+    pub fn launch(&self, support: &Support) -> Result<Launch, BoxError> {
+        let helper = helper::path().ok_or_else(|| {
+            BoxError::Path(format!(
+                "the box helper `{}` is not beside the planexec binary; reinstall planexec \
+                 (it builds both), or run with --unconfined",
+                helper::NAME
+            ))
+        })?;
+        let group = cgroup::Group::create(self.limits.processes).map(Arc::new);
+        let spec = helper::Spec {
+            bx: self.clone(),
+            support: support.clone(),
+            cgroup_procs: group.as_ref().map(|g| g.procs_path()),
+        };
+        Ok(Launch {
+            helper,
+            spec: serde_json::to_string(&spec).map_err(|e| BoxError::Path(e.to_string()))?,
+            group,
+        })
+    }
+
+    /// Builds the ruleset, filter and namespace plan (in the helper).
     pub fn prepare(&self, support: &Support) -> Result<Prepared, BoxError> {
         let ruleset = if support.landlock_abi > 0 {
             Some(fs::ruleset(self, support)?)
@@ -132,26 +163,20 @@ impl BoxSpec {
             None
         };
         let ns = ns::Plan::new(self, support)?;
-        let cgroup = cgroup::Group::create(self.limits.processes).map(Arc::new);
         Ok(Prepared {
             ruleset,
             filter,
             ns,
             limits: limits::Raw::from(&self.limits),
-            cgroup,
         })
     }
 }
 
 impl Prepared {
-    /// Runs in the forked child, before exec: only system calls, no allocation.
-    ///
-    /// The child becomes a reaper waiting for PID 1 of a new PID namespace, which
+    /// Enters the box (in the helper): only system calls, no allocation. The
+    /// helper becomes a reaper waiting for PID 1 of a new PID namespace, which
     /// returns from here into the exec of the real program.
     pub fn enter(&mut self) -> std::io::Result<()> {
-        if let Some(g) = &self.cgroup {
-            g.join()?;
-        }
         self.ns.enter()?;
         limits::apply(&self.limits)?;
         if let Some(r) = self.ruleset.take() {
@@ -163,10 +188,5 @@ impl Prepared {
                 .map_err(|_| std::io::Error::other("seccomp filter failed"))?;
         }
         Ok(())
-    }
-
-    /// The box's pids cgroup, to kill what is left after the wait.
-    pub fn group(&self) -> Option<Arc<Group>> {
-        self.cgroup.clone()
     }
 }

@@ -2,7 +2,7 @@
 //! argument shapes checked, placeholders substituted, environment and box built.
 
 use super::exec::{self as native, ProcessSpec};
-use crate::confine::{self, env::EnvSpec, BoxSpec, Confinement, Prepared, SUPPORT};
+use crate::confine::{self, env::EnvSpec, BoxSpec, Confinement, Launch, SUPPORT};
 use crate::plugins::Grants;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
@@ -22,7 +22,7 @@ pub struct Places<'a> {
 /// A command ready to run, with the directories to remove after it.
 pub struct Ready {
     pub spec: ProcessSpec,
-    pub boxed: Option<Prepared>,
+    pub boxed: Option<Launch>,
     pub tmp: Option<tempfile::TempDir>,
     /// What the box could not apply here (best-effort runs), for the log.
     pub weakened: Vec<String>,
@@ -212,7 +212,7 @@ pub fn prepare(
         box_spec(places, &program_path, &host_path, tmp.path(), &mut created).map_err(failed)?;
     spec.disk_watch = vec![places.scratch.to_path_buf(), tmp.path().to_path_buf()];
     let boxed = bx
-        .prepare(&SUPPORT)
+        .launch(&SUPPORT)
         .map_err(|e| failed(format!("cannot build the box: {e}")))?;
     Ok(Ready {
         spec,

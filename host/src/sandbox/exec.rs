@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::confine::Prepared;
+use crate::confine::Launch;
 
 /// A request to run one program, after placeholder substitution.
 #[derive(Debug, Clone)]
@@ -89,9 +89,18 @@ fn is_executable(p: &Path) -> bool {
 
 /// Runs the process (in `boxed`, when given) to completion or until its
 /// timeout, then kills its whole group and whatever is left of its box.
-pub fn run(spec: &ProcessSpec, boxed: Option<Prepared>) -> Result<ProcessOutput, RunError> {
+pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, RunError> {
     let start = Instant::now();
-    let mut cmd = Command::new(&spec.program);
+    let mut cmd = match &boxed {
+        // planexec-box SPEC PROGRAM ARGS: the helper builds the box and execs.
+        Some(l) => {
+            let mut c = Command::new(&l.helper);
+            c.arg(&l.spec).arg(&spec.program);
+            c
+        }
+        None => Command::new(&spec.program),
+    };
+    let group = boxed.and_then(|l| l.group);
     cmd.args(&spec.args)
         .current_dir(&spec.cwd)
         .stdin(Stdio::null())
@@ -110,13 +119,6 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Prepared>) -> Result<ProcessOutput,
         ),
         None => None,
     };
-    let group = boxed.as_ref().and_then(Prepared::group);
-    if let Some(mut b) = boxed {
-        // SAFETY: `enter` only makes system calls on memory prepared before the fork.
-        unsafe {
-            cmd.pre_exec(move || b.enter());
-        }
-    }
     cmd.stdout(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => RunError::NotFound(spec.program.display().to_string()),
