@@ -21,20 +21,31 @@ fn ms(d: Duration) -> String {
 
 fn time(n: usize, mut f: impl FnMut()) -> Duration {
     f(); // warm-up
-    median((0..n).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed()
-    }).collect())
+    median(
+        (0..n)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn run_ok(c: &mut Command) {
     let o = c.output().expect("runs");
-    assert!(o.status.success(), "{c:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{c:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 fn target_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|p| if p.is_relative() { root.join(p) } else { p })
@@ -48,7 +59,14 @@ fn lefthook() -> Option<PathBuf> {
     if !bin.exists() {
         std::fs::create_dir_all(&dir).ok()?;
         let st = Command::new("npm")
-            .args(["i", "-E", "--no-audit", "--no-fund", "lefthook@2.2.1", "--prefix"])
+            .args([
+                "i",
+                "-E",
+                "--no-audit",
+                "--no-fund",
+                "lefthook@2.2.1",
+                "--prefix",
+            ])
             .arg(&dir)
             .status()
             .ok()?;
@@ -65,7 +83,10 @@ fn git_repo(dir: &Path) {
 }
 
 fn main() {
-    let n: usize = std::env::var("PLANEXEC_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    let n: usize = std::env::var("PLANEXEC_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
     let bin = env!("CARGO_BIN_EXE_planexec");
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
@@ -89,7 +110,11 @@ fn main() {
     let unboxed = time(n, || run_ok(&mut planexec(&ws, &open_args)));
     let raw = time(n, || run_ok(&mut Command::new("true")));
     println!("no-op gate boxed:        {}", ms(boxed));
-    println!("no-op gate --unconfined: {}  (the box costs {})", ms(unboxed), ms(boxed.saturating_sub(unboxed)));
+    println!(
+        "no-op gate --unconfined: {}  (the box costs {})",
+        ms(unboxed),
+        ms(boxed.saturating_sub(unboxed))
+    );
     println!("`true` alone:            {}", ms(raw));
     match lefthook() {
         Some(lh) => {
@@ -101,7 +126,12 @@ fn main() {
             )
             .unwrap();
             let t = time(n, || {
-                run_ok(Command::new(&lh).args(["run", "bench", "--no-auto-install"]).current_dir(&repo).env("LEFTHOOK_QUIET", "meta,summary,success,execution"))
+                run_ok(
+                    Command::new(&lh)
+                        .args(["run", "bench", "--no-auto-install"])
+                        .current_dir(&repo)
+                        .env("LEFTHOOK_QUIET", "meta,summary,success,execution"),
+                )
             });
             println!(
                 "lefthook 2.2.1 `true`:   {}  (boxed / lefthook = {:.2}; target <= 0.6)",
@@ -118,12 +148,21 @@ fn main() {
     copy_tree(&src, &app);
     git_repo(&app);
     let mypy_runs = n.min(10);
-    let gate = time(mypy_runs, || run_ok(&mut planexec(&app, &["gate", "run", "mypy"])));
+    let gate = time(mypy_runs, || {
+        run_ok(&mut planexec(&app, &["gate", "run", "mypy"]))
+    });
     let mcache = tmp.path().join("mypy-cache");
     let direct = time(mypy_runs, || {
         run_ok(
             Command::new("python3")
-                .args(["-m", "mypy", "--show-column-numbers", "--no-error-summary", "--no-color-output", "--no-pretty"])
+                .args([
+                    "-m",
+                    "mypy",
+                    "--show-column-numbers",
+                    "--no-error-summary",
+                    "--no-color-output",
+                    "--no-pretty",
+                ])
                 .arg(format!("--cache-dir={}", mcache.display()))
                 .args(["src", "tests"])
                 .current_dir(&app),
@@ -141,7 +180,10 @@ fn copy_tree(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
     for e in std::fs::read_dir(src).unwrap().flatten() {
         let name = e.file_name();
-        if matches!(name.to_str(), Some(".mypy_cache" | "__pycache__" | ".pytest_cache" | ".coverage-data")) {
+        if matches!(
+            name.to_str(),
+            Some(".mypy_cache" | "__pycache__" | ".pytest_cache" | ".coverage-data")
+        ) {
             continue;
         }
         let to = dst.join(&name);

@@ -725,3 +725,33 @@ fn a_plans_acceptance_command_runs_in_the_same_box() {
         std::fs::read_to_string(s.ws().join("plan/plan-execution-log.md")).unwrap_or_default();
     assert!(!log.contains("TOP-SECRET"), "{log}");
 }
+
+#[test]
+fn an_acceptance_command_outside_its_grants_shape_is_refused_at_pre_flight() {
+    let s = Scene::new("[policy]\ngrant = [{ program = \"git\", args = [\"status *\", \"apply *\"] }]\n\n[run]\nimplementer = \"manual\"\n");
+    let plan = "---\ntitle: Shapes\n---\n# Plan\n\n### T001: Nothing\n**Summary**: runs git through an alias in its acceptance command.\n**Dependencies**: none\n**Acceptance test**: `git -c alias.x=!true x`\n**Files/modules touched**: hello.txt\n";
+    write(&s.ws(), "plan/plan.md", plan);
+    let head_before = Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(s.ws())
+        .output()
+        .unwrap()
+        .stdout;
+    let out = planexec(&s.ws(), &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("does not fit the argument shapes"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr.contains("plan/plan.md:"),
+        "names the plan line: {out:?}"
+    );
+    let head_after = Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(s.ws())
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(head_before, head_after, "pre-flight changed nothing");
+}

@@ -41,18 +41,26 @@ fn fail(code: i32, msg: String) -> ! {
 pub fn main() -> ! {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     if args.len() < 2 {
-        fail(125, "usage: planexec-box SPEC PROGRAM ARGS... (started by planexec)".into());
+        fail(
+            125,
+            "usage: planexec-box SPEC PROGRAM ARGS... (started by planexec)".into(),
+        );
     }
     let spec: Spec = serde_json::from_slice(args[0].as_bytes())
         .unwrap_or_else(|e| fail(125, format!("bad box spec: {e}")));
     if let Some(p) = &spec.cgroup_procs {
         if let Err(e) = super::cgroup::join(p) {
-            fail(125, format!("cannot join the pids cgroup {}: {e}", p.display()));
+            fail(
+                125,
+                format!("cannot join the pids cgroup {}: {e}", p.display()),
+            );
         }
     }
     let argv: Vec<CString> = args[1..]
         .iter()
-        .map(|a| CString::new(a.as_bytes()).unwrap_or_else(|_| fail(125, "NUL in an argument".into())))
+        .map(|a| {
+            CString::new(a.as_bytes()).unwrap_or_else(|_| fail(125, "NUL in an argument".into()))
+        })
         .collect();
     let mut prepared = spec
         .bx

@@ -99,12 +99,18 @@ fn seccomp() -> bool {
 /// Whether user namespaces are enabled, from the kernel's switches (no fork:
 /// forking the host costs milliseconds; the helper reports a real failure).
 fn user_namespaces() -> bool {
-    let read = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_string());
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
     let max_ok = read("/proc/sys/user/max_user_namespaces").is_none_or(|v| v != "0");
     let clone_ok = read("/proc/sys/kernel/unprivileged_userns_clone").is_none_or(|v| v != "0");
-    let apparmor_ok = read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
-        .is_none_or(|v| v != "1");
+    let apparmor_ok =
+        read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").is_none_or(|v| v != "1");
     // SAFETY: getuid cannot fail.
     let root = unsafe { libc::getuid() } == 0;
-    std::path::Path::new("/proc/self/ns/user").exists() && max_ok && (root || (clone_ok && apparmor_ok))
+    std::path::Path::new("/proc/self/ns/user").exists()
+        && max_ok
+        && (root || (clone_ok && apparmor_ok))
 }

@@ -184,17 +184,53 @@ pub fn check_configured_program(
     gate_name: &str,
     settings: &serde_json::Value,
 ) -> Result<(), PluginError> {
-    let program = match (settings.get("program"), settings.get("command")) {
-        (Some(serde_json::Value::String(p)), _) => p.clone(),
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (program, args) = match (settings.get("program"), settings.get("command")) {
+        (Some(serde_json::Value::String(p)), _) => (
+            p.clone(),
+            settings.get("args").map(strings).unwrap_or_default(),
+        ),
         (_, Some(serde_json::Value::String(c))) => {
-            c.split_whitespace().next().unwrap_or("").to_string()
+            let mut w = c.split_whitespace().map(String::from);
+            let program = w.next().unwrap_or_default();
+            // Quoted words split differently in the plugin: their shape is checked when it runs.
+            if c.contains(['"', '\'', '\\']) {
+                return check_program_only(plugin, grants, gate_name, &program);
+            }
+            (program, w.collect())
         }
-        (_, Some(serde_json::Value::Array(a))) => {
-            a.first().and_then(|v| v.as_str()).unwrap_or("").to_string()
+        (_, Some(v @ serde_json::Value::Array(_))) => {
+            let mut w = strings(v).into_iter();
+            (w.next().unwrap_or_default(), w.collect())
         }
         _ => return Ok(()),
     };
-    if program.is_empty() || grants.allows(&program) {
+    if program.is_empty() || !grants.allows(&program) {
+        return check_program_only(plugin, grants, gate_name, &program);
+    }
+    grants.check_args(&program, &args).map_err(|e| {
+        PluginError::NotGranted(format!(
+            "gate `{gate_name}` (plugin `{}`): {e}\n  widen the grant in planexec.toml [policy] grant, or change the command",
+            plugin.name()
+        ))
+    })
+}
+
+fn check_program_only(
+    plugin: &Plugin,
+    grants: &Grants,
+    gate_name: &str,
+    program: &str,
+) -> Result<(), PluginError> {
+    if program.is_empty() || grants.allows(program) {
         return Ok(());
     }
     Err(PluginError::NotGranted(format!(
