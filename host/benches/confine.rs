@@ -74,6 +74,14 @@ fn lefthook() -> Option<PathBuf> {
             return None;
         }
     }
+    // The platform binary itself, not the node wrapper in .bin (which adds node's start-up).
+    let native = dir.join(format!(
+        "node_modules/lefthook-linux-{}/bin/lefthook",
+        if cfg!(target_arch = "aarch64") { "arm64" } else { "x64" }
+    ));
+    if native.exists() {
+        return Some(native);
+    }
     bin.exists().then_some(bin)
 }
 
@@ -122,7 +130,7 @@ fn main() {
             git_repo(&repo);
             std::fs::write(
                 repo.join("lefthook.yml"),
-                "bench:\n  parallel: true\n  commands:\n    noop:\n      run: true\n",
+                "bench:\n  parallel: true\n  commands:\n    noop:\n      run: \"true\"\n",
             )
             .unwrap();
             let t = time(n, || {
