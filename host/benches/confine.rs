@@ -77,7 +77,11 @@ fn lefthook() -> Option<PathBuf> {
     // The platform binary itself, not the node wrapper in .bin (which adds node's start-up).
     let native = dir.join(format!(
         "node_modules/lefthook-linux-{}/bin/lefthook",
-        if cfg!(target_arch = "aarch64") { "arm64" } else { "x64" }
+        if cfg!(target_arch = "aarch64") {
+            "arm64"
+        } else {
+            "x64"
+        }
     ));
     if native.exists() {
         return Some(native);

@@ -42,6 +42,10 @@ pub fn run(format: Format) -> i32 {
     for m in &missing {
         println!("  missing: {m}");
     }
+    // SAFETY: getuid cannot fail.
+    if !s.pids_cgroup && unsafe { libc::getuid() } == 0 {
+        println!("  note: running as root without a writable pids cgroup: the number of processes is not limited (RLIMIT_NPROC does not bind root)");
+    }
     println!("  trial run             {trial}");
     println!("{verdict}");
     exit::OK

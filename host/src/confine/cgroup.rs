@@ -7,14 +7,35 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 const PIDS_ROOT: &str = "/sys/fs/cgroup/pids";
 
-/// Whether planexec may create pids cgroups here (cgroup v1 pids hierarchy, writable).
+/// Whether planexec may create pids cgroups here (cgroup v1 pids hierarchy,
+/// writable); also removes the groups of planexec processes that died.
 pub fn available() -> bool {
     let probe = PathBuf::from(PIDS_ROOT).join(format!("planexec-probe-{}", std::process::id()));
     let ok = std::fs::create_dir(&probe).is_ok();
     if ok {
         let _ = std::fs::remove_dir(&probe);
+        remove_stale();
     }
     ok
+}
+
+/// `planexec-<pid>-<n>` groups whose planexec process is gone.
+fn remove_stale() {
+    let Ok(rd) = std::fs::read_dir(PIDS_ROOT) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("planexec-")) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        // SAFETY: signal 0 only asks whether the process exists.
+        if let Some(pid) = pid.filter(|&p| unsafe { libc::kill(p, 0) } != 0) {
+            let _ = pid;
+            let _ = std::fs::remove_dir(e.path());
+        }
+    }
 }
 
 /// One command's cgroup, removed on drop.
