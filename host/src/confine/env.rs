@@ -169,7 +169,7 @@ pub fn build(
     Ok(env)
 }
 
-/// Toolchain homes the box needs because HOME moved: rustup's, cargo's, pyenv's.
+/// Toolchain homes the box needs because HOME moved: rustup's, cargo's, pyenv's, Go's.
 pub fn toolchain_homes(host: &impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
     let home = host("HOME").unwrap_or_default();
     let mut out = Vec::new();
@@ -177,6 +177,8 @@ pub fn toolchain_homes(host: &impl Fn(&str) -> Option<String>) -> Vec<(String, S
         ("RUSTUP_HOME", ".rustup"),
         ("CARGO_HOME", ".cargo"),
         ("PYENV_ROOT", ".pyenv"),
+        // Go's module cache, read-only in the box (downloads need network anyway).
+        ("GOPATH", "go"),
     ] {
         let v = host(var).filter(|v| !v.is_empty()).or_else(|| {
             let d = Path::new(&home).join(default);
