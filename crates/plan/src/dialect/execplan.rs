@@ -77,6 +77,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                 span,
                 file: None,
                 quote: doc.quote(b.start),
+                prose: false,
             });
         }
         plan.tasks.push(task);
