@@ -208,6 +208,10 @@ pub struct Task {
     pub tags: Vec<String>,
     /// ExecPlan progress stamp as written (`2025-10-01 13:00Z`), if any.
     pub stamp: Option<String>,
+    /// For an ExecPlan stage or milestone: the text of the Progress item `run` ticks for it
+    /// (at `line`), when the Progress section has one that names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
     /// The file the task was read from (the plan, or a ticket / subtask file).
     pub source: PathBuf,
     /// Position of the task's heading (or checklist line / table row).

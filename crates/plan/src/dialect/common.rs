@@ -452,7 +452,18 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                     || l.starts_with('y')
                     || l.contains("[p]");
             }
-            Field::InScope | Field::Id | Field::Other => {}
+            Field::InScope => {
+                // `Scope: config/loader.py` (ExecPlan milestones): the paths it names are files
+                for (s, off) in std::iter::once((&hit.raw_value, &hit.offset))
+                    .chain(hit.raw_items.iter().map(|(s, o)| (s, o)))
+                {
+                    for f in crate::fields::paths_in_source(s) {
+                        task.files.push(f.name);
+                        let _ = off;
+                    }
+                }
+            }
+            Field::Id | Field::Other => {}
         }
     }
     if task.summary.is_empty() {
