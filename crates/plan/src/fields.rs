@@ -253,7 +253,9 @@ fn raw_label_value(raw: &str) -> String {
         .or_else(|| t.strip_prefix("* "))
         .or_else(|| t.strip_prefix("+ "))
         .unwrap_or(t);
-    line_label(t).map(|(_, v, _)| v.to_string()).unwrap_or_default()
+    line_label(t)
+        .map(|(_, v, _)| v.to_string())
+        .unwrap_or_default()
 }
 
 /// What a task's blocks hold: labelled fields plus the unlabelled rest.
@@ -365,7 +367,8 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                                     _ => line.trim().to_string(),
                                 };
                                 hit.items.push((t, off));
-                                hit.raw_items.push((raw_rest(doc, off).trim().to_string(), off));
+                                hit.raw_items
+                                    .push((raw_rest(doc, off).trim().to_string(), off));
                             } else if is_item {
                                 if let Some(last) = hit.items.last_mut() {
                                     last.0.push(' ');
@@ -377,7 +380,8 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                                 }
                             } else {
                                 hit.items.push((line.trim().to_string(), off));
-                                hit.raw_items.push((raw_rest(doc, off).trim().to_string(), off));
+                                hit.raw_items
+                                    .push((raw_rest(doc, off).trim().to_string(), off));
                             }
                         }
                     } else if is_item {
@@ -595,7 +599,10 @@ fn spaced_path(piece: &str) -> Option<String> {
     let piece = piece.split(" (").next().unwrap_or(piece).trim();
     let toks: Vec<&str> = piece.split_whitespace().collect();
     let (first, last) = (toks.first()?, toks.last()?);
-    let ext = |t: &str| t.rsplit_once('.').is_some_and(|(s, e)| !s.is_empty() && (1..=6).contains(&e.len()));
+    let ext = |t: &str| {
+        t.rsplit_once('.')
+            .is_some_and(|(s, e)| !s.is_empty() && (1..=6).contains(&e.len()))
+    };
     let ok = toks.len() >= 2
         && toks.len() <= 5
         && first.contains('/')
@@ -659,7 +666,11 @@ pub fn paths_in_source(raw: &str) -> Vec<FileName> {
             if !looks_path(t) {
                 continue;
             }
-            let shown = if t.contains(['_', '*']) { rendered(t) } else { t.to_string() };
+            let shown = if t.contains(['_', '*']) {
+                rendered(t)
+            } else {
+                t.to_string()
+            };
             let warning = (shown != t).then(|| {
                 format!("`{t}` is written without backticks and Markdown shows it as `{shown}`; planexec uses the name as written")
             });
@@ -942,12 +953,22 @@ mod tests {
             ["src/a.py", "tests/test_a.py"]
         );
         assert_eq!(commands_in_text("`pytest -q` passes"), ["pytest -q"]);
-        let names = |s: &str| -> Vec<String> { files_in_source(s).into_iter().map(|f| f.name).collect() };
-        assert_eq!(names("calc/__main__.py, `calc/__init__.py`"), ["calc/__main__.py", "calc/__init__.py"]);
+        let names =
+            |s: &str| -> Vec<String> { files_in_source(s).into_iter().map(|f| f.name).collect() };
+        assert_eq!(
+            names("calc/__main__.py, `calc/__init__.py`"),
+            ["calc/__main__.py", "calc/__init__.py"]
+        );
         assert_eq!(names("`docs/User Guide.md`"), ["docs/User Guide.md"]);
         assert_eq!(names("docs/User Guide.md (new)"), ["docs/User Guide.md"]);
-        assert_eq!(names("pkg/*_test.go, données/résumé.md"), ["pkg/*_test.go", "données/résumé.md"]);
+        assert_eq!(
+            names("pkg/*_test.go, données/résumé.md"),
+            ["pkg/*_test.go", "données/résumé.md"]
+        );
         assert_eq!(names("src/calc\\_util.py"), ["src/calc_util.py"]);
-        assert_eq!(split_list("a.go, b.go (x, y); any API change"), ["a.go", "b.go (x, y)", "any API change"]);
+        assert_eq!(
+            split_list("a.go, b.go (x, y); any API change"),
+            ["a.go", "b.go (x, y)", "any API change"]
+        );
     }
 }

@@ -40,13 +40,20 @@ fn kind01_wrapped_items_are_one_item_each() {
     let p = load("reading/wrapped-execplan.md");
     assert_eq!(p.dialect, Dialect::ExecPlan);
     assert_eq!(ids(&p), ["P1", "P2"]);
-    assert_eq!(p.tasks[0].title, "Read the old importer and list its callers.");
+    assert_eq!(
+        p.tasks[0].title,
+        "Read the old importer and list its callers."
+    );
     assert_eq!(p.constraints.len(), 2, "{:?}", p.constraints);
     assert!(p.constraints[0].ends_with("three services depend on it."));
     assert_eq!(p.risks.len(), 2, "{:?}", p.risks);
     let t = &p.tolerances;
     assert_eq!((t.max_files, t.max_net_lines), (Some(12), Some(1000)));
-    assert!(t.max_net_lines_source.as_deref().unwrap().ends_with("1,000 net lines."));
+    assert!(t
+        .max_net_lines_source
+        .as_deref()
+        .unwrap()
+        .ends_with("1,000 net lines."));
     assert_eq!(t.max_minutes, Some(120), "{:?}", t.max_minutes_source);
     assert!(t.unreadable.is_empty(), "{:?}", t.unreadable);
     assert_eq!(exit_code(&p), 0, "{:?}", check(&p));
@@ -59,13 +66,24 @@ fn kind02_tolerance_words_and_product_targets() {
     let p = load("reading/wrapped-execplan.md");
     let t = &p.tolerances;
     assert_eq!(t.max_attempts, Some(3));
-    assert!(t.max_attempts_source.as_deref().unwrap().contains("three focused attempts"));
+    assert!(t
+        .max_attempts_source
+        .as_deref()
+        .unwrap()
+        .contains("three focused attempts"));
     assert!(
-        t.max_minutes_source.as_deref().unwrap().starts_with("Time:"),
+        t.max_minutes_source
+            .as_deref()
+            .unwrap()
+            .starts_with("Time:"),
         "the benchmark's 6 minutes is not the work's time limit: {:?}",
         t.max_minutes_source
     );
-    assert!(t.other.iter().any(|o| o.contains("benchmark")), "{:?}", t.other);
+    assert!(
+        t.other.iter().any(|o| o.contains("benchmark")),
+        "{:?}",
+        t.other
+    );
     let q = planexec_plan::parse_str(
         "fixes.md",
         "# X\n\nStatus: DRAFT\n\n## Purpose\n\nx\n\n## Progress\n\n- [ ] a\n\n## Tolerances\n\n- Iterations: escalate after 3 fixes that do not turn the test green.\n",
@@ -81,7 +99,10 @@ fn kind03_digitless_tracker_keys_are_tasks_beside_their_siblings() {
     let p = load("reading/tracker-keys.md");
     assert_eq!(p.dialect, Dialect::TId);
     assert_eq!(ids(&p), ["proj-7sk", "proj-ory", "proj-yed"]);
-    assert_eq!(deps(task(&p, "proj-ory")), [("proj-7sk".to_string(), DepKind::Blocking)]);
+    assert_eq!(
+        deps(task(&p, "proj-ory")),
+        [("proj-7sk".to_string(), DepKind::Blocking)]
+    );
     assert_eq!(dep_ids(task(&p, "proj-yed")), ["proj-ory", "proj-7sk"]);
     assert_eq!(task(&p, "proj-yed").files, ["app/unsub.py"]);
     assert_eq!(
@@ -122,17 +143,25 @@ fn kind05_requirement_ids_in_prose_are_not_dependencies() {
     let p = load("reading/requirements-tasks.md");
     assert_eq!(p.dialect, Dialect::SpecKit);
     assert_eq!(ids(&p), ["T001", "T002", "T003", "T004"]);
-    assert_eq!(deps(task(&p, "T002")), [("T001".to_string(), DepKind::Blocking)]);
+    assert_eq!(
+        deps(task(&p, "T002")),
+        [("T001".to_string(), DepKind::Blocking)]
+    );
     assert_eq!(dep_ids(task(&p, "T003")), ["T001"]);
     assert_eq!(dep_ids(task(&p, "T004")), ["T002", "T003"]);
     assert_eq!(task(&p, "T003").tags, ["US1"]);
     assert_eq!(task(&p, "T004").files, ["docs/security.md"]);
-    assert_eq!(task(&p, "T002").acceptance, ["`pytest -q tests/export` passes"]);
+    assert_eq!(
+        task(&p, "T002").acceptance,
+        ["`pytest -q tests/export` passes"]
+    );
     let d: Vec<_> = check(&p);
     let unknown = d.iter().find(|d| d.rule == "unknown-dependency").unwrap();
     assert_eq!(unknown.severity, Severity::Warning);
     assert!(unknown.message.contains("T009"), "{}", unknown.message);
-    assert!(!d.iter().any(|d| d.message.contains("FR-016") || d.message.contains("SC-003")));
+    assert!(!d
+        .iter()
+        .any(|d| d.message.contains("FR-016") || d.message.contains("SC-003")));
     assert_eq!(exit_code(&p), 0, "{d:?}");
 }
 
@@ -172,7 +201,10 @@ fn kind06_bundle_index_is_not_a_ticket_and_titles_lose_the_id() {
 fn kind07_inline_lists_are_split() {
     let p = load("reading/fields.md");
     let t = task(&p, "T001");
-    assert_eq!(t.out_of_scope, ["internal/tenant/handler.go", "any API change"]);
+    assert_eq!(
+        t.out_of_scope,
+        ["internal/tenant/handler.go", "any API change"]
+    );
     assert_eq!(t.files.len(), 4, "{:?}", t.files);
 }
 
@@ -185,10 +217,7 @@ fn kind08_sequential_wave_is_not_an_error() {
     assert_eq!(dep_ids(task(&p, "ST-3")), ["ST-2"]);
     assert_eq!(task(&p, "ST-3").wave, Some(2));
     assert_eq!(task(&p, "ST-2").files, ["internal/api/sso.go"]);
-    assert_eq!(
-        task(&p, "ST-3").acceptance_commands,
-        ["npm test -- admin"]
-    );
+    assert_eq!(task(&p, "ST-3").acceptance_commands, ["npm test -- admin"]);
     assert_eq!(
         waves(&p),
         w(&[&["ST-1"], &["ST-2"], &["ST-3"], &["ST-5"], &["ST-4"]])
@@ -206,7 +235,10 @@ fn kind08_sequential_wave_is_not_an_error() {
 fn kind09_messages_fit_the_dialect() {
     let p = load("reading/sequential-wave.md");
     let m = message(&p, "missing-acceptance");
-    assert!(m.contains("ST-4") && m.contains("Completion Criteria"), "{m}");
+    assert!(
+        m.contains("ST-4") && m.contains("Completion Criteria"),
+        "{m}"
+    );
     assert!(!m.contains("Acceptance test"), "{m}");
     let p = load("reading/fields.md");
     assert!(
@@ -220,7 +252,10 @@ fn kind09_messages_fit_the_dialect() {
     let p = load("reading/plain-progress.md");
     assert_eq!(rules(&p), ["not-an-execplan@9"]);
     let m = message(&p, "not-an-execplan");
-    assert!(m.contains("plain bullets") && !m.contains("add a `## Progress` section"), "{m}");
+    assert!(
+        m.contains("plain bullets") && !m.contains("add a `## Progress` section"),
+        "{m}"
+    );
     assert_eq!(exit_code(&p), 2);
 }
 
@@ -244,7 +279,10 @@ fn kind10_file_names_from_the_source_text() {
         .map(|d| d.message)
         .collect();
     assert_eq!(fw.len(), 2, "{fw:?}");
-    assert!(fw[0].contains("`calc/__main__.py`") && fw[0].contains("`calc/main.py`"), "{fw:?}");
+    assert!(
+        fw[0].contains("`calc/__main__.py`") && fw[0].contains("`calc/main.py`"),
+        "{fw:?}"
+    );
     assert!(fw[1].contains("docs/User Guide.md"), "{fw:?}");
     let s = load("reading/requirements-tasks.md");
     assert_eq!(task(&s, "T001").files, ["src/export/__init__.py"]);
@@ -304,7 +342,10 @@ fn kind12_execplan_stages_are_tasks() {
     planexec_plan::tick_progress(&f, task(&p, "Stage-B"), now).unwrap();
     let text = std::fs::read_to_string(&f).unwrap();
     assert!(
-        text.lines().nth(11).unwrap().starts_with("- [x] (2026-05-28"),
+        text.lines()
+            .nth(11)
+            .unwrap()
+            .starts_with("- [x] (2026-05-28"),
         "{}",
         text.lines().nth(11).unwrap()
     );
@@ -320,7 +361,10 @@ fn kind12_concrete_steps_are_tasks_when_progress_has_none() {
         task(&p, "S1").steps,
         ["python -m pytest -q tests/test_health.py -k handler"]
     );
-    assert_eq!(deps(task(&p, "S2")), [("S1".to_string(), DepKind::Sequencing)]);
+    assert_eq!(
+        deps(task(&p, "S2")),
+        [("S1".to_string(), DepKind::Sequencing)]
+    );
     assert_eq!(task(&p, "S2").acceptance_commands, ["pytest -q"]);
     assert_eq!(exit_code(&p), 0, "{:?}", check(&p));
 }

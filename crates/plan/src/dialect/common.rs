@@ -206,9 +206,15 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
 /// Whether a wave heading or the line under it says its tasks run one after another.
 fn says_sequential(text: &str) -> bool {
     let l = text.to_lowercase();
-    ["sequential", "in order", "one at a time", "serial", "not parallel"]
-        .iter()
-        .any(|w| l.contains(w))
+    [
+        "sequential",
+        "in order",
+        "one at a time",
+        "serial",
+        "not parallel",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
 }
 
 /// Keep digitless tracker keys (`proj-ory`) only when a sibling key with the same prefix has a
@@ -266,11 +272,20 @@ pub fn files_from_source(
 }
 
 /// A `template-placeholder` warning for a field that still holds `<...>`.
-fn placeholder_note(doc: &Doc, off: usize, field: &str, value: &str, doing: &str) -> crate::check::Diagnostic {
+fn placeholder_note(
+    doc: &Doc,
+    off: usize,
+    field: &str,
+    value: &str,
+    doing: &str,
+) -> crate::check::Diagnostic {
     crate::check::Diagnostic::new(
         crate::check::Severity::Warning,
         "template-placeholder",
-        format!("the {field} is still the template placeholder `{}`; {doing}", value.trim()),
+        format!(
+            "the {field} is still the template placeholder `{}`; {doing}",
+            value.trim()
+        ),
         &doc.src.path,
         doc.span(off),
         &doc.quote(off),
@@ -280,7 +295,13 @@ fn placeholder_note(doc: &Doc, off: usize, field: &str, value: &str, doing: &str
 /// Clear a title that is a template placeholder (`<task title>`), warning about it.
 fn placeholder_title(doc: &Doc, off: usize, task: &mut Task) {
     if crate::deps::is_placeholder(&task.title) {
-        let n = placeholder_note(doc, off, "title", &task.title, "planexec names the task by its id");
+        let n = placeholder_note(
+            doc,
+            off,
+            "title",
+            &task.title,
+            "planexec names the task by its id",
+        );
         task.notes.push(n);
         task.title.clear();
     }
@@ -325,7 +346,13 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
             }
             Field::Deps => {
                 if crate::deps::is_placeholder(value) && !crate::deps::is_none_word(value) {
-                    let n = placeholder_note(doc, hit.offset, "Dependencies field", value, "planexec reads no dependencies from it");
+                    let n = placeholder_note(
+                        doc,
+                        hit.offset,
+                        "Dependencies field",
+                        value,
+                        "planexec reads no dependencies from it",
+                    );
                     task.notes.push(n);
                 }
                 for (id, kind) in parse_dep_text(value, DepKind::Blocking) {
@@ -361,7 +388,13 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
             }
             Field::Acceptance | Field::SuccessCriteria => {
                 if crate::deps::is_placeholder(value) {
-                    let n = placeholder_note(doc, hit.offset, "acceptance field", value, "planexec reads no criterion from it");
+                    let n = placeholder_note(
+                        doc,
+                        hit.offset,
+                        "acceptance field",
+                        value,
+                        "planexec reads no criterion from it",
+                    );
                     task.notes.push(n);
                 } else if !value.is_empty() && !value.ends_with(':') {
                     push_criterion(task, value);
@@ -396,7 +429,8 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                 }
             }
             Field::OutOfScope => {
-                let pieces = std::iter::once(value).chain(hit.items.iter().map(|(s, _)| s.as_str()));
+                let pieces =
+                    std::iter::once(value).chain(hit.items.iter().map(|(s, _)| s.as_str()));
                 for p in pieces.flat_map(crate::fields::split_list) {
                     if !crate::deps::is_none_word(p) {
                         task.out_of_scope.push(plain(p));
@@ -827,7 +861,9 @@ fn strip_id_prefix(title: &str, id: &str) -> String {
         .unwrap_or(t);
     match t.strip_prefix(id) {
         Some(r) if r.is_empty() || r.starts_with([':', ' ', '-', '–', '—', '.', ')']) => {
-            let r = r.trim_start_matches([':', ' ', '-', '–', '—', '.', ')']).trim();
+            let r = r
+                .trim_start_matches([':', ' ', '-', '–', '—', '.', ')'])
+                .trim();
             if r.is_empty() {
                 title.trim().to_string()
             } else {

@@ -90,7 +90,11 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
         _ if progress.is_empty() => concrete_steps(doc, &plan.final_gates),
         _ => Vec::new(),
     };
-    plan.tasks = if steps.is_empty() { progress } else { chain(steps) };
+    plan.tasks = if steps.is_empty() {
+        progress
+    } else {
+        chain(steps)
+    };
     if plan.tasks.is_empty() {
         plan.notes.push(no_tasks_note(doc));
     }
@@ -123,7 +127,12 @@ fn no_tasks_note(doc: &Doc) -> Diagnostic {
     let progress = doc
         .blocks
         .iter()
-        .position(|b| b.heading_level().is_some() && section_kind(&b.text) == SecKind::Progress);
+        .position(|b| b.heading_level().is_some() && section_kind(&b.text) == SecKind::Progress)
+        .filter(|&i| {
+            doc.blocks[i + 1..doc.section_end(i)]
+                .iter()
+                .any(|b| b.is_item())
+        });
     let (off, message) = match progress {
         Some(i) => (
             doc.blocks[i].start,
@@ -135,7 +144,11 @@ fn no_tasks_note(doc: &Doc) -> Diagnostic {
         ),
     };
     let span = if off == 0 {
-        Span { line: 1, column: 1, offset: 0 }
+        Span {
+            line: 1,
+            column: 1,
+            offset: 0,
+        }
     } else {
         doc.span(off)
     };
@@ -261,7 +274,11 @@ fn concrete_steps(doc: &Doc, gates: &[String]) -> Vec<Task> {
 /// Order steps one after another (each a sequencing dependency of the next).
 fn chain(mut steps: Vec<Task>) -> Vec<Task> {
     for i in 1..steps.len() {
-        let (prev, span, quote) = (steps[i - 1].id.clone(), steps[i].span, steps[i].quote.clone());
+        let (prev, span, quote) = (
+            steps[i - 1].id.clone(),
+            steps[i].span,
+            steps[i].quote.clone(),
+        );
         steps[i].dependencies.push(Dependency {
             id: prev,
             kind: DepKind::Sequencing,
