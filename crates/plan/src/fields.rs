@@ -428,6 +428,9 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
 
 /// Whether a string looks like a file or directory path.
 pub fn looks_path(tok: &str) -> bool {
+    if tok.trim_end_matches(['`', ',', ';', '.']).ends_with("()") {
+        return false; // a call: `TodoCLI.run()`
+    }
     let t = tok.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | '*'));
     if t.is_empty() || t.len() > 200 || t.contains(char::is_whitespace) || t.contains("://") {
         return false;
@@ -541,8 +544,8 @@ pub fn split_list(s: &str) -> Vec<&str> {
     for (i, c) in s.char_indices() {
         match c {
             '`' => code = !code,
-            '(' | '[' if !code => depth += 1,
-            ')' | ']' if !code => depth -= 1,
+            '(' | '[' | '{' if !code => depth += 1,
+            ')' | ']' | '}' if !code => depth -= 1,
             ',' | ';' if !code && depth <= 0 => {
                 out.push(&s[start..i]);
                 start = i + 1;
@@ -584,6 +587,23 @@ fn rendered(tok: &str) -> String {
         .collect()
 }
 
+/// A path without a trailing line reference: `a.py:22`, `a.py:~108`, `a.py:97-108` -> `a.py`.
+pub fn strip_line_ref(name: &str) -> &str {
+    match name.rsplit_once(':') {
+        Some((path, r))
+            if !path.is_empty()
+                && !r.is_empty()
+                && r.trim_start_matches('~')
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '-')
+                && r.chars().any(|c| c.is_ascii_digit()) =>
+        {
+            path
+        }
+        _ => name,
+    }
+}
+
 /// Trim what surrounds a bare file token: quotes, parentheses, list punctuation, `**` bold.
 fn bare_token(tok: &str) -> &str {
     let mut t = tok.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | ';' | '(' | ')' | ':'));
@@ -591,7 +611,7 @@ fn bare_token(tok: &str) -> &str {
     while let Some(x) = t.strip_prefix("**").and_then(|x| x.strip_suffix("**")) {
         t = x;
     }
-    t
+    strip_line_ref(t)
 }
 
 /// A piece like `docs/User Guide.md`: a folder start, words, and a name with an extension.
@@ -646,10 +666,12 @@ pub fn paths_in_source(raw: &str) -> Vec<FileName> {
                     .filter(|c| looks_path(c) || !c.contains(' ') || spaced_path(c).is_some())
                     .filter(|c| !looks_command(c) || looks_path(c))
                     .map(|c| FileName {
-                        name: c.to_string(),
+                        name: strip_line_ref(c).to_string(),
                         warning: None,
                     }),
             );
+            // bare paths beside the code spans: "for `aikit init` in src/cli/init.rs"
+            out.extend(bare_paths(&without_code_spans(piece)));
             continue;
         }
         if let Some(p) = spaced_path(piece) {
@@ -661,24 +683,51 @@ pub fn paths_in_source(raw: &str) -> Vec<FileName> {
             });
             continue;
         }
-        for tok in piece.split_whitespace() {
-            let t = bare_token(tok);
-            if !looks_path(t) {
-                continue;
+        out.extend(bare_paths(piece));
+    }
+    out
+}
+
+/// Text with its code spans removed.
+fn without_code_spans(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(a) = rest.find('`') {
+        out.push_str(&rest[..a]);
+        let ticks = rest[a..].chars().take_while(|&c| c == '`').count();
+        let after = &rest[a + ticks..];
+        match after.find(&"`".repeat(ticks)) {
+            Some(b) => {
+                out.push(' ');
+                rest = &after[b + ticks..];
             }
-            let shown = if t.contains(['_', '*']) {
-                rendered(t)
-            } else {
-                t.to_string()
-            };
-            let warning = (shown != t).then(|| {
-                format!("`{t}` is written without backticks and Markdown shows it as `{shown}`; planexec uses the name as written")
-            });
-            out.push(FileName {
-                name: t.to_string(),
-                warning,
-            });
+            None => rest = after,
         }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Bare tokens that look like paths, warning when Markdown would render them differently.
+fn bare_paths(piece: &str) -> Vec<FileName> {
+    let mut out = Vec::new();
+    for tok in piece.split_whitespace() {
+        let t = bare_token(tok);
+        if !looks_path(t) {
+            continue;
+        }
+        let shown = if t.contains(['_', '*']) {
+            rendered(t)
+        } else {
+            t.to_string()
+        };
+        let warning = (shown != t).then(|| {
+            format!("`{t}` is written without backticks and Markdown shows it as `{shown}`; planexec uses the name as written")
+        });
+        out.push(FileName {
+            name: t.to_string(),
+            warning,
+        });
     }
     out
 }
@@ -837,6 +886,7 @@ const PROGRAMS: &[&str] = &[
 /// Whether a string looks like a shell command (`pytest -q`, `./run.sh`, `FOO=1 make test`).
 pub fn looks_command(s: &str) -> bool {
     let s = s.trim().trim_start_matches("$ ").trim();
+    let s = s.strip_prefix("! ").unwrap_or(s); // a negated check: `! rg -n pattern src/`
     if s.is_empty() || s.len() > 400 || s.contains('\n') {
         return false;
     }

@@ -434,7 +434,7 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
             "time",
         ]
         .iter()
-        .any(|k| lower.contains(k));
+        .any(|k| words.iter().any(|w| w.starts_with(k)));
         if numeric && work_time {
             t.unreadable.push(Unreadable {
                 text: sentence.to_string(),

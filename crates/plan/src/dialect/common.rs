@@ -488,12 +488,11 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
             }
             Field::InScope => {
                 // `Scope: config/loader.py` (ExecPlan milestones): the paths it names are files
-                for (s, off) in std::iter::once((&hit.raw_value, &hit.offset))
-                    .chain(hit.raw_items.iter().map(|(s, o)| (s, o)))
-                {
-                    for f in crate::fields::paths_in_source(s) {
+                let raws =
+                    std::iter::once(&hit.raw_value).chain(hit.raw_items.iter().map(|(s, _)| s));
+                for f in raws.flat_map(|s| crate::fields::paths_in_source(s)) {
+                    if crate::fields::looks_path(&f.name) {
                         task.files.push(f.name);
-                        let _ = off;
                     }
                 }
             }

@@ -85,10 +85,20 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     }
     read_sections(doc, plan, &in_task);
     let progress = std::mem::take(&mut plan.tasks);
-    let steps = match stage_tasks(doc, &progress) {
+    let mut steps = match stage_tasks(doc, &progress) {
         s if !s.is_empty() => s,
         _ if progress.is_empty() => concrete_steps(doc, &plan.final_gates),
         _ => Vec::new(),
+    };
+    // every Progress item ticked: the stages no item names are done too
+    if !progress.is_empty() && progress.iter().all(|p| p.done) {
+        steps.iter_mut().for_each(|s| s.done = true);
+    }
+    // the Status line is checked against the record it describes: the Progress checkboxes
+    let record: Vec<bool> = if progress.is_empty() {
+        steps.iter().map(|t| t.done).collect()
+    } else {
+        progress.iter().map(|t| t.done).collect()
     };
     plan.tasks = if steps.is_empty() {
         progress
@@ -100,11 +110,11 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     }
     if let Some(s) = &plan.status {
         let l = s.to_lowercase();
-        let all_done = !plan.tasks.is_empty() && plan.tasks.iter().all(|t| t.done);
+        let all_done = !record.is_empty() && record.iter().all(|&d| d);
         let says_done = l.contains("complete") || l.starts_with("done") || l.contains(" done");
         if says_done != all_done && !plan.tasks.is_empty() && (says_done || all_done) {
             let off = doc.src.text.find(s.as_str()).unwrap_or(0);
-            let open = plan.tasks.iter().filter(|t| !t.done).count();
+            let open = record.iter().filter(|&&d| !d).count();
             plan.notes.push(Diagnostic::new(
                 Severity::Warning,
                 "status-disagreement",
@@ -166,14 +176,30 @@ fn no_tasks_note(doc: &Doc) -> Diagnostic {
 /// Files as files, their Steps, and their Validation / Acceptance commands as acceptance. Each
 /// is tied to the Progress item that names it ("Milestone 1", "M1", "Stage A", or its title).
 fn stage_tasks(doc: &Doc, progress: &[Task]) -> Vec<Task> {
-    let mut out = Vec::new();
+    let mut out: Vec<Task> = Vec::new();
+    let mut in_progress: Option<u8> = None;
     for (i, b) in doc.blocks.iter().enumerate() {
-        if b.heading_level().is_none() {
-            continue;
-        }
-        let Some((id, title)) = crate::sections::parse_milestone_heading(&b.text) else {
+        let Some(level) = b.heading_level() else {
             continue;
         };
+        if in_progress.is_some_and(|l| level <= l) {
+            in_progress = None;
+        }
+        if section_kind(&b.text) == SecKind::Progress {
+            in_progress = Some(level);
+        }
+        // `Phase N` groups Progress items or spec-kit tasks; headings inside Progress are its own
+        let Some((id, title)) = crate::sections::parse_milestone_heading(&b.text)
+            .filter(|(id, _)| !id.starts_with("Phase") && in_progress.is_none())
+        else {
+            continue;
+        };
+        if out
+            .iter()
+            .any(|t| t.milestone.as_deref() == Some(id.as_str()))
+        {
+            continue;
+        }
         let end = doc.section_end(i);
         let span = doc.span(b.start);
         let mut task = Task {
