@@ -663,6 +663,7 @@ pub fn paths_in_source(raw: &str) -> Vec<FileName> {
             out.extend(
                 spans
                     .into_iter()
+                    .filter(|c| !c.ends_with("()"))
                     .filter(|c| looks_path(c) || !c.contains(' ') || spaced_path(c).is_some())
                     .filter(|c| !looks_command(c) || looks_path(c))
                     .map(|c| FileName {
@@ -1016,6 +1017,14 @@ mod tests {
             ["pkg/*_test.go", "données/résumé.md"]
         );
         assert_eq!(names("src/calc\\_util.py"), ["src/calc_util.py"]);
+        assert_eq!(names("`a/b.py:22`, c/d.py:~108"), ["a/b.py", "c/d.py"]);
+        assert_eq!(names("src/{models,api,core}"), ["src/{models,api,core}"]);
+        assert_eq!(names("in `TodoCLI.run()` of src/cli.py"), ["src/cli.py"]);
+        assert_eq!(
+            names("for `aikit init` in src/cli/init.rs"),
+            ["src/cli/init.rs"]
+        );
+        assert!(looks_command("! rg -n legacy src/"));
         assert_eq!(
             split_list("a.go, b.go (x, y); any API change"),
             ["a.go", "b.go (x, y)", "any API change"]

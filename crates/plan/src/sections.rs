@@ -557,6 +557,19 @@ mod tests {
             Span::default(),
         );
         assert_eq!((t.max_attempts, t.max_minutes), (Some(3), Some(90)));
+        let mut t = Tolerances::default();
+        read_tolerance(
+            &mut t,
+            "Compatibility: stay on the 1.89 baseline.",
+            Span::default(),
+        );
+        read_tolerance(
+            &mut t,
+            "Time: stop if CI runtime exceeds 6 minutes.",
+            Span::default(),
+        );
+        assert!(t.unreadable.is_empty() && t.max_minutes.is_none(), "{t:?}");
+        assert_eq!(t.other.len(), 2);
     }
 
     #[test]
