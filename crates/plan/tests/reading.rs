@@ -286,6 +286,14 @@ fn kind10_file_names_from_the_source_text() {
     assert!(fw[1].contains("docs/User Guide.md"), "{fw:?}");
     let s = load("reading/requirements-tasks.md");
     assert_eq!(task(&s, "T001").files, ["src/export/__init__.py"]);
+    // prose alternatives and package names are not paths; brace globs and folders are
+    let q = planexec_plan::parse_str(
+        "tasks.md",
+        "# Tasks\n\n## Phase 1: Setup\n\n- [ ] T001 Install @scope/pkg with FastAPI/Express in web/package.json and src/{a,b}/ stubs\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(q.tasks[0].files, ["web/package.json", "src/{a,b}/"]);
 }
 
 // 11. Template placeholders are not dependencies or titles.

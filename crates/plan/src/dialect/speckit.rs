@@ -34,11 +34,18 @@ fn item_files(
             ));
         }
         let name = f.name.trim_end_matches('.').to_string();
-        if looks_path(&name) {
+        if looks_path(&name) && !alternatives(&name) {
             out.push(name);
         }
     }
     out
+}
+
+/// In running prose, `FastAPI/Express`, `unit/widget/integration` or `@scope/pkg` are
+/// alternatives or package names, not paths: a prose path has an extension or ends with `/`.
+fn alternatives(name: &str) -> bool {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    name.contains('/') && !name.ends_with('/') && !last.contains(['.', '{', '*'])
 }
 
 /// Read a spec-kit tasks.md into `plan`.
