@@ -888,7 +888,7 @@ const PROGRAMS: &[&str] = &[
 pub fn looks_command(s: &str) -> bool {
     let s = s.trim().trim_start_matches("$ ").trim();
     let s = s.strip_prefix("! ").unwrap_or(s); // a negated check: `! rg -n pattern src/`
-    if s.is_empty() || s.len() > 400 || s.contains('\n') {
+    if s.is_empty() || s.len() > 4000 || s.contains('\n') {
         return false;
     }
     let mut toks = s.split_whitespace();
