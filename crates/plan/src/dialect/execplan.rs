@@ -168,7 +168,7 @@ fn no_tasks_note(doc: &Doc) -> Diagnostic {
         message,
         &doc.src.path,
         span,
-        &doc.src.line_text(span.line).to_string(),
+        doc.src.line_text(span.line),
     )
 }
 
