@@ -213,7 +213,7 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
                 Severity::Warning,
                 "missing-files",
                 format!(
-                    "task {} names no files or modules it may touch; the review will accept changes anywhere",
+                    "task {} names no files or modules it may touch; the task review cannot check its scope (WEAK by default)",
                     t.id
                 ),
                 &file,
