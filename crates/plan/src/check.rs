@@ -96,6 +96,7 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("dependency-disagreement", Severity::Warning, "the same dependency is stated twice with different kinds"),
     ("unknown-milestone", Severity::Warning, "a task targets a milestone the milestones list does not have"),
     ("status-disagreement", Severity::Warning, "an ExecPlan's Status line disagrees with its checkboxes"),
+    ("progress-unlinked", Severity::Warning, "an ExecPlan stage or milestone run as a task has no Progress item naming it, so run cannot tick one"),
     ("not-an-execplan", Severity::Error, "a file read as an ExecPlan has no Progress checkboxes and no steps, stages or milestones to run"),
 ];
 

@@ -554,6 +554,13 @@ fn execplan_milestone_sections_and_prose_tolerances() {
         ["pytest tests/test_loader.py"]
     );
     assert!(!p.tasks[0].done && !p.tasks[1].done);
+    let d = check(&p);
+    let u = d
+        .iter()
+        .find(|d| d.rule == "progress-unlinked")
+        .expect("unlinked");
+    assert_eq!(u.line, 12);
+    assert!(u.message.contains("M1, M2"), "{}", u.message);
 }
 
 #[test]

@@ -159,6 +159,7 @@ fn every_rule_is_listed() {
         "dependency-disagreement",
         "unknown-milestone",
         "status-disagreement",
+        "progress-unlinked",
         "not-an-execplan",
     ];
     let listed: Vec<&str> = planexec_plan::RULES.iter().map(|r| r.0).collect();

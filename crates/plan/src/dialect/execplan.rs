@@ -90,6 +90,11 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
         _ if progress.is_empty() => concrete_steps(doc, &plan.final_gates),
         _ => Vec::new(),
     };
+    if !progress.is_empty() {
+        if let Some(n) = unlinked_note(doc, &steps) {
+            plan.notes.push(n);
+        }
+    }
     // every Progress item ticked: the stages no item names are done too
     if !progress.is_empty() && progress.iter().all(|p| p.done) {
         steps.iter_mut().for_each(|s| s.done = true);
@@ -224,6 +229,26 @@ fn stage_tasks(doc: &Doc, progress: &[Task]) -> Vec<Task> {
         out.push(task);
     }
     out
+}
+
+/// A `progress-unlinked` warning when stages run as tasks but no Progress item names some of
+/// them: `run` then has no checkbox to tick for those.
+fn unlinked_note(doc: &Doc, steps: &[Task]) -> Option<Diagnostic> {
+    let lone: Vec<&Task> = steps.iter().filter(|t| t.progress.is_none()).collect();
+    let first = lone.first()?;
+    let names: Vec<&str> = lone.iter().map(|t| t.id.as_str()).collect();
+    Some(Diagnostic::new(
+        Severity::Warning,
+        "progress-unlinked",
+        format!(
+            "no Progress item names {}; planexec runs them as tasks but has no checkbox to tick for them: name the stage in a Progress item (\"- [ ] {}: ...\")",
+            names.join(", "),
+            first.milestone.as_deref().unwrap_or(&first.id)
+        ),
+        &doc.src.path,
+        first.span,
+        &first.quote,
+    ))
 }
 
 /// Whether a Progress item's text names a stage or milestone.
