@@ -236,7 +236,10 @@ fn stage_tasks(doc: &Doc, progress: &[Task]) -> Vec<Task> {
 fn unlinked_note(doc: &Doc, steps: &[Task]) -> Option<Diagnostic> {
     let lone: Vec<&Task> = steps.iter().filter(|t| t.progress.is_none()).collect();
     let first = lone.first()?;
-    let names: Vec<&str> = lone.iter().map(|t| t.id.as_str()).collect();
+    let names: Vec<&str> = lone
+        .iter()
+        .map(|t| t.milestone.as_deref().unwrap_or(&t.id))
+        .collect();
     Some(Diagnostic::new(
         Severity::Warning,
         "progress-unlinked",
