@@ -84,3 +84,27 @@ fn bad_input_is_a_clear_error_and_exit_2() {
     let out = planexec(tmp.path(), &["check", "empty.md", "--dialect", "klingon"]);
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+/// Issue 14: each fixture of a kind of misreading exits as the error rule says (2 only for what
+/// stops execution), and its diagnostics are worded for the dialect.
+#[test]
+fn real_plan_patterns_exit_by_the_error_rule() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (rel, code, says) in [
+        ("reading/wrapped-execplan.md", 0, "0 errors, 0 warnings"),
+        ("reading/tracker-keys.md", 0, "wave 3: proj-yed"),
+        ("reading/milestone-table.md", 0, "warning[file-name]"),
+        ("reading/requirements-tasks.md", 0, "mentions T009 in its text"),
+        ("reading/bundle", 0, "0 errors"),
+        ("reading/fields.md", 0, "warning[template-placeholder]"),
+        ("reading/sequential-wave.md", 0, "Completion Criteria"),
+        ("reading/plain-progress.md", 2, "plain bullets"),
+        ("reading/stages.md", 0, "wave 2: Stage-B"),
+        ("reading/concrete-steps.md", 0, "wave 2: S2"),
+    ] {
+        let out = planexec(tmp.path(), &["check", &fixture(rel)]);
+        assert_eq!(out.code, code, "{rel}: {out:?}");
+        assert!(out.stdout.contains(says), "{rel}: {out:?}");
+        assert!(!out.stdout.contains("Acceptance test") || !rel.contains("sequential"));
+    }
+}

@@ -84,22 +84,26 @@ impl fmt::Display for Diagnostic {
 pub const RULES: &[(&str, Severity, &str)] = &[
     ("no-tasks", Severity::Error, "the plan has no tasks (or an ExecPlan has no Progress checkboxes)"),
     ("duplicate-id", Severity::Error, "two tasks share an id"),
-    ("unknown-dependency", Severity::Error, "a dependency names an id no task has"),
+    ("unknown-dependency", Severity::Error, "a Dependencies field, table or graph names an id no task has (a warning when the id is only mentioned in prose; it is then ignored)"),
     ("self-dependency", Severity::Error, "a task depends on itself"),
     ("dependency-cycle", Severity::Error, "dependencies form a cycle; the cycle is spelled out"),
-    ("missing-acceptance", Severity::Error, "a task has no acceptance criteria (a warning when the plan has plan-wide criteria or gates)"),
-    ("missing-files", Severity::Warning, "a task names no files or modules it may touch"),
-    ("wave-order", Severity::Error, "a task's declared wave is not after the wave of a task it depends on"),
+    ("missing-acceptance", Severity::Warning, "a task has no acceptance criteria; only the plan-wide gates and the review judge it"),
+    ("missing-files", Severity::Warning, "a task names no files or modules it may touch (not when it says `none`)"),
+    ("wave-order", Severity::Warning, "a task's declared wave is not after the wave of a task it depends on; planexec orders by the dependencies (silent inside a wave marked sequential)"),
+    ("template-placeholder", Severity::Warning, "a field still holds the template's placeholder (`<task title>`, `<none|T000,T002>`); planexec ignores it"),
+    ("file-name", Severity::Warning, "a file name written without backticks that Markdown would mangle (`__main__.py`) or that holds spaces; planexec uses the source text"),
     ("unreadable-tolerance", Severity::Warning, "a tolerance sentence names a limit planexec could not read"),
     ("dependency-disagreement", Severity::Warning, "the same dependency is stated twice with different kinds"),
     ("unknown-milestone", Severity::Warning, "a task targets a milestone the milestones list does not have"),
     ("status-disagreement", Severity::Warning, "an ExecPlan's Status line disagrees with its checkboxes"),
-    ("not-an-execplan", Severity::Error, "a file read as an ExecPlan has no Progress checkboxes"),
+    ("progress-unlinked", Severity::Warning, "an ExecPlan stage or milestone run as a task has no Progress item naming it, so run cannot tick one"),
+    ("not-an-execplan", Severity::Error, "a file read as an ExecPlan has no Progress checkboxes and no steps, stages or milestones to run"),
 ];
 
 /// Run every rule over the plan. Diagnostics come sorted by file, line and column.
 pub fn check(plan: &Plan) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = plan.notes.clone();
+    out.extend(plan.tasks.iter().flat_map(|t| t.notes.iter().cloned()));
     let file_of = |t: &crate::model::Task| t.source.clone();
 
     if plan.tasks.is_empty() && !out.iter().any(|d| d.rule == "not-an-execplan") {
@@ -183,19 +187,17 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
             && t.acceptance_commands.is_empty()
             && plan.dialect != crate::model::Dialect::ExecPlan
         {
-            let (sev, msg) = if plan_wide || plan.dialect == crate::model::Dialect::SpecKit {
-                (Severity::Warning, format!("task {} has no acceptance criteria of its own; only the plan-wide criteria apply", t.id))
+            let msg = if plan_wide || plan.dialect == crate::model::Dialect::SpecKit {
+                format!("task {} has no acceptance criteria of its own; only the plan-wide criteria apply", t.id)
             } else {
-                (
-                    Severity::Error,
-                    format!(
-                        "task {} has no acceptance criteria; add an **Acceptance test** line",
-                        t.id
-                    ),
+                format!(
+                    "task {} has no acceptance criteria; planexec will judge it by the quality gates and the review alone; {}",
+                    t.id,
+                    acceptance_hint(plan)
                 )
             };
             out.push(Diagnostic::new(
-                sev,
+                Severity::Warning,
                 "missing-acceptance",
                 msg,
                 &file,
@@ -203,11 +205,18 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
                 &heading_quote(plan, t),
             ));
         }
-        if t.files.is_empty() && (plan.dialect != crate::model::Dialect::ExecPlan || any_files) {
+        let files_stated = t.field_spans.contains_key("files");
+        if t.files.is_empty()
+            && !files_stated
+            && (plan.dialect != crate::model::Dialect::ExecPlan || any_files)
+        {
             out.push(Diagnostic::new(
                 Severity::Warning,
                 "missing-files",
-                format!("task {} names no files or modules it may touch", t.id),
+                format!(
+                    "task {} names no files or modules it may touch; the task review cannot check its scope (WEAK by default)",
+                    t.id
+                ),
                 &file,
                 t.span,
                 &heading_quote(plan, t),
@@ -220,15 +229,18 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
                 }
                 if let Some(&j) = index.get(d.id.as_str()) {
                     if let Some(dw) = plan.tasks[j].wave {
-                        if dw >= w {
+                        let sequential = dw == w && plan.sequential_waves.contains(&w);
+                        if dw >= w && !sequential {
                             out.push(Diagnostic::new(
-                                Severity::Error,
+                                Severity::Warning,
                                 "wave-order",
                                 format!(
-                                    "task {} is in wave {w} but depends ({}) on {} in wave {dw}; a dependency must be in an earlier wave",
+                                    "task {} is in wave {w} but depends ({}) on {} in wave {dw}; planexec runs {} first and {} after it, whatever the wave numbers say",
                                     t.id,
                                     d.kind.name(),
-                                    d.id
+                                    d.id,
+                                    d.id,
+                                    t.id
                                 ),
                                 &d.file.clone().unwrap_or_else(|| file.clone()),
                                 d.span,
@@ -309,6 +321,19 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
     });
     out.dedup();
     out
+}
+
+/// How to add acceptance criteria, in the words of the plan's dialect.
+fn acceptance_hint(plan: &Plan) -> &'static str {
+    use crate::model::Dialect;
+    match (plan.dialect, plan.variant.as_str()) {
+        (Dialect::Planpipe, "raw-list") => "add a `Done when:` list under the task",
+        (Dialect::Planpipe, _) => "add a **Completion Criteria** list of `- [ ]` items",
+        (Dialect::SpecKit, _) => "add a `**Checkpoint**:` line to its phase",
+        (Dialect::ExecPlan, _) => "add a `Validation:` line to the step",
+        (Dialect::TId, "tickets") => "add an **Acceptance test** line to its ticket",
+        (Dialect::TId, _) => "add an **Acceptance test** line",
+    }
 }
 
 fn heading_quote(_plan: &Plan, t: &crate::model::Task) -> String {

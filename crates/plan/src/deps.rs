@@ -14,6 +14,8 @@ pub(crate) const GROUP_MILESTONE: &str = "@milestone:";
 pub(crate) const GROUP_WAVES: &str = "@waves:";
 pub(crate) const GROUP_BEFORE: &str = "@before";
 pub(crate) const BARE_NUMBER: &str = "#";
+/// A tracker key with no digit (`proj-ory`): a dependency only if some task has that id.
+pub(crate) const MAYBE_KEY: &str = "?";
 
 const MAX_RANGE: u64 = 500;
 /// Upper bound on a task's dependencies after group expansion.
@@ -43,10 +45,20 @@ pub fn is_none_word(text: &str) -> bool {
         || l.starts_with("no deps")
 }
 
+/// Whether a value is a template placeholder left in the plan: `<none|T000,T002>`, `<task title>`.
+pub fn is_placeholder(text: &str) -> bool {
+    let t = text.trim().trim_matches('`').trim();
+    t.len() > 2
+        && t.starts_with('<')
+        && t.ends_with('>')
+        && !t[1..t.len() - 1].contains(['<', '>'])
+        && !t.starts_with("<http")
+}
+
 /// Parse a dependency value into references with kinds. `default` is the kind when none is named.
 pub fn parse_dep_text(text: &str, default: DepKind) -> Vec<(String, DepKind)> {
     let mut out: Vec<(String, DepKind)> = Vec::new();
-    if is_none_word(text) {
+    if is_none_word(text) || is_placeholder(text) {
         return out;
     }
     for seg in split_top(text) {
@@ -219,6 +231,12 @@ fn scan_refs(s: &str, kind: DepKind, out: &mut Vec<(String, DepKind)>) {
                 last_end = i;
                 continue;
             }
+            if let Some(n) = crate::ids::scan_loose_key(rest) {
+                out.push((format!("{MAYBE_KEY}{}", &rest[..n]), kind));
+                i += n;
+                last_end = i;
+                continue;
+            }
             if let Some(n) = scan_number(rest).filter(|_| {
                 boundary_before(&s, i)
                     || last_id
@@ -315,6 +333,7 @@ fn ids_in(s: &str) -> Vec<String> {
     out.into_iter()
         .map(|(id, _)| id)
         .filter(|id| !id.starts_with(BARE_NUMBER))
+        .map(|id| id.trim_start_matches(MAYBE_KEY).to_string())
         .collect()
 }
 
@@ -425,6 +444,28 @@ pub(crate) fn resolve(plan: &mut Plan) {
                         &source,
                     );
                 }
+            } else if let Some(k) = d.id.strip_prefix(MAYBE_KEY) {
+                if ids.contains(k) {
+                    let d = Dependency {
+                        id: k.to_string(),
+                        ..d.clone()
+                    };
+                    push(d, &mut out, &mut notes, &source);
+                }
+            } else if d.prose && !ids.contains(&d.id) {
+                let file = d.file.clone().unwrap_or_else(|| source.clone());
+                notes.push(Diagnostic::new(
+                    Severity::Warning,
+                    "unknown-dependency",
+                    format!(
+                        "task {} mentions {} in its text, but no task has that id; planexec does not treat it as a dependency",
+                        plan_task_id(&milestone_of, ti),
+                        d.id
+                    ),
+                    &file,
+                    d.span,
+                    &d.quote,
+                ));
             } else if is_milestone_id(&d.id) && !ids.contains(&d.id) {
                 for id in by_milestone.get(&d.id).into_iter().flatten() {
                     if *id != milestone_of[ti].0 {
@@ -480,6 +521,9 @@ mod tests {
         assert_eq!(ids("all tasks from Waves 1-4"), ["@waves:1-4"]);
         assert_eq!(ids("`ST-1`, `ST-2`"), ["ST-1", "ST-2"]);
         assert_eq!(ids("proj-7sk"), ["proj-7sk"]);
+        assert_eq!(ids("proj-7sk, proj-ory"), ["proj-7sk", "?proj-ory"]);
+        assert!(ids("<none|T000,T002>").is_empty());
+        assert_eq!(ids("T003 per FR-016"), ["T003"]);
         let k = parse_dep_text("ST-1 (soft), ST-2 [sequencing]", DepKind::Blocking);
         assert_eq!(
             k,

@@ -216,6 +216,46 @@ pub struct Hit {
     pub code: Vec<String>,
     /// Table blocks under the label (indices into the document's blocks).
     pub tables: Vec<usize>,
+    /// `value` and `items` as written in the source (emphasis markers and escapes kept),
+    /// for reading file names exactly.
+    pub raw_value: String,
+    pub raw_items: Vec<(String, usize)>,
+}
+
+impl Hit {
+    fn new(field: Field, offset: usize, value: &str, raw_value: String) -> Hit {
+        Hit {
+            field,
+            offset,
+            value: value.to_string(),
+            items: Vec::new(),
+            code: Vec::new(),
+            tables: Vec::new(),
+            raw_value,
+            raw_items: Vec::new(),
+        }
+    }
+}
+
+/// The source text from `off` to the end of its line.
+fn raw_rest(doc: &Doc, off: usize) -> &str {
+    let text = &doc.src.text;
+    let off = off.min(text.len());
+    let end = text[off..].find('\n').map_or(text.len(), |i| off + i);
+    text[off..end].trim_end_matches('\r')
+}
+
+/// The value after a label in a raw source line (`**Files:** a.py` -> `a.py`).
+fn raw_label_value(raw: &str) -> String {
+    let t = raw.trim_start();
+    let t = t
+        .strip_prefix("- ")
+        .or_else(|| t.strip_prefix("* "))
+        .or_else(|| t.strip_prefix("+ "))
+        .unwrap_or(t);
+    line_label(t)
+        .map(|(_, v, _)| v.to_string())
+        .unwrap_or_default()
 }
 
 /// What a task's blocks hold: labelled fields plus the unlabelled rest.
@@ -252,14 +292,7 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                 let text = blk.text.trim();
                 match field_of(text, true) {
                     Some(f) if text.len() < 60 => {
-                        c.hits.push(Hit {
-                            field: f,
-                            offset: blk.start,
-                            value: String::new(),
-                            items: Vec::new(),
-                            code: Vec::new(),
-                            tables: Vec::new(),
-                        });
+                        c.hits.push(Hit::new(f, blk.start, "", String::new()));
                         open = Some(Open {
                             hit: c.hits.len() - 1,
                             depth: 0,
@@ -288,14 +321,8 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                 for (line, off) in blk.lines() {
                     if let Some((field, value, vi)) = line_label(line) {
                         let label_off = off;
-                        c.hits.push(Hit {
-                            field,
-                            offset: label_off,
-                            value: value.to_string(),
-                            items: Vec::new(),
-                            code: Vec::new(),
-                            tables: Vec::new(),
-                        });
+                        let raw = raw_label_value(raw_rest(doc, off));
+                        c.hits.push(Hit::new(field, label_off, value, raw));
                         let _ = vi;
                         let h = c.hits.len() - 1;
                         let empty = value.is_empty() || value.ends_with(':');
@@ -324,9 +351,11 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                         continue;
                     }
                     if let Some(h) = wrapped {
-                        let v = &mut c.hits[h].value;
-                        v.push(' ');
-                        v.push_str(line.trim());
+                        let hit = &mut c.hits[h];
+                        hit.value.push(' ');
+                        hit.value.push_str(line.trim());
+                        hit.raw_value.push(' ');
+                        hit.raw_value.push_str(raw_rest(doc, off).trim());
                         continue;
                     }
                     if continues {
@@ -338,13 +367,21 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
                                     _ => line.trim().to_string(),
                                 };
                                 hit.items.push((t, off));
+                                hit.raw_items
+                                    .push((raw_rest(doc, off).trim().to_string(), off));
                             } else if is_item {
                                 if let Some(last) = hit.items.last_mut() {
                                     last.0.push(' ');
                                     last.0.push_str(line.trim());
                                 }
+                                if let Some(last) = hit.raw_items.last_mut() {
+                                    last.0.push(' ');
+                                    last.0.push_str(raw_rest(doc, off).trim());
+                                }
                             } else {
                                 hit.items.push((line.trim().to_string(), off));
+                                hit.raw_items
+                                    .push((raw_rest(doc, off).trim().to_string(), off));
                             }
                         }
                     } else if is_item {
@@ -391,6 +428,9 @@ pub fn collect(doc: &Doc, a: usize, b: usize) -> Collected {
 
 /// Whether a string looks like a file or directory path.
 pub fn looks_path(tok: &str) -> bool {
+    if tok.trim_end_matches(['`', ',', ';', '.']).ends_with("()") {
+        return false; // a call: `TodoCLI.run()`
+    }
     let t = tok.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | '*'));
     if t.is_empty() || t.len() > 200 || t.contains(char::is_whitespace) || t.contains("://") {
         return false;
@@ -425,7 +465,7 @@ pub fn looks_path(tok: &str) -> bool {
             && !ext.chars().all(|c| c.is_ascii_digit())
             && stem
                 .chars()
-                .all(|c| c.is_alphanumeric() || "._-/@".contains(c));
+                .all(|c| c.is_alphanumeric() || "._-/@*+~[]{}".contains(c));
     }
     false
 }
@@ -486,6 +526,209 @@ pub fn extract_files(s: &str) -> Vec<String> {
                 out.push(p.to_string());
             }
         }
+    }
+    out
+}
+
+/// A file name read from source text, and why it deserves a warning (if it does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName {
+    pub name: String,
+    pub warning: Option<String>,
+}
+
+/// Split at commas and semicolons outside backticks, parentheses and brackets.
+pub fn split_list(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut code, mut start) = (0i32, false, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '`' => code = !code,
+            '(' | '[' | '{' if !code => depth += 1,
+            ')' | ']' | '}' if !code => depth -= 1,
+            ',' | ';' if !code && depth <= 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out.into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Remove Markdown backslash escapes (`\_` -> `_`) outside code spans.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let (mut code, mut chars) = (false, s.chars().peekable());
+    while let Some(c) = chars.next() {
+        if c == '`' {
+            code = !code;
+        }
+        if c == '\\' && !code && chars.peek().is_some_and(|n| n.is_ascii_punctuation()) {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// How Markdown renders a bare token (emphasis markers dropped), to tell when it mangles a name.
+fn rendered(tok: &str) -> String {
+    use pulldown_cmark::{Event, Parser};
+    Parser::new(tok)
+        .filter_map(|e| match e {
+            Event::Text(t) | Event::Code(t) => Some(t.into_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A path without a trailing line reference: `a.py:22`, `a.py:~108`, `a.py:97-108` -> `a.py`.
+pub fn strip_line_ref(name: &str) -> &str {
+    match name.rsplit_once(':') {
+        Some((path, r))
+            if !path.is_empty()
+                && !r.is_empty()
+                && r.trim_start_matches('~')
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '-')
+                && r.chars().any(|c| c.is_ascii_digit()) =>
+        {
+            path
+        }
+        _ => name,
+    }
+}
+
+/// Trim what surrounds a bare file token: quotes, parentheses, list punctuation, `**` bold.
+fn bare_token(tok: &str) -> &str {
+    let mut t = tok.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | ';' | '(' | ')' | ':'));
+    t = t.strip_suffix('.').filter(|x| looks_path(x)).unwrap_or(t);
+    while let Some(x) = t.strip_prefix("**").and_then(|x| x.strip_suffix("**")) {
+        t = x;
+    }
+    strip_line_ref(t)
+}
+
+/// A piece like `docs/User Guide.md`: a folder start, words, and a name with an extension.
+fn spaced_path(piece: &str) -> Option<String> {
+    let piece = piece.split(" (").next().unwrap_or(piece).trim();
+    let toks: Vec<&str> = piece.split_whitespace().collect();
+    let (first, last) = (toks.first()?, toks.last()?);
+    let ext = |t: &str| {
+        t.rsplit_once('.')
+            .is_some_and(|(s, e)| !s.is_empty() && (1..=6).contains(&e.len()))
+    };
+    let ok = toks.len() >= 2
+        && toks.len() <= 5
+        && first.contains('/')
+        && !ext(first)
+        && ext(last)
+        && looks_path(last)
+        && toks[1..].iter().all(|t| !t.contains('/'))
+        && toks[1..toks.len() - 1].iter().all(|t| !ext(t));
+    ok.then(|| piece.to_string())
+}
+
+/// File names in a value as written in the source: code spans that name files (spaces
+/// allowed), bare tokens that look like paths, and, when nothing looks like a path, the
+/// list's pieces (module names). Bare names that Markdown would mangle, or that hold spaces,
+/// carry a warning.
+pub fn files_in_source(raw: &str) -> Vec<FileName> {
+    let mut out = paths_in_source(raw);
+    if out.is_empty() {
+        out = extract_files(&unescape(raw))
+            .into_iter()
+            .filter(|p| !crate::deps::is_placeholder(p))
+            .map(|name| FileName {
+                name,
+                warning: None,
+            })
+            .collect();
+    }
+    out
+}
+
+/// The paths in source text (no module-name fallback): for prose such as a spec-kit line.
+pub fn paths_in_source(raw: &str) -> Vec<FileName> {
+    let raw = unescape(raw);
+    let mut out: Vec<FileName> = Vec::new();
+    for piece in split_list(&raw) {
+        let spans = code_spans(piece);
+        if !spans.is_empty() {
+            out.extend(
+                spans
+                    .into_iter()
+                    .filter(|c| !c.ends_with("()"))
+                    .filter(|c| looks_path(c) || !c.contains(' ') || spaced_path(c).is_some())
+                    .filter(|c| !looks_command(c) || looks_path(c))
+                    .map(|c| FileName {
+                        name: strip_line_ref(c).to_string(),
+                        warning: None,
+                    }),
+            );
+            // bare paths beside the code spans: "for `aikit init` in src/cli/init.rs"
+            out.extend(bare_paths(&without_code_spans(piece)));
+            continue;
+        }
+        if let Some(p) = spaced_path(piece) {
+            out.push(FileName {
+                warning: Some(format!(
+                    "read `{p}` as one file name with spaces; put it in backticks to be sure"
+                )),
+                name: p,
+            });
+            continue;
+        }
+        out.extend(bare_paths(piece));
+    }
+    out
+}
+
+/// Text with its code spans removed.
+fn without_code_spans(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(a) = rest.find('`') {
+        out.push_str(&rest[..a]);
+        let ticks = rest[a..].chars().take_while(|&c| c == '`').count();
+        let after = &rest[a + ticks..];
+        match after.find(&"`".repeat(ticks)) {
+            Some(b) => {
+                out.push(' ');
+                rest = &after[b + ticks..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Bare tokens that look like paths, warning when Markdown would render them differently.
+fn bare_paths(piece: &str) -> Vec<FileName> {
+    let mut out = Vec::new();
+    for tok in piece.split_whitespace() {
+        let t = bare_token(tok);
+        if !looks_path(t) {
+            continue;
+        }
+        let shown = if t.contains(['_', '*']) {
+            rendered(t)
+        } else {
+            t.to_string()
+        };
+        let warning = (shown != t).then(|| {
+            format!("`{t}` is written without backticks and Markdown shows it as `{shown}`; planexec uses the name as written")
+        });
+        out.push(FileName {
+            name: t.to_string(),
+            warning,
+        });
     }
     out
 }
@@ -644,7 +887,8 @@ const PROGRAMS: &[&str] = &[
 /// Whether a string looks like a shell command (`pytest -q`, `./run.sh`, `FOO=1 make test`).
 pub fn looks_command(s: &str) -> bool {
     let s = s.trim().trim_start_matches("$ ").trim();
-    if s.is_empty() || s.len() > 400 || s.contains('\n') {
+    let s = s.strip_prefix("! ").unwrap_or(s); // a negated check: `! rg -n pattern src/`
+    if s.is_empty() || s.len() > 4000 || s.contains('\n') {
         return false;
     }
     let mut toks = s.split_whitespace();
@@ -760,5 +1004,30 @@ mod tests {
             ["src/a.py", "tests/test_a.py"]
         );
         assert_eq!(commands_in_text("`pytest -q` passes"), ["pytest -q"]);
+        let names =
+            |s: &str| -> Vec<String> { files_in_source(s).into_iter().map(|f| f.name).collect() };
+        assert_eq!(
+            names("calc/__main__.py, `calc/__init__.py`"),
+            ["calc/__main__.py", "calc/__init__.py"]
+        );
+        assert_eq!(names("`docs/User Guide.md`"), ["docs/User Guide.md"]);
+        assert_eq!(names("docs/User Guide.md (new)"), ["docs/User Guide.md"]);
+        assert_eq!(
+            names("pkg/*_test.go, données/résumé.md"),
+            ["pkg/*_test.go", "données/résumé.md"]
+        );
+        assert_eq!(names("src/calc\\_util.py"), ["src/calc_util.py"]);
+        assert_eq!(names("`a/b.py:22`, c/d.py:~108"), ["a/b.py", "c/d.py"]);
+        assert_eq!(names("src/{models,api,core}"), ["src/{models,api,core}"]);
+        assert_eq!(names("in `TodoCLI.run()` of src/cli.py"), ["src/cli.py"]);
+        assert_eq!(
+            names("for `aikit init` in src/cli/init.rs"),
+            ["src/cli/init.rs"]
+        );
+        assert!(looks_command("! rg -n legacy src/"));
+        assert_eq!(
+            split_list("a.go, b.go (x, y); any API change"),
+            ["a.go", "b.go (x, y)", "any API change"]
+        );
     }
 }

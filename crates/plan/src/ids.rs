@@ -49,6 +49,38 @@ pub fn scan_id(s: &str) -> Option<usize> {
     None
 }
 
+/// Length of a tracker key with no digit (`proj-ory`, `bd-yed`) at the start of `s`.
+/// Such keys look like hyphenated words (`follow-up`), so callers accept them only beside
+/// sibling keys with the same prefix that do have a digit, or when a task has that id.
+pub fn scan_loose_key(s: &str) -> Option<usize> {
+    if let Some(n) = scan_id(s) {
+        return s.as_bytes()[0].is_ascii_lowercase().then_some(n);
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_lowercase() {
+        i += 1;
+    }
+    if i < 2 || i >= b.len() || b[i] != b'-' {
+        return None;
+    }
+    i += 1;
+    let start = i;
+    while i < b.len() && (b[i].is_ascii_lowercase() || b[i].is_ascii_digit()) {
+        i += 1;
+    }
+    if !(2..=12).contains(&(i - start)) || (i < b.len() && b[i] == b'-') {
+        return None;
+    }
+    boundary(b, i).then_some(i)
+}
+
+/// The prefix of a tracker key: `proj` for `proj-7sk`.
+pub fn key_prefix(id: &str) -> Option<&str> {
+    let (p, rest) = id.split_once('-')?;
+    (p.len() >= 2 && !rest.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase())).then_some(p)
+}
+
 /// Length of a dotted number (`1`, `1.2`, `3.10.1`) at the start of `s`, ending at a boundary.
 pub fn scan_number(s: &str) -> Option<usize> {
     let b = s.as_bytes();
@@ -114,7 +146,8 @@ pub fn is_milestone_id(id: &str) -> bool {
     b.len() >= 2 && b[0] == b'M' && b[1..].iter().all(|c| c.is_ascii_digit())
 }
 
-/// Uppercase tokens that look like ids but never are (`US1` is a user story, `P1` a priority).
+/// Uppercase tokens that look like ids but never are: `US1` is a user story, `P1` a priority,
+/// `FR-016` / `NFR-2` / `SC-003` / `AC-1` requirements and criteria, `CVE-…`, `RFC 9110`, `ADR-7`.
 pub fn is_non_task_id(id: &str) -> bool {
     let prefix: String = id.chars().take_while(|c| c.is_ascii_uppercase()).collect();
     matches!(
@@ -145,6 +178,19 @@ pub fn is_non_task_id(id: &str) -> bool {
             | "RSA"
             | "PEP"
             | "E"
+            | "FR"
+            | "NFR"
+            | "SC"
+            | "REQ"
+            | "AC"
+            | "UC"
+            | "ADR"
+            | "CWE"
+            | "GHSA"
+            | "NF"
+            | "BR"
+            | "STORY"
+            | "EPIC"
     ) || id.starts_with("SHA")
 }
 
@@ -165,6 +211,11 @@ mod tests {
         assert_eq!(scan_id("Task"), None);
         assert_eq!(scan_id("TODO"), None);
         assert_eq!(scan_id("follow-up"), None);
+        assert_eq!(scan_loose_key("proj-ory: x"), Some(8));
+        assert_eq!(scan_loose_key("proj-7sk"), Some(8));
+        assert_eq!(scan_loose_key("end-to-end"), None);
+        assert_eq!(scan_loose_key("T001"), None);
+        assert!(is_non_task_id("FR-016") && is_non_task_id("NFR-2") && is_non_task_id("SC-003"));
         assert_eq!(scan_number("1.1 (x)"), Some(3));
         assert_eq!(scan_number("1. Title"), Some(1));
         assert_eq!(split_numbered("T007"), Some(("T", 7, 3)));

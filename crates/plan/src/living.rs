@@ -33,7 +33,7 @@ pub fn tick_progress(path: &Path, task: &Task, now: OffsetDateTime) -> Result<()
         };
         let rest = crate::markdown::plain(rest);
         let (_, body) = crate::dialect::execplan::split_stamp(&rest);
-        let want = &task.title;
+        let want = task.progress.as_ref().unwrap_or(&task.title);
         !want.is_empty()
             && (body == *want || body.starts_with(want.as_str()) || want.starts_with(body))
     };
@@ -41,7 +41,8 @@ pub fn tick_progress(path: &Path, task: &Task, now: OffsetDateTime) -> Result<()
     let idx = if at >= 1
         && at <= lines.len()
         && checkbox(&text[lines[at - 1].0..lines[at - 1].1]).is_some()
-        && (task.title.is_empty() || matches_task(&text[lines[at - 1].0..lines[at - 1].1]))
+        && ((task.title.is_empty() && task.progress.is_none())
+            || matches_task(&text[lines[at - 1].0..lines[at - 1].1]))
     {
         at - 1
     } else {

@@ -143,6 +143,10 @@ pub struct Dependency {
     pub file: Option<PathBuf>,
     /// The source text it was read from.
     pub quote: String,
+    /// Read from running prose (a spec-kit line's "depends on ..."), not from a Dependencies
+    /// field, table or graph: an unknown id there is a warning and is dropped, not an error.
+    #[serde(skip)]
+    pub prose: bool,
 }
 
 /// A milestone (M1..Mn, `### Milestone 2: ...`, a spec-kit phase or ExecPlan stage).
@@ -204,6 +208,10 @@ pub struct Task {
     pub tags: Vec<String>,
     /// ExecPlan progress stamp as written (`2025-10-01 13:00Z`), if any.
     pub stamp: Option<String>,
+    /// For an ExecPlan stage or milestone: the text of the Progress item `run` ticks for it
+    /// (at `line`), when the Progress section has one that names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
     /// The file the task was read from (the plan, or a ticket / subtask file).
     pub source: PathBuf,
     /// Position of the task's heading (or checklist line / table row).
@@ -215,6 +223,9 @@ pub struct Task {
     /// The source line of the heading, for quoting in diagnostics.
     #[serde(skip)]
     pub(crate) quote: String,
+    /// Problems noticed while reading this task's fields (mangled file names, placeholders).
+    #[serde(skip)]
+    pub(crate) notes: Vec<crate::check::Diagnostic>,
 }
 
 /// A parsed plan.
@@ -246,6 +257,9 @@ pub struct Plan {
     /// Ids of `tasks`, for constant-time duplicate checks while parsing.
     #[serde(skip)]
     pub(crate) ids: std::collections::HashSet<String>,
+    /// Waves the author marked sequential: dependencies inside such a wave are expected.
+    #[serde(skip)]
+    pub(crate) sequential_waves: Vec<u32>,
 }
 
 impl Plan {
@@ -267,6 +281,7 @@ impl Plan {
             notes: Vec::new(),
             duplicates: Vec::new(),
             ids: std::collections::HashSet::new(),
+            sequential_waves: Vec::new(),
         }
     }
 

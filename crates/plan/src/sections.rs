@@ -4,7 +4,7 @@
 use crate::fields::{
     commands_in_code, commands_in_text, field_of, line_label, norm_label, strip_box, Field,
 };
-use crate::markdown::{plain, Doc, Kind};
+use crate::markdown::{plain, Block, Doc, Kind};
 use crate::model::{Milestone, Plan, Tolerances, Unreadable};
 
 /// What a plan-level section holds.
@@ -150,6 +150,30 @@ pub fn parse_wave_heading(text: &str) -> Option<u32> {
     None
 }
 
+/// The list items and sentences of a block, each with the offset of its first line.
+/// A list item is one unit with its wrapped continuation lines; in a paragraph a line starts a
+/// new unit when it carries a label (`Scope: ...`) or the line before it ended a sentence.
+pub fn units(b: &Block) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    let mut ended = true;
+    for (line, off) in b.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let starts = out.is_empty() || (!b.is_item() && (ended || line_label(t).is_some()));
+        match out.last_mut() {
+            Some(last) if !starts => {
+                last.0.push(' ');
+                last.0.push_str(t);
+            }
+            _ => out.push((t.to_string(), off)),
+        }
+        ended = t.ends_with(['.', ';', ':', '!', '?']);
+    }
+    out
+}
+
 /// Read plan-wide sections into the plan. `in_task[i]` marks blocks that belong to tasks.
 pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
     let mut stack: Vec<(u8, SecKind)> = Vec::new();
@@ -187,7 +211,8 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
             .unwrap_or(SecKind::Other);
         match b.kind {
             Kind::Para | Kind::Item { .. } => {
-                for (line, off) in b.lines() {
+                for (line, off) in units(b) {
+                    let line = line.as_str();
                     if let Some((f, value, _)) = line_label(line) {
                         success_label = f == Field::SuccessCriteria;
                         if success_label && !value.is_empty() {
@@ -218,7 +243,7 @@ pub fn read_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool]) {
                             }
                         }
                         SecKind::Constraints => {
-                            if b.is_item() {
+                            if b.is_item() && b.depth <= 1 {
                                 constraints_have_items = true;
                                 plan.constraints.push(text);
                             } else {
@@ -308,6 +333,7 @@ fn number(w: &str) -> Option<u64> {
 /// units but has no number is recorded as unreadable.
 pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Span) {
     let lower = sentence.to_lowercase();
+    let lower = join_thousands(&lower);
     let words: Vec<String> = lower
         .split(|c: char| {
             c.is_whitespace() || c == '/' || c == '(' || c == ')' || c == ',' || c == ';'
@@ -319,6 +345,7 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
         .filter(|w| !w.is_empty())
         .collect();
     let mut found = false;
+    let work_time = !measures_the_product(&lower);
     let set32 = |slot: &mut Option<u32>, src: &mut Option<String>, n: u64| {
         if slot.is_none() {
             *slot = Some(n.min(u32::MAX as u64) as u32);
@@ -361,19 +388,20 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
                     true
                 }
                 "attempt" | "attempts" | "iteration" | "iterations" | "tries" | "try"
-                | "retries" | "cycles" | "cycle" | "rounds" => {
+                | "retries" | "cycles" | "cycle" | "rounds" | "fixes" | "fix" | "passes"
+                | "loops" => {
                     set32(&mut t.max_attempts, &mut t.max_attempts_source, n);
                     true
                 }
-                "hour" | "hours" | "h" | "hr" | "hrs" => {
+                "hour" | "hours" | "h" | "hr" | "hrs" if work_time => {
                     set_minutes(t, n * 60, sentence);
                     true
                 }
-                "minute" | "minutes" | "min" | "mins" | "m" => {
+                "minute" | "minutes" | "min" | "mins" | "m" if work_time => {
                     set_minutes(t, n, sentence);
                     true
                 }
-                "day" | "days" | "d" => {
+                "day" | "days" | "d" if work_time => {
                     set_minutes(t, n * 24 * 60, sentence);
                     true
                 }
@@ -383,26 +411,8 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
                 found = true;
                 break;
             }
-            // allow filler words between a number and its unit: "250 net lines", "3 failed attempts"
-            let filler = matches!(
-                u,
-                "net"
-                    | "failed"
-                    | "changed"
-                    | "modified"
-                    | "more"
-                    | "test"
-                    | "fix"
-                    | "review"
-                    | "total"
-                    | "of"
-                    | "code"
-                    | "new"
-                    | "source"
-                    | "wall-clock"
-                    | "working"
-                    | "consecutive"
-            );
+            // filler words between a number and its unit: "250 net lines", "three focused attempts"
+            let filler = is_filler(u);
             let joined_suffix = unit_inline.is_some() && k == 0;
             if k >= 2 || !(filler || joined_suffix) {
                 break;
@@ -424,8 +434,8 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
             "time",
         ]
         .iter()
-        .any(|k| lower.contains(k));
-        if numeric {
+        .any(|k| words.iter().any(|w| w.starts_with(k)));
+        if numeric && work_time {
             t.unreadable.push(Unreadable {
                 text: sentence.to_string(),
                 span,
@@ -434,6 +444,59 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
             t.other.push(sentence.to_string());
         }
     }
+}
+
+/// "1,000" -> "1000": a comma between digit groups is a thousands separator, not a list comma.
+fn join_thousands(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.char_indices() {
+        let group = c == ','
+            && i > 0
+            && b[i - 1].is_ascii_digit()
+            && b.len() >= i + 4
+            && b[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+            && b.get(i + 4).is_none_or(|x| !x.is_ascii_digit());
+        if !group {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A word that may sit between a number and its unit: an adjective or a short qualifier.
+fn is_filler(w: &str) -> bool {
+    !matches!(
+        w,
+        "or" | "and" | "per" | "each" | "every" | "than" | "to" | "in" | "if" | "then" | "stop"
+    ) && w.len() <= 14
+        && w.chars().all(|c| c.is_alphabetic() || c == '-')
+}
+
+/// Whether a sentence sets a target for the product (a benchmark, a latency, a test suite's
+/// run time) rather than a limit on the work: its minutes are then not a time tolerance.
+fn measures_the_product(lower: &str) -> bool {
+    [
+        "benchmark",
+        "latency",
+        "runtime",
+        "run time",
+        "response time",
+        "p95",
+        "p99",
+        "throughput",
+        "build time",
+        "suite takes",
+        "suite exceeds",
+        "query",
+        "startup",
+        "timeout",
+        "per request",
+        "per test",
+        "to run",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }
 
 fn set_minutes(t: &mut Tolerances, m: u64, sentence: &str) {
@@ -494,6 +557,19 @@ mod tests {
             Span::default(),
         );
         assert_eq!((t.max_attempts, t.max_minutes), (Some(3), Some(90)));
+        let mut t = Tolerances::default();
+        read_tolerance(
+            &mut t,
+            "Compatibility: stay on the 1.89 baseline.",
+            Span::default(),
+        );
+        read_tolerance(
+            &mut t,
+            "Time: stop if CI runtime exceeds 6 minutes.",
+            Span::default(),
+        );
+        assert!(t.unreadable.is_empty() && t.max_minutes.is_none(), "{t:?}");
+        assert_eq!(t.other.len(), 2);
     }
 
     #[test]

@@ -267,7 +267,7 @@ fn planpipe_backlog() {
         s1.files,
         ["internal/tenant/model.go", "migrations/002_sso.up.sql"]
     );
-    assert_eq!(s1.out_of_scope, ["the login flow; the admin UI"]);
+    assert_eq!(s1.out_of_scope, ["the login flow", "the admin UI"]);
     assert_eq!(
         s1.acceptance,
         [
@@ -546,8 +546,21 @@ fn execplan_milestone_sections_and_prose_tolerances() {
         Some("Time: if a milestone takes more than 90 minutes, stop.")
     );
     assert_eq!(p.final_gates, ["pytest -q"]);
-    assert_eq!(ids(&p), ["P1", "P2"]);
-    assert!(!p.tasks[0].done && p.tasks[1].done);
+    // the milestones are the tasks (issue 14, kind 12); no Progress item names them
+    assert_eq!(ids(&p), ["M1", "M2"]);
+    assert_eq!(p.tasks[0].files, ["config/loader.py"]);
+    assert_eq!(
+        p.tasks[0].acceptance_commands,
+        ["pytest tests/test_loader.py"]
+    );
+    assert!(!p.tasks[0].done && !p.tasks[1].done);
+    let d = check(&p);
+    let u = d
+        .iter()
+        .find(|d| d.rule == "progress-unlinked")
+        .expect("unlinked");
+    assert_eq!(u.line, 12);
+    assert!(u.message.contains("M1, M2"), "{}", u.message);
 }
 
 #[test]

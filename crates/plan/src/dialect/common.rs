@@ -20,6 +20,8 @@ pub struct TaskHeading {
     pub parallel: bool,
     pub explicit: bool,
     pub numbered: bool,
+    /// A tracker key with no digit (`proj-ory`): a task only beside `proj-…` keys with digits.
+    pub loose: bool,
 }
 
 /// Read a heading as a task heading: `T001: title`, `Task T001 – title`, `ST-1: title`,
@@ -36,6 +38,7 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
         .trim_start_matches(|c: char| !c.is_alphanumeric())
         .trim_start();
     let mut explicit = false;
+    let mut loose = false;
     if t.len() > 5
         && t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("task"))
         && matches!(t.as_bytes()[4], b' ' | b'-' | b'#')
@@ -73,6 +76,13 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
             return None;
         }
         (t[..n].to_string(), rest, !explicit)
+    } else if let Some(n) = crate::ids::scan_loose_key(t) {
+        let rest = &t[n..];
+        if !(rest.starts_with(':') || rest.starts_with(" –") || rest.starts_with(" —")) {
+            return None;
+        }
+        loose = true;
+        (t[..n].to_string(), rest, false)
     } else {
         return None;
     };
@@ -100,6 +110,7 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
         parallel,
         explicit,
         numbered,
+        loose,
     })
 }
 
@@ -121,6 +132,7 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
     if heads.iter().any(|(_, h)| !h.numbered) {
         heads.retain(|(_, h)| !h.numbered);
     }
+    keep_loose_keys_with_siblings(&mut heads);
     let is_head: std::collections::HashSet<usize> = heads.iter().map(|(i, _)| *i).collect();
     let mut ctx_milestone: Option<(u8, String)> = None;
     let mut ctx_wave: Option<(u8, u32)> = None;
@@ -141,6 +153,13 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
             }
             if let Some(w) = parse_wave_heading(&b.text) {
                 ctx_wave = Some((level, w));
+                if says_sequential(&b.text)
+                    || blocks
+                        .get(i + 1)
+                        .is_some_and(|n| n.kind == Kind::Para && says_sequential(&n.text))
+                {
+                    plan.sequential_waves.push(w);
+                }
             }
             continue;
         }
@@ -176,11 +195,39 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
             wave: ctx_wave.map(|(_, w)| w),
             ..Task::default()
         };
+        placeholder_title(doc, b.start, &mut task);
         let c = collect(doc, i + 1, end);
         apply(doc, &c, &mut task);
         task.body = doc.source_of(i + 1, end).to_string();
         add_task(plan, task, doc.quote(b.start));
     }
+}
+
+/// Whether a wave heading or the line under it says its tasks run one after another.
+fn says_sequential(text: &str) -> bool {
+    let l = text.to_lowercase();
+    [
+        "sequential",
+        "in order",
+        "one at a time",
+        "serial",
+        "not parallel",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+}
+
+/// Keep digitless tracker keys (`proj-ory`) only when a sibling key with the same prefix has a
+/// digit (`proj-7sk`); alone, `follow-up: notes` is a heading, not a task.
+fn keep_loose_keys_with_siblings(heads: &mut Vec<(usize, TaskHeading)>) {
+    let prefixes: std::collections::HashSet<String> = heads
+        .iter()
+        .filter(|(_, h)| !h.loose)
+        .filter_map(|(_, h)| crate::ids::key_prefix(&h.id).map(str::to_string))
+        .collect();
+    heads.retain(|(_, h)| {
+        !h.loose || crate::ids::key_prefix(&h.id).is_some_and(|p| prefixes.contains(p))
+    });
 }
 
 /// Add a task, recording a duplicate id instead of a second task.
@@ -199,6 +246,67 @@ pub fn add_task(plan: &mut Plan, mut task: Task, quote: String) {
     }
 }
 
+/// File names from the source text at `off`, with a `file-name` warning for each name that
+/// Markdown would mangle or that holds spaces.
+pub fn files_from_source(
+    doc: &Doc,
+    off: usize,
+    raw: &str,
+    notes: &mut Vec<crate::check::Diagnostic>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in crate::fields::files_in_source(raw) {
+        if let Some(w) = f.warning {
+            notes.push(crate::check::Diagnostic::new(
+                crate::check::Severity::Warning,
+                "file-name",
+                w,
+                &doc.src.path,
+                doc.span(off),
+                &doc.quote(off),
+            ));
+        }
+        out.push(f.name);
+    }
+    out
+}
+
+/// A `template-placeholder` warning for a field that still holds `<...>`.
+fn placeholder_note(
+    doc: &Doc,
+    off: usize,
+    field: &str,
+    value: &str,
+    doing: &str,
+) -> crate::check::Diagnostic {
+    crate::check::Diagnostic::new(
+        crate::check::Severity::Warning,
+        "template-placeholder",
+        format!(
+            "the {field} is still the template placeholder `{}`; {doing}",
+            value.trim()
+        ),
+        &doc.src.path,
+        doc.span(off),
+        &doc.quote(off),
+    )
+}
+
+/// Clear a title that is a template placeholder (`<task title>`), warning about it.
+fn placeholder_title(doc: &Doc, off: usize, task: &mut Task) {
+    if crate::deps::is_placeholder(&task.title) {
+        let n = placeholder_note(
+            doc,
+            off,
+            "title",
+            &task.title,
+            "planexec names the task by its id",
+        );
+        task.notes.push(n);
+        task.title.clear();
+    }
+}
+
 fn dep(doc: &Doc, id: String, kind: DepKind, off: usize) -> Dependency {
     Dependency {
         id,
@@ -206,6 +314,7 @@ fn dep(doc: &Doc, id: String, kind: DepKind, off: usize) -> Dependency {
         span: doc.span(off),
         file: None,
         quote: doc.quote(off),
+        prose: false,
     }
 }
 
@@ -236,6 +345,16 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                 }
             }
             Field::Deps => {
+                if crate::deps::is_placeholder(value) && !crate::deps::is_none_word(value) {
+                    let n = placeholder_note(
+                        doc,
+                        hit.offset,
+                        "Dependencies field",
+                        value,
+                        "planexec reads no dependencies from it",
+                    );
+                    task.notes.push(n);
+                }
                 for (id, kind) in parse_dep_text(value, DepKind::Blocking) {
                     task.dependencies.push(dep(doc, id, kind, hit.offset));
                 }
@@ -268,7 +387,16 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                 }
             }
             Field::Acceptance | Field::SuccessCriteria => {
-                if !value.is_empty() && !value.ends_with(':') {
+                if crate::deps::is_placeholder(value) {
+                    let n = placeholder_note(
+                        doc,
+                        hit.offset,
+                        "acceptance field",
+                        value,
+                        "planexec reads no criterion from it",
+                    );
+                    task.notes.push(n);
+                } else if !value.is_empty() && !value.ends_with(':') {
                     push_criterion(task, value);
                 }
                 for (s, _) in &hit.items {
@@ -288,22 +416,26 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                 }
             }
             Field::Files => {
-                if !value.is_empty() {
-                    task.files.extend(extract_files(value));
+                if !hit.raw_value.is_empty() {
+                    let f = files_from_source(doc, hit.offset, &hit.raw_value, &mut task.notes);
+                    task.files.extend(f);
                 }
-                for (s, _) in &hit.items {
-                    task.files.extend(extract_files(s));
+                for (s, off) in &hit.raw_items {
+                    let f = files_from_source(doc, *off, strip_box(s), &mut task.notes);
+                    task.files.extend(f);
                 }
                 for &ti in &hit.tables {
                     files_table(doc, ti, task);
                 }
             }
             Field::OutOfScope => {
-                if !value.is_empty() {
-                    task.out_of_scope.push(plain(value));
+                let pieces =
+                    std::iter::once(value).chain(hit.items.iter().map(|(s, _)| s.as_str()));
+                for p in pieces.flat_map(crate::fields::split_list) {
+                    if !crate::deps::is_none_word(p) {
+                        task.out_of_scope.push(plain(p));
+                    }
                 }
-                task.out_of_scope
-                    .extend(hit.items.iter().map(|(s, _)| plain(s)));
             }
             Field::Boundaries => {
                 for &ti in &hit.tables {
@@ -354,7 +486,17 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                     || l.starts_with('y')
                     || l.contains("[p]");
             }
-            Field::InScope | Field::Id | Field::Other => {}
+            Field::InScope => {
+                // `Scope: config/loader.py` (ExecPlan milestones): the paths it names are files
+                let raws =
+                    std::iter::once(&hit.raw_value).chain(hit.raw_items.iter().map(|(s, _)| s));
+                for f in raws.flat_map(|s| crate::fields::paths_in_source(s)) {
+                    if crate::fields::looks_path(&f.name) {
+                        task.files.push(f.name);
+                    }
+                }
+            }
+            Field::Id | Field::Other => {}
         }
     }
     if task.summary.is_empty() {
@@ -449,11 +591,18 @@ fn files_table(doc: &Doc, ti: usize, task: &mut Task) {
 /// Tasks that exist only as table rows (`| ID | Task | Files | Acceptance Test |`).
 pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
     let mut ctx_milestone: Option<String> = None;
+    // `**Dependencies:** T1-T4` under a milestone heading, above its table of task rows
+    let mut ctx_deps: Vec<(String, DepKind, usize)> = Vec::new();
     for (bi, b) in doc.blocks.iter().enumerate() {
         if b.heading_level().is_some() {
             if let Some((id, _)) = parse_milestone_heading(&b.text) {
                 ctx_milestone = Some(id);
+                ctx_deps.clear();
             }
+            continue;
+        }
+        if matches!(b.kind, Kind::Para | Kind::Item { .. }) {
+            ctx_deps.extend(milestone_deps(b));
             continue;
         }
         if b.kind != Kind::Table {
@@ -520,13 +669,20 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
                 wave: get(wavec).parse().ok(),
                 ..Task::default()
             };
-            task.files = extract_files(&get(filesc));
+            let raw = raw_cells(doc, off);
+            let raw_files = filesc.and_then(|c| raw.get(c)).cloned().unwrap_or_default();
+            task.files = files_from_source(doc, off, &raw_files, &mut task.notes);
             let acc = get(accc);
-            if !acc.is_empty() && !crate::deps::is_none_word(&acc) {
+            if !is_empty_cell(&acc) {
                 push_criterion(&mut task, &acc);
             }
             for (id, kind) in parse_dep_text(&get(depc), DepKind::Blocking) {
                 task.dependencies.push(dep(doc, id, kind, off));
+            }
+            for (id, kind, doff) in &ctx_deps {
+                if *id != task.id && !task.dependencies.iter().any(|d| d.id == *id) {
+                    task.dependencies.push(dep(doc, id.clone(), *kind, *doff));
+                }
             }
             task.summary = task.title.clone();
             task.body = doc.quote(off);
@@ -534,6 +690,56 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
             add_task(plan, task, q);
         }
     }
+}
+
+/// Dependencies a milestone states for all its rows (`**Dependencies:** T1-T4`, `Depends on: M1`).
+fn milestone_deps(b: &crate::markdown::Block) -> Vec<(String, DepKind, usize)> {
+    let mut out = Vec::new();
+    for (line, off) in b.lines() {
+        if let Some((Field::Deps, value, _)) = crate::fields::line_label(line) {
+            for (id, kind) in parse_dep_text(value, DepKind::Blocking) {
+                out.push((id, kind, off));
+            }
+        }
+    }
+    out
+}
+
+/// A table cell that says nothing: empty, `-`, `n/a`, `none`, `TBD`. A cell that begins with
+/// "No ..." ("No dead CSS rules") is content.
+pub fn is_empty_cell(s: &str) -> bool {
+    let t = plain(s);
+    let l = t.trim().trim_matches(['*', '_', '`', '.']).to_lowercase();
+    matches!(
+        l.as_str(),
+        "" | "-" | "–" | "—" | "--" | "n/a" | "na" | "none" | "tbd" | "<none>" | "~" | "∅"
+    ) || crate::deps::is_placeholder(&t)
+}
+
+/// The raw source text of each cell of the table row at `off` (backslash escapes kept out).
+fn raw_cells(doc: &Doc, off: usize) -> Vec<String> {
+    let line = doc.src.line_text(doc.span(off).line).trim();
+    let line = line.strip_prefix('|').unwrap_or(line);
+    let line = line.strip_suffix('|').unwrap_or(line);
+    let mut cells = vec![String::new()];
+    let (mut code, mut esc) = (false, false);
+    for c in line.chars() {
+        match c {
+            '\\' if !esc => esc = true,
+            '|' if !code && !esc => cells.push(String::new()),
+            _ => {
+                if c == '`' {
+                    code = !code;
+                }
+                if esc && c != '|' {
+                    cells.last_mut().unwrap().push('\\');
+                }
+                cells.last_mut().unwrap().push(c);
+                esc = false;
+            }
+        }
+    }
+    cells.iter().map(|c| c.trim().to_string()).collect()
 }
 
 /// Read a ticket or subtask file (`tickets/T001.md`, `subtasks/st-1.md`) as one task.
@@ -581,6 +787,8 @@ pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
         line: span.line,
         ..Task::default()
     };
+    task.title = strip_id_prefix(&task.title, &task.id);
+    placeholder_title(doc, span.offset, &mut task);
     let c = collect(doc, start, doc.blocks.len());
     apply(doc, &c, &mut task);
     // front matter fields
@@ -600,6 +808,7 @@ pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
                     span: fm_span,
                     file: None,
                     quote: format!("{key}: {v}"),
+                    prose: false,
                 });
             }
         }
@@ -640,6 +849,40 @@ pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
     }
     task.body = doc.source_of(start, doc.blocks.len()).to_string();
     task
+}
+
+/// A title that repeats its task's id (`T001: Add login`, `Ticket T001 – x`) without the id.
+fn strip_id_prefix(title: &str, id: &str) -> String {
+    let t = title.trim();
+    let t = ["Ticket ", "Task ", "ticket ", "task "]
+        .iter()
+        .find_map(|w| t.strip_prefix(w).filter(|r| r.starts_with(id)))
+        .unwrap_or(t);
+    match t.strip_prefix(id) {
+        Some(r) if r.is_empty() || r.starts_with([':', ' ', '-', '–', '—', '.', ')']) => {
+            let r = r
+                .trim_start_matches([':', ' ', '-', '–', '—', '.', ')'])
+                .trim();
+            if r.is_empty() {
+                title.trim().to_string()
+            } else {
+                r.to_string()
+            }
+        }
+        _ => title.trim().to_string(),
+    }
+}
+
+/// Whether a file in a tickets/ or subtasks/ folder is an index of the others, not a ticket.
+pub fn is_index_file(path: &Path) -> bool {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    matches!(
+        stem.trim_start_matches('_'),
+        "index" | "readme" | "overview" | "summary" | "toc" | "contents"
+    )
 }
 
 /// `st-1` -> `ST-1`, `T001` -> `T001`, `t001-setup` -> `T001`.
@@ -713,6 +956,7 @@ pub fn merge_ticket(plan: &mut Plan, t: Task) {
             }
             x.done |= t.done;
             x.parallel |= t.parallel;
+            x.notes.extend(t.notes);
             x.source = t.source;
             x.span = t.span;
             x.line = t.line;

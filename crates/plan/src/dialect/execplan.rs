@@ -77,30 +77,49 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                 span,
                 file: None,
                 quote: doc.quote(b.start),
+                prose: false,
             });
         }
         plan.tasks.push(task);
         current = Some(plan.tasks.len() - 1);
     }
     read_sections(doc, plan, &in_task);
-    // Concrete Steps: commands, kept as the plan's steps on each task for the implementer to see.
+    let progress = std::mem::take(&mut plan.tasks);
+    let mut steps = match stage_tasks(doc, &progress) {
+        s if !s.is_empty() => s,
+        _ if progress.is_empty() => concrete_steps(doc, &plan.final_gates),
+        _ => Vec::new(),
+    };
+    if !progress.is_empty() {
+        if let Some(n) = unlinked_note(doc, &steps) {
+            plan.notes.push(n);
+        }
+    }
+    // every Progress item ticked: the stages no item names are done too
+    if !progress.is_empty() && progress.iter().all(|p| p.done) {
+        steps.iter_mut().for_each(|s| s.done = true);
+    }
+    // the Status line is checked against the record it describes: the Progress checkboxes
+    let record: Vec<bool> = if progress.is_empty() {
+        steps.iter().map(|t| t.done).collect()
+    } else {
+        progress.iter().map(|t| t.done).collect()
+    };
+    plan.tasks = if steps.is_empty() {
+        progress
+    } else {
+        chain(steps)
+    };
     if plan.tasks.is_empty() {
-        plan.notes.push(Diagnostic::new(
-            Severity::Error,
-            "not-an-execplan",
-            "no Progress checkboxes found: this file reads as a prose record, not an ExecPlan with tasks; add a `## Progress` section with `- [ ]` items or pass --dialect".to_string(),
-            &doc.src.path,
-            Span { line: 1, column: 1, offset: 0 },
-            doc.src.line_text(1),
-        ));
+        plan.notes.push(no_tasks_note(doc));
     }
     if let Some(s) = &plan.status {
         let l = s.to_lowercase();
-        let all_done = !plan.tasks.is_empty() && plan.tasks.iter().all(|t| t.done);
+        let all_done = !record.is_empty() && record.iter().all(|&d| d);
         let says_done = l.contains("complete") || l.starts_with("done") || l.contains(" done");
         if says_done != all_done && !plan.tasks.is_empty() && (says_done || all_done) {
             let off = doc.src.text.find(s.as_str()).unwrap_or(0);
-            let open = plan.tasks.iter().filter(|t| !t.done).count();
+            let open = record.iter().filter(|&&d| !d).count();
             plan.notes.push(Diagnostic::new(
                 Severity::Warning,
                 "status-disagreement",
@@ -115,6 +134,215 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             ));
         }
     }
+}
+
+/// The `not-an-execplan` error, worded for what the file has: a Progress section of plain
+/// bullets, or no Progress section at all.
+fn no_tasks_note(doc: &Doc) -> Diagnostic {
+    let progress = doc
+        .blocks
+        .iter()
+        .position(|b| b.heading_level().is_some() && section_kind(&b.text) == SecKind::Progress)
+        .filter(|&i| {
+            doc.blocks[i + 1..doc.section_end(i)]
+                .iter()
+                .any(|b| b.is_item())
+        });
+    let (off, message) = match progress {
+        Some(i) => (
+            doc.blocks[i].start,
+            "this ExecPlan's Progress section has plain bullets, no `- [ ]` checkboxes, and the plan has no `## Stage` or `### Milestone N:` sections or numbered Concrete Steps; planexec has nothing to run: write the Progress items as `- [ ] ...` checkboxes".to_string(),
+        ),
+        None => (
+            0,
+            "no Progress checkboxes and no stages, milestones or numbered Concrete Steps: this file reads as a prose record, not an ExecPlan with work to run; add a `## Progress` section with `- [ ]` items, or pass --dialect".to_string(),
+        ),
+    };
+    let span = if off == 0 {
+        Span {
+            line: 1,
+            column: 1,
+            offset: 0,
+        }
+    } else {
+        doc.span(off)
+    };
+    Diagnostic::new(
+        Severity::Error,
+        "not-an-execplan",
+        message,
+        &doc.src.path,
+        span,
+        doc.src.line_text(span.line),
+    )
+}
+
+/// `## Stage A: ...` and `### Milestone 1: ...` sections as tasks, in order: their Scope and
+/// Files as files, their Steps, and their Validation / Acceptance commands as acceptance. Each
+/// is tied to the Progress item that names it ("Milestone 1", "M1", "Stage A", or its title).
+fn stage_tasks(doc: &Doc, progress: &[Task]) -> Vec<Task> {
+    let mut out: Vec<Task> = Vec::new();
+    let mut in_progress: Option<u8> = None;
+    for (i, b) in doc.blocks.iter().enumerate() {
+        let Some(level) = b.heading_level() else {
+            continue;
+        };
+        if in_progress.is_some_and(|l| level <= l) {
+            in_progress = None;
+        }
+        if section_kind(&b.text) == SecKind::Progress {
+            in_progress = Some(level);
+        }
+        // `Phase N` groups Progress items or spec-kit tasks; headings inside Progress are its own
+        let Some((id, title)) = crate::sections::parse_milestone_heading(&b.text)
+            .filter(|(id, _)| !id.starts_with("Phase") && in_progress.is_none())
+        else {
+            continue;
+        };
+        if out
+            .iter()
+            .any(|t| t.milestone.as_deref() == Some(id.as_str()))
+        {
+            continue;
+        }
+        let end = doc.section_end(i);
+        let span = doc.span(b.start);
+        let mut task = Task {
+            id: id.replace(' ', "-"),
+            title: title.clone(),
+            source: doc.src.path.clone(),
+            span,
+            line: span.line,
+            milestone: Some(id.clone()),
+            quote: doc.quote(b.start),
+            ..Task::default()
+        };
+        let c = crate::fields::collect(doc, i + 1, end);
+        super::common::apply(doc, &c, &mut task);
+        task.body = doc.source_of(i + 1, end).to_string();
+        if let Some(p) = progress.iter().find(|p| names_step(&p.title, &id, &title)) {
+            task.line = p.line;
+            task.progress = Some(p.title.clone());
+            task.done = p.done;
+            task.stamp.clone_from(&p.stamp);
+        }
+        out.push(task);
+    }
+    out
+}
+
+/// A `progress-unlinked` warning when stages run as tasks but no Progress item names some of
+/// them: `run` then has no checkbox to tick for those.
+fn unlinked_note(doc: &Doc, steps: &[Task]) -> Option<Diagnostic> {
+    let lone: Vec<&Task> = steps.iter().filter(|t| t.progress.is_none()).collect();
+    let first = lone.first()?;
+    let names: Vec<&str> = lone
+        .iter()
+        .map(|t| t.milestone.as_deref().unwrap_or(&t.id))
+        .collect();
+    Some(Diagnostic::new(
+        Severity::Warning,
+        "progress-unlinked",
+        format!(
+            "no Progress item names {}; planexec runs them as tasks but has no checkbox to tick for them: name the stage in a Progress item (\"- [ ] {}: ...\")",
+            names.join(", "),
+            first.milestone.as_deref().unwrap_or(&first.id)
+        ),
+        &doc.src.path,
+        first.span,
+        &first.quote,
+    ))
+}
+
+/// Whether a Progress item's text names a stage or milestone.
+fn names_step(item: &str, id: &str, title: &str) -> bool {
+    let l = item.to_lowercase();
+    let long = id
+        .strip_prefix('M')
+        .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
+        .map(|n| format!("milestone {n}"));
+    let has_word = |w: &str| {
+        l.match_indices(w).any(|(i, _)| {
+            let after = l[i + w.len()..].chars().next();
+            after.is_none_or(|c| !c.is_alphanumeric())
+        })
+    };
+    has_word(&id.to_lowercase())
+        || long.is_some_and(|w| has_word(&w))
+        || (title.len() >= 8 && l.contains(&title.to_lowercase()))
+}
+
+/// Numbered items of a `## Concrete Steps` section as tasks S1..Sn, used when the Progress
+/// section has no checkboxes. The plan's Validation and Acceptance commands accept the last.
+fn concrete_steps(doc: &Doc, gates: &[String]) -> Vec<Task> {
+    let mut out: Vec<Task> = Vec::new();
+    let mut in_steps: Option<u8> = None;
+    for b in &doc.blocks {
+        if let Some(level) = b.heading_level() {
+            if in_steps.is_some_and(|l| level <= l) {
+                in_steps = None;
+            }
+            if section_kind(&b.text) == SecKind::ConcreteSteps {
+                in_steps = Some(level);
+            }
+            continue;
+        }
+        if in_steps.is_none() {
+            continue;
+        }
+        match b.kind {
+            Kind::Item { ordered: true, .. } if b.depth == 1 => {
+                let span = doc.span(b.start);
+                let text = plain(&b.text);
+                let title = text.lines().next().unwrap_or(&text).to_string();
+                out.push(Task {
+                    id: format!("S{}", out.len() + 1),
+                    title: title.clone(),
+                    summary: text.clone(),
+                    body: text,
+                    source: doc.src.path.clone(),
+                    span,
+                    line: span.line,
+                    quote: doc.quote(b.start),
+                    ..Task::default()
+                });
+            }
+            Kind::Code { .. } => {
+                if let Some(t) = out.last_mut() {
+                    let lines: Vec<String> = b.text.lines().map(str::to_string).collect();
+                    t.steps.extend(crate::fields::commands_in_code(&lines));
+                    t.body.push('\n');
+                    t.body.push_str(&b.text);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(last) = out.last_mut() {
+        last.acceptance_commands.extend(gates.iter().cloned());
+        last.acceptance.extend(gates.iter().cloned());
+    }
+    out
+}
+
+/// Order steps one after another (each a sequencing dependency of the next).
+fn chain(mut steps: Vec<Task>) -> Vec<Task> {
+    for i in 1..steps.len() {
+        let (prev, span, quote) = (
+            steps[i - 1].id.clone(),
+            steps[i].span,
+            steps[i].quote.clone(),
+        );
+        steps[i].dependencies.push(Dependency {
+            id: prev,
+            kind: DepKind::Sequencing,
+            span,
+            file: None,
+            quote,
+            prose: false,
+        });
+    }
+    steps
 }
 
 /// The `Status:` line (or `**Status**:` metadata bullet, or front matter `status`).

@@ -29,7 +29,7 @@ pub fn detect(doc: &Doc) -> Dialect {
     for b in &doc.blocks {
         match b.kind {
             Kind::Heading(_) => {
-                if let Some(h) = common::parse_task_heading(&b.text) {
+                if let Some(h) = common::parse_task_heading(&b.text).filter(|h| !h.loose) {
                     if h.id.starts_with("ST-") {
                         st += 1;
                     } else if !h.numbered {
@@ -282,7 +282,8 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let files = md_files(&s)?;
+        let mut files = md_files(&s)?;
+        files.retain(|f| !common::is_index_file(f));
         if files.is_empty() {
             return Err(PlanError::NoPlanInFolder {
                 path: dir.to_path_buf(),
@@ -318,9 +319,9 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
 }
 
 fn merge_folder(plan: &mut Plan, dir: &Path) -> Result<(), PlanError> {
-    for f in md_files(dir)? {
-        let doc = Doc::parse(Source::read(&f)?)?;
-        let t = common::ticket_task(&doc, &f);
+    for f in md_files(dir)?.iter().filter(|f| !common::is_index_file(f)) {
+        let doc = Doc::parse(Source::read(f)?)?;
+        let t = common::ticket_task(&doc, f);
         common::merge_ticket(plan, t);
     }
     Ok(())

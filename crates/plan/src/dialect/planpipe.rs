@@ -93,6 +93,10 @@ type Edge = ((String, String, Option<DepKind>), Span, String);
 
 fn add_edges(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>) {
     for ((before, after, kind), span, quote) in edges {
+        // a digitless word-hyphen-word (`read-only`) is an id only if a task has it
+        if crate::ids::scan_id(&before).is_none() && !plan.tasks.iter().any(|t| t.id == before) {
+            continue;
+        }
         let file = Some(
             file.map(Path::to_path_buf)
                 .unwrap_or_else(|| plan.source.clone()),
@@ -110,6 +114,7 @@ fn add_edges(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>) {
                 span,
                 file,
                 quote,
+                prose: false,
             };
             // the same edge stated with the same kind elsewhere adds nothing
             if !t

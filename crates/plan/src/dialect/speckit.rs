@@ -9,6 +9,45 @@ use crate::markdown::{plain, Doc, Kind};
 use crate::model::{DepKind, Dependency, Plan, Task};
 use crate::sections::{parse_milestone_heading, read_sections};
 
+/// The paths a checklist line names, read from its source lines (so `__init__.py` survives).
+fn item_files(
+    doc: &Doc,
+    b: &crate::markdown::Block,
+    notes: &mut Vec<crate::check::Diagnostic>,
+) -> Vec<String> {
+    let raw: Vec<&str> = b
+        .line_offsets
+        .iter()
+        .map(|&o| doc.src.line_text(doc.span(o).line).trim())
+        .collect();
+    let raw = raw.join(" ");
+    let mut out = Vec::new();
+    for f in crate::fields::paths_in_source(&raw) {
+        if let Some(w) = f.warning {
+            notes.push(crate::check::Diagnostic::new(
+                crate::check::Severity::Warning,
+                "file-name",
+                w,
+                &doc.src.path,
+                doc.span(b.start),
+                &doc.quote(b.start),
+            ));
+        }
+        let name = f.name.trim_end_matches('.').to_string();
+        if looks_path(&name) && !alternatives(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// In running prose, `FastAPI/Express`, `unit/widget/integration` or `@scope/pkg` are
+/// alternatives or package names, not paths: a prose path has an extension or ends with `/`.
+fn alternatives(name: &str) -> bool {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    name.contains('/') && !name.ends_with('/') && !last.contains(['.', '{', '*'])
+}
+
 /// Read a spec-kit tasks.md into `plan`.
 pub fn parse(doc: &Doc, plan: &mut Plan) {
     plan.title = plan_title(doc);
@@ -75,18 +114,9 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     .trim_start_matches([':', '-', '–', '—'])
                     .trim()
                     .to_string();
-                let files: Vec<String> = title
-                    .split_whitespace()
-                    .map(|w| {
-                        w.trim_matches(|c: char| {
-                            matches!(c, '`' | '"' | '\'' | ',' | ';' | '(' | ')' | ':')
-                        })
-                        .trim_end_matches('.')
-                    })
-                    .filter(|w| looks_path(w))
-                    .map(str::to_string)
-                    .collect();
                 let span = doc.span(b.start);
+                let mut notes = Vec::new();
+                let files = item_files(doc, b, &mut notes);
                 let mut task = Task {
                     id,
                     title: title.clone(),
@@ -104,6 +134,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     source: doc.src.path.clone(),
                     span,
                     line: span.line,
+                    notes,
                     ..Task::default()
                 };
                 let lower = title.to_ascii_lowercase();
@@ -119,6 +150,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                                     span,
                                     file: None,
                                     quote: doc.quote(b.start),
+                                    prose: true,
                                 });
                             }
                         }
@@ -148,6 +180,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                             span,
                             file: None,
                             quote: doc.quote(b.start),
+                            prose: false,
                         });
                     }
                 }
