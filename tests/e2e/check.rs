@@ -94,7 +94,11 @@ fn real_plan_patterns_exit_by_the_error_rule() {
         ("reading/wrapped-execplan.md", 0, "0 errors, 0 warnings"),
         ("reading/tracker-keys.md", 0, "wave 3: proj-yed"),
         ("reading/milestone-table.md", 0, "warning[file-name]"),
-        ("reading/requirements-tasks.md", 0, "mentions T009 in its text"),
+        (
+            "reading/requirements-tasks.md",
+            0,
+            "mentions T009 in its text",
+        ),
         ("reading/bundle", 0, "0 errors"),
         ("reading/fields.md", 0, "warning[template-placeholder]"),
         ("reading/sequential-wave.md", 0, "Completion Criteria"),

@@ -113,13 +113,7 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
             format!(
                 "no tasks found in this {} plan; add {}",
                 plan.dialect,
-                match plan.dialect {
-                    crate::model::Dialect::TId => "task headings such as `### T001: title`",
-                    crate::model::Dialect::SpecKit =>
-                        "checklist lines such as `- [ ] T001 Description in path/to/file`",
-                    crate::model::Dialect::Planpipe => "subtask headings such as `### ST-1: title`",
-                    crate::model::Dialect::ExecPlan => "`- [ ]` items under `## Progress`",
-                }
+                no_tasks_hint(plan)
             ),
             &plan.source,
             Span {
@@ -321,6 +315,22 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
     });
     out.dedup();
     out
+}
+
+/// How to add tasks, in the words of the plan's dialect and layout.
+fn no_tasks_hint(plan: &Plan) -> &'static str {
+    use crate::model::Dialect;
+    match (plan.dialect, plan.variant.as_str()) {
+        (Dialect::TId, "tickets") => "ticket files such as `tickets/T001.md` with a `# T001: title` heading",
+        (Dialect::TId, _) => "task headings such as `### T001: title`",
+        (Dialect::SpecKit, _) => "checklist lines such as `- [ ] T001 Description in path/to/file`",
+        (Dialect::Planpipe, "raw-list") => "numbered task headings such as `## 1. title` with a `Done when:` list",
+        (Dialect::Planpipe, "subtasks") => "subtask files such as `subtasks/ST-1.md` with a `# ST-1: title` heading",
+        (Dialect::Planpipe, _) => {
+            "subtask headings such as `### ST-1: title`, or numbered ones such as `## 1. title` with a `Done when:` list"
+        }
+        (Dialect::ExecPlan, _) => "`- [ ]` items under `## Progress`",
+    }
 }
 
 /// How to add acceptance criteria, in the words of the plan's dialect.

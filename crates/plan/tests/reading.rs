@@ -377,3 +377,14 @@ fn kind12_concrete_steps_are_tasks_when_progress_has_none() {
     assert_eq!(task(&p, "S2").acceptance_commands, ["pytest -q"]);
     assert_eq!(exit_code(&p), 0, "{:?}", check(&p));
 }
+
+#[test]
+fn kind09_no_tasks_hint_fits_a_planpipe_backlog() {
+    let text = "# Execution backlog\n\nNothing here is a task yet: only notes.\n";
+    let p =
+        planexec_plan::parse_str("execution-backlog.md", text, Some(Dialect::Planpipe)).unwrap();
+    let m = message(&p, "no-tasks");
+    assert!(m.contains("ST-1") && m.contains("Done when:"), "{m}");
+    assert!(!m.contains("T001"), "{m}");
+    assert_eq!(exit_code(&p), 2);
+}
