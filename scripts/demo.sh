@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 scripts/setup.sh
-cargo build --quiet --bin planexec
+cargo build --quiet -p planexec --bins   # planexec and its box helper, planexec-box
 bin="${CARGO_TARGET_DIR:-$root/target}/debug/planexec"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/planexec-demo.XXXXXX")"
