@@ -44,9 +44,13 @@ pub struct Group {
 }
 
 impl Group {
-    /// Creates the group with `pids.max = max`; None when cgroups are not usable.
+    /// Creates the group with `pids.max = max`; None when cgroups are not usable,
+    /// or not needed: for a non-root user RLIMIT_NPROC, counted per user namespace,
+    /// already bounds the box (and joining a cgroup costs an RCU grace period).
     pub fn create(max: u64) -> Option<Group> {
-        if !super::SUPPORT.pids_cgroup || max == 0 {
+        // SAFETY: getuid cannot fail.
+        let root = unsafe { libc::getuid() } == 0;
+        if !root || !super::SUPPORT.pids_cgroup || max == 0 {
             return None;
         }
         static N: AtomicU64 = AtomicU64::new(0);
