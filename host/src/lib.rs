@@ -9,10 +9,12 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod gate;
+pub mod input;
 pub mod plugins;
 pub mod report;
 pub mod sandbox;
 pub mod text;
+pub mod trust;
 
 pub use planexec_plan as plan;
 pub use planexec_record as record;

@@ -71,6 +71,12 @@ pub fn run(
     let json = format == Format::Json;
     let env = EnvView::from_env();
     let mut reporter = Reporter::new(report::sinks(json, std::io::stdout().is_terminal(), &env));
+    if let Some(w) = &loaded.cache_warning {
+        reporter.emit(Event::Message {
+            level: Level::Warn,
+            text: w.clone(),
+        });
+    }
     let started_at = report::now_rfc3339();
     reporter.emit(Event::GateStarted {
         task: None,
@@ -83,9 +89,10 @@ pub fn run(
     });
     if !json {
         for l in &info.logs {
-            eprintln!("[{}] {:?}: {}", run.plugin, l.level, l.message);
+            let line = format!("[{}] {:?}: {}", run.plugin, l.level, l.message);
+            eprintln!("{}", crate::text::untrusted(&line));
         }
-        print!("{}", human::gate_run(&run));
+        print!("{}", crate::text::untrusted(&human::gate_run(&run)));
     }
     let mut code = match run.report.outcome {
         Outcome::Passed | Outcome::Skipped => exit::OK,

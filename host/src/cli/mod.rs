@@ -129,6 +129,8 @@ pub enum PluginsCmd {
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
+    crate::sandbox::install_signal_cleanup();
+    crate::sandbox::remove_stale(&std::env::temp_dir());
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -181,7 +183,7 @@ pub fn main() -> i32 {
 
 /// Prints an error the way every command does: `error: ...` on stderr.
 pub(crate) fn report_error(e: &dyn std::fmt::Display) {
-    eprintln!("error: {e}");
+    eprintln!("error: {}", crate::text::untrusted(&e.to_string()));
 }
 
 /// The current directory, its planexec.toml, and the plugins it can see

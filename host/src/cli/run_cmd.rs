@@ -42,9 +42,9 @@ pub fn run(a: RunArgs) -> i32 {
     match engine::run(&opts, &mut reporter) {
         Ok(f) => {
             if a.format == Format::Human {
-                print!("{}", engine::final_report(&f.record));
+                print!("{}", crate::text::untrusted(&engine::final_report(&f.record)));
             } else {
-                eprint!("{}", engine::final_report(&f.record));
+                eprint!("{}", crate::text::untrusted(&engine::final_report(&f.record)));
             }
             f.exit_code
         }
