@@ -12,6 +12,7 @@ pub mod gate;
 pub mod input;
 pub mod plugins;
 pub mod report;
+pub mod rooted;
 pub mod sandbox;
 pub mod text;
 pub mod trust;

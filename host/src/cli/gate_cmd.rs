@@ -54,7 +54,17 @@ pub fn run(
         report_error(&e);
         return exit::USAGE;
     }
-    let sandbox = match Sandbox::new(SandboxOptions::default()) {
+    let caps = match config.caps() {
+        Ok(c) => c,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    let sandbox = match Sandbox::new(SandboxOptions {
+        caps,
+        ..Default::default()
+    }) {
         Ok(s) => s,
         Err(e) => {
             report_error(&e);

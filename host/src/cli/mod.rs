@@ -6,6 +6,7 @@ mod gate_cmd;
 mod human;
 mod plugins_cmd;
 mod run_cmd;
+mod trust_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -48,6 +49,19 @@ pub struct PluginArgs {
     /// Grant a program to plugins for this invocation (adds to planexec.toml's policy). Repeatable.
     #[arg(long = "grant", value_name = "PROGRAM")]
     pub grant: Vec<String>,
+    /// Trust this repository's planexec.toml as it is, for this invocation (also PLANEXEC_TRUST=1).
+    /// Never for a pull request's own config in CI.
+    #[arg(long)]
+    pub trust: bool,
+    /// Take policy ([policy], [plugins], [limits]) from FILE as well as the user's config.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+impl PluginArgs {
+    pub fn sources(&self) -> crate::trust::Sources {
+        crate::trust::Sources::from_env(self.trust, self.policy.clone())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +99,16 @@ pub enum Cmd {
         /// Really do it.
         #[arg(long)]
         yes: bool,
+    },
+    /// Trust this repository's planexec.toml (records its sha256 in your config) after
+    /// showing what it grants and, if it changed, what changed.
+    Trust {
+        /// Only show what it grants; record nothing.
+        #[arg(long)]
+        show: bool,
+        /// Forget it: its policy and program settings stop counting.
+        #[arg(long, conflicts_with = "show")]
+        revoke: bool,
     },
     /// Lint a plan (file or folder) and show its execution waves.
     Check {
@@ -173,6 +197,7 @@ pub fn main() -> i32 {
             reports: report,
         }),
         Cmd::Rollback { run_id, yes } => run_cmd::rollback(&run_id, yes),
+        Cmd::Trust { show, revoke } => trust_cmd::run(show, revoke),
         Cmd::Check {
             plan,
             dialect,
@@ -192,10 +217,14 @@ pub(crate) fn load_workspace(
     args: &PluginArgs,
 ) -> Result<(PathBuf, crate::config::Config, crate::plugins::Registry), i32> {
     let workspace = current_dir()?;
-    let config = crate::config::Config::load(&workspace).map_err(|e| {
+    let assembled = crate::config::Config::assemble(&workspace, &args.sources()).map_err(|e| {
         report_error(&e);
         exit::USAGE
     })?;
+    if let Some(w) = assembled.ignored_warning() {
+        eprintln!("warning: {}", crate::text::untrusted(&w));
+    }
+    let config = assembled.config;
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(args.plugins.iter().cloned());
     let registry = crate::plugins::Registry::discover(&dirs).map_err(|e| {

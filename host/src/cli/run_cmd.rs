@@ -35,6 +35,7 @@ pub fn run(a: RunArgs) -> i32 {
         plugin_dirs: a.plugin_args.plugins.clone(),
         implementer: a.implementer.clone(),
         grants: a.plugin_args.grant.clone(),
+        sources: a.plugin_args.sources(),
         resume: a.resume,
         reports: a.reports.clone(),
     };

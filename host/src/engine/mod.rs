@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub plugin_dirs: Vec<PathBuf>,
     pub implementer: Option<String>,
     pub grants: Vec<String>,
+    /// Where policy may come from (user config, --policy, a trusted planexec.toml).
+    pub sources: crate::trust::Sources,
     pub resume: bool,
     /// `--report FORMAT=PATH`: written once at the end of the run.
     pub reports: Vec<crate::report::ReportSpec>,
@@ -180,12 +182,27 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     }
     let plan_key = rel(&workspace, &plan_abs);
 
-    let config = Config::load(&workspace).map_err(|e| EngineError::Preflight(e.to_string()))?;
+    let assembled = Config::assemble(&workspace, &opts.sources)
+        .map_err(|e| EngineError::Preflight(e.to_string()))?;
+    let trust_warning = assembled.ignored_warning();
+    let config = assembled.config;
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(opts.plugin_dirs.iter().cloned());
     let registry = Registry::discover(&dirs).map_err(|e| EngineError::Preflight(e.to_string()))?;
-    let sandbox = Sandbox::new(SandboxOptions::default())
+    let caps = config
+        .caps()
         .map_err(|e| EngineError::Preflight(e.to_string()))?;
+    let sandbox = Sandbox::new(SandboxOptions {
+        caps,
+        ..Default::default()
+    })
+    .map_err(|e| EngineError::Preflight(e.to_string()))?;
+    if let Some(w) = &trust_warning {
+        reporter.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: w.clone(),
+        });
+    }
 
     let store = Store::new(repo.git().path());
     let active = store.active(&plan_key).map_err(EngineError::State)?;
@@ -224,6 +241,20 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
             name: "dirty".into(),
             ok: true,
             detail: repo.is_dirty()?.to_string(),
+        },
+        Check {
+            name: "config trust".into(),
+            ok: true,
+            detail: if assembled.repo_config.is_none() {
+                "no planexec.toml".into()
+            } else if assembled.repo_trusted {
+                "planexec.toml trusted".into()
+            } else {
+                format!(
+                    "planexec.toml not trusted; ignored: {}",
+                    if assembled.ignored.is_empty() { "nothing".into() } else { assembled.ignored.join(", ") }
+                )
+            },
         },
         Check {
             name: "plan check".into(),
