@@ -343,8 +343,15 @@ impl Config {
     ) -> Result<Assembled, ConfigError> {
         let mut out = Assembled::default();
         let mut trusted = toml::Table::new();
-        let user = sources.user_dir.as_ref().map(|d| d.join(crate::trust::USER_CONFIG));
-        for p in user.iter().filter(|p| p.exists()).chain(&sources.policy_file) {
+        let user = sources
+            .user_dir
+            .as_ref()
+            .map(|d| d.join(crate::trust::USER_CONFIG));
+        for p in user
+            .iter()
+            .filter(|p| p.exists())
+            .chain(&sources.policy_file)
+        {
             crate::trust::merge(&mut trusted, policy_table(p)?);
             out.policy_files.push(p.clone());
         }
@@ -353,11 +360,12 @@ impl Config {
         if path.symlink_metadata().is_ok() {
             let (text, mut t) = read_table(&path, workspace)?;
             absolute_dirs(&mut t, workspace);
-            let store = sources.user_dir.as_ref().map(|d| crate::trust::Store::new(d));
+            let store = sources
+                .user_dir
+                .as_ref()
+                .map(|d| crate::trust::Store::new(d));
             out.repo_trusted = sources.trust_repo
-                || store.is_some_and(|s| {
-                    s.trusted_sha(&path) == Some(crate::trust::digest(&text))
-                });
+                || store.is_some_and(|s| s.trusted_sha(&path) == Some(crate::trust::digest(&text)));
             if !out.repo_trusted {
                 out.ignored = crate::trust::strip_untrusted(&mut t);
             }
@@ -386,14 +394,19 @@ impl Config {
     pub fn caps(&self) -> Result<crate::sandbox::Caps, ConfigError> {
         let mut caps = crate::sandbox::Caps::default();
         let invalid = |key: &str, e: String| ConfigError::Invalid {
-            path: self.path.clone().unwrap_or_else(|| PathBuf::from(FILE_NAME)),
+            path: self
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(FILE_NAME)),
             message: format!("[limits] {key}: {e}"),
         };
         if let Some(t) = &self.limits.max_timeout {
-            caps.max_timeout = crate::plugins::parse_duration(t).map_err(|e| invalid("max_timeout", e.to_string()))?;
+            caps.max_timeout = crate::plugins::parse_duration(t)
+                .map_err(|e| invalid("max_timeout", e.to_string()))?;
         }
         if let Some(t) = &self.limits.max_exec_time {
-            caps.exec_budget = crate::plugins::parse_duration(t).map_err(|e| invalid("max_exec_time", e.to_string()))?;
+            caps.exec_budget = crate::plugins::parse_duration(t)
+                .map_err(|e| invalid("max_exec_time", e.to_string()))?;
         }
         Ok(caps)
     }

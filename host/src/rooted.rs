@@ -49,12 +49,11 @@ pub fn write(root: &Path, rel: &Path, bytes: &[u8]) -> Result<PathBuf, RootedErr
         path: full.clone(),
         source,
     };
-    let mut dir = Dir::open_ambient_dir(root, ambient_authority()).map_err(|source| {
-        RootedError::Root {
+    let mut dir =
+        Dir::open_ambient_dir(root, ambient_authority()).map_err(|source| RootedError::Root {
             root: root.to_path_buf(),
             source,
-        }
-    })?;
+        })?;
     let mut walked = root.to_path_buf();
     for d in dirs {
         walked.push(d);

@@ -229,7 +229,10 @@ pub fn capabilities(t: &toml::Table) -> Vec<String> {
         }
     }
     for item in strip_untrusted(&mut probe) {
-        if item.starts_with("[policy]") || item.starts_with("[plugins]") || item.starts_with("[limits]") {
+        if item.starts_with("[policy]")
+            || item.starts_with("[plugins]")
+            || item.starts_with("[limits]")
+        {
             continue;
         }
         lines.push(format!("{item} = {}", lookup(t, &item).unwrap_or_default()));
@@ -315,7 +318,10 @@ max_cycles = 2
         )
         .unwrap();
         let ignored = strip_untrusted(&mut t);
-        assert!(ignored.contains(&"[policy] grant".to_string()), "{ignored:?}");
+        assert!(
+            ignored.contains(&"[policy] grant".to_string()),
+            "{ignored:?}"
+        );
         assert!(ignored.contains(&"[plugins] dirs".to_string()));
         assert!(ignored.contains(&"[gates.pytest] plugin".to_string()));
         assert!(ignored.contains(&"[gates.pytest] command".to_string()));

@@ -4,6 +4,7 @@
 mod check;
 mod engine;
 mod gates;
+mod hardening;
 mod pack;
 mod reports;
 mod reviews;

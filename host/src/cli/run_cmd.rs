@@ -43,9 +43,15 @@ pub fn run(a: RunArgs) -> i32 {
     match engine::run(&opts, &mut reporter) {
         Ok(f) => {
             if a.format == Format::Human {
-                print!("{}", crate::text::untrusted(&engine::final_report(&f.record)));
+                print!(
+                    "{}",
+                    crate::text::untrusted(&engine::final_report(&f.record))
+                );
             } else {
-                eprint!("{}", crate::text::untrusted(&engine::final_report(&f.record)));
+                eprint!(
+                    "{}",
+                    crate::text::untrusted(&engine::final_report(&f.record))
+                );
             }
             f.exit_code
         }

@@ -37,21 +37,25 @@ pub fn run(show: bool, revoke: bool) -> i32 {
     let text = match crate::input::read_text(&path, &workspace, crate::input::MAX_TOML) {
         Ok(t) => t,
         Err(e) => {
-            report_error(&format!("{e}\n  run `planexec trust` where the planexec.toml to trust is"));
+            report_error(&format!(
+                "{e}\n  run `planexec trust` where the planexec.toml to trust is"
+            ));
             return exit::USAGE;
         }
     };
-    let table: toml::Table = match crate::config::Config::parse(&text, &path, &workspace)
-        .and_then(|_| toml::from_str(&text).map_err(|e| crate::config::ConfigError::Invalid {
-            path: path.clone(),
-            message: e.to_string(),
-        })) {
-        Ok(t) => t,
-        Err(e) => {
-            report_error(&e);
-            return exit::USAGE;
-        }
-    };
+    let table: toml::Table =
+        match crate::config::Config::parse(&text, &path, &workspace).and_then(|_| {
+            toml::from_str(&text).map_err(|e| crate::config::ConfigError::Invalid {
+                path: path.clone(),
+                message: e.to_string(),
+            })
+        }) {
+            Ok(t) => t,
+            Err(e) => {
+                report_error(&e);
+                return exit::USAGE;
+            }
+        };
     let sha = trust::digest(&text);
     let new = trust::capabilities(&table);
     print_changes(&store, &path, &sha, &new);
@@ -91,8 +95,14 @@ fn print_changes(store: &Store, path: &std::path::Path, sha: &str, new: &[String
     let Some(old) = old_sha.filter(|o| o != sha) else {
         return;
     };
-    println!("it changed since you trusted it (sha256 {}):", &old[..old.len().min(12)]);
-    match store.trusted_text(&old).and_then(|t| toml::from_str::<toml::Table>(&t).ok()) {
+    println!(
+        "it changed since you trusted it (sha256 {}):",
+        &old[..old.len().min(12)]
+    );
+    match store
+        .trusted_text(&old)
+        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
+    {
         Some(old_table) => {
             let d = trust::diff(&trust::capabilities(&old_table), new);
             if d.is_empty() {

@@ -252,7 +252,11 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
             } else {
                 format!(
                     "planexec.toml not trusted; ignored: {}",
-                    if assembled.ignored.is_empty() { "nothing".into() } else { assembled.ignored.join(", ") }
+                    if assembled.ignored.is_empty() {
+                        "nothing".into()
+                    } else {
+                        assembled.ignored.join(", ")
+                    }
                 )
             },
         },

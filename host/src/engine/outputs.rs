@@ -125,7 +125,10 @@ pub fn write_living(ctx: &mut Ctx) {
 /// The run's own outputs: the execution log, planpipe's status and summary.
 fn outputs(ctx: &Ctx) -> Vec<PathBuf> {
     let root = ctx.plan.plan_root();
-    let mut v = vec![root.join("execution-status.md"), root.join("execution-summary.md")];
+    let mut v = vec![
+        root.join("execution-status.md"),
+        root.join("execution-summary.md"),
+    ];
     if let Some(l) = &ctx.state.record.log_path {
         v.push(ctx.workspace.join(l));
     }
@@ -136,13 +139,17 @@ fn outputs(ctx: &Ctx) -> Vec<PathBuf> {
 /// [`outputs`], never inside `.git`, never planexec.toml, never a task's file.
 fn artifact_dest(ctx: &Ctx, base: &Path, rel: &str) -> Result<PathBuf, String> {
     let shown = crate::text::untrusted(rel);
-    let dst = safe_join(base, rel)
-        .ok_or_else(|| format!("it asked to write `{shown}`, which is absolute or climbs out with `..`"))?;
+    let dst = safe_join(base, rel).ok_or_else(|| {
+        format!("it asked to write `{shown}`, which is absolute or climbs out with `..`")
+    })?;
     let refuse = |what: &str| Err(format!("it asked to write `{shown}`, {what}"));
     if dst.components().any(|c| c.as_os_str() == ".git") {
         return refuse("inside .git/");
     }
-    if dst.file_name().is_some_and(|n| n == crate::config::FILE_NAME) {
+    if dst
+        .file_name()
+        .is_some_and(|n| n == crate::config::FILE_NAME)
+    {
         return refuse("the configuration");
     }
     let task_file = ctx

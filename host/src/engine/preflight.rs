@@ -53,11 +53,17 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
                             l.grants.programs.join(", ")
                         },
                         if l.plugin.overrides_standard {
-                            format!("; OVERRIDES the standard plugin `{name}` ({})", l.plugin.manifest_path.display())
+                            format!(
+                                "; OVERRIDES the standard plugin `{name}` ({})",
+                                l.plugin.manifest_path.display()
+                            )
                         } else {
                             String::new()
                         },
-                        l.cache_warning.as_deref().map(|w| format!("; {w}")).unwrap_or_default()
+                        l.cache_warning
+                            .as_deref()
+                            .map(|w| format!("; {w}"))
+                            .unwrap_or_default()
                     ),
                     Err(e) => e.lines().next().unwrap_or("").to_string(),
                 },

@@ -135,10 +135,7 @@ impl Manifest {
                 raw.name
             )));
         }
-        if raw.component.contains("..")
-            || raw.component.contains('/')
-            || raw.component.is_empty()
-        {
+        if raw.component.contains("..") || raw.component.contains('/') || raw.component.is_empty() {
             return Err(err(format!(
                 "field `component`: `{}` must be a file name beside plugin.toml",
                 raw.component

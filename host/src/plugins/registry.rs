@@ -169,10 +169,12 @@ impl Registry {
         seen: &mut BTreeMap<String, PathBuf>,
     ) -> Result<(), PluginError> {
         let manifest_path = dir.join("plugin.toml");
-        let text = crate::input::read_text(&manifest_path, dir, crate::input::MAX_TOML)
-            .map_err(|e| PluginError::Manifest {
-                path: manifest_path.clone(),
-                message: e.to_string(),
+        let text =
+            crate::input::read_text(&manifest_path, dir, crate::input::MAX_TOML).map_err(|e| {
+                PluginError::Manifest {
+                    path: manifest_path.clone(),
+                    message: e.to_string(),
+                }
             })?;
         let manifest = Manifest::parse(&text, &manifest_path)?;
         let component = dir.join(&manifest.component);

@@ -9,8 +9,8 @@ mod scratch;
 mod state;
 
 pub use cache::{default_dir as default_cache_dir, Origin};
-pub use state::{Caps, ExecRecord, LogLine};
 pub use scratch::{install_signal_cleanup, remove_stale};
+pub use state::{Caps, ExecRecord, LogLine};
 
 use crate::plugins::{Grants, Kind, Plugin, PluginError, WorkspaceAccess};
 use bindings::{formatter, gate, implementer, reviewer};
@@ -356,7 +356,11 @@ impl Loaded {
     /// Drives `fut` to completion on a fresh single-threaded runtime, unless the
     /// plugin's deadline passes first (it may be blocked in a WASI call, where
     /// the epoch check never runs): then the call is dropped and `None` returned.
-    fn drive<T>(&self, clock: &state::Clock, fut: impl std::future::Future<Output = T>) -> Option<T> {
+    fn drive<T>(
+        &self,
+        clock: &state::Clock,
+        fut: impl std::future::Future<Output = T>,
+    ) -> Option<T> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
@@ -526,7 +530,10 @@ impl Loaded {
                 .await?;
             Ok(r.and_then(|arts| {
                 if arts.len() > convert::MAX_ITEMS {
-                    return Err(format!("returned {} artifacts, over the host's cap", arts.len()));
+                    return Err(format!(
+                        "returned {} artifacts, over the host's cap",
+                        arts.len()
+                    ));
                 }
                 let size: usize = arts.iter().map(|a| a.path.len() + a.content.len()).sum();
                 // Formatters legitimately return whole files: allow 8x the report cap.
