@@ -100,3 +100,25 @@ pub fn read_text(path: &Path, root: &Path, max: u64) -> Result<String, InputErro
         path: path.to_path_buf(),
     })
 }
+
+/// Refuses a plan file or folder that is, or holds (four levels deep), a
+/// symlink resolving outside `root`: a committed `plan.md -> ~/.ssh/id_rsa`
+/// would otherwise be parsed and quoted. Paths the user typed are not links.
+pub fn check_links_inside(path: &Path, root: &Path) -> Result<(), InputError> {
+    let mut stack = vec![(path.to_path_buf(), 0u32)];
+    let mut seen = 0usize;
+    while let Some((p, depth)) = stack.pop() {
+        let Ok(meta) = p.symlink_metadata() else {
+            continue;
+        };
+        seen += 1;
+        if meta.file_type().is_symlink() {
+            resolve(&p, root)?;
+        } else if meta.is_dir() && depth < 4 && seen < 10_000 {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.flatten().map(|e| (e.path(), depth + 1)));
+            }
+        }
+    }
+    Ok(())
+}

@@ -626,14 +626,49 @@ fn plugin_toml_linked_outside_its_folder_is_refused() {
 }
 
 #[test]
-fn a_plan_that_is_a_device_is_refused() {
+fn a_plan_that_is_a_fifo_or_a_device_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink("/dev/zero", tmp.path().join("plan.md")).unwrap();
+    let fifo = tmp.path().join("plan.md");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     let t = Instant::now();
+    // `timeout` so that a reader blocked on the FIFO fails the test instead of hanging it.
+    let o = Command::new("timeout")
+        .args(["20", env!("CARGO_BIN_EXE_planexec"), "check", "plan.md"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(15));
+    std::fs::remove_file(&fifo).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &fifo).unwrap();
     let out = planexec(tmp.path(), &["check", "plan.md"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("not a regular file"), "{out:?}");
-    assert!(t.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn a_plan_linked_outside_the_repository_is_refused_unread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    git(tmp.path(), &["init", "-q", "ws"]);
+    let secret = tmp.path().join("secret.md");
+    std::fs::write(&secret, "# Plan: SECRET-KEY-MATERIAL\n\n## Tasks\n").unwrap();
+    std::os::unix::fs::symlink(&secret, ws.join("plan.md")).unwrap();
+    std::fs::create_dir_all(ws.join("plans")).unwrap();
+    std::os::unix::fs::symlink(&secret, ws.join("plans/tasks.md")).unwrap();
+    for (args, what) in [
+        (vec!["check", "plan.md"], "check"),
+        (vec!["run", "plan.md"], "run"),
+        (vec!["check", "plans"], "folder"),
+    ] {
+        let out = planexec(&ws, &args);
+        assert_eq!(out.code, 2, "{what}: {out:?}");
+        assert!(out.stderr.contains("outside"), "{what}: {out:?}");
+        assert!(!out.all().contains("SECRET-KEY"), "{what}: {out:?}");
+    }
 }
 
 // ---- 5. deadlines ------------------------------------------------------------

@@ -160,6 +160,8 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     } else {
         cwd.join(&opts.plan)
     };
+    crate::input::check_links_inside(&plan_abs, &workspace)
+        .map_err(|e| EngineError::Plan(e.to_string()))?;
     let plan = planexec_plan::load(&plan_abs, opts.dialect)
         .map_err(|e| EngineError::Plan(e.to_string()))?;
     let diags = planexec_plan::check(&plan);
