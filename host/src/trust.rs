@@ -175,8 +175,11 @@ fn canonical(p: &Path) -> PathBuf {
 }
 
 /// Drops from an untrusted repository config everything that changes what
-/// runs: `[policy]`, `[plugins]`, `[limits]`, a gate's `plugin` other than its
-/// own name, and program / argument / cwd settings of every plugin table.
+/// runs: `[policy]`, `[plugins]`, `[limits]`, a gate named like a standard
+/// plugin mapped to another plugin (`[gates.black] plugin = "cargo-test"`
+/// would run the repository's build scripts when the user asked for black),
+/// and program / argument / cwd settings of every plugin table. An alias such
+/// as `[gates.tests] plugin = "pytest"` stays.
 /// Returns what was dropped, as `[section] key` strings.
 pub fn strip_untrusted(t: &mut toml::Table) -> Vec<String> {
     let mut ignored = Vec::new();
@@ -194,6 +197,7 @@ pub fn strip_untrusted(t: &mut toml::Table) -> Vec<String> {
                 continue;
             };
             let remap = section == "gates"
+                && crate::plugins::is_standard_name(name)
                 && entry
                     .get("plugin")
                     .is_some_and(|p| p.as_str() != Some(name.as_str()));
@@ -325,6 +329,7 @@ max_cycles = 2
         assert!(ignored.contains(&"[plugins] dirs".to_string()));
         assert!(ignored.contains(&"[gates.pytest] plugin".to_string()));
         assert!(ignored.contains(&"[gates.pytest] command".to_string()));
+        // An alias to a standard plugin is no remap of a standard name.
         assert!(t["gates"]["pytest"].get("threshold").is_some());
         assert_eq!(t["gates"]["types"]["plugin"].as_str(), Some("mypy"));
         assert_eq!(t["gates"]["types"]["paths"].as_array().unwrap().len(), 1);
