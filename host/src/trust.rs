@@ -130,7 +130,7 @@ impl Store {
         let sha = digest(text);
         let copies = self.dir.join("trusted");
         make_private_dir(&copies)?;
-        planexec_vcs::atomic_write(&copies.join(format!("{sha}.toml")), text.as_bytes())
+        planexec_vcs::atomic_write(copies.join(format!("{sha}.toml")), text.as_bytes())
             .map_err(std::io::Error::other)?;
         let key = canonical(path);
         let mut f = self.read();
@@ -157,7 +157,7 @@ impl Store {
         make_private_dir(&self.dir)?;
         let text = toml::to_string(f).map_err(std::io::Error::other)?;
         let text = format!("# Written by `planexec trust`: repository configs whose exact content you trusted.\n{text}");
-        planexec_vcs::atomic_write(&self.dir.join(STORE), text.as_bytes())
+        planexec_vcs::atomic_write(self.dir.join(STORE), text.as_bytes())
             .map_err(std::io::Error::other)
     }
 }
