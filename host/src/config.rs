@@ -1,7 +1,8 @@
 //! planexec.toml: the team's policy (what plugins may run), the gates and
 //! their settings, the run's reviewers, implementer, formatters and tolerances.
 
-use crate::plugins::manifest_error_line;
+use crate::confine::{Confinement, Network};
+use crate::plugins::{manifest_error_line, Grant, GrantEntry, LimitsTable};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,32 +22,87 @@ pub enum ConfigError {
     Input(#[from] crate::input::InputError),
 }
 
+/// What one plugin is granted besides the global policy.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginPolicy {
     #[serde(default)]
-    pub grant: Vec<String>,
+    pub grant: Vec<GrantEntry>,
+    /// Host variables passed through, and names this plugin may set.
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub network: Option<Network>,
+    /// Workspace paths this plugin's programs may write.
+    #[serde(default)]
+    pub writes: Vec<String>,
 }
 
-/// Which programs plugins may run.
+/// What plugins may run and what the programs they run may touch.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    /// Granted to every plugin (each still gets only what it requests).
+    /// Granted to every plugin (each still gets only what it requests):
+    /// `"git"`, `"python3 -m pytest *"`, `{ program = "git", args = ["diff *"] }`.
     #[serde(default)]
-    pub grant: Vec<String>,
+    pub grant: Vec<GrantEntry>,
+    /// Host variables passed through to boxed programs, and names plugins may set.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// The most network any plugin's programs get (default "loopback": a private one).
+    #[serde(default)]
+    pub network: Option<Network>,
+    /// Workspace paths (relative) or other directories (absolute) any plugin's
+    /// programs may write (standard plugins also get the ones they declare).
+    #[serde(default)]
+    pub writes: Vec<String>,
+    /// Extra directories boxed programs may read and execute (agent CLIs, tool installs).
+    #[serde(default)]
+    pub read: Vec<PathBuf>,
+    /// "required" (default), "best-effort", or "off" when the kernel cannot confine.
+    #[serde(default)]
+    pub confinement: Confinement,
+    /// The most any manifest may ask for (`memory`, `processes`, `cpu`, `file-size`, `disk`).
+    #[serde(default)]
+    pub limits: Option<LimitsTable>,
     /// Granted to one plugin, by plugin name.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginPolicy>,
 }
 
 impl Policy {
-    pub fn granted_to(&self, plugin: &str) -> Vec<String> {
-        let mut g = self.grant.clone();
+    pub fn granted_to(&self, plugin: &str) -> Vec<Grant> {
+        let mut g: Vec<Grant> = self.grant.iter().map(GrantEntry::to_grant).collect();
         if let Some(p) = self.plugins.get(plugin) {
-            g.extend(p.grant.iter().cloned());
+            g.extend(p.grant.iter().map(GrantEntry::to_grant));
         }
         g
+    }
+
+    /// Variable names granted to `plugin` (pass-through and settable).
+    pub fn env_for(&self, plugin: &str) -> Vec<String> {
+        let mut e = self.env.clone();
+        if let Some(p) = self.plugins.get(plugin) {
+            e.extend(p.env.iter().cloned());
+        }
+        e
+    }
+
+    pub fn writes_for(&self, plugin: &str) -> Vec<String> {
+        let mut w = self.writes.clone();
+        if let Some(p) = self.plugins.get(plugin) {
+            w.extend(p.writes.iter().cloned());
+        }
+        w
+    }
+
+    /// The plugin's own network grant, else the global one, else a private loopback.
+    pub fn network_for(&self, plugin: &str) -> Network {
+        self.plugins
+            .get(plugin)
+            .and_then(|p| p.network)
+            .or(self.network)
+            .unwrap_or(Network::Loopback)
     }
 }
 
@@ -200,6 +256,16 @@ impl Config {
                 plugin,
                 settings,
             });
+        }
+        let policy_writes = raw
+            .policy
+            .plugins
+            .values()
+            .flat_map(|p| p.writes.iter())
+            .chain(raw.policy.writes.iter());
+        for w in policy_writes.filter(|w| !Path::new(w).is_absolute()) {
+            crate::plugins::check_write_path(w)
+                .map_err(|m| invalid(format!("[policy] writes: {m}")))?;
         }
         let run = raw.run.unwrap_or_default();
         if run.max_cycles == 0 {
@@ -441,7 +507,7 @@ implementer = "patch"
         assert_eq!(c.final_gates().len(), 2);
         assert_eq!(c.run.implementer, "patch");
         assert_eq!(c.run.max_cycles, 3);
-        assert_eq!(c.policy.granted_to("x"), ["python3"]);
+        assert_eq!(c.policy.granted_to("x"), [Grant::parse("python3")]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod confine;
 pub mod engine;
 pub mod gate;
 pub mod input;

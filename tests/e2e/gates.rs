@@ -112,6 +112,14 @@ fn cargo_test_fails_names_the_failing_test_then_passes_once_fixed() {
     let ws = fixture(tmp.path(), "cargo-test", "failing");
     let tgt = fixture_target();
     let env = [("CARGO_TARGET_DIR", tgt.as_str())];
+    // The box passes CARGO_TARGET_DIR through and lets cargo write there only
+    // because the policy says so.
+    std::fs::create_dir_all(&tgt).unwrap();
+    write(
+        &ws,
+        "planexec.toml",
+        &format!("[policy]\nenv = [\"CARGO_TARGET_DIR\"]\nwrites = [{tgt:?}]\n"),
+    );
 
     // Two passing tests (tests::adds, adds_from_outside), one failing (tests::subtracts),
     // one #[ignore]d.
@@ -400,7 +408,9 @@ fn black_that_cannot_parse_a_file_is_errored_with_its_location() {
 
 // ---------------------------------------------------------------- coverage
 
-const COVERAGE_TOML: &str = "[policy]\ngrant = [\"python3\"]\n\n[gates.pytest]\ncommand = \"python3 -m coverage run -m pytest\"\n\n[gates.coverage]\nthreshold = 80\n";
+/// The data file lives in a directory the policy lets the boxed pytest write
+/// (coverage deletes and recreates it, which a single granted file does not allow).
+const COVERAGE_TOML: &str = "[policy]\ngrant = [\"python3\"]\n\n[policy.plugins.pytest]\nwrites = [\".coverage-data/\"]\n\n[gates.pytest]\ncommand = \"python3 -m coverage run --data-file=.coverage-data/coverage -m pytest\"\n\n[gates.coverage]\nthreshold = 80\ndata_file = \".coverage-data/coverage\"\n";
 
 /// Records coverage with the pytest gate (under `coverage run`), then runs the coverage gate.
 fn pytest_then_coverage(ws: &Path) -> (Out, Value) {
@@ -410,7 +420,7 @@ fn pytest_then_coverage(ws: &Path) -> (Out, Value) {
     let (out, _) = gate(ws, "pytest", &[]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        ws.join(".coverage").exists(),
+        ws.join(".coverage-data/coverage").exists(),
         "coverage run wrote its data file"
     );
     gate(ws, "coverage", &[])
@@ -450,7 +460,7 @@ fn coverage_at_threshold_passes() {
 
 // ---------------------------------------------------------------- junit
 
-const JUNIT_TOML: &str = "[policy]\ngrant = [\"python3\"]\n\n[gates.unit]\nplugin = \"junit\"\ncommand = \"python3 -m pytest -p no:cacheprovider -o junit_family=xunit1 --junitxml=reports/junit.xml\"\nreport = \"reports/junit.xml\"\npytest_ids = true\n";
+const JUNIT_TOML: &str = "[policy]\ngrant = [\"python3\"]\n\n[policy.plugins.junit]\nwrites = [\"reports/\"]\n\n[gates.unit]\nplugin = \"junit\"\ncommand = \"python3 -m pytest -p no:cacheprovider -o junit_family=xunit1 --junitxml=reports/junit.xml\"\nreport = \"reports/junit.xml\"\npytest_ids = true\n";
 
 #[test]
 fn junit_gate_reads_the_report_its_command_wrote() {
@@ -499,7 +509,7 @@ fn junit_gate_over_any_command_and_a_stale_report() {
     write(
         &ws,
         "planexec.toml",
-        "[gates.unit]\nplugin = \"junit\"\nreport = \"out/junit.xml\"\n",
+        "[policy.plugins.junit]\nwrites = [\"out/\"]\n\n[gates.unit]\nplugin = \"junit\"\nreport = \"out/junit.xml\"\n",
     );
     // The command comes from the command line; `sh` is granted there.
     let (out, r) = gate(
@@ -590,7 +600,13 @@ fn python_app_passes_every_gate_with_pytests_own_counts() {
         if g == "coverage" {
             // Same total as coverage's own report (which rounds to a whole percent).
             let o = Command::new("python3")
-                .args(["-m", "coverage", "report", "--format=total"])
+                .args([
+                    "-m",
+                    "coverage",
+                    "report",
+                    "--format=total",
+                    "--data-file=.coverage-data/coverage",
+                ])
                 .current_dir(&ws)
                 .output()
                 .unwrap();

@@ -2,6 +2,7 @@
 //! repositories in temp dirs, real components built from plugins/, real tools.
 
 mod check;
+mod confine;
 mod engine;
 mod gates;
 mod hardening;

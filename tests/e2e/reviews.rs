@@ -887,13 +887,17 @@ fn agent_review_run(reply: &str) -> Run {
     let mul = format!("{CALC}\n\ndef mul(a, b):\n    return a * b\n");
     let test = format!("{TEST_CALC}\n\ndef test_mul():\n    assert mul(2, 3) == 6\n")
         .replace("import add, sub", "import add, mul, sub");
-    let config = "[policy]\ngrant = [\"grep\", \"git\", \"python3\"]\n\n[run]\nimplementer = \"patch\"\ncode_review = \"agent-review\"\n";
+    // The agent lives outside the workspace: the policy lets boxed programs read it.
+    let config = format!(
+        "[policy]\ngrant = [\"grep\", \"git\", \"python3\"]\nread = [{:?}]\n\n[run]\nimplementer = \"patch\"\ncode_review = \"agent-review\"\n",
+        agent.parent().unwrap().to_str().unwrap()
+    );
     // --expect: the prompt is the code reviewer's, about this task and its diff.
     let extra = format!(
         "\n[reviewers.agent-review]\ncommand = [\"python3\", {:?}, \"--expect\", \"T001\", \"--expect\", \"def mul\", {reply:?}, \"{{prompt_file}}\"]\ntimeout_ms = 60000\n",
         agent.to_str().unwrap()
     );
-    run_with(&[clean_task(&mul, &test)], config, &extra, &[])
+    run_with(&[clean_task(&mul, &test)], &config, &extra, &[])
 }
 
 #[test]

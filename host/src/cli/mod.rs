@@ -2,6 +2,7 @@
 //! over the library; here errors become messages and exit codes.
 
 mod check_cmd;
+mod doctor_cmd;
 mod gate_cmd;
 mod human;
 mod plugins_cmd;
@@ -49,6 +50,9 @@ pub struct PluginArgs {
     /// Grant a program to plugins for this invocation (adds to planexec.toml's policy). Repeatable.
     #[arg(long = "grant", value_name = "PROGRAM")]
     pub grant: Vec<String>,
+    /// Run the programs plugins ask for without the box (logged; for debugging only).
+    #[arg(long)]
+    pub unconfined: bool,
     /// Trust this repository's planexec.toml as it is, for this invocation (also PLANEXEC_TRUST=1).
     /// Never for a pull request's own config in CI.
     #[arg(long)]
@@ -109,6 +113,11 @@ pub enum Cmd {
         /// Forget it: its policy and program settings stop counting.
         #[arg(long, conflicts_with = "show")]
         revoke: bool,
+    },
+    /// Show what this machine supports for confining programs, and what planexec will do.
+    Doctor {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Lint a plan (file or folder) and show its execution waves.
     Check {
@@ -198,6 +207,7 @@ pub fn main() -> i32 {
         }),
         Cmd::Rollback { run_id, yes } => run_cmd::rollback(&run_id, yes),
         Cmd::Trust { show, revoke } => trust_cmd::run(show, revoke),
+        Cmd::Doctor { format } => doctor_cmd::run(format),
         Cmd::Check {
             plan,
             dialect,
@@ -224,7 +234,11 @@ pub(crate) fn load_workspace(
     if let Some(w) = assembled.ignored_warning() {
         eprintln!("warning: {}", crate::text::untrusted(&w));
     }
-    let config = assembled.config;
+    let mut config = assembled.config;
+    if args.unconfined {
+        warn_unconfined();
+        config.policy.confinement = crate::confine::Confinement::Off;
+    }
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(args.plugins.iter().cloned());
     let registry = crate::plugins::Registry::discover(&dirs).map_err(|e| {
@@ -232,6 +246,14 @@ pub(crate) fn load_workspace(
         exit::USAGE
     })?;
     Ok((workspace, config, registry))
+}
+
+/// Said on stderr whenever `--unconfined` is used.
+pub(crate) fn warn_unconfined() {
+    eprintln!(
+        "warning: --unconfined: the programs plugins run are not boxed (they see the whole environment, \
+         filesystem and network of this user)"
+    );
 }
 
 pub(crate) fn current_dir() -> Result<PathBuf, i32> {

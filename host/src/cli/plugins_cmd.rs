@@ -19,13 +19,18 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
                 continue;
             }
         };
-        let (granted, gap) = match resolve_grants(p, &config.policy, &args.grant, false) {
-            Ok(g) => (g.programs, None),
+        let (granted, grants, gap) = match resolve_grants(p, &config.policy, &args.grant, false) {
+            Ok(g) => (g.programs.clone(), Some(g), None),
             Err(e) => (
                 vec![],
+                None,
                 Some(e.to_string().lines().next().unwrap_or("").to_string()),
             ),
         };
+        let boxed = grants
+            .as_ref()
+            .map(box_summary)
+            .unwrap_or_else(|| "-".into());
         rows.push(serde_json::json!({
             "name": p.name(),
             "kind": p.kind().as_str(),
@@ -36,6 +41,8 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
             "description": p.manifest.description,
             "requests": p.manifest.requests,
             "granted": granted,
+            "grants": grants,
+            "box": boxed,
             "not_granted": gap,
         }));
     }
@@ -88,6 +95,9 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
                     }
                 );
                 println!("{}", crate::text::untrusted(&line));
+                if let Some(b) = r["box"].as_str().filter(|b| *b != "-") {
+                    println!("{:<16} {}", "", crate::text::untrusted(b));
+                }
             }
             for r in rows.iter().filter(|r| r["overrides_standard"] == true) {
                 let note = format!(
@@ -100,4 +110,50 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
         }
     }
     code
+}
+
+/// One line: what the plugin's programs get (shapes, network, writes, env), requested -> granted.
+fn box_summary(g: &crate::plugins::Grants) -> String {
+    if g.programs.is_empty() {
+        return "-".into();
+    }
+    let shapes: Vec<String> = g
+        .programs
+        .iter()
+        .map(|p| {
+            let req: Vec<String> = g
+                .requested
+                .iter()
+                .filter(|r| &r.program == p)
+                .map(|r| r.describe())
+                .collect();
+            let gr: Vec<String> = g
+                .granted
+                .iter()
+                .filter(|r| &r.program == p)
+                .map(|r| r.describe())
+                .collect();
+            match (req.is_empty(), gr.is_empty()) {
+                (false, _) => req.join(" | "),
+                (true, false) => gr.join(" | "),
+                (true, true) => format!("{p} (any arguments)"),
+            }
+        })
+        .collect();
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(",")
+        }
+    };
+    format!(
+        "box: runs {}; network {} (requested {}); writes {}; env set {}; env passed {}",
+        shapes.join("; "),
+        g.network.as_str(),
+        g.requested_network.as_str(),
+        list(&g.writes),
+        list(&g.env_set),
+        list(&g.env_pass)
+    )
 }

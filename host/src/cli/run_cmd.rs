@@ -29,6 +29,9 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::USAGE;
         }
     };
+    if a.plugin_args.unconfined {
+        super::warn_unconfined();
+    }
     let opts = RunOptions {
         plan: a.plan.clone(),
         dialect,
@@ -36,6 +39,7 @@ pub fn run(a: RunArgs) -> i32 {
         implementer: a.implementer.clone(),
         grants: a.plugin_args.grant.clone(),
         sources: a.plugin_args.sources(),
+        unconfined: a.plugin_args.unconfined,
         resume: a.resume,
         reports: a.reports.clone(),
     };

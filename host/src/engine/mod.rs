@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub grants: Vec<String>,
     /// Where policy may come from (user config, --policy, a trusted planexec.toml).
     pub sources: crate::trust::Sources,
+    /// `--unconfined`: run plugins' programs without the box.
+    pub unconfined: bool,
     pub resume: bool,
     /// `--report FORMAT=PATH`: written once at the end of the run.
     pub reports: Vec<crate::report::ReportSpec>,
@@ -187,7 +189,10 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     let assembled = Config::assemble(&workspace, &opts.sources)
         .map_err(|e| EngineError::Preflight(e.to_string()))?;
     let trust_warning = assembled.ignored_warning();
-    let config = assembled.config;
+    let mut config = assembled.config;
+    if opts.unconfined {
+        config.policy.confinement = crate::confine::Confinement::Off;
+    }
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(opts.plugin_dirs.iter().cloned());
     let registry = Registry::discover(&dirs).map_err(|e| EngineError::Preflight(e.to_string()))?;

@@ -71,6 +71,7 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
             r.map_err(|e| format!("{what}: {e}"))
         };
     let cfg = i.config;
+    checks.push(box_check(cfg.policy.confinement));
     let imp_name = i.implementer_override.unwrap_or(&cfg.run.implementer);
     let implementer = load(
         imp_name,
@@ -168,4 +169,38 @@ pub fn final_gate_configs(cfg: &Config, plan: &Plan) -> Vec<GateConfig> {
             settings: serde_json::json!({ "command": c }),
         })
         .collect()
+}
+
+/// What the box around programs will be on this machine, for the record.
+fn box_check(confinement: crate::confine::Confinement) -> Check {
+    use crate::confine::{Confinement, SUPPORT};
+    let missing = SUPPORT.missing();
+    let detail = match confinement {
+        Confinement::Off => {
+            "off (--unconfined or confinement = \"off\"): programs run unboxed".to_string()
+        }
+        _ if missing.is_empty() => format!(
+            "programs boxed: Landlock ABI {}, user/network/PID/mount namespaces, seccomp{}",
+            SUPPORT.landlock_abi,
+            if SUPPORT.pids_cgroup {
+                ", pids cgroup"
+            } else {
+                ""
+            }
+        ),
+        c => format!(
+            "incomplete on this machine ({}); {}",
+            missing.join("; "),
+            if c == Confinement::BestEffort {
+                "running best-effort as the policy allows"
+            } else {
+                "programs of non-standard plugins will be refused (see `planexec doctor`)"
+            }
+        ),
+    };
+    Check {
+        name: "box".into(),
+        ok: true,
+        detail,
+    }
 }

@@ -2,6 +2,7 @@
 //! requests (programs, workspace access, time and memory).
 
 use super::{parse_duration, parse_size, PluginError};
+use crate::confine::{Limits, Network};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Duration;
@@ -54,6 +55,53 @@ struct RawRequests {
     timeout: Option<String>,
     #[serde(default)]
     memory: Option<String>,
+    #[serde(default)]
+    network: Option<Network>,
+    #[serde(default)]
+    writes: Vec<String>,
+    #[serde(default)]
+    env: Vec<String>,
+    #[serde(default)]
+    limits: Option<LimitsTable>,
+}
+
+/// `[requests.limits]` of a manifest, or `[policy.limits]` (the maximum).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LimitsTable {
+    /// Address space of each process ("4GiB").
+    pub memory: Option<String>,
+    pub processes: Option<u64>,
+    /// CPU time of each process ("10m").
+    pub cpu: Option<String>,
+    /// Largest file a program may write ("1GiB").
+    pub file_size: Option<String>,
+    /// Scratch and tmp together ("2GiB").
+    pub disk: Option<String>,
+}
+
+impl LimitsTable {
+    /// The limits this table sets over `base`; `what` names the table in errors.
+    pub fn apply(&self, base: Limits, what: &str) -> Result<Limits, String> {
+        let size = |v: &Option<String>, key: &str, d: u64| match v {
+            Some(t) => parse_size(t).map_err(|e| format!("field `{what}.{key}`: {e}")),
+            None => Ok(d),
+        };
+        let cpu = match &self.cpu {
+            Some(t) => parse_duration(t)
+                .map_err(|e| format!("field `{what}.cpu`: {e}"))?
+                .as_secs()
+                .max(1),
+            None => base.cpu_seconds,
+        };
+        Ok(Limits {
+            address_space: size(&self.memory, "memory", base.address_space)?,
+            file_size: size(&self.file_size, "file-size", base.file_size)?,
+            processes: self.processes.unwrap_or(base.processes),
+            cpu_seconds: cpu,
+            disk: size(&self.disk, "disk", base.disk)?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +135,14 @@ pub struct Requests {
     pub timeout: Duration,
     /// Memory cap of the instance, bytes.
     pub memory: u64,
+    /// Network for the programs it runs (it gets at most what the policy gives).
+    pub network: Network,
+    /// Workspace paths its programs write (relative; "." is the whole workspace but `.git`).
+    pub writes: Vec<String>,
+    /// Variables it may set in `command.env` (if the policy grants them).
+    pub env: Vec<String>,
+    /// Limits of the programs it runs (within the policy's maximum).
+    pub limits: Limits,
 }
 
 mod humantime_serde_secs {
@@ -158,6 +214,10 @@ impl Manifest {
             workspace: None,
             timeout: None,
             memory: None,
+            network: None,
+            writes: vec![],
+            env: vec![],
+            limits: None,
         });
         let workspace = match r.workspace.as_deref() {
             None | Some("read-only") => WorkspaceAccess::ReadOnly,
@@ -192,12 +252,26 @@ impl Manifest {
             )));
         }
         for c in &r.commands {
-            if c.is_empty() || c.contains(char::is_whitespace) {
+            if c.trim().is_empty() || c.starts_with(char::is_whitespace) {
                 return Err(err(format!(
-                    "field `requests.commands`: `{c}` must be one program name (no arguments, no spaces)"
+                    "field `requests.commands`: `{c}` must be a program name, optionally followed by an argument shape (`python3 -m pytest *`)"
                 )));
             }
         }
+        for w in &r.writes {
+            check_write_path(w).map_err(|m| err(format!("field `requests.writes`: {m}")))?;
+        }
+        for e in &r.env {
+            if crate::confine::env::is_forbidden(e) {
+                return Err(err(format!(
+                    "field `requests.env`: `{e}` may never be set for a program a plugin runs"
+                )));
+            }
+        }
+        let limits = match &r.limits {
+            Some(t) => t.apply(Limits::default(), "requests.limits").map_err(err)?,
+            None => Limits::default(),
+        };
         Ok(Manifest {
             name: raw.name,
             kind: raw.kind,
@@ -210,9 +284,33 @@ impl Manifest {
                 workspace,
                 timeout,
                 memory,
+                network: r.network.unwrap_or_default(),
+                writes: r.writes,
+                env: r.env,
+                limits,
             },
         })
     }
+}
+
+/// A writable workspace path: relative, inside the workspace, never `.git`.
+pub fn check_write_path(w: &str) -> Result<(), String> {
+    let p = Path::new(w.trim_end_matches('/'));
+    if w.is_empty() || p.is_absolute() {
+        return Err(format!("`{w}` must be a path relative to the workspace"));
+    }
+    for c in p.components() {
+        match c {
+            std::path::Component::Normal(n) if n == ".git" => {
+                return Err(format!(
+                    "`{w}`: `.git` is never writable by programs; commits are planexec's job"
+                ))
+            }
+            std::path::Component::Normal(_) | std::path::Component::CurDir => {}
+            _ => return Err(format!("`{w}` must stay inside the workspace (no `..`)")),
+        }
+    }
+    Ok(())
 }
 
 /// Turns a toml error into "line N: ..." with the offending key.

@@ -4,13 +4,15 @@
 mod grants;
 mod manifest;
 mod registry;
+mod shape;
 mod std_pack;
 mod units;
 
 pub use grants::{check_configured_program, resolve_grants, Grants};
 pub use manifest::describe_toml_error as manifest_error_line;
-pub use manifest::{Kind, Manifest, Requests, WorkspaceAccess};
+pub use manifest::{check_write_path, Kind, LimitsTable, Manifest, Requests, WorkspaceAccess};
 pub use registry::{Plugin, Registry, Source};
+pub use shape::{merge as merge_grants, shape_matches, Grant, GrantEntry};
 pub use units::{parse_duration, parse_size};
 
 use std::path::PathBuf;

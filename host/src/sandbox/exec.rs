@@ -1,5 +1,6 @@
-//! Runs a program a plugin asked for: natively, never through a shell, in the
-//! workspace, in its own process group killed whole on timeout, output capped.
+//! Runs a program a plugin asked for: natively, never through a shell, in its
+//! box (see crate::confine), in its own process group killed whole on timeout
+//! or when its scratch outgrows the disk limit, output capped.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -9,20 +10,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::confine::Launch;
+
 /// A request to run one program, after placeholder substitution.
 #[derive(Debug, Clone)]
 pub struct ProcessSpec {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// Start from an empty environment (the box) rather than the host's.
+    pub clear_env: bool,
     pub cwd: PathBuf,
     pub timeout: Duration,
-    /// Where stdout goes instead of memory (and its cap).
-    pub stdout_file: Option<PathBuf>,
+    /// Where stdout goes instead of memory: (root, path beneath it), opened
+    /// without following any symlink.
+    pub stdout_file: Option<(PathBuf, PathBuf)>,
     /// Bytes of stdout/stderr kept in memory each.
     pub capture_cap: usize,
     /// Bytes written to `stdout_file` at most.
     pub file_cap: u64,
+    /// Directories whose total size may not pass `disk_cap` while it runs.
+    pub disk_watch: Vec<PathBuf>,
+    pub disk_cap: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -33,6 +42,8 @@ pub struct ProcessOutput {
     pub truncated: bool,
     pub timed_out: bool,
     pub duration: Duration,
+    /// Why the host killed it early, besides a timeout (the disk limit).
+    pub killed: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,11 +51,14 @@ pub enum RunError {
     #[error("program `{0}` not found on PATH")]
     NotFound(String),
     #[error("{0}")]
+    NotGranted(String),
+    #[error("{0}")]
     Failed(String),
 }
 
-/// Finds `program` on PATH (or checks it when it contains a `/`, relative to `cwd`).
-pub fn resolve_program(program: &str, cwd: &Path) -> Result<PathBuf, RunError> {
+/// Finds `program` on `path` (absolute entries only), or checks it when it
+/// contains a `/`, relative to `cwd`.
+pub fn resolve_program(program: &str, cwd: &Path, path: &str) -> Result<PathBuf, RunError> {
     if program.contains('/') {
         let p = if Path::new(program).is_absolute() {
             PathBuf::from(program)
@@ -57,8 +71,7 @@ pub fn resolve_program(program: &str, cwd: &Path) -> Result<PathBuf, RunError> {
             Err(RunError::NotFound(program.into()))
         };
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
+    for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
         let cand = dir.join(program);
         if is_executable(&cand) {
             return Ok(cand);
@@ -74,24 +87,36 @@ fn is_executable(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// Runs the process to completion or until its timeout, then kills its whole group.
-pub fn run(spec: &ProcessSpec) -> Result<ProcessOutput, RunError> {
+/// Runs the process (in `boxed`, when given) to completion or until its
+/// timeout, then kills its whole group and whatever is left of its box.
+pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, RunError> {
     let start = Instant::now();
-    let mut cmd = Command::new(&spec.program);
+    let mut cmd = match &boxed {
+        // planexec-box SPEC PROGRAM ARGS: the helper builds the box and execs.
+        Some(l) => {
+            let mut c = Command::new(&l.helper);
+            c.arg(&l.spec).arg(&spec.program);
+            c
+        }
+        None => Command::new(&spec.program),
+    };
+    let group = boxed.and_then(|l| l.group);
     cmd.args(&spec.args)
         .current_dir(&spec.cwd)
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .process_group(0);
+    if spec.clear_env {
+        cmd.env_clear();
+    }
     for (k, v) in &spec.env {
         cmd.env(k, v);
     }
     let out_file = match &spec.stdout_file {
-        Some(p) => {
-            let f = std::fs::File::create(p)
-                .map_err(|e| RunError::Failed(format!("{}: {e}", p.display())))?;
-            Some(f)
-        }
+        Some((root, rel)) => Some(
+            open_beneath(root, rel)
+                .map_err(|e| RunError::Failed(format!("stdout-file {}: {e}", rel.display())))?,
+        ),
         None => None,
     };
     cmd.stdout(Stdio::piped());
@@ -118,28 +143,45 @@ pub fn run(spec: &ProcessSpec) -> Result<ProcessOutput, RunError> {
     let err_reader = std::thread::spawn(move || read_capped(stderr, cap, &t2));
 
     let mut timed_out = false;
+    let mut killed = None;
+    let mut next_disk_check = Duration::from_millis(100);
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break Some(s),
             Ok(None) => {}
             Err(e) => return Err(RunError::Failed(e.to_string())),
         }
-        if start.elapsed() >= spec.timeout {
+        let elapsed = start.elapsed();
+        if elapsed >= spec.timeout {
             timed_out = true;
-            // SAFETY: plain syscall; a negative pid addresses the child's process group.
-            unsafe {
-                libc::kill(-pid, libc::SIGKILL);
-            }
+            kill_group(pid);
             break child.wait().ok();
         }
-        std::thread::sleep(poll_interval(start.elapsed()));
+        if elapsed >= next_disk_check && !spec.disk_watch.is_empty() {
+            next_disk_check = elapsed + Duration::from_millis(100);
+            let used: u64 = spec.disk_watch.iter().map(|d| dir_size(d)).sum();
+            if used > spec.disk_cap {
+                killed = Some(format!(
+                    "planexec: killed: its scratch and tmp hold {} MiB, over the disk limit of {} MiB (requests.limits.disk)",
+                    used >> 20,
+                    spec.disk_cap >> 20
+                ));
+                kill_group(pid);
+                break child.wait().ok();
+            }
+        }
+        std::thread::sleep(poll_interval(elapsed));
     };
-    // Grandchildren may still hold the pipes open; make sure the group is gone.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
+    // Grandchildren may still hold the pipes open; make sure the group and box are gone.
+    kill_group(pid);
+    if let Some(g) = &group {
+        g.kill_all();
     }
     let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
+    let mut stderr = err_reader.join().unwrap_or_default();
+    if let Some(k) = &killed {
+        stderr.extend_from_slice(format!("\n{k}\n").as_bytes());
+    }
     Ok(ProcessOutput {
         exit_code: status.and_then(|s| s.code()),
         stdout,
@@ -147,7 +189,74 @@ pub fn run(spec: &ProcessSpec) -> Result<ProcessOutput, RunError> {
         truncated: truncated.load(Ordering::Relaxed),
         timed_out,
         duration: start.elapsed(),
+        killed,
     })
+}
+
+fn kill_group(pid: i32) {
+    // SAFETY: plain syscall; a negative pid addresses the child's process group.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+}
+
+/// Bytes in regular files under `dir` (not following symlinks).
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else {
+                total += m.len();
+            }
+        }
+    }
+    total
+}
+
+/// Creates `rel` beneath `root` for writing (mode 0600), refusing any symlink
+/// on the way and any path that leaves `root` (openat2 RESOLVE_BENEATH).
+pub fn open_beneath(root: &Path, rel: &Path) -> std::io::Result<std::fs::File> {
+    use std::ffi::CString;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    let dir = std::fs::File::open(root)?;
+    let c = CString::new(rel.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: open_how is plain data; zeroed then filled.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC) as u64;
+    how.mode = 0o600;
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+    use std::os::fd::AsRawFd;
+    // SAFETY: openat2 with a valid dirfd, C string and open_how of the right size.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(match e.raw_os_error() {
+            Some(libc::ELOOP) | Some(libc::EXDEV) => std::io::Error::other(
+                "refused: the path goes through a symlink or leaves its directory",
+            ),
+            _ => e,
+        });
+    }
+    // SAFETY: a fresh descriptor we own.
+    Ok(std::fs::File::from(unsafe {
+        OwnedFd::from_raw_fd(fd as i32)
+    }))
 }
 
 /// Short polls first so quick commands return fast, then back off.
@@ -208,9 +317,12 @@ mod tests {
 
     fn spec(program: &str, args: &[&str], timeout_ms: u64) -> ProcessSpec {
         ProcessSpec {
-            program: resolve_program(program, Path::new("/")).unwrap(),
+            program: resolve_program(program, Path::new("/"), "/usr/bin:/bin").unwrap(),
             args: args.iter().map(|s| s.to_string()).collect(),
             env: vec![],
+            clear_env: false,
+            disk_watch: vec![],
+            disk_cap: u64::MAX,
             cwd: std::env::temp_dir(),
             timeout: Duration::from_millis(timeout_ms),
             stdout_file: None,
@@ -219,9 +331,13 @@ mod tests {
         }
     }
 
+    fn run_plain(s: &ProcessSpec) -> Result<ProcessOutput, RunError> {
+        run(s, None)
+    }
+
     #[test]
     fn captures_exit_code_and_output() {
-        let o = run(&spec("sh", &["-c", "echo hi; echo err >&2; exit 3"], 5000)).unwrap();
+        let o = run_plain(&spec("sh", &["-c", "echo hi; echo err >&2; exit 3"], 5000)).unwrap();
         assert_eq!(o.exit_code, Some(3));
         assert_eq!(o.stdout, b"hi\n");
         assert_eq!(o.stderr, b"err\n");
@@ -233,7 +349,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let marker = dir.path().join("survived");
         let script = format!("(sleep 1; touch {}) & sleep 30", marker.display());
-        let o = run(&spec("sh", &["-c", &script], 200)).unwrap();
+        let o = run_plain(&spec("sh", &["-c", &script], 200)).unwrap();
         assert!(o.timed_out);
         assert!(o.duration < Duration::from_secs(5));
         std::thread::sleep(Duration::from_millis(1500));
@@ -242,7 +358,7 @@ mod tests {
 
     #[test]
     fn output_is_capped() {
-        let o = run(&spec("sh", &["-c", "yes | head -c 100000"], 5000)).unwrap();
+        let o = run_plain(&spec("sh", &["-c", "yes | head -c 100000"], 5000)).unwrap();
         assert_eq!(o.stdout.len(), 1024);
         assert!(o.truncated);
     }
@@ -250,7 +366,7 @@ mod tests {
     #[test]
     fn missing_program_is_not_found() {
         assert!(matches!(
-            resolve_program("no-such-program-xyz", Path::new("/")),
+            resolve_program("no-such-program-xyz", Path::new("/"), "/usr/bin"),
             Err(RunError::NotFound(_))
         ));
     }

@@ -3,6 +3,7 @@
 
 pub mod bindings;
 mod cache;
+mod child;
 pub mod convert;
 pub mod exec;
 mod scratch;
@@ -10,6 +11,7 @@ mod state;
 
 pub use cache::{default_dir as default_cache_dir, Origin};
 pub use scratch::{install_signal_cleanup, remove_stale};
+pub use child::tool_cache_dir;
 pub use state::{Caps, ExecRecord, LogLine};
 
 use crate::plugins::{Grants, Kind, Plugin, PluginError, WorkspaceAccess};
@@ -320,7 +322,9 @@ impl Loaded {
             plugin: self.plugin.name().into(),
             grants: self.grants.clone(),
             workspace: workspace.to_path_buf(),
+            workspace_visible: req.workspace == WorkspaceAccess::ReadOnly,
             scratch: scratch.path().to_path_buf(),
+            tool_cache: child::tool_cache_dir(workspace, self.plugin.name()),
             caps: self.caps.clone(),
             budget: req.timeout,
             clock: state::Clock::start(),

@@ -2,6 +2,7 @@
 //! scratch, no env, no sockets), limits, CPU accounting, and the host imports.
 
 use super::bindings::{exec, log};
+use super::child;
 use super::exec as native;
 use crate::plugins::Grants;
 use std::path::{Path, PathBuf};
@@ -94,6 +95,8 @@ pub struct ExecRecord {
     pub exit_code: Option<i32>,
     pub duration: Duration,
     pub timed_out: bool,
+    /// Layers of the box this machine could not apply (empty when fully boxed).
+    pub weakened: Vec<String>,
 }
 
 /// A call's clock, shared with the watcher that stops a plugin blocked in a
@@ -153,7 +156,11 @@ pub struct PluginState {
     pub(super) plugin: String,
     pub(super) grants: Grants,
     pub(super) workspace: PathBuf,
+    /// False for `workspace = "none"` plugins: their programs get no workspace either.
+    pub(super) workspace_visible: bool,
     pub(super) scratch: PathBuf,
+    /// The plugin's persistent tool cache (`{cache}`).
+    pub(super) tool_cache: PathBuf,
     pub(super) caps: Caps,
     /// CPU budget for wasm execution (time inside exec calls does not count).
     pub(super) budget: Duration,
@@ -179,13 +186,18 @@ impl PluginState {
         self.clock.used()
     }
 
-    fn substitute(&self, arg: &str) -> String {
-        arg.replace("{workspace}", &self.workspace.to_string_lossy())
-            .replace("{scratch}", &self.scratch.to_string_lossy())
+    fn places(&self) -> child::Places<'_> {
+        child::Places {
+            plugin: &self.plugin,
+            grants: &self.grants,
+            workspace: self.workspace_visible.then_some(self.workspace.as_path()),
+            scratch: &self.scratch,
+            cache: &self.tool_cache,
+        }
     }
 
-    /// Maps a `{scratch}/...` path to the host path, refusing anything outside scratch.
-    fn scratch_path(&self, p: &str) -> Result<PathBuf, String> {
+    /// Maps a `{scratch}/...` path to (scratch, relative path), refusing anything outside.
+    fn scratch_path(&self, p: &str) -> Result<(PathBuf, PathBuf), String> {
         let rel = p
             .strip_prefix("{scratch}/")
             .or_else(|| p.strip_prefix("/scratch/"))
@@ -197,23 +209,7 @@ impl PluginState {
         {
             return Err(format!("stdout-file `{p}` must stay inside {{scratch}}"));
         }
-        Ok(self.scratch.join(rel))
-    }
-
-    fn workspace_dir(&self, cwd: Option<&str>) -> Result<PathBuf, String> {
-        let Some(c) = cwd.filter(|c| !c.is_empty() && *c != ".") else {
-            return Ok(self.workspace.clone());
-        };
-        let rel = Path::new(c);
-        if rel
-            .components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            return Err(format!(
-                "cwd `{c}` must be a relative path inside the workspace"
-            ));
-        }
-        Ok(self.workspace.join(rel))
+        Ok((self.scratch.clone(), rel.to_path_buf()))
     }
 
     fn run_command(&mut self, cmd: exec::Command) -> Result<exec::Output, exec::ExecError> {
@@ -226,47 +222,40 @@ impl PluginState {
                 cmd.program
             )));
         }
-        let cwd = self
-            .workspace_dir(cmd.cwd.as_deref())
-            .map_err(exec::ExecError::Failed)?;
-        let program = native::resolve_program(&cmd.program, &cwd)
-            .map_err(|e| exec::ExecError::NotFound(e.to_string()))?;
         let stdout_file = match &cmd.stdout_file {
             Some(p) => Some(self.scratch_path(p).map_err(exec::ExecError::Failed)?),
             None => None,
         };
-        let args: Vec<String> = cmd.args.iter().map(|a| self.substitute(a)).collect();
-        let env: Vec<(String, String)> = cmd
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), self.substitute(v)))
-            .collect();
         let timeout = cmd
             .timeout_ms
             .map(Duration::from_millis)
             .unwrap_or(self.exec_timeout)
             .min(self.exec_timeout);
-        let spec = native::ProcessSpec {
-            program,
-            args: args.clone(),
-            env,
-            cwd,
+        let mut ready = child::prepare(
+            &self.places(),
+            &cmd.program,
+            &cmd.args,
+            &cmd.env,
+            cmd.cwd.as_deref(),
             timeout,
             stdout_file,
-            capture_cap: self.caps.exec_capture,
-            file_cap: self.caps.exec_file,
-        };
-        let out = native::run(&spec).map_err(|e| match e {
-            native::RunError::NotFound(m) => exec::ExecError::NotFound(m),
-            native::RunError::Failed(m) => exec::ExecError::Failed(m),
-        })?;
-        let mut argv = vec![cmd.program.clone()];
-        argv.extend(args);
+            (self.caps.exec_capture, self.caps.exec_file),
+        )
+        .map_err(to_exec_error)?;
+        let argv: Vec<String> = std::iter::once(cmd.program.clone())
+            .chain(ready.spec.args.iter().cloned())
+            .collect();
+        let out = native::run(&ready.spec, ready.boxed.take());
+        ready.clean_up();
+        drop(ready.tmp.take());
+        let weakened = std::mem::take(&mut ready.weakened);
+        let out = out.map_err(to_exec_error)?;
         self.execs.push(ExecRecord {
             argv,
             exit_code: out.exit_code,
             duration: out.duration,
             timed_out: out.timed_out,
+            weakened,
         });
         Ok(exec::Output {
             exit_code: out.exit_code,
@@ -276,6 +265,14 @@ impl PluginState {
             timed_out: out.timed_out,
             duration_ms: out.duration.as_millis() as u64,
         })
+    }
+}
+
+fn to_exec_error(e: native::RunError) -> exec::ExecError {
+    match e {
+        native::RunError::NotFound(m) => exec::ExecError::NotFound(m),
+        native::RunError::NotGranted(m) => exec::ExecError::NotGranted(m),
+        native::RunError::Failed(m) => exec::ExecError::Failed(m),
     }
 }
 

@@ -80,7 +80,7 @@ fn command(cfg: &Config, paths: &[String], json: bool) -> Result<Command, String
     }
     cmd = cmd
         .args(["--show-column-numbers", "--no-error-summary", "--no-color-output", "--no-pretty"])
-        .arg("--cache-dir={scratch}/mypy-cache")
+        .arg("--cache-dir={cache}/mypy")
         .args(cfg.args.iter().cloned())
         .args(paths.iter().cloned());
     cmd.cwd = cfg.cwd.clone();

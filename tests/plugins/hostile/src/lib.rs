@@ -30,6 +30,80 @@ fn mode(config: &str) -> String {
         .to_string()
 }
 
+/// Tiny extraction of `"key":"value"`.
+fn string(config: &str, key: &str) -> Option<String> {
+    config
+        .split(&format!("\"{key}\":"))
+        .nth(1)
+        .and_then(|r| r.split('"').nth(1))
+        .map(String::from)
+}
+
+/// Tiny extraction of `"key":["a","b"]` (no quotes or commas inside the items).
+fn list(config: &str, key: &str) -> Vec<String> {
+    let Some(rest) = config.split(&format!("\"{key}\":")).nth(1) else {
+        return vec![];
+    };
+    let Some(body) = rest.split('[').nth(1).and_then(|r| r.split(']').next()) else {
+        return vec![];
+    };
+    body.split(',')
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Mode `run`: prepares scratch (`copy`: [ws-relative, scratch-relative]; `symlink`:
+/// [target, scratch-relative]), then runs `program` `args` with `env` ("K=V")
+/// and `stdout_file`; reports the program's output as evidence.
+fn run_mode(req: &GateRequest) -> Result<GateReport, String> {
+    let c = &req.config;
+    let copy = list(c, "copy");
+    if copy.len() == 2 {
+        let bytes = std::fs::read(format!("{}/{}", req.mounts.workspace, copy[0])).map_err(|e| e.to_string())?;
+        std::fs::write(format!("{}/{}", req.mounts.scratch, copy[1]), bytes).map_err(|e| e.to_string())?;
+    }
+    let link = list(c, "symlink");
+    if link.len() == 2 {
+        extern "C" {
+            fn symlink(target: *const std::ffi::c_char, path: *const std::ffi::c_char) -> i32;
+        }
+        let t = std::ffi::CString::new(link[0].clone()).unwrap();
+        let p = std::ffi::CString::new(format!("{}/{}", req.mounts.scratch, link[1])).unwrap();
+        // SAFETY: wasi-libc's symlink(3) with two C strings.
+        if unsafe { symlink(t.as_ptr(), p.as_ptr()) } != 0 {
+            return Err(format!("symlink: {}", std::io::Error::last_os_error()));
+        }
+    }
+    let env = list(c, "env")
+        .into_iter()
+        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    let out = planexec::plugin::exec::run(&planexec::plugin::exec::Command {
+        program: string(c, "program").unwrap_or_else(|| "true".into()),
+        args: list(c, "args"),
+        env,
+        cwd: string(c, "cwd"),
+        timeout_ms: None,
+        stdout_file: string(c, "stdout_file"),
+    });
+    match out {
+        Ok(o) => {
+            let mut r = report(
+                if o.exit_code == Some(0) { Outcome::Passed } else { Outcome::Failed },
+                format!("ran: exit {:?}", o.exit_code),
+            );
+            r.evidence = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            Ok(r)
+        }
+        Err(e) => Ok(report(Outcome::Failed, format!("exec refused: {e:?}"))),
+    }
+}
+
 struct Hostile;
 
 impl Guest for Hostile {
@@ -104,6 +178,7 @@ impl Guest for Hostile {
                     Err(e) => Ok(report(Outcome::Failed, format!("exec refused: {e:?}"))),
                 }
             }
+            "run" => run_mode(&req),
             other => Err(format!("unknown mode `{other}`")),
         }
     }

@@ -1,0 +1,192 @@
+//! The box around every program a plugin or a plan runs: a cleared environment,
+//! Landlock filesystem rules, private namespaces, rlimits, a syscall filter.
+//!
+//! The host describes the box ([`BoxSpec::launch`]) and starts the small
+//! `planexec-box` helper ([`helper`]), which builds it in its own single-threaded
+//! process and execs the program; forking the large host itself would cost
+//! milliseconds. See docs/architecture.md ("The box") and SECURITY.md.
+
+mod cgroup;
+pub mod env;
+mod fs;
+pub mod helper;
+mod limits;
+mod ns;
+pub mod probe;
+mod seccomp;
+
+pub use cgroup::Group;
+pub use env::{EnvError, FORBIDDEN_ENV};
+pub use fs::toolchain_roots;
+pub use limits::Limits;
+pub use probe::{Support, SUPPORT};
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How much network a boxed program gets. Ordered: none < loopback < full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Network {
+    /// A private network namespace with its loopback down, no TCP, no unix sockets.
+    #[default]
+    None,
+    /// A private network namespace with its own loopback up (never the host's).
+    Loopback,
+    /// The host's network.
+    Full,
+}
+
+impl Network {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::None => "none",
+            Network::Loopback => "loopback",
+            Network::Full => "full",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Network> {
+        match s {
+            "none" => Some(Network::None),
+            "loopback" => Some(Network::Loopback),
+            "full" => Some(Network::Full),
+            _ => None,
+        }
+    }
+}
+
+/// What the policy accepts when the kernel cannot confine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confinement {
+    /// Every layer must work; programs of non-standard plugins are refused otherwise.
+    #[default]
+    Required,
+    /// Apply what the kernel supports and run anyway (said at pre-flight).
+    BestEffort,
+    /// No box at all (`--unconfined`; logged).
+    Off,
+}
+
+impl Confinement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confinement::Required => "required",
+            Confinement::BestEffort => "best-effort",
+            Confinement::Off => "off",
+        }
+    }
+}
+
+/// Everything one boxed program may touch.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BoxSpec {
+    /// Read and execute (system and toolchain roots).
+    pub read_exec: Vec<PathBuf>,
+    /// Read and execute: the workspace.
+    pub workspace: Option<PathBuf>,
+    /// Read, write, create, execute (box tmp, gate cache, granted workspace paths).
+    pub write: Vec<PathBuf>,
+    /// Read and write but never execute, mounted noexec where possible (scratch).
+    pub write_noexec: Vec<PathBuf>,
+    /// Made read-only inside writable roots (every `.git`).
+    pub read_only: Vec<PathBuf>,
+    pub network: Network,
+    pub limits: Limits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BoxError {
+    #[error("cannot build the Landlock rules for {path}: {source}")]
+    Landlock {
+        path: PathBuf,
+        source: landlock::RulesetError,
+    },
+    #[error("cannot build the Landlock ruleset: {0}")]
+    Ruleset(#[from] landlock::RulesetError),
+    #[error("cannot build the syscall filter: {0}")]
+    Seccomp(String),
+    #[error("{0}")]
+    Path(String),
+}
+
+/// A box ready to enter: every allocation done, only system calls left.
+pub struct Prepared {
+    ruleset: Option<landlock::RulesetCreated>,
+    filter: Option<seccompiler::BpfProgram>,
+    ns: ns::Plan,
+    limits: limits::Raw,
+}
+
+/// How the host starts a boxed program: the helper, its spec, the pids cgroup.
+pub struct Launch {
+    pub helper: PathBuf,
+    /// The helper's first argument (JSON of [`helper::Spec`]).
+    pub spec: String,
+    pub group: Option<Arc<Group>>,
+}
+
+impl BoxSpec {
+    /// Creates the pids cgroup and describes the box for the helper.
+    pub fn launch(&self, support: &Support) -> Result<Launch, BoxError> {
+        let helper = helper::path().ok_or_else(|| {
+            BoxError::Path(format!(
+                "the box helper `{}` is not beside the planexec binary; reinstall planexec \
+                 (it builds both), or run with --unconfined",
+                helper::NAME
+            ))
+        })?;
+        let group = cgroup::Group::create(self.limits.processes).map(Arc::new);
+        let spec = helper::Spec {
+            bx: self.clone(),
+            support: support.clone(),
+            cgroup_procs: group.as_ref().map(|g| g.procs_path()),
+        };
+        Ok(Launch {
+            helper,
+            spec: serde_json::to_string(&spec).map_err(|e| BoxError::Path(e.to_string()))?,
+            group,
+        })
+    }
+
+    /// Builds the ruleset, filter and namespace plan (in the helper).
+    pub fn prepare(&self, support: &Support) -> Result<Prepared, BoxError> {
+        let ruleset = if support.landlock_abi > 0 {
+            Some(fs::ruleset(self, support)?)
+        } else {
+            None
+        };
+        let filter = if support.seccomp {
+            Some(seccomp::filter(self.network)?)
+        } else {
+            None
+        };
+        let ns = ns::Plan::new(self, support)?;
+        Ok(Prepared {
+            ruleset,
+            filter,
+            ns,
+            limits: limits::Raw::from(&self.limits),
+        })
+    }
+}
+
+impl Prepared {
+    /// Enters the box (in the helper): only system calls, no allocation. The
+    /// helper becomes a reaper waiting for PID 1 of a new PID namespace, which
+    /// returns from here into the exec of the real program.
+    pub fn enter(&mut self) -> std::io::Result<()> {
+        self.ns.enter()?;
+        limits::apply(&self.limits)?;
+        if let Some(r) = self.ruleset.take() {
+            r.restrict_self()
+                .map_err(|_| std::io::Error::other("landlock_restrict_self failed"))?;
+        }
+        if let Some(f) = &self.filter {
+            seccompiler::apply_filter(f)
+                .map_err(|_| std::io::Error::other("seccomp filter failed"))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! Namespaces of the box: a user namespace (no host capabilities), a private
+//! network (loopback only, or nothing), a PID namespace whose end kills every
+//! daemon, and a mount namespace making `.git` read-only and scratch noexec.
+
+use super::{BoxError, BoxSpec, Network, Support};
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// What the child does, prepared in the parent.
+pub struct Plan {
+    enabled: bool,
+    flags: libc::c_int,
+    uid_map: Vec<u8>,
+    gid_map: Vec<u8>,
+    /// (path, extra mount flags, flags the mount already has and must keep).
+    remounts: Vec<(CString, libc::c_ulong, libc::c_ulong)>,
+    lo_up: bool,
+}
+
+impl Plan {
+    pub fn new(spec: &BoxSpec, support: &Support) -> Result<Plan, BoxError> {
+        // SAFETY: getuid/getgid cannot fail.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let mut flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
+        if spec.network != Network::Full {
+            flags |= libc::CLONE_NEWNET;
+        }
+        let mut remounts = Vec::new();
+        for p in &spec.read_only {
+            remounts.push(remount(p, libc::MS_RDONLY)?);
+        }
+        for p in &spec.write_noexec {
+            remounts.push(remount(
+                p,
+                libc::MS_NOEXEC | libc::MS_NOSUID | libc::MS_NODEV,
+            )?);
+        }
+        Ok(Plan {
+            enabled: support.user_namespaces,
+            flags,
+            uid_map: format!("{uid} {uid} 1\n").into_bytes(),
+            gid_map: format!("{gid} {gid} 1\n").into_bytes(),
+            remounts,
+            lo_up: spec.network == Network::Loopback,
+        })
+    }
+
+    /// In the child: unshare, map ids, remount, bring loopback up, then fork so
+    /// that the caller continues as PID 1 of the new PID namespace.
+    pub fn enter(&self) -> std::io::Result<()> {
+        if !self.enabled {
+            // SAFETY: prctl with constant arguments.
+            unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+            return Ok(());
+        }
+        // SAFETY: every call below is a plain system call on prepared buffers.
+        unsafe {
+            check(libc::unshare(self.flags))?;
+            write_file(c"/proc/self/setgroups", b"deny")?;
+            write_file(c"/proc/self/uid_map", &self.uid_map)?;
+            write_file(c"/proc/self/gid_map", &self.gid_map)?;
+            check(libc::mount(
+                std::ptr::null(),
+                c"/".as_ptr(),
+                std::ptr::null(),
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            ))?;
+            for (path, extra, keep) in &self.remounts {
+                check(libc::mount(
+                    path.as_ptr(),
+                    path.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REC,
+                    std::ptr::null(),
+                ))?;
+                check(libc::mount(
+                    std::ptr::null(),
+                    path.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REMOUNT | extra | keep,
+                    std::ptr::null(),
+                ))?;
+            }
+            if self.lo_up {
+                loopback_up()?;
+            }
+            become_pid1()
+        }
+    }
+}
+
+/// Prepares a bind-remount of `p` with `extra` flags, keeping the locked ones.
+fn remount(
+    p: &Path,
+    extra: libc::c_ulong,
+) -> Result<(CString, libc::c_ulong, libc::c_ulong), BoxError> {
+    let c = CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| BoxError::Path(format!("{}: NUL in path", p.display())))?;
+    // SAFETY: statvfs on a valid C string into a zeroed struct.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(BoxError::Path(format!(
+            "{}: {}",
+            p.display(),
+            std::io::Error::last_os_error()
+        )));
+    }
+    let pairs = [
+        (libc::ST_RDONLY, libc::MS_RDONLY),
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ];
+    let keep = pairs
+        .iter()
+        .filter(|(st_flag, _)| st.f_flag & st_flag != 0)
+        .fold(0, |acc, (_, ms)| acc | ms);
+    Ok((c, extra, keep))
+}
+
+fn check(rc: libc::c_int) -> std::io::Result<()> {
+    if rc < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+unsafe fn write_file(path: &std::ffi::CStr, data: &[u8]) -> std::io::Result<()> {
+    let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+    check(fd)?;
+    let n = libc::write(fd, data.as_ptr().cast(), data.len());
+    libc::close(fd);
+    if n != data.len() as isize {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Sets `lo` up in the new network namespace.
+unsafe fn loopback_up() -> std::io::Result<()> {
+    let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+    check(fd)?;
+    let mut ifr: libc::ifreq = std::mem::zeroed();
+    ifr.ifr_name[0] = b'l' as libc::c_char;
+    ifr.ifr_name[1] = b'o' as libc::c_char;
+    ifr.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_LOOPBACK | libc::IFF_RUNNING) as i16;
+    let rc = libc::ioctl(fd, libc::SIOCSIFFLAGS, &ifr);
+    libc::close(fd);
+    check(rc)
+}
+
+/// Forks: the child returns (PID 1 of the new namespace, killed if this process
+/// dies); this process waits for it, then exits with its status. The namespace,
+/// and every process in it, ends with PID 1.
+unsafe fn become_pid1() -> std::io::Result<()> {
+    let pid = libc::fork();
+    check(pid)?;
+    if pid == 0 {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        return Ok(());
+    }
+    // The reaper keeps no descriptors: the parent's exec-error pipe and the
+    // output pipes must close when PID 1 execs and exits.
+    libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+    libc::close(0);
+    libc::close(1);
+    libc::close(2);
+    let mut status = 0;
+    loop {
+        let r = libc::waitpid(pid, &mut status, 0);
+        if r == pid {
+            break;
+        }
+        if r < 0 && *libc::__errno_location() != libc::EINTR {
+            libc::_exit(127);
+        }
+    }
+    if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        libc::signal(sig, libc::SIG_DFL);
+        libc::kill(libc::getpid(), sig);
+        libc::_exit(128 + sig);
+    }
+    libc::_exit(libc::WEXITSTATUS(status));
+}

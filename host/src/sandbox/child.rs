@@ -1,0 +1,282 @@
+//! Turns one `exec` request of a plugin into a boxed process: grants and
+//! argument shapes checked, placeholders substituted, environment and box built.
+
+use super::exec::{self as native, ProcessSpec};
+use crate::confine::{self, env::EnvSpec, BoxSpec, Confinement, Launch, SUPPORT};
+use crate::plugins::Grants;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+/// Where one plugin instance's programs live.
+pub struct Places<'a> {
+    pub plugin: &'a str,
+    pub grants: &'a Grants,
+    /// None when the plugin has `workspace = "none"`.
+    pub workspace: Option<&'a Path>,
+    /// The real workspace (the box's working directory for workspace-less plugins is scratch).
+    pub scratch: &'a Path,
+    /// The plugin's persistent tool cache (`{cache}`).
+    pub cache: &'a Path,
+}
+
+/// A command ready to run, with the directories to remove after it.
+pub struct Ready {
+    pub spec: ProcessSpec,
+    pub boxed: Option<Launch>,
+    pub tmp: Option<tempfile::TempDir>,
+    /// What the box could not apply here (best-effort runs), for the log.
+    pub weakened: Vec<String>,
+    /// Write roots planexec created for this command; removed after it if still empty.
+    pub created: Vec<PathBuf>,
+}
+
+impl Ready {
+    /// Removes the write roots planexec created that the program left empty.
+    pub fn clean_up(&self) {
+        for p in &self.created {
+            match std::fs::symlink_metadata(p) {
+                Ok(m) if m.is_dir() => {
+                    let _ = std::fs::remove_dir(p);
+                }
+                Ok(m) if m.is_file() && m.len() == 0 => {
+                    let _ = std::fs::remove_file(p);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Places<'_> {
+    pub fn substitute(&self, arg: &str) -> Result<String, String> {
+        if arg.contains("{workspace}") && self.workspace.is_none() {
+            return Err(format!(
+                "plugin `{}` has `workspace = \"none\"` and may not pass {{workspace}} to a program",
+                self.plugin
+            ));
+        }
+        let ws = self.workspace.map(|w| w.to_string_lossy().into_owned());
+        Ok(arg
+            .replace("{workspace}", ws.as_deref().unwrap_or(""))
+            .replace("{scratch}", &self.scratch.to_string_lossy())
+            .replace("{cache}", &self.cache.to_string_lossy()))
+    }
+
+    /// The working directory: inside the workspace, never through a symlink out of it.
+    pub fn cwd(&self, cwd: Option<&str>) -> Result<PathBuf, String> {
+        let Some(ws) = self.workspace else {
+            return Ok(self.scratch.to_path_buf());
+        };
+        let Some(c) = cwd.filter(|c| !c.is_empty() && *c != ".") else {
+            return Ok(ws.to_path_buf());
+        };
+        if Path::new(c)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(format!(
+                "cwd `{c}` must be a relative path inside the workspace"
+            ));
+        }
+        inside(ws, &ws.join(c)).map_err(|e| format!("cwd `{c}`: {e}"))
+    }
+
+    /// A writable workspace path, refused if it leaves the workspace. When
+    /// missing it is created: a directory if `rel` ends with `/`, else an empty file.
+    fn write_root(
+        &self,
+        ws: &Path,
+        rel: &str,
+        created: &mut Vec<PathBuf>,
+    ) -> Result<PathBuf, String> {
+        let p = ws.join(rel.trim_end_matches('/'));
+        if std::fs::symlink_metadata(&p).is_err() {
+            created.push(p.clone());
+            let made = if rel.ends_with('/') || rel == "." {
+                std::fs::create_dir_all(&p)
+            } else {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&p)
+                    .map(drop)
+            };
+            made.map_err(|e| format!("cannot create `{rel}`: {e}"))?;
+        }
+        inside(ws, &p).map_err(|e| format!("writes `{rel}`: {e}"))
+    }
+}
+
+/// `p` canonicalized, or an error if it resolves outside `root`.
+fn inside(root: &Path, p: &Path) -> Result<PathBuf, String> {
+    let root = root.canonicalize().map_err(|e| e.to_string())?;
+    let real = p.canonicalize().map_err(|e| e.to_string())?;
+    if !real.starts_with(&root) {
+        return Err(format!(
+            "resolves to {} outside the workspace (a symlink?)",
+            real.display()
+        ));
+    }
+    Ok(real)
+}
+
+/// The whole request: grant and shape checks, substitution, env, box.
+#[allow(clippy::too_many_arguments)]
+pub fn prepare(
+    places: &Places,
+    program: &str,
+    args: &[String],
+    env: &[(String, String)],
+    cwd: Option<&str>,
+    timeout: Duration,
+    stdout_file: Option<(PathBuf, PathBuf)>,
+    caps: (usize, u64),
+) -> Result<Ready, native::RunError> {
+    let failed = native::RunError::Failed;
+    places
+        .grants
+        .check_args(program, args)
+        .map_err(native::RunError::NotGranted)?;
+    let cwd = places.cwd(cwd).map_err(failed)?;
+    let host_path = std::env::var("PATH").unwrap_or_default();
+    let ws_for_path = places.workspace.unwrap_or(places.scratch);
+    let program_path = native::resolve_program(
+        program,
+        &cwd,
+        &confine::env::clean_path(&host_path, ws_for_path),
+    )?;
+    let args = args
+        .iter()
+        .map(|a| places.substitute(a))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(native::RunError::NotGranted)?;
+    let env = env
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), places.substitute(v)?)))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(native::RunError::NotGranted)?;
+    let confinement = places.grants.confinement;
+    let mut spec = ProcessSpec {
+        program: program_path.clone(),
+        args,
+        env: vec![],
+        clear_env: confinement != Confinement::Off,
+        cwd,
+        timeout,
+        stdout_file,
+        capture_cap: caps.0,
+        file_cap: caps.1,
+        disk_watch: vec![],
+        disk_cap: places.grants.limits.disk,
+    };
+    let _ = std::fs::create_dir_all(places.cache);
+    if confinement == Confinement::Off {
+        spec.env = env;
+        return Ok(Ready {
+            spec,
+            boxed: None,
+            tmp: None,
+            weakened: vec!["unconfined (--unconfined or confinement = \"off\")".into()],
+            created: vec![],
+        });
+    }
+    let weakened = SUPPORT.missing();
+    if !weakened.is_empty() && confinement == Confinement::Required && !places.grants.standard {
+        return Err(native::RunError::NotGranted(format!(
+            "plugin `{}` may not run `{program}`: this machine cannot confine it ({})\n  \
+             run `planexec doctor` for details; to run it anyway set `[policy] confinement = \"best-effort\"`, \
+             or pass --unconfined",
+            places.plugin,
+            weakened.join("; ")
+        )));
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("planexec-box-")
+        .tempdir()
+        .map_err(|e| failed(format!("cannot create the box's tmp: {e}")))?;
+    let home = places.cache.join("home");
+    std::fs::create_dir_all(&home).map_err(|e| failed(format!("{}: {e}", home.display())))?;
+    let env_spec = EnvSpec {
+        plugin: places.plugin,
+        settable: &places.grants.env_set,
+        pass: &places.grants.env_pass,
+        home: &home,
+        tmp: tmp.path(),
+        cache: places.cache,
+        workspace: ws_for_path,
+    };
+    spec.env = confine::env::build(&env_spec, &env, |k| std::env::var(k).ok())
+        .map_err(|e| native::RunError::NotGranted(e.to_string()))?;
+    let mut created = Vec::new();
+    let bx =
+        box_spec(places, &program_path, &host_path, tmp.path(), &mut created).map_err(failed)?;
+    spec.disk_watch = vec![places.scratch.to_path_buf(), tmp.path().to_path_buf()];
+    let boxed = bx
+        .launch(&SUPPORT)
+        .map_err(|e| failed(format!("cannot build the box: {e}")))?;
+    Ok(Ready {
+        spec,
+        boxed: Some(boxed),
+        tmp: Some(tmp),
+        weakened,
+        created,
+    })
+}
+
+fn box_spec(
+    places: &Places,
+    program: &Path,
+    path_var: &str,
+    tmp: &Path,
+    created: &mut Vec<PathBuf>,
+) -> Result<BoxSpec, String> {
+    let ws = places.workspace;
+    let mut write = vec![tmp.to_path_buf(), places.cache.to_path_buf()];
+    let mut read_only = Vec::new();
+    if let Some(ws) = ws {
+        for w in &places.grants.writes {
+            if Path::new(w).is_absolute() {
+                // Only the trusted policy can name a directory outside the workspace.
+                std::fs::create_dir_all(w).map_err(|e| format!("writes `{w}`: {e}"))?;
+                write.push(PathBuf::from(w));
+            } else {
+                write.push(places.write_root(ws, w, created)?);
+            }
+        }
+        let git = ws.join(".git");
+        if git.exists() {
+            read_only.push(git);
+        }
+    }
+    let mut read_exec = confine::toolchain_roots(program, path_var, ws.unwrap_or(places.scratch));
+    read_exec.extend(places.grants.read.iter().cloned());
+    Ok(BoxSpec {
+        read_exec,
+        workspace: ws.map(Path::to_path_buf),
+        write,
+        write_noexec: vec![places.scratch.to_path_buf()],
+        read_only,
+        network: places.grants.network,
+        limits: places.grants.limits,
+    })
+}
+
+/// The persistent tool cache of `plugin` for `workspace` (`{cache}`): under
+/// `$PLANEXEC_TOOL_CACHE`, or the user's cache dir, keyed by workspace and plugin.
+pub fn tool_cache_dir(workspace: &Path, plugin: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let base = std::env::var_os("PLANEXEC_TOOL_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("planexec/tools"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/planexec/tools"))
+        })
+        .unwrap_or_else(|| std::env::temp_dir().join("planexec-tools"));
+    let real = workspace
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.to_path_buf());
+    let key = hex::encode(&Sha256::digest(real.to_string_lossy().as_bytes())[..8]);
+    base.join(key).join(plugin)
+}
