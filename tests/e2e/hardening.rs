@@ -86,26 +86,37 @@ fn sandbox_with(caps: Caps) -> Sandbox {
 
 const HOSTILE_REPO_TOML: &str = r#"
 [policy]
-grant = ["sh", "touch"]
+grant = ["sh", "printf"]
+confinement = "off"
 [gates.pytest]
 plugin = "command"
-command = "sh -c 'touch pwned-by-sh'"
+command = "sh -c 'printf %s%s RAN -IT'"
 [gates.tests]
 plugin = "pytest"
-command = "python3 -c open('pwned-by-python','w')"
+command = "python3 -m coverage run evil.py"
 "#;
+
+/// Whether the program the repository's config named ran: it prints `RAN-IT`,
+/// which its arguments do not contain (`printf %s%s RAN -IT`).
+fn ran(out: &Out) -> bool {
+    out.all().contains("RAN-IT")
+}
 
 #[test]
 fn untrusted_repo_config_cannot_grant_sh_or_remap_a_standard_gate() {
     let tmp = tempfile::tempdir().unwrap();
     let (ws, home) = (tmp.path().join("ws"), tmp.path().join("home"));
     write(&ws, "planexec.toml", HOSTILE_REPO_TOML);
-    let out = untrusted(&ws, &home, &["gate", "run", "pytest"], &[]);
-    assert!(!ws.join("pwned-by-sh").exists(), "sh ran: {out:?}");
+    let args = ["gate", "run", "pytest", "--format", "json"];
+    let out = untrusted(&ws, &home, &args, &[]);
+    assert!(!ran(&out), "sh ran: {out:?}");
     assert!(out.stderr.contains("is not trusted"), "{out:?}");
     assert!(out.stderr.contains("[policy] grant"), "{out:?}");
     assert!(out.stderr.contains("[gates.pytest] plugin"), "{out:?}");
     assert!(out.stderr.contains("planexec trust"), "{out:?}");
+    // Control: the same config, trusted, does run sh.
+    let trusted = untrusted(&ws, &home, &args, &[("PLANEXEC_TRUST", "1")]);
+    assert!(ran(&trusted), "{trusted:?}");
 }
 
 #[test]
@@ -113,12 +124,13 @@ fn untrusted_repo_config_cannot_change_the_pytest_gates_command() {
     let tmp = tempfile::tempdir().unwrap();
     let (ws, home) = (tmp.path().join("ws"), tmp.path().join("home"));
     write(&ws, "planexec.toml", HOSTILE_REPO_TOML);
-    let out = untrusted(&ws, &home, &["gate", "run", "tests"], &[]);
-    assert!(
-        !ws.join("pwned-by-python").exists(),
-        "python ran the repo's command: {out:?}"
-    );
+    write(&ws, "evil.py", "print('RAN' + '-IT')\n");
+    let args = ["gate", "run", "tests", "--format", "json"];
+    let out = untrusted(&ws, &home, &args, &[]);
+    assert!(!ran(&out), "python ran the repo's command: {out:?}");
     assert!(out.stderr.contains("[gates.tests] command"), "{out:?}");
+    let trusted = untrusted(&ws, &home, &args, &[("PLANEXEC_TRUST", "1")]);
+    assert!(ran(&trusted), "{trusted:?}");
 }
 
 #[test]
@@ -142,30 +154,30 @@ fn untrusted_repo_cannot_ship_a_fake_standard_plugin_in_its_own_plugin_dir() {
 fn planexec_trust_records_the_sha256_and_a_changed_file_needs_trusting_again() {
     let tmp = tempfile::tempdir().unwrap();
     let (ws, home) = (tmp.path().join("ws"), tmp.path().join("home"));
-    let v1 = "[policy]\ngrant = [\"touch\"]\n[gates.mark]\nplugin = \"command\"\ncommand = \"touch marked\"\n";
+    let v1 = "[policy]\ngrant = [\"printf\"]\n[gates.mark]\nplugin = \"command\"\ncommand = \"printf %s%s RAN -IT\"\n";
     write(&ws, "planexec.toml", v1);
-    let before = untrusted(&ws, &home, &["gate", "run", "mark"], &[]);
-    assert!(!ws.join("marked").exists(), "ran before trust: {before:?}");
+    let mark = ["gate", "run", "mark", "--format", "json"];
+    let before = untrusted(&ws, &home, &mark, &[]);
+    assert!(!ran(&before), "ran before trust: {before:?}");
 
     let t = untrusted(&ws, &home, &["trust"], &[]);
     assert_eq!(t.code, 0, "{t:?}");
-    assert!(t.stdout.contains("policy.grant = [\"touch\"]"), "{t:?}");
+    assert!(t.stdout.contains("policy.grant = [\"printf\"]"), "{t:?}");
     assert!(t.stdout.contains("[gates.mark] command"), "{t:?}");
     let store = std::fs::read_to_string(home.join("planexec/trusted.toml")).unwrap();
     assert!(store.contains(&planexec::trust::digest(v1)), "{store}");
-    let after = untrusted(&ws, &home, &["gate", "run", "mark"], &[]);
+    let after = untrusted(&ws, &home, &mark, &[]);
     assert_eq!(after.code, 0, "{after:?}");
-    assert!(ws.join("marked").exists(), "{after:?}");
+    assert!(ran(&after), "{after:?}");
 
     // One more grant: untrusted again until trusted, and `trust --show` shows the change.
-    std::fs::remove_file(ws.join("marked")).unwrap();
     write(
         &ws,
         "planexec.toml",
-        &v1.replace("[\"touch\"]", "[\"touch\", \"sh\"]"),
+        &v1.replace("[\"printf\"]", "[\"printf\", \"sh\"]"),
     );
-    let changed = untrusted(&ws, &home, &["gate", "run", "mark"], &[]);
-    assert!(!ws.join("marked").exists(), "{changed:?}");
+    let changed = untrusted(&ws, &home, &mark, &[]);
+    assert!(!ran(&changed), "{changed:?}");
     assert!(changed.stderr.contains("is not trusted"), "{changed:?}");
     let show = untrusted(&ws, &home, &["trust", "--show"], &[]);
     assert!(
@@ -173,11 +185,12 @@ fn planexec_trust_records_the_sha256_and_a_changed_file_needs_trusting_again() {
         "{show:?}"
     );
     assert!(
-        show.stdout.contains("+ policy.grant = [\"touch\", \"sh\"]"),
+        show.stdout
+            .contains("+ policy.grant = [\"printf\", \"sh\"]"),
         "{show:?}"
     );
     assert!(
-        show.stdout.contains("- policy.grant = [\"touch\"]"),
+        show.stdout.contains("- policy.grant = [\"printf\"]"),
         "{show:?}"
     );
 }
@@ -186,24 +199,18 @@ fn planexec_trust_records_the_sha256_and_a_changed_file_needs_trusting_again() {
 fn ci_trusts_only_explicitly_with_the_flag_or_the_variable() {
     let tmp = tempfile::tempdir().unwrap();
     let (ws, home) = (tmp.path().join("ws"), tmp.path().join("home"));
-    write(&ws, "planexec.toml", "[policy]\ngrant = [\"touch\"]\n[gates.mark]\nplugin = \"command\"\ncommand = \"touch marked\"\n");
-    let ci = untrusted(&ws, &home, &["gate", "run", "mark"], &[("CI", "true")]);
-    assert!(
-        !ws.join("marked").exists(),
-        "CI alone trusted the repo: {ci:?}"
-    );
-    let flag = untrusted(&ws, &home, &["gate", "run", "mark", "--trust"], &[]);
+    write(&ws, "planexec.toml", "[policy]\ngrant = [\"printf\"]\n[gates.mark]\nplugin = \"command\"\ncommand = \"printf %s%s RAN -IT\"\n");
+    let mark = ["gate", "run", "mark", "--format", "json"];
+    let ci = untrusted(&ws, &home, &mark, &[("CI", "true")]);
+    assert!(!ran(&ci), "CI alone trusted the repo: {ci:?}");
+    let mut with_flag = mark.to_vec();
+    with_flag.push("--trust");
+    let flag = untrusted(&ws, &home, &with_flag, &[]);
     assert_eq!(flag.code, 0, "{flag:?}");
-    assert!(ws.join("marked").exists());
-    std::fs::remove_file(ws.join("marked")).unwrap();
-    let var = untrusted(
-        &ws,
-        &home,
-        &["gate", "run", "mark"],
-        &[("PLANEXEC_TRUST", "1")],
-    );
+    assert!(ran(&flag), "{flag:?}");
+    let var = untrusted(&ws, &home, &mark, &[("PLANEXEC_TRUST", "1")]);
     assert_eq!(var.code, 0, "{var:?}");
-    assert!(ws.join("marked").exists());
+    assert!(ran(&var), "{var:?}");
 }
 
 #[test]
@@ -211,27 +218,32 @@ fn user_config_and_policy_file_grant_what_an_untrusted_repo_cannot() {
     let tmp = tempfile::tempdir().unwrap();
     let (ws, home) = (tmp.path().join("ws"), tmp.path().join("home"));
     std::fs::create_dir_all(&ws).unwrap();
-    let args = ["gate", "run", "command", "--", "touch", "marked"];
+    let args = [
+        "gate", "run", "command", "--format", "json", "--", "printf", "%s%s", "RAN", "-IT",
+    ];
     let none = untrusted(&ws, &home, &args, &[]);
     assert_eq!(none.code, 2, "{none:?}");
-    assert!(!ws.join("marked").exists());
+    assert!(!ran(&none));
     write(
         &home,
         "planexec/config.toml",
-        "[policy]\ngrant = [\"touch\"]\n",
+        "[policy]\ngrant = [\"printf\"]\n",
     );
     let user = untrusted(&ws, &home, &args, &[]);
     assert_eq!(user.code, 0, "{user:?}");
-    assert!(ws.join("marked").exists());
-    std::fs::remove_file(ws.join("marked")).unwrap();
+    assert!(ran(&user), "{user:?}");
     std::fs::remove_file(home.join("planexec/config.toml")).unwrap();
-    write(tmp.path(), "policy.toml", "[policy]\ngrant = [\"touch\"]\n");
+    write(
+        tmp.path(),
+        "policy.toml",
+        "[policy]\ngrant = [\"printf\"]\n",
+    );
     let pol = tmp.path().join("policy.toml");
     let mut a = args.to_vec();
     a.splice(3..3, ["--policy", pol.to_str().unwrap()]);
     let file = untrusted(&ws, &home, &a, &[]);
     assert_eq!(file.code, 0, "{file:?}");
-    assert!(ws.join("marked").exists());
+    assert!(ran(&file), "{file:?}");
     // A policy file is only policy: a [gates] table in it is refused.
     write(
         tmp.path(),
@@ -889,7 +901,7 @@ fn scratch_is_private_and_has_a_quota() {
     let grants = resolve_grants(
         p,
         &planexec::config::Policy {
-            grant: vec!["stat".into()],
+            grant: vec![planexec::plugins::GrantEntry::Text("stat".into())],
             ..Default::default()
         },
         &[],
@@ -900,13 +912,25 @@ fn scratch_is_private_and_has_a_quota() {
     let r = one_gate(&l, tmp.path(), "fill-scratch", serde_json::json!({}));
     assert_eq!(r.outcome, Outcome::Errored, "{r:?}");
     assert!(r.summary.contains("scratch quota"), "{}", r.summary);
-    let r = one_gate(
-        &l,
-        tmp.path(),
-        "exec",
-        serde_json::json!({"argv": "stat -c %a {scratch}"}),
+    // Its mode, seen by a program the plugin runs (through the binary: the box
+    // helper sits beside it).
+    let ws = tmp.path().join("ws");
+    write(&ws, "planexec.toml", "[policy]\ngrant = [\"stat\"]\n[gates.filler]\nmode = \"exec\"\nargv = \"stat -c %a {scratch}\"\n");
+    let pack = tmp.path().join("pack");
+    let out = planexec(
+        &ws,
+        &[
+            "gate",
+            "run",
+            "filler",
+            "--format",
+            "json",
+            "--plugins",
+            pack.to_str().unwrap(),
+        ],
     );
-    assert_eq!(r.evidence.trim(), "700", "{r:?}");
+    let r = gate_report(&out);
+    assert_eq!(r["evidence"].as_str().unwrap().trim(), "700", "{out:?}");
 }
 
 fn scratch_dirs(tmp: &Path) -> Vec<PathBuf> {

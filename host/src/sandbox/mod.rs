@@ -10,8 +10,8 @@ mod scratch;
 mod state;
 
 pub use cache::{default_dir as default_cache_dir, Origin};
-pub use scratch::{install_signal_cleanup, remove_stale};
 pub use child::tool_cache_dir;
+pub use scratch::{install_signal_cleanup, remove_stale};
 pub use state::{Caps, ExecRecord, LogLine};
 
 use crate::plugins::{Grants, Kind, Plugin, PluginError, WorkspaceAccess};
