@@ -333,4 +333,23 @@ fn plugins_list_shows_the_standard_pack_and_grants() {
     assert_eq!(cmd["source"], "standard");
     assert_eq!(cmd["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(cmd["granted"], serde_json::json!(["cargo"]));
+    // What each plugin's programs get: shapes, network, writes, env.
+    let cargo = rows.iter().find(|r| r["name"] == "cargo-test").unwrap();
+    assert_eq!(
+        cargo["requests"]["commands"],
+        serde_json::json!(["cargo test *"])
+    );
+    assert_eq!(cargo["requests"]["network"], "loopback");
+    assert_eq!(cargo["grants"]["network"], "loopback");
+    assert_eq!(
+        cargo["grants"]["writes"],
+        serde_json::json!(["target/", "Cargo.lock"])
+    );
+    let b = cargo["box"].as_str().unwrap();
+    assert!(
+        b.contains("runs cargo test *") && b.contains("network loopback"),
+        "{b}"
+    );
+    let human = planexec(tmp.path(), &["plugins", "list"]);
+    assert!(human.stdout.contains("box: runs cargo test *"), "{human:?}");
 }

@@ -8,12 +8,14 @@ pub fn run(format: Format) -> i32 {
     let s: &Support = &SUPPORT;
     let missing = s.missing();
     let verdict = verdict(s);
+    let trial = trial_run();
     if format == Format::Json {
         let v = serde_json::json!({
             "support": s,
             "complete": missing.is_empty(),
             "missing": missing,
             "verdict": verdict,
+            "trial": trial,
         });
         println!("{v}");
         return exit::OK;
@@ -40,8 +42,54 @@ pub fn run(format: Format) -> i32 {
     for m in &missing {
         println!("  missing: {m}");
     }
+    println!("  trial run             {trial}");
     println!("{verdict}");
     exit::OK
+}
+
+/// Runs `true` in a real box (through the planexec-box helper) and says how it went.
+fn trial_run() -> String {
+    use crate::confine::BoxSpec;
+    use crate::sandbox::exec::{resolve_program, run, ProcessSpec};
+    let Ok(tmp) = tempfile::tempdir() else {
+        return "not run: no temporary directory".into();
+    };
+    let Ok(program) = resolve_program("true", tmp.path(), "/usr/bin:/bin") else {
+        return "not run: `true` not found".into();
+    };
+    let bx = BoxSpec {
+        workspace: Some(tmp.path().to_path_buf()),
+        write: vec![tmp.path().to_path_buf()],
+        ..Default::default()
+    };
+    let launch = match bx.launch(&SUPPORT) {
+        Ok(l) => l,
+        Err(e) => return format!("failed: {e}"),
+    };
+    let spec = ProcessSpec {
+        program,
+        args: vec![],
+        env: vec![],
+        clear_env: true,
+        cwd: tmp.path().to_path_buf(),
+        timeout: std::time::Duration::from_secs(10),
+        stdout_file: None,
+        capture_cap: 64 << 10,
+        file_cap: 0,
+        disk_watch: vec![],
+        disk_cap: u64::MAX,
+    };
+    match run(&spec, Some(launch)) {
+        Ok(o) if o.exit_code == Some(0) => {
+            format!("ok: `true` ran boxed in {} ms", o.duration.as_millis())
+        }
+        Ok(o) => format!(
+            "failed: exit {:?}: {}",
+            o.exit_code,
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => format!("failed: {e}"),
+    }
 }
 
 fn verdict(s: &Support) -> String {

@@ -177,3 +177,49 @@ fn widen_home_root(top: &Path) -> Vec<PathBuf> {
     }
     vec![top.to_path_buf()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_roots_widen_to_their_top_level_but_never_private_dirs_or_cargo_credentials() {
+        let home = tempfile::tempdir().unwrap();
+        let h = home.path();
+        for d in [
+            ".pyenv/shims",
+            ".cargo/bin",
+            ".cargo/registry",
+            ".ssh",
+            ".local/bin",
+        ] {
+            std::fs::create_dir_all(h.join(d)).unwrap();
+        }
+        std::fs::write(h.join(".cargo/credentials.toml"), "token").unwrap();
+        let ws = h.join("ws");
+        std::fs::create_dir_all(&ws).unwrap();
+        let h = h.canonicalize().unwrap();
+        let root = |p: &str| root_of(&h.join(p), Some(&h), &ws).unwrap_or_default();
+        assert_eq!(root(".pyenv/shims"), vec![h.join(".pyenv")]);
+        let cargo = root(".cargo/bin");
+        assert!(
+            cargo.contains(&h.join(".cargo/bin")) && cargo.contains(&h.join(".cargo/registry"))
+        );
+        assert!(!cargo
+            .iter()
+            .any(|p| p == &h.join(".cargo") || p.ends_with("credentials.toml")));
+        assert!(root(".ssh").is_empty());
+        assert!(root(".local/bin").is_empty());
+        assert!(root_of(&h, Some(&h), &ws).is_none(), "never HOME itself");
+        assert!(root_of(&ws, Some(&h), &ws).is_none(), "never the workspace");
+    }
+
+    #[test]
+    fn system_and_top_level_dirs_are_not_added() {
+        let ws = tempfile::tempdir().unwrap();
+        assert!(root_of(Path::new("/usr/local/bin"), None, ws.path()).is_none());
+        assert!(root_of(Path::new("/tmp"), None, ws.path())
+            .unwrap_or_default()
+            .is_empty());
+    }
+}
