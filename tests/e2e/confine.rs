@@ -673,7 +673,10 @@ fn without_landlock_non_standard_plugins_are_refused_and_doctor_says_why() {
     let real = planexec(&s.ws(), &["doctor", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(real.stdout.trim()).unwrap();
     assert!(v["support"]["landlock_abi"].as_i64().unwrap() >= 1, "{v}");
-    assert!(v["trial"].as_str().unwrap().starts_with("ok"), "a real boxed run works: {v}");
+    assert!(
+        v["trial"].as_str().unwrap().starts_with("ok"),
+        "a real boxed run works: {v}"
+    );
 }
 
 // ------------------------------------------------------------------ plans

@@ -221,9 +221,12 @@ fn user_config_and_policy_file_grant_what_an_untrusted_repo_cannot() {
     let args = [
         "gate", "run", "command", "--format", "json", "--", "printf", "%s%s", "RAN", "-IT",
     ];
+    // The repository's own grant does not count while it is untrusted.
+    write(&ws, "planexec.toml", "[policy]\ngrant = [\"printf\"]\n");
     let none = untrusted(&ws, &home, &args, &[]);
     assert_eq!(none.code, 2, "{none:?}");
     assert!(!ran(&none));
+    assert!(none.stderr.contains("[policy] grant"), "{none:?}");
     write(
         &home,
         "planexec/config.toml",
