@@ -189,6 +189,8 @@ fn daemon(path: &str) -> ! {
         let _ = std::fs::write(path, "the daemon survived");
         unsafe { _exit(0) };
     }
+    // Give the daemon time to leave the process group before the parent exits.
+    std::thread::sleep(Duration::from_millis(300));
     println!("left a daemon (pid {pid}) behind");
     std::process::exit(0)
 }

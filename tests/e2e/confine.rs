@@ -273,7 +273,7 @@ fn hostile_run(s: &Scene, plugins: &Path, boxed: bool) -> Out {
 
 fn env_injection(var: &str, value: &str) {
     let config = format!(
-        "[gates.h]\nmode = \"run\"\nprogram = \"hostile_child\"\nargs = [\"env\", \"{var}\"]\nenv = [\"{var}={value}\"]\n"
+        "[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"env\", \"{var}\"]\nenv = [\"{var}={value}\"]\n"
     );
     let s = Scene::new(&config);
     let plugins = hostile_run_plugin(
@@ -316,7 +316,7 @@ fn node_options_from_a_plugin_is_refused() {
 
 #[test]
 fn an_undeclared_variable_is_refused() {
-    let config = "[gates.h]\nmode = \"run\"\nprogram = \"hostile_child\"\nargs = [\"env\", \"OTHER\"]\nenv = [\"OTHER=1\"]\n";
+    let config = "[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"env\", \"OTHER\"]\nenv = [\"OTHER=1\"]\n";
     let s = Scene::new(config);
     let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child\"]");
     let ev = evidence(&hostile_run(&s, &plugins, true));
@@ -484,7 +484,7 @@ fn ptrace_of_planexec_is_denied() {
 #[test]
 fn a_program_copied_into_scratch_cannot_be_executed() {
     let s = Scene::new(
-        "[gates.h]\nmode = \"run\"\nprogram = \"hostile_child\"\nargs = [\"exec\", \"{scratch}/evil\", \"ok\"]\ncopy = [\"evil\", \"evil\"]\n",
+        "[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"exec\", \"{scratch}/evil\", \"ok\"]\ncopy = [\"evil\", \"evil\"]\n",
     );
     std::fs::copy(child_dir().join("hostile_child"), s.ws().join("evil")).unwrap();
     let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child\"]");
@@ -504,7 +504,7 @@ fn a_shared_object_in_scratch_cannot_be_loaded() {
     .find(|p| Path::new(p).exists())
     .expect("a libm to copy");
     let s = Scene::new(
-        "[gates.h]\nmode = \"run\"\nprogram = \"hostile_child\"\nargs = [\"dlopen\", \"{scratch}/evil.so\"]\ncopy = [\"evil.so\", \"evil.so\"]\n",
+        "[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"dlopen\", \"{scratch}/evil.so\"]\ncopy = [\"evil.so\", \"evil.so\"]\n",
     );
     std::fs::copy(lib, s.ws().join("evil.so")).unwrap();
     let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child\"]");
@@ -524,11 +524,13 @@ fn git_alias_is_refused_under_an_argument_shaped_grant() {
     let mut a = vec!["command", "--"];
     a.extend_from_slice(&alias);
     let out = shaped.gate(&a, true, &[]);
-    let ev = evidence(&out);
+    // Refused before anything runs (exit 2), naming the shapes.
+    assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        ev.contains("does not fit the argument shapes") && !ev.contains("ESCAPED"),
-        "{ev}"
+        out.stderr.contains("does not fit the argument shapes"),
+        "{out:?}"
     );
+    assert!(!out.all().contains("ESCAPED"), "{out:?}");
     // Control: an unshaped grant lets the alias run.
     let open = Scene::new("[policy]\ngrant = [\"git\"]\n");
     assert_escaped(&open.gate(&a, true, &[]));
@@ -540,11 +542,14 @@ fn python_c_is_refused_under_an_argument_shaped_grant() {
     let shaped = Scene::new("[policy]\ngrant = [\"python3 -m pytest *\"]\n");
     let mut a = vec!["command", "--"];
     a.extend_from_slice(&code);
-    let ev = evidence(&shaped.gate(&a, true, &[]));
+    let out = shaped.gate(&a, true, &[]);
+    // Refused before anything runs (exit 2), naming the shapes.
+    assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        ev.contains("does not fit the argument shapes") && !ev.contains("ESCAPED"),
-        "{ev}"
+        out.stderr.contains("does not fit the argument shapes"),
+        "{out:?}"
     );
+    assert!(!out.all().contains("ESCAPED"), "{out:?}");
     let open = Scene::new("[policy]\ngrant = [\"python3\"]\n");
     assert_escaped(&open.gate(&a, true, &[]));
 }
@@ -593,7 +598,7 @@ fn stdout_file_through_a_scratch_symlink_is_refused() {
     write(
         &s.ws(),
         "planexec.toml",
-        &format!("[gates.h]\nmode = \"run\"\nprogram = \"hostile_child\"\nargs = [\"ok\"]\nsymlink = [\"{rel}\", \"out\"]\nstdout_file = \"{{scratch}}/out\"\n"),
+        &format!("[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"ok\"]\nsymlink = [\"{rel}\", \"out\"]\nstdout_file = \"{{scratch}}/out\"\n"),
     );
     let victim = s.p("victim");
     std::fs::write(&victim, "keep me").unwrap();
@@ -606,7 +611,7 @@ fn stdout_file_through_a_scratch_symlink_is_refused() {
 #[test]
 fn a_cwd_that_is_a_symlink_out_of_the_workspace_is_refused() {
     let s = Scene::new(
-        "[gates.h]\nmode = \"run\"\nprogram = \"hostile_child\"\nargs = [\"ok\"]\ncwd = \"out\"\n",
+        "[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"ok\"]\ncwd = \"out\"\n",
     );
     std::os::unix::fs::symlink(s.tmp.path(), s.ws().join("out")).unwrap();
     let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child\"]");
@@ -619,7 +624,7 @@ fn a_cwd_that_is_a_symlink_out_of_the_workspace_is_refused() {
 
 #[test]
 fn a_workspace_none_plugin_cannot_pass_the_workspace_to_a_program() {
-    let s = Scene::new("[gates.h]\nmode = \"run\"\nprogram = \"hostile_child\"\nargs = [\"read\", \"{workspace}/hello.txt\"]\n");
+    let s = Scene::new("[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"read\", \"{workspace}/hello.txt\"]\n");
     let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child\"]\nworkspace = \"none\"");
     let ev = evidence(&hostile_run(&s, &plugins, true));
     assert!(
@@ -632,7 +637,7 @@ fn a_workspace_none_plugin_cannot_pass_the_workspace_to_a_program() {
 
 #[test]
 fn without_landlock_non_standard_plugins_are_refused_and_doctor_says_why() {
-    let s = Scene::new("[gates.h]\nmode = \"run\"\nprogram = \"hostile_child\"\nargs = [\"ok\"]\n");
+    let s = Scene::new("[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"ok\"]\n");
     let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child\"]");
     let pretend = [("PLANEXEC_PRETEND_KERNEL", "no-landlock")];
     let out = s.gate(
@@ -652,7 +657,7 @@ fn without_landlock_non_standard_plugins_are_refused_and_doctor_says_why() {
         "{ev}"
     );
     // best-effort accepts it.
-    write(&s.ws(), "planexec.toml", "[policy]\nconfinement = \"best-effort\"\n[gates.h]\nmode = \"run\"\nprogram = \"hostile_child\"\nargs = [\"ok\"]\n");
+    write(&s.ws(), "planexec.toml", "[policy]\nconfinement = \"best-effort\"\n[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"ok\"]\n");
     let out = s.gate(
         &[
             "h",
@@ -758,4 +763,39 @@ fn an_acceptance_command_outside_its_grants_shape_is_refused_at_pre_flight() {
         .unwrap()
         .stdout;
     assert_eq!(head_before, head_after, "pre-flight changed nothing");
+}
+
+#[test]
+fn a_plugin_cannot_run_its_program_outside_the_shape_its_manifest_declares() {
+    let s = Scene::new("");
+    let secret = s.p("secret.txt");
+    write(
+        &s.ws(),
+        "planexec.toml",
+        &format!(
+            "[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"read\", \"{secret}\"]\n"
+        ),
+    );
+    let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child ok\"]");
+    let out = hostile_run(&s, &plugins, true);
+    let ev = evidence(&out);
+    assert!(
+        ev.contains("exec refused") && ev.contains("its plugin.toml declares"),
+        "{ev}"
+    );
+    // Control: an unshaped request runs it (and the box then stops the read).
+    let plugins2 = s.tmp.path().join("plugins2");
+    hostile_plugin(&plugins2, "h", "gate", "commands = [\"hostile_child\"]");
+    let out = s.gate(
+        &[
+            "h",
+            "--plugins",
+            plugins2.to_str().unwrap(),
+            "--grant",
+            "hostile_child",
+        ],
+        true,
+        &[],
+    );
+    assert!(evidence(&out).contains("CONTAINED"), "{out:?}");
 }

@@ -120,58 +120,23 @@ fn inside(root: &Path, p: &Path) -> Result<PathBuf, String> {
     Ok(real)
 }
 
+/// One `exec` request of a plugin, before any check.
+pub struct Request<'a> {
+    pub program: &'a str,
+    pub args: &'a [String],
+    pub env: &'a [(String, String)],
+    pub cwd: Option<&'a str>,
+    pub timeout: Duration,
+    pub stdout_file: Option<(PathBuf, PathBuf)>,
+    /// (bytes of stdout/stderr kept in memory, bytes of a stdout file).
+    pub caps: (usize, u64),
+}
+
 /// The whole request: grant and shape checks, substitution, env, box.
-#[allow(clippy::too_many_arguments)]
-pub fn prepare(
-    places: &Places,
-    program: &str,
-    args: &[String],
-    env: &[(String, String)],
-    cwd: Option<&str>,
-    timeout: Duration,
-    stdout_file: Option<(PathBuf, PathBuf)>,
-    caps: (usize, u64),
-) -> Result<Ready, native::RunError> {
-    let failed = native::RunError::Failed;
-    places
-        .grants
-        .check_args(program, args)
-        .map_err(native::RunError::NotGranted)?;
-    let cwd = places.cwd(cwd).map_err(failed)?;
-    let host_path = std::env::var("PATH").unwrap_or_default();
-    let ws_for_path = places.workspace.unwrap_or(places.scratch);
-    let program_path = native::resolve_program(
-        program,
-        &cwd,
-        &confine::env::clean_path(&host_path, ws_for_path),
-    )?;
-    let args = args
-        .iter()
-        .map(|a| places.substitute(a))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(native::RunError::NotGranted)?;
-    let env = env
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), places.substitute(v)?)))
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(native::RunError::NotGranted)?;
-    let confinement = places.grants.confinement;
-    let mut spec = ProcessSpec {
-        program: program_path.clone(),
-        args,
-        env: vec![],
-        clear_env: confinement != Confinement::Off,
-        cwd,
-        timeout,
-        stdout_file,
-        capture_cap: caps.0,
-        file_cap: caps.1,
-        disk_watch: vec![],
-        disk_cap: places.grants.limits.disk,
-    };
+pub fn prepare(places: &Places, req: Request) -> Result<Ready, native::RunError> {
+    let spec = resolve(places, req)?;
     let _ = std::fs::create_dir_all(places.cache);
-    if confinement == Confinement::Off {
-        spec.env = env;
+    if places.grants.confinement == Confinement::Off {
         return Ok(Ready {
             spec,
             boxed: None,
@@ -180,16 +145,72 @@ pub fn prepare(
             created: vec![],
         });
     }
-    let weakened = SUPPORT.missing();
-    if !weakened.is_empty() && confinement == Confinement::Required && !places.grants.standard {
-        return Err(native::RunError::NotGranted(format!(
-            "plugin `{}` may not run `{program}`: this machine cannot confine it ({})\n  \
-             run `planexec doctor` for details; to run it anyway set `[policy] confinement = \"best-effort\"`, \
-             or pass --unconfined",
-            places.plugin,
-            weakened.join("; ")
-        )));
+    enclose(places, spec)
+}
+
+/// Checks grant and shape, finds the program, substitutes placeholders.
+/// The spec's env holds only the plugin's own variables.
+fn resolve(places: &Places, req: Request) -> Result<ProcessSpec, native::RunError> {
+    let refused = native::RunError::NotGranted;
+    places
+        .grants
+        .check_args(req.program, req.args)
+        .map_err(refused)?;
+    let cwd = places.cwd(req.cwd).map_err(native::RunError::Failed)?;
+    let host_path = std::env::var("PATH").unwrap_or_default();
+    let clean = confine::env::clean_path(&host_path, places.workspace.unwrap_or(places.scratch));
+    let program = native::resolve_program(req.program, &cwd, &clean)?;
+    let args = req
+        .args
+        .iter()
+        .map(|a| places.substitute(a))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(refused)?;
+    let env = req
+        .env
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), places.substitute(v)?)))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(refused)?;
+    Ok(ProcessSpec {
+        program,
+        args,
+        env,
+        clear_env: places.grants.confinement != Confinement::Off,
+        cwd,
+        timeout: req.timeout,
+        stdout_file: req.stdout_file,
+        capture_cap: req.caps.0,
+        file_cap: req.caps.1,
+        disk_watch: vec![],
+        disk_cap: places.grants.limits.disk,
+    })
+}
+
+/// Refuses a non-standard plugin's program when the box is incomplete and the
+/// policy requires it; otherwise returns what is missing (for the log).
+fn check_confinable(places: &Places, program: &Path) -> Result<Vec<String>, native::RunError> {
+    let missing = SUPPORT.missing();
+    if missing.is_empty()
+        || places.grants.confinement != Confinement::Required
+        || places.grants.standard
+    {
+        return Ok(missing);
     }
+    Err(native::RunError::NotGranted(format!(
+        "plugin `{}` may not run `{}`: this machine cannot confine it ({})\n  \
+         run `planexec doctor` for details; to run it anyway set `[policy] confinement = \"best-effort\"`, \
+         or pass --unconfined",
+        places.plugin,
+        program.display(),
+        missing.join("; ")
+    )))
+}
+
+/// Builds the box's environment and directories and describes it for the helper.
+fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunError> {
+    let failed = native::RunError::Failed;
+    let weakened = check_confinable(places, &spec.program)?;
     let tmp = tempfile::Builder::new()
         .prefix("planexec-box-")
         .tempdir()
@@ -203,13 +224,14 @@ pub fn prepare(
         home: &home,
         tmp: tmp.path(),
         cache: places.cache,
-        workspace: ws_for_path,
+        workspace: places.workspace.unwrap_or(places.scratch),
     };
-    spec.env = confine::env::build(&env_spec, &env, |k| std::env::var(k).ok())
+    spec.env = confine::env::build(&env_spec, &spec.env, |k| std::env::var(k).ok())
         .map_err(|e| native::RunError::NotGranted(e.to_string()))?;
     let mut created = Vec::new();
+    let host_path = std::env::var("PATH").unwrap_or_default();
     let bx =
-        box_spec(places, &program_path, &host_path, tmp.path(), &mut created).map_err(failed)?;
+        box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
     spec.disk_watch = vec![places.scratch.to_path_buf(), tmp.path().to_path_buf()];
     let boxed = bx
         .launch(&SUPPORT)

@@ -231,17 +231,16 @@ impl PluginState {
             .map(Duration::from_millis)
             .unwrap_or(self.exec_timeout)
             .min(self.exec_timeout);
-        let mut ready = child::prepare(
-            &self.places(),
-            &cmd.program,
-            &cmd.args,
-            &cmd.env,
-            cmd.cwd.as_deref(),
+        let req = child::Request {
+            program: &cmd.program,
+            args: &cmd.args,
+            env: &cmd.env,
+            cwd: cmd.cwd.as_deref(),
             timeout,
             stdout_file,
-            (self.caps.exec_capture, self.caps.exec_file),
-        )
-        .map_err(to_exec_error)?;
+            caps: (self.caps.exec_capture, self.caps.exec_file),
+        };
+        let mut ready = child::prepare(&self.places(), req).map_err(to_exec_error)?;
         let argv: Vec<String> = std::iter::once(cmd.program.clone())
             .chain(ready.spec.args.iter().cloned())
             .collect();

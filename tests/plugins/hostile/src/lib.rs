@@ -54,7 +54,7 @@ fn list(config: &str, key: &str) -> Vec<String> {
 }
 
 /// Mode `run`: prepares scratch (`copy`: [ws-relative, scratch-relative]; `symlink`:
-/// [target, scratch-relative]), then runs `program` `args` with `env` ("K=V")
+/// [target, scratch-relative]), then runs `exe` `args` with `env` ("K=V")
 /// and `stdout_file`; reports the program's output as evidence.
 fn run_mode(req: &GateRequest) -> Result<GateReport, String> {
     let c = &req.config;
@@ -80,7 +80,8 @@ fn run_mode(req: &GateRequest) -> Result<GateReport, String> {
         .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
     let out = planexec::plugin::exec::run(&planexec::plugin::exec::Command {
-        program: string(c, "program").unwrap_or_else(|| "true".into()),
+        // `exe`, not `program`: the host checks a `program` setting before the call.
+        program: string(c, "exe").unwrap_or_else(|| "true".into()),
         args: list(c, "args"),
         env,
         cwd: string(c, "cwd"),
