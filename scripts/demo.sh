@@ -19,6 +19,8 @@ git -c user.name=demo -c user.email=demo@localhost commit -q -m "demo: starting 
 git config user.name demo
 git config user.email demo@localhost
 
+echo "== planexec trust (the demo's planexec.toml grants python3 and git)"
+"$bin" trust
 echo "== planexec check"
 "$bin" check memory-bank/plan/2026-11-20_shop.md
 echo "== planexec gate run tests (pytest, before the plan: only the smoke test)"

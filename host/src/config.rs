@@ -18,6 +18,8 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}\n  see docs/configuration.md for the keys planexec.toml accepts")]
     Invalid { path: PathBuf, message: String },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
 }
 
 /// What one plugin is granted besides the global policy.
@@ -163,9 +165,21 @@ pub struct GateConfig {
     pub settings: serde_json::Value,
 }
 
+/// `[limits]`: ceilings on what plugins may ask for; set by trusted sources only.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// The longest `requests.timeout` a manifest may ask for (default 1h).
+    pub max_timeout: Option<String>,
+    /// Time one plugin call may spend in the programs it runs, summed (default 1h).
+    pub max_exec_time: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    #[serde(default)]
+    limits: Limits,
     #[serde(default)]
     policy: Policy,
     #[serde(default)]
@@ -195,6 +209,7 @@ pub struct Config {
     pub gates: Vec<GateConfig>,
     pub run: RunConfig,
     pub tolerances: Option<Tolerances>,
+    pub limits: Limits,
     reviewers: toml::Table,
     implementers: toml::Table,
     formatters: toml::Table,
@@ -270,6 +285,7 @@ impl Config {
             gates,
             run,
             tolerances: raw.tolerances,
+            limits: raw.limits,
             reviewers: raw.reviewers,
             implementers: raw.implementers,
             formatters: raw.formatters,
@@ -305,6 +321,160 @@ impl Config {
     }
     pub fn formatter_settings(&self, plugin: &str) -> serde_json::Value {
         table_json(&self.formatters, plugin)
+    }
+}
+
+/// A config put together from its trusted sources, and what was left out.
+#[derive(Debug, Clone, Default)]
+pub struct Assembled {
+    pub config: Config,
+    /// The repository's planexec.toml, when there is one.
+    pub repo_config: Option<PathBuf>,
+    /// Whether its policy and program settings counted.
+    pub repo_trusted: bool,
+    /// Settings of an untrusted planexec.toml that were ignored (`[policy] grant`, ...).
+    pub ignored: Vec<String>,
+    /// The trusted files that set policy (user config, --policy).
+    pub policy_files: Vec<PathBuf>,
+}
+
+impl Assembled {
+    /// The warning to show when an untrusted planexec.toml had settings ignored.
+    pub fn ignored_warning(&self) -> Option<String> {
+        let path = self.repo_config.as_ref()?;
+        if self.ignored.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "{} is not trusted, so these settings were ignored: {}\n  \
+             review the file, then run `planexec trust` (it records its sha256); \
+             in CI pass --trust or PLANEXEC_TRUST=1 only for a config you control, never a pull request's own",
+            path.display(),
+            self.ignored.join(", ")
+        ))
+    }
+}
+
+/// Reads one TOML file as a table, validated as a planexec config.
+fn read_table(path: &Path, root: &Path) -> Result<(String, toml::Table), ConfigError> {
+    let text = crate::input::read_text(path, root, crate::input::MAX_TOML)?;
+    Config::parse(&text, path, root)?;
+    let t = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message: manifest_error_line(&text, &e),
+    })?;
+    Ok((text, t))
+}
+
+/// `[plugins] dirs` made absolute against `base`.
+fn absolute_dirs(t: &mut toml::Table, base: &Path) {
+    let Some(toml::Value::Array(dirs)) = t
+        .get_mut("plugins")
+        .and_then(|p| p.as_table_mut())
+        .and_then(|p| p.get_mut("dirs"))
+    else {
+        return;
+    };
+    for d in dirs.iter_mut() {
+        if let Some(s) = d.as_str() {
+            *d = toml::Value::String(base.join(s).to_string_lossy().into_owned());
+        }
+    }
+}
+
+/// A user config or `--policy` file: only `[policy]`, `[plugins]` and `[limits]`.
+fn policy_table(path: &Path) -> Result<toml::Table, ConfigError> {
+    let base = path.parent().unwrap_or(Path::new("/"));
+    let (_, mut t) = read_table(path, base)?;
+    if let Some(k) = t
+        .keys()
+        .find(|k| !matches!(k.as_str(), "policy" | "plugins" | "limits"))
+    {
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("[{k}] does not belong here: a policy file has only [policy], [plugins] and [limits]"),
+        });
+    }
+    absolute_dirs(&mut t, base);
+    Ok(t)
+}
+
+impl Config {
+    /// The config of `workspace` from its trusted sources: the user's config,
+    /// `--policy`, and the repository's planexec.toml (all of it when trusted,
+    /// otherwise only what does not change which programs run; see trust.rs).
+    pub fn assemble(
+        workspace: &Path,
+        sources: &crate::trust::Sources,
+    ) -> Result<Assembled, ConfigError> {
+        let mut out = Assembled::default();
+        let mut trusted = toml::Table::new();
+        let user = sources
+            .user_dir
+            .as_ref()
+            .map(|d| d.join(crate::trust::USER_CONFIG));
+        for p in user
+            .iter()
+            .filter(|p| p.exists())
+            .chain(&sources.policy_file)
+        {
+            crate::trust::merge(&mut trusted, policy_table(p)?);
+            out.policy_files.push(p.clone());
+        }
+        let path = workspace.join(FILE_NAME);
+        let mut repo = toml::Table::new();
+        if path.symlink_metadata().is_ok() {
+            let (text, mut t) = read_table(&path, workspace)?;
+            absolute_dirs(&mut t, workspace);
+            let store = sources
+                .user_dir
+                .as_ref()
+                .map(|d| crate::trust::Store::new(d));
+            out.repo_trusted = sources.trust_repo
+                || store.is_some_and(|s| s.trusted_sha(&path) == Some(crate::trust::digest(&text)));
+            if !out.repo_trusted {
+                out.ignored = crate::trust::strip_untrusted(&mut t);
+            }
+            out.repo_config = Some(path.clone());
+            repo = t;
+        }
+        for s in ["policy", "plugins", "limits"] {
+            if let Some(toml::Value::Table(sec)) = repo.remove(s) {
+                let mut one = toml::Table::new();
+                one.insert(s.into(), toml::Value::Table(sec));
+                crate::trust::merge(&mut trusted, one);
+            }
+        }
+        crate::trust::merge(&mut repo, trusted);
+        let text = toml::to_string(&repo).map_err(|e| ConfigError::Invalid {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let mut config = Self::parse(&text, &path, workspace)?;
+        config.path = out.repo_config.clone();
+        out.config = config;
+        Ok(out)
+    }
+
+    /// The sandbox caps these limits allow.
+    pub fn caps(&self) -> Result<crate::sandbox::Caps, ConfigError> {
+        let mut caps = crate::sandbox::Caps::default();
+        let invalid = |key: &str, e: String| ConfigError::Invalid {
+            path: self
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(FILE_NAME)),
+            message: format!("[limits] {key}: {e}"),
+        };
+        if let Some(t) = &self.limits.max_timeout {
+            caps.max_timeout = crate::plugins::parse_duration(t)
+                .map_err(|e| invalid("max_timeout", e.to_string()))?;
+        }
+        if let Some(t) = &self.limits.max_exec_time {
+            caps.exec_budget = crate::plugins::parse_duration(t)
+                .map_err(|e| invalid("max_exec_time", e.to_string()))?;
+        }
+        Ok(caps)
     }
 }
 

@@ -10,10 +10,13 @@ pub mod config;
 pub mod confine;
 pub mod engine;
 pub mod gate;
+pub mod input;
 pub mod plugins;
 pub mod report;
+pub mod rooted;
 pub mod sandbox;
 pub mod text;
+pub mod trust;
 
 pub use planexec_plan as plan;
 pub use planexec_record as record;

@@ -1,7 +1,71 @@
-//! Small text helpers shared by the host's modules.
+//! Small text helpers shared by the host's modules, and the one escape applied
+//! to untrusted text (plugins, tools, repositories) before anyone reads it.
 
 /// The last `n` lines of `text`.
 pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Makes untrusted text safe for a terminal, a log file and GitHub Actions:
+/// control characters (ESC, CR, C1, DEL; newline and tab kept) and bidi
+/// overrides become visible `\xNN` / `\u{NNNN}` escapes, and a line that would
+/// start a workflow command (`::`) gets its colons split (`: :`). Idempotent.
+pub fn untrusted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let (indent, body) = match body.strip_prefix("::") {
+            Some(rest) => (format!("{indent}: :"), rest),
+            None => (indent.to_string(), body),
+        };
+        escape_chars(&indent, &mut out);
+        escape_chars(body, &mut out);
+    }
+    out
+}
+
+fn escape_chars(s: &str, out: &mut String) {
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+        if c == '\t' || !(c.is_control() || bidi) {
+            out.push(c);
+        } else if (c as u32) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        }
+    }
+}
+
+/// `s` cut to at most `max` bytes on a character boundary.
+pub fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_and_workflow_commands() {
+        assert_eq!(untrusted("a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(untrusted("ok\r\nx"), "ok\\x0d\nx");
+        assert_eq!(untrusted("x\n  ::error::boom"), "x\n  : :error::boom");
+        assert_eq!(untrusted("::stop-commands::t"), ": :stop-commands::t");
+        assert_eq!(untrusted("\u{202E}abc\u{9b}"), "\\u{202e}abc\\x9b");
+        assert_eq!(untrusted("tab\there a::b"), "tab\there a::b");
+        let once = untrusted("::x\x07\n::y");
+        assert_eq!(untrusted(&once), once);
+    }
 }

@@ -5,6 +5,7 @@ mod check;
 mod confine;
 mod engine;
 mod gates;
+mod hardening;
 mod pack;
 mod reports;
 mod reviews;

@@ -17,7 +17,9 @@ fn planexec_clean(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
     let mut c = Command::new(env!("CARGO_BIN_EXE_planexec"));
     c.args(args)
         .current_dir(dir)
-        .env("PLANEXEC_CACHE_DIR", cache_dir());
+        .env("PLANEXEC_CACHE_DIR", cache_dir())
+        .env("XDG_CONFIG_HOME", user_config_home())
+        .env("PLANEXEC_TRUST", "1");
     for k in [
         "CI",
         "NO_COLOR",
@@ -572,6 +574,8 @@ fn on_tty(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         .current_dir(dir)
         .stdin(std::process::Stdio::null())
         .env("PLANEXEC_CACHE_DIR", cache_dir())
+        .env("XDG_CONFIG_HOME", user_config_home())
+        .env("PLANEXEC_TRUST", "1")
         .env("TERM", "xterm-256color");
     for k in ["CI", "NO_COLOR", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"] {
         c.env_remove(k);

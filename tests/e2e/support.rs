@@ -101,16 +101,33 @@ impl std::fmt::Debug for Out {
     }
 }
 
-/// Runs the real binary in `dir`.
+/// An empty user config folder for the tests (XDG_CONFIG_HOME), so a
+/// developer's own ~/.config/planexec never changes what the tests see.
+pub fn user_config_home() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = target_dir().join(format!("test-config-home-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
+    .clone()
+}
+
+/// Runs the real binary in `dir`, trusting the repository's planexec.toml the
+/// way a user who wrote it would (`PLANEXEC_TRUST=1`).
 pub fn planexec(dir: &Path, args: &[&str]) -> Out {
     planexec_env(dir, args, &[])
 }
 
+/// [`planexec`] with extra environment variables (they win over the defaults,
+/// e.g. `("PLANEXEC_TRUST", "0")` for an untrusted repository).
 pub fn planexec_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
     let mut c = Command::new(env!("CARGO_BIN_EXE_planexec"));
     c.args(args)
         .current_dir(dir)
         .env("PLANEXEC_CACHE_DIR", cache_dir())
+        .env("XDG_CONFIG_HOME", user_config_home())
+        .env("PLANEXEC_TRUST", "1")
         .env("NO_COLOR", "1");
     c.env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY");

@@ -41,6 +41,13 @@ impl Source {
             source,
         };
         let meta = std::fs::metadata(path).map_err(io)?;
+        if !meta.is_file() {
+            // A device (/dev/zero) or a FIFO would be read without end.
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file; planexec reads plans only from regular files",
+            )));
+        }
         if meta.len() > MAX_PLAN_BYTES {
             return Err(PlanError::TooLarge {
                 path: path.to_path_buf(),
@@ -48,7 +55,11 @@ impl Source {
                 limit: MAX_PLAN_BYTES,
             });
         }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        use std::io::Read;
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_PLAN_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
         Source::from_bytes(path, bytes)
     }
 

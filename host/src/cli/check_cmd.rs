@@ -12,6 +12,17 @@ pub fn run(path: &Path, dialect: Option<&str>, format: Format) -> i32 {
             return exit::USAGE;
         }
     };
+    let root = super::current_dir()
+        .map(|cwd| {
+            planexec_vcs::Repo::discover(&cwd)
+                .map(|r| r.workdir().to_path_buf())
+                .unwrap_or(cwd)
+        })
+        .unwrap_or_default();
+    if let Err(e) = crate::input::check_links_inside(path, &root) {
+        report_error(&e);
+        return exit::USAGE;
+    }
     let p = match plan::load(path, dialect) {
         Ok(p) => p,
         Err(e) => {
@@ -21,7 +32,10 @@ pub fn run(path: &Path, dialect: Option<&str>, format: Format) -> i32 {
     };
     let diags = plan::check(&p);
     match format {
-        Format::Human => print!("{}", plan::render_check_human(&p, &diags)),
+        Format::Human => print!(
+            "{}",
+            crate::text::untrusted(&plan::render_check_human(&p, &diags))
+        ),
         Format::Json => println!("{}", plan::render_check_json(&p, &diags)),
     }
     if plan::has_errors(&diags) {

@@ -54,7 +54,17 @@ pub fn run(
         report_error(&e);
         return exit::USAGE;
     }
-    let sandbox = match Sandbox::new(SandboxOptions::default()) {
+    let caps = match config.caps() {
+        Ok(c) => c,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    let sandbox = match Sandbox::new(SandboxOptions {
+        caps,
+        ..Default::default()
+    }) {
         Ok(s) => s,
         Err(e) => {
             report_error(&e);
@@ -71,6 +81,12 @@ pub fn run(
     let json = format == Format::Json;
     let env = EnvView::from_env();
     let mut reporter = Reporter::new(report::sinks(json, std::io::stdout().is_terminal(), &env));
+    if let Some(w) = &loaded.cache_warning {
+        reporter.emit(Event::Message {
+            level: Level::Warn,
+            text: w.clone(),
+        });
+    }
     let started_at = report::now_rfc3339();
     reporter.emit(Event::GateStarted {
         task: None,
@@ -83,9 +99,10 @@ pub fn run(
     });
     if !json {
         for l in &info.logs {
-            eprintln!("[{}] {:?}: {}", run.plugin, l.level, l.message);
+            let line = format!("[{}] {:?}: {}", run.plugin, l.level, l.message);
+            eprintln!("{}", crate::text::untrusted(&line));
         }
-        print!("{}", human::gate_run(&run));
+        print!("{}", crate::text::untrusted(&human::gate_run(&run)));
     }
     let mut code = match run.report.outcome {
         Outcome::Passed | Outcome::Skipped => exit::OK,

@@ -7,6 +7,7 @@ mod gate_cmd;
 mod human;
 mod plugins_cmd;
 mod run_cmd;
+mod trust_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -52,6 +53,19 @@ pub struct PluginArgs {
     /// Run the programs plugins ask for without the box (logged; for debugging only).
     #[arg(long)]
     pub unconfined: bool,
+    /// Trust this repository's planexec.toml as it is, for this invocation (also PLANEXEC_TRUST=1).
+    /// Never for a pull request's own config in CI.
+    #[arg(long)]
+    pub trust: bool,
+    /// Take policy ([policy], [plugins], [limits]) from FILE as well as the user's config.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+impl PluginArgs {
+    pub fn sources(&self) -> crate::trust::Sources {
+        crate::trust::Sources::from_env(self.trust, self.policy.clone())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +103,16 @@ pub enum Cmd {
         /// Really do it.
         #[arg(long)]
         yes: bool,
+    },
+    /// Trust this repository's planexec.toml (records its sha256 in your config) after
+    /// showing what it grants and, if it changed, what changed.
+    Trust {
+        /// Only show what it grants; record nothing.
+        #[arg(long)]
+        show: bool,
+        /// Forget it: its policy and program settings stop counting.
+        #[arg(long, conflicts_with = "show")]
+        revoke: bool,
     },
     /// Show what this machine supports for confining programs, and what planexec will do.
     Doctor {
@@ -138,6 +162,8 @@ pub enum PluginsCmd {
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
+    crate::sandbox::install_signal_cleanup();
+    crate::sandbox::remove_stale(&std::env::temp_dir());
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -180,6 +206,7 @@ pub fn main() -> i32 {
             reports: report,
         }),
         Cmd::Rollback { run_id, yes } => run_cmd::rollback(&run_id, yes),
+        Cmd::Trust { show, revoke } => trust_cmd::run(show, revoke),
         Cmd::Doctor { format } => doctor_cmd::run(format),
         Cmd::Check {
             plan,
@@ -191,7 +218,7 @@ pub fn main() -> i32 {
 
 /// Prints an error the way every command does: `error: ...` on stderr.
 pub(crate) fn report_error(e: &dyn std::fmt::Display) {
-    eprintln!("error: {e}");
+    eprintln!("error: {}", crate::text::untrusted(&e.to_string()));
 }
 
 /// The current directory, its planexec.toml, and the plugins it can see
@@ -200,10 +227,14 @@ pub(crate) fn load_workspace(
     args: &PluginArgs,
 ) -> Result<(PathBuf, crate::config::Config, crate::plugins::Registry), i32> {
     let workspace = current_dir()?;
-    let mut config = crate::config::Config::load(&workspace).map_err(|e| {
+    let assembled = crate::config::Config::assemble(&workspace, &args.sources()).map_err(|e| {
         report_error(&e);
         exit::USAGE
     })?;
+    if let Some(w) = assembled.ignored_warning() {
+        eprintln!("warning: {}", crate::text::untrusted(&w));
+    }
+    let mut config = assembled.config;
     if args.unconfined {
         warn_unconfined();
         config.policy.confinement = crate::confine::Confinement::Off;

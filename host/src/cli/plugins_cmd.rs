@@ -37,6 +37,7 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
             "version": p.manifest.version,
             "sha256": sha,
             "source": match &p.source { Source::Standard => "standard".to_string(), Source::Dir(d) => d.display().to_string() },
+            "overrides_standard": p.overrides_standard,
             "description": p.manifest.description,
             "requests": p.manifest.requests,
             "granted": granted,
@@ -80,7 +81,7 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
                     if req.is_empty() { "-" } else { &req },
                     r["requests"]["workspace"].as_str().unwrap_or("")
                 );
-                println!(
+                let line = format!(
                     "{:<16} {:<12} {:<8} {:<14} {:<28} {}",
                     r["name"].as_str().unwrap_or(""),
                     r["kind"].as_str().unwrap_or(""),
@@ -93,9 +94,18 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
                         granted
                     }
                 );
+                println!("{}", crate::text::untrusted(&line));
                 if let Some(b) = r["box"].as_str().filter(|b| *b != "-") {
-                    println!("{:<16} {b}", "");
+                    println!("{:<16} {}", "", crate::text::untrusted(b));
                 }
+            }
+            for r in rows.iter().filter(|r| r["overrides_standard"] == true) {
+                let note = format!(
+                    "note: `{}` OVERRIDES the standard plugin of that name (from {})",
+                    r["name"].as_str().unwrap_or(""),
+                    r["source"].as_str().unwrap_or("")
+                );
+                println!("{}", crate::text::untrusted(&note));
             }
         }
     }

@@ -38,6 +38,7 @@ pub fn run(a: RunArgs) -> i32 {
         plugin_dirs: a.plugin_args.plugins.clone(),
         implementer: a.implementer.clone(),
         grants: a.plugin_args.grant.clone(),
+        sources: a.plugin_args.sources(),
         unconfined: a.plugin_args.unconfined,
         resume: a.resume,
         reports: a.reports.clone(),
@@ -46,9 +47,15 @@ pub fn run(a: RunArgs) -> i32 {
     match engine::run(&opts, &mut reporter) {
         Ok(f) => {
             if a.format == Format::Human {
-                print!("{}", engine::final_report(&f.record));
+                print!(
+                    "{}",
+                    crate::text::untrusted(&engine::final_report(&f.record))
+                );
             } else {
-                eprint!("{}", engine::final_report(&f.record));
+                eprint!(
+                    "{}",
+                    crate::text::untrusted(&engine::final_report(&f.record))
+                );
             }
             f.exit_code
         }

@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub plugin_dirs: Vec<PathBuf>,
     pub implementer: Option<String>,
     pub grants: Vec<String>,
+    /// Where policy may come from (user config, --policy, a trusted planexec.toml).
+    pub sources: crate::trust::Sources,
     /// `--unconfined`: run plugins' programs without the box.
     pub unconfined: bool,
     pub resume: bool,
@@ -160,6 +162,8 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     } else {
         cwd.join(&opts.plan)
     };
+    crate::input::check_links_inside(&plan_abs, &workspace)
+        .map_err(|e| EngineError::Plan(e.to_string()))?;
     let plan = planexec_plan::load(&plan_abs, opts.dialect)
         .map_err(|e| EngineError::Plan(e.to_string()))?;
     let diags = planexec_plan::check(&plan);
@@ -182,15 +186,30 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     }
     let plan_key = rel(&workspace, &plan_abs);
 
-    let mut config = Config::load(&workspace).map_err(|e| EngineError::Preflight(e.to_string()))?;
+    let assembled = Config::assemble(&workspace, &opts.sources)
+        .map_err(|e| EngineError::Preflight(e.to_string()))?;
+    let trust_warning = assembled.ignored_warning();
+    let mut config = assembled.config;
     if opts.unconfined {
         config.policy.confinement = crate::confine::Confinement::Off;
     }
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(opts.plugin_dirs.iter().cloned());
     let registry = Registry::discover(&dirs).map_err(|e| EngineError::Preflight(e.to_string()))?;
-    let sandbox = Sandbox::new(SandboxOptions::default())
+    let caps = config
+        .caps()
         .map_err(|e| EngineError::Preflight(e.to_string()))?;
+    let sandbox = Sandbox::new(SandboxOptions {
+        caps,
+        ..Default::default()
+    })
+    .map_err(|e| EngineError::Preflight(e.to_string()))?;
+    if let Some(w) = &trust_warning {
+        reporter.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: w.clone(),
+        });
+    }
 
     let store = Store::new(repo.git().path());
     let active = store.active(&plan_key).map_err(EngineError::State)?;
@@ -229,6 +248,24 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
             name: "dirty".into(),
             ok: true,
             detail: repo.is_dirty()?.to_string(),
+        },
+        Check {
+            name: "config trust".into(),
+            ok: true,
+            detail: if assembled.repo_config.is_none() {
+                "no planexec.toml".into()
+            } else if assembled.repo_trusted {
+                "planexec.toml trusted".into()
+            } else {
+                format!(
+                    "planexec.toml not trusted; ignored: {}",
+                    if assembled.ignored.is_empty() {
+                        "nothing".into()
+                    } else {
+                        assembled.ignored.join(", ")
+                    }
+                )
+            },
         },
         Check {
             name: "plan check".into(),

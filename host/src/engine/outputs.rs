@@ -61,17 +61,20 @@ pub fn env_facts() -> std::collections::BTreeMap<String, String> {
     m
 }
 
-/// Re-renders the execution log and planpipe status from the record and writes them atomically.
+/// Re-renders the execution log and planpipe status from the record and writes
+/// them atomically, beneath the workspace, never through a symlink. A formatter
+/// that returns anything but this run's outputs errors and nothing of it is written.
 pub fn write_living(ctx: &mut Ctx) {
     let json = serde_json::to_string(&ctx.state.record).expect("record serialises");
-    let mut warnings = Vec::new();
+    let mut problems = Vec::new();
     for (loaded, settings) in &ctx.kit.formatters {
         let mut settings = settings.clone();
         let base: PathBuf = if loaded.name() == "execution-log" {
             if let (serde_json::Value::Object(m), Some(p)) =
                 (&mut settings, &ctx.state.record.log_path)
             {
-                m.entry("path").or_insert_with(|| p.clone().into());
+                // The host chooses where the log goes (docs/reports.md).
+                m.insert("path".into(), p.clone().into());
             }
             ctx.workspace.to_path_buf()
         } else if loaded.name() == "planpipe-status" {
@@ -80,34 +83,96 @@ pub fn write_living(ctx: &mut Ctx) {
             ctx.workspace.to_path_buf()
         };
         let (r, _) = loaded.render(ctx.workspace, &settings, &json);
-        match r {
-            Ok(arts) => {
-                for (path, content) in arts {
-                    match safe_join(&base, &path) {
-                        Some(dst) => {
-                            if let Some(parent) = dst.parent() {
-                                let _ = std::fs::create_dir_all(parent);
-                            }
-                            if let Err(e) = planexec_vcs::atomic_write(&dst, &content) {
-                                warnings.push(format!("{}: {e}", dst.display()));
-                            }
-                        }
-                        None => warnings.push(format!(
-                            "formatter `{}` returned an unsafe path `{path}`; ignored",
-                            loaded.name()
-                        )),
-                    }
-                }
+        let arts = match r {
+            Ok(a) => a,
+            Err(f) => {
+                problems.push((crate::report::Level::Warn, f.to_string()));
+                continue;
             }
-            Err(f) => warnings.push(f.to_string()),
+        };
+        let dests: Result<Vec<PathBuf>, String> = arts
+            .iter()
+            .map(|(path, _)| artifact_dest(ctx, &base, path))
+            .collect();
+        let dests = match dests {
+            Ok(d) => d,
+            Err(why) => {
+                problems.push((
+                    crate::report::Level::Error,
+                    format!(
+                        "formatter `{}` errored: {why}; nothing it returned was written",
+                        loaded.name()
+                    ),
+                ));
+                continue;
+            }
+        };
+        for (dst, (_, content)) in dests.iter().zip(&arts) {
+            let (root, rel) = match dst.strip_prefix(ctx.workspace) {
+                Ok(rel) => (ctx.workspace, rel),
+                Err(_) => (base.as_path(), dst.strip_prefix(&base).unwrap_or(dst)),
+            };
+            if let Err(e) = crate::rooted::write(root, rel, content) {
+                problems.push((crate::report::Level::Warn, e.to_string()));
+            }
         }
     }
-    for w in warnings {
-        ctx.emit(Event::Message {
-            level: crate::report::Level::Warn,
-            text: w,
-        });
+    for (level, text) in problems {
+        ctx.emit(Event::Message { level, text });
     }
+}
+
+/// The run's own outputs: the execution log, planpipe's status and summary.
+fn outputs(ctx: &Ctx) -> Vec<PathBuf> {
+    let root = ctx.plan.plan_root();
+    let mut v = vec![
+        root.join("execution-status.md"),
+        root.join("execution-summary.md"),
+    ];
+    if let Some(l) = &ctx.state.record.log_path {
+        v.push(ctx.workspace.join(l));
+    }
+    v
+}
+
+/// Where an artifact named `rel` (relative to `base`) goes, if it may: one of
+/// [`outputs`], never inside `.git`, never planexec.toml, never a task's file.
+fn artifact_dest(ctx: &Ctx, base: &Path, rel: &str) -> Result<PathBuf, String> {
+    let shown = crate::text::untrusted(rel);
+    let dst = safe_join(base, rel).ok_or_else(|| {
+        format!("it asked to write `{shown}`, which is absolute or climbs out with `..`")
+    })?;
+    let refuse = |what: &str| Err(format!("it asked to write `{shown}`, {what}"));
+    if dst.components().any(|c| c.as_os_str() == ".git") {
+        return refuse("inside .git/");
+    }
+    if dst
+        .file_name()
+        .is_some_and(|n| n == crate::config::FILE_NAME)
+    {
+        return refuse("the configuration");
+    }
+    let task_file = ctx
+        .state
+        .record
+        .tasks
+        .iter()
+        .flat_map(|t| &t.planned_files)
+        .any(|f| ctx.workspace.join(f) == dst);
+    if task_file {
+        return refuse("a task's file");
+    }
+    if !outputs(ctx).contains(&dst) {
+        let allowed: Vec<String> = outputs(ctx)
+            .iter()
+            .map(|p| super::rel(ctx.workspace, p))
+            .collect();
+        return refuse(&format!(
+            "which is not one of this run's outputs ({})",
+            allowed.join(", ")
+        ));
+    }
+    Ok(dst)
 }
 
 /// `base/rel` when `rel` is relative and stays inside `base`.

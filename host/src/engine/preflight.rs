@@ -45,13 +45,25 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
                 ok: r.is_ok(),
                 detail: match &r {
                     Ok(l) => format!(
-                        "loaded (sha256 {}, granted: {})",
+                        "loaded (sha256 {}, granted: {}){}{}",
                         &l.sha256[..12],
                         if l.grants.programs.is_empty() {
                             "nothing".to_string()
                         } else {
                             l.grants.programs.join(", ")
-                        }
+                        },
+                        if l.plugin.overrides_standard {
+                            format!(
+                                "; OVERRIDES the standard plugin `{name}` ({})",
+                                l.plugin.manifest_path.display()
+                            )
+                        } else {
+                            String::new()
+                        },
+                        l.cache_warning
+                            .as_deref()
+                            .map(|w| format!("; {w}"))
+                            .unwrap_or_default()
                     ),
                     Err(e) => e.lines().next().unwrap_or("").to_string(),
                 },

@@ -51,14 +51,19 @@ impl Store {
     /// Writes the state (temp file, fsync, rename) and the plan's active pointer.
     pub fn save(&self, st: &State) -> std::io::Result<()> {
         let json = serde_json::to_vec(st).expect("state serialises");
-        std::fs::create_dir_all(self.dir.join("runs"))?;
-        std::fs::create_dir_all(self.dir.join("active"))?;
-        planexec_vcs::atomic_write(self.run_file(&st.record.run_id), &json).map_err(to_io)?;
+        std::fs::create_dir_all(&self.dir)?;
+        let rooted = |p: PathBuf, bytes: &[u8]| {
+            let rel = p.strip_prefix(&self.dir).unwrap_or(&p).to_path_buf();
+            crate::rooted::write(&self.dir, &rel, bytes)
+                .map(|_| ())
+                .map_err(std::io::Error::other)
+        };
+        rooted(self.run_file(&st.record.run_id), &json)?;
         let active = self.active_file(&st.plan_key);
         if matches!(st.record.status, RunStatus::Success | RunStatus::Failure) {
             let _ = std::fs::remove_file(active);
         } else {
-            planexec_vcs::atomic_write(active, st.record.run_id.as_bytes()).map_err(to_io)?;
+            rooted(active, st.record.run_id.as_bytes())?;
         }
         Ok(())
     }
@@ -90,8 +95,4 @@ impl Store {
         }
         Ok(st)
     }
-}
-
-fn to_io(e: planexec_vcs::VcsError) -> std::io::Error {
-    std::io::Error::other(e.to_string())
 }

@@ -131,7 +131,8 @@ fn recover(ctx: &mut Ctx, id: &str) -> Option<End> {
                 .join(id);
             for f in &changes.files {
                 let src = ctx.workspace.join(&f.path);
-                if src.is_file() {
+                // Not through a symlink: it could lead to any file the user can read.
+                if src.symlink_metadata().is_ok_and(|m| m.is_file()) {
                     let dst = backup.join(&f.path);
                     let _ = std::fs::create_dir_all(dst.parent().unwrap());
                     let _ = std::fs::copy(&src, &dst);

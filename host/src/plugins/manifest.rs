@@ -191,14 +191,18 @@ impl Manifest {
                 raw.name
             )));
         }
-        if raw.component.contains("..")
-            || raw.component.starts_with('/')
-            || raw.component.is_empty()
-        {
+        if raw.component.contains("..") || raw.component.contains('/') || raw.component.is_empty() {
             return Err(err(format!(
                 "field `component`: `{}` must be a file name beside plugin.toml",
                 raw.component
             )));
+        }
+        for (field, v) in [("version", &raw.version), ("description", &raw.description)] {
+            if v.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(err(format!(
+                    "field `{field}`: contains control characters (such as ESC); remove them"
+                )));
+            }
         }
         if let Some(d) = &raw.sha256 {
             if d.len() != 64 || !d.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -315,7 +319,9 @@ pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     match e.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            let quoted = text.lines().nth(line - 1).unwrap_or("").trim();
+            let mut quoted = text.lines().nth(line - 1).unwrap_or("").trim().to_string();
+            crate::text::truncate(&mut quoted, 200);
+            let quoted = crate::text::untrusted(&quoted).replace('\n', " ");
             format!("line {line}: {msg}\n  | {quoted}")
         }
         None => msg,

@@ -17,6 +17,11 @@ pub use units::{parse_duration, parse_size};
 
 use std::path::PathBuf;
 
+/// Whether `name` is a plugin of the embedded standard pack.
+pub fn is_standard_name(name: &str) -> bool {
+    std_pack::STD_PACK.iter().any(|p| p.dir == name)
+}
+
 /// Everything that can be wrong with a plugin before it runs.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {

@@ -24,6 +24,8 @@ pub struct Plugin {
     pub source: Source,
     /// The manifest's path (for messages); `<builtin>/NAME/plugin.toml` for the standard pack.
     pub manifest_path: PathBuf,
+    /// A plugin folder that replaces the standard plugin of the same name.
+    pub overrides_standard: bool,
     component: Component,
 }
 
@@ -35,6 +37,8 @@ enum Component {
     },
     File {
         path: PathBuf,
+        /// The plugin folder; the component must be a regular file inside it.
+        root: PathBuf,
         loaded: Arc<OnceLock<Result<(Arc<Vec<u8>>, String), String>>>,
     },
 }
@@ -59,10 +63,10 @@ impl Plugin {
             Component::Embedded { bytes, sha256 } => {
                 Ok((ComponentBytes::Static(bytes), sha256.to_string()))
             }
-            Component::File { path, loaded } => {
+            Component::File { path, root, loaded } => {
                 let r = loaded.get_or_init(|| {
-                    let bytes = std::fs::read(path)
-                        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+                    let bytes = crate::input::read_bytes(path, root, crate::input::MAX_COMPONENT)
+                        .map_err(|e| e.to_string())?;
                     let digest = hex::encode(Sha256::digest(&bytes));
                     Ok((Arc::new(bytes), digest))
                 });
@@ -121,6 +125,7 @@ impl Registry {
                     manifest,
                     source: Source::Standard,
                     manifest_path,
+                    overrides_standard: false,
                     component: Component::Embedded {
                         bytes: p.component,
                         sha256: p.sha256,
@@ -164,10 +169,13 @@ impl Registry {
         seen: &mut BTreeMap<String, PathBuf>,
     ) -> Result<(), PluginError> {
         let manifest_path = dir.join("plugin.toml");
-        let text = std::fs::read_to_string(&manifest_path).map_err(|source| PluginError::Io {
-            path: manifest_path.clone(),
-            source,
-        })?;
+        let text =
+            crate::input::read_text(&manifest_path, dir, crate::input::MAX_TOML).map_err(|e| {
+                PluginError::Manifest {
+                    path: manifest_path.clone(),
+                    message: e.to_string(),
+                }
+            })?;
         let manifest = Manifest::parse(&text, &manifest_path)?;
         let component = dir.join(&manifest.component);
         if !component.is_file() {
@@ -184,14 +192,20 @@ impl Registry {
             });
         }
         seen.insert(manifest.name.clone(), manifest_path.clone());
+        let overrides_standard = self
+            .plugins
+            .get(&manifest.name)
+            .is_some_and(|old| old.is_standard() || old.overrides_standard);
         self.plugins.insert(
             manifest.name.clone(),
             Plugin {
                 manifest,
                 source: Source::Dir(dir.to_path_buf()),
                 manifest_path,
+                overrides_standard,
                 component: Component::File {
                     path: component,
+                    root: dir.to_path_buf(),
                     loaded: Default::default(),
                 },
             },

@@ -132,6 +132,8 @@ pub enum ReportError {
         path: PathBuf,
         source: planexec_vcs::VcsError,
     },
+    #[error(transparent)]
+    Rooted(#[from] crate::rooted::RootedError),
 }
 
 /// Checks that a formatter's artifact path is relative, non-empty and never climbs out (`..`).
@@ -169,18 +171,11 @@ pub fn check_artifact_path(path: &str) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Writes one file atomically, creating its parent directories.
+/// Writes one file the user named (`--report`) atomically, creating its parent
+/// folders, never through a symlink (see [`crate::rooted::write_user_path`]).
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| ReportError::CreateDir {
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
-    planexec_vcs::atomic_write(path, bytes).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::rooted::write_user_path(path, bytes)?;
+    Ok(())
 }
 
 /// Writes formatter artifacts under `dir`, each atomically. Every path is
@@ -194,9 +189,7 @@ pub fn write_artifacts(
     }
     let mut written = Vec::new();
     for (p, bytes) in artifacts {
-        let dest = dir.join(p);
-        write_file(&dest, bytes)?;
-        written.push(dest);
+        written.push(crate::rooted::write(dir, Path::new(p), bytes)?);
     }
     Ok(written)
 }

@@ -1,10 +1,13 @@
 //! Host-side bindings for the four plugin worlds of wit/plugin.wit, generated
 //! by wasmtime's bindgen; the shared interfaces are generated once (gate).
+//! Exports are async (so a call blocked in WASI can be cancelled at its
+//! deadline); the host's own imports (exec, log) stay synchronous.
 
 pub mod gate {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "gate",
+        exports: { default: async },
     });
 }
 
@@ -12,6 +15,7 @@ pub mod reviewer {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "reviewer",
+        exports: { default: async },
         with: {
             "planexec:plugin/types": super::gate::planexec::plugin::types,
             "planexec:plugin/exec": super::gate::planexec::plugin::exec,
@@ -24,6 +28,7 @@ pub mod formatter {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "formatter",
+        exports: { default: async },
         with: {
             "planexec:plugin/log": super::gate::planexec::plugin::log,
         },
@@ -34,6 +39,7 @@ pub mod implementer {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "implementer",
+        exports: { default: async },
         with: {
             "planexec:plugin/types": super::gate::planexec::plugin::types,
             "planexec:plugin/exec": super::gate::planexec::plugin::exec,

@@ -1,6 +1,8 @@
 //! The on-disk cache of precompiled components, keyed by the component's
-//! sha256 and the engine's compatibility hash, in a directory only the user can write.
+//! sha256 and the engine's compatibility hash, in a directory only the user can
+//! write; each entry is checked against the digest recorded when it was written.
 
+use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -75,36 +77,115 @@ impl ComponentCache {
     }
 
     /// Loads the component from the cache, or compiles it and stores the result.
+    /// An entry is used only if it verifies (see [`read_verified`]); one that does
+    /// not is recompiled and the third value says why, for the caller to report.
     pub fn load(
         &self,
         engine: &Engine,
         bytes: &[u8],
         sha256: &str,
-    ) -> wasmtime::Result<(Component, Origin)> {
-        if let Some(path) = self.entry(sha256) {
-            if path.is_file() {
-                // SAFETY: the file is in a directory only this user can write, named by
-                // the digest of the component it was compiled from and by the engine's
-                // compatibility hash; wasmtime also checks its header and version.
-                if let Ok(c) = unsafe { Component::deserialize_file(engine, &path) } {
-                    return Ok((c, Origin::Cache));
-                }
-                let _ = std::fs::remove_file(&path);
-            }
-            let compiled = engine.precompile_component(bytes)?;
-            let dir = self.dir.as_ref().unwrap();
-            if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) {
-                use std::io::Write;
-                if tmp.write_all(&compiled).is_ok() && tmp.as_file().sync_all().is_ok() {
-                    let _ = tmp.persist(&path);
-                }
-            }
-            // SAFETY: these bytes were produced by this engine a moment ago.
-            let c = unsafe { Component::deserialize(engine, &compiled)? };
-            return Ok((c, Origin::Compiled));
+    ) -> wasmtime::Result<(Component, Origin, Option<String>)> {
+        let Some(path) = self.entry(sha256) else {
+            return Ok((Component::new(engine, bytes)?, Origin::Compiled, None));
+        };
+        let why = match read_verified(&path) {
+            Ok(None) => None,
+            // SAFETY: these bytes are the ones planexec wrote for this digest and
+            // engine (their sha256 matches the one it recorded beside them), in a
+            // directory only this user can write; wasmtime also checks the header.
+            Ok(Some(data)) => match unsafe { Component::deserialize(engine, &data) } {
+                Ok(c) => return Ok((c, Origin::Cache, None)),
+                Err(e) => Some(format!("it does not deserialize: {e}")),
+            },
+            Err(why) => Some(why),
+        };
+        let warning = why.map(|w| {
+            format!(
+                "component cache entry {} was not used ({w}); recompiled it",
+                path.display()
+            )
+        });
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(digest_path(&path));
+        let compiled = engine.precompile_component(bytes)?;
+        let dir = self.dir.as_ref().expect("entry implies dir");
+        let digest = hex::encode(Sha256::digest(&compiled));
+        if persist(dir, &digest_path(&path), digest.as_bytes()) {
+            persist(dir, &path, &compiled);
         }
-        Ok((Component::new(engine, bytes)?, Origin::Compiled))
+        // SAFETY: these bytes were produced by this engine a moment ago.
+        let c = unsafe { Component::deserialize(engine, &compiled)? };
+        Ok((c, Origin::Compiled, warning))
     }
+}
+
+fn digest_path(entry: &Path) -> PathBuf {
+    entry.with_extension("cwasm.sha256")
+}
+
+/// Writes `bytes` to `dest` through a private temp file in `dir`; true on success.
+fn persist(dir: &Path, dest: &Path, bytes: &[u8]) -> bool {
+    use std::io::Write;
+    let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) else {
+        return false;
+    };
+    tmp.write_all(bytes).is_ok() && tmp.as_file().sync_all().is_ok() && tmp.persist(dest).is_ok()
+}
+
+/// The most a cache entry may be (a precompiled standard plugin is a few MiB).
+const MAX_ENTRY: u64 = 512 << 20;
+
+/// Opens `path` without following a symlink and checks it is a regular file
+/// this user owns that no one else can write; reads at most `max` bytes.
+fn read_private(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err("it is a symlink".into()),
+        Err(e) => return Err(format!("cannot open it: {e}")),
+    };
+    let meta = f.metadata().map_err(|e| e.to_string())?;
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    if meta.uid() != uid {
+        return Err("it belongs to another user".into());
+    }
+    if meta.permissions().mode() & 0o022 != 0 {
+        return Err("others can write it".into());
+    }
+    if meta.len() > max {
+        return Err(format!("it is {} bytes, over {max}", meta.len()));
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    f.take(max + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(data))
+}
+
+/// The entry's bytes if it exists and its sha256 is the one planexec recorded
+/// beside it when it wrote it; `Err` says why it is not trusted.
+pub fn read_verified(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let Some(data) = read_private(path, MAX_ENTRY)? else {
+        return Ok(None);
+    };
+    let recorded = read_private(&digest_path(path), 128)
+        .map_err(|w| format!("its recorded digest: {w}"))?
+        .ok_or_else(|| "no digest was recorded for it".to_string())?;
+    let actual = hex::encode(Sha256::digest(&data));
+    if recorded.trim_ascii() != actual.as_bytes() {
+        return Err("its sha256 is not the one planexec recorded when it wrote it".into());
+    }
+    Ok(Some(data))
 }
 
 fn prepare(dir: &Path) -> Result<(), String> {

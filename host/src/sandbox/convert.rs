@@ -2,7 +2,12 @@
 //! plain types that the engine and formatters use.
 
 use super::bindings::types as wt;
+use crate::text::untrusted as clean;
 use planexec_record as rec;
+
+/// The most findings (or test failures, or criteria) one report may carry;
+/// a million empty findings pass a byte cap but not this one.
+pub const MAX_ITEMS: usize = 10_000;
 
 pub fn severity(s: wt::Severity) -> rec::Severity {
     match s {
@@ -25,9 +30,9 @@ pub fn severity_to_wit(s: rec::Severity) -> wt::Severity {
 pub fn finding(f: wt::Finding) -> rec::Finding {
     rec::Finding {
         severity: severity(f.severity),
-        rule: f.rule,
-        message: f.message,
-        path: f.path,
+        rule: clean(&f.rule),
+        message: clean(&f.message),
+        path: f.path.as_deref().map(clean),
         line: f.line,
         column: f.column,
     }
@@ -52,7 +57,7 @@ pub fn gate_report(r: wt::GateReport) -> rec::GateReport {
             wt::Outcome::Errored => rec::Outcome::Errored,
             wt::Outcome::Skipped => rec::Outcome::Skipped,
         },
-        summary: r.summary,
+        summary: clean(&r.summary),
         tests: r.tests.map(|t| rec::TestCounts {
             passed: t.passed,
             failed: t.failed,
@@ -63,16 +68,16 @@ pub fn gate_report(r: wt::GateReport) -> rec::GateReport {
             .failures
             .into_iter()
             .map(|f| rec::TestFailure {
-                name: f.name,
-                message: f.message,
-                path: f.path,
+                name: clean(&f.name),
+                message: clean(&f.message),
+                path: f.path.as_deref().map(clean),
                 line: f.line,
-                output: f.output,
+                output: clean(&f.output),
             })
             .collect(),
         coverage_percent: r.coverage_percent,
         findings: r.findings.into_iter().map(finding).collect(),
-        evidence: r.evidence,
+        evidence: clean(&r.evidence),
         exit_code: r.exit_code,
         duration_ms: r.duration_ms,
     }
@@ -119,17 +124,17 @@ pub fn review(r: wt::Review) -> rec::Review {
             .criteria
             .into_iter()
             .map(|c| rec::Criterion {
-                name: c.name,
+                name: clean(&c.name),
                 score: match c.score {
                     wt::Score::Pass => rec::Score::Pass,
                     wt::Score::Weak => rec::Score::Weak,
                     wt::Score::Fail => rec::Score::Fail,
                 },
-                reasoning: c.reasoning,
+                reasoning: clean(&c.reasoning),
             })
             .collect(),
         findings: r.findings.into_iter().map(finding).collect(),
-        summary: r.summary,
+        summary: clean(&r.summary),
     }
 }
 
@@ -155,4 +160,25 @@ pub fn review_size(r: &wt::Review) -> usize {
             .map(|c| c.name.len() + c.reasoning.len())
             .sum::<usize>()
         + r.findings.iter().map(finding_size).sum::<usize>()
+}
+
+fn count_cap(what: &str, n: usize) -> Result<(), String> {
+    if n > MAX_ITEMS {
+        return Err(format!(
+            "returned {n} {what}, over the host's cap of {MAX_ITEMS}"
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a gate report with more than [`MAX_ITEMS`] findings or failures.
+pub fn report_counts(r: &wt::GateReport) -> Result<(), String> {
+    count_cap("findings", r.findings.len())?;
+    count_cap("test failures", r.failures.len())
+}
+
+/// Refuses a review with more than [`MAX_ITEMS`] findings or criteria.
+pub fn review_counts(r: &wt::Review) -> Result<(), String> {
+    count_cap("findings", r.findings.len())?;
+    count_cap("criteria", r.criteria.len())
 }

@@ -6,10 +6,12 @@ mod cache;
 mod child;
 pub mod convert;
 pub mod exec;
+mod scratch;
 mod state;
 
 pub use cache::{default_dir as default_cache_dir, Origin};
 pub use child::tool_cache_dir;
+pub use scratch::{install_signal_cleanup, remove_stale};
 pub use state::{Caps, ExecRecord, LogLine};
 
 use crate::plugins::{Grants, Kind, Plugin, PluginError, WorkspaceAccess};
@@ -27,6 +29,8 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 /// How often the epoch ticks; the CPU deadline is checked at each tick.
 const TICK: Duration = Duration::from_millis(10);
+/// How often the watcher checks a call that is blocked in a WASI call.
+const WATCH: Duration = Duration::from_millis(50);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -46,6 +50,13 @@ pub enum SandboxError {
         path: PathBuf,
         has: String,
         expected: String,
+    },
+    #[error("{path}: field `requests.timeout`: plugin `{name}` asks for {asked}, over the policy's maximum of {max}\n  lower it in plugin.toml, or raise [limits] max_timeout in your user config or --policy file")]
+    Timeout {
+        name: String,
+        path: PathBuf,
+        asked: String,
+        max: String,
     },
     #[error("{path}: plugin `{name}` cannot be linked: {reason}\n  it may import interfaces the host does not provide (only WASI p2, planexec:plugin/exec and /log)")]
     Link {
@@ -100,7 +111,7 @@ impl Sandbox {
         config.wasm_component_model(true).epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
         let mut linker: Linker<PluginState> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| SandboxError::Engine(e.to_string()))?;
         gate::Gate::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)
             .map_err(|e| SandboxError::Engine(e.to_string()))?;
@@ -144,8 +155,17 @@ impl Sandbox {
     /// Compiles (or loads from cache), checks the world, links. Nothing runs yet.
     pub fn load(&self, plugin: &Plugin, grants: Grants) -> Result<Loaded, SandboxError> {
         let t = Instant::now();
+        let asked = plugin.manifest.requests.timeout;
+        if asked > self.caps.max_timeout {
+            return Err(SandboxError::Timeout {
+                name: plugin.name().into(),
+                path: plugin.manifest_path.clone(),
+                asked: humantime::format_duration(asked).to_string(),
+                max: humantime::format_duration(self.caps.max_timeout).to_string(),
+            });
+        }
         let (bytes, sha256) = plugin.component()?;
-        let (component, origin) = self
+        let (component, origin, cache_warning) = self
             .cache
             .load(&self.engine, &bytes, &sha256)
             .map_err(|e| SandboxError::Compile {
@@ -176,6 +196,7 @@ impl Sandbox {
             grants,
             pre,
             origin,
+            cache_warning,
             load_time: t.elapsed(),
             engine: self.engine.clone(),
             caps: self.caps.clone(),
@@ -242,6 +263,8 @@ pub struct Loaded {
     pub sha256: String,
     pub grants: Grants,
     pub origin: Origin,
+    /// Set when a cached entry failed verification and was recompiled (report it).
+    pub cache_warning: Option<String>,
     /// Time to get from bytes to an InstancePre.
     pub load_time: Duration,
     pre: Pre,
@@ -268,11 +291,8 @@ impl Loaded {
     fn store(
         &self,
         workspace: &Path,
-    ) -> Result<(Store<PluginState>, tempfile::TempDir, MemoryOutputPipe), String> {
-        let scratch = tempfile::Builder::new()
-            .prefix("planexec-scratch-")
-            .tempdir()
-            .map_err(|e| format!("cannot create a scratch directory: {e}"))?;
+    ) -> Result<(Store<PluginState>, scratch::Scratch, MemoryOutputPipe), String> {
+        let scratch = scratch::create()?;
         let stdout = MemoryOutputPipe::new(self.caps.plugin_output);
         let stderr = MemoryOutputPipe::new(self.caps.plugin_output);
         let mut b = WasiCtxBuilder::new();
@@ -307,10 +327,14 @@ impl Loaded {
             tool_cache: child::tool_cache_dir(workspace, self.plugin.name()),
             caps: self.caps.clone(),
             budget: req.timeout,
-            started: Instant::now(),
-            in_host: Duration::ZERO,
+            clock: state::Clock::start(),
             deadline_hit: false,
+            scratch_hit: false,
+            ticks: 0,
             exec_timeout: req.timeout,
+            exec_cap: req.timeout,
+            exec_used: Duration::ZERO,
+            log_bytes: 0,
             logs: Vec::new(),
             execs: Vec::new(),
         };
@@ -323,16 +347,50 @@ impl Loaded {
                 s.deadline_hit = true;
                 return Err(wasmtime::Error::msg("CPU deadline exceeded"));
             }
+            s.ticks = s.ticks.wrapping_add(1);
+            if s.ticks % 10 == 0 && state::dir_size(&s.scratch, s.caps.scratch) > s.caps.scratch {
+                s.scratch_hit = true;
+                return Err(wasmtime::Error::msg("scratch quota exceeded"));
+            }
             Ok(UpdateDeadline::Continue(1))
         });
         Ok((store, scratch, stderr))
+    }
+
+    /// Drives `fut` to completion on a fresh single-threaded runtime, unless the
+    /// plugin's deadline passes first (it may be blocked in a WASI call, where
+    /// the epoch check never runs): then the call is dropped and `None` returned.
+    fn drive<T>(
+        &self,
+        clock: &state::Clock,
+        fut: impl std::future::Future<Output = T>,
+    ) -> Option<T> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .ok()?;
+        let budget = self.plugin.manifest.requests.timeout;
+        rt.block_on(async {
+            tokio::pin!(fut);
+            let mut tick = tokio::time::interval(WATCH);
+            loop {
+                tokio::select! {
+                    r = &mut fut => return Some(r),
+                    _ = tick.tick() => {
+                        if clock.used() > budget {
+                            return None;
+                        }
+                    }
+                }
+            }
+        })
     }
 
     /// Instantiates a fresh instance, runs `f`, and turns every failure into a reason.
     fn call<R>(
         &self,
         workspace: &Path,
-        f: impl FnOnce(&mut Store<PluginState>, &Pre) -> wasmtime::Result<Result<R, String>>,
+        f: impl AsyncFnOnce(&mut Store<PluginState>, &Pre) -> wasmtime::Result<Result<R, String>>,
     ) -> (Result<R, PluginFailure>, CallInfo) {
         let t = Instant::now();
         let fail = |reason: String| PluginFailure {
@@ -343,8 +401,11 @@ impl Loaded {
             Ok(s) => s,
             Err(e) => return (Err(fail(e)), CallInfo::default()),
         };
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut store, &self.pre)));
-        let stderr_text = String::from_utf8_lossy(&stderr.contents()).into_owned();
+        let clock = store.data().clock.clone();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.drive(&clock, f(&mut store, &self.pre))
+        }));
+        let stderr_text = crate::text::untrusted(&String::from_utf8_lossy(&stderr.contents()));
         let state = store.data_mut();
         let info = CallInfo {
             logs: std::mem::take(&mut state.logs),
@@ -352,37 +413,49 @@ impl Loaded {
             stderr: stderr_text.clone(),
             duration: t.elapsed(),
         };
+        let with_stderr = |mut reason: String| {
+            let tail = crate::text::tail(&stderr_text, 5);
+            if !tail.trim().is_empty() {
+                reason.push_str(&format!("; its stderr ends: {}", tail.trim()));
+            }
+            fail(reason)
+        };
         let result = match r {
             Err(_) => Err(fail(
                 "the host panicked while calling the plugin (a bug in planexec)".into(),
             )),
-            Ok(Ok(Ok(v))) => Ok(v),
-            Ok(Ok(Err(msg))) => Err(fail(msg)),
-            Ok(Err(trap)) => {
-                let mut reason = if state.deadline_hit {
-                    format!(
-                        "exceeded its CPU deadline of {} (requests.timeout in its plugin.toml)",
-                        humantime::format_duration(state.budget)
-                    )
-                } else {
-                    let text = format!("{trap:#}");
-                    if state.limits.denied {
-                        format!(
-                            "hit its memory cap of {} MiB (requests.memory in its plugin.toml)",
-                            self.plugin.manifest.requests.memory >> 20
-                        )
-                    } else {
-                        format!("trapped: {}", first_line(&text))
-                    }
-                };
-                let tail = crate::text::tail(&stderr_text, 5);
-                if !tail.trim().is_empty() {
-                    reason.push_str(&format!("; its stderr ends: {}", tail.trim()));
-                }
-                Err(fail(reason))
-            }
+            Ok(None) => Err(with_stderr(format!(
+                "exceeded its deadline of {} while blocked in a WASI call (requests.timeout in its plugin.toml)",
+                humantime::format_duration(state.budget)
+            ))),
+            Ok(Some(Ok(Ok(v)))) => Ok(v),
+            Ok(Some(Ok(Err(msg)))) => Err(fail(crate::text::untrusted(&msg))),
+            Ok(Some(Err(trap))) => Err(with_stderr(self.trap_reason(state, &trap))),
         };
         (result, info)
+    }
+
+    fn trap_reason(&self, state: &PluginState, trap: &wasmtime::Error) -> String {
+        if state.deadline_hit {
+            return format!(
+                "exceeded its CPU deadline of {} (requests.timeout in its plugin.toml)",
+                humantime::format_duration(state.budget)
+            );
+        }
+        if state.scratch_hit {
+            return format!(
+                "went over its scratch quota of {} MiB",
+                self.caps.scratch >> 20
+            );
+        }
+        if state.limits.denied {
+            return format!(
+                "hit its memory cap of {} MiB (requests.memory in its plugin.toml)",
+                self.plugin.manifest.requests.memory >> 20
+            );
+        }
+        let text = crate::text::untrusted(&format!("{trap:#}"));
+        format!("trapped: {}", first_line(&text))
     }
 
     fn check_returned(&self, size: usize) -> Result<(), String> {
@@ -401,15 +474,17 @@ impl Loaded {
         workspace: &Path,
         req: bindings::gate_plugin::GateRequest,
     ) -> (Result<planexec_record::GateReport, PluginFailure>, CallInfo) {
-        self.call(workspace, |store, pre| {
+        self.call(workspace, async |store, pre| {
             let Pre::Gate(pre) = pre else {
                 unreachable!("kind checked at load")
             };
-            let inst = pre.instantiate(&mut *store)?;
+            let inst = pre.instantiate_async(&mut *store).await?;
             let r = inst
                 .planexec_plugin_gate_plugin()
-                .call_check(&mut *store, &req)?;
+                .call_check(&mut *store, &req)
+                .await?;
             Ok(r.and_then(|rep| {
+                convert::report_counts(&rep)?;
                 self.check_returned(convert::report_size(&rep))?;
                 Ok(convert::gate_report(rep))
             }))
@@ -421,15 +496,17 @@ impl Loaded {
         workspace: &Path,
         req: bindings::reviewer_plugin::ReviewRequest,
     ) -> (Result<planexec_record::Review, PluginFailure>, CallInfo) {
-        self.call(workspace, |store, pre| {
+        self.call(workspace, async |store, pre| {
             let Pre::Reviewer(pre) = pre else {
                 unreachable!("kind checked at load")
             };
-            let inst = pre.instantiate(&mut *store)?;
+            let inst = pre.instantiate_async(&mut *store).await?;
             let r = inst
                 .planexec_plugin_reviewer_plugin()
-                .call_evaluate(&mut *store, &req)?;
+                .call_evaluate(&mut *store, &req)
+                .await?;
             Ok(r.and_then(|rev| {
+                convert::review_counts(&rev)?;
                 self.check_returned(convert::review_size(&rev))?;
                 Ok(convert::review(rev))
             }))
@@ -446,15 +523,22 @@ impl Loaded {
             config: config.to_string(),
             run_record: record_json.to_string(),
         };
-        self.call(workspace, |store, pre| {
+        self.call(workspace, async |store, pre| {
             let Pre::Formatter(pre) = pre else {
                 unreachable!("kind checked at load")
             };
-            let inst = pre.instantiate(&mut *store)?;
+            let inst = pre.instantiate_async(&mut *store).await?;
             let r = inst
                 .planexec_plugin_formatter_plugin()
-                .call_render(&mut *store, &req)?;
+                .call_render(&mut *store, &req)
+                .await?;
             Ok(r.and_then(|arts| {
+                if arts.len() > convert::MAX_ITEMS {
+                    return Err(format!(
+                        "returned {} artifacts, over the host's cap",
+                        arts.len()
+                    ));
+                }
                 let size: usize = arts.iter().map(|a| a.path.len() + a.content.len()).sum();
                 // Formatters legitimately return whole files: allow 8x the report cap.
                 if size > self.caps.returned * 8 {
@@ -475,16 +559,19 @@ impl Loaded {
         Result<bindings::implementer_plugin::ImplementReport, PluginFailure>,
         CallInfo,
     ) {
-        self.call(workspace, |store, pre| {
+        self.call(workspace, async |store, pre| {
             let Pre::Implementer(pre) = pre else {
                 unreachable!("kind checked at load")
             };
-            let inst = pre.instantiate(&mut *store)?;
+            let inst = pre.instantiate_async(&mut *store).await?;
             let r = inst
                 .planexec_plugin_implementer_plugin()
-                .call_implement(&mut *store, &req)?;
-            Ok(r.and_then(|rep| {
+                .call_implement(&mut *store, &req)
+                .await?;
+            Ok(r.and_then(|mut rep| {
                 self.check_returned(rep.summary.len() + rep.evidence.len())?;
+                rep.summary = crate::text::untrusted(&rep.summary);
+                rep.evidence = crate::text::untrusted(&rep.evidence);
                 Ok(rep)
             }))
         })
@@ -493,19 +580,19 @@ impl Loaded {
     /// Instantiates the plugin without calling it (for benchmarks).
     pub fn instantiate_only(&self, workspace: &Path) -> Result<Duration, PluginFailure> {
         let t = Instant::now();
-        let (r, _) = self.call(workspace, |store, pre| {
+        let (r, _) = self.call(workspace, async |store, pre| {
             match pre {
                 Pre::Gate(p) => {
-                    p.instantiate(&mut *store)?;
+                    p.instantiate_async(&mut *store).await?;
                 }
                 Pre::Reviewer(p) => {
-                    p.instantiate(&mut *store)?;
+                    p.instantiate_async(&mut *store).await?;
                 }
                 Pre::Formatter(p) => {
-                    p.instantiate(&mut *store)?;
+                    p.instantiate_async(&mut *store).await?;
                 }
                 Pre::Implementer(p) => {
-                    p.instantiate(&mut *store)?;
+                    p.instantiate_async(&mut *store).await?;
                 }
             }
             Ok(Ok(()))

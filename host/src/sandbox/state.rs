@@ -6,6 +6,8 @@ use super::child;
 use super::exec as native;
 use crate::plugins::Grants;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime::ResourceLimiter;
@@ -22,6 +24,15 @@ pub struct Caps {
     pub plugin_output: usize,
     /// Data a plugin returns to the host (strings of its report, summed).
     pub returned: usize,
+    /// Bytes of log lines one call may emit (the `log` import).
+    pub log: usize,
+    /// Bytes a call may keep in its scratch directory.
+    pub scratch: u64,
+    /// The longest `requests.timeout` a manifest may ask for (`[limits] max_timeout`).
+    pub max_timeout: Duration,
+    /// Time one call may spend in programs it runs, all commands summed
+    /// (`[limits] max_exec_time`).
+    pub exec_budget: Duration,
 }
 
 impl Default for Caps {
@@ -31,6 +42,10 @@ impl Default for Caps {
             exec_file: 2 << 30,
             plugin_output: 256 << 10,
             returned: 8 << 20,
+            log: 256 << 10,
+            scratch: 4 << 30,
+            max_timeout: Duration::from_secs(3600),
+            exec_budget: Duration::from_secs(3600),
         }
     }
 }
@@ -84,6 +99,56 @@ pub struct ExecRecord {
     pub weakened: Vec<String>,
 }
 
+/// A call's clock, shared with the watcher that stops a plugin blocked in a
+/// WASI call: wall time since the start, less the time spent in `exec`.
+#[derive(Debug)]
+pub struct Clock {
+    started: Instant,
+    in_exec_nanos: AtomicU64,
+}
+
+impl Clock {
+    pub fn start() -> Arc<Clock> {
+        Arc::new(Clock {
+            started: Instant::now(),
+            in_exec_nanos: AtomicU64::new(0),
+        })
+    }
+
+    /// Time counted against the plugin's own deadline.
+    pub fn used(&self) -> Duration {
+        let exec = Duration::from_nanos(self.in_exec_nanos.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(exec)
+    }
+
+    fn add_exec(&self, d: Duration) {
+        self.in_exec_nanos
+            .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Bytes under `dir` (not following symlinks), counting stops once over `limit`.
+pub fn dir_size(dir: &Path, limit: u64) -> u64 {
+    let mut total = 0u64;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            total += m.len();
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+            if total > limit {
+                return total;
+            }
+        }
+    }
+    total
+}
+
 pub struct PluginState {
     pub(super) wasi: WasiCtx,
     pub(super) table: ResourceTable,
@@ -99,11 +164,18 @@ pub struct PluginState {
     pub(super) caps: Caps,
     /// CPU budget for wasm execution (time inside exec calls does not count).
     pub(super) budget: Duration,
-    pub(super) started: Instant,
-    pub(super) in_host: Duration,
+    pub(super) clock: Arc<Clock>,
     pub(super) deadline_hit: bool,
+    /// The scratch directory went over `caps.scratch`.
+    pub(super) scratch_hit: bool,
+    pub(super) ticks: u32,
     /// The longest a command may run when the plugin gives no timeout.
     pub(super) exec_timeout: Duration,
+    /// The manifest's timeout: no one command runs longer.
+    pub(super) exec_cap: Duration,
+    /// Time spent in commands so far (bounded by `caps.exec_budget`).
+    pub(super) exec_used: Duration,
+    pub(super) log_bytes: usize,
     pub logs: Vec<LogLine>,
     pub execs: Vec<ExecRecord>,
 }
@@ -111,7 +183,7 @@ pub struct PluginState {
 impl PluginState {
     /// Time spent executing the plugin's own code so far.
     pub(super) fn cpu_used(&self) -> Duration {
-        self.started.elapsed().saturating_sub(self.in_host)
+        self.clock.used()
     }
 
     fn places(&self) -> child::Places<'_> {
@@ -214,20 +286,44 @@ impl WasiView for PluginState {
 
 impl exec::Host for PluginState {
     fn run(&mut self, cmd: exec::Command) -> Result<exec::Output, exec::ExecError> {
+        let left = self.caps.exec_budget.saturating_sub(self.exec_used);
+        if left.is_zero() {
+            return Err(exec::ExecError::Failed(format!(
+                "plugin `{}` used its exec time budget of {} for this call; \
+                 raise [limits] max_exec_time in the user's or --policy config",
+                self.plugin,
+                humantime::format_duration(self.caps.exec_budget)
+            )));
+        }
+        self.exec_timeout = self.exec_cap.min(left);
         let t = Instant::now();
         let r = self.run_command(cmd);
-        self.in_host += t.elapsed();
+        self.exec_used += t.elapsed();
+        self.clock.add_exec(t.elapsed());
         r
     }
 }
 
 impl log::Host for PluginState {
+    /// Keeps at most 10 000 lines and `caps.log` bytes, escaped; then one note.
     fn emit(&mut self, level: log::Level, message: String) {
         const MAX_LINES: usize = 10_000;
-        if self.logs.len() < MAX_LINES {
-            let mut m = message;
-            m.truncate(8 * 1024);
-            self.logs.push(LogLine { level, message: m });
+        if self.log_bytes >= self.caps.log || self.logs.len() >= MAX_LINES {
+            return;
+        }
+        let mut m = crate::text::untrusted(&message);
+        let room = self.caps.log - self.log_bytes;
+        crate::text::truncate(&mut m, room.min(8 * 1024));
+        self.log_bytes += m.len().max(1);
+        self.logs.push(LogLine { level, message: m });
+        if self.log_bytes >= self.caps.log || self.logs.len() >= MAX_LINES {
+            self.logs.push(LogLine {
+                level: log::Level::Warn,
+                message: format!(
+                    "plugin `{}`: log over the host's cap ({} bytes or {MAX_LINES} lines); the rest was dropped",
+                    self.plugin, self.caps.log
+                ),
+            });
         }
     }
 }

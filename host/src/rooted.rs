@@ -1,0 +1,142 @@
+//! Writes beneath a root directory that never follow a symlink: each folder on
+//! the way and the file itself are checked and opened through cap-std.
+
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, OpenOptions};
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RootedError {
+    #[error("{root}: cannot open the folder to write in: {source}")]
+    Root {
+        root: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: `{link}` is a symlink; planexec never writes through one\n  remove the link, or write somewhere else")]
+    Symlink { path: PathBuf, link: PathBuf },
+    #[error("{path}: must be a relative path with no `..` inside {root}")]
+    Escapes { path: PathBuf, root: PathBuf },
+    #[error("{path}: cannot write: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Writes `bytes` to `root/rel` atomically (temp file, fsync, rename), creating
+/// missing folders; refuses `..`, absolute paths, and any symlink on the way.
+pub fn write(root: &Path, rel: &Path, bytes: &[u8]) -> Result<PathBuf, RootedError> {
+    let full = root.join(rel);
+    let parts: Vec<&std::ffi::OsStr> = rel
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::Normal(n) => Ok(n),
+            _ => Err(RootedError::Escapes {
+                path: rel.to_path_buf(),
+                root: root.to_path_buf(),
+            }),
+        })
+        .collect::<Result<_, _>>()?;
+    let Some((name, dirs)) = parts.split_last() else {
+        return Err(RootedError::Escapes {
+            path: rel.to_path_buf(),
+            root: root.to_path_buf(),
+        });
+    };
+    let io = |source| RootedError::Io {
+        path: full.clone(),
+        source,
+    };
+    let mut dir =
+        Dir::open_ambient_dir(root, ambient_authority()).map_err(|source| RootedError::Root {
+            root: root.to_path_buf(),
+            source,
+        })?;
+    let mut walked = root.to_path_buf();
+    for d in dirs {
+        walked.push(d);
+        match dir.symlink_metadata(d) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(RootedError::Symlink {
+                    path: full.clone(),
+                    link: walked,
+                })
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir.create_dir(d).map_err(io)?,
+            Err(e) => return Err(io(e)),
+        }
+        dir = dir.open_dir(d).map_err(io)?;
+    }
+    if let Ok(m) = dir.symlink_metadata(name) {
+        if m.file_type().is_symlink() {
+            return Err(RootedError::Symlink {
+                path: full.clone(),
+                link: full.clone(),
+            });
+        }
+    }
+    let tmp = format!(
+        ".{}.planexec-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    );
+    let _ = dir.remove_file(&tmp);
+    let mut f = dir
+        .open_with(&tmp, OpenOptions::new().write(true).create_new(true))
+        .map_err(io)?;
+    let written = f.write_all(bytes).and_then(|_| f.sync_all());
+    drop(f);
+    if let Err(e) = written.and_then(|_| dir.rename(&tmp, &dir, name)) {
+        let _ = dir.remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(full)
+}
+
+/// [`write`] for a path given by the user: relative ones beneath the current
+/// directory, absolute ones beneath their parent folder (created if missing).
+pub fn write_user_path(path: &Path, bytes: &[u8]) -> Result<PathBuf, RootedError> {
+    if path.is_absolute() {
+        let parent = path.parent().unwrap_or(Path::new("/"));
+        std::fs::create_dir_all(parent).map_err(|source| RootedError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+        return write(parent, &name, bytes);
+    }
+    let cwd = std::env::current_dir().map_err(|source| RootedError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    write(&cwd, path, bytes).map(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_symlinks_on_the_way_and_at_the_end() {
+        let t = tempfile::tempdir().unwrap();
+        let out = t.path().join("outside");
+        std::fs::create_dir(&out).unwrap();
+        std::os::unix::fs::symlink(&out, t.path().join("link")).unwrap();
+        std::os::unix::fs::symlink(out.join("f"), t.path().join("flink")).unwrap();
+        assert!(matches!(
+            write(t.path(), Path::new("link/x"), b"x"),
+            Err(RootedError::Symlink { .. })
+        ));
+        assert!(matches!(
+            write(t.path(), Path::new("flink"), b"x"),
+            Err(RootedError::Symlink { .. })
+        ));
+        assert!(write(t.path(), Path::new("../x"), b"x").is_err());
+        assert!(std::fs::read_dir(&out).unwrap().next().is_none());
+        write(t.path(), Path::new("a/b/c.md"), b"hi").unwrap();
+        assert_eq!(std::fs::read(t.path().join("a/b/c.md")).unwrap(), b"hi");
+    }
+}
