@@ -524,6 +524,16 @@ fn a_shared_object_in_scratch_cannot_be_loaded() {
 
 // ------------------------------------------------------------------ grants with a shape
 
+/// Refused before anything runs (exit 2), naming the shapes; nothing escaped.
+fn assert_refused_by_shape(out: &Out) {
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("does not fit the argument shapes"),
+        "{out:?}"
+    );
+    assert!(!out.all().contains("ESCAPED"), "{out:?}");
+}
+
 #[test]
 fn git_alias_is_refused_under_an_argument_shaped_grant() {
     let alias = ["git", "-c", "alias.x=!echo ESC''APED", "x"];
@@ -532,14 +542,7 @@ fn git_alias_is_refused_under_an_argument_shaped_grant() {
     );
     let mut a = vec!["command", "--"];
     a.extend_from_slice(&alias);
-    let out = shaped.gate(&a, true, &[]);
-    // Refused before anything runs (exit 2), naming the shapes.
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr.contains("does not fit the argument shapes"),
-        "{out:?}"
-    );
-    assert!(!out.all().contains("ESCAPED"), "{out:?}");
+    assert_refused_by_shape(&shaped.gate(&a, true, &[]));
     // Control: an unshaped grant lets the alias run.
     let open = Scene::new("[policy]\ngrant = [\"git\"]\n");
     assert_escaped(&open.gate(&a, true, &[]));
@@ -551,14 +554,7 @@ fn python_c_is_refused_under_an_argument_shaped_grant() {
     let shaped = Scene::new("[policy]\ngrant = [\"python3 -m pytest *\"]\n");
     let mut a = vec!["command", "--"];
     a.extend_from_slice(&code);
-    let out = shaped.gate(&a, true, &[]);
-    // Refused before anything runs (exit 2), naming the shapes.
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr.contains("does not fit the argument shapes"),
-        "{out:?}"
-    );
-    assert!(!out.all().contains("ESCAPED"), "{out:?}");
+    assert_refused_by_shape(&shaped.gate(&a, true, &[]));
     let open = Scene::new("[policy]\ngrant = [\"python3\"]\n");
     assert_escaped(&open.gate(&a, true, &[]));
 }

@@ -159,7 +159,11 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, R
         }
         if elapsed >= next_disk_check && !spec.disk_watch.is_empty() {
             next_disk_check = elapsed + Duration::from_millis(100);
-            let used: u64 = spec.disk_watch.iter().map(|d| dir_size(d)).sum();
+            let used: u64 = spec
+                .disk_watch
+                .iter()
+                .map(|d| super::state::dir_size(d, spec.disk_cap))
+                .sum();
             if used > spec.disk_cap {
                 killed = Some(format!(
                     "planexec: killed: its scratch and tmp hold {} MiB, over the disk limit of {} MiB (requests.limits.disk)",
@@ -198,26 +202,6 @@ fn kill_group(pid: i32) {
     unsafe {
         libc::kill(-pid, libc::SIGKILL);
     }
-}
-
-/// Bytes in regular files under `dir` (not following symlinks).
-fn dir_size(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(m) = e.metadata() else { continue };
-            if m.is_dir() {
-                stack.push(e.path());
-            } else {
-                total += m.len();
-            }
-        }
-    }
-    total
 }
 
 /// Creates `rel` beneath `root` for writing (mode 0600), refusing any symlink
