@@ -174,7 +174,10 @@ mod tests {
     /// Runs the gate over project `case` (which has a `.coverage` data file after `coverage run`)
     /// with the fixture report written to scratch when coverage "runs".
     fn run(case: &str, config: serde_json::Value) -> (GateReport, Vec<planexec_pdk::Command>) {
-        let scratch = std::env::temp_dir().join(format!("cov-gate-{case}-{}", std::process::id()));
+        // One scratch per call: tests of the same case run in parallel threads.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let scratch = std::env::temp_dir().join(format!("cov-gate-{case}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&scratch).unwrap();
         let host = testfmt::testing::WritesFile {
             inner: FakeHost::new().on("python3", 0, "Wrote JSON report\n"),
