@@ -201,7 +201,7 @@ fn fork_bomb(n: usize) -> ! {
         // SAFETY: the children only sleep and exit.
         let pid = unsafe { fork() };
         if pid == 0 {
-            std::thread::sleep(Duration::from_secs(3));
+            std::thread::sleep(Duration::from_secs(5));
             unsafe { _exit(0) };
         }
         if pid < 0 {

@@ -38,12 +38,13 @@ pub fn run(format: Format) -> i32 {
     println!("    PID namespace       {}", yes(s.user_namespaces));
     println!("    mount namespace     {}", yes(s.user_namespaces));
     println!("  seccomp               {}", yes(s.seccomp));
+    println!("  per-namespace pid_max {}", yes(s.pid_ns_max));
     println!("  pids cgroup           {}", yes(s.pids_cgroup));
     for m in &missing {
         println!("  missing: {m}");
     }
     // SAFETY: getuid cannot fail.
-    if !s.pids_cgroup && unsafe { libc::getuid() } == 0 {
+    if !s.pids_cgroup && !s.pid_ns_max && unsafe { libc::getuid() } == 0 {
         println!("  note: running as root without a writable pids cgroup: the number of processes is not limited (RLIMIT_NPROC does not bind root)");
     }
     println!("  trial run             {trial}");

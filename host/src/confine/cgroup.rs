@@ -50,7 +50,8 @@ impl Group {
     pub fn create(max: u64) -> Option<Group> {
         // SAFETY: getuid cannot fail.
         let root = unsafe { libc::getuid() } == 0;
-        if !root || !super::SUPPORT.pids_cgroup || max == 0 {
+        let pid_ns_caps_it = super::SUPPORT.pid_ns_max && super::SUPPORT.user_namespaces;
+        if !root || pid_ns_caps_it || !super::SUPPORT.pids_cgroup || max == 0 {
             return None;
         }
         static N: AtomicU64 = AtomicU64::new(0);

@@ -16,6 +16,8 @@ pub struct Plan {
     /// (path, extra mount flags, flags the mount already has and must keep).
     remounts: Vec<(CString, libc::c_ulong, libc::c_ulong)>,
     lo_up: bool,
+    /// Written to the new PID namespace's `kernel.pid_max` (caps its processes).
+    pid_max: Option<Vec<u8>>,
 }
 
 impl Plan {
@@ -43,6 +45,9 @@ impl Plan {
             gid_map: format!("{gid} {gid} 1\n").into_bytes(),
             remounts,
             lo_up: spec.network == Network::Loopback,
+            pid_max: support
+                .pid_ns_max
+                .then(|| format!("{}\n", pid_max_for(spec.limits.processes)).into_bytes()),
         })
     }
 
@@ -86,9 +91,19 @@ impl Plan {
             if self.lo_up {
                 loopback_up()?;
             }
-            become_pid1()
+            become_pid1()?;
+            if let Some(max) = &self.pid_max {
+                write_file(c"/proc/sys/kernel/pid_max", max)?;
+            }
+            Ok(())
         }
     }
+}
+
+/// `kernel.pid_max` for at most `processes` processes: PIDs run from 1, and the
+/// kernel's smallest value is 301 (so the cap is never below 300 processes).
+pub fn pid_max_for(processes: u64) -> u64 {
+    processes.saturating_add(1).max(301)
 }
 
 /// Prepares a bind-remount of `p` with `extra` flags, keeping the locked ones.
@@ -188,4 +203,14 @@ unsafe fn become_pid1() -> std::io::Result<()> {
         libc::_exit(128 + sig);
     }
     libc::_exit(libc::WEXITSTATUS(status));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pid_max_counts_pid_1_and_never_goes_below_the_kernels_floor() {
+        assert_eq!(super::pid_max_for(1024), 1025);
+        assert_eq!(super::pid_max_for(64), 301);
+        assert_eq!(super::pid_max_for(u64::MAX), u64::MAX);
+    }
 }

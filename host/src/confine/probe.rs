@@ -17,6 +17,10 @@ pub struct Support {
     pub seccomp: bool,
     /// A pids cgroup planexec may create (process count for root, too).
     pub pids_cgroup: bool,
+    /// `kernel.pid_max` is per PID namespace (Linux 6.14+): the box's own
+    /// namespace caps its processes, for root too, with no cgroup to join.
+    #[serde(default)]
+    pub pid_ns_max: bool,
 }
 
 /// Probed once, on first use.
@@ -35,6 +39,7 @@ impl Support {
             user_namespaces: !off("no-userns") && user_namespaces(),
             seccomp: !off("no-seccomp") && seccomp(),
             pids_cgroup: !off("no-cgroup") && super::cgroup::available(),
+            pid_ns_max: !off("no-pid-max") && kernel_at_least(6, 14),
         }
     }
 
@@ -89,6 +94,17 @@ fn landlock_abi() -> i32 {
     } else {
         v as i32
     }
+}
+
+/// Whether the running kernel's release is at least `major.minor`.
+fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release
+        .trim()
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let v = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    v >= (major, minor)
 }
 
 fn seccomp() -> bool {
