@@ -700,3 +700,71 @@ fn go_app_counts_match_go_test_v() {
         "{stdout}"
     );
 }
+
+// ---------------------------------------------------------------- exact failures (issue 15)
+
+#[test]
+fn black_parse_error_for_a_target_version_is_a_finding_at_its_location() {
+    require_python("black");
+    let tmp = tempfile::tempdir().unwrap();
+    // pyproject: requires-python >= 3.13 and target-version py313, so black says
+    // `error: cannot parse for target version Python 3.13: PATH:2:10`.
+    let ws = fixture(tmp.path(), "black", "target");
+    let (out, r) = gate(&ws, "black", &["--grant", "python3"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(r["outcome"], "errored");
+    let fs = findings(&r);
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "black/error")
+        .unwrap_or_else(|| panic!("no black/error finding: {r:#}"));
+    assert_eq!(f["path"], "src/legacy.py", "{r:#}");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(2), Some(10))
+    );
+    let summary = r["summary"].as_str().unwrap();
+    assert!(summary.contains("cannot parse src/legacy.py"), "{summary}");
+    assert!(!summary.contains("internal error"), "{summary}");
+}
+
+/// A virtualenv with no packages at all (not even pip), outside the workspace, whose
+/// `bin` goes first on PATH: `python3` there has none of the tools.
+fn empty_venv(tmp: &Path) -> String {
+    let venv = tmp.join("bare-env");
+    let ok = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "python3 -m venv failed: install python3-venv");
+    format!(
+        "{}:{}",
+        venv.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn a_missing_python_tool_is_errored_by_every_python_gate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = empty_venv(tmp.path());
+    for (gate_name, plugin, project) in [
+        ("pytest", "pytest", "passing"),
+        ("mypy", "mypy", "clean"),
+        ("black", "black", "clean"),
+    ] {
+        let ws = fixture(tmp.path(), plugin, project);
+        let (out, r) = gate_env(&ws, gate_name, &["--grant", "python3"], &[("PATH", &path)]);
+        assert_eq!(out.code, 3, "{gate_name}: errored, not failed: {out:?}");
+        assert_eq!(r["outcome"], "errored", "{gate_name}: {r:#}");
+        let summary = r["summary"].as_str().unwrap();
+        assert!(
+            summary.contains(&format!("{gate_name} is not installed")),
+            "{gate_name}: {summary}"
+        );
+        assert!(!summary.contains("Some("), "{summary}");
+        std::fs::remove_dir_all(&ws).unwrap();
+    }
+}

@@ -54,63 +54,109 @@ impl Gate for CargoTestGate {
             Err(r) => return Ok(r),
         };
         let parsed = match File::open(&out_path) {
-            Ok(f) => libtest::parse(BufReader::new(f)).map_err(|e| format!("reading {OUT}: {e}"))?,
+            Ok(f) => {
+                libtest::parse(BufReader::new(f)).map_err(|e| format!("reading {OUT}: {e}"))?
+            }
             // Some hosts (and the fake one) return stdout instead of writing the file.
             Err(_) => libtest::parse(&out.stdout[..]).map_err(|e| e.to_string())?,
         };
-        Ok(judge(parsed, &out, cfg.cwd.as_deref(), cfg.tail_lines.unwrap_or(40)))
+        Ok(judge(
+            parsed,
+            &out,
+            cfg.cwd.as_deref(),
+            cfg.tail_lines.unwrap_or(40),
+        ))
     }
 }
 
-fn judge(p: libtest::LibtestResult, out: &planexec_pdk::Output, cwd: Option<&str>, tail: usize) -> GateReport {
+fn judge(
+    p: libtest::LibtestResult,
+    out: &planexec_pdk::Output,
+    cwd: Option<&str>,
+    tail: usize,
+) -> GateReport {
     let stderr = out.stderr_str();
     let counts = p.counts;
     let mut r;
     if out.timed_out {
         r = planexec_pdk::report(
             Outcome::Failed,
-            format!("cargo test timed out after {} ms ({})", out.duration_ms, testfmt::counts_text(&counts)),
+            format!(
+                "cargo test timed out after {} ms ({})",
+                out.duration_ms,
+                testfmt::counts_text(&counts)
+            ),
         );
     } else if p.binaries == 0 && out.exit_code != Some(0) {
         let (findings, text) = libtest::compile_errors(&stderr);
         if findings.is_empty() {
             r = planexec_pdk::report(
                 Outcome::Errored,
-                format!("cargo test exited {:?} without running any test binary", out.exit_code),
+                format!(
+                    "cargo test {} without running any test binary",
+                    testfmt::exit_text(out.exit_code)
+                ),
             );
         } else {
             let first = &findings[0];
             r = planexec_pdk::report(
                 Outcome::Failed,
-                format!("does not compile: {} ({} error(s))", first.message, findings.len()),
+                format!(
+                    "does not compile: {} ({} error(s))",
+                    first.message,
+                    findings.len()
+                ),
             );
             r.findings = findings
                 .into_iter()
-                .map(|f| Finding { path: f.path.map(|p| testfmt::ws_rel(cwd, &p)), ..f })
+                .map(|f| Finding {
+                    path: f.path.map(|p| testfmt::ws_rel(cwd, &p)),
+                    ..f
+                })
                 .collect();
             r.evidence = text;
         }
     } else {
         let failed = counts.failed > 0 || p.failed_lines > 0 || out.exit_code != Some(0);
-        let mut summary = format!("{} in {} test binaries", testfmt::counts_text(&counts), p.binaries);
+        let mut summary = format!(
+            "{} in {} test binaries",
+            testfmt::counts_text(&counts),
+            p.binaries
+        );
         if failed && counts.failed == 0 && p.failed_lines == 0 {
             // e.g. a test binary crashed (signal) or a later target did not compile.
             let (findings, _) = libtest::compile_errors(&stderr);
             summary = match findings.first() {
                 Some(f) => format!("{summary}; {}", f.message),
-                None => format!("{summary}; cargo test exited {:?}", out.exit_code),
+                None => format!(
+                    "{summary}; cargo test {}",
+                    testfmt::exit_text(out.exit_code)
+                ),
             };
         }
-        r = planexec_pdk::report(if failed { Outcome::Failed } else { Outcome::Passed }, summary);
+        r = planexec_pdk::report(
+            if failed {
+                Outcome::Failed
+            } else {
+                Outcome::Passed
+            },
+            summary,
+        );
         r.tests = Some(counts);
         r.failures = p
             .failures
             .list
             .into_iter()
-            .map(|f| TestFailure { path: f.path.map(|x| testfmt::ws_rel(cwd, &x)), ..f })
+            .map(|f| TestFailure {
+                path: f.path.map(|x| testfmt::ws_rel(cwd, &x)),
+                ..f
+            })
             .collect();
         if p.failures.dropped > 0 {
-            r.summary.push_str(&format!(" ({} more failures not listed)", p.failures.dropped));
+            r.summary.push_str(&format!(
+                " ({} more failures not listed)",
+                p.failures.dropped
+            ));
         }
     }
     if r.tests.is_none() && p.binaries > 0 {
@@ -132,7 +178,11 @@ mod tests {
     use serde_json::json;
 
     fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     fn run(case: &str, code: i32, config: serde_json::Value) -> (GateReport, FakeHost) {
@@ -145,8 +195,16 @@ mod tests {
                 ..Default::default()
             },
         );
-        let mounts = Mounts { workspace: "/nonexistent/ws".into(), scratch: "/nonexistent/scratch".into() };
-        let req = GateRequest { name: "cargo-test".into(), config, mounts, task: None };
+        let mounts = Mounts {
+            workspace: "/nonexistent/ws".into(),
+            scratch: "/nonexistent/scratch".into(),
+        };
+        let req = GateRequest {
+            name: "cargo-test".into(),
+            config,
+            mounts,
+            task: None,
+        };
         (CargoTestGate::check(req, &host).unwrap(), host)
     }
 
@@ -154,25 +212,52 @@ mod tests {
     fn passing_project() {
         let (r, host) = run("passing", 0, json!({}));
         assert_eq!(r.outcome, Outcome::Passed, "{}", r.summary);
-        assert_eq!(r.tests, Some(TestCounts { passed: 2, failed: 0, skipped: 0, errored: 0 }));
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 2,
+                failed: 0,
+                skipped: 0,
+                errored: 0
+            })
+        );
         assert!(r.failures.is_empty());
         let call = &host.calls.borrow()[0];
         assert_eq!(call.args, ["test", "--no-fail-fast"]);
-        assert_eq!(call.stdout_file.as_deref(), Some("{scratch}/cargo-test.out"));
+        assert_eq!(
+            call.stdout_file.as_deref(),
+            Some("{scratch}/cargo-test.out")
+        );
     }
 
     #[test]
     fn two_passed_one_failed_over_three_binaries() {
-        let (r, _) = run("failing", 101, json!({"package": "fixture-failing", "test_args": ["--test-threads=1"]}));
+        let (r, _) = run(
+            "failing",
+            101,
+            json!({"package": "fixture-failing", "test_args": ["--test-threads=1"]}),
+        );
         assert_eq!(r.outcome, Outcome::Failed);
-        assert_eq!(r.tests, Some(TestCounts { passed: 2, failed: 1, skipped: 1, errored: 0 }));
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 2,
+                failed: 1,
+                skipped: 1,
+                errored: 0
+            })
+        );
         assert!(r.summary.contains("3 test binaries"), "{}", r.summary);
         assert_eq!(r.failures.len(), 1);
         let f = &r.failures[0];
         assert_eq!(f.name, "tests::subtracts");
         assert_eq!(f.path.as_deref(), Some("src/lib.rs"));
         assert_eq!(f.line, Some(19));
-        assert!(f.message.starts_with("assertion `left == right` failed"), "{}", f.message);
+        assert!(
+            f.message.starts_with("assertion `left == right` failed"),
+            "{}",
+            f.message
+        );
         assert!(f.message.contains("left: 8"));
         assert!(f.output.starts_with("checking 5 - 3"), "{}", f.output);
         assert_eq!(r.exit_code, Some(101));
@@ -180,9 +265,24 @@ mod tests {
 
     #[test]
     fn args_are_passed_in_order() {
-        let (_, host) = run("failing", 101, json!({"package": "p", "args": ["--lib"], "test_args": ["--test-threads=1"], "timeout": "5m"}));
+        let (_, host) = run(
+            "failing",
+            101,
+            json!({"package": "p", "args": ["--lib"], "test_args": ["--test-threads=1"], "timeout": "5m"}),
+        );
         let call = &host.calls.borrow()[0];
-        assert_eq!(call.args, ["test", "--no-fail-fast", "-p", "p", "--lib", "--", "--test-threads=1"]);
+        assert_eq!(
+            call.args,
+            [
+                "test",
+                "--no-fail-fast",
+                "-p",
+                "p",
+                "--lib",
+                "--",
+                "--test-threads=1"
+            ]
+        );
         assert_eq!(call.timeout_ms, Some(300_000));
     }
 
@@ -190,7 +290,11 @@ mod tests {
     fn compile_error_fails_with_the_compiler_message() {
         let (r, _) = run("broken", 101, json!({"cwd": "crates/x"}));
         assert_eq!(r.outcome, Outcome::Failed);
-        assert!(r.summary.contains("cannot find value `c` in this scope"), "{}", r.summary);
+        assert!(
+            r.summary.contains("cannot find value `c` in this scope"),
+            "{}",
+            r.summary
+        );
         assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
         let f = &r.findings[0];
         assert_eq!(f.rule, "rustc/E0425");
@@ -203,9 +307,22 @@ mod tests {
     #[test]
     fn missing_cargo_is_errored_and_bad_config_is_an_error() {
         let host = FakeHost::new();
-        let req = GateRequest { name: "c".into(), config: json!({}), mounts: Default::default(), task: None };
-        assert_eq!(CargoTestGate::check(req, &host).unwrap().outcome, Outcome::Errored);
-        let req = GateRequest { name: "c".into(), config: json!({"bogus": 1}), mounts: Default::default(), task: None };
+        let req = GateRequest {
+            name: "c".into(),
+            config: json!({}),
+            mounts: Default::default(),
+            task: None,
+        };
+        assert_eq!(
+            CargoTestGate::check(req, &host).unwrap().outcome,
+            Outcome::Errored
+        );
+        let req = GateRequest {
+            name: "c".into(),
+            config: json!({"bogus": 1}),
+            mounts: Default::default(),
+            task: None,
+        };
         assert!(CargoTestGate::check(req, &host).is_err());
     }
 }

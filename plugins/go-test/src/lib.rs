@@ -32,8 +32,15 @@ pub struct GoTestGate;
 impl Gate for GoTestGate {
     fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
-        let packages = if cfg.packages.is_empty() { vec!["./...".to_string()] } else { cfg.packages.clone() };
-        let mut cmd = Command::new("go").args(["test", "-json"]).args(cfg.args.iter().cloned()).args(packages);
+        let packages = if cfg.packages.is_empty() {
+            vec!["./...".to_string()]
+        } else {
+            cfg.packages.clone()
+        };
+        let mut cmd = Command::new("go")
+            .args(["test", "-json"])
+            .args(cfg.args.iter().cloned())
+            .args(packages);
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
         cmd.stdout_file = Some(format!("{{scratch}}/{OUT}"));
@@ -43,14 +50,18 @@ impl Gate for GoTestGate {
             Some(c) => Path::new(&req.mounts.workspace).join(c),
             None => Path::new(&req.mounts.workspace).to_path_buf(),
         };
-        let module = std::fs::read_to_string(ws.join("go.mod")).ok().and_then(|m| gotest::module_path(&m));
+        let module = std::fs::read_to_string(ws.join("go.mod"))
+            .ok()
+            .and_then(|m| gotest::module_path(&m));
         let out = match testfmt::run(host, &cmd) {
             Ok(o) => o,
             Err(r) => return Ok(r),
         };
         let mut p = Parser::new(module, cfg.cwd.clone());
         match std::fs::File::open(&out_path) {
-            Ok(f) => p.read(BufReader::with_capacity(READ_BUF, f)).map_err(|e| format!("reading {OUT}: {e}"))?,
+            Ok(f) => p
+                .read(BufReader::with_capacity(READ_BUF, f))
+                .map_err(|e| format!("reading {OUT}: {e}"))?,
             Err(_) => p.read(&out.stdout[..]).map_err(|e| e.to_string())?,
         }
         let mut res = p.finish();
@@ -66,7 +77,10 @@ impl Gate for GoTestGate {
             res.packages_failed.len()
         );
         let mut r = if out.timed_out {
-            planexec_pdk::report(Outcome::Failed, format!("go test timed out after {} ms: {text}", out.duration_ms))
+            planexec_pdk::report(
+                Outcome::Failed,
+                format!("go test timed out after {} ms: {text}", out.duration_ms),
+            )
         } else if !res.failures.list.is_empty() || !res.packages_failed.is_empty() || c.failed > 0 {
             let mut s = text;
             if !res.build_failed.is_empty() {
@@ -74,10 +88,20 @@ impl Gate for GoTestGate {
             }
             planexec_pdk::report(Outcome::Failed, s)
         } else if out.exit_code != Some(0) {
-            let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
-            planexec_pdk::report(Outcome::Errored, format!("go test exited {:?}: {first}", out.exit_code))
+            let first = stderr
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_string();
+            planexec_pdk::report(
+                Outcome::Errored,
+                format!("go test {}: {first}", testfmt::exit_text(out.exit_code)),
+            )
         } else if ran == 0 && !cfg.allow_no_tests {
-            planexec_pdk::report(Outcome::Failed, "no tests ran (no test files in the packages?)")
+            planexec_pdk::report(
+                Outcome::Failed,
+                "no tests ran (no test files in the packages?)",
+            )
         } else {
             planexec_pdk::report(Outcome::Passed, text)
         };
@@ -85,7 +109,10 @@ impl Gate for GoTestGate {
             r.tests = Some(c);
         }
         if res.failures.dropped > 0 {
-            r.summary.push_str(&format!(" ({} more failures not listed)", res.failures.dropped));
+            r.summary.push_str(&format!(
+                " ({} more failures not listed)",
+                res.failures.dropped
+            ));
         }
         r.failures = res.failures.list;
         let mut ev = stderr.clone();
@@ -124,8 +151,16 @@ mod tests {
                 ..Default::default()
             },
         );
-        let mounts = Mounts { workspace: format!("{}/tests/projects/{case}", dir()), scratch: "/nonexistent".into() };
-        let req = GateRequest { name: "go-test".into(), config, mounts, task: None };
+        let mounts = Mounts {
+            workspace: format!("{}/tests/projects/{case}", dir()),
+            scratch: "/nonexistent".into(),
+        };
+        let req = GateRequest {
+            name: "go-test".into(),
+            config,
+            mounts,
+            task: None,
+        };
         (GoTestGate::check(req, &host).unwrap(), host)
     }
 
@@ -133,7 +168,15 @@ mod tests {
     fn passing_module_counts_subtests_not_parents() {
         let (r, host) = run("passing", 0, json!({}));
         assert_eq!(r.outcome, Outcome::Passed, "{}", r.summary);
-        assert_eq!(r.tests, Some(TestCounts { passed: 3, failed: 0, skipped: 0, errored: 0 }));
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 3,
+                failed: 0,
+                skipped: 0,
+                errored: 0
+            })
+        );
         let c = &host.calls.borrow()[0];
         assert_eq!(c.args, ["test", "-json", "./..."]);
         assert_eq!(c.stdout_file.as_deref(), Some("{scratch}/go-test.json"));
@@ -143,21 +186,62 @@ mod tests {
     fn failing_module_subtest_panic_timeout_and_build_failure() {
         let (r, _) = run("failing", 2, json!({"args": ["-timeout", "3s"]}));
         assert_eq!(r.outcome, Outcome::Failed);
-        assert_eq!(r.tests, Some(TestCounts { passed: 4, failed: 3, skipped: 1, errored: 1 }), "{:#?}", r.failures);
-        assert!(r.summary.contains("build failed: example.com/failing/broken"), "{}", r.summary);
-        let by = |n: &str| r.failures.iter().find(|f| f.name == n).unwrap_or_else(|| panic!("{n}: {:#?}", r.failures));
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 4,
+                failed: 3,
+                skipped: 1,
+                errored: 1
+            }),
+            "{:#?}",
+            r.failures
+        );
+        assert!(
+            r.summary
+                .contains("build failed: example.com/failing/broken"),
+            "{}",
+            r.summary
+        );
+        let by = |n: &str| {
+            r.failures
+                .iter()
+                .find(|f| f.name == n)
+                .unwrap_or_else(|| panic!("{n}: {:#?}", r.failures))
+        };
         let f = by("example.com/failing/calc::TestSub/wrong");
         assert_eq!(f.message, "Sub(1, 3) = -2, want 2");
-        assert_eq!((f.path.as_deref(), f.line), (Some("calc/calc_test.go"), Some(22)));
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("calc/calc_test.go"), Some(22))
+        );
         let f = by("example.com/failing/panics::TestPanics");
-        assert!(f.message.starts_with("panic: assignment to entry in nil map"), "{}", f.message);
-        assert_eq!((f.path.as_deref(), f.line), (Some("panics/panics_test.go"), Some(9)));
+        assert!(
+            f.message
+                .starts_with("panic: assignment to entry in nil map"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("panics/panics_test.go"), Some(9))
+        );
         let f = by("example.com/failing/slow::TestSlow");
         assert!(f.message.starts_with("test timed out"), "{}", f.message);
-        assert!(f.message.contains("panic: test timed out after 3s"), "{}", f.message);
+        assert!(
+            f.message.contains("panic: test timed out after 3s"),
+            "{}",
+            f.message
+        );
         let f = by("example.com/failing/broken");
-        assert_eq!(f.message, "build failed: broken/broken.go:5:13: undefined: nope");
-        assert_eq!((f.path.as_deref(), f.line), (Some("broken/broken.go"), Some(5)));
+        assert_eq!(
+            f.message,
+            "build failed: broken/broken.go:5:13: undefined: nope"
+        );
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("broken/broken.go"), Some(5))
+        );
         assert_eq!(r.failures.len(), 4);
     }
 
@@ -165,7 +249,10 @@ mod tests {
     fn cwd_prefixes_paths_and_packages_are_configurable() {
         let (r, host) = run("failing", 2, json!({"packages": ["./calc"], "cwd": "."}));
         assert_eq!(host.calls.borrow()[0].args, ["test", "-json", "./calc"]);
-        assert!(r.failures.iter().any(|f| f.path.as_deref() == Some("calc/calc_test.go")));
+        assert!(r
+            .failures
+            .iter()
+            .any(|f| f.path.as_deref() == Some("calc/calc_test.go")));
     }
 
     #[test]
@@ -174,11 +261,17 @@ mod tests {
             "go",
             Output {
                 exit_code: Some(1),
-                stderr: b"go: go.mod file not found in current directory or any parent directory\n".to_vec(),
+                stderr: b"go: go.mod file not found in current directory or any parent directory\n"
+                    .to_vec(),
                 ..Default::default()
             },
         );
-        let req = GateRequest { name: "g".into(), config: json!({}), mounts: Default::default(), task: None };
+        let req = GateRequest {
+            name: "g".into(),
+            config: json!({}),
+            mounts: Default::default(),
+            task: None,
+        };
         let r = GoTestGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);
         assert!(r.summary.contains("go.mod file not found"));

@@ -64,7 +64,11 @@ pub fn parse<R: BufRead>(reader: R, style: Style, acc: &mut JunitResult) -> Resu
                     ("testcase", _) => case = Some(start_case(&e)),
                     (kind @ ("failure" | "error" | "skipped"), Some(c)) => {
                         child(c, kind, &e);
-                        sink = if kind == "skipped" { Sink::None } else { Sink::Text };
+                        sink = if kind == "skipped" {
+                            Sink::None
+                        } else {
+                            Sink::Text
+                        };
                         depth_in_child = 1;
                     }
                     ("system-out" | "system-err", Some(c)) => {
@@ -104,7 +108,9 @@ pub fn parse<R: BufRead>(reader: R, style: Style, acc: &mut JunitResult) -> Resu
             Event::GeneralRef(r) => {
                 let s: String = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.to_string(),
-                    _ => quick_xml::escape::resolve_xml_entity(&r).unwrap_or("").to_string(),
+                    _ => quick_xml::escape::resolve_xml_entity(&r)
+                        .unwrap_or("")
+                        .to_string(),
                 };
                 add_text(&mut case, &sink, &s);
             }
@@ -125,11 +131,17 @@ fn add_text(case: &mut Option<Case>, sink: &Sink, s: &str) {
 }
 
 fn attr(e: &BytesStart, key: &str) -> Option<String> {
-    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == key).map(|a| {
-        #[allow(deprecated)]
-        let v = a.unescape_value().map(|v| v.into_owned()).unwrap_or_else(|_| a.value.to_string());
-        v
-    })
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == key)
+        .map(|a| {
+            #[allow(deprecated)]
+            let v = a
+                .unescape_value()
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| a.value.to_string());
+            v
+        })
 }
 
 fn start_case(e: &BytesStart) -> Case {
@@ -181,7 +193,10 @@ fn test_id(c: &Case, style: Style) -> String {
         Style::Pytest => {
             if let Some(file) = &c.file {
                 let module = file.trim_end_matches(".py").replace('/', ".");
-                let rest = c.classname.strip_prefix(&module).map(|r| r.trim_start_matches('.'));
+                let rest = c
+                    .classname
+                    .strip_prefix(&module)
+                    .map(|r| r.trim_start_matches('.'));
                 return match rest {
                     Some("") | None => format!("{file}::{}", c.name),
                     Some(class) => format!("{file}::{}::{}", class.replace('.', "::"), c.name),
@@ -225,11 +240,17 @@ fn to_failure(c: Case, style: Style) -> TestFailure {
         None => (
             c.file.clone(),
             // pytest's xunit1 `line` is 0-based; others' is 1-based.
-            c.line.map(|l| if style == Style::Pytest { l + 1 } else { l }),
+            c.line
+                .map(|l| if style == Style::Pytest { l + 1 } else { l }),
         ),
     };
     let message = if c.message.is_empty() {
-        c.text.lines().find(|l| !l.trim().is_empty()).unwrap_or("failed").trim().to_string()
+        c.text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("failed")
+            .trim()
+            .to_string()
     } else {
         c.message
     };
@@ -239,5 +260,11 @@ fn to_failure(c: Case, style: Style) -> TestFailure {
         output.push_str("\n\n");
         output.push_str(out);
     }
-    TestFailure { name, message, path, line, output }
+    TestFailure {
+        name,
+        message,
+        path,
+        line,
+        output,
+    }
 }

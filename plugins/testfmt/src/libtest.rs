@@ -28,7 +28,10 @@ pub fn parse<R: BufRead>(mut r: R) -> std::io::Result<LibtestResult> {
         }
         let text = String::from_utf8_lossy(&line);
         let l = text.trim_end_matches(['\n', '\r']);
-        if let Some(name) = l.strip_prefix("---- ").and_then(|s| s.strip_suffix(" stdout ----")) {
+        if let Some(name) = l
+            .strip_prefix("---- ")
+            .and_then(|s| s.strip_suffix(" stdout ----"))
+        {
             close(&mut res, section.take());
             section = Some((name.to_string(), String::new()));
             continue;
@@ -69,7 +72,9 @@ fn add_summary(res: &mut LibtestResult, rest: &str) {
     res.binaries += 1;
     for part in rest.split(';') {
         let mut it = part.split_whitespace();
-        let (Some(n), Some(what)) = (it.next(), it.next()) else { continue };
+        let (Some(n), Some(what)) = (it.next(), it.next()) else {
+            continue;
+        };
         let Ok(n) = n.parse::<u32>() else { continue };
         match what {
             "passed" => res.counts.passed += n,
@@ -83,7 +88,10 @@ fn add_summary(res: &mut LibtestResult, rest: &str) {
 /// Doc tests are named `src/lib.rs - add (line 3)`.
 fn doctest_location(name: &str) -> (Option<String>, Option<u32>) {
     if let Some((path, rest)) = name.split_once(" - ") {
-        if let Some(n) = rest.rsplit_once("(line ").and_then(|(_, n)| n.strip_suffix(')')) {
+        if let Some(n) = rest
+            .rsplit_once("(line ")
+            .and_then(|(_, n)| n.strip_suffix(')'))
+        {
             return (Some(path.to_string()), n.parse().ok());
         }
     }
@@ -94,7 +102,13 @@ fn doctest_location(name: &str) -> (Option<String>, Option<u32>) {
 fn close(res: &mut LibtestResult, section: Option<(String, String)>) {
     let Some((name, out)) = section else { return };
     let (message, loc) = panic_message(&out);
-    let f = match res.failures.list.iter_mut().rev().find(|f| f.name == name && f.output.is_empty()) {
+    let f = match res
+        .failures
+        .list
+        .iter_mut()
+        .rev()
+        .find(|f| f.name == name && f.output.is_empty())
+    {
         Some(f) => f,
         None => return,
     };
@@ -111,7 +125,9 @@ fn close(res: &mut LibtestResult, section: Option<(String, String)>) {
 pub fn panic_message(out: &str) -> (String, Option<(String, u32)>) {
     let mut lines = out.lines();
     while let Some(l) = lines.next() {
-        let Some(idx) = l.find("panicked at ") else { continue };
+        let Some(idx) = l.find("panicked at ") else {
+            continue;
+        };
         let rest = &l[idx + "panicked at ".len()..];
         if let Some(old) = rest.strip_prefix('\'') {
             if let Some((msg, loc)) = old.rsplit_once("', ") {
@@ -131,7 +147,10 @@ pub fn panic_message(out: &str) -> (String, Option<(String, u32)>) {
         }
         return (msg, loc);
     }
-    let first = out.lines().find(|l| !l.trim().is_empty()).unwrap_or("test failed");
+    let first = out
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("test failed");
     (crate::capped(first, MAX_MESSAGE), None)
 }
 
@@ -209,13 +228,23 @@ mod tests {
     #[test]
     fn old_and_new_panic_formats() {
         let (m, loc) = panic_message("thread 'a' panicked at 'boom', src/x.rs:3:5\nnote: run");
-        assert_eq!((m.as_str(), loc), ("boom", Some(("src/x.rs".to_string(), 3))));
-        let (m, loc) = panic_message("thread 'a' (12) panicked at src/x.rs:4:1:\nboom\nagain\n\nnote: x");
-        assert_eq!((m.as_str(), loc), ("boom\nagain", Some(("src/x.rs".to_string(), 4))));
+        assert_eq!(
+            (m.as_str(), loc),
+            ("boom", Some(("src/x.rs".to_string(), 3)))
+        );
+        let (m, loc) =
+            panic_message("thread 'a' (12) panicked at src/x.rs:4:1:\nboom\nagain\n\nnote: x");
+        assert_eq!(
+            (m.as_str(), loc),
+            ("boom\nagain", Some(("src/x.rs".to_string(), 4)))
+        );
     }
 
     #[test]
     fn doctest_names() {
-        assert_eq!(doctest_location("src/lib.rs - add (line 3)"), (Some("src/lib.rs".into()), Some(3)));
+        assert_eq!(
+            doctest_location("src/lib.rs - add (line 3)"),
+            (Some("src/lib.rs".into()), Some(3))
+        );
     }
 }
