@@ -768,3 +768,56 @@ fn a_missing_python_tool_is_errored_by_every_python_gate() {
         std::fs::remove_dir_all(&ws).unwrap();
     }
 }
+
+#[test]
+fn pytest_inherited_teardown_and_subtest_failures_match_pytest() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "exact");
+    let (out, r) = gate(&ws, "pytest", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let o = Command::new("python3")
+        .args(["-m", "pytest", "-p", "no:cacheprovider"])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    // pytest: 5 failed (2 inherited, 1 subtest + its test, 1 with a teardown error too),
+    // 5 passed (one of them errors in teardown), 2 errors.
+    assert_eq!(pytest_summary(&stdout), (5, 5, 0, 2), "{stdout}");
+    assert_eq!(
+        counts(&r),
+        pytest_summary(&stdout),
+        "planexec vs pytest: {r:#}"
+    );
+    // Every name is a node id pytest reruns: the module that collected the test.
+    let mut names: Vec<String> = failures(&r)
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    names.dedup();
+    assert_eq!(
+        names.len(),
+        failures(&r).len(),
+        "no duplicate names: {names:?}"
+    );
+    for n in &names {
+        let o = Command::new("python3")
+            .args(["-m", "pytest", "-p", "no:cacheprovider", "-q", n])
+            .current_dir(&ws)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            !stdout.contains("no tests ran") && o.status.code() != Some(4),
+            "{n} does not rerun: {stdout}"
+        );
+    }
+    let f = failure(&r, "tests/test_shapes.py::TestTriangle::test_sides_even");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("tests/test_base.py"), Some(11))
+    );
+    failure(&r, "tests/test_shapes.py::TestPentagon::test_sides_even");
+    failure(&r, "tests/test_teardown.py::test_uses_resource");
+}

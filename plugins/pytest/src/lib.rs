@@ -305,3 +305,93 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod exact_tests {
+    //! Names and counts as pytest gives them (issue 15): inherited tests, teardown errors, subtests.
+    use super::*;
+    use planexec_pdk::testing::FakeHost;
+    use planexec_pdk::{Mounts, Output, TestCounts};
+    use serde_json::json;
+
+    fn run_exact(case: &str) -> GateReport {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let scratch =
+            std::env::temp_dir().join(format!("pytest-gate-exact-{case}-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let read = |n: &str| std::fs::read(format!("{dir}/tests/fixtures/{n}")).unwrap();
+        let host = FakeHost::new().on_output(
+            "python3",
+            Output {
+                exit_code: Some(1),
+                stdout: read("exact.stdout"),
+                ..Default::default()
+            },
+        );
+        let host = testfmt::testing::WritesFile {
+            inner: host,
+            path: scratch.join(REPORT),
+            content: read("exact.junit.xml"),
+        };
+        let mounts = Mounts {
+            workspace: "/nonexistent".into(),
+            scratch: scratch.display().to_string(),
+        };
+        let r = PytestGate::check(
+            GateRequest {
+                name: "pytest".into(),
+                config: json!({}),
+                mounts,
+                task: None,
+            },
+            &host,
+        )
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&scratch);
+        r
+    }
+
+    #[test]
+    fn counts_match_pytests_summary_line() {
+        // pytest: "5 failed, 5 passed, 2 errors, 3 subtests passed"
+        let r = run_exact("counts");
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 5,
+                failed: 5,
+                skipped: 0,
+                errored: 2
+            }),
+            "{}",
+            r.summary
+        );
+    }
+
+    #[test]
+    fn inherited_tests_are_named_by_the_module_that_collected_them() {
+        let r = run_exact("names");
+        let names: Vec<_> = r.failures.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "tests/test_shapes.py::TestTriangle::test_sides_even",
+                "tests/test_shapes.py::TestPentagon::test_sides_even",
+                "tests/test_sub.py::test_squares",
+                "tests/test_teardown.py::test_uses_resource",
+                "tests/test_teardown.py::test_fails_and_teardown_fails",
+            ]
+        );
+        let f = &r.failures[0];
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("tests/test_base.py"), Some(11)),
+            "where the assert is"
+        );
+        assert!(
+            r.failures[4].message.contains("then failed on teardown"),
+            "{}",
+            r.failures[4].message
+        );
+    }
+}

@@ -23,6 +23,9 @@ pub struct JunitResult {
     pub counts: TestCounts,
     pub failures: Failures,
     pub cases: u64,
+    /// pytest: `(classname, name)` of the last test case, to tell a teardown error of a test
+    /// that already failed (a second `<testcase>` element) from one of a test that passed.
+    prev: Option<(String, String)>,
 }
 
 #[derive(Default)]
@@ -33,6 +36,10 @@ struct Case {
     line: Option<u32>,
     /// 0 none, 1 skipped, 2 failure, 3 error (the worst child wins).
     kind: u8,
+    /// `<failure>` children: pytest 9 writes one per failed subtest plus one for the test.
+    failures: u32,
+    /// An `<error>` whose message starts `failed on teardown`: pytest ran the test itself.
+    teardown: bool,
     message: String,
     text: String,
     out: String,
@@ -160,6 +167,12 @@ fn child(c: &mut Case, kind: &str, e: &BytesStart) {
         "failure" => 2,
         _ => 3,
     };
+    if k == 2 {
+        c.failures += 1;
+    }
+    if k == 3 && attr(e, "message").is_some_and(|m| m.starts_with("failed on teardown")) {
+        c.teardown = true;
+    }
     if k > c.kind {
         c.kind = k;
         c.message = capped(&attr(e, "message").unwrap_or_default(), MAX_MESSAGE);
@@ -169,6 +182,9 @@ fn child(c: &mut Case, kind: &str, e: &BytesStart) {
 
 fn finish(c: Case, style: Style, acc: &mut JunitResult) {
     acc.cases += 1;
+    if style == Style::Pytest {
+        return finish_pytest(c, acc);
+    }
     match c.kind {
         0 => acc.counts.passed += 1,
         1 => acc.counts.skipped += 1,
@@ -187,6 +203,38 @@ fn finish(c: Case, style: Style, acc: &mut JunitResult) {
     }
 }
 
+/// Counts like pytest's own summary line: a test that passed but errored in teardown is
+/// `1 passed, 1 error` (one `<testcase>` with the error); one that failed and errored in
+/// teardown is `1 failed, 1 error` (two `<testcase>` elements, the second listed as a note on
+/// the first failure); every `<failure>` of a test with subtests is one failed.
+fn finish_pytest(c: Case, acc: &mut JunitResult) {
+    let id = (c.classname.clone(), c.name.clone());
+    let repeat = acc.prev.as_ref() == Some(&id);
+    acc.prev = Some(id);
+    match c.kind {
+        0 => acc.counts.passed += 1,
+        1 => acc.counts.skipped += 1,
+        2 => {
+            acc.counts.failed += c.failures.max(1);
+            acc.failures.push(to_failure(c, Style::Pytest));
+        }
+        _ => {
+            acc.counts.errored += 1;
+            if c.teardown && !repeat {
+                acc.counts.passed += 1;
+            }
+            let f = to_failure(c, Style::Pytest);
+            match acc.failures.list.last_mut() {
+                Some(last) if repeat && last.name == f.name => {
+                    last.message.push_str("\nthen ");
+                    last.message.push_str(&f.message);
+                }
+                _ => acc.failures.push(f),
+            }
+        }
+    }
+}
+
 /// pytest: classname `tests.test_calc.TestDiv` + file `tests/test_calc.py` -> `tests/test_calc.py::TestDiv::name`.
 fn test_id(c: &Case, style: Style) -> String {
     match style {
@@ -198,8 +246,9 @@ fn test_id(c: &Case, style: Style) -> String {
                     .strip_prefix(&module)
                     .map(|r| r.trim_start_matches('.'));
                 return match rest {
-                    Some("") | None => format!("{file}::{}", c.name),
+                    Some("") => format!("{file}::{}", c.name),
                     Some(class) => format!("{file}::{}::{}", class.replace('.', "::"), c.name),
+                    None => collected_id(&c.classname, &c.name),
                 };
             }
             if c.classname.is_empty() {
@@ -216,6 +265,29 @@ fn test_id(c: &Case, style: Style) -> String {
             }
         }
     }
+}
+
+/// The node id of a test pytest collected in another module than the one defining it (a
+/// method inherited from a base class in `tests/test_a.py`, collected through a subclass in
+/// `tests/test_b.py`): xunit1's `file` names the definition, but the classname is pytest's
+/// node id with `/` and `::` turned into dots (`tests.test_b.TestB`). The module is the part
+/// before the first component that starts with an upper-case letter (pytest's `Test*`
+/// classes), or the whole classname for a function.
+fn collected_id(classname: &str, name: &str) -> String {
+    let parts: Vec<&str> = classname.split('.').collect();
+    let split = parts
+        .iter()
+        .skip(1)
+        .position(|p| p.starts_with(|ch: char| ch.is_ascii_uppercase()))
+        .map(|i| i + 1)
+        .unwrap_or(parts.len());
+    let module = parts[..split].join("/");
+    let mut id = format!("{module}.py");
+    for class in &parts[split..] {
+        id.push_str("::");
+        id.push_str(class);
+    }
+    format!("{id}::{name}")
 }
 
 fn to_failure(c: Case, style: Style) -> TestFailure {
