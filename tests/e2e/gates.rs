@@ -821,3 +821,49 @@ fn pytest_inherited_teardown_and_subtest_failures_match_pytest() {
     failure(&r, "tests/test_shapes.py::TestPentagon::test_sides_even");
     failure(&r, "tests/test_teardown.py::test_uses_resource");
 }
+
+#[test]
+fn cargo_test_should_panic_and_doctest_failures_have_messages_and_file_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "cargo-test", "exact");
+    let tgt = fixture_target();
+    let env = [("CARGO_TARGET_DIR", tgt.as_str())];
+    std::fs::create_dir_all(&tgt).unwrap();
+    write(
+        &ws,
+        "planexec.toml",
+        &format!("[policy]\nenv = [\"CARGO_TARGET_DIR\"]\nwrites = [{tgt:?}]\n"),
+    );
+    let (out, r) = gate_env(&ws, "cargo-test", &[], &env);
+    assert_eq!(out.code, 1, "{out:?}");
+    // cargo: unit tests `1 passed; 1 failed`, doc tests `0 passed; 2 failed`.
+    assert_eq!(counts(&r), (1, 3, 0, 0), "{r:#}");
+    let f = failure(&r, "tests::half_of_odd_panics");
+    assert_eq!(f["message"], "test did not panic as expected", "{f:#}");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("src/lib.rs"), Some(29))
+    );
+    let f = failure(&r, "src/lib.rs - half (line 7)");
+    assert!(
+        f["message"].as_str().unwrap().contains("compile_fail"),
+        "{f:#}"
+    );
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("src/lib.rs"), Some(7))
+    );
+    let f = failure(&r, "src/lib.rs - half (line 14)");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("half of three rounds down"),
+        "{f:#}"
+    );
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("src/lib.rs"), Some(16)),
+        "the line of the assert_eq! in the file, not in rustdoc's wrapper: {f:#}"
+    );
+}
