@@ -867,3 +867,53 @@ fn cargo_test_should_panic_and_doctest_failures_have_messages_and_file_lines() {
         "the line of the assert_eq! in the file, not in rustdoc's wrapper: {f:#}"
     );
 }
+
+#[test]
+fn go_failing_example_has_got_and_want_in_its_message_and_its_func_line() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "go-test", "example");
+    write(
+        &ws,
+        "planexec.toml",
+        "[policy]\ngrant = [\"go\"]\n\n[gates.go-test]\nargs = [\"-count=1\"]\n",
+    );
+    let (out, r) = gate(&ws, "go-test", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(counts(&r), (1, 1, 0, 0), "{r:#}");
+    let f = failure(&r, "example.com/exdemo::ExampleDouble");
+    assert_eq!(f["message"], "got: 6; want: 7", "{f:#}");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("calc_test.go"), Some(14))
+    );
+}
+
+#[test]
+fn go_run_pattern_matching_nothing_says_so() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "go-test", "example");
+    write(&ws, "planexec.toml", "[policy]\ngrant = [\"go\"]\n\n[gates.go-test]\nargs = [\"-count=1\", \"-run\", \"NoMatch\"]\n");
+    let (out, r) = gate(&ws, "go-test", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let summary = r["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("no test matched the -run pattern"),
+        "{summary}"
+    );
+    assert!(!summary.contains("no test files"), "{summary}");
+}
+
+#[test]
+fn go_module_download_failure_is_summarised_by_the_error() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    // Requires a module that is in no cache; the box has no network, so go cannot fetch it.
+    let ws = fixture(tmp.path(), "go-test", "offline");
+    let (out, r) = gate(&ws, "go-test", &["--grant", "go"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    let summary = r["summary"].as_str().unwrap();
+    assert!(!summary.contains("go: downloading"), "{summary}");
+    assert!(summary.contains("example.org/nowhere/lib"), "{summary}");
+}

@@ -57,7 +57,7 @@ impl Gate for GoTestGate {
             Ok(o) => o,
             Err(r) => return Ok(r),
         };
-        let mut p = Parser::new(module, cfg.cwd.clone());
+        let mut p = Parser::new(module.clone(), cfg.cwd.clone());
         match std::fs::File::open(&out_path) {
             Ok(f) => p
                 .read(BufReader::with_capacity(READ_BUF, f))
@@ -88,20 +88,13 @@ impl Gate for GoTestGate {
             }
             planexec_pdk::report(Outcome::Failed, s)
         } else if out.exit_code != Some(0) {
-            let first = stderr
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .to_string();
+            let first = first_error(&stderr);
             planexec_pdk::report(
                 Outcome::Errored,
                 format!("go test {}: {first}", testfmt::exit_text(out.exit_code)),
             )
         } else if ran == 0 && !cfg.allow_no_tests {
-            planexec_pdk::report(
-                Outcome::Failed,
-                "no tests ran (no test files in the packages?)",
-            )
+            planexec_pdk::report(Outcome::Failed, no_tests_summary(&out_path, &out.stdout))
         } else {
             planexec_pdk::report(Outcome::Passed, text)
         };
@@ -115,6 +108,7 @@ impl Gate for GoTestGate {
             ));
         }
         r.failures = res.failures.list;
+        locate_examples(&mut r.failures, &ws, module.as_deref(), cfg.cwd.as_deref());
         let mut ev = stderr.clone();
         if !res.non_json.is_empty() {
             ev.push_str(&res.non_json);
@@ -122,6 +116,87 @@ impl Gate for GoTestGate {
         r.evidence = planexec_pdk::text::tail(&ev, tail);
         Ok(testfmt::finish(r, &out, tail))
     }
+}
+
+/// The line of go's stderr that says what went wrong: not its progress lines
+/// (`go: downloading example.com/m v1.2.0`).
+fn first_error(stderr: &str) -> String {
+    let progress = |l: &str| {
+        l.starts_with("go: downloading ")
+            || l.starts_with("go: finding ")
+            || l.starts_with("go: extracting ")
+    };
+    let mut lines = stderr.lines().map(str::trim).filter(|l| !l.is_empty());
+    let all: Vec<&str> = lines.by_ref().collect();
+    all.iter()
+        .find(|l| !progress(l))
+        .or(all.first())
+        .map(|l| l.to_string())
+        .unwrap_or_default()
+}
+
+/// Why nothing ran: a `-run`/`-skip` pattern that matched no test (go says `[no tests to run]`),
+/// or packages without test files.
+fn no_tests_summary(stream: &Path, stdout: &[u8]) -> String {
+    let text = std::fs::read(stream).unwrap_or_else(|_| stdout.to_vec());
+    if String::from_utf8_lossy(&text).contains("no tests to run") {
+        "no tests ran: no test matched the -run pattern (go test: [no tests to run])".into()
+    } else {
+        "no tests ran: the packages have no test files".into()
+    }
+}
+
+/// Locates failing `Example` functions (go prints no file or line for them) at their
+/// `func ExampleX(` in the package's `_test.go` files. `dir` is the guest directory go ran
+/// in, `module` the module path of its go.mod, `cwd` the workspace-relative run directory.
+fn locate_examples(
+    failures: &mut [planexec_pdk::TestFailure],
+    dir: &Path,
+    module: Option<&str>,
+    cwd: Option<&str>,
+) {
+    let Some(module) = module else { return };
+    for f in failures.iter_mut().filter(|f| f.line.is_none()) {
+        let Some((pkg, test)) = f.name.split_once("::") else {
+            continue;
+        };
+        let top = test.split('/').next().unwrap_or(test);
+        if !top.starts_with("Example") {
+            continue;
+        }
+        let rel = if pkg == module {
+            Some("")
+        } else {
+            pkg.strip_prefix(module).and_then(|r| r.strip_prefix('/'))
+        };
+        let Some(rel) = rel else { continue };
+        if let Some((file, line)) = find_func(&dir.join(rel), top) {
+            let p = if rel.is_empty() {
+                file
+            } else {
+                format!("{rel}/{file}")
+            };
+            f.path = Some(testfmt::ws_rel(cwd, &p));
+            f.line = Some(line);
+        }
+    }
+}
+
+/// `(file, line)` of `func NAME(` in the `_test.go` files of `dir`.
+fn find_func(dir: &Path, name: &str) -> Option<(String, u32)> {
+    let needle = format!("func {name}(");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("_test.go"))
+        .collect();
+    files.sort();
+    files.into_iter().find_map(|n| {
+        let text = std::fs::read_to_string(dir.join(&n)).ok()?;
+        let i = text.lines().position(|l| l.starts_with(&needle))?;
+        Some((n, i as u32 + 1))
+    })
 }
 
 planexec_pdk::gate_component!(GoTestGate);

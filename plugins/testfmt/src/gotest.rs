@@ -273,7 +273,7 @@ impl Parser {
     }
 
     fn failure(&self, pkg: &str, test: &str, output: &str, why: Option<&str>) -> TestFailure {
-        let mut message = String::new();
+        let mut message = example_mismatch(output).unwrap_or_default();
         let mut loc: Option<(String, u32)> = None;
         let mut lines = output.lines().peekable();
         while let Some(l) = lines.next() {
@@ -351,6 +351,34 @@ impl Parser {
 }
 
 /// The first `path:line` of a compiler message.
+/// A failing `Example`'s output `got:\n6\nwant:\n7\n` as one message, `got: 6; want: 7` (each
+/// block on its lines when longer).
+fn example_mismatch(output: &str) -> Option<String> {
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|l| !l.starts_with("=== ") && !l.starts_with("--- "))
+        .collect();
+    let got = lines.iter().position(|l| l.trim() == "got:")?;
+    let want = got + lines[got..].iter().position(|l| l.trim() == "want:")?;
+    let block = |b: &[&str]| {
+        let text = b.join("\n");
+        if b.len() == 1 {
+            text
+        } else {
+            format!("\n{text}\n")
+        }
+    };
+    let end = lines[want + 1..]
+        .iter()
+        .position(|l| l.starts_with("FAIL") || l.starts_with("exit status"))
+        .map_or(lines.len(), |i| want + 1 + i);
+    Some(format!(
+        "got: {}; want: {}",
+        block(&lines[got + 1..want]),
+        block(&lines[want + 1..end])
+    ))
+}
+
 fn first_location(msg: &str) -> Option<(String, u32)> {
     msg.lines()
         .filter(|l| !l.starts_with('#'))
