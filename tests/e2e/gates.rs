@@ -754,6 +754,7 @@ fn a_missing_python_tool_is_errored_by_every_python_gate() {
         ("pytest", "pytest", "passing"),
         ("mypy", "mypy", "clean"),
         ("black", "black", "clean"),
+        ("ruff", "ruff", "clean"),
     ] {
         let ws = fixture(tmp.path(), plugin, project);
         let (out, r) = gate_env(&ws, gate_name, &["--grant", "python3"], &[("PATH", &path)]);
@@ -916,4 +917,94 @@ fn go_module_download_failure_is_summarised_by_the_error() {
     let summary = r["summary"].as_str().unwrap();
     assert!(!summary.contains("go: downloading"), "{summary}");
     assert!(summary.contains("example.org/nowhere/lib"), "{summary}");
+}
+
+// ---------------------------------------------------------------- ruff
+
+/// A number before `word` in a tool's summary line (`Found 4 errors.`, `1 file would be reformatted`).
+fn number_before(text: &str, word: &str) -> u64 {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .windows(2)
+        .rev()
+        .find_map(|w| {
+            (w[1].trim_end_matches(['.', ',']) == word)
+                .then(|| w[0].parse().ok())
+                .flatten()
+        })
+        .unwrap_or(0)
+}
+
+/// ruff's own run in `ws`: `python3 -m ruff ARGS`, its stdout.
+fn ruff_says(ws: &Path, args: &[&str]) -> String {
+    let o = Command::new("python3")
+        .args(["-m", "ruff"])
+        .args(args)
+        .arg("--no-cache")
+        .current_dir(ws)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn ruff_violations_and_unformatted_files_match_ruffs_summary() {
+    require_python("ruff");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "ruff", "failing");
+    let (out, r) = gate(&ws, "ruff", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    let fs = findings(&r);
+    let lint: Vec<&Value> = fs
+        .iter()
+        .filter(|f| f["rule"] != "ruff/unformatted")
+        .collect();
+    let unformatted: Vec<&Value> = fs
+        .iter()
+        .filter(|f| f["rule"] == "ruff/unformatted")
+        .collect();
+    // ruff: "Found 4 errors." and "1 file would be reformatted, 1 file already formatted".
+    let theirs_lint = number_before(&ruff_says(&ws, &["check"]), "errors");
+    let theirs_fmt = number_before(&ruff_says(&ws, &["format", "--check"]), "file");
+    assert_eq!(
+        (lint.len() as u64, unformatted.len() as u64),
+        (theirs_lint, theirs_fmt),
+        "{r:#}"
+    );
+    assert_eq!((theirs_lint, theirs_fmt), (4, 1));
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "ruff/B006")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["path"], "src/shop/__init__.py");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(7), Some(27))
+    );
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "ruff/E711")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(13), Some(21))
+    );
+    assert_eq!(unformatted[0]["path"], "src/shop/tax.py");
+    assert!(
+        !ws.join(".ruff_cache").exists(),
+        "no cache in the workspace"
+    );
+}
+
+#[test]
+fn ruff_clean_project_passes() {
+    require_python("ruff");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "ruff", "clean");
+    let (out, r) = gate(&ws, "ruff", &["--grant", "python3"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    assert!(findings(&r).is_empty(), "{r:#}");
+    assert!(ruff_says(&ws, &["check"]).contains("All checks passed"));
 }
