@@ -1008,3 +1008,82 @@ fn ruff_clean_project_passes() {
     assert!(findings(&r).is_empty(), "{r:#}");
     assert!(ruff_says(&ws, &["check"]).contains("All checks passed"));
 }
+
+// ---------------------------------------------------------------- bandit
+
+/// bandit's own count in `ws` at a severity level: the results of `bandit -r src -f json`.
+fn bandit_says(ws: &Path, severity: &str) -> usize {
+    let o = Command::new("python3")
+        .args([
+            "-m",
+            "bandit",
+            "-r",
+            "src",
+            "-f",
+            "json",
+            "-q",
+            "--severity-level",
+            severity,
+        ])
+        .current_dir(ws)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("bandit JSON: {e}"));
+    v["results"].as_array().unwrap().len()
+}
+
+#[test]
+fn bandit_issues_have_severity_confidence_and_location_and_honour_the_threshold() {
+    require_python("bandit");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "bandit", "insecure");
+    let (out, r) = gate(&ws, "bandit", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    let fs = findings(&r);
+    // bandit: 5 issues (B404, B602, B324, B101, B105); 2 of high severity.
+    assert_eq!(fs.len(), bandit_says(&ws, "low"), "{r:#}");
+    assert_eq!(fs.len(), 5);
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "bandit/B602")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["path"], "src/svc/app.py");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(6), Some(12))
+    );
+    assert_eq!(f["severity"], "critical", "{f:#}");
+    assert!(
+        f["message"].as_str().unwrap().contains("confidence high"),
+        "{f:#}"
+    );
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Security: 5 issue(s) (2 high, 0 medium, 3 low"),
+        "{r:#}"
+    );
+
+    write(
+        &ws,
+        "planexec.toml",
+        "[policy]\ngrant = [\"python3\"]\n\n[gates.bandit]\nseverity = \"high\"\n",
+    );
+    let (out, r) = gate(&ws, "bandit", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(findings(&r).len(), bandit_says(&ws, "high"), "{r:#}");
+    assert_eq!(findings(&r).len(), 2);
+}
+
+#[test]
+fn bandit_secure_project_passes() {
+    require_python("bandit");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "bandit", "secure");
+    let (out, r) = gate(&ws, "bandit", &["--grant", "python3"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    assert_eq!(bandit_says(&ws, "low"), 0);
+}
