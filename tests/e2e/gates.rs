@@ -928,8 +928,8 @@ fn number_before(text: &str, word: &str) -> u64 {
         .windows(2)
         .rev()
         .find_map(|w| {
-            (w[1].trim_end_matches(['.', ',']) == word)
-                .then(|| w[0].parse().ok())
+            (w[1].trim_end_matches(['.', ',', ')']) == word)
+                .then(|| w[0].trim_start_matches('(').parse().ok())
                 .flatten()
         })
         .unwrap_or(0)
@@ -1086,4 +1086,152 @@ fn bandit_secure_project_passes() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(r["outcome"], "passed");
     assert_eq!(bandit_says(&ws, "low"), 0);
+}
+
+// ---------------------------------------------------------------- eslint, tsc (Node)
+
+/// Copies the JS/TS fixture (plugins/eslint/tests/projects/js-app: pinned eslint and
+/// typescript in package.json and package-lock.json) and installs its own node_modules with
+/// `npm ci`. A machine without npm fails the test (.ci/run checks it is there).
+fn js_app(tmp: &Path) -> PathBuf {
+    let ws = fixture(tmp, "eslint", "js-app");
+    let _ = std::fs::remove_dir_all(ws.join("node_modules"));
+    let o = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+        .current_dir(&ws)
+        .output()
+        .unwrap_or_else(|e| panic!("npm does not run ({e}): install Node 20 and npm"));
+    assert!(
+        o.status.success(),
+        "npm ci failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    ws
+}
+
+/// The faults the failing cases add: an `==` (eqeqeq), an unused variable (no-unused-vars), a
+/// `console` call (no-undef, and a no-console warning by eslint.config.js), and three type
+/// errors (TS2322 twice, TS2345).
+fn add_js_faults(ws: &Path) {
+    write(ws, "src/bad.js", "export function same(a, b) {\n  const unused = 1;\n  console.log(a);\n  return a == b;\n}\n");
+    write(ws, "src/bad.ts", "import { withTax } from \"./price\";\n\nexport const label: number = \"total\";\nexport const price: string = withTax(\"10\");\n");
+}
+
+/// Runs a tool of the fixture's node_modules natively: its stdout.
+fn node_says(ws: &Path, script: &str, args: &[&str]) -> String {
+    let o = Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(ws)
+        .output()
+        .unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn eslint_and_tsc_pass_on_the_clean_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = js_app(tmp.path());
+    for g in ["eslint", "tsc"] {
+        let (out, r) = gate(&ws, g, &["--grant", "node"]);
+        assert_eq!(out.code, 0, "{g}: {out:?}");
+        assert_eq!(r["outcome"], "passed", "{g}: {r:#}");
+        assert!(findings(&r).is_empty(), "{g}: {r:#}");
+    }
+}
+
+#[test]
+fn eslint_problems_match_eslints_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = js_app(tmp.path());
+    add_js_faults(&ws);
+    let (out, r) = gate(&ws, "eslint", &["--grant", "node"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    // eslint: "✖ 4 problems (3 errors, 1 warning)".
+    let theirs = node_says(&ws, "node_modules/eslint/bin/eslint.js", &["."]);
+    let fs = findings(&r);
+    let errors = fs.iter().filter(|f| f["severity"] == "important").count() as u64;
+    let warnings = fs.len() as u64 - errors;
+    assert_eq!(
+        (errors, warnings),
+        (
+            number_before(&theirs, "errors"),
+            number_before(&theirs, "warning")
+        ),
+        "{theirs}\n{r:#}"
+    );
+    assert_eq!((errors, warnings), (3, 1));
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "eslint/eqeqeq")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["path"], "src/bad.js");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(4), Some(12))
+    );
+    assert!(
+        fs.iter().any(|f| f["rule"] == "eslint/no-unused-vars"),
+        "{r:#}"
+    );
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "eslint/no-console")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["severity"], "minor");
+}
+
+#[test]
+fn tsc_errors_match_tscs_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = js_app(tmp.path());
+    add_js_faults(&ws);
+    let (out, r) = gate(&ws, "tsc", &["--grant", "node"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    // tsc --pretty: "Found 3 errors in the same file, starting at: src/bad.ts:3".
+    let theirs = node_says(
+        &ws,
+        "node_modules/typescript/bin/tsc",
+        &["--noEmit", "--pretty", "-p", "."],
+    );
+    let fs = findings(&r);
+    assert_eq!(
+        fs.len() as u64,
+        number_before(&theirs, "errors"),
+        "{theirs}\n{r:#}"
+    );
+    assert_eq!(fs.len(), 3);
+    let f = &fs[0];
+    assert_eq!(f["rule"], "tsc/TS2322");
+    assert_eq!(f["path"], "src/bad.ts");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(3), Some(14))
+    );
+    assert!(
+        fs.iter()
+            .any(|f| f["rule"] == "tsc/TS2345" && f["column"] == 38),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn eslint_and_tsc_without_node_modules_are_errored_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "eslint", "js-app");
+    let _ = std::fs::remove_dir_all(ws.join("node_modules"));
+    for g in ["eslint", "tsc"] {
+        let (out, r) = gate(&ws, g, &["--grant", "node"]);
+        assert_eq!(out.code, 3, "{g}: {out:?}");
+        assert!(
+            r["summary"].as_str().unwrap().contains("npm install"),
+            "{g}: {r:#}"
+        );
+    }
 }
