@@ -1094,7 +1094,13 @@ fn bandit_secure_project_passes() {
 /// typescript in package.json and package-lock.json) and installs its own node_modules with
 /// `npm ci`. A machine without npm fails the test (.ci/run checks it is there).
 fn js_app(tmp: &Path) -> PathBuf {
-    let ws = fixture(tmp, "eslint", "js-app");
+    npm_fixture(tmp, "eslint", "js-app")
+}
+
+/// Copies plugins/<plugin>/tests/projects/<project> and runs `npm ci` in the copy: the
+/// project's own pinned tools in its node_modules.
+fn npm_fixture(tmp: &Path, plugin: &str, project: &str) -> PathBuf {
+    let ws = fixture(tmp, plugin, project);
     let _ = std::fs::remove_dir_all(ws.join("node_modules"));
     let o = Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
@@ -1234,4 +1240,129 @@ fn eslint_and_tsc_without_node_modules_are_errored_with_what_to_do() {
             "{g}: {r:#}"
         );
     }
+}
+
+// ---------------------------------------------------------------- vitest, jest (Node)
+
+/// A failing test file for the vitest and jest fixtures (`math > subtracts wrongly` fails at
+/// line 5, `math > is skipped` is skipped) and one that cannot even load.
+fn add_failing_tests(ws: &Path, import: &str) {
+    write(
+        ws,
+        "src/wrong.test.js",
+        &format!("{import}\n\ndescribe(\"math\", () => {{\n  test(\"subtracts wrongly\", () => {{\n    expect(sub(3, 1)).toBe(4);\n  }});\n  test.skip(\"is skipped\", () => {{}});\n}});\n"),
+    );
+    write(
+        ws,
+        "src/broken.test.js",
+        "describe(\"broken\", () => {\n  test(\"never runs\", () => {\n",
+    );
+}
+
+/// `Tests:  1 failed, 2 passed, 4 total` (jest) / `Tests  1 failed | 2 passed | 1 skipped (4)`
+/// (vitest): the numbers before each word of the runner's own summary line.
+fn runner_tests_line(text: &str) -> String {
+    text.lines()
+        .map(jest_plain)
+        .find(|l| l.trim_start().starts_with("Tests"))
+        .unwrap_or_else(|| panic!("no Tests line in:\n{text}"))
+}
+
+fn jest_plain(l: &str) -> String {
+    let mut out = String::new();
+    let mut skip = false;
+    for c in l.chars() {
+        if c == '\u{1b}' {
+            skip = true;
+        } else if skip {
+            skip = !c.is_ascii_alphabetic();
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn vitest_counts_and_failures_match_vitests_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = npm_fixture(tmp.path(), "vitest", "vitest-app");
+    let (out, r) = gate(&ws, "vitest", &["--grant", "node"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(counts(&r), (2, 0, 1, 0), "{r:#}");
+    add_failing_tests(
+        &ws,
+        "import { describe, expect, test } from \"vitest\";\nimport { sub } from \"./math.js\";",
+    );
+    let (out, r) = gate(&ws, "vitest", &["--grant", "node"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let theirs = node_says(
+        &ws,
+        "node_modules/vitest/vitest.mjs",
+        &["run", "--no-cache"],
+    );
+    let line = runner_tests_line(&theirs);
+    let (p, f, s, e) = counts(&r);
+    assert_eq!(
+        (p, f, s),
+        (
+            number_before(&line, "passed"),
+            number_before(&line, "failed"),
+            number_before(&line, "skipped")
+        ),
+        "{line}\n{r:#}"
+    );
+    assert_eq!((p, f, s, e), (2, 1, 2, 1), "{r:#}");
+    let fl = failure(&r, "src/wrong.test.js > math > subtracts wrongly");
+    assert_eq!(
+        (fl["path"].as_str(), fl["line"].as_u64()),
+        (Some("src/wrong.test.js"), Some(6)),
+        "the expect line (two import lines)"
+    );
+    assert!(
+        fl["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected 2 to be 4"),
+        "{fl:#}"
+    );
+    failure(&r, "src/broken.test.js");
+    assert!(!ws.join("node_modules/.vite").exists(), "no cache written");
+}
+
+#[test]
+fn jest_counts_and_failures_match_jests_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = npm_fixture(tmp.path(), "jest", "jest-app");
+    let (out, r) = gate(&ws, "jest", &["--grant", "node"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(counts(&r), (2, 0, 1, 0), "{r:#}");
+    add_failing_tests(&ws, "const { sub } = require(\"./math\");");
+    let (out, r) = gate(&ws, "jest", &["--grant", "node"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let theirs = node_says(&ws, "node_modules/jest/bin/jest.js", &["--ci"]);
+    let line = runner_tests_line(&theirs);
+    let (p, f, s, e) = counts(&r);
+    let their_skipped = number_before(&line, "skipped") + number_before(&line, "todo");
+    assert_eq!(
+        (p, f, s),
+        (
+            number_before(&line, "passed"),
+            number_before(&line, "failed"),
+            their_skipped
+        ),
+        "{line}\n{r:#}"
+    );
+    assert_eq!((p, f, s, e), (2, 1, 2, 1), "{r:#}");
+    let fl = failure(&r, "src/wrong.test.js > math > subtracts wrongly");
+    assert_eq!(
+        (fl["path"].as_str(), fl["line"].as_u64()),
+        (Some("src/wrong.test.js"), Some(5)),
+        "{fl:#}"
+    );
+    assert!(
+        fl["message"].as_str().unwrap().contains("Expected: 4"),
+        "{fl:#}"
+    );
+    failure(&r, "src/broken.test.js");
 }

@@ -3,6 +3,7 @@
 
 pub mod gen;
 pub mod gotest;
+pub mod jestjson;
 pub mod junit;
 pub mod libtest;
 
