@@ -1366,3 +1366,32 @@ fn jest_counts_and_failures_match_jests_summary() {
     );
     failure(&r, "src/broken.test.js");
 }
+
+// ---------------------------------------------------------------- GitHub step summary
+
+#[test]
+fn github_step_summary_lists_the_failing_tests() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    let summary = tmp.path().join("step-summary.md");
+    let s = summary.to_string_lossy().into_owned();
+    let (out, _) = gate_env(
+        &ws,
+        "pytest",
+        &["--grant", "python3"],
+        &[("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", &s)],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let md = std::fs::read_to_string(&summary)
+        .unwrap_or_else(|e| panic!("no step summary ({e}): {out:?}"));
+    assert!(md.contains("### Failing tests"), "{md}");
+    assert!(
+        md.contains("| pytest | `tests/test_calc.py::test_add_wrong` | tests/test_calc.py:12 | assert 4 == 5 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("`tests/test_calc.py::TestDiv::test_div_zero`"),
+        "{md}"
+    );
+}
