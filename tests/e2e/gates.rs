@@ -1395,3 +1395,26 @@ fn github_step_summary_lists_the_failing_tests() {
         "{md}"
     );
 }
+
+// ---------------------------------------------------------------- gate run -- ARGS
+
+#[test]
+fn gate_run_flags_after_the_double_dash_go_to_the_tool() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    let (out, r) = gate(&ws, "pytest", &["--grant", "python3", "--", "-k", "add"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    // -k add: test_add passes, test_add_wrong fails; the rest is deselected.
+    assert_eq!(counts(&r), (1, 1, 0, 0), "{r:#}");
+    failure(&r, "tests/test_calc.py::test_add_wrong");
+
+    // A program for a gate that takes no `program` is a usage error (exit 2), not a crash.
+    let out = planexec(
+        &ws,
+        &[
+            "gate", "run", "pytest", "--grant", "python3", "--", "python3", "-m", "pytest",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+}
