@@ -1418,3 +1418,18 @@ fn gate_run_flags_after_the_double_dash_go_to_the_tool() {
     );
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+#[test]
+fn pytest_native_tracebacks_still_locate_the_failing_line() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    let (out, r) = gate(&ws, "pytest", &["--grant", "python3", "--", "--tb=native"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let f = failure(&r, "tests/test_calc.py::test_add_wrong");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("tests/test_calc.py"), Some(12)),
+        "the assert, not the def: {f:#}"
+    );
+}

@@ -290,6 +290,28 @@ fn collected_id(classname: &str, name: &str) -> String {
     format!("{id}::{name}")
 }
 
+/// `--tb=native`: the innermost `File "/abs/tests/test_x.py", line 12, in test_y` frame of
+/// the test's own file (Python prints absolute paths there).
+fn native_frame(text: &str, file: &str) -> Option<(String, u32)> {
+    let mut found = None;
+    for l in text.lines() {
+        let Some(rest) = l.trim_start().strip_prefix("File \"") else {
+            continue;
+        };
+        let Some((path, after)) = rest.split_once("\", line ") else {
+            continue;
+        };
+        if path != file && !path.ends_with(&format!("/{file}")) {
+            continue;
+        }
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = digits.parse() {
+            found = Some((file.to_string(), n));
+        }
+    }
+    found
+}
+
 fn to_failure(c: Case, style: Style) -> TestFailure {
     let name = test_id(&c, style);
     // The location: the first `path:line:` of the traceback inside the test's own file,
@@ -307,7 +329,8 @@ fn to_failure(c: Case, style: Style) -> TestFailure {
             last = Some((p.to_string(), n));
         }
     }
-    let (path, line) = match first_in_file.or(last) {
+    let native = c.file.as_deref().and_then(|f| native_frame(&c.text, f));
+    let (path, line) = match first_in_file.or(native).or(last) {
         Some((p, n)) => (Some(p), Some(n)),
         None => (
             c.file.clone(),
