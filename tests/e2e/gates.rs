@@ -1244,8 +1244,9 @@ fn eslint_and_tsc_without_node_modules_are_errored_with_what_to_do() {
 
 // ---------------------------------------------------------------- vitest, jest (Node)
 
-/// A failing test file for the vitest and jest fixtures (`math > subtracts wrongly` fails at
-/// line 5, `math > is skipped` is skipped) and one that cannot even load.
+/// A failing test file for the vitest and jest fixtures (`math > subtracts wrongly` fails at its
+/// `expect` line, after `import`'s lines; `math > is skipped` is skipped) and one that cannot
+/// even load.
 fn add_failing_tests(ws: &Path, import: &str) {
     write(
         ws,
