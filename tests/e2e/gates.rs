@@ -1434,3 +1434,25 @@ fn pytest_native_tracebacks_still_locate_the_failing_line() {
         "the assert, not the def: {f:#}"
     );
 }
+
+#[test]
+fn pytest_run_from_a_subdirectory_locates_failures_workspace_relative() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    // pytest's rootdir stays the workspace (pyproject.toml there): its paths are relative to
+    // it, not to `cwd`.
+    write(
+        &ws,
+        "planexec.toml",
+        "[policy]\ngrant = [\"python3\"]\n\n[gates.pytest]\ncwd = \"tests\"\n",
+    );
+    let (out, r) = gate(&ws, "pytest", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let f = failure(&r, "tests/test_calc.py::test_add_wrong");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("tests/test_calc.py"), Some(12)),
+        "{f:#}"
+    );
+}

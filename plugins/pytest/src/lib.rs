@@ -68,7 +68,7 @@ impl Gate for PytestGate {
             Err(_) => false,
         };
         Ok(testfmt::finish(
-            judge(parsed, have_report, &out, &cfg),
+            judge(parsed, have_report, &out, &cfg, &req.mounts.workspace),
             &out,
             tail,
         ))
@@ -80,6 +80,7 @@ fn judge(
     have_report: bool,
     out: &planexec_pdk::Output,
     cfg: &Config,
+    workspace: &str,
 ) -> GateReport {
     let code = out.exit_code;
     let counts = p.counts;
@@ -145,11 +146,38 @@ fn judge(
         .list
         .into_iter()
         .map(|f| TestFailure {
-            path: f.path.map(|x| testfmt::ws_rel(cfg.cwd.as_deref(), &x)),
+            path: f.path.map(|x| rooted(workspace, cfg.cwd.as_deref(), &x)),
             ..f
         })
         .collect();
     r
+}
+
+/// A path pytest printed, workspace-relative. pytest writes paths relative to its rootdir,
+/// which is `cwd` or a directory above it (the one with pyproject.toml or pytest.ini): the
+/// path is joined to `cwd` when that file exists, else to the nearest directory above `cwd`
+/// (up to the workspace) where it does.
+fn rooted(workspace: &str, cwd: Option<&str>, p: &str) -> String {
+    let cwd = cwd.unwrap_or("").trim_matches('/');
+    if cwd.is_empty() || cwd == "." || p.starts_with('/') {
+        return testfmt::ws_rel(None, p);
+    }
+    let mut base: Vec<&str> = cwd.split('/').collect();
+    loop {
+        let candidate = testfmt::ws_rel(Some(&base.join("/")), p);
+        if std::path::Path::new(workspace).join(&candidate).exists() {
+            return candidate;
+        }
+        if base.pop().is_none() || base.is_empty() {
+            break;
+        }
+    }
+    let at_root = testfmt::ws_rel(None, p);
+    if std::path::Path::new(workspace).join(&at_root).exists() {
+        at_root
+    } else {
+        testfmt::ws_rel(Some(cwd), p)
+    }
 }
 
 planexec_pdk::gate_component!(PytestGate);
