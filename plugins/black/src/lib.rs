@@ -222,4 +222,54 @@ mod tests {
             r.summary
         );
     }
+
+    #[test]
+    fn parse_errors_for_a_target_version_are_findings() {
+        let ws = format!("{}/tests/projects/target", dir());
+        let text =
+            "error: cannot parse for target version Python 3.13: /host/ws/src/legacy.py:2:10\n";
+        let fs = parse(text, &ws, None);
+        assert_eq!(fs.len(), 1);
+        assert_eq!(
+            (
+                fs[0].rule.as_str(),
+                fs[0].path.as_deref(),
+                fs[0].line,
+                fs[0].column
+            ),
+            ("black/error", Some("src/legacy.py"), Some(2), Some(10))
+        );
+    }
+
+    #[test]
+    fn black_not_installed_is_errored() {
+        let host = FakeHost::new().on_output(
+            "python3",
+            Output {
+                exit_code: Some(1),
+                stderr: b"/usr/bin/python3: No module named black\n".to_vec(),
+                ..Default::default()
+            },
+        );
+        let mounts = Mounts {
+            workspace: "/nonexistent".into(),
+            scratch: "/s".into(),
+        };
+        let r = BlackGate::check(
+            GateRequest {
+                name: "black".into(),
+                config: json!({}),
+                mounts,
+                task: None,
+            },
+            &host,
+        )
+        .unwrap();
+        assert_eq!(r.outcome, Outcome::Errored);
+        assert!(
+            r.summary.starts_with("black is not installed"),
+            "{}",
+            r.summary
+        );
+    }
 }
