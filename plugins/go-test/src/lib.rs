@@ -122,15 +122,19 @@ impl Gate for GoTestGate {
 /// (`go: downloading example.com/m v1.2.0`).
 fn first_error(stderr: &str) -> String {
     let progress = |l: &str| {
-        l.starts_with("go: downloading ")
-            || l.starts_with("go: finding ")
-            || l.starts_with("go: extracting ")
+        ["go: downloading ", "go: finding ", "go: extracting "]
+            .iter()
+            .any(|p| l.starts_with(p))
     };
-    let mut lines = stderr.lines().map(str::trim).filter(|l| !l.is_empty());
-    let all: Vec<&str> = lines.by_ref().collect();
-    all.iter()
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines
+        .iter()
         .find(|l| !progress(l))
-        .or(all.first())
+        .or(lines.first())
         .map(|l| l.to_string())
         .unwrap_or_default()
 }
