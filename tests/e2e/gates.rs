@@ -917,6 +917,10 @@ fn go_module_download_failure_is_summarised_by_the_error() {
     let summary = r["summary"].as_str().unwrap();
     assert!(!summary.contains("go: downloading"), "{summary}");
     assert!(summary.contains("example.org/nowhere/lib"), "{summary}");
+    assert!(
+        summary.contains("go mod download"),
+        "says what to do: {summary}"
+    );
 }
 
 // ---------------------------------------------------------------- ruff

@@ -89,9 +89,17 @@ impl Gate for GoTestGate {
             planexec_pdk::report(Outcome::Failed, s)
         } else if out.exit_code != Some(0) {
             let first = first_error(&stderr);
+            let hint = if stderr.contains("go: downloading ") {
+                " (modules cannot be downloaded inside the box: run `go mod download` before the gate)"
+            } else {
+                ""
+            };
             planexec_pdk::report(
                 Outcome::Errored,
-                format!("go test {}: {first}", testfmt::exit_text(out.exit_code)),
+                format!(
+                    "go test {}: {first}{hint}",
+                    testfmt::exit_text(out.exit_code)
+                ),
             )
         } else if ran == 0 && !cfg.allow_no_tests {
             planexec_pdk::report(Outcome::Failed, no_tests_summary(&out_path, &out.stdout))
