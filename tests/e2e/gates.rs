@@ -700,3 +700,763 @@ fn go_app_counts_match_go_test_v() {
         "{stdout}"
     );
 }
+
+// ---------------------------------------------------------------- exact failures (issue 15)
+
+#[test]
+fn black_parse_error_for_a_target_version_is_a_finding_at_its_location() {
+    require_python("black");
+    let tmp = tempfile::tempdir().unwrap();
+    // pyproject: requires-python >= 3.13 and target-version py313, so black says
+    // `error: cannot parse for target version Python 3.13: PATH:2:10`.
+    let ws = fixture(tmp.path(), "black", "target");
+    let (out, r) = gate(&ws, "black", &["--grant", "python3"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(r["outcome"], "errored");
+    let fs = findings(&r);
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "black/error")
+        .unwrap_or_else(|| panic!("no black/error finding: {r:#}"));
+    assert_eq!(f["path"], "src/legacy.py", "{r:#}");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(2), Some(10))
+    );
+    let summary = r["summary"].as_str().unwrap();
+    assert!(summary.contains("cannot parse src/legacy.py"), "{summary}");
+    assert!(!summary.contains("internal error"), "{summary}");
+}
+
+/// A virtualenv with no packages at all (not even pip), outside the workspace, whose
+/// `bin` goes first on PATH: `python3` there has none of the tools.
+fn empty_venv(tmp: &Path) -> String {
+    let venv = tmp.join("bare-env");
+    let ok = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "python3 -m venv failed: install python3-venv");
+    format!(
+        "{}:{}",
+        venv.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn a_missing_python_tool_is_errored_by_every_python_gate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = empty_venv(tmp.path());
+    for (gate_name, plugin, project) in [
+        ("pytest", "pytest", "passing"),
+        ("mypy", "mypy", "clean"),
+        ("black", "black", "clean"),
+        ("ruff", "ruff", "clean"),
+    ] {
+        let ws = fixture(tmp.path(), plugin, project);
+        let (out, r) = gate_env(&ws, gate_name, &["--grant", "python3"], &[("PATH", &path)]);
+        assert_eq!(out.code, 3, "{gate_name}: errored, not failed: {out:?}");
+        assert_eq!(r["outcome"], "errored", "{gate_name}: {r:#}");
+        let summary = r["summary"].as_str().unwrap();
+        assert!(
+            summary.contains(&format!("{gate_name} is not installed")),
+            "{gate_name}: {summary}"
+        );
+        assert!(!summary.contains("Some("), "{summary}");
+        std::fs::remove_dir_all(&ws).unwrap();
+    }
+}
+
+#[test]
+fn pytest_inherited_teardown_and_subtest_failures_match_pytest() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "exact");
+    let (out, r) = gate(&ws, "pytest", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let o = Command::new("python3")
+        .args(["-m", "pytest", "-p", "no:cacheprovider"])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    // pytest: 5 failed (2 inherited, 1 subtest + its test, 1 with a teardown error too),
+    // 5 passed (one of them errors in teardown), 2 errors.
+    assert_eq!(pytest_summary(&stdout), (5, 5, 0, 2), "{stdout}");
+    assert_eq!(
+        counts(&r),
+        pytest_summary(&stdout),
+        "planexec vs pytest: {r:#}"
+    );
+    // Every name is a node id pytest reruns: the module that collected the test.
+    let mut names: Vec<String> = failures(&r)
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    names.dedup();
+    assert_eq!(
+        names.len(),
+        failures(&r).len(),
+        "no duplicate names: {names:?}"
+    );
+    for n in &names {
+        let o = Command::new("python3")
+            .args(["-m", "pytest", "-p", "no:cacheprovider", "-q", n])
+            .current_dir(&ws)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            !stdout.contains("no tests ran") && o.status.code() != Some(4),
+            "{n} does not rerun: {stdout}"
+        );
+    }
+    let f = failure(&r, "tests/test_shapes.py::TestTriangle::test_sides_even");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("tests/test_base.py"), Some(11))
+    );
+    failure(&r, "tests/test_shapes.py::TestPentagon::test_sides_even");
+    failure(&r, "tests/test_teardown.py::test_uses_resource");
+}
+
+#[test]
+fn cargo_test_should_panic_and_doctest_failures_have_messages_and_file_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "cargo-test", "exact");
+    let tgt = fixture_target();
+    let env = [("CARGO_TARGET_DIR", tgt.as_str())];
+    std::fs::create_dir_all(&tgt).unwrap();
+    write(
+        &ws,
+        "planexec.toml",
+        &format!("[policy]\nenv = [\"CARGO_TARGET_DIR\"]\nwrites = [{tgt:?}]\n"),
+    );
+    let (out, r) = gate_env(&ws, "cargo-test", &[], &env);
+    assert_eq!(out.code, 1, "{out:?}");
+    // cargo: unit tests `1 passed; 1 failed`, doc tests `0 passed; 2 failed`.
+    assert_eq!(counts(&r), (1, 3, 0, 0), "{r:#}");
+    let f = failure(&r, "tests::half_of_odd_panics");
+    assert_eq!(f["message"], "test did not panic as expected", "{f:#}");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("src/lib.rs"), Some(29))
+    );
+    let f = failure(&r, "src/lib.rs - half (line 7)");
+    assert!(
+        f["message"].as_str().unwrap().contains("compile_fail"),
+        "{f:#}"
+    );
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("src/lib.rs"), Some(7))
+    );
+    let f = failure(&r, "src/lib.rs - half (line 14)");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("half of three rounds down"),
+        "{f:#}"
+    );
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("src/lib.rs"), Some(16)),
+        "the line of the assert_eq! in the file, not in rustdoc's wrapper: {f:#}"
+    );
+}
+
+#[test]
+fn go_failing_example_has_got_and_want_in_its_message_and_its_func_line() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "go-test", "example");
+    write(
+        &ws,
+        "planexec.toml",
+        "[policy]\ngrant = [\"go\"]\n\n[gates.go-test]\nargs = [\"-count=1\"]\n",
+    );
+    let (out, r) = gate(&ws, "go-test", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(counts(&r), (1, 1, 0, 0), "{r:#}");
+    let f = failure(&r, "example.com/exdemo::ExampleDouble");
+    assert_eq!(f["message"], "got: 6; want: 7", "{f:#}");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("calc_test.go"), Some(14))
+    );
+}
+
+#[test]
+fn go_run_pattern_matching_nothing_says_so() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "go-test", "example");
+    write(&ws, "planexec.toml", "[policy]\ngrant = [\"go\"]\n\n[gates.go-test]\nargs = [\"-count=1\", \"-run\", \"NoMatch\"]\n");
+    let (out, r) = gate(&ws, "go-test", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let summary = r["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("no test matched the -run pattern"),
+        "{summary}"
+    );
+    assert!(!summary.contains("no test files"), "{summary}");
+}
+
+#[test]
+fn go_module_download_failure_is_summarised_by_the_error() {
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    // Requires a module that is in no cache; the box has no network, so go cannot fetch it.
+    let ws = fixture(tmp.path(), "go-test", "offline");
+    let (out, r) = gate(&ws, "go-test", &["--grant", "go"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    let summary = r["summary"].as_str().unwrap();
+    assert!(!summary.contains("go: downloading"), "{summary}");
+    assert!(summary.contains("example.org/nowhere/lib"), "{summary}");
+    assert!(
+        summary.contains("go mod download"),
+        "says what to do: {summary}"
+    );
+}
+
+// ---------------------------------------------------------------- ruff
+
+/// A number before `word` in a tool's summary line (`Found 4 errors.`, `1 file would be reformatted`).
+fn number_before(text: &str, word: &str) -> u64 {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .windows(2)
+        .rev()
+        .find_map(|w| {
+            (w[1].trim_end_matches(['.', ',', ')']) == word)
+                .then(|| w[0].trim_start_matches('(').parse().ok())
+                .flatten()
+        })
+        .unwrap_or(0)
+}
+
+/// ruff's own run in `ws`: `python3 -m ruff ARGS`, its stdout.
+fn ruff_says(ws: &Path, args: &[&str]) -> String {
+    let o = Command::new("python3")
+        .args(["-m", "ruff"])
+        .args(args)
+        .arg("--no-cache")
+        .current_dir(ws)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn ruff_violations_and_unformatted_files_match_ruffs_summary() {
+    require_python("ruff");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "ruff", "failing");
+    let (out, r) = gate(&ws, "ruff", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    let fs = findings(&r);
+    let lint: Vec<&Value> = fs
+        .iter()
+        .filter(|f| f["rule"] != "ruff/unformatted")
+        .collect();
+    let unformatted: Vec<&Value> = fs
+        .iter()
+        .filter(|f| f["rule"] == "ruff/unformatted")
+        .collect();
+    // ruff: "Found 4 errors." and "1 file would be reformatted, 1 file already formatted".
+    let theirs_lint = number_before(&ruff_says(&ws, &["check"]), "errors");
+    let theirs_fmt = number_before(&ruff_says(&ws, &["format", "--check"]), "file");
+    assert_eq!(
+        (lint.len() as u64, unformatted.len() as u64),
+        (theirs_lint, theirs_fmt),
+        "{r:#}"
+    );
+    assert_eq!((theirs_lint, theirs_fmt), (4, 1));
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "ruff/B006")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["path"], "src/shop/__init__.py");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(7), Some(27))
+    );
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "ruff/E711")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(13), Some(21))
+    );
+    assert_eq!(unformatted[0]["path"], "src/shop/tax.py");
+    assert!(
+        !ws.join(".ruff_cache").exists(),
+        "no cache in the workspace"
+    );
+}
+
+#[test]
+fn ruff_clean_project_passes() {
+    require_python("ruff");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "ruff", "clean");
+    let (out, r) = gate(&ws, "ruff", &["--grant", "python3"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    assert!(findings(&r).is_empty(), "{r:#}");
+    assert!(ruff_says(&ws, &["check"]).contains("All checks passed"));
+}
+
+// ---------------------------------------------------------------- bandit
+
+/// bandit's own count in `ws` at a severity level: the results of `bandit -r src -f json`.
+fn bandit_says(ws: &Path, severity: &str) -> usize {
+    let o = Command::new("python3")
+        .args([
+            "-m",
+            "bandit",
+            "-r",
+            "src",
+            "-f",
+            "json",
+            "-q",
+            "--severity-level",
+            severity,
+        ])
+        .current_dir(ws)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("bandit JSON: {e}"));
+    v["results"].as_array().unwrap().len()
+}
+
+#[test]
+fn bandit_issues_have_severity_confidence_and_location_and_honour_the_threshold() {
+    require_python("bandit");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "bandit", "insecure");
+    let (out, r) = gate(&ws, "bandit", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    let fs = findings(&r);
+    // bandit: 5 issues (B404, B602, B324, B101, B105); 2 of high severity.
+    assert_eq!(fs.len(), bandit_says(&ws, "low"), "{r:#}");
+    assert_eq!(fs.len(), 5);
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "bandit/B602")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["path"], "src/svc/app.py");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(6), Some(12))
+    );
+    assert_eq!(f["severity"], "critical", "{f:#}");
+    assert!(
+        f["message"].as_str().unwrap().contains("confidence high"),
+        "{f:#}"
+    );
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Security: 5 issue(s) (2 high, 0 medium, 3 low"),
+        "{r:#}"
+    );
+
+    write(
+        &ws,
+        "planexec.toml",
+        "[policy]\ngrant = [\"python3\"]\n\n[gates.bandit]\nseverity = \"high\"\n",
+    );
+    let (out, r) = gate(&ws, "bandit", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(findings(&r).len(), bandit_says(&ws, "high"), "{r:#}");
+    assert_eq!(findings(&r).len(), 2);
+}
+
+#[test]
+fn bandit_secure_project_passes() {
+    require_python("bandit");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "bandit", "secure");
+    let (out, r) = gate(&ws, "bandit", &["--grant", "python3"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["outcome"], "passed");
+    assert_eq!(bandit_says(&ws, "low"), 0);
+}
+
+// ---------------------------------------------------------------- eslint, tsc (Node)
+
+/// Copies the JS/TS fixture (plugins/eslint/tests/projects/js-app: pinned eslint and
+/// typescript in package.json and package-lock.json) and installs its own node_modules with
+/// `npm ci`. A machine without npm fails the test (.ci/run checks it is there).
+fn js_app(tmp: &Path) -> PathBuf {
+    npm_fixture(tmp, "eslint", "js-app")
+}
+
+/// Copies plugins/<plugin>/tests/projects/<project> and runs `npm ci` in the copy: the
+/// project's own pinned tools in its node_modules.
+fn npm_fixture(tmp: &Path, plugin: &str, project: &str) -> PathBuf {
+    let ws = fixture(tmp, plugin, project);
+    let _ = std::fs::remove_dir_all(ws.join("node_modules"));
+    let o = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+        .current_dir(&ws)
+        .output()
+        .unwrap_or_else(|e| panic!("npm does not run ({e}): install Node 20 and npm"));
+    assert!(
+        o.status.success(),
+        "npm ci failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    ws
+}
+
+/// The faults the failing cases add: an `==` (eqeqeq), an unused variable (no-unused-vars), a
+/// `console` call (no-undef, and a no-console warning by eslint.config.js), and three type
+/// errors (TS2322 twice, TS2345).
+fn add_js_faults(ws: &Path) {
+    write(ws, "src/bad.js", "export function same(a, b) {\n  const unused = 1;\n  console.log(a);\n  return a == b;\n}\n");
+    write(ws, "src/bad.ts", "import { withTax } from \"./price\";\n\nexport const label: number = \"total\";\nexport const price: string = withTax(\"10\");\n");
+}
+
+/// Runs a tool of the fixture's node_modules natively: its stdout.
+fn node_says(ws: &Path, script: &str, args: &[&str]) -> String {
+    let o = Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(ws)
+        .output()
+        .unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn eslint_and_tsc_pass_on_the_clean_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = js_app(tmp.path());
+    for g in ["eslint", "tsc"] {
+        let (out, r) = gate(&ws, g, &["--grant", "node"]);
+        assert_eq!(out.code, 0, "{g}: {out:?}");
+        assert_eq!(r["outcome"], "passed", "{g}: {r:#}");
+        assert!(findings(&r).is_empty(), "{g}: {r:#}");
+    }
+}
+
+#[test]
+fn eslint_problems_match_eslints_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = js_app(tmp.path());
+    add_js_faults(&ws);
+    let (out, r) = gate(&ws, "eslint", &["--grant", "node"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    // eslint: "✖ 4 problems (3 errors, 1 warning)".
+    let theirs = node_says(&ws, "node_modules/eslint/bin/eslint.js", &["."]);
+    let fs = findings(&r);
+    let errors = fs.iter().filter(|f| f["severity"] == "important").count() as u64;
+    let warnings = fs.len() as u64 - errors;
+    assert_eq!(
+        (errors, warnings),
+        (
+            number_before(&theirs, "errors"),
+            number_before(&theirs, "warning")
+        ),
+        "{theirs}\n{r:#}"
+    );
+    assert_eq!((errors, warnings), (3, 1));
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "eslint/eqeqeq")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["path"], "src/bad.js");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(4), Some(12))
+    );
+    assert!(
+        fs.iter().any(|f| f["rule"] == "eslint/no-unused-vars"),
+        "{r:#}"
+    );
+    let f = fs
+        .iter()
+        .find(|f| f["rule"] == "eslint/no-console")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(f["severity"], "minor");
+}
+
+#[test]
+fn tsc_errors_match_tscs_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = js_app(tmp.path());
+    add_js_faults(&ws);
+    let (out, r) = gate(&ws, "tsc", &["--grant", "node"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(r["outcome"], "failed");
+    // tsc --pretty: "Found 3 errors in the same file, starting at: src/bad.ts:3".
+    let theirs = node_says(
+        &ws,
+        "node_modules/typescript/bin/tsc",
+        &["--noEmit", "--pretty", "-p", "."],
+    );
+    let fs = findings(&r);
+    assert_eq!(
+        fs.len() as u64,
+        number_before(&theirs, "errors"),
+        "{theirs}\n{r:#}"
+    );
+    assert_eq!(fs.len(), 3);
+    let f = &fs[0];
+    assert_eq!(f["rule"], "tsc/TS2322");
+    assert_eq!(f["path"], "src/bad.ts");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(3), Some(14))
+    );
+    assert!(
+        fs.iter()
+            .any(|f| f["rule"] == "tsc/TS2345" && f["column"] == 38),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn eslint_and_tsc_without_node_modules_are_errored_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "eslint", "js-app");
+    let _ = std::fs::remove_dir_all(ws.join("node_modules"));
+    for g in ["eslint", "tsc"] {
+        let (out, r) = gate(&ws, g, &["--grant", "node"]);
+        assert_eq!(out.code, 3, "{g}: {out:?}");
+        assert!(
+            r["summary"].as_str().unwrap().contains("npm install"),
+            "{g}: {r:#}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- vitest, jest (Node)
+
+/// A failing test file for the vitest and jest fixtures (`math > subtracts wrongly` fails at its
+/// `expect` line, after `import`'s lines; `math > is skipped` is skipped) and one that cannot
+/// even load.
+fn add_failing_tests(ws: &Path, import: &str) {
+    write(
+        ws,
+        "src/wrong.test.js",
+        &format!("{import}\n\ndescribe(\"math\", () => {{\n  test(\"subtracts wrongly\", () => {{\n    expect(sub(3, 1)).toBe(4);\n  }});\n  test.skip(\"is skipped\", () => {{}});\n}});\n"),
+    );
+    write(
+        ws,
+        "src/broken.test.js",
+        "describe(\"broken\", () => {\n  test(\"never runs\", () => {\n",
+    );
+}
+
+/// `Tests:  1 failed, 2 passed, 4 total` (jest) / `Tests  1 failed | 2 passed | 1 skipped (4)`
+/// (vitest): the numbers before each word of the runner's own summary line.
+fn runner_tests_line(text: &str) -> String {
+    text.lines()
+        .map(jest_plain)
+        .find(|l| l.trim_start().starts_with("Tests"))
+        .unwrap_or_else(|| panic!("no Tests line in:\n{text}"))
+}
+
+fn jest_plain(l: &str) -> String {
+    let mut out = String::new();
+    let mut skip = false;
+    for c in l.chars() {
+        if c == '\u{1b}' {
+            skip = true;
+        } else if skip {
+            skip = !c.is_ascii_alphabetic();
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn vitest_counts_and_failures_match_vitests_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = npm_fixture(tmp.path(), "vitest", "vitest-app");
+    let (out, r) = gate(&ws, "vitest", &["--grant", "node"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(counts(&r), (2, 0, 1, 0), "{r:#}");
+    add_failing_tests(
+        &ws,
+        "import { describe, expect, test } from \"vitest\";\nimport { sub } from \"./math.js\";",
+    );
+    let (out, r) = gate(&ws, "vitest", &["--grant", "node"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let theirs = node_says(
+        &ws,
+        "node_modules/vitest/vitest.mjs",
+        &["run", "--no-cache"],
+    );
+    let line = runner_tests_line(&theirs);
+    let (p, f, s, e) = counts(&r);
+    assert_eq!(
+        (p, f, s),
+        (
+            number_before(&line, "passed"),
+            number_before(&line, "failed"),
+            number_before(&line, "skipped")
+        ),
+        "{line}\n{r:#}"
+    );
+    assert_eq!((p, f, s, e), (2, 1, 2, 1), "{r:#}");
+    let fl = failure(&r, "src/wrong.test.js > math > subtracts wrongly");
+    assert_eq!(
+        (fl["path"].as_str(), fl["line"].as_u64()),
+        (Some("src/wrong.test.js"), Some(6)),
+        "the expect line (two import lines)"
+    );
+    assert!(
+        fl["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected 2 to be 4"),
+        "{fl:#}"
+    );
+    failure(&r, "src/broken.test.js");
+    assert!(!ws.join("node_modules/.vite").exists(), "no cache written");
+}
+
+#[test]
+fn jest_counts_and_failures_match_jests_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = npm_fixture(tmp.path(), "jest", "jest-app");
+    let (out, r) = gate(&ws, "jest", &["--grant", "node"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(counts(&r), (2, 0, 1, 0), "{r:#}");
+    add_failing_tests(&ws, "const { sub } = require(\"./math\");");
+    let (out, r) = gate(&ws, "jest", &["--grant", "node"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let theirs = node_says(&ws, "node_modules/jest/bin/jest.js", &["--ci"]);
+    let line = runner_tests_line(&theirs);
+    let (p, f, s, e) = counts(&r);
+    let their_skipped = number_before(&line, "skipped") + number_before(&line, "todo");
+    assert_eq!(
+        (p, f, s),
+        (
+            number_before(&line, "passed"),
+            number_before(&line, "failed"),
+            their_skipped
+        ),
+        "{line}\n{r:#}"
+    );
+    assert_eq!((p, f, s, e), (2, 1, 2, 1), "{r:#}");
+    let fl = failure(&r, "src/wrong.test.js > math > subtracts wrongly");
+    assert_eq!(
+        (fl["path"].as_str(), fl["line"].as_u64()),
+        (Some("src/wrong.test.js"), Some(5)),
+        "{fl:#}"
+    );
+    assert!(
+        fl["message"].as_str().unwrap().contains("Expected: 4"),
+        "{fl:#}"
+    );
+    failure(&r, "src/broken.test.js");
+}
+
+// ---------------------------------------------------------------- GitHub step summary
+
+#[test]
+fn github_step_summary_lists_the_failing_tests() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    let summary = tmp.path().join("step-summary.md");
+    let s = summary.to_string_lossy().into_owned();
+    let (out, _) = gate_env(
+        &ws,
+        "pytest",
+        &["--grant", "python3"],
+        &[("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", &s)],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let md = std::fs::read_to_string(&summary)
+        .unwrap_or_else(|e| panic!("no step summary ({e}): {out:?}"));
+    assert!(md.contains("### Failing tests"), "{md}");
+    assert!(
+        md.contains("| pytest | `tests/test_calc.py::test_add_wrong` | tests/test_calc.py:12 | assert 4 == 5 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("`tests/test_calc.py::TestDiv::test_div_zero`"),
+        "{md}"
+    );
+}
+
+// ---------------------------------------------------------------- gate run -- ARGS
+
+#[test]
+fn gate_run_flags_after_the_double_dash_go_to_the_tool() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    let (out, r) = gate(&ws, "pytest", &["--grant", "python3", "--", "-k", "add"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    // -k add: test_add passes, test_add_wrong fails; the rest is deselected.
+    assert_eq!(counts(&r), (1, 1, 0, 0), "{r:#}");
+    failure(&r, "tests/test_calc.py::test_add_wrong");
+
+    // A program for a gate that takes no `program` is a usage error (exit 2), not a crash.
+    let out = planexec(
+        &ws,
+        &[
+            "gate", "run", "pytest", "--grant", "python3", "--", "python3", "-m", "pytest",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+}
+
+#[test]
+fn pytest_native_tracebacks_still_locate_the_failing_line() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    let (out, r) = gate(&ws, "pytest", &["--grant", "python3", "--", "--tb=native"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let f = failure(&r, "tests/test_calc.py::test_add_wrong");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("tests/test_calc.py"), Some(12)),
+        "the assert, not the def: {f:#}"
+    );
+}
+
+#[test]
+fn pytest_run_from_a_subdirectory_locates_failures_workspace_relative() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    // pytest's rootdir stays the workspace (pyproject.toml there): its paths are relative to
+    // it, not to `cwd`.
+    write(
+        &ws,
+        "planexec.toml",
+        "[policy]\ngrant = [\"python3\"]\n\n[gates.pytest]\ncwd = \"tests\"\n",
+    );
+    let (out, r) = gate(&ws, "pytest", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let f = failure(&r, "tests/test_calc.py::test_add_wrong");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("tests/test_calc.py"), Some(12)),
+        "{f:#}"
+    );
+}

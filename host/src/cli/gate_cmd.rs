@@ -22,13 +22,7 @@ pub fn run(
         Err(c) => return c,
     };
     let mut gate = config.gate(name);
-    if let Some((program, rest)) = command.split_first() {
-        if let serde_json::Value::Object(m) = &mut gate.settings {
-            m.remove("command");
-            m.insert("program".into(), program.clone().into());
-            m.insert("args".into(), rest.to_vec().into());
-        }
-    }
+    apply_command_line(&mut gate.settings, command);
     let plugin = match registry.get_kind(&gate.plugin, Kind::Gate) {
         Ok(p) => p,
         Err(e) => {
@@ -107,6 +101,8 @@ pub fn run(
     let mut code = match run.report.outcome {
         Outcome::Passed | Outcome::Skipped => exit::OK,
         Outcome::Failed => exit::FAILED,
+        // The gate refused its configuration (`config: ...`): the user's to fix, a usage error.
+        Outcome::Errored if is_config_error(&run.report.summary) => exit::USAGE,
         Outcome::Errored => exit::PLUGIN_ERRORED,
     };
     let record = report::gate_record(run, started_at, report::now_rfc3339());
@@ -133,4 +129,49 @@ pub fn run(
     }
     reporter.finish(&record);
     code
+}
+
+/// The words after `--`: flags (`-- -k slow`, `-- --release`) are appended to the gate's
+/// `args`, as if configured; a program (`-- cargo nextest run`) replaces the gate's command
+/// (`program` + `args`, for the `command` and `junit` gates).
+fn apply_command_line(settings: &mut serde_json::Value, command: &[String]) {
+    let serde_json::Value::Object(m) = settings else {
+        return;
+    };
+    let Some((first, rest)) = command.split_first() else {
+        return;
+    };
+    if first.starts_with('-') {
+        let mut args: Vec<serde_json::Value> = m
+            .get("args")
+            .and_then(|a| a.as_array().cloned())
+            .unwrap_or_default();
+        args.extend(command.iter().cloned().map(serde_json::Value::from));
+        m.insert("args".into(), args.into());
+    } else {
+        m.remove("command");
+        m.insert("program".into(), first.clone().into());
+        m.insert("args".into(), rest.to_vec().into());
+    }
+}
+
+/// A gate's summary when the plugin rejected its configuration.
+fn is_config_error(summary: &str) -> bool {
+    summary.starts_with("config: ") || summary.contains(": config: ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn flags_after_the_double_dash_extend_args_and_a_program_replaces_the_command() {
+        let mut s = json!({"args": ["tests"]});
+        apply_command_line(&mut s, &["-k".into(), "slow".into()]);
+        assert_eq!(s, json!({"args": ["tests", "-k", "slow"]}));
+        let mut s = json!({"command": "x"});
+        apply_command_line(&mut s, &["cargo".into(), "nextest".into()]);
+        assert_eq!(s, json!({"program": "cargo", "args": ["nextest"]}));
+    }
 }

@@ -232,6 +232,7 @@ pub fn job_summary(rec: &RunRecord) -> String {
             ));
         }
     }
+    failing_tests(&mut o, rec);
     let blocked: Vec<_> = rec
         .tasks
         .iter()
@@ -304,6 +305,39 @@ pub fn job_summary(rec: &RunRecord) -> String {
         o.push_str(&format!("\nExecution log: {}\n", md::code(log)));
     }
     o
+}
+
+/// Failing tests listed per final gate: the test's own rerunnable name, its `path:line` and
+/// the first line of its message, at most 50 in all (the gates' counts stay in the table).
+fn failing_tests(o: &mut String, rec: &RunRecord) {
+    const MAX: usize = 50;
+    let all: Vec<_> = rec
+        .final_gates
+        .iter()
+        .flat_map(|g| g.report.failures.iter().map(move |f| (g.name.as_str(), f)))
+        .collect();
+    if all.is_empty() {
+        return;
+    }
+    o.push_str("\n### Failing tests\n\n| Gate | Test | Location | Message |\n|---|---|---|---|\n");
+    for (gate, f) in all.iter().take(MAX) {
+        let loc = match (&f.path, f.line) {
+            (Some(p), Some(l)) => format!("{p}:{l}"),
+            (Some(p), None) => p.clone(),
+            _ => String::new(),
+        };
+        let first = f.message.lines().next().unwrap_or("");
+        o.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            md::cell(gate),
+            md::code(&f.name).replace('|', "\\|"),
+            md::cell(&loc),
+            md::cell(first)
+        ));
+    }
+    if all.len() > MAX {
+        o.push_str(&format!("\n…and {} more failing tests.\n", all.len() - MAX));
+    }
 }
 
 /// At finish: annotations (on stdout, or stderr when stdout carries NDJSON) and

@@ -59,13 +59,21 @@ impl Reviewer for AgentReview {
     fn review(req: ReviewRequest, host: &dyn Host) -> Result<Review, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
         if cfg.command.is_empty() {
-            return Err("config: no agent `command` (e.g. command = [\"claude\", \"-p\", \"{prompt}\"])".into());
+            return Err(
+                "config: no agent `command` (e.g. command = [\"claude\", \"-p\", \"{prompt}\"])"
+                    .into(),
+            );
         }
-        let kind_word = if req.kind == ReviewKind::Task { "task" } else { "code" };
+        let kind_word = if req.kind == ReviewKind::Task {
+            "task"
+        } else {
+            "code"
+        };
         let prompt = prompt::build(&req, cfg.max_diff_bytes, &cfg.instructions);
         let scratch = std::path::Path::new(&req.mounts.scratch);
         if cfg.command.iter().any(|a| a.contains("{prompt_file}")) {
-            std::fs::write(scratch.join(PROMPT_FILE), &prompt).map_err(|e| format!("writing the prompt file in scratch: {e}"))?;
+            std::fs::write(scratch.join(PROMPT_FILE), &prompt)
+                .map_err(|e| format!("writing the prompt file in scratch: {e}"))?;
         }
         if cfg.reply_from_file {
             let _ = std::fs::remove_file(scratch.join(REPLY_FILE));
@@ -77,32 +85,64 @@ impl Reviewer for AgentReview {
                 .replace("{task_id}", &req.task.id)
                 .replace("{prompt}", &prompt)
         };
-        let mut cmd = Command::new(subst(&cfg.command[0])).args(cfg.command[1..].iter().map(|a| subst(a)));
-        cmd.env = cfg.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut cmd =
+            Command::new(subst(&cfg.command[0])).args(cfg.command[1..].iter().map(|a| subst(a)));
+        cmd.env = cfg
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = Some(cfg.timeout_ms);
-        host.log(Level::Info, &format!("agent-review: running `{}` for a {kind_word} review of {}", cfg.command[0], req.task.id));
-        let out = host.exec(&cmd).map_err(|e| format!("agent `{}`: {e}", cfg.command[0]))?;
+        host.log(
+            Level::Info,
+            &format!(
+                "agent-review: running `{}` for a {kind_word} review of {}",
+                cfg.command[0], req.task.id
+            ),
+        );
+        let out = host
+            .exec(&cmd)
+            .map_err(|e| format!("agent `{}`: {e}", cfg.command[0]))?;
         if out.timed_out {
-            return Err(format!("agent `{}` timed out after {} ms", cfg.command[0], out.duration_ms));
+            return Err(format!(
+                "agent `{}` timed out after {} ms",
+                cfg.command[0], out.duration_ms
+            ));
         }
         match out.exit_code {
             Some(0) => {}
-            Some(c) => return Err(format!("agent `{}` exited {c}: {}", cfg.command[0], tail(&out.combined(), 20))),
+            Some(c) => {
+                return Err(format!(
+                    "agent `{}` exited {c}: {}",
+                    cfg.command[0],
+                    tail(&out.combined(), 20)
+                ))
+            }
             None => return Err(format!("agent `{}` was killed by a signal", cfg.command[0])),
         }
         let reply = if cfg.reply_from_file {
-            std::fs::read_to_string(scratch.join(REPLY_FILE)).map_err(|e| format!("agent wrote no reply file ({REPLY_FILE}): {e}"))?
+            std::fs::read_to_string(scratch.join(REPLY_FILE))
+                .map_err(|e| format!("agent wrote no reply file ({REPLY_FILE}): {e}"))?
         } else {
             out.stdout_str()
         };
         if reply.trim().is_empty() {
             return Err(format!("agent `{}` replied with nothing", cfg.command[0]));
         }
-        let max_weak = cfg.max_weak.unwrap_or(if req.kind == ReviewKind::Task { 1 } else { 2 });
+        let max_weak = cfg
+            .max_weak
+            .unwrap_or(if req.kind == ReviewKind::Task { 1 } else { 2 });
         review_from_reply(req.kind, &reply, max_weak).map_err(|e| {
-            let cut = if out.truncated { " (the reply was truncated by the host)" } else { "" };
-            format!("unusable agent reply{cut}: {e}; reply ends: {}", tail(&reply, 8))
+            let cut = if out.truncated {
+                " (the reply was truncated by the host)"
+            } else {
+                ""
+            };
+            format!(
+                "unusable agent reply{cut}: {e}; reply ends: {}",
+                tail(&reply, 8)
+            )
         })
     }
 }
@@ -115,12 +155,23 @@ pub fn review_from_reply(kind: ReviewKind, reply: &str, max_weak: usize) -> Resu
     let (pass, changes) = parse::verdicts(kind);
     let verdict = if p.passed { pass } else { changes };
     let n = |s| p.criteria.iter().filter(|c| c.score == s).count();
-    let mut summary = format!("{verdict}: {} criteria: {} PASS, {} WEAK, {} FAIL", p.criteria.len(), n(Score::Pass), n(Score::Weak), n(Score::Fail));
+    let mut summary = format!(
+        "{verdict}: {} criteria: {} PASS, {} WEAK, {} FAIL",
+        p.criteria.len(),
+        n(Score::Pass),
+        n(Score::Weak),
+        n(Score::Fail)
+    );
     if !p.summary.is_empty() {
         summary.push_str(" — ");
         summary.push_str(&p.summary);
     }
-    Ok(Review { approved: p.passed, criteria: p.criteria, findings: p.findings, summary })
+    Ok(Review {
+        approved: p.passed,
+        criteria: p.criteria,
+        findings: p.findings,
+        summary,
+    })
 }
 
 #[cfg(test)]

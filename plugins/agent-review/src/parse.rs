@@ -3,8 +3,21 @@
 
 use planexec_pdk::{Criterion, Finding, ReviewKind, Score, Severity};
 
-pub const TASK_CRITERIA: &[&str] = &["Completion criteria", "Scope compliance", "Required changes", "Design alignment", "Boundary integrity"];
-pub const CODE_CRITERIA: &[&str] = &["Correctness", "Quality", "Pattern adherence", "Regression risk", "Test coverage", "Security"];
+pub const TASK_CRITERIA: &[&str] = &[
+    "Completion criteria",
+    "Scope compliance",
+    "Required changes",
+    "Design alignment",
+    "Boundary integrity",
+];
+pub const CODE_CRITERIA: &[&str] = &[
+    "Correctness",
+    "Quality",
+    "Pattern adherence",
+    "Regression risk",
+    "Test coverage",
+    "Security",
+];
 
 /// The verdict strings, (passed, changes requested), per kind.
 pub fn verdicts(kind: ReviewKind) -> (&'static str, &'static str) {
@@ -14,7 +27,12 @@ pub fn verdicts(kind: ReviewKind) -> (&'static str, &'static str) {
     }
 }
 
-const ALL: &[&str] = &["TASK_REVIEW_PASSED", "TASK_REVIEW_CHANGES_REQUESTED", "CODE_REVIEW_PASSED", "CODE_REVIEW_CHANGES_REQUESTED"];
+const ALL: &[&str] = &[
+    "TASK_REVIEW_PASSED",
+    "TASK_REVIEW_CHANGES_REQUESTED",
+    "CODE_REVIEW_PASSED",
+    "CODE_REVIEW_CHANGES_REQUESTED",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
@@ -57,7 +75,10 @@ fn verdict(kind: ReviewKind, reply: &str) -> Result<bool, String> {
                 break;
             }
             if t.len() > 1 {
-                return Err(format!("the verdict line names several verdicts: {}", line.trim()));
+                return Err(format!(
+                    "the verdict line names several verdicts: {}",
+                    line.trim()
+                ));
             }
         }
     }
@@ -66,9 +87,18 @@ fn verdict(kind: ReviewKind, reply: &str) -> Result<bool, String> {
         None => {
             let t = tokens_in(reply);
             match t.len() {
-                0 => return Err(format!("no verdict string ({pass} or {changes}) in the reply")),
+                0 => {
+                    return Err(format!(
+                        "no verdict string ({pass} or {changes}) in the reply"
+                    ))
+                }
                 1 => t[0],
-                _ => return Err(format!("ambiguous reply: several verdict strings ({})", t.join(", "))),
+                _ => {
+                    return Err(format!(
+                        "ambiguous reply: several verdict strings ({})",
+                        t.join(", ")
+                    ))
+                }
             }
         }
     };
@@ -77,7 +107,14 @@ fn verdict(kind: ReviewKind, reply: &str) -> Result<bool, String> {
     } else if v == changes {
         Ok(false)
     } else {
-        Err(format!("wrong kind of verdict `{v}` for a {} review", if kind == ReviewKind::Task { "task" } else { "code" }))
+        Err(format!(
+            "wrong kind of verdict `{v}` for a {} review",
+            if kind == ReviewKind::Task {
+                "task"
+            } else {
+                "code"
+            }
+        ))
     }
 }
 
@@ -89,12 +126,20 @@ fn cells(line: &str) -> Vec<String> {
 }
 
 fn plain(s: &str) -> String {
-    s.chars().filter(|c| !matches!(c, '*' | '`' | '_')).collect::<String>().trim().to_string()
+    s.chars()
+        .filter(|c| !matches!(c, '*' | '`' | '_'))
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 fn score_of(cell: &str) -> Option<Score> {
     let p = plain(cell).to_ascii_uppercase();
-    let word: String = p.chars().skip_while(|c| !c.is_ascii_alphabetic()).take_while(|c| c.is_ascii_alphabetic()).collect();
+    let word: String = p
+        .chars()
+        .skip_while(|c| !c.is_ascii_alphabetic())
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
     match word.as_str() {
         "PASS" | "PASSED" => Some(Score::Pass),
         "WEAK" => Some(Score::Weak),
@@ -104,26 +149,39 @@ fn score_of(cell: &str) -> Option<Score> {
 }
 
 fn criteria(kind: ReviewKind, reply: &str) -> Result<Vec<Criterion>, String> {
-    let expected = if kind == ReviewKind::Task { TASK_CRITERIA } else { CODE_CRITERIA };
+    let expected = if kind == ReviewKind::Task {
+        TASK_CRITERIA
+    } else {
+        CODE_CRITERIA
+    };
     let lines: Vec<&str> = reply.lines().collect();
     let header = lines.iter().position(|l| {
         let c: Vec<String> = cells(l).iter().map(|c| plain(c).to_lowercase()).collect();
-        l.trim_start().starts_with('|') && c.iter().any(|x| x == "criterion") && c.iter().any(|x| x == "score")
+        l.trim_start().starts_with('|')
+            && c.iter().any(|x| x == "criterion")
+            && c.iter().any(|x| x == "score")
     });
     let Some(h) = header else {
         return Err("no `| Criterion | Score | Reasoning |` table in the reply".into());
     };
-    let head: Vec<String> = cells(lines[h]).iter().map(|c| plain(c).to_lowercase()).collect();
+    let head: Vec<String> = cells(lines[h])
+        .iter()
+        .map(|c| plain(c).to_lowercase())
+        .collect();
     let ci = head.iter().position(|x| x == "criterion").unwrap();
     let si = head.iter().position(|x| x == "score").unwrap();
-    let ri = head.iter().position(|x| x.starts_with("reasoning") || x.starts_with("evidence"));
+    let ri = head
+        .iter()
+        .position(|x| x.starts_with("reasoning") || x.starts_with("evidence"));
     let mut found: Vec<Option<Criterion>> = vec![None; expected.len()];
     for l in &lines[h + 1..] {
         if !l.trim_start().starts_with('|') {
             break;
         }
         let c = cells(l);
-        if c.iter().all(|x| x.chars().all(|ch| matches!(ch, '-' | ':' | ' ')) ) {
+        if c.iter()
+            .all(|x| x.chars().all(|ch| matches!(ch, '-' | ':' | ' ')))
+        {
             continue;
         }
         let name = plain(c.get(ci).map(String::as_str).unwrap_or("")).to_lowercase();
@@ -131,16 +189,30 @@ fn criteria(kind: ReviewKind, reply: &str) -> Result<Vec<Criterion>, String> {
             continue;
         };
         let raw = c.get(si).map(String::as_str).unwrap_or("");
-        let score = score_of(raw).ok_or_else(|| format!("criterion `{}` has score `{raw}`, not PASS/WEAK/FAIL", expected[idx]))?;
+        let score = score_of(raw).ok_or_else(|| {
+            format!(
+                "criterion `{}` has score `{raw}`, not PASS/WEAK/FAIL",
+                expected[idx]
+            )
+        })?;
         let reasoning = match ri {
             Some(r) if r < c.len() => c[r..].join(" | "),
             _ => String::new(),
         };
         if found[idx].is_none() {
-            found[idx] = Some(Criterion { name: expected[idx].to_string(), score, reasoning });
+            found[idx] = Some(Criterion {
+                name: expected[idx].to_string(),
+                score,
+                reasoning,
+            });
         }
     }
-    let missing: Vec<&str> = expected.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(e, _)| *e).collect();
+    let missing: Vec<&str> = expected
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(e, _)| *e)
+        .collect();
     if !missing.is_empty() {
         return Err(format!("the criteria table lacks: {}", missing.join(", ")));
     }
@@ -149,13 +221,19 @@ fn criteria(kind: ReviewKind, reply: &str) -> Result<Vec<Criterion>, String> {
 
 /// `path:line` or `path` from the first backticked span of an item.
 fn location(item: &str) -> (Option<String>, Option<u32>) {
-    let Some(span) = item.split('`').nth(1) else { return (None, None) };
+    let Some(span) = item.split('`').nth(1) else {
+        return (None, None);
+    };
     let span = span.trim();
     if span.is_empty() || span.contains(char::is_whitespace) {
         return (None, None);
     }
     let (p, l) = match span.rsplit_once(':') {
-        Some((p, n)) if n.split('-').next().is_some_and(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit())) => {
+        Some((p, n))
+            if n.split('-')
+                .next()
+                .is_some_and(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit())) =>
+        {
             (p, n.split('-').next().and_then(|x| x.parse().ok()))
         }
         _ => (span, None),
@@ -176,13 +254,21 @@ fn item_start(l: &str) -> Option<&str> {
             return Some(r.trim());
         }
     }
-    t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")).map(str::trim)
+    t.strip_prefix("- ")
+        .or_else(|| t.strip_prefix("* "))
+        .map(str::trim)
 }
 
 fn is_none_item(s: &str) -> bool {
     let p = plain(s).to_lowercase();
     let p = p.trim_matches(|c: char| !c.is_alphanumeric());
-    p.is_empty() || p == "none" || p.starts_with("no critical") || p.starts_with("no important") || p.starts_with("no minor") || p.starts_with("no issues") || p == "n/a"
+    p.is_empty()
+        || p == "none"
+        || p.starts_with("no critical")
+        || p.starts_with("no important")
+        || p.starts_with("no minor")
+        || p.starts_with("no issues")
+        || p == "n/a"
 }
 
 fn findings(kind: ReviewKind, reply: &str) -> Vec<Finding> {
@@ -208,7 +294,21 @@ fn findings(kind: ReviewKind, reply: &str) -> Vec<Finding> {
             }
             let (path, line) = location(item);
             let message = item.replace("**", "").trim().to_string();
-            out.push(Finding { severity: sev, rule: format!("agent-review/{}", if kind == ReviewKind::Task { "task" } else { "code" }), message, path, line, column: None });
+            out.push(Finding {
+                severity: sev,
+                rule: format!(
+                    "agent-review/{}",
+                    if kind == ReviewKind::Task {
+                        "task"
+                    } else {
+                        "code"
+                    }
+                ),
+                message,
+                path,
+                line,
+                column: None,
+            });
         } else if !t.is_empty() && !t.starts_with('(') && !t.starts_with('[') {
             if let Some(last) = out.last_mut() {
                 last.message.push(' ');
@@ -228,7 +328,10 @@ fn summary_section(reply: &str) -> String {
             if in_summary {
                 break;
             }
-            in_summary = t.trim_start_matches('#').trim().eq_ignore_ascii_case("summary");
+            in_summary = t
+                .trim_start_matches('#')
+                .trim()
+                .eq_ignore_ascii_case("summary");
             continue;
         }
         if in_summary && !t.is_empty() {
@@ -247,14 +350,28 @@ fn summary_section(reply: &str) -> String {
 pub fn parse_reply(kind: ReviewKind, reply: &str, max_weak: usize) -> Result<Parsed, String> {
     let passed = verdict(kind, reply)?;
     let criteria = criteria(kind, reply)?;
-    let fails: Vec<&str> = criteria.iter().filter(|c| c.score == Score::Fail).map(|c| c.name.as_str()).collect();
+    let fails: Vec<&str> = criteria
+        .iter()
+        .filter(|c| c.score == Score::Fail)
+        .map(|c| c.name.as_str())
+        .collect();
     let weak = criteria.iter().filter(|c| c.score == Score::Weak).count();
     let (pass, _) = verdicts(kind);
     if passed && !fails.is_empty() {
-        return Err(format!("contradictory reply: {pass} but FAIL on {}", fails.join(", ")));
+        return Err(format!(
+            "contradictory reply: {pass} but FAIL on {}",
+            fails.join(", ")
+        ));
     }
     if passed && weak > max_weak {
-        return Err(format!("contradictory reply: {pass} with {weak} WEAK criteria (at most {max_weak} allowed)"));
+        return Err(format!(
+            "contradictory reply: {pass} with {weak} WEAK criteria (at most {max_weak} allowed)"
+        ));
     }
-    Ok(Parsed { passed, criteria, findings: findings(kind, reply), summary: summary_section(reply) })
+    Ok(Parsed {
+        passed,
+        criteria,
+        findings: findings(kind, reply),
+        summary: summary_section(reply),
+    })
 }

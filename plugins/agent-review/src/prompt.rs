@@ -19,9 +19,19 @@ fn bullets(out: &mut String, title: &str, items: &[String]) {
 
 pub fn build(req: &ReviewRequest, max_diff: usize, instructions: &str) -> String {
     let t = &req.task;
-    let def = if req.kind == ReviewKind::Task { TASK } else { CODE };
-    let mut out = def.replace("{task_id}", &t.id).replace("{task_title}", &t.title);
-    let _ = writeln!(out, "\n---\n\n# Inputs\n\n## Subtask {} — {}\n", t.id, t.title);
+    let def = if req.kind == ReviewKind::Task {
+        TASK
+    } else {
+        CODE
+    };
+    let mut out = def
+        .replace("{task_id}", &t.id)
+        .replace("{task_title}", &t.title);
+    let _ = writeln!(
+        out,
+        "\n---\n\n# Inputs\n\n## Subtask {} — {}\n",
+        t.id, t.title
+    );
     if !t.summary.is_empty() {
         let _ = writeln!(out, "{}\n", t.summary);
     }
@@ -30,10 +40,18 @@ pub fn build(req: &ReviewRequest, max_diff: usize, instructions: &str) -> String
     }
     bullets(&mut out, "Completion criteria", &t.acceptance);
     bullets(&mut out, "Acceptance commands", &t.acceptance_commands);
-    bullets(&mut out, "Change area (files/modules the task may touch)", &t.files);
+    bullets(
+        &mut out,
+        "Change area (files/modules the task may touch)",
+        &t.files,
+    );
     bullets(&mut out, "Out of scope", &t.out_of_scope);
     bullets(&mut out, "Steps", &t.steps);
-    let deps: Vec<String> = t.dependencies.iter().map(|d| format!("{} ({:?})", d.id, d.kind).to_lowercase()).collect();
+    let deps: Vec<String> = t
+        .dependencies
+        .iter()
+        .map(|d| format!("{} ({:?})", d.id, d.kind).to_lowercase())
+        .collect();
     bullets(&mut out, "Dependencies", &deps);
     bullets(&mut out, "Plan constraints", &req.constraints);
     bullets(&mut out, "Files other subtasks own", &req.other_tasks_files);
@@ -45,7 +63,10 @@ pub fn build(req: &ReviewRequest, max_diff: usize, instructions: &str) -> String
             if c.binary {
                 format!("`{}` ({kind}, binary, {} bytes)", c.path, c.size)
             } else {
-                format!("`{}` ({kind}, +{} -{})", c.path, c.added_lines, c.removed_lines)
+                format!(
+                    "`{}` ({kind}, +{} -{})",
+                    c.path, c.added_lines, c.removed_lines
+                )
             }
         })
         .collect();
@@ -62,10 +83,19 @@ pub fn build(req: &ReviewRequest, max_diff: usize, instructions: &str) -> String
             };
             let mut s = format!("`{name}`: {o} — {}", r.summary);
             if let Some(c) = r.tests {
-                let _ = write!(s, " (tests: {} passed, {} failed, {} skipped, {} errored)", c.passed, c.failed, c.skipped, c.errored);
+                let _ = write!(
+                    s,
+                    " (tests: {} passed, {} failed, {} skipped, {} errored)",
+                    c.passed, c.failed, c.skipped, c.errored
+                );
             }
             for f in r.failures.iter().take(5) {
-                let _ = write!(s, "\n  - failing: {} — {}", f.name, f.message.lines().next().unwrap_or(""));
+                let _ = write!(
+                    s,
+                    "\n  - failing: {} — {}",
+                    f.name,
+                    f.message.lines().next().unwrap_or("")
+                );
             }
             s
         })
@@ -76,12 +106,20 @@ pub fn build(req: &ReviewRequest, max_diff: usize, instructions: &str) -> String
         while !req.diff.is_char_boundary(cut) {
             cut -= 1;
         }
-        format!("{}\n... (diff cut at {max_diff} of {} bytes; read the files in the workspace)", &req.diff[..cut], req.diff.len())
+        format!(
+            "{}\n... (diff cut at {max_diff} of {} bytes; read the files in the workspace)",
+            &req.diff[..cut],
+            req.diff.len()
+        )
     } else {
         req.diff.clone()
     };
     let fence = if diff.contains("```") { "~~~~" } else { "```" };
-    let _ = writeln!(out, "\n### Diff\n\n{fence}diff\n{}\n{fence}", diff.trim_end());
+    let _ = writeln!(
+        out,
+        "\n### Diff\n\n{fence}diff\n{}\n{fence}",
+        diff.trim_end()
+    );
     if !instructions.trim().is_empty() {
         let _ = writeln!(out, "\n## Project guidance\n\n{}", instructions.trim());
     }

@@ -3,7 +3,7 @@
 
 use super::*;
 use planexec_pdk::testing::FakeHost;
-use planexec_pdk::{report, ExecError, Mounts, Output, Outcome, Severity, Task};
+use planexec_pdk::{report, ExecError, Mounts, Outcome, Output, Severity, Task};
 use serde_json::{json, Value};
 
 macro_rules! reply {
@@ -50,8 +50,18 @@ fn task_pass_reply_is_an_approval_with_five_criteria() {
     assert_eq!(r.criteria[3].name, "Design alignment");
     assert_eq!(r.criteria[3].score, Score::Weak, "bold scores are read");
     assert!(r.criteria[0].reasoning.contains("go test"));
-    assert!(r.findings.is_empty(), "`None.` is not an issue: {:?}", r.findings);
-    assert!(r.summary.starts_with("TASK_REVIEW_PASSED: 5 criteria: 4 PASS, 1 WEAK, 0 FAIL — The subtask was completed"), "{}", r.summary);
+    assert!(
+        r.findings.is_empty(),
+        "`None.` is not an issue: {:?}",
+        r.findings
+    );
+    assert!(
+        r.summary.starts_with(
+            "TASK_REVIEW_PASSED: 5 criteria: 4 PASS, 1 WEAK, 0 FAIL — The subtask was completed"
+        ),
+        "{}",
+        r.summary
+    );
 }
 
 #[test]
@@ -59,9 +69,18 @@ fn task_changes_requested_reply_lists_issues() {
     let r = run(ReviewKind::Task, reply!("task-changes.md")).unwrap();
     assert!(!r.approved);
     assert_eq!(r.findings.len(), 2);
-    assert_eq!(r.findings[0].path.as_deref(), Some("internal/tenant/repository.go"));
+    assert_eq!(
+        r.findings[0].path.as_deref(),
+        Some("internal/tenant/repository.go")
+    );
     assert_eq!(r.findings[0].line, Some(23));
-    assert!(r.findings[0].message.ends_with("through the existing `ByDomain` call."), "{}", r.findings[0].message);
+    assert!(
+        r.findings[0]
+            .message
+            .ends_with("through the existing `ByDomain` call."),
+        "{}",
+        r.findings[0].message
+    );
     assert_eq!(r.findings[0].severity, Severity::Important);
     assert!(r.summary.starts_with("TASK_REVIEW_CHANGES_REQUESTED"));
 }
@@ -72,12 +91,29 @@ fn code_replies_parse_findings_by_severity() {
     assert!(r.approved);
     assert_eq!(r.criteria.len(), 6);
     assert_eq!(r.findings.len(), 1);
-    assert_eq!((r.findings[0].severity, r.findings[0].path.as_deref(), r.findings[0].line), (Severity::Minor, Some("src/engine/retry/tests.rs"), Some(12)));
+    assert_eq!(
+        (
+            r.findings[0].severity,
+            r.findings[0].path.as_deref(),
+            r.findings[0].line
+        ),
+        (Severity::Minor, Some("src/engine/retry/tests.rs"), Some(12))
+    );
     let r = run(ReviewKind::Code, reply!("code-changes.md")).unwrap();
     assert!(!r.approved);
     let sev: Vec<_> = r.findings.iter().map(|f| (f.severity, f.line)).collect();
-    assert_eq!(sev, [(Severity::Critical, Some(12)), (Severity::Critical, Some(13)), (Severity::Important, None)]);
-    assert_eq!(r.findings[2].path.as_deref(), Some("tests/test_settings.py"));
+    assert_eq!(
+        sev,
+        [
+            (Severity::Critical, Some(12)),
+            (Severity::Critical, Some(13)),
+            (Severity::Important, None)
+        ]
+    );
+    assert_eq!(
+        r.findings[2].path.as_deref(),
+        Some("tests/test_settings.py")
+    );
 }
 
 #[test]
@@ -91,16 +127,31 @@ fn garbage_contradictory_wrong_kind_and_echoed_template_are_errors() {
     let e = run(ReviewKind::Task, reply!("echoed-template.md")).unwrap_err();
     assert!(e.contains("several verdicts"), "{e}");
     // PASSED with more WEAK than the seeds allow is a contradiction too.
-    let two_weak = reply!("task-pass.md").replace("| Scope compliance | PASS", "| Scope compliance | WEAK");
-    assert!(run(ReviewKind::Task, &two_weak).unwrap_err().contains("2 WEAK"));
+    let two_weak =
+        reply!("task-pass.md").replace("| Scope compliance | PASS", "| Scope compliance | WEAK");
+    assert!(run(ReviewKind::Task, &two_weak)
+        .unwrap_err()
+        .contains("2 WEAK"));
     // A verdict without a table, a missing row, a bad score.
     let no_table = "## Verdict: TASK_REVIEW_PASSED\n\nAll good.\n";
-    assert!(run(ReviewKind::Task, no_table).unwrap_err().contains("no `| Criterion"));
-    let missing = reply!("task-pass.md").replace("| Boundary integrity | PASS | Nothing under `internal/tenant/` was touched. |\n", "");
-    assert!(run(ReviewKind::Task, &missing).unwrap_err().contains("Boundary integrity"));
-    let bad = reply!("task-pass.md").replace("| Scope compliance | PASS", "| Scope compliance | OK");
-    assert!(run(ReviewKind::Task, &bad).unwrap_err().contains("not PASS/WEAK/FAIL"));
-    assert!(run(ReviewKind::Task, "   \n").unwrap_err().contains("nothing"));
+    assert!(run(ReviewKind::Task, no_table)
+        .unwrap_err()
+        .contains("no `| Criterion"));
+    let missing = reply!("task-pass.md").replace(
+        "| Boundary integrity | PASS | Nothing under `internal/tenant/` was touched. |\n",
+        "",
+    );
+    assert!(run(ReviewKind::Task, &missing)
+        .unwrap_err()
+        .contains("Boundary integrity"));
+    let bad =
+        reply!("task-pass.md").replace("| Scope compliance | PASS", "| Scope compliance | OK");
+    assert!(run(ReviewKind::Task, &bad)
+        .unwrap_err()
+        .contains("not PASS/WEAK/FAIL"));
+    assert!(run(ReviewKind::Task, "   \n")
+        .unwrap_err()
+        .contains("nothing"));
 }
 
 #[test]
@@ -108,12 +159,32 @@ fn agent_failures_are_errors_never_approvals() {
     let host = FakeHost::new().on("fake-agent", 1, reply!("task-pass.md"));
     let e = AgentReview::review(req(ReviewKind::Task, agent()), &host).unwrap_err();
     assert!(e.contains("exited 1"), "{e}");
-    let host = FakeHost::new().on_output("fake-agent", Output { exit_code: None, timed_out: true, duration_ms: 5, ..Default::default() });
-    assert!(AgentReview::review(req(ReviewKind::Task, agent()), &host).unwrap_err().contains("timed out"));
+    let host = FakeHost::new().on_output(
+        "fake-agent",
+        Output {
+            exit_code: None,
+            timed_out: true,
+            duration_ms: 5,
+            ..Default::default()
+        },
+    );
+    assert!(AgentReview::review(req(ReviewKind::Task, agent()), &host)
+        .unwrap_err()
+        .contains("timed out"));
     let host = FakeHost::new().on_error("fake-agent", ExecError::NotGranted("fake-agent".into()));
-    assert!(AgentReview::review(req(ReviewKind::Task, agent()), &host).unwrap_err().contains("not granted"));
-    assert!(AgentReview::review(req(ReviewKind::Task, json!({})), &FakeHost::new()).unwrap_err().contains("no agent `command`"));
-    assert!(AgentReview::review(req(ReviewKind::Task, json!({"command": ["x"], "bogus": 1})), &FakeHost::new()).is_err());
+    assert!(AgentReview::review(req(ReviewKind::Task, agent()), &host)
+        .unwrap_err()
+        .contains("not granted"));
+    assert!(
+        AgentReview::review(req(ReviewKind::Task, json!({})), &FakeHost::new())
+            .unwrap_err()
+            .contains("no agent `command`")
+    );
+    assert!(AgentReview::review(
+        req(ReviewKind::Task, json!({"command": ["x"], "bogus": 1})),
+        &FakeHost::new()
+    )
+    .is_err());
 }
 
 #[test]
@@ -123,7 +194,15 @@ fn prompt_carries_definition_inputs_and_placeholders() {
     AgentReview::review(req(ReviewKind::Code, cfg), &host).unwrap();
     let calls = host.calls.borrow();
     let c = &calls[0];
-    assert_eq!((c.program.as_str(), c.args[0].as_str(), c.args[2].as_str(), c.args[3].as_str()), ("claude", "-p", "--kind=code", "--id=ST-2"));
+    assert_eq!(
+        (
+            c.program.as_str(),
+            c.args[0].as_str(),
+            c.args[2].as_str(),
+            c.args[3].as_str()
+        ),
+        ("claude", "-p", "--kind=code", "--id=ST-2")
+    );
     assert_eq!(c.env, [("A".to_string(), "1".to_string())]);
     assert_eq!(c.timeout_ms, Some(1000));
     let p = &c.args[1];
@@ -142,9 +221,19 @@ fn prompt_carries_definition_inputs_and_placeholders() {
         assert!(p.contains(needle), "prompt lacks {needle:?}");
     }
     let host = FakeHost::new().on("claude", 0, reply!("task-pass.md"));
-    AgentReview::review(req(ReviewKind::Task, json!({"command": ["claude", "-p", "{prompt}"], "max_diff_bytes": 10})), &host).unwrap();
+    AgentReview::review(
+        req(
+            ReviewKind::Task,
+            json!({"command": ["claude", "-p", "{prompt}"], "max_diff_bytes": 10}),
+        ),
+        &host,
+    )
+    .unwrap();
     let p = &host.calls.borrow()[0].args[1];
-    assert!(p.contains("You are an independent reviewer") && p.contains("| Boundary integrity | \"Out of scope\" items"));
+    assert!(
+        p.contains("You are an independent reviewer")
+            && p.contains("| Boundary integrity | \"Out of scope\" items")
+    );
     assert!(p.contains("diff cut at 10 of"));
 }
 
@@ -160,24 +249,41 @@ impl planexec_pdk::Host for ProcHost {
             .args(cmd.args.iter().map(|a| a.replace("{scratch}", &s)))
             .output()
             .map_err(|e| ExecError::NotFound(e.to_string()))?;
-        Ok(Output { exit_code: out.status.code(), stdout: out.stdout, stderr: out.stderr, ..Default::default() })
+        Ok(Output {
+            exit_code: out.status.code(),
+            stdout: out.stdout,
+            stderr: out.stderr,
+            ..Default::default()
+        })
     }
     fn log(&self, _: Level, _: &str) {}
 }
 
 #[test]
 fn real_fake_agent_with_prompt_and_reply_files() {
-    if std::process::Command::new("python3").arg("--version").output().is_err() {
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("python3 not found; skipped");
         return;
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/fake-agent/fake-agent.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/fake-agent/fake-agent.py"
+    );
     let dir = std::env::temp_dir().join(format!("agent-review-scratch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let host = ProcHost { scratch: dir.clone() };
-    let mut q = req(ReviewKind::Task, json!({
-        "command": ["python3", script, "--expect", "Boundary integrity", "--expect", "internal/auth/handler.go", "task-pass.md", "{prompt_file}"]
-    }));
+    let host = ProcHost {
+        scratch: dir.clone(),
+    };
+    let mut q = req(
+        ReviewKind::Task,
+        json!({
+            "command": ["python3", script, "--expect", "Boundary integrity", "--expect", "internal/auth/handler.go", "task-pass.md", "{prompt_file}"]
+        }),
+    );
     q.mounts.scratch = dir.to_string_lossy().into_owned();
     let r = AgentReview::review(q.clone(), &host).unwrap();
     assert!(r.approved);
@@ -187,8 +293,12 @@ fn real_fake_agent_with_prompt_and_reply_files() {
     let r = AgentReview::review(q.clone(), &host).unwrap();
     assert!(!r.approved);
     q.config = json!({"command": ["python3", script, "--exit", "4", "task-pass.md"]});
-    assert!(AgentReview::review(q.clone(), &host).unwrap_err().contains("exited 4"));
+    assert!(AgentReview::review(q.clone(), &host)
+        .unwrap_err()
+        .contains("exited 4"));
     q.config = json!({"command": ["python3", script, "--expect", "no such text", "task-pass.md", "{prompt}"]});
-    assert!(AgentReview::review(q, &host).unwrap_err().contains("exited 3"));
+    assert!(AgentReview::review(q, &host)
+        .unwrap_err()
+        .contains("exited 3"));
     std::fs::remove_dir_all(&dir).ok();
 }

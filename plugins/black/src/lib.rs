@@ -23,8 +23,13 @@ pub struct BlackGate;
 impl Gate for BlackGate {
     fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
-        let (program, base) = testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m black"))?;
-        let paths = if cfg.paths.is_empty() { vec![".".to_string()] } else { cfg.paths.clone() };
+        let (program, base) =
+            testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m black"))?;
+        let paths = if cfg.paths.is_empty() {
+            vec![".".to_string()]
+        } else {
+            cfg.paths.clone()
+        };
         let mut cmd = Command::new(program)
             .args(base)
             .args(["--check", "--no-color"])
@@ -36,20 +41,44 @@ impl Gate for BlackGate {
             Ok(o) => o,
             Err(r) => return Ok(r),
         };
+        let tail = cfg.tail_lines.unwrap_or(40);
+        if let Some(r) = testfmt::python_module_missing(&out, "black") {
+            return Ok(testfmt::finish(r, &out, tail));
+        }
         let findings = parse(&out.combined(), &req.mounts.workspace, cfg.cwd.as_deref());
-        let reformat = findings.iter().filter(|f| f.rule == "black/would-reformat").count();
+        let reformat = findings
+            .iter()
+            .filter(|f| f.rule == "black/would-reformat")
+            .count();
         let mut r = match out.exit_code {
             Some(0) => planexec_pdk::report(Outcome::Passed, "black: nothing to reformat"),
-            Some(1) => planexec_pdk::report(Outcome::Failed, format!("black: {reformat} file(s) would be reformatted")),
+            Some(1) if reformat == 0 => planexec_pdk::report(
+                Outcome::Errored,
+                "black exited 1 but named no file it would reformat (see the output)",
+            ),
+            Some(1) => planexec_pdk::report(
+                Outcome::Failed,
+                format!("black: {reformat} file(s) would be reformatted"),
+            ),
             Some(123) => {
-                let first = findings.iter().find(|f| f.rule == "black/error").map(|f| f.message.as_str()).unwrap_or("internal error");
-                planexec_pdk::report(Outcome::Errored, format!("black could not check (exit 123): {first}"))
+                let first = findings
+                    .iter()
+                    .find(|f| f.rule == "black/error")
+                    .map(|f| f.message.as_str())
+                    .unwrap_or("internal error");
+                planexec_pdk::report(
+                    Outcome::Errored,
+                    format!("black could not check (exit 123): {first}"),
+                )
             }
-            Some(c) => planexec_pdk::report(Outcome::Errored, format!("black exited {c}")),
+            Some(c) => planexec_pdk::report(
+                Outcome::Errored,
+                format!("black exited {c} (usage or internal error)"),
+            ),
             None => planexec_pdk::report(Outcome::Errored, "black was killed (timeout or signal)"),
         };
         r.findings = findings;
-        Ok(testfmt::finish(r, &out, cfg.tail_lines.unwrap_or(40)))
+        Ok(testfmt::finish(r, &out, tail))
     }
 }
 
@@ -75,7 +104,7 @@ pub fn parse(text: &str, workspace: &str, cwd: Option<&str>) -> Vec<Finding> {
                 line: None,
                 column: None,
             });
-        } else if let Some(rest) = l.strip_prefix("error: cannot parse: ") {
+        } else if let Some(rest) = cannot_parse(l) {
             // `/abs/bad.py:1:9`
             let mut it = rest.trim().rsplitn(3, ':');
             let col = it.next().and_then(|c| c.parse().ok());
@@ -104,6 +133,18 @@ pub fn parse(text: &str, workspace: &str, cwd: Option<&str>) -> Vec<Finding> {
     out
 }
 
+/// The `PATH:L:C` of `error: cannot parse: PATH:L:C` and of
+/// `error: cannot parse for target version Python 3.13: PATH:L:C` (a target from
+/// `target-version` or `requires-python`).
+fn cannot_parse(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("error: cannot parse")?;
+    if let Some(r) = rest.strip_prefix(": ") {
+        return Some(r);
+    }
+    let r = rest.strip_prefix(" for target version ")?;
+    r.split_once(": ").map(|(_, loc)| loc)
+}
+
 planexec_pdk::gate_component!(BlackGate);
 
 #[cfg(test)]
@@ -122,10 +163,22 @@ mod tests {
     fn run(case: &str, code: i32) -> (GateReport, FakeHost) {
         let host = FakeHost::new().on_output(
             "python3",
-            Output { exit_code: Some(code), stderr: fixture(&format!("{case}.stderr")).into_bytes(), ..Default::default() },
+            Output {
+                exit_code: Some(code),
+                stderr: fixture(&format!("{case}.stderr")).into_bytes(),
+                ..Default::default()
+            },
         );
-        let mounts = Mounts { workspace: format!("{}/tests/projects/{case}", dir()), scratch: "/s".into() };
-        let req = GateRequest { name: "black".into(), config: json!({"paths": ["src"]}), mounts, task: None };
+        let mounts = Mounts {
+            workspace: format!("{}/tests/projects/{case}", dir()),
+            scratch: "/s".into(),
+        };
+        let req = GateRequest {
+            name: "black".into(),
+            config: json!({"paths": ["src"]}),
+            mounts,
+            task: None,
+        };
         (BlackGate::check(req, &host).unwrap(), host)
     }
 
@@ -134,7 +187,10 @@ mod tests {
         let (r, host) = run("clean", 0);
         assert_eq!(r.outcome, Outcome::Passed);
         assert!(r.findings.is_empty());
-        assert_eq!(host.calls.borrow()[0].args, ["-m", "black", "--check", "--no-color", "src"]);
+        assert_eq!(
+            host.calls.borrow()[0].args,
+            ["-m", "black", "--check", "--no-color", "src"]
+        );
     }
 
     #[test]
@@ -142,7 +198,11 @@ mod tests {
         let (r, _) = run("unformatted", 1);
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.summary, "black: 2 file(s) would be reformatted");
-        let paths: Vec<_> = r.findings.iter().map(|f| f.path.as_deref().unwrap()).collect();
+        let paths: Vec<_> = r
+            .findings
+            .iter()
+            .map(|f| f.path.as_deref().unwrap())
+            .collect();
         assert_eq!(paths, ["src/calc.py", "src/data.py"]);
         assert_eq!(r.findings[0].message, "would reformat src/calc.py");
     }
@@ -152,7 +212,64 @@ mod tests {
         let (r, _) = run("broken", 123);
         assert_eq!(r.outcome, Outcome::Errored);
         let f = &r.findings[0];
-        assert_eq!((f.path.as_deref(), f.line, f.column), (Some("src/bad.py"), Some(1), Some(9)));
-        assert!(r.summary.contains("cannot parse src/bad.py"), "{}", r.summary);
+        assert_eq!(
+            (f.path.as_deref(), f.line, f.column),
+            (Some("src/bad.py"), Some(1), Some(9))
+        );
+        assert!(
+            r.summary.contains("cannot parse src/bad.py"),
+            "{}",
+            r.summary
+        );
+    }
+
+    #[test]
+    fn parse_errors_for_a_target_version_are_findings() {
+        let ws = format!("{}/tests/projects/target", dir());
+        let text =
+            "error: cannot parse for target version Python 3.13: /host/ws/src/legacy.py:2:10\n";
+        let fs = parse(text, &ws, None);
+        assert_eq!(fs.len(), 1);
+        assert_eq!(
+            (
+                fs[0].rule.as_str(),
+                fs[0].path.as_deref(),
+                fs[0].line,
+                fs[0].column
+            ),
+            ("black/error", Some("src/legacy.py"), Some(2), Some(10))
+        );
+    }
+
+    #[test]
+    fn black_not_installed_is_errored() {
+        let host = FakeHost::new().on_output(
+            "python3",
+            Output {
+                exit_code: Some(1),
+                stderr: b"/usr/bin/python3: No module named black\n".to_vec(),
+                ..Default::default()
+            },
+        );
+        let mounts = Mounts {
+            workspace: "/nonexistent".into(),
+            scratch: "/s".into(),
+        };
+        let r = BlackGate::check(
+            GateRequest {
+                name: "black".into(),
+                config: json!({}),
+                mounts,
+                task: None,
+            },
+            &host,
+        )
+        .unwrap();
+        assert_eq!(r.outcome, Outcome::Errored);
+        assert!(
+            r.summary.starts_with("black is not installed"),
+            "{}",
+            r.summary
+        );
     }
 }

@@ -34,19 +34,30 @@ impl Gate for CommandGate {
                 (p, parts)
             }
             (Some(_), Some(_)) => {
-                return Err("config: give either `program` (+ `args`) or `command`, not both".into())
+                return Err(
+                    "config: give either `program` (+ `args`) or `command`, not both".into(),
+                )
             }
             (None, None) => {
-                return Err("config: no `program` or `command` to run (set it in planexec.toml)".into())
+                return Err(
+                    "config: no `program` or `command` to run (set it in planexec.toml)".into(),
+                )
             }
         };
         let mut cmd = Cmd::new(program.clone()).args(args.clone());
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = cfg.timeout_ms;
         let out = host.exec(&cmd).map_err(|e| e.to_string())?;
-        let shown = if args.is_empty() { program } else { format!("{program} {}", args.join(" ")) };
+        let shown = if args.is_empty() {
+            program
+        } else {
+            format!("{program} {}", args.join(" "))
+        };
         let (outcome, summary) = if out.timed_out {
-            (Outcome::Failed, format!("`{shown}` timed out after {} ms", out.duration_ms))
+            (
+                Outcome::Failed,
+                format!("`{shown}` timed out after {} ms", out.duration_ms),
+            )
         } else {
             match out.exit_code {
                 Some(0) => (Outcome::Passed, format!("`{shown}` exited 0")),
@@ -71,7 +82,12 @@ mod tests {
     use serde_json::json;
 
     fn req(config: serde_json::Value) -> GateRequest {
-        GateRequest { name: "command".into(), config, mounts: Default::default(), task: None }
+        GateRequest {
+            name: "command".into(),
+            config,
+            mounts: Default::default(),
+            task: None,
+        }
     }
 
     #[test]

@@ -70,13 +70,22 @@ impl Gate for CoverageGate {
             "always" => true,
             "never" => false,
             "auto" => ws.join(&data_file).exists(),
-            o => return Err(format!("config: run must be \"auto\", \"always\" or \"never\", not {o:?}")),
+            o => {
+                return Err(format!(
+                    "config: run must be \"auto\", \"always\" or \"never\", not {o:?}"
+                ))
+            }
         };
         let tail = cfg.tail_lines.unwrap_or(40);
         let mut exec_out = None;
         let path = if run {
-            let (program, base) = testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m coverage"))?;
-            let mut cmd = Command::new(program).args(base).args(["json", "-o", &format!("{{scratch}}/{OUT}")]);
+            let (program, base) =
+                testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m coverage"))?;
+            let mut cmd = Command::new(program).args(base).args([
+                "json",
+                "-o",
+                &format!("{{scratch}}/{OUT}"),
+            ]);
             if cfg.data_file.is_some() {
                 cmd = cmd.arg(format!("--data-file={data_file}"));
             }
@@ -89,8 +98,19 @@ impl Gate for CoverageGate {
                 Err(r) => return Ok(r),
             };
             if out.exit_code != Some(0) {
-                let first = out.combined().lines().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
-                let r = planexec_pdk::report(Outcome::Errored, format!("`coverage json` exited {:?}: {first}", out.exit_code));
+                let first = out
+                    .combined()
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .to_string();
+                let r = planexec_pdk::report(
+                    Outcome::Errored,
+                    format!(
+                        "`coverage json` {}: {first}",
+                        testfmt::exit_text(out.exit_code)
+                    ),
+                );
                 return Ok(testfmt::finish(r, &out, tail));
             }
             exec_out = Some(out);
@@ -109,7 +129,12 @@ impl Gate for CoverageGate {
         let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let report: Report = match serde_json::from_reader(std::io::BufReader::new(file)) {
             Ok(r) => r,
-            Err(e) => return Ok(planexec_pdk::report(Outcome::Errored, format!("unreadable coverage JSON: {e}"))),
+            Err(e) => {
+                return Ok(planexec_pdk::report(
+                    Outcome::Errored,
+                    format!("unreadable coverage JSON: {e}"),
+                ))
+            }
         };
         let mut r = judge(&report, threshold, cfg.least_covered.unwrap_or(5), cwd);
         if let Some(out) = &exec_out {
@@ -125,7 +150,11 @@ pub fn judge(report: &Report, threshold: f64, least: usize, cwd: Option<&str>) -
     let pct = t.percent_covered;
     let pass = pct + 1e-9 >= threshold;
     let mut r = planexec_pdk::report(
-        if pass { Outcome::Passed } else { Outcome::Failed },
+        if pass {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        },
         format!(
             "coverage {pct:.1}% {} threshold {threshold}% ({} of {} statements covered)",
             if pass { ">=" } else { "<" },
@@ -134,27 +163,45 @@ pub fn judge(report: &Report, threshold: f64, least: usize, cwd: Option<&str>) -
         ),
     );
     r.coverage_percent = Some(pct);
-    let mut files: Vec<(&String, &FileEntry)> =
-        report.files.iter().filter(|(_, f)| f.summary.num_statements > 0 && f.summary.percent_covered < 100.0).collect();
-    files.sort_by(|a, b| a.1.summary.percent_covered.total_cmp(&b.1.summary.percent_covered).then(a.0.cmp(b.0)));
+    let mut files: Vec<(&String, &FileEntry)> = report
+        .files
+        .iter()
+        .filter(|(_, f)| f.summary.num_statements > 0 && f.summary.percent_covered < 100.0)
+        .collect();
+    files.sort_by(|a, b| {
+        a.1.summary
+            .percent_covered
+            .total_cmp(&b.1.summary.percent_covered)
+            .then(a.0.cmp(b.0))
+    });
     for (name, f) in files.into_iter().take(least) {
         let s = &f.summary;
         r.findings.push(Finding {
-            severity: if s.percent_covered < threshold { Severity::Minor } else { Severity::Info },
+            severity: if s.percent_covered < threshold {
+                Severity::Minor
+            } else {
+                Severity::Info
+            },
             rule: "coverage/least-covered".into(),
             message: format!(
                 "{name}: {:.1}% covered ({} of {} statements missed; first missed line {})",
                 s.percent_covered,
                 s.missing_lines,
                 s.num_statements,
-                f.missing_lines.first().map(|l| l.to_string()).unwrap_or_else(|| "-".into())
+                f.missing_lines
+                    .first()
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "-".into())
             ),
             path: Some(testfmt::ws_rel(cwd, name)),
             line: f.missing_lines.first().copied(),
             column: None,
         });
     }
-    r.evidence = format!("total {pct:.2}%, threshold {threshold}%, {} files", report.files.len());
+    r.evidence = format!(
+        "total {pct:.2}%, threshold {threshold}%, {} files",
+        report.files.len()
+    );
     r
 }
 
@@ -182,10 +229,19 @@ mod tests {
         let host = testfmt::testing::WritesFile {
             inner: FakeHost::new().on("python3", 0, "Wrote JSON report\n"),
             path: scratch.join(OUT),
-            content: std::fs::read(format!("{}/tests/fixtures/{case}.coverage.json", dir())).unwrap(),
+            content: std::fs::read(format!("{}/tests/fixtures/{case}.coverage.json", dir()))
+                .unwrap(),
         };
-        let mounts = Mounts { workspace: format!("{}/tests/fixtures", dir()), scratch: scratch.display().to_string() };
-        let req = GateRequest { name: "coverage".into(), config, mounts, task: None };
+        let mounts = Mounts {
+            workspace: format!("{}/tests/fixtures", dir()),
+            scratch: scratch.display().to_string(),
+        };
+        let req = GateRequest {
+            name: "coverage".into(),
+            config,
+            mounts,
+            task: None,
+        };
         let r = CoverageGate::check(req, &host).unwrap();
         let calls = host.inner.calls.borrow().clone();
         let _ = std::fs::remove_dir_all(&scratch);
@@ -197,7 +253,10 @@ mod tests {
         let (r, calls) = run("full", json!({"run": "always"}));
         assert_eq!(r.outcome, Outcome::Passed, "{}", r.summary);
         assert_eq!(r.coverage_percent, Some(100.0));
-        assert_eq!(calls[0].args, ["-m", "coverage", "json", "-o", "{scratch}/coverage.json"]);
+        assert_eq!(
+            calls[0].args,
+            ["-m", "coverage", "json", "-o", "{scratch}/coverage.json"]
+        );
         assert!(r.findings.is_empty());
     }
 
@@ -206,17 +265,36 @@ mod tests {
         let (r, _) = run("low", json!({"run": "always", "threshold": 90}));
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.coverage_percent, Some(25.0));
-        assert_eq!(r.summary, "coverage 25.0% < threshold 90% (3 of 12 statements covered)");
-        let got: Vec<_> = r.findings.iter().map(|f| (f.path.as_deref().unwrap(), f.line.unwrap())).collect();
-        assert_eq!(got, [("src/shapes/names.py", 4), ("src/shapes/__init__.py", 7)]);
-        assert!(r.findings[0].message.contains("0.0% covered (6 of 6 statements missed"), "{}", r.findings[0].message);
+        assert_eq!(
+            r.summary,
+            "coverage 25.0% < threshold 90% (3 of 12 statements covered)"
+        );
+        let got: Vec<_> = r
+            .findings
+            .iter()
+            .map(|f| (f.path.as_deref().unwrap(), f.line.unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [("src/shapes/names.py", 4), ("src/shapes/__init__.py", 7)]
+        );
+        assert!(
+            r.findings[0]
+                .message
+                .contains("0.0% covered (6 of 6 statements missed"),
+            "{}",
+            r.findings[0].message
+        );
         let (r, _) = run("low", json!({"run": "always", "threshold": 25}));
         assert_eq!(r.outcome, Outcome::Passed);
     }
 
     #[test]
     fn reads_an_existing_report_without_running() {
-        let (r, calls) = run("low", json!({"run": "never", "report": "low.coverage.json"}));
+        let (r, calls) = run(
+            "low",
+            json!({"run": "never", "report": "low.coverage.json"}),
+        );
         assert!(calls.is_empty());
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.coverage_percent, Some(25.0));
@@ -224,7 +302,15 @@ mod tests {
 
     #[test]
     fn no_data_is_errored() {
-        let req = GateRequest { name: "c".into(), config: json!({}), mounts: Mounts { workspace: "/nonexistent".into(), scratch: "/nonexistent".into() }, task: None };
+        let req = GateRequest {
+            name: "c".into(),
+            config: json!({}),
+            mounts: Mounts {
+                workspace: "/nonexistent".into(),
+                scratch: "/nonexistent".into(),
+            },
+            task: None,
+        };
         let r = CoverageGate::check(req, &FakeHost::new()).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);
         assert!(r.summary.contains("no coverage data"));

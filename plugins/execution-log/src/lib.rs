@@ -22,7 +22,10 @@ struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { path: DEFAULT_PATH.into(), evidence_lines: 15 }
+        Config {
+            path: DEFAULT_PATH.into(),
+            evidence_lines: 15,
+        }
     }
 }
 
@@ -33,7 +36,10 @@ impl Formatter for ExecutionLog {
         let cfg: Config = planexec_pdk::config(&config)?;
         reportkit::check_artifact_path(&cfg.path)?;
         let text = render_log(&record, cfg.evidence_lines);
-        Ok(vec![Artifact { path: cfg.path, content: text.into_bytes() }])
+        Ok(vec![Artifact {
+            path: cfg.path,
+            content: text.into_bytes(),
+        }])
     }
 }
 
@@ -90,21 +96,39 @@ pub fn render_log(rec: &RunRecord, evidence_lines: usize) -> String {
 fn front_matter(o: &mut String, rec: &RunRecord) {
     let topic = &rec.plan.topic;
     o.push_str("---\n");
-    o.push_str(&format!("title: {}\n", md::yaml_str(&format!("{topic} execution log"))));
-    o.push_str(&format!("link: {}\n", md::yaml_str(&format!("{topic}-execute"))));
+    o.push_str(&format!(
+        "title: {}\n",
+        md::yaml_str(&format!("{topic} execution log"))
+    ));
+    o.push_str(&format!(
+        "link: {}\n",
+        md::yaml_str(&format!("{topic}-execute"))
+    ));
     o.push_str("type: debug_history\n");
     o.push_str(&format!("tags: [execute, {}]\n", md::yaml_str(topic)));
     o.push_str(&format!("uuid: {}\n", md::yaml_str(&rec.run_id)));
     o.push_str(&format!("created_at: {}\n", md::yaml_str(&rec.started_at)));
     o.push_str(&format!("plan_path: {}\n", md::yaml_str(&rec.plan.path)));
-    o.push_str(&format!("start_commit: {}\n", md::yaml_str(&rec.preflight.start_commit)));
-    o.push_str(&format!("end_commit: {}\n", md::yaml_str(rec.end_commit.as_deref().unwrap_or(""))));
-    let env: Vec<String> =
-        rec.env.iter().map(|(k, v)| format!("{}: {}", md::yaml_str(k), md::yaml_str(v))).collect();
+    o.push_str(&format!(
+        "start_commit: {}\n",
+        md::yaml_str(&rec.preflight.start_commit)
+    ));
+    o.push_str(&format!(
+        "end_commit: {}\n",
+        md::yaml_str(rec.end_commit.as_deref().unwrap_or(""))
+    ));
+    let env: Vec<String> = rec
+        .env
+        .iter()
+        .map(|(k, v)| format!("{}: {}", md::yaml_str(k), md::yaml_str(v)))
+        .collect();
     o.push_str(&format!("env: {{{}}}\n", env.join(", ")));
     o.push_str(&format!("status: {}\n", rec.status.as_str()));
     o.push_str("---\n\n");
-    o.push_str(&format!("# {} – Execution Log\n\n", md::text(&rec.plan.title)));
+    o.push_str(&format!(
+        "# {} – Execution Log\n\n",
+        md::text(&rec.plan.title)
+    ));
 }
 
 fn preflight(o: &mut String, rec: &RunRecord) {
@@ -123,13 +147,22 @@ fn preflight(o: &mut String, rec: &RunRecord) {
     if !p.checks.is_empty() {
         o.push_str("- Checks:\n");
         for c in &p.checks {
-            o.push_str(&format!("  - {} {}: {}\n", check(c.ok), md::text(&c.name), md::text(&c.detail)));
+            o.push_str(&format!(
+                "  - {} {}: {}\n",
+                check(c.ok),
+                md::text(&c.name),
+                md::text(&c.detail)
+            ));
         }
     }
     if !ready {
         o.push_str("\n### Blockers\n\n");
         for c in p.checks.iter().filter(|c| !c.ok) {
-            o.push_str(&format!("- {}: {}\n", md::text(&c.name), md::text(&c.detail)));
+            o.push_str(&format!(
+                "- {}: {}\n",
+                md::text(&c.name),
+                md::text(&c.detail)
+            ));
         }
     }
     o.push('\n');
@@ -144,8 +177,16 @@ fn gate_line(g: &GateRun) -> String {
     if r.duration_ms > 0 {
         extra.push(time::human_ms(r.duration_ms));
     }
-    let plugin = if g.plugin != g.name { format!(" (plugin {})", md::code(&g.plugin)) } else { String::new() };
-    let extra = if extra.is_empty() { String::new() } else { format!(" ({})", extra.join(", ")) };
+    let plugin = if g.plugin != g.name {
+        format!(" (plugin {})", md::code(&g.plugin))
+    } else {
+        String::new()
+    };
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", extra.join(", "))
+    };
     format!(
         "{}{plugin} → {}: {}{extra}",
         md::code(&g.name),
@@ -171,20 +212,31 @@ fn gates_block(o: &mut String, gates: &[GateRun], indent: &str, evidence_lines: 
                 (Some(p), None) => format!(" at {}", md::code(p)),
                 _ => String::new(),
             };
-            o.push_str(&format!("{sub}- Failed test {}{at}: {}\n", md::code(&f.name), md::text(&f.message)));
+            o.push_str(&format!(
+                "{sub}- Failed test {}{at}: {}\n",
+                md::code(&f.name),
+                md::text(&f.message)
+            ));
         }
         findings_list(o, &g.report.findings, &sub);
         let ev = g.report.evidence.trim();
         if g.report.outcome != Outcome::Passed && !ev.is_empty() && evidence_lines > 0 {
-            o.push_str(&format!("{sub}- Evidence (last {evidence_lines} lines):\n\n"));
-            o.push_str(&md::fenced(&md::tail(ev, evidence_lines), &format!("{sub}  ")));
+            o.push_str(&format!(
+                "{sub}- Evidence (last {evidence_lines} lines):\n\n"
+            ));
+            o.push_str(&md::fenced(
+                &md::tail(ev, evidence_lines),
+                &format!("{sub}  "),
+            ));
             o.push('\n');
         }
     }
 }
 
 fn finding_line(f: &planexec_pdk::Finding) -> String {
-    let at = reportkit::location(f).map(|l| format!(" {}", md::code(&l))).unwrap_or_default();
+    let at = reportkit::location(f)
+        .map(|l| format!(" {}", md::code(&l)))
+        .unwrap_or_default();
     format!(
         "**{}** {}{at}: {}",
         reportkit::severity_str(f.severity),
@@ -256,7 +308,12 @@ fn rejections(c: &Cycle) -> Vec<String> {
     }
     for r in &c.reviews {
         if r.outcome != ReviewOutcome::Approved {
-            let why = r.review.as_ref().map(|v| v.summary.as_str()).or(r.error.as_deref()).unwrap_or("");
+            let why = r
+                .review
+                .as_ref()
+                .map(|v| v.summary.as_str())
+                .or(r.error.as_deref())
+                .unwrap_or("");
             out.push(format!(
                 "{} {}: {}",
                 reportkit::review_kind_label(r.kind),
@@ -269,14 +326,31 @@ fn rejections(c: &Cycle) -> Vec<String> {
 }
 
 fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
-    o.push_str(&format!("### {} – {}\n\n", md::text(&t.id), md::text(&t.title)));
+    o.push_str(&format!(
+        "### {} – {}\n\n",
+        md::text(&t.id),
+        md::text(&t.title)
+    ));
     o.push_str(&format!("- Status: {}\n", status_word(t.status)));
-    o.push_str(&format!("- Commit: {}\n", t.commit.as_deref().map(md::code).unwrap_or_else(|| "—".into())));
+    o.push_str(&format!(
+        "- Commit: {}\n",
+        t.commit
+            .as_deref()
+            .map(md::code)
+            .unwrap_or_else(|| "—".into())
+    ));
     let files = reportkit::task_files(t);
     if files.is_empty() {
         o.push_str("- Files: —\n");
     } else {
-        o.push_str(&format!("- Files: {}\n", files.iter().map(|f| md::code(f)).collect::<Vec<_>>().join(", ")));
+        o.push_str(&format!(
+            "- Files: {}\n",
+            files
+                .iter()
+                .map(|f| md::code(f))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     let last = reportkit::last_cycle(t);
     match last {
@@ -311,7 +385,9 @@ fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
         reportkit::rework_rounds(t)
     ));
     if let (Some(s), Some(e)) = (&t.started_at, &t.finished_at) {
-        let d = time::seconds_between(s, e).map(|d| format!(" ({})", time::human_duration(d))).unwrap_or_default();
+        let d = time::seconds_between(s, e)
+            .map(|d| format!(" ({})", time::human_duration(d)))
+            .unwrap_or_default();
         o.push_str(&format!("- Time: {s} → {e}{d}\n"));
     }
     o.push('\n');
@@ -334,19 +410,32 @@ fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
                 c.number,
                 reportkit::cycle_outcome_str(c.outcome),
                 c.started_at,
-                c.finished_at.as_deref().map(|e| format!(" → {e}")).unwrap_or_default()
+                c.finished_at
+                    .as_deref()
+                    .map(|e| format!(" → {e}"))
+                    .unwrap_or_default()
             ));
             if !c.files.is_empty() {
                 o.push_str(&format!(
                     "  - Files: {}{lines}\n",
-                    c.files.iter().map(|f| md::code(f)).collect::<Vec<_>>().join(", ")
+                    c.files
+                        .iter()
+                        .map(|f| md::code(f))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             if !c.gates.is_empty() {
                 let gs: Vec<String> = c
                     .gates
                     .iter()
-                    .map(|g| format!("{} {}", md::code(&g.name), reportkit::outcome_str(g.report.outcome)))
+                    .map(|g| {
+                        format!(
+                            "{} {}",
+                            md::code(&g.name),
+                            reportkit::outcome_str(g.report.outcome)
+                        )
+                    })
                     .collect();
                 o.push_str(&format!("  - Gates: {}\n", gs.join(", ")));
             }
@@ -354,7 +443,13 @@ fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
                 let rs: Vec<String> = c
                     .reviews
                     .iter()
-                    .map(|r| format!("{} {}", reportkit::review_kind_label(r.kind), reportkit::review_outcome_str(r.outcome)))
+                    .map(|r| {
+                        format!(
+                            "{} {}",
+                            reportkit::review_kind_label(r.kind),
+                            reportkit::review_outcome_str(r.outcome)
+                        )
+                    })
                     .collect();
                 o.push_str(&format!("  - Reviews: {}\n", rs.join(", ")));
             }
@@ -379,17 +474,28 @@ fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
     } else {
         o.push_str("- Required (acceptance):\n");
         for a in &t.acceptance {
-            o.push_str(&format!("  - {} {}\n", check(t.status == TaskStatus::Done), md::text(a)));
+            o.push_str(&format!(
+                "  - {} {}\n",
+                check(t.status == TaskStatus::Done),
+                md::text(a)
+            ));
         }
     }
     if !t.planned_files.is_empty() {
         o.push_str(&format!(
             "- Planned files: {}\n",
-            t.planned_files.iter().map(|f| md::code(f)).collect::<Vec<_>>().join(", ")
+            t.planned_files
+                .iter()
+                .map(|f| md::code(f))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
-    let out_of_plan: Vec<&str> =
-        files.iter().copied().filter(|f| !t.planned_files.is_empty() && !t.planned_files.iter().any(|p| p == f)).collect();
+    let out_of_plan: Vec<&str> = files
+        .iter()
+        .copied()
+        .filter(|f| !t.planned_files.is_empty() && !t.planned_files.iter().any(|p| p == f))
+        .collect();
     if files.is_empty() {
         o.push_str("- Produced: nothing yet\n");
     } else {
@@ -397,13 +503,21 @@ fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
         if !out_of_plan.is_empty() {
             o.push_str(&format!(
                 "; outside the planned files: {}",
-                out_of_plan.iter().map(|f| md::code(f)).collect::<Vec<_>>().join(", ")
+                out_of_plan
+                    .iter()
+                    .map(|f| md::code(f))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         o.push('\n');
     }
-    let rejected: Vec<(u32, Vec<String>)> =
-        t.cycles.iter().map(|c| (c.number, rejections(c))).filter(|(_, r)| !r.is_empty()).collect();
+    let rejected: Vec<(u32, Vec<String>)> = t
+        .cycles
+        .iter()
+        .map(|c| (c.number, rejections(c)))
+        .filter(|(_, r)| !r.is_empty())
+        .collect();
     if !rejected.is_empty() {
         o.push_str("- Rejected:\n");
         for (n, rs) in rejected {
@@ -422,7 +536,9 @@ fn gate_results(o: &mut String, rec: &RunRecord, evidence_lines: usize) {
     o.push_str("## Gate Results\n\n");
     if rec.final_gates.is_empty() {
         let why = match rec.status {
-            RunStatus::Blocked | RunStatus::Waiting | RunStatus::Running => " (the run stopped before them)",
+            RunStatus::Blocked | RunStatus::Waiting | RunStatus::Running => {
+                " (the run stopped before them)"
+            }
             _ => "",
         };
         o.push_str(&format!("- Final gates: none ran{why}\n\n"));
@@ -435,9 +551,20 @@ fn gate_results(o: &mut String, rec: &RunRecord, evidence_lines: usize) {
     if let Some(c) = reportkit::min_coverage(&rec.final_gates) {
         o.push_str(&format!("- Coverage: {c:.1}%\n"));
     }
-    let passed = rec.final_gates.iter().filter(|g| g.report.outcome == Outcome::Passed).count();
-    o.push_str(&format!("- Gates passed: {passed}/{}\n", rec.final_gates.len()));
-    let nf: usize = rec.final_gates.iter().map(|g| g.report.findings.len()).sum();
+    let passed = rec
+        .final_gates
+        .iter()
+        .filter(|g| g.report.outcome == Outcome::Passed)
+        .count();
+    o.push_str(&format!(
+        "- Gates passed: {passed}/{}\n",
+        rec.final_gates.len()
+    ));
+    let nf: usize = rec
+        .final_gates
+        .iter()
+        .map(|g| g.report.findings.len())
+        .sum();
     o.push_str(&format!("- Findings: {nf}\n\n"));
     gates_block(o, &rec.final_gates, "", evidence_lines);
     o.push('\n');
@@ -448,8 +575,16 @@ fn issues(o: &mut String, rec: &RunRecord) {
     let mut any = false;
     for i in &rec.issues {
         any = true;
-        let who = i.task.as_deref().map(|t| format!("{} – ", md::text(t))).unwrap_or_default();
-        o.push_str(&format!("- {who}{} → {}\n", md::text(&i.issue), md::text(&i.resolution)));
+        let who = i
+            .task
+            .as_deref()
+            .map(|t| format!("{} – ", md::text(t)))
+            .unwrap_or_default();
+        o.push_str(&format!(
+            "- {who}{} → {}\n",
+            md::text(&i.issue),
+            md::text(&i.resolution)
+        ));
     }
     // A blocked task always shows, even when the host recorded no issue for it.
     for t in rec.tasks.iter().filter(|t| t.status == TaskStatus::Blocked) {
@@ -462,7 +597,11 @@ fn issues(o: &mut String, rec: &RunRecord) {
             ));
         }
     }
-    for g in rec.final_gates.iter().filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored)) {
+    for g in rec
+        .final_gates
+        .iter()
+        .filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored))
+    {
         any = true;
         o.push_str(&format!(
             "- final gate {} {}: {} → stopped; no rollback without confirmation\n",
@@ -483,10 +622,21 @@ fn success_criteria(o: &mut String, rec: &RunRecord) {
     for c in &rec.plan.success_criteria {
         o.push_str(&format!("- {} {}\n", check(ok), md::text(c)));
     }
-    let done = rec.tasks.iter().filter(|t| t.status == TaskStatus::Done).count();
+    let done = rec
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .count();
     let gates_ok = !rec.final_gates.is_empty()
-        && rec.final_gates.iter().all(|g| matches!(g.report.outcome, Outcome::Passed | Outcome::Skipped));
-    o.push_str(&format!("- {} All tasks done ({done}/{})\n", check(done == rec.tasks.len()), rec.tasks.len()));
+        && rec
+            .final_gates
+            .iter()
+            .all(|g| matches!(g.report.outcome, Outcome::Passed | Outcome::Skipped));
+    o.push_str(&format!(
+        "- {} All tasks done ({done}/{})\n",
+        check(done == rec.tasks.len()),
+        rec.tasks.len()
+    ));
     o.push_str(&format!("- {} All planned gates passed\n", check(gates_ok)));
     o.push_str("- [x] Execution log saved\n\n");
 }
@@ -503,31 +653,59 @@ fn next_steps(o: &mut String, rec: &RunRecord) {
                 md::code(&rec.preflight.start_commit),
                 md::code(rec.end_commit.as_deref().unwrap_or("HEAD"))
             ));
-            o.push_str(&format!("- [ ] QA from this execution log: {}\n", md::code(log)));
+            o.push_str(&format!(
+                "- [ ] QA from this execution log: {}\n",
+                md::code(log)
+            ));
         }
         RunStatus::Blocked => {
             for t in rec.tasks.iter().filter(|t| t.status == TaskStatus::Blocked) {
                 o.push_str(&format!(
                     "- [ ] Resolve {}: {}\n",
                     md::text(&t.id),
-                    md::text(t.blocked_reason.as_deref().unwrap_or("see the task's notes"))
+                    md::text(
+                        t.blocked_reason
+                            .as_deref()
+                            .unwrap_or("see the task's notes")
+                    )
                 ));
             }
             o.push_str(&format!("- [ ] Then continue: {resume}\n"));
         }
         RunStatus::Waiting => {
             for t in &rec.tasks {
-                let waiting = t.cycles.last().is_some_and(|c| c.outcome == planexec_pdk::record::CycleOutcome::Waiting);
+                let waiting = t
+                    .cycles
+                    .last()
+                    .is_some_and(|c| c.outcome == planexec_pdk::record::CycleOutcome::Waiting);
                 if waiting {
-                    let what = t.cycles.last().and_then(|c| c.implementer.as_ref()).map(|i| i.summary.as_str()).unwrap_or("");
-                    o.push_str(&format!("- [ ] Implement {} – {}: {}\n", md::text(&t.id), md::text(&t.title), md::text(what)));
+                    let what = t
+                        .cycles
+                        .last()
+                        .and_then(|c| c.implementer.as_ref())
+                        .map(|i| i.summary.as_str())
+                        .unwrap_or("");
+                    o.push_str(&format!(
+                        "- [ ] Implement {} – {}: {}\n",
+                        md::text(&t.id),
+                        md::text(&t.title),
+                        md::text(what)
+                    ));
                 }
             }
             o.push_str(&format!("- [ ] Then continue: {resume}\n"));
         }
         RunStatus::Failure => {
-            for g in rec.final_gates.iter().filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored)) {
-                o.push_str(&format!("- [ ] Fix final gate {}: {}\n", md::code(&g.name), md::text(&g.report.summary)));
+            for g in rec
+                .final_gates
+                .iter()
+                .filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored))
+            {
+                o.push_str(&format!(
+                    "- [ ] Fix final gate {}: {}\n",
+                    md::code(&g.name),
+                    md::text(&g.report.summary)
+                ));
             }
             o.push_str(&format!("- [ ] Then re-run the final gates: {resume}\n"));
             o.push_str(&format!(
@@ -598,7 +776,9 @@ mod tests {
         assert!(s.contains("- [x] Tokens expire after 15 minutes\n"));
         assert!(s.contains("- [x] All planned gates passed\n"));
         assert!(s.contains("## Issues & Resolutions\n\n- None\n"));
-        assert!(s.contains("- [ ] QA from this execution log: `memory-bank/execute/2026-11-22_10-00-00_auth.md`"));
+        assert!(s.contains(
+            "- [ ] QA from this execution log: `memory-bank/execute/2026-11-22_10-00-00_auth.md`"
+        ));
     }
 
     #[test]
@@ -620,14 +800,20 @@ mod tests {
         assert!(t2.contains("- **critical** `code-review/injection` `src/auth/refresh.py:42`: SQL built with f-string: "));
         assert!(t2.contains("&lt;unsafe&gt; & \"quoted\" | piped"));
         assert!(t2.contains("- Cycle 1 — rework: 2026-11-22T10:15:00Z → 2026-11-22T10:19:00Z\n"));
-        assert!(t2.contains("  - Feedback to the next cycle:\n    - **critical** `code-review/injection`"));
-        assert!(t2.contains("  - cycle 3: code review changes requested: SQL injection in refresh lookup.\n"));
+        assert!(t2.contains(
+            "  - Feedback to the next cycle:\n    - **critical** `code-review/injection`"
+        ));
+        assert!(t2.contains(
+            "  - cycle 3: code review changes requested: SQL injection in refresh lookup.\n"
+        ));
         assert!(t2.contains("- Blocked reason: rework limit reached: 3 failed cycles\n"));
         // T001: reworked once; the failing gate's evidence is in the cycle notes.
         let t1 = &s[s.find("### T001").unwrap()..s.find("### T002").unwrap()];
         assert!(t1.contains("- Cycles: 2 (1 rework)\n"));
         assert!(t1.contains("  - cycle 1: gate `pytest` failed: 1 failed, 11 passed\n"));
-        assert!(t1.contains("  - cycle 1: task review changes requested: Expiry criterion not met.\n"));
+        assert!(
+            t1.contains("  - cycle 1: task review changes requested: Expiry criterion not met.\n")
+        );
         let t3 = &s[s.find("### T003").unwrap()..];
         assert!(t3.contains("- Status: not started (pending)\n"));
         assert!(t3.contains("- Commands: none run\n"));
@@ -635,19 +821,25 @@ mod tests {
         assert!(s.contains("- T002 – code review rejected the refresh lookup three times (SQL injection) → stopped at the rework limit; asked the user\n"));
         assert!(s.contains("- [ ] Tokens expire after 15 minutes\n"));
         assert!(s.contains("- [ ] Resolve T002: rework limit reached: 3 failed cycles\n"));
-        assert!(s.contains("- [ ] Then continue: `planexec run memory-bank/plan/2026-11-22_auth.md --resume`\n"));
+        assert!(s.contains(
+            "- [ ] Then continue: `planexec run memory-bank/plan/2026-11-22_auth.md --resume`\n"
+        ));
     }
 
     #[test]
     fn errored_review_and_failed_gate() {
         let s = render(fixtures::errored_review_run());
         assert!(s.contains("##### Task review (`llm-review`) — errored"));
-        assert!(s.contains("The reviewer could not judge (never an approval): reviewer timed out after 300s"));
+        assert!(s.contains(
+            "The reviewer could not judge (never an approval): reviewer timed out after 300s"
+        ));
         assert!(s.contains("- T001 – blocked: task review errored: reviewer timed out after 300s → run stopped; asked the user\n"));
         let f = render(fixtures::failed_final_gate_run());
         assert!(f.contains("- `mypy` → failed: Found 1 error in 1 file (exit 1, 1.5 s)\n"));
         assert!(f.contains("  - **important** `mypy/arg-type` `src/auth/refresh.py:17`:"));
-        assert!(f.contains("  - Evidence (last 15 lines):\n\n    ```text\n    Found 1 error in 1 file\n    ```\n"));
+        assert!(f.contains(
+            "  - Evidence (last 15 lines):\n\n    ```text\n    Found 1 error in 1 file\n    ```\n"
+        ));
         assert!(f.contains("- [ ] Fix final gate `mypy`: Found 1 error in 1 file\n"));
         assert!(f.contains("- Gates passed: 2/3\n"));
     }
@@ -674,7 +866,10 @@ mod dump {
     #[test]
     fn dump() {
         if std::env::var_os("DUMP_LOG").is_some() {
-            println!("{}", super::render_log(&reportkit::fixtures::blocked_run(), 15));
+            println!(
+                "{}",
+                super::render_log(&reportkit::fixtures::blocked_run(), 15)
+            );
         }
     }
 }

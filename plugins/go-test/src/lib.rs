@@ -32,8 +32,15 @@ pub struct GoTestGate;
 impl Gate for GoTestGate {
     fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
-        let packages = if cfg.packages.is_empty() { vec!["./...".to_string()] } else { cfg.packages.clone() };
-        let mut cmd = Command::new("go").args(["test", "-json"]).args(cfg.args.iter().cloned()).args(packages);
+        let packages = if cfg.packages.is_empty() {
+            vec!["./...".to_string()]
+        } else {
+            cfg.packages.clone()
+        };
+        let mut cmd = Command::new("go")
+            .args(["test", "-json"])
+            .args(cfg.args.iter().cloned())
+            .args(packages);
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
         cmd.stdout_file = Some(format!("{{scratch}}/{OUT}"));
@@ -43,14 +50,18 @@ impl Gate for GoTestGate {
             Some(c) => Path::new(&req.mounts.workspace).join(c),
             None => Path::new(&req.mounts.workspace).to_path_buf(),
         };
-        let module = std::fs::read_to_string(ws.join("go.mod")).ok().and_then(|m| gotest::module_path(&m));
+        let module = std::fs::read_to_string(ws.join("go.mod"))
+            .ok()
+            .and_then(|m| gotest::module_path(&m));
         let out = match testfmt::run(host, &cmd) {
             Ok(o) => o,
             Err(r) => return Ok(r),
         };
-        let mut p = Parser::new(module, cfg.cwd.clone());
+        let mut p = Parser::new(module.clone(), cfg.cwd.clone());
         match std::fs::File::open(&out_path) {
-            Ok(f) => p.read(BufReader::with_capacity(READ_BUF, f)).map_err(|e| format!("reading {OUT}: {e}"))?,
+            Ok(f) => p
+                .read(BufReader::with_capacity(READ_BUF, f))
+                .map_err(|e| format!("reading {OUT}: {e}"))?,
             Err(_) => p.read(&out.stdout[..]).map_err(|e| e.to_string())?,
         }
         let mut res = p.finish();
@@ -66,7 +77,10 @@ impl Gate for GoTestGate {
             res.packages_failed.len()
         );
         let mut r = if out.timed_out {
-            planexec_pdk::report(Outcome::Failed, format!("go test timed out after {} ms: {text}", out.duration_ms))
+            planexec_pdk::report(
+                Outcome::Failed,
+                format!("go test timed out after {} ms: {text}", out.duration_ms),
+            )
         } else if !res.failures.list.is_empty() || !res.packages_failed.is_empty() || c.failed > 0 {
             let mut s = text;
             if !res.build_failed.is_empty() {
@@ -74,10 +88,21 @@ impl Gate for GoTestGate {
             }
             planexec_pdk::report(Outcome::Failed, s)
         } else if out.exit_code != Some(0) {
-            let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
-            planexec_pdk::report(Outcome::Errored, format!("go test exited {:?}: {first}", out.exit_code))
+            let first = first_error(&stderr);
+            let hint = if stderr.contains("go: downloading ") {
+                " (modules cannot be downloaded inside the box: run `go mod download` before the gate)"
+            } else {
+                ""
+            };
+            planexec_pdk::report(
+                Outcome::Errored,
+                format!(
+                    "go test {}: {first}{hint}",
+                    testfmt::exit_text(out.exit_code)
+                ),
+            )
         } else if ran == 0 && !cfg.allow_no_tests {
-            planexec_pdk::report(Outcome::Failed, "no tests ran (no test files in the packages?)")
+            planexec_pdk::report(Outcome::Failed, no_tests_summary(&out_path, &out.stdout))
         } else {
             planexec_pdk::report(Outcome::Passed, text)
         };
@@ -85,9 +110,13 @@ impl Gate for GoTestGate {
             r.tests = Some(c);
         }
         if res.failures.dropped > 0 {
-            r.summary.push_str(&format!(" ({} more failures not listed)", res.failures.dropped));
+            r.summary.push_str(&format!(
+                " ({} more failures not listed)",
+                res.failures.dropped
+            ));
         }
         r.failures = res.failures.list;
+        locate_examples(&mut r.failures, &ws, module.as_deref(), cfg.cwd.as_deref());
         let mut ev = stderr.clone();
         if !res.non_json.is_empty() {
             ev.push_str(&res.non_json);
@@ -95,6 +124,91 @@ impl Gate for GoTestGate {
         r.evidence = planexec_pdk::text::tail(&ev, tail);
         Ok(testfmt::finish(r, &out, tail))
     }
+}
+
+/// The line of go's stderr that says what went wrong: not its progress lines
+/// (`go: downloading example.com/m v1.2.0`).
+fn first_error(stderr: &str) -> String {
+    let progress = |l: &str| {
+        ["go: downloading ", "go: finding ", "go: extracting "]
+            .iter()
+            .any(|p| l.starts_with(p))
+    };
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines
+        .iter()
+        .find(|l| !progress(l))
+        .or(lines.first())
+        .map(|l| l.to_string())
+        .unwrap_or_default()
+}
+
+/// Why nothing ran: a `-run`/`-skip` pattern that matched no test (go says `[no tests to run]`),
+/// or packages without test files.
+fn no_tests_summary(stream: &Path, stdout: &[u8]) -> String {
+    let text = std::fs::read(stream).unwrap_or_else(|_| stdout.to_vec());
+    if String::from_utf8_lossy(&text).contains("no tests to run") {
+        "no tests ran: no test matched the -run pattern (go test: [no tests to run])".into()
+    } else {
+        "no tests ran: the packages have no test files".into()
+    }
+}
+
+/// Locates failing `Example` functions (go prints no file or line for them) at their
+/// `func ExampleX(` in the package's `_test.go` files. `dir` is the guest directory go ran
+/// in, `module` the module path of its go.mod, `cwd` the workspace-relative run directory.
+fn locate_examples(
+    failures: &mut [planexec_pdk::TestFailure],
+    dir: &Path,
+    module: Option<&str>,
+    cwd: Option<&str>,
+) {
+    let Some(module) = module else { return };
+    for f in failures.iter_mut().filter(|f| f.line.is_none()) {
+        let Some((pkg, test)) = f.name.split_once("::") else {
+            continue;
+        };
+        let top = test.split('/').next().unwrap_or(test);
+        if !top.starts_with("Example") {
+            continue;
+        }
+        let rel = if pkg == module {
+            Some("")
+        } else {
+            pkg.strip_prefix(module).and_then(|r| r.strip_prefix('/'))
+        };
+        let Some(rel) = rel else { continue };
+        if let Some((file, line)) = find_func(&dir.join(rel), top) {
+            let p = if rel.is_empty() {
+                file
+            } else {
+                format!("{rel}/{file}")
+            };
+            f.path = Some(testfmt::ws_rel(cwd, &p));
+            f.line = Some(line);
+        }
+    }
+}
+
+/// `(file, line)` of `func NAME(` in the `_test.go` files of `dir`.
+fn find_func(dir: &Path, name: &str) -> Option<(String, u32)> {
+    let needle = format!("func {name}(");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("_test.go"))
+        .collect();
+    files.sort();
+    files.into_iter().find_map(|n| {
+        let text = std::fs::read_to_string(dir.join(&n)).ok()?;
+        let i = text.lines().position(|l| l.starts_with(&needle))?;
+        Some((n, i as u32 + 1))
+    })
 }
 
 planexec_pdk::gate_component!(GoTestGate);
@@ -124,8 +238,16 @@ mod tests {
                 ..Default::default()
             },
         );
-        let mounts = Mounts { workspace: format!("{}/tests/projects/{case}", dir()), scratch: "/nonexistent".into() };
-        let req = GateRequest { name: "go-test".into(), config, mounts, task: None };
+        let mounts = Mounts {
+            workspace: format!("{}/tests/projects/{case}", dir()),
+            scratch: "/nonexistent".into(),
+        };
+        let req = GateRequest {
+            name: "go-test".into(),
+            config,
+            mounts,
+            task: None,
+        };
         (GoTestGate::check(req, &host).unwrap(), host)
     }
 
@@ -133,7 +255,15 @@ mod tests {
     fn passing_module_counts_subtests_not_parents() {
         let (r, host) = run("passing", 0, json!({}));
         assert_eq!(r.outcome, Outcome::Passed, "{}", r.summary);
-        assert_eq!(r.tests, Some(TestCounts { passed: 3, failed: 0, skipped: 0, errored: 0 }));
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 3,
+                failed: 0,
+                skipped: 0,
+                errored: 0
+            })
+        );
         let c = &host.calls.borrow()[0];
         assert_eq!(c.args, ["test", "-json", "./..."]);
         assert_eq!(c.stdout_file.as_deref(), Some("{scratch}/go-test.json"));
@@ -143,21 +273,62 @@ mod tests {
     fn failing_module_subtest_panic_timeout_and_build_failure() {
         let (r, _) = run("failing", 2, json!({"args": ["-timeout", "3s"]}));
         assert_eq!(r.outcome, Outcome::Failed);
-        assert_eq!(r.tests, Some(TestCounts { passed: 4, failed: 3, skipped: 1, errored: 1 }), "{:#?}", r.failures);
-        assert!(r.summary.contains("build failed: example.com/failing/broken"), "{}", r.summary);
-        let by = |n: &str| r.failures.iter().find(|f| f.name == n).unwrap_or_else(|| panic!("{n}: {:#?}", r.failures));
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 4,
+                failed: 3,
+                skipped: 1,
+                errored: 1
+            }),
+            "{:#?}",
+            r.failures
+        );
+        assert!(
+            r.summary
+                .contains("build failed: example.com/failing/broken"),
+            "{}",
+            r.summary
+        );
+        let by = |n: &str| {
+            r.failures
+                .iter()
+                .find(|f| f.name == n)
+                .unwrap_or_else(|| panic!("{n}: {:#?}", r.failures))
+        };
         let f = by("example.com/failing/calc::TestSub/wrong");
         assert_eq!(f.message, "Sub(1, 3) = -2, want 2");
-        assert_eq!((f.path.as_deref(), f.line), (Some("calc/calc_test.go"), Some(22)));
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("calc/calc_test.go"), Some(22))
+        );
         let f = by("example.com/failing/panics::TestPanics");
-        assert!(f.message.starts_with("panic: assignment to entry in nil map"), "{}", f.message);
-        assert_eq!((f.path.as_deref(), f.line), (Some("panics/panics_test.go"), Some(9)));
+        assert!(
+            f.message
+                .starts_with("panic: assignment to entry in nil map"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("panics/panics_test.go"), Some(9))
+        );
         let f = by("example.com/failing/slow::TestSlow");
         assert!(f.message.starts_with("test timed out"), "{}", f.message);
-        assert!(f.message.contains("panic: test timed out after 3s"), "{}", f.message);
+        assert!(
+            f.message.contains("panic: test timed out after 3s"),
+            "{}",
+            f.message
+        );
         let f = by("example.com/failing/broken");
-        assert_eq!(f.message, "build failed: broken/broken.go:5:13: undefined: nope");
-        assert_eq!((f.path.as_deref(), f.line), (Some("broken/broken.go"), Some(5)));
+        assert_eq!(
+            f.message,
+            "build failed: broken/broken.go:5:13: undefined: nope"
+        );
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("broken/broken.go"), Some(5))
+        );
         assert_eq!(r.failures.len(), 4);
     }
 
@@ -165,7 +336,10 @@ mod tests {
     fn cwd_prefixes_paths_and_packages_are_configurable() {
         let (r, host) = run("failing", 2, json!({"packages": ["./calc"], "cwd": "."}));
         assert_eq!(host.calls.borrow()[0].args, ["test", "-json", "./calc"]);
-        assert!(r.failures.iter().any(|f| f.path.as_deref() == Some("calc/calc_test.go")));
+        assert!(r
+            .failures
+            .iter()
+            .any(|f| f.path.as_deref() == Some("calc/calc_test.go")));
     }
 
     #[test]
@@ -174,11 +348,17 @@ mod tests {
             "go",
             Output {
                 exit_code: Some(1),
-                stderr: b"go: go.mod file not found in current directory or any parent directory\n".to_vec(),
+                stderr: b"go: go.mod file not found in current directory or any parent directory\n"
+                    .to_vec(),
                 ..Default::default()
             },
         );
-        let req = GateRequest { name: "g".into(), config: json!({}), mounts: Default::default(), task: None };
+        let req = GateRequest {
+            name: "g".into(),
+            config: json!({}),
+            mounts: Default::default(),
+            task: None,
+        };
         let r = GoTestGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);
         assert!(r.summary.contains("go.mod file not found"));

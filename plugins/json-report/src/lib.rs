@@ -17,7 +17,10 @@ struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { path: DEFAULT_PATH.into(), pretty: true }
+        Config {
+            path: DEFAULT_PATH.into(),
+            pretty: true,
+        }
     }
 }
 
@@ -38,7 +41,10 @@ impl Formatter for JsonReport {
     fn render(config: serde_json::Value, record: RunRecord) -> Result<Vec<Artifact>, String> {
         let cfg: Config = planexec_pdk::config(&config)?;
         reportkit::check_artifact_path(&cfg.path)?;
-        Ok(vec![Artifact { path: cfg.path, content: render_json(&record, cfg.pretty).into_bytes() }])
+        Ok(vec![Artifact {
+            path: cfg.path,
+            content: render_json(&record, cfg.pretty).into_bytes(),
+        }])
     }
 }
 
@@ -59,7 +65,9 @@ mod tests {
     }
 
     fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
-        v.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+        v.iter_errors(doc)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect()
     }
 
     fn render(rec: RunRecord, cfg: Value) -> (String, Value) {
@@ -73,13 +81,20 @@ mod tests {
     /// A record with every optional field set, so the schema sees them all.
     fn maximal() -> RunRecord {
         let mut rec = fixtures::blocked_run();
-        rec.tasks[1].cycles[2].reviews[1].review.as_mut().unwrap().findings[0].column = Some(9);
+        rec.tasks[1].cycles[2].reviews[1]
+            .review
+            .as_mut()
+            .unwrap()
+            .findings[0]
+            .column = Some(9);
         rec.tasks[1].cycles[2].gates[0].report.coverage_percent = Some(71.25);
         rec.tasks[1].cycles[2].gates[0].report.exit_code = Some(-1);
         rec.preflight.rollback_commit = Some("9f8e7d6".into());
         rec.tasks[0].commit = Some("aaa1111".into());
         rec.tasks[0].started_at = Some("2026-11-22T10:01:00Z".into());
-        rec.tasks[1].cycles[2].reviews.push(fixtures::errored_review_run().tasks[0].cycles[0].reviews[0].clone());
+        rec.tasks[1].cycles[2]
+            .reviews
+            .push(fixtures::errored_review_run().tasks[0].cycles[0].reviews[0].clone());
         rec.final_gates = fixtures::failed_final_gate_run().final_gates;
         rec
     }
@@ -107,11 +122,17 @@ mod tests {
     #[test]
     fn output_is_the_record_and_round_trips() {
         let rec = maximal();
-        let (_, doc) = render(rec.clone(), json!({"pretty": false, "path": "ci/report.json"}));
+        let (_, doc) = render(
+            rec.clone(),
+            json!({"pretty": false, "path": "ci/report.json"}),
+        );
         let back: RunRecord = serde_json::from_value(doc.clone()).unwrap();
         assert_eq!(back, rec);
         assert_eq!(doc["tasks"][1]["status"], "blocked");
-        assert_eq!(doc["tasks"][1]["cycles"][2]["reviews"][2]["outcome"], "errored");
+        assert_eq!(
+            doc["tasks"][1]["cycles"][2]["reviews"][2]["outcome"],
+            "errored"
+        );
         let compact = render_json(&rec, false);
         assert_eq!(compact.lines().count(), 1);
         assert_eq!(render_json(&rec, true), render_json(&rec, true));
@@ -172,11 +193,17 @@ mod tests {
         let mut used = Vec::new();
         keys(&doc, true, &mut used);
         for k in used {
-            assert!(declared.contains(&k), "field `{k}` missing from docs/run-record.schema.json");
+            assert!(
+                declared.contains(&k),
+                "field `{k}` missing from docs/run-record.schema.json"
+            );
         }
         let docs = include_str!("../../../docs/run-record.md");
         for k in &declared {
-            assert!(docs.contains(&format!("`{k}`")), "field `{k}` not documented in docs/run-record.md");
+            assert!(
+                docs.contains(&format!("`{k}`")),
+                "field `{k}` not documented in docs/run-record.md"
+            );
         }
     }
 

@@ -20,7 +20,9 @@ struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { path: DEFAULT_PATH.into() }
+        Config {
+            path: DEFAULT_PATH.into(),
+        }
     }
 }
 
@@ -30,7 +32,10 @@ impl Formatter for JunitReport {
     fn render(config: serde_json::Value, record: RunRecord) -> Result<Vec<Artifact>, String> {
         let cfg: Config = planexec_pdk::config(&config)?;
         reportkit::check_artifact_path(&cfg.path)?;
-        Ok(vec![Artifact { path: cfg.path, content: render_xml(&record).into_bytes() }])
+        Ok(vec![Artifact {
+            path: cfg.path,
+            content: render_xml(&record).into_bytes(),
+        }])
     }
 }
 
@@ -66,9 +71,19 @@ fn text(s: &str) -> String {
 /// What a test case ended as.
 enum Verdict {
     Passed,
-    Failure { message: String, kind: String, body: String },
-    Error { message: String, kind: String, body: String },
-    Skipped { message: String },
+    Failure {
+        message: String,
+        kind: String,
+        body: String,
+    },
+    Error {
+        message: String,
+        kind: String,
+        body: String,
+    },
+    Skipped {
+        message: String,
+    },
 }
 
 struct Case {
@@ -105,8 +120,15 @@ impl Suite {
 fn findings_text(fs: &[planexec_pdk::Finding]) -> String {
     fs.iter()
         .map(|f| {
-            let at = reportkit::location(f).map(|l| format!(" at {l}")).unwrap_or_default();
-            format!("[{}] {}{at}: {}", reportkit::severity_str(f.severity), f.rule, f.message)
+            let at = reportkit::location(f)
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default();
+            format!(
+                "[{}] {}{at}: {}",
+                reportkit::severity_str(f.severity),
+                f.rule,
+                f.message
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -121,7 +143,11 @@ fn task_case(t: &TaskRecord) -> Case {
     if let Some(c) = &t.commit {
         out.push(format!("commit: {c}"));
     }
-    out.push(format!("cycles: {} ({} rework)", t.cycles.len(), reportkit::rework_rounds(t)));
+    out.push(format!(
+        "cycles: {} ({} rework)",
+        t.cycles.len(),
+        reportkit::rework_rounds(t)
+    ));
     let files = reportkit::task_files(t);
     if !files.is_empty() {
         out.push(format!("files: {}", files.join(", ")));
@@ -132,11 +158,29 @@ fn task_case(t: &TaskRecord) -> Case {
             let reason = t.blocked_reason.clone().unwrap_or_else(|| "blocked".into());
             let mut body = vec![format!("{}: blocked: {reason}", t.id)];
             if let Some(c) = t.cycles.last() {
-                for g in c.gates.iter().filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored)) {
-                    body.push(format!("gate {} {}: {}", g.name, reportkit::outcome_str(g.report.outcome), g.report.summary));
+                for g in c
+                    .gates
+                    .iter()
+                    .filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored))
+                {
+                    body.push(format!(
+                        "gate {} {}: {}",
+                        g.name,
+                        reportkit::outcome_str(g.report.outcome),
+                        g.report.summary
+                    ));
                 }
-                for r in c.reviews.iter().filter(|r| r.outcome != ReviewOutcome::Approved) {
-                    let why = r.review.as_ref().map(|v| v.summary.as_str()).or(r.error.as_deref()).unwrap_or("");
+                for r in c
+                    .reviews
+                    .iter()
+                    .filter(|r| r.outcome != ReviewOutcome::Approved)
+                {
+                    let why = r
+                        .review
+                        .as_ref()
+                        .map(|v| v.summary.as_str())
+                        .or(r.error.as_deref())
+                        .unwrap_or("");
                     body.push(format!(
                         "{} {}: {why}",
                         reportkit::review_kind_label(r.kind),
@@ -149,7 +193,11 @@ fn task_case(t: &TaskRecord) -> Case {
                     }
                 }
             }
-            Verdict::Failure { message: format!("blocked: {reason}"), kind: "blocked".into(), body: body.join("\n") }
+            Verdict::Failure {
+                message: format!("blocked: {reason}"),
+                kind: "blocked".into(),
+                body: body.join("\n"),
+            }
         }
         s => Verdict::Skipped {
             message: match s {
@@ -185,21 +233,38 @@ fn gate_case(g: &GateRun, classname: String, name: String) -> Case {
         body.push(findings_text(&r.findings));
     }
     if !r.evidence.trim().is_empty() {
-        body.push(format!("--- evidence ---\n{}", reportkit::md::tail(r.evidence.trim_end(), 40)));
+        body.push(format!(
+            "--- evidence ---\n{}",
+            reportkit::md::tail(r.evidence.trim_end(), 40)
+        ));
     }
     // The message: the summary, or the first finding when there is no summary.
     let message = if r.summary.trim().is_empty() {
-        r.findings.first().map(|f| f.message.clone()).unwrap_or_else(|| reportkit::outcome_str(r.outcome).into())
+        r.findings
+            .first()
+            .map(|f| f.message.clone())
+            .unwrap_or_else(|| reportkit::outcome_str(r.outcome).into())
     } else {
         r.summary.clone()
     };
     let verdict = match r.outcome {
         Outcome::Passed => Verdict::Passed,
-        Outcome::Failed => Verdict::Failure { message, kind: "failed".into(), body: body.join("\n") },
-        Outcome::Errored => Verdict::Error { message, kind: "errored".into(), body: body.join("\n") },
+        Outcome::Failed => Verdict::Failure {
+            message,
+            kind: "failed".into(),
+            body: body.join("\n"),
+        },
+        Outcome::Errored => Verdict::Error {
+            message,
+            kind: "errored".into(),
+            body: body.join("\n"),
+        },
         Outcome::Skipped => Verdict::Skipped { message },
     };
-    let mut out = vec![format!("plugin: {}", g.plugin), format!("summary: {}", r.summary)];
+    let mut out = vec![
+        format!("plugin: {}", g.plugin),
+        format!("summary: {}", r.summary),
+    ];
     if let Some(t) = r.tests {
         out.push(format!("tests: {}", reportkit::tests_line(&t)));
     }
@@ -209,11 +274,20 @@ fn gate_case(g: &GateRun, classname: String, name: String) -> Case {
     if let Some(c) = r.exit_code {
         out.push(format!("exit code: {c}"));
     }
-    Case { classname, name, time_s: Some(r.duration_ms as f64 / 1000.0), verdict, system_out: out.join("\n") }
+    Case {
+        classname,
+        name,
+        time_s: Some(r.duration_ms as f64 / 1000.0),
+        verdict,
+        system_out: out.join("\n"),
+    }
 }
 
 fn suites(rec: &RunRecord) -> Vec<Suite> {
-    let tasks = Suite { name: "tasks", cases: rec.tasks.iter().map(task_case).collect() };
+    let tasks = Suite {
+        name: "tasks",
+        cases: rec.tasks.iter().map(task_case).collect(),
+    };
     let mut gates = Vec::new();
     for t in &rec.tasks {
         if let Some(c) = t.cycles.last() {
@@ -227,9 +301,19 @@ fn suites(rec: &RunRecord) -> Vec<Suite> {
         }
     }
     for g in &rec.final_gates {
-        gates.push(gate_case(g, "planexec.gates.final".into(), format!("final / {}", g.name)));
+        gates.push(gate_case(
+            g,
+            "planexec.gates.final".into(),
+            format!("final / {}", g.name),
+        ));
     }
-    vec![tasks, Suite { name: "gates", cases: gates }]
+    vec![
+        tasks,
+        Suite {
+            name: "gates",
+            cases: gates,
+        },
+    ]
 }
 
 fn secs(t: f64) -> String {
@@ -271,11 +355,17 @@ pub fn render_xml(rec: &RunRecord) -> String {
             ("start_commit", rec.preflight.start_commit.as_str()),
             ("end_commit", rec.end_commit.as_deref().unwrap_or("")),
         ] {
-            o.push_str(&format!("      <property name=\"{k}\" value=\"{}\"/>\n", xml_escape(v)));
+            o.push_str(&format!(
+                "      <property name=\"{k}\" value=\"{}\"/>\n",
+                xml_escape(v)
+            ));
         }
         o.push_str("    </properties>\n");
         for c in &s.cases {
-            let time = c.time_s.map(|t| format!(" time=\"{}\"", secs(t))).unwrap_or_else(|| " time=\"0.000\"".into());
+            let time = c
+                .time_s
+                .map(|t| format!(" time=\"{}\"", secs(t)))
+                .unwrap_or_else(|| " time=\"0.000\"".into());
             o.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\"{time}>\n",
                 xml_escape(&c.classname),
@@ -283,22 +373,34 @@ pub fn render_xml(rec: &RunRecord) -> String {
             ));
             match &c.verdict {
                 Verdict::Passed => {}
-                Verdict::Failure { message, kind, body } => o.push_str(&format!(
+                Verdict::Failure {
+                    message,
+                    kind,
+                    body,
+                } => o.push_str(&format!(
                     "      <failure message=\"{}\" type=\"{kind}\">{}</failure>\n",
                     xml_escape(message),
                     text(body)
                 )),
-                Verdict::Error { message, kind, body } => o.push_str(&format!(
+                Verdict::Error {
+                    message,
+                    kind,
+                    body,
+                } => o.push_str(&format!(
                     "      <error message=\"{}\" type=\"{kind}\">{}</error>\n",
                     xml_escape(message),
                     text(body)
                 )),
-                Verdict::Skipped { message } => {
-                    o.push_str(&format!("      <skipped message=\"{}\"/>\n", xml_escape(message)))
-                }
+                Verdict::Skipped { message } => o.push_str(&format!(
+                    "      <skipped message=\"{}\"/>\n",
+                    xml_escape(message)
+                )),
             }
             if !c.system_out.is_empty() {
-                o.push_str(&format!("      <system-out>{}</system-out>\n", text(&c.system_out)));
+                o.push_str(&format!(
+                    "      <system-out>{}</system-out>\n",
+                    text(&c.system_out)
+                ));
             }
             o.push_str("    </testcase>\n");
         }
@@ -337,7 +439,10 @@ mod tests {
                     for a in e.attributes() {
                         let a = a.unwrap();
                         let k = a.key.as_ref().to_string();
-                        let v = a.normalized_value(XmlVersion::Explicit1_0).unwrap().into_owned();
+                        let v = a
+                            .normalized_value(XmlVersion::Explicit1_0)
+                            .unwrap()
+                            .into_owned();
                         attrs.insert(k, v);
                     }
                     in_body = matches!(name.as_str(), "failure" | "error");
@@ -374,7 +479,11 @@ mod tests {
     }
 
     fn all<'a>(p: &'a Parsed, el: &str) -> Vec<&'a BTreeMap<String, String>> {
-        p.elements.iter().filter(|(n, _)| n == el).map(|(_, a)| a).collect()
+        p.elements
+            .iter()
+            .filter(|(n, _)| n == el)
+            .map(|(_, a)| a)
+            .collect()
     }
 
     fn num(a: &BTreeMap<String, String>, k: &str) -> usize {
@@ -398,13 +507,30 @@ mod tests {
         }
         let mut sum = [0; 4];
         for (a, c) in &suites {
-            assert_eq!([num(a, "tests"), num(a, "failures"), num(a, "errors"), num(a, "skipped")], *c, "{a:?}");
+            assert_eq!(
+                [
+                    num(a, "tests"),
+                    num(a, "failures"),
+                    num(a, "errors"),
+                    num(a, "skipped")
+                ],
+                *c,
+                "{a:?}"
+            );
             for i in 0..4 {
                 sum[i] += c[i];
             }
         }
         let root = all(&p, "testsuites")[0];
-        assert_eq!([num(root, "tests"), num(root, "failures"), num(root, "errors"), num(root, "skipped")], sum);
+        assert_eq!(
+            [
+                num(root, "tests"),
+                num(root, "failures"),
+                num(root, "errors"),
+                num(root, "skipped")
+            ],
+            sum
+        );
         p
     }
 
@@ -419,17 +545,29 @@ mod tests {
         let xml = render(fixtures::successful_run());
         let p = check_counts(&xml);
         let suites = all(&p, "testsuite");
-        assert_eq!(suites.iter().map(|s| s["name"].as_str()).collect::<Vec<_>>(), ["tasks", "gates"]);
+        assert_eq!(
+            suites
+                .iter()
+                .map(|s| s["name"].as_str())
+                .collect::<Vec<_>>(),
+            ["tasks", "gates"]
+        );
         assert_eq!(num(suites[0], "tests"), 2);
         // Two task gates (last cycles) and three final gates.
         assert_eq!(num(suites[1], "tests"), 5);
         let root = all(&p, "testsuites")[0];
         assert_eq!(root["failures"], "0");
-        let names: Vec<_> = all(&p, "testcase").iter().map(|c| c["name"].clone()).collect();
+        let names: Vec<_> = all(&p, "testcase")
+            .iter()
+            .map(|c| c["name"].clone())
+            .collect();
         assert!(names.contains(&"T001: Token model".to_string()));
         assert!(names.contains(&"T002 / pytest (cycle 1)".to_string()));
         assert!(names.contains(&"final / mypy".to_string()));
-        let t1 = all(&p, "testcase").into_iter().find(|c| c["name"] == "T001: Token model").unwrap();
+        let t1 = all(&p, "testcase")
+            .into_iter()
+            .find(|c| c["name"] == "T001: Token model")
+            .unwrap();
         assert_eq!(t1["time"], "540.000");
     }
 
@@ -438,9 +576,19 @@ mod tests {
         let xml = render(fixtures::blocked_run());
         let p = check_counts(&xml);
         let tasks = all(&p, "testsuite")[0];
-        assert_eq!((num(tasks, "tests"), num(tasks, "failures"), num(tasks, "skipped")), (3, 1, 1));
+        assert_eq!(
+            (
+                num(tasks, "tests"),
+                num(tasks, "failures"),
+                num(tasks, "skipped")
+            ),
+            (3, 1, 1)
+        );
         let f = all(&p, "failure")[0];
-        assert_eq!(f["message"], "blocked: rework limit reached: 3 failed cycles");
+        assert_eq!(
+            f["message"],
+            "blocked: rework limit reached: 3 failed cycles"
+        );
         assert_eq!(f["type"], "blocked");
         // The finding's special characters survive the round trip.
         assert!(p.bodies[0].contains("SQL built with f-string: `f\"SELECT * FROM t WHERE id={id}\"` <unsafe> & \"quoted\" | piped"));
@@ -463,7 +611,9 @@ mod tests {
         let root = all(&p, "testsuites")[0];
         assert_eq!((num(root, "failures"), num(root, "errors")), (1, 1));
         assert_eq!(all(&p, "failure")[0]["message"], "Found 1 error in 1 file");
-        assert!(p.bodies[0].contains("[important] mypy/arg-type at src/auth/refresh.py:17: Argument 1 to \"refresh\""));
+        assert!(p.bodies[0].contains(
+            "[important] mypy/arg-type at src/auth/refresh.py:17: Argument 1 to \"refresh\""
+        ));
         assert_eq!(all(&p, "error")[0]["message"], "black not found\u{FFFD}[0m");
         let rec = fixtures::errored_review_run();
         let p = check_counts(&render(rec));
@@ -472,10 +622,15 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(xml_escape("a<b>&\"c'\n\u{7}"), "a&lt;b&gt;&amp;&quot;c&apos;&#10;\u{FFFD}");
+        assert_eq!(
+            xml_escape("a<b>&\"c'\n\u{7}"),
+            "a&lt;b&gt;&amp;&quot;c&apos;&#10;\u{FFFD}"
+        );
         let rec = fixtures::running_run();
         let p = check_counts(&render(rec));
         assert_eq!(all(&p, "skipped").len(), 2);
-        assert!(JunitReport::render(json!({"path": "../x.xml"}), fixtures::successful_run()).is_err());
+        assert!(
+            JunitReport::render(json!({"path": "../x.xml"}), fixtures::successful_run()).is_err()
+        );
     }
 }

@@ -33,7 +33,10 @@ pub struct JunitGate;
 impl Gate for JunitGate {
     fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
-        let report = cfg.report.clone().ok_or("config: `report` (the JUnit XML path the command writes) is required")?;
+        let report = cfg
+            .report
+            .clone()
+            .ok_or("config: `report` (the JUnit XML path the command writes) is required")?;
         let cmdline = match (&cfg.program, &cfg.command) {
             (Some(p), None) => Some((p.clone(), cfg.args.clone())),
             (None, Some(line)) => {
@@ -41,7 +44,11 @@ impl Gate for JunitGate {
                 a.extend(cfg.args.iter().cloned());
                 Some((p, a))
             }
-            (Some(_), Some(_)) => return Err("config: give either `program` (+ `args`) or `command`, not both".into()),
+            (Some(_), Some(_)) => {
+                return Err(
+                    "config: give either `program` (+ `args`) or `command`, not both".into(),
+                )
+            }
             (None, None) => None,
         };
         let path = testfmt::guest_path(&req.mounts, cfg.cwd.as_deref(), &report);
@@ -63,7 +70,8 @@ impl Gate for JunitGate {
         let files = match report_files(&path) {
             Ok(f) if !f.is_empty() => f,
             _ => {
-                let r = planexec_pdk::report(Outcome::Errored, format!("no JUnit report at {report}"));
+                let r =
+                    planexec_pdk::report(Outcome::Errored, format!("no JUnit report at {report}"));
                 return Ok(match &out {
                     Some(o) => testfmt::finish(r, o, tail),
                     None => r,
@@ -71,7 +79,11 @@ impl Gate for JunitGate {
             }
         };
         let mut parsed = JunitResult::default();
-        let style = if cfg.pytest_ids { Style::Pytest } else { Style::Generic };
+        let style = if cfg.pytest_ids {
+            Style::Pytest
+        } else {
+            Style::Generic
+        };
         for f in &files {
             if out.is_some() {
                 // A report older than this run was left by an earlier one.
@@ -82,18 +94,30 @@ impl Gate for JunitGate {
                 if old {
                     let r = planexec_pdk::report(
                         Outcome::Errored,
-                        format!("{} is older than this run: the command did not write it", f.display()),
+                        format!(
+                            "{} is older than this run: the command did not write it",
+                            f.display()
+                        ),
                     );
                     return Ok(testfmt::finish(r, out.as_ref().unwrap(), tail));
                 }
             }
             let file = std::fs::File::open(f).map_err(|e| format!("{}: {e}", f.display()))?;
-            if let Err(e) = junit::parse(BufReader::with_capacity(READ_BUF, file), style, &mut parsed) {
-                return Ok(planexec_pdk::report(Outcome::Errored, format!("{}: {e}", f.display())));
+            if let Err(e) =
+                junit::parse(BufReader::with_capacity(READ_BUF, file), style, &mut parsed)
+            {
+                return Ok(planexec_pdk::report(
+                    Outcome::Errored,
+                    format!("{}: {e}", f.display()),
+                ));
             }
         }
         let c = parsed.counts;
-        let text = format!("{} in {} report file(s)", testfmt::counts_text(&c), files.len());
+        let text = format!(
+            "{} in {} report file(s)",
+            testfmt::counts_text(&c),
+            files.len()
+        );
         let code = out.as_ref().and_then(|o| o.exit_code);
         let timed_out = out.as_ref().map(|o| o.timed_out).unwrap_or(false);
         let (outcome, summary) = if timed_out {
@@ -101,16 +125,28 @@ impl Gate for JunitGate {
         } else if c.failed + c.errored > 0 {
             (Outcome::Failed, text)
         } else if parsed.cases == 0 && !cfg.allow_no_tests {
-            (Outcome::Failed, format!("no test cases in the report ({text})"))
+            (
+                Outcome::Failed,
+                format!("no test cases in the report ({text})"),
+            )
         } else if out.is_some() && code != Some(0) {
-            (Outcome::Failed, format!("the command exited {code:?} although the report shows no failure: {text}"))
+            (
+                Outcome::Failed,
+                format!(
+                    "the command {} although the report shows no failure: {text}",
+                    testfmt::exit_text(code)
+                ),
+            )
         } else {
             (Outcome::Passed, text)
         };
         let mut r = planexec_pdk::report(outcome, summary);
         r.tests = Some(c);
         if parsed.failures.dropped > 0 {
-            r.summary.push_str(&format!(" ({} more failures not listed)", parsed.failures.dropped));
+            r.summary.push_str(&format!(
+                " ({} more failures not listed)",
+                parsed.failures.dropped
+            ));
         }
         r.failures = parsed.failures.list;
         Ok(match &out {
@@ -146,20 +182,49 @@ mod tests {
     use serde_json::json;
 
     fn mounts() -> Mounts {
-        Mounts { workspace: format!("{}/tests", env!("CARGO_MANIFEST_DIR")), scratch: "/nonexistent".into() }
+        Mounts {
+            workspace: format!("{}/tests", env!("CARGO_MANIFEST_DIR")),
+            scratch: "/nonexistent".into(),
+        }
     }
 
     #[test]
     fn parses_an_existing_pytest_xunit2_report_with_generic_names() {
-        let req = GateRequest { name: "j".into(), config: json!({"report": "fixtures/pytest-xunit2.xml"}), mounts: mounts(), task: None };
+        let req = GateRequest {
+            name: "j".into(),
+            config: json!({"report": "fixtures/pytest-xunit2.xml"}),
+            mounts: mounts(),
+            task: None,
+        };
         let r = JunitGate::check(req, &FakeHost::new()).unwrap();
         assert_eq!(r.outcome, Outcome::Failed);
-        assert_eq!(r.tests, Some(TestCounts { passed: 2, failed: 2, skipped: 2, errored: 1 }));
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 2,
+                failed: 2,
+                skipped: 2,
+                errored: 1
+            })
+        );
         let names: Vec<_> = r.failures.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["tests.test_calc.test_add_wrong", "tests.test_calc.TestDiv.test_div_zero", "tests.test_calc.test_uses_broken"]);
+        assert_eq!(
+            names,
+            [
+                "tests.test_calc.test_add_wrong",
+                "tests.test_calc.TestDiv.test_div_zero",
+                "tests.test_calc.test_uses_broken"
+            ]
+        );
         // xunit2 has no file attribute: the location comes from the traceback.
-        assert_eq!((r.failures[0].path.as_deref(), r.failures[0].line), (Some("tests/test_calc.py"), Some(12)));
-        assert_eq!((r.failures[1].path.as_deref(), r.failures[1].line), (Some("src/calc/__init__.py"), Some(9)));
+        assert_eq!(
+            (r.failures[0].path.as_deref(), r.failures[0].line),
+            (Some("tests/test_calc.py"), Some(12))
+        );
+        assert_eq!(
+            (r.failures[1].path.as_deref(), r.failures[1].line),
+            (Some("src/calc/__init__.py"), Some(9))
+        );
     }
 
     #[test]
@@ -176,16 +241,34 @@ mod tests {
         // Fixture files are older than "this run".
         assert_eq!(r.outcome, Outcome::Errored, "{}", r.summary);
         assert!(r.summary.contains("older than this run"));
-        let req = GateRequest { name: "j".into(), config: json!({"report": "fixtures"}), mounts: mounts(), task: None };
+        let req = GateRequest {
+            name: "j".into(),
+            config: json!({"report": "fixtures"}),
+            mounts: mounts(),
+            task: None,
+        };
         let r = JunitGate::check(req, &FakeHost::new()).unwrap();
         assert!(r.summary.contains("in 1 report file(s)") || r.summary.contains("report file(s)"));
     }
 
     #[test]
     fn missing_report_and_config_errors() {
-        let req = GateRequest { name: "j".into(), config: json!({"report": "nope.xml"}), mounts: mounts(), task: None };
-        assert_eq!(JunitGate::check(req, &FakeHost::new()).unwrap().outcome, Outcome::Errored);
-        let req = GateRequest { name: "j".into(), config: json!({}), mounts: mounts(), task: None };
+        let req = GateRequest {
+            name: "j".into(),
+            config: json!({"report": "nope.xml"}),
+            mounts: mounts(),
+            task: None,
+        };
+        assert_eq!(
+            JunitGate::check(req, &FakeHost::new()).unwrap().outcome,
+            Outcome::Errored
+        );
+        let req = GateRequest {
+            name: "j".into(),
+            config: json!({}),
+            mounts: mounts(),
+            task: None,
+        };
         assert!(JunitGate::check(req, &FakeHost::new()).is_err());
     }
 }

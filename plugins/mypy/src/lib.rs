@@ -29,13 +29,21 @@ impl Gate for MypyGate {
         let json = match cfg.format.as_deref() {
             None | Some("json") => true,
             Some("text") => false,
-            Some(o) => return Err(format!("config: format must be \"json\" or \"text\", not {o:?}")),
+            Some(o) => {
+                return Err(format!(
+                    "config: format must be \"json\" or \"text\", not {o:?}"
+                ))
+            }
         };
         let paths = if !cfg.paths.is_empty() {
             cfg.paths.clone()
         } else {
             let base = Path::new(&req.mounts.workspace).join(cfg.cwd.as_deref().unwrap_or(""));
-            vec![if base.join("src").is_dir() { "src".to_string() } else { ".".to_string() }]
+            vec![if base.join("src").is_dir() {
+                "src".to_string()
+            } else {
+                ".".to_string()
+            }]
         };
         let tail = cfg.tail_lines.unwrap_or(40);
         let mut out = match testfmt::run(host, &command(&cfg, &paths, json)?) {
@@ -43,16 +51,28 @@ impl Gate for MypyGate {
             Err(r) => return Ok(r),
         };
         if json && out.exit_code == Some(2) && out.stderr_str().contains("unrecognized arguments") {
-            host.log(planexec_pdk::Level::Info, "mypy does not know -O json; using text output");
+            host.log(
+                planexec_pdk::Level::Info,
+                "mypy does not know -O json; using text output",
+            );
             out = match testfmt::run(host, &command(&cfg, &paths, false)?) {
                 Ok(o) => o,
                 Err(r) => return Ok(r),
             };
         }
+        if let Some(r) = testfmt::python_module_missing(&out, "mypy") {
+            return Ok(testfmt::finish(r, &out, tail));
+        }
         let findings = parse(&out.stdout_str(), cfg.cwd.as_deref());
-        let errors = findings.iter().filter(|f| f.severity != Severity::Info).count();
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info)
+            .count();
         let mut r = match out.exit_code {
-            Some(0) => planexec_pdk::report(Outcome::Passed, format!("mypy: no errors in {}", paths.join(" "))),
+            Some(0) => planexec_pdk::report(
+                Outcome::Passed,
+                format!("mypy: no errors in {}", paths.join(" ")),
+            ),
             Some(1) => planexec_pdk::report(Outcome::Failed, format!("mypy: {errors} error(s)")),
             Some(c) => {
                 let why = findings
@@ -60,12 +80,17 @@ impl Gate for MypyGate {
                     .map(|f| f.message.clone())
                     .or_else(|| out.stderr_str().lines().next().map(str::to_string))
                     .unwrap_or_default();
-                planexec_pdk::report(Outcome::Errored, format!("mypy could not check (exit {c}): {why}"))
+                planexec_pdk::report(
+                    Outcome::Errored,
+                    format!("mypy could not check (exit {c}): {why}"),
+                )
             }
             None => planexec_pdk::report(Outcome::Errored, "mypy was killed (timeout or signal)"),
         };
         if r.outcome == Outcome::Failed && errors == 0 {
-            r.summary = "mypy exited 1 but printed no error it could parse".into();
+            r.outcome = Outcome::Errored;
+            r.summary =
+                "mypy exited 1 but printed no error the gate could parse (see the output)".into();
         }
         r.findings = findings;
         Ok(testfmt::finish(r, &out, tail))
@@ -73,13 +98,19 @@ impl Gate for MypyGate {
 }
 
 fn command(cfg: &Config, paths: &[String], json: bool) -> Result<Command, String> {
-    let (program, base) = testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m mypy"))?;
+    let (program, base) =
+        testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m mypy"))?;
     let mut cmd = Command::new(program).args(base);
     if json {
         cmd = cmd.args(["-O", "json"]);
     }
     cmd = cmd
-        .args(["--show-column-numbers", "--no-error-summary", "--no-color-output", "--no-pretty"])
+        .args([
+            "--show-column-numbers",
+            "--no-error-summary",
+            "--no-color-output",
+            "--no-pretty",
+        ])
         .arg("--cache-dir={cache}/mypy")
         .args(cfg.args.iter().cloned())
         .args(paths.iter().cloned());
@@ -111,7 +142,16 @@ pub fn parse(stdout: &str, cwd: Option<&str>) -> Vec<Finding> {
                     message.push('\n');
                     message.push_str(&h);
                 }
-                push(&mut out, cwd, &e.file, e.line, Some(e.column + 1), &e.severity, &message, e.code.as_deref());
+                push(
+                    &mut out,
+                    cwd,
+                    &e.file,
+                    e.line,
+                    Some(e.column + 1),
+                    &e.severity,
+                    &message,
+                    e.code.as_deref(),
+                );
                 continue;
             }
         }
@@ -123,7 +163,16 @@ pub fn parse(stdout: &str, cwd: Option<&str>) -> Vec<Finding> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn push(out: &mut Vec<Finding>, cwd: Option<&str>, file: &str, line: i64, col: Option<i64>, sev: &str, msg: &str, code: Option<&str>) {
+fn push(
+    out: &mut Vec<Finding>,
+    cwd: Option<&str>,
+    file: &str,
+    line: i64,
+    col: Option<i64>,
+    sev: &str,
+    msg: &str,
+    code: Option<&str>,
+) {
     if sev == "note" {
         if let Some(prev) = out.last_mut() {
             if prev.path.as_deref() == Some(&testfmt::ws_rel(cwd, file)) {
@@ -139,7 +188,10 @@ fn push(out: &mut Vec<Finding>, cwd: Option<&str>, file: &str, line: i64, col: O
             "note" => Severity::Info,
             _ => Severity::Minor,
         },
-        rule: format!("mypy/{}", code.unwrap_or(if sev == "note" { "note" } else { "error" })),
+        rule: format!(
+            "mypy/{}",
+            code.unwrap_or(if sev == "note" { "note" } else { "error" })
+        ),
         message: msg.to_string(),
         path: Some(testfmt::ws_rel(cwd, file)),
         line: u32::try_from(line).ok().filter(|&n| n > 0),
@@ -158,7 +210,9 @@ fn text_line(l: &str) -> Option<(&str, i64, Option<i64>, &str, &str, Option<&str
         let (a, b, c) = (parts.next()?, parts.next(), parts.next());
         let (file, line, col) = match (a.parse::<i64>(), b.map(|b| b.parse::<i64>()), c) {
             (Ok(col), Some(Ok(line)), Some(file)) => (file, line, Some(col)),
-            (Ok(line), Some(Err(_)), _) | (Ok(line), None, _) => (loc.rsplit_once(':')?.0, line, None),
+            (Ok(line), Some(Err(_)), _) | (Ok(line), None, _) => {
+                (loc.rsplit_once(':')?.0, line, None)
+            }
             _ => return None,
         };
         let (msg, code) = match rest.rsplit_once("  [") {
@@ -185,13 +239,30 @@ mod tests {
     fn fixture(name: &str) -> String {
         std::fs::read_to_string(format!("{}/tests/fixtures/{name}", dir())).unwrap()
     }
-    fn run(project: &str, out: &str, code: i32, config: serde_json::Value) -> (GateReport, FakeHost) {
+    fn run(
+        project: &str,
+        out: &str,
+        code: i32,
+        config: serde_json::Value,
+    ) -> (GateReport, FakeHost) {
         let host = FakeHost::new().on_output(
             "python3",
-            Output { exit_code: Some(code), stdout: fixture(out).into_bytes(), ..Default::default() },
+            Output {
+                exit_code: Some(code),
+                stdout: fixture(out).into_bytes(),
+                ..Default::default()
+            },
         );
-        let mounts = Mounts { workspace: format!("{}/tests/projects/{project}", dir()), scratch: "/s".into() };
-        let req = GateRequest { name: "mypy".into(), config, mounts, task: None };
+        let mounts = Mounts {
+            workspace: format!("{}/tests/projects/{project}", dir()),
+            scratch: "/s".into(),
+        };
+        let req = GateRequest {
+            name: "mypy".into(),
+            config,
+            mounts,
+            task: None,
+        };
         (MypyGate::check(req, &host).unwrap(), host)
     }
 
@@ -199,7 +270,14 @@ mod tests {
         let got: Vec<_> = r
             .findings
             .iter()
-            .map(|f| (f.path.as_deref().unwrap(), f.line.unwrap(), f.column.unwrap(), f.rule.as_str()))
+            .map(|f| {
+                (
+                    f.path.as_deref().unwrap(),
+                    f.line.unwrap(),
+                    f.column.unwrap(),
+                    f.rule.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -209,7 +287,10 @@ mod tests {
                 ("src/app/__init__.py", 12, 14, "mypy/assignment"),
             ]
         );
-        assert_eq!(r.findings[1].message, "Argument 1 to \"greet\" has incompatible type \"int\"; expected \"str\"");
+        assert_eq!(
+            r.findings[1].message,
+            "Argument 1 to \"greet\" has incompatible type \"int\"; expected \"str\""
+        );
     }
 
     #[test]
@@ -231,7 +312,12 @@ mod tests {
 
     #[test]
     fn text_errors_become_the_same_findings() {
-        let (r, host) = run("errors", "errors.text.out", 1, json!({"format": "text", "paths": ["src"]}));
+        let (r, host) = run(
+            "errors",
+            "errors.text.out",
+            1,
+            json!({"format": "text", "paths": ["src"]}),
+        );
         assert_eq!(r.outcome, Outcome::Failed);
         expected(&r);
         assert!(!host.calls.borrow()[0].args.contains(&"-O".to_string()));
@@ -248,9 +334,15 @@ mod tests {
 
     #[test]
     fn text_lines_without_columns_and_notes() {
-        let f = parse("a.py:3: error: Bad thing  [misc]\na.py:3: note: try this\nb.py: error: weird", Some("app"));
+        let f = parse(
+            "a.py:3: error: Bad thing  [misc]\na.py:3: note: try this\nb.py: error: weird",
+            Some("app"),
+        );
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].path.as_deref(), f[0].line, f[0].column), (Some("app/a.py"), Some(3), None));
+        assert_eq!(
+            (f[0].path.as_deref(), f[0].line, f[0].column),
+            (Some("app/a.py"), Some(3), None)
+        );
         assert_eq!(f[0].message, "Bad thing\ntry this");
     }
 }

@@ -28,7 +28,10 @@ pub struct Mounts {
 
 impl Default for Mounts {
     fn default() -> Self {
-        Mounts { workspace: "/workspace".into(), scratch: "/scratch".into() }
+        Mounts {
+            workspace: "/workspace".into(),
+            scratch: "/scratch".into(),
+        }
     }
 }
 
@@ -156,7 +159,10 @@ pub struct Command {
 
 impl Command {
     pub fn new(program: impl Into<String>) -> Self {
-        Command { program: program.into(), ..Default::default() }
+        Command {
+            program: program.into(),
+            ..Default::default()
+        }
     }
     pub fn arg(mut self, a: impl Into<String>) -> Self {
         self.args.push(a.into());

@@ -170,7 +170,10 @@ macro_rules! __pdk_conversions {
         }
         #[allow(dead_code)]
         fn mounts_to(m: wt::Mounts) -> $crate::Mounts {
-            $crate::Mounts { workspace: m.workspace, scratch: m.scratch }
+            $crate::Mounts {
+                workspace: m.workspace,
+                scratch: m.scratch,
+            }
         }
     };
     (host) => {

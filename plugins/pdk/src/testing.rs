@@ -23,7 +23,11 @@ impl FakeHost {
     pub fn on(mut self, program: &str, code: i32, stdout: &str) -> Self {
         self.rules.push((
             program.to_string(),
-            Ok(Output { exit_code: Some(code), stdout: stdout.as_bytes().to_vec(), ..Default::default() }),
+            Ok(Output {
+                exit_code: Some(code),
+                stdout: stdout.as_bytes().to_vec(),
+                ..Default::default()
+            }),
         ));
         self
     }

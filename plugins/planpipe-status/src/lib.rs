@@ -23,7 +23,11 @@ struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { status_path: STATUS_PATH.into(), summary_path: SUMMARY_PATH.into(), recent: 10 }
+        Config {
+            status_path: STATUS_PATH.into(),
+            summary_path: SUMMARY_PATH.into(),
+            recent: 10,
+        }
     }
 }
 
@@ -39,7 +43,10 @@ impl Formatter for PlanpipeStatus {
             content: render_status(&record, cfg.recent).into_bytes(),
         }];
         if record.status != RunStatus::Running {
-            out.push(Artifact { path: cfg.summary_path, content: render_summary(&record).into_bytes() });
+            out.push(Artifact {
+                path: cfg.summary_path,
+                content: render_summary(&record).into_bytes(),
+            });
         }
         Ok(out)
     }
@@ -51,7 +58,10 @@ fn ids(ts: &[&TaskRecord]) -> String {
     if ts.is_empty() {
         "—".into()
     } else {
-        ts.iter().map(|t| md::cell(&t.id)).collect::<Vec<_>>().join(", ")
+        ts.iter()
+            .map(|t| md::cell(&t.id))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -68,12 +78,24 @@ fn note(t: &TaskRecord) -> String {
             .reviews
             .iter()
             .filter(|r| r.outcome != ReviewOutcome::Approved)
-            .map(|r| format!("{} {}", reportkit::review_kind_label(r.kind), reportkit::review_outcome_str(r.outcome)))
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    reportkit::review_kind_label(r.kind),
+                    reportkit::review_outcome_str(r.outcome)
+                )
+            })
             .chain(
                 c.gates
                     .iter()
                     .filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored))
-                    .map(|g| format!("gate {} {}", g.name, reportkit::outcome_str(g.report.outcome))),
+                    .map(|g| {
+                        format!(
+                            "gate {} {}",
+                            g.name,
+                            reportkit::outcome_str(g.report.outcome)
+                        )
+                    }),
             )
             .collect();
         if !rejected.is_empty() {
@@ -88,9 +110,11 @@ fn unblocked<'a>(rec: &'a RunRecord, t: &TaskRecord) -> Vec<&'a TaskRecord> {
     reportkit::dependents(rec, &t.id)
         .into_iter()
         .filter(|d| {
-            d.dependencies
-                .iter()
-                .all(|id| rec.tasks.iter().any(|x| &x.id == id && x.status == TaskStatus::Done))
+            d.dependencies.iter().all(|id| {
+                rec.tasks
+                    .iter()
+                    .any(|x| &x.id == id && x.status == TaskStatus::Done)
+            })
         })
         .collect()
 }
@@ -106,16 +130,36 @@ fn escalation_lines(o: &mut String, rec: &RunRecord) -> usize {
             md::text(t.blocked_reason.as_deref().unwrap_or("blocked"))
         ));
         if !t.acceptance.is_empty() {
-            o.push_str(&format!("  - Requires: {}\n", md::text(&t.acceptance.join("; "))));
+            o.push_str(&format!(
+                "  - Requires: {}\n",
+                md::text(&t.acceptance.join("; "))
+            ));
         }
         let files = reportkit::task_files(t);
         o.push_str(&format!(
             "  - Produced: {}\n",
-            if files.is_empty() { "no changes".to_string() } else { files.iter().map(|f| md::code(f)).collect::<Vec<_>>().join(", ") }
+            if files.is_empty() {
+                "no changes".to_string()
+            } else {
+                files
+                    .iter()
+                    .map(|f| md::code(f))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
         ));
         if let Some(c) = t.cycles.last() {
-            for r in c.reviews.iter().filter(|r| r.outcome != ReviewOutcome::Approved) {
-                let why = r.review.as_ref().map(|v| v.summary.as_str()).or(r.error.as_deref()).unwrap_or("");
+            for r in c
+                .reviews
+                .iter()
+                .filter(|r| r.outcome != ReviewOutcome::Approved)
+            {
+                let why = r
+                    .review
+                    .as_ref()
+                    .map(|v| v.summary.as_str())
+                    .or(r.error.as_deref())
+                    .unwrap_or("");
                 o.push_str(&format!(
                     "  - Rejected by the {} ({}): {}\n",
                     reportkit::review_kind_label(r.kind),
@@ -124,13 +168,29 @@ fn escalation_lines(o: &mut String, rec: &RunRecord) -> usize {
                 ));
                 if let Some(v) = &r.review {
                     for f in v.findings.iter().filter(|f| severity_blocks(f.severity)) {
-                        let at = reportkit::location(f).map(|l| format!(" {}", md::code(&l))).unwrap_or_default();
-                        o.push_str(&format!("    - {} {}{at}: {}\n", reportkit::severity_str(f.severity), md::code(&f.rule), md::text(&f.message)));
+                        let at = reportkit::location(f)
+                            .map(|l| format!(" {}", md::code(&l)))
+                            .unwrap_or_default();
+                        o.push_str(&format!(
+                            "    - {} {}{at}: {}\n",
+                            reportkit::severity_str(f.severity),
+                            md::code(&f.rule),
+                            md::text(&f.message)
+                        ));
                     }
                 }
             }
-            for g in c.gates.iter().filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored)) {
-                o.push_str(&format!("  - Gate {} {}: {}\n", md::code(&g.name), reportkit::outcome_str(g.report.outcome), md::text(&g.report.summary)));
+            for g in c
+                .gates
+                .iter()
+                .filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored))
+            {
+                o.push_str(&format!(
+                    "  - Gate {} {}: {}\n",
+                    md::code(&g.name),
+                    reportkit::outcome_str(g.report.outcome),
+                    md::text(&g.report.summary)
+                ));
             }
         }
         o.push_str(&format!(
@@ -146,7 +206,10 @@ fn escalation_lines(o: &mut String, rec: &RunRecord) -> usize {
 }
 
 fn severity_blocks(s: planexec_pdk::Severity) -> bool {
-    matches!(s, planexec_pdk::Severity::Critical | planexec_pdk::Severity::Important)
+    matches!(
+        s,
+        planexec_pdk::Severity::Critical | planexec_pdk::Severity::Important
+    )
 }
 
 /// execution-status.md.
@@ -155,8 +218,15 @@ pub fn render_status(rec: &RunRecord, recent: usize) -> String {
     o.push_str(&format!("> Task: {}\n", md::text(&rec.plan.title)));
     o.push_str(&format!("> Total subtasks: {}\n", rec.tasks.len()));
     o.push_str(&format!("> Started: {}\n", rec.started_at));
-    o.push_str(&format!("> Last updated: {}\n", reportkit::last_timestamp(rec)));
-    o.push_str(&format!("> Run: {} ({})\n\n", md::text(&rec.run_id), rec.status.as_str()));
+    o.push_str(&format!(
+        "> Last updated: {}\n",
+        reportkit::last_timestamp(rec)
+    ));
+    o.push_str(&format!(
+        "> Run: {} ({})\n\n",
+        md::text(&rec.run_id),
+        rec.status.as_str()
+    ));
 
     o.push_str("## Current State\n\n");
     o.push_str("| ID | Title | Status | Wave | Review Cycles | Notes |\n");
@@ -173,46 +243,87 @@ pub fn render_status(rec: &RunRecord, recent: usize) -> String {
         ));
     }
 
-    o.push_str("\n## Status Summary\n\n| Status | Count | Subtasks |\n|--------|-------|----------|\n");
+    o.push_str(
+        "\n## Status Summary\n\n| Status | Count | Subtasks |\n|--------|-------|----------|\n",
+    );
     for s in reportkit::STATUS_ORDER {
         let ts: Vec<&TaskRecord> = rec.tasks.iter().filter(|t| t.status == s).collect();
-        o.push_str(&format!("| {} | {} | {} |\n", s.as_str(), ts.len(), ids(&ts)));
+        o.push_str(&format!(
+            "| {} | {} | {} |\n",
+            s.as_str(),
+            ts.len(),
+            ids(&ts)
+        ));
     }
 
-    let active = rec.tasks.iter().filter(|t| t.status != TaskStatus::Done).filter_map(|t| t.wave).min();
+    let active = rec
+        .tasks
+        .iter()
+        .filter(|t| t.status != TaskStatus::Done)
+        .filter_map(|t| t.wave)
+        .min();
     match active {
         Some(w) => {
             let ts: Vec<&TaskRecord> = rec.tasks.iter().filter(|t| t.wave == Some(w)).collect();
             o.push_str(&format!("\n## Active Wave: {w} — Wave {w}\n"));
             for t in ts {
-                o.push_str(&format!("- {}: {} ({})\n", md::text(&t.id), md::text(&t.title), t.status.as_str()));
+                o.push_str(&format!(
+                    "- {}: {} ({})\n",
+                    md::text(&t.id),
+                    md::text(&t.title),
+                    t.status.as_str()
+                ));
             }
         }
         None => o.push_str("\n## Active Wave: — None\nNo wave is active.\n"),
     }
 
     o.push_str("\n## Recently Completed\n");
-    let mut done: Vec<&TaskRecord> = rec.tasks.iter().filter(|t| t.status == TaskStatus::Done).collect();
+    let mut done: Vec<&TaskRecord> = rec
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .collect();
     // Latest first; the id breaks ties so the order is stable.
     done.sort_by(|a, b| b.finished_at.cmp(&a.finished_at).then(a.id.cmp(&b.id)));
     if done.is_empty() {
         o.push_str("None\n");
     }
     for t in done.into_iter().take(recent) {
-        let when = t.finished_at.as_deref().map(|w| format!(" — completed {w}")).unwrap_or_else(|| " — completed".into());
+        let when = t
+            .finished_at
+            .as_deref()
+            .map(|w| format!(" — completed {w}"))
+            .unwrap_or_else(|| " — completed".into());
         let un = unblocked(rec, t);
-        let un = if un.is_empty() { String::new() } else { format!(", unblocked: {}", ids(&un)) };
-        o.push_str(&format!("- {}: {}{when}{un}\n", md::text(&t.id), md::text(&t.title)));
+        let un = if un.is_empty() {
+            String::new()
+        } else {
+            format!(", unblocked: {}", ids(&un))
+        };
+        o.push_str(&format!(
+            "- {}: {}{when}{un}\n",
+            md::text(&t.id),
+            md::text(&t.title)
+        ));
     }
 
     o.push_str("\n## Blocked Items\n");
-    let blocked: Vec<&TaskRecord> = rec.tasks.iter().filter(|t| t.status == TaskStatus::Blocked).collect();
+    let blocked: Vec<&TaskRecord> = rec
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Blocked)
+        .collect();
     if blocked.is_empty() {
         o.push_str("None\n");
     }
     for t in &blocked {
         let waiting: Vec<&TaskRecord> = reportkit::dependents(rec, &t.id);
-        let behind = if waiting.is_empty() { String::new() } else { format!(" Waiting on it: {}.", ids(&waiting)) };
+        let behind = if waiting.is_empty() {
+            String::new()
+        } else {
+            format!(" Waiting on it: {}.", ids(&waiting))
+        };
         o.push_str(&format!(
             "- {}: {} — {}. Unblocks when: the cause is resolved and the run resumes (`--resume`).{behind}\n",
             md::text(&t.id),
@@ -236,7 +347,10 @@ fn wave_groups(rec: &RunRecord) -> BTreeMap<Option<u32>, Vec<&TaskRecord>> {
     m
 }
 
-fn gates_matching(rec: &RunRecord, f: impl Fn(&planexec_pdk::record::GateRun) -> bool) -> Vec<&planexec_pdk::record::GateRun> {
+fn gates_matching(
+    rec: &RunRecord,
+    f: impl Fn(&planexec_pdk::record::GateRun) -> bool,
+) -> Vec<&planexec_pdk::record::GateRun> {
     rec.final_gates.iter().filter(|g| f(g)).collect()
 }
 
@@ -244,18 +358,35 @@ fn smoke_line(gs: &[&planexec_pdk::record::GateRun], none: &str) -> String {
     if gs.is_empty() {
         return none.into();
     }
-    let pass = gs.iter().all(|g| matches!(g.report.outcome, Outcome::Passed | Outcome::Skipped));
+    let pass = gs
+        .iter()
+        .all(|g| matches!(g.report.outcome, Outcome::Passed | Outcome::Skipped));
     let what: Vec<String> = gs
         .iter()
-        .map(|g| format!("{} {}: {}", md::code(&g.name), reportkit::outcome_str(g.report.outcome), md::text(&g.report.summary)))
+        .map(|g| {
+            format!(
+                "{} {}: {}",
+                md::code(&g.name),
+                reportkit::outcome_str(g.report.outcome),
+                md::text(&g.report.summary)
+            )
+        })
         .collect();
-    format!("{} — {}", if pass { "pass" } else { "fail" }, what.join("; "))
+    format!(
+        "{} — {}",
+        if pass { "pass" } else { "fail" },
+        what.join("; ")
+    )
 }
 
 /// execution-summary.md.
 pub fn render_summary(rec: &RunRecord) -> String {
     let total = rec.tasks.len();
-    let done = rec.tasks.iter().filter(|t| t.status == TaskStatus::Done).count();
+    let done = rec
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .count();
     let review_cycles: u32 = rec.tasks.iter().map(reportkit::review_cycles).sum();
     let rework: u32 = rec.tasks.iter().map(reportkit::rework_rounds).sum();
     let mut esc = String::new();
@@ -265,39 +396,65 @@ pub fn render_summary(rec: &RunRecord) -> String {
     o.push_str(&format!("> Total subtasks: {total}\n"));
     o.push_str(&format!(
         "> All completed: {}\n",
-        if done == total { "yes".to_string() } else { format!("no ({done}/{total} done)") }
+        if done == total {
+            "yes".to_string()
+        } else {
+            format!("no ({done}/{total} done)")
+        }
     ));
     o.push_str(&format!("> Total review cycles: {review_cycles}\n"));
     o.push_str(&format!("> Total rework rounds: {rework}\n"));
     o.push_str(&format!("> Escalations: {escalations}\n"));
-    let end = rec.finished_at.as_deref().unwrap_or_else(|| reportkit::last_timestamp(rec));
-    let dur = time::seconds_between(&rec.started_at, end).map(time::human_duration).unwrap_or_else(|| "unknown".into());
-    o.push_str(&format!("> Duration: {dur} ({} → {end})\n\n", rec.started_at));
+    let end = rec
+        .finished_at
+        .as_deref()
+        .unwrap_or_else(|| reportkit::last_timestamp(rec));
+    let dur = time::seconds_between(&rec.started_at, end)
+        .map(time::human_duration)
+        .unwrap_or_else(|| "unknown".into());
+    o.push_str(&format!(
+        "> Duration: {dur} ({} → {end})\n\n",
+        rec.started_at
+    ));
 
     o.push_str("## Execution Overview\n");
-    let first_pass = rec.tasks.iter().filter(|t| t.status == TaskStatus::Done && t.cycles.len() == 1).count();
+    let first_pass = rec
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done && t.cycles.len() == 1)
+        .count();
     o.push_str(&format!(
         "Run {} ended {}: {done} of {total} subtasks done, {first_pass} on the first cycle, {rework} rework round(s) in all.",
         md::text(&rec.run_id),
         rec.status.as_str()
     ));
-    let blocked: Vec<&TaskRecord> = rec.tasks.iter().filter(|t| t.status == TaskStatus::Blocked).collect();
+    let blocked: Vec<&TaskRecord> = rec
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Blocked)
+        .collect();
     if !blocked.is_empty() {
         o.push_str(&format!(" Blocked: {}.", ids(&blocked)));
     }
     o.push_str("\n\n");
 
     o.push_str("## Final Smoke Test\n");
-    let lname = |g: &planexec_pdk::record::GateRun| format!("{} {}", g.name, g.plugin).to_lowercase();
+    let lname =
+        |g: &planexec_pdk::record::GateRun| format!("{} {}", g.name, g.plugin).to_lowercase();
     let is_build = |g: &planexec_pdk::record::GateRun| {
         let n = lname(g);
         n.contains("build") || n.contains("compile")
     };
-    let is_test = |g: &planexec_pdk::record::GateRun| g.report.tests.is_some() || lname(g).contains("test");
+    let is_test =
+        |g: &planexec_pdk::record::GateRun| g.report.tests.is_some() || lname(g).contains("test");
     let build = gates_matching(rec, |g| is_build(g));
     let tests = gates_matching(rec, |g| !is_build(g) && is_test(g));
     let lint = gates_matching(rec, |g| !is_build(g) && !is_test(g));
-    let none = if rec.final_gates.is_empty() { "not run — the run stopped before the final gates" } else { "skipped — no such final gate configured" };
+    let none = if rec.final_gates.is_empty() {
+        "not run — the run stopped before the final gates"
+    } else {
+        "skipped — no such final gate configured"
+    };
     o.push_str(&format!("- **Build:** {}\n", smoke_line(&build, none)));
     let mut tl = smoke_line(&tests, none);
     if let Some(t) = reportkit::sum_tests(tests.iter().copied()) {
@@ -330,21 +487,29 @@ pub fn render_summary(rec: &RunRecord) -> String {
                 "| {} | {} | {} |\n",
                 md::cell(c),
                 if met { "met" } else { "not met" },
-                if met { "all subtask reviews and final gates" } else { "run did not succeed" }
+                if met {
+                    "all subtask reviews and final gates"
+                } else {
+                    "run did not succeed"
+                }
             ));
         }
     }
 
     o.push_str("\n## Wave Execution Log\n");
     for (w, ts) in wave_groups(rec) {
-        let name = w.map(|w| format!("Wave {w}")).unwrap_or_else(|| "Unassigned".into());
+        let name = w
+            .map(|w| format!("Wave {w}"))
+            .unwrap_or_else(|| "Unassigned".into());
         o.push_str(&format!("\n### {name}\n"));
         o.push_str(&format!("- **Subtasks:** {}\n", ids(&ts)));
         o.push_str("- **Execution mode:** sequential\n");
         let start = ts.iter().filter_map(|t| t.started_at.as_deref()).min();
         let end = ts.iter().filter_map(|t| t.finished_at.as_deref()).max();
         let d = match (start, end) {
-            (Some(s), Some(e)) => time::seconds_between(s, e).map(time::human_duration).unwrap_or_else(|| "unknown".into()),
+            (Some(s), Some(e)) => time::seconds_between(s, e)
+                .map(time::human_duration)
+                .unwrap_or_else(|| "unknown".into()),
             _ => "not finished".into(),
         };
         o.push_str(&format!("- **Duration:** {d}\n"));
@@ -352,11 +517,22 @@ pub fn render_summary(rec: &RunRecord) -> String {
             .iter()
             .filter_map(|t| match t.status {
                 TaskStatus::Blocked => Some(format!("{} blocked", t.id)),
-                _ if reportkit::rework_rounds(t) > 0 => Some(format!("{} reworked {}×", t.id, reportkit::rework_rounds(t))),
+                _ if reportkit::rework_rounds(t) > 0 => Some(format!(
+                    "{} reworked {}×",
+                    t.id,
+                    reportkit::rework_rounds(t)
+                )),
                 _ => None,
             })
             .collect();
-        o.push_str(&format!("- **Issues:** {}\n", if issues.is_empty() { "none".into() } else { md::text(&issues.join(", ")) }));
+        o.push_str(&format!(
+            "- **Issues:** {}\n",
+            if issues.is_empty() {
+                "none".into()
+            } else {
+                md::text(&issues.join(", "))
+            }
+        ));
     }
 
     o.push_str("\n## Issues Encountered\n");
@@ -364,8 +540,17 @@ pub fn render_summary(rec: &RunRecord) -> String {
         o.push_str("No issues encountered\n");
     }
     for i in &rec.issues {
-        let who = i.task.as_deref().map(|t| format!("{t}: ")).unwrap_or_default();
-        o.push_str(&format!("- {}{} — {}\n", md::text(&who), md::text(&i.issue), md::text(&i.resolution)));
+        let who = i
+            .task
+            .as_deref()
+            .map(|t| format!("{t}: "))
+            .unwrap_or_default();
+        o.push_str(&format!(
+            "- {}{} — {}\n",
+            md::text(&who),
+            md::text(&i.issue),
+            md::text(&i.resolution)
+        ));
     }
 
     o.push_str("\n## Escalations\n");
@@ -395,7 +580,11 @@ pub fn render_summary(rec: &RunRecord) -> String {
         o.push_str("No recurring themes\n");
     }
     for (rule, (n, tasks)) in themes.iter().take(5) {
-        o.push_str(&format!("- {} ×{n} ({})\n", md::code(rule), tasks.join(", ")));
+        o.push_str(&format!(
+            "- {} ×{n} ({})\n",
+            md::code(rule),
+            tasks.join(", ")
+        ));
     }
 
     o.push_str("\n## Follow-up Items\n");
@@ -405,13 +594,23 @@ pub fn render_summary(rec: &RunRecord) -> String {
             for r in &c.reviews {
                 if let Some(v) = &r.review {
                     for f in v.findings.iter().filter(|f| !severity_blocks(f.severity)) {
-                        follow.push(format!("{}: {} {} — {}", t.id, reportkit::severity_str(f.severity), md::code(&f.rule), md::text(&f.message)));
+                        follow.push(format!(
+                            "{}: {} {} — {}",
+                            t.id,
+                            reportkit::severity_str(f.severity),
+                            md::code(&f.rule),
+                            md::text(&f.message)
+                        ));
                     }
                 }
             }
         }
     }
-    for t in rec.tasks.iter().filter(|t| !matches!(t.status, TaskStatus::Done | TaskStatus::Blocked)) {
+    for t in rec
+        .tasks
+        .iter()
+        .filter(|t| !matches!(t.status, TaskStatus::Done | TaskStatus::Blocked))
+    {
         follow.push(format!("{}: not executed ({})", t.id, t.status.as_str()));
     }
     if follow.is_empty() {
@@ -422,19 +621,36 @@ pub fn render_summary(rec: &RunRecord) -> String {
     }
 
     o.push_str("\n## Review Quality Summary\n");
-    let reviewed = rec.tasks.iter().filter(|t| reportkit::review_cycles(t) > 0).count();
+    let reviewed = rec
+        .tasks
+        .iter()
+        .filter(|t| reportkit::review_cycles(t) > 0)
+        .count();
     let first_ok = rec
         .tasks
         .iter()
         .filter(|t| {
-            t.cycles.first().is_some_and(|c| !c.reviews.is_empty() && c.reviews.iter().all(|r| r.outcome == ReviewOutcome::Approved))
+            t.cycles.first().is_some_and(|c| {
+                !c.reviews.is_empty()
+                    && c.reviews
+                        .iter()
+                        .all(|r| r.outcome == ReviewOutcome::Approved)
+            })
         })
         .count();
-    let rate = first_ok.checked_mul(100).and_then(|x| x.checked_div(reviewed)).map_or_else(|| "n/a".to_string(), |r| format!("{r}%"));
-    o.push_str(&format!("- **First-pass approval rate:** {rate} of subtasks passed both reviews on first attempt\n"));
+    let rate = first_ok
+        .checked_mul(100)
+        .and_then(|x| x.checked_div(reviewed))
+        .map_or_else(|| "n/a".to_string(), |r| format!("{r}%"));
+    o.push_str(&format!(
+        "- **First-pass approval rate:** {rate} of subtasks passed both reviews on first attempt\n"
+    ));
     o.push_str(&format!(
         "- **Most common review feedback:** {}\n",
-        themes.first().map(|(r, (n, _))| format!("{} ({n}×)", md::code(r))).unwrap_or_else(|| "none".into())
+        themes
+            .first()
+            .map(|(r, (n, _))| format!("{} ({n}×)", md::code(r)))
+            .unwrap_or_else(|| "none".into())
     ));
     let reworked: Vec<String> = rec
         .tasks
@@ -444,7 +660,11 @@ pub fn render_summary(rec: &RunRecord) -> String {
         .collect();
     o.push_str(&format!(
         "- **Rework distribution:** {}\n",
-        if reworked.is_empty() { "no rework".into() } else { md::text(&reworked.join(", ")) }
+        if reworked.is_empty() {
+            "no rework".into()
+        } else {
+            md::text(&reworked.join(", "))
+        }
     ));
     o
 }
@@ -463,8 +683,14 @@ mod tests {
             .collect()
     }
 
-    const STATUS_HEADINGS: [&str; 6] =
-        ["# Execution Status", "## Current State", "## Status Summary", "## Recently Completed", "## Blocked Items", "## Escalations"];
+    const STATUS_HEADINGS: [&str; 6] = [
+        "# Execution Status",
+        "## Current State",
+        "## Status Summary",
+        "## Recently Completed",
+        "## Blocked Items",
+        "## Escalations",
+    ];
     const SUMMARY_HEADINGS: [&str; 12] = [
         "# Execution Summary",
         "## Execution Overview",
@@ -501,7 +727,9 @@ mod tests {
         assert!(s.contains("| pending | 1 | T003 |\n"));
         assert!(s.contains("| rework | 0 | — |\n"));
         assert!(s.contains("## Active Wave: 2 — Wave 2\n"));
-        assert!(s.contains("- T001: Token model — completed 2026-11-22T10:12:00Z, unblocked: T002\n"));
+        assert!(
+            s.contains("- T001: Token model — completed 2026-11-22T10:12:00Z, unblocked: T002\n")
+        );
         assert!(s.contains("- T002: Token refresh endpoint — rework limit reached: 3 failed cycles. Unblocks when:"));
         assert!(s.contains("Waiting on it: T003."));
         assert!(s.contains("- **T002: Token refresh endpoint** — escalated: rework limit reached: 3 failed cycles\n"));
@@ -531,7 +759,9 @@ mod tests {
         let out = render(fixtures::successful_run());
         let s = &out[0].1;
         assert!(s.contains("## Active Wave: — None"));
-        assert!(s.contains("- T001: Token model — completed 2026-11-22T10:10:00Z, unblocked: T002\n"));
+        assert!(
+            s.contains("- T001: Token model — completed 2026-11-22T10:10:00Z, unblocked: T002\n")
+        );
         assert!(s.contains("## Blocked Items\nNone\n"));
         assert!(s.contains("## Escalations\nNone\n"));
         let m = &out[1].1;
@@ -541,7 +771,9 @@ mod tests {
         assert!(m.contains("- **Tests:** pass — `pytest` passed: 42 passed (42/42 passed (0 failed, 0 skipped, 0 errored))\n"));
         assert!(m.contains("- **Linter:** pass — `mypy` passed"));
         assert!(m.contains("- **Build:** skipped — no such final gate configured\n"));
-        assert!(m.contains("| Tokens expire after 15 minutes | met | all subtask reviews and final gates |\n"));
+        assert!(m.contains(
+            "| Tokens expire after 15 minutes | met | all subtask reviews and final gates |\n"
+        ));
         assert!(m.contains("- **First-pass approval rate:** 100% of subtasks"));
         assert!(m.contains("## Issues Encountered\nNo issues encountered\n"));
         assert!(m.contains("## Review Feedback Themes\nNo recurring themes\n"));
@@ -551,7 +783,9 @@ mod tests {
     fn running_run_writes_status_only() {
         let out = render(fixtures::running_run());
         assert_eq!(out.len(), 1);
-        assert!(out[0].1.contains("| T001 | Token model | in_review | 1 | 1 | — |\n"));
+        assert!(out[0]
+            .1
+            .contains("| T001 | Token model | in_review | 1 | 1 | — |\n"));
         assert!(out[0].1.contains("| in_review | 1 | T001 |\n"));
         assert!(out[0].1.contains("## Active Wave: 1 — Wave 1\n"));
     }
@@ -559,7 +793,9 @@ mod tests {
     #[test]
     fn errored_review_and_config() {
         let out = render(fixtures::errored_review_run());
-        assert!(out[0].1.contains("  - Rejected by the task review (errored): reviewer timed out after 300s\n"));
+        assert!(out[0].1.contains(
+            "  - Rejected by the task review (errored): reviewer timed out after 300s\n"
+        ));
         let a = PlanpipeStatus::render(
             json!({"status_path": ".planpipe/t1/stage-6/execution-status.md", "summary_path": ".planpipe/t1/stage-6/execution-summary.md"}),
             fixtures::successful_run(),
@@ -568,6 +804,9 @@ mod tests {
         assert_eq!(a[0].path, ".planpipe/t1/stage-6/execution-status.md");
         assert_eq!(a[1].path, ".planpipe/t1/stage-6/execution-summary.md");
         assert!(PlanpipeStatus::render(json!({"path": "x"}), fixtures::successful_run()).is_err());
-        assert_eq!(render(fixtures::blocked_run()), render(fixtures::blocked_run()));
+        assert_eq!(
+            render(fixtures::blocked_run()),
+            render(fixtures::blocked_run())
+        );
     }
 }

@@ -28,7 +28,8 @@ pub struct PytestGate;
 impl Gate for PytestGate {
     fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
-        let (program, base) = testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m pytest"))?;
+        let (program, base) =
+            testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m pytest"))?;
         let mut cmd = Command::new(program).args(base).args([
             format!("--junitxml={{scratch}}/{REPORT}"),
             "-o".into(),
@@ -55,7 +56,10 @@ impl Gate for PytestGate {
         let have_report = match std::fs::File::open(&path) {
             Ok(f) => {
                 if let Err(e) = junit::parse(BufReader::new(f), Style::Pytest, &mut parsed) {
-                    let mut r = planexec_pdk::report(Outcome::Errored, format!("unreadable JUnit report: {e}"));
+                    let mut r = planexec_pdk::report(
+                        Outcome::Errored,
+                        format!("unreadable JUnit report: {e}"),
+                    );
                     r.evidence = planexec_pdk::text::tail(&out.combined(), tail);
                     return Ok(testfmt::finish(r, &out, tail));
                 }
@@ -63,22 +67,38 @@ impl Gate for PytestGate {
             }
             Err(_) => false,
         };
-        Ok(testfmt::finish(judge(parsed, have_report, &out, &cfg), &out, tail))
+        Ok(testfmt::finish(
+            judge(parsed, have_report, &out, &cfg, &req.mounts.workspace),
+            &out,
+            tail,
+        ))
     }
 }
 
-fn judge(p: JunitResult, have_report: bool, out: &planexec_pdk::Output, cfg: &Config) -> GateReport {
+fn judge(
+    p: JunitResult,
+    have_report: bool,
+    out: &planexec_pdk::Output,
+    cfg: &Config,
+    workspace: &str,
+) -> GateReport {
     let code = out.exit_code;
     let counts = p.counts;
     let text = testfmt::counts_text(&counts);
     if out.timed_out {
-        let mut r = planexec_pdk::report(Outcome::Failed, format!("pytest timed out after {} ms", out.duration_ms));
+        let mut r = planexec_pdk::report(
+            Outcome::Failed,
+            format!("pytest timed out after {} ms", out.duration_ms),
+        );
         r.tests = have_report.then_some(counts);
         return r;
     }
     if code == Some(5) {
         return if cfg.allow_no_tests {
-            planexec_pdk::report(Outcome::Passed, "no tests collected (allowed by allow_no_tests)")
+            planexec_pdk::report(
+                Outcome::Passed,
+                "no tests collected (allowed by allow_no_tests)",
+            )
         } else {
             let mut r = planexec_pdk::report(Outcome::Failed, "no tests collected (pytest exit 5)");
             r.tests = Some(counts);
@@ -86,33 +106,78 @@ fn judge(p: JunitResult, have_report: bool, out: &planexec_pdk::Output, cfg: &Co
         };
     }
     if !have_report {
-        let all = out.combined();
-        let summary = if all.contains("No module named pytest") {
-            "pytest is not installed for this Python (No module named pytest)".to_string()
-        } else {
-            format!("pytest exited {code:?} without writing a JUnit report")
-        };
-        return planexec_pdk::report(Outcome::Errored, summary);
+        if let Some(r) = testfmt::python_module_missing(out, "pytest") {
+            return r;
+        }
+        return planexec_pdk::report(
+            Outcome::Errored,
+            format!(
+                "pytest {} without writing a JUnit report",
+                testfmt::exit_text(code)
+            ),
+        );
     }
     let (outcome, summary) = match code {
         Some(0) if counts.failed == 0 && counts.errored == 0 => (Outcome::Passed, text),
         Some(0) | Some(1) => (Outcome::Failed, text),
-        Some(2) => (Outcome::Failed, format!("pytest was interrupted (collection errors?): {text}")),
-        Some(c) => (Outcome::Errored, format!("pytest exited {c} (internal or usage error): {text}")),
-        None => (Outcome::Errored, format!("pytest was killed by a signal: {text}")),
+        Some(2) => (
+            Outcome::Failed,
+            format!("pytest was interrupted (collection errors?): {text}"),
+        ),
+        Some(c) => (
+            Outcome::Errored,
+            format!("pytest exited {c} (internal or usage error): {text}"),
+        ),
+        None => (
+            Outcome::Errored,
+            format!("pytest was killed by a signal: {text}"),
+        ),
     };
     let mut r = planexec_pdk::report(outcome, summary);
     r.tests = Some(counts);
     if p.failures.dropped > 0 {
-        r.summary.push_str(&format!(" ({} more failures not listed)", p.failures.dropped));
+        r.summary.push_str(&format!(
+            " ({} more failures not listed)",
+            p.failures.dropped
+        ));
     }
     r.failures = p
         .failures
         .list
         .into_iter()
-        .map(|f| TestFailure { path: f.path.map(|x| testfmt::ws_rel(cfg.cwd.as_deref(), &x)), ..f })
+        .map(|f| TestFailure {
+            path: f.path.map(|x| rooted(workspace, cfg.cwd.as_deref(), &x)),
+            ..f
+        })
         .collect();
     r
+}
+
+/// A path pytest printed, workspace-relative. pytest writes paths relative to its rootdir,
+/// which is `cwd` or a directory above it (the one with pyproject.toml or pytest.ini): the
+/// path is joined to `cwd` when that file exists, else to the nearest directory above `cwd`
+/// (up to the workspace) where it does.
+fn rooted(workspace: &str, cwd: Option<&str>, p: &str) -> String {
+    let cwd = cwd.unwrap_or("").trim_matches('/');
+    if cwd.is_empty() || cwd == "." || p.starts_with('/') {
+        return testfmt::ws_rel(None, p);
+    }
+    let mut base: Vec<&str> = cwd.split('/').collect();
+    loop {
+        let candidate = testfmt::ws_rel(Some(&base.join("/")), p);
+        if std::path::Path::new(workspace).join(&candidate).exists() {
+            return candidate;
+        }
+        if base.pop().is_none() || base.is_empty() {
+            break;
+        }
+    }
+    let at_root = testfmt::ws_rel(None, p);
+    if std::path::Path::new(workspace).join(&at_root).exists() {
+        at_root
+    } else {
+        testfmt::ws_rel(Some(cwd), p)
+    }
 }
 
 planexec_pdk::gate_component!(PytestGate);
@@ -125,16 +190,25 @@ mod tests {
     use serde_json::json;
 
     fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     /// Runs the gate as if pytest had exited `code` after writing fixture `case`'s report.
     fn run(case: &str, code: i32, config: serde_json::Value) -> (GateReport, FakeHost) {
-        let scratch = std::env::temp_dir().join(format!("pytest-gate-{case}-{}-{code}", std::process::id()));
+        let scratch =
+            std::env::temp_dir().join(format!("pytest-gate-{case}-{}-{code}", std::process::id()));
         std::fs::create_dir_all(&scratch).unwrap();
         let host = FakeHost::new().on_output(
             "python3",
-            Output { exit_code: Some(code), stdout: fixture(&format!("{case}.stdout")).into_bytes(), ..Default::default() },
+            Output {
+                exit_code: Some(code),
+                stdout: fixture(&format!("{case}.stdout")).into_bytes(),
+                ..Default::default()
+            },
         );
         // FakeHost cannot write files: write the report when pytest "runs".
         let host = testfmt::testing::WritesFile {
@@ -142,8 +216,16 @@ mod tests {
             path: scratch.join(REPORT),
             content: fixture(&format!("{case}.junit.xml")).into_bytes(),
         };
-        let mounts = Mounts { workspace: "/nonexistent".into(), scratch: scratch.display().to_string() };
-        let req = GateRequest { name: "pytest".into(), config, mounts, task: None };
+        let mounts = Mounts {
+            workspace: "/nonexistent".into(),
+            scratch: scratch.display().to_string(),
+        };
+        let req = GateRequest {
+            name: "pytest".into(),
+            config,
+            mounts,
+            task: None,
+        };
         let r = PytestGate::check(req, &host).unwrap();
         let _ = std::fs::remove_dir_all(&scratch);
         (r, host.inner)
@@ -153,18 +235,39 @@ mod tests {
     fn passing_project_with_defaults() {
         let (r, host) = run("passing", 0, json!({}));
         assert_eq!(r.outcome, Outcome::Passed, "{}", r.summary);
-        assert_eq!(r.tests, Some(TestCounts { passed: 2, failed: 0, skipped: 0, errored: 0 }));
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 2,
+                failed: 0,
+                skipped: 0,
+                errored: 0
+            })
+        );
         let c = &host.calls.borrow()[0];
         assert_eq!(c.program, "python3");
-        assert_eq!(&c.args[..3], ["-m", "pytest", "--junitxml={scratch}/pytest-junit.xml"]);
-        assert!(c.env.contains(&("PYTHONDONTWRITEBYTECODE".into(), "1".into())));
+        assert_eq!(
+            &c.args[..3],
+            ["-m", "pytest", "--junitxml={scratch}/pytest-junit.xml"]
+        );
+        assert!(c
+            .env
+            .contains(&("PYTHONDONTWRITEBYTECODE".into(), "1".into())));
     }
 
     #[test]
     fn failing_project_lists_failures_with_ids_files_and_lines() {
         let (r, _) = run("failing", 1, json!({"args": ["tests"]}));
         assert_eq!(r.outcome, Outcome::Failed);
-        assert_eq!(r.tests, Some(TestCounts { passed: 2, failed: 2, skipped: 2, errored: 1 }));
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 2,
+                failed: 2,
+                skipped: 2,
+                errored: 1
+            })
+        );
         let names: Vec<_> = r.failures.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
@@ -176,14 +279,26 @@ mod tests {
         );
         let f = &r.failures[0];
         assert_eq!(f.message, "assert 4 == 5\n +  where 4 = add(2, 2)");
-        assert_eq!((f.path.as_deref(), f.line), (Some("tests/test_calc.py"), Some(12)));
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("tests/test_calc.py"), Some(12))
+        );
         assert!(f.output.contains("about to check"), "{}", f.output);
         let f = &r.failures[1];
         assert_eq!(f.message, "ZeroDivisionError: division by zero");
-        assert_eq!((f.path.as_deref(), f.line), (Some("tests/test_calc.py"), Some(20)));
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("tests/test_calc.py"), Some(20))
+        );
         let f = &r.failures[2];
-        assert_eq!(f.message, "failed on setup with \"RuntimeError: fixture exploded\"");
-        assert_eq!((f.path.as_deref(), f.line), (Some("tests/test_calc.py"), Some(25)));
+        assert_eq!(
+            f.message,
+            "failed on setup with \"RuntimeError: fixture exploded\""
+        );
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("tests/test_calc.py"), Some(25))
+        );
     }
 
     #[test]
@@ -198,12 +313,113 @@ mod tests {
     #[test]
     fn custom_command_cwd_and_missing_report() {
         let host = FakeHost::new().on("pytest", 1, "/usr/bin/python3: No module named pytest\n");
-        let mounts = Mounts { workspace: "/nonexistent".into(), scratch: "/nonexistent/scratch".into() };
-        let req = GateRequest { name: "p".into(), config: json!({"command": "pytest", "cwd": "app"}), mounts, task: None };
+        let mounts = Mounts {
+            workspace: "/nonexistent".into(),
+            scratch: "/nonexistent/scratch".into(),
+        };
+        let req = GateRequest {
+            name: "p".into(),
+            config: json!({"command": "pytest", "cwd": "app"}),
+            mounts,
+            task: None,
+        };
         let r = PytestGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);
         assert!(r.summary.contains("not installed"), "{}", r.summary);
         assert_eq!(host.calls.borrow()[0].cwd.as_deref(), Some("app"));
-        assert_eq!(host.calls.borrow()[0].args[0], "--junitxml={scratch}/pytest-junit.xml");
+        assert_eq!(
+            host.calls.borrow()[0].args[0],
+            "--junitxml={scratch}/pytest-junit.xml"
+        );
+    }
+}
+
+#[cfg(test)]
+mod exact_tests {
+    //! Names and counts as pytest gives them (issue 15): inherited tests, teardown errors, subtests.
+    use super::*;
+    use planexec_pdk::testing::FakeHost;
+    use planexec_pdk::{Mounts, Output, TestCounts};
+    use serde_json::json;
+
+    fn run_exact(case: &str) -> GateReport {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let scratch =
+            std::env::temp_dir().join(format!("pytest-gate-exact-{case}-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let read = |n: &str| std::fs::read(format!("{dir}/tests/fixtures/{n}")).unwrap();
+        let host = FakeHost::new().on_output(
+            "python3",
+            Output {
+                exit_code: Some(1),
+                stdout: read("exact.stdout"),
+                ..Default::default()
+            },
+        );
+        let host = testfmt::testing::WritesFile {
+            inner: host,
+            path: scratch.join(REPORT),
+            content: read("exact.junit.xml"),
+        };
+        let mounts = Mounts {
+            workspace: "/nonexistent".into(),
+            scratch: scratch.display().to_string(),
+        };
+        let r = PytestGate::check(
+            GateRequest {
+                name: "pytest".into(),
+                config: json!({}),
+                mounts,
+                task: None,
+            },
+            &host,
+        )
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&scratch);
+        r
+    }
+
+    #[test]
+    fn counts_match_pytests_summary_line() {
+        // pytest: "5 failed, 5 passed, 2 errors, 3 subtests passed"
+        let r = run_exact("counts");
+        assert_eq!(
+            r.tests,
+            Some(TestCounts {
+                passed: 5,
+                failed: 5,
+                skipped: 0,
+                errored: 2
+            }),
+            "{}",
+            r.summary
+        );
+    }
+
+    #[test]
+    fn inherited_tests_are_named_by_the_module_that_collected_them() {
+        let r = run_exact("names");
+        let names: Vec<_> = r.failures.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "tests/test_shapes.py::TestTriangle::test_sides_even",
+                "tests/test_shapes.py::TestPentagon::test_sides_even",
+                "tests/test_sub.py::test_squares",
+                "tests/test_teardown.py::test_uses_resource",
+                "tests/test_teardown.py::test_fails_and_teardown_fails",
+            ]
+        );
+        let f = &r.failures[0];
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("tests/test_base.py"), Some(11)),
+            "where the assert is"
+        );
+        assert!(
+            r.failures[4].message.contains("then failed on teardown"),
+            "{}",
+            r.failures[4].message
+        );
     }
 }

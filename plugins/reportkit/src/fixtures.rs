@@ -25,16 +25,34 @@ fn preflight(dirty: bool) -> Preflight {
         head: "1a2b3c4".into(),
         dirty,
         rollback_commit: dirty.then(|| "9f8e7d6".into()),
-        start_commit: if dirty { "9f8e7d6".into() } else { "1a2b3c4".into() },
+        start_commit: if dirty {
+            "9f8e7d6".into()
+        } else {
+            "1a2b3c4".into()
+        },
         checks: vec![
-            Check { name: "plan check".into(), ok: true, detail: "3 tasks, no errors".into() },
-            Check { name: "gate plugins load".into(), ok: true, detail: "pytest, mypy, black".into() },
+            Check {
+                name: "plan check".into(),
+                ok: true,
+                detail: "3 tasks, no errors".into(),
+            },
+            Check {
+                name: "gate plugins load".into(),
+                ok: true,
+                detail: "pytest, mypy, black".into(),
+            },
         ],
     }
 }
 
 /// A finding with a location.
-pub fn finding(sev: Severity, rule: &str, msg: &str, path: Option<&str>, line: Option<u32>) -> Finding {
+pub fn finding(
+    sev: Severity,
+    rule: &str,
+    msg: &str,
+    path: Option<&str>,
+    line: Option<u32>,
+) -> Finding {
     Finding {
         severity: sev,
         rule: rule.into(),
@@ -53,7 +71,12 @@ pub fn gate_passed(name: &str, passed: u32) -> GateRun {
         report: GateReport {
             outcome: Outcome::Passed,
             summary: format!("{passed} passed"),
-            tests: Some(TestCounts { passed, failed: 0, skipped: 0, errored: 0 }),
+            tests: Some(TestCounts {
+                passed,
+                failed: 0,
+                skipped: 0,
+                errored: 0,
+            }),
             failures: vec![],
             coverage_percent: None,
             findings: vec![],
@@ -91,19 +114,38 @@ fn criteria(names: &[&str], fail: Option<(&str, Score)>) -> Vec<Criterion> {
                 Some((f, s)) if f == *n => (s, format!("{n}: not met, see findings")),
                 _ => (Score::Pass, format!("{n}: verified")),
             };
-            Criterion { name: n.to_string(), score, reasoning }
+            Criterion {
+                name: n.to_string(),
+                score,
+                reasoning,
+            }
         })
         .collect()
 }
 
-const TASK_CRITERIA: [&str; 5] =
-    ["Completion criteria", "Scope compliance", "Required changes", "Design alignment", "Boundary integrity"];
-const CODE_CRITERIA: [&str; 6] =
-    ["Correctness", "Quality", "Pattern adherence", "Regression risk", "Test coverage", "Security"];
+const TASK_CRITERIA: [&str; 5] = [
+    "Completion criteria",
+    "Scope compliance",
+    "Required changes",
+    "Design alignment",
+    "Boundary integrity",
+];
+const CODE_CRITERIA: [&str; 6] = [
+    "Correctness",
+    "Quality",
+    "Pattern adherence",
+    "Regression risk",
+    "Test coverage",
+    "Security",
+];
 
 /// An approving review of the given kind.
 pub fn approved(kind: ReviewKind) -> ReviewRun {
-    let names: &[&str] = if kind == ReviewKind::Task { &TASK_CRITERIA } else { &CODE_CRITERIA };
+    let names: &[&str] = if kind == ReviewKind::Task {
+        &TASK_CRITERIA
+    } else {
+        &CODE_CRITERIA
+    };
     ReviewRun {
         kind,
         plugin: "llm-review".into(),
@@ -119,8 +161,17 @@ pub fn approved(kind: ReviewKind) -> ReviewRun {
 }
 
 /// A review requesting changes, failing `criterion`, with `findings`.
-pub fn rejected(kind: ReviewKind, criterion: &str, findings: Vec<Finding>, summary: &str) -> ReviewRun {
-    let names: &[&str] = if kind == ReviewKind::Task { &TASK_CRITERIA } else { &CODE_CRITERIA };
+pub fn rejected(
+    kind: ReviewKind,
+    criterion: &str,
+    findings: Vec<Finding>,
+    summary: &str,
+) -> ReviewRun {
+    let names: &[&str] = if kind == ReviewKind::Task {
+        &TASK_CRITERIA
+    } else {
+        &CODE_CRITERIA
+    };
     ReviewRun {
         kind,
         plugin: "llm-review".into(),
@@ -169,8 +220,14 @@ fn task(id: &str, title: &str, wave: u32, deps: &[&str], status: TaskStatus) -> 
         wave: Some(wave),
         milestone: Some("M1".into()),
         dependencies: deps.iter().map(|s| s.to_string()).collect(),
-        acceptance: vec![format!("{id} acceptance: tests pass"), "`pytest tests/auth` passes".into()],
-        planned_files: vec!["src/auth/tokens.py".into(), "tests/auth/test_tokens.py".into()],
+        acceptance: vec![
+            format!("{id} acceptance: tests pass"),
+            "`pytest tests/auth` passes".into(),
+        ],
+        planned_files: vec![
+            "src/auth/tokens.py".into(),
+            "tests/auth/test_tokens.py".into(),
+        ],
         cycles: vec![],
         commit: None,
         blocked_reason: None,
@@ -199,7 +256,13 @@ pub fn successful_run() -> RunRecord {
     t1.commit = Some("aaa1111".into());
     t1.started_at = Some("2026-11-22T10:01:00Z".into());
     t1.finished_at = Some("2026-11-22T10:10:00Z".into());
-    let mut t2 = task("T002", "Token refresh endpoint", 2, &["T001"], TaskStatus::Done);
+    let mut t2 = task(
+        "T002",
+        "Token refresh endpoint",
+        2,
+        &["T001"],
+        TaskStatus::Done,
+    );
     t2.cycles = vec![passing_cycle(
         1,
         "2026-11-22T10:11:00Z",
@@ -227,8 +290,18 @@ pub fn successful_run() -> RunRecord {
         tasks: vec![t1, t2],
         final_gates: vec![
             cov,
-            gate("mypy", Outcome::Passed, "Success: no issues found in 12 source files", vec![]),
-            gate("black", Outcome::Passed, "All done! 12 files would be left unchanged.", vec![]),
+            gate(
+                "mypy",
+                Outcome::Passed,
+                "Success: no issues found in 12 source files",
+                vec![],
+            ),
+            gate(
+                "black",
+                Outcome::Passed,
+                "All done! 12 files would be left unchanged.",
+                vec![],
+            ),
         ],
         issues: vec![],
         end_commit: Some("bbb2222".into()),
@@ -269,15 +342,31 @@ pub fn blocked_run() -> RunRecord {
 
     // T001: cycle 1 fails pytest and the task review; cycle 2 passes.
     let t1 = &mut rec.tasks[0];
-    let mut c1 = cycle(1, "2026-11-22T10:01:00Z", "2026-11-22T10:05:00Z", &["src/auth/tokens.py"], CycleOutcome::Rework);
-    let mut py = gate("pytest", Outcome::Failed, "1 failed, 11 passed", vec![finding(
-        Severity::Important,
-        "pytest/failure",
-        "test_expiry: assert 900 == 3600",
-        Some("tests/auth/test_tokens.py"),
-        Some(33),
-    )]);
-    py.report.tests = Some(TestCounts { passed: 11, failed: 1, skipped: 0, errored: 0 });
+    let mut c1 = cycle(
+        1,
+        "2026-11-22T10:01:00Z",
+        "2026-11-22T10:05:00Z",
+        &["src/auth/tokens.py"],
+        CycleOutcome::Rework,
+    );
+    let mut py = gate(
+        "pytest",
+        Outcome::Failed,
+        "1 failed, 11 passed",
+        vec![finding(
+            Severity::Important,
+            "pytest/failure",
+            "test_expiry: assert 900 == 3600",
+            Some("tests/auth/test_tokens.py"),
+            Some(33),
+        )],
+    );
+    py.report.tests = Some(TestCounts {
+        passed: 11,
+        failed: 1,
+        skipped: 0,
+        errored: 0,
+    });
     py.report.failures = vec![TestFailure {
         name: "tests/auth/test_tokens.py::test_expiry".into(),
         message: "assert 900 == 3600".into(),
@@ -294,7 +383,12 @@ pub fn blocked_run() -> RunRecord {
         Some("tests/auth/test_tokens.py"),
         None,
     );
-    c1.reviews = vec![rejected(ReviewKind::Task, "Completion criteria", vec![tf.clone()], "Expiry criterion not met.")];
+    c1.reviews = vec![rejected(
+        ReviewKind::Task,
+        "Completion criteria",
+        vec![tf.clone()],
+        "Expiry criterion not met.",
+    )];
     c1.feedback = vec![c1.gates[0].report.findings[0].clone(), tf];
     let c2 = passing_cycle(
         2,
@@ -320,15 +414,34 @@ pub fn blocked_run() -> RunRecord {
         Some("src/auth/refresh.py"),
         Some(42),
     );
-    let minor = finding(Severity::Minor, "code-review/naming", "`tok` is unclear; use `token`", Some("src/auth/refresh.py"), Some(7));
-    let info = finding(Severity::Info, "code-review/note", "Consider a constant for the TTL", None, None);
+    let minor = finding(
+        Severity::Minor,
+        "code-review/naming",
+        "`tok` is unclear; use `token`",
+        Some("src/auth/refresh.py"),
+        Some(7),
+    );
+    let info = finding(
+        Severity::Info,
+        "code-review/note",
+        "Consider a constant for the TTL",
+        None,
+        None,
+    );
     let mut cycles = Vec::new();
     for n in 1..=3u32 {
         let start = format!("2026-11-22T10:{:02}:00Z", 10 + n * 5);
         let end = format!("2026-11-22T10:{:02}:00Z", 14 + n * 5);
-        let outcome = if n == 3 { CycleOutcome::Blocked } else { CycleOutcome::Rework };
+        let outcome = if n == 3 {
+            CycleOutcome::Blocked
+        } else {
+            CycleOutcome::Rework
+        };
         let mut c = cycle(n, &start, &end, &["src/auth/refresh.py"], outcome);
-        c.gates = vec![gate_passed("pytest", 30), gate("black", Outcome::Passed, "1 file left unchanged", vec![])];
+        c.gates = vec![
+            gate_passed("pytest", 30),
+            gate("black", Outcome::Passed, "1 file left unchanged", vec![]),
+        ];
         let mut found = vec![inj.clone()];
         if n == 3 {
             found.push(minor.clone());
@@ -336,7 +449,12 @@ pub fn blocked_run() -> RunRecord {
         }
         c.reviews = vec![
             approved(ReviewKind::Task),
-            rejected(ReviewKind::Code, "Security", found.clone(), "SQL injection in refresh lookup."),
+            rejected(
+                ReviewKind::Code,
+                "Security",
+                found.clone(),
+                "SQL injection in refresh lookup.",
+            ),
         ];
         if n < 3 {
             c.feedback = found;
@@ -371,7 +489,13 @@ pub fn errored_review_run() -> RunRecord {
     t.commit = None;
     t.finished_at = None;
     t.blocked_reason = Some("task review errored: reviewer timed out after 300s".into());
-    let mut c = cycle(1, "2026-11-22T10:01:00Z", "2026-11-22T10:08:00Z", &["src/auth/tokens.py"], CycleOutcome::Blocked);
+    let mut c = cycle(
+        1,
+        "2026-11-22T10:01:00Z",
+        "2026-11-22T10:08:00Z",
+        &["src/auth/tokens.py"],
+        CycleOutcome::Blocked,
+    );
     c.gates = vec![gate_passed("pytest", 12)];
     c.reviews = vec![ReviewRun {
         kind: ReviewKind::Task,

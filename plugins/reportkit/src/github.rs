@@ -4,12 +4,18 @@
 //! Plain functions of the record; the host decides when (GITHUB_ACTIONS set)
 //! and where (stdout, the summary file) to write them.
 
-use crate::{findings, md, outcome_str, review_kind_label, review_outcome_str, CycleScope, SourcedFinding};
-use planexec_record::{Finding, Outcome, ReviewOutcome, RunRecord, RunStatus, Severity, TaskStatus};
+use crate::{
+    findings, md, outcome_str, review_kind_label, review_outcome_str, CycleScope, SourcedFinding,
+};
+use planexec_record::{
+    Finding, Outcome, ReviewOutcome, RunRecord, RunStatus, Severity, TaskStatus,
+};
 
 /// Escapes a workflow command's message: `%`, `\r`, `\n`.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command property value: as data, plus `:` and `,`.
@@ -43,17 +49,28 @@ pub fn annotation(f: &Finding, title: &str) -> String {
         props.push(format!("title={}", escape_property(title)));
     }
     let sep = if props.is_empty() { "" } else { " " };
-    format!("::{}{sep}{}::{}", command_for(f.severity), props.join(","), escape_data(&f.message))
+    format!(
+        "::{}{sep}{}::{}",
+        command_for(f.severity),
+        props.join(","),
+        escape_data(&f.message)
+    )
 }
 
 /// Annotation lines for the findings each task ended with and the final gates'
 /// findings (earlier, reworked cycles are left out: they were fixed).
 pub fn annotations(rec: &RunRecord) -> Vec<String> {
-    findings(rec, CycleScope::Last).iter().map(annotation_for).collect()
+    findings(rec, CycleScope::Last)
+        .iter()
+        .map(annotation_for)
+        .collect()
 }
 
 fn annotation_for(sf: &SourcedFinding<'_>) -> String {
-    annotation(sf.finding, &format!("{} ({})", sf.finding.rule, sf.source.label()))
+    annotation(
+        sf.finding,
+        &format!("{} ({})", sf.finding.rule, sf.source.label()),
+    )
 }
 
 fn status_icon(s: RunStatus) -> &'static str {
@@ -87,7 +104,11 @@ fn gate_icon(o: Outcome) -> &'static str {
 /// A markdown job summary: status, tasks, final gates, what blocked the run.
 pub fn job_summary(rec: &RunRecord) -> String {
     let mut o = String::new();
-    let done = rec.tasks.iter().filter(|t| t.status == TaskStatus::Done).count();
+    let done = rec
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .count();
     o.push_str(&format!(
         "## {} planexec: {} — {}\n\n",
         status_icon(rec.status),
@@ -110,7 +131,10 @@ pub fn job_summary(rec: &RunRecord) -> String {
             task_icon(t.status),
             t.status.as_str(),
             t.cycles.len(),
-            t.commit.as_deref().map(md::code).unwrap_or_else(|| "—".into())
+            t.commit
+                .as_deref()
+                .map(md::code)
+                .unwrap_or_else(|| "—".into())
         ));
     }
     if !rec.final_gates.is_empty() {
@@ -125,7 +149,11 @@ pub fn job_summary(rec: &RunRecord) -> String {
             ));
         }
     }
-    let blocked: Vec<_> = rec.tasks.iter().filter(|t| t.status == TaskStatus::Blocked).collect();
+    let blocked: Vec<_> = rec
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Blocked)
+        .collect();
     if !blocked.is_empty() {
         o.push_str("\n### Blocked\n\n");
         for t in blocked {
@@ -179,7 +207,10 @@ mod tests {
 
     #[test]
     fn escapes_per_github_rules() {
-        assert_eq!(escape_data("50% done\r\nnext: a,b"), "50%25 done%0D%0Anext: a,b");
+        assert_eq!(
+            escape_data("50% done\r\nnext: a,b"),
+            "50%25 done%0D%0Anext: a,b"
+        );
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
     }
 
@@ -197,9 +228,17 @@ mod tests {
             annotation(&f, "code-review/secret"),
             "::error file=src/a%2Cb.py,line=12,title=code-review/secret::hard-coded key%0Arotate it"
         );
-        let g = Finding { severity: Severity::Info, path: None, line: None, ..f.clone() };
+        let g = Finding {
+            severity: Severity::Info,
+            path: None,
+            line: None,
+            ..f.clone()
+        };
         assert_eq!(annotation(&g, ""), "::notice::hard-coded key%0Arotate it");
-        let m = Finding { severity: Severity::Minor, ..f };
+        let m = Finding {
+            severity: Severity::Minor,
+            ..f
+        };
         assert!(annotation(&m, "t").starts_with("::warning file="));
     }
 
@@ -208,8 +247,12 @@ mod tests {
         let rec = fixtures::blocked_run();
         let lines = annotations(&rec);
         assert!(!lines.is_empty());
-        assert!(lines.iter().all(|l| l.starts_with("::") && !l.contains('\n')));
-        assert!(lines.iter().any(|l| l.contains("title=code-review/injection (T002 cycle 3%2C code review)")));
+        assert!(lines
+            .iter()
+            .all(|l| l.starts_with("::") && !l.contains('\n')));
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("title=code-review/injection (T002 cycle 3%2C code review)")));
         // Cycle 1 of T001 was reworked and fixed: not annotated.
         assert!(!lines.iter().any(|l| l.contains("T001 cycle 1")));
     }

@@ -40,9 +40,18 @@ pub fn check_artifact_path(path: &str) -> Result<(), String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A task gate, in the given cycle.
-    TaskGate { task: String, cycle: u32, gate: String },
+    TaskGate {
+        task: String,
+        cycle: u32,
+        gate: String,
+    },
     /// A review of a task, in the given cycle.
-    Review { task: String, cycle: u32, kind: ReviewKind, plugin: String },
+    Review {
+        task: String,
+        cycle: u32,
+        kind: ReviewKind,
+        plugin: String,
+    },
     /// A final gate (after the last task).
     FinalGate { gate: String },
 }
@@ -66,7 +75,9 @@ impl Source {
     pub fn label(&self) -> String {
         match self {
             Source::TaskGate { task, cycle, gate } => format!("{task} cycle {cycle}, gate {gate}"),
-            Source::Review { task, cycle, kind, .. } => {
+            Source::Review {
+                task, cycle, kind, ..
+            } => {
                 format!("{task} cycle {cycle}, {}", review_kind_label(*kind))
             }
             Source::FinalGate { gate } => format!("final gate {gate}"),
@@ -132,7 +143,12 @@ pub fn findings(rec: &RunRecord, scope: CycleScope) -> Vec<SourcedFinding<'_>> {
     }
     for g in &rec.final_gates {
         for f in &g.report.findings {
-            out.push(SourcedFinding { source: Source::FinalGate { gate: g.name.clone() }, finding: f });
+            out.push(SourcedFinding {
+                source: Source::FinalGate {
+                    gate: g.name.clone(),
+                },
+                finding: f,
+            });
         }
     }
     out
@@ -150,7 +166,10 @@ pub fn review_cycles(task: &TaskRecord) -> u32 {
 
 /// Cycles that ended in rework.
 pub fn rework_rounds(task: &TaskRecord) -> u32 {
-    task.cycles.iter().filter(|c| c.outcome == CycleOutcome::Rework).count() as u32
+    task.cycles
+        .iter()
+        .filter(|c| c.outcome == CycleOutcome::Rework)
+        .count() as u32
 }
 
 /// Files the task changed over all its cycles, in order of first appearance.
@@ -196,12 +215,17 @@ pub fn min_coverage<'a>(gates: impl IntoIterator<Item = &'a GateRun>) -> Option<
     gates
         .into_iter()
         .filter_map(|g| g.report.coverage_percent)
-        .fold(None, |acc: Option<f64>, c| Some(acc.map_or(c, |a| a.min(c))))
+        .fold(None, |acc: Option<f64>, c| {
+            Some(acc.map_or(c, |a| a.min(c)))
+        })
 }
 
 /// Tasks whose dependencies include `id`.
 pub fn dependents<'a>(rec: &'a RunRecord, id: &str) -> Vec<&'a TaskRecord> {
-    rec.tasks.iter().filter(|t| t.dependencies.iter().any(|d| d == id)).collect()
+    rec.tasks
+        .iter()
+        .filter(|t| t.dependencies.iter().any(|d| d == id))
+        .collect()
 }
 
 /// The latest timestamp the record mentions (RFC 3339 strings compare in order
@@ -323,7 +347,10 @@ mod tests {
     fn sums_tests_and_coverage() {
         let rec = fixtures::successful_run();
         let t = sum_tests(&rec.final_gates).unwrap();
-        assert_eq!(tests_line(&t), "42/42 passed (0 failed, 0 skipped, 0 errored)");
+        assert_eq!(
+            tests_line(&t),
+            "42/42 passed (0 failed, 0 skipped, 0 errored)"
+        );
         assert_eq!(min_coverage(&rec.final_gates), Some(87.5));
         assert_eq!(dependents(&rec, "T001").len(), 1);
     }

@@ -14,7 +14,12 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         }
         t.parse().ok()
     };
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
@@ -33,7 +38,11 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         b'Z' | b'z' if i + 1 == b.len() => 0,
         c @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
             let o = num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60;
-            if *c == b'+' { o } else { -o }
+            if *c == b'+' {
+                o
+            } else {
+                -o
+            }
         }
         _ => return None,
     };
@@ -86,14 +95,20 @@ mod tests {
     fn parses() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("2000-03-01T00:00:00Z"), Some(951_868_800));
-        assert_eq!(parse_rfc3339("2026-11-22T10:00:00.250+01:00"), parse_rfc3339("2026-11-22T09:00:00Z"));
+        assert_eq!(
+            parse_rfc3339("2026-11-22T10:00:00.250+01:00"),
+            parse_rfc3339("2026-11-22T09:00:00Z")
+        );
         assert_eq!(parse_rfc3339("yesterday"), None);
         assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
     }
 
     #[test]
     fn durations() {
-        assert_eq!(seconds_between("2026-11-22T10:00:00Z", "2026-11-22T11:30:05Z"), Some(5405));
+        assert_eq!(
+            seconds_between("2026-11-22T10:00:00Z", "2026-11-22T11:30:05Z"),
+            Some(5405)
+        );
         assert_eq!(human_duration(5405), "1h 30m");
         assert_eq!(human_duration(200), "3m 20s");
         assert_eq!(human_duration(7), "7s");

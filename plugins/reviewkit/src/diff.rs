@@ -78,7 +78,9 @@ fn strip_prefix_path(p: &str) -> Option<String> {
 
 fn unquote(p: &str) -> String {
     if p.len() >= 2 && p.starts_with('"') && p.ends_with('"') {
-        p[1..p.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\")
+        p[1..p.len() - 1]
+            .replace("\\\"", "\"")
+            .replace("\\\\", "\\")
     } else {
         p.to_string()
     }
@@ -172,7 +174,13 @@ pub fn parse_diff(text: &str) -> Vec<FileDiff> {
                         (Some(old_no), Some(new_no))
                     }
                 };
-                h.lines.push(DiffLine { kind, text: body.to_string(), old_line: o, new_line: n, crlf });
+                h.lines.push(DiffLine {
+                    kind,
+                    text: body.to_string(),
+                    old_line: o,
+                    new_line: n,
+                    crlf,
+                });
                 continue;
             }
         }
@@ -202,7 +210,12 @@ pub fn parse_diff(text: &str) -> Vec<FileDiff> {
             new_no = ns.saturating_sub(1);
             old_left = ol;
             new_left = nl;
-            f.hunks.push(Hunk { old_start: os, new_start: ns, section, lines: Vec::new() });
+            f.hunks.push(Hunk {
+                old_start: os,
+                new_start: ns,
+                section,
+                lines: Vec::new(),
+            });
             in_hunk = true;
             continue;
         }
@@ -314,8 +327,14 @@ rename to new.txt
         let app = &files[0];
         assert_eq!(app.path, "src/app.py");
         assert_eq!(app.status, FileStatus::Modified);
-        let added: Vec<_> = app.added().map(|l| (l.new_line.unwrap(), l.text.as_str())).collect();
-        assert_eq!(added, [(11, "    b = 3"), (12, "    print(b)"), (13, "    c = 4")]);
+        let added: Vec<_> = app
+            .added()
+            .map(|l| (l.new_line.unwrap(), l.text.as_str()))
+            .collect();
+        assert_eq!(
+            added,
+            [(11, "    b = 3"), (12, "    print(b)"), (13, "    c = 4")]
+        );
         assert_eq!(app.removed().next().unwrap().old_line, Some(11));
         assert_eq!(app.hunks[0].section, "def main():");
         assert_eq!(files[1].status, FileStatus::Deleted);

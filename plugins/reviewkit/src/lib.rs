@@ -7,4 +7,6 @@ pub mod score;
 
 pub use diff::{parse_diff, DiffLine, FileDiff, FileStatus, Hunk, LineKind};
 pub use paths::{is_test_path, matches_any, matches_pattern, patterns_of};
-pub use score::{approved, count, criterion, finding, score_word, summary_line, tally, worst, ScoreLevel};
+pub use score::{
+    approved, count, criterion, finding, score_word, summary_line, tally, worst, ScoreLevel,
+};

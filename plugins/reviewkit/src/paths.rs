@@ -43,7 +43,9 @@ pub fn patterns_of(entries: &[String]) -> Vec<String> {
 }
 
 fn clean_token(t: &str) -> String {
-    let t = t.trim().trim_matches(|c: char| matches!(c, '"' | '\'' | '(' | ')' | '[' | ']' | ',' | ';' | ':'));
+    let t = t
+        .trim()
+        .trim_matches(|c: char| matches!(c, '"' | '\'' | '(' | ')' | '[' | ']' | ',' | ';' | ':'));
     let t = t.trim_end_matches('.');
     let t = t.strip_prefix("./").unwrap_or(t);
     if t.contains("::") {
@@ -58,7 +60,10 @@ pub fn is_path_like(s: &str) -> bool {
     if s.is_empty() || s.contains("://") || !s.chars().any(|c| c.is_alphanumeric()) {
         return false;
     }
-    if matches!(s.to_ascii_lowercase().as_str(), "e.g" | "i.e" | "etc" | "vs" | "n/a" | "and/or") {
+    if matches!(
+        s.to_ascii_lowercase().as_str(),
+        "e.g" | "i.e" | "etc" | "vs" | "n/a" | "and/or"
+    ) {
         return false;
     }
     if s.contains('/') || s.contains('*') {
@@ -66,7 +71,9 @@ pub fn is_path_like(s: &str) -> bool {
     }
     match s.rsplit_once('.') {
         Some((stem, ext)) => {
-            !ext.is_empty() && ext.len() <= 8 && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            !ext.is_empty()
+                && ext.len() <= 8
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
                 && (!stem.is_empty() || s.starts_with('.'))
                 && !ext.chars().all(|c| c.is_ascii_digit())
         }
@@ -162,7 +169,10 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 
 /// Whether `path` falls under any of `patterns`; returns the first that matches.
 pub fn matches_any<'a>(patterns: &'a [String], path: &str) -> Option<&'a str> {
-    patterns.iter().find(|p| matches_pattern(p, path)).map(|s| s.as_str())
+    patterns
+        .iter()
+        .find(|p| matches_pattern(p, path))
+        .map(|s| s.as_str())
 }
 
 /// Test files by the usual conventions: `tests/`, `test_*.py`, `*_test.go`,
@@ -173,7 +183,19 @@ pub fn is_test_path(path: &str) -> bool {
     let (dirs, name) = comps.split_at(comps.len() - 1);
     let name = name[0];
     if dirs.iter().any(|d| {
-        matches!(*d, "tests" | "test" | "__tests__" | "spec" | "specs" | "testdata" | "testing" | "e2e" | "__mocks__" | "fixtures")
+        matches!(
+            *d,
+            "tests"
+                | "test"
+                | "__tests__"
+                | "spec"
+                | "specs"
+                | "testdata"
+                | "testing"
+                | "e2e"
+                | "__mocks__"
+                | "fixtures"
+        )
     }) {
         return true;
     }
@@ -188,7 +210,10 @@ pub fn is_test_path(path: &str) -> bool {
         || st == "tests"
         || st == "test"
         || st == "conftest"
-        || (lower.ends_with(".java") || lower.ends_with(".kt") || lower.ends_with(".cs") || lower.ends_with(".swift"))
+        || (lower.ends_with(".java")
+            || lower.ends_with(".kt")
+            || lower.ends_with(".cs")
+            || lower.ends_with(".swift"))
             && (stem(name).ends_with("Test") || stem(name).ends_with("Tests"))
 }
 
@@ -211,7 +236,13 @@ mod tests {
         .collect();
         assert_eq!(
             patterns_of(&e),
-            ["auth", "docs/x.md", "engine/state", "internal/auth/service.go", "internal/tenant/"]
+            [
+                "auth",
+                "docs/x.md",
+                "engine/state",
+                "internal/auth/service.go",
+                "internal/tenant/"
+            ]
         );
     }
 
@@ -231,16 +262,35 @@ mod tests {
         assert!(matches_pattern("handler", "internal/auth/handler.go"));
         assert!(!matches_pattern("auth", "internal/author/handler.go"));
         assert!(matches_pattern("engine/state", "src/engine/state.rs"));
-        assert!(matches_pattern("auth/handler.go", "internal/auth/handler.go"));
+        assert!(matches_pattern(
+            "auth/handler.go",
+            "internal/auth/handler.go"
+        ));
         assert!(matches_pattern("Cargo.toml", "crates/x/Cargo.toml"));
     }
 
     #[test]
     fn test_paths() {
-        for p in ["tests/e2e.rs", "pkg/x_test.go", "app/test_views.py", "web/a.test.ts", "src/engine/tests.rs", "a/FooTest.java", "spec/x_spec.rb", "src/__tests__/a.js"] {
+        for p in [
+            "tests/e2e.rs",
+            "pkg/x_test.go",
+            "app/test_views.py",
+            "web/a.test.ts",
+            "src/engine/tests.rs",
+            "a/FooTest.java",
+            "spec/x_spec.rb",
+            "src/__tests__/a.js",
+        ] {
             assert!(is_test_path(p), "{p}");
         }
-        for p in ["src/lib.rs", "pkg/x.go", "app/views.py", "web/a.ts", "src/testament.rs", "src/latest.py"] {
+        for p in [
+            "src/lib.rs",
+            "pkg/x.go",
+            "app/views.py",
+            "web/a.ts",
+            "src/testament.rs",
+            "src/latest.py",
+        ] {
             assert!(!is_test_path(p), "{p}");
         }
     }

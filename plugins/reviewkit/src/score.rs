@@ -6,7 +6,11 @@ use planexec_pdk::{Criterion, Finding, Score, Severity};
 pub type ScoreLevel = Score;
 
 pub fn criterion(name: &str, score: Score, reasoning: impl Into<String>) -> Criterion {
-    Criterion { name: name.to_string(), score, reasoning: reasoning.into() }
+    Criterion {
+        name: name.to_string(),
+        score,
+        reasoning: reasoning.into(),
+    }
 }
 
 pub fn finding(

@@ -30,7 +30,10 @@ struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { path: DEFAULT_PATH.into(), cycles: Cycles::All }
+        Config {
+            path: DEFAULT_PATH.into(),
+            cycles: Cycles::All,
+        }
     }
 }
 
@@ -46,7 +49,10 @@ impl Formatter for SarifReport {
         };
         let mut text = serde_json::to_string_pretty(&render_sarif(&record, scope)).expect("json");
         text.push('\n');
-        Ok(vec![Artifact { path: cfg.path, content: text.into_bytes() }])
+        Ok(vec![Artifact {
+            path: cfg.path,
+            content: text.into_bytes(),
+        }])
     }
 }
 
@@ -95,7 +101,12 @@ fn source_props(s: &Source) -> Value {
         Source::TaskGate { task, cycle, gate } => {
             json!({"source": "gate", "task": task, "cycle": cycle, "gate": gate})
         }
-        Source::Review { task, cycle, kind, plugin } => json!({
+        Source::Review {
+            task,
+            cycle,
+            kind,
+            plugin,
+        } => json!({
             "source": "review",
             "task": task,
             "cycle": cycle,
@@ -142,7 +153,11 @@ fn rules(found: &[SourcedFinding<'_>]) -> (Vec<Value>, Vec<String>) {
         .iter()
         .enumerate()
         .map(|(i, id)| {
-            let from = tags[i].iter().map(|t| t.replace('-', " ")).collect::<Vec<_>>().join(", ");
+            let from = tags[i]
+                .iter()
+                .map(|t| t.replace('-', " "))
+                .collect::<Vec<_>>()
+                .join(", ");
             let mut all_tags = vec!["planexec".to_string()];
             all_tags.extend(tags[i].iter().map(|t| t.to_string()));
             json!({
@@ -163,7 +178,10 @@ fn result(sf: &SourcedFinding<'_>, rule_index: usize) -> Value {
     r.insert("ruleId".into(), json!(f.rule));
     r.insert("ruleIndex".into(), json!(rule_index));
     r.insert("level".into(), json!(level(f.severity)));
-    r.insert("message".into(), json!({ "text": format!("{} [{}]", f.message, sf.source.label()) }));
+    r.insert(
+        "message".into(),
+        json!({ "text": format!("{} [{}]", f.message, sf.source.label()) }),
+    );
     if let Some(p) = f.path.as_deref().filter(|p| !p.is_empty()) {
         let mut phys = Map::new();
         phys.insert("artifactLocation".into(), json!({ "uri": path_uri(p) }));
@@ -189,13 +207,21 @@ fn notifications(rec: &RunRecord) -> Vec<Value> {
     let mut out = Vec::new();
     for t in &rec.tasks {
         for c in &t.cycles {
-            for g in c.gates.iter().filter(|g| g.report.outcome == Outcome::Errored) {
+            for g in c
+                .gates
+                .iter()
+                .filter(|g| g.report.outcome == Outcome::Errored)
+            {
                 out.push(json!({
                     "level": "error",
                     "message": { "text": format!("{} cycle {}: gate {} errored: {}", t.id, c.number, g.name, g.report.summary) },
                 }));
             }
-            for r in c.reviews.iter().filter(|r| r.outcome == ReviewOutcome::Errored) {
+            for r in c
+                .reviews
+                .iter()
+                .filter(|r| r.outcome == ReviewOutcome::Errored)
+            {
                 out.push(json!({
                     "level": "error",
                     "message": { "text": format!(
@@ -209,7 +235,11 @@ fn notifications(rec: &RunRecord) -> Vec<Value> {
             }
         }
     }
-    for g in rec.final_gates.iter().filter(|g| g.report.outcome == Outcome::Errored) {
+    for g in rec
+        .final_gates
+        .iter()
+        .filter(|g| g.report.outcome == Outcome::Errored)
+    {
         out.push(json!({
             "level": "error",
             "message": { "text": format!("final gate {} errored: {}", g.name, g.report.summary) },
@@ -224,7 +254,14 @@ pub fn render_sarif(rec: &RunRecord, scope: CycleScope) -> Value {
     let (rules, ids) = rules(&found);
     let results: Vec<Value> = found
         .iter()
-        .map(|sf| result(sf, ids.iter().position(|r| r == &sf.finding.rule).expect("rule listed")))
+        .map(|sf| {
+            result(
+                sf,
+                ids.iter()
+                    .position(|r| r == &sf.finding.rule)
+                    .expect("rule listed"),
+            )
+        })
         .collect();
     let mut driver = json!({ "name": "planexec", "rules": rules });
     if let Some(v) = rec.env.get("planexec") {
@@ -268,8 +305,14 @@ mod tests {
 
     fn validate(doc: &Value) {
         let schema: Value = serde_json::from_str(SCHEMA).unwrap();
-        let v = jsonschema::options().should_validate_formats(true).build(&schema).expect("schema compiles");
-        let errs: Vec<String> = v.iter_errors(doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let v = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("schema compiles");
+        let errs: Vec<String> = v
+            .iter_errors(doc)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
         assert!(errs.is_empty(), "{errs:#?}\n{doc:#}");
     }
 
@@ -303,9 +346,17 @@ mod tests {
         let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
         assert_eq!(
             ids,
-            ["pytest/failure", "task-review/missing-test", "code-review/injection", "code-review/naming", "code-review/note"]
+            [
+                "pytest/failure",
+                "task-review/missing-test",
+                "code-review/injection",
+                "code-review/naming",
+                "code-review/note"
+            ]
         );
-        assert!(rules.iter().all(|r| r["shortDescription"]["text"].as_str().is_some_and(|t| !t.is_empty())));
+        assert!(rules.iter().all(|r| r["shortDescription"]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())));
         let results = run["results"].as_array().unwrap();
         // T001 c1: 1 gate + 1 review finding; T002: injection ×3, naming, note.
         assert_eq!(results.len(), 7);
@@ -313,22 +364,39 @@ mod tests {
             let i = r["ruleIndex"].as_u64().unwrap() as usize;
             assert_eq!(rules[i]["id"], r["ruleId"]);
         }
-        let inj: Vec<&Value> = results.iter().filter(|r| r["ruleId"] == "code-review/injection").collect();
+        let inj: Vec<&Value> = results
+            .iter()
+            .filter(|r| r["ruleId"] == "code-review/injection")
+            .collect();
         assert_eq!(inj.len(), 3);
         assert_eq!(inj[0]["level"], "error");
         let loc = &inj[2]["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], "src/auth/refresh.py");
         assert_eq!(loc["region"]["startLine"], 42);
-        assert!(inj[2]["message"]["text"].as_str().unwrap().ends_with("<unsafe> & \"quoted\" | piped [T002 cycle 3, code review]"));
+        assert!(inj[2]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("<unsafe> & \"quoted\" | piped [T002 cycle 3, code review]"));
         assert_eq!(inj[2]["properties"]["task"], "T002");
-        let naming = results.iter().find(|r| r["ruleId"] == "code-review/naming").unwrap();
+        let naming = results
+            .iter()
+            .find(|r| r["ruleId"] == "code-review/naming")
+            .unwrap();
         assert_eq!(naming["level"], "warning");
-        let note = results.iter().find(|r| r["ruleId"] == "code-review/note").unwrap();
+        let note = results
+            .iter()
+            .find(|r| r["ruleId"] == "code-review/note")
+            .unwrap();
         assert_eq!(note["level"], "note");
         assert!(note.get("locations").is_none());
         // Path without line: a location without a region.
-        let mt = results.iter().find(|r| r["ruleId"] == "task-review/missing-test").unwrap();
-        assert!(mt["locations"][0]["physicalLocation"].get("region").is_none());
+        let mt = results
+            .iter()
+            .find(|r| r["ruleId"] == "task-review/missing-test")
+            .unwrap();
+        assert!(mt["locations"][0]["physicalLocation"]
+            .get("region")
+            .is_none());
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);
 
         let last = render(fixtures::blocked_run(), json!({ "cycles": "last" }));
@@ -347,7 +415,10 @@ mod tests {
         assert_eq!(ok["runs"][0]["invocations"][0]["executionSuccessful"], true);
         let err = render(fixtures::errored_review_run(), json!({}));
         let n = &err["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
-        assert_eq!(n["message"]["text"], "T001 cycle 1: task review errored: reviewer timed out after 300s");
+        assert_eq!(
+            n["message"]["text"],
+            "T001 cycle 1: task review errored: reviewer timed out after 300s"
+        );
     }
 
     #[test]
@@ -363,7 +434,8 @@ mod tests {
         bad["runs"][0]["results"][0]["severity"] = json!("error");
         assert!(!v.is_valid(&bad));
         let mut bad = good;
-        bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = json!(0);
+        bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+            json!(0);
         assert!(!v.is_valid(&bad));
     }
 
@@ -374,11 +446,25 @@ mod tests {
         assert_eq!(path_uri("c:x/y:z"), "c%3Ax/y:z");
         let a = SarifReport::render(json!({}), fixtures::successful_run()).unwrap();
         assert_eq!(a[0].path, DEFAULT_PATH);
-        assert!(SarifReport::render(json!({ "cycles": "some" }), fixtures::successful_run()).is_err());
-        assert!(SarifReport::render(json!({ "path": "/x.sarif" }), fixtures::successful_run()).is_err());
+        assert!(
+            SarifReport::render(json!({ "cycles": "some" }), fixtures::successful_run()).is_err()
+        );
+        assert!(
+            SarifReport::render(json!({ "path": "/x.sarif" }), fixtures::successful_run()).is_err()
+        );
         let mut rec = fixtures::blocked_run();
-        rec.tasks[1].cycles[2].reviews[1].review.as_mut().unwrap().findings[0].path = Some("src/odd path?.py".into());
-        rec.tasks[1].cycles[2].reviews[1].review.as_mut().unwrap().findings[0].column = Some(5);
+        rec.tasks[1].cycles[2].reviews[1]
+            .review
+            .as_mut()
+            .unwrap()
+            .findings[0]
+            .path = Some("src/odd path?.py".into());
+        rec.tasks[1].cycles[2].reviews[1]
+            .review
+            .as_mut()
+            .unwrap()
+            .findings[0]
+            .column = Some(5);
         let doc = render(rec, json!({}));
         validate(&doc);
         let loc = &doc["runs"][0]["results"][4]["locations"][0]["physicalLocation"];

@@ -16,18 +16,72 @@ pub struct Rules {
 }
 
 const FREEZE: &[&str] = &[
-    "do not modify", "don't modify", "must not modify", "never modify", "should not modify",
-    "do not change", "don't change", "must not change", "never change", "should not change",
-    "do not touch", "don't touch", "must not touch", "never touch",
-    "do not edit", "don't edit", "must not edit", "never edit",
-    "do not alter", "must not alter", "must not be modified", "must not be changed",
-    "should not be modified", "must not be touched", "must remain unchanged", "stay unchanged",
-    "leave unchanged", "is read-only", "are read-only", "is frozen", "are frozen", "off-limits",
+    "do not modify",
+    "don't modify",
+    "must not modify",
+    "never modify",
+    "should not modify",
+    "do not change",
+    "don't change",
+    "must not change",
+    "never change",
+    "should not change",
+    "do not touch",
+    "don't touch",
+    "must not touch",
+    "never touch",
+    "do not edit",
+    "don't edit",
+    "must not edit",
+    "never edit",
+    "do not alter",
+    "must not alter",
+    "must not be modified",
+    "must not be changed",
+    "should not be modified",
+    "must not be touched",
+    "must remain unchanged",
+    "stay unchanged",
+    "leave unchanged",
+    "is read-only",
+    "are read-only",
+    "is frozen",
+    "are frozen",
+    "off-limits",
     "off limits",
 ];
-const NEGATIVE: &[&str] = &["no ", "not ", "n't ", "never ", "without ", "forbid", "avoid", "prohibit", "disallow"];
-const DEP_WORDS: &[&str] = &["dependenc", "deps", "third-party", "third party", "external crate", "external package", "new crate", "new package", "new librar"];
-const USE_WORDS: &[&str] = &["do not use", "don't use", "must not use", "never use", "avoid", "not depend on", "no use of", "forbidden", "must not import", "do not import", "don't import", "must not call", "do not call", "don't call", "not allowed", "banned"];
+const NEGATIVE: &[&str] = &[
+    "no ", "not ", "n't ", "never ", "without ", "forbid", "avoid", "prohibit", "disallow",
+];
+const DEP_WORDS: &[&str] = &[
+    "dependenc",
+    "deps",
+    "third-party",
+    "third party",
+    "external crate",
+    "external package",
+    "new crate",
+    "new package",
+    "new librar",
+];
+const USE_WORDS: &[&str] = &[
+    "do not use",
+    "don't use",
+    "must not use",
+    "never use",
+    "avoid",
+    "not depend on",
+    "no use of",
+    "forbidden",
+    "must not import",
+    "do not import",
+    "don't import",
+    "must not call",
+    "do not call",
+    "don't call",
+    "not allowed",
+    "banned",
+];
 
 /// Reads the plan's constraints into checkable rules.
 pub fn parse(constraints: &[String]) -> Rules {
@@ -43,10 +97,28 @@ pub fn parse(constraints: &[String]) -> Rules {
             // "the auth module", "the billing package": a module name.
             let words: Vec<&str> = c.split_whitespace().collect();
             for w in words.windows(2) {
-                let kind = w[1].trim_matches(|ch: char| !ch.is_alphanumeric()).to_lowercase();
-                if matches!(kind.as_str(), "module" | "package" | "crate" | "directory" | "folder" | "dir") {
+                let kind = w[1]
+                    .trim_matches(|ch: char| !ch.is_alphanumeric())
+                    .to_lowercase();
+                if matches!(
+                    kind.as_str(),
+                    "module" | "package" | "crate" | "directory" | "folder" | "dir"
+                ) {
                     let name = w[0].trim_matches(|ch: char| ch == '`' || ch == '"' || ch == '\'');
-                    if !name.is_empty() && !matches!(name.to_lowercase().as_str(), "the" | "a" | "any" | "this" | "that" | "other" | "new" | "existing" | "shared") {
+                    if !name.is_empty()
+                        && !matches!(
+                            name.to_lowercase().as_str(),
+                            "the"
+                                | "a"
+                                | "any"
+                                | "this"
+                                | "that"
+                                | "other"
+                                | "new"
+                                | "existing"
+                                | "shared"
+                        )
+                    {
                         pats.push(name.to_string());
                     }
                 }
@@ -68,11 +140,13 @@ pub fn parse(constraints: &[String]) -> Rules {
             if names.is_empty() {
                 r.no_new_deps.push(i);
             } else {
-                r.forbidden_names.extend(names.iter().map(|n| (n.clone(), i)));
+                r.forbidden_names
+                    .extend(names.iter().map(|n| (n.clone(), i)));
             }
         } else if !checked && USE_WORDS.iter().any(|u| lc.contains(u)) && !names.is_empty() {
             checked = true;
-            r.forbidden_names.extend(names.iter().map(|n| (n.clone(), i)));
+            r.forbidden_names
+                .extend(names.iter().map(|n| (n.clone(), i)));
         }
         if !checked {
             r.unchecked.push(i);
@@ -110,8 +184,21 @@ fn basename(p: &str) -> &str {
 
 pub fn is_manifest(path: &str) -> bool {
     let b = basename(path);
-    matches!(b, "Cargo.toml" | "package.json" | "go.mod" | "pyproject.toml" | "Gemfile" | "pom.xml" | "build.gradle" | "build.gradle.kts" | "Pipfile" | "setup.py" | "setup.cfg" | "composer.json")
-        || (b.starts_with("requirements") && b.ends_with(".txt"))
+    matches!(
+        b,
+        "Cargo.toml"
+            | "package.json"
+            | "go.mod"
+            | "pyproject.toml"
+            | "Gemfile"
+            | "pom.xml"
+            | "build.gradle"
+            | "build.gradle.kts"
+            | "Pipfile"
+            | "setup.py"
+            | "setup.cfg"
+            | "composer.json"
+    ) || (b.starts_with("requirements") && b.ends_with(".txt"))
 }
 
 /// Dependencies the diff adds to manifests. The enclosing TOML section or JSON
@@ -141,7 +228,11 @@ pub fn added_dependencies(files: &[FileDiff], workspace: &Path) -> Vec<DepAdd> {
                 let t = l.text.trim();
                 if l.kind == LineKind::Added {
                     if let Some(name) = dep_name(b, &section, t) {
-                        out.push(DepAdd { path: f.path.clone(), line: l.new_line, name });
+                        out.push(DepAdd {
+                            path: f.path.clone(),
+                            line: l.new_line,
+                            name,
+                        });
                     }
                 }
                 seen.push(&l.text);
@@ -167,7 +258,10 @@ fn enclosing(basename: &str, lines: &[&str]) -> String {
                 let t = l.trim();
                 if t.starts_with('[') && t.ends_with(']') {
                     Some(t.trim_matches(|c| c == '[' || c == ']').to_string())
-                } else if basename == "pyproject.toml" && t.starts_with("dependencies") && t.ends_with('[') {
+                } else if basename == "pyproject.toml"
+                    && t.starts_with("dependencies")
+                    && t.ends_with('[')
+                {
                     Some("dependencies-list".to_string())
                 } else {
                     None
@@ -211,8 +305,10 @@ fn dep_name(basename: &str, section: &str, t: &str) -> Option<String> {
     let key = |t: &str, sep: char| -> Option<String> {
         let k = t.split(sep).next()?.trim().trim_matches('"');
         let k = k.split('.').next()?.trim();
-        (!k.is_empty() && !k.starts_with('[') && k.chars().all(|c| c.is_alphanumeric() || "-_@/".contains(c)))
-            .then(|| k.to_string())
+        (!k.is_empty()
+            && !k.starts_with('[')
+            && k.chars().all(|c| c.is_alphanumeric() || "-_@/".contains(c)))
+        .then(|| k.to_string())
     };
     match basename {
         "Cargo.toml" => {
@@ -223,7 +319,10 @@ fn dep_name(basename: &str, section: &str, t: &str) -> Option<String> {
                 }
                 return None;
             }
-            let sect_is_deps = section.split('.').next_back().is_some_and(|s| s.ends_with("dependencies"));
+            let sect_is_deps = section
+                .split('.')
+                .next_back()
+                .is_some_and(|s| s.ends_with("dependencies"));
             if sect_is_deps && t.contains('=') {
                 return key(t, '=');
             }
@@ -233,45 +332,68 @@ fn dep_name(basename: &str, section: &str, t: &str) -> Option<String> {
             if section == "dependencies-list" || section.ends_with("optional-dependencies") {
                 let s = t.trim_start_matches('"').trim_start_matches('\'');
                 if t.starts_with('"') || t.starts_with('\'') {
-                    let n: String = s.chars().take_while(|c| c.is_alphanumeric() || "-_.".contains(*c)).collect();
+                    let n: String = s
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || "-_.".contains(*c))
+                        .collect();
                     return (!n.is_empty()).then_some(n);
                 }
                 return None;
             }
-            if (section.contains("dependencies") || section == "packages" || section == "dev-packages") && t.contains('=') {
+            if (section.contains("dependencies")
+                || section == "packages"
+                || section == "dev-packages")
+                && t.contains('=')
+            {
                 return key(t, '=').filter(|k| k != "python");
             }
             None
         }
         "package.json" | "composer.json" => {
-            let deps = section.to_lowercase().contains("dependencies") || section == "require" || section == "require-dev";
+            let deps = section.to_lowercase().contains("dependencies")
+                || section == "require"
+                || section == "require-dev";
             if deps && t.starts_with('"') && t.contains(':') {
                 return key(t, ':');
             }
             None
         }
         "go.mod" => {
-            let rest = t.strip_prefix("require ").unwrap_or(if section == "require" { t } else { "" });
+            let rest = t
+                .strip_prefix("require ")
+                .unwrap_or(if section == "require" { t } else { "" });
             let mut it = rest.split_whitespace();
             let (m, v) = (it.next()?, it.next()?);
             (v.starts_with('v') && m != "(").then(|| m.to_string())
         }
-        "Gemfile" => t.strip_prefix("gem ").map(|r| r.split(['\'', '"']).nth(1).unwrap_or(r).to_string()),
+        "Gemfile" => t
+            .strip_prefix("gem ")
+            .map(|r| r.split(['\'', '"']).nth(1).unwrap_or(r).to_string()),
         "pom.xml" => t
             .strip_prefix("<artifactId>")
             .and_then(|r| r.split('<').next())
             .map(str::to_string),
         "build.gradle" | "build.gradle.kts" => {
-            let confs = ["implementation", "api", "compileOnly", "runtimeOnly", "testImplementation"];
-            confs.iter().any(|c| t.starts_with(c)).then(|| {
-                t.split(['\'', '"']).nth(1).unwrap_or(t).to_string()
-            })
+            let confs = [
+                "implementation",
+                "api",
+                "compileOnly",
+                "runtimeOnly",
+                "testImplementation",
+            ];
+            confs
+                .iter()
+                .any(|c| t.starts_with(c))
+                .then(|| t.split(['\'', '"']).nth(1).unwrap_or(t).to_string())
         }
         _ if basename.starts_with("requirements") => {
             if t.starts_with('-') {
                 return None;
             }
-            let n: String = t.chars().take_while(|c| c.is_alphanumeric() || "-_.".contains(*c)).collect();
+            let n: String = t
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || "-_.".contains(*c))
+                .collect();
             (!n.is_empty()).then_some(n)
         }
         _ => None,
@@ -317,7 +439,10 @@ mod tests {
             "Do not use `unsafe`.",
             "Keep the public API stable.",
         ]));
-        assert_eq!(r.frozen, vec![("migrations/".to_string(), 0), ("tenant".to_string(), 1)]);
+        assert_eq!(
+            r.frozen,
+            vec![("migrations/".to_string(), 0), ("tenant".to_string(), 1)]
+        );
         assert_eq!(r.no_new_deps, vec![2]);
         assert_eq!(r.forbidden_names, vec![("unsafe".to_string(), 3)]);
         assert_eq!(r.unchecked, vec![4]);
@@ -329,8 +454,19 @@ mod tests {
 diff --git a/go.mod b/go.mod\n--- a/go.mod\n+++ b/go.mod\n@@ -3,3 +3,4 @@\n require (\n \tgithub.com/a/b v1.0.0\n+\tgithub.com/c/d v0.2.0\n )\n\
 diff --git a/web/package.json b/web/package.json\n--- a/web/package.json\n+++ b/web/package.json\n@@ -1,4 +1,5 @@\n {\n   \"dependencies\": {\n+    \"lodash\": \"^4.0.0\",\n     \"react\": \"18\"\n   }\n";
         let adds = added_dependencies(&parse_diff(d), Path::new("/nonexistent"));
-        let names: Vec<(&str, u32)> = adds.iter().map(|a| (a.name.as_str(), a.line.unwrap())).collect();
-        assert_eq!(names, [("regex", 7), ("tokio", 8), ("github.com/c/d", 5), ("lodash", 3)]);
+        let names: Vec<(&str, u32)> = adds
+            .iter()
+            .map(|a| (a.name.as_str(), a.line.unwrap()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("regex", 7),
+                ("tokio", 8),
+                ("github.com/c/d", 5),
+                ("lodash", 3)
+            ]
+        );
         assert!(has_word("let x = unsafe { y };", "unsafe"));
         assert!(!has_word("let unsafely = 1;", "unsafe"));
     }

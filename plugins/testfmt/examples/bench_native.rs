@@ -6,11 +6,21 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let n: usize = args.first().map(|s| s.parse().expect("N")).unwrap_or(100_000);
-    let dir = std::path::PathBuf::from(args.get(1).cloned().unwrap_or_else(|| std::env::temp_dir().display().to_string()));
+    let n: usize = args
+        .first()
+        .map(|s| s.parse().expect("N"))
+        .unwrap_or(100_000);
+    let dir = std::path::PathBuf::from(
+        args.get(1)
+            .cloned()
+            .unwrap_or_else(|| std::env::temp_dir().display().to_string()),
+    );
     let expected = testfmt::gen::expected(n);
     for kind in ["junit", "gotest"] {
-        let path = dir.join(format!("bench-{kind}-{n}.{}", if kind == "junit" { "xml" } else { "json" }));
+        let path = dir.join(format!(
+            "bench-{kind}-{n}.{}",
+            if kind == "junit" { "xml" } else { "json" }
+        ));
         {
             let mut w = BufWriter::new(std::fs::File::create(&path).unwrap());
             if kind == "junit" {

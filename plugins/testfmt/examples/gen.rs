@@ -12,7 +12,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let n: usize = args.get(2).map(|s| s.parse().expect("N must be a number")).unwrap_or(100_000);
+    let n: usize = args
+        .get(2)
+        .map(|s| s.parse().expect("N must be a number"))
+        .unwrap_or(100_000);
     let mut w = BufWriter::new(std::fs::File::create(path).expect("create output file"));
     match kind {
         "junit" => testfmt::gen::junit(&mut w, n),

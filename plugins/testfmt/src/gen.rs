@@ -7,7 +7,10 @@ use std::io::{self, Write};
 /// about 500 bytes per case: 100,000 cases make about 50 MB.
 pub fn junit<W: Write>(w: &mut W, n: usize) -> io::Result<()> {
     writeln!(w, r#"<?xml version="1.0" encoding="utf-8"?>"#)?;
-    writeln!(w, r#"<testsuites name="generated"><testsuite name="generated" tests="{n}">"#)?;
+    writeln!(
+        w,
+        r#"<testsuites name="generated"><testsuite name="generated" tests="{n}">"#
+    )?;
     for i in 0..n {
         let m = i / 1000;
         write!(
@@ -29,7 +32,10 @@ tests/module_{m:05}.py:{}: AssertionError</failure>"#,
                 i % 1000 * 7 + 2
             )?;
         } else if i % 50 == 49 {
-            write!(w, r#"<skipped type="pytest.skip" message="not on this platform" />"#)?;
+            write!(
+                w,
+                r#"<skipped type="pytest.skip" message="not on this platform" />"#
+            )?;
         }
         write!(
             w,
@@ -49,8 +55,14 @@ pub fn gotest<W: Write>(w: &mut W, n: usize) -> io::Result<()> {
     for i in 0..n {
         let pkg = format!("example.com/big/pkg{}", i % PKGS);
         let name = format!("TestGenerated{i:07}");
-        writeln!(w, r#"{{"Time":"{t}","Action":"run","Package":"{pkg}","Test":"{name}"}}"#)?;
-        writeln!(w, r#"{{"Time":"{t}","Action":"output","Package":"{pkg}","Test":"{name}","Output":"=== RUN   {name}\n"}}"#)?;
+        writeln!(
+            w,
+            r#"{{"Time":"{t}","Action":"run","Package":"{pkg}","Test":"{name}"}}"#
+        )?;
+        writeln!(
+            w,
+            r#"{{"Time":"{t}","Action":"output","Package":"{pkg}","Test":"{name}","Output":"=== RUN   {name}\n"}}"#
+        )?;
         let (word, act) = if i % 100 == 99 {
             writeln!(
                 w,
@@ -64,13 +76,25 @@ pub fn gotest<W: Write>(w: &mut W, n: usize) -> io::Result<()> {
         } else {
             ("PASS", "pass")
         };
-        writeln!(w, r#"{{"Time":"{t}","Action":"output","Package":"{pkg}","Test":"{name}","Output":"--- {word}: {name} (0.00s)\n"}}"#)?;
-        writeln!(w, r#"{{"Time":"{t}","Action":"{act}","Package":"{pkg}","Test":"{name}","Elapsed":0.001}}"#)?;
+        writeln!(
+            w,
+            r#"{{"Time":"{t}","Action":"output","Package":"{pkg}","Test":"{name}","Output":"--- {word}: {name} (0.00s)\n"}}"#
+        )?;
+        writeln!(
+            w,
+            r#"{{"Time":"{t}","Action":"{act}","Package":"{pkg}","Test":"{name}","Elapsed":0.001}}"#
+        )?;
     }
     for p in 0..PKGS {
         let pkg = format!("example.com/big/pkg{p}");
-        writeln!(w, r#"{{"Time":"{t}","Action":"output","Package":"{pkg}","Output":"FAIL\n"}}"#)?;
-        writeln!(w, r#"{{"Time":"{t}","Action":"fail","Package":"{pkg}","Elapsed":1.5}}"#)?;
+        writeln!(
+            w,
+            r#"{{"Time":"{t}","Action":"output","Package":"{pkg}","Output":"FAIL\n"}}"#
+        )?;
+        writeln!(
+            w,
+            r#"{{"Time":"{t}","Action":"fail","Package":"{pkg}","Elapsed":1.5}}"#
+        )?;
     }
     Ok(())
 }
@@ -95,11 +119,20 @@ mod tests {
         assert!(buf.len() > 400 * n, "{} bytes", buf.len());
         let mut res = crate::junit::JunitResult::default();
         crate::junit::parse(&buf[..], crate::junit::Style::Pytest, &mut res).unwrap();
-        assert_eq!((res.counts.passed, res.counts.failed, res.counts.skipped), (p, f, s));
+        assert_eq!(
+            (res.counts.passed, res.counts.failed, res.counts.skipped),
+            (p, f, s)
+        );
         let first = &res.failures.list[0];
-        assert_eq!(first.name, "tests/module_00000.py::TestGenerated::test_case_0000099_checks_something_reasonable");
+        assert_eq!(
+            first.name,
+            "tests/module_00000.py::TestGenerated::test_case_0000099_checks_something_reasonable"
+        );
         assert_eq!(first.message, "assert 99 == 100 & more");
-        assert_eq!((first.path.as_deref(), first.line), (Some("tests/module_00000.py"), Some(695)));
+        assert_eq!(
+            (first.path.as_deref(), first.line),
+            (Some("tests/module_00000.py"), Some(695))
+        );
         assert!(first.output.contains("log line two for case 99"));
 
         let mut buf = Vec::new();
@@ -108,10 +141,16 @@ mod tests {
         let mut parser = crate::gotest::Parser::new(Some("example.com/big".into()), None);
         parser.read(&buf[..]).unwrap();
         let res = parser.finish();
-        assert_eq!((res.counts.passed, res.counts.failed, res.counts.skipped), (p, f, s));
+        assert_eq!(
+            (res.counts.passed, res.counts.failed, res.counts.skipped),
+            (p, f, s)
+        );
         assert_eq!(res.packages_failed.len(), 8);
         let first = &res.failures.list[0];
         assert_eq!(first.message, "got 99, want 100 (\"quoted\" detail)");
-        assert_eq!((first.path.as_deref(), first.line), (Some("pkg3/gen_test.go"), Some(109)));
+        assert_eq!(
+            (first.path.as_deref(), first.line),
+            (Some("pkg3/gen_test.go"), Some(109))
+        );
     }
 }

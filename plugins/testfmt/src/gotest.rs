@@ -108,7 +108,11 @@ impl Parser {
             }
             ("output", Some(t)) => {
                 let r = self.running.entry((pkg, t)).or_default();
-                push_capped(&mut r.output, ev.output.as_deref().unwrap_or(""), MAX_OUTPUT);
+                push_capped(
+                    &mut r.output,
+                    ev.output.as_deref().unwrap_or(""),
+                    MAX_OUTPUT,
+                );
             }
             ("output", None) => {
                 let o = self.pkg_output.entry(pkg).or_default();
@@ -117,7 +121,11 @@ impl Parser {
             ("build-output", _) => {
                 let ip = ev.import_path.unwrap_or_default();
                 let key = ip.split(" [").next().unwrap_or("").to_string();
-                push_capped(self.build_output.entry(key).or_default(), ev.output.as_deref().unwrap_or(""), MAX_OUTPUT);
+                push_capped(
+                    self.build_output.entry(key).or_default(),
+                    ev.output.as_deref().unwrap_or(""),
+                    MAX_OUTPUT,
+                );
             }
             (act @ ("pass" | "fail" | "skip"), Some(t)) => self.test_done(pkg, t, act),
             (act @ ("pass" | "fail" | "skip"), None) => self.package_done(pkg, act),
@@ -177,7 +185,12 @@ impl Parser {
         let out = self.pkg_output.remove(&pkg).unwrap_or_default();
         // Tests still running when their package ended: a panic or a timeout killed them.
         let mut stuck: Vec<(String, Running)> = Vec::new();
-        let keys: Vec<_> = self.running.keys().filter(|(p, _)| *p == pkg).cloned().collect();
+        let keys: Vec<_> = self
+            .running
+            .keys()
+            .filter(|(p, _)| *p == pkg)
+            .cloned()
+            .collect();
         for k in keys {
             let r = self.running.remove(&k).unwrap();
             stuck.push((k.1, r));
@@ -211,7 +224,8 @@ impl Parser {
                         self.push_build_failure(&pkg, &b);
                     } else {
                         self.result.counts.errored += 1;
-                        let f = self.failure(&pkg, "", &out, Some("package failed outside any test"));
+                        let f =
+                            self.failure(&pkg, "", &out, Some("package failed outside any test"));
                         self.result.failures.push(f);
                     }
                 }
@@ -222,11 +236,20 @@ impl Parser {
 
     /// A build failure of `pkg` with the compiler's message (may be empty until merged with stderr).
     fn push_build_failure(&mut self, pkg: &str, msg: &str) {
-        let (path, line) = first_location(msg).map(|(p, l)| (Some(crate::ws_rel(self.cwd.as_deref(), &p)), Some(l))).unwrap_or((None, None));
-        let first = msg.lines().find(|l| !l.starts_with('#') && !l.trim().is_empty()).unwrap_or("");
+        let (path, line) = first_location(msg)
+            .map(|(p, l)| (Some(crate::ws_rel(self.cwd.as_deref(), &p)), Some(l)))
+            .unwrap_or((None, None));
+        let first = msg
+            .lines()
+            .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .unwrap_or("");
         self.result.failures.push(TestFailure {
             name: pkg.to_string(),
-            message: if first.is_empty() { "build failed".into() } else { format!("build failed: {}", first.trim()) },
+            message: if first.is_empty() {
+                "build failed".into()
+            } else {
+                format!("build failed: {}", first.trim())
+            },
             path,
             line,
             output: msg.trim_end().to_string(),
@@ -236,7 +259,11 @@ impl Parser {
     /// The directory of `pkg`, workspace-relative, when it is in the module.
     pub fn package_dir(&self, pkg: &str) -> Option<String> {
         let m = self.module.as_deref()?;
-        let rel = if pkg == m { "" } else { pkg.strip_prefix(m)?.strip_prefix('/')? };
+        let rel = if pkg == m {
+            ""
+        } else {
+            pkg.strip_prefix(m)?.strip_prefix('/')?
+        };
         let c = self.cwd.as_deref().unwrap_or("").trim_matches('/');
         Some(match (c.is_empty() || c == ".", rel.is_empty()) {
             (true, _) => rel.to_string(),
@@ -246,7 +273,7 @@ impl Parser {
     }
 
     fn failure(&self, pkg: &str, test: &str, output: &str, why: Option<&str>) -> TestFailure {
-        let mut message = String::new();
+        let mut message = example_mismatch(output).unwrap_or_default();
         let mut loc: Option<(String, u32)> = None;
         let mut lines = output.lines().peekable();
         while let Some(l) = lines.next() {
@@ -283,7 +310,11 @@ impl Parser {
             }
         }
         if let Some(w) = why {
-            message = if message.is_empty() { w.to_string() } else { format!("{w}: {message}") };
+            message = if message.is_empty() {
+                w.to_string()
+            } else {
+                format!("{w}: {message}")
+            };
         }
         if message.is_empty() {
             message = "failed".into();
@@ -295,7 +326,11 @@ impl Parser {
             (None, _) => (None, None),
         };
         TestFailure {
-            name: if test.is_empty() { pkg.to_string() } else { format!("{pkg}::{test}") },
+            name: if test.is_empty() {
+                pkg.to_string()
+            } else {
+                format!("{pkg}::{test}")
+            },
             message: capped(&message, MAX_MESSAGE),
             path,
             line,
@@ -316,8 +351,38 @@ impl Parser {
 }
 
 /// The first `path:line` of a compiler message.
+/// A failing `Example`'s output `got:\n6\nwant:\n7\n` as one message, `got: 6; want: 7` (each
+/// block on its lines when longer).
+fn example_mismatch(output: &str) -> Option<String> {
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|l| !l.starts_with("=== ") && !l.starts_with("--- "))
+        .collect();
+    let got = lines.iter().position(|l| l.trim() == "got:")?;
+    let want = got + lines[got..].iter().position(|l| l.trim() == "want:")?;
+    let block = |b: &[&str]| {
+        let text = b.join("\n");
+        if b.len() == 1 {
+            text
+        } else {
+            format!("\n{text}\n")
+        }
+    };
+    let end = lines[want + 1..]
+        .iter()
+        .position(|l| l.starts_with("FAIL") || l.starts_with("exit status"))
+        .map_or(lines.len(), |i| want + 1 + i);
+    Some(format!(
+        "got: {}; want: {}",
+        block(&lines[got + 1..want]),
+        block(&lines[want + 1..end])
+    ))
+}
+
 fn first_location(msg: &str) -> Option<(String, u32)> {
-    msg.lines().filter(|l| !l.starts_with('#')).find_map(|l| crate::path_line_prefix(l).map(|(p, n)| (p.to_string(), n)))
+    msg.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| crate::path_line_prefix(l).map(|(p, n)| (p.to_string(), n)))
 }
 
 /// Go 1.19 prints build errors on stderr, in blocks headed `# pkg` or `# pkg [pkg.test]`.
@@ -339,7 +404,12 @@ pub fn build_errors(stderr: &str) -> Vec<(String, String)> {
 /// Gives build failures their compiler message from stderr (Go < 1.21).
 pub fn merge_build_errors(res: &mut GoTestResult, stderr: &str, cwd: Option<&str>) {
     for (pkg, msg) in build_errors(stderr) {
-        if let Some(f) = res.failures.list.iter_mut().find(|f| f.name == pkg && f.output.is_empty()) {
+        if let Some(f) = res
+            .failures
+            .list
+            .iter_mut()
+            .find(|f| f.name == pkg && f.output.is_empty())
+        {
             let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
             f.message = format!("build failed: {}", first.trim());
             if let Some((p, n)) = first_location(&msg) {
@@ -353,5 +423,9 @@ pub fn merge_build_errors(res: &mut GoTestResult, stderr: &str, cwd: Option<&str
 
 /// The module path from a go.mod text.
 pub fn module_path(go_mod: &str) -> Option<String> {
-    go_mod.lines().find_map(|l| l.trim().strip_prefix("module ").map(|m| m.trim().trim_matches('"').to_string()))
+    go_mod.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("module ")
+            .map(|m| m.trim().trim_matches('"').to_string())
+    })
 }

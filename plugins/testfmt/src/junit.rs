@@ -23,6 +23,9 @@ pub struct JunitResult {
     pub counts: TestCounts,
     pub failures: Failures,
     pub cases: u64,
+    /// pytest: `(classname, name)` of the last test case, to tell a teardown error of a test
+    /// that already failed (a second `<testcase>` element) from one of a test that passed.
+    prev: Option<(String, String)>,
 }
 
 #[derive(Default)]
@@ -33,6 +36,10 @@ struct Case {
     line: Option<u32>,
     /// 0 none, 1 skipped, 2 failure, 3 error (the worst child wins).
     kind: u8,
+    /// `<failure>` children: pytest 9 writes one per failed subtest plus one for the test.
+    failures: u32,
+    /// An `<error>` whose message starts `failed on teardown`: pytest ran the test itself.
+    teardown: bool,
     message: String,
     text: String,
     out: String,
@@ -64,7 +71,11 @@ pub fn parse<R: BufRead>(reader: R, style: Style, acc: &mut JunitResult) -> Resu
                     ("testcase", _) => case = Some(start_case(&e)),
                     (kind @ ("failure" | "error" | "skipped"), Some(c)) => {
                         child(c, kind, &e);
-                        sink = if kind == "skipped" { Sink::None } else { Sink::Text };
+                        sink = if kind == "skipped" {
+                            Sink::None
+                        } else {
+                            Sink::Text
+                        };
                         depth_in_child = 1;
                     }
                     ("system-out" | "system-err", Some(c)) => {
@@ -104,7 +115,9 @@ pub fn parse<R: BufRead>(reader: R, style: Style, acc: &mut JunitResult) -> Resu
             Event::GeneralRef(r) => {
                 let s: String = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.to_string(),
-                    _ => quick_xml::escape::resolve_xml_entity(&r).unwrap_or("").to_string(),
+                    _ => quick_xml::escape::resolve_xml_entity(&r)
+                        .unwrap_or("")
+                        .to_string(),
                 };
                 add_text(&mut case, &sink, &s);
             }
@@ -125,11 +138,17 @@ fn add_text(case: &mut Option<Case>, sink: &Sink, s: &str) {
 }
 
 fn attr(e: &BytesStart, key: &str) -> Option<String> {
-    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == key).map(|a| {
-        #[allow(deprecated)]
-        let v = a.unescape_value().map(|v| v.into_owned()).unwrap_or_else(|_| a.value.to_string());
-        v
-    })
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == key)
+        .map(|a| {
+            #[allow(deprecated)]
+            let v = a
+                .unescape_value()
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| a.value.to_string());
+            v
+        })
 }
 
 fn start_case(e: &BytesStart) -> Case {
@@ -148,6 +167,12 @@ fn child(c: &mut Case, kind: &str, e: &BytesStart) {
         "failure" => 2,
         _ => 3,
     };
+    if k == 2 {
+        c.failures += 1;
+    }
+    if k == 3 && attr(e, "message").is_some_and(|m| m.starts_with("failed on teardown")) {
+        c.teardown = true;
+    }
     if k > c.kind {
         c.kind = k;
         c.message = capped(&attr(e, "message").unwrap_or_default(), MAX_MESSAGE);
@@ -157,6 +182,9 @@ fn child(c: &mut Case, kind: &str, e: &BytesStart) {
 
 fn finish(c: Case, style: Style, acc: &mut JunitResult) {
     acc.cases += 1;
+    if style == Style::Pytest {
+        return finish_pytest(c, acc);
+    }
     match c.kind {
         0 => acc.counts.passed += 1,
         1 => acc.counts.skipped += 1,
@@ -175,16 +203,52 @@ fn finish(c: Case, style: Style, acc: &mut JunitResult) {
     }
 }
 
+/// Counts like pytest's own summary line: a test that passed but errored in teardown is
+/// `1 passed, 1 error` (one `<testcase>` with the error); one that failed and errored in
+/// teardown is `1 failed, 1 error` (two `<testcase>` elements, the second listed as a note on
+/// the first failure); every `<failure>` of a test with subtests is one failed.
+fn finish_pytest(c: Case, acc: &mut JunitResult) {
+    let id = (c.classname.clone(), c.name.clone());
+    let repeat = acc.prev.as_ref() == Some(&id);
+    acc.prev = Some(id);
+    match c.kind {
+        0 => acc.counts.passed += 1,
+        1 => acc.counts.skipped += 1,
+        2 => {
+            acc.counts.failed += c.failures.max(1);
+            acc.failures.push(to_failure(c, Style::Pytest));
+        }
+        _ => {
+            acc.counts.errored += 1;
+            if c.teardown && !repeat {
+                acc.counts.passed += 1;
+            }
+            let f = to_failure(c, Style::Pytest);
+            match acc.failures.list.last_mut() {
+                Some(last) if repeat && last.name == f.name => {
+                    last.message.push_str("\nthen ");
+                    last.message.push_str(&f.message);
+                }
+                _ => acc.failures.push(f),
+            }
+        }
+    }
+}
+
 /// pytest: classname `tests.test_calc.TestDiv` + file `tests/test_calc.py` -> `tests/test_calc.py::TestDiv::name`.
 fn test_id(c: &Case, style: Style) -> String {
     match style {
         Style::Pytest => {
             if let Some(file) = &c.file {
                 let module = file.trim_end_matches(".py").replace('/', ".");
-                let rest = c.classname.strip_prefix(&module).map(|r| r.trim_start_matches('.'));
+                let rest = c
+                    .classname
+                    .strip_prefix(&module)
+                    .map(|r| r.trim_start_matches('.'));
                 return match rest {
-                    Some("") | None => format!("{file}::{}", c.name),
+                    Some("") => format!("{file}::{}", c.name),
                     Some(class) => format!("{file}::{}::{}", class.replace('.', "::"), c.name),
+                    None => collected_id(&c.classname, &c.name),
                 };
             }
             if c.classname.is_empty() {
@@ -201,6 +265,51 @@ fn test_id(c: &Case, style: Style) -> String {
             }
         }
     }
+}
+
+/// The node id of a test pytest collected in another module than the one defining it (a
+/// method inherited from a base class in `tests/test_a.py`, collected through a subclass in
+/// `tests/test_b.py`): xunit1's `file` names the definition, but the classname is pytest's
+/// node id with `/` and `::` turned into dots (`tests.test_b.TestB`). The module is the part
+/// before the first component that starts with an upper-case letter (pytest's `Test*`
+/// classes), or the whole classname for a function.
+fn collected_id(classname: &str, name: &str) -> String {
+    let parts: Vec<&str> = classname.split('.').collect();
+    let split = parts
+        .iter()
+        .skip(1)
+        .position(|p| p.starts_with(|ch: char| ch.is_ascii_uppercase()))
+        .map(|i| i + 1)
+        .unwrap_or(parts.len());
+    let module = parts[..split].join("/");
+    let mut id = format!("{module}.py");
+    for class in &parts[split..] {
+        id.push_str("::");
+        id.push_str(class);
+    }
+    format!("{id}::{name}")
+}
+
+/// `--tb=native`: the innermost `File "/abs/tests/test_x.py", line 12, in test_y` frame of
+/// the test's own file (Python prints absolute paths there).
+fn native_frame(text: &str, file: &str) -> Option<(String, u32)> {
+    let mut found = None;
+    for l in text.lines() {
+        let Some(rest) = l.trim_start().strip_prefix("File \"") else {
+            continue;
+        };
+        let Some((path, after)) = rest.split_once("\", line ") else {
+            continue;
+        };
+        if path != file && !path.ends_with(&format!("/{file}")) {
+            continue;
+        }
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = digits.parse() {
+            found = Some((file.to_string(), n));
+        }
+    }
+    found
 }
 
 fn to_failure(c: Case, style: Style) -> TestFailure {
@@ -220,16 +329,23 @@ fn to_failure(c: Case, style: Style) -> TestFailure {
             last = Some((p.to_string(), n));
         }
     }
-    let (path, line) = match first_in_file.or(last) {
+    let native = c.file.as_deref().and_then(|f| native_frame(&c.text, f));
+    let (path, line) = match first_in_file.or(native).or(last) {
         Some((p, n)) => (Some(p), Some(n)),
         None => (
             c.file.clone(),
             // pytest's xunit1 `line` is 0-based; others' is 1-based.
-            c.line.map(|l| if style == Style::Pytest { l + 1 } else { l }),
+            c.line
+                .map(|l| if style == Style::Pytest { l + 1 } else { l }),
         ),
     };
     let message = if c.message.is_empty() {
-        c.text.lines().find(|l| !l.trim().is_empty()).unwrap_or("failed").trim().to_string()
+        c.text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("failed")
+            .trim()
+            .to_string()
     } else {
         c.message
     };
@@ -239,5 +355,11 @@ fn to_failure(c: Case, style: Style) -> TestFailure {
         output.push_str("\n\n");
         output.push_str(out);
     }
-    TestFailure { name, message, path, line, output }
+    TestFailure {
+        name,
+        message,
+        path,
+        line,
+        output,
+    }
 }

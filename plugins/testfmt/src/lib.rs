@@ -3,6 +3,7 @@
 
 pub mod gen;
 pub mod gotest;
+pub mod jestjson;
 pub mod junit;
 pub mod libtest;
 
@@ -21,7 +22,8 @@ pub mod testing {
 
     impl<H: Host> Host for WritesFile<H> {
         fn exec(&self, cmd: &Command) -> Result<Output, ExecError> {
-            std::fs::write(&self.path, &self.content).map_err(|e| ExecError::Failed(e.to_string()))?;
+            std::fs::write(&self.path, &self.content)
+                .map_err(|e| ExecError::Failed(e.to_string()))?;
             self.inner.exec(cmd)
         }
         fn log(&self, level: Level, message: &str) {
@@ -30,7 +32,9 @@ pub mod testing {
     }
 }
 
-use planexec_pdk::{report, Command, GateReport, Host, Mounts, Outcome, Output, TestCounts, TestFailure};
+use planexec_pdk::{
+    report, Command, GateReport, Host, Mounts, Outcome, Output, TestCounts, TestFailure,
+};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -82,13 +86,19 @@ impl Timeout {
                 let t = t.trim();
                 let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
                 let (num, unit) = t.split_at(split);
-                let n: u64 = num.parse().map_err(|_| format!("config: bad timeout {t:?} (use e.g. \"90s\", \"10m\")"))?;
+                let n: u64 = num.parse().map_err(|_| {
+                    format!("config: bad timeout {t:?} (use e.g. \"90s\", \"10m\")")
+                })?;
                 let mult = match unit.trim() {
                     "" | "s" => 1000,
                     "ms" => 1,
                     "m" => 60_000,
                     "h" => 3_600_000,
-                    _ => return Err(format!("config: bad timeout unit in {t:?} (use ms, s, m or h)")),
+                    _ => {
+                        return Err(format!(
+                            "config: bad timeout unit in {t:?} (use ms, s, m or h)"
+                        ))
+                    }
                 };
                 Ok(n * mult)
             }
@@ -114,7 +124,10 @@ pub fn split_program(line: &str) -> Result<(String, Vec<String>), String> {
 /// Runs `cmd`; a host refusal or a missing program becomes an `errored` report.
 pub fn run(host: &dyn Host, cmd: &Command) -> Result<Output, GateReport> {
     host.exec(cmd).map_err(|e| {
-        let mut r = report(Outcome::Errored, format!("could not run `{}`: {e}", cmd.program));
+        let mut r = report(
+            Outcome::Errored,
+            format!("could not run `{}`: {e}", cmd.program),
+        );
         r.evidence = shown(cmd);
         r
     })
@@ -144,9 +157,38 @@ pub fn finish(mut r: GateReport, out: &Output, tail_lines: usize) -> GateReport 
     r
 }
 
+/// How a tool ended, for summaries: `"exited 1"`, or `"was killed (timeout or signal)"` when
+/// there is no exit code.
+pub fn exit_text(code: Option<i32>) -> String {
+    match code {
+        Some(c) => format!("exited {c}"),
+        None => "was killed (timeout or signal)".to_string(),
+    }
+}
+
+/// An `errored` report when `python3 -m MODULE` could not start because the module is not
+/// installed for the Python that ran (`No module named MODULE`); `None` otherwise.
+pub fn python_module_missing(out: &Output, module: &str) -> Option<GateReport> {
+    let all = out.combined();
+    let missing = all.contains(&format!("No module named {module}"))
+        || all.contains(&format!("No module named '{module}'"));
+    if out.exit_code == Some(0) || !missing {
+        return None;
+    }
+    Some(report(
+        Outcome::Errored,
+        format!(
+            "{module} is not installed for this Python (No module named {module}): install it in the project's environment (`python3 -m pip install {module}`, or in .venv)"
+        ),
+    ))
+}
+
 /// `"3 passed, 1 failed, 2 skipped, 0 errored"`.
 pub fn counts_text(t: &TestCounts) -> String {
-    format!("{} passed, {} failed, {} skipped, {} errored", t.passed, t.failed, t.skipped, t.errored)
+    format!(
+        "{} passed, {} failed, {} skipped, {} errored",
+        t.passed, t.failed, t.skipped, t.errored
+    )
 }
 
 /// Failures kept up to [`MAX_FAILURES`], counting the ones dropped.
@@ -219,7 +261,9 @@ pub fn path_line_prefix(line: &str) -> Option<(&str, u32)> {
         return None;
     }
     let rest = &line[colon + 1..];
-    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     if digits == 0 {
         return None;
     }
@@ -245,12 +289,24 @@ mod tests {
         let mut s = String::new();
         push_capped(&mut s, "héllo", 2);
         assert!(s.starts_with('h') && s.contains("truncated"));
-        assert_eq!(path_line_prefix("tests/test_x.py:12: AssertionError"), Some(("tests/test_x.py", 12)));
-        assert_eq!(path_line_prefix("src/lib.rs:19:9"), Some(("src/lib.rs", 19)));
+        assert_eq!(
+            path_line_prefix("tests/test_x.py:12: AssertionError"),
+            Some(("tests/test_x.py", 12))
+        );
+        assert_eq!(
+            path_line_prefix("src/lib.rs:19:9"),
+            Some(("src/lib.rs", 19))
+        );
         assert_eq!(path_line_prefix("E   assert 1: 2"), None);
         assert_eq!(ws_rel(Some("app"), "./x.py"), "app/x.py");
         let m = Mounts::default();
-        assert_eq!(guest_path(&m, None, "{scratch}/j.xml"), PathBuf::from("/scratch/j.xml"));
-        assert_eq!(guest_path(&m, Some("sub"), "out/j.xml"), PathBuf::from("/workspace/sub/out/j.xml"));
+        assert_eq!(
+            guest_path(&m, None, "{scratch}/j.xml"),
+            PathBuf::from("/scratch/j.xml")
+        );
+        assert_eq!(
+            guest_path(&m, Some("sub"), "out/j.xml"),
+            PathBuf::from("/workspace/sub/out/j.xml")
+        );
     }
 }

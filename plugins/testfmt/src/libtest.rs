@@ -28,7 +28,10 @@ pub fn parse<R: BufRead>(mut r: R) -> std::io::Result<LibtestResult> {
         }
         let text = String::from_utf8_lossy(&line);
         let l = text.trim_end_matches(['\n', '\r']);
-        if let Some(name) = l.strip_prefix("---- ").and_then(|s| s.strip_suffix(" stdout ----")) {
+        if let Some(name) = l
+            .strip_prefix("---- ")
+            .and_then(|s| s.strip_suffix(" stdout ----"))
+        {
             close(&mut res, section.take());
             section = Some((name.to_string(), String::new()));
             continue;
@@ -45,6 +48,7 @@ pub fn parse<R: BufRead>(mut r: R) -> std::io::Result<LibtestResult> {
             add_summary(&mut res, rest);
         } else if let Some(rest) = l.strip_prefix("test ") {
             if let Some((name, outcome)) = rest.rsplit_once(" ... ") {
+                let name = test_name(name);
                 if outcome == "FAILED" {
                     res.failed_lines += 1;
                     let (path, line) = doctest_location(name);
@@ -69,7 +73,9 @@ fn add_summary(res: &mut LibtestResult, rest: &str) {
     res.binaries += 1;
     for part in rest.split(';') {
         let mut it = part.split_whitespace();
-        let (Some(n), Some(what)) = (it.next(), it.next()) else { continue };
+        let (Some(n), Some(what)) = (it.next(), it.next()) else {
+            continue;
+        };
         let Ok(n) = n.parse::<u32>() else { continue };
         match what {
             "passed" => res.counts.passed += n,
@@ -80,10 +86,23 @@ fn add_summary(res: &mut LibtestResult, rest: &str) {
     }
 }
 
+/// The test's path as libtest takes it back as a filter: without the ` - should panic`
+/// and ` - compile fail` suffixes of the result line (the `---- name stdout ----` header and
+/// `cargo test NAME` use the bare name).
+fn test_name(name: &str) -> &str {
+    [" - should panic", " - compile fail"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .unwrap_or(name)
+}
+
 /// Doc tests are named `src/lib.rs - add (line 3)`.
-fn doctest_location(name: &str) -> (Option<String>, Option<u32>) {
+pub fn doctest_location(name: &str) -> (Option<String>, Option<u32>) {
     if let Some((path, rest)) = name.split_once(" - ") {
-        if let Some(n) = rest.rsplit_once("(line ").and_then(|(_, n)| n.strip_suffix(')')) {
+        if let Some(n) = rest
+            .rsplit_once("(line ")
+            .and_then(|(_, n)| n.strip_suffix(')'))
+        {
             return (Some(path.to_string()), n.parse().ok());
         }
     }
@@ -94,9 +113,19 @@ fn doctest_location(name: &str) -> (Option<String>, Option<u32>) {
 fn close(res: &mut LibtestResult, section: Option<(String, String)>) {
     let Some((name, out)) = section else { return };
     let (message, loc) = panic_message(&out);
-    let f = match res.failures.list.iter_mut().rev().find(|f| f.name == name && f.output.is_empty()) {
+    let f = match res
+        .failures
+        .list
+        .iter_mut()
+        .rev()
+        .find(|f| f.name == name && f.output.is_empty())
+    {
         Some(f) => f,
         None => return,
+    };
+    let (message, loc) = match note_location(&out) {
+        Some((msg, l)) if loc.is_none() => (msg, Some(l)),
+        _ => (message, loc),
     };
     f.message = message;
     if let Some((p, l)) = loc {
@@ -111,7 +140,9 @@ fn close(res: &mut LibtestResult, section: Option<(String, String)>) {
 pub fn panic_message(out: &str) -> (String, Option<(String, u32)>) {
     let mut lines = out.lines();
     while let Some(l) = lines.next() {
-        let Some(idx) = l.find("panicked at ") else { continue };
+        let Some(idx) = l.find("panicked at ") else {
+            continue;
+        };
         let rest = &l[idx + "panicked at ".len()..];
         if let Some(old) = rest.strip_prefix('\'') {
             if let Some((msg, loc)) = old.rsplit_once("', ") {
@@ -131,8 +162,64 @@ pub fn panic_message(out: &str) -> (String, Option<(String, u32)>) {
         }
         return (msg, loc);
     }
-    let first = out.lines().find(|l| !l.trim().is_empty()).unwrap_or("test failed");
+    let first = out
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("test failed");
     (crate::capped(first, MAX_MESSAGE), None)
+}
+
+/// libtest's `note: test did not panic as expected at src/lib.rs:29:8` (a `should_panic` test
+/// that returned): the message and the test's location.
+fn note_location(out: &str) -> Option<(String, (String, u32))> {
+    let l = out
+        .lines()
+        .find_map(|l| l.strip_prefix("note: test did not panic as expected at "))?;
+    Some(("test did not panic as expected".to_string(), location(l)?))
+}
+
+/// The file line of a panic inside a doc test's snippet. rustdoc compiles the snippet inside a
+/// wrapper (`#![allow(unused)]`, `extern crate NAME;` when the snippet names the crate,
+/// `fn main() {` when it has none), so `panicked at src/lib.rs:6:1` counts lines of that
+/// wrapper. `fence` is the `(line N)` of the test's name (the opening ``` line), `source`
+/// the file's text and `krate` the crate's name. `None` when the line is not inside the
+/// snippet (the panic came from the crate's own code, whose lines are real).
+pub fn doctest_file_line(fence: u32, panic_line: u32, source: &str, krate: &str) -> Option<u32> {
+    let snippet: Vec<&str> = source
+        .lines()
+        .skip(fence as usize)
+        .map(|l| {
+            let t = l.trim_start();
+            let t = t
+                .strip_prefix("///")
+                .or_else(|| t.strip_prefix("//!"))
+                .unwrap_or(t);
+            t.strip_prefix(' ').unwrap_or(t)
+        })
+        .take_while(|l| !l.trim_start().starts_with("```"))
+        .collect();
+    let code = snippet.join("\n");
+    let mut preamble = 1;
+    if !code.contains("extern crate") && mentions(&code, krate) {
+        preamble += 2;
+    }
+    if !code.contains("fn main") {
+        preamble += 1;
+    }
+    let k = panic_line
+        .checked_sub(preamble)
+        .filter(|k| *k >= 1 && (*k as usize) <= snippet.len())?;
+    Some(fence + k)
+}
+
+/// Whether `code` uses the identifier `name` (`exact::half`), not merely a longer word.
+fn mentions(code: &str, name: &str) -> bool {
+    code.match_indices(name).any(|(i, _)| {
+        let before = code[..i].chars().next_back();
+        let after = code[i + name.len()..].chars().next();
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !ident(before) && !ident(after)
+    })
 }
 
 /// `src/lib.rs:19:9` -> (`src/lib.rs`, 19).
@@ -209,13 +296,23 @@ mod tests {
     #[test]
     fn old_and_new_panic_formats() {
         let (m, loc) = panic_message("thread 'a' panicked at 'boom', src/x.rs:3:5\nnote: run");
-        assert_eq!((m.as_str(), loc), ("boom", Some(("src/x.rs".to_string(), 3))));
-        let (m, loc) = panic_message("thread 'a' (12) panicked at src/x.rs:4:1:\nboom\nagain\n\nnote: x");
-        assert_eq!((m.as_str(), loc), ("boom\nagain", Some(("src/x.rs".to_string(), 4))));
+        assert_eq!(
+            (m.as_str(), loc),
+            ("boom", Some(("src/x.rs".to_string(), 3)))
+        );
+        let (m, loc) =
+            panic_message("thread 'a' (12) panicked at src/x.rs:4:1:\nboom\nagain\n\nnote: x");
+        assert_eq!(
+            (m.as_str(), loc),
+            ("boom\nagain", Some(("src/x.rs".to_string(), 4)))
+        );
     }
 
     #[test]
     fn doctest_names() {
-        assert_eq!(doctest_location("src/lib.rs - add (line 3)"), (Some("src/lib.rs".into()), Some(3)));
+        assert_eq!(
+            doctest_location("src/lib.rs - add (line 3)"),
+            (Some("src/lib.rs".into()), Some(3))
+        );
     }
 }

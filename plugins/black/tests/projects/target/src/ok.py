@@ -1,0 +1,2 @@
+def ok(x: int) -> int:
+    return x

@@ -1,0 +1,3 @@
+package calc
+
+func Double(n int) int { return n * 2 }

@@ -1,0 +1,3 @@
+module example.com/exdemo
+
+go 1.19

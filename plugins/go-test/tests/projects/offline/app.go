@@ -1,0 +1,5 @@
+package app
+
+import "example.org/nowhere/lib"
+
+func Run() string { return lib.Name() }

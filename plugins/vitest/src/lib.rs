@@ -1,0 +1,35 @@
+//! The `vitest` gate: runs the project's own vitest
+//! (`node --disable-wasm-trap-handler node_modules/vitest/vitest.mjs run --reporter=default --reporter=json
+//! --outputFile={scratch}/vitest.json --no-cache --configLoader=runner`; the runner loader
+//! writes no bundled config beside vitest.config.js) and reads its JSON report (jest's shape):
+//! counts and each failing test named `file > describe > test` with its line.
+
+use planexec_pdk::{Gate, GateReport, GateRequest, Host};
+use testfmt::jestjson::gate::{check, Runner};
+
+const VITEST: Runner = Runner {
+    name: "vitest",
+    script: "node_modules/vitest/vitest.mjs",
+    // V8 reserves ~10 GiB of address space per WebAssembly memory for its trap handler;
+    // vite's wasm parsers then exceed the box's address-space limit (16 GiB).
+    node_args: "--disable-wasm-trap-handler ",
+    args: &[
+        "run",
+        "--reporter=default",
+        "--reporter=json",
+        "--outputFile={report}",
+        "--no-cache",
+        "--configLoader=runner",
+    ],
+    report: "vitest.json",
+};
+
+pub struct VitestGate;
+
+impl Gate for VitestGate {
+    fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
+        check(req, host, &VITEST)
+    }
+}
+
+planexec_pdk::gate_component!(VitestGate);
