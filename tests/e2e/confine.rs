@@ -805,3 +805,30 @@ fn a_plugin_cannot_run_its_program_outside_the_shape_its_manifest_declares() {
     );
     assert!(evidence(&out).contains("CONTAINED"), "{out:?}");
 }
+
+#[test]
+fn the_projects_virtualenv_is_the_python_the_gates_run() {
+    let s = Scene::new("");
+    // A venv that sees the machine's pytest, and a test that passes only inside it.
+    let st = Command::new("python3")
+        .args([
+            "-m",
+            "venv",
+            "--system-site-packages",
+            "--without-pip",
+            ".venv",
+        ])
+        .current_dir(s.ws())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    write(
+        &s.ws(),
+        "tests/test_env.py",
+        "import sys\n\ndef test_runs_in_the_venv():\n    assert sys.prefix.endswith('.venv'), sys.prefix\n",
+    );
+    let out = s.gate(&["pytest"], true, &[]);
+    let r = gate_report(&out);
+    assert_eq!(r["outcome"], "passed", "{out:?}");
+    assert_eq!(r["tests"]["passed"], 1, "{r}");
+}

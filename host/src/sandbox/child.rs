@@ -62,6 +62,25 @@ impl Places<'_> {
             .replace("{cache}", &self.cache.to_string_lossy()))
     }
 
+    /// The project's own environment, searched before PATH: the workspace's
+    /// `.venv/bin` or `venv/bin`, and `$VIRTUAL_ENV/bin` when the policy passes it.
+    pub fn project_bins(&self) -> Vec<PathBuf> {
+        let mut bins: Vec<PathBuf> = Vec::new();
+        if let Some(ws) = self.workspace {
+            for d in [".venv/bin", "venv/bin"] {
+                if let Ok(real) = inside(ws, &ws.join(d)) {
+                    bins.push(real);
+                }
+            }
+        }
+        if self.grants.env_pass.iter().any(|e| e == "VIRTUAL_ENV") {
+            if let Some(v) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
+                bins.push(PathBuf::from(v).join("bin"));
+            }
+        }
+        bins
+    }
+
     /// The working directory: inside the workspace, never through a symlink out of it.
     pub fn cwd(&self, cwd: Option<&str>) -> Result<PathBuf, String> {
         let Some(ws) = self.workspace else {
@@ -159,7 +178,15 @@ fn resolve(places: &Places, req: Request) -> Result<ProcessSpec, native::RunErro
     let cwd = places.cwd(req.cwd).map_err(native::RunError::Failed)?;
     let host_path = std::env::var("PATH").unwrap_or_default();
     let clean = confine::env::clean_path(&host_path, places.workspace.unwrap_or(places.scratch));
-    let program = native::resolve_program(req.program, &cwd, &clean)?;
+    let search = std::env::join_paths(
+        places
+            .project_bins()
+            .iter()
+            .chain(std::env::split_paths(&clean).collect::<Vec<_>>().iter()),
+    )
+    .map(|p| p.to_string_lossy().into_owned())
+    .unwrap_or(clean);
+    let program = native::resolve_program(req.program, &cwd, &search)?;
     let args = req
         .args
         .iter()
@@ -207,6 +234,22 @@ fn check_confinable(places: &Places, program: &Path) -> Result<Vec<String>, nati
     )))
 }
 
+/// Puts the project's environment first on the box's PATH, so the tools a
+/// gate starts find the same interpreter.
+fn prepend_project_bins(env: &mut [(String, String)], bins: &[PathBuf]) {
+    if bins.is_empty() {
+        return;
+    }
+    let joined: Vec<String> = bins
+        .iter()
+        .map(|b| b.to_string_lossy().into_owned())
+        .collect();
+    for (k, v) in env.iter_mut().filter(|(k, _)| k == "PATH") {
+        let _ = k;
+        *v = format!("{}:{v}", joined.join(":"));
+    }
+}
+
 /// Builds the box's environment and directories and describes it for the helper.
 fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunError> {
     let failed = native::RunError::Failed;
@@ -228,6 +271,7 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     };
     spec.env = confine::env::build(&env_spec, &spec.env, |k| std::env::var(k).ok())
         .map_err(|e| native::RunError::NotGranted(e.to_string()))?;
+    prepend_project_bins(&mut spec.env, &places.project_bins());
     let mut created = Vec::new();
     let host_path = std::env::var("PATH").unwrap_or_default();
     let bx =
