@@ -58,16 +58,20 @@ fn lefthook() -> Option<PathBuf> {
     let bin = dir.join("node_modules/.bin/lefthook");
     if !bin.exists() {
         std::fs::create_dir_all(&dir).ok()?;
+        // --ignore-scripts, in its own folder: lefthook's postinstall would install
+        // git hooks into the repository npm runs in; its binary comes as a dependency.
         let st = Command::new("npm")
             .args([
                 "i",
                 "-E",
                 "--no-audit",
                 "--no-fund",
+                "--ignore-scripts",
                 "lefthook@2.2.1",
                 "--prefix",
             ])
             .arg(&dir)
+            .current_dir(&dir)
             .status()
             .ok()?;
         if !st.success() {
