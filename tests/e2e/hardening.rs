@@ -31,20 +31,6 @@ fn evil_gate(parent: &Path, name: &str, requests: &str) -> PathBuf {
     plugin_dir(parent, name, &manifest, &host_hostile_wasm())
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// Runs the binary the way it runs on a fresh clone: the repository's
 /// planexec.toml NOT trusted, and a user config folder of the test's own.
 fn untrusted(dir: &Path, home: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {

@@ -663,19 +663,6 @@ fn no_live_display_on_a_terminal_under_ci_or_no_color() {
 
 // ------------------------------------------------------------ planexec run
 
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// A git repo with a two-task T-ID plan the `patch` implementer completes.
 fn plan_repo() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();

@@ -195,3 +195,19 @@ pub fn bad_reviewer_wasm() -> PathBuf {
     assert!(wasm.is_file(), "{} was not built", wasm.display());
     wasm
 }
+
+/// Runs git in `dir`, asserting success; its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
