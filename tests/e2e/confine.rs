@@ -271,6 +271,12 @@ fn hostile_run(s: &Scene, plugins: &Path, boxed: bool) -> Out {
     )
 }
 
+/// The hostile plugin's program is refused at exec, with `why` in the reason.
+fn assert_exec_refused(s: &Scene, plugins: &Path, why: &str) {
+    let ev = evidence(&hostile_run(s, plugins, true));
+    assert!(ev.contains("exec refused") && ev.contains(why), "{ev}");
+}
+
 fn env_injection(var: &str, value: &str) {
     let config = format!(
         "[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"env\", \"{var}\"]\nenv = [\"{var}={value}\"]\n"
@@ -319,11 +325,7 @@ fn an_undeclared_variable_is_refused() {
     let config = "[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"env\", \"OTHER\"]\nenv = [\"OTHER=1\"]\n";
     let s = Scene::new(config);
     let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child\"]");
-    let ev = evidence(&hostile_run(&s, &plugins, true));
-    assert!(
-        ev.contains("exec refused") && ev.contains("requests.env"),
-        "{ev}"
-    );
+    assert_exec_refused(&s, &plugins, "requests.env");
 }
 
 // ------------------------------------------------------------------ network
@@ -621,22 +623,14 @@ fn a_cwd_that_is_a_symlink_out_of_the_workspace_is_refused() {
     );
     std::os::unix::fs::symlink(s.tmp.path(), s.ws().join("out")).unwrap();
     let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child\"]");
-    let ev = evidence(&hostile_run(&s, &plugins, true));
-    assert!(
-        ev.contains("exec refused") && ev.contains("outside the workspace"),
-        "{ev}"
-    );
+    assert_exec_refused(&s, &plugins, "outside the workspace");
 }
 
 #[test]
 fn a_workspace_none_plugin_cannot_pass_the_workspace_to_a_program() {
     let s = Scene::new("[gates.h]\nmode = \"run\"\nexe = \"hostile_child\"\nargs = [\"read\", \"{workspace}/hello.txt\"]\n");
     let plugins = hostile_run_plugin(&s, "commands = [\"hostile_child\"]\nworkspace = \"none\"");
-    let ev = evidence(&hostile_run(&s, &plugins, true));
-    assert!(
-        ev.contains("exec refused") && ev.contains("workspace = \\\"none\\\""),
-        "{ev}"
-    );
+    assert_exec_refused(&s, &plugins, "workspace = \\\"none\\\"");
 }
 
 // ------------------------------------------------------------------ kernel support

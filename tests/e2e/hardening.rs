@@ -60,6 +60,23 @@ fn one_gate(
     planexec::gate::run(loaded, &g, ws, None).0.report
 }
 
+/// Loads the evil gate `name` from `pack` under `policy` into a sandbox with
+/// `caps`; the sandbox is returned too, as it must outlive the loaded plugin.
+fn load_evil(
+    pack: &Path,
+    name: &str,
+    caps: Caps,
+    policy: &planexec::config::Policy,
+) -> (Sandbox, planexec::sandbox::Loaded) {
+    let reg = Registry::discover(&[pack.to_path_buf()]).unwrap();
+    let p = reg.get(name).unwrap();
+    let sb = sandbox_with(caps);
+    let l = sb
+        .load(p, resolve_grants(p, policy, &[], false).unwrap())
+        .unwrap();
+    (sb, l)
+}
+
 fn sandbox_with(caps: Caps) -> Sandbox {
     Sandbox::new(SandboxOptions {
         cache_dir: Some(Some(cache_dir())),
@@ -679,15 +696,7 @@ fn a_plugin_blocked_in_a_wasi_sleep_is_stopped_at_its_deadline() {
     let tmp = tempfile::tempdir().unwrap();
     let pack = tmp.path().join("pack");
     evil_gate(&pack, "sleeper", "timeout = \"1s\"");
-    let reg = Registry::discover(&[pack]).unwrap();
-    let p = reg.get("sleeper").unwrap();
-    let sb = sandbox_with(Caps::default());
-    let l = sb
-        .load(
-            p,
-            resolve_grants(p, &Default::default(), &[], false).unwrap(),
-        )
-        .unwrap();
+    let (_sb, l) = load_evil(&pack, "sleeper", Caps::default(), &Default::default());
     let t = Instant::now();
     let r = one_gate(&l, tmp.path(), "sleep", serde_json::json!({}));
     assert_eq!(r.outcome, Outcome::Errored, "{r:?}");
@@ -856,15 +865,7 @@ fn a_million_empty_findings_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let pack = tmp.path().join("pack");
     evil_gate(&pack, "many", "memory = \"512MiB\"");
-    let reg = Registry::discover(&[pack]).unwrap();
-    let p = reg.get("many").unwrap();
-    let sb = sandbox_with(Caps::default());
-    let l = sb
-        .load(
-            p,
-            resolve_grants(p, &Default::default(), &[], false).unwrap(),
-        )
-        .unwrap();
+    let (_sb, l) = load_evil(&pack, "many", Caps::default(), &Default::default());
     let r = one_gate(&l, tmp.path(), "many-findings", serde_json::json!({}));
     assert_eq!(r.outcome, Outcome::Errored, "{:?}", r.summary);
     assert!(
@@ -881,23 +882,15 @@ fn scratch_is_private_and_has_a_quota() {
     let tmp = tempfile::tempdir().unwrap();
     let pack = tmp.path().join("pack");
     evil_gate(&pack, "filler", "commands = [\"stat\"]\ntimeout = \"30s\"");
-    let reg = Registry::discover(&[pack]).unwrap();
-    let p = reg.get("filler").unwrap();
-    let sb = sandbox_with(Caps {
+    let policy = planexec::config::Policy {
+        grant: vec![planexec::plugins::GrantEntry::Text("stat".into())],
+        ..Default::default()
+    };
+    let caps = Caps {
         scratch: 8 << 20,
         ..Default::default()
-    });
-    let grants = resolve_grants(
-        p,
-        &planexec::config::Policy {
-            grant: vec![planexec::plugins::GrantEntry::Text("stat".into())],
-            ..Default::default()
-        },
-        &[],
-        false,
-    )
-    .unwrap();
-    let l = sb.load(p, grants).unwrap();
+    };
+    let (_sb, l) = load_evil(&pack, "filler", caps, &policy);
     let r = one_gate(&l, tmp.path(), "fill-scratch", serde_json::json!({}));
     assert_eq!(r.outcome, Outcome::Errored, "{r:?}");
     assert!(r.summary.contains("scratch quota"), "{}", r.summary);

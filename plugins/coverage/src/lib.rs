@@ -224,7 +224,8 @@ mod tests {
         // One scratch per call: tests of the same case run in parallel threads.
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let scratch = std::env::temp_dir().join(format!("cov-gate-{case}-{}-{n}", std::process::id()));
+        let scratch =
+            std::env::temp_dir().join(format!("cov-gate-{case}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&scratch).unwrap();
         let host = testfmt::testing::WritesFile {
             inner: FakeHost::new().on("python3", 0, "Wrote JSON report\n"),

@@ -5,7 +5,6 @@
 //! missing plugin) is `errored`.
 
 use planexec_pdk::{Command, Finding, Gate, GateReport, GateRequest, Host, Outcome, Severity};
-use std::path::Path;
 use testfmt::Timeout;
 
 const ESLINT: &str = "node node_modules/eslint/bin/eslint.js";
@@ -52,12 +51,16 @@ impl Gate for EslintGate {
     fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
         let tail = cfg.tail_lines.unwrap_or(40);
-        let base_dir = Path::new(&req.mounts.workspace).join(cfg.cwd.as_deref().unwrap_or(""));
-        if cfg.command.is_none() && !base_dir.join("node_modules/eslint/bin/eslint.js").is_file() {
-            return Ok(planexec_pdk::report(
-                Outcome::Errored,
-                "eslint is not installed in this project (no node_modules/eslint): run `npm install` (or `npm i -D -E eslint@VERSION`) first",
-            ));
+        if cfg.command.is_none() {
+            if let Some(r) = testfmt::node_tool_missing(
+                &req.mounts,
+                cfg.cwd.as_deref(),
+                "eslint",
+                "bin/eslint.js",
+                "eslint",
+            ) {
+                return Ok(r);
+            }
         }
         let (program, base) = testfmt::split_program(cfg.command.as_deref().unwrap_or(ESLINT))?;
         let paths = if cfg.paths.is_empty() {

@@ -107,6 +107,32 @@ impl Timeout {
 }
 
 /// Converts an optional config timeout to milliseconds.
+/// An `errored` report when the project has no `node_modules/<package>/<script>`
+/// (the Node gates run the project's own tools); None when it is installed.
+pub fn node_tool_missing(
+    mounts: &Mounts,
+    cwd: Option<&str>,
+    package: &str,
+    script: &str,
+    tool: &str,
+) -> Option<GateReport> {
+    let base = std::path::Path::new(&mounts.workspace).join(cwd.unwrap_or(""));
+    if base
+        .join("node_modules")
+        .join(package)
+        .join(script)
+        .is_file()
+    {
+        return None;
+    }
+    Some(report(
+        Outcome::Errored,
+        format!(
+            "{tool} is not installed in this project (no node_modules/{package}): run `npm install` (or `npm i -D -E {package}@VERSION`) first"
+        ),
+    ))
+}
+
 pub fn timeout_ms(t: &Option<Timeout>) -> Result<Option<u64>, String> {
     t.as_ref().map(Timeout::millis).transpose()
 }

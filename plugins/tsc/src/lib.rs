@@ -5,7 +5,6 @@
 //! tsconfig, `TS5058`) makes it `errored`.
 
 use planexec_pdk::{Command, Finding, Gate, GateReport, GateRequest, Host, Outcome, Severity};
-use std::path::Path;
 use testfmt::Timeout;
 
 const TSC: &str = "node node_modules/typescript/bin/tsc";
@@ -30,12 +29,16 @@ impl Gate for TscGate {
     fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
         let tail = cfg.tail_lines.unwrap_or(40);
-        let base_dir = Path::new(&req.mounts.workspace).join(cfg.cwd.as_deref().unwrap_or(""));
-        if cfg.command.is_none() && !base_dir.join("node_modules/typescript/bin/tsc").is_file() {
-            return Ok(planexec_pdk::report(
-                Outcome::Errored,
-                "TypeScript is not installed in this project (no node_modules/typescript): run `npm install` (or `npm i -D -E typescript@VERSION`) first",
-            ));
+        if cfg.command.is_none() {
+            if let Some(r) = testfmt::node_tool_missing(
+                &req.mounts,
+                cfg.cwd.as_deref(),
+                "typescript",
+                "bin/tsc",
+                "TypeScript",
+            ) {
+                return Ok(r);
+            }
         }
         let (program, base) = testfmt::split_program(cfg.command.as_deref().unwrap_or(TSC))?;
         let mut cmd = Command::new(program)
