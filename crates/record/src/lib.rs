@@ -157,6 +157,17 @@ pub struct ReviewRun {
     pub error: Option<String>,
 }
 
+impl ReviewRun {
+    /// Why it did not approve: the review's summary, else the reviewer's error.
+    pub fn reason(&self) -> &str {
+        self.review
+            .as_ref()
+            .map(|v| v.summary.as_str())
+            .or(self.error.as_deref())
+            .unwrap_or("")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImplementStatus {

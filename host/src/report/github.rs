@@ -250,12 +250,7 @@ pub fn job_summary(rec: &RunRecord) -> String {
             if let Some(c) = t.cycles.last() {
                 for r in &c.reviews {
                     if r.outcome != ReviewOutcome::Approved {
-                        let why = r
-                            .review
-                            .as_ref()
-                            .map(|v| v.summary.as_str())
-                            .or(r.error.as_deref())
-                            .unwrap_or("");
+                        let why = r.reason();
                         let what = match r.outcome {
                             ReviewOutcome::Errored => "errored",
                             _ => "changes requested",

@@ -308,12 +308,7 @@ fn rejections(c: &Cycle) -> Vec<String> {
     }
     for r in &c.reviews {
         if r.outcome != ReviewOutcome::Approved {
-            let why = r
-                .review
-                .as_ref()
-                .map(|v| v.summary.as_str())
-                .or(r.error.as_deref())
-                .unwrap_or("");
+            let why = r.reason();
             out.push(format!(
                 "{} {}: {}",
                 reportkit::review_kind_label(r.kind),

@@ -175,12 +175,7 @@ fn task_case(t: &TaskRecord) -> Case {
                     .iter()
                     .filter(|r| r.outcome != ReviewOutcome::Approved)
                 {
-                    let why = r
-                        .review
-                        .as_ref()
-                        .map(|v| v.summary.as_str())
-                        .or(r.error.as_deref())
-                        .unwrap_or("");
+                    let why = r.reason();
                     body.push(format!(
                         "{} {}: {why}",
                         reportkit::review_kind_label(r.kind),

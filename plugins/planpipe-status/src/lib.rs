@@ -154,12 +154,7 @@ fn escalation_lines(o: &mut String, rec: &RunRecord) -> usize {
                 .iter()
                 .filter(|r| r.outcome != ReviewOutcome::Approved)
             {
-                let why = r
-                    .review
-                    .as_ref()
-                    .map(|v| v.summary.as_str())
-                    .or(r.error.as_deref())
-                    .unwrap_or("");
+                let why = r.reason();
                 o.push_str(&format!(
                     "  - Rejected by the {} ({}): {}\n",
                     reportkit::review_kind_label(r.kind),
