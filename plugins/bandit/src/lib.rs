@@ -5,7 +5,6 @@
 //! when nothing else was found.
 
 use planexec_pdk::{Command, Finding, Gate, GateReport, GateRequest, Host, Outcome, Severity};
-use std::path::Path;
 use testfmt::Timeout;
 
 #[derive(serde::Deserialize, Default)]
@@ -66,16 +65,7 @@ impl Gate for BanditGate {
         let cfg: Config = planexec_pdk::config(&req.config)?;
         let severity = level(cfg.severity.as_deref(), "severity")?;
         let confidence = level(cfg.confidence.as_deref(), "confidence")?;
-        let paths = if !cfg.paths.is_empty() {
-            cfg.paths.clone()
-        } else {
-            let base = Path::new(&req.mounts.workspace).join(cfg.cwd.as_deref().unwrap_or(""));
-            vec![if base.join("src").is_dir() {
-                "src".to_string()
-            } else {
-                ".".to_string()
-            }]
-        };
+        let paths = testfmt::default_paths(&req.mounts, cfg.cwd.as_deref(), &cfg.paths);
         let (program, base) =
             testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m bandit"))?;
         let mut cmd = Command::new(program)

@@ -2,7 +2,6 @@
 //! file, line, column and code; reads `-O json` lines (mypy >= 1.11) and the classic text form.
 
 use planexec_pdk::{Command, Finding, Gate, GateReport, GateRequest, Host, Outcome, Severity};
-use std::path::Path;
 use testfmt::Timeout;
 
 #[derive(serde::Deserialize, Default)]
@@ -35,16 +34,7 @@ impl Gate for MypyGate {
                 ))
             }
         };
-        let paths = if !cfg.paths.is_empty() {
-            cfg.paths.clone()
-        } else {
-            let base = Path::new(&req.mounts.workspace).join(cfg.cwd.as_deref().unwrap_or(""));
-            vec![if base.join("src").is_dir() {
-                "src".to_string()
-            } else {
-                ".".to_string()
-            }]
-        };
+        let paths = testfmt::default_paths(&req.mounts, cfg.cwd.as_deref(), &cfg.paths);
         let tail = cfg.tail_lines.unwrap_or(40);
         let mut out = match testfmt::run(host, &command(&cfg, &paths, json)?) {
             Ok(o) => o,

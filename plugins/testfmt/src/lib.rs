@@ -133,6 +133,21 @@ pub fn node_tool_missing(
     ))
 }
 
+/// The paths a Python checker looks at: the configured ones, else `src` when the
+/// project (or `cwd` in it) has one, else `.`.
+pub fn default_paths(mounts: &Mounts, cwd: Option<&str>, configured: &[String]) -> Vec<String> {
+    if !configured.is_empty() {
+        return configured.to_vec();
+    }
+    let base = Path::new(&mounts.workspace).join(cwd.unwrap_or(""));
+    vec![if base.join("src").is_dir() {
+        "src"
+    } else {
+        "."
+    }
+    .to_string()]
+}
+
 pub fn timeout_ms(t: &Option<Timeout>) -> Result<Option<u64>, String> {
     t.as_ref().map(Timeout::millis).transpose()
 }
