@@ -1440,6 +1440,73 @@ fn pytest_native_tracebacks_still_locate_the_failing_line() {
 }
 
 #[test]
+fn pytest_line_and_no_tracebacks_still_locate_the_failing_line() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    let at_assert = |r: &Value, how: &str| {
+        let f = failure(r, "tests/test_calc.py::test_add_wrong");
+        assert_eq!(
+            (f["path"].as_str(), f["line"].as_u64()),
+            (Some("tests/test_calc.py"), Some(12)),
+            "{how}: the assert, not the def (line 11): {f:#}"
+        );
+    };
+    for flags in [&["--tb=line"][..], &["--tb", "no"][..]] {
+        let mut args = vec!["--grant", "python3", "--"];
+        args.extend_from_slice(flags);
+        let (out, r) = gate(&ws, "pytest", &args);
+        assert_eq!(out.code, 1, "{out:?}");
+        at_assert(&r, &flags.join(" "));
+    }
+    // The project's own `addopts` asks for line tracebacks.
+    let toml = std::fs::read_to_string(ws.join("pyproject.toml")).unwrap();
+    write(&ws, "pyproject.toml", &format!("{toml}addopts = \"--tb=line\"\n"));
+    let (out, r) = gate(&ws, "pytest", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    at_assert(&r, "addopts --tb=line");
+}
+
+#[test]
+fn pytest_in_a_subproject_names_and_paths_are_workspace_relative_and_rerun() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    // The Python project (with its pyproject.toml, so pytest's rootdir) is `app/` of a
+    // bigger repository: pytest prints paths relative to app/.
+    let ws = tmp.path().join("repo");
+    std::fs::create_dir_all(&ws).unwrap();
+    let app = fixture(&ws, "pytest", "failing");
+    std::fs::rename(&app, ws.join("app")).unwrap();
+    write(
+        &ws,
+        "planexec.toml",
+        "[policy]\ngrant = [\"python3\"]\n\n[gates.pytest]\ncwd = \"app\"\n",
+    );
+    let (out, r) = gate(&ws, "pytest", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    // Name and location on one base, the workspace.
+    let id = "app/tests/test_calc.py::test_add_wrong";
+    let f = failure(&r, id);
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("app/tests/test_calc.py"), Some(12)),
+        "{f:#}"
+    );
+    assert_reruns(&ws, id);
+}
+
+/// `python3 -m pytest ID` at the workspace root runs exactly that one test, and it fails.
+fn assert_reruns(ws: &Path, id: &str) {
+    let rerun = std::process::Command::new("python3")
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", id])
+        .current_dir(ws)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&rerun.stdout);
+    assert!(said.contains("1 failed") && !said.contains("passed"), "{id}: {said}");
+}
+
+#[test]
 fn pytest_run_from_a_subdirectory_locates_failures_workspace_relative() {
     require_python("pytest");
     let tmp = tempfile::tempdir().unwrap();
@@ -1459,4 +1526,5 @@ fn pytest_run_from_a_subdirectory_locates_failures_workspace_relative() {
         (Some("tests/test_calc.py"), Some(12)),
         "{f:#}"
     );
+    assert_reruns(&ws, "tests/test_calc.py::test_add_wrong");
 }

@@ -40,8 +40,10 @@ impl Gate for PytestGate {
             "junit_log_passing_tests=false".into(),
             "-p".into(),
             "no:cacheprovider".into(),
+            // Before the user's args, so it overrides an `addopts = --tb=line` of the project.
+            "--tb=short".into(),
         ]);
-        cmd = cmd.args(cfg.args.iter().cloned());
+        cmd = cmd.args(located_tracebacks(&cfg.args));
         cmd.env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
@@ -73,6 +75,30 @@ impl Gate for PytestGate {
             tail,
         ))
     }
+}
+
+/// The user's args with `--tb=line` and `--tb=no` run as `--tb=short`: pytest writes its
+/// JUnit failure text in the traceback style asked for, and those two styles carry no
+/// `file:line` there, so every failure would be located at its `def` line.
+fn located_tracebacks(args: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.iter().peekable();
+    while let Some(a) = it.next() {
+        let style = match a.as_str() {
+            "--tb" => it.peek().map(|s| s.as_str()),
+            s => s.strip_prefix("--tb="),
+        };
+        match style {
+            Some("line" | "no") => {
+                if a == "--tb" {
+                    it.next();
+                }
+                out.push("--tb=short".to_string());
+            }
+            _ => out.push(a.clone()),
+        }
+    }
+    out
 }
 
 fn judge(
@@ -146,11 +172,24 @@ fn judge(
         .list
         .into_iter()
         .map(|f| TestFailure {
+            name: rooted_id(workspace, cfg.cwd.as_deref(), &f.name),
             path: f.path.map(|x| rooted(workspace, cfg.cwd.as_deref(), &x)),
             ..f
         })
         .collect();
     r
+}
+
+/// A node id on the same base as the locations: its file part workspace-relative, so that
+/// `python3 -m pytest ID` run at the workspace root reruns it (pytest finds the rootdir from
+/// the path), whatever `cwd` the gate ran in.
+fn rooted_id(workspace: &str, cwd: Option<&str>, id: &str) -> String {
+    match id.split_once("::") {
+        Some((file, rest)) if file.ends_with(".py") => {
+            format!("{}::{rest}", rooted(workspace, cwd, file))
+        }
+        _ => id.to_string(),
+    }
 }
 
 /// A path pytest printed, workspace-relative. pytest writes paths relative to its rootdir,
@@ -331,6 +370,25 @@ mod tests {
             host.calls.borrow()[0].args[0],
             "--junitxml={scratch}/pytest-junit.xml"
         );
+    }
+}
+
+#[cfg(test)]
+mod traceback_tests {
+    use super::located_tracebacks;
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn line_and_no_tracebacks_run_short_others_pass_through() {
+        assert_eq!(
+            located_tracebacks(&v(&["-k", "x", "--tb=line", "--tb", "no", "-x"])),
+            v(&["-k", "x", "--tb=short", "--tb=short", "-x"])
+        );
+        let keep = v(&["--tb=native", "--tb", "long", "--tbx=no"]);
+        assert_eq!(located_tracebacks(&keep), keep);
     }
 }
 
