@@ -213,6 +213,10 @@ pub struct Config {
     reviewers: toml::Table,
     implementers: toml::Table,
     formatters: toml::Table,
+    /// Gates whose table says `cache = false`: never answered from the result cache.
+    uncached: Vec<String>,
+    /// `[gates.NAME] after = [...]`: gates NAME waits for when they run in the same set.
+    after: BTreeMap<String, Vec<String>>,
 }
 
 impl Config {
@@ -236,10 +240,33 @@ impl Config {
         };
         let raw: Raw = toml::from_str(text).map_err(|e| invalid(manifest_error_line(text, &e)))?;
         let mut gates = Vec::new();
+        let mut uncached = Vec::new();
+        let mut after = BTreeMap::new();
         for (name, v) in raw.gates {
             let toml::Value::Table(mut t) = v else {
                 return Err(invalid(format!("[gates.{name}] must be a table")));
             };
+            match t.remove("after") {
+                None => {}
+                Some(toml::Value::Array(a)) if a.iter().all(|v| v.is_str()) => {
+                    let names = a.iter().filter_map(|v| v.as_str().map(String::from));
+                    after.insert(name.clone(), names.collect());
+                }
+                Some(_) => {
+                    return Err(invalid(format!(
+                        "[gates.{name}] field `after` must be a list of gate names"
+                    )))
+                }
+            }
+            match t.remove("cache") {
+                None | Some(toml::Value::Boolean(true)) => {}
+                Some(toml::Value::Boolean(false)) => uncached.push(name.clone()),
+                Some(_) => {
+                    return Err(invalid(format!(
+                        "[gates.{name}] field `cache` must be true or false"
+                    )))
+                }
+            }
             let plugin = match t.remove("plugin") {
                 None => name.clone(),
                 Some(toml::Value::String(s)) => s,
@@ -289,7 +316,19 @@ impl Config {
             reviewers: raw.reviewers,
             implementers: raw.implementers,
             formatters: raw.formatters,
+            uncached,
+            after,
         })
+    }
+
+    /// Whether gate `name`'s results may come from the result cache (`[gates.NAME] cache`).
+    pub fn caches(&self, name: &str) -> bool {
+        !self.uncached.iter().any(|n| n == name)
+    }
+
+    /// The gates `name` waits for (`[gates.NAME] after`).
+    pub fn after(&self, name: &str) -> &[String] {
+        self.after.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The gate named `name`: a `[gates.NAME]` entry, or the plugin of that name with no settings.

@@ -10,6 +10,7 @@ pub mod config;
 pub mod confine;
 pub mod engine;
 pub mod gate;
+pub mod gates;
 pub mod input;
 pub mod plugins;
 pub mod report;

@@ -1461,7 +1461,11 @@ fn pytest_line_and_no_tracebacks_still_locate_the_failing_line() {
     }
     // The project's own `addopts` asks for line tracebacks.
     let toml = std::fs::read_to_string(ws.join("pyproject.toml")).unwrap();
-    write(&ws, "pyproject.toml", &format!("{toml}addopts = \"--tb=line\"\n"));
+    write(
+        &ws,
+        "pyproject.toml",
+        &format!("{toml}addopts = \"--tb=line\"\n"),
+    );
     let (out, r) = gate(&ws, "pytest", &["--grant", "python3"]);
     assert_eq!(out.code, 1, "{out:?}");
     at_assert(&r, "addopts --tb=line");
@@ -1503,7 +1507,10 @@ fn assert_reruns(ws: &Path, id: &str) {
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&rerun.stdout);
-    assert!(said.contains("1 failed") && !said.contains("passed"), "{id}: {said}");
+    assert!(
+        said.contains("1 failed") && !said.contains("passed"),
+        "{id}: {said}"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Git operations for planexec: rollback points, per-task atomic commits, diffs.
 //! Built on git2 (libgit2); it never shells out to git and never discards user work unasked.
 
+mod digest;
 mod error;
 mod fsutil;
 

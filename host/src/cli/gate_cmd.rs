@@ -1,63 +1,54 @@
-//! `planexec gate run NAME`: one gate, in the current directory, as a CI step.
-//! Shown like a run (events to the sinks: NDJSON, plain lines, live display,
-//! GitHub annotations) and reported like one (`--report FORMAT=PATH`): a run
-//! record with no tasks and the gate as its only final gate.
+//! `planexec gate run [NAME...]`: gates in the current directory, as a CI step, all at once
+//! and cached; shown like a run (NDJSON, plain lines, live display, GitHub annotations) and
+//! reported like one (`--report FORMAT=PATH`): a record with the gates as its final gates.
 
 use super::{exit, human, report_error, Format, PluginArgs};
-use crate::plugins::{check_configured_program, resolve_grants, Kind};
+use crate::config::{Config, GateConfig};
+use crate::gates::{self, store::ResultCache, Done, Job, Progress};
+use crate::plugins::{check_configured_program, resolve_grants, Kind, Registry};
 use crate::report::{self, EnvView, Event, Level, ReportError, ReportSpec, Reporter};
-use crate::sandbox::{Sandbox, SandboxOptions};
-use planexec_record::Outcome;
+use crate::sandbox::{Loaded, Sandbox, SandboxOptions};
+use planexec_record::{GateRun, Outcome};
 use std::io::IsTerminal;
+use std::path::Path;
 
-pub fn run(
-    name: &str,
-    args: &PluginArgs,
-    format: Format,
-    command: &[String],
-    reports: &[ReportSpec],
-) -> i32 {
-    let (workspace, config, registry) = match super::load_workspace(args) {
+/// `planexec gate run` as the user asked for it.
+pub struct GateRunArgs<'a> {
+    /// Gates to run; empty: every configured gate, else the standard gates that apply.
+    pub names: &'a [String],
+    pub plugin_args: &'a PluginArgs,
+    pub format: Format,
+    /// The words after `--` (one gate only).
+    pub command: &'a [String],
+    pub reports: &'a [ReportSpec],
+    /// Gates at once; default the number of cores.
+    pub jobs: Option<usize>,
+    pub fail_fast: bool,
+    pub no_cache: bool,
+}
+
+pub fn run(a: GateRunArgs) -> i32 {
+    let (workspace, config, registry) = match super::load_workspace(a.plugin_args) {
         Ok(t) => t,
         Err(c) => return c,
     };
-    let mut gate = config.gate(name);
-    apply_command_line(&mut gate.settings, command);
-    let plugin = match registry.get_kind(&gate.plugin, Kind::Gate) {
-        Ok(p) => p,
-        Err(e) => {
-            report_error(&e);
-            return exit::USAGE;
-        }
+    let gates = match chosen_gates(&a, &config, &workspace) {
+        Ok(g) => g,
+        Err(c) => return c,
     };
-    // Every formatter named by --report must exist before the gate runs.
-    for spec in reports {
+    // Every formatter named by --report must exist before the gates run.
+    for spec in a.reports {
         if let Err(e) = registry.get_kind(spec.format.plugin(), Kind::Formatter) {
             report_error(&e);
             return exit::USAGE;
         }
     }
-    let grants = match resolve_grants(plugin, &config.policy, &args.grant, true) {
-        Ok(g) => g,
-        Err(e) => {
-            report_error(&e);
-            return exit::USAGE;
-        }
-    };
-    if let Err(e) = check_configured_program(plugin, &grants, &gate.name, &gate.settings) {
-        report_error(&e);
-        return exit::USAGE;
-    }
-    let caps = match config.caps() {
-        Ok(c) => c,
-        Err(e) => {
-            report_error(&e);
-            return exit::USAGE;
-        }
-    };
-    let sandbox = match Sandbox::new(SandboxOptions {
-        caps,
-        ..Default::default()
+    let sandbox = match config.caps().map_err(|e| e.to_string()).and_then(|caps| {
+        Sandbox::new(SandboxOptions {
+            caps,
+            ..Default::default()
+        })
+        .map_err(|e| e.to_string())
     }) {
         Ok(s) => s,
         Err(e) => {
@@ -65,70 +56,283 @@ pub fn run(
             return exit::USAGE;
         }
     };
-    let loaded = match sandbox.load(plugin, grants) {
-        Ok(l) => l,
-        Err(e) => {
-            report_error(&e);
-            return exit::USAGE;
+    let mut loaded = Vec::with_capacity(gates.len());
+    for g in &gates {
+        match load_gate(g, &registry, &config, a.plugin_args, &sandbox) {
+            Ok(l) => loaded.push(l),
+            Err(c) => return c,
         }
-    };
-    let json = format == Format::Json;
+    }
+    let json = a.format == Format::Json;
     let env = EnvView::from_env();
     let mut reporter = Reporter::new(report::sinks(json, std::io::stdout().is_terminal(), &env));
-    if let Some(w) = &loaded.cache_warning {
-        reporter.emit(Event::Message {
-            level: Level::Warn,
-            text: w.clone(),
-        });
+    for w in loaded.iter().filter_map(|l| l.cache_warning.as_ref()) {
+        warn(&mut reporter, Level::Warn, w.clone());
     }
-    let started_at = report::now_rfc3339();
-    reporter.emit(Event::GateStarted {
-        task: None,
-        gate: gate.name.clone(),
-    });
-    let (run, info) = crate::gate::run(&loaded, &gate, &workspace, None);
-    reporter.emit(Event::GateFinished {
-        task: None,
-        run: run.clone(),
-    });
-    if !json {
-        for l in &info.logs {
-            let line = format!("[{}] {:?}: {}", run.plugin, l.level, l.message);
-            eprintln!("{}", crate::text::untrusted(&line));
-        }
-        print!("{}", crate::text::untrusted(&human::gate_run(&run)));
-    }
-    let mut code = match run.report.outcome {
-        Outcome::Passed | Outcome::Skipped => exit::OK,
-        Outcome::Failed => exit::FAILED,
-        // The gate refused its configuration (`config: ...`): the user's to fix, a usage error.
-        Outcome::Errored if is_config_error(&run.report.summary) => exit::USAGE,
-        Outcome::Errored => exit::PLUGIN_ERRORED,
+    let cache = open_cache(a.no_cache, &mut reporter);
+    let order = match ordering(&gates, &loaded, &config) {
+        Ok(o) => o,
+        Err(c) => return c,
     };
-    let record = report::gate_record(run, started_at, report::now_rfc3339());
-    if !reports.is_empty() {
-        match report::write_reports(reports, &record, &sandbox, &registry, &config, &workspace) {
-            Ok(paths) => {
-                for (spec, p) in reports.iter().zip(paths) {
-                    reporter.emit(Event::Message {
-                        level: Level::Info,
-                        text: format!("wrote {} report {}", spec.format, p.display()),
-                    });
-                }
-            }
-            Err(e) => {
-                report_error(&e);
-                code = match e {
-                    ReportError::Render { .. } | ReportError::NoArtifact { .. } => {
-                        exit::PLUGIN_ERRORED
-                    }
-                    _ => exit::USAGE,
-                };
-            }
+    let outputs: Vec<String> = loaded
+        .iter()
+        .flat_map(|l| l.grants.writes.clone())
+        .collect();
+    let jobs: Vec<Job> = gates
+        .into_iter()
+        .zip(&loaded)
+        .zip(order)
+        .map(|((cfg, l), after)| Job {
+            cache: config.caches(&cfg.name),
+            cfg,
+            loaded: l,
+            after,
+        })
+        .collect();
+    let opts = gates::Options {
+        jobs: a.jobs.unwrap_or_else(default_jobs),
+        fail_fast: a.fail_fast,
+        cache: cache.as_ref(),
+        outputs,
+    };
+    let started_at = report::now_rfc3339();
+    let done = gates::run_set(&jobs, &workspace, &opts, |p| show(&mut reporter, &jobs, p));
+    if !json {
+        for d in &done {
+            print_done(d);
         }
+    }
+    let mut code = exit_code(&done);
+    let runs: Vec<GateRun> = done.into_iter().map(|d| d.run).collect();
+    let record = report::gate_record(runs, started_at, report::now_rfc3339());
+    if let Some(c) = write_reports(
+        a.reports,
+        &record,
+        &sandbox,
+        &registry,
+        &config,
+        &workspace,
+        &mut reporter,
+    ) {
+        code = c;
     }
     reporter.finish(&record);
     code
+}
+
+/// The gates named, or the default set; `-- ARGS` applies to a single gate only.
+fn chosen_gates(
+    a: &GateRunArgs,
+    config: &Config,
+    workspace: &Path,
+) -> Result<Vec<GateConfig>, i32> {
+    let mut gates: Vec<GateConfig> = if a.names.is_empty() {
+        gates::select::default_gates(config, workspace)
+    } else {
+        a.names.iter().map(|n| config.gate(n)).collect()
+    };
+    if gates.is_empty() {
+        report_error(&"no gates to run: none is configured in planexec.toml ([gates.NAME]) and no project file (pyproject.toml, go.mod, Cargo.toml, package.json) names a standard gate; name one: `planexec gate run pytest`");
+        return Err(exit::USAGE);
+    }
+    if !a.command.is_empty() {
+        if gates.len() != 1 {
+            report_error(&format!(
+                "arguments after `--` go to one gate, but {} gates would run ({}); name the one gate they are for",
+                gates.len(),
+                gates.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+            return Err(exit::USAGE);
+        }
+        apply_command_line(&mut gates[0].settings, a.command);
+    }
+    Ok(gates)
+}
+
+/// The gate's plugin, granted what the policy (and --grant) allows, loaded in the sandbox.
+fn load_gate(
+    gate: &GateConfig,
+    registry: &Registry,
+    config: &Config,
+    args: &PluginArgs,
+    sandbox: &Sandbox,
+) -> Result<Loaded, i32> {
+    let usage = |e: &dyn std::fmt::Display| {
+        report_error(e);
+        exit::USAGE
+    };
+    let plugin = registry
+        .get_kind(&gate.plugin, Kind::Gate)
+        .map_err(|e| usage(&e))?;
+    let grants =
+        resolve_grants(plugin, &config.policy, &args.grant, true).map_err(|e| usage(&e))?;
+    check_configured_program(plugin, &grants, &gate.name, &gate.settings).map_err(|e| usage(&e))?;
+    sandbox.load(plugin, grants).map_err(|e| usage(&e))
+}
+
+/// For each gate, the gates of the set it waits for: its `[gates.NAME] after`, and for the
+/// coverage plugin every gate that may write the workspace (coverage reads what they write).
+fn ordering(
+    gates: &[GateConfig],
+    loaded: &[Loaded],
+    config: &Config,
+) -> Result<Vec<Vec<usize>>, i32> {
+    let index = |n: &str| gates.iter().position(|g| g.name == n);
+    let after: Vec<Vec<usize>> = gates
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let mut a: Vec<usize> = config
+                .after(&g.name)
+                .iter()
+                .filter_map(|n| index(n))
+                .collect();
+            if loaded[i].name() == "coverage" {
+                a.extend(
+                    (0..gates.len()).filter(|&j| j != i && !loaded[j].grants.writes.is_empty()),
+                );
+            }
+            a.sort_unstable();
+            a.dedup();
+            a
+        })
+        .collect();
+    if let Some(c) = gates::cycle(&after) {
+        let names: Vec<&str> = c.iter().map(|&i| gates[i].name.as_str()).collect();
+        report_error(&format!(
+            "planexec.toml: the gates' `after` lists form a cycle ({} -> {}); remove one of them",
+            names.join(" -> "),
+            names[0]
+        ));
+        return Err(exit::USAGE);
+    }
+    Ok(after)
+}
+
+/// The result cache, unless --no-cache or it cannot be used (then said once, as a note).
+fn open_cache(no_cache: bool, reporter: &mut Reporter) -> Option<ResultCache> {
+    if no_cache {
+        return None;
+    }
+    let dir = gates::store::default_dir()?;
+    match ResultCache::open(dir) {
+        Ok(c) => Some(c),
+        Err(why) => {
+            warn(
+                reporter,
+                Level::Warn,
+                format!("gate result cache off: {why}"),
+            );
+            None
+        }
+    }
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+fn warn(reporter: &mut Reporter, level: Level, text: String) {
+    reporter.emit(Event::Message { level, text });
+}
+
+/// Live events: a gate started, a gate finished (a cache hit says whose result it reuses).
+fn show(reporter: &mut Reporter, jobs: &[Job], p: Progress) {
+    match p {
+        Progress::Started(i) => reporter.emit(Event::GateStarted {
+            task: None,
+            gate: jobs[i].cfg.name.clone(),
+        }),
+        Progress::Finished(_, d) => {
+            if let Some(at) = &d.cached_at {
+                warn(
+                    reporter,
+                    Level::Info,
+                    format!(
+                        "gate {}: cache hit, the result of the run at {at} (inputs unchanged; --no-cache runs it)",
+                        d.run.name
+                    ),
+                );
+            }
+            reporter.emit(Event::GateFinished {
+                task: None,
+                run: d.run.clone(),
+            });
+        }
+    }
+}
+
+/// One gate's output, kept together: its plugin's log lines, then the result.
+fn print_done(d: &Done) {
+    if let Some(info) = &d.info {
+        for l in &info.logs {
+            let line = format!("[{}] {:?}: {}", d.run.plugin, l.level, l.message);
+            eprintln!("{}", crate::text::untrusted(&line));
+        }
+    }
+    if let Some(at) = &d.cached_at {
+        println!(
+            "gate {}: cached result of the run at {at}",
+            crate::text::untrusted(&d.run.name)
+        );
+    }
+    print!("{}", crate::text::untrusted(&human::gate_run(&d.run)));
+}
+
+/// The worst outcome decides: a configuration the gate refused (usage), an errored gate,
+/// a failed one, else success.
+fn exit_code(done: &[Done]) -> i32 {
+    let code = |d: &Done| match d.run.report.outcome {
+        Outcome::Passed | Outcome::Skipped => exit::OK,
+        Outcome::Failed => exit::FAILED,
+        // The gate refused its configuration (`config: ...`): the user's to fix, a usage error.
+        Outcome::Errored if is_config_error(&d.run.report.summary) => exit::USAGE,
+        Outcome::Errored => exit::PLUGIN_ERRORED,
+    };
+    let rank = |c: i32| match c {
+        c if c == exit::USAGE => 3,
+        c if c == exit::PLUGIN_ERRORED => 2,
+        c if c == exit::FAILED => 1,
+        _ => 0,
+    };
+    done.iter()
+        .map(code)
+        .max_by_key(|c| rank(*c))
+        .unwrap_or(exit::OK)
+}
+
+/// `--report` outputs; Some(exit code) when one could not be written.
+fn write_reports(
+    reports: &[ReportSpec],
+    record: &planexec_record::RunRecord,
+    sandbox: &Sandbox,
+    registry: &Registry,
+    config: &Config,
+    workspace: &Path,
+    reporter: &mut Reporter,
+) -> Option<i32> {
+    if reports.is_empty() {
+        return None;
+    }
+    match report::write_reports(reports, record, sandbox, registry, config, workspace) {
+        Ok(paths) => {
+            for (spec, p) in reports.iter().zip(paths) {
+                warn(
+                    reporter,
+                    Level::Info,
+                    format!("wrote {} report {}", spec.format, p.display()),
+                );
+            }
+            None
+        }
+        Err(e) => {
+            report_error(&e);
+            Some(match e {
+                ReportError::Render { .. } | ReportError::NoArtifact { .. } => exit::PLUGIN_ERRORED,
+                _ => exit::USAGE,
+            })
+        }
+    }
 }
 
 /// The words after `--`: flags (`-- -k slow`, `-- --release`) are appended to the gate's

@@ -132,10 +132,20 @@ pub enum Cmd {
 
 #[derive(Debug, Subcommand)]
 pub enum GateCmd {
-    /// Run one gate in the current directory.
+    /// Run gates in the current directory, at once: the ones named, or every configured gate
+    /// (else the standard gates that apply to the project). Unchanged inputs reuse the result.
     Run {
-        /// A gate configured in planexec.toml ([gates.NAME]) or a gate plugin's name.
-        name: String,
+        /// Gates configured in planexec.toml ([gates.NAME]) or gate plugins' names.
+        names: Vec<String>,
+        /// Gates running at once (default: the number of cores).
+        #[arg(long, short = 'j', value_parser = clap::value_parser!(usize))]
+        jobs: Option<usize>,
+        /// Start no more gates once one failed.
+        #[arg(long)]
+        fail_fast: bool,
+        /// Run every gate, ignoring (and not storing) cached results.
+        #[arg(long)]
+        no_cache: bool,
         #[command(flatten)]
         plugin_args: PluginArgs,
         #[arg(long, value_enum, default_value_t)]
@@ -178,12 +188,24 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Cmd::Gate(GateCmd::Run {
-            name,
+            names,
             plugin_args,
             format,
             report,
+            jobs,
+            fail_fast,
+            no_cache,
             command,
-        }) => gate_cmd::run(&name, &plugin_args, format, &command, &report),
+        }) => gate_cmd::run(gate_cmd::GateRunArgs {
+            names: &names,
+            plugin_args: &plugin_args,
+            format,
+            command: &command,
+            reports: &report,
+            jobs,
+            fail_fast,
+            no_cache,
+        }),
         Cmd::Plugins(PluginsCmd::List {
             plugin_args,
             format,

@@ -284,22 +284,31 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
-/// The run record of `planexec gate run`: no plan, no tasks, the gate as its
-/// only final gate; success when it passed or was skipped.
-pub fn gate_record(gate: GateRun, started_at: String, finished_at: String) -> RunRecord {
-    let status = match gate.report.outcome {
-        Outcome::Passed | Outcome::Skipped => RunStatus::Success,
-        Outcome::Failed | Outcome::Errored => RunStatus::Failure,
+/// The run record of `planexec gate run`: no plan, no tasks, the gates as its final
+/// gates in the order given; success when every one passed or was skipped.
+pub fn gate_record(gates: Vec<GateRun>, started_at: String, finished_at: String) -> RunRecord {
+    let ok = gates
+        .iter()
+        .all(|g| matches!(g.report.outcome, Outcome::Passed | Outcome::Skipped));
+    let status = if ok {
+        RunStatus::Success
+    } else {
+        RunStatus::Failure
     };
     let stamp: String = started_at.chars().filter(|c| c.is_ascii_digit()).collect();
+    let names: Vec<&str> = gates.iter().map(|g| g.name.as_str()).collect();
+    let (title, topic) = match names.as_slice() {
+        [one] => (format!("gate {one}"), one.to_string()),
+        _ => (format!("gates {}", names.join(", ")), "gates".to_string()),
+    };
     RunRecord {
         schema_version: SCHEMA_VERSION,
-        run_id: format!("gate-{}-{stamp}", gate.name),
+        run_id: format!("gate-{}-{stamp}", names.join("+")),
         plan: PlanInfo {
             path: String::new(),
-            title: format!("gate {}", gate.name),
+            title,
             dialect: "none".into(),
-            topic: gate.name.clone(),
+            topic,
             refs: String::new(),
             success_criteria: Vec::new(),
         },
@@ -315,7 +324,7 @@ pub fn gate_record(gate: GateRun, started_at: String, finished_at: String) -> Ru
             checks: Vec::new(),
         },
         tasks: Vec::new(),
-        final_gates: vec![gate],
+        final_gates: gates,
         issues: Vec::new(),
         end_commit: None,
         log_path: None,

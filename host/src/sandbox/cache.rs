@@ -109,18 +109,25 @@ impl ComponentCache {
         let _ = std::fs::remove_file(digest_path(&path));
         let compiled = engine.precompile_component(bytes)?;
         let dir = self.dir.as_ref().expect("entry implies dir");
-        let digest = hex::encode(Sha256::digest(&compiled));
-        if persist(dir, &digest_path(&path), digest.as_bytes()) {
-            persist(dir, &path, &compiled);
-        }
+        store_verified(dir, &path, &compiled);
         // SAFETY: these bytes were produced by this engine a moment ago.
         let c = unsafe { Component::deserialize(engine, &compiled)? };
         Ok((c, Origin::Compiled, warning))
     }
 }
 
+/// The entry's recorded sha256 lives beside it: `NAME.sha256`.
 fn digest_path(entry: &Path) -> PathBuf {
-    entry.with_extension("cwasm.sha256")
+    let mut p = entry.as_os_str().to_owned();
+    p.push(".sha256");
+    PathBuf::from(p)
+}
+
+/// Writes `bytes` to `dest` and their sha256 beside it (the digest first, so a reader never
+/// trusts a half-written pair); true on success.
+pub(crate) fn store_verified(dir: &Path, dest: &Path, bytes: &[u8]) -> bool {
+    let digest = hex::encode(Sha256::digest(bytes));
+    persist(dir, &digest_path(dest), digest.as_bytes()) && persist(dir, dest, bytes)
 }
 
 /// Writes `bytes` to `dest` through a private temp file in `dir`; true on success.
@@ -175,7 +182,12 @@ fn read_private(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
 /// The entry's bytes if it exists and its sha256 is the one planexec recorded
 /// beside it when it wrote it; `Err` says why it is not trusted.
 pub fn read_verified(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let Some(data) = read_private(path, MAX_ENTRY)? else {
+    read_verified_max(path, MAX_ENTRY)
+}
+
+/// [`read_verified`] of an entry of at most `max` bytes.
+pub(crate) fn read_verified_max(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
+    let Some(data) = read_private(path, max)? else {
         return Ok(None);
     };
     let recorded = read_private(&digest_path(path), 128)
@@ -188,7 +200,7 @@ pub fn read_verified(path: &Path) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(data))
 }
 
-fn prepare(dir: &Path) -> Result<(), String> {
+pub(crate) fn prepare(dir: &Path) -> Result<(), String> {
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)

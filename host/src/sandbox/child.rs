@@ -65,20 +65,7 @@ impl Places<'_> {
     /// The project's own environment, searched before PATH: the workspace's
     /// `.venv/bin` or `venv/bin`, and `$VIRTUAL_ENV/bin` when the policy passes it.
     pub fn project_bins(&self) -> Vec<PathBuf> {
-        let mut bins: Vec<PathBuf> = Vec::new();
-        if let Some(ws) = self.workspace {
-            for d in [".venv/bin", "venv/bin"] {
-                if let Ok(real) = inside(ws, &ws.join(d)) {
-                    bins.push(real);
-                }
-            }
-        }
-        if self.grants.env_pass.iter().any(|e| e == "VIRTUAL_ENV") {
-            if let Some(v) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
-                bins.push(PathBuf::from(v).join("bin"));
-            }
-        }
-        bins
+        project_bins(self.workspace, self.grants)
     }
 
     /// The working directory: inside the workspace, never through a symlink out of it.
@@ -176,16 +163,7 @@ fn resolve(places: &Places, req: Request) -> Result<ProcessSpec, native::RunErro
         .check_args(req.program, req.args)
         .map_err(refused)?;
     let cwd = places.cwd(req.cwd).map_err(native::RunError::Failed)?;
-    let host_path = std::env::var("PATH").unwrap_or_default();
-    let clean = confine::env::clean_path(&host_path, places.workspace.unwrap_or(places.scratch));
-    let search = std::env::join_paths(
-        places
-            .project_bins()
-            .iter()
-            .chain(std::env::split_paths(&clean).collect::<Vec<_>>().iter()),
-    )
-    .map(|p| p.to_string_lossy().into_owned())
-    .unwrap_or(clean);
+    let search = search_path(places.workspace, places.scratch, places.grants);
     let program = native::resolve_program(req.program, &cwd, &search)?;
     let args = req
         .args
@@ -325,6 +303,39 @@ fn box_spec(
         network: places.grants.network,
         limits: places.grants.limits,
     })
+}
+
+/// The project's own environment, searched before PATH: the workspace's
+/// `.venv/bin` or `venv/bin`, and `$VIRTUAL_ENV/bin` when the policy passes it.
+pub fn project_bins(workspace: Option<&Path>, grants: &Grants) -> Vec<PathBuf> {
+    let mut bins: Vec<PathBuf> = Vec::new();
+    if let Some(ws) = workspace {
+        for d in [".venv/bin", "venv/bin"] {
+            if let Ok(real) = inside(ws, &ws.join(d)) {
+                bins.push(real);
+            }
+        }
+    }
+    if grants.env_pass.iter().any(|e| e == "VIRTUAL_ENV") {
+        if let Some(v) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
+            bins.push(PathBuf::from(v).join("bin"));
+        }
+    }
+    bins
+}
+
+/// Where a program name is looked up: the project's bins, then the host PATH without
+/// relative or workspace entries (`outside` stands in for the workspace when there is none).
+pub fn search_path(workspace: Option<&Path>, outside: &Path, grants: &Grants) -> String {
+    let host_path = std::env::var("PATH").unwrap_or_default();
+    let clean = confine::env::clean_path(&host_path, workspace.unwrap_or(outside));
+    std::env::join_paths(
+        project_bins(workspace, grants)
+            .iter()
+            .chain(std::env::split_paths(&clean).collect::<Vec<_>>().iter()),
+    )
+    .map(|p| p.to_string_lossy().into_owned())
+    .unwrap_or(clean)
 }
 
 /// The persistent tool cache of `plugin` for `workspace` (`{cache}`): under

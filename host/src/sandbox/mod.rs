@@ -2,8 +2,8 @@
 //! into plugins with grants, limits and deadlines, failures turned into reasons.
 
 pub mod bindings;
-mod cache;
-mod child;
+pub(crate) mod cache;
+pub(crate) mod child;
 pub mod convert;
 pub mod exec;
 mod scratch;
