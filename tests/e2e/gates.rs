@@ -1535,3 +1535,52 @@ fn pytest_run_from_a_subdirectory_locates_failures_workspace_relative() {
     );
     assert_reruns(&ws, "tests/test_calc.py::test_add_wrong");
 }
+
+#[test]
+fn pytest_keeps_its_own_cache_between_runs_per_gate_outside_the_workspace() {
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    let tools = tmp.path().join("tools");
+    let tools_s = tools.to_string_lossy().into_owned();
+    let env = [("PLANEXEC_TOOL_CACHE", tools_s.as_str())];
+    let args = ["--grant", "python3", "--no-cache"];
+    let (out, r) = gate_env(&ws, "pytest", &args, &env);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(counts(&r), (2, 2, 2, 1), "{r:#}");
+    // `--lf` reruns only what failed last time: pytest found its cache from the first run.
+    let lf: Vec<&str> = args.iter().copied().chain(["--", "--lf"]).collect();
+    let (out, r) = gate_env(&ws, "pytest", &lf, &env);
+    assert_eq!(out.code, 1, "{out:?}");
+    let (passed, failed, _, errored) = counts(&r);
+    assert_eq!(
+        (passed, failed, errored),
+        (0, 2, 1),
+        "only the last failures ran: {r:#}"
+    );
+    assert!(
+        !ws.join(".pytest_cache").exists(),
+        "nothing written into the workspace"
+    );
+    let found = walk(&tools)
+        .into_iter()
+        .any(|p| p.ends_with("pytest/v/cache/lastfailed"));
+    assert!(
+        found,
+        "pytest's cache is under PLANEXEC_TOOL_CACHE: {:?}",
+        walk(&tools)
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -339,8 +339,9 @@ pub fn search_path(workspace: Option<&Path>, outside: &Path, grants: &Grants) ->
 }
 
 /// The persistent tool cache of `plugin` for `workspace` (`{cache}`): under
-/// `$PLANEXEC_TOOL_CACHE`, or the user's cache dir, keyed by workspace and plugin.
-pub fn tool_cache_dir(workspace: &Path, plugin: &str) -> PathBuf {
+/// `$PLANEXEC_TOOL_CACHE`, or the user's cache dir, keyed by workspace and plugin, and by
+/// gate for a gate (two gates of one plugin, running at once, never share a tool's cache).
+pub fn tool_cache_dir(workspace: &Path, plugin: &str, gate: Option<&str>) -> PathBuf {
     use sha2::{Digest, Sha256};
     let base = std::env::var_os("PLANEXEC_TOOL_CACHE")
         .map(PathBuf::from)
@@ -355,5 +356,28 @@ pub fn tool_cache_dir(workspace: &Path, plugin: &str) -> PathBuf {
         .canonicalize()
         .unwrap_or_else(|_| workspace.to_path_buf());
     let key = hex::encode(&Sha256::digest(real.to_string_lossy().as_bytes())[..8]);
-    base.join(key).join(plugin)
+    let dir = base.join(key).join(plugin);
+    match gate.filter(|g| *g != plugin) {
+        Some(g) => dir.join(format!("gate-{}", hex::encode(g.as_bytes()))),
+        None => dir,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tool_cache_dir;
+    use std::path::Path;
+
+    #[test]
+    fn each_gate_of_a_plugin_has_its_own_tool_cache_inside_the_plugins() {
+        let ws = Path::new("/nonexistent/ws");
+        let plugin = tool_cache_dir(ws, "pytest", None);
+        assert_eq!(tool_cache_dir(ws, "pytest", Some("pytest")), plugin);
+        let unit = tool_cache_dir(ws, "pytest", Some("unit"));
+        let slow = tool_cache_dir(ws, "pytest", Some("../slow"));
+        assert_ne!(unit, slow);
+        assert!(unit.starts_with(&plugin) && slow.starts_with(&plugin));
+        assert_eq!(slow.parent(), Some(plugin.as_path()), "a name never climbs out");
+        assert_ne!(tool_cache_dir(Path::new("/nonexistent/other"), "pytest", None), plugin);
+    }
 }

@@ -291,6 +291,7 @@ impl Loaded {
     fn store(
         &self,
         workspace: &Path,
+        gate: Option<&str>,
     ) -> Result<(Store<PluginState>, scratch::Scratch, MemoryOutputPipe), String> {
         let scratch = scratch::create()?;
         let stdout = MemoryOutputPipe::new(self.caps.plugin_output);
@@ -324,7 +325,7 @@ impl Loaded {
             workspace: workspace.to_path_buf(),
             workspace_visible: req.workspace == WorkspaceAccess::ReadOnly,
             scratch: scratch.path().to_path_buf(),
-            tool_cache: child::tool_cache_dir(workspace, self.plugin.name()),
+            tool_cache: child::tool_cache_dir(workspace, self.plugin.name(), gate),
             caps: self.caps.clone(),
             budget: req.timeout,
             clock: state::Clock::start(),
@@ -392,12 +393,22 @@ impl Loaded {
         workspace: &Path,
         f: impl AsyncFnOnce(&mut Store<PluginState>, &Pre) -> wasmtime::Result<Result<R, String>>,
     ) -> (Result<R, PluginFailure>, CallInfo) {
+        self.call_as(workspace, None, f)
+    }
+
+    /// [`Loaded::call`] for gate `gate`, whose programs get a tool cache of their own.
+    fn call_as<R>(
+        &self,
+        workspace: &Path,
+        gate: Option<&str>,
+        f: impl AsyncFnOnce(&mut Store<PluginState>, &Pre) -> wasmtime::Result<Result<R, String>>,
+    ) -> (Result<R, PluginFailure>, CallInfo) {
         let t = Instant::now();
         let fail = |reason: String| PluginFailure {
             plugin: self.plugin.name().into(),
             reason,
         };
-        let (mut store, _scratch, stderr) = match self.store(workspace) {
+        let (mut store, _scratch, stderr) = match self.store(workspace, gate) {
             Ok(s) => s,
             Err(e) => return (Err(fail(e)), CallInfo::default()),
         };
@@ -474,7 +485,8 @@ impl Loaded {
         workspace: &Path,
         req: bindings::gate_plugin::GateRequest,
     ) -> (Result<planexec_record::GateReport, PluginFailure>, CallInfo) {
-        self.call(workspace, async |store, pre| {
+        let gate = req.name.clone();
+        self.call_as(workspace, Some(&gate), async |store, pre| {
             let Pre::Gate(pre) = pre else {
                 unreachable!("kind checked at load")
             };

@@ -38,8 +38,9 @@ impl Gate for PytestGate {
             "junit_logging=system-out".into(),
             "-o".into(),
             "junit_log_passing_tests=false".into(),
-            "-p".into(),
-            "no:cacheprovider".into(),
+            // pytest's own cache (`--lf`, `--ff`) kept between runs, outside the workspace.
+            "-o".into(),
+            "cache_dir={cache}/pytest".into(),
             // Before the user's args, so it overrides an `addopts = --tb=line` of the project.
             "--tb=short".into(),
         ]);
