@@ -153,7 +153,7 @@ fn example(tmp: &Path) -> PathBuf {
     app
 }
 
-/// Changes a test file (a comment line black accepts), so every gate's inputs differ.
+/// Changes a test file (a first comment line, which black accepts), so every gate's inputs differ.
 fn edit_test(app: &Path, k: usize) {
     let dir = app.join("tests");
     let file = std::fs::read_dir(&dir)
@@ -167,8 +167,11 @@ fn edit_test(app: &Path, k: usize) {
         })
         .expect("a test file");
     let text = std::fs::read_to_string(&file).unwrap();
-    let base = text.split("# bench edit").next().unwrap().to_string();
-    std::fs::write(&file, format!("{base}# bench edit {k}\n")).unwrap();
+    let base = match text.strip_prefix("# bench edit ") {
+        Some(rest) => rest.split_once('\n').map_or("", |(_, b)| b).to_string(),
+        None => text,
+    };
+    std::fs::write(&file, format!("# bench edit {k}\n{base}")).unwrap();
 }
 
 fn shell(cmd: &str, dir: &Path) -> Command {

@@ -1562,6 +1562,10 @@ fn pytest_keeps_its_own_cache_between_runs_per_gate_outside_the_workspace() {
         !ws.join(".pytest_cache").exists(),
         "nothing written into the workspace"
     );
+    assert!(
+        !ws.join("tests/__pycache__").exists(),
+        "bytecode goes to the box's prefix"
+    );
     let found = walk(&tools)
         .into_iter()
         .any(|p| p.ends_with("pytest/v/cache/lastfailed"));

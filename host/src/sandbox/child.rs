@@ -377,7 +377,14 @@ mod tests {
         let slow = tool_cache_dir(ws, "pytest", Some("../slow"));
         assert_ne!(unit, slow);
         assert!(unit.starts_with(&plugin) && slow.starts_with(&plugin));
-        assert_eq!(slow.parent(), Some(plugin.as_path()), "a name never climbs out");
-        assert_ne!(tool_cache_dir(Path::new("/nonexistent/other"), "pytest", None), plugin);
+        assert_eq!(
+            slow.parent(),
+            Some(plugin.as_path()),
+            "a name never climbs out"
+        );
+        assert_ne!(
+            tool_cache_dir(Path::new("/nonexistent/other"), "pytest", None),
+            plugin
+        );
     }
 }
