@@ -105,8 +105,9 @@ pub fn run_set(
                 let done = if opts.fail_fast && stop.load(Ordering::SeqCst) {
                     not_started(&jobs[i])
                 } else {
-                    let _ = tx.send((i, None));
-                    run_one(&jobs[i], workspace, opts)
+                    run_one(&jobs[i], workspace, opts, || {
+                        let _ = tx.send((i, None));
+                    })
                 };
                 if !matches!(done.run.report.outcome, Outcome::Passed | Outcome::Skipped) {
                     stop.store(true, Ordering::SeqCst);
@@ -185,7 +186,8 @@ fn not_started(job: &Job) -> Done {
 
 /// One gate: its cached result when its inputs are unchanged, else a real run (stored
 /// when it passed or failed; an errored run says nothing about the code and is not kept).
-fn run_one(job: &Job, workspace: &Path, opts: &Options) -> Done {
+/// `started` is called when the gate really runs (not for a cache hit).
+fn run_one(job: &Job, workspace: &Path, opts: &Options, started: impl FnOnce()) -> Done {
     let cache = opts.cache;
     let key = match (cache, job.cache) {
         (None, _) => Err("the result cache is off".to_string()),
@@ -204,13 +206,14 @@ fn run_one(job: &Job, workspace: &Path, opts: &Options) -> Done {
             };
         }
     }
-    let started = crate::report::now_rfc3339();
+    started();
+    let at = crate::report::now_rfc3339();
     let (run, info) = crate::gate::run(job.loaded, &job.cfg, workspace, None);
     if let (Some(c), Ok(k)) = (cache, &key) {
         if matches!(run.report.outcome, Outcome::Passed | Outcome::Failed) {
             c.put(&Entry {
                 key: k.clone(),
-                at: started,
+                at,
                 run: run.clone(),
             });
         }
