@@ -60,6 +60,30 @@ pub struct TestFailure {
     pub output: String,
 }
 
+/// One test a gate ran, whatever its outcome (a JUnit `<testcase>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestCase {
+    /// The tool's own rerunnable name (`tests/test_a.py::test_x`, `TestAdd`).
+    pub name: String,
+    /// The group it belongs to: module, package, class or test file.
+    #[serde(default)]
+    pub classname: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Wall time in seconds, as the tool measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    pub outcome: Outcome,
+    /// Failure, error or skip message (empty when passed).
+    #[serde(default)]
+    pub message: String,
+    /// What the tool printed for it (traceback, captured output).
+    #[serde(default)]
+    pub output: String,
+}
+
 /// What one gate said.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateReport {
@@ -69,6 +93,9 @@ pub struct GateReport {
     pub tests: Option<TestCounts>,
     #[serde(default)]
     pub failures: Vec<TestFailure>,
+    /// Every test the gate ran, when its tool lists them (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<TestCase>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage_percent: Option<f64>,
     #[serde(default)]
@@ -89,6 +116,7 @@ impl GateReport {
             summary: summary.into(),
             tests: None,
             failures: Vec::new(),
+            cases: Vec::new(),
             coverage_percent: None,
             findings: Vec::new(),
             evidence: String::new(),
