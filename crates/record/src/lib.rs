@@ -126,6 +126,71 @@ impl GateReport {
     }
 }
 
+impl GateReport {
+    /// A finding for each failing or erroring test that the gate's own findings do not
+    /// already cover (same `path:line`, or a message naming the test): rule
+    /// `<plugin>/test-failed` or `<plugin>/test-errored`, at the test's location.
+    pub fn test_failure_findings(&self, plugin: &str) -> Vec<Finding> {
+        let listed: Vec<(&str, &str, Option<&str>, Option<u32>, Outcome)> = if self.cases.is_empty()
+        {
+            self.failures
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.as_str(),
+                        f.message.as_str(),
+                        f.path.as_deref(),
+                        f.line,
+                        Outcome::Failed,
+                    )
+                })
+                .collect()
+        } else {
+            self.cases
+                .iter()
+                .filter(|c| matches!(c.outcome, Outcome::Failed | Outcome::Errored))
+                .map(|c| {
+                    (
+                        c.name.as_str(),
+                        c.message.as_str(),
+                        c.path.as_deref(),
+                        c.line,
+                        c.outcome,
+                    )
+                })
+                .collect()
+        };
+        let covered = |name: &str, path: Option<&str>, line: Option<u32>| {
+            self.findings.iter().any(|f| {
+                (path.is_some() && line.is_some() && f.path.as_deref() == path && f.line == line)
+                    || f.message.contains(name)
+            })
+        };
+        listed
+            .into_iter()
+            .filter(|(name, _, path, line, _)| !covered(name, *path, *line))
+            .map(|(name, message, path, line, outcome)| Finding {
+                severity: Severity::Important,
+                rule: format!(
+                    "{plugin}/{}",
+                    if outcome == Outcome::Errored {
+                        "test-errored"
+                    } else {
+                        "test-failed"
+                    }
+                ),
+                message: match message.lines().next().filter(|m| !m.is_empty()) {
+                    Some(first) => format!("test {name} failed: {first}"),
+                    None => format!("test {name} failed"),
+                },
+                path: path.map(str::to_string),
+                line,
+                column: None,
+            })
+            .collect()
+    }
+}
+
 /// A gate as it ran: its configured name, the plugin behind it, and its report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateRun {
@@ -253,6 +318,13 @@ pub struct Cycle {
     /// Every finding handed to the implementer for the next cycle.
     #[serde(default)]
     pub feedback: Vec<Finding>,
+}
+
+impl Cycle {
+    /// Whether the cycle got as far as a verdict: a gate or a review ran.
+    pub fn judged(&self) -> bool {
+        !self.gates.is_empty() || !self.reviews.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -407,6 +479,15 @@ pub struct RunRecord {
     /// Environment facts for the log's front matter (tool versions, OS).
     #[serde(default)]
     pub env: std::collections::BTreeMap<String, String>,
+}
+
+impl TaskRecord {
+    /// The cycle whose verdict stands: the last one that ran a gate or a review. A
+    /// last cycle that ended in the implementer judged nothing and does not hide the
+    /// findings of the one before it; earlier, reworked cycles were fixed.
+    pub fn judged_cycle(&self) -> Option<&Cycle> {
+        self.cycles.iter().rev().find(|c| c.judged())
+    }
 }
 
 impl RunRecord {

@@ -332,7 +332,11 @@ mod tests {
             "{:#?}",
             r.cases
         );
-        let sub = r.cases.iter().find(|c| c.name == "tests::subtracts").unwrap();
+        let sub = r
+            .cases
+            .iter()
+            .find(|c| c.name == "tests::subtracts")
+            .unwrap();
         assert_eq!((sub.classname.as_str(), sub.line), ("tests", Some(19)));
         assert!(sub.message.starts_with("assertion `left == right` failed"));
         assert_eq!(r.failures.len(), 1);

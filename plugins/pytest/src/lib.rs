@@ -274,7 +274,12 @@ mod tests {
         );
         let n = |o: Outcome| r.cases.iter().filter(|c| c.outcome == o).count() as u32;
         assert_eq!(
-            (n(Outcome::Passed), n(Outcome::Failed), n(Outcome::Skipped), n(Outcome::Errored)),
+            (
+                n(Outcome::Passed),
+                n(Outcome::Failed),
+                n(Outcome::Skipped),
+                n(Outcome::Errored)
+            ),
             (t.passed, t.failed, t.skipped, t.errored)
         );
         let add = r

@@ -212,7 +212,10 @@ impl Parser {
             seconds: seconds.filter(|s| s.is_finite() && *s >= 0.0),
             outcome,
             message: f.map(|f| f.message.clone()).unwrap_or_default(),
-            output: f.map_or(output, |f| f.output.as_str()).trim_end().to_string(),
+            output: f
+                .map_or(output, |f| f.output.as_str())
+                .trim_end()
+                .to_string(),
         });
     }
 

@@ -112,8 +112,16 @@ fn case(f: &TestFailure, file: &str, outcome: Outcome, seconds: Option<f64>) -> 
         line: f.line,
         seconds: seconds.filter(|s| s.is_finite() && *s >= 0.0),
         outcome,
-        message: if failed { f.message.clone() } else { String::new() },
-        output: if failed { f.output.clone() } else { String::new() },
+        message: if failed {
+            f.message.clone()
+        } else {
+            String::new()
+        },
+        output: if failed {
+            f.output.clone()
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -208,7 +216,12 @@ mod tests {
         let outcomes: Vec<Outcome> = r.cases.list.iter().map(|c| c.outcome).collect();
         assert_eq!(
             outcomes,
-            [Outcome::Passed, Outcome::Failed, Outcome::Skipped, Outcome::Errored]
+            [
+                Outcome::Passed,
+                Outcome::Failed,
+                Outcome::Skipped,
+                Outcome::Errored
+            ]
         );
         assert_eq!(r.cases.list[1].line, Some(8));
         assert_eq!(r.cases.list[1].classname, "src/math.test.js");
