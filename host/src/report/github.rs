@@ -136,8 +136,20 @@ mod md {
         }
         one.replace('\\', "\\\\").replace('|', "\\|")
     }
+    /// Backslash escapes, never HTML entities (as reportkit's `md::text`).
     pub fn text(s: &str) -> String {
-        one_line(s).replace('<', "&lt;").replace('>', "&gt;")
+        let one = one_line(s);
+        let mut o = String::with_capacity(one.len());
+        let mut chars = one.chars().peekable();
+        while let Some(c) = chars.next() {
+            let entity =
+                c == '&' && chars.peek().is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#');
+            if c == '<' || entity || (c == '>' && o.is_empty()) {
+                o.push('\\');
+            }
+            o.push(c);
+        }
+        o
     }
     pub fn code(s: &str) -> String {
         let s = one_line(s);
