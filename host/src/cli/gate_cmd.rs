@@ -82,6 +82,13 @@ pub fn run(
         });
     }
     let started_at = report::now_rfc3339();
+    let run_id = report::gate_run_id(&gate.name, &started_at);
+    reporter.emit(Event::GateRunStarted {
+        run_id: run_id.clone(),
+        gate: gate.name.clone(),
+        plugin: gate.plugin.clone(),
+        started_at: started_at.clone(),
+    });
     reporter.emit(Event::GateStarted {
         task: None,
         gate: gate.name.clone(),
@@ -127,6 +134,18 @@ pub fn run(
             }
         }
     }
+    reporter.emit(Event::GateRunFinished {
+        run_id,
+        gate: gate.name.clone(),
+        status: if code == exit::OK {
+            record.status
+        } else {
+            planexec_record::RunStatus::Failure
+        },
+        outcome: record.final_gates[0].report.outcome,
+        exit_code: code,
+        finished_at: record.finished_at.clone().unwrap_or_default(),
+    });
     reporter.finish(&record);
     code
 }

@@ -286,15 +286,20 @@ pub fn now_rfc3339() -> String {
 
 /// The run record of `planexec gate run`: no plan, no tasks, the gate as its
 /// only final gate; success when it passed or was skipped.
+/// The run id of a `gate run`: `gate-<name>-<digits of the start time>`.
+pub fn gate_run_id(gate: &str, started_at: &str) -> String {
+    let stamp: String = started_at.chars().filter(|c| c.is_ascii_digit()).collect();
+    format!("gate-{gate}-{stamp}")
+}
+
 pub fn gate_record(gate: GateRun, started_at: String, finished_at: String) -> RunRecord {
     let status = match gate.report.outcome {
         Outcome::Passed | Outcome::Skipped => RunStatus::Success,
         Outcome::Failed | Outcome::Errored => RunStatus::Failure,
     };
-    let stamp: String = started_at.chars().filter(|c| c.is_ascii_digit()).collect();
     RunRecord {
         schema_version: SCHEMA_VERSION,
-        run_id: format!("gate-{}-{stamp}", gate.name),
+        run_id: gate_run_id(&gate.name, &started_at),
         plan: PlanInfo {
             path: String::new(),
             title: format!("gate {}", gate.name),
@@ -319,7 +324,16 @@ pub fn gate_record(gate: GateRun, started_at: String, finished_at: String) -> Ru
         issues: Vec::new(),
         end_commit: None,
         log_path: None,
-        env: Default::default(),
+        // The same facts a plan run records (SARIF's driver version comes from here).
+        env: [
+            ("planexec".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+            (
+                "os".to_string(),
+                format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+            ),
+        ]
+        .into_iter()
+        .collect(),
     }
 }
 

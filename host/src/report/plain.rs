@@ -113,6 +113,18 @@ pub fn line(ev: &Event) -> String {
             };
             format!("{tag}: {}", one_line(text))
         }
+        Event::GateRunStarted { gate, plugin, .. } => {
+            format!("gate run {gate} (plugin {plugin}): started")
+        }
+        Event::GateRunFinished {
+            gate,
+            status,
+            exit_code,
+            ..
+        } => format!(
+            "gate run {gate} finished: {} (exit {exit_code})",
+            status.as_str()
+        ),
         Event::RunFinished {
             run_id,
             status,

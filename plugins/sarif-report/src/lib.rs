@@ -125,11 +125,17 @@ fn source_props(s: &Source) -> Value {
 
 /// The physical location of a finding. GitHub requires a region on every result: a
 /// finding about a whole file points at its line 1, one with no file at the plan
-/// file's line 1 (the task it belongs to is in the message and properties).
+/// file's line 1 (the task it belongs to is in the message and properties), or at
+/// `planexec.toml`'s for `gate run`, which has no plan.
 fn location(f: &planexec_pdk::Finding, plan_path: &str) -> Value {
+    let fallback = if plan_path.is_empty() {
+        "planexec.toml"
+    } else {
+        plan_path
+    };
     let (uri, line, column, whole) = match f.path.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => (path_uri(p), f.line.filter(|l| *l >= 1), f.column, false),
-        None => (path_uri(plan_path), None, None, true),
+        None => (path_uri(fallback), None, None, true),
     };
     let mut region = Map::new();
     region.insert("startLine".into(), json!(line.unwrap_or(1)));
@@ -139,7 +145,7 @@ fn location(f: &planexec_pdk::Finding, plan_path: &str) -> Value {
     let mut phys = json!({ "artifactLocation": { "uri": uri }, "region": region });
     if line.is_none() {
         phys["region"]["message"] = json!({ "text": if whole {
-            "no file given: the plan file stands for the task"
+            "no file given: the plan file (or planexec.toml) stands for it"
         } else {
             "the whole file (no line given)"
         } });
