@@ -126,65 +126,83 @@ impl GateReport {
     }
 }
 
+/// A failing test as the findings see it.
+struct Failing<'a> {
+    name: &'a str,
+    message: &'a str,
+    path: Option<&'a str>,
+    line: Option<u32>,
+    errored: bool,
+}
+
 impl GateReport {
+    /// The failing and erroring tests: the listed cases, located where the matching
+    /// failure says the test failed (else at the case), or the failures alone.
+    fn failing(&self) -> Vec<Failing<'_>> {
+        if self.cases.is_empty() {
+            return self
+                .failures
+                .iter()
+                .map(|f| Failing {
+                    name: &f.name,
+                    message: &f.message,
+                    path: f.path.as_deref(),
+                    line: f.line,
+                    errored: false,
+                })
+                .collect();
+        }
+        self.cases
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Failed | Outcome::Errored))
+            .map(|c| {
+                let at = self
+                    .failures
+                    .iter()
+                    .find(|f| f.name == c.name && f.path.is_some())
+                    .map(|f| (f.path.as_deref(), f.line))
+                    .unwrap_or((c.path.as_deref(), c.line));
+                Failing {
+                    name: &c.name,
+                    message: &c.message,
+                    path: at.0,
+                    line: at.1,
+                    errored: c.outcome == Outcome::Errored,
+                }
+            })
+            .collect()
+    }
+
     /// A finding for each failing or erroring test that the gate's own findings do not
     /// already cover (same `path:line`, or a message naming the test): rule
     /// `<plugin>/test-failed` or `<plugin>/test-errored`, at the test's location.
     pub fn test_failure_findings(&self, plugin: &str) -> Vec<Finding> {
-        let listed: Vec<(&str, &str, Option<&str>, Option<u32>, Outcome)> = if self.cases.is_empty()
-        {
-            self.failures
-                .iter()
-                .map(|f| {
-                    (
-                        f.name.as_str(),
-                        f.message.as_str(),
-                        f.path.as_deref(),
-                        f.line,
-                        Outcome::Failed,
-                    )
-                })
-                .collect()
-        } else {
-            self.cases
-                .iter()
-                .filter(|c| matches!(c.outcome, Outcome::Failed | Outcome::Errored))
-                .map(|c| {
-                    (
-                        c.name.as_str(),
-                        c.message.as_str(),
-                        c.path.as_deref(),
-                        c.line,
-                        c.outcome,
-                    )
-                })
-                .collect()
-        };
-        let covered = |name: &str, path: Option<&str>, line: Option<u32>| {
+        let covered = |t: &Failing<'_>| {
             self.findings.iter().any(|f| {
-                (path.is_some() && line.is_some() && f.path.as_deref() == path && f.line == line)
-                    || f.message.contains(name)
+                let same_place = t.path.is_some() && t.line.is_some();
+                (same_place && f.path.as_deref() == t.path && f.line == t.line)
+                    || f.message.contains(t.name)
             })
         };
-        listed
+        self.failing()
             .into_iter()
-            .filter(|(name, _, path, line, _)| !covered(name, *path, *line))
-            .map(|(name, message, path, line, outcome)| Finding {
+            .filter(|t| !covered(t))
+            .map(|t| Finding {
                 severity: Severity::Important,
                 rule: format!(
                     "{plugin}/{}",
-                    if outcome == Outcome::Errored {
+                    if t.errored {
                         "test-errored"
                     } else {
                         "test-failed"
                     }
                 ),
-                message: match message.lines().next().filter(|m| !m.is_empty()) {
-                    Some(first) => format!("test {name} failed: {first}"),
-                    None => format!("test {name} failed"),
+                message: match t.message.lines().next().filter(|m| !m.is_empty()) {
+                    Some(first) => format!("test {} failed: {first}", t.name),
+                    None => format!("test {} failed", t.name),
                 },
-                path: path.map(str::to_string),
-                line,
+                path: t.path.map(str::to_string),
+                line: t.line,
                 column: None,
             })
             .collect()
@@ -553,5 +571,110 @@ mod tests {
         let json = rec.to_json();
         assert!(json.contains("\"in_review\""));
         assert_eq!(RunRecord::from_json(&json).unwrap(), rec);
+    }
+
+    fn case(name: &str, outcome: Outcome, line: u32) -> TestCase {
+        TestCase {
+            name: name.into(),
+            classname: "tests.test_a".into(),
+            path: Some("tests/test_a.py".into()),
+            line: Some(line),
+            seconds: None,
+            outcome,
+            message: "assert 1 == 2".into(),
+            output: String::new(),
+        }
+    }
+
+    #[test]
+    fn failing_tests_become_findings_unless_a_finding_names_them() {
+        let mut r = GateReport::errored("1 failed");
+        r.cases = vec![
+            case("tests/test_a.py::ok", Outcome::Passed, 3),
+            case("tests/test_a.py::bad", Outcome::Failed, 7),
+            case("tests/test_a.py::broken", Outcome::Errored, 11),
+        ];
+        r.failures = vec![TestFailure {
+            name: "tests/test_a.py::bad".into(),
+            message: "assert 1 == 2".into(),
+            path: Some("tests/test_a.py".into()),
+            line: Some(8),
+            output: String::new(),
+        }];
+        let f = r.test_failure_findings("pytest");
+        let got: Vec<(&str, Option<u32>)> = f.iter().map(|f| (f.rule.as_str(), f.line)).collect();
+        // The failure's own line (where it failed) wins over the case's definition line.
+        assert_eq!(
+            got,
+            [
+                ("pytest/test-failed", Some(8)),
+                ("pytest/test-errored", Some(11))
+            ]
+        );
+        assert_eq!(
+            f[0].message,
+            "test tests/test_a.py::bad failed: assert 1 == 2"
+        );
+        r.findings = vec![Finding {
+            severity: Severity::Important,
+            rule: "pytest/failure".into(),
+            message: "tests/test_a.py::bad: assert".into(),
+            path: None,
+            line: None,
+            column: None,
+        }];
+        assert_eq!(
+            r.test_failure_findings("pytest").len(),
+            1,
+            "named by a finding"
+        );
+        r.cases.clear();
+        assert_eq!(r.test_failure_findings("pytest").len(), 0);
+    }
+
+    #[test]
+    fn judged_cycle_skips_a_last_cycle_that_judged_nothing() {
+        let cycle = |n: u32, gates: Vec<GateRun>| Cycle {
+            number: n,
+            started_at: String::new(),
+            finished_at: None,
+            implementer: None,
+            gates,
+            reviews: vec![],
+            files: vec![],
+            added_lines: 0,
+            removed_lines: 0,
+            outcome: CycleOutcome::Rework,
+            feedback: vec![],
+        };
+        let g = GateRun {
+            name: "pytest".into(),
+            plugin: "pytest".into(),
+            report: GateReport::errored("x"),
+        };
+        let mut t = TaskRecord {
+            id: "T001".into(),
+            title: "t".into(),
+            summary: String::new(),
+            status: TaskStatus::Blocked,
+            wave: None,
+            milestone: None,
+            dependencies: vec![],
+            acceptance: vec![],
+            planned_files: vec![],
+            cycles: vec![
+                cycle(1, vec![g.clone()]),
+                cycle(2, vec![g]),
+                cycle(3, vec![]),
+            ],
+            commit: None,
+            blocked_reason: None,
+            started_at: None,
+            finished_at: None,
+        };
+        assert_eq!(t.judged_cycle().map(|c| c.number), Some(2));
+        t.cycles.truncate(1);
+        t.cycles[0].gates.clear();
+        assert!(t.judged_cycle().is_none());
     }
 }

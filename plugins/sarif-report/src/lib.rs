@@ -576,7 +576,8 @@ mod tests {
         assert_eq!(ids, ["pytest/test-failed"], "{doc:#}");
         let loc = &results[0]["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], "tests/test_calc.py");
-        assert_eq!(loc["region"]["startLine"], 7);
+        // Where it failed (the failure's line), not where the test is defined.
+        assert_eq!(loc["region"]["startLine"], 8);
         let all = render(fixtures::secret_fixed_run(), json!({ "cycles": "all" }));
         let secret = all["runs"][0]["results"]
             .as_array()
