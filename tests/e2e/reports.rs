@@ -965,13 +965,17 @@ fn secret_repo(plan_dir: &str, fix: bool) -> tempfile::TempDir {
 /// Runs the secret repo's plan with SARIF and JUnit reports; returns the output, the
 /// SARIF document, junitparser's totals and the execution log's path.
 fn run_secret_plan(tmp: &Path, plan: &str) -> (Out, Value, Value, PathBuf) {
+    let summary = tmp.join(".git/step-summary.md");
     let out = planexec_clean(
         tmp,
         &[
             "run", plan, "--report", "sarif=out/s.sarif", "--report", "junit=out/j.xml",
             "--format", "json",
         ],
-        &[],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
     );
     let events = ndjson(&out.stdout);
     let end = events.last().unwrap();
@@ -1040,6 +1044,17 @@ fn blocked_after_a_rejected_cycle_keeps_its_findings_and_seed_001_front_matter()
     assert_eq!(loc["artifactLocation"]["uri"], "src/settings.py");
     assert_eq!(loc["region"]["startLine"], 2, "{secret:#}");
     assert!(results.iter().all(|r| r["properties"]["cycle"] == 1), "{sarif:#}");
+    // GitHub Actions: the standing finding is annotated and in the summary's table
+    // (annotations go to stderr beside --format json).
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.starts_with("::error file=src/settings.py,line=2")),
+        "{out:?}"
+    );
+    let md = std::fs::read_to_string(tmp.path().join(".git/step-summary.md")).unwrap();
+    assert!(md.contains("| Severity | Rule | Location | Message |"), "{md}");
+    assert!(md.contains("src/settings.py:2"), "{md}");
     assert_eq!(junit["failures"], 1, "the blocked task: {junit:#}");
     assert!(log.starts_with(tmp.path().join(".artifacts/execute")), "{}", log.display());
     assert_eq!(
