@@ -789,7 +789,10 @@ fn junit_consumers(path: &Path) -> Value {
     for s in v["suites"].as_array().unwrap() {
         let declared = &s["declared"];
         let seen = serde_json::json!([s["tests"], s["failures"], s["errors"], s["skipped"]]);
-        assert_eq!(declared, &seen, "suite counts disagree with its cases: {s}\n{xml}");
+        assert_eq!(
+            declared, &seen,
+            "suite counts disagree with its cases: {s}\n{xml}"
+        );
     }
     v
 }
@@ -832,7 +835,10 @@ fn assert_github_sarif(doc: &Value) {
         );
     }
     let inv = &run["invocations"][0];
-    assert!(inv["startTimeUtc"].is_string() && inv["endTimeUtc"].is_string(), "{inv:#}");
+    assert!(
+        inv["startTimeUtc"].is_string() && inv["endTimeUtc"].is_string(),
+        "{inv:#}"
+    );
 }
 
 const CALC_TESTS: &str = "import pytest\n\n\ndef test_add():\n    assert 1 + 1 == 2\n\n\ndef test_sub():\n    assert 5 == 6\n\n\n@pytest.mark.skip(reason=\"not ready\")\ndef test_later():\n    pass\n";
@@ -844,8 +850,17 @@ fn gate_run_pytest_gives_each_test_its_own_case_for_junit_consumers_and_sarif() 
     let out = planexec_clean(
         tmp.path(),
         &[
-            "gate", "run", "pytest", "--grant", "python3", "--report", "junit=j.xml",
-            "--report", "sarif=s.sarif", "--format", "json",
+            "gate",
+            "run",
+            "pytest",
+            "--grant",
+            "python3",
+            "--report",
+            "junit=j.xml",
+            "--report",
+            "sarif=s.sarif",
+            "--format",
+            "json",
         ],
         &[],
     );
@@ -866,7 +881,11 @@ fn gate_run_pytest_gives_each_test_its_own_case_for_junit_consumers_and_sarif() 
         report["tests"],
         serde_json::json!({"passed": 1, "failed": 1, "skipped": 1, "errored": 0})
     );
-    assert_eq!(report["cases"].as_array().map(Vec::len), Some(3), "{report:#}");
+    assert_eq!(
+        report["cases"].as_array().map(Vec::len),
+        Some(3),
+        "{report:#}"
+    );
 
     // JUnit: junitparser counts what pytest counted, after the Jenkins XSD accepted it.
     let j = junit_consumers(&tmp.path().join("j.xml"));
@@ -969,8 +988,14 @@ fn run_secret_plan(tmp: &Path, plan: &str) -> (Out, Value, Value, PathBuf) {
     let out = planexec_clean(
         tmp,
         &[
-            "run", plan, "--report", "sarif=out/s.sarif", "--report", "junit=out/j.xml",
-            "--format", "json",
+            "run",
+            plan,
+            "--report",
+            "sarif=out/s.sarif",
+            "--report",
+            "junit=out/j.xml",
+            "--format",
+            "json",
         ],
         &[
             ("GITHUB_ACTIONS", "true"),
@@ -1019,13 +1044,29 @@ fn secret_rejected_then_fixed_leaves_no_sarif_alert_and_seed_000_front_matter() 
         "the key was removed in cycle 2; no alert stands: {ids:?}"
     );
     assert_eq!(junit["failures"], 0, "{junit:#}");
-    assert!(log.starts_with(tmp.path().join("memory-bank/execute")), "{}", log.display());
+    assert!(
+        log.starts_with(tmp.path().join("memory-bank/execute")),
+        "{}",
+        log.display()
+    );
     assert_eq!(
         front_keys(&log),
-        ["date", "end_commit", "env", "owner", "phase", "plan_path", "start_commit", "title"]
+        [
+            "date",
+            "end_commit",
+            "env",
+            "owner",
+            "phase",
+            "plan_path",
+            "start_commit",
+            "title"
+        ]
     );
     let text = assert_no_entities(&log);
-    assert!(text.contains("- T001 – cycle 1 rejected: code review"), "{text}");
+    assert!(
+        text.contains("- T001 – cycle 1 rejected: code review"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -1038,12 +1079,19 @@ fn blocked_after_a_rejected_cycle_keeps_its_findings_and_seed_001_front_matter()
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let secret = results
         .iter()
-        .find(|r| r["ruleId"].as_str().is_some_and(|i| i.starts_with("code-review/secret")))
+        .find(|r| {
+            r["ruleId"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("code-review/secret"))
+        })
         .unwrap_or_else(|| panic!("cycle 1's finding stands after cycle 2 failed: {sarif:#}"));
     let loc = &secret["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "src/settings.py");
     assert_eq!(loc["region"]["startLine"], 2, "{secret:#}");
-    assert!(results.iter().all(|r| r["properties"]["cycle"] == 1), "{sarif:#}");
+    assert!(
+        results.iter().all(|r| r["properties"]["cycle"] == 1),
+        "{sarif:#}"
+    );
     // GitHub Actions: the standing finding is annotated and in the summary's table
     // (annotations go to stderr beside --format json).
     assert!(
@@ -1053,18 +1101,38 @@ fn blocked_after_a_rejected_cycle_keeps_its_findings_and_seed_001_front_matter()
         "{out:?}"
     );
     let md = std::fs::read_to_string(tmp.path().join(".git/step-summary.md")).unwrap();
-    assert!(md.contains("| Severity | Rule | Location | Message |"), "{md}");
+    assert!(
+        md.contains("| Severity | Rule | Location | Message |"),
+        "{md}"
+    );
     assert!(md.contains("src/settings.py:2"), "{md}");
     assert_eq!(junit["failures"], 1, "the blocked task: {junit:#}");
-    assert!(log.starts_with(tmp.path().join(".artifacts/execute")), "{}", log.display());
+    assert!(
+        log.starts_with(tmp.path().join(".artifacts/execute")),
+        "{}",
+        log.display()
+    );
     assert_eq!(
         front_keys(&log),
         [
-            "created_at", "end_commit", "env", "link", "ontological_relations", "owner",
-            "plan_path", "start_commit", "tags", "title", "type", "uuid"
+            "created_at",
+            "end_commit",
+            "env",
+            "link",
+            "ontological_relations",
+            "owner",
+            "plan_path",
+            "start_commit",
+            "tags",
+            "title",
+            "type",
+            "uuid"
         ]
     );
     let text = assert_no_entities(&log);
-    assert!(text.contains("- T001 – cycle 1 rejected: code review"), "{text}");
+    assert!(
+        text.contains("- T001 – cycle 1 rejected: code review"),
+        "{text}"
+    );
     assert!(text.contains("- T001 – blocked: "), "{text}");
 }

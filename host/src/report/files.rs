@@ -326,7 +326,10 @@ pub fn gate_record(gate: GateRun, started_at: String, finished_at: String) -> Ru
         log_path: None,
         // The same facts a plan run records (SARIF's driver version comes from here).
         env: [
-            ("planexec".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+            (
+                "planexec".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
             (
                 "os".to_string(),
                 format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),

@@ -142,8 +142,10 @@ mod md {
         let mut o = String::with_capacity(one.len());
         let mut chars = one.chars().peekable();
         while let Some(c) = chars.next() {
-            let entity =
-                c == '&' && chars.peek().is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#');
+            let entity = c == '&'
+                && chars
+                    .peek()
+                    .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#');
             if c == '<' || entity || (c == '>' && o.is_empty()) {
                 o.push('\\');
             }

@@ -8,8 +8,8 @@ pub mod ndjson;
 pub mod plain;
 
 pub use files::{
-    check_artifact_path, gate_record, gate_run_id, now_rfc3339, render, write_artifacts, write_file,
-    write_reports, ReportError, ReportFormat, ReportSpec,
+    check_artifact_path, gate_record, gate_run_id, now_rfc3339, render, write_artifacts,
+    write_file, write_reports, ReportError, ReportFormat, ReportSpec,
 };
 pub use github::GithubSink;
 pub use live::LiveSink;

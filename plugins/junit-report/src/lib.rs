@@ -329,7 +329,8 @@ fn test_case(t: &TestCase) -> Case {
 
 /// A gate's suite: its tests, plus a case for the gate itself when it listed none or
 /// did not pass although none of its tests failed (a tool error, a coverage threshold).
-fn gate_suite(g: &GateRun, suite: String, classname: String, name: String) -> Suite {
+/// The suite is named `label`, as is the gate's own case.
+fn gate_suite(g: &GateRun, label: String, classname: String) -> Suite {
     let mut cases: Vec<Case> = g.report.cases.iter().map(test_case).collect();
     let explained = g
         .report
@@ -338,9 +339,9 @@ fn gate_suite(g: &GateRun, suite: String, classname: String, name: String) -> Su
         .any(|c| matches!(c.outcome, Outcome::Failed | Outcome::Errored));
     let passing = matches!(g.report.outcome, Outcome::Passed | Outcome::Skipped);
     if cases.is_empty() || !(passing || explained) {
-        cases.push(gate_case(g, classname, name));
+        cases.push(gate_case(g, classname, label.clone()));
     }
-    Suite { name: suite, cases }
+    Suite { name: label, cases }
 }
 
 fn suites(rec: &RunRecord) -> Vec<Suite> {
@@ -358,7 +359,6 @@ fn suites(rec: &RunRecord) -> Vec<Suite> {
                     g,
                     format!("{} / {} (cycle {})", t.id, g.name, c.number),
                     format!("planexec.gates.{}", t.id),
-                    format!("{} / {} (cycle {})", t.id, g.name, c.number),
                 ));
             }
         }
@@ -368,7 +368,6 @@ fn suites(rec: &RunRecord) -> Vec<Suite> {
             g,
             format!("final / {}", g.name),
             "planexec.gates.final".into(),
-            format!("final / {}", g.name),
         ));
     }
     out
@@ -592,7 +591,11 @@ mod tests {
         }
         let root = all(&p, "testsuites")[0];
         assert_eq!(
-            [num(root, "tests"), num(root, "failures"), num(root, "errors")],
+            [
+                num(root, "tests"),
+                num(root, "failures"),
+                num(root, "errors")
+            ],
             sum[..3]
         );
         // The Jenkins xUnit XSD has no `skipped` on the root.
@@ -710,7 +713,10 @@ mod tests {
             .expect("the failing test's message");
         assert_eq!(f["type"], "failed");
         // Task times keep their fraction: 0.304 s, not 0.000.
-        let t1 = cases.iter().find(|c| c["name"] == "T001: Token model").unwrap();
+        let t1 = cases
+            .iter()
+            .find(|c| c["name"] == "T001: Token model")
+            .unwrap();
         assert_eq!(t1["time"], "0.304");
     }
 

@@ -8,7 +8,8 @@
 
 pub use planexec_record as record;
 pub use planexec_record::{
-    Criterion, Finding, GateReport, Outcome, Review, Score, Severity, TestCase, TestCounts, TestFailure,
+    Criterion, Finding, GateReport, Outcome, Review, Score, Severity, TestCase, TestCounts,
+    TestFailure,
 };
 pub use serde_json;
 
