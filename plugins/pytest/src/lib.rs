@@ -264,9 +264,10 @@ mod tests {
             .contains(&("PYTHONDONTWRITEBYTECODE".into(), "1".into())));
     }
 
-    #[test]
-    fn failing_project_lists_every_test_case_with_its_outcome() {
-        let (r, _) = run("failing", 1, json!({"args": ["tests"]}));
+    /// Every test is a case; per outcome they count what pytest counted. Called from the
+    /// test below: `run` of the same fixture and exit code in two tests would share (and
+    /// delete) one scratch directory.
+    fn every_test_case_with_its_outcome(r: &GateReport) {
         let t = r.tests.unwrap();
         assert_eq!(
             r.cases.len() as u32,
@@ -297,6 +298,7 @@ mod tests {
     #[test]
     fn failing_project_lists_failures_with_ids_files_and_lines() {
         let (r, _) = run("failing", 1, json!({"args": ["tests"]}));
+        every_test_case_with_its_outcome(&r);
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(
             r.tests,
