@@ -314,7 +314,7 @@ fn gate_run_writes_junit_sarif_and_json_reports_and_streams_ndjson() {
     assert_eq!(kind, "failure");
     assert!(msg.contains("`false` exited 1"), "{msg}");
 
-    // SARIF: valid 2.1.0 (the subset schema); no findings, an unsuccessful invocation.
+    // SARIF: valid against the OASIS 2.1.0 schema; no findings, an unsuccessful invocation.
     let sarif = read_json(&tmp.path().join("out/s.sarif"));
     assert_valid("tests/data/sarif-schema-2.1.0.json", &sarif);
     assert_eq!(sarif["version"], "2.1.0");
@@ -459,7 +459,7 @@ fn findings_reach_sarif_junit_and_github_annotations() {
 
     // SARIF: one result per finding, with rule id, level, file.
     let sarif = read_json(&ws.join("s.sarif"));
-    assert_valid("tests/data/sarif-schema-2.1.0.json", &sarif);
+    assert_github_sarif(&sarif);
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     let mut uris: Vec<&str> = results
         .iter()
@@ -758,4 +758,381 @@ fn run_streams_ndjson_and_plain_lines_without_a_terminal() {
         "no escape codes off a terminal: {out:?}"
     );
     assert!(out.stderr.contains("T001: done"), "plain lines: {out:?}");
+}
+
+// ------------------------------------- consumers other people wrote (issue 19)
+
+/// Runs tests/data/check_reports.py (xmlschema, junitparser, PyYAML) and parses its JSON.
+fn python_check(args: &[&str]) -> Value {
+    let script = root().join("tests/data/check_reports.py");
+    let o = Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success(),
+        "check_reports.py {args:?} failed ({:?}): {stderr}",
+        o.status.code()
+    );
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"))
+}
+
+/// JUnit XML read by junitparser after xmlschema validated it against the Jenkins
+/// xUnit plugin's XSD; returns junitparser's totals.
+fn junit_consumers(path: &Path) -> Value {
+    let xsd = root().join("tests/data/jenkins-xunit-junit-10.xsd");
+    let v = python_check(&["junit", path.to_str().unwrap(), xsd.to_str().unwrap()]);
+    let xml = std::fs::read_to_string(path).unwrap();
+    assert_eq!(v["schema_errors"], serde_json::json!([]), "{xml}");
+    for s in v["suites"].as_array().unwrap() {
+        let declared = &s["declared"];
+        let seen = serde_json::json!([s["tests"], s["failures"], s["errors"], s["skipped"]]);
+        assert_eq!(
+            declared, &seen,
+            "suite counts disagree with its cases: {s}\n{xml}"
+        );
+    }
+    v
+}
+
+/// GitHub code scanning's requirements beyond the schema (its SARIF upload docs and
+/// the Multitool's GitHub rules): rules with a name unlike the id, full description and
+/// help; every result with a location, a region start line and a fingerprint; a driver
+/// version; invocation times where SARIF defines them.
+fn assert_github_sarif(doc: &Value) {
+    assert_valid("tests/data/sarif-schema-2.1.0.json", doc);
+    let run = &doc["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert!(driver["version"].is_string(), "{driver:#}");
+    for r in driver["rules"].as_array().unwrap() {
+        assert_ne!(r["name"], r["id"], "{r:#}");
+        for k in ["shortDescription", "fullDescription", "help"] {
+            assert!(
+                r[k]["text"].as_str().is_some_and(|t| !t.is_empty()),
+                "rule without {k}: {r:#}"
+            );
+        }
+    }
+    for res in run["results"].as_array().unwrap() {
+        let loc = &res["locations"][0]["physicalLocation"];
+        assert!(
+            loc["artifactLocation"]["uri"]
+                .as_str()
+                .is_some_and(|u| !u.is_empty()),
+            "{res:#}"
+        );
+        assert!(
+            loc["region"]["startLine"].as_u64().is_some_and(|l| l >= 1),
+            "result without a region: {res:#}"
+        );
+        assert!(
+            res["partialFingerprints"]
+                .as_object()
+                .is_some_and(|m| !m.is_empty()),
+            "{res:#}"
+        );
+    }
+    let inv = &run["invocations"][0];
+    assert!(
+        inv["startTimeUtc"].is_string() && inv["endTimeUtc"].is_string(),
+        "{inv:#}"
+    );
+}
+
+const CALC_TESTS: &str = "import pytest\n\n\ndef test_add():\n    assert 1 + 1 == 2\n\n\ndef test_sub():\n    assert 5 == 6\n\n\n@pytest.mark.skip(reason=\"not ready\")\ndef test_later():\n    pass\n";
+
+#[test]
+fn gate_run_pytest_gives_each_test_its_own_case_for_junit_consumers_and_sarif() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "tests/test_calc.py", CALC_TESTS);
+    let out = planexec_clean(
+        tmp.path(),
+        &[
+            "gate",
+            "run",
+            "pytest",
+            "--grant",
+            "python3",
+            "--report",
+            "junit=j.xml",
+            "--report",
+            "sarif=s.sarif",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    // NDJSON: a start and an end event around the gate, the end with the overall status.
+    let events = ndjson(&out.stdout);
+    assert_eq!(events[0]["event"], "gate_run_started", "{}", out.stdout);
+    assert_eq!(events[0]["gates"], serde_json::json!(["pytest"]));
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "gate_run_finished", "{}", out.stdout);
+    assert_eq!(
+        (&last["status"], &last["outcome"], &last["exit_code"]),
+        (&"failure".into(), &"failed".into(), &1.into())
+    );
+    assert_eq!(last["run_id"], events[0]["run_id"]);
+    let report = gate_report(&out);
+    assert_eq!(
+        report["tests"],
+        serde_json::json!({"passed": 1, "failed": 1, "skipped": 1, "errored": 0})
+    );
+    assert_eq!(
+        report["cases"].as_array().map(Vec::len),
+        Some(3),
+        "{report:#}"
+    );
+
+    // JUnit: junitparser counts what pytest counted, after the Jenkins XSD accepted it.
+    let j = junit_consumers(&tmp.path().join("j.xml"));
+    assert_eq!(
+        (&j["tests"], &j["failures"], &j["skipped"], &j["errors"]),
+        (&3.into(), &1.into(), &1.into(), &0.into()),
+        "{j:#}"
+    );
+    let suite = &j["suites"][0];
+    assert_eq!(suite["name"], "final / pytest");
+    let names: Vec<&str> = suite["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "tests/test_calc.py::test_add",
+            "tests/test_calc.py::test_sub",
+            "tests/test_calc.py::test_later"
+        ]
+    );
+    assert!(suite["cases"][0]["classname"]
+        .as_str()
+        .is_some_and(|c| c.contains("test_calc")));
+    let xml = std::fs::read_to_string(tmp.path().join("j.xml")).unwrap();
+    assert!(xml.contains("assert 5 == 6"), "{xml}");
+
+    // SARIF: the failing test is a result at its line; GitHub's requirements hold.
+    let sarif = read_json(&tmp.path().join("s.sarif"));
+    assert_github_sarif(&sarif);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{sarif:#}");
+    assert_eq!(results[0]["ruleId"], "pytest/test-failed");
+    let loc = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "tests/test_calc.py");
+    assert_eq!(loc["region"]["startLine"], 9, "{sarif:#}");
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+
+    // GitHub Actions: the failing test is an annotation at its line.
+    let gh = planexec_clean(
+        tmp.path(),
+        &["gate", "run", "pytest", "--grant", "python3"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    let ann: Vec<&str> = gh.stdout.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(ann.len(), 1, "{gh:?}");
+    assert!(
+        ann[0].starts_with("::error file=tests/test_calc.py,line=9,title=pytest/test-failed"),
+        "{}",
+        ann[0]
+    );
+}
+
+/// A repository whose plan (in `plan_dir`) has one task: cycle 1 adds a settings file
+/// with an AWS key, which the code review rejects; with `fix`, cycle 2 removes the key,
+/// without it there is no patch for cycle 2 and the task blocks in the implementer.
+fn secret_repo(plan_dir: &str, fix: bool) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.email", "dev@example.com"]);
+    git(d, &["config", "user.name", "Dev"]);
+    write(d, "README", "base\n");
+    let plan = "# Plan: Settings\n\n### T001: Add settings\n**Summary**: Add settings.\n**Dependencies**: none\n**Files/modules touched**: src/settings.py, tests/test_settings.py\n**Acceptance test**: `grep -q REGION src/settings.py`\n";
+    write(d, &format!("{plan_dir}/2026-12-01_settings.md"), plan);
+    let test = "from src.settings import REGION\n\n\ndef test_region():\n    assert REGION == \"eu-west-1\"\n";
+    let mut p1 = String::from("diff --git a/src/settings.py b/src/settings.py\nnew file mode 100644\n--- /dev/null\n+++ b/src/settings.py\n@@ -0,0 +1,2 @@\n+REGION = \"eu-west-1\"\n+AWS_ACCESS_KEY_ID = \"AKIAQ7ZK3LM5NP2RXW4T\"\n");
+    p1.push_str("diff --git a/tests/test_settings.py b/tests/test_settings.py\nnew file mode 100644\n--- /dev/null\n+++ b/tests/test_settings.py\n@@ -0,0 +1,5 @@\n");
+    for l in test.lines() {
+        p1.push_str(&format!("+{l}\n"));
+    }
+    write(d, &format!("{plan_dir}/patches/T001.patch"), &p1);
+    if fix {
+        write(
+            d,
+            &format!("{plan_dir}/patches/T001.2.patch"),
+            "diff --git a/src/settings.py b/src/settings.py\n--- a/src/settings.py\n+++ b/src/settings.py\n@@ -1,2 +1 @@\n REGION = \"eu-west-1\"\n-AWS_ACCESS_KEY_ID = \"AKIAQ7ZK3LM5NP2RXW4T\"\n",
+        );
+    }
+    write(
+        d,
+        "planexec.toml",
+        "[policy]\ngrant = [\"grep\", \"git\"]\n[run]\nimplementer = \"patch\"\n",
+    );
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "plan"]);
+    tmp
+}
+
+/// Runs the secret repo's plan with SARIF and JUnit reports; returns the output, the
+/// SARIF document, junitparser's totals and the execution log's path.
+fn run_secret_plan(tmp: &Path, plan: &str) -> (Out, Value, Value, PathBuf) {
+    let summary = tmp.join(".git/step-summary.md");
+    let out = planexec_clean(
+        tmp,
+        &[
+            "run",
+            plan,
+            "--report",
+            "sarif=out/s.sarif",
+            "--report",
+            "junit=out/j.xml",
+            "--format",
+            "json",
+        ],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
+    );
+    let events = ndjson(&out.stdout);
+    let end = events.last().unwrap();
+    assert_eq!(end["event"], "run_finished", "{out:?}");
+    let log = tmp.join(end["log_path"].as_str().expect("a log path"));
+    let sarif = read_json(&tmp.join("out/s.sarif"));
+    let junit = junit_consumers(&tmp.join("out/j.xml"));
+    (out, sarif, junit, log)
+}
+
+fn front_keys(log: &Path) -> Vec<String> {
+    let fm = python_check(&["front", log.to_str().unwrap()]);
+    let mut k: Vec<String> = fm.as_object().expect("a mapping").keys().cloned().collect();
+    k.sort();
+    k
+}
+
+fn assert_no_entities(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap();
+    for e in ["&gt;", "&lt;", "&amp;", "&quot;"] {
+        assert!(!text.contains(e), "{e} in {}:\n{text}", log.display());
+    }
+    text
+}
+
+#[test]
+fn secret_rejected_then_fixed_leaves_no_sarif_alert_and_seed_000_front_matter() {
+    let tmp = secret_repo("memory-bank/plan", true);
+    let (out, sarif, junit, log) =
+        run_secret_plan(tmp.path(), "memory-bank/plan/2026-12-01_settings.md");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_github_sarif(&sarif);
+    let ids: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.iter().any(|i| i.starts_with("code-review/secret")),
+        "the key was removed in cycle 2; no alert stands: {ids:?}"
+    );
+    assert_eq!(junit["failures"], 0, "{junit:#}");
+    assert!(
+        log.starts_with(tmp.path().join("memory-bank/execute")),
+        "{}",
+        log.display()
+    );
+    assert_eq!(
+        front_keys(&log),
+        [
+            "date",
+            "end_commit",
+            "env",
+            "owner",
+            "phase",
+            "plan_path",
+            "start_commit",
+            "title"
+        ]
+    );
+    let text = assert_no_entities(&log);
+    assert!(
+        text.contains("- T001 – cycle 1 rejected: code review"),
+        "{text}"
+    );
+}
+
+#[test]
+fn blocked_after_a_rejected_cycle_keeps_its_findings_and_seed_001_front_matter() {
+    let tmp = secret_repo(".artifacts/plan", false);
+    let (out, sarif, junit, log) =
+        run_secret_plan(tmp.path(), ".artifacts/plan/2026-12-01_settings.md");
+    assert_ne!(out.code, 0, "{out:?}");
+    assert_github_sarif(&sarif);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let secret = results
+        .iter()
+        .find(|r| {
+            r["ruleId"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("code-review/secret"))
+        })
+        .unwrap_or_else(|| panic!("cycle 1's finding stands after cycle 2 failed: {sarif:#}"));
+    let loc = &secret["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "src/settings.py");
+    assert_eq!(loc["region"]["startLine"], 2, "{secret:#}");
+    assert!(
+        results.iter().all(|r| r["properties"]["cycle"] == 1),
+        "{sarif:#}"
+    );
+    // GitHub Actions: the standing finding is annotated and in the summary's table
+    // (annotations go to stderr beside --format json).
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.starts_with("::error file=src/settings.py,line=2")),
+        "{out:?}"
+    );
+    let md = std::fs::read_to_string(tmp.path().join(".git/step-summary.md")).unwrap();
+    assert!(
+        md.contains("| Severity | Rule | Location | Message |"),
+        "{md}"
+    );
+    assert!(md.contains("src/settings.py:2"), "{md}");
+    assert_eq!(junit["failures"], 1, "the blocked task: {junit:#}");
+    assert!(
+        log.starts_with(tmp.path().join(".artifacts/execute")),
+        "{}",
+        log.display()
+    );
+    assert_eq!(
+        front_keys(&log),
+        [
+            "created_at",
+            "end_commit",
+            "env",
+            "link",
+            "ontological_relations",
+            "owner",
+            "plan_path",
+            "start_commit",
+            "tags",
+            "title",
+            "type",
+            "uuid"
+        ]
+    );
+    let text = assert_no_entities(&log);
+    assert!(
+        text.contains("- T001 – cycle 1 rejected: code review"),
+        "{text}"
+    );
+    assert!(text.contains("- T001 – blocked: "), "{text}");
 }

@@ -180,8 +180,8 @@ pub fn gate_report(out: &Out) -> serde_json::Value {
         .stdout
         .lines()
         .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .unwrap_or_else(|| panic!("no JSON event on stdout: {out:?}"));
+        .find(|l| l.trim_start().starts_with('{') && l.contains("\"gate_finished\""))
+        .unwrap_or_else(|| panic!("no gate_finished event on stdout: {out:?}"));
     let ev: serde_json::Value =
         serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON ({e}): {out:?}"));
     assert_eq!(ev["event"], "gate_finished", "{out:?}");

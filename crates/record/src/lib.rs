@@ -60,6 +60,30 @@ pub struct TestFailure {
     pub output: String,
 }
 
+/// One test a gate ran, whatever its outcome (a JUnit `<testcase>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestCase {
+    /// The tool's own rerunnable name (`tests/test_a.py::test_x`, `TestAdd`).
+    pub name: String,
+    /// The group it belongs to: module, package, class or test file.
+    #[serde(default)]
+    pub classname: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Wall time in seconds, as the tool measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    pub outcome: Outcome,
+    /// Failure, error or skip message (empty when passed).
+    #[serde(default)]
+    pub message: String,
+    /// What the tool printed for it (traceback, captured output).
+    #[serde(default)]
+    pub output: String,
+}
+
 /// What one gate said.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateReport {
@@ -69,6 +93,9 @@ pub struct GateReport {
     pub tests: Option<TestCounts>,
     #[serde(default)]
     pub failures: Vec<TestFailure>,
+    /// Every test the gate ran, when its tool lists them (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<TestCase>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage_percent: Option<f64>,
     #[serde(default)]
@@ -89,12 +116,96 @@ impl GateReport {
             summary: summary.into(),
             tests: None,
             failures: Vec::new(),
+            cases: Vec::new(),
             coverage_percent: None,
             findings: Vec::new(),
             evidence: String::new(),
             exit_code: None,
             duration_ms: 0,
         }
+    }
+}
+
+/// A failing test as the findings see it.
+struct Failing<'a> {
+    name: &'a str,
+    message: &'a str,
+    path: Option<&'a str>,
+    line: Option<u32>,
+    errored: bool,
+}
+
+impl GateReport {
+    /// The failing and erroring tests: the listed cases, located where the matching
+    /// failure says the test failed (else at the case), or the failures alone.
+    fn failing(&self) -> Vec<Failing<'_>> {
+        if self.cases.is_empty() {
+            return self
+                .failures
+                .iter()
+                .map(|f| Failing {
+                    name: &f.name,
+                    message: &f.message,
+                    path: f.path.as_deref(),
+                    line: f.line,
+                    errored: false,
+                })
+                .collect();
+        }
+        self.cases
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Failed | Outcome::Errored))
+            .map(|c| {
+                let at = self
+                    .failures
+                    .iter()
+                    .find(|f| f.name == c.name && f.path.is_some())
+                    .map(|f| (f.path.as_deref(), f.line))
+                    .unwrap_or((c.path.as_deref(), c.line));
+                Failing {
+                    name: &c.name,
+                    message: &c.message,
+                    path: at.0,
+                    line: at.1,
+                    errored: c.outcome == Outcome::Errored,
+                }
+            })
+            .collect()
+    }
+
+    /// A finding for each failing or erroring test that the gate's own findings do not
+    /// already cover (same `path:line`, or a message naming the test): rule
+    /// `<plugin>/test-failed` or `<plugin>/test-errored`, at the test's location.
+    pub fn test_failure_findings(&self, plugin: &str) -> Vec<Finding> {
+        let covered = |t: &Failing<'_>| {
+            self.findings.iter().any(|f| {
+                let same_place = t.path.is_some() && t.line.is_some();
+                (same_place && f.path.as_deref() == t.path && f.line == t.line)
+                    || f.message.contains(t.name)
+            })
+        };
+        self.failing()
+            .into_iter()
+            .filter(|t| !covered(t))
+            .map(|t| Finding {
+                severity: Severity::Important,
+                rule: format!(
+                    "{plugin}/{}",
+                    if t.errored {
+                        "test-errored"
+                    } else {
+                        "test-failed"
+                    }
+                ),
+                message: match t.message.lines().next().filter(|m| !m.is_empty()) {
+                    Some(first) => format!("test {} failed: {first}", t.name),
+                    None => format!("test {} failed", t.name),
+                },
+                path: t.path.map(str::to_string),
+                line: t.line,
+                column: None,
+            })
+            .collect()
     }
 }
 
@@ -225,6 +336,13 @@ pub struct Cycle {
     /// Every finding handed to the implementer for the next cycle.
     #[serde(default)]
     pub feedback: Vec<Finding>,
+}
+
+impl Cycle {
+    /// Whether the cycle got as far as a verdict: a gate or a review ran.
+    pub fn judged(&self) -> bool {
+        !self.gates.is_empty() || !self.reviews.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -381,6 +499,15 @@ pub struct RunRecord {
     pub env: std::collections::BTreeMap<String, String>,
 }
 
+impl TaskRecord {
+    /// The cycle whose verdict stands: the last one that ran a gate or a review. A
+    /// last cycle that ended in the implementer judged nothing and does not hide the
+    /// findings of the one before it; earlier, reworked cycles were fixed.
+    pub fn judged_cycle(&self) -> Option<&Cycle> {
+        self.cycles.iter().rev().find(|c| c.judged())
+    }
+}
+
 impl RunRecord {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("run record serialises")
@@ -444,5 +571,110 @@ mod tests {
         let json = rec.to_json();
         assert!(json.contains("\"in_review\""));
         assert_eq!(RunRecord::from_json(&json).unwrap(), rec);
+    }
+
+    fn case(name: &str, outcome: Outcome, line: u32) -> TestCase {
+        TestCase {
+            name: name.into(),
+            classname: "tests.test_a".into(),
+            path: Some("tests/test_a.py".into()),
+            line: Some(line),
+            seconds: None,
+            outcome,
+            message: "assert 1 == 2".into(),
+            output: String::new(),
+        }
+    }
+
+    #[test]
+    fn failing_tests_become_findings_unless_a_finding_names_them() {
+        let mut r = GateReport::errored("1 failed");
+        r.cases = vec![
+            case("tests/test_a.py::ok", Outcome::Passed, 3),
+            case("tests/test_a.py::bad", Outcome::Failed, 7),
+            case("tests/test_a.py::broken", Outcome::Errored, 11),
+        ];
+        r.failures = vec![TestFailure {
+            name: "tests/test_a.py::bad".into(),
+            message: "assert 1 == 2".into(),
+            path: Some("tests/test_a.py".into()),
+            line: Some(8),
+            output: String::new(),
+        }];
+        let f = r.test_failure_findings("pytest");
+        let got: Vec<(&str, Option<u32>)> = f.iter().map(|f| (f.rule.as_str(), f.line)).collect();
+        // The failure's own line (where it failed) wins over the case's definition line.
+        assert_eq!(
+            got,
+            [
+                ("pytest/test-failed", Some(8)),
+                ("pytest/test-errored", Some(11))
+            ]
+        );
+        assert_eq!(
+            f[0].message,
+            "test tests/test_a.py::bad failed: assert 1 == 2"
+        );
+        r.findings = vec![Finding {
+            severity: Severity::Important,
+            rule: "pytest/failure".into(),
+            message: "tests/test_a.py::bad: assert".into(),
+            path: None,
+            line: None,
+            column: None,
+        }];
+        assert_eq!(
+            r.test_failure_findings("pytest").len(),
+            1,
+            "named by a finding"
+        );
+        r.cases.clear();
+        assert_eq!(r.test_failure_findings("pytest").len(), 0);
+    }
+
+    #[test]
+    fn judged_cycle_skips_a_last_cycle_that_judged_nothing() {
+        let cycle = |n: u32, gates: Vec<GateRun>| Cycle {
+            number: n,
+            started_at: String::new(),
+            finished_at: None,
+            implementer: None,
+            gates,
+            reviews: vec![],
+            files: vec![],
+            added_lines: 0,
+            removed_lines: 0,
+            outcome: CycleOutcome::Rework,
+            feedback: vec![],
+        };
+        let g = GateRun {
+            name: "pytest".into(),
+            plugin: "pytest".into(),
+            report: GateReport::errored("x"),
+        };
+        let mut t = TaskRecord {
+            id: "T001".into(),
+            title: "t".into(),
+            summary: String::new(),
+            status: TaskStatus::Blocked,
+            wave: None,
+            milestone: None,
+            dependencies: vec![],
+            acceptance: vec![],
+            planned_files: vec![],
+            cycles: vec![
+                cycle(1, vec![g.clone()]),
+                cycle(2, vec![g]),
+                cycle(3, vec![]),
+            ],
+            commit: None,
+            blocked_reason: None,
+            started_at: None,
+            finished_at: None,
+        };
+        assert_eq!(t.judged_cycle().map(|c| c.number), Some(2));
+        t.cycles.truncate(1);
+        t.cycles[0].gates.clear();
+        assert!(t.judged_cycle().is_none());
     }
 }

@@ -96,6 +96,13 @@ pub fn run(a: GateRunArgs) -> i32 {
         outputs,
     };
     let started_at = report::now_rfc3339();
+    let names: Vec<String> = jobs.iter().map(|j| j.cfg.name.clone()).collect();
+    let run_id = report::gate_run_id(&names.join("+"), &started_at);
+    reporter.emit(Event::GateRunStarted {
+        run_id: run_id.clone(),
+        gates: names.clone(),
+        started_at: started_at.clone(),
+    });
     let done = gates::run_set(&jobs, &workspace, &opts, |p| show(&mut reporter, &jobs, p));
     if !json {
         for d in &done {
@@ -116,6 +123,18 @@ pub fn run(a: GateRunArgs) -> i32 {
     ) {
         code = c;
     }
+    reporter.emit(Event::GateRunFinished {
+        run_id,
+        gates: names,
+        status: if code == exit::OK {
+            record.status
+        } else {
+            planexec_record::RunStatus::Failure
+        },
+        outcome: worst(&record.final_gates),
+        exit_code: code,
+        finished_at: record.finished_at.clone().unwrap_or_default(),
+    });
     reporter.finish(&record);
     code
 }
@@ -277,6 +296,20 @@ fn print_done(d: &Done) {
         );
     }
     print!("{}", crate::text::untrusted(&human::gate_run(&d.run)));
+}
+
+/// The worst outcome of the gates: errored, then failed, passed, skipped.
+fn worst(runs: &[GateRun]) -> Outcome {
+    let rank = |o: Outcome| match o {
+        Outcome::Errored => 3,
+        Outcome::Failed => 2,
+        Outcome::Passed => 1,
+        Outcome::Skipped => 0,
+    };
+    runs.iter()
+        .map(|r| r.report.outcome)
+        .max_by_key(|o| rank(*o))
+        .unwrap_or(Outcome::Skipped)
 }
 
 /// The worst outcome decides: a configuration the gate refused (usage), an errored gate,

@@ -284,6 +284,12 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
+/// The run id of a `gate run`: `gate-<names joined by +>-<digits of the start time>`.
+pub fn gate_run_id(gates: &str, started_at: &str) -> String {
+    let stamp: String = started_at.chars().filter(|c| c.is_ascii_digit()).collect();
+    format!("gate-{gates}-{stamp}")
+}
+
 /// The run record of `planexec gate run`: no plan, no tasks, the gates as its final
 /// gates in the order given; success when every one passed or was skipped.
 pub fn gate_record(gates: Vec<GateRun>, started_at: String, finished_at: String) -> RunRecord {
@@ -295,7 +301,6 @@ pub fn gate_record(gates: Vec<GateRun>, started_at: String, finished_at: String)
     } else {
         RunStatus::Failure
     };
-    let stamp: String = started_at.chars().filter(|c| c.is_ascii_digit()).collect();
     let names: Vec<&str> = gates.iter().map(|g| g.name.as_str()).collect();
     let (title, topic) = match names.as_slice() {
         [one] => (format!("gate {one}"), one.to_string()),
@@ -303,7 +308,7 @@ pub fn gate_record(gates: Vec<GateRun>, started_at: String, finished_at: String)
     };
     RunRecord {
         schema_version: SCHEMA_VERSION,
-        run_id: format!("gate-{}-{stamp}", names.join("+")),
+        run_id: gate_run_id(&names.join("+"), &started_at),
         plan: PlanInfo {
             path: String::new(),
             title,
@@ -328,7 +333,19 @@ pub fn gate_record(gates: Vec<GateRun>, started_at: String, finished_at: String)
         issues: Vec::new(),
         end_commit: None,
         log_path: None,
-        env: Default::default(),
+        // The same facts a plan run records (SARIF's driver version comes from here).
+        env: [
+            (
+                "planexec".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+            (
+                "os".to_string(),
+                format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+            ),
+        ]
+        .into_iter()
+        .collect(),
     }
 }
 

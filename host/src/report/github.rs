@@ -7,8 +7,10 @@
 
 use super::{Event, Sink};
 use planexec_record::{
-    Finding, Outcome, ReviewKind, ReviewOutcome, RunRecord, RunStatus, Severity, TaskStatus,
+    Finding, GateRun, Outcome, ReviewKind, ReviewOutcome, RunRecord, RunStatus, Severity,
+    TaskStatus,
 };
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -73,22 +75,35 @@ fn review_label(k: ReviewKind) -> &'static str {
     }
 }
 
-/// Findings of each task's last cycle (gates, then reviews) and of the final
-/// gates, each with a label saying where it came from.
-pub fn last_findings(rec: &RunRecord) -> Vec<(&Finding, String)> {
+/// A gate's findings, then one per failing test they do not cover.
+fn gate_findings<'a>(out: &mut Vec<(Cow<'a, Finding>, String)>, g: &'a GateRun, label: String) {
+    for f in &g.report.findings {
+        out.push((Cow::Borrowed(f), label.clone()));
+    }
+    for f in g.report.test_failure_findings(&g.plugin) {
+        out.push((Cow::Owned(f), label.clone()));
+    }
+}
+
+/// The findings that stand: each task's last judged cycle (gates, then reviews; a
+/// last cycle that failed in the implementer does not hide the one before) and the
+/// final gates, failing tests included, each with a label saying where it came from.
+pub fn last_findings(rec: &RunRecord) -> Vec<(Cow<'_, Finding>, String)> {
     let mut out = Vec::new();
     for t in &rec.tasks {
-        let Some(c) = t.cycles.last() else { continue };
+        let Some(c) = t.judged_cycle() else { continue };
         for g in &c.gates {
-            for f in &g.report.findings {
-                out.push((f, format!("{} cycle {}, gate {}", t.id, c.number, g.name)));
-            }
+            gate_findings(
+                &mut out,
+                g,
+                format!("{} cycle {}, gate {}", t.id, c.number, g.name),
+            );
         }
         for r in &c.reviews {
             if let Some(rev) = &r.review {
                 for f in &rev.findings {
                     out.push((
-                        f,
+                        Cow::Borrowed(f),
                         format!("{} cycle {}, {}", t.id, c.number, review_label(r.kind)),
                     ));
                 }
@@ -96,9 +111,7 @@ pub fn last_findings(rec: &RunRecord) -> Vec<(&Finding, String)> {
         }
     }
     for g in &rec.final_gates {
-        for f in &g.report.findings {
-            out.push((f, format!("final gate {}", g.name)));
-        }
+        gate_findings(&mut out, g, format!("final gate {}", g.name));
     }
     out
 }
@@ -108,7 +121,7 @@ pub fn last_findings(rec: &RunRecord) -> Vec<(&Finding, String)> {
 pub fn annotations(rec: &RunRecord) -> Vec<String> {
     last_findings(rec)
         .into_iter()
-        .map(|(f, src)| annotation(f, &format!("{} ({src})", f.rule)))
+        .map(|(f, src)| annotation(&f, &format!("{} ({src})", f.rule)))
         .collect()
 }
 
@@ -123,8 +136,22 @@ mod md {
         }
         one.replace('\\', "\\\\").replace('|', "\\|")
     }
+    /// Backslash escapes, never HTML entities (as reportkit's `md::text`).
     pub fn text(s: &str) -> String {
-        one_line(s).replace('<', "&lt;").replace('>', "&gt;")
+        let one = one_line(s);
+        let mut o = String::with_capacity(one.len());
+        let mut chars = one.chars().peekable();
+        while let Some(c) = chars.next() {
+            let entity = c == '&'
+                && chars
+                    .peek()
+                    .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#');
+            if c == '<' || entity || (c == '>' && o.is_empty()) {
+                o.push('\\');
+            }
+            o.push(c);
+        }
+        o
     }
     pub fn code(s: &str) -> String {
         let s = one_line(s);
@@ -247,7 +274,7 @@ pub fn job_summary(rec: &RunRecord) -> String {
                 md::text(&t.title),
                 md::text(t.blocked_reason.as_deref().unwrap_or("no reason recorded"))
             ));
-            if let Some(c) = t.cycles.last() {
+            if let Some(c) = t.judged_cycle() {
                 for r in &c.reviews {
                     if r.outcome != ReviewOutcome::Approved {
                         let why = r.reason();

@@ -8,8 +8,8 @@ pub mod ndjson;
 pub mod plain;
 
 pub use files::{
-    check_artifact_path, gate_record, now_rfc3339, render, write_artifacts, write_file,
-    write_reports, ReportError, ReportFormat, ReportSpec,
+    check_artifact_path, gate_record, gate_run_id, now_rfc3339, render, write_artifacts,
+    write_file, write_reports, ReportError, ReportFormat, ReportSpec,
 };
 pub use github::GithubSink;
 pub use live::LiveSink;
@@ -76,6 +76,24 @@ pub enum Event {
         run_id: String,
         status: RunStatus,
         log_path: Option<String>,
+    },
+    /// `planexec gate run`: first event, before the gate starts.
+    GateRunStarted {
+        run_id: String,
+        /// The gates of the run, in the order their results are reported.
+        gates: Vec<String>,
+        started_at: String,
+    },
+    /// `planexec gate run`: last event, after the reports are written; `status` is
+    /// `success` or `failure`, `exit_code` what planexec exits with.
+    GateRunFinished {
+        run_id: String,
+        gates: Vec<String>,
+        status: RunStatus,
+        /// The worst outcome of the gates (errored, failed, passed, skipped).
+        outcome: planexec_record::Outcome,
+        exit_code: i32,
+        finished_at: String,
     },
 }
 

@@ -113,6 +113,19 @@ pub fn line(ev: &Event) -> String {
             };
             format!("{tag}: {}", one_line(text))
         }
+        Event::GateRunStarted { gates, .. } => {
+            format!("gate run {}: started", gates.join(", "))
+        }
+        Event::GateRunFinished {
+            gates,
+            status,
+            exit_code,
+            ..
+        } => format!(
+            "gate run {} finished: {} (exit {exit_code})",
+            gates.join(", "),
+            status.as_str()
+        ),
         Event::RunFinished {
             run_id,
             status,

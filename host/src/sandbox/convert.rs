@@ -49,14 +49,55 @@ pub fn finding_to_wit(f: &rec::Finding) -> wt::Finding {
     }
 }
 
+fn outcome(o: wt::Outcome) -> rec::Outcome {
+    match o {
+        wt::Outcome::Passed => rec::Outcome::Passed,
+        wt::Outcome::Failed => rec::Outcome::Failed,
+        wt::Outcome::Errored => rec::Outcome::Errored,
+        wt::Outcome::Skipped => rec::Outcome::Skipped,
+    }
+}
+
+fn outcome_to_wit(o: rec::Outcome) -> wt::Outcome {
+    match o {
+        rec::Outcome::Passed => wt::Outcome::Passed,
+        rec::Outcome::Failed => wt::Outcome::Failed,
+        rec::Outcome::Errored => wt::Outcome::Errored,
+        rec::Outcome::Skipped => wt::Outcome::Skipped,
+    }
+}
+
+/// A test case as the plugin listed it; a time that is not a finite, non-negative
+/// number is dropped rather than passed on to formatters.
+fn test_case(c: wt::TestCase) -> rec::TestCase {
+    rec::TestCase {
+        name: clean(&c.name),
+        classname: clean(&c.classname),
+        path: c.path.as_deref().map(clean),
+        line: c.line,
+        seconds: c.seconds.filter(|s| s.is_finite() && *s >= 0.0),
+        outcome: outcome(c.outcome),
+        message: clean(&c.message),
+        output: clean(&c.output),
+    }
+}
+
+fn test_case_to_wit(c: &rec::TestCase) -> wt::TestCase {
+    wt::TestCase {
+        name: c.name.clone(),
+        classname: c.classname.clone(),
+        path: c.path.clone(),
+        line: c.line,
+        seconds: c.seconds,
+        outcome: outcome_to_wit(c.outcome),
+        message: c.message.clone(),
+        output: c.output.clone(),
+    }
+}
+
 pub fn gate_report(r: wt::GateReport) -> rec::GateReport {
     rec::GateReport {
-        outcome: match r.outcome {
-            wt::Outcome::Passed => rec::Outcome::Passed,
-            wt::Outcome::Failed => rec::Outcome::Failed,
-            wt::Outcome::Errored => rec::Outcome::Errored,
-            wt::Outcome::Skipped => rec::Outcome::Skipped,
-        },
+        outcome: outcome(r.outcome),
         summary: clean(&r.summary),
         tests: r.tests.map(|t| rec::TestCounts {
             passed: t.passed,
@@ -75,6 +116,7 @@ pub fn gate_report(r: wt::GateReport) -> rec::GateReport {
                 output: clean(&f.output),
             })
             .collect(),
+        cases: r.cases.into_iter().map(test_case).collect(),
         coverage_percent: r.coverage_percent,
         findings: r.findings.into_iter().map(finding).collect(),
         evidence: clean(&r.evidence),
@@ -85,12 +127,7 @@ pub fn gate_report(r: wt::GateReport) -> rec::GateReport {
 
 pub fn gate_report_to_wit(r: &rec::GateReport) -> wt::GateReport {
     wt::GateReport {
-        outcome: match r.outcome {
-            rec::Outcome::Passed => wt::Outcome::Passed,
-            rec::Outcome::Failed => wt::Outcome::Failed,
-            rec::Outcome::Errored => wt::Outcome::Errored,
-            rec::Outcome::Skipped => wt::Outcome::Skipped,
-        },
+        outcome: outcome_to_wit(r.outcome),
         summary: r.summary.clone(),
         tests: r.tests.map(|t| wt::TestCounts {
             passed: t.passed,
@@ -109,6 +146,7 @@ pub fn gate_report_to_wit(r: &rec::GateReport) -> wt::GateReport {
                 output: f.output.clone(),
             })
             .collect(),
+        cases: r.cases.iter().map(test_case_to_wit).collect(),
         coverage_percent: r.coverage_percent,
         findings: r.findings.iter().map(finding_to_wit).collect(),
         evidence: r.evidence.clone(),
@@ -150,6 +188,10 @@ pub fn report_size(r: &wt::GateReport) -> usize {
             .iter()
             .map(|f| f.name.len() + f.message.len() + f.output.len())
             .sum::<usize>()
+        + r.cases
+            .iter()
+            .map(|c| c.name.len() + c.classname.len() + c.message.len() + c.output.len())
+            .sum::<usize>()
         + r.findings.iter().map(finding_size).sum::<usize>()
 }
 
@@ -171,10 +213,11 @@ fn count_cap(what: &str, n: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Refuses a gate report with more than [`MAX_ITEMS`] findings or failures.
+/// Refuses a gate report with more than [`MAX_ITEMS`] findings, failures or test cases.
 pub fn report_counts(r: &wt::GateReport) -> Result<(), String> {
     count_cap("findings", r.findings.len())?;
-    count_cap("test failures", r.failures.len())
+    count_cap("test failures", r.failures.len())?;
+    count_cap("test cases", r.cases.len())
 }
 
 /// Refuses a review with more than [`MAX_ITEMS`] findings or criteria.

@@ -225,6 +225,16 @@ fn judge(
                 p.failures.dropped
             ));
         }
+        r.cases = p
+            .cases
+            .list
+            .iter()
+            .cloned()
+            .map(|c| planexec_pdk::TestCase {
+                path: c.path.map(|x| testfmt::ws_rel(cwd, &x)),
+                ..c
+            })
+            .collect();
     }
     if r.tests.is_none() && p.binaries > 0 {
         r.tests = Some(counts);
@@ -315,6 +325,20 @@ mod tests {
             })
         );
         assert!(r.summary.contains("3 test binaries"), "{}", r.summary);
+        let n = |o: Outcome| r.cases.iter().filter(|c| c.outcome == o).count() as u32;
+        assert_eq!(
+            (n(Outcome::Passed), n(Outcome::Failed), n(Outcome::Skipped)),
+            (2, 1, 1),
+            "{:#?}",
+            r.cases
+        );
+        let sub = r
+            .cases
+            .iter()
+            .find(|c| c.name == "tests::subtracts")
+            .unwrap();
+        assert_eq!((sub.classname.as_str(), sub.line), ("tests", Some(19)));
+        assert!(sub.message.starts_with("assertion `left == right` failed"));
         assert_eq!(r.failures.len(), 1);
         let f = &r.failures[0];
         assert_eq!(f.name, "tests::subtracts");

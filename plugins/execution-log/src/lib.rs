@@ -2,8 +2,14 @@
 //! template has it (front matter, pre-flight, tasks, gates, issues, next steps).
 //!
 //! Config: `path` (the log's workspace-relative path the host chose; default
-//! `execution-log.md`), `evidence_lines` (tail of gate evidence shown, default 15).
-//! Deterministic: every time it prints comes from the record.
+//! `execution-log.md`), `evidence_lines` (tail of gate evidence shown, default 15),
+//! `owner` and `target` (the front matter's `owner` and `env.target`; default empty and
+//! `local`). Deterministic: every time it prints comes from the record, in whole seconds.
+
+mod front;
+mod issues;
+
+pub use front::Template;
 
 use planexec_pdk::record::{
     Cycle, GateRun, Outcome, ReviewOutcome, ReviewRun, RunRecord, RunStatus, TaskRecord, TaskStatus,
@@ -18,6 +24,8 @@ pub const DEFAULT_PATH: &str = "execution-log.md";
 struct Config {
     path: String,
     evidence_lines: usize,
+    owner: String,
+    target: String,
 }
 
 impl Default for Config {
@@ -25,6 +33,8 @@ impl Default for Config {
         Config {
             path: DEFAULT_PATH.into(),
             evidence_lines: 15,
+            owner: String::new(),
+            target: "local".into(),
         }
     }
 }
@@ -35,7 +45,12 @@ impl Formatter for ExecutionLog {
     fn render(config: serde_json::Value, record: RunRecord) -> Result<Vec<Artifact>, String> {
         let cfg: Config = planexec_pdk::config(&config)?;
         reportkit::check_artifact_path(&cfg.path)?;
-        let text = render_log(&record, cfg.evidence_lines);
+        let template = Template::for_path(record.log_path.as_deref().unwrap_or(&cfg.path));
+        let env = front::Env {
+            owner: &cfg.owner,
+            target: &cfg.target,
+        };
+        let text = render_log(&record, cfg.evidence_lines, template, &env);
         Ok(vec![Artifact {
             path: cfg.path,
             content: text.into_bytes(),
@@ -75,9 +90,18 @@ fn status_word(s: TaskStatus) -> &'static str {
 }
 
 /// The whole log as markdown.
-pub fn render_log(rec: &RunRecord, evidence_lines: usize) -> String {
+fn render_log(
+    rec: &RunRecord,
+    evidence_lines: usize,
+    template: Template,
+    env: &front::Env<'_>,
+) -> String {
     let mut o = String::new();
-    front_matter(&mut o, rec);
+    front::render(&mut o, rec, template, env);
+    o.push_str(&format!(
+        "# {} – Execution Log\n\n",
+        md::text(&rec.plan.title)
+    ));
     preflight(&mut o, rec);
     o.push_str("## Task Execution\n\n");
     if rec.tasks.is_empty() {
@@ -87,48 +111,10 @@ pub fn render_log(rec: &RunRecord, evidence_lines: usize) -> String {
         task(&mut o, t, evidence_lines);
     }
     gate_results(&mut o, rec, evidence_lines);
-    issues(&mut o, rec);
+    issues::render(&mut o, rec);
     success_criteria(&mut o, rec);
     next_steps(&mut o, rec);
     o
-}
-
-fn front_matter(o: &mut String, rec: &RunRecord) {
-    let topic = &rec.plan.topic;
-    o.push_str("---\n");
-    o.push_str(&format!(
-        "title: {}\n",
-        md::yaml_str(&format!("{topic} execution log"))
-    ));
-    o.push_str(&format!(
-        "link: {}\n",
-        md::yaml_str(&format!("{topic}-execute"))
-    ));
-    o.push_str("type: debug_history\n");
-    o.push_str(&format!("tags: [execute, {}]\n", md::yaml_str(topic)));
-    o.push_str(&format!("uuid: {}\n", md::yaml_str(&rec.run_id)));
-    o.push_str(&format!("created_at: {}\n", md::yaml_str(&rec.started_at)));
-    o.push_str(&format!("plan_path: {}\n", md::yaml_str(&rec.plan.path)));
-    o.push_str(&format!(
-        "start_commit: {}\n",
-        md::yaml_str(&rec.preflight.start_commit)
-    ));
-    o.push_str(&format!(
-        "end_commit: {}\n",
-        md::yaml_str(rec.end_commit.as_deref().unwrap_or(""))
-    ));
-    let env: Vec<String> = rec
-        .env
-        .iter()
-        .map(|(k, v)| format!("{}: {}", md::yaml_str(k), md::yaml_str(v)))
-        .collect();
-    o.push_str(&format!("env: {{{}}}\n", env.join(", ")));
-    o.push_str(&format!("status: {}\n", rec.status.as_str()));
-    o.push_str("---\n\n");
-    o.push_str(&format!(
-        "# {} – Execution Log\n\n",
-        md::text(&rec.plan.title)
-    ));
 }
 
 fn preflight(o: &mut String, rec: &RunRecord) {
@@ -294,7 +280,7 @@ fn review_block(o: &mut String, r: &ReviewRun) {
 }
 
 /// Why a cycle was rejected, one phrase per failing gate or review.
-fn rejections(c: &Cycle) -> Vec<String> {
+pub(crate) fn rejections(c: &Cycle) -> Vec<String> {
     let mut out = Vec::new();
     for g in &c.gates {
         if matches!(g.report.outcome, Outcome::Failed | Outcome::Errored) {
@@ -383,7 +369,11 @@ fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
         let d = time::seconds_between(s, e)
             .map(|d| format!(" ({})", time::human_duration(d)))
             .unwrap_or_default();
-        o.push_str(&format!("- Time: {s} → {e}{d}\n"));
+        o.push_str(&format!(
+            "- Time: {} → {}{d}\n",
+            time::whole_seconds(s),
+            time::whole_seconds(e)
+        ));
     }
     o.push('\n');
 
@@ -404,10 +394,10 @@ fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
                 "- Cycle {} — {}: {}{}\n",
                 c.number,
                 reportkit::cycle_outcome_str(c.outcome),
-                c.started_at,
+                time::whole_seconds(&c.started_at),
                 c.finished_at
                     .as_deref()
-                    .map(|e| format!(" → {e}"))
+                    .map(|e| format!(" → {}", time::whole_seconds(e)))
                     .unwrap_or_default()
             ));
             if !c.files.is_empty() {
@@ -565,52 +555,6 @@ fn gate_results(o: &mut String, rec: &RunRecord, evidence_lines: usize) {
     o.push('\n');
 }
 
-fn issues(o: &mut String, rec: &RunRecord) {
-    o.push_str("## Issues & Resolutions\n\n");
-    let mut any = false;
-    for i in &rec.issues {
-        any = true;
-        let who = i
-            .task
-            .as_deref()
-            .map(|t| format!("{} – ", md::text(t)))
-            .unwrap_or_default();
-        o.push_str(&format!(
-            "- {who}{} → {}\n",
-            md::text(&i.issue),
-            md::text(&i.resolution)
-        ));
-    }
-    // A blocked task always shows, even when the host recorded no issue for it.
-    for t in rec.tasks.iter().filter(|t| t.status == TaskStatus::Blocked) {
-        if !rec.issues.iter().any(|i| i.task.as_deref() == Some(&t.id)) {
-            any = true;
-            o.push_str(&format!(
-                "- {} – blocked: {} → run stopped; asked the user\n",
-                md::text(&t.id),
-                md::text(t.blocked_reason.as_deref().unwrap_or("no reason recorded"))
-            ));
-        }
-    }
-    for g in rec
-        .final_gates
-        .iter()
-        .filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored))
-    {
-        any = true;
-        o.push_str(&format!(
-            "- final gate {} {}: {} → stopped; no rollback without confirmation\n",
-            md::code(&g.name),
-            reportkit::outcome_str(g.report.outcome),
-            md::text(&g.report.summary)
-        ));
-    }
-    if !any {
-        o.push_str("- None\n");
-    }
-    o.push('\n');
-}
-
 fn success_criteria(o: &mut String, rec: &RunRecord) {
     let ok = rec.status == RunStatus::Success;
     o.push_str("## Success Criteria\n\n");
@@ -743,22 +687,14 @@ mod tests {
         for h in HEADINGS {
             assert!(s.contains(h), "missing {h}\n{s}");
         }
-        let fm = s.split("---\n").nth(1).unwrap();
-        for key in [
-            "title: \"auth execution log\"",
-            "link: \"auth-execute\"",
-            "type: debug_history",
-            "tags: [execute, \"auth\"]",
-            "uuid: \"run-0001\"",
-            "created_at: \"2026-11-22T10:00:00Z\"",
-            "plan_path: \"memory-bank/plan/2026-11-22_auth.md\"",
-            "start_commit: \"9f8e7d6\"",
-            "end_commit: \"bbb2222\"",
-            "env: {\"os\": \"linux\", \"target\": \"local\"}",
-            "status: success",
-        ] {
-            assert!(fm.contains(key), "front matter lacks {key}:\n{fm}");
-        }
+        let fm = front_matter(&s);
+        assert_eq!(keys(&fm), SEED_000_KEYS, "{fm:?}");
+        assert_eq!(fm["title"].as_str(), Some("auth – Execution Log"));
+        assert_eq!(fm["phase"].as_str(), Some("Execute"));
+        assert_eq!(fm["date"].as_str(), Some("2026-11-22T10:00:00Z"));
+        assert_eq!(fm["end_commit"].as_str(), Some("bbb2222"));
+        assert_eq!(fm["env"]["target"].as_str(), Some("local"));
+        assert!(fm["env"]["notes"].as_str().unwrap().contains("os linux"));
         assert!(s.contains("- Branch: `feature/auth`\n"));
         assert!(s.contains("- Dirty: yes\n- Rollback commit: `9f8e7d6`\n"));
         assert!(s.contains("  - [x] plan check: 3 tasks, no errors\n"));
@@ -782,8 +718,7 @@ mod tests {
         for h in HEADINGS {
             assert!(s.contains(h), "missing {h}");
         }
-        assert!(s.contains("status: blocked\n"));
-        assert!(s.contains("end_commit: \"aaa1111\"\n"));
+        assert_eq!(front_matter(&s)["end_commit"].as_str(), Some("aaa1111"));
         assert!(s.contains("- Rollback commit: none (the tree was clean)\n"));
         // T002: blocked, three cycles, the code review's table and findings.
         let t2 = &s[s.find("### T002").unwrap()..s.find("### T003").unwrap()];
@@ -793,8 +728,8 @@ mod tests {
         assert!(t2.contains("##### Code review (`llm-review`) — changes requested"));
         assert!(t2.contains("| Security | FAIL | Security: not met, see findings |"));
         assert!(t2.contains("- **critical** `code-review/injection` `src/auth/refresh.py:42`: SQL built with f-string: "));
-        assert!(t2.contains("&lt;unsafe&gt; & \"quoted\" | piped"));
-        assert!(t2.contains("- Cycle 1 — rework: 2026-11-22T10:15:00Z → 2026-11-22T10:19:00Z\n"));
+        assert!(t2.contains("\\<unsafe> & \"quoted\" | piped"));
+        assert!(t2.contains("- Cycle 1 — rework: 2026-11-22 10:15:00Z → 2026-11-22 10:19:00Z\n"));
         assert!(t2.contains(
             "  - Feedback to the next cycle:\n    - **critical** `code-review/injection`"
         ));
@@ -819,6 +754,144 @@ mod tests {
         assert!(s.contains(
             "- [ ] Then continue: `planexec run memory-bank/plan/2026-11-22_auth.md --resume`\n"
         ));
+    }
+
+    /// The keys of seed 000's two front-matter templates (memory-bank/execute/).
+    const SEED_000_KEYS: [&str; 8] = [
+        "date",
+        "end_commit",
+        "env",
+        "owner",
+        "phase",
+        "plan_path",
+        "start_commit",
+        "title",
+    ];
+    /// The keys of seed 001's two templates (.artifacts/execute/).
+    const SEED_001_KEYS: [&str; 12] = [
+        "created_at",
+        "end_commit",
+        "env",
+        "link",
+        "ontological_relations",
+        "owner",
+        "plan_path",
+        "start_commit",
+        "tags",
+        "title",
+        "type",
+        "uuid",
+    ];
+
+    fn front_matter(log: &str) -> serde_yaml::Value {
+        let yaml = log
+            .strip_prefix("---\n")
+            .and_then(|r| r.split_once("\n---\n"))
+            .map(|(fm, _)| fm)
+            .expect("front matter between --- lines");
+        serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("not YAML: {e}\n{yaml}"))
+    }
+
+    fn keys(v: &serde_yaml::Value) -> Vec<String> {
+        let mut k: Vec<String> = v
+            .as_mapping()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect();
+        k.sort();
+        k
+    }
+
+    #[test]
+    fn artifacts_log_carries_seed_001_front_matter() {
+        let mut rec = fixtures::blocked_run();
+        rec.log_path = Some(".artifacts/execute/2026-11-22_10-00-00_auth.md".into());
+        let cfg = json!({ "owner": "ada", "target": "staging" });
+        let a = ExecutionLog::render(cfg, rec).unwrap();
+        let fm = front_matter(std::str::from_utf8(&a[0].content).unwrap());
+        assert_eq!(keys(&fm), SEED_001_KEYS, "{fm:?}");
+        assert_eq!(fm["type"].as_str(), Some("debug_history"));
+        assert_eq!(fm["owner"].as_str(), Some("ada"));
+        assert_eq!(fm["env"]["target"].as_str(), Some("staging"));
+        let rel = &fm["ontological_relations"][0]["relates_to"][0][0];
+        assert_eq!(rel.as_str(), Some("2026-11-22_auth"));
+        assert_eq!(fm["tags"][1].as_str(), Some("auth"));
+        assert_eq!(fm["created_at"].as_str(), Some("2026-11-22T10:00:00Z"));
+    }
+
+    #[test]
+    fn no_html_entities_and_gfm_renders_the_text_back() {
+        use pulldown_cmark::{Event, Options, Parser};
+        for rec in [
+            fixtures::successful_run(),
+            fixtures::blocked_run(),
+            fixtures::errored_review_run(),
+            fixtures::failed_final_gate_run(),
+            fixtures::implementer_failed_run(),
+            fixtures::secret_fixed_run(),
+        ] {
+            let mut rec = rec;
+            rec.issues.push(planexec_pdk::record::Issue {
+                task: None,
+                issue: "a -> b & <c>".into(),
+                resolution: "kept &amp; went on".into(),
+            });
+            let s = render(rec);
+            // An `&` the input had before a name is written `\&`: text, not an entity.
+            let unescaped = s.replace("\\&", "");
+            for e in ["&gt;", "&lt;", "&amp;", "&quot;", "&#"] {
+                assert!(!unescaped.contains(e), "{e} in the log:\n{s}");
+            }
+            let text: String = Parser::new_ext(&s, Options::all())
+                .filter_map(|e| match e {
+                    Event::Text(t) | Event::Code(t) => Some(t.into_string()),
+                    _ => None,
+                })
+                .collect();
+            assert!(text.contains("a -> b & <c>"), "{text}");
+            assert!(text.contains("kept &amp; went on"), "{text}");
+        }
+    }
+
+    #[test]
+    fn timestamps_in_whole_seconds() {
+        let mut rec = fixtures::blocked_run();
+        rec.started_at = "2026-11-22T10:00:00.123456789Z".into();
+        rec.tasks[0].started_at = Some("2026-11-22T10:01:00.987654321Z".into());
+        rec.tasks[0].cycles[0].started_at = "2026-11-22T10:01:00.5Z".into();
+        let s = render(rec);
+        assert!(!s.contains(".123456789") && !s.contains(".987654321") && !s.contains(":00.5Z"));
+        assert_eq!(
+            front_matter(&s)["date"].as_str(),
+            Some("2026-11-22T10:00:00Z")
+        );
+        assert!(s.contains("- Cycle 1 — rework: 2026-11-22 10:01:00Z → "));
+    }
+
+    #[test]
+    fn issues_list_every_entry_rejected_cycle_and_block() {
+        let mut rec = fixtures::blocked_run();
+        rec.issues.push(planexec_pdk::record::Issue {
+            task: None,
+            issue: "the user committed `notes.txt` mid-run".into(),
+            resolution: "left it out of T002's files".into(),
+        });
+        let s = render(rec);
+        let sec =
+            &s[s.find("## Issues & Resolutions").unwrap()..s.find("## Success Criteria").unwrap()];
+        assert!(sec.contains("- T002 – code review rejected the refresh lookup three times (SQL injection) → stopped at the rework limit; asked the user\n"));
+        assert!(sec
+            .contains("- the user committed `notes.txt` mid-run → left it out of T002's files\n"));
+        assert!(sec.contains("- T001 – cycle 1 rejected: gate `pytest` failed: 1 failed, 11 passed; task review changes requested: Expiry criterion not met. → reworked in cycle 2\n"), "{sec}");
+        for n in 1..=2 {
+            assert!(sec.contains(&format!("- T002 – cycle {n} rejected: code review changes requested: SQL injection in refresh lookup. → reworked in cycle {}\n", n + 1)), "{sec}");
+        }
+        assert!(sec.contains("- T002 – cycle 3 rejected: code review changes requested: SQL injection in refresh lookup. → task blocked\n"));
+        assert!(sec.contains("- T002 – blocked: rework limit reached: 3 failed cycles → run stopped; asked the user\n"));
+        assert!(!sec.contains("- None"));
+        let f = render(fixtures::implementer_failed_run());
+        assert!(f.contains("- T002 – cycle 4 rejected: implementer `patch`: patch failed: src/auth/refresh.py:42 → task blocked\n"), "{f}");
     }
 
     #[test]
@@ -861,10 +934,13 @@ mod dump {
     #[test]
     fn dump() {
         if std::env::var_os("DUMP_LOG").is_some() {
-            println!(
-                "{}",
-                super::render_log(&reportkit::fixtures::blocked_run(), 15)
-            );
+            let env = super::front::Env {
+                owner: "",
+                target: "local",
+            };
+            let rec = reportkit::fixtures::blocked_run();
+            let t = super::Template::MemoryBank;
+            println!("{}", super::render_log(&rec, 15, t, &env));
         }
     }
 }

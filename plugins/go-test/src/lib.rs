@@ -117,6 +117,7 @@ impl Gate for GoTestGate {
         }
         r.failures = res.failures.list;
         locate_examples(&mut r.failures, &ws, module.as_deref(), cfg.cwd.as_deref());
+        r.cases = res.cases.list;
         let mut ev = stderr.clone();
         if !res.non_json.is_empty() {
             ev.push_str(&res.non_json);
@@ -267,6 +268,30 @@ mod tests {
         let c = &host.calls.borrow()[0];
         assert_eq!(c.args, ["test", "-json", "./..."]);
         assert_eq!(c.stdout_file.as_deref(), Some("{scratch}/go-test.json"));
+    }
+
+    #[test]
+    fn every_leaf_test_and_failed_package_is_a_case() {
+        let (r, _) = run("failing", 2, json!({"args": ["-timeout", "3s"]}));
+        let t = r.tests.unwrap();
+        let n = |o: Outcome| r.cases.iter().filter(|c| c.outcome == o).count() as u32;
+        assert_eq!(
+            (
+                n(Outcome::Passed),
+                n(Outcome::Failed),
+                n(Outcome::Skipped),
+                n(Outcome::Errored)
+            ),
+            (t.passed, t.failed, t.skipped, t.errored),
+            "{:#?}",
+            r.cases
+        );
+        assert!(r.cases.iter().all(|c| !c.classname.is_empty()));
+        assert!(r
+            .cases
+            .iter()
+            .filter(|c| c.outcome == Outcome::Failed)
+            .all(|c| !c.message.is_empty()));
     }
 
     #[test]

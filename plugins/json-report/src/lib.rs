@@ -96,6 +96,8 @@ mod tests {
             .reviews
             .push(fixtures::errored_review_run().tasks[0].cycles[0].reviews[0].clone());
         rec.final_gates = fixtures::failed_final_gate_run().final_gates;
+        rec.final_gates
+            .extend(fixtures::secret_fixed_run().final_gates);
         rec
     }
 
@@ -108,6 +110,8 @@ mod tests {
             fixtures::blocked_run(),
             fixtures::errored_review_run(),
             fixtures::running_run(),
+            fixtures::implementer_failed_run(),
+            fixtures::secret_fixed_run(),
             maximal(),
         ] {
             let id = rec.run_id.clone();

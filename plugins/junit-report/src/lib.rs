@@ -1,12 +1,15 @@
 //! The `junit-report` formatter: JUnit XML with the plan's tasks and gates as
 //! test cases, for CI test reporters (Jenkins, GitLab, GitHub test-report actions).
 //!
-//! Two suites: `tasks` (a case per task: failure when blocked, skipped when not
-//! run) and `gates` (a case per final gate and per task gate of the task's last
-//! cycle: failure when failed, error when errored, skipped when skipped).
-//! Config: `path` (default `planexec-junit.xml`).
+//! Suite `tasks` (a case per task: failure when blocked, skipped when not run),
+//! then a suite per gate of each task's last judged cycle and per final gate: a
+//! case per test the gate ran, or one case for the gate itself when it lists no
+//! tests (or failed without a failing test). Valid against the Jenkins xUnit
+//! plugin's JUnit XSD. Config: `path` (default `planexec-junit.xml`).
 
-use planexec_pdk::record::{GateRun, Outcome, ReviewOutcome, RunRecord, TaskRecord, TaskStatus};
+use planexec_pdk::record::{
+    GateRun, Outcome, ReviewOutcome, RunRecord, TaskRecord, TaskStatus, TestCase,
+};
 use planexec_pdk::{Artifact, Formatter};
 use reportkit::time;
 
@@ -95,7 +98,7 @@ struct Case {
 }
 
 struct Suite {
-    name: &'static str,
+    name: String,
     cases: Vec<Case>,
 }
 
@@ -136,7 +139,7 @@ fn findings_text(fs: &[planexec_pdk::Finding]) -> String {
 
 fn task_case(t: &TaskRecord) -> Case {
     let time_s = match (&t.started_at, &t.finished_at) {
-        (Some(s), Some(e)) => time::seconds_between(s, e).map(|d| d as f64),
+        (Some(s), Some(e)) => time::fractional_seconds_between(s, e),
         _ => None,
     };
     let mut out = Vec::new();
@@ -278,37 +281,96 @@ fn gate_case(g: &GateRun, classname: String, name: String) -> Case {
     }
 }
 
-fn suites(rec: &RunRecord) -> Vec<Suite> {
-    let tasks = Suite {
-        name: "tasks",
-        cases: rec.tasks.iter().map(task_case).collect(),
+/// One test a gate ran: its location first in system-out (the XSD has no file or
+/// line attribute), its message and output in the failure, error or skip.
+fn test_case(t: &TestCase) -> Case {
+    let at = match (&t.path, t.line) {
+        (Some(p), Some(l)) => format!("{p}:{l}"),
+        (Some(p), None) => p.clone(),
+        _ => String::new(),
     };
-    let mut gates = Vec::new();
+    let body = [at.as_str(), t.output.trim_end()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let message = if t.message.is_empty() {
+        reportkit::outcome_str(t.outcome).to_string()
+    } else {
+        t.message.clone()
+    };
+    let verdict = match t.outcome {
+        Outcome::Passed => Verdict::Passed,
+        Outcome::Failed => Verdict::Failure {
+            message,
+            kind: "failed".into(),
+            body,
+        },
+        Outcome::Errored => Verdict::Error {
+            message,
+            kind: "errored".into(),
+            body,
+        },
+        Outcome::Skipped => Verdict::Skipped { message },
+    };
+    Case {
+        classname: t.classname.clone(),
+        name: t.name.clone(),
+        time_s: t.seconds,
+        verdict,
+        system_out: if at.is_empty() {
+            String::new()
+        } else {
+            format!("file: {at}")
+        },
+    }
+}
+
+/// A gate's suite: its tests, plus a case for the gate itself when it listed none or
+/// did not pass although none of its tests failed (a tool error, a coverage threshold).
+/// The suite is named `label`, as is the gate's own case.
+fn gate_suite(g: &GateRun, label: String, classname: String) -> Suite {
+    let mut cases: Vec<Case> = g.report.cases.iter().map(test_case).collect();
+    let explained = g
+        .report
+        .cases
+        .iter()
+        .any(|c| matches!(c.outcome, Outcome::Failed | Outcome::Errored));
+    let passing = matches!(g.report.outcome, Outcome::Passed | Outcome::Skipped);
+    if cases.is_empty() || !(passing || explained) {
+        cases.push(gate_case(g, classname, label.clone()));
+    }
+    Suite { name: label, cases }
+}
+
+fn suites(rec: &RunRecord) -> Vec<Suite> {
+    let mut out = Vec::new();
+    if !rec.tasks.is_empty() {
+        out.push(Suite {
+            name: "tasks".into(),
+            cases: rec.tasks.iter().map(task_case).collect(),
+        });
+    }
     for t in &rec.tasks {
-        if let Some(c) = t.cycles.last() {
+        if let Some(c) = reportkit::judged_cycle(t) {
             for g in &c.gates {
-                gates.push(gate_case(
+                out.push(gate_suite(
                     g,
-                    format!("planexec.gates.{}", t.id),
                     format!("{} / {} (cycle {})", t.id, g.name, c.number),
+                    format!("planexec.gates.{}", t.id),
                 ));
             }
         }
     }
     for g in &rec.final_gates {
-        gates.push(gate_case(
+        out.push(gate_suite(
             g,
-            "planexec.gates.final".into(),
             format!("final / {}", g.name),
+            "planexec.gates.final".into(),
         ));
     }
-    vec![
-        tasks,
-        Suite {
-            name: "gates",
-            cases: gates,
-        },
-    ]
+    out
 }
 
 fn secs(t: f64) -> String {
@@ -323,18 +385,17 @@ pub fn render_xml(rec: &RunRecord) -> String {
     let total = |f: fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>();
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     o.push_str(&format!(
-        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">\n",
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">\n",
         xml_escape(&format!("planexec: {}", rec.plan.title)),
         total(|s| s.cases.len()),
         total(Suite::failures),
         total(Suite::errors),
-        total(Suite::skipped),
         secs(suites.iter().map(Suite::time).sum())
     ));
     for (i, s) in suites.iter().enumerate() {
         o.push_str(&format!(
             "  <testsuite name=\"{}\" id=\"{i}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">\n",
-            s.name,
+            xml_escape(&s.name),
             s.cases.len(),
             s.failures(),
             s.errors(),
@@ -342,67 +403,79 @@ pub fn render_xml(rec: &RunRecord) -> String {
             secs(s.time()),
             xml_escape(rec.started_at.trim_end_matches('Z')),
         ));
-        o.push_str("    <properties>\n");
-        for (k, v) in [
-            ("run_id", rec.run_id.as_str()),
-            ("plan", rec.plan.path.as_str()),
-            ("status", rec.status.as_str()),
-            ("start_commit", rec.preflight.start_commit.as_str()),
-            ("end_commit", rec.end_commit.as_deref().unwrap_or("")),
-        ] {
-            o.push_str(&format!(
-                "      <property name=\"{k}\" value=\"{}\"/>\n",
-                xml_escape(v)
-            ));
+        if i == 0 {
+            properties(&mut o, rec);
         }
-        o.push_str("    </properties>\n");
         for c in &s.cases {
-            let time = c
-                .time_s
-                .map(|t| format!(" time=\"{}\"", secs(t)))
-                .unwrap_or_else(|| " time=\"0.000\"".into());
-            o.push_str(&format!(
-                "    <testcase classname=\"{}\" name=\"{}\"{time}>\n",
-                xml_escape(&c.classname),
-                xml_escape(&c.name)
-            ));
-            match &c.verdict {
-                Verdict::Passed => {}
-                Verdict::Failure {
-                    message,
-                    kind,
-                    body,
-                } => o.push_str(&format!(
-                    "      <failure message=\"{}\" type=\"{kind}\">{}</failure>\n",
-                    xml_escape(message),
-                    text(body)
-                )),
-                Verdict::Error {
-                    message,
-                    kind,
-                    body,
-                } => o.push_str(&format!(
-                    "      <error message=\"{}\" type=\"{kind}\">{}</error>\n",
-                    xml_escape(message),
-                    text(body)
-                )),
-                Verdict::Skipped { message } => o.push_str(&format!(
-                    "      <skipped message=\"{}\"/>\n",
-                    xml_escape(message)
-                )),
-            }
-            if !c.system_out.is_empty() {
-                o.push_str(&format!(
-                    "      <system-out>{}</system-out>\n",
-                    text(&c.system_out)
-                ));
-            }
-            o.push_str("    </testcase>\n");
+            case_xml(&mut o, c);
         }
         o.push_str("  </testsuite>\n");
     }
     o.push_str("</testsuites>\n");
     o
+}
+
+/// The run's properties, once (on the first suite): consumers that merge suites'
+/// properties choke on the same name twice.
+fn properties(o: &mut String, rec: &RunRecord) {
+    o.push_str("    <properties>\n");
+    for (k, v) in [
+        ("run_id", rec.run_id.as_str()),
+        ("plan", rec.plan.path.as_str()),
+        ("status", rec.status.as_str()),
+        ("start_commit", rec.preflight.start_commit.as_str()),
+        ("end_commit", rec.end_commit.as_deref().unwrap_or("")),
+    ] {
+        o.push_str(&format!(
+            "      <property name=\"{k}\" value=\"{}\"/>\n",
+            xml_escape(v)
+        ));
+    }
+    o.push_str("    </properties>\n");
+}
+
+fn case_xml(o: &mut String, c: &Case) {
+    let time = c
+        .time_s
+        .map(|t| format!(" time=\"{}\"", secs(t)))
+        .unwrap_or_else(|| " time=\"0.000\"".into());
+    o.push_str(&format!(
+        "    <testcase classname=\"{}\" name=\"{}\"{time}>\n",
+        xml_escape(&c.classname),
+        xml_escape(&c.name)
+    ));
+    match &c.verdict {
+        Verdict::Passed => {}
+        Verdict::Failure {
+            message,
+            kind,
+            body,
+        } => o.push_str(&format!(
+            "      <failure message=\"{}\" type=\"{kind}\">{}</failure>\n",
+            xml_escape(message),
+            text(body)
+        )),
+        Verdict::Error {
+            message,
+            kind,
+            body,
+        } => o.push_str(&format!(
+            "      <error message=\"{}\" type=\"{kind}\">{}</error>\n",
+            xml_escape(message),
+            text(body)
+        )),
+        Verdict::Skipped { message } => o.push_str(&format!(
+            "      <skipped message=\"{}\"/>\n",
+            xml_escape(message)
+        )),
+    }
+    if !c.system_out.is_empty() {
+        o.push_str(&format!(
+            "      <system-out>{}</system-out>\n",
+            text(&c.system_out)
+        ));
+    }
+    o.push_str("    </testcase>\n");
 }
 
 #[cfg(test)]
@@ -521,10 +594,15 @@ mod tests {
             [
                 num(root, "tests"),
                 num(root, "failures"),
-                num(root, "errors"),
-                num(root, "skipped")
+                num(root, "errors")
             ],
-            sum
+            sum[..3]
+        );
+        // The Jenkins xUnit XSD has no `skipped` on the root.
+        assert!(!root.contains_key("skipped"), "{root:?}");
+        assert!(
+            all(&p, "properties").len() <= 1,
+            "properties repeated: {xml}"
         );
         p
     }
@@ -545,11 +623,19 @@ mod tests {
                 .iter()
                 .map(|s| s["name"].as_str())
                 .collect::<Vec<_>>(),
-            ["tasks", "gates"]
+            [
+                "tasks",
+                "T001 / pytest (cycle 1)",
+                "T002 / pytest (cycle 1)",
+                "final / pytest",
+                "final / mypy",
+                "final / black"
+            ]
         );
         assert_eq!(num(suites[0], "tests"), 2);
-        // Two task gates (last cycles) and three final gates.
-        assert_eq!(num(suites[1], "tests"), 5);
+        // Gates listing no tests: one case each.
+        assert!(suites[1..].iter().all(|s| num(s, "tests") == 1));
+        assert_eq!(all(&p, "properties").len(), 1);
         let root = all(&p, "testsuites")[0];
         assert_eq!(root["failures"], "0");
         let names: Vec<_> = all(&p, "testcase")
@@ -591,9 +677,47 @@ mod tests {
         let skipped = all(&p, "skipped")[0];
         assert_eq!(skipped["message"], "not run (pending)");
         // Gates: T001 cycle 2 pytest, T002 cycle 3 pytest + black; no final gates.
-        let gates = all(&p, "testsuite")[1];
-        assert_eq!(num(gates, "tests"), 3);
-        assert_eq!(num(gates, "failures"), 0);
+        let gates = &all(&p, "testsuite")[1..];
+        assert_eq!(gates.iter().map(|s| num(s, "tests")).sum::<usize>(), 3);
+        assert!(gates.iter().all(|s| num(s, "failures") == 0));
+    }
+
+    #[test]
+    fn each_test_a_gate_lists_is_its_own_case() {
+        let mut rec = fixtures::secret_fixed_run();
+        rec.tasks[0].started_at = Some("2026-11-22T10:01:00.100Z".into());
+        rec.tasks[0].finished_at = Some("2026-11-22T10:01:00.404Z".into());
+        let xml = render(rec);
+        let p = check_counts(&xml);
+        let suites = all(&p, "testsuite");
+        let py = suites
+            .iter()
+            .find(|s| s["name"] == "final / pytest")
+            .expect("a suite for the final pytest gate");
+        assert_eq!(
+            (num(py, "tests"), num(py, "failures"), num(py, "skipped")),
+            (3, 1, 1),
+            "{xml}"
+        );
+        let cases = all(&p, "testcase");
+        let sub = cases
+            .iter()
+            .find(|c| c["name"] == "tests/test_calc.py::test_sub")
+            .unwrap();
+        assert_eq!(sub["classname"], "tests.test_calc");
+        assert_eq!(sub["time"], "0.001");
+        assert!(xml.contains("<system-out>file: tests/test_calc.py:7</system-out>"));
+        let f = all(&p, "failure")
+            .into_iter()
+            .find(|f| f["message"] == "assert 5 == 6")
+            .expect("the failing test's message");
+        assert_eq!(f["type"], "failed");
+        // Task times keep their fraction: 0.304 s, not 0.000.
+        let t1 = cases
+            .iter()
+            .find(|c| c["name"] == "T001: Token model")
+            .unwrap();
+        assert_eq!(t1["time"], "0.304");
     }
 
     #[test]

@@ -8,7 +8,8 @@
 
 pub use planexec_record as record;
 pub use planexec_record::{
-    Criterion, Finding, GateReport, Outcome, Review, Score, Severity, TestCounts, TestFailure,
+    Criterion, Finding, GateReport, Outcome, Review, Score, Severity, TestCase, TestCounts,
+    TestFailure,
 };
 pub use serde_json;
 
@@ -283,6 +284,7 @@ pub fn report(outcome: Outcome, summary: impl Into<String>) -> GateReport {
         summary: summary.into(),
         tests: None,
         failures: Vec::new(),
+        cases: Vec::new(),
         coverage_percent: None,
         findings: Vec::new(),
         evidence: String::new(),

@@ -78,6 +78,25 @@ macro_rules! __pdk_conversions {
                         output: f.output,
                     })
                     .collect(),
+                cases: r
+                    .cases
+                    .into_iter()
+                    .map(|c| wt::TestCase {
+                        name: c.name,
+                        classname: c.classname,
+                        path: c.path,
+                        line: c.line,
+                        seconds: c.seconds,
+                        outcome: match c.outcome {
+                            $crate::Outcome::Passed => wt::Outcome::Passed,
+                            $crate::Outcome::Failed => wt::Outcome::Failed,
+                            $crate::Outcome::Errored => wt::Outcome::Errored,
+                            $crate::Outcome::Skipped => wt::Outcome::Skipped,
+                        },
+                        message: c.message,
+                        output: c.output,
+                    })
+                    .collect(),
                 coverage_percent: r.coverage_percent,
                 findings: r.findings.into_iter().map(finding_from).collect(),
                 evidence: r.evidence,
@@ -110,6 +129,25 @@ macro_rules! __pdk_conversions {
                         path: f.path,
                         line: f.line,
                         output: f.output,
+                    })
+                    .collect(),
+                cases: r
+                    .cases
+                    .into_iter()
+                    .map(|c| $crate::TestCase {
+                        name: c.name,
+                        classname: c.classname,
+                        path: c.path,
+                        line: c.line,
+                        seconds: c.seconds,
+                        outcome: match c.outcome {
+                            wt::Outcome::Passed => $crate::Outcome::Passed,
+                            wt::Outcome::Failed => $crate::Outcome::Failed,
+                            wt::Outcome::Errored => $crate::Outcome::Errored,
+                            wt::Outcome::Skipped => $crate::Outcome::Skipped,
+                        },
+                        message: c.message,
+                        output: c.output,
                     })
                     .collect(),
                 coverage_percent: r.coverage_percent,

@@ -177,6 +177,15 @@ fn judge(
             ..f
         })
         .collect();
+    r.cases = p
+        .listed
+        .list
+        .into_iter()
+        .map(|c| planexec_pdk::TestCase {
+            path: c.path.map(|x| rooted(workspace, cfg.cwd.as_deref(), &x)),
+            ..c
+        })
+        .collect();
     r
 }
 
@@ -294,9 +303,41 @@ mod tests {
         assert!(c.env.iter().all(|(k, _)| k != "PYTHONDONTWRITEBYTECODE"));
     }
 
+    /// Every test is a case; per outcome they count what pytest counted. Called from the
+    /// test below: `run` of the same fixture and exit code in two tests would share (and
+    /// delete) one scratch directory.
+    fn every_test_case_with_its_outcome(r: &GateReport) {
+        let t = r.tests.unwrap();
+        assert_eq!(
+            r.cases.len() as u32,
+            t.passed + t.failed + t.skipped + t.errored
+        );
+        let n = |o: Outcome| r.cases.iter().filter(|c| c.outcome == o).count() as u32;
+        assert_eq!(
+            (
+                n(Outcome::Passed),
+                n(Outcome::Failed),
+                n(Outcome::Skipped),
+                n(Outcome::Errored)
+            ),
+            (t.passed, t.failed, t.skipped, t.errored)
+        );
+        let add = r
+            .cases
+            .iter()
+            .find(|c| c.name == "tests/test_calc.py::test_add_wrong")
+            .expect("the failing test is listed");
+        assert_eq!(add.outcome, Outcome::Failed);
+        assert_eq!(add.path.as_deref(), Some("tests/test_calc.py"));
+        assert!(add.message.contains("assert 4 == 5"), "{}", add.message);
+        assert!(add.seconds.is_some());
+        assert!(r.cases.iter().all(|c| !c.classname.is_empty()));
+    }
+
     #[test]
     fn failing_project_lists_failures_with_ids_files_and_lines() {
         let (r, _) = run("failing", 1, json!({"args": ["tests"]}));
+        every_test_case_with_its_outcome(&r);
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(
             r.tests,

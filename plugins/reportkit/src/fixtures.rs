@@ -78,6 +78,7 @@ pub fn gate_passed(name: &str, passed: u32) -> GateRun {
                 errored: 0,
             }),
             failures: vec![],
+            cases: vec![],
             coverage_percent: None,
             findings: vec![],
             evidence: format!("collected {passed} items\n{passed} passed in 0.42s"),
@@ -97,6 +98,7 @@ pub fn gate(name: &str, outcome: Outcome, summary: &str, findings: Vec<Finding>)
             summary: summary.into(),
             tests: None,
             failures: vec![],
+            cases: vec![],
             coverage_percent: None,
             findings,
             evidence: summary.into(),
@@ -529,5 +531,102 @@ pub fn running_run() -> RunRecord {
     t2.commit = None;
     t2.started_at = None;
     t2.finished_at = None;
+    rec
+}
+
+/// [`blocked_run`] where T002 went on to a fourth cycle whose implementer failed (no
+/// gates, no reviews): cycle 3's findings still stand.
+pub fn implementer_failed_run() -> RunRecord {
+    let mut rec = blocked_run();
+    let t2 = &mut rec.tasks[1];
+    t2.cycles[2].outcome = CycleOutcome::Rework;
+    let mut c4 = cycle(
+        4,
+        "2026-11-22T10:40:00Z",
+        "2026-11-22T10:41:00Z",
+        &[],
+        CycleOutcome::Blocked,
+    );
+    c4.implementer = Some(ImplementRun {
+        plugin: "patch".into(),
+        status: ImplementStatus::Failed,
+        summary: "patch failed: src/auth/refresh.py:42".into(),
+        evidence: String::new(),
+    });
+    t2.cycles.push(c4);
+    t2.blocked_reason = Some("cycle 4: patch failed: src/auth/refresh.py:42".into());
+    rec
+}
+
+/// A run whose task's cycle 1 was rejected for a hard-coded secret, fixed in cycle 2,
+/// and whose final pytest gate lists its tests: one failed (no finding of its own),
+/// one skipped, one passed.
+pub fn secret_fixed_run() -> RunRecord {
+    let mut rec = successful_run();
+    rec.status = RunStatus::Failure;
+    let secret = finding(
+        Severity::Critical,
+        "code-review/secret",
+        "hard-coded API key in source",
+        Some("src/auth/config.py"),
+        Some(3),
+    );
+    let t1 = &mut rec.tasks[0];
+    let mut c1 = cycle(
+        1,
+        "2026-11-22T10:01:00.100Z",
+        "2026-11-22T10:01:00.404Z",
+        &["src/auth/config.py"],
+        CycleOutcome::Rework,
+    );
+    c1.gates = vec![gate_passed("pytest", 3)];
+    c1.reviews = vec![
+        approved(ReviewKind::Task),
+        rejected(
+            ReviewKind::Code,
+            "Security",
+            vec![secret.clone()],
+            "A secret is committed.",
+        ),
+    ];
+    c1.feedback = vec![secret];
+    let mut c2 = t1.cycles[0].clone();
+    c2.number = 2;
+    t1.cycles = vec![c1, c2];
+    let mut py = gate(
+        "pytest",
+        Outcome::Failed,
+        "1 passed, 1 failed, 1 skipped",
+        vec![],
+    );
+    py.report.tests = Some(TestCounts {
+        passed: 1,
+        failed: 1,
+        skipped: 1,
+        errored: 0,
+    });
+    let case = |name: &str, outcome: Outcome, line: u32, message: &str| TestCase {
+        name: format!("tests/test_calc.py::{name}"),
+        classname: "tests.test_calc".into(),
+        path: Some("tests/test_calc.py".into()),
+        line: Some(line),
+        seconds: Some(0.0012),
+        outcome,
+        message: message.into(),
+        output: String::new(),
+    };
+    py.report.cases = vec![
+        case("test_add", Outcome::Passed, 3, ""),
+        case("test_sub", Outcome::Failed, 7, "assert 5 == 6"),
+        case("test_later", Outcome::Skipped, 11, "not ready"),
+    ];
+    py.report.failures = vec![TestFailure {
+        name: "tests/test_calc.py::test_sub".into(),
+        message: "assert 5 == 6".into(),
+        path: Some("tests/test_calc.py".into()),
+        line: Some(8),
+        output: "E   assert 5 == 6".into(),
+    }];
+    rec.final_gates = vec![py];
     rec
 }

@@ -68,7 +68,7 @@ pub fn annotations(rec: &RunRecord) -> Vec<String> {
 
 fn annotation_for(sf: &SourcedFinding<'_>) -> String {
     annotation(
-        sf.finding,
+        &sf.finding,
         &format!("{} ({})", sf.finding.rule, sf.source.label()),
     )
 }
@@ -163,7 +163,7 @@ pub fn job_summary(rec: &RunRecord) -> String {
                 md::text(&t.title),
                 md::text(t.blocked_reason.as_deref().unwrap_or("no reason recorded"))
             ));
-            if let Some(c) = t.cycles.last() {
+            if let Some(c) = t.judged_cycle() {
                 for r in &c.reviews {
                     if r.outcome != ReviewOutcome::Approved {
                         let why = r.reason();

@@ -17,6 +17,7 @@ use planexec_record::{
 };
 
 pub use planexec_record as record;
+use std::borrow::Cow;
 
 /// Checks that an artifact path is relative, non-empty, and never climbs out of
 /// the output directory (`..`), as the host requires.
@@ -89,7 +90,9 @@ impl Source {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourcedFinding<'a> {
     pub source: Source,
-    pub finding: &'a Finding,
+    /// Borrowed from the record, or made for a failing test (see
+    /// `GateReport::test_failure_findings`).
+    pub finding: std::borrow::Cow<'a, Finding>,
 }
 
 /// Which task cycles to walk.
@@ -98,7 +101,8 @@ pub enum CycleScope {
     /// Every cycle of every task.
     #[default]
     All,
-    /// Only each task's last cycle (what the task ended with).
+    /// The findings that stand: each task's last judged cycle (see
+    /// `TaskRecord::judged_cycle`) and the final gates.
     Last,
 }
 
@@ -109,20 +113,16 @@ pub fn findings(rec: &RunRecord, scope: CycleScope) -> Vec<SourcedFinding<'_>> {
     for task in &rec.tasks {
         let cycles: Vec<&Cycle> = match scope {
             CycleScope::All => task.cycles.iter().collect(),
-            CycleScope::Last => task.cycles.last().into_iter().collect(),
+            CycleScope::Last => task.judged_cycle().into_iter().collect(),
         };
         for c in cycles {
             for g in &c.gates {
-                for f in &g.report.findings {
-                    out.push(SourcedFinding {
-                        source: Source::TaskGate {
-                            task: task.id.clone(),
-                            cycle: c.number,
-                            gate: g.name.clone(),
-                        },
-                        finding: f,
-                    });
-                }
+                let source = Source::TaskGate {
+                    task: task.id.clone(),
+                    cycle: c.number,
+                    gate: g.name.clone(),
+                };
+                gate_findings(&mut out, g, source);
             }
             for r in &c.reviews {
                 if let Some(review) = &r.review {
@@ -134,7 +134,7 @@ pub fn findings(rec: &RunRecord, scope: CycleScope) -> Vec<SourcedFinding<'_>> {
                                 kind: r.kind,
                                 plugin: r.plugin.clone(),
                             },
-                            finding: f,
+                            finding: Cow::Borrowed(f),
                         });
                     }
                 }
@@ -142,16 +142,33 @@ pub fn findings(rec: &RunRecord, scope: CycleScope) -> Vec<SourcedFinding<'_>> {
         }
     }
     for g in &rec.final_gates {
-        for f in &g.report.findings {
-            out.push(SourcedFinding {
-                source: Source::FinalGate {
-                    gate: g.name.clone(),
-                },
-                finding: f,
-            });
-        }
+        let source = Source::FinalGate {
+            gate: g.name.clone(),
+        };
+        gate_findings(&mut out, g, source);
     }
     out
+}
+
+/// A gate's findings, then one for each failing test they do not cover.
+fn gate_findings<'a>(out: &mut Vec<SourcedFinding<'a>>, g: &'a GateRun, source: Source) {
+    for f in &g.report.findings {
+        out.push(SourcedFinding {
+            source: source.clone(),
+            finding: Cow::Borrowed(f),
+        });
+    }
+    for f in g.report.test_failure_findings(&g.plugin) {
+        out.push(SourcedFinding {
+            source: source.clone(),
+            finding: Cow::Owned(f),
+        });
+    }
+}
+
+/// The cycle whose findings stand for a task (see `TaskRecord::judged_cycle`).
+pub fn judged_cycle(task: &TaskRecord) -> Option<&Cycle> {
+    task.judged_cycle()
 }
 
 /// The cycle a task ended with (or is in).

@@ -55,10 +55,24 @@ fn longest_run(s: &str, ch: char) -> usize {
     best
 }
 
-/// Text for a list item or paragraph: one line, with characters that would
-/// start HTML or break the line escaped.
+/// Text for a list item or paragraph: one line, with what would start HTML, an
+/// entity or a block quote backslash-escaped (never an HTML entity: `->` stays
+/// readable in the source, and renders as itself).
 pub fn text(s: &str) -> String {
-    one_line(s).replace('<', "&lt;").replace('>', "&gt;")
+    let one = one_line(s);
+    let mut o = String::with_capacity(one.len());
+    let mut chars = one.chars().peekable();
+    while let Some(c) = chars.next() {
+        let entity = c == '&'
+            && chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#');
+        if c == '<' || entity || (c == '>' && o.is_empty()) {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o
 }
 
 /// A YAML double-quoted scalar (a JSON string is one).
@@ -82,7 +96,9 @@ mod tests {
         assert_eq!(cell("  "), "—");
         assert_eq!(code("x`y"), "``x`y``");
         assert_eq!(code("`x"), "`` `x ``");
-        assert_eq!(text("<b>\nx"), "&lt;b&gt; x");
+        assert_eq!(text("<b>\nx"), "\\<b> x");
+        assert_eq!(text("a -> b & c &amp; d"), "a -> b & c \\&amp; d");
+        assert_eq!(text("> quoted"), "\\> quoted");
         assert_eq!(yaml_str("a \"b\"\n"), "\"a \\\"b\\\"\\n\"");
     }
 

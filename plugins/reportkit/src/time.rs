@@ -66,6 +66,38 @@ pub fn seconds_between(start: &str, end: &str) -> Option<i64> {
     (d >= 0).then_some(d)
 }
 
+/// The fraction of a second of a timestamp (`.304` in `10:00:00.304Z`), 0 when none.
+fn fraction(s: &str) -> f64 {
+    let Some(rest) = s.get(19..).and_then(|r| r.strip_prefix('.')) else {
+        return 0.0;
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    format!("0.{digits}").parse().unwrap_or(0.0)
+}
+
+/// Seconds between two timestamps with their fractions (JUnit times), when both parse
+/// and `end >= start`.
+pub fn fractional_seconds_between(start: &str, end: &str) -> Option<f64> {
+    let whole = parse_rfc3339(end)? - parse_rfc3339(start)?;
+    let d = whole as f64 + fraction(end) - fraction(start);
+    (d >= 0.0).then_some(d)
+}
+
+/// A record timestamp as a person reads it: whole seconds, UTC kept as written
+/// (`2026-11-22T10:00:00.123456789Z` -> `2026-11-22 10:00:00Z`); text that is not
+/// a timestamp is returned as it is.
+pub fn whole_seconds(s: &str) -> String {
+    if parse_rfc3339(s).is_none() {
+        return s.to_string();
+    }
+    let date_time = s[..19].replacen('T', " ", 1);
+    let mut zone = &s[19..];
+    if let Some(rest) = zone.strip_prefix('.') {
+        zone = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    format!("{date_time}{zone}")
+}
+
 /// `2h 05m`, `3m 20s`, `45s`.
 pub fn human_duration(secs: i64) -> String {
     let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
@@ -109,6 +141,25 @@ mod tests {
             seconds_between("2026-11-22T10:00:00Z", "2026-11-22T11:30:05Z"),
             Some(5405)
         );
+        assert_eq!(
+            fractional_seconds_between("2026-11-22T10:00:00.100Z", "2026-11-22T10:00:00.404Z")
+                .map(|s| (s * 1000.0).round()),
+            Some(304.0)
+        );
+        assert_eq!(
+            fractional_seconds_between("2026-11-22T10:00:00.9Z", "2026-11-22T10:00:01.2Z")
+                .map(|s| (s * 10.0).round()),
+            Some(3.0)
+        );
+        assert_eq!(
+            whole_seconds("2026-11-22T10:00:00.123456789Z"),
+            "2026-11-22 10:00:00Z"
+        );
+        assert_eq!(
+            whole_seconds("2026-11-22T10:00:00+01:00"),
+            "2026-11-22 10:00:00+01:00"
+        );
+        assert_eq!(whole_seconds("not a time"), "not a time");
         assert_eq!(human_duration(5405), "1h 30m");
         assert_eq!(human_duration(200), "3m 20s");
         assert_eq!(human_duration(7), "7s");

@@ -1,23 +1,29 @@
-//! The `sarif-report` formatter: SARIF 2.1.0 with a result for every review and
-//! gate finding, for code scanning (GitHub, VS Code SARIF viewer, Azure DevOps).
+//! The `sarif-report` formatter: SARIF 2.1.0 for code scanning (GitHub, VS Code SARIF
+//! viewer, Azure DevOps): a result for every review and gate finding and failing test.
 //!
 //! Severity maps to level: critical and important → `error`, minor → `warning`,
-//! info → `note`. Config: `path` (default `planexec.sarif`), `cycles` (`all`,
-//! the default, or `last`: only the cycle each task ended with, plus final gates).
+//! info → `note`. Config: `path` (default `planexec.sarif`), `cycles`: `last` (the
+//! default: only the findings that stand, each task's last judged cycle plus final
+//! gates) or `all` (every cycle; findings of fixed cycles carry `baselineState: absent`).
+
+mod rules;
 
 use planexec_pdk::record::{Outcome, ReviewOutcome, RunRecord, RunStatus, Severity};
 use planexec_pdk::{Artifact, Formatter};
 use reportkit::{CycleScope, Source, SourcedFinding};
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 
 pub const DEFAULT_PATH: &str = "planexec.sarif";
 pub const SARIF_SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// The key of planexec's own fingerprint in `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "planexecFinding/v1";
 
 #[derive(serde::Deserialize, Default, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 enum Cycles {
-    #[default]
     All,
+    #[default]
     Last,
 }
 
@@ -32,7 +38,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             path: DEFAULT_PATH.into(),
-            cycles: Cycles::All,
+            cycles: Cycles::Last,
         }
     }
 }
@@ -117,63 +123,63 @@ fn source_props(s: &Source) -> Value {
     }
 }
 
-fn severity_rank(s: Severity) -> u8 {
-    match s {
-        Severity::Critical => 3,
-        Severity::Important => 2,
-        Severity::Minor => 1,
-        Severity::Info => 0,
+/// The physical location of a finding. GitHub requires a region on every result: a
+/// finding about a whole file points at its line 1, one with no file at the plan
+/// file's line 1 (the task it belongs to is in the message and properties), or at
+/// `planexec.toml`'s for `gate run`, which has no plan.
+fn location(f: &planexec_pdk::Finding, plan_path: &str) -> Value {
+    let fallback = if plan_path.is_empty() {
+        "planexec.toml"
+    } else {
+        plan_path
+    };
+    let (uri, line, column, whole) = match f.path.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => (path_uri(p), f.line.filter(|l| *l >= 1), f.column, false),
+        None => (path_uri(fallback), None, None, true),
+    };
+    let mut region = Map::new();
+    region.insert("startLine".into(), json!(line.unwrap_or(1)));
+    if let (Some(_), Some(c)) = (line, column.filter(|c| *c >= 1)) {
+        region.insert("startColumn".into(), json!(c));
     }
+    let mut phys = json!({ "artifactLocation": { "uri": uri }, "region": region });
+    if line.is_none() {
+        phys["region"]["message"] = json!({ "text": if whole {
+            "no file given: the plan file (or planexec.toml) stands for it"
+        } else {
+            "the whole file (no line given)"
+        } });
+    }
+    json!({ "physicalLocation": phys })
 }
 
-/// One rule per distinct rule id, in order of first appearance.
-fn rules(found: &[SourcedFinding<'_>]) -> (Vec<Value>, Vec<String>) {
-    let mut ids: Vec<String> = Vec::new();
-    let mut worst: Vec<Severity> = Vec::new();
-    let mut tags: Vec<Vec<&'static str>> = Vec::new();
-    for sf in found {
-        let i = match ids.iter().position(|r| r == &sf.finding.rule) {
-            Some(i) => i,
-            None => {
-                ids.push(sf.finding.rule.clone());
-                worst.push(sf.finding.severity);
-                tags.push(Vec::new());
-                ids.len() - 1
-            }
-        };
-        if severity_rank(sf.finding.severity) > severity_rank(worst[i]) {
-            worst[i] = sf.finding.severity;
-        }
-        let t = source_tag(&sf.source);
-        if !tags[i].contains(&t) {
-            tags[i].push(t);
-        }
+/// A fingerprint that survives line moves: sha256 of rule, path and message with
+/// digits removed (line numbers inside messages shift), hex, first 32 characters.
+pub fn fingerprint(f: &planexec_pdk::Finding) -> String {
+    let msg: String = f.message.chars().filter(|c| !c.is_ascii_digit()).collect();
+    let mut h = Sha256::new();
+    for part in [
+        f.rule.as_str(),
+        f.path.as_deref().unwrap_or(""),
+        msg.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
     }
-    let rules = ids
+    h.finalize()
         .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let from = tags[i]
-                .iter()
-                .map(|t| t.replace('-', " "))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut all_tags = vec!["planexec".to_string()];
-            all_tags.extend(tags[i].iter().map(|t| t.to_string()));
-            json!({
-                "id": id,
-                "name": id,
-                "shortDescription": { "text": format!("{id} (reported by a planexec {from})") },
-                "defaultConfiguration": { "level": level(worst[i]) },
-                "properties": { "tags": all_tags },
-            })
-        })
-        .collect();
-    (rules, ids)
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-fn result(sf: &SourcedFinding<'_>, rule_index: usize) -> Value {
-    let f = sf.finding;
+fn result(
+    sf: &SourcedFinding<'_>,
+    rule_index: usize,
+    plan_path: &str,
+    stands: Option<bool>,
+) -> Value {
+    let f = &*sf.finding;
     let mut r = Map::new();
     r.insert("ruleId".into(), json!(f.rule));
     r.insert("ruleIndex".into(), json!(rule_index));
@@ -182,18 +188,16 @@ fn result(sf: &SourcedFinding<'_>, rule_index: usize) -> Value {
         "message".into(),
         json!({ "text": format!("{} [{}]", f.message, sf.source.label()) }),
     );
-    if let Some(p) = f.path.as_deref().filter(|p| !p.is_empty()) {
-        let mut phys = Map::new();
-        phys.insert("artifactLocation".into(), json!({ "uri": path_uri(p) }));
-        if let Some(line) = f.line.filter(|l| *l >= 1) {
-            let mut region = Map::new();
-            region.insert("startLine".into(), json!(line));
-            if let Some(c) = f.column.filter(|c| *c >= 1) {
-                region.insert("startColumn".into(), json!(c));
-            }
-            phys.insert("region".into(), Value::Object(region));
-        }
-        r.insert("locations".into(), json!([{ "physicalLocation": phys }]));
+    r.insert("locations".into(), json!([location(f, plan_path)]));
+    r.insert(
+        "partialFingerprints".into(),
+        json!({ FINGERPRINT_KEY: fingerprint(f) }),
+    );
+    if let Some(stands) = stands {
+        r.insert(
+            "baselineState".into(),
+            json!(if stands { "new" } else { "absent" }),
+        );
     }
     let mut props = source_props(&sf.source);
     props["severity"] = json!(reportkit::severity_str(f.severity));
@@ -248,35 +252,62 @@ fn notifications(rec: &RunRecord) -> Vec<Value> {
     out
 }
 
+/// Whether a finding of `source` stands in the final state (its task's judged cycle,
+/// or a final gate).
+fn stands(rec: &RunRecord, source: &Source) -> bool {
+    match (source.task(), source.cycle()) {
+        (Some(task), Some(cycle)) => rec
+            .tasks
+            .iter()
+            .find(|t| t.id == task)
+            .and_then(|t| t.judged_cycle())
+            .is_some_and(|c| c.number == cycle),
+        _ => true,
+    }
+}
+
 /// The SARIF log.
 pub fn render_sarif(rec: &RunRecord, scope: CycleScope) -> Value {
     let found = reportkit::findings(rec, scope);
-    let (rules, ids) = rules(&found);
+    let (rules, ids) = rules::rules(&found);
     let results: Vec<Value> = found
         .iter()
         .map(|sf| {
-            result(
-                sf,
-                ids.iter()
-                    .position(|r| r == &sf.finding.rule)
-                    .expect("rule listed"),
-            )
+            let i = ids
+                .iter()
+                .position(|r| r == &sf.finding.rule)
+                .expect("rule listed");
+            let baseline = (scope == CycleScope::All).then(|| stands(rec, &sf.source));
+            result(sf, i, &rec.plan.path, baseline)
         })
         .collect();
-    let mut driver = json!({ "name": "planexec", "rules": rules });
-    if let Some(v) = rec.env.get("planexec") {
-        driver["version"] = json!(v);
-    }
+    let version = rec
+        .env
+        .get("planexec")
+        .cloned()
+        .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
+    let driver = json!({
+        "name": "planexec",
+        "version": version,
+        "semanticVersion": version,
+        "rules": rules,
+    });
     let mut invocation = json!({ "executionSuccessful": rec.status == RunStatus::Success });
+    if reportkit::time::parse_rfc3339(&rec.started_at).is_some() {
+        invocation["startTimeUtc"] = json!(rec.started_at);
+    }
+    if let Some(end) = rec
+        .finished_at
+        .as_deref()
+        .filter(|e| reportkit::time::parse_rfc3339(e).is_some())
+    {
+        invocation["endTimeUtc"] = json!(end);
+    }
     let notes = notifications(rec);
     if !notes.is_empty() {
         invocation["toolExecutionNotifications"] = json!(notes);
     }
-    invocation["properties"] = json!({
-        "status": rec.status.as_str(),
-        "startTimeUtc": rec.started_at,
-        "endTimeUtc": rec.finished_at,
-    });
+    invocation["properties"] = json!({ "status": rec.status.as_str() });
     json!({
         "$schema": SARIF_SCHEMA_URI,
         "version": "2.1.0",
@@ -330,16 +361,20 @@ mod tests {
             fixtures::blocked_run(),
             fixtures::errored_review_run(),
             fixtures::running_run(),
+            fixtures::implementer_failed_run(),
+            fixtures::secret_fixed_run(),
         ] {
             for cycles in ["all", "last"] {
-                validate(&render(rec.clone(), json!({ "cycles": cycles })));
+                let doc = render(rec.clone(), json!({ "cycles": cycles }));
+                validate(&doc);
+                github_required(&doc);
             }
         }
     }
 
     #[test]
     fn blocked_run_results_rules_and_levels() {
-        let doc = render(fixtures::blocked_run(), json!({}));
+        let doc = render(fixtures::blocked_run(), json!({ "cycles": "all" }));
         let run = &doc["runs"][0];
         assert_eq!(run["tool"]["driver"]["name"], "planexec");
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
@@ -388,19 +423,33 @@ mod tests {
             .find(|r| r["ruleId"] == "code-review/note")
             .unwrap();
         assert_eq!(note["level"], "note");
-        assert!(note.get("locations").is_none());
-        // Path without line: a location without a region.
+        // No file: the plan file's line 1 stands for the task.
+        let loc = &note["locations"][0]["physicalLocation"];
+        assert_eq!(
+            loc["artifactLocation"]["uri"],
+            "memory-bank/plan/2026-11-22_auth.md"
+        );
+        assert_eq!(loc["region"]["startLine"], 1);
+        // Path without line: the whole file, line 1.
         let mt = results
             .iter()
             .find(|r| r["ruleId"] == "task-review/missing-test")
             .unwrap();
-        assert!(mt["locations"][0]["physicalLocation"]
-            .get("region")
-            .is_none());
+        assert_eq!(
+            mt["locations"][0]["physicalLocation"]["region"]["startLine"],
+            1
+        );
+        // T001's cycle-1 findings were fixed by cycle 2: absent; T002 cycle 3's stand.
+        assert_eq!(mt["baselineState"], "absent");
+        assert_eq!(inj[2]["baselineState"], "new");
+        assert_eq!(inj[0]["baselineState"], "absent");
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);
 
-        let last = render(fixtures::blocked_run(), json!({ "cycles": "last" }));
-        assert_eq!(last["runs"][0]["results"].as_array().unwrap().len(), 3);
+        let last = render(fixtures::blocked_run(), json!({}));
+        let standing = last["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(standing.len(), 3);
+        assert!(standing.iter().all(|r| r["properties"]["cycle"] == 3));
+        assert!(standing.iter().all(|r| r.get("baselineState").is_none()));
     }
 
     #[test]
@@ -467,8 +516,100 @@ mod tests {
             .column = Some(5);
         let doc = render(rec, json!({}));
         validate(&doc);
-        let loc = &doc["runs"][0]["results"][4]["locations"][0]["physicalLocation"];
+        let loc = &doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], "src/odd%20path%3F.py");
         assert_eq!(loc["region"]["startColumn"], 5);
+    }
+
+    /// What GitHub code scanning requires beyond the schema (its documented upload
+    /// requirements, Multitool's GitHub rules GH1001..GH2012): driver name; every rule
+    /// with a name unlike its id, short and full descriptions and help; every result
+    /// with a rule id, a message, a location with a region start line, and a fingerprint.
+    fn github_required(doc: &Value) {
+        for run in doc["runs"].as_array().unwrap() {
+            let driver = &run["tool"]["driver"];
+            assert!(driver["name"].is_string());
+            assert!(driver["version"].is_string(), "{driver:#}");
+            for r in driver["rules"].as_array().unwrap() {
+                assert_ne!(r["name"], r["id"], "{r:#}");
+                for k in ["shortDescription", "fullDescription", "help"] {
+                    assert!(
+                        r[k]["text"].as_str().is_some_and(|t| !t.is_empty()),
+                        "rule lacks {k}: {r:#}"
+                    );
+                }
+                assert!(r["help"]["markdown"].is_string());
+            }
+            for res in run["results"].as_array().unwrap() {
+                assert!(res["ruleId"].is_string() && res["message"]["text"].is_string());
+                let loc = &res["locations"][0]["physicalLocation"];
+                assert!(loc["artifactLocation"]["uri"].is_string(), "{res:#}");
+                assert!(
+                    loc["region"]["startLine"].as_u64().is_some_and(|l| l >= 1),
+                    "{res:#}"
+                );
+                assert!(res["partialFingerprints"][FINGERPRINT_KEY].is_string());
+            }
+            let inv = &run["invocations"][0];
+            assert!(inv["startTimeUtc"].is_string(), "{inv:#}");
+            assert!(inv["properties"].get("startTimeUtc").is_none());
+        }
+    }
+
+    #[test]
+    fn last_cycle_that_failed_in_the_implementer_keeps_the_judged_findings() {
+        let doc = render(fixtures::implementer_failed_run(), json!({}));
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 3, "{doc:#}");
+        assert!(results.iter().all(|r| r["properties"]["cycle"] == 3));
+    }
+
+    #[test]
+    fn secret_fixed_and_failing_test_reported() {
+        let doc = render(fixtures::secret_fixed_run(), json!({}));
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        let ids: Vec<&str> = results
+            .iter()
+            .map(|r| r["ruleId"].as_str().unwrap())
+            .collect();
+        // The secret was fixed in cycle 2; the failing test stands as a result.
+        assert_eq!(ids, ["pytest/test-failed"], "{doc:#}");
+        let loc = &results[0]["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "tests/test_calc.py");
+        // Where it failed (the failure's line), not where the test is defined.
+        assert_eq!(loc["region"]["startLine"], 8);
+        let all = render(fixtures::secret_fixed_run(), json!({ "cycles": "all" }));
+        let secret = all["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ruleId"] == "code-review/secret")
+            .expect("listed with cycles = all");
+        assert_eq!(secret["baselineState"], "absent");
+    }
+
+    #[test]
+    fn fingerprints_survive_line_moves_but_not_other_messages() {
+        let mut f = fixtures::finding(
+            Severity::Minor,
+            "r/x",
+            "line 3 is long",
+            Some("a.py"),
+            Some(3),
+        );
+        let a = fingerprint(&f);
+        f.line = Some(9);
+        f.message = "line 9 is long".into();
+        assert_eq!(fingerprint(&f), a);
+        f.message = "other".into();
+        assert_ne!(fingerprint(&f), a);
+    }
+
+    #[test]
+    fn invocation_times_are_sarif_properties() {
+        let doc = render(fixtures::blocked_run(), json!({}));
+        let inv = &doc["runs"][0]["invocations"][0];
+        assert_eq!(inv["startTimeUtc"], "2026-11-22T10:00:00Z");
+        assert_eq!(inv["endTimeUtc"], "2026-11-22T11:30:00Z");
     }
 }

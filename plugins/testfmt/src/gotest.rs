@@ -2,7 +2,7 @@
 //! keyed on Package + Test, subtests, skips, build failures, panics and timeouts.
 
 use crate::{capped, push_capped, Failures, MAX_MESSAGE, MAX_OUTPUT};
-use planexec_pdk::{TestCounts, TestFailure};
+use planexec_pdk::{Outcome, TestCase, TestCounts, TestFailure};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
@@ -17,6 +17,8 @@ struct Event {
     test: Option<String>,
     #[serde(rename = "Output", default)]
     output: Option<String>,
+    #[serde(rename = "Elapsed", default)]
+    elapsed: Option<f64>,
     /// Go >= 1.21: `build-output` / `build-fail` events name the package here.
     #[serde(rename = "ImportPath", default)]
     import_path: Option<String>,
@@ -29,6 +31,8 @@ pub struct GoTestResult {
     /// `errored` counts packages that failed without a failing test (build failure, crash in TestMain).
     pub counts: TestCounts,
     pub failures: Failures,
+    /// Every leaf test (and every package that failed outside a test) as a test case.
+    pub cases: crate::Cases,
     pub packages_passed: u32,
     pub packages_failed: Vec<String>,
     /// Packages reported `[build failed]` / `[setup failed]`.
@@ -127,7 +131,7 @@ impl Parser {
                     MAX_OUTPUT,
                 );
             }
-            (act @ ("pass" | "fail" | "skip"), Some(t)) => self.test_done(pkg, t, act),
+            (act @ ("pass" | "fail" | "skip"), Some(t)) => self.test_done(pkg, t, act, ev.elapsed),
             (act @ ("pass" | "fail" | "skip"), None) => self.package_done(pkg, act),
             _ => {}
         }
@@ -148,13 +152,15 @@ impl Parser {
                         self.result.counts.errored += 1;
                         let msg = self.build_output.remove(&pkg).unwrap_or_default();
                         self.push_build_failure(&pkg, &msg);
+                        let f = self.result.failures.list.last().cloned();
+                        self.list(&pkg, "", Outcome::Errored, f.as_ref(), &msg, None);
                     }
                 }
             }
         }
     }
 
-    fn test_done(&mut self, pkg: String, test: String, act: &str) {
+    fn test_done(&mut self, pkg: String, test: String, act: &str, elapsed: Option<f64>) {
         let key = (pkg, test);
         let run = self.running.remove(&key).unwrap_or_default();
         let (pkg, test) = key;
@@ -170,15 +176,47 @@ impl Parser {
             return;
         }
         match act {
-            "pass" => self.result.counts.passed += 1,
-            "skip" => self.result.counts.skipped += 1,
+            "pass" => {
+                self.result.counts.passed += 1;
+                self.list(&pkg, &test, Outcome::Passed, None, &run.output, elapsed);
+            }
+            "skip" => {
+                self.result.counts.skipped += 1;
+                self.list(&pkg, &test, Outcome::Skipped, None, &run.output, elapsed);
+            }
             _ => {
                 self.result.counts.failed += 1;
                 self.pkg_test_failed.insert(pkg.clone());
                 let f = self.failure(&pkg, &test, &run.output, None);
+                self.list(&pkg, &test, Outcome::Failed, Some(&f), "", elapsed);
                 self.result.failures.push(f);
             }
         }
+    }
+
+    /// Lists one test case; a failure gives it its message, location and output.
+    fn list(
+        &mut self,
+        pkg: &str,
+        test: &str,
+        outcome: Outcome,
+        f: Option<&TestFailure>,
+        output: &str,
+        seconds: Option<f64>,
+    ) {
+        self.result.cases.push(TestCase {
+            name: if test.is_empty() { pkg } else { test }.to_string(),
+            classname: pkg.to_string(),
+            path: f.and_then(|f| f.path.clone()),
+            line: f.and_then(|f| f.line),
+            seconds: seconds.filter(|s| s.is_finite() && *s >= 0.0),
+            outcome,
+            message: f.map(|f| f.message.clone()).unwrap_or_default(),
+            output: f
+                .map_or(output, |f| f.output.as_str())
+                .trim_end()
+                .to_string(),
+        });
     }
 
     fn package_done(&mut self, pkg: String, act: &str) {
@@ -214,6 +252,7 @@ impl Parser {
                         Some("test did not finish (the test binary crashed)")
                     };
                     let f = self.failure(&pkg, &test, &r.output, why);
+                    self.list(&pkg, &test, Outcome::Failed, Some(&f), "", None);
                     self.result.failures.push(f);
                 }
                 if !any && !self.pkg_test_failed.contains(&pkg) {
@@ -222,10 +261,13 @@ impl Parser {
                         self.result.build_failed.push(pkg.clone());
                         self.result.counts.errored += 1;
                         self.push_build_failure(&pkg, &b);
+                        let f = self.result.failures.list.last().cloned();
+                        self.list(&pkg, "", Outcome::Errored, f.as_ref(), &b, None);
                     } else {
                         self.result.counts.errored += 1;
                         let f =
                             self.failure(&pkg, "", &out, Some("package failed outside any test"));
+                        self.list(&pkg, "", Outcome::Errored, Some(&f), "", None);
                         self.result.failures.push(f);
                     }
                 }

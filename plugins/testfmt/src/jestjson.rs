@@ -4,7 +4,7 @@
 //! failure's stack in the test file).
 
 use crate::{capped, Failures, MAX_MESSAGE, MAX_OUTPUT};
-use planexec_pdk::{TestCounts, TestFailure};
+use planexec_pdk::{Outcome, TestCase, TestCounts, TestFailure};
 use serde::Deserialize;
 use std::io::Read;
 
@@ -37,6 +37,9 @@ struct Assertion {
     #[serde(default)]
     failure_messages: Vec<String>,
     location: Option<Loc>,
+    /// Milliseconds (null when the runner did not time it).
+    #[serde(default)]
+    duration: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +52,8 @@ struct Loc {
 pub struct JestResult {
     pub counts: TestCounts,
     pub failures: Failures,
+    /// Every assertion result (and every broken test file, errored) as a test case.
+    pub cases: crate::Cases,
     /// Test files that failed without running a test (a syntax error, a failing import).
     pub broken_files: u32,
 }
@@ -63,27 +68,61 @@ pub fn parse<R: Read>(r: R, rel: &dyn Fn(&str) -> String) -> Result<JestResult, 
         if suite.assertion_results.is_empty() && suite.status == "failed" {
             res.broken_files += 1;
             res.counts.errored += 1;
-            res.failures.push(TestFailure {
+            let f = TestFailure {
                 name: file.clone(),
                 message: capped(first_line(strip_ansi(&suite.message).as_str()), MAX_MESSAGE),
                 line: stack_line(&suite.message, &suite.name),
                 path: Some(file),
                 output: capped(&strip_ansi(&suite.message), MAX_OUTPUT),
-            });
+            };
+            res.cases.push(case(&f, &f.name, Outcome::Errored, None));
+            res.failures.push(f);
             continue;
         }
         for a in suite.assertion_results {
-            match a.status.as_str() {
-                "passed" => res.counts.passed += 1,
-                "failed" => {
-                    res.counts.failed += 1;
-                    res.failures.push(failure(&file, &suite.name, a));
-                }
+            let seconds = a.duration.map(|ms| ms / 1000.0);
+            let outcome = match a.status.as_str() {
+                "passed" => Outcome::Passed,
+                "failed" => Outcome::Failed,
+                _ => Outcome::Skipped,
+            };
+            let f = failure(&file, &suite.name, a);
+            match outcome {
+                Outcome::Passed => res.counts.passed += 1,
+                Outcome::Failed => res.counts.failed += 1,
                 _ => res.counts.skipped += 1,
+            }
+            res.cases.push(case(&f, &file, outcome, seconds));
+            if outcome == Outcome::Failed {
+                res.failures.push(f);
             }
         }
     }
     Ok(res)
+}
+
+/// A test case of `file` from its (would-be) failure: message and output only when it did
+/// not pass.
+fn case(f: &TestFailure, file: &str, outcome: Outcome, seconds: Option<f64>) -> TestCase {
+    let failed = matches!(outcome, Outcome::Failed | Outcome::Errored);
+    TestCase {
+        name: f.name.clone(),
+        classname: file.to_string(),
+        path: f.path.clone(),
+        line: f.line,
+        seconds: seconds.filter(|s| s.is_finite() && *s >= 0.0),
+        outcome,
+        message: if failed {
+            f.message.clone()
+        } else {
+            String::new()
+        },
+        output: if failed {
+            f.output.clone()
+        } else {
+            String::new()
+        },
+    }
 }
 
 fn failure(file: &str, abs: &str, a: Assertion) -> TestFailure {
@@ -174,6 +213,19 @@ mod tests {
                 errored: 1
             }
         );
+        let outcomes: Vec<Outcome> = r.cases.list.iter().map(|c| c.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Passed,
+                Outcome::Failed,
+                Outcome::Skipped,
+                Outcome::Errored
+            ]
+        );
+        assert_eq!(r.cases.list[1].line, Some(8));
+        assert_eq!(r.cases.list[1].classname, "src/math.test.js");
+        assert!(r.cases.list[0].message.is_empty());
         let f = &r.failures.list[0];
         assert_eq!(f.name, "src/math.test.js > math > subtracts");
         assert_eq!(
@@ -333,6 +385,7 @@ pub mod gate {
             ));
         }
         r.failures = parsed.failures.list;
+        r.cases = parsed.cases.list;
         Ok(crate::finish(r, &out, tail))
     }
 }

@@ -23,6 +23,8 @@ pub struct JunitResult {
     pub counts: TestCounts,
     pub failures: Failures,
     pub cases: u64,
+    /// Every `<testcase>` as a test case (a pytest teardown error of a failed test joins it).
+    pub listed: crate::Cases,
     /// pytest: `(classname, name)` of the last test case, to tell a teardown error of a test
     /// that already failed (a second `<testcase>` element) from one of a test that passed.
     prev: Option<(String, String)>,
@@ -34,6 +36,7 @@ struct Case {
     name: String,
     file: Option<String>,
     line: Option<u32>,
+    time: Option<f64>,
     /// 0 none, 1 skipped, 2 failure, 3 error (the worst child wins).
     kind: u8,
     /// `<failure>` children: pytest 9 writes one per failed subtest plus one for the test.
@@ -157,6 +160,7 @@ fn start_case(e: &BytesStart) -> Case {
         name: attr(e, "name").unwrap_or_default(),
         file: attr(e, "file").filter(|f| !f.is_empty()),
         line: attr(e, "line").and_then(|l| l.parse().ok()),
+        time: attr(e, "time").and_then(|t| t.parse().ok()),
         ..Default::default()
     }
 }
@@ -182,6 +186,7 @@ fn child(c: &mut Case, kind: &str, e: &BytesStart) {
 
 fn finish(c: Case, style: Style, acc: &mut JunitResult) {
     acc.cases += 1;
+    list_case(&c, style, acc);
     if style == Style::Pytest {
         return finish_pytest(c, acc);
     }
@@ -233,6 +238,45 @@ fn finish_pytest(c: Case, acc: &mut JunitResult) {
             }
         }
     }
+}
+
+/// Adds the case to `acc.listed`; pytest's second `<testcase>` for the same test (its
+/// teardown error) adds its message to the first instead.
+fn list_case(c: &Case, style: Style, acc: &mut JunitResult) {
+    let id = (c.classname.clone(), c.name.clone());
+    if style == Style::Pytest && acc.prev.as_ref() == Some(&id) {
+        if let Some(last) = acc.listed.list.last_mut() {
+            last.message.push_str("\nthen ");
+            last.message.push_str(&c.message);
+        }
+        return;
+    }
+    let name = test_id(c, style);
+    let path = c.file.clone().or_else(|| {
+        let file = name.split("::").next().filter(|f| f.ends_with(".py"))?;
+        Some(file.to_string())
+    });
+    let mut output = c.text.clone();
+    if !c.out.is_empty() {
+        push_capped(&mut output, &c.out, MAX_OUTPUT);
+    }
+    acc.listed.push(planexec_pdk::TestCase {
+        name,
+        classname: c.classname.clone(),
+        path,
+        line: c
+            .line
+            .map(|l| if style == Style::Pytest { l + 1 } else { l }),
+        seconds: c.time.filter(|t| t.is_finite() && *t >= 0.0),
+        outcome: match c.kind {
+            0 => planexec_pdk::Outcome::Passed,
+            1 => planexec_pdk::Outcome::Skipped,
+            2 => planexec_pdk::Outcome::Failed,
+            _ => planexec_pdk::Outcome::Errored,
+        },
+        message: c.message.clone(),
+        output,
+    });
 }
 
 /// pytest: classname `tests.test_calc.TestDiv` + file `tests/test_calc.py` -> `tests/test_calc.py::TestDiv::name`.

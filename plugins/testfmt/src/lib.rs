@@ -249,6 +249,26 @@ impl Failures {
     }
 }
 
+/// Test cases listed per gate, at most this many (the host refuses over 10,000).
+pub const MAX_CASES: usize = 5_000;
+
+/// Every test case a tool reported, kept up to [`MAX_CASES`], counting the ones dropped.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Cases {
+    pub list: Vec<planexec_pdk::TestCase>,
+    pub dropped: usize,
+}
+
+impl Cases {
+    pub fn push(&mut self, c: planexec_pdk::TestCase) {
+        if self.list.len() < MAX_CASES {
+            self.list.push(c);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
 /// Resolves a configured report path to the guest path: `{scratch}/x` under the scratch
 /// mount, `{workspace}/x` or a relative `x` under the workspace mount (joined to `cwd`).
 pub fn guest_path(mounts: &Mounts, cwd: Option<&str>, p: &str) -> PathBuf {

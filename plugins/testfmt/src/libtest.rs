@@ -2,7 +2,7 @@
 //! the `test result:` summary of every test binary (summed), failure sections, compiler errors.
 
 use crate::{push_capped, Failures, MAX_MESSAGE, MAX_OUTPUT};
-use planexec_pdk::{Finding, Severity, TestCounts, TestFailure};
+use planexec_pdk::{Finding, Outcome, Severity, TestCase, TestCounts, TestFailure};
 use std::io::BufRead;
 
 /// What the test binaries printed, summed over all of them.
@@ -10,6 +10,9 @@ use std::io::BufRead;
 pub struct LibtestResult {
     pub counts: TestCounts,
     pub failures: Failures,
+    /// Every `test NAME ... ok|FAILED|ignored` line as a test case (failures with their
+    /// section's message, location and output).
+    pub cases: crate::Cases,
     /// Number of `test result:` summaries seen (one per test binary that ran).
     pub binaries: u32,
     /// Tests reported `FAILED` on their own line (may exceed the summaries if a binary crashed).
@@ -49,6 +52,7 @@ pub fn parse<R: BufRead>(mut r: R) -> std::io::Result<LibtestResult> {
         } else if let Some(rest) = l.strip_prefix("test ") {
             if let Some((name, outcome)) = rest.rsplit_once(" ... ") {
                 let name = test_name(name);
+                list_case(&mut res, name, outcome);
                 if outcome == "FAILED" {
                     res.failed_lines += 1;
                     let (path, line) = doctest_location(name);
@@ -64,7 +68,44 @@ pub fn parse<R: BufRead>(mut r: R) -> std::io::Result<LibtestResult> {
         }
     }
     close(&mut res, section.take());
+    for c in res.cases.list.iter_mut() {
+        if let Some(f) = res.failures.list.iter().find(|f| f.name == c.name) {
+            c.message = f.message.clone();
+            c.path = f.path.clone();
+            c.line = f.line;
+            c.output = f.output.clone();
+        }
+    }
     Ok(res)
+}
+
+/// A test case from its result line: the module path is its classname (`doctests` for doc
+/// tests, `crate` for tests at a crate's root).
+fn list_case(res: &mut LibtestResult, name: &str, outcome: &str) {
+    let outcome = match outcome {
+        "ok" => Outcome::Passed,
+        "FAILED" => Outcome::Failed,
+        o if o.starts_with("ignored") => Outcome::Skipped,
+        _ => return,
+    };
+    let (path, line) = doctest_location(name);
+    let classname = if path.is_some() {
+        "doctests".to_string()
+    } else {
+        name.rsplit_once("::")
+            .map_or("crate", |(m, _)| m)
+            .to_string()
+    };
+    res.cases.push(TestCase {
+        name: name.to_string(),
+        classname,
+        path,
+        line,
+        seconds: None,
+        outcome,
+        message: String::new(),
+        output: String::new(),
+    });
 }
 
 /// `1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.15s` after `ok. `/`FAILED. `.

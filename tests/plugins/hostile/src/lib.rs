@@ -12,6 +12,7 @@ fn report(outcome: Outcome, summary: String) -> GateReport {
         summary,
         tests: None,
         failures: vec![],
+        cases: vec![],
         coverage_percent: None,
         findings: vec![],
         evidence: String::new(),

@@ -1,0 +1,85 @@
+//! "Issues & Resolutions": every entry of the record's `issues` (recoveries, user
+//! interventions the engine noted), every rejected cycle, every block, failed final gates.
+
+use planexec_pdk::record::{CycleOutcome, Outcome, RunRecord, TaskRecord, TaskStatus};
+use reportkit::md;
+
+/// A cycle that ended in rework or a block after a gate or review said no.
+fn rejected_cycles(o: &mut Vec<String>, t: &TaskRecord) {
+    for (i, c) in t.cycles.iter().enumerate() {
+        if !matches!(c.outcome, CycleOutcome::Rework | CycleOutcome::Blocked) {
+            continue;
+        }
+        let why = crate::rejections(c);
+        let why = if why.is_empty() {
+            match &c.implementer {
+                Some(imp) => format!(
+                    "implementer {}: {}",
+                    md::code(&imp.plugin),
+                    md::text(&imp.summary)
+                ),
+                None => "no gate or review verdict recorded".into(),
+            }
+        } else {
+            why.join("; ")
+        };
+        let then = match t.cycles.get(i + 1) {
+            Some(next) => format!("reworked in cycle {}", next.number),
+            None if t.status == TaskStatus::Blocked => "task blocked".into(),
+            None => "rework pending".into(),
+        };
+        o.push(format!(
+            "- {} – cycle {} rejected: {why} → {then}",
+            md::text(&t.id),
+            c.number
+        ));
+    }
+}
+
+/// The section, `None` only when nothing at all went wrong.
+pub fn render(o: &mut String, rec: &RunRecord) {
+    let mut lines = Vec::new();
+    for i in &rec.issues {
+        let who = i
+            .task
+            .as_deref()
+            .map(|t| format!("{} – ", md::text(t)))
+            .unwrap_or_default();
+        lines.push(format!(
+            "- {who}{} → {}",
+            md::text(&i.issue),
+            md::text(&i.resolution)
+        ));
+    }
+    for t in &rec.tasks {
+        rejected_cycles(&mut lines, t);
+        if t.status == TaskStatus::Blocked {
+            lines.push(format!(
+                "- {} – blocked: {} → run stopped; asked the user",
+                md::text(&t.id),
+                md::text(t.blocked_reason.as_deref().unwrap_or("no reason recorded"))
+            ));
+        }
+    }
+    for g in rec
+        .final_gates
+        .iter()
+        .filter(|g| matches!(g.report.outcome, Outcome::Failed | Outcome::Errored))
+    {
+        lines.push(format!(
+            "- final gate {} {}: {} → stopped; no rollback without confirmation",
+            md::code(&g.name),
+            reportkit::outcome_str(g.report.outcome),
+            md::text(&g.report.summary)
+        ));
+    }
+    o.push_str("## Issues & Resolutions\n\n");
+    if lines.is_empty() {
+        o.push_str("- None\n");
+    }
+    for l in lines {
+        o.push_str(&l);
+        o.push('\n');
+    }
+    o.push('\n');
+}
