@@ -12,7 +12,8 @@ pub const STORE: &str = "trusted.toml";
 /// Sections a repository may set whatever its trust: they do not change what runs.
 /// Everything else that names programs, arguments or plugin folders is dropped
 /// from an untrusted planexec.toml (see [`strip_untrusted`]).
-const TRUSTED_ONLY_SECTIONS: [&str; 3] = ["policy", "plugins", "limits"];
+/// `packs` is here because a pack is code the repository asks to run (SECURITY.md).
+const TRUSTED_ONLY_SECTIONS: [&str; 4] = ["policy", "plugins", "packs", "limits"];
 
 /// Plugin settings that choose a program, its arguments or its working directory.
 const EXEC_KEYS: [&str; 12] = [

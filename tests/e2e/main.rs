@@ -7,6 +7,7 @@ mod engine;
 mod gates;
 mod hardening;
 mod pack;
+mod packs;
 mod reports;
 mod reviews;
 mod sandbox;

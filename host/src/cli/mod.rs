@@ -5,6 +5,7 @@ mod check_cmd;
 mod doctor_cmd;
 mod gate_cmd;
 mod human;
+mod packs_cmd;
 mod plugins_cmd;
 mod run_cmd;
 mod trust_cmd;
@@ -76,6 +77,9 @@ pub enum Cmd {
     /// Inspect installed plugins.
     #[command(subcommand)]
     Plugins(PluginsCmd),
+    /// Shared plugin packs pinned in planexec.lock: add, update (shows what changes), verify, list.
+    #[command(subcommand)]
+    Packs(PacksCmd),
     /// Execute a plan: rollback point, tasks in order, gates, dual review, one commit per task.
     Run {
         /// The plan file or plan folder.
@@ -160,6 +164,37 @@ pub enum PluginsCmd {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PacksCmd {
+    /// Fetch a pack, show what its plugins may do, declare it in planexec.toml and lock it.
+    Add {
+        /// A folder, `git+URL#REV` (a tag, branch or commit), or an http(s) .tar.gz URL.
+        source: String,
+        /// The name to declare it under (default: pack.toml's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Accept without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Fetch declared packs again and show, per plugin, what the new version may do
+    /// that the locked one could not; writes planexec.lock only when accepted.
+    Update {
+        /// Only this pack.
+        name: Option<String>,
+        /// Accept without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Check that planexec.lock matches the declared packs and their files (for CI).
+    Verify,
+    /// List declared packs, what they are locked at, and their plugins.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
     crate::sandbox::install_signal_cleanup();
@@ -188,6 +223,12 @@ pub fn main() -> i32 {
             plugin_args,
             format,
         }) => plugins_cmd::list(&plugin_args, format),
+        Cmd::Packs(p) => match p {
+            PacksCmd::Add { source, name, yes } => packs_cmd::add(&source, name.as_deref(), yes),
+            PacksCmd::Update { name, yes } => packs_cmd::update(name.as_deref(), yes),
+            PacksCmd::Verify => packs_cmd::verify(),
+            PacksCmd::List { format } => packs_cmd::list(format),
+        },
         Cmd::Run {
             plan,
             plugin_args,
@@ -241,7 +282,7 @@ pub(crate) fn load_workspace(
     }
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(args.plugins.iter().cloned());
-    let registry = crate::plugins::Registry::discover(&dirs).map_err(|e| {
+    let registry = crate::packs::registry(&workspace, &config, &dirs).map_err(|e| {
         report_error(&e);
         exit::USAGE
     })?;
