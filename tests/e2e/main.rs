@@ -6,6 +6,7 @@ mod confine;
 mod engine;
 mod gates;
 mod hardening;
+mod init;
 mod pack;
 mod packs;
 mod reports;

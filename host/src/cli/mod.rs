@@ -5,6 +5,7 @@ mod check_cmd;
 mod doctor_cmd;
 mod gate_cmd;
 mod human;
+mod init_cmd;
 mod packs_cmd;
 mod plugins_cmd;
 mod run_cmd;
@@ -77,6 +78,16 @@ pub enum Cmd {
     /// Inspect installed plugins.
     #[command(subcommand)]
     Plugins(PluginsCmd),
+    /// Write a commented planexec.toml for this repository (its languages, pre-commit and lefthook hooks).
+    Init {
+        /// Replace an existing planexec.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    Completions {
+        shell: clap_complete::Shell,
+    },
     /// Shared plugin packs pinned in planexec.lock: add, update (shows what changes), verify, list.
     #[command(subcommand)]
     Packs(PacksCmd),
@@ -223,6 +234,12 @@ pub fn main() -> i32 {
             plugin_args,
             format,
         }) => plugins_cmd::list(&plugin_args, format),
+        Cmd::Init { force } => init_cmd::run(force),
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "planexec", &mut std::io::stdout());
+            exit::OK
+        }
         Cmd::Packs(p) => match p {
             PacksCmd::Add { source, name, yes } => packs_cmd::add(&source, name.as_deref(), yes),
             PacksCmd::Update { name, yes } => packs_cmd::update(name.as_deref(), yes),
