@@ -12,4 +12,5 @@ mod packs;
 mod reports;
 mod reviews;
 mod sandbox;
+mod scaffold;
 mod support;

@@ -7,6 +7,7 @@ mod gate_cmd;
 mod human;
 mod init_cmd;
 mod packs_cmd;
+mod plugin_new;
 mod plugins_cmd;
 mod run_cmd;
 mod trust_cmd;
@@ -88,6 +89,9 @@ pub enum Cmd {
     Completions {
         shell: clap_complete::Shell,
     },
+    /// Write a new plugin (`plugin new`) or build one (`plugin build`).
+    #[command(subcommand)]
+    Plugin(PluginCmd),
     /// Shared plugin packs pinned in planexec.lock: add, update (shows what changes), verify, list.
     #[command(subcommand)]
     Packs(PacksCmd),
@@ -176,6 +180,43 @@ pub enum PluginsCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PluginCmd {
+    /// Scaffold a plugin: a Cargo project on the plugin kit, plugin.toml, a unit test, a README.
+    New {
+        kind: KindArg,
+        name: String,
+        /// Where to create it (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The plugin kit: a folder, or `git+URL` (default: this planexec's source tree).
+        #[arg(long)]
+        pdk: Option<String>,
+    },
+    /// Build a plugin folder for wasm32-wasip2 and write the component's sha256 into plugin.toml.
+    Build { dir: PathBuf },
+}
+
+/// The kinds `plugin new` scaffolds.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Gate,
+    Reviewer,
+    Formatter,
+    Implementer,
+}
+
+impl From<KindArg> for crate::plugins::Kind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Gate => Self::Gate,
+            KindArg::Reviewer => Self::Reviewer,
+            KindArg::Formatter => Self::Formatter,
+            KindArg::Implementer => Self::Implementer,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
 pub enum PacksCmd {
     /// Fetch a pack, show what its plugins may do, declare it in planexec.toml and lock it.
     Add {
@@ -235,6 +276,10 @@ pub fn main() -> i32 {
             format,
         }) => plugins_cmd::list(&plugin_args, format),
         Cmd::Init { force } => init_cmd::run(force),
+        Cmd::Plugin(PluginCmd::New { kind, name, dir, pdk }) => {
+            plugin_new::new(kind.into(), &name, dir.as_deref(), pdk.as_deref())
+        }
+        Cmd::Plugin(PluginCmd::Build { dir }) => plugin_new::build(&dir),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "planexec", &mut std::io::stdout());
