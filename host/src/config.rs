@@ -462,7 +462,10 @@ impl Config {
                 .as_ref()
                 .map(|d| crate::trust::Store::new(d));
             out.repo_trusted = sources.trust_repo
-                || store.is_some_and(|s| s.trusted_sha(&path) == Some(crate::trust::digest(&text)));
+                || store.is_some_and(|s| {
+                    s.trusted_sha(&path)
+                        == Some(crate::trust::digest(&crate::trust::trusted_content(workspace, &text)))
+                });
             if !out.repo_trusted {
                 out.ignored = crate::trust::strip_untrusted(&mut t);
             }

@@ -348,3 +348,56 @@ fn hostile_archives_are_refused_and_write_nothing_outside() {
         assert!(!ws.join("planexec.lock").exists(), "{label}: nothing locked");
     }
 }
+
+#[test]
+fn a_lock_cannot_borrow_another_sources_cached_pack_by_digest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let env = Env::new(tmp.path());
+    let (pa, pb) = (tmp.path().join("a-gates"), tmp.path().join("b-gates"));
+    write_pack(&pa, "1.0.0", &["true"]);
+    write_pack(&pb, "1.0.0", &["true", "sh"]);
+    let wa = workspace(&tmp.path().join("a"));
+    let wb = workspace(&tmp.path().join("b"));
+    assert_eq!(env.run(&wa, &["packs", "add", pa.to_str().unwrap(), "--yes"]).code, 0);
+    assert_eq!(env.run(&wb, &["packs", "add", pb.to_str().unwrap(), "--yes"]).code, 0);
+    // A's lock is edited to B's pinned content (cached already), keeping A's source.
+    let mut la = lock_of(&wa);
+    let lb = lock_of(&wb);
+    let mut entry = lb["packs"]["acme"].as_table().unwrap().clone();
+    entry.insert("source".into(), la["packs"]["acme"]["source"].clone());
+    la["packs"].as_table_mut().unwrap().insert("acme".into(), toml::Value::Table(entry));
+    std::fs::write(wa.join("planexec.lock"), toml::to_string(&la).unwrap()).unwrap();
+    let out = env.run(&wa, &["gate", "run", "check"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("the fetched pack"), "{out:?}");
+    assert!(out.stderr.contains(lb["packs"]["acme"]["digest"].as_str().unwrap()), "{out:?}");
+}
+
+#[test]
+fn trusting_a_config_with_packs_covers_its_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = git_pack(tmp.path());
+    let ws = workspace(tmp.path());
+    let env = Env::new(tmp.path());
+    let src = format!("git+file://{}#v1", repo.display());
+    assert_eq!(env.run(&ws, &["packs", "add", &src, "--yes"]).code, 0);
+    let home = tmp.path().join("config-home");
+    let untrusted = |args: &[&str]| {
+        planexec_env(&ws, args, &[
+            ("PLANEXEC_TRUST", "0"),
+            ("XDG_CONFIG_HOME", home.to_str().unwrap()),
+            ("PLANEXEC_PACKS_DIR", env.packs.to_str().unwrap()),
+        ])
+    };
+    assert_eq!(untrusted(&["trust"]).code, 0);
+    let out = untrusted(&["gate", "run", "check"]);
+    assert_eq!(out.code, 0, "trusted: {out:?}");
+    // A change to the lock alone (another commit of the same source) is no longer trusted.
+    let v2 = git(&repo, &["rev-parse", "v2^{commit}"]);
+    let v1 = git(&repo, &["rev-parse", "v1^{commit}"]);
+    let lock = std::fs::read_to_string(ws.join("planexec.lock")).unwrap();
+    std::fs::write(ws.join("planexec.lock"), lock.replace(v1.trim(), v2.trim())).unwrap();
+    let out = untrusted(&["gate", "run", "check"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("is not trusted") && out.stderr.contains("[packs] acme"), "{out:?}");
+}

@@ -15,17 +15,33 @@ pub fn root() -> Option<PathBuf> {
     })
 }
 
-/// The cached folder of the pack with `digest`, if present. Its content is
-/// checked against the lock by the caller (a cache entry may be tampered with).
-pub fn get(root: &Path, digest: &str) -> Option<PathBuf> {
+/// The cached folder of the pack with `digest`, if present and fetched from
+/// `origin` (so a lock cannot borrow another source's cached pack by digest).
+/// Its content is checked against the lock by the caller (it may be tampered with).
+pub fn get(root: &Path, digest: &str, origin: &str) -> Option<PathBuf> {
     let d = root.join(digest);
     let meta = d.symlink_metadata().ok()?;
-    meta.is_dir().then_some(d)
+    let origins = std::fs::read_to_string(root.join(format!("{digest}.origins"))).ok()?;
+    (meta.is_dir() && origins.lines().any(|l| l == origin)).then_some(d)
+}
+
+/// Records that the entry `digest` was fetched from `origin`.
+fn add_origin(root: &Path, digest: &str, origin: &str) -> std::io::Result<()> {
+    let path = root.join(format!("{digest}.origins"));
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    if !text.lines().any(|l| l == origin) {
+        text.push_str(origin.lines().next().unwrap_or(""));
+        text.push('\n');
+        let tmp = root.join(format!(".{digest}.origins.tmp"));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(tmp, path)?;
+    }
+    Ok(())
 }
 
 /// Writes `tree` as `<root>/<digest>` (through a temp folder and a rename);
-/// an existing entry is replaced.
-pub fn put(root: &Path, tree: &Tree) -> std::io::Result<PathBuf> {
+/// an existing entry is replaced (a fresh fetch repairs a tampered one).
+pub fn put(root: &Path, tree: &Tree, origin: &str) -> std::io::Result<PathBuf> {
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(root)?;
     let digest = tree.digest();
     let tmp = tempfile::Builder::new().prefix(".fetch-").tempdir_in(root)?;
@@ -48,5 +64,6 @@ pub fn put(root: &Path, tree: &Tree) -> std::io::Result<PathBuf> {
     }
     let kept = tmp.keep();
     std::fs::rename(&kept, &dest)?;
+    add_origin(root, &digest, origin)?;
     Ok(dest)
 }

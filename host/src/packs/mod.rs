@@ -86,17 +86,28 @@ fn cache_root() -> Result<PathBuf, PackError> {
     cache::root().ok_or(PackError::NoCache)
 }
 
+/// Where a cache entry came from: the source without its rev, and the pin.
+fn origin(source: &PackSource, pin: Option<&str>) -> String {
+    let place = match source {
+        PackSource::Path(p) => p.display().to_string(),
+        PackSource::Git { url, .. } => format!("git+{url}"),
+        PackSource::Archive { url } => url.clone(),
+    };
+    format!("{place} {}", pin.unwrap_or("-"))
+}
+
 /// Fetches `decl` at its declared rev (network), stores it in the cache and describes it.
 pub fn resolve(decl: &Declared) -> Result<Resolved, PackError> {
     let f = fetch::fetch(&decl.name, &decl.source, None)?;
-    let (pack, locked) = packfile::describe(&f.tree, &decl.text, f.resolved).map_err(|message| {
+    let (pack, locked) = packfile::describe(&f.tree, &decl.text, f.resolved.clone()).map_err(|message| {
         PackError::Invalid {
             pack: decl.name.clone(),
             message,
         }
     })?;
     let root = cache_root()?;
-    cache::put(&root, &f.tree).map_err(|source| PackError::Cache { path: root, source })?;
+    let from = origin(&decl.source, f.resolved.as_deref());
+    cache::put(&root, &f.tree, &from).map_err(|source| PackError::Cache { path: root, source })?;
     Ok(Resolved { pack, locked })
 }
 
@@ -104,10 +115,11 @@ pub fn resolve(decl: &Declared) -> Result<Resolved, PackError> {
 /// archive digest when it is not cached yet.
 fn cached(decl: &Declared, locked: &LockedPack) -> Result<PathBuf, PackError> {
     let root = cache_root()?;
-    if let Some(d) = cache::get(&root, &locked.digest) {
+    let pin = locked.commit.as_deref().or(locked.archive_sha256.as_deref());
+    let from = origin(&decl.source, pin);
+    if let Some(d) = cache::get(&root, &locked.digest, &from) {
         return Ok(d);
     }
-    let pin = locked.commit.as_deref().or(locked.archive_sha256.as_deref());
     let f = fetch::fetch(&decl.name, &decl.source, pin)?;
     if f.tree.digest() != locked.digest {
         return Err(PackError::Mismatch {
@@ -118,7 +130,7 @@ fn cached(decl: &Declared, locked: &LockedPack) -> Result<PathBuf, PackError> {
             actual: f.tree.digest(),
         });
     }
-    cache::put(&root, &f.tree).map_err(|source| PackError::Cache { path: root, source })
+    cache::put(&root, &f.tree, &from).map_err(|source| PackError::Cache { path: root, source })
 }
 
 /// Checks every declared pack against the lock and its cached files; the
