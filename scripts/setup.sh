@@ -6,7 +6,7 @@ set -euo pipefail
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 rustup target add wasm32-wasip2 >/dev/null
-python3 -m pip install --quiet --disable-pip-version-check pytest mypy black coverage
+python3 -m pip install --quiet --disable-pip-version-check pytest mypy black coverage componentize-py==0.25.1
 if ! command -v go >/dev/null 2>&1; then
   sudo_if_needed apt-get update -qq
   sudo_if_needed apt-get install -y -qq golang-go >/dev/null

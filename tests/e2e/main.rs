@@ -9,6 +9,7 @@ mod hardening;
 mod init;
 mod pack;
 mod packs;
+mod python_gate;
 mod reports;
 mod reviews;
 mod sandbox;
