@@ -405,7 +405,10 @@ fn absolute_pack_paths(t: &mut toml::Table, base: &Path) {
             continue;
         };
         if let Some(s) = src.as_str() {
-            if matches!(crate::packs::PackSource::parse(s, base), Ok(crate::packs::PackSource::Path(_))) {
+            if matches!(
+                crate::packs::PackSource::parse(s, base),
+                Ok(crate::packs::PackSource::Path(_))
+            ) {
                 *src = toml::Value::String(base.join(s).to_string_lossy().into_owned());
             }
         }
@@ -464,7 +467,9 @@ impl Config {
             out.repo_trusted = sources.trust_repo
                 || store.is_some_and(|s| {
                     s.trusted_sha(&path)
-                        == Some(crate::trust::digest(&crate::trust::trusted_content(workspace, &text)))
+                        == Some(crate::trust::digest(&crate::trust::trusted_content(
+                            workspace, &text,
+                        )))
                 });
             if !out.repo_trusted {
                 out.ignored = crate::trust::strip_untrusted(&mut t);

@@ -76,9 +76,10 @@ impl Sources {
 /// the planexec.lock beside it (as TOML comments, so the whole still parses as
 /// the config): a changed lock pins other code, so it needs trusting again.
 pub fn trusted_content(workspace: &Path, text: &str) -> String {
-    let declares_packs = toml::from_str::<toml::Table>(text)
-        .ok()
-        .is_some_and(|t| t.get("packs").is_some_and(|p| p.as_table().is_some_and(|p| !p.is_empty())));
+    let declares_packs = toml::from_str::<toml::Table>(text).ok().is_some_and(|t| {
+        t.get("packs")
+            .is_some_and(|p| p.as_table().is_some_and(|p| !p.is_empty()))
+    });
     let lock = workspace.join(crate::packs::LOCK_FILE);
     let lock_text = declares_packs
         .then(|| crate::input::read_text(&lock, workspace, crate::input::MAX_TOML).ok())
@@ -86,7 +87,10 @@ pub fn trusted_content(workspace: &Path, text: &str) -> String {
     match lock_text {
         None => text.to_string(),
         Some(l) => {
-            let mut out = format!("{text}\n# --- {} (covered by this trust)\n", crate::packs::LOCK_FILE);
+            let mut out = format!(
+                "{text}\n# --- {} (covered by this trust)\n",
+                crate::packs::LOCK_FILE
+            );
             for line in l.lines() {
                 out.push_str(&format!("# {line}\n"));
             }

@@ -13,12 +13,23 @@ fn init(dir: &std::path::Path) -> Out {
 fn python_project_gets_pytest_and_it_passes() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    write(d, "pyproject.toml", "[project]\nname = \"calc\"\nversion = \"0.1.0\"\n");
-    write(d, "tests/test_calc.py", "def test_adds():\n    assert 1 + 1 == 2\n");
+    write(
+        d,
+        "pyproject.toml",
+        "[project]\nname = \"calc\"\nversion = \"0.1.0\"\n",
+    );
+    write(
+        d,
+        "tests/test_calc.py",
+        "def test_adds():\n    assert 1 + 1 == 2\n",
+    );
     let out = init(d);
     assert!(out.stdout.contains("planexec gate run pytest"), "{out:?}");
     let toml = std::fs::read_to_string(d.join("planexec.toml")).unwrap();
-    assert!(toml.contains("[gates.pytest]") && toml.contains("\"python3\""), "{toml}");
+    assert!(
+        toml.contains("[gates.pytest]") && toml.contains("\"python3\""),
+        "{toml}"
+    );
     assert!(!toml.contains("go-test"), "{toml}");
     let out = planexec(d, &["gate", "run", "pytest"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -48,11 +59,18 @@ fn pre_commit_and_lefthook_hooks_become_command_gates() {
     write(d, "lefthook.yml", "pre-push:\n  commands:\n    compile:\n      run: python3 -m py_compile app.py\n    staged:\n      run: echo {staged_files} | wc -l\n");
     write(d, "app.py", "print('hi')\n");
     let out = init(d);
-    for want in ["trailing-whitespace", "language `python`", "`lefthook-staged`"] {
+    for want in [
+        "trailing-whitespace",
+        "language `python`",
+        "`lefthook-staged`",
+    ] {
         assert!(out.stdout.contains(want), "missing {want}: {out:?}");
     }
     let toml = std::fs::read_to_string(d.join("planexec.toml")).unwrap();
-    assert!(toml.contains("[gates.pre-commit-syntax]") && toml.contains("[gates.lefthook-compile]"), "{toml}");
+    assert!(
+        toml.contains("[gates.pre-commit-syntax]") && toml.contains("[gates.lefthook-compile]"),
+        "{toml}"
+    );
     for gate in ["pre-commit-syntax", "lefthook-compile"] {
         let out = planexec(d, &["gate", "run", gate]);
         assert_eq!(out.code, 0, "{gate}: {out:?}");
@@ -65,9 +83,17 @@ fn pre_commit_and_lefthook_hooks_become_command_gates() {
 #[test]
 fn completions_are_printed_for_each_shell() {
     let tmp = tempfile::tempdir().unwrap();
-    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef planexec"), ("fish", "complete -c planexec")] {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef planexec"),
+        ("fish", "complete -c planexec"),
+    ] {
         let out = planexec(tmp.path(), &["completions", shell]);
         assert_eq!(out.code, 0, "{out:?}");
-        assert!(out.stdout.contains(marker) && out.stdout.contains("packs"), "{shell}: {}", &out.stdout[..200.min(out.stdout.len())]);
+        assert!(
+            out.stdout.contains(marker) && out.stdout.contains("packs"),
+            "{shell}: {}",
+            &out.stdout[..200.min(out.stdout.len())]
+        );
     }
 }

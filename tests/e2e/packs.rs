@@ -60,10 +60,16 @@ struct Env {
 
 impl Env {
     fn new(root: &Path) -> Env {
-        Env { packs: root.join("pack-cache") }
+        Env {
+            packs: root.join("pack-cache"),
+        }
     }
     fn run(&self, dir: &Path, args: &[&str]) -> Out {
-        planexec_env(dir, args, &[("PLANEXEC_PACKS_DIR", self.packs.to_str().unwrap())])
+        planexec_env(
+            dir,
+            args,
+            &[("PLANEXEC_PACKS_DIR", self.packs.to_str().unwrap())],
+        )
     }
 }
 
@@ -72,7 +78,10 @@ fn lock_of(ws: &Path) -> toml::Table {
 }
 
 fn locked_plugin(ws: &Path) -> toml::Table {
-    lock_of(ws)["packs"]["acme"]["plugins"][0].as_table().unwrap().clone()
+    lock_of(ws)["packs"]["acme"]["plugins"][0]
+        .as_table()
+        .unwrap()
+        .clone()
 }
 
 #[test]
@@ -91,9 +100,15 @@ fn git_pack_is_locked_run_refused_when_tampered_and_updated_only_with_yes() {
     let lock = lock_of(&ws);
     assert_eq!(lock["packs"]["acme"]["commit"].as_str(), Some(v1.trim()));
     let wasm_sha = hex::encode(Sha256::digest(std::fs::read(command_wasm()).unwrap()));
-    assert_eq!(locked_plugin(&ws)["component"].as_str(), Some(wasm_sha.as_str()));
+    assert_eq!(
+        locked_plugin(&ws)["component"].as_str(),
+        Some(wasm_sha.as_str())
+    );
     let toml = std::fs::read_to_string(ws.join("planexec.toml")).unwrap();
-    assert!(toml.contains("[packs.acme]") && toml.contains(&src), "{toml}");
+    assert!(
+        toml.contains("[packs.acme]") && toml.contains(&src),
+        "{toml}"
+    );
     // The suggested policy is shown, never applied.
     assert!(!toml.contains("curl"));
 
@@ -102,7 +117,10 @@ fn git_pack_is_locked_run_refused_when_tampered_and_updated_only_with_yes() {
     assert_eq!(env.run(&ws, &["packs", "verify"]).code, 0);
 
     // Tamper with the cached component: the run refuses, naming both digests.
-    let digest = lock["packs"]["acme"]["digest"].as_str().unwrap().to_string();
+    let digest = lock["packs"]["acme"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let cached = env.packs.join(&digest).join("acme-check/acme-check.wasm");
     let mut bytes = std::fs::read(&cached).unwrap();
     bytes.extend_from_slice(b"\0evil");
@@ -111,8 +129,16 @@ fn git_pack_is_locked_run_refused_when_tampered_and_updated_only_with_yes() {
     for args in [&["gate", "run", "check"][..], &["packs", "verify"][..]] {
         let out = env.run(&ws, args);
         assert_eq!(out.code, 2, "{args:?} {out:?}");
-        for want in ["pack `acme`, plugin `acme-check`", &wasm_sha, &actual, "planexec packs update acme"] {
-            assert!(out.stderr.contains(want), "{args:?} missing {want}: {out:?}");
+        for want in [
+            "pack `acme`, plugin `acme-check`",
+            &wasm_sha,
+            &actual,
+            "planexec packs update acme",
+        ] {
+            assert!(
+                out.stderr.contains(want),
+                "{args:?} missing {want}: {out:?}"
+            );
         }
     }
     // A lost cache entry is fetched again at the locked commit.
@@ -127,7 +153,10 @@ fn git_pack_is_locked_run_refused_when_tampered_and_updated_only_with_yes() {
     let before = std::fs::read(ws.join("planexec.lock")).unwrap();
     let out = env.run(&ws, &["packs", "update"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stdout.contains("+ `acme-check` may run program `curl`"), "{out:?}");
+    assert!(
+        out.stdout.contains("+ `acme-check` may run program `curl`"),
+        "{out:?}"
+    );
     assert!(out.stdout.contains("version: 1.0.0 -> 2.0.0"), "{out:?}");
     assert!(out.stdout.contains("nothing changed"), "{out:?}");
     assert_eq!(std::fs::read(ws.join("planexec.lock")).unwrap(), before);
@@ -152,7 +181,10 @@ fn a_tag_moved_under_the_lock_still_runs_the_locked_commit() {
     git(&repo, &["tag", "-f", "v1", "v2"]);
     std::fs::remove_dir_all(&env.packs).unwrap();
     let out = env.run(&ws, &["gate", "run", "check"]);
-    assert_eq!(out.code, 0, "the locked commit runs, not the moved tag: {out:?}");
+    assert_eq!(
+        out.code, 0,
+        "the locked commit runs, not the moved tag: {out:?}"
+    );
     assert_eq!(env.run(&ws, &["packs", "verify"]).code, 0);
     let out = env.run(&ws, &["packs", "update"]);
     assert_eq!(out.code, 1, "{out:?}");
@@ -170,11 +202,20 @@ fn an_untrusted_repository_cannot_declare_packs() {
     let out = planexec_env(
         &ws,
         &["gate", "run", "check"],
-        &[("PLANEXEC_TRUST", "0"), ("PLANEXEC_PACKS_DIR", env.packs.to_str().unwrap())],
+        &[
+            ("PLANEXEC_TRUST", "0"),
+            ("PLANEXEC_PACKS_DIR", env.packs.to_str().unwrap()),
+        ],
     );
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("[packs] acme"), "the ignored pack is named: {out:?}");
-    assert!(out.stderr.contains("no plugin named `acme-check`"), "{out:?}");
+    assert!(
+        out.stderr.contains("[packs] acme"),
+        "the ignored pack is named: {out:?}"
+    );
+    assert!(
+        out.stderr.contains("no plugin named `acme-check`"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -184,14 +225,21 @@ fn a_lock_edited_by_hand_is_refused() {
     write_pack(&pack, "1.0.0", &["true"]);
     let ws = workspace(tmp.path());
     let env = Env::new(tmp.path());
-    assert_eq!(env.run(&ws, &["packs", "add", pack.to_str().unwrap(), "--yes"]).code, 0);
+    assert_eq!(
+        env.run(&ws, &["packs", "add", pack.to_str().unwrap(), "--yes"])
+            .code,
+        0
+    );
     let lock = std::fs::read_to_string(ws.join("planexec.lock")).unwrap();
     let sha = locked_plugin(&ws)["manifest"].as_str().unwrap().to_string();
     let forged = "0".repeat(64);
     std::fs::write(ws.join("planexec.lock"), lock.replace(&sha, &forged)).unwrap();
     let out = env.run(&ws, &["gate", "run", "check"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains(&forged) && out.stderr.contains(&sha), "{out:?}");
+    assert!(
+        out.stderr.contains(&forged) && out.stderr.contains(&sha),
+        "{out:?}"
+    );
     // The folder changing after the lock does not change what runs until an update.
     std::fs::write(ws.join("planexec.lock"), &lock).unwrap();
     write_pack(&pack, "1.1.0", &["true", "sh"]);
@@ -230,19 +278,31 @@ impl Server {
                         Ok(n) => req.extend_from_slice(&buf[..n]),
                     }
                 }
-                let line = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_string();
+                let line = String::from_utf8_lossy(&req)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
                 let path = line.split(' ').nth(1).unwrap_or("").to_string();
                 let body = f.lock().unwrap().get(&path).cloned();
                 let (status, body) = match body {
                     Some(b) => ("200 OK", b),
                     None => ("404 Not Found", b"no".to_vec()),
                 };
-                let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = c.write_all(head.as_bytes());
                 let _ = c.write_all(&body);
             }
         });
-        Server { port, files, stop, thread: Some(thread) }
+        Server {
+            port,
+            files,
+            stop,
+            thread: Some(thread),
+        }
     }
     fn serve(&self, path: &str, bytes: Vec<u8>) -> String {
         self.files.lock().unwrap().insert(path.into(), bytes);
@@ -272,7 +332,11 @@ fn tar_gz(dir: &Path, top: &str, extra: &[(&str, tar::EntryType, &str)]) -> Vec<
         h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
         h.set_entry_type(*kind);
         h.set_mode(0o755);
-        let body: &[u8] = if *kind == tar::EntryType::Regular { b"#!/bin/sh\necho owned\n" } else { b"" };
+        let body: &[u8] = if *kind == tar::EntryType::Regular {
+            b"#!/bin/sh\necho owned\n"
+        } else {
+            b""
+        };
         h.set_size(body.len() as u64);
         if !link.is_empty() {
             h.set_link_name(link).unwrap();
@@ -301,18 +365,31 @@ fn archive_pack_runs_offline_and_refuses_a_changed_archive() {
     assert_eq!(out.code, 0, "{out:?}");
     let lock = lock_of(&ws);
     let archive_sha = hex::encode(Sha256::digest(&gz));
-    assert_eq!(lock["packs"]["acme"]["archive_sha256"].as_str(), Some(archive_sha.as_str()));
+    assert_eq!(
+        lock["packs"]["acme"]["archive_sha256"].as_str(),
+        Some(archive_sha.as_str())
+    );
 
     // The server changes the archive under the same URL.
     let mut other = tmp.path().join("other");
     write_pack(&other, "1.0.0", &["true", "curl"]);
     server.serve("/acme-1.0.0.tar.gz", tar_gz(&other, "acme-1.0.0", &[]));
-    assert_eq!(env.run(&ws, &["gate", "run", "check"]).code, 0, "cached: not fetched again");
-    let digest = lock["packs"]["acme"]["digest"].as_str().unwrap().to_string();
+    assert_eq!(
+        env.run(&ws, &["gate", "run", "check"]).code,
+        0,
+        "cached: not fetched again"
+    );
+    let digest = lock["packs"]["acme"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
     std::fs::remove_dir_all(env.packs.join(&digest)).unwrap();
     let out = env.run(&ws, &["gate", "run", "check"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("changed on the server") && out.stderr.contains(&archive_sha), "{out:?}");
+    assert!(
+        out.stderr.contains("changed on the server") && out.stderr.contains(&archive_sha),
+        "{out:?}"
+    );
 
     // Serve the original again, fetch it once, stop the server: runs work offline.
     server.serve("/acme-1.0.0.tar.gz", gz);
@@ -335,17 +412,44 @@ fn hostile_archives_are_refused_and_write_nothing_outside() {
     let escape = env.packs.join("escape.sh");
     let cases = [
         ("dotdot", "../../escape.sh", tar::EntryType::Regular, ""),
-        ("absolute", escape.to_str().unwrap(), tar::EntryType::Regular, ""),
-        ("symlink", "acme/acme-check/evil", tar::EntryType::Symlink, "/etc/passwd"),
-        ("hardlink", "acme/acme-check/evil", tar::EntryType::Link, "/etc/passwd"),
+        (
+            "absolute",
+            escape.to_str().unwrap(),
+            tar::EntryType::Regular,
+            "",
+        ),
+        (
+            "symlink",
+            "acme/acme-check/evil",
+            tar::EntryType::Symlink,
+            "/etc/passwd",
+        ),
+        (
+            "hardlink",
+            "acme/acme-check/evil",
+            tar::EntryType::Link,
+            "/etc/passwd",
+        ),
     ];
     for (label, name, kind, link) in cases {
-        let url = server.serve(&format!("/{label}.tar.gz"), tar_gz(&pack, "acme", &[(name, kind, link)]));
+        let url = server.serve(
+            &format!("/{label}.tar.gz"),
+            tar_gz(&pack, "acme", &[(name, kind, link)]),
+        );
         let out = env.run(&ws, &["packs", "add", &url, "--yes"]);
         assert_eq!(out.code, 2, "{label}: {out:?}");
-        assert!(out.stderr.contains("refused") || out.stderr.contains("may hold only"), "{label}: {out:?}");
-        assert!(!escape.exists() && !tmp.path().join("escape.sh").exists(), "{label} wrote outside");
-        assert!(!ws.join("planexec.lock").exists(), "{label}: nothing locked");
+        assert!(
+            out.stderr.contains("refused") || out.stderr.contains("may hold only"),
+            "{label}: {out:?}"
+        );
+        assert!(
+            !escape.exists() && !tmp.path().join("escape.sh").exists(),
+            "{label} wrote outside"
+        );
+        assert!(
+            !ws.join("planexec.lock").exists(),
+            "{label}: nothing locked"
+        );
     }
 }
 
@@ -358,19 +462,34 @@ fn a_lock_cannot_borrow_another_sources_cached_pack_by_digest() {
     write_pack(&pb, "1.0.0", &["true", "sh"]);
     let wa = workspace(&tmp.path().join("a"));
     let wb = workspace(&tmp.path().join("b"));
-    assert_eq!(env.run(&wa, &["packs", "add", pa.to_str().unwrap(), "--yes"]).code, 0);
-    assert_eq!(env.run(&wb, &["packs", "add", pb.to_str().unwrap(), "--yes"]).code, 0);
+    assert_eq!(
+        env.run(&wa, &["packs", "add", pa.to_str().unwrap(), "--yes"])
+            .code,
+        0
+    );
+    assert_eq!(
+        env.run(&wb, &["packs", "add", pb.to_str().unwrap(), "--yes"])
+            .code,
+        0
+    );
     // A's lock is edited to B's pinned content (cached already), keeping A's source.
     let mut la = lock_of(&wa);
     let lb = lock_of(&wb);
     let mut entry = lb["packs"]["acme"].as_table().unwrap().clone();
     entry.insert("source".into(), la["packs"]["acme"]["source"].clone());
-    la["packs"].as_table_mut().unwrap().insert("acme".into(), toml::Value::Table(entry));
+    la["packs"]
+        .as_table_mut()
+        .unwrap()
+        .insert("acme".into(), toml::Value::Table(entry));
     std::fs::write(wa.join("planexec.lock"), toml::to_string(&la).unwrap()).unwrap();
     let out = env.run(&wa, &["gate", "run", "check"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("the fetched pack"), "{out:?}");
-    assert!(out.stderr.contains(lb["packs"]["acme"]["digest"].as_str().unwrap()), "{out:?}");
+    assert!(
+        out.stderr
+            .contains(lb["packs"]["acme"]["digest"].as_str().unwrap()),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -383,11 +502,15 @@ fn trusting_a_config_with_packs_covers_its_lock() {
     assert_eq!(env.run(&ws, &["packs", "add", &src, "--yes"]).code, 0);
     let home = tmp.path().join("config-home");
     let untrusted = |args: &[&str]| {
-        planexec_env(&ws, args, &[
-            ("PLANEXEC_TRUST", "0"),
-            ("XDG_CONFIG_HOME", home.to_str().unwrap()),
-            ("PLANEXEC_PACKS_DIR", env.packs.to_str().unwrap()),
-        ])
+        planexec_env(
+            &ws,
+            args,
+            &[
+                ("PLANEXEC_TRUST", "0"),
+                ("XDG_CONFIG_HOME", home.to_str().unwrap()),
+                ("PLANEXEC_PACKS_DIR", env.packs.to_str().unwrap()),
+            ],
+        )
     };
     assert_eq!(untrusted(&["trust"]).code, 0);
     let out = untrusted(&["gate", "run", "check"]);
@@ -399,5 +522,8 @@ fn trusting_a_config_with_packs_covers_its_lock() {
     std::fs::write(ws.join("planexec.lock"), lock.replace(v1.trim(), v2.trim())).unwrap();
     let out = untrusted(&["gate", "run", "check"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("is not trusted") && out.stderr.contains("[packs] acme"), "{out:?}");
+    assert!(
+        out.stderr.contains("is not trusted") && out.stderr.contains("[packs] acme"),
+        "{out:?}"
+    );
 }

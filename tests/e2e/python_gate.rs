@@ -25,7 +25,11 @@ fn python_gate() -> PathBuf {
             .arg(&wasm)
             .output()
             .expect("componentize-py runs (installed by scripts/setup.sh and .ci/run)");
-        assert!(out.status.success(), "componentize-py: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "componentize-py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let sha = hex::encode(Sha256::digest(std::fs::read(&wasm).unwrap()));
         let manifest = std::fs::read_to_string(src.join("plugin.toml")).unwrap();
         let pinned = manifest.replace(
@@ -43,21 +47,43 @@ fn python_gate_passes_a_clean_tree_and_fails_on_a_marker() {
     let plugin = python_gate();
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path();
-    write(ws, "planexec.toml", "[gates.markers]\nplugin = \"no-merge-markers\"\npaths = [\"src\"]\n");
+    write(
+        ws,
+        "planexec.toml",
+        "[gates.markers]\nplugin = \"no-merge-markers\"\npaths = [\"src\"]\n",
+    );
     write(ws, "src/lib.rs", "pub fn two() -> u32 { 2 }\n");
-    write(ws, "notes/todo.md", "DO NOT MERGE (outside the scanned paths)\n");
+    write(
+        ws,
+        "notes/todo.md",
+        "DO NOT MERGE (outside the scanned paths)\n",
+    );
     let p = plugin.to_str().unwrap();
-    let out = planexec(ws, &["gate", "run", "markers", "--plugins", p, "--format", "json"]);
+    let out = planexec(
+        ws,
+        &["gate", "run", "markers", "--plugins", p, "--format", "json"],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(gate_report(&out)["outcome"], "passed", "{out:?}");
 
-    write(ws, "src/main.rs", "fn main() {\n    // DO NOT MERGE: debug print\n}\n");
-    let out = planexec(ws, &["gate", "run", "markers", "--plugins", p, "--format", "json"]);
+    write(
+        ws,
+        "src/main.rs",
+        "fn main() {\n    // DO NOT MERGE: debug print\n}\n",
+    );
+    let out = planexec(
+        ws,
+        &["gate", "run", "markers", "--plugins", p, "--format", "json"],
+    );
     assert_eq!(out.code, 1, "{out:?}");
     let report = gate_report(&out);
     assert_eq!(report["outcome"], "failed");
     let f = &report["findings"][0];
-    assert_eq!((f["path"].as_str(), f["line"].as_u64(), f["column"].as_u64()), (Some("src/main.rs"), Some(2), Some(8)), "{report}");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64(), f["column"].as_u64()),
+        (Some("src/main.rs"), Some(2), Some(8)),
+        "{report}"
+    );
 }
 
 #[test]
@@ -65,7 +91,11 @@ fn python_gate_refuses_a_path_outside_the_workspace_and_a_changed_component() {
     let plugin = python_gate();
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path();
-    write(ws, "planexec.toml", "[gates.markers]\nplugin = \"no-merge-markers\"\npaths = [\"../..\"]\n");
+    write(
+        ws,
+        "planexec.toml",
+        "[gates.markers]\nplugin = \"no-merge-markers\"\npaths = [\"../..\"]\n",
+    );
     let p = plugin.to_str().unwrap();
     let out = planexec(ws, &["gate", "run", "markers", "--plugins", p]);
     assert_eq!(out.code, 2, "a config error: {out:?}");
@@ -77,7 +107,16 @@ fn python_gate_refuses_a_path_outside_the_workspace_and_a_changed_component() {
     let mut bytes = std::fs::read(swapped.join("no_merge_markers.wasm")).unwrap();
     bytes.push(0);
     std::fs::write(swapped.join("no_merge_markers.wasm"), bytes).unwrap();
-    let out = planexec(ws, &["gate", "run", "markers", "--plugins", swapped.to_str().unwrap()]);
+    let out = planexec(
+        ws,
+        &[
+            "gate",
+            "run",
+            "markers",
+            "--plugins",
+            swapped.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("field `sha256`"), "{out:?}");
 }

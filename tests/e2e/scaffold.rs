@@ -22,11 +22,21 @@ fn scaffold(kind: &str) -> PathBuf {
             let out = planexec(&d, &["plugin", "new", k, &format!("team-{k}")]);
             assert_eq!(out.code, 0, "{out:?}");
             let dir = d.join(format!("team-{k}"));
-            for f in ["Cargo.toml", "src/lib.rs", "plugin.toml", "README.md", "wit/plugin.wit"] {
+            for f in [
+                "Cargo.toml",
+                "src/lib.rs",
+                "plugin.toml",
+                "README.md",
+                "wit/plugin.wit",
+            ] {
                 assert!(dir.join(f).is_file(), "{k}: {f} missing");
             }
             native_tests(&dir);
-            let out = planexec_env(&d, &["plugin", "build", &format!("team-{k}")], &[("CARGO_TARGET_DIR", wasm_target.to_str().unwrap())]);
+            let out = planexec_env(
+                &d,
+                &["plugin", "build", &format!("team-{k}")],
+                &[("CARGO_TARGET_DIR", wasm_target.to_str().unwrap())],
+            );
             assert_eq!(out.code, 0, "{k}: {out:?}");
         }
         d
@@ -40,11 +50,15 @@ fn native_tests(dir: &Path) {
     let out = Command::new(cargo)
         .args(["test", "--quiet", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target_dir().join("test-scaffolds-native"))
+        .env(
+            "CARGO_TARGET_DIR",
+            target_dir().join("test-scaffolds-native"),
+        )
         .env_remove("RUSTFLAGS")
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{}: {text}", dir.display());
     let passed: u32 = text
         .lines()
@@ -61,7 +75,10 @@ fn plugin_build_writes_the_components_sha256() {
         let wasm = dir.join(format!("team_{k}.wasm"));
         let sha = hex::encode(Sha256::digest(std::fs::read(&wasm).unwrap()));
         let manifest = std::fs::read_to_string(dir.join("plugin.toml")).unwrap();
-        assert!(manifest.contains(&format!("sha256 = \"{sha}\"")), "{k}: {manifest}");
+        assert!(
+            manifest.contains(&format!("sha256 = \"{sha}\"")),
+            "{k}: {manifest}"
+        );
     }
 }
 
@@ -74,18 +91,44 @@ fn scaffolded_gate_and_formatter_run_through_the_binary() {
     let g = gate.to_str().unwrap();
     let out = planexec(ws, &["gate", "run", "ok", "--plugins", g]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.all().contains("team-gate: `true` exited Some(0)"), "{out:?}");
-    assert_eq!(planexec(ws, &["gate", "run", "bad", "--plugins", g]).code, 1);
+    assert!(
+        out.all().contains("team-gate: `true` exited Some(0)"),
+        "{out:?}"
+    );
+    assert_eq!(
+        planexec(ws, &["gate", "run", "bad", "--plugins", g]).code,
+        1
+    );
 
     // The formatter, installed under the name of the JSON report, renders the gate's record.
     let fmt = tmp.path().join("fmt");
     copy_tree(&scaffold("formatter"), &fmt);
     let manifest = std::fs::read_to_string(fmt.join("plugin.toml")).unwrap();
-    std::fs::write(fmt.join("plugin.toml"), manifest.replace("name = \"team-formatter\"", "name = \"json-report\"")).unwrap();
-    let out = planexec(ws, &["gate", "run", "ok", "--plugins", g, "--plugins", fmt.to_str().unwrap(), "--report", "json=out/summary.md"]);
+    std::fs::write(
+        fmt.join("plugin.toml"),
+        manifest.replace("name = \"team-formatter\"", "name = \"json-report\""),
+    )
+    .unwrap();
+    let out = planexec(
+        ws,
+        &[
+            "gate",
+            "run",
+            "ok",
+            "--plugins",
+            g,
+            "--plugins",
+            fmt.to_str().unwrap(),
+            "--report",
+            "json=out/summary.md",
+        ],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     let md = std::fs::read_to_string(ws.join("out/summary.md")).unwrap();
-    assert!(md.starts_with("# team-formatter:") && md.contains("gate ok: Passed"), "{md}");
+    assert!(
+        md.starts_with("# team-formatter:") && md.contains("gate ok: Passed"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -100,9 +143,28 @@ fn scaffolded_implementer_and_reviewer_drive_a_plan() {
     git(d, &["add", "."]);
     git(d, &["commit", "-qm", "plan"]);
     let (i, r) = (scaffold("implementer"), scaffold("reviewer"));
-    let out = planexec(d, &["run", "plan/plan.md", "--plugins", i.to_str().unwrap(), "--plugins", r.to_str().unwrap()]);
+    let out = planexec(
+        d,
+        &[
+            "run",
+            "plan/plan.md",
+            "--plugins",
+            i.to_str().unwrap(),
+            "--plugins",
+            r.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.all().contains("all within the task"), "the scaffolded reviewer judged: {out:?}");
-    assert_eq!(git(d, &["log", "-1", "--format=%s"]).trim(), "T001: Add greeting");
-    assert_eq!(std::fs::read_to_string(d.join("greet.txt")).unwrap(), "hello\n");
+    assert!(
+        out.all().contains("all within the task"),
+        "the scaffolded reviewer judged: {out:?}"
+    );
+    assert_eq!(
+        git(d, &["log", "-1", "--format=%s"]).trim(),
+        "T001: Add greeting"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("greet.txt")).unwrap(),
+        "hello\n"
+    );
 }

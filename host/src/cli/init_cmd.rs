@@ -20,15 +20,21 @@ struct Found {
 }
 
 pub fn run(force: bool) -> i32 {
-    let Ok(dir) = super::current_dir() else { return exit::USAGE };
+    let Ok(dir) = super::current_dir() else {
+        return exit::USAGE;
+    };
     let path = dir.join(crate::config::FILE_NAME);
     if path.symlink_metadata().is_ok() && !force {
-        report_error(&format!("{} exists; pass --force to replace it", path.display()));
+        report_error(&format!(
+            "{} exists; pass --force to replace it",
+            path.display()
+        ));
         return exit::USAGE;
     }
     let found = inspect(&dir);
     let text = render(&found);
-    if let Err(e) = crate::rooted::write(&dir, Path::new(crate::config::FILE_NAME), text.as_bytes()) {
+    if let Err(e) = crate::rooted::write(&dir, Path::new(crate::config::FILE_NAME), text.as_bytes())
+    {
         report_error(&e);
         return exit::USAGE;
     }
@@ -48,24 +54,53 @@ pub fn run(force: bool) -> i32 {
 fn inspect(dir: &Path) -> Found {
     let mut f = Found::default();
     let has = |p: &str| dir.join(p).is_file();
-    let python = ["pyproject.toml", "setup.cfg", "setup.py", "requirements.txt"].iter().any(|p| has(p));
+    let python = [
+        "pyproject.toml",
+        "setup.cfg",
+        "setup.py",
+        "requirements.txt",
+    ]
+    .iter()
+    .any(|p| has(p));
     if python {
-        f.gates.push(standard("pytest", "a Python project (pyproject.toml / setup.cfg / requirements)", "", &["python3"]));
+        f.gates.push(standard(
+            "pytest",
+            "a Python project (pyproject.toml / setup.cfg / requirements)",
+            "",
+            &["python3"],
+        ));
         let pyproject = std::fs::read_to_string(dir.join("pyproject.toml")).unwrap_or_default();
         if has("ruff.toml") || pyproject.contains("[tool.ruff") {
-            f.gates.push(standard("ruff", "ruff is configured", "", &["python3"]));
+            f.gates
+                .push(standard("ruff", "ruff is configured", "", &["python3"]));
         }
     }
     if has("go.mod") {
-        f.gates.push(standard("go-test", "go.mod", "packages = [\"./...\"]\n", &["go"]));
+        f.gates.push(standard(
+            "go-test",
+            "go.mod",
+            "packages = [\"./...\"]\n",
+            &["go"],
+        ));
     }
     if has("Cargo.toml") {
-        f.gates.push(standard("cargo-test", "Cargo.toml", "", &["cargo"]));
+        f.gates
+            .push(standard("cargo-test", "Cargo.toml", "", &["cargo"]));
     }
     if let Ok(pkg) = std::fs::read_to_string(dir.join("package.json")) {
-        for (dep, gate) in [("jest", "jest"), ("vitest", "vitest"), ("eslint", "eslint"), ("typescript", "tsc")] {
+        for (dep, gate) in [
+            ("jest", "jest"),
+            ("vitest", "vitest"),
+            ("eslint", "eslint"),
+            ("typescript", "tsc"),
+        ] {
             if pkg.contains(&format!("\"{dep}\"")) {
-                f.gates.push(standard(gate, &format!("package.json depends on {dep}"), "", &["node"]));
+                f.gates.push(standard(
+                    gate,
+                    &format!("package.json depends on {dep}"),
+                    "",
+                    &["node"],
+                ));
             }
         }
     }
@@ -88,24 +123,36 @@ fn command_gate(name: &str, why: &str, run: &str) -> Result<Proposal, String> {
     if run.contains(['|', '&', ';', '$', '>', '<', '`', '{', '*']) {
         return Err(format!("`{name}`: `{run}` needs a shell (pipes, variables, globs or placeholders); planexec runs programs directly"));
     }
-    let program = run.split_whitespace().next().ok_or_else(|| format!("`{name}`: empty command"))?;
+    let program = run
+        .split_whitespace()
+        .next()
+        .ok_or_else(|| format!("`{name}`: empty command"))?;
     if program.contains('/') {
         return Err(format!("`{name}`: `{program}` is a script in the repository; grant and configure it by hand if you trust it"));
     }
     Ok(Proposal {
         name: name.into(),
         why: why.into(),
-        body: format!("plugin = \"command\"\ncommand = {}\n", toml::Value::String(run.into())),
+        body: format!(
+            "plugin = \"command\"\ncommand = {}\n",
+            toml::Value::String(run.into())
+        ),
         grants: vec![program.into()],
     })
 }
 
 /// Local `system` hooks of `.pre-commit-config.yaml` as command gates.
 fn pre_commit(dir: &Path, f: &mut Found) {
-    let Ok(text) = std::fs::read_to_string(dir.join(".pre-commit-config.yaml")) else { return };
+    let Ok(text) = std::fs::read_to_string(dir.join(".pre-commit-config.yaml")) else {
+        return;
+    };
     let doc: serde_yaml::Value = match serde_yaml::from_str(&text) {
         Ok(d) => d,
-        Err(e) => return f.skipped.push(format!(".pre-commit-config.yaml: not YAML ({e})")),
+        Err(e) => {
+            return f
+                .skipped
+                .push(format!(".pre-commit-config.yaml: not YAML ({e})"))
+        }
     };
     for repo in doc["repos"].as_sequence().into_iter().flatten() {
         let url = repo["repo"].as_str().unwrap_or("?");
@@ -121,11 +168,20 @@ fn pre_commit(dir: &Path, f: &mut Found) {
                 continue;
             }
             let mut run = hook["entry"].as_str().unwrap_or("").to_string();
-            for a in hook["args"].as_sequence().into_iter().flatten().filter_map(|a| a.as_str()) {
+            for a in hook["args"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+            {
                 run.push(' ');
                 run.push_str(a);
             }
-            match command_gate(&format!("pre-commit-{id}"), "a local pre-commit hook (run on the whole tree, not on staged files)", &run) {
+            match command_gate(
+                &format!("pre-commit-{id}"),
+                "a local pre-commit hook (run on the whole tree, not on staged files)",
+                &run,
+            ) {
                 Ok(p) => f.gates.push(p),
                 Err(m) => f.skipped.push(format!("pre-commit hook {m}")),
             }
@@ -135,7 +191,12 @@ fn pre_commit(dir: &Path, f: &mut Found) {
 
 /// `commands` of every hook in `lefthook.yml` as command gates.
 fn lefthook(dir: &Path, f: &mut Found) {
-    let Some(text) = ["lefthook.yml", "lefthook.yaml"].iter().find_map(|n| std::fs::read_to_string(dir.join(n)).ok()) else { return };
+    let Some(text) = ["lefthook.yml", "lefthook.yaml"]
+        .iter()
+        .find_map(|n| std::fs::read_to_string(dir.join(n)).ok())
+    else {
+        return;
+    };
     let doc: serde_yaml::Value = match serde_yaml::from_str(&text) {
         Ok(d) => d,
         Err(e) => return f.skipped.push(format!("lefthook.yml: not YAML ({e})")),
@@ -145,7 +206,11 @@ fn lefthook(dir: &Path, f: &mut Found) {
         for (name, cmd) in body["commands"].as_mapping().into_iter().flatten() {
             let name = name.as_str().unwrap_or("?");
             let run = cmd["run"].as_str().unwrap_or("");
-            match command_gate(&format!("lefthook-{name}"), &format!("lefthook {hook} command"), run) {
+            match command_gate(
+                &format!("lefthook-{name}"),
+                &format!("lefthook {hook} command"),
+                run,
+            ) {
                 Ok(p) => f.gates.push(p),
                 Err(m) => f.skipped.push(format!("lefthook command {m}")),
             }
@@ -159,14 +224,27 @@ fn lefthook(dir: &Path, f: &mut Found) {
 /// The commented planexec.toml.
 fn render(f: &Found) -> String {
     let mut out = String::from("# planexec.toml written by `planexec init`; review it, then run `planexec trust`.\n# Keys: docs/configuration.md. Shared gates: docs/packs.md.\n\n");
-    let mut grants: Vec<&str> = f.gates.iter().flat_map(|g| g.grants.iter().map(String::as_str)).collect();
+    let mut grants: Vec<&str> = f
+        .gates
+        .iter()
+        .flat_map(|g| g.grants.iter().map(String::as_str))
+        .collect();
     grants.sort();
     grants.dedup();
     out.push_str("# The programs plugins may run (each plugin still gets only what it requests).\n[policy]\n");
-    let list: Vec<String> = grants.iter().map(|g| toml::Value::String(g.to_string()).to_string()).collect();
+    let list: Vec<String> = grants
+        .iter()
+        .map(|g| toml::Value::String(g.to_string()).to_string())
+        .collect();
     out.push_str(&format!("grant = [{}]\n", list.join(", ")));
     for g in &f.gates {
-        out.push_str(&format!("\n# {}: {}\n[gates.{}]\n{}", g.name, g.why, toml_key(&g.name), g.body));
+        out.push_str(&format!(
+            "\n# {}: {}\n[gates.{}]\n{}",
+            g.name,
+            g.why,
+            toml_key(&g.name),
+            g.body
+        ));
     }
     if !f.skipped.is_empty() {
         out.push_str("\n# Not imported (configure by hand if you need them):\n");
@@ -174,13 +252,19 @@ fn render(f: &Found) -> String {
             out.push_str(&format!("#   {}\n", s.replace('\n', " ")));
         }
     }
-    let names: Vec<String> = f.gates.iter().map(|g| toml::Value::String(g.name.clone()).to_string()).collect();
+    let names: Vec<String> = f
+        .gates
+        .iter()
+        .map(|g| toml::Value::String(g.name.clone()).to_string())
+        .collect();
     out.push_str(&format!("\n[run]\n# Gates run after each task (final gates default to every [gates.*]).\ntask_gates = [{}]\n", names.join(", ")));
     out
 }
 
 fn toml_key(k: &str) -> String {
-    if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if k.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         k.into()
     } else {
         toml::Value::String(k.into()).to_string()

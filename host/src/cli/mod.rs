@@ -86,9 +86,7 @@ pub enum Cmd {
         force: bool,
     },
     /// Print a shell completion script (bash, zsh, fish, ...).
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
     /// Write a new plugin (`plugin new`) or build one (`plugin build`).
     #[command(subcommand)]
     Plugin(PluginCmd),
@@ -276,13 +274,21 @@ pub fn main() -> i32 {
             format,
         }) => plugins_cmd::list(&plugin_args, format),
         Cmd::Init { force } => init_cmd::run(force),
-        Cmd::Plugin(PluginCmd::New { kind, name, dir, pdk }) => {
-            plugin_new::new(kind.into(), &name, dir.as_deref(), pdk.as_deref())
-        }
+        Cmd::Plugin(PluginCmd::New {
+            kind,
+            name,
+            dir,
+            pdk,
+        }) => plugin_new::new(kind.into(), &name, dir.as_deref(), pdk.as_deref()),
         Cmd::Plugin(PluginCmd::Build { dir }) => plugin_new::build(&dir),
         Cmd::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "planexec", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "planexec",
+                &mut std::io::stdout(),
+            );
             exit::OK
         }
         Cmd::Packs(p) => match p {

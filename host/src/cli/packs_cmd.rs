@@ -53,7 +53,9 @@ fn print_diff(name: &str, lines: &[String]) {
 }
 
 pub fn add(source: &str, name: Option<&str>, yes: bool) -> i32 {
-    let Ok(workspace) = super::current_dir() else { return exit::USAGE };
+    let Ok(workspace) = super::current_dir() else {
+        return exit::USAGE;
+    };
     let parsed = match PackSource::parse(source, &workspace) {
         Ok(s) => s,
         Err(m) => {
@@ -73,8 +75,12 @@ pub fn add(source: &str, name: Option<&str>, yes: bool) -> i32 {
             return exit::USAGE;
         }
     };
-    decl.name = name.map(str::to_string).unwrap_or(resolved.pack.name.clone());
-    let Ok(existing) = declared(&workspace) else { return exit::USAGE };
+    decl.name = name
+        .map(str::to_string)
+        .unwrap_or(resolved.pack.name.clone());
+    let Ok(existing) = declared(&workspace) else {
+        return exit::USAGE;
+    };
     if existing.iter().any(|d| d.name == decl.name) {
         report_error(&format!(
             "pack `{}` is already declared; change its source there and run `planexec packs update {}`",
@@ -82,13 +88,20 @@ pub fn add(source: &str, name: Option<&str>, yes: bool) -> i32 {
         ));
         return exit::USAGE;
     }
-    println!("{} {}: {}", resolved.pack.name, resolved.pack.version, crate::text::untrusted(&resolved.pack.description));
+    println!(
+        "{} {}: {}",
+        resolved.pack.name,
+        resolved.pack.version,
+        crate::text::untrusted(&resolved.pack.description)
+    );
     print_diff(&decl.name, &capability_diff(None, &resolved.locked));
     if !confirmed(yes, "Add this pack and lock it?") {
         println!("nothing changed; rerun with --yes to add it");
         return exit::FAILED;
     }
-    let Ok(mut lock) = read_lock(&workspace) else { return exit::USAGE };
+    let Ok(mut lock) = read_lock(&workspace) else {
+        return exit::USAGE;
+    };
     if let Err(e) = append_declaration(&workspace, &decl.name, source) {
         report_error(&e);
         return exit::USAGE;
@@ -101,7 +114,8 @@ pub fn add(source: &str, name: Option<&str>, yes: bool) -> i32 {
 fn append_declaration(workspace: &Path, name: &str, source: &str) -> Result<(), String> {
     let path = workspace.join(crate::config::FILE_NAME);
     let mut text = if path.exists() {
-        crate::input::read_text(&path, workspace, crate::input::MAX_TOML).map_err(|e| e.to_string())?
+        crate::input::read_text(&path, workspace, crate::input::MAX_TOML)
+            .map_err(|e| e.to_string())?
     } else {
         String::new()
     };
@@ -110,11 +124,21 @@ fn append_declaration(workspace: &Path, name: &str, source: &str) -> Result<(), 
     }
     let key = toml::Value::String(name.into());
     let src = toml::Value::String(source.into());
-    let bare = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    let key = if bare { name.to_string() } else { key.to_string() };
+    let bare = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let key = if bare {
+        name.to_string()
+    } else {
+        key.to_string()
+    };
     text.push_str(&format!("\n[packs.{key}]\nsource = {src}\n"));
-    crate::rooted::write(workspace, Path::new(crate::config::FILE_NAME), text.as_bytes())
-        .map_err(|e| e.to_string())?;
+    crate::rooted::write(
+        workspace,
+        Path::new(crate::config::FILE_NAME),
+        text.as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
     println!(
         "added [packs.{key}] to planexec.toml; its content changed, so review and run `planexec trust` if you trusted it before"
     );
@@ -135,11 +159,19 @@ fn write_lock(workspace: &Path, lock: &Lock) -> i32 {
 }
 
 pub fn update(name: Option<&str>, yes: bool) -> i32 {
-    let Ok(workspace) = super::current_dir() else { return exit::USAGE };
-    let Ok(all) = declared(&workspace) else { return exit::USAGE };
-    let Ok(old) = read_lock(&workspace) else { return exit::USAGE };
+    let Ok(workspace) = super::current_dir() else {
+        return exit::USAGE;
+    };
+    let Ok(all) = declared(&workspace) else {
+        return exit::USAGE;
+    };
+    let Ok(old) = read_lock(&workspace) else {
+        return exit::USAGE;
+    };
     if let Some(n) = name.filter(|n| !all.iter().any(|d| d.name == *n)) {
-        report_error(&format!("no pack named `{n}` is declared; add one with `planexec packs add SOURCE`"));
+        report_error(&format!(
+            "no pack named `{n}` is declared; add one with `planexec packs add SOURCE`"
+        ));
         return exit::USAGE;
     }
     let mut new = old.clone();
@@ -153,8 +185,15 @@ pub fn update(name: Option<&str>, yes: bool) -> i32 {
             }
         };
         let mut lines = capability_diff(old.packs.get(&decl.name), &resolved.locked);
-        if old.packs.get(&decl.name).is_some_and(|o| o.source != resolved.locked.source) {
-            lines.insert(0, format!("source: {} -> {}", old.packs[&decl.name].source, decl.text));
+        if old
+            .packs
+            .get(&decl.name)
+            .is_some_and(|o| o.source != resolved.locked.source)
+        {
+            lines.insert(
+                0,
+                format!("source: {} -> {}", old.packs[&decl.name].source, decl.text),
+            );
         }
         if old.packs.get(&decl.name) != Some(&resolved.locked) {
             changed = true;
@@ -166,7 +205,12 @@ pub fn update(name: Option<&str>, yes: bool) -> i32 {
         new.packs.insert(decl.name.clone(), resolved.locked);
     }
     if name.is_none() {
-        let stale: Vec<String> = old.packs.keys().filter(|k| !all.iter().any(|d| &d.name == *k)).cloned().collect();
+        let stale: Vec<String> = old
+            .packs
+            .keys()
+            .filter(|k| !all.iter().any(|d| &d.name == *k))
+            .cloned()
+            .collect();
         for s in stale {
             println!("pack `{s}`: no longer declared; dropped from the lock");
             new.packs.remove(&s);
@@ -185,13 +229,22 @@ pub fn update(name: Option<&str>, yes: bool) -> i32 {
 }
 
 pub fn verify() -> i32 {
-    let Ok(workspace) = super::current_dir() else { return exit::USAGE };
-    let Ok(all) = declared(&workspace) else { return exit::USAGE };
-    let Ok(lock) = read_lock(&workspace) else { return exit::USAGE };
+    let Ok(workspace) = super::current_dir() else {
+        return exit::USAGE;
+    };
+    let Ok(all) = declared(&workspace) else {
+        return exit::USAGE;
+    };
+    let Ok(lock) = read_lock(&workspace) else {
+        return exit::USAGE;
+    };
     match packs::ready(&all, &lock, true) {
         Ok(ready) => {
             let plugins: usize = ready.iter().map(|r| r.plugins.len()).sum();
-            println!("{} packs, {plugins} plugins match planexec.lock", ready.len());
+            println!(
+                "{} packs, {plugins} plugins match planexec.lock",
+                ready.len()
+            );
             exit::OK
         }
         Err(e) => {
@@ -202,9 +255,15 @@ pub fn verify() -> i32 {
 }
 
 pub fn list(format: Format) -> i32 {
-    let Ok(workspace) = super::current_dir() else { return exit::USAGE };
-    let Ok(all) = declared(&workspace) else { return exit::USAGE };
-    let Ok(lock) = read_lock(&workspace) else { return exit::USAGE };
+    let Ok(workspace) = super::current_dir() else {
+        return exit::USAGE;
+    };
+    let Ok(all) = declared(&workspace) else {
+        return exit::USAGE;
+    };
+    let Ok(lock) = read_lock(&workspace) else {
+        return exit::USAGE;
+    };
     if format == Format::Json {
         let v = serde_json::json!({
             "declared": all.iter().map(|d| (d.name.clone(), d.text.clone())).collect::<std::collections::BTreeMap<_, _>>(),
@@ -218,13 +277,26 @@ pub fn list(format: Format) -> i32 {
     }
     for d in &all {
         let Some(l) = lock.packs.get(&d.name) else {
-            println!("{}  {}  (not locked: run `planexec packs update {}`)", d.name, d.text, d.name);
+            println!(
+                "{}  {}  (not locked: run `planexec packs update {}`)",
+                d.name, d.text, d.name
+            );
             continue;
         };
-        let pin = l.commit.as_deref().or(l.archive_sha256.as_deref()).unwrap_or(&l.digest);
+        let pin = l
+            .commit
+            .as_deref()
+            .or(l.archive_sha256.as_deref())
+            .unwrap_or(&l.digest);
         println!("{} {}  {}  @ {}", d.name, l.version, d.text, pin);
         for p in &l.plugins {
-            let line = format!("  {} ({} {})  requests: {}", p.name, p.kind, p.version, p.commands.join(", "));
+            let line = format!(
+                "  {} ({} {})  requests: {}",
+                p.name,
+                p.kind,
+                p.version,
+                p.commands.join(", ")
+            );
             println!("{}", crate::text::untrusted(&line));
         }
     }

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 
 /// `$PLANEXEC_PACKS_DIR`, else `$XDG_CACHE_HOME/planexec/packs`, else `~/.cache/planexec/packs`.
 pub fn root() -> Option<PathBuf> {
-    let var = |k| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     var("PLANEXEC_PACKS_DIR").or_else(|| {
         var("XDG_CACHE_HOME")
             .or_else(|| var("HOME").map(|h| h.join(".cache")))
@@ -42,13 +46,21 @@ fn add_origin(root: &Path, digest: &str, origin: &str) -> std::io::Result<()> {
 /// Writes `tree` as `<root>/<digest>` (through a temp folder and a rename);
 /// an existing entry is replaced (a fresh fetch repairs a tampered one).
 pub fn put(root: &Path, tree: &Tree, origin: &str) -> std::io::Result<PathBuf> {
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(root)?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(root)?;
     let digest = tree.digest();
-    let tmp = tempfile::Builder::new().prefix(".fetch-").tempdir_in(root)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".fetch-")
+        .tempdir_in(root)?;
     for (rel, bytes) in &tree.files {
         let p = tmp.path().join(rel);
         if let Some(parent) = p.parent() {
-            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(parent)?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)?;
         }
         let mut f = std::fs::OpenOptions::new()
             .write(true)

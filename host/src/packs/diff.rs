@@ -9,13 +9,25 @@ pub fn capability_diff(old: Option<&LockedPack>, new: &LockedPack) -> Vec<String
     let empty = LockedPack::default();
     let o = old.unwrap_or(&empty);
     if o.version != new.version {
-        out.push(format!("pack version: {} -> {}", show(&o.version), new.version));
+        out.push(format!(
+            "pack version: {} -> {}",
+            show(&o.version),
+            new.version
+        ));
     }
     if o.commit != new.commit {
-        out.push(format!("commit: {} -> {}", opt(&o.commit), opt(&new.commit)));
+        out.push(format!(
+            "commit: {} -> {}",
+            opt(&o.commit),
+            opt(&new.commit)
+        ));
     }
     if o.archive_sha256 != new.archive_sha256 {
-        out.push(format!("archive sha256: {} -> {}", opt(&o.archive_sha256), opt(&new.archive_sha256)));
+        out.push(format!(
+            "archive sha256: {} -> {}",
+            opt(&o.archive_sha256),
+            opt(&new.archive_sha256)
+        ));
     }
     for p in &new.plugins {
         match o.plugins.iter().find(|q| q.name == p.name) {
@@ -23,7 +35,11 @@ pub fn capability_diff(old: Option<&LockedPack>, new: &LockedPack) -> Vec<String
             Some(q) => out.extend(changed(q, p)),
         }
     }
-    for q in o.plugins.iter().filter(|q| !new.plugins.iter().any(|p| p.name == q.name)) {
+    for q in o
+        .plugins
+        .iter()
+        .filter(|q| !new.plugins.iter().any(|p| p.name == q.name))
+    {
         out.push(format!("- plugin `{}` ({}) removed", q.name, q.kind));
     }
     if o.suggested_policy != new.suggested_policy && !new.suggested_policy.is_empty() {
@@ -36,37 +52,76 @@ pub fn capability_diff(old: Option<&LockedPack>, new: &LockedPack) -> Vec<String
 }
 
 fn added(p: &LockedPlugin) -> Vec<String> {
-    let mut v = vec![format!("+ plugin `{}` ({} {}, world {}) added", p.name, p.kind, p.version, p.world)];
-    v.extend(p.commands.iter().map(|c| format!("  + `{}` may run program `{c}`", p.name)));
+    let mut v = vec![format!(
+        "+ plugin `{}` ({} {}, world {}) added",
+        p.name, p.kind, p.version, p.world
+    )];
+    v.extend(
+        p.commands
+            .iter()
+            .map(|c| format!("  + `{}` may run program `{c}`", p.name)),
+    );
     v.push(format!("  `{}` network: {}", p.name, p.network));
-    v.extend(p.writes.iter().map(|w| format!("  + `{}` writes `{w}`", p.name)));
-    v.extend(p.env.iter().map(|e| format!("  + `{}` sets env `{e}`", p.name)));
+    v.extend(
+        p.writes
+            .iter()
+            .map(|w| format!("  + `{}` writes `{w}`", p.name)),
+    );
+    v.extend(
+        p.env
+            .iter()
+            .map(|e| format!("  + `{}` sets env `{e}`", p.name)),
+    );
     v
 }
 
 fn changed(o: &LockedPlugin, n: &LockedPlugin) -> Vec<String> {
     let name = &n.name;
     let mut v = Vec::new();
-    for (what, a, b) in [("kind", &o.kind, &n.kind), ("version", &o.version, &n.version), ("world", &o.world, &n.world), ("network", &o.network, &n.network)] {
+    for (what, a, b) in [
+        ("kind", &o.kind, &n.kind),
+        ("version", &o.version, &n.version),
+        ("world", &o.world, &n.world),
+        ("network", &o.network, &n.network),
+    ] {
         if a != b {
             v.push(format!("~ `{name}` {what}: {a} -> {b}"));
         }
     }
-    for (what, a, b) in [("may run program", &o.commands, &n.commands), ("writes", &o.writes, &n.writes), ("sets env", &o.env, &n.env)] {
-        v.extend(b.iter().filter(|x| !a.contains(x)).map(|x| format!("+ `{name}` {what} `{x}`")));
-        v.extend(a.iter().filter(|x| !b.contains(x)).map(|x| format!("- `{name}` no longer {what} `{x}`")));
+    for (what, a, b) in [
+        ("may run program", &o.commands, &n.commands),
+        ("writes", &o.writes, &n.writes),
+        ("sets env", &o.env, &n.env),
+    ] {
+        v.extend(
+            b.iter()
+                .filter(|x| !a.contains(x))
+                .map(|x| format!("+ `{name}` {what} `{x}`")),
+        );
+        v.extend(
+            a.iter()
+                .filter(|x| !b.contains(x))
+                .map(|x| format!("- `{name}` no longer {what} `{x}`")),
+        );
     }
     if o.component != n.component || o.manifest != n.manifest {
         v.push(format!(
             "~ `{name}` code changed: component {} -> {}, manifest {} -> {}",
-            short(&o.component), short(&n.component), short(&o.manifest), short(&n.manifest)
+            short(&o.component),
+            short(&n.component),
+            short(&o.manifest),
+            short(&n.manifest)
         ));
     }
     v
 }
 
 fn show(s: &str) -> &str {
-    if s.is_empty() { "(none)" } else { s }
+    if s.is_empty() {
+        "(none)"
+    } else {
+        s
+    }
 }
 fn opt(s: &Option<String>) -> String {
     s.as_deref().map(short).unwrap_or("(none)").to_string()
@@ -96,8 +151,21 @@ mod tests {
 
     #[test]
     fn names_a_new_program_and_a_removed_plugin() {
-        let old = LockedPack { plugins: vec![plugin(&["ruff"]), LockedPlugin { name: "gone".into(), kind: "gate".into(), ..Default::default() }], ..Default::default() };
-        let new = LockedPack { plugins: vec![plugin(&["ruff", "curl *"])], ..Default::default() };
+        let old = LockedPack {
+            plugins: vec![
+                plugin(&["ruff"]),
+                LockedPlugin {
+                    name: "gone".into(),
+                    kind: "gate".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let new = LockedPack {
+            plugins: vec![plugin(&["ruff", "curl *"])],
+            ..Default::default()
+        };
         let d = capability_diff(Some(&old), &new).join("\n");
         assert!(d.contains("+ `lint` may run program `curl *`"), "{d}");
         assert!(!d.contains("`ruff`"), "{d}");

@@ -27,7 +27,10 @@ pub fn fetch(pack: &str, source: &PackSource, pin: Option<&str>) -> Result<Fetch
         PackSource::Path(dir) => {
             let mut tree = Tree::default();
             read_folder(dir, "", &mut tree).map_err(bad)?;
-            Ok(Fetched { tree, resolved: None })
+            Ok(Fetched {
+                tree,
+                resolved: None,
+            })
         }
         PackSource::Git { url, rev } => {
             let (tree, commit) =
@@ -61,7 +64,11 @@ fn read_folder(dir: &Path, prefix: &str, tree: &mut Tree) -> Result<(), String> 
     for e in entries {
         let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
         let name = e.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
         let ft = e.file_type().map_err(|e| format!("{}: {e}", e))?;
         if ft.is_dir() {
             if name != ".git" && name != "target" {
@@ -87,7 +94,10 @@ fn git_tree(url: &str, rev: &str) -> Result<(Tree, String), git2::Error> {
     let repo = git2::Repository::init_bare(tmp.path())?;
     let mut remote = repo.remote_anonymous(url)?;
     remote.fetch(
-        &["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"],
+        &[
+            "+refs/heads/*:refs/remotes/origin/*",
+            "+refs/tags/*:refs/tags/*",
+        ],
         None,
         None,
     )?;
@@ -106,7 +116,10 @@ fn resolve_rev<'r>(repo: &'r git2::Repository, rev: &str) -> Result<git2::Commit
             ))
         });
     }
-    for name in [format!("refs/tags/{rev}"), format!("refs/remotes/origin/{rev}")] {
+    for name in [
+        format!("refs/tags/{rev}"),
+        format!("refs/remotes/origin/{rev}"),
+    ] {
         if let Ok(r) = repo.find_reference(&name) {
             return r.peel_to_commit();
         }
@@ -124,8 +137,14 @@ fn walk_git(
 ) -> Result<(), git2::Error> {
     let fail = |m: String| git2::Error::from_str(&m);
     for e in t.iter() {
-        let name = e.name().ok_or_else(|| fail("a file name is not UTF-8".into()))?;
-        let rel = if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
+        let name = e
+            .name()
+            .ok_or_else(|| fail("a file name is not UTF-8".into()))?;
+        let rel = if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}/{name}")
+        };
         match e.filemode() {
             0o040000 => walk_git(repo, &repo.find_tree(e.id())?, &rel, out)?,
             0o100644 | 0o100755 => {
@@ -144,7 +163,9 @@ fn walk_git(
 
 /// GETs `url` (bounded); any status but 200 is an error.
 fn download(url: &str) -> Result<Vec<u8>, String> {
-    let mut resp = ureq::get(url).call().map_err(|e| format!("cannot download: {e}"))?;
+    let mut resp = ureq::get(url)
+        .call()
+        .map_err(|e| format!("cannot download: {e}"))?;
     resp.body_mut()
         .with_config()
         .limit(MAX_PACK_BYTES)
@@ -215,8 +236,11 @@ mod tests {
     #[test]
     fn strips_a_single_top_folder() {
         let gz = tar_gz(|b| {
-            b.append(&header("acme-1.0/pack.toml", tar::EntryType::Regular, 2), &b"x\n"[..])
-                .unwrap();
+            b.append(
+                &header("acme-1.0/pack.toml", tar::EntryType::Regular, 2),
+                &b"x\n"[..],
+            )
+            .unwrap();
         });
         let t = untar(&gz).unwrap();
         assert!(t.files.contains_key("pack.toml"), "{:?}", t.files.keys());
@@ -232,7 +256,11 @@ mod tests {
             ("hard", tar::EntryType::Link),
             ("dev", tar::EntryType::Char),
         ] {
-            let size = if kind == tar::EntryType::Regular { 1 } else { 0 };
+            let size = if kind == tar::EntryType::Regular {
+                1
+            } else {
+                0
+            };
             let gz = tar_gz(|b| {
                 let mut h = header(path, kind, size);
                 if kind.is_symlink() || kind.is_hard_link() {

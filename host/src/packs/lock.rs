@@ -88,11 +88,12 @@ impl Lock {
                 ..Default::default()
             });
         }
-        let text = crate::input::read_text(&path, workspace, crate::input::MAX_TOML)
-            .map_err(|source| LockError::Read {
+        let text = crate::input::read_text(&path, workspace, crate::input::MAX_TOML).map_err(
+            |source| LockError::Read {
                 path: path.clone(),
                 source,
-            })?;
+            },
+        )?;
         let lock: Lock = toml::from_str(&text).map_err(|e| LockError::Invalid {
             path: path.clone(),
             message: crate::plugins::manifest_error_line(&text, &e),
@@ -100,7 +101,10 @@ impl Lock {
         if lock.version != 1 {
             return Err(LockError::Invalid {
                 path,
-                message: format!("lock version {} is not 1 (written by a newer planexec?)", lock.version),
+                message: format!(
+                    "lock version {} is not 1 (written by a newer planexec?)",
+                    lock.version
+                ),
             });
         }
         Ok(lock)
@@ -109,10 +113,14 @@ impl Lock {
     /// Writes it atomically, never through a symlink.
     pub fn write(&self, workspace: &Path) -> Result<PathBuf, LockError> {
         let body = toml::to_string(self).expect("a lock always serializes");
-        crate::rooted::write(workspace, Path::new(LOCK_FILE), format!("{HEADER}{body}").as_bytes())
-            .map_err(|source| LockError::Write {
-                path: workspace.join(LOCK_FILE),
-                source,
-            })
+        crate::rooted::write(
+            workspace,
+            Path::new(LOCK_FILE),
+            format!("{HEADER}{body}").as_bytes(),
+        )
+        .map_err(|source| LockError::Write {
+            path: workspace.join(LOCK_FILE),
+            source,
+        })
     }
 }

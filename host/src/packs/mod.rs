@@ -99,12 +99,13 @@ fn origin(source: &PackSource, pin: Option<&str>) -> String {
 /// Fetches `decl` at its declared rev (network), stores it in the cache and describes it.
 pub fn resolve(decl: &Declared) -> Result<Resolved, PackError> {
     let f = fetch::fetch(&decl.name, &decl.source, None)?;
-    let (pack, locked) = packfile::describe(&f.tree, &decl.text, f.resolved.clone()).map_err(|message| {
-        PackError::Invalid {
-            pack: decl.name.clone(),
-            message,
-        }
-    })?;
+    let (pack, locked) =
+        packfile::describe(&f.tree, &decl.text, f.resolved.clone()).map_err(|message| {
+            PackError::Invalid {
+                pack: decl.name.clone(),
+                message,
+            }
+        })?;
     let root = cache_root()?;
     let from = origin(&decl.source, f.resolved.as_deref());
     cache::put(&root, &f.tree, &from).map_err(|source| PackError::Cache { path: root, source })?;
@@ -115,7 +116,10 @@ pub fn resolve(decl: &Declared) -> Result<Resolved, PackError> {
 /// archive digest when it is not cached yet.
 fn cached(decl: &Declared, locked: &LockedPack) -> Result<PathBuf, PackError> {
     let root = cache_root()?;
-    let pin = locked.commit.as_deref().or(locked.archive_sha256.as_deref());
+    let pin = locked
+        .commit
+        .as_deref()
+        .or(locked.archive_sha256.as_deref());
     let from = origin(&decl.source, pin);
     if let Some(d) = cache::get(&root, &locked.digest, &from) {
         return Ok(d);
@@ -137,15 +141,24 @@ fn cached(decl: &Declared, locked: &LockedPack) -> Result<PathBuf, PackError> {
 /// packs to load. Stale lock entries are an error only when `strict`.
 pub fn ready(declared: &[Declared], lock: &Lock, strict: bool) -> Result<Vec<Ready>, PackError> {
     if strict {
-        if let Some(stale) = lock.packs.keys().find(|k| !declared.iter().any(|d| &d.name == *k)) {
-            return Err(PackError::Stale { pack: stale.clone() });
+        if let Some(stale) = lock
+            .packs
+            .keys()
+            .find(|k| !declared.iter().any(|d| &d.name == *k))
+        {
+            return Err(PackError::Stale {
+                pack: stale.clone(),
+            });
         }
     }
     let mut out = Vec::new();
     for decl in declared {
-        let locked = lock.packs.get(&decl.name).ok_or_else(|| PackError::NotLocked {
-            pack: decl.name.clone(),
-        })?;
+        let locked = lock
+            .packs
+            .get(&decl.name)
+            .ok_or_else(|| PackError::NotLocked {
+                pack: decl.name.clone(),
+            })?;
         if locked.source != decl.text {
             return Err(PackError::SourceChanged {
                 pack: decl.name.clone(),
@@ -186,19 +199,26 @@ fn verify_plugin(pack: &str, dir: &Path, p: &LockedPlugin) -> Result<(), PackErr
     };
     let m = file_digest(&manifest_path, &pdir).unwrap_or_else(|e| format!("(unreadable: {e})"));
     if m != p.manifest {
-        return Err(mismatch(format!("its manifest {}", manifest_path.display()), &p.manifest, m));
+        return Err(mismatch(
+            format!("its manifest {}", manifest_path.display()),
+            &p.manifest,
+            m,
+        ));
     }
     let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
-    let manifest = crate::plugins::Manifest::parse(&text, &manifest_path).map_err(|e| {
-        PackError::Invalid {
+    let manifest =
+        crate::plugins::Manifest::parse(&text, &manifest_path).map_err(|e| PackError::Invalid {
             pack: pack.into(),
             message: e.to_string(),
-        }
-    })?;
+        })?;
     let cpath = pdir.join(&manifest.component);
     let c = file_digest(&cpath, &pdir).unwrap_or_else(|e| format!("(unreadable: {e})"));
     if c != p.component {
-        return Err(mismatch(format!("its component {}", cpath.display()), &p.component, c));
+        return Err(mismatch(
+            format!("its component {}", cpath.display()),
+            &p.component,
+            c,
+        ));
     }
     Ok(())
 }

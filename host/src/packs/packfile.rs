@@ -22,12 +22,24 @@ pub struct PackToml {
 }
 
 /// Reads pack.toml and every `<folder>/plugin.toml` of `tree` into a lock entry.
-pub fn describe(tree: &Tree, source: &str, resolved: Option<String>) -> Result<(PackToml, LockedPack), String> {
+pub fn describe(
+    tree: &Tree,
+    source: &str,
+    resolved: Option<String>,
+) -> Result<(PackToml, LockedPack), String> {
     let text = text_of(tree, "pack.toml")?;
-    let pack: PackToml = toml::from_str(&text)
-        .map_err(|e| format!("pack.toml: {}", crate::plugins::manifest_error_line(&text, &e)))?;
+    let pack: PackToml = toml::from_str(&text).map_err(|e| {
+        format!(
+            "pack.toml: {}",
+            crate::plugins::manifest_error_line(&text, &e)
+        )
+    })?;
     let mut plugins = Vec::new();
-    for (path, _) in tree.files.iter().filter(|(p, _)| p.ends_with("/plugin.toml")) {
+    for (path, _) in tree
+        .files
+        .iter()
+        .filter(|(p, _)| p.ends_with("/plugin.toml"))
+    {
         let folder = path.trim_end_matches("/plugin.toml");
         if folder.contains('/') {
             continue;
@@ -62,7 +74,10 @@ pub fn describe(tree: &Tree, source: &str, resolved: Option<String>) -> Result<(
 }
 
 fn text_of(tree: &Tree, path: &str) -> Result<String, String> {
-    let b = tree.files.get(path).ok_or_else(|| format!("{path} is missing"))?;
+    let b = tree
+        .files
+        .get(path)
+        .ok_or_else(|| format!("{path} is missing"))?;
     String::from_utf8(b.clone()).map_err(|_| format!("{path} is not UTF-8"))
 }
 
@@ -77,7 +92,9 @@ fn plugin_entry(tree: &Tree, folder: &str) -> Result<LockedPlugin, String> {
         .ok_or_else(|| format!("{mpath}: its component {cpath} is not in the pack"))?;
     let digest = hex::encode(Sha256::digest(component));
     if let Some(want) = m.sha256.as_ref().filter(|w| **w != digest) {
-        return Err(format!("{mpath}: says sha256 {want} but {cpath} has {digest}"));
+        return Err(format!(
+            "{mpath}: says sha256 {want} but {cpath} has {digest}"
+        ));
     }
     Ok(LockedPlugin {
         name: m.name.clone(),

@@ -23,7 +23,9 @@ impl PackSource {
                 format!("`{t}`: a git source needs a rev: `git+URL#v1.2` or `git+URL#<commit>`")
             })?;
             if url.is_empty() || rev.is_empty() {
-                return Err(format!("`{t}`: both the URL and the rev after `#` must be given"));
+                return Err(format!(
+                    "`{t}`: both the URL and the rev after `#` must be given"
+                ));
             }
             return Ok(PackSource::Git {
                 url: url.into(),

@@ -18,7 +18,15 @@ fn default_pdk() -> PathBuf {
 }
 
 /// Per kind: lib.rs, description, requested commands, extra request lines, usage text.
-fn kind_parts(kind: Kind) -> (&'static str, &'static str, &'static str, &'static str, &'static str) {
+fn kind_parts(
+    kind: Kind,
+) -> (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+) {
     match kind {
         Kind::Gate => (
             include_str!("templates/gate.rs.tmpl"),
@@ -61,17 +69,22 @@ fn camel(name: &str) -> String {
 /// A name that is a valid plugin and crate name: lowercase letters, digits, `-`.
 fn check_name(name: &str) -> Result<(), String> {
     let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(())
     } else {
-        Err(format!("`{name}`: a plugin name is lowercase letters, digits and `-`, starting with a letter"))
+        Err(format!(
+            "`{name}`: a plugin name is lowercase letters, digits and `-`, starting with a letter"
+        ))
     }
 }
 
 fn fill(t: &str, vars: &[(&str, &str)]) -> String {
-    vars.iter()
-        .fold(t.to_string(), |s, (k, v)| s.replace(&format!("{{{{{k}}}}}"), v))
+    vars.iter().fold(t.to_string(), |s, (k, v)| {
+        s.replace(&format!("{{{{{k}}}}}"), v)
+    })
 }
 
 pub fn new(kind: Kind, name: &str, dir: Option<&Path>, pdk: Option<&str>) -> i32 {
@@ -79,16 +92,29 @@ pub fn new(kind: Kind, name: &str, dir: Option<&Path>, pdk: Option<&str>) -> i32
         report_error(&format!("plugin new: {m}"));
         return exit::USAGE;
     }
-    let Ok(cwd) = super::current_dir() else { return exit::USAGE };
+    let Ok(cwd) = super::current_dir() else {
+        return exit::USAGE;
+    };
     let dest = cwd.join(dir.unwrap_or(Path::new(name)));
     if dest.symlink_metadata().is_ok() {
-        report_error(&format!("{} exists; choose another folder with --dir", dest.display()));
+        report_error(&format!(
+            "{} exists; choose another folder with --dir",
+            dest.display()
+        ));
         return exit::USAGE;
     }
     let pdk_dep = match pdk {
-        Some(p) if p.starts_with("git+") => format!("{{ git = {} }}", toml::Value::String(p[4..].into())),
-        Some(p) => format!("{{ path = {} }}", toml::Value::String(cwd.join(p).to_string_lossy().into())),
-        None => format!("{{ path = {} }}", toml::Value::String(default_pdk().to_string_lossy().into())),
+        Some(p) if p.starts_with("git+") => {
+            format!("{{ git = {} }}", toml::Value::String(p[4..].into()))
+        }
+        Some(p) => format!(
+            "{{ path = {} }}",
+            toml::Value::String(cwd.join(p).to_string_lossy().into())
+        ),
+        None => format!(
+            "{{ path = {} }}",
+            toml::Value::String(default_pdk().to_string_lossy().into())
+        ),
     };
     let (lib, what, commands, extra, usage) = kind_parts(kind);
     let crate_name = name.replace('-', "_");
@@ -109,7 +135,10 @@ pub fn new(kind: Kind, name: &str, dir: Option<&Path>, pdk: Option<&str>) -> i32
         ("Cargo.toml", fill(CARGO, &vars)),
         ("src/lib.rs", fill(lib, &vars)),
         ("plugin.toml", fill(MANIFEST, &vars)),
-        ("README.md", fill(&fill(README, &[("usage", &usage)]), &vars)),
+        (
+            "README.md",
+            fill(&fill(README, &[("usage", &usage)]), &vars),
+        ),
         ("wit/plugin.wit", WIT.to_string()),
         (".gitignore", "target/\n*.wasm\n".to_string()),
     ];
@@ -124,7 +153,10 @@ pub fn new(kind: Kind, name: &str, dir: Option<&Path>, pdk: Option<&str>) -> i32
         }
     }
     println!("created the {kind} plugin `{name}` in {}", dest.display());
-    println!("next:\n  cd {}\n  cargo test\n  planexec plugin build .", dest.display());
+    println!(
+        "next:\n  cd {}\n  cargo test\n  planexec plugin build .",
+        dest.display()
+    );
     exit::OK
 }
 
@@ -168,7 +200,11 @@ pub fn build(dir: &Path) -> i32 {
         report_error(&e);
         return exit::USAGE;
     }
-    println!("built {} ({} bytes, sha256 {sha})", dir.join(&manifest.component).display(), bytes.len());
+    println!(
+        "built {} ({} bytes, sha256 {sha})",
+        dir.join(&manifest.component).display(),
+        bytes.len()
+    );
     exit::OK
 }
 
@@ -176,7 +212,14 @@ pub fn build(dir: &Path) -> i32 {
 fn cargo_build(dir: &Path) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--message-format=json-render-diagnostics", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--message-format=json-render-diagnostics",
+            "--manifest-path",
+        ])
         .arg(dir.join("Cargo.toml"))
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -228,7 +271,10 @@ mod tests {
         let a = with_sha256(t, "aa");
         assert_eq!(a.matches("sha256 = \"aa\"").count(), 1, "{a}");
         let b = with_sha256(&a, "bb");
-        assert!(b.contains("sha256 = \"bb\"") && !b.contains("\"aa\""), "{b}");
+        assert!(
+            b.contains("sha256 = \"bb\"") && !b.contains("\"aa\""),
+            "{b}"
+        );
         assert!(b.contains("[requests]\nsha256 = 1"), "{b}");
     }
 
