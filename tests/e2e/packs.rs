@@ -527,3 +527,40 @@ fn trusting_a_config_with_packs_covers_its_lock() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_lock_pointing_a_plugin_outside_the_pack_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("gates");
+    write_pack(&pack, "1.0.0", &["true"]);
+    let ws = workspace(tmp.path());
+    let env = Env::new(tmp.path());
+    assert_eq!(
+        env.run(&ws, &["packs", "add", pack.to_str().unwrap(), "--yes"])
+            .code,
+        0
+    );
+    // A copy of the plugin outside the cache, with the lock's digests still matching it.
+    let outside = tmp.path().join("elsewhere/acme-check");
+    copy_tree(&pack.join("acme-check"), &outside);
+    let lock = std::fs::read_to_string(ws.join("planexec.lock")).unwrap();
+    let digest = lock_of(&ws)["packs"]["acme"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rel = "../../elsewhere/acme-check".to_string();
+    assert!(env
+        .packs
+        .join(&digest)
+        .join(&rel)
+        .join("plugin.toml")
+        .is_file());
+    std::fs::write(
+        ws.join("planexec.lock"),
+        lock.replace("path = \"acme-check\"", &format!("path = \"{rel}\"")),
+    )
+    .unwrap();
+    let out = env.run(&ws, &["gate", "run", "check"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("not a folder of the pack"), "{out:?}");
+}

@@ -188,6 +188,16 @@ pub fn file_digest(path: &Path, root: &Path) -> Result<String, String> {
 
 /// Compares a cached plugin's manifest and component with the lock.
 fn verify_plugin(pack: &str, dir: &Path, p: &LockedPlugin) -> Result<(), PackError> {
+    // A plugin folder is one name inside the pack; a lock edited to point elsewhere is refused.
+    if p.path.contains('/') || tree::check_relative(&p.path).is_err() {
+        return Err(PackError::Invalid {
+            pack: pack.into(),
+            message: format!(
+                "planexec.lock: plugin `{}` has path `{}`, which is not a folder of the pack\n  restore the lock, or rewrite it with `planexec packs update {pack}`",
+                p.name, p.path
+            ),
+        });
+    }
     let pdir = dir.join(&p.path);
     let manifest_path = pdir.join("plugin.toml");
     let mismatch = |what: String, expected: &str, actual: String| PackError::Mismatch {

@@ -240,22 +240,21 @@ fn cargo_build(dir: &Path) -> Result<PathBuf, String> {
 /// `text` with its top-level `sha256 = "..."` set to `sha` (replaced, or added after `component`).
 fn with_sha256(text: &str, sha: &str) -> String {
     let line = format!("sha256 = \"{sha}\"");
+    let top = text
+        .lines()
+        .position(|l| l.trim_start().starts_with('['))
+        .unwrap_or(usize::MAX);
+    let is = |i: usize, l: &str, key: &str| i < top && l.trim_start().starts_with(key);
+    let existing = text.lines().enumerate().any(|(i, l)| is(i, l, "sha256"));
     let mut out = Vec::new();
-    let mut done = false;
-    let mut top = true;
-    for l in text.lines() {
-        if l.trim_start().starts_with('[') {
-            top = false;
-        }
-        if top && !done && l.trim_start().starts_with("sha256") {
+    for (i, l) in text.lines().enumerate() {
+        if existing && is(i, l, "sha256") {
             out.push(line.clone());
-            done = true;
             continue;
         }
         out.push(l.to_string());
-        if top && !done && l.trim_start().starts_with("component") {
+        if !existing && is(i, l, "component") {
             out.push(line.clone());
-            done = true;
         }
     }
     out.join("\n") + "\n"
