@@ -104,13 +104,25 @@ fn git_pack_is_locked_run_refused_when_tampered_and_updated_only_with_yes() {
         locked_plugin(&ws)["component"].as_str(),
         Some(wasm_sha.as_str())
     );
+    let before_add = "[policy]\ngrant = [\"true\"]\n\n[gates.check]\nplugin = \"acme-check\"\ncommand = \"true\"\n";
     let toml = std::fs::read_to_string(ws.join("planexec.toml")).unwrap();
-    assert!(
-        toml.contains("[packs.acme]") && toml.contains(&src),
-        "{toml}"
+    // Only the declaration is added: the pack's suggested policy is shown, never applied.
+    assert_eq!(
+        toml,
+        format!("{before_add}\n[packs.acme]\nsource = \"{src}\"\n")
     );
-    // The suggested policy is shown, never applied.
-    assert!(!toml.contains("curl"));
+    let out = env.run(&ws, &["packs", "list"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains(&format!("acme 1.0.0  {src}  @ {}", v1.trim())),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout
+            .contains("acme-check (gate 1.0.0)  requests: true"),
+        "{out:?}"
+    );
 
     let out = env.run(&ws, &["gate", "run", "check"]);
     assert_eq!(out.code, 0, "{out:?}");

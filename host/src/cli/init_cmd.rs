@@ -270,3 +270,63 @@ fn toml_key(k: &str) -> String {
         toml::Value::String(k.into()).to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_of(files: &[(&str, &str)]) -> (Found, crate::config::Config) {
+        let d = tempfile::tempdir().unwrap();
+        for (p, t) in files {
+            std::fs::write(d.path().join(p), t).unwrap();
+        }
+        let found = inspect(d.path());
+        let text = render(&found);
+        let config = crate::config::Config::parse(&text, Path::new("planexec.toml"), d.path())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        (found, config)
+    }
+
+    fn names(c: &crate::config::Config) -> Vec<String> {
+        c.gates.iter().map(|g| g.name.clone()).collect()
+    }
+
+    #[test]
+    fn rust_and_node_projects_get_their_gates_and_grants() {
+        let (_, c) = config_of(&[
+            ("Cargo.toml", "[package]\nname = \"x\"\n"),
+            (
+                "package.json",
+                "{\"devDependencies\": {\"jest\": \"29\", \"typescript\": \"5\"}}",
+            ),
+        ]);
+        assert_eq!(names(&c), ["cargo-test", "jest", "tsc"]);
+        let grants: Vec<String> = c
+            .policy
+            .grant
+            .iter()
+            .map(|g| g.to_grant().program)
+            .collect();
+        assert_eq!(grants, ["cargo", "node"]);
+        assert_eq!(c.run.task_gates, ["cargo-test", "jest", "tsc"]);
+    }
+
+    #[test]
+    fn an_empty_repository_gets_a_valid_config_with_no_gates() {
+        let (found, c) = config_of(&[("README.md", "hi\n")]);
+        assert!(found.gates.is_empty() && c.gates.is_empty());
+    }
+
+    #[test]
+    fn hooks_needing_a_shell_or_a_repository_script_are_not_imported() {
+        let yaml = "pre-commit:\n  commands:\n    a:\n      run: ./scripts/check.sh\n    b:\n      run: cargo fmt -- --check\n  scripts:\n    c.sh:\n      runner: bash\n";
+        let (found, c) = config_of(&[("lefthook.yml", yaml)]);
+        assert_eq!(names(&c), ["lefthook-b"]);
+        let skipped = found.skipped.join("\n");
+        assert!(
+            skipped.contains("`lefthook-a`") && skipped.contains("script in the repository"),
+            "{skipped}"
+        );
+        assert!(skipped.contains("lefthook script `c.sh`"), "{skipped}");
+    }
+}
