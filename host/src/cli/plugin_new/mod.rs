@@ -14,7 +14,14 @@ const README: &str = include_str!("templates/README.md.tmpl");
 
 /// The kit in this planexec's source tree (for checkouts; otherwise pass --pdk).
 fn default_pdk() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/pdk")
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/pdk");
+    if !p.join("Cargo.toml").is_file() {
+        eprintln!(
+            "warning: the plugin kit is not at {} (this planexec was built elsewhere); pass --pdk DIR or --pdk git+URL",
+            p.display()
+        );
+    }
+    std::fs::canonicalize(&p).unwrap_or(p)
 }
 
 /// Per kind: lib.rs, description, requested commands, extra request lines, usage text.
