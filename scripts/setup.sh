@@ -8,7 +8,7 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 rustup target add wasm32-wasip2 >/dev/null
 # The report consumers the tests read planexec's reports with are pinned (tests/data/check_reports.py).
 python3 -m pip install --quiet --disable-pip-version-check pytest mypy black coverage \
-  junitparser==5.0.3 xmlschema==4.3.2 pyyaml==6.0.3
+  junitparser==5.0.3 xmlschema==4.3.2 pyyaml==6.0.3 componentize-py==0.25.1
 if ! command -v go >/dev/null 2>&1; then
   sudo_if_needed apt-get update -qq
   sudo_if_needed apt-get install -y -qq golang-go >/dev/null

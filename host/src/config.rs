@@ -114,6 +114,14 @@ pub struct PluginDirs {
     pub dirs: Vec<PathBuf>,
 }
 
+/// `[packs.NAME]`: a shared plugin pack, pinned in planexec.lock (docs/packs.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackTable {
+    /// A folder, `git+URL#REV`, or an http(s) `.tar.gz` URL.
+    pub source: String,
+}
+
 /// `[run]`: how `planexec run` drives tasks.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -185,6 +193,8 @@ struct Raw {
     #[serde(default)]
     plugins: PluginDirs,
     #[serde(default)]
+    packs: BTreeMap<String, PackTable>,
+    #[serde(default)]
     gates: toml::Table,
     #[serde(default)]
     run: Option<RunConfig>,
@@ -205,6 +215,8 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub policy: Policy,
     pub plugin_dirs: Vec<PathBuf>,
+    /// `[packs.NAME] source`, by pack name (relative folders against the workspace).
+    pub packs: BTreeMap<String, String>,
     /// In file order.
     pub gates: Vec<GateConfig>,
     pub run: RunConfig,
@@ -309,6 +321,7 @@ impl Config {
                 .into_iter()
                 .map(|d| workspace.join(d))
                 .collect(),
+            packs: raw.packs.into_iter().map(|(k, v)| (k, v.source)).collect(),
             gates,
             run,
             tolerances: raw.tolerances,
@@ -421,20 +434,41 @@ fn absolute_dirs(t: &mut toml::Table, base: &Path) {
     }
 }
 
+/// `[packs.*] source` folders made absolute against `base` (URLs stay as they are).
+fn absolute_pack_paths(t: &mut toml::Table, base: &Path) {
+    let Some(toml::Value::Table(packs)) = t.get_mut("packs") else {
+        return;
+    };
+    for (_, v) in packs.iter_mut() {
+        let Some(src) = v.get_mut("source") else {
+            continue;
+        };
+        if let Some(s) = src.as_str() {
+            if matches!(
+                crate::packs::PackSource::parse(s, base),
+                Ok(crate::packs::PackSource::Path(_))
+            ) {
+                *src = toml::Value::String(base.join(s).to_string_lossy().into_owned());
+            }
+        }
+    }
+}
+
 /// A user config or `--policy` file: only `[policy]`, `[plugins]` and `[limits]`.
 fn policy_table(path: &Path) -> Result<toml::Table, ConfigError> {
     let base = path.parent().unwrap_or(Path::new("/"));
     let (_, mut t) = read_table(path, base)?;
     if let Some(k) = t
         .keys()
-        .find(|k| !matches!(k.as_str(), "policy" | "plugins" | "limits"))
+        .find(|k| !matches!(k.as_str(), "policy" | "plugins" | "limits" | "packs"))
     {
         return Err(ConfigError::Invalid {
             path: path.to_path_buf(),
-            message: format!("[{k}] does not belong here: a policy file has only [policy], [plugins] and [limits]"),
+            message: format!("[{k}] does not belong here: a policy file has only [policy], [plugins], [packs] and [limits]"),
         });
     }
     absolute_dirs(&mut t, base);
+    absolute_pack_paths(&mut t, base);
     Ok(t)
 }
 
@@ -470,7 +504,12 @@ impl Config {
                 .as_ref()
                 .map(|d| crate::trust::Store::new(d));
             out.repo_trusted = sources.trust_repo
-                || store.is_some_and(|s| s.trusted_sha(&path) == Some(crate::trust::digest(&text)));
+                || store.is_some_and(|s| {
+                    s.trusted_sha(&path)
+                        == Some(crate::trust::digest(&crate::trust::trusted_content(
+                            workspace, &text,
+                        )))
+                });
             if !out.repo_trusted {
                 out.ignored = crate::trust::strip_untrusted(&mut t);
             }

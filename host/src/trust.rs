@@ -12,7 +12,8 @@ pub const STORE: &str = "trusted.toml";
 /// Sections a repository may set whatever its trust: they do not change what runs.
 /// Everything else that names programs, arguments or plugin folders is dropped
 /// from an untrusted planexec.toml (see [`strip_untrusted`]).
-const TRUSTED_ONLY_SECTIONS: [&str; 3] = ["policy", "plugins", "limits"];
+/// `packs` is here because a pack is code the repository asks to run (SECURITY.md).
+const TRUSTED_ONLY_SECTIONS: [&str; 4] = ["policy", "plugins", "packs", "limits"];
 
 /// Plugin settings that choose a program, its arguments or its working directory.
 const EXEC_KEYS: [&str; 12] = [
@@ -67,6 +68,33 @@ impl Sources {
             trust_repo: trust_flag || env_trust,
             policy_file,
             user_dir: config_dir(),
+        }
+    }
+}
+
+/// What trusting a planexec.toml covers: its text, and when it declares packs,
+/// the planexec.lock beside it (as TOML comments, so the whole still parses as
+/// the config): a changed lock pins other code, so it needs trusting again.
+pub fn trusted_content(workspace: &Path, text: &str) -> String {
+    let declares_packs = toml::from_str::<toml::Table>(text).ok().is_some_and(|t| {
+        t.get("packs")
+            .is_some_and(|p| p.as_table().is_some_and(|p| !p.is_empty()))
+    });
+    let lock = workspace.join(crate::packs::LOCK_FILE);
+    let lock_text = declares_packs
+        .then(|| crate::input::read_text(&lock, workspace, crate::input::MAX_TOML).ok())
+        .flatten();
+    match lock_text {
+        None => text.to_string(),
+        Some(l) => {
+            let mut out = format!(
+                "{text}\n# --- {} (covered by this trust)\n",
+                crate::packs::LOCK_FILE
+            );
+            for line in l.lines() {
+                out.push_str(&format!("# {line}\n"));
+            }
+            out
         }
     }
 }

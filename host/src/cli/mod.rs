@@ -5,6 +5,9 @@ mod check_cmd;
 mod doctor_cmd;
 mod gate_cmd;
 mod human;
+mod init_cmd;
+mod packs_cmd;
+mod plugin_new;
 mod plugins_cmd;
 mod run_cmd;
 mod trust_cmd;
@@ -76,6 +79,20 @@ pub enum Cmd {
     /// Inspect installed plugins.
     #[command(subcommand)]
     Plugins(PluginsCmd),
+    /// Write a commented planexec.toml for this repository (its languages, pre-commit and lefthook hooks).
+    Init {
+        /// Replace an existing planexec.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    Completions { shell: clap_complete::Shell },
+    /// Write a new plugin (`plugin new`) or build one (`plugin build`).
+    #[command(subcommand)]
+    Plugin(PluginCmd),
+    /// Shared plugin packs pinned in planexec.lock: add, update (shows what changes), verify, list.
+    #[command(subcommand)]
+    Packs(PacksCmd),
     /// Execute a plan: rollback point, tasks in order, gates, dual review, one commit per task.
     Run {
         /// The plan file or plan folder.
@@ -170,6 +187,74 @@ pub enum PluginsCmd {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PluginCmd {
+    /// Scaffold a plugin: a Cargo project on the plugin kit, plugin.toml, a unit test, a README.
+    New {
+        kind: KindArg,
+        name: String,
+        /// Where to create it (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The plugin kit: a folder, or `git+URL` (default: this planexec's source tree).
+        #[arg(long)]
+        pdk: Option<String>,
+    },
+    /// Build a plugin folder for wasm32-wasip2 and write the component's sha256 into plugin.toml.
+    Build { dir: PathBuf },
+}
+
+/// The kinds `plugin new` scaffolds.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Gate,
+    Reviewer,
+    Formatter,
+    Implementer,
+}
+
+impl From<KindArg> for crate::plugins::Kind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Gate => Self::Gate,
+            KindArg::Reviewer => Self::Reviewer,
+            KindArg::Formatter => Self::Formatter,
+            KindArg::Implementer => Self::Implementer,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PacksCmd {
+    /// Fetch a pack, show what its plugins may do, declare it in planexec.toml and lock it.
+    Add {
+        /// A folder, `git+URL#REV` (a tag, branch or commit), or an http(s) .tar.gz URL.
+        source: String,
+        /// The name to declare it under (default: pack.toml's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Accept without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Fetch declared packs again and show, per plugin, what the new version may do
+    /// that the locked one could not; writes planexec.lock only when accepted.
+    Update {
+        /// Only this pack.
+        name: Option<String>,
+        /// Accept without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Check that planexec.lock matches the declared packs and their files (for CI).
+    Verify,
+    /// List declared packs, what they are locked at, and their plugins.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
     crate::sandbox::install_signal_cleanup();
@@ -210,6 +295,30 @@ pub fn main() -> i32 {
             plugin_args,
             format,
         }) => plugins_cmd::list(&plugin_args, format),
+        Cmd::Init { force } => init_cmd::run(force),
+        Cmd::Plugin(PluginCmd::New {
+            kind,
+            name,
+            dir,
+            pdk,
+        }) => plugin_new::new(kind.into(), &name, dir.as_deref(), pdk.as_deref()),
+        Cmd::Plugin(PluginCmd::Build { dir }) => plugin_new::build(&dir),
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "planexec",
+                &mut std::io::stdout(),
+            );
+            exit::OK
+        }
+        Cmd::Packs(p) => match p {
+            PacksCmd::Add { source, name, yes } => packs_cmd::add(&source, name.as_deref(), yes),
+            PacksCmd::Update { name, yes } => packs_cmd::update(name.as_deref(), yes),
+            PacksCmd::Verify => packs_cmd::verify(),
+            PacksCmd::List { format } => packs_cmd::list(format),
+        },
         Cmd::Run {
             plan,
             plugin_args,
@@ -263,7 +372,7 @@ pub(crate) fn load_workspace(
     }
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(args.plugins.iter().cloned());
-    let registry = crate::plugins::Registry::discover(&dirs).map_err(|e| {
+    let registry = crate::packs::registry(&workspace, &config, &dirs).map_err(|e| {
         report_error(&e);
         exit::USAGE
     })?;

@@ -10,7 +10,6 @@ mod task;
 pub use outputs::final_report;
 
 use crate::config::Config;
-use crate::plugins::Registry;
 use crate::report::{Event, Reporter, TaskHeader};
 use crate::sandbox::{Sandbox, SandboxOptions};
 use planexec_plan::{Dialect, Plan};
@@ -195,7 +194,8 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     }
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(opts.plugin_dirs.iter().cloned());
-    let registry = Registry::discover(&dirs).map_err(|e| EngineError::Preflight(e.to_string()))?;
+    let registry =
+        crate::packs::registry(&workspace, &config, &dirs).map_err(EngineError::Preflight)?;
     let caps = config
         .caps()
         .map_err(|e| EngineError::Preflight(e.to_string()))?;

@@ -59,4 +59,12 @@ pub enum PluginError {
     },
     #[error("{0}")]
     NotGranted(String),
+    #[error("pack `{pack}`, plugin `{plugin}`: {what} has sha256 {actual}, but planexec.lock expects {expected}\n  nothing ran; if the change is intended, run `planexec packs update {pack}` to review what it may do and accept it")]
+    LockMismatch {
+        pack: String,
+        plugin: String,
+        what: String,
+        expected: String,
+        actual: String,
+    },
 }

@@ -26,6 +26,8 @@ pub struct Plugin {
     pub manifest_path: PathBuf,
     /// A plugin folder that replaces the standard plugin of the same name.
     pub overrides_standard: bool,
+    /// The pack it came from (pinned in planexec.lock), if any.
+    pub pack: Option<String>,
     component: Component,
 }
 
@@ -40,6 +42,8 @@ enum Component {
         /// The plugin folder; the component must be a regular file inside it.
         root: PathBuf,
         loaded: Arc<OnceLock<Result<(Arc<Vec<u8>>, String), String>>>,
+        /// The sha256 planexec.lock pins, checked on the bytes actually loaded.
+        locked: Option<String>,
     },
 }
 
@@ -63,7 +67,12 @@ impl Plugin {
             Component::Embedded { bytes, sha256 } => {
                 Ok((ComponentBytes::Static(bytes), sha256.to_string()))
             }
-            Component::File { path, root, loaded } => {
+            Component::File {
+                path,
+                root,
+                loaded,
+                locked,
+            } => {
                 let r = loaded.get_or_init(|| {
                     let bytes = crate::input::read_bytes(path, root, crate::input::MAX_COMPONENT)
                         .map_err(|e| e.to_string())?;
@@ -74,6 +83,17 @@ impl Plugin {
                     path: self.manifest_path.clone(),
                     message,
                 })?;
+                if let (Some(expected), Some(pack)) = (locked, &self.pack) {
+                    if expected != &digest {
+                        return Err(PluginError::LockMismatch {
+                            pack: pack.clone(),
+                            plugin: self.manifest.name.clone(),
+                            what: format!("its component {}", path.display()),
+                            expected: expected.clone(),
+                            actual: digest,
+                        });
+                    }
+                }
                 if let Some(expected) = &self.manifest.sha256 {
                     if expected != &digest {
                         return Err(PluginError::DigestMismatch {
@@ -88,6 +108,14 @@ impl Plugin {
             }
         }
     }
+}
+
+/// What planexec.lock pins for one pack plugin.
+struct Pin {
+    pack: String,
+    plugin: String,
+    manifest: String,
+    component: String,
 }
 
 /// Component bytes, embedded or read from disk.
@@ -126,6 +154,7 @@ impl Registry {
                     source: Source::Standard,
                     manifest_path,
                     overrides_standard: false,
+                    pack: None,
                     component: Component::Embedded {
                         bytes: p.component,
                         sha256: p.sha256,
@@ -145,7 +174,7 @@ impl Registry {
             return Err(PluginError::NotADirectory(dir.to_path_buf()));
         }
         if dir.join("plugin.toml").is_file() {
-            return self.add_plugin_dir(dir, &mut BTreeMap::new());
+            return self.add_plugin_dir(dir, &mut BTreeMap::new(), None);
         }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|source| PluginError::Io {
@@ -158,7 +187,23 @@ impl Registry {
         entries.sort();
         let mut seen = BTreeMap::new();
         for p in entries {
-            self.add_plugin_dir(&p, &mut seen)?;
+            self.add_plugin_dir(&p, &mut seen, None)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the plugins a pack's lock entry pins, each checked against its
+    /// manifest and component digests as it is read.
+    pub fn add_pack(&mut self, pack: &crate::packs::Ready) -> Result<(), PluginError> {
+        let mut seen = BTreeMap::new();
+        for p in &pack.plugins {
+            let pin = Pin {
+                pack: pack.name.clone(),
+                plugin: p.name.clone(),
+                manifest: p.manifest.clone(),
+                component: p.component.clone(),
+            };
+            self.add_plugin_dir(&pack.dir.join(&p.path), &mut seen, Some(pin))?;
         }
         Ok(())
     }
@@ -167,6 +212,7 @@ impl Registry {
         &mut self,
         dir: &Path,
         seen: &mut BTreeMap<String, PathBuf>,
+        pin: Option<Pin>,
     ) -> Result<(), PluginError> {
         let manifest_path = dir.join("plugin.toml");
         let text =
@@ -176,6 +222,18 @@ impl Registry {
                     message: e.to_string(),
                 }
             })?;
+        if let Some(pin) = &pin {
+            let actual = hex::encode(Sha256::digest(text.as_bytes()));
+            if actual != pin.manifest {
+                return Err(PluginError::LockMismatch {
+                    pack: pin.pack.clone(),
+                    plugin: pin.plugin.clone(),
+                    what: format!("its manifest {}", manifest_path.display()),
+                    expected: pin.manifest.clone(),
+                    actual,
+                });
+            }
+        }
         let manifest = Manifest::parse(&text, &manifest_path)?;
         let component = dir.join(&manifest.component);
         if !component.is_file() {
@@ -203,10 +261,12 @@ impl Registry {
                 source: Source::Dir(dir.to_path_buf()),
                 manifest_path,
                 overrides_standard,
+                pack: pin.as_ref().map(|p| p.pack.clone()),
                 component: Component::File {
                     path: component,
                     root: dir.to_path_buf(),
                     loaded: Default::default(),
+                    locked: pin.map(|p| p.component),
                 },
             },
         );

@@ -260,12 +260,17 @@ macro_rules! __pdk_conversions {
 /// Exports a type implementing [`crate::Gate`] as a component of the `gate` world.
 #[macro_export]
 macro_rules! gate_component {
+    // Standard plugins live in plugins/NAME, two folders below wit/.
     ($ty:ty) => {
+        $crate::gate_component!($ty, wit = "../../wit");
+    };
+    // A plugin elsewhere names its own copy of the WIT (`planexec plugin new` writes `wit/`).
+    ($ty:ty, wit = $wit:literal) => {
         #[cfg(target_arch = "wasm32")]
         mod __planexec_component {
             #[allow(unused_imports)]
             use super::*;
-            wit_bindgen::generate!({ world: "gate", path: "../../wit" });
+            wit_bindgen::generate!({ world: "gate", path: $wit });
             $crate::__pdk_conversions!(common);
             $crate::__pdk_conversions!(host);
             use exports::planexec::plugin::gate_plugin as api;
@@ -289,12 +294,17 @@ macro_rules! gate_component {
 /// Exports a type implementing [`crate::Reviewer`] as a component of the `reviewer` world.
 #[macro_export]
 macro_rules! reviewer_component {
+    // Standard plugins live in plugins/NAME, two folders below wit/.
     ($ty:ty) => {
+        $crate::reviewer_component!($ty, wit = "../../wit");
+    };
+    // A plugin elsewhere names its own copy of the WIT (`planexec plugin new` writes `wit/`).
+    ($ty:ty, wit = $wit:literal) => {
         #[cfg(target_arch = "wasm32")]
         mod __planexec_component {
             #[allow(unused_imports)]
             use super::*;
-            wit_bindgen::generate!({ world: "reviewer", path: "../../wit" });
+            wit_bindgen::generate!({ world: "reviewer", path: $wit });
             $crate::__pdk_conversions!(common);
             $crate::__pdk_conversions!(host);
             use exports::planexec::plugin::reviewer_plugin as api;
@@ -346,12 +356,17 @@ macro_rules! reviewer_component {
 /// Exports a type implementing [`crate::Formatter`] as a component of the `formatter` world.
 #[macro_export]
 macro_rules! formatter_component {
+    // Standard plugins live in plugins/NAME, two folders below wit/.
     ($ty:ty) => {
+        $crate::formatter_component!($ty, wit = "../../wit");
+    };
+    // A plugin elsewhere names its own copy of the WIT (`planexec plugin new` writes `wit/`).
+    ($ty:ty, wit = $wit:literal) => {
         #[cfg(target_arch = "wasm32")]
         mod __planexec_component {
             #[allow(unused_imports)]
             use super::*;
-            wit_bindgen::generate!({ world: "formatter", path: "../../wit" });
+            wit_bindgen::generate!({ world: "formatter", path: $wit });
             use exports::planexec::plugin::formatter_plugin as api;
             struct Component;
             impl api::Guest for Component {
@@ -374,12 +389,17 @@ macro_rules! formatter_component {
 /// Exports a type implementing [`crate::Implementer`] as a component of the `implementer` world.
 #[macro_export]
 macro_rules! implementer_component {
+    // Standard plugins live in plugins/NAME, two folders below wit/.
     ($ty:ty) => {
+        $crate::implementer_component!($ty, wit = "../../wit");
+    };
+    // A plugin elsewhere names its own copy of the WIT (`planexec plugin new` writes `wit/`).
+    ($ty:ty, wit = $wit:literal) => {
         #[cfg(target_arch = "wasm32")]
         mod __planexec_component {
             #[allow(unused_imports)]
             use super::*;
-            wit_bindgen::generate!({ world: "implementer", path: "../../wit" });
+            wit_bindgen::generate!({ world: "implementer", path: $wit });
             $crate::__pdk_conversions!(common);
             $crate::__pdk_conversions!(host);
             use exports::planexec::plugin::implementer_plugin as api;

@@ -1,0 +1,332 @@
+//! `planexec init`: looks at a repository (Python, Go, Rust, Node; pre-commit
+//! and lefthook hooks) and writes a commented planexec.toml with its gates.
+
+use super::{exit, report_error};
+use std::path::Path;
+
+/// One gate init proposes: its table body and the programs it needs granted.
+struct Proposal {
+    name: String,
+    why: String,
+    body: String,
+    grants: Vec<String>,
+}
+
+/// What init found: gates to write and hooks it could not import (with why).
+#[derive(Default)]
+struct Found {
+    gates: Vec<Proposal>,
+    skipped: Vec<String>,
+}
+
+pub fn run(force: bool) -> i32 {
+    let Ok(dir) = super::current_dir() else {
+        return exit::USAGE;
+    };
+    let path = dir.join(crate::config::FILE_NAME);
+    if path.symlink_metadata().is_ok() && !force {
+        report_error(&format!(
+            "{} exists; pass --force to replace it",
+            path.display()
+        ));
+        return exit::USAGE;
+    }
+    let found = inspect(&dir);
+    let text = render(&found);
+    if let Err(e) = crate::rooted::write(&dir, Path::new(crate::config::FILE_NAME), text.as_bytes())
+    {
+        report_error(&e);
+        return exit::USAGE;
+    }
+    println!("wrote {} with {} gates", path.display(), found.gates.len());
+    for s in &found.skipped {
+        println!("not imported: {}", crate::text::untrusted(s));
+    }
+    println!("next:\n  review planexec.toml, then `planexec trust` (it records what you reviewed)");
+    for g in &found.gates {
+        println!("  planexec gate run {}", g.name);
+    }
+    println!("  planexec check PLAN.md, then planexec run PLAN.md");
+    exit::OK
+}
+
+/// Everything init proposes for `dir`.
+fn inspect(dir: &Path) -> Found {
+    let mut f = Found::default();
+    let has = |p: &str| dir.join(p).is_file();
+    let python = [
+        "pyproject.toml",
+        "setup.cfg",
+        "setup.py",
+        "requirements.txt",
+    ]
+    .iter()
+    .any(|p| has(p));
+    if python {
+        f.gates.push(standard(
+            "pytest",
+            "a Python project (pyproject.toml / setup.cfg / requirements)",
+            "",
+            &["python3"],
+        ));
+        let pyproject = std::fs::read_to_string(dir.join("pyproject.toml")).unwrap_or_default();
+        if has("ruff.toml") || pyproject.contains("[tool.ruff") {
+            f.gates
+                .push(standard("ruff", "ruff is configured", "", &["python3"]));
+        }
+    }
+    if has("go.mod") {
+        f.gates.push(standard(
+            "go-test",
+            "go.mod",
+            "packages = [\"./...\"]\n",
+            &["go"],
+        ));
+    }
+    if has("Cargo.toml") {
+        f.gates
+            .push(standard("cargo-test", "Cargo.toml", "", &["cargo"]));
+    }
+    if let Ok(pkg) = std::fs::read_to_string(dir.join("package.json")) {
+        for (dep, gate) in [
+            ("jest", "jest"),
+            ("vitest", "vitest"),
+            ("eslint", "eslint"),
+            ("typescript", "tsc"),
+        ] {
+            if pkg.contains(&format!("\"{dep}\"")) {
+                f.gates.push(standard(
+                    gate,
+                    &format!("package.json depends on {dep}"),
+                    "",
+                    &["node"],
+                ));
+            }
+        }
+    }
+    pre_commit(dir, &mut f);
+    lefthook(dir, &mut f);
+    f
+}
+
+fn standard(name: &str, why: &str, body: &str, grants: &[&str]) -> Proposal {
+    Proposal {
+        name: name.into(),
+        why: why.into(),
+        body: body.into(),
+        grants: grants.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// A command gate for `run`, or why it cannot be one (planexec runs no shell).
+fn command_gate(name: &str, why: &str, run: &str) -> Result<Proposal, String> {
+    if run.contains(['|', '&', ';', '$', '>', '<', '`', '{', '*']) {
+        return Err(format!("`{name}`: `{run}` needs a shell (pipes, variables, globs or placeholders); planexec runs programs directly"));
+    }
+    let program = run
+        .split_whitespace()
+        .next()
+        .ok_or_else(|| format!("`{name}`: empty command"))?;
+    if program.contains('/') {
+        return Err(format!("`{name}`: `{program}` is a script in the repository; grant and configure it by hand if you trust it"));
+    }
+    Ok(Proposal {
+        name: name.into(),
+        why: why.into(),
+        body: format!(
+            "plugin = \"command\"\ncommand = {}\n",
+            toml::Value::String(run.into())
+        ),
+        grants: vec![program.into()],
+    })
+}
+
+/// Local `system` hooks of `.pre-commit-config.yaml` as command gates.
+fn pre_commit(dir: &Path, f: &mut Found) {
+    let Ok(text) = std::fs::read_to_string(dir.join(".pre-commit-config.yaml")) else {
+        return;
+    };
+    let doc: serde_yaml::Value = match serde_yaml::from_str(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            return f
+                .skipped
+                .push(format!(".pre-commit-config.yaml: not YAML ({e})"))
+        }
+    };
+    for repo in doc["repos"].as_sequence().into_iter().flatten() {
+        let url = repo["repo"].as_str().unwrap_or("?");
+        for hook in repo["hooks"].as_sequence().into_iter().flatten() {
+            let id = hook["id"].as_str().unwrap_or("?");
+            if url != "local" {
+                f.skipped.push(format!("pre-commit hook `{id}` from {url}: a remote hook repository; use the matching planexec gate or a pack"));
+                continue;
+            }
+            let lang = hook["language"].as_str().unwrap_or("");
+            if lang != "system" {
+                f.skipped.push(format!("pre-commit hook `{id}`: language `{lang}` (only `system` hooks run as they are)"));
+                continue;
+            }
+            let mut run = hook["entry"].as_str().unwrap_or("").to_string();
+            for a in hook["args"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+            {
+                run.push(' ');
+                run.push_str(a);
+            }
+            match command_gate(
+                &format!("pre-commit-{id}"),
+                "a local pre-commit hook (run on the whole tree, not on staged files)",
+                &run,
+            ) {
+                Ok(p) => f.gates.push(p),
+                Err(m) => f.skipped.push(format!("pre-commit hook {m}")),
+            }
+        }
+    }
+}
+
+/// `commands` of every hook in `lefthook.yml` as command gates.
+fn lefthook(dir: &Path, f: &mut Found) {
+    let Some(text) = ["lefthook.yml", "lefthook.yaml"]
+        .iter()
+        .find_map(|n| std::fs::read_to_string(dir.join(n)).ok())
+    else {
+        return;
+    };
+    let doc: serde_yaml::Value = match serde_yaml::from_str(&text) {
+        Ok(d) => d,
+        Err(e) => return f.skipped.push(format!("lefthook.yml: not YAML ({e})")),
+    };
+    for (hook, body) in doc.as_mapping().into_iter().flatten() {
+        let hook = hook.as_str().unwrap_or("?");
+        for (name, cmd) in body["commands"].as_mapping().into_iter().flatten() {
+            let name = name.as_str().unwrap_or("?");
+            let run = cmd["run"].as_str().unwrap_or("");
+            match command_gate(
+                &format!("lefthook-{name}"),
+                &format!("lefthook {hook} command"),
+                run,
+            ) {
+                Ok(p) => f.gates.push(p),
+                Err(m) => f.skipped.push(format!("lefthook command {m}")),
+            }
+        }
+        for (name, _) in body["scripts"].as_mapping().into_iter().flatten() {
+            f.skipped.push(format!("lefthook script `{}` ({hook}): scripts are files in the repository; configure them by hand", name.as_str().unwrap_or("?")));
+        }
+    }
+}
+
+/// The commented planexec.toml.
+fn render(f: &Found) -> String {
+    let mut out = String::from("# planexec.toml written by `planexec init`; review it, then run `planexec trust`.\n# Keys: docs/configuration.md. Shared gates: docs/packs.md.\n\n");
+    let mut grants: Vec<&str> = f
+        .gates
+        .iter()
+        .flat_map(|g| g.grants.iter().map(String::as_str))
+        .collect();
+    grants.sort();
+    grants.dedup();
+    out.push_str("# The programs plugins may run (each plugin still gets only what it requests).\n[policy]\n");
+    let list: Vec<String> = grants
+        .iter()
+        .map(|g| toml::Value::String(g.to_string()).to_string())
+        .collect();
+    out.push_str(&format!("grant = [{}]\n", list.join(", ")));
+    for g in &f.gates {
+        out.push_str(&format!(
+            "\n# {}: {}\n[gates.{}]\n{}",
+            g.name,
+            g.why,
+            toml_key(&g.name),
+            g.body
+        ));
+    }
+    if !f.skipped.is_empty() {
+        out.push_str("\n# Not imported (configure by hand if you need them):\n");
+        for s in &f.skipped {
+            out.push_str(&format!("#   {}\n", s.replace('\n', " ")));
+        }
+    }
+    let names: Vec<String> = f
+        .gates
+        .iter()
+        .map(|g| toml::Value::String(g.name.clone()).to_string())
+        .collect();
+    out.push_str(&format!("\n[run]\n# Gates run after each task (final gates default to every [gates.*]).\ntask_gates = [{}]\n", names.join(", ")));
+    out
+}
+
+fn toml_key(k: &str) -> String {
+    if k.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        k.into()
+    } else {
+        toml::Value::String(k.into()).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_of(files: &[(&str, &str)]) -> (Found, crate::config::Config) {
+        let d = tempfile::tempdir().unwrap();
+        for (p, t) in files {
+            std::fs::write(d.path().join(p), t).unwrap();
+        }
+        let found = inspect(d.path());
+        let text = render(&found);
+        let config = crate::config::Config::parse(&text, Path::new("planexec.toml"), d.path())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        (found, config)
+    }
+
+    fn names(c: &crate::config::Config) -> Vec<String> {
+        c.gates.iter().map(|g| g.name.clone()).collect()
+    }
+
+    #[test]
+    fn rust_and_node_projects_get_their_gates_and_grants() {
+        let (_, c) = config_of(&[
+            ("Cargo.toml", "[package]\nname = \"x\"\n"),
+            (
+                "package.json",
+                "{\"devDependencies\": {\"jest\": \"29\", \"typescript\": \"5\"}}",
+            ),
+        ]);
+        assert_eq!(names(&c), ["cargo-test", "jest", "tsc"]);
+        let grants: Vec<String> = c
+            .policy
+            .grant
+            .iter()
+            .map(|g| g.to_grant().program)
+            .collect();
+        assert_eq!(grants, ["cargo", "node"]);
+        assert_eq!(c.run.task_gates, ["cargo-test", "jest", "tsc"]);
+    }
+
+    #[test]
+    fn an_empty_repository_gets_a_valid_config_with_no_gates() {
+        let (found, c) = config_of(&[("README.md", "hi\n")]);
+        assert!(found.gates.is_empty() && c.gates.is_empty());
+    }
+
+    #[test]
+    fn hooks_needing_a_shell_or_a_repository_script_are_not_imported() {
+        let yaml = "pre-commit:\n  commands:\n    a:\n      run: ./scripts/check.sh\n    b:\n      run: cargo fmt -- --check\n  scripts:\n    c.sh:\n      runner: bash\n";
+        let (found, c) = config_of(&[("lefthook.yml", yaml)]);
+        assert_eq!(names(&c), ["lefthook-b"]);
+        let skipped = found.skipped.join("\n");
+        assert!(
+            skipped.contains("`lefthook-a`") && skipped.contains("script in the repository"),
+            "{skipped}"
+        );
+        assert!(skipped.contains("lefthook script `c.sh`"), "{skipped}");
+    }
+}
