@@ -88,6 +88,9 @@ pub enum Cmd {
         /// Continue the unfinished run of this plan.
         #[arg(long)]
         resume: bool,
+        /// Run even when HEAD is detached (the task commits are then on no branch).
+        #[arg(long)]
+        allow_detached: bool,
         /// Also write a report at the end: junit, sarif or json, to PATH. Repeatable.
         #[arg(long = "report", value_name = "FORMAT=PATH")]
         report: Vec<crate::report::ReportSpec>,
@@ -193,6 +196,7 @@ pub fn main() -> i32 {
             plugin_args,
             implementer,
             resume,
+            allow_detached,
             report,
             dialect,
             format,
@@ -202,6 +206,7 @@ pub fn main() -> i32 {
             plugin_args,
             implementer,
             resume,
+            allow_detached,
             format,
             reports: report,
         }),

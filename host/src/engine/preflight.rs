@@ -1,4 +1,5 @@
-//! Pre-flight: every plugin the run needs is found, granted, compiled and
+//! Pre-flight: the repository (branch, dirt, stale locks), every plugin's
+//! settings, and every plugin the run needs found, granted, compiled and
 //! linked before anything changes; acceptance commands' programs are granted.
 
 use crate::config::{Config, GateConfig};
@@ -6,6 +7,8 @@ use crate::plugins::{check_configured_program, resolve_grants, Kind, Registry};
 use crate::sandbox::{Loaded, Sandbox};
 use planexec_plan::Plan;
 use planexec_record::Check;
+use planexec_vcs::{IndexLock, Repo};
+use std::path::{Path, PathBuf};
 
 /// The plugins of one run, loaded and ready to instantiate.
 pub struct Kit {
@@ -40,7 +43,7 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
                     .map_err(|e| e.to_string())?;
                 i.sandbox.load(p, grants).map_err(|e| e.to_string())
             })();
-            checks.push(Check {
+            push_check(checks, Check {
                 name: what.clone(),
                 ok: r.is_ok(),
                 detail: match &r {
@@ -202,5 +205,208 @@ fn box_check(confinement: crate::confine::Confinement) -> Check {
         name: "box".into(),
         ok: true,
         detail,
+    }
+}
+
+/// The repository the plan lives in: found from the plan's own folder, so a
+/// plan given by an absolute path works from any current directory.
+pub fn discover_repo(cwd: &Path, plan: &Path) -> Result<Repo, planexec_vcs::VcsError> {
+    let abs = if plan.is_absolute() {
+        plan.to_path_buf()
+    } else {
+        cwd.join(plan)
+    };
+    let start = if abs.is_dir() {
+        abs.as_path()
+    } else {
+        abs.parent().unwrap_or(cwd)
+    };
+    Repo::discover(if start.exists() { start } else { cwd })
+}
+
+/// Branch, HEAD, dirtiness (submodules included) and a stale `index.lock`:
+/// refuses a detached HEAD unless allowed, removes a lock no process holds.
+pub fn repo_checks(repo: &Repo, allow_detached: bool) -> Result<Vec<Check>, String> {
+    let mut checks = Vec::new();
+    let ok = |name: &str, detail: String| Check {
+        name: name.into(),
+        ok: true,
+        detail,
+    };
+    match repo.clear_stale_index_lock().map_err(|e| e.to_string())? {
+        IndexLock::Absent => {}
+        IndexLock::RemovedStale(p) => checks.push(ok(
+            "index.lock",
+            format!("removed a stale {} (no process had it open)", p.display()),
+        )),
+    }
+    let branch = repo.branch().map_err(|e| e.to_string())?;
+    let head = repo.head().map_err(|e| e.to_string())?;
+    if branch == "(detached)" {
+        if !allow_detached {
+            return Err(format!(
+                "HEAD is detached (at {}): the task commits would be on no branch, reachable only through the reflog; \
+                 check out a branch first (`git switch -c NAME`), or pass --allow-detached",
+                head.as_deref().unwrap_or("?")
+            ));
+        }
+        checks.push(ok(
+            "branch",
+            "(detached; allowed by --allow-detached: the commits are on no branch)".into(),
+        ));
+    } else {
+        checks.push(ok("branch", branch));
+    }
+    checks.push(ok(
+        "HEAD",
+        head.unwrap_or_else(|| "(no commits yet)".into()),
+    ));
+    let dirty = repo.is_dirty().map_err(|e| e.to_string())?;
+    let subs = repo.dirty_submodules().map_err(|e| e.to_string())?;
+    checks.push(ok(
+        "dirty",
+        if subs.is_empty() {
+            dirty.to_string()
+        } else {
+            format!(
+                "true (submodules with changes of their own, not part of the rollback commit: {})",
+                subs.join(", ")
+            )
+        },
+    ));
+    Ok(checks)
+}
+
+/// Every plugin's settings table in planexec.toml against the keys the plugin
+/// declares (`[config] keys` in its plugin.toml): an unknown key is an error
+/// naming file:line and the keys allowed, before anything changes.
+pub fn check_plugin_tables(
+    config: &Config,
+    registry: &Registry,
+    checks: &mut Vec<Check>,
+) -> Result<(), String> {
+    let tables = config.plugin_tables();
+    let text = config
+        .path
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let file = config
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| crate::config::FILE_NAME.into());
+    let mut checked = 0;
+    for t in &tables {
+        let Ok(p) = registry.get(&t.plugin) else {
+            continue; // an unknown plugin fails when (and if) the run loads it
+        };
+        let Some(allowed) = &p.manifest.config_keys else {
+            continue;
+        };
+        checked += 1;
+        if let Some(bad) = t.keys.iter().find(|k| !allowed.contains(k)) {
+            let line = key_line(&text, &t.section, bad)
+                .map(|n| format!(":{n}"))
+                .unwrap_or_default();
+            let msg = format!(
+                "{file}{line}: [{}] has no setting `{bad}`: {} `{}` accepts {}; fix or remove the key",
+                t.section,
+                t.kind,
+                t.plugin,
+                allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            );
+            checks.push(Check {
+                name: "plugin settings".into(),
+                ok: false,
+                detail: msg.clone(),
+            });
+            return Err(msg);
+        }
+    }
+    checks.push(Check {
+        name: "plugin settings".into(),
+        ok: true,
+        detail: format!(
+            "{checked} of {} settings tables checked against the keys their plugins declare",
+            tables.len()
+        ),
+    });
+    Ok(())
+}
+
+/// The 1-based line of `key = ...` under the `[section]` header, if written so.
+fn key_line(text: &str, section: &str, key: &str) -> Option<usize> {
+    let header = format!("[{section}]");
+    let mut inside = false;
+    for (n, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            inside = t.replace(['"', ' '], "") == header;
+            continue;
+        }
+        let k = t.split('=').next().unwrap_or("").trim().trim_matches('"');
+        if inside && k == key {
+            return Some(n + 1);
+        }
+    }
+    None
+}
+
+/// A pre-flight check, once: a check already listed under that name is not repeated.
+pub fn push_check(checks: &mut Vec<Check>, c: Check) {
+    if !checks.iter().any(|x| x.name == c.name && x.ok == c.ok) {
+        checks.push(c);
+    }
+}
+
+/// Records a resume in the run's checks: one `resumed` entry that counts them.
+pub fn note_resumed(checks: &mut Vec<Check>, at: String) {
+    let prior = checks.iter().position(|c| c.name == "resumed");
+    let count = prior
+        .map(|i| {
+            checks[i]
+                .detail
+                .split_whitespace()
+                .nth(2)
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(1)
+        })
+        .unwrap_or(0)
+        + 1;
+    let c = Check {
+        name: "resumed".into(),
+        ok: true,
+        detail: format!("{at} (resume {count})"),
+    };
+    match prior {
+        Some(i) => checks[i] = c,
+        None => checks.push(c),
+    }
+}
+
+/// Removes temp files an older planexec (or one on another file system than
+/// .git) left beside its own outputs when killed mid-write:
+/// `.<name>.planexec-<pid>.tmp` next to each of `own_files`.
+pub fn remove_stray_temps(own_files: &[PathBuf]) {
+    for f in own_files {
+        let (Some(dir), Some(name)) = (f.parent(), f.file_name()) else {
+            continue;
+        };
+        let prefix = format!(".{}.planexec-", name.to_string_lossy());
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let pid = n
+                .strip_prefix(&prefix)
+                .and_then(|r| r.strip_suffix(".tmp"));
+            if pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 }
