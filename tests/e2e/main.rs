@@ -5,6 +5,7 @@ mod check;
 mod confine;
 mod engine;
 mod gates;
+mod guards;
 mod hardening;
 mod pack;
 mod reports;

@@ -365,11 +365,9 @@ pub fn note_resumed(checks: &mut Vec<Check>, at: String) {
     let prior = checks.iter().position(|c| c.name == "resumed");
     let count = prior
         .map(|i| {
-            checks[i]
-                .detail
-                .split_whitespace()
-                .nth(2)
-                .and_then(|n| n.parse::<u32>().ok())
+            let d = &checks[i].detail;
+            d.rsplit_once("(resume ")
+                .and_then(|(_, n)| n.trim_end_matches(')').parse::<u32>().ok())
                 .unwrap_or(1)
         })
         .unwrap_or(0)
