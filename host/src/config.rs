@@ -350,7 +350,10 @@ impl Config {
                     section: format!("{section}.{name}"),
                     plugin: name.clone(),
                     kind,
-                    keys: v.as_table().map(|t| t.keys().cloned().collect()).unwrap_or_default(),
+                    keys: v
+                        .as_table()
+                        .map(|t| t.keys().cloned().collect())
+                        .unwrap_or_default(),
                 });
             }
         }

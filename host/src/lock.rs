@@ -51,11 +51,15 @@ pub enum LockError {
 fn held_message(path: &Path, h: Option<&Holder>) -> String {
     match h {
         Some(h) => format!(
-            "another planexec is working in this repository: pid {} ({} of {}{}, since {}); \
+            "another planexec is working in this repository: pid {} ({}{}{}, since {}); \
              wait for it to finish or stop it (kill {}), then run again; its lock is {}",
             h.pid,
             h.action,
-            h.plan,
+            if h.plan.is_empty() {
+                String::new()
+            } else {
+                format!(" of {}", h.plan)
+            },
             if h.run_id.is_empty() {
                 String::new()
             } else {
@@ -174,7 +178,9 @@ mod tests {
         let err = RepoLock::acquire(tmp.path(), holder("plan/b.md")).unwrap_err();
         let msg = err.to_string();
         assert!(
-            msg.contains("plan/a.md") && msg.contains("run R1") && msg.contains(&format!("pid {}", std::process::id())),
+            msg.contains("plan/a.md")
+                && msg.contains("run R1")
+                && msg.contains(&format!("pid {}", std::process::id())),
             "{msg}"
         );
         drop(first);

@@ -14,7 +14,9 @@ fn new_file(file: &str, content: &str) -> String {
 
 /// A patch changing the single line of `file` from `old` to `new`.
 fn change(file: &str, old: &str, new: &str) -> String {
-    format!("diff --git a/{file} b/{file}\n--- a/{file}\n+++ b/{file}\n@@ -1 +1 @@\n-{old}\n+{new}\n")
+    format!(
+        "diff --git a/{file} b/{file}\n--- a/{file}\n+++ b/{file}\n@@ -1 +1 @@\n-{old}\n+{new}\n"
+    )
 }
 
 /// (id, files, acceptance command)
@@ -120,7 +122,11 @@ fn a_second_run_or_resume_while_a_run_is_live_is_refused_naming_the_holder() {
     );
     let d = tmp.path();
     // A second plan in the same repository: one lock per repository, not per plan.
-    write(d, "plan2/plan.md", &plan_text(&[("T001", "other.txt", "test -f other.txt")]));
+    write(
+        d,
+        "plan2/plan.md",
+        &plan_text(&[("T001", "other.txt", "test -f other.txt")]),
+    );
     write(d, "plan2/patches/T001.patch", &new_file("other.txt", "x"));
     git(d, &["add", "."]);
     git(d, &["commit", "-qm", "plan2"]);
@@ -130,19 +136,36 @@ fn a_second_run_or_resume_while_a_run_is_live_is_refused_naming_the_holder() {
 
     let other = planexec(d, &["run", "plan2/plan.md"]);
     assert_eq!(other.code, 2, "{other:?}");
-    for want in [format!("pid {}", first.id()), format!("run {run_id}"), "plan/plan.md".into()] {
+    for want in [
+        format!("pid {}", first.id()),
+        format!("run {run_id}"),
+        "plan/plan.md".into(),
+    ] {
         assert!(other.stderr.contains(&want), "names {want}: {other:?}");
     }
     assert!(other.stderr.contains("wait for it to finish"), "{other:?}");
     let resume = planexec(d, &["run", "plan/plan.md", "--resume"]);
     assert_eq!(resume.code, 2, "{resume:?}");
-    assert!(resume.stderr.contains(&format!("pid {}", first.id())), "{resume:?}");
+    assert!(
+        resume.stderr.contains(&format!("pid {}", first.id())),
+        "{resume:?}"
+    );
     let rollback = planexec(d, &["rollback", &run_id, "--yes"]);
-    assert_eq!(rollback.code, 2, "a live run is never reset under: {rollback:?}");
+    assert_eq!(
+        rollback.code, 2,
+        "a live run is never reset under: {rollback:?}"
+    );
 
     assert!(first.wait().unwrap().success());
-    assert_eq!(subjects(d)[0], "T001: Task T001", "the live run finished alone");
-    assert!(!d.join("other.txt").exists(), "the refused plan changed nothing");
+    assert_eq!(
+        subjects(d)[0],
+        "T001: Task T001",
+        "the live run finished alone"
+    );
+    assert!(
+        !d.join("other.txt").exists(),
+        "the refused plan changed nothing"
+    );
     // Once the run is over the repository is free again.
     let after = planexec(d, &["run", "plan2/plan.md"]);
     assert_eq!(after.code, 0, "{after:?}");
@@ -152,12 +175,18 @@ fn a_second_run_or_resume_while_a_run_is_live_is_refused_naming_the_holder() {
 fn the_lock_of_a_killed_run_is_taken_over_by_its_resume() {
     let tmp = one_task();
     let d = tmp.path();
-    let killed = planexec_env(d, &["run", "plan/plan.md"], &[("PLANEXEC_TEST_KILL_AT", "2")]);
+    let killed = planexec_env(
+        d,
+        &["run", "plan/plan.md"],
+        &[("PLANEXEC_TEST_KILL_AT", "2")],
+    );
     assert_eq!(killed.code, -1, "{killed:?}");
     let resumed = planexec(d, &["run", "plan/plan.md", "--resume"]);
     assert_eq!(resumed.code, 0, "{resumed:?}");
     assert!(
-        resumed.all().contains("took over the repository lock of pid"),
+        resumed
+            .all()
+            .contains("took over the repository lock of pid"),
         "{resumed:?}"
     );
     assert_eq!(subjects(d)[0], "T001: Task T001");
@@ -192,9 +221,22 @@ fn rollback_ends_the_run_keeps_each_rollbacks_refs_and_prints_how_to_restore() {
     let first = planexec(d, &["rollback", &run1, "--yes"]);
     assert_eq!(first.code, 0, "{first:?}");
     assert_eq!(std::fs::read_to_string(d.join("README")).unwrap(), "base\n");
-    let refs1 = git(d, &["for-each-ref", "--format=%(refname) %(objectname)", &format!("refs/planexec/runs/{run1}/rollback-1")]);
-    assert!(refs1.contains("/rollback-1/discarded") && refs1.contains("/rollback-1/head"), "{refs1}");
-    assert!(first.stdout.contains(&format!("run {run1} is ended")), "{first:?}");
+    let refs1 = git(
+        d,
+        &[
+            "for-each-ref",
+            "--format=%(refname) %(objectname)",
+            &format!("refs/planexec/runs/{run1}/rollback-1"),
+        ],
+    );
+    assert!(
+        refs1.contains("/rollback-1/discarded") && refs1.contains("/rollback-1/head"),
+        "{refs1}"
+    );
+    assert!(
+        first.stdout.contains(&format!("run {run1} is ended")),
+        "{first:?}"
+    );
 
     // Not refused forever: a new run starts (and blocks the same way).
     std::thread::sleep(Duration::from_millis(1100)); // a new second, a new run id
@@ -207,7 +249,14 @@ fn rollback_ends_the_run_keeps_each_rollbacks_refs_and_prints_how_to_restore() {
     write(d, "README", "my own edit\n");
     let second = planexec(d, &["rollback", &run1, "--yes"]);
     assert_eq!(second.code, 0, "{second:?}");
-    let refs1_after = git(d, &["for-each-ref", "--format=%(refname) %(objectname)", &format!("refs/planexec/runs/{run1}/rollback-1")]);
+    let refs1_after = git(
+        d,
+        &[
+            "for-each-ref",
+            "--format=%(refname) %(objectname)",
+            &format!("refs/planexec/runs/{run1}/rollback-1"),
+        ],
+    );
     assert_eq!(refs1, refs1_after, "rollback-1 is never overwritten");
     assert!(second.stdout.contains("rollback-2/discarded"), "{second:?}");
     // The printed commands bring back exactly what the second rollback discarded.
@@ -217,22 +266,40 @@ fn rollback_ends_the_run_keeps_each_rollbacks_refs_and_prints_how_to_restore() {
         let args: Vec<&str> = c.iter().map(String::as_str).collect();
         git(d, &args);
     }
-    assert_eq!(std::fs::read_to_string(d.join("README")).unwrap(), "my own edit\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("README")).unwrap(),
+        "my own edit\n"
+    );
 }
 
 #[test]
 fn a_stray_temp_file_from_a_killed_write_is_never_a_tasks_change() {
     let tmp = one_task();
     let d = tmp.path();
-    let killed = planexec_env(d, &["run", "plan/plan.md"], &[("PLANEXEC_TEST_KILL_AT", "2")]);
+    let killed = planexec_env(
+        d,
+        &["run", "plan/plan.md"],
+        &[("PLANEXEC_TEST_KILL_AT", "2")],
+    );
     assert_eq!(killed.code, -1, "{killed:?}");
     // What a kill -9 in the middle of writing the log leaves beside it.
-    write(d, "plan/.plan-execution-log.md.planexec-4242.tmp", "half a log");
+    write(
+        d,
+        "plan/.plan-execution-log.md.planexec-4242.tmp",
+        "half a log",
+    );
     let resumed = planexec(d, &["run", "plan/plan.md", "--resume"]);
     assert_eq!(resumed.code, 0, "{resumed:?}");
     let rec = record(d);
-    assert_eq!(rec["tasks"][0]["cycles"].as_array().unwrap().len(), 1, "no rework for a stray file");
-    assert_eq!(git(d, &["show", "--name-only", "--format=", "HEAD"]).trim(), "greet.txt");
+    assert_eq!(
+        rec["tasks"][0]["cycles"].as_array().unwrap().len(),
+        1,
+        "no rework for a stray file"
+    );
+    assert_eq!(
+        git(d, &["show", "--name-only", "--format=", "HEAD"]).trim(),
+        "greet.txt"
+    );
     // planexec's own temp files now live under .git/planexec/.
     assert!(d.join(".git/planexec/tmp").is_dir());
     let strays: Vec<_> = std::fs::read_dir(d.join("plan"))
@@ -260,12 +327,17 @@ fn a_stale_index_lock_is_removed_at_preflight_and_resume_and_a_held_one_is_an_er
     let _ = holder.wait();
     assert_eq!(held.code, 2, "{held:?}");
     assert!(
-        held.stderr.contains("index.lock") && held.stderr.contains(&format!("{} (sleep)", holder.id())),
+        held.stderr.contains("index.lock")
+            && held.stderr.contains(&format!("{} (sleep)", holder.id())),
         "{held:?}"
     );
     assert!(lock.exists(), "a held lock is never removed");
     // Stale at pre-flight: removed, the run commits.
-    let out = planexec_env(d, &["run", "plan/plan.md"], &[("PLANEXEC_TEST_KILL_AT", "2")]);
+    let out = planexec_env(
+        d,
+        &["run", "plan/plan.md"],
+        &[("PLANEXEC_TEST_KILL_AT", "2")],
+    );
     assert_eq!(out.code, -1, "{out:?}");
     assert!(!lock.exists(), "removed at pre-flight");
     // Stale at resume (what a kill -9 of git leaves): removed again.
@@ -288,7 +360,11 @@ fn non_ascii_spaced_and_underscored_file_names_are_in_scope() {
             ("T001.patch", new_file("naïve.txt", "ok")),
             (
                 "T002.patch",
-                format!("{}{}", new_file("my notes.txt", "ok"), new_file("my-notes-check", "ok")),
+                format!(
+                    "{}{}",
+                    new_file("my notes.txt", "ok"),
+                    new_file("my-notes-check", "ok")
+                ),
             ),
             ("T003.patch", new_file("_private.txt", "ok")),
         ],
@@ -305,10 +381,26 @@ fn non_ascii_spaced_and_underscored_file_names_are_in_scope() {
     assert_eq!(out.code, 0, "{out:?}");
     let rec = record(d);
     for t in rec["tasks"].as_array().unwrap() {
-        assert_eq!(t["cycles"].as_array().unwrap().len(), 1, "{} in scope at once: {t}", t["id"]);
+        assert_eq!(
+            t["cycles"].as_array().unwrap().len(),
+            1,
+            "{} in scope at once: {t}",
+            t["id"]
+        );
     }
     assert_eq!(
-        git(d, &["-c", "core.quotepath=false", "show", "--name-only", "--format=", "HEAD~2"]).trim(),
+        git(
+            d,
+            &[
+                "-c",
+                "core.quotepath=false",
+                "show",
+                "--name-only",
+                "--format=",
+                "HEAD~2"
+            ]
+        )
+        .trim(),
         "naïve.txt"
     );
 }
@@ -351,7 +443,18 @@ fn a_dirty_submodule_counts_as_dirty() {
     git(s, &["commit", "-qm", "lib"]);
     let tmp = one_task();
     let d = tmp.path();
-    git(d, &["-c", "protocol.file.allow=always", "submodule", "add", "-q", s.to_str().unwrap(), "lib"]);
+    git(
+        d,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            s.to_str().unwrap(),
+            "lib",
+        ],
+    );
     git(d, &["commit", "-qm", "add lib"]);
     write(d, "lib/lib.txt", "my change inside the submodule\n");
     let out = planexec(d, &["run", "plan/plan.md"]);
@@ -379,7 +482,10 @@ fn a_detached_head_is_refused_unless_allowed() {
     git(d, &["checkout", "-q", "--detach"]);
     let out = planexec(d, &["run", "plan/plan.md"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("detached") && out.stderr.contains("--allow-detached"), "{out:?}");
+    assert!(
+        out.stderr.contains("detached") && out.stderr.contains("--allow-detached"),
+        "{out:?}"
+    );
     assert!(!d.join(".git/planexec/runs").exists());
     let allowed = planexec(d, &["run", "plan/plan.md", "--allow-detached"]);
     assert_eq!(allowed.code, 0, "{allowed:?}");
@@ -403,12 +509,26 @@ fn preflight_lists_each_check_once_and_resumes_do_not_pile_up() {
     let d = tmp.path();
     // The plan's own quality gate loads the command gate a second time.
     let plan = std::fs::read_to_string(d.join("plan/plan.md")).unwrap();
-    write(d, "plan/plan.md", &format!("{plan}## Quality Gates\n\n- `test -f README`\n"));
+    write(
+        d,
+        "plan/plan.md",
+        &format!("{plan}## Quality Gates\n\n- `test -f README`\n"),
+    );
     git(d, &["commit", "-qam", "gates"]);
-    let k = |at: &str| planexec_env(d, &["run", "plan/plan.md"], &[("PLANEXEC_TEST_KILL_AT", at)]);
+    let k = |at: &str| {
+        planexec_env(
+            d,
+            &["run", "plan/plan.md"],
+            &[("PLANEXEC_TEST_KILL_AT", at)],
+        )
+    };
     assert_eq!(k("2").code, -1);
     for _ in 0..2 {
-        let r = planexec_env(d, &["run", "plan/plan.md", "--resume"], &[("PLANEXEC_TEST_KILL_AT", "2")]);
+        let r = planexec_env(
+            d,
+            &["run", "plan/plan.md", "--resume"],
+            &[("PLANEXEC_TEST_KILL_AT", "2")],
+        );
         assert_eq!(r.code, -1, "{r:?}");
     }
     let done = planexec(d, &["run", "plan/plan.md", "--resume"]);
@@ -431,7 +551,10 @@ fn preflight_lists_each_check_once_and_resumes_do_not_pile_up() {
         .find(|c| c["name"] == "resumed")
         .unwrap()["detail"]
         .clone();
-    assert!(resumed.as_str().unwrap().contains("(resume 3)"), "{resumed}");
+    assert!(
+        resumed.as_str().unwrap().contains("(resume 3)"),
+        "{resumed}"
+    );
     let log = std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap();
     assert_eq!(log.matches("resumed").count(), 1, "{log}");
 }
@@ -455,8 +578,16 @@ fn hooked_repo(extra_toml: &str) -> tempfile::TempDir {
         extra_toml,
     );
     let hooks = tmp.path().join(".git/hooks");
-    hook(&hooks, "pre-commit", "grep -q world greet.txt || { echo 'lint: greet.txt must greet the world'; exit 1; }");
-    hook(&hooks, "commit-msg", "printf '\\nHooked-By: commit-msg\\n' >> \"$1\"");
+    hook(
+        &hooks,
+        "pre-commit",
+        "grep -q world greet.txt || { echo 'lint: greet.txt must greet the world'; exit 1; }",
+    );
+    hook(
+        &hooks,
+        "commit-msg",
+        "printf '\\nHooked-By: commit-msg\\n' >> \"$1\"",
+    );
     tmp
 }
 
@@ -478,10 +609,16 @@ fn task_commits_run_the_repositorys_hooks_and_a_failing_hook_sends_the_task_to_r
         .clone();
     assert_eq!(gate["report"]["outcome"], "failed");
     let feedback = cycles[0]["feedback"].to_string();
-    assert!(feedback.contains("lint: greet.txt must greet the world"), "{feedback}");
+    assert!(
+        feedback.contains("lint: greet.txt must greet the world"),
+        "{feedback}"
+    );
     // commit-msg ran too and may edit the message, as with git.
     let msg = git(d, &["show", "-s", "--format=%B", "HEAD"]);
-    assert!(msg.starts_with("T001: Task T001") && msg.contains("Hooked-By: commit-msg"), "{msg}");
+    assert!(
+        msg.starts_with("T001: Task T001") && msg.contains("Hooked-By: commit-msg"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -506,7 +643,11 @@ fn a_hook_the_task_itself_wrote_is_never_run() {
         evil.lines().map(|l| format!("+{l}\n")).collect::<String>()
     );
     let tmp = repo(
-        &[("T001", "`.githooks/pre-commit`", "test -f .githooks/pre-commit")],
+        &[(
+            "T001",
+            "`.githooks/pre-commit`",
+            "test -f .githooks/pre-commit",
+        )],
         &[("T001.patch", patch)],
         "",
     );
@@ -516,6 +657,9 @@ fn a_hook_the_task_itself_wrote_is_never_run() {
     assert!(!marker.exists(), "the task's own hook ran: {out:?}");
     assert_eq!(out.code, 1, "{out:?}");
     let reason = record(d)["tasks"][0]["blocked_reason"].to_string();
-    assert!(reason.contains("differs from the run's start commit"), "{reason}");
+    assert!(
+        reason.contains("differs from the run's start commit"),
+        "{reason}"
+    );
     assert_eq!(subjects(d), ["plan"]);
 }

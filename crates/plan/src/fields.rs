@@ -1056,6 +1056,8 @@ mod tests {
             .map(|f| f.name)
             .collect();
         assert_eq!(names, ["my notes.txt", "my-notes-check"]);
-        assert!(files_in_source("`grep -q ok a.txt`").iter().all(|f| f.name != "grep -q ok a.txt"));
+        assert!(files_in_source("`grep -q ok a.txt`")
+            .iter()
+            .all(|f| f.name != "grep -q ok a.txt"));
     }
 }

@@ -28,8 +28,18 @@ pub struct HookFailure {
 impl std::fmt::Display for HookFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.code {
-            Some(c) => write!(f, "the {} hook ({}) exited {c}", self.hook, self.path.display())?,
-            None => write!(f, "the {} hook ({}) was killed", self.hook, self.path.display())?,
+            Some(c) => write!(
+                f,
+                "the {} hook ({}) exited {c}",
+                self.hook,
+                self.path.display()
+            )?,
+            None => write!(
+                f,
+                "the {} hook ({}) was killed",
+                self.hook,
+                self.path.display()
+            )?,
         }
         let out = self.output.trim();
         if !out.is_empty() {

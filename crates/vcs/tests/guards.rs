@@ -31,7 +31,11 @@ fn with_hooks() -> CommitOptions {
 #[test]
 fn a_failing_pre_commit_hook_is_a_typed_error_with_its_output_and_commits_nothing() {
     let (dir, g, repo) = base();
-    hook(&g.path().join("hooks"), "pre-commit", "echo 'style: a.txt is shouting' >&2; exit 3");
+    hook(
+        &g.path().join("hooks"),
+        "pre-commit",
+        "echo 'style: a.txt is shouting' >&2; exit 3",
+    );
     write(dir.path(), "a.txt", "ONE\n");
     let head = repo.head().unwrap();
     let err = repo
@@ -54,8 +58,16 @@ fn a_failing_pre_commit_hook_is_a_typed_error_with_its_output_and_commits_nothin
 fn commit_msg_may_edit_the_message_and_sees_the_index() {
     let (dir, g, repo) = base();
     let hooks = g.path().join("hooks");
-    hook(&hooks, "pre-commit", "test -n \"$GIT_INDEX_FILE\" || exit 9");
-    hook(&hooks, "commit-msg", "printf 'Signed-off-by: Hook\\n' >> \"$1\"");
+    hook(
+        &hooks,
+        "pre-commit",
+        "test -n \"$GIT_INDEX_FILE\" || exit 9",
+    );
+    hook(
+        &hooks,
+        "commit-msg",
+        "printf 'Signed-off-by: Hook\\n' >> \"$1\"",
+    );
     write(dir.path(), "a.txt", "two\n");
     let id = repo
         .commit_paths_with(&["a.txt".into()], "T001: x\n", &with_hooks())
@@ -67,16 +79,26 @@ fn commit_msg_may_edit_the_message_and_sees_the_index() {
 #[test]
 fn a_hook_in_the_work_tree_runs_only_as_committed_at_the_trusted_commit() {
     let (dir, g, repo) = base();
-    g.config().unwrap().set_str("core.hooksPath", "hooks").unwrap();
+    g.config()
+        .unwrap()
+        .set_str("core.hooksPath", "hooks")
+        .unwrap();
     hook(&dir.path().join("hooks"), "pre-commit", "exit 0");
     commit_all(&g, "hooks");
     let trusted = repo.head().unwrap();
     write(dir.path(), "a.txt", "two\n");
-    let opts = CommitOptions { hooks: Some(trusted.clone()) };
-    repo.commit_paths_with(&["a.txt".into()], "T001: x\n", &opts).unwrap();
+    let opts = CommitOptions {
+        hooks: Some(trusted.clone()),
+    };
+    repo.commit_paths_with(&["a.txt".into()], "T001: x\n", &opts)
+        .unwrap();
     // The task rewrites the hook: refused before it runs.
     let marker = dir.path().join("ran");
-    hook(&dir.path().join("hooks"), "pre-commit", &format!("touch {}", marker.display()));
+    hook(
+        &dir.path().join("hooks"),
+        "pre-commit",
+        &format!("touch {}", marker.display()),
+    );
     write(dir.path(), "a.txt", "three\n");
     let err = repo
         .commit_paths_with(&["a.txt".into()], "T002: y\n", &opts)
@@ -93,20 +115,33 @@ fn each_rollback_keeps_its_own_refs_and_says_how_to_restore() {
     let one = repo.rollback("r1", true).unwrap();
     write(dir.path(), "a.txt", "second try\n");
     let two = repo.rollback("r1", true).unwrap();
-    assert_eq!(one.discarded_ref.as_deref(), Some("refs/planexec/runs/r1/rollback-1/discarded"));
-    assert_eq!(two.discarded_ref.as_deref(), Some("refs/planexec/runs/r1/rollback-2/discarded"));
+    assert_eq!(
+        one.discarded_ref.as_deref(),
+        Some("refs/planexec/runs/r1/rollback-1/discarded")
+    );
+    assert_eq!(
+        two.discarded_ref.as_deref(),
+        Some("refs/planexec/runs/r1/rollback-2/discarded")
+    );
     let blob = |r: &str| {
         let c = g.find_reference(r).unwrap().peel_to_commit().unwrap();
         let e = c.tree().unwrap().get_path(Path::new("a.txt")).unwrap();
         String::from_utf8(g.find_blob(e.id()).unwrap().content().to_vec()).unwrap()
     };
-    assert_eq!(blob("refs/planexec/runs/r1/rollback-1/discarded"), "first try\n");
-    assert_eq!(blob("refs/planexec/runs/r1/rollback-2/discarded"), "second try\n");
+    assert_eq!(
+        blob("refs/planexec/runs/r1/rollback-1/discarded"),
+        "first try\n"
+    );
+    assert_eq!(
+        blob("refs/planexec/runs/r1/rollback-2/discarded"),
+        "second try\n"
+    );
     assert_eq!(
         two.restore_commands(),
         [
             "git reset --hard refs/planexec/runs/r1/rollback-2/head".to_string(),
-            "git restore --source=refs/planexec/runs/r1/rollback-2/discarded --worktree -- .".into()
+            "git restore --source=refs/planexec/runs/r1/rollback-2/discarded --worktree -- ."
+                .into()
         ]
     );
     assert_eq!(repo.head().unwrap(), Some(rp.start_commit));
@@ -120,10 +155,16 @@ fn a_stale_index_lock_is_removed_and_a_held_one_names_its_holder() {
     std::fs::write(&lock, "").unwrap();
     let held = std::fs::File::open(&lock).unwrap(); // this process holds it
     let err = repo.clear_stale_index_lock().unwrap_err();
-    assert!(err.to_string().contains(&std::process::id().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&std::process::id().to_string()),
+        "{err}"
+    );
     assert!(lock.exists());
     drop(held);
-    assert!(matches!(repo.clear_stale_index_lock().unwrap(), IndexLock::RemovedStale(_)));
+    assert!(matches!(
+        repo.clear_stale_index_lock().unwrap(),
+        IndexLock::RemovedStale(_)
+    ));
     assert!(!lock.exists());
 }
 
@@ -153,6 +194,9 @@ fn atomic_write_in_keeps_its_temp_file_elsewhere() {
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     atomic_write_in(&tmp, &target, b"hello").unwrap();
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "hello");
-    assert_eq!(std::fs::read_dir(target.parent().unwrap()).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(target.parent().unwrap()).unwrap().count(),
+        1
+    );
     assert!(tmp.is_dir());
 }

@@ -118,7 +118,9 @@ fn print_rollback(
         if yes && yes_ends_run(repo, run_id, plan, "nothing needed discarding") {
             println!("run {run_id} is ended; `planexec run` starts a new one");
         }
-        println!("nothing to roll back: HEAD is the start commit of {run_id} and the tree is clean");
+        println!(
+            "nothing to roll back: HEAD is the start commit of {run_id} and the tree is clean"
+        );
         return exit::OK;
     }
     let verb = if plan.applied {

@@ -269,8 +269,9 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
 
     // Pre-flight: nothing changes until all of this passed.
     // engine-guards: branch, HEAD, dirty (submodules too), detached HEAD, stale index.lock.
-    let mut checks = preflight::repo_checks(&repo, opts.allow_detached)
-        .map_err(|e| EngineError::Preflight(format!("pre-flight failed, nothing was changed:\n  {e}")))?;
+    let mut checks = preflight::repo_checks(&repo, opts.allow_detached).map_err(|e| {
+        EngineError::Preflight(format!("pre-flight failed, nothing was changed:\n  {e}"))
+    })?;
     checks.extend([
         Check {
             name: "config trust".into(),

@@ -43,34 +43,37 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
                     .map_err(|e| e.to_string())?;
                 i.sandbox.load(p, grants).map_err(|e| e.to_string())
             })();
-            push_check(checks, Check {
-                name: what.clone(),
-                ok: r.is_ok(),
-                detail: match &r {
-                    Ok(l) => format!(
-                        "loaded (sha256 {}, granted: {}){}{}",
-                        &l.sha256[..12],
-                        if l.grants.programs.is_empty() {
-                            "nothing".to_string()
-                        } else {
-                            l.grants.programs.join(", ")
-                        },
-                        if l.plugin.overrides_standard {
-                            format!(
-                                "; OVERRIDES the standard plugin `{name}` ({})",
-                                l.plugin.manifest_path.display()
-                            )
-                        } else {
-                            String::new()
-                        },
-                        l.cache_warning
-                            .as_deref()
-                            .map(|w| format!("; {w}"))
-                            .unwrap_or_default()
-                    ),
-                    Err(e) => e.lines().next().unwrap_or("").to_string(),
+            push_check(
+                checks,
+                Check {
+                    name: what.clone(),
+                    ok: r.is_ok(),
+                    detail: match &r {
+                        Ok(l) => format!(
+                            "loaded (sha256 {}, granted: {}){}{}",
+                            &l.sha256[..12],
+                            if l.grants.programs.is_empty() {
+                                "nothing".to_string()
+                            } else {
+                                l.grants.programs.join(", ")
+                            },
+                            if l.plugin.overrides_standard {
+                                format!(
+                                    "; OVERRIDES the standard plugin `{name}` ({})",
+                                    l.plugin.manifest_path.display()
+                                )
+                            } else {
+                                String::new()
+                            },
+                            l.cache_warning
+                                .as_deref()
+                                .map(|w| format!("; {w}"))
+                                .unwrap_or_default()
+                        ),
+                        Err(e) => e.lines().next().unwrap_or("").to_string(),
+                    },
                 },
-            });
+            );
             r.map_err(|e| format!("{what}: {e}"))
         };
     let cfg = i.config;
@@ -397,9 +400,7 @@ pub fn remove_stray_temps(own_files: &[PathBuf]) {
         };
         for e in entries.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
-            let pid = n
-                .strip_prefix(&prefix)
-                .and_then(|r| r.strip_suffix(".tmp"));
+            let pid = n.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp"));
             if pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
                 && e.file_type().is_ok_and(|t| t.is_file())
             {

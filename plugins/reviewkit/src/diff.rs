@@ -130,7 +130,10 @@ fn git_header_paths(rest: &str) -> (Option<String>, Option<String>) {
     }
     let split = rest.find(" \"b/").or_else(|| rest.find(" b/"));
     match split {
-        Some(i) => (strip_prefix_path(&rest[..i]), strip_prefix_path(&rest[i + 1..])),
+        Some(i) => (
+            strip_prefix_path(&rest[..i]),
+            strip_prefix_path(&rest[i + 1..]),
+        ),
         None => (None, None),
     }
 }

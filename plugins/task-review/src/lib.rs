@@ -146,7 +146,11 @@ fn declared_patterns(files: &[String], changed: &[Changed]) -> Vec<String> {
         let f = f.trim().trim_matches('`');
         changed.iter().any(|c| c.path == f).then(|| f.to_string())
     };
-    let rest: Vec<String> = files.iter().filter(|f| exact(f).is_none()).cloned().collect();
+    let rest: Vec<String> = files
+        .iter()
+        .filter(|f| exact(f).is_none())
+        .cloned()
+        .collect();
     let mut own = patterns_of(&rest);
     own.extend(files.iter().filter_map(exact));
     own.sort();
