@@ -344,7 +344,12 @@ fn a_stale_index_lock_is_removed_at_preflight_and_resume_and_a_held_one_is_an_er
     std::fs::write(&lock, "").unwrap();
     let resumed = planexec(d, &["run", "plan/plan.md", "--resume"]);
     assert_eq!(resumed.code, 0, "{resumed:?}");
-    assert!(resumed.all().contains("removed a stale"), "{resumed:?}");
+    assert!(
+        resumed
+            .all()
+            .contains("index.lock at resume: ok: removed a stale"),
+        "{resumed:?}"
+    );
     assert_eq!(subjects(d)[0], "T001: Task T001");
 }
 

@@ -333,7 +333,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         Some(mut st) => {
             st.record.status = RunStatus::Running;
             st.record.finished_at = None;
-            preflight::note_resumed(&mut st.record.preflight.checks, now()); // engine-guards
+            preflight::note_resumed(&mut st.record.preflight.checks, now(), &checks); // engine-guards
             st
         }
         None => {

@@ -363,8 +363,16 @@ pub fn push_check(checks: &mut Vec<Check>, c: Check) {
     }
 }
 
-/// Records a resume in the run's checks: one `resumed` entry that counts them.
-pub fn note_resumed(checks: &mut Vec<Check>, at: String) {
+/// Records a resume in the run's checks: one `resumed` entry that counts them,
+/// and what this resume's repository checks repaired (`index.lock at resume`).
+pub fn note_resumed(checks: &mut Vec<Check>, at: String, fresh: &[Check]) {
+    checks.retain(|c| c.name != "index.lock at resume");
+    if let Some(lock) = fresh.iter().find(|c| c.name == "index.lock") {
+        checks.push(Check {
+            name: "index.lock at resume".into(),
+            ..lock.clone()
+        });
+    }
     let prior = checks.iter().position(|c| c.name == "resumed");
     let count = prior
         .map(|i| {
