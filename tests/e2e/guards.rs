@@ -668,3 +668,68 @@ fn a_hook_the_task_itself_wrote_is_never_run() {
     );
     assert_eq!(subjects(d), ["plan"]);
 }
+
+/// The field names of `struct Config { ... }` in `src` (serde's names: a
+/// `#[serde(rename = "...")]` line wins), or `None` when there is no such struct.
+fn config_fields(src: &str) -> Option<Vec<String>> {
+    let start = src.find("struct Config {")?;
+    let mut out = Vec::new();
+    let mut rename = None;
+    let body = src[start..].lines().skip(1).map(str::trim);
+    for l in body.take_while(|l| *l != "}") {
+        if let Some(r) = l.split("rename = \"").nth(1) {
+            rename = r.split('"').next().map(String::from);
+        } else if let Some((name, _)) = l.split_once(':').filter(|_| !l.starts_with("//")) {
+            let name = name
+                .trim_start_matches("pub(crate) ")
+                .trim_start_matches("pub ");
+            if name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+            {
+                out.push(rename.take().unwrap_or_else(|| name.to_string()));
+            }
+        }
+    }
+    out.sort();
+    Some(out)
+}
+
+/// Every standard plugin declares exactly the keys its code reads, so
+/// pre-flight never refuses a real setting nor lets a typo through.
+#[test]
+fn every_standard_plugin_declares_the_settings_keys_its_config_reads() {
+    let plugins = root().join("plugins");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&plugins).unwrap() {
+        let dir = e.unwrap().path();
+        let Ok(manifest) = std::fs::read_to_string(dir.join("plugin.toml")) else {
+            continue;
+        };
+        let m: toml::Table = toml::from_str(&manifest).unwrap();
+        let mut declared: Vec<String> = m["config"]["keys"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{} declares no [config] keys", dir.display()))
+            .iter()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect();
+        declared.sort();
+        let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+        let fields = config_fields(&lib)
+            .or_else(|| {
+                // jest and vitest read the shared runner config in testfmt.
+                config_fields(
+                    &std::fs::read_to_string(plugins.join("testfmt/src/jestjson.rs")).unwrap(),
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            declared,
+            fields,
+            "{}: [config] keys vs struct Config",
+            dir.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 25, "only {checked} plugins checked");
+}
