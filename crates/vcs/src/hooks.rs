@@ -95,44 +95,8 @@ impl Repo {
                 output,
             })
         };
-        let mut out = tempfile::tempfile().map_err(|source| VcsError::Io {
-            what: "create a temporary file for the output of",
-            path: path.clone(),
-            source,
-        })?;
-        let clone = |f: &std::fs::File| f.try_clone().map(Stdio::from);
-        let mut cmd = Command::new(&path);
-        cmd.args(args)
-            .current_dir(&self.workdir)
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .stdin(Stdio::null());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let started = (|| {
-            cmd.stdout(clone(&out)?).stderr(clone(&out)?);
-            cmd.spawn()
-        })();
-        let mut child = match started {
-            Ok(c) => c,
-            Err(e) => return Err(fail(None, format!("could not start it: {e}"))),
-        };
-        let deadline = Instant::now() + HOOK_TIMEOUT;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(s)) => break Some(s),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-            }
-        };
-        let output = tail(&mut out);
+        let (status, output) = run_capturing(&path, args, env, &self.workdir)
+            .map_err(|e| fail(None, format!("could not start it: {e}")))?;
         match status {
             Some(s) if s.success() => Ok(()),
             Some(s) => Err(fail(s.code(), output)),
@@ -171,6 +135,42 @@ impl Repo {
             _ => Err(changed()),
         }
     }
+}
+
+/// Runs `program` in `cwd` with stdout and stderr into one temp file; its exit
+/// status (`None` when killed at [`HOOK_TIMEOUT`]) and the end of its output.
+fn run_capturing(
+    program: &Path,
+    args: &[&Path],
+    env: &[(&str, &Path)],
+    cwd: &Path,
+) -> std::io::Result<(Option<std::process::ExitStatus>, String)> {
+    let mut out = tempfile::tempfile()?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out.try_clone()?))
+        .stderr(Stdio::from(out.try_clone()?));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn()?;
+    let deadline = Instant::now() + HOOK_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    Ok((status, tail(&mut out)))
 }
 
 /// The end of what the hook printed, as text.

@@ -153,35 +153,6 @@ fn rel(workspace: &Path, p: &Path) -> String {
         .unwrap_or_else(|_| p.to_string_lossy().into_owned())
 }
 
-/// engine-guards: takes the repository lock (refusing while another run or
-/// rollback is live) and says so when it took over a dead holder's lock.
-fn take_lock(
-    repo: &Repo,
-    plan_key: &str,
-    resume: bool,
-    reporter: &mut Reporter,
-) -> Result<crate::lock::RepoLock, EngineError> {
-    let holder = crate::lock::Holder {
-        pid: std::process::id(),
-        run_id: String::new(),
-        plan: plan_key.to_string(),
-        action: if resume { "resume" } else { "run" }.into(),
-        since: now(),
-    };
-    let lock = crate::lock::RepoLock::acquire(repo.git().path(), holder)
-        .map_err(|e| EngineError::InProgress(e.to_string()))?;
-    if let Some(old) = &lock.took_over {
-        reporter.emit(Event::Message {
-            level: crate::report::Level::Warn,
-            text: format!(
-                "took over the repository lock of pid {} ({} of {}), which is no longer running",
-                old.pid, old.action, old.plan
-            ),
-        });
-    }
-    Ok(lock)
-}
-
 /// Runs (or resumes) a plan. `Err` means nothing ran and nothing changed.
 pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, EngineError> {
     let cwd = std::env::current_dir()
@@ -246,8 +217,11 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
 
     let store = Store::new(repo.git().path());
     // engine-guards: one lock per repository, held until this function returns.
-    let mut lock = take_lock(&repo, &plan_key, opts.resume, reporter)?;
+    let mut lock = preflight::take_lock(&repo, &plan_key, opts.resume, reporter)?;
     let active = store.active(&plan_key).map_err(EngineError::State)?;
+    if let Some(st) = &active {
+        let _ = lock.set_run(&st.record.run_id); // engine-guards
+    }
     match (&active, opts.resume) {
         (Some(st), false) => {
             return Err(EngineError::InProgress(format!(

@@ -417,3 +417,32 @@ pub fn remove_stray_temps(own_files: &[PathBuf]) {
         }
     }
 }
+
+/// Takes the repository lock (refusing while another run or
+/// rollback is live) and says so when it took over a dead holder's lock.
+pub fn take_lock(
+    repo: &Repo,
+    plan_key: &str,
+    resume: bool,
+    reporter: &mut crate::report::Reporter,
+) -> Result<crate::lock::RepoLock, super::EngineError> {
+    let holder = crate::lock::Holder {
+        pid: std::process::id(),
+        run_id: String::new(),
+        plan: plan_key.to_string(),
+        action: if resume { "resume" } else { "run" }.into(),
+        since: super::now(),
+    };
+    let lock = crate::lock::RepoLock::acquire(repo.git().path(), holder)
+        .map_err(|e| super::EngineError::InProgress(e.to_string()))?;
+    if let Some(old) = &lock.took_over {
+        reporter.emit(crate::report::Event::Message {
+            level: crate::report::Level::Warn,
+            text: format!(
+                "took over the repository lock of pid {} ({} of {}), which is no longer running",
+                old.pid, old.action, old.plan
+            ),
+        });
+    }
+    Ok(lock)
+}
