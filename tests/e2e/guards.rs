@@ -359,7 +359,7 @@ fn non_ascii_spaced_and_underscored_file_names_are_in_scope() {
         &[
             ("T001", "`naïve.txt`", "grep -q ok naïve.txt"),
             ("T002", "`my notes.txt`", "grep -q ok my-notes-check"),
-            ("T003", "`_private.txt`", "grep -q ok _private.txt"),
+            ("T003", "_private.txt", "grep -q ok _private.txt"),
         ],
         &[
             ("T001.patch", new_file("naïve.txt", "ok")),

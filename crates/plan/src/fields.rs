@@ -1056,6 +1056,11 @@ mod tests {
             .map(|f| f.name)
             .collect();
         assert_eq!(names, ["my notes.txt", "my-notes-check"]);
+        let bare: Vec<String> = files_in_source("_private.txt, pkg/__init__.py")
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(bare, ["_private.txt", "pkg/__init__.py"]);
         assert!(files_in_source("`grep -q ok a.txt`")
             .iter()
             .all(|f| f.name != "grep -q ok a.txt"));
