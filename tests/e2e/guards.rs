@@ -733,3 +733,26 @@ fn every_standard_plugin_declares_the_settings_keys_its_config_reads() {
     }
     assert!(checked >= 25, "only {checked} plugins checked");
 }
+
+#[test]
+fn rollback_of_a_waiting_run_ends_it_so_a_new_run_starts() {
+    let tmp = one_task();
+    let d = tmp.path();
+    let waiting = planexec(d, &["run", "plan/plan.md", "--implementer", "manual"]);
+    assert_eq!(waiting.code, 0, "{waiting:?}");
+    let run1 = record(d)["run_id"].as_str().unwrap().to_string();
+    assert_eq!(record(d)["status"], "waiting");
+    let rb = planexec(d, &["rollback", &run1, "--yes"]);
+    assert_eq!(rb.code, 0, "{rb:?}");
+    assert_eq!(
+        record(d)["status"],
+        "failure",
+        "the rolled-back run is over"
+    );
+    std::thread::sleep(Duration::from_millis(1100)); // a new second, a new run id
+    let again = planexec(d, &["run", "plan/plan.md"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(subjects(d)[0], "T001: Task T001");
+    let resume = planexec(d, &["run", "plan/plan.md", "--resume"]);
+    assert!(resume.stderr.contains("no unfinished run"), "{resume:?}");
+}
