@@ -288,72 +288,25 @@ pub fn check_plugin_tables(
     registry: &Registry,
     checks: &mut Vec<Check>,
 ) -> Result<(), String> {
-    let tables = config.plugin_tables();
-    let text = config
-        .path
-        .as_ref()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    let file = config
-        .path
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| crate::config::FILE_NAME.into());
-    let mut checked = 0;
-    for t in &tables {
-        let Ok(p) = registry.get(&t.plugin) else {
-            continue; // an unknown plugin fails when (and if) the run loads it
-        };
-        let Some(allowed) = &p.manifest.config_keys else {
-            continue;
-        };
-        checked += 1;
-        if let Some(bad) = t.keys.iter().find(|k| !allowed.contains(k)) {
-            let line = key_line(&text, &t.section, bad)
-                .map(|n| format!(":{n}"))
-                .unwrap_or_default();
-            let msg = format!(
-                "{file}{line}: [{}] has no setting `{bad}`: {} `{}` accepts {}; fix or remove the key",
-                t.section,
-                t.kind,
-                t.plugin,
-                allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-            );
-            checks.push(Check {
-                name: "plugin settings".into(),
-                ok: false,
-                detail: msg.clone(),
-            });
-            return Err(msg);
-        }
-    }
+    let (ok, detail) = match crate::plugins::check_settings(config, registry) {
+        Ok((checked, all)) => (
+            true,
+            format!(
+                "{checked} of {all} settings tables checked against the keys their plugins declare"
+            ),
+        ),
+        Err(e) => (false, e.to_string()),
+    };
     checks.push(Check {
         name: "plugin settings".into(),
-        ok: true,
-        detail: format!(
-            "{checked} of {} settings tables checked against the keys their plugins declare",
-            tables.len()
-        ),
+        ok,
+        detail: detail.clone(),
     });
-    Ok(())
-}
-
-/// The 1-based line of `key = ...` under the `[section]` header, if written so.
-fn key_line(text: &str, section: &str, key: &str) -> Option<usize> {
-    let header = format!("[{section}]");
-    let mut inside = false;
-    for (n, l) in text.lines().enumerate() {
-        let t = l.trim();
-        if t.starts_with('[') {
-            inside = t.replace(['"', ' '], "") == header;
-            continue;
-        }
-        let k = t.split('=').next().unwrap_or("").trim().trim_matches('"');
-        if inside && k == key {
-            return Some(n + 1);
-        }
+    if ok {
+        Ok(())
+    } else {
+        Err(detail)
     }
-    None
 }
 
 /// A pre-flight check, once: a check already listed under that name is not repeated.
