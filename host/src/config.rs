@@ -138,6 +138,8 @@ pub struct RunConfig {
     /// Failed cycles before a task is blocked.
     pub max_cycles: u32,
     pub formatters: Vec<String>,
+    /// Run the repository's pre-commit and commit-msg hooks on task commits.
+    pub git_hooks: bool,
 }
 
 impl Default for RunConfig {
@@ -150,6 +152,7 @@ impl Default for RunConfig {
             code_review: "code-review".into(),
             max_cycles: 3,
             formatters: vec!["execution-log".into()],
+            git_hooks: true,
         }
     }
 }
@@ -374,6 +377,56 @@ impl Config {
     pub fn formatter_settings(&self, plugin: &str) -> serde_json::Value {
         table_json(&self.formatters, plugin)
     }
+
+    /// Every settings table the file gives a plugin: `[gates.NAME]` (less its
+    /// `plugin` key), `[reviewers.NAME]`, `[implementers.NAME]`, `[formatters.NAME]`.
+    pub fn plugin_tables(&self) -> Vec<PluginTable> {
+        use crate::plugins::Kind;
+        let mut out: Vec<PluginTable> = self
+            .gates
+            .iter()
+            .map(|g| PluginTable {
+                section: format!("gates.{}", g.name),
+                plugin: g.plugin.clone(),
+                kind: Kind::Gate,
+                keys: json_keys(&g.settings),
+            })
+            .collect();
+        for (table, section, kind) in [
+            (&self.reviewers, "reviewers", Kind::Reviewer),
+            (&self.implementers, "implementers", Kind::Implementer),
+            (&self.formatters, "formatters", Kind::Formatter),
+        ] {
+            for (name, v) in table {
+                out.push(PluginTable {
+                    section: format!("{section}.{name}"),
+                    plugin: name.clone(),
+                    kind,
+                    keys: v
+                        .as_table()
+                        .map(|t| t.keys().cloned().collect())
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// One plugin's settings table in planexec.toml, for checking its keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginTable {
+    /// `gates.lint`, `reviewers.task-review`, ...
+    pub section: String,
+    pub plugin: String,
+    pub kind: crate::plugins::Kind,
+    pub keys: Vec<String>,
+}
+
+fn json_keys(v: &serde_json::Value) -> Vec<String> {
+    v.as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// A config put together from its trusted sources, and what was left out.

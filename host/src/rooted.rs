@@ -1,5 +1,6 @@
 //! Writes beneath a root directory that never follow a symlink: each folder on
 //! the way and the file itself are checked and opened through cap-std.
+//! Beneath a git work tree, temp files live in `.git/planexec/tmp`.
 
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions};
@@ -83,17 +84,53 @@ pub fn write(root: &Path, rel: &Path, bytes: &[u8]) -> Result<PathBuf, RootedErr
         name.to_string_lossy(),
         std::process::id()
     );
-    let _ = dir.remove_file(&tmp);
-    let mut f = dir
-        .open_with(&tmp, OpenOptions::new().write(true).create_new(true))
-        .map_err(io)?;
+    // Beneath a git work tree the temp file lives in .git/planexec/tmp, so a
+    // write killed halfway never leaves a stray file among the user's.
+    if let Some(tmp_dir) = git_temp_dir(root) {
+        match write_then_rename(&tmp_dir, &tmp, &dir, name, bytes) {
+            Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {}
+            r => return r.map(|_| full.clone()).map_err(io),
+        }
+    }
+    write_then_rename(&dir, &tmp, &dir, name, bytes).map_err(io)?;
+    Ok(full)
+}
+
+/// `<root>/.git/planexec/tmp` (created) when `root` is a work tree whose `.git`
+/// is a real folder; never through a symlink.
+fn git_temp_dir(root: &Path) -> Option<Dir> {
+    let root = Dir::open_ambient_dir(root, ambient_authority()).ok()?;
+    let mut dir = root;
+    for part in [".git", "planexec", "tmp"] {
+        match dir.symlink_metadata(part) {
+            Ok(m) if m.is_dir() => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && part != ".git" => {
+                dir.create_dir(part).ok()?
+            }
+            _ => return None,
+        }
+        dir = dir.open_dir(part).ok()?;
+    }
+    Some(dir)
+}
+
+/// Writes `bytes` to `tmp` in `tmp_dir`, fsyncs, renames it to `name` in `dir`.
+fn write_then_rename(
+    tmp_dir: &Dir,
+    tmp: &str,
+    dir: &Dir,
+    name: &std::ffi::OsStr,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    let _ = tmp_dir.remove_file(tmp);
+    let mut f = tmp_dir.open_with(tmp, OpenOptions::new().write(true).create_new(true))?;
     let written = f.write_all(bytes).and_then(|_| f.sync_all());
     drop(f);
-    if let Err(e) = written.and_then(|_| dir.rename(&tmp, &dir, name)) {
-        let _ = dir.remove_file(&tmp);
-        return Err(io(e));
+    let r = written.and_then(|_| tmp_dir.rename(tmp, dir, name));
+    if r.is_err() {
+        let _ = tmp_dir.remove_file(tmp);
     }
-    Ok(full)
+    r
 }
 
 /// [`write`] for a path given by the user: relative ones beneath the current

@@ -6,6 +6,7 @@ mod confine;
 mod engine;
 mod gates;
 mod gateset;
+mod guards;
 mod hardening;
 mod init;
 mod pack;

@@ -634,6 +634,19 @@ fn spaced_path(piece: &str) -> Option<String> {
     ok.then(|| piece.to_string())
 }
 
+/// A quoted name like `my notes.txt`: a few words, the last with an
+/// extension, no option flags (a command such as `grep -q x a.txt` is not one).
+fn spaced_name(span: &str) -> bool {
+    let toks: Vec<&str> = span.split_whitespace().collect();
+    let ext = |t: &str| {
+        t.rsplit_once('.')
+            .is_some_and(|(s, e)| !s.is_empty() && (1..=6).contains(&e.len()))
+    };
+    (2..=5).contains(&toks.len())
+        && toks.last().is_some_and(|t| ext(t) && looks_path(t))
+        && toks.iter().all(|t| !t.starts_with('-'))
+}
+
 /// File names in a value as written in the source: code spans that name files (spaces
 /// allowed), bare tokens that look like paths, and, when nothing looks like a path, the
 /// list's pieces (module names). Bare names that Markdown would mangle, or that hold spaces,
@@ -664,7 +677,12 @@ pub fn paths_in_source(raw: &str) -> Vec<FileName> {
                 spans
                     .into_iter()
                     .filter(|c| !c.ends_with("()"))
-                    .filter(|c| looks_path(c) || !c.contains(' ') || spaced_path(c).is_some())
+                    .filter(|c| {
+                        looks_path(c)
+                            || !c.contains(' ')
+                            || spaced_path(c).is_some()
+                            || spaced_name(c)
+                    })
                     .filter(|c| !looks_command(c) || looks_path(c))
                     .map(|c| FileName {
                         name: strip_line_ref(c).to_string(),
@@ -1029,5 +1047,22 @@ mod tests {
             split_list("a.go, b.go (x, y); any API change"),
             ["a.go", "b.go (x, y)", "any API change"]
         );
+    }
+
+    #[test]
+    fn a_quoted_name_with_spaces_is_one_file() {
+        let names: Vec<String> = files_in_source("`my notes.txt`, `my-notes-check`")
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(names, ["my notes.txt", "my-notes-check"]);
+        let bare: Vec<String> = files_in_source("_private.txt, pkg/__init__.py")
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(bare, ["_private.txt", "pkg/__init__.py"]);
+        assert!(files_in_source("`grep -q ok a.txt`")
+            .iter()
+            .all(|f| f.name != "grep -q ok a.txt"));
     }
 }

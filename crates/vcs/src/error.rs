@@ -61,6 +61,15 @@ pub enum VcsError {
         workdir: PathBuf,
     },
 
+    #[error("{0}")]
+    Hook(crate::HookFailure),
+
+    #[error("the {hook} hook {path} is inside the work tree and differs from the run's start commit; a task may not change code that runs outside the box; commit the hook before the run, or set `[run] git_hooks = false`")]
+    HookChanged { hook: String, path: PathBuf },
+
+    #[error("{path} is held by a running process ({}); wait for it to finish, or stop it, then run again", .holders.join(", "))]
+    IndexLocked { path: PathBuf, holders: Vec<String> },
+
     #[error("could not {what} {path}: {source}; check the directory exists and is writable")]
     Io {
         what: &'static str,

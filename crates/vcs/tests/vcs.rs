@@ -390,7 +390,7 @@ fn rollback_without_confirm_lists_and_changes_nothing() {
     assert_eq!(repo.head().unwrap(), Some(c2.clone()));
     assert_eq!(read(dir.path(), "b.txt"), "in progress\n");
     assert!(g
-        .find_reference("refs/planexec/runs/r1/before-rollback")
+        .find_reference("refs/planexec/runs/r1/rollback-1/head")
         .is_err());
 
     let done = repo.rollback("r1", true).unwrap();

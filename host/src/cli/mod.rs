@@ -105,6 +105,9 @@ pub enum Cmd {
         /// Continue the unfinished run of this plan.
         #[arg(long)]
         resume: bool,
+        /// Run even when HEAD is detached (the task commits are then on no branch).
+        #[arg(long)]
+        allow_detached: bool,
         /// Also write a report at the end: junit, sarif or json, to PATH. Repeatable.
         #[arg(long = "report", value_name = "FORMAT=PATH")]
         report: Vec<crate::report::ReportSpec>,
@@ -324,6 +327,7 @@ pub fn main() -> i32 {
             plugin_args,
             implementer,
             resume,
+            allow_detached,
             report,
             dialect,
             format,
@@ -333,6 +337,7 @@ pub fn main() -> i32 {
             plugin_args,
             implementer,
             resume,
+            allow_detached,
             format,
             reports: report,
         }),

@@ -12,6 +12,7 @@ pub struct RunArgs {
     pub plugin_args: PluginArgs,
     pub implementer: Option<String>,
     pub resume: bool,
+    pub allow_detached: bool,
     pub format: Format,
     pub reports: Vec<crate::report::ReportSpec>,
 }
@@ -42,6 +43,7 @@ pub fn run(a: RunArgs) -> i32 {
         unconfined: a.plugin_args.unconfined,
         resume: a.resume,
         reports: a.reports.clone(),
+        allow_detached: a.allow_detached,
     };
     let mut reporter = Reporter::new(report::default_sinks(a.format == Format::Json));
     match engine::run(&opts, &mut reporter) {
@@ -79,50 +81,116 @@ pub fn rollback(run_id: &str, yes: bool) -> i32 {
             return exit::USAGE;
         }
     };
-    match repo.rollback(run_id, yes) {
-        Ok(plan) => {
-            if plan.is_noop() {
-                println!("nothing to roll back: HEAD is the start commit of {run_id} and the tree is clean");
-                return exit::OK;
-            }
-            let verb = if plan.applied {
-                "discarded"
-            } else {
-                "would discard"
-            };
-            println!(
-                "rollback of run {run_id} to its start commit {}:",
-                plan.start_commit
-            );
-            for c in &plan.commits {
-                println!(
-                    "  {verb} commit {} {}",
-                    &c.id[..c.id.len().min(10)],
-                    c.summary
-                );
-            }
-            for u in &plan.uncommitted {
-                println!("  {verb} uncommitted change to {}", u.path);
-            }
-            for u in &plan.untracked_kept {
-                println!("  keeps untracked file {u}");
-            }
-            if plan.applied {
-                if let Some(b) = &plan.backup_ref {
-                    println!("the old HEAD is kept under {b}");
-                }
-                if let Some(d) = &plan.discarded_ref {
-                    println!("the discarded work tree is kept under {d}");
-                }
-                exit::OK
-            } else {
-                println!("nothing was changed; run `planexec rollback {run_id} --yes` to do it");
-                exit::FAILED
-            }
+    // A live run (or another rollback) holds the repository: never reset under it.
+    let _lock = match crate::lock::RepoLock::acquire(
+        repo.git().path(),
+        crate::lock::Holder {
+            pid: std::process::id(),
+            run_id: run_id.to_string(),
+            plan: String::new(),
+            action: "rollback".into(),
+            since: engine::now(),
+        },
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
         }
+    };
+    match repo.rollback(run_id, yes) {
+        Ok(plan) => print_rollback(&repo, run_id, yes, &plan),
         Err(e) => {
             report_error(&e);
             exit::USAGE
+        }
+    }
+}
+
+/// What the rollback discarded (or would), where it kept it, how to get it back.
+fn print_rollback(
+    repo: &planexec_vcs::Repo,
+    run_id: &str,
+    yes: bool,
+    plan: &planexec_vcs::RollbackPlan,
+) -> i32 {
+    if plan.is_noop() {
+        if yes && yes_ends_run(repo, run_id, plan, "nothing needed discarding") {
+            println!("run {run_id} is ended; `planexec run` starts a new one");
+        }
+        println!(
+            "nothing to roll back: HEAD is the start commit of {run_id} and the tree is clean"
+        );
+        return exit::OK;
+    }
+    let verb = if plan.applied {
+        "discarded"
+    } else {
+        "would discard"
+    };
+    println!(
+        "rollback of run {run_id} to its start commit {}:",
+        plan.start_commit
+    );
+    for c in &plan.commits {
+        println!(
+            "  {verb} commit {} {}",
+            &c.id[..c.id.len().min(10)],
+            c.summary
+        );
+    }
+    for u in &plan.uncommitted {
+        println!("  {verb} uncommitted change to {}", u.path);
+    }
+    for u in &plan.untracked_kept {
+        println!("  keeps untracked file {u}");
+    }
+    if !plan.applied {
+        println!("nothing was changed; run `planexec rollback {run_id} --yes` to do it");
+        return exit::FAILED;
+    }
+    if let Some(b) = &plan.backup_ref {
+        println!("the old HEAD is kept under {b}");
+    }
+    if let Some(d) = &plan.discarded_ref {
+        println!("the discarded work tree is kept under {d}");
+    }
+    let restore = plan.restore_commands();
+    if !restore.is_empty() {
+        println!("to undo this rollback, run:");
+        for c in &restore {
+            println!("  {c}");
+        }
+    }
+    let saved = if restore.is_empty() {
+        "nothing needed keeping".to_string()
+    } else {
+        format!("undo with: {}", restore.join(" && "))
+    };
+    if yes_ends_run(repo, run_id, plan, &saved) {
+        println!("run {run_id} is ended; `planexec run` starts a new one");
+    }
+    exit::OK
+}
+
+/// With the rollback applied (or nothing to do), the run is over.
+fn yes_ends_run(
+    repo: &planexec_vcs::Repo,
+    run_id: &str,
+    plan: &planexec_vcs::RollbackPlan,
+    saved: &str,
+) -> bool {
+    if !plan.applied && !plan.is_noop() {
+        return false;
+    }
+    match engine::end_rolled_back(repo.git().path(), run_id, saved) {
+        Ok(ended) => ended,
+        Err(e) => {
+            eprintln!(
+                "warning: {}",
+                crate::text::untrusted(&format!("could not mark run {run_id} as ended: {e}"))
+            );
+            false
         }
     }
 }

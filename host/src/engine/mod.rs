@@ -8,6 +8,7 @@ mod state;
 mod task;
 
 pub use outputs::final_report;
+pub use state::end_rolled_back; // engine-guards: rollback ends the run
 
 use crate::config::Config;
 use crate::report::{Event, Reporter, TaskHeader};
@@ -32,6 +33,8 @@ pub struct RunOptions {
     pub resume: bool,
     /// `--report FORMAT=PATH`: written once at the end of the run.
     pub reports: Vec<crate::report::ReportSpec>,
+    /// `--allow-detached`: run on a detached HEAD (engine-guards).
+    pub allow_detached: bool,
 }
 
 /// Why a run did not start. Nothing in the repository was changed.
@@ -153,7 +156,8 @@ fn rel(workspace: &Path, p: &Path) -> String {
 pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, EngineError> {
     let cwd = std::env::current_dir()
         .map_err(|e| EngineError::Preflight(format!("cannot read the current directory: {e}")))?;
-    let repo = Repo::discover(&cwd)?;
+    // engine-guards: the repository is the plan's, not the current directory's.
+    let repo = preflight::discover_repo(&cwd, &opts.plan)?;
     let workspace = repo.workdir().to_path_buf();
 
     let plan_abs = if opts.plan.is_absolute() {
@@ -212,7 +216,12 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     }
 
     let store = Store::new(repo.git().path());
+    // engine-guards: one lock per repository, held until this function returns.
+    let mut lock = preflight::take_lock(&repo, &plan_key, opts.resume, reporter)?;
     let active = store.active(&plan_key).map_err(EngineError::State)?;
+    if let Some(st) = &active {
+        let _ = lock.set_run(&st.record.run_id); // engine-guards
+    }
     match (&active, opts.resume) {
         (Some(st), false) => {
             return Err(EngineError::InProgress(format!(
@@ -233,22 +242,11 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     }
 
     // Pre-flight: nothing changes until all of this passed.
-    let mut checks = vec![
-        Check {
-            name: "branch".into(),
-            ok: true,
-            detail: repo.branch()?,
-        },
-        Check {
-            name: "HEAD".into(),
-            ok: true,
-            detail: repo.head()?.unwrap_or_else(|| "(no commits yet)".into()),
-        },
-        Check {
-            name: "dirty".into(),
-            ok: true,
-            detail: repo.is_dirty()?.to_string(),
-        },
+    // engine-guards: branch, HEAD, dirty (submodules too), detached HEAD, stale index.lock.
+    let mut checks = preflight::repo_checks(&repo, opts.allow_detached).map_err(|e| {
+        EngineError::Preflight(format!("pre-flight failed, nothing was changed:\n  {e}"))
+    })?;
+    checks.extend([
         Check {
             name: "config trust".into(),
             ok: true,
@@ -277,7 +275,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
                 plan.dialect.name()
             ),
         },
-    ];
+    ]);
     let inputs = preflight::Inputs {
         config: &config,
         registry: &registry,
@@ -286,7 +284,10 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         implementer_override: opts.implementer.as_deref(),
         plan: &plan,
     };
-    let kit = match preflight::load_kit(&inputs, &mut checks) {
+    // engine-guards: plugin settings tables are checked before any plugin loads.
+    let kit = match preflight::check_plugin_tables(&config, &registry, &mut checks)
+        .and_then(|_| preflight::load_kit(&inputs, &mut checks))
+    {
         Ok(k) => k,
         Err(e) => {
             for c in &checks {
@@ -306,11 +307,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         Some(mut st) => {
             st.record.status = RunStatus::Running;
             st.record.finished_at = None;
-            st.record.preflight.checks.push(Check {
-                name: "resumed".into(),
-                ok: true,
-                detail: now(),
-            });
+            preflight::note_resumed(&mut st.record.preflight.checks, now(), &checks); // engine-guards
             st
         }
         None => {
@@ -326,6 +323,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
             );
             let branch = repo.branch()?;
             let head = repo.head()?.unwrap_or_default();
+            let _ = lock.set_run(&run_id); // engine-guards
             let rp = repo.rollback_point(&plan.topic(), &run_id)?;
             checks.push(Check {
                 name: "rollback point".into(),
@@ -421,6 +419,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     }
 
     let own_files = outputs::own_files(&workspace, &plan, &state.record);
+    preflight::remove_stray_temps(&own_files); // engine-guards
     let tolerances = outputs::Limits::new(&plan, &config);
     let mut ctx = Ctx {
         repo: &repo,

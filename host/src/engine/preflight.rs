@@ -1,4 +1,5 @@
-//! Pre-flight: every plugin the run needs is found, granted, compiled and
+//! Pre-flight: the repository (branch, dirt, stale locks), every plugin's
+//! settings, and every plugin the run needs found, granted, compiled and
 //! linked before anything changes; acceptance commands' programs are granted.
 
 use crate::config::{Config, GateConfig};
@@ -6,6 +7,8 @@ use crate::plugins::{check_configured_program, resolve_grants, Kind, Registry};
 use crate::sandbox::{Loaded, Sandbox};
 use planexec_plan::Plan;
 use planexec_record::Check;
+use planexec_vcs::{IndexLock, Repo};
+use std::path::{Path, PathBuf};
 
 /// The plugins of one run, loaded and ready to instantiate.
 pub struct Kit {
@@ -40,34 +43,37 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
                     .map_err(|e| e.to_string())?;
                 i.sandbox.load(p, grants).map_err(|e| e.to_string())
             })();
-            checks.push(Check {
-                name: what.clone(),
-                ok: r.is_ok(),
-                detail: match &r {
-                    Ok(l) => format!(
-                        "loaded (sha256 {}, granted: {}){}{}",
-                        &l.sha256[..12],
-                        if l.grants.programs.is_empty() {
-                            "nothing".to_string()
-                        } else {
-                            l.grants.programs.join(", ")
-                        },
-                        if l.plugin.overrides_standard {
-                            format!(
-                                "; OVERRIDES the standard plugin `{name}` ({})",
-                                l.plugin.manifest_path.display()
-                            )
-                        } else {
-                            String::new()
-                        },
-                        l.cache_warning
-                            .as_deref()
-                            .map(|w| format!("; {w}"))
-                            .unwrap_or_default()
-                    ),
-                    Err(e) => e.lines().next().unwrap_or("").to_string(),
+            push_check(
+                checks,
+                Check {
+                    name: what.clone(),
+                    ok: r.is_ok(),
+                    detail: match &r {
+                        Ok(l) => format!(
+                            "loaded (sha256 {}, granted: {}){}{}",
+                            &l.sha256[..12],
+                            if l.grants.programs.is_empty() {
+                                "nothing".to_string()
+                            } else {
+                                l.grants.programs.join(", ")
+                            },
+                            if l.plugin.overrides_standard {
+                                format!(
+                                    "; OVERRIDES the standard plugin `{name}` ({})",
+                                    l.plugin.manifest_path.display()
+                                )
+                            } else {
+                                String::new()
+                            },
+                            l.cache_warning
+                                .as_deref()
+                                .map(|w| format!("; {w}"))
+                                .unwrap_or_default()
+                        ),
+                        Err(e) => e.lines().next().unwrap_or("").to_string(),
+                    },
                 },
-            });
+            );
             r.map_err(|e| format!("{what}: {e}"))
         };
     let cfg = i.config;
@@ -203,4 +209,193 @@ fn box_check(confinement: crate::confine::Confinement) -> Check {
         ok: true,
         detail,
     }
+}
+
+/// The repository the plan lives in: found from the plan's own folder, so a
+/// plan given by an absolute path works from any current directory.
+pub fn discover_repo(cwd: &Path, plan: &Path) -> Result<Repo, planexec_vcs::VcsError> {
+    let abs = if plan.is_absolute() {
+        plan.to_path_buf()
+    } else {
+        cwd.join(plan)
+    };
+    let start = if abs.is_dir() {
+        abs.as_path()
+    } else {
+        abs.parent().unwrap_or(cwd)
+    };
+    Repo::discover(if start.exists() { start } else { cwd })
+}
+
+/// Branch, HEAD, dirtiness (submodules included) and a stale `index.lock`:
+/// refuses a detached HEAD unless allowed, removes a lock no process holds.
+pub fn repo_checks(repo: &Repo, allow_detached: bool) -> Result<Vec<Check>, String> {
+    let mut checks = Vec::new();
+    let ok = |name: &str, detail: String| Check {
+        name: name.into(),
+        ok: true,
+        detail,
+    };
+    match repo.clear_stale_index_lock().map_err(|e| e.to_string())? {
+        IndexLock::Absent => {}
+        IndexLock::RemovedStale(p) => checks.push(ok(
+            "index.lock",
+            format!("removed a stale {} (no process had it open)", p.display()),
+        )),
+    }
+    let branch = repo.branch().map_err(|e| e.to_string())?;
+    let head = repo.head().map_err(|e| e.to_string())?;
+    if branch == "(detached)" {
+        if !allow_detached {
+            return Err(format!(
+                "HEAD is detached (at {}): the task commits would be on no branch, reachable only through the reflog; \
+                 check out a branch first (`git switch -c NAME`), or pass --allow-detached",
+                head.as_deref().unwrap_or("?")
+            ));
+        }
+        checks.push(ok(
+            "branch",
+            "(detached; allowed by --allow-detached: the commits are on no branch)".into(),
+        ));
+    } else {
+        checks.push(ok("branch", branch));
+    }
+    checks.push(ok(
+        "HEAD",
+        head.unwrap_or_else(|| "(no commits yet)".into()),
+    ));
+    let dirty = repo.is_dirty().map_err(|e| e.to_string())?;
+    let subs = repo.dirty_submodules().map_err(|e| e.to_string())?;
+    checks.push(ok(
+        "dirty",
+        if subs.is_empty() {
+            dirty.to_string()
+        } else {
+            format!(
+                "true (submodules with changes of their own, not part of the rollback commit: {})",
+                subs.join(", ")
+            )
+        },
+    ));
+    Ok(checks)
+}
+
+/// Every plugin's settings table in planexec.toml against the keys the plugin
+/// declares (`[config] keys` in its plugin.toml): an unknown key is an error
+/// naming file:line and the keys allowed, before anything changes.
+pub fn check_plugin_tables(
+    config: &Config,
+    registry: &Registry,
+    checks: &mut Vec<Check>,
+) -> Result<(), String> {
+    let (ok, detail) = match crate::plugins::check_settings(config, registry) {
+        Ok((checked, all)) => (
+            true,
+            format!(
+                "{checked} of {all} settings tables checked against the keys their plugins declare"
+            ),
+        ),
+        Err(e) => (false, e.to_string()),
+    };
+    checks.push(Check {
+        name: "plugin settings".into(),
+        ok,
+        detail: detail.clone(),
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(detail)
+    }
+}
+
+/// A pre-flight check, once: a check already listed under that name is not repeated.
+pub fn push_check(checks: &mut Vec<Check>, c: Check) {
+    if !checks.iter().any(|x| x.name == c.name && x.ok == c.ok) {
+        checks.push(c);
+    }
+}
+
+/// Records a resume in the run's checks: one `resumed` entry that counts them,
+/// and what this resume's repository checks repaired (`index.lock at resume`).
+pub fn note_resumed(checks: &mut Vec<Check>, at: String, fresh: &[Check]) {
+    checks.retain(|c| c.name != "index.lock at resume");
+    if let Some(lock) = fresh.iter().find(|c| c.name == "index.lock") {
+        checks.push(Check {
+            name: "index.lock at resume".into(),
+            ..lock.clone()
+        });
+    }
+    let prior = checks.iter().position(|c| c.name == "resumed");
+    let count = prior
+        .map(|i| {
+            let d = &checks[i].detail;
+            d.rsplit_once("(resume ")
+                .and_then(|(_, n)| n.trim_end_matches(')').parse::<u32>().ok())
+                .unwrap_or(1)
+        })
+        .unwrap_or(0)
+        + 1;
+    let c = Check {
+        name: "resumed".into(),
+        ok: true,
+        detail: format!("{at} (resume {count})"),
+    };
+    match prior {
+        Some(i) => checks[i] = c,
+        None => checks.push(c),
+    }
+}
+
+/// Removes temp files an older planexec (or one on another file system than
+/// .git) left beside its own outputs when killed mid-write:
+/// `.<name>.planexec-<pid>.tmp` next to each of `own_files`.
+pub fn remove_stray_temps(own_files: &[PathBuf]) {
+    for f in own_files {
+        let (Some(dir), Some(name)) = (f.parent(), f.file_name()) else {
+            continue;
+        };
+        let prefix = format!(".{}.planexec-", name.to_string_lossy());
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let pid = n.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp"));
+            if pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// Takes the repository lock (refusing while another run or
+/// rollback is live) and says so when it took over a dead holder's lock.
+pub fn take_lock(
+    repo: &Repo,
+    plan_key: &str,
+    resume: bool,
+    reporter: &mut crate::report::Reporter,
+) -> Result<crate::lock::RepoLock, super::EngineError> {
+    let holder = crate::lock::Holder {
+        pid: std::process::id(),
+        run_id: String::new(),
+        plan: plan_key.to_string(),
+        action: if resume { "resume" } else { "run" }.into(),
+        since: super::now(),
+    };
+    let lock = crate::lock::RepoLock::acquire(repo.git().path(), holder)
+        .map_err(|e| super::EngineError::InProgress(e.to_string()))?;
+    if let Some(old) = &lock.took_over {
+        reporter.emit(crate::report::Event::Message {
+            level: crate::report::Level::Warn,
+            text: format!(
+                "took over the repository lock of pid {} ({} of {}), which is no longer running",
+                old.pid, old.action, old.plan
+            ),
+        });
+    }
+    Ok(lock)
 }

@@ -96,3 +96,26 @@ impl Store {
         Ok(st)
     }
 }
+
+/// engine-guards: after `planexec rollback RUN --yes` the run is over: an
+/// unfinished one ends as failed (so `planexec run` starts afresh), and the
+/// record says it was rolled back. `Ok(false)` when there is no such state.
+pub fn end_rolled_back(git_dir: &Path, run_id: &str, saved: &str) -> Result<bool, String> {
+    let store = Store::new(git_dir);
+    if !store.run_file(run_id).exists() {
+        return Ok(false);
+    }
+    let mut st = store.load(run_id)?;
+    if !matches!(st.record.status, RunStatus::Success | RunStatus::Failure) {
+        st.record.status = RunStatus::Failure;
+        st.record.finished_at.get_or_insert_with(super::now);
+    }
+    st.record.issues.push(planexec_record::Issue {
+        task: None,
+        issue: format!("run {run_id} was rolled back at {}", super::now()),
+        resolution: saved.to_string(),
+    });
+    st.waiting_task = None;
+    store.save(&st).map_err(|e| e.to_string())?;
+    Ok(true)
+}

@@ -600,11 +600,18 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
                 &plan_task.summary_or_body(),
                 &ctx.state.record.plan.refs,
             );
-            match ctx.repo.commit_paths(&files, &msg) {
+            // engine-guards: the repository's hooks run on the commit; a failing one goes to rework.
+            let opts = commit_options(ctx);
+            match ctx.repo.commit_paths_with(&files, &msg, &opts) {
                 Ok(commit) => {
                     super::kill_point();
                     finish_done(ctx, id, commit, files);
                     return End::Done;
+                }
+                Err(planexec_vcs::VcsError::Hook(h)) => {
+                    let run = hook_gate_run(&h);
+                    rejected.push(finding(&format!("gate/{}", run.name), h.to_string()));
+                    ctx.task_mut(id).cycles.last_mut().unwrap().gates.push(run);
                 }
                 Err(e) => return block(ctx, id, format!("could not commit the task: {e}")),
             }
@@ -670,4 +677,29 @@ pub fn feedback_text(findings: &[Finding]) -> String {
         s.push_str(&format!("- [{}] {}{loc}\n", f.rule, f.message));
     }
     s
+}
+
+/// engine-guards: `[run] git_hooks` as the commit step's options; a hook inside
+/// the work tree must be as it was at the run's start commit.
+fn commit_options(ctx: &Ctx) -> planexec_vcs::CommitOptions {
+    planexec_vcs::CommitOptions {
+        hooks: ctx
+            .config
+            .run
+            .git_hooks
+            .then(|| Some(ctx.state.record.preflight.start_commit.clone())),
+    }
+}
+
+/// engine-guards: a failed git hook, recorded like a failed gate with its output.
+fn hook_gate_run(h: &planexec_vcs::HookFailure) -> GateRun {
+    let mut report = GateReport::errored(h.to_string());
+    report.outcome = Outcome::Failed;
+    report.exit_code = h.code;
+    report.evidence = h.output.clone();
+    GateRun {
+        name: format!("git-hook:{}", h.hook),
+        plugin: "git".into(),
+        report,
+    }
 }

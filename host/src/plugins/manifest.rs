@@ -118,6 +118,15 @@ struct RawManifest {
     sha256: Option<String>,
     #[serde(default)]
     requests: Option<RawRequests>,
+    #[serde(default)]
+    config: Option<RawConfig>,
+}
+
+/// `[config]`: the settings keys the plugin reads from its table in planexec.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    keys: Vec<String>,
 }
 
 fn default_version() -> String {
@@ -164,6 +173,9 @@ pub struct Manifest {
     pub component: String,
     pub sha256: Option<String>,
     pub requests: Requests,
+    /// `[config] keys`: every key its settings table may have; `None` when the
+    /// manifest does not say (then pre-flight cannot check the table).
+    pub config_keys: Option<Vec<String>>,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -279,6 +291,7 @@ impl Manifest {
             description: raw.description,
             component: raw.component,
             sha256: raw.sha256.map(|s| s.to_ascii_lowercase()),
+            config_keys: raw.config.map(|c| c.keys),
             requests: Requests {
                 commands: r.commands,
                 workspace,

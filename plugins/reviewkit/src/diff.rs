@@ -76,26 +76,80 @@ fn strip_prefix_path(p: &str) -> Option<String> {
     Some(p)
 }
 
-fn unquote(p: &str) -> String {
-    if p.len() >= 2 && p.starts_with('"') && p.ends_with('"') {
-        p[1..p.len() - 1]
-            .replace("\\\"", "\"")
-            .replace("\\\\", "\\")
-    } else {
-        p.to_string()
+/// A path as git prints it: C-quoted (`"na\303\257ve.txt"`: octal bytes and
+/// `\t`-style escapes) when it has unusual characters, else as is.
+pub fn unquote(p: &str) -> String {
+    if !(p.len() >= 2 && p.starts_with('"') && p.ends_with('"')) {
+        return p.to_string();
+    }
+    let inner = &p.as_bytes()[1..p.len() - 1];
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        let c = inner[i];
+        i += 1;
+        if c != b'\\' || i >= inner.len() {
+            out.push(c);
+            continue;
+        }
+        let e = inner[i];
+        i += 1;
+        match e {
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    if i < inner.len() && (b'0'..=b'7').contains(&inner[i]) {
+                        v = v * 8 + u32::from(inner[i] - b'0');
+                        i += 1;
+                    }
+                }
+                out.push(v as u8);
+            }
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b't' => out.push(b'\t'),
+            b'n' => out.push(b'\n'),
+            b'v' => out.push(11),
+            b'f' => out.push(12),
+            b'r' => out.push(b'\r'),
+            other => out.push(other),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `diff --git a/x b/x` → (a, b): C-quoted sides, or unquoted paths split at
+/// ` b/` (names with spaces work; one containing " b/" cannot be told apart).
+fn git_header_paths(rest: &str) -> (Option<String>, Option<String>) {
+    let rest = rest.trim_end_matches('\r');
+    if rest.starts_with('"') {
+        if let Some(end) = quoted_end(rest) {
+            let (a, b) = rest.split_at(end);
+            return (strip_prefix_path(a), strip_prefix_path(b.trim_start()));
+        }
+    }
+    let split = rest.find(" \"b/").or_else(|| rest.find(" b/"));
+    match split {
+        Some(i) => (
+            strip_prefix_path(&rest[..i]),
+            strip_prefix_path(&rest[i + 1..]),
+        ),
+        None => (None, None),
     }
 }
 
-/// `diff --git a/x b/x` → (a, b) for unquoted paths without " b/" inside.
-fn git_header_paths(rest: &str) -> (Option<String>, Option<String>) {
-    let rest = rest.trim_end_matches('\r');
-    if let Some(i) = rest.find(" b/") {
-        let a = &rest[..i];
-        let b = &rest[i + 1..];
-        (strip_prefix_path(a), strip_prefix_path(b))
-    } else {
-        (None, None)
+/// The byte index just past the closing quote of the C-quoted token `s` starts with.
+fn quoted_end(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
     }
+    None
 }
 
 /// "-12,5" → (12, 5); "+3" → (3, 1).
@@ -360,5 +414,16 @@ rename to new.txt
         assert_eq!(files[0].removed().next().unwrap().text, "-- removed dashes");
         assert_eq!(files[1].path, "y.c");
         assert_eq!(files[1].added().next().unwrap().new_line, Some(5));
+    }
+
+    #[test]
+    fn c_quoted_and_spaced_paths_come_back_exact() {
+        let d = "diff --git \"a/na\\303\\257ve.txt\" \"b/na\\303\\257ve.txt\"\nnew file mode 100644\n--- /dev/null\n+++ \"b/na\\303\\257ve.txt\"\n@@ -0,0 +1 @@\n+x\n";
+        let files = parse_diff(d);
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "naïve.txt");
+        assert_eq!(unquote("\"tab\\there \\\"q\\\"\""), "tab\there \"q\"");
+        let sp = parse_diff("diff --git a/my notes.txt b/my notes.txt\n--- a/my notes.txt\n+++ b/my notes.txt\n@@ -1 +1 @@\n-a\n+b\n");
+        assert_eq!(sp[0].path, "my notes.txt");
     }
 }

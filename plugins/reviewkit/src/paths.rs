@@ -15,7 +15,9 @@ pub fn patterns_of(entries: &[String]) -> Vec<String> {
             for (i, span) in e.split('`').enumerate() {
                 if i % 2 == 1 {
                     let s = clean_token(span);
-                    if !s.is_empty() && !s.contains(char::is_whitespace) {
+                    // A quoted name may have spaces (`my notes.txt`); a quoted phrase may not.
+                    let spaced_path = s.contains(['.', '/']) && !s.contains(" -");
+                    if !s.is_empty() && (!s.contains(char::is_whitespace) || spaced_path) {
                         out.push(s);
                     }
                 }

@@ -139,12 +139,31 @@ fn list(items: &[String], max: usize) -> String {
     s
 }
 
+/// The declared files as patterns, where an entry naming a changed path
+/// exactly (a name with spaces such as `my notes.txt`) stays that one path.
+fn declared_patterns(files: &[String], changed: &[Changed]) -> Vec<String> {
+    let exact = |f: &String| {
+        let f = f.trim().trim_matches('`');
+        changed.iter().any(|c| c.path == f).then(|| f.to_string())
+    };
+    let rest: Vec<String> = files
+        .iter()
+        .filter(|f| exact(f).is_none())
+        .cloned()
+        .collect();
+    let mut own = patterns_of(&rest);
+    own.extend(files.iter().filter_map(exact));
+    own.sort();
+    own.dedup();
+    own
+}
+
 /// Runs the five checks and applies the approval rule.
 pub fn review(req: &ReviewRequest, cfg: &Config) -> Review {
     let mut findings: Vec<Finding> = Vec::new();
     let changed = changed_files(req, cfg);
     let task = &req.task;
-    let own = patterns_of(&task.files);
+    let own = declared_patterns(&task.files, &changed);
 
     // 1. Completion criteria: the gate reports are the evidence.
     let completion = {

@@ -294,3 +294,15 @@ fn config_errors_and_ignore() {
     let r = run(req(CLEAN, &["internal/auth/"], vec![passed("t")]));
     assert!(r.summary.contains("5 criteria: 5 PASS"), "{}", r.summary);
 }
+
+#[test]
+fn names_git_quotes_or_spaces_are_in_scope_when_declared_exactly() {
+    let diff = "diff --git \"a/na\\303\\257ve.txt\" \"b/na\\303\\257ve.txt\"\nnew file mode 100644\n--- /dev/null\n+++ \"b/na\\303\\257ve.txt\"\n@@ -0,0 +1 @@\n+ok\ndiff --git a/my notes.txt b/my notes.txt\nnew file mode 100644\n--- /dev/null\n+++ b/my notes.txt\n@@ -0,0 +1 @@\n+ok\n";
+    let r = run(req(
+        diff,
+        &["naïve.txt", "my notes.txt"],
+        vec![passed("acceptance:ST-2")],
+    ));
+    assert_eq!(score(&r, SCOPE), Score::Pass, "{r:#?}");
+    assert_eq!(score(&r, REQUIRED), Score::Pass, "{r:#?}");
+}

@@ -1,5 +1,6 @@
 //! Crash-safe file writes: a reader sees the old content or the new, never a torn file.
-//! Used by the engine for its state file and logs.
+//! The temp file can live in a directory of the caller's choice (`.git/planexec/tmp`),
+//! so a write killed halfway never leaves a stray file in the work tree.
 
 use crate::{Result, VcsError};
 use std::io::Write;
@@ -10,6 +11,30 @@ use std::path::Path;
 /// file's permissions are kept; a new file gets 0644 on Unix.
 pub fn atomic_write(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let path = path.as_ref();
+    write_via(parent_dir(path), path, bytes, false)
+}
+
+/// [`atomic_write`] with the temp file in `tmp_dir` (created if missing), so a
+/// crash never leaves one beside `path`. When `tmp_dir` is on another file
+/// system (rename fails with EXDEV), falls back to `path`'s own directory.
+pub fn atomic_write_in(tmp_dir: &Path, path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let path = path.as_ref();
+    std::fs::create_dir_all(tmp_dir).map_err(|source| VcsError::Io {
+        what: "create",
+        path: tmp_dir.to_path_buf(),
+        source,
+    })?;
+    write_via(tmp_dir, path, bytes, true)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+fn write_via(tmp_dir: &Path, path: &Path, bytes: &[u8], may_fall_back: bool) -> Result<()> {
     let io = |what: &'static str, p: &Path| {
         let p = p.to_path_buf();
         move |source| VcsError::Io {
@@ -18,14 +43,11 @@ pub fn atomic_write(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
             source,
         }
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".planexec-tmp-")
-        .tempfile_in(dir)
-        .map_err(io("create a temporary file in", dir))?;
+        .tempfile_in(tmp_dir)
+        .map_err(io("create a temporary file in", tmp_dir))?;
     tmp.write_all(bytes).map_err(io("write", tmp.path()))?;
     let perms = match std::fs::metadata(path) {
         Ok(m) => Some(m.permissions()),
@@ -37,11 +59,20 @@ pub fn atomic_write(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
             .map_err(io("set permissions of", path))?;
     }
     tmp.as_file().sync_all().map_err(io("fsync", tmp.path()))?;
-    tmp.persist(path).map_err(|e| VcsError::Io {
-        what: "rename a temporary file onto",
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
+    match tmp.persist(path) {
+        Ok(_) => {}
+        Err(e) if may_fall_back && e.error.raw_os_error() == Some(libc::EXDEV) => {
+            drop(e);
+            return write_via(dir, path, bytes, false);
+        }
+        Err(e) => {
+            return Err(VcsError::Io {
+                what: "rename a temporary file onto",
+                path: path.to_path_buf(),
+                source: e.error,
+            })
+        }
+    }
     sync_dir(dir).map_err(io("fsync the directory", dir))?;
     Ok(())
 }
