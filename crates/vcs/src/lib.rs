@@ -3,6 +3,7 @@
 
 mod error;
 mod fsutil;
+mod recovery;
 
 pub use error::{Result, VcsError};
 pub use fsutil::atomic_write;

@@ -57,13 +57,28 @@ pub fn run(a: RunArgs) -> i32 {
                     crate::text::untrusted(&engine::final_report(&f.record))
                 );
             }
-            f.exit_code
+            exit_code(&f)
         }
         Err(e) => {
             report_error(&e);
             // Every EngineError means the run did not start and nothing changed.
             exit::USAGE
         }
+    }
+}
+
+/// The exit code of a run that ran: 0 success or waiting, 1 blocked or a final
+/// gate failed, 3 when the run succeeded but a report could not be written.
+pub fn exit_code(f: &engine::Finished) -> i32 {
+    use planexec_record::RunStatus;
+    let code = match f.record.status {
+        RunStatus::Success | RunStatus::Waiting | RunStatus::Running => exit::OK,
+        RunStatus::Failure | RunStatus::Blocked => exit::FAILED,
+    };
+    if code == exit::OK && f.reports_failed {
+        exit::PLUGIN_ERRORED
+    } else {
+        code
     }
 }
 

@@ -1,22 +1,29 @@
 //! The task engine: pre-flight, rollback point, the task loop (implement ->
-//! gates -> task review -> code review -> commit), rework, tolerances, final
-//! gates, and resume from the atomically saved state.
+//! gates -> task review -> code review -> commit, see machine.rs), rework,
+//! tolerances, final gates, and resume from the saved state.
 
+mod error;
+mod machine;
 mod outputs;
+mod ports;
 mod preflight;
+mod setup;
 mod state;
 mod task;
+#[cfg(test)]
+mod tests;
 
+pub use error::EngineError;
 pub use outputs::final_report;
+pub use ports::Plugins;
+pub use state::Settings;
 
 use crate::config::Config;
-use crate::plugins::Registry;
 use crate::report::{Event, Reporter, TaskHeader};
-use crate::sandbox::{Sandbox, SandboxOptions};
 use planexec_plan::{Dialect, Plan};
 use planexec_record::*;
 use planexec_vcs::Repo;
-use state::{State, Store, STATE_VERSION};
+use state::{State, Store};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default)]
@@ -35,25 +42,11 @@ pub struct RunOptions {
     pub reports: Vec<crate::report::ReportSpec>,
 }
 
-/// Why a run did not start. Nothing in the repository was changed.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("{0}")]
-    Preflight(String),
-    #[error("{0}")]
-    Plan(String),
-    #[error("{0}")]
-    InProgress(String),
-    #[error("{0}")]
-    Git(#[from] planexec_vcs::VcsError),
-    #[error("{0}")]
-    State(String),
-}
-
-/// How a run ended.
+/// How a run ended (it ran: `Err(EngineError)` means it did not start).
 pub struct Finished {
     pub record: RunRecord,
-    pub exit_code: i32,
+    /// A `--report` could not be written (the run itself is in `record`).
+    pub reports_failed: bool,
 }
 
 /// Context shared by the loop's steps.
@@ -62,7 +55,7 @@ pub(crate) struct Ctx<'a> {
     pub workspace: &'a Path,
     pub plan: &'a Plan,
     pub config: &'a Config,
-    pub kit: &'a preflight::Kit,
+    pub plugins: &'a dyn ports::Plugins,
     pub store: &'a Store,
     pub reporter: &'a mut Reporter,
     pub state: State,
@@ -129,8 +122,11 @@ pub(crate) fn kill_point() {
     }
 }
 
+/// The current UTC time in whole seconds (RFC 3339).
 pub fn now() -> String {
     time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
@@ -152,132 +148,41 @@ fn rel(workspace: &Path, p: &Path) -> String {
 
 /// Runs (or resumes) a plan. `Err` means nothing ran and nothing changed.
 pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, EngineError> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| EngineError::Preflight(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir().map_err(EngineError::Cwd)?;
     let repo = Repo::discover(&cwd)?;
     let workspace = repo.workdir().to_path_buf();
-
-    let plan_abs = if opts.plan.is_absolute() {
-        opts.plan.clone()
-    } else {
-        cwd.join(&opts.plan)
+    let plan_abs = setup::plan_abs(&cwd, &opts.plan);
+    let plan_key = setup::plan_key(&workspace, &plan_abs);
+    let store = Store::new(repo.git().path());
+    let active = setup::active_run(&store, &plan_key, opts)?;
+    let opts = &match &active {
+        Some(st) => setup::with_saved(opts, &st.settings, reporter),
+        None => opts.clone(),
     };
-    crate::input::check_links_inside(&plan_abs, &workspace)
-        .map_err(|e| EngineError::Plan(e.to_string()))?;
-    let plan = planexec_plan::load(&plan_abs, opts.dialect)
-        .map_err(|e| EngineError::Plan(e.to_string()))?;
-    let diags = planexec_plan::check(&plan);
-    if planexec_plan::has_errors(&diags) {
-        let errors: Vec<String> = diags
-            .iter()
-            .filter(|d| d.severity == planexec_plan::Severity::Error)
-            .map(|d| d.to_string())
-            .collect();
-        return Err(EngineError::Plan(format!(
-            "the plan does not pass `planexec check`:\n{}\n  fix the plan, then run again",
-            errors.join("\n")
-        )));
-    }
-    if plan.tasks.is_empty() {
-        return Err(EngineError::Plan(format!(
-            "{}: the plan has no tasks; nothing to run",
-            plan.source.display()
-        )));
-    }
-    let plan_key = rel(&workspace, &plan_abs);
+    let (plan, diags) = setup::load_plan(opts, &plan_abs, &workspace)?;
+    let order: Vec<String> = planexec_plan::waves(&plan)?.into_iter().flatten().collect();
 
-    let assembled = Config::assemble(&workspace, &opts.sources)
-        .map_err(|e| EngineError::Preflight(e.to_string()))?;
-    let trust_warning = assembled.ignored_warning();
-    let mut config = assembled.config;
+    let assembled = Config::assemble(&workspace, &opts.sources)?;
+    let mut config = assembled.config.clone();
     if opts.unconfined {
         config.policy.confinement = crate::confine::Confinement::Off;
     }
     let mut dirs = config.plugin_dirs.clone();
     dirs.extend(opts.plugin_dirs.iter().cloned());
-    let registry = Registry::discover(&dirs).map_err(|e| EngineError::Preflight(e.to_string()))?;
-    let caps = config
-        .caps()
-        .map_err(|e| EngineError::Preflight(e.to_string()))?;
-    let sandbox = Sandbox::new(SandboxOptions {
-        caps,
+    let registry = crate::plugins::Registry::discover(&dirs)?;
+    let sandbox = crate::sandbox::Sandbox::new(crate::sandbox::SandboxOptions {
+        caps: config.caps()?,
         ..Default::default()
-    })
-    .map_err(|e| EngineError::Preflight(e.to_string()))?;
-    if let Some(w) = &trust_warning {
+    })?;
+    if let Some(w) = assembled.ignored_warning() {
         reporter.emit(Event::Message {
             level: crate::report::Level::Warn,
-            text: w.clone(),
+            text: w,
         });
     }
 
-    let store = Store::new(repo.git().path());
-    let active = store.active(&plan_key).map_err(EngineError::State)?;
-    match (&active, opts.resume) {
-        (Some(st), false) => {
-            return Err(EngineError::InProgress(format!(
-                "run {} of {plan_key} is {} ; continue it with `planexec run {} --resume`, or discard it with `planexec rollback {}`",
-                st.record.run_id,
-                st.record.status.as_str(),
-                opts.plan.display(),
-                st.record.run_id
-            )))
-        }
-        (None, true) => {
-            return Err(EngineError::InProgress(format!(
-                "no unfinished run of {plan_key} to resume; start one with `planexec run {}`",
-                opts.plan.display()
-            )))
-        }
-        _ => {}
-    }
-
     // Pre-flight: nothing changes until all of this passed.
-    let mut checks = vec![
-        Check {
-            name: "branch".into(),
-            ok: true,
-            detail: repo.branch()?,
-        },
-        Check {
-            name: "HEAD".into(),
-            ok: true,
-            detail: repo.head()?.unwrap_or_else(|| "(no commits yet)".into()),
-        },
-        Check {
-            name: "dirty".into(),
-            ok: true,
-            detail: repo.is_dirty()?.to_string(),
-        },
-        Check {
-            name: "config trust".into(),
-            ok: true,
-            detail: if assembled.repo_config.is_none() {
-                "no planexec.toml".into()
-            } else if assembled.repo_trusted {
-                "planexec.toml trusted".into()
-            } else {
-                format!(
-                    "planexec.toml not trusted; ignored: {}",
-                    if assembled.ignored.is_empty() {
-                        "nothing".into()
-                    } else {
-                        assembled.ignored.join(", ")
-                    }
-                )
-            },
-        },
-        Check {
-            name: "plan check".into(),
-            ok: true,
-            detail: format!(
-                "{} tasks, {} warnings ({} dialect)",
-                plan.tasks.len(),
-                diags.len(),
-                plan.dialect.name()
-            ),
-        },
-    ];
+    let mut checks = setup::base_checks(&repo, &assembled, &plan, &diags)?;
     let inputs = preflight::Inputs {
         config: &config,
         registry: &registry,
@@ -288,120 +193,59 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     };
     let kit = match preflight::load_kit(&inputs, &mut checks) {
         Ok(k) => k,
-        Err(e) => {
-            for c in &checks {
-                reporter.emit(Event::Preflight {
-                    name: c.name.clone(),
-                    ok: c.ok,
-                    detail: c.detail.clone(),
-                });
-            }
-            return Err(EngineError::Preflight(format!(
-                "pre-flight failed, nothing was changed:\n  {e}"
-            )));
+        Err(reason) => {
+            emit_checks(reporter, &checks);
+            return Err(EngineError::Preflight { reason });
         }
     };
-
     let state = match active {
-        Some(mut st) => {
-            st.record.status = RunStatus::Running;
-            st.record.finished_at = None;
-            st.record.preflight.checks.push(Check {
-                name: "resumed".into(),
-                ok: true,
-                detail: now(),
-            });
-            st
-        }
-        None => {
-            let started = time::OffsetDateTime::now_utc();
-            let run_id = format!(
-                "{}-{}",
-                started
-                    .format(time::macros::format_description!(
-                        "[year][month][day]T[hour][minute][second]Z"
-                    ))
-                    .unwrap(),
-                plan.topic()
-            );
-            let branch = repo.branch()?;
-            let head = repo.head()?.unwrap_or_default();
-            let rp = repo.rollback_point(&plan.topic(), &run_id)?;
-            checks.push(Check {
-                name: "rollback point".into(),
-                ok: true,
-                detail: match &rp.rollback_commit {
-                    Some(c) => format!("committed the dirty tree as {c}"),
-                    None => "tree clean; no rollback commit needed".into(),
-                },
-            });
-            checks.push(Check {
-                name: "start ref".into(),
-                ok: true,
-                detail: format!("refs/planexec/runs/{run_id}/start -> {}", rp.start_commit),
-            });
-            let record = RunRecord {
-                schema_version: SCHEMA_VERSION,
-                run_id: run_id.clone(),
-                plan: PlanInfo {
-                    path: plan_key.clone(),
-                    title: plan.title.clone(),
-                    dialect: plan.dialect.name().to_string(),
-                    topic: plan.topic(),
-                    refs: plan.refs_path(),
-                    success_criteria: plan.success_criteria.clone(),
-                },
-                status: RunStatus::Running,
-                started_at: now(),
-                finished_at: None,
-                preflight: Preflight {
-                    branch,
-                    head,
-                    dirty: rp.dirty,
-                    rollback_commit: rp.rollback_commit.clone(),
-                    start_commit: rp.start_commit.clone(),
-                    checks: checks.clone(),
-                },
-                tasks: plan
-                    .tasks
-                    .iter()
-                    .map(|t| TaskRecord {
-                        id: t.id.clone(),
-                        title: t.title.clone(),
-                        summary: t.summary.clone(),
-                        status: TaskStatus::Pending,
-                        wave: t.wave,
-                        milestone: t.milestone.clone(),
-                        dependencies: t.dependencies.iter().map(|d| d.id.clone()).collect(),
-                        acceptance: t.acceptance.clone(),
-                        planned_files: t.files.clone(),
-                        cycles: vec![],
-                        commit: None,
-                        blocked_reason: None,
-                        started_at: None,
-                        finished_at: None,
-                    })
-                    .collect(),
-                final_gates: vec![],
-                issues: vec![],
-                end_commit: None,
-                log_path: Some(outputs::log_path(&workspace, &plan, &started)),
-                env: outputs::env_facts(),
-            };
-            State {
-                version: STATE_VERSION,
-                record,
-                task_base: Default::default(),
-                plan_key: plan_key.clone(),
-                waiting_task: None,
-                cycle_base: Default::default(),
-            }
-        }
+        Some(st) => setup::resumed(st),
+        None => setup::fresh(&repo, &plan, &plan_key, checks, setup::settings_of(opts))?,
     };
+    announce(reporter, &state, &plan, opts.resume);
 
+    let mut ctx = Ctx {
+        repo: &repo,
+        workspace: &workspace,
+        own_files: outputs::own_files(&workspace, &plan, &state.record),
+        tolerances: outputs::Limits::new(&plan, &config),
+        plan: &plan,
+        config: &config,
+        plugins: &kit,
+        store: &store,
+        reporter,
+        state,
+    };
+    ctx.persist();
+    let status = drive(&mut ctx, &order);
+    let record = close(&mut ctx, status);
+    let reports_failed = write_reports(&mut ctx, opts, &record, &sandbox, &registry, &cwd);
+    ctx.emit(Event::RunFinished {
+        run_id: record.run_id.clone(),
+        status,
+        log_path: record.log_path.clone(),
+    });
+    ctx.reporter.finish(&record);
+    Ok(Finished {
+        record,
+        reports_failed,
+    })
+}
+
+fn emit_checks(reporter: &mut Reporter, checks: &[Check]) {
+    for c in checks {
+        reporter.emit(Event::Preflight {
+            name: c.name.clone(),
+            ok: c.ok,
+            detail: c.detail.clone(),
+        });
+    }
+}
+
+fn announce(reporter: &mut Reporter, state: &State, plan: &Plan, resumed: bool) {
     reporter.emit(Event::RunStarted {
         run_id: state.record.run_id.clone(),
-        plan: plan_key.clone(),
+        plan: state.plan_key.clone(),
         tasks: plan
             .tasks
             .iter()
@@ -410,96 +254,60 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
                 title: t.title.clone(),
             })
             .collect(),
-        resumed: opts.resume,
+        resumed,
     });
-    for c in &state.record.preflight.checks {
-        reporter.emit(Event::Preflight {
-            name: c.name.clone(),
-            ok: c.ok,
-            detail: c.detail.clone(),
-        });
-    }
+    emit_checks(reporter, &state.record.preflight.checks);
+}
 
-    let own_files = outputs::own_files(&workspace, &plan, &state.record);
-    let tolerances = outputs::Limits::new(&plan, &config);
-    let mut ctx = Ctx {
-        repo: &repo,
-        workspace: &workspace,
-        plan: &plan,
-        config: &config,
-        kit: &kit,
-        store: &store,
-        reporter,
-        state,
-        own_files,
-        tolerances,
-    };
-    ctx.persist();
-
-    let order: Vec<String> = match planexec_plan::waves(&plan) {
-        Ok(w) => w.into_iter().flatten().collect(),
-        Err(e) => return Err(EngineError::Plan(e.to_string())),
-    };
-    let mut stopped = None;
+/// The task loop in wave order; stops at the first block or wait, else the final gates.
+pub(crate) fn drive(ctx: &mut Ctx, order: &[String]) -> RunStatus {
     for id in order {
-        match task::run_task(&mut ctx, &id) {
+        match task::run_task(ctx, id) {
             task::End::Done => {}
-            task::End::Blocked => {
-                stopped = Some(RunStatus::Blocked);
-                break;
-            }
-            task::End::Waiting => {
-                stopped = Some(RunStatus::Waiting);
-                break;
-            }
+            task::End::Blocked => return RunStatus::Blocked,
+            task::End::Waiting => return RunStatus::Waiting,
         }
     }
-    let status = match stopped {
-        Some(s) => s,
-        None => outputs::run_final_gates(&mut ctx),
-    };
+    outputs::run_final_gates(ctx)
+}
+
+/// Records how the run ended and saves it.
+fn close(ctx: &mut Ctx, status: RunStatus) -> RunRecord {
     ctx.state.record.status = status;
     ctx.state.record.finished_at = Some(now());
     ctx.state.record.end_commit = ctx.repo.head().ok().flatten();
     ctx.persist();
-    let record = ctx.state.record.clone();
-    let mut exit_code = match status {
-        RunStatus::Success | RunStatus::Waiting | RunStatus::Running => 0,
-        RunStatus::Failure | RunStatus::Blocked => 1,
-    };
-    if !opts.reports.is_empty() {
-        match crate::report::write_reports(
-            &opts.reports,
-            &record,
-            &sandbox,
-            &registry,
-            &config,
-            &cwd,
-        ) {
-            Ok(paths) => {
-                for p in paths {
-                    ctx.emit(Event::Message {
-                        level: crate::report::Level::Info,
-                        text: format!("wrote {}", p.display()),
-                    });
-                }
-            }
-            Err(e) => {
+    ctx.state.record.clone()
+}
+
+/// `--report`s, written once at the end; true when one could not be written.
+fn write_reports(
+    ctx: &mut Ctx,
+    opts: &RunOptions,
+    record: &RunRecord,
+    sandbox: &crate::sandbox::Sandbox,
+    registry: &crate::plugins::Registry,
+    cwd: &Path,
+) -> bool {
+    if opts.reports.is_empty() {
+        return false;
+    }
+    match crate::report::write_reports(&opts.reports, record, sandbox, registry, ctx.config, cwd) {
+        Ok(paths) => {
+            for p in paths {
                 ctx.emit(Event::Message {
-                    level: crate::report::Level::Error,
-                    text: e.to_string(),
+                    level: crate::report::Level::Info,
+                    text: format!("wrote {}", p.display()),
                 });
-                if exit_code == 0 {
-                    exit_code = crate::cli::exit::PLUGIN_ERRORED;
-                }
             }
+            false
+        }
+        Err(e) => {
+            ctx.emit(Event::Message {
+                level: crate::report::Level::Error,
+                text: e.to_string(),
+            });
+            true
         }
     }
-    ctx.emit(Event::RunFinished {
-        run_id: record.run_id.clone(),
-        status,
-        log_path: record.log_path.clone(),
-    });
-    ctx.reporter.finish(&record);
-    Ok(Finished { record, exit_code })
 }

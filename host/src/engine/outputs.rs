@@ -67,26 +67,19 @@ pub fn env_facts() -> std::collections::BTreeMap<String, String> {
 pub fn write_living(ctx: &mut Ctx) {
     let json = serde_json::to_string(&ctx.state.record).expect("record serialises");
     let mut problems = Vec::new();
-    for (loaded, settings) in &ctx.kit.formatters {
-        let mut settings = settings.clone();
-        let base: PathBuf = if loaded.name() == "execution-log" {
-            if let (serde_json::Value::Object(m), Some(p)) =
-                (&mut settings, &ctx.state.record.log_path)
-            {
-                // The host chooses where the log goes (docs/reports.md).
-                m.insert("path".into(), p.clone().into());
-            }
-            ctx.workspace.to_path_buf()
-        } else if loaded.name() == "planpipe-status" {
+    let rendered = ctx
+        .plugins
+        .render(ctx.workspace, &json, ctx.state.record.log_path.as_deref());
+    for r in rendered {
+        let base: PathBuf = if r.plugin == "planpipe-status" {
             ctx.plan.plan_root().to_path_buf()
         } else {
             ctx.workspace.to_path_buf()
         };
-        let (r, _) = loaded.render(ctx.workspace, &settings, &json);
-        let arts = match r {
+        let arts = match r.result {
             Ok(a) => a,
             Err(f) => {
-                problems.push((crate::report::Level::Warn, f.to_string()));
+                problems.push((crate::report::Level::Warn, f));
                 continue;
             }
         };
@@ -101,7 +94,7 @@ pub fn write_living(ctx: &mut Ctx) {
                     crate::report::Level::Error,
                     format!(
                         "formatter `{}` errored: {why}; nothing it returned was written",
-                        loaded.name()
+                        r.plugin
                     ),
                 ));
                 continue;
@@ -280,22 +273,24 @@ impl Limits {
 /// Gate C: the final quality gates in order; the first failure stops them.
 pub fn run_final_gates(ctx: &mut Ctx) -> RunStatus {
     let mut status = RunStatus::Success;
-    for (g, loaded) in &ctx.kit.final_gates {
+    for (n, (name, plugin)) in ctx.plugins.final_gates().into_iter().enumerate() {
         if status != RunStatus::Success {
             let mut rep = GateReport::errored("not run: an earlier final gate failed");
             rep.outcome = Outcome::Skipped;
             ctx.state.record.final_gates.push(GateRun {
-                name: g.name.clone(),
-                plugin: loaded.name().into(),
+                name,
+                plugin,
                 report: rep,
             });
             continue;
         }
         ctx.reporter.emit(Event::GateStarted {
             task: None,
-            gate: g.name.clone(),
+            gate: name,
         });
-        let (run, _) = crate::gate::run(loaded, g, ctx.workspace, None);
+        let run = ctx
+            .plugins
+            .gate(ctx.workspace, super::ports::GateRef::Final(n), None);
         ctx.reporter.emit(Event::GateFinished {
             task: None,
             run: run.clone(),

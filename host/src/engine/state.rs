@@ -8,6 +8,44 @@ use std::path::{Path, PathBuf};
 
 pub const STATE_VERSION: u32 = 1;
 
+/// A run state that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{}: cannot read the run state: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: not a planexec run state ({source}); move it away to start over", .path.display())]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{}: state version {found} is not {STATE_VERSION}; finish or roll back that run with the planexec that started it", .path.display())]
+    Version { path: PathBuf, found: u32 },
+}
+
+/// How the run was started, reused by `--resume` so the printed resume
+/// command works as printed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub grants: Vec<String>,
+    #[serde(default)]
+    pub implementer: Option<String>,
+    #[serde(default)]
+    pub plugin_dirs: Vec<PathBuf>,
+    /// `FORMAT=PATH` of each `--report`.
+    #[serde(default)]
+    pub reports: Vec<String>,
+    #[serde(default)]
+    pub unconfined: bool,
+    #[serde(default)]
+    pub dialect: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
     pub version: u32,
@@ -22,6 +60,9 @@ pub struct State {
     /// limit counts only the cycles since, and the earlier ones stay in the log.
     #[serde(default)]
     pub cycle_base: BTreeMap<String, u32>,
+    /// The command-line settings the run was started with.
+    #[serde(default)]
+    pub settings: Settings,
 }
 
 /// Where states live: `<git dir>/planexec/`.
@@ -68,8 +109,13 @@ impl Store {
         Ok(())
     }
 
+    /// Where the partial work of a task interrupted by a crash is backed up.
+    pub fn interrupted_dir(&self, run_id: &str, task: &str) -> PathBuf {
+        self.dir.join("interrupted").join(run_id).join(task)
+    }
+
     /// The unfinished run of this plan, if any.
-    pub fn active(&self, plan_key: &str) -> Result<Option<State>, String> {
+    pub fn active(&self, plan_key: &str) -> Result<Option<State>, StateError> {
         let p = self.active_file(plan_key);
         let Ok(run_id) = std::fs::read_to_string(&p) else {
             return Ok(None);
@@ -77,21 +123,21 @@ impl Store {
         self.load(run_id.trim()).map(Some)
     }
 
-    pub fn load(&self, run_id: &str) -> Result<State, String> {
-        let p = self.run_file(run_id);
-        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-        let st: State = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{}: not a planexec run state ({e}); move it away to start over",
-                p.display()
-            )
+    pub fn load(&self, run_id: &str) -> Result<State, StateError> {
+        let path = self.run_file(run_id);
+        let text = std::fs::read_to_string(&path).map_err(|source| StateError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let st: State = serde_json::from_str(&text).map_err(|source| StateError::Corrupt {
+            path: path.clone(),
+            source,
         })?;
         if st.version != STATE_VERSION {
-            return Err(format!(
-                "{}: state version {} is not {STATE_VERSION}",
-                p.display(),
-                st.version
-            ));
+            return Err(StateError::Version {
+                path,
+                found: st.version,
+            });
         }
         Ok(st)
     }
