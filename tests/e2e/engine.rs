@@ -375,6 +375,7 @@ fn killed_at_every_transition_and_resumed_ends_like_an_uninterrupted_run() {
     );
 
     let mut at = 1;
+    let mut journalled = 0;
     loop {
         let tmp = three_tasks();
         let d = tmp.path();
@@ -390,6 +391,13 @@ fn killed_at_every_transition_and_resumed_ends_like_an_uninterrupted_run() {
             killed.code, -1,
             "killed by SIGKILL at transition {at}: {killed:?}"
         );
+        // Mid-run the state is a snapshot plus an append-only journal; a crash in
+        // the middle of an append leaves a torn last line, which resume ignores.
+        if let Some(j) = journal_file(d) {
+            journalled += 1;
+            let mut f = std::fs::OpenOptions::new().append(true).open(j).unwrap();
+            std::io::Write::write_all(&mut f, b"{\"entry\":\"task\",\"ta").unwrap();
+        }
         let resumed = planexec(d, &["run", "plan/plan.md", "--resume"]);
         if resumed.code == 2 && resumed.stderr.contains("no unfinished run") {
             // Killed after the last save: the run had already finished.
@@ -407,10 +415,22 @@ fn killed_at_every_transition_and_resumed_ends_like_an_uninterrupted_run() {
         let log_wo_resume = without_issues(&log);
         let want_wo = without_issues(&want_log);
         assert_eq!(log_wo_resume, want_wo, "log after kill at {at}");
+        assert_eq!(journal_file(d), None, "the finished run folded its journal");
         at += 1;
         assert!(at < 200, "runaway");
     }
     assert!(at > 20, "expected many transitions, got {at}");
+    assert!(
+        journalled > at / 2,
+        "most kills left a journal to replay ({journalled} of {at})"
+    );
+}
+
+/// The run's journal, when it has one (a run that stopped has folded it).
+fn journal_file(d: &Path) -> Option<std::path::PathBuf> {
+    let dir = d.join(".git/planexec/journal");
+    let f = std::fs::read_dir(dir).ok()?.next()?.ok()?.path();
+    (std::fs::metadata(&f).ok()?.len() > 0).then_some(f)
 }
 
 #[test]

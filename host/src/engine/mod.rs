@@ -3,6 +3,7 @@
 //! tolerances, final gates, and resume from the saved state.
 
 mod error;
+mod journal;
 mod machine;
 mod outputs;
 mod ports;
@@ -62,6 +63,8 @@ pub(crate) struct Ctx<'a> {
     /// Files planexec itself writes into the work tree (never part of a task).
     pub own_files: Vec<PathBuf>,
     pub tolerances: outputs::Limits,
+    /// Tasks changed since the last save: what the journal gets.
+    pub changed: std::collections::BTreeSet<String>,
 }
 
 impl Ctx<'_> {
@@ -81,7 +84,8 @@ impl Ctx<'_> {
     }
 
     fn save_state(&mut self) {
-        if let Err(e) = self.store.save(&self.state) {
+        let changed = std::mem::take(&mut self.changed);
+        if let Err(e) = self.store.save(&mut self.state, changed) {
             self.reporter.emit(Event::Message {
                 level: crate::report::Level::Error,
                 text: format!("cannot save the run state: {e}"),
@@ -94,6 +98,9 @@ impl Ctx<'_> {
     }
 
     pub fn task_mut(&mut self, id: &str) -> &mut TaskRecord {
+        if !self.changed.contains(id) {
+            self.changed.insert(id.to_string());
+        }
         self.state
             .record
             .tasks
@@ -215,6 +222,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         store: &store,
         reporter,
         state,
+        changed: Default::default(),
     };
     ctx.persist();
     let status = drive(&mut ctx, &order);

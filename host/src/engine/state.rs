@@ -3,6 +3,7 @@
 
 use planexec_record::{RunRecord, RunStatus};
 use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -65,16 +66,52 @@ pub struct State {
     pub settings: Settings,
 }
 
-/// Where states live: `<git dir>/planexec/`.
+/// Where states live: `<git dir>/planexec/`. A run's state is a snapshot
+/// (`runs/<id>.json`) plus an append-only journal (`journal/<id>.ndjson`) of what
+/// changed since; the journal is folded into the snapshot when it outgrows it
+/// and when the run stops, so a save costs the same at task 1 and task 1,000.
 pub struct Store {
     dir: PathBuf,
+    /// The run whose snapshot is on disk, and the sizes of it and its journal.
+    snapshot: RefCell<Option<String>>,
+    snapshot_bytes: Cell<u64>,
+    journal_bytes: Cell<u64>,
 }
+
+/// The journal is compacted once it is bigger than this and than the snapshot.
+const JOURNAL_MIN: u64 = 1 << 20;
 
 impl Store {
     pub fn new(git_dir: &Path) -> Store {
         Store {
             dir: git_dir.join("planexec"),
+            snapshot: RefCell::new(None),
+            snapshot_bytes: Cell::new(0),
+            journal_bytes: Cell::new(0),
         }
+    }
+
+    fn journal_file(&self, run_id: &str) -> PathBuf {
+        self.dir.join("journal").join(format!("{run_id}.ndjson"))
+    }
+
+    /// Saves the state: appends `changed` tasks and the run-level fields to
+    /// the journal, or writes a new snapshot (the first save, a stopped run, a
+    /// journal grown past the snapshot).
+    pub fn save(
+        &self,
+        st: &mut State,
+        changed: impl IntoIterator<Item = String>,
+    ) -> std::io::Result<()> {
+        let has_snapshot = self.snapshot.borrow().as_deref() == Some(st.record.run_id.as_str());
+        let grown = self.journal_bytes.get() > JOURNAL_MIN.max(self.snapshot_bytes.get());
+        if !has_snapshot || grown || st.record.status != RunStatus::Running {
+            return self.compact(st);
+        }
+        let bytes = super::journal::lines(st, changed);
+        let len = super::journal::append(&self.journal_file(&st.record.run_id), &bytes)?;
+        self.journal_bytes.set(len);
+        Ok(())
     }
 
     fn run_file(&self, run_id: &str) -> PathBuf {
@@ -89,8 +126,9 @@ impl Store {
         self.dir.join("active").join(&digest[..16])
     }
 
-    /// Writes the state (temp file, fsync, rename) and the plan's active pointer.
-    pub fn save(&self, st: &State) -> std::io::Result<()> {
+    /// Writes the whole state (temp file, fsync, rename), then drops the journal
+    /// it contains, and keeps the plan's active pointer.
+    fn compact(&self, st: &State) -> std::io::Result<()> {
         let json = serde_json::to_vec(st).expect("state serialises");
         std::fs::create_dir_all(&self.dir)?;
         let rooted = |p: PathBuf, bytes: &[u8]| {
@@ -100,6 +138,13 @@ impl Store {
                 .map_err(std::io::Error::other)
         };
         rooted(self.run_file(&st.record.run_id), &json)?;
+        match std::fs::remove_file(self.journal_file(&st.record.run_id)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        *self.snapshot.borrow_mut() = Some(st.record.run_id.clone());
+        self.snapshot_bytes.set(json.len() as u64);
+        self.journal_bytes.set(0);
         let active = self.active_file(&st.plan_key);
         if matches!(st.record.status, RunStatus::Success | RunStatus::Failure) {
             let _ = std::fs::remove_file(active);
@@ -129,10 +174,14 @@ impl Store {
             path: path.clone(),
             source,
         })?;
-        let st: State = serde_json::from_str(&text).map_err(|source| StateError::Corrupt {
+        let mut st: State = serde_json::from_str(&text).map_err(|source| StateError::Corrupt {
             path: path.clone(),
             source,
         })?;
+        let journal = super::journal::replay(&self.journal_file(run_id), &mut st)?;
+        *self.snapshot.borrow_mut() = Some(run_id.to_string());
+        self.snapshot_bytes.set(text.len() as u64);
+        self.journal_bytes.set(journal);
         if st.version != STATE_VERSION {
             return Err(StateError::Version {
                 path,

@@ -226,6 +226,7 @@ fn drive(w: &World, fake: &Fake, state: State, events: &Events) -> (RunStatus, S
         own_files: vec![],
         tolerances: outputs::Limits::new(&w.plan, &w.config),
         state,
+        changed: Default::default(),
     };
     let order: Vec<String> = w.plan.tasks.iter().map(|t| t.id.clone()).collect();
     let status = super::drive(&mut ctx, &order);
@@ -716,4 +717,49 @@ fn review_and_rejection_transitions() {
         reason.contains("last rejection (cycle 3): [r] cause 3"),
         "{reason}"
     );
+}
+
+// The journal: saves append, load replays, a stop compacts.
+
+#[test]
+fn saves_append_to_the_journal_and_load_replays_them() {
+    let w = world(&[("T001", "a.txt"), ("T002", "b.txt")], "");
+    let mut st = fresh_state(&w);
+    w.store.save(&mut st, vec![]).unwrap(); // the first save is a snapshot
+    let snapshot = w.tmp.path().join(".git/planexec/runs/test-run.json");
+    let before = std::fs::read(&snapshot).unwrap();
+    st.record.tasks[1].status = TaskStatus::InProgress;
+    st.waiting_task = Some("T002".into());
+    w.store.save(&mut st, vec!["T002".into()]).unwrap();
+    st.record.tasks[1].status = TaskStatus::InReview;
+    w.store.save(&mut st, vec!["T002".into()]).unwrap();
+    assert_eq!(std::fs::read(&snapshot).unwrap(), before, "the snapshot is not rewritten");
+    let journal = w.tmp.path().join(".git/planexec/journal/test-run.ndjson");
+    assert_eq!(std::fs::read_to_string(&journal).unwrap().lines().count(), 4);
+    let loaded = Store::new(w.repo.git().path()).load("test-run").unwrap();
+    assert_eq!(loaded.record, st.record);
+    assert_eq!(loaded.waiting_task.as_deref(), Some("T002"));
+}
+
+#[test]
+fn a_torn_last_journal_line_is_ignored_and_a_stop_compacts() {
+    let w = world(&[("T001", "a.txt")], "");
+    let mut st = fresh_state(&w);
+    w.store.save(&mut st, vec![]).unwrap();
+    st.record.tasks[0].status = TaskStatus::Rework;
+    w.store.save(&mut st, vec!["T001".into()]).unwrap();
+    let journal = w.tmp.path().join(".git/planexec/journal/test-run.ndjson");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&journal).unwrap();
+    std::io::Write::write_all(&mut f, b"{\"entry\":\"task\",\"task\":{\"id\":\"T0").unwrap();
+    let store = Store::new(w.repo.git().path());
+    let mut loaded = store.load("test-run").unwrap();
+    assert_eq!(loaded.record.tasks[0].status, TaskStatus::Rework);
+    // A bad line that is not the last is an error, not a silent loss.
+    std::io::Write::write_all(&mut f, b"\n{}\n").unwrap();
+    assert!(Store::new(w.repo.git().path()).load("test-run").is_err());
+    loaded.record.status = RunStatus::Blocked;
+    store.save(&mut loaded, vec![]).unwrap();
+    assert!(!journal.exists(), "stopping folds the journal into the snapshot");
+    let again = Store::new(w.repo.git().path()).load("test-run").unwrap();
+    assert_eq!(again.record.status, RunStatus::Blocked);
 }
