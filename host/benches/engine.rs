@@ -97,6 +97,9 @@ fn planexec_run(dir: &Path, cache: &Path) -> (Duration, bool, String, u64) {
         .args(["run", "plan/plan.md", "--format", "json"])
         .current_dir(dir)
         .env("PLANEXEC_CACHE_DIR", cache)
+        // The generated planexec.toml is the benchmark's own: trusted; no user config.
+        .env("PLANEXEC_TRUST", "1")
+        .env("XDG_CONFIG_HOME", cache.join("config-home"))
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
@@ -187,7 +190,10 @@ fn main() {
     assert!(ok, "warm-up run failed: {stderr}");
 
     println!("planexec engine benchmark: patch implementer, acceptance `true`");
-    println!("  warm-up run (1 task, cold component cache): {}", ms(cold_wall));
+    println!(
+        "  warm-up run (1 task, cold component cache): {}",
+        ms(cold_wall)
+    );
     println!("  tasks | wall       | commands   | planexec/task | peak RSS");
     for tasks in sizes {
         let r = measure(tmp.path(), &cache, tasks);

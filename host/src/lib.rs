@@ -11,6 +11,7 @@ pub mod confine;
 pub mod engine;
 pub mod gate;
 pub mod input;
+pub mod interrupt;
 pub mod plugins;
 pub mod report;
 pub mod rooted;

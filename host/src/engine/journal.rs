@@ -21,13 +21,26 @@ pub fn lines(st: &mut State, changed: impl IntoIterator<Item = String>) -> Vec<u
     let mut out = Vec::new();
     for id in changed {
         if let Some(t) = st.record.tasks.iter().find(|t| t.id == id) {
-            serde_json::to_writer(&mut out, &TaskLine { entry: "task", task: t })
-                .expect("task serialises");
+            serde_json::to_writer(
+                &mut out,
+                &TaskLine {
+                    entry: "task",
+                    task: t,
+                },
+            )
+            .expect("task serialises");
             out.push(b'\n');
         }
     }
     let tasks = std::mem::take(&mut st.record.tasks);
-    serde_json::to_writer(&mut out, &RunLine { entry: "run", state: st }).expect("state serialises");
+    serde_json::to_writer(
+        &mut out,
+        &RunLine {
+            entry: "run",
+            state: st,
+        },
+    )
+    .expect("state serialises");
     st.record.tasks = tasks;
     out.push(b'\n');
     out
@@ -49,7 +62,10 @@ struct RunLine<'a> {
 pub fn append(path: &Path, bytes: &[u8]) -> std::io::Result<u64> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().expect("journal has a folder");
-    if dir.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+    if dir
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
         return Err(std::io::Error::other(format!(
             "{} is a symlink; planexec writes its state only into real folders",
             dir.display()

@@ -48,6 +48,8 @@ pub struct Finished {
     pub record: RunRecord,
     /// A `--report` could not be written (the run itself is in `record`).
     pub reports_failed: bool,
+    /// The run stopped on this signal (SIGINT, SIGTERM); its state is saved.
+    pub interrupted: Option<i32>,
 }
 
 /// Context shared by the loop's steps.
@@ -65,6 +67,8 @@ pub(crate) struct Ctx<'a> {
     pub tolerances: outputs::Limits,
     /// Tasks changed since the last save: what the journal gets.
     pub changed: std::collections::BTreeSet<String>,
+    /// The signal that asks the run to stop, if one came (interrupt::pending).
+    pub stop: &'a dyn Fn() -> Option<i32>,
 }
 
 impl Ctx<'_> {
@@ -206,7 +210,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         }
     };
     let state = match active {
-        Some(st) => setup::resumed(st),
+        Some(st) => setup::resumed(st, &plan),
         None => setup::fresh(&repo, &plan, &plan_key, checks, setup::settings_of(opts))?,
     };
     announce(reporter, &state, &plan, opts.resume);
@@ -223,11 +227,13 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         reporter,
         state,
         changed: Default::default(),
+        stop: &crate::interrupt::pending,
     };
     ctx.persist();
-    let status = drive(&mut ctx, &order);
-    let record = close(&mut ctx, status);
-    let reports_failed = write_reports(&mut ctx, opts, &record, &sandbox, &registry, &cwd);
+    let (status, interrupted) = drive(&mut ctx, &order);
+    let record = close(&mut ctx, status, interrupted);
+    let reports_failed =
+        interrupted.is_none() && write_reports(&mut ctx, opts, &record, &sandbox, &registry, &cwd);
     ctx.emit(Event::RunFinished {
         run_id: record.run_id.clone(),
         status,
@@ -237,6 +243,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     Ok(Finished {
         record,
         reports_failed,
+        interrupted,
     })
 }
 
@@ -267,24 +274,47 @@ fn announce(reporter: &mut Reporter, state: &State, plan: &Plan, resumed: bool) 
     emit_checks(reporter, &state.record.preflight.checks);
 }
 
-/// The task loop in wave order; stops at the first block or wait, else the final gates.
-pub(crate) fn drive(ctx: &mut Ctx, order: &[String]) -> RunStatus {
+/// The task loop in wave order; stops at the first block, wait or signal,
+/// else the final gates.
+pub(crate) fn drive(ctx: &mut Ctx, order: &[String]) -> (RunStatus, Option<i32>) {
     for id in order {
         match task::run_task(ctx, id) {
             task::End::Done => {}
-            task::End::Blocked => return RunStatus::Blocked,
-            task::End::Waiting => return RunStatus::Waiting,
+            task::End::Blocked => return (RunStatus::Blocked, None),
+            task::End::Waiting => return (RunStatus::Waiting, None),
+            task::End::Interrupted(sig) => return (RunStatus::Running, Some(sig)),
         }
     }
-    outputs::run_final_gates(ctx)
+    match outputs::run_final_gates(ctx) {
+        Ok(status) => (status, None),
+        Err(sig) => (RunStatus::Running, Some(sig)),
+    }
 }
 
-/// Records how the run ended and saves it.
-fn close(ctx: &mut Ctx, status: RunStatus) -> RunRecord {
+/// Records how the run ended and saves it whole (an interrupted run stays
+/// unfinished: `--resume` continues it).
+fn close(ctx: &mut Ctx, status: RunStatus, interrupted: Option<i32>) -> RunRecord {
     ctx.state.record.status = status;
-    ctx.state.record.finished_at = Some(now());
+    if interrupted.is_none() {
+        ctx.state.record.finished_at = Some(now());
+    }
     ctx.state.record.end_commit = ctx.repo.head().ok().flatten();
     ctx.persist();
+    if let Err(e) = ctx.store.flush(&ctx.state) {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Error,
+            text: format!("cannot save the run state: {e}"),
+        });
+    }
+    if let Some(sig) = interrupted {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: format!(
+                "interrupted by {}: the running command was stopped and the state saved",
+                crate::interrupt::name(sig)
+            ),
+        });
+    }
     ctx.state.record.clone()
 }
 

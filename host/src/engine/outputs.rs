@@ -2,7 +2,7 @@
 //! lives, the living outputs (log, planpipe status), tolerances, final gates,
 //! and the final report.
 
-use super::{now, Ctx};
+use super::Ctx;
 use crate::config::Config;
 use crate::report::Event;
 use planexec_plan::Plan;
@@ -271,9 +271,13 @@ impl Limits {
 }
 
 /// Gate C: the final quality gates in order; the first failure stops them.
-pub fn run_final_gates(ctx: &mut Ctx) -> RunStatus {
+/// `Err(signal)` when the run was interrupted before they all ran.
+pub fn run_final_gates(ctx: &mut Ctx) -> Result<RunStatus, i32> {
     let mut status = RunStatus::Success;
     for (n, (name, plugin)) in ctx.plugins.final_gates().into_iter().enumerate() {
+        if let Some(sig) = (ctx.stop)() {
+            return Err(sig);
+        }
         if status != RunStatus::Success {
             let mut rep = GateReport::errored("not run: an earlier final gate failed");
             rep.outcome = Outcome::Skipped;
@@ -309,11 +313,15 @@ pub fn run_final_gates(ctx: &mut Ctx) -> RunStatus {
         ctx.state.record.final_gates.push(run);
         ctx.persist();
     }
-    status
+    match (ctx.stop)() {
+        Some(sig) => Err(sig),
+        None => Ok(status),
+    }
 }
 
-/// The seeds' final report, for stdout.
-pub fn final_report(r: &RunRecord) -> String {
+/// The seeds' final report, for stdout; `plan` as the user gave it, for the
+/// resume command.
+pub fn final_report(r: &RunRecord, plan: &Path) -> String {
     let done = r
         .tasks
         .iter()
@@ -329,7 +337,7 @@ pub fn final_report(r: &RunRecord) -> String {
         RunStatus::Failure => "Failure",
         RunStatus::Blocked => "Blocked",
         RunStatus::Waiting => "Waiting (continue with --resume)",
-        RunStatus::Running => "Running",
+        RunStatus::Running => "Interrupted (continue with --resume)",
     };
     let mut s = String::new();
     s.push_str(&format!(
@@ -389,6 +397,36 @@ pub fn final_report(r: &RunRecord) -> String {
     if let Some(l) = &r.log_path {
         s.push_str(&format!("  execution log:   {l}\n"));
     }
-    let _ = now;
+    s.push_str(&next_steps(r, plan));
+    s
+}
+
+/// A stopped run: what the waiting implementer asks (its brief, as written),
+/// then the command that continues the run with its saved settings.
+fn next_steps(r: &RunRecord, plan: &Path) -> String {
+    if !matches!(
+        r.status,
+        RunStatus::Waiting | RunStatus::Blocked | RunStatus::Running
+    ) {
+        return String::new();
+    }
+    let mut s = String::new();
+    let waiting = r.tasks.iter().find_map(|t| {
+        let imp = t.cycles.last()?.implementer.as_ref()?;
+        (imp.status == ImplementStatus::Waiting).then_some((t, imp))
+    });
+    if let (RunStatus::Waiting, Some((t, imp))) = (r.status, waiting) {
+        s.push_str(&format!(
+            "\n{} is waiting for you ({}):\n",
+            t.id, imp.plugin
+        ));
+        for l in imp.summary.lines() {
+            s.push_str(&format!("  {l}\n"));
+        }
+    }
+    s.push_str(&format!(
+        "\nto continue: {}\n",
+        super::setup::resume_command(plan)
+    ));
     s
 }

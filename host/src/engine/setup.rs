@@ -183,8 +183,24 @@ fn trust_detail(a: &Assembled) -> String {
     }
 }
 
-/// A resumed run: running again, one `resumed` check (the latest).
-pub fn resumed(mut st: State) -> State {
+/// A resumed run: running again, one `resumed` check (the latest), and each
+/// unfinished task's description re-read from the plan as it is now.
+pub fn resumed(mut st: State, plan: &Plan) -> State {
+    for t in st
+        .record
+        .tasks
+        .iter_mut()
+        .filter(|t| t.status != TaskStatus::Done)
+    {
+        if let Some(pt) = plan.tasks.iter().find(|p| p.id == t.id) {
+            let fresh = task_record(pt);
+            t.title = fresh.title;
+            t.summary = fresh.summary;
+            t.acceptance = fresh.acceptance;
+            t.planned_files = fresh.planned_files;
+            t.dependencies = fresh.dependencies;
+        }
+    }
     st.record.status = RunStatus::Running;
     st.record.finished_at = None;
     let checks = &mut st.record.preflight.checks;

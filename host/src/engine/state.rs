@@ -126,6 +126,11 @@ impl Store {
         self.dir.join("active").join(&digest[..16])
     }
 
+    /// Folds the journal into a new snapshot now.
+    pub fn flush(&self, st: &State) -> std::io::Result<()> {
+        self.compact(st)
+    }
+
     /// Writes the whole state (temp file, fsync, rename), then drops the journal
     /// it contains, and keeps the plan's active pointer.
     fn compact(&self, st: &State) -> std::io::Result<()> {

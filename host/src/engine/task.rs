@@ -11,6 +11,8 @@ pub enum End {
     Done,
     Blocked,
     Waiting,
+    /// SIGINT or SIGTERM: the state is saved, resume redoes the task's cycle.
+    Interrupted(i32),
 }
 
 /// The task being worked on and the cycle in flight.
@@ -53,6 +55,9 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
     };
     let mut step = Step::Implement;
     loop {
+        if let Some(sig) = (ctx.stop)() {
+            return interrupted(ctx, id, sig);
+        }
         step = match step {
             Step::Implement => implement(ctx, &mut job),
             Step::Inspect(rejected) => inspect(ctx, &mut job, rejected),
@@ -69,6 +74,22 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
             Step::Done => return End::Done,
         }
     }
+}
+
+/// Stopped by a signal between two steps: said in the record, state saved.
+fn interrupted(ctx: &mut Ctx, id: &str, sig: i32) -> End {
+    ctx.state.record.issues.push(Issue {
+        task: Some(id.to_string()),
+        issue: format!(
+            "the run was interrupted by {} during {id}",
+            crate::interrupt::name(sig)
+        ),
+        resolution:
+            "the running command was stopped and the state saved; resume redoes the task's cycle"
+                .into(),
+    });
+    ctx.persist();
+    End::Interrupted(sig)
 }
 
 fn task_started(ctx: &mut Ctx, id: &str) -> time::OffsetDateTime {
@@ -124,9 +145,12 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
     }
     set_status(ctx, &id, TaskStatus::InProgress, job.cycle);
     let feedback = previous_feedback(ctx.task_mut(&id));
+    // Counted since the last resume after a block: a corrected first input
+    // (the patch implementer's `<ID>.patch`) is used again, not `<ID>.4.patch`.
+    let attempt = job.cycle - ctx.state.cycle_base.get(&id).copied().unwrap_or(0);
     let input = ImplementInput {
         task: &job.task,
-        cycle: job.cycle,
+        cycle: attempt,
         feedback: &feedback,
         plan_path: &ctx.state.plan_key,
         plan_dir: super::rel(ctx.workspace, ctx.plan.plan_root()),

@@ -214,6 +214,18 @@ fn fresh_state(w: &World) -> State {
 
 /// Runs every task of the plan in order with `fake`, from `state`.
 fn drive(w: &World, fake: &Fake, state: State, events: &Events) -> (RunStatus, State) {
+    let (status, _, state) = drive_until(w, fake, state, events, &|| None);
+    (status, state)
+}
+
+/// [`drive`] with a stop signal; also returns the signal the run stopped on.
+fn drive_until(
+    w: &World,
+    fake: &Fake,
+    state: State,
+    events: &Events,
+    stop: &dyn Fn() -> Option<i32>,
+) -> (RunStatus, Option<i32>, State) {
     let mut reporter = Reporter::new(vec![Box::new(events.clone())]);
     let mut ctx = Ctx {
         repo: &w.repo,
@@ -227,10 +239,11 @@ fn drive(w: &World, fake: &Fake, state: State, events: &Events) -> (RunStatus, S
         tolerances: outputs::Limits::new(&w.plan, &w.config),
         state,
         changed: Default::default(),
+        stop,
     };
     let order: Vec<String> = w.plan.tasks.iter().map(|t| t.id.clone()).collect();
-    let status = super::drive(&mut ctx, &order);
-    (status, ctx.state)
+    let (status, sig) = super::drive(&mut ctx, &order);
+    (status, sig, ctx.state)
 }
 
 fn subjects(w: &World) -> Vec<String> {
@@ -439,7 +452,7 @@ fn resume_after_a_block_gets_a_fresh_budget_and_keeps_the_history() {
     fake.acts
         .borrow_mut()
         .push_back(writes(&[("a.txt", "fixed\n")]));
-    let (status, st) = drive(&w, &fake, setup::resumed(st), &Events::default());
+    let (status, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &Events::default());
     assert_eq!(status, RunStatus::Success);
     let t = &st.record.tasks[0];
     assert_eq!(t.cycles.len(), 2);
@@ -464,7 +477,7 @@ fn a_waiting_implementer_stops_the_run_and_the_resume_continues_its_cycle() {
     fake.acts
         .borrow_mut()
         .push_back(writes(&[("a.txt", "done by hand\n")]));
-    let (status, st) = drive(&w, &fake, setup::resumed(st), &Events::default());
+    let (status, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &Events::default());
     assert_eq!(status, RunStatus::Success);
     assert_eq!(
         st.record.tasks[0].cycles.len(),
@@ -733,9 +746,16 @@ fn saves_append_to_the_journal_and_load_replays_them() {
     w.store.save(&mut st, vec!["T002".into()]).unwrap();
     st.record.tasks[1].status = TaskStatus::InReview;
     w.store.save(&mut st, vec!["T002".into()]).unwrap();
-    assert_eq!(std::fs::read(&snapshot).unwrap(), before, "the snapshot is not rewritten");
+    assert_eq!(
+        std::fs::read(&snapshot).unwrap(),
+        before,
+        "the snapshot is not rewritten"
+    );
     let journal = w.tmp.path().join(".git/planexec/journal/test-run.ndjson");
-    assert_eq!(std::fs::read_to_string(&journal).unwrap().lines().count(), 4);
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap().lines().count(),
+        4
+    );
     let loaded = Store::new(w.repo.git().path()).load("test-run").unwrap();
     assert_eq!(loaded.record, st.record);
     assert_eq!(loaded.waiting_task.as_deref(), Some("T002"));
@@ -749,7 +769,10 @@ fn a_torn_last_journal_line_is_ignored_and_a_stop_compacts() {
     st.record.tasks[0].status = TaskStatus::Rework;
     w.store.save(&mut st, vec!["T001".into()]).unwrap();
     let journal = w.tmp.path().join(".git/planexec/journal/test-run.ndjson");
-    let mut f = std::fs::OpenOptions::new().append(true).open(&journal).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
     std::io::Write::write_all(&mut f, b"{\"entry\":\"task\",\"task\":{\"id\":\"T0").unwrap();
     let store = Store::new(w.repo.git().path());
     let mut loaded = store.load("test-run").unwrap();
@@ -759,7 +782,46 @@ fn a_torn_last_journal_line_is_ignored_and_a_stop_compacts() {
     assert!(Store::new(w.repo.git().path()).load("test-run").is_err());
     loaded.record.status = RunStatus::Blocked;
     store.save(&mut loaded, vec![]).unwrap();
-    assert!(!journal.exists(), "stopping folds the journal into the snapshot");
+    assert!(
+        !journal.exists(),
+        "stopping folds the journal into the snapshot"
+    );
     let again = Store::new(w.repo.git().path()).load("test-run").unwrap();
     assert_eq!(again.record.status, RunStatus::Blocked);
+}
+
+/// A signal between two steps stops the task where it is; resume recovers it.
+#[test]
+fn a_signal_stops_the_loop_between_steps_and_resume_redoes_the_cycle() {
+    let w = world(&[("T001", "a.txt")], "");
+    let fake = Fake::default();
+    fake.acts
+        .borrow_mut()
+        .push_back(writes(&[("a.txt", "half\n")]));
+    // The signal arrives while the implementer works: seen before the next step.
+    let stop = || (!fake.calls.borrow().is_empty()).then_some(libc::SIGINT);
+    let (status, sig, st) = drive_until(&w, &fake, fresh_state(&w), &Events::default(), &stop);
+    assert_eq!((status, sig), (RunStatus::Running, Some(libc::SIGINT)));
+    assert_eq!(
+        *fake.calls.borrow(),
+        ["implement T001 #1"],
+        "no gate after the signal"
+    );
+    assert_eq!(st.record.tasks[0].status, TaskStatus::InProgress);
+    assert!(st
+        .record
+        .issues
+        .iter()
+        .any(|i| i.issue.contains("interrupted by SIGINT")));
+    let fake = Fake::default();
+    fake.acts
+        .borrow_mut()
+        .push_back(writes(&[("a.txt", "whole\n")]));
+    let (status, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &Events::default());
+    assert_eq!(status, RunStatus::Success);
+    assert_eq!(
+        st.record.tasks[0].cycles.len(),
+        1,
+        "the interrupted cycle was redone"
+    );
 }
