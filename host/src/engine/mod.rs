@@ -69,15 +69,27 @@ pub(crate) struct Ctx<'a> {
     pub changed: std::collections::BTreeSet<String>,
     /// The signal that asks the run to stop, if one came (interrupt::pending).
     pub stop: &'a dyn Fn() -> Option<i32>,
+    /// When the living outputs are next rewritten.
+    pub pace: outputs::Pace,
 }
 
 impl Ctx<'_> {
-    /// Saves the state, rewrites the living outputs, then (in tests) may die here.
-    /// Used on task status changes, the transitions a reader of the log follows.
+    /// Saves the state, rewrites the living outputs when due, then (in tests)
+    /// may die here. Used on task status changes, the transitions a reader of
+    /// the log follows.
     pub fn persist(&mut self) {
         self.save_state();
-        outputs::write_living(self);
+        if self.pace.due() {
+            self.render_now();
+        }
         kill_point();
+    }
+
+    /// Rewrites the living outputs (the execution log, planpipe status) now.
+    pub fn render_now(&mut self) {
+        let t = std::time::Instant::now();
+        outputs::write_living(self);
+        self.pace.rendered(t.elapsed());
     }
 
     /// Saves the state only (a gate or review result inside a status); the log
@@ -228,6 +240,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         state,
         changed: Default::default(),
         stop: &crate::interrupt::pending,
+        pace: Default::default(),
     };
     ctx.persist();
     let (status, interrupted) = drive(&mut ctx, &order);
@@ -299,6 +312,8 @@ fn close(ctx: &mut Ctx, status: RunStatus, interrupted: Option<i32>) -> RunRecor
         ctx.state.record.finished_at = Some(now());
     }
     ctx.state.record.end_commit = ctx.repo.head().ok().flatten();
+    // The log first: a crash after the final save must not leave it stale.
+    ctx.render_now();
     ctx.persist();
     if let Err(e) = ctx.store.flush(&ctx.state) {
         ctx.emit(Event::Message {

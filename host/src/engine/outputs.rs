@@ -115,6 +115,33 @@ pub fn write_living(ctx: &mut Ctx) {
     }
 }
 
+/// When the living outputs are rewritten: at the first status change, then
+/// once at least [`Pace::MIN`] and ten times the last rendering's cost have
+/// passed, and always when the run stops. Rendering reads the whole record, so
+/// rendering at every status change would make a long plan's cost quadratic;
+/// paced, it stays under a tenth of the run's time.
+#[derive(Debug, Default)]
+pub struct Pace {
+    last: Option<std::time::Instant>,
+    cost: std::time::Duration,
+}
+
+impl Pace {
+    pub const MIN: std::time::Duration = std::time::Duration::from_millis(500);
+
+    pub fn due(&self) -> bool {
+        match self.last {
+            None => true,
+            Some(t) => t.elapsed() >= Self::MIN.max(self.cost * 10),
+        }
+    }
+
+    pub fn rendered(&mut self, cost: std::time::Duration) {
+        self.last = Some(std::time::Instant::now());
+        self.cost = cost;
+    }
+}
+
 /// The run's own outputs: the execution log, planpipe's status and summary.
 fn outputs(ctx: &Ctx) -> Vec<PathBuf> {
     let root = ctx.plan.plan_root();

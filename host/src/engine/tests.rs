@@ -240,6 +240,7 @@ fn drive_until(
         state,
         changed: Default::default(),
         stop,
+        pace: Default::default(),
     };
     let order: Vec<String> = w.plan.tasks.iter().map(|t| t.id.clone()).collect();
     let (status, sig) = super::drive(&mut ctx, &order);
@@ -824,4 +825,16 @@ fn a_signal_stops_the_loop_between_steps_and_resume_redoes_the_cycle() {
         1,
         "the interrupted cycle was redone"
     );
+}
+
+#[test]
+fn the_log_is_rendered_first_then_paced_by_its_cost() {
+    let mut pace = outputs::Pace::default();
+    assert!(pace.due(), "the first status change renders");
+    pace.rendered(std::time::Duration::from_millis(1));
+    assert!(!pace.due(), "not again right away");
+    let mut slow = outputs::Pace::default();
+    slow.rendered(std::time::Duration::from_millis(0));
+    std::thread::sleep(outputs::Pace::MIN);
+    assert!(slow.due(), "due once the interval passed");
 }
