@@ -716,6 +716,23 @@ fn resume_after_a_block_uses_the_corrected_input_and_names_the_first_cause() {
         std::fs::read_to_string(d.join("src/base.txt")).unwrap(),
         "new\n"
     );
+    // The person's commit mid-run is an intervention in the record and the log,
+    // and not one of the task's files.
+    let rec = run_record(d);
+    assert!(
+        rec["issues"].as_array().unwrap().iter().any(|i| i["issue"]
+            .as_str()
+            .unwrap()
+            .contains("HEAD moved outside planexec before T001")),
+        "{}",
+        rec["issues"]
+    );
+    assert_eq!(
+        rec["tasks"][0]["cycles"][3]["files"],
+        serde_json::json!(["src/base.txt"])
+    );
+    let log = std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap();
+    assert!(log.contains("plan: fix T001's patch"), "{log}");
 }
 
 /// Issue 12: the manual implementer's brief is readable on stdout (task, files,

@@ -3,6 +3,7 @@
 
 mod error;
 mod fsutil;
+mod history;
 mod recovery;
 
 pub use error::{Result, VcsError};

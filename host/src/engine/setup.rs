@@ -254,7 +254,9 @@ pub fn fresh(
     };
     let log = outputs::log_path(repo.workdir(), plan, &started);
     let record = new_record(plan, plan_key, run_id, preflight, Some(log));
-    Ok(new_state(record, plan_key, settings))
+    let mut st = new_state(record, plan_key, settings);
+    st.last_head = Some(rp.start_commit);
+    Ok(st)
 }
 
 pub fn new_state(record: RunRecord, plan_key: &str, settings: Settings) -> State {
@@ -266,6 +268,7 @@ pub fn new_state(record: RunRecord, plan_key: &str, settings: Settings) -> State
         waiting_task: None,
         cycle_base: Default::default(),
         settings,
+        last_head: None,
     }
 }
 

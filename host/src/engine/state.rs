@@ -64,6 +64,10 @@ pub struct State {
     /// The command-line settings the run was started with.
     #[serde(default)]
     pub settings: Settings,
+    /// HEAD as the run left it (start commit, then each task's commit): a
+    /// different HEAD at the next task means someone else committed.
+    #[serde(default)]
+    pub last_head: Option<String>,
 }
 
 /// Where states live: `<git dir>/planexec/`. A run's state is a snapshot

@@ -45,6 +45,7 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
         },
         Entry::Start => {}
     }
+    note_intervention(ctx, id);
     let mut job = Job {
         id: id.to_string(),
         started_at: task_started(ctx, id),
@@ -74,6 +75,39 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
             Step::Done => return End::Done,
         }
     }
+}
+
+/// Someone committed since the run's last commit (while it was stopped, or
+/// between tasks): kept, recorded as an issue, and the task starts from there.
+fn note_intervention(ctx: &mut Ctx, id: &str) {
+    let Ok(Some(head)) = ctx.repo.head() else {
+        return;
+    };
+    let last = ctx.state.last_head.replace(head.clone());
+    let Some(last) = last.filter(|l| *l != head) else {
+        return;
+    };
+    let commits = ctx.repo.commits_between(&last, &head).unwrap_or_default();
+    let listed: Vec<String> = commits
+        .iter()
+        .map(|c| format!("{} {}", short(&c.id), c.summary))
+        .collect();
+    let text = format!(
+        "HEAD moved outside planexec before {id}: {} commit(s) not made by this run ({})",
+        commits.len(),
+        listed.join("; ")
+    );
+    ctx.emit(Event::Message {
+        level: crate::report::Level::Warn,
+        text: text.clone(),
+    });
+    ctx.state.record.issues.push(Issue {
+        task: Some(id.to_string()),
+        issue: text,
+        resolution: format!(
+            "kept; {id} starts from the new HEAD and its files are only its own changes"
+        ),
+    });
 }
 
 /// Stopped by a signal between two steps: said in the record, state saved.
@@ -461,6 +495,7 @@ fn finish_done(ctx: &mut Ctx, id: &str, commit: String, files: Vec<String>) {
         c.finished_at.get_or_insert_with(now);
     }
     ctx.state.task_base.remove(id);
+    ctx.state.last_head = Some(commit.clone());
     ctx.emit(Event::Committed {
         task: id.to_string(),
         commit,

@@ -838,3 +838,38 @@ fn the_log_is_rendered_first_then_paced_by_its_cost() {
     std::thread::sleep(outputs::Pace::MIN);
     assert!(slow.due(), "due once the interval passed");
 }
+
+/// A commit the user made while the run was stopped is kept and recorded.
+#[test]
+fn a_commit_made_outside_the_run_is_an_issue_and_not_the_tasks() {
+    let w = world(&[("T001", "a.txt")], "");
+    let mut st = fresh_state(&w);
+    st.last_head = w.repo.head().unwrap();
+    std::fs::write(w.tmp.path().join("mine.txt"), "mine\n").unwrap();
+    git(w.tmp.path(), &["add", "mine.txt"]);
+    git(w.tmp.path(), &["commit", "-qm", "my own change"]);
+    let fake = Fake::default();
+    fake.acts
+        .borrow_mut()
+        .push_back(writes(&[("a.txt", "a\n")]));
+    let events = Events::default();
+    let (status, st) = drive(&w, &fake, st, &events);
+    assert_eq!(status, RunStatus::Success);
+    let issue = st
+        .record
+        .issues
+        .iter()
+        .find(|i| i.issue.contains("HEAD moved outside planexec"));
+    assert!(
+        issue.is_some_and(|i| i.issue.contains("my own change")),
+        "{:?}",
+        st.record.issues
+    );
+    assert!(events
+        .0
+        .borrow()
+        .iter()
+        .any(|m| m.contains("my own change")));
+    assert_eq!(st.record.tasks[0].cycles[0].files, ["a.txt"]);
+    assert_eq!(st.last_head, w.repo.head().unwrap());
+}
