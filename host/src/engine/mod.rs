@@ -185,24 +185,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     let (plan, diags) = setup::load_plan(opts, &plan_abs, &workspace)?;
     let order: Vec<String> = planexec_plan::waves(&plan)?.into_iter().flatten().collect();
 
-    let assembled = Config::assemble(&workspace, &opts.sources)?;
-    let mut config = assembled.config.clone();
-    if opts.unconfined {
-        config.policy.confinement = crate::confine::Confinement::Off;
-    }
-    let mut dirs = config.plugin_dirs.clone();
-    dirs.extend(opts.plugin_dirs.iter().cloned());
-    let registry = crate::plugins::Registry::discover(&dirs)?;
-    let sandbox = crate::sandbox::Sandbox::new(crate::sandbox::SandboxOptions {
-        caps: config.caps()?,
-        ..Default::default()
-    })?;
-    if let Some(w) = assembled.ignored_warning() {
-        reporter.emit(Event::Message {
-            level: crate::report::Level::Warn,
-            text: w,
-        });
-    }
+    let (assembled, config, registry, sandbox) = open_plugins(opts, &workspace, reporter)?;
 
     // Pre-flight: nothing changes until all of this passed.
     let mut checks = setup::base_checks(&repo, &assembled, &plan, &diags)?;
@@ -214,13 +197,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         implementer_override: opts.implementer.as_deref(),
         plan: &plan,
     };
-    let kit = match preflight::load_kit(&inputs, &mut checks) {
-        Ok(k) => k,
-        Err(reason) => {
-            emit_checks(reporter, &checks);
-            return Err(EngineError::Preflight { reason });
-        }
-    };
+    let kit = load_kit(&inputs, &mut checks, reporter)?;
     let state = match active {
         Some(st) => setup::resumed(st, &plan),
         None => setup::fresh(&repo, &plan, &plan_key, checks, setup::settings_of(opts))?,
@@ -257,6 +234,53 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         record,
         reports_failed,
         interrupted,
+    })
+}
+
+/// The assembled config (with `--unconfined`), the plugins it can see, and the sandbox.
+fn open_plugins(
+    opts: &RunOptions,
+    workspace: &Path,
+    reporter: &mut Reporter,
+) -> Result<
+    (
+        crate::config::Assembled,
+        Config,
+        crate::plugins::Registry,
+        crate::sandbox::Sandbox,
+    ),
+    EngineError,
+> {
+    let assembled = Config::assemble(workspace, &opts.sources)?;
+    let mut config = assembled.config.clone();
+    if opts.unconfined {
+        config.policy.confinement = crate::confine::Confinement::Off;
+    }
+    let mut dirs = config.plugin_dirs.clone();
+    dirs.extend(opts.plugin_dirs.iter().cloned());
+    let registry = crate::plugins::Registry::discover(&dirs)?;
+    let sandbox = crate::sandbox::Sandbox::new(crate::sandbox::SandboxOptions {
+        caps: config.caps()?,
+        ..Default::default()
+    })?;
+    if let Some(w) = assembled.ignored_warning() {
+        reporter.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: w,
+        });
+    }
+    Ok((assembled, config, registry, sandbox))
+}
+
+/// Every plugin of the run, loaded; on failure the checks so far are shown.
+fn load_kit(
+    inputs: &preflight::Inputs,
+    checks: &mut Vec<Check>,
+    reporter: &mut Reporter,
+) -> Result<preflight::Kit, EngineError> {
+    preflight::load_kit(inputs, checks).map_err(|reason| {
+        emit_checks(reporter, checks);
+        EngineError::Preflight { reason }
     })
 }
 
