@@ -873,3 +873,56 @@ fn a_commit_made_outside_the_run_is_an_issue_and_not_the_tasks() {
     assert_eq!(st.record.tasks[0].cycles[0].files, ["a.txt"]);
     assert_eq!(st.last_head, w.repo.head().unwrap());
 }
+
+/// The journal is never written through a symlink (it could point anywhere).
+#[test]
+fn the_journal_is_not_written_through_a_symlink() {
+    let w = world(&[("T001", "a.txt")], "");
+    let mut st = fresh_state(&w);
+    w.store.save(&mut st, vec![]).unwrap();
+    let outside = w.tmp.path().join("outside.txt");
+    std::fs::write(&outside, "keep\n").unwrap();
+    let dir = w.tmp.path().join(".git/planexec/journal");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("test-run.ndjson")).unwrap();
+    st.record.tasks[0].status = TaskStatus::InProgress;
+    assert!(w.store.save(&mut st, vec!["T001".into()]).is_err());
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep\n");
+}
+
+/// `--resume` takes the saved settings; what the command line gives wins or adds.
+#[test]
+fn resume_reuses_the_saved_settings_and_the_command_line_adds_to_them() {
+    let saved = Settings {
+        grants: vec!["python3".into()],
+        implementer: Some("manual".into()),
+        plugin_dirs: vec!["packs".into()],
+        reports: vec!["json=out/run.json".into()],
+        unconfined: true,
+        dialect: None,
+    };
+    let cli = super::RunOptions {
+        grants: vec!["diff".into()],
+        implementer: Some("patch".into()),
+        resume: true,
+        ..Default::default()
+    };
+    let events = Events::default();
+    let mut reporter = Reporter::new(vec![Box::new(events.clone())]);
+    let o = setup::with_saved(&cli, &saved, &mut reporter);
+    assert_eq!(o.grants, ["diff", "python3"]);
+    assert_eq!(
+        o.implementer.as_deref(),
+        Some("patch"),
+        "the command line wins"
+    );
+    assert_eq!(o.plugin_dirs, [std::path::PathBuf::from("packs")]);
+    assert_eq!(o.reports.len(), 1);
+    assert!(o.unconfined);
+    let said = events.0.borrow().join("\n");
+    assert!(
+        said.contains("--grant python3") && said.contains("--unconfined"),
+        "{said}"
+    );
+    assert!(!said.contains("--implementer"), "{said}");
+}
