@@ -926,3 +926,29 @@ fn resume_reuses_the_saved_settings_and_the_command_line_adds_to_them() {
     );
     assert!(!said.contains("--implementer"), "{said}");
 }
+
+/// A journal that outgrows the snapshot (and 1 MiB) is folded into it.
+#[test]
+fn a_journal_that_outgrows_the_snapshot_is_compacted() {
+    let w = world(&[("T001", "a.txt"), ("T002", "b.txt")], "");
+    let mut st = fresh_state(&w);
+    st.record.tasks[0].summary = "x".repeat(300_000);
+    w.store.save(&mut st, vec![]).unwrap();
+    let journal = w.tmp.path().join(".git/planexec/journal/test-run.ndjson");
+    let mut sizes = vec![];
+    for n in 0..6 {
+        st.record.tasks[0].title = format!("save {n}");
+        w.store.save(&mut st, vec!["T001".into()]).unwrap();
+        sizes.push(std::fs::metadata(&journal).map(|m| m.len()).unwrap_or(0));
+    }
+    assert!(
+        sizes.iter().any(|s| *s > 1 << 20),
+        "it grew past 1 MiB: {sizes:?}"
+    );
+    assert!(
+        sizes.windows(2).any(|p| p[1] < p[0]),
+        "then was folded: {sizes:?}"
+    );
+    let loaded = Store::new(w.repo.git().path()).load("test-run").unwrap();
+    assert_eq!(loaded.record.tasks[0].title, "save 5");
+}
