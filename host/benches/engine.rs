@@ -1,16 +1,18 @@
-//! Engine benchmark: `planexec run` on a generated 100-task T-ID plan in a temp git
-//! repo. Each task's patch adds one small text file and its acceptance command is
+//! Engine benchmark: `planexec run` on generated T-ID plans of 10, 100 and 1,000
+//! tasks in temp git repos. Each task's patch adds one small text file and its acceptance command is
 //! `true`, so every task goes through the whole loop (patch implementer -> `git
 //! apply`, acceptance gate -> `true`, task review, code review, commit) while the
 //! commands themselves cost next to nothing.
 //!
-//! It prints the run's wall time, the time of the commands the run executed (measured
-//! by running the same `git apply` and `true` 100 times each directly, in the same
-//! environment), and planexec's own share per task: (wall - commands) / tasks.
-//! Target: under 30 ms of host time per task.
+//! For each size it prints the run's wall time, the time of the commands the run
+//! executed (measured by running the same `git apply` and `true` once per task
+//! directly, in the same environment), planexec's own share per task: (wall -
+//! commands) / tasks, and the run's peak memory (max RSS from wait4).
+//! Targets: at most 30 ms of host time per task, not growing with the plan's size;
+//! at most 100 MB peak memory at 1,000 tasks.
 //!
-//! Run: `cargo bench -p planexec --bench engine` (one measured run after a warm-up run
-//! that fills the component cache; `PLANEXEC_BENCH_TASKS=N` changes the task count).
+//! Run: `cargo bench -p planexec --bench engine` (measured runs after a warm-up run
+//! that fills the component cache; `PLANEXEC_BENCH_TASKS=10,100` changes the sizes).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,55 +89,48 @@ fn setup(dir: &Path, tasks: usize) {
     sh(dir, "git", &["commit", "-q", "-m", "plan"]);
 }
 
-fn planexec_run(dir: &Path, cache: &Path) -> (Duration, std::process::Output) {
+/// Runs planexec in `dir`; returns its wall time, exit status, stderr and peak RSS (bytes).
+fn planexec_run(dir: &Path, cache: &Path) -> (Duration, bool, String, u64) {
+    let err = dir.join("../stderr.txt");
     let t = Instant::now();
-    let o = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["run", "plan/plan.md", "--format", "json"])
         .current_dir(dir)
         .env("PLANEXEC_CACHE_DIR", cache)
+        // The generated planexec.toml is the benchmark's own: trusted; no user config.
+        .env("PLANEXEC_TRUST", "1")
+        .env("XDG_CONFIG_HOME", cache.join("config-home"))
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
         .expect("planexec runs");
-    (t.elapsed(), o)
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid; wait4 reaps exactly our child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    let wall = t.elapsed();
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+    (wall, ok, stderr, usage.ru_maxrss as u64 * 1024)
 }
 
-fn main() {
-    let tasks: usize = std::env::var("PLANEXEC_BENCH_TASKS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100);
-    let tmp = tempfile::tempdir().unwrap();
-    let cache: PathBuf = tmp.path().join("cache");
-    std::fs::create_dir_all(&cache).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+struct Row {
+    tasks: usize,
+    wall: Duration,
+    commands: Duration,
+    peak: u64,
+}
 
-    // Warm-up: one task, fills the component cache (cold compiles are the sandbox
-    // benchmark's subject, not this one's).
-    let warm = tmp.path().join("warm");
-    setup(&warm, 1);
-    let (cold_wall, o) = planexec_run(&warm, &cache);
-    assert!(
-        o.status.success(),
-        "warm-up run failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-
-    // The measured run.
-    let ws = tmp.path().join("ws");
+/// One measured run of `tasks` tasks.
+fn measure(root: &Path, cache: &Path, tasks: usize) -> Row {
+    let ws = root.join(format!("ws{tasks}"));
     setup(&ws, tasks);
-    let (wall, o) = planexec_run(&ws, &cache);
-    assert!(
-        o.status.success(),
-        "run failed ({:?}):\n{}\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (wall, ok, stderr, peak) = planexec_run(&ws, cache);
+    assert!(ok, "run of {tasks} tasks failed:\n{stderr}");
     let log = Command::new("git")
         .args(["log", "--format=%s"])
         .current_dir(&ws)
@@ -149,7 +144,7 @@ fn main() {
 
     // The commands the run executed, timed directly in the same environment: the
     // patch implementer's `git apply` per task, the acceptance command `true` per task.
-    let direct = tmp.path().join("direct");
+    let direct = root.join(format!("direct{tasks}"));
     setup(&direct, tasks);
     let t = Instant::now();
     for n in 1..=tasks {
@@ -160,38 +155,61 @@ fn main() {
             &["apply", "--whitespace=nowarn", p.to_str().unwrap()],
         );
     }
-    let git_apply = t.elapsed();
-    let t = Instant::now();
     for _ in 0..tasks {
         sh(&direct, "true", &[]);
     }
-    let truth = t.elapsed();
-    let commands = git_apply + truth;
-    let host = wall.saturating_sub(commands);
-    let per_task = host / tasks as u32;
+    let commands = t.elapsed();
+    let _ = std::fs::remove_dir_all(&ws);
+    let _ = std::fs::remove_dir_all(&direct);
+    Row {
+        tasks,
+        wall,
+        commands,
+        peak,
+    }
+}
 
-    println!("planexec engine benchmark: {tasks} tasks, patch implementer, acceptance `true`");
+fn main() {
+    let sizes: Vec<usize> = std::env::var("PLANEXEC_BENCH_TASKS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10, 100, 1000]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cache: PathBuf = tmp.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+
+    // Warm-up: one task, fills the component cache (cold compiles are the sandbox
+    // benchmark's subject, not this one's).
+    let warm = tmp.path().join("warm");
+    setup(&warm, 1);
+    let (cold_wall, ok, stderr, _) = planexec_run(&warm, &cache);
+    assert!(ok, "warm-up run failed: {stderr}");
+
+    println!("planexec engine benchmark: patch implementer, acceptance `true`");
     println!(
         "  warm-up run (1 task, cold component cache): {}",
         ms(cold_wall)
     );
-    println!("  total wall time:                  {}", ms(wall));
-    println!(
-        "  commands run ({tasks}x git apply + {tasks}x true): {} ({} + {})",
-        ms(commands),
-        ms(git_apply),
-        ms(truth)
-    );
-    println!("  planexec's own share:             {}", ms(host));
-    println!(
-        "  per task: wall {}, commands {}, planexec {} (target < 30 ms) {}",
-        ms(wall / tasks as u32),
-        ms(commands / tasks as u32),
-        ms(per_task),
-        if per_task < Duration::from_millis(30) {
-            "OK"
-        } else {
-            "OVER TARGET"
-        }
-    );
+    println!("  tasks | wall       | commands   | planexec/task | peak RSS");
+    for tasks in sizes {
+        let r = measure(tmp.path(), &cache, tasks);
+        let per_task = r.wall.saturating_sub(r.commands) / r.tasks as u32;
+        println!(
+            "  {:>5} | {:>10} | {:>10} | {:>13} | {:.1} MB {}",
+            r.tasks,
+            ms(r.wall),
+            ms(r.commands),
+            ms(per_task),
+            r.peak as f64 / 1e6,
+            if per_task <= Duration::from_millis(30) {
+                "OK"
+            } else {
+                "OVER TARGET"
+            }
+        );
+    }
 }

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod gate;
 pub mod gates;
 pub mod input;
+pub mod interrupt;
 pub mod lock;
 pub mod packs;
 pub mod plugins;

@@ -375,6 +375,7 @@ fn killed_at_every_transition_and_resumed_ends_like_an_uninterrupted_run() {
     );
 
     let mut at = 1;
+    let mut journalled = 0;
     loop {
         let tmp = three_tasks();
         let d = tmp.path();
@@ -390,6 +391,13 @@ fn killed_at_every_transition_and_resumed_ends_like_an_uninterrupted_run() {
             killed.code, -1,
             "killed by SIGKILL at transition {at}: {killed:?}"
         );
+        // Mid-run the state is a snapshot plus an append-only journal; a crash in
+        // the middle of an append leaves a torn last line, which resume ignores.
+        if let Some(j) = journal_file(d) {
+            journalled += 1;
+            let mut f = std::fs::OpenOptions::new().append(true).open(j).unwrap();
+            std::io::Write::write_all(&mut f, b"{\"entry\":\"task\",\"ta").unwrap();
+        }
         let resumed = planexec(d, &["run", "plan/plan.md", "--resume"]);
         if resumed.code == 2 && resumed.stderr.contains("no unfinished run") {
             // Killed after the last save: the run had already finished.
@@ -407,10 +415,22 @@ fn killed_at_every_transition_and_resumed_ends_like_an_uninterrupted_run() {
         let log_wo_resume = without_issues(&log);
         let want_wo = without_issues(&want_log);
         assert_eq!(log_wo_resume, want_wo, "log after kill at {at}");
+        assert_eq!(journal_file(d), None, "the finished run folded its journal");
         at += 1;
         assert!(at < 200, "runaway");
     }
     assert!(at > 20, "expected many transitions, got {at}");
+    assert!(
+        journalled > at / 2,
+        "most kills left a journal to replay ({journalled} of {at})"
+    );
+}
+
+/// The run's journal, when it has one (a run that stopped has folded it).
+fn journal_file(d: &Path) -> Option<std::path::PathBuf> {
+    let dir = d.join(".git/planexec/journal");
+    let f = std::fs::read_dir(dir).ok()?.next()?.ok()?.path();
+    (std::fs::metadata(&f).ok()?.len() > 0).then_some(f)
 }
 
 #[test]
@@ -615,13 +635,15 @@ fn a_blocked_task_resumes_with_its_history_kept() {
     );
     let d = tmp.path();
     assert_eq!(planexec(d, &["run", "plan/plan.md"]).code, 1);
+    // The person corrects the task's first input: the resumed attempt starts
+    // again from `T001.patch`, now a change from the tree's `never` to `hello`.
     write(
         d,
-        "plan/patches/T001.4.patch",
+        "plan/patches/T001.patch",
         &change_patch("greet.txt", "never", "hello"),
     );
     // The person commits the plan change (uncommitted files would count as the task's).
-    git(d, &["add", "plan/patches/T001.4.patch"]);
+    git(d, &["add", "plan/patches/T001.patch"]);
     git(d, &["commit", "-qm", "plan: fix T001"]);
     let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -633,4 +655,300 @@ fn a_blocked_task_resumes_with_its_history_kept() {
     assert_eq!(cycles[3]["outcome"], "passed");
     let log = std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap();
     assert!(log.contains("Cycle 1") && log.contains("Cycle 4"), "{log}");
+}
+
+/// Issue 12: after a block the person corrects the first patch and resumes; the
+/// corrected `T001.patch` is used (not `T001.4.patch`), the block reason names
+/// the first real cause, and every rejected cycle is under Issues & Resolutions.
+#[test]
+fn resume_after_a_block_uses_the_corrected_input_and_names_the_first_cause() {
+    let tmp = repo(
+        &[T {
+            id: "T001",
+            title: "Change base",
+            deps: "none",
+            files: "src/base.txt",
+            accept: "grep -q new src/base.txt",
+        }],
+        &[("T001.patch", change_patch("src/base.txt", "wrong", "new"))],
+        "",
+        "",
+    );
+    let d = tmp.path();
+    write(d, "src/base.txt", "base\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "base"]);
+    let out = planexec(d, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let rec = run_record(d);
+    let reason = rec["tasks"][0]["blocked_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("first cause (cycle 1)") && reason.contains("patch failed: src/base.txt:1"),
+        "{reason}"
+    );
+    assert!(reason.contains("last rejection (cycle 3)"), "{reason}");
+    // Whole seconds, not nanoseconds.
+    let ts = regex::Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$").unwrap();
+    assert!(
+        ts.is_match(rec["started_at"].as_str().unwrap()),
+        "{}",
+        rec["started_at"]
+    );
+    let log = std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap();
+    for n in 1..=3 {
+        assert!(
+            log.contains(&format!("T001 cycle {n} rejected")),
+            "cycle {n} in:\n{log}"
+        );
+    }
+
+    write(
+        d,
+        "plan/patches/T001.patch",
+        &change_patch("src/base.txt", "base", "new"),
+    );
+    git(d, &["add", "plan/patches/T001.patch"]);
+    git(d, &["commit", "-qm", "plan: fix T001's patch"]);
+    let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(subjects(d)[0], "T001: Change base");
+    assert_eq!(
+        std::fs::read_to_string(d.join("src/base.txt")).unwrap(),
+        "new\n"
+    );
+    // The person's commit mid-run is an intervention in the record and the log,
+    // and not one of the task's files.
+    let rec = run_record(d);
+    assert!(
+        rec["issues"].as_array().unwrap().iter().any(|i| i["issue"]
+            .as_str()
+            .unwrap()
+            .contains("HEAD moved outside planexec before T001")),
+        "{}",
+        rec["issues"]
+    );
+    assert_eq!(
+        rec["tasks"][0]["cycles"][3]["files"],
+        serde_json::json!(["src/base.txt"])
+    );
+    let log = std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap();
+    assert!(log.contains("plan: fix T001's patch"), "{log}");
+}
+
+/// Issue 12: the manual implementer's brief is readable on stdout (task, files,
+/// acceptance, the last cycle's findings once, with the failing output) and ends
+/// with the resume command; the run's --grant and --implementer are saved and
+/// reused by the plain `--resume` it prints, which says so.
+#[test]
+fn the_manual_brief_is_readable_and_the_printed_resume_command_works() {
+    let tmp = repo(
+        &[T {
+            id: "T001",
+            title: "Add greeting",
+            deps: "none",
+            files: "greet.txt",
+            accept: "diff greet.txt plan/want.txt",
+        }],
+        &[],
+        "",
+        "",
+    );
+    let d = tmp.path();
+    write(d, "plan/want.txt", "hello\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "want"]);
+    let out = planexec(
+        d,
+        &[
+            "run",
+            "plan/plan.md",
+            "--implementer",
+            "manual",
+            "--grant",
+            "diff",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    for want in [
+        "T001 is waiting for you (manual):\n",
+        "\n  T001: Add greeting\n",
+        "Acceptance commands (must pass):\n",
+        "Files:\n    - greet.txt\n",
+        "to continue: planexec run plan/plan.md --resume\n",
+    ] {
+        assert!(
+            out.stdout.contains(want),
+            "missing {want:?}:\n{}",
+            out.stdout
+        );
+    }
+    write(d, "greet.txt", "hullo\n"); // the person gets it wrong once
+    let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("resuming with the settings the run was started with")
+            && out.stderr.contains("--grant diff")
+            && out.stderr.contains("--implementer manual"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("Feedback from the last cycle:"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stdout.matches("`acceptance:T001#1` failed").count(),
+        1,
+        "the gate's failure once:\n{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("> hello"),
+        "the failing output: {}",
+        out.stdout
+    );
+    write(d, "greet.txt", "hello\n");
+    let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(subjects(d)[0], "T001: Add greeting");
+}
+
+/// The first kill point at which the run died mid-task with the task's file in
+/// the work tree (three_tasks: T001 writes greet.txt).
+fn killed_mid_task() -> tempfile::TempDir {
+    for at in 1..60 {
+        let tmp = three_tasks();
+        let d = tmp.path();
+        let killed = planexec_env(
+            d,
+            &["run", "plan/plan.md"],
+            &[("PLANEXEC_TEST_KILL_AT", &at.to_string())],
+        );
+        assert_eq!(killed.code, -1, "kill at {at}: {killed:?}");
+        if d.join("greet.txt").exists() && git(d, &["status", "--porcelain"]).contains("greet.txt")
+        {
+            return tmp;
+        }
+    }
+    panic!("no kill point left T001's work uncommitted");
+}
+
+/// Issue 12: recovery after kill -9 is said on the terminal, not only in the log.
+#[test]
+fn recovery_after_kill_is_printed_on_the_terminal() {
+    let tmp = killed_mid_task();
+    let d = tmp.path();
+    let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.contains("recovered T001 after an interruption")
+            && out.stderr.contains("backed up to"),
+        "{out:?}"
+    );
+}
+
+/// Issue 12: when the interrupted task's work cannot be backed up, the run
+/// stops and the work stays in the tree (it used to be deleted anyway).
+#[test]
+fn a_failed_backup_stops_the_run_and_keeps_the_work() {
+    let tmp = killed_mid_task();
+    let d = tmp.path();
+    let before = std::fs::read_to_string(d.join("greet.txt")).unwrap();
+    // A file where the backup folder must be created.
+    write(d, ".git/planexec/interrupted", "in the way\n");
+    let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.all().contains("could not be backed up"), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("greet.txt")).unwrap(),
+        before
+    );
+    assert_eq!(run_record(d)["tasks"][0]["status"], "blocked");
+}
+
+/// Whether a process with exactly these arguments is alive (any PID namespace
+/// we can see: the box's processes are visible from the host's).
+fn process_with_args(args: &[&str]) -> bool {
+    let want: Vec<u8> = args
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline"))
+            .map(|c| c.ends_with(&want) && c.len() > 0)
+            .unwrap_or(false)
+    })
+}
+
+/// Issue 12: Ctrl-C (SIGINT) or SIGTERM during a gate kills the gate's whole
+/// process group, saves the state, prints the resume command, and exits 130 / 143.
+#[test]
+fn sigint_and_sigterm_stop_the_gate_save_the_state_and_print_the_resume_command() {
+    for (sig, code, secs) in [(libc::SIGINT, 130, "29.25"), (libc::SIGTERM, 143, "29.75")] {
+        let tmp = repo(
+            &[T {
+                id: "T001",
+                title: "Add greeting",
+                deps: "none",
+                files: "greet.txt",
+                accept: &format!("timeout {secs} tail -f README"),
+            }],
+            &[("T001.patch", new_file_patch("greet.txt", "hello"))],
+            "",
+            "",
+        );
+        let d = tmp.path();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_planexec"))
+            .args([
+                "run",
+                "plan/plan.md",
+                "--grant",
+                "timeout",
+                "--grant",
+                "tail",
+            ])
+            .current_dir(d)
+            .env("PLANEXEC_CACHE_DIR", cache_dir())
+            .env("XDG_CONFIG_HOME", user_config_home())
+            .env("PLANEXEC_TRUST", "1")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t = std::time::Instant::now();
+        // The gate's command and its child (timeout forks tail).
+        let gate = [secs, "tail", "-f", "README"];
+        while !process_with_args(&["tail", "-f", "README"]) || !process_with_args(&gate) {
+            assert!(t.elapsed().as_secs() < 60, "the gate never started");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // SAFETY: a signal to the child we spawned.
+        unsafe { libc::kill(child.id() as i32, sig) };
+        let out = child.wait_with_output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_eq!(out.status.code(), Some(code), "{stdout}\n{stderr}");
+        assert!(
+            t.elapsed().as_secs() < 25,
+            "stopped at once, not after the gate"
+        );
+        assert!(!process_with_args(&gate), "the gate's process is gone");
+        assert!(
+            !process_with_args(&["tail", "-f", "README"]),
+            "and its child, in the same process group"
+        );
+        assert!(
+            stdout.contains("to continue: planexec run plan/plan.md --resume"),
+            "{stdout}\n{stderr}"
+        );
+        assert!(stderr.contains("interrupted by"), "{stderr}");
+        // The state is saved: a new run is refused and points at --resume.
+        let again = planexec(d, &["run", "plan/plan.md"]);
+        assert_eq!(again.code, 2, "{again:?}");
+        assert!(again.stderr.contains("--resume"), "{again:?}");
+    }
 }

@@ -34,7 +34,7 @@ fn plan_text(tasks: &[Task]) -> String {
 }
 
 /// A committed repository with plan/plan.md, its patches, and a planexec.toml
-/// granting grep, test, sleep and git to the patch implementer's run.
+/// granting grep, test, sleep, sh and git to the patch implementer's run.
 fn repo(tasks: &[Task], patches: &[(&str, String)], extra_toml: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
@@ -49,7 +49,7 @@ fn repo(tasks: &[Task], patches: &[(&str, String)], extra_toml: &str) -> tempfil
     write(
         d,
         "planexec.toml",
-        &format!("[policy]\ngrant = [\"grep\", \"git\", \"test\", \"sleep\"]\n[run]\nimplementer = \"patch\"\n{extra_toml}"),
+        &format!("[policy]\ngrant = [\"grep\", \"git\", \"test\", \"sleep\", \"sh\"]\n[run]\nimplementer = \"patch\"\n{extra_toml}"),
     );
     git(d, &["add", "."]);
     git(d, &["commit", "-qm", "plan"]);
@@ -116,8 +116,9 @@ fn wait_for_live_run(d: &Path) -> serde_json::Value {
 #[test]
 fn a_second_run_or_resume_while_a_run_is_live_is_refused_naming_the_holder() {
     let tmp = repo(
-        // Long enough that the three refusals below happen while it is live, even under load.
-        &[("T001", "greet.txt", "sleep 15")],
+        // Long enough that the three refusals below happen while it is live, even under load
+        // (`sleep` alone is not a command the plan parser runs; `sh` is).
+        &[("T001", "greet.txt", "sh -c 'sleep 15'")],
         &[("T001.patch", new_file("greet.txt", "hello"))],
         "",
     );

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::check::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::ids::{
     boundary_before, is_milestone_id, is_non_task_id, scan_id, scan_number, split_numbered,
 };

@@ -10,6 +10,7 @@
 
 pub mod check;
 pub mod deps;
+pub mod diagnostic;
 pub mod dialect;
 pub mod error;
 pub mod fields;

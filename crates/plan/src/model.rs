@@ -8,13 +8,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-/// A position in a source file: 1-based line and column (in characters), 0-based byte offset.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Span {
-    pub line: u32,
-    pub column: u32,
-    pub offset: usize,
-}
+pub use crate::diagnostic::Span;
 
 /// The plan formats planexec reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -225,7 +219,7 @@ pub struct Task {
     pub(crate) quote: String,
     /// Problems noticed while reading this task's fields (mangled file names, placeholders).
     #[serde(skip)]
-    pub(crate) notes: Vec<crate::check::Diagnostic>,
+    pub(crate) notes: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// A parsed plan.
@@ -250,7 +244,7 @@ pub struct Plan {
     pub tasks: Vec<Task>,
     /// Problems noticed while parsing (as diagnostics, reported by `check`).
     #[serde(skip)]
-    pub(crate) notes: Vec<crate::check::Diagnostic>,
+    pub(crate) notes: Vec<crate::diagnostic::Diagnostic>,
     /// Ids stated in several places (duplicates), kept for `check`.
     #[serde(skip)]
     pub(crate) duplicates: Vec<(String, PathBuf, Span, String)>,

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::check::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Plan;
 use crate::waves::waves;
 

@@ -10,9 +10,11 @@ mod changes;
 mod commit;
 mod digest;
 mod error;
+mod history;
 mod hooks;
 mod index_lock;
 mod point;
+mod recovery;
 mod rollback;
 mod status;
 

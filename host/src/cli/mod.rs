@@ -25,6 +25,9 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// A plugin errored (trap, timeout, bad output).
     pub const PLUGIN_ERRORED: i32 = 3;
+    /// The run was stopped by SIGINT (Ctrl-C) / SIGTERM; its state is saved.
+    pub const INTERRUPTED: i32 = 130;
+    pub const TERMINATED: i32 = 143;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

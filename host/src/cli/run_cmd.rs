@@ -45,27 +45,51 @@ pub fn run(a: RunArgs) -> i32 {
         reports: a.reports.clone(),
         allow_detached: a.allow_detached,
     };
+    if let Err(e) = crate::interrupt::install() {
+        eprintln!("warning: cannot handle Ctrl-C gracefully: {e}");
+    }
     let mut reporter = Reporter::new(report::default_sinks(a.format == Format::Json));
     match engine::run(&opts, &mut reporter) {
         Ok(f) => {
             if a.format == Format::Human {
                 print!(
                     "{}",
-                    crate::text::untrusted(&engine::final_report(&f.record))
+                    crate::text::untrusted(&engine::final_report(&f.record, &a.plan))
                 );
             } else {
                 eprint!(
                     "{}",
-                    crate::text::untrusted(&engine::final_report(&f.record))
+                    crate::text::untrusted(&engine::final_report(&f.record, &a.plan))
                 );
             }
-            f.exit_code
+            exit_code(&f)
         }
         Err(e) => {
             report_error(&e);
             // Every EngineError means the run did not start and nothing changed.
             exit::USAGE
         }
+    }
+}
+
+/// The exit code of a run that ran: 0 success or waiting, 1 blocked or a final
+/// gate failed, 3 when the run succeeded but a report could not be written,
+/// 130 / 143 when SIGINT / SIGTERM stopped it.
+pub fn exit_code(f: &engine::Finished) -> i32 {
+    use planexec_record::RunStatus;
+    match f.interrupted {
+        Some(libc::SIGINT) => return exit::INTERRUPTED,
+        Some(_) => return exit::TERMINATED,
+        None => {}
+    }
+    let code = match f.record.status {
+        RunStatus::Success | RunStatus::Waiting | RunStatus::Running => exit::OK,
+        RunStatus::Failure | RunStatus::Blocked => exit::FAILED,
+    };
+    if code == exit::OK && f.reports_failed {
+        exit::PLUGIN_ERRORED
+    } else {
+        code
     }
 }
 

@@ -1,22 +1,31 @@
 //! The task engine: pre-flight, rollback point, the task loop (implement ->
-//! gates -> task review -> code review -> commit), rework, tolerances, final
-//! gates, and resume from the atomically saved state.
+//! gates -> task review -> code review -> commit, see machine.rs), rework,
+//! tolerances, final gates, and resume from the saved state.
 
+mod error;
+mod journal;
+mod machine;
 mod outputs;
+mod ports;
 mod preflight;
+mod setup;
 mod state;
 mod task;
+#[cfg(test)]
+mod tests;
 
+pub use error::EngineError;
 pub use outputs::final_report;
+pub use ports::Plugins;
 pub use state::end_rolled_back; // engine-guards: rollback ends the run
+pub use state::Settings;
 
 use crate::config::Config;
 use crate::report::{Event, Reporter, TaskHeader};
-use crate::sandbox::{Sandbox, SandboxOptions};
 use planexec_plan::{Dialect, Plan};
 use planexec_record::*;
 use planexec_vcs::Repo;
-use state::{State, Store, STATE_VERSION};
+use state::{State, Store};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default)]
@@ -37,25 +46,13 @@ pub struct RunOptions {
     pub allow_detached: bool,
 }
 
-/// Why a run did not start. Nothing in the repository was changed.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("{0}")]
-    Preflight(String),
-    #[error("{0}")]
-    Plan(String),
-    #[error("{0}")]
-    InProgress(String),
-    #[error("{0}")]
-    Git(#[from] planexec_vcs::VcsError),
-    #[error("{0}")]
-    State(String),
-}
-
-/// How a run ended.
+/// How a run ended (it ran: `Err(EngineError)` means it did not start).
 pub struct Finished {
     pub record: RunRecord,
-    pub exit_code: i32,
+    /// A `--report` could not be written (the run itself is in `record`).
+    pub reports_failed: bool,
+    /// The run stopped on this signal (SIGINT, SIGTERM); its state is saved.
+    pub interrupted: Option<i32>,
 }
 
 /// Context shared by the loop's steps.
@@ -64,22 +61,38 @@ pub(crate) struct Ctx<'a> {
     pub workspace: &'a Path,
     pub plan: &'a Plan,
     pub config: &'a Config,
-    pub kit: &'a preflight::Kit,
+    pub plugins: &'a dyn ports::Plugins,
     pub store: &'a Store,
     pub reporter: &'a mut Reporter,
     pub state: State,
     /// Files planexec itself writes into the work tree (never part of a task).
     pub own_files: Vec<PathBuf>,
     pub tolerances: outputs::Limits,
+    /// Tasks changed since the last save: what the journal gets.
+    pub changed: std::collections::BTreeSet<String>,
+    /// The signal that asks the run to stop, if one came (interrupt::pending).
+    pub stop: &'a dyn Fn() -> Option<i32>,
+    /// When the living outputs are next rewritten.
+    pub pace: outputs::Pace,
 }
 
 impl Ctx<'_> {
-    /// Saves the state, rewrites the living outputs, then (in tests) may die here.
-    /// Used on task status changes, the transitions a reader of the log follows.
+    /// Saves the state, rewrites the living outputs when due, then (in tests)
+    /// may die here. Used on task status changes, the transitions a reader of
+    /// the log follows.
     pub fn persist(&mut self) {
         self.save_state();
-        outputs::write_living(self);
+        if self.pace.due() {
+            self.render_now();
+        }
         kill_point();
+    }
+
+    /// Rewrites the living outputs (the execution log, planpipe status) now.
+    pub fn render_now(&mut self) {
+        let t = std::time::Instant::now();
+        outputs::write_living(self);
+        self.pace.rendered(t.elapsed());
     }
 
     /// Saves the state only (a gate or review result inside a status); the log
@@ -90,7 +103,8 @@ impl Ctx<'_> {
     }
 
     fn save_state(&mut self) {
-        if let Err(e) = self.store.save(&self.state) {
+        let changed = std::mem::take(&mut self.changed);
+        if let Err(e) = self.store.save(&mut self.state, changed) {
             self.reporter.emit(Event::Message {
                 level: crate::report::Level::Error,
                 text: format!("cannot save the run state: {e}"),
@@ -103,6 +117,9 @@ impl Ctx<'_> {
     }
 
     pub fn task_mut(&mut self, id: &str) -> &mut TaskRecord {
+        if !self.changed.contains(id) {
+            self.changed.insert(id.to_string());
+        }
         self.state
             .record
             .tasks
@@ -131,8 +148,11 @@ pub(crate) fn kill_point() {
     }
 }
 
+/// The current UTC time in whole seconds (RFC 3339).
 pub fn now() -> String {
     time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
@@ -154,128 +174,33 @@ fn rel(workspace: &Path, p: &Path) -> String {
 
 /// Runs (or resumes) a plan. `Err` means nothing ran and nothing changed.
 pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, EngineError> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| EngineError::Preflight(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir().map_err(EngineError::Cwd)?;
     // engine-guards: the repository is the plan's, not the current directory's.
     let repo = preflight::discover_repo(&cwd, &opts.plan)?;
     let workspace = repo.workdir().to_path_buf();
-
-    let plan_abs = if opts.plan.is_absolute() {
-        opts.plan.clone()
-    } else {
-        cwd.join(&opts.plan)
-    };
-    crate::input::check_links_inside(&plan_abs, &workspace)
-        .map_err(|e| EngineError::Plan(e.to_string()))?;
-    let plan = planexec_plan::load(&plan_abs, opts.dialect)
-        .map_err(|e| EngineError::Plan(e.to_string()))?;
-    let diags = planexec_plan::check(&plan);
-    if planexec_plan::has_errors(&diags) {
-        let errors: Vec<String> = diags
-            .iter()
-            .filter(|d| d.severity == planexec_plan::Severity::Error)
-            .map(|d| d.to_string())
-            .collect();
-        return Err(EngineError::Plan(format!(
-            "the plan does not pass `planexec check`:\n{}\n  fix the plan, then run again",
-            errors.join("\n")
-        )));
-    }
-    if plan.tasks.is_empty() {
-        return Err(EngineError::Plan(format!(
-            "{}: the plan has no tasks; nothing to run",
-            plan.source.display()
-        )));
-    }
-    let plan_key = rel(&workspace, &plan_abs);
-
-    let assembled = Config::assemble(&workspace, &opts.sources)
-        .map_err(|e| EngineError::Preflight(e.to_string()))?;
-    let trust_warning = assembled.ignored_warning();
-    let mut config = assembled.config;
-    if opts.unconfined {
-        config.policy.confinement = crate::confine::Confinement::Off;
-    }
-    let mut dirs = config.plugin_dirs.clone();
-    dirs.extend(opts.plugin_dirs.iter().cloned());
-    let registry =
-        crate::packs::registry(&workspace, &config, &dirs).map_err(EngineError::Preflight)?;
-    let caps = config
-        .caps()
-        .map_err(|e| EngineError::Preflight(e.to_string()))?;
-    let sandbox = Sandbox::new(SandboxOptions {
-        caps,
-        ..Default::default()
-    })
-    .map_err(|e| EngineError::Preflight(e.to_string()))?;
-    if let Some(w) = &trust_warning {
-        reporter.emit(Event::Message {
-            level: crate::report::Level::Warn,
-            text: w.clone(),
-        });
-    }
-
+    let plan_abs = setup::plan_abs(&cwd, &opts.plan);
+    let plan_key = setup::plan_key(&workspace, &plan_abs);
     let store = Store::new(repo.git().path());
     // engine-guards: one lock per repository, held until this function returns.
     let mut lock = preflight::take_lock(&repo, &plan_key, opts.resume, reporter)?;
-    let active = store.active(&plan_key).map_err(EngineError::State)?;
+    let active = setup::active_run(&store, &plan_key, opts)?;
     if let Some(st) = &active {
-        let _ = lock.set_run(&st.record.run_id); // engine-guards
+        let _ = lock.set_run(&st.record.run_id);
     }
-    match (&active, opts.resume) {
-        (Some(st), false) => {
-            return Err(EngineError::InProgress(format!(
-                "run {} of {plan_key} is {} ; continue it with `planexec run {} --resume`, or discard it with `planexec rollback {}`",
-                st.record.run_id,
-                st.record.status.as_str(),
-                opts.plan.display(),
-                st.record.run_id
-            )))
-        }
-        (None, true) => {
-            return Err(EngineError::InProgress(format!(
-                "no unfinished run of {plan_key} to resume; start one with `planexec run {}`",
-                opts.plan.display()
-            )))
-        }
-        _ => {}
-    }
+    let opts = &match &active {
+        Some(st) => setup::with_saved(opts, &st.settings, reporter),
+        None => opts.clone(),
+    };
+    let (plan, diags) = setup::load_plan(opts, &plan_abs, &workspace)?;
+    let order: Vec<String> = planexec_plan::waves(&plan)?.into_iter().flatten().collect();
+
+    let (assembled, config, registry, sandbox) = open_plugins(opts, &workspace, reporter)?;
 
     // Pre-flight: nothing changes until all of this passed.
     // engine-guards: branch, HEAD, dirty (submodules too), detached HEAD, stale index.lock.
-    let mut checks = preflight::repo_checks(&repo, opts.allow_detached).map_err(|e| {
-        EngineError::Preflight(format!("pre-flight failed, nothing was changed:\n  {e}"))
-    })?;
-    checks.extend([
-        Check {
-            name: "config trust".into(),
-            ok: true,
-            detail: if assembled.repo_config.is_none() {
-                "no planexec.toml".into()
-            } else if assembled.repo_trusted {
-                "planexec.toml trusted".into()
-            } else {
-                format!(
-                    "planexec.toml not trusted; ignored: {}",
-                    if assembled.ignored.is_empty() {
-                        "nothing".into()
-                    } else {
-                        assembled.ignored.join(", ")
-                    }
-                )
-            },
-        },
-        Check {
-            name: "plan check".into(),
-            ok: true,
-            detail: format!(
-                "{} tasks, {} warnings ({} dialect)",
-                plan.tasks.len(),
-                diags.len(),
-                plan.dialect.name()
-            ),
-        },
-    ]);
+    let mut checks = preflight::repo_checks(&repo, opts.allow_detached)
+        .map_err(|reason| EngineError::Preflight { reason })?;
+    checks.extend(setup::base_checks(&assembled, &plan, &diags));
     let inputs = preflight::Inputs {
         config: &config,
         registry: &registry,
@@ -285,121 +210,118 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         plan: &plan,
     };
     // engine-guards: plugin settings tables are checked before any plugin loads.
-    let kit = match preflight::check_plugin_tables(&config, &registry, &mut checks)
-        .and_then(|_| preflight::load_kit(&inputs, &mut checks))
-    {
-        Ok(k) => k,
-        Err(e) => {
-            for c in &checks {
-                reporter.emit(Event::Preflight {
-                    name: c.name.clone(),
-                    ok: c.ok,
-                    detail: c.detail.clone(),
-                });
-            }
-            return Err(EngineError::Preflight(format!(
-                "pre-flight failed, nothing was changed:\n  {e}"
-            )));
-        }
-    };
-
+    if let Err(reason) = preflight::check_plugin_tables(&config, &registry, &mut checks) {
+        emit_checks(reporter, &checks);
+        return Err(EngineError::Preflight { reason });
+    }
+    let kit = load_kit(&inputs, &mut checks, reporter)?;
     let state = match active {
-        Some(mut st) => {
-            st.record.status = RunStatus::Running;
-            st.record.finished_at = None;
+        Some(st) => {
+            let mut st = setup::resumed(st, &plan);
             preflight::note_resumed(&mut st.record.preflight.checks, now(), &checks); // engine-guards
             st
         }
-        None => {
-            let started = time::OffsetDateTime::now_utc();
-            let run_id = format!(
-                "{}-{}",
-                started
-                    .format(time::macros::format_description!(
-                        "[year][month][day]T[hour][minute][second]Z"
-                    ))
-                    .unwrap(),
-                plan.topic()
-            );
-            let branch = repo.branch()?;
-            let head = repo.head()?.unwrap_or_default();
-            let _ = lock.set_run(&run_id); // engine-guards
-            let rp = repo.rollback_point(&plan.topic(), &run_id)?;
-            checks.push(Check {
-                name: "rollback point".into(),
-                ok: true,
-                detail: match &rp.rollback_commit {
-                    Some(c) => format!("committed the dirty tree as {c}"),
-                    None => "tree clean; no rollback commit needed".into(),
-                },
-            });
-            checks.push(Check {
-                name: "start ref".into(),
-                ok: true,
-                detail: format!("refs/planexec/runs/{run_id}/start -> {}", rp.start_commit),
-            });
-            let record = RunRecord {
-                schema_version: SCHEMA_VERSION,
-                run_id: run_id.clone(),
-                plan: PlanInfo {
-                    path: plan_key.clone(),
-                    title: plan.title.clone(),
-                    dialect: plan.dialect.name().to_string(),
-                    topic: plan.topic(),
-                    refs: plan.refs_path(),
-                    success_criteria: plan.success_criteria.clone(),
-                },
-                status: RunStatus::Running,
-                started_at: now(),
-                finished_at: None,
-                preflight: Preflight {
-                    branch,
-                    head,
-                    dirty: rp.dirty,
-                    rollback_commit: rp.rollback_commit.clone(),
-                    start_commit: rp.start_commit.clone(),
-                    checks: checks.clone(),
-                },
-                tasks: plan
-                    .tasks
-                    .iter()
-                    .map(|t| TaskRecord {
-                        id: t.id.clone(),
-                        title: t.title.clone(),
-                        summary: t.summary.clone(),
-                        status: TaskStatus::Pending,
-                        wave: t.wave,
-                        milestone: t.milestone.clone(),
-                        dependencies: t.dependencies.iter().map(|d| d.id.clone()).collect(),
-                        acceptance: t.acceptance.clone(),
-                        planned_files: t.files.clone(),
-                        cycles: vec![],
-                        commit: None,
-                        blocked_reason: None,
-                        started_at: None,
-                        finished_at: None,
-                    })
-                    .collect(),
-                final_gates: vec![],
-                issues: vec![],
-                end_commit: None,
-                log_path: Some(outputs::log_path(&workspace, &plan, &started)),
-                env: outputs::env_facts(),
-            };
-            State {
-                version: STATE_VERSION,
-                record,
-                task_base: Default::default(),
-                plan_key: plan_key.clone(),
-                waiting_task: None,
-                cycle_base: Default::default(),
-            }
-        }
+        None => setup::fresh(&repo, &plan, &plan_key, checks, setup::settings_of(opts))?,
     };
+    let _ = lock.set_run(&state.record.run_id); // engine-guards
+    announce(reporter, &state, &plan, opts.resume);
 
+    let mut ctx = Ctx {
+        repo: &repo,
+        workspace: &workspace,
+        own_files: outputs::own_files(&workspace, &plan, &state.record),
+        tolerances: outputs::Limits::new(&plan, &config),
+        plan: &plan,
+        config: &config,
+        plugins: &kit,
+        store: &store,
+        reporter,
+        state,
+        changed: Default::default(),
+        stop: &crate::interrupt::pending,
+        pace: Default::default(),
+    };
+    preflight::remove_stray_temps(&ctx.own_files); // engine-guards
+    ctx.persist();
+    let (status, interrupted) = drive(&mut ctx, &order);
+    let record = close(&mut ctx, status, interrupted);
+    let reports_failed =
+        interrupted.is_none() && write_reports(&mut ctx, opts, &record, &sandbox, &registry, &cwd);
+    ctx.emit(Event::RunFinished {
+        run_id: record.run_id.clone(),
+        status,
+        log_path: record.log_path.clone(),
+    });
+    ctx.reporter.finish(&record);
+    Ok(Finished {
+        record,
+        reports_failed,
+        interrupted,
+    })
+}
+
+/// The assembled config (with `--unconfined`), the plugins it can see, and the sandbox.
+fn open_plugins(
+    opts: &RunOptions,
+    workspace: &Path,
+    reporter: &mut Reporter,
+) -> Result<
+    (
+        crate::config::Assembled,
+        Config,
+        crate::plugins::Registry,
+        crate::sandbox::Sandbox,
+    ),
+    EngineError,
+> {
+    let assembled = Config::assemble(workspace, &opts.sources)?;
+    let mut config = assembled.config.clone();
+    if opts.unconfined {
+        config.policy.confinement = crate::confine::Confinement::Off;
+    }
+    let mut dirs = config.plugin_dirs.clone();
+    dirs.extend(opts.plugin_dirs.iter().cloned());
+    let registry = crate::packs::registry(workspace, &config, &dirs)
+        .map_err(|reason| EngineError::Preflight { reason })?;
+    let sandbox = crate::sandbox::Sandbox::new(crate::sandbox::SandboxOptions {
+        caps: config.caps()?,
+        ..Default::default()
+    })?;
+    if let Some(w) = assembled.ignored_warning() {
+        reporter.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: w,
+        });
+    }
+    Ok((assembled, config, registry, sandbox))
+}
+
+/// Every plugin of the run, loaded; on failure the checks so far are shown.
+fn load_kit(
+    inputs: &preflight::Inputs,
+    checks: &mut Vec<Check>,
+    reporter: &mut Reporter,
+) -> Result<preflight::Kit, EngineError> {
+    preflight::load_kit(inputs, checks).map_err(|reason| {
+        emit_checks(reporter, checks);
+        EngineError::Preflight { reason }
+    })
+}
+
+fn emit_checks(reporter: &mut Reporter, checks: &[Check]) {
+    for c in checks {
+        reporter.emit(Event::Preflight {
+            name: c.name.clone(),
+            ok: c.ok,
+            detail: c.detail.clone(),
+        });
+    }
+}
+
+fn announce(reporter: &mut Reporter, state: &State, plan: &Plan, resumed: bool) {
     reporter.emit(Event::RunStarted {
         run_id: state.record.run_id.clone(),
-        plan: plan_key.clone(),
+        plan: state.plan_key.clone(),
         tasks: plan
             .tasks
             .iter()
@@ -408,97 +330,85 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
                 title: t.title.clone(),
             })
             .collect(),
-        resumed: opts.resume,
+        resumed,
     });
-    for c in &state.record.preflight.checks {
-        reporter.emit(Event::Preflight {
-            name: c.name.clone(),
-            ok: c.ok,
-            detail: c.detail.clone(),
+    emit_checks(reporter, &state.record.preflight.checks);
+}
+
+/// The task loop in wave order; stops at the first block, wait or signal,
+/// else the final gates.
+pub(crate) fn drive(ctx: &mut Ctx, order: &[String]) -> (RunStatus, Option<i32>) {
+    for id in order {
+        match task::run_task(ctx, id) {
+            task::End::Done => {}
+            task::End::Blocked => return (RunStatus::Blocked, None),
+            task::End::Waiting => return (RunStatus::Waiting, None),
+            task::End::Interrupted(sig) => return (RunStatus::Running, Some(sig)),
+        }
+    }
+    match outputs::run_final_gates(ctx) {
+        Ok(status) => (status, None),
+        Err(sig) => (RunStatus::Running, Some(sig)),
+    }
+}
+
+/// Records how the run ended and saves it whole (an interrupted run stays
+/// unfinished: `--resume` continues it).
+fn close(ctx: &mut Ctx, status: RunStatus, interrupted: Option<i32>) -> RunRecord {
+    ctx.state.record.status = status;
+    if interrupted.is_none() {
+        ctx.state.record.finished_at = Some(now());
+    }
+    ctx.state.record.end_commit = ctx.repo.head().ok().flatten();
+    // The log first: a crash after the final save must not leave it stale.
+    ctx.render_now();
+    ctx.persist();
+    if let Err(e) = ctx.store.flush(&ctx.state) {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Error,
+            text: format!("cannot save the run state: {e}"),
         });
     }
-
-    let own_files = outputs::own_files(&workspace, &plan, &state.record);
-    preflight::remove_stray_temps(&own_files); // engine-guards
-    let tolerances = outputs::Limits::new(&plan, &config);
-    let mut ctx = Ctx {
-        repo: &repo,
-        workspace: &workspace,
-        plan: &plan,
-        config: &config,
-        kit: &kit,
-        store: &store,
-        reporter,
-        state,
-        own_files,
-        tolerances,
-    };
-    ctx.persist();
-
-    let order: Vec<String> = match planexec_plan::waves(&plan) {
-        Ok(w) => w.into_iter().flatten().collect(),
-        Err(e) => return Err(EngineError::Plan(e.to_string())),
-    };
-    let mut stopped = None;
-    for id in order {
-        match task::run_task(&mut ctx, &id) {
-            task::End::Done => {}
-            task::End::Blocked => {
-                stopped = Some(RunStatus::Blocked);
-                break;
-            }
-            task::End::Waiting => {
-                stopped = Some(RunStatus::Waiting);
-                break;
-            }
-        }
+    if let Some(sig) = interrupted {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: format!(
+                "interrupted by {}: the running command was stopped and the state saved",
+                crate::interrupt::name(sig)
+            ),
+        });
     }
-    let status = match stopped {
-        Some(s) => s,
-        None => outputs::run_final_gates(&mut ctx),
-    };
-    ctx.state.record.status = status;
-    ctx.state.record.finished_at = Some(now());
-    ctx.state.record.end_commit = ctx.repo.head().ok().flatten();
-    ctx.persist();
-    let record = ctx.state.record.clone();
-    let mut exit_code = match status {
-        RunStatus::Success | RunStatus::Waiting | RunStatus::Running => 0,
-        RunStatus::Failure | RunStatus::Blocked => 1,
-    };
-    if !opts.reports.is_empty() {
-        match crate::report::write_reports(
-            &opts.reports,
-            &record,
-            &sandbox,
-            &registry,
-            &config,
-            &cwd,
-        ) {
-            Ok(paths) => {
-                for p in paths {
-                    ctx.emit(Event::Message {
-                        level: crate::report::Level::Info,
-                        text: format!("wrote {}", p.display()),
-                    });
-                }
-            }
-            Err(e) => {
+    ctx.state.record.clone()
+}
+
+/// `--report`s, written once at the end; true when one could not be written.
+fn write_reports(
+    ctx: &mut Ctx,
+    opts: &RunOptions,
+    record: &RunRecord,
+    sandbox: &crate::sandbox::Sandbox,
+    registry: &crate::plugins::Registry,
+    cwd: &Path,
+) -> bool {
+    if opts.reports.is_empty() {
+        return false;
+    }
+    match crate::report::write_reports(&opts.reports, record, sandbox, registry, ctx.config, cwd) {
+        Ok(paths) => {
+            for p in paths {
                 ctx.emit(Event::Message {
-                    level: crate::report::Level::Error,
-                    text: e.to_string(),
+                    level: crate::report::Level::Info,
+                    text: format!("wrote {}", p.display()),
                 });
-                if exit_code == 0 {
-                    exit_code = crate::cli::exit::PLUGIN_ERRORED;
-                }
             }
+            false
+        }
+        Err(e) => {
+            ctx.emit(Event::Message {
+                level: crate::report::Level::Error,
+                text: e.to_string(),
+            });
+            true
         }
     }
-    ctx.emit(Event::RunFinished {
-        run_id: record.run_id.clone(),
-        status,
-        log_path: record.log_path.clone(),
-    });
-    ctx.reporter.finish(&record);
-    Ok(Finished { record, exit_code })
 }

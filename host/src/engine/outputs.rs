@@ -2,7 +2,7 @@
 //! lives, the living outputs (log, planpipe status), tolerances, final gates,
 //! and the final report.
 
-use super::{now, Ctx};
+use super::Ctx;
 use crate::config::Config;
 use crate::report::Event;
 use planexec_plan::Plan;
@@ -67,26 +67,19 @@ pub fn env_facts() -> std::collections::BTreeMap<String, String> {
 pub fn write_living(ctx: &mut Ctx) {
     let json = serde_json::to_string(&ctx.state.record).expect("record serialises");
     let mut problems = Vec::new();
-    for (loaded, settings) in &ctx.kit.formatters {
-        let mut settings = settings.clone();
-        let base: PathBuf = if loaded.name() == "execution-log" {
-            if let (serde_json::Value::Object(m), Some(p)) =
-                (&mut settings, &ctx.state.record.log_path)
-            {
-                // The host chooses where the log goes (docs/reports.md).
-                m.insert("path".into(), p.clone().into());
-            }
-            ctx.workspace.to_path_buf()
-        } else if loaded.name() == "planpipe-status" {
+    let rendered = ctx
+        .plugins
+        .render(ctx.workspace, &json, ctx.state.record.log_path.as_deref());
+    for r in rendered {
+        let base: PathBuf = if r.plugin == "planpipe-status" {
             ctx.plan.plan_root().to_path_buf()
         } else {
             ctx.workspace.to_path_buf()
         };
-        let (r, _) = loaded.render(ctx.workspace, &settings, &json);
-        let arts = match r {
+        let arts = match r.result {
             Ok(a) => a,
             Err(f) => {
-                problems.push((crate::report::Level::Warn, f.to_string()));
+                problems.push((crate::report::Level::Warn, f));
                 continue;
             }
         };
@@ -101,7 +94,7 @@ pub fn write_living(ctx: &mut Ctx) {
                     crate::report::Level::Error,
                     format!(
                         "formatter `{}` errored: {why}; nothing it returned was written",
-                        loaded.name()
+                        r.plugin
                     ),
                 ));
                 continue;
@@ -119,6 +112,33 @@ pub fn write_living(ctx: &mut Ctx) {
     }
     for (level, text) in problems {
         ctx.emit(Event::Message { level, text });
+    }
+}
+
+/// When the living outputs are rewritten: at the first status change, then
+/// once at least [`Pace::MIN`] and ten times the last rendering's cost have
+/// passed, and always when the run stops. Rendering reads the whole record, so
+/// rendering at every status change would make a long plan's cost quadratic;
+/// paced, it stays under a tenth of the run's time.
+#[derive(Debug, Default)]
+pub struct Pace {
+    last: Option<std::time::Instant>,
+    cost: std::time::Duration,
+}
+
+impl Pace {
+    pub const MIN: std::time::Duration = std::time::Duration::from_millis(500);
+
+    pub fn due(&self) -> bool {
+        match self.last {
+            None => true,
+            Some(t) => t.elapsed() >= Self::MIN.max(self.cost * 10),
+        }
+    }
+
+    pub fn rendered(&mut self, cost: std::time::Duration) {
+        self.last = Some(std::time::Instant::now());
+        self.cost = cost;
     }
 }
 
@@ -278,24 +298,30 @@ impl Limits {
 }
 
 /// Gate C: the final quality gates in order; the first failure stops them.
-pub fn run_final_gates(ctx: &mut Ctx) -> RunStatus {
+/// `Err(signal)` when the run was interrupted before they all ran.
+pub fn run_final_gates(ctx: &mut Ctx) -> Result<RunStatus, i32> {
     let mut status = RunStatus::Success;
-    for (g, loaded) in &ctx.kit.final_gates {
+    for (n, (name, plugin)) in ctx.plugins.final_gates().into_iter().enumerate() {
+        if let Some(sig) = (ctx.stop)() {
+            return Err(sig);
+        }
         if status != RunStatus::Success {
             let mut rep = GateReport::errored("not run: an earlier final gate failed");
             rep.outcome = Outcome::Skipped;
             ctx.state.record.final_gates.push(GateRun {
-                name: g.name.clone(),
-                plugin: loaded.name().into(),
+                name,
+                plugin,
                 report: rep,
             });
             continue;
         }
         ctx.reporter.emit(Event::GateStarted {
             task: None,
-            gate: g.name.clone(),
+            gate: name,
         });
-        let (run, _) = crate::gate::run(loaded, g, ctx.workspace, None);
+        let run = ctx
+            .plugins
+            .gate(ctx.workspace, super::ports::GateRef::Final(n), None);
         ctx.reporter.emit(Event::GateFinished {
             task: None,
             run: run.clone(),
@@ -314,11 +340,15 @@ pub fn run_final_gates(ctx: &mut Ctx) -> RunStatus {
         ctx.state.record.final_gates.push(run);
         ctx.persist();
     }
-    status
+    match (ctx.stop)() {
+        Some(sig) => Err(sig),
+        None => Ok(status),
+    }
 }
 
-/// The seeds' final report, for stdout.
-pub fn final_report(r: &RunRecord) -> String {
+/// The seeds' final report, for stdout; `plan` as the user gave it, for the
+/// resume command.
+pub fn final_report(r: &RunRecord, plan: &Path) -> String {
     let done = r
         .tasks
         .iter()
@@ -334,7 +364,7 @@ pub fn final_report(r: &RunRecord) -> String {
         RunStatus::Failure => "Failure",
         RunStatus::Blocked => "Blocked",
         RunStatus::Waiting => "Waiting (continue with --resume)",
-        RunStatus::Running => "Running",
+        RunStatus::Running => "Interrupted (continue with --resume)",
     };
     let mut s = String::new();
     s.push_str(&format!(
@@ -394,6 +424,36 @@ pub fn final_report(r: &RunRecord) -> String {
     if let Some(l) = &r.log_path {
         s.push_str(&format!("  execution log:   {l}\n"));
     }
-    let _ = now;
+    s.push_str(&next_steps(r, plan));
+    s
+}
+
+/// A stopped run: what the waiting implementer asks (its brief, as written),
+/// then the command that continues the run with its saved settings.
+fn next_steps(r: &RunRecord, plan: &Path) -> String {
+    if !matches!(
+        r.status,
+        RunStatus::Waiting | RunStatus::Blocked | RunStatus::Running
+    ) {
+        return String::new();
+    }
+    let mut s = String::new();
+    let waiting = r.tasks.iter().find_map(|t| {
+        let imp = t.cycles.last()?.implementer.as_ref()?;
+        (imp.status == ImplementStatus::Waiting).then_some((t, imp))
+    });
+    if let (RunStatus::Waiting, Some((t, imp))) = (r.status, waiting) {
+        s.push_str(&format!(
+            "\n{} is waiting for you ({}):\n",
+            t.id, imp.plugin
+        ));
+        for l in imp.summary.lines() {
+            s.push_str(&format!("  {l}\n"));
+        }
+    }
+    s.push_str(&format!(
+        "\nto continue: {}\n",
+        super::setup::resume_command(plan)
+    ));
     s
 }

@@ -387,7 +387,7 @@ pub fn take_lock(
         since: super::now(),
     };
     let lock = crate::lock::RepoLock::acquire(repo.git().path(), holder)
-        .map_err(|e| super::EngineError::InProgress(e.to_string()))?;
+        .map_err(super::EngineError::Locked)?;
     if let Some(old) = &lock.took_over {
         reporter.emit(crate::report::Event::Message {
             level: crate::report::Level::Warn,

@@ -1,47 +1,135 @@
-//! One task through its cycles: implement -> gates -> task review -> code
-//! review -> commit, with rework, tolerances, and resume after a crash.
+//! One task through its cycles: the effects of each state of machine.rs
+//! (implement, inspect, gates, reviews, commit, rework, block, recovery).
 
+use super::machine::{self, Entry, Step, Verdict};
+use super::ports::{GateRef, ImplementInput, ReviewInput};
 use super::{now, Ctx};
-use crate::config::GateConfig;
 use crate::report::Event;
-use crate::sandbox::bindings::{implementer_plugin as ip, reviewer_plugin as rp, types as wt};
-use crate::sandbox::convert;
 use planexec_record::*;
 
 pub enum End {
     Done,
     Blocked,
     Waiting,
+    /// SIGINT or SIGTERM: the state is saved, resume redoes the task's cycle.
+    Interrupted(i32),
 }
 
-/// The plan's task as the WIT contract's record.
-pub fn wit_task(t: &planexec_plan::Task) -> wt::Task {
-    use planexec_plan::DepKind;
-    wt::Task {
-        id: t.id.clone(),
-        title: t.title.clone(),
-        summary: t.summary.clone(),
-        body: t.body.clone(),
-        acceptance: t.acceptance.clone(),
-        acceptance_commands: t.acceptance_commands.clone(),
-        files: t.files.clone(),
-        out_of_scope: t.out_of_scope.clone(),
-        dependencies: t
-            .dependencies
-            .iter()
-            .map(|d| wt::Dependency {
-                id: d.id.clone(),
-                kind: match d.kind {
-                    DepKind::Blocking => wt::DependencyKind::Blocking,
-                    DepKind::Soft => wt::DependencyKind::Soft,
-                    DepKind::Sequencing => wt::DependencyKind::Sequencing,
-                    DepKind::Shared => wt::DependencyKind::Shared,
-                },
-            })
-            .collect(),
-        milestone: t.milestone.clone(),
-        steps: t.steps.clone(),
+/// The task being worked on and the cycle in flight.
+struct Job {
+    id: String,
+    task: planexec_plan::Task,
+    started_at: time::OffsetDateTime,
+    max_cycles: u32,
+    cycle: u32,
+    changes: planexec_vcs::TaskChanges,
+}
+
+pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
+    let task = ctx
+        .plan
+        .tasks
+        .iter()
+        .find(|t| t.id == id)
+        .expect("task in plan")
+        .clone();
+    let waiting = ctx.state.waiting_task.as_deref() == Some(id);
+    match machine::entry(ctx.task_mut(id), waiting, task.done) {
+        Entry::Committed => return End::Done,
+        Entry::MarkedDone => return marked_done(ctx, id),
+        Entry::Unblock => unblock(ctx, id),
+        Entry::Recover => match recover(ctx, id) {
+            Ok(Some(end)) => return end,
+            Ok(None) => {}
+            Err(reason) => return block(ctx, id, reason),
+        },
+        Entry::Start => {}
     }
+    note_intervention(ctx, id);
+    let mut job = Job {
+        id: id.to_string(),
+        started_at: task_started(ctx, id),
+        max_cycles: ctx.tolerances.max_cycles(ctx.config.run.max_cycles),
+        task,
+        cycle: 0,
+        changes: Default::default(),
+    };
+    let mut step = Step::Implement;
+    loop {
+        if let Some(sig) = (ctx.stop)() {
+            return interrupted(ctx, id, sig);
+        }
+        step = match step {
+            Step::Implement => implement(ctx, &mut job),
+            Step::Inspect(rejected) => inspect(ctx, &mut job, rejected),
+            Step::Gates => gates(ctx, &job),
+            Step::Review => review(ctx, &job),
+            Step::Commit => commit(ctx, &job),
+            Step::Reject(findings) => reject(ctx, &job, findings),
+            Step::Rework => {
+                set_status(ctx, id, TaskStatus::Rework, job.cycle);
+                Step::Implement
+            }
+            Step::Block(reason) => return block(ctx, id, reason),
+            Step::Wait => return End::Waiting,
+            Step::Done => return End::Done,
+        }
+    }
+}
+
+/// Someone committed since the run's last commit (while it was stopped, or
+/// between tasks): kept, recorded as an issue, and the task starts from there.
+fn note_intervention(ctx: &mut Ctx, id: &str) {
+    let Ok(Some(head)) = ctx.repo.head() else {
+        return;
+    };
+    let last = ctx.state.last_head.replace(head.clone());
+    let Some(last) = last.filter(|l| *l != head) else {
+        return;
+    };
+    let commits = ctx.repo.commits_between(&last, &head).unwrap_or_default();
+    let listed: Vec<String> = commits
+        .iter()
+        .map(|c| format!("{} {}", short(&c.id), c.summary))
+        .collect();
+    let text = format!(
+        "HEAD moved outside planexec before {id}: {} commit(s) not made by this run ({})",
+        commits.len(),
+        listed.join("; ")
+    );
+    ctx.emit(Event::Message {
+        level: crate::report::Level::Warn,
+        text: text.clone(),
+    });
+    ctx.state.record.issues.push(Issue {
+        task: Some(id.to_string()),
+        issue: text,
+        resolution: format!(
+            "kept; {id} starts from the new HEAD and its files are only its own changes"
+        ),
+    });
+}
+
+/// Stopped by a signal between two steps: said in the record, state saved.
+fn interrupted(ctx: &mut Ctx, id: &str, sig: i32) -> End {
+    ctx.state.record.issues.push(Issue {
+        task: Some(id.to_string()),
+        issue: format!(
+            "the run was interrupted by {} during {id}",
+            crate::interrupt::name(sig)
+        ),
+        resolution:
+            "the running command was stopped and the state saved; resume redoes the task's cycle"
+                .into(),
+    });
+    ctx.persist();
+    End::Interrupted(sig)
+}
+
+fn task_started(ctx: &mut Ctx, id: &str) -> time::OffsetDateTime {
+    let started = ctx.task_mut(id).started_at.get_or_insert_with(now).clone();
+    time::OffsetDateTime::parse(&started, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
 }
 
 fn set_status(ctx: &mut Ctx, id: &str, status: TaskStatus, cycle: u32) {
@@ -52,6 +140,267 @@ fn set_status(ctx: &mut Ctx, id: &str, status: TaskStatus, cycle: u32) {
         cycle,
     });
     ctx.persist();
+}
+
+fn marked_done(ctx: &mut Ctx, id: &str) -> End {
+    ctx.task_mut(id).status = TaskStatus::Done;
+    ctx.state.record.issues.push(Issue {
+        task: Some(id.into()),
+        issue: format!("{id} is already marked done in the plan"),
+        resolution: "skipped; no commit".into(),
+    });
+    ctx.emit(Event::TaskStatus {
+        task: id.into(),
+        status: TaskStatus::Done,
+        cycle: 0,
+    });
+    ctx.persist();
+    End::Done
+}
+
+/// Resumed after a block: the person fixed the cause; try again with a fresh
+/// rework budget, keeping the earlier cycles in the record and log.
+fn unblock(ctx: &mut Ctx, id: &str) {
+    let t = ctx.task_mut(id);
+    t.blocked_reason = None;
+    t.status = TaskStatus::Ready;
+    let done_cycles = t.cycles.len() as u32;
+    ctx.state.cycle_base.insert(id.to_string(), done_cycles);
+    ctx.state.task_base.remove(id);
+}
+
+/// Opens the cycle (unless the implementer waited in it) and asks the implementer.
+fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
+    let id = job.id.clone();
+    let resumed = ctx.state.waiting_task.as_deref() == Some(id.as_str());
+    job.cycle = ctx.task_mut(&id).cycles.len() as u32 + u32::from(!resumed);
+    if !resumed {
+        open_cycle(ctx, &id, job.cycle);
+    }
+    set_status(ctx, &id, TaskStatus::InProgress, job.cycle);
+    let feedback = previous_feedback(ctx.task_mut(&id));
+    // Counted since the last resume after a block: a corrected first input
+    // (the patch implementer's `<ID>.patch`) is used again, not `<ID>.4.patch`.
+    let attempt = job.cycle - ctx.state.cycle_base.get(&id).copied().unwrap_or(0);
+    let input = ImplementInput {
+        task: &job.task,
+        cycle: attempt,
+        feedback: &feedback,
+        plan_path: &ctx.state.plan_key,
+        plan_dir: super::rel(ctx.workspace, ctx.plan.plan_root()),
+        resumed,
+    };
+    let imp = ctx.plugins.implement(ctx.workspace, &input);
+    ctx.state.waiting_task = None;
+    ctx.emit(Event::ImplementerFinished {
+        task: id.clone(),
+        cycle: job.cycle,
+        plugin: imp.plugin.clone(),
+        status: format!("{:?}", imp.status).to_lowercase(),
+        summary: imp.summary.clone(),
+    });
+    let next = machine::after_implement(&imp);
+    ctx.task_mut(&id).cycles.last_mut().unwrap().implementer = Some(imp);
+    if next == Step::Wait {
+        ctx.state.waiting_task = Some(id.clone());
+        ctx.task_mut(&id).cycles.last_mut().unwrap().outcome = CycleOutcome::Waiting;
+        ctx.persist();
+    }
+    next
+}
+
+fn open_cycle(ctx: &mut Ctx, id: &str, number: u32) {
+    let base = ctx.repo.head().ok().flatten().unwrap_or_default();
+    ctx.state.task_base.insert(id.to_string(), base);
+    ctx.task_mut(id).cycles.push(Cycle {
+        number,
+        started_at: now(),
+        finished_at: None,
+        implementer: None,
+        gates: vec![],
+        reviews: vec![],
+        files: vec![],
+        added_lines: 0,
+        removed_lines: 0,
+        outcome: CycleOutcome::Running,
+        feedback: vec![],
+    });
+}
+
+fn previous_feedback(t: &TaskRecord) -> Vec<Finding> {
+    let n = t.cycles.len();
+    if n >= 2 {
+        t.cycles[n - 2].feedback.clone()
+    } else {
+        vec![]
+    }
+}
+
+/// Reads what the cycle changed and checks the tolerances.
+fn inspect(ctx: &mut Ctx, job: &mut Job, rejected: Vec<Finding>) -> Step {
+    job.changes = match ctx.repo.changes_since_head(&ctx.own_files) {
+        Ok(c) => c,
+        Err(e) => return Step::Block(format!("cannot read the task's changes: {e}")),
+    };
+    let c = ctx.task_mut(&job.id).cycles.last_mut().unwrap();
+    c.files = job.changes.paths();
+    c.added_lines = job.changes.added_lines();
+    c.removed_lines = job.changes.removed_lines();
+    let breach = ctx.tolerances.breach(
+        job.changes.files.len(),
+        job.changes.net_lines(),
+        job.started_at,
+    );
+    machine::after_inspect(breach, rejected)
+}
+
+/// The acceptance commands, then the configured per-task gates; all run.
+fn gates(ctx: &mut Ctx, job: &Job) -> Step {
+    let mut refs: Vec<(String, GateRef)> = job
+        .task
+        .acceptance_commands
+        .iter()
+        .enumerate()
+        .map(|(n, command)| {
+            let name = format!("acceptance:{}#{}", job.id, n + 1);
+            (name, GateRef::Acceptance { n: n + 1, command })
+        })
+        .collect();
+    let configured = ctx.plugins.task_gates().into_iter().enumerate();
+    refs.extend(configured.map(|(n, name)| (name, GateRef::Task(n))));
+    for (name, g) in refs {
+        ctx.emit(Event::GateStarted {
+            task: Some(job.id.clone()),
+            gate: name,
+        });
+        let run = ctx.plugins.gate(ctx.workspace, g, Some(&job.task));
+        ctx.emit(Event::GateFinished {
+            task: Some(job.id.clone()),
+            run: run.clone(),
+        });
+        ctx.task_mut(&job.id)
+            .cycles
+            .last_mut()
+            .unwrap()
+            .gates
+            .push(run);
+        ctx.save();
+    }
+    let runs = ctx.task_mut(&job.id).cycles.last().unwrap().gates.clone();
+    machine::after_gates(&runs, job.changes.is_empty())
+}
+
+/// The task review, then the code review only when it approved.
+fn review(ctx: &mut Ctx, job: &Job) -> Step {
+    set_status(ctx, &job.id, TaskStatus::InReview, job.cycle);
+    let gates = ctx.task_mut(&job.id).cycles.last().unwrap().gates.clone();
+    let other_tasks_files: Vec<String> = ctx
+        .plan
+        .tasks
+        .iter()
+        .filter(|t| t.id != job.id)
+        .flat_map(|t| t.files.iter().cloned())
+        .collect();
+    let mut approved_findings = Vec::new();
+    for kind in [ReviewKind::Task, ReviewKind::Code] {
+        let input = ReviewInput {
+            kind,
+            task: &job.task,
+            constraints: &ctx.plan.constraints,
+            other_tasks_files: other_tasks_files.clone(),
+            changes: &job.changes,
+            gates: &gates,
+        };
+        let Some(run) = ctx.plugins.review(ctx.workspace, &input) else {
+            continue;
+        };
+        ctx.emit(Event::ReviewFinished {
+            task: job.id.clone(),
+            run: run.clone(),
+        });
+        let verdict = machine::after_review(&run);
+        ctx.task_mut(&job.id)
+            .cycles
+            .last_mut()
+            .unwrap()
+            .reviews
+            .push(run);
+        ctx.save();
+        match verdict {
+            Verdict::Approved(f) => approved_findings.extend(f),
+            Verdict::Errored(reason) => return Step::Block(reason),
+            Verdict::Rejected(mut f) => {
+                // Findings of both reviews go to the implementer.
+                f.append(&mut approved_findings);
+                return Step::Reject(machine::dedup(f));
+            }
+        }
+    }
+    Step::Commit
+}
+
+/// Commits exactly the cycle's files.
+fn commit(ctx: &mut Ctx, job: &Job) -> Step {
+    let files = job.changes.paths();
+    let msg = planexec_vcs::commit_message(
+        &job.id,
+        &commit_summary(&job.task),
+        &summary_or_body(&job.task),
+        &ctx.state.record.plan.refs,
+    );
+    // engine-guards: the repository's hooks run on the commit; a failing one goes to rework.
+    match ctx
+        .repo
+        .commit_paths_with(&files, &msg, &commit_options(ctx))
+    {
+        Ok(commit) => {
+            super::kill_point();
+            finish_done(ctx, &job.id, commit, files);
+            Step::Done
+        }
+        Err(planexec_vcs::VcsError::Hook(h)) => {
+            let run = hook_gate_run(&h);
+            let found = machine::finding(&format!("gate/{}", run.name), h.to_string());
+            ctx.task_mut(&job.id)
+                .cycles
+                .last_mut()
+                .unwrap()
+                .gates
+                .push(run);
+            Step::Reject(vec![found])
+        }
+        Err(e) => Step::Block(format!("could not commit the task: {e}")),
+    }
+}
+
+/// Records the rejection and its cause, then reworks or blocks.
+fn reject(ctx: &mut Ctx, job: &Job, rejected: Vec<Finding>) -> Step {
+    let base = ctx.state.cycle_base.get(&job.id).copied().unwrap_or(0);
+    let cause = rejected
+        .first()
+        .map(|f| format!("[{}] {}", f.rule, f.message.lines().next().unwrap_or("")))
+        .unwrap_or_default();
+    let c = ctx.task_mut(&job.id).cycles.last_mut().unwrap();
+    c.feedback = rejected;
+    c.outcome = CycleOutcome::Rework;
+    c.finished_at = Some(now());
+    let limit = ctx.tolerances.attempts_quote(ctx.config.run.max_cycles);
+    let next = machine::after_rejection(
+        ctx.task_mut(&job.id),
+        job.cycle - base,
+        job.max_cycles,
+        &limit,
+    );
+    ctx.state.record.issues.push(Issue {
+        task: Some(job.id.clone()),
+        issue: format!("{} cycle {} rejected: {cause}", job.id, job.cycle),
+        resolution: if next == Step::Rework {
+            "sent back to the implementer with the findings".into()
+        } else {
+            "the rework budget is spent; the task is blocked".into()
+        },
+    });
+    next
 }
 
 fn block(ctx: &mut Ctx, id: &str, reason: String) -> End {
@@ -85,99 +434,70 @@ fn block(ctx: &mut Ctx, id: &str, reason: String) -> End {
     End::Blocked
 }
 
-fn finding(rule: &str, message: String) -> Finding {
-    Finding {
-        severity: Severity::Important,
-        rule: rule.into(),
-        message,
-        path: None,
-        line: None,
-        column: None,
-    }
-}
-
 /// After a crash mid-task: a commit that landed before the state was saved is
 /// adopted; otherwise the task's partial changes are backed up and undone.
-fn recover(ctx: &mut Ctx, id: &str) -> Option<End> {
-    let base = ctx.state.task_base.get(id).cloned()?;
-    let head = ctx.repo.head().ok().flatten()?;
-    if head != base {
-        let git = ctx.repo.git();
-        if let Ok(c) = git.find_commit(git2::Oid::from_str(&head).ok()?) {
-            let is_ours = c.message().unwrap_or("").starts_with(&format!("{id}: "))
-                && c.parent_id(0).map(|p| p.to_string()) == Ok(base.clone());
-            if is_ours {
-                let files = ctx
-                    .task_mut(id)
-                    .cycles
-                    .last()
-                    .map(|c| c.files.clone())
-                    .unwrap_or_default();
-                finish_done(ctx, id, head, files);
-                return Some(End::Done);
-            }
-        }
+/// `Err` when the work cannot be backed up: then nothing is undone.
+fn recover(ctx: &mut Ctx, id: &str) -> Result<Option<End>, String> {
+    let Some(base) = ctx.state.task_base.get(id).cloned() else {
+        return Ok(None);
+    };
+    let head = ctx.repo.head().ok().flatten().unwrap_or_default();
+    if head != base && ctx.repo.is_task_commit(&head, &base, id) {
+        let files = ctx
+            .task_mut(id)
+            .cycles
+            .last()
+            .map(|c| c.files.clone())
+            .unwrap_or_default();
+        recovered(
+            ctx,
+            id,
+            format!("its commit {} had landed; adopted", short(&head)),
+        );
+        finish_done(ctx, id, head, files);
+        return Ok(Some(End::Done));
     }
-    // Redo from the start: keep a copy of the partial work, then restore the task's files.
-    if let Ok(changes) = ctx.repo.changes_since_head(&ctx.own_files) {
-        if !changes.is_empty() {
-            let backup = ctx
-                .repo
-                .git()
-                .path()
-                .join("planexec")
-                .join("interrupted")
-                .join(&ctx.state.record.run_id)
-                .join(id);
-            for f in &changes.files {
-                let src = ctx.workspace.join(&f.path);
-                // Not through a symlink: it could lead to any file the user can read.
-                if src.symlink_metadata().is_ok_and(|m| m.is_file()) {
-                    let dst = backup.join(&f.path);
-                    let _ = std::fs::create_dir_all(dst.parent().unwrap());
-                    let _ = std::fs::copy(&src, &dst);
-                }
-            }
-            restore_to_head(ctx, &changes);
-            ctx.state.record.issues.push(Issue {
-                task: Some(id.to_string()),
-                issue: format!("the run was interrupted during {id}"),
-                resolution: format!(
-                    "partial changes backed up to {}; the task was redone from its start",
-                    backup.display()
-                ),
-            });
-        }
+    let changes = ctx.repo.changes_since_head(&ctx.own_files).map_err(|e| {
+        format!("the run was interrupted during {id} and its changes cannot be read: {e}")
+    })?;
+    if !changes.is_empty() {
+        let backup = ctx.store.interrupted_dir(&ctx.state.record.run_id, id);
+        ctx.repo.back_up_changes(&changes, &backup).map_err(|e| {
+            format!("the run was interrupted during {id}; its partial work could not be backed up, so it was left in the work tree untouched: {e}")
+        })?;
+        ctx.repo.restore_to_head(&changes).map_err(|e| {
+            format!("the run was interrupted during {id}; its partial work is backed up in {} but could not be undone: {e}", backup.display())
+        })?;
+        recovered(
+            ctx,
+            id,
+            format!(
+                "partial changes backed up to {}; the task was redone from its start",
+                backup.display()
+            ),
+        );
     }
     let t = ctx.task_mut(id);
     t.cycles.clear();
     t.status = TaskStatus::Ready;
-    None
+    Ok(None)
 }
 
-fn restore_to_head(ctx: &Ctx, changes: &planexec_vcs::TaskChanges) {
-    let git = ctx.repo.git();
-    let mut co = git2::build::CheckoutBuilder::new();
-    co.force();
-    let mut any = false;
-    for f in &changes.files {
-        match f.change {
-            planexec_vcs::ChangeKind::Added => {
-                let _ = std::fs::remove_file(ctx.workspace.join(&f.path));
-            }
-            _ => {
-                co.path(&f.path);
-                any = true;
-            }
-        }
-        if let Some(old) = &f.old_path {
-            co.path(old);
-            any = true;
-        }
-    }
-    if any {
-        let _ = git.checkout_head(Some(&mut co));
-    }
+/// A recovery, on the terminal and in the record.
+fn recovered(ctx: &mut Ctx, id: &str, resolution: String) {
+    ctx.emit(Event::Message {
+        level: crate::report::Level::Warn,
+        text: format!("recovered {id} after an interruption: {resolution}"),
+    });
+    ctx.state.record.issues.push(Issue {
+        task: Some(id.to_string()),
+        issue: format!("the run was interrupted during {id}"),
+        resolution,
+    });
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
 }
 
 fn finish_done(ctx: &mut Ctx, id: &str, commit: String, files: Vec<String>) {
@@ -190,6 +510,7 @@ fn finish_done(ctx: &mut Ctx, id: &str, commit: String, files: Vec<String>) {
         c.finished_at.get_or_insert_with(now);
     }
     ctx.state.task_base.remove(id);
+    ctx.state.last_head = Some(commit.clone());
     ctx.emit(Event::Committed {
         task: id.to_string(),
         commit,
@@ -200,446 +521,25 @@ fn finish_done(ctx: &mut Ctx, id: &str, commit: String, files: Vec<String>) {
         status: TaskStatus::Done,
         cycle: 0,
     });
-    if ctx.plan.dialect == planexec_plan::Dialect::ExecPlan {
-        if let Some(pt) = ctx.plan.tasks.iter().find(|t| t.id == id) {
-            if let Err(e) =
-                planexec_plan::tick_progress(&ctx.plan.source, pt, time::OffsetDateTime::now_utc())
-            {
-                ctx.emit(Event::Message {
-                    level: crate::report::Level::Warn,
-                    text: format!("could not tick {id} in the plan: {e}"),
-                });
-            }
-        }
-    }
+    tick_plan(ctx, id);
     ctx.persist();
 }
 
-pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
-    let plan_task = ctx
-        .plan
-        .tasks
-        .iter()
-        .find(|t| t.id == id)
-        .expect("task in plan")
-        .clone();
-    let status = ctx.task_mut(id).status;
-    match status {
-        TaskStatus::Done => return End::Done,
-        TaskStatus::Blocked => {
-            // Resumed after a block: the person fixed the cause; try again with a
-            // fresh rework budget, keeping the earlier cycles in the record and log.
-            let t = ctx.task_mut(id);
-            t.blocked_reason = None;
-            t.status = TaskStatus::Ready;
-            let done_cycles = t.cycles.len() as u32;
-            ctx.state.cycle_base.insert(id.to_string(), done_cycles);
-            ctx.state.task_base.remove(id);
-        }
-        TaskStatus::InProgress | TaskStatus::InReview | TaskStatus::Rework
-            if ctx.state.waiting_task.as_deref() != Some(id) =>
-        {
-            if let Some(end) = recover(ctx, id) {
-                return end;
-            }
-        }
-        _ => {}
+/// ExecPlans keep a Progress list: the task's line is ticked.
+fn tick_plan(ctx: &mut Ctx, id: &str) {
+    if ctx.plan.dialect != planexec_plan::Dialect::ExecPlan {
+        return;
     }
-    if plan_task.done && ctx.task_mut(id).cycles.is_empty() {
-        let t = ctx.task_mut(id);
-        t.status = TaskStatus::Done;
-        ctx.state.record.issues.push(Issue {
-            task: Some(id.into()),
-            issue: format!("{id} is already marked done in the plan"),
-            resolution: "skipped; no commit".into(),
-        });
-        ctx.emit(Event::TaskStatus {
-            task: id.into(),
-            status: TaskStatus::Done,
-            cycle: 0,
-        });
-        ctx.persist();
-        return End::Done;
-    }
-    let task_started = {
-        let t = ctx.task_mut(id);
-        t.started_at.get_or_insert_with(now).clone()
+    let Some(pt) = ctx.plan.tasks.iter().find(|t| t.id == id) else {
+        return;
     };
-    let started_at = time::OffsetDateTime::parse(
-        &task_started,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    let wtask = wit_task(&plan_task);
-    let max_cycles = ctx.tolerances.max_cycles(ctx.config.run.max_cycles);
-
-    loop {
-        let resumed_wait = ctx.state.waiting_task.as_deref() == Some(id);
-        let cycle_no = {
-            let t = ctx.task_mut(id);
-            if resumed_wait {
-                t.cycles.len() as u32
-            } else {
-                t.cycles.len() as u32 + 1
-            }
-        };
-        if !resumed_wait {
-            let base = ctx.repo.head().ok().flatten().unwrap_or_default();
-            ctx.state.task_base.insert(id.to_string(), base);
-            let t = ctx.task_mut(id);
-            t.cycles.push(Cycle {
-                number: cycle_no,
-                started_at: now(),
-                finished_at: None,
-                implementer: None,
-                gates: vec![],
-                reviews: vec![],
-                files: vec![],
-                added_lines: 0,
-                removed_lines: 0,
-                outcome: CycleOutcome::Running,
-                feedback: vec![],
-            });
-        }
-        set_status(ctx, id, TaskStatus::InProgress, cycle_no);
-
-        // 1. Implement.
-        let feedback: Vec<Finding> = {
-            let t = ctx.task_mut(id);
-            let n = t.cycles.len();
-            if n >= 2 {
-                t.cycles[n - 2].feedback.clone()
-            } else {
-                vec![]
-            }
-        };
-        let mut settings = ctx.kit.implementer_settings.clone();
-        if resumed_wait {
-            if let serde_json::Value::Object(m) = &mut settings {
-                m.insert("resumed".into(), true.into());
-            }
-        }
-        let req = ip::ImplementRequest {
-            config: settings.to_string(),
-            mounts: ctx.kit.implementer.mounts(),
-            task: wtask.clone(),
-            cycle: cycle_no,
-            feedback: feedback.iter().map(convert::finding_to_wit).collect(),
-            feedback_text: feedback_text(&feedback),
-            plan_path: ctx.state.plan_key.clone(),
-            plan_dir: super::rel(ctx.workspace, ctx.plan.plan_root()),
-        };
-        let (r, _info) = ctx.kit.implementer.implement(ctx.workspace, req);
-        ctx.state.waiting_task = None;
-        let imp = match r {
-            Ok(rep) => ImplementRun {
-                plugin: ctx.kit.implementer.name().into(),
-                status: match rep.status {
-                    ip::ImplementStatus::Done => ImplementStatus::Done,
-                    ip::ImplementStatus::Waiting => ImplementStatus::Waiting,
-                    ip::ImplementStatus::Failed => ImplementStatus::Failed,
-                },
-                summary: rep.summary,
-                evidence: rep.evidence,
-            },
-            Err(f) => ImplementRun {
-                plugin: ctx.kit.implementer.name().into(),
-                status: ImplementStatus::Errored,
-                summary: f.reason,
-                evidence: String::new(),
-            },
-        };
-        ctx.emit(Event::ImplementerFinished {
-            task: id.into(),
-            cycle: cycle_no,
-            plugin: imp.plugin.clone(),
-            status: format!("{:?}", imp.status).to_lowercase(),
-            summary: imp.summary.clone(),
+    if let Err(e) =
+        planexec_plan::tick_progress(&ctx.plan.source, pt, time::OffsetDateTime::now_utc())
+    {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: format!("could not tick {id} in the plan: {e}"),
         });
-        let imp_status = imp.status;
-        let imp_summary = imp.summary.clone();
-        ctx.task_mut(id).cycles.last_mut().unwrap().implementer = Some(imp);
-        if imp_status == ImplementStatus::Waiting {
-            ctx.state.waiting_task = Some(id.into());
-            ctx.task_mut(id).cycles.last_mut().unwrap().outcome = CycleOutcome::Waiting;
-            ctx.persist();
-            return End::Waiting;
-        }
-        let mut rejected: Vec<Finding> = Vec::new();
-        if imp_status != ImplementStatus::Done {
-            rejected.push(finding(
-                "implementer",
-                format!("the implementer did not produce the change: {imp_summary}"),
-            ));
-        }
-
-        // 2. What changed; tolerances.
-        let changes = match ctx.repo.changes_since_head(&ctx.own_files) {
-            Ok(c) => c,
-            Err(e) => return block(ctx, id, format!("cannot read the task's changes: {e}")),
-        };
-        {
-            let c = ctx.task_mut(id).cycles.last_mut().unwrap();
-            c.files = changes.paths();
-            c.added_lines = changes.added_lines();
-            c.removed_lines = changes.removed_lines();
-        }
-        if let Some(breach) =
-            ctx.tolerances
-                .breach(changes.files.len(), changes.net_lines(), started_at)
-        {
-            return block(ctx, id, breach);
-        }
-        if rejected.is_empty() {
-            // 3. Gates: acceptance commands, then the configured per-task gates.
-            let mut gates: Vec<(GateConfig, &crate::sandbox::Loaded)> = plan_task
-                .acceptance_commands
-                .iter()
-                .enumerate()
-                .map(|(n, c)| {
-                    (
-                        GateConfig {
-                            name: format!("acceptance:{id}#{}", n + 1),
-                            plugin: "command".into(),
-                            settings: serde_json::json!({ "command": c }),
-                        },
-                        &ctx.kit.acceptance,
-                    )
-                })
-                .collect();
-            gates.extend(ctx.kit.task_gates.iter().map(|(g, l)| (g.clone(), l)));
-            for (g, loaded) in gates {
-                ctx.emit(Event::GateStarted {
-                    task: Some(id.into()),
-                    gate: g.name.clone(),
-                });
-                let (run, _) = crate::gate::run(loaded, &g, ctx.workspace, Some(wtask.clone()));
-                ctx.emit(Event::GateFinished {
-                    task: Some(id.into()),
-                    run: run.clone(),
-                });
-                if matches!(run.report.outcome, Outcome::Failed | Outcome::Errored) {
-                    rejected.push(finding(
-                        &format!("gate/{}", run.name),
-                        format!(
-                            "gate `{}` {}: {}",
-                            run.name,
-                            format!("{:?}", run.report.outcome).to_lowercase(),
-                            run.report.summary
-                        ),
-                    ));
-                    rejected.extend(run.report.findings.iter().cloned());
-                    for f in &run.report.failures {
-                        rejected.push(Finding {
-                            severity: Severity::Important,
-                            rule: format!("gate/{}/test", run.name),
-                            message: format!("{}: {}", f.name, f.message),
-                            path: f.path.clone(),
-                            line: f.line,
-                            column: None,
-                        });
-                    }
-                }
-                ctx.task_mut(id).cycles.last_mut().unwrap().gates.push(run);
-                ctx.save();
-            }
-        }
-        if rejected.is_empty() && changes.is_empty() {
-            rejected.push(finding("implementer", "the task changed no files".into()));
-        }
-
-        // 4. Reviews: task review, then code review only when it approved.
-        if rejected.is_empty() {
-            set_status(ctx, id, TaskStatus::InReview, cycle_no);
-            let gate_reports: Vec<rp::NamedReport> = ctx
-                .task_mut(id)
-                .cycles
-                .last()
-                .unwrap()
-                .gates
-                .iter()
-                .map(|g| rp::NamedReport {
-                    name: g.name.clone(),
-                    report: convert::gate_report_to_wit(&g.report),
-                })
-                .collect();
-            let other_files: Vec<String> = ctx
-                .plan
-                .tasks
-                .iter()
-                .filter(|t| t.id != id)
-                .flat_map(|t| t.files.iter().cloned())
-                .collect();
-            let changed: Vec<rp::ChangedFile> = changes
-                .files
-                .iter()
-                .map(|f| rp::ChangedFile {
-                    path: f.path.clone(),
-                    change: match f.change {
-                        planexec_vcs::ChangeKind::Added => rp::ChangeKind::Added,
-                        planexec_vcs::ChangeKind::Modified => rp::ChangeKind::Modified,
-                        planexec_vcs::ChangeKind::Deleted => rp::ChangeKind::Deleted,
-                        planexec_vcs::ChangeKind::Renamed => rp::ChangeKind::Renamed,
-                    },
-                    binary: f.binary,
-                    size: f.size,
-                    added_lines: f.added_lines,
-                    removed_lines: f.removed_lines,
-                })
-                .collect();
-            let mut approved_findings: Vec<Finding> = Vec::new();
-            for (kind, reviewer) in [
-                (rp::ReviewKind::Task, &ctx.kit.task_review),
-                (rp::ReviewKind::Code, &ctx.kit.code_review),
-            ] {
-                let Some((loaded, settings)) = reviewer else {
-                    continue;
-                };
-                let req = rp::ReviewRequest {
-                    kind,
-                    config: settings.to_string(),
-                    mounts: loaded.mounts(),
-                    task: wtask.clone(),
-                    constraints: ctx.plan.constraints.clone(),
-                    other_tasks_files: other_files.clone(),
-                    diff: changes.patch.clone(),
-                    changed_files: changed.clone(),
-                    gate_reports: gate_reports.clone(),
-                };
-                let (r, _) = loaded.review(ctx.workspace, req);
-                let rkind = if kind == rp::ReviewKind::Task {
-                    ReviewKind::Task
-                } else {
-                    ReviewKind::Code
-                };
-                let run = match r {
-                    Ok(rev) => ReviewRun {
-                        kind: rkind,
-                        plugin: loaded.name().into(),
-                        outcome: if rev.approved {
-                            ReviewOutcome::Approved
-                        } else {
-                            ReviewOutcome::ChangesRequested
-                        },
-                        review: Some(rev),
-                        error: None,
-                    },
-                    Err(f) => ReviewRun {
-                        kind: rkind,
-                        plugin: loaded.name().into(),
-                        outcome: ReviewOutcome::Errored,
-                        review: None,
-                        error: Some(f.reason),
-                    },
-                };
-                ctx.emit(Event::ReviewFinished {
-                    task: id.into(),
-                    run: run.clone(),
-                });
-                let outcome = run.outcome;
-                let err = run.error.clone();
-                if let Some(rev) = &run.review {
-                    if rev.approved {
-                        // Kept for the feedback in case a later review rejects the cycle.
-                        approved_findings.extend(rev.findings.iter().cloned());
-                    } else {
-                        rejected.push(finding(
-                            &format!("{}/verdict", run.plugin),
-                            rev.summary.clone(),
-                        ));
-                        rejected.extend(rev.findings.iter().cloned());
-                        for c in rev.criteria.iter().filter(|c| c.score != Score::Pass) {
-                            rejected.push(Finding {
-                                severity: if c.score == Score::Fail {
-                                    Severity::Important
-                                } else {
-                                    Severity::Minor
-                                },
-                                rule: format!(
-                                    "{}/{}",
-                                    run.plugin,
-                                    c.name.to_lowercase().replace(' ', "-")
-                                ),
-                                message: format!("{} {:?}: {}", c.name, c.score, c.reasoning),
-                                path: None,
-                                line: None,
-                                column: None,
-                            });
-                        }
-                    }
-                }
-                let plugin = run.plugin.clone();
-                ctx.task_mut(id)
-                    .cycles
-                    .last_mut()
-                    .unwrap()
-                    .reviews
-                    .push(run);
-                ctx.save();
-                if outcome == ReviewOutcome::Errored {
-                    return block(
-                        ctx,
-                        id,
-                        format!("reviewer `{plugin}` errored ({}); a review that cannot judge never passes a task", err.unwrap_or_default()),
-                    );
-                }
-                if outcome != ReviewOutcome::Approved {
-                    // Findings of both reviews go to the implementer.
-                    rejected.append(&mut approved_findings);
-                    break;
-                }
-            }
-        }
-
-        // 5. Commit, or rework.
-        if rejected.is_empty() {
-            let files = changes.paths();
-            let msg = planexec_vcs::commit_message(
-                id,
-                &commit_summary(&plan_task),
-                &plan_task.summary_or_body(),
-                &ctx.state.record.plan.refs,
-            );
-            // engine-guards: the repository's hooks run on the commit; a failing one goes to rework.
-            let opts = commit_options(ctx);
-            match ctx.repo.commit_paths_with(&files, &msg, &opts) {
-                Ok(commit) => {
-                    super::kill_point();
-                    finish_done(ctx, id, commit, files);
-                    return End::Done;
-                }
-                Err(planexec_vcs::VcsError::Hook(h)) => {
-                    let run = hook_gate_run(&h);
-                    rejected.push(finding(&format!("gate/{}", run.name), h.to_string()));
-                    ctx.task_mut(id).cycles.last_mut().unwrap().gates.push(run);
-                }
-                Err(e) => return block(ctx, id, format!("could not commit the task: {e}")),
-            }
-        }
-        {
-            let c = ctx.task_mut(id).cycles.last_mut().unwrap();
-            c.feedback = rejected.clone();
-            c.outcome = CycleOutcome::Rework;
-            c.finished_at = Some(now());
-        }
-        let attempts = cycle_no - ctx.state.cycle_base.get(id).copied().unwrap_or(0);
-        if attempts >= max_cycles {
-            let why: Vec<String> = rejected
-                .iter()
-                .take(8)
-                .map(|f| format!("[{}] {}", f.rule, f.message))
-                .collect();
-            let limit = ctx.tolerances.attempts_quote(ctx.config.run.max_cycles);
-            return block(
-                ctx,
-                id,
-                format!(
-                    "{id} failed {attempts} cycles ({limit}); last rejection: {}",
-                    why.join("; ")
-                ),
-            );
-        }
-        set_status(ctx, id, TaskStatus::Rework, cycle_no);
     }
 }
 
@@ -651,17 +551,11 @@ fn commit_summary(t: &planexec_plan::Task) -> String {
     }
 }
 
-trait SummaryOrBody {
-    fn summary_or_body(&self) -> String;
-}
-
-impl SummaryOrBody for planexec_plan::Task {
-    fn summary_or_body(&self) -> String {
-        if !self.summary.trim().is_empty() && self.summary.trim() != self.title.trim() {
-            self.summary.clone()
-        } else {
-            String::new()
-        }
+fn summary_or_body(t: &planexec_plan::Task) -> String {
+    if !t.summary.trim().is_empty() && t.summary.trim() != t.title.trim() {
+        t.summary.clone()
+    } else {
+        String::new()
     }
 }
 

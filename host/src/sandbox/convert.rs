@@ -225,3 +225,81 @@ pub fn review_counts(r: &wt::Review) -> Result<(), String> {
     count_cap("findings", r.findings.len())?;
     count_cap("criteria", r.criteria.len())
 }
+
+/// The plan's task as the WIT contract's record.
+pub fn task_to_wit(t: &planexec_plan::Task) -> wt::Task {
+    use planexec_plan::DepKind;
+    wt::Task {
+        id: t.id.clone(),
+        title: t.title.clone(),
+        summary: t.summary.clone(),
+        body: t.body.clone(),
+        acceptance: t.acceptance.clone(),
+        acceptance_commands: t.acceptance_commands.clone(),
+        files: t.files.clone(),
+        out_of_scope: t.out_of_scope.clone(),
+        dependencies: t
+            .dependencies
+            .iter()
+            .map(|d| wt::Dependency {
+                id: d.id.clone(),
+                kind: match d.kind {
+                    DepKind::Blocking => wt::DependencyKind::Blocking,
+                    DepKind::Soft => wt::DependencyKind::Soft,
+                    DepKind::Sequencing => wt::DependencyKind::Sequencing,
+                    DepKind::Shared => wt::DependencyKind::Shared,
+                },
+            })
+            .collect(),
+        milestone: t.milestone.clone(),
+        steps: t.steps.clone(),
+    }
+}
+
+/// A task's changed files as the reviewer contract's records.
+pub fn changed_files_to_wit(
+    changes: &planexec_vcs::TaskChanges,
+) -> Vec<super::bindings::reviewer_plugin::ChangedFile> {
+    use super::bindings::reviewer_plugin as rp;
+    changes
+        .files
+        .iter()
+        .map(|f| rp::ChangedFile {
+            path: f.path.clone(),
+            change: match f.change {
+                planexec_vcs::ChangeKind::Added => rp::ChangeKind::Added,
+                planexec_vcs::ChangeKind::Modified => rp::ChangeKind::Modified,
+                planexec_vcs::ChangeKind::Deleted => rp::ChangeKind::Deleted,
+                planexec_vcs::ChangeKind::Renamed => rp::ChangeKind::Renamed,
+            },
+            binary: f.binary,
+            size: f.size,
+            added_lines: f.added_lines,
+            removed_lines: f.removed_lines,
+        })
+        .collect()
+}
+
+/// The cycle's gate runs as the reviewer contract's named reports.
+pub fn gate_runs_to_wit(
+    runs: &[rec::GateRun],
+) -> Vec<super::bindings::reviewer_plugin::NamedReport> {
+    runs.iter()
+        .map(|g| super::bindings::reviewer_plugin::NamedReport {
+            name: g.name.clone(),
+            report: gate_report_to_wit(&g.report),
+        })
+        .collect()
+}
+
+/// The implementer's report as the run record's plain status.
+pub fn implement_status(
+    s: super::bindings::implementer_plugin::ImplementStatus,
+) -> rec::ImplementStatus {
+    use super::bindings::implementer_plugin::ImplementStatus as W;
+    match s {
+        W::Done => rec::ImplementStatus::Done,
+        W::Waiting => rec::ImplementStatus::Waiting,
+        W::Failed => rec::ImplementStatus::Failed,
+    }
+}

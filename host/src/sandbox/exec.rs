@@ -120,6 +120,12 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, R
         None => None,
     };
     cmd.stdout(Stdio::piped());
+    if let Some(sig) = crate::interrupt::pending() {
+        return Err(RunError::Failed(format!(
+            "not started: the run was interrupted by {}",
+            crate::interrupt::name(sig)
+        )));
+    }
     let mut child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => RunError::NotFound(spec.program.display().to_string()),
         _ => RunError::Failed(format!("{}: {e}", spec.program.display())),
@@ -152,6 +158,14 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, R
             Err(e) => return Err(RunError::Failed(e.to_string())),
         }
         let elapsed = start.elapsed();
+        if let Some(sig) = crate::interrupt::pending() {
+            killed = Some(format!(
+                "planexec: stopped: the run was interrupted by {}",
+                crate::interrupt::name(sig)
+            ));
+            kill_group(pid);
+            break child.wait().ok();
+        }
         if elapsed >= spec.timeout {
             timed_out = true;
             kill_group(pid);

@@ -54,7 +54,9 @@ fn remove_live() {
 }
 
 /// On SIGINT or SIGTERM: removes this process's scratch directories, then
-/// dies of the signal as it would have. Call once, early in `main`.
+/// dies of the signal as it would have. Call once, early in `main`. During a
+/// run (crate::interrupt installed) the first signal only asks the engine to
+/// stop; a second one ends the process here.
 pub fn install_signal_cleanup() {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
@@ -63,7 +65,12 @@ pub fn install_signal_cleanup() {
     let _ = std::thread::Builder::new()
         .name("planexec-signals".into())
         .spawn(move || {
-            if let Some(sig) = signals.forever().next() {
+            let mut seen = 0;
+            for sig in signals.forever() {
+                seen += 1;
+                if seen == 1 && crate::interrupt::installed() {
+                    continue;
+                }
                 remove_live();
                 let _ = signal_hook::low_level::emulate_default_handler(sig);
                 std::process::exit(128 + sig);

@@ -77,10 +77,16 @@ pub fn instructions(req: &ImplementRequest, extra: Option<&str>) -> String {
     list(&mut out, "Out of scope (do not change)", &t.out_of_scope);
     if !req.feedback.is_empty() || !req.feedback_text.trim().is_empty() {
         let _ = writeln!(out, "\nFeedback from the last cycle:");
+        // The findings once; the text form only when there are no findings.
         for f in &req.feedback {
-            let _ = writeln!(out, "  - {}", finding_line(f));
+            let text = finding_line(f);
+            let mut lines = text.lines();
+            let _ = writeln!(out, "  - {}", lines.next().unwrap_or(""));
+            for l in lines {
+                let _ = writeln!(out, "      {}", l.trim_end());
+            }
         }
-        if !req.feedback_text.trim().is_empty() {
+        if req.feedback.is_empty() {
             for l in req.feedback_text.trim().lines() {
                 let _ = writeln!(out, "  {l}");
             }
@@ -188,14 +194,26 @@ mod tests {
             line: Some(12),
             column: None,
         }];
-        rq.feedback_text = "Leap years are wrong.".into();
-        let r = ManualImplementer::implement(rq, &FakeHost::new()).unwrap();
+        // The engine sends the same findings as text too: shown once, not twice.
+        rq.feedback_text =
+            "- [pytest/failure] test_leap_year failed (tests/test_dates.py:12)".into();
+        let r = ManualImplementer::implement(rq.clone(), &FakeHost::new()).unwrap();
         assert!(r.summary.contains("(rework, cycle 2)"));
         assert!(r.summary.contains(
             "  - [important] pytest/failure: test_leap_year failed (tests/test_dates.py:12)"
         ));
-        assert!(r.summary.contains("Leap years are wrong."));
+        assert_eq!(
+            r.summary.matches("test_leap_year failed").count(),
+            1,
+            "{}",
+            r.summary
+        );
         assert!(r.summary.contains("Ask Ana"));
+        // Without findings the text is what is shown.
+        rq.feedback.clear();
+        rq.feedback_text = "Leap years are wrong.".into();
+        let r = ManualImplementer::implement(rq, &FakeHost::new()).unwrap();
+        assert!(r.summary.contains("Leap years are wrong."));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The `patch` implementer: applies the patch a plan ships for a task with `git apply`.
 //!
 //! Cycle 1 uses `<plan_dir>/patches/<TASK-ID>.patch`; rework cycle c (c >= 2)
-//! uses `<TASK-ID>.<c>.patch`. A missing file for the cycle is `Failed`
+//! uses `<TASK-ID>.<c>.patch` (the engine counts cycles from 1 again after a
+//! block and `--resume`, so a corrected `<ID>.patch` is used). A missing file
+//! for the cycle is `Failed`
 //! ("no patch for cycle c"). Existence is checked through the read-only
 //! workspace mount; the patch is applied by the host running the granted
 //! `git apply --whitespace=nowarn {workspace}/<plan_dir>/patches/<file>`

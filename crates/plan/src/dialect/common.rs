@@ -252,13 +252,13 @@ pub fn files_from_source(
     doc: &Doc,
     off: usize,
     raw: &str,
-    notes: &mut Vec<crate::check::Diagnostic>,
+    notes: &mut Vec<crate::diagnostic::Diagnostic>,
 ) -> Vec<String> {
     let mut out = Vec::new();
     for f in crate::fields::files_in_source(raw) {
         if let Some(w) = f.warning {
-            notes.push(crate::check::Diagnostic::new(
-                crate::check::Severity::Warning,
+            notes.push(crate::diagnostic::Diagnostic::new(
+                crate::diagnostic::Severity::Warning,
                 "file-name",
                 w,
                 &doc.src.path,
@@ -278,9 +278,9 @@ fn placeholder_note(
     field: &str,
     value: &str,
     doing: &str,
-) -> crate::check::Diagnostic {
-    crate::check::Diagnostic::new(
-        crate::check::Severity::Warning,
+) -> crate::diagnostic::Diagnostic {
+    crate::diagnostic::Diagnostic::new(
+        crate::diagnostic::Severity::Warning,
         "template-placeholder",
         format!(
             "the {field} is still the template placeholder `{}`; {doing}",

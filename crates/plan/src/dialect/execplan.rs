@@ -2,7 +2,7 @@
 //! (the tasks, with timestamps), Concrete Steps and Validation and Acceptance commands.
 
 use super::common::plan_title;
-use crate::check::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::markdown::{plain, Doc, Kind};
 use crate::model::{DepKind, Dependency, Plan, Span, Task};
 use crate::sections::{read_sections, section_kind, SecKind};

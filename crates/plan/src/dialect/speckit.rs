@@ -13,7 +13,7 @@ use crate::sections::{parse_milestone_heading, read_sections};
 fn item_files(
     doc: &Doc,
     b: &crate::markdown::Block,
-    notes: &mut Vec<crate::check::Diagnostic>,
+    notes: &mut Vec<crate::diagnostic::Diagnostic>,
 ) -> Vec<String> {
     let raw: Vec<&str> = b
         .line_offsets
@@ -24,8 +24,8 @@ fn item_files(
     let mut out = Vec::new();
     for f in crate::fields::paths_in_source(&raw) {
         if let Some(w) = f.warning {
-            notes.push(crate::check::Diagnostic::new(
-                crate::check::Severity::Warning,
+            notes.push(crate::diagnostic::Diagnostic::new(
+                crate::diagnostic::Severity::Warning,
                 "file-name",
                 w,
                 &doc.src.path,

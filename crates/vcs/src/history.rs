@@ -1,0 +1,39 @@
+//! History between two commits: what someone else committed while a run was
+//! stopped or between its tasks (a user's intervention).
+
+use crate::{CommitInfo, Repo, Result, VcsError};
+use git2::Oid;
+
+impl Repo {
+    /// The commits reachable from `head` but not from `base`, newest first.
+    pub fn commits_between(&self, base: &str, head: &str) -> Result<Vec<CommitInfo>> {
+        let git = |op: &'static str| {
+            let workdir = self.workdir.clone();
+            move |source| VcsError::Git {
+                op,
+                workdir,
+                source,
+            }
+        };
+        let mut walk = self.repo.revwalk().map_err(git("revwalk"))?;
+        walk.push(Oid::from_str(head).map_err(git("parse of a commit id"))?)
+            .map_err(git("revwalk"))?;
+        if let Ok(b) = Oid::from_str(base) {
+            // A base that is not an ancestor (history rewritten) hides nothing.
+            let _ = walk.hide(b);
+        }
+        let mut out = Vec::new();
+        for oid in walk {
+            let oid = oid.map_err(git("revwalk"))?;
+            let c = self
+                .repo
+                .find_commit(oid)
+                .map_err(git("read of a commit"))?;
+            out.push(CommitInfo {
+                id: oid.to_string(),
+                summary: c.summary().unwrap_or("").to_string(),
+            });
+        }
+        Ok(out)
+    }
+}

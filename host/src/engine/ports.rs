@@ -1,0 +1,191 @@
+//! The engine's plugins behind one trait (implement, gate, review, render) over
+//! the run record's plain types, so the task loop runs in unit tests with fakes.
+
+use super::preflight::Kit;
+use crate::config::GateConfig;
+use crate::sandbox::bindings::{implementer_plugin as ip, reviewer_plugin as rp};
+use crate::sandbox::convert;
+use planexec_plan::Task;
+use planexec_record::*;
+use std::path::Path;
+
+/// What the implementer is asked to do in one cycle.
+pub struct ImplementInput<'a> {
+    pub task: &'a Task,
+    pub cycle: u32,
+    /// The previous cycle's rejection, once per finding.
+    pub feedback: &'a [Finding],
+    /// Workspace-relative plan path and folder.
+    pub plan_path: &'a str,
+    pub plan_dir: String,
+    /// The implementer asked to wait and the person has now resumed the run.
+    pub resumed: bool,
+}
+
+/// What a reviewer judges.
+pub struct ReviewInput<'a> {
+    pub kind: ReviewKind,
+    pub task: &'a Task,
+    pub constraints: &'a [String],
+    pub other_tasks_files: Vec<String>,
+    pub changes: &'a planexec_vcs::TaskChanges,
+    pub gates: &'a [GateRun],
+}
+
+/// Which gate to run.
+pub enum GateRef<'a> {
+    /// The task's n-th acceptance command (1-based).
+    Acceptance { n: usize, command: &'a str },
+    /// The n-th configured per-task gate.
+    Task(usize),
+    /// The n-th final gate.
+    Final(usize),
+}
+
+/// One formatter's artifacts, or why it produced none.
+pub struct Rendered {
+    pub plugin: String,
+    pub result: Result<Vec<(String, Vec<u8>)>, String>,
+}
+
+pub trait Plugins {
+    fn implement(&self, workspace: &Path, input: &ImplementInput) -> ImplementRun;
+    /// The configured per-task gates' names (besides the acceptance commands).
+    fn task_gates(&self) -> Vec<String>;
+    /// The final gates' names and plugins.
+    fn final_gates(&self) -> Vec<(String, String)>;
+    fn gate(&self, workspace: &Path, gate: GateRef, task: Option<&Task>) -> GateRun;
+    /// None when no reviewer of that kind is configured.
+    fn review(&self, workspace: &Path, input: &ReviewInput) -> Option<ReviewRun>;
+    /// Every formatter's rendering of the record; `log_path` goes to execution-log.
+    fn render(&self, workspace: &Path, record_json: &str, log_path: Option<&str>) -> Vec<Rendered>;
+}
+
+impl Plugins for Kit {
+    fn implement(&self, workspace: &Path, i: &ImplementInput) -> ImplementRun {
+        let mut settings = self.implementer_settings.clone();
+        if let (true, serde_json::Value::Object(m)) = (i.resumed, &mut settings) {
+            m.insert("resumed".into(), true.into());
+        }
+        let req = ip::ImplementRequest {
+            config: settings.to_string(),
+            mounts: self.implementer.mounts(),
+            task: convert::task_to_wit(i.task),
+            cycle: i.cycle,
+            feedback: i.feedback.iter().map(convert::finding_to_wit).collect(),
+            feedback_text: super::task::feedback_text(i.feedback),
+            plan_path: i.plan_path.to_string(),
+            plan_dir: i.plan_dir.clone(),
+        };
+        let plugin = self.implementer.name().to_string();
+        match self.implementer.implement(workspace, req).0 {
+            Ok(rep) => ImplementRun {
+                plugin,
+                status: convert::implement_status(rep.status),
+                summary: rep.summary,
+                evidence: rep.evidence,
+            },
+            Err(f) => ImplementRun {
+                plugin,
+                status: ImplementStatus::Errored,
+                summary: f.reason,
+                evidence: String::new(),
+            },
+        }
+    }
+
+    fn task_gates(&self) -> Vec<String> {
+        self.task_gates
+            .iter()
+            .map(|(g, _)| g.name.clone())
+            .collect()
+    }
+
+    fn final_gates(&self) -> Vec<(String, String)> {
+        self.final_gates
+            .iter()
+            .map(|(g, l)| (g.name.clone(), l.name().to_string()))
+            .collect()
+    }
+
+    fn gate(&self, workspace: &Path, gate: GateRef, task: Option<&Task>) -> GateRun {
+        let acceptance;
+        let (cfg, loaded) = match gate {
+            GateRef::Acceptance { n, command } => {
+                acceptance = GateConfig {
+                    name: format!(
+                        "acceptance:{}#{n}",
+                        task.map(|t| t.id.as_str()).unwrap_or("")
+                    ),
+                    plugin: "command".into(),
+                    settings: serde_json::json!({ "command": command }),
+                };
+                (&acceptance, &self.acceptance)
+            }
+            GateRef::Task(n) => (&self.task_gates[n].0, &self.task_gates[n].1),
+            GateRef::Final(n) => (&self.final_gates[n].0, &self.final_gates[n].1),
+        };
+        crate::gate::run(loaded, cfg, workspace, task.map(convert::task_to_wit)).0
+    }
+
+    fn review(&self, workspace: &Path, i: &ReviewInput) -> Option<ReviewRun> {
+        let (reviewer, kind) = match i.kind {
+            ReviewKind::Task => (&self.task_review, rp::ReviewKind::Task),
+            ReviewKind::Code => (&self.code_review, rp::ReviewKind::Code),
+        };
+        let (loaded, settings) = reviewer.as_ref()?;
+        let req = rp::ReviewRequest {
+            kind,
+            config: settings.to_string(),
+            mounts: loaded.mounts(),
+            task: convert::task_to_wit(i.task),
+            constraints: i.constraints.to_vec(),
+            other_tasks_files: i.other_tasks_files.clone(),
+            diff: i.changes.patch.clone(),
+            changed_files: convert::changed_files_to_wit(i.changes),
+            gate_reports: convert::gate_runs_to_wit(i.gates),
+        };
+        let plugin = loaded.name().to_string();
+        Some(match loaded.review(workspace, req).0 {
+            Ok(rev) => ReviewRun {
+                kind: i.kind,
+                plugin,
+                outcome: if rev.approved {
+                    ReviewOutcome::Approved
+                } else {
+                    ReviewOutcome::ChangesRequested
+                },
+                review: Some(rev),
+                error: None,
+            },
+            Err(f) => ReviewRun {
+                kind: i.kind,
+                plugin,
+                outcome: ReviewOutcome::Errored,
+                review: None,
+                error: Some(f.reason),
+            },
+        })
+    }
+
+    fn render(&self, workspace: &Path, json: &str, log_path: Option<&str>) -> Vec<Rendered> {
+        let mut out = Vec::new();
+        for (loaded, settings) in &self.formatters {
+            let mut settings = settings.clone();
+            if let (true, serde_json::Value::Object(m), Some(p)) =
+                (loaded.name() == "execution-log", &mut settings, log_path)
+            {
+                // The host chooses where the log goes (docs/reports.md).
+                m.insert("path".into(), p.into());
+            }
+            out.push(Rendered {
+                plugin: loaded.name().to_string(),
+                result: loaded
+                    .render(workspace, &settings, json)
+                    .0
+                    .map_err(|f| f.to_string()),
+            });
+        }
+        out
+    }
+}
