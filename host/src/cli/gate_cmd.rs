@@ -87,6 +87,7 @@ pub fn run(a: GateRunArgs) -> i32 {
             cfg,
             loaded: l,
             after,
+            task: None,
         })
         .collect();
     let opts = gates::Options {

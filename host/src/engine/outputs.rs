@@ -300,32 +300,23 @@ impl Limits {
 /// Gate C: the final quality gates in order; the first failure stops them.
 /// `Err(signal)` when the run was interrupted before they all ran.
 pub fn run_final_gates(ctx: &mut Ctx) -> Result<RunStatus, i32> {
+    if let Some(sig) = (ctx.stop)() {
+        return Err(sig);
+    }
+    let refs: Vec<(String, super::ports::GateRef)> = ctx
+        .plugins
+        .final_gates()
+        .into_iter()
+        .enumerate()
+        .map(|(n, (name, _))| (name, super::ports::GateRef::Final(n)))
+        .collect();
+    // At once, none started after a failure (those are recorded `skipped`).
+    let (plugins, workspace) = (ctx.plugins, ctx.workspace);
+    let runs = plugins.gates(workspace, &refs, None, &mut |seen| {
+        ctx.reporter.emit(super::task::gate_event(&None, seen))
+    });
     let mut status = RunStatus::Success;
-    for (n, (name, plugin)) in ctx.plugins.final_gates().into_iter().enumerate() {
-        if let Some(sig) = (ctx.stop)() {
-            return Err(sig);
-        }
-        if status != RunStatus::Success {
-            let mut rep = GateReport::errored("not run: an earlier final gate failed");
-            rep.outcome = Outcome::Skipped;
-            ctx.state.record.final_gates.push(GateRun {
-                name,
-                plugin,
-                report: rep,
-            });
-            continue;
-        }
-        ctx.reporter.emit(Event::GateStarted {
-            task: None,
-            gate: name,
-        });
-        let run = ctx
-            .plugins
-            .gate(ctx.workspace, super::ports::GateRef::Final(n), None);
-        ctx.reporter.emit(Event::GateFinished {
-            task: None,
-            run: run.clone(),
-        });
+    for run in runs {
         if matches!(run.report.outcome, Outcome::Failed | Outcome::Errored) {
             status = RunStatus::Failure;
             ctx.state.record.issues.push(Issue {
@@ -338,8 +329,8 @@ pub fn run_final_gates(ctx: &mut Ctx) -> Result<RunStatus, i32> {
             });
         }
         ctx.state.record.final_gates.push(run);
-        ctx.persist();
     }
+    ctx.persist();
     match (ctx.stop)() {
         Some(sig) => Err(sig),
         None => Ok(status),

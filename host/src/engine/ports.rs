@@ -5,6 +5,7 @@ use super::preflight::Kit;
 use crate::config::GateConfig;
 use crate::sandbox::bindings::{implementer_plugin as ip, reviewer_plugin as rp};
 use crate::sandbox::convert;
+use crate::sandbox::Loaded;
 use planexec_plan::Task;
 use planexec_record::*;
 use std::path::Path;
@@ -33,6 +34,7 @@ pub struct ReviewInput<'a> {
 }
 
 /// Which gate to run.
+#[derive(Debug, Clone, Copy)]
 pub enum GateRef<'a> {
     /// The task's n-th acceptance command (1-based).
     Acceptance { n: usize, command: &'a str },
@@ -48,6 +50,19 @@ pub struct Rendered {
     pub result: Result<Vec<(String, Vec<u8>)>, String>,
 }
 
+/// What [`Plugins::gates`] tells its caller while the gates run.
+pub enum GateSeen<'a> {
+    Started(&'a str),
+    Finished(&'a GateRun),
+}
+
+fn failed(r: &GateRun) -> bool {
+    matches!(
+        r.report.outcome,
+        planexec_record::Outcome::Failed | planexec_record::Outcome::Errored
+    )
+}
+
 pub trait Plugins {
     fn implement(&self, workspace: &Path, input: &ImplementInput) -> ImplementRun;
     /// The configured per-task gates' names (besides the acceptance commands).
@@ -55,10 +70,55 @@ pub trait Plugins {
     /// The final gates' names and plugins.
     fn final_gates(&self) -> Vec<(String, String)>;
     fn gate(&self, workspace: &Path, gate: GateRef, task: Option<&Task>) -> GateRun;
+    /// Runs `gates`, starting none once one failed or errored (those come back
+    /// `skipped`, "not started"); `seen` hears each start and result as it happens;
+    /// results in the order given. This one runs them one by one; the loaded
+    /// plugins run them at once (`gates::run_set`), acceptance commands in order.
+    fn gates(
+        &self,
+        workspace: &Path,
+        gates: &[(String, GateRef)],
+        task: Option<&Task>,
+        seen: &mut dyn FnMut(GateSeen),
+    ) -> Vec<GateRun> {
+        let mut out: Vec<GateRun> = Vec::with_capacity(gates.len());
+        for (name, g) in gates {
+            if out.iter().any(|r| failed(r)) {
+                out.push(crate::gates::skipped_run(name, ""));
+                continue;
+            }
+            seen(GateSeen::Started(name));
+            let run = self.gate(workspace, *g, task);
+            seen(GateSeen::Finished(&run));
+            out.push(run);
+        }
+        out
+    }
     /// None when no reviewer of that kind is configured.
     fn review(&self, workspace: &Path, input: &ReviewInput) -> Option<ReviewRun>;
     /// Every formatter's rendering of the record; `log_path` goes to execution-log.
     fn render(&self, workspace: &Path, record_json: &str, log_path: Option<&str>) -> Vec<Rendered>;
+}
+
+impl Kit {
+    /// The configuration and loaded plugin of a gate of the run.
+    fn gate_config(&self, gate: GateRef, task: Option<&Task>) -> (GateConfig, &Loaded) {
+        match gate {
+            GateRef::Acceptance { n, command } => (
+                GateConfig {
+                    name: format!(
+                        "acceptance:{}#{n}",
+                        task.map(|t| t.id.as_str()).unwrap_or("")
+                    ),
+                    plugin: "command".into(),
+                    settings: serde_json::json!({ "command": command }),
+                },
+                &self.acceptance,
+            ),
+            GateRef::Task(n) => (self.task_gates[n].0.clone(), &self.task_gates[n].1),
+            GateRef::Final(n) => (self.final_gates[n].0.clone(), &self.final_gates[n].1),
+        }
+    }
 }
 
 impl Plugins for Kit {
@@ -109,23 +169,49 @@ impl Plugins for Kit {
     }
 
     fn gate(&self, workspace: &Path, gate: GateRef, task: Option<&Task>) -> GateRun {
-        let acceptance;
-        let (cfg, loaded) = match gate {
-            GateRef::Acceptance { n, command } => {
-                acceptance = GateConfig {
-                    name: format!(
-                        "acceptance:{}#{n}",
-                        task.map(|t| t.id.as_str()).unwrap_or("")
-                    ),
-                    plugin: "command".into(),
-                    settings: serde_json::json!({ "command": command }),
+        let (cfg, loaded) = self.gate_config(gate, task);
+        crate::gate::run(loaded, &cfg, workspace, task.map(convert::task_to_wit)).0
+    }
+
+    fn gates(
+        &self,
+        workspace: &Path,
+        gates: &[(String, GateRef)],
+        task: Option<&Task>,
+        seen: &mut dyn FnMut(GateSeen),
+    ) -> Vec<GateRun> {
+        let wit = task.map(convert::task_to_wit);
+        let mut last_acceptance: Option<usize> = None;
+        let jobs: Vec<crate::gates::Job> = gates
+            .iter()
+            .enumerate()
+            .map(|(i, (_, g))| {
+                let (cfg, loaded) = self.gate_config(*g, task);
+                // Acceptance commands keep their order (one may build what the next tests).
+                let after = match g {
+                    GateRef::Acceptance { .. } => last_acceptance.replace(i).into_iter().collect(),
+                    _ => Vec::new(),
                 };
-                (&acceptance, &self.acceptance)
-            }
-            GateRef::Task(n) => (&self.task_gates[n].0, &self.task_gates[n].1),
-            GateRef::Final(n) => (&self.final_gates[n].0, &self.final_gates[n].1),
+                crate::gates::Job {
+                    cfg,
+                    loaded,
+                    cache: false,
+                    after,
+                    task: wit.clone(),
+                }
+            })
+            .collect();
+        let opts = crate::gates::Options {
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            fail_fast: true,
+            cache: None,
+            outputs: Vec::new(),
         };
-        crate::gate::run(loaded, cfg, workspace, task.map(convert::task_to_wit)).0
+        let done = crate::gates::run_set(&jobs, workspace, &opts, |p| match p {
+            crate::gates::Progress::Started(i) => seen(GateSeen::Started(&jobs[i].cfg.name)),
+            crate::gates::Progress::Finished(_, d) => seen(GateSeen::Finished(&d.run)),
+        });
+        done.into_iter().map(|d| d.run).collect()
     }
 
     fn review(&self, workspace: &Path, i: &ReviewInput) -> Option<ReviewRun> {

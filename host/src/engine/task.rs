@@ -268,26 +268,35 @@ fn gates(ctx: &mut Ctx, job: &Job) -> Step {
         .collect();
     let configured = ctx.plugins.task_gates().into_iter().enumerate();
     refs.extend(configured.map(|(n, name)| (name, GateRef::Task(n))));
-    for (name, g) in refs {
-        ctx.emit(Event::GateStarted {
-            task: Some(job.id.clone()),
-            gate: name,
-        });
-        let run = ctx.plugins.gate(ctx.workspace, g, Some(&job.task));
-        ctx.emit(Event::GateFinished {
-            task: Some(job.id.clone()),
-            run: run.clone(),
-        });
-        ctx.task_mut(&job.id)
-            .cycles
-            .last_mut()
-            .unwrap()
-            .gates
-            .push(run);
-        ctx.save();
-    }
+    // At once, none started after a failure; each result is shown as it comes.
+    let (plugins, workspace) = (ctx.plugins, ctx.workspace);
+    let task = Some(job.id.clone());
+    let runs = plugins.gates(workspace, &refs, Some(&job.task), &mut |seen| {
+        ctx.emit(gate_event(&task, seen))
+    });
+    ctx.task_mut(&job.id)
+        .cycles
+        .last_mut()
+        .unwrap()
+        .gates
+        .extend(runs);
+    ctx.save();
     let runs = ctx.task_mut(&job.id).cycles.last().unwrap().gates.clone();
     machine::after_gates(&runs, job.changes.is_empty())
+}
+
+/// The live event for a gate of `task` (None: a final gate) that started or finished.
+pub(crate) fn gate_event(task: &Option<String>, seen: super::ports::GateSeen) -> Event {
+    match seen {
+        super::ports::GateSeen::Started(name) => Event::GateStarted {
+            task: task.clone(),
+            gate: name.to_string(),
+        },
+        super::ports::GateSeen::Finished(run) => Event::GateFinished {
+            task: task.clone(),
+            run: run.clone(),
+        },
+    }
 }
 
 /// The task review, then the code review only when it approved.

@@ -900,6 +900,7 @@ fn resume_reuses_the_saved_settings_and_the_command_line_adds_to_them() {
         reports: vec!["json=out/run.json".into()],
         unconfined: true,
         dialect: None,
+        allow_detached: false,
     };
     let cli = super::RunOptions {
         grants: vec!["diff".into()],

@@ -21,6 +21,8 @@ pub struct Job<'a> {
     pub cache: bool,
     /// Jobs (indices) that must finish before this one starts.
     pub after: Vec<usize>,
+    /// The task the gate runs for (per-task gates of a run).
+    pub task: Option<crate::sandbox::bindings::types::Task>,
 }
 
 pub struct Options<'a> {
@@ -168,19 +170,24 @@ pub fn cycle(after: &[Vec<usize>]) -> Option<Vec<usize>> {
     None
 }
 
-/// A gate `--fail-fast` kept from starting.
+/// A gate kept from starting because an earlier one failed (`--fail-fast`, or a run).
 fn not_started(job: &Job) -> Done {
-    let mut report = GateReport::errored("not started: an earlier gate failed (--fail-fast)");
-    report.outcome = Outcome::Skipped;
     Done {
-        run: GateRun {
-            name: job.cfg.name.clone(),
-            plugin: job.loaded.name().to_string(),
-            report,
-        },
+        run: skipped_run(&job.cfg.name, job.loaded.name()),
         info: None,
         cached_at: None,
         uncached: None,
+    }
+}
+
+/// The `skipped` result of a gate that never started because an earlier one failed.
+pub fn skipped_run(name: &str, plugin: &str) -> GateRun {
+    let mut report = GateReport::errored("not started: an earlier gate failed");
+    report.outcome = Outcome::Skipped;
+    GateRun {
+        name: name.to_string(),
+        plugin: plugin.to_string(),
+        report,
     }
 }
 
@@ -208,7 +215,7 @@ fn run_one(job: &Job, workspace: &Path, opts: &Options, started: impl FnOnce()) 
     }
     started();
     let at = crate::report::now_rfc3339();
-    let (run, info) = crate::gate::run(job.loaded, &job.cfg, workspace, None);
+    let (run, info) = crate::gate::run(job.loaded, &job.cfg, workspace, job.task.clone());
     if let (Some(c), Ok(k)) = (cache, &key) {
         if matches!(run.report.outcome, Outcome::Passed | Outcome::Failed) {
             c.put(&Entry {
