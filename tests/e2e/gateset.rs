@@ -92,6 +92,8 @@ args = ["-c", "mkdir -p marks && touch marks/right && for i in $(seq 100); do [ 
 #[test]
 fn gates_run_at_the_same_time_and_one_job_runs_them_one_after_another() {
     let tmp = repo(RENDEZVOUS);
+    // The box grants writes to paths that exist when it is built.
+    std::fs::create_dir_all(tmp.path().join("marks")).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let (out, fin) = gates(tmp.path(), cache.path(), &["--jobs", "2"], None);
     assert_eq!(out.code, 0, "{out:?}");
@@ -107,6 +109,7 @@ fn gates_run_at_the_same_time_and_one_job_runs_them_one_after_another() {
     );
     // One at a time, neither sees the other's marker.
     std::fs::remove_dir_all(tmp.path().join("marks")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("marks")).unwrap();
     let (out, fin) = gates(
         tmp.path(),
         cache.path(),
@@ -338,4 +341,94 @@ args = ["-c", "sleep 0.5; mkdir -p marks; touch marks/first-done"]
     let (out, fin) = gates(tmp.path(), cache.path(), &["--jobs", "2"], None);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(fin.len(), 2);
+}
+
+/// A one-task T-ID plan whose acceptance commands are `accept`, with patch T001.patch
+/// creating `greet.txt`, and planexec.toml = `toml` (implementer patch).
+fn plan_repo(accept: &[&str], toml: &str) -> tempfile::TempDir {
+    let tmp = repo(toml);
+    let d = tmp.path();
+    let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n## Tasks\n\n### T001: Greet\n**Summary**: Greet\n**Dependencies**: none\n**Files/modules touched**: greet.txt\n");
+    for a in accept {
+        plan.push_str(&format!("**Acceptance test**: `{a}`\n"));
+    }
+    write(d, "plan/plan.md", &plan);
+    write(
+        d,
+        "plan/patches/T001.patch",
+        "diff --git a/greet.txt b/greet.txt\nnew file mode 100644\n--- /dev/null\n+++ b/greet.txt\n@@ -0,0 +1 @@\n+hello\n",
+    );
+    git(d, &["add", "."]);
+    git(
+        d,
+        &[
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-qm",
+            "plan",
+        ],
+    );
+    tmp
+}
+
+fn run_record(d: &Path) -> Value {
+    let runs = d.join(".git/planexec/runs");
+    let f = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    serde_json::from_str::<Value>(&std::fs::read_to_string(f).unwrap()).unwrap()["record"].clone()
+}
+
+#[test]
+fn a_runs_task_gates_run_at_once_and_none_starts_after_a_failure() {
+    // Per-task gates `left` and `right` pass only when they run at the same time.
+    let toml = RENDEZVOUS
+        .replace("grant = [\"sh\"]", "grant = [\"sh\", \"git\", \"grep\"]")
+        .replace(
+            "writes = [\"marks/\"]",
+            "writes = [\"marks/\"]\n[policy.plugins.patch]\ngrant = [\"git\"]",
+        )
+        + "[run]\nimplementer = \"patch\"\ntask_gates = [\"left\", \"right\"]\nfinal_gates = []\n";
+    let tmp = plan_repo(&["grep -q hello greet.txt"], &toml);
+    let d = tmp.path();
+    // The box grants writes to paths that exist when it is built.
+    std::fs::create_dir_all(d.join("marks")).unwrap();
+    let out = planexec(d, &["run", "plan/plan.md"]);
+    assert_eq!(
+        out.code,
+        0,
+        "{out:?} {:#}",
+        run_record(d)["tasks"][0]["cycles"][0]["gates"]
+    );
+    let log = git(d, &["log", "--format=%s"]);
+    assert!(log.starts_with("T001: Greet"), "{log}");
+
+    // A failing acceptance command: the next one (in order after it) never starts.
+    let toml = "[policy]\ngrant = [\"sh\", \"git\", \"grep\", \"test\"]\n[policy.plugins.command]\nwrites = [\"marks/\"]\n[run]\nimplementer = \"patch\"\nmax_cycles = 1\nfinal_gates = []\n";
+    let tmp = plan_repo(
+        &["test -f missing.txt", "sh -c 'touch marks/second-ran'"],
+        toml,
+    );
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("marks")).unwrap();
+    let out = planexec(d, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        !d.join("marks/second-ran").exists(),
+        "no gate starts after a failure: {out:?}"
+    );
+    let gates = &run_record(d)["tasks"][0]["cycles"][0]["gates"];
+    let outcomes: Vec<&str> = gates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["report"]["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["failed", "skipped"], "{gates:#}");
 }
