@@ -109,7 +109,12 @@ pub const PRESETS: &[Preset] = &[
         name: "mini-swe-agent",
         program: "mini",
         args: &["-y", "--exit-immediately", "-o", "{trajectory}", "-t", "{prompt}"],
-        env: &[("MSWEA_CONFIGURED", "true"), ("MSWEA_SILENT_STARTUP", "1")],
+        env: &[
+            ("MSWEA_CONFIGURED", "true"),
+            ("MSWEA_SILENT_STARTUP", "1"),
+            // Never the host's ~/.config/mini-swe-agent/.env.
+            ("MSWEA_GLOBAL_CONFIG_DIR", "{cache}/mini-swe-agent"),
+        ],
         format: Format::MiniTrajectory,
         pass_files: false,
     },
