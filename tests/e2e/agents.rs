@@ -247,3 +247,176 @@ fn the_boxed_agent_cannot_read_a_host_secret_nor_write_git() {
     assert_eq!(read("env.txt"), "secret=hunter2\n");
     assert_eq!(read("git.txt"), "wrote\n");
 }
+
+// ---------------------------------------------------------------- aider
+
+const AIDER_VERSION: &str = "aider-chat==0.86.2";
+
+/// The venv holding aider, or None when it cannot be installed here.
+fn aider_venv() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = target_dir().join("agent-tools/aider");
+        if !dir.join("bin/aider").exists() {
+            std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+            let st = Command::new("python3").args(["-m", "venv"]).arg(&dir).status().unwrap();
+            assert!(st.success(), "python3 -m venv {} failed", dir.display());
+            let st = Command::new(dir.join("bin/pip"))
+                .args(["install", "-q", "--disable-pip-version-check", AIDER_VERSION])
+                .status()
+                .unwrap();
+            assert!(st.success(), "installing {AIDER_VERSION} failed (scripts/setup.sh installs it)");
+        }
+        dir
+    })
+    .clone()
+}
+
+/// A scripted OpenAI-compatible chat server on 127.0.0.1: each request's body
+/// goes to `reply`, whose text is streamed back as one SSE completion. Every
+/// request body is kept (the prompts the agent sent).
+struct ScriptedModel {
+    port: u16,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ScriptedModel {
+    fn start(reply: fn(&str) -> String) -> Self {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = bodies.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { continue };
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let (mut line, mut len) = (String::new(), 0usize);
+                if r.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                let body = String::from_utf8_lossy(&body).into_owned();
+                if !path.ends_with("/chat/completions") {
+                    let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                    continue;
+                }
+                let text = reply(&body);
+                kept.lock().unwrap().push(body);
+                let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+                    format!(
+                        "data: {}\n\n",
+                        serde_json::json!({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "test",
+                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+                    )
+                };
+                let mut sse = chunk(serde_json::json!({"role": "assistant", "content": text}), serde_json::Value::Null);
+                sse.push_str(&chunk(serde_json::json!({}), "stop".into()));
+                sse.push_str("data: [DONE]\n\n");
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    sse.len()
+                );
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(sse.as_bytes());
+            }
+        });
+        ScriptedModel { port, bodies }
+    }
+}
+
+/// What the scripted model answers aider: edits for the task the prompt names,
+/// the buggy whisper first, the fix once the prompt carries findings.
+fn aider_reply(body: &str) -> String {
+    let block = |file: &str, search: &str, replace: &str| {
+        format!("{file}\n```\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```\n\n")
+    };
+    if body.contains("# Task T001") {
+        block("src/shout.py", "", "def shout(name):\n    return name.upper() + \"!\"\n")
+            + &block(
+                "tests/test_shout.py",
+                "",
+                "from src.shout import shout\n\n\ndef test_shout():\n    assert shout(\"hi\") == \"HI!\"\n",
+            )
+    } else if body.contains("Findings of the previous attempt") {
+        block("src/whisper.py", "    return name.upper()\n", "    return name.lower()\n")
+    } else {
+        block("src/whisper.py", "", "def whisper(name):\n    return name.upper()\n")
+            + &block(
+                "tests/test_whisper.py",
+                "",
+                "from src.whisper import whisper\n\n\ndef test_whisper():\n    assert whisper(\"Hi\") == \"hi\"\n",
+            )
+    }
+}
+
+#[test]
+fn aider_against_a_scripted_model_implements_a_plan_and_reworks_from_the_failing_assertion() {
+    let venv = aider_venv();
+    let model = ScriptedModel::start(aider_reply);
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let agent_dir = tmp.path().join("agent");
+    std::fs::create_dir_all(&agent_dir).unwrap();
+    let meta = agent_dir.join("model-metadata.json");
+    std::fs::write(
+        &meta,
+        r#"{"openai/test": {"max_input_tokens": 100000, "max_output_tokens": 4096, "input_cost_per_token": 0.000001, "output_cost_per_token": 0.000002, "litellm_provider": "openai", "mode": "chat"}}"#,
+    )
+    .unwrap();
+    git_init(&ws);
+    write(&ws, "src/__init__.py", "");
+    write(&ws, "tests/__init__.py", "");
+    write(&ws, "plan/plan.md", PLAN);
+    let aider = venv.join("bin/aider");
+    let base = format!("http://127.0.0.1:{}/v1", model.port);
+    let config = format!(
+        "[policy]\ngrant = [\"python3\", \"git\", {aider:?}]\nread = [{venv:?}, {agent:?}]\n\n\
+         [policy.plugins.agent]\nnetwork = \"full\"\n\n\
+         [run]\nimplementer = \"agent\"\ntask_gates = [\"pytest\"]\ntask_review = \"\"\ncode_review = \"\"\n\n\
+         [gates.pytest]\nargs = [\"-q\", \"tests\"]\n\n\
+         [implementers.agent]\npreset = \"aider\"\nprogram = {aider:?}\ntimeout_ms = 180000\n\
+         extra_args = [\"--model\", \"openai/test\", \"--openai-api-base\", {base:?}, \"--openai-api-key\", \"x\", \"--model-metadata-file\", {meta:?}, \"--edit-format\", \"diff\", \"--map-tokens\", \"0\", \"--no-auto-lint\"]\n\
+         env = {{ LITELLM_LOCAL_MODEL_COST_MAP = \"True\" }}\n",
+        aider = aider.to_str().unwrap(),
+        venv = venv.to_str().unwrap(),
+        agent = agent_dir.to_str().unwrap(),
+        meta = meta.to_str().unwrap(),
+    );
+    write(&ws, "planexec.toml", &config);
+    git(&ws, &["add", "."]);
+    git(&ws, &["commit", "-q", "-m", "base and plan"]);
+    let out = planexec(&ws, &["run", "plan/plan.md"]);
+    let bodies = model.bodies.lock().unwrap().clone();
+    assert_eq!(out.code, 0, "{out:?}\n{} requests", bodies.len());
+    let log: Vec<String> = git(&ws, &["log", "--format=%s"]).lines().map(String::from).collect();
+    assert_eq!(log[..2], ["T002: Add whisper", "T001: Add shout"], "{log:?}");
+    let files = |id: &str| {
+        let sha = git(&ws, &["log", "--format=%H", "--grep", &format!("^{id}: ")]);
+        let mut v: Vec<String> = git(&ws, &["show", "--format=", "--name-only", sha.trim()])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(files("T001"), ["src/shout.py", "tests/test_shout.py"]);
+    assert_eq!(files("T002"), ["src/whisper.py", "tests/test_whisper.py"]);
+    // Three prompts reached the model; the last, T002's rework, carries the failing assertion.
+    let rework: Vec<&String> = bodies.iter().filter(|b| b.contains("Findings of the previous attempt")).collect();
+    assert_eq!(rework.len(), 1, "{} requests", bodies.len());
+    assert!(rework[0].contains("tests/test_whisper.py:5"), "{}", rework[0]);
+    assert!(rework[0].contains("assert 'HI' == 'hi'"), "{}", rework[0]);
+}
