@@ -6,7 +6,8 @@
 //! their files. Also: a claimed file that did not change, a commit of the agent's
 //! own (undone into the work tree), and the box keeping a host secret and `.git/` from it.
 //!
-//! mini-swe-agent is installed once into a venv under the target dir (pinned).
+//! And aider against a scripted OpenAI-compatible server on 127.0.0.1 (the same plan).
+//! Both CLIs are installed once into venvs under the target dir (pinned).
 
 use crate::support::*;
 use serde_json::Value;
@@ -252,7 +253,7 @@ fn the_boxed_agent_cannot_read_a_host_secret_nor_write_git() {
 
 const AIDER_VERSION: &str = "aider-chat==0.86.2";
 
-/// The venv holding aider, or None when it cannot be installed here.
+/// The venv holding aider (installed on first use; `.ci/run` installs it ahead).
 fn aider_venv() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
