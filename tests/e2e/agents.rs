@@ -89,6 +89,18 @@ const PLAN: &str = "# Greetings\n\n## Constraints\n\n- Standard library only.\n\
 /// A repo with the plan, mini-swe-agent as the implementer with `script` as its
 /// scripted model's hands, and `planexec run plan/plan.md ARGS` run in it.
 fn run(plan: &str, script: &str, max_cycles: u32, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_reviewed(plan, script, max_cycles, args, env, None)
+}
+
+/// [`run`] with mini-swe-agent as the code reviewer too, its review script in `mode`.
+fn run_reviewed(
+    plan: &str,
+    script: &str,
+    max_cycles: u32,
+    args: &[&str],
+    env: &[(&str, &str)],
+    review_mode: Option<&str>,
+) -> Run {
     let venv = mini_venv();
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
@@ -103,6 +115,31 @@ fn run(plan: &str, script: &str, max_cycles: u32, args: &[&str], env: &[(&str, &
         .replace("@CAPTURE@", capture.to_str().unwrap())
         .replace("@SCRIPT@", agent_dir.join(script).to_str().unwrap());
     std::fs::write(agent_dir.join("mini.yaml"), yaml).unwrap();
+    let mut reviewer = String::new();
+    if let Some(mode) = review_mode {
+        let replies = agent_dir.join("replies");
+        std::fs::create_dir_all(&replies).unwrap();
+        for (from, name) in [
+            ("tests/fixtures/fake-agent/replies", "code-pass.md"),
+            ("tests/fixtures/agents/replies", "code-changes-debug-print.md"),
+        ] {
+            std::fs::copy(root().join(from).join(name), replies.join(name)).unwrap();
+        }
+        std::fs::copy(fixtures.join("review.sh"), agent_dir.join("review.sh")).unwrap();
+        let yaml = std::fs::read_to_string(fixtures.join("reviewer.yaml"))
+            .unwrap()
+            .replace("@SCRIPT@", agent_dir.join("review.sh").to_str().unwrap())
+            .replace("@MODE@", mode)
+            .replace("@REPLIES@", replies.to_str().unwrap());
+        let path = agent_dir.join("reviewer.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        reviewer = format!(
+            "\n[reviewers.agent-review]\npreset = \"mini-swe-agent\"\nprogram = {:?}\nextra_args = [\"-c\", {:?}]\ntimeout_ms = 120000\n",
+            venv.join("bin/mini").to_str().unwrap(),
+            path.to_str().unwrap()
+        );
+    }
+    let code_review = if review_mode.is_some() { "agent-review" } else { "" };
 
     git_init(&ws);
     write(&ws, "src/__init__.py", "");
@@ -111,9 +148,9 @@ fn run(plan: &str, script: &str, max_cycles: u32, args: &[&str], env: &[(&str, &
     let mini = venv.join("bin/mini");
     let config = format!(
         "[policy]\ngrant = [\"python3\", \"git\", {mini:?}]\nread = [{venv:?}, {agent:?}]\nwrites = [{capture:?}]\n\n\
-         [run]\nimplementer = \"agent\"\nmax_cycles = {max_cycles}\ntask_gates = [\"pytest\"]\ntask_review = \"\"\ncode_review = \"\"\n\n\
+         [run]\nimplementer = \"agent\"\nmax_cycles = {max_cycles}\ntask_gates = [\"pytest\"]\ntask_review = \"\"\ncode_review = {code_review:?}\n\n\
          [gates.pytest]\nargs = [\"-q\", \"tests\"]\nallow_no_tests = true\n\n\
-         [implementers.agent]\npreset = \"mini-swe-agent\"\nprogram = {mini:?}\nextra_args = [\"-c\", {yaml:?}]\ntimeout_ms = 120000\n",
+         [implementers.agent]\npreset = \"mini-swe-agent\"\nprogram = {mini:?}\nextra_args = [\"-c\", {yaml:?}]\ntimeout_ms = 120000\n{reviewer}",
         mini = mini.to_str().unwrap(),
         venv = venv.to_str().unwrap(),
         agent = agent_dir.to_str().unwrap(),
@@ -247,6 +284,61 @@ fn the_boxed_agent_cannot_read_a_host_secret_nor_write_git() {
     let read = |f: &str| std::fs::read_to_string(r.capture.join(f)).unwrap();
     assert_eq!(read("env.txt"), "secret=hunter2\n");
     assert_eq!(read("git.txt"), "wrote\n");
+}
+
+// ---------------------------------------------------------------- the agent reviewer
+
+const SHOUT: &str = "# Shout\n\n### T001: Add shout\n**Summary**: Add shout().\n**Dependencies**: none\n**Files/modules touched**: src/shout.py, tests/test_shout.py\n**Acceptance test**: `python3 -m pytest -q tests/test_shout.py`\n\n";
+
+fn code_review(cycle: &Value) -> &Value {
+    cycle["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "code")
+        .unwrap_or_else(|| panic!("no code review in {cycle:#}"))
+}
+
+#[test]
+fn mini_swe_agent_as_code_reviewer_rejects_then_approves_and_its_findings_reach_rework() {
+    let r = run_reviewed(SHOUT, "shout-tasks.sh", 3, &[], &[], Some("debug-print"));
+    assert_eq!(r.out.code, 0, "{:?}", r.out);
+    let cs = r.cycles("T001");
+    assert_eq!(cs.len(), 2, "{:#}", r.task("T001"));
+    let first = code_review(&cs[0]);
+    assert_eq!(first["plugin"], "agent-review");
+    assert_eq!(first["outcome"], "changes_requested", "{first:#}");
+    // The rejection's finding, with its file:line, is in the next cycle's prompt.
+    let p2 = r.prompt("T001", 2);
+    assert!(p2.contains("src/shout.py:2") && p2.contains("debug print left in shout()"), "{p2}");
+    assert_eq!(code_review(&cs[1])["outcome"], "approved");
+    assert_eq!(r.commit_files("T001"), ["src/shout.py", "tests/test_shout.py"]);
+    let shout = std::fs::read_to_string(r.ws.join("src/shout.py")).unwrap();
+    assert!(!shout.contains("print("), "{shout}");
+}
+
+#[test]
+fn mini_swe_agent_as_code_reviewer_approves() {
+    let r = run_reviewed(SHOUT, "shout-tasks.sh", 1, &[], &[], Some("pass"));
+    let c = &r.cycles("T001")[0];
+    let cr = code_review(c);
+    assert_eq!(cr["outcome"], "approved", "{cr:#}");
+    assert!(cr["review"]["summary"].as_str().unwrap().starts_with("CODE_REVIEW_PASSED"), "{cr:#}");
+    // Cycle 1 still prints: the reviewer's verdict, not the code, decided.
+    assert_eq!(r.out.code, 0, "{:?}", r.out);
+    assert!(git(&r.ws, &["log", "--format=%s"]).starts_with("T001: Add shout"));
+}
+
+#[test]
+fn mini_swe_agent_as_code_reviewer_with_a_garbage_reply_blocks_the_task() {
+    let r = run_reviewed(SHOUT, "shout-tasks.sh", 3, &[], &[], Some("garbage"));
+    assert_eq!(r.out.code, 1, "{:?}", r.out);
+    let t = r.task("T001");
+    assert_eq!(t["status"], "blocked", "{t:#}");
+    assert_eq!(t["cycles"].as_array().unwrap().len(), 1, "an errored review is no rework");
+    let cr = code_review(&t["cycles"][0]);
+    assert_eq!(cr["outcome"], "errored", "{cr:#}");
+    assert!(!git(&r.ws, &["log", "--format=%s"]).contains("T001:"));
 }
 
 // ---------------------------------------------------------------- aider
