@@ -59,7 +59,9 @@ pub fn finding_line(f: &Finding) -> String {
             let _ = write!(s, ":{l}");
         }
     }
-    let _ = write!(s, ": {}", f.message.trim());
+    // A multi-line message (an assertion's diff) stays under its item.
+    let msg: Vec<&str> = f.message.trim().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let _ = write!(s, ": {}", msg.join("\n  "));
     s
 }
 
@@ -158,13 +160,23 @@ fn feedback(p: &mut String, req: &ImplementRequest) {
     for f in &req.feedback {
         let _ = writeln!(p, "- {}", finding_line(f));
     }
-    let text = req.feedback_text.trim();
-    // The engine's text repeats the findings; add only what the list does not say.
-    let listed: Vec<String> = req.feedback.iter().map(|f| f.message.trim().to_string()).collect();
-    let rest: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !listed.iter().any(|m| !m.is_empty() && l.contains(m.as_str())))
+    // The engine's text may repeat the findings: keep only the items none of them says.
+    let firsts: Vec<&str> = req
+        .feedback
+        .iter()
+        .filter_map(|f| f.message.trim().lines().next())
+        .filter(|l| !l.trim().is_empty())
         .collect();
+    let mut rest = Vec::new();
+    let mut repeated = false;
+    for line in req.feedback_text.trim().lines() {
+        if line.starts_with("- ") || !line.starts_with(' ') {
+            repeated = firsts.iter().any(|m| line.contains(m));
+        }
+        if !repeated && !line.trim().is_empty() {
+            rest.push(line);
+        }
+    }
     if !rest.is_empty() {
         let _ = writeln!(p, "\n{}", rest.join("\n"));
     }

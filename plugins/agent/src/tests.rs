@@ -157,6 +157,24 @@ fn prompt_holds_task_plan_rules_report_and_every_finding() {
         assert!(p.contains(want), "missing {want:?} in\n{p}");
     }
     assert_eq!(p.matches("changed logging config").count(), 1, "the text repeats no finding:\n{p}");
+    // A multi-line message stays under its item, and the engine's repeat of it is left out.
+    let mut r = req(&d, 2, json!({}));
+    r.feedback = vec![Finding {
+        severity: Severity::Important,
+        rule: "gate/pytest/test".into(),
+        message: "t.py::test_w: AssertionError: assert 'HI' == 'hi'\n  \n  - hi\n  + HI\n".into(),
+        path: Some("t.py".into()),
+        line: Some(5),
+        column: None,
+    }];
+    r.feedback_text = "- [gate/pytest/test] t.py::test_w: AssertionError: assert 'HI' == 'hi'\n  - hi\n  + HI (t.py:5)\n- [review] also rename w\n".into();
+    let p = build_prompt(&r, None, None);
+    assert!(
+        p.contains("- [important] gate/pytest/test t.py:5: t.py::test_w: AssertionError: assert 'HI' == 'hi'\n  - hi\n  + HI\n"),
+        "{p}"
+    );
+    assert_eq!(p.matches("assert 'HI'").count(), 1, "{p}");
+    assert!(p.contains("- [review] also rename w"), "{p}");
     assert!(!p.contains("## Tasks"), "the plan's sections end at the next heading");
     let first = build_prompt(&req(&d, 1, json!({})), None, None);
     assert!(!first.contains("Findings") && !first.contains("rework") && !first.contains("Constraints"));
