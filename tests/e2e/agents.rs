@@ -24,13 +24,20 @@ fn mini_venv() -> PathBuf {
         let dir = target_dir().join("agent-tools/mini-swe-agent");
         if !dir.join("bin/mini").exists() {
             std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
-            let st = Command::new("python3").args(["-m", "venv"]).arg(&dir).status().unwrap();
+            let st = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&dir)
+                .status()
+                .unwrap();
             assert!(st.success(), "python3 -m venv {} failed", dir.display());
             let st = Command::new(dir.join("bin/pip"))
                 .args(["install", "-q", "--disable-pip-version-check", MINI_VERSION])
                 .status()
                 .unwrap();
-            assert!(st.success(), "installing {MINI_VERSION} failed (scripts/setup.sh installs it)");
+            assert!(
+                st.success(),
+                "installing {MINI_VERSION} failed (scripts/setup.sh installs it)"
+            );
         }
         dir
     })
@@ -67,11 +74,18 @@ impl Run {
     }
     fn prompt(&self, id: &str, cycle: u32) -> String {
         let p = self.capture.join(format!("{id}.{cycle}.md"));
-        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}\n{:?}", p.display(), self.out))
+        std::fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{:?}", p.display(), self.out))
     }
     fn commit_files(&self, id: &str) -> Vec<String> {
-        let sha = git(&self.ws, &["log", "--format=%H", "--grep", &format!("^{id}: ")]);
-        let sha = sha.lines().next().unwrap_or_else(|| panic!("no {id} commit: {:?}", self.out));
+        let sha = git(
+            &self.ws,
+            &["log", "--format=%H", "--grep", &format!("^{id}: ")],
+        );
+        let sha = sha
+            .lines()
+            .next()
+            .unwrap_or_else(|| panic!("no {id} commit: {:?}", self.out));
         let mut v: Vec<String> = git(&self.ws, &["show", "--format=", "--name-only", sha])
             .lines()
             .filter(|l| !l.is_empty())
@@ -121,7 +135,10 @@ fn run_reviewed(
         std::fs::create_dir_all(&replies).unwrap();
         for (from, name) in [
             ("tests/fixtures/fake-agent/replies", "code-pass.md"),
-            ("tests/fixtures/agents/replies", "code-changes-debug-print.md"),
+            (
+                "tests/fixtures/agents/replies",
+                "code-changes-debug-print.md",
+            ),
         ] {
             std::fs::copy(root().join(from).join(name), replies.join(name)).unwrap();
         }
@@ -139,7 +156,11 @@ fn run_reviewed(
             path.to_str().unwrap()
         );
     }
-    let code_review = if review_mode.is_some() { "agent-review" } else { "" };
+    let code_review = if review_mode.is_some() {
+        "agent-review"
+    } else {
+        ""
+    };
 
     git_init(&ws);
     write(&ws, "src/__init__.py", "");
@@ -191,9 +212,19 @@ fn mini_swe_agent_implements_a_plan_and_reworks_from_the_failing_assertion() {
     assert_eq!(c1["plugin"], "agent");
     assert_eq!(c1["status"], "done", "{c1:#}");
     let s1 = c1["summary"].as_str().unwrap();
-    assert!(s1.starts_with("T002: mini-swe-agent finished (2 turns, $0.0000)"), "{s1}");
-    assert!(s1.contains("changed src/whisper.py, tests/test_whisper.py"), "{s1}");
-    assert!(t2[0]["gates"].as_array().unwrap().iter().any(|g| g["report"]["outcome"] == "failed"));
+    assert!(
+        s1.starts_with("T002: mini-swe-agent finished (2 turns, $0.0000)"),
+        "{s1}"
+    );
+    assert!(
+        s1.contains("changed src/whisper.py, tests/test_whisper.py"),
+        "{s1}"
+    );
+    assert!(t2[0]["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["report"]["outcome"] == "failed"));
     // The cycle-2 prompt has the failing test, its assertion and its location.
     let p2 = r.prompt("T002", 2);
     assert!(p2.contains("## Findings of the previous attempt"), "{p2}");
@@ -202,23 +233,61 @@ fn mini_swe_agent_implements_a_plan_and_reworks_from_the_failing_assertion() {
         .find(|l| l.contains("gate/pytest/test"))
         .unwrap_or_else(|| panic!("no failing test in the cycle-2 prompt:\n{p2}"));
     assert!(line.contains("tests/test_whisper.py:5"), "{line}");
-    assert!(line.contains("test_whisper") && line.contains("assert 'HI' == 'hi'"), "{line}");
+    assert!(
+        line.contains("test_whisper") && line.contains("assert 'HI' == 'hi'"),
+        "{line}"
+    );
     // The first prompt had the task, the plan's constraints and the rules, no findings.
     let p1 = r.prompt("T002", 1);
-    assert!(p1.contains("# Task T002: Add whisper") && p1.contains("Standard library only."), "{p1}");
-    assert!(p1.contains("Do not commit") && !p1.contains("Findings"), "{p1}");
+    assert!(
+        p1.contains("# Task T002: Add whisper") && p1.contains("Standard library only."),
+        "{p1}"
+    );
+    assert!(
+        p1.contains("Do not commit") && !p1.contains("Findings"),
+        "{p1}"
+    );
     let s2 = t2[1]["implementer"]["summary"].as_str().unwrap();
-    assert!(s2.contains("finished") && s2.contains("changed src/whisper.py"), "{s2}");
-    assert!(!s2.contains("tests/test_whisper.py"), "cycle 2 changed only the source: {s2}");
+    assert!(
+        s2.contains("finished") && s2.contains("changed src/whisper.py"),
+        "{s2}"
+    );
+    assert!(
+        !s2.contains("tests/test_whisper.py"),
+        "cycle 2 changed only the source: {s2}"
+    );
     // Two task commits with exactly their files, on top of the base.
-    let log: Vec<String> = git(&r.ws, &["log", "--format=%s"]).lines().map(String::from).collect();
-    assert_eq!(log[..2], ["T002: Add whisper", "T001: Add shout"], "{log:?}");
-    assert_eq!(r.commit_files("T001"), ["src/shout.py", "tests/test_shout.py"]);
-    assert_eq!(r.commit_files("T002"), ["src/whisper.py", "tests/test_whisper.py"]);
-    assert_eq!(git(&r.ws, &["status", "--porcelain", "--", "src", "tests"]), "", "nothing left over");
+    let log: Vec<String> = git(&r.ws, &["log", "--format=%s"])
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        log[..2],
+        ["T002: Add whisper", "T001: Add shout"],
+        "{log:?}"
+    );
+    assert_eq!(
+        r.commit_files("T001"),
+        ["src/shout.py", "tests/test_shout.py"]
+    );
+    assert_eq!(
+        r.commit_files("T002"),
+        ["src/whisper.py", "tests/test_whisper.py"]
+    );
+    assert_eq!(
+        git(&r.ws, &["status", "--porcelain", "--", "src", "tests"]),
+        "",
+        "nothing left over"
+    );
     // The execution log (beside the plan) shows both cycles and the agent's summaries.
-    let logs: Vec<PathBuf> = walk(&r.ws.join("plan")).into_iter().filter(|p| !p.ends_with("plan.md")).collect();
-    let text = logs.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect::<String>();
+    let logs: Vec<PathBuf> = walk(&r.ws.join("plan"))
+        .into_iter()
+        .filter(|p| !p.ends_with("plan.md"))
+        .collect();
+    let text = logs
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<String>();
     assert!(text.contains("T002: mini-swe-agent finished"), "{text}");
 }
 
@@ -241,14 +310,27 @@ const ONE_TASK: &str = "# Misbehaving agent\n\n### {ID}: Add shout\n**Summary**:
 
 #[test]
 fn a_file_the_agent_claims_but_did_not_change_fails_the_cycle() {
-    let r = run(&ONE_TASK.replace("{ID}", "T001"), "misbehave.sh", 1, &[], &[]);
+    let r = run(
+        &ONE_TASK.replace("{ID}", "T001"),
+        "misbehave.sh",
+        1,
+        &[],
+        &[],
+    );
     let c = &r.cycles("T001")[0];
     let imp = &c["implementer"];
     assert_eq!(imp["status"], "failed", "{imp:#}\n{:?}", r.out);
     let s = imp["summary"].as_str().unwrap();
-    assert!(s.contains("the agent reported changing README.md but the file did not change"), "{s}");
     assert!(
-        c["feedback"].as_array().unwrap().iter().any(|f| f["message"].as_str().unwrap().contains("README.md")),
+        s.contains("the agent reported changing README.md but the file did not change"),
+        "{s}"
+    );
+    assert!(
+        c["feedback"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("README.md")),
         "the claim is a finding for the next cycle: {c:#}"
     );
     assert!(!git(&r.ws, &["log", "--format=%s"]).contains("T001:"));
@@ -257,16 +339,38 @@ fn a_file_the_agent_claims_but_did_not_change_fails_the_cycle() {
 #[test]
 fn a_commit_the_agent_made_itself_is_undone_into_the_work_tree() {
     // Unboxed: in the box .git is read-only and the agent's commit fails (next test).
-    let r = run(&ONE_TASK.replace("{ID}", "T002"), "misbehave.sh", 1, &["--unconfined"], &[]);
+    let r = run(
+        &ONE_TASK.replace("{ID}", "T002"),
+        "misbehave.sh",
+        1,
+        &["--unconfined"],
+        &[],
+    );
     let c = &r.cycles("T002")[0];
     let s = c["implementer"]["summary"].as_str().unwrap();
     assert_eq!(c["implementer"]["status"], "failed", "{s}");
-    assert!(s.contains("the agent committed by itself") && s.contains("agent: my own commit"), "{s}");
+    assert!(
+        s.contains("the agent committed by itself") && s.contains("agent: my own commit"),
+        "{s}"
+    );
     let log = git(&r.ws, &["log", "--format=%s"]);
-    assert!(!log.contains("agent: my own commit"), "the commit is gone: {log}");
+    assert!(
+        !log.contains("agent: my own commit"),
+        "the commit is gone: {log}"
+    );
     assert_eq!(log.lines().next(), Some("base and plan"));
-    assert!(c["files"].as_array().unwrap().iter().any(|f| f == "src/shout.py"), "{c:#}");
-    assert!(git(&r.ws, &["status", "--porcelain"]).contains("src/shout.py"), "its change is in the work tree");
+    assert!(
+        c["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "src/shout.py"),
+        "{c:#}"
+    );
+    assert!(
+        git(&r.ws, &["status", "--porcelain"]).contains("src/shout.py"),
+        "its change is in the work tree"
+    );
 }
 
 #[test]
@@ -274,7 +378,10 @@ fn the_boxed_agent_cannot_read_a_host_secret_nor_write_git() {
     let secret = [("PLANEXEC_TEST_SECRET", "hunter2")];
     let plan = ONE_TASK.replace("{ID}", "T003");
     let r = run(&plan, "misbehave.sh", 1, &[], &secret);
-    let read = |f: &str| std::fs::read_to_string(r.capture.join(f)).unwrap_or_else(|e| panic!("{f}: {e}: {:?}", r.out));
+    let read = |f: &str| {
+        std::fs::read_to_string(r.capture.join(f))
+            .unwrap_or_else(|e| panic!("{f}: {e}: {:?}", r.out))
+    };
     assert_eq!(read("env.txt"), "secret=absent\n");
     assert_eq!(read("git.txt"), "refused\n");
     assert!(!r.ws.join(".git/planted").exists());
@@ -310,9 +417,15 @@ fn mini_swe_agent_as_code_reviewer_rejects_then_approves_and_its_findings_reach_
     assert_eq!(first["outcome"], "changes_requested", "{first:#}");
     // The rejection's finding, with its file:line, is in the next cycle's prompt.
     let p2 = r.prompt("T001", 2);
-    assert!(p2.contains("src/shout.py:2") && p2.contains("debug print left in shout()"), "{p2}");
+    assert!(
+        p2.contains("src/shout.py:2") && p2.contains("debug print left in shout()"),
+        "{p2}"
+    );
     assert_eq!(code_review(&cs[1])["outcome"], "approved");
-    assert_eq!(r.commit_files("T001"), ["src/shout.py", "tests/test_shout.py"]);
+    assert_eq!(
+        r.commit_files("T001"),
+        ["src/shout.py", "tests/test_shout.py"]
+    );
     let shout = std::fs::read_to_string(r.ws.join("src/shout.py")).unwrap();
     assert!(!shout.contains("print("), "{shout}");
 }
@@ -323,7 +436,13 @@ fn mini_swe_agent_as_code_reviewer_approves() {
     let c = &r.cycles("T001")[0];
     let cr = code_review(c);
     assert_eq!(cr["outcome"], "approved", "{cr:#}");
-    assert!(cr["review"]["summary"].as_str().unwrap().starts_with("CODE_REVIEW_PASSED"), "{cr:#}");
+    assert!(
+        cr["review"]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("CODE_REVIEW_PASSED"),
+        "{cr:#}"
+    );
     // Cycle 1 still prints: the reviewer's verdict, not the code, decided.
     assert_eq!(r.out.code, 0, "{:?}", r.out);
     assert!(git(&r.ws, &["log", "--format=%s"]).starts_with("T001: Add shout"));
@@ -335,7 +454,11 @@ fn mini_swe_agent_as_code_reviewer_with_a_garbage_reply_blocks_the_task() {
     assert_eq!(r.out.code, 1, "{:?}", r.out);
     let t = r.task("T001");
     assert_eq!(t["status"], "blocked", "{t:#}");
-    assert_eq!(t["cycles"].as_array().unwrap().len(), 1, "an errored review is no rework");
+    assert_eq!(
+        t["cycles"].as_array().unwrap().len(),
+        1,
+        "an errored review is no rework"
+    );
     let cr = code_review(&t["cycles"][0]);
     assert_eq!(cr["outcome"], "errored", "{cr:#}");
     assert!(!git(&r.ws, &["log", "--format=%s"]).contains("T001:"));
@@ -352,13 +475,25 @@ fn aider_venv() -> PathBuf {
         let dir = target_dir().join("agent-tools/aider");
         if !dir.join("bin/aider").exists() {
             std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
-            let st = Command::new("python3").args(["-m", "venv"]).arg(&dir).status().unwrap();
-            assert!(st.success(), "python3 -m venv {} failed", dir.display());
-            let st = Command::new(dir.join("bin/pip"))
-                .args(["install", "-q", "--disable-pip-version-check", AIDER_VERSION])
+            let st = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&dir)
                 .status()
                 .unwrap();
-            assert!(st.success(), "installing {AIDER_VERSION} failed (scripts/setup.sh installs it)");
+            assert!(st.success(), "python3 -m venv {} failed", dir.display());
+            let st = Command::new(dir.join("bin/pip"))
+                .args([
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    AIDER_VERSION,
+                ])
+                .status()
+                .unwrap();
+            assert!(
+                st.success(),
+                "installing {AIDER_VERSION} failed (scripts/setup.sh installs it)"
+            );
         }
         dir
     })
@@ -402,7 +537,9 @@ impl ScriptedModel {
                 let _ = r.read_exact(&mut body);
                 let body = String::from_utf8_lossy(&body).into_owned();
                 if !path.ends_with("/chat/completions") {
-                    let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                    let _ = s.write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    );
                     continue;
                 }
                 let text = reply(&body);
@@ -414,7 +551,10 @@ impl ScriptedModel {
                             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
                     )
                 };
-                let mut sse = chunk(serde_json::json!({"role": "assistant", "content": text}), serde_json::Value::Null);
+                let mut sse = chunk(
+                    serde_json::json!({"role": "assistant", "content": text}),
+                    serde_json::Value::Null,
+                );
                 sse.push_str(&chunk(serde_json::json!({}), "stop".into()));
                 sse.push_str("data: [DONE]\n\n");
                 let head = format!(
@@ -443,7 +583,11 @@ fn aider_reply(body: &str) -> String {
                 "from src.shout import shout\n\n\ndef test_shout():\n    assert shout(\"hi\") == \"HI!\"\n",
             )
     } else if body.contains("Findings of the previous attempt") {
-        block("src/whisper.py", "    return name.upper()\n", "    return name.lower()\n")
+        block(
+            "src/whisper.py",
+            "    return name.upper()\n",
+            "    return name.lower()\n",
+        )
     } else {
         block("src/whisper.py", "", "def whisper(name):\n    return name.upper()\n")
             + &block(
@@ -493,8 +637,15 @@ fn aider_against_a_scripted_model_implements_a_plan_and_reworks_from_the_failing
     let out = planexec(&ws, &["run", "plan/plan.md"]);
     let bodies = model.bodies.lock().unwrap().clone();
     assert_eq!(out.code, 0, "{out:?}\n{} requests", bodies.len());
-    let log: Vec<String> = git(&ws, &["log", "--format=%s"]).lines().map(String::from).collect();
-    assert_eq!(log[..2], ["T002: Add whisper", "T001: Add shout"], "{log:?}");
+    let log: Vec<String> = git(&ws, &["log", "--format=%s"])
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        log[..2],
+        ["T002: Add whisper", "T001: Add shout"],
+        "{log:?}"
+    );
     let files = |id: &str| {
         let sha = git(&ws, &["log", "--format=%H", "--grep", &format!("^{id}: ")]);
         let mut v: Vec<String> = git(&ws, &["show", "--format=", "--name-only", sha.trim()])
@@ -508,8 +659,15 @@ fn aider_against_a_scripted_model_implements_a_plan_and_reworks_from_the_failing
     assert_eq!(files("T001"), ["src/shout.py", "tests/test_shout.py"]);
     assert_eq!(files("T002"), ["src/whisper.py", "tests/test_whisper.py"]);
     // Three prompts reached the model; the last, T002's rework, carries the failing assertion.
-    let rework: Vec<&String> = bodies.iter().filter(|b| b.contains("Findings of the previous attempt")).collect();
+    let rework: Vec<&String> = bodies
+        .iter()
+        .filter(|b| b.contains("Findings of the previous attempt"))
+        .collect();
     assert_eq!(rework.len(), 1, "{} requests", bodies.len());
-    assert!(rework[0].contains("tests/test_whisper.py:5"), "{}", rework[0]);
+    assert!(
+        rework[0].contains("tests/test_whisper.py:5"),
+        "{}",
+        rework[0]
+    );
     assert!(rework[0].contains("assert 'HI' == 'hi'"), "{}", rework[0]);
 }

@@ -91,16 +91,27 @@ impl Reviewer for AgentReview {
         let name = cmd.program.clone();
         host.log(
             Level::Info,
-            &format!("agent-review: running `{name}` for a {kind_word} review of {}", req.task.id),
+            &format!(
+                "agent-review: running `{name}` for a {kind_word} review of {}",
+                req.task.id
+            ),
         );
-        let out = host.exec(&cmd).map_err(|e| format!("agent `{name}`: {e}"))?;
+        let out = host
+            .exec(&cmd)
+            .map_err(|e| format!("agent `{name}`: {e}"))?;
         if out.timed_out {
-            return Err(format!("agent `{name}` timed out after {} ms", out.duration_ms));
+            return Err(format!(
+                "agent `{name}` timed out after {} ms",
+                out.duration_ms
+            ));
         }
         match out.exit_code {
             Some(0) => {}
             Some(c) => {
-                return Err(format!("agent `{name}` exited {c}: {}", tail(&out.combined(), 20)))
+                return Err(format!(
+                    "agent `{name}` exited {c}: {}",
+                    tail(&out.combined(), 20)
+                ))
             }
             None => return Err(format!("agent `{name}` was killed by a signal")),
         }
@@ -157,8 +168,13 @@ fn agent_command(
                 .replace("{task_id}", &req.task.id)
                 .replace("{prompt}", prompt)
         };
-        let mut cmd = Command::new(subst(&cfg.command[0])).args(cfg.command[1..].iter().map(|a| subst(a)));
-        cmd.env = cfg.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut cmd =
+            Command::new(subst(&cfg.command[0])).args(cfg.command[1..].iter().map(|a| subst(a)));
+        cmd.env = cfg
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = Some(cfg.timeout_ms);
         return Ok((cmd, cfg.output.unwrap_or(agentkit::Format::Text)));
@@ -169,7 +185,10 @@ fn agent_command(
     let inv = agentkit::Invocation {
         preset: cfg.preset.clone(),
         program: cfg.program.clone(),
-        args: cfg.args.as_ref().map(|a| a.iter().map(|x| extra(x)).collect()),
+        args: cfg
+            .args
+            .as_ref()
+            .map(|a| a.iter().map(|x| extra(x)).collect()),
         extra_args: cfg.extra_args.iter().map(|x| extra(x)).collect(),
         output: cfg.output,
         env: cfg.env.clone(),
@@ -186,14 +205,21 @@ fn agent_command(
     // The preset's own {prompt_file} is the implementer's name; the reviewer's file is this one.
     let mut cmd = r.command;
     for a in cmd.args.iter_mut() {
-        *a = a.replace(agentkit::invocation::PROMPT_FILE_ARG, &format!("{{scratch}}/{PROMPT_FILE}"));
+        *a = a.replace(
+            agentkit::invocation::PROMPT_FILE_ARG,
+            &format!("{{scratch}}/{PROMPT_FILE}"),
+        );
     }
     Ok((cmd, r.format))
 }
 
 /// The reviewer's reply in the agent's output: the JSON result's text for claude,
 /// the last message for codex and opencode, the response for gemini, the submission for mini.
-fn reply_of(format: agentkit::Format, stdout: &str, scratch: &std::path::Path) -> Result<String, String> {
+fn reply_of(
+    format: agentkit::Format,
+    stdout: &str,
+    scratch: &std::path::Path,
+) -> Result<String, String> {
     if format == agentkit::Format::Text {
         return Ok(stdout.to_string());
     }

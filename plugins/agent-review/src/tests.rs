@@ -327,29 +327,52 @@ fn wrapped(preset: &str, reply: &str) -> String {
 
 #[test]
 fn presets_read_the_verdict_from_each_clis_output() {
-    for (preset, program) in [("claude", "claude"), ("codex", "codex"), ("gemini", "gemini"), ("opencode", "opencode")] {
+    for (preset, program) in [
+        ("claude", "claude"),
+        ("codex", "codex"),
+        ("gemini", "gemini"),
+        ("opencode", "opencode"),
+    ] {
         let host = FakeHost::new().on(program, 0, &wrapped(preset, reply!("task-pass.md")));
         let r = AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host)
             .unwrap_or_else(|e| panic!("{preset}: {e}"));
         assert!(r.approved, "{preset}");
         assert_eq!(r.criteria.len(), 5, "{preset}");
         let host = FakeHost::new().on(program, 0, &wrapped(preset, reply!("task-changes.md")));
-        let r = AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host).unwrap();
+        let r =
+            AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host).unwrap();
         assert!(!r.approved && !r.findings.is_empty(), "{preset}: {r:?}");
         let host = FakeHost::new().on(program, 0, &wrapped(preset, reply!("garbage.md")));
-        let e = AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host).unwrap_err();
+        let e = AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host)
+            .unwrap_err();
         assert!(e.contains("unusable agent reply"), "{preset}: {e}");
         // The raw output is not the verdict: a reply outside the JSON is not read.
         let host = FakeHost::new().on(program, 0, reply!("task-pass.md"));
-        assert!(AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host).is_err(), "{preset}");
+        assert!(
+            AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host).is_err(),
+            "{preset}"
+        );
     }
     let calls = {
         let host = FakeHost::new().on("claude", 0, &wrapped("claude", reply!("task-pass.md")));
-        AgentReview::review(req(ReviewKind::Task, json!({"preset": "claude", "extra_args": ["--model", "opus"]})), &host).unwrap();
+        AgentReview::review(
+            req(
+                ReviewKind::Task,
+                json!({"preset": "claude", "extra_args": ["--model", "opus"]}),
+            ),
+            &host,
+        )
+        .unwrap();
         host.calls.take()
     };
-    assert!(calls[0].args.windows(2).any(|w| w == ["--output-format", "json"]));
-    assert_eq!(calls[0].args[calls[0].args.len() - 2..], ["--model", "opus"]);
+    assert!(calls[0]
+        .args
+        .windows(2)
+        .any(|w| w == ["--output-format", "json"]));
+    assert_eq!(
+        calls[0].args[calls[0].args.len() - 2..],
+        ["--model", "opus"]
+    );
     assert_eq!(calls[0].timeout_ms, Some(20 * 60 * 1000));
 }
 
@@ -360,8 +383,19 @@ fn a_preset_whose_output_says_it_failed_is_an_errored_review() {
         0,
         &json!({"type": "result", "subtype": "error_during_execution", "is_error": true, "result": reply!("task-pass.md")}).to_string(),
     );
-    let e = AgentReview::review(req(ReviewKind::Task, json!({"preset": "claude"})), &host).unwrap_err();
-    assert!(e.contains("reported a failure") && e.contains("error_during_execution"), "{e}");
-    let e = AgentReview::review(req(ReviewKind::Task, json!({"preset": "claude", "command": ["x"]})), &FakeHost::new()).unwrap_err();
+    let e =
+        AgentReview::review(req(ReviewKind::Task, json!({"preset": "claude"})), &host).unwrap_err();
+    assert!(
+        e.contains("reported a failure") && e.contains("error_during_execution"),
+        "{e}"
+    );
+    let e = AgentReview::review(
+        req(
+            ReviewKind::Task,
+            json!({"preset": "claude", "command": ["x"]}),
+        ),
+        &FakeHost::new(),
+    )
+    .unwrap_err();
     assert!(e.contains("not both"), "{e}");
 }

@@ -10,7 +10,9 @@ pub struct Claims {
     pub criteria: Vec<(String, String)>,
 }
 
-const ACTIONS: &[&str] = &["modified", "created", "deleted", "added", "removed", "renamed", "updated"];
+const ACTIONS: &[&str] = &[
+    "modified", "created", "deleted", "added", "removed", "renamed", "updated",
+];
 
 fn cells(line: &str) -> Option<Vec<String>> {
     let l = line.trim();
@@ -29,7 +31,10 @@ pub fn parse_claims(message: &str) -> Option<Claims> {
     let mut any_files_table = false;
     for line in message.lines() {
         let Some(row) = cells(line) else { continue };
-        if row.iter().all(|x| x.chars().all(|ch| ch == '-' || ch == ':')) {
+        if row
+            .iter()
+            .all(|x| x.chars().all(|ch| ch == '-' || ch == ':'))
+        {
             continue;
         }
         let lower: Vec<String> = row.iter().map(|x| x.to_lowercase()).collect();
@@ -54,8 +59,16 @@ pub fn compare(claimed: &[String], changed: &[String]) -> (Vec<String>, Vec<Stri
     let norm = |p: &str| p.trim_start_matches("./").to_string();
     let claimed: Vec<String> = claimed.iter().map(|p| norm(p)).collect();
     let changed: Vec<String> = changed.iter().map(|p| norm(p)).collect();
-    let phantom = claimed.iter().filter(|p| !changed.contains(p)).cloned().collect();
-    let unreported = changed.iter().filter(|p| !claimed.contains(p)).cloned().collect();
+    let phantom = claimed
+        .iter()
+        .filter(|p| !changed.contains(p))
+        .cloned()
+        .collect();
+    let unreported = changed
+        .iter()
+        .filter(|p| !claimed.contains(p))
+        .cloned()
+        .collect();
     (phantom, unreported)
 }
 

@@ -17,8 +17,18 @@ pub use prompt::build_prompt;
 
 /// Keys of this plugin's table; any other is an error.
 const KEYS: &[&str] = &[
-    "preset", "program", "args", "extra_args", "command", "output", "env", "cwd", "timeout_ms",
-    "tail_lines", "instructions", "check",
+    "preset",
+    "program",
+    "args",
+    "extra_args",
+    "command",
+    "output",
+    "env",
+    "cwd",
+    "timeout_ms",
+    "tail_lines",
+    "instructions",
+    "check",
 ];
 
 #[derive(serde::Deserialize)]
@@ -56,7 +66,11 @@ fn config(raw: &serde_json::Value) -> Result<Config, String> {
 }
 
 /// What went wrong in a cycle, each a reason for the engine's finding.
-fn problems(out: &planexec_pdk::Output, o: &Result<AgentOutcome, String>, name: &str) -> Vec<String> {
+fn problems(
+    out: &planexec_pdk::Output,
+    o: &Result<AgentOutcome, String>,
+    name: &str,
+) -> Vec<String> {
     let mut v = Vec::new();
     if out.timed_out {
         v.push(format!("`{name}` timed out after {} ms", out.duration_ms));
@@ -67,9 +81,11 @@ fn problems(out: &planexec_pdk::Output, o: &Result<AgentOutcome, String>, name: 
     }
     match o {
         Err(e) => v.push(e.clone()),
-        Ok(o) if o.success == Some(false) => {
-            v.push(o.error.clone().unwrap_or_else(|| format!("`{name}` reported a failure")))
-        }
+        Ok(o) if o.success == Some(false) => v.push(
+            o.error
+                .clone()
+                .unwrap_or_else(|| format!("`{name}` reported a failure")),
+        ),
         _ => {}
     }
     v
@@ -91,9 +107,15 @@ impl Implementer for AgentImplementer {
         })?;
         let mut command = resolved.command.clone();
         // The agent (and the commands it runs) can find the prompt and the task.
-        command.env.push(("PLANEXEC_PROMPT_FILE".into(), "{scratch}/prompt.md".into()));
-        command.env.push(("PLANEXEC_TASK_ID".into(), req.task.id.clone()));
-        command.env.push(("PLANEXEC_CYCLE".into(), req.cycle.to_string()));
+        command
+            .env
+            .push(("PLANEXEC_PROMPT_FILE".into(), "{scratch}/prompt.md".into()));
+        command
+            .env
+            .push(("PLANEXEC_TASK_ID".into(), req.task.id.clone()));
+        command
+            .env
+            .push(("PLANEXEC_CYCLE".into(), req.cycle.to_string()));
         let scratch = req.mounts.scratch.trim_end_matches('/').to_string();
         std::fs::write(format!("{scratch}/prompt.md"), &prompt)
             .map_err(|e| format!("could not write the prompt to {scratch}/prompt.md: {e}"))?;
@@ -102,7 +124,10 @@ impl Implementer for AgentImplementer {
             false => None,
         };
         let name = resolved.name.clone();
-        host.log(Level::Info, &format!("{}: running {name} (cycle {})", req.task.id, req.cycle));
+        host.log(
+            Level::Info,
+            &format!("{}: running {name} (cycle {})", req.task.id, req.cycle),
+        );
         let out = host.exec(&command).map_err(|e| {
             format!(
                 "{}: could not run `{}` ({e}); grant it to the agent implementer",
@@ -113,32 +138,75 @@ impl Implementer for AgentImplementer {
             let f = TRAJECTORY_ARG.replace("{scratch}", &scratch);
             std::fs::read_to_string(f).ok()
         });
-        let outcome = parse_outcome(resolved.format, &out.stdout_str(), side.flatten().as_deref());
+        let outcome = parse_outcome(
+            resolved.format,
+            &out.stdout_str(),
+            side.flatten().as_deref(),
+        );
         let mut bad = problems(&out, &outcome, &name);
         let mut notes = Vec::new();
-        let message = outcome.as_ref().map(|o| o.message.clone()).unwrap_or_default();
+        let message = outcome
+            .as_ref()
+            .map(|o| o.message.clone())
+            .unwrap_or_default();
         if let Some(before) = &before {
-            check(host, &ws, before, outcome.as_ref().ok(), &message, &mut bad, &mut notes)?;
+            check(
+                host,
+                &ws,
+                before,
+                outcome.as_ref().ok(),
+                &message,
+                &mut bad,
+                &mut notes,
+            )?;
         }
-        let usage = outcome.as_ref().map(AgentOutcome::usage_line).unwrap_or_default();
-        let status = if bad.is_empty() { ImplementStatus::Done } else { ImplementStatus::Failed };
-        let mut summary = format!("{}: {name}", req.task.id);
-        summary.push_str(if bad.is_empty() { " finished" } else { " failed" });
-        if !usage.is_empty() {
-            summary.push_str(&format!(" ({usage})"));
-        }
-        for s in bad.iter().chain(notes.iter()) {
-            summary.push_str("; ");
-            summary.push_str(s);
-        }
-        let mut evidence = String::new();
-        if !message.trim().is_empty() {
-            evidence.push_str(message.trim());
-            evidence.push_str("\n\n--- output (tail)\n");
-        }
-        evidence.push_str(&tail(&out.combined(), cfg.tail_lines));
-        Ok(ImplementReport { status, summary, evidence })
+        let usage = outcome
+            .as_ref()
+            .map(AgentOutcome::usage_line)
+            .unwrap_or_default();
+        let status = if bad.is_empty() {
+            ImplementStatus::Done
+        } else {
+            ImplementStatus::Failed
+        };
+        let summary = summary_line(&req.task.id, &name, &usage, &bad, &notes);
+        let evidence = evidence(&message, &out.combined(), cfg.tail_lines);
+        Ok(ImplementReport {
+            status,
+            summary,
+            evidence,
+        })
     }
+}
+
+/// `T001: mini-swe-agent finished (2 turns, $0.0000); changed a.py`: the outcome,
+/// the usage the agent reported, why it failed, and what it changed.
+fn summary_line(task: &str, name: &str, usage: &str, bad: &[String], notes: &[String]) -> String {
+    let mut s = format!("{task}: {name}");
+    s.push_str(if bad.is_empty() {
+        " finished"
+    } else {
+        " failed"
+    });
+    if !usage.is_empty() {
+        s.push_str(&format!(" ({usage})"));
+    }
+    for x in bad.iter().chain(notes) {
+        s.push_str("; ");
+        s.push_str(x);
+    }
+    s
+}
+
+/// The agent's final message (its report), then the tail of its output.
+fn evidence(message: &str, output: &str, lines: usize) -> String {
+    let mut e = String::new();
+    if !message.trim().is_empty() {
+        e.push_str(message.trim());
+        e.push_str("\n\n--- output (tail)\n");
+    }
+    e.push_str(&tail(output, lines));
+    e
 }
 
 /// The agent checked, not trusted: a commit of its own is undone into the work
@@ -161,7 +229,9 @@ fn check(
                      into the work tree, do not commit",
                     subjects.join(", ")
                 )),
-                Err(e) => bad.push(format!("the agent committed by itself and it could not be undone: {e}")),
+                Err(e) => bad.push(format!(
+                    "the agent committed by itself and it could not be undone: {e}"
+                )),
             }
             after = worktree::snapshot(host, ws)?;
         }
@@ -181,7 +251,10 @@ fn check(
                 ));
             }
             if !unreported.is_empty() {
-                notes.push(format!("changed but not reported: {}", unreported.join(", ")));
+                notes.push(format!(
+                    "changed but not reported: {}",
+                    unreported.join(", ")
+                ));
             }
         }
         None => notes.push("the agent gave no files-changed report".into()),

@@ -60,7 +60,13 @@ pub fn finding_line(f: &Finding) -> String {
         }
     }
     // A multi-line message (an assertion's diff) stays under its item.
-    let msg: Vec<&str> = f.message.trim().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let msg: Vec<&str> = f
+        .message
+        .trim()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let _ = write!(s, ": {}", msg.join("\n  "));
     s
 }
@@ -107,7 +113,11 @@ pub fn plan_section(plan: &str, name: &str) -> Option<String> {
 }
 
 /// The prompt for `req`; `plan_text` is the plan file (for its constraints and tolerances).
-pub fn build_prompt(req: &ImplementRequest, plan_text: Option<&str>, extra: Option<&str>) -> String {
+pub fn build_prompt(
+    req: &ImplementRequest,
+    plan_text: Option<&str>,
+    extra: Option<&str>,
+) -> String {
     let t = &req.task;
     let mut p = String::new();
     let _ = writeln!(p, "# Task {}: {}\n", t.id, t.title.trim());
@@ -135,8 +145,18 @@ pub fn build_prompt(req: &ImplementRequest, plan_text: Option<&str>, extra: Opti
     section(&mut p, "Files to change", &t.files);
     section(&mut p, "Out of scope (do not touch)", &t.out_of_scope);
     section(&mut p, "Acceptance criteria", &t.acceptance);
-    section(&mut p, "Acceptance commands (must pass)", &t.acceptance_commands);
-    for (name, title) in [("constraints", "Constraints (from the plan)"), ("tolerances", "Tolerances (from the plan: a breach stops the task)")] {
+    section(
+        &mut p,
+        "Acceptance commands (must pass)",
+        &t.acceptance_commands,
+    );
+    for (name, title) in [
+        ("constraints", "Constraints (from the plan)"),
+        (
+            "tolerances",
+            "Tolerances (from the plan: a breach stops the task)",
+        ),
+    ] {
         if let Some(s) = plan_text.and_then(|pl| plan_section(pl, name)) {
             let _ = writeln!(p, "\n## {title}\n\n{s}");
         }
@@ -153,10 +173,7 @@ fn feedback(p: &mut String, req: &ImplementRequest) {
     if req.feedback.is_empty() && req.feedback_text.trim().is_empty() {
         return;
     }
-    let _ = writeln!(
-        p,
-        "\n## Findings of the previous attempt (fix every one)\n"
-    );
+    let _ = writeln!(p, "\n## Findings of the previous attempt (fix every one)\n");
     for f in &req.feedback {
         let _ = writeln!(p, "- {}", finding_line(f));
     }

@@ -24,8 +24,16 @@ impl Dirs {
 }
 
 fn sh(dir: &Path, script: &str) -> String {
-    let o = std::process::Command::new("sh").args(["-c", script]).current_dir(dir).output().unwrap();
-    assert!(o.status.success(), "{script}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = std::process::Command::new("sh")
+        .args(["-c", script])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -128,7 +136,8 @@ fn prompt_holds_task_plan_rules_report_and_every_finding() {
             column: None,
         },
     ];
-    r.feedback_text = "- [code-review/scope] changed logging config (src/log.py:3)\nRevert src/log.py.".into();
+    r.feedback_text =
+        "- [code-review/scope] changed logging config (src/log.py:3)\nRevert src/log.py.".into();
     let plan = std::fs::read_to_string(d.ws().join("plan/p.md")).unwrap();
     let p = build_prompt(&r, Some(&plan), Some("Use type hints."));
     for want in [
@@ -156,7 +165,11 @@ fn prompt_holds_task_plan_rules_report_and_every_finding() {
     ] {
         assert!(p.contains(want), "missing {want:?} in\n{p}");
     }
-    assert_eq!(p.matches("changed logging config").count(), 1, "the text repeats no finding:\n{p}");
+    assert_eq!(
+        p.matches("changed logging config").count(),
+        1,
+        "the text repeats no finding:\n{p}"
+    );
     // A multi-line message stays under its item, and the engine's repeat of it is left out.
     let mut r = req(&d, 2, json!({}));
     r.feedback = vec![Finding {
@@ -175,9 +188,14 @@ fn prompt_holds_task_plan_rules_report_and_every_finding() {
     );
     assert_eq!(p.matches("assert 'HI'").count(), 1, "{p}");
     assert!(p.contains("- [review] also rename w"), "{p}");
-    assert!(!p.contains("## Tasks"), "the plan's sections end at the next heading");
+    assert!(
+        !p.contains("## Tasks"),
+        "the plan's sections end at the next heading"
+    );
     let first = build_prompt(&req(&d, 1, json!({})), None, None);
-    assert!(!first.contains("Findings") && !first.contains("rework") && !first.contains("Constraints"));
+    assert!(
+        !first.contains("Findings") && !first.contains("rework") && !first.contains("Constraints")
+    );
 }
 
 #[test]
@@ -186,23 +204,53 @@ fn presets_run_their_non_interactive_command_lines() {
     for (preset, program, want) in [
         ("claude", "claude", vec!["--output-format", "json", "-p"]),
         ("codex", "codex", vec!["exec", "--json"]),
-        ("aider", "aider", vec!["--message-file", "{scratch}/prompt.md", "--no-auto-commits", "--", "a.py"]),
+        (
+            "aider",
+            "aider",
+            vec![
+                "--message-file",
+                "{scratch}/prompt.md",
+                "--no-auto-commits",
+                "--",
+                "a.py",
+            ],
+        ),
         ("gemini", "gemini", vec!["--output-format", "json", "-p"]),
         ("opencode", "opencode", vec!["run", "--format", "json"]),
-        ("mini-swe-agent", "mini", vec!["-y", "--exit-immediately", "-o", "{scratch}/trajectory.json", "-t"]),
+        (
+            "mini-swe-agent",
+            "mini",
+            vec![
+                "-y",
+                "--exit-immediately",
+                "-o",
+                "{scratch}/trajectory.json",
+                "-t",
+            ],
+        ),
     ] {
         let host = FakeHost::new().on(program, 0, "");
-        let _ = AgentImplementer::implement(req(&d, 1, json!({"preset": preset, "check": false})), &host);
+        let _ = AgentImplementer::implement(
+            req(&d, 1, json!({"preset": preset, "check": false})),
+            &host,
+        );
         let calls = host.calls.borrow();
-        let c = calls.iter().find(|c| c.program == program).unwrap_or_else(|| panic!("{preset}: {calls:?}"));
+        let c = calls
+            .iter()
+            .find(|c| c.program == program)
+            .unwrap_or_else(|| panic!("{preset}: {calls:?}"));
         let mut at = 0;
         for w in &want {
-            let i = c.args[at..].iter().position(|a| a == w).unwrap_or_else(|| panic!("{preset}: no {w:?} after {at} in {:?}", c.args));
+            let i = c.args[at..]
+                .iter()
+                .position(|a| a == w)
+                .unwrap_or_else(|| panic!("{preset}: no {w:?} after {at} in {:?}", c.args));
             at += i + 1;
         }
         let prompt = std::fs::read_to_string(d.scratch().join("prompt.md")).unwrap();
         assert!(
-            c.args.iter().any(|a| a == &prompt) || c.args.iter().any(|a| a == "{scratch}/prompt.md"),
+            c.args.iter().any(|a| a == &prompt)
+                || c.args.iter().any(|a| a == "{scratch}/prompt.md"),
             "{preset} gets the prompt"
         );
     }
@@ -216,14 +264,26 @@ fn a_preset_whose_output_reports_failure_fails_the_cycle_even_on_exit_zero() {
         0,
         include_str!("../../../tests/fixtures/agents/outputs/claude-error.json"),
     );
-    let r = AgentImplementer::implement(req(&d, 1, json!({"preset": "claude", "check": false})), &host).unwrap();
+    let r = AgentImplementer::implement(
+        req(&d, 1, json!({"preset": "claude", "check": false})),
+        &host,
+    )
+    .unwrap();
     assert_eq!(r.status, ImplementStatus::Failed);
-    assert!(r.summary.contains("error_max_turns") && r.summary.contains("$0.9100"), "{}", r.summary);
+    assert!(
+        r.summary.contains("error_max_turns") && r.summary.contains("$0.9100"),
+        "{}",
+        r.summary
+    );
     // mini-swe-agent exits 0 on LimitsExceeded: the trajectory decides.
     let traj = include_str!("../../../tests/fixtures/agents/outputs/mini-limits.traj.json");
     std::fs::write(d.scratch().join("trajectory.json"), traj).unwrap();
     let host = FakeHost::new().on("mini", 0, "");
-    let r = AgentImplementer::implement(req(&d, 1, json!({"preset": "mini-swe-agent", "check": false})), &host).unwrap();
+    let r = AgentImplementer::implement(
+        req(&d, 1, json!({"preset": "mini-swe-agent", "check": false})),
+        &host,
+    )
+    .unwrap();
     assert_eq!(r.status, ImplementStatus::Failed);
     assert!(r.summary.contains("LimitsExceeded"), "{}", r.summary);
 }
@@ -231,8 +291,10 @@ fn a_preset_whose_output_reports_failure_fails_the_cycle_even_on_exit_zero() {
 #[test]
 fn an_honest_agent_is_done_and_its_usage_and_files_are_in_the_summary() {
     let d = dirs("honest");
-    let script = format!("echo 'x = 2' > a.py && printf '%s' '{REPORT_A}' && grep -q 'Task T001' \"$1\"");
-    let r = AgentImplementer::implement(req(&d, 1, agent_script(&script)), &NativeHost(&d)).unwrap();
+    let script =
+        format!("echo 'x = 2' > a.py && printf '%s' '{REPORT_A}' && grep -q 'Task T001' \"$1\"");
+    let r =
+        AgentImplementer::implement(req(&d, 1, agent_script(&script)), &NativeHost(&d)).unwrap();
     assert_eq!(r.status, ImplementStatus::Done, "{}", r.summary);
     assert!(r.summary.contains("changed a.py"), "{}", r.summary);
     assert!(!r.summary.contains("not reported"), "{}", r.summary);
@@ -244,33 +306,69 @@ fn a_claimed_file_that_did_not_change_fails_the_cycle() {
     let d = dirs("phantom");
     let report = format!("{REPORT_A}| b.py | created | y |\n");
     let script = format!("echo 'x = 2' > a.py && echo 'z' > c.py && printf '%s' '{report}'");
-    let r = AgentImplementer::implement(req(&d, 1, agent_script(&script)), &NativeHost(&d)).unwrap();
+    let r =
+        AgentImplementer::implement(req(&d, 1, agent_script(&script)), &NativeHost(&d)).unwrap();
     assert_eq!(r.status, ImplementStatus::Failed);
-    assert!(r.summary.contains("reported changing b.py but the file did not change"), "{}", r.summary);
-    assert!(r.summary.contains("changed but not reported: c.py"), "{}", r.summary);
+    assert!(
+        r.summary
+            .contains("reported changing b.py but the file did not change"),
+        "{}",
+        r.summary
+    );
+    assert!(
+        r.summary.contains("changed but not reported: c.py"),
+        "{}",
+        r.summary
+    );
 }
 
 #[test]
 fn only_this_cycles_changes_count_in_rework() {
     let d = dirs("rework");
     std::fs::write(d.ws().join("a.py"), "x = 2\n").unwrap(); // cycle 1's change, still in the tree
-    let script = "echo 'y = 1' > b.py && printf '%s' '| b.py | created | y |\n| a.py | modified | x |\n'";
+    let script =
+        "echo 'y = 1' > b.py && printf '%s' '| b.py | created | y |\n| a.py | modified | x |\n'";
     let r = AgentImplementer::implement(req(&d, 2, agent_script(script)), &NativeHost(&d)).unwrap();
-    assert_eq!(r.status, ImplementStatus::Failed, "a.py did not change in this cycle");
-    assert!(r.summary.contains("reported changing a.py"), "{}", r.summary);
+    assert_eq!(
+        r.status,
+        ImplementStatus::Failed,
+        "a.py did not change in this cycle"
+    );
+    assert!(
+        r.summary.contains("reported changing a.py"),
+        "{}",
+        r.summary
+    );
 }
 
 #[test]
 fn a_commit_the_agent_made_is_undone_into_the_work_tree() {
     let d = dirs("commit");
     let base = sh(&d.ws(), "git rev-parse HEAD");
-    let script = format!("echo 'x = 3' > a.py && git commit -qam 'agent wip' && printf '%s' '{REPORT_A}'");
-    let r = AgentImplementer::implement(req(&d, 1, agent_script(&script)), &NativeHost(&d)).unwrap();
+    let script =
+        format!("echo 'x = 3' > a.py && git commit -qam 'agent wip' && printf '%s' '{REPORT_A}'");
+    let r =
+        AgentImplementer::implement(req(&d, 1, agent_script(&script)), &NativeHost(&d)).unwrap();
     assert_eq!(r.status, ImplementStatus::Failed);
-    assert!(r.summary.contains("committed by itself") && r.summary.contains("agent wip"), "{}", r.summary);
-    assert_eq!(sh(&d.ws(), "git rev-parse HEAD"), base, "HEAD is back on the base");
-    assert_eq!(sh(&d.ws(), "git status --porcelain"), " M a.py\n", "the change is in the work tree");
-    assert_eq!(std::fs::read_to_string(d.ws().join("a.py")).unwrap(), "x = 3\n");
+    assert!(
+        r.summary.contains("committed by itself") && r.summary.contains("agent wip"),
+        "{}",
+        r.summary
+    );
+    assert_eq!(
+        sh(&d.ws(), "git rev-parse HEAD"),
+        base,
+        "HEAD is back on the base"
+    );
+    assert_eq!(
+        sh(&d.ws(), "git status --porcelain"),
+        " M a.py\n",
+        "the change is in the work tree"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.ws().join("a.py")).unwrap(),
+        "x = 3\n"
+    );
 }
 
 #[test]
@@ -279,16 +377,24 @@ fn config_errors_say_what_and_where() {
     let host = FakeHost::new();
     let err = AgentImplementer::implement(req(&d, 1, json!({})), &host).unwrap_err();
     assert!(err.contains("no agent") && err.contains("preset"), "{err}");
-    let err = AgentImplementer::implement(req(&d, 1, json!({"preset": "claude", "bogus": 1})), &host).unwrap_err();
+    let err =
+        AgentImplementer::implement(req(&d, 1, json!({"preset": "claude", "bogus": 1})), &host)
+            .unwrap_err();
     assert!(err.contains("unknown key `bogus`"), "{err}");
-    let err = AgentImplementer::implement(req(&d, 1, json!({"preset": "cursor"})), &host).unwrap_err();
+    let err =
+        AgentImplementer::implement(req(&d, 1, json!({"preset": "cursor"})), &host).unwrap_err();
     assert!(err.contains("unknown preset"), "{err}");
     // Checks need git: without it the error says what to grant.
     let host = FakeHost::new().on_error("git", ExecError::NotGranted("git".into()));
-    let err = AgentImplementer::implement(req(&d, 1, json!({"preset": "claude"})), &host).unwrap_err();
+    let err =
+        AgentImplementer::implement(req(&d, 1, json!({"preset": "claude"})), &host).unwrap_err();
     assert!(err.contains("grant git"), "{err}");
     let host = FakeHost::new().on_error("claude", ExecError::NotGranted("claude".into()));
-    let err = AgentImplementer::implement(req(&d, 1, json!({"preset": "claude", "check": false})), &host).unwrap_err();
+    let err = AgentImplementer::implement(
+        req(&d, 1, json!({"preset": "claude", "check": false})),
+        &host,
+    )
+    .unwrap_err();
     assert!(err.contains("grant it"), "{err}");
 }
 
@@ -297,7 +403,10 @@ fn failure_and_timeout_keep_the_tail_of_the_output() {
     let d = dirs("fail");
     let out = Output {
         exit_code: Some(2),
-        stdout: (1..=60).map(|i| format!("line {i}\n")).collect::<String>().into_bytes(),
+        stdout: (1..=60)
+            .map(|i| format!("line {i}\n"))
+            .collect::<String>()
+            .into_bytes(),
         stderr: b"rate limited\n".to_vec(),
         ..Default::default()
     };
@@ -306,8 +415,19 @@ fn failure_and_timeout_keep_the_tail_of_the_output() {
     let r = AgentImplementer::implement(req(&d, 1, cfg.clone()), &host).unwrap();
     assert_eq!(r.status, ImplementStatus::Failed);
     assert!(r.summary.contains("exited 2"), "{}", r.summary);
-    assert!(r.evidence.ends_with("line 59\nline 60\nrate limited"), "{}", r.evidence);
-    let host = FakeHost::new().on_output("my-agent", Output { timed_out: true, duration_ms: 5, ..Default::default() });
+    assert!(
+        r.evidence.ends_with("line 59\nline 60\nrate limited"),
+        "{}",
+        r.evidence
+    );
+    let host = FakeHost::new().on_output(
+        "my-agent",
+        Output {
+            timed_out: true,
+            duration_ms: 5,
+            ..Default::default()
+        },
+    );
     let r = AgentImplementer::implement(req(&d, 1, cfg), &host).unwrap();
     assert!(r.summary.contains("timed out after 5 ms"), "{}", r.summary);
 }

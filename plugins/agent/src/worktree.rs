@@ -52,13 +52,21 @@ pub fn snapshot(host: &dyn Host, workspace: &str) -> Result<Snapshot, String> {
         .map(|s| s.trim().to_string());
     let z = git(
         host,
-        &["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"],
+        &[
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--no-renames",
+        ],
     )?;
     let root = workspace.trim_end_matches('/');
     let dirty = status_paths(&z)
         .into_iter()
         .map(|p| {
-            let d = std::fs::read(format!("{root}/{p}")).ok().map(|b| digest(&b));
+            let d = std::fs::read(format!("{root}/{p}"))
+                .ok()
+                .map(|b| digest(&b));
             (p, d)
         })
         .collect();

@@ -58,7 +58,10 @@ pub struct Resolved {
 
 impl Invocation {
     /// The program and raw arguments, and the output format.
-    fn argv(&self, ph: &Placeholders) -> Result<(String, Vec<String>, Format, Vec<(String, String)>), String> {
+    fn argv(
+        &self,
+        ph: &Placeholders,
+    ) -> Result<(String, Vec<String>, Format, Vec<(String, String)>), String> {
         if let Some(name) = &self.preset {
             let p = preset::preset(name).ok_or_else(|| {
                 format!(
@@ -76,7 +79,11 @@ impl Invocation {
                 args.push("--".into());
                 args.extend(ph.files.iter().cloned());
             }
-            let env = p.env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let env = p
+                .env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             return Ok((program, args, self.output.unwrap_or(p.format), env));
         }
         let mut argv: Vec<String> = match (&self.program, &self.command) {
@@ -87,9 +94,7 @@ impl Invocation {
             }
             (None, Some(CommandLine::Argv(v))) => v.clone(),
             (None, Some(CommandLine::Line(l))) => split_command(l),
-            (Some(_), Some(_)) => {
-                return Err("config: set `program` or `command`, not both".into())
-            }
+            (Some(_), Some(_)) => return Err("config: set `program` or `command`, not both".into()),
             (None, None) => Vec::new(),
         };
         if argv.is_empty() || argv[0].trim().is_empty() {
@@ -101,7 +106,12 @@ impl Invocation {
         }
         argv.extend(self.extra_args.iter().cloned());
         let program = argv.remove(0);
-        Ok((program, argv, self.output.unwrap_or(Format::Text), Vec::new()))
+        Ok((
+            program,
+            argv,
+            self.output.unwrap_or(Format::Text),
+            Vec::new(),
+        ))
     }
 
     /// The command with placeholders filled in. Without `{prompt}` or
@@ -154,15 +164,29 @@ mod tests {
 
     #[test]
     fn a_preset_gives_its_flags_env_and_format_and_extra_args_go_last() {
-        let r = inv(json!({"preset": "mini-swe-agent", "extra_args": ["-c", "m.yaml"], "env": {"X": "1"}}))
-            .resolve(&PH)
-            .unwrap();
+        let r = inv(
+            json!({"preset": "mini-swe-agent", "extra_args": ["-c", "m.yaml"], "env": {"X": "1"}}),
+        )
+        .resolve(&PH)
+        .unwrap();
         assert_eq!(r.command.program, "mini");
         assert_eq!(
             r.command.args,
-            ["-y", "--exit-immediately", "-o", TRAJECTORY_ARG, "-t", "PROMPT", "-c", "m.yaml"]
+            [
+                "-y",
+                "--exit-immediately",
+                "-o",
+                TRAJECTORY_ARG,
+                "-t",
+                "PROMPT",
+                "-c",
+                "m.yaml"
+            ]
         );
-        assert!(r.command.env.contains(&("MSWEA_CONFIGURED".into(), "true".into())));
+        assert!(r
+            .command
+            .env
+            .contains(&("MSWEA_CONFIGURED".into(), "true".into())));
         assert!(r.command.env.contains(&("X".into(), "1".into())));
         assert_eq!(r.format, Format::MiniTrajectory);
         let r = inv(json!({"preset": "aider", "program": "/opt/aider/bin/aider"}))
@@ -181,17 +205,30 @@ mod tests {
         assert_eq!(r.command.args, ["--task", "T001", PROMPT_FILE_ARG]);
         assert_eq!(r.format, Format::ClaudeJson);
         let r = inv(json!({"command": "codex exec"})).resolve(&PH).unwrap();
-        assert_eq!(r.command.args, ["exec", "PROMPT"], "no placeholder: the prompt goes last");
+        assert_eq!(
+            r.command.args,
+            ["exec", "PROMPT"],
+            "no placeholder: the prompt goes last"
+        );
         assert_eq!(r.format, Format::Text);
     }
 
     #[test]
     fn errors_say_what_to_set() {
         let e = inv(json!({"preset": "cursor"})).resolve(&PH).err().unwrap();
-        assert!(e.contains("unknown preset \"cursor\"") && e.contains("mini-swe-agent"), "{e}");
+        assert!(
+            e.contains("unknown preset \"cursor\"") && e.contains("mini-swe-agent"),
+            "{e}"
+        );
         let e = inv(json!({})).resolve(&PH).err().unwrap();
-        assert!(e.contains("no agent") && e.contains("[implementers.agent]"), "{e}");
-        let e = inv(json!({"program": "a", "command": "b"})).resolve(&PH).err().unwrap();
+        assert!(
+            e.contains("no agent") && e.contains("[implementers.agent]"),
+            "{e}"
+        );
+        let e = inv(json!({"program": "a", "command": "b"}))
+            .resolve(&PH)
+            .err()
+            .unwrap();
         assert!(e.contains("not both"), "{e}");
     }
 }

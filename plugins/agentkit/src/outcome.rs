@@ -43,7 +43,11 @@ impl AgentOutcome {
 /// Reads the output of `format`. `side_file` is what the agent wrote beside it
 /// (mini-swe-agent's trajectory). An output that is not what the format promises
 /// is an error saying so.
-pub fn parse_outcome(format: Format, stdout: &str, side_file: Option<&str>) -> Result<AgentOutcome, String> {
+pub fn parse_outcome(
+    format: Format,
+    stdout: &str,
+    side_file: Option<&str>,
+) -> Result<AgentOutcome, String> {
     match format {
         Format::Text => Ok(AgentOutcome {
             message: stdout.trim().to_string(),
@@ -54,7 +58,9 @@ pub fn parse_outcome(format: Format, stdout: &str, side_file: Option<&str>) -> R
         Format::AiderText => Ok(aider(stdout)),
         Format::GeminiJson => gemini(stdout),
         Format::OpencodeJsonl => opencode(stdout),
-        Format::MiniTrajectory => mini(side_file.ok_or("mini-swe-agent wrote no trajectory file (-o)")?),
+        Format::MiniTrajectory => {
+            mini(side_file.ok_or("mini-swe-agent wrote no trajectory file (-o)")?)
+        }
     }
 }
 
@@ -85,7 +91,8 @@ fn json_lines(text: &str) -> Vec<Value> {
 }
 
 fn claude(stdout: &str) -> Result<AgentOutcome, String> {
-    let v = last_json_object(stdout).ok_or("claude printed no JSON result (--output-format json)")?;
+    let v =
+        last_json_object(stdout).ok_or("claude printed no JSON result (--output-format json)")?;
     let is_error = v["is_error"].as_bool().unwrap_or(true);
     let subtype = v["subtype"].as_str().unwrap_or("");
     let ok = !is_error && (subtype.is_empty() || subtype == "success");
@@ -93,7 +100,9 @@ fn claude(stdout: &str) -> Result<AgentOutcome, String> {
     let error = if !ok {
         Some(format!("claude reported an error ({subtype})"))
     } else if denials > 0 {
-        Some(format!("claude was refused {denials} tool use(s) (permission_denials)"))
+        Some(format!(
+            "claude was refused {denials} tool use(s) (permission_denials)"
+        ))
     } else {
         None
     };
@@ -198,7 +207,11 @@ fn gemini(stdout: &str) -> Result<AgentOutcome, String> {
     let v = last_json_object(stdout).ok_or("gemini printed no JSON (--output-format json)")?;
     let error = match &v["error"] {
         Value::Null => None,
-        e => Some(e["message"].as_str().map_or_else(|| e.to_string(), String::from)),
+        e => Some(
+            e["message"]
+                .as_str()
+                .map_or_else(|| e.to_string(), String::from),
+        ),
     };
     let (mut input, mut output, mut any) = (0, 0, false);
     if let Some(models) = v["stats"]["models"].as_object() {

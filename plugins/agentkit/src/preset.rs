@@ -58,7 +58,13 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "codex",
         program: "codex",
-        args: &["exec", "--json", "--full-auto", "--skip-git-repo-check", "{prompt}"],
+        args: &[
+            "exec",
+            "--json",
+            "--full-auto",
+            "--skip-git-repo-check",
+            "{prompt}",
+        ],
         env: &[],
         format: Format::CodexJsonl,
         pass_files: false,
@@ -92,7 +98,14 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "gemini",
         program: "gemini",
-        args: &["--output-format", "json", "--approval-mode", "yolo", "-p", "{prompt}"],
+        args: &[
+            "--output-format",
+            "json",
+            "--approval-mode",
+            "yolo",
+            "-p",
+            "{prompt}",
+        ],
         env: &[],
         format: Format::GeminiJson,
         pass_files: false,
@@ -108,7 +121,14 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "mini-swe-agent",
         program: "mini",
-        args: &["-y", "--exit-immediately", "-o", "{trajectory}", "-t", "{prompt}"],
+        args: &[
+            "-y",
+            "--exit-immediately",
+            "-o",
+            "{trajectory}",
+            "-t",
+            "{prompt}",
+        ],
         env: &[
             ("MSWEA_CONFIGURED", "true"),
             ("MSWEA_SILENT_STARTUP", "1"),
@@ -150,8 +170,13 @@ mod tests {
             );
         }
         let aider = preset("aider").unwrap();
-        assert!(aider.args.contains(&"--no-auto-commits") && aider.args.contains(&"--no-dirty-commits"));
-        assert_eq!(preset("mini-swe-agent").unwrap().format, Format::MiniTrajectory);
+        assert!(
+            aider.args.contains(&"--no-auto-commits") && aider.args.contains(&"--no-dirty-commits")
+        );
+        assert_eq!(
+            preset("mini-swe-agent").unwrap().format,
+            Format::MiniTrajectory
+        );
         assert!(preset("cursor").is_none());
         assert!(names().contains("\"opencode\""));
     }

@@ -15,9 +15,15 @@ fn claude_json_success_gives_the_result_text_cost_and_tokens() {
     assert_eq!(o.success, Some(true));
     assert!(o.message.starts_with("Implemented T002.") && o.message.contains("| src/greet.py |"));
     assert_eq!(o.cost_usd, Some(0.08342));
-    assert_eq!((o.input_tokens, o.output_tokens, o.turns), (Some(18234), Some(1422), Some(7)));
+    assert_eq!(
+        (o.input_tokens, o.output_tokens, o.turns),
+        (Some(18234), Some(1422), Some(7))
+    );
     assert_eq!(o.error, None);
-    assert_eq!(o.usage_line(), "7 turns, 18234 in / 1422 out tokens, $0.0834");
+    assert_eq!(
+        o.usage_line(),
+        "7 turns, 18234 in / 1422 out tokens, $0.0834"
+    );
 }
 
 #[test]
@@ -39,7 +45,10 @@ fn codex_jsonl_reads_the_last_agent_message_and_sums_usage() {
     let o = parse_outcome(Format::CodexJsonl, fixture!("codex-success.jsonl"), None).unwrap();
     assert_eq!(o.success, Some(true));
     assert!(o.message.starts_with("Done.") && o.message.contains("src/greet.py"));
-    assert_eq!((o.input_tokens, o.output_tokens, o.turns), (Some(24763), Some(122), Some(1)));
+    assert_eq!(
+        (o.input_tokens, o.output_tokens, o.turns),
+        (Some(24763), Some(122), Some(1))
+    );
     assert_eq!(o.cost_usd, None, "codex reports tokens, not cost");
     let o = parse_outcome(Format::CodexJsonl, fixture!("codex-failed.jsonl"), None).unwrap();
     assert_eq!(o.success, Some(false));
@@ -78,26 +87,54 @@ fn gemini_json_response_stats_and_error() {
 
 #[test]
 fn opencode_jsonl_last_text_steps_cost_and_error() {
-    let o = parse_outcome(Format::OpencodeJsonl, fixture!("opencode-success.jsonl"), None).unwrap();
+    let o = parse_outcome(
+        Format::OpencodeJsonl,
+        fixture!("opencode-success.jsonl"),
+        None,
+    )
+    .unwrap();
     assert_eq!(o.success, Some(true));
     assert!(o.message.starts_with("Done.") && o.message.contains("src/greet.py"));
-    assert_eq!((o.turns, o.input_tokens, o.output_tokens), (Some(2), Some(18520), Some(290)));
+    assert_eq!(
+        (o.turns, o.input_tokens, o.output_tokens),
+        (Some(2), Some(18520), Some(290))
+    );
     assert!((o.cost_usd.unwrap() - 0.0164).abs() < 1e-9);
-    let o = parse_outcome(Format::OpencodeJsonl, fixture!("opencode-error.jsonl"), None).unwrap();
+    let o = parse_outcome(
+        Format::OpencodeJsonl,
+        fixture!("opencode-error.jsonl"),
+        None,
+    )
+    .unwrap();
     assert_eq!(o.success, Some(false));
     assert_eq!(o.error.as_deref(), Some("invalid x-api-key"));
 }
 
 #[test]
 fn mini_trajectory_submitted_or_not() {
-    let o = parse_outcome(Format::MiniTrajectory, "", Some(fixture!("mini-submitted.traj.json"))).unwrap();
+    let o = parse_outcome(
+        Format::MiniTrajectory,
+        "",
+        Some(fixture!("mini-submitted.traj.json")),
+    )
+    .unwrap();
     assert_eq!(o.success, Some(true));
     assert!(o.message.contains("| src/greet.py | modified |"));
     assert_eq!((o.turns, o.cost_usd), (Some(3), Some(0.0)));
-    let o = parse_outcome(Format::MiniTrajectory, "", Some(fixture!("mini-limits.traj.json"))).unwrap();
+    let o = parse_outcome(
+        Format::MiniTrajectory,
+        "",
+        Some(fixture!("mini-limits.traj.json")),
+    )
+    .unwrap();
     assert_eq!(o.success, Some(false));
-    assert_eq!(o.error.as_deref(), Some("mini-swe-agent ended with LimitsExceeded"));
-    assert!(parse_outcome(Format::MiniTrajectory, "", None).unwrap_err().contains("no trajectory"));
+    assert_eq!(
+        o.error.as_deref(),
+        Some("mini-swe-agent ended with LimitsExceeded")
+    );
+    assert!(parse_outcome(Format::MiniTrajectory, "", None)
+        .unwrap_err()
+        .contains("no trajectory"));
     assert!(parse_outcome(Format::MiniTrajectory, "", Some("{\"info\": {}}")).is_err());
 }
 
