@@ -32,10 +32,24 @@ fn git(host: &dyn Host, args: &[&str]) -> Result<String, String> {
 }
 
 /// FNV-1a: enough to tell whether a file's bytes changed between two moments.
-fn digest(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    })
+fn digest(bytes: &[u8], h: u64) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+}
+
+/// The digest of a file, read in chunks (a file larger than the plugin's memory is fine).
+fn file_digest(path: &str) -> Option<u64> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut h = 0xcbf29ce484222325u64;
+    loop {
+        match f.read(&mut buf).ok()? {
+            0 => return Some(h),
+            n => h = digest(&buf[..n], h),
+        }
+    }
 }
 
 /// Paths from `git status --porcelain=v1 -z` (renames off: each side is its own path).
@@ -64,9 +78,7 @@ pub fn snapshot(host: &dyn Host, workspace: &str) -> Result<Snapshot, String> {
     let dirty = status_paths(&z)
         .into_iter()
         .map(|p| {
-            let d = std::fs::read(format!("{root}/{p}"))
-                .ok()
-                .map(|b| digest(&b));
+            let d = file_digest(&format!("{root}/{p}"));
             (p, d)
         })
         .collect();
@@ -119,6 +131,16 @@ mod tests {
         let before = snap(&[("a.py", Some(1)), ("b.py", Some(2)), ("c.py", Some(3))]);
         let after = snap(&[("a.py", Some(1)), ("b.py", Some(9)), ("d.py", None)]);
         assert_eq!(changed_between(&before, &after), ["b.py", "c.py", "d.py"]);
-        assert_ne!(digest(b"x"), digest(b"y"));
+        assert_ne!(digest(b"x", 0), digest(b"y", 0));
+        let f = std::env::temp_dir().join(format!("planexec-digest-{}", std::process::id()));
+        std::fs::write(&f, vec![7u8; 200_000]).unwrap();
+        let whole = digest(&vec![7u8; 200_000], 0xcbf29ce484222325);
+        assert_eq!(
+            file_digest(f.to_str().unwrap()),
+            Some(whole),
+            "chunks digest like the whole"
+        );
+        std::fs::remove_file(&f).unwrap();
+        assert_eq!(file_digest("/nonexistent/planexec"), None);
     }
 }
