@@ -289,6 +289,17 @@ fn mini_swe_agent_implements_a_plan_and_reworks_from_the_failing_assertion() {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect::<String>();
     assert!(text.contains("T002: mini-swe-agent finished"), "{text}");
+    assert_eq!(
+        text.matches("- Cycle 1 — ").count(),
+        2,
+        "T001's and T002's first cycles: {text}"
+    );
+    assert_eq!(
+        text.matches("- Cycle 2 — ").count(),
+        1,
+        "T002's rework: {text}"
+    );
+    assert!(text.contains("Feedback to the next cycle"), "{text}");
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
