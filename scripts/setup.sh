@@ -13,3 +13,14 @@ if ! command -v go >/dev/null 2>&1; then
   sudo_if_needed apt-get update -qq
   sudo_if_needed apt-get install -y -qq golang-go >/dev/null
 fi
+# The agent CLIs the agent end-to-end tests drive with scripted models (tests/e2e/agents.rs).
+MINI_VENV="${CARGO_TARGET_DIR:-target}/agent-tools/mini-swe-agent"
+if [ ! -x "$MINI_VENV/bin/mini" ]; then
+  python3 -m venv "$MINI_VENV"
+  "$MINI_VENV/bin/pip" install --quiet --disable-pip-version-check mini-swe-agent==2.4.6
+fi
+AIDER_VENV="${CARGO_TARGET_DIR:-target}/agent-tools/aider"
+if [ ! -x "$AIDER_VENV/bin/aider" ]; then
+  python3 -m venv "$AIDER_VENV"
+  "$AIDER_VENV/bin/pip" install --quiet --disable-pip-version-check aider-chat==0.86.2
+fi

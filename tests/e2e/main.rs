@@ -1,6 +1,7 @@
 //! End-to-end tests of the planexec binary and library on real parts: real git
 //! repositories in temp dirs, real components built from plugins/, real tools.
 
+mod agents;
 mod check;
 mod confine;
 mod engine;

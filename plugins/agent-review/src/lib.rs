@@ -20,6 +20,16 @@ pub struct Config {
     /// `reply_from_file`), `{kind}` (`task`/`code`), `{task_id}`; `{workspace}` and
     /// `{scratch}` are the host's.
     pub command: Vec<String>,
+    /// A known CLI instead of `command` (the agent implementer's presets):
+    /// claude, codex, aider, gemini, opencode, mini-swe-agent.
+    pub preset: Option<String>,
+    /// The generic form: program and args (with the same placeholders).
+    pub program: Option<String>,
+    pub args: Option<Vec<String>>,
+    /// Appended to the preset's (or `args`).
+    pub extra_args: Vec<String>,
+    /// How the reply is read (the preset's format by default, else plain text).
+    pub output: Option<agentkit::Format>,
     /// Extra environment for the agent (the plugin itself has none).
     pub env: BTreeMap<String, String>,
     /// Workspace-relative working directory.
@@ -39,6 +49,11 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             command: Vec::new(),
+            preset: None,
+            program: None,
+            args: None,
+            extra_args: Vec::new(),
+            output: None,
             env: BTreeMap::new(),
             cwd: None,
             timeout_ms: 20 * 60 * 1000,
@@ -58,12 +73,6 @@ pub struct AgentReview;
 impl Reviewer for AgentReview {
     fn review(req: ReviewRequest, host: &dyn Host) -> Result<Review, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
-        if cfg.command.is_empty() {
-            return Err(
-                "config: no agent `command` (e.g. command = [\"claude\", \"-p\", \"{prompt}\"])"
-                    .into(),
-            );
-        }
         let kind_word = if req.kind == ReviewKind::Task {
             "task"
         } else {
@@ -71,71 +80,56 @@ impl Reviewer for AgentReview {
         };
         let prompt = prompt::build(&req, cfg.max_diff_bytes, &cfg.instructions);
         let scratch = std::path::Path::new(&req.mounts.scratch);
-        if cfg.command.iter().any(|a| a.contains("{prompt_file}")) {
-            std::fs::write(scratch.join(PROMPT_FILE), &prompt)
-                .map_err(|e| format!("writing the prompt file in scratch: {e}"))?;
-        }
         if cfg.reply_from_file {
             let _ = std::fs::remove_file(scratch.join(REPLY_FILE));
         }
-        let subst = |a: &str| {
-            a.replace("{prompt_file}", &format!("{{scratch}}/{PROMPT_FILE}"))
-                .replace("{reply_file}", &format!("{{scratch}}/{REPLY_FILE}"))
-                .replace("{kind}", kind_word)
-                .replace("{task_id}", &req.task.id)
-                .replace("{prompt}", &prompt)
-        };
-        let mut cmd =
-            Command::new(subst(&cfg.command[0])).args(cfg.command[1..].iter().map(|a| subst(a)));
-        cmd.env = cfg
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        cmd.cwd = cfg.cwd.clone();
-        cmd.timeout_ms = Some(cfg.timeout_ms);
+        let (cmd, format) = agent_command(&cfg, &req, &prompt, kind_word)?;
+        if cmd.args.iter().any(|a| a.contains(PROMPT_FILE)) {
+            std::fs::write(scratch.join(PROMPT_FILE), &prompt)
+                .map_err(|e| format!("writing the prompt file in scratch: {e}"))?;
+        }
+        let name = cmd.program.clone();
         host.log(
             Level::Info,
             &format!(
-                "agent-review: running `{}` for a {kind_word} review of {}",
-                cfg.command[0], req.task.id
+                "agent-review: running `{name}` for a {kind_word} review of {}",
+                req.task.id
             ),
         );
         let out = host
             .exec(&cmd)
-            .map_err(|e| format!("agent `{}`: {e}", cfg.command[0]))?;
+            .map_err(|e| format!("agent `{name}`: {e}"))?;
         if out.timed_out {
             return Err(format!(
-                "agent `{}` timed out after {} ms",
-                cfg.command[0], out.duration_ms
+                "agent `{name}` timed out after {} ms",
+                out.duration_ms
             ));
         }
         match out.exit_code {
             Some(0) => {}
             Some(c) => {
                 return Err(format!(
-                    "agent `{}` exited {c}: {}",
-                    cfg.command[0],
+                    "agent `{name}` exited {c}: {}",
                     tail(&out.combined(), 20)
                 ))
             }
-            None => return Err(format!("agent `{}` was killed by a signal", cfg.command[0])),
+            None => return Err(format!("agent `{name}` was killed by a signal")),
         }
         let reply = if cfg.reply_from_file {
             std::fs::read_to_string(scratch.join(REPLY_FILE))
                 .map_err(|e| format!("agent wrote no reply file ({REPLY_FILE}): {e}"))?
         } else {
-            out.stdout_str()
+            reply_of(format, &out.stdout_str(), scratch)?
         };
         if reply.trim().is_empty() {
-            return Err(format!("agent `{}` replied with nothing", cfg.command[0]));
+            return Err(format!("agent `{name}` replied with nothing"));
         }
         let max_weak = cfg
             .max_weak
             .unwrap_or(if req.kind == ReviewKind::Task { 1 } else { 2 });
         review_from_reply(req.kind, &reply, max_weak).map_err(|e| {
             let cut = if out.truncated {
-                " (the reply was truncated by the host)"
+                " (the reply may have been truncated by the host)"
             } else {
                 ""
             };
@@ -148,6 +142,99 @@ impl Reviewer for AgentReview {
 }
 
 planexec_pdk::reviewer_component!(AgentReview);
+
+/// The agent's command (from `command`, or a preset / program through agentkit)
+/// and how its reply is read.
+fn agent_command(
+    cfg: &Config,
+    req: &ReviewRequest,
+    prompt: &str,
+    kind_word: &str,
+) -> Result<(Command, agentkit::Format), String> {
+    let extra = |a: &str| {
+        a.replace("{reply_file}", &format!("{{scratch}}/{REPLY_FILE}"))
+            .replace("{kind}", kind_word)
+    };
+    if cfg.preset.is_none() && cfg.program.is_none() {
+        if cfg.command.is_empty() {
+            return Err(format!(
+                "config: no agent `command` or `preset`; set preset = one of {} or command = [\"claude\", \"-p\", \"{{prompt}}\"]",
+                agentkit::preset::names()
+            ));
+        }
+        let subst = |a: &str| {
+            extra(a)
+                .replace("{prompt_file}", &format!("{{scratch}}/{PROMPT_FILE}"))
+                .replace("{task_id}", &req.task.id)
+                .replace("{prompt}", prompt)
+        };
+        let mut cmd =
+            Command::new(subst(&cfg.command[0])).args(cfg.command[1..].iter().map(|a| subst(a)));
+        cmd.env = cfg
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        cmd.cwd = cfg.cwd.clone();
+        cmd.timeout_ms = Some(cfg.timeout_ms);
+        return Ok((cmd, cfg.output.unwrap_or(agentkit::Format::Text)));
+    }
+    if !cfg.command.is_empty() {
+        return Err("config: set `command` or `preset`/`program`, not both".into());
+    }
+    let inv = agentkit::Invocation {
+        preset: cfg.preset.clone(),
+        program: cfg.program.clone(),
+        args: cfg
+            .args
+            .as_ref()
+            .map(|a| a.iter().map(|x| extra(x)).collect()),
+        extra_args: cfg.extra_args.iter().map(|x| extra(x)).collect(),
+        output: cfg.output,
+        env: cfg.env.clone(),
+        cwd: cfg.cwd.clone(),
+        timeout_ms: Some(cfg.timeout_ms),
+        ..Default::default()
+    };
+    let r = inv.resolve(&agentkit::Placeholders {
+        prompt,
+        task_id: &req.task.id,
+        plan: "",
+        files: &[],
+    })?;
+    // The preset's own {prompt_file} is the implementer's name; the reviewer's file is this one.
+    let mut cmd = r.command;
+    for a in cmd.args.iter_mut() {
+        *a = a.replace(
+            agentkit::invocation::PROMPT_FILE_ARG,
+            &format!("{{scratch}}/{PROMPT_FILE}"),
+        );
+    }
+    Ok((cmd, r.format))
+}
+
+/// The reviewer's reply in the agent's output: the JSON result's text for claude,
+/// the last message for codex and opencode, the response for gemini, the submission for mini.
+fn reply_of(
+    format: agentkit::Format,
+    stdout: &str,
+    scratch: &std::path::Path,
+) -> Result<String, String> {
+    if format == agentkit::Format::Text {
+        return Ok(stdout.to_string());
+    }
+    let side = (format == agentkit::Format::MiniTrajectory)
+        .then(|| std::fs::read_to_string(scratch.join("trajectory.json")).ok())
+        .flatten();
+    let o = agentkit::parse_outcome(format, stdout, side.as_deref())?;
+    if o.success == Some(false) {
+        return Err(format!(
+            "the agent reported a failure: {}",
+            o.error.unwrap_or_default()
+        ));
+    }
+    Ok(o.message)
+}
 
 /// Turns a reply into a review, or an error when it cannot be trusted.
 pub fn review_from_reply(kind: ReviewKind, reply: &str, max_weak: usize) -> Result<Review, String> {

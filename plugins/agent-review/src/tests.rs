@@ -302,3 +302,100 @@ fn real_fake_agent_with_prompt_and_reply_files() {
         .contains("exited 3"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+// ---------------------------------------------------------------- presets
+
+/// `reply` wrapped the way each CLI's machine-readable output carries its last message.
+fn wrapped(preset: &str, reply: &str) -> String {
+    match preset {
+        "claude" => json!({"type": "result", "subtype": "success", "is_error": false, "result": reply, "total_cost_usd": 0.01, "num_turns": 1}).to_string(),
+        "codex" => format!(
+            "{}\n{}\n{}\n",
+            json!({"type": "thread.started", "thread_id": "t"}),
+            json!({"type": "item.completed", "item": {"id": "i", "type": "agent_message", "text": reply}}),
+            json!({"type": "turn.completed", "usage": {"input_tokens": 10, "output_tokens": 5}})
+        ),
+        "gemini" => json!({"response": reply, "stats": {"models": {}}}).to_string(),
+        "opencode" => format!(
+            "{}\n{}\n",
+            json!({"type": "text", "part": {"type": "text", "text": reply}}),
+            json!({"type": "step_finish", "part": {"cost": 0.0, "tokens": {"input": 1, "output": 1}}})
+        ),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn presets_read_the_verdict_from_each_clis_output() {
+    for (preset, program) in [
+        ("claude", "claude"),
+        ("codex", "codex"),
+        ("gemini", "gemini"),
+        ("opencode", "opencode"),
+    ] {
+        let host = FakeHost::new().on(program, 0, &wrapped(preset, reply!("task-pass.md")));
+        let r = AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host)
+            .unwrap_or_else(|e| panic!("{preset}: {e}"));
+        assert!(r.approved, "{preset}");
+        assert_eq!(r.criteria.len(), 5, "{preset}");
+        let host = FakeHost::new().on(program, 0, &wrapped(preset, reply!("task-changes.md")));
+        let r =
+            AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host).unwrap();
+        assert!(!r.approved && !r.findings.is_empty(), "{preset}: {r:?}");
+        let host = FakeHost::new().on(program, 0, &wrapped(preset, reply!("garbage.md")));
+        let e = AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host)
+            .unwrap_err();
+        assert!(e.contains("unusable agent reply"), "{preset}: {e}");
+        // The raw output is not the verdict: a reply outside the JSON is not read.
+        let host = FakeHost::new().on(program, 0, reply!("task-pass.md"));
+        assert!(
+            AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host).is_err(),
+            "{preset}"
+        );
+    }
+    let calls = {
+        let host = FakeHost::new().on("claude", 0, &wrapped("claude", reply!("task-pass.md")));
+        AgentReview::review(
+            req(
+                ReviewKind::Task,
+                json!({"preset": "claude", "extra_args": ["--model", "opus"]}),
+            ),
+            &host,
+        )
+        .unwrap();
+        host.calls.take()
+    };
+    assert!(calls[0]
+        .args
+        .windows(2)
+        .any(|w| w == ["--output-format", "json"]));
+    assert_eq!(
+        calls[0].args[calls[0].args.len() - 2..],
+        ["--model", "opus"]
+    );
+    assert_eq!(calls[0].timeout_ms, Some(20 * 60 * 1000));
+}
+
+#[test]
+fn a_preset_whose_output_says_it_failed_is_an_errored_review() {
+    let host = FakeHost::new().on(
+        "claude",
+        0,
+        &json!({"type": "result", "subtype": "error_during_execution", "is_error": true, "result": reply!("task-pass.md")}).to_string(),
+    );
+    let e =
+        AgentReview::review(req(ReviewKind::Task, json!({"preset": "claude"})), &host).unwrap_err();
+    assert!(
+        e.contains("reported a failure") && e.contains("error_during_execution"),
+        "{e}"
+    );
+    let e = AgentReview::review(
+        req(
+            ReviewKind::Task,
+            json!({"preset": "claude", "command": ["x"]}),
+        ),
+        &FakeHost::new(),
+    )
+    .unwrap_err();
+    assert!(e.contains("not both"), "{e}");
+}

@@ -1,405 +1,271 @@
-//! The `agent` implementer: runs an agent CLI with a prompt built from the task and the last feedback.
+//! The `agent` implementer: runs an agent CLI (a preset or a configured program) with a
+//! prompt built from the task and the last feedback, then checks what it did against what it claims.
 //!
-//! Config: `command` (required), an argv list such as `["claude", "-p", "{prompt}"]`
-//! or one line split on whitespace and quotes (never a shell). In each argument
-//! `{prompt}` becomes the prompt text, `{prompt_file}` becomes `{scratch}/prompt.md`
-//! (written by this plugin; the host turns `{scratch}` into a real path), `{task_id}`
-//! the task id and `{plan}` the plan path. With neither `{prompt}` nor
-//! `{prompt_file}`, the prompt is appended as the last argument.
-//! Optional: `timeout_ms`, `tail_lines` (default 40), `env`, `cwd`, `instructions`
-//! (extra text added to every prompt). Done on exit 0, Failed otherwise with the
-//! tail of the agent's output.
+//! Config: `preset` (claude, codex, aider, gemini, opencode, mini-swe-agent) or the
+//! generic `program` + `args` (or `command`), `extra_args`, `output`, `env`, `cwd`,
+//! `timeout_ms`, `tail_lines`, `instructions`, `check` (see docs/implementers.md).
 
-use planexec_pdk::text::{split_command, tail};
-use planexec_pdk::{
-    Command as Cmd, Finding, Host, ImplementReport, ImplementRequest, ImplementStatus, Implementer,
-    Level, Severity,
-};
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+pub mod claims;
+pub mod prompt;
+pub mod worktree;
+
+use agentkit::invocation::{Invocation, Placeholders, TRAJECTORY_ARG};
+use agentkit::{parse_outcome, AgentOutcome, Format};
+use planexec_pdk::text::tail;
+use planexec_pdk::{Host, ImplementReport, ImplementRequest, ImplementStatus, Implementer, Level};
+pub use prompt::build_prompt;
+
+/// Keys of this plugin's table; any other is an error.
+const KEYS: &[&str] = &[
+    "preset",
+    "program",
+    "args",
+    "extra_args",
+    "command",
+    "output",
+    "env",
+    "cwd",
+    "timeout_ms",
+    "tail_lines",
+    "instructions",
+    "check",
+];
 
 #[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum CommandLine {
-    Argv(Vec<String>),
-    Line(String),
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 struct Config {
-    command: Option<CommandLine>,
-    timeout_ms: Option<u64>,
-    tail_lines: Option<usize>,
-    env: BTreeMap<String, String>,
-    cwd: Option<String>,
+    #[serde(flatten)]
+    invocation: Invocation,
+    tail_lines: usize,
     instructions: Option<String>,
+    /// Compare the agent's claims and HEAD with the repository (needs git granted).
+    check: bool,
 }
 
-/// Where the prompt file lives, as the host will see it in arguments.
-pub const PROMPT_FILE_ARG: &str = "{scratch}/prompt.md";
-
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "critical",
-        Severity::Important => "important",
-        Severity::Minor => "minor",
-        Severity::Info => "info",
-    }
-}
-
-fn finding_line(f: &Finding) -> String {
-    let mut s = format!("[{}]", severity(f.severity));
-    if !f.rule.is_empty() {
-        let _ = write!(s, " {}", f.rule);
-    }
-    if let Some(p) = &f.path {
-        let _ = write!(s, " {p}");
-        if let Some(l) = f.line {
-            let _ = write!(s, ":{l}");
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            invocation: Invocation::default(),
+            tail_lines: 40,
+            instructions: None,
+            check: true,
         }
     }
-    let _ = write!(s, ": {}", f.message.trim());
-    s
 }
 
-fn section(out: &mut String, title: &str, items: &[String]) {
-    if items.is_empty() {
-        return;
+fn config(raw: &serde_json::Value) -> Result<Config, String> {
+    if let Some(m) = raw.as_object() {
+        if let Some(k) = m.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(format!(
+                "config: unknown key `{k}` under [implementers.agent]; known: {}",
+                KEYS.join(", ")
+            ));
+        }
     }
-    let _ = writeln!(out, "\n## {title}\n");
-    for i in items {
-        let _ = writeln!(out, "- {}", i.trim());
-    }
+    serde_json::from_value(raw.clone()).map_err(|e| format!("config: {e}"))
 }
 
-/// The prompt: the task as the plan states it, the rules of the run, and the
-/// last cycle's findings and rejection text.
-pub fn build_prompt(req: &ImplementRequest, extra: Option<&str>) -> String {
-    let t = &req.task;
-    let mut p = String::new();
-    let _ = writeln!(p, "# Task {}: {}\n", t.id, t.title.trim());
-    let _ = writeln!(
-        p,
-        "You are implementing exactly one task of the implementation plan `{}`, in the \
-         repository in the current directory. Follow the task as written; change nothing \
-         outside its scope; do not commit, stash or reset (planexec commits each task after \
-         its gates and reviews pass).",
-        req.plan_path
-    );
-    if req.cycle > 1 {
-        let _ = writeln!(
-            p,
-            "\nThis is rework cycle {}: the previous attempt was rejected. Fix what the feedback \
-             below says; keep the parts that were fine.",
-            req.cycle
-        );
+/// What went wrong in a cycle, each a reason for the engine's finding.
+fn problems(
+    out: &planexec_pdk::Output,
+    o: &Result<AgentOutcome, String>,
+    name: &str,
+) -> Vec<String> {
+    let mut v = Vec::new();
+    if out.timed_out {
+        v.push(format!("`{name}` timed out after {} ms", out.duration_ms));
+    } else if out.exit_code.is_none() {
+        v.push(format!("`{name}` was killed by a signal"));
+    } else if out.exit_code != Some(0) {
+        v.push(format!("`{name}` exited {}", out.exit_code.unwrap_or(-1)));
     }
-    if !t.summary.trim().is_empty() {
-        let _ = writeln!(p, "\n## Summary\n\n{}", t.summary.trim());
+    match o {
+        Err(e) => v.push(e.clone()),
+        Ok(o) if o.success == Some(false) => v.push(
+            o.error
+                .clone()
+                .unwrap_or_else(|| format!("`{name}` reported a failure")),
+        ),
+        _ => {}
     }
-    if !t.body.trim().is_empty() {
-        let _ = writeln!(p, "\n## Details\n\n{}", t.body.trim());
-    }
-    section(&mut p, "Steps", &t.steps);
-    section(&mut p, "Files to change", &t.files);
-    section(&mut p, "Acceptance criteria", &t.acceptance);
-    section(
-        &mut p,
-        "Acceptance commands (must pass)",
-        &t.acceptance_commands,
-    );
-    section(&mut p, "Out of scope (do not touch)", &t.out_of_scope);
-    if !req.feedback.is_empty() || !req.feedback_text.trim().is_empty() {
-        let _ = writeln!(p, "\n## Feedback from the previous attempt\n");
-        for f in &req.feedback {
-            let _ = writeln!(p, "- {}", finding_line(f));
-        }
-        if !req.feedback_text.trim().is_empty() {
-            if !req.feedback.is_empty() {
-                p.push('\n');
-            }
-            let _ = writeln!(p, "{}", req.feedback_text.trim());
-        }
-    }
-    if let Some(x) = extra.filter(|x| !x.trim().is_empty()) {
-        let _ = writeln!(p, "\n## Instructions\n\n{}", x.trim());
-    }
-    p
+    v
 }
 
 pub struct AgentImplementer;
 
 impl Implementer for AgentImplementer {
     fn implement(req: ImplementRequest, host: &dyn Host) -> Result<ImplementReport, String> {
-        let cfg: Config = planexec_pdk::config(&req.config)?;
-        let argv = match &cfg.command {
-            Some(CommandLine::Argv(v)) => v.clone(),
-            Some(CommandLine::Line(l)) => split_command(l),
-            None => Vec::new(),
-        };
-        if argv.is_empty() || argv[0].trim().is_empty() {
-            return Err(
-                "config: no agent `command`; set e.g. command = [\"claude\", \"-p\", \"{prompt}\"] \
-                 in planexec.toml"
-                    .into(),
-            );
-        }
-        let prompt = build_prompt(&req, cfg.instructions.as_deref());
-        let uses_file = argv.iter().any(|a| a.contains("{prompt_file}"));
-        let uses_text = argv.iter().any(|a| a.contains("{prompt}"));
-        let scratch_file = format!("{}/prompt.md", req.mounts.scratch.trim_end_matches('/'));
-        if let Err(e) = std::fs::write(&scratch_file, &prompt) {
-            if uses_file {
-                return Err(format!("could not write the prompt to {scratch_file}: {e}"));
-            }
-            host.log(Level::Warn, &format!("could not write {scratch_file}: {e}"));
-        }
-        let subst = |a: &str| {
-            a.replace("{prompt_file}", PROMPT_FILE_ARG)
-                .replace("{task_id}", &req.task.id)
-                .replace("{plan}", &req.plan_path)
-                .replace("{prompt}", &prompt)
-        };
-        let program = subst(&argv[0]);
-        let mut args: Vec<String> = argv[1..].iter().map(|a| subst(a)).collect();
-        if !uses_file && !uses_text {
-            args.push(prompt.clone());
-        }
-        let mut cmd = Cmd::new(program.clone()).args(args);
-        cmd.env = cfg
+        let cfg = config(&req.config)?;
+        let ws = req.mounts.workspace.trim_end_matches('/').to_string();
+        let plan_text = std::fs::read_to_string(format!("{ws}/{}", req.plan_path)).ok();
+        let prompt = build_prompt(&req, plan_text.as_deref(), cfg.instructions.as_deref());
+        let resolved = cfg.invocation.resolve(&Placeholders {
+            prompt: &prompt,
+            task_id: &req.task.id,
+            plan: &req.plan_path,
+            files: &req.task.files,
+        })?;
+        let mut command = resolved.command.clone();
+        // The agent (and the commands it runs) can find the prompt and the task.
+        command
             .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        cmd.cwd = cfg.cwd.clone();
-        cmd.timeout_ms = cfg.timeout_ms;
+            .push(("PLANEXEC_PROMPT_FILE".into(), "{scratch}/prompt.md".into()));
+        command
+            .env
+            .push(("PLANEXEC_TASK_ID".into(), req.task.id.clone()));
+        command
+            .env
+            .push(("PLANEXEC_CYCLE".into(), req.cycle.to_string()));
+        let scratch = req.mounts.scratch.trim_end_matches('/').to_string();
+        std::fs::write(format!("{scratch}/prompt.md"), &prompt)
+            .map_err(|e| format!("could not write the prompt to {scratch}/prompt.md: {e}"))?;
+        let before = match cfg.check {
+            true => Some(worktree::snapshot(host, &ws)?),
+            false => None,
+        };
+        let name = resolved.name.clone();
         host.log(
             Level::Info,
-            &format!("{}: running {program} (cycle {})", req.task.id, req.cycle),
+            &format!("{}: running {name} (cycle {})", req.task.id, req.cycle),
         );
-        let out = host.exec(&cmd).map_err(|e| {
+        let out = host.exec(&command).map_err(|e| {
             format!(
-                "{}: could not run `{program}` ({e}); grant it to the agent implementer",
-                req.task.id
+                "{}: could not run `{}` ({e}); grant it to the agent implementer",
+                req.task.id, resolved.command.program
             )
         })?;
-        let lines = cfg.tail_lines.unwrap_or(40);
-        let evidence = tail(&out.combined(), lines);
-        let (status, summary) = if out.timed_out {
-            (
-                ImplementStatus::Failed,
-                format!("`{program}` timed out after {} ms", out.duration_ms),
-            )
+        let side = (resolved.format == Format::MiniTrajectory).then(|| {
+            let f = TRAJECTORY_ARG.replace("{scratch}", &scratch);
+            std::fs::read_to_string(f).ok()
+        });
+        let outcome = parse_outcome(
+            resolved.format,
+            &out.stdout_str(),
+            side.flatten().as_deref(),
+        );
+        let mut bad = problems(&out, &outcome, &name);
+        let mut notes = Vec::new();
+        let message = outcome
+            .as_ref()
+            .map(|o| o.message.clone())
+            .unwrap_or_default();
+        if let Some(before) = &before {
+            check(
+                host,
+                &ws,
+                before,
+                outcome.as_ref().ok(),
+                &message,
+                &mut bad,
+                &mut notes,
+            )?;
+        }
+        let usage = outcome
+            .as_ref()
+            .map(AgentOutcome::usage_line)
+            .unwrap_or_default();
+        let status = if bad.is_empty() {
+            ImplementStatus::Done
         } else {
-            match out.exit_code {
-                Some(0) => (ImplementStatus::Done, format!("`{program}` exited 0")),
-                Some(c) => (ImplementStatus::Failed, format!("`{program}` exited {c}")),
-                None => (
-                    ImplementStatus::Failed,
-                    format!("`{program}` was killed by a signal"),
-                ),
-            }
+            ImplementStatus::Failed
         };
+        let summary = summary_line(&req.task.id, &name, &usage, &bad, &notes);
+        let evidence = evidence(&message, &out.combined(), cfg.tail_lines);
         Ok(ImplementReport {
             status,
-            summary: format!("{}: {summary}", req.task.id),
+            summary,
             evidence,
         })
     }
 }
 
+/// `T001: mini-swe-agent finished (2 turns, $0.0000); changed a.py`: the outcome,
+/// the usage the agent reported, why it failed, and what it changed.
+fn summary_line(task: &str, name: &str, usage: &str, bad: &[String], notes: &[String]) -> String {
+    let mut s = format!("{task}: {name}");
+    s.push_str(if bad.is_empty() {
+        " finished"
+    } else {
+        " failed"
+    });
+    if !usage.is_empty() {
+        s.push_str(&format!(" ({usage})"));
+    }
+    for x in bad.iter().chain(notes) {
+        s.push_str("; ");
+        s.push_str(x);
+    }
+    s
+}
+
+/// The agent's final message (its report), then the tail of its output.
+fn evidence(message: &str, output: &str, lines: usize) -> String {
+    let mut e = String::new();
+    if !message.trim().is_empty() {
+        e.push_str(message.trim());
+        e.push_str("\n\n--- output (tail)\n");
+    }
+    e.push_str(&tail(output, lines));
+    e
+}
+
+/// The agent checked, not trusted: a commit of its own is undone into the work
+/// tree; claimed files that did not change fail the cycle; unreported ones are noted.
+fn check(
+    host: &dyn Host,
+    ws: &str,
+    before: &worktree::Snapshot,
+    outcome: Option<&AgentOutcome>,
+    message: &str,
+    bad: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut after = worktree::snapshot(host, ws)?;
+    if let (Some(b), Some(a)) = (&before.head, &after.head) {
+        if a != b {
+            match worktree::undo_commits(host, b, a) {
+                Ok(subjects) => bad.push(format!(
+                    "the agent committed by itself ({}); planexec commits: the commit was undone \
+                     into the work tree, do not commit",
+                    subjects.join(", ")
+                )),
+                Err(e) => bad.push(format!(
+                    "the agent committed by itself and it could not be undone: {e}"
+                )),
+            }
+            after = worktree::snapshot(host, ws)?;
+        }
+    }
+    let changed = worktree::changed_between(before, &after);
+    let claimed = match outcome.filter(|o| !o.edited.is_empty()) {
+        Some(o) => Some(o.edited.clone()),
+        None => claims::parse_claims(message).map(|c| c.files),
+    };
+    match claimed {
+        Some(claimed) => {
+            let (phantom, unreported) = claims::compare(&claimed, &changed);
+            if !phantom.is_empty() {
+                bad.push(format!(
+                    "the agent reported changing {} but the file did not change",
+                    phantom.join(", ")
+                ));
+            }
+            if !unreported.is_empty() {
+                notes.push(format!(
+                    "changed but not reported: {}",
+                    unreported.join(", ")
+                ));
+            }
+        }
+        None => notes.push("the agent gave no files-changed report".into()),
+    }
+    if !changed.is_empty() {
+        notes.push(format!("changed {}", changed.join(", ")));
+    }
+    Ok(())
+}
+
 planexec_pdk::implementer_component!(AgentImplementer);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use planexec_pdk::testing::FakeHost;
-    use planexec_pdk::{Mounts, Output, Task};
-    use serde_json::json;
-
-    struct Scratch(std::path::PathBuf);
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    fn scratch(tag: &str) -> Scratch {
-        let d = std::env::temp_dir().join(format!("planexec-agent-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Scratch(d)
-    }
-
-    fn req(s: &Scratch, cycle: u32, config: serde_json::Value) -> ImplementRequest {
-        ImplementRequest {
-            config,
-            mounts: Mounts {
-                workspace: "/workspace".into(),
-                scratch: s.0.display().to_string(),
-            },
-            task: Task {
-                id: "T003".into(),
-                title: "Add CLI flag".into(),
-                summary: "Add --verbose.".into(),
-                body: "Print each step.".into(),
-                acceptance: vec!["--verbose prints steps".into()],
-                acceptance_commands: vec!["pytest -k verbose".into()],
-                files: vec!["src/cli.py".into()],
-                out_of_scope: vec!["logging config".into()],
-                steps: vec!["add the flag".into()],
-                ..Default::default()
-            },
-            cycle,
-            feedback: vec![],
-            feedback_text: String::new(),
-            plan_path: "memory-bank/plan/p.md".into(),
-            plan_dir: "memory-bank/plan".into(),
-        }
-    }
-
-    #[test]
-    fn prompt_holds_the_task_and_feedback() {
-        let s = scratch("prompt");
-        let mut r = req(&s, 2, json!({}));
-        r.feedback = vec![Finding {
-            severity: Severity::Critical,
-            rule: "code-review/scope".into(),
-            message: "changed logging config".into(),
-            path: Some("src/log.py".into()),
-            line: Some(3),
-            column: None,
-        }];
-        r.feedback_text = "Revert src/log.py.".into();
-        let p = build_prompt(&r, Some("Use type hints."));
-        for want in [
-            "# Task T003: Add CLI flag",
-            "memory-bank/plan/p.md",
-            "rework cycle 2",
-            "## Summary\n\nAdd --verbose.",
-            "## Details\n\nPrint each step.",
-            "## Steps\n\n- add the flag",
-            "## Files to change\n\n- src/cli.py",
-            "## Acceptance criteria\n\n- --verbose prints steps",
-            "- pytest -k verbose",
-            "## Out of scope (do not touch)\n\n- logging config",
-            "- [critical] code-review/scope src/log.py:3: changed logging config",
-            "Revert src/log.py.",
-            "Use type hints.",
-        ] {
-            assert!(p.contains(want), "missing {want:?} in\n{p}");
-        }
-        let first = build_prompt(&req(&s, 1, json!({})), None);
-        assert!(!first.contains("Feedback") && !first.contains("rework"));
-    }
-
-    #[test]
-    fn runs_the_command_with_the_prompt_and_is_done_on_zero() {
-        let s = scratch("run");
-        let host = FakeHost::new().on("claude", 0, "all done\n");
-        let r = AgentImplementer::implement(
-            req(
-                &s,
-                1,
-                json!({"command": ["claude", "-p", "{prompt}"], "env": {"A": "1"}}),
-            ),
-            &host,
-        )
-        .unwrap();
-        assert_eq!(r.status, ImplementStatus::Done);
-        assert_eq!(r.evidence, "all done");
-        let calls = host.calls.borrow();
-        assert_eq!(calls[0].program, "claude");
-        assert_eq!(calls[0].args[0], "-p");
-        assert!(calls[0].args[1].starts_with("# Task T003: Add CLI flag"));
-        assert_eq!(calls[0].args.len(), 2);
-        assert_eq!(calls[0].env, [("A".to_string(), "1".to_string())]);
-        let written = std::fs::read_to_string(s.0.join("prompt.md")).unwrap();
-        assert_eq!(written, calls[0].args[1]);
-    }
-
-    #[test]
-    fn prompt_file_and_command_line_forms() {
-        let s = scratch("file");
-        let host = FakeHost::new().on("aider", 0, "");
-        AgentImplementer::implement(
-            req(
-                &s,
-                1,
-                json!({"command": "aider --yes --message-file {prompt_file}"}),
-            ),
-            &host,
-        )
-        .unwrap();
-        assert_eq!(
-            host.calls.borrow()[0].args,
-            ["--yes", "--message-file", "{scratch}/prompt.md"]
-        );
-        assert!(s.0.join("prompt.md").exists());
-        // No placeholder: the prompt goes last.
-        let host = FakeHost::new().on("codex", 0, "");
-        AgentImplementer::implement(req(&s, 1, json!({"command": ["codex", "exec"]})), &host)
-            .unwrap();
-        let calls = host.calls.borrow();
-        assert_eq!(calls[0].args.len(), 2);
-        assert!(calls[0].args[1].contains("# Task T003"));
-    }
-
-    #[test]
-    fn failure_reports_the_tail_of_the_output() {
-        let s = scratch("fail");
-        let out = Output {
-            exit_code: Some(2),
-            stdout: (1..=60)
-                .map(|i| format!("line {i}\n"))
-                .collect::<String>()
-                .into_bytes(),
-            stderr: b"rate limited\n".to_vec(),
-            ..Default::default()
-        };
-        let host = FakeHost::new().on_output("claude", out);
-        let r = AgentImplementer::implement(
-            req(
-                &s,
-                1,
-                json!({"command": ["claude", "-p", "{prompt}"], "tail_lines": 5}),
-            ),
-            &host,
-        )
-        .unwrap();
-        assert_eq!(r.status, ImplementStatus::Failed);
-        assert!(r.summary.contains("exited 2"), "{}", r.summary);
-        assert_eq!(
-            r.evidence,
-            "line 57\nline 58\nline 59\nline 60\nrate limited"
-        );
-        let host = FakeHost::new().on_output(
-            "claude",
-            Output {
-                timed_out: true,
-                duration_ms: 5,
-                ..Default::default()
-            },
-        );
-        let r =
-            AgentImplementer::implement(req(&s, 1, json!({"command": ["claude"]})), &host).unwrap();
-        assert_eq!(r.status, ImplementStatus::Failed);
-        assert!(r.summary.contains("timed out"));
-    }
-
-    #[test]
-    fn config_errors() {
-        let s = scratch("cfg");
-        let host = FakeHost::new();
-        let err = AgentImplementer::implement(req(&s, 1, json!({})), &host).unwrap_err();
-        assert!(err.contains("no agent `command`"), "{err}");
-        assert!(AgentImplementer::implement(
-            req(&s, 1, json!({"command": ["x"], "bogus": 1})),
-            &host
-        )
-        .is_err());
-        let err = AgentImplementer::implement(req(&s, 1, json!({"command": ["nope"]})), &host)
-            .unwrap_err();
-        assert!(err.contains("grant it"), "{err}");
-    }
-}
+mod tests;
