@@ -674,6 +674,10 @@ fn a_hook_the_task_itself_wrote_is_never_run() {
 /// The field names of `struct Config { ... }` in `src` (serde's names: a
 /// `#[serde(rename = "...")]` line wins), or `None` when there is no such struct.
 fn config_fields(src: &str) -> Option<Vec<String>> {
+    // A plugin whose Config flattens a shared struct lists its keys itself.
+    if let Some(keys) = keys_const(src) {
+        return Some(keys);
+    }
     let start = src.find("struct Config {")?;
     let mut out = Vec::new();
     let mut rename = None;
@@ -693,6 +697,21 @@ fn config_fields(src: &str) -> Option<Vec<String>> {
             }
         }
     }
+    out.sort();
+    Some(out)
+}
+
+/// The plugin's own `const KEYS: &[&str] = &[...]` (the keys it accepts), sorted.
+fn keys_const(src: &str) -> Option<Vec<String>> {
+    let start = src.find("const KEYS: &[&str] = &[")?;
+    let body = &src[start..];
+    let list = &body[body.find('[')? + 1..];
+    let list = &list[list.find('[')? + 1..list.find("];")?];
+    let mut out: Vec<String> = list
+        .split(',')
+        .map(|k| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty())
+        .collect();
     out.sort();
     Some(out)
 }
