@@ -51,18 +51,17 @@ impl Gate for EslintGate {
     fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
         let tail = cfg.tail_lines.unwrap_or(40);
-        if cfg.command.is_none() {
-            if let Some(r) = testfmt::node_tool_missing(
-                &req.mounts,
-                cfg.cwd.as_deref(),
-                "eslint",
-                "bin/eslint.js",
-                "eslint",
-            ) {
-                return Ok(r);
-            }
-        }
-        let (program, base) = testfmt::split_program(cfg.command.as_deref().unwrap_or(ESLINT))?;
+        let tool = testfmt::NodeTool {
+            package: "eslint",
+            script: "bin/eslint.js",
+            name: "eslint",
+        };
+        let cwd = cfg.cwd.as_deref();
+        let (program, base) =
+            match testfmt::node_command(&req.mounts, cwd, cfg.command.as_deref(), ESLINT, tool)? {
+                Ok(pb) => pb,
+                Err(missing) => return Ok(missing),
+            };
         let paths = if cfg.paths.is_empty() {
             vec![".".to_string()]
         } else {

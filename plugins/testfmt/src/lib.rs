@@ -107,6 +107,32 @@ impl Timeout {
 }
 
 /// Converts an optional config timeout to milliseconds.
+/// A project's own Node tool: the npm package it comes in, the script in it that
+/// must exist, and the name a person knows it by.
+pub struct NodeTool<'a> {
+    pub package: &'a str,
+    pub script: &'a str,
+    pub name: &'a str,
+}
+
+/// The program and base arguments of a Node gate: the configured `command` as given,
+/// else `default` when the project has the tool installed; `Ok(Err(report))` (errored,
+/// saying to run `npm install`) when it does not.
+pub fn node_command(
+    mounts: &Mounts,
+    cwd: Option<&str>,
+    command: Option<&str>,
+    default: &str,
+    tool: NodeTool,
+) -> Result<Result<(String, Vec<String>), GateReport>, String> {
+    if command.is_none() {
+        if let Some(r) = node_tool_missing(mounts, cwd, tool.package, tool.script, tool.name) {
+            return Ok(Err(r));
+        }
+    }
+    split_program(command.unwrap_or(default)).map(Ok)
+}
+
 /// An `errored` report when the project has no `node_modules/<package>/<script>`
 /// (the Node gates run the project's own tools); None when it is installed.
 pub fn node_tool_missing(

@@ -29,18 +29,17 @@ impl Gate for TscGate {
     fn check(req: GateRequest, host: &dyn Host) -> Result<GateReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
         let tail = cfg.tail_lines.unwrap_or(40);
-        if cfg.command.is_none() {
-            if let Some(r) = testfmt::node_tool_missing(
-                &req.mounts,
-                cfg.cwd.as_deref(),
-                "typescript",
-                "bin/tsc",
-                "TypeScript",
-            ) {
-                return Ok(r);
-            }
-        }
-        let (program, base) = testfmt::split_program(cfg.command.as_deref().unwrap_or(TSC))?;
+        let tool = testfmt::NodeTool {
+            package: "typescript",
+            script: "bin/tsc",
+            name: "TypeScript",
+        };
+        let cwd = cfg.cwd.as_deref();
+        let (program, base) =
+            match testfmt::node_command(&req.mounts, cwd, cfg.command.as_deref(), TSC, tool)? {
+                Ok(pb) => pb,
+                Err(missing) => return Ok(missing),
+            };
         let mut cmd = Command::new(program)
             .args(base)
             .args(["--noEmit", "--pretty", "false", "-p"])
