@@ -19,6 +19,7 @@ pub fn run(
         config: cfg.settings.to_string(),
         mounts: loaded.mounts(),
         task,
+        shard: None,
     };
     let (r, info) = loaded.check(workspace, req);
     let report = match r {

@@ -281,6 +281,7 @@ mod tests {
             config,
             mounts,
             task: None,
+            shard: None,
         };
         (CargoTestGate::check(req, &host).unwrap(), host)
     }
@@ -403,6 +404,7 @@ mod tests {
             config: json!({}),
             mounts: Default::default(),
             task: None,
+            shard: None,
         };
         assert_eq!(
             CargoTestGate::check(req, &host).unwrap().outcome,
@@ -413,6 +415,7 @@ mod tests {
             config: json!({"bogus": 1}),
             mounts: Default::default(),
             task: None,
+            shard: None,
         };
         assert!(CargoTestGate::check(req, &host).is_err());
     }
@@ -447,6 +450,7 @@ mod exact_tests {
                 config: json!({}),
                 mounts,
                 task: None,
+                shard: None,
             },
             &host,
         )

@@ -248,6 +248,7 @@ mod tests {
             config,
             mounts,
             task: None,
+            shard: None,
         };
         (GoTestGate::check(req, &host).unwrap(), host)
     }
@@ -383,6 +384,7 @@ mod tests {
             config: json!({}),
             mounts: Default::default(),
             task: None,
+            shard: None,
         };
         let r = GoTestGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);

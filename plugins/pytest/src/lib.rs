@@ -273,6 +273,7 @@ mod tests {
             config,
             mounts,
             task: None,
+            shard: None,
         };
         let r = PytestGate::check(req, &host).unwrap();
         let _ = std::fs::remove_dir_all(&scratch);
@@ -402,6 +403,7 @@ mod tests {
             config: json!({"command": "pytest", "cwd": "app"}),
             mounts,
             task: None,
+            shard: None,
         };
         let r = PytestGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);
@@ -470,6 +472,7 @@ mod exact_tests {
                 config: json!({}),
                 mounts,
                 task: None,
+                shard: None,
             },
             &host,
         )
