@@ -165,6 +165,14 @@ impl Store {
         Ok(())
     }
 
+    /// Where an implementer's transcript of one cycle is kept, and the folder it is in.
+    pub fn transcript(&self, run_id: &str, task: &str, cycle: u32) -> (PathBuf, PathBuf) {
+        let rel = PathBuf::from("transcripts")
+            .join(run_id)
+            .join(format!("{task}-cycle{cycle}.log"));
+        (self.dir.clone(), rel)
+    }
+
     /// Where the partial work of a task interrupted by a crash is backed up.
     pub fn interrupted_dir(&self, run_id: &str, task: &str) -> PathBuf {
         self.dir.join("interrupted").join(run_id).join(task)

@@ -193,7 +193,10 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
         constraints: &ctx.plan.constraints,
         tolerances: &tolerances,
     };
-    let imp = ctx.plugins.implement(ctx.workspace, &input);
+    let before = ctx.repo.head().ok().flatten();
+    let mut imp = ctx.plugins.implement(ctx.workspace, &input);
+    super::implementer::undo_commits(ctx, before.as_deref(), &mut imp);
+    super::implementer::keep_transcript(ctx, &id, job.cycle, &mut imp);
     ctx.state.waiting_task = None;
     ctx.emit(Event::ImplementerFinished {
         task: id.clone(),
