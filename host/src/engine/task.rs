@@ -182,7 +182,7 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
     // Counted since the last resume after a block: a corrected first input
     // (the patch implementer's `<ID>.patch`) is used again, not `<ID>.4.patch`.
     let attempt = job.cycle - ctx.state.cycle_base.get(&id).copied().unwrap_or(0);
-    let tolerances = ctx.tolerances.as_written();
+    let tolerances = ctx.tolerances.as_written().to_vec();
     let input = ImplementInput {
         task: &job.task,
         cycle: attempt,
