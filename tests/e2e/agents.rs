@@ -480,6 +480,13 @@ fn mini_swe_agent_as_code_reviewer_approves() {
             .starts_with("CODE_REVIEW_PASSED"),
         "{cr:#}"
     );
+    // The reviewer's transcript is kept with the run, like the implementer's.
+    let tp = cr["review"]["transcript_path"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{cr:#}"));
+    assert!(tp.ends_with("/T001-cycle1-code-review.log"), "{tp}");
+    let transcript = std::fs::read_to_string(r.ws.join(tp)).unwrap();
+    assert!(!transcript.trim().is_empty());
     // Cycle 1 still prints: the reviewer's verdict, not the code, decided.
     assert_eq!(r.out.code, 0, "{:?}", r.out);
     assert!(git(&r.ws, &["log", "--format=%s"]).starts_with("T001: Add shout"));

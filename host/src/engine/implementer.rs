@@ -1,8 +1,8 @@
-//! What the engine does around an implementer call, whatever the plugin reports:
+//! What the engine does around an implementer or agent reviewer call, whatever it reports:
 //! commits it made are undone into the work tree, its transcript is kept with the run.
 
 use super::Ctx;
-use planexec_record::{Finding, ImplementRun, Severity};
+use planexec_record::{Finding, ImplementRun, ReviewKind, ReviewRun, Severity};
 
 /// The most of one transcript kept (its start; an agent's output is capped before this).
 const MAX_TRANSCRIPT: usize = 16 << 20;
@@ -41,21 +41,48 @@ pub fn undo_commits(ctx: &Ctx, before: Option<&str>, imp: &mut ImplementRun) {
 }
 
 /// Writes the implementer's transcript under `.git/planexec/transcripts/<run>/`
-/// and records where; a write that fails is said in the record, never fatal.
+/// and records where; a write that fails is said in the evidence, never fatal.
 pub fn keep_transcript(ctx: &Ctx, task: &str, cycle: u32, imp: &mut ImplementRun) {
     let text = std::mem::take(&mut imp.transcript);
-    if text.is_empty() {
-        return;
-    }
-    let bytes = &text.as_bytes()[..text.len().min(MAX_TRANSCRIPT)];
-    let (root, rel) = ctx.store.transcript(&ctx.state.record.run_id, task, cycle);
-    match crate::rooted::write(&root, &rel, bytes) {
-        Ok(full) => {
-            let shown = full.strip_prefix(ctx.workspace).unwrap_or(&full);
-            imp.transcript_path = Some(shown.to_string_lossy().into_owned());
-        }
+    let name = format!("{task}-cycle{cycle}");
+    match keep(ctx, &name, &text) {
+        Ok(path) => imp.transcript_path = path,
         Err(e) => imp
             .evidence
             .push_str(&format!("\n(transcript not kept: {e})")),
     }
+}
+
+/// The same for an agent reviewer's transcript (`<task>-cycle<N>-<kind>-review.log`).
+pub fn keep_review_transcript(ctx: &Ctx, task: &str, cycle: u32, run: &mut ReviewRun) {
+    let Some(review) = run.review.as_mut() else {
+        return;
+    };
+    let text = std::mem::take(&mut review.transcript);
+    let kind = match run.kind {
+        ReviewKind::Task => "task",
+        ReviewKind::Code => "code",
+    };
+    let name = format!("{task}-cycle{cycle}-{kind}-review");
+    match keep(ctx, &name, &text) {
+        Ok(path) => review.transcript_path = path,
+        Err(e) => review
+            .summary
+            .push_str(&format!(" (transcript not kept: {e})")),
+    }
+}
+
+/// Writes `text` (its first 16 MiB) as `<name>.log` of the run; `None` for no text.
+fn keep(ctx: &Ctx, name: &str, text: &str) -> Result<Option<String>, crate::rooted::RootedError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let mut end = text.len().min(MAX_TRANSCRIPT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let (root, rel) = ctx.store.transcript(&ctx.state.record.run_id, name);
+    let full = crate::rooted::write(&root, &rel, text[..end].as_bytes())?;
+    let shown = full.strip_prefix(ctx.workspace).unwrap_or(&full);
+    Ok(Some(shown.to_string_lossy().into_owned()))
 }

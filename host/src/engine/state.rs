@@ -165,11 +165,11 @@ impl Store {
         Ok(())
     }
 
-    /// Where an implementer's transcript of one cycle is kept, and the folder it is in.
-    pub fn transcript(&self, run_id: &str, task: &str, cycle: u32) -> (PathBuf, PathBuf) {
+    /// Where the agent transcript `name` of a run is kept: the root and the path in it.
+    pub fn transcript(&self, run_id: &str, name: &str) -> (PathBuf, PathBuf) {
         let rel = PathBuf::from("transcripts")
             .join(run_id)
-            .join(format!("{task}-cycle{cycle}.log"));
+            .join(format!("{name}.log"));
         (self.dir.clone(), rel)
     }
 

@@ -339,9 +339,10 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
             changes: &job.changes,
             gates: &gates,
         };
-        let Some(run) = ctx.plugins.review(ctx.workspace, &input) else {
+        let Some(mut run) = ctx.plugins.review(ctx.workspace, &input) else {
             continue;
         };
+        super::implementer::keep_review_transcript(ctx, &job.id, job.cycle, &mut run);
         ctx.emit(Event::ReviewFinished {
             task: job.id.clone(),
             run: run.clone(),

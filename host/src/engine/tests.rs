@@ -133,6 +133,8 @@ impl Plugins for Fake {
                         }]
                     },
                     summary: if approved { "ok" } else { "changes requested" }.into(),
+                    transcript_path: None,
+                    transcript: String::new(),
                 }),
                 error: None,
             },
@@ -715,6 +717,8 @@ fn review_and_rejection_transitions() {
             criteria: vec![],
             findings: vec![],
             summary: "s".into(),
+            transcript_path: None,
+            transcript: String::new(),
         }),
         error: Some("boom".into()),
     };
