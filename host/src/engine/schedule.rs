@@ -118,11 +118,10 @@ mod tests {
     use super::*;
 
     fn task(id: &str, files: &[&str]) -> Task {
-        Task {
-            id: id.into(),
-            files: files.iter().map(|f| f.to_string()).collect(),
-            ..Default::default()
-        }
+        let mut t = Task::default();
+        t.id = id.into();
+        t.files = files.iter().map(|f| f.to_string()).collect();
+        t
     }
 
     fn fresh(ts: &[Task]) -> Vec<Candidate<'_>> {
