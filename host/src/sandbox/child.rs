@@ -294,6 +294,7 @@ fn box_spec(
     }
     let mut read_exec = confine::toolchain_roots(program, path_var, ws.unwrap_or(places.scratch));
     read_exec.extend(places.grants.read.iter().cloned());
+    read_exec.extend(ws.map(linked_git_dirs).unwrap_or_default());
     Ok(BoxSpec {
         read_exec,
         workspace: ws.map(Path::to_path_buf),
@@ -303,6 +304,37 @@ fn box_spec(
         network: places.grants.network,
         limits: places.grants.limits,
     })
+}
+
+/// A linked worktree (a parallel task's, engine/wave.rs) has a `.git` file
+/// naming `<common>/worktrees/<name>`: git in the box may read that folder and
+/// the repository's shared objects, refs and config, never the main work tree,
+/// the run state under `planexec/` or another worktree. Anything not of that
+/// shape grants nothing.
+pub fn linked_git_dirs(ws: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(ws.join(".git")) else {
+        return Vec::new(); // a folder (the main checkout) or none
+    };
+    let Some(dir) = text.trim().strip_prefix("gitdir:") else {
+        return Vec::new();
+    };
+    let Ok(gitdir) = ws.join(dir.trim()).canonicalize() else {
+        return Vec::new();
+    };
+    let Some(common) = gitdir
+        .parent()
+        .filter(|w| w.file_name().is_some_and(|n| n == "worktrees"))
+        .and_then(Path::parent)
+        .filter(|c| c.join("objects").is_dir())
+        .map(Path::to_path_buf)
+    else {
+        return Vec::new();
+    };
+    let mut out = vec![gitdir];
+    for part in ["objects", "refs", "packed-refs", "config", "HEAD", "info", "shallow"] {
+        out.push(common.join(part));
+    }
+    out
 }
 
 /// The project's own environment, searched before PATH: the workspace's
