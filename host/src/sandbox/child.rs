@@ -397,8 +397,33 @@ pub fn tool_cache_dir(workspace: &Path, plugin: &str, gate: Option<&str>) -> Pat
 
 #[cfg(test)]
 mod tests {
-    use super::tool_cache_dir;
+    use super::{linked_git_dirs, tool_cache_dir};
     use std::path::Path;
+
+    #[test]
+    fn a_linked_worktree_may_read_its_git_dir_and_the_shared_objects_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let common = tmp.path().join("repo/.git");
+        let gitdir = common.join("worktrees/run-T1");
+        std::fs::create_dir_all(&gitdir).unwrap();
+        std::fs::create_dir_all(common.join("objects")).unwrap();
+        let ws = common.join("planexec/worktrees/run/T1");
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::write(ws.join(".git"), format!("gitdir: {}\n", gitdir.display())).unwrap();
+        let dirs = linked_git_dirs(&ws);
+        let common = common.canonicalize().unwrap();
+        assert_eq!(dirs[0], gitdir.canonicalize().unwrap());
+        assert!(dirs.contains(&common.join("objects")) && dirs.contains(&common.join("refs")));
+        for d in &dirs {
+            assert!(!d.starts_with(common.join("planexec")), "{}", d.display());
+            assert_ne!(d, &common, "never the whole git dir");
+        }
+        // A `.git` file naming any other folder grants nothing.
+        std::fs::write(ws.join(".git"), format!("gitdir: {}\n", tmp.path().display())).unwrap();
+        assert!(linked_git_dirs(&ws).is_empty());
+        std::fs::create_dir_all(tmp.path().join("main/.git")).unwrap();
+        assert!(linked_git_dirs(&tmp.path().join("main")).is_empty(), "a main checkout");
+    }
 
     #[test]
     fn each_gate_of_a_plugin_has_its_own_tool_cache_inside_the_plugins() {
