@@ -181,11 +181,6 @@ struct World {
 }
 
 fn world(tasks: &[(&str, &str)], tolerances: &str) -> World {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
     let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n");
     if !tolerances.is_empty() {
         plan.push_str(&format!("## Tolerances\n\n{tolerances}\n\n"));
@@ -196,6 +191,16 @@ fn world(tasks: &[(&str, &str)], tolerances: &str) -> World {
             "### {id}: Write {file}\n**Summary**: Write {file}\n**Dependencies**: none\n**Files/modules touched**: {file}\n**Acceptance test**: `test -f {file}`\n\n"
         ));
     }
+    world_of(&plan)
+}
+
+/// A repository with `plan` committed as plan/plan.md.
+fn world_of(plan: &str) -> World {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.email", "dev@example.com"]);
+    git(d, &["config", "user.name", "Dev"]);
     std::fs::create_dir_all(d.join("plan")).unwrap();
     std::fs::write(d.join("plan/plan.md"), plan).unwrap();
     git(d, &["add", "."]);
@@ -1156,4 +1161,24 @@ fn a_task_blocked_in_its_worktree_is_redone_on_the_branch_and_the_run_stops_ther
     assert_ne!(st.record.tasks[2].status, TaskStatus::Done);
     assert_eq!(st.record.tasks[1].status, TaskStatus::Blocked);
     no_worktrees_left(&w);
+}
+
+#[test]
+fn a_wave_the_author_marked_sequential_runs_one_task_after_another() {
+    let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n## Wave 1 (sequential)\n\n");
+    for (id, f) in [("T001", "a.txt"), ("T002", "b.txt")] {
+        plan.push_str(&format!(
+            "### {id}: Write {f}\n**Summary**: Write {f}\n**Wave**: 1\n**Dependencies**: none\n**Files/modules touched**: {f}\n**Acceptance test**: `test -f {f}`\n\n"
+        ));
+    }
+    let w = world_of(&plan);
+    assert!(w.plan.is_sequential_wave(1) && w.plan.tasks[1].wave == Some(1));
+    let fake = Fake::default();
+    script(&fake, "T001", vec![writes(&[("a.txt", "a\n")])]);
+    script(&fake, "T002", vec![writes(&[("b.txt", "b\n")])]);
+    let (status, _, _) = drive_with(&w, &fake, fresh_state(&w), &Events::default(), &|| None, 4);
+    assert_eq!(status, RunStatus::Success);
+    for (id, ws) in fake.workspaces.lock().unwrap().iter() {
+        assert_eq!(ws, w.tmp.path(), "{id} ran on the branch");
+    }
 }

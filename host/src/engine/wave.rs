@@ -69,10 +69,21 @@ fn picked(ctx: &Ctx, wave: &[String]) -> Vec<String> {
             let fresh = !waiting
                 && rec.cycles.is_empty()
                 && machine::entry(rec, waiting, task.done) == machine::Entry::Start;
-            Some(Candidate { task, fresh })
+            Some(Candidate {
+                task,
+                fresh: fresh && plan_allows(ctx.plan, task),
+            })
         })
         .collect();
     schedule::parallel_set(&candidates, ctx.jobs)
+}
+
+/// What the plan itself says: a wave its author marked sequential runs one
+/// task after another; in a spec-kit plan only tasks marked `[P]` run at once.
+fn plan_allows(plan: &Plan, task: &planexec_plan::Task) -> bool {
+    let sequential = task.wave.is_some_and(|w| plan.is_sequential_wave(w));
+    let unmarked = plan.dialect == planexec_plan::Dialect::SpecKit && !task.parallel;
+    !sequential && !unmarked
 }
 
 /// Where this run's task worktrees live.
