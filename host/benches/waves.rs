@@ -26,7 +26,11 @@ fn write(dir: &Path, rel: &str, text: &str) {
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("git").args(args).current_dir(dir).output().unwrap();
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "git {args:?}");
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -60,9 +60,17 @@ fn four_slow_tasks() -> tempfile::TempDir {
         .collect();
     let tasks: Vec<T> = (0..4).map(|i| T(ids[i], files[i], &accepts[i])).collect();
     let patches: Vec<(String, String)> = (0..4)
-        .map(|i| (format!("{}.patch", ids[i]), new_file_patch(files[i], "done")))
+        .map(|i| {
+            (
+                format!("{}.patch", ids[i]),
+                new_file_patch(files[i], "done"),
+            )
+        })
         .collect();
-    let patches: Vec<(&str, String)> = patches.iter().map(|(n, p)| (n.as_str(), p.clone())).collect();
+    let patches: Vec<(&str, String)> = patches
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.clone()))
+        .collect();
     repo(&tasks, &patches)
 }
 
@@ -73,13 +81,19 @@ fn history(d: &Path) -> Vec<(String, Vec<String>)> {
         .map(|l| {
             let (sha, subject) = l.split_once(' ').unwrap();
             let files = git(d, &["show", "--name-only", "--format=", sha]);
-            (subject.to_string(), files.lines().map(String::from).collect())
+            (
+                subject.to_string(),
+                files.lines().map(String::from).collect(),
+            )
         })
         .collect()
 }
 
 fn commit(subject: &str, files: &[&str]) -> (String, Vec<String>) {
-    (subject.to_string(), files.iter().map(|f| f.to_string()).collect())
+    (
+        subject.to_string(),
+        files.iter().map(|f| f.to_string()).collect(),
+    )
 }
 
 fn no_worktrees_left(d: &Path) {
@@ -109,13 +123,27 @@ fn a_wave_of_four_independent_tasks_runs_at_once_and_lands_in_plan_order() {
         sequential.as_secs_f64(),
         parallel.as_secs_f64()
     );
-    assert!(ratio < 0.8, "parallel {parallel:?} vs sequential {sequential:?}");
+    assert!(
+        ratio < 0.8,
+        "parallel {parallel:?} vs sequential {sequential:?}"
+    );
     let want = vec![
         commit("T004: Write f4.txt", &["f4.txt"]),
         commit("T003: Write f3.txt", &["f3.txt"]),
         commit("T002: Write f2.txt", &["f2.txt"]),
         commit("T001: Write f1.txt", &["f1.txt"]),
-        commit("plan", &["README", "plan/patches/T001.patch", "plan/patches/T002.patch", "plan/patches/T003.patch", "plan/patches/T004.patch", "plan/plan.md", "planexec.toml"]),
+        commit(
+            "plan",
+            &[
+                "README",
+                "plan/patches/T001.patch",
+                "plan/patches/T002.patch",
+                "plan/patches/T003.patch",
+                "plan/patches/T004.patch",
+                "plan/plan.md",
+                "planexec.toml",
+            ],
+        ),
     ];
     assert_eq!(history(par.path()), want);
     assert_eq!(history(seq.path()), want, "--jobs 1 makes the same history");
@@ -156,7 +184,10 @@ fn two_tasks_touching_the_same_file_run_one_after_another() {
     assert_eq!(h[0], commit("T003: Write other.txt", &["other.txt"]));
     assert_eq!(h[1], commit("T002: Write shared.txt", &["shared.txt"]));
     assert_eq!(h[2], commit("T001: Write shared.txt", &["shared.txt"]));
-    assert_eq!(std::fs::read_to_string(d.join("shared.txt")).unwrap(), "two\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("shared.txt")).unwrap(),
+        "two\n"
+    );
     no_worktrees_left(d);
 }
 
@@ -230,7 +261,10 @@ fn a_parallel_tasks_gate_cannot_write_the_main_checkout_or_another_tasks_worktre
     assert_eq!(out.code, 0, "{out:?}");
     let said = format!("{}{}", out.stdout, out.stderr);
     assert!(said.contains("T001, T002 run at once"), "{said}");
-    assert!(!said.contains("outside its declared set"), "a write reached a worktree: {said}");
+    assert!(
+        !said.contains("outside its declared set"),
+        "a write reached a worktree: {said}"
+    );
     assert!(!m.join("pwned-T001").exists() && !m.join("pwned-T002").exists());
     assert_eq!(std::fs::read_to_string(m.join("README")).unwrap(), "base\n");
     let h = history(&m);
@@ -282,7 +316,9 @@ fn a_run_killed_mid_wave_resumes_to_the_same_history_and_leaves_no_worktree() {
         } else {
             assert_eq!(resumed.code, 0, "resume after kill at {at}: {resumed:?}");
         }
-        if format!("{}{}", resumed.stdout, resumed.stderr).contains("task worktree(s) a stopped run left") {
+        if format!("{}{}", resumed.stdout, resumed.stderr)
+            .contains("task worktree(s) a stopped run left")
+        {
             cleaned += 1;
         }
         assert_eq!(history(d)[..3], want[..], "history after kill at {at}");
@@ -290,5 +326,8 @@ fn a_run_killed_mid_wave_resumes_to_the_same_history_and_leaves_no_worktree() {
         at += 1;
         assert!(at < 200, "runaway");
     }
-    assert!(cleaned > 0, "no kill landed while worktrees existed ({at} points)");
+    assert!(
+        cleaned > 0,
+        "no kill landed while worktrees existed ({at} points)"
+    );
 }

@@ -79,10 +79,16 @@ pub enum VcsError {
     },
 
     #[error("a task's commit conflicts with HEAD in {workdir} at {}; it must be redone on the branch", paths_list(.paths))]
-    ApplyConflict { paths: Vec<String>, workdir: PathBuf },
+    ApplyConflict {
+        paths: Vec<String>,
+        workdir: PathBuf,
+    },
 
     #[error("a task's commit touches {} that have uncommitted changes in {workdir}; they were left alone", paths_list(.paths))]
-    ApplyDirty { paths: Vec<String>, workdir: PathBuf },
+    ApplyDirty {
+        paths: Vec<String>,
+        workdir: PathBuf,
+    },
 }
 
 fn known_list(known: &[String]) -> String {

@@ -87,7 +87,8 @@ impl Repo {
                 .flatten()
                 .is_some_and(|n| n.starts_with(TEMP_BRANCH_PREFIX));
             if temp {
-                b.delete().map_err(self.err("deleting a worktree's branch"))?;
+                b.delete()
+                    .map_err(self.err("deleting a worktree's branch"))?;
             }
         }
         Ok(removed)
@@ -314,7 +315,9 @@ mod tests {
         let n1 = r.apply_commit(&c1).unwrap();
         let n2 = r.apply_commit(&c2).unwrap();
         assert_eq!(
-            git(tmp.path(), &["log", "--format=%s"]).lines().collect::<Vec<_>>(),
+            git(tmp.path(), &["log", "--format=%s"])
+                .lines()
+                .collect::<Vec<_>>(),
             ["T2: c", "T1: b", "base"]
         );
         assert_eq!(r.head().unwrap().unwrap(), n2);
@@ -335,9 +338,15 @@ mod tests {
         r.apply_commit(&c1).unwrap();
         let before = r.head().unwrap();
         let e = r.apply_commit(&c2).unwrap_err();
-        assert!(matches!(&e, VcsError::ApplyConflict { paths, .. } if paths == &["a.txt"]), "{e}");
+        assert!(
+            matches!(&e, VcsError::ApplyConflict { paths, .. } if paths == &["a.txt"]),
+            "{e}"
+        );
         assert_eq!(r.head().unwrap(), before);
-        assert_eq!(std::fs::read_to_string(tmp.path().join("a.txt")).unwrap(), "one\n");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("a.txt")).unwrap(),
+            "one\n"
+        );
     }
 
     #[test]
@@ -349,7 +358,10 @@ mod tests {
         std::fs::write(tmp.path().join("notes.txt"), "mine\n").unwrap();
         let e = r.apply_commit(&c1).unwrap_err();
         assert!(matches!(e, VcsError::ApplyDirty { .. }), "{e}");
-        assert_eq!(std::fs::read_to_string(tmp.path().join("notes.txt")).unwrap(), "mine\n");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
+            "mine\n"
+        );
         assert_eq!(r.head().unwrap().unwrap(), head);
     }
 

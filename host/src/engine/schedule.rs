@@ -125,7 +125,9 @@ mod tests {
     }
 
     fn fresh(ts: &[Task]) -> Vec<Candidate<'_>> {
-        ts.iter().map(|task| Candidate { task, fresh: true }).collect()
+        ts.iter()
+            .map(|task| Candidate { task, fresh: true })
+            .collect()
     }
 
     #[test]
@@ -138,7 +140,10 @@ mod tests {
             task("T5", &["docs/x.md"]),
         ];
         assert_eq!(parallel_set(&fresh(&ts), 4), ["T1", "T2", "T5"]);
-        assert!(parallel_set(&fresh(&ts), 1).is_empty(), "--jobs 1 is sequential");
+        assert!(
+            parallel_set(&fresh(&ts), 1).is_empty(),
+            "--jobs 1 is sequential"
+        );
     }
 
     #[test]
@@ -164,7 +169,10 @@ mod tests {
         c[5].fresh = false;
         assert_eq!(parallel_set(&c, 8), ["T1", "T5"]);
         c[4].fresh = false;
-        assert!(parallel_set(&c, 8).is_empty(), "one task alone gains nothing");
+        assert!(
+            parallel_set(&c, 8).is_empty(),
+            "one task alone gains nothing"
+        );
     }
 
     #[test]
@@ -174,7 +182,9 @@ mod tests {
         assert_eq!(judge(&t, &ok, &[]), Adopt::Apply);
         let stray = ["src/a.rs".to_string(), "src/ab.rs".to_string()];
         match judge(&t, &stray, &[]) {
-            Adopt::Redo(why) => assert!(why.contains("outside its declared set (src/ab.rs"), "{why}"),
+            Adopt::Redo(why) => {
+                assert!(why.contains("outside its declared set (src/ab.rs"), "{why}")
+            }
             a => panic!("{a:?}"),
         }
     }

@@ -471,7 +471,9 @@ fn recover(ctx: &mut Ctx, id: &str) -> Result<Option<End>, String> {
     })?;
     if !changes.is_empty() {
         let Some(store) = ctx.store else {
-            return Err(format!("{id} was interrupted and cannot be recovered in a worktree"));
+            return Err(format!(
+                "{id} was interrupted and cannot be recovered in a worktree"
+            ));
         };
         let backup = store.interrupted_dir(&ctx.state.record.run_id, id);
         ctx.repo.back_up_changes(&changes, &backup).map_err(|e| {

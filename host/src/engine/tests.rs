@@ -52,7 +52,8 @@ fn report(outcome: Outcome, summary: &str) -> GateReport {
 impl Plugins for Fake {
     fn implement(&self, ws: &Path, i: &ImplementInput) -> ImplementRun {
         self.calls
-            .lock().unwrap()
+            .lock()
+            .unwrap()
             .push(format!("implement {} #{}", i.task.id, i.cycle));
         self.feedback_seen.lock().unwrap().push(i.feedback.to_vec());
         self.resumed_seen.lock().unwrap().push(i.resumed);
@@ -66,10 +67,12 @@ impl Plugins for Fake {
             .unwrap()
             .get_mut(&i.task.id)
             .and_then(|q| q.pop_front());
-        let act = own.or_else(|| self.acts.lock().unwrap().pop_front()).unwrap_or(Act {
-            writes: vec![],
-            status: ImplementStatus::Failed,
-        });
+        let act = own
+            .or_else(|| self.acts.lock().unwrap().pop_front())
+            .unwrap_or(Act {
+                writes: vec![],
+                status: ImplementStatus::Failed,
+            });
         for (f, text) in act.writes {
             std::fs::write(ws.join(f), text).unwrap();
         }
@@ -95,7 +98,8 @@ impl Plugins for Fake {
         self.calls.lock().unwrap().push(format!("gate {name}"));
         let report = self
             .gates
-            .lock().unwrap()
+            .lock()
+            .unwrap()
             .pop_front()
             .unwrap_or_else(|| report(Outcome::Passed, "exited 0"));
         GateRun {
@@ -105,7 +109,10 @@ impl Plugins for Fake {
         }
     }
     fn review(&self, _ws: &Path, i: &ReviewInput) -> Option<ReviewRun> {
-        self.calls.lock().unwrap().push(format!("review {:?}", i.kind));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("review {:?}", i.kind));
         let verdict = self.reviews.lock().unwrap().pop_front().unwrap_or(Ok(true));
         Some(match verdict {
             Ok(approved) => ReviewRun {
@@ -291,7 +298,8 @@ fn a_passing_cycle_commits_the_task_with_exactly_its_file() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "a\n")]));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -318,7 +326,8 @@ fn a_failing_gate_sends_its_output_back_once_and_the_rework_passes() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .extend([writes(&[("a.txt", "1\n")]), writes(&[("a.txt", "2\n")])]);
     let mut failed = report(Outcome::Failed, "`pytest` exited 1");
     failed.evidence = "collected 1 item\nE   assert 5 == 6\n".into();
@@ -352,7 +361,8 @@ fn a_rejecting_task_review_skips_the_code_review_and_passes_its_findings_on() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .extend([writes(&[("a.txt", "1\n")]), writes(&[("a.txt", "2\n")])]);
     fake.reviews.lock().unwrap().push_back(Ok(false));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
@@ -371,10 +381,12 @@ fn an_erroring_reviewer_blocks_the_task() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "1\n")]));
     fake.reviews
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(Err("trap: out of fuel".into()));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Blocked);
@@ -396,7 +408,8 @@ fn a_tolerance_breach_blocks_before_the_gates() {
     );
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "1\n"), ("b.txt", "2\n")]));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Blocked);
@@ -405,7 +418,11 @@ fn a_tolerance_breach_blocks_before_the_gates() {
         .as_deref()
         .unwrap()
         .contains("tolerance breached"));
-    assert_eq!(*fake.calls.lock().unwrap(), ["implement T001 #1"], "no gate ran");
+    assert_eq!(
+        *fake.calls.lock().unwrap(),
+        ["implement T001 #1"],
+        "no gate ran"
+    );
 }
 
 #[test]
@@ -417,7 +434,8 @@ fn a_failed_implementer_is_rejected_without_gates() {
         status: ImplementStatus::Failed,
     });
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "1\n")]));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -435,7 +453,8 @@ fn the_block_after_the_last_cycle_names_the_first_cause() {
         status: ImplementStatus::Failed,
     });
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .extend([writes(&[("a.txt", "1\n")]), writes(&[("a.txt", "2\n")])]);
     fake.gates.lock().unwrap().extend([
         report(Outcome::Failed, "`test -f a.txt` exited 1"),
@@ -476,14 +495,16 @@ fn resume_after_a_block_gets_a_fresh_budget_and_keeps_the_history() {
     let fake = Fake::default();
     fake.reviews.lock().unwrap().push_back(Err("down".into()));
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "1\n")]));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Blocked);
     std::fs::remove_file(w.tmp.path().join("a.txt")).unwrap();
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "fixed\n")]));
     let (status, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -508,7 +529,8 @@ fn a_waiting_implementer_stops_the_run_and_the_resume_continues_its_cycle() {
     assert_eq!(st.waiting_task.as_deref(), Some("T001"));
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "done by hand\n")]));
     let (status, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -532,7 +554,8 @@ fn crash_recovery_backs_up_and_redoes_the_task() {
     std::fs::write(w.tmp.path().join("a.txt"), "half\n").unwrap();
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "whole\n")]));
     let events = Events::default();
     let (status, st) = drive(&w, &fake, st, &events);
@@ -542,7 +565,8 @@ fn crash_recovery_backs_up_and_redoes_the_task() {
     assert!(
         events
             .0
-            .lock().unwrap()
+            .lock()
+            .unwrap()
             .iter()
             .any(|m| m.contains("recovered T001")),
         "{:?}",
@@ -553,7 +577,10 @@ fn crash_recovery_backs_up_and_redoes_the_task() {
         .issues
         .iter()
         .any(|i| i.issue.contains("interrupted during T001")));
-    assert_eq!(*fake.calls.lock().unwrap().first().unwrap(), "implement T001 #1");
+    assert_eq!(
+        *fake.calls.lock().unwrap().first().unwrap(),
+        "implement T001 #1"
+    );
 }
 
 /// A crash after the task's commit but before the state was saved: the commit is adopted.
@@ -829,7 +856,8 @@ fn a_signal_stops_the_loop_between_steps_and_resume_redoes_the_cycle() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "half\n")]));
     // The signal arrives while the implementer works: seen before the next step.
     let stop = || (!fake.calls.lock().unwrap().is_empty()).then_some(libc::SIGINT);
@@ -848,7 +876,8 @@ fn a_signal_stops_the_loop_between_steps_and_resume_redoes_the_cycle() {
         .any(|i| i.issue.contains("interrupted by SIGINT")));
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "whole\n")]));
     let (status, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -882,7 +911,8 @@ fn a_commit_made_outside_the_run_is_an_issue_and_not_the_tasks() {
     git(w.tmp.path(), &["commit", "-qm", "my own change"]);
     let fake = Fake::default();
     fake.acts
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "a\n")]));
     let events = Events::default();
     let (status, st) = drive(&w, &fake, st, &events);
@@ -899,7 +929,8 @@ fn a_commit_made_outside_the_run_is_an_issue_and_not_the_tasks() {
     );
     assert!(events
         .0
-        .lock().unwrap()
+        .lock()
+        .unwrap()
         .iter()
         .any(|m| m.contains("my own change")));
     assert_eq!(st.record.tasks[0].cycles[0].files, ["a.txt"]);
@@ -1002,7 +1033,10 @@ fn history(w: &World) -> Vec<(String, Vec<String>)> {
         .map(|l| {
             let (sha, subject) = l.split_once(' ').unwrap();
             let files = git(w.tmp.path(), &["show", "--name-only", "--format=", sha]);
-            (subject.to_string(), files.lines().map(String::from).collect())
+            (
+                subject.to_string(),
+                files.lines().map(String::from).collect(),
+            )
         })
         .collect()
 }
@@ -1016,7 +1050,10 @@ fn no_worktrees_left(w: &World) {
 
 #[test]
 fn independent_tasks_run_in_their_own_worktrees_and_land_in_plan_order() {
-    let w = world(&[("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")], "");
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")],
+        "",
+    );
     let fake = Fake::default();
     script(&fake, "T001", vec![writes(&[("a.txt", "a\n")])]);
     script(&fake, "T002", vec![writes(&[("b.txt", "b\n")])]);
@@ -1040,7 +1077,10 @@ fn independent_tasks_run_in_their_own_worktrees_and_land_in_plan_order() {
     }
     for t in &st.record.tasks {
         assert_eq!(t.status, TaskStatus::Done);
-        assert_eq!(t.commit.as_deref(), Some(git(w.tmp.path(), &["log", "-1", "--format=%H", "--grep", &t.id]).trim()));
+        assert_eq!(
+            t.commit.as_deref(),
+            Some(git(w.tmp.path(), &["log", "-1", "--format=%H", "--grep", &t.id]).trim())
+        );
     }
     let said = events.0.lock().unwrap().join("\n");
     assert!(said.contains("T001, T002, T003 run at once"), "{said}");
@@ -1073,24 +1113,45 @@ fn a_worktree_diff_outside_the_declared_files_is_redone_on_the_branch() {
     assert_eq!(status, RunStatus::Success);
     let seen = fake.workspaces.lock().unwrap().clone();
     let t1: Vec<_> = seen.iter().filter(|(id, _)| id == "T001").collect();
-    assert_eq!(t1.len(), 2, "once in its worktree, once on the branch: {seen:?}");
+    assert_eq!(
+        t1.len(),
+        2,
+        "once in its worktree, once on the branch: {seen:?}"
+    );
     assert_eq!(t1[1].1, w.tmp.path());
     let h = history(&w);
-    assert_eq!(h[0], ("T002: Write b.txt".to_string(), vec!["b.txt".to_string()]));
+    assert_eq!(
+        h[0],
+        ("T002: Write b.txt".to_string(), vec!["b.txt".to_string()])
+    );
     assert_eq!(h[1].0, "T001: Write a.txt");
     assert_eq!(h[1].1, ["a.txt", "stray.txt"]);
     let said = events.0.lock().unwrap().join("\n");
-    assert!(said.contains("T001 changed files outside its declared set (stray.txt"), "{said}");
+    assert!(
+        said.contains("T001 changed files outside its declared set (stray.txt"),
+        "{said}"
+    );
     assert!(said.contains("T001 runs again on the branch"), "{said}");
-    let issue = st.record.issues.iter().find(|i| i.issue.contains("outside its declared set"));
+    let issue = st
+        .record
+        .issues
+        .iter()
+        .find(|i| i.issue.contains("outside its declared set"));
     assert!(issue.is_some_and(|i| i.resolution.contains("ran again on the branch")));
-    assert_eq!(st.record.tasks[0].cycles.len(), 1, "the worktree's cycle is dropped");
+    assert_eq!(
+        st.record.tasks[0].cycles.len(),
+        1,
+        "the worktree's cycle is dropped"
+    );
     no_worktrees_left(&w);
 }
 
 #[test]
 fn tasks_declaring_the_same_file_run_one_after_another() {
-    let w = world(&[("T001", "a.txt"), ("T002", "a.txt"), ("T003", "c.txt")], "");
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "a.txt"), ("T003", "c.txt")],
+        "",
+    );
     let fake = Fake::default();
     script(&fake, "T001", vec![writes(&[("a.txt", "one\n")])]);
     script(&fake, "T002", vec![writes(&[("a.txt", "two\n")])]);
@@ -1100,15 +1161,27 @@ fn tasks_declaring_the_same_file_run_one_after_another() {
     assert_eq!(status, RunStatus::Success);
     let seen = fake.workspaces.lock().unwrap().clone();
     let t2 = seen.iter().find(|(id, _)| id == "T002").unwrap();
-    assert_eq!(t2.1, w.tmp.path(), "T002 ran on the branch after T001 landed");
+    assert_eq!(
+        t2.1,
+        w.tmp.path(),
+        "T002 ran on the branch after T001 landed"
+    );
     let subjects: Vec<String> = history(&w).into_iter().map(|(s, _)| s).collect();
     assert_eq!(
         subjects,
-        ["T003: Write c.txt", "T002: Write a.txt", "T001: Write a.txt", "plan"]
+        [
+            "T003: Write c.txt",
+            "T002: Write a.txt",
+            "T001: Write a.txt",
+            "plan"
+        ]
     );
     let said = events.0.lock().unwrap().join("\n");
     assert!(said.contains("T001, T003 run at once"), "{said}");
-    assert_eq!(std::fs::read_to_string(w.tmp.path().join("a.txt")).unwrap(), "two\n");
+    assert_eq!(
+        std::fs::read_to_string(w.tmp.path().join("a.txt")).unwrap(),
+        "two\n"
+    );
 }
 
 #[test]
@@ -1121,29 +1194,51 @@ fn a_worktree_commit_that_conflicts_with_the_branch_is_redone_there() {
     );
     let fake = Fake::default();
     script(&fake, "T001", vec![writes(&[("a.txt", "one\n")])]);
-    script(&fake, "T002", vec![writes(&[("a.txt", "two\n"), ("b.txt", "from T002\n")])]);
+    script(
+        &fake,
+        "T002",
+        vec![writes(&[("a.txt", "two\n"), ("b.txt", "from T002\n")])],
+    );
     script(
         &fake,
         "T003",
-        vec![writes(&[("b.txt", "three\n")]), writes(&[("b.txt", "three\n")])],
+        vec![
+            writes(&[("b.txt", "three\n")]),
+            writes(&[("b.txt", "three\n")]),
+        ],
     );
     let events = Events::default();
     let (status, _, st) = drive_with(&w, &fake, fresh_state(&w), &events, &|| None, 2);
     assert_eq!(status, RunStatus::Success);
     let said = events.0.lock().unwrap().join("\n");
-    assert!(said.contains("T003's commit could not be applied onto the branch"), "{said}");
+    assert!(
+        said.contains("T003's commit could not be applied onto the branch"),
+        "{said}"
+    );
     assert!(said.contains("conflicts with HEAD"), "{said}");
     let h = history(&w);
-    assert_eq!(h[0], ("T003: Write b.txt".to_string(), vec!["b.txt".to_string()]));
-    assert_eq!(std::fs::read_to_string(w.tmp.path().join("b.txt")).unwrap(), "three\n");
-    assert!(st.record.issues.iter().any(|i| i.task.as_deref() == Some("T003")
-        && i.issue.contains("could not be applied")));
+    assert_eq!(
+        h[0],
+        ("T003: Write b.txt".to_string(), vec!["b.txt".to_string()])
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.tmp.path().join("b.txt")).unwrap(),
+        "three\n"
+    );
+    assert!(st
+        .record
+        .issues
+        .iter()
+        .any(|i| i.task.as_deref() == Some("T003") && i.issue.contains("could not be applied")));
     no_worktrees_left(&w);
 }
 
 #[test]
 fn a_task_blocked_in_its_worktree_is_redone_on_the_branch_and_the_run_stops_there() {
-    let w = world(&[("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")], "");
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")],
+        "",
+    );
     let fake = Fake::default();
     script(&fake, "T001", vec![writes(&[("a.txt", "a\n")])]);
     // Three failed cycles in the worktree, three on the branch.
@@ -1154,10 +1249,20 @@ fn a_task_blocked_in_its_worktree_is_redone_on_the_branch_and_the_run_stops_ther
     assert_eq!(status, RunStatus::Blocked);
     let said = events.0.lock().unwrap().join("\n");
     assert!(said.contains("T002 was blocked in its worktree"), "{said}");
-    let t2 = fake.workspaces.lock().unwrap().iter().filter(|(id, _)| id == "T002").count();
+    let t2 = fake
+        .workspaces
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(id, _)| id == "T002")
+        .count();
     assert_eq!(t2, 6, "3 cycles in the worktree, 3 on the branch");
     let subjects: Vec<String> = history(&w).into_iter().map(|(s, _)| s).collect();
-    assert_eq!(subjects, ["T001: Write a.txt", "plan"], "T003 waits behind the block");
+    assert_eq!(
+        subjects,
+        ["T001: Write a.txt", "plan"],
+        "T003 waits behind the block"
+    );
     assert_ne!(st.record.tasks[2].status, TaskStatus::Done);
     assert_eq!(st.record.tasks[1].status, TaskStatus::Blocked);
     no_worktrees_left(&w);
@@ -1165,7 +1270,8 @@ fn a_task_blocked_in_its_worktree_is_redone_on_the_branch_and_the_run_stops_ther
 
 #[test]
 fn a_wave_the_author_marked_sequential_runs_one_task_after_another() {
-    let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n## Wave 1 (sequential)\n\n");
+    let mut plan =
+        String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n## Wave 1 (sequential)\n\n");
     for (id, f) in [("T001", "a.txt"), ("T002", "b.txt")] {
         plan.push_str(&format!(
             "### {id}: Write {f}\n**Summary**: Write {f}\n**Wave**: 1\n**Dependencies**: none\n**Files/modules touched**: {f}\n**Acceptance test**: `test -f {f}`\n\n"

@@ -167,7 +167,10 @@ pub(crate) fn remove_left_worktrees(ctx: &mut Ctx) {
         Ok(_) => {}
         Err(e) => ctx.emit(Event::Message {
             level: Level::Warn,
-            text: format!("cannot remove task worktrees left in {}: {e}", dir.display()),
+            text: format!(
+                "cannot remove task worktrees left in {}: {e}",
+                dir.display()
+            ),
         }),
     }
 }
@@ -237,7 +240,10 @@ fn work(sh: Shared, space: Space, tx: mpsc::Sender<Event>) -> (String, Worked) {
     let own_files = sh
         .own_files
         .iter()
-        .map(|p| p.strip_prefix(sh.home).map_or_else(|_| p.clone(), |r| space.dir.join(r)))
+        .map(|p| {
+            p.strip_prefix(sh.home)
+                .map_or_else(|_| p.clone(), |r| space.dir.join(r))
+        })
         .collect();
     let mut wctx = Ctx {
         repo: &space.repo,
@@ -326,7 +332,9 @@ fn land_one(ctx: &mut Ctx, id: &str, w: Worked, applied: &mut Vec<(String, Vec<S
         (End::Interrupted(sig), _) => return End::Interrupted(*sig),
         (End::Blocked, Some(rec)) => format!(
             "{id} was blocked in its worktree ({})",
-            rec.blocked_reason.as_deref().unwrap_or("no reason recorded")
+            rec.blocked_reason
+                .as_deref()
+                .unwrap_or("no reason recorded")
         ),
         (End::Waiting, _) => {
             format!("{id}'s implementer waits for a person, which happens on the branch")
@@ -354,7 +362,12 @@ fn adopt(
         .repo
         .commit_paths_changed(&commit)
         .map_err(|e| format!("{id}'s commit in its worktree cannot be read: {e}"))?;
-    let task = ctx.plan.tasks.iter().find(|t| t.id == id).expect("task in plan");
+    let task = ctx
+        .plan
+        .tasks
+        .iter()
+        .find(|t| t.id == id)
+        .expect("task in plan");
     if let Adopt::Redo(why) = schedule::judge(task, &changed, applied) {
         return Err(why);
     }
@@ -376,7 +389,9 @@ fn adopt(
         Err(e) => {
             *ctx.task_mut(id) = before;
             ctx.state.task_base.remove(id);
-            Err(format!("{id}'s commit could not be applied onto the branch: {e}"))
+            Err(format!(
+                "{id}'s commit could not be applied onto the branch: {e}"
+            ))
         }
     }
 }

@@ -331,7 +331,15 @@ pub fn linked_git_dirs(ws: &Path) -> Vec<PathBuf> {
         return Vec::new();
     };
     let mut out = vec![gitdir];
-    for part in ["objects", "refs", "packed-refs", "config", "HEAD", "info", "shallow"] {
+    for part in [
+        "objects",
+        "refs",
+        "packed-refs",
+        "config",
+        "HEAD",
+        "info",
+        "shallow",
+    ] {
         out.push(common.join(part));
     }
     out
@@ -419,10 +427,17 @@ mod tests {
             assert_ne!(d, &common, "never the whole git dir");
         }
         // A `.git` file naming any other folder grants nothing.
-        std::fs::write(ws.join(".git"), format!("gitdir: {}\n", tmp.path().display())).unwrap();
+        std::fs::write(
+            ws.join(".git"),
+            format!("gitdir: {}\n", tmp.path().display()),
+        )
+        .unwrap();
         assert!(linked_git_dirs(&ws).is_empty());
         std::fs::create_dir_all(tmp.path().join("main/.git")).unwrap();
-        assert!(linked_git_dirs(&tmp.path().join("main")).is_empty(), "a main checkout");
+        assert!(
+            linked_git_dirs(&tmp.path().join("main")).is_empty(),
+            "a main checkout"
+        );
     }
 
     #[test]
