@@ -243,7 +243,7 @@ fn a_parallel_tasks_gate_cannot_write_the_main_checkout_or_another_tasks_worktre
     let m = main.path().canonicalize().unwrap();
     let attack = |me: &str, other: &str, file: &str| {
         format!(
-            "sh -c 'echo pwned > {m}/pwned-{me}; echo pwned > {m}/README; for w in {m}/.git/planexec/worktrees/*/{other}; do echo pwned > $w/pwned-{me}; echo pwned > $w/README; done; grep -q ok {file}'",
+            "sh -c 'echo pwned > {m}/pwned-{me}; echo pwned > {m}/README; for w in {m}/.git/planexec/worktrees/{other}; do echo pwned > $w/pwned-{me}; echo pwned > $w/README; done; grep -q ok {file}'",
             m = m.display()
         )
     };

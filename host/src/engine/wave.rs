@@ -1,5 +1,5 @@
 //! One wave of the plan: its independent tasks at once, each in its own git
-//! worktree under `.git/planexec/worktrees/<run>/`, their commits landed in plan order.
+//! worktree under `.git/planexec/worktrees/<task>`, their commits landed in plan order.
 //!
 //! The tasks schedule.rs picks run through the same state machine (task.rs) in
 //! worker threads, each with a context whose workspace is its worktree and which
@@ -101,14 +101,15 @@ struct Space {
 /// A worktree per picked task at HEAD; None (and nothing left) if one fails.
 fn open_worktrees(ctx: &mut Ctx, picked: &[String]) -> Option<Vec<Space>> {
     let head = ctx.repo.head().ok().flatten()?;
-    let run = safe_name(&ctx.state.record.run_id);
-    let root = worktrees_dir(ctx.repo).join(&run);
+    // One run at a time per repository (the lock): a task's worktree path is
+    // stable across runs, so its gates' tool caches (keyed by path) are reused.
+    let root = worktrees_dir(ctx.repo);
     let mut spaces = Vec::new();
     for id in picked {
         let dir = root.join(safe_name(id));
         match ctx
             .repo
-            .add_worktree(&format!("{run}-{}", safe_name(id)), &dir, &head)
+            .add_worktree(&format!("planexec-{}", safe_name(id)), &dir, &head)
         {
             Ok(repo) => spaces.push(Space {
                 id: id.clone(),
