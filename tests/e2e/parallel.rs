@@ -291,7 +291,7 @@ fn a_run_killed_mid_wave_resumes_to_the_same_history_and_leaves_no_worktree() {
             ],
         )
     };
-    let want = vec![
+    let want = [
         commit("T003: Write c.txt", &["c.txt"]),
         commit("T002: Write b.txt", &["b.txt"]),
         commit("T001: Write a.txt", &["a.txt"]),
