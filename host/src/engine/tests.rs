@@ -1288,3 +1288,50 @@ fn a_wave_the_author_marked_sequential_runs_one_task_after_another() {
         assert_eq!(ws, w.tmp.path(), "{id} ran on the branch");
     }
 }
+
+#[test]
+fn a_signal_mid_wave_stops_every_task_and_resume_finishes_in_plan_order() {
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")],
+        "",
+    );
+    let fake = Fake::default();
+    for (id, f) in [("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")] {
+        script(
+            &fake,
+            id,
+            vec![writes(&[(f, "x\n")]), writes(&[(f, "x\n")])],
+        );
+    }
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let stop = || {
+        let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        (n >= 4).then_some(libc::SIGINT)
+    };
+    let events = Events::default();
+    let (status, sig, st) = drive_with(&w, &fake, fresh_state(&w), &events, &stop, 3);
+    assert_eq!((status, sig), (RunStatus::Running, Some(libc::SIGINT)));
+    no_worktrees_left(&w);
+    let landed = history(&w).len() - 1;
+    let done = st
+        .record
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .count();
+    assert_eq!(done, landed, "only landed tasks are done");
+    let (status, _, st) = drive_with(&w, &fake, setup::resumed(st, &w.plan), &events, &|| None, 3);
+    assert_eq!(status, RunStatus::Success);
+    let subjects: Vec<String> = history(&w).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(
+        subjects,
+        [
+            "T003: Write c.txt",
+            "T002: Write b.txt",
+            "T001: Write a.txt",
+            "plan"
+        ]
+    );
+    assert!(st.record.tasks.iter().all(|t| t.status == TaskStatus::Done));
+    no_worktrees_left(&w);
+}
