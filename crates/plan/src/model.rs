@@ -279,6 +279,12 @@ impl Plan {
         }
     }
 
+    /// Whether the author marked wave `wave` sequential (`## Wave 2 (sequential)`):
+    /// its tasks never run at once.
+    pub fn is_sequential_wave(&self, wave: u32) -> bool {
+        self.sequential_waves.contains(&wave)
+    }
+
     /// The folder the plan lives in (for a plan folder, that folder).
     pub fn plan_root(&self) -> &Path {
         if self.source.is_dir() {

@@ -77,6 +77,18 @@ pub enum VcsError {
         #[source]
         source: std::io::Error,
     },
+
+    #[error("a task's commit conflicts with HEAD in {workdir} at {}; it must be redone on the branch", paths_list(.paths))]
+    ApplyConflict {
+        paths: Vec<String>,
+        workdir: PathBuf,
+    },
+
+    #[error("a task's commit touches {} that have uncommitted changes in {workdir}; they were left alone", paths_list(.paths))]
+    ApplyDirty {
+        paths: Vec<String>,
+        workdir: PathBuf,
+    },
 }
 
 fn known_list(known: &[String]) -> String {

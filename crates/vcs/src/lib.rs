@@ -3,7 +3,8 @@
 //!
 //! One module per job: `point` (rollback point, start refs), `changes` (task
 //! diffs), `commit` (exact-path commits and their hooks), `rollback`, `status`,
-//! `index_lock`, `atomic` (crash-safe writes).
+//! `index_lock`, `atomic` (crash-safe writes), `worktree` (parallel tasks'
+//! linked worktrees, a task's commit applied onto HEAD).
 
 mod atomic;
 mod changes;
@@ -17,6 +18,7 @@ mod point;
 mod recovery;
 mod rollback;
 mod status;
+mod worktree;
 
 pub use atomic::{atomic_write, atomic_write_in};
 pub use changes::{ChangeKind, ChangedFile, TaskChanges};

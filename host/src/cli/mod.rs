@@ -111,6 +111,10 @@ pub enum Cmd {
         /// Run even when HEAD is detached (the task commits are then on no branch).
         #[arg(long)]
         allow_detached: bool,
+        /// Independent tasks of a wave running at once, each in its own git worktree
+        /// (default: the number of cores; 1: one after another).
+        #[arg(long, short = 'j', value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        jobs: Option<usize>,
         /// Also write a report at the end: junit, sarif or json, to PATH. Repeatable.
         #[arg(long = "report", value_name = "FORMAT=PATH")]
         report: Vec<crate::report::ReportSpec>,
@@ -331,6 +335,7 @@ pub fn main() -> i32 {
             implementer,
             resume,
             allow_detached,
+            jobs,
             report,
             dialect,
             format,
@@ -341,6 +346,7 @@ pub fn main() -> i32 {
             implementer,
             resume,
             allow_detached,
+            jobs,
             format,
             reports: report,
         }),

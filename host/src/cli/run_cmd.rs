@@ -13,6 +13,7 @@ pub struct RunArgs {
     pub implementer: Option<String>,
     pub resume: bool,
     pub allow_detached: bool,
+    pub jobs: Option<usize>,
     pub format: Format,
     pub reports: Vec<crate::report::ReportSpec>,
 }
@@ -44,6 +45,7 @@ pub fn run(a: RunArgs) -> i32 {
         resume: a.resume,
         reports: a.reports.clone(),
         allow_detached: a.allow_detached,
+        jobs: a.jobs,
     };
     if let Err(e) = crate::interrupt::install() {
         eprintln!("warning: cannot handle Ctrl-C gracefully: {e}");

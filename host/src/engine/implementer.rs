@@ -81,8 +81,17 @@ fn keep(ctx: &Ctx, name: &str, text: &str) -> Result<Option<String>, crate::root
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let (root, rel) = ctx.store.transcript(&ctx.state.record.run_id, name);
+    // The main repository's .git/planexec, also for a task in its own worktree.
+    let root = ctx.repo.git().commondir().join("planexec");
+    let rel = std::path::PathBuf::from("transcripts")
+        .join(&ctx.state.record.run_id)
+        .join(format!("{name}.log"));
     let full = crate::rooted::write(&root, &rel, text[..end].as_bytes())?;
-    let shown = full.strip_prefix(ctx.workspace).unwrap_or(&full);
+    let home = ctx
+        .home
+        .canonicalize()
+        .unwrap_or_else(|_| ctx.home.to_path_buf());
+    let full = full.canonicalize().unwrap_or(full);
+    let shown = full.strip_prefix(&home).unwrap_or(&full);
     Ok(Some(shown.to_string_lossy().into_owned()))
 }

@@ -10,11 +10,13 @@ mod machine;
 mod outputs;
 mod ports;
 mod preflight;
+mod schedule;
 mod setup;
 mod state;
 mod task;
 #[cfg(test)]
 mod tests;
+mod wave;
 
 pub use error::EngineError;
 pub use outputs::final_report;
@@ -46,6 +48,9 @@ pub struct RunOptions {
     pub reports: Vec<crate::report::ReportSpec>,
     /// `--allow-detached`: run on a detached HEAD (engine-guards).
     pub allow_detached: bool,
+    /// `--jobs N`: independent tasks of a wave running at once, each in its
+    /// own worktree (None: the number of cores; 1: one after another).
+    pub jobs: Option<usize>,
 }
 
 /// How a run ended (it ran: `Err(EngineError)` means it did not start).
@@ -60,11 +65,15 @@ pub struct Finished {
 /// Context shared by the loop's steps.
 pub(crate) struct Ctx<'a> {
     pub repo: &'a Repo,
+    /// Where the task works: the main checkout, or a parallel task's worktree.
     pub workspace: &'a Path,
+    /// The main checkout (the plan's paths are relative to it).
+    pub home: &'a Path,
     pub plan: &'a Plan,
     pub config: &'a Config,
     pub plugins: &'a dyn ports::Plugins,
-    pub store: &'a Store,
+    /// None for a task in its own worktree: its state is the main loop's to save.
+    pub store: Option<&'a Store>,
     pub reporter: &'a mut Reporter,
     pub state: State,
     /// Files planexec itself writes into the work tree (never part of a task).
@@ -73,9 +82,11 @@ pub(crate) struct Ctx<'a> {
     /// Tasks changed since the last save: what the journal gets.
     pub changed: std::collections::BTreeSet<String>,
     /// The signal that asks the run to stop, if one came (interrupt::pending).
-    pub stop: &'a dyn Fn() -> Option<i32>,
+    pub stop: &'a (dyn Fn() -> Option<i32> + Sync),
     /// When the living outputs are next rewritten.
     pub pace: outputs::Pace,
+    /// Tasks of a wave that may run at once (wave.rs); 1 = one after another.
+    pub jobs: usize,
 }
 
 impl Ctx<'_> {
@@ -92,6 +103,9 @@ impl Ctx<'_> {
 
     /// Rewrites the living outputs (the execution log, planpipe status) now.
     pub fn render_now(&mut self) {
+        if self.in_worktree() {
+            return;
+        }
         let t = std::time::Instant::now();
         outputs::write_living(self);
         self.pace.rendered(t.elapsed());
@@ -104,9 +118,17 @@ impl Ctx<'_> {
         kill_point();
     }
 
+    /// A parallel task in its own worktree (wave.rs): nothing is saved or rendered.
+    pub fn in_worktree(&self) -> bool {
+        self.store.is_none()
+    }
+
     fn save_state(&mut self) {
         let changed = std::mem::take(&mut self.changed);
-        if let Err(e) = self.store.save(&mut self.state, changed) {
+        let Some(store) = self.store else {
+            return;
+        };
+        if let Err(e) = store.save(&mut self.state, changed) {
             self.reporter.emit(Event::Message {
                 level: crate::report::Level::Error,
                 text: format!("cannot save the run state: {e}"),
@@ -194,7 +216,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         None => opts.clone(),
     };
     let (plan, diags) = setup::load_plan(opts, &plan_abs, &workspace)?;
-    let order: Vec<String> = planexec_plan::waves(&plan)?.into_iter().flatten().collect();
+    let waves = planexec_plan::waves(&plan)?;
 
     let (assembled, config, registry, sandbox) = open_plugins(opts, &workspace, reporter)?;
 
@@ -231,21 +253,26 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     let mut ctx = Ctx {
         repo: &repo,
         workspace: &workspace,
+        home: &workspace,
         own_files: outputs::own_files(&workspace, &plan, &state.record),
         tolerances: outputs::Limits::new(&plan, &config),
         plan: &plan,
         config: &config,
         plugins: &kit,
-        store: &store,
+        store: Some(&store),
         reporter,
         state,
         changed: Default::default(),
         stop: &crate::interrupt::pending,
         pace: Default::default(),
+        jobs: opts
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     };
     preflight::remove_stray_temps(&ctx.own_files); // engine-guards
+    wave::remove_left_worktrees(&mut ctx);
     ctx.persist();
-    let (status, interrupted) = drive(&mut ctx, &order);
+    let (status, interrupted) = drive(&mut ctx, &waves);
     let record = close(&mut ctx, status, interrupted);
     let reports_failed =
         interrupted.is_none() && write_reports(&mut ctx, opts, &record, &sandbox, &registry, &cwd);
@@ -337,11 +364,11 @@ fn announce(reporter: &mut Reporter, state: &State, plan: &Plan, resumed: bool) 
     emit_checks(reporter, &state.record.preflight.checks);
 }
 
-/// The task loop in wave order; stops at the first block, wait or signal,
-/// else the final gates.
-pub(crate) fn drive(ctx: &mut Ctx, order: &[String]) -> (RunStatus, Option<i32>) {
-    for id in order {
-        match task::run_task(ctx, id) {
+/// The task loop, wave by wave (independent tasks of a wave at once, see
+/// wave.rs); stops at the first block, wait or signal, else the final gates.
+pub(crate) fn drive(ctx: &mut Ctx, waves: &[Vec<String>]) -> (RunStatus, Option<i32>) {
+    for w in waves {
+        match wave::run_wave(ctx, w) {
             task::End::Done => {}
             task::End::Blocked => return (RunStatus::Blocked, None),
             task::End::Waiting => return (RunStatus::Waiting, None),
@@ -365,7 +392,7 @@ fn close(ctx: &mut Ctx, status: RunStatus, interrupted: Option<i32>) -> RunRecor
     // The log first: a crash after the final save must not leave it stale.
     ctx.render_now();
     ctx.persist();
-    if let Err(e) = ctx.store.flush(&ctx.state) {
+    if let Err(e) = ctx.store.map_or(Ok(()), |s| s.flush(&ctx.state)) {
         ctx.emit(Event::Message {
             level: crate::report::Level::Error,
             text: format!("cannot save the run state: {e}"),

@@ -68,7 +68,8 @@ fn failed(r: &GateRun) -> bool {
     )
 }
 
-pub trait Plugins {
+/// `Sync`: the tasks of a wave call them from several threads (wave.rs).
+pub trait Plugins: Sync {
     fn implement(&self, workspace: &Path, input: &ImplementInput) -> ImplementRun;
     /// The configured per-task gates' names (besides the acceptance commands).
     fn task_gates(&self) -> Vec<String>;

@@ -79,7 +79,7 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
 
 /// Someone committed since the run's last commit (while it was stopped, or
 /// between tasks): kept, recorded as an issue, and the task starts from there.
-fn note_intervention(ctx: &mut Ctx, id: &str) {
+pub(super) fn note_intervention(ctx: &mut Ctx, id: &str) {
     let Ok(Some(head)) = ctx.repo.head() else {
         return;
     };
@@ -188,7 +188,7 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
         cycle: attempt,
         feedback: &feedback,
         plan_path: &ctx.state.plan_key,
-        plan_dir: super::rel(ctx.workspace, ctx.plan.plan_root()),
+        plan_dir: super::rel(ctx.home, ctx.plan.plan_root()),
         resumed,
         constraints: &ctx.plan.constraints,
         tolerances: &tolerances,
@@ -490,7 +490,12 @@ fn recover(ctx: &mut Ctx, id: &str) -> Result<Option<End>, String> {
         format!("the run was interrupted during {id} and its changes cannot be read: {e}")
     })?;
     if !changes.is_empty() {
-        let backup = ctx.store.interrupted_dir(&ctx.state.record.run_id, id);
+        let Some(store) = ctx.store else {
+            return Err(format!(
+                "{id} was interrupted and cannot be recovered in a worktree"
+            ));
+        };
+        let backup = store.interrupted_dir(&ctx.state.record.run_id, id);
         ctx.repo.back_up_changes(&changes, &backup).map_err(|e| {
             format!("the run was interrupted during {id}; its partial work could not be backed up, so it was left in the work tree untouched: {e}")
         })?;
@@ -529,7 +534,7 @@ fn short(sha: &str) -> &str {
     &sha[..sha.len().min(10)]
 }
 
-fn finish_done(ctx: &mut Ctx, id: &str, commit: String, files: Vec<String>) {
+pub(super) fn finish_done(ctx: &mut Ctx, id: &str, commit: String, files: Vec<String>) {
     let t = ctx.task_mut(id);
     t.commit = Some(commit.clone());
     t.status = TaskStatus::Done;
@@ -556,7 +561,7 @@ fn finish_done(ctx: &mut Ctx, id: &str, commit: String, files: Vec<String>) {
 
 /// ExecPlans keep a Progress list: the task's line is ticked.
 fn tick_plan(ctx: &mut Ctx, id: &str) {
-    if ctx.plan.dialect != planexec_plan::Dialect::ExecPlan {
+    if ctx.plan.dialect != planexec_plan::Dialect::ExecPlan || ctx.in_worktree() {
         return;
     }
     let Some(pt) = ctx.plan.tasks.iter().find(|t| t.id == id) else {

@@ -10,10 +10,9 @@ use crate::report::{Event, Reporter, Sink};
 use planexec_plan::Plan;
 use planexec_record::*;
 use planexec_vcs::Repo;
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// What the fake implementer does in one call: files to write, then its status.
 struct Act {
@@ -32,19 +31,23 @@ fn writes(files: &[(&'static str, &'static str)]) -> Act {
 /// reviews approve when the script runs out) and is logged.
 #[derive(Default)]
 struct Fake {
-    acts: RefCell<VecDeque<Act>>,
-    gates: RefCell<VecDeque<GateReport>>,
-    reviews: RefCell<VecDeque<Result<bool, String>>>,
-    calls: RefCell<Vec<String>>,
-    feedback_seen: RefCell<Vec<Vec<Finding>>>,
-    resumed_seen: RefCell<Vec<bool>>,
+    acts: Mutex<VecDeque<Act>>,
+    gates: Mutex<VecDeque<GateReport>>,
+    reviews: Mutex<VecDeque<Result<bool, String>>>,
+    calls: Mutex<Vec<String>>,
+    feedback_seen: Mutex<Vec<Vec<Finding>>>,
+    resumed_seen: Mutex<Vec<bool>>,
+    /// Scripts for one task (parallel tasks call in any order); before `acts`.
+    per_task: Mutex<std::collections::HashMap<String, VecDeque<Act>>>,
+    /// The workspace each implement call was given, with its task.
+    workspaces: Mutex<Vec<(String, std::path::PathBuf)>>,
     /// The implementer commits what it wrote (as a misbehaving agent would).
-    commits: std::cell::Cell<bool>,
+    commits: std::sync::atomic::AtomicBool,
     /// Files the implementer claims to have changed, and the transcript it returns.
-    claims: RefCell<Vec<String>>,
-    transcript: RefCell<String>,
+    claims: Mutex<Vec<String>>,
+    transcript: Mutex<String>,
     /// What each review was given as the host's check of the implementer.
-    implementer_findings_seen: RefCell<Vec<Vec<Finding>>>,
+    implementer_findings_seen: Mutex<Vec<Vec<Finding>>>,
 }
 
 fn report(outcome: Outcome, summary: &str) -> GateReport {
@@ -56,24 +59,37 @@ fn report(outcome: Outcome, summary: &str) -> GateReport {
 impl Plugins for Fake {
     fn implement(&self, ws: &Path, i: &ImplementInput) -> ImplementRun {
         self.calls
-            .borrow_mut()
+            .lock()
+            .unwrap()
             .push(format!("implement {} #{}", i.task.id, i.cycle));
-        self.feedback_seen.borrow_mut().push(i.feedback.to_vec());
-        self.resumed_seen.borrow_mut().push(i.resumed);
-        let act = self.acts.borrow_mut().pop_front().unwrap_or(Act {
-            writes: vec![],
-            status: ImplementStatus::Failed,
-        });
+        self.feedback_seen.lock().unwrap().push(i.feedback.to_vec());
+        self.resumed_seen.lock().unwrap().push(i.resumed);
+        self.workspaces
+            .lock()
+            .unwrap()
+            .push((i.task.id.clone(), ws.to_path_buf()));
+        let own = self
+            .per_task
+            .lock()
+            .unwrap()
+            .get_mut(&i.task.id)
+            .and_then(|q| q.pop_front());
+        let act = own
+            .or_else(|| self.acts.lock().unwrap().pop_front())
+            .unwrap_or(Act {
+                writes: vec![],
+                status: ImplementStatus::Failed,
+            });
         for (f, text) in act.writes {
             std::fs::write(ws.join(f), text).unwrap();
         }
-        if self.commits.get() {
+        if self.commits.load(std::sync::atomic::Ordering::SeqCst) {
             git(ws, &["add", "-A"]);
             git(ws, &["commit", "-qm", "agent: my own commit"]);
         }
         let mut run = ImplementRun::new("fake", act.status, format!("{:?}", act.status));
-        run.claimed_files = self.claims.borrow().clone();
-        run.transcript = self.transcript.borrow().clone();
+        run.claimed_files = self.claims.lock().unwrap().clone();
+        run.transcript = self.transcript.lock().unwrap().clone();
         run
     }
     fn task_gates(&self) -> Vec<String> {
@@ -88,10 +104,11 @@ impl Plugins for Fake {
             GateRef::Task(n) => format!("task-gate-{n}"),
             GateRef::Final(n) => format!("final-{n}"),
         };
-        self.calls.borrow_mut().push(format!("gate {name}"));
+        self.calls.lock().unwrap().push(format!("gate {name}"));
         let report = self
             .gates
-            .borrow_mut()
+            .lock()
+            .unwrap()
             .pop_front()
             .unwrap_or_else(|| report(Outcome::Passed, "exited 0"));
         GateRun {
@@ -101,11 +118,15 @@ impl Plugins for Fake {
         }
     }
     fn review(&self, _ws: &Path, i: &ReviewInput) -> Option<ReviewRun> {
-        self.calls.borrow_mut().push(format!("review {:?}", i.kind));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("review {:?}", i.kind));
         self.implementer_findings_seen
-            .borrow_mut()
+            .lock()
+            .unwrap()
             .push(i.implementer_findings.to_vec());
-        let verdict = self.reviews.borrow_mut().pop_front().unwrap_or(Ok(true));
+        let verdict = self.reviews.lock().unwrap().pop_front().unwrap_or(Ok(true));
         Some(match verdict {
             Ok(approved) => ReviewRun {
                 kind: i.kind,
@@ -154,12 +175,12 @@ impl Plugins for Fake {
 
 /// Collects the events, to check what reached the terminal.
 #[derive(Clone, Default)]
-struct Events(Rc<RefCell<Vec<String>>>);
+struct Events(Arc<Mutex<Vec<String>>>);
 
 impl Sink for Events {
     fn event(&mut self, ev: &Event) {
         if let Event::Message { text, .. } = ev {
-            self.0.borrow_mut().push(text.clone());
+            self.0.lock().unwrap().push(text.clone());
         }
     }
 }
@@ -184,11 +205,6 @@ struct World {
 }
 
 fn world(tasks: &[(&str, &str)], tolerances: &str) -> World {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
     let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n");
     if !tolerances.is_empty() {
         plan.push_str(&format!("## Tolerances\n\n{tolerances}\n\n"));
@@ -199,6 +215,16 @@ fn world(tasks: &[(&str, &str)], tolerances: &str) -> World {
             "### {id}: Write {file}\n**Summary**: Write {file}\n**Dependencies**: none\n**Files/modules touched**: {file}\n**Acceptance test**: `test -f {file}`\n\n"
         ));
     }
+    world_of(&plan)
+}
+
+/// A repository with `plan` committed as plan/plan.md.
+fn world_of(plan: &str) -> World {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.email", "dev@example.com"]);
+    git(d, &["config", "user.name", "Dev"]);
     std::fs::create_dir_all(d.join("plan")).unwrap();
     std::fs::write(d.join("plan/plan.md"), plan).unwrap();
     git(d, &["add", "."]);
@@ -240,16 +266,29 @@ fn drive_until(
     fake: &Fake,
     state: State,
     events: &Events,
-    stop: &dyn Fn() -> Option<i32>,
+    stop: &(dyn Fn() -> Option<i32> + Sync),
+) -> (RunStatus, Option<i32>, State) {
+    drive_with(w, fake, state, events, stop, 1)
+}
+
+/// The plan's tasks as one wave (none depends on another), `jobs` at once.
+fn drive_with(
+    w: &World,
+    fake: &Fake,
+    state: State,
+    events: &Events,
+    stop: &(dyn Fn() -> Option<i32> + Sync),
+    jobs: usize,
 ) -> (RunStatus, Option<i32>, State) {
     let mut reporter = Reporter::new(vec![Box::new(events.clone())]);
     let mut ctx = Ctx {
         repo: &w.repo,
         workspace: w.tmp.path(),
+        home: w.tmp.path(),
         plan: &w.plan,
         config: &w.config,
         plugins: fake,
-        store: &w.store,
+        store: Some(&w.store),
         reporter: &mut reporter,
         own_files: vec![],
         tolerances: outputs::Limits::new(&w.plan, &w.config),
@@ -257,9 +296,10 @@ fn drive_until(
         changed: Default::default(),
         stop,
         pace: Default::default(),
+        jobs,
     };
     let order: Vec<String> = w.plan.tasks.iter().map(|t| t.id.clone()).collect();
-    let (status, sig) = super::drive(&mut ctx, &order);
+    let (status, sig) = super::drive(&mut ctx, &[order]);
     (status, sig, ctx.state)
 }
 
@@ -275,7 +315,8 @@ fn a_passing_cycle_commits_the_task_with_exactly_its_file() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "a\n")]));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -286,7 +327,7 @@ fn a_passing_cycle_commits_the_task_with_exactly_its_file() {
     assert_eq!(t.cycles[0].outcome, CycleOutcome::Passed);
     assert_eq!(t.cycles[0].files, ["a.txt"]);
     assert_eq!(
-        *fake.calls.borrow(),
+        *fake.calls.lock().unwrap(),
         [
             "implement T001 #1",
             "gate acceptance:T001#1",
@@ -302,18 +343,19 @@ fn a_failing_gate_sends_its_output_back_once_and_the_rework_passes() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .extend([writes(&[("a.txt", "1\n")]), writes(&[("a.txt", "2\n")])]);
     let mut failed = report(Outcome::Failed, "`pytest` exited 1");
     failed.evidence = "collected 1 item\nE   assert 5 == 6\n".into();
-    fake.gates.borrow_mut().push_back(failed);
+    fake.gates.lock().unwrap().push_back(failed);
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Success);
     let t = &st.record.tasks[0];
     assert_eq!(t.cycles.len(), 2);
     assert_eq!(t.cycles[0].outcome, CycleOutcome::Rework);
     // The second implement call got the first cycle's feedback: one headline with the output.
-    let seen = fake.feedback_seen.borrow();
+    let seen = fake.feedback_seen.lock().unwrap();
     assert!(seen[0].is_empty());
     assert_eq!(seen[1].len(), 1, "{:?}", seen[1]);
     assert!(
@@ -336,9 +378,10 @@ fn a_rejecting_task_review_skips_the_code_review_and_passes_its_findings_on() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .extend([writes(&[("a.txt", "1\n")]), writes(&[("a.txt", "2\n")])]);
-    fake.reviews.borrow_mut().push_back(Ok(false));
+    fake.reviews.lock().unwrap().push_back(Ok(false));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Success);
     let c1 = &st.record.tasks[0].cycles[0];
@@ -347,7 +390,7 @@ fn a_rejecting_task_review_skips_the_code_review_and_passes_its_findings_on() {
         .feedback
         .iter()
         .any(|f| f.path.as_deref() == Some("stray.txt") && f.line == Some(1)));
-    assert_eq!(fake.feedback_seen.borrow()[1], c1.feedback);
+    assert_eq!(fake.feedback_seen.lock().unwrap()[1], c1.feedback);
 }
 
 #[test]
@@ -355,10 +398,12 @@ fn an_erroring_reviewer_blocks_the_task() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "1\n")]));
     fake.reviews
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(Err("trap: out of fuel".into()));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Blocked);
@@ -380,7 +425,8 @@ fn a_tolerance_breach_blocks_before_the_gates() {
     );
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "1\n"), ("b.txt", "2\n")]));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Blocked);
@@ -389,19 +435,24 @@ fn a_tolerance_breach_blocks_before_the_gates() {
         .as_deref()
         .unwrap()
         .contains("tolerance breached"));
-    assert_eq!(*fake.calls.borrow(), ["implement T001 #1"], "no gate ran");
+    assert_eq!(
+        *fake.calls.lock().unwrap(),
+        ["implement T001 #1"],
+        "no gate ran"
+    );
 }
 
 #[test]
 fn a_failed_implementer_is_rejected_without_gates() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
-    fake.acts.borrow_mut().push_back(Act {
+    fake.acts.lock().unwrap().push_back(Act {
         writes: vec![],
         status: ImplementStatus::Failed,
     });
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "1\n")]));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -414,14 +465,15 @@ fn a_failed_implementer_is_rejected_without_gates() {
 fn the_block_after_the_last_cycle_names_the_first_cause() {
     let w = world(&[("T001", "a.txt"), ("T002", "b.txt")], "");
     let fake = Fake::default();
-    fake.acts.borrow_mut().push_back(Act {
+    fake.acts.lock().unwrap().push_back(Act {
         writes: vec![],
         status: ImplementStatus::Failed,
     });
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .extend([writes(&[("a.txt", "1\n")]), writes(&[("a.txt", "2\n")])]);
-    fake.gates.borrow_mut().extend([
+    fake.gates.lock().unwrap().extend([
         report(Outcome::Failed, "`test -f a.txt` exited 1"),
         report(Outcome::Failed, "`test -f a.txt` exited 1"),
     ]);
@@ -458,16 +510,18 @@ fn the_block_after_the_last_cycle_names_the_first_cause() {
 fn resume_after_a_block_gets_a_fresh_budget_and_keeps_the_history() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
-    fake.reviews.borrow_mut().push_back(Err("down".into()));
+    fake.reviews.lock().unwrap().push_back(Err("down".into()));
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "1\n")]));
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     assert_eq!(status, RunStatus::Blocked);
     std::fs::remove_file(w.tmp.path().join("a.txt")).unwrap();
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "fixed\n")]));
     let (status, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -483,7 +537,7 @@ fn resume_after_a_block_gets_a_fresh_budget_and_keeps_the_history() {
 fn a_waiting_implementer_stops_the_run_and_the_resume_continues_its_cycle() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
-    fake.acts.borrow_mut().push_back(Act {
+    fake.acts.lock().unwrap().push_back(Act {
         writes: vec![],
         status: ImplementStatus::Waiting,
     });
@@ -492,7 +546,8 @@ fn a_waiting_implementer_stops_the_run_and_the_resume_continues_its_cycle() {
     assert_eq!(st.waiting_task.as_deref(), Some("T001"));
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "done by hand\n")]));
     let (status, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -501,7 +556,7 @@ fn a_waiting_implementer_stops_the_run_and_the_resume_continues_its_cycle() {
         1,
         "the same cycle continued"
     );
-    assert_eq!(*fake.resumed_seen.borrow(), [true]);
+    assert_eq!(*fake.resumed_seen.lock().unwrap(), [true]);
 }
 
 /// A crash mid-task: the partial work is backed up, undone, and the task redone;
@@ -516,7 +571,8 @@ fn crash_recovery_backs_up_and_redoes_the_task() {
     std::fs::write(w.tmp.path().join("a.txt"), "half\n").unwrap();
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "whole\n")]));
     let events = Events::default();
     let (status, st) = drive(&w, &fake, st, &events);
@@ -526,18 +582,22 @@ fn crash_recovery_backs_up_and_redoes_the_task() {
     assert!(
         events
             .0
-            .borrow()
+            .lock()
+            .unwrap()
             .iter()
             .any(|m| m.contains("recovered T001")),
         "{:?}",
-        events.0.borrow()
+        events.0.lock().unwrap()
     );
     assert!(st
         .record
         .issues
         .iter()
         .any(|i| i.issue.contains("interrupted during T001")));
-    assert_eq!(*fake.calls.borrow().first().unwrap(), "implement T001 #1");
+    assert_eq!(
+        *fake.calls.lock().unwrap().first().unwrap(),
+        "implement T001 #1"
+    );
 }
 
 /// A crash after the task's commit but before the state was saved: the commit is adopted.
@@ -554,7 +614,7 @@ fn crash_recovery_adopts_a_commit_that_landed() {
     let fake = Fake::default();
     let (status, st) = drive(&w, &fake, st, &Events::default());
     assert_eq!(status, RunStatus::Success);
-    assert!(fake.calls.borrow().is_empty(), "nothing was redone");
+    assert!(fake.calls.lock().unwrap().is_empty(), "nothing was redone");
     assert_eq!(st.record.tasks[0].commit, w.repo.head().unwrap());
 }
 
@@ -583,7 +643,7 @@ fn a_failed_backup_blocks_and_leaves_the_work_in_place() {
         std::fs::read_to_string(w.tmp.path().join("a.txt")).unwrap(),
         "precious\n"
     );
-    assert!(fake.calls.borrow().is_empty());
+    assert!(fake.calls.lock().unwrap().is_empty());
 }
 
 // The pure transitions, one by one.
@@ -810,14 +870,15 @@ fn a_signal_stops_the_loop_between_steps_and_resume_redoes_the_cycle() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "half\n")]));
     // The signal arrives while the implementer works: seen before the next step.
-    let stop = || (!fake.calls.borrow().is_empty()).then_some(libc::SIGINT);
+    let stop = || (!fake.calls.lock().unwrap().is_empty()).then_some(libc::SIGINT);
     let (status, sig, st) = drive_until(&w, &fake, fresh_state(&w), &Events::default(), &stop);
     assert_eq!((status, sig), (RunStatus::Running, Some(libc::SIGINT)));
     assert_eq!(
-        *fake.calls.borrow(),
+        *fake.calls.lock().unwrap(),
         ["implement T001 #1"],
         "no gate after the signal"
     );
@@ -829,7 +890,8 @@ fn a_signal_stops_the_loop_between_steps_and_resume_redoes_the_cycle() {
         .any(|i| i.issue.contains("interrupted by SIGINT")));
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "whole\n")]));
     let (status, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &Events::default());
     assert_eq!(status, RunStatus::Success);
@@ -863,7 +925,8 @@ fn a_commit_made_outside_the_run_is_an_issue_and_not_the_tasks() {
     git(w.tmp.path(), &["commit", "-qm", "my own change"]);
     let fake = Fake::default();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "a\n")]));
     let events = Events::default();
     let (status, st) = drive(&w, &fake, st, &events);
@@ -880,7 +943,8 @@ fn a_commit_made_outside_the_run_is_an_issue_and_not_the_tasks() {
     );
     assert!(events
         .0
-        .borrow()
+        .lock()
+        .unwrap()
         .iter()
         .any(|m| m.contains("my own change")));
     assert_eq!(st.record.tasks[0].cycles[0].files, ["a.txt"]);
@@ -933,7 +997,7 @@ fn resume_reuses_the_saved_settings_and_the_command_line_adds_to_them() {
     assert_eq!(o.plugin_dirs, [std::path::PathBuf::from("packs")]);
     assert_eq!(o.reports.len(), 1);
     assert!(o.unconfined);
-    let said = events.0.borrow().join("\n");
+    let said = events.0.lock().unwrap().join("\n");
     assert!(
         said.contains("--grant python3") && said.contains("--unconfined"),
         "{said}"
@@ -967,13 +1031,334 @@ fn a_journal_that_outgrows_the_snapshot_is_compacted() {
     assert_eq!(loaded.record.tasks[0].title, "save 5");
 }
 
+// --- parallel waves (wave.rs) ---
+
+fn script(fake: &Fake, id: &str, acts: Vec<Act>) {
+    fake.per_task
+        .lock()
+        .unwrap()
+        .insert(id.to_string(), acts.into());
+}
+
+/// Each commit from HEAD down: its subject and the files it holds.
+fn history(w: &World) -> Vec<(String, Vec<String>)> {
+    let log = git(w.tmp.path(), &["log", "--format=%H %s"]);
+    log.lines()
+        .map(|l| {
+            let (sha, subject) = l.split_once(' ').unwrap();
+            let files = git(w.tmp.path(), &["show", "--name-only", "--format=", sha]);
+            (
+                subject.to_string(),
+                files.lines().map(String::from).collect(),
+            )
+        })
+        .collect()
+}
+
+fn no_worktrees_left(w: &World) {
+    let list = git(w.tmp.path(), &["worktree", "list"]);
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(!w.tmp.path().join(".git/planexec/worktrees").exists());
+    assert_eq!(git(w.tmp.path(), &["branch", "--list"]).trim(), "* main");
+}
+
+#[test]
+fn independent_tasks_run_in_their_own_worktrees_and_land_in_plan_order() {
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")],
+        "",
+    );
+    let fake = Fake::default();
+    script(&fake, "T001", vec![writes(&[("a.txt", "a\n")])]);
+    script(&fake, "T002", vec![writes(&[("b.txt", "b\n")])]);
+    script(&fake, "T003", vec![writes(&[("c.txt", "c\n")])]);
+    let events = Events::default();
+    let (status, _, st) = drive_with(&w, &fake, fresh_state(&w), &events, &|| None, 3);
+    assert_eq!(status, RunStatus::Success);
+    let h = history(&w);
+    let expect = [
+        ("T003: Write c.txt", "c.txt"),
+        ("T002: Write b.txt", "b.txt"),
+        ("T001: Write a.txt", "a.txt"),
+    ];
+    for (n, (subject, file)) in expect.iter().enumerate() {
+        assert_eq!(h[n].0, *subject);
+        assert_eq!(h[n].1, [*file], "{subject} holds exactly its file");
+    }
+    let root = w.tmp.path().join(".git/planexec/worktrees");
+    for (id, ws) in fake.workspaces.lock().unwrap().iter() {
+        assert!(ws.starts_with(&root), "{id} worked in {}", ws.display());
+    }
+    for t in &st.record.tasks {
+        assert_eq!(t.status, TaskStatus::Done);
+        assert_eq!(
+            t.commit.as_deref(),
+            Some(git(w.tmp.path(), &["log", "-1", "--format=%H", "--grep", &t.id]).trim())
+        );
+    }
+    let said = events.0.lock().unwrap().join("\n");
+    assert!(said.contains("T001, T002, T003 run at once"), "{said}");
+    assert_eq!(git(w.tmp.path(), &["status", "--porcelain"]), "");
+    no_worktrees_left(&w);
+}
+
+#[test]
+fn jobs_1_runs_the_wave_on_the_branch_one_after_another() {
+    let w = world(&[("T001", "a.txt"), ("T002", "b.txt")], "");
+    let fake = Fake::default();
+    script(&fake, "T001", vec![writes(&[("a.txt", "a\n")])]);
+    script(&fake, "T002", vec![writes(&[("b.txt", "b\n")])]);
+    let (status, _, _) = drive_with(&w, &fake, fresh_state(&w), &Events::default(), &|| None, 1);
+    assert_eq!(status, RunStatus::Success);
+    for (_, ws) in fake.workspaces.lock().unwrap().iter() {
+        assert_eq!(ws, w.tmp.path());
+    }
+}
+
+#[test]
+fn a_worktree_diff_outside_the_declared_files_is_redone_on_the_branch() {
+    let w = world(&[("T001", "a.txt"), ("T002", "b.txt")], "");
+    let fake = Fake::default();
+    let stray = || writes(&[("a.txt", "a\n"), ("stray.txt", "x\n")]);
+    script(&fake, "T001", vec![stray(), stray()]);
+    script(&fake, "T002", vec![writes(&[("b.txt", "b\n")])]);
+    let events = Events::default();
+    let (status, _, st) = drive_with(&w, &fake, fresh_state(&w), &events, &|| None, 2);
+    assert_eq!(status, RunStatus::Success);
+    let seen = fake.workspaces.lock().unwrap().clone();
+    let t1: Vec<_> = seen.iter().filter(|(id, _)| id == "T001").collect();
+    assert_eq!(
+        t1.len(),
+        2,
+        "once in its worktree, once on the branch: {seen:?}"
+    );
+    assert_eq!(t1[1].1, w.tmp.path());
+    let h = history(&w);
+    assert_eq!(
+        h[0],
+        ("T002: Write b.txt".to_string(), vec!["b.txt".to_string()])
+    );
+    assert_eq!(h[1].0, "T001: Write a.txt");
+    assert_eq!(h[1].1, ["a.txt", "stray.txt"]);
+    let said = events.0.lock().unwrap().join("\n");
+    assert!(
+        said.contains("T001 changed files outside its declared set (stray.txt"),
+        "{said}"
+    );
+    assert!(said.contains("T001 runs again on the branch"), "{said}");
+    let issue = st
+        .record
+        .issues
+        .iter()
+        .find(|i| i.issue.contains("outside its declared set"));
+    assert!(issue.is_some_and(|i| i.resolution.contains("ran again on the branch")));
+    assert_eq!(
+        st.record.tasks[0].cycles.len(),
+        1,
+        "the worktree's cycle is dropped"
+    );
+    no_worktrees_left(&w);
+}
+
+#[test]
+fn tasks_declaring_the_same_file_run_one_after_another() {
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "a.txt"), ("T003", "c.txt")],
+        "",
+    );
+    let fake = Fake::default();
+    script(&fake, "T001", vec![writes(&[("a.txt", "one\n")])]);
+    script(&fake, "T002", vec![writes(&[("a.txt", "two\n")])]);
+    script(&fake, "T003", vec![writes(&[("c.txt", "c\n")])]);
+    let events = Events::default();
+    let (status, _, _) = drive_with(&w, &fake, fresh_state(&w), &events, &|| None, 4);
+    assert_eq!(status, RunStatus::Success);
+    let seen = fake.workspaces.lock().unwrap().clone();
+    let t2 = seen.iter().find(|(id, _)| id == "T002").unwrap();
+    assert_eq!(
+        t2.1,
+        w.tmp.path(),
+        "T002 ran on the branch after T001 landed"
+    );
+    let subjects: Vec<String> = history(&w).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(
+        subjects,
+        [
+            "T003: Write c.txt",
+            "T002: Write a.txt",
+            "T001: Write a.txt",
+            "plan"
+        ]
+    );
+    let said = events.0.lock().unwrap().join("\n");
+    assert!(said.contains("T001, T003 run at once"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(w.tmp.path().join("a.txt")).unwrap(),
+        "two\n"
+    );
+}
+
+#[test]
+fn a_worktree_commit_that_conflicts_with_the_branch_is_redone_there() {
+    // T002 shares a.txt with T001, so it runs on the branch, and strays into
+    // b.txt, which T003 made in its worktree: T003's commit conflicts.
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "a.txt"), ("T003", "b.txt")],
+        "",
+    );
+    let fake = Fake::default();
+    script(&fake, "T001", vec![writes(&[("a.txt", "one\n")])]);
+    script(
+        &fake,
+        "T002",
+        vec![writes(&[("a.txt", "two\n"), ("b.txt", "from T002\n")])],
+    );
+    script(
+        &fake,
+        "T003",
+        vec![
+            writes(&[("b.txt", "three\n")]),
+            writes(&[("b.txt", "three\n")]),
+        ],
+    );
+    let events = Events::default();
+    let (status, _, st) = drive_with(&w, &fake, fresh_state(&w), &events, &|| None, 2);
+    assert_eq!(status, RunStatus::Success);
+    let said = events.0.lock().unwrap().join("\n");
+    assert!(
+        said.contains("T003's commit could not be applied onto the branch"),
+        "{said}"
+    );
+    assert!(said.contains("conflicts with HEAD"), "{said}");
+    let h = history(&w);
+    assert_eq!(
+        h[0],
+        ("T003: Write b.txt".to_string(), vec!["b.txt".to_string()])
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.tmp.path().join("b.txt")).unwrap(),
+        "three\n"
+    );
+    assert!(st
+        .record
+        .issues
+        .iter()
+        .any(|i| i.task.as_deref() == Some("T003") && i.issue.contains("could not be applied")));
+    no_worktrees_left(&w);
+}
+
+#[test]
+fn a_task_blocked_in_its_worktree_is_redone_on_the_branch_and_the_run_stops_there() {
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")],
+        "",
+    );
+    let fake = Fake::default();
+    script(&fake, "T001", vec![writes(&[("a.txt", "a\n")])]);
+    // Three failed cycles in the worktree, three on the branch.
+    script(&fake, "T002", vec![]);
+    script(&fake, "T003", vec![writes(&[("c.txt", "c\n")])]);
+    let events = Events::default();
+    let (status, _, st) = drive_with(&w, &fake, fresh_state(&w), &events, &|| None, 3);
+    assert_eq!(status, RunStatus::Blocked);
+    let said = events.0.lock().unwrap().join("\n");
+    assert!(said.contains("T002 was blocked in its worktree"), "{said}");
+    let t2 = fake
+        .workspaces
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(id, _)| id == "T002")
+        .count();
+    assert_eq!(t2, 6, "3 cycles in the worktree, 3 on the branch");
+    let subjects: Vec<String> = history(&w).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(
+        subjects,
+        ["T001: Write a.txt", "plan"],
+        "T003 waits behind the block"
+    );
+    assert_ne!(st.record.tasks[2].status, TaskStatus::Done);
+    assert_eq!(st.record.tasks[1].status, TaskStatus::Blocked);
+    no_worktrees_left(&w);
+}
+
+#[test]
+fn a_wave_the_author_marked_sequential_runs_one_task_after_another() {
+    let mut plan =
+        String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n## Wave 1 (sequential)\n\n");
+    for (id, f) in [("T001", "a.txt"), ("T002", "b.txt")] {
+        plan.push_str(&format!(
+            "### {id}: Write {f}\n**Summary**: Write {f}\n**Wave**: 1\n**Dependencies**: none\n**Files/modules touched**: {f}\n**Acceptance test**: `test -f {f}`\n\n"
+        ));
+    }
+    let w = world_of(&plan);
+    assert!(w.plan.is_sequential_wave(1) && w.plan.tasks[1].wave == Some(1));
+    let fake = Fake::default();
+    script(&fake, "T001", vec![writes(&[("a.txt", "a\n")])]);
+    script(&fake, "T002", vec![writes(&[("b.txt", "b\n")])]);
+    let (status, _, _) = drive_with(&w, &fake, fresh_state(&w), &Events::default(), &|| None, 4);
+    assert_eq!(status, RunStatus::Success);
+    for (id, ws) in fake.workspaces.lock().unwrap().iter() {
+        assert_eq!(ws, w.tmp.path(), "{id} ran on the branch");
+    }
+}
+
+#[test]
+fn a_signal_mid_wave_stops_every_task_and_resume_finishes_in_plan_order() {
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")],
+        "",
+    );
+    let fake = Fake::default();
+    for (id, f) in [("T001", "a.txt"), ("T002", "b.txt"), ("T003", "c.txt")] {
+        script(
+            &fake,
+            id,
+            vec![writes(&[(f, "x\n")]), writes(&[(f, "x\n")])],
+        );
+    }
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let stop = || {
+        let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        (n >= 4).then_some(libc::SIGINT)
+    };
+    let events = Events::default();
+    let (status, sig, st) = drive_with(&w, &fake, fresh_state(&w), &events, &stop, 3);
+    assert_eq!((status, sig), (RunStatus::Running, Some(libc::SIGINT)));
+    no_worktrees_left(&w);
+    let landed = history(&w).len() - 1;
+    let done = st
+        .record
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .count();
+    assert_eq!(done, landed, "only landed tasks are done");
+    let (status, _, st) = drive_with(&w, &fake, setup::resumed(st, &w.plan), &events, &|| None, 3);
+    assert_eq!(status, RunStatus::Success);
+    let subjects: Vec<String> = history(&w).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(
+        subjects,
+        [
+            "T003: Write c.txt",
+            "T002: Write b.txt",
+            "T001: Write a.txt",
+            "plan"
+        ]
+    );
+    assert!(st.record.tasks.iter().all(|t| t.status == TaskStatus::Done));
+    no_worktrees_left(&w);
+}
+
 #[test]
 fn a_commit_the_implementer_made_is_undone_into_the_work_tree_with_a_finding() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
-    fake.commits.set(true);
+    fake.commits
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "a\n")]));
     // The finding is important: the task review (here the fake) is given it.
     let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
@@ -989,7 +1374,7 @@ fn a_commit_the_implementer_made_is_undone_into_the_work_tree_with_a_finding() {
         ),
         "{imp:?}"
     );
-    let seen = fake.implementer_findings_seen.borrow();
+    let seen = fake.implementer_findings_seen.lock().unwrap();
     assert!(
         seen[0].iter().any(|f| f.rule == "implementer/committed"),
         "{seen:?}"
@@ -1004,12 +1389,13 @@ fn a_commit_the_implementer_made_is_undone_into_the_work_tree_with_a_finding() {
 fn claimed_files_are_checked_against_the_diff_for_the_task_review() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
-    *fake.claims.borrow_mut() = vec!["a.txt".into(), "ghost.txt".into()];
+    *fake.claims.lock().unwrap() = vec!["a.txt".into(), "ghost.txt".into()];
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "a\n")]));
     drive(&w, &fake, fresh_state(&w), &Events::default());
-    let seen = fake.implementer_findings_seen.borrow();
+    let seen = fake.implementer_findings_seen.lock().unwrap();
     let rules: Vec<(&str, Option<&str>)> = seen[0]
         .iter()
         .map(|f| (f.rule.as_str(), f.path.as_deref()))
@@ -1024,9 +1410,10 @@ fn claimed_files_are_checked_against_the_diff_for_the_task_review() {
 fn the_implementers_transcript_is_kept_under_git_planexec_not_in_the_state() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
-    *fake.transcript.borrow_mut() = "turn 1: I edited a.txt\n".into();
+    *fake.transcript.lock().unwrap() = "turn 1: I edited a.txt\n".into();
     fake.acts
-        .borrow_mut()
+        .lock()
+        .unwrap()
         .push_back(writes(&[("a.txt", "a\n")]));
     let (_, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     let imp = st.record.tasks[0].cycles[0].implementer.clone().unwrap();

@@ -294,6 +294,7 @@ fn box_spec(
     }
     let mut read_exec = confine::toolchain_roots(program, path_var, ws.unwrap_or(places.scratch));
     read_exec.extend(places.grants.read.iter().cloned());
+    read_exec.extend(ws.map(linked_git_dirs).unwrap_or_default());
     Ok(BoxSpec {
         read_exec,
         workspace: ws.map(Path::to_path_buf),
@@ -303,6 +304,45 @@ fn box_spec(
         network: places.grants.network,
         limits: places.grants.limits,
     })
+}
+
+/// A linked worktree (a parallel task's, engine/wave.rs) has a `.git` file
+/// naming `<common>/worktrees/<name>`: git in the box may read that folder and
+/// the repository's shared objects, refs and config, never the main work tree,
+/// the run state under `planexec/` or another worktree. Anything not of that
+/// shape grants nothing.
+pub fn linked_git_dirs(ws: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(ws.join(".git")) else {
+        return Vec::new(); // a folder (the main checkout) or none
+    };
+    let Some(dir) = text.trim().strip_prefix("gitdir:") else {
+        return Vec::new();
+    };
+    let Ok(gitdir) = ws.join(dir.trim()).canonicalize() else {
+        return Vec::new();
+    };
+    let Some(common) = gitdir
+        .parent()
+        .filter(|w| w.file_name().is_some_and(|n| n == "worktrees"))
+        .and_then(Path::parent)
+        .filter(|c| c.join("objects").is_dir())
+        .map(Path::to_path_buf)
+    else {
+        return Vec::new();
+    };
+    let mut out = vec![gitdir];
+    for part in [
+        "objects",
+        "refs",
+        "packed-refs",
+        "config",
+        "HEAD",
+        "info",
+        "shallow",
+    ] {
+        out.push(common.join(part));
+    }
+    out
 }
 
 /// The project's own environment, searched before PATH: the workspace's
@@ -336,4 +376,41 @@ pub fn search_path(workspace: Option<&Path>, outside: &Path, grants: &Grants) ->
     )
     .map(|p| p.to_string_lossy().into_owned())
     .unwrap_or(clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linked_git_dirs;
+
+    #[test]
+    fn a_linked_worktree_may_read_its_git_dir_and_the_shared_objects_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let common = tmp.path().join("repo/.git");
+        let gitdir = common.join("worktrees/run-T1");
+        std::fs::create_dir_all(&gitdir).unwrap();
+        std::fs::create_dir_all(common.join("objects")).unwrap();
+        let ws = common.join("planexec/worktrees/run/T1");
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::write(ws.join(".git"), format!("gitdir: {}\n", gitdir.display())).unwrap();
+        let dirs = linked_git_dirs(&ws);
+        let common = common.canonicalize().unwrap();
+        assert_eq!(dirs[0], gitdir.canonicalize().unwrap());
+        assert!(dirs.contains(&common.join("objects")) && dirs.contains(&common.join("refs")));
+        for d in &dirs {
+            assert!(!d.starts_with(common.join("planexec")), "{}", d.display());
+            assert_ne!(d, &common, "never the whole git dir");
+        }
+        // A `.git` file naming any other folder grants nothing.
+        std::fs::write(
+            ws.join(".git"),
+            format!("gitdir: {}\n", tmp.path().display()),
+        )
+        .unwrap();
+        assert!(linked_git_dirs(&ws).is_empty());
+        std::fs::create_dir_all(tmp.path().join("main/.git")).unwrap();
+        assert!(
+            linked_git_dirs(&tmp.path().join("main")).is_empty(),
+            "a main checkout"
+        );
+    }
 }
