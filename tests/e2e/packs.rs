@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The standard `command` gate's component, built by host/build.rs.
-fn command_wasm() -> PathBuf {
+pub(crate) fn command_wasm() -> PathBuf {
     let p = target_dir().join("wasm-plugins/wasm32-wasip2/release/command.wasm");
     assert!(p.is_file(), "{} was not built", p.display());
     p
 }
 
 /// Writes a pack folder: pack.toml and one gate `acme-check` requesting `commands`.
-fn write_pack(dir: &Path, version: &str, commands: &[&str]) {
+pub(crate) fn write_pack(dir: &Path, version: &str, commands: &[&str]) {
     let list: Vec<String> = commands.iter().map(|c| format!("{c:?}")).collect();
     write(dir, "pack.toml", &format!(
         "name = \"acme\"\nversion = \"{version}\"\ndescription = \"Acme's shared gates\"\n\n[policy]\ngrant = [{}]\n",
@@ -31,7 +31,7 @@ fn write_pack(dir: &Path, version: &str, commands: &[&str]) {
 }
 
 /// A git repository with the pack at tag v1 (runs `true`) and v2 (also asks for `curl`).
-fn git_pack(root: &Path) -> PathBuf {
+pub(crate) fn git_pack(root: &Path) -> PathBuf {
     let repo = root.join("acme-gates");
     std::fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
@@ -48,32 +48,34 @@ fn git_pack(root: &Path) -> PathBuf {
 }
 
 /// A workspace whose policy grants `true` and whose gate `check` is the pack's plugin.
-fn workspace(root: &Path) -> PathBuf {
+pub(crate) fn workspace(root: &Path) -> PathBuf {
     let ws = root.join("ws");
     write(&ws, "planexec.toml", "[policy]\ngrant = [\"true\"]\n\n[gates.check]\nplugin = \"acme-check\"\ncommand = \"true\"\n");
     ws
 }
 
-struct Env {
-    packs: PathBuf,
+pub(crate) struct Env {
+    pub(crate) packs: PathBuf,
 }
 
 impl Env {
-    fn new(root: &Path) -> Env {
+    pub(crate) fn new(root: &Path) -> Env {
         Env {
             packs: root.join("pack-cache"),
         }
     }
-    fn run(&self, dir: &Path, args: &[&str]) -> Out {
-        planexec_env(
-            dir,
-            args,
-            &[("PLANEXEC_PACKS_DIR", self.packs.to_str().unwrap())],
-        )
+    pub(crate) fn run(&self, dir: &Path, args: &[&str]) -> Out {
+        self.run_env(dir, args, &[])
+    }
+    /// [`Env::run`] with extra environment variables.
+    pub(crate) fn run_env(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+        let mut all = vec![("PLANEXEC_PACKS_DIR", self.packs.to_str().unwrap())];
+        all.extend_from_slice(env);
+        planexec_env(dir, args, &all)
     }
 }
 
-fn lock_of(ws: &Path) -> toml::Table {
+pub(crate) fn lock_of(ws: &Path) -> toml::Table {
     toml::from_str(&std::fs::read_to_string(ws.join("planexec.lock")).unwrap()).unwrap()
 }
 
@@ -336,7 +338,7 @@ impl Drop for Server {
 }
 
 /// A .tar.gz of `dir` under the top folder `top`, plus `extra` raw entries.
-fn tar_gz(dir: &Path, top: &str, extra: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
+pub(crate) fn tar_gz(dir: &Path, top: &str, extra: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     b.append_dir_all(top, dir).unwrap();
     for (name, kind, link) in extra {

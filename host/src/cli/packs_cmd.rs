@@ -64,7 +64,7 @@ pub fn add(source: &str, name: Option<&str>, yes: bool) -> i32 {
         }
     };
     let mut decl = Declared {
-        name: name.unwrap_or("new").into(),
+        name: name.map_or_else(|| parsed.short_name(), str::to_string),
         text: source.into(),
         source: parsed,
     };
