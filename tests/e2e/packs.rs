@@ -526,7 +526,15 @@ fn trusting_a_config_with_packs_covers_its_lock() {
             ],
         )
     };
-    assert_eq!(untrusted(&["trust"]).code, 0);
+    let out = untrusted(&["trust"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // The pack is listed once, with its source (not again as an empty `[packs] acme`).
+    assert!(
+        out.stdout
+            .contains(&format!("packs.acme.source = \"{src}\"")),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("[packs] acme"), "{out:?}");
     let out = untrusted(&["gate", "run", "check"]);
     assert_eq!(out.code, 0, "trusted: {out:?}");
     // A change to the lock alone (another commit of the same source) is no longer trusted.
@@ -577,4 +585,37 @@ fn a_lock_pointing_a_plugin_outside_the_pack_is_refused() {
     let out = env.run(&ws, &["gate", "run", "check"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("not a folder of the pack"), "{out:?}");
+}
+
+#[test]
+fn packs_add_without_a_config_writes_one_and_says_what_to_do_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("gates");
+    write_pack(&pack, "1.0.0", &["true"]);
+    let ws = tmp.path().join("fresh");
+    std::fs::create_dir_all(&ws).unwrap();
+    let env = Env::new(tmp.path());
+    let out = env.run(&ws, &["packs", "add", pack.to_str().unwrap(), "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let toml = std::fs::read_to_string(ws.join("planexec.toml")).unwrap();
+    assert_eq!(
+        toml,
+        format!("[packs.acme]\nsource = {:?}\n", pack.to_str().unwrap())
+    );
+    for want in [
+        "next:",
+        "use its plugins (acme-check) by name, e.g. `[gates.NAME] plugin = \"acme-check\"`",
+        "grant in [policy]",
+        "planexec trust",
+    ] {
+        assert!(out.stdout.contains(want), "missing {want}: {out:?}");
+    }
+    // What it says works: the gate, the grant, then a run.
+    std::fs::write(
+        ws.join("planexec.toml"),
+        format!("[policy]\ngrant = [\"true\"]\n\n[gates.check]\nplugin = \"acme-check\"\ncommand = \"true\"\n\n{toml}"),
+    )
+    .unwrap();
+    let out = env.run(&ws, &["gate", "run", "check"]);
+    assert_eq!(out.code, 0, "{out:?}");
 }

@@ -447,3 +447,58 @@ fn a_private_git_pack_takes_its_login_from_git_credential_helpers() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(lock_of(&ws)["packs"]["acme"]["commit"].is_str());
 }
+
+#[test]
+fn a_server_that_never_answers_is_given_up_on_after_the_fetch_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = workspace(tmp.path());
+    let toml = std::fs::read_to_string(ws.join("planexec.toml")).unwrap();
+    let env = Env::new(tmp.path());
+    // Accepts connections and holds them open without a word (not even a TLS hello).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming() {
+            held.push(c);
+        }
+    });
+    let git_url = format!("https://127.0.0.1:{port}/acme.git");
+    let archive = format!("https://127.0.0.1:{port}/acme-1.0.0.tar.gz");
+    for (source, pack, url) in [
+        (format!("git+{git_url}#v1"), "acme", git_url.as_str()),
+        (archive.clone(), "acme-1.0.0", archive.as_str()),
+    ] {
+        let start = Instant::now();
+        let out = env.run_env(
+            &ws,
+            &["packs", "add", &source, "--yes"],
+            &[("PLANEXEC_FETCH_TIMEOUT", "1s")],
+        );
+        refused(
+            &out,
+            &ws,
+            &toml,
+            pack,
+            url,
+            &["did not answer within 1s", "PLANEXEC_FETCH_TIMEOUT"],
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "gave up late: {out:?}"
+        );
+    }
+    let out = env.run_env(
+        &ws,
+        &["packs", "add", &archive, "--yes"],
+        &[("PLANEXEC_FETCH_TIMEOUT", "soon")],
+    );
+    refused(
+        &out,
+        &ws,
+        &toml,
+        "acme-1.0.0",
+        &archive,
+        &["PLANEXEC_FETCH_TIMEOUT=`soon` is not a duration"],
+    );
+}

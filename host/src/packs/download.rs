@@ -1,23 +1,28 @@
 //! Downloading a pack archive over http(s) with ureq: the certificates it trusts
 //! (the system's, or SSL_CERT_FILE / SSL_CERT_DIR), a size bound, errors that say what to do.
 
-use super::git::TRUST_HINT;
+use super::fetch::TRUST_HINT;
 use super::tree::MAX_PACK_BYTES;
 use std::sync::Arc;
+use std::time::Duration;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 /// GETs `url` (bounded); any status but 200 is an error; the error is the whole message.
-pub fn get(url: &str) -> Result<Vec<u8>, String> {
+/// `wait` bounds connecting and the wait for the answer; the whole body gets ten times it.
+pub fn get(url: &str, wait: Duration) -> Result<Vec<u8>, String> {
     let config = ureq::Agent::config_builder()
         .tls_config(TlsConfig::builder().root_certs(roots()?).build())
+        .timeout_connect(Some(wait))
+        .timeout_recv_response(Some(wait))
+        .timeout_recv_body(Some(wait * 10))
         .build();
     let agent = ureq::Agent::new_with_config(config);
-    let mut resp = agent.get(url).call().map_err(|e| explain(url, &e))?;
+    let mut resp = agent.get(url).call().map_err(|e| explain(url, wait, &e))?;
     resp.body_mut()
         .with_config()
         .limit(MAX_PACK_BYTES)
         .read_to_vec()
-        .map_err(|e| explain(url, &e))
+        .map_err(|e| explain(url, wait, &e))
 }
 
 /// The roots an https download trusts: the system's certificates where OpenSSL finds
@@ -54,8 +59,9 @@ fn roots() -> Result<RootCerts, String> {
 }
 
 /// The message for a failed download: what happened and what to do about it.
-fn explain(url: &str, e: &ureq::Error) -> String {
+fn explain(url: &str, wait: Duration, e: &ureq::Error) -> String {
     match e {
+        ureq::Error::Timeout(t) => super::fetch::timed_out(url, wait, &format!("{t}")),
         ureq::Error::StatusCode(404) => format!(
             "the server has no file at {url} (HTTP 404)\n  nothing was written; check the URL \
              (the archive's name and version)"

@@ -6,6 +6,7 @@ use super::{PackError, PackSource};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
+use std::time::Duration;
 
 /// What a fetch produced: the files and what the source resolved to.
 #[derive(Debug)]
@@ -33,14 +34,15 @@ pub fn fetch(pack: &str, source: &PackSource, pin: Option<&str>) -> Result<Fetch
             })
         }
         PackSource::Git { url, rev } => {
-            let (tree, commit) = super::git::tree_at(url, pin.unwrap_or(rev)).map_err(bad)?;
+            let wait = timeout().map_err(bad)?;
+            let (tree, commit) = super::git::tree_at(url, pin.unwrap_or(rev), wait).map_err(bad)?;
             Ok(Fetched {
                 tree,
                 resolved: Some(commit),
             })
         }
         PackSource::Archive { url } => {
-            let bytes = super::download::get(url).map_err(bad)?;
+            let bytes = super::download::get(url, timeout().map_err(bad)?).map_err(bad)?;
             let digest = hex::encode(Sha256::digest(&bytes));
             if let Some(p) = pin.filter(|p| *p != digest) {
                 return Err(bad(format!(
@@ -54,6 +56,34 @@ pub fn fetch(pack: &str, source: &PackSource, pin: Option<&str>) -> Result<Fetch
                 resolved: Some(digest),
             })
         }
+    }
+}
+
+/// What the user can do when the server's certificate is not trusted.
+pub const TRUST_HINT: &str =
+    "if the server's certificate comes from a private certificate authority, \
+point SSL_CERT_FILE at that authority's certificate (PEM) for this command, e.g. \
+`export SSL_CERT_FILE=/path/to/ca.pem` (docs/packs.md, \"Private certificate authorities\")";
+
+/// The message for a server that did not answer within `wait` (git sources and archives).
+pub fn timed_out(url: &str, wait: Duration, detail: &str) -> String {
+    format!(
+        "the server did not answer within {} ({detail})\n  nothing was written; check that {url} is up, \
+         or give a slow server longer with PLANEXEC_FETCH_TIMEOUT (e.g. `PLANEXEC_FETCH_TIMEOUT=5m`)",
+        humantime::format_duration(wait)
+    )
+}
+
+/// How long a fetch waits for the server: `PLANEXEC_FETCH_TIMEOUT` (e.g. `90s`), else a minute.
+pub fn timeout() -> Result<Duration, String> {
+    match std::env::var("PLANEXEC_FETCH_TIMEOUT") {
+        Err(_) => Ok(Duration::from_secs(60)),
+        Ok(v) => humantime::parse_duration(v.trim())
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                format!("PLANEXEC_FETCH_TIMEOUT=`{v}` is not a duration\n  nothing was written; write e.g. `90s` or `5m`")
+            }),
     }
 }
 

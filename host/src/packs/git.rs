@@ -1,23 +1,28 @@
 //! Fetching a git pack source with git2 (local, `file://` and `https://` transports):
 //! the tree of one commit, credentials from git's helpers, errors that say what to do.
 
+use super::fetch::TRUST_HINT;
 use super::tree::Tree;
 use git2::{ErrorClass, ErrorCode};
-
-/// What the user can do when the server's certificate is not trusted.
-pub const TRUST_HINT: &str =
-    "if the server's certificate comes from a private certificate authority, \
-point SSL_CERT_FILE at that authority's certificate (PEM) for this command, e.g. \
-`export SSL_CERT_FILE=/path/to/ca.pem` (docs/packs.md, \"Private certificate authorities\")";
+use std::time::Duration;
 
 /// Fetches every branch and tag of `url` into a scratch bare repository and
 /// reads the tree of the commit `rev` names (a tag, a branch or a commit id);
 /// the error is the whole message for the user.
-pub fn tree_at(url: &str, rev: &str) -> Result<(Tree, String), String> {
+pub fn tree_at(url: &str, rev: &str, wait: Duration) -> Result<(Tree, String), String> {
     let _quiet = IgnoreSigpipe::new();
+    let ms = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: libgit2's global options, set before this process's only fetch starts.
+    unsafe {
+        git2::opts::set_server_connect_timeout_in_milliseconds(ms)
+            .and_then(|()| git2::opts::set_server_timeout_in_milliseconds(ms))
+            .map_err(|e| e.message().to_string())?;
+    }
     let tmp = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
-    let repo = git2::Repository::init_bare(tmp.path()).map_err(|e| explain(url, &e))?;
-    let mut remote = repo.remote_anonymous(url).map_err(|e| explain(url, &e))?;
+    let repo = git2::Repository::init_bare(tmp.path()).map_err(|e| explain(url, wait, &e))?;
+    let mut remote = repo
+        .remote_anonymous(url)
+        .map_err(|e| explain(url, wait, &e))?;
     let mut opts = git2::FetchOptions::new();
     opts.remote_callbacks(callbacks());
     remote
@@ -29,7 +34,7 @@ pub fn tree_at(url: &str, rev: &str) -> Result<(Tree, String), String> {
             Some(&mut opts),
             None,
         )
-        .map_err(|e| explain(url, &e))?;
+        .map_err(|e| explain(url, wait, &e))?;
     let commit = resolve_rev(&repo, url, rev)?;
     let mut tree = Tree::default();
     let root = commit.tree().map_err(|e| e.message().to_string())?;
@@ -81,8 +86,15 @@ fn callbacks<'a>() -> git2::RemoteCallbacks<'a> {
 }
 
 /// The message for a failed fetch: what happened and what to do about it.
-fn explain(url: &str, e: &git2::Error) -> String {
+fn explain(url: &str, wait: Duration, e: &git2::Error) -> String {
     let detail = e.message();
+    // libgit2's sockets time out with GIT_TIMEOUT, or, inside OpenSSL, as EAGAIN.
+    if e.code() == ErrorCode::Timeout
+        || detail.contains("timed out")
+        || detail.contains("Resource temporarily unavailable")
+    {
+        return super::fetch::timed_out(url, wait, detail);
+    }
     if e.code() == ErrorCode::Certificate || e.class() == ErrorClass::Ssl {
         return format!(
             "the TLS connection to the server failed: the server's certificate was refused \
