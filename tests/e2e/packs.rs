@@ -264,7 +264,7 @@ fn a_lock_edited_by_hand_is_refused() {
 }
 
 /// A tiny HTTP server on 127.0.0.1 serving `files` by path until dropped.
-struct Server {
+pub(crate) struct Server {
     port: u16,
     files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -272,7 +272,7 @@ struct Server {
 }
 
 impl Server {
-    fn start() -> Server {
+    pub(crate) fn start() -> Server {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let files: Arc<Mutex<HashMap<String, Vec<u8>>>> = Default::default();
@@ -318,7 +318,7 @@ impl Server {
             thread: Some(thread),
         }
     }
-    fn serve(&self, path: &str, bytes: Vec<u8>) -> String {
+    pub(crate) fn serve(&self, path: &str, bytes: Vec<u8>) -> String {
         self.files.lock().unwrap().insert(path.into(), bytes);
         format!("http://127.0.0.1:{}{path}", self.port)
     }

@@ -108,6 +108,17 @@ struct TlsServer {
 
 impl TlsServer {
     fn start(root: &Path, cert: &(PathBuf, PathBuf), port: u16, auth: &str) -> TlsServer {
+        Self::start_redirecting(root, cert, port, auth, "")
+    }
+
+    /// [`TlsServer::start`] that also redirects `/moved/X` to `redirect_to` + `/X`.
+    fn start_redirecting(
+        root: &Path,
+        cert: &(PathBuf, PathBuf),
+        port: u16,
+        auth: &str,
+        redirect_to: &str,
+    ) -> TlsServer {
         let port_file = root.join(format!("port-{}", rand_tag()));
         let log = root.join("server.log");
         let script = crate::support::root().join("tests/fixtures/tls-server/tls_server.py");
@@ -119,6 +130,7 @@ impl TlsServer {
             .args(["--port", &port.to_string()])
             .args(["--port-file", port_file.to_str().unwrap()])
             .args(["--auth", auth])
+            .args(["--redirect-to", redirect_to])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -501,4 +513,33 @@ fn a_server_that_never_answers_is_given_up_on_after_the_fetch_timeout() {
         &archive,
         &["PLANEXEC_FETCH_TIMEOUT=`soon` is not a duration"],
     );
+}
+
+#[test]
+fn an_https_archive_redirected_to_plain_http_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = site(tmp.path());
+    let ws = workspace(tmp.path());
+    let toml = std::fs::read_to_string(ws.join("planexec.toml")).unwrap();
+    let env = Env::new(tmp.path());
+    let trust = [("SSL_CERT_FILE", site.ca.to_str().unwrap())];
+    // The same archive over plain http, where the https server sends `/moved/...`.
+    let plain = crate::packs::Server::start();
+    let gz = std::fs::read(site.root.join("files/acme-1.0.0.tar.gz")).unwrap();
+    let http_url = plain.serve("/acme-1.0.0.tar.gz", gz);
+    let base = http_url.trim_end_matches("/acme-1.0.0.tar.gz");
+    let server = TlsServer::start_redirecting(&site.root, &site.cert, 0, "", base);
+    let url = server.url("/moved/acme-1.0.0.tar.gz");
+    let out = env.run_env(&ws, &["packs", "add", &url, "--yes"], &trust);
+    refused(
+        &out,
+        &ws,
+        &toml,
+        "acme-1.0.0",
+        &url,
+        &["redirected", "not https", &http_url],
+    );
+    // The plain http URL itself, named as such, is the user's explicit choice.
+    let out = env.run_env(&ws, &["packs", "add", &http_url, "--yes"], &trust);
+    assert_eq!(out.code, 0, "{out:?}");
 }

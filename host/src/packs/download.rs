@@ -12,6 +12,8 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig};
 pub fn get(url: &str, wait: Duration) -> Result<Vec<u8>, String> {
     let config = ureq::Agent::config_builder()
         .tls_config(TlsConfig::builder().root_certs(roots()?).build())
+        // An https source stays https: a redirect to plain http:// is refused.
+        .https_only(url.starts_with("https://"))
         .timeout_connect(Some(wait))
         .timeout_recv_response(Some(wait))
         .timeout_recv_body(Some(wait * 10))
@@ -74,6 +76,10 @@ fn explain(url: &str, wait: Duration, e: &ureq::Error) -> String {
         ureq::Error::StatusCode(code) => {
             format!("the server answered HTTP {code} for {url}\n  nothing was written")
         }
+        ureq::Error::RequireHttpsOnly(to) => format!(
+            "the server redirected the download to a URL that is not https ({to})\n  nothing was written; \
+             an https source is only fetched over https: ask the server's owner, or use the URL it should redirect to"
+        ),
         ureq::Error::BodyExceedsLimit(limit) => format!(
             "the archive at {url} is larger than {limit} bytes\n  nothing was written; a pack is limited to that size"
         ),
