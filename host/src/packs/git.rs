@@ -11,13 +11,7 @@ use std::time::Duration;
 /// the error is the whole message for the user.
 pub fn tree_at(url: &str, rev: &str, wait: Duration) -> Result<(Tree, String), String> {
     let _quiet = IgnoreSigpipe::new();
-    let ms = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX);
-    // SAFETY: libgit2's global options, set before this process's only fetch starts.
-    unsafe {
-        git2::opts::set_server_connect_timeout_in_milliseconds(ms)
-            .and_then(|()| git2::opts::set_server_timeout_in_milliseconds(ms))
-            .map_err(|e| e.message().to_string())?;
-    }
+    set_timeouts(wait)?;
     let tmp = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
     let repo = git2::Repository::init_bare(tmp.path()).map_err(|e| explain(url, wait, &e))?;
     let mut remote = repo
@@ -40,6 +34,18 @@ pub fn tree_at(url: &str, rev: &str, wait: Duration) -> Result<(Tree, String), S
     let root = commit.tree().map_err(|e| e.message().to_string())?;
     walk(&repo, &root, "", &mut tree).map_err(|e| e.message().to_string())?;
     Ok((tree, commit.id().to_string()))
+}
+
+/// Bounds libgit2's connect and each socket read or write by `wait` (its default is forever).
+fn set_timeouts(wait: Duration) -> Result<(), String> {
+    let ms = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: libgit2's process-wide options, set before each fetch; planexec fetches
+    // one pack at a time, so no fetch is running while they change.
+    unsafe {
+        git2::opts::set_server_connect_timeout_in_milliseconds(ms)
+            .and_then(|()| git2::opts::set_server_timeout_in_milliseconds(ms))
+            .map_err(|e| e.message().to_string())
+    }
 }
 
 /// Ignores SIGPIPE while alive. planexec dies on a closed pipe (main.rs), but libgit2
