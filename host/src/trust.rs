@@ -264,6 +264,7 @@ pub fn capabilities(t: &toml::Table) -> Vec<String> {
         if item.starts_with("[policy]")
             || item.starts_with("[plugins]")
             || item.starts_with("[limits]")
+            || item.starts_with("[packs]")
         {
             continue;
         }

@@ -12,6 +12,7 @@ mod hardening;
 mod init;
 mod pack;
 mod packs;
+mod packs_https;
 mod parallel;
 mod python_gate;
 mod reports;

@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The standard `command` gate's component, built by host/build.rs.
-fn command_wasm() -> PathBuf {
+pub(crate) fn command_wasm() -> PathBuf {
     let p = target_dir().join("wasm-plugins/wasm32-wasip2/release/command.wasm");
     assert!(p.is_file(), "{} was not built", p.display());
     p
 }
 
 /// Writes a pack folder: pack.toml and one gate `acme-check` requesting `commands`.
-fn write_pack(dir: &Path, version: &str, commands: &[&str]) {
+pub(crate) fn write_pack(dir: &Path, version: &str, commands: &[&str]) {
     let list: Vec<String> = commands.iter().map(|c| format!("{c:?}")).collect();
     write(dir, "pack.toml", &format!(
         "name = \"acme\"\nversion = \"{version}\"\ndescription = \"Acme's shared gates\"\n\n[policy]\ngrant = [{}]\n",
@@ -31,7 +31,7 @@ fn write_pack(dir: &Path, version: &str, commands: &[&str]) {
 }
 
 /// A git repository with the pack at tag v1 (runs `true`) and v2 (also asks for `curl`).
-fn git_pack(root: &Path) -> PathBuf {
+pub(crate) fn git_pack(root: &Path) -> PathBuf {
     let repo = root.join("acme-gates");
     std::fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
@@ -48,32 +48,34 @@ fn git_pack(root: &Path) -> PathBuf {
 }
 
 /// A workspace whose policy grants `true` and whose gate `check` is the pack's plugin.
-fn workspace(root: &Path) -> PathBuf {
+pub(crate) fn workspace(root: &Path) -> PathBuf {
     let ws = root.join("ws");
     write(&ws, "planexec.toml", "[policy]\ngrant = [\"true\"]\n\n[gates.check]\nplugin = \"acme-check\"\ncommand = \"true\"\n");
     ws
 }
 
-struct Env {
-    packs: PathBuf,
+pub(crate) struct Env {
+    pub(crate) packs: PathBuf,
 }
 
 impl Env {
-    fn new(root: &Path) -> Env {
+    pub(crate) fn new(root: &Path) -> Env {
         Env {
             packs: root.join("pack-cache"),
         }
     }
-    fn run(&self, dir: &Path, args: &[&str]) -> Out {
-        planexec_env(
-            dir,
-            args,
-            &[("PLANEXEC_PACKS_DIR", self.packs.to_str().unwrap())],
-        )
+    pub(crate) fn run(&self, dir: &Path, args: &[&str]) -> Out {
+        self.run_env(dir, args, &[])
+    }
+    /// [`Env::run`] with extra environment variables.
+    pub(crate) fn run_env(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+        let mut all = vec![("PLANEXEC_PACKS_DIR", self.packs.to_str().unwrap())];
+        all.extend_from_slice(env);
+        planexec_env(dir, args, &all)
     }
 }
 
-fn lock_of(ws: &Path) -> toml::Table {
+pub(crate) fn lock_of(ws: &Path) -> toml::Table {
     toml::from_str(&std::fs::read_to_string(ws.join("planexec.lock")).unwrap()).unwrap()
 }
 
@@ -262,7 +264,7 @@ fn a_lock_edited_by_hand_is_refused() {
 }
 
 /// A tiny HTTP server on 127.0.0.1 serving `files` by path until dropped.
-struct Server {
+pub(crate) struct Server {
     port: u16,
     files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -270,7 +272,7 @@ struct Server {
 }
 
 impl Server {
-    fn start() -> Server {
+    pub(crate) fn start() -> Server {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let files: Arc<Mutex<HashMap<String, Vec<u8>>>> = Default::default();
@@ -316,7 +318,7 @@ impl Server {
             thread: Some(thread),
         }
     }
-    fn serve(&self, path: &str, bytes: Vec<u8>) -> String {
+    pub(crate) fn serve(&self, path: &str, bytes: Vec<u8>) -> String {
         self.files.lock().unwrap().insert(path.into(), bytes);
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -336,7 +338,7 @@ impl Drop for Server {
 }
 
 /// A .tar.gz of `dir` under the top folder `top`, plus `extra` raw entries.
-fn tar_gz(dir: &Path, top: &str, extra: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
+pub(crate) fn tar_gz(dir: &Path, top: &str, extra: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     b.append_dir_all(top, dir).unwrap();
     for (name, kind, link) in extra {
@@ -524,7 +526,15 @@ fn trusting_a_config_with_packs_covers_its_lock() {
             ],
         )
     };
-    assert_eq!(untrusted(&["trust"]).code, 0);
+    let out = untrusted(&["trust"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // The pack is listed once, with its source (not again as an empty `[packs] acme`).
+    assert!(
+        out.stdout
+            .contains(&format!("packs.acme.source = \"{src}\"")),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("[packs] acme"), "{out:?}");
     let out = untrusted(&["gate", "run", "check"]);
     assert_eq!(out.code, 0, "trusted: {out:?}");
     // A change to the lock alone (another commit of the same source) is no longer trusted.
@@ -575,4 +585,37 @@ fn a_lock_pointing_a_plugin_outside_the_pack_is_refused() {
     let out = env.run(&ws, &["gate", "run", "check"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("not a folder of the pack"), "{out:?}");
+}
+
+#[test]
+fn packs_add_without_a_config_writes_one_and_says_what_to_do_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("gates");
+    write_pack(&pack, "1.0.0", &["true"]);
+    let ws = tmp.path().join("fresh");
+    std::fs::create_dir_all(&ws).unwrap();
+    let env = Env::new(tmp.path());
+    let out = env.run(&ws, &["packs", "add", pack.to_str().unwrap(), "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let toml = std::fs::read_to_string(ws.join("planexec.toml")).unwrap();
+    assert_eq!(
+        toml,
+        format!("[packs.acme]\nsource = {:?}\n", pack.to_str().unwrap())
+    );
+    for want in [
+        "next:",
+        "use its plugins (acme-check) by name, e.g. `[gates.NAME] plugin = \"acme-check\"`",
+        "grant in [policy]",
+        "planexec trust",
+    ] {
+        assert!(out.stdout.contains(want), "missing {want}: {out:?}");
+    }
+    // What it says works: the gate, the grant, then a run.
+    std::fs::write(
+        ws.join("planexec.toml"),
+        format!("[policy]\ngrant = [\"true\"]\n\n[gates.check]\nplugin = \"acme-check\"\ncommand = \"true\"\n\n{toml}"),
+    )
+    .unwrap();
+    let out = env.run(&ws, &["gate", "run", "check"]);
+    assert_eq!(out.code, 0, "{out:?}");
 }

@@ -64,7 +64,7 @@ pub fn add(source: &str, name: Option<&str>, yes: bool) -> i32 {
         }
     };
     let mut decl = Declared {
-        name: name.unwrap_or("new").into(),
+        name: name.map_or_else(|| parsed.short_name(), str::to_string),
         text: source.into(),
         source: parsed,
     };
@@ -106,8 +106,33 @@ pub fn add(source: &str, name: Option<&str>, yes: bool) -> i32 {
         report_error(&e);
         return exit::USAGE;
     }
+    let plugins: Vec<String> = resolved
+        .locked
+        .plugins
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
     lock.packs.insert(decl.name.clone(), resolved.locked);
-    write_lock(&workspace, &lock)
+    let code = write_lock(&workspace, &lock);
+    if code == exit::OK {
+        print_next_steps(&plugins);
+    }
+    code
+}
+
+/// What a user does after `packs add`: use the plugins, grant, trust, commit.
+fn print_next_steps(plugins: &[String]) {
+    let example = plugins.first().map_or("PLUGIN", String::as_str);
+    println!("next:");
+    println!(
+        "  use its plugins ({}) by name, e.g. `[gates.NAME] plugin = \"{}\"` in planexec.toml",
+        crate::text::untrusted(&plugins.join(", ")),
+        crate::text::untrusted(example)
+    );
+    println!("  grant in [policy] what you accept of what they request (the suggestion above is not applied)");
+    println!(
+        "  review planexec.toml, run `planexec trust`, and commit planexec.toml and planexec.lock"
+    );
 }
 
 /// Appends `[packs.NAME] source = ...` to planexec.toml (created if absent), keeping its text.
@@ -132,7 +157,10 @@ fn append_declaration(workspace: &Path, name: &str, source: &str) -> Result<(), 
     } else {
         key.to_string()
     };
-    text.push_str(&format!("\n[packs.{key}]\nsource = {src}\n"));
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(&format!("[packs.{key}]\nsource = {src}\n"));
     crate::rooted::write(
         workspace,
         Path::new(crate::config::FILE_NAME),

@@ -1,11 +1,12 @@
 //! Fetching a pack's files from its source into a [`Tree`]: a local folder,
-//! a git commit (git2), or a downloaded .tar.gz (ureq, flate2, tar).
+//! a git commit (git.rs), or a downloaded .tar.gz (download.rs, then flate2 and tar).
 
 use super::tree::{Tree, MAX_PACK_BYTES};
 use super::{PackError, PackSource};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
+use std::time::Duration;
 
 /// What a fetch produced: the files and what the source resolved to.
 #[derive(Debug)]
@@ -33,15 +34,15 @@ pub fn fetch(pack: &str, source: &PackSource, pin: Option<&str>) -> Result<Fetch
             })
         }
         PackSource::Git { url, rev } => {
-            let (tree, commit) =
-                git_tree(url, pin.unwrap_or(rev)).map_err(|e| bad(e.to_string()))?;
+            let wait = timeout().map_err(bad)?;
+            let (tree, commit) = super::git::tree_at(url, pin.unwrap_or(rev), wait).map_err(bad)?;
             Ok(Fetched {
                 tree,
                 resolved: Some(commit),
             })
         }
         PackSource::Archive { url } => {
-            let bytes = download(url).map_err(bad)?;
+            let bytes = super::download::get(url, timeout().map_err(bad)?).map_err(bad)?;
             let digest = hex::encode(Sha256::digest(&bytes));
             if let Some(p) = pin.filter(|p| *p != digest) {
                 return Err(bad(format!(
@@ -55,6 +56,34 @@ pub fn fetch(pack: &str, source: &PackSource, pin: Option<&str>) -> Result<Fetch
                 resolved: Some(digest),
             })
         }
+    }
+}
+
+/// What the user can do when the server's certificate is not trusted.
+pub const TRUST_HINT: &str =
+    "if the server's certificate comes from a private certificate authority, \
+point SSL_CERT_FILE at that authority's certificate (PEM) for this command, e.g. \
+`export SSL_CERT_FILE=/path/to/ca.pem` (docs/packs.md, \"Private certificate authorities\")";
+
+/// The message for a server that did not answer within `wait` (git sources and archives).
+pub fn timed_out(url: &str, wait: Duration, detail: &str) -> String {
+    format!(
+        "the server did not answer within {} ({detail})\n  nothing was written; check that {url} is up, \
+         or give a slow server longer with PLANEXEC_FETCH_TIMEOUT (e.g. `PLANEXEC_FETCH_TIMEOUT=5m`)",
+        humantime::format_duration(wait)
+    )
+}
+
+/// How long a fetch waits for the server: `PLANEXEC_FETCH_TIMEOUT` (e.g. `90s`), else a minute.
+pub fn timeout() -> Result<Duration, String> {
+    match std::env::var("PLANEXEC_FETCH_TIMEOUT") {
+        Err(_) => Ok(Duration::from_secs(60)),
+        Ok(v) => humantime::parse_duration(v.trim())
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                format!("PLANEXEC_FETCH_TIMEOUT=`{v}` is not a duration\n  nothing was written; write e.g. `90s` or `5m`")
+            }),
     }
 }
 
@@ -85,92 +114,6 @@ fn read_folder(dir: &Path, prefix: &str, tree: &mut Tree) -> Result<(), String> 
         }
     }
     Ok(())
-}
-
-/// Fetches every branch and tag of `url` into a scratch bare repository and
-/// reads the tree of the commit `rev` names (a tag, a branch, or a commit id).
-fn git_tree(url: &str, rev: &str) -> Result<(Tree, String), git2::Error> {
-    let tmp = tempfile::tempdir().map_err(|e| git2::Error::from_str(&e.to_string()))?;
-    let repo = git2::Repository::init_bare(tmp.path())?;
-    let mut remote = repo.remote_anonymous(url)?;
-    remote.fetch(
-        &[
-            "+refs/heads/*:refs/remotes/origin/*",
-            "+refs/tags/*:refs/tags/*",
-        ],
-        None,
-        None,
-    )?;
-    let commit = resolve_rev(&repo, rev)?;
-    let mut tree = Tree::default();
-    walk_git(&repo, &commit.tree()?, "", &mut tree)?;
-    Ok((tree, commit.id().to_string()))
-}
-
-fn resolve_rev<'r>(repo: &'r git2::Repository, rev: &str) -> Result<git2::Commit<'r>, git2::Error> {
-    if rev.len() == 40 && rev.chars().all(|c| c.is_ascii_hexdigit()) {
-        let oid = git2::Oid::from_str(rev)?;
-        return repo.find_commit(oid).map_err(|_| {
-            git2::Error::from_str(&format!(
-                "commit {rev} is no longer reachable from any branch or tag of the source"
-            ))
-        });
-    }
-    for name in [
-        format!("refs/tags/{rev}"),
-        format!("refs/remotes/origin/{rev}"),
-    ] {
-        if let Ok(r) = repo.find_reference(&name) {
-            return r.peel_to_commit();
-        }
-    }
-    Err(git2::Error::from_str(&format!(
-        "no tag, branch or commit `{rev}` in the source"
-    )))
-}
-
-fn walk_git(
-    repo: &git2::Repository,
-    t: &git2::Tree,
-    prefix: &str,
-    out: &mut Tree,
-) -> Result<(), git2::Error> {
-    let fail = |m: String| git2::Error::from_str(&m);
-    for e in t.iter() {
-        let name = e
-            .name()
-            .ok_or_else(|| fail("a file name is not UTF-8".into()))?;
-        let rel = if prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        match e.filemode() {
-            0o040000 => walk_git(repo, &repo.find_tree(e.id())?, &rel, out)?,
-            0o100644 | 0o100755 => {
-                let blob = repo.find_blob(e.id())?;
-                out.add(&rel, blob.content().to_vec()).map_err(fail)?;
-            }
-            _ => {
-                return Err(fail(format!(
-                    "`{rel}` is a symlink or submodule; a pack holds only regular files"
-                )))
-            }
-        }
-    }
-    Ok(())
-}
-
-/// GETs `url` (bounded); any status but 200 is an error.
-fn download(url: &str) -> Result<Vec<u8>, String> {
-    let mut resp = ureq::get(url)
-        .call()
-        .map_err(|e| format!("cannot download: {e}"))?;
-    resp.body_mut()
-        .with_config()
-        .limit(MAX_PACK_BYTES)
-        .read_to_vec()
-        .map_err(|e| format!("cannot download: {e}"))
 }
 
 /// Unpacks a .tar.gz into memory: regular files and folders only; a symlink,

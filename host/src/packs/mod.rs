@@ -3,7 +3,9 @@
 
 mod cache;
 mod diff;
+mod download;
 mod fetch;
+mod git;
 mod lock;
 mod packfile;
 mod source;

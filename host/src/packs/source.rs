@@ -52,6 +52,28 @@ impl PackSource {
     }
 }
 
+impl PackSource {
+    /// A name for the pack before its pack.toml is read: the last part of the
+    /// path or URL without `.git`, `.tar.gz` or `.tgz` (`.../acme.git` is `acme`).
+    pub fn short_name(&self) -> String {
+        let text = match self {
+            PackSource::Path(p) => p.display().to_string(),
+            PackSource::Git { url, .. } => url.clone(),
+            PackSource::Archive { url } => url.clone(),
+        };
+        let last = text.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        let name = [".git", ".tar.gz", ".tgz"]
+            .iter()
+            .find_map(|ext| last.strip_suffix(ext))
+            .unwrap_or(last);
+        if name.is_empty() {
+            "pack".into()
+        } else {
+            name.into()
+        }
+    }
+}
+
 impl std::fmt::Display for PackSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -91,5 +113,23 @@ mod tests {
             .contains("needs a rev"));
         assert!(PackSource::parse("ftp://h/p", base).is_err());
         assert!(PackSource::parse("https://h/p.zip", base).is_err());
+    }
+
+    #[test]
+    fn short_names_drop_the_folder_and_the_extension() {
+        let base = Path::new("/repo");
+        for (text, want) in [
+            ("git+https://h:8443/org/acme.git#v1", "acme"),
+            ("git+file:///srv/gates/#v1", "gates"),
+            ("https://h/acme-1.2.tar.gz", "acme-1.2"),
+            ("https://h/acme.tgz", "acme"),
+            ("../shared-gates", "shared-gates"),
+        ] {
+            assert_eq!(
+                PackSource::parse(text, base).unwrap().short_name(),
+                want,
+                "{text}"
+            );
+        }
     }
 }
