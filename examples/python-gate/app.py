@@ -35,7 +35,7 @@ def scan_file(path, rel, markers, findings):
                             rule="no-merge-markers/marker",
                             message=f"`{marker}` is still in the file",
                             path=rel, line=number, column=column,
-                            end_line=number, end_column=column + len(marker),
+                            end_line=number, end_column=column + len(marker) - 1,
                         ))
     except (UnicodeDecodeError, OSError):
         return

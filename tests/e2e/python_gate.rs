@@ -84,6 +84,12 @@ fn python_gate_passes_a_clean_tree_and_fails_on_a_marker() {
         (Some("src/main.rs"), Some(2), Some(8)),
         "{report}"
     );
+    // The span's end: the marker's last character (`DO NOT MERGE`, 12 characters).
+    assert_eq!(
+        (f["end_line"].as_u64(), f["end_column"].as_u64()),
+        (Some(2), Some(19)),
+        "{report}"
+    );
 }
 
 #[test]
