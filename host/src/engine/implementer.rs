@@ -2,7 +2,7 @@
 //! commits it made are undone into the work tree, its transcript is kept with the run.
 
 use super::Ctx;
-use planexec_record::{Finding, ImplementRun, ReviewKind, ReviewRun, Severity};
+use planexec_record::{ImplementRun, ReviewKind, ReviewRun};
 
 /// The most of one transcript kept (its start; an agent's output is capped before this).
 const MAX_TRANSCRIPT: usize = 16 << 20;
@@ -28,16 +28,8 @@ pub fn undo_commits(ctx: &Ctx, before: Option<&str>, imp: &mut ImplementRun) {
         }
         Err(e) => format!("{} moved HEAD and it could not be undone: {e}", imp.plugin),
     };
-    imp.findings.push(Finding {
-        severity: Severity::Important,
-        rule: "implementer/committed".into(),
-        message,
-        path: None,
-        line: None,
-        column: None,
-        end_line: None,
-        end_column: None,
-    });
+    imp.findings
+        .push(super::machine::finding("implementer/committed", message));
 }
 
 /// Writes the implementer's transcript under `.git/planexec/transcripts/<run>/`
