@@ -4,7 +4,8 @@
 use crate::config::GateConfig;
 use crate::sandbox::bindings::{gate_plugin, types as wt};
 use crate::sandbox::{CallInfo, Loaded};
-use planexec_record::{GateReport, GateRun};
+use crate::shard::GateShard;
+use planexec_record::{GateReport, GateRun, Outcome};
 use std::path::Path;
 
 /// Runs `loaded` as the gate `cfg` in `workspace`, optionally for a task.
@@ -14,6 +15,18 @@ pub fn run(
     workspace: &Path,
     task: Option<wt::Task>,
 ) -> (GateRun, CallInfo) {
+    run_shard(loaded, cfg, workspace, task, None)
+}
+
+/// [`run`], for one shard of the gate's tests when `shard` is set: the plugin picks its
+/// part, and the list it announced (`shard::notice`) is recorded with the run.
+pub fn run_shard(
+    loaded: &Loaded,
+    cfg: &GateConfig,
+    workspace: &Path,
+    task: Option<wt::Task>,
+    shard: Option<&GateShard>,
+) -> (GateRun, CallInfo) {
     let req = gate_plugin::GateRequest {
         name: cfg.name.clone(),
         config: cfg.settings.to_string(),
@@ -21,7 +34,7 @@ pub fn run(
         task,
     };
     let (r, info) = loaded.check(workspace, req);
-    let report = match r {
+    let mut report = match r {
         Ok(rep) => rep,
         Err(f) => {
             let mut rep = GateReport::errored(f.reason);
@@ -30,11 +43,21 @@ pub fn run(
             rep
         }
     };
+    let list = match shard.and_then(|s| crate::shard::notice::from_logs(&info.logs, s.part)) {
+        None => None,
+        Some(Ok(l)) => Some(l),
+        Some(Err(why)) => {
+            report.outcome = Outcome::Errored;
+            report.summary = format!("{why}: {}", report.summary);
+            None
+        }
+    };
     (
         GateRun {
             name: cfg.name.clone(),
             plugin: loaded.name().to_string(),
             report,
+            shard: list,
         },
         info,
     )

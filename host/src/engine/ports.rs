@@ -198,6 +198,7 @@ impl Plugins for Kit {
                     cache: false,
                     after,
                     task: wit.clone(),
+                    shard: None,
                 }
             })
             .collect();

@@ -89,6 +89,7 @@ impl Plugins for Fake {
             name,
             plugin: "command".into(),
             report,
+            shard: None,
         }
     }
     fn review(&self, _ws: &Path, i: &ReviewInput) -> Option<ReviewRun> {
@@ -650,6 +651,7 @@ fn implement_inspect_and_gate_transitions() {
         name: "g".into(),
         plugin: "command".into(),
         report: report(o, "sum"),
+        shard: None,
     };
     assert_eq!(
         machine::after_gates(&[run(Outcome::Passed)], false),
@@ -682,6 +684,7 @@ fn gate_findings_carry_each_test_failure_with_its_place_once() {
         name: "pytest".into(),
         plugin: "pytest".into(),
         report: r,
+        shard: None,
     };
     let out = machine::after_gates(&[run], false);
     let Step::Reject(f) = out else {

@@ -98,6 +98,12 @@ mod tests {
         rec.final_gates = fixtures::failed_final_gate_run().final_gates;
         rec.final_gates
             .extend(fixtures::secret_fixed_run().final_gates);
+        rec.shard = Some(planexec_pdk::record::Shard { index: 2, count: 4 });
+        rec.final_gates[0].shard = Some(planexec_pdk::record::ShardList {
+            tests: 48,
+            ran: 12,
+            list: format!("sha256:{}", "0a".repeat(32)),
+        });
         rec
     }
 

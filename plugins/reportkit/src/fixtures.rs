@@ -85,6 +85,7 @@ pub fn gate_passed(name: &str, passed: u32) -> GateRun {
             exit_code: Some(0),
             duration_ms: 420,
         },
+        shard: None,
     }
 }
 
@@ -105,6 +106,7 @@ pub fn gate(name: &str, outcome: Outcome, summary: &str, findings: Vec<Finding>)
             exit_code: Some(if outcome == Outcome::Passed { 0 } else { 1 }),
             duration_ms: 1500,
         },
+        shard: None,
     }
 }
 
@@ -309,6 +311,7 @@ pub fn successful_run() -> RunRecord {
         end_commit: Some("bbb2222".into()),
         log_path: Some("memory-bank/execute/2026-11-22_10-00-00_auth.md".into()),
         env,
+        shard: None,
     }
 }
 
