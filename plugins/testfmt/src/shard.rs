@@ -30,6 +30,12 @@ impl Part {
     }
 }
 
+/// The shard the host asked `req` to run, if any.
+pub fn part_of(req: &planexec_pdk::GateRequest) -> Option<Part> {
+    let _ = req;
+    None
+}
+
 /// The units of `units` this shard runs, in list order. `unit_of` maps a recorded test name
 /// (the durations' keys, the gate's case names) to its unit; the recorded seconds of every
 /// test of a unit add up to its weight. With no recorded durations units are spread by a
@@ -58,7 +64,7 @@ pub fn assign(part: &Part, units: &[String], unit_of: impl Fn(&str) -> String) -
         }
     }
     let known: Vec<f64> = units.iter().filter_map(|u| weight.get(u).copied()).collect();
-    if known.is_empty() {
+    if known.iter().all(|w| *w <= 0.0) {
         return units.iter().map(|u| by_hash(u, count)).collect();
     }
     // A unit new since the durations were recorded weighs what a recorded one does on average.
@@ -81,7 +87,7 @@ pub fn by_hash(name: &str, count: u32) -> u32 {
 }
 
 /// Greedy longest-processing-time: the heaviest unit first (ties by name), each to the
-/// shard with the least time so far (ties to the lowest index).
+/// shard with the least time so far (ties: the one with fewest units, then the lowest index).
 pub fn balance(units: &[String], weights: &[f64], count: u32) -> Vec<u32> {
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by(|&a, &b| {
@@ -89,15 +95,20 @@ pub fn balance(units: &[String], weights: &[f64], count: u32) -> Vec<u32> {
             .total_cmp(&weights[a])
             .then_with(|| units[a].cmp(&units[b]))
     });
-    let mut load = vec![0.0f64; count.max(1) as usize];
+    let mut load = vec![(0.0f64, 0usize); count.max(1) as usize];
     let mut out = vec![0u32; units.len()];
     for i in order {
         let (s, _) = load
             .iter()
             .enumerate()
-            .min_by(|a, b| a.1.total_cmp(b.1).then_with(|| a.0.cmp(&b.0)))
+            .min_by(|a, b| {
+                (a.1 .0.total_cmp(&b.1 .0))
+                    .then_with(|| a.1 .1.cmp(&b.1 .1))
+                    .then_with(|| a.0.cmp(&b.0))
+            })
             .expect("at least one shard");
-        load[s] += weights[i];
+        load[s].0 += weights[i];
+        load[s].1 += 1;
         out[i] = s as u32 + 1;
     }
     out
@@ -119,14 +130,16 @@ pub fn digest(units: &[String]) -> String {
 
 /// The line a sharded gate logs (info) so the host records what its shard was part of:
 /// `shard 2/4: 12 of 48 tests, list sha256:…`. The host reads exactly this shape.
-pub fn notice(part: &Part, ran: usize, units: &[String]) -> String {
+/// `total` counts the units; `listing` is what the digest is of (the units, or finer: a
+/// go test name with its package).
+pub fn notice(part: &Part, ran: usize, total: usize, listing: &[String]) -> String {
     format!(
         "shard {}/{}: {} of {} tests, list {}",
         part.index,
         part.count,
         ran,
-        units.len(),
-        digest(units)
+        total,
+        digest(listing)
     )
 }
 
@@ -187,6 +200,17 @@ mod tests {
     }
 
     #[test]
+    fn equal_or_zero_times_spread_the_units_evenly() {
+        let units = names(8);
+        let a = balance(&units, &[0.5; 8], 4);
+        assert!((1..=4).all(|s| a.iter().filter(|&&x| x == s).count() == 2), "{a:?}");
+        // Times that are all zero (a tool that measures none) say nothing: by hash.
+        let zero: Vec<(String, f64)> = units.iter().map(|u| (u.clone(), 0.0)).collect();
+        let by = assign(&part(1, 4, zero), &units, |n| n.to_string());
+        assert_eq!(by, assign(&part(1, 4, vec![]), &units, |n| n.to_string()));
+    }
+
+    #[test]
     fn recorded_tests_add_up_to_their_unit_and_new_units_weigh_the_mean() {
         // Subtests `T/x` belong to unit `T`; `T` weighs 5, `U` 1, new `V` the mean 3.
         let units: Vec<String> = ["T", "U", "V"].map(String::from).to_vec();
@@ -215,7 +239,7 @@ mod tests {
         assert!(part(0, 4, vec![]).check().is_err());
         assert!(part(5, 4, vec![]).check().is_err());
         assert!(part(4, 4, vec![]).check().is_ok());
-        let n = notice(&part(2, 4, vec![]), 1, &names(3));
+        let n = notice(&part(2, 4, vec![]), 1, 3, &names(3));
         assert!(n.starts_with("shard 2/4: 1 of 3 tests, list sha256:"), "{n}");
     }
 }
