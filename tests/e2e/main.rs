@@ -17,4 +17,5 @@ mod reports;
 mod reviews;
 mod sandbox;
 mod scaffold;
+mod shard;
 mod support;

@@ -72,7 +72,7 @@ jobs:
         shard: [{matrix}]
     steps:
       - uses: actions/checkout@v4
-{setup}{install}      - name: Test times of the last merged run
+{setup}{install}{boxed}      - name: Test times of the last merged run
         uses: actions/cache/restore@v4
         with:
           path: {DEFAULT_FILE}
@@ -121,17 +121,21 @@ jobs:
         matrix = matrix.join(", "),
         setup = setup_steps(gates),
         install = INSTALL,
+        boxed = BOX,
         gates = names.join(" "),
     );
     w
 }
 
-/// Installing planexec and letting its box use user namespaces (Ubuntu 24.04 runners
-/// restrict unprivileged ones through AppArmor; `planexec doctor` shows what is left).
+/// Installing planexec (both jobs).
 const INSTALL: &str = r#"      - name: Install planexec
         # However your team installs planexec: a release binary, or from source like this.
         run: cargo install --locked planexec
-      - name: Let planexec's box use user namespaces
+"#;
+
+/// Letting the box of the shard jobs use user namespaces: Ubuntu 24.04 runners restrict
+/// unprivileged ones through AppArmor (`planexec doctor` shows what is left).
+const BOX: &str = r#"      - name: Let planexec's box use user namespaces
         run: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 || true
 "#;
 
@@ -145,6 +149,7 @@ fn setup_steps(gates: &[(String, String)]) -> String {
         with:
           python-version: "3.x"
       - name: Install the Python test tools
+        # and the project's own dependencies
         run: python3 -m pip install pytest
 "#,
         );
