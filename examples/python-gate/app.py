@@ -29,11 +29,13 @@ def scan_file(path, rel, markers, findings):
             for number, line in enumerate(f, start=1):
                 for marker in markers:
                     if marker in line:
+                        column = line.index(marker) + 1
                         findings.append(types.Finding(
                             severity=types.Severity.IMPORTANT,
                             rule="no-merge-markers/marker",
                             message=f"`{marker}` is still in the file",
-                            path=rel, line=number, column=line.index(marker) + 1,
+                            path=rel, line=number, column=column,
+                            end_line=number, end_column=column + len(marker),
                         ))
     except (UnicodeDecodeError, OSError):
         return
@@ -78,5 +80,5 @@ class GatePlugin(wit_world.exports.GatePlugin):
         return types.GateReport(
             outcome=outcome, summary=summary, tests=None, failures=[], cases=[],
             coverage_percent=None, findings=findings[:limit], evidence=evidence,
-            exit_code=None, duration_ms=0,
+            exit_code=None, duration_ms=0, shard=None,
         )

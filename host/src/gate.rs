@@ -32,6 +32,7 @@ pub fn run_shard(
         config: cfg.settings.to_string(),
         mounts: loaded.mounts(),
         task,
+        shard: None,
     };
     let (r, info) = loaded.check(workspace, req);
     let mut report = match r {

@@ -227,7 +227,7 @@ fn wrong_world_is_refused_naming_both_worlds() {
         .to_string();
     assert!(err.contains("plugin `hostile` has world `gate`"), "{err}");
     assert!(
-        err.contains("expected `reviewer` (planexec:plugin@0.2.0)"),
+        err.contains("expected `reviewer` (planexec:plugin@0.3.0)"),
         "{err}"
     );
     assert!(err.contains("plugin.toml"), "{err}");

@@ -29,6 +29,11 @@ pub struct Finding {
     pub line: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
+    /// Where the span ends, when the tool says (mypy `--show-error-end`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +111,34 @@ pub struct GateReport {
     pub exit_code: Option<i32>,
     #[serde(default)]
     pub duration_ms: u64,
+    /// Set when the gate ran one shard of its tests (`gate run --shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardResult>,
+}
+
+/// What an implementer's run cost, as far as its output says.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turns: Option<u32>,
+}
+
+/// Which shard of its tests a gate ran, and the whole list it was cut from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardResult {
+    /// 1-based, as on the command line (`--shard 2/4`).
+    pub index: u32,
+    pub count: u32,
+    /// Tests in the whole, unsharded list.
+    pub listed: u32,
+    /// sha256 of the whole sorted test list, one name per line.
+    pub list_digest: String,
 }
 
 impl GateReport {
@@ -122,6 +155,7 @@ impl GateReport {
             evidence: String::new(),
             exit_code: None,
             duration_ms: 0,
+            shard: None,
         }
     }
 }
@@ -204,6 +238,8 @@ impl GateReport {
                 path: t.path.map(str::to_string),
                 line: t.line,
                 column: None,
+                end_line: None,
+                end_column: None,
             })
             .collect()
     }
@@ -317,6 +353,41 @@ pub struct ImplementRun {
     pub summary: String,
     #[serde(default)]
     pub evidence: String,
+    /// Files the implementer said it changed (empty: it did not say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claimed_files: Vec<String>,
+    /// The implementer's own findings (an agent that committed, for one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Where the host kept the agent's transcript (workspace-relative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript_path: Option<String>,
+    /// The transcript itself, until the engine writes it out; never in the record.
+    #[serde(skip)]
+    pub transcript: String,
+}
+
+impl ImplementRun {
+    /// A run with only the plugin, status, summary and evidence.
+    pub fn new(
+        plugin: impl Into<String>,
+        status: ImplementStatus,
+        summary: impl Into<String>,
+    ) -> Self {
+        ImplementRun {
+            plugin: plugin.into(),
+            status,
+            summary: summary.into(),
+            evidence: String::new(),
+            claimed_files: Vec::new(),
+            findings: Vec::new(),
+            usage: None,
+            transcript_path: None,
+            transcript: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -648,6 +719,8 @@ mod tests {
             path: None,
             line: None,
             column: None,
+            end_line: None,
+            end_column: None,
         }];
         assert_eq!(
             r.test_failure_findings("pytest").len(),

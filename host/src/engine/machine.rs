@@ -172,6 +172,8 @@ pub fn gate_findings(run: &GateRun) -> Vec<Finding> {
         path: f.path.clone(),
         line: f.line,
         column: None,
+        end_line: None,
+        end_column: None,
     }));
     out
 }
@@ -196,6 +198,8 @@ pub fn review_findings(plugin: &str, rev: &Review) -> Vec<Finding> {
                 path: None,
                 line: None,
                 column: None,
+                end_line: None,
+                end_column: None,
             }),
     );
     out
@@ -217,6 +221,8 @@ pub fn finding(rule: &str, message: String) -> Finding {
         path: None,
         line: None,
         column: None,
+        end_line: None,
+        end_column: None,
     }
 }
 

@@ -210,6 +210,8 @@ pub struct Limits {
     max_net_lines: Option<(u32, String)>,
     max_attempts: Option<(u32, String)>,
     max_minutes: Option<(u64, String)>,
+    /// The plan's tolerances without a number, as written.
+    other: Vec<String>,
 }
 
 impl Limits {
@@ -236,6 +238,7 @@ impl Limits {
                 max_minutes: t
                     .max_minutes
                     .map(|v| (v, q(&t.max_minutes_source, format!("max {v} minutes")))),
+                other: t.other.clone(),
             };
         }
         let c = config.tolerances.clone().unwrap_or_default();
@@ -249,7 +252,24 @@ impl Limits {
                 .max_attempts
                 .map(|v| (v, q("max_attempts", v.to_string()))),
             max_minutes: c.max_minutes.map(|v| (v, q("max_minutes", v.to_string()))),
+            other: t.other.clone(),
         }
+    }
+
+    /// Every tolerance in force, quoted where it was read from, for the implementer.
+    pub fn as_written(&self) -> Vec<String> {
+        let numeric = [
+            self.max_files.as_ref().map(|(_, q)| q),
+            self.max_net_lines.as_ref().map(|(_, q)| q),
+            self.max_attempts.as_ref().map(|(_, q)| q),
+            self.max_minutes.as_ref().map(|(_, q)| q),
+        ];
+        numeric
+            .into_iter()
+            .flatten()
+            .cloned()
+            .chain(self.other.iter().cloned())
+            .collect()
     }
 
     pub fn max_cycles(&self, configured: u32) -> u32 {

@@ -21,6 +21,9 @@ pub struct ImplementInput<'a> {
     pub plan_dir: String,
     /// The implementer asked to wait and the person has now resumed the run.
     pub resumed: bool,
+    /// The plan's constraints and tolerances, as written.
+    pub constraints: &'a [String],
+    pub tolerances: &'a [String],
 }
 
 /// What a reviewer judges.
@@ -28,6 +31,8 @@ pub struct ReviewInput<'a> {
     pub kind: ReviewKind,
     pub task: &'a Task,
     pub constraints: &'a [String],
+    /// The host's check of the implementer's claims against the diff.
+    pub implementer_findings: &'a [Finding],
     pub other_tasks_files: Vec<String>,
     pub changes: &'a planexec_vcs::TaskChanges,
     pub gates: &'a [GateRun],
@@ -136,21 +141,13 @@ impl Plugins for Kit {
             feedback_text: super::task::feedback_text(i.feedback),
             plan_path: i.plan_path.to_string(),
             plan_dir: i.plan_dir.clone(),
+            constraints: i.constraints.to_vec(),
+            tolerances: i.tolerances.to_vec(),
         };
         let plugin = self.implementer.name().to_string();
         match self.implementer.implement(workspace, req).0 {
-            Ok(rep) => ImplementRun {
-                plugin,
-                status: convert::implement_status(rep.status),
-                summary: rep.summary,
-                evidence: rep.evidence,
-            },
-            Err(f) => ImplementRun {
-                plugin,
-                status: ImplementStatus::Errored,
-                summary: f.reason,
-                evidence: String::new(),
-            },
+            Ok(rep) => convert::implement_report(plugin, rep),
+            Err(f) => ImplementRun::new(plugin, ImplementStatus::Errored, f.reason),
         }
     }
 
@@ -231,6 +228,11 @@ impl Plugins for Kit {
             diff: i.changes.patch.clone(),
             changed_files: convert::changed_files_to_wit(i.changes),
             gate_reports: convert::gate_runs_to_wit(i.gates),
+            implementer_findings: i
+                .implementer_findings
+                .iter()
+                .map(convert::finding_to_wit)
+                .collect(),
         };
         let plugin = loaded.name().to_string();
         Some(match loaded.review(workspace, req).0 {

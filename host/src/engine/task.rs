@@ -182,6 +182,7 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
     // Counted since the last resume after a block: a corrected first input
     // (the patch implementer's `<ID>.patch`) is used again, not `<ID>.4.patch`.
     let attempt = job.cycle - ctx.state.cycle_base.get(&id).copied().unwrap_or(0);
+    let tolerances = ctx.tolerances.as_written();
     let input = ImplementInput {
         task: &job.task,
         cycle: attempt,
@@ -189,6 +190,8 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
         plan_path: &ctx.state.plan_key,
         plan_dir: super::rel(ctx.workspace, ctx.plan.plan_root()),
         resumed,
+        constraints: &ctx.plan.constraints,
+        tolerances: &tolerances,
     };
     let imp = ctx.plugins.implement(ctx.workspace, &input);
     ctx.state.waiting_task = None;
@@ -310,12 +313,25 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
         .filter(|t| t.id != job.id)
         .flat_map(|t| t.files.iter().cloned())
         .collect();
+    let implementer = ctx
+        .task_mut(&job.id)
+        .cycles
+        .last()
+        .unwrap()
+        .implementer
+        .clone();
+    let claims = super::claims::findings(implementer.as_ref(), &job.changes.paths());
     let mut approved_findings = Vec::new();
     for kind in [ReviewKind::Task, ReviewKind::Code] {
         let input = ReviewInput {
             kind,
             task: &job.task,
             constraints: &ctx.plan.constraints,
+            implementer_findings: if kind == ReviewKind::Task {
+                &claims
+            } else {
+                &[]
+            },
             other_tasks_files: other_tasks_files.clone(),
             changes: &job.changes,
             gates: &gates,

@@ -60,12 +60,7 @@ impl Plugins for Fake {
         for (f, text) in act.writes {
             std::fs::write(ws.join(f), text).unwrap();
         }
-        ImplementRun {
-            plugin: "fake".into(),
-            status: act.status,
-            summary: format!("{:?}", act.status),
-            evidence: String::new(),
-        }
+        ImplementRun::new("fake", act.status, format!("{:?}", act.status))
     }
     fn task_gates(&self) -> Vec<String> {
         vec![]
@@ -117,6 +112,8 @@ impl Plugins for Fake {
                             path: Some("stray.txt".into()),
                             line: Some(1),
                             column: None,
+                            end_line: None,
+                            end_column: None,
                         }]
                     },
                     summary: if approved { "ok" } else { "changes requested" }.into(),
@@ -625,12 +622,7 @@ fn entry_follows_the_status() {
 
 #[test]
 fn implement_inspect_and_gate_transitions() {
-    let imp = |status| ImplementRun {
-        plugin: "p".into(),
-        status,
-        summary: "s".into(),
-        evidence: String::new(),
-    };
+    let imp = |status| ImplementRun::new("p", status, "s");
     assert_eq!(
         machine::after_implement(&imp(ImplementStatus::Waiting)),
         Step::Wait

@@ -435,6 +435,8 @@ mod tests {
             path: Some("src/a,b.py".into()),
             line: Some(12),
             column: None,
+            end_line: None,
+            end_column: None,
         };
         assert_eq!(
             annotation(&f, "code-review/secret"),

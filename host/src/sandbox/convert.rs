@@ -35,6 +35,8 @@ pub fn finding(f: wt::Finding) -> rec::Finding {
         path: f.path.as_deref().map(clean),
         line: f.line,
         column: f.column,
+        end_line: f.end_line,
+        end_column: f.end_column,
     }
 }
 
@@ -46,6 +48,8 @@ pub fn finding_to_wit(f: &rec::Finding) -> wt::Finding {
         path: f.path.clone(),
         line: f.line,
         column: f.column,
+        end_line: f.end_line,
+        end_column: f.end_column,
     }
 }
 
@@ -122,6 +126,12 @@ pub fn gate_report(r: wt::GateReport) -> rec::GateReport {
         evidence: clean(&r.evidence),
         exit_code: r.exit_code,
         duration_ms: r.duration_ms,
+        shard: r.shard.map(|s| rec::ShardResult {
+            index: s.index,
+            count: s.count,
+            listed: s.listed,
+            list_digest: clean(&s.list_digest),
+        }),
     }
 }
 
@@ -152,6 +162,12 @@ pub fn gate_report_to_wit(r: &rec::GateReport) -> wt::GateReport {
         evidence: r.evidence.clone(),
         exit_code: r.exit_code,
         duration_ms: r.duration_ms,
+        shard: r.shard.as_ref().map(|s| wt::ShardResult {
+            index: s.index,
+            count: s.count,
+            listed: s.listed,
+            list_digest: s.list_digest.clone(),
+        }),
     }
 }
 
@@ -302,4 +318,33 @@ pub fn implement_status(
         W::Waiting => rec::ImplementStatus::Waiting,
         W::Failed => rec::ImplementStatus::Failed,
     }
+}
+
+/// The implementer's report as the run record's implementer run; untrusted text cleaned.
+pub fn implement_report(
+    plugin: String,
+    r: super::bindings::implementer_plugin::ImplementReport,
+) -> rec::ImplementRun {
+    let mut run = rec::ImplementRun::new(plugin, implement_status(r.status), r.summary);
+    run.evidence = r.evidence;
+    run.claimed_files = r
+        .claimed_files
+        .iter()
+        .take(MAX_ITEMS)
+        .map(|p| clean(p))
+        .collect();
+    run.findings = r
+        .findings
+        .into_iter()
+        .take(MAX_ITEMS)
+        .map(finding)
+        .collect();
+    run.usage = r.usage.map(|u| rec::Usage {
+        cost_usd: u.cost_usd.filter(|c| c.is_finite() && *c >= 0.0),
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        turns: u.turns,
+    });
+    run.transcript = r.transcript;
+    run
 }

@@ -308,6 +308,8 @@ fn findings(kind: ReviewKind, reply: &str) -> Vec<Finding> {
                 path,
                 line,
                 column: None,
+                end_line: None,
+                end_column: None,
             });
         } else if !t.is_empty() && !t.starts_with('(') && !t.starts_with('[') {
             if let Some(last) = out.last_mut() {

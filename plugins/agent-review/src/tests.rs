@@ -30,6 +30,7 @@ fn req(kind: ReviewKind, config: Value) -> ReviewRequest {
         diff: "diff --git a/internal/auth/handler.go b/internal/auth/handler.go\n--- a/internal/auth/handler.go\n+++ b/internal/auth/handler.go\n@@ -1 +1,2 @@\n x\n+y\n".into(),
         changed_files: Vec::new(),
         gate_reports: vec![("go-test".into(), report(Outcome::Passed, "12 passed"))],
+        implementer_findings: vec![],
     }
 }
 

@@ -12,7 +12,10 @@ pub mod worktree;
 use agentkit::invocation::{Invocation, Placeholders, TRAJECTORY_ARG};
 use agentkit::{parse_outcome, AgentOutcome, Format};
 use planexec_pdk::text::tail;
-use planexec_pdk::{Host, ImplementReport, ImplementRequest, ImplementStatus, Implementer, Level};
+use planexec_pdk::{
+    Finding, Host, ImplementReport, ImplementRequest, ImplementStatus, Implementer, Level,
+    Severity, Usage,
+};
 pub use prompt::build_prompt;
 
 /// Keys of this plugin's table; any other is an error.
@@ -134,17 +137,13 @@ impl Implementer for AgentImplementer {
                 req.task.id, resolved.command.program
             )
         })?;
-        let side = (resolved.format == Format::MiniTrajectory).then(|| {
-            let f = TRAJECTORY_ARG.replace("{scratch}", &scratch);
-            std::fs::read_to_string(f).ok()
-        });
-        let outcome = parse_outcome(
-            resolved.format,
-            &out.stdout_str(),
-            side.flatten().as_deref(),
-        );
+        let side_text = (resolved.format == Format::MiniTrajectory)
+            .then(|| std::fs::read_to_string(TRAJECTORY_ARG.replace("{scratch}", &scratch)).ok())
+            .flatten();
+        let outcome = parse_outcome(resolved.format, &out.stdout_str(), side_text.as_deref());
         let mut bad = problems(&out, &outcome, &name);
         let mut notes = Vec::new();
+        let mut findings = Vec::new();
         let message = outcome
             .as_ref()
             .map(|o| o.message.clone())
@@ -158,9 +157,10 @@ impl Implementer for AgentImplementer {
                 &message,
                 &mut bad,
                 &mut notes,
+                &mut findings,
             )?;
         }
-        let usage = outcome
+        let usage_text = outcome
             .as_ref()
             .map(AgentOutcome::usage_line)
             .unwrap_or_default();
@@ -169,13 +169,16 @@ impl Implementer for AgentImplementer {
         } else {
             ImplementStatus::Failed
         };
-        let summary = summary_line(&req.task.id, &name, &usage, &bad, &notes);
+        let summary = summary_line(&req.task.id, &name, &usage_text, &bad, &notes);
         let evidence = evidence(&message, &out.combined(), cfg.tail_lines);
-        Ok(ImplementReport {
-            status,
-            summary,
-            evidence,
-        })
+        let mut report = ImplementReport::new(status, summary, evidence);
+        report.findings = findings;
+        if let Ok(o) = &outcome {
+            report.claimed_files = claimed_files(o, &message);
+            report.usage = Some(usage(o));
+        }
+        report.transcript = transcript(&out, side_text.as_deref());
+        Ok(report)
     }
 }
 
@@ -196,6 +199,36 @@ fn summary_line(task: &str, name: &str, usage: &str, bad: &[String], notes: &[St
         s.push_str(x);
     }
     s
+}
+
+/// The files the agent says it changed: its edit log when the output has one,
+/// else the report table of its last message.
+fn claimed_files(o: &AgentOutcome, message: &str) -> Vec<String> {
+    if !o.edited.is_empty() {
+        return o.edited.clone();
+    }
+    claims::parse_claims(message)
+        .map(|c| c.files)
+        .unwrap_or_default()
+}
+
+fn usage(o: &AgentOutcome) -> Usage {
+    Usage {
+        cost_usd: o.cost_usd,
+        input_tokens: o.input_tokens,
+        output_tokens: o.output_tokens,
+        turns: o.turns.map(|t| t.min(u32::MAX as u64) as u32),
+    }
+}
+
+/// Everything the agent printed, then the trajectory it wrote beside it (if any).
+fn transcript(out: &planexec_pdk::Output, side: Option<&str>) -> String {
+    let mut t = out.combined();
+    if let Some(side) = side {
+        t.push_str("\n--- trajectory\n");
+        t.push_str(side);
+    }
+    t
 }
 
 /// The agent's final message (its report), then the tail of its output.
@@ -219,16 +252,21 @@ fn check(
     message: &str,
     bad: &mut Vec<String>,
     notes: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
 ) -> Result<(), String> {
     let mut after = worktree::snapshot(host, ws)?;
     if let (Some(b), Some(a)) = (&before.head, &after.head) {
         if a != b {
             match worktree::undo_commits(host, b, a) {
-                Ok(subjects) => bad.push(format!(
-                    "the agent committed by itself ({}); planexec commits: the commit was undone \
-                     into the work tree, do not commit",
-                    subjects.join(", ")
-                )),
+                Ok(subjects) => {
+                    let m = format!(
+                        "the agent committed by itself ({}); planexec commits: the commit was \
+                         undone into the work tree, do not commit",
+                        subjects.join(", ")
+                    );
+                    findings.push(committed_finding(&m));
+                    bad.push(m);
+                }
                 Err(e) => bad.push(format!(
                     "the agent committed by itself and it could not be undone: {e}"
                 )),
@@ -263,6 +301,19 @@ fn check(
         notes.push(format!("changed {}", changed.join(", ")));
     }
     Ok(())
+}
+
+fn committed_finding(message: &str) -> Finding {
+    Finding {
+        severity: Severity::Important,
+        rule: "agent/committed".into(),
+        message: message.into(),
+        path: None,
+        line: None,
+        column: None,
+        end_line: None,
+        end_column: None,
+    }
 }
 
 planexec_pdk::implementer_component!(AgentImplementer);

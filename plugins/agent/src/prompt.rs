@@ -150,14 +150,22 @@ pub fn build_prompt(
         "Acceptance commands (must pass)",
         &t.acceptance_commands,
     );
-    for (name, title) in [
-        ("constraints", "Constraints (from the plan)"),
+    for (name, title, given) in [
+        (
+            "constraints",
+            "Constraints (from the plan)",
+            &req.constraints,
+        ),
         (
             "tolerances",
             "Tolerances (from the plan: a breach stops the task)",
+            &req.tolerances,
         ),
     ] {
-        if let Some(s) = plan_text.and_then(|pl| plan_section(pl, name)) {
+        // The host's reading of the plan when it sends one; else the plan's own section.
+        if !given.is_empty() {
+            section(&mut p, title, given);
+        } else if let Some(s) = plan_text.and_then(|pl| plan_section(pl, name)) {
             let _ = writeln!(p, "\n## {title}\n\n{s}");
         }
     }

@@ -105,6 +105,8 @@ fn req(d: &Dirs, cycle: u32, config: serde_json::Value) -> ImplementRequest {
         feedback_text: String::new(),
         plan_path: "plan/p.md".into(),
         plan_dir: "plan".into(),
+        constraints: vec![],
+        tolerances: vec![],
     }
 }
 
@@ -126,6 +128,8 @@ fn prompt_holds_task_plan_rules_report_and_every_finding() {
             path: Some("tests/test_cli.py".into()),
             line: Some(7),
             column: None,
+            end_line: None,
+            end_column: None,
         },
         Finding {
             severity: Severity::Critical,
@@ -134,6 +138,8 @@ fn prompt_holds_task_plan_rules_report_and_every_finding() {
             path: Some("src/log.py".into()),
             line: Some(3),
             column: None,
+            end_line: None,
+            end_column: None,
         },
     ];
     r.feedback_text =
@@ -179,6 +185,8 @@ fn prompt_holds_task_plan_rules_report_and_every_finding() {
         path: Some("t.py".into()),
         line: Some(5),
         column: None,
+        end_line: None,
+        end_column: None,
     }];
     r.feedback_text = "- [gate/pytest/test] t.py::test_w: AssertionError: assert 'HI' == 'hi'\n  - hi\n  + HI (t.py:5)\n- [review] also rename w\n".into();
     let p = build_prompt(&r, None, None);

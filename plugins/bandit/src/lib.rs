@@ -151,6 +151,8 @@ fn judge(p: BanditOutput, cwd: Option<&str>, severity: &str, confidence: &str) -
         path: Some(testfmt::ws_rel(cwd, &e.filename)),
         line: None,
         column: None,
+        end_line: None,
+        end_column: None,
     }));
     let mut summary = format!(
         "Security: {issues} issue(s) ({} high, {} medium, {} low; severity >= {severity}, confidence >= {confidence})",
@@ -191,6 +193,8 @@ fn finding(i: Issue, cwd: Option<&str>) -> Finding {
         path: Some(testfmt::ws_rel(cwd, &i.filename)),
         line: Some(i.line_number),
         column: i.col_offset.map(|c| c + 1),
+        end_line: None,
+        end_column: None,
     }
 }
 
@@ -224,6 +228,7 @@ mod tests {
                     config,
                     mounts,
                     task: None,
+                    shard: None,
                 },
                 &host,
             )
@@ -285,6 +290,7 @@ mod tests {
                 config: json!({"severity": "severe"}),
                 mounts,
                 task: None,
+                shard: None,
             },
             &host,
         );

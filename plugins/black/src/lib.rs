@@ -103,6 +103,8 @@ pub fn parse(text: &str, workspace: &str, cwd: Option<&str>) -> Vec<Finding> {
                 path: Some(rel(p)),
                 line: None,
                 column: None,
+                end_line: None,
+                end_column: None,
             });
         } else if let Some(rest) = cannot_parse(l) {
             // `/abs/bad.py:1:9`
@@ -117,6 +119,8 @@ pub fn parse(text: &str, workspace: &str, cwd: Option<&str>) -> Vec<Finding> {
                 path,
                 line,
                 column: col,
+                end_line: None,
+                end_column: None,
             });
         } else if let Some(rest) = l.strip_prefix("error: cannot format ") {
             let (p, why) = rest.split_once(": ").unwrap_or((rest, ""));
@@ -127,6 +131,8 @@ pub fn parse(text: &str, workspace: &str, cwd: Option<&str>) -> Vec<Finding> {
                 path: Some(rel(p)),
                 line: None,
                 column: None,
+                end_line: None,
+                end_column: None,
             });
         }
     }
@@ -178,6 +184,7 @@ mod tests {
             config: json!({"paths": ["src"]}),
             mounts,
             task: None,
+            shard: None,
         };
         (BlackGate::check(req, &host).unwrap(), host)
     }
@@ -261,6 +268,7 @@ mod tests {
                 config: json!({}),
                 mounts,
                 task: None,
+                shard: None,
             },
             &host,
         )

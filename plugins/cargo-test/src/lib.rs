@@ -300,6 +300,7 @@ mod tests {
             config,
             mounts,
             task: None,
+            shard: None,
         };
         (CargoTestGate::check(req, &host).unwrap(), host)
     }
@@ -422,6 +423,7 @@ mod tests {
             config: json!({}),
             mounts: Default::default(),
             task: None,
+            shard: None,
         };
         assert_eq!(
             CargoTestGate::check(req, &host).unwrap().outcome,
@@ -432,6 +434,7 @@ mod tests {
             config: json!({"bogus": 1}),
             mounts: Default::default(),
             task: None,
+            shard: None,
         };
         assert!(CargoTestGate::check(req, &host).is_err());
     }
@@ -466,6 +469,7 @@ mod exact_tests {
                 config: json!({}),
                 mounts,
                 task: None,
+                shard: None,
             },
             &host,
         )

@@ -24,6 +24,7 @@ fn req(diff: &str, config: Value) -> ReviewRequest {
         diff: diff.into(),
         changed_files: Vec::new(),
         gate_reports: Vec::new(),
+        implementer_findings: Vec::new(),
     }
 }
 

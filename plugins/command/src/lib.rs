@@ -87,6 +87,7 @@ mod tests {
             config,
             mounts: Default::default(),
             task: None,
+            shard: None,
         }
     }
 

@@ -196,6 +196,8 @@ pub fn judge(report: &Report, threshold: f64, least: usize, cwd: Option<&str>) -
             path: Some(testfmt::ws_rel(cwd, name)),
             line: f.missing_lines.first().copied(),
             column: None,
+            end_line: None,
+            end_column: None,
         });
     }
     r.evidence = format!(
@@ -242,6 +244,7 @@ mod tests {
             config,
             mounts,
             task: None,
+            shard: None,
         };
         let r = CoverageGate::check(req, &host).unwrap();
         let calls = host.inner.calls.borrow().clone();
@@ -311,6 +314,7 @@ mod tests {
                 scratch: "/nonexistent".into(),
             },
             task: None,
+            shard: None,
         };
         let r = CoverageGate::check(req, &FakeHost::new()).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);

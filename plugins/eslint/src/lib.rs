@@ -160,6 +160,8 @@ pub fn parse(stdout: &str, workspace: &str, cwd: Option<&str>) -> Result<Vec<Fin
                 path: Some(path.clone()),
                 line: m.line,
                 column: m.column,
+                end_line: None,
+                end_column: None,
             });
         }
     }

@@ -265,6 +265,7 @@ mod tests {
             config,
             mounts,
             task: None,
+            shard: None,
         };
         (GoTestGate::check(req, &host).unwrap(), host)
     }
@@ -400,6 +401,7 @@ mod tests {
             config: json!({}),
             mounts: Default::default(),
             task: None,
+            shard: None,
         };
         let r = GoTestGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);

@@ -195,6 +195,7 @@ mod tests {
             config: json!({"report": "fixtures/pytest-xunit2.xml"}),
             mounts: mounts(),
             task: None,
+            shard: None,
         };
         let r = JunitGate::check(req, &FakeHost::new()).unwrap();
         assert_eq!(r.outcome, Outcome::Failed);
@@ -235,6 +236,7 @@ mod tests {
             config: json!({"command": "mvn -q test", "report": "fixtures"}),
             mounts: mounts(),
             task: None,
+            shard: None,
         };
         let r = JunitGate::check(req, &host).unwrap();
         assert_eq!(host.calls.borrow()[0].args, ["-q", "test"]);
@@ -246,6 +248,7 @@ mod tests {
             config: json!({"report": "fixtures"}),
             mounts: mounts(),
             task: None,
+            shard: None,
         };
         let r = JunitGate::check(req, &FakeHost::new()).unwrap();
         assert!(r.summary.contains("in 1 report file(s)") || r.summary.contains("report file(s)"));
@@ -258,6 +261,7 @@ mod tests {
             config: json!({"report": "nope.xml"}),
             mounts: mounts(),
             task: None,
+            shard: None,
         };
         assert_eq!(
             JunitGate::check(req, &FakeHost::new()).unwrap().outcome,
@@ -268,6 +272,7 @@ mod tests {
             config: json!({}),
             mounts: mounts(),
             task: None,
+            shard: None,
         };
         assert!(JunitGate::check(req, &FakeHost::new()).is_err());
     }

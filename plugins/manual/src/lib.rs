@@ -109,20 +109,20 @@ impl Implementer for ManualImplementer {
     fn implement(req: ImplementRequest, _host: &dyn Host) -> Result<ImplementReport, String> {
         let cfg: Config = planexec_pdk::config(&req.config)?;
         if cfg.resumed {
-            return Ok(ImplementReport {
-                status: ImplementStatus::Done,
-                summary: format!(
+            return Ok(ImplementReport::new(
+                ImplementStatus::Done,
+                format!(
                     "{}: resumed; the changes in the work tree go to the gates and reviews",
                     req.task.id
                 ),
-                evidence: String::new(),
-            });
+                String::new(),
+            ));
         }
-        Ok(ImplementReport {
-            status: ImplementStatus::Waiting,
-            summary: instructions(&req, cfg.instructions.as_deref()),
-            evidence: req.task.body.clone(),
-        })
+        Ok(ImplementReport::new(
+            ImplementStatus::Waiting,
+            instructions(&req, cfg.instructions.as_deref()),
+            req.task.body.clone(),
+        ))
     }
 }
 
@@ -155,6 +155,8 @@ mod tests {
             feedback_text: String::new(),
             plan_path: "memory-bank/plan/p.md".into(),
             plan_dir: "memory-bank/plan".into(),
+            constraints: vec![],
+            tolerances: vec![],
         }
     }
 
@@ -193,6 +195,8 @@ mod tests {
             path: Some("tests/test_dates.py".into()),
             line: Some(12),
             column: None,
+            end_line: None,
+            end_column: None,
         }];
         // The engine sends the same findings as text too: shown once, not twice.
         rq.feedback_text =

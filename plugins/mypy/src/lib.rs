@@ -186,6 +186,8 @@ fn push(
         path: Some(testfmt::ws_rel(cwd, file)),
         line: u32::try_from(line).ok().filter(|&n| n > 0),
         column: col.and_then(|c| u32::try_from(c).ok()).filter(|&c| c > 0),
+        end_line: None,
+        end_column: None,
     });
 }
 
@@ -252,6 +254,7 @@ mod tests {
             config,
             mounts,
             task: None,
+            shard: None,
         };
         (MypyGate::check(req, &host).unwrap(), host)
     }

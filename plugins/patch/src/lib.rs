@@ -53,11 +53,7 @@ fn safe_rel(p: &str) -> bool {
 }
 
 fn report(status: ImplementStatus, summary: String, evidence: String) -> ImplementReport {
-    ImplementReport {
-        status,
-        summary,
-        evidence,
-    }
+    ImplementReport::new(status, summary, evidence)
 }
 
 pub struct PatchImplementer;
@@ -199,6 +195,8 @@ mod tests {
             feedback_text: String::new(),
             plan_path: "memory-bank/plan/p.md".into(),
             plan_dir: "memory-bank/plan".into(),
+            constraints: vec![],
+            tolerances: vec![],
         }
     }
 

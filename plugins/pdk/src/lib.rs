@@ -8,8 +8,8 @@
 
 pub use planexec_record as record;
 pub use planexec_record::{
-    Criterion, Finding, GateReport, Outcome, Review, Score, Severity, TestCase, TestCounts,
-    TestFailure,
+    Criterion, Finding, GateReport, Outcome, Review, Score, Severity, ShardResult, TestCase,
+    TestCounts, TestFailure, Usage,
 };
 pub use serde_json;
 
@@ -73,6 +73,17 @@ pub struct GateRequest {
     pub config: Value,
     pub mounts: Mounts,
     pub task: Option<Task>,
+    /// `gate run --shard I/N`: run only this shard of the tests.
+    pub shard: Option<Shard>,
+}
+
+/// Shard `index` of `count` (1-based), with test durations from an earlier run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+    /// Test name -> seconds; empty when there is no durations file.
+    pub durations: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +121,8 @@ pub struct ReviewRequest {
     pub diff: String,
     pub changed_files: Vec<ChangedFile>,
     pub gate_reports: Vec<(String, GateReport)>,
+    /// The host's check of the implementer's claims against the diff.
+    pub implementer_findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +149,9 @@ pub struct ImplementRequest {
     pub feedback_text: String,
     pub plan_path: String,
     pub plan_dir: String,
+    /// The plan's constraints and tolerances, as written.
+    pub constraints: Vec<String>,
+    pub tolerances: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +159,31 @@ pub struct ImplementReport {
     pub status: ImplementStatus,
     pub summary: String,
     pub evidence: String,
+    /// Files the implementer says it changed (empty: it does not say).
+    pub claimed_files: Vec<String>,
+    pub findings: Vec<Finding>,
+    pub usage: Option<Usage>,
+    /// The agent's full transcript, kept by the host under .git/planexec/.
+    pub transcript: String,
+}
+
+impl ImplementReport {
+    /// A report with only a status, summary and evidence.
+    pub fn new(
+        status: ImplementStatus,
+        summary: impl Into<String>,
+        evidence: impl Into<String>,
+    ) -> Self {
+        ImplementReport {
+            status,
+            summary: summary.into(),
+            evidence: evidence.into(),
+            claimed_files: Vec::new(),
+            findings: Vec::new(),
+            usage: None,
+            transcript: String::new(),
+        }
+    }
 }
 
 /// A program for the host to run (no shell). `{workspace}` / `{scratch}` in
@@ -290,5 +331,6 @@ pub fn report(outcome: Outcome, summary: impl Into<String>) -> GateReport {
         evidence: String::new(),
         exit_code: None,
         duration_ms: 0,
+        shard: None,
     }
 }

@@ -38,6 +38,8 @@ macro_rules! __pdk_conversions {
                 path: f.path,
                 line: f.line,
                 column: f.column,
+                end_line: f.end_line,
+                end_column: f.end_column,
             }
         }
         #[allow(dead_code)]
@@ -49,6 +51,8 @@ macro_rules! __pdk_conversions {
                 path: f.path,
                 line: f.line,
                 column: f.column,
+                end_line: f.end_line,
+                end_column: f.end_column,
             }
         }
         #[allow(dead_code)]
@@ -102,6 +106,12 @@ macro_rules! __pdk_conversions {
                 evidence: r.evidence,
                 exit_code: r.exit_code,
                 duration_ms: r.duration_ms,
+                shard: r.shard.map(|s| wt::ShardResult {
+                    index: s.index,
+                    count: s.count,
+                    listed: s.listed,
+                    list_digest: s.list_digest,
+                }),
             }
         }
         #[allow(dead_code)]
@@ -155,6 +165,12 @@ macro_rules! __pdk_conversions {
                 evidence: r.evidence,
                 exit_code: r.exit_code,
                 duration_ms: r.duration_ms,
+                shard: r.shard.map(|s| $crate::record::ShardResult {
+                    index: s.index,
+                    count: s.count,
+                    listed: s.listed,
+                    list_digest: s.list_digest,
+                }),
             }
         }
         #[allow(dead_code)]
@@ -282,6 +298,11 @@ macro_rules! gate_component {
                         config: $crate::parse_config(&req.config)?,
                         mounts: mounts_to(req.mounts),
                         task: req.task.map(task_to),
+                        shard: req.shard.map(|s| $crate::Shard {
+                            index: s.index,
+                            count: s.count,
+                            durations: s.durations,
+                        }),
                     };
                     <$ty as $crate::Gate>::check(req, &WasmHost).map(report_from)
                 }
@@ -343,6 +364,11 @@ macro_rules! reviewer_component {
                             .gate_reports
                             .into_iter()
                             .map(|n| (n.name, report_to(n.report)))
+                            .collect(),
+                        implementer_findings: req
+                            .implementer_findings
+                            .into_iter()
+                            .map(finding_to)
                             .collect(),
                     };
                     <$ty as $crate::Reviewer>::review(req, &WasmHost).map(review_from)
@@ -415,6 +441,8 @@ macro_rules! implementer_component {
                         feedback_text: req.feedback_text,
                         plan_path: req.plan_path,
                         plan_dir: req.plan_dir,
+                        constraints: req.constraints,
+                        tolerances: req.tolerances,
                     };
                     let r = <$ty as $crate::Implementer>::implement(req, &WasmHost)?;
                     Ok(api::ImplementReport {
@@ -425,6 +453,15 @@ macro_rules! implementer_component {
                         },
                         summary: r.summary,
                         evidence: r.evidence,
+                        claimed_files: r.claimed_files,
+                        findings: r.findings.into_iter().map(finding_from).collect(),
+                        usage: r.usage.map(|u| api::Usage {
+                            cost_usd: u.cost_usd,
+                            input_tokens: u.input_tokens,
+                            output_tokens: u.output_tokens,
+                            turns: u.turns,
+                        }),
+                        transcript: r.transcript,
                     })
                 }
             }

@@ -290,6 +290,7 @@ mod tests {
             config,
             mounts,
             task: None,
+            shard: None,
         };
         let r = PytestGate::check(req, &host).unwrap();
         let _ = std::fs::remove_dir_all(&scratch);
@@ -419,6 +420,7 @@ mod tests {
             config: json!({"command": "pytest", "cwd": "app"}),
             mounts,
             task: None,
+            shard: None,
         };
         let r = PytestGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);
@@ -487,6 +489,7 @@ mod exact_tests {
                 config: json!({}),
                 mounts,
                 task: None,
+                shard: None,
             },
             &host,
         )

@@ -60,6 +60,8 @@ pub fn finding(
         path: path.map(Into::into),
         line,
         column: None,
+        end_line: None,
+        end_column: None,
     }
 }
 
@@ -84,6 +86,7 @@ pub fn gate_passed(name: &str, passed: u32) -> GateRun {
             evidence: format!("collected {passed} items\n{passed} passed in 0.42s"),
             exit_code: Some(0),
             duration_ms: 420,
+            shard: None,
         },
         shard: None,
     }
@@ -105,6 +108,7 @@ pub fn gate(name: &str, outcome: Outcome, summary: &str, findings: Vec<Finding>)
             evidence: summary.into(),
             exit_code: Some(if outcome == Outcome::Passed { 0 } else { 1 }),
             duration_ms: 1500,
+            shard: None,
         },
         shard: None,
     }
@@ -191,12 +195,7 @@ pub fn rejected(
 }
 
 fn implementer(summary: &str) -> Option<ImplementRun> {
-    Some(ImplementRun {
-        plugin: "patch".into(),
-        status: ImplementStatus::Done,
-        summary: summary.into(),
-        evidence: String::new(),
-    })
+    Some(ImplementRun::new("patch", ImplementStatus::Done, summary))
 }
 
 fn cycle(n: u32, start: &str, end: &str, files: &[&str], outcome: CycleOutcome) -> Cycle {
@@ -550,12 +549,11 @@ pub fn implementer_failed_run() -> RunRecord {
         &[],
         CycleOutcome::Blocked,
     );
-    c4.implementer = Some(ImplementRun {
-        plugin: "patch".into(),
-        status: ImplementStatus::Failed,
-        summary: "patch failed: src/auth/refresh.py:42".into(),
-        evidence: String::new(),
-    });
+    c4.implementer = Some(ImplementRun::new(
+        "patch",
+        ImplementStatus::Failed,
+        "patch failed: src/auth/refresh.py:42",
+    ));
     t2.cycles.push(c4);
     t2.blocked_reason = Some("cycle 4: patch failed: src/auth/refresh.py:42".into());
     rec

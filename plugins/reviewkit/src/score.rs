@@ -27,6 +27,8 @@ pub fn finding(
         path: path.map(str::to_string),
         line,
         column: None,
+        end_line: None,
+        end_column: None,
     }
 }
 

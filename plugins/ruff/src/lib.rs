@@ -241,6 +241,8 @@ fn finding(d: Diagnostic, workspace: &str, cwd: Option<&str>, format: bool) -> F
         path: Some(path),
         line: d.location.as_ref().map(|l| l.row),
         column: d.location.as_ref().map(|l| l.column),
+        end_line: None,
+        end_column: None,
     }
 }
 
@@ -322,6 +324,7 @@ mod tests {
                 scratch: "/s".into(),
             },
             task: None,
+            shard: None,
         };
         let r = RuffGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Failed);
@@ -372,6 +375,7 @@ mod tests {
                 scratch: "/s".into(),
             },
             task: None,
+            shard: None,
         };
         assert_eq!(
             RuffGate::check(req, &host).unwrap().outcome,
@@ -386,6 +390,7 @@ mod tests {
                 scratch: "/s".into(),
             },
             task: None,
+            shard: None,
         };
         let r = RuffGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);

@@ -3,7 +3,9 @@
 
 mod constraints;
 
-use planexec_pdk::{Finding, Host, Outcome, Review, ReviewRequest, Reviewer, Score, Severity};
+use planexec_pdk::{
+    Criterion, Finding, Host, Outcome, Review, ReviewRequest, Reviewer, Score, Severity,
+};
 use reviewkit::paths::{is_test_path, matches_any, patterns_of};
 use reviewkit::score::{approved, criterion, finding, summary_line, worst};
 use reviewkit::{parse_diff, FileStatus};
@@ -557,6 +559,8 @@ pub fn review(req: &ReviewRequest, cfg: &Config) -> Review {
         }
     };
 
+    let completion =
+        with_implementer_findings(completion, &req.implementer_findings, &mut findings);
     let criteria = vec![completion, scope, required, design, boundary];
     let ok = approved(&criteria, cfg.max_weak);
     let subject = if task.title.is_empty() {
@@ -575,6 +579,33 @@ pub fn review(req: &ReviewRequest, cfg: &Config) -> Review {
         findings,
         summary,
     }
+}
+
+/// The host's check of the implementer's report against the diff (a file claimed
+/// but unchanged, one changed but unreported) weighs on completion: claims are
+/// evidence only when they match what happened. Each becomes a finding of the review.
+fn with_implementer_findings(
+    mut completion: Criterion,
+    given: &[Finding],
+    findings: &mut Vec<Finding>,
+) -> Criterion {
+    if given.is_empty() {
+        return completion;
+    }
+    let serious = given
+        .iter()
+        .any(|f| matches!(f.severity, Severity::Critical | Severity::Important));
+    completion.score = worst(
+        completion.score,
+        if serious { Score::Fail } else { Score::Weak },
+    );
+    let first = &given[0].message;
+    completion.reasoning.push_str(&format!(
+        " The implementer's report does not match the diff ({} finding(s); first: {first}).",
+        given.len()
+    ));
+    findings.extend(given.iter().cloned());
+    completion
 }
 
 #[cfg(test)]

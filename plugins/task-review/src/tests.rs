@@ -43,6 +43,7 @@ fn req(diff: &str, files: &[&str], gates: Vec<(String, GateReport)>) -> ReviewRe
         diff: diff.into(),
         changed_files: Vec::new(),
         gate_reports: gates,
+        implementer_findings: vec![],
     }
 }
 

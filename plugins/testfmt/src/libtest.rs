@@ -301,6 +301,8 @@ pub fn compile_errors(stderr: &str) -> (Vec<Finding>, String) {
                     path: None,
                     line: None,
                     column: None,
+                    end_line: None,
+                    end_column: None,
                 });
                 push_capped(&mut text, l, MAX_OUTPUT);
                 push_capped(&mut text, "\n", MAX_OUTPUT);

@@ -138,6 +138,8 @@ fn diagnostic(l: &str, cwd: Option<&str>) -> Option<Finding> {
         path,
         line,
         column,
+        end_line: None,
+        end_column: None,
     })
 }
 

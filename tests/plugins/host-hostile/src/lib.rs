@@ -21,8 +21,7 @@ fn report(outcome: Outcome, summary: String) -> GateReport {
         findings: vec![],
         evidence: String::new(),
         exit_code: None,
-        duration_ms: 0,
-    }
+        duration_ms: 0, shard: None, }
 }
 
 /// Tiny extraction of `"key":"value"` so the plugin needs no JSON crate.
@@ -42,8 +41,7 @@ fn finding(message: &str) -> Finding {
         message: message.into(),
         path: Some("src/app.py".into()),
         line: Some(1),
-        column: None,
-    }
+        column: None, end_line: None, end_column: None, }
 }
 
 /// Runs `argv` (space-separated; `{scratch}` allowed) and returns its stdout.
@@ -100,8 +98,7 @@ impl Guest for HostHostile {
                         message: String::new(),
                         path: None,
                         line: None,
-                        column: None,
-                    })
+                        column: None, end_line: None, end_column: None, })
                     .collect();
                 Ok(r)
             }

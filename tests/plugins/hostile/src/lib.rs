@@ -17,8 +17,7 @@ fn report(outcome: Outcome, summary: String) -> GateReport {
         findings: vec![],
         evidence: String::new(),
         exit_code: None,
-        duration_ms: 0,
-    }
+        duration_ms: 0, shard: None, }
 }
 
 fn mode(config: &str) -> String {
