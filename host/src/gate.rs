@@ -19,7 +19,7 @@ pub fn run(
 }
 
 /// [`run`], for one shard of the gate's tests when `shard` is set: the plugin picks its
-/// part, and the list it announced (`shard::notice`) is recorded with the run.
+/// part and reports which it ran; a report of another shard than asked is `errored`.
 pub fn run_shard(
     loaded: &Loaded,
     cfg: &GateConfig,
@@ -32,7 +32,7 @@ pub fn run_shard(
         config: cfg.settings.to_string(),
         mounts: loaded.mounts(),
         task,
-        shard: None,
+        shard: shard.map(GateShard::to_wit),
     };
     let (r, info) = loaded.check(workspace, req);
     let mut report = match r {
@@ -44,21 +44,16 @@ pub fn run_shard(
             rep
         }
     };
-    let list = match shard.and_then(|s| crate::shard::notice::from_logs(&info.logs, s.part)) {
-        None => None,
-        Some(Ok(l)) => Some(l),
-        Some(Err(why)) => {
-            report.outcome = Outcome::Errored;
-            report.summary = format!("{why}: {}", report.summary);
-            None
-        }
-    };
+    if let Err(why) = GateShard::check(shard, report.shard.as_ref()) {
+        report.outcome = Outcome::Errored;
+        report.summary = format!("{why}: {}", report.summary);
+        report.shard = None;
+    }
     (
         GateRun {
             name: cfg.name.clone(),
             plugin: loaded.name().to_string(),
             report,
-            shard: list,
         },
         info,
     )

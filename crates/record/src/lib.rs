@@ -251,28 +251,17 @@ pub struct GateRun {
     pub name: String,
     pub plugin: String,
     pub report: GateReport,
-    /// For a gate that ran one shard of its test list (`gate run --shard I/N`): that list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<ShardList>,
 }
 
 /// Which shard of a sharded `gate run` a record is (`--shard 2/4`: index 2, count 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     pub index: u32,
     pub count: u32,
-}
-
-/// The full test list a sharded gate ran a part of, as the gate announced it: every shard
-/// of one run has the same `tests` and `list`, so `report merge` can tell runs apart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShardList {
-    /// Tests (units the gate assigns: node ids, test names) in the full list.
-    pub tests: u32,
-    /// Of those, the ones this shard ran.
-    pub ran: u32,
-    /// `sha256:<hex>` of the sorted full list.
-    pub list: String,
+    /// `sha256:<hex>` of the durations file the tests were assigned by (none: by hash);
+    /// every shard of a run must have used the same, or some tests ran twice or never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durations: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -750,7 +739,6 @@ mod tests {
             name: "pytest".into(),
             plugin: "pytest".into(),
             report: GateReport::errored("x"),
-            shard: None,
         };
         let mut t = TaskRecord {
             id: "T001".into(),

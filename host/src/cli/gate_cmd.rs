@@ -129,7 +129,11 @@ pub fn run(a: GateRunArgs) -> i32 {
     let mut code = exit_code(&done);
     let runs: Vec<GateRun> = done.into_iter().map(|d| d.run).collect();
     let mut record = report::gate_record(runs, started_at, report::now_rfc3339());
-    record.shard = a.shard.map(Into::into);
+    record.shard = a.shard.map(|s| planexec_record::Shard {
+        index: s.index,
+        count: s.count,
+        durations: durations.as_ref().map(Durations::digest),
+    });
     if let Some(c) = write_reports(
         a.reports,
         &record,

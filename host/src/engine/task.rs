@@ -620,6 +620,5 @@ fn hook_gate_run(h: &planexec_vcs::HookFailure) -> GateRun {
         name: format!("git-hook:{}", h.hook),
         plugin: "git".into(),
         report,
-        shard: None,
     }
 }

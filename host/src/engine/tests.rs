@@ -84,7 +84,6 @@ impl Plugins for Fake {
             name,
             plugin: "command".into(),
             report,
-            shard: None,
         }
     }
     fn review(&self, _ws: &Path, i: &ReviewInput) -> Option<ReviewRun> {
@@ -643,7 +642,6 @@ fn implement_inspect_and_gate_transitions() {
         name: "g".into(),
         plugin: "command".into(),
         report: report(o, "sum"),
-        shard: None,
     };
     assert_eq!(
         machine::after_gates(&[run(Outcome::Passed)], false),
@@ -676,7 +674,6 @@ fn gate_findings_carry_each_test_failure_with_its_place_once() {
         name: "pytest".into(),
         plugin: "pytest".into(),
         report: r,
-        shard: None,
     };
     let out = machine::after_gates(&[run], false);
     let Step::Reject(f) = out else {

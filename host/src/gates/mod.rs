@@ -190,7 +190,6 @@ pub fn skipped_run(name: &str, plugin: &str) -> GateRun {
         name: name.to_string(),
         plugin: plugin.to_string(),
         report,
-        shard: None,
     }
 }
 

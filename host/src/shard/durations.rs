@@ -78,6 +78,13 @@ impl Durations {
             .unwrap_or_default()
     }
 
+    /// `sha256:<hex>` of the file's content as this planexec writes it: equal for every
+    /// shard given the same file.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        format!("sha256:{}", hex::encode(Sha256::digest(self.to_json().as_bytes())))
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("durations serialise");
         s.push('\n');
@@ -157,7 +164,6 @@ mod tests {
             name: "pytest".into(),
             plugin: "pytest".into(),
             report,
-            shard: None,
         };
         let d = Durations::from_gates(&[g]);
         assert_eq!(d.for_gate("pytest"), vec![("a".into(), 0.5), ("b".into(), 1.25)]);

@@ -1,7 +1,7 @@
 //! `report merge`: the records of a sharded `gate run`'s shards made one, as if the gates
 //! had run whole: every shard present once, of one run, counts added, failures listed once.
 
-use planexec_record::{GateReport, GateRun, Outcome, RunRecord, ShardList, TestCounts};
+use planexec_record::{GateReport, GateRun, Outcome, RunRecord, ShardResult, TestCounts};
 use std::path::PathBuf;
 
 /// One shard's record and the file it came from.
@@ -40,18 +40,23 @@ pub enum MergeError {
         first: PathBuf,
         first_gates: String,
     },
-    #[error("gate {gate}: {path} ran shard of a different test list ({tests} tests, {list}) than {first} ({first_tests} tests, {first_list}): the shards are of different runs or commits; run every shard on one commit")]
+    #[error("gate {gate}: {path} ran a shard of a different test list ({listed} tests, {digest}) than {first} ({first_listed} tests, {first_digest}): the shards are of different runs or commits; run every shard on one commit")]
     List {
         gate: String,
         path: PathBuf,
-        tests: u32,
-        list: String,
+        listed: u32,
+        digest: String,
         first: PathBuf,
-        first_tests: u32,
-        first_list: String,
+        first_listed: u32,
+        first_digest: String,
     },
-    #[error("gate {gate}: the shards ran {ran} of its {tests} tests, so some ran twice or not at all: were the shards run with different durations files? Give every shard the same one")]
-    Coverage { gate: String, ran: u32, tests: u32 },
+    #[error("{path} assigned its tests by {theirs}, {first} by {first_theirs}: some tests ran twice or not at all; give every shard the same durations file (or none)")]
+    Durations {
+        path: PathBuf,
+        theirs: String,
+        first: PathBuf,
+        first_theirs: String,
+    },
 }
 
 /// The merged record: shards ordered by index, each gate merged across them.
@@ -95,11 +100,28 @@ fn check_shards(reports: &mut [ShardReport]) -> Result<(), MergeError> {
     let count = first
         .record
         .shard
+        .as_ref()
         .ok_or_else(|| MergeError::NotAShard { path: first.path.clone() })?
         .count;
+    let by = |r: &ShardReport| match r.record.shard.as_ref().and_then(|s| s.durations.clone()) {
+        Some(d) => format!("the durations file {d}"),
+        None => "hash (no durations file)".to_string(),
+    };
     let mut seen: Vec<Option<PathBuf>> = vec![None; count as usize];
     for r in reports.iter() {
-        let s = r.record.shard.ok_or_else(|| MergeError::NotAShard { path: r.path.clone() })?;
+        let s = r
+            .record
+            .shard
+            .as_ref()
+            .ok_or_else(|| MergeError::NotAShard { path: r.path.clone() })?;
+        if by(r) != by(first) {
+            return Err(MergeError::Durations {
+                path: r.path.clone(),
+                theirs: by(r),
+                first: first.path.clone(),
+                first_theirs: by(first),
+            });
+        }
         if s.count != count || s.index == 0 || s.index > s.count {
             return Err(MergeError::Count {
                 path: r.path.clone(),
@@ -130,16 +152,17 @@ fn check_shards(reports: &mut [ShardReport]) -> Result<(), MergeError> {
             count,
         });
     }
-    reports.sort_by_key(|r| r.record.shard.map(|s| s.index));
+    reports.sort_by_key(|r| r.record.shard.as_ref().map(|s| s.index));
     Ok(())
 }
 
-/// One gate across the shards. A gate that announced no list (it does not shard) ran whole
-/// in every shard: its worst run stands. A sharded gate's parts must be of one list and
-/// together run all of it.
+/// One gate across the shards. A gate that reported no shard (it does not shard) ran whole
+/// in every shard: its worst run stands. A sharded gate's parts must be of one list.
 fn merge_gate(name: &str, runs: &[(&PathBuf, &GateRun)]) -> Result<GateRun, MergeError> {
-    let lists: Vec<(&PathBuf, &ShardList)> =
-        runs.iter().filter_map(|(p, g)| g.shard.as_ref().map(|l| (*p, l))).collect();
+    let lists: Vec<(&PathBuf, &ShardResult)> = runs
+        .iter()
+        .filter_map(|(p, g)| g.report.shard.as_ref().map(|l| (*p, l)))
+        .collect();
     let Some((first_path, first)) = lists.first().copied() else {
         let worst = runs
             .iter()
@@ -149,37 +172,24 @@ fn merge_gate(name: &str, runs: &[(&PathBuf, &GateRun)]) -> Result<GateRun, Merg
         return Ok(worst.clone());
     };
     for (p, l) in &lists[1..] {
-        if l.list != first.list || l.tests != first.tests {
+        if l.list_digest != first.list_digest || l.listed != first.listed {
             return Err(MergeError::List {
                 gate: name.to_string(),
                 path: (*p).clone(),
-                tests: l.tests,
-                list: l.list.clone(),
+                listed: l.listed,
+                digest: l.list_digest.clone(),
                 first: first_path.clone(),
-                first_tests: first.tests,
-                first_list: first.list.clone(),
+                first_listed: first.listed,
+                first_digest: first.list_digest.clone(),
             });
         }
     }
-    let ran: u32 = lists.iter().map(|(_, l)| l.ran).sum();
-    // A shard that errored before announcing its list says so itself (errored outcome).
-    if lists.len() == runs.len() && ran != first.tests {
-        return Err(MergeError::Coverage {
-            gate: name.to_string(),
-            ran,
-            tests: first.tests,
-        });
-    }
+    // A shard that errored before listing says so itself (an errored outcome).
     let reports: Vec<&GateReport> = runs.iter().map(|(_, g)| &g.report).collect();
     Ok(GateRun {
         name: name.to_string(),
         plugin: runs[0].1.plugin.clone(),
         report: merge_reports(&reports),
-        shard: Some(ShardList {
-            tests: first.tests,
-            ran,
-            list: first.list.clone(),
-        }),
     })
 }
 
@@ -273,11 +283,12 @@ mod tests {
     use super::*;
     use planexec_record::{Shard, TestCase, TestFailure};
 
-    fn list(ran: u32) -> ShardList {
-        ShardList {
-            tests: 4,
-            ran,
-            list: format!("sha256:{}", "1f".repeat(32)),
+    fn list(index: u32, count: u32) -> ShardResult {
+        ShardResult {
+            index,
+            count,
+            listed: 4,
+            list_digest: format!("sha256:{}", "1f".repeat(32)),
         }
     }
 
@@ -320,14 +331,18 @@ mod tests {
             })
             .into_iter()
             .collect();
+        report.shard = Some(list(index, count));
         let run = GateRun {
             name: "pytest".into(),
             plugin: "pytest".into(),
             report,
-            shard: Some(list(names.len() as u32)),
         };
         let mut record = crate::report::gate_record(vec![run], "t0".into(), "t1".into());
-        record.shard = Some(Shard { index, count });
+        record.shard = Some(Shard {
+            index,
+            count,
+            durations: None,
+        });
         ShardReport {
             path: PathBuf::from(format!("s{index}.json")),
             record,
@@ -362,11 +377,14 @@ mod tests {
         let e = merge(vec![shard(1, 2, &["a"], None), shard(2, 3, &["b"], None)]).unwrap_err();
         assert!(matches!(e, MergeError::Count { .. }), "{e}");
         let mut other = shard(2, 2, &["c", "d"], None);
-        other.record.final_gates[0].shard.as_mut().unwrap().list = format!("sha256:{}", "2e".repeat(32));
+        other.record.final_gates[0].report.shard.as_mut().unwrap().list_digest =
+            format!("sha256:{}", "2e".repeat(32));
         let e = merge(vec![shard(1, 2, &["a", "b"], None), other]).unwrap_err();
         assert!(e.to_string().contains("different test list"), "{e}");
-        let e = merge(vec![shard(1, 2, &["a"], None), shard(2, 2, &["c", "d"], None)]).unwrap_err();
-        assert!(matches!(e, MergeError::Coverage { ran: 3, tests: 4, .. }), "{e}");
+        let mut balanced = shard(2, 2, &["c", "d"], None);
+        balanced.record.shard.as_mut().unwrap().durations = Some("sha256:00".into());
+        let e = merge(vec![shard(1, 2, &["a", "b"], None), balanced]).unwrap_err();
+        assert!(e.to_string().contains("same durations file"), "{e}");
         let mut plain = shard(1, 1, &["a"], None);
         plain.record.shard = None;
         assert!(matches!(merge(vec![plain]), Err(MergeError::NotAShard { .. })));
@@ -381,7 +399,6 @@ mod tests {
             name: "ruff".into(),
             plugin: "ruff".into(),
             report: GateReport { outcome: o, ..GateReport::errored("lint") },
-            shard: None,
         };
         a.record.final_gates.push(lint(Outcome::Passed));
         b.record.final_gates.push(lint(Outcome::Failed));

@@ -1,9 +1,8 @@
-//! Gates sharded across CI runners: `--shard I/N`, the durations file that balances the
-//! next run, what a sharded gate announced of its list, and merging the shards' records.
+//! Gates sharded across CI runners: `--shard I/N` and what a gate gets of it, the durations
+//! file that balances the next run, and merging the shards' records into one.
 
 pub mod durations;
 pub mod merge;
-pub mod notice;
 
 use std::fmt;
 use std::str::FromStr;
@@ -43,15 +42,6 @@ impl fmt::Display for ShardArg {
     }
 }
 
-impl From<ShardArg> for planexec_record::Shard {
-    fn from(s: ShardArg) -> Self {
-        planexec_record::Shard {
-            index: s.index,
-            count: s.count,
-        }
-    }
-}
-
 /// What one gate of a sharded run gets: its part and the recorded seconds of its tests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateShard {
@@ -60,9 +50,72 @@ pub struct GateShard {
     pub durations: Vec<(String, f64)>,
 }
 
+impl GateShard {
+    /// What the gate request carries.
+    pub fn to_wit(&self) -> crate::sandbox::bindings::gate_plugin::Shard {
+        crate::sandbox::bindings::gate_plugin::Shard {
+            index: self.part.index,
+            count: self.part.count,
+            durations: self.durations.clone(),
+        }
+    }
+
+    /// Why the shard a gate reported is not the one it was asked to run, if it is not.
+    /// A gate that does not shard reports none and ran whole.
+    pub fn check(
+        asked: Option<&GateShard>,
+        reported: Option<&planexec_record::ShardResult>,
+    ) -> Result<(), String> {
+        match (asked, reported) {
+            (_, None) => Ok(()),
+            (None, Some(r)) => Err(format!(
+                "the gate reported running shard {}/{} but no shard was asked for",
+                r.index, r.count
+            )),
+            (Some(a), Some(r)) if (r.index, r.count) != (a.part.index, a.part.count) => Err(format!(
+                "the gate ran shard {}/{} but shard {} was asked for",
+                r.index, r.count, a.part
+            )),
+            (Some(_), Some(r)) => {
+                let hex = r.list_digest.strip_prefix("sha256:").unwrap_or("");
+                let ok = hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the gate's list digest `{}` is not sha256:<64 hex digits>",
+                        r.list_digest
+                    ))
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reported_shard_must_be_the_one_asked_for() {
+        let asked = GateShard {
+            part: ShardArg { index: 2, count: 4 },
+            durations: vec![],
+        };
+        let r = |index, digest: &str| planexec_record::ShardResult {
+            index,
+            count: 4,
+            listed: 9,
+            list_digest: digest.to_string(),
+        };
+        let good = format!("sha256:{}", "ab".repeat(32));
+        assert!(GateShard::check(Some(&asked), Some(&r(2, &good))).is_ok());
+        assert!(GateShard::check(Some(&asked), None).is_ok(), "a gate that does not shard");
+        let e = GateShard::check(Some(&asked), Some(&r(3, &good))).unwrap_err();
+        assert!(e.contains("ran shard 3/4 but shard 2/4"), "{e}");
+        assert!(GateShard::check(None, Some(&r(2, &good))).is_err());
+        assert!(GateShard::check(Some(&asked), Some(&r(2, "md5:00"))).is_err());
+    }
 
     #[test]
     fn parses_i_of_n_and_refuses_the_rest() {

@@ -47,6 +47,7 @@ impl Gate for CargoTestGate {
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
         let mut exact: Vec<String> = Vec::new();
+        let mut sharded = None;
         if let Some(part) = testfmt::shard::part_of(&req) {
             let mut list = cmd.clone().arg("--").args(cfg.test_args.iter().cloned());
             list = list.arg("--list");
@@ -57,9 +58,10 @@ impl Gate for CargoTestGate {
                     let tail = cfg.tail_lines.unwrap_or(40);
                     return Ok(judge(parsed, &out, cfg.cwd.as_deref(), tail));
                 }
-                shard::Plan::Run(names) => {
+                shard::Plan::Run(names, result) => {
                     exact.push("--exact".into());
                     exact.extend(names);
+                    sharded = Some(result);
                 }
             }
         }
@@ -82,12 +84,14 @@ impl Gate for CargoTestGate {
         };
         let base = Path::new(&req.mounts.workspace).join(cfg.cwd.as_deref().unwrap_or(""));
         locate_doctest_panics(&mut parsed, &base);
-        Ok(judge(
+        let mut r = judge(
             parsed,
             &out,
             cfg.cwd.as_deref(),
             cfg.tail_lines.unwrap_or(40),
-        ))
+        );
+        r.shard = sharded;
+        Ok(r)
     }
 }
 

@@ -4,12 +4,12 @@
 //! A name is one unit across binaries: libtest's filters apply to every binary, so all tests
 //! of that name run in one shard, and each test still runs exactly once.
 
-use planexec_pdk::{Command, GateReport, Host, Level, Outcome, Output};
+use planexec_pdk::{Command, GateReport, Host, Outcome, Output, ShardResult};
 use testfmt::shard::{self, Part};
 
 pub enum Plan {
-    /// The names for `--exact`.
-    Run(Vec<String>),
+    /// The names for `--exact`, and what the report says of the shard.
+    Run(Vec<String>, ShardResult),
     /// Listing failed (a test target does not compile): judge its output like a run's.
     ListingFailed(Output),
     Done(GateReport),
@@ -17,7 +17,7 @@ pub enum Plan {
 
 /// Lists the tests with `list` (`cargo test ... -- --list`).
 pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
-    if let Err(e) = part.check() {
+    if let Err(e) = shard::check(part) {
         return Plan::Done(planexec_pdk::report(Outcome::Errored, e));
     }
     let out = match testfmt::run(host, list) {
@@ -31,10 +31,7 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
     let mut units = listing.clone();
     units.dedup();
     let mine = shard::mine(part, &units, |n| n.to_string());
-    host.log(
-        Level::Info,
-        &shard::notice(part, mine.len(), units.len(), &listing),
-    );
+    let result = shard::result(part, units.len(), &listing);
     if mine.is_empty() {
         let mut r = planexec_pdk::report(
             Outcome::Passed,
@@ -46,9 +43,10 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
             ),
         );
         r.tests = Some(Default::default());
+        r.shard = Some(result);
         return Plan::Done(r);
     }
-    Plan::Run(mine.into_iter().cloned().collect())
+    Plan::Run(mine.into_iter().cloned().collect(), result)
 }
 
 /// Each `NAME: test` line of every binary's `--list` (benchmarks are not run by cargo test),
@@ -81,11 +79,13 @@ mod tests {
             let host = FakeHost::new().on("cargo", 0, LISTING);
             let part = Part { index, count: 2, durations: vec![] };
             match plan(&host, &Command::new("cargo"), &part) {
-                Plan::Run(names) => all.extend(names),
+                Plan::Run(names, result) => {
+                    assert_eq!(result.listed, 3);
+                    all.extend(names)
+                }
                 Plan::Done(r) => assert_eq!(r.outcome, Outcome::Passed),
                 Plan::ListingFailed(_) => panic!("listing failed"),
             }
-            assert!(host.logs.borrow()[0].1.contains(" of 3 tests, list sha256:"));
         }
         all.sort();
         assert_eq!(all, ["src/lib.rs - add (line 3)", "tests::adds", "tests::subs"]);

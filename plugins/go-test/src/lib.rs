@@ -44,6 +44,7 @@ impl Gate for GoTestGate {
             .args(cfg.args.iter().cloned());
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
+        let mut sharded = None;
         if let Some(part) = testfmt::shard::part_of(&req) {
             if shard::has_run_flag(&cfg.args) {
                 return Err("config: `-run` in args cannot be combined with --shard (each shard runs its own `-run`); use `packages` to choose what to test".into());
@@ -56,7 +57,10 @@ impl Gate for GoTestGate {
             list.timeout_ms = cmd.timeout_ms;
             match shard::plan(host, &list, &part) {
                 shard::Plan::Done(r) => return Ok(r),
-                shard::Plan::Run(run) => cmd = cmd.arg(run),
+                shard::Plan::Run(run, result) => {
+                    cmd = cmd.arg(run);
+                    sharded = Some(result);
+                }
             }
         }
         cmd = cmd.args(packages);
@@ -140,6 +144,7 @@ impl Gate for GoTestGate {
             ev.push_str(&res.non_json);
         }
         r.evidence = planexec_pdk::text::tail(&ev, tail);
+        r.shard = sharded;
         Ok(testfmt::finish(r, &out, tail))
     }
 }

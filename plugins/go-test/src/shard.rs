@@ -4,18 +4,19 @@
 //! A name is one unit across packages: `-run` applies to every package, so all tests of that
 //! name run in one shard, and each test still runs exactly once.
 
-use planexec_pdk::{Command, GateReport, Host, Level, Outcome};
+use planexec_pdk::{Command, GateReport, Host, Outcome, ShardResult};
 use testfmt::shard::{self, Part};
 
 /// The `-run` argument of this shard, or a report when nothing is to run or listing failed.
 pub enum Plan {
-    Run(String),
+    /// The `-run` argument, and what the report says of the shard.
+    Run(String, ShardResult),
     Done(GateReport),
 }
 
 /// Lists the tests with `list` (`go test -list .` with the gate's flags and packages).
 pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
-    if let Err(e) = part.check() {
+    if let Err(e) = shard::check(part) {
         return Plan::Done(planexec_pdk::report(Outcome::Errored, e));
     }
     let out = match testfmt::run(host, list) {
@@ -43,10 +44,7 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
     units.dedup();
     let top = |name: &str| name.split('/').next().unwrap_or(name).to_string();
     let mine = shard::mine(part, &units, top);
-    host.log(
-        Level::Info,
-        &shard::notice(part, mine.len(), units.len(), &listing),
-    );
+    let result = shard::result(part, units.len(), &listing);
     if mine.is_empty() {
         let mut r = planexec_pdk::report(
             Outcome::Passed,
@@ -58,10 +56,11 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
             ),
         );
         r.tests = Some(Default::default());
+        r.shard = Some(result);
         return Plan::Done(r);
     }
     let names: Vec<&str> = mine.iter().map(|s| s.as_str()).collect();
-    Plan::Run(format!("-run=^({})$", names.join("|")))
+    Plan::Run(format!("-run=^({})$", names.join("|")), result)
 }
 
 /// `package::Test` for each test, fuzz test and example `go test -list` printed: a
@@ -117,13 +116,13 @@ mod tests {
             let host = FakeHost::new().on("go", 0, LISTING);
             let part = Part { index, count: 2, durations: vec![] };
             match plan(&host, &Command::new("go"), &part) {
-                Plan::Run(r) => {
+                Plan::Run(r, result) => {
+                    assert_eq!(result.listed, 4);
                     let inner = r.strip_prefix("-run=^(").and_then(|r| r.strip_suffix(")$")).unwrap();
                     all.extend(inner.split('|').map(String::from));
                 }
                 Plan::Done(d) => assert_eq!(d.outcome, Outcome::Passed),
             }
-            assert!(host.logs.borrow()[0].1.contains(" of 4 tests, list sha256:"));
         }
         all.sort();
         assert_eq!(all, ["ExampleAdd", "FuzzParse", "TestAdd", "TestSub"]);

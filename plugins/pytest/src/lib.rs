@@ -49,6 +49,7 @@ impl Gate for PytestGate {
         cmd = cmd.args(located_tracebacks(&cfg.args));
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
+        let mut sharded = None;
         if let Some(part) = testfmt::shard::part_of(&req) {
             let mut list = Command::new(program.clone()).args(base.clone()).args([
                 "--collect-only",
@@ -61,7 +62,10 @@ impl Gate for PytestGate {
             list.timeout_ms = cmd.timeout_ms;
             match shard::plan(host, &list, &part) {
                 shard::Plan::Done(r) => return Ok(r),
-                shard::Plan::Deselect(others) => cmd = cmd.args(others),
+                shard::Plan::Deselect(others, result) => {
+                    cmd = cmd.args(others);
+                    sharded = Some(result);
+                }
             }
         }
         let path = std::path::Path::new(&req.mounts.scratch).join(REPORT);
@@ -86,11 +90,9 @@ impl Gate for PytestGate {
             }
             Err(_) => false,
         };
-        Ok(testfmt::finish(
-            judge(parsed, have_report, &out, &cfg, &req.mounts.workspace),
-            &out,
-            tail,
-        ))
+        let mut r = judge(parsed, have_report, &out, &cfg, &req.mounts.workspace);
+        r.shard = sharded;
+        Ok(testfmt::finish(r, &out, tail))
     }
 }
 

@@ -1,20 +1,21 @@
 //! pytest's part of a sharded run: the node ids from `--collect-only -q`, grouped so that an
 //! id another one starts with goes with it, assigned by `testfmt::shard`, the rest deselected.
 
-use planexec_pdk::{Command, GateReport, Host, Level, Outcome};
+use planexec_pdk::{Command, GateReport, Host, Outcome, ShardResult};
 use testfmt::shard::{self, Part};
 
 /// What the shard runs: `--deselect` for every id of the other shards, or a report when
 /// there is nothing to run (no test is this shard's) or the listing failed.
 pub enum Plan {
-    Deselect(Vec<String>),
+    /// The arguments to add, and what the report says of the shard.
+    Deselect(Vec<String>, ShardResult),
     Done(GateReport),
 }
 
 /// Lists the tests with `list` (pytest with the gate's arguments, collecting only) and
 /// decides this shard's part.
 pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
-    if let Err(e) = part.check() {
+    if let Err(e) = shard::check(part) {
         return Plan::Done(planexec_pdk::report(Outcome::Errored, e));
     }
     let out = match testfmt::run(host, list) {
@@ -48,7 +49,7 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
         shards[k] == part.index
     };
     let ran = roots.iter().filter(|r| mine(r)).count();
-    host.log(Level::Info, &shard::notice(part, ran, ids.len(), &ids));
+    let result = shard::result(part, ids.len(), &ids);
     if ran == 0 {
         let mut r = planexec_pdk::report(
             Outcome::Passed,
@@ -60,6 +61,7 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
             ),
         );
         r.tests = Some(Default::default());
+        r.shard = Some(result);
         return Plan::Done(r);
     }
     let others = units
@@ -68,7 +70,7 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
         .filter(|(_, s)| **s != part.index)
         .flat_map(|(u, _)| ["--deselect".to_string(), u.clone()])
         .collect();
-    Plan::Deselect(others)
+    Plan::Deselect(others, result)
 }
 
 /// The node ids `pytest --collect-only -q` printed (the lines before its summary), sorted.
@@ -128,13 +130,16 @@ mod tests {
             let part = Part { index, count: 3, durations: vec![] };
             let list = Command::new("python3").args(["-m", "pytest", "--collect-only", "-q"]);
             let deselected = match plan(&host, &list, &part) {
-                Plan::Deselect(d) => d,
+                Plan::Deselect(d, r) => {
+                    assert_eq!((r.index, r.count, r.listed), (index, 3, 6));
+                    d
+                }
                 Plan::Done(r) => {
                     assert_eq!(r.outcome, Outcome::Passed, "{}", r.summary);
+                    assert!(r.shard.is_some());
                     continue;
                 }
             };
-            assert!(host.logs.borrow()[0].1.starts_with(&format!("shard {index}/3: ")));
             // What pytest would run: the ids no --deselect prefix matches.
             let prefixes: Vec<&String> = deselected.iter().filter(|a| *a != "--deselect").collect();
             ran.extend(ids.iter().filter(|i| !prefixes.iter().any(|p| i.starts_with(p.as_str()))).cloned());
@@ -149,7 +154,7 @@ mod tests {
         let part = Part { index: 1, count: 2, durations: vec![] };
         match plan(&host, &Command::new("python3"), &part) {
             Plan::Done(r) => assert_eq!(r.outcome, Outcome::Failed),
-            Plan::Deselect(_) => panic!("ran despite a collection error"),
+            Plan::Deselect(..) => panic!("ran despite a collection error"),
         }
     }
 }

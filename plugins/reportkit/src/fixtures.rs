@@ -88,7 +88,6 @@ pub fn gate_passed(name: &str, passed: u32) -> GateRun {
             duration_ms: 420,
             shard: None,
         },
-        shard: None,
     }
 }
 
@@ -110,7 +109,6 @@ pub fn gate(name: &str, outcome: Outcome, summary: &str, findings: Vec<Finding>)
             duration_ms: 1500,
             shard: None,
         },
-        shard: None,
     }
 }
 

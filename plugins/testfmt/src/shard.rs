@@ -1,5 +1,5 @@
 //! Sharding a test list across CI runners: which shard runs which unit (a stable hash, or
-//! greedy longest-processing-time by recorded durations), the list's digest, the host notice.
+//! greedy longest-processing-time by recorded durations), and the list's digest.
 //!
 //! A unit is what a gate can select on its tool's command line: a pytest node id, a go or
 //! libtest test name. Every unit is in exactly one shard; the same list, count and durations
@@ -9,31 +9,23 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// One shard of `count` (1-based `index`, as `--shard 2/4` says) and the recorded seconds
-/// of the tests of an earlier merged run (empty: none recorded).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Part {
-    pub index: u32,
-    pub count: u32,
-    pub durations: Vec<(String, f64)>,
-}
+/// of the tests of an earlier merged run (empty: none recorded): the gate request's shard.
+pub use planexec_pdk::Shard as Part;
 
-impl Part {
-    /// Refuses an index outside 1..=count (the host checks too; a plugin never trusts it).
-    pub fn check(&self) -> Result<(), String> {
-        if self.count == 0 || self.index == 0 || self.index > self.count {
-            return Err(format!(
-                "shard {}/{}: the index must be between 1 and the count",
-                self.index, self.count
-            ));
-        }
-        Ok(())
+/// Refuses an index outside 1..=count (the host checks too; a plugin never trusts it).
+pub fn check(part: &Part) -> Result<(), String> {
+    if part.count == 0 || part.index == 0 || part.index > part.count {
+        return Err(format!(
+            "shard {}/{}: the index must be between 1 and the count",
+            part.index, part.count
+        ));
     }
+    Ok(())
 }
 
 /// The shard the host asked `req` to run, if any.
 pub fn part_of(req: &planexec_pdk::GateRequest) -> Option<Part> {
-    let _ = req;
-    None
+    req.shard.clone()
 }
 
 /// The units of `units` this shard runs, in list order. `unit_of` maps a recorded test name
@@ -128,19 +120,16 @@ pub fn digest(units: &[String]) -> String {
     format!("sha256:{hex}")
 }
 
-/// The line a sharded gate logs (info) so the host records what its shard was part of:
-/// `shard 2/4: 12 of 48 tests, list sha256:…`. The host reads exactly this shape.
-/// `total` counts the units; `listing` is what the digest is of (the units, or finer: a
-/// go test name with its package).
-pub fn notice(part: &Part, ran: usize, total: usize, listing: &[String]) -> String {
-    format!(
-        "shard {}/{}: {} of {} tests, list {}",
-        part.index,
-        part.count,
-        ran,
-        total,
-        digest(listing)
-    )
+/// What a sharded gate reports with its result (`gate-report.shard`): which shard it ran,
+/// how many units the whole list has (`listed`), and the digest of `listing` (the units,
+/// or finer: a go test name with its package).
+pub fn result(part: &Part, listed: usize, listing: &[String]) -> planexec_pdk::ShardResult {
+    planexec_pdk::ShardResult {
+        index: part.index,
+        count: part.count,
+        listed: listed as u32,
+        list_digest: digest(listing),
+    }
 }
 
 #[cfg(test)]
@@ -236,10 +225,11 @@ mod tests {
 
     #[test]
     fn an_index_outside_the_count_is_refused() {
-        assert!(part(0, 4, vec![]).check().is_err());
-        assert!(part(5, 4, vec![]).check().is_err());
-        assert!(part(4, 4, vec![]).check().is_ok());
-        let n = notice(&part(2, 4, vec![]), 1, 3, &names(3));
-        assert!(n.starts_with("shard 2/4: 1 of 3 tests, list sha256:"), "{n}");
+        assert!(check(&part(0, 4, vec![])).is_err());
+        assert!(check(&part(5, 4, vec![])).is_err());
+        assert!(check(&part(4, 4, vec![])).is_ok());
+        let r = result(&part(2, 4, vec![]), 3, &names(3));
+        assert_eq!((r.index, r.count, r.listed), (2, 4, 3));
+        assert_eq!(r.list_digest, digest(&names(3)));
     }
 }
