@@ -75,7 +75,7 @@ fn cargo_project(dir: &Path) {
             &format!("[package]\nname = \"{krate}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
         );
         let mut lib = String::from(
-            "/// Twice `n`.\n///\n/// ```\n/// assert_eq!(CRATE::double(2), 4);\n/// ```\npub fn double(n: i32) -> i32 {\n    2 * n\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn doubles() {\n        assert_eq!(super::double(3), 6);\n    }\n",
+            "/// Twice `n`.\n///\n/// ```\n/// assert_eq!(CRATE::double(2), 4);\n/// ```\npub fn double(n: i32) -> i32 {\n    2 * n\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn doubles() {\n        assert_eq!(super::double(21), 42);\n    }\n",
         )
         .replace("CRATE", krate);
         for i in 0..extra {
@@ -142,7 +142,8 @@ fn run_shards(ws: &Path, gate: &str, dir: &Path, durations: Option<&Path>, env: 
             assert!(matches!(out.code, 0 | 1), "shard {i}: {out:?}");
             let rec = read_json(&p);
             assert_eq!(rec["shard"]["index"], i, "{rec:#}");
-            assert_eq!(rec["final_gates"][0]["shard"]["tests"].as_u64().is_some(), true, "shard {i} announced its list: {out:?}");
+            let sh = &rec["final_gates"][0]["report"]["shard"];
+            assert_eq!((sh["index"].as_u64(), sh["count"].as_u64()), (Some(i.into()), Some(SHARDS.into())), "shard {i} reports its part: {out:?}");
             p
         })
         .collect()
@@ -168,6 +169,14 @@ fn whole_equals_merged(ws: &Path, gate: &str, out_dir: &Path, env: &[(&str, &str
     let m = merge(ws, &shards, &["--report", &format!("json={}", merged_path.display()), "--durations", &out_dir.join("d.json").display().to_string()]);
     assert_eq!(m.code, expect, "{m:?}");
     let merged = read_json(&merged_path);
+    let names = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> = r["cases"].as_array().map_or(vec![], |c| {
+            c.iter().map(|c| format!("{} {}", c["classname"], c["name"])).collect()
+        });
+        v.sort();
+        v
+    };
+    assert_eq!(names(gate_of(&merged)), names(gate_of(&whole)), "the same test cases");
     assert_eq!(verdict(gate_of(&merged)), verdict(gate_of(&whole)), "merged {merged:#}");
     assert_eq!(gate_of(&merged)["outcome"], gate_of(&whole)["outcome"]);
     let n = |r: &Value| r["cases"].as_array().map_or(0, |c| c.len());
@@ -257,7 +266,7 @@ fn go_shards_merge_into_the_whole_run() {
     let whole = read_json(&tmp.path().join("run1/whole.json"));
     // 15 tests, TestTable's 3 subtests counted instead of it: 17 leaf tests.
     assert_eq!(gate_of(&whole)["tests"]["passed"], 17, "{whole:#}");
-    let tests = read_json(&shards[0])["final_gates"][0]["shard"]["tests"].clone();
+    let tests = read_json(&shards[0])["final_gates"][0]["report"]["shard"]["listed"].clone();
     assert_eq!(tests, 14, "14 distinct top-level names (TestParse in two packages)");
 
     let calc = std::fs::read_to_string(ws.join("units/units_test.go")).unwrap();
@@ -284,11 +293,12 @@ fn cargo_shards_merge_into_the_whole_run() {
     let whole = read_json(&tmp.path().join("run1/whole.json"));
     // 3 × doubles, 3 + 2 + 4 cases, 1 integration test, 3 doc tests.
     assert_eq!(gate_of(&whole)["tests"]["passed"], 16, "{whole:#}");
-    let tests = read_json(&shards[0])["final_gates"][0]["shard"]["tests"].clone();
-    assert_eq!(tests, 12, "tests::doubles and the doc test are one name each in three crates");
+    let tests = read_json(&shards[0])["final_gates"][0]["report"]["shard"]["listed"].clone();
+    // tests::doubles is one name in three crates; the doc tests are named by their crate's path.
+    assert_eq!(tests, 14);
 
     let lib = std::fs::read_to_string(ws.join("gamma/src/lib.rs")).unwrap();
-    write(&ws, "gamma/src/lib.rs", &lib.replace("super::double(3), 6", "super::double(3), 7"));
+    write(&ws, "gamma/src/lib.rs", &lib.replace("super::double(21), 42", "super::double(21), 43"));
     whole_equals_merged(&ws, "cargo-test", &tmp.path().join("failing"), &env, 1);
     let merged = read_json(&tmp.path().join("failing/merged.json"));
     assert_eq!(verdict(gate_of(&merged)).1, ["tests::doubles"], "{merged:#}");

@@ -46,7 +46,7 @@ impl Gate for CargoTestGate {
         cmd.env.push(("CARGO_TERM_COLOR".into(), "never".into()));
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
-        let mut exact: Vec<String> = Vec::new();
+        let mut filters: Vec<String> = Vec::new();
         let mut sharded = None;
         if let Some(part) = testfmt::shard::part_of(&req) {
             let mut list = cmd.clone().arg("--").args(cfg.test_args.iter().cloned());
@@ -59,14 +59,13 @@ impl Gate for CargoTestGate {
                     return Ok(judge(parsed, &out, cfg.cwd.as_deref(), tail));
                 }
                 shard::Plan::Run(names, result) => {
-                    exact.push("--exact".into());
-                    exact.extend(names);
+                    filters = names;
                     sharded = Some(result);
                 }
             }
         }
-        if !cfg.test_args.is_empty() || !exact.is_empty() {
-            cmd = cmd.arg("--").args(cfg.test_args.iter().cloned()).args(exact);
+        if !cfg.test_args.is_empty() || !filters.is_empty() {
+            cmd = cmd.arg("--").args(cfg.test_args.iter().cloned()).args(filters);
         }
         cmd.stdout_file = Some(format!("{{scratch}}/{OUT}"));
         let out_path = std::path::Path::new(&req.mounts.scratch).join(OUT);
