@@ -254,6 +254,25 @@ fn pytest_shards_merge_into_the_whole_run_and_the_durations_balance_them() {
     let merged = read_json(&fail_dir.join("merged.json"));
     assert_eq!(verdict(gate_of(&merged)).1, ["tests/test_quick_2.py::test_7"]);
     assert_eq!(merged["status"], "failure");
+
+    // In GitHub Actions the merge annotates the failing test and writes the job summary;
+    // its JUnit file has every test of every shard.
+    let summary = tmp.path().join("summary.md");
+    let junit = tmp.path().join("merged.xml");
+    let shards: Vec<String> = (1..=SHARDS).map(|i| fail_dir.join(format!("s{i}.json")).display().to_string()).collect();
+    let mut args = vec!["report", "merge"];
+    args.extend(shards.iter().map(String::as_str));
+    let junit_arg = format!("junit={}", junit.display());
+    let durations_arg = tmp.path().join("d3.json").display().to_string();
+    args.extend(["--report", &junit_arg, "--durations", &durations_arg]);
+    let summary_s = summary.display().to_string();
+    let m = planexec_env(&ws, &args, &[("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", &summary_s)]);
+    assert_eq!(m.code, 1, "{m:?}");
+    assert!(m.stdout.contains("::error file=tests/test_quick_2.py,line="), "{m:?}");
+    assert!(std::fs::read_to_string(&summary).unwrap().contains("test_7"), "job summary");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 43, "{xml}");
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
 }
 
 #[test]
