@@ -15,7 +15,11 @@ const SHARDS: u32 = 4;
 /// The pytest fixture: 4 slow tests (0.4 s), 8 medium (0.15 s), 30 quick ones in three
 /// files (named so that `test_1` is a prefix of `test_10`), and one skipped.
 fn pytest_project(dir: &Path) {
-    write(dir, "pyproject.toml", "[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\n");
+    write(
+        dir,
+        "pyproject.toml",
+        "[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\n",
+    );
     let mut slow = String::from("import time\n\n");
     for n in ["alpha", "bravo", "charlie", "delta"] {
         slow.push_str(&format!("def test_slow_{n}():\n    time.sleep(0.4)\n\n"));
@@ -29,10 +33,15 @@ fn pytest_project(dir: &Path) {
     for f in 1..=3 {
         let mut quick = String::from("import pytest\n\n");
         for i in 1..=10 {
-            quick.push_str(&format!("def test_{i}():\n    assert {i} + {f} == {}\n\n", i + f));
+            quick.push_str(&format!(
+                "def test_{i}():\n    assert {i} + {f} == {}\n\n",
+                i + f
+            ));
         }
         if f == 3 {
-            quick.push_str("@pytest.mark.skip(reason=\"not today\")\ndef test_skipped():\n    pass\n");
+            quick.push_str(
+                "@pytest.mark.skip(reason=\"not today\")\ndef test_skipped():\n    pass\n",
+            );
         }
         write(dir, &format!("tests/test_quick_{f}.py"), &quick);
     }
@@ -43,7 +52,11 @@ fn pytest_project(dir: &Path) {
 fn go_project(dir: &Path) {
     write(dir, "go.mod", "module example.com/shardgo\n\ngo 1.19\n");
     let pkg = |name: &str, tests: &[&str]| {
-        write(dir, &format!("{name}/{name}.go"), &format!("package {name}\n\nfunc Double(n int) int {{ return 2 * n }}\n"));
+        write(
+            dir,
+            &format!("{name}/{name}.go"),
+            &format!("package {name}\n\nfunc Double(n int) int {{ return 2 * n }}\n"),
+        );
         let mut t = format!("package {name}\n\nimport \"testing\"\n\n");
         for test in tests {
             t.push_str(&format!(
@@ -60,14 +73,27 @@ fn go_project(dir: &Path) {
         "geo/table_test.go",
         "package geo\n\nimport \"testing\"\n\nfunc TestTable(t *testing.T) {\n\tfor _, n := range []string{\"one\", \"two\", \"three\"} {\n\t\tt.Run(n, func(t *testing.T) {\n\t\t\tif Double(1) != 2 {\n\t\t\t\tt.Fatal(n)\n\t\t\t}\n\t\t})\n\t}\n}\n",
     );
-    pkg("units", &["TestMeters", "TestFeet", "TestInches", "TestMiles", "TestYards"]);
+    pkg(
+        "units",
+        &[
+            "TestMeters",
+            "TestFeet",
+            "TestInches",
+            "TestMiles",
+            "TestYards",
+        ],
+    );
     write(dir, "cmd/app/main.go", "package main\n\nfunc main() {}\n");
 }
 
 /// The Cargo fixture: a workspace of three crates, each with a unit test of the same name
 /// (`tests::doubles`), others of their own, an integration test and a doc test.
 fn cargo_project(dir: &Path) {
-    write(dir, "Cargo.toml", "[workspace]\nmembers = [\"alpha\", \"beta\", \"gamma\"]\nresolver = \"2\"\n");
+    write(
+        dir,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"alpha\", \"beta\", \"gamma\"]\nresolver = \"2\"\n",
+    );
     for (krate, extra) in [("alpha", 3), ("beta", 2), ("gamma", 4)] {
         write(
             dir,
@@ -95,7 +121,14 @@ fn cargo_project(dir: &Path) {
 }
 
 /// Runs `gate run GATE [--shard I/N] [--durations D] --report json=OUT` in `ws`.
-fn run_gate(ws: &Path, gate: &str, shard: Option<u32>, durations: Option<&Path>, out: &Path, env: &[(&str, &str)]) -> Out {
+fn run_gate(
+    ws: &Path,
+    gate: &str,
+    shard: Option<u32>,
+    durations: Option<&Path>,
+    out: &Path,
+    env: &[(&str, &str)],
+) -> Out {
     let part = shard.map(|i| format!("{i}/{SHARDS}"));
     let report = format!("json={}", out.display());
     let mut args = vec!["gate", "run", gate, "--no-cache", "--report", &report];
@@ -133,7 +166,13 @@ fn verdict(r: &Value) -> (Value, Vec<String>) {
 }
 
 /// Every shard of `gate` in `ws`, reports into `dir/sN.json`; their paths.
-fn run_shards(ws: &Path, gate: &str, dir: &Path, durations: Option<&Path>, env: &[(&str, &str)]) -> Vec<PathBuf> {
+fn run_shards(
+    ws: &Path,
+    gate: &str,
+    dir: &Path,
+    durations: Option<&Path>,
+    env: &[(&str, &str)],
+) -> Vec<PathBuf> {
     std::fs::create_dir_all(dir).unwrap();
     (1..=SHARDS)
         .map(|i| {
@@ -143,7 +182,11 @@ fn run_shards(ws: &Path, gate: &str, dir: &Path, durations: Option<&Path>, env: 
             let rec = read_json(&p);
             assert_eq!(rec["shard"]["index"], i, "{rec:#}");
             let sh = &rec["final_gates"][0]["report"]["shard"];
-            assert_eq!((sh["index"].as_u64(), sh["count"].as_u64()), (Some(i.into()), Some(SHARDS.into())), "shard {i} reports its part: {out:?}");
+            assert_eq!(
+                (sh["index"].as_u64(), sh["count"].as_u64()),
+                (Some(i.into()), Some(SHARDS.into())),
+                "shard {i} reports its part: {out:?}"
+            );
             p
         })
         .collect()
@@ -158,7 +201,13 @@ fn merge(ws: &Path, reports: &[PathBuf], extra: &[&str]) -> Out {
 }
 
 /// Whole run, 4 shards, merge: the merged verdict is the whole one; `expect` is the exit code.
-fn whole_equals_merged(ws: &Path, gate: &str, out_dir: &Path, env: &[(&str, &str)], expect: i32) -> Vec<PathBuf> {
+fn whole_equals_merged(
+    ws: &Path,
+    gate: &str,
+    out_dir: &Path,
+    env: &[(&str, &str)],
+    expect: i32,
+) -> Vec<PathBuf> {
     let whole_path = out_dir.join("whole.json");
     std::fs::create_dir_all(out_dir).unwrap();
     let whole = run_gate(ws, gate, None, None, &whole_path, env);
@@ -166,21 +215,44 @@ fn whole_equals_merged(ws: &Path, gate: &str, out_dir: &Path, env: &[(&str, &str
     let whole = read_json(&whole_path);
     let shards = run_shards(ws, gate, out_dir, None, env);
     let merged_path = out_dir.join("merged.json");
-    let m = merge(ws, &shards, &["--report", &format!("json={}", merged_path.display()), "--durations", &out_dir.join("d.json").display().to_string()]);
+    let m = merge(
+        ws,
+        &shards,
+        &[
+            "--report",
+            &format!("json={}", merged_path.display()),
+            "--durations",
+            &out_dir.join("d.json").display().to_string(),
+        ],
+    );
     assert_eq!(m.code, expect, "{m:?}");
     let merged = read_json(&merged_path);
     let names = |r: &Value| -> Vec<String> {
         let mut v: Vec<String> = r["cases"].as_array().map_or(vec![], |c| {
-            c.iter().map(|c| format!("{} {}", c["classname"], c["name"])).collect()
+            c.iter()
+                .map(|c| format!("{} {}", c["classname"], c["name"]))
+                .collect()
         });
         v.sort();
         v
     };
-    assert_eq!(names(gate_of(&merged)), names(gate_of(&whole)), "the same test cases");
-    assert_eq!(verdict(gate_of(&merged)), verdict(gate_of(&whole)), "merged {merged:#}");
+    assert_eq!(
+        names(gate_of(&merged)),
+        names(gate_of(&whole)),
+        "the same test cases"
+    );
+    assert_eq!(
+        verdict(gate_of(&merged)),
+        verdict(gate_of(&whole)),
+        "merged {merged:#}"
+    );
     assert_eq!(gate_of(&merged)["outcome"], gate_of(&whole)["outcome"]);
     let n = |r: &Value| r["cases"].as_array().map_or(0, |c| c.len());
-    assert_eq!(n(gate_of(&merged)), n(gate_of(&whole)), "every test case once");
+    assert_eq!(
+        n(gate_of(&merged)),
+        n(gate_of(&whole)),
+        "every test case once"
+    );
     shards
 }
 
@@ -225,51 +297,120 @@ fn pytest_shards_merge_into_the_whole_run_and_the_durations_balance_them() {
     let balanced = run_shards(&ws, "pytest", &balanced_dir, Some(&durations), &env);
     let times = shard_times(&balanced);
     eprintln!("per-shard test seconds: by hash {by_hash:.2?} (spread {:.2}), by durations {times:.2?} (spread {:.2})", spread(&by_hash), spread(&times));
-    assert!(spread(&by_hash) > 1.5, "the fixture is skewed under the hash: {by_hash:?}");
-    assert!(spread(&times) <= 1.5, "balanced by the durations: {times:?}");
-    let m = merge(&ws, &balanced, &["--durations", &tmp.path().join("d2.json").display().to_string()]);
+    assert!(
+        spread(&by_hash) > 1.5,
+        "the fixture is skewed under the hash: {by_hash:?}"
+    );
+    assert!(
+        spread(&times) <= 1.5,
+        "balanced by the durations: {times:?}"
+    );
+    let m = merge(
+        &ws,
+        &balanced,
+        &[
+            "--durations",
+            &tmp.path().join("d2.json").display().to_string(),
+        ],
+    );
     assert_eq!(m.code, 0, "{m:?}");
 
     // A missing shard, a duplicate, a shard of another test list: exit 2, and why.
-    let m = merge(&ws, &[balanced[0].clone(), balanced[1].clone(), balanced[3].clone()], &[]);
+    let m = merge(
+        &ws,
+        &[
+            balanced[0].clone(),
+            balanced[1].clone(),
+            balanced[3].clone(),
+        ],
+        &[],
+    );
     assert_eq!(m.code, 2, "{m:?}");
     assert!(m.stderr.contains("missing shard(s) 3 of 4"), "{m:?}");
-    let m = merge(&ws, &[balanced[0].clone(), balanced[0].clone(), balanced[1].clone(), balanced[2].clone(), balanced[3].clone()], &[]);
+    let m = merge(
+        &ws,
+        &[
+            balanced[0].clone(),
+            balanced[0].clone(),
+            balanced[1].clone(),
+            balanced[2].clone(),
+            balanced[3].clone(),
+        ],
+        &[],
+    );
     assert_eq!(m.code, 2, "{m:?}");
     assert!(m.stderr.contains("shard 1/4 is given twice"), "{m:?}");
-    write(&ws, "tests/test_new.py", "def test_added_later():\n    pass\n");
+    write(
+        &ws,
+        "tests/test_new.py",
+        "def test_added_later():\n    pass\n",
+    );
     let later = tmp.path().join("later-s2.json");
     let o = run_gate(&ws, "pytest", Some(2), None, &later, &env);
     assert!(matches!(o.code, 0 | 1), "{o:?}");
-    let m = merge(&ws, &[shards[0].clone(), later, shards[2].clone(), shards[3].clone()], &[]);
+    let m = merge(
+        &ws,
+        &[
+            shards[0].clone(),
+            later,
+            shards[2].clone(),
+            shards[3].clone(),
+        ],
+        &[],
+    );
     assert_eq!(m.code, 2, "{m:?}");
     assert!(m.stderr.contains("different test list"), "{m:?}");
     std::fs::remove_file(ws.join("tests/test_new.py")).unwrap();
 
     // One failing test: it fails its shard, the merge, as it fails the whole run.
     let quick = std::fs::read_to_string(ws.join("tests/test_quick_2.py")).unwrap();
-    write(&ws, "tests/test_quick_2.py", &quick.replace("assert 7 + 2 == 9", "assert 7 + 2 == 10"));
+    write(
+        &ws,
+        "tests/test_quick_2.py",
+        &quick.replace("assert 7 + 2 == 9", "assert 7 + 2 == 10"),
+    );
     let fail_dir = tmp.path().join("failing");
     whole_equals_merged(&ws, "pytest", &fail_dir, &env, 1);
     let merged = read_json(&fail_dir.join("merged.json"));
-    assert_eq!(verdict(gate_of(&merged)).1, ["tests/test_quick_2.py::test_7"]);
+    assert_eq!(
+        verdict(gate_of(&merged)).1,
+        ["tests/test_quick_2.py::test_7"]
+    );
     assert_eq!(merged["status"], "failure");
 
     // In GitHub Actions the merge annotates the failing test and writes the job summary;
     // its JUnit file has every test of every shard.
     let summary = tmp.path().join("summary.md");
     let junit = tmp.path().join("merged.xml");
-    let shards: Vec<String> = (1..=SHARDS).map(|i| fail_dir.join(format!("s{i}.json")).display().to_string()).collect();
+    let shards: Vec<String> = (1..=SHARDS)
+        .map(|i| fail_dir.join(format!("s{i}.json")).display().to_string())
+        .collect();
     let mut args = vec!["report", "merge"];
     args.extend(shards.iter().map(String::as_str));
     let junit_arg = format!("junit={}", junit.display());
     let durations_arg = tmp.path().join("d3.json").display().to_string();
     args.extend(["--report", &junit_arg, "--durations", &durations_arg]);
     let summary_s = summary.display().to_string();
-    let m = planexec_env(&ws, &args, &[("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", &summary_s)]);
+    let m = planexec_env(
+        &ws,
+        &args,
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", &summary_s),
+        ],
+    );
     assert_eq!(m.code, 1, "{m:?}");
-    assert!(m.stdout.contains("::error file=tests/test_quick_2.py,line="), "{m:?}");
-    assert!(std::fs::read_to_string(&summary).unwrap().contains("test_7"), "job summary");
+    assert!(
+        m.stdout
+            .contains("::error file=tests/test_quick_2.py,line="),
+        "{m:?}"
+    );
+    assert!(
+        std::fs::read_to_string(&summary)
+            .unwrap()
+            .contains("test_7"),
+        "job summary"
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(xml.matches("<testcase ").count(), 43, "{xml}");
     assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
@@ -286,10 +427,17 @@ fn go_shards_merge_into_the_whole_run() {
     // 15 tests, TestTable's 3 subtests counted instead of it: 17 leaf tests.
     assert_eq!(gate_of(&whole)["tests"]["passed"], 17, "{whole:#}");
     let tests = read_json(&shards[0])["final_gates"][0]["report"]["shard"]["listed"].clone();
-    assert_eq!(tests, 14, "14 distinct top-level names (TestParse in two packages)");
+    assert_eq!(
+        tests, 14,
+        "14 distinct top-level names (TestParse in two packages)"
+    );
 
     let calc = std::fs::read_to_string(ws.join("units/units_test.go")).unwrap();
-    write(&ws, "units/units_test.go", &calc.replacen("Double(2) != 4", "Double(2) != 5", 1));
+    write(
+        &ws,
+        "units/units_test.go",
+        &calc.replacen("Double(2) != 4", "Double(2) != 5", 1),
+    );
     whole_equals_merged(&ws, "go-test", &tmp.path().join("failing"), &env, 1);
     let merged = read_json(&tmp.path().join("failing/merged.json"));
     assert_eq!(verdict(gate_of(&merged)).1.len(), 1, "{merged:#}");
@@ -300,7 +448,10 @@ fn cargo_shards_merge_into_the_whole_run() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     cargo_project(&ws);
-    let tgt = target_dir().join("e2e-shard-fixture").to_string_lossy().into_owned();
+    let tgt = target_dir()
+        .join("e2e-shard-fixture")
+        .to_string_lossy()
+        .into_owned();
     std::fs::create_dir_all(&tgt).unwrap();
     write(
         &ws,
@@ -317,24 +468,51 @@ fn cargo_shards_merge_into_the_whole_run() {
     assert_eq!(tests, 14);
 
     let lib = std::fs::read_to_string(ws.join("gamma/src/lib.rs")).unwrap();
-    write(&ws, "gamma/src/lib.rs", &lib.replace("super::double(21), 42", "super::double(21), 43"));
+    write(
+        &ws,
+        "gamma/src/lib.rs",
+        &lib.replace("super::double(21), 42", "super::double(21), 43"),
+    );
     whole_equals_merged(&ws, "cargo-test", &tmp.path().join("failing"), &env, 1);
     let merged = read_json(&tmp.path().join("failing/merged.json"));
-    assert_eq!(verdict(gate_of(&merged)).1, ["tests::doubles"], "{merged:#}");
+    assert_eq!(
+        verdict(gate_of(&merged)).1,
+        ["tests::doubles"],
+        "{merged:#}"
+    );
 }
 
 #[test]
 fn a_report_that_is_not_a_shard_or_not_json_is_refused_with_where() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "bad.json", "{\n  \"schema_version\": 1,\n  oops\n}\n");
+    write(
+        tmp.path(),
+        "bad.json",
+        "{\n  \"schema_version\": 1,\n  oops\n}\n",
+    );
     let m = merge(tmp.path(), &[tmp.path().join("bad.json")], &[]);
     assert_eq!(m.code, 2, "{m:?}");
     assert!(m.stderr.contains("bad.json:3:"), "file:line: {m:?}");
     let m = planexec(tmp.path(), &["gate", "run", "pytest", "--shard", "5/4"]);
     assert_eq!(m.code, 2, "{m:?}");
     assert!(m.stderr.contains("is not a shard"), "{m:?}");
-    write(tmp.path(), "d.json", "{\"planexec_durations\": 1, \"gates\": {\"pytest\": {\"t\": \"x\"}}}");
-    let m = planexec(tmp.path(), &["gate", "run", "pytest", "--shard", "1/4", "--durations", "d.json"]);
+    write(
+        tmp.path(),
+        "d.json",
+        "{\"planexec_durations\": 1, \"gates\": {\"pytest\": {\"t\": \"x\"}}}",
+    );
+    let m = planexec(
+        tmp.path(),
+        &[
+            "gate",
+            "run",
+            "pytest",
+            "--shard",
+            "1/4",
+            "--durations",
+            "d.json",
+        ],
+    );
     assert_eq!(m.code, 2, "{m:?}");
     assert!(m.stderr.contains("d.json:1:"), "{m:?}");
 }
@@ -345,7 +523,8 @@ fn ci_github_prints_a_workflow_with_a_matrix_the_artifacts_and_the_merge() {
     pytest_project(tmp.path());
     let out = planexec(tmp.path(), &["ci", "github", "--shards", "3"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let w: serde_yaml::Value = serde_yaml::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
+    let w: serde_yaml::Value =
+        serde_yaml::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
     let shard = &w["jobs"]["shard"];
     let matrix: Vec<u64> = shard["strategy"]["matrix"]["shard"]
         .as_sequence()
@@ -354,31 +533,63 @@ fn ci_github_prints_a_workflow_with_a_matrix_the_artifacts_and_the_merge() {
         .map(|v| v.as_u64().unwrap())
         .collect();
     assert_eq!(matrix, [1, 2, 3]);
-    let steps = |job: &serde_yaml::Value| -> Vec<serde_yaml::Value> { job["steps"].as_sequence().unwrap().clone() };
-    let uses = |s: &serde_yaml::Value, a: &str| s["uses"].as_str().is_some_and(|u| u.starts_with(a));
+    let steps = |job: &serde_yaml::Value| -> Vec<serde_yaml::Value> {
+        job["steps"].as_sequence().unwrap().clone()
+    };
+    let uses =
+        |s: &serde_yaml::Value, a: &str| s["uses"].as_str().is_some_and(|u| u.starts_with(a));
     let run_step = steps(shard)
         .into_iter()
         .find(|s| s["run"].as_str().is_some_and(|r| r.contains("gate run")))
         .expect("a step runs the gates");
     let run = run_step["run"].as_str().unwrap();
-    assert!(run.contains("planexec gate run pytest --shard ${{ matrix.shard }}/3"), "{run}");
-    assert!(run.contains("--report json=planexec-shard-${{ matrix.shard }}.json"), "{run}");
-    let upload = steps(shard).into_iter().find(|s| uses(s, "actions/upload-artifact@")).expect("upload");
-    assert_eq!(upload["with"]["path"].as_str(), Some("planexec-shard-${{ matrix.shard }}.json"));
-    assert_eq!(upload["if"].as_str(), Some("always()"), "a failing shard still uploads");
+    assert!(
+        run.contains("planexec gate run pytest --shard ${{ matrix.shard }}/3"),
+        "{run}"
+    );
+    assert!(
+        run.contains("--report json=planexec-shard-${{ matrix.shard }}.json"),
+        "{run}"
+    );
+    let upload = steps(shard)
+        .into_iter()
+        .find(|s| uses(s, "actions/upload-artifact@"))
+        .expect("upload");
+    assert_eq!(
+        upload["with"]["path"].as_str(),
+        Some("planexec-shard-${{ matrix.shard }}.json")
+    );
+    assert_eq!(
+        upload["if"].as_str(),
+        Some("always()"),
+        "a failing shard still uploads"
+    );
 
     let merge = &w["jobs"]["merge"];
     assert_eq!(merge["needs"].as_str(), Some("shard"));
-    let download = steps(merge).into_iter().find(|s| uses(s, "actions/download-artifact@")).expect("download");
+    let download = steps(merge)
+        .into_iter()
+        .find(|s| uses(s, "actions/download-artifact@"))
+        .expect("download");
     assert_eq!(download["with"]["merge-multiple"].as_bool(), Some(true));
-    assert_eq!(download["with"]["pattern"].as_str(), Some("planexec-shard-*"));
+    assert_eq!(
+        download["with"]["pattern"].as_str(),
+        Some("planexec-shard-*")
+    );
     let merged = steps(merge)
         .into_iter()
-        .find(|s| s["run"].as_str().is_some_and(|r| r.contains("report merge")))
+        .find(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("report merge"))
+        })
         .expect("a step merges");
     assert!(merged["run"].as_str().unwrap().contains("shards/*.json"));
     // The docs show the same workflow.
     let doc = std::fs::read_to_string(root().join("docs/ci.md")).unwrap();
     let four = planexec(tmp.path(), &["ci", "github"]);
-    assert!(doc.contains(four.stdout.trim()), "docs/ci.md shows `planexec ci github`'s output for a pytest project");
+    assert!(
+        doc.contains(four.stdout.trim()),
+        "docs/ci.md shows `planexec ci github`'s output for a pytest project"
+    );
 }

@@ -42,8 +42,7 @@ pub fn github(shards: u32, names: &[String], args: &PluginArgs) -> i32 {
 /// Gate names that are safe in a shell command line and YAML plain scalar as they are.
 fn plain_name(n: &str) -> bool {
     !n.is_empty()
-        && n
-            .chars()
+        && n.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
 }
 

@@ -128,9 +128,7 @@ fn write_outputs(
         Err(e) => {
             report_error(&e);
             Err(match e {
-                ReportError::Render { .. } | ReportError::NoArtifact { .. } => {
-                    exit::PLUGIN_ERRORED
-                }
+                ReportError::Render { .. } | ReportError::NoArtifact { .. } => exit::PLUGIN_ERRORED,
                 _ => exit::USAGE,
             })
         }

@@ -201,7 +201,13 @@ fn run_one(job: &Job, workspace: &Path, opts: &Options, started: impl FnOnce()) 
     let key = match (cache, job.cache) {
         (None, _) => Err("the result cache is off".to_string()),
         (Some(_), false) => Err(format!("[gates.{}] cache = false", job.cfg.name)),
-        (Some(_), true) => key::gate_key(job.loaded, &job.cfg, job.shard.as_ref(), workspace, &opts.outputs),
+        (Some(_), true) => key::gate_key(
+            job.loaded,
+            &job.cfg,
+            job.shard.as_ref(),
+            workspace,
+            &opts.outputs,
+        ),
     };
     if let (Some(c), Ok(k)) = (cache, &key) {
         if let Some(e) = c.get(k) {

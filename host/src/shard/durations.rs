@@ -82,7 +82,10 @@ impl Durations {
     /// shard given the same file.
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
-        format!("sha256:{}", hex::encode(Sha256::digest(self.to_json().as_bytes())))
+        format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(self.to_json().as_bytes()))
+        )
     }
 
     pub fn to_json(&self) -> String {
@@ -166,7 +169,10 @@ mod tests {
             report,
         };
         let d = Durations::from_gates(&[g]);
-        assert_eq!(d.for_gate("pytest"), vec![("a".into(), 0.5), ("b".into(), 1.25)]);
+        assert_eq!(
+            d.for_gate("pytest"),
+            vec![("a".into(), 0.5), ("b".into(), 1.25)]
+        );
         assert!(d.for_gate("go-test").is_empty());
         let back = Durations::parse(&d.to_json(), Path::new("d.json")).unwrap();
         assert_eq!(back, d);
@@ -175,7 +181,9 @@ mod tests {
     #[test]
     fn bad_files_say_where_and_what_to_do() {
         let p = Path::new("d.json");
-        let e = Durations::parse("{\n  \"gates\": 3\n}", p).unwrap_err().to_string();
+        let e = Durations::parse("{\n  \"gates\": 3\n}", p)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("d.json:2:"), "{e}");
         assert!(e.contains("report merge"), "{e}");
         let e = Durations::parse(r#"{"planexec_durations": 9, "gates": {}}"#, p).unwrap_err();
@@ -183,6 +191,9 @@ mod tests {
         let neg = r#"{"planexec_durations": 1, "gates": {"g": {"t": -1.0}}}"#;
         let e = Durations::parse(neg, p).unwrap_err().to_string();
         assert!(e.contains("gate g, test t"), "{e}");
-        assert_eq!(Durations::read(Path::new("/nonexistent/d.json")).unwrap(), None);
+        assert_eq!(
+            Durations::read(Path::new("/nonexistent/d.json")).unwrap(),
+            None
+        );
     }
 }

@@ -24,7 +24,9 @@ pub enum MergeError {
         first: PathBuf,
         first_count: u32,
     },
-    #[error("shard {index}/{count} is given twice: {first} and {second}; pass each shard's report once")]
+    #[error(
+        "shard {index}/{count} is given twice: {first} and {second}; pass each shard's report once"
+    )]
     Duplicate {
         index: u32,
         count: u32,
@@ -63,9 +65,19 @@ pub enum MergeError {
 pub fn merge(mut reports: Vec<ShardReport>) -> Result<RunRecord, MergeError> {
     check_shards(&mut reports)?;
     let first = &reports[0];
-    let names: Vec<String> = first.record.final_gates.iter().map(|g| g.name.clone()).collect();
+    let names: Vec<String> = first
+        .record
+        .final_gates
+        .iter()
+        .map(|g| g.name.clone())
+        .collect();
     for r in &reports[1..] {
-        let these: Vec<String> = r.record.final_gates.iter().map(|g| g.name.clone()).collect();
+        let these: Vec<String> = r
+            .record
+            .final_gates
+            .iter()
+            .map(|g| g.name.clone())
+            .collect();
         if these != names {
             return Err(MergeError::Gates {
                 path: r.path.clone(),
@@ -83,7 +95,11 @@ pub fn merge(mut reports: Vec<ShardReport>) -> Result<RunRecord, MergeError> {
             .collect();
         gates.push(merge_gate(name, &runs)?);
     }
-    let started = reports.iter().map(|r| r.record.started_at.clone()).min().unwrap_or_default();
+    let started = reports
+        .iter()
+        .map(|r| r.record.started_at.clone())
+        .min()
+        .unwrap_or_default();
     let finished = reports
         .iter()
         .filter_map(|r| r.record.finished_at.clone())
@@ -101,7 +117,9 @@ fn check_shards(reports: &mut [ShardReport]) -> Result<(), MergeError> {
         .record
         .shard
         .as_ref()
-        .ok_or_else(|| MergeError::NotAShard { path: first.path.clone() })?
+        .ok_or_else(|| MergeError::NotAShard {
+            path: first.path.clone(),
+        })?
         .count;
     let by = |r: &ShardReport| match r.record.shard.as_ref().and_then(|s| s.durations.clone()) {
         Some(d) => format!("the durations file {d}"),
@@ -113,7 +131,9 @@ fn check_shards(reports: &mut [ShardReport]) -> Result<(), MergeError> {
             .record
             .shard
             .as_ref()
-            .ok_or_else(|| MergeError::NotAShard { path: r.path.clone() })?;
+            .ok_or_else(|| MergeError::NotAShard {
+                path: r.path.clone(),
+            })?;
         if by(r) != by(first) {
             return Err(MergeError::Durations {
                 path: r.path.clone(),
@@ -270,7 +290,11 @@ fn summary(r: &GateReport, parts: &[&GateReport]) -> String {
 
 fn counts_text(t: &TestCounts) -> String {
     let mut parts = vec![format!("{} passed", t.passed)];
-    for (n, w) in [(t.failed, "failed"), (t.errored, "errored"), (t.skipped, "skipped")] {
+    for (n, w) in [
+        (t.failed, "failed"),
+        (t.errored, "errored"),
+        (t.skipped, "skipped"),
+    ] {
         if n > 0 {
             parts.push(format!("{n} {w}"));
         }
@@ -308,11 +332,24 @@ mod tests {
     /// Shard `index` of `count` whose pytest ran `names`; `fail` names a failing one.
     fn shard(index: u32, count: u32, names: &[&str], fail: Option<&str>) -> ShardReport {
         let mut report = GateReport::errored("x");
-        report.outcome = if fail.is_some() { Outcome::Failed } else { Outcome::Passed };
+        report.outcome = if fail.is_some() {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        };
         report.summary = format!("{} tests", names.len());
         report.cases = names
             .iter()
-            .map(|n| case(n, if Some(*n) == fail { Outcome::Failed } else { Outcome::Passed }))
+            .map(|n| {
+                case(
+                    n,
+                    if Some(*n) == fail {
+                        Outcome::Failed
+                    } else {
+                        Outcome::Passed
+                    },
+                )
+            })
             .collect();
         let failed = fail.is_some() as u32;
         report.tests = Some(TestCounts {
@@ -364,7 +401,13 @@ mod tests {
         assert_eq!(g.report.outcome, Outcome::Failed);
         assert_eq!(m.status, planexec_record::RunStatus::Failure);
         assert_eq!(g.report.failures.len(), 1);
-        assert!(g.report.summary.starts_with("3 passed, 1 failed in 2 shards (shard 2:"), "{}", g.report.summary);
+        assert!(
+            g.report
+                .summary
+                .starts_with("3 passed, 1 failed in 2 shards (shard 2:"),
+            "{}",
+            g.report.summary
+        );
         assert_eq!(m.shard, None, "the merged record is whole");
     }
 
@@ -377,8 +420,12 @@ mod tests {
         let e = merge(vec![shard(1, 2, &["a"], None), shard(2, 3, &["b"], None)]).unwrap_err();
         assert!(matches!(e, MergeError::Count { .. }), "{e}");
         let mut other = shard(2, 2, &["c", "d"], None);
-        other.record.final_gates[0].report.shard.as_mut().unwrap().list_digest =
-            format!("sha256:{}", "2e".repeat(32));
+        other.record.final_gates[0]
+            .report
+            .shard
+            .as_mut()
+            .unwrap()
+            .list_digest = format!("sha256:{}", "2e".repeat(32));
         let e = merge(vec![shard(1, 2, &["a", "b"], None), other]).unwrap_err();
         assert!(e.to_string().contains("different test list"), "{e}");
         let mut balanced = shard(2, 2, &["c", "d"], None);
@@ -387,7 +434,10 @@ mod tests {
         assert!(e.to_string().contains("same durations file"), "{e}");
         let mut plain = shard(1, 1, &["a"], None);
         plain.record.shard = None;
-        assert!(matches!(merge(vec![plain]), Err(MergeError::NotAShard { .. })));
+        assert!(matches!(
+            merge(vec![plain]),
+            Err(MergeError::NotAShard { .. })
+        ));
         assert!(matches!(merge(vec![]), Err(MergeError::NoReports)));
     }
 
@@ -398,7 +448,10 @@ mod tests {
         let lint = |o: Outcome| GateRun {
             name: "ruff".into(),
             plugin: "ruff".into(),
-            report: GateReport { outcome: o, ..GateReport::errored("lint") },
+            report: GateReport {
+                outcome: o,
+                ..GateReport::errored("lint")
+            },
         };
         a.record.final_gates.push(lint(Outcome::Passed));
         b.record.final_gates.push(lint(Outcome::Failed));

@@ -72,13 +72,16 @@ impl GateShard {
                 "the gate reported running shard {}/{} but no shard was asked for",
                 r.index, r.count
             )),
-            (Some(a), Some(r)) if (r.index, r.count) != (a.part.index, a.part.count) => Err(format!(
-                "the gate ran shard {}/{} but shard {} was asked for",
-                r.index, r.count, a.part
-            )),
+            (Some(a), Some(r)) if (r.index, r.count) != (a.part.index, a.part.count) => {
+                Err(format!(
+                    "the gate ran shard {}/{} but shard {} was asked for",
+                    r.index, r.count, a.part
+                ))
+            }
             (Some(_), Some(r)) => {
                 let hex = r.list_digest.strip_prefix("sha256:").unwrap_or("");
-                let ok = hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                let ok =
+                    hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
                 if ok {
                     Ok(())
                 } else {
@@ -110,7 +113,10 @@ mod tests {
         };
         let good = format!("sha256:{}", "ab".repeat(32));
         assert!(GateShard::check(Some(&asked), Some(&r(2, &good))).is_ok());
-        assert!(GateShard::check(Some(&asked), None).is_ok(), "a gate that does not shard");
+        assert!(
+            GateShard::check(Some(&asked), None).is_ok(),
+            "a gate that does not shard"
+        );
         let e = GateShard::check(Some(&asked), Some(&r(3, &good))).unwrap_err();
         assert!(e.contains("ran shard 3/4 but shard 2/4"), "{e}");
         assert!(GateShard::check(None, Some(&r(2, &good))).is_err());

@@ -65,7 +65,10 @@ impl Gate for CargoTestGate {
             }
         }
         if !cfg.test_args.is_empty() || !filters.is_empty() {
-            cmd = cmd.arg("--").args(cfg.test_args.iter().cloned()).args(filters);
+            cmd = cmd
+                .arg("--")
+                .args(cfg.test_args.iter().cloned())
+                .args(filters);
         }
         cmd.stdout_file = Some(format!("{{scratch}}/{OUT}"));
         let out_path = std::path::Path::new(&req.mounts.scratch).join(OUT);

@@ -117,7 +117,9 @@ fn groups(names: &[String]) -> Vec<String> {
             }
         }
     }
-    let docs: Vec<usize> = (0..names.len()).filter(|&i| names[i].contains(DOC_TESTS)).collect();
+    let docs: Vec<usize> = (0..names.len())
+        .filter(|&i| names[i].contains(DOC_TESTS))
+        .collect();
     for pair in docs.windows(2) {
         let (a, b) = (root(&mut parent, pair[0]), root(&mut parent, pair[1]));
         parent[a.max(b)] = a.min(b);
@@ -138,14 +140,30 @@ mod tests {
     fn lists_every_binarys_tests_and_runs_each_name_once() {
         assert_eq!(
             listed(LISTING),
-            ["src/lib.rs - add (line 3)", "tests::adds", "tests::adds", "tests::adds_more", "tests::subs"]
+            [
+                "src/lib.rs - add (line 3)",
+                "tests::adds",
+                "tests::adds",
+                "tests::adds_more",
+                "tests::subs"
+            ]
         );
-        let names: Vec<String> = ["a::x", "a::x_2", "b", "c::a::x_2_3"].map(String::from).to_vec();
-        assert_eq!(groups(&names), ["a::x", "a::x", "b", "a::x"], "a name goes with what contains it");
+        let names: Vec<String> = ["a::x", "a::x_2", "b", "c::a::x_2_3"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            groups(&names),
+            ["a::x", "a::x", "b", "a::x"],
+            "a name goes with what contains it"
+        );
         let mut all = Vec::new();
         for index in 1..=2 {
             let host = FakeHost::new().on("cargo", 0, LISTING);
-            let part = Part { index, count: 2, durations: vec![] };
+            let part = Part {
+                index,
+                count: 2,
+                durations: vec![],
+            };
             match plan(&host, &Command::new("cargo"), &part) {
                 Plan::Run(names, result) => {
                     assert_eq!(result.listed, 4);
@@ -161,7 +179,17 @@ mod tests {
             [DOC_TESTS, "tests::adds", "tests::adds_more", "tests::subs"],
             "every name in exactly one shard, the doc tests by their common filter"
         );
-        let docs: Vec<String> = ["a/src/lib.rs - f (line 3)", "b/src/lib.rs - f (line 3)", "t"].map(String::from).to_vec();
-        assert_eq!(groups(&docs), [docs[0].clone(), docs[0].clone(), "t".into()], "doc tests are one unit");
+        let docs: Vec<String> = [
+            "a/src/lib.rs - f (line 3)",
+            "b/src/lib.rs - f (line 3)",
+            "t",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            groups(&docs),
+            [docs[0].clone(), docs[0].clone(), "t".into()],
+            "doc tests are one unit"
+        );
     }
 }

@@ -38,7 +38,11 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
     let listing = listed(&out.stdout_str());
     let mut units: Vec<String> = listing
         .iter()
-        .map(|l| l.split_once("::").map_or(l.as_str(), |(_, n)| n).to_string())
+        .map(|l| {
+            l.split_once("::")
+                .map_or(l.as_str(), |(_, n)| n)
+                .to_string()
+        })
         .collect();
     units.sort();
     units.dedup();
@@ -70,7 +74,11 @@ fn listed(stdout: &str) -> Vec<String> {
     let mut pending: Vec<&str> = Vec::new();
     for line in stdout.lines().map(str::trim_end) {
         let ident = !line.is_empty() && line.chars().all(|c| c.is_alphanumeric() || c == '_');
-        if ident && ["Test", "Fuzz", "Example"].iter().any(|p| line.starts_with(p)) {
+        if ident
+            && ["Test", "Fuzz", "Example"]
+                .iter()
+                .any(|p| line.starts_with(p))
+        {
             pending.push(line);
         } else if let Some(rest) = line.strip_prefix("ok ").or_else(|| line.strip_prefix("? ")) {
             let pkg = rest.split_whitespace().next().unwrap_or("");
@@ -114,11 +122,18 @@ mod tests {
         let mut all: Vec<String> = Vec::new();
         for index in 1..=2 {
             let host = FakeHost::new().on("go", 0, LISTING);
-            let part = Part { index, count: 2, durations: vec![] };
+            let part = Part {
+                index,
+                count: 2,
+                durations: vec![],
+            };
             match plan(&host, &Command::new("go"), &part) {
                 Plan::Run(r, result) => {
                     assert_eq!(result.listed, 4);
-                    let inner = r.strip_prefix("-run=^(").and_then(|r| r.strip_suffix(")$")).unwrap();
+                    let inner = r
+                        .strip_prefix("-run=^(")
+                        .and_then(|r| r.strip_suffix(")$"))
+                        .unwrap();
                     all.extend(inner.split('|').map(String::from));
                 }
                 Plan::Done(d) => assert_eq!(d.outcome, Outcome::Passed),

@@ -45,7 +45,9 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
     units.dedup();
     let shards = shard::assign(part, &units, root_of);
     let mine = |root: &str| {
-        let k = units.binary_search_by(|u| u.as_str().cmp(root)).expect("a root is a unit");
+        let k = units
+            .binary_search_by(|u| u.as_str().cmp(root))
+            .expect("a root is a unit");
         shards[k] == part.index
     };
     let ran = roots.iter().filter(|r| mine(r)).count();
@@ -116,7 +118,10 @@ mod tests {
         assert_eq!(ids.len(), 6);
         let g = groups(&ids);
         assert_eq!(g[0], "t.py::test_1");
-        assert_eq!(g[1], "t.py::test_1", "test_10 is dropped by --deselect t.py::test_1");
+        assert_eq!(
+            g[1], "t.py::test_1",
+            "test_10 is dropped by --deselect t.py::test_1"
+        );
         assert_eq!(g[3], "t.py::test_3[a]");
         assert_eq!(g[4], "t.py::test_3[b]");
     }
@@ -127,7 +132,11 @@ mod tests {
         let mut ran: Vec<String> = Vec::new();
         for index in 1..=3 {
             let host = FakeHost::new().on("python3", 0, LISTING);
-            let part = Part { index, count: 3, durations: vec![] };
+            let part = Part {
+                index,
+                count: 3,
+                durations: vec![],
+            };
             let list = Command::new("python3").args(["-m", "pytest", "--collect-only", "-q"]);
             let deselected = match plan(&host, &list, &part) {
                 Plan::Deselect(d, r) => {
@@ -142,7 +151,11 @@ mod tests {
             };
             // What pytest would run: the ids no --deselect prefix matches.
             let prefixes: Vec<&String> = deselected.iter().filter(|a| *a != "--deselect").collect();
-            ran.extend(ids.iter().filter(|i| !prefixes.iter().any(|p| i.starts_with(p.as_str()))).cloned());
+            ran.extend(
+                ids.iter()
+                    .filter(|i| !prefixes.iter().any(|p| i.starts_with(p.as_str())))
+                    .cloned(),
+            );
         }
         ran.sort();
         assert_eq!(ran, ids, "every test in exactly one shard");
@@ -151,7 +164,11 @@ mod tests {
     #[test]
     fn a_collection_error_fails_the_shard() {
         let host = FakeHost::new().on("python3", 2, "ERROR collecting t.py\n");
-        let part = Part { index: 1, count: 2, durations: vec![] };
+        let part = Part {
+            index: 1,
+            count: 2,
+            durations: vec![],
+        };
         match plan(&host, &Command::new("python3"), &part) {
             Plan::Done(r) => assert_eq!(r.outcome, Outcome::Failed),
             Plan::Deselect(..) => panic!("ran despite a collection error"),

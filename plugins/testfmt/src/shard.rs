@@ -55,7 +55,10 @@ pub fn assign(part: &Part, units: &[String], unit_of: impl Fn(&str) -> String) -
             *weight.entry(unit_of(name)).or_default() += secs;
         }
     }
-    let known: Vec<f64> = units.iter().filter_map(|u| weight.get(u).copied()).collect();
+    let known: Vec<f64> = units
+        .iter()
+        .filter_map(|u| weight.get(u).copied())
+        .collect();
     if known.iter().all(|w| *w <= 0.0) {
         return units.iter().map(|u| by_hash(u, count)).collect();
     }
@@ -137,7 +140,9 @@ mod tests {
     use super::*;
 
     fn names(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("tests/test_m.py::test_{i}")).collect()
+        (0..n)
+            .map(|i| format!("tests/test_m.py::test_{i}"))
+            .collect()
     }
 
     fn part(index: u32, count: u32, durations: Vec<(String, f64)>) -> Part {
@@ -165,7 +170,10 @@ mod tests {
     #[test]
     fn the_hash_is_stable_and_spreads_the_list() {
         // FNV-1a of "a" is 0xaf63dc4c8601ec8c: pinned, so runners of any build agree.
-        assert_eq!(by_hash("a", u32::MAX), (0xaf63dc4c8601ec8c_u64 % u32::MAX as u64) as u32 + 1);
+        assert_eq!(
+            by_hash("a", u32::MAX),
+            (0xaf63dc4c8601ec8c_u64 % u32::MAX as u64) as u32 + 1
+        );
         let units = names(400);
         let a = assign(&part(1, 4, vec![]), &units, |n| n.to_string());
         assert_eq!(a, assign(&part(3, 4, vec![]), &units, |n| n.to_string()));
@@ -182,8 +190,7 @@ mod tests {
         // LPT: a→1, b→2, c→3; d to the least loaded of 2 and 3 (3.0 each), the lower: 2;
         // e→3; f→1 (4.0 against 5.0 and 5.0).
         assert_eq!(balance(&units, &w, 3), vec![1, 2, 3, 2, 3, 1]);
-        let durations: Vec<(String, f64)> =
-            units.iter().cloned().zip(w.iter().copied()).collect();
+        let durations: Vec<(String, f64)> = units.iter().cloned().zip(w.iter().copied()).collect();
         let a = assign(&part(1, 3, durations), &units, |n| n.to_string());
         assert_eq!(a, vec![1, 2, 3, 2, 3, 1]);
     }
@@ -192,7 +199,10 @@ mod tests {
     fn equal_or_zero_times_spread_the_units_evenly() {
         let units = names(8);
         let a = balance(&units, &[0.5; 8], 4);
-        assert!((1..=4).all(|s| a.iter().filter(|&&x| x == s).count() == 2), "{a:?}");
+        assert!(
+            (1..=4).all(|s| a.iter().filter(|&&x| x == s).count() == 2),
+            "{a:?}"
+        );
         // Times that are all zero (a tool that measures none) say nothing: by hash.
         let zero: Vec<(String, f64)> = units.iter().map(|u| (u.clone(), 0.0)).collect();
         let by = assign(&part(1, 4, zero), &units, |n| n.to_string());
