@@ -220,6 +220,19 @@ fn mini_swe_agent_implements_a_plan_and_reworks_from_the_failing_assertion() {
         s1.contains("changed src/whisper.py, tests/test_whisper.py"),
         "{s1}"
     );
+    // Its cost is structured in the record; its transcript is kept with the run.
+    assert_eq!(c1["usage"]["turns"], 2, "{c1:#}");
+    assert_eq!(c1["usage"]["cost_usd"], 0.0, "{c1:#}");
+    let tp = c1["transcript_path"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{c1:#}"));
+    assert!(
+        tp.starts_with(".git/planexec/transcripts/") && tp.ends_with("/T002-cycle1.log"),
+        "{tp}"
+    );
+    let transcript = std::fs::read_to_string(r.ws.join(tp)).unwrap();
+    assert!(transcript.contains("--- trajectory"), "{transcript}");
+    assert!(transcript.contains("whisper"), "{transcript}");
     assert!(t2[0]["gates"]
         .as_array()
         .unwrap()
@@ -242,6 +255,10 @@ fn mini_swe_agent_implements_a_plan_and_reworks_from_the_failing_assertion() {
     assert!(
         p1.contains("# Task T002: Add whisper") && p1.contains("Standard library only."),
         "{p1}"
+    );
+    assert!(
+        p1.contains("At most 3 files per task"),
+        "the tolerances: {p1}"
     );
     assert!(
         p1.contains("Do not commit") && !p1.contains("Findings"),
@@ -300,6 +317,15 @@ fn mini_swe_agent_implements_a_plan_and_reworks_from_the_failing_assertion() {
         "T002's rework: {text}"
     );
     assert!(text.contains("Feedback to the next cycle"), "{text}");
+    let cost = text
+        .lines()
+        .find(|l| l.starts_with("- Cost: $0.0000, ") && l.ends_with(" turns over 2 cycles"))
+        .unwrap_or_else(|| panic!("T002's cost over its two cycles: {text}"));
+    assert!(cost.contains(" turns"), "{cost}");
+    assert!(
+        text.contains("- Transcript: `.git/planexec/transcripts/"),
+        "{text}"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -454,6 +480,13 @@ fn mini_swe_agent_as_code_reviewer_approves() {
             .starts_with("CODE_REVIEW_PASSED"),
         "{cr:#}"
     );
+    // The reviewer's transcript is kept with the run, like the implementer's.
+    let tp = cr["review"]["transcript_path"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{cr:#}"));
+    assert!(tp.ends_with("/T001-cycle1-code-review.log"), "{tp}");
+    let transcript = std::fs::read_to_string(r.ws.join(tp)).unwrap();
+    assert!(!transcript.trim().is_empty());
     // Cycle 1 still prints: the reviewer's verdict, not the code, decided.
     assert_eq!(r.out.code, 0, "{:?}", r.out);
     assert!(git(&r.ws, &["log", "--format=%s"]).starts_with("T001: Add shout"));

@@ -309,6 +309,12 @@ fn mypy_errors_have_file_line_column_and_code() {
     assert_eq!(f["path"], "src/app/__init__.py");
     assert_eq!(f["line"], 9);
     assert_eq!(f["column"], 12, "1-based column");
+    // `greet(3)` spans columns 12..=19 (mypy's --show-error-end).
+    assert_eq!(
+        (f["end_line"].as_u64(), f["end_column"].as_u64()),
+        (Some(9), Some(19)),
+        "{f:#}"
+    );
     assert!(
         f["message"]
             .as_str()

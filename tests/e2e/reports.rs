@@ -841,6 +841,55 @@ fn assert_github_sarif(doc: &Value) {
     );
 }
 
+/// mypy's error spans reach SARIF as regions with an end (GitHub underlines the
+/// expression, not the whole line): `"seven"` on line 12 is columns 14..=20.
+#[test]
+fn mypy_spans_are_sarif_regions_with_end_line_and_end_column() {
+    if std::process::Command::new("python3")
+        .args(["-m", "mypy", "--version"])
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        panic!("mypy is not installed; .ci/run installs it");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("errors");
+    copy_dir(&root().join("plugins/mypy/tests/projects/errors"), &ws);
+    let out = planexec_clean(
+        &ws,
+        &[
+            "gate",
+            "run",
+            "mypy",
+            "--grant",
+            "python3",
+            "--report",
+            "sarif=s.sarif",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let doc = read_json(&ws.join("s.sarif"));
+    assert_github_sarif(&doc);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let region = |rule: &str| {
+        results
+            .iter()
+            .find(|r| r["ruleId"] == rule)
+            .unwrap_or_else(|| panic!("no {rule}: {doc:#}"))["locations"][0]["physicalLocation"]
+            ["region"]
+            .clone()
+    };
+    assert_eq!(
+        region("mypy/assignment"),
+        serde_json::json!({"startLine": 12, "startColumn": 14, "endLine": 12, "endColumn": 21})
+    );
+    assert_eq!(
+        region("mypy/return-value"),
+        serde_json::json!({"startLine": 9, "startColumn": 12, "endLine": 9, "endColumn": 20})
+    );
+}
+
 const CALC_TESTS: &str = "import pytest\n\n\ndef test_add():\n    assert 1 + 1 == 2\n\n\ndef test_sub():\n    assert 5 == 6\n\n\n@pytest.mark.skip(reason=\"not ready\")\ndef test_later():\n    pass\n";
 
 #[test]

@@ -285,6 +285,12 @@ pub struct Review {
     pub criteria: Vec<Criterion>,
     pub findings: Vec<Finding>,
     pub summary: String,
+    /// Where the host kept an agent reviewer's transcript (workspace-relative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript_path: Option<String>,
+    /// The transcript itself, until the engine writes it out; never in the record.
+    #[serde(skip)]
+    pub transcript: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

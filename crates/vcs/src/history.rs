@@ -37,3 +37,27 @@ impl Repo {
         Ok(out)
     }
 }
+
+impl Repo {
+    /// Moves the branch back to `base` keeping the work tree as it is (a mixed
+    /// reset): commits someone made since `base` become uncommitted changes again.
+    /// Returns those commits, newest first; nothing happens when HEAD is `base`.
+    pub fn undo_commits_to(&self, base: &str) -> Result<Vec<CommitInfo>> {
+        let Some(head) = self.head()? else {
+            return Ok(Vec::new());
+        };
+        if head == base {
+            return Ok(Vec::new());
+        }
+        let undone = self.commits_between(base, &head)?;
+        let oid = Oid::from_str(base).map_err(self.err("parse of a commit id"))?;
+        let target = self
+            .repo
+            .find_object(oid, None)
+            .map_err(self.err("finding the task's base commit"))?;
+        self.repo
+            .reset(&target, git2::ResetType::Mixed, None)
+            .map_err(self.err("reset to the task's base"))?;
+        Ok(undone)
+    }
+}

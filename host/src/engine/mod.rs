@@ -4,6 +4,7 @@
 
 mod claims;
 mod error;
+mod implementer;
 mod journal;
 mod machine;
 mod outputs;

@@ -210,8 +210,8 @@ pub struct Limits {
     max_net_lines: Option<(u32, String)>,
     max_attempts: Option<(u32, String)>,
     max_minutes: Option<(u64, String)>,
-    /// The plan's tolerances without a number, as written.
-    other: Vec<String>,
+    /// Every tolerance in force as the plan (or planexec.toml) words it.
+    written: Vec<String>,
 }
 
 impl Limits {
@@ -238,12 +238,22 @@ impl Limits {
                 max_minutes: t
                     .max_minutes
                     .map(|v| (v, q(&t.max_minutes_source, format!("max {v} minutes")))),
-                other: t.other.clone(),
+                written: [
+                    &t.max_files_source,
+                    &t.max_net_lines_source,
+                    &t.max_attempts_source,
+                    &t.max_minutes_source,
+                ]
+                .into_iter()
+                .flatten()
+                .chain(&t.other)
+                .cloned()
+                .collect(),
             };
         }
         let c = config.tolerances.clone().unwrap_or_default();
         let q = |k: &str, v: String| format!("planexec.toml [tolerances] {k} = {v}");
-        Limits {
+        let mut limits = Limits {
             max_files: c.max_files.map(|v| (v, q("max_files", v.to_string()))),
             max_net_lines: c
                 .max_net_lines
@@ -252,24 +262,26 @@ impl Limits {
                 .max_attempts
                 .map(|v| (v, q("max_attempts", v.to_string()))),
             max_minutes: c.max_minutes.map(|v| (v, q("max_minutes", v.to_string()))),
-            other: t.other.clone(),
-        }
-    }
-
-    /// Every tolerance in force, quoted where it was read from, for the implementer.
-    pub fn as_written(&self) -> Vec<String> {
-        let numeric = [
-            self.max_files.as_ref().map(|(_, q)| q),
-            self.max_net_lines.as_ref().map(|(_, q)| q),
-            self.max_attempts.as_ref().map(|(_, q)| q),
-            self.max_minutes.as_ref().map(|(_, q)| q),
+            written: Vec::new(),
+        };
+        let quotes = [
+            &limits.max_files.as_ref().map(|(_, q)| q.clone()),
+            &limits.max_net_lines.as_ref().map(|(_, q)| q.clone()),
+            &limits.max_attempts.as_ref().map(|(_, q)| q.clone()),
+            &limits.max_minutes.as_ref().map(|(_, q)| q.clone()),
         ];
-        numeric
+        limits.written = quotes
             .into_iter()
             .flatten()
+            .chain(&t.other)
             .cloned()
-            .chain(self.other.iter().cloned())
-            .collect()
+            .collect();
+        limits
+    }
+
+    /// Every tolerance in force as written, for the implementer's prompt.
+    pub fn as_written(&self) -> &[String] {
+        &self.written
     }
 
     pub fn max_cycles(&self, configured: u32) -> u32 {

@@ -165,6 +165,14 @@ impl Store {
         Ok(())
     }
 
+    /// Where the agent transcript `name` of a run is kept: the root and the path in it.
+    pub fn transcript(&self, run_id: &str, name: &str) -> (PathBuf, PathBuf) {
+        let rel = PathBuf::from("transcripts")
+            .join(run_id)
+            .join(format!("{name}.log"));
+        (self.dir.clone(), rel)
+    }
+
     /// Where the partial work of a task interrupted by a crash is backed up.
     pub fn interrupted_dir(&self, run_id: &str, task: &str) -> PathBuf {
         self.dir.join("interrupted").join(run_id).join(task)

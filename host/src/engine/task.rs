@@ -182,7 +182,7 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
     // Counted since the last resume after a block: a corrected first input
     // (the patch implementer's `<ID>.patch`) is used again, not `<ID>.4.patch`.
     let attempt = job.cycle - ctx.state.cycle_base.get(&id).copied().unwrap_or(0);
-    let tolerances = ctx.tolerances.as_written();
+    let tolerances = ctx.tolerances.as_written().to_vec();
     let input = ImplementInput {
         task: &job.task,
         cycle: attempt,
@@ -193,7 +193,10 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
         constraints: &ctx.plan.constraints,
         tolerances: &tolerances,
     };
-    let imp = ctx.plugins.implement(ctx.workspace, &input);
+    let before = ctx.repo.head().ok().flatten();
+    let mut imp = ctx.plugins.implement(ctx.workspace, &input);
+    super::implementer::undo_commits(ctx, before.as_deref(), &mut imp);
+    super::implementer::keep_transcript(ctx, &id, job.cycle, &mut imp);
     ctx.state.waiting_task = None;
     ctx.emit(Event::ImplementerFinished {
         task: id.clone(),
@@ -336,9 +339,10 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
             changes: &job.changes,
             gates: &gates,
         };
-        let Some(run) = ctx.plugins.review(ctx.workspace, &input) else {
+        let Some(mut run) = ctx.plugins.review(ctx.workspace, &input) else {
             continue;
         };
+        super::implementer::keep_review_transcript(ctx, &job.id, job.cycle, &mut run);
         ctx.emit(Event::ReviewFinished {
             task: job.id.clone(),
             run: run.clone(),

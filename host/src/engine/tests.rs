@@ -38,6 +38,13 @@ struct Fake {
     calls: RefCell<Vec<String>>,
     feedback_seen: RefCell<Vec<Vec<Finding>>>,
     resumed_seen: RefCell<Vec<bool>>,
+    /// The implementer commits what it wrote (as a misbehaving agent would).
+    commits: std::cell::Cell<bool>,
+    /// Files the implementer claims to have changed, and the transcript it returns.
+    claims: RefCell<Vec<String>>,
+    transcript: RefCell<String>,
+    /// What each review was given as the host's check of the implementer.
+    implementer_findings_seen: RefCell<Vec<Vec<Finding>>>,
 }
 
 fn report(outcome: Outcome, summary: &str) -> GateReport {
@@ -60,7 +67,14 @@ impl Plugins for Fake {
         for (f, text) in act.writes {
             std::fs::write(ws.join(f), text).unwrap();
         }
-        ImplementRun::new("fake", act.status, format!("{:?}", act.status))
+        if self.commits.get() {
+            git(ws, &["add", "-A"]);
+            git(ws, &["commit", "-qm", "agent: my own commit"]);
+        }
+        let mut run = ImplementRun::new("fake", act.status, format!("{:?}", act.status));
+        run.claimed_files = self.claims.borrow().clone();
+        run.transcript = self.transcript.borrow().clone();
+        run
     }
     fn task_gates(&self) -> Vec<String> {
         vec![]
@@ -88,6 +102,9 @@ impl Plugins for Fake {
     }
     fn review(&self, _ws: &Path, i: &ReviewInput) -> Option<ReviewRun> {
         self.calls.borrow_mut().push(format!("review {:?}", i.kind));
+        self.implementer_findings_seen
+            .borrow_mut()
+            .push(i.implementer_findings.to_vec());
         let verdict = self.reviews.borrow_mut().pop_front().unwrap_or(Ok(true));
         Some(match verdict {
             Ok(approved) => ReviewRun {
@@ -116,6 +133,8 @@ impl Plugins for Fake {
                         }]
                     },
                     summary: if approved { "ok" } else { "changes requested" }.into(),
+                    transcript_path: None,
+                    transcript: String::new(),
                 }),
                 error: None,
             },
@@ -698,6 +717,8 @@ fn review_and_rejection_transitions() {
             criteria: vec![],
             findings: vec![],
             summary: "s".into(),
+            transcript_path: None,
+            transcript: String::new(),
         }),
         error: Some("boom".into()),
     };
@@ -944,4 +965,78 @@ fn a_journal_that_outgrows_the_snapshot_is_compacted() {
     );
     let loaded = Store::new(w.repo.git().path()).load("test-run").unwrap();
     assert_eq!(loaded.record.tasks[0].title, "save 5");
+}
+
+#[test]
+fn a_commit_the_implementer_made_is_undone_into_the_work_tree_with_a_finding() {
+    let w = world(&[("T001", "a.txt")], "");
+    let fake = Fake::default();
+    fake.commits.set(true);
+    fake.acts
+        .borrow_mut()
+        .push_back(writes(&[("a.txt", "a\n")]));
+    // The finding is important: the task review (here the fake) is given it.
+    let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
+    assert_eq!(status, RunStatus::Success);
+    // Only planexec's task commit: the implementer's own commit was undone, its change kept.
+    assert_eq!(subjects(&w), ["T001: Write a.txt", "plan"]);
+    let c = &st.record.tasks[0].cycles[0];
+    assert_eq!(c.files, ["a.txt"]);
+    let imp = c.implementer.as_ref().unwrap();
+    assert!(
+        imp.findings.iter().any(
+            |f| f.rule == "implementer/committed" && f.message.contains("agent: my own commit")
+        ),
+        "{imp:?}"
+    );
+    let seen = fake.implementer_findings_seen.borrow();
+    assert!(
+        seen[0].iter().any(|f| f.rule == "implementer/committed"),
+        "{seen:?}"
+    );
+    assert!(
+        seen[1].is_empty(),
+        "the code review is not given the claims check"
+    );
+}
+
+#[test]
+fn claimed_files_are_checked_against_the_diff_for_the_task_review() {
+    let w = world(&[("T001", "a.txt")], "");
+    let fake = Fake::default();
+    *fake.claims.borrow_mut() = vec!["a.txt".into(), "ghost.txt".into()];
+    fake.acts
+        .borrow_mut()
+        .push_back(writes(&[("a.txt", "a\n")]));
+    drive(&w, &fake, fresh_state(&w), &Events::default());
+    let seen = fake.implementer_findings_seen.borrow();
+    let rules: Vec<(&str, Option<&str>)> = seen[0]
+        .iter()
+        .map(|f| (f.rule.as_str(), f.path.as_deref()))
+        .collect();
+    assert_eq!(
+        rules,
+        [("implementer/claimed-unchanged", Some("ghost.txt"))]
+    );
+}
+
+#[test]
+fn the_implementers_transcript_is_kept_under_git_planexec_not_in_the_state() {
+    let w = world(&[("T001", "a.txt")], "");
+    let fake = Fake::default();
+    *fake.transcript.borrow_mut() = "turn 1: I edited a.txt\n".into();
+    fake.acts
+        .borrow_mut()
+        .push_back(writes(&[("a.txt", "a\n")]));
+    let (_, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
+    let imp = st.record.tasks[0].cycles[0].implementer.clone().unwrap();
+    let rel = imp.transcript_path.expect("a transcript path");
+    assert_eq!(rel, ".git/planexec/transcripts/test-run/T001-cycle1.log");
+    let text = std::fs::read_to_string(w.tmp.path().join(&rel)).unwrap();
+    assert_eq!(text, "turn 1: I edited a.txt\n");
+    let json = serde_json::to_string(&st).unwrap();
+    assert!(
+        !json.contains("I edited a.txt"),
+        "the transcript stays out of the state"
+    );
 }

@@ -189,6 +189,8 @@ pub fn review(r: wt::Review) -> rec::Review {
             .collect(),
         findings: r.findings.into_iter().map(finding).collect(),
         summary: clean(&r.summary),
+        transcript_path: None,
+        transcript: r.transcript,
     }
 }
 

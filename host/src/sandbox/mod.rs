@@ -8,11 +8,12 @@ pub mod convert;
 pub mod exec;
 mod scratch;
 mod state;
+mod toolcache;
 
 pub use cache::{default_dir as default_cache_dir, Origin};
-pub use child::tool_cache_dir;
 pub use scratch::{install_signal_cleanup, remove_stale};
 pub use state::{Caps, ExecRecord, LogLine};
+pub use toolcache::tool_cache_dir;
 
 use crate::plugins::{Grants, Kind, Plugin, PluginError, WorkspaceAccess};
 use bindings::{formatter, gate, implementer, reviewer};
@@ -325,7 +326,7 @@ impl Loaded {
             workspace: workspace.to_path_buf(),
             workspace_visible: req.workspace == WorkspaceAccess::ReadOnly,
             scratch: scratch.path().to_path_buf(),
-            tool_cache: child::tool_cache_dir(workspace, self.plugin.name(), gate),
+            tool_cache: toolcache::tool_cache_dir(workspace, self.plugin.name(), gate),
             caps: self.caps.clone(),
             budget: req.timeout,
             clock: state::Clock::start(),

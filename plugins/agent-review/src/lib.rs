@@ -127,7 +127,7 @@ impl Reviewer for AgentReview {
         let max_weak = cfg
             .max_weak
             .unwrap_or(if req.kind == ReviewKind::Task { 1 } else { 2 });
-        review_from_reply(req.kind, &reply, max_weak).map_err(|e| {
+        let mut review = review_from_reply(req.kind, &reply, max_weak).map_err(|e| {
             let cut = if out.truncated {
                 " (the reply may have been truncated by the host)"
             } else {
@@ -137,7 +137,9 @@ impl Reviewer for AgentReview {
                 "unusable agent reply{cut}: {e}; reply ends: {}",
                 tail(&reply, 8)
             )
-        })
+        })?;
+        review.transcript = out.combined();
+        Ok(review)
     }
 }
 
@@ -258,6 +260,8 @@ pub fn review_from_reply(kind: ReviewKind, reply: &str, max_weak: usize) -> Resu
         criteria: p.criteria,
         findings: p.findings,
         summary,
+        transcript_path: None,
+        transcript: String::new(),
     })
 }
 

@@ -960,6 +960,8 @@ pub fn review(req: &ReviewRequest, cfg: &Config) -> Review {
         criteria,
         findings,
         summary,
+        transcript_path: None,
+        transcript: String::new(),
     }
 }
 

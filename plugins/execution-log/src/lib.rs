@@ -344,6 +344,12 @@ fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
                     format!("{:?}", i.status).to_lowercase(),
                     md::text(&i.summary)
                 ));
+                if let Some(p) = &i.transcript_path {
+                    o.push_str(&format!("- Transcript: {}\n", md::code(p)));
+                }
+            }
+            if let Some(u) = usage_line(t) {
+                o.push_str(&format!("- Cost: {u}\n"));
             }
             if c.gates.is_empty() {
                 o.push_str("- Commands: no gates ran\n");
@@ -658,6 +664,44 @@ fn next_steps(o: &mut String, rec: &RunRecord) {
     }
 }
 
+/// The implementer's cost summed over the task's cycles, when it reported any:
+/// `$0.0420, 3100 in / 820 out tokens, 7 turns over 2 cycles`.
+fn usage_line(t: &TaskRecord) -> Option<String> {
+    let runs: Vec<&planexec_pdk::Usage> = t
+        .cycles
+        .iter()
+        .filter_map(|c| c.implementer.as_ref()?.usage.as_ref())
+        .collect();
+    if runs.is_empty() {
+        return None;
+    }
+    let sum_f = |f: fn(&planexec_pdk::Usage) -> Option<f64>| {
+        runs.iter().filter_map(|u| f(u)).reduce(|a, b| a + b)
+    };
+    let sum_u = |f: fn(&planexec_pdk::Usage) -> Option<u64>| {
+        runs.iter().filter_map(|u| f(u)).reduce(|a, b| a + b)
+    };
+    let mut parts = Vec::new();
+    if let Some(c) = sum_f(|u| u.cost_usd) {
+        parts.push(format!("${c:.4}"));
+    }
+    match (sum_u(|u| u.input_tokens), sum_u(|u| u.output_tokens)) {
+        (Some(i), Some(o)) => parts.push(format!("{i} in / {o} out tokens")),
+        (Some(i), None) => parts.push(format!("{i} tokens in")),
+        (None, Some(o)) => parts.push(format!("{o} tokens out")),
+        _ => {}
+    }
+    if let Some(n) = sum_u(|u| u.turns.map(u64::from)) {
+        parts.push(format!("{n} turns"));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let cycles = runs.len();
+    let s = if cycles == 1 { "" } else { "s" };
+    Some(format!("{} over {cycles} cycle{s}", parts.join(", ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -669,6 +713,31 @@ mod tests {
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].path, DEFAULT_PATH);
         String::from_utf8(a[0].content.clone()).unwrap()
+    }
+
+    #[test]
+    fn agent_cost_and_transcript_are_in_the_task_section() {
+        let mut rec = fixtures::successful_run();
+        let t = &mut rec.tasks[0];
+        let cycle = t.cycles.last_mut().unwrap();
+        let imp = cycle.implementer.as_mut().unwrap();
+        imp.usage = Some(planexec_pdk::Usage {
+            cost_usd: Some(0.0125),
+            input_tokens: Some(1200),
+            output_tokens: Some(300),
+            turns: Some(4),
+        });
+        imp.transcript_path = Some(".git/planexec/transcripts/r1/T001-cycle1.log".into());
+        let s = render(rec);
+        assert!(
+            s.contains("- Cost: $0.0125, 1200 in / 300 out tokens, 4 turns over 1 cycle\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("- Transcript: `.git/planexec/transcripts/r1/T001-cycle1.log`\n"),
+            "{s}"
+        );
+        assert!(!render(fixtures::successful_run()).contains("- Cost:"));
     }
 
     const HEADINGS: [&str; 7] = [

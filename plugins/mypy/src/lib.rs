@@ -97,6 +97,7 @@ fn command(cfg: &Config, paths: &[String], json: bool) -> Result<Command, String
     cmd = cmd
         .args([
             "--show-column-numbers",
+            "--show-error-end",
             "--no-error-summary",
             "--no-color-output",
             "--no-pretty",
@@ -114,10 +115,31 @@ struct JsonError {
     file: String,
     line: i64,
     column: i64,
+    /// With `--show-error-end` (0-based, one past the span, like `column`).
+    end_line: Option<i64>,
+    end_column: Option<i64>,
     message: String,
     hint: Option<String>,
     code: Option<String>,
     severity: String,
+}
+
+/// Where an error is: 1-based line and column, and the span's last line and column.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Loc {
+    line: i64,
+    col: Option<i64>,
+    end_line: Option<i64>,
+    end_col: Option<i64>,
+}
+
+/// One error line as mypy printed it.
+struct Entry<'a> {
+    file: &'a str,
+    loc: Loc,
+    sev: &'a str,
+    msg: &'a str,
+    code: Option<&'a str>,
 }
 
 /// One finding per error line, JSON or text; notes attach to the error before them.
@@ -132,86 +154,129 @@ pub fn parse(stdout: &str, cwd: Option<&str>) -> Vec<Finding> {
                     message.push('\n');
                     message.push_str(&h);
                 }
-                push(
-                    &mut out,
-                    cwd,
-                    &e.file,
-                    e.line,
-                    Some(e.column + 1),
-                    &e.severity,
-                    &message,
-                    e.code.as_deref(),
-                );
+                // JSON columns are 0-based and the end is exclusive: +1 for the start,
+                // as is for the last character.
+                let loc = Loc {
+                    line: e.line,
+                    col: Some(e.column + 1),
+                    end_line: e.end_line,
+                    end_col: e.end_column,
+                };
+                let entry = Entry {
+                    file: &e.file,
+                    loc,
+                    sev: &e.severity,
+                    msg: &message,
+                    code: e.code.as_deref(),
+                };
+                push(&mut out, cwd, entry);
                 continue;
             }
         }
-        if let Some((file, line, col, sev, msg, code)) = text_line(l) {
-            push(&mut out, cwd, file, line, col, sev, msg, code);
+        if let Some(entry) = text_line(l) {
+            push(&mut out, cwd, entry);
         }
     }
     out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn push(
-    out: &mut Vec<Finding>,
-    cwd: Option<&str>,
-    file: &str,
-    line: i64,
-    col: Option<i64>,
-    sev: &str,
-    msg: &str,
-    code: Option<&str>,
-) {
-    if sev == "note" {
+fn positive(n: Option<i64>) -> Option<u32> {
+    n.and_then(|c| u32::try_from(c).ok()).filter(|&c| c > 0)
+}
+
+fn push(out: &mut Vec<Finding>, cwd: Option<&str>, e: Entry) {
+    if e.sev == "note" {
         if let Some(prev) = out.last_mut() {
-            if prev.path.as_deref() == Some(&testfmt::ws_rel(cwd, file)) {
+            if prev.path.as_deref() == Some(&testfmt::ws_rel(cwd, e.file)) {
                 prev.message.push('\n');
-                prev.message.push_str(msg);
+                prev.message.push_str(e.msg);
                 return;
             }
         }
     }
+    let line = positive(Some(e.loc.line));
+    let column = positive(e.loc.col);
+    // An end before the start (mypy prints the start again for some nodes) says nothing.
+    let end_line = positive(e.loc.end_line).filter(|&l| line.is_some_and(|s| l >= s));
+    let end_column = positive(e.loc.end_col)
+        .filter(|&c| end_line.is_some() && (end_line != line || column.is_some_and(|s| c >= s)));
     out.push(Finding {
-        severity: match sev {
+        severity: match e.sev {
             "error" => Severity::Important,
             "note" => Severity::Info,
             _ => Severity::Minor,
         },
         rule: format!(
             "mypy/{}",
-            code.unwrap_or(if sev == "note" { "note" } else { "error" })
+            e.code
+                .unwrap_or(if e.sev == "note" { "note" } else { "error" })
         ),
-        message: msg.to_string(),
-        path: Some(testfmt::ws_rel(cwd, file)),
-        line: u32::try_from(line).ok().filter(|&n| n > 0),
-        column: col.and_then(|c| u32::try_from(c).ok()).filter(|&c| c > 0),
-        end_line: None,
-        end_column: None,
+        message: e.msg.to_string(),
+        path: Some(testfmt::ws_rel(cwd, e.file)),
+        line,
+        column,
+        end_line: end_column.and(end_line),
+        end_column,
     });
 }
 
-/// `src/app/x.py:9:12: error: Message  [code]` (column optional).
-fn text_line(l: &str) -> Option<(&str, i64, Option<i64>, &str, &str, Option<&str>)> {
+/// The numbers before `: error: `: `line`, `line:col` or (`--show-error-end`)
+/// `line:col:end_line:end_col`; the rest is the file name.
+fn location(loc: &str) -> Option<(&str, Loc)> {
+    let parts: Vec<&str> = loc.rsplitn(5, ':').collect();
+    let nums: Vec<i64> = parts
+        .iter()
+        .map_while(|p| p.parse::<i64>().ok())
+        .take(4)
+        .collect();
+    let (file, l) = match nums.len() {
+        4 => (
+            parts[4],
+            Loc {
+                line: nums[3],
+                col: Some(nums[2]),
+                end_line: Some(nums[1]),
+                end_col: Some(nums[0]),
+            },
+        ),
+        2 | 3 => (
+            loc.rsplitn(3, ':').nth(2)?,
+            Loc {
+                line: nums[1],
+                col: Some(nums[0]),
+                ..Loc::default()
+            },
+        ),
+        1 => (
+            loc.rsplit_once(':')?.0,
+            Loc {
+                line: nums[0],
+                ..Loc::default()
+            },
+        ),
+        _ => return None,
+    };
+    (!file.is_empty()).then_some((file, l))
+}
+
+/// `src/app/x.py:9:12: error: Message  [code]` (column and span end optional).
+fn text_line(l: &str) -> Option<Entry<'_>> {
     for sev in ["error", "note", "warning"] {
         let tag = format!(": {sev}: ");
         let Some(i) = l.find(&tag) else { continue };
-        let loc = &l[..i];
+        let (file, loc) = location(&l[..i])?;
         let rest = &l[i + tag.len()..];
-        let mut parts = loc.rsplitn(3, ':');
-        let (a, b, c) = (parts.next()?, parts.next(), parts.next());
-        let (file, line, col) = match (a.parse::<i64>(), b.map(|b| b.parse::<i64>()), c) {
-            (Ok(col), Some(Ok(line)), Some(file)) => (file, line, Some(col)),
-            (Ok(line), Some(Err(_)), _) | (Ok(line), None, _) => {
-                (loc.rsplit_once(':')?.0, line, None)
-            }
-            _ => return None,
-        };
         let (msg, code) = match rest.rsplit_once("  [") {
             Some((m, c)) if c.ends_with(']') => (m, Some(&c[..c.len() - 1])),
             _ => (rest, None),
         };
-        return Some((file, line, col, sev, msg, code));
+        return Some(Entry {
+            file,
+            loc,
+            sev,
+            msg,
+            code,
+        });
     }
     None
 }
@@ -323,6 +388,49 @@ mod tests {
         assert_eq!(r.findings[0].rule, "mypy/syntax");
         assert_eq!(r.findings[0].path.as_deref(), Some("src/app/broken.py"));
         assert!(r.summary.contains("Expected a parameter"), "{}", r.summary);
+    }
+
+    #[test]
+    fn span_ends_from_json_and_text_are_the_same_inclusive_positions() {
+        // mypy 2.4 with --show-error-end, the same two errors in both forms.
+        let json = concat!(
+            r#"{"file": "a.py", "line": 2, "column": 11, "end_line": 2, "end_column": 16, "#,
+            r#""message": "Incompatible return value type", "hint": null, "code": "return-value", "severity": "error"}"#,
+            "\n",
+            r#"{"file": "a.py", "line": 4, "column": 9, "end_line": 6, "end_column": 3, "#,
+            r#""message": "Incompatible types", "hint": null, "code": "assignment", "severity": "error"}"#,
+        );
+        let text = "a.py:2:12:2:16: error: Incompatible return value type  [return-value]\n\
+                    a.py:4:10:6:3: error: Incompatible types  [assignment]";
+        for f in [parse(json, None), parse(text, None)] {
+            let spans: Vec<_> = f
+                .iter()
+                .map(|f| {
+                    (
+                        f.path.as_deref(),
+                        f.line,
+                        f.column,
+                        f.end_line,
+                        f.end_column,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                spans,
+                [
+                    (Some("a.py"), Some(2), Some(12), Some(2), Some(16)),
+                    (Some("a.py"), Some(4), Some(10), Some(6), Some(3)),
+                ]
+            );
+            assert_eq!(f[0].rule, "mypy/return-value");
+        }
+    }
+
+    #[test]
+    fn an_end_before_the_start_is_dropped() {
+        let f = parse("a.py:5:9:4:1: error: odd  [misc]", None);
+        assert_eq!((f[0].line, f[0].column), (Some(5), Some(9)));
+        assert_eq!((f[0].end_line, f[0].end_column), (None, None));
     }
 
     #[test]

@@ -192,6 +192,7 @@ macro_rules! __pdk_conversions {
                     .collect(),
                 findings: r.findings.into_iter().map(finding_from).collect(),
                 summary: r.summary,
+                transcript: r.transcript,
             }
         }
         #[allow(dead_code)]

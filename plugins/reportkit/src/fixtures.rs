@@ -161,6 +161,8 @@ pub fn approved(kind: ReviewKind) -> ReviewRun {
             criteria: criteria(names, None),
             findings: vec![],
             summary: "Looks complete.".into(),
+            transcript_path: None,
+            transcript: String::new(),
         }),
         error: None,
     }
@@ -187,6 +189,8 @@ pub fn rejected(
             criteria: criteria(names, Some((criterion, Score::Fail))),
             findings,
             summary: summary.into(),
+            transcript_path: None,
+            transcript: String::new(),
         }),
         error: None,
     }

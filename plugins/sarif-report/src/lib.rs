@@ -139,8 +139,15 @@ fn location(f: &planexec_pdk::Finding, plan_path: &str) -> Value {
     };
     let mut region = Map::new();
     region.insert("startLine".into(), json!(line.unwrap_or(1)));
-    if let (Some(_), Some(c)) = (line, column.filter(|c| *c >= 1)) {
+    let column = line.and(column.filter(|c| *c >= 1));
+    if let Some(c) = column {
         region.insert("startColumn".into(), json!(c));
+    }
+    if let Some((end_line, end_column)) = line.and_then(|l| span_end(f, l, column)) {
+        region.insert("endLine".into(), json!(end_line));
+        if let Some(c) = end_column {
+            region.insert("endColumn".into(), json!(c));
+        }
     }
     let mut phys = json!({ "artifactLocation": { "uri": uri }, "region": region });
     if line.is_none() {
@@ -151,6 +158,22 @@ fn location(f: &planexec_pdk::Finding, plan_path: &str) -> Value {
         } });
     }
     json!({ "physicalLocation": phys })
+}
+
+/// The region's end in SARIF's terms: `endLine`, and `endColumn` one past the span's
+/// last character (findings carry the last character's column). Only an end at or
+/// after the start is written; a column end needs a start column.
+fn span_end(
+    f: &planexec_pdk::Finding,
+    line: u32,
+    column: Option<u32>,
+) -> Option<(u32, Option<u32>)> {
+    let end_line = f.end_line.filter(|e| *e >= line)?;
+    let end_column = match (column, f.end_column) {
+        (Some(start), Some(end)) if end_line > line || end >= start => Some(end + 1),
+        _ => None,
+    };
+    Some((end_line, end_column))
 }
 
 /// A fingerprint that survives line moves: sha256 of rule, path and message with
@@ -370,6 +393,42 @@ mod tests {
                 github_required(&doc);
             }
         }
+    }
+
+    #[test]
+    fn regions_carry_span_ends_with_an_exclusive_end_column() {
+        let f = |line, column, end_line, end_column| planexec_pdk::Finding {
+            severity: planexec_pdk::Severity::Important,
+            rule: "mypy/return-value".into(),
+            message: "m".into(),
+            path: Some("a.py".into()),
+            line,
+            column,
+            end_line,
+            end_column,
+        };
+        let region = |x| location(&x, "plan.md")["physicalLocation"]["region"].clone();
+        assert_eq!(
+            region(f(Some(2), Some(12), Some(2), Some(16))),
+            json!({"startLine": 2, "startColumn": 12, "endLine": 2, "endColumn": 17})
+        );
+        assert_eq!(
+            region(f(Some(4), Some(10), Some(6), Some(3))),
+            json!({"startLine": 4, "startColumn": 10, "endLine": 6, "endColumn": 4})
+        );
+        // No start column: the end line only; an end before the start: nothing.
+        assert_eq!(
+            region(f(Some(4), None, Some(5), Some(3))),
+            json!({"startLine": 4, "endLine": 5})
+        );
+        assert_eq!(
+            region(f(Some(4), Some(9), Some(4), Some(2))),
+            json!({"startLine": 4, "startColumn": 9, "endLine": 4})
+        );
+        assert_eq!(
+            region(f(Some(4), Some(9), Some(3), Some(20))),
+            json!({"startLine": 4, "startColumn": 9})
+        );
     }
 
     #[test]
