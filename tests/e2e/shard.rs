@@ -593,3 +593,65 @@ fn ci_github_prints_a_workflow_with_a_matrix_the_artifacts_and_the_merge() {
         "docs/ci.md shows `planexec ci github`'s output for a pytest project"
     );
 }
+
+/// A gate that reports another shard than it was asked for, or one nobody asked for, is
+/// `errored`: a merge would otherwise count its tests as that other shard's.
+#[test]
+fn a_gate_claiming_another_shard_is_errored() {
+    use planexec::shard::{GateShard, ShardArg};
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = tmp.path().join("plugins");
+    hostile_plugin(&plugins, "hostile", "gate", "");
+    let reg = planexec::plugins::Registry::discover(&[plugins]).unwrap();
+    let sandbox = planexec::sandbox::Sandbox::new(Default::default()).unwrap();
+    let loaded = sandbox
+        .load(reg.get("hostile").unwrap(), Default::default())
+        .unwrap();
+    let g = planexec::config::GateConfig {
+        name: "h".into(),
+        plugin: "hostile".into(),
+        settings: serde_json::json!({"mode": "claims-shard"}),
+    };
+    let run = |index: Option<u32>| {
+        let shard = index.map(|index| GateShard {
+            part: ShardArg { index, count: 2 },
+            durations: vec![],
+        });
+        planexec::gate::run_shard(&loaded, &g, tmp.path(), None, shard.as_ref())
+            .0
+            .report
+    };
+    let r = run(Some(1));
+    assert_eq!(
+        r.outcome,
+        planexec_record::Outcome::Errored,
+        "{}",
+        r.summary
+    );
+    assert!(
+        r.summary
+            .contains("ran shard 2/2 but shard 1/2 was asked for"),
+        "{}",
+        r.summary
+    );
+    assert!(r.shard.is_none(), "the claim is not kept");
+    let r = run(None);
+    assert_eq!(
+        r.outcome,
+        planexec_record::Outcome::Errored,
+        "{}",
+        r.summary
+    );
+    assert!(
+        r.summary.contains("no shard was asked for"),
+        "{}",
+        r.summary
+    );
+    let r = run(Some(2));
+    assert_eq!(
+        r.outcome,
+        planexec_record::Outcome::Passed,
+        "the shard asked for: {}",
+        r.summary
+    );
+}
