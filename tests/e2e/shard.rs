@@ -441,6 +441,14 @@ fn go_shards_merge_into_the_whole_run() {
     whole_equals_merged(&ws, "go-test", &tmp.path().join("failing"), &env, 1);
     let merged = read_json(&tmp.path().join("failing/merged.json"));
     assert_eq!(verdict(gate_of(&merged)).1.len(), 1, "{merged:#}");
+
+    // Each shard's result is cached under its own key: shard 2 never replays shard 1's.
+    git(&ws, &["init", "-q"]);
+    let first = planexec(&ws, &["gate", "run", "go-test", "--shard", "1/4"]);
+    let again = planexec(&ws, &["gate", "run", "go-test", "--shard", "1/4"]);
+    assert!(again.stderr.contains("cache hit"), "{first:?}\n{again:?}");
+    let other = planexec(&ws, &["gate", "run", "go-test", "--shard", "2/4"]);
+    assert!(!other.stderr.contains("cache hit"), "{other:?}");
 }
 
 #[test]
