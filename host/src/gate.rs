@@ -4,7 +4,8 @@
 use crate::config::GateConfig;
 use crate::sandbox::bindings::{gate_plugin, types as wt};
 use crate::sandbox::{CallInfo, Loaded};
-use planexec_record::{GateReport, GateRun};
+use crate::shard::GateShard;
+use planexec_record::{GateReport, GateRun, Outcome};
 use std::path::Path;
 
 /// Runs `loaded` as the gate `cfg` in `workspace`, optionally for a task.
@@ -14,15 +15,27 @@ pub fn run(
     workspace: &Path,
     task: Option<wt::Task>,
 ) -> (GateRun, CallInfo) {
+    run_shard(loaded, cfg, workspace, task, None)
+}
+
+/// [`run`], for one shard of the gate's tests when `shard` is set: the plugin picks its
+/// part and reports which it ran; a report of another shard than asked is `errored`.
+pub fn run_shard(
+    loaded: &Loaded,
+    cfg: &GateConfig,
+    workspace: &Path,
+    task: Option<wt::Task>,
+    shard: Option<&GateShard>,
+) -> (GateRun, CallInfo) {
     let req = gate_plugin::GateRequest {
         name: cfg.name.clone(),
         config: cfg.settings.to_string(),
         mounts: loaded.mounts(),
         task,
-        shard: None,
+        shard: shard.map(GateShard::to_wit),
     };
     let (r, info) = loaded.check(workspace, req);
-    let report = match r {
+    let mut report = match r {
         Ok(rep) => rep,
         Err(f) => {
             let mut rep = GateReport::errored(f.reason);
@@ -31,6 +44,11 @@ pub fn run(
             rep
         }
     };
+    if let Err(why) = GateShard::check(shard, report.shard.as_ref()) {
+        report.outcome = Outcome::Errored;
+        report.summary = format!("{why}: {}", report.summary);
+        report.shard = None;
+    }
     (
         GateRun {
             name: cfg.name.clone(),

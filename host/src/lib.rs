@@ -19,6 +19,7 @@ pub mod plugins;
 pub mod report;
 pub mod rooted;
 pub mod sandbox;
+pub mod shard;
 pub mod text;
 pub mod trust;
 

@@ -19,4 +19,5 @@ mod reports;
 mod reviews;
 mod sandbox;
 mod scaffold;
+mod shard;
 mod support;

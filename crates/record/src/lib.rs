@@ -253,6 +253,17 @@ pub struct GateRun {
     pub report: GateReport,
 }
 
+/// Which shard of a sharded `gate run` a record is (`--shard 2/4`: index 2, count 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+    /// `sha256:<hex>` of the durations file the tests were assigned by (none: by hash);
+    /// every shard of a run must have used the same, or some tests ran twice or never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durations: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Score {
@@ -574,6 +585,9 @@ pub struct RunRecord {
     /// Environment facts for the log's front matter (tool versions, OS).
     #[serde(default)]
     pub env: std::collections::BTreeMap<String, String>,
+    /// Set by `gate run --shard I/N`: this record is one shard's (merged by `report merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
 }
 
 impl TaskRecord {
@@ -644,6 +658,7 @@ mod tests {
             end_commit: None,
             log_path: None,
             env: Default::default(),
+            shard: None,
         };
         let json = rec.to_json();
         assert!(json.contains("\"in_review\""));

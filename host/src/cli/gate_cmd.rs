@@ -8,6 +8,7 @@ use crate::gates::{self, store::ResultCache, Done, Job, Progress};
 use crate::plugins::{check_configured_program, resolve_grants, Kind, Registry};
 use crate::report::{self, EnvView, Event, Level, ReportError, ReportSpec, Reporter};
 use crate::sandbox::{Loaded, Sandbox, SandboxOptions};
+use crate::shard::{durations::Durations, GateShard, ShardArg};
 use planexec_record::{GateRun, Outcome};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -25,6 +26,10 @@ pub struct GateRunArgs<'a> {
     pub jobs: Option<usize>,
     pub fail_fast: bool,
     pub no_cache: bool,
+    /// `--shard I/N`: each test gate runs its part I of N of its tests.
+    pub shard: Option<ShardArg>,
+    /// `--durations FILE`: recorded test times that balance the shards.
+    pub durations: Option<&'a Path>,
 }
 
 pub fn run(a: GateRunArgs) -> i32 {
@@ -34,6 +39,10 @@ pub fn run(a: GateRunArgs) -> i32 {
     };
     let gates = match chosen_gates(&a, &config, &workspace) {
         Ok(g) => g,
+        Err(c) => return c,
+    };
+    let durations = match shard_durations(&a) {
+        Ok(d) => d,
         Err(c) => return c,
     };
     // Every formatter named by --report must exist before the gates run.
@@ -84,6 +93,13 @@ pub fn run(a: GateRunArgs) -> i32 {
         .zip(order)
         .map(|((cfg, l), after)| Job {
             cache: config.caches(&cfg.name),
+            shard: a.shard.map(|part| GateShard {
+                part,
+                durations: durations
+                    .as_ref()
+                    .map(|d| d.for_gate(&cfg.name))
+                    .unwrap_or_default(),
+            }),
             cfg,
             loaded: l,
             after,
@@ -112,7 +128,12 @@ pub fn run(a: GateRunArgs) -> i32 {
     }
     let mut code = exit_code(&done);
     let runs: Vec<GateRun> = done.into_iter().map(|d| d.run).collect();
-    let record = report::gate_record(runs, started_at, report::now_rfc3339());
+    let mut record = report::gate_record(runs, started_at, report::now_rfc3339());
+    record.shard = a.shard.map(|s| planexec_record::Shard {
+        index: s.index,
+        count: s.count,
+        durations: durations.as_ref().map(Durations::digest),
+    });
     if let Some(c) = write_reports(
         a.reports,
         &record,
@@ -138,6 +159,32 @@ pub fn run(a: GateRunArgs) -> i32 {
     });
     reporter.finish(&record);
     code
+}
+
+/// The durations file of `--durations` (needs `--shard`); none yet is said and not an error:
+/// the first sharded run of a CI setup has none, and shards by hash.
+fn shard_durations(a: &GateRunArgs) -> Result<Option<Durations>, i32> {
+    let Some(path) = a.durations else {
+        return Ok(None);
+    };
+    if a.shard.is_none() {
+        report_error(&"--durations balances shards: it needs --shard I/N");
+        return Err(exit::USAGE);
+    }
+    match Durations::read(path) {
+        Ok(Some(d)) => Ok(Some(d)),
+        Ok(None) => {
+            eprintln!(
+                "note: no durations file at {} yet: tests are assigned to shards by hash (`planexec report merge` writes it)",
+                crate::text::untrusted(&path.display().to_string())
+            );
+            Ok(None)
+        }
+        Err(e) => {
+            report_error(&e);
+            Err(exit::USAGE)
+        }
+    }
 }
 
 /// The gates named, or the default set; `-- ARGS` applies to a single gate only.

@@ -2,6 +2,7 @@
 //! over the library; here errors become messages and exit codes.
 
 mod check_cmd;
+mod ci_cmd;
 mod doctor_cmd;
 mod gate_cmd;
 mod human;
@@ -9,6 +10,7 @@ mod init_cmd;
 mod packs_cmd;
 mod plugin_new;
 mod plugins_cmd;
+mod report_merge;
 mod run_cmd;
 mod trust_cmd;
 
@@ -79,6 +81,12 @@ pub enum Cmd {
     /// Run or inspect gates.
     #[command(subcommand)]
     Gate(GateCmd),
+    /// Work with reports: merge the shards of a sharded `gate run`.
+    #[command(subcommand)]
+    Report(ReportCmd),
+    /// Print CI configuration that runs this repository's gates sharded.
+    #[command(subcommand)]
+    Ci(CiCmd),
     /// Inspect installed plugins.
     #[command(subcommand)]
     Plugins(PluginsCmd),
@@ -180,9 +188,51 @@ pub enum GateCmd {
         /// Also write a report: junit, sarif or json, to PATH (e.g. junit=out/junit.xml). Repeatable.
         #[arg(long = "report", value_name = "FORMAT=PATH")]
         report: Vec<crate::report::ReportSpec>,
+        /// Run shard I of N of each test gate's tests (pytest, go-test, cargo-test, vitest,
+        /// jest); other gates run whole. Merge the shards' JSON reports with `report merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<crate::shard::ShardArg>,
+        /// Balance the shards by the test times in FILE (written by `report merge`); a
+        /// missing FILE is noted and the tests are assigned by hash.
+        #[arg(long, value_name = "FILE", requires = "shard")]
+        durations: Option<PathBuf>,
         /// Program and arguments for gates that run a command (`command`, `junit`).
         #[arg(last = true, value_name = "PROGRAM ARGS")]
         command: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// Merge the JSON reports of a sharded `gate run` into one result (every shard once, of
+    /// one run), write the usual reports and the durations file for the next run.
+    Merge {
+        /// Each shard's JSON report (`gate run --shard I/N --report json=FILE`).
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Also write a report of the merged result: junit, sarif or json, to PATH. Repeatable.
+        #[arg(long = "report", value_name = "FORMAT=PATH")]
+        report: Vec<crate::report::ReportSpec>,
+        /// Where to write the test times that balance the next run's shards.
+        #[arg(long, value_name = "FILE", default_value = crate::shard::durations::DEFAULT_FILE)]
+        durations: PathBuf,
+        #[command(flatten)]
+        plugin_args: PluginArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiCmd {
+    /// Print a GitHub Actions workflow: a matrix job per shard running this repository's
+    /// gates, each uploading its JSON report, and a job merging them.
+    Github {
+        /// Shards (matrix jobs).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+        shards: u32,
+        /// Gates to run (default: those `gate run` would run here).
+        names: Vec<String>,
+        #[command(flatten)]
+        plugin_args: PluginArgs,
     },
 }
 
@@ -290,6 +340,8 @@ pub fn main() -> i32 {
             jobs,
             fail_fast,
             no_cache,
+            shard,
+            durations,
             command,
         }) => gate_cmd::run(gate_cmd::GateRunArgs {
             names: &names,
@@ -300,7 +352,20 @@ pub fn main() -> i32 {
             jobs,
             fail_fast,
             no_cache,
+            shard,
+            durations: durations.as_deref(),
         }),
+        Cmd::Report(ReportCmd::Merge {
+            reports,
+            report,
+            durations,
+            plugin_args,
+        }) => report_merge::run(&reports, &report, &durations, &plugin_args),
+        Cmd::Ci(CiCmd::Github {
+            shards,
+            names,
+            plugin_args,
+        }) => ci_cmd::github(shards, &names, &plugin_args),
         Cmd::Plugins(PluginsCmd::List {
             plugin_args,
             format,

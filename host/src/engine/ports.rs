@@ -196,6 +196,7 @@ impl Plugins for Kit {
                     cache: false,
                     after,
                     task: wit.clone(),
+                    shard: None,
                 }
             })
             .collect();

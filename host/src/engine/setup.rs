@@ -288,6 +288,7 @@ pub fn new_record(
         end_commit: None,
         log_path,
         env: outputs::env_facts(),
+        shard: None,
     }
 }
 

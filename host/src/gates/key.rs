@@ -11,13 +11,15 @@ use std::path::{Path, PathBuf};
 /// Bump when what goes into a key changes meaning.
 const KEY_VERSION: u32 = 1;
 
-/// The key (sha256 hex) of running `loaded` as gate `cfg` in `workspace`, or why this gate
-/// cannot be cached (the workspace is not a git work tree).
+/// The key (sha256 hex) of running `loaded` as gate `cfg` in `workspace` (for one shard of
+/// its tests, with the durations that assign them), or why this gate cannot be cached (the
+/// workspace is not a git work tree).
 /// `outputs` are workspace paths gates may write (`[policy] writes`): left out of the
 /// workspace digest, since they are what gates produce, not what they check.
 pub fn gate_key(
     loaded: &Loaded,
     cfg: &GateConfig,
+    shard: Option<&crate::shard::GateShard>,
     workspace: &Path,
     outputs: &[String],
 ) -> Result<String, String> {
@@ -35,6 +37,11 @@ pub fn gate_key(
         "plugin": loaded.sha256,
         "gate": cfg.name,
         "settings": cfg.settings,
+        "shard": shard.map(|s| json!({
+            "index": s.part.index,
+            "count": s.part.count,
+            "durations": s.durations,
+        })),
         "grants": serde_json::to_value(&loaded.grants).unwrap_or(Value::Null),
         "programs": programs(loaded, &real),
         "env": environment(&loaded.grants.env_pass),

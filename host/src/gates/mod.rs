@@ -23,6 +23,8 @@ pub struct Job<'a> {
     pub after: Vec<usize>,
     /// The task the gate runs for (per-task gates of a run).
     pub task: Option<crate::sandbox::bindings::types::Task>,
+    /// The part of its tests the gate runs (`gate run --shard I/N`), none: all of them.
+    pub shard: Option<crate::shard::GateShard>,
 }
 
 pub struct Options<'a> {
@@ -199,7 +201,13 @@ fn run_one(job: &Job, workspace: &Path, opts: &Options, started: impl FnOnce()) 
     let key = match (cache, job.cache) {
         (None, _) => Err("the result cache is off".to_string()),
         (Some(_), false) => Err(format!("[gates.{}] cache = false", job.cfg.name)),
-        (Some(_), true) => key::gate_key(job.loaded, &job.cfg, workspace, &opts.outputs),
+        (Some(_), true) => key::gate_key(
+            job.loaded,
+            &job.cfg,
+            job.shard.as_ref(),
+            workspace,
+            &opts.outputs,
+        ),
     };
     if let (Some(c), Ok(k)) = (cache, &key) {
         if let Some(e) = c.get(k) {
@@ -215,7 +223,13 @@ fn run_one(job: &Job, workspace: &Path, opts: &Options, started: impl FnOnce()) 
     }
     started();
     let at = crate::report::now_rfc3339();
-    let (run, info) = crate::gate::run(job.loaded, &job.cfg, workspace, job.task.clone());
+    let (run, info) = crate::gate::run_shard(
+        job.loaded,
+        &job.cfg,
+        workspace,
+        job.task.clone(),
+        job.shard.as_ref(),
+    );
     if let (Some(c), Ok(k)) = (cache, &key) {
         if matches!(run.report.outcome, Outcome::Passed | Outcome::Failed) {
             c.put(&Entry {

@@ -346,6 +346,7 @@ pub fn gate_record(gates: Vec<GateRun>, started_at: String, finished_at: String)
         ]
         .into_iter()
         .collect(),
+        shard: None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! The `cargo-test` gate: runs `cargo test --no-fail-fast` in the workspace and parses libtest's
 //! per-test lines and `test result:` summaries of every test binary; compile errors fail the gate.
 
+mod shard;
+
 use planexec_pdk::{Command, Finding, Gate, GateReport, GateRequest, Host, Outcome, TestFailure};
 use std::fs::File;
 use std::io::BufReader;
@@ -41,12 +43,33 @@ impl Gate for CargoTestGate {
             cmd = cmd.arg("-p").arg(p.clone());
         }
         cmd = cmd.args(cfg.args.iter().cloned());
-        if !cfg.test_args.is_empty() {
-            cmd = cmd.arg("--").args(cfg.test_args.iter().cloned());
-        }
         cmd.env.push(("CARGO_TERM_COLOR".into(), "never".into()));
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
+        let mut filters: Vec<String> = Vec::new();
+        let mut sharded = None;
+        if let Some(part) = testfmt::shard::part_of(&req) {
+            let mut list = cmd.clone().arg("--").args(cfg.test_args.iter().cloned());
+            list = list.arg("--list");
+            match shard::plan(host, &list, &part) {
+                shard::Plan::Done(r) => return Ok(r),
+                shard::Plan::ListingFailed(out) => {
+                    let parsed = libtest::parse(&out.stdout[..]).map_err(|e| e.to_string())?;
+                    let tail = cfg.tail_lines.unwrap_or(40);
+                    return Ok(judge(parsed, &out, cfg.cwd.as_deref(), tail));
+                }
+                shard::Plan::Run(names, result) => {
+                    filters = names;
+                    sharded = Some(result);
+                }
+            }
+        }
+        if !cfg.test_args.is_empty() || !filters.is_empty() {
+            cmd = cmd
+                .arg("--")
+                .args(cfg.test_args.iter().cloned())
+                .args(filters);
+        }
         cmd.stdout_file = Some(format!("{{scratch}}/{OUT}"));
         let out_path = std::path::Path::new(&req.mounts.scratch).join(OUT);
         let _ = std::fs::remove_file(&out_path);
@@ -63,12 +86,14 @@ impl Gate for CargoTestGate {
         };
         let base = Path::new(&req.mounts.workspace).join(cfg.cwd.as_deref().unwrap_or(""));
         locate_doctest_panics(&mut parsed, &base);
-        Ok(judge(
+        let mut r = judge(
             parsed,
             &out,
             cfg.cwd.as_deref(),
             cfg.tail_lines.unwrap_or(40),
-        ))
+        );
+        r.shard = sharded;
+        Ok(r)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The `go-test` gate: runs `go test -json` over the configured packages with stdout in a scratch
 //! file, then stream-parses the events (parallel packages, subtests, build failures, panics, timeouts).
 
+mod shard;
+
 use planexec_pdk::{Command, Gate, GateReport, GateRequest, Host, Outcome};
 use std::io::BufReader;
 use std::path::Path;
@@ -39,10 +41,29 @@ impl Gate for GoTestGate {
         };
         let mut cmd = Command::new("go")
             .args(["test", "-json"])
-            .args(cfg.args.iter().cloned())
-            .args(packages);
+            .args(cfg.args.iter().cloned());
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
+        let mut sharded = None;
+        if let Some(part) = testfmt::shard::part_of(&req) {
+            if shard::has_run_flag(&cfg.args) {
+                return Err("config: `-run` in args cannot be combined with --shard (each shard runs its own `-run`); use `packages` to choose what to test".into());
+            }
+            let mut list = Command::new("go")
+                .args(["test", "-list", "."])
+                .args(cfg.args.iter().cloned())
+                .args(packages.iter().cloned());
+            list.cwd = cfg.cwd.clone();
+            list.timeout_ms = cmd.timeout_ms;
+            match shard::plan(host, &list, &part) {
+                shard::Plan::Done(r) => return Ok(r),
+                shard::Plan::Run(run, result) => {
+                    cmd = cmd.arg(run);
+                    sharded = Some(result);
+                }
+            }
+        }
+        cmd = cmd.args(packages);
         cmd.stdout_file = Some(format!("{{scratch}}/{OUT}"));
         let out_path = Path::new(&req.mounts.scratch).join(OUT);
         let _ = std::fs::remove_file(&out_path);
@@ -123,6 +144,7 @@ impl Gate for GoTestGate {
             ev.push_str(&res.non_json);
         }
         r.evidence = planexec_pdk::text::tail(&ev, tail);
+        r.shard = sharded;
         Ok(testfmt::finish(r, &out, tail))
     }
 }

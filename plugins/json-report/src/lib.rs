@@ -98,6 +98,17 @@ mod tests {
         rec.final_gates = fixtures::failed_final_gate_run().final_gates;
         rec.final_gates
             .extend(fixtures::secret_fixed_run().final_gates);
+        rec.shard = Some(planexec_pdk::record::Shard {
+            index: 2,
+            count: 4,
+            durations: Some(format!("sha256:{}", "0b".repeat(32))),
+        });
+        rec.final_gates[0].report.shard = Some(planexec_pdk::ShardResult {
+            index: 2,
+            count: 4,
+            listed: 48,
+            list_digest: format!("sha256:{}", "0a".repeat(32)),
+        });
         rec
     }
 

@@ -1,6 +1,8 @@
 //! The `pytest` gate: runs pytest (`python3 -m pytest` by default) with `--junitxml` in scratch,
 //! then stream-reads the report: counts, and each failure with its test id, message, file and line.
 
+mod shard;
+
 use planexec_pdk::{Command, Gate, GateReport, GateRequest, Host, Outcome, TestFailure};
 use std::io::BufReader;
 use testfmt::junit::{self, JunitResult, Style};
@@ -30,7 +32,7 @@ impl Gate for PytestGate {
         let cfg: Config = planexec_pdk::config(&req.config)?;
         let (program, base) =
             testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m pytest"))?;
-        let mut cmd = Command::new(program).args(base).args([
+        let mut cmd = Command::new(program.clone()).args(base.clone()).args([
             format!("--junitxml={{scratch}}/{REPORT}"),
             "-o".into(),
             "junit_family=xunit1".into(),
@@ -47,6 +49,25 @@ impl Gate for PytestGate {
         cmd = cmd.args(located_tracebacks(&cfg.args));
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
+        let mut sharded = None;
+        if let Some(part) = testfmt::shard::part_of(&req) {
+            let mut list = Command::new(program.clone()).args(base.clone()).args([
+                "--collect-only",
+                "-q",
+                "-o",
+                "cache_dir={cache}/pytest",
+            ]);
+            list = list.args(located_tracebacks(&cfg.args));
+            list.cwd = cfg.cwd.clone();
+            list.timeout_ms = cmd.timeout_ms;
+            match shard::plan(host, &list, &part) {
+                shard::Plan::Done(r) => return Ok(r),
+                shard::Plan::Deselect(others, result) => {
+                    cmd = cmd.args(others);
+                    sharded = Some(result);
+                }
+            }
+        }
         let path = std::path::Path::new(&req.mounts.scratch).join(REPORT);
         let _ = std::fs::remove_file(&path);
         let out = match testfmt::run(host, &cmd) {
@@ -69,11 +90,9 @@ impl Gate for PytestGate {
             }
             Err(_) => false,
         };
-        Ok(testfmt::finish(
-            judge(parsed, have_report, &out, &cfg, &req.mounts.workspace),
-            &out,
-            tail,
-        ))
+        let mut r = judge(parsed, have_report, &out, &cfg, &req.mounts.workspace);
+        r.shard = sharded;
+        Ok(testfmt::finish(r, &out, tail))
     }
 }
 

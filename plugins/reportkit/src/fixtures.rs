@@ -312,6 +312,7 @@ pub fn successful_run() -> RunRecord {
         end_commit: Some("bbb2222".into()),
         log_path: Some("memory-bank/execute/2026-11-22_10-00-00_auth.md".into()),
         env,
+        shard: None,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod gotest;
 pub mod jestjson;
 pub mod junit;
 pub mod libtest;
+pub mod shard;
 
 /// Test helpers for the gates' native unit tests.
 pub mod testing {

@@ -152,6 +152,17 @@ impl Guest for Hostile {
                 Err(e) => Ok(report(Outcome::Failed, format!("denied: {e}"))),
             },
             "panic" => panic!("hostile plugin panicked on purpose"),
+            // Says it ran shard 2 of 2, whatever it was asked.
+            "claims-shard" => {
+                let mut r = report(Outcome::Passed, "ran shard 2/2 (a claim)".into());
+                r.shard = Some(planexec::plugin::types::ShardResult {
+                    index: 2,
+                    count: 2,
+                    listed: 1,
+                    list_digest: format!("sha256:{}", "0".repeat(64)),
+                });
+                Ok(r)
+            }
             "memory" => {
                 let mut v: Vec<Vec<u8>> = Vec::new();
                 loop {
