@@ -663,3 +663,77 @@ fn a_gate_claiming_another_shard_is_errored() {
         r.summary
     );
 }
+
+/// Copies plugins/<plugin>/tests/projects/<project>, runs `npm ci` in it, grants `node`,
+/// and adds `files` test files of two tests each (`body(i)` writes file i).
+fn js_project(dir: &Path, plugin: &str, project: &str, files: u32, body: impl Fn(u32) -> String) {
+    copy_tree(
+        &root()
+            .join("plugins")
+            .join(plugin)
+            .join("tests/projects")
+            .join(project),
+        dir,
+    );
+    let o = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("npm does not run ({e}): install Node 20 and npm"));
+    assert!(
+        o.status.success(),
+        "npm ci: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    write(dir, "planexec.toml", "[policy]\ngrant = [\"node\"]\n");
+    for i in 1..=files {
+        write(dir, &format!("src/t{i}.test.js"), &body(i));
+    }
+}
+
+fn vitest_file(i: u32) -> String {
+    format!(
+        "import {{ expect, test }} from \"vitest\";\n\ntest(\"one {i}\", () => {{\n  expect({i} + 1).toBe({});\n}});\n\ntest(\"two {i}\", () => {{\n  expect({i} * 2).toBe({});\n}});\n",
+        i + 1,
+        i * 2
+    )
+}
+
+fn jest_file(i: u32) -> String {
+    format!(
+        "test(\"one {i}\", () => {{\n  expect({i} + 1).toBe({});\n}});\n\ntest(\"two {i}\", () => {{\n  expect({i} * 2).toBe({});\n}});\n",
+        i + 1,
+        i * 2
+    )
+}
+
+/// The JS test gates shard by test file: 9 files (the fixture's and 8 more), whole and as
+/// 4 shards merged, passing and with one failing test.
+fn js_shards_merge_into_the_whole_run(gate: &str, project: &str, body: fn(u32) -> String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join(gate);
+    js_project(&ws, gate, project, 8, body);
+    let shards = whole_equals_merged(&ws, gate, &tmp.path().join("run1"), &[], 0);
+    let first = read_json(&shards[0]);
+    let sh = &gate_of(&first)["shard"];
+    assert_eq!(sh["listed"], 9, "nine test files: {first:#}");
+    let whole = read_json(&tmp.path().join("run1/whole.json"));
+    assert_eq!(gate_of(&whole)["tests"]["passed"], 18, "{whole:#}");
+    let text = body(5).replacen("toBe(6)", "toBe(7)", 1);
+    write(&ws, "src/t5.test.js", &text);
+    whole_equals_merged(&ws, gate, &tmp.path().join("failing"), &[], 1);
+    let merged = read_json(&tmp.path().join("failing/merged.json"));
+    let (_, failed) = verdict(gate_of(&merged));
+    assert_eq!(failed.len(), 1, "{merged:#}");
+    assert!(failed[0].contains("one 5"), "{failed:?}");
+}
+
+#[test]
+fn vitest_shards_by_file_merge_into_the_whole_run() {
+    js_shards_merge_into_the_whole_run("vitest", "vitest-app", vitest_file);
+}
+
+#[test]
+fn jest_shards_by_file_merge_into_the_whole_run() {
+    js_shards_merge_into_the_whole_run("jest", "jest-app", jest_file);
+}

@@ -18,6 +18,8 @@ const JEST: Runner = Runner {
         "--watchman=false",
     ],
     report: "jest.json",
+    list: &["--listTests", "--json", "--watchman=false"],
+    by_path: &["--runTestsByPath"],
 };
 
 pub struct JestGate;

@@ -260,6 +260,10 @@ pub mod gate {
         pub args: &'static [&'static str],
         /// The report's file name in scratch.
         pub report: &'static str,
+        /// The arguments that list the test files as JSON (for `--shard`).
+        pub list: &'static [&'static str],
+        /// What comes before the shard's test files on the run's command line.
+        pub by_path: &'static [&'static str],
     }
 
     #[derive(serde::Deserialize, Default)]
@@ -293,8 +297,8 @@ pub mod gate {
         let default = format!("node {}{}", runner.node_args, runner.script);
         let (program, base) = crate::split_program(cfg.command.as_deref().unwrap_or(&default))?;
         let report_arg = format!("{{scratch}}/{}", runner.report);
-        let mut cmd = Command::new(program)
-            .args(base)
+        let mut cmd = Command::new(program.clone())
+            .args(base.clone())
             .args(
                 runner
                     .args
@@ -304,6 +308,23 @@ pub mod gate {
             .args(cfg.args.iter().cloned());
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = crate::timeout_ms(&cfg.timeout)?;
+        let mut sharded = None;
+        if let Some(part) = crate::shard::part_of(&req) {
+            let mut list = Command::new(program)
+                .args(base)
+                .args(runner.list.iter().copied())
+                .args(cfg.args.iter().cloned());
+            list.cwd = cfg.cwd.clone();
+            list.timeout_ms = cmd.timeout_ms;
+            let ws = &req.mounts.workspace;
+            match crate::jsshard::plan(host, &list, &part, runner.name, ws) {
+                crate::jsshard::Plan::Done(r) => return Ok(r),
+                crate::jsshard::Plan::Run(files, result) => {
+                    cmd = cmd.args(runner.by_path.iter().copied()).args(files);
+                    sharded = Some(result);
+                }
+            }
+        }
         let path = Path::new(&req.mounts.scratch).join(runner.report);
         let _ = std::fs::remove_file(&path);
         let out = match crate::run(host, &cmd) {
@@ -386,6 +407,7 @@ pub mod gate {
         }
         r.failures = parsed.failures.list;
         r.cases = parsed.cases.list;
+        r.shard = sharded;
         Ok(crate::finish(r, &out, tail))
     }
 }

@@ -4,6 +4,7 @@
 pub mod gen;
 pub mod gotest;
 pub mod jestjson;
+pub mod jsshard;
 pub mod junit;
 pub mod libtest;
 pub mod shard;

@@ -22,6 +22,10 @@ const VITEST: Runner = Runner {
         "--configLoader=runner",
     ],
     report: "vitest.json",
+    list: &["list", "--filesOnly", "--json", "--configLoader=runner"],
+    // File filters: absolute paths, each matching its own file (and any file whose path
+    // holds it, which testfmt::jsshard keeps in the same shard).
+    by_path: &[],
 };
 
 pub struct VitestGate;
