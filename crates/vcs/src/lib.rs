@@ -2,8 +2,8 @@
 //! Built on git2 (libgit2); it never shells out to git and never discards user work unasked.
 //!
 //! One module per job: `point` (rollback point, start refs), `changes` (task
-//! diffs), `commit` (exact-path commits and their hooks), `rollback`, `status`,
-//! `index_lock`, `atomic` (crash-safe writes).
+//! diffs), `watch` (which paths a diff must read), `commit` (exact-path commits
+//! and their hooks), `rollback`, `status`, `index_lock`, `atomic` (crash-safe writes).
 
 mod atomic;
 mod changes;
@@ -17,6 +17,7 @@ mod point;
 mod recovery;
 mod rollback;
 mod status;
+mod watch;
 
 pub use atomic::{atomic_write, atomic_write_in};
 pub use changes::{ChangeKind, ChangedFile, TaskChanges};
@@ -42,6 +43,8 @@ pub const FALLBACK_EMAIL: &str = "planexec@localhost";
 pub struct Repo {
     pub(crate) repo: Repository,
     pub(crate) workdir: PathBuf,
+    /// What changed since the last diff (`watch.rs`).
+    pub(crate) watch: std::cell::RefCell<watch::WatchState>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -79,7 +82,11 @@ impl Repo {
                 })
             }
         };
-        Ok(Repo { repo, workdir })
+        Ok(Repo {
+            repo,
+            workdir,
+            watch: std::cell::RefCell::new(watch::WatchState::Unstarted),
+        })
     }
 
     /// The work tree root.

@@ -17,6 +17,7 @@ mod tests;
 pub use error::EngineError;
 pub use outputs::final_report;
 pub use ports::Plugins;
+pub use setup::saved_settings;
 pub use state::end_rolled_back; // engine-guards: rollback ends the run
 pub use state::Settings;
 
@@ -44,6 +45,8 @@ pub struct RunOptions {
     pub reports: Vec<crate::report::ReportSpec>,
     /// `--allow-detached`: run on a detached HEAD (engine-guards).
     pub allow_detached: bool,
+    /// `--format` as given on the command line (`human`, `json`), saved with the run.
+    pub format: Option<String>,
 }
 
 /// How a run ended (it ran: `Err(EngineError)` means it did not start).
