@@ -4,10 +4,11 @@
 //! The watch is started by the first [`Repo::changes_since_head`], which then diffs the whole
 //! tree; later diffs read only the paths the kernel reported plus the ones still dirty. Any
 //! doubt means a whole-tree diff again: lost events (queue overflow), a watched directory moved,
-//! a `.gitignore` changed, or the index, `info/exclude` or HEAD changed by anyone but this
-//! repository's own commits. Not reported by the kernel, so not seen until such a full diff:
-//! writes through a shared memory mapping after the file was closed, and writes through a hard
-//! link that lives outside the work tree.
+//! a `.gitignore` or `.gitattributes` changed, a name that is not UTF-8, or the index, the
+//! repository's config, `info/exclude`, `info/attributes` or HEAD changed by anyone but this
+//! repository's own commits. Not seen until such a full diff: writes through a hard link that
+//! lives outside the work tree (the kernel reports them on the other path) and a change of the
+//! user's global excludes file.
 
 use crate::Repo;
 use inotify::{EventMask, Inotify, WatchMask};
@@ -37,11 +38,11 @@ pub(crate) struct Watch {
     stamp: Option<Stamp>,
 }
 
-/// The index file, `info/exclude` and HEAD: what changes git's view without touching the work tree.
+/// The index, config, `info/exclude`, `info/attributes` and HEAD: what changes git's view
+/// of the work tree without touching it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Stamp {
-    index: Option<(u64, u64, i64, i64)>,
-    exclude: Option<(u64, u64, i64, i64)>,
+    files: [Option<(u64, u64, i64, i64)>; 4],
     head: Option<git2::Oid>,
 }
 
@@ -75,9 +76,14 @@ fn join(dir: &str, name: &str) -> String {
 
 impl Repo {
     pub(crate) fn stamp(&self) -> Stamp {
+        let git = self.repo.path();
         Stamp {
-            index: file_stamp(&self.repo.path().join("index")),
-            exclude: file_stamp(&self.repo.path().join("info").join("exclude")),
+            files: [
+                file_stamp(&git.join("index")),
+                file_stamp(&git.join("config")),
+                file_stamp(&git.join("info").join("exclude")),
+                file_stamp(&git.join("info").join("attributes")),
+            ],
             head: self.head_oid().ok().flatten(),
         }
     }
@@ -122,7 +128,7 @@ impl Repo {
     pub(crate) fn committed(&self, before: &Stamp, written: &Stamp) {
         if let WatchState::On(w) = &mut *self.watch.borrow_mut() {
             let now = self.stamp();
-            if w.stamp.as_ref() == Some(before) && now.index == written.index {
+            if w.stamp.as_ref() == Some(before) && now.files == written.files {
                 w.stamp = Some(now);
             } else {
                 w.stamp = None;
@@ -231,7 +237,8 @@ impl Repo {
         }
         let path = join(&dir, &name);
         let is_dir = mask.contains(EventMask::ISDIR);
-        if name == ".gitignore" || (is_dir && mask.contains(EventMask::MOVED_FROM)) {
+        let rules = name == ".gitignore" || name == ".gitattributes";
+        if rules || (is_dir && mask.contains(EventMask::MOVED_FROM)) {
             // What git shows, or where the watched directories are, changed.
             w.broken = true;
         } else if is_dir
@@ -373,6 +380,35 @@ mod tests {
         idx.write().unwrap();
         assert!(same(&repo, "another process's index write").contains(&"a.txt".to_string()));
         limited(&repo, "the index write");
+    }
+
+    /// More events than the kernel queues: the lost ones are noticed, the next diff reads the
+    /// whole tree, and the rebuilt watch reads only what changes after it.
+    #[test]
+    fn lost_events_mean_a_whole_tree_diff() {
+        let (tmp, repo) = committed_repo();
+        let d = tmp.path();
+        same(&repo, "the start");
+        let queued: usize = fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(16384);
+        // Each new file is at least a create and a close-write event.
+        for n in 0..queued / 2 + 10 {
+            fs::write(d.join(format!("f{n}")), "x").unwrap();
+        }
+        fs::remove_file(d.join("a.txt")).unwrap();
+        assert!(repo.paths_to_diff().0.is_none(), "the overflow is noticed");
+        let paths = same(&repo, "the overflow");
+        assert_eq!(
+            paths.len(),
+            queued / 2 + 11,
+            "every new file and the deletion"
+        );
+        assert!(paths.contains(&"a.txt".to_string()));
+        write(d, "dir/b.txt", "edited\n");
+        same(&repo, "an edit after the overflow");
+        limited(&repo, "the rebuilt watch");
     }
 
     #[test]
