@@ -814,6 +814,79 @@ fn the_manual_brief_is_readable_and_the_printed_resume_command_works() {
     assert_eq!(subjects(d)[0], "T001: Add greeting");
 }
 
+/// Issue 12: `--format json` given when the run started is saved with it and
+/// used by a plain `--resume` (NDJSON on stdout from the first line, and the
+/// resume says it reused it); a `--format` on the resume command wins.
+#[test]
+fn resume_keeps_the_output_format_the_run_was_started_with() {
+    let tmp = repo(
+        &[T {
+            id: "T001",
+            title: "Add greeting",
+            deps: "none",
+            files: "greet.txt",
+            accept: "grep -q hello greet.txt",
+        }],
+        &[],
+        "",
+        "",
+    );
+    let d = tmp.path();
+    let ndjson = |out: &Out| -> Vec<serde_json::Value> {
+        assert!(!out.stdout.trim().is_empty(), "{out:?}");
+        out.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}\n{out:?}")))
+            .collect()
+    };
+    let args = ["run", "plan/plan.md", "--implementer", "manual"];
+    let out = planexec(d, &[&args[..], &["--format", "json"]].concat());
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        ndjson(&out).iter().any(|e| e["event"] == "run_started"),
+        "{out:?}"
+    );
+    // Still waiting: a plain resume prints NDJSON again and says why.
+    let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let events = ndjson(&out);
+    assert!(events
+        .iter()
+        .any(|e| e["event"] == "run_started" && e["resumed"] == true));
+    assert!(
+        events.iter().any(|e| e["text"].as_str().is_some_and(|t| t
+            .contains("resuming with the settings")
+            && t.contains("--format json"))),
+        "{events:?}"
+    );
+    // The command line's format wins over the saved one.
+    let out = planexec(d, &["run", "plan/plan.md", "--resume", "--format", "human"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_err()),
+        "human output: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("T001 is waiting for you (manual)"),
+        "{}",
+        out.stdout
+    );
+    write(d, "greet.txt", "hello\n");
+    let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        ndjson(&out)
+            .iter()
+            .any(|e| e["event"] == "committed" && e["task"] == "T001"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(subjects(d)[0], "T001: Add greeting");
+}
+
 /// The first kill point at which the run died mid-task with the task's file in
 /// the work tree (three_tasks: T001 writes greet.txt).
 fn killed_mid_task() -> tempfile::TempDir {

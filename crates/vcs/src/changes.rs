@@ -124,7 +124,33 @@ impl Repo {
     /// untracked non-ignored files included), with kinds, line counts and the
     /// unified diff. Paths in `exclude` (files or directories, relative to the
     /// work tree) are left out: planexec's own log and state.
+    ///
+    /// The first call diffs the whole tree and starts watching it; later calls
+    /// read only the paths that changed since, or were still dirty (`watch.rs`),
+    /// so a task's diff costs the same in a small and a large tree.
     pub fn changes_since_head(&self, exclude: &[PathBuf]) -> Result<TaskChanges> {
+        let (paths, stamp) = self.paths_to_diff();
+        let (out, dirty) = self.diff_changes(paths.as_deref(), exclude)?;
+        self.diffed(stamp, dirty);
+        Ok(out)
+    }
+
+    /// [`Repo::changes_since_head`] by a diff of the whole tree, whatever the watch knows.
+    pub fn changes_since_head_full(&self, exclude: &[PathBuf]) -> Result<TaskChanges> {
+        Ok(self.diff_changes(None, exclude)?.0)
+    }
+
+    /// The changes under `paths` (exact paths or directories; `None`: everywhere),
+    /// and every path the diff found dirty, excluded ones too.
+    fn diff_changes(
+        &self,
+        paths: Option<&[String]>,
+        exclude: &[PathBuf],
+    ) -> Result<(TaskChanges, Vec<String>)> {
+        let mut dirty = Vec::new();
+        if paths.is_some_and(|p| p.is_empty()) {
+            return Ok((TaskChanges::default(), dirty));
+        }
         let excluded: Vec<String> = exclude
             .iter()
             .filter_map(|p| self.rel_path(p).ok())
@@ -144,6 +170,10 @@ impl Repo {
             .show_untracked_content(true)
             .include_typechange(true)
             .ignore_submodules(true);
+        for p in paths.unwrap_or_default() {
+            opts.pathspec(p);
+        }
+        opts.disable_pathspec_match(paths.is_some());
         let mut diff = self
             .repo
             .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut opts))
@@ -175,6 +205,10 @@ impl Repo {
             } else {
                 new_path
             };
+            if change == ChangeKind::Renamed {
+                dirty.push(old_path.clone());
+            }
+            dirty.push(path.clone());
             if is_excluded(&path) || (change == ChangeKind::Renamed && is_excluded(&old_path)) {
                 continue;
             }
@@ -216,6 +250,6 @@ impl Repo {
                 patch: text,
             });
         }
-        Ok(out)
+        Ok((out, dirty))
     }
 }

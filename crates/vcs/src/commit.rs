@@ -78,6 +78,7 @@ impl Repo {
                 workdir: self.workdir.clone(),
             });
         }
+        let before = self.stamp();
         let head = self.head_oid()?;
         let head_commit = match head {
             Some(h) => Some(self.repo.find_commit(h).map_err(self.err("reading HEAD"))?),
@@ -174,6 +175,7 @@ impl Repo {
             .map_err(self.err("reading the task's tree"))?;
         // Index first: if the commit then fails, those paths are merely staged.
         index.write().map_err(self.err("writing the index"))?;
+        let written = self.stamp();
         let message = match &opts.hooks {
             Some(trusted) => self.commit_hooks(message, trusted.as_deref())?,
             None => message.to_string(),
@@ -184,6 +186,7 @@ impl Repo {
             .repo
             .commit(Some("HEAD"), &sig, &sig, &message, &tree, &parents)
             .map_err(self.err("making the task commit"))?;
+        self.committed(&before, &written);
         Ok(id.to_string())
     }
 

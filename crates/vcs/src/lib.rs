@@ -2,9 +2,9 @@
 //! Built on git2 (libgit2); it never shells out to git and never discards user work unasked.
 //!
 //! One module per job: `point` (rollback point, start refs), `changes` (task
-//! diffs), `commit` (exact-path commits and their hooks), `rollback`, `status`,
-//! `index_lock`, `atomic` (crash-safe writes), `worktree` (parallel tasks'
-//! linked worktrees, a task's commit applied onto HEAD).
+//! diffs), `watch` (which paths a diff must read), `commit` (exact-path commits
+//! and their hooks), `rollback`, `status`, `index_lock`, `atomic` (crash-safe
+//! writes), `worktree` (parallel tasks' linked worktrees, a task's commit applied onto HEAD).
 
 mod atomic;
 mod changes;
@@ -18,6 +18,7 @@ mod point;
 mod recovery;
 mod rollback;
 mod status;
+mod watch;
 mod worktree;
 
 pub use atomic::{atomic_write, atomic_write_in};
@@ -44,6 +45,8 @@ pub const FALLBACK_EMAIL: &str = "planexec@localhost";
 pub struct Repo {
     pub(crate) repo: Repository,
     pub(crate) workdir: PathBuf,
+    /// What changed since the last diff (`watch.rs`).
+    pub(crate) watch: std::cell::RefCell<watch::WatchState>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -81,7 +84,11 @@ impl Repo {
                 })
             }
         };
-        Ok(Repo { repo, workdir })
+        Ok(Repo {
+            repo,
+            workdir,
+            watch: std::cell::RefCell::new(watch::WatchState::Unstarted),
+        })
     }
 
     /// The work tree root.

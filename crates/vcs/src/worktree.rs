@@ -40,7 +40,11 @@ impl Repo {
         let _ = branch.delete();
         let repo = opened.map_err(self.err("adding a task worktree"))?;
         let workdir = repo.workdir().unwrap_or(path).to_path_buf();
-        Ok(Repo { repo, workdir })
+        Ok(Repo {
+            repo,
+            workdir,
+            watch: std::cell::RefCell::new(crate::watch::WatchState::Unstarted),
+        })
     }
 
     /// Removes the linked worktree `name`: its registration and its files.

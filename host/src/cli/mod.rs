@@ -129,8 +129,9 @@ pub enum Cmd {
         /// Read the plan as this dialect instead of detecting it.
         #[arg(long)]
         dialect: Option<String>,
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        /// Output: human (default) or json (NDJSON events). `--resume` keeps the run's unless given.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
     },
     /// Restore a run's start commit (asks for --yes; says what it would discard).
     Rollback {

@@ -14,7 +14,8 @@ pub struct RunArgs {
     pub resume: bool,
     pub allow_detached: bool,
     pub jobs: Option<usize>,
-    pub format: Format,
+    /// `--format`, when given.
+    pub format: Option<Format>,
     pub reports: Vec<crate::report::ReportSpec>,
 }
 
@@ -34,6 +35,7 @@ pub fn run(a: RunArgs) -> i32 {
     if a.plugin_args.unconfined {
         super::warn_unconfined();
     }
+    let format = output_format(&a);
     let opts = RunOptions {
         plan: a.plan.clone(),
         dialect,
@@ -46,14 +48,15 @@ pub fn run(a: RunArgs) -> i32 {
         reports: a.reports.clone(),
         allow_detached: a.allow_detached,
         jobs: a.jobs,
+        format: a.format.map(|f| format_name(f).to_string()),
     };
     if let Err(e) = crate::interrupt::install() {
         eprintln!("warning: cannot handle Ctrl-C gracefully: {e}");
     }
-    let mut reporter = Reporter::new(report::default_sinks(a.format == Format::Json));
+    let mut reporter = Reporter::new(report::default_sinks(format == Format::Json));
     match engine::run(&opts, &mut reporter) {
         Ok(f) => {
-            if a.format == Format::Human {
+            if format == Format::Human {
                 print!(
                     "{}",
                     crate::text::untrusted(&engine::final_report(&f.record, &a.plan))
@@ -71,6 +74,33 @@ pub fn run(a: RunArgs) -> i32 {
             // Every EngineError means the run did not start and nothing changed.
             exit::USAGE
         }
+    }
+}
+
+/// The output format: `--format` when given, else (on `--resume`) the one the
+/// run was started with, else human. Chosen before the engine runs, since
+/// the reporter prints from the first event on.
+fn output_format(a: &RunArgs) -> Format {
+    if let Some(f) = a.format {
+        return f;
+    }
+    if !a.resume {
+        return Format::default();
+    }
+    let saved = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| engine::saved_settings(&cwd, &a.plan))
+        .and_then(|s| s.format);
+    match saved.as_deref() {
+        Some("json") => Format::Json,
+        _ => Format::Human,
+    }
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Human => "human",
+        Format::Json => "json",
     }
 }
 

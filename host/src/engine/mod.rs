@@ -21,6 +21,7 @@ mod wave;
 pub use error::EngineError;
 pub use outputs::final_report;
 pub use ports::Plugins;
+pub use setup::saved_settings;
 pub use state::end_rolled_back; // engine-guards: rollback ends the run
 pub use state::Settings;
 
@@ -51,6 +52,8 @@ pub struct RunOptions {
     /// `--jobs N`: independent tasks of a wave running at once, each in its
     /// own worktree (None: the number of cores; 1: one after another).
     pub jobs: Option<usize>,
+    /// `--format` as given on the command line (`human`, `json`), saved with the run.
+    pub format: Option<String>,
 }
 
 /// How a run ended (it ran: `Err(EngineError)` means it did not start).

@@ -85,7 +85,19 @@ pub fn settings_of(opts: &RunOptions) -> Settings {
         unconfined: opts.unconfined,
         dialect: opts.dialect.map(|d| d.name().to_string()),
         allow_detached: opts.allow_detached,
+        format: opts.format.clone(),
     }
+}
+
+/// The settings saved with the plan's unfinished run, if it has one: what the
+/// CLI reads before the run starts (the output format is chosen before the
+/// engine runs). Read without the repository's lock: a hint, checked again by
+/// [`super::run`].
+pub fn saved_settings(cwd: &Path, plan: &Path) -> Option<Settings> {
+    let repo = super::preflight::discover_repo(cwd, plan).ok()?;
+    let plan_key = plan_key(repo.workdir(), &plan_abs(cwd, plan));
+    let store = Store::new(repo.git().path());
+    Some(store.active(&plan_key).ok()??.settings)
 }
 
 /// `--resume`: the saved settings, with what this command line adds or
@@ -128,6 +140,10 @@ pub fn with_saved(opts: &RunOptions, saved: &Settings, reporter: &mut Reporter) 
     if let (None, Some(d)) = (o.dialect, &saved.dialect) {
         o.dialect = d.parse().ok();
         reused.push(format!("--dialect {d}"));
+    }
+    if let (None, Some(f)) = (&o.format, &saved.format) {
+        o.format = Some(f.clone());
+        reused.push(format!("--format {f}"));
     }
     if !reused.is_empty() {
         reporter.emit(Event::Message {

@@ -47,6 +47,9 @@ pub struct Settings {
     pub dialect: Option<String>,
     #[serde(default)]
     pub allow_detached: bool,
+    /// `--format` (`human`, `json`); `None` when the run was started without one.
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

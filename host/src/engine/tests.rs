@@ -978,6 +978,7 @@ fn resume_reuses_the_saved_settings_and_the_command_line_adds_to_them() {
         unconfined: true,
         dialect: None,
         allow_detached: false,
+        format: Some("json".into()),
     };
     let cli = super::RunOptions {
         grants: vec!["diff".into()],
@@ -1003,6 +1004,18 @@ fn resume_reuses_the_saved_settings_and_the_command_line_adds_to_them() {
         "{said}"
     );
     assert!(!said.contains("--implementer"), "{said}");
+    assert_eq!(o.format.as_deref(), Some("json"), "the saved format");
+    assert!(said.contains("--format json"), "{said}");
+    let given = super::RunOptions {
+        format: Some("human".into()),
+        ..cli
+    };
+    let o = setup::with_saved(&given, &saved, &mut reporter);
+    assert_eq!(
+        o.format.as_deref(),
+        Some("human"),
+        "the command line's format wins"
+    );
 }
 
 /// A journal that outgrows the snapshot (and 1 MiB) is folded into it.
