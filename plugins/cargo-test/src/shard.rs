@@ -66,18 +66,7 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
     mine.dedup();
     let result = shard::result(part, names.len(), &listing);
     if mine.is_empty() {
-        let mut r = planexec_pdk::report(
-            Outcome::Passed,
-            format!(
-                "shard {}/{}: none of the {} tests is this shard's",
-                part.index,
-                part.count,
-                names.len()
-            ),
-        );
-        r.tests = Some(Default::default());
-        r.shard = Some(result);
-        return Plan::Done(r);
+        return Plan::Done(shard::empty(part, names.len(), "tests", result));
     }
     Plan::Run(mine, result)
 }

@@ -50,18 +50,7 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
     let mine = shard::mine(part, &units, top);
     let result = shard::result(part, units.len(), &listing);
     if mine.is_empty() {
-        let mut r = planexec_pdk::report(
-            Outcome::Passed,
-            format!(
-                "shard {}/{}: none of the {} tests is this shard's",
-                part.index,
-                part.count,
-                units.len()
-            ),
-        );
-        r.tests = Some(Default::default());
-        r.shard = Some(result);
-        return Plan::Done(r);
+        return Plan::Done(shard::empty(part, units.len(), "tests", result));
     }
     let names: Vec<&str> = mine.iter().map(|s| s.as_str()).collect();
     Plan::Run(format!("-run=^({})$", names.join("|")), result)

@@ -53,18 +53,7 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
     let ran = roots.iter().filter(|r| mine(r)).count();
     let result = shard::result(part, ids.len(), &ids);
     if ran == 0 {
-        let mut r = planexec_pdk::report(
-            Outcome::Passed,
-            format!(
-                "shard {}/{}: none of the {} tests is this shard's",
-                part.index,
-                part.count,
-                ids.len()
-            ),
-        );
-        r.tests = Some(Default::default());
-        r.shard = Some(result);
-        return Plan::Done(r);
+        return Plan::Done(shard::empty(part, ids.len(), "tests", result));
     }
     let others = units
         .iter()

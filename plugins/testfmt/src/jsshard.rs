@@ -66,18 +66,7 @@ pub fn plan(host: &dyn Host, list: &Command, part: &Part, runner: &str, ws: &str
     sorted.sort();
     let result = shard::result(part, units.len(), &sorted);
     if mine.is_empty() {
-        let mut r = planexec_pdk::report(
-            Outcome::Passed,
-            format!(
-                "shard {}/{}: none of the {} test files is this shard's",
-                part.index,
-                part.count,
-                listed.len()
-            ),
-        );
-        r.tests = Some(Default::default());
-        r.shard = Some(result);
-        return Plan::Done(r);
+        return Plan::Done(shard::empty(part, listed.len(), "test files", result));
     }
     Plan::Run(mine, result)
 }

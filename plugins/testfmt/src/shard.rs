@@ -135,6 +135,26 @@ pub fn result(part: &Part, listed: usize, listing: &[String]) -> planexec_pdk::S
     }
 }
 
+/// The report of a shard with nothing to run: passed, zero tests, the shard's result.
+/// `what` names the units (`tests`, `test files`) of the `listed` the whole list has.
+pub fn empty(
+    part: &Part,
+    listed: usize,
+    what: &str,
+    result: planexec_pdk::ShardResult,
+) -> planexec_pdk::GateReport {
+    let mut r = planexec_pdk::report(
+        planexec_pdk::Outcome::Passed,
+        format!(
+            "shard {}/{}: none of the {listed} {what} is this shard's",
+            part.index, part.count
+        ),
+    );
+    r.tests = Some(Default::default());
+    r.shard = Some(result);
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
