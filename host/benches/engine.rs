@@ -94,7 +94,7 @@ fn planexec_run(dir: &Path, cache: &Path) -> (Duration, bool, String, u64) {
     let err = dir.join("../stderr.txt");
     let t = Instant::now();
     let child = Command::new(BIN)
-        .args(["run", "plan/plan.md", "--format", "json"])
+        .args(["run", "plan/plan.md", "--jobs", "1", "--format", "json"])
         .current_dir(dir)
         .env("PLANEXEC_CACHE_DIR", cache)
         // The generated planexec.toml is the benchmark's own: trusted; no user config.

@@ -120,7 +120,7 @@ pub enum Cmd {
         #[arg(long)]
         allow_detached: bool,
         /// Independent tasks of a wave running at once, each in its own git worktree
-        /// (default: the number of cores; 1: one after another).
+        /// (default 1: one after another).
         #[arg(long, short = 'j', value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         jobs: Option<usize>,
         /// Also write a report at the end: junit, sarif or json, to PATH. Repeatable.

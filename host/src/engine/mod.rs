@@ -268,9 +268,10 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         changed: Default::default(),
         stop: &crate::interrupt::pending,
         pace: Default::default(),
-        jobs: opts
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        // One after another unless asked: a task's worktree holds only committed files
+        // (no `.venv`, no `node_modules`), and a task that blocks there is redone on the
+        // branch, so running at once is a choice the user makes (docs/architecture.md).
+        jobs: opts.jobs.unwrap_or(1),
     };
     preflight::remove_stray_temps(&ctx.own_files); // engine-guards
     wave::remove_left_worktrees(&mut ctx);
