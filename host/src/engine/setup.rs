@@ -86,6 +86,7 @@ pub fn settings_of(opts: &RunOptions) -> Settings {
         dialect: opts.dialect.map(|d| d.name().to_string()),
         allow_detached: opts.allow_detached,
         format: opts.format.clone(),
+        jobs: opts.jobs,
     }
 }
 
@@ -144,6 +145,10 @@ pub fn with_saved(opts: &RunOptions, saved: &Settings, reporter: &mut Reporter) 
     if let (None, Some(f)) = (&o.format, &saved.format) {
         o.format = Some(f.clone());
         reused.push(format!("--format {f}"));
+    }
+    if let (None, Some(j)) = (o.jobs, saved.jobs) {
+        o.jobs = Some(j);
+        reused.push(format!("--jobs {j}"));
     }
     if !reused.is_empty() {
         reporter.emit(Event::Message {

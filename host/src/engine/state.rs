@@ -50,6 +50,9 @@ pub struct Settings {
     /// `--format` (`human`, `json`); `None` when the run was started without one.
     #[serde(default)]
     pub format: Option<String>,
+    /// `--jobs N`; `None` when the run was started without one.
+    #[serde(default)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -979,6 +979,7 @@ fn resume_reuses_the_saved_settings_and_the_command_line_adds_to_them() {
         dialect: None,
         allow_detached: false,
         format: Some("json".into()),
+        jobs: Some(3),
     };
     let cli = super::RunOptions {
         grants: vec!["diff".into()],
@@ -1006,6 +1007,8 @@ fn resume_reuses_the_saved_settings_and_the_command_line_adds_to_them() {
     assert!(!said.contains("--implementer"), "{said}");
     assert_eq!(o.format.as_deref(), Some("json"), "the saved format");
     assert!(said.contains("--format json"), "{said}");
+    assert_eq!(o.jobs, Some(3), "the saved --jobs");
+    assert!(said.contains("--jobs 3"), "{said}");
     let given = super::RunOptions {
         format: Some("human".into()),
         ..cli
