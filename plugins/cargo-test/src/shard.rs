@@ -9,7 +9,7 @@
 //! every crate's test of that file and line), so the doc tests are one unit, selected by
 //! `DOC_TESTS`, a filter that is part of every doc test's name and of no other test's.
 
-use planexec_pdk::{Command, GateReport, Host, Outcome, Output, ShardResult};
+use planexec_pdk::{Command, GateReport, Host, Output, ShardResult};
 use testfmt::shard::{self, Part};
 
 /// Part of every doc test's name (`src/lib.rs - add (line 3)`); never of a test function's.
@@ -25,10 +25,7 @@ pub enum Plan {
 
 /// Lists the tests with `list` (`cargo test ... -- --list`).
 pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
-    if let Err(e) = shard::check(part) {
-        return Plan::Done(planexec_pdk::report(Outcome::Errored, e));
-    }
-    let out = match testfmt::run(host, list) {
+    let out = match shard::list(host, list, part) {
         Ok(o) => o,
         Err(r) => return Plan::Done(r),
     };
@@ -158,7 +155,7 @@ mod tests {
                     assert_eq!(result.listed, 4);
                     all.extend(names)
                 }
-                Plan::Done(r) => assert_eq!(r.outcome, Outcome::Passed),
+                Plan::Done(r) => assert_eq!(r.outcome, planexec_pdk::Outcome::Passed),
                 Plan::ListingFailed(_) => panic!("listing failed"),
             }
         }

@@ -4,7 +4,7 @@
 //! A name is one unit across packages: `-run` applies to every package, so all tests of that
 //! name run in one shard, and each test still runs exactly once.
 
-use planexec_pdk::{Command, GateReport, Host, Outcome, ShardResult};
+use planexec_pdk::{Command, GateReport, Host, ShardResult};
 use testfmt::shard::{self, Part};
 
 /// The `-run` argument of this shard, or a report when nothing is to run or listing failed.
@@ -16,24 +16,18 @@ pub enum Plan {
 
 /// Lists the tests with `list` (`go test -list .` with the gate's flags and packages).
 pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
-    if let Err(e) = shard::check(part) {
-        return Plan::Done(planexec_pdk::report(Outcome::Errored, e));
-    }
-    let out = match testfmt::run(host, list) {
+    let out = match shard::list(host, list, part) {
         Ok(o) => o,
         Err(r) => return Plan::Done(r),
     };
     if out.exit_code != Some(0) {
-        let mut r = planexec_pdk::report(
-            Outcome::Failed,
+        return Plan::Done(shard::unlisted(
             format!(
                 "go test -list {}: the tests cannot be sharded (does every package build?)",
                 testfmt::exit_text(out.exit_code)
             ),
-        );
-        r.evidence = planexec_pdk::text::tail(&out.combined(), 40);
-        r.exit_code = out.exit_code;
-        return Plan::Done(r);
+            &out,
+        ));
     }
     let listing = listed(&out.stdout_str());
     let mut units: Vec<String> = listing
@@ -125,7 +119,7 @@ mod tests {
                         .unwrap();
                     all.extend(inner.split('|').map(String::from));
                 }
-                Plan::Done(d) => assert_eq!(d.outcome, Outcome::Passed),
+                Plan::Done(d) => assert_eq!(d.outcome, planexec_pdk::Outcome::Passed),
             }
         }
         all.sort();

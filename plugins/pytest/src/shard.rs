@@ -1,7 +1,7 @@
 //! pytest's part of a sharded run: the node ids from `--collect-only -q`, grouped so that an
 //! id another one starts with goes with it, assigned by `testfmt::shard`, the rest deselected.
 
-use planexec_pdk::{Command, GateReport, Host, Outcome, ShardResult};
+use planexec_pdk::{Command, GateReport, Host, ShardResult};
 use testfmt::shard::{self, Part};
 
 /// What the shard runs: `--deselect` for every id of the other shards, or a report when
@@ -15,25 +15,19 @@ pub enum Plan {
 /// Lists the tests with `list` (pytest with the gate's arguments, collecting only) and
 /// decides this shard's part.
 pub fn plan(host: &dyn Host, list: &Command, part: &Part) -> Plan {
-    if let Err(e) = shard::check(part) {
-        return Plan::Done(planexec_pdk::report(Outcome::Errored, e));
-    }
-    let out = match testfmt::run(host, list) {
+    let out = match shard::list(host, list, part) {
         Ok(o) => o,
         Err(r) => return Plan::Done(r),
     };
     let ids = node_ids(&out.stdout_str());
     if !matches!(out.exit_code, Some(0) | Some(5)) {
-        let mut r = planexec_pdk::report(
-            Outcome::Failed,
+        return Plan::Done(shard::unlisted(
             format!(
                 "pytest --collect-only {} (collection errors?): the tests cannot be sharded",
                 testfmt::exit_text(out.exit_code)
             ),
-        );
-        r.evidence = planexec_pdk::text::tail(&out.combined(), 40);
-        r.exit_code = out.exit_code;
-        return Plan::Done(r);
+            &out,
+        ));
     }
     let roots = groups(&ids);
     let root_of = |name: &str| {
@@ -133,7 +127,7 @@ mod tests {
                     d
                 }
                 Plan::Done(r) => {
-                    assert_eq!(r.outcome, Outcome::Passed, "{}", r.summary);
+                    assert_eq!(r.outcome, planexec_pdk::Outcome::Passed, "{}", r.summary);
                     assert!(r.shard.is_some());
                     continue;
                 }
@@ -159,7 +153,7 @@ mod tests {
             durations: vec![],
         };
         match plan(&host, &Command::new("python3"), &part) {
-            Plan::Done(r) => assert_eq!(r.outcome, Outcome::Failed),
+            Plan::Done(r) => assert_eq!(r.outcome, planexec_pdk::Outcome::Failed),
             Plan::Deselect(..) => panic!("ran despite a collection error"),
         }
     }

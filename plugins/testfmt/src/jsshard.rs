@@ -3,7 +3,7 @@
 //! (vitest's file filters match substrings), so every file runs in exactly one shard.
 
 use crate::shard::{self, Part};
-use planexec_pdk::{Command, GateReport, Host, Outcome, ShardResult};
+use planexec_pdk::{Command, GateReport, Host, ShardResult};
 
 /// This shard's files (as the runner listed them) and what the report says of the shard,
 /// or a report when nothing is to run or listing failed.
@@ -15,26 +15,20 @@ pub enum Plan {
 /// Lists the test files with `list` (`jest --listTests --json`, `vitest list --filesOnly
 /// --json`); `ws` is the workspace mount, for workspace-relative unit names.
 pub fn plan(host: &dyn Host, list: &Command, part: &Part, runner: &str, ws: &str) -> Plan {
-    if let Err(e) = shard::check(part) {
-        return Plan::Done(planexec_pdk::report(Outcome::Errored, e));
-    }
-    let out = match crate::run(host, list) {
+    let out = match shard::list(host, list, part) {
         Ok(o) => o,
         Err(r) => return Plan::Done(r),
     };
     let listed = match (out.exit_code, files(&out.stdout_str())) {
         (Some(0), Some(f)) => f,
         _ => {
-            let mut r = planexec_pdk::report(
-                Outcome::Failed,
+            return Plan::Done(shard::unlisted(
                 format!(
                     "{runner} could not list its test files ({}): the tests cannot be sharded",
                     crate::exit_text(out.exit_code)
                 ),
-            );
-            r.evidence = planexec_pdk::text::tail(&out.combined(), 40);
-            r.exit_code = out.exit_code;
-            return Plan::Done(r);
+                &out,
+            ))
         }
     };
     let rel = |p: &str| crate::relativize_host_path(ws, p).unwrap_or_else(|| p.to_string());

@@ -135,6 +135,26 @@ pub fn result(part: &Part, listed: usize, listing: &[String]) -> planexec_pdk::S
     }
 }
 
+/// Checks the shard, then runs the gate's listing command: its output, or the report
+/// to return (a bad shard is errored; a program that cannot run, as `run` reports it).
+pub fn list(
+    host: &dyn planexec_pdk::Host,
+    list: &planexec_pdk::Command,
+    part: &Part,
+) -> Result<planexec_pdk::Output, planexec_pdk::GateReport> {
+    check(part).map_err(|e| planexec_pdk::report(planexec_pdk::Outcome::Errored, e))?;
+    crate::run(host, list)
+}
+
+/// The report of a listing that failed: `headline` (what failed and why the tests
+/// cannot be sharded), the output's tail and its exit code.
+pub fn unlisted(headline: String, out: &planexec_pdk::Output) -> planexec_pdk::GateReport {
+    let mut r = planexec_pdk::report(planexec_pdk::Outcome::Failed, headline);
+    r.evidence = planexec_pdk::text::tail(&out.combined(), 40);
+    r.exit_code = out.exit_code;
+    r
+}
+
 /// The report of a shard with nothing to run: passed, zero tests, the shard's result.
 /// `what` names the units (`tests`, `test files`) of the `listed` the whole list has.
 pub fn empty(
