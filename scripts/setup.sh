@@ -1,31 +1,54 @@
 #!/usr/bin/env bash
-# Installs what planexec and its standard gates need on a fresh Debian-like
-# machine: the wasm32-wasip2 Rust target, OpenSSL's headers (git2's https
-# transport links the system libssl), the Python tools, Go. Idempotent.
+# Installs everything planexec, its standard gates and the whole test suite need
+# on a fresh Debian-like machine with rustup: the wasm32-wasip2 Rust target,
+# OpenSSL (git2's https transport; the https pack tests make certificates), the
+# Python tools, Go, Node, and the pinned agent CLIs. The ONE list: .ci/run calls
+# this and then exactly the README's test command. Idempotent.
 set -euo pipefail
 
-sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
+echo "--- toolchain: wasm32-wasip2 (the standard plugin pack)"
 rustup target add wasm32-wasip2 >/dev/null
-if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openssl; then
-  sudo_if_needed apt-get update -qq
-  sudo_if_needed apt-get install -y -qq pkg-config libssl-dev >/dev/null
+
+echo "--- TLS: pkg-config, OpenSSL headers and the openssl command"
+if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openssl || ! command -v openssl >/dev/null 2>&1; then
+  apt_install pkg-config libssl-dev openssl
 fi
-# The report consumers the tests read planexec's reports with are pinned (tests/data/check_reports.py).
-python3 -m pip install --quiet --disable-pip-version-check pytest mypy black coverage \
-  junitparser==5.0.3 xmlschema==4.3.2 pyyaml==6.0.3 componentize-py==0.25.1
-if ! command -v go >/dev/null 2>&1; then
-  sudo_if_needed apt-get update -qq
-  sudo_if_needed apt-get install -y -qq golang-go >/dev/null
+
+echo "--- python tools (gates: pytest, mypy, black, coverage, ruff, bandit; report readers; componentize-py)"
+export PIP_ROOT_USER_ACTION=ignore
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
+  apt_install python3 python3-pip python3-venv
 fi
-# The agent CLIs the agent end-to-end tests drive with scripted models (tests/e2e/agents.rs).
-MINI_VENV="${CARGO_TARGET_DIR:-target}/agent-tools/mini-swe-agent"
-if [ ! -x "$MINI_VENV/bin/mini" ]; then
-  python3 -m venv "$MINI_VENV"
-  "$MINI_VENV/bin/pip" install --quiet --disable-pip-version-check mini-swe-agent==2.4.6
+PY_TOOLS="pytest mypy black coverage ruff==0.17.6 bandit==1.9.4 junitparser==5.0.3 xmlschema==4.3.2 pyyaml==6.0.3 componentize-py==0.25.1"
+# shellcheck disable=SC2086
+if ! python3 -m pip install --quiet --disable-pip-version-check $PY_TOOLS; then
+  # Debian's system Python refuses installs outside a venv (PEP 668).
+  # shellcheck disable=SC2086
+  python3 -m pip install --quiet --disable-pip-version-check --break-system-packages $PY_TOOLS
 fi
-AIDER_VENV="${CARGO_TARGET_DIR:-target}/agent-tools/aider"
-if [ ! -x "$AIDER_VENV/bin/aider" ]; then
-  python3 -m venv "$AIDER_VENV"
-  "$AIDER_VENV/bin/pip" install --quiet --disable-pip-version-check aider-chat==0.86.2
+
+echo "--- go"
+command -v go >/dev/null 2>&1 || apt_install golang-go
+go version
+
+echo "--- node (eslint, tsc, jest, vitest gates: each test installs the fixture's pinned tools with npm ci)"
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+node --version
+
+echo "--- agent CLIs (mini-swe-agent and aider, pinned) for tests/e2e/agents.rs"
+tools="${CARGO_TARGET_DIR:-target}/agent-tools"
+if [ ! -x "$tools/mini-swe-agent/bin/mini" ]; then
+  python3 -m venv "$tools/mini-swe-agent"
+  "$tools/mini-swe-agent/bin/pip" install --quiet --disable-pip-version-check mini-swe-agent==2.4.6
+fi
+if [ ! -x "$tools/aider/bin/aider" ]; then
+  python3 -m venv "$tools/aider"
+  "$tools/aider/bin/pip" install --quiet --disable-pip-version-check aider-chat==0.86.2
 fi
