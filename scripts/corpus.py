@@ -115,6 +115,17 @@ def norm_id(s):
     return str(s).strip()
 
 
+def norm_text(s):
+    """Lower case, Markdown emphasis and code marks removed, whitespace collapsed."""
+    for ch in "*`_":
+        s = s.replace(ch, "")
+    return " ".join(s.lower().split())
+
+
+def title_has(task, want):
+    return norm_text(want) in norm_text(task.get("title", ""))
+
+
 def compare(p, code, doc):
     """Returns (essential_failures, all_failures): lists of short reasons."""
     e = p["expected"]
@@ -149,14 +160,16 @@ def compare(p, code, doc):
             break
     if "explicit_deps" in e and explicit != e["explicit_deps"]:
         ess.append(f"explicit (non-sequencing) dependencies {explicit} (expected {e['explicit_deps']})")
+    if "explicit_deps_min" in e and explicit < e["explicit_deps_min"]:
+        ess.append(f"explicit dependencies {explicit} (expected at least {e['explicit_deps_min']})")
     # ---- all fields (only those written down for this plan)
     a = e.get("all", {})
     plan = (doc or {}).get("plan", {})
     if "dialect" in a and plan.get("dialect") != a["dialect"]:
         allf.append(f"dialect {plan.get('dialect')} (expected {a['dialect']})")
-    if "first_title" in a and (not tasks or a["first_title"].lower() not in tasks[0].get("title", "").lower()):
+    if "first_title" in a and (not tasks or not title_has(tasks[0], a["first_title"])):
         allf.append("first task title")
-    if "last_title" in a and (not tasks or a["last_title"].lower() not in tasks[-1].get("title", "").lower()):
+    if "last_title" in a and (not tasks or not title_has(tasks[-1], a["last_title"])):
         allf.append("last task title")
     for tid, files in a.get("files", {}).items():
         got = by_id.get(norm_id(tid), {}).get("files", [])
