@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything planexec, its standard gates and the whole test suite need
 # on a fresh Debian-like machine with rustup: the wasm32-wasip2 Rust target,
-# OpenSSL (git2's https transport; the https pack tests make certificates), the
+# the openssl command (the https pack tests make certificates), the
 # Python tools, Go, Node, and the pinned agent CLIs. The ONE list: .ci/run calls
 # this and then exactly the README's test command. Idempotent.
 set -euo pipefail
@@ -16,10 +16,8 @@ apt_install() {
 echo "--- toolchain: wasm32-wasip2 (the standard plugin pack)"
 rustup target add wasm32-wasip2 >/dev/null
 
-echo "--- TLS: pkg-config, OpenSSL headers and the openssl command"
-if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openssl || ! command -v openssl >/dev/null 2>&1; then
-  apt_install pkg-config libssl-dev openssl
-fi
+echo "--- the openssl command (the https pack tests make certificates with it; planexec itself uses rustls)"
+command -v openssl >/dev/null 2>&1 || apt_install openssl
 
 echo "--- python tools (gates: pytest, mypy, black, coverage, ruff, bandit; report readers; componentize-py)"
 export PIP_ROOT_USER_ACTION=ignore

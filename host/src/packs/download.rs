@@ -10,21 +10,27 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig};
 /// GETs `url` (bounded); any status but 200 is an error; the error is the whole message.
 /// `wait` bounds connecting and the wait for the answer; the whole body gets ten times it.
 pub fn get(url: &str, wait: Duration) -> Result<Vec<u8>, String> {
-    let config = ureq::Agent::config_builder()
-        .tls_config(TlsConfig::builder().root_certs(roots()?).build())
-        // An https source stays https: a redirect to plain http:// is refused.
-        .https_only(url.starts_with("https://"))
-        .timeout_connect(Some(wait))
-        .timeout_recv_response(Some(wait))
-        .timeout_recv_body(Some(wait * 10))
-        .build();
-    let agent = ureq::Agent::new_with_config(config);
+    let agent = agent(url.starts_with("https://"), wait)?;
     let mut resp = agent.get(url).call().map_err(|e| explain(url, wait, &e))?;
     resp.body_mut()
         .with_config()
         .limit(MAX_PACK_BYTES)
         .read_to_vec()
         .map_err(|e| explain(url, wait, &e))
+}
+
+/// The agent for downloads and git's https fetches: the roots below; `wait` bounds
+/// connecting and the wait for an answer, a body gets ten times it. With `https_only`
+/// (an https source stays https), a redirect to plain http:// is refused.
+pub fn agent(https_only: bool, wait: Duration) -> Result<ureq::Agent, String> {
+    let config = ureq::Agent::config_builder()
+        .tls_config(TlsConfig::builder().root_certs(roots()?).build())
+        .https_only(https_only)
+        .timeout_connect(Some(wait))
+        .timeout_recv_response(Some(wait))
+        .timeout_recv_body(Some(wait * 10))
+        .build();
+    Ok(ureq::Agent::new_with_config(config))
 }
 
 /// The roots an https download trusts: the system's certificates where OpenSSL finds
@@ -94,7 +100,7 @@ fn explain(url: &str, wait: Duration, e: &ureq::Error) -> String {
 }
 
 /// The TLS error behind `e`, if a TLS handshake or certificate check is what failed.
-fn tls_failure(e: &ureq::Error) -> Option<String> {
+pub fn tls_failure(e: &ureq::Error) -> Option<String> {
     match e {
         ureq::Error::Rustls(r) => Some(r.to_string()),
         ureq::Error::Tls(m) => Some(m.to_string()),

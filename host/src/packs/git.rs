@@ -1,4 +1,4 @@
-//! Fetching a git pack source with git2 (local, `file://` and `https://` transports):
+//! Fetching a git pack source with git2 (local, `file://`, and `https://` through smart_http.rs):
 //! the tree of one commit, credentials from git's helpers, errors that say what to do.
 
 use super::fetch::TRUST_HINT;
@@ -12,6 +12,7 @@ use std::time::Duration;
 pub fn tree_at(url: &str, rev: &str, wait: Duration) -> Result<(Tree, String), String> {
     let _quiet = IgnoreSigpipe::new();
     set_timeouts(wait)?;
+    super::smart_http::register(wait)?;
     let tmp = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
     let repo = git2::Repository::init_bare(tmp.path()).map_err(|e| explain(url, wait, &e))?;
     let mut remote = repo
@@ -94,7 +95,7 @@ fn callbacks<'a>() -> git2::RemoteCallbacks<'a> {
 /// The message for a failed fetch: what happened and what to do about it.
 fn explain(url: &str, wait: Duration, e: &git2::Error) -> String {
     let detail = e.message();
-    // libgit2's sockets time out with GIT_TIMEOUT, or, inside OpenSSL, as EAGAIN.
+    // libgit2's sockets and smart_http time out with GIT_TIMEOUT (or EAGAIN).
     if e.code() == ErrorCode::Timeout
         || detail.contains("timed out")
         || detail.contains("Resource temporarily unavailable")

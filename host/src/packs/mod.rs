@@ -8,6 +8,7 @@ mod fetch;
 mod git;
 mod lock;
 mod packfile;
+mod smart_http;
 mod source;
 mod tree;
 
