@@ -42,6 +42,24 @@ fn escape_chars(s: &str, out: &mut String) {
     }
 }
 
+/// Makes untrusted text safe inside HTML element content and quoted attribute
+/// values: [`untrusted`] first (control and bidi characters visible), then
+/// `& < > " '` as character references. Not for unquoted attributes, URLs or scripts.
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in untrusted(s).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `s` cut to at most `max` bytes on a character boundary.
 pub fn truncate(s: &mut String, max: usize) {
     if s.len() > max {
@@ -65,6 +83,10 @@ mod tests {
         assert_eq!(untrusted("::stop-commands::t"), ": :stop-commands::t");
         assert_eq!(untrusted("\u{202E}abc\u{9b}"), "\\u{202e}abc\\x9b");
         assert_eq!(untrusted("tab\there a::b"), "tab\there a::b");
+        assert_eq!(
+            html("<script>\" onerror='x'&"),
+            "&lt;script&gt;&quot; onerror=&#39;x&#39;&amp;"
+        );
         let once = untrusted("::x\x07\n::y");
         assert_eq!(untrusted(&once), once);
     }

@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod dialect;
 pub mod error;
 pub mod fields;
+pub mod graph;
 pub mod ids;
 pub mod living;
 pub mod markdown;

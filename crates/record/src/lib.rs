@@ -424,7 +424,31 @@ pub struct Cycle {
     /// Every finding handed to the implementer for the next cycle.
     #[serde(default)]
     pub feedback: Vec<Finding>,
+    /// When each step of the cycle ran (implementer, gates, reviews, commit), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timings: Vec<Timing>,
 }
+
+/// What kind of step a [`Timing`] times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Implementer,
+    Gate,
+    Review,
+    Commit,
+}
+
+/// When one step ran: its start (RFC 3339, milliseconds) and how long it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timing {
+    pub step: StepKind,
+    /// The plugin, gate or review kind (`task`, `code`); the task id for a commit.
+    pub name: String,
+    pub started_at: String,
+    pub duration_ms: u64,
+}
+
 
 impl Cycle {
     /// Whether the cycle got as far as a verdict: a gate or a review ran.
@@ -588,6 +612,9 @@ pub struct RunRecord {
     /// Set by `gate run --shard I/N`: this record is one shard's (merged by `report merge`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// When each final gate ran (`gate run`: every gate), in the order they finished.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timings: Vec<Timing>,
 }
 
 impl TaskRecord {
@@ -659,6 +686,7 @@ mod tests {
             log_path: None,
             env: Default::default(),
             shard: None,
+            timings: vec![],
         };
         let json = rec.to_json();
         assert!(json.contains("\"in_review\""));
@@ -740,6 +768,7 @@ mod tests {
             removed_lines: 0,
             outcome: CycleOutcome::Rework,
             feedback: vec![],
+            timings: vec![],
         };
         let g = GateRun {
             name: "pytest".into(),

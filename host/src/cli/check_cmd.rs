@@ -1,6 +1,7 @@
-//! `planexec check PLAN`: lint a plan and show its execution waves.
+//! `planexec check PLAN`: lint a plan and show its execution waves, or draw its
+//! dependency graph (`--format mermaid|dot`).
 
-use super::{exit, report_error, Format};
+use super::{exit, report_error, CheckFormat as Format};
 use planexec_plan as plan;
 use std::path::Path;
 
@@ -37,6 +38,20 @@ pub fn run(path: &Path, dialect: Option<&str>, format: Format) -> i32 {
             crate::text::untrusted(&plan::render_check_human(&p, &diags))
         ),
         Format::Json => println!("{}", plan::render_check_json(&p, &diags)),
+        Format::Mermaid | Format::Dot => {
+            let drawn = if format == Format::Dot {
+                plan::graph::dot(&p)
+            } else {
+                plan::graph::mermaid(&p)
+            };
+            match drawn {
+                Ok(text) => print!("{}", crate::text::untrusted(&text)),
+                Err(e) => {
+                    report_error(&e);
+                    return exit::USAGE;
+                }
+            }
+        }
     }
     if plan::has_errors(&diags) {
         exit::USAGE

@@ -47,7 +47,8 @@ pub fn run(a: GateRunArgs) -> i32 {
     };
     // Every formatter named by --report must exist before the gates run.
     for spec in a.reports {
-        if let Err(e) = registry.get_kind(spec.format.plugin(), Kind::Formatter) {
+        let Some(plugin) = spec.format.plugin() else { continue };
+        if let Err(e) = registry.get_kind(plugin, Kind::Formatter) {
             report_error(&e);
             return exit::USAGE;
         }
@@ -120,7 +121,15 @@ pub fn run(a: GateRunArgs) -> i32 {
         gates: names.clone(),
         started_at: started_at.clone(),
     });
-    let done = gates::run_set(&jobs, &workspace, &opts, |p| show(&mut reporter, &jobs, p));
+    let mut timings = Vec::new();
+    let done = gates::run_set(&jobs, &workspace, &opts, |p| {
+        if let gates::Progress::Finished(_, d) = &p {
+            let ms = d.run.report.duration_ms;
+            let step = planexec_record::StepKind::Gate;
+            timings.push(report::timing::ending_now(step, d.run.name.clone(), ms));
+        }
+        show(&mut reporter, &jobs, p)
+    });
     if !json {
         for d in &done {
             print_done(d);
@@ -129,6 +138,7 @@ pub fn run(a: GateRunArgs) -> i32 {
     let mut code = exit_code(&done);
     let runs: Vec<GateRun> = done.into_iter().map(|d| d.run).collect();
     let mut record = report::gate_record(runs, started_at, report::now_rfc3339());
+    record.timings = timings;
     record.shard = a.shard.map(|s| planexec_record::Shard {
         index: s.index,
         count: s.count,

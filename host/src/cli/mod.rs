@@ -10,6 +10,7 @@ mod init_cmd;
 mod packs_cmd;
 mod plugin_new;
 mod plugins_cmd;
+mod report_html;
 mod report_merge;
 mod run_cmd;
 mod trust_cmd;
@@ -37,6 +38,16 @@ pub enum Format {
     #[default]
     Human,
     Json,
+}
+
+/// What `check` prints: the lint and waves (human, json) or the graph (mermaid, dot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum CheckFormat {
+    #[default]
+    Human,
+    Json,
+    Mermaid,
+    Dot,
 }
 
 #[derive(Debug, Parser)]
@@ -123,7 +134,7 @@ pub enum Cmd {
         /// (default 1: one after another).
         #[arg(long, short = 'j', value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         jobs: Option<usize>,
-        /// Also write a report at the end: junit, sarif or json, to PATH. Repeatable.
+        /// Also write a report at the end: junit, sarif, json, html or trace, to PATH. Repeatable.
         #[arg(long = "report", value_name = "FORMAT=PATH")]
         report: Vec<crate::report::ReportSpec>,
         /// Read the plan as this dialect instead of detecting it.
@@ -155,14 +166,15 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Lint a plan (file or folder) and show its execution waves.
+    /// Lint a plan (file or folder) and show its execution waves, or draw its graph.
     Check {
         plan: PathBuf,
         /// Read the plan as this dialect instead of detecting it (tid, speckit, planpipe, execplan).
         #[arg(long)]
         dialect: Option<String>,
+        /// human, json, or the dependency graph by wave as mermaid or dot (Graphviz).
         #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        format: CheckFormat,
     },
 }
 
@@ -186,7 +198,7 @@ pub enum GateCmd {
         plugin_args: PluginArgs,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
-        /// Also write a report: junit, sarif or json, to PATH (e.g. junit=out/junit.xml). Repeatable.
+        /// Also write a report: junit, sarif, json, html or trace, to PATH (e.g. html=out/run.html). Repeatable.
         #[arg(long = "report", value_name = "FORMAT=PATH")]
         report: Vec<crate::report::ReportSpec>,
         /// Run shard I of N of each test gate's tests (pytest, go-test, cargo-test, vitest,
@@ -211,7 +223,7 @@ pub enum ReportCmd {
         /// Each shard's JSON report (`gate run --shard I/N --report json=FILE`).
         #[arg(required = true, value_name = "REPORT.json")]
         reports: Vec<PathBuf>,
-        /// Also write a report of the merged result: junit, sarif or json, to PATH. Repeatable.
+        /// Also write a report of the merged result: junit, sarif, json, html or trace, to PATH. Repeatable.
         #[arg(long = "report", value_name = "FORMAT=PATH")]
         report: Vec<crate::report::ReportSpec>,
         /// Where to write the test times that balance the next run's shards.
@@ -219,6 +231,15 @@ pub enum ReportCmd {
         durations: PathBuf,
         #[command(flatten)]
         plugin_args: PluginArgs,
+    },
+    /// Write the HTML page of a run: a run id of this repository, or a JSON report
+    /// (`--report json=FILE`, or a merged one).
+    Html {
+        #[arg(value_name = "RUN-ID|REPORT.json")]
+        source: String,
+        /// The HTML file to write.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: PathBuf,
     },
 }
 
@@ -362,6 +383,7 @@ pub fn main() -> i32 {
             durations,
             plugin_args,
         }) => report_merge::run(&reports, &report, &durations, &plugin_args),
+        Cmd::Report(ReportCmd::Html { source, output }) => report_html::run(&source, &output),
         Cmd::Ci(CiCmd::Github {
             shards,
             names,

@@ -175,6 +175,14 @@ pub(crate) fn kill_point() {
     }
 }
 
+/// The record of run `run_id` as saved in the repository whose git folder is `git_dir`.
+pub fn saved_record(git_dir: &Path, run_id: &str) -> Result<RunRecord, String> {
+    state::Store::new(git_dir)
+        .load(run_id)
+        .map(|st| st.record)
+        .map_err(|e| format!("run `{run_id}`: {e}"))
+}
+
 /// The current UTC time in whole seconds (RFC 3339).
 pub fn now() -> String {
     time::OffsetDateTime::now_utc()

@@ -344,9 +344,14 @@ pub fn run_final_gates(ctx: &mut Ctx) -> Result<RunStatus, i32> {
         .collect();
     // At once, none started after a failure (those are recorded `skipped`).
     let (plugins, workspace) = (ctx.plugins, ctx.workspace);
+    let mut timings = Vec::new();
     let runs = plugins.gates(workspace, &refs, None, &mut |seen| {
+        if let super::ports::GateSeen::Finished(r) = &seen {
+            timings.push(super::task::gate_timing(r));
+        }
         ctx.reporter.emit(super::task::gate_event(&None, seen))
     });
+    ctx.state.record.timings.extend(timings);
     let mut status = RunStatus::Success;
     for run in runs {
         if matches!(run.report.outcome, Outcome::Failed | Outcome::Errored) {

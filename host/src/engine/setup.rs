@@ -310,6 +310,7 @@ pub fn new_record(
         log_path,
         env: outputs::env_facts(),
         shard: None,
+        timings: Vec::new(),
     }
 }
 

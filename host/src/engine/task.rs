@@ -4,7 +4,7 @@
 use super::machine::{self, Entry, Step, Verdict};
 use super::ports::{GateRef, ImplementInput, ReviewInput};
 use super::{now, Ctx};
-use crate::report::Event;
+use crate::report::{timing, Event};
 use planexec_record::*;
 
 pub enum End {
@@ -194,7 +194,10 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
         tolerances: &tolerances,
     };
     let before = ctx.repo.head().ok().flatten();
+    let t0 = time::OffsetDateTime::now_utc();
     let mut imp = ctx.plugins.implement(ctx.workspace, &input);
+    let timing = timing::since(StepKind::Implementer, imp.plugin.clone(), t0);
+    last_cycle(ctx, &id).timings.push(timing);
     super::implementer::undo_commits(ctx, before.as_deref(), &mut imp);
     super::implementer::keep_transcript(ctx, &id, job.cycle, &mut imp);
     ctx.state.waiting_task = None;
@@ -230,6 +233,7 @@ fn open_cycle(ctx: &mut Ctx, id: &str, number: u32) {
         removed_lines: 0,
         outcome: CycleOutcome::Running,
         feedback: vec![],
+        timings: vec![],
     });
 }
 
@@ -277,18 +281,28 @@ fn gates(ctx: &mut Ctx, job: &Job) -> Step {
     // At once, none started after a failure; each result is shown as it comes.
     let (plugins, workspace) = (ctx.plugins, ctx.workspace);
     let task = Some(job.id.clone());
+    let mut timings = Vec::new();
     let runs = plugins.gates(workspace, &refs, Some(&job.task), &mut |seen| {
+        if let super::ports::GateSeen::Finished(r) = &seen {
+            timings.push(gate_timing(r));
+        }
         ctx.emit(gate_event(&task, seen))
     });
-    ctx.task_mut(&job.id)
-        .cycles
-        .last_mut()
-        .unwrap()
-        .gates
-        .extend(runs);
+    let c = last_cycle(ctx, &job.id);
+    c.gates.extend(runs);
+    c.timings.extend(timings);
     ctx.save();
     let runs = ctx.task_mut(&job.id).cycles.last().unwrap().gates.clone();
     machine::after_gates(&runs, job.changes.is_empty())
+}
+
+/// When a gate that has just finished ran.
+pub(crate) fn gate_timing(r: &planexec_record::GateRun) -> planexec_record::Timing {
+    timing::ending_now(StepKind::Gate, r.name.clone(), r.report.duration_ms)
+}
+
+fn last_cycle<'a>(ctx: &'a mut Ctx, id: &str) -> &'a mut Cycle {
+    ctx.task_mut(id).cycles.last_mut().expect("a cycle is open")
 }
 
 /// The live event for a gate of `task` (None: a final gate) that started or finished.
@@ -339,9 +353,12 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
             changes: &job.changes,
             gates: &gates,
         };
+        let t0 = time::OffsetDateTime::now_utc();
         let Some(mut run) = ctx.plugins.review(ctx.workspace, &input) else {
             continue;
         };
+        let name = format!("{} review", if kind == ReviewKind::Task { "task" } else { "code" });
+        last_cycle(ctx, &job.id).timings.push(timing::since(StepKind::Review, name, t0));
         super::implementer::keep_review_transcript(ctx, &job.id, job.cycle, &mut run);
         ctx.emit(Event::ReviewFinished {
             task: job.id.clone(),
@@ -378,10 +395,13 @@ fn commit(ctx: &mut Ctx, job: &Job) -> Step {
         &ctx.state.record.plan.refs,
     );
     // engine-guards: the repository's hooks run on the commit; a failing one goes to rework.
-    match ctx
+    let t0 = time::OffsetDateTime::now_utc();
+    let result = ctx
         .repo
-        .commit_paths_with(&files, &msg, &commit_options(ctx))
-    {
+        .commit_paths_with(&files, &msg, &commit_options(ctx));
+    let timing = timing::since(StepKind::Commit, job.id.clone(), t0);
+    last_cycle(ctx, &job.id).timings.push(timing);
+    match result {
         Ok(commit) => {
             super::kill_point();
             finish_done(ctx, &job.id, commit, files);

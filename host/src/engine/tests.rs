@@ -665,6 +665,7 @@ fn task_in(status: TaskStatus, cycles: usize) -> TaskRecord {
             removed_lines: 0,
             outcome: CycleOutcome::Rework,
             feedback: vec![machine::finding("r", format!("cause {}", n + 1))],
+            timings: vec![],
         });
     }
     t

@@ -17,26 +17,47 @@ pub enum ReportFormat {
     Junit,
     Sarif,
     Json,
+    /// One self-contained HTML page, rendered by the host (`report/html.rs`).
+    Html,
+    /// Chrome trace-event JSON, rendered by the host (`report/trace.rs`).
+    Trace,
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 3] =
-        [ReportFormat::Junit, ReportFormat::Sarif, ReportFormat::Json];
+    pub const ALL: [ReportFormat; 5] = [
+        ReportFormat::Junit,
+        ReportFormat::Sarif,
+        ReportFormat::Json,
+        ReportFormat::Html,
+        ReportFormat::Trace,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ReportFormat::Junit => "junit",
             ReportFormat::Sarif => "sarif",
             ReportFormat::Json => "json",
+            ReportFormat::Html => "html",
+            ReportFormat::Trace => "trace",
         }
     }
 
-    /// The formatter plugin that renders this format.
-    pub fn plugin(self) -> &'static str {
+    /// The formatter plugin that renders this format (None: the host renders it).
+    pub fn plugin(self) -> Option<&'static str> {
         match self {
-            ReportFormat::Junit => "junit-report",
-            ReportFormat::Sarif => "sarif-report",
-            ReportFormat::Json => "json-report",
+            ReportFormat::Junit => Some("junit-report"),
+            ReportFormat::Sarif => Some("sarif-report"),
+            ReportFormat::Json => Some("json-report"),
+            ReportFormat::Html | ReportFormat::Trace => None,
+        }
+    }
+
+    /// The host's own rendering of `record` in this format, for html and trace.
+    pub fn render_here(self, record: &RunRecord) -> Option<Vec<u8>> {
+        match self {
+            ReportFormat::Html => Some(super::html::render(record).into_bytes()),
+            ReportFormat::Trace => Some(super::trace::render(record).into_bytes()),
+            _ => None,
         }
     }
 }
@@ -81,6 +102,8 @@ impl FromStr for ReportSpec {
             "junit" => ReportFormat::Junit,
             "sarif" => ReportFormat::Sarif,
             "json" => ReportFormat::Json,
+            "html" => ReportFormat::Html,
+            "trace" => ReportFormat::Trace,
             other => {
                 return Err(bad(format!(
                     "unknown report format `{other}`; accepted formats: {}",
@@ -236,7 +259,12 @@ pub fn write_reports(
 ) -> Result<Vec<PathBuf>, ReportError> {
     let mut written = Vec::new();
     for spec in specs {
-        let plugin = spec.format.plugin();
+        if let Some(bytes) = spec.format.render_here(record) {
+            write_file(&spec.path, &bytes)?;
+            written.push(spec.path.clone());
+            continue;
+        }
+        let plugin = spec.format.plugin().expect("a formatter renders the others");
         let name = spec
             .path
             .file_name()
@@ -347,6 +375,7 @@ pub fn gate_record(gates: Vec<GateRun>, started_at: String, finished_at: String)
         .into_iter()
         .collect(),
         shard: None,
+        timings: Vec::new(),
     }
 }
 
@@ -365,7 +394,7 @@ mod tests {
         );
         let e = "xml=a.xml".parse::<ReportSpec>().unwrap_err().to_string();
         assert!(
-            e.contains("`xml=a.xml`") && e.contains("junit, sarif, json"),
+            e.contains("`xml=a.xml`") && e.contains("junit, sarif, json, html, trace"),
             "{e}"
         );
         let e = "junit.xml".parse::<ReportSpec>().unwrap_err().to_string();

@@ -3,9 +3,13 @@
 
 mod files;
 pub mod github;
+pub mod html;
 pub mod live;
 pub mod ndjson;
 pub mod plain;
+pub mod spans;
+pub mod timing;
+pub mod trace;
 
 pub use files::{
     check_artifact_path, gate_record, gate_run_id, now_rfc3339, render, write_artifacts,

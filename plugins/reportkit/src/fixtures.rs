@@ -213,6 +213,7 @@ fn cycle(n: u32, start: &str, end: &str, files: &[&str], outcome: CycleOutcome) 
         removed_lines: 3,
         outcome,
         feedback: vec![],
+        timings: vec![],
     }
 }
 
@@ -313,6 +314,7 @@ pub fn successful_run() -> RunRecord {
         log_path: Some("memory-bank/execute/2026-11-22_10-00-00_auth.md".into()),
         env,
         shard: None,
+        timings: vec![],
     }
 }
 
