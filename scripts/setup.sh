@@ -2,7 +2,7 @@
 # Installs everything planexec, its standard gates and the whole test suite need
 # on a fresh Debian-like machine with rustup: the wasm32-wasip2 Rust target,
 # the openssl command (the https pack tests make certificates), the
-# Python tools, Go, Node, and the pinned agent CLIs. The ONE list: .ci/run calls
+# Python tools, Chromium and Graphviz, Go, Node, and the pinned agent CLIs. The ONE list: .ci/run calls
 # this and then exactly the README's test command. Idempotent.
 set -euo pipefail
 
@@ -31,6 +31,10 @@ if ! python3 -m pip install --quiet --disable-pip-version-check $PY_TOOLS; then
   # shellcheck disable=SC2086
   python3 -m pip install --quiet --disable-pip-version-check --break-system-packages $PY_TOOLS
 fi
+
+echo "--- chromium and graphviz (tests/e2e/pictures.rs: the HTML report in a headless browser, dot -Tsvg)"
+command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-dejavu-core
+command -v dot >/dev/null 2>&1 || apt_install graphviz
 
 echo "--- go"
 command -v go >/dev/null 2>&1 || apt_install golang-go

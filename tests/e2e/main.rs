@@ -14,6 +14,7 @@ mod pack;
 mod packs;
 mod packs_https;
 mod parallel;
+mod pictures;
 mod project;
 mod python_gate;
 mod reports;

@@ -186,7 +186,8 @@ fn axis(h: &mut String, tl: &Timeline, height: i64) {
         let _ = write!(
             h,
             "<line class=\"tick\" x1=\"{x}\" x2=\"{x}\" y1=\"14\" y2=\"{height}\"/>\
-             <text class=\"small\" x=\"{x}\" y=\"10\">{:.1} s</text>",
+             <text class=\"small\" x=\"{x}\" y=\"10\" text-anchor=\"{}\">{:.1} s</text>",
+            if k == 5 { "end" } else { "middle" },
             total * k as f64 / 5.0
         );
     }

@@ -1,0 +1,188 @@
+//! Pictures of plans and runs, checked by the real tools: `check --format dot` laid out by
+//! Graphviz, the HTML report of a real run opened in headless Chromium, the trace checked.
+
+use crate::support::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const HOSTILE_TITLE: &str = "Demo <script>document.title='pwned'</script>";
+const HOSTILE_TASK: &str = "Write b.txt \" onerror=\"document.title='pwned2'\" <img src=x onerror=\"document.title='pwned3'\">";
+
+fn new_file(file: &str, content: &str) -> String {
+    format!("diff --git a/{file} b/{file}\nnew file mode 100644\n--- /dev/null\n+++ b/{file}\n@@ -0,0 +1 @@\n+{content}\n")
+}
+
+fn change(file: &str, old: &str, new: &str) -> String {
+    format!("diff --git a/{file} b/{file}\n--- a/{file}\n+++ b/{file}\n@@ -1 +1 @@\n-{old}\n+{new}\n")
+}
+
+const TEST_C: &str = "import os\n\nimport pytest\n\n\ndef test_c_is_ready():\n    if not os.path.exists(\"c.txt\"):\n        pytest.skip(\"no c.txt yet\")\n    assert open(\"c.txt\").read().strip() == \"ready\"\n";
+
+/// T001 and T002 at once (wave 1; T001 reworked once), T003 after T001, blocked by a
+/// failing pytest test in both its cycles. Titles carry markup that must never run.
+fn run_repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.email", "dev@example.com"]);
+    git(d, &["config", "user.name", "Dev"]);
+    write(d, "tests/test_c.py", TEST_C);
+    let task = |id: &str, title: &str, deps: &str, file: &str, accept: &str| {
+        format!("### {id}: {title}\n**Summary**: Write {file}\n**Dependencies**: {deps}\n**Files/modules touched**: {file}\n**Acceptance test**: `{accept}`\n\n")
+    };
+    let plan = format!(
+        "# Plan: {HOSTILE_TITLE}\n\n## Tasks\n\n{}{}{}",
+        task("T001", "Write a.txt", "none", "a.txt", "grep -q good a.txt"),
+        task("T002", HOSTILE_TASK, "none", "b.txt", "grep -q done b.txt"),
+        task("T003", "Write c.txt", "T001", "c.txt", "test -f c.txt"),
+    );
+    write(d, "plan/plan.md", &plan);
+    for (name, p) in [
+        ("T001.patch", new_file("a.txt", "bad")),
+        ("T001.2.patch", change("a.txt", "bad", "good")),
+        ("T002.patch", new_file("b.txt", "done")),
+        ("T003.patch", new_file("c.txt", "nope")),
+        ("T003.2.patch", change("c.txt", "nope", "still nope")),
+    ] {
+        write(d, &format!("plan/patches/{name}"), &p);
+    }
+    write(
+        d,
+        "planexec.toml",
+        "[policy]\ngrant = [\"sh\", \"grep\", \"test\", \"git\", \"python3\"]\n\
+         [gates.tests]\nplugin = \"pytest\"\n\
+         [run]\nimplementer = \"patch\"\ntask_gates = [\"tests\"]\nfinal_gates = [\"tests\"]\nmax_cycles = 2\n",
+    );
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "plan"]);
+    tmp
+}
+
+/// Headless Chromium on `page`: the DOM after its scripts ran, and a screenshot.
+fn chromium(page: &Path, screenshot: &Path) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let base = |c: &mut Command| {
+        c.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--window-size=1280,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()));
+    };
+    let url = format!("file://{}", page.display());
+    let mut dump = Command::new("chromium");
+    base(&mut dump);
+    let out = dump.arg("--dump-dom").arg(&url).output().expect("chromium runs (scripts/setup.sh installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut shot = Command::new("chromium");
+    base(&mut shot);
+    let s = shot.arg(format!("--screenshot={}", screenshot.display())).arg(&url).output().unwrap();
+    assert!(s.status.success() && screenshot.exists(), "{}", String::from_utf8_lossy(&s.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn cycles(run: &serde_json::Value) -> usize {
+    run["tasks"].as_array().unwrap().iter().map(|t| t["cycles"].as_array().unwrap().len()).sum()
+}
+
+#[test]
+fn the_html_report_of_a_real_run_shows_every_task_cycle_and_failure_and_runs_no_plan_text() {
+    let tmp = run_repo();
+    let d = tmp.path();
+    let out = planexec(
+        d,
+        &["run", "plan/plan.md", "--jobs", "2", "--report", "html=out/run.html",
+          "--report", "trace=out/trace.json", "--report", "json=out/run.json"],
+    );
+    assert_ne!(out.code, 0, "T003 blocks: {out:?}");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/run.json")).unwrap()).unwrap();
+    assert_eq!(run["status"], "blocked", "{out:?}");
+    assert!(run["plan"]["title"].as_str().unwrap().contains("<script>"), "{}", run["plan"]);
+    let statuses: Vec<&str> = run["tasks"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["done", "done", "blocked"]);
+    assert_eq!(run["tasks"][0]["cycles"].as_array().unwrap().len(), 2, "T001 reworked once");
+
+    let page = d.join("out/run.html");
+    let dom = chromium(&page, &d.join("out/run.png"));
+    assert!(dom.contains("data-ready=\"1\""), "the page's own script ran: {dom}");
+    for id in ["T001", "T002", "T003"] {
+        assert!(dom.contains(&format!("data-task=\"{id}\"")), "{id} missing");
+    }
+    let bars = dom.matches("class=\"bar cycle").count();
+    assert_eq!(bars, cycles(&run), "a bar per cycle");
+    assert!(dom.contains(&format!("{} cycles", cycles(&run))));
+    assert!(dom.contains("test_c_is_ready"), "the failing test is named");
+    // The hostile titles are shown as text and did nothing.
+    assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"));
+    let title = dom.split("<title>").nth(1).and_then(|t| t.split("</title>").next());
+    assert_eq!(title, Some("planexec run: Plan: Demo &lt;script&gt;document.title='pwned'&lt;/script&gt;"));
+    assert!(!dom.contains("pwned</title>") && !dom.contains("<img"), "{dom}");
+    assert_eq!(dom.matches("<script").count(), 1, "only the page's own script");
+    if let Ok(keep) = std::env::var("PLANEXEC_KEEP_SCREENSHOT") {
+        std::fs::copy(d.join("out/run.png"), keep).unwrap();
+    }
+
+    // The same page after the fact, from the JSON report and from the run id.
+    let again = planexec(d, &["report", "html", "out/run.json", "-o", "out/again.html"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(std::fs::read_to_string(d.join("out/again.html")).unwrap(), html);
+    let by_id = planexec(d, &["report", "html", run["run_id"].as_str().unwrap(), "-o", "out/id.html"]);
+    assert_eq!(by_id.code, 0, "{by_id:?}");
+    assert!(std::fs::read_to_string(d.join("out/id.html")).unwrap().contains("test_c_is_ready"));
+
+    // The trace: well formed, nested, adding up to the run.
+    let check = Command::new("python3")
+        .arg(root().join("tests/data/check_trace.py"))
+        .args([d.join("out/trace.json"), d.join("out/run.json")])
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}{}", String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&check.stderr));
+}
+
+/// Every plan in the plan fixtures that `check` reads.
+fn fixture_plans() -> Vec<PathBuf> {
+    let base = root().join("crates/plan/tests/fixtures");
+    let mut out = Vec::new();
+    for dialect in ["execplan", "planpipe", "speckit", "tid", "reading", "lint"] {
+        for e in std::fs::read_dir(base.join(dialect)).unwrap() {
+            out.push(e.unwrap().path());
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn graphviz_lays_out_the_dot_of_every_fixture_plan() {
+    let mut drawn = 0;
+    for plan in fixture_plans() {
+        let out = planexec(&root(), &["check", plan.to_str().unwrap(), "--format", "dot"]);
+        if !out.stdout.starts_with("digraph") {
+            continue; // unreadable on purpose, or a dependency cycle
+        }
+        let mut dot = Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("dot runs (scripts/setup.sh installs graphviz)");
+        use std::io::Write;
+        dot.stdin.take().unwrap().write_all(out.stdout.as_bytes()).unwrap();
+        let o = dot.wait_with_output().unwrap();
+        let svg = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success() && o.stderr.is_empty(), "{}: {}", plan.display(), String::from_utf8_lossy(&o.stderr));
+        let nodes = out.stdout.matches(" [label=").count();
+        assert_eq!(svg.matches("class=\"node\"").count(), nodes, "{}", plan.display());
+        drawn += 1;
+    }
+    assert!(drawn >= 20, "only {drawn} fixture plans drawn");
+}
