@@ -44,6 +44,14 @@ echo "--- node (eslint, tsc, jest, vitest gates: each test installs the fixture'
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 node --version
 
+echo "--- mermaid's parser (pinned, tests/data/mermaid) for tests/e2e/pictures.rs"
+mermaid="${CARGO_TARGET_DIR:-target}/mermaid"
+if [ ! -d "$mermaid/node_modules/mermaid" ]; then
+  mkdir -p "$mermaid"
+  cp "$(dirname "$0")"/../tests/data/mermaid/package{,-lock}.json "$mermaid/"
+  (cd "$mermaid" && npm ci --silent --no-audit --no-fund)
+fi
+
 echo "--- agent CLIs (mini-swe-agent and aider, pinned) for tests/e2e/agents.rs"
 tools="${CARGO_TARGET_DIR:-target}/agent-tools"
 if [ ! -x "$tools/mini-swe-agent/bin/mini" ]; then

@@ -129,6 +129,12 @@ fn the_html_report_of_a_real_run_shows_every_task_cycle_and_failure_and_runs_no_
         std::fs::copy(d.join("out/run.png"), keep).unwrap();
     }
 
+    // The execution log opens its Task Execution with the graph coloured by status.
+    let log = std::fs::read_to_string(d.join(run["log_path"].as_str().unwrap())).unwrap();
+    assert!(log.contains("```mermaid\nflowchart TD\n"), "{log}");
+    assert!(log.contains("t2[\"T003: Write c.txt\"]:::blocked") && log.contains("t0 --> t2"), "{log}");
+    mermaid_parses(&[d.join(run["log_path"].as_str().unwrap())]);
+
     // The same page after the fact, from the JSON report and from the run id.
     let again = planexec(d, &["report", "html", "out/run.json", "-o", "out/again.html"]);
     assert_eq!(again.code, 0, "{again:?}");
@@ -185,4 +191,37 @@ fn graphviz_lays_out_the_dot_of_every_fixture_plan() {
         drawn += 1;
     }
     assert!(drawn >= 20, "only {drawn} fixture plans drawn");
+}
+
+/// Mermaid's own parser (tests/data/mermaid, installed by scripts/setup.sh) on `files`.
+fn mermaid_parses(files: &[PathBuf]) {
+    let dir = target_dir().join("mermaid");
+    assert!(dir.join("node_modules/mermaid").is_dir(), "run scripts/setup.sh: no {}", dir.display());
+    std::fs::copy(root().join("tests/data/mermaid/check.mjs"), dir.join("check.mjs")).unwrap();
+    let o = Command::new("node").arg(dir.join("check.mjs")).args(files).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{said}");
+    assert!(said.contains(&format!("{} parsed, 0 failed", files.len())), "{said}");
+}
+
+#[test]
+fn mermaid_parses_the_graph_of_every_fixture_plan_and_refuses_a_broken_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (n, plan) in fixture_plans().into_iter().enumerate() {
+        let out = planexec(&root(), &["check", plan.to_str().unwrap(), "--format", "mermaid"]);
+        if out.stdout.starts_with("flowchart") {
+            let f = tmp.path().join(format!("{n}.mmd"));
+            std::fs::write(&f, out.stdout).unwrap();
+            files.push(f);
+        }
+    }
+    assert!(files.len() >= 20, "only {} fixture plans drawn", files.len());
+    mermaid_parses(&files);
+    // The checker can fail: an unclosed label is refused.
+    let bad = tmp.path().join("bad.mmd");
+    std::fs::write(&bad, "flowchart TD\n  t0[\"T001: <b\n").unwrap();
+    let dir = target_dir().join("mermaid");
+    let o = Command::new("node").arg(dir.join("check.mjs")).arg(&bad).output().unwrap();
+    assert!(!o.status.success());
 }

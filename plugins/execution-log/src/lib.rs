@@ -7,6 +7,7 @@
 //! `local`). Deterministic: every time it prints comes from the record, in whole seconds.
 
 mod front;
+mod graph;
 mod issues;
 
 pub use front::Template;
@@ -104,6 +105,7 @@ fn render_log(
     ));
     preflight(&mut o, rec);
     o.push_str("## Task Execution\n\n");
+    graph::render(&mut o, rec);
     if rec.tasks.is_empty() {
         o.push_str("No tasks in the plan.\n\n");
     }
