@@ -108,6 +108,13 @@ fn the_html_report_of_a_real_run_shows_every_task_cycle_and_failure_and_runs_no_
     let statuses: Vec<&str> = run["tasks"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["done", "done", "blocked"]);
     assert_eq!(run["tasks"][0]["cycles"].as_array().unwrap().len(), 2, "T001 reworked once");
+    // Every cycle timed its steps, and the schema names them.
+    let timed = run["tasks"][0]["cycles"][1]["timings"].as_array().unwrap();
+    let steps: Vec<&str> = timed.iter().map(|t| t["step"].as_str().unwrap()).collect();
+    assert_eq!(steps.first(), Some(&"implementer"));
+    assert_eq!(steps.last(), Some(&"commit"));
+    assert!(steps.contains(&"gate") && steps.contains(&"review"), "{steps:?}");
+    crate::reports::assert_valid("docs/run-record.schema.json", &run);
 
     let page = d.join("out/run.html");
     let dom = chromium(&page, &d.join("out/run.png"));

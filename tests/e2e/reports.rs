@@ -88,7 +88,7 @@ fn schema_errors(schema_path: &Path, doc: &Value) -> Vec<String> {
         .collect()
 }
 
-fn assert_valid(schema_rel: &str, doc: &Value) {
+pub(crate) fn assert_valid(schema_rel: &str, doc: &Value) {
     let errs = schema_errors(&root().join(schema_rel), doc);
     assert!(
         errs.is_empty(),
