@@ -55,12 +55,18 @@ pub fn graph(plan: &Plan) -> Result<Graph, CycleError> {
         .collect();
     let waves = waves(plan)?
         .iter()
-        .map(|w| w.iter().filter_map(|id| index.get(id.as_str()).copied()).collect())
+        .map(|w| {
+            w.iter()
+                .filter_map(|id| index.get(id.as_str()).copied())
+                .collect()
+        })
         .collect();
     let mut edges = Vec::new();
     for (to, t) in plan.tasks.iter().enumerate() {
         for d in &t.dependencies {
-            let Some(&from) = index.get(d.id.as_str()) else { continue };
+            let Some(&from) = index.get(d.id.as_str()) else {
+                continue;
+            };
             let kind = match d.kind {
                 DepKind::Blocking | DepKind::Sequencing => EdgeKind::Explicit,
                 DepKind::Soft => EdgeKind::Soft,
@@ -90,7 +96,11 @@ fn file_overlaps(plan: &Plan, edges: &[Edge]) -> Vec<Edge> {
                 .iter()
                 .any(|x| tb.files.iter().any(|y| overlaps(x, y)));
             if overlap && !linked(a, b) {
-                out.push(Edge { from: a, to: b, kind: EdgeKind::Files });
+                out.push(Edge {
+                    from: a,
+                    to: b,
+                    kind: EdgeKind::Files,
+                });
             }
         }
     }
@@ -164,7 +174,11 @@ pub fn dot(plan: &Plan) -> Result<String, CycleError> {
         ));
         for &i in tasks {
             let t = &plan.tasks[i];
-            let fill = if t.done { ", style=\"rounded,filled\", fillcolor=\"#d4edda\"" } else { "" };
+            let fill = if t.done {
+                ", style=\"rounded,filled\", fillcolor=\"#d4edda\""
+            } else {
+                ""
+            };
             let label = dot_text(&format!("{}\n{}", t.id, t.title));
             out.push_str(&format!("    t{i} [label=\"{label}\"{fill}];\n"));
         }
@@ -218,8 +232,14 @@ mod tests {
     fn labels_are_escaped() {
         let p = crate::parse_str("plan.md", PLAN, None).unwrap();
         let m = mermaid(&p).unwrap();
-        assert!(m.contains("subgraph w1 [\"Wave 1\"]") && m.contains("t0 --> t1"), "{m}");
-        assert!(!m.contains("<script>") && m.contains("#60;script#62;"), "{m}");
+        assert!(
+            m.contains("subgraph w1 [\"Wave 1\"]") && m.contains("t0 --> t1"),
+            "{m}"
+        );
+        assert!(
+            !m.contains("<script>") && m.contains("#60;script#62;"),
+            "{m}"
+        );
         let d = dot(&p).unwrap();
         assert!(d.contains("label=\"Plan \\\"x\\\" <b>\""), "{d}");
         assert!(d.contains("t0 -> t2 [style=dotted"), "{d}");

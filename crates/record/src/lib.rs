@@ -449,7 +449,6 @@ pub struct Timing {
     pub duration_ms: u64,
 }
 
-
 impl Cycle {
     /// Whether the cycle got as far as a verdict: a gate or a review ran.
     pub fn judged(&self) -> bool {

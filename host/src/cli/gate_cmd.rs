@@ -47,7 +47,9 @@ pub fn run(a: GateRunArgs) -> i32 {
     };
     // Every formatter named by --report must exist before the gates run.
     for spec in a.reports {
-        let Some(plugin) = spec.format.plugin() else { continue };
+        let Some(plugin) = spec.format.plugin() else {
+            continue;
+        };
         if let Err(e) = registry.get_kind(plugin, Kind::Formatter) {
             report_error(&e);
             return exit::USAGE;

@@ -44,8 +44,10 @@ fn read(source: &str) -> Result<RunRecord, String> {
     if source.is_empty() || source.contains("..") || !source.chars().all(ok) {
         return Err(format!("`{source}` is neither a file nor a run id"));
     }
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
-    let repo = planexec_vcs::Repo::discover(&cwd)
-        .map_err(|e| format!("`{source}` is not a file, and no run ids without a repository: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let repo = planexec_vcs::Repo::discover(&cwd).map_err(|e| {
+        format!("`{source}` is not a file, and no run ids without a repository: {e}")
+    })?;
     crate::engine::saved_record(repo.git().path(), source)
 }

@@ -357,8 +357,17 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
         let Some(mut run) = ctx.plugins.review(ctx.workspace, &input) else {
             continue;
         };
-        let name = format!("{} review", if kind == ReviewKind::Task { "task" } else { "code" });
-        last_cycle(ctx, &job.id).timings.push(timing::since(StepKind::Review, name, t0));
+        let name = format!(
+            "{} review",
+            if kind == ReviewKind::Task {
+                "task"
+            } else {
+                "code"
+            }
+        );
+        last_cycle(ctx, &job.id)
+            .timings
+            .push(timing::since(StepKind::Review, name, t0));
         super::implementer::keep_review_transcript(ctx, &job.id, job.cycle, &mut run);
         ctx.emit(Event::ReviewFinished {
             task: job.id.clone(),

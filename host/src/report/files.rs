@@ -264,7 +264,10 @@ pub fn write_reports(
             written.push(spec.path.clone());
             continue;
         }
-        let plugin = spec.format.plugin().expect("a formatter renders the others");
+        let plugin = spec
+            .format
+            .plugin()
+            .expect("a formatter renders the others");
         let name = spec
             .path
             .file_name()

@@ -76,9 +76,18 @@ fn graph(h: &mut String, r: &RunRecord) {
     );
     for wave in 0..waves {
         let x = 20 + wave * (NODE_W + 50);
-        let _ = write!(h, "<text class=\"wave\" x=\"{x}\" y=\"16\">Wave {}</text>", wave + 1);
+        let _ = write!(
+            h,
+            "<text class=\"wave\" x=\"{x}\" y=\"16\">Wave {}</text>",
+            wave + 1
+        );
     }
-    let xy = |i: usize| (20 + place[i].0 * (NODE_W + 50), 28 + place[i].1 * (NODE_H + 16));
+    let xy = |i: usize| {
+        (
+            20 + place[i].0 * (NODE_W + 50),
+            28 + place[i].1 * (NODE_H + 16),
+        )
+    };
     for (to, t) in r.tasks.iter().enumerate() {
         for d in &t.dependencies {
             if let Some(from) = r.tasks.iter().position(|x| &x.id == d) {
@@ -167,12 +176,21 @@ fn timeline_svg(h: &mut String, r: &RunRecord, tl: &Timeline) {
     let mut row = 0i64;
     for lane in &tl.lanes {
         let y = 20 + row * ROW_H;
-        let _ = write!(h, "<text class=\"lane\" x=\"4\" y=\"{}\">{}</text>", y + 16, e(&lane.name));
+        let _ = write!(
+            h,
+            "<text class=\"lane\" x=\"4\" y=\"{}\">{}</text>",
+            y + 16,
+            e(&lane.name)
+        );
         for s in &lane.spans {
             bar(h, r, tl, s, y + s.row as i64 * ROW_H);
         }
         row += lane.rows as i64;
-        let _ = write!(h, "<line class=\"lane-sep\" x1=\"0\" x2=\"{TL_W}\" y1=\"{0}\" y2=\"{0}\"/>", 20 + row * ROW_H);
+        let _ = write!(
+            h,
+            "<line class=\"lane-sep\" x1=\"0\" x2=\"{TL_W}\" y1=\"{0}\" y2=\"{0}\"/>",
+            20 + row * ROW_H
+        );
     }
     h.push_str("</svg><p class=\"legend\"><span class=\"k implementer\">implementer</span> \
         <span class=\"k gate\">gate</span> <span class=\"k review\">review</span> \
@@ -199,14 +217,21 @@ fn x_of(tl: &Timeline, t: i64) -> f64 {
 }
 
 fn bar(h: &mut String, r: &RunRecord, tl: &Timeline, s: &Span, y: i64) {
-    let (x, w) = (x_of(tl, s.start), (x_of(tl, s.end) - x_of(tl, s.start)).max(2.0));
+    let (x, w) = (
+        x_of(tl, s.start),
+        (x_of(tl, s.end) - x_of(tl, s.start)).max(2.0),
+    );
     let (class, dy, bh) = match s.kind {
         SpanKind::Task => return,
         SpanKind::Cycle => ("cycle", 2, ROW_H - 4),
         SpanKind::Step(_) if s.task.is_none() => ("step gate", 4, ROW_H - 8),
         SpanKind::Step(_) => (s.kind.name(), 7, ROW_H - 14),
     };
-    let step = if matches!(s.kind, SpanKind::Step(_)) { " step" } else { "" };
+    let step = if matches!(s.kind, SpanKind::Step(_)) {
+        " step"
+    } else {
+        ""
+    };
     let task = s.task.map(|t| r.tasks[t].id.as_str()).unwrap_or("");
     let secs = (s.end - s.start) as f64 / 1000.0;
     let _ = write!(
@@ -325,14 +350,22 @@ fn cycles_table(h: &mut String, t: &TaskRecord) {
         let gates: Vec<String> = c
             .gates
             .iter()
-            .map(|g| format!("{} {:?} ({} ms)", g.name, g.report.outcome, g.report.duration_ms).to_lowercase())
+            .map(|g| {
+                format!(
+                    "{} {:?} ({} ms)",
+                    g.name, g.report.outcome, g.report.duration_ms
+                )
+                .to_lowercase()
+            })
             .collect();
         let _ = write!(
             h,
             "<tr><td>{}</td><td class=\"s-{out}\">{out}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{} / {}</td><td>{}</td></tr>",
             c.number,
-            e(&imp.map(|i| format!("{}: {}", i.plugin, i.summary)).unwrap_or_default()),
+            e(&imp
+                .map(|i| format!("{}: {}", i.plugin, i.summary))
+                .unwrap_or_default()),
             e(&gates.join(", ")),
             opt(u.cost_usd.map(|c| format!("{c:.4}"))),
             opt(u.input_tokens.map(|n| n.to_string())),

@@ -74,7 +74,11 @@ pub fn timeline(r: &RunRecord) -> Timeline {
             Some(n) => &mut lanes[n],
             None => {
                 let name = format!("lane {}", lanes.len() + 1);
-                lanes.push(Lane { name, rows: 1, spans: Vec::new() });
+                lanes.push(Lane {
+                    name,
+                    rows: 1,
+                    spans: Vec::new(),
+                });
                 lanes.last_mut().unwrap()
             }
         };
@@ -99,14 +103,27 @@ pub fn timeline(r: &RunRecord) -> Timeline {
             parent: None,
             status,
         };
-        lanes.push(Lane { name: format!("gate {}", g.name), rows: 1, spans: vec![span] });
+        lanes.push(Lane {
+            name: format!("gate {}", g.name),
+            rows: 1,
+            spans: vec![span],
+        });
     }
     let all = lanes.iter().flat_map(|l| l.spans.iter());
     let first = all.clone().map(|s| s.start).min();
     let last = all.map(|s| s.end).max();
-    let start = epoch_ms(&r.started_at).into_iter().chain(first).min().unwrap_or(0);
+    let start = epoch_ms(&r.started_at)
+        .into_iter()
+        .chain(first)
+        .min()
+        .unwrap_or(0);
     let finished = r.finished_at.as_deref().and_then(epoch_ms);
-    let end = finished.into_iter().chain(last).chain([start]).max().unwrap_or(start);
+    let end = finished
+        .into_iter()
+        .chain(last)
+        .chain([start])
+        .max()
+        .unwrap_or(start);
     Timeline { start, end, lanes }
 }
 
@@ -116,16 +133,23 @@ fn lane_end(l: &Lane) -> i64 {
 
 /// The timings of the final gates, by gate name (none recorded: zero-length at the end).
 fn final_timings(r: &RunRecord) -> Vec<Timing> {
-    let at = r.finished_at.clone().unwrap_or_else(|| r.started_at.clone());
+    let at = r
+        .finished_at
+        .clone()
+        .unwrap_or_else(|| r.started_at.clone());
     r.final_gates
         .iter()
         .map(|g| {
-            r.timings.iter().find(|t| t.name == g.name).cloned().unwrap_or(Timing {
-                step: StepKind::Gate,
-                name: g.name.clone(),
-                started_at: at.clone(),
-                duration_ms: g.report.duration_ms,
-            })
+            r.timings
+                .iter()
+                .find(|t| t.name == g.name)
+                .cloned()
+                .unwrap_or(Timing {
+                    step: StepKind::Gate,
+                    name: g.name.clone(),
+                    started_at: at.clone(),
+                    duration_ms: g.report.duration_ms,
+                })
         })
         .collect()
 }
@@ -225,9 +249,11 @@ fn step_spans(task: usize, c: &Cycle, parent: usize) -> Vec<Span> {
 /// A gate's outcome, a review's verdict; otherwise the cycle's outcome.
 fn step_status(c: &Cycle, t: &Timing) -> String {
     match t.step {
-        StepKind::Gate => c.gates.iter().find(|g| g.name == t.name).map(|g| {
-            format!("{:?}", g.report.outcome).to_lowercase()
-        }),
+        StepKind::Gate => c
+            .gates
+            .iter()
+            .find(|g| g.name == t.name)
+            .map(|g| format!("{:?}", g.report.outcome).to_lowercase()),
         StepKind::Review => c
             .reviews
             .iter()

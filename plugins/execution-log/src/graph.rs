@@ -70,8 +70,14 @@ mod tests {
         rec.tasks[0].title = "Token <script>\"x\"</script>".into();
         let mut o = String::new();
         render(&mut o, &rec);
-        assert!(o.starts_with("```mermaid\nflowchart TD\n  subgraph w1 [\"Wave 1\"]\n"), "{o}");
+        assert!(
+            o.starts_with("```mermaid\nflowchart TD\n  subgraph w1 [\"Wave 1\"]\n"),
+            "{o}"
+        );
         assert!(o.contains(":::done") && o.ends_with("```\n\n"), "{o}");
-        assert!(!o.contains("<script>") && o.contains("#60;script#62;#34;x#34;"), "{o}");
+        assert!(
+            !o.contains("<script>") && o.contains("#60;script#62;#34;x#34;"),
+            "{o}"
+        );
     }
 }
