@@ -42,11 +42,11 @@ fn script_hash() -> String {
 
 fn header(h: &mut String, r: &RunRecord, tl: &Timeline) {
     let secs = (tl.end - tl.start) as f64 / 1000.0;
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<header><h1 id=\"plan-title\">{}</h1><p class=\"meta\">run <code>{}</code> · \
          <span class=\"status s-{}\">{}</span> · started {} · {secs:.1} s · \
-         {} tasks, <span id=\"cycle-count\"></span> · plan <code>{}</code></p></header>\n",
+         {} tasks, <span id=\"cycle-count\"></span> · plan <code>{}</code></p></header>",
         e(&r.plan.title),
         e(&r.run_id),
         r.status.as_str(),
@@ -69,10 +69,10 @@ fn graph(h: &mut String, r: &RunRecord) {
     let waves = place.iter().map(|p| p.0).max().unwrap_or(0) + 1;
     let rows = place.iter().map(|p| p.1).max().unwrap_or(0) + 1;
     let (w, ht) = (waves * (NODE_W + 50) + 20, rows * (NODE_H + 16) + 40);
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<section><h2>Plan graph</h2><svg class=\"graph\" viewBox=\"0 0 {w} {ht}\" \
-         width=\"{w}\" role=\"img\" aria-label=\"task graph\">\n"
+         width=\"{w}\" role=\"img\" aria-label=\"task graph\">"
     );
     for wave in 0..waves {
         let x = 20 + wave * (NODE_W + 50);
@@ -104,12 +104,12 @@ fn graph(h: &mut String, r: &RunRecord) {
     }
     for (i, t) in r.tasks.iter().enumerate() {
         let (x, y) = xy(i);
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<a href=\"#task-{i}\"><g class=\"node s-{st}\" data-task=\"{id}\">\
              <rect x=\"{x}\" y=\"{y}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"5\"/>\
              <text x=\"{}\" y=\"{}\">{id}</text><text class=\"small\" x=\"{}\" y=\"{}\">{}</text>\
-             <title>{id}: {} ({st})</title></g></a>\n",
+             <title>{id}: {} ({st})</title></g></a>",
             x + 6,
             y + 15,
             x + 6,
@@ -167,10 +167,10 @@ fn timeline_svg(h: &mut String, r: &RunRecord, tl: &Timeline) {
         return;
     }
     let height = rows as i64 * ROW_H + 30;
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<section><h2>Timeline</h2><svg class=\"timeline\" viewBox=\"0 0 {TL_W} {height}\" \
-         role=\"img\" aria-label=\"timeline\">\n"
+         role=\"img\" aria-label=\"timeline\">"
     );
     axis(h, tl, height);
     let mut row = 0i64;
@@ -234,10 +234,10 @@ fn bar(h: &mut String, r: &RunRecord, tl: &Timeline, s: &Span, y: i64) {
     };
     let task = s.task.map(|t| r.tasks[t].id.as_str()).unwrap_or("");
     let secs = (s.end - s.start) as f64 / 1000.0;
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<rect class=\"bar {class}{step} s-{st}\" data-task=\"{}\" data-cycle=\"{}\" x=\"{x:.1}\" \
-         y=\"{}\" width=\"{w:.1}\" height=\"{bh}\"><title>{} — {} {} ({secs:.2} s)</title></rect>\n",
+         y=\"{}\" width=\"{w:.1}\" height=\"{bh}\"><title>{} — {} {} ({secs:.2} s)</title></rect>",
         e(task),
         s.cycle.unwrap_or(0),
         y + dy,
@@ -264,11 +264,11 @@ fn failures(h: &mut String, r: &RunRecord) {
     if rows.is_empty() {
         return;
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<section><h2>Failures</h2><table class=\"failures\"><thead><tr><th>Where</th>\
          <th>Gate</th><th>Test or rule</th><th>Message</th><th>Location</th></tr></thead>\
-         <tbody>{rows}</tbody></table></section>\n"
+         <tbody>{rows}</tbody></table></section>"
     );
 }
 
