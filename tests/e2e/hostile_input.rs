@@ -60,7 +60,11 @@ fn packs_update_names_workspace_access_and_raised_limits() {
     let src = format!("git+file://{}#v1", repo.display());
     let out = env.run(&ws, &["packs", "add", &src, "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("`acme-check` workspace: none; call timeout 1m, call memory 64 MiB"), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("`acme-check` workspace: none; call timeout 1m, call memory 64 MiB"),
+        "{out:?}"
+    );
 
     let toml = std::fs::read_to_string(ws.join("planexec.toml")).unwrap();
     std::fs::write(ws.join("planexec.toml"), toml.replace("#v1", "#v2")).unwrap();
@@ -76,7 +80,10 @@ fn packs_update_names_workspace_access_and_raised_limits() {
     ] {
         assert!(out.stdout.contains(line), "missing `{line}`: {out:?}");
     }
-    assert_eq!(std::fs::read_to_string(ws.join("planexec.lock")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(ws.join("planexec.lock")).unwrap(),
+        before
+    );
     let out = env.run(&ws, &["packs", "update", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
     let r = &lock_of(&ws)["packs"]["acme"]["plugins"][0]["resources"];
@@ -102,7 +109,8 @@ fn pack_text_cannot_forge_what_the_reviewer_sees() {
     no_raw_escape(&out);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        out.stderr.contains("pack.toml: field `version`: contains control characters"),
+        out.stderr
+            .contains("pack.toml: field `version`: contains control characters"),
         "{out:?}"
     );
     assert!(!ws.join("planexec.lock").exists());
@@ -204,20 +212,41 @@ fn ci_github_refuses_gate_names_that_read_as_options() {
     );
     let out = planexec_env(tmp.path(), &["ci", "github"], &[("PLANEXEC_TRUST", "0")]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(!out.stdout.contains("--trust") && !out.stdout.contains("--unconfined"), "{out:?}");
+    assert!(
+        !out.stdout.contains("--trust") && !out.stdout.contains("--unconfined"),
+        "{out:?}"
+    );
     assert!(
         out.stderr.contains("gate `--trust`") && out.stderr.contains("rename the gate"),
         "{out:?}"
     );
-    let out = planexec(tmp.path(), &["ci", "github", "--shards", "2", "--", "--unconfined"]);
+    let out = planexec(
+        tmp.path(),
+        &["ci", "github", "--shards", "2", "--", "--unconfined"],
+    );
     assert_ne!(out.code, 0, "{out:?}");
     assert!(!out.stdout.contains("--unconfined"), "{out:?}");
 }
 
 /// A real shard report of a trivial gate, read back as a record.
 fn shard_record(ws: &Path) -> RunRecord {
-    write(ws, "planexec.toml", "[policy]\ngrant = [\"true\"]\n\n[gates.lint]\nplugin = \"command\"\ncommand = \"true\"\n");
-    let out = planexec(ws, &["gate", "run", "lint", "--shard", "1/2", "--report", "json=s.json"]);
+    write(
+        ws,
+        "planexec.toml",
+        "[policy]\ngrant = [\"true\"]\n\n[gates.lint]\nplugin = \"command\"\ncommand = \"true\"\n",
+    );
+    let out = planexec(
+        ws,
+        &[
+            "gate",
+            "run",
+            "lint",
+            "--shard",
+            "1/2",
+            "--report",
+            "json=s.json",
+        ],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     RunRecord::from_json(&std::fs::read_to_string(ws.join("s.json")).unwrap()).unwrap()
 }
@@ -282,7 +311,15 @@ fn report_merge_of_many_findings_finishes_and_lists_each_once() {
     // Quadratic de-duplication takes many minutes here; a hash set well under one.
     let dir = tmp.path().to_path_buf();
     let out = within(std::time::Duration::from_secs(120), move || {
-        planexec(&dir, &["report", "merge", pa.to_str().unwrap(), pb.to_str().unwrap()])
+        planexec(
+            &dir,
+            &[
+                "report",
+                "merge",
+                pa.to_str().unwrap(),
+                pb.to_str().unwrap(),
+            ],
+        )
     })
     .expect("report merge did not finish within two minutes");
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -290,7 +327,10 @@ fn report_merge_of_many_findings_finishes_and_lists_each_once() {
 }
 
 /// `f()` on a thread; None if it has not returned after `limit`.
-fn within<T: Send + 'static>(limit: std::time::Duration, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
@@ -307,8 +347,22 @@ fn a_granted_write_path_through_a_committed_symlink_is_refused_and_nothing_is_ma
     write(&ws, "planexec.toml", "[policy]\ngrant = [\"true\"]\n\n[policy.plugins.command]\nwrites = [\"out/made/\"]\n\n[gates.check]\nplugin = \"command\"\ncommand = \"true\"\n");
     std::os::unix::fs::symlink(&outside, ws.join("out")).unwrap();
     git(&ws, &["init", "-q", "-b", "main"]);
-    git(&ws, &["-c", "user.email=t@e", "-c", "user.name=t", "add", "-A"]);
-    git(&ws, &["-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "link"]);
+    git(
+        &ws,
+        &["-c", "user.email=t@e", "-c", "user.name=t", "add", "-A"],
+    );
+    git(
+        &ws,
+        &[
+            "-c",
+            "user.email=t@e",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-qm",
+            "link",
+        ],
+    );
     let out = planexec(&ws, &["gate", "run", "check"]);
     assert_ne!(out.code, 0, "{out:?}");
     assert!(
@@ -327,7 +381,10 @@ fn a_granted_write_path_through_a_committed_symlink_is_refused_and_nothing_is_ma
 }
 
 /// A pack archive whose first entry is preceded by `prefix` raw tar entries.
-fn archive_with(pack: &Path, prefix: impl FnOnce(&mut tar::Builder<flate2::write::GzEncoder<Vec<u8>>>)) -> Vec<u8> {
+fn archive_with(
+    pack: &Path,
+    prefix: impl FnOnce(&mut tar::Builder<flate2::write::GzEncoder<Vec<u8>>>),
+) -> Vec<u8> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     let mut b = tar::Builder::new(gz);
     prefix(&mut b);
@@ -370,7 +427,8 @@ fn an_archive_with_a_huge_long_name_or_too_many_entries_is_refused_before_it_is_
     let out = env.run(&ws, &["packs", "add", &url, "--yes"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        out.stderr.contains("a GNU long name of 67108864 bytes, over the 4096 bytes"),
+        out.stderr
+            .contains("a GNU long name of 67108864 bytes, over the 4096 bytes"),
         "{out:?}"
     );
     assert!(!ws.join("planexec.lock").exists());
@@ -378,8 +436,11 @@ fn an_archive_with_a_huge_long_name_or_too_many_entries_is_refused_before_it_is_
     // 40,001 folder entries: more than any pack of 10,000 files needs.
     let gz = archive_with(&pack, |b| {
         for i in 0..=40_000 {
-            b.append(&raw_header(&format!("acme/d{i}/"), tar::EntryType::Directory, 0), std::io::empty())
-                .unwrap();
+            b.append(
+                &raw_header(&format!("acme/d{i}/"), tar::EntryType::Directory, 0),
+                std::io::empty(),
+            )
+            .unwrap();
         }
     });
     let url = server.serve("/many.tar.gz", gz);

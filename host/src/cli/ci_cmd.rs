@@ -184,7 +184,9 @@ mod tests {
     #[test]
     fn names_that_need_quoting_are_refused() {
         assert!(plain_name("pytest") && plain_name("acceptance:T001") && plain_name("go_test.v2"));
-        for bad in ["", "a b", "x;rm", "$(x)", "a'b", "#c", "--trust", "-x", ":a", ".x"] {
+        for bad in [
+            "", "a b", "x;rm", "$(x)", "a'b", "#c", "--trust", "-x", ":a", ".x",
+        ] {
             assert!(!plain_name(bad), "{bad}");
         }
     }

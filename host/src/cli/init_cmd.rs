@@ -156,10 +156,38 @@ const SHELLS: &[&str] = &[
     "nu", "xonsh", "elvish",
 ];
 const WRAPPERS: &[&str] = &[
-    "env", "sudo", "doas", "su", "runuser", "xargs", "nohup", "timeout", "nice", "ionice",
-    "stdbuf", "setsid", "time", "command", "exec", "eval", "chroot", "unshare", "nsenter",
-    "strace", "ltrace", "gdb", "watch", "flock", "script", "parallel", "taskset", "chrt",
-    "prlimit", "systemd-run", "firejail", "bwrap",
+    "env",
+    "sudo",
+    "doas",
+    "su",
+    "runuser",
+    "xargs",
+    "nohup",
+    "timeout",
+    "nice",
+    "ionice",
+    "stdbuf",
+    "setsid",
+    "time",
+    "command",
+    "exec",
+    "eval",
+    "chroot",
+    "unshare",
+    "nsenter",
+    "strace",
+    "ltrace",
+    "gdb",
+    "watch",
+    "flock",
+    "script",
+    "parallel",
+    "taskset",
+    "chrt",
+    "prlimit",
+    "systemd-run",
+    "firejail",
+    "bwrap",
 ];
 /// Interpreters and the flags that make them run code written on the command line.
 const INLINE_CODE: &[(&str, &[&str])] = &[
@@ -190,7 +218,9 @@ fn never_granted(program: &str, args: &[&str]) -> Option<String> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
         || program.starts_with('-')
     {
-        return Some(format!("`{program}` is not a program name; write the gate by hand"));
+        return Some(format!(
+            "`{program}` is not a program name; write the gate by hand"
+        ));
     }
     if SHELLS.contains(&program) {
         return Some(format!("`{program}` is a shell: a grant of it lets any plugin run any command; write a gate for the program it runs by hand"));
@@ -208,9 +238,7 @@ fn never_granted(program: &str, args: &[&str]) -> Option<String> {
 
 /// A name `[gates.NAME]`, `gate run NAME` and a workflow can all carry as it is.
 fn gate_name(n: &str) -> bool {
-    n.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric())
+    n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && n.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

@@ -72,7 +72,11 @@ fn added(p: &LockedPlugin) -> Vec<String> {
             .iter()
             .map(|e| format!("  + `{}` sets env `{e}`", p.name)),
     );
-    v.extend(p.resources.as_ref().map(|r| format!("  {}", all_resources(&p.name, r))));
+    v.extend(
+        p.resources
+            .as_ref()
+            .map(|r| format!("  {}", all_resources(&p.name, r))),
+    );
     v
 }
 
@@ -120,22 +124,40 @@ fn amount(v: u64, unit: Unit) -> String {
 }
 
 /// A change of workspace access or of any limit: widened or raised ones marked `+`.
-fn resources_changed(name: &str, o: Option<&LockedResources>, n: Option<&LockedResources>) -> Vec<String> {
+fn resources_changed(
+    name: &str,
+    o: Option<&LockedResources>,
+    n: Option<&LockedResources>,
+) -> Vec<String> {
     let Some(n) = n else {
         return Vec::new();
     };
     let Some(o) = o else {
-        return vec![format!("+ {} (not recorded in the old lock)", all_resources(name, n))];
+        return vec![format!(
+            "+ {} (not recorded in the old lock)",
+            all_resources(name, n)
+        )];
     };
     let mut v = Vec::new();
     if o.workspace != n.workspace {
         let mark = if n.workspace == "none" { "~" } else { "+" };
-        v.push(format!("{mark} `{name}` workspace: {} -> {}", o.workspace, n.workspace));
+        v.push(format!(
+            "{mark} `{name}` workspace: {} -> {}",
+            o.workspace, n.workspace
+        ));
     }
     for ((what, a, unit), (_, b, _)) in measures(o).into_iter().zip(measures(n)) {
         if a != b {
-            let (mark, verb) = if b > a { ("+", "raises") } else { ("~", "lowers") };
-            v.push(format!("{mark} `{name}` {verb} {what}: {} -> {}", amount(a, unit), amount(b, unit)));
+            let (mark, verb) = if b > a {
+                ("+", "raises")
+            } else {
+                ("~", "lowers")
+            };
+            v.push(format!(
+                "{mark} `{name}` {verb} {what}: {} -> {}",
+                amount(a, unit),
+                amount(b, unit)
+            ));
         }
     }
     v
@@ -170,7 +192,11 @@ fn changed(o: &LockedPlugin, n: &LockedPlugin) -> Vec<String> {
                 .map(|x| format!("- `{name}` no longer {what} `{x}`")),
         );
     }
-    v.extend(resources_changed(name, o.resources.as_ref(), n.resources.as_ref()));
+    v.extend(resources_changed(
+        name,
+        o.resources.as_ref(),
+        n.resources.as_ref(),
+    ));
     if o.component != n.component || o.manifest != n.manifest {
         v.push(format!(
             "~ `{name}` code changed: component {} -> {}, manifest {} -> {}",
@@ -269,14 +295,23 @@ mod tests {
         let d = capability_diff(Some(&with(base.clone())), &with(raised)).join("\n");
         assert!(d.contains("+ `lint` workspace: none -> read-only"), "{d}");
         assert!(d.contains("+ `lint` raises call timeout: 10m -> 1h"), "{d}");
-        assert!(d.contains("+ `lint` raises call memory: 256 MiB -> 4 GiB"), "{d}");
-        assert!(d.contains("~ `lint` lowers program processes: 1024 -> 512"), "{d}");
+        assert!(
+            d.contains("+ `lint` raises call memory: 256 MiB -> 4 GiB"),
+            "{d}"
+        );
+        assert!(
+            d.contains("~ `lint` lowers program processes: 1024 -> 512"),
+            "{d}"
+        );
         assert!(!d.contains("disk"), "{d}");
         let old = LockedPack {
             plugins: vec![plugin(&["ruff"])],
             ..Default::default()
         };
         let d = capability_diff(Some(&old), &with(base)).join("\n");
-        assert!(d.contains("not recorded in the old lock") && d.contains("workspace: none"), "{d}");
+        assert!(
+            d.contains("not recorded in the old lock") && d.contains("workspace: none"),
+            "{d}"
+        );
     }
 }

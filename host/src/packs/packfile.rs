@@ -84,8 +84,13 @@ fn check_pack_toml(pack: &PackToml) -> Result<(), String> {
             crate::text::untrusted(&pack.name)
         ));
     }
-    for (field, v) in [("version", &pack.version), ("description", &pack.description)] {
-        if v.chars().any(|c| c.is_control() && c != '\n') || (field == "version" && v.contains('\n')) {
+    for (field, v) in [
+        ("version", &pack.version),
+        ("description", &pack.description),
+    ] {
+        if v.chars().any(|c| c.is_control() && c != '\n')
+            || (field == "version" && v.contains('\n'))
+        {
             return Err(format!(
                 "pack.toml: field `{field}`: contains control characters (such as ESC or a line break); ask the pack's author to remove them"
             ));

@@ -25,11 +25,13 @@ pub fn untar(gz: &[u8]) -> Result<Tree, String> {
         over: &over,
     };
     let mut ar = tar::Archive::new(reader);
-    let bad = |e: std::io::Error| match over.get() {
+    let bad = |e: std::io::Error| {
+        match over.get() {
         true => format!(
             "the archive unpacks to more than {MAX_UNPACKED} bytes; a pack is at most {MAX_PACK_BYTES} bytes of files\n  nothing was written"
         ),
         false => format!("not a .tar.gz: {e}"),
+    }
     };
     let mut tree = Tree::default();
     let mut next = NextName::default();
@@ -41,14 +43,20 @@ pub fn untar(gz: &[u8]) -> Result<Tree, String> {
             ));
         }
         let mut entry = entry.map_err(bad)?;
-        if next.read_header(&mut entry).map_err(|e| e.or_else_io(&bad))? {
+        if next
+            .read_header(&mut entry)
+            .map_err(|e| e.or_else_io(&bad))?
+        {
             continue;
         }
         let path = next.take().unwrap_or_else(|| lossy(&entry.path_bytes()));
         add(&mut tree, &mut entry, &path).map_err(|e| e.or_else_io(&bad))?;
     }
     if next.path.is_some() {
-        return Err("the archive ends with a long name or pax header that names no entry; it is damaged".into());
+        return Err(
+            "the archive ends with a long name or pax header that names no entry; it is damaged"
+                .into(),
+        );
     }
     if !tree.files.contains_key("pack.toml") {
         if let Some(top) = tree.single_top() {
@@ -139,8 +147,8 @@ fn add<R: Read>(tree: &mut Tree, entry: &mut tar::Entry<R>, path: &str) -> Resul
         }
         other => {
             return Err(Failure::Message(format!(
-                "`{path}` is a {other:?} entry; a pack archive may hold only regular files and folders"
-            )))
+            "`{path}` is a {other:?} entry; a pack archive may hold only regular files and folders"
+        )))
         }
     }
     Ok(())
@@ -182,7 +190,9 @@ impl<R: Read> Read for Bounded<'_, R> {
                 return Ok(0);
             }
             self.over.set(true);
-            return Err(std::io::Error::other("the archive unpacks to too many bytes"));
+            return Err(std::io::Error::other(
+                "the archive unpacks to too many bytes",
+            ));
         }
         let cap = buf.len().min(self.left.min(usize::MAX as u64) as usize);
         let n = self.inner.read(&mut buf[..cap])?;
@@ -239,18 +249,28 @@ mod tests {
             b.append_data(&mut h, &long, &b"x\n"[..]).unwrap();
         });
         let t = untar(&gz).unwrap();
-        assert!(t.files.keys().any(|k| k.len() > 150), "{:?}", t.files.keys());
+        assert!(
+            t.files.keys().any(|k| k.len() > 150),
+            "{:?}",
+            t.files.keys()
+        );
         let gz = tar_gz(|b| {
             let mut pax = format!(" path={long}\n");
             let len = pax.len() + 3;
             pax = format!("{len}{pax}");
-            b.append(&header("pax", tar::EntryType::XHeader, pax.len() as u64), pax.as_bytes())
-                .unwrap();
+            b.append(
+                &header("pax", tar::EntryType::XHeader, pax.len() as u64),
+                pax.as_bytes(),
+            )
+            .unwrap();
             b.append(&header("short", tar::EntryType::Regular, 1), &b"y"[..])
                 .unwrap();
         });
         let t = untar(&gz).unwrap();
-        let long_names = t.files.keys().filter(|k| k.len() > 150 && k.ends_with("/plugin.toml"));
+        let long_names = t
+            .files
+            .keys()
+            .filter(|k| k.len() > 150 && k.ends_with("/plugin.toml"));
         assert_eq!(long_names.count(), 1, "{:?}", t.files.keys());
     }
 

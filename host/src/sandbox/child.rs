@@ -98,8 +98,8 @@ impl Places<'_> {
     ) -> Result<PathBuf, String> {
         let trimmed = Path::new(rel.trim_end_matches('/'));
         let dir = rel.ends_with('/') || rel == ".";
-        let made = crate::rooted::create(ws, trimmed, dir)
-            .map_err(|e| format!("writes `{rel}`: {e}"))?;
+        let made =
+            crate::rooted::create(ws, trimmed, dir).map_err(|e| format!("writes `{rel}`: {e}"))?;
         let p = ws.join(trimmed);
         if made {
             created.push(p.clone());
