@@ -116,7 +116,7 @@ fn amount(v: u64, unit: Unit) -> String {
         Unit::Bytes => {
             let (n, u) = [(30, "GiB"), (20, "MiB"), (10, "KiB")]
                 .iter()
-                .find(|(shift, _)| v >= 1 << shift && v % (1 << shift) == 0)
+                .find(|(shift, _)| v >= 1 << shift && v.is_multiple_of(1 << shift))
                 .map_or((v, "bytes"), |(shift, u)| (v >> shift, *u));
             format!("{n} {u}")
         }
