@@ -9,6 +9,7 @@ mod gates;
 mod gateset;
 mod guards;
 mod hardening;
+mod hostile_input;
 mod init;
 mod pack;
 mod packs;

@@ -30,7 +30,7 @@ pub fn github(shards: u32, names: &[String], args: &PluginArgs) -> i32 {
     }
     if let Some((bad, _)) = gates.iter().find(|(n, _)| !plain_name(n)) {
         report_error(&format!(
-            "gate `{}`: only letters, digits and `-_.:` can go into a workflow's command line unquoted; rename the gate",
+            "gate `{}` (planexec.toml): a gate name in a workflow's command line must start with a letter or digit and hold only letters, digits and `-_.:` (a name like `--trust` would be read as an option); rename the gate",
             crate::text::untrusted(bad)
         ));
         return exit::USAGE;
@@ -39,9 +39,10 @@ pub fn github(shards: u32, names: &[String], args: &PluginArgs) -> i32 {
     exit::OK
 }
 
-/// Gate names that are safe in a shell command line and YAML plain scalar as they are.
+/// Gate names that are safe in a shell command line and YAML plain scalar as they are,
+/// and that no command line reads as an option (`--trust`, `--unconfined`).
 fn plain_name(n: &str) -> bool {
-    !n.is_empty()
+    n.starts_with(|c: char| c.is_ascii_alphanumeric())
         && n.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
 }
@@ -183,7 +184,9 @@ mod tests {
     #[test]
     fn names_that_need_quoting_are_refused() {
         assert!(plain_name("pytest") && plain_name("acceptance:T001") && plain_name("go_test.v2"));
-        for bad in ["", "a b", "x;rm", "$(x)", "a'b", "#c"] {
+        for bad in [
+            "", "a b", "x;rm", "$(x)", "a'b", "#c", "--trust", "-x", ":a", ".x",
+        ] {
             assert!(!plain_name(bad), "{bad}");
         }
     }

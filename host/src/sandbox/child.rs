@@ -88,26 +88,21 @@ impl Places<'_> {
     }
 
     /// A writable workspace path, refused if it leaves the workspace. When
-    /// missing it is created: a directory if `rel` ends with `/`, else an empty file.
+    /// missing it is created: a directory if `rel` ends with `/`, else an empty file,
+    /// beneath the workspace without following a symlink (a committed link is refused).
     fn write_root(
         &self,
         ws: &Path,
         rel: &str,
         created: &mut Vec<PathBuf>,
     ) -> Result<PathBuf, String> {
-        let p = ws.join(rel.trim_end_matches('/'));
-        if std::fs::symlink_metadata(&p).is_err() {
+        let trimmed = Path::new(rel.trim_end_matches('/'));
+        let dir = rel.ends_with('/') || rel == ".";
+        let made =
+            crate::rooted::create(ws, trimmed, dir).map_err(|e| format!("writes `{rel}`: {e}"))?;
+        let p = ws.join(trimmed);
+        if made {
             created.push(p.clone());
-            let made = if rel.ends_with('/') || rel == "." {
-                std::fs::create_dir_all(&p)
-            } else {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&p)
-                    .map(drop)
-            };
-            made.map_err(|e| format!("cannot create `{rel}`: {e}"))?;
         }
         inside(ws, &p).map_err(|e| format!("writes `{rel}`: {e}"))
     }
