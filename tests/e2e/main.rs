@@ -18,6 +18,7 @@ mod python_gate;
 mod reports;
 mod reviews;
 mod sandbox;
+mod seams;
 mod scaffold;
 mod shard;
 mod support;
