@@ -18,7 +18,7 @@ mod python_gate;
 mod reports;
 mod reviews;
 mod sandbox;
-mod seams;
 mod scaffold;
+mod seams;
 mod shard;
 mod support;

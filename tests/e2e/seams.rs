@@ -53,8 +53,8 @@ fn under_pty(s: &Scene, boxed: bool) -> PtyRun {
     drop(c);
     let (shown, code) = drain_until_exit(&master, &mut child);
     let typed = pending_input(&slave);
-    let stderr = std::fs::read_to_string(format!("/proc/self/fd/{}", err.as_raw_fd()))
-        .unwrap_or_default();
+    let stderr =
+        std::fs::read_to_string(format!("/proc/self/fd/{}", err.as_raw_fd())).unwrap_or_default();
     let out = Out {
         code,
         stdout: shown.clone(),
@@ -275,7 +275,10 @@ fn sysv_shared_memory_is_not_shared_with_the_host() {
     remove_segment(left);
     let made = seam(&s, &["shm-create", &left.to_string()], true);
     assert!(evidence(&made).contains("created segment"), "{made:?}");
-    assert!(!remove_segment(left), "a segment the box created outlived it");
+    assert!(
+        !remove_segment(left),
+        "a segment the box created outlived it"
+    );
     // Control: unboxed, it stays behind.
     seam(&s, &["shm-create", &left.to_string()], false);
     assert!(remove_segment(left), "the unboxed control left no segment");

@@ -4,8 +4,8 @@
 
 use super::{BoxError, Network};
 use seccompiler::{
-    sock_filter, BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-    SeccompRule, TargetArch,
+    sock_filter, BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition,
+    SeccompFilter, SeccompRule, TargetArch,
 };
 use std::collections::BTreeMap;
 
@@ -97,7 +97,12 @@ fn refuse_x32(prog: &mut BpfProgram) {
     let prefix = [
         // A = seccomp_data.nr (offset 0)
         ins(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
-        ins(libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K, 0, 1, X32_SYSCALL_BIT),
+        ins(
+            libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K,
+            0,
+            1,
+            X32_SYSCALL_BIT,
+        ),
         ins(
             libc::BPF_RET | libc::BPF_K,
             0,
@@ -106,4 +111,24 @@ fn refuse_x32(prog: &mut BpfProgram) {
         ),
     ];
     prog.splice(0..0, prefix);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_filter_compiles_for_every_network_and_refuses_x32_numbers_first() {
+        for network in [Network::None, Network::Loopback, Network::Full] {
+            let prog = filter(network).unwrap();
+            if cfg!(target_arch = "x86_64") {
+                assert_eq!(prog[1].k, 0x4000_0000, "{network:?}");
+                assert_eq!(
+                    prog[2].k,
+                    libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+                    "{network:?}"
+                );
+            }
+        }
+    }
 }

@@ -16,7 +16,10 @@ pub fn leave_terminal() -> std::io::Result<()> {
         if libc::setsid() >= 0 {
             return Ok(());
         }
-        let fd = libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        let fd = libc::open(
+            c"/dev/tty".as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
         if fd < 0 {
             return Ok(()); // no controlling terminal to leave
         }
@@ -50,7 +53,9 @@ pub fn empty_keyring() -> std::io::Result<()> {
     let e = Error::last_os_error();
     match e.raw_os_error() {
         Some(libc::ENOSYS | libc::EPERM) => Ok(()),
-        _ => Err(Error::other(format!("cannot join an empty session keyring: {e}"))),
+        _ => Err(Error::other(format!(
+            "cannot join an empty session keyring: {e}"
+        ))),
     }
 }
 
