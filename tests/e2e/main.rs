@@ -21,5 +21,6 @@ mod reports;
 mod reviews;
 mod sandbox;
 mod scaffold;
+mod seams;
 mod shard;
 mod support;

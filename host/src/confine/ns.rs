@@ -1,6 +1,8 @@
 //! Namespaces of the box: a user namespace (no host capabilities), a private
 //! network (loopback only, or nothing), a PID namespace whose end kills every
-//! daemon, and a mount namespace making `.git` read-only and scratch noexec.
+//! daemon with its own fresh `/proc`, a private IPC namespace (SysV shared
+//! memory, semaphores, message queues), and a mount namespace making `.git`
+//! read-only and scratch noexec.
 
 use super::{BoxError, BoxSpec, Network, Support};
 use std::ffi::CString;
@@ -24,7 +26,8 @@ impl Plan {
     pub fn new(spec: &BoxSpec, support: &Support) -> Result<Plan, BoxError> {
         // SAFETY: getuid/getgid cannot fail.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        let mut flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
+        let mut flags =
+            libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC;
         if spec.network != Network::Full {
             flags |= libc::CLONE_NEWNET;
         }
@@ -51,8 +54,14 @@ impl Plan {
         })
     }
 
+    /// Whether [`Plan::enter`] mounts the box's own `/proc`.
+    pub fn fresh_proc(&self) -> bool {
+        self.enabled
+    }
+
     /// In the child: unshare, map ids, remount, bring loopback up, then fork so
-    /// that the caller continues as PID 1 of the new PID namespace.
+    /// that the caller continues as PID 1 of the new PID namespace, with a
+    /// procfs of that namespace over `/proc` (host processes are not in it).
     pub fn enter(&self) -> std::io::Result<()> {
         if !self.enabled {
             // SAFETY: prctl with constant arguments.
@@ -95,9 +104,29 @@ impl Plan {
             if let Some(max) = &self.pid_max {
                 write_file(c"/proc/sys/kernel/pid_max", max)?;
             }
-            Ok(())
+            mount_proc()
         }
     }
+}
+
+/// Mounts the procfs of the current PID namespace over `/proc` (in PID 1: the
+/// Landlock rule on the old `/proc` covers the mount stacked on it).
+unsafe fn mount_proc() -> std::io::Result<()> {
+    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    let rc = libc::mount(
+        c"proc".as_ptr(),
+        c"/proc".as_ptr(),
+        c"proc".as_ptr(),
+        flags,
+        std::ptr::null(),
+    );
+    if rc < 0 {
+        return Err(std::io::Error::other(format!(
+            "cannot mount a fresh /proc: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(())
 }
 
 /// `kernel.pid_max` for at most `processes` processes: PIDs run from 1, and the
