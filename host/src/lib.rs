@@ -15,6 +15,7 @@ pub mod input;
 pub mod interrupt;
 pub mod lock;
 pub mod packs;
+pub mod redact;
 pub mod plugins;
 pub mod report;
 pub mod rooted;

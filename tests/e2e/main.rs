@@ -19,5 +19,6 @@ mod reports;
 mod reviews;
 mod sandbox;
 mod scaffold;
+mod seal;
 mod shard;
 mod support;

@@ -188,6 +188,7 @@ fn resolve(places: &Places, req: Request) -> Result<ProcessSpec, native::RunErro
         capture_cap: req.caps.0,
         file_cap: req.caps.1,
         disk_watch: vec![],
+        disk_growth: vec![],
         disk_cap: places.grants.limits.disk,
     })
 }
@@ -236,7 +237,9 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         .prefix("planexec-box-")
         .tempdir()
         .map_err(|e| failed(format!("cannot create the box's tmp: {e}")))?;
-    let home = places.cache.join("home");
+    // A fresh HOME per program: dotfiles a program leaves (an `.npmrc`, a user site
+    // `.pth`, a `.gitconfig`) never configure the next one. Only `{cache}` persists.
+    let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).map_err(|e| failed(format!("{}: {e}", home.display())))?;
     let env_spec = EnvSpec {
         plugin: places.plugin,
@@ -255,6 +258,7 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     let bx =
         box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
     spec.disk_watch = vec![places.scratch.to_path_buf(), tmp.path().to_path_buf()];
+    spec.disk_growth = vec![super::exec::Growth::from(places.cache, spec.disk_cap)];
     let boxed = bx
         .launch(&SUPPORT)
         .map_err(|e| failed(format!("cannot build the box: {e}")))?;
