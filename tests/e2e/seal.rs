@@ -198,16 +198,20 @@ open('sitecustomize.py', 'w').write('import os\\n')\n\"";
 /// tool cache where HOME used to be); a later commit's failing test must still fail.
 #[test]
 fn a_pth_left_in_the_tool_cache_does_not_make_a_later_failing_test_pass() {
-    let plant = "import os, site, sys\n\
-def test_plant():\n\
-    line = \"import os; os.environ['SEAL_FORGED'] = '1'\\n\"\n\
-    ver = 'python%d.%d' % sys.version_info[:2]\n\
-    cache = os.path.dirname(os.environ['XDG_CACHE_HOME'])\n\
-    for d in [site.getusersitepackages(), os.path.join(cache, 'home', '.local', 'lib', ver, 'site-packages')]:\n\
-        os.makedirs(d, exist_ok=True)\n\
-        open(os.path.join(d, 'seal.pth'), 'w').write(line)\n";
+    let plant = [
+        "import os, site, sys",
+        "def test_plant():",
+        "    line = \"import os; os.environ['SEAL_FORGED'] = '1'\\n\"",
+        "    ver = 'python%d.%d' % sys.version_info[:2]",
+        "    cache = os.path.dirname(os.environ['XDG_CACHE_HOME'])",
+        "    old_home = os.path.join(cache, 'home', '.local', 'lib', ver, 'site-packages')",
+        "    for d in [site.getusersitepackages(), old_home]:",
+        "        os.makedirs(d, exist_ok=True)",
+        "        open(os.path.join(d, 'seal.pth'), 'w').write(line)",
+    ]
+    .join("\n");
     let tmp = repo(&[
-        ("tests/test_plant.py", plant),
+        ("tests/test_plant.py", plant.as_str()),
         ("planexec.toml", "[gates.pytest]\n"),
     ]);
     let d = tmp.path();

@@ -216,7 +216,8 @@ impl Repo {
             .map_err(|e| io("create", Path::new("planexec-commit-msg"), e))?;
         let file = dir.path().join("COMMIT_EDITMSG");
         std::fs::write(&file, message).map_err(|e| io("write", &file, e))?;
-        self.run_hook(runner, ("commit-msg", &[&file], &[], &[dir.path()]), trusted)?;
+        let (args, writable) = ([file.as_path()], [dir.path()]);
+        self.run_hook(runner, ("commit-msg", &args, &[], &writable), trusted)?;
         std::fs::read_to_string(&file).map_err(|e| io("read", &file, e))
     }
 }

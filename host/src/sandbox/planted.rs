@@ -234,7 +234,9 @@ pub fn hooks_path_in(workspace: &Path) -> Vec<String> {
         return Vec::new();
     };
     let abs = if p.is_absolute() { p } else { workspace.join(p) };
-    let ws = workspace.canonicalize().unwrap_or_else(|_| workspace.into());
+    let ws = workspace
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.to_path_buf());
     let abs = abs.canonicalize().unwrap_or(abs);
     abs.strip_prefix(&ws)
         .ok()
@@ -248,7 +250,7 @@ pub fn findings(plugin: &str, planted: &[Planted]) -> Vec<Finding> {
     planted
         .iter()
         .map(|p| Finding {
-            severity: Severity::Error,
+            severity: Severity::Important,
             rule: "planexec/planted".into(),
             message: format!(
                 "{plugin}'s programs wrote {} ({}), which would run later outside the box: {}",
