@@ -139,16 +139,16 @@ fn a_rewritten_submodule_gitfile_is_put_back_and_named() {
     git(d, &["commit", "-qm", "submodule"]);
     let gitfile = std::fs::read_to_string(d.join("sub/.git")).unwrap();
     let out = planexec(d, &["run", "plan/plan.md"]);
-    assert_eq!(std::fs::read_to_string(d.join("sub/.git")).unwrap(), gitfile, "{out:?}");
-    assert!(!d.join(".evilgit/config").exists(), "{out:?}");
-    let findings = implementer_findings(d);
-    assert!(findings.contains("sub/.git") && findings.contains(".evilgit/config"), "{findings}");
     // The user's own git afterwards: nothing planted runs.
     let _ = std::process::Command::new("git")
         .args(["status", "--short"])
         .current_dir(d.join("sub"))
         .output();
-    assert!(!marker.exists(), "the planted fsmonitor ran: {out:?}");
+    assert!(!marker.exists(), "the user's git status ran the planted fsmonitor: {out:?}");
+    assert_eq!(std::fs::read_to_string(d.join("sub/.git")).unwrap(), gitfile, "{out:?}");
+    assert!(!d.join(".evilgit/config").exists(), "{out:?}");
+    let findings = implementer_findings(d);
+    assert!(findings.contains("sub/.git") && findings.contains(".evilgit/config"), "{findings}");
 }
 
 /// An implementer plants ignored bytecode for `app.py` (an unchecked-hash .pyc, used
@@ -173,11 +173,6 @@ open('sitecustomize.py', 'w').write('import os\\n')\n\"";
     ]);
     let d = tmp.path();
     let out = planexec(d, &["run", "plan/plan.md"]);
-    let findings = implementer_findings(d);
-    for name in ["__pycache__/app.", "seal.pth", "sitecustomize.py"] {
-        assert!(findings.contains(name), "{name} not named: {findings}\n{out:?}");
-    }
-    assert!(!d.join("seal.pth").exists() && !d.join("sitecustomize.py").exists());
     let native = std::process::Command::new("python3")
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
         .current_dir(d)
@@ -190,6 +185,11 @@ open('sitecustomize.py', 'w').write('import os\\n')\n\"";
         "the user's own pytest ran planted bytecode: {}",
         String::from_utf8_lossy(&native.stdout)
     );
+    assert!(!d.join("seal.pth").exists() && !d.join("sitecustomize.py").exists());
+    let findings = implementer_findings(d);
+    for name in ["__pycache__/app.", "seal.pth", "sitecustomize.py"] {
+        assert!(findings.contains(name), "{name} not named: {findings}\n{out:?}");
+    }
 }
 
 // ------------------------------------------------------------------ tool caches
