@@ -15,7 +15,11 @@ pub struct Secrets {
 impl Secrets {
     /// What `plugin`'s programs get from the host through the policy.
     pub fn passed_to(policy: &Policy, plugin: &str) -> Secrets {
-        Secrets::from_names(&policy.env_for(plugin), |k| std::env::var(k).ok(), std::env::vars())
+        Secrets::from_names(
+            &policy.env_for(plugin),
+            |k| std::env::var(k).ok(),
+            std::env::vars(),
+        )
     }
 
     fn from_names(
@@ -31,7 +35,7 @@ impl Secrets {
         let prefixes: Vec<&str> = names.iter().filter_map(|n| n.strip_suffix('*')).collect();
         values.extend(all.filter(|(k, _)| prefixes.iter().any(|p| k.starts_with(p))));
         values.retain(|(_, v)| v.trim().len() >= MIN_LEN);
-        values.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        values.sort_by_key(|v| std::cmp::Reverse(v.1.len()));
         Secrets { values }
     }
 

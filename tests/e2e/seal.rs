@@ -79,25 +79,47 @@ fn a_pre_commit_hook_running_the_tasks_tests_runs_in_the_box() {
         "def test_evil():".to_string(),
         "    secret = os.environ.get('SEAL_SECRET', 'none')".to_string(),
         "    try:".to_string(),
-        format!("        pathlib.Path({:?}).write_text(secret)", marker.display().to_string()),
+        format!(
+            "        pathlib.Path({:?}).write_text(secret)",
+            marker.display().to_string()
+        ),
         "    except OSError:".to_string(),
         "        pass".to_string(),
     ];
     let evil: Vec<&str> = evil.iter().map(String::as_str).collect();
     let tmp = repo(&[
-        (".githooks/pre-commit", "#!/bin/sh\nexec python3 -m pytest -q -p no:cacheprovider tests\n"),
-        (".githooks/commit-msg", "#!/bin/sh\nprintf '\\nHooked-By: commit-msg\\n' >> \"$1\"\n"),
+        (
+            ".githooks/pre-commit",
+            "#!/bin/sh\nexec python3 -m pytest -q -p no:cacheprovider tests\n",
+        ),
+        (
+            ".githooks/commit-msg",
+            "#!/bin/sh\nprintf '\\nHooked-By: commit-msg\\n' >> \"$1\"\n",
+        ),
         ("tests/test_ok.py", "def test_ok():\n    assert True\n"),
-        ("plan/plan.md", &plan("`tests/test_evil.py`", "test -f tests/test_evil.py")),
-        ("plan/patches/T001.patch", &new_file("tests/test_evil.py", &evil)),
-        ("planexec.toml", "[policy]\ngrant = [\"git\", \"test\"]\n[run]\nimplementer = \"patch\"\n"),
+        (
+            "plan/plan.md",
+            &plan("`tests/test_evil.py`", "test -f tests/test_evil.py"),
+        ),
+        (
+            "plan/patches/T001.patch",
+            &new_file("tests/test_evil.py", &evil),
+        ),
+        (
+            "planexec.toml",
+            "[policy]\ngrant = [\"git\", \"test\"]\n[run]\nimplementer = \"patch\"\n",
+        ),
     ]);
     let d = tmp.path();
     executable(&d.join(".githooks/pre-commit"));
     executable(&d.join(".githooks/commit-msg"));
     git(d, &["commit", "-qam", "hooks executable"]);
     git(d, &["config", "core.hooksPath", ".githooks"]);
-    let out = planexec_env(d, &["run", "plan/plan.md"], &[("SEAL_SECRET", "hunter2-seal")]);
+    let out = planexec_env(
+        d,
+        &["run", "plan/plan.md"],
+        &[("SEAL_SECRET", "hunter2-seal")],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         !marker.exists(),
@@ -105,7 +127,10 @@ fn a_pre_commit_hook_running_the_tasks_tests_runs_in_the_box() {
         std::fs::read_to_string(&marker).ok()
     );
     let msg = git(d, &["show", "-s", "--format=%B", "HEAD"]);
-    assert!(msg.starts_with("T001: ") && msg.contains("Hooked-By: commit-msg"), "the hooks ran: {msg}");
+    assert!(
+        msg.starts_with("T001: ") && msg.contains("Hooked-By: commit-msg"),
+        "the hooks ran: {msg}"
+    );
 }
 
 // ------------------------------------------------------------- planted files
@@ -121,7 +146,18 @@ fn a_rewritten_submodule_gitfile_is_put_back_and_named() {
     git(&lib, &["init", "-q", "-b", "main"]);
     write(&lib, "lib.txt", "lib\n");
     git(&lib, &["add", "-A"]);
-    git(&lib, &["-c", "user.email=l@example.com", "-c", "user.name=L", "commit", "-qm", "lib"]);
+    git(
+        &lib,
+        &[
+            "-c",
+            "user.email=l@example.com",
+            "-c",
+            "user.name=L",
+            "commit",
+            "-qm",
+            "lib",
+        ],
+    );
     let script = format!(
         "echo done > notes.txt; mkdir -p .evilgit/objects .evilgit/refs; \
          echo 'ref: refs/heads/main' > .evilgit/HEAD; \
@@ -135,7 +171,18 @@ fn a_rewritten_submodule_gitfile_is_put_back_and_named() {
         (".gitignore", ".evilgit/\n"),
     ]);
     let d = tmp.path();
-    git(d, &["-c", "protocol.file.allow=always", "submodule", "-q", "add", lib.to_str().unwrap(), "sub"]);
+    git(
+        d,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "-q",
+            "add",
+            lib.to_str().unwrap(),
+            "sub",
+        ],
+    );
     git(d, &["commit", "-qm", "submodule"]);
     let gitfile = std::fs::read_to_string(d.join("sub/.git")).unwrap();
     let out = planexec(d, &["run", "plan/plan.md"]);
@@ -144,11 +191,21 @@ fn a_rewritten_submodule_gitfile_is_put_back_and_named() {
         .args(["status", "--short"])
         .current_dir(d.join("sub"))
         .output();
-    assert!(!marker.exists(), "the user's git status ran the planted fsmonitor: {out:?}");
-    assert_eq!(std::fs::read_to_string(d.join("sub/.git")).unwrap(), gitfile, "{out:?}");
+    assert!(
+        !marker.exists(),
+        "the user's git status ran the planted fsmonitor: {out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("sub/.git")).unwrap(),
+        gitfile,
+        "{out:?}"
+    );
     assert!(!d.join(".evilgit/config").exists(), "{out:?}");
     let findings = implementer_findings(d);
-    assert!(findings.contains("sub/.git") && findings.contains(".evilgit/config"), "{findings}");
+    assert!(
+        findings.contains("sub/.git") && findings.contains(".evilgit/config"),
+        "{findings}"
+    );
 }
 
 /// An implementer plants ignored bytecode for `app.py` (an unchecked-hash .pyc, used
@@ -166,7 +223,10 @@ open('seal.pth', 'w').write('import os\\n')\n\
 open('sitecustomize.py', 'w').write('import os\\n')\n\"";
     let tmp = repo(&[
         ("app.py", "def answer():\n    return 41\n"),
-        ("tests/test_app.py", "from app import answer\n\ndef test_answer():\n    assert answer() == 42\n"),
+        (
+            "tests/test_app.py",
+            "from app import answer\n\ndef test_answer():\n    assert answer() == 42\n",
+        ),
         (".gitignore", "__pycache__/\n*.pth\nsitecustomize.py\n"),
         ("plan/plan.md", &plan("`notes.txt`", "test -f notes.txt")),
         ("planexec.toml", &scripted(script, "")),
@@ -188,7 +248,10 @@ open('sitecustomize.py', 'w').write('import os\\n')\n\"";
     assert!(!d.join("seal.pth").exists() && !d.join("sitecustomize.py").exists());
     let findings = implementer_findings(d);
     for name in ["__pycache__/app.", "seal.pth", "sitecustomize.py"] {
-        assert!(findings.contains(name), "{name} not named: {findings}\n{out:?}");
+        assert!(
+            findings.contains(name),
+            "{name} not named: {findings}\n{out:?}"
+        );
     }
 }
 
@@ -233,8 +296,17 @@ fn a_pth_left_in_the_tool_cache_does_not_make_a_later_failing_test_pass() {
 fn a_pack_plugin_named_pytest_does_not_share_the_standard_gates_cache() {
     let tmp = tempfile::tempdir().unwrap();
     let pack = tmp.path().join("evilpack");
-    write(&pack, "pack.toml", "name = \"evil\"\nversion = \"1.0.0\"\ndescription = \"x\"\n");
-    hostile_plugin(&pack, "pytest", "gate", "commands = [\"sh\"]\nnetwork = \"none\"");
+    write(
+        &pack,
+        "pack.toml",
+        "name = \"evil\"\nversion = \"1.0.0\"\ndescription = \"x\"\n",
+    );
+    hostile_plugin(
+        &pack,
+        "pytest",
+        "gate",
+        "commands = [\"sh\"]\nnetwork = \"none\"",
+    );
     let ws = tmp.path().join("ws");
     std::fs::create_dir_all(&ws).unwrap();
     git(&ws, &["init", "-q", "-b", "main"]);
@@ -250,7 +322,11 @@ fn a_pack_plugin_named_pytest_does_not_share_the_standard_gates_cache() {
     );
     let packs = tmp.path().join("pack-cache");
     let env = [("PLANEXEC_PACKS_DIR", packs.to_str().unwrap())];
-    let added = planexec_env(&ws, &["packs", "add", pack.to_str().unwrap(), "--yes"], &env);
+    let added = planexec_env(
+        &ws,
+        &["packs", "add", pack.to_str().unwrap(), "--yes"],
+        &env,
+    );
     assert_eq!(added.code, 0, "{added:?}");
     let poisoned = planexec_env(&ws, &["gate", "run", "pytest", "--no-cache"], &env);
     assert_eq!(poisoned.code, 0, "the pack's pytest ran: {poisoned:?}");
@@ -258,7 +334,10 @@ fn a_pack_plugin_named_pytest_does_not_share_the_standard_gates_cache() {
     write(&ws, "planexec.toml", "[gates.pytest]\n");
     std::fs::remove_file(ws.join("planexec.lock")).unwrap();
     let clean = planexec_env(&ws, &["gate", "run", "pytest", "--no-cache"], &env);
-    assert_eq!(clean.code, 0, "the standard gate saw the pack's cache: {clean:?}");
+    assert_eq!(
+        clean.code, 0,
+        "the standard gate saw the pack's cache: {clean:?}"
+    );
 }
 
 /// A gate's program writes twice the disk limit into HOME, or into the tool cache:
@@ -274,8 +353,14 @@ fn writing_twice_the_disk_limit_into_home_or_the_tool_cache_is_killed() {
         );
         let tmp = repo(&[("planexec.toml", &toml)]);
         let out = planexec(tmp.path(), &["gate", "run", "fill", "--no-cache"]);
-        assert_ne!(out.code, 0, "{dir}: 128 MiB written under a 64 MiB limit: {out:?}");
-        assert!(out.all().contains("over the disk limit of 64 MiB"), "{dir}: {out:?}");
+        assert_ne!(
+            out.code, 0,
+            "{dir}: 128 MiB written under a 64 MiB limit: {out:?}"
+        );
+        assert!(
+            out.all().contains("over the disk limit of 64 MiB"),
+            "{dir}: {out:?}"
+        );
     }
 }
 
@@ -289,10 +374,9 @@ fn transcripts_are_redacted_and_no_gate_can_read_them() {
     let plugins = tempfile::tempdir().unwrap();
     hostile_plugin(plugins.path(), "hostile", "gate", "");
     let script = "echo \"TRANSCRIPT-MARK key=$SEAL_KEY\"; echo done > notes.txt";
-    let toml = scripted(script, "env = [\"SEAL_KEY\"]").replace(
-        "[run]\n",
-        "[run]\ntask_gates = [\"peek\"]\n",
-    ) + "[gates.peek]\nplugin = \"hostile\"\nmode = \"read-tree\"\nroot = \".git/planexec\"\n";
+    let toml = scripted(script, "env = [\"SEAL_KEY\"]")
+        .replace("[run]\n", "[run]\ntask_gates = [\"peek\"]\n")
+        + "[gates.peek]\nplugin = \"hostile\"\nmode = \"read-tree\"\nroot = \".git/planexec\"\n";
     let tmp = repo(&[
         ("plan/plan.md", &plan("`notes.txt`", "test -f notes.txt")),
         ("planexec.toml", &toml),
@@ -301,7 +385,12 @@ fn transcripts_are_redacted_and_no_gate_can_read_them() {
     let secret = "sk-seal-0123456789abcdef";
     let out = planexec_env(
         d,
-        &["run", "plan/plan.md", "--plugins", plugins.path().to_str().unwrap()],
+        &[
+            "run",
+            "plan/plan.md",
+            "--plugins",
+            plugins.path().to_str().unwrap(),
+        ],
         &[("SEAL_KEY", secret)],
     );
     let cycle = record(d)["tasks"][0]["cycles"][0].clone();
@@ -309,9 +398,16 @@ fn transcripts_are_redacted_and_no_gate_can_read_them() {
         .as_str()
         .unwrap_or_else(|| panic!("no transcript: {cycle:#}\n{out:?}"))
         .to_string();
-    let path = if Path::new(&path).is_absolute() { PathBuf::from(&path) } else { d.join(&path) };
+    let path = if Path::new(&path).is_absolute() {
+        PathBuf::from(&path)
+    } else {
+        d.join(&path)
+    };
     let transcript = std::fs::read_to_string(&path).unwrap();
-    assert!(transcript.contains("TRANSCRIPT-MARK key=[redacted: SEAL_KEY]"), "{transcript}");
+    assert!(
+        transcript.contains("TRANSCRIPT-MARK key=[redacted: SEAL_KEY]"),
+        "{transcript}"
+    );
     assert!(!transcript.contains(secret), "{transcript}");
     let peek = cycle["gates"]
         .as_array()
@@ -321,9 +417,17 @@ fn transcripts_are_redacted_and_no_gate_can_read_them() {
         .unwrap_or_else(|| panic!("the peek gate ran: {cycle:#}\n{out:?}"))
         .clone();
     let seen = peek["report"]["evidence"].to_string();
-    assert!(!seen.contains("TRANSCRIPT-MARK"), "a gate read the transcript: {seen}");
+    assert!(
+        !seen.contains("TRANSCRIPT-MARK"),
+        "a gate read the transcript: {seen}"
+    );
     let state = std::fs::read_to_string(
-        std::fs::read_dir(d.join(".git/planexec/runs")).unwrap().next().unwrap().unwrap().path(),
+        std::fs::read_dir(d.join(".git/planexec/runs"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
     )
     .unwrap();
     assert!(!state.contains(secret), "the secret is in the run state");

@@ -1,7 +1,7 @@
 //! Task commits: the commit message's shape and committing exactly a task's
 //! paths on top of HEAD, leaving every other change in the tree as it was.
 
-use crate::hooks::HookRunner;
+use crate::hooks::{HookArgs, HookRunner};
 use crate::{Repo, Result, VcsError};
 use git2::build::TreeUpdateBuilder;
 use git2::{ObjectType, Oid};
@@ -204,7 +204,13 @@ impl Repo {
         let runner = hooks.runner.as_ref();
         let index = self.repo.path().join("index");
         let env: &[(&str, &Path)] = &[("GIT_INDEX_FILE", &index)];
-        self.run_hook(runner, ("pre-commit", &[], env, &[]), trusted)?;
+        let pre_commit = HookArgs {
+            name: "pre-commit",
+            args: &[],
+            env,
+            writable: &[],
+        };
+        self.run_hook(runner, pre_commit, trusted)?;
         let io = |what, path: &Path, source| VcsError::Io {
             what,
             path: path.to_path_buf(),
@@ -216,8 +222,13 @@ impl Repo {
             .map_err(|e| io("create", Path::new("planexec-commit-msg"), e))?;
         let file = dir.path().join("COMMIT_EDITMSG");
         std::fs::write(&file, message).map_err(|e| io("write", &file, e))?;
-        let (args, writable) = ([file.as_path()], [dir.path()]);
-        self.run_hook(runner, ("commit-msg", &args, &[], &writable), trusted)?;
+        let commit_msg = HookArgs {
+            name: "commit-msg",
+            args: &[file.as_path()],
+            env: &[],
+            writable: &[dir.path()],
+        };
+        self.run_hook(runner, commit_msg, trusted)?;
         std::fs::read_to_string(&file).map_err(|e| io("read", &file, e))
     }
 }

@@ -41,6 +41,14 @@ pub trait HookRunner: Send + Sync {
     fn run(&self, call: &HookCall) -> std::result::Result<HookExit, String>;
 }
 
+/// Which hook [`Repo::commit_paths_with`] runs, with what.
+pub(crate) struct HookArgs<'a> {
+    pub name: &'a str,
+    pub args: &'a [&'a Path],
+    pub env: &'a [(&'a str, &'a Path)],
+    pub writable: &'a [&'a Path],
+}
+
 /// A hook that exited non-zero, was killed, or could not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookFailure {
@@ -106,10 +114,15 @@ impl Repo {
     pub(crate) fn run_hook(
         &self,
         runner: &dyn HookRunner,
-        call: (&str, &[&Path], &[(&str, &Path)], &[&Path]),
+        hook: HookArgs,
         trusted: Option<Oid>,
     ) -> Result<()> {
-        let (name, args, env, writable) = call;
+        let HookArgs {
+            name,
+            args,
+            env,
+            writable,
+        } = hook;
         let Some(path) = self.hook_path(name) else {
             return Ok(());
         };

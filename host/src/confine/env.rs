@@ -294,7 +294,10 @@ mod tests {
         assert_eq!(get("PYTHONNOUSERSITE"), Some("1"));
         assert_eq!(get("PYTHONPYCACHEPREFIX"), Some("/box/tmp/pycache"));
         assert_eq!(get("GOENV"), Some("off"));
-        let e = check_plugin_env(&spec(&["*".into()], &[]), &[("PYTHONNOUSERSITE".into(), "".into())]);
+        let e = check_plugin_env(
+            &spec(&["*".into()], &[]),
+            &[("PYTHONNOUSERSITE".into(), "".into())],
+        );
         assert!(e.is_err(), "a plugin cannot turn the user site back on");
     }
 }

@@ -95,7 +95,9 @@ pub fn transcripts_root(git_common_dir: &std::path::Path) -> std::path::PathBuf 
     let state = std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state")))
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
+        })
         .unwrap_or_else(std::env::temp_dir);
     let real = git_common_dir
         .canonicalize()

@@ -614,14 +614,16 @@ fn commit_options(ctx: &Ctx) -> planexec_vcs::CommitOptions {
     let limits = policy
         .limits
         .as_ref()
-        .and_then(|t| t.apply(crate::confine::Limits::default(), "policy.limits").ok())
+        .and_then(|t| {
+            t.apply(crate::confine::Limits::default(), "policy.limits")
+                .ok()
+        })
         .unwrap_or_default();
-    let hooks = (ctx.config.run.git_hooks == crate::config::GitHooks::Boxed).then(|| {
-        planexec_vcs::Hooks {
+    let hooks =
+        (ctx.config.run.git_hooks == crate::config::GitHooks::Boxed).then(|| planexec_vcs::Hooks {
             runner: crate::sandbox::hookbox::runner(policy.confinement, limits),
             trusted: Some(ctx.state.record.preflight.start_commit.clone()),
-        }
-    });
+        });
     planexec_vcs::CommitOptions { hooks }
 }
 

@@ -1435,8 +1435,14 @@ fn the_implementers_transcript_is_kept_outside_the_work_tree_not_in_the_state() 
     let imp = st.record.tasks[0].cycles[0].implementer.clone().unwrap();
     let path = imp.transcript_path.expect("a transcript path");
     let root = super::implementer::transcripts_root(&w.tmp.path().join(".git"));
-    assert_eq!(path, root.join("test-run/T001-cycle1.log").to_string_lossy());
-    assert!(!path.starts_with(&*w.tmp.path().to_string_lossy()), "{path}");
+    assert_eq!(
+        path,
+        root.join("test-run/T001-cycle1.log").to_string_lossy()
+    );
+    assert!(
+        !path.starts_with(&*w.tmp.path().to_string_lossy()),
+        "{path}"
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text, "turn 1: I edited a.txt\n");
     let json = serde_json::to_string(&st).unwrap();

@@ -55,7 +55,8 @@ impl Growth {
     }
 
     fn grown(&self, cap: u64) -> u64 {
-        super::state::dir_size(&self.dir, self.before.saturating_add(cap)).saturating_sub(self.before)
+        super::state::dir_size(&self.dir, self.before.saturating_add(cap))
+            .saturating_sub(self.before)
     }
 }
 
@@ -66,7 +67,11 @@ fn disk_used(spec: &ProcessSpec) -> u64 {
         .iter()
         .map(|d| super::state::dir_size(d, spec.disk_cap))
         .sum();
-    let grown: u64 = spec.disk_growth.iter().map(|g| g.grown(spec.disk_cap)).sum();
+    let grown: u64 = spec
+        .disk_growth
+        .iter()
+        .map(|g| g.grown(spec.disk_cap))
+        .sum();
     fresh.saturating_add(grown)
 }
 

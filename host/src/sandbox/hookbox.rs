@@ -34,7 +34,12 @@ impl BoxedHooks {
                 .iter()
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect(),
-            read: call.path.parent().map(Path::to_path_buf).into_iter().collect(),
+            read: call
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .into_iter()
+                .collect(),
             env_set: vec![],
             env_pass: vec![],
             limits: self.limits,
@@ -77,7 +82,10 @@ impl HookRunner for BoxedHooks {
         let mut ready = child::prepare(&places, req).map_err(|e| e.to_string())?;
         // Set by planexec, not by a plugin: git's own variable for the hook.
         for (k, v) in call.env {
-            ready.spec.env.push((k.to_string(), v.to_string_lossy().into_owned()));
+            ready
+                .spec
+                .env
+                .push((k.to_string(), v.to_string_lossy().into_owned()));
         }
         let out = exec::run(&ready.spec, ready.boxed.take());
         ready.clean_up();

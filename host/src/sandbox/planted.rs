@@ -233,7 +233,11 @@ pub fn hooks_path_in(workspace: &Path) -> Vec<String> {
     let Ok(p) = repo.config().and_then(|c| c.get_path("core.hooksPath")) else {
         return Vec::new();
     };
-    let abs = if p.is_absolute() { p } else { workspace.join(p) };
+    let abs = if p.is_absolute() {
+        p
+    } else {
+        workspace.join(p)
+    };
     let ws = workspace
         .canonicalize()
         .unwrap_or_else(|_| workspace.to_path_buf());
@@ -317,8 +321,16 @@ mod tests {
         assert!(!r.join(".evilgit/config").exists());
         assert!(!r.join(".venv/lib/site-packages/evil.pth").exists());
         assert!(r.join(".venv/lib/site-packages/old.pth").exists());
-        assert!(r.join("build/out/gen.pyc").exists(), "declared build output");
-        assert_eq!(std::fs::read_to_string(r.join("src/app.py")).unwrap(), "x = 2\n");
-        assert!(findings("agent", &got)[3].message.contains("sub/.git (a git dir or gitfile"));
+        assert!(
+            r.join("build/out/gen.pyc").exists(),
+            "declared build output"
+        );
+        assert_eq!(
+            std::fs::read_to_string(r.join("src/app.py")).unwrap(),
+            "x = 2\n"
+        );
+        assert!(findings("agent", &got)[3]
+            .message
+            .contains("sub/.git (a git dir or gitfile"));
     }
 }

@@ -42,7 +42,13 @@ pub fn plugin_key(name: &str, source: &str, component_sha256: &str) -> String {
     h.update(component_sha256.as_bytes());
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{safe}-{}", hex::encode(&h.finalize()[..8]))
 }
