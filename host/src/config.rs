@@ -672,6 +672,24 @@ implementer = "patch"
     }
 
     #[test]
+    fn git_hooks_run_boxed_or_not_at_all_never_natively() {
+        let parse = |v: &str| {
+            Config::parse(
+                &format!("[run]\ngit_hooks = {v}\n"),
+                Path::new("planexec.toml"),
+                Path::new("/w"),
+            )
+            .map(|c| c.run.git_hooks)
+        };
+        assert_eq!(parse("\"boxed\"").unwrap(), GitHooks::Boxed);
+        assert_eq!(parse("true").unwrap(), GitHooks::Boxed);
+        assert_eq!(parse("\"off\"").unwrap(), GitHooks::Off);
+        assert_eq!(parse("false").unwrap(), GitHooks::Off);
+        let e = parse("\"native\"").unwrap_err().to_string();
+        assert!(e.contains("never run outside the box"), "{e}");
+    }
+
+    #[test]
     fn unknown_key_is_an_error_with_its_line() {
         let e = Config::parse(
             "[run]\nimplementor = \"x\"\n",

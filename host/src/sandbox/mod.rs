@@ -428,8 +428,10 @@ impl Loaded {
             Err(e) => return (Err(fail(e)), CallInfo::default()),
         };
         let clock = store.data().clock.clone();
-        let watch = (!self.grants.writes.is_empty())
-            .then(|| planted::Snapshot::take(workspace, planted::hooks_path_in(workspace)));
+        let writes = !self.grants.writes.is_empty()
+            && self.plugin.manifest.requests.workspace == WorkspaceAccess::ReadOnly;
+        let watch =
+            writes.then(|| planted::Snapshot::take(workspace, planted::hooks_path_in(workspace)));
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.drive(&clock, f(&mut store, &self.pre))
         }));
