@@ -375,8 +375,10 @@ fn transcripts_are_redacted_and_no_gate_can_read_them() {
     hostile_plugin(plugins.path(), "hostile", "gate", "");
     let script = "echo \"TRANSCRIPT-MARK key=$SEAL_KEY\"; echo done > notes.txt";
     let toml = scripted(script, "env = [\"SEAL_KEY\"]")
-        .replace("[run]\n", "[run]\ntask_gates = [\"peek\"]\n")
-        + "[gates.peek]\nplugin = \"hostile\"\nmode = \"read-tree\"\nroot = \".git/planexec\"\n";
+        .replace("[run]\n", "[run]\ntask_gates = [\"peek\", \"spy\"]\n")
+        + "[gates.peek]\nplugin = \"hostile\"\nmode = \"read-tree\"\nroot = \".git/planexec\"\n"
+        + "[gates.spy]\nplugin = \"command\"\nprogram = \"sh\"\n"
+        + "args = [\"-c\", \"cat .git/planexec/lock; ls -R .git/planexec; true\"]\n";
     let tmp = repo(&[
         ("plan/plan.md", &plan("`notes.txt`", "test -f notes.txt")),
         ("planexec.toml", &toml),
@@ -421,6 +423,15 @@ fn transcripts_are_redacted_and_no_gate_can_read_them() {
         !seen.contains("TRANSCRIPT-MARK"),
         "a gate read the transcript: {seen}"
     );
+    // A boxed program finds `.git/planexec` empty: no run state, no lock, no worktrees.
+    let spy = cycle["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "spy")
+        .unwrap_or_else(|| panic!("the spy gate ran: {cycle:#}"))
+        .to_string();
+    assert!(!spy.contains("run_id") && !spy.contains("runs"), "{spy}");
     let state = std::fs::read_to_string(
         std::fs::read_dir(d.join(".git/planexec/runs"))
             .unwrap()

@@ -281,6 +281,7 @@ fn box_spec(
     let ws = places.workspace;
     let mut write = vec![tmp.to_path_buf(), places.cache.to_path_buf()];
     let mut read_only = Vec::new();
+    let mut hidden = Vec::new();
     if let Some(ws) = ws {
         for w in &places.grants.writes {
             if Path::new(w).is_absolute() {
@@ -293,7 +294,11 @@ fn box_spec(
         }
         let git = ws.join(".git");
         if git.exists() {
-            read_only.push(git);
+            read_only.push(git.clone());
+        }
+        // planexec's own state (run records, backups, other tasks' worktrees).
+        if git.join("planexec").is_dir() {
+            hidden.push(git.join("planexec"));
         }
     }
     let mut read_exec = confine::toolchain_roots(program, path_var, ws.unwrap_or(places.scratch));
@@ -305,6 +310,7 @@ fn box_spec(
         write,
         write_noexec: vec![places.scratch.to_path_buf()],
         read_only,
+        hidden,
         network: places.grants.network,
         limits: places.grants.limits,
     })
