@@ -138,8 +138,38 @@ pub struct RunConfig {
     /// Failed cycles before a task is blocked.
     pub max_cycles: u32,
     pub formatters: Vec<String>,
-    /// Run the repository's pre-commit and commit-msg hooks on task commits.
-    pub git_hooks: bool,
+    /// How the repository's pre-commit and commit-msg hooks run on task commits.
+    pub git_hooks: GitHooks,
+}
+
+/// `[run] git_hooks`: the repository's hooks on task commits run in a box (the default;
+/// `true` means the same), or not at all (`"off"`, `false`). Never outside the box: a
+/// hook runs the task's own code (its tests), which is no more trusted than a gate's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GitHooks {
+    #[default]
+    Boxed,
+    Off,
+}
+
+impl<'de> Deserialize<'de> for GitHooks {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bool(bool),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Bool(true) => Ok(GitHooks::Boxed),
+            Raw::Bool(false) => Ok(GitHooks::Off),
+            Raw::Text(t) if t == "boxed" => Ok(GitHooks::Boxed),
+            Raw::Text(t) if t == "off" => Ok(GitHooks::Off),
+            Raw::Text(t) => Err(serde::de::Error::custom(format!(
+                "git_hooks = {t:?}: use \"boxed\" (hooks run in the box) or \"off\"; hooks never run outside the box"
+            ))),
+        }
+    }
 }
 
 impl Default for RunConfig {
@@ -152,7 +182,7 @@ impl Default for RunConfig {
             code_review: "code-review".into(),
             max_cycles: 3,
             formatters: vec!["execution-log".into()],
-            git_hooks: true,
+            git_hooks: GitHooks::Boxed,
         }
     }
 }
@@ -639,6 +669,24 @@ implementer = "patch"
         assert_eq!(c.run.implementer, "patch");
         assert_eq!(c.run.max_cycles, 3);
         assert_eq!(c.policy.granted_to("x"), [Grant::parse("python3")]);
+    }
+
+    #[test]
+    fn git_hooks_run_boxed_or_not_at_all_never_natively() {
+        let parse = |v: &str| {
+            Config::parse(
+                &format!("[run]\ngit_hooks = {v}\n"),
+                Path::new("planexec.toml"),
+                Path::new("/w"),
+            )
+            .map(|c| c.run.git_hooks)
+        };
+        assert_eq!(parse("\"boxed\"").unwrap(), GitHooks::Boxed);
+        assert_eq!(parse("true").unwrap(), GitHooks::Boxed);
+        assert_eq!(parse("\"off\"").unwrap(), GitHooks::Off);
+        assert_eq!(parse("false").unwrap(), GitHooks::Off);
+        let e = parse("\"native\"").unwrap_err().to_string();
+        assert!(e.contains("never run outside the box"), "{e}");
     }
 
     #[test]

@@ -227,7 +227,7 @@ fn mini_swe_agent_implements_a_plan_and_reworks_from_the_failing_assertion() {
         .as_str()
         .unwrap_or_else(|| panic!("{c1:#}"));
     assert!(
-        tp.starts_with(".git/planexec/transcripts/") && tp.ends_with("/T002-cycle1.log"),
+        tp.contains("/planexec/transcripts/") && tp.ends_with("/T002-cycle1.log"),
         "{tp}"
     );
     let transcript = std::fs::read_to_string(r.ws.join(tp)).unwrap();
@@ -323,7 +323,7 @@ fn mini_swe_agent_implements_a_plan_and_reworks_from_the_failing_assertion() {
         .unwrap_or_else(|| panic!("T002's cost over its two cycles: {text}"));
     assert!(cost.contains(" turns"), "{cost}");
     assert!(
-        text.contains("- Transcript: `.git/planexec/transcripts/"),
+        text.contains("- Transcript: `") && text.contains("/planexec/transcripts/"),
         "{text}"
     );
 }

@@ -22,5 +22,6 @@ mod reviews;
 mod sandbox;
 mod scaffold;
 mod seams;
+mod seal;
 mod shard;
 mod support;

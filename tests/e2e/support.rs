@@ -135,6 +135,7 @@ pub fn planexec_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Comm
         .env("XDG_CONFIG_HOME", user_config_home())
         .env("PLANEXEC_RESULT_CACHE", user_config_home().join("results"))
         .env("PLANEXEC_TOOL_CACHE", target_dir().join("test-tool-cache"))
+        .env("XDG_STATE_HOME", user_config_home().join("state"))
         .env("PLANEXEC_TRUST", "1")
         .env("NO_COLOR", "1");
     c.env_remove("GITHUB_ACTIONS")

@@ -82,6 +82,7 @@ fn trial_run() -> String {
         capture_cap: 64 << 10,
         file_cap: 0,
         disk_watch: vec![],
+        disk_growth: vec![],
         disk_cap: u64::MAX,
     };
     match run(&spec, Some(launch)) {

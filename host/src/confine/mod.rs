@@ -94,6 +94,9 @@ pub struct BoxSpec {
     pub write_noexec: Vec<PathBuf>,
     /// Made read-only inside writable roots (every `.git`).
     pub read_only: Vec<PathBuf>,
+    /// Covered by an empty read-only tmpfs (planexec's own `.git/planexec`).
+    #[serde(default)]
+    pub hidden: Vec<PathBuf>,
     pub network: Network,
     pub limits: Limits,
 }

@@ -17,6 +17,8 @@ pub struct Plan {
     gid_map: Vec<u8>,
     /// (path, extra mount flags, flags the mount already has and must keep).
     remounts: Vec<(CString, libc::c_ulong, libc::c_ulong)>,
+    /// Folders covered by an empty read-only tmpfs.
+    hides: Vec<CString>,
     lo_up: bool,
     /// Written to the new PID namespace's `kernel.pid_max` (caps its processes).
     pid_max: Option<Vec<u8>>,
@@ -41,7 +43,14 @@ impl Plan {
                 libc::MS_NOEXEC | libc::MS_NOSUID | libc::MS_NODEV,
             )?);
         }
+        let hides = spec
+            .hidden
+            .iter()
+            .map(|p| CString::new(p.as_os_str().as_bytes()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| BoxError::Path("NUL in a hidden path".into()))?;
         Ok(Plan {
+            hides,
             enabled: support.user_namespaces,
             flags,
             uid_map: format!("{uid} {uid} 1\n").into_bytes(),
@@ -97,6 +106,9 @@ impl Plan {
                     std::ptr::null(),
                 ))?;
             }
+            for p in &self.hides {
+                hide(p)?;
+            }
             if self.lo_up {
                 loopback_up()?;
             }
@@ -133,6 +145,18 @@ unsafe fn mount_proc() -> std::io::Result<()> {
 /// kernel's smallest value is 301 (so the cap is never below 300 processes).
 pub fn pid_max_for(processes: u64) -> u64 {
     processes.saturating_add(1).max(301)
+}
+
+/// Covers `p` with an empty, read-only tmpfs.
+unsafe fn hide(p: &std::ffi::CStr) -> std::io::Result<()> {
+    let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    check(libc::mount(
+        c"tmpfs".as_ptr(),
+        p.as_ptr(),
+        c"tmpfs".as_ptr(),
+        flags,
+        c"size=4k,mode=0500".as_ptr().cast(),
+    ))
 }
 
 /// Prepares a bind-remount of `p` with `extra` flags, keeping the locked ones.

@@ -607,16 +607,24 @@ pub fn feedback_text(findings: &[Finding]) -> String {
     s
 }
 
-/// engine-guards: `[run] git_hooks` as the commit step's options; a hook inside
-/// the work tree must be as it was at the run's start commit.
+/// `[run] git_hooks` as the commit step's options: hooks run in the box (or not at all),
+/// and a hook inside the work tree must be as it was at the run's start commit.
 fn commit_options(ctx: &Ctx) -> planexec_vcs::CommitOptions {
-    planexec_vcs::CommitOptions {
-        hooks: ctx
-            .config
-            .run
-            .git_hooks
-            .then(|| Some(ctx.state.record.preflight.start_commit.clone())),
-    }
+    let policy = &ctx.config.policy;
+    let limits = policy
+        .limits
+        .as_ref()
+        .and_then(|t| {
+            t.apply(crate::confine::Limits::default(), "policy.limits")
+                .ok()
+        })
+        .unwrap_or_default();
+    let hooks =
+        (ctx.config.run.git_hooks == crate::config::GitHooks::Boxed).then(|| planexec_vcs::Hooks {
+            runner: crate::sandbox::hookbox::runner(policy.confinement, limits),
+            trusted: Some(ctx.state.record.preflight.start_commit.clone()),
+        });
+    planexec_vcs::CommitOptions { hooks }
 }
 
 /// engine-guards: a failed git hook, recorded like a failed gate with its output.

@@ -1423,7 +1423,7 @@ fn claimed_files_are_checked_against_the_diff_for_the_task_review() {
 }
 
 #[test]
-fn the_implementers_transcript_is_kept_under_git_planexec_not_in_the_state() {
+fn the_implementers_transcript_is_kept_outside_the_work_tree_not_in_the_state() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     *fake.transcript.lock().unwrap() = "turn 1: I edited a.txt\n".into();
@@ -1433,9 +1433,17 @@ fn the_implementers_transcript_is_kept_under_git_planexec_not_in_the_state() {
         .push_back(writes(&[("a.txt", "a\n")]));
     let (_, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     let imp = st.record.tasks[0].cycles[0].implementer.clone().unwrap();
-    let rel = imp.transcript_path.expect("a transcript path");
-    assert_eq!(rel, ".git/planexec/transcripts/test-run/T001-cycle1.log");
-    let text = std::fs::read_to_string(w.tmp.path().join(&rel)).unwrap();
+    let path = imp.transcript_path.expect("a transcript path");
+    let root = super::implementer::transcripts_root(&w.tmp.path().join(".git"));
+    assert_eq!(
+        path,
+        root.join("test-run/T001-cycle1.log").to_string_lossy()
+    );
+    assert!(
+        !path.starts_with(&*w.tmp.path().to_string_lossy()),
+        "{path}"
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text, "turn 1: I edited a.txt\n");
     let json = serde_json::to_string(&st).unwrap();
     assert!(

@@ -31,7 +31,48 @@ pub struct ProcessSpec {
     pub file_cap: u64,
     /// Directories whose total size may not pass `disk_cap` while it runs.
     pub disk_watch: Vec<PathBuf>,
+    /// Persistent directories (the tool cache) whose growth counts against `disk_cap`.
+    pub disk_growth: Vec<Growth>,
     pub disk_cap: u64,
+}
+
+/// A directory that existed before the program and counts by what it grows.
+#[derive(Debug, Clone)]
+pub struct Growth {
+    pub dir: PathBuf,
+    /// Its size when the program started.
+    pub before: u64,
+}
+
+impl Growth {
+    /// `dir` and its size now (counted up to `cap` past a large cache, to stay cheap).
+    pub fn from(dir: &Path, cap: u64) -> Growth {
+        let before = super::state::dir_size(dir, u64::MAX.saturating_sub(cap));
+        Growth {
+            dir: dir.to_path_buf(),
+            before,
+        }
+    }
+
+    fn grown(&self, cap: u64) -> u64 {
+        super::state::dir_size(&self.dir, self.before.saturating_add(cap))
+            .saturating_sub(self.before)
+    }
+}
+
+/// What the program wrote into its watched directories so far.
+fn disk_used(spec: &ProcessSpec) -> u64 {
+    let fresh: u64 = spec
+        .disk_watch
+        .iter()
+        .map(|d| super::state::dir_size(d, spec.disk_cap))
+        .sum();
+    let grown: u64 = spec
+        .disk_growth
+        .iter()
+        .map(|g| g.grown(spec.disk_cap))
+        .sum();
+    fresh.saturating_add(grown)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -173,14 +214,10 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, R
         }
         if elapsed >= next_disk_check && !spec.disk_watch.is_empty() {
             next_disk_check = elapsed + Duration::from_millis(100);
-            let used: u64 = spec
-                .disk_watch
-                .iter()
-                .map(|d| super::state::dir_size(d, spec.disk_cap))
-                .sum();
+            let used = disk_used(spec);
             if used > spec.disk_cap {
                 killed = Some(format!(
-                    "planexec: killed: its scratch and tmp hold {} MiB, over the disk limit of {} MiB (requests.limits.disk)",
+                    "planexec: killed: its scratch, tmp, HOME and tool cache hold {} MiB new, over the disk limit of {} MiB (requests.limits.disk)",
                     used >> 20,
                     spec.disk_cap >> 20
                 ));
@@ -320,6 +357,7 @@ mod tests {
             env: vec![],
             clear_env: false,
             disk_watch: vec![],
+            disk_growth: vec![],
             disk_cap: u64::MAX,
             cwd: std::env::temp_dir(),
             timeout: Duration::from_millis(timeout_ms),
