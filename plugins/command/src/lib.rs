@@ -2,6 +2,7 @@
 //!
 //! Config: `{"program": "make", "args": ["test"]}` or `{"command": "make test"}`
 //! (split on whitespace and quotes, never a shell); `timeout_ms`, `tail_lines`, `cwd`.
+//! pytest under it runs without its cache (`PYTEST_ADDOPTS=-p no:cacheprovider`).
 
 use planexec_pdk::text::{split_command, tail};
 use planexec_pdk::{Command as Cmd, Gate, GateReport, GateRequest, Host, Outcome};
@@ -45,6 +46,9 @@ impl Gate for CommandGate {
             }
         };
         let mut cmd = Cmd::new(program.clone()).args(args.clone());
+        // The workspace is read-only: pytest's cache would only add a warning to the output.
+        cmd.env
+            .push(("PYTEST_ADDOPTS".into(), "-p no:cacheprovider".into()));
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = cfg.timeout_ms;
         let out = host.exec(&cmd).map_err(|e| e.to_string())?;

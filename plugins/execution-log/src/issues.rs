@@ -1,7 +1,7 @@
 //! "Issues & Resolutions": every entry of the record's `issues` (recoveries, user
 //! interventions the engine noted), every rejected cycle, every block, failed final gates.
 
-use planexec_pdk::record::{CycleOutcome, Outcome, RunRecord, TaskRecord, TaskStatus};
+use planexec_pdk::record::{CycleOutcome, Issue, Outcome, RunRecord, TaskRecord, TaskStatus};
 use reportkit::md;
 
 /// A cycle that ended in rework or a block after a gate or review said no.
@@ -36,10 +36,35 @@ fn rejected_cycles(o: &mut Vec<String>, t: &TaskRecord) {
     }
 }
 
+/// Whether the engine's issue `i` says what a line derived from the tasks says already:
+/// a rejected cycle (`T001 cycle 2 rejected: ...`), listed once from its cycle.
+fn derived_from_cycles(i: &Issue, rec: &RunRecord) -> bool {
+    let Some(id) = i.task.as_deref() else {
+        return false;
+    };
+    let Some(t) = rec.tasks.iter().find(|t| t.id == id) else {
+        return false;
+    };
+    t.cycles.iter().any(|c| {
+        matches!(c.outcome, CycleOutcome::Rework | CycleOutcome::Blocked)
+            && i
+                .issue
+                .starts_with(&format!("{id} cycle {} rejected", c.number))
+    })
+}
+
+/// Whether a blocked task's block is among the engine's issues already (with how to go on).
+fn block_in_issues(t: &TaskRecord, rec: &RunRecord) -> bool {
+    let reason = t.blocked_reason.as_deref().unwrap_or("");
+    rec.issues
+        .iter()
+        .any(|i| i.task.as_deref() == Some(t.id.as_str()) && i.issue == reason)
+}
+
 /// The section, `None` only when nothing at all went wrong.
 pub fn render(o: &mut String, rec: &RunRecord) {
     let mut lines = Vec::new();
-    for i in &rec.issues {
+    for i in rec.issues.iter().filter(|i| !derived_from_cycles(i, rec)) {
         let who = i
             .task
             .as_deref()
@@ -53,7 +78,7 @@ pub fn render(o: &mut String, rec: &RunRecord) {
     }
     for t in &rec.tasks {
         rejected_cycles(&mut lines, t);
-        if t.status == TaskStatus::Blocked {
+        if t.status == TaskStatus::Blocked && !block_in_issues(t, rec) {
             lines.push(format!(
                 "- {} – blocked: {} → run stopped; asked the user",
                 md::text(&t.id),
