@@ -553,7 +553,7 @@ fn ci_github_prints_a_workflow_with_a_matrix_the_artifacts_and_the_merge() {
         .expect("a step runs the gates");
     let run = run_step["run"].as_str().unwrap();
     assert!(
-        run.contains("planexec gate run pytest --shard ${{ matrix.shard }}/3"),
+        run.contains("planexec gate run pytest --policy \"$RUNNER_TEMP/planexec-policy.toml\" --shard ${{ matrix.shard }}/3"),
         "{run}"
     );
     assert!(
