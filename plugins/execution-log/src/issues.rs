@@ -53,18 +53,28 @@ fn derived_from_cycles(i: &Issue, rec: &RunRecord) -> bool {
     })
 }
 
-/// Whether a blocked task's block is among the engine's issues already (with how to go on).
-fn block_in_issues(t: &TaskRecord, rec: &RunRecord) -> bool {
-    let reason = t.blocked_reason.as_deref().unwrap_or("");
-    rec.issues
-        .iter()
-        .any(|i| i.task.as_deref() == Some(t.id.as_str()) && i.issue == reason)
+/// Whether the engine's issue `i` is the block of task `t` as it stands.
+fn is_block_of(i: &Issue, t: &TaskRecord) -> bool {
+    t.status == TaskStatus::Blocked
+        && i.task.as_deref() == Some(t.id.as_str())
+        && t.blocked_reason.as_deref() == Some(i.issue.as_str())
+}
+
+/// The engine's issue for a blocked task's block (its resolution says how to go on).
+fn block_issue<'a>(t: &TaskRecord, rec: &'a RunRecord) -> Option<&'a Issue> {
+    rec.issues.iter().rfind(|i| is_block_of(i, t))
+}
+
+/// Whether the engine's issue `i` is the block of a task still blocked (listed with it).
+fn is_current_block(i: &Issue, rec: &RunRecord) -> bool {
+    rec.tasks.iter().any(|t| is_block_of(i, t))
 }
 
 /// The section, `None` only when nothing at all went wrong.
 pub fn render(o: &mut String, rec: &RunRecord) {
     let mut lines = Vec::new();
-    for i in rec.issues.iter().filter(|i| !derived_from_cycles(i, rec)) {
+    let own = |i: &&Issue| !derived_from_cycles(i, rec) && !is_current_block(i, rec);
+    for i in rec.issues.iter().filter(own) {
         let who = i
             .task
             .as_deref()
@@ -78,11 +88,15 @@ pub fn render(o: &mut String, rec: &RunRecord) {
     }
     for t in &rec.tasks {
         rejected_cycles(&mut lines, t);
-        if t.status == TaskStatus::Blocked && !block_in_issues(t, rec) {
+        if t.status == TaskStatus::Blocked {
+            let then = block_issue(t, rec)
+                .map(|i| i.resolution.as_str())
+                .unwrap_or("run stopped; asked the user");
             lines.push(format!(
-                "- {} – blocked: {} → run stopped; asked the user",
+                "- {} – blocked: {} → {}",
                 md::text(&t.id),
-                md::text(t.blocked_reason.as_deref().unwrap_or("no reason recorded"))
+                md::text(t.blocked_reason.as_deref().unwrap_or("no reason recorded")),
+                md::text(then)
             ));
         }
     }
