@@ -450,9 +450,29 @@ pub fn main() -> i32 {
 /// not an error, the rest is dropped.
 pub(crate) fn print_out(text: &str) {
     use std::io::Write;
-    let _quiet = crate::packs::git::IgnoreSigpipe::new();
+    let _quiet = IgnoreSigpipe::new();
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// SIGPIPE ignored while alive (planexec otherwise dies on a closed pipe, main.rs), so a
+/// write to a reader that went away is an EPIPE error to ignore, not the end of the process.
+pub(crate) struct IgnoreSigpipe(libc::sighandler_t);
+
+impl IgnoreSigpipe {
+    pub(crate) fn new() -> IgnoreSigpipe {
+        // SAFETY: changes the disposition of one signal; the previous one is restored on drop.
+        IgnoreSigpipe(unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) })
+    }
+}
+
+impl Drop for IgnoreSigpipe {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe {
+            libc::signal(libc::SIGPIPE, self.0);
+        }
+    }
 }
 
 /// Prints an error the way every command does: `error: ...` on stderr.

@@ -37,7 +37,7 @@ pub fn run(paths: &[PathBuf], reports: &[ReportSpec], durations: &Path, args: &P
         code = c;
     }
     // A closed stdout (EPIPE) ends neither the job summary nor the exit code.
-    let _quiet = crate::packs::git::IgnoreSigpipe::new();
+    let _quiet = super::IgnoreSigpipe::new();
     // In GitHub Actions: an annotation per failing test and finding, and the job summary.
     let env = EnvView::from_env();
     if env.github_actions {

@@ -51,10 +51,10 @@ fn set_timeouts(wait: Duration) -> Result<(), String> {
 /// Ignores SIGPIPE while alive. planexec dies on a closed pipe (main.rs), but libgit2
 /// writes to its sockets without MSG_NOSIGNAL and git2 writes the request to a credential
 /// helper that may never read it: a server or helper closing early must be an error, not a kill.
-pub(crate) struct IgnoreSigpipe(libc::sighandler_t);
+struct IgnoreSigpipe(libc::sighandler_t);
 
 impl IgnoreSigpipe {
-    pub(crate) fn new() -> IgnoreSigpipe {
+    fn new() -> IgnoreSigpipe {
         // SAFETY: changes the disposition of one signal; the previous one is restored on drop.
         IgnoreSigpipe(unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) })
     }

@@ -5,7 +5,7 @@ mod cache;
 mod diff;
 mod download;
 mod fetch;
-pub(crate) mod git;
+mod git;
 mod lock;
 mod packfile;
 mod source;
