@@ -293,10 +293,14 @@ fn suggest_section(e: &toml::de::Error) -> String {
     };
     let unknown = rest.split('`').next().unwrap_or("").to_ascii_lowercase();
     let near = SECTIONS.iter().find(|s| {
-        **s == format!("{unknown}s") || format!("{s}s") == unknown || **s == unknown.replace('-', "_")
+        **s == format!("{unknown}s")
+            || format!("{s}s") == unknown
+            || **s == unknown.replace('-', "_")
     });
     match near {
-        Some(s) => format!("\n  did you mean [{s}]? (for example [{s}.NAME] for one plugin's settings)"),
+        Some(s) => {
+            format!("\n  did you mean [{s}]? (for example [{s}.NAME] for one plugin's settings)")
+        }
         None => String::new(),
     }
 }

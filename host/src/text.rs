@@ -94,7 +94,10 @@ mod tests {
 
     #[test]
     fn colour_codes_are_dropped_and_other_escapes_kept_visible() {
-        assert_eq!(strip_sgr("\x1b[31mFAILED\x1b[0m x\x1b[1;32m ok\x1b[m"), "FAILED x ok");
+        assert_eq!(
+            strip_sgr("\x1b[31mFAILED\x1b[0m x\x1b[1;32m ok\x1b[m"),
+            "FAILED x ok"
+        );
         assert_eq!(untrusted("\x1b[31mred\x1b[0m \x1b[2J"), "red \\x1b[2J");
         assert_eq!(strip_sgr("\x1b[38:5:1mc\x1b["), "c\x1b[");
     }

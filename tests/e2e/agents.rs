@@ -386,7 +386,8 @@ fn an_agent_clis_own_error_reaches_the_terminal_and_the_log() {
     git(ws, &["commit", "-q", "-m", "base and plan"]);
     let out = planexec(ws, &["run", "plan/plan.md"]);
     assert_eq!(out.code, 1, "{out:?}");
-    let said = "`python3` exited 2; last output: Traceback: ... | Error: ANTHROPIC_API_KEY is not set";
+    let said =
+        "`python3` exited 2; last output: Traceback: ... | Error: ANTHROPIC_API_KEY is not set";
     assert!(out.all().contains(said), "{out:?}");
     let log = std::fs::read_to_string(ws.join("plan/plan-execution-log.md")).unwrap();
     assert!(log.contains(said), "{log}");
@@ -509,7 +510,15 @@ fn code_review(cycle: &Value) -> &Value {
 
 #[test]
 fn mini_swe_agent_as_code_reviewer_rejects_then_approves_and_its_findings_reach_rework() {
-    let r = run_reviewed(SHOUT, "shout-tasks.sh", 3, &[], &[], Some("debug-print"), "");
+    let r = run_reviewed(
+        SHOUT,
+        "shout-tasks.sh",
+        3,
+        &[],
+        &[],
+        Some("debug-print"),
+        "",
+    );
     assert_eq!(r.out.code, 0, "{:?}", r.out);
     let cs = r.cycles("T001");
     assert_eq!(cs.len(), 2, "{:#}", r.task("T001"));

@@ -40,24 +40,30 @@ fn origin(tmp: &Path) -> (PathBuf, String) {
             &format!("from src.calc import add\n\n\ndef test_add_{i}() -> None:\n    assert add({i}, 1) == {}\n", i + 1),
         );
     }
-    write(
-        &work,
-        "tools/check.py",
-        "print(\"project check: ok\")\n",
-    );
+    write(&work, "tools/check.py", "print(\"project check: ok\")\n");
     write(
         &work,
         "planexec.toml",
         "[policy]\ngrant = [\"python3\"]\n\n[gates.pytest]\n\n[gates.mypy]\npaths = [\"src\"]\n\n[gates.black]\npaths = [\"src\", \"tests\"]\n\n\
          [gates.check]\nplugin = \"command\"\ncommand = \"python3 tools/check.py\"\n",
     );
-    write(&work, ".github/planexec-policy.toml", "[policy]\ngrant = [\"python3\"]\n");
+    write(
+        &work,
+        ".github/planexec-policy.toml",
+        "[policy]\ngrant = [\"python3\"]\n",
+    );
     git(&work, &["add", "."]);
     git(&work, &["commit", "-qm", "project"]);
     let bare = tmp.join("origin.git");
     git(
         tmp,
-        &["clone", "-q", "--bare", work.to_str().unwrap(), bare.to_str().unwrap()],
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
     );
     let sha = git(&work, &["rev-parse", "HEAD"]).trim().to_string();
     (bare, sha)
@@ -101,7 +107,10 @@ fn runner(tmp: &Path, name: &str, origin: &Path, commit: &str, base: &str, shard
         ("PLANEXEC_TEST_BIN".into(), s(root.join("bin"))),
         ("PLANEXEC_RESULT_CACHE".into(), s(root.join("results"))),
         ("PLANEXEC_CACHE_DIR".into(), s(cache_dir())),
-        ("PLANEXEC_TOOL_CACHE".into(), s(target_dir().join("test-tool-cache"))),
+        (
+            "PLANEXEC_TOOL_CACHE".into(),
+            s(target_dir().join("test-tool-cache")),
+        ),
     ];
     for k in ["HOME", "LANG", "RUSTUP_HOME", "CARGO_HOME", "PYENV_ROOT"] {
         if let Ok(v) = std::env::var(k) {
@@ -265,7 +274,15 @@ fn mapping(v: &Value) -> Vec<(String, String)> {
 /// The workflow for the fixture, with this build's binaries as the install step.
 fn workflow(tmp: &Path, origin: &Path) -> (Value, Out) {
     let gen = tmp.join("gen");
-    git(tmp, &["clone", "-q", origin.to_str().unwrap(), gen.to_str().unwrap()]);
+    git(
+        tmp,
+        &[
+            "clone",
+            "-q",
+            origin.to_str().unwrap(),
+            gen.to_str().unwrap(),
+        ],
+    );
     let install = format!(
         "cp {} {} \"$PLANEXEC_TEST_BIN/\"",
         env!("CARGO_BIN_EXE_planexec"),
@@ -273,7 +290,14 @@ fn workflow(tmp: &Path, origin: &Path) -> (Value, Out) {
     );
     let out = planexec(
         &gen,
-        &["ci", "github", "--shards", &SHARDS.to_string(), "--install", &install],
+        &[
+            "ci",
+            "github",
+            "--shards",
+            &SHARDS.to_string(),
+            "--install",
+            &install,
+        ],
     );
     assert_eq!(out.code, 0, "{out:?}");
     let w: Value =
@@ -288,18 +312,34 @@ fn the_generated_workflow_runs_its_shards_and_merges_them() {
     let (w, out) = workflow(tmp.path(), &origin);
     // Every gate's tool is installed, and the gate that runs a configured program is named.
     let text = &out.stdout;
-    assert!(text.contains("python3 -m pip install black mypy pytest"), "{text}");
-    assert!(out.stderr.contains("gate `check` runs whatever its settings name"), "{out:?}");
+    assert!(
+        text.contains("python3 -m pip install black mypy pytest"),
+        "{text}"
+    );
+    assert!(
+        out.stderr
+            .contains("gate `check` runs whatever its settings name"),
+        "{out:?}"
+    );
 
     for i in 1..=SHARDS {
         let r = runner(tmp.path(), &format!("shard-{i}"), &origin, &main, &main, i);
         let (failed, log) = r.run_job(&w["jobs"]["shard"]);
         println!("--- shard {i}\n{log}");
         assert!(!failed, "shard {i}:\n{log}");
-        assert!(log.contains("trusted "), "planexec.toml is trusted as main has it:\n{log}");
-        assert!(log.contains("project check: ok") || log.contains("PASSED check"), "{log}");
+        assert!(
+            log.contains("trusted "),
+            "planexec.toml is trusted as main has it:\n{log}"
+        );
+        assert!(
+            log.contains("project check: ok") || log.contains("PASSED check"),
+            "{log}"
+        );
         for gate in ["pytest", "mypy", "black", "check"] {
-            assert!(log.contains(&format!("gate {gate} (")), "{gate} ran:\n{log}");
+            assert!(
+                log.contains(&format!("gate {gate} (")),
+                "{gate} ran:\n{log}"
+            );
         }
         assert!(!log.contains("not trusted"), "{log}");
     }
@@ -307,11 +347,16 @@ fn the_generated_workflow_runs_its_shards_and_merges_them() {
     let (failed, log) = r.run_job(&w["jobs"]["merge"]);
     println!("--- merge\n{log}");
     assert!(!failed, "merge:\n{log}");
-    let junit = std::fs::read_to_string(tmp.path().join("artifacts/planexec-report/planexec-junit.xml"))
-        .unwrap_or_else(|e| panic!("{e}:\n{log}"));
+    let junit = std::fs::read_to_string(
+        tmp.path()
+            .join("artifacts/planexec-report/planexec-junit.xml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}:\n{log}"));
     assert_eq!(junit.matches("<testcase").count() >= 4, true, "{junit}");
     assert!(
-        tmp.path().join("actions-cache/planexec-durations.json").is_file(),
+        tmp.path()
+            .join("actions-cache/planexec-durations.json")
+            .is_file(),
         "the durations are kept for the next run:\n{log}"
     );
 }
@@ -325,15 +370,31 @@ fn the_generated_workflow_never_trusts_a_pull_requests_own_config() {
     let (origin, main) = origin(tmp.path());
     let (w, _) = workflow(tmp.path(), &origin);
     let pr = tmp.path().join("pr");
-    git(tmp.path(), &["clone", "-q", origin.to_str().unwrap(), pr.to_str().unwrap()]);
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            origin.to_str().unwrap(),
+            pr.to_str().unwrap(),
+        ],
+    );
     git(&pr, &["config", "user.email", "someone@example.com"]);
     git(&pr, &["config", "user.name", "Someone"]);
-    write(&pr, "tools/pwn.py", "print(\"PWNED: the pull request chose what runs\")\n");
+    write(
+        &pr,
+        "tools/pwn.py",
+        "print(\"PWNED: the pull request chose what runs\")\n",
+    );
     let toml = std::fs::read_to_string(pr.join("planexec.toml"))
         .unwrap()
         .replace("tools/check.py", "tools/pwn.py");
     write(&pr, "planexec.toml", &toml);
-    write(&pr, ".github/planexec-policy.toml", "[policy]\ngrant = [\"python3\", \"sh\"]\n");
+    write(
+        &pr,
+        ".github/planexec-policy.toml",
+        "[policy]\ngrant = [\"python3\", \"sh\"]\n",
+    );
     git(&pr, &["add", "."]);
     git(&pr, &["commit", "-qm", "change what runs"]);
     git(&pr, &["push", "-q", "origin", "HEAD:refs/heads/pull-1"]);
@@ -346,7 +407,10 @@ fn the_generated_workflow_never_trusts_a_pull_requests_own_config() {
         log.contains("::warning::planexec.toml or planexec.lock differs from the base branch"),
         "{log}"
     );
-    assert!(!log.contains("PWNED"), "the pull request's command ran:\n{log}");
+    assert!(
+        !log.contains("PWNED"),
+        "the pull request's command ran:\n{log}"
+    );
     assert!(failed, "its `check` gate has no program to run:\n{log}");
     assert!(log.contains("gate check (command) ERRORED"), "{log}");
     // The other gates still ran, with the base branch's policy.

@@ -650,7 +650,10 @@ fn a_blocked_task_resumes_with_its_history_kept() {
     );
     let d = tmp.path();
     assert_eq!(planexec(d, &["run", "plan/plan.md"]).code, 1);
-    assert_eq!(std::fs::read_to_string(d.join("greet.txt")).unwrap(), "never\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("greet.txt")).unwrap(),
+        "never\n"
+    );
     // Issue 25, the documented way out: the person corrects the task's first input
     // (the whole file, as the task's start has none), commits it, and resumes. The
     // blocked attempt's `greet.txt` is set aside, so the patch applies to a clean tree.
@@ -665,7 +668,10 @@ fn a_blocked_task_resumes_with_its_history_kept() {
     let out = planexec(d, &["run", "plan/plan.md", "--resume"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(subjects(d)[0], "T001: Add greeting");
-    assert_eq!(std::fs::read_to_string(d.join("greet.txt")).unwrap(), "hello\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("greet.txt")).unwrap(),
+        "hello\n"
+    );
     assert!(
         out.all().contains("T001 resumes after its block from a clean tree: its blocked attempt's changes to greet.txt were undone (a copy is in .git/planexec/blocked/"),
         "{out:?}"

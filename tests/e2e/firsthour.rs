@@ -32,7 +32,12 @@ fn one_task(dir: &Path, accept: &str, toml: &str) {
 /// The first cycle's feedback messages in the run's state.
 fn feedback(dir: &Path) -> Vec<String> {
     let runs = dir.join(".git/planexec/runs");
-    let f = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    let f = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
     st["record"]["tasks"][0]["cycles"][0]["feedback"]
         .as_array()
@@ -102,7 +107,10 @@ fn a_singular_section_suggests_the_plural_one() {
     write(d, "planexec.toml", "[implementer.manual]\n");
     let out = planexec(d, &["plugins", "list"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("did you mean [implementers]?"), "{out:?}");
+    assert!(
+        out.stderr.contains("did you mean [implementers]?"),
+        "{out:?}"
+    );
     for doc in ["docs/implementers.md", "docs/configuration.md", "README.md"] {
         let text = std::fs::read_to_string(root().join(doc)).unwrap();
         for wrong in ["[implementer.", "[reviewer.", "[gate.", "[formatter."] {
@@ -118,19 +126,41 @@ fn report_merge_into_a_closed_pipe_still_writes_its_reports() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     repo(d);
-    write(d, "pyproject.toml", "[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\n");
-    write(d, "tests/test_a.py", "def test_a():\n    pass\n\ndef test_b():\n    pass\n");
+    write(
+        d,
+        "pyproject.toml",
+        "[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\n",
+    );
+    write(
+        d,
+        "tests/test_a.py",
+        "def test_a():\n    pass\n\ndef test_b():\n    pass\n",
+    );
     for i in 1..=2 {
         let shard = format!("{i}/2");
         let report = format!("json=s{i}.json");
-        let out = planexec(d, &["gate", "run", "pytest", "--shard", &shard, "--report", &report]);
+        let out = planexec(
+            d,
+            &[
+                "gate", "run", "pytest", "--shard", &shard, "--report", &report,
+            ],
+        );
         assert_eq!(out.code, 0, "{out:?}");
     }
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let summary = d.join("summary.md");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_planexec"))
-        .args(["report", "merge", "s1.json", "s2.json", "--report", "junit=j.xml", "--durations", "d.json"])
+        .args([
+            "report",
+            "merge",
+            "s1.json",
+            "s2.json",
+            "--report",
+            "junit=j.xml",
+            "--durations",
+            "d.json",
+        ])
         .current_dir(d)
         .env("PLANEXEC_CACHE_DIR", cache_dir())
         .env("XDG_CONFIG_HOME", user_config_home())
@@ -141,7 +171,9 @@ fn report_merge_into_a_closed_pipe_still_writes_its_reports() {
         .unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
     assert!(d.join("j.xml").is_file() && d.join("d.json").is_file());
-    assert!(std::fs::read_to_string(&summary).unwrap().contains("pytest"));
+    assert!(std::fs::read_to_string(&summary)
+        .unwrap()
+        .contains("pytest"));
 }
 
 /// A tool's colour codes reach the rework feedback and the terminal as the text they
@@ -166,8 +198,14 @@ fn colour_codes_in_acceptance_output_are_dropped_from_the_feedback() {
     assert!(fb.contains("FAILED x.txt is not ready"), "{fb}");
     assert!(!fb.contains('\x1b'), "{fb}");
     let log = std::fs::read_to_string(d.join("plan/plan-execution-log.md")).unwrap();
-    assert!(log.contains("FAILED x.txt is not ready") && !log.contains("x1b"), "{log}");
-    assert!(!out.all().contains("x1b") && !out.all().contains('\u{FFFD}'), "{out:?}");
+    assert!(
+        log.contains("FAILED x.txt is not ready") && !log.contains("x1b"),
+        "{log}"
+    );
+    assert!(
+        !out.all().contains("x1b") && !out.all().contains('\u{FFFD}'),
+        "{out:?}"
+    );
     // And said in the singular: `failed 1 cycle`, `1 task, 0 warnings`.
     assert!(out.all().contains("T001 failed 1 cycle ("), "{out:?}");
     assert!(out.all().contains("1 task, 0 warnings"), "{out:?}");
@@ -194,7 +232,10 @@ fn pytest_acceptance_feedback_has_no_cache_warnings() {
     assert_eq!(out.code, 1, "{out:?}");
     let fb = feedback(d).join("\n");
     assert!(fb.contains("assert 'no\\n' == 'yes\\n'"), "{fb}");
-    assert!(!fb.contains("PytestCacheWarning") && !fb.contains("cache"), "{fb}");
+    assert!(
+        !fb.contains("PytestCacheWarning") && !fb.contains("cache"),
+        "{fb}"
+    );
 }
 
 /// Outside a terminal a gate that runs long says so while it runs, with the last line its
@@ -212,12 +253,23 @@ fn a_long_gate_outside_a_terminal_has_a_heartbeat_with_its_last_output() {
     );
     let out = planexec_env(d, &["gate", "run", "slow"], &[("PLANEXEC_HEARTBEAT", "1")]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains("still running: gate slow, 1s"), "{out:?}");
-    assert!(out.stderr.contains("still running: gate slow, 3s"), "{out:?}");
     assert!(
-        out.stderr.contains("  python3 (") && out.stderr.contains("s): last output: collected 3 items"),
+        out.stderr.contains("still running: gate slow, 1s"),
         "{out:?}"
     );
-    let quiet = planexec_env(d, &["gate", "run", "slow", "--no-cache"], &[("PLANEXEC_HEARTBEAT", "0")]);
+    assert!(
+        out.stderr.contains("still running: gate slow, 3s"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr.contains("  python3 (")
+            && out.stderr.contains("s): last output: collected 3 items"),
+        "{out:?}"
+    );
+    let quiet = planexec_env(
+        d,
+        &["gate", "run", "slow", "--no-cache"],
+        &[("PLANEXEC_HEARTBEAT", "0")],
+    );
     assert!(!quiet.stderr.contains("still running"), "{quiet:?}");
 }

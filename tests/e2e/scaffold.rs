@@ -92,10 +92,7 @@ fn scaffolded_gate_and_formatter_run_through_the_binary() {
     let out = planexec(ws, &["gate", "run", "ok", "--plugins", g]);
     assert_eq!(out.code, 0, "{out:?}");
     // Issue 25: not `exited Some(0)`, and the time its program took, not `took 0 ms`.
-    assert!(
-        out.all().contains("team-gate: `true` exited 0"),
-        "{out:?}"
-    );
+    assert!(out.all().contains("team-gate: `true` exited 0"), "{out:?}");
     assert!(!out.all().contains("took 0 ms"), "{out:?}");
     assert_eq!(
         planexec(ws, &["gate", "run", "bad", "--plugins", g]).code,
@@ -189,7 +186,14 @@ fn plugin_new_refuses_a_pdk_folder_that_is_not_the_kit() {
     let kit = root().join("plugins/pdk");
     let out = planexec(
         tmp.path(),
-        &["plugin", "new", "gate", "team-y", "--pdk", kit.to_str().unwrap()],
+        &[
+            "plugin",
+            "new",
+            "gate",
+            "team-y",
+            "--pdk",
+            kit.to_str().unwrap(),
+        ],
     );
     assert_eq!(out.code, 0, "{out:?}");
 }

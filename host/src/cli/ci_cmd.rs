@@ -442,8 +442,16 @@ mod tests {
     fn the_gates_tools_come_from_their_requested_commands() {
         let mut t = Tools::default();
         let cmds = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        add_commands(&mut t, "pytest", &cmds(&["python3 -m pytest *", "python3 -m coverage run *"]));
-        add_commands(&mut t, "ruff", &cmds(&["python3 -m ruff check *", "ruff check *"]));
+        add_commands(
+            &mut t,
+            "pytest",
+            &cmds(&["python3 -m pytest *", "python3 -m coverage run *"]),
+        );
+        add_commands(
+            &mut t,
+            "ruff",
+            &cmds(&["python3 -m ruff check *", "ruff check *"]),
+        );
         add_commands(&mut t, "go-test", &cmds(&["go test *"]));
         add_commands(&mut t, "lint", &cmds(&["*"]));
         add_commands(&mut t, "odd", &cmds(&["shellcheck *"]));

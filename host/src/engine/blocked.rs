@@ -38,15 +38,19 @@ pub fn set_aside(ctx: &mut Ctx, id: &str) -> Result<(), String> {
     let (Some(store), false) = (ctx.store, ctx.in_worktree()) else {
         return Ok(());
     };
-    let changes = ctx
-        .repo
-        .changes_since_head(&ctx.own_files)
-        .map_err(|e| format!("{id} was resumed, but the work tree's changes cannot be read: {e}"))?;
+    let changes = ctx.repo.changes_since_head(&ctx.own_files).map_err(|e| {
+        format!("{id} was resumed, but the work tree's changes cannot be read: {e}")
+    })?;
     let (undo, kept) = split(ctx, &left, changes);
     if undo.is_empty() && kept.is_empty() {
         return Ok(());
     }
-    let cycle = ctx.task_mut(id).cycles.last().map(|c| c.number).unwrap_or(0);
+    let cycle = ctx
+        .task_mut(id)
+        .cycles
+        .last()
+        .map(|c| c.number)
+        .unwrap_or(0);
     let backup = store.blocked_dir(&ctx.state.record.run_id, id, cycle);
     let undo = TaskChanges {
         files: undo,
@@ -90,8 +94,15 @@ fn split(
 }
 
 fn say(ctx: &mut Ctx, id: &str, undone: &[String], kept: &[String], backup: &std::path::Path) {
-    let home = ctx.home.canonicalize().unwrap_or_else(|_| ctx.home.to_path_buf());
-    let shown = backup.strip_prefix(&home).unwrap_or(backup).display().to_string();
+    let home = ctx
+        .home
+        .canonicalize()
+        .unwrap_or_else(|_| ctx.home.to_path_buf());
+    let shown = backup
+        .strip_prefix(&home)
+        .unwrap_or(backup)
+        .display()
+        .to_string();
     let mut text = format!("{id} resumes after its block");
     if !undone.is_empty() {
         text.push_str(&format!(

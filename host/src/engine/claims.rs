@@ -8,7 +8,11 @@ use planexec_record::{Finding, ImplementRun, Severity};
 /// diff; `earlier` the files earlier cycles of this attempt changed (rework keeps them
 /// in the tree): one of those is not an unreported change of this cycle. An implementer
 /// that claims nothing (a person, a patch) is only held to its own findings.
-pub fn findings(imp: Option<&ImplementRun>, changed: &[String], earlier: &[String]) -> Vec<Finding> {
+pub fn findings(
+    imp: Option<&ImplementRun>,
+    changed: &[String],
+    earlier: &[String],
+) -> Vec<Finding> {
     let Some(imp) = imp else { return Vec::new() };
     let mut out = imp.findings.clone();
     if imp.claimed_files.is_empty() {

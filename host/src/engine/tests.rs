@@ -556,7 +556,10 @@ fn resume_after_a_block_starts_clean_but_keeps_the_persons_edits() {
     assert!(!d.join("a.txt").exists(), "the attempt's a.txt was undone");
     assert_eq!(std::fs::read_to_string(d.join("b.txt")).unwrap(), "mine\n");
     let copy = d.join(".git/planexec/blocked/test-run/T001-cycle1");
-    assert_eq!(std::fs::read_to_string(copy.join("a.txt")).unwrap(), "attempt\n");
+    assert_eq!(
+        std::fs::read_to_string(copy.join("a.txt")).unwrap(),
+        "attempt\n"
+    );
     assert!(!copy.join("b.txt").exists());
     let said = st
         .record
@@ -566,7 +569,9 @@ fn resume_after_a_block_starts_clean_but_keeps_the_persons_edits() {
         .unwrap_or_else(|| panic!("{:?}", st.record.issues));
     assert!(
         said.resolution.contains("changes to a.txt were undone")
-            && said.resolution.contains("kept as you left them (changed since the block): b.txt"),
+            && said
+                .resolution
+                .contains("kept as you left them (changed since the block): b.txt"),
         "{}",
         said.resolution
     );

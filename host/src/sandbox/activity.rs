@@ -63,7 +63,11 @@ impl Tracker {
     /// A chunk of the program's output: its last non-empty line is kept.
     pub fn saw(&self, chunk: &[u8]) {
         let text = String::from_utf8_lossy(chunk);
-        let Some(line) = text.split(['\n', '\r']).map(str::trim).rfind(|l| !l.is_empty()) else {
+        let Some(line) = text
+            .split(['\n', '\r'])
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+        else {
             return;
         };
         let line: String = line.chars().take(MAX_LINE).collect();

@@ -77,11 +77,17 @@ fn problems(
     let mut v = Vec::new();
     let said = last_words(out);
     if out.timed_out {
-        v.push(format!("`{name}` timed out after {} ms{said}", out.duration_ms));
+        v.push(format!(
+            "`{name}` timed out after {} ms{said}",
+            out.duration_ms
+        ));
     } else if out.exit_code.is_none() {
         v.push(format!("`{name}` was killed by a signal{said}"));
     } else if out.exit_code != Some(0) {
-        v.push(format!("`{name}` exited {}{said}", out.exit_code.unwrap_or(-1)));
+        v.push(format!(
+            "`{name}` exited {}{said}",
+            out.exit_code.unwrap_or(-1)
+        ));
     }
     match o {
         Err(e) => v.push(e.clone()),

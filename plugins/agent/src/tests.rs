@@ -343,10 +343,15 @@ fn a_file_of_an_earlier_cycle_may_be_reported_again_in_rework() {
     assert!(!r.summary.contains("did not change"), "{}", r.summary);
     let d = dirs("rework-phantom");
     std::fs::write(d.ws().join("a.py"), "x = 2\n").unwrap();
-    let script = "echo 'y = 1' > b.py && printf '%s' '| b.py | created | y |\n| z.py | modified | x |\n'";
+    let script =
+        "echo 'y = 1' > b.py && printf '%s' '| b.py | created | y |\n| z.py | modified | x |\n'";
     let r = AgentImplementer::implement(req(&d, 2, agent_script(script)), &NativeHost(&d)).unwrap();
     assert_eq!(r.status, ImplementStatus::Failed, "{}", r.summary);
-    assert!(r.summary.contains("reported changing z.py"), "{}", r.summary);
+    assert!(
+        r.summary.contains("reported changing z.py"),
+        "{}",
+        r.summary
+    );
 }
 
 #[test]

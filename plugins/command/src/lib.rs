@@ -25,12 +25,19 @@ fn without_pytest_cache(program: &str, mut args: Vec<String>) -> Vec<String> {
     let base = program.rsplit('/').next().unwrap_or(program);
     let at = if matches!(base, "pytest" | "py.test") {
         0
-    } else if base.starts_with("python") && args.len() >= 2 && args[0] == "-m" && args[1] == "pytest" {
+    } else if base.starts_with("python")
+        && args.len() >= 2
+        && args[0] == "-m"
+        && args[1] == "pytest"
+    {
         2
     } else {
         return args;
     };
-    if args.iter().any(|a| a.contains("cacheprovider") || a.contains("cache_dir")) {
+    if args
+        .iter()
+        .any(|a| a.contains("cacheprovider") || a.contains("cache_dir"))
+    {
         return args;
     }
     args.splice(at..at, ["-p".to_string(), "no:cacheprovider".to_string()]);

@@ -47,8 +47,7 @@ fn derived_from_cycles(i: &Issue, rec: &RunRecord) -> bool {
     };
     t.cycles.iter().any(|c| {
         matches!(c.outcome, CycleOutcome::Rework | CycleOutcome::Blocked)
-            && i
-                .issue
+            && i.issue
                 .starts_with(&format!("{id} cycle {} rejected", c.number))
     })
 }

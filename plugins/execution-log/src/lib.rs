@@ -979,13 +979,19 @@ mod tests {
         rec.issues.push(planexec_pdk::record::Issue {
             task: Some("T002".into()),
             issue: reason.clone(),
-            resolution: "blocked: the run stopped to ask; fix the cause, then `planexec run PLAN --resume`".into(),
+            resolution:
+                "blocked: the run stopped to ask; fix the cause, then `planexec run PLAN --resume`"
+                    .into(),
         });
         let s = render(rec);
         let sec =
             &s[s.find("## Issues & Resolutions").unwrap()..s.find("## Success Criteria").unwrap()];
         for n in 1..=3 {
-            assert_eq!(sec.matches(&format!("T002 – cycle {n} rejected")).count(), 1, "{sec}");
+            assert_eq!(
+                sec.matches(&format!("T002 – cycle {n} rejected")).count(),
+                1,
+                "{sec}"
+            );
             assert!(!sec.contains(&format!("T002 cycle {n} rejected")), "{sec}");
         }
         assert_eq!(sec.matches("rework limit reached").count(), 1, "{sec}");

@@ -27,8 +27,8 @@ fn default_pdk() -> Result<PathBuf, String> {
 /// `dir` as an absolute path when it holds the plugin kit (a Cargo.toml naming planexec-pdk).
 fn checked_pdk(dir: &Path) -> Result<PathBuf, String> {
     let manifest = dir.join("Cargo.toml");
-    let is_kit = std::fs::read_to_string(&manifest)
-        .is_ok_and(|t| t.contains("name = \"planexec-pdk\""));
+    let is_kit =
+        std::fs::read_to_string(&manifest).is_ok_and(|t| t.contains("name = \"planexec-pdk\""));
     if !is_kit {
         return Err(format!(
             "plugin new: --pdk {}: no plugin kit there (expected a Cargo.toml of planexec-pdk: \
@@ -43,7 +43,10 @@ fn checked_pdk(dir: &Path) -> Result<PathBuf, String> {
 fn pdk_dependency(pdk: Option<&str>, cwd: &Path) -> Result<String, String> {
     let path = match pdk {
         Some(p) if p.starts_with("git+") => {
-            return Ok(format!("{{ git = {} }}", toml::Value::String(p[4..].into())))
+            return Ok(format!(
+                "{{ git = {} }}",
+                toml::Value::String(p[4..].into())
+            ))
         }
         Some(p) => checked_pdk(&cwd.join(p))?,
         None => default_pdk()?,
@@ -249,11 +252,15 @@ fn check_cargo_project(dir: &Path) -> Result<(), String> {
     if dir.join("Cargo.toml").is_file() {
         return Ok(());
     }
-    let python = std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-        let n = e.file_name();
-        let n = n.to_string_lossy();
-        n.ends_with(".py") || n == "pyproject.toml"
-    });
+    let python = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.ends_with(".py") || n == "pyproject.toml"
+        });
     let how = if python {
         "a Python plugin is built with componentize-py: `componentize-py -d WIT_DIR -w gate componentize app -o NAME.wasm` \
          (examples/python-gate/README.md), then put its sha256 in plugin.toml"
