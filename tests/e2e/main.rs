@@ -3,8 +3,10 @@
 
 mod agents;
 mod check;
+mod ci;
 mod confine;
 mod engine;
+mod firsthour;
 mod gates;
 mod gateset;
 mod guards;

@@ -232,6 +232,15 @@ pub enum CiCmd {
         shards: u32,
         /// Gates to run (default: those `gate run` would run here).
         names: Vec<String>,
+        /// How the workflow installs planexec: `git+URL[#REV]` (cargo builds that source,
+        /// after adding the wasm32-wasip2 target) or a shell command (default: the source
+        /// this planexec was built from, when it knows one).
+        #[arg(long, value_name = "git+URL[#REV] | COMMAND")]
+        install: Option<String>,
+        /// The policy file the jobs run with, read from the base branch (never the pull
+        /// request's copy).
+        #[arg(long = "ci-policy", value_name = "FILE", default_value = ci_cmd::DEFAULT_POLICY)]
+        ci_policy: String,
         #[command(flatten)]
         plugin_args: PluginArgs,
     },
@@ -365,8 +374,18 @@ pub fn main() -> i32 {
         Cmd::Ci(CiCmd::Github {
             shards,
             names,
+            install,
+            ci_policy,
             plugin_args,
-        }) => ci_cmd::github(shards, &names, &plugin_args),
+        }) => ci_cmd::github(
+            shards,
+            &names,
+            &ci_cmd::CiOptions {
+                install,
+                policy: ci_policy,
+            },
+            &plugin_args,
+        ),
         Cmd::Plugins(PluginsCmd::List {
             plugin_args,
             format,
@@ -424,6 +443,35 @@ pub fn main() -> i32 {
             dialect,
             format,
         } => check_cmd::run(&plan, dialect.as_deref(), format),
+    }
+}
+
+/// Writes `text` to stdout; a reader that went away (EPIPE: `planexec ... | head`) is
+/// not an error, the rest is dropped.
+pub(crate) fn print_out(text: &str) {
+    use std::io::Write;
+    let _quiet = IgnoreSigpipe::new();
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// SIGPIPE ignored while alive (planexec otherwise dies on a closed pipe, main.rs), so a
+/// write to a reader that went away is an EPIPE error to ignore, not the end of the process.
+pub(crate) struct IgnoreSigpipe(libc::sighandler_t);
+
+impl IgnoreSigpipe {
+    pub(crate) fn new() -> IgnoreSigpipe {
+        // SAFETY: changes the disposition of one signal; the previous one is restored on drop.
+        IgnoreSigpipe(unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) })
+    }
+}
+
+impl Drop for IgnoreSigpipe {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe {
+            libc::signal(libc::SIGPIPE, self.0);
+        }
     }
 }
 

@@ -273,8 +273,9 @@ pub fn verify() -> i32 {
         Ok(ready) => {
             let plugins: usize = ready.iter().map(|r| r.plugins.len()).sum();
             println!(
-                "{} packs, {plugins} plugins match planexec.lock",
-                ready.len()
+                "{}, {} match planexec.lock",
+                crate::text::count(ready.len(), "pack"),
+                crate::text::count(plugins, "plugin")
             );
             exit::OK
         }

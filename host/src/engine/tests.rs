@@ -533,6 +533,51 @@ fn resume_after_a_block_gets_a_fresh_budget_and_keeps_the_history() {
     assert_eq!(t.blocked_reason, None);
 }
 
+/// Issue 25: `--resume` of a blocked task sets aside what its attempt left (copied under
+/// .git/planexec/blocked/, then undone) and keeps what the person changed since the block.
+#[test]
+fn resume_after_a_block_starts_clean_but_keeps_the_persons_edits() {
+    let w = world(&[("T001", "a.txt")], "");
+    let d = w.tmp.path();
+    let fake = Fake::default();
+    fake.reviews.lock().unwrap().push_back(Err("down".into()));
+    fake.acts
+        .lock()
+        .unwrap()
+        .push_back(writes(&[("a.txt", "attempt\n"), ("b.txt", "attempt\n")]));
+    let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
+    assert_eq!(status, RunStatus::Blocked);
+    assert_eq!(st.blocked_left["T001"].len(), 2, "{:?}", st.blocked_left);
+    std::fs::write(d.join("b.txt"), "mine\n").unwrap(); // the person's own fix
+    let fake = Fake::default();
+    fake.acts.lock().unwrap().push_back(writes(&[]));
+    let events = Events::default();
+    let (_, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &events);
+    assert!(!d.join("a.txt").exists(), "the attempt's a.txt was undone");
+    assert_eq!(std::fs::read_to_string(d.join("b.txt")).unwrap(), "mine\n");
+    let copy = d.join(".git/planexec/blocked/test-run/T001-cycle1");
+    assert_eq!(
+        std::fs::read_to_string(copy.join("a.txt")).unwrap(),
+        "attempt\n"
+    );
+    assert!(!copy.join("b.txt").exists());
+    let said = st
+        .record
+        .issues
+        .iter()
+        .find(|i| i.issue == "T001 was resumed after its block")
+        .unwrap_or_else(|| panic!("{:?}", st.record.issues));
+    assert!(
+        said.resolution.contains("changes to a.txt were undone")
+            && said
+                .resolution
+                .contains("kept as you left them (changed since the block): b.txt"),
+        "{}",
+        said.resolution
+    );
+    assert!(st.blocked_left.is_empty());
+}
+
 #[test]
 fn a_waiting_implementer_stops_the_run_and_the_resume_continues_its_cycle() {
     let w = world(&[("T001", "a.txt")], "");

@@ -173,6 +173,8 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, R
     })?;
     let pid = child.id() as i32;
     let truncated = Arc::new(AtomicBool::new(false));
+    let running = super::activity::start(&spec.program.to_string_lossy());
+    let (seen_out, seen_err) = (running.tracker(), running.tracker());
 
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
@@ -181,13 +183,13 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, R
     let file_cap = spec.file_cap;
     let out_reader = std::thread::spawn(move || match out_file {
         Some(f) => {
-            copy_capped_to_file(stdout, f, file_cap, &t1);
+            copy_capped_to_file(stdout, f, file_cap, &t1, seen_out);
             Vec::new()
         }
-        None => read_capped(stdout, cap, &t1),
+        None => read_capped(stdout, cap, &t1, seen_out),
     });
     let t2 = truncated.clone();
-    let err_reader = std::thread::spawn(move || read_capped(stderr, cap, &t2));
+    let err_reader = std::thread::spawn(move || read_capped(stderr, cap, &t2, seen_err));
 
     let mut timed_out = false;
     let mut killed = None;
@@ -305,13 +307,19 @@ fn poll_interval(elapsed: Duration) -> Duration {
     }
 }
 
-fn read_capped(mut r: impl Read, cap: usize, truncated: &AtomicBool) -> Vec<u8> {
+fn read_capped(
+    mut r: impl Read,
+    cap: usize,
+    truncated: &AtomicBool,
+    seen: super::activity::Tracker,
+) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 64 * 1024];
     loop {
         match r.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                seen.saw(&chunk[..n]);
                 let room = cap.saturating_sub(buf.len());
                 if n > room {
                     truncated.store(true, Ordering::Relaxed);
@@ -323,7 +331,13 @@ fn read_capped(mut r: impl Read, cap: usize, truncated: &AtomicBool) -> Vec<u8> 
     buf
 }
 
-fn copy_capped_to_file(mut r: impl Read, mut f: std::fs::File, cap: u64, truncated: &AtomicBool) {
+fn copy_capped_to_file(
+    mut r: impl Read,
+    mut f: std::fs::File,
+    cap: u64,
+    truncated: &AtomicBool,
+    seen: super::activity::Tracker,
+) {
     use std::io::Write;
     let mut written = 0u64;
     let mut chunk = vec![0u8; 256 * 1024];
@@ -331,6 +345,7 @@ fn copy_capped_to_file(mut r: impl Read, mut f: std::fs::File, cap: u64, truncat
         match r.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                seen.saw(&chunk[..n]);
                 let room = cap.saturating_sub(written) as usize;
                 if n > room {
                     truncated.store(true, Ordering::Relaxed);

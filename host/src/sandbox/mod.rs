@@ -1,6 +1,7 @@
 //! The sandbox: a wasmtime engine and linker, the component cache, and calls
 //! into plugins with grants, limits and deadlines, failures turned into reasons.
 
+pub mod activity;
 pub mod bindings;
 pub(crate) mod cache;
 pub(crate) mod child;

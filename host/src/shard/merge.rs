@@ -292,7 +292,7 @@ fn summary(r: &GateReport, parts: &[&GateReport]) -> String {
         .filter(|(_, p)| !matches!(p.outcome, Outcome::Passed | Outcome::Skipped))
         .map(|(i, p)| format!("shard {}: {}", i + 1, p.summary))
         .collect();
-    let mut s = format!("{totals} in {} shards", parts.len());
+    let mut s = format!("{totals} in {}", crate::text::count(parts.len(), "shard"));
     if !bad.is_empty() {
         s.push_str(&format!(" ({})", bad.join("; ")));
     }
