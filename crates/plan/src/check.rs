@@ -24,6 +24,9 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("unknown-milestone", Severity::Warning, "a task targets a milestone the milestones list does not have"),
     ("status-disagreement", Severity::Warning, "an ExecPlan's Status line disagrees with its checkboxes"),
     ("progress-unlinked", Severity::Warning, "an ExecPlan stage or milestone run as a task has no Progress item naming it, so run cannot tick one"),
+    ("generated-ids", Severity::Warning, "the plan gives its tasks no ids; planexec numbered them `P<section>.<item>` in document order"),
+    ("unresolved-dependency", Severity::Warning, "a Dependencies field holds words that name no task, phase or milestone; planexec ignores them"),
+    ("not-taskmaster", Severity::Error, "a file read as Taskmaster JSON is not valid JSON or has no tasks list"),
     ("not-an-execplan", Severity::Error, "a file read as an ExecPlan has no Progress checkboxes and no steps, stages or milestones to run"),
 ];
 
@@ -38,7 +41,7 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
             Severity::Error,
             "no-tasks",
             format!(
-                "no tasks found in this {} plan; add {}",
+                "no tasks found in this {} plan: planexec looked for task headings (`### <id>: title`, `## 1. Title`), checkbox items (`- [ ] ...`), numbered lists, table rows with an ID column, bold ids (`**<id>** Title`) and bullets under Tasks / Phase / Stage / Epic / Milestone headings, and found none; add {}",
                 plan.dialect,
                 no_tasks_hint(plan)
             ),
@@ -257,6 +260,8 @@ fn no_tasks_hint(plan: &Plan) -> &'static str {
             "subtask headings such as `### ST-1: title`, or numbered ones such as `## 1. title` with a `Done when:` list"
         }
         (Dialect::ExecPlan, _) => "`- [ ]` items under `## Progress`",
+        (Dialect::Kiro, _) => "numbered checkboxes such as `- [ ] 1. Title`",
+        (Dialect::Taskmaster, _) => "objects in the \"tasks\" list with an id and a title",
     }
 }
 
@@ -268,6 +273,8 @@ fn acceptance_hint(plan: &Plan) -> &'static str {
         (Dialect::Planpipe, _) => "add a **Completion Criteria** list of `- [ ]` items",
         (Dialect::SpecKit, _) => "add a `**Checkpoint**:` line to its phase",
         (Dialect::ExecPlan, _) => "add a `Validation:` line to the step",
+        (Dialect::Kiro, _) => "add a `_Verify: ..._` line under the task",
+        (Dialect::Taskmaster, _) => "fill in its \"testStrategy\"",
         (Dialect::TId, "tickets") => "add an **Acceptance test** line to its ticket",
         (Dialect::TId, _) => "add an **Acceptance test** line",
     }

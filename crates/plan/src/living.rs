@@ -12,8 +12,22 @@ use crate::model::Task;
 /// Tick `task`'s Progress checkbox in the file at `path`: `- [ ]` becomes `- [x]` followed by
 /// `(YYYY-MM-DD HH:MMZ)`, replacing a stamp already there. Every other byte is kept, line
 /// endings included. Ticking an already ticked item changes nothing. The task is found at its
-/// recorded line; if the file moved on, by its text.
+/// recorded line; if the file moved on, by its text. A stage tied to several Progress items
+/// ticks them all.
 pub fn tick_progress(path: &Path, task: &Task, now: OffsetDateTime) -> Result<(), PlanError> {
+    if task.progress_lines.is_empty() {
+        return tick_one(path, task, now);
+    }
+    for (line, text) in &task.progress_lines {
+        let mut one = task.clone();
+        one.line = *line;
+        one.progress = Some(text.clone());
+        tick_one(path, &one, now)?;
+    }
+    Ok(())
+}
+
+fn tick_one(path: &Path, task: &Task, now: OffsetDateTime) -> Result<(), PlanError> {
     let err = |line: u32, message: String| PlanError::Tick {
         path: path.to_path_buf(),
         line,

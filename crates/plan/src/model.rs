@@ -25,15 +25,23 @@ pub enum Dialect {
     /// ExecPlans: living documents whose Progress checkboxes are the tasks.
     #[serde(rename = "execplan")]
     ExecPlan,
+    /// Kiro specs: `.kiro/specs/<feature>/tasks.md` with `- [ ] 1. Title` and nested `- [ ] 1.1`.
+    #[serde(rename = "kiro")]
+    Kiro,
+    /// Taskmaster: `.taskmaster/tasks/tasks.json` (tagged or not), legacy `tasks/tasks.json`.
+    #[serde(rename = "taskmaster")]
+    Taskmaster,
 }
 
 impl Dialect {
     /// All dialects, in detection-priority order.
-    pub const ALL: [Dialect; 4] = [
+    pub const ALL: [Dialect; 6] = [
         Dialect::TId,
         Dialect::SpecKit,
         Dialect::Planpipe,
         Dialect::ExecPlan,
+        Dialect::Kiro,
+        Dialect::Taskmaster,
     ];
 
     /// The name used by `--dialect` and in the JSON model.
@@ -43,6 +51,8 @@ impl Dialect {
             Dialect::SpecKit => "spec-kit",
             Dialect::Planpipe => "planpipe",
             Dialect::ExecPlan => "execplan",
+            Dialect::Kiro => "kiro",
+            Dialect::Taskmaster => "taskmaster",
         }
     }
 }
@@ -55,7 +65,9 @@ impl fmt::Display for Dialect {
 
 /// The `--dialect` value was not one of the known names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown dialect `{0}`: expected one of t-id, spec-kit, planpipe, execplan")]
+#[error(
+    "unknown dialect `{0}`: expected one of t-id, spec-kit, planpipe, execplan, kiro, taskmaster"
+)]
 pub struct UnknownDialect(pub String);
 
 impl FromStr for Dialect {
@@ -72,6 +84,8 @@ impl FromStr for Dialect {
             "speckit" | "spec" => Ok(Dialect::SpecKit),
             "planpipe" | "backlog" | "pp" => Ok(Dialect::Planpipe),
             "execplan" | "execplans" | "exec" => Ok(Dialect::ExecPlan),
+            "kiro" => Ok(Dialect::Kiro),
+            "taskmaster" | "tm" => Ok(Dialect::Taskmaster),
             _ => Err(UnknownDialect(s.to_string())),
         }
     }
@@ -206,6 +220,10 @@ pub struct Task {
     /// (at `line`), when the Progress section has one that names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
+    /// Every Progress item tied to this task (line, text), when there are several (an ExecPlan
+    /// stage named by more than one item): `run` ticks them all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub progress_lines: Vec<(u32, String)>,
     /// The file the task was read from (the plan, or a ticket / subtask file).
     pub source: PathBuf,
     /// Position of the task's heading (or checklist line / table row).

@@ -85,30 +85,26 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     }
     read_sections(doc, plan, &in_task);
     let progress = std::mem::take(&mut plan.tasks);
-    let mut steps = match stage_tasks(doc, &progress) {
-        s if !s.is_empty() => s,
-        _ if progress.is_empty() => concrete_steps(doc, &plan.final_gates),
-        _ => Vec::new(),
-    };
-    if !progress.is_empty() {
-        if let Some(n) = unlinked_note(doc, &steps) {
-            plan.notes.push(n);
-        }
-    }
-    // every Progress item ticked: the stages no item names are done too
-    if !progress.is_empty() && progress.iter().all(|p| p.done) {
-        steps.iter_mut().for_each(|s| s.done = true);
-    }
+    let stages = stage_tasks(doc);
     // the Status line is checked against the record it describes: the Progress checkboxes
     let record: Vec<bool> = if progress.is_empty() {
-        steps.iter().map(|t| t.done).collect()
+        stages.iter().map(|t| t.done).collect()
     } else {
         progress.iter().map(|t| t.done).collect()
     };
-    plan.tasks = if steps.is_empty() {
-        progress
+    plan.tasks = if progress.is_empty() {
+        match stages {
+            s if s.is_empty() => chain(concrete_steps(doc, &plan.final_gates)),
+            s => chain(s),
+        }
     } else {
-        chain(steps)
+        match tie(stages, &progress) {
+            Ok(tied) => chain(tied),
+            Err(lone) => {
+                plan.notes.extend(unlinked_note(doc, &lone));
+                progress
+            }
+        }
     };
     if plan.tasks.is_empty() {
         plan.notes.push(no_tasks_note(doc));
@@ -180,7 +176,7 @@ fn no_tasks_note(doc: &Doc) -> Diagnostic {
 /// `## Stage A: ...` and `### Milestone 1: ...` sections as tasks, in order: their Scope and
 /// Files as files, their Steps, and their Validation / Acceptance commands as acceptance. Each
 /// is tied to the Progress item that names it ("Milestone 1", "M1", "Stage A", or its title).
-fn stage_tasks(doc: &Doc, progress: &[Task]) -> Vec<Task> {
+fn stage_tasks(doc: &Doc) -> Vec<Task> {
     let mut out: Vec<Task> = Vec::new();
     let mut in_progress: Option<u8> = None;
     for (i, b) in doc.blocks.iter().enumerate() {
@@ -220,21 +216,55 @@ fn stage_tasks(doc: &Doc, progress: &[Task]) -> Vec<Task> {
         let c = crate::fields::collect(doc, i + 1, end);
         super::common::apply(doc, &c, &mut task);
         task.body = doc.source_of(i + 1, end).to_string();
-        if let Some(p) = progress.iter().find(|p| names_step(&p.title, &id, &title)) {
-            task.line = p.line;
-            task.progress = Some(p.title.clone());
-            task.done = p.done;
-            task.stamp.clone_from(&p.stamp);
-        }
         out.push(task);
     }
     out
 }
 
-/// A `progress-unlinked` warning when stages run as tasks but no Progress item names some of
-/// them: `run` then has no checkbox to tick for those.
-fn unlinked_note(doc: &Doc, steps: &[Task]) -> Option<Diagnostic> {
-    let lone: Vec<&Task> = steps.iter().filter(|t| t.progress.is_none()).collect();
+/// Tie each Progress item to the stage it names. The stages are the tasks only when every
+/// stage has at least one item and every open item names a stage; a stage is then done when all
+/// its items are. Otherwise the stages no item names come back as the error.
+fn tie(mut stages: Vec<Task>, progress: &[Task]) -> Result<Vec<Task>, Vec<Task>> {
+    if stages.is_empty() {
+        return Err(Vec::new());
+    }
+    let mut items: Vec<Vec<&Task>> = vec![Vec::new(); stages.len()];
+    let mut open_unnamed = false;
+    for p in progress {
+        let named = stages.iter().position(|s| {
+            let id = s.milestone.as_deref().unwrap_or(&s.id);
+            names_step(&p.title, id, &s.title)
+        });
+        match named {
+            Some(k) => items[k].push(p),
+            None => open_unnamed |= !p.done,
+        }
+    }
+    if open_unnamed || items.iter().any(Vec::is_empty) {
+        let lone = stages
+            .into_iter()
+            .zip(&items)
+            .filter(|(_, v)| v.is_empty())
+            .map(|(s, _)| s)
+            .collect();
+        return Err(lone);
+    }
+    for (s, its) in stages.iter_mut().zip(items) {
+        let first = its.iter().find(|p| !p.done).unwrap_or(&its[0]);
+        s.line = first.line;
+        s.progress = Some(first.title.clone());
+        s.done = its.iter().all(|p| p.done);
+        s.stamp = its.iter().rev().find_map(|p| p.stamp.clone());
+        if its.len() > 1 {
+            s.progress_lines = its.iter().map(|p| (p.line, p.title.clone())).collect();
+        }
+    }
+    Ok(stages)
+}
+
+/// A `progress-unlinked` warning when the plan has stages but the Progress items cannot be tied
+/// to them: the Progress items are then the tasks, and these stages are only their context.
+fn unlinked_note(doc: &Doc, lone: &[Task]) -> Option<Diagnostic> {
     let first = lone.first()?;
     let names: Vec<&str> = lone
         .iter()
@@ -244,7 +274,7 @@ fn unlinked_note(doc: &Doc, steps: &[Task]) -> Option<Diagnostic> {
         Severity::Warning,
         "progress-unlinked",
         format!(
-            "no Progress item names {}; planexec runs them as tasks but has no checkbox to tick for them: name the stage in a Progress item (\"- [ ] {}: ...\")",
+            "no Progress item names {}; planexec runs the Progress items as the tasks (their checkboxes are the done state): to run the stages instead, name each in a Progress item (\"- [ ] {}: ...\")",
             names.join(", "),
             first.milestone.as_deref().unwrap_or(&first.id)
         ),

@@ -3,8 +3,11 @@
 
 pub mod common;
 pub mod execplan;
+pub mod kiro;
+pub mod outline;
 pub mod planpipe;
 pub mod speckit;
+pub mod taskmaster;
 pub mod tid;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +23,7 @@ pub fn detect(doc: &Doc) -> Dialect {
     let mut st = 0;
     let mut waves = 0;
     let mut tid = 0;
+    let mut numbered = 0;
     let mut numbered_done_when = false;
     let mut speckit = 0;
     let mut exec_markers = 0;
@@ -34,6 +38,8 @@ pub fn detect(doc: &Doc) -> Dialect {
                         st += 1;
                     } else if !h.numbered {
                         tid += 1;
+                    } else {
+                        numbered += 1;
                     }
                 }
                 if parse_wave_heading(&b.text).is_some() {
@@ -99,6 +105,12 @@ pub fn detect(doc: &Doc) -> Dialect {
         exec_markers += 1;
     }
     let path = doc.src.path.to_string_lossy().to_lowercase();
+    if path.ends_with(".json") {
+        return Dialect::Taskmaster;
+    }
+    if kiro::looks_kiro(doc) && tid == 0 && speckit == 0 {
+        return Dialect::Kiro;
+    }
     if st > 0 || (waves > 0 && tid == 0) {
         return Dialect::Planpipe;
     }
@@ -117,7 +129,7 @@ pub fn detect(doc: &Doc) -> Dialect {
     if table_ids {
         return Dialect::TId;
     }
-    if numbered_done_when
+    if (numbered_done_when && numbered > 0)
         || path.contains("backlog")
         || path.contains("planpipe")
         || path.contains("subtask")
@@ -158,6 +170,25 @@ pub fn parse_doc(doc: &Doc, forced: Option<Dialect>) -> Plan {
             plan.variant = "execplan".into();
             execplan::parse(doc, &mut plan)
         }
+        Dialect::Kiro => {
+            plan.variant = "kiro-spec".into();
+            kiro::parse(doc, &mut plan)
+        }
+        Dialect::Taskmaster => match taskmaster::parse_source(&doc.src) {
+            Ok(p) => return p,
+            Err(e) => plan.notes.push(crate::diagnostic::Diagnostic::new(
+                crate::diagnostic::Severity::Error,
+                "not-taskmaster",
+                e.to_string(),
+                &doc.src.path,
+                doc.span(0),
+                doc.src.line_text(1),
+            )),
+        },
+    }
+    if plan.tasks.is_empty() && outline::parse(doc, &mut plan) {
+        plan.variant = "outline".into();
+        plan.notes.retain(|n| n.rule != "not-an-execplan");
     }
     plan
 }
@@ -178,6 +209,12 @@ pub fn load(path: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> {
 }
 
 fn load_file(path: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if dialect == Some(Dialect::Taskmaster) || (dialect.is_none() && json) {
+        return taskmaster::load(path);
+    }
     let doc = Doc::parse(Source::read(path)?)?;
     Ok(parse_doc(&doc, dialect))
 }
@@ -231,6 +268,11 @@ fn find_ci(dir: &Path, names: &[&str]) -> Option<PathBuf> {
 }
 
 fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> {
+    if let Some(tm) = taskmaster::find_in(dir)
+        .filter(|_| dialect.is_none() || dialect == Some(Dialect::Taskmaster))
+    {
+        return taskmaster::load(&tm);
+    }
     let subtasks = find_ci(dir, &["subtasks"]).filter(|p| p.is_dir());
     let tickets = find_ci(dir, &["tickets"]).filter(|p| p.is_dir());
     let graph = find_ci(dir, &["dependency-graph.md"]);
@@ -265,12 +307,11 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
     if let Some(s) = subtasks
         .clone()
         .or_else(|| own_subtasks.then(|| dir.to_path_buf()))
+        .or_else(|| tickets.clone())
     {
         let d = dialect.unwrap_or(
-            if own_subtasks
-                && dir
-                    .file_name()
-                    .is_some_and(|n| n.eq_ignore_ascii_case("tickets"))
+            if s.file_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case("tickets"))
             {
                 Dialect::TId
             } else {

@@ -1,0 +1,380 @@
+//! Taskmaster task files (`.taskmaster/tasks/tasks.json`, tagged `{"master": {"tasks": []}}` or
+//! untagged `{"tasks": []}`, legacy `tasks/tasks.json`): ids, subtasks `3.2`, status, testStrategy.
+//!
+//! Positions come from a small scanner over the JSON text, so spans point at each task's object
+//! and `run` can set `"status": "done"` in place without reformatting the file.
+
+use std::ops::Range;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::PlanError;
+use crate::markdown::Source;
+use crate::model::{DepKind, Dependency, Dialect, Plan, Task};
+
+/// Whether a path is a Taskmaster task file by its name and place.
+pub fn is_task_file(path: &Path) -> bool {
+    let p = path.to_string_lossy().replace('\\', "/");
+    p.ends_with("tasks/tasks.json") || p.ends_with(".taskmaster/tasks.json")
+}
+
+/// Where the task file of a folder is: `.taskmaster/tasks/tasks.json`, `tasks/tasks.json`,
+/// `tasks.json`.
+pub fn find_in(dir: &Path) -> Option<std::path::PathBuf> {
+    [
+        ".taskmaster/tasks/tasks.json",
+        "tasks/tasks.json",
+        "tasks.json",
+    ]
+    .iter()
+    .map(|r| dir.join(r))
+    .find(|p| p.is_file())
+}
+
+/// Read a Taskmaster file from disk.
+pub fn load(path: &Path) -> Result<Plan, PlanError> {
+    parse_source(&Source::read(path)?)
+}
+
+/// Read Taskmaster JSON text. Invalid JSON is a `PlanError::Json` with its line and column.
+pub fn parse_source(src: &Source) -> Result<Plan, PlanError> {
+    let root: Value = serde_json::from_str(&src.text).map_err(|e| PlanError::Json {
+        path: src.path.clone(),
+        line: e.line() as u32,
+        column: e.column() as u32,
+        message: e.to_string(),
+    })?;
+    let mut plan = Plan::new(src.path.clone(), Dialect::Taskmaster, "tasks-json");
+    let (tag, tasks) = task_list(&root);
+    plan.title = tag.map_or_else(|| "tasks".to_string(), |t| format!("tasks ({t})"));
+    let objs = scan(&src.text);
+    let range = tag_range(&objs, tag);
+    let list = tasks.and_then(Value::as_array).cloned().unwrap_or_default();
+    if tasks.is_none() {
+        plan.notes.push(Diagnostic::new(
+            Severity::Error,
+            "no-tasks",
+            "this JSON file has no \"tasks\" list (looked for {\"tasks\": [...]} and a tag such as {\"master\": {\"tasks\": [...]}})".into(),
+            &src.path,
+            src.span(0),
+            src.line_text(1),
+        ));
+    }
+    for t in &list {
+        let id = id_text(t.get("id"));
+        let task = read_task(src, &objs, &range, t, &id, None);
+        let subs = t
+            .get("subtasks")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut parent = task;
+        let mut children = Vec::new();
+        for s in &subs {
+            let sid = id_text(s.get("id"));
+            let full = if sid.contains('.') {
+                sid.clone()
+            } else {
+                format!("{id}.{sid}")
+            };
+            let child = read_task(src, &objs, &range, s, &full, Some(&id));
+            parent
+                .dependencies
+                .push(dep(&full, &parent, DepKind::Blocking));
+            children.push(child);
+        }
+        let q = parent.quote.clone();
+        super::common::add_task(&mut plan, parent, q);
+        for c in children {
+            let q = c.quote.clone();
+            super::common::add_task(&mut plan, c, q);
+        }
+    }
+    Ok(plan)
+}
+
+/// The tasks list and its tag: `{"tasks": [...]}`, else `master`, else the first tag with tasks.
+fn task_list(root: &Value) -> (Option<&str>, Option<&Value>) {
+    if let Some(t) = root.get("tasks") {
+        return (None, Some(t));
+    }
+    if let Some(t) = root.get("master").and_then(|m| m.get("tasks")) {
+        return (Some("master"), Some(t));
+    }
+    let obj = root.as_object();
+    let first = obj.and_then(|o| o.iter().find(|(_, v)| v.get("tasks").is_some()));
+    match first {
+        Some((k, v)) => (Some(k.as_str()), v.get("tasks")),
+        None => (None, None),
+    }
+}
+
+fn id_text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn dep(id: &str, t: &Task, kind: DepKind) -> Dependency {
+    Dependency {
+        id: id.to_string(),
+        kind,
+        span: t.field_spans.get("dependencies").copied().unwrap_or(t.span),
+        file: None,
+        quote: t.quote.clone(),
+        prose: false,
+    }
+}
+
+/// One task or subtask object as a task. `parent` is the parent's id for a subtask, whose
+/// numeric dependencies name its siblings.
+fn read_task(
+    src: &Source,
+    objs: &[Obj],
+    range: &Range<usize>,
+    v: &Value,
+    id: &str,
+    parent: Option<&str>,
+) -> Task {
+    let s = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let obj = find_obj(objs, range, id);
+    let at = obj.map_or(0, |o| o.start);
+    let span = src.span(at);
+    let mut t = Task {
+        id: id.to_string(),
+        title: s("title"),
+        summary: if s("description").is_empty() {
+            s("title")
+        } else {
+            s("description")
+        },
+        body: s("details"),
+        done: matches!(
+            s("status").to_lowercase().as_str(),
+            "done" | "completed" | "cancelled"
+        ),
+        source: src.path.clone(),
+        span,
+        line: span.line,
+        quote: src.line_text(span.line).trim().to_string(),
+        ..Task::default()
+    };
+    if let Some(o) = obj {
+        for (k, r) in &o.fields {
+            let key = match k.as_str() {
+                "title" => "title",
+                "description" => "summary",
+                "details" => "body",
+                "testStrategy" => "acceptance",
+                "status" => "status",
+                "dependencies" => "dependencies",
+                _ => continue,
+            };
+            t.field_spans.insert(key.into(), src.span(r.start));
+        }
+        t.field_spans.insert("task".into(), span);
+    }
+    let test = s("testStrategy");
+    if !test.is_empty() {
+        t.acceptance.push(test);
+    }
+    for d in v
+        .get("dependencies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let raw = id_text(Some(d));
+        if raw.is_empty() {
+            continue;
+        }
+        let full = match (parent, raw.contains('.')) {
+            (Some(p), false) => format!("{p}.{raw}"),
+            _ => raw,
+        };
+        let d = dep(&full, &t, DepKind::Blocking);
+        t.dependencies.push(d);
+    }
+    t
+}
+
+/// The scanned object of task `id` (`3` or `3.2`) inside the chosen tag's range.
+fn find_obj<'a>(objs: &'a [Obj], range: &Range<usize>, id: &str) -> Option<&'a Obj> {
+    let (parent, own) = match id.rsplit_once('.') {
+        Some((p, o)) => (Some(p), o),
+        None => (None, id),
+    };
+    objs.iter().enumerate().find_map(|(i, o)| {
+        let inside = o.start >= range.start && o.end <= range.end;
+        let same = o.is_task() && (o.id() == own || o.id() == id);
+        let parent_ok = match parent {
+            None => task_parent(objs, i).is_none(),
+            Some(p) => task_parent(objs, i).is_some_and(|pi| objs[pi].id() == p),
+        };
+        (inside && same && parent_ok).then_some(o)
+    })
+}
+
+/// The nearest enclosing object that is a task.
+fn task_parent(objs: &[Obj], i: usize) -> Option<usize> {
+    let mut p = objs[i].parent;
+    while let Some(k) = p {
+        if objs[k].is_task() {
+            return Some(k);
+        }
+        p = objs[k].parent;
+    }
+    None
+}
+
+/// The byte range of the chosen tag's value (the whole text when untagged).
+fn tag_range(objs: &[Obj], tag: Option<&str>) -> Range<usize> {
+    let root = objs.iter().find(|o| o.parent.is_none());
+    match (root, tag) {
+        (Some(r), Some(t)) => r
+            .fields
+            .iter()
+            .find(|(k, _)| k == t)
+            .map_or(0..usize::MAX, |(_, v)| v.clone()),
+        _ => 0..usize::MAX,
+    }
+}
+
+/// One JSON object in the text: its byte range, its fields' value ranges, its parent object.
+#[derive(Debug, Clone)]
+pub(crate) struct Obj {
+    pub start: usize,
+    pub end: usize,
+    pub fields: Vec<(String, Range<usize>)>,
+    pub parent: Option<usize>,
+    text_id: String,
+}
+
+impl Obj {
+    fn is_task(&self) -> bool {
+        self.fields.iter().any(|(k, _)| k == "id") && self.fields.iter().any(|(k, _)| k == "title")
+    }
+    fn id(&self) -> &str {
+        &self.text_id
+    }
+}
+
+struct Frame {
+    obj: Option<usize>,
+    key: Option<String>,
+    val: Option<usize>,
+}
+
+/// Scan JSON text into its objects (the text is known to be valid JSON).
+pub(crate) fn scan(text: &str) -> Vec<Obj> {
+    let b = text.as_bytes();
+    let mut objs: Vec<Obj> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                let s = &text[start + 1..i.min(b.len())];
+                if let Some(f) = stack.last_mut() {
+                    if f.obj.is_some() && f.key.is_none() {
+                        f.key = Some(s.to_string());
+                    } else if f.obj.is_some() && f.val.is_none() {
+                        f.val = Some(start);
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                if let Some(f) = stack.last_mut() {
+                    if f.obj.is_some() && f.key.is_some() && f.val.is_none() {
+                        f.val = Some(i);
+                    }
+                }
+                let parent = stack.iter().rev().find_map(|f| f.obj);
+                let obj = (c == b'{').then(|| {
+                    objs.push(Obj {
+                        start: i,
+                        end: i,
+                        fields: Vec::new(),
+                        parent,
+                        text_id: String::new(),
+                    });
+                    objs.len() - 1
+                });
+                stack.push(Frame {
+                    obj,
+                    key: None,
+                    val: None,
+                });
+            }
+            b',' | b'}' | b']' => {
+                if let Some(f) = stack.last_mut() {
+                    if let (Some(o), Some(k), Some(v)) = (f.obj, f.key.take(), f.val.take()) {
+                        let end = v + text[v..i].trim_end().len();
+                        objs[o].fields.push((k, v..end));
+                    }
+                }
+                if c != b',' {
+                    if let Some(Frame { obj: Some(o), .. }) = stack.pop() {
+                        objs[o].end = i + 1;
+                        let id = objs[o]
+                            .fields
+                            .iter()
+                            .find(|(k, _)| k == "id")
+                            .map(|(_, r)| text[r.clone()].trim_matches('"').trim().to_string());
+                        objs[o].text_id = id.unwrap_or_default();
+                    }
+                }
+            }
+            c if !c.is_ascii_whitespace() && c != b':' => {
+                if let Some(f) = stack.last_mut() {
+                    if f.obj.is_some() && f.key.is_some() && f.val.is_none() {
+                        f.val = Some(i);
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    objs
+}
+
+/// Set task `id`'s `"status"` to `"done"` in the JSON text, changing nothing else (a missing
+/// status is added after the object's `{`). None when the task is not in the text.
+pub fn mark_done_text(text: &str, id: &str) -> Option<String> {
+    let root: Value = serde_json::from_str(text).ok()?;
+    let (tag, _) = task_list(&root);
+    let objs = scan(text);
+    let range = tag_range(&objs, tag);
+    let o = find_obj(&objs, &range, id)?;
+    let mut out = String::with_capacity(text.len() + 20);
+    match o.fields.iter().find(|(k, _)| k == "status") {
+        Some((_, r)) => {
+            out.push_str(&text[..r.start]);
+            out.push_str("\"done\"");
+            out.push_str(&text[r.end..]);
+        }
+        None => {
+            out.push_str(&text[..o.start + 1]);
+            out.push_str(" \"status\": \"done\",");
+            out.push_str(&text[o.start + 1..]);
+        }
+    }
+    Some(out)
+}

@@ -1,0 +1,219 @@
+//! Plans as teams really write them (issue 24): ExecPlan Progress as the done record, structure
+//! without ids, bold paragraph ids, dependencies by name, Kiro and Taskmaster, ticket bundles.
+
+mod common;
+use common::*;
+use planexec_plan::{check, has_errors, DepKind::*, Dialect, Severity};
+
+fn errors(p: &planexec_plan::Plan) -> Vec<String> {
+    check(p)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| format!("{}@{}: {}", d.rule, d.line, d.message))
+        .collect()
+}
+
+fn warning_rules(p: &planexec_plan::Plan) -> Vec<String> {
+    check(p)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .map(|d| d.rule.to_string())
+        .collect()
+}
+
+fn done(p: &planexec_plan::Plan) -> Vec<bool> {
+    p.tasks.iter().map(|t| t.done).collect()
+}
+
+#[test]
+fn execplan_progress_items_are_the_tasks_when_no_stage_is_named() {
+    let p = load("wild/execplan-unlinked.md");
+    assert_eq!(p.dialect, Dialect::ExecPlan);
+    assert_eq!(ids(&p), ["P1", "P2", "P3", "P4", "P5"]);
+    assert_eq!(done(&p), [true, true, false, false, false]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn execplan_stage_is_done_only_when_all_its_progress_items_are() {
+    let p = load("wild/execplan-stage-items.md");
+    assert_eq!(ids(&p), ["Stage-A", "Stage-B", "Stage-C"]);
+    assert_eq!(done(&p), [true, false, false]);
+    let b = task(&p, "Stage-B");
+    assert_eq!(b.progress_lines.len(), 2, "{:?}", b.progress_lines);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn plans_md_with_several_runs_is_read() {
+    let p = load("wild/PLANS.md");
+    assert_eq!(p.dialect, Dialect::ExecPlan);
+    assert_eq!(p.tasks.len(), 5, "{:?}", ids(&p));
+    assert_eq!(done(&p), [true, true, true, false, false]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_plain_checklist_under_tasks_is_tasks_with_generated_ids() {
+    let p = load("wild/checklist.md");
+    assert_eq!(ids(&p), ["P1.1", "P1.2", "P1.3"]);
+    assert_eq!(done(&p), [true, false, false]);
+    assert_eq!(task(&p, "P1.3").files, ["src/theme/boot.ts"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let gen: Vec<_> = check(&p)
+        .into_iter()
+        .filter(|d| d.rule == "generated-ids")
+        .collect();
+    assert_eq!(gen.len(), 1, "one warning names the generated ids");
+    assert!(gen[0].message.contains("P1.1"), "{}", gen[0].message);
+}
+
+#[test]
+fn epic_sections_with_bullets_and_checkboxes_are_tasks() {
+    let p = load("wild/epics.md");
+    assert_eq!(ids(&p), ["P1.1", "P1.2", "P2.1", "P2.2"]);
+    assert_eq!(done(&p), [false, false, false, true]);
+    assert_eq!(task(&p, "P2.1").milestone.as_deref(), Some("Epic 2"));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn phase_and_stage_sections_are_groups_of_tasks() {
+    let p = load("wild/phases.md");
+    assert_eq!(ids(&p), ["P1.1", "P1.2", "P2.1", "P3.1"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_raw_numbered_list_is_tasks() {
+    let p = load("wild/numbered.md");
+    assert_eq!(p.tasks.len(), 4, "{:?}", ids(&p));
+    assert_eq!(p.tasks[0].files, ["package.json"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn bold_paragraph_ids_are_tasks_and_done_when_keeps_the_dialect() {
+    let p = load("wild/bold-ids.md");
+    assert_ne!(p.dialect, Dialect::Planpipe);
+    assert_eq!(ids(&p), ["T001", "T002", "T003"]);
+    assert_eq!(dep_ids(task(&p, "T003")), ["T001"]);
+    assert_eq!(task(&p, "T002").files, ["src/notify/email.go"]);
+    assert_eq!(
+        task(&p, "T001").acceptance_commands,
+        ["go test ./src/notify/..."]
+    );
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_phase_named_as_a_dependency_means_its_tasks() {
+    let p = load("wild/deps-by-name.md");
+    assert_eq!(dep_ids(task(&p, "2.1")), ["1.1", "1.2"]);
+    assert_eq!(dep_ids(task(&p, "3.1")), ["2.1", "2.2"]);
+    assert_eq!(dep_ids(task(&p, "2.2")), ["2.1"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let words: Vec<_> = check(&p)
+        .into_iter()
+        .filter(|d| d.rule == "unresolved-dependency")
+        .collect();
+    assert_eq!(words.len(), 1);
+    assert!(
+        words[0].message.contains("the design review"),
+        "{}",
+        words[0].message
+    );
+}
+
+#[test]
+fn milestone_dependencies_apply_to_its_rows_and_dotted_names_are_not_files() {
+    let p = load("wild/milestone-rows.md");
+    assert_eq!(ids(&p), ["T1", "T2", "T3", "T3a", "T4", "T5", "T6", "T7"]);
+    assert_eq!(dep_ids(task(&p, "T5")), ["T1", "T2", "T3", "T4"]);
+    assert_eq!(task(&p, "T6").files, ["src/refund.rs"]);
+    assert_eq!(task(&p, "T7").files, ["src/retry.rs"]);
+    assert_eq!(dep_ids(task(&p, "T7")), ["T5", "T3a"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn only_real_contradictions_are_errors() {
+    let p = planexec_plan::parse_str(
+        "x.md",
+        "# X\n\n### T1: a\n\n**Dependencies**: T9\n\n### T2: b\n\n**Dependencies**: the old importer\n",
+        None,
+    )
+    .unwrap();
+    let e = errors(&p);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("unknown-dependency@5"), "{e:?}");
+    assert!(warning_rules(&p).contains(&"unresolved-dependency".to_string()));
+}
+
+#[test]
+fn no_tasks_only_for_a_document_without_structure_and_says_what_was_looked_for() {
+    let p = planexec_plan::parse_str(
+        "x.md",
+        "# Notes\n\nJust some prose about the weather.\n",
+        None,
+    )
+    .unwrap();
+    let d: Vec<_> = check(&p)
+        .into_iter()
+        .filter(|d| d.rule == "no-tasks")
+        .collect();
+    assert_eq!(d.len(), 1);
+    assert!(d[0].message.contains("checkbox"), "{}", d[0].message);
+    assert!(d[0].message.contains("numbered"), "{}", d[0].message);
+}
+
+#[test]
+fn kiro_spec_is_read_with_parent_child_order_and_requirements_as_references() {
+    let p = load("wild/kiro/.kiro/specs/user-export/tasks.md");
+    assert_eq!(p.dialect, Dialect::Kiro);
+    assert_eq!(ids(&p), ["1", "2", "2.1", "2.2", "3"]);
+    assert_eq!(done(&p), [true, false, true, false, false]);
+    assert_eq!(task(&p, "2.2").tags, ["R2.2", "R3.1"]);
+    // a parent waits for its children; nothing else is inferred
+    assert_eq!(dep_ids(task(&p, "2")), ["2.1", "2.2"]);
+    assert!(dep_ids(task(&p, "3")).is_empty() || dep_ids(task(&p, "3")) == ["2"]);
+    assert_eq!(task(&p, "1").files, ["src/export/mod.ts"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    // the spec folder reads the same
+    let f = load("wild/kiro/.kiro/specs/user-export");
+    assert_eq!(f.dialect, Dialect::Kiro);
+    assert_eq!(f.tasks.len(), 5);
+}
+
+#[test]
+fn taskmaster_tagged_file_is_read() {
+    let p = load("wild/taskmaster/.taskmaster/tasks/tasks.json");
+    assert_eq!(p.dialect, Dialect::Taskmaster);
+    assert_eq!(ids(&p), ["1", "2", "2.1", "2.2", "3"]);
+    assert_eq!(done(&p), [true, false, true, false, false]);
+    let t2 = task(&p, "2");
+    assert_eq!(t2.acceptance, ["Unit tests for the repository"]);
+    assert!(dep_ids(t2).contains(&"1"));
+    assert_eq!(dep_ids(task(&p, "2.2")), ["2.1"]);
+    assert_eq!(deps(task(&p, "3")), [("2.2".to_string(), Blocking)]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    assert!(!has_errors(&check(&load("wild/taskmaster"))));
+}
+
+#[test]
+fn legacy_taskmaster_file_is_read() {
+    let p = load("wild/legacy-tm/tasks/tasks.json");
+    assert_eq!(p.dialect, Dialect::Taskmaster);
+    assert_eq!(ids(&p), ["1", "2"]);
+    assert_eq!(task(&p, "2").acceptance, ["Round-trip tests"]);
+    assert_eq!(done(&p), [true, false]);
+}
+
+#[test]
+fn a_ticket_bundle_without_plan_md_is_a_plan() {
+    let p = load("wild/bundle");
+    assert_eq!(ids(&p), ["T001", "T002"]);
+    assert_eq!(task(&p, "T001").title, "Add the CLI flag");
+    assert_eq!(dep_ids(task(&p, "T002")), ["T001"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
