@@ -40,7 +40,8 @@ fn execplan_stage_is_done_only_when_all_its_progress_items_are() {
     assert_eq!(ids(&p), ["Stage-A", "Stage-B", "Stage-C"]);
     assert_eq!(done(&p), [true, false, false]);
     let b = task(&p, "Stage-B");
-    assert_eq!(b.progress_lines.len(), 2, "{:?}", b.progress_lines);
+    let lines = serde_json::to_value(b).unwrap()["progress_lines"].clone();
+    assert_eq!(lines.as_array().map_or(0, Vec::len), 2, "{lines}");
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
 
@@ -170,7 +171,7 @@ fn no_tasks_only_for_a_document_without_structure_and_says_what_was_looked_for()
 #[test]
 fn kiro_spec_is_read_with_parent_child_order_and_requirements_as_references() {
     let p = load("wild/kiro/.kiro/specs/user-export/tasks.md");
-    assert_eq!(p.dialect, Dialect::Kiro);
+    assert_eq!(p.dialect.name(), "kiro");
     assert_eq!(ids(&p), ["1", "2", "2.1", "2.2", "3"]);
     assert_eq!(done(&p), [true, false, true, false, false]);
     assert_eq!(task(&p, "2.2").tags, ["R2.2", "R3.1"]);
@@ -181,14 +182,14 @@ fn kiro_spec_is_read_with_parent_child_order_and_requirements_as_references() {
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
     // the spec folder reads the same
     let f = load("wild/kiro/.kiro/specs/user-export");
-    assert_eq!(f.dialect, Dialect::Kiro);
+    assert_eq!(f.dialect.name(), "kiro");
     assert_eq!(f.tasks.len(), 5);
 }
 
 #[test]
 fn taskmaster_tagged_file_is_read() {
     let p = load("wild/taskmaster/.taskmaster/tasks/tasks.json");
-    assert_eq!(p.dialect, Dialect::Taskmaster);
+    assert_eq!(p.dialect.name(), "taskmaster");
     assert_eq!(ids(&p), ["1", "2", "2.1", "2.2", "3"]);
     assert_eq!(done(&p), [true, false, true, false, false]);
     let t2 = task(&p, "2");
@@ -203,7 +204,7 @@ fn taskmaster_tagged_file_is_read() {
 #[test]
 fn legacy_taskmaster_file_is_read() {
     let p = load("wild/legacy-tm/tasks/tasks.json");
-    assert_eq!(p.dialect, Dialect::Taskmaster);
+    assert_eq!(p.dialect.name(), "taskmaster");
     assert_eq!(ids(&p), ["1", "2"]);
     assert_eq!(task(&p, "2").acceptance, ["Round-trip tests"]);
     assert_eq!(done(&p), [true, false]);

@@ -17,14 +17,17 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     plan.status = status(doc);
     let mut in_task = vec![false; doc.blocks.len()];
     let mut stack: Vec<(u8, SecKind)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     let mut top_depth: Option<u16> = None;
     let mut current: Option<usize> = None;
     for (bi, b) in doc.blocks.iter().enumerate() {
         if let Kind::Heading(level) = b.kind {
             while stack.last().is_some_and(|&(l, _)| l >= level) {
                 stack.pop();
+                names.pop();
             }
             stack.push((level, section_kind(&b.text)));
+            names.push(plain(&b.text));
             top_depth = None;
             current = None;
             continue;
@@ -58,8 +61,15 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
         let (stamp, rest) = split_stamp(&text);
         let n = plan.tasks.len() + 1;
         let span = doc.span(b.start);
+        // the section holding this Progress (`Run 2: ...` in a PLANS.md), when it is not the H1
+        let at = stack
+            .iter()
+            .position(|&(_, k)| k == SecKind::Progress)
+            .unwrap_or(0);
+        let run = (at > 0 && stack[at - 1].0 > 1).then(|| names[at - 1].clone());
         let mut task = Task {
             id: format!("P{n}"),
+            milestone: run,
             title: rest.to_string(),
             summary: rest.to_string(),
             done,
@@ -85,7 +95,14 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     }
     read_sections(doc, plan, &in_task);
     let progress = std::mem::take(&mut plan.tasks);
-    let stages = stage_tasks(doc);
+    // a PLANS.md holding several ExecPlans (`## Run 2: ...`, each with its own Progress): the
+    // stages' names repeat between them, so the Progress items are the tasks
+    let several = progress_sections(doc) > 1;
+    let stages = if several {
+        Vec::new()
+    } else {
+        stage_tasks(doc)
+    };
     // the Status line is checked against the record it describes: the Progress checkboxes
     let record: Vec<bool> = if progress.is_empty() {
         stages.iter().map(|t| t.done).collect()
@@ -219,6 +236,14 @@ fn stage_tasks(doc: &Doc) -> Vec<Task> {
         out.push(task);
     }
     out
+}
+
+/// How many Progress sections the document has.
+fn progress_sections(doc: &Doc) -> usize {
+    doc.blocks
+        .iter()
+        .filter(|b| b.heading_level().is_some() && section_kind(&b.text) == SecKind::Progress)
+        .count()
 }
 
 /// Tie each Progress item to the stage it names. The stages are the tasks only when every
