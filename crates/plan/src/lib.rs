@@ -25,7 +25,7 @@ pub mod waves;
 pub use check::{check, has_errors, Diagnostic, Severity, RULES};
 pub use dialect::{detect, load};
 pub use error::PlanError;
-pub use living::tick_progress;
+pub use living::{mark_done, tick_progress};
 pub use model::{
     DepKind, Dependency, Dialect, Milestone, Plan, Span, Task, Tolerances, UnknownDialect,
     Unreadable,

@@ -218,3 +218,92 @@ fn a_ticket_bundle_without_plan_md_is_a_plan() {
     assert_eq!(dep_ids(task(&p, "T002")), ["T001"]);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap()
+}
+
+#[test]
+fn run_marks_a_taskmaster_task_done_in_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("wild/taskmaster"), dir.path());
+    let f = dir.path().join(".taskmaster/tasks/tasks.json");
+    let before = std::fs::read_to_string(&f).unwrap();
+    let p = planexec_plan::load(&f, None).unwrap();
+    planexec_plan::mark_done(&p, task(&p, "2.2"), now()).unwrap();
+    planexec_plan::mark_done(&p, task(&p, "3"), now()).unwrap();
+    let after = std::fs::read_to_string(&f).unwrap();
+    let p = planexec_plan::load(&f, None).unwrap();
+    assert!(task(&p, "2.2").done && task(&p, "3").done && !task(&p, "2").done);
+    // only the two status values changed
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    assert!(changed
+        .iter()
+        .all(|(a, b)| a.contains("\"pending\"") && b.contains("\"done\"")));
+}
+
+#[test]
+fn run_ticks_a_kiro_checkbox_without_a_stamp() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("wild/kiro"), dir.path());
+    let f = dir.path().join(".kiro/specs/user-export/tasks.md");
+    let p = planexec_plan::load(&f, None).unwrap();
+    planexec_plan::mark_done(&p, task(&p, "2.2"), now()).unwrap();
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        text.contains("  - [x] 2.2 Stream rows to the response\n"),
+        "{text}"
+    );
+    assert!(
+        planexec_plan::load(&f, None)
+            .unwrap()
+            .task("2.2")
+            .unwrap()
+            .done
+    );
+}
+
+#[test]
+fn run_ticks_a_spec_kit_checkbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("tasks.md");
+    std::fs::write(&f, "# Tasks\n\n## Phase 1: Setup\n\n- [ ] T001 Create `src/a.py`\n- [ ] T002 Create `src/b.py`\n").unwrap();
+    let p = planexec_plan::load(&f, None).unwrap();
+    assert_eq!(p.dialect, Dialect::SpecKit);
+    planexec_plan::mark_done(&p, task(&p, "T002"), now()).unwrap();
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        text.ends_with("- [ ] T001 Create `src/a.py`\n- [x] T002 Create `src/b.py`\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn run_ticks_every_progress_item_of_a_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("plan.md");
+    std::fs::copy(fixture("wild/execplan-stage-items.md"), &f).unwrap();
+    let p = planexec_plan::load(&f, None).unwrap();
+    planexec_plan::mark_done(&p, task(&p, "Stage-C"), now()).unwrap();
+    planexec_plan::mark_done(&p, task(&p, "Stage-B"), now()).unwrap();
+    let p = planexec_plan::load(&f, None).unwrap();
+    assert_eq!(done(&p), [true, true, true]);
+}
