@@ -206,7 +206,7 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
                     Some(d) => (
                         d.file.clone().unwrap_or_else(|| t.source.clone()),
                         d.span,
-                        d.quote.clone(),
+                        d.quote.to_string(),
                     ),
                     None => (t.source.clone(), t.span, heading_quote(plan, t)),
                 }

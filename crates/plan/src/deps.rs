@@ -127,6 +127,11 @@ pub fn parse_dep_text(text: &str, default: DepKind) -> Vec<(String, DepKind)> {
         if is_none_word(core) && out.is_empty() && core.len() < 30 {
             continue;
         }
+        // the common case, one id alone (`T0042`): no group or range words to look for
+        if let Some(n) = scan_id(core).filter(|&n| n == core.len() && !is_non_task_id(core)) {
+            out.push((core[..n].to_string(), kind));
+            continue;
+        }
         let lower = core.to_lowercase();
         if lower.contains("wave") {
             let nums: Vec<u32> = numbers(core);
@@ -436,12 +441,12 @@ pub(crate) fn resolve(plan: &mut Plan) {
     let mut notes = Vec::new();
     for ti in 0..plan.tasks.len() {
         let deps = std::mem::take(&mut plan.tasks[ti].dependencies);
-        let mut out: Vec<Dependency> = Vec::new();
+        let mut out = DepList::default();
         let push = |d: Dependency,
-                    out: &mut Vec<Dependency>,
+                    out: &mut DepList,
                     notes: &mut Vec<Diagnostic>,
                     source: &std::path::Path| {
-            if let Some(prev) = out.iter().find(|p| p.id == d.id) {
+            if let Some(prev) = out.at.get(&d.id).map(|&i| &out.list[i]) {
                 if prev.kind != d.kind {
                     let file = d.file.clone().unwrap_or_else(|| source.to_path_buf());
                     notes.push(Diagnostic::new(
@@ -462,7 +467,8 @@ pub(crate) fn resolve(plan: &mut Plan) {
                 }
                 return;
             }
-            out.push(d);
+            out.at.insert(d.id.clone(), out.list.len());
+            out.list.push(d);
         };
         let source = plan.tasks[ti].source.clone();
         for d in deps {
@@ -569,10 +575,17 @@ pub(crate) fn resolve(plan: &mut Plan) {
             }
         }
         // group references on huge generated plans could otherwise grow quadratically
-        out.truncate(MAX_DEPS_PER_TASK);
-        plan.tasks[ti].dependencies = out;
+        out.list.truncate(MAX_DEPS_PER_TASK);
+        plan.tasks[ti].dependencies = out.list;
     }
     plan.notes.extend(notes);
+}
+
+/// A task's dependencies being resolved, with an index by id (dense plans name hundreds).
+#[derive(Default)]
+struct DepList {
+    list: Vec<Dependency>,
+    at: HashMap<String, usize>,
 }
 
 /// An `unresolved-dependency` warning: words in a Dependencies field that name no task.

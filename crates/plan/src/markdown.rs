@@ -148,9 +148,22 @@ impl Source {
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
-    /// The trimmed source line at an offset (for quoting in diagnostics).
+    /// The trimmed source line at an offset (for quoting in diagnostics), cut at
+    /// [`QUOTE_MAX`] characters: every dependency keeps its quote, and a dense plan's
+    /// Dependencies line would otherwise be copied once per id it names.
     pub fn quote(&self, offset: usize) -> String {
-        self.line_text(self.span(offset).line).trim().to_string()
+        short_quote(self.line_text(self.span(offset).line).trim())
+    }
+}
+
+/// The longest quote kept, in characters.
+pub const QUOTE_MAX: usize = 160;
+
+/// A quote cut at [`QUOTE_MAX`] characters, with `…` when cut.
+pub fn short_quote(line: &str) -> String {
+    match line.char_indices().nth(QUOTE_MAX) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
     }
 }
 

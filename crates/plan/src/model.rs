@@ -149,8 +149,8 @@ pub struct Dependency {
     /// The file it was stated in (the plan, a ticket, or dependency-graph.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
-    /// The source text it was read from.
-    pub quote: String,
+    /// The source text it was read from (shared by every id one line names).
+    pub quote: std::sync::Arc<str>,
     /// Read from running prose (a spec-kit line's "depends on ..."), not from a Dependencies
     /// field, table or graph: an unknown id there is a warning and is dropped, not an error.
     #[serde(skip)]

@@ -313,7 +313,7 @@ fn dep(doc: &Doc, id: String, kind: DepKind, off: usize) -> Dependency {
         kind,
         span: doc.span(off),
         file: None,
-        quote: doc.quote(off),
+        quote: doc.quote(off).into(),
         prose: false,
     }
 }
@@ -355,12 +355,23 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                     );
                     task.notes.push(n);
                 }
+                // one span and quote per line, shared by every id it names
+                let at = dep(doc, String::new(), DepKind::Blocking, hit.offset);
                 for (id, kind) in parse_dep_text(value, DepKind::Blocking) {
-                    task.dependencies.push(dep(doc, id, kind, hit.offset));
+                    task.dependencies.push(Dependency {
+                        id,
+                        kind,
+                        ..at.clone()
+                    });
                 }
                 for (s, off) in &hit.items {
+                    let at = dep(doc, String::new(), DepKind::Blocking, *off);
                     for (id, kind) in parse_dep_text(strip_box(s), DepKind::Blocking) {
-                        task.dependencies.push(dep(doc, id, kind, *off));
+                        task.dependencies.push(Dependency {
+                            id,
+                            kind,
+                            ..at.clone()
+                        });
                     }
                 }
                 for &ti in &hit.tables {
@@ -807,7 +818,7 @@ pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
                     kind,
                     span: fm_span,
                     file: None,
-                    quote: format!("{key}: {v}"),
+                    quote: format!("{key}: {v}").into(),
                     prose: false,
                 });
             }

@@ -86,7 +86,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                 kind: DepKind::Sequencing,
                 span,
                 file: None,
-                quote: doc.quote(b.start),
+                quote: doc.quote(b.start).into(),
                 prose: false,
             });
         }
@@ -393,7 +393,7 @@ fn chain(mut steps: Vec<Task>) -> Vec<Task> {
             kind: DepKind::Sequencing,
             span,
             file: None,
-            quote,
+            quote: quote.into(),
             prose: false,
         });
     }

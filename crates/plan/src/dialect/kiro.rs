@@ -149,7 +149,7 @@ fn order(mut tasks: Vec<Task>) -> Vec<Task> {
         kind,
         span: t.span,
         file: None,
-        quote: t.quote.clone(),
+        quote: t.quote.clone().into(),
         prose: false,
     };
     // a parent runs after its children: the execution sequence moves parents behind them

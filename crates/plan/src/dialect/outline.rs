@@ -290,7 +290,7 @@ fn chain(mut tasks: Vec<Task>) -> Vec<Task> {
             kind: DepKind::Sequencing,
             span,
             file: None,
-            quote,
+            quote: quote.into(),
             prose: false,
         });
     }

@@ -113,7 +113,7 @@ fn add_edges(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>) {
                 kind,
                 span,
                 file,
-                quote,
+                quote: quote.into(),
                 prose: false,
             };
             // the same edge stated with the same kind elsewhere adds nothing

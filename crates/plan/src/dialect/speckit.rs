@@ -149,7 +149,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                                     kind,
                                     span,
                                     file: None,
-                                    quote: doc.quote(b.start),
+                                    quote: doc.quote(b.start).into(),
                                     prose: true,
                                 });
                             }
@@ -179,7 +179,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                             kind: DepKind::Sequencing,
                             span,
                             file: None,
-                            quote: doc.quote(b.start),
+                            quote: doc.quote(b.start).into(),
                             prose: false,
                         });
                     }

@@ -125,7 +125,7 @@ fn dep(id: &str, t: &Task, kind: DepKind) -> Dependency {
         kind,
         span: t.field_spans.get("dependencies").copied().unwrap_or(t.span),
         file: None,
-        quote: t.quote.clone(),
+        quote: t.quote.clone().into(),
         prose: false,
     }
 }
