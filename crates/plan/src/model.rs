@@ -232,6 +232,9 @@ pub struct Task {
     pub line: u32,
     /// Position of each field, keyed by field name (summary, dependencies, acceptance, files, ...).
     pub field_spans: BTreeMap<String, Span>,
+    /// What made this a task, for `check --explain`: "task heading", "table row", "Progress item"...
+    #[serde(skip)]
+    pub origin: &'static str,
     /// The source line of the heading, for quoting in diagnostics.
     #[serde(skip)]
     pub(crate) quote: String,

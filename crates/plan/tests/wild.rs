@@ -307,3 +307,25 @@ fn run_ticks_every_progress_item_of_a_stage() {
     let p = planexec_plan::load(&f, None).unwrap();
     assert_eq!(done(&p), [true, true, true]);
 }
+
+#[test]
+fn explain_names_the_lines_each_field_came_from() {
+    let p = load("wild/bold-ids.md");
+    let s = planexec_plan::render_explain(&p, Some("T002")).unwrap();
+    assert!(s.contains("T002  Send email notifications"), "{s}");
+    assert!(s.contains("bold id"), "{s}");
+    assert!(s.contains("bold-ids.md:13"), "files line: {s}");
+    assert!(s.contains("| - Files: `src/notify/email.go`"), "{s}");
+    assert!(s.contains("T001 (blocking)"), "{s}");
+    assert!(s.contains("bold-ids.md:14"), "dependencies line: {s}");
+    assert!(!s.contains("T003"), "only the task asked for: {s}");
+    let all = planexec_plan::render_explain(&p, None).unwrap();
+    assert_eq!(all.matches("\nT00").count(), 3, "{all}");
+    let e = planexec_plan::render_explain(&p, Some("T9")).unwrap_err();
+    assert!(e.contains("T001, T002, T003"), "{e}");
+    // a stage tied to several Progress items shows each of them
+    let p = load("wild/execplan-stage-items.md");
+    let s = planexec_plan::render_explain(&p, Some("Stage-B")).unwrap();
+    assert!(s.contains("Progress: Stage B: add checkpoints"), "{s}");
+    assert!(s.contains("Progress: Stage B: resume"), "{s}");
+}

@@ -185,6 +185,7 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
             *m = true;
         }
         let mut task = Task {
+            origin: "a task heading with an id",
             id: h.id.clone(),
             title: h.title.clone(),
             parallel: h.parallel,
@@ -667,6 +668,7 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
                     .unwrap_or_default()
             };
             let mut task = Task {
+                origin: "a row of a task table (a column named ID/Task)",
                 id: idcell.trim()[..n].to_string(),
                 title: plain(&get(titlec)),
                 source: doc.src.path.clone(),
@@ -791,6 +793,7 @@ pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
         id = id_from_stem(&stem);
     }
     let mut task = Task {
+        origin: "a ticket or subtask file",
         id,
         title,
         source: path.to_path_buf(),

@@ -68,6 +68,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             .unwrap_or(0);
         let run = (at > 0 && stack[at - 1].0 > 1).then(|| names[at - 1].clone());
         let mut task = Task {
+            origin: "a checkbox item of the Progress section",
             id: format!("P{n}"),
             milestone: run,
             title: rest.to_string(),
@@ -221,6 +222,7 @@ fn stage_tasks(doc: &Doc) -> Vec<Task> {
         let end = doc.section_end(i);
         let span = doc.span(b.start);
         let mut task = Task {
+            origin: "a stage or milestone heading, tied to the Progress items that name it",
             id: id.replace(' ', "-"),
             title: title.clone(),
             source: doc.src.path.clone(),
@@ -351,6 +353,7 @@ fn concrete_steps(doc: &Doc, gates: &[String]) -> Vec<Task> {
                 let text = plain(&b.text);
                 let title = text.lines().next().unwrap_or(&text).to_string();
                 out.push(Task {
+                    origin: "a numbered item of Concrete Steps (Progress has no checkboxes)",
                     id: format!("S{}", out.len() + 1),
                     title: title.clone(),
                     summary: text.clone(),

@@ -82,6 +82,7 @@ fn task(doc: &Doc, i: usize, end: usize, id: String, title: String, done: bool) 
     let b = &doc.blocks[i];
     let span = doc.span(b.start);
     let mut t = Task {
+        origin: "a numbered checkbox of a Kiro tasks.md",
         id,
         title: title.clone(),
         summary: title,

@@ -95,6 +95,7 @@ fn bold_id_tasks(doc: &Doc, plan: &mut Plan) -> bool {
         let b = &doc.blocks[*i];
         let span = doc.span(b.start);
         let mut task = Task {
+            origin: "a paragraph that starts with a bold id",
             id: id.clone(),
             title: title.clone(),
             source: doc.src.path.clone(),
@@ -223,6 +224,7 @@ fn item_task(doc: &Doc, i: usize, end: usize, id: String, milestone: &Option<Str
     let title = text.lines().next().unwrap_or(&text).to_string();
     let span = doc.span(b.start);
     let mut task = Task {
+        origin: "a top-level list item of a work section (no ids: generated)",
         id,
         title: title.clone(),
         summary: text.clone(),

@@ -118,6 +118,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                 let mut notes = Vec::new();
                 let files = item_files(doc, b, &mut notes);
                 let mut task = Task {
+                    origin: "a spec-kit checklist line with an id",
                     id,
                     title: title.clone(),
                     summary: title.clone(),

@@ -151,6 +151,7 @@ fn read_task(
     let at = obj.map_or(0, |o| o.start);
     let span = src.span(at);
     let mut t = Task {
+        origin: "an object of the tasks.json tasks list (or its subtasks)",
         id: id.to_string(),
         title: s("title"),
         summary: if s("description").is_empty() {
