@@ -329,3 +329,37 @@ fn explain_names_the_lines_each_field_came_from() {
     assert!(s.contains("Progress: Stage B: add checkpoints"), "{s}");
     assert!(s.contains("Progress: Stage B: resume"), "{s}");
 }
+
+#[test]
+fn numbered_checkboxes_under_numbered_sections_keep_their_own_ids() {
+    let p = load("wild/openspec/changes/add-health/tasks.md");
+    assert_eq!(ids(&p), ["1.1", "1.2", "2.1"]);
+    assert_eq!(done(&p), [true, false, false]);
+    assert_eq!(
+        task(&p, "1.2").title,
+        "Register the handler in `server/app.ts`"
+    );
+    assert_eq!(task(&p, "1.2").files, ["server/app.ts"]);
+    assert!(!warning_rules(&p).contains(&"generated-ids".to_string()));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn taskmaster_string_ids_and_nested_subtasks() {
+    let p = planexec_plan::parse_str(
+        "tasks.json",
+        r#"{"tasks": [
+  {"id": "1", "title": "A", "status": "done", "subtasks": [
+    {"id": 1, "title": "A one", "status": "done", "subtasks": [
+      {"id": 1, "title": "A one one", "status": "pending", "acceptanceCriteria": "works"}]}]},
+  {"id": "2", "title": "B", "dependencies": ["1.1.1"], "status": "in-progress"}
+]}"#,
+        None,
+    )
+    .unwrap();
+    assert_eq!(ids(&p), ["1", "1.1", "1.1.1", "2"]);
+    assert_eq!(task(&p, "1.1.1").acceptance, ["works"]);
+    assert_eq!(dep_ids(task(&p, "2")), ["1.1.1"]);
+    assert_eq!(task(&p, "1.1.1").span.line, 4);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}

@@ -10,17 +10,18 @@ use crate::model::{DepKind, Dependency, Plan, Task};
 use crate::sections::read_sections;
 
 /// Whether a document is a Kiro task list: under `.kiro/specs/`, or a tasks.md whose folder
-/// holds requirements.md or design.md, with numbered checkbox items.
+/// holds requirements.md, with numbered checkbox items.
 pub fn looks_kiro(doc: &Doc) -> bool {
     let p = doc.src.path.to_string_lossy().replace('\\', "/");
     if p.contains(".kiro/specs/") {
         return true;
     }
-    let neighbours = doc.src.path.parent().is_some_and(|d| {
-        ["requirements.md", "design.md"]
-            .iter()
-            .any(|n| d.join(n).is_file())
-    });
+    // design.md alone sits beside OpenSpec's tasks.md too; requirements.md is Kiro's
+    let neighbours = doc
+        .src
+        .path
+        .parent()
+        .is_some_and(|d| d.join("requirements.md").is_file());
     neighbours
         && p.to_lowercase().ends_with("tasks.md")
         && doc

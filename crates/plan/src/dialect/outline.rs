@@ -19,9 +19,16 @@ pub fn parse(doc: &Doc, plan: &mut Plan) -> bool {
     if bold_id_tasks(doc, plan) {
         return true;
     }
-    let found = item_tasks(doc);
+    let mut found = item_tasks(doc);
     if found.is_empty() {
         return false;
+    }
+    if keep_own_ids(&mut found) {
+        for t in chain(found) {
+            let q = t.quote.clone();
+            add_task(plan, t, q);
+        }
+        return true;
     }
     let names: Vec<String> = found.iter().map(|t| t.id.clone()).collect();
     let first = (found[0].span, found[0].quote.clone());
@@ -40,6 +47,42 @@ pub fn parse(doc: &Doc, plan: &mut Plan) -> bool {
         first.0,
         &first.1,
     ));
+    true
+}
+
+/// The id an item writes at its start: `1.1 Title`, `2. Title`, `T3 Title`.
+fn own_id(title: &str) -> Option<(String, String)> {
+    let t = title.trim_start();
+    let n = crate::ids::scan_number(t).or_else(|| {
+        scan_id(t).filter(|&n| !is_non_task_id(&t[..n]) && !is_milestone_id(&t[..n]))
+    })?;
+    let rest = &t[n..];
+    if !(rest.starts_with(['.', ' ', ')', ':']) || rest.is_empty()) {
+        return None;
+    }
+    let id = t[..n].trim_end_matches('.').to_string();
+    let title = rest
+        .trim_start_matches(['.', ')', ':', ' ', '-', '–', '—'])
+        .trim()
+        .to_string();
+    Some((id, title))
+}
+
+/// When every item writes its own id and no two share one, the items keep them (`- [ ] 1.1 ...`
+/// under `## 1. Title`, as OpenSpec and many hand-written lists do).
+fn keep_own_ids(tasks: &mut [Task]) -> bool {
+    let own: Vec<(String, String)> = match tasks.iter().map(|t| own_id(&t.title)).collect() {
+        Some(v) => v,
+        None => return false,
+    };
+    let mut seen = std::collections::HashSet::new();
+    if !own.iter().all(|(id, _)| seen.insert(id.clone())) {
+        return false;
+    }
+    for (t, (id, title)) in tasks.iter_mut().zip(own) {
+        t.id = id;
+        t.title = title;
+    }
     true
 }
 

@@ -62,37 +62,46 @@ pub fn parse_source(src: &Source) -> Result<Plan, PlanError> {
             src.line_text(1),
         ));
     }
-    for t in &list {
-        let id = id_text(t.get("id"));
-        let task = read_task(src, &objs, &range, t, &id, None);
+    read_list(src, &objs, &range, &list, None, &mut plan);
+    Ok(plan)
+}
+
+/// Read a list of tasks (or a task's subtasks, with `parent` its id) in order: each task, then
+/// its subtasks (`3.1`, `3.2`, deeper levels too); a parent waits for its subtasks.
+fn read_list(
+    src: &Source,
+    objs: &[Obj],
+    range: &Range<usize>,
+    list: &[Value],
+    parent: Option<&str>,
+    plan: &mut Plan,
+) {
+    for t in list {
+        let own = id_text(t.get("id"));
+        let id = match parent {
+            Some(p) if !own.contains('.') => format!("{p}.{own}"),
+            _ => own,
+        };
+        let mut task = read_task(src, objs, range, t, &id, parent);
         let subs = t
             .get("subtasks")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let mut parent = task;
-        let mut children = Vec::new();
         for s in &subs {
             let sid = id_text(s.get("id"));
             let full = if sid.contains('.') {
-                sid.clone()
+                sid
             } else {
                 format!("{id}.{sid}")
             };
-            let child = read_task(src, &objs, &range, s, &full, Some(&id));
-            parent
-                .dependencies
-                .push(dep(&full, &parent, DepKind::Blocking));
-            children.push(child);
+            let d = dep(&full, &task, DepKind::Blocking);
+            task.dependencies.push(d);
         }
-        let q = parent.quote.clone();
-        super::common::add_task(&mut plan, parent, q);
-        for c in children {
-            let q = c.quote.clone();
-            super::common::add_task(&mut plan, c, q);
-        }
+        let q = task.quote.clone();
+        super::common::add_task(plan, task, q);
+        read_list(src, objs, range, &subs, Some(&id), plan);
     }
-    Ok(plan)
 }
 
 /// The tasks list and its tag: `{"tasks": [...]}`, else `master`, else the first tag with tasks.
@@ -176,7 +185,7 @@ fn read_task(
                 "title" => "title",
                 "description" => "summary",
                 "details" => "body",
-                "testStrategy" => "acceptance",
+                "testStrategy" | "acceptanceCriteria" => "acceptance",
                 "status" => "status",
                 "dependencies" => "dependencies",
                 _ => continue,
@@ -185,9 +194,11 @@ fn read_task(
         }
         t.field_spans.insert("task".into(), span);
     }
-    let test = s("testStrategy");
-    if !test.is_empty() {
-        t.acceptance.push(test);
+    for key in ["testStrategy", "acceptanceCriteria"] {
+        let v = s(key);
+        if !v.is_empty() {
+            t.acceptance.push(v);
+        }
     }
     for d in v
         .get("dependencies")
@@ -209,21 +220,23 @@ fn read_task(
     t
 }
 
-/// The scanned object of task `id` (`3` or `3.2`) inside the chosen tag's range.
+/// The scanned object of task `id` (`3`, `3.2`, or a string id `1.2.3`) inside the chosen
+/// tag's range.
 fn find_obj<'a>(objs: &'a [Obj], range: &Range<usize>, id: &str) -> Option<&'a Obj> {
-    let (parent, own) = match id.rsplit_once('.') {
-        Some((p, o)) => (Some(p), o),
-        None => (None, id),
-    };
-    objs.iter().enumerate().find_map(|(i, o)| {
-        let inside = o.start >= range.start && o.end <= range.end;
-        let same = o.is_task() && (o.id() == own || o.id() == id);
-        let parent_ok = match parent {
-            None => task_parent(objs, i).is_none(),
-            Some(p) => task_parent(objs, i).is_some_and(|pi| objs[pi].id() == p),
-        };
-        (inside && same && parent_ok).then_some(o)
-    })
+    (0..objs.len())
+        .filter(|&i| objs[i].is_task() && objs[i].start >= range.start && objs[i].end <= range.end)
+        .find(|&i| full_id(objs, i) == id)
+        .map(|i| &objs[i])
+}
+
+/// A task object's id as the plan knows it: its parent's id, a dot and its own, unless its own
+/// already holds a dot.
+fn full_id(objs: &[Obj], i: usize) -> String {
+    let own = objs[i].id();
+    match task_parent(objs, i) {
+        Some(p) if !own.contains('.') => format!("{}.{own}", full_id(objs, p)),
+        _ => own.to_string(),
+    }
 }
 
 /// The nearest enclosing object that is a task.
