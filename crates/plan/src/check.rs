@@ -10,7 +10,7 @@ use crate::waves::waves;
 /// The rules, for documentation and `--explain`-style listings: (name, severity, what it finds).
 pub const RULES: &[(&str, Severity, &str)] = &[
     ("no-tasks", Severity::Error, "the plan has no tasks (or an ExecPlan has no Progress checkboxes)"),
-    ("duplicate-id", Severity::Error, "two tasks share an id"),
+    ("duplicate-id", Severity::Error, "two different tasks share an id (a warning when the second repeats the first one's title: it is read once)"),
     ("unknown-dependency", Severity::Error, "a Dependencies field, table or graph names an id no task has (a warning when the id is only mentioned in prose; it is then ignored)"),
     ("self-dependency", Severity::Error, "a task depends on itself"),
     ("dependency-cycle", Severity::Error, "dependencies form a cycle; the cycle is spelled out"),
@@ -55,15 +55,20 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
         ));
     }
 
-    for (id, file, span, quote) in &plan.duplicates {
+    for (id, file, span, quote, same) in &plan.duplicates {
         let first = plan
             .task(id)
             .map(|t| format!("{}:{}", t.source.display(), t.line))
             .unwrap_or_default();
+        let (severity, message) = if *same {
+            (Severity::Warning, format!("task {id} is stated again with the same title (first at {first}); planexec reads it once, from the first"))
+        } else {
+            (Severity::Error, format!("task id {id} is used twice (first at {first}) for different tasks; give each task its own id"))
+        };
         out.push(Diagnostic::new(
-            Severity::Error,
+            severity,
             "duplicate-id",
-            format!("task id {id} is used twice (first at {first}); give each task its own id"),
+            message,
             file,
             *span,
             quote,

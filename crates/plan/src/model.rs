@@ -266,9 +266,10 @@ pub struct Plan {
     /// Problems noticed while parsing (as diagnostics, reported by `check`).
     #[serde(skip)]
     pub(crate) notes: Vec<crate::diagnostic::Diagnostic>,
-    /// Ids stated in several places (duplicates), kept for `check`.
+    /// Ids stated in several places (duplicates), kept for `check`: id, file, span, quote, and
+    /// whether the second statement repeats the first one's title (the same task twice).
     #[serde(skip)]
-    pub(crate) duplicates: Vec<(String, PathBuf, Span, String)>,
+    pub(crate) duplicates: Vec<(String, PathBuf, Span, String, bool)>,
     /// Ids of `tasks`, for constant-time duplicate checks while parsing.
     #[serde(skip)]
     pub(crate) ids: std::collections::HashSet<String>,

@@ -363,3 +363,23 @@ fn taskmaster_string_ids_and_nested_subtasks() {
     assert_eq!(task(&p, "1.1.1").span.line, 4);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn the_same_task_stated_twice_is_read_once_and_different_tasks_with_one_id_are_an_error() {
+    let same = planexec_plan::parse_str(
+        "x.md",
+        "# X\n\n### T1: Add the cache\n\nFiles: `a.rs`\n\n### T2: Use it\n\n## Recap\n\n### T1: Add the cache\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(ids(&same), ["T1", "T2"]);
+    assert!(errors(&same).is_empty(), "{:?}", errors(&same));
+    assert!(warning_rules(&same).contains(&"duplicate-id".to_string()));
+    let different = planexec_plan::parse_str(
+        "x.md",
+        "# X\n\n### T1: Add the cache\n\n### T1: Remove the old cache\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(errors(&different).len(), 1, "{:?}", errors(&different));
+}

@@ -239,8 +239,12 @@ pub fn add_task(plan: &mut Plan, mut task: Task, quote: String) {
         plan.ids = plan.tasks.iter().map(|t| t.id.clone()).collect();
     }
     if plan.ids.contains(&task.id) {
+        let norm = |t: &str| t.trim().to_lowercase();
+        let same = plan
+            .task(&task.id)
+            .is_some_and(|t| !t.title.trim().is_empty() && norm(&t.title) == norm(&task.title));
         plan.duplicates
-            .push((task.id.clone(), task.source.clone(), task.span, quote));
+            .push((task.id.clone(), task.source.clone(), task.span, quote, same));
     } else {
         plan.ids.insert(task.id.clone());
         plan.tasks.push(task);
