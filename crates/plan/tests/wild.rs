@@ -383,3 +383,19 @@ fn the_same_task_stated_twice_is_read_once_and_different_tasks_with_one_id_are_a
     .unwrap();
     assert_eq!(errors(&different).len(), 1, "{:?}", errors(&different));
 }
+
+#[test]
+fn kiro_labels_in_other_languages_and_explicit_depends() {
+    let p = load("wild/kiro-jp/.kiro/specs/audio/tasks.md");
+    assert_eq!(p.dialect.name(), "kiro");
+    assert_eq!(ids(&p), ["1", "2"]);
+    let t1 = task(&p, "1");
+    assert_eq!(
+        t1.files,
+        ["src/audio/extract.ts", "tests/audio/extract.test.ts"]
+    );
+    assert_eq!(t1.acceptance_commands, ["npm test -- extract"]);
+    assert_eq!(deps(task(&p, "2")), [("1".to_string(), Blocking)]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    assert!(!warning_rules(&p).contains(&"dependency-disagreement".to_string()));
+}

@@ -112,17 +112,8 @@ fn task(doc: &Doc, i: usize, end: usize, id: String, title: String, done: bool) 
                         .map(|x| format!("R{x}")),
                 );
                 t.field_spans.entry("tags".into()).or_insert(doc.span(off));
-            } else if l.starts_with("verify")
-                || l.starts_with("test:")
-                || l.starts_with("acceptance")
-            {
-                let v = bare.split_once(':').map_or(bare, |(_, v)| v).trim();
-                t.acceptance.push(v.to_string());
-                t.field_spans
-                    .entry("acceptance".into())
-                    .or_insert(doc.span(off));
             } else if !bare.is_empty() {
-                t.steps.push(bare.to_string());
+                read_line(doc, &mut t, bare, off);
             }
             let raw = doc.src.line_text(doc.span(off).line);
             let found: Vec<String> = crate::fields::paths_in_source(raw)
@@ -139,6 +130,54 @@ fn task(doc: &Doc, i: usize, end: usize, id: String, title: String, done: bool) 
     t.notes = notes;
     t.body = doc.source_of(i + 1, end).to_string();
     t
+}
+
+/// One note under a task: a labelled field (`Files:`, `_Depends: 4.1_`, `Verify:`, `完了条件:`)
+/// or a step.
+fn read_line(doc: &Doc, t: &mut Task, bare: &str, off: usize) {
+    use crate::fields::{line_label, Field};
+    let l = bare.to_lowercase();
+    let label = line_label(bare).map(|(f, v, _)| (f, v.to_string()));
+    let acceptance = [
+        "verify",
+        "test:",
+        "完了条件",
+        "受け入れ",
+        "验收",
+        "完成标准",
+    ]
+    .iter()
+    .any(|w| l.starts_with(w));
+    match label {
+        Some((Field::Deps, v)) => {
+            for (id, kind) in crate::deps::parse_dep_text(&v, DepKind::Blocking) {
+                t.dependencies.push(Dependency {
+                    id,
+                    kind,
+                    span: doc.span(off),
+                    file: None,
+                    quote: doc.quote(off).into(),
+                    prose: false,
+                });
+            }
+            t.field_spans
+                .entry("dependencies".into())
+                .or_insert(doc.span(off));
+        }
+        Some((Field::Acceptance, v)) => push_acceptance(doc, t, &v, off),
+        _ if acceptance => {
+            let v = bare.split_once([':', '：']).map_or(bare, |(_, v)| v).trim();
+            push_acceptance(doc, t, v, off);
+        }
+        _ => t.steps.push(bare.to_string()),
+    }
+}
+
+fn push_acceptance(doc: &Doc, t: &mut Task, v: &str, off: usize) {
+    t.acceptance.push(v.trim().to_string());
+    t.field_spans
+        .entry("acceptance".into())
+        .or_insert(doc.span(off));
 }
 
 /// Parent/child and document order: a parent (`2`) waits for its children (`2.1`, `2.2`); every
@@ -187,7 +226,10 @@ fn order(mut tasks: Vec<Task>) -> Vec<Task> {
     }
     for w in seq.windows(2) {
         let (prev, next) = (w[0], w[1]);
-        if !tasks[next].dependencies.iter().any(|d| d.id == ids[prev])
+        if !tasks[next]
+            .dependencies
+            .iter()
+            .any(|d| d.id.trim_start_matches(crate::deps::BARE_NUMBER) == ids[prev])
             && parent_of(&ids[prev]).as_deref() != Some(ids[next].as_str())
         {
             let d = dep(&ids[prev], &tasks[next], DepKind::Sequencing);
