@@ -237,6 +237,33 @@ impl Block {
         matches!(self.kind, Kind::Item { .. })
     }
 
+    /// The item's checkbox, counting the marks Markdown does not: `[-]` (in progress: open),
+    /// `[~]` (skipped: settled, counted done), and `[ ]*` (Kiro's optional task). With the length of
+    /// the mark to skip in `text` (0 for a real task-list item).
+    pub fn task_box(&self) -> Option<(bool, usize)> {
+        match self.kind {
+            Kind::Item {
+                checked: Some(c), ..
+            } => Some((c, 0)),
+            Kind::Item { checked: None, .. } => {
+                // `[-] `, `[~] `, and Kiro's optional tasks `[ ]* 16. ...`
+                let t = self.text.trim_start().trim_start_matches('\\');
+                let lead = self.text.len() - t.len();
+                let b = t.as_bytes();
+                let mark = (b.len() > 3 && b[0] == b'[' && b[2] == b']').then(|| b[1]);
+                let after_ok = b.get(3).is_some_and(|&c| c == b' ' || c == b'*');
+                match mark {
+                    Some(b'-' | b'/') if b[3] == b' ' => Some((false, lead + 4)),
+                    Some(b'~') if b[3] == b' ' => Some((true, lead + 4)),
+                    Some(b' ') if after_ok => Some((false, lead + 3)),
+                    Some(b'x' | b'X') if after_ok => Some((true, lead + 3)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     pub fn checked(&self) -> Option<bool> {
         match self.kind {
             Kind::Item { checked, .. } => checked,

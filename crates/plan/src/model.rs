@@ -150,11 +150,17 @@ pub struct Dependency {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
     /// The source text it was read from (shared by every id one line names).
+    #[serde(serialize_with = "ser_shared")]
     pub quote: std::sync::Arc<str>,
     /// Read from running prose (a spec-kit line's "depends on ..."), not from a Dependencies
     /// field, table or graph: an unknown id there is a warning and is dropped, not an error.
     #[serde(skip)]
     pub prose: bool,
+}
+
+/// A shared quote serialised as a plain string (without serde's `rc` feature).
+fn ser_shared<S: serde::Serializer>(q: &std::sync::Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(q)
 }
 
 /// A milestone (M1..Mn, `### Milestone 2: ...`, a spec-kit phase or ExecPlan stage).

@@ -5,7 +5,7 @@
 
 use super::common::{add_task, files_from_source, plan_title};
 use crate::ids::scan_number;
-use crate::markdown::{plain, Doc, Kind};
+use crate::markdown::{plain, Doc};
 use crate::model::{DepKind, Dependency, Plan, Task};
 use crate::sections::read_sections;
 
@@ -30,11 +30,53 @@ pub fn looks_kiro(doc: &Doc) -> bool {
             .any(|b| b.checked().is_some() && numbered(&plain(&b.text)).is_some())
 }
 
-/// `1. Title` / `1.1 Title` -> (`1`, `Title`).
+/// Dependencies a group heading states: `... (depends on 3.3)`, `... — after 2`.
+fn heading_deps(doc: &Doc, b: &crate::markdown::Block) -> Vec<Dependency> {
+    let text = plain(&b.text);
+    let l = text.to_lowercase();
+    let Some(at) = ["depends on ", "depend on ", "requires ", "after "]
+        .iter()
+        .find_map(|w| l.find(w).map(|i| i + w.len()))
+    else {
+        return Vec::new();
+    };
+    // byte offsets of the lower-cased text match only when lower-casing kept every length
+    let src = if l.len() == text.len() { &text } else { &l };
+    crate::deps::parse_dep_text(&src[at..], DepKind::Blocking)
+        .into_iter()
+        .filter(|(id, _)| !id.starts_with(crate::deps::WORDS))
+        .map(|(id, kind)| Dependency {
+            id,
+            kind,
+            span: doc.span(b.start),
+            file: None,
+            quote: doc.quote(b.start).into(),
+            prose: false,
+        })
+        .collect()
+}
+
+/// A numbered checkbox item: (id, title, done). `[-]` (in progress) counts as a checkbox.
+fn boxed(b: &crate::markdown::Block) -> Option<(String, String, bool)> {
+    let (done, skip) = b.task_box()?;
+    let (id, title) = numbered(&plain(&b.text[skip..]))?;
+    Some((id, title, done))
+}
+
+/// `1. Title` / `1.1 Title` / `* 16. Title` / `12.7* Title` (optional tasks) / `0.V Title`
+/// (a group's validation gate) -> (`1`, `Title`).
 fn numbered(text: &str) -> Option<(String, String)> {
-    let t = text.trim_start();
-    let n = scan_number(t)?;
-    let rest = &t[n..];
+    let t = text.trim_start().trim_start_matches(['*', ' ']);
+    let mut n = scan_number(t)?;
+    // a letter step after the number: `0.V`
+    let b = t.as_bytes();
+    if b.get(n) == Some(&b'.')
+        && b.get(n + 1).is_some_and(u8::is_ascii_alphabetic)
+        && b.get(n + 2).is_none_or(|c| !c.is_ascii_alphanumeric())
+    {
+        n += 2;
+    }
+    let rest = t[n..].trim_start_matches('*');
     if !(rest.starts_with(['.', ' ', ')', ':'])) {
         return None;
     }
@@ -48,29 +90,34 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     plan.title = plan_title(doc);
     let mut in_task = vec![false; doc.blocks.len()];
     let mut tasks: Vec<Task> = Vec::new();
+    // `## Group B — ... (depends on migration 3.3)`: every task under the heading waits
+    let mut group_deps: Vec<Dependency> = Vec::new();
     for (i, b) in doc.blocks.iter().enumerate() {
-        let Kind::Item {
-            checked: Some(done),
-            ..
-        } = b.kind
-        else {
+        if b.heading_level().is_some() {
+            group_deps = heading_deps(doc, b);
             continue;
-        };
-        let Some((id, title)) = numbered(&plain(&b.text)) else {
+        }
+        let Some((id, title, done)) = boxed(b) else {
             continue;
         };
         let end = (i + 1..doc.blocks.len())
             .find(|&j| {
                 let n = &doc.blocks[j];
                 n.heading_level().is_some()
-                    || (n.checked().is_some() && numbered(&plain(&n.text)).is_some())
+                    || boxed(n).is_some()
                     || (n.is_item() && n.depth <= b.depth)
             })
             .unwrap_or(doc.blocks.len());
         in_task[i..end].iter_mut().for_each(|m| *m = true);
-        tasks.push(task(doc, i, end, id, title, done));
+        let mut t = task(doc, i, end, id, title, done);
+        t.dependencies.extend(group_deps.iter().cloned());
+        tasks.push(t);
     }
-    for t in order(tasks) {
+    // a task written twice is ordered once; add_task reports the second
+    let mut seen = std::collections::HashSet::new();
+    let (firsts, again): (Vec<Task>, Vec<Task>) =
+        tasks.into_iter().partition(|t| seen.insert(t.id.clone()));
+    for t in order(firsts).into_iter().chain(again) {
         let q = t.quote.clone();
         add_task(plan, t, q);
     }
@@ -96,6 +143,11 @@ fn task(doc: &Doc, i: usize, end: usize, id: String, title: String, done: bool) 
     };
     t.field_spans.insert("task".into(), span);
     let mut notes = Vec::new();
+    if plain(&b.text).trim_start().starts_with('*')
+        || plain(&b.text).contains(&format!("{}*", t.id))
+    {
+        t.tags.push("optional".into());
+    }
     for blk in &doc.blocks[i + 1..end] {
         for (line, off) in blk.lines() {
             let p = plain(line);
@@ -220,7 +272,7 @@ fn order(mut tasks: Vec<Task>) -> Vec<Task> {
             .cloned()
             .collect();
         for c in children {
-            let d = dep(&c, &tasks[k], DepKind::Blocking);
+            let d = dep(&c, &tasks[k], DepKind::Sequencing);
             tasks[k].dependencies.push(d);
         }
     }
