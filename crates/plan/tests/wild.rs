@@ -399,3 +399,46 @@ fn kiro_labels_in_other_languages_and_explicit_depends() {
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
     assert!(!warning_rules(&p).contains(&"dependency-disagreement".to_string()));
 }
+
+#[test]
+fn an_exec_plans_folder_progress_log_with_skipped_and_in_progress_marks() {
+    let p = load("wild/docs/exec-plans/progress-log.md");
+    assert_eq!(p.dialect, Dialect::ExecPlan);
+    assert_eq!(ids(&p), ["P1", "P2", "P3", "P4"]);
+    // `[~]` skipped is settled (done), `[-]` in progress is open
+    assert_eq!(done(&p), [true, true, false, false]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn stages_without_progress_are_done_when_the_plan_or_heading_says_so() {
+    let p = load("wild/milestones-complete.md");
+    assert_eq!(p.dialect, Dialect::ExecPlan);
+    assert_eq!(p.status.as_deref(), Some("Complete"));
+    assert_eq!(ids(&p), ["M1", "M2"]);
+    assert_eq!(done(&p), [true, true]);
+}
+
+#[test]
+fn a_title_written_like_a_task_heading_is_not_a_task() {
+    let p = load("wild/titled.md");
+    assert_eq!(ids(&p), ["1.1", "1.2"]);
+    assert_eq!(dep_ids(task(&p, "1.2")), ["1.1"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn kiro_in_progress_optional_gate_ids_and_group_dependencies() {
+    let p = load("wild/kiro-optional/.kiro/specs/x/tasks.md");
+    assert_eq!(ids(&p), ["1", "2", "2.1", "2.2", "2.V", "3", "4"]);
+    assert_eq!(done(&p), [true, false, true, false, false, false, false]);
+    assert!(task(&p, "4").tags.contains(&"optional".to_string()));
+    assert!(dep_ids(task(&p, "3")).contains(&"2.2"));
+    assert!(dep_ids(task(&p, "4")).contains(&"2.2"));
+    // parent/child order is sequencing, not an explicit dependency
+    assert!(task(&p, "2")
+        .dependencies
+        .iter()
+        .all(|d| d.kind == Sequencing));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}

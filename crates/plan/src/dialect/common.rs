@@ -128,6 +128,18 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
             }
         }
     }
+    // the plan's title, an H1 first heading like `# PLAN-020: Title`, is not a task when the
+    // other tasks sit below it
+    let first_heading = blocks.iter().position(|b| b.heading_level().is_some());
+    if heads.len() > 1
+        && heads[0].0 == first_heading.unwrap_or(usize::MAX)
+        && super::is_title_task(&blocks[heads[0].0])
+        && heads[1..]
+            .iter()
+            .all(|(i, _)| blocks[*i].heading_level() > Some(1))
+    {
+        heads.remove(0);
+    }
     // Numbered headings (`## 1. Title`) count only when there are no id'd tasks.
     if heads.iter().any(|(_, h)| !h.numbered) {
         heads.retain(|(_, h)| !h.numbered);

@@ -37,7 +37,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             continue;
         }
         in_task[bi] = true;
-        let Kind::Item { checked, .. } = b.kind else {
+        let Kind::Item { .. } = b.kind else {
             if let (Some(c), Kind::Code { .. }) = (current, b.kind) {
                 plan.tasks[c].body.push('\n');
                 plan.tasks[c].body.push_str(&b.text);
@@ -45,7 +45,8 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             continue;
         };
         let top = *top_depth.get_or_insert(b.depth);
-        if b.depth > top || checked.is_none() {
+        let boxed = b.task_box();
+        if b.depth > top || boxed.is_none() {
             // nested notes (`- Status: Pending`) belong to the item above
             if let Some(c) = current {
                 let t = &mut plan.tasks[c];
@@ -56,8 +57,8 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             }
             continue;
         }
-        let done = checked.unwrap_or(false);
-        let text = plain(&b.text);
+        let (done, skip) = boxed.unwrap_or((false, 0));
+        let text = plain(&b.text[skip..]);
         let (stamp, rest) = split_stamp(&text);
         let n = plan.tasks.len() + 1;
         let span = doc.span(b.start);
@@ -113,7 +114,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     plan.tasks = if progress.is_empty() {
         match stages {
             s if s.is_empty() => chain(concrete_steps(doc, &plan.final_gates)),
-            s => chain(s),
+            s => chain(settled(s, plan.status.as_deref())),
         }
     } else {
         match tie(stages, &progress) {
@@ -238,6 +239,30 @@ fn stage_tasks(doc: &Doc) -> Vec<Task> {
         out.push(task);
     }
     out
+}
+
+/// Without Progress checkboxes, a stage is done when its heading says so (`### M1 — X
+/// (Complete)`, `✅`, `DONE`), or every stage is when the plan's Status says it is complete.
+fn settled(mut stages: Vec<Task>, status: Option<&str>) -> Vec<Task> {
+    let complete = status.is_some_and(says_complete);
+    for s in &mut stages {
+        s.done = complete || says_complete(&s.title) || s.title.contains('✅');
+    }
+    stages
+}
+
+/// Whether a status word says finished: complete(d), done, shipped, finished.
+fn says_complete(text: &str) -> bool {
+    let l = text.to_lowercase();
+    let words: Vec<&str> = l.split(|c: char| !c.is_alphanumeric()).collect();
+    words.iter().any(|w| {
+        matches!(
+            *w,
+            "complete" | "completed" | "done" | "shipped" | "finished"
+        )
+    }) && !words
+        .iter()
+        .any(|w| matches!(*w, "not" | "incomplete" | "partially" | "partial"))
 }
 
 /// How many Progress sections the document has.
@@ -414,10 +439,17 @@ fn status(doc: &Doc) -> Option<String> {
         }
         for (line, _) in b.lines() {
             let p = plain(line);
+            // `Status: X`, or a metadata line `Phase: 0 | Created: ... | Status: X`
+            let inline = p
+                .split('|')
+                .skip(1)
+                .find_map(|cell| cell.trim().strip_prefix("Status:"));
             if let Some(v) = p
                 .strip_prefix("Status:")
                 .or_else(|| p.strip_prefix("Status :"))
                 .or_else(|| p.strip_prefix("status:"))
+                .map(|v| v.split(" | ").next().unwrap_or(v))
+                .or(inline)
             {
                 let v = v.trim();
                 if !v.is_empty() && v.len() < 120 {

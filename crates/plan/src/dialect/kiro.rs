@@ -143,9 +143,9 @@ fn task(doc: &Doc, i: usize, end: usize, id: String, title: String, done: bool) 
     };
     t.field_spans.insert("task".into(), span);
     let mut notes = Vec::new();
-    if plain(&b.text).trim_start().starts_with('*')
-        || plain(&b.text).contains(&format!("{}*", t.id))
-    {
+    // Kiro marks optional tasks with a star: `- [ ]* 4. ...` or `- [ ] 4.* ...`
+    let own = plain(&b.text);
+    if own.contains("]*") || own.contains(&format!("{}*", t.id)) {
         t.tags.push("optional".into());
     }
     for blk in &doc.blocks[i + 1..end] {

@@ -104,6 +104,16 @@ pub fn detect(doc: &Doc) -> Dialect {
     if status_line {
         exec_markers += 1;
     }
+    // the document says what it is: `# ExecPlan: ...`
+    let first = doc.blocks.iter().find(|b| b.heading_level().is_some());
+    if first.is_some_and(|b| contains_ci(&b.text, "execplan") || contains_ci(&b.text, "exec plan"))
+    {
+        exec_markers += 2;
+    }
+    // the plan's title (its first heading, an H1) is not a task: `# FP-0098 - Title`
+    if tid == 1 && first.is_some_and(is_title_task) {
+        tid = 0;
+    }
     let path = doc.src.path.to_string_lossy().to_lowercase();
     if path.ends_with(".json") {
         return Dialect::Taskmaster;
@@ -136,13 +146,24 @@ pub fn detect(doc: &Doc) -> Dialect {
     {
         return Dialect::Planpipe;
     }
-    if path.contains("execplan") || path.contains("/.agent") || exec_markers >= 2 {
+    if path.contains("execplan")
+        || path.contains("exec-plan")
+        || path.contains("exec_plan")
+        || path.contains("/.agent")
+        || exec_markers >= 2
+    {
         return Dialect::ExecPlan;
     }
     if path.ends_with("tasks.md") {
         return Dialect::SpecKit;
     }
     Dialect::TId
+}
+
+/// Whether a heading is the document's title written like a task heading (`# FP-0098 - Title`):
+/// an H1 that parses as one.
+pub(crate) fn is_title_task(b: &crate::markdown::Block) -> bool {
+    b.heading_level() == Some(1) && common::parse_task_heading(&b.text).is_some()
 }
 
 /// ASCII case-insensitive substring test without allocating.
