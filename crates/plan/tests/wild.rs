@@ -442,3 +442,47 @@ fn kiro_in_progress_optional_gate_ids_and_group_dependencies() {
         .all(|d| d.kind == Sequencing));
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn step_headings_with_done_marks() {
+    let p = load("wild/steps-done.md");
+    assert_eq!(ids(&p), ["1.1", "1.2"]);
+    assert_eq!(done(&p), [true, false]);
+    assert_eq!(task(&p, "1.1").title, "Extract the lifecycle module");
+}
+
+#[test]
+fn plain_paragraph_ids_are_tasks() {
+    let p = load("wild/work-units.md");
+    assert_eq!(ids(&p), ["WU-1", "WU-2"]);
+    assert_eq!(dep_ids(task(&p, "WU-2")), ["WU-1"]);
+    assert_eq!(
+        task(&p, "WU-1").acceptance_commands,
+        ["./scripts/merge.sh --check"]
+    );
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn label_paragraphs_scope_checklists_and_nested_detail_is_not_a_task() {
+    let p = load("wild/labelled.md");
+    assert_eq!(ids(&p), ["P1.1", "P1.2"]);
+    assert_eq!(done(&p), [true, false]);
+}
+
+#[test]
+fn phase_sections_that_state_fields_are_one_task_each() {
+    let p = load("wild/phases-with-fields.md");
+    assert_eq!(ids(&p), ["Phase-1", "Phase-2"]);
+    assert_eq!(task(&p, "Phase-1").files, ["src/model.ts", "src/db.ts"]);
+    assert_eq!(dep_ids(task(&p, "Phase-2")), ["Phase-1"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn milestone_tables_with_a_status_column_are_tasks() {
+    let p = load("wild/milestone-table.md");
+    assert_eq!(p.tasks.len(), 4, "{:?}", ids(&p));
+    assert_eq!(done(&p), [true, true, true, false]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}

@@ -22,6 +22,8 @@ pub struct TaskHeading {
     pub numbered: bool,
     /// A tracker key with no digit (`proj-ory`): a task only beside `proj-…` keys with digits.
     pub loose: bool,
+    /// The title ends with a done mark: `- DONE`, `(Complete)`, `✅`.
+    pub done: bool,
 }
 
 /// Read a heading as a task heading: `T001: title`, `Task T001 – title`, `ST-1: title`,
@@ -39,14 +41,22 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
         .trim_start();
     let mut explicit = false;
     let mut loose = false;
-    if t.len() > 5
-        && t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("task"))
-        && matches!(t.as_bytes()[4], b' ' | b'-' | b'#')
-    {
-        let rest = t[5..].trim_start().trim_start_matches('#');
-        if scan_id(rest).is_some() || scan_number(rest).is_some() {
-            t = rest;
-            explicit = true;
+    // `Task 1.1:`, `Step 2.3:`: the word names what follows as a unit of work
+    for word in ["task", "step"] {
+        let n = word.len();
+        if t.len() > n + 1
+            && t.get(..n).is_some_and(|p| p.eq_ignore_ascii_case(word))
+            && matches!(t.as_bytes()[n], b' ' | b'-' | b'#')
+        {
+            let rest = t[n + 1..].trim_start().trim_start_matches('#');
+            if scan_id(rest).is_some()
+                || (word == "task" || scan_number(rest).is_some_and(|k| rest[..k].contains('.')))
+                    && scan_number(rest).is_some()
+            {
+                t = rest;
+                explicit = true;
+                break;
+            }
         }
     }
     let (id, rest, numbered) = if let Some(n) = scan_id(t) {
@@ -103,7 +113,7 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
             title = r.trim().to_string();
         }
     }
-    let title = title.trim_end_matches(['✅', '☑', '✔']).trim().to_string();
+    let (title, done) = done_mark(&title);
     Some(TaskHeading {
         id,
         title,
@@ -111,7 +121,37 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
         explicit,
         numbered,
         loose,
+        done,
     })
+}
+
+/// A title without its trailing done mark (`Title - DONE`, `Title (Complete)`, `Title ✅`), and
+/// whether it had one.
+fn done_mark(title: &str) -> (String, bool) {
+    let t = title.trim();
+    let mut done = false;
+    let mut t = t.trim_end_matches(|c| {
+        let m = matches!(c, '✅' | '☑' | '✔');
+        done |= m;
+        m
+    });
+    for mark in [
+        "DONE",
+        "(DONE)",
+        "(Done)",
+        "(Complete)",
+        "(COMPLETE)",
+        "(Completed)",
+        "[DONE]",
+    ] {
+        if let Some(r) = t.trim_end().strip_suffix(mark) {
+            if r.is_empty() || r.ends_with([' ', '-', '–', '—', ')']) {
+                t = r.trim_end().trim_end_matches(['-', '–', '—']).trim_end();
+                done = true;
+            }
+        }
+    }
+    (t.trim().to_string(), done)
 }
 
 /// Tasks found under headings, with the block range each covers.
@@ -198,6 +238,7 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
         }
         let mut task = Task {
             origin: "a task heading with an id",
+            done: h.done,
             id: h.id.clone(),
             title: h.title.clone(),
             parallel: h.parallel,

@@ -98,10 +98,23 @@ fn shorten(names: &[String]) -> String {
     )
 }
 
-/// The id at the start of a bold-led paragraph: `**T001** Title`, `**T001: Title**`.
+/// The id at the start of a bold-led paragraph: `**T001** Title`, `**T001: Title**`, or of a
+/// one-line paragraph `WU-1 — Title`.
 fn bold_id(text: &str) -> Option<(String, String)> {
     let t = text.trim_start();
-    let inner = t.strip_prefix("**")?;
+    let inner = match t.strip_prefix("**") {
+        Some(i) => i,
+        None => {
+            let n = scan_id(t)?;
+            let sep = [" — ", " – ", ": ", " - "]
+                .iter()
+                .any(|s| t[n..].starts_with(s));
+            if !sep || t.contains('\n') {
+                return None;
+            }
+            t
+        }
+    };
     let n = scan_id(inner)?;
     let id = &inner[..n];
     if is_milestone_id(id) || is_non_task_id(id) {
@@ -157,7 +170,8 @@ fn bold_id_tasks(doc: &Doc, plan: &mut Plan) -> bool {
 
 /// A section heading that holds plan context, not work: its items are never tasks.
 fn is_context_section(text: &str) -> bool {
-    if section_kind(text) != SecKind::Other {
+    // a Milestones section may hold the work itself (a table of milestones with a status)
+    if !matches!(section_kind(text), SecKind::Other | SecKind::Milestones) {
         return true;
     }
     let l = plain(text).to_lowercase();
@@ -182,6 +196,17 @@ fn is_context_section(text: &str) -> bool {
         "goal",
         "resource",
         "link",
+        "objective",
+        "scope",
+        "purpose",
+        "outcome",
+        "evidence",
+        "log",
+        "测试",
+        "指标",
+        "验收",
+        "里程碑",
+        "标准",
     ]
     .iter()
     .any(|w| l.contains(w))
@@ -211,53 +236,210 @@ fn is_group_heading(text: &str) -> bool {
     .any(|w| l.starts_with(w) || l.contains(&format!(" {w}")))
 }
 
-/// Top-level list items that are work, grouped by the heading above them.
+/// Where the item reader stands: the group it numbers, and what the last heading or label
+/// paragraph says the items under it are.
+#[derive(Default)]
+struct Scope {
+    group: u32,
+    item: u32,
+    used: bool,
+    context: bool,
+    work: bool,
+    milestone: Option<String>,
+    top: Option<u16>,
+    /// Blocks up to here belong to a group read as one task (`## Phase 1:` with Files/Tests labels).
+    skip_to: usize,
+}
+
+impl Scope {
+    fn next_group(&mut self) {
+        if self.used {
+            self.group += 1;
+            self.item = 0;
+            self.used = false;
+        }
+    }
+
+    fn id(&mut self) -> String {
+        self.item += 1;
+        self.used = true;
+        format!("P{}.{}", self.group + 1, self.item)
+    }
+}
+
+/// Top-level list items and table rows that are work, grouped by the heading above them; a
+/// group heading whose section holds field labels is one task itself.
 fn item_tasks(doc: &Doc) -> Vec<Task> {
     let mut out: Vec<Task> = Vec::new();
-    let mut group = 0u32;
-    let mut item = 0u32;
-    let mut group_used = false;
-    let mut context = false;
-    let mut group_heading = false;
-    let mut milestone: Option<String> = None;
-    let mut top: Option<u16> = None;
+    let mut sc = Scope::default();
     for (i, b) in doc.blocks.iter().enumerate() {
+        if i < sc.skip_to {
+            continue;
+        }
         if b.heading_level().is_some() {
-            if group_used {
-                group += 1;
-                item = 0;
-                group_used = false;
+            sc.next_group();
+            sc.context = is_context_section(&b.text);
+            sc.work = !sc.context && is_group_heading(&b.text);
+            sc.milestone = parse_milestone_heading(&b.text).map(|(id, _)| id);
+            sc.top = None;
+            if let Some(t) = group_task(doc, i, &mut sc) {
+                out.push(t);
             }
-            context = is_context_section(&b.text);
-            group_heading = !context && is_group_heading(&b.text);
-            milestone = parse_milestone_heading(&b.text).map(|(id, _)| id);
-            top = None;
             continue;
         }
-        let Kind::Item { checked, ordered } = b.kind else {
-            continue;
-        };
-        let depth = *top.get_or_insert(b.depth);
-        if b.depth != depth || context || !(checked.is_some() || ordered || group_heading) {
-            continue;
+        match b.kind {
+            Kind::Para => {
+                // `**Proposed Changes**:` / `**Verification Plan**:` label what follows
+                if let Some(label) = label_para(&b.text) {
+                    sc.context = is_context_section(&label);
+                    sc.work = !sc.context && is_group_heading(&label);
+                    sc.top = None;
+                }
+            }
+            Kind::Table if !sc.context => {
+                for (off, title, done) in table_rows(b) {
+                    let mut t = row_task(doc, off, title, done, &sc.milestone);
+                    t.id = sc.id();
+                    out.push(t);
+                }
+            }
+            Kind::Item { ordered, .. } => {
+                let checked = b.task_box();
+                let depth = *sc.top.get_or_insert(b.depth);
+                if b.depth != depth || sc.context || !(checked.is_some() || ordered || sc.work) {
+                    continue;
+                }
+                let end = (i + 1..doc.blocks.len())
+                    .find(|&j| {
+                        let n = &doc.blocks[j];
+                        n.heading_level().is_some() || (n.is_item() && n.depth <= depth)
+                    })
+                    .unwrap_or(doc.blocks.len());
+                let id = sc.id();
+                out.push(item_task(doc, i, end, id, &sc.milestone));
+            }
+            _ => {}
         }
-        item += 1;
-        group_used = true;
-        let end = (i + 1..doc.blocks.len())
-            .find(|&j| {
-                let n = &doc.blocks[j];
-                n.heading_level().is_some() || (n.is_item() && n.depth <= depth)
-            })
-            .unwrap_or(doc.blocks.len());
-        out.push(item_task(
-            doc,
-            i,
-            end,
-            format!("P{}.{item}", group + 1),
-            &milestone,
-        ));
     }
     out
+}
+
+/// A paragraph that only labels what follows: `**Deliverables:**`, `Tasks:`, `**任务**`.
+fn label_para(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.contains('\n') || t.chars().count() > 60 {
+        return None;
+    }
+    let p = plain(t);
+    let bold = t.starts_with("**") && t.trim_end_matches([':', '：']).ends_with("**");
+    let colon = p.ends_with(':') || p.ends_with('：');
+    (bold || colon).then(|| p.trim_end_matches([':', '：']).trim().to_string())
+}
+
+/// A group heading (`## Phase 1: ...`, `### Milestone 2`) whose section states fields of its own
+/// (Files, Tests, Deliverables, Acceptance, Dependencies labels) is one task; its bullets are
+/// the fields' contents, not tasks.
+fn group_task(doc: &Doc, i: usize, sc: &mut Scope) -> Option<Task> {
+    let (id, title) = parse_milestone_heading(&doc.blocks[i].text)?;
+    let end = doc.section_end(i);
+    let c = collect(doc, i + 1, end);
+    let fielded = c.hits.iter().any(|h| {
+        matches!(
+            h.field,
+            crate::fields::Field::Files
+                | crate::fields::Field::Acceptance
+                | crate::fields::Field::Deps
+                | crate::fields::Field::InScope
+        )
+    });
+    if !fielded {
+        return None;
+    }
+    let b = &doc.blocks[i];
+    let span = doc.span(b.start);
+    let mut t = Task {
+        origin: "a phase or milestone heading whose section states its own fields",
+        id: id.replace(' ', "-"),
+        title,
+        milestone: Some(id),
+        source: doc.src.path.clone(),
+        span,
+        line: span.line,
+        quote: doc.quote(b.start),
+        done: b.text.contains('✅') || plain(&b.text).to_lowercase().contains("(complete"),
+        ..Task::default()
+    };
+    t.field_spans.insert("task".into(), span);
+    apply(doc, &c, &mut t);
+    t.body = doc.source_of(i + 1, end).to_string();
+    sc.skip_to = end;
+    sc.used = true;
+    Some(t)
+}
+
+/// Rows of a work table: a title column (Task, Milestone, Title, Step, Work...) and a Status or
+/// id column (`#`, ID, Phase, Step). Returns (offset, title, done).
+fn table_rows(b: &crate::markdown::Block) -> Vec<(usize, String, bool)> {
+    let Some(head) = b.rows.first() else {
+        return Vec::new();
+    };
+    let head: Vec<String> = head.iter().map(|h| plain(h).to_lowercase()).collect();
+    let find = |words: &[&str]| {
+        head.iter()
+            .position(|h| words.iter().any(|w| h.contains(w)))
+    };
+    let title = find(&[
+        "task",
+        "milestone",
+        "title",
+        "step",
+        "work",
+        "deliverable",
+        "item",
+    ]);
+    let status = find(&["status", "state", "done"]);
+    let (Some(tc), Some(sc)) = (title, status) else {
+        return Vec::new();
+    };
+    b.rows
+        .iter()
+        .zip(&b.row_offsets)
+        .skip(1)
+        .filter_map(|(row, &off)| {
+            let t = plain(row.get(tc)?).trim().to_string();
+            let st = plain(row.get(sc).map_or("", String::as_str)).to_lowercase();
+            let done = st.contains('✅') || st.contains("[x]") || says_done(&st);
+            (!t.is_empty()).then_some((off, t, done))
+        })
+        .collect()
+}
+
+fn says_done(l: &str) -> bool {
+    l.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        matches!(
+            w,
+            "complete" | "completed" | "done" | "finished" | "shipped" | "merged"
+        )
+    })
+}
+
+/// A table row as a task.
+fn row_task(doc: &Doc, off: usize, title: String, done: bool, milestone: &Option<String>) -> Task {
+    let span = doc.span(off);
+    let mut t = Task {
+        origin: "a row of a work table with a status column (no ids: generated)",
+        title: title.clone(),
+        summary: title,
+        done,
+        milestone: milestone.clone(),
+        source: doc.src.path.clone(),
+        span,
+        line: span.line,
+        quote: doc.quote(off),
+        ..Task::default()
+    };
+    t.field_spans.insert("task".into(), span);
+    t
 }
 
 /// One list item as a task: its first line the title, nested blocks its fields.
