@@ -373,7 +373,7 @@ pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
         .split(|c: char| !c.is_alphanumeric() && c != '-')
         .find_map(DepKind::from_word);
     let lower = core.to_ascii_lowercase();
-    for phrase in ["depends on", "blocked by", "requires", "after"] {
+    for phrase in ["depends on", "depend on", "blocked by", "requires", "after"] {
         if let Some(p) = lower.find(phrase) {
             let (a, b) = (&core[..p], &core[p + phrase.len()..]);
             let targets = ids_in(a);

@@ -486,3 +486,31 @@ fn milestone_tables_with_a_status_column_are_tasks() {
     assert_eq!(done(&p), [true, true, true, false]);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn spec_kit_dependency_notes_in_subsections_are_edges() {
+    let p = planexec_plan::parse_str(
+        "tasks.md",
+        "# Tasks\n\n## Phase 1: Setup\n\n- [ ] T001 [P] Create `src/a.js`\n- [ ] T002 [P] Create `src/b.js`\n- [ ] T003 [P] Create `src/c.js`\n\n## Dependencies & Execution Order\n\n### Phase Dependencies\n\n- Setup first\n\n### Within the story\n\n- T002 and T003 depend on T001 (the hook must exist first)\n- T009 depends on T008\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(dep_ids(task(&p, "T002")), ["T001"]);
+    assert_eq!(dep_ids(task(&p, "T003")), ["T001"]);
+    // ids only mentioned in notes that no task has are ignored, not errors
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_taskmaster_subtask_may_depend_on_a_top_level_task() {
+    let p = planexec_plan::parse_str(
+        "tasks.json",
+        r#"{"tasks": [{"id": 1, "title": "A"}, {"id": 2, "title": "B", "subtasks": [{"id": 1, "title": "B one", "dependencies": [1]}, {"id": 2, "title": "B two", "dependencies": [1, 5]}]}, {"id": 5, "title": "E"}]}"#,
+        None,
+    )
+    .unwrap();
+    // `1` under task 2 is the sibling 2.1 when there is one other than the task itself
+    assert_eq!(dep_ids(task(&p, "2.1")), ["1"]);
+    assert_eq!(dep_ids(task(&p, "2.2")), ["2.1", "5"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}

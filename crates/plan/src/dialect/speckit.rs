@@ -203,5 +203,6 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             }
         }
     }
+    super::planpipe::read_graph_sections(doc, plan, &in_task, true);
     read_sections(doc, plan, &in_task);
 }

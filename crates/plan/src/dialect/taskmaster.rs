@@ -63,6 +63,7 @@ pub fn parse_source(src: &Source) -> Result<Plan, PlanError> {
         ));
     }
     read_list(src, &objs, &range, &list, None, &mut plan);
+    sibling_or_top(&mut plan);
     Ok(plan)
 }
 
@@ -101,6 +102,27 @@ fn read_list(
         let q = task.quote.clone();
         super::common::add_task(plan, task, q);
         read_list(src, objs, range, &subs, Some(&id), plan);
+    }
+}
+
+/// A subtask's numeric dependency names a sibling (`12` under task 18 is `18.12`) when one
+/// exists (other than itself), else the top-level task with that id (`12`).
+fn sibling_or_top(plan: &mut Plan) {
+    let ids: std::collections::HashSet<String> = plan.tasks.iter().map(|t| t.id.clone()).collect();
+    for t in &mut plan.tasks {
+        let Some((parent, _)) = t.id.rsplit_once('.') else {
+            continue;
+        };
+        for d in &mut t.dependencies {
+            if ids.contains(&d.id) && d.id != t.id {
+                continue;
+            }
+            if let Some(own) = d.id.strip_prefix(&format!("{parent}.")) {
+                if ids.contains(own) {
+                    d.id = own.to_string();
+                }
+            }
+        }
     }
 }
 
