@@ -302,6 +302,7 @@ fn run_ticks_every_progress_item_of_a_stage() {
     let f = dir.path().join("plan.md");
     std::fs::copy(fixture("wild/execplan-stage-items.md"), &f).unwrap();
     let p = planexec_plan::load(&f, None).unwrap();
+    assert_eq!(done(&p), [true, false, false]);
     planexec_plan::mark_done(&p, task(&p, "Stage-C"), now()).unwrap();
     planexec_plan::mark_done(&p, task(&p, "Stage-B"), now()).unwrap();
     let p = planexec_plan::load(&f, None).unwrap();
