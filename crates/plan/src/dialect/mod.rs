@@ -352,9 +352,11 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
                 looked_for: "subtasks/*.md".into(),
             });
         }
-        for f in files {
+        let settled = settled_folders(&s)?;
+        for (f, done) in files.into_iter().map(|f| (f, false)).chain(settled) {
             let doc = Doc::parse(Source::read(&f)?)?;
-            let t = common::ticket_task(&doc, &f);
+            let mut t = common::ticket_task(&doc, &f);
+            t.done |= done;
             let q = doc.quote(t.span.offset);
             common::add_task(&mut plan, t, q);
         }
@@ -378,6 +380,48 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
             mds.len()
         ),
     })
+}
+
+/// Tickets moved into status folders (`tickets/FIXED/`, `done/`, `closed/`, `archive/`) are done;
+/// those in `WONTFIX/`, `cancelled/`, `rejected/`, `duplicate/` are not work and are left out.
+fn settled_folders(dir: &Path) -> Result<Vec<(PathBuf, bool)>, PlanError> {
+    const DONE: [&str; 9] = [
+        "done",
+        "fixed",
+        "closed",
+        "completed",
+        "complete",
+        "resolved",
+        "shipped",
+        "archive",
+        "archived",
+    ];
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut subs: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subs.sort();
+    let mut out = Vec::new();
+    for sub in subs {
+        let name = sub
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if DONE.contains(&name.as_str()) {
+            let files = md_files(&sub)?;
+            out.extend(
+                files
+                    .into_iter()
+                    .filter(|f| !common::is_index_file(f))
+                    .map(|f| (f, true)),
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn merge_folder(plan: &mut Plan, dir: &Path) -> Result<(), PlanError> {
