@@ -520,7 +520,11 @@ fn a_taskmaster_subtask_may_depend_on_a_top_level_task() {
 fn tickets_in_status_folders_are_done_or_not_work() {
     let p = load("wild/bundle-folders");
     assert_eq!(p.tasks.len(), 2, "{:?}", ids(&p));
-    let fixed = p.tasks.iter().find(|t| t.title.contains("empty file")).unwrap();
+    let fixed = p
+        .tasks
+        .iter()
+        .find(|t| t.title.contains("empty file"))
+        .unwrap();
     let open = p.tasks.iter().find(|t| t.title.contains("Retry")).unwrap();
     assert!(fixed.done && !open.done);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));

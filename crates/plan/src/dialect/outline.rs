@@ -122,7 +122,7 @@ fn bold_id(text: &str) -> Option<(String, String)> {
     }
     let rest = plain(&inner[n..]);
     let title = rest
-        .trim_start_matches(|c: char| matches!(c, ':' | '-' | '–' | '—' | '.' | ')') || c == ' ')
+        .trim_start_matches([':', '-', '–', '—', '.', ')', ' '])
         .trim();
     Some((
         id.to_string(),
