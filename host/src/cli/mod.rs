@@ -158,11 +158,15 @@ pub enum Cmd {
     /// Lint a plan (file or folder) and show its execution waves.
     Check {
         plan: PathBuf,
-        /// Read the plan as this dialect instead of detecting it (tid, speckit, planpipe, execplan).
+        /// Read the plan as this dialect instead of detecting it (tid, speckit, planpipe, execplan, kiro, taskmaster).
         #[arg(long)]
         dialect: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Show, for each task (or only TASK), the source line that made it a task and where
+        /// each of its fields came from (file:line).
+        #[arg(long, value_name = "TASK", num_args = 0..=1, default_missing_value = "")]
+        explain: Option<String>,
     },
 }
 
@@ -442,7 +446,8 @@ pub fn main() -> i32 {
             plan,
             dialect,
             format,
-        } => check_cmd::run(&plan, dialect.as_deref(), format),
+            explain,
+        } => check_cmd::run(&plan, dialect.as_deref(), format, explain.as_deref()),
     }
 }
 

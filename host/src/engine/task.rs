@@ -582,17 +582,16 @@ pub(super) fn finish_done(ctx: &mut Ctx, id: &str, commit: String, files: Vec<St
     ctx.persist();
 }
 
-/// ExecPlans keep a Progress list: the task's line is ticked.
+/// The done task is marked in the plan in its own format: an ExecPlan's Progress line, a Kiro
+/// or spec-kit checkbox, Taskmaster's JSON status (`planexec_plan::mark_done`).
 fn tick_plan(ctx: &mut Ctx, id: &str) {
-    if ctx.plan.dialect != planexec_plan::Dialect::ExecPlan || ctx.in_worktree() {
+    if ctx.in_worktree() {
         return;
     }
     let Some(pt) = ctx.plan.tasks.iter().find(|t| t.id == id) else {
         return;
     };
-    if let Err(e) =
-        planexec_plan::tick_progress(&ctx.plan.source, pt, time::OffsetDateTime::now_utc())
-    {
+    if let Err(e) = planexec_plan::mark_done(&ctx.plan, pt, time::OffsetDateTime::now_utc()) {
         ctx.emit(Event::Message {
             level: crate::report::Level::Warn,
             text: format!("could not tick {id} in the plan: {e}"),
