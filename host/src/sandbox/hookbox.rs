@@ -45,6 +45,7 @@ impl BoxedHooks {
             limits: self.limits,
             confinement: self.confinement,
             standard: false,
+            untrusted: None,
         }
     }
 }
