@@ -23,7 +23,7 @@ mod reports;
 mod reviews;
 mod sandbox;
 mod scaffold;
-mod seams;
 mod seal;
+mod seams;
 mod shard;
 mod support;
