@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """The public-plan corpus: what to fetch, how to lay it out, how to score planexec on it.
 
-    corpus.py fetch-list [--set dev|heldout|all]
-    corpus.py materialise --mirrors DIR --files DIR [--set ...]
-    corpus.py score --bin PATH/planexec --files DIR [--set dev|heldout|all] [--json OUT]
+    corpus.py fetch-list [--set SET]
+    corpus.py materialise --mirrors DIR --files DIR [--set SET]
+    corpus.py score --bin PATH/planexec --files DIR [--set SET] [--json OUT]
+
+SET is dev, heldout1 (round 1 held out), heldout2 (round 2 held out), heldout (the same
+as heldout1, kept for compatibility) or all.  An entry without a `round` key is round 1.
+Round 2 is held out until the reader work is done: do not score it before then.
 
 tests/corpus/plans.toml holds only references (repo, path, commit, sha256) and the
 expected readings; the plans' text is never stored in this repository.  A session
@@ -31,12 +35,26 @@ def load(path=PLANS):
         return tomllib.load(f)["plan"]
 
 
+SETS = ["dev", "heldout", "heldout1", "heldout2", "all"]
+
+
+def round_of(p):
+    return int(p.get("round", 1))
+
+
+def set_of(p):
+    """The set a plan belongs to: dev, heldout1 or heldout2."""
+    if not p.get("held_out"):
+        return "dev"
+    return f"heldout{round_of(p)}"
+
+
 def in_set(p, which):
     if which == "all":
         return True
-    if which == "heldout":
-        return bool(p.get("held_out"))
-    return not p.get("held_out")
+    if which == "heldout":  # compatibility: "heldout" has always meant round 1
+        which = "heldout1"
+    return set_of(p) == which
 
 
 def bundle_digest(files):
@@ -204,13 +222,13 @@ def cmd_score(a):
             code, doc = -1, None
             err = "not materialised"
         ess, allf = compare(p, code, doc)
-        rows.append(dict(id=p["id"], dialect=p["dialect"], held_out=p.get("held_out", False),
+        rows.append(dict(id=p["id"], dialect=p["dialect"], held_out=p.get("held_out", False), set=set_of(p),
                          essential=not ess, all=not allf, reasons=allf, exit=code))
         mark = lambda ok: "pass" if ok else "FAIL"
         print(f"{mark(not ess):4} {mark(not allf):4}  {p['id']:<60} {'; '.join(allf)}")
     print()
-    for name, sel in (("dev", [r for r in rows if not r["held_out"]]),
-                      ("heldout", [r for r in rows if r["held_out"]])):
+    for name in ("dev", "heldout1", "heldout2"):
+        sel = [r for r in rows if r["set"] == name]
         if not sel:
             continue
         ne = sum(r["essential"] for r in sel)
@@ -231,15 +249,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     f = sub.add_parser("fetch-list")
-    f.add_argument("--set", choices=["dev", "heldout", "all"], default="all")
+    f.add_argument("--set", choices=SETS, default="all")
     m = sub.add_parser("materialise")
     m.add_argument("--mirrors", required=True)
     m.add_argument("--files", required=True)
-    m.add_argument("--set", choices=["dev", "heldout", "all"], default="all")
+    m.add_argument("--set", choices=SETS, default="all")
     s = sub.add_parser("score")
     s.add_argument("--bin", required=True)
     s.add_argument("--files", required=True)
-    s.add_argument("--set", choices=["dev", "heldout", "all"], default="dev")
+    s.add_argument("--set", choices=SETS, default="dev")
     s.add_argument("--json")
     a = ap.parse_args()
     {"fetch-list": cmd_fetch_list, "materialise": cmd_materialise, "score": cmd_score}[a.cmd](a)

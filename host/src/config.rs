@@ -68,6 +68,65 @@ pub struct Policy {
     /// Granted to one plugin, by plugin name.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginPolicy>,
+    /// The grants of the repository's planexec.toml when it was not trusted (ignored),
+    /// so that a refusal can say to trust it rather than to add what it already has.
+    #[serde(skip)]
+    pub untrusted: Option<UntrustedPolicy>,
+}
+
+/// The `[policy]` of a planexec.toml that was not trusted: what it would have granted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UntrustedPolicy {
+    pub path: PathBuf,
+    /// Programs its `[policy] grant` and `[policy.plugins.*] grant` name.
+    pub programs: Vec<String>,
+    /// It was trusted before with other content (edited since), not never.
+    pub changed: bool,
+}
+
+impl UntrustedPolicy {
+    /// The programs `table`'s `[policy]` grants (first word of a text grant, or `program`).
+    fn programs_of(table: &toml::Table) -> Vec<String> {
+        let Some(policy) = table.get("policy").and_then(|p| p.as_table()) else {
+            return vec![];
+        };
+        let per_plugin = policy
+            .get("plugins")
+            .and_then(|p| p.as_table())
+            .into_iter()
+            .flat_map(|t| t.values())
+            .filter_map(|v| v.get("grant"));
+        let lists = policy.get("grant").into_iter().chain(per_plugin);
+        let entries = lists.filter_map(|l| l.as_array()).flatten();
+        entries
+            .filter_map(|e| match e {
+                toml::Value::String(s) => s.split_whitespace().next().map(String::from),
+                toml::Value::Table(t) => t.get("program")?.as_str().map(String::from),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// What to say when `program` is refused and this file grants it.
+    pub fn hint(&self, program: &str) -> Option<String> {
+        let base = Path::new(program)
+            .file_name()
+            .map(|b| b.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !self.programs.iter().any(|p| p == program || *p == base) {
+            return None;
+        }
+        let why = if self.changed {
+            "it changed since you last ran `planexec trust`"
+        } else {
+            "it was never trusted"
+        };
+        Some(format!(
+            "{} grants `{program}`, but {why}, so its [policy] was ignored\n  \
+             review the file, then run `planexec trust` (in CI: --policy FILE from your base branch, docs/ci.md)",
+            self.path.display()
+        ))
+    }
 }
 
 impl Policy {
@@ -138,8 +197,38 @@ pub struct RunConfig {
     /// Failed cycles before a task is blocked.
     pub max_cycles: u32,
     pub formatters: Vec<String>,
-    /// Run the repository's pre-commit and commit-msg hooks on task commits.
-    pub git_hooks: bool,
+    /// How the repository's pre-commit and commit-msg hooks run on task commits.
+    pub git_hooks: GitHooks,
+}
+
+/// `[run] git_hooks`: the repository's hooks on task commits run in a box (the default;
+/// `true` means the same), or not at all (`"off"`, `false`). Never outside the box: a
+/// hook runs the task's own code (its tests), which is no more trusted than a gate's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GitHooks {
+    #[default]
+    Boxed,
+    Off,
+}
+
+impl<'de> Deserialize<'de> for GitHooks {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bool(bool),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Bool(true) => Ok(GitHooks::Boxed),
+            Raw::Bool(false) => Ok(GitHooks::Off),
+            Raw::Text(t) if t == "boxed" => Ok(GitHooks::Boxed),
+            Raw::Text(t) if t == "off" => Ok(GitHooks::Off),
+            Raw::Text(t) => Err(serde::de::Error::custom(format!(
+                "git_hooks = {t:?}: use \"boxed\" (hooks run in the box) or \"off\"; hooks never run outside the box"
+            ))),
+        }
+    }
 }
 
 impl Default for RunConfig {
@@ -152,7 +241,7 @@ impl Default for RunConfig {
             code_review: "code-review".into(),
             max_cycles: 3,
             formatters: vec!["execution-log".into()],
-            git_hooks: true,
+            git_hooks: GitHooks::Boxed,
         }
     }
 }
@@ -211,6 +300,41 @@ struct Raw {
     formatters: toml::Table,
 }
 
+/// The top-level tables of planexec.toml.
+const SECTIONS: [&str; 10] = [
+    "limits",
+    "policy",
+    "plugins",
+    "packs",
+    "gates",
+    "run",
+    "tolerances",
+    "reviewers",
+    "implementers",
+    "formatters",
+];
+
+/// For an unknown top-level table that is a known one but for its plural
+/// (`[implementer.manual]`): the hint that names the right one.
+fn suggest_section(e: &toml::de::Error) -> String {
+    let msg = e.message();
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return String::new();
+    };
+    let unknown = rest.split('`').next().unwrap_or("").to_ascii_lowercase();
+    let near = SECTIONS.iter().find(|s| {
+        **s == format!("{unknown}s")
+            || format!("{s}s") == unknown
+            || **s == unknown.replace('-', "_")
+    });
+    match near {
+        Some(s) => {
+            format!("\n  did you mean [{s}]? (for example [{s}.NAME] for one plugin's settings)")
+        }
+        None => String::new(),
+    }
+}
+
 /// The whole planexec.toml (or defaults when there is none).
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -253,7 +377,8 @@ impl Config {
             path: path.to_path_buf(),
             message,
         };
-        let raw: Raw = toml::from_str(text).map_err(|e| invalid(manifest_error_line(text, &e)))?;
+        let raw: Raw = toml::from_str(text)
+            .map_err(|e| invalid(manifest_error_line(text, &e) + &suggest_section(&e)))?;
         let mut gates = Vec::new();
         let mut uncached = Vec::new();
         let mut after = BTreeMap::new();
@@ -549,6 +674,7 @@ impl Config {
         }
         let path = workspace.join(FILE_NAME);
         let mut repo = toml::Table::new();
+        let mut untrusted = None;
         if path.symlink_metadata().is_ok() {
             let (text, mut t) = read_table(&path, workspace)?;
             absolute_dirs(&mut t, workspace);
@@ -564,6 +690,14 @@ impl Config {
                         )))
                 });
             if !out.repo_trusted {
+                untrusted = Some(UntrustedPolicy {
+                    path: path.clone(),
+                    programs: UntrustedPolicy::programs_of(&t),
+                    changed: sources
+                        .user_dir
+                        .as_ref()
+                        .is_some_and(|d| crate::trust::Store::new(d).trusted_sha(&path).is_some()),
+                });
                 out.ignored = crate::trust::strip_untrusted(&mut t);
             }
             out.repo_config = Some(path.clone());
@@ -583,6 +717,7 @@ impl Config {
         })?;
         let mut config = Self::parse(&text, &path, workspace)?;
         config.path = out.repo_config.clone();
+        config.policy.untrusted = untrusted.filter(|u| !u.programs.is_empty());
         out.config = config;
         Ok(out)
     }
@@ -639,6 +774,24 @@ implementer = "patch"
         assert_eq!(c.run.implementer, "patch");
         assert_eq!(c.run.max_cycles, 3);
         assert_eq!(c.policy.granted_to("x"), [Grant::parse("python3")]);
+    }
+
+    #[test]
+    fn git_hooks_run_boxed_or_not_at_all_never_natively() {
+        let parse = |v: &str| {
+            Config::parse(
+                &format!("[run]\ngit_hooks = {v}\n"),
+                Path::new("planexec.toml"),
+                Path::new("/w"),
+            )
+            .map(|c| c.run.git_hooks)
+        };
+        assert_eq!(parse("\"boxed\"").unwrap(), GitHooks::Boxed);
+        assert_eq!(parse("true").unwrap(), GitHooks::Boxed);
+        assert_eq!(parse("\"off\"").unwrap(), GitHooks::Off);
+        assert_eq!(parse("false").unwrap(), GitHooks::Off);
+        let e = parse("\"native\"").unwrap_err().to_string();
+        assert!(e.contains("never run outside the box"), "{e}");
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub fn run_shard(
             rep
         }
     };
+    if report.duration_ms == 0 {
+        // A plugin that does not time its programs: the call's own time.
+        report.duration_ms = info.duration.as_millis() as u64;
+    }
     if let Err(why) = GateShard::check(shard, report.shard.as_ref()) {
         report.outcome = Outcome::Errored;
         report.summary = format!("{why}: {}", report.summary);

@@ -16,6 +16,7 @@ pub mod interrupt;
 pub mod lock;
 pub mod packs;
 pub mod plugins;
+pub mod redact;
 pub mod report;
 pub mod rooted;
 pub mod sandbox;

@@ -95,7 +95,7 @@ impl RepoLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| io("open", e))?;
-        match file.try_lock() {
+        match try_lock_after_dead_holder(&mut file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 return Err(LockError::Held {
@@ -147,6 +147,35 @@ impl Drop for RepoLock {
         // Leave no holder behind; the kernel releases the flock with the file.
         let _ = self.file.set_len(0);
     }
+}
+
+/// Takes the flock; when it is held but its recorded holder is dead, waits up to two
+/// seconds: a process the holder forked just before it died keeps the lock open until
+/// that child's exec closes it (the lock is close-on-exec).
+fn try_lock_after_dead_holder(file: &mut File) -> Result<(), TryLockError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                let dead = read_holder(file).is_some_and(|h| h.pid != 0 && !alive(h.pid));
+                if !dead {
+                    return Err(TryLockError::WouldBlock);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether a process with this id exists (signal 0 checks without sending).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 sends nothing; it only reports whether `pid` exists.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 fn read_holder(f: &mut File) -> Option<Holder> {
@@ -204,5 +233,36 @@ mod tests {
         .unwrap();
         let lock = RepoLock::acquire(tmp.path(), holder("plan/b.md")).unwrap();
         assert_eq!(lock.took_over, Some(stale));
+    }
+
+    #[test]
+    fn a_lock_a_dead_holders_child_still_has_open_is_waited_for() {
+        // The dead run's forked child holds the open lock until its exec closes it.
+        let tmp = tempfile::tempdir().unwrap();
+        let dead = Holder {
+            pid: 999_999,
+            ..holder("plan/a.md")
+        };
+        std::fs::create_dir_all(tmp.path().join("planexec")).unwrap();
+        let path = tmp.path().join("planexec/lock");
+        std::fs::write(&path, serde_json::to_vec(&dead).unwrap()).unwrap();
+        let child_copy = File::open(&path).unwrap();
+        child_copy.try_lock().unwrap();
+        let exec = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(child_copy);
+        });
+        let lock = RepoLock::acquire(tmp.path(), holder("plan/b.md")).unwrap();
+        assert_eq!(lock.took_over, Some(dead));
+        exec.join().unwrap();
+    }
+
+    #[test]
+    fn a_lock_held_under_a_live_holder_is_refused_at_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let _first = RepoLock::acquire(tmp.path(), holder("plan/a.md")).unwrap();
+        let started = std::time::Instant::now();
+        assert!(RepoLock::acquire(tmp.path(), holder("plan/b.md")).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 }

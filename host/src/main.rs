@@ -6,5 +6,7 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // What our parent left open (`exec 7<secret`) never reaches a child.
+    planexec::confine::cloexec_inherited();
     std::process::exit(planexec::cli::main())
 }

@@ -4,6 +4,7 @@
 
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions};
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
@@ -29,56 +30,13 @@ pub enum RootedError {
 /// missing folders; refuses `..`, absolute paths, and any symlink on the way.
 pub fn write(root: &Path, rel: &Path, bytes: &[u8]) -> Result<PathBuf, RootedError> {
     let full = root.join(rel);
-    let parts: Vec<&std::ffi::OsStr> = rel
-        .components()
-        .filter(|c| !matches!(c, Component::CurDir))
-        .map(|c| match c {
-            Component::Normal(n) => Ok(n),
-            _ => Err(RootedError::Escapes {
-                path: rel.to_path_buf(),
-                root: root.to_path_buf(),
-            }),
-        })
-        .collect::<Result<_, _>>()?;
-    let Some((name, dirs)) = parts.split_last() else {
-        return Err(RootedError::Escapes {
-            path: rel.to_path_buf(),
-            root: root.to_path_buf(),
-        });
-    };
+    let (name, dirs) = split(root, rel)?;
     let io = |source| RootedError::Io {
         path: full.clone(),
         source,
     };
-    let mut dir =
-        Dir::open_ambient_dir(root, ambient_authority()).map_err(|source| RootedError::Root {
-            root: root.to_path_buf(),
-            source,
-        })?;
-    let mut walked = root.to_path_buf();
-    for d in dirs {
-        walked.push(d);
-        match dir.symlink_metadata(d) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(RootedError::Symlink {
-                    path: full.clone(),
-                    link: walked,
-                })
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir.create_dir(d).map_err(io)?,
-            Err(e) => return Err(io(e)),
-        }
-        dir = dir.open_dir(d).map_err(io)?;
-    }
-    if let Ok(m) = dir.symlink_metadata(name) {
-        if m.file_type().is_symlink() {
-            return Err(RootedError::Symlink {
-                path: full.clone(),
-                link: full.clone(),
-            });
-        }
-    }
+    let dir = walk(root, &dirs, &full)?;
+    refuse_link(&dir, name, &full)?;
     let tmp = format!(
         ".{}.planexec-{}.tmp",
         name.to_string_lossy(),
@@ -94,6 +52,92 @@ pub fn write(root: &Path, rel: &Path, bytes: &[u8]) -> Result<PathBuf, RootedErr
     }
     write_then_rename(&dir, &tmp, &dir, name, bytes).map_err(io)?;
     Ok(full)
+}
+
+/// `rel`'s parts: its last name and the folders before it; `..` and absolute paths refused.
+fn split<'a>(root: &Path, rel: &'a Path) -> Result<(&'a OsStr, Vec<&'a OsStr>), RootedError> {
+    let escapes = || RootedError::Escapes {
+        path: rel.to_path_buf(),
+        root: root.to_path_buf(),
+    };
+    let mut parts: Vec<&OsStr> = rel
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::Normal(n) => Ok(n),
+            _ => Err(escapes()),
+        })
+        .collect::<Result<_, _>>()?;
+    let name = parts.pop().ok_or_else(escapes)?;
+    Ok((name, parts))
+}
+
+/// Opens `root/dirs...`, creating missing folders; any symlink on the way is refused.
+fn walk(root: &Path, dirs: &[&OsStr], full: &Path) -> Result<Dir, RootedError> {
+    let io = |source| RootedError::Io {
+        path: full.to_path_buf(),
+        source,
+    };
+    let mut dir =
+        Dir::open_ambient_dir(root, ambient_authority()).map_err(|source| RootedError::Root {
+            root: root.to_path_buf(),
+            source,
+        })?;
+    let mut walked = root.to_path_buf();
+    for d in dirs {
+        walked.push(d);
+        match dir.symlink_metadata(d) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(RootedError::Symlink {
+                    path: full.to_path_buf(),
+                    link: walked,
+                })
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir.create_dir(d).map_err(io)?,
+            Err(e) => return Err(io(e)),
+        }
+        dir = dir.open_dir(d).map_err(io)?;
+    }
+    Ok(dir)
+}
+
+/// Refuses `name` in `dir` if it is a symlink.
+fn refuse_link(dir: &Dir, name: &OsStr, full: &Path) -> Result<(), RootedError> {
+    match dir.symlink_metadata(name) {
+        Ok(m) if m.file_type().is_symlink() => Err(RootedError::Symlink {
+            path: full.to_path_buf(),
+            link: full.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Makes sure `root/rel` exists without following any symlink: missing folders on the
+/// way are created, and at the end a folder (`dir`) or an empty file. A symlink on the
+/// way or at the end is refused. True when the last part was created here.
+pub fn create(root: &Path, rel: &Path, dir: bool) -> Result<bool, RootedError> {
+    let full = root.join(rel);
+    if rel.components().all(|c| matches!(c, Component::CurDir)) {
+        return Ok(false); // `.`: the root itself
+    }
+    let (name, dirs) = split(root, rel)?;
+    let parent = walk(root, &dirs, &full)?;
+    refuse_link(&parent, name, &full)?;
+    let made = match dir {
+        true => parent.create_dir(name),
+        false => parent
+            .open_with(name, OpenOptions::new().write(true).create_new(true))
+            .map(drop),
+    };
+    match made {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // Made by someone else meanwhile: a symlink is still refused.
+            refuse_link(&parent, name, &full).map(|_| false)
+        }
+        Err(source) => Err(RootedError::Io { path: full, source }),
+    }
 }
 
 /// `<root>/.git/planexec/tmp` (created) when `root` is a work tree whose `.git`

@@ -7,11 +7,12 @@ pub fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Makes untrusted text safe for a terminal, a log file and GitHub Actions:
-/// control characters (ESC, CR, C1, DEL; newline and tab kept) and bidi
+/// Makes untrusted text safe for a terminal, a log file and GitHub Actions: colour
+/// codes (SGR, `ESC [ ... m`) are dropped, other control characters (ESC, CR, C1, DEL; newline and tab kept) and bidi
 /// overrides become visible `\xNN` / `\u{NNNN}` escapes, and a line that would
 /// start a workflow command (`::`) gets its colons split (`: :`). Idempotent.
 pub fn untrusted(s: &str) -> String {
+    let s = &strip_sgr(s);
     let mut out = String::with_capacity(s.len());
     for (i, line) in s.split('\n').enumerate() {
         if i > 0 {
@@ -26,6 +27,31 @@ pub fn untrusted(s: &str) -> String {
         escape_chars(&indent, &mut out);
         escape_chars(body, &mut out);
     }
+    out
+}
+
+/// `s` without SGR sequences (`ESC [` digits, `;` or `:`, then `m`: colours, bold), which
+/// tools print for a terminal and which say nothing once escaped as text.
+pub fn strip_sgr(s: &str) -> String {
+    if !s.contains('\x1b') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("\x1b[") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let params = after
+            .find(|c: char| !(c.is_ascii_digit() || c == ';' || c == ':'))
+            .unwrap_or(after.len());
+        if after[params..].starts_with('m') {
+            rest = &after[params + 1..];
+        } else {
+            out.push_str("\x1b[");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -60,6 +86,15 @@ pub fn html(s: &str) -> String {
     out
 }
 
+/// `n` and the noun, plural unless one: `1 gate`, `2 gates`, `0 warnings`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// `s` cut to at most `max` bytes on a character boundary.
 pub fn truncate(s: &mut String, max: usize) {
     if s.len() > max {
@@ -74,6 +109,16 @@ pub fn truncate(s: &mut String, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_codes_are_dropped_and_other_escapes_kept_visible() {
+        assert_eq!(
+            strip_sgr("\x1b[31mFAILED\x1b[0m x\x1b[1;32m ok\x1b[m"),
+            "FAILED x ok"
+        );
+        assert_eq!(untrusted("\x1b[31mred\x1b[0m \x1b[2J"), "red \\x1b[2J");
+        assert_eq!(strip_sgr("\x1b[38:5:1mc\x1b["), "c\x1b[");
+    }
 
     #[test]
     fn escapes_terminal_and_workflow_commands() {

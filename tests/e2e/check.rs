@@ -112,3 +112,55 @@ fn real_plan_patterns_exit_by_the_error_rule() {
         assert!(!out.stdout.contains("Acceptance test") || !rel.contains("sequential"));
     }
 }
+
+#[test]
+fn explain_shows_where_each_task_and_field_was_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = fixture("wild/bold-ids.md");
+    let out = planexec(tmp.path(), &["check", &plan, "--explain", "T002"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("T002  Send email notifications"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("bold-ids.md:13"), "{out:?}");
+    assert!(
+        out.stdout.contains("| - Files: `src/notify/email.go`"),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("T003  "), "{out:?}");
+    let all = planexec(tmp.path(), &["check", &plan, "--explain"]);
+    assert_eq!(all.code, 0, "{all:?}");
+    assert!(
+        all.stdout.contains("T001  ") && all.stdout.contains("T003  "),
+        "{all:?}"
+    );
+    let bad = planexec(tmp.path(), &["check", &plan, "--explain", "T9"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("T001, T002, T003"), "{bad:?}");
+}
+
+#[test]
+fn kiro_and_taskmaster_folders_are_plans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kiro = planexec(
+        tmp.path(),
+        &["check", &fixture("wild/kiro/.kiro/specs/user-export")],
+    );
+    assert_eq!(kiro.code, 0, "{kiro:?}");
+    assert!(kiro.stdout.contains("(kiro, kiro-spec)"), "{kiro:?}");
+    let tm = planexec(
+        tmp.path(),
+        &["check", &fixture("wild/taskmaster"), "--format", "json"],
+    );
+    assert_eq!(tm.code, 0, "{tm:?}");
+    let v: serde_json::Value = serde_json::from_str(&tm.stdout).unwrap();
+    assert_eq!(v["plan"]["dialect"], "taskmaster");
+    assert_eq!(v["summary"]["tasks"], 5);
+    let outline = planexec(tmp.path(), &["check", &fixture("wild/epics.md")]);
+    assert_eq!(outline.code, 0, "{outline:?}");
+    assert!(
+        outline.stdout.contains("warning[generated-ids]"),
+        "{outline:?}"
+    );
+}

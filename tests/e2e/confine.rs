@@ -9,32 +9,35 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// Builds the hostile child with rustc once; returns the directory holding it.
-fn child_dir() -> PathBuf {
+/// Builds the hostile children (tests/children) with rustc once; returns the
+/// directory holding them.
+pub(crate) fn child_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = target_dir().join("test-children/bin");
         std::fs::create_dir_all(&dir).unwrap();
-        let src = root().join("tests/children/hostile_child.rs");
-        let st = Command::new("rustc")
-            .args(["--edition", "2021", "-O", "-o"])
-            .arg(dir.join("hostile_child"))
-            .arg(&src)
-            .status()
-            .expect("rustc runs");
-        assert!(st.success(), "building {} failed", src.display());
+        for name in ["hostile_child", "seam_child"] {
+            let src = root().join(format!("tests/children/{name}.rs"));
+            let st = Command::new("rustc")
+                .args(["--edition", "2021", "-O", "-o"])
+                .arg(dir.join(name))
+                .arg(&src)
+                .status()
+                .expect("rustc runs");
+            assert!(st.success(), "building {} failed", src.display());
+        }
         dir
     })
     .clone()
 }
 
 /// A temp dir with a git workspace `ws/`, a secret beside it, and a fake HOME.
-struct Scene {
-    tmp: tempfile::TempDir,
+pub(crate) struct Scene {
+    pub(crate) tmp: tempfile::TempDir,
 }
 
 impl Scene {
-    fn new(config: &str) -> Scene {
+    pub(crate) fn new(config: &str) -> Scene {
         let tmp = tempfile::tempdir().unwrap();
         let ws = tmp.path().join("ws");
         std::fs::create_dir_all(&ws).unwrap();
@@ -53,17 +56,21 @@ impl Scene {
         write(tmp.path(), "home/.ssh/id_ed25519", "PRIVATE KEY\n");
         Scene { tmp }
     }
-    fn ws(&self) -> PathBuf {
+    pub(crate) fn ws(&self) -> PathBuf {
         self.tmp.path().join("ws")
     }
-    fn p(&self, rel: &str) -> String {
+    pub(crate) fn p(&self, rel: &str) -> String {
         self.tmp.path().join(rel).to_string_lossy().into_owned()
     }
     fn tools(&self) -> PathBuf {
         self.tmp.path().join("tools")
     }
     /// `planexec gate run GATE` here, boxed or `--unconfined`, the child on PATH.
-    fn gate(&self, gate_args: &[&str], boxed: bool, env: &[(&str, &str)]) -> Out {
+    pub(crate) fn gate(&self, gate_args: &[&str], boxed: bool, env: &[(&str, &str)]) -> Out {
+        output_of(self.command(gate_args, boxed, env))
+    }
+    /// The command [`Scene::gate`] runs.
+    pub(crate) fn command(&self, gate_args: &[&str], boxed: bool, env: &[(&str, &str)]) -> Command {
         let path = format!(
             "{}:{}",
             child_dir().display(),
@@ -85,7 +92,7 @@ impl Scene {
             args.push("--unconfined");
         }
         args.extend_from_slice(&gate_args[1..]);
-        planexec_env(&self.ws(), &args, &e)
+        planexec_command(&self.ws(), &args, &e)
     }
     /// The hostile child through the command gate: `hostile_child MODE ARGS`.
     fn child(&self, mode_args: &[&str], boxed: bool) -> Out {
@@ -95,7 +102,7 @@ impl Scene {
     }
 }
 
-fn evidence(out: &Out) -> String {
+pub(crate) fn evidence(out: &Out) -> String {
     let r = gate_report(out);
     format!(
         "{} {}",
@@ -104,13 +111,13 @@ fn evidence(out: &Out) -> String {
     )
 }
 
-fn assert_contained(out: &Out) {
+pub(crate) fn assert_contained(out: &Out) {
     let ev = evidence(out);
     assert!(ev.contains("CONTAINED"), "not contained: {ev}\n{out:?}");
     assert!(!ev.contains("ESCAPED"), "{ev}");
 }
 
-fn assert_escaped(out: &Out) {
+pub(crate) fn assert_escaped(out: &Out) {
     let ev = evidence(out);
     assert!(
         ev.contains("ESCAPED"),

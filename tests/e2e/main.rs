@@ -3,12 +3,15 @@
 
 mod agents;
 mod check;
+mod ci;
 mod confine;
 mod engine;
+mod firsthour;
 mod gates;
 mod gateset;
 mod guards;
 mod hardening;
+mod hostile_input;
 mod init;
 mod pack;
 mod packs;
@@ -21,5 +24,7 @@ mod reports;
 mod reviews;
 mod sandbox;
 mod scaffold;
+mod seal;
+mod seams;
 mod shard;
 mod support;

@@ -254,7 +254,9 @@ fn the_html_report_of_a_real_run_shows_every_task_cycle_and_failure_and_runs_no_
 fn fixture_plans() -> Vec<PathBuf> {
     let base = root().join("crates/plan/tests/fixtures");
     let mut out = Vec::new();
-    for dialect in ["execplan", "planpipe", "speckit", "tid", "reading", "lint"] {
+    for dialect in [
+        "execplan", "planpipe", "speckit", "tid", "reading", "lint", "wild",
+    ] {
         for e in std::fs::read_dir(base.join(dialect)).unwrap() {
             out.push(e.unwrap().path());
         }

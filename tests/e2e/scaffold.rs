@@ -91,10 +91,9 @@ fn scaffolded_gate_and_formatter_run_through_the_binary() {
     let g = gate.to_str().unwrap();
     let out = planexec(ws, &["gate", "run", "ok", "--plugins", g]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.all().contains("team-gate: `true` exited Some(0)"),
-        "{out:?}"
-    );
+    // Issue 25: not `exited Some(0)`, and the time its program took, not `took 0 ms`.
+    assert!(out.all().contains("team-gate: `true` exited 0"), "{out:?}");
+    assert!(!out.all().contains("took 0 ms"), "{out:?}");
     assert_eq!(
         planexec(ws, &["gate", "run", "bad", "--plugins", g]).code,
         1
@@ -167,4 +166,48 @@ fn scaffolded_implementer_and_reviewer_drive_a_plan() {
         std::fs::read_to_string(d.join("greet.txt")).unwrap(),
         "hello\n"
     );
+}
+
+/// Issue 25: a `--pdk` folder that is not the plugin kit is refused before anything is
+/// written (a scaffold pointing at nothing fails later, in cargo, far from the cause).
+#[test]
+fn plugin_new_refuses_a_pdk_folder_that_is_not_the_kit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = planexec(
+        tmp.path(),
+        &["plugin", "new", "gate", "team-x", "--pdk", "no/such/kit"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("--pdk") && out.stderr.contains("no/such/kit: no plugin kit there"),
+        "{out:?}"
+    );
+    assert!(!tmp.path().join("team-x").exists(), "nothing written");
+    let kit = root().join("plugins/pdk");
+    let out = planexec(
+        tmp.path(),
+        &[
+            "plugin",
+            "new",
+            "gate",
+            "team-y",
+            "--pdk",
+            kit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+/// Issue 25: `plugin build` on a Python plugin says it builds Cargo projects and how a
+/// Python one is built, instead of suggesting a Rust target.
+#[test]
+fn plugin_build_on_a_python_plugin_says_it_builds_cargo_projects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("python-gate");
+    copy_tree(&root().join("examples/python-gate"), &dir);
+    let out = planexec(tmp.path(), &["plugin", "build", "python-gate"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("builds Cargo projects"), "{out:?}");
+    assert!(out.stderr.contains("componentize-py"), "{out:?}");
+    assert!(!out.stderr.contains("rustup target add"), "{out:?}");
 }

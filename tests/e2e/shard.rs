@@ -529,7 +529,14 @@ fn a_report_that_is_not_a_shard_or_not_json_is_refused_with_where() {
 fn ci_github_prints_a_workflow_with_a_matrix_the_artifacts_and_the_merge() {
     let tmp = tempfile::tempdir().unwrap();
     pytest_project(tmp.path());
-    let out = planexec(tmp.path(), &["ci", "github", "--shards", "3"]);
+    let install = [
+        "--install",
+        "git+https://git.example.com/you/planexec.git#v0.1.0",
+    ];
+    let out = planexec(
+        tmp.path(),
+        &["ci", "github", "--shards", "3", install[0], install[1]],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     let w: serde_yaml::Value =
         serde_yaml::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
@@ -552,7 +559,7 @@ fn ci_github_prints_a_workflow_with_a_matrix_the_artifacts_and_the_merge() {
         .expect("a step runs the gates");
     let run = run_step["run"].as_str().unwrap();
     assert!(
-        run.contains("planexec gate run pytest --shard ${{ matrix.shard }}/3"),
+        run.contains("planexec gate run pytest --policy \"$RUNNER_TEMP/planexec-policy.toml\" --shard ${{ matrix.shard }}/3"),
         "{run}"
     );
     assert!(
@@ -593,9 +600,31 @@ fn ci_github_prints_a_workflow_with_a_matrix_the_artifacts_and_the_merge() {
         })
         .expect("a step merges");
     assert!(merged["run"].as_str().unwrap().contains("shards/*.json"));
+    // Issue 25: it installs planexec from the source given (with the wasm32-wasip2 target
+    // the build needs), passes the policy, and trusts planexec.toml only as the base has it.
+    assert!(
+        out.stdout.contains("rustup target add wasm32-wasip2\n          cargo install --locked --git https://git.example.com/you/planexec.git --tag v0.1.0 planexec\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        run.contains("--policy \"$RUNNER_TEMP/planexec-policy.toml\""),
+        "{run}"
+    );
+    assert!(out
+        .stdout
+        .contains("git diff --quiet \"$BASE\" -- planexec.toml planexec.lock"));
+    // Without --install: this build knows no source (no `repository` in Cargo.toml).
+    let bare = planexec(tmp.path(), &["ci", "github"]);
+    assert_eq!(bare.code, 2, "{bare:?}");
+    assert!(
+        bare.stderr
+            .contains("say how the workflow installs planexec"),
+        "{bare:?}"
+    );
     // The docs show the same workflow.
     let doc = std::fs::read_to_string(root().join("docs/ci.md")).unwrap();
-    let four = planexec(tmp.path(), &["ci", "github"]);
+    let four = planexec(tmp.path(), &["ci", "github", install[0], install[1]]);
     assert!(
         doc.contains(four.stdout.trim()),
         "docs/ci.md shows `planexec ci github`'s output for a pytest project"

@@ -122,6 +122,12 @@ pub fn planexec(dir: &Path, args: &[&str]) -> Out {
 /// [`planexec`] with extra environment variables (they win over the defaults,
 /// e.g. `("PLANEXEC_TRUST", "0")` for an untrusted repository).
 pub fn planexec_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+    output_of(planexec_command(dir, args, env))
+}
+
+/// The command [`planexec_env`] runs, to start it another way (a terminal, an
+/// extra descriptor).
+pub fn planexec_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_planexec"));
     c.args(args)
         .current_dir(dir)
@@ -129,6 +135,7 @@ pub fn planexec_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
         .env("XDG_CONFIG_HOME", user_config_home())
         .env("PLANEXEC_RESULT_CACHE", user_config_home().join("results"))
         .env("PLANEXEC_TOOL_CACHE", target_dir().join("test-tool-cache"))
+        .env("XDG_STATE_HOME", user_config_home().join("state"))
         .env("PLANEXEC_TRUST", "1")
         .env("NO_COLOR", "1");
     c.env_remove("GITHUB_ACTIONS")
@@ -136,6 +143,11 @@ pub fn planexec_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
     for (k, v) in env {
         c.env(k, v);
     }
+    c
+}
+
+/// Runs `c` to the end, its output captured.
+pub fn output_of(mut c: Command) -> Out {
     let o = c.output().expect("planexec runs");
     Out {
         code: o.status.code().unwrap_or(-1),

@@ -6,9 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${SECONDS_PER_TARGET:-600}"
-targets="${*:-tid speckit planpipe execplan}"
+targets="${*:-tid speckit planpipe execplan kiro taskmaster}"
 for t in $targets; do
   mkdir -p "corpus/$t"
-  find ../tests/fixtures -name '*.md' -exec cp {} "corpus/$t/" \; 2>/dev/null || true
+  find ../tests/fixtures \( -name '*.md' -o -name '*.json' \) -exec cp {} "corpus/$t/" \; 2>/dev/null || true
   RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" -s none --release -- -max_total_time="$secs" -max_len=65536 -timeout=10 "corpus/$t"
 done

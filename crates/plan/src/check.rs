@@ -10,7 +10,7 @@ use crate::waves::waves;
 /// The rules, for documentation and `--explain`-style listings: (name, severity, what it finds).
 pub const RULES: &[(&str, Severity, &str)] = &[
     ("no-tasks", Severity::Error, "the plan has no tasks (or an ExecPlan has no Progress checkboxes)"),
-    ("duplicate-id", Severity::Error, "two tasks share an id"),
+    ("duplicate-id", Severity::Error, "two different tasks share an id (a warning when the second repeats the first one's title: it is read once)"),
     ("unknown-dependency", Severity::Error, "a Dependencies field, table or graph names an id no task has (a warning when the id is only mentioned in prose; it is then ignored)"),
     ("self-dependency", Severity::Error, "a task depends on itself"),
     ("dependency-cycle", Severity::Error, "dependencies form a cycle; the cycle is spelled out"),
@@ -24,6 +24,9 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("unknown-milestone", Severity::Warning, "a task targets a milestone the milestones list does not have"),
     ("status-disagreement", Severity::Warning, "an ExecPlan's Status line disagrees with its checkboxes"),
     ("progress-unlinked", Severity::Warning, "an ExecPlan stage or milestone run as a task has no Progress item naming it, so run cannot tick one"),
+    ("generated-ids", Severity::Warning, "the plan gives its tasks no ids; planexec numbered them `P<section>.<item>` in document order"),
+    ("unresolved-dependency", Severity::Warning, "a Dependencies field holds words that name no task, phase or milestone; planexec ignores them"),
+    ("not-taskmaster", Severity::Error, "a file read as Taskmaster JSON is not valid JSON or has no tasks list"),
     ("not-an-execplan", Severity::Error, "a file read as an ExecPlan has no Progress checkboxes and no steps, stages or milestones to run"),
 ];
 
@@ -38,7 +41,7 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
             Severity::Error,
             "no-tasks",
             format!(
-                "no tasks found in this {} plan; add {}",
+                "no tasks found in this {} plan: planexec looked for task headings (`### <id>: title`, `## 1. Title`), checkbox items (`- [ ] ...`), numbered lists, table rows with an ID column, bold ids (`**<id>** Title`) and bullets under Tasks / Phase / Stage / Epic / Milestone headings, and found none; add {}",
                 plan.dialect,
                 no_tasks_hint(plan)
             ),
@@ -52,15 +55,20 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
         ));
     }
 
-    for (id, file, span, quote) in &plan.duplicates {
+    for (id, file, span, quote, same) in &plan.duplicates {
         let first = plan
             .task(id)
             .map(|t| format!("{}:{}", t.source.display(), t.line))
             .unwrap_or_default();
+        let (severity, message) = if *same {
+            (Severity::Warning, format!("task {id} is stated again with the same title (first at {first}); planexec reads it once, from the first"))
+        } else {
+            (Severity::Error, format!("task id {id} is used twice (first at {first}) for different tasks; give each task its own id"))
+        };
         out.push(Diagnostic::new(
-            Severity::Error,
+            severity,
             "duplicate-id",
-            format!("task id {id} is used twice (first at {first}); give each task its own id"),
+            message,
             file,
             *span,
             quote,
@@ -203,7 +211,7 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
                     Some(d) => (
                         d.file.clone().unwrap_or_else(|| t.source.clone()),
                         d.span,
-                        d.quote.clone(),
+                        d.quote.to_string(),
                     ),
                     None => (t.source.clone(), t.span, heading_quote(plan, t)),
                 }
@@ -257,6 +265,8 @@ fn no_tasks_hint(plan: &Plan) -> &'static str {
             "subtask headings such as `### ST-1: title`, or numbered ones such as `## 1. title` with a `Done when:` list"
         }
         (Dialect::ExecPlan, _) => "`- [ ]` items under `## Progress`",
+        (Dialect::Kiro, _) => "numbered checkboxes such as `- [ ] 1. Title`",
+        (Dialect::Taskmaster, _) => "objects in the \"tasks\" list with an id and a title",
     }
 }
 
@@ -268,6 +278,8 @@ fn acceptance_hint(plan: &Plan) -> &'static str {
         (Dialect::Planpipe, _) => "add a **Completion Criteria** list of `- [ ]` items",
         (Dialect::SpecKit, _) => "add a `**Checkpoint**:` line to its phase",
         (Dialect::ExecPlan, _) => "add a `Validation:` line to the step",
+        (Dialect::Kiro, _) => "add a `_Verify: ..._` line under the task",
+        (Dialect::Taskmaster, _) => "fill in its \"testStrategy\"",
         (Dialect::TId, "tickets") => "add an **Acceptance test** line to its ticket",
         (Dialect::TId, _) => "add an **Acceptance test** line",
     }

@@ -16,6 +16,52 @@ pub(crate) const GROUP_BEFORE: &str = "@before";
 pub(crate) const BARE_NUMBER: &str = "#";
 /// A tracker key with no digit (`proj-ory`): a dependency only if some task has that id.
 pub(crate) const MAYBE_KEY: &str = "?";
+/// Words in a Dependencies field that name no id or group: a warning quoting them.
+pub(crate) const WORDS: &str = "@words:";
+
+/// Group words a Dependencies field may name: `Phase 3`, `Stage B`, `Milestone 2`, `Epic 1`.
+const GROUP_WORDS: [&str; 6] = ["phase", "stage", "milestone", "epic", "sprint", "part"];
+
+/// The key of a group name for matching: `Phase 1` -> `phase1`, `Milestone 2`/`M2` -> `m2`.
+pub fn group_key(name: &str) -> String {
+    let id = crate::sections::parse_milestone_heading(name)
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| name.split([':', ' ']).next().unwrap_or(name).to_string());
+    let k: String = id
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '.')
+        .collect::<String>()
+        .to_lowercase();
+    match k.strip_prefix("milestone") {
+        Some(n) => format!("m{n}"),
+        None => k,
+    }
+}
+
+/// A group named in a dependency segment (`Phase 3`, `all of Stage B`): its key.
+fn group_ref(lower: &str) -> Option<String> {
+    for w in GROUP_WORDS {
+        for (i, _) in lower.match_indices(w) {
+            if !boundary_before(lower, i) {
+                continue;
+            }
+            let rest = lower[i + w.len()..].strip_prefix(' ')?;
+            let tok: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '.')
+                .collect();
+            let tok = tok.trim_end_matches('.');
+            let ok = !tok.is_empty()
+                && (tok.chars().all(|c| c.is_ascii_digit() || c == '.')
+                    || (tok.len() == 1 && tok.chars().all(|c| c.is_ascii_alphabetic())));
+            if ok {
+                let w = if w == "milestone" { "m" } else { w };
+                return Some(format!("{w}{tok}"));
+            }
+        }
+    }
+    None
+}
 
 const MAX_RANGE: u64 = 500;
 /// Upper bound on a task's dependencies after group expansion.
@@ -81,6 +127,11 @@ pub fn parse_dep_text(text: &str, default: DepKind) -> Vec<(String, DepKind)> {
         if is_none_word(core) && out.is_empty() && core.len() < 30 {
             continue;
         }
+        // the common case, one id alone (`T0042`): no group or range words to look for
+        if let Some(n) = scan_id(core).filter(|&n| n == core.len() && !is_non_task_id(core)) {
+            out.push((core[..n].to_string(), kind));
+            continue;
+        }
         let lower = core.to_lowercase();
         if lower.contains("wave") {
             let nums: Vec<u32> = numbers(core);
@@ -101,16 +152,19 @@ pub fn parse_dep_text(text: &str, default: DepKind) -> Vec<(String, DepKind)> {
             out.push((GROUP_BEFORE.to_string(), kind));
             continue;
         }
-        if let Some(rest) = lower.strip_prefix("milestone ") {
-            if let Some(n) = scan_number(rest.trim_start()) {
-                out.push((
-                    format!("{GROUP_MILESTONE}M{}", &rest.trim_start()[..n]),
-                    kind,
-                ));
+        let before = out.len();
+        if let Some(g) = group_ref(&lower) {
+            out.push((format!("{GROUP_MILESTONE}{g}"), kind));
+            // `Phase 3, Task 1.3` splits into segments; `Phase 3 (T010)` keeps its ids too
+            let (rest, _) = strip_notes(core);
+            if scan_refs_count(&rest) == 0 {
                 continue;
             }
         }
         scan_refs(core, kind, &mut out);
+        if out.len() == before && core.trim().chars().any(char::is_alphabetic) {
+            out.push((format!("{WORDS}{}", core.trim()), kind));
+        }
     }
     let mut seen = HashSet::new();
     out.retain(|(id, _)| seen.insert(id.clone()));
@@ -174,6 +228,31 @@ fn strip_notes(s: &str) -> (String, String) {
         }
     }
     (core, notes)
+}
+
+/// How many references a piece of text holds apart from group names.
+fn scan_refs_count(s: &str) -> usize {
+    let mut v = Vec::new();
+    let lower = s.to_lowercase();
+    let cleaned: String = match group_ref(&lower) {
+        Some(_) => {
+            let mut t = s.to_string();
+            for w in GROUP_WORDS {
+                if let Some(i) = t.to_lowercase().find(w) {
+                    let end = t[i..]
+                        .char_indices()
+                        .skip(w.len() + 1)
+                        .find(|(_, c)| !(c.is_alphanumeric() || *c == '.'))
+                        .map_or(t.len(), |(k, _)| i + k);
+                    t.replace_range(i..end, " ");
+                }
+            }
+            t
+        }
+        None => s.to_string(),
+    };
+    scan_refs(&cleaned, DepKind::Blocking, &mut v);
+    v.len()
 }
 
 /// Find ids and ranges in free text.
@@ -294,7 +373,7 @@ pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
         .split(|c: char| !c.is_alphanumeric() && c != '-')
         .find_map(DepKind::from_word);
     let lower = core.to_ascii_lowercase();
-    for phrase in ["depends on", "blocked by", "requires", "after"] {
+    for phrase in ["depends on", "depend on", "blocked by", "requires", "after"] {
         if let Some(p) = lower.find(phrase) {
             let (a, b) = (&core[..p], &core[p + phrase.len()..]);
             let targets = ids_in(a);
@@ -353,19 +432,21 @@ pub(crate) fn resolve(plan: &mut Plan) {
     let mut by_milestone: HashMap<String, Vec<String>> = HashMap::new();
     for (id, m, _) in &milestone_of {
         if let Some(m) = m {
-            let key = m.split([':', ' ']).next().unwrap_or(m).to_string();
-            by_milestone.entry(key).or_default().push(id.clone());
+            by_milestone
+                .entry(group_key(m))
+                .or_default()
+                .push(id.clone());
         }
     }
     let mut notes = Vec::new();
     for ti in 0..plan.tasks.len() {
         let deps = std::mem::take(&mut plan.tasks[ti].dependencies);
-        let mut out: Vec<Dependency> = Vec::new();
+        let mut out = DepList::default();
         let push = |d: Dependency,
-                    out: &mut Vec<Dependency>,
+                    out: &mut DepList,
                     notes: &mut Vec<Diagnostic>,
                     source: &std::path::Path| {
-            if let Some(prev) = out.iter().find(|p| p.id == d.id) {
+            if let Some(prev) = out.at.get(&d.id).map(|&i| &out.list[i]) {
                 if prev.kind != d.kind {
                     let file = d.file.clone().unwrap_or_else(|| source.to_path_buf());
                     notes.push(Diagnostic::new(
@@ -386,12 +467,21 @@ pub(crate) fn resolve(plan: &mut Plan) {
                 }
                 return;
             }
-            out.push(d);
+            out.at.insert(d.id.clone(), out.list.len());
+            out.list.push(d);
         };
         let source = plan.tasks[ti].source.clone();
         for d in deps {
-            if let Some(m) = d.id.strip_prefix(GROUP_MILESTONE) {
-                for id in by_milestone.get(m).into_iter().flatten() {
+            if let Some(words) = d.id.strip_prefix(WORDS) {
+                if !d.prose {
+                    notes.push(unresolved(&milestone_of[ti].0, words, &d, &source));
+                }
+            } else if let Some(m) = d.id.strip_prefix(GROUP_MILESTONE) {
+                let m = group_key(m);
+                if !by_milestone.contains_key(&m) && !d.prose {
+                    notes.push(unresolved(&milestone_of[ti].0, &m, &d, &source));
+                }
+                for id in by_milestone.get(&m).into_iter().flatten() {
                     if *id != milestone_of[ti].0 {
                         push(
                             Dependency {
@@ -467,7 +557,7 @@ pub(crate) fn resolve(plan: &mut Plan) {
                     &d.quote,
                 ));
             } else if is_milestone_id(&d.id) && !ids.contains(&d.id) {
-                for id in by_milestone.get(&d.id).into_iter().flatten() {
+                for id in by_milestone.get(&group_key(&d.id)).into_iter().flatten() {
                     if *id != milestone_of[ti].0 {
                         push(
                             Dependency {
@@ -485,10 +575,32 @@ pub(crate) fn resolve(plan: &mut Plan) {
             }
         }
         // group references on huge generated plans could otherwise grow quadratically
-        out.truncate(MAX_DEPS_PER_TASK);
-        plan.tasks[ti].dependencies = out;
+        out.list.truncate(MAX_DEPS_PER_TASK);
+        plan.tasks[ti].dependencies = out.list;
     }
     plan.notes.extend(notes);
+}
+
+/// A task's dependencies being resolved, with an index by id (dense plans name hundreds).
+#[derive(Default)]
+struct DepList {
+    list: Vec<Dependency>,
+    at: HashMap<String, usize>,
+}
+
+/// An `unresolved-dependency` warning: words in a Dependencies field that name no task.
+fn unresolved(task: &str, words: &str, d: &Dependency, source: &std::path::Path) -> Diagnostic {
+    let file = d.file.clone().unwrap_or_else(|| source.to_path_buf());
+    Diagnostic::new(
+        Severity::Warning,
+        "unresolved-dependency",
+        format!(
+            "task {task} lists \"{words}\" as a dependency, but that names no task, phase or milestone of this plan; planexec ignores it: write the task's id (such as `T001`) if it must wait"
+        ),
+        &file,
+        d.span,
+        &d.quote,
+    )
 }
 
 fn plan_task_id(list: &[(String, Option<String>, Option<u32>)], i: usize) -> &str {

@@ -42,6 +42,13 @@ pub enum PlanError {
     NoPlanInFolder { path: PathBuf, looked_for: String },
     #[error("{path}: {message}")]
     Dialect { path: PathBuf, message: String },
+    #[error("{path}:{line}:{column}: the task file is not valid JSON: {message}; fix it (Taskmaster writes it with `task-master`)")]
+    Json {
+        path: PathBuf,
+        line: u32,
+        column: u32,
+        message: String,
+    },
     #[error("{path}:{line}: cannot tick task {task}: {message}")]
     Tick {
         path: PathBuf,

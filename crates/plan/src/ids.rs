@@ -21,7 +21,8 @@ pub fn scan_id(s: &str) -> Option<usize> {
             return None;
         }
         i = digits_dotted(b, i);
-        if i < n && b[i].is_ascii_uppercase() && boundary(b, i + 1) {
+        // a suffix letter: `T046B`, `T3a`
+        if i < n && b[i].is_ascii_alphabetic() && boundary(b, i + 1) {
             i += 1;
         }
         return if boundary(b, i) { Some(i) } else { None };

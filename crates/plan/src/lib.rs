@@ -1,5 +1,5 @@
-//! planexec-plan: the plan model, its dialect parsers (T-ID, spec-kit, planpipe, ExecPlan),
-//! `check` with its execution waves, and the living-ExecPlan editor.
+//! planexec-plan: the plan model, its readers (a general outline reader under thin dialect
+//! layers: T-ID, spec-kit, planpipe, ExecPlan, Kiro, Taskmaster), `check`, waves, done markers.
 //!
 //! ```no_run
 //! let plan = planexec_plan::load(std::path::Path::new("memory-bank/plan/x.md"), None)?;
@@ -13,6 +13,7 @@ pub mod deps;
 pub mod diagnostic;
 pub mod dialect;
 pub mod error;
+pub mod explain;
 pub mod fields;
 pub mod graph;
 pub mod ids;
@@ -26,7 +27,8 @@ pub mod waves;
 pub use check::{check, has_errors, Diagnostic, Severity, RULES};
 pub use dialect::{detect, load};
 pub use error::PlanError;
-pub use living::tick_progress;
+pub use explain::render_explain;
+pub use living::{mark_done, tick_progress};
 pub use model::{
     DepKind, Dependency, Dialect, Milestone, Plan, Span, Task, Tolerances, UnknownDialect,
     Unreadable,

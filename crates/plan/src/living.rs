@@ -1,5 +1,6 @@
-//! Living ExecPlans: tick one Progress checkbox and stamp its UTC time, changing only that line.
-//! The file is rewritten atomically (a temporary file in the same folder, then a rename).
+//! Done markers written back in each plan's own format: an ExecPlan's Progress checkbox with its
+//! UTC stamp, a Kiro / spec-kit / checklist checkbox, Taskmaster's `"status": "done"`.
+//! Only that line or value changes; the file is rewritten atomically (temporary file, rename).
 
 use std::io::Write;
 use std::path::Path;
@@ -9,11 +10,105 @@ use time::OffsetDateTime;
 use crate::error::PlanError;
 use crate::model::Task;
 
+/// Record `task` as done in its plan file, in the plan's own format. Plans with no done marker
+/// of their own (T-ID headings, planpipe backlogs) are left alone.
+pub fn mark_done(
+    plan: &crate::model::Plan,
+    task: &Task,
+    now: OffsetDateTime,
+) -> Result<(), PlanError> {
+    use crate::model::Dialect;
+    match plan.dialect {
+        Dialect::ExecPlan => tick_progress(&task.source, task, now),
+        Dialect::Taskmaster => set_json_done(&task.source, task),
+        _ => tick_checkbox(&task.source, task),
+    }
+}
+
+/// Set `"status": "done"` on a Taskmaster task, changing nothing else in the JSON.
+fn set_json_done(path: &Path, task: &Task) -> Result<(), PlanError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let out = crate::dialect::taskmaster::mark_done_text(&text, &task.id).ok_or_else(|| {
+        PlanError::Tick {
+            path: path.to_path_buf(),
+            line: task.line,
+            task: task.id.clone(),
+            message: "the task is no longer in the file; was it edited?".into(),
+        }
+    })?;
+    write_atomic(path, out.as_bytes()).map_err(|source| PlanError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Tick the task's own checkbox (`- [ ]` -> `- [x]`, nothing else) when its line is one; a task
+/// written as a heading or table row has none and is left alone.
+fn tick_checkbox(path: &Path, task: &Task) -> Result<(), PlanError> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(());
+    };
+    let lines = line_ranges(&text);
+    let names_task = |i: usize| {
+        let l = &text[lines[i].0..lines[i].1];
+        checkbox(l).is_some_and(|(_, rest)| {
+            let p = crate::markdown::plain(rest);
+            !task.title.is_empty() && p.contains(task.title.as_str())
+        })
+    };
+    let at = task.line as usize;
+    let idx = if at >= 1 && at <= lines.len() && names_task(at - 1) {
+        at - 1
+    } else {
+        match (0..lines.len())
+            .filter(|&i| names_task(i))
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [i] => *i,
+            _ => return Ok(()),
+        }
+    };
+    let (s, e) = lines[idx];
+    let line = &text[s..e];
+    let Some((box_at, _)) = checkbox(line) else {
+        return Ok(());
+    };
+    if !line[box_at..].starts_with("[ ]") {
+        return Ok(());
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..s + box_at]);
+    out.push_str("[x]");
+    out.push_str(&text[s + box_at + 3..]);
+    write_atomic(path, out.as_bytes()).map_err(|source| PlanError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Tick `task`'s Progress checkbox in the file at `path`: `- [ ]` becomes `- [x]` followed by
 /// `(YYYY-MM-DD HH:MMZ)`, replacing a stamp already there. Every other byte is kept, line
 /// endings included. Ticking an already ticked item changes nothing. The task is found at its
-/// recorded line; if the file moved on, by its text.
+/// recorded line; if the file moved on, by its text. A stage tied to several Progress items
+/// ticks them all.
 pub fn tick_progress(path: &Path, task: &Task, now: OffsetDateTime) -> Result<(), PlanError> {
+    if task.progress_lines.is_empty() {
+        return tick_one(path, task, now);
+    }
+    for (line, text) in &task.progress_lines {
+        let mut one = task.clone();
+        one.line = *line;
+        one.progress = Some(text.clone());
+        tick_one(path, &one, now)?;
+    }
+    Ok(())
+}
+
+fn tick_one(path: &Path, task: &Task, now: OffsetDateTime) -> Result<(), PlanError> {
     let err = |line: u32, message: String| PlanError::Tick {
         path: path.to_path_buf(),
         line,

@@ -148,9 +148,22 @@ impl Source {
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
-    /// The trimmed source line at an offset (for quoting in diagnostics).
+    /// The trimmed source line at an offset (for quoting in diagnostics), cut at
+    /// [`QUOTE_MAX`] characters: every dependency keeps its quote, and a dense plan's
+    /// Dependencies line would otherwise be copied once per id it names.
     pub fn quote(&self, offset: usize) -> String {
-        self.line_text(self.span(offset).line).trim().to_string()
+        short_quote(self.line_text(self.span(offset).line).trim())
+    }
+}
+
+/// The longest quote kept, in characters.
+pub const QUOTE_MAX: usize = 160;
+
+/// A quote cut at [`QUOTE_MAX`] characters, with `…` when cut.
+pub fn short_quote(line: &str) -> String {
+    match line.char_indices().nth(QUOTE_MAX) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
     }
 }
 
@@ -222,6 +235,33 @@ impl Block {
 
     pub fn is_item(&self) -> bool {
         matches!(self.kind, Kind::Item { .. })
+    }
+
+    /// The item's checkbox, counting the marks Markdown does not: `[-]` (in progress: open),
+    /// `[~]` (skipped: settled, counted done), and `[ ]*` (Kiro's optional task). With the length of
+    /// the mark to skip in `text` (0 for a real task-list item).
+    pub fn task_box(&self) -> Option<(bool, usize)> {
+        match self.kind {
+            Kind::Item {
+                checked: Some(c), ..
+            } => Some((c, 0)),
+            Kind::Item { checked: None, .. } => {
+                // `[-] `, `[~] `, and Kiro's optional tasks `[ ]* 16. ...`
+                let t = self.text.trim_start().trim_start_matches('\\');
+                let lead = self.text.len() - t.len();
+                let b = t.as_bytes();
+                let mark = (b.len() > 3 && b[0] == b'[' && b[2] == b']').then(|| b[1]);
+                let after_ok = b.get(3).is_some_and(|&c| c == b' ' || c == b'*');
+                match mark {
+                    Some(b'-' | b'/') if b[3] == b' ' => Some((false, lead + 4)),
+                    Some(b'~') if b[3] == b' ' => Some((true, lead + 4)),
+                    Some(b' ') if after_ok => Some((false, lead + 3)),
+                    Some(b'x' | b'X') if after_ok => Some((true, lead + 3)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     pub fn checked(&self) -> Option<bool> {

@@ -25,15 +25,23 @@ pub enum Dialect {
     /// ExecPlans: living documents whose Progress checkboxes are the tasks.
     #[serde(rename = "execplan")]
     ExecPlan,
+    /// Kiro specs: `.kiro/specs/<feature>/tasks.md` with `- [ ] 1. Title` and nested `- [ ] 1.1`.
+    #[serde(rename = "kiro")]
+    Kiro,
+    /// Taskmaster: `.taskmaster/tasks/tasks.json` (tagged or not), legacy `tasks/tasks.json`.
+    #[serde(rename = "taskmaster")]
+    Taskmaster,
 }
 
 impl Dialect {
     /// All dialects, in detection-priority order.
-    pub const ALL: [Dialect; 4] = [
+    pub const ALL: [Dialect; 6] = [
         Dialect::TId,
         Dialect::SpecKit,
         Dialect::Planpipe,
         Dialect::ExecPlan,
+        Dialect::Kiro,
+        Dialect::Taskmaster,
     ];
 
     /// The name used by `--dialect` and in the JSON model.
@@ -43,6 +51,8 @@ impl Dialect {
             Dialect::SpecKit => "spec-kit",
             Dialect::Planpipe => "planpipe",
             Dialect::ExecPlan => "execplan",
+            Dialect::Kiro => "kiro",
+            Dialect::Taskmaster => "taskmaster",
         }
     }
 }
@@ -55,7 +65,9 @@ impl fmt::Display for Dialect {
 
 /// The `--dialect` value was not one of the known names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown dialect `{0}`: expected one of t-id, spec-kit, planpipe, execplan")]
+#[error(
+    "unknown dialect `{0}`: expected one of t-id, spec-kit, planpipe, execplan, kiro, taskmaster"
+)]
 pub struct UnknownDialect(pub String);
 
 impl FromStr for Dialect {
@@ -72,6 +84,8 @@ impl FromStr for Dialect {
             "speckit" | "spec" => Ok(Dialect::SpecKit),
             "planpipe" | "backlog" | "pp" => Ok(Dialect::Planpipe),
             "execplan" | "execplans" | "exec" => Ok(Dialect::ExecPlan),
+            "kiro" => Ok(Dialect::Kiro),
+            "taskmaster" | "tm" => Ok(Dialect::Taskmaster),
             _ => Err(UnknownDialect(s.to_string())),
         }
     }
@@ -135,12 +149,18 @@ pub struct Dependency {
     /// The file it was stated in (the plan, a ticket, or dependency-graph.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
-    /// The source text it was read from.
-    pub quote: String,
+    /// The source text it was read from (shared by every id one line names).
+    #[serde(serialize_with = "ser_shared")]
+    pub quote: std::sync::Arc<str>,
     /// Read from running prose (a spec-kit line's "depends on ..."), not from a Dependencies
     /// field, table or graph: an unknown id there is a warning and is dropped, not an error.
     #[serde(skip)]
     pub prose: bool,
+}
+
+/// A shared quote serialised as a plain string (without serde's `rc` feature).
+fn ser_shared<S: serde::Serializer>(q: &std::sync::Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(q)
 }
 
 /// A milestone (M1..Mn, `### Milestone 2: ...`, a spec-kit phase or ExecPlan stage).
@@ -206,6 +226,10 @@ pub struct Task {
     /// (at `line`), when the Progress section has one that names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
+    /// Every Progress item tied to this task (line, text), when there are several (an ExecPlan
+    /// stage named by more than one item): `run` ticks them all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub progress_lines: Vec<(u32, String)>,
     /// The file the task was read from (the plan, or a ticket / subtask file).
     pub source: PathBuf,
     /// Position of the task's heading (or checklist line / table row).
@@ -214,6 +238,9 @@ pub struct Task {
     pub line: u32,
     /// Position of each field, keyed by field name (summary, dependencies, acceptance, files, ...).
     pub field_spans: BTreeMap<String, Span>,
+    /// What made this a task, for `check --explain`: "task heading", "table row", "Progress item"...
+    #[serde(skip)]
+    pub origin: &'static str,
     /// The source line of the heading, for quoting in diagnostics.
     #[serde(skip)]
     pub(crate) quote: String,
@@ -245,9 +272,10 @@ pub struct Plan {
     /// Problems noticed while parsing (as diagnostics, reported by `check`).
     #[serde(skip)]
     pub(crate) notes: Vec<crate::diagnostic::Diagnostic>,
-    /// Ids stated in several places (duplicates), kept for `check`.
+    /// Ids stated in several places (duplicates), kept for `check`: id, file, span, quote, and
+    /// whether the second statement repeats the first one's title (the same task twice).
     #[serde(skip)]
-    pub(crate) duplicates: Vec<(String, PathBuf, Span, String)>,
+    pub(crate) duplicates: Vec<(String, PathBuf, Span, String, bool)>,
     /// Ids of `tasks`, for constant-time duplicate checks while parsing.
     #[serde(skip)]
     pub(crate) ids: std::collections::HashSet<String>,

@@ -104,7 +104,12 @@ pub fn parse_milestone_heading(text: &str) -> Option<(String, String)> {
             return Some((t[..n].to_string(), title_after(rest)));
         }
     }
-    for (word, prefix) in [("milestone", "M"), ("phase", "Phase "), ("stage", "Stage ")] {
+    for (word, prefix) in [
+        ("milestone", "M"),
+        ("phase", "Phase "),
+        ("stage", "Stage "),
+        ("epic", "Epic "),
+    ] {
         if t.len() > word.len() + 1
             && t.get(..word.len())
                 .is_some_and(|p| p.eq_ignore_ascii_case(word))

@@ -24,6 +24,8 @@ pub fn waves(plan: &Plan) -> Result<Vec<Vec<String>>, CycleError> {
     }
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut succs: Vec<Vec<usize>> = vec![Vec::new(); n];
+    // `seen[j] == i + 1`: j is already a predecessor of i (no quadratic `contains`)
+    let mut seen: Vec<usize> = vec![0; n];
     for (i, t) in plan.tasks.iter().enumerate() {
         if index.get(t.id.as_str()) != Some(&i) {
             continue; // a duplicate id: reported by check, left out here
@@ -33,7 +35,8 @@ pub fn waves(plan: &Plan) -> Result<Vec<Vec<String>>, CycleError> {
                 continue;
             }
             if let Some(&j) = index.get(d.id.as_str()) {
-                if j != i && !preds[i].contains(&j) {
+                if j != i && seen[j] != i + 1 {
+                    seen[j] = i + 1;
                     preds[i].push(j);
                     succs[j].push(i);
                 }

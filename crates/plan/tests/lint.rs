@@ -160,6 +160,9 @@ fn every_rule_is_listed() {
         "unknown-milestone",
         "status-disagreement",
         "progress-unlinked",
+        "generated-ids",
+        "unresolved-dependency",
+        "not-taskmaster",
         "not-an-execplan",
     ];
     let listed: Vec<&str> = planexec_plan::RULES.iter().map(|r| r.0).collect();

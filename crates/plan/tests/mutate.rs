@@ -57,7 +57,7 @@ fn fixtures(dir: &Path, out: &mut Vec<Vec<u8>>) {
         let p = e.path();
         if p.is_dir() {
             fixtures(&p, out);
-        } else if p.extension().is_some_and(|x| x == "md") {
+        } else if p.extension().is_some_and(|x| x == "md" || x == "json") {
             out.push(std::fs::read(&p).unwrap());
         }
     }
@@ -127,10 +127,14 @@ fn mutated_fixtures_never_panic() {
         let forced = if i % 5 == 4 {
             None
         } else {
-            Some(planexec_plan::Dialect::ALL[i % 4])
+            Some(planexec_plan::Dialect::ALL[i % planexec_plan::Dialect::ALL.len()])
         };
         let r = std::panic::catch_unwind(|| {
             if let Ok(plan) = planexec_plan::parse_str("m.md", &text, forced) {
+                let _ = planexec_plan::render_explain(&plan, None);
+                for t in plan.tasks.iter().take(3) {
+                    let _ = planexec_plan::dialect::taskmaster::mark_done_text(&text, &t.id);
+                }
                 let d = planexec_plan::check(&plan);
                 let _ = planexec_plan::waves(&plan);
                 let _ = planexec_plan::render_check_human(&plan, &d);

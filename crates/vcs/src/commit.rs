@@ -1,18 +1,25 @@
 //! Task commits: the commit message's shape and committing exactly a task's
 //! paths on top of HEAD, leaving every other change in the tree as it was.
 
+use crate::hooks::{HookArgs, HookRunner};
 use crate::{Repo, Result, VcsError};
 use git2::build::TreeUpdateBuilder;
 use git2::{ObjectType, Oid};
 use std::path::Path;
 
 /// How [`Repo::commit_paths_with`] commits.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct CommitOptions {
-    /// Run the pre-commit and commit-msg hooks. The inner value is the commit
-    /// (the run's start) that a hook inside the work tree must be unchanged
-    /// since; with `None` such a hook is refused.
-    pub hooks: Option<Option<String>>,
+    /// Run the pre-commit and commit-msg hooks, and how.
+    pub hooks: Option<Hooks>,
+}
+
+/// The hooks of a task commit: who runs them, and since which commit a hook inside
+/// the work tree must be unchanged (the run's start; with `None` such a hook is refused).
+#[derive(Clone)]
+pub struct Hooks {
+    pub runner: std::sync::Arc<dyn HookRunner>,
+    pub trusted: Option<String>,
 }
 
 /// `T001: <summary>` + blank line + description + blank line + `Refs: <refs>`.
@@ -177,7 +184,7 @@ impl Repo {
         index.write().map_err(self.err("writing the index"))?;
         let written = self.stamp();
         let message = match &opts.hooks {
-            Some(trusted) => self.commit_hooks(message, trusted.as_deref())?,
+            Some(h) => self.commit_hooks(message, h)?,
             None => message.to_string(),
         };
         let sig = self.signature();
@@ -190,19 +197,38 @@ impl Repo {
         Ok(id.to_string())
     }
 
-    /// pre-commit, then commit-msg on `.git/COMMIT_EDITMSG`; the message as the hook left it.
-    fn commit_hooks(&self, message: &str, trusted: Option<&str>) -> Result<String> {
-        let trusted = trusted.and_then(|t| Oid::from_str(t).ok());
+    /// pre-commit, then commit-msg on a message file of its own (the only file the
+    /// hooks may write); the message as the hook left it.
+    fn commit_hooks(&self, message: &str, hooks: &Hooks) -> Result<String> {
+        let trusted = hooks.trusted.as_deref().and_then(|t| Oid::from_str(t).ok());
+        let runner = hooks.runner.as_ref();
         let index = self.repo.path().join("index");
-        self.run_hook("pre-commit", &[], &[("GIT_INDEX_FILE", &index)], trusted)?;
-        let file = self.repo.path().join("COMMIT_EDITMSG");
-        let io = |what, source| VcsError::Io {
+        let env: &[(&str, &Path)] = &[("GIT_INDEX_FILE", &index)];
+        let pre_commit = HookArgs {
+            name: "pre-commit",
+            args: &[],
+            env,
+            writable: &[],
+        };
+        self.run_hook(runner, pre_commit, trusted)?;
+        let io = |what, path: &Path, source| VcsError::Io {
             what,
-            path: file.clone(),
+            path: path.to_path_buf(),
             source,
         };
-        std::fs::write(&file, message).map_err(|e| io("write", e))?;
-        self.run_hook("commit-msg", &[&file], &[], trusted)?;
-        std::fs::read_to_string(&file).map_err(|e| io("read", e))
+        let dir = tempfile::Builder::new()
+            .prefix("planexec-commit-msg-")
+            .tempdir()
+            .map_err(|e| io("create", Path::new("planexec-commit-msg"), e))?;
+        let file = dir.path().join("COMMIT_EDITMSG");
+        std::fs::write(&file, message).map_err(|e| io("write", &file, e))?;
+        let commit_msg = HookArgs {
+            name: "commit-msg",
+            args: &[file.as_path()],
+            env: &[],
+            writable: &[dir.path()],
+        };
+        self.run_hook(runner, commit_msg, trusted)?;
+        std::fs::read_to_string(&file).map_err(|e| io("read", &file, e))
     }
 }

@@ -1,17 +1,53 @@
-//! The repository's own git hooks (pre-commit, commit-msg) run on task commits
-//! the way `git commit` runs them; a failing hook is a typed error with its output.
+//! The repository's own git hooks (pre-commit, commit-msg) on task commits: found the
+//! way `git commit` finds them, run by a [`HookRunner`] the caller gives (planexec's box).
 
 use crate::{Repo, Result, VcsError};
 use git2::Oid;
-use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long one hook may run before it is killed and counted as failed.
 pub const HOOK_TIMEOUT: Duration = Duration::from_secs(600);
-/// The most of a hook's output kept in a [`HookFailure`] (its end).
-const MAX_OUTPUT: u64 = 64 * 1024;
+
+/// One hook to run, as git would: in the work tree root, with these arguments and variables.
+#[derive(Debug, Clone)]
+pub struct HookCall<'a> {
+    /// `pre-commit` or `commit-msg`.
+    pub name: &'a str,
+    /// The executable hook file.
+    pub path: &'a Path,
+    pub args: &'a [&'a Path],
+    pub env: &'a [(&'a str, &'a Path)],
+    /// The work tree root (its working directory).
+    pub workdir: &'a Path,
+    /// Files the hook may change (the commit message); everything else is read-only.
+    pub writable: &'a [&'a Path],
+    pub timeout: Duration,
+}
+
+/// How a hook ended: its exit code (`None` when killed) and the end of its output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookExit {
+    pub code: Option<i32>,
+    /// stdout and stderr together, the last 64 KiB at most.
+    pub output: String,
+}
+
+/// Runs hooks for [`Repo::commit_paths_with`]. The repository's hooks are repository
+/// content, and a task can change what they run (its own test files): planexec's
+/// runner boxes them; this crate never starts one itself.
+pub trait HookRunner: Send + Sync {
+    /// `Err` when it could not start (the reason).
+    fn run(&self, call: &HookCall) -> std::result::Result<HookExit, String>;
+}
+
+/// Which hook [`Repo::commit_paths_with`] runs, with what.
+pub(crate) struct HookArgs<'a> {
+    pub name: &'a str,
+    pub args: &'a [&'a Path],
+    pub env: &'a [(&'a str, &'a Path)],
+    pub writable: &'a [&'a Path],
+}
 
 /// A hook that exited non-zero, was killed, or could not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,16 +109,20 @@ impl Repo {
         (m.is_file() && m.permissions().mode() & 0o111 != 0).then_some(p)
     }
 
-    /// Runs hook `name` with `args` in the work tree root, as git would. A hook
-    /// inside the work tree must be byte-identical to its version in `trusted`
-    /// (the run's start commit): a task may not change the code that runs unboxed.
+    /// Runs hook `name` with `args` through `runner`. A hook inside the work tree must
+    /// be byte-identical to its version in `trusted` (the run's start commit).
     pub(crate) fn run_hook(
         &self,
-        name: &str,
-        args: &[&Path],
-        env: &[(&str, &Path)],
+        runner: &dyn HookRunner,
+        hook: HookArgs,
         trusted: Option<Oid>,
     ) -> Result<()> {
+        let HookArgs {
+            name,
+            args,
+            env,
+            writable,
+        } = hook;
         let Some(path) = self.hook_path(name) else {
             return Ok(());
         };
@@ -95,15 +135,19 @@ impl Repo {
                 output,
             })
         };
-        let (status, output) = run_capturing(&path, args, env, &self.workdir)
-            .map_err(|e| fail(None, format!("could not start it: {e}")))?;
-        match status {
-            Some(s) if s.success() => Ok(()),
-            Some(s) => Err(fail(s.code(), output)),
-            None => Err(fail(
-                None,
-                format!("{output}\n(killed after {}s)", HOOK_TIMEOUT.as_secs()),
-            )),
+        let call = HookCall {
+            name,
+            path: &path,
+            args,
+            env,
+            workdir: &self.workdir,
+            writable,
+            timeout: HOOK_TIMEOUT,
+        };
+        match runner.run(&call) {
+            Err(e) => Err(fail(None, format!("could not start it: {e}"))),
+            Ok(HookExit { code: Some(0), .. }) => Ok(()),
+            Ok(HookExit { code, output }) => Err(fail(code, output)),
         }
     }
 
@@ -135,49 +179,4 @@ impl Repo {
             _ => Err(changed()),
         }
     }
-}
-
-/// Runs `program` in `cwd` with stdout and stderr into one temp file; its exit
-/// status (`None` when killed at [`HOOK_TIMEOUT`]) and the end of its output.
-fn run_capturing(
-    program: &Path,
-    args: &[&Path],
-    env: &[(&str, &Path)],
-    cwd: &Path,
-) -> std::io::Result<(Option<std::process::ExitStatus>, String)> {
-    let mut out = tempfile::tempfile()?;
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .current_dir(cwd)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out.try_clone()?))
-        .stderr(Stdio::from(out.try_clone()?));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn()?;
-    let deadline = Instant::now() + HOOK_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-        }
-    };
-    Ok((status, tail(&mut out)))
-}
-
-/// The end of what the hook printed, as text.
-fn tail(f: &mut std::fs::File) -> String {
-    let len = f.seek(std::io::SeekFrom::End(0)).unwrap_or(0);
-    let _ = f.seek(std::io::SeekFrom::Start(len.saturating_sub(MAX_OUTPUT)));
-    let mut buf = Vec::new();
-    let _ = f.read_to_end(&mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
 }

@@ -23,9 +23,9 @@ mod worktree;
 
 pub use atomic::{atomic_write, atomic_write_in};
 pub use changes::{ChangeKind, ChangedFile, TaskChanges};
-pub use commit::{commit_message, plan_ref, CommitOptions};
+pub use commit::{commit_message, plan_ref, CommitOptions, Hooks};
 pub use error::{Result, VcsError};
-pub use hooks::HookFailure;
+pub use hooks::{HookCall, HookExit, HookFailure, HookRunner, HOOK_TIMEOUT};
 pub use index_lock::IndexLock;
 pub use point::RollbackPoint;
 pub use rollback::{CommitInfo, RollbackPlan};

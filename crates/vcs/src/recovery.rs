@@ -20,6 +20,23 @@ impl Repo {
             && c.parent_id(0).map(|p| p.to_string()).as_deref() == Ok(base)
     }
 
+    /// The git blob id of the work tree's `path` as it is now: a regular file's
+    /// content, a symlink's target; `None` when nothing is there.
+    pub fn work_blob(&self, path: &str) -> Option<String> {
+        let p = self.workdir.join(path);
+        let meta = p.symlink_metadata().ok()?;
+        let oid = if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&p).ok()?;
+            use std::os::unix::ffi::OsStrExt;
+            Oid::hash_object(git2::ObjectType::Blob, target.as_os_str().as_bytes())
+        } else if meta.is_file() {
+            Oid::hash_file(git2::ObjectType::Blob, &p)
+        } else {
+            return None;
+        };
+        oid.ok().map(|o| o.to_string())
+    }
+
     /// Copies every changed regular file into `dest` (same relative paths).
     /// Symlinks are not followed: they could lead to any file the user can read.
     /// The first copy error is returned; nothing in the work tree is touched.

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use planexec_vcs::{atomic_write_in, CommitOptions, IndexLock, Repo, VcsError};
+use planexec_vcs::{atomic_write_in, CommitOptions, Hooks, IndexLock, Repo, VcsError};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -24,8 +24,17 @@ fn hook(dir: &Path, name: &str, body: &str) {
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+fn hooks(trusted: Option<String>) -> CommitOptions {
+    CommitOptions {
+        hooks: Some(Hooks {
+            runner: std::sync::Arc::new(NativeHooks),
+            trusted,
+        }),
+    }
+}
+
 fn with_hooks() -> CommitOptions {
-    CommitOptions { hooks: Some(None) }
+    hooks(None)
 }
 
 #[test]
@@ -87,9 +96,7 @@ fn a_hook_in_the_work_tree_runs_only_as_committed_at_the_trusted_commit() {
     commit_all(&g, "hooks");
     let trusted = repo.head().unwrap();
     write(dir.path(), "a.txt", "two\n");
-    let opts = CommitOptions {
-        hooks: Some(trusted.clone()),
-    };
+    let opts = hooks(trusted.clone());
     repo.commit_paths_with(&["a.txt".into()], "T001: x\n", &opts)
         .unwrap();
     // The task rewrites the hook: refused before it runs.

@@ -1,11 +1,11 @@
-//! `planexec check PLAN`: lint a plan and show its execution waves, or draw its
-//! dependency graph (`--format mermaid|dot`).
+//! `planexec check PLAN`: lint a plan and show its execution waves, or draw its dependency
+//! graph (`--format mermaid|dot`); `--explain [TASK]` shows where each task and field was read from.
 
 use super::{exit, report_error, CheckFormat as Format};
 use planexec_plan as plan;
 use std::path::Path;
 
-pub fn run(path: &Path, dialect: Option<&str>, format: Format) -> i32 {
+pub fn run(path: &Path, dialect: Option<&str>, format: Format, explain: Option<&str>) -> i32 {
     let dialect = match dialect.map(str::parse::<plan::Dialect>).transpose() {
         Ok(d) => d,
         Err(e) => {
@@ -32,6 +32,9 @@ pub fn run(path: &Path, dialect: Option<&str>, format: Format) -> i32 {
         }
     };
     let diags = plan::check(&p);
+    if let Some(only) = explain {
+        return explain_tasks(&p, (!only.is_empty()).then_some(only));
+    }
     match format {
         Format::Human => print!(
             "{}",
@@ -57,5 +60,19 @@ pub fn run(path: &Path, dialect: Option<&str>, format: Format) -> i32 {
         exit::USAGE
     } else {
         exit::OK
+    }
+}
+
+/// `--explain [TASK]`: provenance of each task's reading; exit 2 for an unknown TASK.
+fn explain_tasks(p: &plan::Plan, only: Option<&str>) -> i32 {
+    match plan::render_explain(p, only) {
+        Ok(text) => {
+            print!("{}", crate::text::untrusted(&text));
+            exit::OK
+        }
+        Err(e) => {
+            report_error(&e);
+            exit::USAGE
+        }
     }
 }

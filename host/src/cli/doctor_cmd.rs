@@ -82,6 +82,7 @@ fn trial_run() -> String {
         capture_cap: 64 << 10,
         file_cap: 0,
         disk_watch: vec![],
+        disk_growth: vec![],
         disk_cap: u64::MAX,
     };
     match run(&spec, Some(launch)) {
@@ -100,7 +101,9 @@ fn trial_run() -> String {
 fn verdict(s: &Support) -> String {
     if s.complete() {
         return "planexec will box every program: cleared environment, Landlock filesystem rules, \
-                private network, PID and mount namespaces, no_new_privs, seccomp, rlimits."
+                private network, PID, mount and IPC namespaces with their own /proc, a session \
+                without the terminal, an empty keyring and no inherited descriptors, no_new_privs, \
+                seccomp, rlimits."
             .into();
     }
     "planexec will apply what this machine supports; programs of plugins outside the standard \

@@ -33,6 +33,12 @@ pub fn run(force: bool) -> i32 {
     }
     let found = inspect(&dir);
     let text = render(&found);
+    if let Err(e) = crate::config::Config::parse(&text, &path, &dir) {
+        report_error(&format!(
+            "planexec init produced a planexec.toml that does not parse, so nothing was written (a bug: please report it with the hook files of this repository): {e}"
+        ));
+        return exit::USAGE;
+    }
     if let Err(e) = crate::rooted::write(&dir, Path::new(crate::config::FILE_NAME), text.as_bytes())
     {
         report_error(&e);
@@ -44,7 +50,7 @@ pub fn run(force: bool) -> i32 {
     }
     println!("next:\n  review planexec.toml, then `planexec trust` (it records what you reviewed)");
     for g in &found.gates {
-        println!("  planexec gate run {}", g.name);
+        println!("  planexec gate run {}", crate::text::untrusted(&g.name));
     }
     println!("  planexec check PLAN.md, then planexec run PLAN.md");
     exit::OK
@@ -120,15 +126,18 @@ fn standard(name: &str, why: &str, body: &str, grants: &[&str]) -> Proposal {
 
 /// A command gate for `run`, or why it cannot be one (planexec runs no shell).
 fn command_gate(name: &str, why: &str, run: &str) -> Result<Proposal, String> {
+    if !gate_name(name) {
+        return Err(format!("`{name}`: not a name planexec can give a gate (letters, digits, `-` and `_`); configure it by hand"));
+    }
     if run.contains(['|', '&', ';', '$', '>', '<', '`', '{', '*']) {
         return Err(format!("`{name}`: `{run}` needs a shell (pipes, variables, globs or placeholders); planexec runs programs directly"));
     }
-    let program = run
-        .split_whitespace()
-        .next()
+    let words: Vec<&str> = run.split_whitespace().collect();
+    let program = *words
+        .first()
         .ok_or_else(|| format!("`{name}`: empty command"))?;
-    if program.contains('/') {
-        return Err(format!("`{name}`: `{program}` is a script in the repository; grant and configure it by hand if you trust it"));
+    if let Some(why) = never_granted(program, &words[1..]) {
+        return Err(format!("`{name}`: {why}"));
     }
     Ok(Proposal {
         name: name.into(),
@@ -139,6 +148,104 @@ fn command_gate(name: &str, why: &str, run: &str) -> Result<Proposal, String> {
         ),
         grants: vec![program.into()],
     })
+}
+
+/// Programs that run whatever their arguments say: granting one grants everything.
+const SHELLS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox", "pwsh",
+    "nu", "xonsh", "elvish",
+];
+const WRAPPERS: &[&str] = &[
+    "env",
+    "sudo",
+    "doas",
+    "su",
+    "runuser",
+    "xargs",
+    "nohup",
+    "timeout",
+    "nice",
+    "ionice",
+    "stdbuf",
+    "setsid",
+    "time",
+    "command",
+    "exec",
+    "eval",
+    "chroot",
+    "unshare",
+    "nsenter",
+    "strace",
+    "ltrace",
+    "gdb",
+    "watch",
+    "flock",
+    "script",
+    "parallel",
+    "taskset",
+    "chrt",
+    "prlimit",
+    "systemd-run",
+    "firejail",
+    "bwrap",
+];
+/// Interpreters and the flags that make them run code written on the command line.
+const INLINE_CODE: &[(&str, &[&str])] = &[
+    ("python", &["-c"]),
+    ("pypy", &["-c"]),
+    ("perl", &["-e", "-E"]),
+    ("ruby", &["-e"]),
+    ("node", &["-e", "--eval", "-p", "--print"]),
+    ("nodejs", &["-e", "--eval", "-p", "--print"]),
+    ("deno", &["eval"]),
+    ("bun", &["-e", "--eval"]),
+    ("php", &["-r"]),
+    ("lua", &["-e"]),
+];
+
+/// Why `program args` may not be imported as a grant, if it may not: a shell, a
+/// program that runs another (`env`, `xargs`...), an environment assignment, or an
+/// interpreter given code inline.
+fn never_granted(program: &str, args: &[&str]) -> Option<String> {
+    if program.contains('=') {
+        return Some(format!("`{program}` sets an environment variable; planexec never takes a hook's environment (LD_PRELOAD and the like are refused)"));
+    }
+    if program.contains('/') {
+        return Some(format!("`{program}` is a script in the repository; grant and configure it by hand if you trust it"));
+    }
+    if !program
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
+        || program.starts_with('-')
+    {
+        return Some(format!(
+            "`{program}` is not a program name; write the gate by hand"
+        ));
+    }
+    if SHELLS.contains(&program) {
+        return Some(format!("`{program}` is a shell: a grant of it lets any plugin run any command; write a gate for the program it runs by hand"));
+    }
+    if WRAPPERS.contains(&program) {
+        return Some(format!("`{program}` runs the program named in its arguments: a grant of it lets any plugin run any command; write a gate for that program by hand"));
+    }
+    let base = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    INLINE_CODE
+        .iter()
+        .find(|(p, _)| *p == base)
+        .and_then(|(_, flags)| args.iter().find(|a| flags.contains(a)))
+        .map(|flag| format!("`{program} {flag}` runs code written in the hook file itself; put it in a file and write a gate for it by hand"))
+}
+
+/// A name `[gates.NAME]`, `gate run NAME` and a workflow can all carry as it is.
+fn gate_name(n: &str) -> bool {
+    n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Untrusted text made one safe TOML comment line (no control characters, no line break).
+fn comment(s: &str) -> String {
+    crate::text::untrusted(s).replace('\n', " ")
 }
 
 /// Local `system` hooks of `.pre-commit-config.yaml` as command gates.
@@ -240,8 +347,8 @@ fn render(f: &Found) -> String {
     for g in &f.gates {
         out.push_str(&format!(
             "\n# {}: {}\n[gates.{}]\n{}",
-            g.name,
-            g.why,
+            comment(&g.name),
+            comment(&g.why),
             toml_key(&g.name),
             g.body
         ));
@@ -249,7 +356,7 @@ fn render(f: &Found) -> String {
     if !f.skipped.is_empty() {
         out.push_str("\n# Not imported (configure by hand if you need them):\n");
         for s in &f.skipped {
-            out.push_str(&format!("#   {}\n", s.replace('\n', " ")));
+            out.push_str(&format!("#   {}\n", comment(s)));
         }
     }
     let names: Vec<String> = f
@@ -328,5 +435,24 @@ mod tests {
             "{skipped}"
         );
         assert!(skipped.contains("lefthook script `c.sh`"), "{skipped}");
+    }
+
+    #[test]
+    fn shells_wrappers_and_inline_code_are_never_granted() {
+        for (run, why) in [
+            ("sh -c make", "is a shell"),
+            ("bash scripts/x", "is a shell"),
+            ("env LD_PRELOAD=/x.so true", "runs the program named"),
+            ("LD_PRELOAD=/x.so true", "sets an environment variable"),
+            ("python3.12 -c print(1)", "runs code written in the hook"),
+            ("node --eval 1", "runs code written in the hook"),
+            ("--trust", "not a program name"),
+        ] {
+            let e = command_gate("g", "", run).err().unwrap_or_default();
+            assert!(e.contains(why), "{run}: {e}");
+        }
+        assert!(command_gate("g", "", "python3 -m pytest").is_ok());
+        assert!(command_gate("--x", "", "true").is_err());
+        assert!(command_gate("a\nb", "", "true").is_err());
     }
 }

@@ -169,12 +169,16 @@ pub enum Cmd {
     /// Lint a plan (file or folder) and show its execution waves, or draw its graph.
     Check {
         plan: PathBuf,
-        /// Read the plan as this dialect instead of detecting it (tid, speckit, planpipe, execplan).
+        /// Read the plan as this dialect instead of detecting it (tid, speckit, planpipe, execplan, kiro, taskmaster).
         #[arg(long)]
         dialect: Option<String>,
         /// human, json, or the dependency graph by wave as mermaid or dot (Graphviz).
         #[arg(long, value_enum, default_value_t)]
         format: CheckFormat,
+        /// Show, for each task (or only TASK), the source line that made it a task and where
+        /// each of its fields came from (file:line).
+        #[arg(long, value_name = "TASK", num_args = 0..=1, default_missing_value = "")]
+        explain: Option<String>,
     },
 }
 
@@ -253,6 +257,15 @@ pub enum CiCmd {
         shards: u32,
         /// Gates to run (default: those `gate run` would run here).
         names: Vec<String>,
+        /// How the workflow installs planexec: `git+URL[#REV]` (cargo builds that source,
+        /// after adding the wasm32-wasip2 target) or a shell command (default: the source
+        /// this planexec was built from, when it knows one).
+        #[arg(long, value_name = "git+URL[#REV] | COMMAND")]
+        install: Option<String>,
+        /// The policy file the jobs run with, read from the base branch (never the pull
+        /// request's copy).
+        #[arg(long = "ci-policy", value_name = "FILE", default_value = ci_cmd::DEFAULT_POLICY)]
+        ci_policy: String,
         #[command(flatten)]
         plugin_args: PluginArgs,
     },
@@ -387,8 +400,18 @@ pub fn main() -> i32 {
         Cmd::Ci(CiCmd::Github {
             shards,
             names,
+            install,
+            ci_policy,
             plugin_args,
-        }) => ci_cmd::github(shards, &names, &plugin_args),
+        }) => ci_cmd::github(
+            shards,
+            &names,
+            &ci_cmd::CiOptions {
+                install,
+                policy: ci_policy,
+            },
+            &plugin_args,
+        ),
         Cmd::Plugins(PluginsCmd::List {
             plugin_args,
             format,
@@ -445,7 +468,37 @@ pub fn main() -> i32 {
             plan,
             dialect,
             format,
-        } => check_cmd::run(&plan, dialect.as_deref(), format),
+            explain,
+        } => check_cmd::run(&plan, dialect.as_deref(), format, explain.as_deref()),
+    }
+}
+
+/// Writes `text` to stdout; a reader that went away (EPIPE: `planexec ... | head`) is
+/// not an error, the rest is dropped.
+pub(crate) fn print_out(text: &str) {
+    use std::io::Write;
+    let _quiet = IgnoreSigpipe::new();
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// SIGPIPE ignored while alive (planexec otherwise dies on a closed pipe, main.rs), so a
+/// write to a reader that went away is an EPIPE error to ignore, not the end of the process.
+pub(crate) struct IgnoreSigpipe(libc::sighandler_t);
+
+impl IgnoreSigpipe {
+    pub(crate) fn new() -> IgnoreSigpipe {
+        // SAFETY: changes the disposition of one signal; the previous one is restored on drop.
+        IgnoreSigpipe(unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) })
+    }
+}
+
+impl Drop for IgnoreSigpipe {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe {
+            libc::signal(libc::SIGPIPE, self.0);
+        }
     }
 }
 

@@ -46,9 +46,10 @@ fn confirmed(yes: bool, question: &str) -> bool {
 }
 
 fn print_diff(name: &str, lines: &[String]) {
-    println!("pack `{name}`:");
+    println!("pack `{}`:", crate::text::untrusted(name));
     for l in lines {
-        println!("  {}", crate::text::untrusted(l));
+        // A line break inside untrusted text continues deeper, so it cannot pose as a line of its own.
+        println!("  {}", crate::text::untrusted(l).replace('\n', "\n      "));
     }
 }
 
@@ -88,12 +89,11 @@ pub fn add(source: &str, name: Option<&str>, yes: bool) -> i32 {
         ));
         return exit::USAGE;
     }
-    println!(
+    let title = format!(
         "{} {}: {}",
-        resolved.pack.name,
-        resolved.pack.version,
-        crate::text::untrusted(&resolved.pack.description)
+        resolved.pack.name, resolved.pack.version, resolved.pack.description
     );
+    println!("{}", crate::text::untrusted(&title).replace('\n', " "));
     print_diff(&decl.name, &capability_diff(None, &resolved.locked));
     if !confirmed(yes, "Add this pack and lock it?") {
         println!("nothing changed; rerun with --yes to add it");
@@ -240,7 +240,10 @@ pub fn update(name: Option<&str>, yes: bool) -> i32 {
             .cloned()
             .collect();
         for s in stale {
-            println!("pack `{s}`: no longer declared; dropped from the lock");
+            println!(
+                "pack `{}`: no longer declared; dropped from the lock",
+                crate::text::untrusted(&s)
+            );
             new.packs.remove(&s);
             changed = true;
         }
@@ -270,8 +273,9 @@ pub fn verify() -> i32 {
         Ok(ready) => {
             let plugins: usize = ready.iter().map(|r| r.plugins.len()).sum();
             println!(
-                "{} packs, {plugins} plugins match planexec.lock",
-                ready.len()
+                "{}, {} match planexec.lock",
+                crate::text::count(ready.len(), "pack"),
+                crate::text::count(plugins, "plugin")
             );
             exit::OK
         }
@@ -305,10 +309,11 @@ pub fn list(format: Format) -> i32 {
     }
     for d in &all {
         let Some(l) = lock.packs.get(&d.name) else {
-            println!(
+            let line = format!(
                 "{}  {}  (not locked: run `planexec packs update {}`)",
                 d.name, d.text, d.name
             );
+            println!("{}", crate::text::untrusted(&line));
             continue;
         };
         let pin = l
@@ -316,7 +321,8 @@ pub fn list(format: Format) -> i32 {
             .as_deref()
             .or(l.archive_sha256.as_deref())
             .unwrap_or(&l.digest);
-        println!("{} {}  {}  @ {}", d.name, l.version, d.text, pin);
+        let line = format!("{} {}  {}  @ {}", d.name, l.version, d.text, pin);
+        println!("{}", crate::text::untrusted(&line));
         for p in &l.plugins {
             let line = format!(
                 "  {} ({} {})  requests: {}",

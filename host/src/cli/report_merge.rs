@@ -31,13 +31,13 @@ pub fn run(paths: &[PathBuf], reports: &[ReportSpec], durations: &Path, args: &P
             return exit::USAGE;
         }
     };
-    for g in &record.final_gates {
-        print!("{}", crate::text::untrusted(&human::gate_run(g)));
-    }
+    // The files first: a reader of stdout that stops early (`| head`) must not cost them.
     let mut code = exit_code(&record);
     if let Err(c) = write_outputs(&record, reports, durations, args) {
         code = c;
     }
+    // A closed stdout (EPIPE) ends neither the job summary nor the exit code.
+    let _quiet = super::IgnoreSigpipe::new();
     // In GitHub Actions: an annotation per failing test and finding, and the job summary.
     let env = EnvView::from_env();
     if env.github_actions {
@@ -46,6 +46,9 @@ pub fn run(paths: &[PathBuf], reports: &[ReportSpec], durations: &Path, args: &P
             summary_path: env.step_summary,
         };
         report::Sink::finish(&mut github, &record);
+    }
+    for g in &record.final_gates {
+        super::print_out(&crate::text::untrusted(&human::gate_run(g)));
     }
     code
 }
@@ -96,9 +99,9 @@ fn write_outputs(
         exit::USAGE
     })?;
     eprintln!(
-        "wrote durations {} ({} gates)",
+        "wrote durations {} ({})",
         durations.display(),
-        d.gates.len()
+        crate::text::count(d.gates.len(), "gate")
     );
     if reports.is_empty() {
         return Ok(());

@@ -153,7 +153,8 @@ pub fn build(
     }
     env.push(("XDG_CACHE_HOME".into(), p(&spec.cache.join("xdg"))));
     env.push(("GOCACHE".into(), p(&spec.cache.join("go-build"))));
-    env.push(("PYTHONPYCACHEPREFIX".into(), p(&spec.cache.join("pycache"))));
+    env.push(("npm_config_cache".into(), p(&spec.cache.join("npm"))));
+    env.extend(no_startup_code(spec.tmp));
     for (k, v) in toolchain_homes(&host) {
         env.push((k, v));
     }
@@ -167,6 +168,22 @@ pub fn build(
         env.push((k.clone(), v.clone()));
     }
     Ok(env)
+}
+
+/// Nothing a program left behind runs in the next one: Python ignores the user site
+/// (its `.pth` files and `usercustomize`) and reads bytecode only from the box's own tmp,
+/// where it writes none; Go ignores a `go env -w` file. HOME itself is fresh per program.
+fn no_startup_code(tmp: &Path) -> Vec<(String, String)> {
+    let pycache = tmp.join("pycache").to_string_lossy().into_owned();
+    [
+        ("PYTHONNOUSERSITE", "1".to_string()),
+        ("PYTHONDONTWRITEBYTECODE", "1".to_string()),
+        ("PYTHONPYCACHEPREFIX", pycache),
+        ("GOENV", "off".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 /// Toolchain homes the box needs because HOME moved: rustup's, cargo's, pyenv's, Go's.
@@ -268,5 +285,19 @@ mod tests {
             .iter()
             .any(|(k, v)| k == "GOFLAGS" && v == "-mod=vendor"));
         assert!(env.iter().any(|(k, v)| k == "HOME" && v == "/box/home"));
+    }
+
+    #[test]
+    fn python_and_go_load_no_startup_code_from_earlier_runs() {
+        let env = build(&spec(&[], &[]), &[], |_| None).unwrap();
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("PYTHONNOUSERSITE"), Some("1"));
+        assert_eq!(get("PYTHONPYCACHEPREFIX"), Some("/box/tmp/pycache"));
+        assert_eq!(get("GOENV"), Some("off"));
+        let e = check_plugin_env(
+            &spec(&["*".into()], &[]),
+            &[("PYTHONNOUSERSITE".into(), "".into())],
+        );
+        assert!(e.is_err(), "a plugin cannot turn the user site back on");
     }
 }

@@ -13,8 +13,10 @@ use std::path::{Component, Path, PathBuf};
 const SYSTEM_ROOTS: &[&str] = &[
     "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
 ];
-/// Read-only pseudo filesystems (process and device information).
+/// Read-only pseudo filesystems (process and device information). `/proc` is
+/// granted here only when the box cannot mount its own ([`allow_fresh_proc`]).
 const INFO_ROOTS: &[&str] = &["/proc", "/sys"];
+const PROC: &str = "/proc";
 /// Device files a program may open for reading and writing.
 const DEVICES: &[&str] = &[
     "/dev/null",
@@ -50,7 +52,13 @@ pub fn ruleset(spec: &BoxSpec, support: &Support) -> Result<RulesetCreated, BoxE
     let mut rules: Vec<(PathBuf, BitFlags<AccessFs>)> = Vec::new();
     rules.extend(SYSTEM_ROOTS.iter().map(|p| (PathBuf::from(p), read)));
     rules.extend(spec.read_exec.iter().map(|p| (p.clone(), read)));
-    rules.extend(INFO_ROOTS.iter().map(|p| (PathBuf::from(p), info)));
+    let own_proc = support.user_namespaces;
+    rules.extend(
+        INFO_ROOTS
+            .iter()
+            .filter(|p| !(own_proc && **p == PROC))
+            .map(|p| (PathBuf::from(p), info)),
+    );
     rules.extend(DEVICES.iter().map(|p| (PathBuf::from(p), device)));
     rules.extend(spec.workspace.iter().map(|p| (p.clone(), read)));
     rules.extend(spec.write.iter().map(|p| (p.clone(), all)));
@@ -69,6 +77,18 @@ pub fn ruleset(spec: &BoxSpec, support: &Support) -> Result<RulesetCreated, BoxE
             .map_err(|source| BoxError::Landlock { path, source })?;
     }
     Ok(rs)
+}
+
+/// Grants reading the box's own `/proc`, once mounted: a rule on the host's
+/// `/proc` does not reach into a mount stacked on it (Landlock skips hidden
+/// mount points), so the rule must name the new mount.
+pub fn allow_fresh_proc(rs: RulesetCreated) -> Result<RulesetCreated, BoxError> {
+    let fd = PathFd::new(PROC).map_err(|e| BoxError::Path(e.to_string()))?;
+    rs.add_rule(PathBeneath::new(fd, AccessFs::ReadFile | AccessFs::ReadDir))
+        .map_err(|source| BoxError::Landlock {
+            path: PathBuf::from(PROC),
+            source,
+        })
 }
 
 /// Read-and-execute roots of the toolchains a boxed program may use: the roots

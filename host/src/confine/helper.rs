@@ -71,6 +71,7 @@ pub fn main() -> ! {
     }
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
+    super::close_inherited();
     // SAFETY: a NULL-terminated argv of valid C strings; environ is inherited.
     unsafe { libc::execv(argv[0].as_ptr(), ptrs.as_ptr()) };
     fail(

@@ -14,12 +14,14 @@ mod limits;
 mod ns;
 pub mod probe;
 mod seccomp;
+mod session;
 
 pub use cgroup::Group;
 pub use env::{EnvError, FORBIDDEN_ENV};
 pub use fs::toolchain_roots;
 pub use limits::Limits;
 pub use probe::{Support, SUPPORT};
+pub use session::{cloexec_inherited, close_inherited};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -92,6 +94,9 @@ pub struct BoxSpec {
     pub write_noexec: Vec<PathBuf>,
     /// Made read-only inside writable roots (every `.git`).
     pub read_only: Vec<PathBuf>,
+    /// Covered by an empty read-only tmpfs (planexec's own `.git/planexec`).
+    #[serde(default)]
+    pub hidden: Vec<PathBuf>,
     pub network: Network,
     pub limits: Limits,
 }
@@ -111,7 +116,7 @@ pub enum BoxError {
     Path(String),
 }
 
-/// A box ready to enter: every allocation done, only system calls left.
+/// A box ready to enter: ruleset, filter and namespace plan built.
 pub struct Prepared {
     ruleset: Option<landlock::RulesetCreated>,
     filter: Option<seccompiler::BpfProgram>,
@@ -173,11 +178,19 @@ impl BoxSpec {
 }
 
 impl Prepared {
-    /// Enters the box (in the helper): only system calls, no allocation. The
+    /// Enters the box (in the helper's own single-threaded process). The
     /// helper becomes a reaper waiting for PID 1 of a new PID namespace, which
-    /// returns from here into the exec of the real program.
+    /// returns from here into the exec of the real program, in a session of its
+    /// own (no terminal) with an empty session keyring.
     pub fn enter(&mut self) -> std::io::Result<()> {
         self.ns.enter()?;
+        if self.ns.fresh_proc() {
+            if let Some(r) = self.ruleset.take() {
+                self.ruleset = Some(fs::allow_fresh_proc(r).map_err(std::io::Error::other)?);
+            }
+        }
+        session::leave_terminal()?;
+        session::empty_keyring()?;
         limits::apply(&self.limits)?;
         if let Some(r) = self.ruleset.take() {
             r.restrict_self()

@@ -1,6 +1,8 @@
 //! Namespaces of the box: a user namespace (no host capabilities), a private
 //! network (loopback only, or nothing), a PID namespace whose end kills every
-//! daemon, and a mount namespace making `.git` read-only and scratch noexec.
+//! daemon with its own fresh `/proc`, a private IPC namespace (SysV shared
+//! memory, semaphores, message queues), and a mount namespace making `.git`
+//! read-only and scratch noexec.
 
 use super::{BoxError, BoxSpec, Network, Support};
 use std::ffi::CString;
@@ -15,6 +17,8 @@ pub struct Plan {
     gid_map: Vec<u8>,
     /// (path, extra mount flags, flags the mount already has and must keep).
     remounts: Vec<(CString, libc::c_ulong, libc::c_ulong)>,
+    /// Folders covered by an empty read-only tmpfs.
+    hides: Vec<CString>,
     lo_up: bool,
     /// Written to the new PID namespace's `kernel.pid_max` (caps its processes).
     pid_max: Option<Vec<u8>>,
@@ -24,7 +28,8 @@ impl Plan {
     pub fn new(spec: &BoxSpec, support: &Support) -> Result<Plan, BoxError> {
         // SAFETY: getuid/getgid cannot fail.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        let mut flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
+        let mut flags =
+            libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC;
         if spec.network != Network::Full {
             flags |= libc::CLONE_NEWNET;
         }
@@ -38,7 +43,14 @@ impl Plan {
                 libc::MS_NOEXEC | libc::MS_NOSUID | libc::MS_NODEV,
             )?);
         }
+        let hides = spec
+            .hidden
+            .iter()
+            .map(|p| CString::new(p.as_os_str().as_bytes()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| BoxError::Path("NUL in a hidden path".into()))?;
         Ok(Plan {
+            hides,
             enabled: support.user_namespaces,
             flags,
             uid_map: format!("{uid} {uid} 1\n").into_bytes(),
@@ -51,8 +63,14 @@ impl Plan {
         })
     }
 
+    /// Whether [`Plan::enter`] mounts the box's own `/proc`.
+    pub fn fresh_proc(&self) -> bool {
+        self.enabled
+    }
+
     /// In the child: unshare, map ids, remount, bring loopback up, then fork so
-    /// that the caller continues as PID 1 of the new PID namespace.
+    /// that the caller continues as PID 1 of the new PID namespace, with a
+    /// procfs of that namespace over `/proc` (host processes are not in it).
     pub fn enter(&self) -> std::io::Result<()> {
         if !self.enabled {
             // SAFETY: prctl with constant arguments.
@@ -88,6 +106,9 @@ impl Plan {
                     std::ptr::null(),
                 ))?;
             }
+            for p in &self.hides {
+                hide(p)?;
+            }
             if self.lo_up {
                 loopback_up()?;
             }
@@ -95,15 +116,47 @@ impl Plan {
             if let Some(max) = &self.pid_max {
                 write_file(c"/proc/sys/kernel/pid_max", max)?;
             }
-            Ok(())
+            mount_proc()
         }
     }
+}
+
+/// Mounts the procfs of the current PID namespace over `/proc` (in PID 1: the
+/// Landlock rule on the old `/proc` covers the mount stacked on it).
+unsafe fn mount_proc() -> std::io::Result<()> {
+    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    let rc = libc::mount(
+        c"proc".as_ptr(),
+        c"/proc".as_ptr(),
+        c"proc".as_ptr(),
+        flags,
+        std::ptr::null(),
+    );
+    if rc < 0 {
+        return Err(std::io::Error::other(format!(
+            "cannot mount a fresh /proc: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(())
 }
 
 /// `kernel.pid_max` for at most `processes` processes: PIDs run from 1, and the
 /// kernel's smallest value is 301 (so the cap is never below 300 processes).
 pub fn pid_max_for(processes: u64) -> u64 {
     processes.saturating_add(1).max(301)
+}
+
+/// Covers `p` with an empty, read-only tmpfs.
+unsafe fn hide(p: &std::ffi::CStr) -> std::io::Result<()> {
+    let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    check(libc::mount(
+        c"tmpfs".as_ptr(),
+        p.as_ptr(),
+        c"tmpfs".as_ptr(),
+        flags,
+        c"size=4k,mode=0500".as_ptr().cast(),
+    ))
 }
 
 /// Prepares a bind-remount of `p` with `extra` flags, keeping the locked ones.

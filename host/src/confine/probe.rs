@@ -66,7 +66,7 @@ impl Support {
         if !self.user_namespaces {
             m.push(
                 "unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 or \
-                 user.max_user_namespaces > 0): no private network, PID or mount namespace, \
+                 user.max_user_namespaces > 0): no private network, PID, mount or IPC namespace or own /proc, \
                  so programs reach the network and daemons can outlive a command"
                     .into(),
             );

@@ -4,9 +4,15 @@
 use planexec_record::{Finding, ImplementRun, Severity};
 
 /// The implementer's own findings, then a finding for each claimed file that did
-/// not change and each changed file it did not report. An implementer that claims
-/// nothing (a person, a patch) is only held to its own findings.
-pub fn findings(imp: Option<&ImplementRun>, changed: &[String]) -> Vec<Finding> {
+/// not change and each changed file it did not report. `changed` is the task's whole
+/// diff; `earlier` the files earlier cycles of this attempt changed (rework keeps them
+/// in the tree): one of those is not an unreported change of this cycle. An implementer
+/// that claims nothing (a person, a patch) is only held to its own findings.
+pub fn findings(
+    imp: Option<&ImplementRun>,
+    changed: &[String],
+    earlier: &[String],
+) -> Vec<Finding> {
     let Some(imp) = imp else { return Vec::new() };
     let mut out = imp.findings.clone();
     if imp.claimed_files.is_empty() {
@@ -25,7 +31,8 @@ pub fn findings(imp: Option<&ImplementRun>, changed: &[String]) -> Vec<Finding> 
             ),
         ));
     }
-    for p in changed.iter().filter(|p| !claimed.contains(p)) {
+    let new_here = |p: &&String| !claimed.contains(*p) && !earlier.contains(*p);
+    for p in changed.iter().filter(new_here) {
         out.push(finding(
             Severity::Minor,
             "implementer/unreported-change",
@@ -63,7 +70,7 @@ mod tests {
     #[test]
     fn a_claimed_unchanged_file_and_an_unreported_change_are_findings() {
         let changed = vec!["src/a.py".to_string(), "src/c.py".to_string()];
-        let f = findings(Some(&run(&["./src/a.py", "src/b.py"])), &changed);
+        let f = findings(Some(&run(&["./src/a.py", "src/b.py"])), &changed, &[]);
         let rules: Vec<(&str, &str)> = f
             .iter()
             .map(|f| (f.rule.as_str(), f.path.as_deref().unwrap()))
@@ -88,15 +95,22 @@ mod tests {
             "x",
             "m".into(),
         ));
-        let f = findings(Some(&r), &["src/a.py".to_string()]);
+        let f = findings(Some(&r), &["src/a.py".to_string()], &[]);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].rule, "agent/committed");
-        assert!(findings(None, &[]).is_empty());
+        assert!(findings(None, &[], &[]).is_empty());
+    }
+
+    #[test]
+    fn a_file_of_an_earlier_cycle_is_not_an_unreported_change() {
+        let changed = vec!["src/a.py".to_string(), "tests/test_a.py".to_string()];
+        let earlier = vec!["tests/test_a.py".to_string()];
+        assert!(findings(Some(&run(&["src/a.py"])), &changed, &earlier).is_empty());
     }
 
     #[test]
     fn matching_claims_give_no_finding() {
         let changed = vec!["a.py".to_string()];
-        assert!(findings(Some(&run(&["a.py"])), &changed).is_empty());
+        assert!(findings(Some(&run(&["a.py"])), &changed, &[]).is_empty());
     }
 }

@@ -32,10 +32,14 @@ pub fn undo_commits(ctx: &Ctx, before: Option<&str>, imp: &mut ImplementRun) {
         .push(super::machine::finding("implementer/committed", message));
 }
 
-/// Writes the implementer's transcript under `.git/planexec/transcripts/<run>/`
-/// and records where; a write that fails is said in the evidence, never fatal.
+/// Writes the implementer's transcript (redacted, [`crate::redact`]) outside the work
+/// tree ([`transcripts_root`]) and records where; a write that fails is said in the
+/// evidence, never fatal. Its summary and evidence are redacted too.
 pub fn keep_transcript(ctx: &Ctx, task: &str, cycle: u32, imp: &mut ImplementRun) {
-    let text = std::mem::take(&mut imp.transcript);
+    let secrets = crate::redact::Secrets::passed_to(&ctx.config.policy, &imp.plugin);
+    imp.summary = secrets.redact(&imp.summary);
+    imp.evidence = secrets.redact(&imp.evidence);
+    let text = secrets.redact(&std::mem::take(&mut imp.transcript));
     let name = format!("{task}-cycle{cycle}");
     match keep(ctx, &name, &text) {
         Ok(path) => imp.transcript_path = path,
@@ -50,7 +54,9 @@ pub fn keep_review_transcript(ctx: &Ctx, task: &str, cycle: u32, run: &mut Revie
     let Some(review) = run.review.as_mut() else {
         return;
     };
-    let text = std::mem::take(&mut review.transcript);
+    let secrets = crate::redact::Secrets::passed_to(&ctx.config.policy, &run.plugin);
+    review.summary = secrets.redact(&review.summary);
+    let text = secrets.redact(&std::mem::take(&mut review.transcript));
     let kind = match run.kind {
         ReviewKind::Task => "task",
         ReviewKind::Code => "code",
@@ -73,17 +79,42 @@ fn keep(ctx: &Ctx, name: &str, text: &str) -> Result<Option<String>, crate::root
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    // The main repository's .git/planexec, also for a task in its own worktree.
-    let root = ctx.repo.git().commondir().join("planexec");
-    let rel = std::path::PathBuf::from("transcripts")
-        .join(&ctx.state.record.run_id)
-        .join(format!("{name}.log"));
+    // Keyed by the main repository, also for a task in its own worktree.
+    let root = transcripts_root(ctx.repo.git().commondir());
+    create_private(&root)?;
+    let rel = std::path::PathBuf::from(&ctx.state.record.run_id).join(format!("{name}.log"));
     let full = crate::rooted::write(&root, &rel, text[..end].as_bytes())?;
-    let home = ctx
-        .home
+    Ok(Some(full.to_string_lossy().into_owned()))
+}
+
+/// Where a repository's transcripts go: `$XDG_STATE_HOME/planexec/transcripts/<repo>`
+/// (else `~/.local/state/...`), outside every work tree, so no plugin and no boxed
+/// program can read them (the wasm sandbox sees only the workspace, the box never `~/.local`).
+pub fn transcripts_root(git_common_dir: &std::path::Path) -> std::path::PathBuf {
+    use sha2::{Digest, Sha256};
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
+        })
+        .unwrap_or_else(std::env::temp_dir);
+    let real = git_common_dir
         .canonicalize()
-        .unwrap_or_else(|_| ctx.home.to_path_buf());
-    let full = full.canonicalize().unwrap_or(full);
-    let shown = full.strip_prefix(&home).unwrap_or(&full);
-    Ok(Some(shown.to_string_lossy().into_owned()))
+        .unwrap_or_else(|_| git_common_dir.to_path_buf());
+    let key = hex::encode(&Sha256::digest(real.to_string_lossy().as_bytes())[..8]);
+    state.join("planexec/transcripts").join(key)
+}
+
+/// Creates `dir` and its planexec parents, 0700.
+fn create_private(dir: &std::path::Path) -> Result<(), crate::rooted::RootedError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| crate::rooted::RootedError::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })
 }

@@ -131,7 +131,8 @@ pub fn after_rejection(t: &TaskRecord, attempts: u32, max: u32, limit: &str) -> 
     let rejected: Vec<&Cycle> = t.cycles.iter().filter(|c| !c.feedback.is_empty()).collect();
     let first = rejected.first().map(|c| (c.number, cause(c)));
     let last = rejected.last().map(|c| (c.number, cause(c)));
-    let mut reason = format!("{} failed {attempts} cycles ({limit})", t.id);
+    let cycles = crate::text::count(attempts as usize, "cycle");
+    let mut reason = format!("{} failed {cycles} ({limit})", t.id);
     if let Some((n, why)) = &first {
         reason.push_str(&format!("; first cause (cycle {n}): {why}"));
     }
@@ -156,19 +157,23 @@ pub fn gate_findings(run: &GateRun) -> Vec<Finding> {
         "gate `{}` {}: {}",
         run.name,
         format!("{:?}", r.outcome).to_lowercase(),
-        r.summary
+        crate::text::strip_sgr(&r.summary)
     );
-    if r.findings.is_empty() && r.failures.is_empty() && !r.evidence.trim().is_empty() {
-        let tail: Vec<&str> = r.evidence.trim_end().lines().rev().take(10).collect();
+    let evidence = crate::text::strip_sgr(&r.evidence);
+    if r.findings.is_empty() && r.failures.is_empty() && !evidence.trim().is_empty() {
+        let tail: Vec<&str> = evidence.trim_end().lines().rev().take(10).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         head.push_str(&format!("\n{}", tail.join("\n")));
     }
     let mut out = vec![finding(&format!("gate/{}", run.name), head)];
-    out.extend(r.findings.iter().cloned());
+    out.extend(r.findings.iter().cloned().map(|mut f| {
+        f.message = crate::text::strip_sgr(&f.message);
+        f
+    }));
     out.extend(r.failures.iter().map(|f| Finding {
         severity: Severity::Important,
         rule: format!("gate/{}/test", run.name),
-        message: format!("{}: {}", f.name, f.message),
+        message: format!("{}: {}", f.name, crate::text::strip_sgr(&f.message)),
         path: f.path.clone(),
         line: f.line,
         column: None,

@@ -2,6 +2,7 @@
 //! gates -> task review -> code review -> commit, see machine.rs), rework,
 //! tolerances, final gates, and resume from the saved state.
 
+mod blocked;
 mod claims;
 mod error;
 mod implementer;

@@ -45,7 +45,9 @@ pub fn own_files(workspace: &Path, plan: &Plan, record: &RunRecord) -> Vec<PathB
     }
     v.push(plan.plan_root().join("execution-status.md"));
     v.push(plan.plan_root().join("execution-summary.md"));
-    if plan.dialect == planexec_plan::Dialect::ExecPlan {
+    // plans whose done markers the run writes back (planexec_plan::mark_done)
+    use planexec_plan::Dialect::{ExecPlan, Kiro, SpecKit, Taskmaster};
+    if matches!(plan.dialect, ExecPlan | Kiro | SpecKit | Taskmaster) || plan.variant == "outline" {
         v.push(plan.source.clone());
     }
     v

@@ -146,10 +146,14 @@ impl Plugins for Kit {
             tolerances: i.tolerances.to_vec(),
         };
         let plugin = self.implementer.name().to_string();
-        match self.implementer.implement(workspace, req).0 {
-            Ok(rep) => convert::implement_report(plugin, rep),
-            Err(f) => ImplementRun::new(plugin, ImplementStatus::Errored, f.reason),
-        }
+        let (result, info) = self.implementer.implement(workspace, req);
+        let mut run = match result {
+            Ok(rep) => convert::implement_report(plugin.clone(), rep),
+            Err(f) => ImplementRun::new(plugin.clone(), ImplementStatus::Errored, f.reason),
+        };
+        let planted = crate::sandbox::planted::findings(&plugin, &info.planted);
+        run.findings.extend(planted);
+        run
     }
 
     fn task_gates(&self) -> Vec<String> {

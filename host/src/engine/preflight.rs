@@ -186,7 +186,7 @@ fn box_check(confinement: crate::confine::Confinement) -> Check {
             "off (--unconfined or confinement = \"off\"): programs run unboxed".to_string()
         }
         _ if missing.is_empty() => format!(
-            "programs boxed: Landlock ABI {}, user/network/PID/mount namespaces, seccomp{}",
+            "programs boxed: Landlock ABI {}, user/network/PID/mount/IPC namespaces, own /proc, no terminal, seccomp{}",
             SUPPORT.landlock_abi,
             if SUPPORT.pids_cgroup {
                 ", pids cgroup"

@@ -175,9 +175,9 @@ pub fn base_checks(assembled: &Assembled, plan: &Plan, diags: &[Diagnostic]) -> 
         check(
             "plan check",
             format!(
-                "{} tasks, {} warnings ({} dialect)",
-                plan.tasks.len(),
-                diags.len(),
+                "{}, {} ({} dialect)",
+                crate::text::count(plan.tasks.len(), "task"),
+                crate::text::count(diags.len(), "warning"),
                 plan.dialect.name()
             ),
         ),
@@ -278,6 +278,7 @@ pub fn new_state(record: RunRecord, plan_key: &str, settings: Settings) -> State
         cycle_base: Default::default(),
         settings,
         last_head: None,
+        blocked_left: Default::default(),
     }
 }
 

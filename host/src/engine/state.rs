@@ -76,6 +76,10 @@ pub struct State {
     /// different HEAD at the next task means someone else committed.
     #[serde(default)]
     pub last_head: Option<String>,
+    /// What each blocked task's attempt left in the work tree: path -> git blob id of
+    /// its content then (empty: deleted). `--resume` undoes those still as they were left.
+    #[serde(default)]
+    pub blocked_left: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Where states live: `<git dir>/planexec/`. A run's state is a snapshot
@@ -174,6 +178,14 @@ impl Store {
     /// Where the partial work of a task interrupted by a crash is backed up.
     pub fn interrupted_dir(&self, run_id: &str, task: &str) -> PathBuf {
         self.dir.join("interrupted").join(run_id).join(task)
+    }
+
+    /// Where a blocked attempt's changes are copied before `--resume` undoes them.
+    pub fn blocked_dir(&self, run_id: &str, task: &str, cycle: u32) -> PathBuf {
+        self.dir
+            .join("blocked")
+            .join(run_id)
+            .join(format!("{task}-cycle{cycle}"))
     }
 
     /// The unfinished run of this plan, if any.

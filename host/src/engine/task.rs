@@ -37,7 +37,11 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
     match machine::entry(ctx.task_mut(id), waiting, task.done) {
         Entry::Committed => return End::Done,
         Entry::MarkedDone => return marked_done(ctx, id),
-        Entry::Unblock => unblock(ctx, id),
+        Entry::Unblock => {
+            if let Err(reason) = unblock(ctx, id) {
+                return block(ctx, id, reason);
+            }
+        }
         Entry::Recover => match recover(ctx, id) {
             Ok(Some(end)) => return end,
             Ok(None) => {}
@@ -159,14 +163,17 @@ fn marked_done(ctx: &mut Ctx, id: &str) -> End {
 }
 
 /// Resumed after a block: the person fixed the cause; try again with a fresh
-/// rework budget, keeping the earlier cycles in the record and log.
-fn unblock(ctx: &mut Ctx, id: &str) {
+/// rework budget from a clean tree, keeping the earlier cycles in the record and log.
+/// `Err` when the blocked attempt's changes could not be set aside.
+fn unblock(ctx: &mut Ctx, id: &str) -> Result<(), String> {
+    super::blocked::set_aside(ctx, id)?;
     let t = ctx.task_mut(id);
     t.blocked_reason = None;
     t.status = TaskStatus::Ready;
     let done_cycles = t.cycles.len() as u32;
     ctx.state.cycle_base.insert(id.to_string(), done_cycles);
     ctx.state.task_base.remove(id);
+    Ok(())
 }
 
 /// Opens the cycle (unless the implementer waited in it) and asks the implementer.
@@ -337,7 +344,8 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
         .unwrap()
         .implementer
         .clone();
-    let claims = super::claims::findings(implementer.as_ref(), &job.changes.paths());
+    let earlier = earlier_files(ctx, &job.id);
+    let claims = super::claims::findings(implementer.as_ref(), &job.changes.paths(), &earlier);
     let mut approved_findings = Vec::new();
     for kind in [ReviewKind::Task, ReviewKind::Code] {
         let input = ReviewInput {
@@ -392,6 +400,20 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
         }
     }
     Step::Commit
+}
+
+/// The files the earlier cycles of this attempt changed (since the last resume after a
+/// block): rework keeps them in the tree.
+fn earlier_files(ctx: &mut Ctx, id: &str) -> Vec<String> {
+    let base = ctx.state.cycle_base.get(id).copied().unwrap_or(0) as usize;
+    let cycles = &ctx.task_mut(id).cycles;
+    let current = cycles.len().saturating_sub(1);
+    cycles
+        .get(base.min(current)..current)
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|c| c.files.iter().cloned())
+        .collect()
 }
 
 /// Commits exactly the cycle's files.
@@ -462,6 +484,7 @@ fn reject(ctx: &mut Ctx, job: &Job, rejected: Vec<Finding>) -> Step {
 }
 
 fn block(ctx: &mut Ctx, id: &str, reason: String) -> End {
+    super::blocked::remember(ctx, id);
     let t = ctx.task_mut(id);
     t.status = TaskStatus::Blocked;
     t.blocked_reason = Some(reason.clone());
@@ -588,17 +611,16 @@ pub(super) fn finish_done(ctx: &mut Ctx, id: &str, commit: String, files: Vec<St
     ctx.persist();
 }
 
-/// ExecPlans keep a Progress list: the task's line is ticked.
+/// The done task is marked in the plan in its own format: an ExecPlan's Progress line, a Kiro
+/// or spec-kit checkbox, Taskmaster's JSON status (`planexec_plan::mark_done`).
 fn tick_plan(ctx: &mut Ctx, id: &str) {
-    if ctx.plan.dialect != planexec_plan::Dialect::ExecPlan || ctx.in_worktree() {
+    if ctx.in_worktree() {
         return;
     }
     let Some(pt) = ctx.plan.tasks.iter().find(|t| t.id == id) else {
         return;
     };
-    if let Err(e) =
-        planexec_plan::tick_progress(&ctx.plan.source, pt, time::OffsetDateTime::now_utc())
-    {
+    if let Err(e) = planexec_plan::mark_done(&ctx.plan, pt, time::OffsetDateTime::now_utc()) {
         ctx.emit(Event::Message {
             level: crate::report::Level::Warn,
             text: format!("could not tick {id} in the plan: {e}"),
@@ -636,16 +658,24 @@ pub fn feedback_text(findings: &[Finding]) -> String {
     s
 }
 
-/// engine-guards: `[run] git_hooks` as the commit step's options; a hook inside
-/// the work tree must be as it was at the run's start commit.
+/// `[run] git_hooks` as the commit step's options: hooks run in the box (or not at all),
+/// and a hook inside the work tree must be as it was at the run's start commit.
 fn commit_options(ctx: &Ctx) -> planexec_vcs::CommitOptions {
-    planexec_vcs::CommitOptions {
-        hooks: ctx
-            .config
-            .run
-            .git_hooks
-            .then(|| Some(ctx.state.record.preflight.start_commit.clone())),
-    }
+    let policy = &ctx.config.policy;
+    let limits = policy
+        .limits
+        .as_ref()
+        .and_then(|t| {
+            t.apply(crate::confine::Limits::default(), "policy.limits")
+                .ok()
+        })
+        .unwrap_or_default();
+    let hooks =
+        (ctx.config.run.git_hooks == crate::config::GitHooks::Boxed).then(|| planexec_vcs::Hooks {
+            runner: crate::sandbox::hookbox::runner(policy.confinement, limits),
+            trusted: Some(ctx.state.record.preflight.start_commit.clone()),
+        });
+    planexec_vcs::CommitOptions { hooks }
 }
 
 /// engine-guards: a failed git hook, recorded like a failed gate with its output.

@@ -533,6 +533,51 @@ fn resume_after_a_block_gets_a_fresh_budget_and_keeps_the_history() {
     assert_eq!(t.blocked_reason, None);
 }
 
+/// Issue 25: `--resume` of a blocked task sets aside what its attempt left (copied under
+/// .git/planexec/blocked/, then undone) and keeps what the person changed since the block.
+#[test]
+fn resume_after_a_block_starts_clean_but_keeps_the_persons_edits() {
+    let w = world(&[("T001", "a.txt")], "");
+    let d = w.tmp.path();
+    let fake = Fake::default();
+    fake.reviews.lock().unwrap().push_back(Err("down".into()));
+    fake.acts
+        .lock()
+        .unwrap()
+        .push_back(writes(&[("a.txt", "attempt\n"), ("b.txt", "attempt\n")]));
+    let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
+    assert_eq!(status, RunStatus::Blocked);
+    assert_eq!(st.blocked_left["T001"].len(), 2, "{:?}", st.blocked_left);
+    std::fs::write(d.join("b.txt"), "mine\n").unwrap(); // the person's own fix
+    let fake = Fake::default();
+    fake.acts.lock().unwrap().push_back(writes(&[]));
+    let events = Events::default();
+    let (_, st) = drive(&w, &fake, setup::resumed(st, &w.plan), &events);
+    assert!(!d.join("a.txt").exists(), "the attempt's a.txt was undone");
+    assert_eq!(std::fs::read_to_string(d.join("b.txt")).unwrap(), "mine\n");
+    let copy = d.join(".git/planexec/blocked/test-run/T001-cycle1");
+    assert_eq!(
+        std::fs::read_to_string(copy.join("a.txt")).unwrap(),
+        "attempt\n"
+    );
+    assert!(!copy.join("b.txt").exists());
+    let said = st
+        .record
+        .issues
+        .iter()
+        .find(|i| i.issue == "T001 was resumed after its block")
+        .unwrap_or_else(|| panic!("{:?}", st.record.issues));
+    assert!(
+        said.resolution.contains("changes to a.txt were undone")
+            && said
+                .resolution
+                .contains("kept as you left them (changed since the block): b.txt"),
+        "{}",
+        said.resolution
+    );
+    assert!(st.blocked_left.is_empty());
+}
+
 #[test]
 fn a_waiting_implementer_stops_the_run_and_the_resume_continues_its_cycle() {
     let w = world(&[("T001", "a.txt")], "");
@@ -1424,7 +1469,7 @@ fn claimed_files_are_checked_against_the_diff_for_the_task_review() {
 }
 
 #[test]
-fn the_implementers_transcript_is_kept_under_git_planexec_not_in_the_state() {
+fn the_implementers_transcript_is_kept_outside_the_work_tree_not_in_the_state() {
     let w = world(&[("T001", "a.txt")], "");
     let fake = Fake::default();
     *fake.transcript.lock().unwrap() = "turn 1: I edited a.txt\n".into();
@@ -1434,9 +1479,17 @@ fn the_implementers_transcript_is_kept_under_git_planexec_not_in_the_state() {
         .push_back(writes(&[("a.txt", "a\n")]));
     let (_, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
     let imp = st.record.tasks[0].cycles[0].implementer.clone().unwrap();
-    let rel = imp.transcript_path.expect("a transcript path");
-    assert_eq!(rel, ".git/planexec/transcripts/test-run/T001-cycle1.log");
-    let text = std::fs::read_to_string(w.tmp.path().join(&rel)).unwrap();
+    let path = imp.transcript_path.expect("a transcript path");
+    let root = super::implementer::transcripts_root(&w.tmp.path().join(".git"));
+    assert_eq!(
+        path,
+        root.join("test-run/T001-cycle1.log").to_string_lossy()
+    );
+    assert!(
+        !path.starts_with(&*w.tmp.path().to_string_lossy()),
+        "{path}"
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text, "turn 1: I edited a.txt\n");
     let json = serde_json::to_string(&st).unwrap();
     assert!(

@@ -1,7 +1,7 @@
-//! What an update changes about what a pack may do, plugin by plugin, old vs
-//! new: programs and argument shapes, network, writes, env, worlds, plugins.
+//! What an update changes about what a pack may do, plugin by plugin, old vs new:
+//! programs and argument shapes, network, writes, env, workspace, time, memory, limits.
 
-use super::lock::{LockedPack, LockedPlugin};
+use super::lock::{LockedPack, LockedPlugin, LockedResources};
 
 /// Lines describing how `new` differs from `old` (None: the pack is new). Empty: no change.
 pub fn capability_diff(old: Option<&LockedPack>, new: &LockedPack) -> Vec<String> {
@@ -72,6 +72,94 @@ fn added(p: &LockedPlugin) -> Vec<String> {
             .iter()
             .map(|e| format!("  + `{}` sets env `{e}`", p.name)),
     );
+    v.extend(
+        p.resources
+            .as_ref()
+            .map(|r| format!("  {}", all_resources(&p.name, r))),
+    );
+    v
+}
+
+/// One line naming every resource `r` grants plugin `name`.
+fn all_resources(name: &str, r: &LockedResources) -> String {
+    let each: Vec<String> = measures(r)
+        .iter()
+        .map(|(what, v, unit)| format!("{what} {}", amount(*v, *unit)))
+        .collect();
+    format!("`{name}` workspace: {}; {}", r.workspace, each.join(", "))
+}
+
+#[derive(Clone, Copy)]
+enum Unit {
+    Bytes,
+    Seconds,
+    Count,
+}
+
+/// Each resource with its name and unit, in the order they are shown.
+fn measures(r: &LockedResources) -> [(&'static str, u64, Unit); 7] {
+    [
+        ("call timeout", r.timeout_secs, Unit::Seconds),
+        ("call memory", r.memory, Unit::Bytes),
+        ("program memory", r.address_space, Unit::Bytes),
+        ("program cpu time", r.cpu_seconds, Unit::Seconds),
+        ("program processes", r.processes, Unit::Count),
+        ("program file size", r.file_size, Unit::Bytes),
+        ("program disk", r.disk, Unit::Bytes),
+    ]
+}
+
+fn amount(v: u64, unit: Unit) -> String {
+    match unit {
+        Unit::Seconds => humantime::format_duration(std::time::Duration::from_secs(v)).to_string(),
+        Unit::Count => v.to_string(),
+        Unit::Bytes => {
+            let (n, u) = [(30, "GiB"), (20, "MiB"), (10, "KiB")]
+                .iter()
+                .find(|(shift, _)| v >= 1 << shift && v.is_multiple_of(1 << shift))
+                .map_or((v, "bytes"), |(shift, u)| (v >> shift, *u));
+            format!("{n} {u}")
+        }
+    }
+}
+
+/// A change of workspace access or of any limit: widened or raised ones marked `+`.
+fn resources_changed(
+    name: &str,
+    o: Option<&LockedResources>,
+    n: Option<&LockedResources>,
+) -> Vec<String> {
+    let Some(n) = n else {
+        return Vec::new();
+    };
+    let Some(o) = o else {
+        return vec![format!(
+            "+ {} (not recorded in the old lock)",
+            all_resources(name, n)
+        )];
+    };
+    let mut v = Vec::new();
+    if o.workspace != n.workspace {
+        let mark = if n.workspace == "none" { "~" } else { "+" };
+        v.push(format!(
+            "{mark} `{name}` workspace: {} -> {}",
+            o.workspace, n.workspace
+        ));
+    }
+    for ((what, a, unit), (_, b, _)) in measures(o).into_iter().zip(measures(n)) {
+        if a != b {
+            let (mark, verb) = if b > a {
+                ("+", "raises")
+            } else {
+                ("~", "lowers")
+            };
+            v.push(format!(
+                "{mark} `{name}` {verb} {what}: {} -> {}",
+                amount(a, unit),
+                amount(b, unit)
+            ));
+        }
+    }
     v
 }
 
@@ -104,6 +192,11 @@ fn changed(o: &LockedPlugin, n: &LockedPlugin) -> Vec<String> {
                 .map(|x| format!("- `{name}` no longer {what} `{x}`")),
         );
     }
+    v.extend(resources_changed(
+        name,
+        o.resources.as_ref(),
+        n.resources.as_ref(),
+    ));
     if o.component != n.component || o.manifest != n.manifest {
         v.push(format!(
             "~ `{name}` code changed: component {} -> {}, manifest {} -> {}",
@@ -171,5 +264,54 @@ mod tests {
         assert!(!d.contains("`ruff`"), "{d}");
         assert!(d.contains("plugin `gone` (gate) removed"), "{d}");
         assert!(capability_diff(Some(&new), &new).is_empty());
+    }
+
+    #[test]
+    fn names_workspace_access_and_raised_limits() {
+        let base = LockedResources {
+            workspace: "none".into(),
+            timeout_secs: 600,
+            memory: 256 << 20,
+            address_space: 16 << 30,
+            file_size: 4 << 30,
+            processes: 1024,
+            cpu_seconds: 3600,
+            disk: 8 << 30,
+        };
+        let with = |r: LockedResources| LockedPack {
+            plugins: vec![LockedPlugin {
+                resources: Some(r),
+                ..plugin(&["ruff"])
+            }],
+            ..Default::default()
+        };
+        let raised = LockedResources {
+            workspace: "read-only".into(),
+            timeout_secs: 3600,
+            memory: 4 << 30,
+            processes: 512,
+            ..base.clone()
+        };
+        let d = capability_diff(Some(&with(base.clone())), &with(raised)).join("\n");
+        assert!(d.contains("+ `lint` workspace: none -> read-only"), "{d}");
+        assert!(d.contains("+ `lint` raises call timeout: 10m -> 1h"), "{d}");
+        assert!(
+            d.contains("+ `lint` raises call memory: 256 MiB -> 4 GiB"),
+            "{d}"
+        );
+        assert!(
+            d.contains("~ `lint` lowers program processes: 1024 -> 512"),
+            "{d}"
+        );
+        assert!(!d.contains("disk"), "{d}");
+        let old = LockedPack {
+            plugins: vec![plugin(&["ruff"])],
+            ..Default::default()
+        };
+        let d = capability_diff(Some(&old), &with(base)).join("\n");
+        assert!(
+            d.contains("not recorded in the old lock") && d.contains("workspace: none"),
+            "{d}"
+        );
     }
 }

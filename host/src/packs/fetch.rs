@@ -1,10 +1,9 @@
 //! Fetching a pack's files from its source into a [`Tree`]: a local folder,
-//! a git commit (git.rs), or a downloaded .tar.gz (download.rs, then flate2 and tar).
+//! a git commit (git.rs), or a downloaded .tar.gz (download.rs, then untar.rs).
 
 use super::tree::{Tree, MAX_PACK_BYTES};
 use super::{PackError, PackSource};
 use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
@@ -50,7 +49,7 @@ pub fn fetch(pack: &str, source: &PackSource, pin: Option<&str>) -> Result<Fetch
                      review it with `planexec packs update {pack}`"
                 )));
             }
-            let tree = untar(&bytes).map_err(bad)?;
+            let tree = super::untar::untar(&bytes).map_err(bad)?;
             Ok(Fetched {
                 tree,
                 resolved: Some(digest),
@@ -114,109 +113,4 @@ fn read_folder(dir: &Path, prefix: &str, tree: &mut Tree) -> Result<(), String> 
         }
     }
     Ok(())
-}
-
-/// Unpacks a .tar.gz into memory: regular files and folders only; a symlink,
-/// hard link, device, absolute path or `..` is refused, never written.
-fn untar(gz: &[u8]) -> Result<Tree, String> {
-    let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(gz));
-    let mut tree = Tree::default();
-    for entry in ar.entries().map_err(|e| format!("not a .tar.gz: {e}"))? {
-        let mut entry = entry.map_err(|e| format!("not a .tar.gz: {e}"))?;
-        let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        match entry.header().entry_type() {
-            tar::EntryType::Directory => {
-                super::tree::check_relative(&path)?;
-            }
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let mut bytes = Vec::new();
-                (&mut entry)
-                    .take(MAX_PACK_BYTES + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| format!("`{path}`: {e}"))?;
-                tree.add(&path, bytes)?;
-            }
-            other => {
-                return Err(format!(
-                    "`{path}` is a {other:?} entry; a pack archive may hold only regular files and folders"
-                ))
-            }
-        }
-    }
-    if !tree.files.contains_key("pack.toml") {
-        if let Some(top) = tree.single_top() {
-            return Ok(tree.strip_prefix(&top));
-        }
-    }
-    Ok(tree)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tar_gz(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        build(&mut b);
-        let raw = b.into_inner().unwrap();
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut gz, &raw).unwrap();
-        gz.finish().unwrap()
-    }
-
-    fn header(path: &str, kind: tar::EntryType, size: u64) -> tar::Header {
-        let mut h = tar::Header::new_gnu();
-        // set_path refuses `..`; write the raw name the way a hostile archiver would.
-        let name = &mut h.as_old_mut().name;
-        name[..path.len()].copy_from_slice(path.as_bytes());
-        h.set_entry_type(kind);
-        h.set_size(size);
-        h.set_mode(0o644);
-        h.set_cksum();
-        h
-    }
-
-    #[test]
-    fn strips_a_single_top_folder() {
-        let gz = tar_gz(|b| {
-            b.append(
-                &header("acme-1.0/pack.toml", tar::EntryType::Regular, 2),
-                &b"x\n"[..],
-            )
-            .unwrap();
-        });
-        let t = untar(&gz).unwrap();
-        assert!(t.files.contains_key("pack.toml"), "{:?}", t.files.keys());
-    }
-
-    #[test]
-    fn refuses_dotdot_absolute_and_links() {
-        for (path, kind) in [
-            ("../escape", tar::EntryType::Regular),
-            ("/tmp/abs", tar::EntryType::Regular),
-            ("a/../../escape", tar::EntryType::Regular),
-            ("link", tar::EntryType::Symlink),
-            ("hard", tar::EntryType::Link),
-            ("dev", tar::EntryType::Char),
-        ] {
-            let size = if kind == tar::EntryType::Regular {
-                1
-            } else {
-                0
-            };
-            let gz = tar_gz(|b| {
-                let mut h = header(path, kind, size);
-                if kind.is_symlink() || kind.is_hard_link() {
-                    h.set_link_name("/etc/passwd").unwrap();
-                    h.set_cksum();
-                }
-                b.append(&h, &b"x"[..size as usize]).unwrap();
-            });
-            let err = untar(&gz).unwrap_err();
-            assert!(
-                err.contains("refused") || err.contains("may hold only"),
-                "{path}: {err}"
-            );
-        }
-    }
 }

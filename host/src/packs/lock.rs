@@ -60,6 +60,50 @@ pub struct LockedPlugin {
     pub network: String,
     pub writes: Vec<String>,
     pub env: Vec<String>,
+    /// Workspace access, deadline, memory and program limits; absent in locks
+    /// written before planexec recorded them (an update then shows them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<LockedResources>,
+}
+
+/// What a plugin may use besides programs: whether it reads the workspace, how long
+/// and how much memory one call may take, and the limits of the programs it runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedResources {
+    /// "read-only" or "none".
+    pub workspace: String,
+    /// The deadline of one call, seconds.
+    pub timeout_secs: u64,
+    /// The memory cap of the instance, bytes.
+    pub memory: u64,
+    /// Limits of each program it runs: address space, file size and disk in bytes.
+    pub address_space: u64,
+    pub file_size: u64,
+    pub processes: u64,
+    pub cpu_seconds: u64,
+    pub disk: u64,
+}
+
+impl LockedResources {
+    /// The resources a manifest requests (numbers past TOML's integers are kept at its largest).
+    pub fn of(r: &crate::plugins::Requests) -> LockedResources {
+        let n = |v: u64| v.min(i64::MAX as u64);
+        LockedResources {
+            workspace: match r.workspace {
+                crate::plugins::WorkspaceAccess::ReadOnly => "read-only",
+                crate::plugins::WorkspaceAccess::None => "none",
+            }
+            .into(),
+            timeout_secs: n(r.timeout.as_secs()),
+            memory: n(r.memory),
+            address_space: n(r.limits.address_space),
+            file_size: n(r.limits.file_size),
+            processes: n(r.limits.processes),
+            cpu_seconds: n(r.limits.cpu_seconds),
+            disk: n(r.limits.disk),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -11,9 +11,10 @@ mod packfile;
 mod smart_http;
 mod source;
 mod tree;
+mod untar;
 
 pub use diff::capability_diff;
-pub use lock::{Lock, LockError, LockedPack, LockedPlugin, LOCK_FILE};
+pub use lock::{Lock, LockError, LockedPack, LockedPlugin, LockedResources, LOCK_FILE};
 pub use packfile::PackToml;
 pub use source::PackSource;
 

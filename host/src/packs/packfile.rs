@@ -1,7 +1,7 @@
 //! A pack's own files read from a fetched [`Tree`]: pack.toml (name, version,
 //! description, suggested policy) and each plugin folder turned into a lock entry.
 
-use super::lock::{LockedPack, LockedPlugin};
+use super::lock::{LockedPack, LockedPlugin, LockedResources};
 use super::tree::Tree;
 use crate::plugins::Manifest;
 use serde::Deserialize;
@@ -34,6 +34,7 @@ pub fn describe(
             crate::plugins::manifest_error_line(&text, &e)
         )
     })?;
+    check_pack_toml(&pack)?;
     let mut plugins = Vec::new();
     for (path, _) in tree
         .files
@@ -73,6 +74,31 @@ pub fn describe(
     Ok((pack, locked))
 }
 
+/// pack.toml's name is a plain name and its version and description hold no control
+/// characters (an ESC would forge what the reviewer of `packs add` sees).
+fn check_pack_toml(pack: &PackToml) -> Result<(), String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if pack.name.is_empty() || !pack.name.chars().all(plain) {
+        return Err(format!(
+            "pack.toml: field `name`: `{}` must be non-empty and use only letters, digits, `-` and `_`; ask the pack's author to fix it",
+            crate::text::untrusted(&pack.name)
+        ));
+    }
+    for (field, v) in [
+        ("version", &pack.version),
+        ("description", &pack.description),
+    ] {
+        if v.chars().any(|c| c.is_control() && c != '\n')
+            || (field == "version" && v.contains('\n'))
+        {
+            return Err(format!(
+                "pack.toml: field `{field}`: contains control characters (such as ESC or a line break); ask the pack's author to remove them"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn text_of(tree: &Tree, path: &str) -> Result<String, String> {
     let b = tree
         .files
@@ -108,6 +134,7 @@ fn plugin_entry(tree: &Tree, folder: &str) -> Result<LockedPlugin, String> {
         network: m.requests.network.as_str().into(),
         writes: m.requests.writes.clone(),
         env: m.requests.env.clone(),
+        resources: Some(LockedResources::of(&m.requests)),
     })
 }
 

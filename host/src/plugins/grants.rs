@@ -31,6 +31,9 @@ pub struct Grants {
     pub confinement: Confinement,
     /// A plugin of the standard pack (its code ships inside planexec).
     pub standard: bool,
+    /// The ignored grants of an untrusted planexec.toml (for what a refusal says).
+    #[serde(skip)]
+    pub untrusted: Option<crate::config::UntrustedPolicy>,
 }
 
 impl Grants {
@@ -96,7 +99,7 @@ pub fn resolve_grants(
             .filter(|p| !granted.iter().any(|g| g.program == *p))
             .collect();
         if !missing.is_empty() {
-            return Err(not_granted(plugin, &missing));
+            return Err(not_granted(plugin, &missing, policy));
         }
         requested.iter().map(|g| g.program.clone()).collect()
     };
@@ -112,8 +115,8 @@ pub fn resolve_grants(
         .collect();
     if let Some(w) = ungranted.first() {
         return Err(PluginError::NotGranted(format!(
-            "{}: field `requests.writes`: plugin `{}` asks to write `{w}` in the workspace, which the policy does not grant
-               grant it in planexec.toml:
+            "{}: field `requests.writes`: plugin `{}` asks to write `{w}` in the workspace, which the policy does not grant\n  \
+             grant it in planexec.toml:
     [policy.plugins.{}]
     writes = [\"{w}\"]",
             plugin.manifest_path.display(),
@@ -155,10 +158,20 @@ pub fn resolve_grants(
         limits: req.limits.min(max),
         confinement: policy.confinement,
         standard: plugin.is_standard(),
+        untrusted: policy.untrusted.clone(),
     })
 }
 
-fn not_granted(plugin: &Plugin, missing: &[&str]) -> PluginError {
+fn not_granted(plugin: &Plugin, missing: &[&str], policy: &Policy) -> PluginError {
+    let hint = policy.untrusted.as_ref().and_then(|u| u.hint(missing[0]));
+    if let Some(h) = hint {
+        return PluginError::NotGranted(format!(
+            "{}: plugin `{}` asks to run `{}`, which the policy does not grant: {h}",
+            plugin.manifest_path.display(),
+            plugin.name(),
+            missing[0]
+        ));
+    }
     let list = missing
         .iter()
         .map(|m| format!("\"{m}\""))
@@ -232,6 +245,12 @@ fn check_program_only(
 ) -> Result<(), PluginError> {
     if program.is_empty() || grants.allows(program) {
         return Ok(());
+    }
+    if let Some(h) = grants.untrusted.as_ref().and_then(|u| u.hint(program)) {
+        return Err(PluginError::NotGranted(format!(
+            "gate `{gate_name}` (plugin `{}`) would run `{program}`, which the policy does not grant: {h}",
+            plugin.name()
+        )));
     }
     Err(PluginError::NotGranted(format!(
         "gate `{gate_name}` (plugin `{}`) would run `{program}`, which the policy does not grant\n  \

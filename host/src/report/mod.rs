@@ -3,6 +3,7 @@
 
 mod files;
 pub mod github;
+pub mod heartbeat;
 pub mod html;
 pub mod live;
 pub mod ndjson;

@@ -138,7 +138,7 @@ pub fn line(ev: &Event) -> String {
             s
         }
     };
-    strip_control(&l)
+    strip_control(&crate::text::strip_sgr(&l))
 }
 
 /// Replaces control characters (ESC included) so untrusted text from tools and
@@ -178,19 +178,23 @@ pub fn outcome_word(o: Outcome) -> &'static str {
 /// One line per event on `W` (stderr by default).
 pub struct PlainSink<W: Write = std::io::Stderr> {
     out: W,
+    /// Lines for the gates still running (stderr sinks; PLANEXEC_HEARTBEAT).
+    beat: Option<super::heartbeat::Heartbeat>,
 }
 
 impl PlainSink<std::io::Stderr> {
+    /// Plain lines on stderr, with a heartbeat for gates that run long.
     pub fn stderr() -> Self {
         PlainSink {
             out: std::io::stderr(),
+            beat: super::heartbeat::period_from_env().map(super::heartbeat::Heartbeat::new),
         }
     }
 }
 
 impl<W: Write> PlainSink<W> {
     pub fn new(out: W) -> Self {
-        PlainSink { out }
+        PlainSink { out, beat: None }
     }
     pub fn into_inner(self) -> W {
         self.out
@@ -201,5 +205,17 @@ impl<W: Write> Sink for PlainSink<W> {
     fn event(&mut self, ev: &Event) {
         let _ = writeln!(self.out, "{}", line(ev));
         let _ = self.out.flush();
+        let Some(beat) = self.beat.as_mut() else {
+            return;
+        };
+        match ev {
+            Event::GateStarted { task, gate } => {
+                beat.started(format!("{}gate {gate}", prefix(task)));
+            }
+            Event::GateFinished { task, run } => {
+                beat.finished(&format!("{}gate {}", prefix(task), run.name));
+            }
+            _ => {}
+        }
     }
 }

@@ -88,26 +88,21 @@ impl Places<'_> {
     }
 
     /// A writable workspace path, refused if it leaves the workspace. When
-    /// missing it is created: a directory if `rel` ends with `/`, else an empty file.
+    /// missing it is created: a directory if `rel` ends with `/`, else an empty file,
+    /// beneath the workspace without following a symlink (a committed link is refused).
     fn write_root(
         &self,
         ws: &Path,
         rel: &str,
         created: &mut Vec<PathBuf>,
     ) -> Result<PathBuf, String> {
-        let p = ws.join(rel.trim_end_matches('/'));
-        if std::fs::symlink_metadata(&p).is_err() {
+        let trimmed = Path::new(rel.trim_end_matches('/'));
+        let dir = rel.ends_with('/') || rel == ".";
+        let made =
+            crate::rooted::create(ws, trimmed, dir).map_err(|e| format!("writes `{rel}`: {e}"))?;
+        let p = ws.join(trimmed);
+        if made {
             created.push(p.clone());
-            let made = if rel.ends_with('/') || rel == "." {
-                std::fs::create_dir_all(&p)
-            } else {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&p)
-                    .map(drop)
-            };
-            made.map_err(|e| format!("cannot create `{rel}`: {e}"))?;
         }
         inside(ws, &p).map_err(|e| format!("writes `{rel}`: {e}"))
     }
@@ -188,6 +183,7 @@ fn resolve(places: &Places, req: Request) -> Result<ProcessSpec, native::RunErro
         capture_cap: req.caps.0,
         file_cap: req.caps.1,
         disk_watch: vec![],
+        disk_growth: vec![],
         disk_cap: places.grants.limits.disk,
     })
 }
@@ -236,7 +232,9 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         .prefix("planexec-box-")
         .tempdir()
         .map_err(|e| failed(format!("cannot create the box's tmp: {e}")))?;
-    let home = places.cache.join("home");
+    // A fresh HOME per program: dotfiles a program leaves (an `.npmrc`, a user site
+    // `.pth`, a `.gitconfig`) never configure the next one. Only `{cache}` persists.
+    let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).map_err(|e| failed(format!("{}: {e}", home.display())))?;
     let env_spec = EnvSpec {
         plugin: places.plugin,
@@ -255,6 +253,7 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     let bx =
         box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
     spec.disk_watch = vec![places.scratch.to_path_buf(), tmp.path().to_path_buf()];
+    spec.disk_growth = vec![super::exec::Growth::from(places.cache, spec.disk_cap)];
     let boxed = bx
         .launch(&SUPPORT)
         .map_err(|e| failed(format!("cannot build the box: {e}")))?;
@@ -277,6 +276,7 @@ fn box_spec(
     let ws = places.workspace;
     let mut write = vec![tmp.to_path_buf(), places.cache.to_path_buf()];
     let mut read_only = Vec::new();
+    let mut hidden = Vec::new();
     if let Some(ws) = ws {
         for w in &places.grants.writes {
             if Path::new(w).is_absolute() {
@@ -289,7 +289,11 @@ fn box_spec(
         }
         let git = ws.join(".git");
         if git.exists() {
-            read_only.push(git);
+            read_only.push(git.clone());
+        }
+        // planexec's own state (run records, backups, other tasks' worktrees).
+        if git.join("planexec").is_dir() {
+            hidden.push(git.join("planexec"));
         }
     }
     let mut read_exec = confine::toolchain_roots(program, path_var, ws.unwrap_or(places.scratch));
@@ -301,6 +305,7 @@ fn box_spec(
         write,
         write_noexec: vec![places.scratch.to_path_buf()],
         read_only,
+        hidden,
         network: places.grants.network,
         limits: places.grants.limits,
     })

@@ -31,7 +31,48 @@ pub struct ProcessSpec {
     pub file_cap: u64,
     /// Directories whose total size may not pass `disk_cap` while it runs.
     pub disk_watch: Vec<PathBuf>,
+    /// Persistent directories (the tool cache) whose growth counts against `disk_cap`.
+    pub disk_growth: Vec<Growth>,
     pub disk_cap: u64,
+}
+
+/// A directory that existed before the program and counts by what it grows.
+#[derive(Debug, Clone)]
+pub struct Growth {
+    pub dir: PathBuf,
+    /// Its size when the program started.
+    pub before: u64,
+}
+
+impl Growth {
+    /// `dir` and its size now (counted up to `cap` past a large cache, to stay cheap).
+    pub fn from(dir: &Path, cap: u64) -> Growth {
+        let before = super::state::dir_size(dir, u64::MAX.saturating_sub(cap));
+        Growth {
+            dir: dir.to_path_buf(),
+            before,
+        }
+    }
+
+    fn grown(&self, cap: u64) -> u64 {
+        super::state::dir_size(&self.dir, self.before.saturating_add(cap))
+            .saturating_sub(self.before)
+    }
+}
+
+/// What the program wrote into its watched directories so far.
+fn disk_used(spec: &ProcessSpec) -> u64 {
+    let fresh: u64 = spec
+        .disk_watch
+        .iter()
+        .map(|d| super::state::dir_size(d, spec.disk_cap))
+        .sum();
+    let grown: u64 = spec
+        .disk_growth
+        .iter()
+        .map(|g| g.grown(spec.disk_cap))
+        .sum();
+    fresh.saturating_add(grown)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -132,6 +173,8 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, R
     })?;
     let pid = child.id() as i32;
     let truncated = Arc::new(AtomicBool::new(false));
+    let running = super::activity::start(&spec.program.to_string_lossy());
+    let (seen_out, seen_err) = (running.tracker(), running.tracker());
 
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
@@ -140,13 +183,13 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, R
     let file_cap = spec.file_cap;
     let out_reader = std::thread::spawn(move || match out_file {
         Some(f) => {
-            copy_capped_to_file(stdout, f, file_cap, &t1);
+            copy_capped_to_file(stdout, f, file_cap, &t1, seen_out);
             Vec::new()
         }
-        None => read_capped(stdout, cap, &t1),
+        None => read_capped(stdout, cap, &t1, seen_out),
     });
     let t2 = truncated.clone();
-    let err_reader = std::thread::spawn(move || read_capped(stderr, cap, &t2));
+    let err_reader = std::thread::spawn(move || read_capped(stderr, cap, &t2, seen_err));
 
     let mut timed_out = false;
     let mut killed = None;
@@ -173,14 +216,10 @@ pub fn run(spec: &ProcessSpec, boxed: Option<Launch>) -> Result<ProcessOutput, R
         }
         if elapsed >= next_disk_check && !spec.disk_watch.is_empty() {
             next_disk_check = elapsed + Duration::from_millis(100);
-            let used: u64 = spec
-                .disk_watch
-                .iter()
-                .map(|d| super::state::dir_size(d, spec.disk_cap))
-                .sum();
+            let used = disk_used(spec);
             if used > spec.disk_cap {
                 killed = Some(format!(
-                    "planexec: killed: its scratch and tmp hold {} MiB, over the disk limit of {} MiB (requests.limits.disk)",
+                    "planexec: killed: its scratch, tmp, HOME and tool cache hold {} MiB new, over the disk limit of {} MiB (requests.limits.disk)",
                     used >> 20,
                     spec.disk_cap >> 20
                 ));
@@ -268,13 +307,19 @@ fn poll_interval(elapsed: Duration) -> Duration {
     }
 }
 
-fn read_capped(mut r: impl Read, cap: usize, truncated: &AtomicBool) -> Vec<u8> {
+fn read_capped(
+    mut r: impl Read,
+    cap: usize,
+    truncated: &AtomicBool,
+    seen: super::activity::Tracker,
+) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 64 * 1024];
     loop {
         match r.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                seen.saw(&chunk[..n]);
                 let room = cap.saturating_sub(buf.len());
                 if n > room {
                     truncated.store(true, Ordering::Relaxed);
@@ -286,7 +331,13 @@ fn read_capped(mut r: impl Read, cap: usize, truncated: &AtomicBool) -> Vec<u8> 
     buf
 }
 
-fn copy_capped_to_file(mut r: impl Read, mut f: std::fs::File, cap: u64, truncated: &AtomicBool) {
+fn copy_capped_to_file(
+    mut r: impl Read,
+    mut f: std::fs::File,
+    cap: u64,
+    truncated: &AtomicBool,
+    seen: super::activity::Tracker,
+) {
     use std::io::Write;
     let mut written = 0u64;
     let mut chunk = vec![0u8; 256 * 1024];
@@ -294,6 +345,7 @@ fn copy_capped_to_file(mut r: impl Read, mut f: std::fs::File, cap: u64, truncat
         match r.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                seen.saw(&chunk[..n]);
                 let room = cap.saturating_sub(written) as usize;
                 if n > room {
                     truncated.store(true, Ordering::Relaxed);
@@ -320,6 +372,7 @@ mod tests {
             env: vec![],
             clear_env: false,
             disk_watch: vec![],
+            disk_growth: vec![],
             disk_cap: u64::MAX,
             cwd: std::env::temp_dir(),
             timeout: Duration::from_millis(timeout_ms),

@@ -1,11 +1,14 @@
 //! The sandbox: a wasmtime engine and linker, the component cache, and calls
 //! into plugins with grants, limits and deadlines, failures turned into reasons.
 
+pub mod activity;
 pub mod bindings;
 pub(crate) mod cache;
 pub(crate) mod child;
 pub mod convert;
 pub mod exec;
+pub mod hookbox;
+pub mod planted;
 mod scratch;
 mod state;
 mod toolcache;
@@ -83,6 +86,8 @@ pub struct CallInfo {
     /// What the plugin wrote to its own stderr (capped).
     pub stderr: String,
     pub duration: Duration,
+    /// What its programs wrote that would run later outside the box, undone.
+    pub planted: Vec<planted::Planted>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -282,6 +287,16 @@ impl Loaded {
         self.plugin.name()
     }
 
+    /// The name of its tool cache: its name, source and component digest.
+    fn cache_key(&self) -> String {
+        let source = match (&self.plugin.pack, &self.plugin.source) {
+            (Some(pack), _) => format!("pack:{pack}"),
+            (None, crate::plugins::Source::Standard) => "standard".to_string(),
+            (None, crate::plugins::Source::Dir(d)) => format!("dir:{}", d.display()),
+        };
+        toolcache::plugin_key(self.plugin.name(), &source, &self.sha256)
+    }
+
     pub fn mounts(&self) -> bindings::types::Mounts {
         bindings::types::Mounts {
             workspace: WORKSPACE_MOUNT.into(),
@@ -326,7 +341,7 @@ impl Loaded {
             workspace: workspace.to_path_buf(),
             workspace_visible: req.workspace == WorkspaceAccess::ReadOnly,
             scratch: scratch.path().to_path_buf(),
-            tool_cache: toolcache::tool_cache_dir(workspace, self.plugin.name(), gate),
+            tool_cache: toolcache::tool_cache_dir(workspace, &self.cache_key(), gate),
             caps: self.caps.clone(),
             budget: req.timeout,
             clock: state::Clock::start(),
@@ -414,6 +429,10 @@ impl Loaded {
             Err(e) => return (Err(fail(e)), CallInfo::default()),
         };
         let clock = store.data().clock.clone();
+        let writes = !self.grants.writes.is_empty()
+            && self.plugin.manifest.requests.workspace == WorkspaceAccess::ReadOnly;
+        let watch =
+            writes.then(|| planted::Snapshot::take(workspace, planted::hooks_path_in(workspace)));
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.drive(&clock, f(&mut store, &self.pre))
         }));
@@ -424,6 +443,9 @@ impl Loaded {
             execs: std::mem::take(&mut state.execs),
             stderr: stderr_text.clone(),
             duration: t.elapsed(),
+            planted: watch
+                .map(|w| w.sweep(&self.grants.writes))
+                .unwrap_or_default(),
         };
         let with_stderr = |mut reason: String| {
             let tail = crate::text::tail(&stderr_text, 5);
@@ -487,7 +509,7 @@ impl Loaded {
         req: bindings::gate_plugin::GateRequest,
     ) -> (Result<planexec_record::GateReport, PluginFailure>, CallInfo) {
         let gate = req.name.clone();
-        self.call_as(workspace, Some(&gate), async |store, pre| {
+        let (result, info) = self.call_as(workspace, Some(&gate), async |store, pre| {
             let Pre::Gate(pre) = pre else {
                 unreachable!("kind checked at load")
             };
@@ -501,7 +523,31 @@ impl Loaded {
                 self.check_returned(convert::report_size(&rep))?;
                 Ok(convert::gate_report(rep))
             }))
-        })
+        });
+        (result.map(|r| self.with_planted(r, &info.planted)), info)
+    }
+
+    /// A gate whose programs planted code fails, with a finding per file.
+    fn with_planted(
+        &self,
+        mut report: planexec_record::GateReport,
+        planted: &[planted::Planted],
+    ) -> planexec_record::GateReport {
+        if planted.is_empty() {
+            return report;
+        }
+        report
+            .findings
+            .extend(planted::findings(self.plugin.name(), planted));
+        if report.outcome == planexec_record::Outcome::Passed {
+            report.outcome = planexec_record::Outcome::Failed;
+        }
+        report.summary = format!(
+            "{} (failed: its programs wrote {} file(s) that would run outside the box; undone)",
+            report.summary,
+            planted.len()
+        );
+        report
     }
 
     pub fn review(

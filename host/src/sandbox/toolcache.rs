@@ -32,10 +32,31 @@ fn workspace_dir(base: &Path, workspace: &Path) -> (PathBuf, PathBuf) {
     (base.join(key), real)
 }
 
-/// The persistent tool cache of `plugin` for `workspace`, keyed by workspace and
-/// plugin, and by gate for a gate (two gates of one plugin, running at once, never
-/// share a tool's cache). Marks the workspace's folder as used, and once per
-/// process prunes the folders of workspaces that are gone or long unused.
+/// Who a tool cache belongs to: the plugin's name (for people reading the folder), its
+/// component's sha256 and where it came from. Two plugins share a cache only when all
+/// three match, so a pack plugin named `pytest` never shares the standard one's.
+pub fn plugin_key(name: &str, source: &str, component_sha256: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(source.as_bytes());
+    h.update([0]);
+    h.update(component_sha256.as_bytes());
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}-{}", hex::encode(&h.finalize()[..8]))
+}
+
+/// The persistent tool cache of the plugin `plugin` ([`plugin_key`]) for `workspace`,
+/// keyed by workspace and plugin, and by gate for a gate (two gates of one plugin,
+/// running at once, never share a tool's cache). Marks the workspace's folder as used,
+/// and once per process prunes the folders of workspaces that are gone or long unused.
 pub fn tool_cache_dir(workspace: &Path, plugin: &str, gate: Option<&str>) -> PathBuf {
     let base = base();
     static PRUNED: std::sync::Once = std::sync::Once::new();
@@ -84,6 +105,16 @@ pub fn prune(base: &Path, max_idle: Duration, now: SystemTime) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugins_of_one_name_from_other_sources_or_components_have_other_keys() {
+        let std = plugin_key("pytest", "standard", "aa");
+        assert!(std.starts_with("pytest-"));
+        assert_ne!(std, plugin_key("pytest", "pack:acme", "aa"));
+        assert_ne!(std, plugin_key("pytest", "standard", "bb"));
+        assert_eq!(std, plugin_key("pytest", "standard", "aa"));
+        assert!(!plugin_key("../x", "d", "c").contains('/'));
+    }
 
     #[test]
     fn each_gate_of_a_plugin_has_its_own_tool_cache_inside_the_plugins() {

@@ -1,7 +1,8 @@
 //! `report merge`: the records of a sharded `gate run`'s shards made one, as if the gates
 //! had run whole: every shard present once, of one run, counts added, failures listed once.
 
-use planexec_record::{GateReport, GateRun, Outcome, RunRecord, ShardResult, TestCounts};
+use planexec_record::{Finding, GateReport, GateRun, Outcome, RunRecord, ShardResult, TestCounts};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// One shard's record and the file it came from.
@@ -33,6 +34,8 @@ pub enum MergeError {
         first: PathBuf,
         second: PathBuf,
     },
+    #[error("{path}: claims to be one of {count} shards; planexec splits a gate into at most {max}: this report is damaged or not from `gate run --shard I/N`; write it again")]
+    TooMany { path: PathBuf, count: u32, max: u32 },
     #[error("missing shard(s) {missing} of {count}: the merged result would leave their tests out; pass every shard's report (did a shard's job fail before uploading it?)")]
     Missing { missing: String, count: u32 },
     #[error("{path}: its gates ({gates}) are not those of {first} ({first_gates}): merge the shards of one `gate run`")]
@@ -121,6 +124,13 @@ fn check_shards(reports: &mut [ShardReport]) -> Result<(), MergeError> {
             path: first.path.clone(),
         })?
         .count;
+    if count > super::MAX_SHARDS {
+        return Err(MergeError::TooMany {
+            path: first.path.clone(),
+            count,
+            max: super::MAX_SHARDS,
+        });
+    }
     let by = |r: &ShardReport| match r.record.shard.as_ref().and_then(|s| s.durations.clone()) {
         Some(d) => format!("the durations file {d}"),
         None => "hash (no durations file)".to_string(),
@@ -235,6 +245,7 @@ fn merge_reports(parts: &[&GateReport]) -> GateReport {
     let mut r = GateReport::errored(String::new());
     r.outcome = outcome;
     let count = parts.len();
+    let mut seen: HashSet<&Finding> = HashSet::new();
     for (i, p) in parts.iter().enumerate() {
         if let Some(t) = p.tests {
             let c = r.tests.get_or_insert_with(TestCounts::default);
@@ -246,7 +257,7 @@ fn merge_reports(parts: &[&GateReport]) -> GateReport {
         r.cases.extend(p.cases.iter().cloned());
         r.failures.extend(p.failures.iter().cloned());
         for f in &p.findings {
-            if !r.findings.contains(f) {
+            if seen.insert(f) {
                 r.findings.push(f.clone());
             }
         }
@@ -281,7 +292,7 @@ fn summary(r: &GateReport, parts: &[&GateReport]) -> String {
         .filter(|(_, p)| !matches!(p.outcome, Outcome::Passed | Outcome::Skipped))
         .map(|(i, p)| format!("shard {}: {}", i + 1, p.summary))
         .collect();
-    let mut s = format!("{totals} in {} shards", parts.len());
+    let mut s = format!("{totals} in {}", crate::text::count(parts.len(), "shard"));
     if !bad.is_empty() {
         s.push_str(&format!(" ({})", bad.join("; ")));
     }

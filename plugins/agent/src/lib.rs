@@ -75,12 +75,19 @@ fn problems(
     name: &str,
 ) -> Vec<String> {
     let mut v = Vec::new();
+    let said = last_words(out);
     if out.timed_out {
-        v.push(format!("`{name}` timed out after {} ms", out.duration_ms));
+        v.push(format!(
+            "`{name}` timed out after {} ms{said}",
+            out.duration_ms
+        ));
     } else if out.exit_code.is_none() {
-        v.push(format!("`{name}` was killed by a signal"));
+        v.push(format!("`{name}` was killed by a signal{said}"));
     } else if out.exit_code != Some(0) {
-        v.push(format!("`{name}` exited {}", out.exit_code.unwrap_or(-1)));
+        v.push(format!(
+            "`{name}` exited {}{said}",
+            out.exit_code.unwrap_or(-1)
+        ));
     }
     match o {
         Err(e) => v.push(e.clone()),
@@ -92,6 +99,31 @@ fn problems(
         _ => {}
     }
     v
+}
+
+/// The agent CLI's own last words (its error, usually), for the summary that the terminal
+/// and the execution log show: `: last output: a | b | c` from stderr, else stdout.
+fn last_words(out: &planexec_pdk::Output) -> String {
+    let err = out.stderr_str();
+    let text = if err.trim().is_empty() {
+        out.stdout_str()
+    } else {
+        err
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let last: Vec<String> = lines[lines.len().saturating_sub(3)..]
+        .iter()
+        .map(|l| l.chars().take(300).collect())
+        .collect();
+    if last.is_empty() {
+        String::new()
+    } else {
+        format!("; last output: {}", last.join(" | "))
+    }
 }
 
 pub struct AgentImplementer;
@@ -243,7 +275,8 @@ fn evidence(message: &str, output: &str, lines: usize) -> String {
 }
 
 /// The agent checked, not trusted: a commit of its own is undone into the work
-/// tree; claimed files that did not change fail the cycle; unreported ones are noted.
+/// tree; claimed files that are not in the task's diff fail the cycle; files changed in
+/// this cycle but not reported are noted.
 fn check(
     host: &dyn Host,
     ws: &str,
@@ -281,7 +314,11 @@ fn check(
     };
     match claimed {
         Some(claimed) => {
-            let (phantom, unreported) = claims::compare(&claimed, &changed);
+            // A file of the task's diff it made in an earlier cycle (rework keeps it)
+            // may be reported again: only a claim the work tree does not show is false.
+            let in_diff: Vec<String> = after.dirty.keys().chain(&changed).cloned().collect();
+            let (phantom, _) = claims::compare(&claimed, &in_diff);
+            let (_, unreported) = claims::compare(&claimed, &changed);
             if !phantom.is_empty() {
                 bad.push(format!(
                     "the agent reported changing {} but the file did not change",

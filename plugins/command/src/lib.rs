@@ -2,6 +2,7 @@
 //!
 //! Config: `{"program": "make", "args": ["test"]}` or `{"command": "make test"}`
 //! (split on whitespace and quotes, never a shell); `timeout_ms`, `tail_lines`, `cwd`.
+//! pytest run by it (`pytest ...`, `python3 -m pytest ...`) gets `-p no:cacheprovider`.
 
 use planexec_pdk::text::{split_command, tail};
 use planexec_pdk::{Command as Cmd, Gate, GateReport, GateRequest, Host, Outcome};
@@ -15,6 +16,32 @@ struct Config {
     timeout_ms: Option<u64>,
     tail_lines: Option<usize>,
     cwd: Option<String>,
+}
+
+/// `args` with `-p no:cacheprovider` right after pytest's own words when `program` runs
+/// pytest: the workspace is read-only, and pytest would warn on every run that it cannot
+/// write `.pytest_cache`, burying the failure in the rework feedback.
+fn without_pytest_cache(program: &str, mut args: Vec<String>) -> Vec<String> {
+    let base = program.rsplit('/').next().unwrap_or(program);
+    let at = if matches!(base, "pytest" | "py.test") {
+        0
+    } else if base.starts_with("python")
+        && args.len() >= 2
+        && args[0] == "-m"
+        && args[1] == "pytest"
+    {
+        2
+    } else {
+        return args;
+    };
+    if args
+        .iter()
+        .any(|a| a.contains("cacheprovider") || a.contains("cache_dir"))
+    {
+        return args;
+    }
+    args.splice(at..at, ["-p".to_string(), "no:cacheprovider".to_string()]);
+    args
 }
 
 pub struct CommandGate;
@@ -44,7 +71,8 @@ impl Gate for CommandGate {
                 )
             }
         };
-        let mut cmd = Cmd::new(program.clone()).args(args.clone());
+        let run_args = without_pytest_cache(&program, args.clone());
+        let mut cmd = Cmd::new(program.clone()).args(run_args);
         cmd.cwd = cfg.cwd.clone();
         cmd.timeout_ms = cfg.timeout_ms;
         let out = host.exec(&cmd).map_err(|e| e.to_string())?;
@@ -89,6 +117,22 @@ mod tests {
             task: None,
             shard: None,
         }
+    }
+
+    #[test]
+    fn pytest_runs_without_its_cache() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            without_pytest_cache("python3", v(&["-m", "pytest", "-q", "t.py"])),
+            v(&["-m", "pytest", "-p", "no:cacheprovider", "-q", "t.py"])
+        );
+        assert_eq!(
+            without_pytest_cache("/venv/bin/pytest", v(&["-q"])),
+            v(&["-p", "no:cacheprovider", "-q"])
+        );
+        assert_eq!(without_pytest_cache("make", v(&["test"])), v(&["test"]));
+        let own = v(&["-m", "pytest", "-o", "cache_dir=/tmp/c"]);
+        assert_eq!(without_pytest_cache("python3", own.clone()), own);
     }
 
     #[test]

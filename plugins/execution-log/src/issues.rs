@@ -1,7 +1,7 @@
 //! "Issues & Resolutions": every entry of the record's `issues` (recoveries, user
 //! interventions the engine noted), every rejected cycle, every block, failed final gates.
 
-use planexec_pdk::record::{CycleOutcome, Outcome, RunRecord, TaskRecord, TaskStatus};
+use planexec_pdk::record::{CycleOutcome, Issue, Outcome, RunRecord, TaskRecord, TaskStatus};
 use reportkit::md;
 
 /// A cycle that ended in rework or a block after a gate or review said no.
@@ -36,10 +36,44 @@ fn rejected_cycles(o: &mut Vec<String>, t: &TaskRecord) {
     }
 }
 
+/// Whether the engine's issue `i` says what a line derived from the tasks says already:
+/// a rejected cycle (`T001 cycle 2 rejected: ...`), listed once from its cycle.
+fn derived_from_cycles(i: &Issue, rec: &RunRecord) -> bool {
+    let Some(id) = i.task.as_deref() else {
+        return false;
+    };
+    let Some(t) = rec.tasks.iter().find(|t| t.id == id) else {
+        return false;
+    };
+    t.cycles.iter().any(|c| {
+        matches!(c.outcome, CycleOutcome::Rework | CycleOutcome::Blocked)
+            && i.issue
+                .starts_with(&format!("{id} cycle {} rejected", c.number))
+    })
+}
+
+/// Whether the engine's issue `i` is the block of task `t` as it stands.
+fn is_block_of(i: &Issue, t: &TaskRecord) -> bool {
+    t.status == TaskStatus::Blocked
+        && i.task.as_deref() == Some(t.id.as_str())
+        && t.blocked_reason.as_deref() == Some(i.issue.as_str())
+}
+
+/// The engine's issue for a blocked task's block (its resolution says how to go on).
+fn block_issue<'a>(t: &TaskRecord, rec: &'a RunRecord) -> Option<&'a Issue> {
+    rec.issues.iter().rfind(|i| is_block_of(i, t))
+}
+
+/// Whether the engine's issue `i` is the block of a task still blocked (listed with it).
+fn is_current_block(i: &Issue, rec: &RunRecord) -> bool {
+    rec.tasks.iter().any(|t| is_block_of(i, t))
+}
+
 /// The section, `None` only when nothing at all went wrong.
 pub fn render(o: &mut String, rec: &RunRecord) {
     let mut lines = Vec::new();
-    for i in &rec.issues {
+    let own = |i: &&Issue| !derived_from_cycles(i, rec) && !is_current_block(i, rec);
+    for i in rec.issues.iter().filter(own) {
         let who = i
             .task
             .as_deref()
@@ -54,10 +88,14 @@ pub fn render(o: &mut String, rec: &RunRecord) {
     for t in &rec.tasks {
         rejected_cycles(&mut lines, t);
         if t.status == TaskStatus::Blocked {
+            let then = block_issue(t, rec)
+                .map(|i| i.resolution.as_str())
+                .unwrap_or("run stopped; asked the user");
             lines.push(format!(
-                "- {} – blocked: {} → run stopped; asked the user",
+                "- {} – blocked: {} → {}",
                 md::text(&t.id),
-                md::text(t.blocked_reason.as_deref().unwrap_or("no reason recorded"))
+                md::text(t.blocked_reason.as_deref().unwrap_or("no reason recorded")),
+                md::text(then)
             ));
         }
     }

@@ -965,6 +965,41 @@ mod tests {
         assert!(f.contains("- T002 – cycle 4 rejected: implementer `patch`: patch failed: src/auth/refresh.py:42 → task blocked\n"), "{f}");
     }
 
+    /// Issue 25: the engine records each rejected cycle and the block as issues too; the
+    /// section lists each once (the cycle's line, and the block with how to go on).
+    #[test]
+    fn a_rejected_cycle_and_a_block_the_engine_recorded_are_listed_once() {
+        let mut rec = fixtures::blocked_run();
+        let reason = rec.tasks[1].blocked_reason.clone().unwrap();
+        for n in 1..=3 {
+            rec.issues.push(planexec_pdk::record::Issue {
+                task: Some("T002".into()),
+                issue: format!("T002 cycle {n} rejected: [code-review/verdict] SQL injection"),
+                resolution: "sent back to the implementer with the findings".into(),
+            });
+        }
+        rec.issues.push(planexec_pdk::record::Issue {
+            task: Some("T002".into()),
+            issue: reason.clone(),
+            resolution:
+                "blocked: the run stopped to ask; fix the cause, then `planexec run PLAN --resume`"
+                    .into(),
+        });
+        let s = render(rec);
+        let sec =
+            &s[s.find("## Issues & Resolutions").unwrap()..s.find("## Success Criteria").unwrap()];
+        for n in 1..=3 {
+            assert_eq!(
+                sec.matches(&format!("T002 – cycle {n} rejected")).count(),
+                1,
+                "{sec}"
+            );
+            assert!(!sec.contains(&format!("T002 cycle {n} rejected")), "{sec}");
+        }
+        assert_eq!(sec.matches("rework limit reached").count(), 1, "{sec}");
+        assert!(sec.contains("--resume"), "{sec}");
+    }
+
     #[test]
     fn errored_review_and_failed_gate() {
         let s = render(fixtures::errored_review_run());

@@ -22,6 +22,8 @@ pub struct TaskHeading {
     pub numbered: bool,
     /// A tracker key with no digit (`proj-ory`): a task only beside `proj-…` keys with digits.
     pub loose: bool,
+    /// The title ends with a done mark: `- DONE`, `(Complete)`, `✅`.
+    pub done: bool,
 }
 
 /// Read a heading as a task heading: `T001: title`, `Task T001 – title`, `ST-1: title`,
@@ -39,14 +41,22 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
         .trim_start();
     let mut explicit = false;
     let mut loose = false;
-    if t.len() > 5
-        && t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("task"))
-        && matches!(t.as_bytes()[4], b' ' | b'-' | b'#')
-    {
-        let rest = t[5..].trim_start().trim_start_matches('#');
-        if scan_id(rest).is_some() || scan_number(rest).is_some() {
-            t = rest;
-            explicit = true;
+    // `Task 1.1:`, `Step 2.3:`: the word names what follows as a unit of work
+    for word in ["task", "step"] {
+        let n = word.len();
+        if t.len() > n + 1
+            && t.get(..n).is_some_and(|p| p.eq_ignore_ascii_case(word))
+            && matches!(t.as_bytes()[n], b' ' | b'-' | b'#')
+        {
+            let rest = t[n + 1..].trim_start().trim_start_matches('#');
+            if scan_id(rest).is_some()
+                || (word == "task" || scan_number(rest).is_some_and(|k| rest[..k].contains('.')))
+                    && scan_number(rest).is_some()
+            {
+                t = rest;
+                explicit = true;
+                break;
+            }
         }
     }
     let (id, rest, numbered) = if let Some(n) = scan_id(t) {
@@ -103,7 +113,7 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
             title = r.trim().to_string();
         }
     }
-    let title = title.trim_end_matches(['✅', '☑', '✔']).trim().to_string();
+    let (title, done) = done_mark(&title);
     Some(TaskHeading {
         id,
         title,
@@ -111,7 +121,37 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
         explicit,
         numbered,
         loose,
+        done,
     })
+}
+
+/// A title without its trailing done mark (`Title - DONE`, `Title (Complete)`, `Title ✅`), and
+/// whether it had one.
+fn done_mark(title: &str) -> (String, bool) {
+    let t = title.trim();
+    let mut done = false;
+    let mut t = t.trim_end_matches(|c| {
+        let m = matches!(c, '✅' | '☑' | '✔');
+        done |= m;
+        m
+    });
+    for mark in [
+        "DONE",
+        "(DONE)",
+        "(Done)",
+        "(Complete)",
+        "(COMPLETE)",
+        "(Completed)",
+        "[DONE]",
+    ] {
+        if let Some(r) = t.trim_end().strip_suffix(mark) {
+            if r.is_empty() || r.ends_with([' ', '-', '–', '—', ')']) {
+                t = r.trim_end().trim_end_matches(['-', '–', '—']).trim_end();
+                done = true;
+            }
+        }
+    }
+    (t.trim().to_string(), done)
 }
 
 /// Tasks found under headings, with the block range each covers.
@@ -127,6 +167,18 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
                 heads.push((i, h));
             }
         }
+    }
+    // the plan's title, an H1 first heading like `# PLAN-020: Title`, is not a task when the
+    // other tasks sit below it
+    let first_heading = blocks.iter().position(|b| b.heading_level().is_some());
+    if heads.len() > 1
+        && heads[0].0 == first_heading.unwrap_or(usize::MAX)
+        && super::is_title_task(&blocks[heads[0].0])
+        && heads[1..]
+            .iter()
+            .all(|(i, _)| blocks[*i].heading_level() > Some(1))
+    {
+        heads.remove(0);
     }
     // Numbered headings (`## 1. Title`) count only when there are no id'd tasks.
     if heads.iter().any(|(_, h)| !h.numbered) {
@@ -185,6 +237,8 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
             *m = true;
         }
         let mut task = Task {
+            origin: "a task heading with an id",
+            done: h.done,
             id: h.id.clone(),
             title: h.title.clone(),
             parallel: h.parallel,
@@ -238,8 +292,12 @@ pub fn add_task(plan: &mut Plan, mut task: Task, quote: String) {
         plan.ids = plan.tasks.iter().map(|t| t.id.clone()).collect();
     }
     if plan.ids.contains(&task.id) {
+        let norm = |t: &str| t.trim().to_lowercase();
+        let same = plan
+            .task(&task.id)
+            .is_some_and(|t| !t.title.trim().is_empty() && norm(&t.title) == norm(&task.title));
         plan.duplicates
-            .push((task.id.clone(), task.source.clone(), task.span, quote));
+            .push((task.id.clone(), task.source.clone(), task.span, quote, same));
     } else {
         plan.ids.insert(task.id.clone());
         plan.tasks.push(task);
@@ -313,7 +371,7 @@ fn dep(doc: &Doc, id: String, kind: DepKind, off: usize) -> Dependency {
         kind,
         span: doc.span(off),
         file: None,
-        quote: doc.quote(off),
+        quote: doc.quote(off).into(),
         prose: false,
     }
 }
@@ -355,12 +413,23 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                     );
                     task.notes.push(n);
                 }
+                // one span and quote per line, shared by every id it names
+                let at = dep(doc, String::new(), DepKind::Blocking, hit.offset);
                 for (id, kind) in parse_dep_text(value, DepKind::Blocking) {
-                    task.dependencies.push(dep(doc, id, kind, hit.offset));
+                    task.dependencies.push(Dependency {
+                        id,
+                        kind,
+                        ..at.clone()
+                    });
                 }
                 for (s, off) in &hit.items {
+                    let at = dep(doc, String::new(), DepKind::Blocking, *off);
                     for (id, kind) in parse_dep_text(strip_box(s), DepKind::Blocking) {
-                        task.dependencies.push(dep(doc, id, kind, *off));
+                        task.dependencies.push(Dependency {
+                            id,
+                            kind,
+                            ..at.clone()
+                        });
                     }
                 }
                 for &ti in &hit.tables {
@@ -656,6 +725,7 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
                     .unwrap_or_default()
             };
             let mut task = Task {
+                origin: "a row of a task table (a column named ID/Task)",
                 id: idcell.trim()[..n].to_string(),
                 title: plain(&get(titlec)),
                 source: doc.src.path.clone(),
@@ -780,6 +850,7 @@ pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
         id = id_from_stem(&stem);
     }
     let mut task = Task {
+        origin: "a ticket or subtask file",
         id,
         title,
         source: path.to_path_buf(),
@@ -807,7 +878,7 @@ pub fn ticket_task(doc: &Doc, path: &Path) -> Task {
                     kind,
                     span: fm_span,
                     file: None,
-                    quote: format!("{key}: {v}"),
+                    quote: format!("{key}: {v}").into(),
                     prose: false,
                 });
             }

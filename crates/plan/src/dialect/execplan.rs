@@ -17,14 +17,17 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     plan.status = status(doc);
     let mut in_task = vec![false; doc.blocks.len()];
     let mut stack: Vec<(u8, SecKind)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     let mut top_depth: Option<u16> = None;
     let mut current: Option<usize> = None;
     for (bi, b) in doc.blocks.iter().enumerate() {
         if let Kind::Heading(level) = b.kind {
             while stack.last().is_some_and(|&(l, _)| l >= level) {
                 stack.pop();
+                names.pop();
             }
             stack.push((level, section_kind(&b.text)));
+            names.push(plain(&b.text));
             top_depth = None;
             current = None;
             continue;
@@ -34,7 +37,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             continue;
         }
         in_task[bi] = true;
-        let Kind::Item { checked, .. } = b.kind else {
+        let Kind::Item { .. } = b.kind else {
             if let (Some(c), Kind::Code { .. }) = (current, b.kind) {
                 plan.tasks[c].body.push('\n');
                 plan.tasks[c].body.push_str(&b.text);
@@ -42,7 +45,8 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             continue;
         };
         let top = *top_depth.get_or_insert(b.depth);
-        if b.depth > top || checked.is_none() {
+        let boxed = b.task_box();
+        if b.depth > top || boxed.is_none() {
             // nested notes (`- Status: Pending`) belong to the item above
             if let Some(c) = current {
                 let t = &mut plan.tasks[c];
@@ -53,13 +57,21 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             }
             continue;
         }
-        let done = checked.unwrap_or(false);
-        let text = plain(&b.text);
+        let (done, skip) = boxed.unwrap_or((false, 0));
+        let text = plain(&b.text[skip..]);
         let (stamp, rest) = split_stamp(&text);
         let n = plan.tasks.len() + 1;
         let span = doc.span(b.start);
+        // the section holding this Progress (`Run 2: ...` in a PLANS.md), when it is not the H1
+        let at = stack
+            .iter()
+            .position(|&(_, k)| k == SecKind::Progress)
+            .unwrap_or(0);
+        let run = (at > 0 && stack[at - 1].0 > 1).then(|| names[at - 1].clone());
         let mut task = Task {
+            origin: "a checkbox item of the Progress section",
             id: format!("P{n}"),
+            milestone: run,
             title: rest.to_string(),
             summary: rest.to_string(),
             done,
@@ -76,7 +88,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                 kind: DepKind::Sequencing,
                 span,
                 file: None,
-                quote: doc.quote(b.start),
+                quote: doc.quote(b.start).into(),
                 prose: false,
             });
         }
@@ -85,30 +97,33 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     }
     read_sections(doc, plan, &in_task);
     let progress = std::mem::take(&mut plan.tasks);
-    let mut steps = match stage_tasks(doc, &progress) {
-        s if !s.is_empty() => s,
-        _ if progress.is_empty() => concrete_steps(doc, &plan.final_gates),
-        _ => Vec::new(),
+    // a PLANS.md holding several ExecPlans (`## Run 2: ...`, each with its own Progress): the
+    // stages' names repeat between them, so the Progress items are the tasks
+    let several = progress_sections(doc) > 1;
+    let stages = if several {
+        Vec::new()
+    } else {
+        stage_tasks(doc)
     };
-    if !progress.is_empty() {
-        if let Some(n) = unlinked_note(doc, &steps) {
-            plan.notes.push(n);
-        }
-    }
-    // every Progress item ticked: the stages no item names are done too
-    if !progress.is_empty() && progress.iter().all(|p| p.done) {
-        steps.iter_mut().for_each(|s| s.done = true);
-    }
     // the Status line is checked against the record it describes: the Progress checkboxes
     let record: Vec<bool> = if progress.is_empty() {
-        steps.iter().map(|t| t.done).collect()
+        stages.iter().map(|t| t.done).collect()
     } else {
         progress.iter().map(|t| t.done).collect()
     };
-    plan.tasks = if steps.is_empty() {
-        progress
+    plan.tasks = if progress.is_empty() {
+        match stages {
+            s if s.is_empty() => chain(concrete_steps(doc, &plan.final_gates)),
+            s => chain(settled(s, plan.status.as_deref())),
+        }
     } else {
-        chain(steps)
+        match tie(stages, &progress) {
+            Ok(tied) => chain(tied),
+            Err(lone) => {
+                plan.notes.extend(unlinked_note(doc, &lone));
+                progress
+            }
+        }
     };
     if plan.tasks.is_empty() {
         plan.notes.push(no_tasks_note(doc));
@@ -180,7 +195,7 @@ fn no_tasks_note(doc: &Doc) -> Diagnostic {
 /// `## Stage A: ...` and `### Milestone 1: ...` sections as tasks, in order: their Scope and
 /// Files as files, their Steps, and their Validation / Acceptance commands as acceptance. Each
 /// is tied to the Progress item that names it ("Milestone 1", "M1", "Stage A", or its title).
-fn stage_tasks(doc: &Doc, progress: &[Task]) -> Vec<Task> {
+fn stage_tasks(doc: &Doc) -> Vec<Task> {
     let mut out: Vec<Task> = Vec::new();
     let mut in_progress: Option<u8> = None;
     for (i, b) in doc.blocks.iter().enumerate() {
@@ -208,6 +223,7 @@ fn stage_tasks(doc: &Doc, progress: &[Task]) -> Vec<Task> {
         let end = doc.section_end(i);
         let span = doc.span(b.start);
         let mut task = Task {
+            origin: "a stage or milestone heading, tied to the Progress items that name it",
             id: id.replace(' ', "-"),
             title: title.clone(),
             source: doc.src.path.clone(),
@@ -220,21 +236,87 @@ fn stage_tasks(doc: &Doc, progress: &[Task]) -> Vec<Task> {
         let c = crate::fields::collect(doc, i + 1, end);
         super::common::apply(doc, &c, &mut task);
         task.body = doc.source_of(i + 1, end).to_string();
-        if let Some(p) = progress.iter().find(|p| names_step(&p.title, &id, &title)) {
-            task.line = p.line;
-            task.progress = Some(p.title.clone());
-            task.done = p.done;
-            task.stamp.clone_from(&p.stamp);
-        }
         out.push(task);
     }
     out
 }
 
-/// A `progress-unlinked` warning when stages run as tasks but no Progress item names some of
-/// them: `run` then has no checkbox to tick for those.
-fn unlinked_note(doc: &Doc, steps: &[Task]) -> Option<Diagnostic> {
-    let lone: Vec<&Task> = steps.iter().filter(|t| t.progress.is_none()).collect();
+/// Without Progress checkboxes, a stage is done when its heading says so (`### M1 — X
+/// (Complete)`, `✅`, `DONE`), or every stage is when the plan's Status says it is complete.
+fn settled(mut stages: Vec<Task>, status: Option<&str>) -> Vec<Task> {
+    let complete = status.is_some_and(says_complete);
+    for s in &mut stages {
+        s.done = complete || says_complete(&s.title) || s.title.contains('✅');
+    }
+    stages
+}
+
+/// Whether a status word says finished: complete(d), done, shipped, finished.
+fn says_complete(text: &str) -> bool {
+    let l = text.to_lowercase();
+    let words: Vec<&str> = l.split(|c: char| !c.is_alphanumeric()).collect();
+    words.iter().any(|w| {
+        matches!(
+            *w,
+            "complete" | "completed" | "done" | "shipped" | "finished"
+        )
+    }) && !words
+        .iter()
+        .any(|w| matches!(*w, "not" | "incomplete" | "partially" | "partial"))
+}
+
+/// How many Progress sections the document has.
+fn progress_sections(doc: &Doc) -> usize {
+    doc.blocks
+        .iter()
+        .filter(|b| b.heading_level().is_some() && section_kind(&b.text) == SecKind::Progress)
+        .count()
+}
+
+/// Tie each Progress item to the stage it names. The stages are the tasks only when every
+/// stage has at least one item and every open item names a stage; a stage is then done when all
+/// its items are. Otherwise the stages no item names come back as the error.
+fn tie(mut stages: Vec<Task>, progress: &[Task]) -> Result<Vec<Task>, Vec<Task>> {
+    if stages.is_empty() {
+        return Err(Vec::new());
+    }
+    let mut items: Vec<Vec<&Task>> = vec![Vec::new(); stages.len()];
+    let mut open_unnamed = false;
+    for p in progress {
+        let named = stages.iter().position(|s| {
+            let id = s.milestone.as_deref().unwrap_or(&s.id);
+            names_step(&p.title, id, &s.title)
+        });
+        match named {
+            Some(k) => items[k].push(p),
+            None => open_unnamed |= !p.done,
+        }
+    }
+    if open_unnamed || items.iter().any(Vec::is_empty) {
+        let lone = stages
+            .into_iter()
+            .zip(&items)
+            .filter(|(_, v)| v.is_empty())
+            .map(|(s, _)| s)
+            .collect();
+        return Err(lone);
+    }
+    for (s, its) in stages.iter_mut().zip(items) {
+        let first = its.iter().find(|p| !p.done).unwrap_or(&its[0]);
+        s.line = first.line;
+        s.progress = Some(first.title.clone());
+        s.done = its.iter().all(|p| p.done);
+        s.stamp = its.iter().rev().find_map(|p| p.stamp.clone());
+        if its.len() > 1 {
+            s.progress_lines = its.iter().map(|p| (p.line, p.title.clone())).collect();
+        }
+    }
+    Ok(stages)
+}
+
+/// A `progress-unlinked` warning when the plan has stages but the Progress items cannot be tied
+/// to them: the Progress items are then the tasks, and these stages are only their context.
+fn unlinked_note(doc: &Doc, lone: &[Task]) -> Option<Diagnostic> {
     let first = lone.first()?;
     let names: Vec<&str> = lone
         .iter()
@@ -244,7 +326,7 @@ fn unlinked_note(doc: &Doc, steps: &[Task]) -> Option<Diagnostic> {
         Severity::Warning,
         "progress-unlinked",
         format!(
-            "no Progress item names {}; planexec runs them as tasks but has no checkbox to tick for them: name the stage in a Progress item (\"- [ ] {}: ...\")",
+            "no Progress item names {}; planexec runs the Progress items as the tasks (their checkboxes are the done state): to run the stages instead, name each in a Progress item (\"- [ ] {}: ...\")",
             names.join(", "),
             first.milestone.as_deref().unwrap_or(&first.id)
         ),
@@ -296,6 +378,7 @@ fn concrete_steps(doc: &Doc, gates: &[String]) -> Vec<Task> {
                 let text = plain(&b.text);
                 let title = text.lines().next().unwrap_or(&text).to_string();
                 out.push(Task {
+                    origin: "a numbered item of Concrete Steps (Progress has no checkboxes)",
                     id: format!("S{}", out.len() + 1),
                     title: title.clone(),
                     summary: text.clone(),
@@ -338,7 +421,7 @@ fn chain(mut steps: Vec<Task>) -> Vec<Task> {
             kind: DepKind::Sequencing,
             span,
             file: None,
-            quote,
+            quote: quote.into(),
             prose: false,
         });
     }
@@ -356,10 +439,17 @@ fn status(doc: &Doc) -> Option<String> {
         }
         for (line, _) in b.lines() {
             let p = plain(line);
+            // `Status: X`, or a metadata line `Phase: 0 | Created: ... | Status: X`
+            let inline = p
+                .split('|')
+                .skip(1)
+                .find_map(|cell| cell.trim().strip_prefix("Status:"));
             if let Some(v) = p
                 .strip_prefix("Status:")
                 .or_else(|| p.strip_prefix("Status :"))
                 .or_else(|| p.strip_prefix("status:"))
+                .map(|v| v.split(" | ").next().unwrap_or(v))
+                .or(inline)
             {
                 let v = v.trim();
                 if !v.is_empty() && v.len() < 120 {

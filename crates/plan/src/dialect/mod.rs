@@ -3,8 +3,11 @@
 
 pub mod common;
 pub mod execplan;
+pub mod kiro;
+pub mod outline;
 pub mod planpipe;
 pub mod speckit;
+pub mod taskmaster;
 pub mod tid;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +23,7 @@ pub fn detect(doc: &Doc) -> Dialect {
     let mut st = 0;
     let mut waves = 0;
     let mut tid = 0;
+    let mut numbered = 0;
     let mut numbered_done_when = false;
     let mut speckit = 0;
     let mut exec_markers = 0;
@@ -34,6 +38,8 @@ pub fn detect(doc: &Doc) -> Dialect {
                         st += 1;
                     } else if !h.numbered {
                         tid += 1;
+                    } else {
+                        numbered += 1;
                     }
                 }
                 if parse_wave_heading(&b.text).is_some() {
@@ -98,7 +104,23 @@ pub fn detect(doc: &Doc) -> Dialect {
     if status_line {
         exec_markers += 1;
     }
+    // the document says what it is: `# ExecPlan: ...`
+    let first = doc.blocks.iter().find(|b| b.heading_level().is_some());
+    if first.is_some_and(|b| contains_ci(&b.text, "execplan") || contains_ci(&b.text, "exec plan"))
+    {
+        exec_markers += 2;
+    }
+    // the plan's title (its first heading, an H1) is not a task: `# FP-0098 - Title`
+    if tid == 1 && first.is_some_and(is_title_task) {
+        tid = 0;
+    }
     let path = doc.src.path.to_string_lossy().to_lowercase();
+    if path.ends_with(".json") {
+        return Dialect::Taskmaster;
+    }
+    if kiro::looks_kiro(doc) && tid == 0 && speckit == 0 {
+        return Dialect::Kiro;
+    }
     if st > 0 || (waves > 0 && tid == 0) {
         return Dialect::Planpipe;
     }
@@ -117,20 +139,31 @@ pub fn detect(doc: &Doc) -> Dialect {
     if table_ids {
         return Dialect::TId;
     }
-    if numbered_done_when
+    if (numbered_done_when && numbered > 0)
         || path.contains("backlog")
         || path.contains("planpipe")
         || path.contains("subtask")
     {
         return Dialect::Planpipe;
     }
-    if path.contains("execplan") || path.contains("/.agent") || exec_markers >= 2 {
+    if path.contains("execplan")
+        || path.contains("exec-plan")
+        || path.contains("exec_plan")
+        || path.contains("/.agent")
+        || exec_markers >= 2
+    {
         return Dialect::ExecPlan;
     }
     if path.ends_with("tasks.md") {
         return Dialect::SpecKit;
     }
     Dialect::TId
+}
+
+/// Whether a heading is the document's title written like a task heading (`# FP-0098 - Title`):
+/// an H1 that parses as one.
+pub(crate) fn is_title_task(b: &crate::markdown::Block) -> bool {
+    b.heading_level() == Some(1) && common::parse_task_heading(&b.text).is_some()
 }
 
 /// ASCII case-insensitive substring test without allocating.
@@ -158,6 +191,25 @@ pub fn parse_doc(doc: &Doc, forced: Option<Dialect>) -> Plan {
             plan.variant = "execplan".into();
             execplan::parse(doc, &mut plan)
         }
+        Dialect::Kiro => {
+            plan.variant = "kiro-spec".into();
+            kiro::parse(doc, &mut plan)
+        }
+        Dialect::Taskmaster => match taskmaster::parse_source(&doc.src) {
+            Ok(p) => return p,
+            Err(e) => plan.notes.push(crate::diagnostic::Diagnostic::new(
+                crate::diagnostic::Severity::Error,
+                "not-taskmaster",
+                e.to_string(),
+                &doc.src.path,
+                doc.span(0),
+                doc.src.line_text(1),
+            )),
+        },
+    }
+    if plan.tasks.is_empty() && outline::parse(doc, &mut plan) {
+        plan.variant = "outline".into();
+        plan.notes.retain(|n| n.rule != "not-an-execplan");
     }
     plan
 }
@@ -178,6 +230,12 @@ pub fn load(path: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> {
 }
 
 fn load_file(path: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if dialect == Some(Dialect::Taskmaster) || (dialect.is_none() && json) {
+        return taskmaster::load(path);
+    }
     let doc = Doc::parse(Source::read(path)?)?;
     Ok(parse_doc(&doc, dialect))
 }
@@ -231,6 +289,11 @@ fn find_ci(dir: &Path, names: &[&str]) -> Option<PathBuf> {
 }
 
 fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> {
+    if let Some(tm) = taskmaster::find_in(dir)
+        .filter(|_| dialect.is_none() || dialect == Some(Dialect::Taskmaster))
+    {
+        return taskmaster::load(&tm);
+    }
     let subtasks = find_ci(dir, &["subtasks"]).filter(|p| p.is_dir());
     let tickets = find_ci(dir, &["tickets"]).filter(|p| p.is_dir());
     let graph = find_ci(dir, &["dependency-graph.md"]);
@@ -265,12 +328,11 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
     if let Some(s) = subtasks
         .clone()
         .or_else(|| own_subtasks.then(|| dir.to_path_buf()))
+        .or_else(|| tickets.clone())
     {
         let d = dialect.unwrap_or(
-            if own_subtasks
-                && dir
-                    .file_name()
-                    .is_some_and(|n| n.eq_ignore_ascii_case("tickets"))
+            if s.file_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case("tickets"))
             {
                 Dialect::TId
             } else {
@@ -290,9 +352,11 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
                 looked_for: "subtasks/*.md".into(),
             });
         }
-        for f in files {
+        let settled = settled_folders(&s)?;
+        for (f, done) in files.into_iter().map(|f| (f, false)).chain(settled) {
             let doc = Doc::parse(Source::read(&f)?)?;
-            let t = common::ticket_task(&doc, &f);
+            let mut t = common::ticket_task(&doc, &f);
+            t.done |= done;
             let q = doc.quote(t.span.offset);
             common::add_task(&mut plan, t, q);
         }
@@ -316,6 +380,48 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
             mds.len()
         ),
     })
+}
+
+/// Tickets moved into status folders (`tickets/FIXED/`, `done/`, `closed/`, `archive/`) are done;
+/// those in `WONTFIX/`, `cancelled/`, `rejected/`, `duplicate/` are not work and are left out.
+fn settled_folders(dir: &Path) -> Result<Vec<(PathBuf, bool)>, PlanError> {
+    const DONE: [&str; 9] = [
+        "done",
+        "fixed",
+        "closed",
+        "completed",
+        "complete",
+        "resolved",
+        "shipped",
+        "archive",
+        "archived",
+    ];
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut subs: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subs.sort();
+    let mut out = Vec::new();
+    for sub in subs {
+        let name = sub
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if DONE.contains(&name.as_str()) {
+            let files = md_files(&sub)?;
+            out.extend(
+                files
+                    .into_iter()
+                    .filter(|f| !common::is_index_file(f))
+                    .map(|f| (f, true)),
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn merge_folder(plan: &mut Plan, dir: &Path) -> Result<(), PlanError> {

@@ -19,7 +19,19 @@ pub fn parse(doc: &Doc, plan: &mut Plan) -> &'static str {
             .tasks
             .iter()
             .all(|t| t.id.chars().all(|c| c.is_ascii_digit() || c == '.'));
-    // Dependency graph sections outside tasks (ASCII graphs are usually fenced).
+    read_graph_sections(doc, plan, &in_task, false);
+    read_sections(doc, plan, &in_task);
+    if raw {
+        "raw-list"
+    } else {
+        "backlog"
+    }
+}
+
+/// Dependency graph sections outside tasks (`## Dependencies`, `## Execution order`): arrows,
+/// chains and "X [and Y] depend(s) on Z" lines, fenced or not. `prose` marks the edges as read
+/// from running text (an unknown id is then a warning, not an error).
+pub fn read_graph_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool], prose: bool) {
     let mut in_graph: Option<u8> = None;
     let mut edges = Vec::new();
     for (i, b) in doc.blocks.iter().enumerate() {
@@ -33,7 +45,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) -> &'static str {
                     || l.contains("dependencies")
                     || l.contains("execution order"))
             {
-                in_graph = Some(level);
+                in_graph = Some(in_graph.map_or(level, |l: u8| l.min(level)));
             }
             continue;
         }
@@ -59,13 +71,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) -> &'static str {
             _ => {}
         }
     }
-    add_edges(plan, edges, None);
-    read_sections(doc, plan, &in_task);
-    if raw {
-        "raw-list"
-    } else {
-        "backlog"
-    }
+    add_edges_as(plan, edges, None, prose);
 }
 
 /// Read dependency-graph.md beside a subtasks/ folder: every line, fenced or not.
@@ -92,6 +98,10 @@ pub fn read_graph_file(path: &Path, plan: &mut Plan) -> Result<(), crate::PlanEr
 type Edge = ((String, String, Option<DepKind>), Span, String);
 
 fn add_edges(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>) {
+    add_edges_as(plan, edges, file, false)
+}
+
+fn add_edges_as(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>, prose: bool) {
     for ((before, after, kind), span, quote) in edges {
         // a digitless word-hyphen-word (`read-only`) is an id only if a task has it
         if crate::ids::scan_id(&before).is_none() && !plan.tasks.iter().any(|t| t.id == before) {
@@ -113,8 +123,8 @@ fn add_edges(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>) {
                 kind,
                 span,
                 file,
-                quote,
-                prose: false,
+                quote: quote.into(),
+                prose,
             };
             // the same edge stated with the same kind elsewhere adds nothing
             if !t

@@ -118,6 +118,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                 let mut notes = Vec::new();
                 let files = item_files(doc, b, &mut notes);
                 let mut task = Task {
+                    origin: "a spec-kit checklist line with an id",
                     id,
                     title: title.clone(),
                     summary: title.clone(),
@@ -149,7 +150,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                                     kind,
                                     span,
                                     file: None,
-                                    quote: doc.quote(b.start),
+                                    quote: doc.quote(b.start).into(),
                                     prose: true,
                                 });
                             }
@@ -179,7 +180,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                             kind: DepKind::Sequencing,
                             span,
                             file: None,
-                            quote: doc.quote(b.start),
+                            quote: doc.quote(b.start).into(),
                             prose: false,
                         });
                     }
@@ -202,5 +203,6 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
             }
         }
     }
+    super::planpipe::read_graph_sections(doc, plan, &in_task, true);
     read_sections(doc, plan, &in_task);
 }

@@ -1,7 +1,7 @@
 //! T-ID plans (memory-bank/plan/, .artifacts/plan/): `### T001: title` headings with bold fields,
 //! tasks as table rows, and plan folders of PLAN.md plus tickets/T001.md.
 
-use super::common::{heading_tasks, plan_title, table_tasks};
+use super::common::{add_task, heading_tasks, plan_title, table_tasks};
 use crate::markdown::Doc;
 use crate::model::Plan;
 use crate::sections::read_sections;
@@ -13,6 +13,27 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
     heading_tasks(doc, plan, false, &mut in_task);
     if plan.tasks.is_empty() {
         table_tasks(doc, plan, &mut in_task);
+    } else {
+        // rows of task tables beside task headings: new ids are tasks too; rows repeating a
+        // heading's id are an index of them
+        let mut rows = Plan::new(plan.source.clone(), plan.dialect, "single-file");
+        let mut row_blocks = vec![false; doc.blocks.len()];
+        table_tasks(doc, &mut rows, &mut row_blocks);
+        let fresh: Vec<_> = rows
+            .tasks
+            .into_iter()
+            .filter(|t| plan.task(&t.id).is_none())
+            .collect();
+        if !fresh.is_empty() {
+            for (m, r) in in_task.iter_mut().zip(&row_blocks) {
+                *m |= *r;
+            }
+            for t in fresh {
+                let q = t.quote.clone();
+                add_task(plan, t, q);
+            }
+            plan.tasks.sort_by_key(|t| t.span.offset);
+        }
     }
     read_sections(doc, plan, &in_task);
 }

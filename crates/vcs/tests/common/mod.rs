@@ -100,3 +100,23 @@ pub fn porcelain(dir: &Path) -> Option<Vec<String>> {
     v.sort();
     Some(v)
 }
+
+/// Runs hooks natively, as `git commit` would (the tests' stand-in for planexec's box).
+pub struct NativeHooks;
+
+impl planexec_vcs::HookRunner for NativeHooks {
+    fn run(&self, call: &planexec_vcs::HookCall) -> Result<planexec_vcs::HookExit, String> {
+        let mut cmd = Command::new(call.path);
+        cmd.args(call.args).current_dir(call.workdir);
+        for (k, v) in call.env {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().map_err(|e| e.to_string())?;
+        let mut output = String::from_utf8_lossy(&o.stdout).into_owned();
+        output.push_str(&String::from_utf8_lossy(&o.stderr));
+        Ok(planexec_vcs::HookExit {
+            code: o.status.code(),
+            output,
+        })
+    }
+}

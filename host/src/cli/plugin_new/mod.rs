@@ -12,16 +12,49 @@ const CARGO: &str = include_str!("templates/Cargo.toml.tmpl");
 const MANIFEST: &str = include_str!("templates/plugin.toml.tmpl");
 const README: &str = include_str!("templates/README.md.tmpl");
 
-/// The kit in this planexec's source tree (for checkouts; otherwise pass --pdk).
-fn default_pdk() -> PathBuf {
+/// The kit in the source tree this planexec was built from, when it is still there.
+fn default_pdk() -> Result<PathBuf, String> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/pdk");
-    if !p.join("Cargo.toml").is_file() {
-        eprintln!(
-            "warning: the plugin kit is not at {} (this planexec was built elsewhere); pass --pdk DIR or --pdk git+URL",
+    checked_pdk(&p).map_err(|_| {
+        format!(
+            "plugin new: the plugin kit is not where this planexec was built ({}); \
+             pass --pdk DIR (plugins/pdk of a planexec checkout) or --pdk git+URL",
             p.display()
-        );
+        )
+    })
+}
+
+/// `dir` as an absolute path when it holds the plugin kit (a Cargo.toml naming planexec-pdk).
+fn checked_pdk(dir: &Path) -> Result<PathBuf, String> {
+    let manifest = dir.join("Cargo.toml");
+    let is_kit =
+        std::fs::read_to_string(&manifest).is_ok_and(|t| t.contains("name = \"planexec-pdk\""));
+    if !is_kit {
+        return Err(format!(
+            "plugin new: --pdk {}: no plugin kit there (expected a Cargo.toml of planexec-pdk: \
+             plugins/pdk of a planexec checkout); pass that folder or --pdk git+URL",
+            dir.display()
+        ));
     }
-    std::fs::canonicalize(&p).unwrap_or(p)
+    Ok(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()))
+}
+
+/// The `planexec-pdk` dependency of the new plugin's Cargo.toml.
+fn pdk_dependency(pdk: Option<&str>, cwd: &Path) -> Result<String, String> {
+    let path = match pdk {
+        Some(p) if p.starts_with("git+") => {
+            return Ok(format!(
+                "{{ git = {} }}",
+                toml::Value::String(p[4..].into())
+            ))
+        }
+        Some(p) => checked_pdk(&cwd.join(p))?,
+        None => default_pdk()?,
+    };
+    Ok(format!(
+        "{{ path = {} }}",
+        toml::Value::String(path.to_string_lossy().into())
+    ))
 }
 
 /// Per kind: lib.rs, description, requested commands, extra request lines, usage text.
@@ -110,18 +143,12 @@ pub fn new(kind: Kind, name: &str, dir: Option<&Path>, pdk: Option<&str>) -> i32
         ));
         return exit::USAGE;
     }
-    let pdk_dep = match pdk {
-        Some(p) if p.starts_with("git+") => {
-            format!("{{ git = {} }}", toml::Value::String(p[4..].into()))
+    let pdk_dep = match pdk_dependency(pdk, &cwd) {
+        Ok(d) => d,
+        Err(m) => {
+            report_error(&m);
+            return exit::USAGE;
         }
-        Some(p) => format!(
-            "{{ path = {} }}",
-            toml::Value::String(cwd.join(p).to_string_lossy().into())
-        ),
-        None => format!(
-            "{{ path = {} }}",
-            toml::Value::String(default_pdk().to_string_lossy().into())
-        ),
     };
     let (lib, what, commands, extra, usage) = kind_parts(kind);
     let crate_name = name.replace('-', "_");
@@ -185,6 +212,10 @@ pub fn build(dir: &Path) -> i32 {
             return exit::USAGE;
         }
     };
+    if let Err(m) = check_cargo_project(dir) {
+        report_error(&m);
+        return exit::USAGE;
+    }
     let wasm = match cargo_build(dir) {
         Ok(w) => w,
         Err(m) => {
@@ -213,6 +244,33 @@ pub fn build(dir: &Path) -> i32 {
         bytes.len()
     );
     exit::OK
+}
+
+/// `plugin build` builds Cargo projects; a folder without Cargo.toml (a Python plugin,
+/// say) is refused with how such a plugin is built.
+fn check_cargo_project(dir: &Path) -> Result<(), String> {
+    if dir.join("Cargo.toml").is_file() {
+        return Ok(());
+    }
+    let python = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.ends_with(".py") || n == "pyproject.toml"
+        });
+    let how = if python {
+        "a Python plugin is built with componentize-py: `componentize-py -d WIT_DIR -w gate componentize app -o NAME.wasm` \
+         (examples/python-gate/README.md), then put its sha256 in plugin.toml"
+    } else {
+        "build the component with your language's tools, put it beside plugin.toml and its sha256 in plugin.toml"
+    };
+    Err(format!(
+        "plugin build {}: builds Cargo projects (a Rust plugin made by `planexec plugin new`), and there is no Cargo.toml here; {how}",
+        dir.display()
+    ))
 }
 
 /// Runs cargo for wasm32-wasip2 in release mode; the .wasm it produced.

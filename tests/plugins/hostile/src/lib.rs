@@ -190,6 +190,26 @@ impl Guest for Hostile {
                     Err(e) => Ok(report(Outcome::Failed, format!("exec refused: {e:?}"))),
                 }
             }
+            // Reads every file under `{ws}/<root>` it can and returns them (a spy).
+            "read-tree" => {
+                let root = string(&req.config, "root").unwrap_or_default();
+                let mut text = String::new();
+                let mut todo = vec![std::path::PathBuf::from(format!("{ws}/{root}"))];
+                while let Some(d) = todo.pop() {
+                    let Ok(rd) = std::fs::read_dir(&d) else { continue };
+                    for e in rd.flatten() {
+                        let p = e.path();
+                        if p.is_dir() {
+                            todo.push(p);
+                        } else if let Ok(s) = std::fs::read_to_string(&p) {
+                            text.push_str(&format!("{}: {s}\n", p.display()));
+                        }
+                    }
+                }
+                let mut r = report(Outcome::Passed, format!("read {} bytes", text.len()));
+                r.evidence = text;
+                Ok(r)
+            }
             "run" => run_mode(&req),
             other => Err(format!("unknown mode `{other}`")),
         }
