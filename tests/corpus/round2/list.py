@@ -31,8 +31,12 @@ for k,l in kinds.items():
         c.append(path)
     if k=='bundle': c=sorted(dirs)
     res[f'{k} {r}']=(head,sorted(c))
+# `list.py --second-pass`: only the repositories fetched after the first pass (files1.json).
+second = '--second-pass' in sys.argv
+if second:
+  old=set(json.load(open('files1.json')));res={k:v for k,v in res.items() if k not in old}
 rng=random.Random(20261208)
 for key in sorted(res):
   head,c=res[key]; c=list(c); rng.shuffle(c)
   print(key, head[:12], len(res[key][1]), c[:3])
-json.dump(res,open('files.json','w'))
+json.dump(res,open('files_all.json' if second else 'files.json','w'))
