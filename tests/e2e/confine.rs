@@ -480,7 +480,11 @@ fn node_webassembly_runs_in_the_box_and_memory_is_still_bounded() {
     // Memory written, not merely reserved, is still bounded by [policy.limits] memory.
     let s = Scene::new("[policy.limits]\nmemory = \"512MiB\"\n");
     let grow = "const m = new WebAssembly.Memory({initial: 1, maximum: 65536}); m.grow(16384); new Uint8Array(m.buffer).fill(1); console.log('GR' + 'EW 1 GiB')";
-    let out = s.gate(&["command", "--grant", "node", "--", "node", "-e", grow], true, &[]);
+    let out = s.gate(
+        &["command", "--grant", "node", "--", "node", "-e", grow],
+        true,
+        &[],
+    );
     assert_ne!(out.code, 0, "{out:?}");
     assert!(!evidence(&out).contains("GREW"), "{out:?}");
     // An address-space cap is still a setting: 16 GiB breaks the wasm program again.

@@ -1081,7 +1081,10 @@ fn execplan_repo(patches: &[(&str, String)]) -> tempfile::TempDir {
 
 fn status_line(d: &Path) -> String {
     let plan = std::fs::read_to_string(d.join("PLAN.md")).unwrap();
-    plan.lines().find(|l| l.starts_with("Status:")).unwrap_or("").to_string()
+    plan.lines()
+        .find(|l| l.starts_with("Status:"))
+        .unwrap_or("")
+        .to_string()
 }
 
 #[test]
@@ -1110,7 +1113,10 @@ fn an_execplan_status_line_says_how_the_run_left_it() {
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(status_line(d), "Status: BLOCKED");
     let plan = std::fs::read_to_string(d.join("PLAN.md")).unwrap();
-    assert!(plan.contains("- [x] (") && plan.contains("- [ ] Add bye.txt."), "{plan}");
+    assert!(
+        plan.contains("- [x] (") && plan.contains("- [ ] Add bye.txt."),
+        "{plan}"
+    );
     let out = planexec(d, &["check", "PLAN.md"]);
     assert!(out.all().contains("0 warnings"), "{out:?}");
 }

@@ -85,7 +85,11 @@ fn a_hook_given_file_names_checks_the_whole_tree_or_is_commented_out() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     write(d, ".pre-commit-config.yaml", "repos:\n  - repo: local\n    hooks:\n      - id: fmt\n        name: fmt\n        entry: black\n        language: system\n        types: [python]\n      - id: compile\n        entry: python3 -m py_compile\n        language: system\n");
-    write(d, "lefthook.yml", "pre-commit:\n  commands:\n    gofmt:\n      run: gofmt -l {staged_files}\n");
+    write(
+        d,
+        "lefthook.yml",
+        "pre-commit:\n  commands:\n    gofmt:\n      run: gofmt -l {staged_files}\n",
+    );
     write(d, "app.py", "x  =  [1,\n2]\n");
     let out = init(d);
     assert!(out.stdout.contains("with 2 gates"), "{out:?}");
@@ -124,11 +128,18 @@ fn mypy_and_black_configured_in_pyproject_get_their_gates() {
         );
     }
     let toml = std::fs::read_to_string(d.join("planexec.toml")).unwrap();
-    assert!(toml.contains("[gates.mypy]") && toml.contains("[gates.black]"), "{toml}");
+    assert!(
+        toml.contains("[gates.mypy]") && toml.contains("[gates.black]"),
+        "{toml}"
+    );
     // setup.cfg's [mypy] counts too, and one gate is "1 gate".
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    write(d, "setup.cfg", "[metadata]\nname = calc\n\n[mypy]\nstrict = True\n");
+    write(
+        d,
+        "setup.cfg",
+        "[metadata]\nname = calc\n\n[mypy]\nstrict = True\n",
+    );
     init(d);
     let toml = std::fs::read_to_string(d.join("planexec.toml")).unwrap();
     assert!(toml.contains("[gates.mypy]"), "{toml}");

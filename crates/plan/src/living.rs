@@ -310,3 +310,21 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_status_changes_only_the_status_value() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("PLAN.md");
+        let text = "# ExecPlan: x\n\nThe status quo stays.\n\n**Status**: DRAFT (owner: me)\n\n## Progress\n\n- [x] DRAFT it\n";
+        std::fs::write(&p, text).unwrap();
+        set_status(&p, "DRAFT (owner: me)", "COMPLETE").unwrap();
+        let out = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(out, text.replace("DRAFT (owner: me)", "COMPLETE"));
+        let e = set_status(&p, "DRAFT", "BLOCKED").unwrap_err().to_string();
+        assert!(e.contains("Status: DRAFT"), "{e}");
+    }
+}

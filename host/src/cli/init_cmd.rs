@@ -50,7 +50,11 @@ pub fn run(force: bool) -> i32 {
     let plural = if n == 1 { "gate" } else { "gates" };
     println!("wrote {} with {n} {plural}", path.display());
     for (g, why) in &found.commented {
-        println!("written commented out: {}: {}", crate::text::untrusted(&g.name), crate::text::untrusted(why));
+        println!(
+            "written commented out: {}: {}",
+            crate::text::untrusted(&g.name),
+            crate::text::untrusted(why)
+        );
     }
     for s in &found.skipped {
         println!("not imported: {}", crate::text::untrusted(s));
@@ -93,8 +97,12 @@ fn inspect(dir: &Path) -> Found {
             ));
         }
         if pyproject.contains("[tool.black]") {
-            f.gates
-                .push(standard("black", "[tool.black] in pyproject.toml", "", &["python3"]));
+            f.gates.push(standard(
+                "black",
+                "[tool.black] in pyproject.toml",
+                "",
+                &["python3"],
+            ));
         }
         if has("ruff.toml") || pyproject.contains("[tool.ruff") {
             f.gates
@@ -369,13 +377,25 @@ const DIR_TOOLS: &[(&str, &str, &[&str], &str, &str)] = &[
     ("black", "", &["--check"], "--check", "."),
     ("ruff", "format", &["--check"], "--check", "."),
     ("ruff", "", &[], "", "."),
-    ("isort", "", &["--check-only", "-c", "--check"], "--check-only", "."),
+    (
+        "isort",
+        "",
+        &["--check-only", "-c", "--check"],
+        "--check-only",
+        ".",
+    ),
     ("flake8", "", &[], "", "."),
     ("mypy", "", &[], "", "."),
     ("pylint", "", &[], "", "--recursive=y ."),
     ("bandit", "", &["-r", "--recursive"], "-r", "."),
     ("eslint", "", &[], "", "."),
-    ("prettier", "", &["--check", "-c", "--list-different", "-l"], "--check", "."),
+    (
+        "prettier",
+        "",
+        &["--check", "-c", "--list-different", "-l"],
+        "--check",
+        ".",
+    ),
     ("gofmt", "", &["-l", "-d"], "-l", "."),
     ("go", "vet", &[], "", "./..."),
     ("pyflakes", "", &[], "", "."),
@@ -392,9 +412,9 @@ fn tree_args(words: &[&str]) -> Option<Vec<String>> {
         [program, rest @ ..] => (*program, rest),
         [] => return None,
     };
-    let (_, _, check, add, tree) = DIR_TOOLS.iter().find(|(p, sub, ..)| {
-        *p == program && (sub.is_empty() || args.contains(sub))
-    })?;
+    let (_, _, check, add, tree) = DIR_TOOLS
+        .iter()
+        .find(|(p, sub, ..)| *p == program && (sub.is_empty() || args.contains(sub)))?;
     let mut extra = Vec::new();
     if !check.is_empty() && !args.iter().any(|a| check.contains(a)) {
         extra.push(add.to_string());
@@ -557,6 +577,21 @@ mod tests {
             "{skipped}"
         );
         assert!(skipped.contains("lefthook script `c.sh`"), "{skipped}");
+    }
+
+    #[test]
+    fn tools_given_file_names_get_the_tree_and_a_check_flag() {
+        let args =
+            |run: &str| tree_args(&run.split_whitespace().collect::<Vec<_>>()).map(|a| a.join(" "));
+        assert_eq!(args("black").as_deref(), Some("--check ."));
+        assert_eq!(args("ruff format").as_deref(), Some("--check ."));
+        assert_eq!(args("ruff check --fix").as_deref(), Some("."));
+        assert_eq!(args("python3 -m mypy --strict").as_deref(), Some("."));
+        assert_eq!(args("bandit -r").as_deref(), Some("."));
+        assert_eq!(args("prettier").as_deref(), Some("--check ."));
+        assert_eq!(args("python3 -m py_compile"), None);
+        assert_eq!(args("go vet").as_deref(), Some("./..."));
+        assert_eq!(args("go build"), None);
     }
 
     #[test]

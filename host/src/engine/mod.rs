@@ -430,9 +430,12 @@ fn set_plan_status(ctx: &mut Ctx, status: RunStatus) {
     }
     let done = |t: &planexec_plan::Task| {
         t.done
-            || ctx.state.record.tasks.iter().any(|r| {
-                r.id == t.id && r.status == planexec_record::TaskStatus::Done
-            })
+            || ctx
+                .state
+                .record
+                .tasks
+                .iter()
+                .any(|r| r.id == t.id && r.status == planexec_record::TaskStatus::Done)
     };
     let all = ctx.plan.tasks.iter().all(done);
     let new = match status {
