@@ -361,6 +361,9 @@ fn whole_tree(mut p: Proposal, run: &str, who: &str, f: &mut Found) {
                 toml::Value::String(full)
             );
             p.why = format!("{}; given `.` for the file names the hook is passed", p.why);
+            if words.first() == Some(&"gofmt") {
+                p.why.push_str("; gofmt exits 0 even when it lists files, so only a syntax error fails it");
+            }
             f.gates.push(p);
         }
         None => f.commented.push((
