@@ -456,9 +456,45 @@ fn a_fork_bomb_is_stopped_at_the_process_limit() {
 }
 
 #[test]
-fn a_memory_bomb_is_stopped_at_the_address_space_limit() {
+fn a_memory_bomb_is_stopped_at_the_memory_limit() {
     let s = Scene::new("[policy.limits]\nmemory = \"512MiB\"\n");
     both(&s, &["memory", "2048"]);
+}
+
+/// Node code using WebAssembly: V8 reserves ~10 GiB of address space per wasm memory
+/// (its trap handler's guard regions), which no address-space cap of 16 GiB survives.
+const NODE_WASM: &str = "const ms = []; for (let i = 0; i < 4; i++) ms.push(new WebAssembly.Memory({initial: 1, maximum: 65536})); \
+    const mod = new WebAssembly.Module(new Uint8Array([0,97,115,109,1,0,0,0,5,3,1,0,1])); \
+    for (let i = 0; i < 2; i++) new WebAssembly.Instance(mod); console.log('WASM OK ' + ms.length)";
+
+#[test]
+fn node_webassembly_runs_in_the_box_and_memory_is_still_bounded() {
+    let s = Scene::new("");
+    let out = s.gate(
+        &["command", "--grant", "node", "--", "node", "-e", NODE_WASM],
+        true,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(evidence(&out).contains("WASM OK 4"), "{out:?}");
+    // Memory written, not merely reserved, is still bounded by [policy.limits] memory.
+    let s = Scene::new("[policy.limits]\nmemory = \"512MiB\"\n");
+    let grow = "const m = new WebAssembly.Memory({initial: 1, maximum: 65536}); m.grow(16384); new Uint8Array(m.buffer).fill(1); console.log('GR' + 'EW 1 GiB')";
+    let out = s.gate(
+        &["command", "--grant", "node", "--", "node", "-e", grow],
+        true,
+        &[],
+    );
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(!evidence(&out).contains("GREW"), "{out:?}");
+    // An address-space cap is still a setting: 16 GiB breaks the wasm program again.
+    let s = Scene::new("[policy.limits]\naddress-space = \"16GiB\"\n");
+    let out = s.gate(
+        &["command", "--grant", "node", "--", "node", "-e", NODE_WASM],
+        true,
+        &[],
+    );
+    assert_ne!(out.code, 0, "{out:?}");
 }
 
 #[test]

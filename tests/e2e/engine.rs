@@ -1059,3 +1059,64 @@ fn sigint_and_sigterm_stop_the_gate_save_the_state_and_print_the_resume_command(
         assert!(again.stderr.contains("--resume"), "{again:?}");
     }
 }
+
+/// A repo whose PLAN.md is an ExecPlan (`Status: DRAFT`, two Progress items P1, P2).
+fn execplan_repo(patches: &[(&str, String)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.email", "dev@example.com"]);
+    git(d, &["config", "user.name", "Dev"]);
+    write(d, "README", "base\n");
+    write(d, "PLAN.md", "# ExecPlan: Greetings\n\nStatus: DRAFT\n\n## Purpose\n\nAdd greeting files.\n\n## Progress\n\n- [ ] Add greet.txt.\n- [ ] Add bye.txt.\n");
+    for (name, p) in patches {
+        write(d, &format!("patches/{name}"), p);
+    }
+    // The plan names no files or acceptance commands, so no task review (it would find them weak).
+    write(d, "planexec.toml", "[policy]\ngrant = [\"grep\", \"git\"]\n[run]\nimplementer = \"patch\"\ntask_review = \"\"\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "plan"]);
+    tmp
+}
+
+fn status_line(d: &Path) -> String {
+    let plan = std::fs::read_to_string(d.join("PLAN.md")).unwrap();
+    plan.lines()
+        .find(|l| l.starts_with("Status:"))
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn an_execplan_status_line_says_how_the_run_left_it() {
+    let tmp = execplan_repo(&[
+        ("P1.patch", new_file_patch("greet.txt", "hello")),
+        ("P2.patch", new_file_patch("bye.txt", "bye")),
+    ]);
+    let d = tmp.path();
+    let out = planexec(d, &["run", "PLAN.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(status_line(d), "Status: COMPLETE");
+    let out = planexec(d, &["check", "PLAN.md"]);
+    assert!(out.all().contains("0 errors, 0 warnings"), "{out:?}");
+
+    // P2's patch never applies (README is not what it says): the run blocks after P1.
+    let bad = change_patch("README", "other", "changed");
+    let tmp = execplan_repo(&[
+        ("P1.patch", new_file_patch("greet.txt", "hello")),
+        ("P2.patch", bad.clone()),
+        ("P2.2.patch", bad.clone()),
+        ("P2.3.patch", bad),
+    ]);
+    let d = tmp.path();
+    let out = planexec(d, &["run", "PLAN.md"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(status_line(d), "Status: BLOCKED");
+    let plan = std::fs::read_to_string(d.join("PLAN.md")).unwrap();
+    assert!(
+        plan.contains("- [x] (") && plan.contains("- [ ] Add bye.txt."),
+        "{plan}"
+    );
+    let out = planexec(d, &["check", "PLAN.md"]);
+    assert!(out.all().contains("0 warnings"), "{out:?}");
+}

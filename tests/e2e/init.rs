@@ -55,7 +55,7 @@ fn go_module_gets_go_test_and_it_passes() {
 fn pre_commit_and_lefthook_hooks_become_command_gates() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    write(d, ".pre-commit-config.yaml", "repos:\n  - repo: local\n    hooks:\n      - id: syntax\n        name: syntax\n        entry: python3 -m py_compile\n        args: [app.py]\n        language: system\n      - id: never\n        entry: \"false\"\n        language: system\n      - id: pyfmt\n        entry: black\n        language: python\n  - repo: https://git.example/org/hooks\n    rev: v1\n    hooks:\n      - id: trailing-whitespace\n");
+    write(d, ".pre-commit-config.yaml", "repos:\n  - repo: local\n    hooks:\n      - id: syntax\n        name: syntax\n        entry: python3 -m py_compile\n        args: [app.py]\n        language: system\n        pass_filenames: false\n      - id: never\n        entry: \"false\"\n        language: system\n        pass_filenames: false\n      - id: pyfmt\n        entry: black\n        language: python\n  - repo: https://git.example/org/hooks\n    rev: v1\n    hooks:\n      - id: trailing-whitespace\n");
     write(d, "lefthook.yml", "pre-push:\n  commands:\n    compile:\n      run: python3 -m py_compile app.py\n    staged:\n      run: echo {staged_files} | wc -l\n");
     write(d, "app.py", "print('hi')\n");
     let out = init(d);
@@ -78,6 +78,75 @@ fn pre_commit_and_lefthook_hooks_become_command_gates() {
     // The imported hook really runs its program: `false` fails.
     let out = planexec(d, &["gate", "run", "pre-commit-never"]);
     assert_eq!(out.code, 1, "{out:?}");
+}
+
+#[test]
+fn a_hook_given_file_names_checks_the_whole_tree_or_is_commented_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, ".pre-commit-config.yaml", "repos:\n  - repo: local\n    hooks:\n      - id: fmt\n        name: fmt\n        entry: black\n        language: system\n        types: [python]\n      - id: compile\n        entry: python3 -m py_compile\n        language: system\n");
+    write(
+        d,
+        "lefthook.yml",
+        "pre-commit:\n  commands:\n    gofmt:\n      run: gofmt -l {staged_files}\n",
+    );
+    write(d, "app.py", "x  =  [1,\n2]\n");
+    let out = init(d);
+    assert!(out.stdout.contains("with 2 gates"), "{out:?}");
+    let toml = std::fs::read_to_string(d.join("planexec.toml")).unwrap();
+    for want in [
+        "command = \"black --check .\"",
+        "command = \"gofmt -l .\"",
+        "# [gates.pre-commit-compile]",
+        "pre-commit passes it file names",
+    ] {
+        assert!(toml.contains(want), "missing {want}:\n{toml}");
+    }
+    // The imported formatter really checks the tree: a badly formatted file fails it.
+    let out = planexec(d, &["gate", "run", "pre-commit-fmt"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    write(d, "app.py", "x = [1, 2]\n");
+    let out = planexec(d, &["gate", "run", "pre-commit-fmt"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn mypy_and_black_configured_in_pyproject_get_their_gates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "pyproject.toml",
+        "[project]\nname = \"calc\"\n\n[tool.mypy]\nstrict = true\n\n[tool.black]\nline-length = 100\n",
+    );
+    let out = init(d);
+    assert!(out.stdout.contains("with 3 gates"), "{out:?}");
+    for gate in ["mypy", "black"] {
+        assert!(
+            out.stdout.contains(&format!("planexec gate run {gate}\n")),
+            "{gate}: {out:?}"
+        );
+    }
+    let toml = std::fs::read_to_string(d.join("planexec.toml")).unwrap();
+    assert!(
+        toml.contains("[gates.mypy]") && toml.contains("[gates.black]"),
+        "{toml}"
+    );
+    // setup.cfg's [mypy] counts too, and one gate is "1 gate".
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "setup.cfg",
+        "[metadata]\nname = calc\n\n[mypy]\nstrict = True\n",
+    );
+    init(d);
+    let toml = std::fs::read_to_string(d.join("planexec.toml")).unwrap();
+    assert!(toml.contains("[gates.mypy]"), "{toml}");
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "Cargo.toml", "[package]\nname = \"x\"\n");
+    let out = init(tmp.path());
+    assert!(out.stdout.contains("with 1 gate\n"), "{out:?}");
 }
 
 #[test]

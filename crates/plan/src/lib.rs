@@ -28,7 +28,7 @@ pub use check::{check, has_errors, Diagnostic, Severity, RULES};
 pub use dialect::{detect, load};
 pub use error::PlanError;
 pub use explain::render_explain;
-pub use living::{mark_done, tick_progress};
+pub use living::{mark_done, set_status, tick_progress};
 pub use model::{
     DepKind, Dependency, Dialect, Milestone, Plan, Span, Task, Tolerances, UnknownDialect,
     Unreadable,

@@ -247,6 +247,44 @@ fn checkbox(line: &str) -> Option<(usize, &str)> {
     None
 }
 
+/// Set an ExecPlan's `Status:` value to `new` in place: `old` (the value as written, see
+/// `Plan::status`) is replaced on the first line naming Status; nothing else changes.
+pub fn set_status(path: &Path, old: &str, new: &str) -> Result<(), PlanError> {
+    let io = |source| PlanError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    let Some(at) = status_value_at(&text, old) else {
+        return Err(PlanError::Tick {
+            path: path.to_path_buf(),
+            line: 0,
+            task: "Status".into(),
+            message: format!("no `Status: {old}` line was found; was the plan edited?"),
+        });
+    };
+    if old == new {
+        return Ok(());
+    }
+    let out = format!("{}{new}{}", &text[..at], &text[at + old.len()..]);
+    write_atomic(path, out.as_bytes()).map_err(io)
+}
+
+/// Byte offset of `old` after `Status` on the first line that has both.
+fn status_value_at(text: &str, old: &str) -> Option<usize> {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let lower = line.to_lowercase();
+        if let Some(k) = lower.find("status") {
+            if let Some(v) = line.get(k..).and_then(|rest| rest.find(old)) {
+                return Some(start + k + v);
+            }
+        }
+        start += line.len();
+    }
+    None
+}
+
 /// Write a file atomically: a temporary file beside it, flushed, then renamed over it.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let dir = path
@@ -271,4 +309,22 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_status_changes_only_the_status_value() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("PLAN.md");
+        let text = "# ExecPlan: x\n\nThe status quo stays.\n\n**Status**: DRAFT (owner: me)\n\n## Progress\n\n- [x] DRAFT it\n";
+        std::fs::write(&p, text).unwrap();
+        set_status(&p, "DRAFT (owner: me)", "COMPLETE").unwrap();
+        let out = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(out, text.replace("DRAFT (owner: me)", "COMPLETE"));
+        let e = set_status(&p, "DRAFT", "BLOCKED").unwrap_err().to_string();
+        assert!(e.contains("Status: DRAFT"), "{e}");
+    }
 }

@@ -16,6 +16,8 @@ struct Proposal {
 #[derive(Default)]
 struct Found {
     gates: Vec<Proposal>,
+    /// Gates written commented out, with why they cannot run as they are.
+    commented: Vec<(Proposal, String)>,
     skipped: Vec<String>,
 }
 
@@ -44,7 +46,16 @@ pub fn run(force: bool) -> i32 {
         report_error(&e);
         return exit::USAGE;
     }
-    println!("wrote {} with {} gates", path.display(), found.gates.len());
+    let n = found.gates.len();
+    let plural = if n == 1 { "gate" } else { "gates" };
+    println!("wrote {} with {n} {plural}", path.display());
+    for (g, why) in &found.commented {
+        println!(
+            "written commented out: {}: {}",
+            crate::text::untrusted(&g.name),
+            crate::text::untrusted(why)
+        );
+    }
     for s in &found.skipped {
         println!("not imported: {}", crate::text::untrusted(s));
     }
@@ -76,6 +87,23 @@ fn inspect(dir: &Path) -> Found {
             &["python3"],
         ));
         let pyproject = std::fs::read_to_string(dir.join("pyproject.toml")).unwrap_or_default();
+        let setup_cfg = std::fs::read_to_string(dir.join("setup.cfg")).unwrap_or_default();
+        if has("mypy.ini") || pyproject.contains("[tool.mypy") || section(&setup_cfg, "mypy") {
+            f.gates.push(standard(
+                "mypy",
+                "mypy is configured (mypy.ini, [tool.mypy] or setup.cfg [mypy])",
+                "",
+                &["python3"],
+            ));
+        }
+        if pyproject.contains("[tool.black]") {
+            f.gates.push(standard(
+                "black",
+                "[tool.black] in pyproject.toml",
+                "",
+                &["python3"],
+            ));
+        }
         if has("ruff.toml") || pyproject.contains("[tool.ruff") {
             f.gates
                 .push(standard("ruff", "ruff is configured", "", &["python3"]));
@@ -113,6 +141,15 @@ fn inspect(dir: &Path) -> Found {
     pre_commit(dir, &mut f);
     lefthook(dir, &mut f);
     f
+}
+
+/// Whether an INI text has a `[name]` section (or `[name-...]` per-module ones).
+fn section(ini: &str, name: &str) -> bool {
+    ini.lines().map(str::trim).any(|l| {
+        l.strip_prefix('[')
+            .and_then(|l| l.strip_suffix(']'))
+            .is_some_and(|s| s == name || s.starts_with(&format!("{name}-")))
+    })
 }
 
 fn standard(name: &str, why: &str, body: &str, grants: &[&str]) -> Proposal {
@@ -284,16 +321,109 @@ fn pre_commit(dir: &Path, f: &mut Found) {
                 run.push(' ');
                 run.push_str(a);
             }
-            match command_gate(
+            let takes_files = hook["pass_filenames"].as_bool() != Some(false);
+            let gate = command_gate(
                 &format!("pre-commit-{id}"),
                 "a local pre-commit hook (run on the whole tree, not on staged files)",
                 &run,
-            ) {
+            );
+            match gate {
+                Ok(p) if takes_files => whole_tree(p, &run, "pre-commit", f),
                 Ok(p) => f.gates.push(p),
                 Err(m) => f.skipped.push(format!("pre-commit hook {m}")),
             }
         }
     }
+}
+
+/// Lefthook's file-list placeholders: each is a list of paths the command checks.
+const FILE_PLACEHOLDERS: &[&str] = &["{staged_files}", "{all_files}", "{files}", "{push_files}"];
+
+/// `run` without lefthook's file-list placeholders, and whether it had one.
+fn strip_file_placeholders(run: &str) -> (String, bool) {
+    let mut out = run.to_string();
+    for p in FILE_PLACEHOLDERS {
+        out = out.replace(p, " ");
+    }
+    let had = out != run;
+    (out.split_whitespace().collect::<Vec<_>>().join(" "), had)
+}
+
+/// A gate for a hook that is given file names: pointed at the whole tree when its
+/// tool takes a directory, else written commented out with why.
+fn whole_tree(mut p: Proposal, run: &str, who: &str, f: &mut Found) {
+    let words: Vec<&str> = run.split_whitespace().collect();
+    match tree_args(&words) {
+        Some(extra) => {
+            let full = format!("{run} {}", extra.join(" "));
+            p.body = format!(
+                "plugin = \"command\"\ncommand = {}\n",
+                toml::Value::String(full)
+            );
+            p.why = format!("{}; given `.` for the file names the hook is passed", p.why);
+            if words.first() == Some(&"gofmt") {
+                p.why.push_str("; gofmt exits 0 even when it lists files, so only a syntax error fails it");
+            }
+            f.gates.push(p);
+        }
+        None => f.commented.push((
+            p,
+            format!("{who} passes it file names; planexec runs gates on the whole tree: give it the paths it should check"),
+        )),
+    }
+}
+
+/// Tools that check a whole directory when given one: (program, subcommand or "",
+/// flags meaning "check only" of which one must be present, the flag added when
+/// none is, the arguments that name the tree).
+const DIR_TOOLS: &[(&str, &str, &[&str], &str, &str)] = &[
+    ("black", "", &["--check"], "--check", "."),
+    ("ruff", "format", &["--check"], "--check", "."),
+    ("ruff", "", &[], "", "."),
+    (
+        "isort",
+        "",
+        &["--check-only", "-c", "--check"],
+        "--check-only",
+        ".",
+    ),
+    ("flake8", "", &[], "", "."),
+    ("mypy", "", &[], "", "."),
+    ("pylint", "", &[], "", "--recursive=y ."),
+    ("bandit", "", &["-r", "--recursive"], "-r", "."),
+    ("eslint", "", &[], "", "."),
+    (
+        "prettier",
+        "",
+        &["--check", "-c", "--list-different", "-l"],
+        "--check",
+        ".",
+    ),
+    ("gofmt", "", &["-l", "-d"], "-l", "."),
+    ("go", "vet", &[], "", "./..."),
+    ("pyflakes", "", &[], "", "."),
+    ("pycodestyle", "", &[], "", "."),
+    ("codespell", "", &[], "", "."),
+    ("yamllint", "", &[], "", "."),
+];
+
+/// The arguments that make `words` (a hook command given file names) check the
+/// whole tree, or None when its tool is not known to take a directory.
+fn tree_args(words: &[&str]) -> Option<Vec<String>> {
+    let (program, args) = match words {
+        [py, "-m", module, rest @ ..] if py.starts_with("python") => (*module, rest),
+        [program, rest @ ..] => (*program, rest),
+        [] => return None,
+    };
+    let (_, _, check, add, tree) = DIR_TOOLS
+        .iter()
+        .find(|(p, sub, ..)| *p == program && (sub.is_empty() || args.contains(sub)))?;
+    let mut extra = Vec::new();
+    if !check.is_empty() && !args.iter().any(|a| check.contains(a)) {
+        extra.push(add.to_string());
+    }
+    extra.extend(tree.split_whitespace().map(String::from));
+    Some(extra)
 }
 
 /// `commands` of every hook in `lefthook.yml` as command gates.
@@ -313,11 +443,14 @@ fn lefthook(dir: &Path, f: &mut Found) {
         for (name, cmd) in body["commands"].as_mapping().into_iter().flatten() {
             let name = name.as_str().unwrap_or("?");
             let run = cmd["run"].as_str().unwrap_or("");
-            match command_gate(
+            let (run, takes_files) = strip_file_placeholders(run);
+            let gate = command_gate(
                 &format!("lefthook-{name}"),
                 &format!("lefthook {hook} command"),
-                run,
-            ) {
+                &run,
+            );
+            match gate {
+                Ok(p) if takes_files => whole_tree(p, &run, "lefthook", f),
                 Ok(p) => f.gates.push(p),
                 Err(m) => f.skipped.push(format!("lefthook command {m}")),
             }
@@ -352,6 +485,18 @@ fn render(f: &Found) -> String {
             toml_key(&g.name),
             g.body
         ));
+    }
+    for (g, why) in &f.commented {
+        out.push_str(&format!(
+            "\n# {}: {}\n# Commented out: {}\n# [gates.{}]\n",
+            comment(&g.name),
+            comment(&g.why),
+            comment(why),
+            toml_key(&g.name)
+        ));
+        for line in g.body.lines() {
+            out.push_str(&format!("# {}\n", comment(line)));
+        }
     }
     if !f.skipped.is_empty() {
         out.push_str("\n# Not imported (configure by hand if you need them):\n");
@@ -435,6 +580,21 @@ mod tests {
             "{skipped}"
         );
         assert!(skipped.contains("lefthook script `c.sh`"), "{skipped}");
+    }
+
+    #[test]
+    fn tools_given_file_names_get_the_tree_and_a_check_flag() {
+        let args =
+            |run: &str| tree_args(&run.split_whitespace().collect::<Vec<_>>()).map(|a| a.join(" "));
+        assert_eq!(args("black").as_deref(), Some("--check ."));
+        assert_eq!(args("ruff format").as_deref(), Some("--check ."));
+        assert_eq!(args("ruff check --fix").as_deref(), Some("."));
+        assert_eq!(args("python3 -m mypy --strict").as_deref(), Some("."));
+        assert_eq!(args("bandit -r").as_deref(), Some("."));
+        assert_eq!(args("prettier").as_deref(), Some("--check ."));
+        assert_eq!(args("python3 -m py_compile"), None);
+        assert_eq!(args("go vet").as_deref(), Some("./..."));
+        assert_eq!(args("go build"), None);
     }
 
     #[test]

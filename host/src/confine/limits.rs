@@ -1,12 +1,16 @@
-//! Resource limits of a boxed command: address space, file size, processes,
-//! CPU time (rlimits and the pids cgroup) and the disk its scratch may use.
+//! Resource limits of a boxed command: memory (RLIMIT_DATA), address space, file
+//! size, processes, CPU time (rlimits and the pids cgroup) and the disk its scratch may use.
 
 use serde::{Deserialize, Serialize};
 
 /// Limits of one command, from the manifest within the policy's maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
-    /// RLIMIT_AS, bytes.
+    /// RLIMIT_DATA, bytes: private writable memory (heap, anonymous mappings), the memory
+    /// bound. Reserved but inaccessible ranges (V8's WebAssembly guard regions) do not count.
+    pub memory: u64,
+    /// RLIMIT_AS, bytes (u64::MAX: unlimited, the default; V8 reserves ~10 GiB per wasm memory).
+    #[serde(default = "unlimited")]
     pub address_space: u64,
     /// RLIMIT_FSIZE, bytes.
     pub file_size: u64,
@@ -18,10 +22,15 @@ pub struct Limits {
     pub disk: u64,
 }
 
+fn unlimited() -> u64 {
+    u64::MAX
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            address_space: 16 << 30,
+            memory: 16 << 30,
+            address_space: u64::MAX,
             file_size: 4 << 30,
             processes: 1024,
             cpu_seconds: 3600,
@@ -34,6 +43,7 @@ impl Limits {
     /// Each field the smaller of the two.
     pub fn min(self, cap: Limits) -> Limits {
         Limits {
+            memory: self.memory.min(cap.memory),
             address_space: self.address_space.min(cap.address_space),
             file_size: self.file_size.min(cap.file_size),
             processes: self.processes.min(cap.processes),
@@ -50,6 +60,7 @@ impl From<&Limits> for Raw {
     /// Each limit no higher than this process's own hard limit (lowering only).
     fn from(l: &Limits) -> Raw {
         let wanted = [
+            (libc::RLIMIT_DATA, l.memory),
             (libc::RLIMIT_AS, l.address_space),
             (libc::RLIMIT_FSIZE, l.file_size),
             (libc::RLIMIT_NPROC, l.processes),

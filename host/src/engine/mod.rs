@@ -402,6 +402,9 @@ fn close(ctx: &mut Ctx, status: RunStatus, interrupted: Option<i32>) -> RunRecor
         ctx.state.record.finished_at = Some(now());
     }
     ctx.state.record.end_commit = ctx.repo.head().ok().flatten();
+    if interrupted.is_none() {
+        set_plan_status(ctx, status);
+    }
     // The log first: a crash after the final save must not leave it stale.
     ctx.render_now();
     ctx.persist();
@@ -421,6 +424,43 @@ fn close(ctx: &mut Ctx, status: RunStatus, interrupted: Option<i32>) -> RunRecor
         });
     }
     ctx.state.record.clone()
+}
+
+/// An ExecPlan's `Status:` line is set to how the run left it, as Progress is ticked:
+/// COMPLETE when every task is done, BLOCKED when the run stopped blocked, else
+/// IN PROGRESS once some task is done.
+fn set_plan_status(ctx: &mut Ctx, status: RunStatus) {
+    let (Some(old), planexec_plan::Dialect::ExecPlan) = (&ctx.plan.status, ctx.plan.dialect) else {
+        return;
+    };
+    if ctx.in_worktree() {
+        return;
+    }
+    let done = |t: &planexec_plan::Task| {
+        t.done
+            || ctx
+                .state
+                .record
+                .tasks
+                .iter()
+                .any(|r| r.id == t.id && r.status == planexec_record::TaskStatus::Done)
+    };
+    let all = ctx.plan.tasks.iter().all(done);
+    let new = match status {
+        RunStatus::Blocked => "BLOCKED",
+        _ if all => "COMPLETE",
+        _ if ctx.plan.tasks.iter().any(done) => "IN PROGRESS",
+        _ => return,
+    };
+    let Some(source) = ctx.plan.tasks.first().map(|t| t.source.clone()) else {
+        return;
+    };
+    if let Err(e) = planexec_plan::set_status(&source, old, new) {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: format!("could not set the plan's Status line to {new}: {e}"),
+        });
+    }
 }
 
 /// `--report`s, written once at the end; true when one could not be written.

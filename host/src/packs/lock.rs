@@ -97,7 +97,7 @@ impl LockedResources {
             .into(),
             timeout_secs: n(r.timeout.as_secs()),
             memory: n(r.memory),
-            address_space: n(r.limits.address_space),
+            address_space: n(r.limits.memory), // "program memory" (RLIMIT_DATA)
             file_size: n(r.limits.file_size),
             processes: n(r.limits.processes),
             cpu_seconds: n(r.limits.cpu_seconds),

@@ -69,8 +69,10 @@ struct RawRequests {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LimitsTable {
-    /// Address space of each process ("4GiB").
+    /// Private writable memory of each process, RLIMIT_DATA ("4GiB").
     pub memory: Option<String>,
+    /// Address space of each process, RLIMIT_AS ("64GiB" or "unlimited", the default).
+    pub address_space: Option<String>,
     pub processes: Option<u64>,
     /// CPU time of each process ("10m").
     pub cpu: Option<String>,
@@ -95,7 +97,11 @@ impl LimitsTable {
             None => base.cpu_seconds,
         };
         Ok(Limits {
-            address_space: size(&self.memory, "memory", base.address_space)?,
+            memory: size(&self.memory, "memory", base.memory)?,
+            address_space: match self.address_space.as_deref().map(str::trim) {
+                Some("unlimited") => u64::MAX,
+                _ => size(&self.address_space, "address-space", base.address_space)?,
+            },
             file_size: size(&self.file_size, "file-size", base.file_size)?,
             processes: self.processes.unwrap_or(base.processes),
             cpu_seconds: cpu,
