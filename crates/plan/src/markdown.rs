@@ -257,7 +257,7 @@ impl Block {
                     Some(b'~') if b[3] == b' ' => Some((true, lead + 4)),
                     Some(b' ') if after_ok => Some((false, lead + 3)),
                     Some(b'x' | b'X') if after_ok => Some((true, lead + 3)),
-                    _ => None,
+                    _ => emoji_box(t).map(|(d, n)| (d, lead + n)),
                 }
             }
             _ => None,
@@ -275,6 +275,19 @@ impl Block {
     pub fn plain(&self) -> String {
         plain(&self.text)
     }
+}
+
+/// A box holding one mark Markdown does not know: `[✓]`, `[✅]` (done), `[🔄]`, `[⏳]` (open).
+fn emoji_box(t: &str) -> Option<(bool, usize)> {
+    let rest = t.strip_prefix('[')?;
+    let mut cs = rest.char_indices();
+    let (_, mark) = cs.next()?;
+    let (close, _) = cs.find(|(_, c)| !matches!(c, '\u{fe0f}' | '\u{200d}'))?;
+    if mark.is_ascii() || !rest[close..].starts_with("] ") {
+        return None;
+    }
+    let done = matches!(mark, '✓' | '✔' | '✅' | '☑' | '☒');
+    Some((done, 1 + close + 2))
 }
 
 /// Remove `**` markers, join lines with spaces and collapse whitespace.

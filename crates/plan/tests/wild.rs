@@ -70,11 +70,16 @@ fn a_plain_checklist_under_tasks_is_tasks_with_generated_ids() {
 }
 
 #[test]
-fn epic_sections_with_bullets_and_checkboxes_are_tasks() {
+fn epic_sections_with_bullets_are_tasks_until_the_plan_uses_checkboxes() {
+    // bullets under a group heading are the work of a plan without checkboxes
     let p = load("wild/epics.md");
-    assert_eq!(ids(&p), ["P1.1", "P1.2", "P2.1", "P2.2"]);
-    assert_eq!(done(&p), [false, false, false, true]);
-    assert_eq!(task(&p, "P2.1").milestone.as_deref(), Some("Epic 2"));
+    assert_eq!(ids(&p), ["P1.1", "P1.2"]);
+    assert_eq!(task(&p, "P1.1").milestone.as_deref(), Some("Epic 1"));
+    // once a plan writes work as checkboxes, the checkboxes are its tasks and bullets are prose
+    let p = load("wild/epics-checklist.md");
+    assert_eq!(ids(&p), ["P1.1", "P1.2"]);
+    assert_eq!(done(&p), [false, true]);
+    assert_eq!(task(&p, "P1.1").milestone.as_deref(), Some("Epic 2"));
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
 
@@ -465,10 +470,12 @@ fn plain_paragraph_ids_are_tasks() {
 }
 
 #[test]
-fn label_paragraphs_scope_checklists_and_nested_detail_is_not_a_task() {
+fn label_paragraphs_scope_checklists_and_nested_checkboxes_are_tasks() {
+    // every checkbox that stands for work is a task, nested ones included (the reading
+    // conventions); the Verification Plan checkboxes are criteria
     let p = load("wild/labelled.md");
-    assert_eq!(ids(&p), ["P1.1", "P1.2"]);
-    assert_eq!(done(&p), [true, false]);
+    assert_eq!(ids(&p), ["P1.1", "P1.2", "P1.3", "P1.4"]);
+    assert_eq!(done(&p), [true, true, true, false]);
 }
 
 #[test]
@@ -527,5 +534,27 @@ fn tickets_in_status_folders_are_done_or_not_work() {
         .unwrap();
     let open = p.tasks.iter().find(|t| t.title.contains("Retry")).unwrap();
     assert!(fixed.done && !open.done);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn checkbox_plans_take_every_work_checkbox_nested_included_and_nothing_else() {
+    let p = load("wild/nested-checklist.md");
+    let titles: Vec<&str> = p.tasks.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Parse the ledger file",
+            "Read the header row",
+            "Read the entries",
+            "Render the summary card with:",
+            "Test: the page loads under a second",
+            "Export to CSV",
+            "Export to PDF",
+        ]
+    );
+    assert_eq!(done(&p), [true, true, false, false, false, false, true]);
+    // the bullets under a checkbox are its details, not tasks
+    assert_eq!(p.tasks[3].steps, ["title and total", "a sparkline"]);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
