@@ -558,3 +558,15 @@ fn checkbox_plans_take_every_work_checkbox_nested_included_and_nothing_else() {
     assert_eq!(p.tasks[3].steps, ["title and total", "a sparkline"]);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn a_stated_dependency_against_phase_order_overrides_the_order_and_is_no_cycle() {
+    let p = load("wild/order-against-phase.md");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let deps = |id: &str| -> Vec<String> {
+        task(&p, id).dependencies.iter().map(|d| d.id.clone()).collect()
+    };
+    assert!(deps("T002").contains(&"T003".to_string()), "{:?}", deps("T002"));
+    assert!(deps("T004").contains(&"T003".to_string()), "{:?}", deps("T004"));
+    assert!(warning_rules(&p).contains(&"order-overridden".to_string()));
+}
