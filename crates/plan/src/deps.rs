@@ -681,16 +681,25 @@ mod tests {
         assert_eq!(parse_graph_line("ST-3 depends on ST-1, ST-2").len(), 2);
         assert!(parse_graph_line("no arrows here ST-1").is_empty());
         let e = |l: &str| -> Vec<(String, String)> {
-            parse_graph_line(l).into_iter().map(|(a, b, _)| (a, b)).collect()
+            parse_graph_line(l)
+                .into_iter()
+                .map(|(a, b, _)| (a, b))
+                .collect()
         };
         assert_eq!(
             e("T010-T011 block T019"),
-            [("T010".into(), "T019".into()), ("T011".into(), "T019".into())]
+            [
+                ("T010".into(), "T019".into()),
+                ("T011".into(), "T019".into())
+            ]
         );
         assert_eq!(e("T019 requires T010"), [("T010".into(), "T019".into())]);
         assert_eq!(
             e("T063 independent [P], T064-T065 sequential after T063"),
-            [("T063".into(), "T064".into()), ("T063".into(), "T065".into())]
+            [
+                ("T063".into(), "T064".into()),
+                ("T063".into(), "T065".into())
+            ]
         );
     }
 }

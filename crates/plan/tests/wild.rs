@@ -564,9 +564,35 @@ fn a_stated_dependency_against_phase_order_overrides_the_order_and_is_no_cycle()
     let p = load("wild/order-against-phase.md");
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
     let deps = |id: &str| -> Vec<String> {
-        task(&p, id).dependencies.iter().map(|d| d.id.clone()).collect()
+        task(&p, id)
+            .dependencies
+            .iter()
+            .map(|d| d.id.clone())
+            .collect()
     };
-    assert!(deps("T002").contains(&"T003".to_string()), "{:?}", deps("T002"));
-    assert!(deps("T004").contains(&"T003".to_string()), "{:?}", deps("T004"));
+    assert!(
+        deps("T002").contains(&"T003".to_string()),
+        "{:?}",
+        deps("T002")
+    );
+    assert!(
+        deps("T004").contains(&"T003".to_string()),
+        "{:?}",
+        deps("T004")
+    );
     assert!(warning_rules(&p).contains(&"order-overridden".to_string()));
+}
+
+#[test]
+fn a_tickets_folder_with_a_readme_and_a_template_reads_its_tickets() {
+    let p = load("wild/ticket-folder/tickets");
+    assert_eq!(ids(&p), ["T-001", "T-002"]);
+    assert_eq!(done(&p), [true, false]);
+    let d: Vec<&str> = task(&p, "T-002")
+        .dependencies
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(d, ["T-001"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }

@@ -950,10 +950,12 @@ pub fn is_index_file(path: &Path) -> bool {
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    matches!(
-        stem.trim_start_matches('_'),
-        "index" | "readme" | "overview" | "summary" | "toc" | "contents"
-    )
+    // `_template.md`, `TEMPLATE.md`: the form new tickets are copied from
+    stem.contains("template")
+        || matches!(
+            stem.trim_start_matches('_'),
+            "index" | "readme" | "overview" | "summary" | "toc" | "contents"
+        )
 }
 
 /// `st-1` -> `ST-1`, `T001` -> `T001`, `t001-setup` -> `T001`.
