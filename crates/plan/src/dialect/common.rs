@@ -951,9 +951,11 @@ pub fn is_index_file(path: &Path) -> bool {
         .map(|s| s.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     // `_template.md`, `TEMPLATE.md`: the form new tickets are copied from
-    stem.contains("template")
+    let name = stem.trim_start_matches('_');
+    name.starts_with("template")
+        || name.ends_with("template")
         || matches!(
-            stem.trim_start_matches('_'),
+            name,
             "index" | "readme" | "overview" | "summary" | "toc" | "contents"
         )
 }
