@@ -596,6 +596,10 @@ pub(crate) fn resolve(plan: &mut Plan) {
                     }
                 }
             } else {
+                let d = Dependency {
+                    id: variant_of(&ids, &d.id).unwrap_or(d.id.clone()),
+                    ..d
+                };
                 push(d, &mut out, &mut notes, &source);
             }
         }
@@ -604,6 +608,21 @@ pub(crate) fn resolve(plan: &mut Plan) {
         plan.tasks[ti].dependencies = out.list;
     }
     plan.notes.extend(notes);
+}
+
+/// The one task id that writes `id` with a variant suffix (`T031` names `T031-MIN` when no task
+/// is `T031`).
+fn variant_of(ids: &HashSet<String>, id: &str) -> Option<String> {
+    if ids.contains(id) {
+        return None;
+    }
+    let mut found = ids
+        .iter()
+        .filter(|k| k.strip_prefix(id).is_some_and(|r| r.starts_with('-')));
+    match (found.next(), found.next()) {
+        (Some(k), None) => Some(k.clone()),
+        _ => None,
+    }
 }
 
 /// A task's dependencies being resolved, with an index by id (dense plans name hundreds).

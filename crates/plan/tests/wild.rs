@@ -596,3 +596,12 @@ fn a_tickets_folder_with_a_readme_and_a_template_reads_its_tickets() {
     assert_eq!(d, ["T-001"]);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn ids_with_a_variant_suffix_are_kept_and_a_range_naming_the_bare_id_means_them() {
+    let p = load("wild/suffixed-ids.md");
+    assert_eq!(ids(&p), ["T001", "T002-MIN", "T003-MIN", "T004"]);
+    let d: Vec<&str> = task(&p, "T004").dependencies.iter().map(|d| d.id.as_str()).collect();
+    assert!(d.contains(&"T002-MIN") && d.contains(&"T003-MIN"), "{d:?}");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
