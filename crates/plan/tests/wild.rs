@@ -601,7 +601,24 @@ fn a_tickets_folder_with_a_readme_and_a_template_reads_its_tickets() {
 fn ids_with_a_variant_suffix_are_kept_and_a_range_naming_the_bare_id_means_them() {
     let p = load("wild/suffixed-ids.md");
     assert_eq!(ids(&p), ["T001", "T002-MIN", "T003-MIN", "T004"]);
-    let d: Vec<&str> = task(&p, "T004").dependencies.iter().map(|d| d.id.as_str()).collect();
+    let d: Vec<&str> = task(&p, "T004")
+        .dependencies
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
     assert!(d.contains(&"T002-MIN") && d.contains(&"T003-MIN"), "{d:?}");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn taskmaster_subtask_ids_are_parent_dot_own_even_when_the_own_id_is_dotted() {
+    let p = load("wild/taskmaster-nested/tasks.json");
+    assert_eq!(ids(&p), ["1", "1.1.1", "1.2", "1.2.retry-policy"]);
+    let d: Vec<&str> = task(&p, "1.2")
+        .dependencies
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(d, ["1.1.1", "1.2.retry-policy"]);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
