@@ -622,3 +622,11 @@ fn taskmaster_subtask_ids_are_parent_dot_own_even_when_the_own_id_is_dotted() {
     assert_eq!(d, ["1.1.1", "1.2.retry-policy"]);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn status_words_in_brackets_are_checkboxes() {
+    let p = load("wild/status-words.md");
+    assert_eq!(p.tasks.len(), 3);
+    assert_eq!(done(&p), [true, true, false]);
+    assert_eq!(p.tasks[0].title, "Add the page-size signal in `src/view.rs`");
+}
