@@ -419,10 +419,15 @@ pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
     edges
 }
 
-/// The clause a dependency phrase's subject sits in: `T063 independent, T064-T066 after T063`
-/// gives `T064-T066`.
+/// The clause a dependency phrase's subject sits in (`T001 done; T002, T003 block T004` gives
+/// `T002, T003`); empty when the clause denies the dependency (`T018 does not block T013`).
 fn clause_before(s: &str) -> &str {
-    s.rsplit([',', ';', '.']).next().unwrap_or(s)
+    let c = s.rsplit([';', '.']).next().unwrap_or(s);
+    let l = c.trim_end().to_ascii_lowercase();
+    if l.ends_with(" not") || l.ends_with("n't") || l.ends_with(" never") {
+        return "";
+    }
+    c
 }
 
 /// The clause after a dependency phrase, up to a sentence break: `T018; T030 is parallel` gives
@@ -713,6 +718,14 @@ mod tests {
             ]
         );
         assert_eq!(e("T019 requires T010"), [("T010".into(), "T019".into())]);
+        assert_eq!(
+            e("T007, T008 both block T009"),
+            [
+                ("T007".into(), "T009".into()),
+                ("T008".into(), "T009".into())
+            ]
+        );
+        assert!(e("pending T018 evidence does not block T013").is_empty());
         assert_eq!(
             e("T063 independent [P], T064-T065 sequential after T063"),
             [

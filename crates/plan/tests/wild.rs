@@ -628,5 +628,8 @@ fn status_words_in_brackets_are_checkboxes() {
     let p = load("wild/status-words.md");
     assert_eq!(p.tasks.len(), 3);
     assert_eq!(done(&p), [true, true, false]);
-    assert_eq!(p.tasks[0].title, "Add the page-size signal in `src/view.rs`");
+    assert_eq!(
+        p.tasks[0].title,
+        "Add the page-size signal in `src/view.rs`"
+    );
 }
