@@ -20,6 +20,7 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("template-placeholder", Severity::Warning, "a field still holds the template's placeholder (`<task title>`, `<none|T000,T002>`); planexec ignores it"),
     ("file-name", Severity::Warning, "a file name written without backticks that Markdown would mangle (`__main__.py`) or that holds spaces; planexec uses the source text"),
     ("unreadable-tolerance", Severity::Warning, "a tolerance sentence names a limit planexec could not read"),
+    ("order-overridden", Severity::Warning, "a stated dependency runs against document or phase order; planexec drops the order-only dependency that would close a cycle"),
     ("dependency-disagreement", Severity::Warning, "the same dependency is stated twice with different kinds"),
     ("unknown-milestone", Severity::Warning, "a task targets a milestone the milestones list does not have"),
     ("status-disagreement", Severity::Warning, "an ExecPlan's Status line disagrees with its checkboxes"),

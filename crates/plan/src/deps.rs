@@ -373,16 +373,29 @@ pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
         .split(|c: char| !c.is_alphanumeric() && c != '-')
         .find_map(DepKind::from_word);
     let lower = core.to_ascii_lowercase();
-    for phrase in ["depends on", "depend on", "blocked by", "requires", "after"] {
+    // `A depends on B` (B before A); `A blocks B` (A before B)
+    for (phrase, reversed) in [
+        ("depends on", false),
+        ("depend on", false),
+        ("blocked by", false),
+        ("requires", false),
+        ("require", false),
+        ("after", false),
+        (" blocks ", true),
+        (" block ", true),
+    ] {
         if let Some(p) = lower.find(phrase) {
-            let (a, b) = (&core[..p], &core[p + phrase.len()..]);
-            let targets = ids_in(a);
-            if targets.is_empty() {
+            let (a, b) = (clause_before(&core[..p]), &core[p + phrase.len()..]);
+            let subjects = ids_in(a);
+            if subjects.is_empty() {
                 continue;
             }
-            for d in ids_in(b) {
-                for t in &targets {
-                    edges.push((d.clone(), t.clone(), kind));
+            for o in ids_in(clause_after(b)) {
+                for s in &subjects {
+                    let (before, after) = if reversed { (s, &o) } else { (&o, s) };
+                    if before != after {
+                        edges.push((before.clone(), after.clone(), kind));
+                    }
                 }
             }
             return edges;
@@ -404,6 +417,23 @@ pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
         }
     }
     edges
+}
+
+/// The clause a dependency phrase's subject sits in (`T001 done; T002, T003 block T004` gives
+/// `T002, T003`); empty when the clause denies the dependency (`T018 does not block T013`).
+fn clause_before(s: &str) -> &str {
+    let c = s.rsplit([';', '.']).next().unwrap_or(s);
+    let l = c.trim_end().to_ascii_lowercase();
+    if l.ends_with(" not") || l.ends_with("n't") || l.ends_with(" never") {
+        return "";
+    }
+    c
+}
+
+/// The clause after a dependency phrase, up to a sentence break: `T018; T030 is parallel` gives
+/// `T018`.
+fn clause_after(s: &str) -> &str {
+    s.split([';', '(']).next().unwrap_or(s)
 }
 
 fn ids_in(s: &str) -> Vec<String> {
@@ -571,6 +601,10 @@ pub(crate) fn resolve(plan: &mut Plan) {
                     }
                 }
             } else {
+                let d = Dependency {
+                    id: variant_of(&ids, &d.id).unwrap_or(d.id.clone()),
+                    ..d
+                };
                 push(d, &mut out, &mut notes, &source);
             }
         }
@@ -579,6 +613,21 @@ pub(crate) fn resolve(plan: &mut Plan) {
         plan.tasks[ti].dependencies = out.list;
     }
     plan.notes.extend(notes);
+}
+
+/// The one task id that writes `id` with a variant suffix (`T031` names `T031-MIN` when no task
+/// is `T031`).
+fn variant_of(ids: &HashSet<String>, id: &str) -> Option<String> {
+    if ids.contains(id) {
+        return None;
+    }
+    let mut found = ids
+        .iter()
+        .filter(|k| k.strip_prefix(id).is_some_and(|r| r.starts_with('-')));
+    match (found.next(), found.next()) {
+        (Some(k), None) => Some(k.clone()),
+        _ => None,
+    }
 }
 
 /// A task's dependencies being resolved, with an index by id (dense plans name hundreds).
@@ -655,5 +704,34 @@ mod tests {
         assert_eq!(parse_graph_line("ST-1 -> ST-2 -> ST-3").len(), 2);
         assert_eq!(parse_graph_line("ST-3 depends on ST-1, ST-2").len(), 2);
         assert!(parse_graph_line("no arrows here ST-1").is_empty());
+        let e = |l: &str| -> Vec<(String, String)> {
+            parse_graph_line(l)
+                .into_iter()
+                .map(|(a, b, _)| (a, b))
+                .collect()
+        };
+        assert_eq!(
+            e("T010-T011 block T019"),
+            [
+                ("T010".into(), "T019".into()),
+                ("T011".into(), "T019".into())
+            ]
+        );
+        assert_eq!(e("T019 requires T010"), [("T010".into(), "T019".into())]);
+        assert_eq!(
+            e("T007, T008 both block T009"),
+            [
+                ("T007".into(), "T009".into()),
+                ("T008".into(), "T009".into())
+            ]
+        );
+        assert!(e("pending T018 evidence does not block T013").is_empty());
+        assert_eq!(
+            e("T063 independent [P], T064-T065 sequential after T063"),
+            [
+                ("T063".into(), "T064".into()),
+                ("T063".into(), "T065".into())
+            ]
+        );
     }
 }

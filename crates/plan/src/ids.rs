@@ -25,6 +25,8 @@ pub fn scan_id(s: &str) -> Option<usize> {
         if i < n && b[i].is_ascii_alphabetic() && boundary(b, i + 1) {
             i += 1;
         }
+        // a variant suffix: `T031-MIN`, `T12-ALT` (not a range `T001-T004`)
+        i += variant_suffix(&b[i..]);
         return if boundary(b, i) { Some(i) } else { None };
     }
     if i < n && b[i].is_ascii_lowercase() {
@@ -48,6 +50,19 @@ pub fn scan_id(s: &str) -> Option<usize> {
         return if boundary(b, i) { Some(i) } else { None };
     }
     None
+}
+
+/// Length of `-MIN`-like suffix at the start of `b`: a hyphen and 2 to 6 capitals ending a word.
+fn variant_suffix(b: &[u8]) -> usize {
+    if b.first() != Some(&b'-') {
+        return 0;
+    }
+    let caps = b[1..].iter().take_while(|c| c.is_ascii_uppercase()).count();
+    if (2..=6).contains(&caps) && boundary(b, 1 + caps) {
+        1 + caps
+    } else {
+        0
+    }
 }
 
 /// Length of a tracker key with no digit (`proj-ory`, `bd-yed`) at the start of `s`.

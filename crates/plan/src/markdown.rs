@@ -257,7 +257,9 @@ impl Block {
                     Some(b'~') if b[3] == b' ' => Some((true, lead + 4)),
                     Some(b' ') if after_ok => Some((false, lead + 3)),
                     Some(b'x' | b'X') if after_ok => Some((true, lead + 3)),
-                    _ => None,
+                    _ => emoji_box(t)
+                        .or_else(|| status_box(t))
+                        .map(|(d, n)| (d, lead + n)),
                 }
             }
             _ => None,
@@ -275,6 +277,33 @@ impl Block {
     pub fn plain(&self) -> String {
         plain(&self.text)
     }
+}
+
+/// A box holding one mark Markdown does not know: `[✓]`, `[✅]` (done), `[🔄]`, `[⏳]` (open).
+fn emoji_box(t: &str) -> Option<(bool, usize)> {
+    let rest = t.strip_prefix('[')?;
+    let mut cs = rest.char_indices();
+    let (_, mark) = cs.next()?;
+    let (close, _) = cs.find(|(_, c)| !matches!(c, '\u{fe0f}' | '\u{200d}'))?;
+    if mark.is_ascii() || !rest[close..].starts_with("] ") {
+        return None;
+    }
+    let done = matches!(mark, '✓' | '✔' | '✅' | '☑' | '☒');
+    Some((done, 1 + close + 2))
+}
+
+/// A box holding a status word: `[completed]`, `[done]` (done), `[in_progress]`, `[pending]`,
+/// `[todo]` (open).
+fn status_box(t: &str) -> Option<(bool, usize)> {
+    let rest = t.strip_prefix('[')?;
+    let close = rest.find("] ")?;
+    let word = rest[..close].to_ascii_lowercase().replace(['-', ' '], "_");
+    let done = match word.as_str() {
+        "completed" | "complete" | "done" | "finished" | "skipped" => true,
+        "in_progress" | "pending" | "todo" | "wip" | "blocked" | "open" | "not_started" => false,
+        _ => return None,
+    };
+    Some((done, 1 + close + 2))
 }
 
 /// Remove `**` markers, join lines with spaces and collapse whitespace.

@@ -156,6 +156,7 @@ fn every_rule_is_listed() {
         "template-placeholder",
         "file-name",
         "unreadable-tolerance",
+        "order-overridden",
         "dependency-disagreement",
         "unknown-milestone",
         "status-disagreement",

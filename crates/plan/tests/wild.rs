@@ -70,11 +70,16 @@ fn a_plain_checklist_under_tasks_is_tasks_with_generated_ids() {
 }
 
 #[test]
-fn epic_sections_with_bullets_and_checkboxes_are_tasks() {
+fn epic_sections_with_bullets_are_tasks_until_the_plan_uses_checkboxes() {
+    // bullets under a group heading are the work of a plan without checkboxes
     let p = load("wild/epics.md");
-    assert_eq!(ids(&p), ["P1.1", "P1.2", "P2.1", "P2.2"]);
-    assert_eq!(done(&p), [false, false, false, true]);
-    assert_eq!(task(&p, "P2.1").milestone.as_deref(), Some("Epic 2"));
+    assert_eq!(ids(&p), ["P1.1", "P1.2"]);
+    assert_eq!(task(&p, "P1.1").milestone.as_deref(), Some("Epic 1"));
+    // once a plan writes work as checkboxes, the checkboxes are its tasks and bullets are prose
+    let p = load("wild/epics-checklist.md");
+    assert_eq!(ids(&p), ["P1.1", "P1.2"]);
+    assert_eq!(done(&p), [false, true]);
+    assert_eq!(task(&p, "P1.1").milestone.as_deref(), Some("Epic 2"));
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
 
@@ -465,10 +470,12 @@ fn plain_paragraph_ids_are_tasks() {
 }
 
 #[test]
-fn label_paragraphs_scope_checklists_and_nested_detail_is_not_a_task() {
+fn label_paragraphs_scope_checklists_and_nested_checkboxes_are_tasks() {
+    // every checkbox that stands for work is a task, nested ones included (the reading
+    // conventions); the Verification Plan checkboxes are criteria
     let p = load("wild/labelled.md");
-    assert_eq!(ids(&p), ["P1.1", "P1.2"]);
-    assert_eq!(done(&p), [true, false]);
+    assert_eq!(ids(&p), ["P1.1", "P1.2", "P1.3", "P1.4"]);
+    assert_eq!(done(&p), [true, true, true, false]);
 }
 
 #[test]
@@ -528,4 +535,101 @@ fn tickets_in_status_folders_are_done_or_not_work() {
     let open = p.tasks.iter().find(|t| t.title.contains("Retry")).unwrap();
     assert!(fixed.done && !open.done);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn checkbox_plans_take_every_work_checkbox_nested_included_and_nothing_else() {
+    let p = load("wild/nested-checklist.md");
+    let titles: Vec<&str> = p.tasks.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Parse the ledger file",
+            "Read the header row",
+            "Read the entries",
+            "Render the summary card with:",
+            "Test: the page loads under a second",
+            "Export to CSV",
+            "Export to PDF",
+        ]
+    );
+    assert_eq!(done(&p), [true, true, false, false, false, false, true]);
+    // the bullets under a checkbox are its details, not tasks
+    assert_eq!(p.tasks[3].steps, ["title and total", "a sparkline"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_stated_dependency_against_phase_order_overrides_the_order_and_is_no_cycle() {
+    let p = load("wild/order-against-phase.md");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let deps = |id: &str| -> Vec<String> {
+        task(&p, id)
+            .dependencies
+            .iter()
+            .map(|d| d.id.clone())
+            .collect()
+    };
+    assert!(
+        deps("T002").contains(&"T003".to_string()),
+        "{:?}",
+        deps("T002")
+    );
+    assert!(
+        deps("T004").contains(&"T003".to_string()),
+        "{:?}",
+        deps("T004")
+    );
+    assert!(warning_rules(&p).contains(&"order-overridden".to_string()));
+}
+
+#[test]
+fn a_tickets_folder_with_a_readme_and_a_template_reads_its_tickets() {
+    let p = load("wild/ticket-folder/tickets");
+    assert_eq!(ids(&p), ["T-001", "T-002"]);
+    assert_eq!(done(&p), [true, false]);
+    let d: Vec<&str> = task(&p, "T-002")
+        .dependencies
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(d, ["T-001"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn ids_with_a_variant_suffix_are_kept_and_a_range_naming_the_bare_id_means_them() {
+    let p = load("wild/suffixed-ids.md");
+    assert_eq!(ids(&p), ["T001", "T002-MIN", "T003-MIN", "T004"]);
+    let d: Vec<&str> = task(&p, "T004")
+        .dependencies
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
+    assert!(d.contains(&"T002-MIN") && d.contains(&"T003-MIN"), "{d:?}");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn taskmaster_subtask_ids_are_parent_dot_own_even_when_the_own_id_is_dotted() {
+    let p = load("wild/taskmaster-nested/tasks.json");
+    assert_eq!(ids(&p), ["1", "1.1.1", "1.2", "1.2.retry-policy"]);
+    let d: Vec<&str> = task(&p, "1.2")
+        .dependencies
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(d, ["1.1.1", "1.2.retry-policy"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn status_words_in_brackets_are_checkboxes() {
+    let p = load("wild/status-words.md");
+    assert_eq!(p.tasks.len(), 3);
+    assert_eq!(done(&p), [true, true, false]);
+    assert_eq!(
+        p.tasks[0].title,
+        "Add the page-size signal in `src/view.rs`"
+    );
 }

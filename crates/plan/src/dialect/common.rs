@@ -950,10 +950,14 @@ pub fn is_index_file(path: &Path) -> bool {
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    matches!(
-        stem.trim_start_matches('_'),
-        "index" | "readme" | "overview" | "summary" | "toc" | "contents"
-    )
+    // `_template.md`, `TEMPLATE.md`: the form new tickets are copied from
+    let name = stem.trim_start_matches('_');
+    name.starts_with("template")
+        || name.ends_with("template")
+        || matches!(
+            name,
+            "index" | "readme" | "overview" | "summary" | "toc" | "contents"
+        )
 }
 
 /// `st-1` -> `ST-1`, `T001` -> `T001`, `t001-setup` -> `T001`.
@@ -1039,6 +1043,7 @@ pub fn merge_ticket(plan: &mut Plan, t: Task) {
 /// The last pass: dependency resolution and per-task clean-up.
 pub fn finish(plan: &mut Plan) {
     crate::deps::resolve(plan);
+    break_order_cycles(plan);
     for t in &mut plan.tasks {
         let from_text: Vec<String> = t
             .acceptance
@@ -1058,6 +1063,42 @@ pub fn finish(plan: &mut Plan) {
     }
     if plan.title.is_empty() {
         plan.title = plan.topic();
+    }
+}
+
+/// A stated dependency against document or phase order (`T016 blocks T009` in a later phase) is
+/// no contradiction: the order-only (sequencing) edge that closes the cycle gives way, named in
+/// an `order-overridden` warning. Cycles of stated dependencies stay errors.
+fn break_order_cycles(plan: &mut Plan) {
+    for _ in 0..plan.tasks.len().min(200) {
+        let Err(c) = crate::waves::waves(plan) else {
+            return;
+        };
+        let Some((ti, di)) = c.cycle.windows(2).find_map(|w| {
+            let ti = plan.tasks.iter().position(|t| t.id == w[0])?;
+            let di = plan.tasks[ti]
+                .dependencies
+                .iter()
+                .position(|d| d.id == w[1] && d.kind == DepKind::Sequencing)?;
+            Some((ti, di))
+        }) else {
+            return;
+        };
+        let d = plan.tasks[ti].dependencies.remove(di);
+        let t = &plan.tasks[ti];
+        plan.notes.push(crate::diagnostic::Diagnostic::new(
+            crate::diagnostic::Severity::Warning,
+            "order-overridden",
+            format!(
+                "a stated dependency runs against the plan's order ({}); planexec no longer runs {} after {} only because of their order",
+                c.cycle.join(" -> "),
+                t.id,
+                d.id
+            ),
+            &t.source,
+            t.span,
+            &t.quote,
+        ));
     }
 }
 

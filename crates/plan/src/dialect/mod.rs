@@ -301,16 +301,22 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
     let own_subtasks = dir
         .file_name()
         .is_some_and(|n| n.eq_ignore_ascii_case("subtasks") || n.eq_ignore_ascii_case("tickets"));
-    if let Some(main) = find_ci(
-        dir,
-        &[
-            "PLAN.md",
-            "plan.md",
-            "execution-backlog.md",
-            "tasks.md",
-            "README.md",
-        ],
-    ) {
+    // a tickets/ folder's README.md or INDEX.md describes the tickets; it is not the plan
+    let main = (!own_subtasks)
+        .then(|| {
+            find_ci(
+                dir,
+                &[
+                    "PLAN.md",
+                    "plan.md",
+                    "execution-backlog.md",
+                    "tasks.md",
+                    "README.md",
+                ],
+            )
+        })
+        .flatten();
+    if let Some(main) = main {
         let mut plan = load_file(&main, dialect)?;
         if let Some(t) = &tickets {
             merge_folder(&mut plan, t)?;

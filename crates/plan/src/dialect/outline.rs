@@ -168,48 +168,86 @@ fn bold_id_tasks(doc: &Doc, plan: &mut Plan) -> bool {
     true
 }
 
-/// A section heading that holds plan context, not work: its items are never tasks.
+/// A section heading that holds plan context, not work: its items are never tasks. A context
+/// word counts when it is the heading's first or last word (`Success Criteria`, `Risk Register`),
+/// not inside a work title (`EVaults Summary Page`); a phase or milestone heading is work.
 fn is_context_section(text: &str) -> bool {
     // a Milestones section may hold the work itself (a table of milestones with a status)
     if !matches!(section_kind(text), SecKind::Other | SecKind::Milestones) {
         return true;
     }
     let l = plain(text).to_lowercase();
-    [
-        "question",
-        "note",
-        "reference",
-        "risk",
-        "criteria",
-        "acceptance",
-        "non-goal",
-        "out of scope",
-        "background",
-        "context",
-        "assumption",
-        "requirement",
-        "glossary",
-        "decision",
-        "overview",
-        "summary",
-        "metric",
-        "goal",
-        "resource",
-        "link",
-        "objective",
-        "scope",
-        "purpose",
-        "outcome",
-        "evidence",
-        "log",
-        "测试",
-        "指标",
-        "验收",
-        "里程碑",
-        "标准",
-    ]
-    .iter()
-    .any(|w| l.contains(w))
+    if parse_milestone_heading(text).is_some() {
+        return false;
+    }
+    if CONTEXT_CJK.iter().any(|w| l.contains(w))
+        || ["out of scope", "non-goal", "post-mvp", "post mvp"]
+            .iter()
+            .any(|w| l.contains(w))
+    {
+        return true;
+    }
+    let words = heading_words(&l);
+    let is_ctx = |w: &String| {
+        CONTEXT
+            .iter()
+            .any(|c| w == c || w.strip_suffix('s') == Some(c))
+    };
+    let found = words.first().is_some_and(is_ctx) || words.last().is_some_and(is_ctx);
+    found
+}
+
+const CONTEXT: [&str; 29] = [
+    "question",
+    "note",
+    "reference",
+    "risk",
+    "criteria",
+    "criterion",
+    "acceptance",
+    "background",
+    "context",
+    "assumption",
+    "requirement",
+    "glossary",
+    "decision",
+    "overview",
+    "summary",
+    "metric",
+    "goal",
+    "resource",
+    "link",
+    "objective",
+    "scope",
+    "purpose",
+    "outcome",
+    "evidence",
+    "log",
+    "changelog",
+    "appendix",
+    "prerequisite",
+    "dependencies",
+];
+
+const CONTEXT_CJK: [&str; 5] = ["测试", "指标", "验收", "里程碑", "标准"];
+
+/// The words of a heading without its numbering, marks and parenthesised asides:
+/// `## 2.1 Success Criteria (S1-S10)` gives `success`, `criteria`.
+fn heading_words(l: &str) -> Vec<String> {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in l.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .map(str::to_string)
+        .collect()
 }
 
 /// A heading whose bullets are work: a group (`Epic 1`, `Phase 2`, `Stage 3`, `Milestone 1`)
@@ -267,9 +305,42 @@ impl Scope {
     }
 }
 
+/// Which blocks sit in a context section: a heading's own words, or a context heading above it
+/// (`### Functional` under `## Success Metrics`); the first H1 is the plan's title.
+fn context_map(doc: &Doc) -> Vec<bool> {
+    let mut stack: Vec<(u8, bool)> = Vec::new();
+    let mut ctx = false;
+    let mut out = Vec::with_capacity(doc.blocks.len());
+    let title = doc.blocks.iter().position(|b| b.heading_level() == Some(1));
+    for (i, b) in doc.blocks.iter().enumerate() {
+        if let Some(level) = b.heading_level() {
+            stack.retain(|(l, _)| *l < level);
+            let inherited = stack.iter().any(|(_, c)| *c);
+            // the plan's title (`# Risk Dashboard Plan`) names the whole plan, not a section
+            ctx = inherited || (Some(i) != title && is_context_section(&b.text));
+            stack.push((level, ctx));
+        }
+        out.push(ctx);
+    }
+    out
+}
+
+/// Whether the plan writes its work as checkboxes: then every checkbox outside context sections
+/// is a task (nested ones too) and nothing else is; numbered lists and bullets are details.
+fn checkbox_form(doc: &Doc, ctx: &[bool]) -> bool {
+    doc.blocks
+        .iter()
+        .zip(ctx)
+        .any(|(b, c)| !c && b.task_box().is_some())
+}
+
 /// Top-level list items and table rows that are work, grouped by the heading above them; a
-/// group heading whose section holds field labels is one task itself.
+/// group heading whose section holds field labels is one task itself. In a checkbox plan the
+/// checkboxes at every depth are the tasks; where groups with fields are the tasks, the lists
+/// elsewhere are prose.
 fn item_tasks(doc: &Doc) -> Vec<Task> {
+    let ctx = context_map(doc);
+    let boxes = checkbox_form(doc, &ctx);
     let mut out: Vec<Task> = Vec::new();
     let mut sc = Scope::default();
     for (i, b) in doc.blocks.iter().enumerate() {
@@ -278,10 +349,13 @@ fn item_tasks(doc: &Doc) -> Vec<Task> {
         }
         if b.heading_level().is_some() {
             sc.next_group();
-            sc.context = is_context_section(&b.text);
+            sc.context = ctx[i];
             sc.work = !sc.context && is_group_heading(&b.text);
             sc.milestone = parse_milestone_heading(&b.text).map(|(id, _)| id);
             sc.top = None;
+            if boxes || sc.context {
+                continue;
+            }
             if let Some(t) = group_task(doc, i, &mut sc) {
                 out.push(t);
             }
@@ -291,12 +365,12 @@ fn item_tasks(doc: &Doc) -> Vec<Task> {
             Kind::Para => {
                 // `**Proposed Changes**:` / `**Verification Plan**:` label what follows
                 if let Some(label) = label_para(&b.text) {
-                    sc.context = is_context_section(&label);
+                    sc.context = ctx[i] || is_context_section(&label);
                     sc.work = !sc.context && is_group_heading(&label);
                     sc.top = None;
                 }
             }
-            Kind::Table if !sc.context => {
+            Kind::Table if !sc.context && !boxes => {
                 for (off, title, done) in table_rows(b) {
                     let mut t = row_task(doc, off, title, done, &sc.milestone);
                     t.id = sc.id();
@@ -304,25 +378,51 @@ fn item_tasks(doc: &Doc) -> Vec<Task> {
                 }
             }
             Kind::Item { ordered, .. } => {
-                let checked = b.task_box();
-                let depth = *sc.top.get_or_insert(b.depth);
-                if b.depth != depth || sc.context || !(checked.is_some() || ordered || sc.work) {
+                if sc.context {
                     continue;
                 }
-                let end = (i + 1..doc.blocks.len())
-                    .find(|&j| {
-                        let n = &doc.blocks[j];
-                        n.heading_level().is_some() || (n.is_item() && n.depth <= depth)
-                    })
-                    .unwrap_or(doc.blocks.len());
+                let checked = b.task_box();
+                if boxes {
+                    if checked.is_some() {
+                        let end = item_end(doc, i, true);
+                        let id = sc.id();
+                        out.push(item_task(doc, i, end, id, &sc.milestone));
+                    }
+                    continue;
+                }
+                let depth = *sc.top.get_or_insert(b.depth);
+                let shape = checked.is_some() || ordered || sc.work;
+                if b.depth != depth || !shape {
+                    continue;
+                }
+                let end = item_end(doc, i, false);
                 let id = sc.id();
                 out.push(item_task(doc, i, end, id, &sc.milestone));
             }
             _ => {}
         }
     }
+    if !boxes && out.iter().any(|t| t.origin == GROUP_ORIGIN) {
+        out.retain(|t| t.origin == GROUP_ORIGIN);
+    }
     out
 }
+
+/// Where an item's scope ends: the next heading, the next item at its depth or above, or (in a
+/// checkbox plan) the next checkbox, which is a task of its own.
+fn item_end(doc: &Doc, i: usize, boxes: bool) -> usize {
+    let depth = doc.blocks[i].depth;
+    (i + 1..doc.blocks.len())
+        .find(|&j| {
+            let n = &doc.blocks[j];
+            n.heading_level().is_some()
+                || (n.is_item() && n.depth <= depth)
+                || (boxes && n.task_box().is_some())
+        })
+        .unwrap_or(doc.blocks.len())
+}
+
+const GROUP_ORIGIN: &str = "a phase or milestone heading whose section states its own fields";
 
 /// A paragraph that only labels what follows: `**Deliverables:**`, `Tasks:`, `**任务**`.
 fn label_para(text: &str) -> Option<String> {
@@ -358,7 +458,7 @@ fn group_task(doc: &Doc, i: usize, sc: &mut Scope) -> Option<Task> {
     let b = &doc.blocks[i];
     let span = doc.span(b.start);
     let mut t = Task {
-        origin: "a phase or milestone heading whose section states its own fields",
+        origin: GROUP_ORIGIN,
         id: id.replace(' ', "-"),
         title,
         milestone: Some(id),
@@ -445,7 +545,8 @@ fn row_task(doc: &Doc, off: usize, title: String, done: bool, milestone: &Option
 /// One list item as a task: its first line the title, nested blocks its fields.
 fn item_task(doc: &Doc, i: usize, end: usize, id: String, milestone: &Option<String>) -> Task {
     let b = &doc.blocks[i];
-    let text = plain(&b.text);
+    let (done, skip) = b.task_box().unwrap_or((false, 0));
+    let text = plain(&b.text[skip..]);
     let title = text.lines().next().unwrap_or(&text).to_string();
     let span = doc.span(b.start);
     let mut task = Task {
@@ -453,7 +554,7 @@ fn item_task(doc: &Doc, i: usize, end: usize, id: String, milestone: &Option<Str
         id,
         title: title.clone(),
         summary: text.clone(),
-        done: b.checked().unwrap_or(false),
+        done,
         milestone: milestone.clone(),
         source: doc.src.path.clone(),
         span,

@@ -68,7 +68,8 @@ pub fn parse_source(src: &Source) -> Result<Plan, PlanError> {
 }
 
 /// Read a list of tasks (or a task's subtasks, with `parent` its id) in order: each task, then
-/// its subtasks (`3.1`, `3.2`, deeper levels too); a parent waits for its subtasks.
+/// its subtasks (deeper levels too); a parent waits for its subtasks. A subtask's id is always
+/// `<parent>.<own id>`, Taskmaster's own naming: an own id `7.1` under task 7 is `7.7.1`.
 fn read_list(
     src: &Source,
     objs: &[Obj],
@@ -80,8 +81,8 @@ fn read_list(
     for t in list {
         let own = id_text(t.get("id"));
         let id = match parent {
-            Some(p) if !own.contains('.') => format!("{p}.{own}"),
-            _ => own,
+            Some(p) => format!("{p}.{own}"),
+            None => own,
         };
         let mut task = read_task(src, objs, range, t, &id, parent);
         let subs = t
@@ -90,12 +91,7 @@ fn read_list(
             .cloned()
             .unwrap_or_default();
         for s in &subs {
-            let sid = id_text(s.get("id"));
-            let full = if sid.contains('.') {
-                sid
-            } else {
-                format!("{id}.{sid}")
-            };
+            let full = format!("{id}.{}", id_text(s.get("id")));
             let d = dep(&full, &task, DepKind::Blocking);
             task.dependencies.push(d);
         }
