@@ -365,7 +365,7 @@ fn placeholder_title(doc: &Doc, off: usize, task: &mut Task) {
     }
 }
 
-fn dep(doc: &Doc, id: String, kind: DepKind, off: usize) -> Dependency {
+pub(super) fn dep(doc: &Doc, id: String, kind: DepKind, off: usize) -> Dependency {
     Dependency {
         id,
         kind,
@@ -1118,6 +1118,26 @@ pub fn plan_title(doc: &Doc) -> String {
 /// Commands in code blocks of a hit (used by ExecPlan steps).
 pub fn code_commands(lines: &[String]) -> Vec<String> {
     commands_in_code(lines)
+}
+
+/// Run the tasks in document order: each a sequencing dependency of the next.
+pub(super) fn chain(mut tasks: Vec<Task>) -> Vec<Task> {
+    for i in 1..tasks.len() {
+        let (prev, span, quote) = (
+            tasks[i - 1].id.clone(),
+            tasks[i].span,
+            tasks[i].quote.clone(),
+        );
+        tasks[i].dependencies.push(Dependency {
+            id: prev,
+            kind: DepKind::Sequencing,
+            span,
+            file: None,
+            quote: quote.into(),
+            prose: false,
+        });
+    }
+    tasks
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! ExecPlans: a Status line, Purpose, Constraints, Tolerances in prose, Risks, Progress checkboxes
 //! (the tasks, with timestamps), Concrete Steps and Validation and Acceptance commands.
 
-use super::common::plan_title;
+use super::common::{chain, plan_title};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::markdown::{plain, Doc, Kind};
 use crate::model::{DepKind, Dependency, Plan, Span, Task};
@@ -406,26 +406,6 @@ fn concrete_steps(doc: &Doc, gates: &[String]) -> Vec<Task> {
         last.acceptance.extend(gates.iter().cloned());
     }
     out
-}
-
-/// Order steps one after another (each a sequencing dependency of the next).
-fn chain(mut steps: Vec<Task>) -> Vec<Task> {
-    for i in 1..steps.len() {
-        let (prev, span, quote) = (
-            steps[i - 1].id.clone(),
-            steps[i].span,
-            steps[i].quote.clone(),
-        );
-        steps[i].dependencies.push(Dependency {
-            id: prev,
-            kind: DepKind::Sequencing,
-            span,
-            file: None,
-            quote: quote.into(),
-            prose: false,
-        });
-    }
-    steps
 }
 
 /// The `Status:` line (or `**Status**:` metadata bullet, or front matter `status`).

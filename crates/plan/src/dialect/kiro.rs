@@ -3,7 +3,7 @@
 //!
 //! Order only: each task follows the one before it, and a parent waits for its children.
 
-use super::common::{add_task, files_from_source, plan_title};
+use super::common::{add_task, dep, files_from_source, plan_title};
 use crate::ids::scan_number;
 use crate::markdown::{plain, Doc};
 use crate::model::{DepKind, Dependency, Plan, Task};
@@ -203,14 +203,7 @@ fn read_line(doc: &Doc, t: &mut Task, bare: &str, off: usize) {
     match label {
         Some((Field::Deps, v)) => {
             for (id, kind) in crate::deps::parse_dep_text(&v, DepKind::Blocking) {
-                t.dependencies.push(Dependency {
-                    id,
-                    kind,
-                    span: doc.span(off),
-                    file: None,
-                    quote: doc.quote(off).into(),
-                    prose: false,
-                });
+                t.dependencies.push(dep(doc, id, kind, off));
             }
             t.field_spans
                 .entry("dependencies".into())

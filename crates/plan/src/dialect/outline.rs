@@ -6,12 +6,12 @@
 //! `## Epic 1:` / `### Phase 2:` / `## Tasks`) of each section. Plans without ids get generated
 //! ids `P<group>.<item>` in document order, named in one `generated-ids` warning.
 
-use super::common::{add_task, apply, files_from_source};
+use super::common::{add_task, apply, chain, files_from_source};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fields::collect;
 use crate::ids::{is_milestone_id, is_non_task_id, scan_id};
 use crate::markdown::{plain, Doc, Kind};
-use crate::model::{DepKind, Dependency, Plan, Task};
+use crate::model::{Plan, Task};
 use crate::sections::{parse_milestone_heading, section_kind, SecKind};
 
 /// Read tasks from the document's structure into `plan`. Returns whether any were found.
@@ -603,24 +603,4 @@ fn paths_only(raw: &str) -> String {
         .map(|f| format!("`{}`", f.name))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Run the tasks in document order: each a sequencing dependency of the next.
-fn chain(mut tasks: Vec<Task>) -> Vec<Task> {
-    for i in 1..tasks.len() {
-        let (prev, span, quote) = (
-            tasks[i - 1].id.clone(),
-            tasks[i].span,
-            tasks[i].quote.clone(),
-        );
-        tasks[i].dependencies.push(Dependency {
-            id: prev,
-            kind: DepKind::Sequencing,
-            span,
-            file: None,
-            quote: quote.into(),
-            prose: false,
-        });
-    }
-    tasks
 }
