@@ -163,6 +163,7 @@ const HOSTILE_PRE_COMMIT: &str = r#"repos:
       - id: ok
         entry: "true"
         language: system
+        pass_filenames: false
 "#;
 
 #[test]
