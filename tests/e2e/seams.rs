@@ -329,10 +329,11 @@ fn host_processes_and_their_command_lines_are_not_visible() {
 /// Starts `c` with `path` open on descriptor 7, not close-on-exec (`exec 7<secret`).
 fn with_fd7(c: &mut Command, path: &str) {
     let f = std::fs::File::open(path).unwrap();
-    // SAFETY: dup2 is async-signal-safe; the new descriptor has no CLOEXEC.
+    // SAFETY: dup2 and fcntl are async-signal-safe. When the file already is fd 7,
+    // dup2 changes nothing and keeps its CLOEXEC, so the flag is cleared explicitly.
     unsafe {
         c.pre_exec(move || {
-            if libc::dup2(f.as_raw_fd(), 7) < 0 {
+            if libc::dup2(f.as_raw_fd(), 7) < 0 || libc::fcntl(7, libc::F_SETFD, 0) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
