@@ -33,9 +33,7 @@ fn repo(
 ) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     write(d, "README", "base\n");
     let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n");
     if !tolerances.is_empty() {
@@ -567,9 +565,7 @@ fn run_writes_the_requested_reports_at_the_end() {
 fn planpipe_backlog_gets_status_and_summary_files() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     let st = |n: u32, file: &str, deps: &str| {
         format!(
             "### ST-{n}: Write {file}\n\n**Wave:** {n}\n\n#### Change Area\n\n| Module | File | Change Type | Description |\n|---|---|---|---|\n| notes | `{file}` | create | the file |\n\n#### Dependencies\n\n| Dependency | Type | From | Unblock Condition |\n|---|---|---|---|\n{deps}\n\n#### Completion Criteria\n\n- [ ] `grep -q ok {file}`\n\n"
@@ -1064,9 +1060,7 @@ fn sigint_and_sigterm_stop_the_gate_save_the_state_and_print_the_resume_command(
 fn execplan_repo(patches: &[(&str, String)]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     write(d, "README", "base\n");
     write(d, "PLAN.md", "# ExecPlan: Greetings\n\nStatus: DRAFT\n\n## Purpose\n\nAdd greeting files.\n\n## Progress\n\n- [ ] Add greet.txt.\n- [ ] Add bye.txt.\n");
     for (name, p) in patches {

@@ -5,9 +5,7 @@ use crate::support::*;
 use std::path::Path;
 
 fn repo(dir: &Path) {
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["config", "user.email", "dev@example.com"]);
-    git(dir, &["config", "user.name", "Dev"]);
+    git_init(dir);
 }
 
 /// A one-task T-ID plan at plan/plan.md whose acceptance command is `accept`, with the

@@ -38,9 +38,7 @@ fn plan_text(tasks: &[Task]) -> String {
 fn repo(tasks: &[Task], patches: &[(&str, String)], extra_toml: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     write(d, "README", "base\n");
     write(d, "plan/plan.md", &plan_text(tasks));
     for (name, p) in patches {
@@ -442,9 +440,7 @@ fn a_typo_in_a_plugins_settings_table_stops_preflight_with_file_and_line() {
 fn a_dirty_submodule_counts_as_dirty() {
     let sub = tempfile::tempdir().unwrap();
     let s = sub.path();
-    git(s, &["init", "-q", "-b", "main"]);
-    git(s, &["config", "user.email", "dev@example.com"]);
-    git(s, &["config", "user.name", "Dev"]);
+    git_init(s);
     write(s, "lib.txt", "v1\n");
     git(s, &["add", "."]);
     git(s, &["commit", "-qm", "lib"]);

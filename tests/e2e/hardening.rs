@@ -361,9 +361,7 @@ fn report_through_a_committed_symlinked_folder_is_refused() {
 fn run_repo(extra_toml: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     write(d, "src/app.py", "print('app')\n");
     write(d, "memory-bank/plan/2026-01-01_demo.md", "---\ntitle: Demo\n---\n# Plan: Demo\n\n## Tasks\n\n### T001: Add greeting\n**Summary**: Add greeting\n**Dependencies**: none\n**Files/modules touched**: greet.txt, src/app.py\n**Acceptance test**: `grep -q hello greet.txt`\n\n");
     write(d, "memory-bank/plan/patches/T001.patch", "diff --git a/greet.txt b/greet.txt\nnew file mode 100644\n--- /dev/null\n+++ b/greet.txt\n@@ -0,0 +1 @@\n+hello\n");

@@ -27,9 +27,7 @@ fn repo(tasks: &[T], patches: &[(&str, String)]) -> tempfile::TempDir {
 }
 
 fn repo_in(d: &Path, tasks: &[T], patches: &[(&str, String)]) {
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     write(d, "README", "base\n");
     let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n## Tasks\n\n");
     for T(id, files, accept) in tasks {

@@ -25,9 +25,7 @@ const TEST_C: &str = "import os\n\nimport pytest\n\n\ndef test_c_is_ready():\n  
 fn run_repo() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     write(d, "tests/test_c.py", TEST_C);
     let task = |id: &str, title: &str, deps: &str, file: &str, accept: &str| {
         format!("### {id}: {title}\n**Summary**: Write {file}\n**Dependencies**: {deps}\n**Files/modules touched**: {file}\n**Acceptance test**: `{accept}`\n\n")

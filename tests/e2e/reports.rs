@@ -667,9 +667,7 @@ fn no_live_display_on_a_terminal_under_ci_or_no_color() {
 fn plan_repo() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     write(d, "README", "base\n");
     let mut plan = String::from("---\ntitle: Demo\n---\n# Plan: Demo\n\n## Tasks\n\n");
     for (id, title, file, word, deps) in [
@@ -1000,9 +998,7 @@ fn gate_run_pytest_gives_each_test_its_own_case_for_junit_consumers_and_sarif() 
 fn secret_repo(plan_dir: &str, fix: bool) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     write(d, "README", "base\n");
     let plan = "# Plan: Settings\n\n### T001: Add settings\n**Summary**: Add settings.\n**Dependencies**: none\n**Files/modules touched**: src/settings.py, tests/test_settings.py\n**Acceptance test**: `grep -q REGION src/settings.py`\n";
     write(d, &format!("{plan_dir}/2026-12-01_settings.md"), plan);

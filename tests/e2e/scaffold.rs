@@ -134,9 +134,7 @@ fn scaffolded_gate_and_formatter_run_through_the_binary() {
 fn scaffolded_implementer_and_reviewer_drive_a_plan() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     write(d, "plan/plan.md", "---\ntitle: Demo\n---\n# Plan: Demo\n\n## Tasks\n\n### T001: Add greeting\n**Summary**: Add greeting\n**Dependencies**: none\n**Files/modules touched**: greet.txt\n**Acceptance test**: `grep -q hello greet.txt`\n\n");
     write(d, "planexec.toml", "[policy]\ngrant = [\"grep\", \"sh\"]\n\n[policy.plugins.team-implementer]\nwrites = [\".\"]\n\n[run]\nimplementer = \"team-implementer\"\ntask_review = \"team-reviewer\"\ncode_review = \"\"\n\n[implementers.team-implementer]\nprogram = \"sh\"\nargs = [\"-c\", \"echo hello > greet.txt\"]\n");
     git(d, &["add", "."]);

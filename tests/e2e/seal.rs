@@ -24,9 +24,7 @@ fn plan(files: &str, accept: &str) -> String {
 fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.email", "dev@example.com"]);
-    git(d, &["config", "user.name", "Dev"]);
+    git_init(d);
     for (rel, text) in files {
         write(d, rel, text);
     }

@@ -210,6 +210,13 @@ pub fn bad_reviewer_wasm() -> PathBuf {
     wasm
 }
 
+/// `git init` on branch main in `dir`, with the tests' committer (nothing committed).
+pub fn git_init(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.email", "dev@example.com"]);
+    git(dir, &["config", "user.name", "Dev"]);
+}
+
 /// Runs git in `dir`, asserting success; its stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let o = Command::new("git")
