@@ -156,11 +156,33 @@ fn writing_outside_the_workspace_is_denied() {
 
 #[test]
 fn gates_cannot_write_the_workspace() {
+    // The command gate sees a copy-on-write workspace: its write succeeds in the
+    // box (the child says ESCAPED there) and never reaches the host's file.
     let s = Scene::new("");
     let target = s.ws().join("hello.txt");
-    assert_contained(&s.child(&["write", target.to_str().unwrap()], true));
+    let made = s.ws().join("made-by-the-gate.txt");
+    let sh = format!(
+        "hostile_child write {t}; hostile_child write {m}; cat {t}",
+        t = target.display(),
+        m = made.display()
+    );
+    let out = s.gate(
+        &["command", "--grant", "sh", "--grant", "hostile_child", "--", "sh", "-c", &sh],
+        true,
+        &[],
+    );
+    assert!(
+        evidence(&out).contains("pwned by hostile_child"),
+        "the write did not land in the box's own view: {out:?}"
+    );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "hello\n");
+    assert!(!made.exists(), "a file the gate made reached the workspace");
     assert_escaped(&s.child(&["write", target.to_str().unwrap()], false));
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "pwned by hostile_child",
+        "the unconfined control did not write"
+    );
 }
 
 #[test]
@@ -868,4 +890,49 @@ fn the_projects_virtualenv_is_the_python_the_gates_run() {
     let r = gate_report(&out);
     assert_eq!(r["outcome"], "passed", "{out:?}");
     assert_eq!(r["tests"]["passed"], 1, "{r}");
+}
+
+// ------------------------------------------------------- what tests expect
+
+#[test]
+fn a_test_gets_a_writable_tree_shared_memory_and_home_that_vanish_after_it() {
+    // What ordinary test runs expect (issue 34): writing into the tree, POSIX
+    // shared memory (multiprocessing locks), a writable HOME. None of it
+    // reaches the host.
+    let s = Scene::new("");
+    let py = "import multiprocessing, os, pathlib\n\
+              multiprocessing.Lock()\n\
+              pathlib.Path('out/result.txt').parent.mkdir()\n\
+              pathlib.Path('out/result.txt').write_text('written')\n\
+              pathlib.Path(os.environ['HOME'], '.toolrc').write_text('x')\n\
+              print('TREE', pathlib.Path('out/result.txt').read_text())";
+    let out = s.gate(
+        &["command", "--grant", "python3", "--", "python3", "-c", py],
+        true,
+        &[],
+    );
+    assert_eq!(out.code, 0, "the test could not do what tests do: {out:?}");
+    assert!(evidence(&out).contains("TREE written") || out.stdout.contains("TREE written"), "{out:?}");
+    assert!(!s.ws().join("out").exists(), "the gate's write reached the workspace");
+    assert!(!Path::new(&s.p("home/.toolrc")).exists());
+}
+
+#[test]
+fn the_boxs_shared_memory_is_its_own() {
+    // A file in the host's /dev/shm is not visible in the box, and what the box
+    // puts in its /dev/shm never appears in the host's.
+    let s = Scene::new("");
+    let host_secret = PathBuf::from(format!("/dev/shm/planexec-test-{}", std::process::id()));
+    std::fs::write(&host_secret, "HOST-SHM-SECRET").unwrap();
+    let boxed = s.child(&["read", host_secret.to_str().unwrap()], true);
+    let planted = format!("/dev/shm/planexec-planted-{}", std::process::id());
+    let wrote = s.child(&["write", &planted], true);
+    let escaped = s.child(&["read", host_secret.to_str().unwrap()], false);
+    std::fs::remove_file(&host_secret).unwrap();
+    assert_contained(&boxed);
+    assert_escaped(&wrote); // it may write its own /dev/shm...
+    let leaked = Path::new(&planted).exists();
+    let _ = std::fs::remove_file(&planted);
+    assert!(!leaked, "...but that file reached the host's /dev/shm");
+    assert_escaped(&escaped);
 }

@@ -2,6 +2,7 @@
 //! the workspace, write only the box's own directories; TCP, signals and
 //! abstract sockets scoped to the box.
 
+use super::ns::Stacked;
 use super::{BoxError, BoxSpec, Network, Support};
 use landlock::{
     Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
@@ -14,7 +15,7 @@ const SYSTEM_ROOTS: &[&str] = &[
     "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
 ];
 /// Read-only pseudo filesystems (process and device information). `/proc` is
-/// granted here only when the box cannot mount its own ([`allow_fresh_proc`]).
+/// granted here only when the box cannot mount its own ([`allow_stacked`]).
 const INFO_ROOTS: &[&str] = &["/proc", "/sys"];
 const PROC: &str = "/proc";
 /// Device files a program may open for reading and writing.
@@ -79,16 +80,33 @@ pub fn ruleset(spec: &BoxSpec, support: &Support) -> Result<RulesetCreated, BoxE
     Ok(rs)
 }
 
-/// Grants reading the box's own `/proc`, once mounted: a rule on the host's
-/// `/proc` does not reach into a mount stacked on it (Landlock skips hidden
-/// mount points), so the rule must name the new mount.
-pub fn allow_fresh_proc(rs: RulesetCreated) -> Result<RulesetCreated, BoxError> {
-    let fd = PathFd::new(PROC).map_err(|e| BoxError::Path(e.to_string()))?;
-    rs.add_rule(PathBeneath::new(fd, AccessFs::ReadFile | AccessFs::ReadDir))
-        .map_err(|source| BoxError::Landlock {
-            path: PathBuf::from(PROC),
-            source,
-        })
+/// Grants access to the mounts the box stacked over host paths, once mounted: a
+/// rule on the host's `/proc` (or workspace, or `/dev/shm`) does not reach into a
+/// mount stacked on it (Landlock skips hidden mount points), so each rule must
+/// name the new mount. Called only after the mounts succeeded: nothing here ever
+/// names a host folder.
+pub fn allow_stacked(
+    mut rs: RulesetCreated,
+    stacked: &[(PathBuf, Stacked)],
+    landlock_abi: i32,
+) -> Result<RulesetCreated, BoxError> {
+    let abi = ABI::from(landlock_abi);
+    let no_dev = AccessFs::from_all(abi) & !(AccessFs::MakeChar | AccessFs::MakeBlock);
+    for (path, kind) in stacked {
+        let access = match kind {
+            Stacked::Proc => AccessFs::ReadFile | AccessFs::ReadDir,
+            Stacked::Workspace => no_dev,
+            Stacked::Shm => no_dev & !AccessFs::Execute,
+        };
+        let fd = PathFd::new(path).map_err(|e| BoxError::Path(e.to_string()))?;
+        rs = rs
+            .add_rule(PathBeneath::new(fd, access))
+            .map_err(|source| BoxError::Landlock {
+                path: path.clone(),
+                source,
+            })?;
+    }
+    Ok(rs)
 }
 
 /// Read-and-execute roots of the toolchains a boxed program may use: the roots

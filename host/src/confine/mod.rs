@@ -20,6 +20,7 @@ pub use cgroup::Group;
 pub use env::{EnvError, FORBIDDEN_ENV};
 pub use fs::toolchain_roots;
 pub use limits::Limits;
+pub use ns::overlay_safe;
 pub use probe::{Support, SUPPORT};
 pub use session::{cloexec_inherited, close_inherited};
 
@@ -97,6 +98,11 @@ pub struct BoxSpec {
     /// Covered by an empty read-only tmpfs (planexec's own `.git/planexec`).
     #[serde(default)]
     pub hidden: Vec<PathBuf>,
+    /// Copy-on-write workspace: a host folder (never granted to the program) that
+    /// holds the overlay's upper and work layers. The program may write anywhere in
+    /// the workspace but `.git`; its writes land there and vanish with the box.
+    #[serde(default)]
+    pub layers: Option<PathBuf>,
     pub network: Network,
     pub limits: Limits,
 }
@@ -119,6 +125,7 @@ pub enum BoxError {
 /// A box ready to enter: ruleset, filter and namespace plan built.
 pub struct Prepared {
     ruleset: Option<landlock::RulesetCreated>,
+    landlock_abi: i32,
     filter: Option<seccompiler::BpfProgram>,
     ns: ns::Plan,
     limits: limits::Raw,
@@ -170,6 +177,7 @@ impl BoxSpec {
         let ns = ns::Plan::new(self, support)?;
         Ok(Prepared {
             ruleset,
+            landlock_abi: support.landlock_abi,
             filter,
             ns,
             limits: limits::Raw::from(&self.limits),
@@ -184,10 +192,10 @@ impl Prepared {
     /// own (no terminal) with an empty session keyring.
     pub fn enter(&mut self) -> std::io::Result<()> {
         self.ns.enter()?;
-        if self.ns.fresh_proc() {
-            if let Some(r) = self.ruleset.take() {
-                self.ruleset = Some(fs::allow_fresh_proc(r).map_err(std::io::Error::other)?);
-            }
+        if let Some(r) = self.ruleset.take() {
+            let stacked = self.ns.stacked();
+            self.ruleset =
+                Some(fs::allow_stacked(r, &stacked, self.landlock_abi).map_err(std::io::Error::other)?);
         }
         session::leave_terminal()?;
         session::empty_keyring()?;

@@ -2,7 +2,8 @@
 //! network (loopback only, or nothing), a PID namespace whose end kills every
 //! daemon with its own fresh `/proc`, a private IPC namespace (SysV shared
 //! memory, semaphores, message queues), and a mount namespace making `.git`
-//! read-only and scratch noexec.
+//! read-only and scratch noexec, with its own `/dev/shm` and, when asked, a
+//! copy-on-write workspace (an overlay whose writes vanish with the box).
 
 use super::{BoxError, BoxSpec, Network, Support};
 use std::ffi::CString;
@@ -22,7 +23,33 @@ pub struct Plan {
     lo_up: bool,
     /// Written to the new PID namespace's `kernel.pid_max` (caps its processes).
     pid_max: Option<Vec<u8>>,
+    overlay: Option<Overlay>,
+    /// A private tmpfs over `/dev/shm` (POSIX shared memory, semaphores).
+    shm: Option<CString>,
 }
+
+/// What the box mounted over a host path, for the Landlock rules naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stacked {
+    /// The box's own procfs (read).
+    Proc,
+    /// The copy-on-write workspace (read, write, execute; never device files).
+    Workspace,
+    /// The box's own `/dev/shm` (read and write, never execute).
+    Shm,
+}
+
+/// The copy-on-write workspace: an overlay of the workspace over itself.
+struct Overlay {
+    workspace: CString,
+    options: CString,
+    /// The working directory, entered again once the overlay covers it.
+    cwd: CString,
+}
+
+const SHM: &str = "/dev/shm";
+/// The most the box's `/dev/shm` holds (it is memory).
+const SHM_MAX: u64 = 1 << 30;
 
 impl Plan {
     pub fn new(spec: &BoxSpec, support: &Support) -> Result<Plan, BoxError> {
@@ -60,12 +87,29 @@ impl Plan {
             pid_max: support
                 .pid_ns_max
                 .then(|| format!("{}\n", pid_max_for(spec.limits.processes)).into_bytes()),
+            overlay: overlay(spec, support)?,
+            shm: (support.user_namespaces && Path::new(SHM).is_dir()).then(|| {
+                let size = spec.limits.disk.min(SHM_MAX);
+                CString::new(format!("size={size},mode=1777")).expect("no NUL")
+            }),
         })
     }
 
-    /// Whether [`Plan::enter`] mounts the box's own `/proc`.
-    pub fn fresh_proc(&self) -> bool {
-        self.enabled
+    /// The mounts [`Plan::enter`] stacked over host paths.
+    pub fn stacked(&self) -> Vec<(std::path::PathBuf, Stacked)> {
+        let mut out = Vec::new();
+        if !self.enabled {
+            return out;
+        }
+        out.push(("/proc".into(), Stacked::Proc));
+        if let Some(o) = &self.overlay {
+            let ws = std::ffi::OsStr::from_bytes(o.workspace.as_bytes());
+            out.push((ws.into(), Stacked::Workspace));
+        }
+        if self.shm.is_some() {
+            out.push((SHM.into(), Stacked::Shm));
+        }
+        out
     }
 
     /// In the child: unshare, map ids, remount, bring loopback up, then fork so
@@ -90,6 +134,9 @@ impl Plan {
                 libc::MS_REC | libc::MS_PRIVATE,
                 std::ptr::null(),
             ))?;
+            if let Some(o) = &self.overlay {
+                o.mount()?;
+            }
             for (path, extra, keep) in &self.remounts {
                 check(libc::mount(
                     path.as_ptr(),
@@ -109,6 +156,17 @@ impl Plan {
             for p in &self.hides {
                 hide(p)?;
             }
+            if let Some(opts) = &self.shm {
+                let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+                check(libc::mount(
+                    c"tmpfs".as_ptr(),
+                    c"/dev/shm".as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    flags,
+                    opts.as_ptr().cast(),
+                ))
+                .map_err(|e| std::io::Error::other(format!("cannot mount the box's /dev/shm: {e}")))?;
+            }
             if self.lo_up {
                 loopback_up()?;
             }
@@ -118,6 +176,66 @@ impl Plan {
             }
             mount_proc()
         }
+    }
+}
+
+/// The overlay for `spec.layers`, checked: only with user namespaces (else the
+/// box could not stack it, and the workspace stays read-only), and only for paths
+/// the overlay's option string can carry.
+fn overlay(spec: &BoxSpec, support: &Support) -> Result<Option<Overlay>, BoxError> {
+    let (Some(layers), Some(ws)) = (&spec.layers, &spec.workspace) else {
+        return Ok(None);
+    };
+    if !support.user_namespaces {
+        return Err(BoxError::Path(
+            "a copy-on-write workspace needs user namespaces".into(),
+        ));
+    }
+    let (upper, work) = (layers.join("upper"), layers.join("work"));
+    for p in [ws, &upper, &work] {
+        if !overlay_safe(p) {
+            return Err(BoxError::Path(format!(
+                "{}: a copy-on-write workspace cannot be on a path with `,`, `:` or `\\`",
+                p.display()
+            )));
+        }
+    }
+    let options = format!(
+        "lowerdir={},upperdir={},workdir={},userxattr",
+        ws.display(),
+        upper.display(),
+        work.display()
+    );
+    let cwd = std::env::current_dir().map_err(|e| BoxError::Path(format!("cwd: {e}")))?;
+    let c = |s: &[u8]| CString::new(s).map_err(|_| BoxError::Path("NUL in a path".into()));
+    Ok(Some(Overlay {
+        workspace: c(ws.as_os_str().as_bytes())?,
+        options: c(options.as_bytes())?,
+        cwd: c(cwd.as_os_str().as_bytes())?,
+    }))
+}
+
+/// Whether the overlay's mount options can name `p` (they split on `,` and `:`).
+pub fn overlay_safe(p: &Path) -> bool {
+    !p.as_os_str()
+        .as_bytes()
+        .iter()
+        .any(|b| matches!(b, b',' | b':' | b'\\'))
+}
+
+impl Overlay {
+    /// Stacks the overlay on the workspace and re-enters the working directory
+    /// through it (the old one still names the host's folder).
+    unsafe fn mount(&self) -> std::io::Result<()> {
+        check(libc::mount(
+            c"overlay".as_ptr(),
+            self.workspace.as_ptr(),
+            c"overlay".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            self.options.as_ptr().cast(),
+        ))
+        .map_err(|e| std::io::Error::other(format!("cannot stack the copy-on-write workspace: {e}")))?;
+        check(libc::chdir(self.cwd.as_ptr()))
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Grants {
     pub requested_network: Network,
     /// Workspace paths its programs may write.
     pub writes: Vec<String>,
+    /// Its programs see a copy-on-write workspace (writes vanish after them).
+    #[serde(default)]
+    pub discard_writes: bool,
     /// Extra read-and-execute roots the policy gives (`[policy] read`).
     pub read: Vec<std::path::PathBuf>,
     /// Variables it may set in `command.env`.
@@ -151,6 +154,7 @@ pub fn resolve_grants(
         granted,
         network: req.network.min(policy.network_for(plugin.name())),
         requested_network: req.network,
+        discard_writes: req.discard_writes && writes.is_empty(),
         writes,
         read: policy.read.clone(),
         env_set,

@@ -59,6 +59,8 @@ struct RawRequests {
     network: Option<Network>,
     #[serde(default)]
     writes: Vec<String>,
+    #[serde(default, rename = "workspace-writes")]
+    workspace_writes: Option<String>,
     #[serde(default)]
     env: Vec<String>,
     #[serde(default)]
@@ -154,6 +156,10 @@ pub struct Requests {
     pub network: Network,
     /// Workspace paths its programs write (relative; "." is the whole workspace but `.git`).
     pub writes: Vec<String>,
+    /// `workspace-writes = "discard"`: its programs see a copy-on-write workspace;
+    /// what they write there (test caches, a test's output files) vanishes after them.
+    #[serde(default)]
+    pub discard_writes: bool,
     /// Variables it may set in `command.env` (if the policy grants them).
     pub env: Vec<String>,
     /// Limits of the programs it runs (within the policy's maximum).
@@ -234,6 +240,7 @@ impl Manifest {
             memory: None,
             network: None,
             writes: vec![],
+            workspace_writes: None,
             env: vec![],
             limits: None,
         });
@@ -250,6 +257,27 @@ impl Manifest {
             Some(other) => {
                 return Err(err(format!(
                     "field `requests.workspace`: `{other}` is not one of \"read-only\", \"none\""
+                )))
+            }
+        };
+        let discard_writes = match r.workspace_writes.as_deref() {
+            None | Some("refuse") => false,
+            Some("discard") if !r.writes.is_empty() => {
+                return Err(err(
+                    "field `requests.workspace-writes`: \"discard\" and `writes` exclude each other \
+                     (granted writes must reach the workspace)"
+                        .into(),
+                ))
+            }
+            Some("discard") if workspace == WorkspaceAccess::None => {
+                return Err(err(
+                    "field `requests.workspace-writes`: \"discard\" needs `workspace = \"read-only\"`".into(),
+                ))
+            }
+            Some("discard") => true,
+            Some(other) => {
+                return Err(err(format!(
+                    "field `requests.workspace-writes`: `{other}` is not one of \"refuse\", \"discard\""
                 )))
             }
         };
@@ -305,6 +333,7 @@ impl Manifest {
                 memory,
                 network: r.network.unwrap_or_default(),
                 writes: r.writes,
+                discard_writes,
                 env: r.env,
                 limits,
             },

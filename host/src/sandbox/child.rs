@@ -24,6 +24,10 @@ pub struct Ready {
     pub spec: ProcessSpec,
     pub boxed: Option<Launch>,
     pub tmp: Option<tempfile::TempDir>,
+    /// The copy-on-write workspace's layers (what the program wrote): held, and
+    /// so removed, with the program's run.
+    #[allow(dead_code)]
+    pub layers: Option<tempfile::TempDir>,
     /// What the box could not apply here (best-effort runs), for the log.
     pub weakened: Vec<String>,
     /// Write roots planexec created for this command; removed after it if still empty.
@@ -142,6 +146,7 @@ pub fn prepare(places: &Places, req: Request) -> Result<Ready, native::RunError>
             spec,
             boxed: None,
             tmp: None,
+            layers: None,
             weakened: vec!["unconfined (--unconfined or confinement = \"off\")".into()],
             created: vec![],
         });
@@ -250,9 +255,12 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     prepend_project_bins(&mut spec.env, &places.project_bins());
     let mut created = Vec::new();
     let host_path = std::env::var("PATH").unwrap_or_default();
-    let bx =
+    let mut bx =
         box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
+    let layers = copy_on_write(places).map_err(failed)?;
+    bx.layers = layers.as_ref().map(|l| l.path().to_path_buf());
     spec.disk_watch = vec![places.scratch.to_path_buf(), tmp.path().to_path_buf()];
+    spec.disk_watch.extend(bx.layers.clone());
     spec.disk_growth = vec![super::exec::Growth::from(places.cache, spec.disk_cap)];
     let boxed = bx
         .launch(&SUPPORT)
@@ -261,9 +269,39 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         spec,
         boxed: Some(boxed),
         tmp: Some(tmp),
+        layers,
         weakened,
         created,
     })
+}
+
+/// The layers of a copy-on-write workspace, when the plugin asked for one
+/// (`workspace-writes = "discard"`) and the box can stack it; otherwise the
+/// workspace stays read-only. Never with write grants: those writes must land.
+fn copy_on_write(places: &Places) -> Result<Option<tempfile::TempDir>, String> {
+    let Some(ws) = places.workspace else {
+        return Ok(None);
+    };
+    let g = places.grants;
+    if !g.discard_writes
+        || !g.writes.is_empty()
+        || !SUPPORT.user_namespaces
+        || !confine::overlay_safe(ws)
+    {
+        return Ok(None);
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("planexec-layers-")
+        .tempdir()
+        .map_err(|e| format!("cannot create the workspace's layers: {e}"))?;
+    for sub in ["upper", "work"] {
+        std::fs::create_dir(dir.path().join(sub))
+            .map_err(|e| format!("cannot create the workspace's layers: {e}"))?;
+    }
+    if !confine::overlay_safe(dir.path()) {
+        return Ok(None);
+    }
+    Ok(Some(dir))
 }
 
 fn box_spec(
@@ -306,6 +344,7 @@ fn box_spec(
         write_noexec: vec![places.scratch.to_path_buf()],
         read_only,
         hidden,
+        layers: None,
         network: places.grants.network,
         limits: places.grants.limits,
     })

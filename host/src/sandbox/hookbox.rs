@@ -34,6 +34,7 @@ impl BoxedHooks {
                 .iter()
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect(),
+            discard_writes: false,
             read: call
                 .path
                 .parent()
