@@ -13,6 +13,8 @@ for line in open('order.txt'):
     k, *repos = line.split()
     for r in repos:
         gd = f'/work/.mirror/{r.replace("/", "+", 1)}/repo'
+        if os.path.isdir(gd + '/.git'):  # some snapshots arrive as a work tree
+            gd += '/.git'
         if not os.path.isdir(gd):
             continue
         commits = subprocess.run(['git', '--git-dir', gd, 'log', '--all', '--format=%H', '-n', '400'],
@@ -41,6 +43,11 @@ for line in open('order.txt'):
         if k == 'bundle':
             c = sorted(dirs)
         res[f'{k} {r}'] = (head, sorted(c))
-json.dump(res, open('files.json', 'w'), indent=0)
+# `list.py --second-pass`: the repositories fetched after the first pick (files1.json).
+import sys
+if '--second-pass' in sys.argv:
+    old = set(json.load(open('files1.json')))
+    res = {k: v for k, v in res.items() if k not in old}
+json.dump(res, open('files2.json' if '--second-pass' in sys.argv else 'files.json', 'w'), indent=0)
 for key, (head, c) in sorted(res.items()):
     print(key, (head or '')[:12], len(c))
