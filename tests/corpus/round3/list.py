@@ -43,11 +43,17 @@ for line in open('order.txt'):
         if k == 'bundle':
             c = sorted(dirs)
         res[f'{k} {r}'] = (head, sorted(c))
-# `list.py --second-pass`: the repositories fetched after the first pick (files1.json).
+# `list.py --second-pass` / `--third-pass`: only the repositories fetched after the earlier
+# picks (files1.json, files2.json); writes files2.json / files3.json.
 import sys
-if '--second-pass' in sys.argv:
-    old = set(json.load(open('files1.json')))
-    res = {k: v for k, v in res.items() if k not in old}
-json.dump(res, open('files2.json' if '--second-pass' in sys.argv else 'files.json', 'w'), indent=0)
+out = 'files.json'
+for n, flag in ((2, '--second-pass'), (3, '--third-pass')):
+    if flag in sys.argv:
+        old = set()
+        for m in range(1, n):
+            old |= set(json.load(open(f'files{m}.json')))
+        res = {k: v for k, v in res.items() if k not in old}
+        out = f'files{n}.json'
+json.dump(res, open(out, 'w'), indent=0)
 for key, (head, c) in sorted(res.items()):
     print(key, (head or '')[:12], len(c))
