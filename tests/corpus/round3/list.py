@@ -43,11 +43,11 @@ for line in open('order.txt'):
         if k == 'bundle':
             c = sorted(dirs)
         res[f'{k} {r}'] = (head, sorted(c))
-# `list.py --second-pass` / `--third-pass`: only the repositories fetched after the earlier
-# picks (files1.json, files2.json); writes files2.json / files3.json.
+# `list.py --second-pass` / `--third-pass` / `--fourth-pass`: only the repositories fetched after
+# the earlier picks (files1.json ...); writes files2.json / files3.json / files4.json.
 import sys
 out = 'files.json'
-for n, flag in ((2, '--second-pass'), (3, '--third-pass')):
+for n, flag in ((2, '--second-pass'), (3, '--third-pass'), (4, '--fourth-pass')):
     if flag in sys.argv:
         old = set()
         for m in range(1, n):
