@@ -43,11 +43,11 @@ for line in open('order.txt'):
         if k == 'bundle':
             c = sorted(dirs)
         res[f'{k} {r}'] = (head, sorted(c))
-# `list.py --second-pass` / `--third-pass` / `--fourth-pass`: only the repositories fetched after
-# the earlier picks (files1.json ...); writes files2.json / files3.json / files4.json.
+# `list.py --second-pass` ... `--fifth-pass`: only the repositories fetched after
+# the earlier picks (files1.json ...); writes files2.json ... files5.json.
 import sys
 out = 'files.json'
-for n, flag in ((2, '--second-pass'), (3, '--third-pass'), (4, '--fourth-pass')):
+for n, flag in ((2, '--second-pass'), (3, '--third-pass'), (4, '--fourth-pass'), (5, '--fifth-pass')):
     if flag in sys.argv:
         old = set()
         for m in range(1, n):
