@@ -7,7 +7,7 @@ import hashlib, json, os, re, subprocess, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 RAW = sys.argv[1] if len(sys.argv) > 1 else '/work/r3/raw'
 PICKS = {}
-for name, base in (('picks.json', 0), ('picks2.json', 100), ('picks3.json', 200)):
+for name, base in (('picks.json', 0), ('picks2.json', 100), ('picks3.json', 200), ('picks4.json', 300), ('picks5.json', 400)):
     for i, p in enumerate(json.load(open(os.path.join(HERE, name)))):
         PICKS[base + i] = p
 
@@ -196,6 +196,10 @@ E[204] = dict(d='no-id', notes='seven phases of `### N.M Title` sub-sections (30
               all=dict(first_title='Prometheus Metrics Endpoint', last_title='Code Quality Improvements'))
 E[205] = dict(d='no-id', notes='13 numbered feature headings (`### N. Title`) under six batches, detail bullets beneath; nothing marked done',
               exp=dict(tasks=13, done=0, exit=0), all=dict(first_title='Bulk Upload Exhibitors', last_title='Delete User'))
+E[400] = dict(d='no-id', notes='Japanese plan in a plans/ folder (no ExecPlan sections): nine `### Phase N:` sections (an archive step, then eight article categories, each listing candidate topics); the phases are the tasks, the topic candidates are options, nothing marked done',
+              exp=dict(tasks=9, done=0, exit=0))
+E[401] = dict(d='no-id', notes='Japanese plan in a plans/ folder: four `### Step N:` sections (the numbered flow and site lists inside Step 1 describe the skill being written); nothing marked done',
+              exp=dict(tasks=4, done=0, exit=0))
 
 
 def neighbours(d, r, c, p):
