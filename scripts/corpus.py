@@ -5,9 +5,10 @@
     corpus.py materialise --mirrors DIR --files DIR [--set SET]
     corpus.py score --bin PATH/planexec --files DIR [--set SET] [--json OUT]
 
-SET is dev, heldout1 (round 1 held out), heldout2 (round 2 held out), heldout (the same
-as heldout1, kept for compatibility) or all.  An entry without a `round` key is round 1.
-Round 2 is held out until the reader work is done: do not score it before then.
+SET is dev, heldout1 (round 1 held out), heldout2 (round 2 held out), heldout3 (round 3
+held out), heldout (the same as heldout1, kept for compatibility) or all.  An entry without a
+`round` key is round 1.  Round 3 is held out: nobody may score it (`--set heldout3`, nor
+`--set all`, which includes it) until the lead does, once, after the reader work is merged.
 
 tests/corpus/plans.toml holds only references (repo, path, commit, sha256) and the
 expected readings; the plans' text is never stored in this repository.  A session
@@ -35,7 +36,7 @@ def load(path=PLANS):
         return tomllib.load(f)["plan"]
 
 
-SETS = ["dev", "heldout", "heldout1", "heldout2", "all"]
+SETS = ["dev", "heldout", "heldout1", "heldout2", "heldout3", "all"]
 
 
 def round_of(p):
@@ -43,7 +44,7 @@ def round_of(p):
 
 
 def set_of(p):
-    """The set a plan belongs to: dev, heldout1 or heldout2."""
+    """The set a plan belongs to: dev, heldout1, heldout2 or heldout3."""
     if not p.get("held_out"):
         return "dev"
     return f"heldout{round_of(p)}"
@@ -80,12 +81,18 @@ def git(gitdir, *args, binary=False):
     return r.stdout if binary else r.stdout.decode()
 
 
+def git_dir(mirrors, repo):
+    """The bare clone MIRRORS/<owner>+<name>/repo, or its .git when it arrived as a work tree."""
+    gd = os.path.join(mirrors, repo.replace("/", "+", 1), "repo")
+    return os.path.join(gd, ".git") if os.path.isdir(os.path.join(gd, ".git")) else gd
+
+
 def cmd_materialise(a):
     bad = 0
     for p in load():
         if not in_set(p, a.set):
             continue
-        gd = os.path.join(a.mirrors, p["repo"].replace("/", "+", 1), "repo")
+        gd = git_dir(a.mirrors, p["repo"])
         root = os.path.join(a.files, p["sha256"])
         paths = [p["path"]] + list(p.get("neighbours", []))
         got = []
@@ -227,7 +234,7 @@ def cmd_score(a):
         mark = lambda ok: "pass" if ok else "FAIL"
         print(f"{mark(not ess):4} {mark(not allf):4}  {p['id']:<60} {'; '.join(allf)}")
     print()
-    for name in ("dev", "heldout1", "heldout2"):
+    for name in ("dev", "heldout1", "heldout2", "heldout3"):
         sel = [r for r in rows if r["set"] == name]
         if not sel:
             continue
