@@ -36,6 +36,10 @@ pub struct PluginPolicy {
     /// Workspace paths this plugin's programs may write.
     #[serde(default)]
     pub writes: Vec<String>,
+    /// This plugin's programs' limits, set by the policy (above `[policy.limits]` too):
+    /// a test suite that starts 2,000 threads, a Node CLI that needs more memory.
+    #[serde(default)]
+    pub limits: Option<LimitsTable>,
 }
 
 /// What plugins may run and what the programs they run may touch.
@@ -153,6 +157,11 @@ impl Policy {
             w.extend(p.writes.iter().cloned());
         }
         w
+    }
+
+    /// The plugin's own `[policy.plugins.NAME.limits]`, if any.
+    pub fn limits_for(&self, plugin: &str) -> Option<&LimitsTable> {
+        self.plugins.get(plugin).and_then(|p| p.limits.as_ref())
     }
 
     /// The plugin's own network grant, else the global one, else a private loopback.

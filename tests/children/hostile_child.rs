@@ -30,14 +30,31 @@ fn verdict<T: std::fmt::Debug, E: std::fmt::Display>(what: &str, r: Result<T, E>
     }
 }
 
+/// The planexec that started this child: the nearest ancestor named planexec
+/// (an unrelated planexec elsewhere on the machine may end at any moment), else
+/// any visible one.
 fn planexec_pid() -> Option<i32> {
+    let comm = |pid: i32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let ppid = |pid: i32| -> Option<i32> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let mut pid = std::process::id() as i32;
+    while let Some(parent) = ppid(pid).filter(|p| *p > 0) {
+        if comm(parent).trim() == "planexec" {
+            return Some(parent);
+        }
+        pid = parent;
+    }
     for e in std::fs::read_dir("/proc").ok()?.flatten() {
         let name = e.file_name();
         let Some(pid) = name.to_str().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if comm.trim() == "planexec" {
+        if comm(pid).trim() == "planexec" {
             return Some(pid);
         }
     }

@@ -936,3 +936,76 @@ fn the_boxs_shared_memory_is_its_own() {
     assert!(!leaked, "...but that file reached the host's /dev/shm");
     assert_escaped(&escaped);
 }
+
+#[test]
+fn a_test_failing_on_a_box_limit_is_told_which_and_the_setting_that_raises_it() {
+    // 1,000 threads against a cap of 64 (300 where the cap is the namespace's
+    // pid_max): the failure itself is the program's, the explanation (a
+    // `planexec/box` finding) is planexec's.
+    let s = Scene::new("[policy.limits]\nprocesses = 64\n");
+    let py = "import threading, time\n\
+              ts = [threading.Thread(target=time.sleep, args=(2,)) for _ in range(1000)]\n\
+              [t.start() for t in ts]";
+    let out = s.gate(
+        &["command", "--grant", "python3", "--", "python3", "-c", py],
+        true,
+        &[],
+    );
+    let r = gate_report(&out);
+    assert_eq!(r["outcome"], "failed", "{out:?}");
+    let box_notes: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "planexec/box")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(box_notes.len(), 1, "{box_notes:?}\n{out:?}");
+    assert!(
+        (box_notes[0].contains("at 64 processes") || box_notes[0].contains("at 300 processes"))
+            && box_notes[0].contains("[policy.plugins.command.limits] processes"),
+        "{box_notes:?}"
+    );
+}
+
+#[test]
+fn a_write_the_box_refuses_is_explained_with_the_grant_that_allows_it() {
+    // A granted write turns the copy-on-write tree off (granted writes must
+    // land), so a write beside the grant is refused, and the report says why.
+    let s = Scene::new("[policy.plugins.command]\nwrites = [\"out/\"]\n");
+    let py = "open('elsewhere.txt', 'w').write('x')";
+    let out = s.gate(
+        &["command", "--grant", "python3", "--", "python3", "-c", py],
+        true,
+        &[],
+    );
+    let r = gate_report(&out);
+    let msgs: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "planexec/box")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(
+        msgs.iter().any(|m| m.contains("`elsewhere.txt`") && m.contains("read-only") && m.contains("writes = [\"PATH\"]")),
+        "{msgs:?}\n{out:?}"
+    );
+    assert!(!s.ws().join("elsewhere.txt").exists());
+}
+
+#[test]
+fn the_policy_raises_one_plugins_process_limit_above_the_maximum() {
+    let s = Scene::new(
+        "[policy.limits]\nprocesses = 64\n[policy.plugins.command.limits]\nprocesses = 2048\n",
+    );
+    let py = "import threading, time\n\
+              ts = [threading.Thread(target=time.sleep, args=(1,)) for _ in range(1000)]\n\
+              [t.start() for t in ts]\n[t.join() for t in ts]\nprint('THREADS OK')";
+    let out = s.gate(
+        &["command", "--grant", "python3", "--", "python3", "-c", py],
+        true,
+        &[],
+    );
+    assert_eq!(gate_report(&out)["outcome"], "passed", "{out:?}");
+}

@@ -131,6 +131,16 @@ pub struct Prepared {
     limits: limits::Raw,
 }
 
+/// The most processes and threads a box with `limits` really holds: a PID
+/// namespace's `pid_max` is never below the kernel's floor of 301.
+pub fn process_cap(limits: &Limits, support: &Support) -> u64 {
+    if support.pid_ns_max {
+        ns::pid_max_for(limits.processes) - 1
+    } else {
+        limits.processes
+    }
+}
+
 /// How the host starts a boxed program: the helper, its spec, the pids cgroup.
 pub struct Launch {
     pub helper: PathBuf,

@@ -148,6 +148,13 @@ pub fn resolve_grants(
             .map_err(PluginError::NotGranted)?,
         None => Limits::default(),
     };
+    // Its request within the policy's maximum; the policy may set any of them
+    // for this plugin alone (trusted, so above the maximum too).
+    let mut limits = req.limits.min(max);
+    if let Some(t) = policy.limits_for(plugin.name()) {
+        let what = format!("policy.plugins.{}.limits", plugin.name());
+        limits = t.apply(limits, &what).map_err(PluginError::NotGranted)?;
+    }
     Ok(Grants {
         programs,
         requested: if wildcard { vec![] } else { requested },
@@ -159,7 +166,7 @@ pub fn resolve_grants(
         read: policy.read.clone(),
         env_set,
         env_pass: policy_env,
-        limits: req.limits.min(max),
+        limits,
         confinement: policy.confinement,
         standard: plugin.is_standard(),
         untrusted: policy.untrusted.clone(),

@@ -8,6 +8,7 @@ pub(crate) mod child;
 pub mod convert;
 pub mod exec;
 pub mod hookbox;
+pub mod effects;
 pub mod planted;
 mod scratch;
 mod state;
@@ -524,7 +525,8 @@ impl Loaded {
                 Ok(convert::gate_report(rep))
             }))
         });
-        (result.map(|r| self.with_planted(r, &info.planted)), info)
+        let result = result.map(|r| with_effects(self.with_planted(r, &info.planted), &info.execs));
+        (result, info)
     }
 
     /// A gate whose programs planted code fails, with a finding per file.
@@ -662,4 +664,31 @@ impl Loaded {
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
+}
+
+/// A failed gate says what the box did to its programs (a denied write, a limit
+/// hit), each with the setting that changes it: `planexec/box` findings.
+fn with_effects(
+    mut report: planexec_record::GateReport,
+    execs: &[ExecRecord],
+) -> planexec_record::GateReport {
+    if report.outcome == planexec_record::Outcome::Passed {
+        return report;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for e in execs.iter().flat_map(|x| &x.effects) {
+        if seen.insert(e.line()) {
+            report.findings.push(planexec_record::Finding {
+                severity: planexec_record::Severity::Info,
+                rule: "planexec/box".into(),
+                message: e.line(),
+                path: None,
+                line: None,
+                column: None,
+                end_line: None,
+                end_column: None,
+            });
+        }
+    }
+    report
 }

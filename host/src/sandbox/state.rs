@@ -97,6 +97,8 @@ pub struct ExecRecord {
     pub timed_out: bool,
     /// Layers of the box this machine could not apply (empty when fully boxed).
     pub weakened: Vec<String>,
+    /// What the box did to it, when it failed (`effects.rs`): a denied write, a limit.
+    pub effects: Vec<super::effects::Effect>,
 }
 
 /// A call's clock, shared with the watcher that stops a plugin blocked in a
@@ -244,17 +246,32 @@ impl PluginState {
         let argv: Vec<String> = std::iter::once(cmd.program.clone())
             .chain(ready.spec.args.iter().cloned())
             .collect();
+        let boxed = ready.boxed.is_some();
         let out = native::run(&ready.spec, ready.boxed.take());
         ready.clean_up();
         drop(ready.tmp.take());
         let weakened = std::mem::take(&mut ready.weakened);
         let out = out.map_err(to_exec_error)?;
+        let effects = if boxed && !out.timed_out {
+            let ctx = super::effects::Context {
+                plugin: &self.plugin,
+                program: &cmd.program,
+                workspace: self.workspace_visible.then_some(self.workspace.as_path()),
+                limits: &self.grants.limits,
+                network: self.grants.network,
+                discard_writes: ready.layers.is_some(),
+            };
+            super::effects::explain(&ctx, out.exit_code, &out.stdout, &out.stderr)
+        } else {
+            Vec::new()
+        };
         self.execs.push(ExecRecord {
             argv,
             exit_code: out.exit_code,
             duration: out.duration,
             timed_out: out.timed_out,
             weakened,
+            effects,
         });
         Ok(exec::Output {
             exit_code: out.exit_code,
