@@ -1420,14 +1420,14 @@ fn gate_run_flags_after_the_double_dash_go_to_the_tool() {
     assert_eq!(counts(&r), (1, 1, 0, 0), "{r:#}");
     failure(&r, "tests/test_calc.py::test_add_wrong");
 
-    // A program for a gate that takes no `program` is a usage error (exit 2), not a crash.
-    let out = planexec(
+    // A path after `--` is the tool's argument, not a program to grant (issue 34).
+    let (out, r) = gate(
         &ws,
-        &[
-            "gate", "run", "pytest", "--grant", "python3", "--", "python3", "-m", "pytest",
-        ],
+        "pytest",
+        &["--grant", "python3", "--", "tests/test_calc.py::test_add"],
     );
-    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(counts(&r), (1, 0, 0, 0), "{r:#}");
 }
 
 #[test]

@@ -223,7 +223,8 @@ fn chosen_gates(
             ));
             return Err(exit::USAGE);
         }
-        apply_command_line(&mut gates[0].settings, a.command);
+        let runs_a_command = matches!(gates[0].plugin.as_str(), "command" | "junit");
+        apply_command_line(&mut gates[0].settings, a.command, runs_a_command);
     }
     Ok(gates)
 }
@@ -428,17 +429,18 @@ fn write_reports(
     }
 }
 
-/// The words after `--`: flags (`-- -k slow`, `-- --release`) are appended to the gate's
-/// `args`, as if configured; a program (`-- cargo nextest run`) replaces the gate's command
-/// (`program` + `args`, for the `command` and `junit` gates).
-fn apply_command_line(settings: &mut serde_json::Value, command: &[String]) {
+/// The words after `--`: for a gate that runs a command (`command`, `junit`), a first word
+/// that is not a flag is the program (`-- cargo nextest run` replaces `program` + `args`);
+/// everything else (`pytest -- tests/x.py -k slow`, `-- --release`) is appended to the
+/// gate's `args`, as if configured.
+fn apply_command_line(settings: &mut serde_json::Value, command: &[String], runs_a_command: bool) {
     let serde_json::Value::Object(m) = settings else {
         return;
     };
     let Some((first, rest)) = command.split_first() else {
         return;
     };
-    if first.starts_with('-') {
+    if first.starts_with('-') || !runs_a_command {
         let mut args: Vec<serde_json::Value> = m
             .get("args")
             .and_then(|a| a.as_array().cloned())
@@ -465,10 +467,17 @@ mod tests {
     #[test]
     fn flags_after_the_double_dash_extend_args_and_a_program_replaces_the_command() {
         let mut s = json!({"args": ["tests"]});
-        apply_command_line(&mut s, &["-k".into(), "slow".into()]);
+        apply_command_line(&mut s, &["-k".into(), "slow".into()], false);
         assert_eq!(s, json!({"args": ["tests", "-k", "slow"]}));
         let mut s = json!({"command": "x"});
-        apply_command_line(&mut s, &["cargo".into(), "nextest".into()]);
+        apply_command_line(&mut s, &["cargo".into(), "nextest".into()], true);
         assert_eq!(s, json!({"program": "cargo", "args": ["nextest"]}));
+    }
+
+    #[test]
+    fn a_path_after_the_double_dash_of_a_test_gate_is_an_argument_not_a_program() {
+        let mut s = json!({});
+        apply_command_line(&mut s, &["tests/test_x.py".into(), "-k".into(), "slow".into()], false);
+        assert_eq!(s, json!({"args": ["tests/test_x.py", "-k", "slow"]}));
     }
 }
