@@ -1008,6 +1008,27 @@ fn ruff_violations_and_unformatted_files_match_ruffs_summary() {
 }
 
 #[test]
+fn ruff_checks_even_when_the_project_says_fix() {
+    // `[tool.ruff] fix = true` must not turn the gate into a write (issue 34):
+    // the gate reports what `ruff check --no-fix` reports and changes nothing.
+    require_python("ruff");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "ruff", "failing");
+    let toml = std::fs::read_to_string(ws.join("pyproject.toml")).unwrap();
+    std::fs::write(ws.join("pyproject.toml"), format!("{toml}\n[tool.ruff]\nfix = true\n")).unwrap();
+    let before = std::fs::read_to_string(ws.join("src/shop/__init__.py")).unwrap();
+    let (out, r) = gate(&ws, "ruff", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let lint = findings(&r)
+        .iter()
+        .filter(|f| f["rule"] != "ruff/unformatted")
+        .count() as u64;
+    let theirs = number_before(&ruff_says(&ws, &["check", "--no-fix"]), "errors");
+    assert_eq!((lint, theirs), (4, 4), "{r:#}");
+    assert_eq!(std::fs::read_to_string(ws.join("src/shop/__init__.py")).unwrap(), before);
+}
+
+#[test]
 fn ruff_clean_project_passes() {
     require_python("ruff");
     let tmp = tempfile::tempdir().unwrap();

@@ -129,9 +129,9 @@ fn run(
         cfg.paths.clone()
     };
     let mut cmd = Command::new(program).args(base).arg(sub);
-    if sub == "format" {
-        cmd = cmd.arg("--check");
-    }
+    // A gate only checks, whatever the project's config says (`[tool.ruff] fix = true`
+    // would make `ruff check` write the files).
+    cmd = cmd.arg(if sub == "format" { "--check" } else { "--no-fix" });
     cmd = cmd
         .args(["--no-cache", "--output-format=json"])
         .args(extra.iter().cloned())
@@ -345,6 +345,7 @@ mod tests {
                 "-m",
                 "ruff",
                 "check",
+                "--no-fix",
                 "--no-cache",
                 "--output-format=json",
                 "."
