@@ -1,8 +1,8 @@
 //! The `vitest` gate: runs the project's own vitest
 //! (`node --disable-wasm-trap-handler node_modules/vitest/vitest.mjs run --reporter=default --reporter=json
-//! --outputFile={scratch}/vitest.json --no-cache --configLoader=runner`; the runner loader
-//! writes no bundled config beside vitest.config.js) and reads its JSON report (jest's shape):
-//! counts and each failing test named `file > describe > test` with its line.
+//! --outputFile={scratch}/vitest.json`, flags every vitest since 1.x takes; what it writes in the
+//! tree, its cache and bundled config, lands in the box's copy-on-write layer) and reads its JSON
+//! report (jest's shape): counts and each failing test named `file > describe > test` with its line.
 
 use planexec_pdk::{Gate, GateReport, GateRequest, Host};
 use testfmt::jestjson::gate::{check, Runner};
@@ -18,11 +18,9 @@ const VITEST: Runner = Runner {
         "--reporter=default",
         "--reporter=json",
         "--outputFile={report}",
-        "--no-cache",
-        "--configLoader=runner",
     ],
     report: "vitest.json",
-    list: &["list", "--filesOnly", "--json", "--configLoader=runner"],
+    list: &["list", "--filesOnly", "--json"],
     // File filters: absolute paths, each matching its own file (and any file whose path
     // holds it, which testfmt::jsshard keeps in the same shard).
     by_path: &[],
