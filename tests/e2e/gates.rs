@@ -1327,6 +1327,39 @@ fn an_older_vitest_runs_the_same_gate() {
     vitest_matches_its_summary("vitest2-app");
 }
 
+#[test]
+fn a_failed_title_with_regex_characters_reruns_exactly_that_test() {
+    // Issue 34: `FILE -t TITLE` matched nothing (or more) when a title holds
+    // regex characters; the rerun command the report prints runs that test alone.
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = npm_fixture(tmp.path(), "vitest", "vitest-app");
+    write(
+        &ws,
+        "src/odd.test.js",
+        "import { describe, expect, test } from \"vitest\";\n\
+         describe(\"sum (a + b) * 2\", () => {\n\
+           test(\"is [fast] $cheap?\", () => { expect(1).toBe(2); });\n\
+           test(\"is [fast] $cheap? twice\", () => { expect(1).toBe(1); });\n\
+         });\n",
+    );
+    let out = planexec(&ws, &["gate", "run", "vitest", "--grant", "node"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let cmd = out
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("rerun: "))
+        .unwrap_or_else(|| panic!("no rerun line: {out:?}"));
+    assert!(cmd.contains("-t '^sum"), "{cmd}");
+    let o = Command::new("sh").args(["-c", cmd]).current_dir(&ws).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let line = runner_tests_line(&text);
+    assert_eq!(
+        (number_before(&line, "failed"), number_before(&line, "passed")),
+        (1, 0),
+        "`{cmd}` did not rerun exactly the failed test:\n{text}"
+    );
+}
+
 fn vitest_matches_its_summary(project: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let ws = npm_fixture(tmp.path(), "vitest", project);

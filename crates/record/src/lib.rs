@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod rerun;
+
 /// Bumped on any incompatible change to the JSON shape.
 pub const SCHEMA_VERSION: u32 = 1;
 

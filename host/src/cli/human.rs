@@ -47,6 +47,9 @@ pub fn gate_run(run: &GateRun) -> String {
             loc,
             f.message.lines().next().unwrap_or("")
         );
+        if let Some(cmd) = planexec_record::rerun::command(&run.plugin, &f.name) {
+            let _ = writeln!(s, "    rerun: {cmd}");
+        }
         for line in f.output.lines().take(20) {
             let _ = writeln!(s, "    | {line}");
         }
