@@ -253,6 +253,46 @@ fn go_failing_subtest_is_named_with_file_and_line() {
 }
 
 #[test]
+fn go_subtests_named_with_slashes_count_once_and_rerun_alone() {
+    // `t.Run("a/b", ...)`: no phantom parent test, no phantom failure (issue 34),
+    // and the printed rerun command runs just that subtest.
+    require_go();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("slashes");
+    write(&ws, "go.mod", "module example.com/slashes\n\ngo 1.21\n");
+    write(
+        &ws,
+        "paths_test.go",
+        "package slashes\n\nimport \"testing\"\n\nfunc TestPaths(t *testing.T) {\n\
+         \tt.Run(\"usr/bin\", func(t *testing.T) { t.Errorf(\"got %d\", 1) })\n\
+         \tt.Run(\"usr/lib\", func(t *testing.T) {})\n\
+         \tt.Run(\"etc\", func(t *testing.T) {})\n}\n",
+    );
+    write(&ws, "planexec.toml", "[policy]\ngrant = [\"go\"]\n\n[gates.go-test]\nargs = [\"-count=1\"]\n");
+    let (out, r) = gate(&ws, "go-test", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(counts(&r), (2, 1, 0, 0), "{r:#}");
+    assert_eq!(failures(&r).len(), 1, "{r:#}");
+    let f = failure(&r, "example.com/slashes::TestPaths/usr/bin");
+    assert_eq!((f["path"].as_str(), f["line"].as_u64()), (Some("paths_test.go"), Some(6)));
+    let human = planexec(&ws, &["gate", "run", "go-test"]);
+    let cmd = human
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("rerun: "))
+        .unwrap_or_else(|| panic!("no rerun line: {human:?}"));
+    let o = Command::new("sh")
+        .args(["-c", &format!("{cmd} -v -count=1")])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let ran: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("--- ")).collect();
+    assert_eq!(ran.len(), 2, "`{cmd}` ran more or less than TestPaths/usr/bin:\n{text}");
+    assert!(ran.iter().any(|l| l.contains("FAIL: TestPaths/usr/bin")), "{text}");
+}
+
+#[test]
 fn go_package_that_does_not_compile_names_package_and_compiler_message() {
     require_go();
     let tmp = tempfile::tempdir().unwrap();

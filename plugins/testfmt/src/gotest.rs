@@ -103,10 +103,8 @@ impl Parser {
         let pkg = ev.package;
         match (ev.action.as_str(), ev.test) {
             ("run", Some(t)) => {
-                if let Some((parent, _)) = t.rsplit_once('/') {
-                    if let Some(p) = self.running.get_mut(&(pkg.clone(), parent.to_string())) {
-                        p.has_children = true;
-                    }
+                if let Some(p) = self.parent_mut(&pkg, &t) {
+                    p.has_children = true;
                 }
                 self.running.entry((pkg, t)).or_default();
             }
@@ -137,6 +135,19 @@ impl Parser {
         }
     }
 
+    /// The nearest running test that `test` is a subtest of: `TestX/a/b` is a
+    /// subtest of `TestX/a` if that runs, else of `TestX` (`t.Run("a/b", ...)`:
+    /// a subtest name may itself hold slashes).
+    fn parent_mut(&mut self, pkg: &str, test: &str) -> Option<&mut Running> {
+        let cuts: Vec<usize> = test.match_indices('/').map(|(i, _)| i).collect();
+        let key = cuts
+            .iter()
+            .rev()
+            .map(|&i| (pkg.to_string(), test[..i].to_string()))
+            .find(|k| self.running.contains_key(k))?;
+        self.running.get_mut(&key)
+    }
+
     fn non_json(&mut self, line: &str) {
         push_capped(&mut self.result.non_json, line, MAX_OUTPUT);
         push_capped(&mut self.result.non_json, "\n", MAX_OUTPUT);
@@ -165,10 +176,8 @@ impl Parser {
         let run = self.running.remove(&key).unwrap_or_default();
         let (pkg, test) = key;
         if act == "fail" {
-            if let Some((parent, _)) = test.rsplit_once('/') {
-                if let Some(p) = self.running.get_mut(&(pkg.clone(), parent.to_string())) {
-                    p.child_failed = true;
-                }
+            if let Some(p) = self.parent_mut(&pkg, &test) {
+                p.child_failed = true;
             }
         }
         // A parent counts through its subtests, unless it failed on its own.
@@ -471,3 +480,40 @@ pub fn module_path(go_mod: &str) -> Option<String> {
             .map(|m| m.trim().trim_matches('"').to_string())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(lines: &[&str]) -> GoTestResult {
+        let mut p = Parser::new(Some("example.com/m".into()), None);
+        for l in lines {
+            p.line(l.as_bytes());
+        }
+        p.finish()
+    }
+
+    #[test]
+    fn a_subtest_whose_name_holds_a_slash_is_its_parents_leaf() {
+        let ev = |a: &str, t: &str| {
+            format!(r#"{{"Action":"{a}","Package":"example.com/m","Test":"{t}"}}"#)
+        };
+        let lines = [
+            ev("run", "TestPaths"),
+            ev("run", "TestPaths/a/b"),
+            r#"{"Action":"output","Package":"example.com/m","Test":"TestPaths/a/b","Output":"    p_test.go:9: got 1\n"}"#.to_string(),
+            ev("fail", "TestPaths/a/b"),
+            ev("run", "TestPaths/c"),
+            ev("pass", "TestPaths/c"),
+            ev("fail", "TestPaths"),
+            r#"{"Action":"fail","Package":"example.com/m"}"#.to_string(),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let r = feed(&refs);
+        assert_eq!((r.counts.passed, r.counts.failed), (1, 1), "{r:#?}");
+        assert_eq!(r.failures.list.len(), 1, "no phantom parent failure: {:#?}", r.failures.list);
+        assert_eq!(r.failures.list[0].name, "example.com/m::TestPaths/a/b");
+        assert_eq!(r.failures.list[0].line, Some(9));
+    }
+}
+
