@@ -283,6 +283,16 @@ fn list_case(c: &Case, style: Style, acc: &mut JunitResult) {
 fn test_id(c: &Case, style: Style) -> String {
     match style {
         Style::Pytest => {
+            // A collection error: no classname, the module's dotted name; its node id is the file.
+            if c.classname.is_empty() {
+                return match &c.file {
+                    Some(file) => file.clone(),
+                    None if !c.name.contains("::") && !c.name.contains('/') => {
+                        format!("{}.py", c.name.replace('.', "/"))
+                    }
+                    None => c.name.clone(),
+                };
+            }
             if let Some(file) = &c.file {
                 let module = file.trim_end_matches(".py").replace('/', ".");
                 let rest = c
@@ -405,5 +415,24 @@ fn to_failure(c: Case, style: Style) -> TestFailure {
         path,
         line,
         output,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(xml: &str) -> Vec<String> {
+        let mut acc = JunitResult::default();
+        parse(xml.as_bytes(), Style::Pytest, &mut acc).unwrap();
+        acc.failures.list.iter().map(|f| f.name.clone()).collect()
+    }
+
+    #[test]
+    fn a_pytest_collection_error_is_named_by_its_file() {
+        let with_file = r#"<testsuite><testcase classname="" name="pkg.tests.test_io" file="pkg/tests/test_io.py"><error message="collection failure">ImportError</error></testcase></testsuite>"#;
+        assert_eq!(names(with_file), ["pkg/tests/test_io.py"]);
+        let without = r#"<testsuite><testcase classname="" name="pkg.tests.test_io"><error message="collection failure">x</error></testcase></testsuite>"#;
+        assert_eq!(names(without), ["pkg/tests/test_io.py"]);
     }
 }
