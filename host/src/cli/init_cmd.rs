@@ -70,86 +70,12 @@ pub fn run(force: bool) -> i32 {
 /// Everything init proposes for `dir`.
 fn inspect(dir: &Path) -> Found {
     let mut f = Found::default();
-    let has = |p: &str| dir.join(p).is_file();
-    let python = [
-        "pyproject.toml",
-        "setup.cfg",
-        "setup.py",
-        "requirements.txt",
-    ]
-    .iter()
-    .any(|p| has(p));
-    if python {
-        f.gates.push(standard(
-            "pytest",
-            "a Python project (pyproject.toml / setup.cfg / requirements)",
-            "",
-            &["python3"],
-        ));
-        let pyproject = std::fs::read_to_string(dir.join("pyproject.toml")).unwrap_or_default();
-        let setup_cfg = std::fs::read_to_string(dir.join("setup.cfg")).unwrap_or_default();
-        if has("mypy.ini") || pyproject.contains("[tool.mypy") || section(&setup_cfg, "mypy") {
-            f.gates.push(standard(
-                "mypy",
-                "mypy is configured (mypy.ini, [tool.mypy] or setup.cfg [mypy])",
-                "",
-                &["python3"],
-            ));
-        }
-        if pyproject.contains("[tool.black]") {
-            f.gates.push(standard(
-                "black",
-                "[tool.black] in pyproject.toml",
-                "",
-                &["python3"],
-            ));
-        }
-        if has("ruff.toml") || pyproject.contains("[tool.ruff") {
-            f.gates
-                .push(standard("ruff", "ruff is configured", "", &["python3"]));
-        }
-    }
-    if has("go.mod") {
-        f.gates.push(standard(
-            "go-test",
-            "go.mod",
-            "packages = [\"./...\"]\n",
-            &["go"],
-        ));
-    }
-    if has("Cargo.toml") {
-        f.gates
-            .push(standard("cargo-test", "Cargo.toml", "", &["cargo"]));
-    }
-    if let Ok(pkg) = std::fs::read_to_string(dir.join("package.json")) {
-        for (dep, gate) in [
-            ("jest", "jest"),
-            ("vitest", "vitest"),
-            ("eslint", "eslint"),
-            ("typescript", "tsc"),
-        ] {
-            if pkg.contains(&format!("\"{dep}\"")) {
-                f.gates.push(standard(
-                    gate,
-                    &format!("package.json depends on {dep}"),
-                    "",
-                    &["node"],
-                ));
-            }
-        }
+    for d in crate::gates::select::detect(dir) {
+        f.gates.push(standard(d.gate, &d.why, d.settings, d.programs));
     }
     pre_commit(dir, &mut f);
     lefthook(dir, &mut f);
     f
-}
-
-/// Whether an INI text has a `[name]` section (or `[name-...]` per-module ones).
-fn section(ini: &str, name: &str) -> bool {
-    ini.lines().map(str::trim).any(|l| {
-        l.strip_prefix('[')
-            .and_then(|l| l.strip_suffix(']'))
-            .is_some_and(|s| s == name || s.starts_with(&format!("{name}-")))
-    })
 }
 
 fn standard(name: &str, why: &str, body: &str, grants: &[&str]) -> Proposal {

@@ -15,54 +15,68 @@ pub fn default_gates(config: &Config, workspace: &Path) -> Vec<GateConfig> {
         .collect()
 }
 
+/// One standard gate a project's files call for: `gate run` with no config runs it,
+/// `init` proposes it (with `why`, its settings and the programs it needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    pub gate: &'static str,
+    pub why: String,
+    /// Lines for its `[gates.NAME]` table (may be empty).
+    pub settings: &'static str,
+    pub programs: &'static [&'static str],
+}
+
 /// Standard gates for the project files found at the workspace root.
 pub fn detected(ws: &Path) -> Vec<&'static str> {
-    let has = |f: &str| ws.join(f).exists();
+    detect(ws).into_iter().map(|d| d.gate).collect()
+}
+
+/// The one detection `gate run` and `init` share: Rust, Go, Python (pytest, and the
+/// checkers a project configures), then the Node tools package.json depends on.
+pub fn detect(ws: &Path) -> Vec<Detected> {
+    let has = |f: &str| ws.join(f).is_file();
     let text = |f: &str| std::fs::read_to_string(ws.join(f)).unwrap_or_default();
-    let mut gates = Vec::new();
+    let mut out = Vec::new();
+    let mut add = |gate, why: &str, settings, programs| {
+        out.push(Detected { gate, why: why.to_string(), settings, programs })
+    };
     if has("Cargo.toml") {
-        gates.push("cargo-test");
+        add("cargo-test", "Cargo.toml", "", &["cargo"]);
     }
     if has("go.mod") {
-        gates.push("go-test");
+        add("go-test", "go.mod", "packages = [\"./...\"]\n", &["go"]);
     }
-    let pyproject = text("pyproject.toml");
-    let python = [
-        "pyproject.toml",
-        "setup.py",
-        "setup.cfg",
-        "requirements.txt",
-        "pytest.ini",
-    ]
-    .iter()
-    .any(|f| has(f));
-    if python {
-        gates.push("pytest");
-        if pyproject.contains("[tool.mypy]") || has("mypy.ini") {
-            gates.push("mypy");
+    let python = ["pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "pytest.ini"];
+    if python.iter().any(|f| has(f)) {
+        let (pyproject, setup_cfg) = (text("pyproject.toml"), text("setup.cfg"));
+        let py: &[&str] = &["python3"];
+        add("pytest", "a Python project (pyproject.toml / setup.cfg / requirements)", "", py);
+        if has("mypy.ini") || pyproject.contains("[tool.mypy") || section(&setup_cfg, "mypy") {
+            add("mypy", "mypy is configured (mypy.ini, [tool.mypy] or setup.cfg [mypy])", "", py);
         }
         if pyproject.contains("[tool.black]") {
-            gates.push("black");
+            add("black", "[tool.black] in pyproject.toml", "", py);
         }
-        if pyproject.contains("[tool.ruff") || has("ruff.toml") {
-            gates.push("ruff");
+        if pyproject.contains("[tool.ruff") || has("ruff.toml") || has(".ruff.toml") {
+            add("ruff", "ruff is configured", "", py);
         }
     }
     let package = text("package.json");
-    if !package.is_empty() {
-        let dep = |d: &str| package.contains(&format!("\"{d}\""));
-        for (d, gate) in [
-            ("eslint", "eslint"),
-            ("typescript", "tsc"),
-            ("vitest", "vitest"),
-            ("jest", "jest"),
-        ] {
-            if dep(d) {
-                gates.push(gate);
-            }
+    for (dep, gate) in [("eslint", "eslint"), ("typescript", "tsc"), ("vitest", "vitest"), ("jest", "jest")] {
+        if package.contains(&format!("\"{dep}\"")) {
+            add(gate, &format!("package.json depends on {dep}"), "", &["node"]);
         }
     }
-    gates
+    out
+}
+
+/// Whether an INI text has the section `[name]` (or `[name-...]`, mypy's per-module ones).
+fn section(ini: &str, name: &str) -> bool {
+    ini.lines().map(str::trim).any(|l| {
+        l.strip_prefix('[')
+            .and_then(|l| l.strip_suffix(']'))
+            .is_some_and(|s| s == name || s.starts_with(&format!("{name}-")))
+    })
 }
 
 #[cfg(test)]
@@ -88,5 +102,9 @@ mod tests {
             detected(d.path()),
             ["go-test", "pytest", "mypy", "tsc", "vitest"]
         );
+        // setup.cfg's [mypy] section alone: `gate run` runs mypy too, as init proposes it.
+        std::fs::write(d.path().join("pyproject.toml"), "[project]\nname = \"x\"\n").unwrap();
+        std::fs::write(d.path().join("setup.cfg"), "[mypy-vendored.*]\nignore_errors = True\n").unwrap();
+        assert!(detected(d.path()).contains(&"mypy"));
     }
 }
