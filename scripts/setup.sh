@@ -32,6 +32,14 @@ if ! python3 -m pip install --quiet --disable-pip-version-check $PY_TOOLS; then
   python3 -m pip install --quiet --disable-pip-version-check --break-system-packages $PY_TOOLS
 fi
 
+echo "--- older tool versions the gates must still read (the version matrix: tests/e2e/gates.rs)"
+wheels="${CARGO_TARGET_DIR:-target}/tool-versions/wheels"
+if [ ! -f "$wheels/.ruff-0.12.12" ]; then
+  mkdir -p "$wheels"
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: -d "$wheels" ruff==0.12.12
+  touch "$wheels/.ruff-0.12.12"
+fi
+
 echo "--- chromium and graphviz (tests/e2e/pictures.rs: the HTML report in a headless browser, dot -Tsvg)"
 command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-dejavu-core
 command -v dot >/dev/null 2>&1 || apt_install graphviz

@@ -1069,6 +1069,47 @@ fn ruff_checks_even_when_the_project_says_fix() {
 }
 
 #[test]
+fn an_older_ruff_in_the_projects_venv_runs_the_same_gate() {
+    // The version matrix (issue 34): ruff 0.12's `format` has no `--output-format`;
+    // the gate asks again in text. The project's .venv pins that ruff.
+    let wheels = target_dir().join("tool-versions/wheels");
+    assert!(
+        wheels.join(".ruff-0.12.12").exists(),
+        "ruff 0.12.12's wheel is missing from {}: run scripts/setup.sh",
+        wheels.display()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "ruff", "failing");
+    let venv = |args: &[&str]| {
+        let o = Command::new(args[0]).args(&args[1..]).current_dir(&ws).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    venv(&["python3", "-m", "venv", ".venv"]);
+    let links = wheels.to_string_lossy().into_owned();
+    venv(&[".venv/bin/pip", "install", "--quiet", "--no-index", "--find-links", &links, "ruff==0.12.12"]);
+    let (out, r) = gate(&ws, "ruff", &["--grant", "python3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let fs = findings(&r);
+    let unformatted: Vec<&Value> = fs.iter().filter(|f| f["rule"] == "ruff/unformatted").collect();
+    let lint = fs.len() - unformatted.len();
+    let theirs = |args: &[&str]| {
+        let o = Command::new(".venv/bin/python").args(["-m", "ruff"]).args(args).arg("--no-cache")
+            .current_dir(&ws).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(theirs(&["--version"]).contains("0.12.12"));
+    assert_eq!(
+        (lint as u64, unformatted.len() as u64),
+        (
+            number_before(&theirs(&["check", "--no-fix"]), "errors"),
+            number_before(&theirs(&["format", "--check"]), "file")
+        ),
+        "{r:#}"
+    );
+    assert_eq!(unformatted[0]["path"], "src/shop/tax.py", "{r:#}");
+}
+
+#[test]
 fn ruff_clean_project_passes() {
     require_python("ruff");
     let tmp = tempfile::tempdir().unwrap();

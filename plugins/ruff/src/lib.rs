@@ -114,6 +114,7 @@ impl Gate for RuffGate {
 }
 
 /// Runs `ruff check` or `ruff format --check` with JSON output and reads its findings.
+/// A ruff whose `format` has no `--output-format` (before 0.13) is asked again in text.
 fn run(
     host: &dyn Host,
     cfg: &Config,
@@ -121,6 +122,27 @@ fn run(
     sub: &str,
     extra: &[String],
 ) -> Result<Run, String> {
+    let tail = cfg.tail_lines.unwrap_or(40);
+    let out = match testfmt::run(host, &command(cfg, sub, extra, true)?) {
+        Ok(o) => o,
+        Err(r) => return Ok(Run::Errored(r)),
+    };
+    if sub == "format" && out.exit_code == Some(2) && no_output_format(&out) {
+        let out = match testfmt::run(host, &command(cfg, sub, extra, false)?) {
+            Ok(o) => o,
+            Err(r) => return Ok(Run::Errored(r)),
+        };
+        return Ok(read(out, sub, tail, |o| {
+            Ok(would_reformat(&o.stdout_str(), workspace, cfg.cwd.as_deref()))
+        }));
+    }
+    Ok(read(out, sub, tail, |o| {
+        parse(&o.stdout_str(), workspace, cfg.cwd.as_deref(), sub == "format")
+    }))
+}
+
+/// `ruff check --no-fix` / `ruff format --check`, JSON output when `json`.
+fn command(cfg: &Config, sub: &str, extra: &[String], json: bool) -> Result<Command, String> {
     let (program, base) =
         testfmt::split_program(cfg.command.as_deref().unwrap_or("python3 -m ruff"))?;
     let paths = if cfg.paths.is_empty() {
@@ -128,23 +150,54 @@ fn run(
     } else {
         cfg.paths.clone()
     };
-    let mut cmd = Command::new(program).args(base).arg(sub);
     // A gate only checks, whatever the project's config says (`[tool.ruff] fix = true`
     // would make `ruff check` write the files).
-    cmd = cmd.arg(if sub == "format" { "--check" } else { "--no-fix" });
-    cmd = cmd
-        .args(["--no-cache", "--output-format=json"])
-        .args(extra.iter().cloned())
-        .args(paths);
+    let mut cmd = Command::new(program)
+        .args(base)
+        .arg(sub)
+        .arg(if sub == "format" { "--check" } else { "--no-fix" })
+        .arg("--no-cache");
+    if json {
+        cmd = cmd.arg("--output-format=json");
+    }
+    cmd = cmd.args(extra.iter().cloned()).args(paths);
     cmd.cwd = cfg.cwd.clone();
     cmd.timeout_ms = testfmt::timeout_ms(&cfg.timeout)?;
-    let tail = cfg.tail_lines.unwrap_or(40);
-    let out = match testfmt::run(host, &cmd) {
-        Ok(o) => o,
-        Err(r) => return Ok(Run::Errored(r)),
-    };
+    Ok(cmd)
+}
+
+/// ruff's usage error for a flag its `format` does not know.
+fn no_output_format(out: &Output) -> bool {
+    let text = out.combined();
+    text.contains("unexpected argument") && text.contains("--output-format")
+}
+
+/// `Would reformat: src/x.py` lines (ruff format --check's text output).
+fn would_reformat(stdout: &str, workspace: &str, cwd: Option<&str>) -> Vec<Finding> {
+    stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Would reformat: "))
+        .map(|p| {
+            let d = Diagnostic {
+                code: None,
+                message: None,
+                filename: p.trim().to_string(),
+                location: None,
+            };
+            finding(d, workspace, cwd, true)
+        })
+        .collect()
+}
+
+/// Checks ruff's exit and reads its findings with `parse`.
+fn read(
+    out: Output,
+    sub: &str,
+    tail: usize,
+    parse: impl Fn(&Output) -> Result<Vec<Finding>, String>,
+) -> Run {
     if let Some(r) = testfmt::python_module_missing(&out, "ruff") {
-        return Ok(Run::Errored(testfmt::finish(r, &out, tail)));
+        return Run::Errored(testfmt::finish(r, &out, tail));
     }
     let what = if sub == "format" {
         "ruff format --check"
@@ -161,29 +214,24 @@ fn run(
     match out.exit_code {
         Some(0) | Some(1) => {}
         Some(c) => {
-            return Ok(errored(format!(
+            return errored(format!(
                 "{what} exited {c} (ruff's own error): {}",
                 first_line(&out)
-            )))
+            ))
         }
-        None => return Ok(errored(format!("{what} was killed (timeout or signal)"))),
+        None => return errored(format!("{what} was killed (timeout or signal)")),
     }
-    let findings = match parse(
-        &out.stdout_str(),
-        workspace,
-        cfg.cwd.as_deref(),
-        sub == "format",
-    ) {
+    let findings = match parse(&out) {
         Ok(f) => f,
-        Err(e) => return Ok(errored(format!("{what}: unreadable JSON output ({e})"))),
+        Err(e) => return errored(format!("{what}: unreadable JSON output ({e})")),
     };
     if out.exit_code == Some(1) && findings.is_empty() {
-        return Ok(errored(format!(
+        return errored(format!(
             "{what} exited 1 but reported nothing: {}",
             first_line(&out)
-        )));
+        ));
     }
-    Ok(Run::Findings(findings, out))
+    Run::Findings(findings, out)
 }
 
 fn first_line(out: &Output) -> String {
@@ -363,6 +411,28 @@ mod tests {
                 "."
             ]
         );
+    }
+
+    #[test]
+    fn a_ruff_whose_format_has_no_output_format_is_asked_in_text() {
+        let usage = "error: unexpected argument '--output-format' found\n\nUsage: ruff format --check [FILES]...";
+        let host = Seq::new(&[(0, "[]"), (2, usage), (1, "Would reformat: src/a.py\n1 file would be reformatted\n")]);
+        let req = GateRequest {
+            name: "ruff".into(),
+            config: json!({}),
+            mounts: Mounts {
+                workspace: ws(),
+                scratch: "/s".into(),
+            },
+            task: None,
+            shard: None,
+        };
+        let r = RuffGate::check(req, &host).unwrap();
+        assert_eq!(r.outcome, Outcome::Failed, "{}", r.summary);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!((r.findings[0].rule.as_str(), r.findings[0].path.as_deref()), ("ruff/unformatted", Some("src/a.py")));
+        let calls = host.calls.borrow();
+        assert!(!calls[2].args.iter().any(|a| a.starts_with("--output-format")), "{:?}", calls[2].args);
     }
 
     #[test]
