@@ -1491,6 +1491,22 @@ fn vitest_matches_its_summary(project: &str) {
 }
 
 #[test]
+fn jests_flags_never_reach_the_tests_process_argv() {
+    // A CLI library's tests parse process.argv; jest runs one test file in its own
+    // process, so the gate's --ci --json ... used to land there (issue 34).
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = npm_fixture(tmp.path(), "jest", "jest-app");
+    write(
+        &ws,
+        "src/argv.test.js",
+        "test(\"sees the argv of a plain jest run\", () => {\n  expect(process.argv.slice(2)).toEqual([]);\n});\n",
+    );
+    let (out, r) = gate(&ws, "jest", &["--grant", "node", "--", "src/argv.test.js"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(counts(&r), (1, 0, 0, 0), "{r:#}");
+}
+
+#[test]
 fn jest_counts_and_failures_match_jests_summary() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = npm_fixture(tmp.path(), "jest", "jest-app");

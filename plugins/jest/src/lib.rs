@@ -1,7 +1,7 @@
-//! The `jest` gate: runs the project's own jest (`node node_modules/jest/bin/jest.js --ci
-//! --json --outputFile={scratch}/jest.json --testLocationInResults --watchman=false`) and
-//! reads its JSON report: counts and each failing test named `file > describe > test` with
-//! its line.
+//! The `jest` gate: runs the project's own jest with `--ci --json --outputFile={scratch}/jest.json
+//! --testLocationInResults --watchman=false`, started through a launcher that hands jest-cli
+//! those flags while the tests see the `process.argv` of a plain `jest` run, and reads its JSON
+//! report: counts and each failing test named `file > describe > test` with its line.
 
 use planexec_pdk::{Gate, GateReport, GateRequest, Host};
 use testfmt::jestjson::gate::{check, Runner};
@@ -20,7 +20,20 @@ const JEST: Runner = Runner {
     report: "jest.json",
     list: &["--listTests", "--json", "--watchman=false"],
     by_path: &["--runTestsByPath"],
+    launcher: Some(("jest-launch.cjs", LAUNCHER)),
 };
+
+/// `node jest-launch.cjs node_modules/jest/bin/jest.js ARGS`: jest-cli's own `run(ARGS)`
+/// with `process.argv` as a plain `jest` leaves it, since tests that run in jest's process
+/// (one test file, `--runInBand`) see it, and a CLI library's tests parse it.
+const LAUNCHER: &str = r#"// Written by planexec's jest gate.
+const path = require("path");
+const script = path.resolve(process.argv[2]);
+const args = process.argv.slice(3);
+process.argv = [process.argv[0], script];
+const cli = require(require.resolve("jest-cli", { paths: [path.dirname(path.dirname(script))] }));
+cli.run(args);
+"#;
 
 pub struct JestGate;
 

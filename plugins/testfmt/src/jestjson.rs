@@ -264,6 +264,10 @@ pub mod gate {
         pub list: &'static [&'static str],
         /// What comes before the shard's test files on the run's command line.
         pub by_path: &'static [&'static str],
+        /// A script (file name in scratch, source) that `node` runs instead, with the
+        /// runner's script and the arguments after it: it can start the runner with the
+        /// gate's flags while the tests see the `process.argv` of a plain run.
+        pub launcher: Option<(&'static str, &'static str)>,
     }
 
     #[derive(serde::Deserialize, Default)]
@@ -294,7 +298,15 @@ pub mod gate {
                 ),
             ));
         }
-        let default = format!("node {}{}", runner.node_args, runner.script);
+        let default = match runner.launcher {
+            Some((file, source)) => {
+                let at = Path::new(&req.mounts.scratch).join(file);
+                std::fs::write(&at, source)
+                    .map_err(|e| format!("cannot write {file} in scratch: {e}"))?;
+                format!("node {}{{scratch}}/{file} {}", runner.node_args, runner.script)
+            }
+            None => format!("node {}{}", runner.node_args, runner.script),
+        };
         let (program, base) = crate::split_program(cfg.command.as_deref().unwrap_or(&default))?;
         let report_arg = format!("{{scratch}}/{}", runner.report);
         let mut cmd = Command::new(program.clone())

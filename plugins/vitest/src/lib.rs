@@ -24,6 +24,7 @@ const VITEST: Runner = Runner {
     // File filters: absolute paths, each matching its own file (and any file whose path
     // holds it, which testfmt::jsshard keeps in the same shard).
     by_path: &[],
+    launcher: None,
 };
 
 pub struct VitestGate;
