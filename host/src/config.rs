@@ -254,6 +254,10 @@ pub struct Tolerances {
     pub max_net_lines: Option<u32>,
     pub max_attempts: Option<u32>,
     pub max_minutes: Option<u64>,
+    /// Run-wide budgets, checked after each cycle and before the next one.
+    pub max_cost_usd: Option<f64>,
+    pub max_tokens: Option<u64>,
+    pub max_run_minutes: Option<u64>,
 }
 
 /// One configured gate: the plugin behind it and its settings.
