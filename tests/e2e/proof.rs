@@ -131,3 +131,172 @@ fn acceptance_commands_naming_real_tests_pass() {
     let out = planexec(&ws, &["run", "plan/plan.md"]);
     assert_eq!(out.code, 0, "{out:?}");
 }
+
+// ------------------------------------------------------------------ red before green
+
+/// A patch creating `file` with `content` (several lines, ending in a newline).
+fn new_file(file: &str, content: &str) -> String {
+    let lines: Vec<&str> = content.lines().collect();
+    let body: String = lines.iter().map(|l| format!("+{l}\n")).collect();
+    format!(
+        "diff --git a/{file} b/{file}\nnew file mode 100644\n--- /dev/null\n+++ b/{file}\n@@ -0,0 +1,{} @@\n{body}",
+        lines.len()
+    )
+}
+
+/// `project` of `plugin` with a one-task plan whose patch adds `files` (path, content);
+/// `gate` runs after each task; `policy` and `more` go into planexec.toml.
+fn red_green(tmp: &Path, plugin: &str, project: &str, files: &[(&str, &str)], gate: &str, policy: &str) -> PathBuf {
+    let ws = one_task(tmp, plugin, project, "git --version", policy);
+    let patch: String = files.iter().map(|(f, c)| new_file(f, c)).collect();
+    let listed: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
+    let plan = std::fs::read_to_string(ws.join("plan/plan.md"))
+        .unwrap()
+        .replace("NOTES.md", &listed.join(", "));
+    write(&ws, "plan/plan.md", &plan);
+    write(&ws, "plan/patches/T001.patch", &patch);
+    let toml = std::fs::read_to_string(ws.join("planexec.toml"))
+        .unwrap()
+        .replace("[run]\n", &format!("[run]\ntask_gates = [{gate:?}]\n"));
+    write(&ws, "planexec.toml", &toml);
+    git(&ws, &["add", "."]);
+    git(&ws, &["commit", "-qm", "red green"]);
+    ws
+}
+
+/// T001's last cycle: its `tests-prove` run and its task review.
+fn proof_of(ws: &Path) -> (Option<Value>, Value) {
+    let rec = record(ws);
+    let c = rec["tasks"][0]["cycles"].as_array().unwrap().last().unwrap().clone();
+    let prove = c["gates"].as_array().unwrap().iter().find(|g| g["name"] == "tests-prove").cloned();
+    let review = c["reviews"].as_array().unwrap().iter().find(|r| r["kind"] == "task").cloned().unwrap();
+    (prove, review)
+}
+
+fn completion(review: &Value) -> String {
+    let c = review["review"]["criteria"].as_array().unwrap();
+    c[0]["score"].as_str().unwrap().to_string()
+}
+
+const PY_POLICY: &str = "[policy]\ngrant = [\"python3\", \"git\"]\n[gates.pytest]\n";
+
+const MUL: (&str, &str) = ("src/calc/mul.py", "def mul(a, b):\n    return a * b\n");
+
+#[test]
+fn a_new_pytest_test_that_passes_on_the_old_code_is_weak_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let test = "def test_mul():\n    from calc.mul import mul\n    assert mul(2, 3) == 6\n\n\ndef test_add_zero():\n    from calc import add\n    assert add(0, 0) == 0\n";
+    let ws = red_green(tmp.path(), "pytest", "passing", &[MUL, ("tests/test_mul.py", test)], "pytest", PY_POLICY);
+    let out = planexec(&ws, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let (prove, review) = proof_of(&ws);
+    let prove = prove.unwrap_or_else(|| panic!("no tests-prove run: {out:?}"));
+    let ev = prove["report"]["evidence"].as_str().unwrap();
+    assert!(ev.contains("test_add_zero: PASSED without the change"), "{ev}");
+    assert!(ev.contains("test_mul: failed without the change"), "{ev}");
+    assert_eq!(completion(&review), "weak", "{review:#}");
+    let f = review["review"]["findings"].as_array().unwrap();
+    let named = f.iter().find(|f| f["rule"] == "tests-prove/passes-without-change").unwrap_or_else(|| panic!("{f:#?}"));
+    assert!(named["message"].as_str().unwrap().contains("`test_add_zero`"), "{named:#}");
+    assert!(!f.iter().any(|f| f["message"].as_str().unwrap().contains("`test_mul`")), "{f:#?}");
+    // The execution log carries the evidence.
+    let log = std::fs::read_to_string(ws.join("plan/plan-execution-log.md")).unwrap();
+    assert!(log.contains("red before green: 1 of 2"), "{log}");
+}
+
+#[test]
+fn a_pytest_test_that_fails_first_and_passes_after_is_proof() {
+    let tmp = tempfile::tempdir().unwrap();
+    let test = "def test_mul():\n    from calc.mul import mul\n    assert mul(2, 3) == 6\n";
+    let ws = red_green(tmp.path(), "pytest", "passing", &[MUL, ("tests/test_mul.py", test)], "pytest", PY_POLICY);
+    let out = planexec(&ws, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let (prove, review) = proof_of(&ws);
+    let prove = prove.unwrap_or_else(|| panic!("no tests-prove run: {out:?}"));
+    assert_eq!(prove["report"]["outcome"], "passed", "{prove:#}");
+    let ev = prove["report"]["evidence"].as_str().unwrap();
+    assert!(ev.contains("test_mul: failed without the change") && ev.contains("calc.mul"), "{ev}");
+    assert_eq!(completion(&review), "pass", "{review:#}");
+}
+
+#[test]
+fn every_new_test_passing_without_the_change_fails_the_review() {
+    let tmp = tempfile::tempdir().unwrap();
+    let test = "def test_add_zero():\n    from calc import add\n    assert add(0, 0) == 0\n";
+    let ws = red_green(tmp.path(), "pytest", "passing", &[MUL, ("tests/test_zero.py", test)], "pytest", PY_POLICY);
+    let out = planexec(&ws, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let (_, review) = proof_of(&ws);
+    assert_eq!(completion(&review), "fail", "{review:#}");
+    // "weak" in planexec.toml caps it at WEAK: the task passes.
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = format!("{PY_POLICY}[review]\ntests_must_fail_first = \"weak\"\n");
+    let ws = red_green(tmp.path(), "pytest", "passing", &[MUL, ("tests/test_zero.py", test)], "pytest", &policy);
+    let out = planexec(&ws, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(completion(&proof_of(&ws).1), "weak");
+}
+
+#[test]
+fn a_refactor_without_test_changes_is_not_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = red_green(tmp.path(), "pytest", "passing", &[MUL], "pytest", PY_POLICY);
+    let out = planexec(&ws, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let (prove, review) = proof_of(&ws);
+    assert!(prove.is_none(), "{prove:?}");
+    assert_eq!(completion(&review), "pass");
+}
+
+#[test]
+fn go_test_red_green_pair() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = "[policy]\ngrant = [\"go\", \"git\"]\n[gates.go-test]\nargs = [\"-count=1\"]\n";
+    let mul = ("calc/mul.go", "package calc\n\nfunc Mul(a, b int) int { return a * b }\n");
+    let red = ("calc/mul_test.go", "package calc\n\nimport \"testing\"\n\nfunc TestMul(t *testing.T) {\n\tif Mul(2, 3) != 6 {\n\t\tt.Fatal(\"Mul\")\n\t}\n}\n");
+    let ws = red_green(tmp.path(), "go-test", "passing", &[mul, red], "go-test", policy);
+    let out = planexec(&ws, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let (prove, review) = proof_of(&ws);
+    let ev = prove.unwrap()["report"]["evidence"].as_str().unwrap().to_string();
+    assert!(ev.contains("TestMul: failed without the change"), "{ev}");
+    assert_eq!(completion(&review), "pass");
+    let tmp = tempfile::tempdir().unwrap();
+    // In its own package: a package whose tests do not build runs none of them.
+    let green = ("zero/zero_test.go", "package zero\n\nimport (\n\t\"testing\"\n\n\t\"example.com/passing/calc\"\n)\n\nfunc TestAddZero(t *testing.T) {\n\tif calc.Add(0, 0) != 0 {\n\t\tt.Fatal(\"Add\")\n\t}\n}\n");
+    let ws = red_green(tmp.path(), "go-test", "passing", &[mul, red, green], "go-test", policy);
+    let out = planexec(&ws, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let (prove, review) = proof_of(&ws);
+    let ev = prove.unwrap()["report"]["evidence"].as_str().unwrap().to_string();
+    assert!(ev.contains("TestAddZero: PASSED without the change"), "{ev}");
+    assert_eq!(completion(&review), "weak");
+}
+
+#[test]
+fn cargo_test_red_green_pair() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tgt = target_dir().join("e2e-gate-fixtures");
+    std::fs::create_dir_all(&tgt).unwrap();
+    let policy = format!(
+        "[policy]\ngrant = [\"cargo\", \"git\"]\nenv = [\"CARGO_TARGET_DIR\"]\nwrites = [{:?}]\n[gates.cargo-test]\n",
+        tgt.to_str().unwrap()
+    );
+    let env = [("CARGO_TARGET_DIR", tgt.to_str().unwrap())];
+    let lib = ("src/mul.rs", "pub fn mul(a: i32, b: i32) -> i32 {\n    a * b\n}\n");
+    let red = ("tests/mul.rs", "#[test]\nfn multiplies() {\n    assert_eq!(fixture_passing::mul::mul(2, 3), 6);\n}\n\n#[test]\nfn adds_zero() {\n    assert_eq!(fixture_passing::add(0, 0), 0);\n}\n");
+    let ws = red_green(tmp.path(), "cargo-test", "passing", &[lib, red], "cargo-test", &policy);
+    // src/lib.rs gains `pub mod mul;` in the same task (a changed line, by hand).
+    let lib_rs = std::fs::read_to_string(ws.join("src/lib.rs")).unwrap();
+    let patch = std::fs::read_to_string(ws.join("plan/patches/T001.patch")).unwrap()
+        + &format!("diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1,2 @@\n+pub mod mul;\n {}\n", lib_rs.lines().next().unwrap());
+    write(&ws, "plan/patches/T001.patch", &patch);
+    git(&ws, &["commit", "-qam", "lib.rs too"]);
+    let out = planexec_env(&ws, &["run", "plan/plan.md"], &env);
+    assert_eq!(out.code, 0, "{out:?}");
+    let (prove, review) = proof_of(&ws);
+    let ev = prove.unwrap_or_else(|| panic!("{out:?}"))["report"]["evidence"].as_str().unwrap().to_string();
+    assert!(ev.contains("multiplies: failed without the change"), "{ev}");
+    assert!(ev.contains("adds_zero: PASSED without the change"), "{ev}");
+    assert_eq!(completion(&review), "weak");
+}

@@ -12,6 +12,7 @@ mod machine;
 mod outputs;
 mod ports;
 mod preflight;
+mod redgreen;
 mod schedule;
 mod setup;
 mod state;

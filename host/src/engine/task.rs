@@ -381,7 +381,18 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
         .implementer
         .clone();
     let earlier = earlier_files(ctx, &job.id);
-    let claims = super::claims::findings(implementer.as_ref(), &job.changes.paths(), &earlier);
+    let mut claims =
+        super::claims::findings(implementer.as_ref(), &job.changes.paths(), &earlier);
+    // Red before green: its findings weigh on the task review like the claims do.
+    if let Some(proof) = super::redgreen::check(ctx, &job.id, &job.changes, &gates) {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Info,
+            text: format!("{}: {}", job.id, proof.evidence.report.summary),
+        });
+        claims.extend(proof.findings);
+        last_cycle(ctx, &job.id).gates.push(proof.evidence);
+        ctx.save();
+    }
     let mut approved_findings = Vec::new();
     for kind in [ReviewKind::Task, ReviewKind::Code] {
         let input = ReviewInput {
