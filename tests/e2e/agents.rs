@@ -118,7 +118,16 @@ fn run_reviewed(
     task_review: &str,
 ) -> Run {
     let extra = Extra::default();
-    run_full(plan, script, max_cycles, args, env, review_mode, task_review, &extra)
+    run_full(
+        plan,
+        script,
+        max_cycles,
+        args,
+        env,
+        review_mode,
+        task_review,
+        &extra,
+    )
 }
 
 /// More of planexec.toml, and what each scripted model turn reports it cost.
@@ -250,7 +259,12 @@ fn a_run_whose_agent_spends_its_budget_escalates_before_the_next_cycle_and_resum
     assert_eq!(r.out.code, 1, "{:?}", r.out);
     assert_eq!(r.record["status"], "escalated", "{:?}", r.out);
     assert_eq!(r.cycles("T001").len(), 1);
-    assert_eq!(r.cycles("T002").len(), 1, "no third cycle: {:#}", r.task("T002"));
+    assert_eq!(
+        r.cycles("T002").len(),
+        1,
+        "no third cycle: {:#}",
+        r.task("T002")
+    );
     assert_eq!(r.task("T002")["status"], "rework", "{:#}", r.task("T002"));
     let c = &r.cycles("T002")[0]["implementer"]["usage"]["cost_usd"];
     assert!((c.as_f64().unwrap() - 0.6).abs() < 1e-9, "{c}");
@@ -265,7 +279,11 @@ fn a_run_whose_agent_spends_its_budget_escalates_before_the_next_cycle_and_resum
         why.contains("$1.2000") && why.contains("planexec.toml [tolerances] max_cost_usd = 1"),
         "{why}"
     );
-    assert!(r.out.all().contains("escalated before T002's next cycle"), "{:?}", r.out);
+    assert!(
+        r.out.all().contains("escalated before T002's next cycle"),
+        "{:?}",
+        r.out
+    );
     let log = log_text(&r.ws);
     assert!(log.contains("Budget spent: run budget spent"), "{log}");
     assert!(log.contains("--resume --budget cost=N"), "{log}");
@@ -291,7 +309,12 @@ fn a_run_whose_agent_spends_its_budget_escalates_before_the_next_cycle_and_resum
         r.commit_files("T002"),
         ["src/whisper.py", "tests/test_whisper.py"]
     );
-    assert!(raised.all().contains("run budget raised on resume: cost $5.00"), "{raised:?}");
+    assert!(
+        raised
+            .all()
+            .contains("run budget raised on resume: cost $5.00"),
+        "{raised:?}"
+    );
 }
 
 /// `--budget` is for a deliberate resume only, and its value is checked.

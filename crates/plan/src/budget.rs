@@ -91,7 +91,10 @@ mod tests {
         assert_eq!(t.max_minutes, None, "a run's time is not a task's: {t:?}");
         assert!(t.unreadable.is_empty(), "{t:?}");
         let t = read(&["Spend no more than 2.50 USD and 1.5M tokens in all."]);
-        assert_eq!((t.max_cost_cents, t.max_tokens), (Some(250), Some(1_500_000)));
+        assert_eq!(
+            (t.max_cost_cents, t.max_tokens),
+            (Some(250), Some(1_500_000))
+        );
     }
 
     #[test]
@@ -99,6 +102,9 @@ mod tests {
         let t = read(&["Time: if a milestone takes more than 2 hours, stop and escalate."]);
         assert_eq!((t.max_minutes, t.max_run_minutes), (Some(120), None));
         let t = read(&["at most 3 files and 2m tokens"]);
-        assert_eq!((t.max_files, t.max_tokens, t.max_minutes), (Some(3), Some(2_000_000), None));
+        assert_eq!(
+            (t.max_files, t.max_tokens, t.max_minutes),
+            (Some(3), Some(2_000_000), None)
+        );
     }
 }

@@ -45,7 +45,9 @@ impl std::str::FromStr for Raised {
                     x => (x, 1.0),
                 };
                 let f: f64 = n.trim_start_matches('$').parse().map_err(|_| bad())?;
-                (f.is_finite() && f >= 0.0).then_some(f * mul).ok_or_else(bad)
+                (f.is_finite() && f >= 0.0)
+                    .then_some(f * mul)
+                    .ok_or_else(bad)
             };
             match k.trim() {
                 "cost" | "cost_usd" | "max_cost_usd" => r.cost_usd = Some(num(v)?),
@@ -111,25 +113,40 @@ impl Budget {
     pub fn new(plan: &Plan, config: &Config, raised: &Raised) -> Budget {
         let t = &plan.tolerances;
         let c = config.tolerances.clone().unwrap_or_default();
-        let plan_q = |s: &Option<String>| format!("plan Tolerances: \"{}\"", s.as_deref().unwrap_or(""));
+        let plan_q =
+            |s: &Option<String>| format!("plan Tolerances: \"{}\"", s.as_deref().unwrap_or(""));
         let toml_q = |k: &str, v: String| format!("planexec.toml [tolerances] {k} = {v}");
         let flag_q = |k: &str, v: String| format!("--budget {k}={v}");
-        let pick = |flag: Option<(f64, String)>, plan: Option<(f64, String)>, toml: Option<(f64, String)>| {
-            flag.or(plan).or(toml)
-        };
+        let pick = |flag: Option<(f64, String)>,
+                    plan: Option<(f64, String)>,
+                    toml: Option<(f64, String)>| { flag.or(plan).or(toml) };
         let cost = pick(
             raised.cost_usd.map(|v| (v, flag_q("cost", v.to_string()))),
-            t.max_cost_cents.map(|v| (v as f64 / 100.0, plan_q(&t.max_cost_source))),
-            c.max_cost_usd.map(|v| (v, toml_q("max_cost_usd", v.to_string()))),
+            t.max_cost_cents
+                .map(|v| (v as f64 / 100.0, plan_q(&t.max_cost_source))),
+            c.max_cost_usd
+                .map(|v| (v, toml_q("max_cost_usd", v.to_string()))),
         );
-        let int = |flag: Option<u64>, k: &str, plan: Option<u64>, src: &Option<String>, tk: &str, toml: Option<u64>| {
+        let int = |flag: Option<u64>,
+                   k: &str,
+                   plan: Option<u64>,
+                   src: &Option<String>,
+                   tk: &str,
+                   toml: Option<u64>| {
             flag.map(|v| (v, flag_q(k, v.to_string())))
                 .or(plan.map(|v| (v, plan_q(src))))
                 .or(toml.map(|v| (v, toml_q(tk, v.to_string()))))
         };
         Budget {
             cost_usd: cost,
-            tokens: int(raised.tokens, "tokens", t.max_tokens, &t.max_tokens_source, "max_tokens", c.max_tokens),
+            tokens: int(
+                raised.tokens,
+                "tokens",
+                t.max_tokens,
+                &t.max_tokens_source,
+                "max_tokens",
+                c.max_tokens,
+            ),
             minutes: int(
                 raised.minutes,
                 "minutes",
@@ -173,7 +190,11 @@ impl Budget {
 
 /// `--resume --budget`: the raised limits are saved with the run, said on the
 /// terminal and recorded as an issue (the log's Issues & Resolutions).
-pub fn raise(st: &mut super::state::State, given: Option<&Raised>, reporter: &mut crate::report::Reporter) {
+pub fn raise(
+    st: &mut super::state::State,
+    given: Option<&Raised>,
+    reporter: &mut crate::report::Reporter,
+) {
     let Some(given) = given else {
         return;
     };
@@ -215,9 +236,18 @@ mod tests {
             }
         );
         assert_eq!("cost=$2.5".parse::<Raised>().unwrap().cost_usd, Some(2.5));
-        assert!(matches!("dollars=3".parse::<Raised>(), Err(BudgetError::Key(_))));
-        assert!(matches!("cost".parse::<Raised>(), Err(BudgetError::Shape(_))));
-        assert!(matches!("cost=-1".parse::<Raised>(), Err(BudgetError::Value(..))));
+        assert!(matches!(
+            "dollars=3".parse::<Raised>(),
+            Err(BudgetError::Key(_))
+        ));
+        assert!(matches!(
+            "cost".parse::<Raised>(),
+            Err(BudgetError::Shape(_))
+        ));
+        assert!(matches!(
+            "cost=-1".parse::<Raised>(),
+            Err(BudgetError::Value(..))
+        ));
         assert!(matches!("".parse::<Raised>(), Err(BudgetError::Shape(_))));
     }
 }

@@ -394,7 +394,9 @@ pub fn final_report(r: &RunRecord, plan: &Path) -> String {
         RunStatus::Failure => "Failure",
         RunStatus::Blocked => "Blocked",
         RunStatus::Waiting => "Waiting (continue with --resume)",
-        RunStatus::Escalated => "Escalated (a run budget is spent; continue with --resume --budget)",
+        RunStatus::Escalated => {
+            "Escalated (a run budget is spent; continue with --resume --budget)"
+        }
         RunStatus::Running => "Interrupted (continue with --resume)",
     };
     let mut s = String::new();

@@ -85,7 +85,11 @@ fn test_name(t: &str, rust_test: bool) -> Option<String> {
 /// in this cycle; `None` when the task is not concerned (no test change, `off`).
 pub fn check(ctx: &mut Ctx, id: &str, changes: &TaskChanges, gates: &[GateRun]) -> Option<Proof> {
     let mode = ctx.config.review.tests_must_fail_first;
-    let tests: Vec<_> = changes.files.iter().filter(|f| is_test_file(&f.path)).collect();
+    let tests: Vec<_> = changes
+        .files
+        .iter()
+        .filter(|f| is_test_file(&f.path))
+        .collect();
     if mode == FailFirst::Off || tests.is_empty() {
         return None;
     }
@@ -93,7 +97,9 @@ pub fn check(ctx: &mut Ctx, id: &str, changes: &TaskChanges, gates: &[GateRun]) 
     let task_gates = ctx.plugins.task_gates();
     let (n, gate) = task_gates.iter().enumerate().find_map(|(n, name)| {
         let run = gates.iter().find(|g| &g.name == name)?;
-        TEST_GATES.contains(&run.plugin.as_str()).then_some((n, run.clone()))
+        TEST_GATES
+            .contains(&run.plugin.as_str())
+            .then_some((n, run.clone()))
     })?;
     let t0 = std::time::Instant::now();
     let before = run_at_start(ctx, id, changes, n).unwrap_or_else(|e| errored(&gate, e));
@@ -119,7 +125,10 @@ fn judge(name: &str, before: &GateRun) -> Before {
             || c.name.starts_with(&format!("{name}/"))
     };
     let cases: Vec<&TestCase> = before.report.cases.iter().filter(matches).collect();
-    if let Some(f) = cases.iter().find(|c| !matches!(c.outcome, Outcome::Passed | Outcome::Skipped)) {
+    if let Some(f) = cases
+        .iter()
+        .find(|c| !matches!(c.outcome, Outcome::Passed | Outcome::Skipped))
+    {
         return Before::Failed(first_line(&f.message, &f.output));
     }
     if let Some(p) = cases.iter().find(|c| c.outcome == Outcome::Passed) {
@@ -127,30 +136,77 @@ fn judge(name: &str, before: &GateRun) -> Before {
     }
     match before.report.outcome {
         // Not collected, not compiled: the test cannot pass without the change.
-        Outcome::Failed | Outcome::Errored => Before::Failed(first_line(&before.report.summary, "")),
+        Outcome::Failed | Outcome::Errored => {
+            Before::Failed(first_line(&before.report.summary, ""))
+        }
         _ => Before::NotRun,
     }
 }
 
 fn first_line(msg: &str, output: &str) -> String {
     let m = if msg.trim().is_empty() { output } else { msg };
-    m.lines().find(|l| !l.trim().is_empty()).unwrap_or("failed").trim().to_string()
+    m.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("failed")
+        .trim()
+        .to_string()
 }
 
 /// A throwaway worktree at HEAD (the task's start) with only the test files copied
 /// in from the task's tree, the test gate run there, the worktree removed.
-fn run_at_start(ctx: &mut Ctx, id: &str, changes: &TaskChanges, n: usize) -> Result<GateRun, String> {
-    let head = ctx.repo.head().map_err(|e| e.to_string())?.ok_or("no HEAD")?;
-    let name = format!("planexec-redgreen-{}", id.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+fn run_at_start(
+    ctx: &mut Ctx,
+    id: &str,
+    changes: &TaskChanges,
+    n: usize,
+) -> Result<GateRun, String> {
+    let head = ctx
+        .repo
+        .head()
+        .map_err(|e| e.to_string())?
+        .ok_or("no HEAD")?;
+    let name = format!(
+        "planexec-redgreen-{}",
+        id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
     let dir = ctx.repo.git().path().join("planexec/worktrees").join(&name);
     let _ = ctx.repo.remove_worktree(&name);
-    let wt = ctx.repo.add_worktree(&name, &dir, &head).map_err(|e| e.to_string())?;
+    let wt = ctx
+        .repo
+        .add_worktree(&name, &dir, &head)
+        .map_err(|e| e.to_string())?;
     let copied = copy_tests(ctx.workspace, wt.workdir(), changes);
     let task = ctx.plan.tasks.iter().find(|t| t.id == id).cloned();
-    let run = copied.map(|()| ctx.plugins.gate(wt.workdir(), GateRef::Task(n), task.as_ref()));
+    let run = copied.map(|()| {
+        ctx.plugins
+            .gate(wt.workdir(), GateRef::Task(n), task.as_ref())
+    });
     drop(wt);
     let _ = ctx.repo.remove_worktree(&name);
+    freshen(ctx.workspace, changes);
     run
+}
+
+/// The task's changed files are made newer than anything the start-point run built:
+/// cargo names a path package's artifacts the same wherever it lies and trusts file
+/// times, so with a shared CARGO_TARGET_DIR the next build in the task's tree would
+/// otherwise reuse what the old code compiled to.
+fn freshen(workspace: &Path, changes: &TaskChanges) {
+    let now = std::time::SystemTime::now();
+    for f in changes
+        .files
+        .iter()
+        .filter(|f| f.change != ChangeKind::Deleted)
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let opened = std::fs::File::options()
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(workspace.join(&f.path));
+        if let Ok(file) = opened {
+            let _ = file.set_modified(now);
+        }
+    }
 }
 
 fn copy_tests(from: &Path, to: &Path, changes: &TaskChanges) -> Result<(), String> {
@@ -170,13 +226,23 @@ fn copy_tests(from: &Path, to: &Path, changes: &TaskChanges) -> Result<(), Strin
 
 fn errored(gate: &GateRun, why: String) -> GateRun {
     let mut g = gate.clone();
-    g.report = plain(&gate.report, Outcome::Errored, format!("could not run at the task's start point: {why}"));
+    g.report = plain(
+        &gate.report,
+        Outcome::Errored,
+        format!("could not run at the task's start point: {why}"),
+    );
     g
 }
 
 /// The evidence gate run (`tests-prove`) and one finding per test that passed without
 /// the change: minor, or important when every new test did and the mode is `fail`.
-fn proof(gate: &GateRun, before: &GateRun, verdicts: Vec<(String, Before)>, mode: FailFirst, took: std::time::Duration) -> Proof {
+fn proof(
+    gate: &GateRun,
+    before: &GateRun,
+    verdicts: Vec<(String, Before)>,
+    mode: FailFirst,
+    took: std::time::Duration,
+) -> Proof {
     let mut lines = Vec::new();
     let mut passing = Vec::new();
     for (name, v) in &verdicts {
@@ -186,12 +252,22 @@ fn proof(gate: &GateRun, before: &GateRun, verdicts: Vec<(String, Before)>, mode
                 lines.push(format!("{name}: PASSED without the change"));
                 passing.push((name.clone(), case.clone()));
             }
-            Before::NotRun => lines.push(format!("{name}: not run by gate `{}` at the start point", gate.name)),
+            Before::NotRun => lines.push(format!(
+                "{name}: not run by gate `{}` at the start point",
+                gate.name
+            )),
         }
     }
-    let judged = verdicts.iter().filter(|(_, v)| !matches!(v, Before::NotRun)).count();
+    let judged = verdicts
+        .iter()
+        .filter(|(_, v)| !matches!(v, Before::NotRun))
+        .count();
     let all_pass = judged > 0 && passing.len() == judged;
-    let severity = if all_pass && mode == FailFirst::Fail { Severity::Important } else { Severity::Minor };
+    let severity = if all_pass && mode == FailFirst::Fail {
+        Severity::Important
+    } else {
+        Severity::Minor
+    };
     let findings = passing
         .iter()
         .map(|(name, case)| Finding {
@@ -210,19 +286,31 @@ fn proof(gate: &GateRun, before: &GateRun, verdicts: Vec<(String, Before)>, mode
         "red before green: {failed_first} of {judged} new or changed test(s) failed without the change (gate `{}`: {})",
         gate.name, before.report.summary
     );
-    let outcome = if passing.is_empty() { Outcome::Passed } else { Outcome::Failed };
+    let outcome = if passing.is_empty() {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    };
     let mut report = plain(&gate.report, outcome, summary);
     report.evidence = lines.join("\n");
     report.duration_ms = took.as_millis() as u64;
     Proof {
-        evidence: GateRun { name: "tests-prove".into(), plugin: gate.plugin.clone(), report },
+        evidence: GateRun {
+            name: "tests-prove".into(),
+            plugin: gate.plugin.clone(),
+            report,
+        },
         findings,
     }
 }
 
 /// A report with only an outcome and a summary (no tests, failures or findings of its
 /// own: the start point's failing tests are the expected ones, not the task's).
-fn plain(base: &planexec_record::GateReport, outcome: Outcome, summary: String) -> planexec_record::GateReport {
+fn plain(
+    base: &planexec_record::GateReport,
+    outcome: Outcome,
+    summary: String,
+) -> planexec_record::GateReport {
     let mut r = base.clone();
     r.outcome = outcome;
     r.summary = summary;
@@ -243,10 +331,23 @@ mod tests {
 
     #[test]
     fn test_files_by_the_gates_rules() {
-        for p in ["tests/test_a.py", "pkg/a_test.py", "calc/calc_test.go", "tests/it.rs", "src/a.test.ts", "web/__tests__/x.js"] {
+        for p in [
+            "tests/test_a.py",
+            "pkg/a_test.py",
+            "calc/calc_test.go",
+            "tests/it.rs",
+            "src/a.test.ts",
+            "web/__tests__/x.js",
+        ] {
             assert!(is_test_file(p), "{p}");
         }
-        for p in ["src/app.py", "calc/calc.go", "src/lib.rs", "src/a.ts", "tests/conftest.py"] {
+        for p in [
+            "src/app.py",
+            "calc/calc.go",
+            "src/lib.rs",
+            "src/a.ts",
+            "tests/conftest.py",
+        ] {
             assert!(!is_test_file(p), "{p}");
         }
     }

@@ -381,8 +381,7 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
         .implementer
         .clone();
     let earlier = earlier_files(ctx, &job.id);
-    let mut claims =
-        super::claims::findings(implementer.as_ref(), &job.changes.paths(), &earlier);
+    let mut claims = super::claims::findings(implementer.as_ref(), &job.changes.paths(), &earlier);
     // Red before green: its findings weigh on the task review like the claims do.
     if let Some(proof) = super::redgreen::check(ctx, &job.id, &job.changes, &gates) {
         ctx.emit(Event::Message {

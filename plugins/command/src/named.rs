@@ -28,7 +28,9 @@ fn pytest(args: &[String], exit: Option<i32>, output: &str) -> Option<String> {
             }
         }
     }
-    let named = args.iter().any(|a| a.contains("::") || a == "-k" || a.starts_with("-k"));
+    let named = args
+        .iter()
+        .any(|a| a.contains("::") || a == "-k" || a.starts_with("-k"));
     (named && exit == Some(5)).then(|| format!("`{}` selects no test", args.join(" ")))
 }
 
@@ -75,9 +77,25 @@ fn cargo_test(args: &[String], output: &str) -> Option<String> {
 /// and words after it that are not flags.
 fn cargo_filters(args: &[String]) -> Vec<String> {
     const TAKES_VALUE: &[&str] = &[
-        "-p", "--package", "--test", "--bin", "--example", "--bench", "--features", "-F",
-        "--target", "--target-dir", "--manifest-path", "-j", "--jobs", "--profile", "--color",
-        "--exclude", "--message-format", "-Z", "--config",
+        "-p",
+        "--package",
+        "--test",
+        "--bin",
+        "--example",
+        "--bench",
+        "--features",
+        "-F",
+        "--target",
+        "--target-dir",
+        "--manifest-path",
+        "-j",
+        "--jobs",
+        "--profile",
+        "--color",
+        "--exclude",
+        "--message-format",
+        "-Z",
+        "--config",
     ];
     let mut out = Vec::new();
     let mut it = args.iter();
@@ -114,34 +132,66 @@ mod tests {
 
     #[test]
     fn go_run_that_matched_nothing() {
-        let out = "testing: warning: no tests to run\nPASS\nok  \tex/calc\t0.002s [no tests to run]\n";
+        let out =
+            "testing: warning: no tests to run\nPASS\nok  \tex/calc\t0.002s [no tests to run]\n";
         assert_eq!(
-            missing("go", &v(&["test", "-run", "TestNope", "./..."]), Some(0), out).as_deref(),
+            missing(
+                "go",
+                &v(&["test", "-run", "TestNope", "./..."]),
+                Some(0),
+                out
+            )
+            .as_deref(),
             Some("`-run TestNope` matches no test")
         );
         let ran = "ok  \tex/calc\t0.002s\nok  \tex/other\t0.001s [no tests to run]\n";
-        assert_eq!(missing("go", &v(&["test", "-run=TestAdd", "./..."]), Some(0), ran), None);
-        assert_eq!(missing("go", &v(&["test", "./..."]), Some(0), out), None, "no -run: not named");
+        assert_eq!(
+            missing("go", &v(&["test", "-run=TestAdd", "./..."]), Some(0), ran),
+            None
+        );
+        assert_eq!(
+            missing("go", &v(&["test", "./..."]), Some(0), out),
+            None,
+            "no -run: not named"
+        );
     }
 
     #[test]
     fn cargo_filter_that_matched_nothing() {
         let none = "running 0 tests\n\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out\n\n   Doc-tests calc\n\nrunning 0 tests\n";
         assert_eq!(
-            missing("cargo", &v(&["test", "-p", "calc", "adds_nope"]), Some(0), none).as_deref(),
+            missing(
+                "cargo",
+                &v(&["test", "-p", "calc", "adds_nope"]),
+                Some(0),
+                none
+            )
+            .as_deref(),
             Some("`adds_nope` matches no test")
         );
         let one = "running 1 test\ntest adds ... ok\nrunning 0 tests\n";
         assert_eq!(missing("cargo", &v(&["test", "adds"]), Some(0), one), None);
-        assert_eq!(missing("cargo", &v(&["test", "-p", "calc"]), Some(0), none), None);
-        assert_eq!(cargo_filters(&v(&["--test", "it", "--", "--exact", "a::b"])), ["a::b"]);
+        assert_eq!(
+            missing("cargo", &v(&["test", "-p", "calc"]), Some(0), none),
+            None
+        );
+        assert_eq!(
+            cargo_filters(&v(&["--test", "it", "--", "--exact", "a::b"])),
+            ["a::b"]
+        );
     }
 
     #[test]
     fn pytest_node_that_is_not_there() {
         let out = "ERROR: not found: /ws/tests/test_x.py::test_y\n(no match in any of [<Module test_x.py>])\n";
         assert_eq!(
-            missing("python3", &v(&["-m", "pytest", "tests/test_x.py::test_y"]), Some(4), out).as_deref(),
+            missing(
+                "python3",
+                &v(&["-m", "pytest", "tests/test_x.py::test_y"]),
+                Some(4),
+                out
+            )
+            .as_deref(),
             Some("`/ws/tests/test_x.py::test_y` does not exist")
         );
         let k = "collected 3 items / 3 deselected\n===== 3 deselected in 0.01s =====\n";

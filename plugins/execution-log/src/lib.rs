@@ -529,10 +529,9 @@ fn gate_results(o: &mut String, rec: &RunRecord, evidence_lines: usize) {
     o.push_str("## Gate Results\n\n");
     if rec.final_gates.is_empty() {
         let why = match rec.status {
-            RunStatus::Blocked
-            | RunStatus::Waiting
-            | RunStatus::Running
-            | RunStatus::Escalated => " (the run stopped before them)",
+            RunStatus::Blocked | RunStatus::Waiting | RunStatus::Running | RunStatus::Escalated => {
+                " (the run stopped before them)"
+            }
             _ => "",
         };
         o.push_str(&format!("- Final gates: none ran{why}\n\n"));
@@ -662,14 +661,20 @@ fn next_steps(o: &mut String, rec: &RunRecord) {
             ));
         }
         RunStatus::Escalated => {
-            for i in rec.issues.iter().filter(|i| i.resolution.starts_with("escalated")) {
+            for i in rec
+                .issues
+                .iter()
+                .filter(|i| i.resolution.starts_with("escalated"))
+            {
                 o.push_str(&format!("- [ ] Budget spent: {}\n", md::text(&i.issue)));
             }
             let raise = md::code(&format!(
                 "planexec run {} --resume --budget cost=N",
                 rec.plan.path
             ));
-            o.push_str(&format!("- [ ] Raise the budget deliberately to continue: {raise}\n"));
+            o.push_str(&format!(
+                "- [ ] Raise the budget deliberately to continue: {raise}\n"
+            ));
         }
         RunStatus::Running => {
             o.push_str(&format!("- The run of {plan} is in progress; this log is rewritten after every state change.\n"));
