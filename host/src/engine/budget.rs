@@ -225,6 +225,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_flag_beats_the_plan_which_beats_planexec_toml() {
+        let mut plan =
+            planexec_plan::parse_str("plan.md", "# Plan\n\n## Tasks\n\n### T001: One\n", None)
+                .unwrap();
+        plan.tolerances.max_cost_cents = Some(500);
+        plan.tolerances.max_cost_source = Some("Budget: $5.".into());
+        let mut config = Config::default();
+        config.tolerances = Some(crate::config::Tolerances {
+            max_cost_usd: Some(1.0),
+            max_tokens: Some(1000),
+            ..Default::default()
+        });
+        let spent = Spent {
+            cost_usd: 2.0,
+            tokens: 999,
+            minutes: 0,
+        };
+        let b = Budget::new(&plan, &config, &Raised::default());
+        assert_eq!(
+            b.breach(&spent),
+            None,
+            "the plan's $5 is in force, not the toml's $1"
+        );
+        let over = Spent {
+            tokens: 1000,
+            ..spent
+        };
+        let why = b.breach(&over).unwrap();
+        assert!(
+            why.contains("1000 tokens") && why.contains("max_tokens = 1000"),
+            "{why}"
+        );
+        let raised = Raised {
+            cost_usd: Some(1.5),
+            ..Default::default()
+        };
+        let why = Budget::new(&plan, &config, &raised).breach(&spent).unwrap();
+        assert!(why.contains("--budget cost=1.5"), "{why}");
+    }
+
+    #[test]
     fn budget_flag_syntax() {
         let r: Raised = "cost=10, tokens=500k,minutes=90".parse().unwrap();
         assert_eq!(
