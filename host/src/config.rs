@@ -263,6 +263,32 @@ pub struct Tolerances {
     pub max_net_lines: Option<u32>,
     pub max_attempts: Option<u32>,
     pub max_minutes: Option<u64>,
+    /// Run-wide budgets, checked after each cycle and before the next one.
+    pub max_cost_usd: Option<f64>,
+    pub max_tokens: Option<u64>,
+    pub max_run_minutes: Option<u64>,
+}
+
+/// `[review]`: how the engine judges a task's proof besides its gates.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewPolicy {
+    /// Red before green: new or changed tests must fail without the task's change.
+    #[serde(default)]
+    pub tests_must_fail_first: FailFirst,
+}
+
+/// What a new test that passes without the change costs the task review.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FailFirst {
+    /// WEAK for any such test, FAIL (rework) when every new test passes without the change.
+    #[default]
+    Fail,
+    /// WEAK at most.
+    Weak,
+    /// Not checked.
+    Off,
 }
 
 /// One configured gate: the plugin behind it and its settings.
@@ -302,6 +328,8 @@ struct Raw {
     #[serde(default)]
     tolerances: Option<Tolerances>,
     #[serde(default)]
+    review: ReviewPolicy,
+    #[serde(default)]
     reviewers: toml::Table,
     #[serde(default)]
     implementers: toml::Table,
@@ -310,7 +338,7 @@ struct Raw {
 }
 
 /// The top-level tables of planexec.toml.
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "limits",
     "policy",
     "plugins",
@@ -318,6 +346,7 @@ const SECTIONS: [&str; 10] = [
     "gates",
     "run",
     "tolerances",
+    "review",
     "reviewers",
     "implementers",
     "formatters",
@@ -357,6 +386,7 @@ pub struct Config {
     pub gates: Vec<GateConfig>,
     pub run: RunConfig,
     pub tolerances: Option<Tolerances>,
+    pub review: ReviewPolicy,
     pub limits: Limits,
     reviewers: toml::Table,
     implementers: toml::Table,
@@ -462,6 +492,7 @@ impl Config {
             gates,
             run,
             tolerances: raw.tolerances,
+            review: raw.review,
             limits: raw.limits,
             reviewers: raw.reviewers,
             implementers: raw.implementers,

@@ -117,6 +117,37 @@ fn run_reviewed(
     review_mode: Option<&str>,
     task_review: &str,
 ) -> Run {
+    let extra = Extra::default();
+    run_full(
+        plan,
+        script,
+        max_cycles,
+        args,
+        env,
+        review_mode,
+        task_review,
+        &extra,
+    )
+}
+
+/// More of planexec.toml, and what each scripted model turn reports it cost.
+#[derive(Default)]
+struct Extra {
+    toml: &'static str,
+    turn_cost: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_full(
+    plan: &str,
+    script: &str,
+    max_cycles: u32,
+    args: &[&str],
+    env: &[(&str, &str)],
+    review_mode: Option<&str>,
+    task_review: &str,
+    extra: &Extra,
+) -> Run {
     let venv = mini_venv();
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
@@ -129,7 +160,11 @@ fn run_reviewed(
     let yaml = std::fs::read_to_string(fixtures.join("scripted.yaml"))
         .unwrap()
         .replace("@CAPTURE@", capture.to_str().unwrap())
-        .replace("@SCRIPT@", agent_dir.join(script).to_str().unwrap());
+        .replace("@SCRIPT@", agent_dir.join(script).to_str().unwrap())
+        .replace(
+            "      extra:\n",
+            &format!("      extra:\n        cost: {}\n", extra.turn_cost),
+        );
     std::fs::write(agent_dir.join("mini.yaml"), yaml).unwrap();
     let mut reviewer = String::new();
     if let Some(mode) = review_mode {
@@ -173,13 +208,14 @@ fn run_reviewed(
         "[policy]\ngrant = [\"python3\", \"git\", {mini:?}]\nread = [{venv:?}, {agent:?}]\nwrites = [{capture:?}]\n\n\
          [run]\nimplementer = \"agent\"\nmax_cycles = {max_cycles}\ntask_gates = [\"pytest\"]\ntask_review = {task_review:?}\ncode_review = {code_review:?}\n\n\
          [gates.pytest]\nargs = [\"-q\", \"tests\"]\nallow_no_tests = true\n\n\
-         [implementers.agent]\npreset = \"mini-swe-agent\"\nprogram = {mini:?}\nextra_args = [\"-c\", {yaml:?}]\ntimeout_ms = 120000\n{reviewer}",
+         [implementers.agent]\npreset = \"mini-swe-agent\"\nprogram = {mini:?}\nextra_args = [\"-c\", {yaml:?}]\ntimeout_ms = 120000\n{reviewer}\n{more}",
         mini = mini.to_str().unwrap(),
         venv = venv.to_str().unwrap(),
         agent = agent_dir.to_str().unwrap(),
         capture = capture.to_str().unwrap(),
         yaml = agent_dir.join("mini.yaml").to_str().unwrap(),
         task_review = task_review,
+        more = extra.toml,
     );
     write(&ws, "planexec.toml", &config);
     git(&ws, &["add", "."]);
@@ -188,19 +224,122 @@ fn run_reviewed(
     let mut a = vec!["run", "plan/plan.md"];
     a.extend_from_slice(args);
     let out = planexec_env(&ws, &a, env);
+    let record = saved_record(&ws, &out);
+    Run {
+        _tmp: tmp,
+        ws,
+        capture,
+        out,
+        record,
+    }
+}
+
+/// The run record as saved in the repository's run state.
+fn saved_record(ws: &Path, out: &Out) -> Value {
     let state = std::fs::read_dir(ws.join(".git/planexec/runs"))
         .unwrap_or_else(|e| panic!("no run records ({e}): {out:?}"))
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|x| x == "json"))
         .unwrap_or_else(|| panic!("no run record: {out:?}"));
     let state: Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
-    Run {
-        _tmp: tmp,
-        ws,
-        capture,
-        out,
-        record: state["record"].clone(),
-    }
+    state["record"].clone()
+}
+
+/// Issue 31: the scripted model reports $0.30 a turn (two turns a cycle); the run's
+/// budget is $1. Cycle 2 (T002's first) crosses it, so the run escalates before
+/// cycle 3 with the reason in the record and log and exit 1; a plain resume escalates
+/// again at once; `--resume --budget cost=5` continues T002 from the tree it left.
+#[test]
+fn a_run_whose_agent_spends_its_budget_escalates_before_the_next_cycle_and_resumes_raised() {
+    let extra = Extra {
+        toml: "[tolerances]\nmax_cost_usd = 1.0\n",
+        turn_cost: 0.3,
+    };
+    let mut r = run_full(PLAN, "greet-tasks.sh", 3, &[], &[], None, "", &extra);
+    assert_eq!(r.out.code, 1, "{:?}", r.out);
+    assert_eq!(r.record["status"], "escalated", "{:?}", r.out);
+    assert_eq!(r.cycles("T001").len(), 1);
+    assert_eq!(
+        r.cycles("T002").len(),
+        1,
+        "no third cycle: {:#}",
+        r.task("T002")
+    );
+    assert_eq!(r.task("T002")["status"], "rework", "{:#}", r.task("T002"));
+    let c = &r.cycles("T002")[0]["implementer"]["usage"]["cost_usd"];
+    assert!((c.as_f64().unwrap() - 0.6).abs() < 1e-9, "{c}");
+    let issue = r.record["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["resolution"].as_str().unwrap().starts_with("escalated"))
+        .unwrap_or_else(|| panic!("no escalation issue: {:#}", r.record["issues"]));
+    let why = issue["issue"].as_str().unwrap();
+    assert!(
+        why.contains("$1.2000") && why.contains("planexec.toml [tolerances] max_cost_usd = 1"),
+        "{why}"
+    );
+    assert!(
+        r.out.all().contains("escalated before T002's next cycle"),
+        "{:?}",
+        r.out
+    );
+    let log = log_text(&r.ws);
+    assert!(log.contains("Budget spent: run budget spent"), "{log}");
+    assert!(log.contains("--resume --budget cost=N"), "{log}");
+
+    // Resuming without a raised budget stops again before any cycle.
+    let again = planexec_env(&r.ws, &["run", "plan/plan.md", "--resume"], &[]);
+    assert_eq!(again.code, 1, "{again:?}");
+    r.record = saved_record(&r.ws, &again);
+    assert_eq!(r.record["status"], "escalated");
+    assert_eq!(r.cycles("T002").len(), 1, "{again:?}");
+
+    // Raised deliberately: T002's rework runs on the tree its first cycle left.
+    let raised = planexec_env(
+        &r.ws,
+        &["run", "plan/plan.md", "--resume", "--budget", "cost=5"],
+        &[],
+    );
+    assert_eq!(raised.code, 0, "{raised:?}");
+    r.record = saved_record(&r.ws, &raised);
+    assert_eq!(r.record["status"], "success");
+    assert_eq!(r.cycles("T002").len(), 2);
+    assert_eq!(
+        r.commit_files("T002"),
+        ["src/whisper.py", "tests/test_whisper.py"]
+    );
+    assert!(
+        raised
+            .all()
+            .contains("run budget raised on resume: cost $5.00"),
+        "{raised:?}"
+    );
+}
+
+/// `--budget` is for a deliberate resume only, and its value is checked.
+#[test]
+fn budget_needs_resume_and_a_readable_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = planexec_env(tmp.path(), &["run", "plan.md", "--budget", "cost=5"], &[]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--resume"), "{out:?}");
+    let out = planexec_env(
+        tmp.path(),
+        &["run", "plan.md", "--resume", "--budget", "dollars=5"],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("unknown key"), "{out:?}");
+}
+
+/// The execution logs beside the plan, as one text.
+fn log_text(ws: &Path) -> String {
+    walk(&ws.join("plan"))
+        .into_iter()
+        .filter(|p| !p.ends_with("plan.md"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
 }
 
 #[test]

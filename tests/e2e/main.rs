@@ -19,6 +19,7 @@ mod packs_https;
 mod parallel;
 mod pictures;
 mod project;
+mod proof;
 mod python_gate;
 mod reports;
 mod reviews;

@@ -8,6 +8,7 @@
 //! # Ok::<(), planexec_plan::PlanError>(())
 //! ```
 
+pub mod budget;
 pub mod check;
 pub mod deps;
 pub mod diagnostic;

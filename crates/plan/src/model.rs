@@ -183,6 +183,14 @@ pub struct Tolerances {
     pub max_net_lines_source: Option<String>,
     pub max_attempts_source: Option<String>,
     pub max_minutes_source: Option<String>,
+    /// Run-wide budgets ("budget: $5", "at most 200k tokens", "the whole run: no more
+    /// than 2 hours"): cost in US cents, tokens in and out, minutes of the whole run.
+    pub max_cost_cents: Option<u64>,
+    pub max_tokens: Option<u64>,
+    pub max_run_minutes: Option<u64>,
+    pub max_cost_source: Option<String>,
+    pub max_tokens_source: Option<String>,
+    pub max_run_minutes_source: Option<String>,
     /// Tolerances without a number (interface, dependencies, ambiguity...), as written.
     pub other: Vec<String>,
     /// Sentences that look like a numeric tolerance but could not be read.

@@ -349,8 +349,10 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
         })
         .filter(|w| !w.is_empty())
         .collect();
-    let mut found = false;
+    let consumed = crate::budget::read_budget(t, &words, sentence);
+    let mut found = !consumed.is_empty();
     let work_time = !measures_the_product(&lower);
+    let whole_run = crate::budget::run_scoped(&words);
     let set32 = |slot: &mut Option<u32>, src: &mut Option<String>, n: u64| {
         if slot.is_none() {
             *slot = Some(n.min(u32::MAX as u64) as u32);
@@ -358,6 +360,9 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
         }
     };
     for i in 0..words.len() {
+        if consumed.contains(&i) {
+            continue;
+        }
         let w = &words[i];
         // joined forms: 2h, 90m, 30min, 250loc
         let (n, unit_inline) = match number(w) {
@@ -399,15 +404,15 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
                     true
                 }
                 "hour" | "hours" | "h" | "hr" | "hrs" if work_time => {
-                    set_minutes(t, n * 60, sentence);
+                    set_minutes(t, n * 60, sentence, whole_run);
                     true
                 }
                 "minute" | "minutes" | "min" | "mins" | "m" if work_time => {
-                    set_minutes(t, n, sentence);
+                    set_minutes(t, n, sentence, whole_run);
                     true
                 }
                 "day" | "days" | "d" if work_time => {
-                    set_minutes(t, n * 24 * 60, sentence);
+                    set_minutes(t, n * 24 * 60, sentence, whole_run);
                     true
                 }
                 _ => false,
@@ -504,7 +509,15 @@ fn measures_the_product(lower: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
-fn set_minutes(t: &mut Tolerances, m: u64, sentence: &str) {
+/// A time limit: the task's, or the whole run's when the sentence says so.
+fn set_minutes(t: &mut Tolerances, m: u64, sentence: &str, whole_run: bool) {
+    if whole_run {
+        if t.max_run_minutes.is_none() {
+            t.max_run_minutes = Some(m);
+            t.max_run_minutes_source = Some(sentence.to_string());
+        }
+        return;
+    }
     if t.max_minutes.is_none() {
         t.max_minutes = Some(m);
         t.max_minutes_source = Some(sentence.to_string());

@@ -528,6 +528,9 @@ pub enum RunStatus {
     Blocked,
     /// The implementer waits for a person or agent; continue with --resume.
     Waiting,
+    /// A run-wide budget (cost, tokens, minutes) was spent before the next cycle;
+    /// continue with `--resume --budget ...`.
+    Escalated,
 }
 
 impl RunStatus {
@@ -538,6 +541,7 @@ impl RunStatus {
             RunStatus::Failure => "failure",
             RunStatus::Blocked => "blocked",
             RunStatus::Waiting => "waiting",
+            RunStatus::Escalated => "escalated",
         }
     }
 }

@@ -143,6 +143,10 @@ pub enum Cmd {
         /// Output: human (default) or json (NDJSON events). `--resume` keeps the run's unless given.
         #[arg(long, value_enum)]
         format: Option<Format>,
+        /// With --resume: raise (or set) the run's budgets, KEY=VALUE separated by commas:
+        /// cost (US dollars), tokens (200k, 2m), minutes. Kept for later resumes.
+        #[arg(long, requires = "resume", value_name = "cost=N,tokens=N,minutes=N")]
+        budget: Option<crate::engine::BudgetRaise>,
     },
     /// Restore a run's start commit (asks for --yes; says what it would discard).
     Rollback {
@@ -450,7 +454,9 @@ pub fn main() -> i32 {
             report,
             dialect,
             format,
+            budget,
         } => run_cmd::run(run_cmd::RunArgs {
+            budget,
             plan,
             dialect,
             plugin_args,

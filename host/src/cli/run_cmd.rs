@@ -17,6 +17,8 @@ pub struct RunArgs {
     /// `--format`, when given.
     pub format: Option<Format>,
     pub reports: Vec<crate::report::ReportSpec>,
+    /// `--budget`, with `--resume`.
+    pub budget: Option<engine::BudgetRaise>,
 }
 
 pub fn run(a: RunArgs) -> i32 {
@@ -49,6 +51,7 @@ pub fn run(a: RunArgs) -> i32 {
         allow_detached: a.allow_detached,
         jobs: a.jobs,
         format: a.format.map(|f| format_name(f).to_string()),
+        budget: a.budget.clone(),
     };
     if let Err(e) = crate::interrupt::install() {
         eprintln!("warning: cannot handle Ctrl-C gracefully: {e}");
@@ -116,7 +119,8 @@ pub fn exit_code(f: &engine::Finished) -> i32 {
     }
     let code = match f.record.status {
         RunStatus::Success | RunStatus::Waiting | RunStatus::Running => exit::OK,
-        RunStatus::Failure | RunStatus::Blocked => exit::FAILED,
+        // A spent run budget is a tolerance breach: the same exit code as a blocked task.
+        RunStatus::Failure | RunStatus::Blocked | RunStatus::Escalated => exit::FAILED,
     };
     if code == exit::OK && f.reports_failed {
         exit::PLUGIN_ERRORED

@@ -3,6 +3,7 @@
 //! tolerances, final gates, and resume from the saved state.
 
 mod blocked;
+mod budget;
 mod claims;
 mod error;
 mod implementer;
@@ -11,6 +12,7 @@ mod machine;
 mod outputs;
 mod ports;
 mod preflight;
+mod redgreen;
 mod schedule;
 mod setup;
 mod state;
@@ -19,6 +21,7 @@ mod task;
 mod tests;
 mod wave;
 
+pub use budget::Raised as BudgetRaise;
 pub use error::EngineError;
 pub use outputs::final_report;
 pub use ports::Plugins;
@@ -55,6 +58,8 @@ pub struct RunOptions {
     pub jobs: Option<usize>,
     /// `--format` as given on the command line (`human`, `json`), saved with the run.
     pub format: Option<String>,
+    /// `--resume --budget ...`: run budgets raised deliberately, saved with the run.
+    pub budget: Option<budget::Raised>,
 }
 
 /// How a run ended (it ran: `Err(EngineError)` means it did not start).
@@ -91,6 +96,8 @@ pub(crate) struct Ctx<'a> {
     pub pace: outputs::Pace,
     /// Tasks of a wave that may run at once (wave.rs); 1 = one after another.
     pub jobs: usize,
+    /// The run-wide budgets in force (budget.rs).
+    pub budget: budget::Budget,
 }
 
 impl Ctx<'_> {
@@ -259,6 +266,9 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         }
         None => setup::fresh(&repo, &plan, &plan_key, checks, setup::settings_of(opts))?,
     };
+    let mut state = state;
+    budget::raise(&mut state, opts.budget.as_ref(), reporter);
+    let run_budget = budget::Budget::new(&plan, &config, &state.budget);
     let _ = lock.set_run(&state.record.run_id); // engine-guards
     announce(reporter, &state, &plan, opts.resume);
 
@@ -281,6 +291,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         // (no `.venv`, no `node_modules`), and a task that blocks there is redone on the
         // branch, so running at once is a choice the user makes (docs/architecture.md).
         jobs: opts.jobs.unwrap_or(1),
+        budget: run_budget,
     };
     preflight::remove_stray_temps(&ctx.own_files); // engine-guards
     wave::remove_left_worktrees(&mut ctx);
@@ -385,6 +396,7 @@ pub(crate) fn drive(ctx: &mut Ctx, waves: &[Vec<String>]) -> (RunStatus, Option<
             task::End::Done => {}
             task::End::Blocked => return (RunStatus::Blocked, None),
             task::End::Waiting => return (RunStatus::Waiting, None),
+            task::End::Escalated => return (RunStatus::Escalated, None),
             task::End::Interrupted(sig) => return (RunStatus::Running, Some(sig)),
         }
     }
@@ -398,6 +410,7 @@ pub(crate) fn drive(ctx: &mut Ctx, waves: &[Vec<String>]) -> (RunStatus, Option<
 /// unfinished: `--resume` continues it).
 fn close(ctx: &mut Ctx, status: RunStatus, interrupted: Option<i32>) -> RunRecord {
     ctx.state.record.status = status;
+    ctx.state.bank_session_time();
     if interrupted.is_none() {
         ctx.state.record.finished_at = Some(now());
     }

@@ -394,6 +394,9 @@ pub fn final_report(r: &RunRecord, plan: &Path) -> String {
         RunStatus::Failure => "Failure",
         RunStatus::Blocked => "Blocked",
         RunStatus::Waiting => "Waiting (continue with --resume)",
+        RunStatus::Escalated => {
+            "Escalated (a run budget is spent; continue with --resume --budget)"
+        }
         RunStatus::Running => "Interrupted (continue with --resume)",
     };
     let mut s = String::new();
@@ -463,7 +466,7 @@ pub fn final_report(r: &RunRecord, plan: &Path) -> String {
 fn next_steps(r: &RunRecord, plan: &Path) -> String {
     if !matches!(
         r.status,
-        RunStatus::Waiting | RunStatus::Blocked | RunStatus::Running
+        RunStatus::Waiting | RunStatus::Blocked | RunStatus::Running | RunStatus::Escalated
     ) {
         return String::new();
     }

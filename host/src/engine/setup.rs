@@ -219,6 +219,7 @@ pub fn resumed(mut st: State, plan: &Plan) -> State {
     }
     st.record.status = RunStatus::Running;
     st.record.finished_at = None;
+    st.session_start = Some(std::time::Instant::now());
     st
 }
 
@@ -279,6 +280,10 @@ pub fn new_state(record: RunRecord, plan_key: &str, settings: Settings) -> State
         settings,
         last_head: None,
         blocked_left: Default::default(),
+        budget: Default::default(),
+        worked_seconds: 0,
+        session_start: Some(std::time::Instant::now()),
+        escalated_task: None,
     }
 }
 

@@ -80,6 +80,31 @@ pub struct State {
     /// its content then (empty: deleted). `--resume` undoes those still as they were left.
     #[serde(default)]
     pub blocked_left: BTreeMap<String, BTreeMap<String, String>>,
+    /// Budgets raised with `--resume --budget` (budget.rs), kept for later resumes.
+    #[serde(default)]
+    pub budget: super::budget::Raised,
+    /// Seconds the run worked in its earlier sessions (the run-minutes budget).
+    #[serde(default)]
+    pub worked_seconds: u64,
+    /// When this session started (not saved).
+    #[serde(skip)]
+    pub session_start: Option<std::time::Instant>,
+    /// The task the run escalated before (a spent budget): resume starts its next cycle.
+    #[serde(default)]
+    pub escalated_task: Option<String>,
+}
+
+impl State {
+    /// Seconds worked: the earlier sessions' and this one's.
+    pub fn worked(&self) -> u64 {
+        self.worked_seconds + self.session_start.map_or(0, |s| s.elapsed().as_secs())
+    }
+
+    /// Adds this session's time to the saved total (when the run stops).
+    pub fn bank_session_time(&mut self) {
+        self.worked_seconds = self.worked();
+        self.session_start = Some(std::time::Instant::now());
+    }
 }
 
 /// Where states live: `<git dir>/planexec/`. A run's state is a snapshot

@@ -11,6 +11,8 @@ pub enum End {
     Done,
     Blocked,
     Waiting,
+    /// A run budget is spent: the run stops before the task's next cycle.
+    Escalated,
     /// SIGINT or SIGTERM: the state is saved, resume redoes the task's cycle.
     Interrupted(i32),
 }
@@ -33,7 +35,9 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
         .find(|t| t.id == id)
         .expect("task in plan")
         .clone();
-    let waiting = ctx.state.waiting_task.as_deref() == Some(id);
+    // The waiting task, or the one a spent budget stopped: continued, not recovered.
+    let waiting = ctx.state.waiting_task.as_deref() == Some(id)
+        || ctx.state.escalated_task.as_deref() == Some(id);
     match machine::entry(ctx.task_mut(id), waiting, task.done) {
         Entry::Committed => return End::Done,
         Entry::MarkedDone => return marked_done(ctx, id),
@@ -62,6 +66,11 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
     loop {
         if let Some(sig) = (ctx.stop)() {
             return interrupted(ctx, id, sig);
+        }
+        if step == Step::Implement {
+            if let Some(reason) = over_budget(ctx) {
+                return escalate(ctx, id, reason);
+            }
         }
         step = match step {
             Step::Implement => implement(ctx, &mut job),
@@ -112,6 +121,32 @@ pub(super) fn note_intervention(ctx: &mut Ctx, id: &str) {
             "kept; {id} starts from the new HEAD and its files are only its own changes"
         ),
     });
+}
+
+/// The first run budget the run has spent, quoted (checked before each cycle).
+fn over_budget(ctx: &Ctx) -> Option<String> {
+    let spent = super::budget::spent(&ctx.state.record, ctx.state.worked());
+    ctx.budget.breach(&spent)
+}
+
+/// A spent budget: the run stops before the next cycle, escalated; the task keeps its
+/// status and tree, and `--resume --budget ...` starts its next cycle.
+fn escalate(ctx: &mut Ctx, id: &str, reason: String) -> End {
+    ctx.state.escalated_task = Some(id.to_string());
+    ctx.emit(Event::Message {
+        level: crate::report::Level::Warn,
+        text: format!("escalated before {id}'s next cycle: {reason}"),
+    });
+    ctx.state.record.issues.push(Issue {
+        task: Some(id.to_string()),
+        issue: reason,
+        resolution: format!(
+            "escalated: the run stopped before {id}'s next cycle; continue deliberately with `planexec run PLAN --resume --budget cost=N` (or tokens=N, minutes=N)"
+        ),
+    });
+    ctx.changed.insert(id.to_string());
+    ctx.persist();
+    End::Escalated
 }
 
 /// Stopped by a signal between two steps: said in the record, state saved.
@@ -208,6 +243,7 @@ fn implement(ctx: &mut Ctx, job: &mut Job) -> Step {
     super::implementer::undo_commits(ctx, before.as_deref(), &mut imp);
     super::implementer::keep_transcript(ctx, &id, job.cycle, &mut imp);
     ctx.state.waiting_task = None;
+    ctx.state.escalated_task = None;
     ctx.emit(Event::ImplementerFinished {
         task: id.clone(),
         cycle: job.cycle,
@@ -345,7 +381,17 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
         .implementer
         .clone();
     let earlier = earlier_files(ctx, &job.id);
-    let claims = super::claims::findings(implementer.as_ref(), &job.changes.paths(), &earlier);
+    let mut claims = super::claims::findings(implementer.as_ref(), &job.changes.paths(), &earlier);
+    // Red before green: its findings weigh on the task review like the claims do.
+    if let Some(proof) = super::redgreen::check(ctx, &job.id, &job.changes, &gates) {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Info,
+            text: format!("{}: {}", job.id, proof.evidence.report.summary),
+        });
+        claims.extend(proof.findings);
+        last_cycle(ctx, &job.id).gates.push(proof.evidence);
+        ctx.save();
+    }
     let mut approved_findings = Vec::new();
     for kind in [ReviewKind::Task, ReviewKind::Code] {
         let input = ReviewInput {

@@ -194,12 +194,14 @@ struct Shared<'a> {
     stop: &'a (dyn Fn() -> Option<i32> + Sync),
     own_files: &'a [PathBuf],
     base: &'a State,
+    budget: &'a super::budget::Budget,
 }
 
 /// Runs the picked tasks on up to `jobs` threads; their events are shown as they come.
 fn work_all(ctx: &mut Ctx, spaces: Vec<Space>) -> Vec<(String, Worked)> {
     let base = ctx.state.clone();
     let own = ctx.own_files.clone();
+    let budget = ctx.budget.clone();
     let shared = Shared {
         home: ctx.home,
         plan: ctx.plan,
@@ -208,6 +210,7 @@ fn work_all(ctx: &mut Ctx, spaces: Vec<Space>) -> Vec<(String, Worked)> {
         stop: ctx.stop,
         own_files: &own,
         base: &base,
+        budget: &budget,
     };
     let threads = ctx.jobs.min(spaces.len());
     let queue = Mutex::new(spaces.into_iter().collect::<VecDeque<Space>>());
@@ -262,6 +265,7 @@ fn work(sh: Shared, space: Space, tx: mpsc::Sender<Event>) -> (String, Worked) {
         stop: sh.stop,
         pace: Default::default(),
         jobs: 1,
+        budget: sh.budget.clone(),
     };
     let end = task::run_task(&mut wctx, &space.id);
     let record = wctx

@@ -4,6 +4,8 @@
 //! (split on whitespace and quotes, never a shell); `timeout_ms`, `tail_lines`, `cwd`.
 //! pytest run by it (`pytest ...`, `python3 -m pytest ...`) gets `-p no:cacheprovider`.
 
+mod named;
+
 use planexec_pdk::text::{split_command, tail};
 use planexec_pdk::{Command as Cmd, Gate, GateReport, GateRequest, Host, Outcome};
 
@@ -77,7 +79,7 @@ impl Gate for CommandGate {
         cmd.timeout_ms = cfg.timeout_ms;
         let out = host.exec(&cmd).map_err(|e| e.to_string())?;
         let shown = if args.is_empty() {
-            program
+            program.clone()
         } else {
             format!("{program} {}", args.join(" "))
         };
@@ -93,12 +95,37 @@ impl Gate for CommandGate {
                 None => (Outcome::Failed, format!("`{shown}` was killed by a signal")),
             }
         };
-        let mut r = planexec_pdk::report(outcome, summary);
+        let missing = (!out.timed_out)
+            .then(|| named::missing(&program, &args, out.exit_code, &out.combined()))
+            .flatten();
+        let mut r = match missing {
+            Some(what) => missing_test(&shown, &what),
+            None => planexec_pdk::report(outcome, summary),
+        };
         r.evidence = tail(&out.combined(), cfg.tail_lines.unwrap_or(40));
         r.exit_code = out.exit_code;
         r.duration_ms = out.duration_ms;
         Ok(r)
     }
+}
+
+/// A command that names a test that is not there fails, whatever it exited.
+fn missing_test(shown: &str, what: &str) -> GateReport {
+    let message = format!(
+        "`{shown}` ran no test: {what}; the acceptance names a test that does not exist (write it, or correct the name)"
+    );
+    let mut r = planexec_pdk::report(Outcome::Failed, message.clone());
+    r.findings.push(planexec_pdk::Finding {
+        severity: planexec_pdk::Severity::Important,
+        rule: "acceptance/missing-test".into(),
+        message,
+        path: None,
+        line: None,
+        column: None,
+        end_line: None,
+        end_column: None,
+    });
+    r
 }
 
 planexec_pdk::gate_component!(CommandGate);

@@ -529,7 +529,7 @@ fn gate_results(o: &mut String, rec: &RunRecord, evidence_lines: usize) {
     o.push_str("## Gate Results\n\n");
     if rec.final_gates.is_empty() {
         let why = match rec.status {
-            RunStatus::Blocked | RunStatus::Waiting | RunStatus::Running => {
+            RunStatus::Blocked | RunStatus::Waiting | RunStatus::Running | RunStatus::Escalated => {
                 " (the run stopped before them)"
             }
             _ => "",
@@ -658,6 +658,22 @@ fn next_steps(o: &mut String, rec: &RunRecord) {
             o.push_str(&format!(
                 "- Rolling back to {} needs your confirmation; nothing was reset.\n",
                 md::code(&rec.preflight.start_commit)
+            ));
+        }
+        RunStatus::Escalated => {
+            for i in rec
+                .issues
+                .iter()
+                .filter(|i| i.resolution.starts_with("escalated"))
+            {
+                o.push_str(&format!("- [ ] Budget spent: {}\n", md::text(&i.issue)));
+            }
+            let raise = md::code(&format!(
+                "planexec run {} --resume --budget cost=N",
+                rec.plan.path
+            ));
+            o.push_str(&format!(
+                "- [ ] Raise the budget deliberately to continue: {raise}\n"
             ));
         }
         RunStatus::Running => {

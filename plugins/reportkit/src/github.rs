@@ -79,6 +79,7 @@ fn status_icon(s: RunStatus) -> &'static str {
         RunStatus::Failure => "❌",
         RunStatus::Blocked => "⛔",
         RunStatus::Waiting => "⏸️",
+        RunStatus::Escalated => "💸",
         RunStatus::Running => "⏳",
     }
 }

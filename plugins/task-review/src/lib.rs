@@ -602,8 +602,13 @@ fn with_implementer_findings(
         if serious { Score::Fail } else { Score::Weak },
     );
     let first = &given[0].message;
+    let what = if given.iter().all(|f| f.rule.starts_with("tests-prove/")) {
+        "New tests pass without the change, so they do not prove it"
+    } else {
+        "The implementer's report does not match the diff"
+    };
     completion.reasoning.push_str(&format!(
-        " The implementer's report does not match the diff ({} finding(s); first: {first}).",
+        " {what} ({} finding(s); first: {first}).",
         given.len()
     ));
     findings.extend(given.iter().cloned());
