@@ -1402,6 +1402,22 @@ fn vitest_counts_and_failures_match_vitests_summary() {
 }
 
 #[test]
+fn vitest_as_an_acceptance_command_runs_in_the_box() {
+    // Issue 25: a plan's acceptance command runs through the `command` gate; vitest
+    // writes its cache and a bundled config into the tree, which the copy-on-write
+    // workspace takes (it used to fail on the read-only workspace).
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = npm_fixture(tmp.path(), "vitest", "vitest-app");
+    let out = planexec(
+        &ws,
+        &["gate", "run", "command", "--format", "json", "--grant", "node", "--", "node", "node_modules/vitest/vitest.mjs", "run"],
+    );
+    let r = gate_report(&out);
+    assert_eq!(r["outcome"], "passed", "{out:?}");
+    assert!(!ws.join("node_modules/.vite").exists(), "its cache reached the workspace");
+}
+
+#[test]
 fn an_older_vitest_runs_the_same_gate() {
     // The version matrix (issue 34): vitest 2.1 rejects `--configLoader`, which
     // the gate passed while the workspace was read-only.
