@@ -7,7 +7,8 @@
 use super::{BoxError, BoxSpec, Network, Support};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
 
 /// What the child does, prepared in the parent.
 pub struct Plan {
@@ -20,6 +21,8 @@ pub struct Plan {
     /// Folders covered by an empty read-only tmpfs.
     hides: Vec<CString>,
     lo_up: bool,
+    /// The host proxy's socket, relayed from the box's loopback (named network).
+    relay: Option<PathBuf>,
     /// Written to the new PID namespace's `kernel.pid_max` (caps its processes).
     pid_max: Option<Vec<u8>>,
 }
@@ -56,7 +59,10 @@ impl Plan {
             uid_map: format!("{uid} {uid} 1\n").into_bytes(),
             gid_map: format!("{gid} {gid} 1\n").into_bytes(),
             remounts,
-            lo_up: spec.network == Network::Loopback,
+            lo_up: matches!(spec.network, Network::Loopback | Network::Named),
+            relay: (spec.network == Network::Named)
+                .then(|| spec.proxy_socket.clone())
+                .flatten(),
             pid_max: support
                 .pid_ns_max
                 .then(|| format!("{}\n", pid_max_for(spec.limits.processes)).into_bytes()),
@@ -112,7 +118,11 @@ impl Plan {
             if self.lo_up {
                 loopback_up()?;
             }
-            become_pid1()?;
+            let relay = match &self.relay {
+                Some(sock) => Some((super::relay::bind(crate::proxy::BOX_PORT)?, sock.clone())),
+                None => None,
+            };
+            become_pid1(relay)?;
             if let Some(max) = &self.pid_max {
                 write_file(c"/proc/sys/kernel/pid_max", max)?;
             }
@@ -226,19 +236,34 @@ unsafe fn loopback_up() -> std::io::Result<()> {
 /// Forks: the child returns (PID 1 of the new namespace, killed if this process
 /// dies); this process waits for it, then exits with its status. The namespace,
 /// and every process in it, ends with PID 1.
-unsafe fn become_pid1() -> std::io::Result<()> {
+unsafe fn become_pid1(relay: Option<(std::net::TcpListener, PathBuf)>) -> std::io::Result<()> {
     let pid = libc::fork();
     check(pid)?;
     if pid == 0 {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        drop(relay);
         return Ok(());
     }
-    // The reaper keeps no descriptors: the parent's exec-error pipe and the
-    // output pipes must close when PID 1 execs and exits.
-    libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+    // The reaper keeps no descriptors but the relay's listener: the parent's
+    // exec-error pipe and the output pipes must close when PID 1 execs and exits.
+    match &relay {
+        Some((l, _)) => {
+            let fd = l.as_raw_fd() as u32;
+            if fd > 3 {
+                libc::syscall(libc::SYS_close_range, 3u32, fd - 1, 0u32);
+            }
+            libc::syscall(libc::SYS_close_range, fd + 1, u32::MAX, 0u32);
+        }
+        None => {
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+        }
+    }
     libc::close(0);
     libc::close(1);
     libc::close(2);
+    if let Some((listener, socket)) = relay {
+        super::relay::spawn(listener, socket);
+    }
     let mut status = 0;
     loop {
         let r = libc::waitpid(pid, &mut status, 0);

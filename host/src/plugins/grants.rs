@@ -19,6 +19,8 @@ pub struct Grants {
     /// Network its programs get: the smaller of its request and the policy's grant.
     pub network: Network,
     pub requested_network: Network,
+    /// The allow lists a named network's connections must each pass (request, policy).
+    pub allow: crate::proxy::Allow,
     /// Workspace paths its programs may write.
     pub writes: Vec<String>,
     /// Extra read-and-execute roots the policy gives (`[policy] read`).
@@ -145,11 +147,13 @@ pub fn resolve_grants(
             .map_err(PluginError::NotGranted)?,
         None => Limits::default(),
     };
+    let (network, allow) = network_grant(plugin, policy);
     Ok(Grants {
         programs,
         requested: if wildcard { vec![] } else { requested },
         granted,
-        network: req.network.min(policy.network_for(plugin.name())),
+        network,
+        allow,
         requested_network: req.network,
         writes,
         read: policy.read.clone(),
@@ -160,6 +164,24 @@ pub fn resolve_grants(
         standard: plugin.is_standard(),
         untrusted: policy.untrusted.clone(),
     })
+}
+
+/// The smaller of the requested and granted network; for a named network,
+/// the allow lists of both sides that are named (a connection must pass each).
+fn network_grant(plugin: &Plugin, policy: &Policy) -> (Network, crate::proxy::Allow) {
+    let req = &plugin.manifest.requests;
+    let (granted, granted_allow) = policy.network_for(plugin.name());
+    let network = req.network.min(granted);
+    let mut lists = Vec::new();
+    if network == Network::Named {
+        if req.network == Network::Named {
+            lists.push(req.allow.clone());
+        }
+        if granted == Network::Named {
+            lists.push(granted_allow);
+        }
+    }
+    (network, crate::proxy::Allow { lists })
 }
 
 fn not_granted(plugin: &Plugin, missing: &[&str], policy: &Policy) -> PluginError {

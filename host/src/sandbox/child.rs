@@ -28,6 +28,8 @@ pub struct Ready {
     pub weakened: Vec<String>,
     /// Write roots planexec created for this command; removed after it if still empty.
     pub created: Vec<PathBuf>,
+    /// The proxy of a named network, running while the program runs.
+    pub proxy: Option<crate::proxy::Proxy>,
 }
 
 impl Ready {
@@ -144,6 +146,7 @@ pub fn prepare(places: &Places, req: Request) -> Result<Ready, native::RunError>
             tmp: None,
             weakened: vec!["unconfined (--unconfined or confinement = \"off\")".into()],
             created: vec![],
+            proxy: None,
         });
     }
     enclose(places, spec)
@@ -250,8 +253,18 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     prepend_project_bins(&mut spec.env, &places.project_bins());
     let mut created = Vec::new();
     let host_path = std::env::var("PATH").unwrap_or_default();
-    let bx =
+    let mut bx =
         box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
+    let proxy = match bx.network {
+        confine::Network::Named => {
+            let p = crate::proxy::Proxy::start(places.grants.allow.clone(), places.plugin)
+                .map_err(|e| failed(format!("cannot start the network proxy: {e}")))?;
+            bx.proxy_socket = Some(p.socket().to_path_buf());
+            set_proxy_env(&mut spec.env);
+            Some(p)
+        }
+        _ => None,
+    };
     spec.disk_watch = vec![places.scratch.to_path_buf(), tmp.path().to_path_buf()];
     spec.disk_growth = vec![super::exec::Growth::from(places.cache, spec.disk_cap)];
     let boxed = bx
@@ -263,7 +276,28 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         tmp: Some(tmp),
         weakened,
         created,
+        proxy,
     })
+}
+
+/// The variables HTTP clients read to find a proxy (curl, Python, Go, Node 24+
+/// with `NODE_USE_ENV_PROXY`), all pointing at the box's relay; nothing bypasses it.
+fn set_proxy_env(env: &mut Vec<(String, String)>) {
+    let http = format!("http://127.0.0.1:{}", crate::proxy::BOX_PORT);
+    let socks = format!("socks5h://127.0.0.1:{}", crate::proxy::BOX_PORT);
+    let vars = [
+        ("HTTPS_PROXY", http.as_str()),
+        ("HTTP_PROXY", &http),
+        ("ALL_PROXY", &socks),
+        ("NO_PROXY", ""),
+        ("NODE_USE_ENV_PROXY", "1"),
+    ];
+    for (k, v) in vars {
+        for name in [k.to_string(), k.to_ascii_lowercase()] {
+            env.retain(|(n, _)| *n != name);
+            env.push((name, v.to_string()));
+        }
+    }
 }
 
 fn box_spec(
@@ -307,6 +341,7 @@ fn box_spec(
         read_only,
         hidden,
         network: places.grants.network,
+        proxy_socket: None,
         limits: places.grants.limits,
     })
 }

@@ -29,6 +29,7 @@ impl BoxedHooks {
             granted: vec![],
             network: Network::None,
             requested_network: Network::None,
+            allow: Default::default(),
             writes: call
                 .writable
                 .iter()

@@ -247,8 +247,10 @@ impl PluginState {
         let out = native::run(&ready.spec, ready.boxed.take());
         ready.clean_up();
         drop(ready.tmp.take());
+        let refused = ready.proxy.take().map(|p| p.refused()).unwrap_or_default();
         let weakened = std::mem::take(&mut ready.weakened);
-        let out = out.map_err(to_exec_error)?;
+        let mut out = out.map_err(to_exec_error)?;
+        self.note_refused(&refused, &mut out.stderr);
         self.execs.push(ExecRecord {
             argv,
             exit_code: out.exit_code,
@@ -264,6 +266,18 @@ impl PluginState {
             timed_out: out.timed_out,
             duration_ms: out.duration.as_millis() as u64,
         })
+    }
+}
+
+impl PluginState {
+    /// Each connection the proxy refused: a warning in the plugin's log and a
+    /// line at the end of the program's stderr (gate output, evidence, transcripts).
+    fn note_refused(&mut self, refused: &[crate::proxy::Refusal], stderr: &mut Vec<u8>) {
+        for r in refused {
+            let line = format!("planexec: {r}");
+            stderr.extend_from_slice(format!("\n{line}\n").as_bytes());
+            log::Host::emit(self, log::Level::Warn, line);
+        }
     }
 }
 
