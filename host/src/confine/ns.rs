@@ -7,7 +7,6 @@
 use super::{BoxError, BoxSpec, Network, Support};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// What the child does, prepared in the parent.
@@ -85,10 +84,22 @@ impl Plan {
         }
         // SAFETY: every call below is a plain system call on prepared buffers.
         unsafe {
-            check(libc::unshare(self.flags))?;
+            // With a relay, the user and network namespaces come first: the relay
+            // process forked into them stays out of the PID namespace (where it
+            // could start threads, and the program cannot see or trace it).
+            let first = match self.relay {
+                Some(_) => self.flags & (libc::CLONE_NEWUSER | libc::CLONE_NEWNET),
+                None => self.flags,
+            };
+            check(libc::unshare(first))?;
             write_file(c"/proc/self/setgroups", b"deny")?;
             write_file(c"/proc/self/uid_map", &self.uid_map)?;
             write_file(c"/proc/self/gid_map", &self.gid_map)?;
+            if let Some(sock) = &self.relay {
+                loopback_up()?;
+                super::relay::start(crate::proxy::BOX_PORT, sock)?;
+                check(libc::unshare(self.flags & !first))?;
+            }
             check(libc::mount(
                 std::ptr::null(),
                 c"/".as_ptr(),
@@ -118,11 +129,7 @@ impl Plan {
             if self.lo_up {
                 loopback_up()?;
             }
-            let relay = match &self.relay {
-                Some(sock) => Some((super::relay::bind(crate::proxy::BOX_PORT)?, sock.clone())),
-                None => None,
-            };
-            become_pid1(relay)?;
+            become_pid1()?;
             if let Some(max) = &self.pid_max {
                 write_file(c"/proc/sys/kernel/pid_max", max)?;
             }
@@ -236,34 +243,19 @@ unsafe fn loopback_up() -> std::io::Result<()> {
 /// Forks: the child returns (PID 1 of the new namespace, killed if this process
 /// dies); this process waits for it, then exits with its status. The namespace,
 /// and every process in it, ends with PID 1.
-unsafe fn become_pid1(relay: Option<(std::net::TcpListener, PathBuf)>) -> std::io::Result<()> {
+unsafe fn become_pid1() -> std::io::Result<()> {
     let pid = libc::fork();
     check(pid)?;
     if pid == 0 {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        drop(relay);
         return Ok(());
     }
-    // The reaper keeps no descriptors but the relay's listener: the parent's
-    // exec-error pipe and the output pipes must close when PID 1 execs and exits.
-    match &relay {
-        Some((l, _)) => {
-            let fd = l.as_raw_fd() as u32;
-            if fd > 3 {
-                libc::syscall(libc::SYS_close_range, 3u32, fd - 1, 0u32);
-            }
-            libc::syscall(libc::SYS_close_range, fd + 1, u32::MAX, 0u32);
-        }
-        None => {
-            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
-        }
-    }
+    // The reaper keeps no descriptors: the parent's exec-error pipe and the
+    // output pipes must close when PID 1 execs and exits.
+    libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
     libc::close(0);
     libc::close(1);
     libc::close(2);
-    if let Some((listener, socket)) = relay {
-        super::relay::spawn(listener, socket);
-    }
     let mut status = 0;
     loop {
         let r = libc::waitpid(pid, &mut status, 0);
