@@ -69,6 +69,10 @@ pub struct Policy {
     /// Granted to one plugin, by plugin name.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginPolicy>,
+    /// Keys boxed programs see only as a placeholder; the network proxy puts the
+    /// value into requests to the listed hosts (`NAME = { from_env, hosts }`).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, crate::proxy::SecretRule>,
     /// The grants of the repository's planexec.toml when it was not trusted (ignored),
     /// so that a refusal can say to trust it rather than to add what it already has.
     #[serde(skip)]

@@ -29,6 +29,9 @@ pub struct Grants {
     pub env_set: Vec<String>,
     /// Host variables passed through to its programs.
     pub env_pass: Vec<String>,
+    /// `[policy.secrets]`: a placeholder in the box, the value added by the proxy.
+    #[serde(skip)]
+    pub secrets: Vec<crate::proxy::Secret>,
     pub limits: Limits,
     pub confinement: Confinement,
     /// A plugin of the standard pack (its code ships inside planexec).
@@ -159,6 +162,7 @@ pub fn resolve_grants(
         read: policy.read.clone(),
         env_set,
         env_pass: policy_env,
+        secrets: crate::proxy::Secret::from_policy(&policy.secrets, |k| std::env::var(k).ok()),
         limits: req.limits.min(max),
         confinement: policy.confinement,
         standard: plugin.is_standard(),

@@ -6,10 +6,12 @@
 
 mod resolve;
 pub mod rules;
+pub mod secrets;
 mod serve;
 
 pub use resolve::Resolver;
 pub use rules::{Allow, Rule};
+pub use secrets::{Secret, SecretRule};
 
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,7 @@ impl std::fmt::Display for Refusal {
 /// Shared by the proxy's threads.
 struct Shared {
     allow: Allow,
+    secrets: Vec<Secret>,
     resolver: Resolver,
     refused: Mutex<Vec<Refusal>>,
     stop: AtomicBool,
@@ -51,12 +54,13 @@ pub struct Proxy {
 
 impl Proxy {
     /// Starts a proxy for `allow`; `label` names whose programs it serves.
-    pub fn start(allow: Allow, label: &str) -> std::io::Result<Proxy> {
+    pub fn start(allow: Allow, secrets: Vec<Secret>, label: &str) -> std::io::Result<Proxy> {
         let dir = tempfile::Builder::new().prefix("planexec-proxy-").tempdir()?;
         let socket = dir.path().join("proxy.sock");
         let listener = UnixListener::bind(&socket)?;
         let shared = Arc::new(Shared {
             allow,
+            secrets,
             resolver: Resolver::from_env(),
             refused: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),

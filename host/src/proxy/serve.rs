@@ -82,6 +82,7 @@ fn http(mut c: UnixStream, first: u8, s: &Shared) {
     match open(s, &host, port) {
         Ok(mut up) => {
             let head = origin_form(&text, method, if path.is_empty() { "/" } else { path });
+            let head = super::secrets::substitute(&head, &s.secrets, &rules::normalise(&host), port);
             if up.write_all(head.as_bytes()).is_ok() {
                 splice(c, up, &rest);
             }

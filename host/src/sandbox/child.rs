@@ -251,13 +251,22 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     spec.env = confine::env::build(&env_spec, &spec.env, |k| std::env::var(k).ok())
         .map_err(|e| native::RunError::NotGranted(e.to_string()))?;
     prepend_project_bins(&mut spec.env, &places.project_bins());
+    for s in &places.grants.secrets {
+        // Never the value, under its name or any other the policy passes.
+        spec.env.retain(|(k, v)| *k != s.name && *v != s.value);
+        spec.env.push((s.name.clone(), s.placeholder.clone()));
+    }
     let mut created = Vec::new();
     let host_path = std::env::var("PATH").unwrap_or_default();
     let mut bx =
         box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
     let proxy = match bx.network {
         confine::Network::Named => {
-            let p = crate::proxy::Proxy::start(places.grants.allow.clone(), places.plugin)
+            let p = crate::proxy::Proxy::start(
+                places.grants.allow.clone(),
+                places.grants.secrets.clone(),
+                places.plugin,
+            )
                 .map_err(|e| failed(format!("cannot start the network proxy: {e}")))?;
             bx.proxy_socket = Some(p.socket().to_path_buf());
             set_proxy_env(&mut spec.env);

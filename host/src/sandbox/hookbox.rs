@@ -30,6 +30,7 @@ impl BoxedHooks {
             network: Network::None,
             requested_network: Network::None,
             allow: Default::default(),
+            secrets: Vec::new(),
             writes: call
                 .writable
                 .iter()
