@@ -195,3 +195,40 @@ fn plugins_list_names_the_full_network_as_the_wider_grant() {
     assert!(all.contains("network FULL (the whole internet and the host's own network)"), "{all}");
     assert!(all.contains("network only [api.example.com:443] through planexec's proxy"), "{all}");
 }
+
+/// A boxed program reading its key variable sees only the placeholder; the
+/// model server on a listed host receives the real key, another allowed host
+/// only the placeholder, and nothing the run prints holds the key.
+#[test]
+fn the_box_sees_a_placeholder_and_only_the_listed_host_gets_the_key() {
+    let model = Server::start("MODEL-OK");
+    let other = Server::start("OTHER-OK");
+    let key = "sk-real-key-6f1d2c9a8b7e";
+    let s = Scene::new(&format!(
+        "[policy]\nenv = [\"MODEL_KEY\", \"HOST_MODEL_KEY\"]\n\
+         [policy.plugins.command]\nnetwork = {{ allow = [\"127.0.0.1:{}\", \"127.0.0.1:{}\"] }}\n\
+         [policy.secrets]\nMODEL_KEY = {{ from_env = \"HOST_MODEL_KEY\", hosts = [\"127.0.0.1:{}\"] }}\n",
+        model.port, other.port, model.port
+    ));
+    let probe = "import os, urllib.request\n\
+        k = os.environ.get('MODEL_KEY')\n\
+        print('SEEN=' + repr(k) + ' HOSTVAR=' + repr(os.environ.get('HOST_MODEL_KEY')))\n\
+        for p in os.sys.argv[1:]:\n    \
+            r = urllib.request.Request('http://127.0.0.1:%s/v1/messages' % p, headers={'x-api-key': k, 'Authorization': 'Bearer ' + k})\n    \
+            print(urllib.request.urlopen(r, timeout=20).read().decode())\n";
+    let (pm, po) = (model.port.to_string(), other.port.to_string());
+    let out = s.gate(
+        &["command", "--grant", "python3", "--", "python3", "-c", probe, &pm, &po],
+        true,
+        &[("HOST_MODEL_KEY", key), ("MODEL_KEY", key)],
+    );
+    let ev = evidence(&out);
+    assert!(ev.contains("SEEN='planexec-placeholder-MODEL_KEY' HOSTVAR=None"), "{ev}\n{out:?}");
+    assert!(ev.contains("MODEL-OK") && ev.contains("OTHER-OK"), "{ev}");
+    let got = model.heads.lock().unwrap().join("\n");
+    assert!(got.to_ascii_lowercase().contains(&format!("x-api-key: {key}")), "{got}");
+    assert!(got.contains(&format!("Bearer {key}")), "{got}");
+    let other_got = other.heads.lock().unwrap().join("\n");
+    assert!(!other_got.contains(key) && other_got.contains("planexec-placeholder-MODEL_KEY"), "{other_got}");
+    assert!(!out.all().contains(key), "the key reached planexec's output");
+}
