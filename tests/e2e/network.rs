@@ -232,3 +232,39 @@ fn the_box_sees_a_placeholder_and_only_the_listed_host_gets_the_key() {
     assert!(!other_got.contains(key) && other_got.contains("planexec-placeholder-MODEL_KEY"), "{other_got}");
     assert!(!out.all().contains(key), "the key reached planexec's output");
 }
+
+/// Over https: the proxy terminates the box's TLS for the host a secret goes to
+/// (with a per-run CA the box trusts), puts the key into the request, and talks
+/// TLS to the real server, which it checks against the host's roots. The server
+/// (tests/fixtures/tls-server) answers /private/ only with the right credentials.
+#[test]
+fn over_https_the_listed_host_gets_the_key_and_the_box_only_the_placeholder() {
+    use crate::packs_https::{make_ca, server_cert, TlsServer};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("site");
+    write(&root, "files/model.txt", "MODEL-ANSWER\n");
+    let certs = tmp.path().join("certs");
+    let ca = make_ca(&certs, "ca");
+    let cert = server_cert(&certs, "ca");
+    let server = TlsServer::start(&root, &cert, 0, "agent:k3y-Val-9f8e7d");
+    let value = "Basic YWdlbnQ6azN5LVZhbC05ZjhlN2Q=";
+    let port = server.port;
+    let s = Scene::new(&format!(
+        "[policy.plugins.command]\nnetwork = {{ allow = [\"127.0.0.1:{port}\"] }}\n\
+         [policy.secrets]\nSITE_AUTH = {{ from_env = \"HOST_SITE_AUTH\", hosts = [\"127.0.0.1:{port}\"] }}\n"
+    ));
+    let probe = "import os, sys, urllib.request\n\
+        a = os.environ['SITE_AUTH']\n\
+        print('SEEN=' + a)\n\
+        r = urllib.request.Request('https://127.0.0.1:%s/private/model.txt' % sys.argv[1], headers={'Authorization': a})\n\
+        print('BODY=' + urllib.request.urlopen(r, timeout=30).read().decode())\n";
+    let out = s.gate(
+        &["command", "--grant", "python3", "--", "python3", "-c", probe, &port.to_string()],
+        true,
+        &[("HOST_SITE_AUTH", value), ("SSL_CERT_FILE", ca.to_str().unwrap())],
+    );
+    let ev = evidence(&out);
+    assert!(ev.contains("SEEN=planexec-placeholder-SITE_AUTH"), "{ev}\n{out:?}");
+    assert!(ev.contains("BODY=MODEL-ANSWER"), "{ev}\n{out:?}");
+    assert!(!out.all().contains("YWdlbnQ6azN5LVZhbC05ZjhlN2Q"), "the key reached planexec's output");
+}

@@ -7,6 +7,7 @@
 mod resolve;
 pub mod rules;
 pub mod secrets;
+pub mod tls;
 mod serve;
 
 pub use resolve::Resolver;

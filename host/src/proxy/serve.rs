@@ -64,7 +64,15 @@ fn http(mut c: UnixStream, first: u8, s: &Shared) {
         };
         match open(s, &host, port) {
             Ok(up) => {
-                if c.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").is_ok() {
+                if c.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").is_err() {
+                    return;
+                }
+                let h = rules::normalise(&host);
+                if s.secrets.iter().any(|x| x.for_host(&h, port)) && rest.is_empty() {
+                    if let Err(why) = super::tls::intercept(c, up, &h, port, &s.secrets) {
+                        s.refuse(&shown(&h, port), format!("TLS with the key added failed: {why}"));
+                    }
+                } else {
                     splice(c, up, &rest);
                 }
             }

@@ -270,6 +270,9 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
                 .map_err(|e| failed(format!("cannot start the network proxy: {e}")))?;
             bx.proxy_socket = Some(p.socket().to_path_buf());
             set_proxy_env(&mut spec.env);
+            if !places.grants.secrets.is_empty() {
+                trust_proxy_ca(&mut spec.env, tmp.path()).map_err(failed)?;
+            }
             Some(p)
         }
         _ => None,
@@ -287,6 +290,42 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         created,
         proxy,
     })
+}
+
+/// Where the system's certificate bundle may be (the box's trust store starts from it).
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+];
+
+/// Makes the box trust the proxy's per-run CA (for the hosts a secret goes to):
+/// a bundle of the system's roots plus the CA for OpenSSL, Python and curl, the
+/// CA alone for Node (`NODE_EXTRA_CA_CERTS` adds to its own roots).
+fn trust_proxy_ca(env: &mut Vec<(String, String)>, tmp: &Path) -> Result<(), String> {
+    let ca = crate::proxy::tls::ca()
+        .map_err(|e| format!("cannot make the proxy's certificate authority: {e}"))?
+        .pem();
+    let system = SYSTEM_BUNDLES
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let (only, bundle) = (tmp.join("planexec-proxy-ca.pem"), tmp.join("planexec-ca-bundle.pem"));
+    std::fs::write(&only, &ca).map_err(|e| format!("{}: {e}", only.display()))?;
+    std::fs::write(&bundle, format!("{system}\n{ca}"))
+        .map_err(|e| format!("{}: {e}", bundle.display()))?;
+    let (only, bundle) = (only.to_string_lossy(), bundle.to_string_lossy());
+    for (k, v) in [
+        ("SSL_CERT_FILE", &bundle),
+        ("REQUESTS_CA_BUNDLE", &bundle),
+        ("CURL_CA_BUNDLE", &bundle),
+        ("GIT_SSL_CAINFO", &bundle),
+        ("NODE_EXTRA_CA_CERTS", &only),
+    ] {
+        env.retain(|(n, _)| n != k);
+        env.push((k.to_string(), v.to_string()));
+    }
+    Ok(())
 }
 
 /// The variables HTTP clients read to find a proxy (curl, Python, Go, Node 24+
