@@ -268,3 +268,19 @@ fn over_https_the_listed_host_gets_the_key_and_the_box_only_the_placeholder() {
     assert!(ev.contains("BODY=MODEL-ANSWER"), "{ev}\n{out:?}");
     assert!(!out.all().contains("YWdlbnQ6azN5LVZhbC05ZjhlN2Q"), "the key reached planexec's output");
 }
+
+/// A secret whose host variable is not set stops the run in pre-flight, naming it.
+#[test]
+fn a_secret_without_its_host_variable_fails_pre_flight() {
+    let s = Scene::new(
+        "[policy.secrets]\nMODEL_KEY = { from_env = \"PLANEXEC_TEST_UNSET_KEY\", hosts = [\"api.example.com\"] }\n",
+    );
+    write(&s.ws(), "plan.md", "# Plan: x\n\n## Tasks\n\n### T001: One\n**Summary**: one\n**Dependencies**: none\n**Files/modules touched**: a.txt\n**Acceptance test**: `true`\n");
+    let out = output_of(planexec_command(&s.ws(), &["run", "plan.md", "--implementer", "manual"], &[]));
+    assert_ne!(out.code, 0, "{out:?}");
+    let all = out.all();
+    assert!(
+        all.contains("[policy.secrets] `MODEL_KEY` (from_env = \"PLANEXEC_TEST_UNSET_KEY\"): the host variable is not set"),
+        "{all}"
+    );
+}
