@@ -89,12 +89,13 @@ report("loopback-name", via_connect("loop.allowed.test", P))
 report("private", via_env("http://internal.allowed.test:8080/"))
 report("listed-address", via_env("http://127.0.0.1:%d/" % Q))
 report("bypass", direct(P))
+report("unreachable", via_env("http://dead.allowed.test:8080/"))
 "#;
 
 fn scene(q: u16, p: u16) -> Scene {
     Scene::new(&format!(
         "[policy.plugins.command]\nnetwork = {{ allow = [\"api.allowed.test:8080\", \
-         \"internal.allowed.test:8080\", \"loop.allowed.test:{p}\", \"127.0.0.1:{q}\"] }}\n"
+         \"dead.allowed.test:8080\", \"internal.allowed.test:8080\", \"loop.allowed.test:{p}\", \"127.0.0.1:{q}\"] }}\n"
     ))
 }
 
@@ -110,10 +111,13 @@ fn a_boxed_program_reaches_allowed_names_only() {
     let a = Server::start("SERVER-A-OK");
     let b = Server::start("SERVER-B-OK");
     let s = scene(b.port, a.port);
-    let hosts = "api.allowed.test=203.0.113.7,evil.test=203.0.113.8,\
+    let hosts = "api.allowed.test=203.0.113.7,evil.test=203.0.113.8,dead.allowed.test=203.0.113.9,\
                  internal.allowed.test=10.20.30.40,loop.allowed.test=127.0.0.1";
+    // A port nothing listens on: the model server that is down.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dial = format!(
-        "203.0.113.7:8080=127.0.0.1:{p},203.0.113.8:8080=127.0.0.1:{p},10.20.30.40:8080=127.0.0.1:{p}",
+        "203.0.113.7:8080=127.0.0.1:{p},203.0.113.8:8080=127.0.0.1:{p},10.20.30.40:8080=127.0.0.1:{p},\
+         203.0.113.9:8080=127.0.0.1:{closed}",
         p = a.port
     );
     let (pa, pb) = (a.port.to_string(), b.port.to_string());
@@ -130,7 +134,7 @@ fn a_boxed_program_reaches_allowed_names_only() {
         assert!(line(&ev, reached).contains("REACHED SERVER-A-OK"), "{reached}: {ev}\n{out:?}");
     }
     assert!(line(&ev, "listed-address").contains("REACHED SERVER-B-OK"), "{ev}");
-    for refused in ["denied", "denied-socks", "host-loopback", "loopback-name", "private", "bypass"] {
+    for refused in ["denied", "denied-socks", "host-loopback", "loopback-name", "private", "bypass", "unreachable"] {
         assert!(line(&ev, refused).contains("REFUSED"), "{refused}: {ev}");
     }
     // Each refusal is said with the host it asked for: in the gate's evidence and on the terminal.
@@ -139,6 +143,7 @@ fn a_boxed_program_reaches_allowed_names_only() {
         (&format!("127.0.0.1:{pa}"), "not in the allow list"),
         (&format!("loop.allowed.test:{pa}"), "127.0.0.1 is the host's own or a private address"),
         ("internal.allowed.test:8080", "10.20.30.40 is the host's own or a private address"),
+        ("dead.allowed.test:8080", "unreachable from the host"),
     ] {
         let said = format!("network: refused {target}: {why}");
         assert!(ev.contains(&said), "evidence lacks `{said}`: {ev}");
