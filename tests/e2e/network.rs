@@ -289,3 +289,39 @@ fn a_secret_without_its_host_variable_fails_pre_flight() {
         "{all}"
     );
 }
+
+/// Hostile: a boxed program holding a hundred tunnels open gets at most 64 at
+/// once; the rest are closed and said, and the host's threads stay bounded.
+#[test]
+fn a_flood_of_tunnels_is_capped() {
+    let a = Server::start("NEVER-READ");
+    let s = Scene::new("[policy.plugins.command]\nnetwork = { allow = [\"api.allowed.test:8080\"] }\n");
+    let dial = format!("203.0.113.7:8080=127.0.0.1:{}", a.port);
+    let probe = "import socket\n\
+        socks = []\n\
+        for i in range(100):\n    \
+            s = socket.create_connection(('127.0.0.1', 3128), timeout=10)\n    \
+            s.sendall(b'CONNECT api.allowed.test:8080 HTTP/1.1\\r\\n\\r\\n')\n    \
+            socks.append(s)\n\
+        ok = 0\n\
+        for s in socks:\n    \
+            try:\n        \
+                ok += b' 200 ' in s.recv(100)\n    \
+            except Exception:\n        \
+                pass\n\
+        print('ESTABLISHED=%d' % ok, file=__import__('sys').stderr)\n";
+    let out = s.gate(
+        &["command", "--grant", "python3", "--", "python3", "-c", probe],
+        true,
+        &[
+            ("PLANEXEC_TEST_PROXY_HOSTS", "api.allowed.test=203.0.113.7"),
+            ("PLANEXEC_TEST_PROXY_DIAL", &dial),
+        ],
+    );
+    let ev = evidence(&out);
+    assert!(ev.contains("ESTABLISHED=64"), "{ev}\n{out:?}");
+    assert!(
+        ev.contains("network: refused (any): more than 64 connections at once (36 times)"),
+        "{ev}"
+    );
+}

@@ -22,6 +22,10 @@ use std::sync::{Arc, Mutex};
 /// The port of the relay on the box's own loopback.
 pub const BOX_PORT: u16 = 3128;
 
+/// Connections one proxy serves at once; more are closed at once (the host's
+/// threads are not the box's to spend).
+const MAX_CONNECTIONS: usize = 64;
+
 /// A connection the proxy refused or could not make: what was asked, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -42,6 +46,11 @@ struct Shared {
     resolver: Resolver,
     refused: Mutex<Vec<Refusal>>,
     stop: AtomicBool,
+    /// The upstream connections opened, shut when the proxy stops (a server that
+    /// never closes cannot keep a thread of the host waiting).
+    upstream: Mutex<Vec<std::net::TcpStream>>,
+    /// Connections being served, at most [`MAX_CONNECTIONS`].
+    active: std::sync::atomic::AtomicUsize,
     /// Says each refusal on the terminal as it happens (with the plugin's name).
     label: String,
 }
@@ -65,6 +74,8 @@ impl Proxy {
             resolver: Resolver::from_env(),
             refused: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
+            upstream: Mutex::new(Vec::new()),
+            active: std::sync::atomic::AtomicUsize::new(0),
             label: label.to_string(),
         });
         let s = shared.clone();
@@ -91,6 +102,11 @@ impl Proxy {
 impl Drop for Proxy {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
+        if let Ok(mut v) = self.shared.upstream.lock() {
+            for s in v.drain(..) {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }
         // Wakes the accept loop so it sees `stop`.
         let _ = std::os::unix::net::UnixStream::connect(&self.socket);
         let _ = std::fs::remove_file(&self.socket);
@@ -104,14 +120,36 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
             return;
         }
         let Ok(conn) = conn else { continue };
+        if shared.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+            shared.refuse("(any)", format!("more than {MAX_CONNECTIONS} connections at once"));
+            continue;
+        }
         let s = shared.clone();
-        let _ = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("planexec-proxy-conn".into())
-            .spawn(move || serve::connection(conn, &s));
+            .spawn(move || {
+                serve::connection(conn, &s);
+                s.active.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
 impl Shared {
+    /// Keeps a handle on an upstream connection, to shut it when the proxy stops.
+    fn track(&self, s: &std::net::TcpStream) {
+        if let (Ok(c), Ok(mut v)) = (s.try_clone(), self.upstream.lock()) {
+            if self.stop.load(Ordering::SeqCst) {
+                let _ = c.shutdown(std::net::Shutdown::Both);
+            } else {
+                v.push(c);
+            }
+        }
+    }
+
     fn refuse(&self, target: &str, reason: String) {
         let r = Refusal {
             target: target.to_string(),

@@ -32,8 +32,9 @@ fn open(s: &Shared, host: &str, port: u16) -> Result<TcpStream, String> {
         TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
             .map_err(|e| format!("unreachable from the host ({addr}): {e}"))
     });
-    if let Err(why) = &r {
-        s.refuse(&target, why.clone());
+    match &r {
+        Ok(up) => s.track(up),
+        Err(why) => s.refuse(&target, why.clone()),
     }
     r
 }

@@ -273,8 +273,17 @@ impl PluginState {
     /// Each connection the proxy refused: a warning in the plugin's log and a
     /// line at the end of the program's stderr (gate output, evidence, transcripts).
     fn note_refused(&mut self, refused: &[crate::proxy::Refusal], stderr: &mut Vec<u8>) {
+        // The same refusal many times over is one line with its count.
+        let mut seen: Vec<(&crate::proxy::Refusal, usize)> = Vec::new();
         for r in refused {
-            let line = format!("planexec: {r}");
+            match seen.iter_mut().find(|(x, _)| *x == r) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((r, 1)),
+            }
+        }
+        for (r, n) in seen {
+            let times = if n > 1 { format!(" ({n} times)") } else { String::new() };
+            let line = format!("planexec: {r}{times}");
             stderr.extend_from_slice(format!("\n{line}\n").as_bytes());
             log::Host::emit(self, log::Level::Warn, line);
         }
