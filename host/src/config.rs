@@ -1,7 +1,7 @@
 //! planexec.toml: the team's policy (what plugins may run), the gates and
 //! their settings, the run's reviewers, implementer, formatters and tolerances.
 
-use crate::confine::{Confinement, Network};
+use crate::confine::{Confinement, Network, NetworkSetting};
 use crate::plugins::{manifest_error_line, Grant, GrantEntry, LimitsTable};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -32,7 +32,7 @@ pub struct PluginPolicy {
     #[serde(default)]
     pub env: Vec<String>,
     #[serde(default)]
-    pub network: Option<Network>,
+    pub network: Option<NetworkSetting>,
     /// Workspace paths this plugin's programs may write.
     #[serde(default)]
     pub writes: Vec<String>,
@@ -53,9 +53,10 @@ pub struct Policy {
     /// Host variables passed through to boxed programs, and names plugins may set.
     #[serde(default)]
     pub env: Vec<String>,
-    /// The most network any plugin's programs get (default "loopback": a private one).
+    /// The most network any plugin's programs get (default "loopback": a private one;
+    /// `{ allow = ["host:port", ...] }`: only those hosts, through planexec's proxy).
     #[serde(default)]
-    pub network: Option<Network>,
+    pub network: Option<NetworkSetting>,
     /// Workspace paths (relative) or other directories (absolute) any plugin's
     /// programs may write (standard plugins also get the ones they declare).
     #[serde(default)]
@@ -72,6 +73,10 @@ pub struct Policy {
     /// Granted to one plugin, by plugin name.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginPolicy>,
+    /// Keys boxed programs see only as a placeholder; the network proxy puts the
+    /// value into requests to the listed hosts (`NAME = { from_env, hosts }`).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, crate::proxy::SecretRule>,
     /// The grants of the repository's planexec.toml when it was not trusted (ignored),
     /// so that a refusal can say to trust it rather than to add what it already has.
     #[serde(skip)]
@@ -164,13 +169,30 @@ impl Policy {
         self.plugins.get(plugin).and_then(|p| p.limits.as_ref())
     }
 
-    /// The plugin's own network grant, else the global one, else a private loopback.
-    pub fn network_for(&self, plugin: &str) -> Network {
+    /// The plugin's own network grant, else the global one, else a private
+    /// loopback; with the allow list of a named network.
+    pub fn network_for(&self, plugin: &str) -> (Network, Vec<crate::proxy::Rule>) {
         self.plugins
             .get(plugin)
-            .and_then(|p| p.network)
-            .or(self.network)
-            .unwrap_or(Network::Loopback)
+            .and_then(|p| p.network.as_ref())
+            .or(self.network.as_ref())
+            .map(|n| n.resolve().unwrap_or((Network::None, Vec::new())))
+            .unwrap_or((Network::Loopback, Vec::new()))
+    }
+
+    /// Checks every `network` setting (its allow entries parse).
+    pub fn check_network(&self) -> Result<(), String> {
+        let all = std::iter::once(("[policy] network".to_string(), self.network.as_ref())).chain(
+            self.plugins
+                .iter()
+                .map(|(n, p)| (format!("[policy.plugins.{n}] network"), p.network.as_ref())),
+        );
+        for (at, n) in all {
+            if let Some(n) = n {
+                n.resolve().map_err(|e| format!("{at}: {e}"))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -418,6 +440,7 @@ impl Config {
         };
         let raw: Raw = toml::from_str(text)
             .map_err(|e| invalid(manifest_error_line(text, &e) + &suggest_section(&e)))?;
+        raw.policy.check_network().map_err(invalid)?;
         let mut gates = Vec::new();
         let mut uncached = Vec::new();
         let mut after = BTreeMap::new();

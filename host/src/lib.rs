@@ -16,6 +16,7 @@ pub mod interrupt;
 pub mod lock;
 pub mod packs;
 pub mod plugins;
+pub mod proxy;
 pub mod redact;
 pub mod report;
 pub mod rooted;

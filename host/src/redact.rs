@@ -14,12 +14,27 @@ pub struct Secrets {
 
 impl Secrets {
     /// What `plugin`'s programs get from the host through the policy.
+    /// And the values of `[policy.secrets]` (the proxy adds them to requests).
     pub fn passed_to(policy: &Policy, plugin: &str) -> Secrets {
-        Secrets::from_names(
+        let mut s = Secrets::from_names(
             &policy.env_for(plugin),
             |k| std::env::var(k).ok(),
             std::env::vars(),
-        )
+        );
+        let keys = crate::proxy::Secret::from_policy(&policy.secrets, |k| std::env::var(k).ok());
+        s.values.extend(keys.into_iter().map(|k| (k.name, k.value)));
+        s.values.retain(|(_, v)| v.trim().len() >= MIN_LEN);
+        s.values.sort_by_key(|v| std::cmp::Reverse(v.1.len()));
+        s
+    }
+
+    /// Whether `text` holds any of the values (a task diff that would commit one).
+    pub fn found_in(&self, text: &str) -> Vec<&str> {
+        self.values
+            .iter()
+            .filter(|(_, v)| text.contains(v.as_str()))
+            .map(|(n, _)| n.as_str())
+            .collect()
     }
 
     fn from_names(

@@ -1114,3 +1114,43 @@ fn an_execplan_status_line_says_how_the_run_left_it() {
     let out = planexec(d, &["check", "PLAN.md"]);
     assert!(out.all().contains("0 warnings"), "{out:?}");
 }
+
+/// Issue 28: a task diff holding the value of a `[policy.secrets]` key is
+/// rejected before any review (a finding naming the key, never its value), and
+/// the rework that reads it from the environment instead is what gets committed.
+#[test]
+fn a_task_diff_holding_a_secret_is_rejected_and_never_committed() {
+    let key = "sk-test-SECRET-0123456789";
+    let dir = repo(
+        &[T {
+            id: "T001",
+            title: "Configure the client",
+            deps: "none",
+            files: "key.txt",
+            accept: "grep -q from-env key.txt",
+        }],
+        &[
+            ("T001.patch", new_file_patch("key.txt", &format!("from-env {key}"))),
+            ("T001.2.patch", change_patch("key.txt", &format!("from-env {key}"), "from-env MODEL_KEY")),
+        ],
+        "[policy.secrets]\nMODEL_KEY = { from_env = \"HOST_MODEL_KEY\", hosts = [\"api.example.com\"] }\n",
+        "",
+    );
+    let d = dir.path();
+    let out = output_of(planexec_command(
+        d,
+        &["run", "plan/plan.md"],
+        &[("HOST_MODEL_KEY", key)],
+    ));
+    assert_eq!(out.code, 0, "{out:?}");
+    let all = out.all();
+    assert!(all.contains("planexec/secret-in-diff") || all.contains("holds the value of MODEL_KEY"), "{all}");
+    // Past the commit that holds the plan (whose patches carry the key).
+    let root = git(d, &["rev-list", "--max-parents=0", "HEAD"]);
+    let log = git(d, &["log", "-p", &format!("{}..HEAD", root.trim())]);
+    assert!(log.contains("from-env MODEL_KEY"), "{log}");
+    assert!(!log.contains(key), "the key was committed: {log}");
+    let record = run_record(d).to_string();
+    assert!(record.contains("holds the value of MODEL_KEY (key.txt)"), "{record}");
+    assert!(!record.contains(key), "the record holds the key");
+}

@@ -13,6 +13,7 @@ mod guards;
 mod hardening;
 mod hostile_input;
 mod init;
+mod network;
 mod pack;
 mod packs;
 mod packs_https;

@@ -21,7 +21,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 /// A new certificate authority `NAME.pem` / `NAME.key` in `dir`.
-fn make_ca(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn make_ca(dir: &Path, name: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let (pem, key) = (format!("{name}.pem"), format!("{name}.key"));
     openssl(
@@ -52,7 +52,7 @@ fn make_ca(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// The server's certificate for 127.0.0.1, signed by the authority `ca`: (cert, key).
-fn server_cert(dir: &Path, ca: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn server_cert(dir: &Path, ca: &str) -> (PathBuf, PathBuf) {
     openssl(
         dir,
         &[
@@ -100,14 +100,14 @@ fn server_cert(dir: &Path, ca: &str) -> (PathBuf, PathBuf) {
 
 /// tests/fixtures/tls-server/tls_server.py serving `root` (git repositories, and
 /// archives under `root/files`) on 127.0.0.1; killed when dropped.
-struct TlsServer {
+pub(crate) struct TlsServer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     log: PathBuf,
 }
 
 impl TlsServer {
-    fn start(root: &Path, cert: &(PathBuf, PathBuf), port: u16, auth: &str) -> TlsServer {
+    pub(crate) fn start(root: &Path, cert: &(PathBuf, PathBuf), port: u16, auth: &str) -> TlsServer {
         Self::start_redirecting(root, cert, port, auth, "")
     }
 

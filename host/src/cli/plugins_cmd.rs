@@ -112,6 +112,16 @@ pub fn list(args: &PluginArgs, format: Format) -> i32 {
     code
 }
 
+/// The network its programs get, the wider grants named as what they open.
+fn describe_network(g: &crate::plugins::Grants) -> String {
+    use crate::confine::Network;
+    match g.network {
+        Network::Named => format!("only [{}] through planexec's proxy", g.allow.describe()),
+        Network::Full => "FULL (the whole internet and the host's own network)".into(),
+        n => n.as_str().into(),
+    }
+}
+
 /// One line: what the plugin's programs get (shapes, network, writes, env), requested -> granted.
 fn box_summary(g: &crate::plugins::Grants) -> String {
     if g.programs.is_empty() {
@@ -150,7 +160,7 @@ fn box_summary(g: &crate::plugins::Grants) -> String {
     format!(
         "box: runs {}; network {} (requested {}); writes {}; env set {}; env passed {}",
         shapes.join("; "),
-        g.network.as_str(),
+        describe_network(g),
         g.requested_network.as_str(),
         list(&g.writes),
         list(&g.env_set),

@@ -12,6 +12,7 @@ mod fs;
 pub mod helper;
 mod limits;
 mod ns;
+mod relay;
 pub mod probe;
 mod seccomp;
 mod session;
@@ -28,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// How much network a boxed program gets. Ordered: none < loopback < full.
+/// How much network a boxed program gets. Ordered: none < loopback < named < full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Network {
@@ -37,6 +38,9 @@ pub enum Network {
     None,
     /// A private network namespace with its own loopback up (never the host's).
     Loopback,
+    /// A private loopback whose one way out is the host's proxy, which connects
+    /// only to the hosts of an allow list (`network = { allow = [...] }`).
+    Named,
     /// The host's network.
     Full,
 }
@@ -46,6 +50,7 @@ impl Network {
         match self {
             Network::None => "none",
             Network::Loopback => "loopback",
+            Network::Named => "named",
             Network::Full => "full",
         }
     }
@@ -55,6 +60,36 @@ impl Network {
             "loopback" => Some(Network::Loopback),
             "full" => Some(Network::Full),
             _ => None,
+        }
+    }
+}
+
+/// A `network` setting as written: a level, or `{ allow = ["host:port", ...] }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "\"none\", \"loopback\", \"full\", or { allow = [\"host:port\", ...] }"
+)]
+pub enum NetworkSetting {
+    Level(Network),
+    Allow { allow: Vec<String> },
+}
+
+impl NetworkSetting {
+    /// The level and, for a named network, its parsed allow list.
+    pub fn resolve(&self) -> Result<(Network, Vec<crate::proxy::Rule>), String> {
+        match self {
+            NetworkSetting::Level(Network::Named) => Err(
+                "network \"named\" is written as `network = { allow = [\"host:port\", ...] }`".into(),
+            ),
+            NetworkSetting::Level(n) => Ok((*n, Vec::new())),
+            NetworkSetting::Allow { allow } => {
+                let rules = allow
+                    .iter()
+                    .map(|r| crate::proxy::Rule::parse(r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((Network::Named, rules))
+            }
         }
     }
 }
@@ -104,6 +139,9 @@ pub struct BoxSpec {
     #[serde(default)]
     pub layers: Option<PathBuf>,
     pub network: Network,
+    /// The host proxy's Unix socket the box's relay forwards to (named network).
+    #[serde(default)]
+    pub proxy_socket: Option<PathBuf>,
     pub limits: Limits,
 }
 

@@ -8,7 +8,7 @@
 use super::{BoxError, BoxSpec, Network, Support};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What the child does, prepared in the parent.
 pub struct Plan {
@@ -21,6 +21,8 @@ pub struct Plan {
     /// Folders covered by an empty read-only tmpfs.
     hides: Vec<CString>,
     lo_up: bool,
+    /// The host proxy's socket, relayed from the box's loopback (named network).
+    relay: Option<PathBuf>,
     /// Written to the new PID namespace's `kernel.pid_max` (caps its processes).
     pid_max: Option<Vec<u8>>,
     overlay: Option<Overlay>,
@@ -83,7 +85,10 @@ impl Plan {
             uid_map: format!("{uid} {uid} 1\n").into_bytes(),
             gid_map: format!("{gid} {gid} 1\n").into_bytes(),
             remounts,
-            lo_up: spec.network == Network::Loopback,
+            lo_up: matches!(spec.network, Network::Loopback | Network::Named),
+            relay: (spec.network == Network::Named)
+                .then(|| spec.proxy_socket.clone())
+                .flatten(),
             pid_max: support
                 .pid_ns_max
                 .then(|| format!("{}\n", pid_max_for(spec.limits.processes)).into_bytes()),
@@ -123,10 +128,22 @@ impl Plan {
         }
         // SAFETY: every call below is a plain system call on prepared buffers.
         unsafe {
-            check(libc::unshare(self.flags))?;
+            // With a relay, the user and network namespaces come first: the relay
+            // process forked into them stays out of the PID namespace (where it
+            // could start threads, and the program cannot see or trace it).
+            let first = match self.relay {
+                Some(_) => self.flags & (libc::CLONE_NEWUSER | libc::CLONE_NEWNET),
+                None => self.flags,
+            };
+            check(libc::unshare(first))?;
             write_file(c"/proc/self/setgroups", b"deny")?;
             write_file(c"/proc/self/uid_map", &self.uid_map)?;
             write_file(c"/proc/self/gid_map", &self.gid_map)?;
+            if let Some(sock) = &self.relay {
+                loopback_up()?;
+                super::relay::start(crate::proxy::BOX_PORT, sock)?;
+                check(libc::unshare(self.flags & !first))?;
+            }
             check(libc::mount(
                 std::ptr::null(),
                 c"/".as_ptr(),

@@ -78,6 +78,13 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
         };
     let cfg = i.config;
     checks.push(box_check(cfg.policy.confinement));
+    if let Some(c) = secrets_check(&cfg.policy, |k| std::env::var(k).ok()) {
+        let failed = (!c.ok).then(|| c.detail.clone());
+        checks.push(c);
+        if let Some(why) = failed {
+            return Err(why);
+        }
+    }
     let imp_name = i.implementer_override.unwrap_or(&cfg.run.implementer);
     let implementer = load(
         imp_name,
@@ -178,6 +185,40 @@ pub fn final_gate_configs(cfg: &Config, plan: &Plan) -> Vec<GateConfig> {
 }
 
 /// What the box around programs will be on this machine, for the record.
+/// `[policy.secrets]`: each needs its host variable set, found here rather than
+/// by an agent failing to log in cycle after cycle.
+fn secrets_check(
+    policy: &crate::config::Policy,
+    host: impl Fn(&str) -> Option<String>,
+) -> Option<Check> {
+    if policy.secrets.is_empty() {
+        return None;
+    }
+    let unset: Vec<String> = policy
+        .secrets
+        .iter()
+        .filter(|(_, r)| host(&r.from_env).is_none_or(|v| v.is_empty()))
+        .map(|(n, r)| format!("`{n}` (from_env = \"{}\")", r.from_env))
+        .collect();
+    let detail = if unset.is_empty() {
+        format!(
+            "{}: a placeholder in the box, the value added by planexec's proxy for the listed hosts",
+            policy.secrets.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        format!(
+            "[policy.secrets] {}: the host variable is not set; export it before the run, \
+             or remove the entry",
+            unset.join(", ")
+        )
+    };
+    Some(Check {
+        name: "secrets".into(),
+        ok: unset.is_empty(),
+        detail,
+    })
+}
+
 fn box_check(confinement: crate::confine::Confinement) -> Check {
     use crate::confine::{Confinement, SUPPORT};
     let missing = SUPPORT.missing();

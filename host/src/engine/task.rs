@@ -364,6 +364,13 @@ pub(crate) fn gate_event(task: &Option<String>, seen: super::ports::GateSeen) ->
 
 /// The task review, then the code review only when it approved.
 fn review(ctx: &mut Ctx, job: &Job) -> Step {
+    if let Some(found) = secret_in_diff(ctx, job) {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: format!("{}: {}: {}", job.id, found.rule, found.message),
+        });
+        return Step::Reject(vec![found]);
+    }
     set_status(ctx, &job.id, TaskStatus::InReview, job.cycle);
     let gates = ctx.task_mut(&job.id).cycles.last().unwrap().gates.clone();
     let other_tasks_files: Vec<String> = ctx
@@ -446,6 +453,47 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
         }
     }
     Step::Commit
+}
+
+/// A finding when the cycle's diff, or a changed file, holds a secret the policy
+/// passes or the proxy adds (`[policy] env`, `[policy.secrets]`): never committed.
+fn secret_in_diff(ctx: &mut Ctx, job: &Job) -> Option<planexec_record::Finding> {
+    let plugin = last_cycle(ctx, &job.id)
+        .implementer
+        .as_ref()
+        .map(|i| i.plugin.clone())
+        .unwrap_or_default();
+    let secrets = crate::redact::Secrets::passed_to(&ctx.config.policy, &plugin);
+    let mut names: Vec<String> = Vec::new();
+    let look = |text: &str, names: &mut Vec<String>| {
+        for n in secrets.found_in(text) {
+            if !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        }
+    };
+    look(&job.changes.patch, &mut names);
+    let mut where_: Vec<String> = Vec::new();
+    for f in job.changes.files.iter().filter(|f| f.change != planexec_vcs::ChangeKind::Deleted) {
+        let Ok(bytes) = std::fs::read(ctx.workspace.join(&f.path)) else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        if !secrets.found_in(&text).is_empty() {
+            look(&text, &mut names);
+            where_.push(f.path.clone());
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    Some(super::machine::finding(
+        "planexec/secret-in-diff",
+        format!(
+            "the change holds the value of {} ({}); a secret is never committed: remove it \
+             (read it from the environment at run time instead)",
+            names.join(", "),
+            if where_.is_empty() { "in the diff".to_string() } else { where_.join(", ") }
+        ),
+    ))
 }
 
 /// The files the earlier cycles of this attempt changed (since the last resume after a

@@ -131,7 +131,7 @@ fn plugin_entry(tree: &Tree, folder: &str) -> Result<LockedPlugin, String> {
         manifest: hex::encode(Sha256::digest(text.as_bytes())),
         component: digest,
         commands: m.requests.commands.clone(),
-        network: m.requests.network.as_str().into(),
+        network: network_text(&m.requests),
         writes: m.requests.writes.clone(),
         env: m.requests.env.clone(),
         resources: Some(LockedResources::of(&m.requests)),
@@ -150,4 +150,15 @@ pub fn world_of(component: &[u8]) -> Option<String> {
         }
     }
     None
+}
+
+/// `none`, `loopback`, `full`, or `allow a:443,*.b:443` (a changed list shows in an update's diff).
+fn network_text(r: &crate::plugins::Requests) -> String {
+    match r.network {
+        crate::confine::Network::Named => format!(
+            "allow {}",
+            r.allow.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",")
+        ),
+        n => n.as_str().into(),
+    }
 }

@@ -19,6 +19,8 @@ pub struct Grants {
     /// Network its programs get: the smaller of its request and the policy's grant.
     pub network: Network,
     pub requested_network: Network,
+    /// The allow lists a named network's connections must each pass (request, policy).
+    pub allow: crate::proxy::Allow,
     /// Workspace paths its programs may write.
     pub writes: Vec<String>,
     /// Its programs see a copy-on-write workspace (writes vanish after them).
@@ -30,6 +32,9 @@ pub struct Grants {
     pub env_set: Vec<String>,
     /// Host variables passed through to its programs.
     pub env_pass: Vec<String>,
+    /// `[policy.secrets]`: a placeholder in the box, the value added by the proxy.
+    #[serde(skip)]
+    pub secrets: Vec<crate::proxy::Secret>,
     pub limits: Limits,
     pub confinement: Confinement,
     /// A plugin of the standard pack (its code ships inside planexec).
@@ -155,22 +160,43 @@ pub fn resolve_grants(
         let what = format!("policy.plugins.{}.limits", plugin.name());
         limits = t.apply(limits, &what).map_err(PluginError::NotGranted)?;
     }
+    let (network, allow) = network_grant(plugin, policy);
     Ok(Grants {
         programs,
         requested: if wildcard { vec![] } else { requested },
         granted,
-        network: req.network.min(policy.network_for(plugin.name())),
+        network,
+        allow,
         requested_network: req.network,
         discard_writes: req.discard_writes && writes.is_empty(),
         writes,
         read: policy.read.clone(),
         env_set,
         env_pass: policy_env,
+        secrets: crate::proxy::Secret::from_policy(&policy.secrets, |k| std::env::var(k).ok()),
         limits,
         confinement: policy.confinement,
         standard: plugin.is_standard(),
         untrusted: policy.untrusted.clone(),
     })
+}
+
+/// The smaller of the requested and granted network; for a named network,
+/// the allow lists of both sides that are named (a connection must pass each).
+fn network_grant(plugin: &Plugin, policy: &Policy) -> (Network, crate::proxy::Allow) {
+    let req = &plugin.manifest.requests;
+    let (granted, granted_allow) = policy.network_for(plugin.name());
+    let network = req.network.min(granted);
+    let mut lists = Vec::new();
+    if network == Network::Named {
+        if req.network == Network::Named {
+            lists.push(req.allow.clone());
+        }
+        if granted == Network::Named {
+            lists.push(granted_allow);
+        }
+    }
+    (network, crate::proxy::Allow { lists })
 }
 
 fn not_granted(plugin: &Plugin, missing: &[&str], policy: &Policy) -> PluginError {

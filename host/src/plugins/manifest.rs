@@ -2,7 +2,7 @@
 //! requests (programs, workspace access, time and memory).
 
 use super::{parse_duration, parse_size, PluginError};
-use crate::confine::{Limits, Network};
+use crate::confine::{Limits, Network, NetworkSetting};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Duration;
@@ -56,7 +56,7 @@ struct RawRequests {
     #[serde(default)]
     memory: Option<String>,
     #[serde(default)]
-    network: Option<Network>,
+    network: Option<NetworkSetting>,
     #[serde(default)]
     writes: Vec<String>,
     #[serde(default, rename = "workspace-writes")]
@@ -154,6 +154,8 @@ pub struct Requests {
     pub memory: u64,
     /// Network for the programs it runs (it gets at most what the policy gives).
     pub network: Network,
+    /// The hosts of a named network (`network = { allow = [...] }`).
+    pub allow: Vec<crate::proxy::Rule>,
     /// Workspace paths its programs write (relative; "." is the whole workspace but `.git`).
     pub writes: Vec<String>,
     /// `workspace-writes = "discard"`: its programs see a copy-on-write workspace;
@@ -314,6 +316,12 @@ impl Manifest {
                 )));
             }
         }
+        let (network, allow) = match &r.network {
+            Some(n) => n
+                .resolve()
+                .map_err(|e| err(format!("field `requests.network`: {e}")))?,
+            None => (Network::None, Vec::new()),
+        };
         let limits = match &r.limits {
             Some(t) => t.apply(Limits::default(), "requests.limits").map_err(err)?,
             None => Limits::default(),
@@ -331,7 +339,8 @@ impl Manifest {
                 workspace,
                 timeout,
                 memory,
-                network: r.network.unwrap_or_default(),
+                network,
+                allow,
                 writes: r.writes,
                 discard_writes,
                 env: r.env,

@@ -32,6 +32,8 @@ pub struct Ready {
     pub weakened: Vec<String>,
     /// Write roots planexec created for this command; removed after it if still empty.
     pub created: Vec<PathBuf>,
+    /// The proxy of a named network, running while the program runs.
+    pub proxy: Option<crate::proxy::Proxy>,
 }
 
 impl Ready {
@@ -149,6 +151,7 @@ pub fn prepare(places: &Places, req: Request) -> Result<Ready, native::RunError>
             layers: None,
             weakened: vec!["unconfined (--unconfined or confinement = \"off\")".into()],
             created: vec![],
+            proxy: None,
         });
     }
     enclose(places, spec)
@@ -253,12 +256,34 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     spec.env = confine::env::build(&env_spec, &spec.env, |k| std::env::var(k).ok())
         .map_err(|e| native::RunError::NotGranted(e.to_string()))?;
     prepend_project_bins(&mut spec.env, &places.project_bins());
+    for s in &places.grants.secrets {
+        // Never the value, under its name or any other the policy passes.
+        spec.env.retain(|(k, v)| *k != s.name && *v != s.value);
+        spec.env.push((s.name.clone(), s.placeholder.clone()));
+    }
     let mut created = Vec::new();
     let host_path = std::env::var("PATH").unwrap_or_default();
     let mut bx =
         box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
     let layers = copy_on_write(places).map_err(failed)?;
     bx.layers = layers.as_ref().map(|l| l.path().to_path_buf());
+    let proxy = match bx.network {
+        confine::Network::Named => {
+            let p = crate::proxy::Proxy::start(
+                places.grants.allow.clone(),
+                places.grants.secrets.clone(),
+                places.plugin,
+            )
+                .map_err(|e| failed(format!("cannot start the network proxy: {e}")))?;
+            bx.proxy_socket = Some(p.socket().to_path_buf());
+            set_proxy_env(&mut spec.env);
+            if !places.grants.secrets.is_empty() {
+                trust_proxy_ca(&mut spec.env, tmp.path()).map_err(failed)?;
+            }
+            Some(p)
+        }
+        _ => None,
+    };
     spec.disk_watch = vec![places.scratch.to_path_buf(), tmp.path().to_path_buf()];
     spec.disk_watch.extend(bx.layers.clone());
     spec.disk_growth = vec![super::exec::Growth::from(places.cache, spec.disk_cap)];
@@ -272,6 +297,7 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         layers,
         weakened,
         created,
+        proxy,
     })
 }
 
@@ -302,6 +328,62 @@ fn copy_on_write(places: &Places) -> Result<Option<tempfile::TempDir>, String> {
         return Ok(None);
     }
     Ok(Some(dir))
+}
+
+/// Where the system's certificate bundle may be (the box's trust store starts from it).
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+];
+
+/// Makes the box trust the proxy's per-run CA (for the hosts a secret goes to):
+/// a bundle of the system's roots plus the CA for OpenSSL, Python and curl, the
+/// CA alone for Node (`NODE_EXTRA_CA_CERTS` adds to its own roots).
+fn trust_proxy_ca(env: &mut Vec<(String, String)>, tmp: &Path) -> Result<(), String> {
+    let ca = crate::proxy::tls::ca()
+        .map_err(|e| format!("cannot make the proxy's certificate authority: {e}"))?
+        .pem();
+    let system = SYSTEM_BUNDLES
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let (only, bundle) = (tmp.join("planexec-proxy-ca.pem"), tmp.join("planexec-ca-bundle.pem"));
+    std::fs::write(&only, &ca).map_err(|e| format!("{}: {e}", only.display()))?;
+    std::fs::write(&bundle, format!("{system}\n{ca}"))
+        .map_err(|e| format!("{}: {e}", bundle.display()))?;
+    let (only, bundle) = (only.to_string_lossy(), bundle.to_string_lossy());
+    for (k, v) in [
+        ("SSL_CERT_FILE", &bundle),
+        ("REQUESTS_CA_BUNDLE", &bundle),
+        ("CURL_CA_BUNDLE", &bundle),
+        ("GIT_SSL_CAINFO", &bundle),
+        ("NODE_EXTRA_CA_CERTS", &only),
+    ] {
+        env.retain(|(n, _)| n != k);
+        env.push((k.to_string(), v.to_string()));
+    }
+    Ok(())
+}
+
+/// The variables HTTP clients read to find a proxy (curl, Python, Go, Node 24+
+/// with `NODE_USE_ENV_PROXY`), all pointing at the box's relay; nothing bypasses it.
+fn set_proxy_env(env: &mut Vec<(String, String)>) {
+    let http = format!("http://127.0.0.1:{}", crate::proxy::BOX_PORT);
+    let socks = format!("socks5h://127.0.0.1:{}", crate::proxy::BOX_PORT);
+    let vars = [
+        ("HTTPS_PROXY", http.as_str()),
+        ("HTTP_PROXY", &http),
+        ("ALL_PROXY", &socks),
+        ("NO_PROXY", ""),
+        ("NODE_USE_ENV_PROXY", "1"),
+    ];
+    for (k, v) in vars {
+        for name in [k.to_string(), k.to_ascii_lowercase()] {
+            env.retain(|(n, _)| *n != name);
+            env.push((name, v.to_string()));
+        }
+    }
 }
 
 fn box_spec(
@@ -346,6 +428,7 @@ fn box_spec(
         hidden,
         layers: None,
         network: places.grants.network,
+        proxy_socket: None,
         limits: places.grants.limits,
     })
 }

@@ -29,6 +29,8 @@ impl BoxedHooks {
             granted: vec![],
             network: Network::None,
             requested_network: Network::None,
+            allow: Default::default(),
+            secrets: Vec::new(),
             writes: call
                 .writable
                 .iter()

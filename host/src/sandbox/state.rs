@@ -250,8 +250,10 @@ impl PluginState {
         let out = native::run(&ready.spec, ready.boxed.take());
         ready.clean_up();
         drop(ready.tmp.take());
+        let refused = ready.proxy.take().map(|p| p.refused()).unwrap_or_default();
         let weakened = std::mem::take(&mut ready.weakened);
-        let out = out.map_err(to_exec_error)?;
+        let mut out = out.map_err(to_exec_error)?;
+        self.note_refused(&refused, &mut out.stderr);
         let effects = if boxed && !out.timed_out {
             let ctx = super::effects::Context {
                 plugin: &self.plugin,
@@ -281,6 +283,27 @@ impl PluginState {
             timed_out: out.timed_out,
             duration_ms: out.duration.as_millis() as u64,
         })
+    }
+}
+
+impl PluginState {
+    /// Each connection the proxy refused: a warning in the plugin's log and a
+    /// line at the end of the program's stderr (gate output, evidence, transcripts).
+    fn note_refused(&mut self, refused: &[crate::proxy::Refusal], stderr: &mut Vec<u8>) {
+        // The same refusal many times over is one line with its count.
+        let mut seen: Vec<(&crate::proxy::Refusal, usize)> = Vec::new();
+        for r in refused {
+            match seen.iter_mut().find(|(x, _)| *x == r) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((r, 1)),
+            }
+        }
+        for (r, n) in seen {
+            let times = if n > 1 { format!(" ({n} times)") } else { String::new() };
+            let line = format!("planexec: {r}{times}");
+            stderr.extend_from_slice(format!("\n{line}\n").as_bytes());
+            log::Host::emit(self, log::Level::Warn, line);
+        }
     }
 }
 

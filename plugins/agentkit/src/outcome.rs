@@ -98,7 +98,12 @@ fn claude(stdout: &str) -> Result<AgentOutcome, String> {
     let ok = !is_error && (subtype.is_empty() || subtype == "success");
     let denials = v["permission_denials"].as_array().map_or(0, Vec::len);
     let error = if !ok {
-        Some(format!("claude reported an error ({subtype})"))
+        // Its own words: `result` holds the error (`API Error: Unable to connect…`).
+        let said: String = v["result"].as_str().unwrap_or("").trim().chars().take(300).collect();
+        Some(match said.is_empty() {
+            true => format!("claude reported an error ({subtype})"),
+            false => format!("claude reported an error ({subtype}): {said}"),
+        })
     } else if denials > 0 {
         Some(format!(
             "claude was refused {denials} tool use(s) (permission_denials)"

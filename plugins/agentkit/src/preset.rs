@@ -61,8 +61,12 @@ pub const PRESETS: &[Preset] = &[
         args: &[
             "exec",
             "--json",
-            "--full-auto",
+            // planexec's box is the sandbox: codex's own (bubblewrap) cannot start
+            // inside it, and 0.171 rejects the old `--full-auto`.
+            "--dangerously-bypass-approvals-and-sandbox",
             "--skip-git-repo-check",
+            // No session files (they would keep the prompt and any printed key).
+            "--ephemeral",
             "{prompt}",
         ],
         env: &[],
@@ -179,5 +183,16 @@ mod tests {
         );
         assert!(preset("cursor").is_none());
         assert!(names().contains("\"opencode\""));
+    }
+
+    /// Codex CLI 0.171 exits 2 on `--full-auto`, and its bubblewrap sandbox cannot
+    /// start in planexec's box (issue 28).
+    #[test]
+    fn codex_runs_unsandboxed_inside_the_box_without_session_files() {
+        let codex = preset("codex").unwrap();
+        assert!(!codex.args.contains(&"--full-auto"));
+        assert!(!codex.args.iter().any(|a| a.starts_with("--sandbox")));
+        assert!(codex.args.contains(&"--dangerously-bypass-approvals-and-sandbox"));
+        assert!(codex.args.contains(&"--ephemeral"));
     }
 }

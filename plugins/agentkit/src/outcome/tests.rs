@@ -143,3 +143,15 @@ fn text_is_the_trimmed_output() {
     let o = parse_outcome(Format::Text, "  all done\n", None).unwrap();
     assert_eq!((o.success, o.message.as_str()), (None, "all done"));
 }
+
+/// Issue 28: the summary quotes claude's own error, not only its subtype.
+#[test]
+fn a_claude_error_quotes_its_result() {
+    let out = r#"{"type":"result","subtype":"success","is_error":true,"result":"API Error: Unable to connect to API (ECONNREFUSED)"}"#;
+    let o = parse_outcome(Format::ClaudeJson, out, None).unwrap();
+    assert_eq!(o.success, Some(false));
+    assert_eq!(
+        o.error.as_deref(),
+        Some("claude reported an error (success): API Error: Unable to connect to API (ECONNREFUSED)")
+    );
+}
