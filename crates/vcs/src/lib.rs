@@ -17,6 +17,7 @@ mod index_lock;
 mod point;
 mod recovery;
 mod rollback;
+mod staged;
 mod status;
 mod watch;
 mod worktree;
@@ -29,6 +30,7 @@ pub use hooks::{HookCall, HookExit, HookFailure, HookRunner, HOOK_TIMEOUT};
 pub use index_lock::IndexLock;
 pub use point::RollbackPoint;
 pub use rollback::{CommitInfo, RollbackPlan};
+pub use staged::ChangedSince;
 pub use status::{StatusEntry, StatusKind};
 
 use git2::{ErrorCode, Oid, Repository, Signature};

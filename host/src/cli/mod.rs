@@ -213,6 +213,14 @@ pub enum GateCmd {
         /// missing FILE is noted and the tests are assigned by hash.
         #[arg(long, value_name = "FILE", requires = "shard")]
         durations: Option<PathBuf>,
+        /// Check what is staged, as staged (a copy of the index; the work tree is not touched):
+        /// file gates get the staged files they check, others run whole or are skipped.
+        #[arg(long, conflicts_with = "changed")]
+        staged: bool,
+        /// Check the files changed since REV (default `@{push}`; without an upstream, the
+        /// merge base with the default branch), in the work tree.
+        #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "@{push}")]
+        changed: Option<String>,
         /// Program and arguments for gates that run a command (`command`, `junit`).
         #[arg(last = true, value_name = "PROGRAM ARGS")]
         command: Vec<String>,
@@ -377,6 +385,8 @@ pub fn main() -> i32 {
             no_cache,
             shard,
             durations,
+            staged,
+            changed,
             command,
         }) => gate_cmd::run(gate_cmd::GateRunArgs {
             names: &names,
@@ -389,6 +399,11 @@ pub fn main() -> i32 {
             no_cache,
             shard,
             durations: durations.as_deref(),
+            scope: match (staged, changed) {
+                (true, _) => Some(crate::gates::scope::Scope::Staged),
+                (false, Some(rev)) => Some(crate::gates::scope::Scope::Changed(rev)),
+                (false, None) => None,
+            },
         }),
         Cmd::Report(ReportCmd::Merge {
             reports,

@@ -1,0 +1,84 @@
+//! The files `gate run --staged` / `--changed [REV]` checks, and where: the staged content is
+//! written to a fresh directory the gates see as their workspace; the work tree is never touched.
+
+use super::key::Checked;
+use std::path::{Path, PathBuf};
+
+/// Which files a gate run checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// What is staged for the next commit, as staged.
+    Staged,
+    /// What differs from a revision (`@{push}` when none is given).
+    Changed(String),
+}
+
+/// A scope made ready: its files, the directory the gates run in, the key content.
+pub struct Prepared {
+    /// `staged`, `changed since main (merge base)`: how messages name the files.
+    pub label: String,
+    pub files: Vec<String>,
+    pub workspace: PathBuf,
+    pub checked: Option<Checked>,
+    /// The staged copy, removed when this is dropped.
+    _copy: Option<tempfile::TempDir>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScopeError {
+    #[error("{0}")]
+    Git(#[from] planexec_vcs::VcsError),
+    #[error("could not make a directory for the staged copy in {dir}: {source}; set TMPDIR to a writable directory")]
+    TempDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The scope's files in `workspace`'s repository; for `Staged`, a copy of the index to run in.
+pub fn prepare(scope: &Scope, workspace: &Path) -> Result<Prepared, ScopeError> {
+    let repo = planexec_vcs::Repo::discover(workspace)?;
+    match scope {
+        Scope::Changed(rev) => {
+            let c = repo.changed_since(rev)?;
+            Ok(Prepared {
+                label: format!("changed since {}", c.base),
+                files: c.files,
+                workspace: workspace.to_path_buf(),
+                checked: None,
+                _copy: None,
+            })
+        }
+        Scope::Staged => {
+            let files = repo.staged_files()?;
+            let dir = std::env::temp_dir();
+            let copy = tempfile::Builder::new()
+                .prefix("planexec-staged-")
+                .tempdir_in(&dir)
+                .map_err(|source| ScopeError::TempDir { dir, source })?;
+            if !files.is_empty() {
+                repo.write_index_to(copy.path())?;
+            }
+            let real = repo
+                .workdir()
+                .canonicalize()
+                .unwrap_or_else(|_| repo.workdir().to_path_buf());
+            Ok(Prepared {
+                label: "staged".into(),
+                files,
+                workspace: copy.path().to_path_buf(),
+                checked: Some(Checked {
+                    repo: real,
+                    content: repo.index_digest()?,
+                }),
+                _copy: Some(copy),
+            })
+        }
+    }
+}
+
+/// Every tracked file of `workspace`'s repository (`{files}` on a whole-tree run).
+pub fn tracked(workspace: &Path) -> Result<Vec<String>, ScopeError> {
+    Ok(planexec_vcs::Repo::discover(workspace)?.tracked_files()?)
+}
