@@ -10,6 +10,7 @@ mod firsthour;
 mod gates;
 mod gateset;
 mod guards;
+mod hooks;
 mod hardening;
 mod hostile_input;
 mod init;

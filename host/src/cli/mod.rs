@@ -5,6 +5,7 @@ mod check_cmd;
 mod ci_cmd;
 mod doctor_cmd;
 mod gate_cmd;
+mod hooks_cmd;
 mod human;
 mod init_cmd;
 mod packs_cmd;
@@ -101,6 +102,9 @@ pub enum Cmd {
     /// Inspect installed plugins.
     #[command(subcommand)]
     Plugins(PluginsCmd),
+    /// Git hooks that run the gates: pre-commit on the staged files, pre-push on what the push sends.
+    #[command(subcommand)]
+    Hooks(HooksCmd),
     /// Write a commented planexec.toml for this repository (its languages, pre-commit and lefthook hooks).
     Init {
         /// Replace an existing planexec.toml.
@@ -225,6 +229,22 @@ pub enum GateCmd {
         #[arg(last = true, value_name = "PROGRAM ARGS")]
         command: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCmd {
+    /// Write planexec's hooks into the repository's hooks directory (core.hooksPath honoured);
+    /// another tool's hook is named and left alone unless --force (then kept beside it).
+    Install {
+        /// Which hooks (default: pre-commit and pre-push). Repeatable.
+        #[arg(long = "hook", value_parser = ["pre-commit", "pre-push"])]
+        hooks: Vec<String>,
+        /// Replace another tool's hook (it is moved aside, and put back by `uninstall`).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove planexec's hooks (only planexec's).
+    Uninstall,
 }
 
 #[derive(Debug, Subcommand)]
@@ -405,6 +425,8 @@ pub fn main() -> i32 {
                 (false, None) => None,
             },
         }),
+        Cmd::Hooks(HooksCmd::Install { hooks, force }) => hooks_cmd::install(&hooks, force),
+        Cmd::Hooks(HooksCmd::Uninstall) => hooks_cmd::uninstall(),
         Cmd::Report(ReportCmd::Merge {
             reports,
             report,
