@@ -167,7 +167,7 @@ fn kill_9_during_a_staged_gate_loses_nothing() {
 }
 
 /// The ids of the processes whose command line holds `token` (the gate's program).
-fn processes_with(token: &str) -> Vec<String> {
+pub(crate) fn processes_with(token: &str) -> Vec<String> {
     let me = std::process::id().to_string();
     std::fs::read_dir("/proc")
         .unwrap()

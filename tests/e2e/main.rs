@@ -28,4 +28,5 @@ mod scaffold;
 mod seal;
 mod seams;
 mod shard;
+mod status;
 mod support;

@@ -14,6 +14,7 @@ mod plugins_cmd;
 mod report_html;
 mod report_merge;
 mod run_cmd;
+mod status_cmd;
 mod trust_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -102,6 +103,14 @@ pub enum Cmd {
     /// Inspect installed plugins.
     #[command(subcommand)]
     Plugins(PluginsCmd),
+    /// This repository's runs (status, tasks done/blocked, where each stopped, the resume and
+    /// rollback commands), or one run's tasks with their cycles, gates and reviews.
+    Status {
+        /// A run id (from the list) to show its tasks.
+        run_id: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Git hooks that run the gates: pre-commit on the staged files, pre-push on what the push sends.
     #[command(subcommand)]
     Hooks(HooksCmd),
@@ -427,6 +436,7 @@ pub fn main() -> i32 {
         }),
         Cmd::Hooks(HooksCmd::Install { hooks, force }) => hooks_cmd::install(&hooks, force),
         Cmd::Hooks(HooksCmd::Uninstall) => hooks_cmd::uninstall(),
+        Cmd::Status { run_id, format } => status_cmd::run(run_id.as_deref(), format),
         Cmd::Report(ReportCmd::Merge {
             reports,
             report,
