@@ -6,6 +6,7 @@ use std::path::Path;
 
 /// A one-task plan whose patch creates x.txt (`no`), accepted by `accept`.
 fn one_task(dir: &Path, accept: &str) {
+    std::fs::create_dir_all(dir).unwrap();
     git_init(dir);
     write(
         dir,

@@ -101,6 +101,7 @@ fn task(t: &TaskRecord) -> Value {
                     CycleOutcome::Passed => "passed",
                     CycleOutcome::Rework => "rework",
                     CycleOutcome::Blocked => "blocked",
+                    CycleOutcome::Waiting => "waiting",
                 },
                 "gates": c.gates.iter().map(|g| json!({"name": g.name, "outcome": g.report.outcome})).collect::<Vec<_>>(),
                 "reviews": c.reviews.iter().map(|r| json!({"kind": r.kind, "outcome": r.outcome})).collect::<Vec<_>>(),
