@@ -30,6 +30,12 @@ impl Repo {
         Ok(paths_of(&diff))
     }
 
+    /// The size of every file the index holds, summed (what a staged copy writes).
+    pub fn index_bytes(&self) -> Result<u64> {
+        let index = self.fresh_index()?;
+        Ok(index.iter().map(|e| u64::from(e.file_size)).sum())
+    }
+
     /// Every path in the index (stage 0), sorted: what `{files}` means on a whole-tree run.
     pub fn tracked_files(&self) -> Result<Vec<String>> {
         let index = self.fresh_index()?;

@@ -52,7 +52,7 @@ pub fn prepare(scope: &Scope, workspace: &Path) -> Result<Prepared, ScopeError> 
         }
         Scope::Staged => {
             let files = repo.staged_files()?;
-            let dir = std::env::temp_dir();
+            let dir = copy_parent(repo.index_bytes()?);
             let copy = tempfile::Builder::new()
                 .prefix("planexec-staged-")
                 .tempdir_in(&dir)
@@ -75,6 +75,27 @@ pub fn prepare(scope: &Scope, workspace: &Path) -> Result<Prepared, ScopeError> 
                 _copy: Some(copy),
             })
         }
+    }
+}
+
+/// Staged copies up to this size go to memory (`/dev/shm`): writing thousands of small
+/// files to a disk costs seconds, to a tmpfs a tenth of that.
+const IN_MEMORY: u64 = 256 << 20;
+
+/// Where the staged copy goes: `/dev/shm` when it is a writable directory and the copy is
+/// small enough, else the temporary directory (`TMPDIR`); `PLANEXEC_STAGED_DIR` overrides.
+fn copy_parent(bytes: u64) -> PathBuf {
+    if let Some(d) = std::env::var_os("PLANEXEC_STAGED_DIR") {
+        return PathBuf::from(d);
+    }
+    let shm = Path::new("/dev/shm");
+    // SAFETY: access(2) on a NUL-terminated literal path; it reads nothing else.
+    let writable = unsafe { libc::access(c"/dev/shm".as_ptr(), libc::W_OK) } == 0;
+    let usable = writable && std::fs::metadata(shm).is_ok_and(|m| m.is_dir());
+    if bytes <= IN_MEMORY && usable {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
     }
 }
 
