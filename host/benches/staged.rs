@@ -48,11 +48,18 @@ fn main() {
         };
         one(0, &mut planexec());
         if let Some(l) = &lefthook {
-            one(1, Command::new(l).args(["run", "pre-commit"]).current_dir(&repo));
+            one(
+                1,
+                Command::new(l)
+                    .args(["run", "pre-commit"])
+                    .current_dir(&repo),
+            );
         }
         if let Some(p) = &pre_commit {
             let mut c = Command::new(p);
-            c.arg("run").current_dir(&repo).env("PRE_COMMIT_HOME", &home);
+            c.arg("run")
+                .current_dir(&repo)
+                .env("PRE_COMMIT_HOME", &home);
             one(2, &mut c);
         }
     }
@@ -60,7 +67,10 @@ fn main() {
     let [px, lh, pc] = times.map(|v| (!v.is_empty()).then(|| median(v)));
     let px = px.unwrap();
     println!("planexec gate run --staged:   {}", ms(px));
-    for (name, t) in [("lefthook run pre-commit:", lh), ("pre-commit run:         ", pc)] {
+    for (name, t) in [
+        ("lefthook run pre-commit:", lh),
+        ("pre-commit run:         ", pc),
+    ] {
         match t {
             Some(t) => println!(
                 "{name}      {}  (planexec {:.2}x)",

@@ -48,7 +48,10 @@ fn the_pre_commit_hook_refuses_bad_staged_content_and_leaves_the_unstaged_fix_al
     git(d, &["add", "a.py"]);
     write(d, "a.py", GOOD);
     let commit = git_as_user(d, &["commit", "-qm", "add a"]);
-    assert_ne!(commit.code, 0, "a badly formatted staged file was committed: {commit:?}");
+    assert_ne!(
+        commit.code, 0,
+        "a badly formatted staged file was committed: {commit:?}"
+    );
     assert!(commit.all().contains("would reformat a.py"), "{commit:?}");
     assert_eq!(std::fs::read_to_string(d.join("a.py")).unwrap(), GOOD);
     assert_eq!(staged(d, "a.py"), BAD);
@@ -60,7 +63,10 @@ fn a_commit_of_good_staged_content_passes_though_the_work_tree_is_bad() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     black_repo(d);
-    assert_eq!(planexec(d, &["hooks", "install", "--hook", "pre-commit"]).code, 0);
+    assert_eq!(
+        planexec(d, &["hooks", "install", "--hook", "pre-commit"]).code,
+        0
+    );
     write(d, "a.py", GOOD);
     git(d, &["add", "a.py"]);
     write(d, "a.py", BAD);
@@ -88,16 +94,34 @@ fn a_foreign_hook_is_named_and_kept_and_uninstall_removes_only_planexecs() {
     git(d, &["config", "core.hooksPath", ".githooks"]);
     let out = planexec(d, &["hooks", "install"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("pre-commit's (pre-commit.com) pre-commit hook"), "{out:?}");
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), theirs);
-    assert!(hooks.join("pre-push").is_file(), "the free hook is still installed");
-    assert!(!d.join(".git/hooks/pre-push").exists(), "core.hooksPath was not honoured");
+    assert!(
+        out.stderr
+            .contains("pre-commit's (pre-commit.com) pre-commit hook"),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+        theirs
+    );
+    assert!(
+        hooks.join("pre-push").is_file(),
+        "the free hook is still installed"
+    );
+    assert!(
+        !d.join(".git/hooks/pre-push").exists(),
+        "core.hooksPath was not honoured"
+    );
     let out = planexec(d, &["hooks", "install", "--force"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap().contains("planexec-hook"));
+    assert!(std::fs::read_to_string(hooks.join("pre-commit"))
+        .unwrap()
+        .contains("planexec-hook"));
     let out = planexec(d, &["hooks", "uninstall"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), theirs);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+        theirs
+    );
     assert!(!hooks.join("pre-push").exists());
 }
 
@@ -121,9 +145,17 @@ fn changed_on_a_branch_checks_only_the_branchs_files() {
     let out = planexec(d, &["gate", "run", "--changed", "--format", "json"]);
     assert_eq!(out.code, 1, "{out:?}");
     let r = gate_report(&out);
-    let paths: Vec<&str> = r["findings"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
+    let paths: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
     assert_eq!(paths, ["newer.py"], "{out:?}");
-    assert!(out.stdout.contains("main (merge base; no upstream)"), "{out:?}");
+    assert!(
+        out.stdout.contains("main (merge base; no upstream)"),
+        "{out:?}"
+    );
     // The whole tree still fails on the legacy file.
     assert_eq!(planexec(d, &["gate", "run"]).code, 1);
 }
@@ -152,12 +184,18 @@ fn kill_9_during_a_staged_gate_loses_nothing() {
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while processes_with(&token).is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the gate never started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the gate never started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert_eq!(std::fs::read_to_string(d.join("a.py")).unwrap(), "unstaged = 2\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("a.py")).unwrap(),
+        "unstaged = 2\n"
+    );
     assert_eq!(staged(d, "a.py"), "staged = 1\n");
     assert_eq!(git(d, &["stash", "list"]), "");
     // The boxed sleeper is this test's own: end it by its ids.

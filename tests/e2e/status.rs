@@ -46,13 +46,27 @@ fn status_of_a_finished_and_a_blocked_run() {
     let runs = status_json(&ok, &[]);
     assert_eq!(runs.as_array().unwrap().len(), 1, "{runs}");
     let r = &runs[0];
-    assert_eq!((r["status"].as_str(), r["done"].as_u64(), r["tasks"].as_u64()), (Some("success"), Some(1), Some(1)), "{r}");
+    assert_eq!(
+        (
+            r["status"].as_str(),
+            r["done"].as_u64(),
+            r["tasks"].as_u64()
+        ),
+        (Some("success"), Some(1), Some(1)),
+        "{r}"
+    );
     assert!(r["resume"].is_null() && r["stopped_at"].is_null(), "{r}");
     let runs = status_json(&bad, &[]);
     let r = &runs[0];
     assert_eq!(r["status"], "blocked", "{r}");
     assert_eq!(r["blocked"], 1, "{r}");
-    assert!(r["stopped_at"].as_str().unwrap().starts_with("T001 blocked: "), "{r}");
+    assert!(
+        r["stopped_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("T001 blocked: "),
+        "{r}"
+    );
     assert_eq!(r["resume"], "planexec run plan/plan.md --resume", "{r}");
     let id = r["run_id"].as_str().unwrap();
     assert_eq!(r["rollback"], format!("planexec rollback {id} --yes"));
@@ -61,7 +75,11 @@ fn status_of_a_finished_and_a_blocked_run() {
     assert_eq!(cycle["outcome"], "blocked", "{one}");
     assert_eq!(cycle["gates"][0]["outcome"], "failed", "{one}");
     let human = planexec(&bad, &["status", id]);
-    assert!(human.stdout.contains("T001 blocked  Add x") && human.stdout.contains("#1 blocked: acceptance"), "{human:?}");
+    assert!(
+        human.stdout.contains("T001 blocked  Add x")
+            && human.stdout.contains("#1 blocked: acceptance"),
+        "{human:?}"
+    );
     let missing = planexec(&bad, &["status", "nope"]);
     assert_eq!(missing.code, 2, "{missing:?}");
 }
@@ -71,7 +89,10 @@ fn status_of_a_live_run_then_of_the_same_run_killed() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let token = format!("status-live-{}", std::process::id());
-    one_task(d, &format!("python3 -c 'import time; time.sleep(60)' {token}"));
+    one_task(
+        d,
+        &format!("python3 -c 'import time; time.sleep(60)' {token}"),
+    );
     let mut child = planexec_command(d, &["run", "plan/plan.md"], &[])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -83,17 +104,28 @@ fn status_of_a_live_run_then_of_the_same_run_killed() {
         if runs.as_array().is_some_and(|a| !a.is_empty()) && runs[0]["status"] == "running" {
             break runs;
         }
-        assert!(std::time::Instant::now() < deadline, "never seen running: {runs}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never seen running: {runs}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
-    assert!(live[0]["rollback"].is_null(), "no rollback offered while it runs: {live}");
+    assert!(
+        live[0]["rollback"].is_null(),
+        "no rollback offered while it runs: {live}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     let after = status_json(d, &[]);
     assert_eq!(after[0]["status"], "interrupted", "{after}");
-    assert_eq!(after[0]["resume"], "planexec run plan/plan.md --resume", "{after}");
+    assert_eq!(
+        after[0]["resume"], "planexec run plan/plan.md --resume",
+        "{after}"
+    );
     for pid in crate::hooks::processes_with(&token) {
-        let _ = std::process::Command::new("kill").args(["-9", &pid]).status();
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status();
     }
 }
 
@@ -115,6 +147,12 @@ fn a_long_implementer_outside_a_terminal_has_a_heartbeat() {
     git(d, &["add", "."]);
     git(d, &["commit", "-qm", "plan"]);
     let out = planexec_env(d, &["run", "plan/plan.md"], &[("PLANEXEC_HEARTBEAT", "1")]);
-    assert!(out.stderr.contains("still running: T001: implementer, 2s"), "{out:?}");
-    assert!(out.stderr.contains("s): last output: thinking about T001"), "{out:?}");
+    assert!(
+        out.stderr.contains("still running: T001: implementer, 2s"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr.contains("s): last output: thinking about T001"),
+        "{out:?}"
+    );
 }

@@ -128,18 +128,32 @@ impl Repo {
             if let Some((name, oid)) = self.upstream() {
                 return Ok((format!("{name} (the upstream)"), Some(self.tree_of(oid)?)));
             }
-            for cand in ["origin/HEAD", "origin/main", "origin/master", "main", "master"] {
+            for cand in [
+                "origin/HEAD",
+                "origin/main",
+                "origin/master",
+                "main",
+                "master",
+            ] {
                 if let Some(b) = self.merge_base_with(cand) {
-                    return Ok((format!("{cand} (merge base; no upstream)"), Some(self.tree_of(b)?)));
+                    return Ok((
+                        format!("{cand} (merge base; no upstream)"),
+                        Some(self.tree_of(b)?),
+                    ));
                 }
             }
-            return Ok(("nothing (no upstream and no default branch: every file counts)".into(), None));
+            return Ok((
+                "nothing (no upstream and no default branch: every file counts)".into(),
+                None,
+            ));
         }
         let obj = self
             .repo
             .revparse_single(rev)
             .map_err(self.err("resolve the --changed revision"))?;
-        let tree = obj.peel_to_tree().map_err(self.err("read the revision's tree"))?;
+        let tree = obj
+            .peel_to_tree()
+            .map_err(self.err("read the revision's tree"))?;
         Ok((rev.to_string(), Some(tree)))
     }
 
@@ -185,7 +199,11 @@ fn paths_of(diff: &git2::Diff) -> Vec<String> {
                     | Delta::Untracked
             )
         })
-        .filter_map(|d| d.new_file().path().map(|p| p.to_string_lossy().into_owned()))
+        .filter_map(|d| {
+            d.new_file()
+                .path()
+                .map(|p| p.to_string_lossy().into_owned())
+        })
         .collect();
     out.sort();
     out.dedup();
@@ -245,8 +263,14 @@ mod tests {
         let before = repo.index_digest().unwrap();
         let out = tempfile::tempdir().unwrap();
         assert_eq!(repo.write_index_to(out.path()).unwrap(), 2);
-        assert_eq!(fs::read_to_string(out.path().join("a.py")).unwrap(), "x = 2\n");
-        assert_eq!(fs::read_to_string(d.path().join("a.py")).unwrap(), "x = 3\n");
+        assert_eq!(
+            fs::read_to_string(out.path().join("a.py")).unwrap(),
+            "x = 2\n"
+        );
+        assert_eq!(
+            fs::read_to_string(d.path().join("a.py")).unwrap(),
+            "x = 3\n"
+        );
         assert_eq!(repo.index_digest().unwrap(), before);
         git(d.path(), &["add", "a.py"]);
         assert_ne!(repo.index_digest().unwrap(), before);

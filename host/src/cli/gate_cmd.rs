@@ -224,7 +224,15 @@ fn scoped(
     a: &GateRunArgs,
     mut gates: Vec<GateConfig>,
     workspace: &Path,
-) -> Result<(Vec<GateConfig>, Vec<Option<String>>, Vec<String>, Option<Prepared>), i32> {
+) -> Result<
+    (
+        Vec<GateConfig>,
+        Vec<Option<String>>,
+        Vec<String>,
+        Option<Prepared>,
+    ),
+    i32,
+> {
     let usage = |e: &dyn std::fmt::Display| {
         report_error(e);
         exit::USAGE
@@ -243,7 +251,10 @@ fn scoped(
                 if tracked.is_none() {
                     tracked = Some(scope::tracked(workspace).map_err(|e| usage(&e))?);
                 }
-                (tracked.as_ref().unwrap_or_else(|| unreachable!()), "tracked")
+                (
+                    tracked.as_ref().unwrap_or_else(|| unreachable!()),
+                    "tracked",
+                )
             }
             None => {
                 skips.push(None);

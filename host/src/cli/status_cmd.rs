@@ -67,7 +67,11 @@ fn summary(rec: &RunRecord, live: Option<&str>) -> Value {
         .tasks
         .iter()
         .find(|t| t.status == TaskStatus::Blocked)
-        .or_else(|| rec.tasks.iter().find(|t| t.status != TaskStatus::Done && t.status != TaskStatus::Pending))
+        .or_else(|| {
+            rec.tasks
+                .iter()
+                .find(|t| t.status != TaskStatus::Done && t.status != TaskStatus::Pending)
+        })
         .map(|t| match &t.blocked_reason {
             Some(r) => format!("{} blocked: {}", t.id, first_line(r)),
             None => format!("{} {}", t.id, t.status.as_str()),
@@ -159,7 +163,11 @@ fn print_head(r: &Value) {
         r["tasks"],
         r["blocked"]
     );
-    for (k, label) in [("stopped_at", "stopped at"), ("resume", "resume"), ("rollback", "roll back")] {
+    for (k, label) in [
+        ("stopped_at", "stopped at"),
+        ("resume", "resume"),
+        ("rollback", "roll back"),
+    ] {
         if r[k].is_string() {
             println!("    {label}: {}", text(r, k));
         }
@@ -178,21 +186,52 @@ fn print_one(v: &Value, format: Format) {
             .into_iter()
             .flatten()
             .map(|c| {
-                let gates: Vec<String> = c["gates"].as_array().into_iter().flatten()
-                    .map(|g| format!("{} {}", g["name"].as_str().unwrap_or("?"), g["outcome"].as_str().unwrap_or("?")))
+                let gates: Vec<String> = c["gates"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|g| {
+                        format!(
+                            "{} {}",
+                            g["name"].as_str().unwrap_or("?"),
+                            g["outcome"].as_str().unwrap_or("?")
+                        )
+                    })
                     .collect();
-                let reviews: Vec<String> = c["reviews"].as_array().into_iter().flatten()
-                    .map(|r| format!("{} review {}", r["kind"].as_str().unwrap_or("?"), r["outcome"].as_str().unwrap_or("?")))
+                let reviews: Vec<String> = c["reviews"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| {
+                        format!(
+                            "{} review {}",
+                            r["kind"].as_str().unwrap_or("?"),
+                            r["outcome"].as_str().unwrap_or("?")
+                        )
+                    })
                     .collect();
-                format!("#{} {}: {}", c["cycle"], c["outcome"].as_str().unwrap_or("?"), [gates, reviews].concat().join(", "))
+                format!(
+                    "#{} {}: {}",
+                    c["cycle"],
+                    c["outcome"].as_str().unwrap_or("?"),
+                    [gates, reviews].concat().join(", ")
+                )
             })
             .collect();
-        println!("  {} {}  {}", text(t, "id"), text(t, "status"), text(t, "title"));
+        println!(
+            "  {} {}  {}",
+            text(t, "id"),
+            text(t, "status"),
+            text(t, "title")
+        );
         for c in cycles {
             println!("      {}", crate::text::untrusted(&c));
         }
         if t["blocked_reason"].is_string() {
-            println!("      blocked: {}", crate::text::untrusted(&first_line(t["blocked_reason"].as_str().unwrap_or(""))));
+            println!(
+                "      blocked: {}",
+                crate::text::untrusted(&first_line(t["blocked_reason"].as_str().unwrap_or("")))
+            );
         }
     }
 }

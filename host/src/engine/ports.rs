@@ -118,7 +118,7 @@ impl Kit {
                     ),
                     plugin: "command".into(),
                     settings: serde_json::json!({ "command": command }),
-            files: None,
+                    files: None,
                 },
                 &self.acceptance,
             ),

@@ -13,7 +13,9 @@ pub const FILES: &str = "{files}";
 /// tsconfig, so it runs whole when one of its files changed).
 fn defaults(plugin: &str) -> Option<(&'static [&'static str], bool)> {
     const PY: &[&str] = &["*.py", "*.pyi"];
-    const JS: &[&str] = &["*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx", "*.mts", "*.cts"];
+    const JS: &[&str] = &[
+        "*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx", "*.mts", "*.cts",
+    ];
     match plugin {
         "black" | "ruff" | "mypy" => Some((PY, true)),
         "bandit" => Some((&["*.py"], true)),
@@ -24,7 +26,15 @@ fn defaults(plugin: &str) -> Option<(&'static [&'static str], bool)> {
 }
 
 /// Test gates, which run whole: none of the standard ones can narrow to changed files.
-pub const WHOLE: &[&str] = &["pytest", "cargo-test", "go-test", "jest", "vitest", "junit", "coverage"];
+pub const WHOLE: &[&str] = &[
+    "pytest",
+    "cargo-test",
+    "go-test",
+    "jest",
+    "vitest",
+    "junit",
+    "coverage",
+];
 
 /// What a gate does with the scope's files.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +67,11 @@ pub fn filter(cfg: &GateConfig) -> Result<Option<GlobSet>, GlobError> {
     };
     let mut b = GlobSetBuilder::new();
     for g in &globs {
-        let pattern = if g.contains('/') { g.clone() } else { format!("**/{g}") };
+        let pattern = if g.contains('/') {
+            g.clone()
+        } else {
+            format!("**/{g}")
+        };
         let glob = globset::GlobBuilder::new(&pattern)
             .literal_separator(true)
             .build()
@@ -125,7 +139,10 @@ pub fn narrow(cfg: &GateConfig, files: &[String], scope: &str) -> Result<Narrowe
 
 /// `f` relative to the gate's `cwd`, when it is inside it.
 fn under_cwd(f: &str, cwd: Option<&str>) -> Option<String> {
-    match cwd.map(|c| c.trim_matches('/')).filter(|c| !c.is_empty() && *c != ".") {
+    match cwd
+        .map(|c| c.trim_matches('/'))
+        .filter(|c| !c.is_empty() && *c != ".")
+    {
         None => Some(f.to_string()),
         Some(c) => f
             .strip_prefix(c)
@@ -192,9 +209,16 @@ fn expand(settings: &Value, files: &[String]) -> Value {
     let args: Vec<String> = m
         .get("args")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
-    if let Some(line) = m.remove("command").and_then(|c| c.as_str().map(String::from)) {
+    if let Some(line) = m
+        .remove("command")
+        .and_then(|c| c.as_str().map(String::from))
+    {
         let mut words = split_words(&line);
         if words.is_empty() {
             m.insert("command".into(), Value::from(line));
@@ -270,7 +294,11 @@ mod tests {
     #[test]
     fn a_command_gate_spreads_files_into_arguments_and_skips_when_none_match() {
         let files = list(&["my file.py", "x.txt"]);
-        let g = gate("command", Some(&["*.py"]), json!({"command": "python3 'check.py' {files} --fast"}));
+        let g = gate(
+            "command",
+            Some(&["*.py"]),
+            json!({"command": "python3 'check.py' {files} --fast"}),
+        );
         assert_eq!(
             narrow(&g, &files, "staged").unwrap(),
             Narrowed::Files(
@@ -287,11 +315,27 @@ mod tests {
     #[test]
     fn test_gates_and_tsc_run_whole_and_globs_with_a_slash_match_paths() {
         let files = list(&["src/a.ts"]);
-        assert!(matches!(narrow(&gate("pytest", None, json!({})), &files, "s").unwrap(), Narrowed::Whole(_)));
-        assert!(matches!(narrow(&gate("tsc", None, json!({})), &files, "s").unwrap(), Narrowed::Whole(_)));
-        assert!(matches!(narrow(&gate("tsc", None, json!({})), &list(&["a.py"]), "s").unwrap(), Narrowed::Skip(_)));
-        let g = gate("command", Some(&["lib/**/*.ts"]), json!({"args": ["{files}"], "program": "x"}));
-        assert!(matches!(narrow(&g, &files, "s").unwrap(), Narrowed::Skip(_)));
+        assert!(matches!(
+            narrow(&gate("pytest", None, json!({})), &files, "s").unwrap(),
+            Narrowed::Whole(_)
+        ));
+        assert!(matches!(
+            narrow(&gate("tsc", None, json!({})), &files, "s").unwrap(),
+            Narrowed::Whole(_)
+        ));
+        assert!(matches!(
+            narrow(&gate("tsc", None, json!({})), &list(&["a.py"]), "s").unwrap(),
+            Narrowed::Skip(_)
+        ));
+        let g = gate(
+            "command",
+            Some(&["lib/**/*.ts"]),
+            json!({"args": ["{files}"], "program": "x"}),
+        );
+        assert!(matches!(
+            narrow(&g, &files, "s").unwrap(),
+            Narrowed::Skip(_)
+        ));
         assert!(filter(&gate("command", Some(&["a[b"]), json!({}))).is_err());
     }
 }

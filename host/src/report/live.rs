@@ -28,7 +28,11 @@ pub fn last_lines(running: &[(String, Duration, String)]) -> String {
     v.iter()
         .map(|(program, took, line)| {
             let line = strip_control(&crate::text::strip_sgr(line));
-            let line = if line.is_empty() { "no output yet".into() } else { line };
+            let line = if line.is_empty() {
+                "no output yet".into()
+            } else {
+                line
+            };
             format!("↳ {} ({}s): {line}", strip_control(program), took.as_secs())
         })
         .collect::<Vec<_>>()
@@ -38,9 +42,12 @@ pub fn last_lines(running: &[(String, Duration, String)]) -> String {
 fn output_style() -> ProgressStyle {
     ProgressStyle::with_template("    {last:.dim}")
         .expect("static template")
-        .with_key("last", |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = w.write_str(&last_lines(&crate::sandbox::activity::snapshot()));
-        })
+        .with_key(
+            "last",
+            |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&last_lines(&crate::sandbox::activity::snapshot()));
+            },
+        )
 }
 
 fn task_style() -> ProgressStyle {
@@ -83,7 +90,9 @@ impl LiveSink {
     /// The output line, added below the bars the first time something runs.
     fn show_output(&mut self) {
         if self.output.is_none() {
-            let bar = self.multi.add(ProgressBar::new_spinner().with_style(output_style()));
+            let bar = self
+                .multi
+                .add(ProgressBar::new_spinner().with_style(output_style()));
             bar.enable_steady_tick(Duration::from_millis(250));
             self.output = Some(bar);
         }
@@ -213,8 +222,16 @@ mod tests {
     #[test]
     fn the_output_line_names_each_running_program_its_time_and_last_line() {
         let running = vec![
-            ("pytest".to_string(), Duration::from_secs(3), "\x1b[32mtests/a.py ..\x1b[0m".to_string()),
-            ("python3".to_string(), Duration::from_secs(75), String::new()),
+            (
+                "pytest".to_string(),
+                Duration::from_secs(3),
+                "\x1b[32mtests/a.py ..\x1b[0m".to_string(),
+            ),
+            (
+                "python3".to_string(),
+                Duration::from_secs(75),
+                String::new(),
+            ),
         ];
         assert_eq!(
             last_lines(&running),
