@@ -222,3 +222,48 @@ pub(crate) fn processes_with(token: &str) -> Vec<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect()
 }
+
+/// A `command` gate gets `{files}`: the staged files its globs match, one argument each
+/// (a name with a space stays one), and is skipped with the reason when none matches;
+/// on a whole-tree run `{files}` is every tracked file that matches.
+#[test]
+fn a_command_gate_gets_its_staged_files_through_the_files_placeholder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    black_repo(d);
+    let check = "import sys; bad = [f for f in sys.argv[1:] if 'bad' in open(f).read()]; print('checked', sys.argv[1:]); sys.exit(1 if bad else 0)";
+    write(
+        d,
+        "planexec.toml",
+        &format!("[policy]\ngrant = [\"python3\"]\n\n[gates.notes]\nplugin = \"command\"\nfiles = [\"*.txt\"]\nprogram = \"python3\"\nargs = [\"-c\", {check:?}, \"{{files}}\"]\n"),
+    );
+    write(d, "old.txt", "bad\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "notes"]);
+    write(d, "my notes.txt", "fine\n");
+    write(d, "code.py", GOOD);
+    git(d, &["add", "my notes.txt", "code.py"]);
+    write(d, "my notes.txt", "bad, but not staged\n");
+    let out = planexec(d, &["gate", "run", "--staged"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.all().contains("else 0) my notes.txt` exited 0"),
+        "{out:?}"
+    );
+    git(d, &["commit", "-qm", "notes 2"]);
+    git(d, &["add", "code.py"]);
+    write(d, "code.py", "y = 2\n");
+    git(d, &["add", "code.py"]);
+    let out = planexec(d, &["gate", "run", "--staged", "--format", "json"]);
+    assert_eq!(
+        gate_report(&out)["summary"],
+        "no staged file matches *.txt",
+        "{out:?}"
+    );
+    let out = planexec(d, &["gate", "run", "--no-cache"]);
+    assert_eq!(out.code, 1, "old.txt is bad on the whole tree: {out:?}");
+    assert!(
+        out.all().contains("checked ['my notes.txt', 'old.txt']"),
+        "{out:?}"
+    );
+}
