@@ -267,3 +267,31 @@ fn a_command_gate_gets_its_staged_files_through_the_files_placeholder() {
         "{out:?}"
     );
 }
+
+/// The result cache keys `--staged` on the index: unstaged edits reuse the result, a new
+/// staged content runs again.
+#[test]
+fn a_staged_result_is_reused_until_the_index_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    black_repo(d);
+    write(d, "a.py", GOOD);
+    git(d, &["add", "a.py"]);
+    let results = tmp.path().join("results");
+    let env = [("PLANEXEC_RESULT_CACHE", results.to_str().unwrap())];
+    let first = planexec_env(d, &["gate", "run", "--staged"], &env);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert!(!first.all().contains("cache hit"), "{first:?}");
+    write(d, "a.py", BAD);
+    write(d, "other.py", BAD);
+    let again = planexec_env(d, &["gate", "run", "--staged"], &env);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        again.all().contains("cache hit"),
+        "unstaged edits changed the key: {again:?}"
+    );
+    git(d, &["add", "a.py"]);
+    let staged = planexec_env(d, &["gate", "run", "--staged"], &env);
+    assert_eq!(staged.code, 1, "{staged:?}");
+    assert!(!staged.all().contains("cache hit"), "{staged:?}");
+}
