@@ -53,6 +53,7 @@ pub fn prepare(scope: &Scope, workspace: &Path) -> Result<Prepared, ScopeError> 
         Scope::Staged => {
             let files = repo.staged_files()?;
             let dir = copy_parent(repo.index_bytes()?);
+            prune_stale(&dir);
             let copy = tempfile::Builder::new()
                 .prefix("planexec-staged-")
                 .tempdir_in(&dir)
@@ -96,6 +97,30 @@ fn copy_parent(bytes: u64) -> PathBuf {
         shm.to_path_buf()
     } else {
         std::env::temp_dir()
+    }
+}
+
+/// Removes staged copies a planexec killed -9 left behind more than a day ago.
+fn prune_stale(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    for e in rd.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > day);
+        let ours = e
+            .file_name()
+            .to_string_lossy()
+            .starts_with("planexec-staged-");
+        let real_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if old && ours && real_dir {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
