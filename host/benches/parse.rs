@@ -251,6 +251,7 @@ fn main() {
             name: plugin.into(),
             plugin: plugin.into(),
             settings,
+            files: None,
         };
         let (total, exec) = best_of(runs, || {
             let t = Instant::now();

@@ -320,6 +320,9 @@ pub struct GateConfig {
     pub plugin: String,
     /// Everything else in the table, handed to the plugin as JSON.
     pub settings: serde_json::Value,
+    /// `files = ["*.py"]`: the files the gate checks under `gate run --staged/--changed`
+    /// (none: its plugin's defaults, see `gates/files.rs`).
+    pub files: Option<Vec<String>>,
 }
 
 /// `[limits]`: ceilings on what plugins may ask for; set by trusted sources only.
@@ -469,6 +472,18 @@ impl Config {
                     )))
                 }
             }
+            let files = match t.remove("files") {
+                None => None,
+                Some(toml::Value::Array(a)) if a.iter().all(|v| v.is_str()) => {
+                    Some(a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+                }
+                Some(toml::Value::String(s)) => Some(vec![s]),
+                Some(_) => {
+                    return Err(invalid(format!(
+                        "[gates.{name}] field `files` must be a glob or a list of globs (e.g. [\"*.py\"])"
+                    )))
+                }
+            };
             let plugin = match t.remove("plugin") {
                 None => name.clone(),
                 Some(toml::Value::String(s)) => s,
@@ -484,6 +499,7 @@ impl Config {
                 name,
                 plugin,
                 settings,
+                files,
             });
         }
         let policy_writes = raw
@@ -545,6 +561,7 @@ impl Config {
                 name: name.into(),
                 plugin: name.into(),
                 settings: serde_json::json!({}),
+                files: None,
             })
     }
 

@@ -149,6 +149,20 @@ impl Drop for RepoLock {
     }
 }
 
+/// The live holder of the repository's lock, if a planexec holds it now (read without
+/// taking the lock: a shared flock probe, released at once).
+pub fn live_holder(git_dir: &Path) -> Option<Holder> {
+    let mut file = File::open(git_dir.join("planexec").join("lock")).ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(TryLockError::WouldBlock) => Some(read_holder(&mut file).unwrap_or_default()),
+        Err(TryLockError::Error(_)) => None,
+    }
+}
+
 /// Takes the flock; when it is held but its recorded holder is dead, waits up to two
 /// seconds: a process the holder forked just before it died keeps the lock open until
 /// that child's exec closes it (the lock is close-on-exec).

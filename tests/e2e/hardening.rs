@@ -56,6 +56,7 @@ fn one_gate(
         name: mode.into(),
         plugin: loaded.name().into(),
         settings,
+        files: None,
     };
     planexec::gate::run(loaded, &g, ws, None).0.report
 }

@@ -14,6 +14,7 @@ fn gate(name: &str, plugin: &str, settings: serde_json::Value) -> GateConfig {
         name: name.into(),
         plugin: plugin.into(),
         settings,
+        files: None,
     }
 }
 

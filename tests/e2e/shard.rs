@@ -648,6 +648,7 @@ fn a_gate_claiming_another_shard_is_errored() {
         name: "h".into(),
         plugin: "hostile".into(),
         settings: serde_json::json!({"mode": "claims-shard"}),
+        files: None,
     };
     let run = |index: Option<u32>| {
         let shard = index.map(|index| GateShard {

@@ -112,3 +112,32 @@ pub fn copy_tree(src: &Path, dst: &Path) {
         }
     }
 }
+
+/// pre-commit from pip, installed once into a venv in the target dir.
+pub fn pre_commit(_tmp: &Path) -> Option<PathBuf> {
+    let venv = target_dir().join("bench-tools/pre-commit-venv");
+    let bin = venv.join("bin/pre-commit");
+    if !bin.exists() {
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .ok()?
+            .success()
+            && Command::new(venv.join("bin/pip"))
+                .args([
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "pre-commit==4.5.1",
+                ])
+                .status()
+                .ok()?
+                .success();
+        if !ok {
+            return None;
+        }
+    }
+    Some(bin)
+}

@@ -4,6 +4,8 @@
 
 use super::{exit, human, report_error, Format, PluginArgs};
 use crate::config::{Config, GateConfig};
+use crate::gates::files::{self, Narrowed};
+use crate::gates::scope::{self, Prepared};
 use crate::gates::{self, store::ResultCache, Done, Job, Progress};
 use crate::plugins::{check_configured_program, resolve_grants, Kind, Registry};
 use crate::report::{self, EnvView, Event, Level, ReportError, ReportSpec, Reporter};
@@ -30,6 +32,8 @@ pub struct GateRunArgs<'a> {
     pub shard: Option<ShardArg>,
     /// `--durations FILE`: recorded test times that balance the shards.
     pub durations: Option<&'a Path>,
+    /// `--staged` / `--changed [REV]`: only those files, for the gates that check files.
+    pub scope: Option<gates::scope::Scope>,
 }
 
 pub fn run(a: GateRunArgs) -> i32 {
@@ -41,6 +45,13 @@ pub fn run(a: GateRunArgs) -> i32 {
         Ok(g) => g,
         Err(c) => return c,
     };
+    let (gates, skips, notes, prepared) = match scoped(&a, gates, &workspace) {
+        Ok(t) => t,
+        Err(c) => return c,
+    };
+    let checked_in = prepared
+        .as_ref()
+        .map_or(workspace.clone(), |p| p.workspace.clone());
     let durations = match shard_durations(&a) {
         Ok(d) => d,
         Err(c) => return c,
@@ -81,6 +92,9 @@ pub fn run(a: GateRunArgs) -> i32 {
     for w in loaded.iter().filter_map(|l| l.cache_warning.as_ref()) {
         warn(&mut reporter, Level::Warn, w.clone());
     }
+    for n in notes {
+        warn(&mut reporter, Level::Info, n);
+    }
     let cache = open_cache(a.no_cache, &mut reporter);
     let order = match ordering(&gates, &loaded, &config) {
         Ok(o) => o,
@@ -94,7 +108,8 @@ pub fn run(a: GateRunArgs) -> i32 {
         .into_iter()
         .zip(&loaded)
         .zip(order)
-        .map(|((cfg, l), after)| Job {
+        .zip(skips)
+        .map(|(((cfg, l), after), skip)| Job {
             cache: config.caches(&cfg.name),
             shard: a.shard.map(|part| GateShard {
                 part,
@@ -107,6 +122,7 @@ pub fn run(a: GateRunArgs) -> i32 {
             loaded: l,
             after,
             task: None,
+            skip,
         })
         .collect();
     let opts = gates::Options {
@@ -114,6 +130,7 @@ pub fn run(a: GateRunArgs) -> i32 {
         fail_fast: a.fail_fast,
         cache: cache.as_ref(),
         outputs,
+        checked: prepared.as_ref().and_then(|p| p.checked.clone()),
     };
     let started_at = report::now_rfc3339();
     let names: Vec<String> = jobs.iter().map(|j| j.cfg.name.clone()).collect();
@@ -124,7 +141,7 @@ pub fn run(a: GateRunArgs) -> i32 {
         started_at: started_at.clone(),
     });
     let mut timings = Vec::new();
-    let done = gates::run_set(&jobs, &workspace, &opts, |p| {
+    let done = gates::run_set(&jobs, &checked_in, &opts, |p| {
         if let gates::Progress::Finished(_, d) = &p {
             let ms = d.run.report.duration_ms;
             let step = planexec_record::StepKind::Gate;
@@ -197,6 +214,71 @@ fn shard_durations(a: &GateRunArgs) -> Result<Option<Durations>, i32> {
             Err(exit::USAGE)
         }
     }
+}
+
+/// The gates narrowed to the scope's files (`--staged`, `--changed`; without one, `{files}`
+/// means every tracked file): their settings, why each is skipped if it is, notes on gates
+/// that run whole, and the prepared scope (its staged copy lives as long as it does).
+#[allow(clippy::type_complexity)]
+fn scoped(
+    a: &GateRunArgs,
+    mut gates: Vec<GateConfig>,
+    workspace: &Path,
+) -> Result<
+    (
+        Vec<GateConfig>,
+        Vec<Option<String>>,
+        Vec<String>,
+        Option<Prepared>,
+    ),
+    i32,
+> {
+    let usage = |e: &dyn std::fmt::Display| {
+        report_error(e);
+        exit::USAGE
+    };
+    let prepared = match &a.scope {
+        Some(s) => Some(scope::prepare(s, workspace).map_err(|e| usage(&e))?),
+        None => None,
+    };
+    let mut skips = Vec::with_capacity(gates.len());
+    let mut notes = Vec::new();
+    let mut tracked: Option<Vec<String>> = None;
+    for g in &mut gates {
+        let (files, label) = match &prepared {
+            Some(p) => (&p.files, p.label.as_str()),
+            None if files::has_placeholder(&g.settings) => {
+                if tracked.is_none() {
+                    tracked = Some(scope::tracked(workspace).map_err(|e| usage(&e))?);
+                }
+                (
+                    tracked.as_ref().unwrap_or_else(|| unreachable!()),
+                    "tracked",
+                )
+            }
+            None => {
+                skips.push(None);
+                continue;
+            }
+        };
+        if files.is_empty() && prepared.is_some() {
+            skips.push(Some(format!("no {label} files")));
+            continue;
+        }
+        match files::narrow(g, files, label).map_err(|e| usage(&e))? {
+            Narrowed::Files(settings, n) => {
+                notes.push(format!("gate {}: {n} {label} file(s)", g.name));
+                g.settings = settings;
+                skips.push(None);
+            }
+            Narrowed::Whole(why) => {
+                notes.push(format!("gate {}: {why}", g.name));
+                skips.push(None);
+            }
+            Narrowed::Skip(why) => skips.push(Some(why)),
+        }
+    }
+    Ok((gates, skips, notes, prepared))
 }
 
 /// The gates named, or the default set; `-- ARGS` applies to a single gate only.

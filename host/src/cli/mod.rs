@@ -5,6 +5,7 @@ mod check_cmd;
 mod ci_cmd;
 mod doctor_cmd;
 mod gate_cmd;
+mod hooks_cmd;
 mod human;
 mod init_cmd;
 mod packs_cmd;
@@ -13,6 +14,7 @@ mod plugins_cmd;
 mod report_html;
 mod report_merge;
 mod run_cmd;
+mod status_cmd;
 mod trust_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -101,6 +103,17 @@ pub enum Cmd {
     /// Inspect installed plugins.
     #[command(subcommand)]
     Plugins(PluginsCmd),
+    /// This repository's runs (status, tasks done/blocked, where each stopped, the resume and
+    /// rollback commands), or one run's tasks with their cycles, gates and reviews.
+    Status {
+        /// A run id (from the list) to show its tasks.
+        run_id: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Git hooks that run the gates: pre-commit on the staged files, pre-push on what the push sends.
+    #[command(subcommand)]
+    Hooks(HooksCmd),
     /// Write a commented planexec.toml for this repository (its languages, pre-commit and lefthook hooks).
     Init {
         /// Replace an existing planexec.toml.
@@ -217,10 +230,34 @@ pub enum GateCmd {
         /// missing FILE is noted and the tests are assigned by hash.
         #[arg(long, value_name = "FILE", requires = "shard")]
         durations: Option<PathBuf>,
+        /// Check what is staged, as staged (a copy of the index; the work tree is not touched):
+        /// file gates get the staged files they check, others run whole or are skipped.
+        #[arg(long, conflicts_with = "changed")]
+        staged: bool,
+        /// Check the files changed since REV (default `@{push}`; without an upstream, the
+        /// merge base with the default branch), in the work tree.
+        #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "@{push}")]
+        changed: Option<String>,
         /// Program and arguments for gates that run a command (`command`, `junit`).
         #[arg(last = true, value_name = "PROGRAM ARGS")]
         command: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCmd {
+    /// Write planexec's hooks into the repository's hooks directory (core.hooksPath honoured);
+    /// another tool's hook is named and left alone unless --force (then kept beside it).
+    Install {
+        /// Which hooks (default: pre-commit and pre-push). Repeatable.
+        #[arg(long = "hook", value_parser = ["pre-commit", "pre-push"])]
+        hooks: Vec<String>,
+        /// Replace another tool's hook (it is moved aside, and put back by `uninstall`).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove planexec's hooks (only planexec's).
+    Uninstall,
 }
 
 #[derive(Debug, Subcommand)]
@@ -381,6 +418,8 @@ pub fn main() -> i32 {
             no_cache,
             shard,
             durations,
+            staged,
+            changed,
             command,
         }) => gate_cmd::run(gate_cmd::GateRunArgs {
             names: &names,
@@ -393,7 +432,15 @@ pub fn main() -> i32 {
             no_cache,
             shard,
             durations: durations.as_deref(),
+            scope: match (staged, changed) {
+                (true, _) => Some(crate::gates::scope::Scope::Staged),
+                (false, Some(rev)) => Some(crate::gates::scope::Scope::Changed(rev)),
+                (false, None) => None,
+            },
         }),
+        Cmd::Hooks(HooksCmd::Install { hooks, force }) => hooks_cmd::install(&hooks, force),
+        Cmd::Hooks(HooksCmd::Uninstall) => hooks_cmd::uninstall(),
+        Cmd::Status { run_id, format } => status_cmd::run(run_id.as_deref(), format),
         Cmd::Report(ReportCmd::Merge {
             reports,
             report,

@@ -191,6 +191,28 @@ pub fn saved_record(git_dir: &Path, run_id: &str) -> Result<RunRecord, String> {
         .map_err(|e| format!("run `{run_id}`: {e}"))
 }
 
+/// Every run saved in this repository (`<git dir>/planexec/runs/`), by run id, each
+/// with its record or why it cannot be read; sorted by id.
+pub fn saved_records(git_dir: &Path) -> Vec<(String, Result<RunRecord, String>)> {
+    let Ok(rd) = std::fs::read_dir(git_dir.join("planexec/runs")) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = rd
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.strip_suffix(".json").map(String::from)
+        })
+        .collect();
+    ids.sort();
+    ids.into_iter()
+        .map(|id| {
+            let r = saved_record(git_dir, &id);
+            (id, r)
+        })
+        .collect()
+}
+
 /// The current UTC time in whole seconds (RFC 3339).
 pub fn now() -> String {
     time::OffsetDateTime::now_utc()

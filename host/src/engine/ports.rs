@@ -118,6 +118,7 @@ impl Kit {
                     ),
                     plugin: "command".into(),
                     settings: serde_json::json!({ "command": command }),
+                    files: None,
                 },
                 &self.acceptance,
             ),
@@ -201,6 +202,7 @@ impl Plugins for Kit {
                     after,
                     task: wit.clone(),
                     shard: None,
+                    skip: None,
                 }
             })
             .collect();
@@ -209,6 +211,7 @@ impl Plugins for Kit {
             fail_fast: true,
             cache: None,
             outputs: Vec::new(),
+            checked: None,
         };
         let done = crate::gates::run_set(&jobs, workspace, &opts, |p| match p {
             crate::gates::Progress::Started(i) => seen(GateSeen::Started(&jobs[i].cfg.name)),

@@ -180,6 +180,7 @@ pub fn final_gate_configs(cfg: &Config, plan: &Plan) -> Vec<GateConfig> {
             name: format!("final:{}", n + 1),
             plugin: "command".into(),
             settings: serde_json::json!({ "command": c }),
+            files: None,
         })
         .collect()
 }

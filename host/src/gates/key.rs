@@ -11,6 +11,14 @@ use std::path::{Path, PathBuf};
 /// Bump when what goes into a key changes meaning.
 const KEY_VERSION: u32 = 1;
 
+/// What a gate checks when it is not the work tree as it is: the repository it stands for
+/// and the digest of the content (`gate run --staged`: the index).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub repo: PathBuf,
+    pub content: String,
+}
+
 /// The key (sha256 hex) of running `loaded` as gate `cfg` in `workspace` (for one shard of
 /// its tests, with the durations that assign them), or why this gate cannot be cached (the
 /// workspace is not a git work tree).
@@ -22,15 +30,22 @@ pub fn gate_key(
     shard: Option<&crate::shard::GateShard>,
     workspace: &Path,
     outputs: &[String],
+    checked: Option<&Checked>,
 ) -> Result<String, String> {
-    let repo = planexec_vcs::Repo::discover(workspace)
-        .map_err(|_| "not a git work tree, so its content has no digest".to_string())?;
-    let content = repo
-        .content_digest(outputs)
-        .map_err(|e| format!("cannot digest the work tree: {e}"))?;
-    let real = workspace
-        .canonicalize()
-        .unwrap_or_else(|_| workspace.to_path_buf());
+    let (content, real) = match checked {
+        Some(c) => (format!("index:{}", c.content), c.repo.clone()),
+        None => {
+            let repo = planexec_vcs::Repo::discover(workspace)
+                .map_err(|_| "not a git work tree, so its content has no digest".to_string())?;
+            let content = repo
+                .content_digest(outputs)
+                .map_err(|e| format!("cannot digest the work tree: {e}"))?;
+            let real = workspace
+                .canonicalize()
+                .unwrap_or_else(|_| workspace.to_path_buf());
+            (content, real)
+        }
+    };
     let inputs = json!({
         "v": KEY_VERSION,
         "planexec": planexec_identity(),

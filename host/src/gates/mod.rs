@@ -1,7 +1,9 @@
 //! A set of gates run as one step: concurrently up to `jobs`, results kept in the given
 //! order, each looked up in and stored to the result cache by the key of its inputs.
 
+pub mod files;
 pub mod key;
+pub mod scope;
 pub mod select;
 pub mod store;
 
@@ -25,6 +27,8 @@ pub struct Job<'a> {
     pub task: Option<crate::sandbox::bindings::types::Task>,
     /// The part of its tests the gate runs (`gate run --shard I/N`), none: all of them.
     pub shard: Option<crate::shard::GateShard>,
+    /// Why the gate is `skipped` without running (`gate run --staged`: none of its files).
+    pub skip: Option<String>,
 }
 
 pub struct Options<'a> {
@@ -35,6 +39,9 @@ pub struct Options<'a> {
     pub cache: Option<&'a ResultCache>,
     /// Workspace paths gates of the set may write: their outputs, left out of every key.
     pub outputs: Vec<String>,
+    /// What the gates check when it is not the workspace's work tree (`gate run --staged`
+    /// checks a copy of the index): the repository and a digest of that content, for keys.
+    pub checked: Option<key::Checked>,
 }
 
 /// What became of one gate.
@@ -106,7 +113,9 @@ pub fn run_set(
                         }
                     }
                 };
-                let done = if opts.fail_fast && stop.load(Ordering::SeqCst) {
+                let done = if let Some(why) = &jobs[i].skip {
+                    skipped(&jobs[i], why)
+                } else if opts.fail_fast && stop.load(Ordering::SeqCst) {
                     not_started(&jobs[i])
                 } else {
                     run_one(&jobs[i], workspace, opts, || {
@@ -182,6 +191,13 @@ fn not_started(job: &Job) -> Done {
     }
 }
 
+/// A gate with nothing to check: `skipped`, saying why.
+fn skipped(job: &Job, why: &str) -> Done {
+    let mut done = not_started(job);
+    done.run.report.summary = why.to_string();
+    done
+}
+
 /// The `skipped` result of a gate that never started because an earlier one failed.
 pub fn skipped_run(name: &str, plugin: &str) -> GateRun {
     let mut report = GateReport::errored("not started: an earlier gate failed");
@@ -207,6 +223,7 @@ fn run_one(job: &Job, workspace: &Path, opts: &Options, started: impl FnOnce()) 
             job.shard.as_ref(),
             workspace,
             &opts.outputs,
+            opts.checked.as_ref(),
         ),
     };
     if let (Some(c), Ok(k)) = (cache, &key) {

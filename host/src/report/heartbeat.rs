@@ -1,5 +1,5 @@
-//! Outside a terminal, a line every 30 s for each gate still running, and the last line
-//! each of its programs printed: `still running: gate pytest, 1m30s`, so CI logs never
+//! Outside a terminal, a line every 30 s for each gate or implementer still running, and the
+//! last line each of its programs printed: `still running: gate pytest, 1m30s`, so CI logs never
 //! look hung (`PLANEXEC_HEARTBEAT=SECONDS` changes the period, 0 turns it off).
 
 use std::collections::BTreeMap;

@@ -1,5 +1,6 @@
-//! The live terminal display: one line per task (id, title, status) and a
-//! spinner with elapsed time for each running gate, above a scrolling history
+//! The live terminal display: one line per task (id, title, status), a spinner with
+//! elapsed time for each running gate, and the running programs' last output line
+//! (each with its own elapsed time), above a scrolling history
 //! of what happened. Used only when stdout is a terminal and neither CI nor
 //! NO_COLOR is set (and not with `--format json`); see [`super::sinks`].
 
@@ -16,6 +17,37 @@ pub struct LiveSink {
     tasks: Vec<(String, String, ProgressBar)>,
     /// Running gates: (task, gate) -> spinner.
     gates: HashMap<(Option<String>, String), ProgressBar>,
+    /// The running programs' last lines (redrawn with the spinners), once something runs.
+    output: Option<ProgressBar>,
+}
+
+/// The last line of each running program, newest last: `python3 (12s): collected 3 items`.
+pub fn last_lines(running: &[(String, Duration, String)]) -> String {
+    let mut v: Vec<&(String, Duration, String)> = running.iter().collect();
+    v.sort_by_key(|(_, took, _)| std::cmp::Reverse(*took));
+    v.iter()
+        .map(|(program, took, line)| {
+            let line = strip_control(&crate::text::strip_sgr(line));
+            let line = if line.is_empty() {
+                "no output yet".into()
+            } else {
+                line
+            };
+            format!("↳ {} ({}s): {line}", strip_control(program), took.as_secs())
+        })
+        .collect::<Vec<_>>()
+        .join("  ·  ")
+}
+
+fn output_style() -> ProgressStyle {
+    ProgressStyle::with_template("    {last:.dim}")
+        .expect("static template")
+        .with_key(
+            "last",
+            |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&last_lines(&crate::sandbox::activity::snapshot()));
+            },
+        )
 }
 
 fn task_style() -> ProgressStyle {
@@ -51,6 +83,18 @@ impl LiveSink {
             multi: MultiProgress::with_draw_target(target),
             tasks: Vec::new(),
             gates: HashMap::new(),
+            output: None,
+        }
+    }
+
+    /// The output line, added below the bars the first time something runs.
+    fn show_output(&mut self) {
+        if self.output.is_none() {
+            let bar = self
+                .multi
+                .add(ProgressBar::new_spinner().with_style(output_style()));
+            bar.enable_steady_tick(Duration::from_millis(250));
+            self.output = Some(bar);
         }
     }
 
@@ -97,8 +141,14 @@ impl Sink for LiveSink {
                 task,
                 status,
                 cycle,
-            } => self.set_task(task, *status, *cycle),
+            } => {
+                if *status == TaskStatus::InProgress {
+                    self.show_output();
+                }
+                self.set_task(task, *status, *cycle)
+            }
             Event::GateStarted { task, gate } => {
+                self.show_output();
                 let bar = self
                     .multi
                     .add(ProgressBar::new_spinner().with_style(gate_style()));
@@ -129,6 +179,10 @@ impl Sink for LiveSink {
         for (_, bar) in self.gates.drain() {
             bar.finish_and_clear();
         }
+        if let Some(bar) = self.output.take() {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+        }
         // Replace the live task lines with the same lines as plain text, so the
         // final list stays in the scrollback and what follows starts on a new line.
         let mut lines = Vec::new();
@@ -154,5 +208,34 @@ impl Drop for LiveSink {
         for (_, bar) in self.gates.drain() {
             bar.finish_and_clear();
         }
+        if let Some(bar) = self.output.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_lines;
+    use std::time::Duration;
+
+    #[test]
+    fn the_output_line_names_each_running_program_its_time_and_last_line() {
+        let running = vec![
+            (
+                "pytest".to_string(),
+                Duration::from_secs(3),
+                "\x1b[32mtests/a.py ..\x1b[0m".to_string(),
+            ),
+            (
+                "python3".to_string(),
+                Duration::from_secs(75),
+                String::new(),
+            ),
+        ];
+        assert_eq!(
+            last_lines(&running),
+            "↳ python3 (75s): no output yet  ·  ↳ pytest (3s): tests/a.py .."
+        );
     }
 }

@@ -215,6 +215,17 @@ impl<W: Write> Sink for PlainSink<W> {
             Event::GateFinished { task, run } => {
                 beat.finished(&format!("{}gate {}", prefix(task), run.name));
             }
+            // A task in progress is its implementer at work until it reports or the task moves on.
+            Event::TaskStatus { task, status, .. } => {
+                let name = format!("{task}: implementer");
+                match status {
+                    planexec_record::TaskStatus::InProgress => beat.started(name),
+                    _ => beat.finished(&name),
+                }
+            }
+            Event::ImplementerFinished { task, .. } => {
+                beat.finished(&format!("{task}: implementer"));
+            }
             _ => {}
         }
     }
