@@ -246,8 +246,9 @@ fn network(ctx: &Context, _: Option<i32>, text: &str) -> Option<Effect> {
         ],
     )?;
     let wider = match ctx.network {
-        Network::None => "\"loopback\" (its own 127.0.0.1) or \"full\"",
-        _ => "\"full\"",
+        Network::None => "\"loopback\" (its own 127.0.0.1), the hosts it needs (`{ allow = [\"HOST:PORT\"] }`) or \"full\"",
+        Network::Named => "the host it asked for in its allow list (`{ allow = [\"HOST:PORT\"] }`)",
+        _ => "the hosts it needs (`{ allow = [\"HOST:PORT\"] }`) or \"full\"",
     };
     Some(Effect::new(
         format!(
