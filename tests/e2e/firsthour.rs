@@ -12,16 +12,7 @@ fn repo(dir: &Path) {
 /// patch `T001.patch` creating x.txt (`no`).
 fn one_task(dir: &Path, accept: &str, toml: &str) {
     repo(dir);
-    write(
-        dir,
-        "plan/plan.md",
-        &format!("# Plan: P\n\n## Tasks\n\n### T001: Add x\n**Summary**: Add x\n**Dependencies**: none\n**Files/modules touched**: x.txt\n**Acceptance test**: `{accept}`\n\n"),
-    );
-    write(
-        dir,
-        "plan/patches/T001.patch",
-        "diff --git a/x.txt b/x.txt\nnew file mode 100644\n--- /dev/null\n+++ b/x.txt\n@@ -0,0 +1 @@\n+no\n",
-    );
+    write_one_task_plan(dir, accept);
     write(dir, "planexec.toml", toml);
     git(dir, &["add", "."]);
     git(dir, &["commit", "-qm", "plan"]);

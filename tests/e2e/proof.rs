@@ -16,11 +16,7 @@ fn new_file_patch(file: &str, content: &str) -> String {
 fn one_task(tmp: &Path, plugin: &str, project: &str, accept: &str, policy: &str) -> PathBuf {
     let ws = tmp.join("ws");
     copy_tree(
-        &root()
-            .join("plugins")
-            .join(plugin)
-            .join("tests/projects")
-            .join(project),
+        &plugin_project(plugin, project),
         &ws,
     );
     git_init(&ws);
@@ -256,6 +252,15 @@ fn completion(review: &Value) -> String {
     c[0]["score"].as_str().unwrap().to_string()
 }
 
+/// `planexec run` of the scene's plan, which must pass: its tests-prove run and task review.
+fn run_and_prove(ws: &Path) -> (Value, Value) {
+    let out = planexec(ws, &["run", "plan/plan.md"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let (prove, review) = proof_of(ws);
+    let prove = prove.unwrap_or_else(|| panic!("no tests-prove run: {out:?}"));
+    (prove, review)
+}
+
 const PY_POLICY: &str = "[policy]\ngrant = [\"python3\", \"git\"]\n[gates.pytest]\n";
 
 const MUL: (&str, &str) = ("src/calc/mul.py", "def mul(a, b):\n    return a * b\n");
@@ -272,10 +277,7 @@ fn a_new_pytest_test_that_passes_on_the_old_code_is_weak_and_named() {
         "pytest",
         PY_POLICY,
     );
-    let out = planexec(&ws, &["run", "plan/plan.md"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    let (prove, review) = proof_of(&ws);
-    let prove = prove.unwrap_or_else(|| panic!("no tests-prove run: {out:?}"));
+    let (prove, review) = run_and_prove(&ws);
     let ev = prove["report"]["evidence"].as_str().unwrap();
     assert!(
         ev.contains("test_add_zero: PASSED without the change"),
@@ -317,10 +319,7 @@ fn a_pytest_test_that_fails_first_and_passes_after_is_proof() {
         "pytest",
         PY_POLICY,
     );
-    let out = planexec(&ws, &["run", "plan/plan.md"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    let (prove, review) = proof_of(&ws);
-    let prove = prove.unwrap_or_else(|| panic!("no tests-prove run: {out:?}"));
+    let (prove, review) = run_and_prove(&ws);
     assert_eq!(prove["report"]["outcome"], "passed", "{prove:#}");
     let ev = prove["report"]["evidence"].as_str().unwrap();
     assert!(

@@ -698,11 +698,7 @@ fn a_gate_claiming_another_shard_is_errored() {
 /// and adds `files` test files of two tests each (`body(i)` writes file i).
 fn js_project(dir: &Path, plugin: &str, project: &str, files: u32, body: impl Fn(u32) -> String) {
     copy_tree(
-        &root()
-            .join("plugins")
-            .join(plugin)
-            .join("tests/projects")
-            .join(project),
+        &plugin_project(plugin, project),
         dir,
     );
     let o = std::process::Command::new("npm")

@@ -232,3 +232,27 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// plugins/<plugin>/tests/projects/<project>: a plugin's fixture project.
+pub fn plugin_project(plugin: &str, project: &str) -> PathBuf {
+    root()
+        .join("plugins")
+        .join(plugin)
+        .join("tests/projects")
+        .join(project)
+}
+
+/// A one-task plan in `dir` (`T001: Add x`, files x.txt, acceptance `accept`) and the
+/// patch `plan/patches/T001.patch` creating x.txt (`no`).
+pub fn write_one_task_plan(dir: &Path, accept: &str) {
+    write(
+        dir,
+        "plan/plan.md",
+        &format!("# Plan: P\n\n## Tasks\n\n### T001: Add x\n**Summary**: Add x\n**Dependencies**: none\n**Files/modules touched**: x.txt\n**Acceptance test**: `{accept}`\n\n"),
+    );
+    write(
+        dir,
+        "plan/patches/T001.patch",
+        "diff --git a/x.txt b/x.txt\nnew file mode 100644\n--- /dev/null\n+++ b/x.txt\n@@ -0,0 +1 @@\n+no\n",
+    );
+}

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod rerun;
+pub mod words;
 
 /// Bumped on any incompatible change to the JSON shape.
 pub const SCHEMA_VERSION: u32 = 1;

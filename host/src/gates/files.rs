@@ -219,7 +219,7 @@ fn expand(settings: &Value, files: &[String]) -> Value {
         .remove("command")
         .and_then(|c| c.as_str().map(String::from))
     {
-        let mut words = split_words(&line);
+        let mut words = planexec_record::words::split_command(&line);
         if words.is_empty() {
             m.insert("command".into(), Value::from(line));
             return s;
@@ -232,30 +232,6 @@ fn expand(settings: &Value, files: &[String]) -> Value {
         m.insert("args".into(), Value::from(spread(args)));
     }
     s
-}
-
-/// A command line split as the `command` gate splits it: on whitespace, with '…' and "…"
-/// keeping spaces (never a shell).
-fn split_words(line: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quote, mut any) = (Vec::new(), String::new(), None, false);
-    for c in line.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => cur.push(c),
-            None if c == '\'' || c == '"' => (quote, any) = (Some(c), true),
-            None if c.is_whitespace() => {
-                if any || !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            None => cur.push(c),
-        }
-    }
-    if any || !cur.is_empty() {
-        out.push(cur);
-    }
-    out
 }
 
 #[cfg(test)]

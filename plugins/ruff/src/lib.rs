@@ -321,6 +321,19 @@ mod tests {
     use serde_json::json;
     use std::cell::RefCell;
 
+    fn request(config: serde_json::Value) -> GateRequest {
+        GateRequest {
+            name: "ruff".into(),
+            config,
+            mounts: Mounts {
+                workspace: ws(),
+                scratch: "/s".into(),
+            },
+            task: None,
+            shard: None,
+        }
+    }
+
     /// Answers each command with the next of `outs` (ruff check, then ruff format).
     struct Seq {
         outs: RefCell<Vec<(i32, &'static str)>>,
@@ -364,16 +377,7 @@ mod tests {
     #[test]
     fn violations_and_unformatted_files_are_findings() {
         let host = Seq::new(&[(1, CHECK), (1, FORMAT)]);
-        let req = GateRequest {
-            name: "ruff".into(),
-            config: json!({}),
-            mounts: Mounts {
-                workspace: ws(),
-                scratch: "/s".into(),
-            },
-            task: None,
-            shard: None,
-        };
+        let req = request(json!({}));
         let r = RuffGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(
@@ -417,16 +421,7 @@ mod tests {
     fn a_ruff_whose_format_has_no_output_format_is_asked_in_text() {
         let usage = "error: unexpected argument '--output-format' found\n\nUsage: ruff format --check [FILES]...";
         let host = Seq::new(&[(0, "[]"), (2, usage), (1, "Would reformat: src/a.py\n1 file would be reformatted\n")]);
-        let req = GateRequest {
-            name: "ruff".into(),
-            config: json!({}),
-            mounts: Mounts {
-                workspace: ws(),
-                scratch: "/s".into(),
-            },
-            task: None,
-            shard: None,
-        };
+        let req = request(json!({}));
         let r = RuffGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Failed, "{}", r.summary);
         assert_eq!(r.findings.len(), 1);
@@ -438,31 +433,13 @@ mod tests {
     #[test]
     fn clean_passes_and_exit_2_is_errored() {
         let host = Seq::new(&[(0, "[]"), (0, "")]);
-        let req = GateRequest {
-            name: "ruff".into(),
-            config: json!({}),
-            mounts: Mounts {
-                workspace: ws(),
-                scratch: "/s".into(),
-            },
-            task: None,
-            shard: None,
-        };
+        let req = request(json!({}));
         assert_eq!(
             RuffGate::check(req, &host).unwrap().outcome,
             Outcome::Passed
         );
         let host = Seq::new(&[(2, "ruff failed\n  Cause: unknown rule selector: `XYZ`\n")]);
-        let req = GateRequest {
-            name: "ruff".into(),
-            config: json!({"format": false}),
-            mounts: Mounts {
-                workspace: ws(),
-                scratch: "/s".into(),
-            },
-            task: None,
-            shard: None,
-        };
+        let req = request(json!({"format": false}));
         let r = RuffGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Errored);
         assert!(r.summary.contains("exited 2"), "{}", r.summary);
