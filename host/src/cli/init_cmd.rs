@@ -478,7 +478,8 @@ mod tests {
                 "{\"devDependencies\": {\"jest\": \"29\", \"typescript\": \"5\"}}",
             ),
         ]);
-        assert_eq!(names(&c), ["cargo-test", "jest", "tsc"]);
+        // One detection with `gate run` (gates/select.rs): checkers before test runners.
+        assert_eq!(names(&c), ["cargo-test", "tsc", "jest"]);
         let grants: Vec<String> = c
             .policy
             .grant
@@ -486,7 +487,7 @@ mod tests {
             .map(|g| g.to_grant().program)
             .collect();
         assert_eq!(grants, ["cargo", "node"]);
-        assert_eq!(c.run.task_gates, ["cargo-test", "jest", "tsc"]);
+        assert_eq!(c.run.task_gates, ["cargo-test", "tsc", "jest"]);
     }
 
     #[test]
