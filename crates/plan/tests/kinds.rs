@@ -45,3 +45,28 @@ fn a_json_file_that_is_not_taskmaster_is_a_clear_error() {
         );
     }
 }
+
+#[test]
+fn id_checklists_grouped_under_numbered_step_headings_are_spec_kit_tasks() {
+    let p = load("kinds/steps-speckit/tasks.md");
+    assert_eq!(p.dialect.name(), "spec-kit");
+    assert_eq!(ids(&p), ["T001", "T002", "T003", "T004", "T005", "T006", "T007"]);
+    assert_eq!(done_ids(&p), ["T003"]);
+    assert_eq!(p.tasks.iter().filter(|t| t.parallel).count(), 2);
+}
+
+#[test]
+fn prose_dependency_forms_are_edges_and_group_orders_yield_to_stated_edges() {
+    let p = load("kinds/steps-speckit/tasks.md");
+    let has = |t: &str, d: &str| dep_ids(task(&p, t)).contains(&d);
+    assert!(has("T004", "T001") && has("T004", "T002"), "(depends: T1, T2)");
+    assert!(has("T003", "T001"), "X (note) before Y (note)");
+    assert!(has("T006", "T005"), "X needed for Y");
+    assert!(has("T007", "T006"), "X after Y");
+    assert!(has("T005", "T004"), "依賴 in a table cell");
+    assert!(has("T005", "T002"), "group before group");
+    // `T006 blocks T003` runs against `Storage before replay`: the group order gives way
+    assert!(has("T003", "T006"));
+    assert!(!has("T006", "T003"));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}

@@ -33,17 +33,9 @@ pub fn looks_kiro(doc: &Doc) -> bool {
 /// Dependencies a group heading states: `... (depends on 3.3)`, `... — after 2`.
 fn heading_deps(doc: &Doc, b: &crate::markdown::Block) -> Vec<Dependency> {
     let text = plain(&b.text);
-    let l = text.to_lowercase();
-    let Some(at) = ["depends on ", "depend on ", "requires ", "after "]
-        .iter()
-        .find_map(|w| l.find(w).map(|i| i + w.len()))
-    else {
-        return Vec::new();
-    };
-    // byte offsets of the lower-cased text match only when lower-casing kept every length
-    let src = if l.len() == text.len() { &text } else { &l };
-    crate::deps::parse_dep_text(&src[at..], DepKind::Blocking)
+    crate::deps::inline_dep_texts(&text)
         .into_iter()
+        .flat_map(|rest| crate::deps::parse_dep_text(rest, DepKind::Blocking))
         .filter(|(id, _)| !id.starts_with(crate::deps::WORDS))
         .map(|(id, kind)| Dependency {
             id,

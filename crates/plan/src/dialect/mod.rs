@@ -127,7 +127,9 @@ pub fn detect(doc: &Doc) -> Dialect {
     if progress && exec_markers >= 3 && tid == 0 {
         return Dialect::ExecPlan;
     }
-    if tid > 0 {
+    // id-led checklist lines outnumbering id headings twice over are a task list whose
+    // headings only group it (`### Step 2.5 — ...` above `- [ ] T059 ...`)
+    if tid > 0 && speckit <= 2 * tid {
         return Dialect::TId;
     }
     if speckit > 0 {
