@@ -1,6 +1,7 @@
 //! Plan-wide sections: milestones, constraints, tolerances, risks, quality gates, success criteria.
 //! Read the same way for every dialect, skipping blocks that belong to tasks.
 
+use crate::words::{self, names};
 use crate::fields::{
     commands_in_code, commands_in_text, field_of, line_label, norm_label, strip_box, Field,
 };
@@ -46,11 +47,11 @@ pub fn section_kind(name: &str) -> SecKind {
         || l.starts_with("done criteria")
     {
         SecKind::Success
-    } else if l.starts_with("milestone") {
+    } else if names(l, words::MILESTONES) {
         SecKind::Milestones
-    } else if l.starts_with("progress") {
+    } else if names(l, words::PROGRESS) {
         SecKind::Progress
-    } else if l.starts_with("concrete steps") {
+    } else if names(l, words::CONCRETE_STEPS) {
         SecKind::ConcreteSteps
     } else {
         SecKind::Other

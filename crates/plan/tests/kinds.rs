@@ -70,3 +70,30 @@ fn prose_dependency_forms_are_edges_and_group_orders_yield_to_stated_edges() {
     assert!(!has("T006", "T003"));
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn a_task_table_with_own_ids_status_and_dependencies_is_the_task_list() {
+    let p = load("kinds/task-table-execplan.md");
+    assert_eq!(ids(&p), ["T-41-01", "T-41-02", "T-41-03", "T-41-04"]);
+    assert_eq!(done_ids(&p), ["T-41-01", "T-41-02"]);
+    assert_eq!(dep_ids(task(&p, "T-41-04")), ["T-41-02", "T-41-03"]);
+    assert_eq!(task(&p, "T-41-03").title, "Store decoded readings");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_spanish_phase_brief_reads_its_tareas_as_the_tasks() {
+    let p = load("kinds/fase-02-pagos.md");
+    assert_eq!(p.tasks.len(), 4, "{:?}", ids(&p));
+    assert_eq!(p.tasks[0].title, "Crear el modelo de pago.");
+    assert!(p.tasks.iter().all(|t| !t.done));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_spanish_execplan_takes_done_state_from_progreso() {
+    let p = load("kinds/progreso-execplan.md");
+    assert_eq!(p.tasks.len(), 3, "{:?}", ids(&p));
+    assert_eq!(p.tasks.iter().filter(|t| t.done).count(), 2);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}

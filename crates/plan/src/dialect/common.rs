@@ -712,6 +712,11 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
         let depc = find(&["depend", "blocked", "after", "requires"]);
         let msc = find(&["milestone"]);
         let wavec = find(&["wave"]);
+        let statusc = find(&["status", "state", "estado", "statut", "状态", "状態"]);
+        // an id column beside only notes (`ID | Assumption | Confidence`) lists no work
+        if titlec.is_none() && statusc.is_none() && depc.is_none() && header[idc] == "id" {
+            continue;
+        }
         in_task[bi] = true;
         for (r, row) in b.rows.iter().enumerate().skip(1) {
             let idcell = plain(row.get(idc).map(String::as_str).unwrap_or(""));
@@ -742,6 +747,7 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
             let raw = raw_cells(doc, off);
             let raw_files = filesc.and_then(|c| raw.get(c)).cloned().unwrap_or_default();
             task.files = files_from_source(doc, off, &raw_files, &mut task.notes);
+            task.done = statusc.is_some_and(|_| crate::words::says_done(&get(statusc)));
             let acc = get(accc);
             if !is_empty_cell(&acc) {
                 push_criterion(&mut task, &acc);

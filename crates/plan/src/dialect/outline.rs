@@ -258,20 +258,7 @@ fn is_group_heading(text: &str) -> bool {
     }
     let l = plain(text).to_lowercase();
     let l = l.trim_start_matches(|c: char| !c.is_alphanumeric());
-    [
-        "task",
-        "todo",
-        "to do",
-        "to-do",
-        "step",
-        "checklist",
-        "work",
-        "implementation",
-        "backlog",
-        "action",
-    ]
-    .iter()
-    .any(|w| l.starts_with(w) || l.contains(&format!(" {w}")))
+    crate::words::is_work_heading(l)
 }
 
 /// Where the item reader stands: the group it numbers, and what the last heading or label
@@ -515,12 +502,7 @@ fn table_rows(b: &crate::markdown::Block) -> Vec<(usize, String, bool)> {
 }
 
 fn says_done(l: &str) -> bool {
-    l.split(|c: char| !c.is_alphanumeric()).any(|w| {
-        matches!(
-            w,
-            "complete" | "completed" | "done" | "finished" | "shipped" | "merged"
-        )
-    })
+    crate::words::says_done(l)
 }
 
 /// A table row as a task.
