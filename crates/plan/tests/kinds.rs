@@ -97,3 +97,19 @@ fn a_spanish_execplan_takes_done_state_from_progreso() {
     assert_eq!(p.tasks.iter().filter(|t| t.done).count(), 2);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn a_ticket_bundle_reads_front_matter_ids_status_and_depends_on_lines() {
+    let p = load("kinds/front-matter-bundle");
+    // a ticket whose file name ends in `template` is still a ticket: its name starts with an id
+    assert_eq!(ids(&p), ["QRY-001", "QRY-002", "QRY-003"]);
+    assert_eq!(done_ids(&p), ["QRY-001"]);
+    assert_eq!(dep_ids(task(&p, "QRY-002")), ["QRY-001"]);
+    // `QRY-2.x` names a family in words: a warning quoting it, not an unknown id
+    assert_eq!(dep_ids(task(&p, "QRY-003")), ["QRY-002"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let warned = check(&p)
+        .into_iter()
+        .any(|d| d.rule == "unresolved-dependency" && d.message.contains("QRY-2.x"));
+    assert!(warned);
+}

@@ -956,6 +956,10 @@ pub fn is_index_file(path: &Path) -> bool {
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())
         .unwrap_or_default();
+    // a name that starts with an id is a ticket (`PMC-008-google-prd-template.md`)
+    if scan_id(&stem.to_uppercase()).is_some() {
+        return false;
+    }
     // `_template.md`, `TEMPLATE.md`: the form new tickets are copied from
     let name = stem.trim_start_matches('_');
     name.starts_with("template")
