@@ -113,3 +113,13 @@ fn a_ticket_bundle_reads_front_matter_ids_status_and_depends_on_lines() {
         .any(|d| d.rule == "unresolved-dependency" && d.message.contains("QRY-2.x"));
     assert!(warned);
 }
+
+#[test]
+fn stages_with_status_lines_are_the_tasks_and_their_bullets_are_content() {
+    let p = load("kinds/stages-with-status.md");
+    assert_eq!(p.tasks.len(), 4, "{:?}", ids(&p));
+    let done: Vec<bool> = p.tasks.iter().map(|t| t.done).collect();
+    assert_eq!(done, [true, false, true, false]);
+    assert!(p.tasks[1].title.contains("shim"), "{}", p.tasks[1].title);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
