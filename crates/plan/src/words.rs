@@ -41,6 +41,24 @@ pub const DONE_WORDS: &[&str] = &[
     "concluido", "feito", "完成", "已完成", "完了", "済み", "✅", "✔", "✓",
 ];
 
+/// Words that number a series of work units: `Week 3`, `Sprint 2`, `Fase 1`, `Woche 4`.
+pub const SERIES_WORDS: &[&str] = &[
+    "week", "phase", "stage", "step", "sprint", "day", "milestone", "part", "iteration", "epic",
+    "wave", "semana", "fase", "etapa", "paso", "hito", "woche", "phase", "schritt", "semaine",
+    "étape", "jalon",
+];
+
+/// Whether a lower-cased heading starts a numbered series unit: a series word, then a number
+/// (`week 12: quality gates`, `phase 2 -`, `fase 03:`).
+pub fn is_series_heading(lower: &str) -> bool {
+    let l = lower.trim_start_matches(|c: char| !c.is_alphanumeric());
+    SERIES_WORDS.iter().any(|w| {
+        l.strip_prefix(w)
+            .and_then(|r| r.trim_start().chars().next())
+            .is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
 /// Whether a heading names a list of work, by the words above.
 pub fn is_work_heading(lower: &str) -> bool {
     WORK_HEADINGS

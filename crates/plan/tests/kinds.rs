@@ -123,3 +123,15 @@ fn stages_with_status_lines_are_the_tasks_and_their_bullets_are_content() {
     assert!(p.tasks[1].title.contains("shim"), "{}", p.tasks[1].title);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn one_id_like_word_does_not_make_a_plain_checklist_spec_kit_and_a_week_unit_is_work() {
+    let p = load("kinds/weekly-checklist.md");
+    let titles: Vec<&str> = p.tasks.iter().map(|t| t.title.as_str()).collect();
+    // eight checkboxes: `E2E` is no task id, `Week 2: Quality Gates & Review` holds work, and
+    // the staffing table restates the work without ids
+    assert_eq!(p.tasks.len(), 8, "{titles:?}");
+    assert!(titles.contains(&"Review queue"), "{titles:?}");
+    assert!(titles.iter().any(|t| t.contains("E2E test suite")), "{titles:?}");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}

@@ -172,6 +172,10 @@ fn bold_id_tasks(doc: &Doc, plan: &mut Plan) -> bool {
 /// word counts when it is the heading's first or last word (`Success Criteria`, `Risk Register`),
 /// not inside a work title (`EVaults Summary Page`); a phase or milestone heading is work.
 fn is_context_section(text: &str) -> bool {
+    // one of a numbered series (`Week 12: Quality Gates & Review`) is a unit of work
+    if crate::words::is_series_heading(&plain(text).to_lowercase()) {
+        return false;
+    }
     // a Milestones section may hold the work itself (a table of milestones with a status)
     if !matches!(section_kind(text), SecKind::Other | SecKind::Milestones) {
         return true;
