@@ -135,3 +135,12 @@ fn one_id_like_word_does_not_make_a_plain_checklist_spec_kit_and_a_week_unit_is_
     assert!(titles.iter().any(|t| t.contains("E2E test suite")), "{titles:?}");
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+#[test]
+fn a_checkbox_inside_bold_is_a_checkbox() {
+    let text = "# Plan\n\n## Phase 1: Core\n\n1. **[x] Browser management** (`src/browser.ts`): launch\n2. **[ ] Capture** (`src/net.ts`): ring buffer\n3. [ ] Formatter\n";
+    let p = planexec_plan::parse_str("plan.md", text, None).unwrap();
+    assert_eq!(p.tasks.len(), 3, "{:?}", ids(&p));
+    let done: Vec<bool> = p.tasks.iter().map(|t| t.done).collect();
+    assert_eq!(done, [true, false, false]);
+}
