@@ -144,3 +144,15 @@ fn a_checkbox_inside_bold_is_a_checkbox() {
     let done: Vec<bool> = p.tasks.iter().map(|t| t.done).collect();
     assert_eq!(done, [true, false, false]);
 }
+
+#[test]
+fn a_code_span_path_in_a_nested_kiro_title_is_the_tasks_file() {
+    let p = load("kinds/kiro-title-files/.kiro/specs/cart/tasks.md");
+    assert_eq!(p.dialect.name(), "kiro");
+    let files = |id: &str| -> Vec<String> {
+        task(&p, id).files.clone()
+    };
+    assert_eq!(files("1.1"), ["src/cart/store.ts"]);
+    assert_eq!(files("1.2"), ["src/cart/reducer.ts"]);
+    assert!(files("2").is_empty());
+}

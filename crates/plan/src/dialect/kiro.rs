@@ -140,6 +140,15 @@ fn task(doc: &Doc, i: usize, end: usize, id: String, title: String, done: bool) 
     if own.contains("]*") || own.contains(&format!("{}*", t.id)) {
         t.tags.push("optional".into());
     }
+    // a path in the task's own title: `- [ ] 2.1 Create `src/x.ts``
+    let found: Vec<String> = crate::fields::paths_in_source(doc.src.line_text(span.line))
+        .into_iter()
+        .map(|f| format!("`{}`", f.name))
+        .collect();
+    if !found.is_empty() {
+        t.files = files_from_source(doc, b.start, &found.join(", "), &mut notes);
+        t.field_spans.insert("files".into(), span);
+    }
     for blk in &doc.blocks[i + 1..end] {
         for (line, off) in blk.lines() {
             let p = plain(line);
