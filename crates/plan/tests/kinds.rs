@@ -92,7 +92,9 @@ fn a_spanish_phase_brief_reads_its_tareas_as_the_tasks() {
 
 #[test]
 fn a_spanish_execplan_takes_done_state_from_progreso() {
-    let p = load("kinds/progreso-execplan.md");
+    let p = load("kinds/migrar-cola.md");
+    assert_eq!(p.dialect.name(), "execplan");
+    assert_eq!(p.variant, "execplan");
     assert_eq!(p.tasks.len(), 3, "{:?}", ids(&p));
     assert_eq!(p.tasks.iter().filter(|t| t.done).count(), 2);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
