@@ -288,7 +288,10 @@ fn scan_refs(s: &str, kind: DepKind, out: &mut Vec<(String, DepKind)>) {
                 // `TF2.x`, `T1.*`: a family of tasks, named in words, not a task
                 let wild = rest[n..].strip_prefix('.').and_then(|w| w.chars().next());
                 if matches!(wild, Some('x' | 'X' | '*'))
-                    && rest[n + 2..].chars().next().is_none_or(|c| !c.is_alphanumeric())
+                    && rest[n + 2..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !c.is_alphanumeric())
                 {
                     out.push((format!("{WORDS}{}", &rest[..n + 2]), kind));
                     i += n + 2;

@@ -1,12 +1,12 @@
 //! Plan-wide sections: milestones, constraints, tolerances, risks, quality gates, success criteria.
 //! Read the same way for every dialect, skipping blocks that belong to tasks.
 
-use crate::words::{self, names};
 use crate::fields::{
     commands_in_code, commands_in_text, field_of, line_label, norm_label, strip_box, Field,
 };
 use crate::markdown::{plain, Block, Doc, Kind};
 use crate::model::{Milestone, Plan, Tolerances, Unreadable};
+use crate::words::{self, names};
 
 /// What a plan-level section holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,48 +4,148 @@
 /// Heading words whose list items are work (`Tasks`, `Tareas`, `Aufgaben`, `任务`, ...).
 pub const WORK_HEADINGS: &[&str] = &[
     // English
-    "task", "todo", "to do", "to-do", "step", "checklist", "work", "implementation", "backlog",
+    "task",
+    "todo",
+    "to do",
+    "to-do",
+    "step",
+    "checklist",
+    "work",
+    "implementation",
+    "backlog",
     "action",
     // Spanish, Portuguese
-    "tarea", "pasos", "paso ", "implementación", "implementacion", "tarefa", "etapas",
-    "implementação", "pendiente",
+    "tarea",
+    "pasos",
+    "paso ",
+    "implementación",
+    "implementacion",
+    "tarefa",
+    "etapas",
+    "implementação",
+    "pendiente",
     // French
-    "tâche", "tache", "étape", "etape", "à faire", "a faire",
+    "tâche",
+    "tache",
+    "étape",
+    "etape",
+    "à faire",
+    "a faire",
     // German
-    "aufgabe", "schritt", "umsetzung", "arbeitspaket",
+    "aufgabe",
+    "schritt",
+    "umsetzung",
+    "arbeitspaket",
     // Chinese, Japanese
-    "任务", "任務", "步骤", "待办", "タスク", "手順", "作業",
+    "任务",
+    "任務",
+    "步骤",
+    "待办",
+    "タスク",
+    "手順",
+    "作業",
 ];
 
 /// Section names by kind, each a list of prefixes of the lower-cased heading.
 pub const PROGRESS: &[&str] = &[
-    "progress", "progreso", "avance", "progrès", "progres", "avancement", "fortschritt",
-    "progresso", "进度", "進度", "进展", "進捗",
+    "progress",
+    "progreso",
+    "avance",
+    "progrès",
+    "progres",
+    "avancement",
+    "fortschritt",
+    "progresso",
+    "进度",
+    "進度",
+    "进展",
+    "進捗",
 ];
 /// Milestone sections.
 pub const MILESTONES: &[&str] = &[
-    "milestone", "hitos", "hito ", "jalons", "jalon ", "meilenstein", "marcos", "里程碑",
+    "milestone",
+    "hitos",
+    "hito ",
+    "jalons",
+    "jalon ",
+    "meilenstein",
+    "marcos",
+    "里程碑",
     "マイルストーン",
 ];
 /// Concrete Steps sections of an ExecPlan.
 pub const CONCRETE_STEPS: &[&str] = &[
-    "concrete steps", "pasos concretos", "étapes concrètes", "etapes concretes",
-    "konkrete schritte", "passos concretos", "具体步骤", "具体的な手順", "具体的手順",
+    "concrete steps",
+    "pasos concretos",
+    "étapes concrètes",
+    "etapes concretes",
+    "konkrete schritte",
+    "passos concretos",
+    "具体步骤",
+    "具体的な手順",
+    "具体的手順",
 ];
 
 /// Status words that mean a task is finished (a table's Status cell, a heading's `(Complete)`).
 pub const DONE_WORDS: &[&str] = &[
-    "done", "complete", "completed", "finished", "shipped", "merged", "closed", "resolved",
-    "hecho", "completado", "completada", "terminado", "terminada", "listo", "lista", "fait",
-    "terminé", "terminée", "achevé", "erledigt", "fertig", "abgeschlossen", "concluído",
-    "concluido", "feito", "完成", "已完成", "完了", "済み", "✅", "✔", "✓",
+    "done",
+    "complete",
+    "completed",
+    "finished",
+    "shipped",
+    "merged",
+    "closed",
+    "resolved",
+    "hecho",
+    "completado",
+    "completada",
+    "terminado",
+    "terminada",
+    "listo",
+    "lista",
+    "fait",
+    "terminé",
+    "terminée",
+    "achevé",
+    "erledigt",
+    "fertig",
+    "abgeschlossen",
+    "concluído",
+    "concluido",
+    "feito",
+    "完成",
+    "已完成",
+    "完了",
+    "済み",
+    "✅",
+    "✔",
+    "✓",
 ];
 
 /// Words that number a series of work units: `Week 3`, `Sprint 2`, `Fase 1`, `Woche 4`.
 pub const SERIES_WORDS: &[&str] = &[
-    "week", "phase", "stage", "step", "sprint", "day", "milestone", "part", "iteration", "epic",
-    "wave", "semana", "fase", "etapa", "paso", "hito", "woche", "phase", "schritt", "semaine",
-    "étape", "jalon",
+    "week",
+    "phase",
+    "stage",
+    "step",
+    "sprint",
+    "day",
+    "milestone",
+    "part",
+    "iteration",
+    "epic",
+    "wave",
+    "semana",
+    "fase",
+    "etapa",
+    "paso",
+    "hito",
+    "woche",
+    "phase",
+    "schritt",
+    "semaine",
+    "étape",
+    "jalon",
 ];
 
 /// Whether a lower-cased heading starts a numbered series unit: a series word, then a number
@@ -95,7 +195,13 @@ mod tests {
         for s in ["done", "✅ Complete", "Erledigt", "已完成", "completado"] {
             assert!(says_done(s), "{s}");
         }
-        for s in ["in_progress", "pending", "not done", "incomplete", "doneness"] {
+        for s in [
+            "in_progress",
+            "pending",
+            "not done",
+            "incomplete",
+            "doneness",
+        ] {
             assert!(!says_done(s), "{s}");
         }
     }

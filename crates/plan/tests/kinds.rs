@@ -14,7 +14,11 @@ fn errors(p: &planexec_plan::Plan) -> Vec<String> {
 }
 
 fn done_ids(p: &planexec_plan::Plan) -> Vec<&str> {
-    p.tasks.iter().filter(|t| t.done).map(|t| t.id.as_str()).collect()
+    p.tasks
+        .iter()
+        .filter(|t| t.done)
+        .map(|t| t.id.as_str())
+        .collect()
 }
 
 #[test]
@@ -40,7 +44,8 @@ fn a_json_file_that_is_not_taskmaster_is_a_clear_error() {
         assert!(p.tasks.is_empty(), "{text}: {:?}", ids(&p));
         let e = errors(&p);
         assert!(
-            e.iter().any(|m| m.starts_with("not-taskmaster") && m.contains("looked for")),
+            e.iter()
+                .any(|m| m.starts_with("not-taskmaster") && m.contains("looked for")),
             "{text}: {e:?}"
         );
     }
@@ -50,7 +55,10 @@ fn a_json_file_that_is_not_taskmaster_is_a_clear_error() {
 fn id_checklists_grouped_under_numbered_step_headings_are_spec_kit_tasks() {
     let p = load("kinds/steps-speckit/tasks.md");
     assert_eq!(p.dialect.name(), "spec-kit");
-    assert_eq!(ids(&p), ["T001", "T002", "T003", "T004", "T005", "T006", "T007"]);
+    assert_eq!(
+        ids(&p),
+        ["T001", "T002", "T003", "T004", "T005", "T006", "T007"]
+    );
     assert_eq!(done_ids(&p), ["T003"]);
     assert_eq!(p.tasks.iter().filter(|t| t.parallel).count(), 2);
 }
@@ -59,7 +67,10 @@ fn id_checklists_grouped_under_numbered_step_headings_are_spec_kit_tasks() {
 fn prose_dependency_forms_are_edges_and_group_orders_yield_to_stated_edges() {
     let p = load("kinds/steps-speckit/tasks.md");
     let has = |t: &str, d: &str| dep_ids(task(&p, t)).contains(&d);
-    assert!(has("T004", "T001") && has("T004", "T002"), "(depends: T1, T2)");
+    assert!(
+        has("T004", "T001") && has("T004", "T002"),
+        "(depends: T1, T2)"
+    );
     assert!(has("T003", "T001"), "X (note) before Y (note)");
     assert!(has("T006", "T005"), "X needed for Y");
     assert!(has("T007", "T006"), "X after Y");
@@ -134,7 +145,10 @@ fn one_id_like_word_does_not_make_a_plain_checklist_spec_kit_and_a_week_unit_is_
     // the staffing table restates the work without ids
     assert_eq!(p.tasks.len(), 8, "{titles:?}");
     assert!(titles.contains(&"Review queue"), "{titles:?}");
-    assert!(titles.iter().any(|t| t.contains("E2E test suite")), "{titles:?}");
+    assert!(
+        titles.iter().any(|t| t.contains("E2E test suite")),
+        "{titles:?}"
+    );
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
 
@@ -151,9 +165,7 @@ fn a_checkbox_inside_bold_is_a_checkbox() {
 fn a_code_span_path_in_a_nested_kiro_title_is_the_tasks_file() {
     let p = load("kinds/kiro-title-files/.kiro/specs/cart/tasks.md");
     assert_eq!(p.dialect.name(), "kiro");
-    let files = |id: &str| -> Vec<String> {
-        task(&p, id).files.clone()
-    };
+    let files = |id: &str| -> Vec<String> { task(&p, id).files.clone() };
     assert_eq!(files("1.1"), ["src/cart/store.ts"]);
     assert_eq!(files("1.2"), ["src/cart/reducer.ts"]);
     assert!(files("2").is_empty());

@@ -544,7 +544,9 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                 ]
                 .iter()
                 .any(|w| l.starts_with(w))
-                    || l.split([' ', '.', ',', ';']).next().is_some_and(crate::words::says_done)
+                    || l.split([' ', '.', ',', ';'])
+                        .next()
+                        .is_some_and(crate::words::says_done)
                 {
                     task.done = true;
                 }

@@ -332,7 +332,11 @@ fn checkbox_form(doc: &Doc, ctx: &[bool]) -> bool {
 fn item_tasks(doc: &Doc) -> Vec<Task> {
     let ctx = context_map(doc);
     let boxes = checkbox_form(doc, &ctx);
-    let levels = if boxes { Vec::new() } else { fielded_levels(doc, &ctx) };
+    let levels = if boxes {
+        Vec::new()
+    } else {
+        fielded_levels(doc, &ctx)
+    };
     let mut out: Vec<Task> = Vec::new();
     let mut sc = Scope::default();
     for (i, b) in doc.blocks.iter().enumerate() {

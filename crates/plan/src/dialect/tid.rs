@@ -27,7 +27,11 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
         };
         let row_families: std::collections::HashSet<String> =
             rows.tasks.iter().map(|t| family(&t.id)).collect();
-        if rows.tasks.len() >= 2 && !plan.tasks.iter().any(|t| row_families.contains(&family(&t.id)))
+        if rows.tasks.len() >= 2
+            && !plan
+                .tasks
+                .iter()
+                .any(|t| row_families.contains(&family(&t.id)))
         {
             plan.tasks = rows.tasks;
             in_task = row_blocks;
