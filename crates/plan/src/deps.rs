@@ -285,6 +285,19 @@ fn scan_refs(s: &str, kind: DepKind, out: &mut Vec<(String, DepKind)>) {
             }
             if let Some(n) = scan_id(rest) {
                 let id = &rest[..n];
+                // `TF2.x`, `T1.*`: a family of tasks, named in words, not a task
+                let wild = rest[n..].strip_prefix('.').and_then(|w| w.chars().next());
+                if matches!(wild, Some('x' | 'X' | '*'))
+                    && rest[n + 2..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !c.is_alphanumeric())
+                {
+                    out.push((format!("{WORDS}{}", &rest[..n + 2]), kind));
+                    i += n + 2;
+                    last_end = i;
+                    continue;
+                }
                 if !is_non_task_id(id) {
                     // a range: previous id, a dash or `..`/`to`, this id
                     let between = s[last_end..i].trim();
@@ -363,6 +376,68 @@ const ARROWS: [&str; 12] = [
     "➜",
 ];
 
+/// Words that start a dependency inside a task's own line or heading: `(depends on T1)`,
+/// `(depends: T1, T2)`, `— after 2`, `blocked by T4`.
+pub const INLINE_DEP_KEYS: [&str; 10] = [
+    "depends on ",
+    "depend on ",
+    "depends:",
+    "deps:",
+    "dependencies:",
+    "requires ",
+    "after ",
+    "blocked by ",
+    "waits for ",
+    "needs ",
+];
+
+/// The texts after each inline dependency word in a line, each up to a `)` or `;`.
+pub fn inline_dep_texts(text: &str) -> Vec<&str> {
+    let lower = text.to_ascii_lowercase();
+    let mut out = Vec::new();
+    for key in INLINE_DEP_KEYS {
+        if let Some(p) = lower.find(key) {
+            let rest = &text[p + key.len()..];
+            out.push(rest.split([')', ';']).next().unwrap_or(rest));
+        }
+    }
+    out
+}
+
+/// Phrases that tie two sets of tasks, and whether the left side comes first: `A depends on B`
+/// (B before A), `A blocks B` / `A before B` / `A needed for B` (A before B). Longer phrases
+/// first (`required for` before `require`).
+const DEP_PHRASES: [(&str, bool); 28] = [
+    ("depends on", false),
+    ("依賴", false),
+    ("依赖", false),
+    ("depende de", false),
+    ("dépend de", false),
+    ("hängt ab von", false),
+    ("después de", false),
+    (" après ", false),
+    (" nach ", false),
+    ("depend on", false),
+    ("blocked by", false),
+    ("waits for", false),
+    ("wait for", false),
+    ("needed for", true),
+    ("needed by", true),
+    ("required for", true),
+    ("required by", true),
+    ("prerequisite for", true),
+    ("prerequisite of", true),
+    ("must precede", true),
+    ("precedes", true),
+    ("requires", false),
+    ("require", false),
+    (" after ", false),
+    (" before ", true),
+    (" blocks ", true),
+    (" block ", true),
+    (" unblocks ", true),
+];
+
 /// Edges in one line of a dependency graph: `(before, after, kind)`.
 /// Reads `ST-1 ──→ ST-2 [soft]`, chains `A -> B -> C`, and `ST-3 depends on ST-1, ST-2`.
 /// The kind is None when the line names none.
@@ -372,25 +447,27 @@ pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
     let kind = notes
         .split(|c: char| !c.is_alphanumeric() && c != '-')
         .find_map(DepKind::from_word);
-    let lower = core.to_ascii_lowercase();
-    // `A depends on B` (B before A); `A blocks B` (A before B)
-    for (phrase, reversed) in [
-        ("depends on", false),
-        ("depend on", false),
-        ("blocked by", false),
-        ("requires", false),
-        ("require", false),
-        ("after", false),
-        (" blocks ", true),
-        (" block ", true),
-    ] {
+    // ids a note holds still count in prose: `Content (T023-T025) needed for build (T030)`
+    let flat: String = line
+        .chars()
+        .map(|c| if "()[]".contains(c) { ' ' } else { c })
+        .collect();
+    let lower = flat.to_ascii_lowercase();
+    for (phrase, reversed) in DEP_PHRASES {
         if let Some(p) = lower.find(phrase) {
-            let (a, b) = (clause_before(&core[..p]), &core[p + phrase.len()..]);
+            let (a, b) = (clause_before(&flat[..p]), &flat[p + phrase.len()..]);
             let subjects = ids_in(a);
             if subjects.is_empty() {
                 continue;
             }
-            for o in ids_in(clause_after(b)) {
+            let objects = ids_in(clause_after(b));
+            // many tasks on both sides (`Tests (T004-T009) before implementation (T010-T018)`)
+            // state an order between groups, which a stated edge between two tasks overrides
+            let kind = match kind {
+                None if subjects.len() > 1 && objects.len() > 1 => Some(DepKind::Sequencing),
+                k => k,
+            };
+            for o in objects {
                 for s in &subjects {
                     let (before, after) = if reversed { (s, &o) } else { (&o, s) };
                     if before != after {
@@ -422,7 +499,12 @@ pub fn parse_graph_line(line: &str) -> Vec<(String, String, Option<DepKind>)> {
 /// The clause a dependency phrase's subject sits in (`T001 done; T002, T003 block T004` gives
 /// `T002, T003`); empty when the clause denies the dependency (`T018 does not block T013`).
 fn clause_before(s: &str) -> &str {
-    let c = s.rsplit([';', '.']).next().unwrap_or(s);
+    let c = s.rsplit([';', '.', '；', '。']).next().unwrap_or(s);
+    // `T019–T022 各自並行（T021 依賴 ...`: the nearest part that names a task
+    let c = c
+        .rsplit(['（', '，'])
+        .find(|part| !ids_in(part).is_empty())
+        .unwrap_or(c);
     let l = c.trim_end().to_ascii_lowercase();
     if l.ends_with(" not") || l.ends_with("n't") || l.ends_with(" never") {
         return "";
@@ -433,7 +515,7 @@ fn clause_before(s: &str) -> &str {
 /// The clause after a dependency phrase, up to a sentence break: `T018; T030 is parallel` gives
 /// `T018`.
 fn clause_after(s: &str) -> &str {
-    s.split([';', '(']).next().unwrap_or(s)
+    s.split([';', '(', '；', '。', '）']).next().unwrap_or(s)
 }
 
 fn ids_in(s: &str) -> Vec<String> {

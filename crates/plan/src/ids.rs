@@ -14,13 +14,18 @@ pub fn scan_id(s: &str) -> Option<usize> {
         if i >= n {
             return None;
         }
-        if b[i] == b'-' && i + 1 < n && b[i + 1].is_ascii_digit() {
+        let hyphen = b[i] == b'-' && i + 1 < n && b[i + 1].is_ascii_digit();
+        if hyphen {
             i += 1;
         }
         if !b[i].is_ascii_digit() {
             return None;
         }
         i = digits_dotted(b, i);
+        // a hyphenated id keeps its further numeric parts: `T-103-01`, `REQ-2-14`
+        while hyphen && i + 1 < n && b[i] == b'-' && b[i + 1].is_ascii_digit() {
+            i = digits_dotted(b, i + 1);
+        }
         // a suffix letter: `T046B`, `T3a`
         if i < n && b[i].is_ascii_alphabetic() && boundary(b, i + 1) {
             i += 1;

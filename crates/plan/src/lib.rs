@@ -24,6 +24,7 @@ pub mod model;
 pub mod render;
 pub mod sections;
 pub mod waves;
+pub mod words;
 
 pub use check::{check, has_errors, Diagnostic, Severity, RULES};
 pub use dialect::{detect, load};

@@ -248,6 +248,11 @@ impl Block {
             Kind::Item { checked: None, .. } => {
                 // `[-] `, `[~] `, and Kiro's optional tasks `[ ]* 16. ...`
                 let t = self.text.trim_start().trim_start_matches('\\');
+                // a box inside bold: `**[x] Browser management** (browser.ts)`
+                let t = t
+                    .strip_prefix("**")
+                    .filter(|r| r.starts_with('[') && r.get(3..4) == Some(" "))
+                    .unwrap_or(t);
                 let lead = self.text.len() - t.len();
                 let b = t.as_bytes();
                 let mark = (b.len() > 3 && b[0] == b'[' && b[2] == b']').then(|| b[1]);

@@ -6,6 +6,7 @@ use crate::fields::{
 };
 use crate::markdown::{plain, Block, Doc, Kind};
 use crate::model::{Milestone, Plan, Tolerances, Unreadable};
+use crate::words::{self, names};
 
 /// What a plan-level section holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,11 +47,11 @@ pub fn section_kind(name: &str) -> SecKind {
         || l.starts_with("done criteria")
     {
         SecKind::Success
-    } else if l.starts_with("milestone") {
+    } else if names(l, words::MILESTONES) {
         SecKind::Milestones
-    } else if l.starts_with("progress") {
+    } else if names(l, words::PROGRESS) {
         SecKind::Progress
-    } else if l.starts_with("concrete steps") {
+    } else if names(l, words::CONCRETE_STEPS) {
         SecKind::ConcreteSteps
     } else {
         SecKind::Other

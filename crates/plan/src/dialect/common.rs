@@ -544,6 +544,9 @@ pub fn apply(doc: &Doc, c: &Collected, task: &mut Task) {
                 ]
                 .iter()
                 .any(|w| l.starts_with(w))
+                    || l.split([' ', '.', ',', ';'])
+                        .next()
+                        .is_some_and(crate::words::says_done)
                 {
                     task.done = true;
                 }
@@ -697,7 +700,8 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
                     .is_some_and(|c| scan_id(plain(c).trim()).is_some())
             })
             .count();
-        if ids_ok == 0 {
+        // an id column holds ids in most rows; `| E2E tests | 5 |` among titles is a title
+        if ids_ok == 0 || ids_ok * 2 < b.rows.len() - 1 {
             continue;
         }
         let find = |words: &[&str]| {
@@ -712,6 +716,11 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
         let depc = find(&["depend", "blocked", "after", "requires"]);
         let msc = find(&["milestone"]);
         let wavec = find(&["wave"]);
+        let statusc = find(&["status", "state", "estado", "statut", "状态", "状態"]);
+        // an id column beside only notes (`ID | Assumption | Confidence`) lists no work
+        if titlec.is_none() && statusc.is_none() && depc.is_none() && header[idc] == "id" {
+            continue;
+        }
         in_task[bi] = true;
         for (r, row) in b.rows.iter().enumerate().skip(1) {
             let idcell = plain(row.get(idc).map(String::as_str).unwrap_or(""));
@@ -742,6 +751,7 @@ pub fn table_tasks(doc: &Doc, plan: &mut Plan, in_task: &mut [bool]) {
             let raw = raw_cells(doc, off);
             let raw_files = filesc.and_then(|c| raw.get(c)).cloned().unwrap_or_default();
             task.files = files_from_source(doc, off, &raw_files, &mut task.notes);
+            task.done = statusc.is_some_and(|_| crate::words::says_done(&get(statusc)));
             let acc = get(accc);
             if !is_empty_cell(&acc) {
                 push_criterion(&mut task, &acc);
@@ -950,6 +960,10 @@ pub fn is_index_file(path: &Path) -> bool {
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())
         .unwrap_or_default();
+    // a name that starts with an id is a ticket (`PMC-008-google-prd-template.md`)
+    if scan_id(&stem.to_uppercase()).is_some() {
+        return false;
+    }
     // `_template.md`, `TEMPLATE.md`: the form new tickets are copied from
     let name = stem.trim_start_matches('_');
     name.starts_with("template")

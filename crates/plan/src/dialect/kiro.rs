@@ -33,17 +33,9 @@ pub fn looks_kiro(doc: &Doc) -> bool {
 /// Dependencies a group heading states: `... (depends on 3.3)`, `... — after 2`.
 fn heading_deps(doc: &Doc, b: &crate::markdown::Block) -> Vec<Dependency> {
     let text = plain(&b.text);
-    let l = text.to_lowercase();
-    let Some(at) = ["depends on ", "depend on ", "requires ", "after "]
-        .iter()
-        .find_map(|w| l.find(w).map(|i| i + w.len()))
-    else {
-        return Vec::new();
-    };
-    // byte offsets of the lower-cased text match only when lower-casing kept every length
-    let src = if l.len() == text.len() { &text } else { &l };
-    crate::deps::parse_dep_text(&src[at..], DepKind::Blocking)
+    crate::deps::inline_dep_texts(&text)
         .into_iter()
+        .flat_map(|rest| crate::deps::parse_dep_text(rest, DepKind::Blocking))
         .filter(|(id, _)| !id.starts_with(crate::deps::WORDS))
         .map(|(id, kind)| Dependency {
             id,
@@ -147,6 +139,15 @@ fn task(doc: &Doc, i: usize, end: usize, id: String, title: String, done: bool) 
     let own = plain(&b.text);
     if own.contains("]*") || own.contains(&format!("{}*", t.id)) {
         t.tags.push("optional".into());
+    }
+    // a path in the task's own title: `- [ ] 2.1 Create `src/x.ts``
+    let found: Vec<String> = crate::fields::paths_in_source(doc.src.line_text(span.line))
+        .into_iter()
+        .map(|f| format!("`{}`", f.name))
+        .collect();
+    if !found.is_empty() {
+        t.files = files_from_source(doc, b.start, &found.join(", "), &mut notes);
+        t.field_spans.insert("files".into(), span);
     }
     for blk in &doc.blocks[i + 1..end] {
         for (line, off) in blk.lines() {

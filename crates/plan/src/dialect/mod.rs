@@ -26,6 +26,7 @@ pub fn detect(doc: &Doc) -> Dialect {
     let mut numbered = 0;
     let mut numbered_done_when = false;
     let mut speckit = 0;
+    let mut boxes = 0;
     let mut exec_markers = 0;
     let mut progress = false;
     let mut status_line = false;
@@ -67,8 +68,11 @@ pub fn detect(doc: &Doc) -> Dialect {
             }
             Kind::Item {
                 checked: Some(_), ..
-            } if scan_id(b.text.trim_start_matches(['*', '`', ' '])).is_some() => {
-                speckit += 1;
+            } => {
+                boxes += 1;
+                if scan_id(b.text.trim_start_matches(['*', '`', ' '])).is_some() {
+                    speckit += 1;
+                }
             }
             Kind::Para => {
                 let t = b.text.trim_start_matches(['*', ' ']);
@@ -127,10 +131,14 @@ pub fn detect(doc: &Doc) -> Dialect {
     if progress && exec_markers >= 3 && tid == 0 {
         return Dialect::ExecPlan;
     }
-    if tid > 0 {
+    // id-led checklist lines outnumbering id headings twice over are a task list whose
+    // headings only group it (`### Step 2.5 — ...` above `- [ ] T059 ...`)
+    if tid > 0 && speckit <= 2 * tid {
         return Dialect::TId;
     }
-    if speckit > 0 {
+    // a spec-kit list leads most of its checkboxes with ids; one `- [ ] E2E test suite` among
+    // ninety plain checkboxes is a plain checklist
+    if speckit > 0 && speckit * 4 >= boxes {
         return Dialect::SpecKit;
     }
     if progress && exec_markers >= 2 {

@@ -8,7 +8,7 @@
 
 use super::common::{add_task, apply, chain, files_from_source};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fields::collect;
+use crate::fields::{collect, Collected};
 use crate::ids::{is_milestone_id, is_non_task_id, scan_id};
 use crate::markdown::{plain, Doc, Kind};
 use crate::model::{Plan, Task};
@@ -172,6 +172,10 @@ fn bold_id_tasks(doc: &Doc, plan: &mut Plan) -> bool {
 /// word counts when it is the heading's first or last word (`Success Criteria`, `Risk Register`),
 /// not inside a work title (`EVaults Summary Page`); a phase or milestone heading is work.
 fn is_context_section(text: &str) -> bool {
+    // one of a numbered series (`Week 12: Quality Gates & Review`) is a unit of work
+    if crate::words::is_series_heading(&plain(text).to_lowercase()) {
+        return false;
+    }
     // a Milestones section may hold the work itself (a table of milestones with a status)
     if !matches!(section_kind(text), SecKind::Other | SecKind::Milestones) {
         return true;
@@ -258,20 +262,7 @@ fn is_group_heading(text: &str) -> bool {
     }
     let l = plain(text).to_lowercase();
     let l = l.trim_start_matches(|c: char| !c.is_alphanumeric());
-    [
-        "task",
-        "todo",
-        "to do",
-        "to-do",
-        "step",
-        "checklist",
-        "work",
-        "implementation",
-        "backlog",
-        "action",
-    ]
-    .iter()
-    .any(|w| l.starts_with(w) || l.contains(&format!(" {w}")))
+    crate::words::is_work_heading(l)
 }
 
 /// Where the item reader stands: the group it numbers, and what the last heading or label
@@ -341,6 +332,11 @@ fn checkbox_form(doc: &Doc, ctx: &[bool]) -> bool {
 fn item_tasks(doc: &Doc) -> Vec<Task> {
     let ctx = context_map(doc);
     let boxes = checkbox_form(doc, &ctx);
+    let levels = if boxes {
+        Vec::new()
+    } else {
+        fielded_levels(doc, &ctx)
+    };
     let mut out: Vec<Task> = Vec::new();
     let mut sc = Scope::default();
     for (i, b) in doc.blocks.iter().enumerate() {
@@ -356,7 +352,7 @@ fn item_tasks(doc: &Doc) -> Vec<Task> {
             if boxes || sc.context {
                 continue;
             }
-            if let Some(t) = group_task(doc, i, &mut sc) {
+            if let Some(t) = group_task(doc, i, &mut sc, &levels) {
                 out.push(t);
             }
             continue;
@@ -436,23 +432,47 @@ fn label_para(text: &str) -> Option<String> {
     (bold || colon).then(|| p.trim_end_matches([':', '：']).trim().to_string())
 }
 
-/// A group heading (`## Phase 1: ...`, `### Milestone 2`) whose section states fields of its own
-/// (Files, Tests, Deliverables, Acceptance, Dependencies labels) is one task; its bullets are
-/// the fields' contents, not tasks.
-fn group_task(doc: &Doc, i: usize, sc: &mut Scope) -> Option<Task> {
-    let (id, title) = parse_milestone_heading(&doc.blocks[i].text)?;
-    let end = doc.section_end(i);
-    let c = collect(doc, i + 1, end);
-    let fielded = c.hits.iter().any(|h| {
+/// Heading levels where some group (`## Stage 2`) states fields of its own: every group heading
+/// at such a level is one task, the units that repeat there (`## Stage 5` with only bullets too).
+fn fielded_levels(doc: &Doc, ctx: &[bool]) -> Vec<u8> {
+    let mut levels = Vec::new();
+    for (i, b) in doc.blocks.iter().enumerate() {
+        let Some(level) = b.heading_level() else {
+            continue;
+        };
+        if ctx[i] || levels.contains(&level) || parse_milestone_heading(&b.text).is_none() {
+            continue;
+        }
+        if fielded(&collect(doc, i + 1, doc.section_end(i))) {
+            levels.push(level);
+        }
+    }
+    levels
+}
+
+/// Whether a group's section states fields of its own.
+fn fielded(c: &Collected) -> bool {
+    c.hits.iter().any(|h| {
         matches!(
             h.field,
             crate::fields::Field::Files
                 | crate::fields::Field::Acceptance
                 | crate::fields::Field::Deps
                 | crate::fields::Field::InScope
+                | crate::fields::Field::Status
         )
-    });
-    if !fielded {
+    })
+}
+
+/// A group heading (`## Phase 1: ...`, `### Milestone 2`) whose section states fields of its own
+/// (Files, Tests, Deliverables, Acceptance, Dependencies, Status labels) is one task; its bullets
+/// are the fields' contents, not tasks.
+fn group_task(doc: &Doc, i: usize, sc: &mut Scope, levels: &[u8]) -> Option<Task> {
+    let (id, title) = parse_milestone_heading(&doc.blocks[i].text)?;
+    let end = doc.section_end(i);
+    let c = collect(doc, i + 1, end);
+    let level = doc.blocks[i].heading_level()?;
+    if !fielded(&c) && !levels.contains(&level) {
         return None;
     }
     let b = &doc.blocks[i];
@@ -515,12 +535,7 @@ fn table_rows(b: &crate::markdown::Block) -> Vec<(usize, String, bool)> {
 }
 
 fn says_done(l: &str) -> bool {
-    l.split(|c: char| !c.is_alphanumeric()).any(|w| {
-        matches!(
-            w,
-            "complete" | "completed" | "done" | "finished" | "shipped" | "merged"
-        )
-    })
+    crate::words::says_done(l)
 }
 
 /// A table row as a task.

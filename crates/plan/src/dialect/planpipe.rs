@@ -68,6 +68,16 @@ pub fn read_graph_sections(doc: &Doc, plan: &mut Plan, in_task: &[bool], prose: 
                     }
                 }
             }
+            Kind::Table => {
+                for (k, row) in b.rows.iter().enumerate().skip(1) {
+                    let off = b.row_offsets.get(k).copied().unwrap_or(b.start);
+                    for cell in row {
+                        for e in parse_graph_line(cell) {
+                            edges.push((e, doc.span(off), cell.trim().to_string()));
+                        }
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -112,11 +122,19 @@ fn add_edges_as(plan: &mut Plan, edges: Vec<Edge>, file: Option<&Path>, prose: b
                 .unwrap_or_else(|| plan.source.clone()),
         );
         if let Some(t) = plan.tasks.iter_mut().find(|t| t.id == after) {
-            // an arrow without a kind agrees with whatever kind the task states
+            // an arrow without a kind agrees with whatever kind the task states; in a prose
+            // plan (spec-kit) an edge stated in words is more than the edge order gave
             let kind = match kind {
                 Some(k) => k,
-                None if t.dependencies.iter().any(|x| x.id == before) => continue,
-                None => DepKind::Blocking,
+                None => {
+                    if let Some(x) = t.dependencies.iter_mut().find(|x| x.id == before) {
+                        if prose && x.kind == DepKind::Sequencing {
+                            x.kind = DepKind::Blocking;
+                        }
+                        continue;
+                    }
+                    DepKind::Blocking
+                }
             };
             let d = Dependency {
                 id: before,

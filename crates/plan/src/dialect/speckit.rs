@@ -138,11 +138,8 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     notes,
                     ..Task::default()
                 };
-                let lower = title.to_ascii_lowercase();
-                for key in ["depends on ", "after ", "requires ", "blocked by "] {
-                    if let Some(p) = lower.find(key) {
-                        let rest = &title[p + key.len()..];
-                        let rest = rest.split(')').next().unwrap_or(rest);
+                for rest in crate::deps::inline_dep_texts(&title) {
+                    {
                         for (d, kind) in parse_dep_text(rest, DepKind::Blocking) {
                             if !d.starts_with('#') && !d.starts_with('@') {
                                 task.dependencies.push(Dependency {

@@ -52,15 +52,24 @@ pub fn parse_source(src: &Source) -> Result<Plan, PlanError> {
     let objs = scan(&src.text);
     let range = tag_range(&objs, tag);
     let list = tasks.and_then(Value::as_array).cloned().unwrap_or_default();
-    if tasks.is_none() {
+    let looked = "looked for {\"tasks\": [...]}, a tag such as {\"master\": {\"tasks\": [...]}} or a bare list of tasks, each an object with \"id\" and \"title\"";
+    let what = match tasks {
+        None => Some("this JSON file has no Taskmaster \"tasks\" list"),
+        Some(_) if !list.iter().all(is_task_value) => {
+            Some("this JSON file's task list holds entries that are not Taskmaster tasks")
+        }
+        Some(_) => None,
+    };
+    if let Some(what) = what {
         plan.notes.push(Diagnostic::new(
             Severity::Error,
-            "no-tasks",
-            "this JSON file has no \"tasks\" list (looked for {\"tasks\": [...]} and a tag such as {\"master\": {\"tasks\": [...]}})".into(),
+            "not-taskmaster",
+            format!("{what} ({looked}); give planexec a Taskmaster tasks.json or a Markdown plan"),
             &src.path,
             src.span(0),
             src.line_text(1),
         ));
+        return Ok(plan);
     }
     read_list(src, &objs, &range, &list, None, &mut plan);
     sibling_or_top(&mut plan);
@@ -124,6 +133,9 @@ fn sibling_or_top(plan: &mut Plan) {
 
 /// The tasks list and its tag: `{"tasks": [...]}`, else `master`, else the first tag with tasks.
 fn task_list(root: &Value) -> (Option<&str>, Option<&Value>) {
+    if root.as_array().is_some_and(|a| !a.is_empty()) {
+        return (None, Some(root));
+    }
     if let Some(t) = root.get("tasks") {
         return (None, Some(t));
     }
@@ -136,6 +148,12 @@ fn task_list(root: &Value) -> (Option<&str>, Option<&Value>) {
         Some((k, v)) => (Some(k.as_str()), v.get("tasks")),
         None => (None, None),
     }
+}
+
+/// A Taskmaster task: an object with an id (number or string) and a title.
+fn is_task_value(v: &Value) -> bool {
+    let id = v.get("id").is_some_and(|i| i.is_number() || i.is_string());
+    id && v.get("title").is_some_and(Value::is_string)
 }
 
 fn id_text(v: Option<&Value>) -> String {

@@ -19,6 +19,25 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
         let mut rows = Plan::new(plan.source.clone(), plan.dialect, "single-file");
         let mut row_blocks = vec![false; doc.blocks.len()];
         table_tasks(doc, &mut rows, &mut row_blocks);
+        // a task table whose ids are of another family than every id heading (`T-103-01` rows
+        // beside `### D-103-01` decisions) is the task list; the headings are notes
+        let family = |id: &str| {
+            id.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-')
+                .to_string()
+        };
+        let row_families: std::collections::HashSet<String> =
+            rows.tasks.iter().map(|t| family(&t.id)).collect();
+        if rows.tasks.len() >= 2
+            && !plan
+                .tasks
+                .iter()
+                .any(|t| row_families.contains(&family(&t.id)))
+        {
+            plan.tasks = rows.tasks;
+            in_task = row_blocks;
+            read_sections(doc, plan, &in_task);
+            return;
+        }
         let fresh: Vec<_> = rows
             .tasks
             .into_iter()

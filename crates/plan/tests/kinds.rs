@@ -1,0 +1,172 @@
+//! The kinds of plan round 2 of the public corpus misread (issue 24): one fixture of our own
+//! writing per kind, each read the way a careful person reads it.
+
+mod common;
+use common::*;
+use planexec_plan::{check, Severity};
+
+fn errors(p: &planexec_plan::Plan) -> Vec<String> {
+    check(p)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| format!("{}@{}: {}", d.rule, d.line, d.message))
+        .collect()
+}
+
+fn done_ids(p: &planexec_plan::Plan) -> Vec<&str> {
+    p.tasks
+        .iter()
+        .filter(|t| t.done)
+        .map(|t| t.id.as_str())
+        .collect()
+}
+
+#[test]
+fn a_legacy_taskmaster_file_that_is_a_bare_list_is_read() {
+    let p = load("kinds/legacy-list/tasks/tasks.json");
+    assert_eq!(p.dialect.name(), "taskmaster");
+    assert_eq!(ids(&p), ["1", "2", "2.1", "2.2", "3"]);
+    assert_eq!(done_ids(&p), ["2.1", "3"]);
+    assert_eq!(dep_ids(task(&p, "3")), ["1", "2.2"]);
+    assert_eq!(dep_ids(task(&p, "2.2")), ["2.1"]);
+    assert_eq!(task(&p, "1").acceptance.len(), 1);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_json_file_that_is_not_taskmaster_is_a_clear_error() {
+    for text in [
+        r#"{"name": "app", "version": "1.0.0", "scripts": {"test": "jest"}}"#,
+        r#"[1, 2, 3]"#,
+        r#"{"tasks": [{"label": "build", "command": "make"}]}"#,
+    ] {
+        let p = planexec_plan::parse_str("tasks.json", text, None).unwrap();
+        assert!(p.tasks.is_empty(), "{text}: {:?}", ids(&p));
+        let e = errors(&p);
+        assert!(
+            e.iter()
+                .any(|m| m.starts_with("not-taskmaster") && m.contains("looked for")),
+            "{text}: {e:?}"
+        );
+    }
+}
+
+#[test]
+fn id_checklists_grouped_under_numbered_step_headings_are_spec_kit_tasks() {
+    let p = load("kinds/steps-speckit/tasks.md");
+    assert_eq!(p.dialect.name(), "spec-kit");
+    assert_eq!(
+        ids(&p),
+        ["T001", "T002", "T003", "T004", "T005", "T006", "T007"]
+    );
+    assert_eq!(done_ids(&p), ["T003"]);
+    assert_eq!(p.tasks.iter().filter(|t| t.parallel).count(), 2);
+}
+
+#[test]
+fn prose_dependency_forms_are_edges_and_group_orders_yield_to_stated_edges() {
+    let p = load("kinds/steps-speckit/tasks.md");
+    let has = |t: &str, d: &str| dep_ids(task(&p, t)).contains(&d);
+    assert!(
+        has("T004", "T001") && has("T004", "T002"),
+        "(depends: T1, T2)"
+    );
+    assert!(has("T003", "T001"), "X (note) before Y (note)");
+    assert!(has("T006", "T005"), "X needed for Y");
+    assert!(has("T007", "T006"), "X after Y");
+    assert!(has("T005", "T004"), "依賴 in a table cell");
+    assert!(has("T005", "T002"), "group before group");
+    // `T006 blocks T003` runs against `Storage before replay`: the group order gives way
+    assert!(has("T003", "T006"));
+    assert!(!has("T006", "T003"));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_task_table_with_own_ids_status_and_dependencies_is_the_task_list() {
+    let p = load("kinds/task-table-execplan.md");
+    assert_eq!(ids(&p), ["T-41-01", "T-41-02", "T-41-03", "T-41-04"]);
+    assert_eq!(done_ids(&p), ["T-41-01", "T-41-02"]);
+    assert_eq!(dep_ids(task(&p, "T-41-04")), ["T-41-02", "T-41-03"]);
+    assert_eq!(task(&p, "T-41-03").title, "Store decoded readings");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_spanish_phase_brief_reads_its_tareas_as_the_tasks() {
+    let p = load("kinds/fase-02-pagos.md");
+    assert_eq!(p.tasks.len(), 4, "{:?}", ids(&p));
+    assert_eq!(p.tasks[0].title, "Crear el modelo de pago.");
+    assert!(p.tasks.iter().all(|t| !t.done));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_spanish_execplan_takes_done_state_from_progreso() {
+    let p = load("kinds/migrar-cola.md");
+    assert_eq!(p.dialect.name(), "execplan");
+    assert_eq!(p.variant, "execplan");
+    assert_eq!(p.tasks.len(), 3, "{:?}", ids(&p));
+    assert_eq!(p.tasks.iter().filter(|t| t.done).count(), 2);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_ticket_bundle_reads_front_matter_ids_status_and_depends_on_lines() {
+    let p = load("kinds/front-matter-bundle");
+    // a ticket whose file name ends in `template` is still a ticket: its name starts with an id
+    assert_eq!(ids(&p), ["QRY-001", "QRY-002", "QRY-003"]);
+    assert_eq!(done_ids(&p), ["QRY-001"]);
+    assert_eq!(dep_ids(task(&p, "QRY-002")), ["QRY-001"]);
+    // `QRY-2.x` names a family in words: a warning quoting it, not an unknown id
+    assert_eq!(dep_ids(task(&p, "QRY-003")), ["QRY-002"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let warned = check(&p)
+        .into_iter()
+        .any(|d| d.rule == "unresolved-dependency" && d.message.contains("QRY-2.x"));
+    assert!(warned);
+}
+
+#[test]
+fn stages_with_status_lines_are_the_tasks_and_their_bullets_are_content() {
+    let p = load("kinds/stages-with-status.md");
+    assert_eq!(p.tasks.len(), 4, "{:?}", ids(&p));
+    let done: Vec<bool> = p.tasks.iter().map(|t| t.done).collect();
+    assert_eq!(done, [true, false, true, false]);
+    assert!(p.tasks[1].title.contains("shim"), "{}", p.tasks[1].title);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn one_id_like_word_does_not_make_a_plain_checklist_spec_kit_and_a_week_unit_is_work() {
+    let p = load("kinds/weekly-checklist.md");
+    let titles: Vec<&str> = p.tasks.iter().map(|t| t.title.as_str()).collect();
+    // eight checkboxes: `E2E` is no task id, `Week 2: Quality Gates & Review` holds work, and
+    // the staffing table restates the work without ids
+    assert_eq!(p.tasks.len(), 8, "{titles:?}");
+    assert!(titles.contains(&"Review queue"), "{titles:?}");
+    assert!(
+        titles.iter().any(|t| t.contains("E2E test suite")),
+        "{titles:?}"
+    );
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_checkbox_inside_bold_is_a_checkbox() {
+    let text = "# Plan\n\n## Phase 1: Core\n\n1. **[x] Browser management** (`src/browser.ts`): launch\n2. **[ ] Capture** (`src/net.ts`): ring buffer\n3. [ ] Formatter\n";
+    let p = planexec_plan::parse_str("plan.md", text, None).unwrap();
+    assert_eq!(p.tasks.len(), 3, "{:?}", ids(&p));
+    let done: Vec<bool> = p.tasks.iter().map(|t| t.done).collect();
+    assert_eq!(done, [true, false, false]);
+}
+
+#[test]
+fn a_code_span_path_in_a_nested_kiro_title_is_the_tasks_file() {
+    let p = load("kinds/kiro-title-files/.kiro/specs/cart/tasks.md");
+    assert_eq!(p.dialect.name(), "kiro");
+    let files = |id: &str| -> Vec<String> { task(&p, id).files.clone() };
+    assert_eq!(files("1.1"), ["src/cart/store.ts"]);
+    assert_eq!(files("1.2"), ["src/cart/reducer.ts"]);
+    assert!(files("2").is_empty());
+}
