@@ -93,7 +93,7 @@ impl Plan {
                 .pid_ns_max
                 .then(|| format!("{}\n", pid_max_for(spec.limits.processes)).into_bytes()),
             overlay: overlay(spec, support)?,
-            shm: (support.user_namespaces && Path::new(SHM).is_dir()).then(|| {
+            shm: (support.user_namespaces && Path::new(SHM).is_dir() && !uses_host_shm(spec)).then(|| {
                 let size = spec.limits.disk.min(SHM_MAX);
                 CString::new(format!("size={size},mode=1777")).expect("no NUL")
             }),
@@ -194,6 +194,20 @@ impl Plan {
             mount_proc()
         }
     }
+}
+
+/// Whether the box's paths live in the host's `/dev/shm` (a staged copy of the index
+/// is made there): the box's own tmpfs would hide them, so it keeps the host's, to
+/// which Landlock grants only those paths.
+fn uses_host_shm(spec: &BoxSpec) -> bool {
+    let shm = Path::new(SHM);
+    spec.workspace
+        .iter()
+        .chain(&spec.read_exec)
+        .chain(&spec.write)
+        .chain(&spec.write_noexec)
+        .chain(&spec.layers)
+        .any(|p| p.starts_with(shm))
 }
 
 /// The overlay for `spec.layers`, checked: only with user namespaces (else the
