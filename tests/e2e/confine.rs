@@ -167,7 +167,17 @@ fn gates_cannot_write_the_workspace() {
         m = made.display()
     );
     let out = s.gate(
-        &["command", "--grant", "sh", "--grant", "hostile_child", "--", "sh", "-c", &sh],
+        &[
+            "command",
+            "--grant",
+            "sh",
+            "--grant",
+            "hostile_child",
+            "--",
+            "sh",
+            "-c",
+            &sh,
+        ],
         true,
         &[],
     );
@@ -912,8 +922,14 @@ fn a_test_gets_a_writable_tree_shared_memory_and_home_that_vanish_after_it() {
         &[],
     );
     assert_eq!(out.code, 0, "the test could not do what tests do: {out:?}");
-    assert!(evidence(&out).contains("TREE written") || out.stdout.contains("TREE written"), "{out:?}");
-    assert!(!s.ws().join("out").exists(), "the gate's write reached the workspace");
+    assert!(
+        evidence(&out).contains("TREE written") || out.stdout.contains("TREE written"),
+        "{out:?}"
+    );
+    assert!(
+        !s.ws().join("out").exists(),
+        "the gate's write reached the workspace"
+    );
     assert!(!Path::new(&s.p("home/.toolrc")).exists());
 }
 
@@ -988,7 +1004,9 @@ fn a_write_the_box_refuses_is_explained_with_the_grant_that_allows_it() {
         .filter_map(|f| f["message"].as_str())
         .collect();
     assert!(
-        msgs.iter().any(|m| m.contains("`elsewhere.txt`") && m.contains("read-only") && m.contains("writes = [\"PATH\"]")),
+        msgs.iter().any(|m| m.contains("`elsewhere.txt`")
+            && m.contains("read-only")
+            && m.contains("writes = [\"PATH\"]")),
         "{msgs:?}\n{out:?}"
     );
     assert!(!s.ws().join("elsewhere.txt").exists());

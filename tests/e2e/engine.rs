@@ -1144,13 +1144,19 @@ fn a_task_diff_holding_a_secret_is_rejected_and_never_committed() {
     ));
     assert_eq!(out.code, 0, "{out:?}");
     let all = out.all();
-    assert!(all.contains("planexec/secret-in-diff") || all.contains("holds the value of MODEL_KEY"), "{all}");
+    assert!(
+        all.contains("planexec/secret-in-diff") || all.contains("holds the value of MODEL_KEY"),
+        "{all}"
+    );
     // Past the commit that holds the plan (whose patches carry the key).
     let root = git(d, &["rev-list", "--max-parents=0", "HEAD"]);
     let log = git(d, &["log", "-p", &format!("{}..HEAD", root.trim())]);
     assert!(log.contains("from-env MODEL_KEY"), "{log}");
     assert!(!log.contains(key), "the key was committed: {log}");
     let record = run_record(d).to_string();
-    assert!(record.contains("holds the value of MODEL_KEY (key.txt)"), "{record}");
+    assert!(
+        record.contains("holds the value of MODEL_KEY (key.txt)"),
+        "{record}"
+    );
     assert!(!record.contains(key), "the record holds the key");
 }

@@ -41,10 +41,7 @@ fn require_go() {
 /// Copies plugins/<plugin>/tests/projects/<project> to `<tmp>/<project>`.
 fn fixture(tmp: &Path, plugin: &str, project: &str) -> PathBuf {
     let dst = tmp.join(project);
-    copy_tree(
-        &plugin_project(plugin, project),
-        &dst,
-    );
+    copy_tree(&plugin_project(plugin, project), &dst);
     dst
 }
 
@@ -264,13 +261,20 @@ fn go_subtests_named_with_slashes_count_once_and_rerun_alone() {
          \tt.Run(\"usr/lib\", func(t *testing.T) {})\n\
          \tt.Run(\"etc\", func(t *testing.T) {})\n}\n",
     );
-    write(&ws, "planexec.toml", "[policy]\ngrant = [\"go\"]\n\n[gates.go-test]\nargs = [\"-count=1\"]\n");
+    write(
+        &ws,
+        "planexec.toml",
+        "[policy]\ngrant = [\"go\"]\n\n[gates.go-test]\nargs = [\"-count=1\"]\n",
+    );
     let (out, r) = gate(&ws, "go-test", &[]);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(counts(&r), (2, 1, 0, 0), "{r:#}");
     assert_eq!(failures(&r).len(), 1, "{r:#}");
     let f = failure(&r, "example.com/slashes::TestPaths/usr/bin");
-    assert_eq!((f["path"].as_str(), f["line"].as_u64()), (Some("paths_test.go"), Some(6)));
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("paths_test.go"), Some(6))
+    );
     let human = planexec(&ws, &["gate", "run", "go-test"]);
     let cmd = human
         .stdout
@@ -283,9 +287,19 @@ fn go_subtests_named_with_slashes_count_once_and_rerun_alone() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    let ran: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("--- ")).collect();
-    assert_eq!(ran.len(), 2, "`{cmd}` ran more or less than TestPaths/usr/bin:\n{text}");
-    assert!(ran.iter().any(|l| l.contains("FAIL: TestPaths/usr/bin")), "{text}");
+    let ran: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("--- "))
+        .collect();
+    assert_eq!(
+        ran.len(),
+        2,
+        "`{cmd}` ran more or less than TestPaths/usr/bin:\n{text}"
+    );
+    assert!(
+        ran.iter().any(|l| l.contains("FAIL: TestPaths/usr/bin")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -1051,7 +1065,11 @@ fn ruff_checks_even_when_the_project_says_fix() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = fixture(tmp.path(), "ruff", "failing");
     let toml = std::fs::read_to_string(ws.join("pyproject.toml")).unwrap();
-    std::fs::write(ws.join("pyproject.toml"), format!("{toml}\n[tool.ruff]\nfix = true\n")).unwrap();
+    std::fs::write(
+        ws.join("pyproject.toml"),
+        format!("{toml}\n[tool.ruff]\nfix = true\n"),
+    )
+    .unwrap();
     let before = std::fs::read_to_string(ws.join("src/shop/__init__.py")).unwrap();
     let (out, r) = gate(&ws, "ruff", &["--grant", "python3"]);
     assert_eq!(out.code, 1, "{out:?}");
@@ -1061,7 +1079,10 @@ fn ruff_checks_even_when_the_project_says_fix() {
         .count() as u64;
     let theirs = number_before(&ruff_says(&ws, &["check", "--no-fix"]), "errors");
     assert_eq!((lint, theirs), (4, 4), "{r:#}");
-    assert_eq!(std::fs::read_to_string(ws.join("src/shop/__init__.py")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(ws.join("src/shop/__init__.py")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -1077,20 +1098,44 @@ fn an_older_ruff_in_the_projects_venv_runs_the_same_gate() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = fixture(tmp.path(), "ruff", "failing");
     let venv = |args: &[&str]| {
-        let o = Command::new(args[0]).args(&args[1..]).current_dir(&ws).output().unwrap();
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = Command::new(args[0])
+            .args(&args[1..])
+            .current_dir(&ws)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     venv(&["python3", "-m", "venv", ".venv"]);
     let links = wheels.to_string_lossy().into_owned();
-    venv(&[".venv/bin/pip", "install", "--quiet", "--no-index", "--find-links", &links, "ruff==0.12.12"]);
+    venv(&[
+        ".venv/bin/pip",
+        "install",
+        "--quiet",
+        "--no-index",
+        "--find-links",
+        &links,
+        "ruff==0.12.12",
+    ]);
     let (out, r) = gate(&ws, "ruff", &["--grant", "python3"]);
     assert_eq!(out.code, 1, "{out:?}");
     let fs = findings(&r);
-    let unformatted: Vec<&Value> = fs.iter().filter(|f| f["rule"] == "ruff/unformatted").collect();
+    let unformatted: Vec<&Value> = fs
+        .iter()
+        .filter(|f| f["rule"] == "ruff/unformatted")
+        .collect();
     let lint = fs.len() - unformatted.len();
     let theirs = |args: &[&str]| {
-        let o = Command::new(".venv/bin/python").args(["-m", "ruff"]).args(args).arg("--no-cache")
-            .current_dir(&ws).output().unwrap();
+        let o = Command::new(".venv/bin/python")
+            .args(["-m", "ruff"])
+            .args(args)
+            .arg("--no-cache")
+            .current_dir(&ws)
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     assert!(theirs(&["--version"]).contains("0.12.12"));
@@ -1406,11 +1451,26 @@ fn vitest_as_an_acceptance_command_runs_in_the_box() {
     let ws = npm_fixture(tmp.path(), "vitest", "vitest-app");
     let out = planexec(
         &ws,
-        &["gate", "run", "command", "--format", "json", "--grant", "node", "--", "node", "node_modules/vitest/vitest.mjs", "run"],
+        &[
+            "gate",
+            "run",
+            "command",
+            "--format",
+            "json",
+            "--grant",
+            "node",
+            "--",
+            "node",
+            "node_modules/vitest/vitest.mjs",
+            "run",
+        ],
     );
     let r = gate_report(&out);
     assert_eq!(r["outcome"], "passed", "{out:?}");
-    assert!(!ws.join("node_modules/.vite").exists(), "its cache reached the workspace");
+    assert!(
+        !ws.join("node_modules/.vite").exists(),
+        "its cache reached the workspace"
+    );
 }
 
 #[test]
@@ -1443,11 +1503,18 @@ fn a_failed_title_with_regex_characters_reruns_exactly_that_test() {
         .find_map(|l| l.trim().strip_prefix("rerun: "))
         .unwrap_or_else(|| panic!("no rerun line: {out:?}"));
     assert!(cmd.contains("-t '^sum"), "{cmd}");
-    let o = Command::new("sh").args(["-c", cmd]).current_dir(&ws).output().unwrap();
+    let o = Command::new("sh")
+        .args(["-c", cmd])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
     let line = runner_tests_line(&text);
     assert_eq!(
-        (number_before(&line, "failed"), number_before(&line, "passed")),
+        (
+            number_before(&line, "failed"),
+            number_before(&line, "passed")
+        ),
         (1, 0),
         "`{cmd}` did not rerun exactly the failed test:\n{text}"
     );
@@ -1471,11 +1538,7 @@ fn vitest_matches_its_summary(project: &str) {
     );
     let (out, r) = gate(&ws, "vitest", &["--grant", "node"]);
     assert_eq!(out.code, 1, "{out:?}");
-    let theirs = node_says(
-        &ws,
-        "node_modules/vitest/vitest.mjs",
-        &["run"],
-    );
+    let theirs = node_says(&ws, "node_modules/vitest/vitest.mjs", &["run"]);
     let line = runner_tests_line(&theirs);
     let (p, f, s, e) = counts(&r);
     assert_eq!(
@@ -1505,7 +1568,10 @@ fn vitest_matches_its_summary(project: &str) {
     let _ = std::fs::remove_dir_all(ws.join("node_modules/.vite")); // node_says' own run
     let (_, again) = gate(&ws, "vitest", &["--grant", "node"]);
     assert_eq!(counts(&again), (p, f, s, e));
-    assert!(!ws.join("node_modules/.vite").exists(), "the gate's cache reached the workspace");
+    assert!(
+        !ws.join("node_modules/.vite").exists(),
+        "the gate's cache reached the workspace"
+    );
 }
 
 #[test]

@@ -31,7 +31,9 @@ impl Server {
                         Ok(n) => head.extend_from_slice(&b[..n]),
                     }
                 }
-                h.lock().unwrap().push(String::from_utf8_lossy(&head).into_owned());
+                h.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).into_owned());
                 let _ = write!(
                     c,
                     "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -114,7 +116,11 @@ fn a_boxed_program_reaches_allowed_names_only() {
     let hosts = "api.allowed.test=203.0.113.7,evil.test=203.0.113.8,dead.allowed.test=203.0.113.9,\
                  internal.allowed.test=10.20.30.40,loop.allowed.test=127.0.0.1";
     // A port nothing listens on: the model server that is down.
-    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dial = format!(
         "203.0.113.7:8080=127.0.0.1:{p},203.0.113.8:8080=127.0.0.1:{p},10.20.30.40:8080=127.0.0.1:{p},\
          203.0.113.9:8080=127.0.0.1:{closed}",
@@ -122,7 +128,9 @@ fn a_boxed_program_reaches_allowed_names_only() {
     );
     let (pa, pb) = (a.port.to_string(), b.port.to_string());
     let out = s.gate(
-        &["command", "--grant", "python3", "--", "python3", "-c", PROBE, &pa, &pb],
+        &[
+            "command", "--grant", "python3", "--", "python3", "-c", PROBE, &pa, &pb,
+        ],
         true,
         &[
             ("PLANEXEC_TEST_PROXY_HOSTS", hosts),
@@ -131,31 +139,61 @@ fn a_boxed_program_reaches_allowed_names_only() {
     );
     let ev = evidence(&out);
     for reached in ["allowed-env", "allowed-connect", "allowed-socks"] {
-        assert!(line(&ev, reached).contains("REACHED SERVER-A-OK"), "{reached}: {ev}\n{out:?}");
+        assert!(
+            line(&ev, reached).contains("REACHED SERVER-A-OK"),
+            "{reached}: {ev}\n{out:?}"
+        );
     }
-    assert!(line(&ev, "listed-address").contains("REACHED SERVER-B-OK"), "{ev}");
-    for refused in ["denied", "denied-socks", "host-loopback", "loopback-name", "private", "bypass", "unreachable"] {
+    assert!(
+        line(&ev, "listed-address").contains("REACHED SERVER-B-OK"),
+        "{ev}"
+    );
+    for refused in [
+        "denied",
+        "denied-socks",
+        "host-loopback",
+        "loopback-name",
+        "private",
+        "bypass",
+        "unreachable",
+    ] {
         assert!(line(&ev, refused).contains("REFUSED"), "{refused}: {ev}");
     }
     // Each refusal is said with the host it asked for: in the gate's evidence and on the terminal.
     for (target, why) in [
         ("evil.test:8080", "not in the allow list"),
         (&format!("127.0.0.1:{pa}"), "not in the allow list"),
-        (&format!("loop.allowed.test:{pa}"), "127.0.0.1 is the host's own or a private address"),
-        ("internal.allowed.test:8080", "10.20.30.40 is the host's own or a private address"),
+        (
+            &format!("loop.allowed.test:{pa}"),
+            "127.0.0.1 is the host's own or a private address",
+        ),
+        (
+            "internal.allowed.test:8080",
+            "10.20.30.40 is the host's own or a private address",
+        ),
         ("dead.allowed.test:8080", "unreachable from the host"),
     ] {
         let said = format!("network: refused {target}: {why}");
         assert!(ev.contains(&said), "evidence lacks `{said}`: {ev}");
-        assert!(out.stderr.contains(&said), "terminal lacks `{said}`: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&said),
+            "terminal lacks `{said}`: {}",
+            out.stderr
+        );
     }
     // The server saw only the three allowed requests, never the refused ones.
-    assert_eq!(a.heads.lock().unwrap().len(), 3, "{:?}", a.heads.lock().unwrap());
+    assert_eq!(
+        a.heads.lock().unwrap().len(),
+        3,
+        "{:?}",
+        a.heads.lock().unwrap()
+    );
 }
 
 #[test]
 fn the_proxy_variables_point_at_the_box_relay_and_nothing_bypasses_it() {
-    let s = Scene::new("[policy.plugins.command]\nnetwork = { allow = [\"api.allowed.test:443\"] }\n");
+    let s =
+        Scene::new("[policy.plugins.command]\nnetwork = { allow = [\"api.allowed.test:443\"] }\n");
     let out = s.gate(
         &["command", "--grant", "python3", "--", "python3", "-c",
           "import os\nfor k in ['HTTPS_PROXY','https_proxy','HTTP_PROXY','http_proxy','ALL_PROXY','all_proxy','NO_PROXY','no_proxy','NODE_USE_ENV_PROXY']: print(k + '=' + repr(os.environ.get(k)))"],
@@ -184,7 +222,9 @@ fn a_bad_allow_entry_is_a_configuration_error_naming_it() {
     assert_ne!(out.code, 0, "{out:?}");
     assert!(
         out.stderr.contains("planexec.toml")
-            && out.stderr.contains("[policy] network: network allow entry `api.example.com`: no port"),
+            && out
+                .stderr
+                .contains("[policy] network: network allow entry `api.example.com`: no port"),
         "{}",
         out.stderr
     );
@@ -195,10 +235,20 @@ fn plugins_list_names_the_full_network_as_the_wider_grant() {
     let s = Scene::new(
         "[policy.plugins.command]\nnetwork = \"full\"\n[policy.plugins.junit]\nnetwork = { allow = [\"api.example.com:443\"] }\n",
     );
-    let out = output_of(planexec_command(&s.ws(), &["plugins", "list", "--grant", "python3"], &[]));
+    let out = output_of(planexec_command(
+        &s.ws(),
+        &["plugins", "list", "--grant", "python3"],
+        &[],
+    ));
     let all = out.all();
-    assert!(all.contains("network FULL (the whole internet and the host's own network)"), "{all}");
-    assert!(all.contains("network only [api.example.com:443] through planexec's proxy"), "{all}");
+    assert!(
+        all.contains("network FULL (the whole internet and the host's own network)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("network only [api.example.com:443] through planexec's proxy"),
+        "{all}"
+    );
 }
 
 /// A boxed program reading its key variable sees only the placeholder; the
@@ -223,19 +273,34 @@ fn the_box_sees_a_placeholder_and_only_the_listed_host_gets_the_key() {
             print(urllib.request.urlopen(r, timeout=20).read().decode())\n";
     let (pm, po) = (model.port.to_string(), other.port.to_string());
     let out = s.gate(
-        &["command", "--grant", "python3", "--", "python3", "-c", probe, &pm, &po],
+        &[
+            "command", "--grant", "python3", "--", "python3", "-c", probe, &pm, &po,
+        ],
         true,
         &[("HOST_MODEL_KEY", key), ("MODEL_KEY", key)],
     );
     let ev = evidence(&out);
-    assert!(ev.contains("SEEN='planexec-placeholder-MODEL_KEY' HOSTVAR=None"), "{ev}\n{out:?}");
+    assert!(
+        ev.contains("SEEN='planexec-placeholder-MODEL_KEY' HOSTVAR=None"),
+        "{ev}\n{out:?}"
+    );
     assert!(ev.contains("MODEL-OK") && ev.contains("OTHER-OK"), "{ev}");
     let got = model.heads.lock().unwrap().join("\n");
-    assert!(got.to_ascii_lowercase().contains(&format!("x-api-key: {key}")), "{got}");
+    assert!(
+        got.to_ascii_lowercase()
+            .contains(&format!("x-api-key: {key}")),
+        "{got}"
+    );
     assert!(got.contains(&format!("Bearer {key}")), "{got}");
     let other_got = other.heads.lock().unwrap().join("\n");
-    assert!(!other_got.contains(key) && other_got.contains("planexec-placeholder-MODEL_KEY"), "{other_got}");
-    assert!(!out.all().contains(key), "the key reached planexec's output");
+    assert!(
+        !other_got.contains(key) && other_got.contains("planexec-placeholder-MODEL_KEY"),
+        "{other_got}"
+    );
+    assert!(
+        !out.all().contains(key),
+        "the key reached planexec's output"
+    );
 }
 
 /// Over https: the proxy terminates the box's TLS for the host a secret goes to
@@ -264,14 +329,32 @@ fn over_https_the_listed_host_gets_the_key_and_the_box_only_the_placeholder() {
         r = urllib.request.Request('https://127.0.0.1:%s/private/model.txt' % sys.argv[1], headers={'Authorization': a})\n\
         print('BODY=' + urllib.request.urlopen(r, timeout=30).read().decode())\n";
     let out = s.gate(
-        &["command", "--grant", "python3", "--", "python3", "-c", probe, &port.to_string()],
+        &[
+            "command",
+            "--grant",
+            "python3",
+            "--",
+            "python3",
+            "-c",
+            probe,
+            &port.to_string(),
+        ],
         true,
-        &[("HOST_SITE_AUTH", value), ("SSL_CERT_FILE", ca.to_str().unwrap())],
+        &[
+            ("HOST_SITE_AUTH", value),
+            ("SSL_CERT_FILE", ca.to_str().unwrap()),
+        ],
     );
     let ev = evidence(&out);
-    assert!(ev.contains("SEEN=planexec-placeholder-SITE_AUTH"), "{ev}\n{out:?}");
+    assert!(
+        ev.contains("SEEN=planexec-placeholder-SITE_AUTH"),
+        "{ev}\n{out:?}"
+    );
     assert!(ev.contains("BODY=MODEL-ANSWER"), "{ev}\n{out:?}");
-    assert!(!out.all().contains("YWdlbnQ6azN5LVZhbC05ZjhlN2Q"), "the key reached planexec's output");
+    assert!(
+        !out.all().contains("YWdlbnQ6azN5LVZhbC05ZjhlN2Q"),
+        "the key reached planexec's output"
+    );
 }
 
 /// A secret whose host variable is not set stops the run in pre-flight, naming it.
@@ -281,7 +364,11 @@ fn a_secret_without_its_host_variable_fails_pre_flight() {
         "[policy.secrets]\nMODEL_KEY = { from_env = \"PLANEXEC_TEST_UNSET_KEY\", hosts = [\"api.example.com\"] }\n",
     );
     write(&s.ws(), "plan.md", "# Plan: x\n\n## Tasks\n\n### T001: One\n**Summary**: one\n**Dependencies**: none\n**Files/modules touched**: a.txt\n**Acceptance test**: `true`\n");
-    let out = output_of(planexec_command(&s.ws(), &["run", "plan.md", "--implementer", "manual"], &[]));
+    let out = output_of(planexec_command(
+        &s.ws(),
+        &["run", "plan.md", "--implementer", "manual"],
+        &[],
+    ));
     assert_ne!(out.code, 0, "{out:?}");
     let all = out.all();
     assert!(
@@ -295,7 +382,8 @@ fn a_secret_without_its_host_variable_fails_pre_flight() {
 #[test]
 fn a_flood_of_tunnels_is_capped() {
     let a = Server::start("NEVER-READ");
-    let s = Scene::new("[policy.plugins.command]\nnetwork = { allow = [\"api.allowed.test:8080\"] }\n");
+    let s =
+        Scene::new("[policy.plugins.command]\nnetwork = { allow = [\"api.allowed.test:8080\"] }\n");
     let dial = format!("203.0.113.7:8080=127.0.0.1:{}", a.port);
     let probe = "import socket\n\
         socks = []\n\
@@ -311,7 +399,9 @@ fn a_flood_of_tunnels_is_capped() {
                 pass\n\
         print('ESTABLISHED=%d' % ok, file=__import__('sys').stderr)\n";
     let out = s.gate(
-        &["command", "--grant", "python3", "--", "python3", "-c", probe],
+        &[
+            "command", "--grant", "python3", "--", "python3", "-c", probe,
+        ],
         true,
         &[
             ("PLANEXEC_TEST_PROXY_HOSTS", "api.allowed.test=203.0.113.7"),

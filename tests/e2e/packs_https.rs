@@ -107,7 +107,12 @@ pub(crate) struct TlsServer {
 }
 
 impl TlsServer {
-    pub(crate) fn start(root: &Path, cert: &(PathBuf, PathBuf), port: u16, auth: &str) -> TlsServer {
+    pub(crate) fn start(
+        root: &Path,
+        cert: &(PathBuf, PathBuf),
+        port: u16,
+        auth: &str,
+    ) -> TlsServer {
         Self::start_redirecting(root, cert, port, auth, "")
     }
 

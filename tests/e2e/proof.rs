@@ -15,10 +15,7 @@ fn new_file_patch(file: &str, content: &str) -> String {
 /// added by the patch implementer, accepted by `accept`; `policy` goes into planexec.toml.
 fn one_task(tmp: &Path, plugin: &str, project: &str, accept: &str, policy: &str) -> PathBuf {
     let ws = tmp.join("ws");
-    copy_tree(
-        &plugin_project(plugin, project),
-        &ws,
-    );
+    copy_tree(&plugin_project(plugin, project), &ws);
     git_init(&ws);
     if ws.join("Cargo.toml").exists() {
         // The box keeps the workspace read-only: cargo must find its lock file made.
@@ -263,20 +260,25 @@ fn run_and_prove(ws: &Path) -> (Value, Value) {
 
 const PY_POLICY: &str = "[policy]\ngrant = [\"python3\", \"git\"]\n[gates.pytest]\n";
 
+/// A pytest task on the passing fixture adding `mul` and `tests/test_mul.py` holding `test`.
+fn py_red_green(tmp: &Path, test: &str) -> PathBuf {
+    red_green(
+        tmp,
+        "pytest",
+        "passing",
+        &[MUL, ("tests/test_mul.py", test)],
+        "pytest",
+        PY_POLICY,
+    )
+}
+
 const MUL: (&str, &str) = ("src/calc/mul.py", "def mul(a, b):\n    return a * b\n");
 
 #[test]
 fn a_new_pytest_test_that_passes_on_the_old_code_is_weak_and_named() {
     let tmp = tempfile::tempdir().unwrap();
     let test = "def test_mul():\n    from calc.mul import mul\n    assert mul(2, 3) == 6\n\n\ndef test_add_zero():\n    from calc import add\n    assert add(0, 0) == 0\n";
-    let ws = red_green(
-        tmp.path(),
-        "pytest",
-        "passing",
-        &[MUL, ("tests/test_mul.py", test)],
-        "pytest",
-        PY_POLICY,
-    );
+    let ws = py_red_green(tmp.path(), test);
     let (prove, review) = run_and_prove(&ws);
     let ev = prove["report"]["evidence"].as_str().unwrap();
     assert!(
@@ -311,14 +313,7 @@ fn a_new_pytest_test_that_passes_on_the_old_code_is_weak_and_named() {
 fn a_pytest_test_that_fails_first_and_passes_after_is_proof() {
     let tmp = tempfile::tempdir().unwrap();
     let test = "def test_mul():\n    from calc.mul import mul\n    assert mul(2, 3) == 6\n";
-    let ws = red_green(
-        tmp.path(),
-        "pytest",
-        "passing",
-        &[MUL, ("tests/test_mul.py", test)],
-        "pytest",
-        PY_POLICY,
-    );
+    let ws = py_red_green(tmp.path(), test);
     let (prove, review) = run_and_prove(&ws);
     assert_eq!(prove["report"]["outcome"], "passed", "{prove:#}");
     let ev = prove["report"]["evidence"].as_str().unwrap();

@@ -697,10 +697,7 @@ fn a_gate_claiming_another_shard_is_errored() {
 /// Copies plugins/<plugin>/tests/projects/<project>, runs `npm ci` in it, grants `node`,
 /// and adds `files` test files of two tests each (`body(i)` writes file i).
 fn js_project(dir: &Path, plugin: &str, project: &str, files: u32, body: impl Fn(u32) -> String) {
-    copy_tree(
-        &plugin_project(plugin, project),
-        dir,
-    );
+    copy_tree(&plugin_project(plugin, project), dir);
     let o = std::process::Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
         .current_dir(dir)

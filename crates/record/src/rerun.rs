@@ -35,7 +35,11 @@ fn go(name: &str) -> Option<String> {
         .split('/')
         .map(|l| format!("^{}$", escape_regex(l)))
         .collect();
-    Some(format!("go test -run {} {}", quote(&levels.join("/")), quote(pkg)))
+    Some(format!(
+        "go test -run {} {}",
+        quote(&levels.join("/")),
+        quote(pkg)
+    ))
 }
 
 /// libtest's exact filter; a doc test's name holds spaces, which rustdoc splits
@@ -85,7 +89,10 @@ mod tests {
             command("jest", "src/it's.test.js > a.b").unwrap(),
             "npx jest --runTestsByPath 'src/it'\\''s.test.js' -t '^a\\.b$'"
         );
-        assert_eq!(command("vitest", "src/broken.test.js").unwrap(), "npx vitest run src/broken.test.js");
+        assert_eq!(
+            command("vitest", "src/broken.test.js").unwrap(),
+            "npx vitest run src/broken.test.js"
+        );
     }
 
     #[test]
@@ -103,8 +110,14 @@ mod tests {
             command("pytest", "tests/test_x.py::test_y[a b-1]").unwrap(),
             "python3 -m pytest 'tests/test_x.py::test_y[a b-1]'"
         );
-        assert_eq!(command("cargo-test", "tests::adds").unwrap(), "cargo test -- --exact tests::adds");
-        assert_eq!(command("cargo-test", "src/lib.rs - add (line 5)").unwrap(), "cargo test --doc");
+        assert_eq!(
+            command("cargo-test", "tests::adds").unwrap(),
+            "cargo test -- --exact tests::adds"
+        );
+        assert_eq!(
+            command("cargo-test", "src/lib.rs - add (line 5)").unwrap(),
+            "cargo test --doc"
+        );
         assert_eq!(command("ruff", "x"), None);
     }
 }

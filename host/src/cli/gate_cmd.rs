@@ -559,7 +559,11 @@ mod tests {
     #[test]
     fn a_path_after_the_double_dash_of_a_test_gate_is_an_argument_not_a_program() {
         let mut s = json!({});
-        apply_command_line(&mut s, &["tests/test_x.py".into(), "-k".into(), "slow".into()], false);
+        apply_command_line(
+            &mut s,
+            &["tests/test_x.py".into(), "-k".into(), "slow".into()],
+            false,
+        );
         assert_eq!(s, json!({"args": ["tests/test_x.py", "-k", "slow"]}));
     }
 }

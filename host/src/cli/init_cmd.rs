@@ -71,7 +71,8 @@ pub fn run(force: bool) -> i32 {
 fn inspect(dir: &Path) -> Found {
     let mut f = Found::default();
     for d in crate::gates::select::detect(dir) {
-        f.gates.push(standard(d.gate, &d.why, d.settings, d.programs));
+        f.gates
+            .push(standard(d.gate, &d.why, d.settings, d.programs));
     }
     pre_commit(dir, &mut f);
     lefthook(dir, &mut f);

@@ -12,8 +12,8 @@ mod fs;
 pub mod helper;
 mod limits;
 mod ns;
-mod relay;
 pub mod probe;
+mod relay;
 mod seccomp;
 mod session;
 
@@ -80,7 +80,8 @@ impl NetworkSetting {
     pub fn resolve(&self) -> Result<(Network, Vec<crate::proxy::Rule>), String> {
         match self {
             NetworkSetting::Level(Network::Named) => Err(
-                "network \"named\" is written as `network = { allow = [\"host:port\", ...] }`".into(),
+                "network \"named\" is written as `network = { allow = [\"host:port\", ...] }`"
+                    .into(),
             ),
             NetworkSetting::Level(n) => Ok((*n, Vec::new())),
             NetworkSetting::Allow { allow } => {
@@ -242,8 +243,9 @@ impl Prepared {
         self.ns.enter()?;
         if let Some(r) = self.ruleset.take() {
             let stacked = self.ns.stacked();
-            self.ruleset =
-                Some(fs::allow_stacked(r, &stacked, self.landlock_abi).map_err(std::io::Error::other)?);
+            self.ruleset = Some(
+                fs::allow_stacked(r, &stacked, self.landlock_abi).map_err(std::io::Error::other)?,
+            );
         }
         session::leave_terminal()?;
         session::empty_keyring()?;

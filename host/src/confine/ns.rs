@@ -93,10 +93,12 @@ impl Plan {
                 .pid_ns_max
                 .then(|| format!("{}\n", pid_max_for(spec.limits.processes)).into_bytes()),
             overlay: overlay(spec, support)?,
-            shm: (support.user_namespaces && Path::new(SHM).is_dir() && !uses_host_shm(spec)).then(|| {
-                let size = spec.limits.disk.min(SHM_MAX);
-                CString::new(format!("size={size},mode=1777")).expect("no NUL")
-            }),
+            shm: (support.user_namespaces && Path::new(SHM).is_dir() && !uses_host_shm(spec)).then(
+                || {
+                    let size = spec.limits.disk.min(SHM_MAX);
+                    CString::new(format!("size={size},mode=1777")).expect("no NUL")
+                },
+            ),
         })
     }
 
@@ -182,7 +184,9 @@ impl Plan {
                     flags,
                     opts.as_ptr().cast(),
                 ))
-                .map_err(|e| std::io::Error::other(format!("cannot mount the box's /dev/shm: {e}")))?;
+                .map_err(|e| {
+                    std::io::Error::other(format!("cannot mount the box's /dev/shm: {e}"))
+                })?;
             }
             if self.lo_up {
                 loopback_up()?;
@@ -265,7 +269,9 @@ impl Overlay {
             libc::MS_NOSUID | libc::MS_NODEV,
             self.options.as_ptr().cast(),
         ))
-        .map_err(|e| std::io::Error::other(format!("cannot stack the copy-on-write workspace: {e}")))?;
+        .map_err(|e| {
+            std::io::Error::other(format!("cannot stack the copy-on-write workspace: {e}"))
+        })?;
         check(libc::chdir(self.cwd.as_ptr()))
     }
 }

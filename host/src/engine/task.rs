@@ -474,8 +474,15 @@ fn secret_in_diff(ctx: &mut Ctx, job: &Job) -> Option<planexec_record::Finding> 
     };
     look(&job.changes.patch, &mut names);
     let mut where_: Vec<String> = Vec::new();
-    for f in job.changes.files.iter().filter(|f| f.change != planexec_vcs::ChangeKind::Deleted) {
-        let Ok(bytes) = std::fs::read(ctx.workspace.join(&f.path)) else { continue };
+    for f in job
+        .changes
+        .files
+        .iter()
+        .filter(|f| f.change != planexec_vcs::ChangeKind::Deleted)
+    {
+        let Ok(bytes) = std::fs::read(ctx.workspace.join(&f.path)) else {
+            continue;
+        };
         let text = String::from_utf8_lossy(&bytes);
         if !secrets.found_in(&text).is_empty() {
             look(&text, &mut names);
@@ -491,7 +498,11 @@ fn secret_in_diff(ctx: &mut Ctx, job: &Job) -> Option<planexec_record::Finding> 
             "the change holds the value of {} ({}); a secret is never committed: remove it \
              (read it from the environment at run time instead)",
             names.join(", "),
-            if where_.is_empty() { "in the diff".to_string() } else { where_.join(", ") }
+            if where_.is_empty() {
+                "in the diff".to_string()
+            } else {
+                where_.join(", ")
+            }
         ),
     ))
 }

@@ -38,7 +38,12 @@ pub fn detect(ws: &Path) -> Vec<Detected> {
     let text = |f: &str| std::fs::read_to_string(ws.join(f)).unwrap_or_default();
     let mut out = Vec::new();
     let mut add = |gate, why: &str, settings, programs| {
-        out.push(Detected { gate, why: why.to_string(), settings, programs })
+        out.push(Detected {
+            gate,
+            why: why.to_string(),
+            settings,
+            programs,
+        })
     };
     if has("Cargo.toml") {
         add("cargo-test", "Cargo.toml", "", &["cargo"]);
@@ -46,13 +51,29 @@ pub fn detect(ws: &Path) -> Vec<Detected> {
     if has("go.mod") {
         add("go-test", "go.mod", "packages = [\"./...\"]\n", &["go"]);
     }
-    let python = ["pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "pytest.ini"];
+    let python = [
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "requirements.txt",
+        "pytest.ini",
+    ];
     if python.iter().any(|f| has(f)) {
         let (pyproject, setup_cfg) = (text("pyproject.toml"), text("setup.cfg"));
         let py: &[&str] = &["python3"];
-        add("pytest", "a Python project (pyproject.toml / setup.cfg / requirements)", "", py);
+        add(
+            "pytest",
+            "a Python project (pyproject.toml / setup.cfg / requirements)",
+            "",
+            py,
+        );
         if has("mypy.ini") || pyproject.contains("[tool.mypy") || section(&setup_cfg, "mypy") {
-            add("mypy", "mypy is configured (mypy.ini, [tool.mypy] or setup.cfg [mypy])", "", py);
+            add(
+                "mypy",
+                "mypy is configured (mypy.ini, [tool.mypy] or setup.cfg [mypy])",
+                "",
+                py,
+            );
         }
         if pyproject.contains("[tool.black]") {
             add("black", "[tool.black] in pyproject.toml", "", py);
@@ -62,9 +83,19 @@ pub fn detect(ws: &Path) -> Vec<Detected> {
         }
     }
     let package = text("package.json");
-    for (dep, gate) in [("eslint", "eslint"), ("typescript", "tsc"), ("vitest", "vitest"), ("jest", "jest")] {
+    for (dep, gate) in [
+        ("eslint", "eslint"),
+        ("typescript", "tsc"),
+        ("vitest", "vitest"),
+        ("jest", "jest"),
+    ] {
         if package.contains(&format!("\"{dep}\"")) {
-            add(gate, &format!("package.json depends on {dep}"), "", &["node"]);
+            add(
+                gate,
+                &format!("package.json depends on {dep}"),
+                "",
+                &["node"],
+            );
         }
     }
     out
@@ -104,7 +135,11 @@ mod tests {
         );
         // setup.cfg's [mypy] section alone: `gate run` runs mypy too, as init proposes it.
         std::fs::write(d.path().join("pyproject.toml"), "[project]\nname = \"x\"\n").unwrap();
-        std::fs::write(d.path().join("setup.cfg"), "[mypy-vendored.*]\nignore_errors = True\n").unwrap();
+        std::fs::write(
+            d.path().join("setup.cfg"),
+            "[mypy-vendored.*]\nignore_errors = True\n",
+        )
+        .unwrap();
         assert!(detected(d.path()).contains(&"mypy"));
     }
 }

@@ -157,7 +157,11 @@ fn network_text(r: &crate::plugins::Requests) -> String {
     match r.network {
         crate::confine::Network::Named => format!(
             "allow {}",
-            r.allow.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",")
+            r.allow
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
         ),
         n => n.as_str().into(),
     }

@@ -7,8 +7,8 @@
 mod resolve;
 pub mod rules;
 pub mod secrets;
-pub mod tls;
 mod serve;
+pub mod tls;
 
 pub use resolve::Resolver;
 pub use rules::{Allow, Rule};
@@ -65,7 +65,9 @@ pub struct Proxy {
 impl Proxy {
     /// Starts a proxy for `allow`; `label` names whose programs it serves.
     pub fn start(allow: Allow, secrets: Vec<Secret>, label: &str) -> std::io::Result<Proxy> {
-        let dir = tempfile::Builder::new().prefix("planexec-proxy-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("planexec-proxy-")
+            .tempdir()?;
         let socket = dir.path().join("proxy.sock");
         let listener = UnixListener::bind(&socket)?;
         let shared = Arc::new(Shared {
@@ -95,7 +97,11 @@ impl Proxy {
 
     /// The connections refused so far.
     pub fn refused(&self) -> Vec<Refusal> {
-        self.shared.refused.lock().map(|r| r.clone()).unwrap_or_default()
+        self.shared
+            .refused
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -122,7 +128,10 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
         let Ok(conn) = conn else { continue };
         if shared.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
             shared.active.fetch_sub(1, Ordering::SeqCst);
-            shared.refuse("(any)", format!("more than {MAX_CONNECTIONS} connections at once"));
+            shared.refuse(
+                "(any)",
+                format!("more than {MAX_CONNECTIONS} connections at once"),
+            );
             continue;
         }
         let s = shared.clone();

@@ -75,13 +75,16 @@ impl Rule {
             HostPattern::Below(n) => host
                 .strip_suffix(n.as_str())
                 .is_some_and(|head| head.len() > 1 && head.ends_with('.')),
-            HostPattern::Addr(ip) => host.parse::<IpAddr>().is_ok_and(|h| canonical(h) == canonical(*ip)),
+            HostPattern::Addr(ip) => host
+                .parse::<IpAddr>()
+                .is_ok_and(|h| canonical(h) == canonical(*ip)),
         }
     }
 
     /// Whether this rule names `ip` itself (how a non-public address is allowed).
     pub fn names_addr(&self, ip: IpAddr, port: u16) -> bool {
-        matches!(&self.host, HostPattern::Addr(a) if canonical(*a) == canonical(ip)) && port == self.port
+        matches!(&self.host, HostPattern::Addr(a) if canonical(*a) == canonical(ip))
+            && port == self.port
     }
 }
 
@@ -118,7 +121,11 @@ pub struct Allow {
 
 impl Allow {
     pub fn admits(&self, host: &str, port: u16) -> bool {
-        !self.lists.is_empty() && self.lists.iter().all(|l| l.iter().any(|r| r.admits(host, port)))
+        !self.lists.is_empty()
+            && self
+                .lists
+                .iter()
+                .all(|l| l.iter().any(|r| r.admits(host, port)))
     }
 
     /// Whether every list names `ip` by address (so a loopback or private one may be reached).
@@ -135,7 +142,10 @@ impl Allow {
         let Some(l) = self.lists.iter().min_by_key(|l| l.len()) else {
             return "nothing".into();
         };
-        l.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+        l.iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -154,7 +164,8 @@ fn valid_name(n: &str) -> bool {
         && n.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
 
@@ -205,13 +216,22 @@ mod tests {
         assert!(!r.admits("evil-api.example.com", 443));
         let w = Rule::parse("*.example.org:443").unwrap();
         assert!(w.admits("a.b.example.org", 443));
-        assert!(!w.admits("example.org", 443), "the wildcard is below the name");
+        assert!(
+            !w.admits("example.org", 443),
+            "the wildcard is below the name"
+        );
         assert!(!w.admits("badexample.org", 443));
         let a = Rule::parse("127.0.0.1:11434").unwrap();
         assert!(a.admits("127.0.0.1", 11434));
         assert!(a.names_addr("::ffff:127.0.0.1".parse().unwrap(), 11434));
         assert!(Rule::parse("[::1]:8080").unwrap().admits("::1", 8080));
-        for bad in ["example.com", "example.com:0", "exa mple.com:443", "*:443", ":443"] {
+        for bad in [
+            "example.com",
+            "example.com:0",
+            "exa mple.com:443",
+            "*:443",
+            ":443",
+        ] {
             let e = Rule::parse(bad).unwrap_err();
             assert!(e.contains(bad) && e.contains("host:port"), "{e}");
         }
@@ -220,14 +240,36 @@ mod tests {
 
     #[test]
     fn every_list_must_admit_and_the_host_own_ranges_are_not_public() {
-        let l = |s: &[&str]| s.iter().map(|r| Rule::parse(r).unwrap()).collect::<Vec<_>>();
+        let l = |s: &[&str]| {
+            s.iter()
+                .map(|r| Rule::parse(r).unwrap())
+                .collect::<Vec<_>>()
+        };
         let allow = Allow {
-            lists: vec![l(&["*.example.org:443"]), l(&["api.example.org:443", "x.test:80"])],
+            lists: vec![
+                l(&["*.example.org:443"]),
+                l(&["api.example.org:443", "x.test:80"]),
+            ],
         };
         assert!(allow.admits("api.example.org", 443));
-        assert!(!allow.admits("x.test", 80), "the first list does not admit it");
+        assert!(
+            !allow.admits("x.test", 80),
+            "the first list does not admit it"
+        );
         assert!(!Allow::default().admits("api.example.org", 443));
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["203.0.113.5", "8.8.8.8", "2001:4860::8888"] {

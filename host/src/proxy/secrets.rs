@@ -88,7 +88,10 @@ mod tests {
         let p = placeholder("KEY");
         let head = format!("GET /?k={p} HTTP/1.1\r\nAuthorization: Bearer {p}\r\n\r\n");
         let out = substitute(&head, &s, "api.example.com", 443);
-        assert!(out.contains("Authorization: Bearer sk-real") && out.contains(&format!("?k={p}")), "{out}");
+        assert!(
+            out.contains("Authorization: Bearer sk-real") && out.contains(&format!("?k={p}")),
+            "{out}"
+        );
         assert!(substitute(&head, &s, "127.0.0.1", 8080).contains("Bearer sk-real"));
         assert_eq!(substitute(&head, &s, "127.0.0.1", 8081), head);
         assert_eq!(substitute(&head, &s, "evil.example.com", 443), head);

@@ -46,7 +46,11 @@ fn http(mut c: UnixStream, first: u8, s: &Shared) {
             break i + 4;
         }
         if head.len() > HEAD_MAX {
-            return reply(&mut c, "431 Request Header Fields Too Large", "request head too large");
+            return reply(
+                &mut c,
+                "431 Request Header Fields Too Large",
+                "request head too large",
+            );
         }
         let mut buf = [0u8; 4096];
         match c.read(&mut buf) {
@@ -65,24 +69,37 @@ fn http(mut c: UnixStream, first: u8, s: &Shared) {
         };
         match open(s, &host, port) {
             Ok(up) => {
-                if c.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").is_err() {
+                if c.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .is_err()
+                {
                     return;
                 }
                 let h = rules::normalise(&host);
                 if s.secrets.iter().any(|x| x.for_host(&h, port)) && rest.is_empty() {
                     if let Err(why) = super::tls::intercept(c, up, &h, port, &s.secrets) {
-                        s.refuse(&shown(&h, port), format!("TLS with the key added failed: {why}"));
+                        s.refuse(
+                            &shown(&h, port),
+                            format!("TLS with the key added failed: {why}"),
+                        );
                     }
                 } else {
                     splice(c, up, &rest);
                 }
             }
-            Err(why) => reply(&mut c, "403 Forbidden", &format!("planexec: refused {uri}: {why}")),
+            Err(why) => reply(
+                &mut c,
+                "403 Forbidden",
+                &format!("planexec: refused {uri}: {why}"),
+            ),
         }
         return;
     }
     let Some(after) = uri.strip_prefix("http://") else {
-        return reply(&mut c, "400 Bad Request", "planexec's proxy takes CONNECT or http:// URLs");
+        return reply(
+            &mut c,
+            "400 Bad Request",
+            "planexec's proxy takes CONNECT or http:// URLs",
+        );
     };
     let (authority, path) = after.split_at(after.find('/').unwrap_or(after.len()));
     let Some((host, port)) = split_authority(authority, 80) else {
@@ -91,12 +108,17 @@ fn http(mut c: UnixStream, first: u8, s: &Shared) {
     match open(s, &host, port) {
         Ok(mut up) => {
             let head = origin_form(&text, method, if path.is_empty() { "/" } else { path });
-            let head = super::secrets::substitute(&head, &s.secrets, &rules::normalise(&host), port);
+            let head =
+                super::secrets::substitute(&head, &s.secrets, &rules::normalise(&host), port);
             if up.write_all(head.as_bytes()).is_ok() {
                 splice(c, up, &rest);
             }
         }
-        Err(why) => reply(&mut c, "403 Forbidden", &format!("planexec: refused {authority}: {why}")),
+        Err(why) => reply(
+            &mut c,
+            "403 Forbidden",
+            &format!("planexec: refused {authority}: {why}"),
+        ),
     }
 }
 
@@ -108,7 +130,12 @@ fn origin_form(head: &str, method: &str, path: &str) -> String {
     let version = first.rsplit(' ').next().unwrap_or("HTTP/1.1");
     let mut out = format!("{method} {path} {version}\r\n");
     for l in lines.filter(|l| !l.is_empty()) {
-        let name = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+        let name = l
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if name.starts_with("proxy-") || name == "connection" || name == "keep-alive" {
             continue;
         }

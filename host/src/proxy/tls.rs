@@ -78,7 +78,9 @@ fn client_config() -> Result<Arc<rustls::ClientConfig>, String> {
         let _ = roots.add(c);
     }
     if roots.is_empty() {
-        return Err("the host has no certificates to check the server with; set SSL_CERT_FILE".into());
+        return Err(
+            "the host has no certificates to check the server with; set SSL_CERT_FILE".into(),
+        );
     }
     let mut c = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
@@ -106,7 +108,8 @@ pub fn intercept(
     let cc = rustls::ClientConnection::new(client_config()?, name).map_err(err)?;
     let mut up = rustls::StreamOwned::new(cc, upstream);
     let head = close_after(&substitute(&head, secrets, host, port));
-    up.write_all(head.as_bytes()).map_err(|e| format!("TLS to {host}:{port}: {e}"))?;
+    up.write_all(head.as_bytes())
+        .map_err(|e| format!("TLS to {host}:{port}: {e}"))?;
     up.write_all(&rest).map_err(err)?;
     up.flush().map_err(err)?;
     pump(&mut down, &mut up);
@@ -137,7 +140,12 @@ fn read_head(s: &mut impl Read) -> Result<(String, Vec<u8>), String> {
 fn close_after(head: &str) -> String {
     let mut out = String::new();
     for l in head.split("\r\n").filter(|l| !l.is_empty()) {
-        let name = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+        let name = l
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if out.is_empty() || (name != "connection" && name != "keep-alive") {
             out.push_str(l);
             out.push_str("\r\n");
@@ -158,7 +166,8 @@ fn pump(
     let _ = up.sock.set_read_timeout(tick);
     let mut b = [0u8; 16 * 1024];
     let mut client_open = true;
-    let quiet = |e: &std::io::Error| matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut);
+    let quiet =
+        |e: &std::io::Error| matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut);
     loop {
         if client_open {
             match down.read(&mut b) {

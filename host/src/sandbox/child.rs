@@ -274,7 +274,7 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
                 places.grants.secrets.clone(),
                 places.plugin,
             )
-                .map_err(|e| failed(format!("cannot start the network proxy: {e}")))?;
+            .map_err(|e| failed(format!("cannot start the network proxy: {e}")))?;
             bx.proxy_socket = Some(p.socket().to_path_buf());
             set_proxy_env(&mut spec.env);
             if !places.grants.secrets.is_empty() {
@@ -348,7 +348,10 @@ fn trust_proxy_ca(env: &mut Vec<(String, String)>, tmp: &Path) -> Result<(), Str
         .iter()
         .find_map(|p| std::fs::read_to_string(p).ok())
         .unwrap_or_default();
-    let (only, bundle) = (tmp.join("planexec-proxy-ca.pem"), tmp.join("planexec-ca-bundle.pem"));
+    let (only, bundle) = (
+        tmp.join("planexec-proxy-ca.pem"),
+        tmp.join("planexec-ca-bundle.pem"),
+    );
     std::fs::write(&only, &ca).map_err(|e| format!("{}: {e}", only.display()))?;
     std::fs::write(&bundle, format!("{system}\n{ca}"))
         .map_err(|e| format!("{}: {e}", bundle.display()))?;

@@ -33,7 +33,8 @@ pub struct Context<'a> {
 }
 
 /// Devices a boxed program may open (besides its own `/dev/shm`).
-const DEVICES: &str = "/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty and its own /dev/shm";
+const DEVICES: &str =
+    "/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty and its own /dev/shm";
 /// How much of the output's end is read (tools print the fatal error last).
 const TAIL: usize = 64 << 10;
 const SIGXCPU: i32 = 24;
@@ -93,7 +94,12 @@ fn named_path(line: &str) -> Option<String> {
 fn denied_write(ctx: &Context, _: Option<i32>, text: &str) -> Option<Effect> {
     let line = line_with(
         text,
-        &["permission denied", "read-only file system", "eacces", "erofs"],
+        &[
+            "permission denied",
+            "read-only file system",
+            "eacces",
+            "erofs",
+        ],
     )?;
     let path = named_path(line).unwrap_or_default();
     if path.starts_with("/dev/") {
@@ -102,10 +108,17 @@ fn denied_write(ctx: &Context, _: Option<i32>, text: &str) -> Option<Effect> {
     let in_ws = ctx
         .workspace
         .is_some_and(|ws| !path.starts_with('/') || Path::new(&path).starts_with(ws));
-    let shown = if path.is_empty() { "a file".to_string() } else { format!("`{path}`") };
+    let shown = if path.is_empty() {
+        "a file".to_string()
+    } else {
+        format!("`{path}`")
+    };
     if path.split('/').any(|c| c == ".git") {
         return Some(Effect::new(
-            format!("`{}` was refused a write to {shown}: `.git` is read-only in the box", ctx.program),
+            format!(
+                "`{}` was refused a write to {shown}: `.git` is read-only in the box",
+                ctx.program
+            ),
             "commits and refs are planexec's job; a gate must not change them".into(),
         ));
     }
@@ -138,16 +151,24 @@ fn device(ctx: &Context, _: Option<i32>, text: &str) -> Option<Effect> {
         let low = l.to_ascii_lowercase();
         l.contains("/dev/")
             && !l.contains("/dev/shm")
-            && ["no such file", "permission denied", "operation not permitted", "cannot open"]
-                .iter()
-                .any(|n| low.contains(n))
+            && [
+                "no such file",
+                "permission denied",
+                "operation not permitted",
+                "cannot open",
+            ]
+            .iter()
+            .any(|n| low.contains(n))
     })?;
     let dev: String = line[line.find("/dev/")?..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || "/_-.".contains(*c))
         .collect();
     Some(Effect::new(
-        format!("`{}` could not open `{dev}`: the box offers only {DEVICES}", ctx.program),
+        format!(
+            "`{}` could not open `{dev}`: the box offers only {DEVICES}",
+            ctx.program
+        ),
         "a test that needs another device cannot run boxed; run that gate with --unconfined, \
          on a machine where that is acceptable"
             .into(),
@@ -172,7 +193,9 @@ fn processes(ctx: &Context, _: Option<i32>, text: &str) -> Option<Effect> {
         text.lines().find(|l| {
             let low = l.to_ascii_lowercase();
             low.contains("resource temporarily unavailable")
-                && ["fork", "thread", "spawn", "clone"].iter().any(|w| low.contains(w))
+                && ["fork", "thread", "spawn", "clone"]
+                    .iter()
+                    .any(|w| low.contains(w))
         })
     });
     hit?;
@@ -190,7 +213,13 @@ fn processes(ctx: &Context, _: Option<i32>, text: &str) -> Option<Effect> {
 fn memory(ctx: &Context, _: Option<i32>, text: &str) -> Option<Effect> {
     line_with(
         text,
-        &["cannot allocate memory", "memoryerror", "std::bad_alloc", "out of memory: ", "failed to allocate"],
+        &[
+            "cannot allocate memory",
+            "memoryerror",
+            "std::bad_alloc",
+            "out of memory: ",
+            "failed to allocate",
+        ],
     )?;
     Some(Effect::new(
         format!(
@@ -303,36 +332,69 @@ mod tests {
     fn a_passing_program_has_no_effects_whatever_it_printed() {
         let l = Limits::default();
         let c = ctx(Path::new("/ws"), &l, Network::None, false);
-        assert!(one(&c, Some(0), "PermissionError: [Errno 13] Permission denied: 'x'").is_empty());
+        assert!(one(
+            &c,
+            Some(0),
+            "PermissionError: [Errno 13] Permission denied: 'x'"
+        )
+        .is_empty());
     }
 
     #[test]
     fn a_denied_write_in_the_tree_names_the_path_and_both_ways_out() {
         let l = Limits::default();
         let c = ctx(Path::new("/ws"), &l, Network::None, false);
-        let e = one(&c, Some(1), "PermissionError: [Errno 13] Permission denied: 'out/report.txt'");
+        let e = one(
+            &c,
+            Some(1),
+            "PermissionError: [Errno 13] Permission denied: 'out/report.txt'",
+        );
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].what.contains("`out/report.txt`") && e[0].what.contains("read-only"));
-        assert!(e[0].fix.contains("workspace-writes = \"discard\"") && e[0].fix.contains("writes = [\"PATH\"]"));
-        let node = one(&c, Some(1), "Error: EACCES: permission denied, open '/ws/node_modules/.vite/x.json'");
-        assert!(node[0].what.contains("/ws/node_modules/.vite/x.json"), "{node:?}");
+        assert!(
+            e[0].fix.contains("workspace-writes = \"discard\"")
+                && e[0].fix.contains("writes = [\"PATH\"]")
+        );
+        let node = one(
+            &c,
+            Some(1),
+            "Error: EACCES: permission denied, open '/ws/node_modules/.vite/x.json'",
+        );
+        assert!(
+            node[0].what.contains("/ws/node_modules/.vite/x.json"),
+            "{node:?}"
+        );
     }
 
     #[test]
     fn a_denied_write_outside_the_tree_points_at_the_policys_absolute_writes() {
         let l = Limits::default();
         let c = ctx(Path::new("/ws"), &l, Network::None, true);
-        let e = one(&c, Some(1), "OSError: [Errno 13] Permission denied: '/var/lib/thing/lock'");
-        assert!(e[0].what.contains("outside") && e[0].fix.contains("/ABSOLUTE/PATH"), "{e:?}");
+        let e = one(
+            &c,
+            Some(1),
+            "OSError: [Errno 13] Permission denied: '/var/lib/thing/lock'",
+        );
+        assert!(
+            e[0].what.contains("outside") && e[0].fix.contains("/ABSOLUTE/PATH"),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn limits_name_their_value_and_the_key_that_raises_them() {
-        let l = Limits { processes: 32, ..Limits::default() };
+        let l = Limits {
+            processes: 32,
+            ..Limits::default()
+        };
         let c = ctx(Path::new("/ws"), &l, Network::None, false);
         let e = one(&c, Some(1), "RuntimeError: can't start new thread");
         let cap = crate::confine::process_cap(&l, &crate::confine::SUPPORT);
-        assert!(e[0].what.contains(&format!("{cap} processes")) && e[0].fix.contains("limits] processes"), "{e:?}");
+        assert!(
+            e[0].what.contains(&format!("{cap} processes"))
+                && e[0].fix.contains("limits] processes"),
+            "{e:?}"
+        );
         let e = one(&c, Some(1), "bash: fork: Resource temporarily unavailable");
         assert!(e[0].what.contains(&cap.to_string()), "{e:?}");
         let e = one(&c, Some(128 + SIGXFSZ), "");
@@ -348,7 +410,10 @@ mod tests {
         let e = one(&c, Some(1), "open /dev/kvm: no such file or directory");
         assert!(e[0].what.contains("`/dev/kvm`"), "{e:?}");
         let e = one(&c, Some(1), "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>");
-        assert!(e[0].what.contains("network `none`") && e[0].fix.contains("loopback"), "{e:?}");
+        assert!(
+            e[0].what.contains("network `none`") && e[0].fix.contains("loopback"),
+            "{e:?}"
+        );
         let full = ctx(Path::new("/ws"), &l, Network::Full, false);
         assert!(one(&full, Some(1), "Temporary failure in name resolution").is_empty());
     }

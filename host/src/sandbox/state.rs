@@ -299,7 +299,11 @@ impl PluginState {
             }
         }
         for (r, n) in seen {
-            let times = if n > 1 { format!(" ({n} times)") } else { String::new() };
+            let times = if n > 1 {
+                format!(" ({n} times)")
+            } else {
+                String::new()
+            };
             let line = format!("planexec: {r}{times}");
             stderr.extend_from_slice(format!("\n{line}\n").as_bytes());
             log::Host::emit(self, log::Level::Warn, line);

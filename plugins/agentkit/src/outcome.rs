@@ -99,7 +99,13 @@ fn claude(stdout: &str) -> Result<AgentOutcome, String> {
     let denials = v["permission_denials"].as_array().map_or(0, Vec::len);
     let error = if !ok {
         // Its own words: `result` holds the error (`API Error: Unable to connect…`).
-        let said: String = v["result"].as_str().unwrap_or("").trim().chars().take(300).collect();
+        let said: String = v["result"]
+            .as_str()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(300)
+            .collect();
         Some(match said.is_empty() {
             true => format!("claude reported an error ({subtype})"),
             false => format!("claude reported an error ({subtype}): {said}"),

@@ -192,7 +192,9 @@ mod tests {
         let codex = preset("codex").unwrap();
         assert!(!codex.args.contains(&"--full-auto"));
         assert!(!codex.args.iter().any(|a| a.starts_with("--sandbox")));
-        assert!(codex.args.contains(&"--dangerously-bypass-approvals-and-sandbox"));
+        assert!(codex
+            .args
+            .contains(&"--dangerously-bypass-approvals-and-sandbox"));
         assert!(codex.args.contains(&"--ephemeral"));
     }
 }

@@ -133,11 +133,20 @@ fn run(
             Err(r) => return Ok(Run::Errored(r)),
         };
         return Ok(read(out, sub, tail, |o| {
-            Ok(would_reformat(&o.stdout_str(), workspace, cfg.cwd.as_deref()))
+            Ok(would_reformat(
+                &o.stdout_str(),
+                workspace,
+                cfg.cwd.as_deref(),
+            ))
         }));
     }
     Ok(read(out, sub, tail, |o| {
-        parse(&o.stdout_str(), workspace, cfg.cwd.as_deref(), sub == "format")
+        parse(
+            &o.stdout_str(),
+            workspace,
+            cfg.cwd.as_deref(),
+            sub == "format",
+        )
     }))
 }
 
@@ -155,7 +164,11 @@ fn command(cfg: &Config, sub: &str, extra: &[String], json: bool) -> Result<Comm
     let mut cmd = Command::new(program)
         .args(base)
         .arg(sub)
-        .arg(if sub == "format" { "--check" } else { "--no-fix" })
+        .arg(if sub == "format" {
+            "--check"
+        } else {
+            "--no-fix"
+        })
         .arg("--no-cache");
     if json {
         cmd = cmd.arg("--output-format=json");
@@ -420,14 +433,28 @@ mod tests {
     #[test]
     fn a_ruff_whose_format_has_no_output_format_is_asked_in_text() {
         let usage = "error: unexpected argument '--output-format' found\n\nUsage: ruff format --check [FILES]...";
-        let host = Seq::new(&[(0, "[]"), (2, usage), (1, "Would reformat: src/a.py\n1 file would be reformatted\n")]);
+        let host = Seq::new(&[
+            (0, "[]"),
+            (2, usage),
+            (1, "Would reformat: src/a.py\n1 file would be reformatted\n"),
+        ]);
         let req = request(json!({}));
         let r = RuffGate::check(req, &host).unwrap();
         assert_eq!(r.outcome, Outcome::Failed, "{}", r.summary);
         assert_eq!(r.findings.len(), 1);
-        assert_eq!((r.findings[0].rule.as_str(), r.findings[0].path.as_deref()), ("ruff/unformatted", Some("src/a.py")));
+        assert_eq!(
+            (r.findings[0].rule.as_str(), r.findings[0].path.as_deref()),
+            ("ruff/unformatted", Some("src/a.py"))
+        );
         let calls = host.calls.borrow();
-        assert!(!calls[2].args.iter().any(|a| a.starts_with("--output-format")), "{:?}", calls[2].args);
+        assert!(
+            !calls[2]
+                .args
+                .iter()
+                .any(|a| a.starts_with("--output-format")),
+            "{:?}",
+            calls[2].args
+        );
     }
 
     #[test]

@@ -511,9 +511,13 @@ mod tests {
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         let r = feed(&refs);
         assert_eq!((r.counts.passed, r.counts.failed), (1, 1), "{r:#?}");
-        assert_eq!(r.failures.list.len(), 1, "no phantom parent failure: {:#?}", r.failures.list);
+        assert_eq!(
+            r.failures.list.len(),
+            1,
+            "no phantom parent failure: {:#?}",
+            r.failures.list
+        );
         assert_eq!(r.failures.list[0].name, "example.com/m::TestPaths/a/b");
         assert_eq!(r.failures.list[0].line, Some(9));
     }
 }
-

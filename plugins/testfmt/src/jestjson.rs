@@ -303,7 +303,10 @@ pub mod gate {
                 let at = Path::new(&req.mounts.scratch).join(file);
                 std::fs::write(&at, source)
                     .map_err(|e| format!("cannot write {file} in scratch: {e}"))?;
-                format!("node {}{{scratch}}/{file} {}", runner.node_args, runner.script)
+                format!(
+                    "node {}{{scratch}}/{file} {}",
+                    runner.node_args, runner.script
+                )
             }
             None => format!("node {}{}", runner.node_args, runner.script),
         };

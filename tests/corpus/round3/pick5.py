@@ -1,24 +1,5 @@
 # Fourth pass (repositories fetched after the third pick, files5.json): the same procedure
 # with a fresh random.Random(20261209), ExecPlans only (the fourth pass's two were dropped).
-import json, random
-res = json.load(open('files5.json'))
-order = {l.split()[0]: l.split()[1:] for l in open('order.txt')}
-cap = {'execplan': 2}
-target = {'execplan': 2}
-rng = random.Random(20261209)
-picks = []
-for k in sorted(cap):
-    n = 0
-    for r in order[k]:
-        key = f'{k} {r}'
-        if key not in res or not res[key][1] or n >= target[k]:
-            continue
-        head, c = res[key]
-        c = sorted(c)
-        rng.shuffle(c)
-        for p in c[:min(cap[k], target[k] - n)]:
-            picks.append((k, r, head, p))
-            n += 1
-for p in picks:
-    print(*p)
-json.dump(picks, open('picks5.json', 'w'), indent=0)
+from seeded import pick
+
+pick('files5.json', {'execplan': 2}, {'execplan': 2}, 'picks5.json')
