@@ -1,13 +1,24 @@
-# Validates the round-3 entries without planexec: plans.toml parses; each round-3 entry is
-# held out, has the required fields, names a repository that no earlier round uses, and its
-# sha256 matches the file (or ticket folder) materialised under FILES/<sha256>/<path>.
-#     python3 check.py [FILES]        (default /work/corpus-files)
+# Validates the entries of one round without planexec: plans.toml parses; each entry of the
+# round is held out, has the required fields, names a repository that no other round uses (nor,
+# with an excluded.txt in the round's folder, one fetched before the round), and its sha256
+# matches the file (or ticket folder) materialised under FILES/<sha256>/<path>.
+#     python3 check.py [FILES] [--round N]        (default /work/corpus-files, round 3)
 import hashlib, os, sys, tomllib
 
-FILES = sys.argv[1] if len(sys.argv) > 1 else '/work/corpus-files'
-plans = tomllib.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'plans.toml'), 'rb'))['plan']
-r3 = [p for p in plans if p.get('round') == 3]
-earlier = {p['repo'] for p in plans if p.get('round', 1) != 3}
+argv = sys.argv[1:]
+ROUND = 3
+if '--round' in argv:
+    i = argv.index('--round')
+    ROUND = int(argv[i + 1])
+    del argv[i:i + 2]
+FILES = argv[0] if argv else '/work/corpus-files'
+HERE = os.path.dirname(os.path.abspath(__file__))
+plans = tomllib.load(open(os.path.join(HERE, '..', 'plans.toml'), 'rb'))['plan']
+r3 = [p for p in plans if p.get('round') == ROUND]
+earlier = {p['repo'] for p in plans if p.get('round', 1) != ROUND}
+excl = os.path.join(HERE, '..', f'round{ROUND}', 'excluded.txt')
+if ROUND != 3 and os.path.exists(excl):
+    earlier |= set(open(excl).read().split())
 bad = []
 for p in r3:
     e = p.get('expected', {})
@@ -17,7 +28,7 @@ for p in r3:
     if p.get('held_out') is not True:
         bad.append(f"{p['id']}: not held out")
     if p['repo'] in earlier:
-        bad.append(f"{p['id']}: repository used by an earlier round")
+        bad.append(f"{p['id']}: repository used by another round or fetched before this one")
     if not {'tasks', 'done', 'exit'} <= set(e):
         bad.append(f"{p['id']}: expected needs tasks, done, exit")
     if 'ids' in e and len(e['ids']) != e['tasks']:
@@ -35,7 +46,7 @@ for p in r3:
         got = 'not materialised'
     if got != p['sha256']:
         bad.append(f"{p['id']}: sha256 {got}")
-print(f'round 3: {len(r3)} plans from {len({p["repo"] for p in r3})} repositories; problems: {len(bad)}')
+print(f'round {ROUND}: {len(r3)} plans from {len({p["repo"] for p in r3})} repositories; problems: {len(bad)}')
 for b in bad:
     print('  ' + b)
 sys.exit(1 if bad else 0)
