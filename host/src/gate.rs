@@ -5,7 +5,7 @@ use crate::config::GateConfig;
 use crate::sandbox::bindings::{gate_plugin, types as wt};
 use crate::sandbox::{CallInfo, Loaded};
 use crate::shard::GateShard;
-use planexec_record::{GateReport, GateRun, Outcome};
+use planexec_record::{GateReport, GateRun, Outcome, ProgramRun};
 use std::path::Path;
 
 /// Runs `loaded` as the gate `cfg` in `workspace`, optionally for a task.
@@ -58,7 +58,35 @@ pub fn run_shard(
             name: cfg.name.clone(),
             plugin: loaded.name().to_string(),
             report,
+            programs: program_runs(&info.execs),
         },
         info,
     )
+}
+
+/// The most of a program's arguments kept in the record (they can be long: file lists).
+const MAX_ARGS: usize = 160;
+
+/// The programs a call ran, for the trace and the HTML timeline: the program's file name
+/// and its arguments shortened, escaped as untrusted text.
+pub fn program_runs(execs: &[crate::sandbox::ExecRecord]) -> Vec<ProgramRun> {
+    execs
+        .iter()
+        .filter_map(|e| {
+            let (program, args) = e.argv.split_first()?;
+            let name = Path::new(program)
+                .file_name()
+                .map_or(program.clone(), |n| n.to_string_lossy().into_owned());
+            let mut args = crate::text::untrusted(&args.join(" "));
+            crate::text::truncate(&mut args, MAX_ARGS);
+            Some(ProgramRun {
+                program: crate::text::untrusted(&name),
+                args,
+                started_at: crate::report::timing::stamp_ms(e.started),
+                duration_ms: e.duration.as_millis() as u64,
+                exit_code: e.exit_code,
+                timed_out: e.timed_out,
+            })
+        })
+        .collect()
 }

@@ -4,7 +4,8 @@
 Usage: check_trace.py TRACE.json RUN.json. Every event well formed (X with ts and dur,
 B/E balanced per thread, M with a name), spans on one thread properly nested, each span
 inside its parent (args.parent), one `run` span covering all whose length is the run's,
-and a cycle span per cycle of the record. Prints `ok: ...` or fails with a reason.
+a cycle span per cycle of the record, and a program span, inside its gate's, per
+program a timed step (gate, implementer, review) ran. Prints `ok: ...` or fails with a reason.
 Perfetto's trace_processor is not used: its Python package downloads a native binary.
 """
 import json
@@ -101,7 +102,25 @@ def main(trace_path, run_path):
     seen_steps = sum(1 for s in spans if s.get("cat") in ("implementer", "gate", "review", "commit"))
     if seen_steps != steps + len(run.get("final_gates", [])):
         fail(f"{seen_steps} step spans for {steps} timed steps")
-    print(f"ok: {len(spans)} spans, {cycles} cycles, {steps} steps, run {runs[0]['dur'] / 1e6:.1f} s")
+    programs = 0
+    for t in run["tasks"]:
+        for c in t.get("cycles", []):
+            timed = {x["name"] for x in c.get("timings", []) if x["step"] == "gate"}
+            programs += sum(len(g.get("programs", [])) for g in c.get("gates", []) if g["name"] in timed)
+            if any(x["step"] == "implementer" for x in c.get("timings", [])):
+                programs += len((c.get("implementer") or {}).get("programs", []))
+            reviews = [x["name"] for x in c.get("timings", []) if x["step"] == "review"]
+            programs += sum(len(r.get("programs", [])) for r in c.get("reviews", [])
+                            if any(n.startswith(r["kind"]) for n in reviews))
+    programs += sum(len(g.get("programs", [])) for g in run.get("final_gates", []))
+    seen_programs = [s for s in spans if s.get("cat") == "program"]
+    if len(seen_programs) != programs:
+        fail(f"{len(seen_programs)} program spans, the record has {programs} programs run by timed steps")
+    by_id = {s["args"]["span"]: s for s in spans}
+    for s in seen_programs:
+        if by_id[s["args"]["parent"]].get("cat") not in ("gate", "implementer", "review"):
+            fail(f"program {s['name']!r} is not inside a step span")
+    print(f"ok: {len(spans)} spans, {programs} programs, {cycles} cycles, {steps} steps, run {runs[0]['dur'] / 1e6:.1f} s")
 
 
 if __name__ == "__main__":

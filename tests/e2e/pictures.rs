@@ -157,6 +157,20 @@ fn the_html_report_of_a_real_run_shows_every_task_cycle_and_failure_and_runs_no_
     let steps: Vec<&str> = timed.iter().map(|t| t["step"].as_str().unwrap()).collect();
     assert_eq!(steps.first(), Some(&"implementer"));
     assert_eq!(steps.last(), Some(&"commit"));
+    // The boxed programs the implementer and the gates ran, timed by the host.
+    let cycle = &run["tasks"][0]["cycles"][1];
+    assert_eq!(
+        cycle["implementer"]["programs"][0]["program"], "git",
+        "{cycle}"
+    );
+    assert!(
+        cycle["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["programs"].as_array().is_some_and(|p| !p.is_empty())),
+        "{cycle}"
+    );
     assert!(
         steps.contains(&"gate") && steps.contains(&"review"),
         "{steps:?}"
@@ -403,6 +417,20 @@ fn gate_run_writes_the_html_page_and_the_trace_of_its_gates() {
         "{html}"
     );
     assert!(html.contains("tests/test_calc.py::test_sub"), "{html}");
+    // The boxed programs the gate ran are in the record, and drawn inside the gate's bar.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("g.json")).unwrap()).unwrap();
+    let programs = json["final_gates"][0]["programs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        programs
+            .iter()
+            .any(|p| p["program"] == "python3" && p["exit_code"] == 1),
+        "{json}"
+    );
+    assert!(html.contains("class=\"bar program s-exit-1\""), "{html}");
     let check = Command::new("python3")
         .arg(root().join("tests/data/check_trace.py"))
         .args([d.join("g.trace.json"), d.join("g.json")])

@@ -254,6 +254,24 @@ pub struct GateRun {
     pub name: String,
     pub plugin: String,
     pub report: GateReport,
+    /// The boxed programs the gate ran, in order, timed by the host (not by the plugin).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<ProgramRun>,
+}
+
+/// One program a plugin ran: what (the program's name and its arguments, shortened),
+/// when, for how long, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramRun {
+    pub program: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub args: String,
+    pub started_at: String,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub timed_out: bool,
 }
 
 /// Which shard of a sharded `gate run` a record is (`--shard 2/4`: index 2, count 4).
@@ -322,6 +340,9 @@ pub struct ReviewRun {
     pub review: Option<Review>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The boxed programs an agent reviewer ran, timed by the host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<ProgramRun>,
 }
 
 impl ReviewRun {
@@ -365,6 +386,9 @@ pub struct ImplementRun {
     /// The transcript itself, until the engine writes it out; never in the record.
     #[serde(skip)]
     pub transcript: String,
+    /// The boxed programs the implementer ran (an agent CLI, `git apply`), timed by the host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<ProgramRun>,
 }
 
 impl ImplementRun {
@@ -384,6 +408,7 @@ impl ImplementRun {
             usage: None,
             transcript_path: None,
             transcript: String::new(),
+            programs: Vec::new(),
         }
     }
 }
@@ -780,6 +805,7 @@ mod tests {
             name: "pytest".into(),
             plugin: "pytest".into(),
             report: GateReport::errored("x"),
+            programs: vec![],
         };
         let mut t = TaskRecord {
             id: "T001".into(),

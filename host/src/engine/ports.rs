@@ -154,6 +154,7 @@ impl Plugins for Kit {
         };
         let planted = crate::sandbox::planted::findings(&plugin, &info.planted);
         run.findings.extend(planted);
+        run.programs = crate::gate::program_runs(&info.execs);
         run
     }
 
@@ -243,7 +244,9 @@ impl Plugins for Kit {
                 .collect(),
         };
         let plugin = loaded.name().to_string();
-        Some(match loaded.review(workspace, req).0 {
+        let (result, info) = loaded.review(workspace, req);
+        let programs = crate::gate::program_runs(&info.execs);
+        Some(match result {
             Ok(rev) => ReviewRun {
                 kind: i.kind,
                 plugin,
@@ -254,6 +257,7 @@ impl Plugins for Kit {
                 },
                 review: Some(rev),
                 error: None,
+                programs,
             },
             Err(f) => ReviewRun {
                 kind: i.kind,
@@ -261,6 +265,7 @@ impl Plugins for Kit {
                 outcome: ReviewOutcome::Errored,
                 review: None,
                 error: Some(f.reason),
+                programs,
             },
         })
     }

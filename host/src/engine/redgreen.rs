@@ -303,6 +303,7 @@ fn proof(
             name: "tests-prove".into(),
             plugin: gate.plugin.clone(),
             report,
+            programs: before.programs.clone(),
         },
         findings,
     }

@@ -793,5 +793,6 @@ fn hook_gate_run(h: &planexec_vcs::HookFailure) -> GateRun {
         name: format!("git-hook:{}", h.hook),
         plugin: "git".into(),
         report,
+        programs: vec![],
     }
 }

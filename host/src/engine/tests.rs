@@ -115,6 +115,7 @@ impl Plugins for Fake {
             name,
             plugin: "command".into(),
             report,
+            programs: vec![],
         }
     }
     fn review(&self, _ws: &Path, i: &ReviewInput) -> Option<ReviewRun> {
@@ -158,6 +159,7 @@ impl Plugins for Fake {
                     transcript: String::new(),
                 }),
                 error: None,
+                programs: vec![],
             },
             Err(e) => ReviewRun {
                 kind: i.kind,
@@ -165,6 +167,7 @@ impl Plugins for Fake {
                 outcome: ReviewOutcome::Errored,
                 review: None,
                 error: Some(e),
+                programs: vec![],
             },
         })
     }
@@ -768,6 +771,7 @@ fn implement_inspect_and_gate_transitions() {
         name: "g".into(),
         plugin: "command".into(),
         report: report(o, "sum"),
+        programs: vec![],
     };
     assert_eq!(
         machine::after_gates(&[run(Outcome::Passed)], false),
@@ -800,6 +804,7 @@ fn gate_findings_carry_each_test_failure_with_its_place_once() {
         name: "pytest".into(),
         plugin: "pytest".into(),
         report: r,
+        programs: vec![],
     };
     let out = machine::after_gates(&[run], false);
     let Step::Reject(f) = out else {
@@ -828,6 +833,7 @@ fn review_and_rejection_transitions() {
             transcript: String::new(),
         }),
         error: Some("boom".into()),
+        programs: vec![],
     };
     assert_eq!(
         machine::after_review(&run(Some(true))),

@@ -206,6 +206,7 @@ pub fn skipped_run(name: &str, plugin: &str) -> GateRun {
         name: name.to_string(),
         plugin: plugin.to_string(),
         report,
+        programs: Vec::new(),
     }
 }
 

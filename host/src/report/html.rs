@@ -194,7 +194,8 @@ fn timeline_svg(h: &mut String, r: &RunRecord, tl: &Timeline) {
     }
     h.push_str("</svg><p class=\"legend\"><span class=\"k implementer\">implementer</span> \
         <span class=\"k gate\">gate</span> <span class=\"k review\">review</span> \
-        <span class=\"k commit\">commit</span> · bars behind them are cycles, coloured by outcome</p></section>\n");
+        <span class=\"k commit\">commit</span> <span class=\"k program\">program</span> (a boxed \
+        program a gate ran, under its gate) · bars behind them are cycles, coloured by outcome</p></section>\n");
 }
 
 fn axis(h: &mut String, tl: &Timeline, height: i64) {
@@ -226,6 +227,7 @@ fn bar(h: &mut String, r: &RunRecord, tl: &Timeline, s: &Span, y: i64) {
         SpanKind::Cycle => ("cycle", 2, ROW_H - 4),
         SpanKind::Step(_) if s.task.is_none() => ("step gate", 4, ROW_H - 8),
         SpanKind::Step(_) => (s.kind.name(), 7, ROW_H - 14),
+        SpanKind::Program => ("program", ROW_H - 9, 3),
     };
     let step = if matches!(s.kind, SpanKind::Step(_)) {
         " step"

@@ -268,6 +268,7 @@ mod sink_tests {
             name: "lint".into(),
             plugin: "command".into(),
             report: planexec_record::GateReport::errored("boom\n\x1b[31mred"),
+            programs: vec![],
         };
         let mut n = NdjsonSink::new(Vec::new());
         let mut p = PlainSink::new(Vec::new());

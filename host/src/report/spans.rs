@@ -2,7 +2,7 @@
 //! lanes of tasks (a lane per task running at once) and final gates, nested spans.
 
 use super::timing::epoch_ms;
-use planexec_record::{Cycle, RunRecord, StepKind, Timing};
+use planexec_record::{Cycle, ProgramRun, RunRecord, StepKind, Timing};
 
 /// What a span covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,6 +10,8 @@ pub enum SpanKind {
     Task,
     Cycle,
     Step(StepKind),
+    /// A boxed program a gate, the implementer or a reviewer ran, inside that step's span.
+    Program,
 }
 
 impl SpanKind {
@@ -21,6 +23,7 @@ impl SpanKind {
             SpanKind::Step(StepKind::Gate) => "gate",
             SpanKind::Step(StepKind::Review) => "review",
             SpanKind::Step(StepKind::Commit) => "commit",
+            SpanKind::Program => "program",
         }
     }
 }
@@ -103,10 +106,12 @@ pub fn timeline(r: &RunRecord) -> Timeline {
             parent: None,
             status,
         };
+        let mut spans = vec![span];
+        spans.extend(program_spans(&g.programs, &spans[0], 0));
         lanes.push(Lane {
             name: format!("gate {}", g.name),
             rows: 1,
-            spans: vec![span],
+            spans,
         });
     }
     let all = lanes.iter().flat_map(|l| l.spans.iter());
@@ -188,7 +193,14 @@ fn task_spans(task: usize, id: &str, status: &str, cycles: &[Cycle]) -> Option<V
             parent: Some(0),
             status: format!("{:?}", c.outcome).to_lowercase(),
         });
-        out.extend(step_spans(task, c, parent));
+        let steps = step_spans(task, c, parent);
+        let base = out.len();
+        out.extend(steps.iter().cloned());
+        for (k, step) in steps.iter().enumerate() {
+            if let Some(programs) = step_programs(c, step) {
+                out.extend(program_spans(programs, step, base + k));
+            }
+        }
     }
     if out.len() == 1 {
         return None;
@@ -242,6 +254,58 @@ fn step_spans(task: usize, c: &Cycle, parent: usize) -> Vec<Span> {
                 parent: Some(parent),
                 status: step_status(c, t),
             }
+        })
+        .collect()
+}
+
+/// The programs the step behind `step` ran: a gate's, the implementer's, a review's.
+fn step_programs<'a>(c: &'a Cycle, step: &Span) -> Option<&'a [ProgramRun]> {
+    match step.kind {
+        SpanKind::Step(StepKind::Gate) => c
+            .gates
+            .iter()
+            .find(|g| g.name == step.name)
+            .map(|g| g.programs.as_slice()),
+        SpanKind::Step(StepKind::Implementer) => {
+            c.implementer.as_ref().map(|i| i.programs.as_slice())
+        }
+        SpanKind::Step(StepKind::Review) => c
+            .reviews
+            .iter()
+            .find(|r| {
+                step.name
+                    .starts_with(&format!("{:?}", r.kind).to_lowercase())
+            })
+            .map(|r| r.programs.as_slice()),
+        _ => None,
+    }
+}
+
+/// `programs` as children of the step span `parent` (index `at` in its lane), on the
+/// same row and kept inside it (the step's time is measured apart from theirs).
+fn program_spans(programs: &[ProgramRun], parent: &Span, at: usize) -> Vec<Span> {
+    programs
+        .iter()
+        .filter_map(|p| {
+            let start = epoch_ms(&p.started_at)?.clamp(parent.start, parent.end);
+            let end = (start + p.duration_ms as i64).min(parent.end);
+            let status = match (p.timed_out, p.exit_code) {
+                (true, _) => "timed-out".to_string(),
+                (false, Some(0)) => "passed".to_string(),
+                (false, Some(n)) => format!("exit-{n}"),
+                (false, None) => "killed".to_string(),
+            };
+            Some(Span {
+                kind: SpanKind::Program,
+                name: p.program.clone(),
+                task: parent.task,
+                cycle: parent.cycle,
+                start,
+                end,
+                row: parent.row,
+                parent: Some(at),
+                status,
+            })
         })
         .collect()
 }

@@ -92,6 +92,8 @@ pub struct LogLine {
 #[derive(Debug, Clone)]
 pub struct ExecRecord {
     pub argv: Vec<String>,
+    /// When it started (the host's clock).
+    pub started: time::OffsetDateTime,
     pub exit_code: Option<i32>,
     pub duration: Duration,
     pub timed_out: bool,
@@ -247,6 +249,7 @@ impl PluginState {
             .chain(ready.spec.args.iter().cloned())
             .collect();
         let boxed = ready.boxed.is_some();
+        let started = time::OffsetDateTime::now_utc();
         let out = native::run(&ready.spec, ready.boxed.take());
         ready.clean_up();
         drop(ready.tmp.take());
@@ -269,6 +272,7 @@ impl PluginState {
         };
         self.execs.push(ExecRecord {
             argv,
+            started,
             exit_code: out.exit_code,
             duration: out.duration,
             timed_out: out.timed_out,

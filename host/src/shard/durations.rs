@@ -167,6 +167,7 @@ mod tests {
             name: "pytest".into(),
             plugin: "pytest".into(),
             report,
+            programs: vec![],
         };
         let d = Durations::from_gates(&[g]);
         assert_eq!(

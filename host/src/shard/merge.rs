@@ -220,6 +220,7 @@ fn merge_gate(name: &str, runs: &[(&PathBuf, &GateRun)]) -> Result<GateRun, Merg
         name: name.to_string(),
         plugin: runs[0].1.plugin.clone(),
         report: merge_reports(&reports),
+        programs: runs.iter().flat_map(|r| r.1.programs.clone()).collect(),
     })
 }
 
@@ -384,6 +385,7 @@ mod tests {
             name: "pytest".into(),
             plugin: "pytest".into(),
             report,
+            programs: vec![],
         };
         let mut record = crate::report::gate_record(vec![run], "t0".into(), "t1".into());
         record.shard = Some(Shard {
@@ -463,6 +465,7 @@ mod tests {
                 outcome: o,
                 ..GateReport::errored("lint")
             },
+            programs: vec![],
         };
         a.record.final_gates.push(lint(Outcome::Passed));
         b.record.final_gates.push(lint(Outcome::Failed));
