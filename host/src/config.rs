@@ -323,6 +323,8 @@ pub struct GateConfig {
     /// `files = ["*.py"]`: the files the gate checks under `gate run --staged/--changed`
     /// (none: its plugin's defaults, see `gates/files.rs`).
     pub files: Option<Vec<String>>,
+    /// `drop_flags` / `replace_flags`: edits to the arguments of the programs it runs.
+    pub flags: crate::gates::flags::FlagEdits,
 }
 
 /// `[limits]`: ceilings on what plugins may ask for; set by trusted sources only.
@@ -493,6 +495,12 @@ impl Config {
                     )))
                 }
             };
+            let flags = crate::gates::flags::FlagEdits::parse(
+                &name,
+                t.remove("drop_flags"),
+                t.remove("replace_flags"),
+            )
+            .map_err(invalid)?;
             let settings =
                 serde_json::to_value(&t).map_err(|e| invalid(format!("[gates.{name}]: {e}")))?;
             gates.push(GateConfig {
@@ -500,6 +508,7 @@ impl Config {
                 plugin,
                 settings,
                 files,
+                flags,
             });
         }
         let policy_writes = raw
@@ -562,6 +571,7 @@ impl Config {
                 plugin: name.into(),
                 settings: serde_json::json!({}),
                 files: None,
+                flags: Default::default(),
             })
     }
 

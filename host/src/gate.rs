@@ -34,7 +34,7 @@ pub fn run_shard(
         task,
         shard: shard.map(GateShard::to_wit),
     };
-    let (r, info) = loaded.check(workspace, req);
+    let (r, info) = loaded.check(workspace, req, &cfg.flags);
     let mut report = match r {
         Ok(rep) => rep,
         Err(f) => {
@@ -65,7 +65,7 @@ pub fn run_shard(
 }
 
 /// The most of a program's arguments kept in the record (they can be long: file lists).
-const MAX_ARGS: usize = 160;
+const MAX_ARGS: usize = 1024;
 
 /// The programs a call ran, for the trace and the HTML timeline: the program's file name
 /// and its arguments shortened, escaped as untrusted text.

@@ -1843,3 +1843,51 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_gates_default_flags_can_be_dropped_or_replaced_by_config() {
+    // Issue 34: a default flag that does not fit a project can be dropped or replaced in
+    // planexec.toml; the programs the gate ran (in the record) show the edited arguments.
+    require_python("pytest");
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = fixture(tmp.path(), "pytest", "failing");
+    let toml = |gate: &str| {
+        std::fs::write(
+            ws.join("planexec.toml"),
+            format!("[policy]\ngrant = [\"python3\"]\n\n[gates.pytest]\n{gate}"),
+        )
+        .unwrap()
+    };
+    toml(
+        "drop_flags = [\"-o junit_log_passing_tests=false\"]\n\
+         replace_flags = { \"--tb=short\" = \"--tb=native\" }\n",
+    );
+    let (out, r) = gate(&ws, "pytest", &["--trust", "--report", "json=g.json"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(counts(&r), (2, 2, 2, 1), "{r:#}");
+    let rec: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.join("g.json")).unwrap()).unwrap();
+    let programs = rec["final_gates"][0]["programs"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let run = programs
+        .iter()
+        .map(|p| p["args"].as_str().unwrap_or_default())
+        .find(|a| a.contains("--junitxml"))
+        .unwrap_or_else(|| panic!("{programs:#?}"));
+    assert!(run.contains("--tb=native"), "{run}");
+    assert!(!run.contains("--tb=short"), "{run}");
+    assert!(!run.contains("junit_log_passing_tests"), "{run}");
+    assert!(run.contains("junit_family=xunit1"), "{run}");
+
+    // A value of the wrong shape is a config error naming the gate and the key.
+    toml("drop_flags = \"--tb=short\"\n");
+    let out = planexec_env(&ws, &["gate", "run", "pytest", "--trust"], &[]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("[gates.pytest] field `drop_flags` must be a list of strings"),
+        "{out:?}"
+    );
+}

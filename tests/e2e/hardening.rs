@@ -57,6 +57,7 @@ fn one_gate(
         plugin: loaded.name().into(),
         settings,
         files: None,
+        flags: Default::default(),
     };
     planexec::gate::run(loaded, &g, ws, None).0.report
 }

@@ -15,6 +15,7 @@ fn gate(name: &str, plugin: &str, settings: serde_json::Value) -> GateConfig {
         plugin: plugin.into(),
         settings,
         files: None,
+        flags: Default::default(),
     }
 }
 

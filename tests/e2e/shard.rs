@@ -649,6 +649,7 @@ fn a_gate_claiming_another_shard_is_errored() {
         plugin: "hostile".into(),
         settings: serde_json::json!({"mode": "claims-shard"}),
         files: None,
+        flags: Default::default(),
     };
     let run = |index: Option<u32>| {
         let shard = index.map(|index| GateShard {

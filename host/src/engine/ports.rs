@@ -119,6 +119,7 @@ impl Kit {
                     plugin: "command".into(),
                     settings: serde_json::json!({ "command": command }),
                     files: None,
+                    flags: Default::default(),
                 },
                 &self.acceptance,
             ),

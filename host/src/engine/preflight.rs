@@ -181,6 +181,7 @@ pub fn final_gate_configs(cfg: &Config, plan: &Plan) -> Vec<GateConfig> {
             plugin: "command".into(),
             settings: serde_json::json!({ "command": c }),
             files: None,
+            flags: Default::default(),
         })
         .collect()
 }

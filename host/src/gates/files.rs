@@ -245,6 +245,7 @@ mod tests {
             plugin: plugin.into(),
             settings,
             files: files.map(|f| f.iter().map(|s| s.to_string()).collect()),
+            flags: Default::default(),
         }
     }
 

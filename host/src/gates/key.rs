@@ -52,6 +52,7 @@ pub fn gate_key(
         "plugin": loaded.sha256,
         "gate": cfg.name,
         "settings": cfg.settings,
+        "flags": cfg.flags.to_json(),
         "shard": shard.map(|s| json!({
             "index": s.part.index,
             "count": s.part.count,

@@ -2,6 +2,7 @@
 //! order, each looked up in and stored to the result cache by the key of its inputs.
 
 pub mod files;
+pub mod flags;
 pub mod key;
 pub mod scope;
 pub mod select;

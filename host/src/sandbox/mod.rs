@@ -355,6 +355,7 @@ impl Loaded {
             log_bytes: 0,
             logs: Vec::new(),
             execs: Vec::new(),
+            flags: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -504,13 +505,16 @@ impl Loaded {
     }
 
     /// Runs a gate. Any failure comes back as `Err` with the reason.
+    /// `flags` edits the arguments of every program it runs (`drop_flags`, `replace_flags`).
     pub fn check(
         &self,
         workspace: &Path,
         req: bindings::gate_plugin::GateRequest,
+        flags: &crate::gates::flags::FlagEdits,
     ) -> (Result<planexec_record::GateReport, PluginFailure>, CallInfo) {
         let gate = req.name.clone();
         let (result, info) = self.call_as(workspace, Some(&gate), async |store, pre| {
+            store.data_mut().flags = flags.clone();
             let Pre::Gate(pre) = pre else {
                 unreachable!("kind checked at load")
             };

@@ -182,6 +182,8 @@ pub struct PluginState {
     pub(super) log_bytes: usize,
     pub logs: Vec<LogLine>,
     pub execs: Vec<ExecRecord>,
+    /// The gate's `drop_flags` / `replace_flags`, applied to every program's arguments.
+    pub flags: crate::gates::flags::FlagEdits,
 }
 
 impl PluginState {
@@ -235,9 +237,10 @@ impl PluginState {
             .map(Duration::from_millis)
             .unwrap_or(self.exec_timeout)
             .min(self.exec_timeout);
+        let args = self.edited_args(&cmd.args);
         let req = child::Request {
             program: &cmd.program,
-            args: &cmd.args,
+            args: &args,
             env: &cmd.env,
             cwd: cmd.cwd.as_deref(),
             timeout,
@@ -291,6 +294,23 @@ impl PluginState {
 }
 
 impl PluginState {
+    /// `args` after the gate's flag edits; an edit that would touch the gate's report file
+    /// is left out and said in its log.
+    fn edited_args(&mut self, args: &[String]) -> Vec<String> {
+        if self.flags.is_empty() {
+            return args.to_vec();
+        }
+        let applied = self.flags.apply(args);
+        for r in applied.refused {
+            log::Host::emit(
+                self,
+                log::Level::Warn,
+                format!("drop_flags/replace_flags: `{r}` names the gate's report file in {{scratch}}; left as it is"),
+            );
+        }
+        applied.args
+    }
+
     /// Each connection the proxy refused: a warning in the plugin's log and a
     /// line at the end of the program's stderr (gate output, evidence, transcripts).
     fn note_refused(&mut self, refused: &[crate::proxy::Refusal], stderr: &mut Vec<u8>) {
