@@ -1305,8 +1305,41 @@ fn eslint_and_tsc_pass_on_the_clean_project() {
 
 #[test]
 fn eslint_problems_match_eslints_summary() {
+    eslint_matches_its_summary("js-app");
+}
+
+#[test]
+fn eslint_8_with_a_legacy_eslintrc_runs_the_same_gate() {
+    // The version matrix (issue 34): eslint 8.57 and its `.eslintrc.json`, which most
+    // projects on eslint 8 still use.
+    eslint_matches_its_summary("eslint8-app");
+}
+
+#[test]
+fn eslint_9_runs_the_same_gate() {
+    eslint_matches_its_summary("eslint9-app");
+}
+
+/// An older eslint's fixture holds only its pins (and its own config): the sources, and
+/// the flat config when it has none, are js-app's.
+fn eslint_project(tmp: &Path, project: &str) -> PathBuf {
+    let ws = npm_fixture(tmp, "eslint", project);
+    if !ws.join("src").exists() {
+        let app = plugin_project("eslint", "js-app");
+        copy_tree(&app.join("src"), &ws.join("src"));
+        if !ws.join(".eslintrc.json").exists() {
+            std::fs::copy(app.join("eslint.config.js"), ws.join("eslint.config.js")).unwrap();
+        }
+    }
+    ws
+}
+
+fn eslint_matches_its_summary(project: &str) {
     let tmp = tempfile::tempdir().unwrap();
-    let ws = js_app(tmp.path());
+    let ws = eslint_project(tmp.path(), project);
+    let (out, r) = gate(&ws, "eslint", &["--grant", "node"]);
+    assert_eq!(out.code, 0, "the clean project: {out:?}");
+    assert!(findings(&r).is_empty(), "{r:#}");
     add_js_faults(&ws);
     let (out, r) = gate(&ws, "eslint", &["--grant", "node"]);
     assert_eq!(out.code, 1, "{out:?}");
@@ -1578,22 +1611,41 @@ fn vitest_matches_its_summary(project: &str) {
 fn jests_flags_never_reach_the_tests_process_argv() {
     // A CLI library's tests parse process.argv; jest runs one test file in its own
     // process, so the gate's --ci --json ... used to land there (issue 34).
-    let tmp = tempfile::tempdir().unwrap();
-    let ws = npm_fixture(tmp.path(), "jest", "jest-app");
-    write(
-        &ws,
-        "src/argv.test.js",
-        "test(\"sees the argv of a plain jest run\", () => {\n  expect(process.argv.slice(2)).toEqual([]);\n});\n",
-    );
-    let (out, r) = gate(&ws, "jest", &["--grant", "node", "--", "src/argv.test.js"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(counts(&r), (1, 0, 0, 0), "{r:#}");
+    for project in ["jest-app", "jest29-app"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = npm_fixture(tmp.path(), "jest", project);
+        write(
+            &ws,
+            "src/argv.test.js",
+            "test(\"sees the argv of a plain jest run\", () => {\n  expect(process.argv.slice(2)).toEqual([]);\n});\n",
+        );
+        let (out, r) = gate(&ws, "jest", &["--grant", "node", "--", "src/argv.test.js"]);
+        assert_eq!(out.code, 0, "{project}: {out:?}");
+        assert_eq!(counts(&r), (1, 0, 0, 0), "{project}: {r:#}");
+    }
 }
 
 #[test]
 fn jest_counts_and_failures_match_jests_summary() {
+    jest_matches_its_summary("jest-app");
+}
+
+#[test]
+fn jest_29_runs_the_same_gate() {
+    // The version matrix (issue 34): jest 29, the version most projects pin.
+    jest_matches_its_summary("jest29-app");
+}
+
+fn jest_matches_its_summary(project: &str) {
     let tmp = tempfile::tempdir().unwrap();
-    let ws = npm_fixture(tmp.path(), "jest", "jest-app");
+    let ws = npm_fixture(tmp.path(), "jest", project);
+    if !ws.join("src").exists() {
+        // An older jest's fixture holds only its pins: the tests are jest-app's.
+        copy_tree(
+            &plugin_project("jest", "jest-app").join("src"),
+            &ws.join("src"),
+        );
+    }
     let (out, r) = gate(&ws, "jest", &["--grant", "node"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(counts(&r), (2, 0, 1, 0), "{r:#}");
