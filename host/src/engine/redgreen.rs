@@ -171,8 +171,8 @@ pub struct Pending {
     names: Vec<String>,
     mode: FailFirst,
     worktree: String,
-    /// The worktree's folder, or why it could not be made.
-    dir: Result<std::path::PathBuf, String>,
+    /// The worktree's folder, or why it could not be made; `None` until [`open`].
+    dir: Option<Result<std::path::PathBuf, String>>,
     /// Whether it may run beside the cycle's gates: not cargo-test, whose shared target
     /// folder would hold the old code's build and the new one's at once.
     pub concurrent: bool,
@@ -196,16 +196,28 @@ pub fn prepare(ctx: &mut Ctx, id: &str, changes: &TaskChanges) -> Option<Pending
         "planexec-redgreen-{}",
         id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
     );
-    let dir = start_point(ctx, &worktree, changes);
-    Some(Pending {
+    let mut p = Pending {
         n,
         gate,
         names,
         mode,
         worktree,
-        dir,
+        dir: None,
         concurrent: plugin != "cargo-test",
-    })
+    };
+    // cargo's worktree is made after the gates: its checkout must be newer than the
+    // task's build in the shared target folder, or cargo takes that build for the old code.
+    if p.concurrent {
+        open(ctx, &mut p, changes);
+    }
+    Some(p)
+}
+
+/// Makes the start point's worktree (once).
+pub fn open(ctx: &Ctx, p: &mut Pending, changes: &TaskChanges) {
+    if p.dir.is_none() {
+        p.dir = Some(start_point(ctx, &p.worktree, changes));
+    }
 }
 
 /// The worktree at HEAD with the task's test files and the project's installed
@@ -235,10 +247,8 @@ pub fn run_before(
     task: Option<&planexec_plan::Task>,
 ) -> (Result<GateRun, String>, Timing) {
     let t0 = time::OffsetDateTime::now_utc();
-    let run = p
-        .dir
-        .clone()
-        .map(|dir| plugins.gate(&dir, GateRef::Task(p.n), task));
+    let dir = p.dir.clone().unwrap_or_else(|| Err("the start point was not made".into()));
+    let run = dir.map(|dir| plugins.gate(&dir, GateRef::Task(p.n), task));
     let timing = crate::report::timing::since(StepKind::Gate, "tests-prove", t0);
     (run, timing)
 }

@@ -386,10 +386,13 @@ fn gates(ctx: &mut Ctx, job: &mut Job) -> Step {
     let runs = ctx.task_mut(&job.id).cycles.last().unwrap().gates.clone();
     let next = machine::after_gates(&runs, job.changes.is_empty());
     job.proof = None;
-    if let Some(p) = pending {
+    if let Some(mut p) = pending {
         // cargo-test's check runs after the gates, and only when they passed.
         let before = before.or_else(|| {
-            (next == Step::Review).then(|| super::redgreen::run_before(plugins, &p, this))
+            (next == Step::Review).then(|| {
+                super::redgreen::open(ctx, &mut p, &job.changes);
+                super::redgreen::run_before(plugins, &p, this)
+            })
         });
         job.proof = super::redgreen::finish(ctx, p, before, &job.changes, &runs);
     }
