@@ -300,6 +300,40 @@ pub struct ReviewPolicy {
     pub tests_must_fail_first: FailFirst,
 }
 
+/// `[hooks]`: what planexec's git hooks check besides the gates.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    /// `[hooks.commit-msg]`: the rules of the commit-msg hook.
+    #[serde(default, rename = "commit-msg")]
+    pub commit_msg: CommitMsgRules,
+}
+
+/// The commit-msg hook's rules (`planexec hooks commit-msg FILE`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CommitMsgRules {
+    /// A regular expression the subject line must match (`'^(T\d{3}|docs|fix): '`).
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Characters the subject line may have (0: any number).
+    #[serde(default = "default_max_subject")]
+    pub max_subject: usize,
+}
+
+fn default_max_subject() -> usize {
+    72
+}
+
+impl Default for CommitMsgRules {
+    fn default() -> Self {
+        CommitMsgRules {
+            pattern: None,
+            max_subject: default_max_subject(),
+        }
+    }
+}
+
 /// What a new test that passes without the change costs the task review.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -357,6 +391,8 @@ struct Raw {
     #[serde(default)]
     review: ReviewPolicy,
     #[serde(default)]
+    hooks: HooksConfig,
+    #[serde(default)]
     reviewers: toml::Table,
     #[serde(default)]
     implementers: toml::Table,
@@ -365,7 +401,7 @@ struct Raw {
 }
 
 /// The top-level tables of planexec.toml.
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "limits",
     "policy",
     "plugins",
@@ -374,6 +410,7 @@ const SECTIONS: [&str; 11] = [
     "run",
     "tolerances",
     "review",
+    "hooks",
     "reviewers",
     "implementers",
     "formatters",
@@ -414,6 +451,7 @@ pub struct Config {
     pub run: RunConfig,
     pub tolerances: Option<Tolerances>,
     pub review: ReviewPolicy,
+    pub hooks: HooksConfig,
     pub limits: Limits,
     reviewers: toml::Table,
     implementers: toml::Table,
@@ -541,6 +579,7 @@ impl Config {
             run,
             tolerances: raw.tolerances,
             review: raw.review,
+            hooks: raw.hooks,
             limits: raw.limits,
             reviewers: raw.reviewers,
             implementers: raw.implementers,

@@ -6,6 +6,7 @@
 //! decides how errors print and which exit code they get.
 
 pub mod cli;
+pub mod commit_msg;
 pub mod config;
 pub mod confine;
 pub mod engine;

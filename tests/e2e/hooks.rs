@@ -295,3 +295,43 @@ fn a_staged_result_is_reused_until_the_index_changes() {
     assert_eq!(staged.code, 1, "{staged:?}");
     assert!(!staged.all().contains("cache hit"), "{staged:?}");
 }
+
+/// The commit-msg hook checks the message against `[hooks.commit-msg]`: a subject
+/// without the task-id prefix, or too long, stops the commit, naming the rule and its
+/// place in planexec.toml; a good one commits; `uninstall` removes the hook.
+#[test]
+fn the_commit_msg_hook_holds_messages_to_the_configured_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git_init(d);
+    write(
+        d,
+        "planexec.toml",
+        "[run]\nmax_cycles = 2\n\n[hooks.commit-msg]\npattern = '^(T\\d{3}|docs): '\nmax_subject = 50\n",
+    );
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "start"]);
+    let out = planexec(d, &["hooks", "install", "--hook", "commit-msg"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(d.join(".git/hooks/commit-msg").is_file());
+    assert!(!d.join(".git/hooks/pre-commit").exists(), "only the hook asked for");
+    write(d, "a.txt", "a\n");
+    git(d, &["add", "a.txt"]);
+    let bad = git_as_user(d, &["commit", "-qm", "add a file"]);
+    assert_ne!(bad.code, 0, "{bad:?}");
+    assert!(
+        bad.stderr.contains("the subject `add a file` does not match [hooks.commit-msg] pattern `^(T\\d{3}|docs): ` (planexec.toml:4)"),
+        "{bad:?}"
+    );
+    let long = format!("T001: {}", "x".repeat(60));
+    let bad = git_as_user(d, &["commit", "-qm", &long]);
+    assert_ne!(bad.code, 0, "{bad:?}");
+    assert!(bad.stderr.contains("66 characters, more than 50"), "{bad:?}");
+    assert_eq!(git(d, &["rev-list", "--count", "HEAD"]).trim(), "1");
+    let good = git_as_user(d, &["commit", "-qm", "T001: add a file", "-m", "Why: a test."]);
+    assert_eq!(good.code, 0, "{good:?}");
+    assert_eq!(git(d, &["log", "-1", "--format=%s"]).trim(), "T001: add a file");
+    let out = planexec(d, &["hooks", "uninstall"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!d.join(".git/hooks/commit-msg").exists());
+}

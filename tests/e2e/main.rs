@@ -10,6 +10,7 @@ mod firsthour;
 mod gates;
 mod gateset;
 mod guards;
+mod handback;
 mod hardening;
 mod hooks;
 mod hostile_input;

@@ -356,6 +356,44 @@ fn every_new_test_passing_without_the_change_fails_the_review() {
     assert_eq!(completion(&proof_of(&ws).1), "weak");
 }
 
+/// The plan's own words set red before green for its tasks, over planexec.toml.
+#[test]
+fn the_plans_tolerances_set_red_before_green_over_planexec_toml() {
+    let test = "def test_add_zero():\n    from calc import add\n    assert add(0, 0) == 0\n";
+    let scene = |policy: &str, sentence: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = red_green(
+            tmp.path(),
+            "pytest",
+            "passing",
+            &[MUL, ("tests/test_zero.py", test)],
+            "pytest",
+            policy,
+        );
+        let plan = std::fs::read_to_string(ws.join("plan/plan.md")).unwrap();
+        let plan = plan.replace("## Tasks", &format!("## Tolerances\n\n- {sentence}\n\n## Tasks"));
+        write(&ws, "plan/plan.md", &plan);
+        git(&ws, &["commit", "-qam", "tolerance"]);
+        let out = planexec(&ws, &["run", "plan/plan.md"]);
+        (tmp, ws, out)
+    };
+    // The default ("fail") would rework this task; the plan caps it at WEAK.
+    let (_t, ws, out) = scene(PY_POLICY, "Red before green is advisory here (weak): legacy tests.");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(completion(&proof_of(&ws).1), "weak");
+    // planexec.toml turns it off; the plan asks for it: the plan wins.
+    let policy = format!("{PY_POLICY}[review]\ntests_must_fail_first = \"off\"\n");
+    let (_t, ws, out) = scene(&policy, "Every new test must fail first.");
+    assert_eq!(out.code, 1, "{out:?}");
+    let (prove, review) = proof_of(&ws);
+    assert!(prove.is_some(), "the check ran");
+    assert_eq!(completion(&review), "fail", "{review:#}");
+    // And the plan can turn it off.
+    let (_t, ws, out) = scene(PY_POLICY, "New tests need not fail first.");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(proof_of(&ws).0.is_none(), "no tests-prove run");
+}
+
 #[test]
 fn a_refactor_without_test_changes_is_not_checked() {
     let tmp = tempfile::tempdir().unwrap();
@@ -460,4 +498,85 @@ fn cargo_test_red_green_pair() {
     );
     assert!(ev.contains("adds_zero: PASSED without the change"), "{ev}");
     assert_eq!(completion(&review), "weak");
+}
+
+/// Issue 31: vitest tests are named from the diff (`it("title", ...)`) and judged at the
+/// task's start point, where the project's node_modules is linked into the worktree.
+#[test]
+fn vitest_tests_named_from_the_diff_are_judged_red_before_green() {
+    let tmp = tempfile::tempdir().unwrap();
+    let test = "import { expect, it } from \"vitest\";\nimport { add } from \"./math.js\";\n\nit(\"adds zero\", () => {\n  expect(add(0, 0)).toBe(0);\n});\n\nit(\"multiplies\", async () => {\n  const { mul } = await import(\"./mul.js\");\n  expect(mul(2, 3)).toBe(6);\n});\n";
+    let ws = red_green(
+        tmp.path(),
+        "vitest",
+        "vitest-app",
+        &[
+            ("src/mul.js", "export function mul(a, b) {\n  return a * b;\n}\n"),
+            ("src/mul.test.js", test),
+        ],
+        "vitest",
+        "[policy]\ngrant = [\"node\", \"git\"]\n[gates.vitest]\n",
+    );
+    let o = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+        .current_dir(&ws)
+        .output()
+        .expect("npm runs (scripts/setup.sh installs Node)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (prove, review) = run_and_prove(&ws);
+    let ev = prove["report"]["evidence"].as_str().unwrap();
+    assert!(ev.contains("adds zero: PASSED without the change"), "{ev}");
+    assert!(ev.contains("multiplies: failed without the change"), "{ev}");
+    assert_eq!(completion(&review), "weak", "{review:#}");
+    let f = review["review"]["findings"].as_array().unwrap();
+    assert!(
+        f.iter().any(|f| f["rule"] == "tests-prove/passes-without-change"
+            && f["message"].as_str().unwrap().contains("`adds zero`")),
+        "{f:#?}"
+    );
+}
+
+/// Issue 31: the start point's run goes beside the cycle's other gates, not after them:
+/// it starts before a 3-second gate of the same cycle has ended.
+#[test]
+fn red_before_green_runs_beside_the_other_gates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let test = "def test_mul():\n    from calc.mul import mul\n    assert mul(2, 3) == 6\n";
+    let policy = "[policy]\ngrant = [\"python3\", \"git\", \"sleep\"]\n[gates.pytest]\n[gates.slow]\nplugin = \"command\"\ncommand = \"sleep 3\"\n";
+    let ws = red_green(
+        tmp.path(),
+        "pytest",
+        "passing",
+        &[MUL, ("tests/test_mul.py", test)],
+        "pytest",
+        policy,
+    );
+    let toml = std::fs::read_to_string(ws.join("planexec.toml"))
+        .unwrap()
+        .replace("task_gates = [\"pytest\"]", "task_gates = [\"pytest\", \"slow\"]");
+    write(&ws, "planexec.toml", &toml);
+    git(&ws, &["commit", "-qam", "slow gate"]);
+    let (prove, _) = run_and_prove(&ws);
+    assert_eq!(prove["report"]["outcome"], "passed", "{prove:#}");
+    let rec = record(&ws);
+    let timings = rec["tasks"][0]["cycles"][0]["timings"].as_array().unwrap().clone();
+    let span = |name: &str| {
+        let t = timings
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} timing: {timings:#?}"));
+        let start = time::OffsetDateTime::parse(
+            t["started_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        (start, start + time::Duration::milliseconds(t["duration_ms"].as_i64().unwrap()))
+    };
+    let (prove_start, _) = span("tests-prove");
+    let (slow_start, slow_end) = span("slow");
+    assert!(slow_end - slow_start >= time::Duration::seconds(3));
+    assert!(
+        prove_start < slow_end,
+        "tests-prove started at {prove_start}, after the slow gate ended at {slow_end}"
+    );
 }

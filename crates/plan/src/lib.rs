@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod dialect;
 pub mod error;
 pub mod explain;
+pub mod failfirst;
 pub mod fields;
 pub mod graph;
 pub mod ids;

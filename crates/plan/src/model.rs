@@ -191,6 +191,12 @@ pub struct Tolerances {
     pub max_cost_source: Option<String>,
     pub max_tokens_source: Option<String>,
     pub max_run_minutes_source: Option<String>,
+    /// Red before green for this plan's tasks ("red before green: off", "new tests must
+    /// fail first: weak"): `fail`, `weak` or `off`; over planexec.toml's `[review]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tests_must_fail_first: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tests_must_fail_first_source: Option<String>,
     /// Tolerances without a number (interface, dependencies, ambiguity...), as written.
     pub other: Vec<String>,
     /// Sentences that look like a numeric tolerance but could not be read.

@@ -350,6 +350,9 @@ pub fn read_tolerance(t: &mut Tolerances, sentence: &str, span: crate::model::Sp
         })
         .filter(|w| !w.is_empty())
         .collect();
+    if crate::failfirst::read_fail_first(t, &lower, sentence) {
+        return;
+    }
     let consumed = crate::budget::read_budget(t, &words, sentence);
     let mut found = !consumed.is_empty();
     let work_time = !measures_the_product(&lower);

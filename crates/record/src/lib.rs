@@ -494,6 +494,8 @@ pub enum TaskStatus {
     Rework,
     Done,
     Blocked,
+    /// Handed back with `--skip`: not done, never committed; its dependants wait.
+    Skipped,
 }
 
 impl TaskStatus {
@@ -506,6 +508,7 @@ impl TaskStatus {
             TaskStatus::Rework => "rework",
             TaskStatus::Done => "done",
             TaskStatus::Blocked => "blocked",
+            TaskStatus::Skipped => "skipped",
         }
     }
 }

@@ -1,16 +1,20 @@
-//! `planexec hooks install|uninstall`: git hooks that run the gates on what a commit or a
-//! push holds (`gate run --staged`, `gate run --changed @{push}`).
+//! `planexec hooks install|uninstall|commit-msg`: git hooks that run the gates on what a
+//! commit or a push holds (`--staged`, `--changed @{push}`) and check commit messages.
 
 use super::{exit, report_error};
 use planexec_vcs::{Installed, Repo, HOOK_MARKER};
 
-/// The hooks planexec writes.
+/// The hooks planexec writes by default.
 pub const HOOKS: &[&str] = &["pre-commit", "pre-push"];
+
+/// Every hook planexec can write (`uninstall` removes any of them).
+pub const ALL_HOOKS: &[&str] = &["pre-commit", "pre-push", "commit-msg"];
 
 /// The script of hook `name`: planexec by the path it was installed from, else on PATH.
 fn script(name: &str) -> String {
     let args = match name {
         "pre-push" => "gate run --changed '@{push}'",
+        "commit-msg" => "hooks commit-msg \"$1\"",
         _ => "gate run --staged",
     };
     let exe = std::env::current_exe()
@@ -77,7 +81,7 @@ pub fn uninstall() -> i32 {
         Ok(r) => r,
         Err(c) => return c,
     };
-    match repo.uninstall_hooks(HOOKS) {
+    match repo.uninstall_hooks(ALL_HOOKS) {
         Ok(removed) if removed.is_empty() => {
             println!("no planexec hook in {}", repo.hooks_dir().display());
             exit::OK
@@ -93,4 +97,59 @@ pub fn uninstall() -> i32 {
             exit::USAGE
         }
     }
+}
+
+/// `planexec hooks commit-msg FILE`: the message against `[hooks.commit-msg]`; exit 1
+/// naming each broken rule, 2 when the file or the rules cannot be read.
+pub fn commit_msg(file: &std::path::Path) -> i32 {
+    let repo = match repo() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let ws = repo.workdir();
+    let config = match crate::config::Config::load(ws) {
+        Ok(c) => c,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    let toml = std::fs::read_to_string(ws.join("planexec.toml")).unwrap_or_default();
+    let place = crate::commit_msg::rules_place("planexec.toml", &toml);
+    let text = match read_message(file) {
+        Ok(t) => t,
+        Err(e) => {
+            report_error(&e);
+            return exit::USAGE;
+        }
+    };
+    match crate::commit_msg::problems(&text, &config.hooks.commit_msg, &place) {
+        Ok(found) if found.is_empty() => exit::OK,
+        Ok(found) => {
+            for p in &found {
+                report_error(&format!("commit message: {p}"));
+            }
+            eprintln!(
+                "the commit was stopped; your message is kept in {} (`git commit -e -F {}` edits it again)",
+                file.display(),
+                file.display()
+            );
+            exit::FAILED
+        }
+        Err(e) => {
+            report_error(&e);
+            exit::USAGE
+        }
+    }
+}
+
+/// The message file, at most 1 MiB.
+fn read_message(file: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let f = std::fs::File::open(file).map_err(|e| format!("{}: cannot read the commit message: {e}", file.display()))?;
+    let mut buf = Vec::new();
+    f.take(1 << 20)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("{}: cannot read the commit message: {e}", file.display()))?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
 }

@@ -160,6 +160,21 @@ pub enum Cmd {
         /// cost (US dollars), tokens (200k, 2m), minutes. Kept for later resumes.
         #[arg(long, requires = "resume", value_name = "cost=N,tokens=N,minutes=N")]
         budget: Option<crate::engine::BudgetRaise>,
+        /// With --resume: take the work tree, as you fixed it, as blocked task TASK's result
+        /// (its gates and reviews still judge it; nothing they reject is committed).
+        #[arg(long, requires = "resume", value_name = "TASK", group = "handback")]
+        accept: Option<String>,
+        /// With --resume: undo what blocked task TASK's attempt changed (a copy is kept) and
+        /// start its cycles again; your other changes stay.
+        #[arg(long, requires = "resume", value_name = "TASK", group = "handback")]
+        retry: Option<String>,
+        /// With --resume and --reason: mark blocked task TASK skipped (never committed);
+        /// the tasks that depend on it wait.
+        #[arg(long, requires_all = ["resume", "reason"], value_name = "TASK", group = "handback")]
+        skip: Option<String>,
+        /// Why the task is skipped (with --skip), kept in the record and the log.
+        #[arg(long, requires = "skip")]
+        reason: Option<String>,
     },
     /// Restore a run's start commit (asks for --yes; says what it would discard).
     Rollback {
@@ -250,7 +265,7 @@ pub enum HooksCmd {
     /// another tool's hook is named and left alone unless --force (then kept beside it).
     Install {
         /// Which hooks (default: pre-commit and pre-push). Repeatable.
-        #[arg(long = "hook", value_parser = ["pre-commit", "pre-push"])]
+        #[arg(long = "hook", value_parser = ["pre-commit", "pre-push", "commit-msg"])]
         hooks: Vec<String>,
         /// Replace another tool's hook (it is moved aside, and put back by `uninstall`).
         #[arg(long)]
@@ -258,6 +273,12 @@ pub enum HooksCmd {
     },
     /// Remove planexec's hooks (only planexec's).
     Uninstall,
+    /// Check a commit message file against planexec.toml's [hooks.commit-msg] rules
+    /// (what the commit-msg hook runs; exit 1 naming each broken rule).
+    CommitMsg {
+        /// The message file git passes the hook (.git/COMMIT_EDITMSG).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -440,6 +461,7 @@ pub fn main() -> i32 {
         }),
         Cmd::Hooks(HooksCmd::Install { hooks, force }) => hooks_cmd::install(&hooks, force),
         Cmd::Hooks(HooksCmd::Uninstall) => hooks_cmd::uninstall(),
+        Cmd::Hooks(HooksCmd::CommitMsg { file }) => hooks_cmd::commit_msg(&file),
         Cmd::Status { run_id, format } => status_cmd::run(run_id.as_deref(), format),
         Cmd::Report(ReportCmd::Merge {
             reports,
@@ -502,7 +524,12 @@ pub fn main() -> i32 {
             dialect,
             format,
             budget,
+            accept,
+            retry,
+            skip,
+            reason,
         } => run_cmd::run(run_cmd::RunArgs {
+            handback: run_cmd::handback(accept, retry, skip, reason),
             budget,
             plan,
             dialect,

@@ -19,6 +19,25 @@ pub struct RunArgs {
     pub reports: Vec<crate::report::ReportSpec>,
     /// `--budget`, with `--resume`.
     pub budget: Option<engine::BudgetRaise>,
+    /// `--accept`, `--retry` or `--skip` (clap allows one), with `--resume`.
+    pub handback: Option<engine::Handback>,
+}
+
+/// The hand-back flags as one choice (clap lets at most one through).
+pub fn handback(
+    accept: Option<String>,
+    retry: Option<String>,
+    skip: Option<String>,
+    reason: Option<String>,
+) -> Option<engine::Handback> {
+    use engine::Handback;
+    accept
+        .map(Handback::Accept)
+        .or(retry.map(Handback::Retry))
+        .or(skip.map(|id| Handback::Skip {
+            id,
+            reason: reason.unwrap_or_default(),
+        }))
 }
 
 pub fn run(a: RunArgs) -> i32 {
@@ -52,6 +71,7 @@ pub fn run(a: RunArgs) -> i32 {
         jobs: a.jobs,
         format: a.format.map(|f| format_name(f).to_string()),
         budget: a.budget.clone(),
+        handback: a.handback.clone(),
     };
     if let Err(e) = crate::interrupt::install() {
         eprintln!("warning: cannot handle Ctrl-C gracefully: {e}");

@@ -13,7 +13,7 @@ pub fn remember(ctx: &mut Ctx, id: &str) {
     if ctx.in_worktree() {
         return;
     }
-    let Ok(changes) = ctx.repo.changes_since_head(&ctx.own_files) else {
+    let Ok(changes) = ctx.repo.changes_since_head(&ctx.not_tasks()) else {
         return;
     };
     let left: BTreeMap<String, String> = changes
@@ -32,18 +32,40 @@ pub fn remember(ctx: &mut Ctx, id: &str) {
 /// the block (the person's own edits) and every other change are kept. Said on the
 /// terminal and recorded as an issue. `Err` (nothing undone) when the copy fails.
 pub fn set_aside(ctx: &mut Ctx, id: &str) -> Result<(), String> {
+    if let Some(done) = undo_attempt(ctx, id, false)? {
+        let text = say(ctx, &done, &format!("{id} resumes after its block"));
+        ctx.state.record.issues.push(Issue {
+            task: Some(id.to_string()),
+            issue: format!("{id} was resumed after its block"),
+            resolution: text,
+        });
+    }
+    Ok(())
+}
+
+/// What [`undo_attempt`] undid (copied to `backup` first) and kept.
+pub struct SetAside {
+    pub undone: Vec<String>,
+    pub kept: Vec<String>,
+    pub backup: std::path::PathBuf,
+}
+
+/// Copies aside, then undoes, the blocked attempt's paths: those still as it left them,
+/// or with `all` (`--retry`) every path it touched, the person's later edits of those
+/// included (copied too). Other changes are never touched. `None`: nothing to undo.
+pub fn undo_attempt(ctx: &mut Ctx, id: &str, all: bool) -> Result<Option<SetAside>, String> {
     let Some(left) = ctx.state.blocked_left.remove(id) else {
-        return Ok(());
+        return Ok(None);
     };
     let (Some(store), false) = (ctx.store, ctx.in_worktree()) else {
-        return Ok(());
+        return Ok(None);
     };
-    let changes = ctx.repo.changes_since_head(&ctx.own_files).map_err(|e| {
+    let changes = ctx.repo.changes_since_head(&ctx.not_tasks()).map_err(|e| {
         format!("{id} was resumed, but the work tree's changes cannot be read: {e}")
     })?;
-    let (undo, kept) = split(ctx, &left, changes);
+    let (undo, kept) = split(ctx, &left, changes, all);
     if undo.is_empty() && kept.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let cycle = ctx
         .task_mut(id)
@@ -62,16 +84,20 @@ pub fn set_aside(ctx: &mut Ctx, id: &str) -> Result<(), String> {
     ctx.repo.restore_to_head(&undo).map_err(|e| {
         format!("{id} was resumed; its blocked attempt's changes are copied to {} but could not be undone: {e}", backup.display())
     })?;
-    say(ctx, id, &undo.paths(), &kept, &backup);
-    Ok(())
+    Ok(Some(SetAside {
+        undone: undo.paths(),
+        kept,
+        backup,
+    }))
 }
 
-/// The changes still as the attempt left them, and the paths of the attempt the person
-/// changed since the block (kept).
+/// The changes to undo (still as the attempt left them, or with `all` every one the
+/// attempt touched), and the paths of the attempt the person changed since (kept).
 fn split(
     ctx: &Ctx,
     left: &BTreeMap<String, String>,
     changes: TaskChanges,
+    all: bool,
 ) -> (Vec<ChangedFile>, Vec<String>) {
     let as_left = |p: &str| {
         left.get(p)
@@ -84,7 +110,7 @@ fn split(
         if !sides.iter().any(|p| left.contains_key(*p)) {
             continue;
         }
-        if sides.iter().all(|p| as_left(p)) {
+        if all || sides.iter().all(|p| as_left(p)) {
             undo.push(f);
         } else {
             kept.extend(sides.into_iter().cloned());
@@ -93,36 +119,35 @@ fn split(
     (undo, kept)
 }
 
-fn say(ctx: &mut Ctx, id: &str, undone: &[String], kept: &[String], backup: &std::path::Path) {
+/// Says on the terminal, after `head`, what was undone (and where its copy is) and
+/// what was kept; returns the text for the record.
+pub fn say(ctx: &mut Ctx, done: &SetAside, head: &str) -> String {
     let home = ctx
         .home
         .canonicalize()
         .unwrap_or_else(|_| ctx.home.to_path_buf());
-    let shown = backup
+    let shown = done
+        .backup
         .strip_prefix(&home)
-        .unwrap_or(backup)
+        .unwrap_or(&done.backup)
         .display()
         .to_string();
-    let mut text = format!("{id} resumes after its block");
-    if !undone.is_empty() {
+    let mut text = head.to_string();
+    if !done.undone.is_empty() {
         text.push_str(&format!(
             " from a clean tree: its blocked attempt's changes to {} were undone (a copy is in {shown})",
-            undone.join(", ")
+            done.undone.join(", ")
         ));
     }
-    if !kept.is_empty() {
+    if !done.kept.is_empty() {
         text.push_str(&format!(
             "; kept as you left them (changed since the block): {}",
-            kept.join(", ")
+            done.kept.join(", ")
         ));
     }
     ctx.emit(Event::Message {
         level: Level::Info,
         text: text.clone(),
     });
-    ctx.state.record.issues.push(Issue {
-        task: Some(id.to_string()),
-        issue: format!("{id} was resumed after its block"),
-        resolution: text,
-    });
+    text
 }

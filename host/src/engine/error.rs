@@ -39,6 +39,14 @@ pub enum EngineError {
     Locked(#[from] crate::lock::LockError),
     #[error("pre-flight failed, nothing was changed:\n  {reason}")]
     Preflight { reason: String },
+    /// `--accept`, `--retry` or `--skip` of a task that is not there or not blocked.
+    #[error("{flag} {id}: {why}; {todo}")]
+    Handback {
+        flag: &'static str,
+        id: String,
+        why: String,
+        todo: String,
+    },
     #[error(transparent)]
     State(#[from] super::state::StateError),
 }

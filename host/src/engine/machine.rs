@@ -36,6 +36,8 @@ pub enum Entry {
     Recover,
     /// Start (or continue after the implementer waited).
     Start,
+    /// Handed back with `--skip`: passed over, never committed.
+    Skipped,
 }
 
 /// Entering a task: from its status, whether it is the waiting task, and
@@ -44,6 +46,7 @@ pub fn entry(t: &TaskRecord, waiting: bool, plan_done: bool) -> Entry {
     match t.status {
         TaskStatus::Done => Entry::Committed,
         TaskStatus::Blocked => Entry::Unblock,
+        TaskStatus::Skipped => Entry::Skipped,
         TaskStatus::InProgress | TaskStatus::InReview | TaskStatus::Rework if !waiting => {
             Entry::Recover
         }

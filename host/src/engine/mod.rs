@@ -6,6 +6,7 @@ mod blocked;
 mod budget;
 mod claims;
 mod error;
+mod handback;
 mod implementer;
 mod journal;
 mod machine;
@@ -23,6 +24,7 @@ mod wave;
 
 pub use budget::Raised as BudgetRaise;
 pub use error::EngineError;
+pub use handback::Handback;
 pub use outputs::final_report;
 pub use ports::Plugins;
 pub use setup::saved_settings;
@@ -60,6 +62,8 @@ pub struct RunOptions {
     pub format: Option<String>,
     /// `--resume --budget ...`: run budgets raised deliberately, saved with the run.
     pub budget: Option<budget::Raised>,
+    /// `--resume` with `--accept`, `--retry` or `--skip`: a blocked task handed back.
+    pub handback: Option<Handback>,
 }
 
 /// How a run ended (it ran: `Err(EngineError)` means it did not start).
@@ -98,6 +102,8 @@ pub(crate) struct Ctx<'a> {
     pub jobs: usize,
     /// The run-wide budgets in force (budget.rs).
     pub budget: budget::Budget,
+    /// The task handed back with `--accept`: its next cycle judges the work tree as is.
+    pub accepting: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -145,6 +151,24 @@ impl Ctx<'_> {
                 text: format!("cannot save the run state: {e}"),
             });
         }
+    }
+
+    /// What is never a task's change: planexec's own files, and the person's changes
+    /// held at a hand-back (handback.rs) while they are as they were then.
+    pub fn not_tasks(&self) -> Vec<PathBuf> {
+        let mut v = self.own_files.clone();
+        if self.in_worktree() {
+            return v;
+        }
+        let same = |p: &str, blob: &str| self.repo.work_blob(p).unwrap_or_default() == blob;
+        v.extend(
+            self.state
+                .held
+                .iter()
+                .filter(|(p, b)| same(p.as_str(), b.as_str()))
+                .map(|(p, _)| self.workspace.join(p)),
+        );
+        v
     }
 
     pub fn emit(&mut self, ev: Event) {
@@ -249,6 +273,9 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     // engine-guards: one lock per repository, held until this function returns.
     let mut lock = preflight::take_lock(&repo, &plan_key, opts.resume, reporter)?;
     let active = setup::active_run(&store, &plan_key, opts)?;
+    if let (Some(h), Some(st)) = (&opts.handback, &active) {
+        handback::check(h, &st.record)?;
+    }
     if let Some(st) = &active {
         let _ = lock.set_run(&st.record.run_id);
     }
@@ -314,11 +341,25 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         // branch, so running at once is a choice the user makes (docs/architecture.md).
         jobs: opts.jobs.unwrap_or(1),
         budget: run_budget,
+        accepting: None,
     };
     preflight::remove_stray_temps(&ctx.own_files); // engine-guards
     wave::remove_left_worktrees(&mut ctx);
     ctx.persist();
-    let (status, interrupted) = drive(&mut ctx, &waves);
+    let handed = match &opts.handback {
+        Some(h) => handback::apply(&mut ctx, h),
+        None => Ok(()),
+    };
+    let (status, interrupted) = match handed {
+        Ok(()) => drive(&mut ctx, &waves),
+        Err(reason) => {
+            ctx.emit(Event::Message {
+                level: crate::report::Level::Error,
+                text: reason,
+            });
+            (RunStatus::Blocked, None)
+        }
+    };
     let record = close(&mut ctx, status, interrupted);
     let reports_failed =
         interrupted.is_none() && write_reports(&mut ctx, opts, &record, &sandbox, &registry, &cwd);
@@ -422,10 +463,27 @@ pub(crate) fn drive(ctx: &mut Ctx, waves: &[Vec<String>]) -> (RunStatus, Option<
             task::End::Interrupted(sig) => return (RunStatus::Running, Some(sig)),
         }
     }
+    if let Some(id) = waiting_on_skipped(ctx) {
+        ctx.emit(Event::Message {
+            level: crate::report::Level::Warn,
+            text: format!("the run waits: {id} depends on a skipped task; the final gates did not run"),
+        });
+        return (RunStatus::Waiting, None);
+    }
     match outputs::run_final_gates(ctx) {
         Ok(status) => (status, None),
         Err(sig) => (RunStatus::Running, Some(sig)),
     }
+}
+
+/// The first task not run because a task it depends on was skipped.
+fn waiting_on_skipped(ctx: &Ctx) -> Option<String> {
+    let rec = &ctx.state.record;
+    rec.tasks
+        .iter()
+        .filter(|t| !matches!(t.status, TaskStatus::Done | TaskStatus::Skipped))
+        .find(|t| handback::waits_for(rec, &t.id).is_some())
+        .map(|t| t.id.clone())
 }
 
 /// Records how the run ended and saves it whole (an interrupted run stays

@@ -4,7 +4,7 @@
 use super::ports::GateRef;
 use super::Ctx;
 use crate::config::FailFirst;
-use planexec_record::{Finding, GateRun, Outcome, Severity, TestCase};
+use planexec_record::{Finding, GateRun, Outcome, Severity, StepKind, TestCase, Timing};
 use planexec_vcs::{ChangeKind, TaskChanges};
 use std::path::Path;
 
@@ -15,6 +15,8 @@ const TEST_GATES: [&str; 5] = ["pytest", "go-test", "cargo-test", "vitest", "jes
 pub struct Proof {
     pub evidence: GateRun,
     pub findings: Vec<Finding>,
+    /// When the start point's run ran (beside the cycle's gates, or after them).
+    pub timing: Option<Timing>,
 }
 
 /// A test file by the test gates' own rules: pytest's `test_*.py` / `*_test.py`,
@@ -31,7 +33,8 @@ pub fn is_test_file(path: &str) -> bool {
 }
 
 /// The test functions a file's diff adds or changes: `def test_x`, `func TestX`,
-/// `fn x` after `#[test]`, on added lines or as a hunk's function context.
+/// `fn x` after `#[test]`, on added lines or as a hunk's function context; vitest's
+/// and jest's `test("title", ...)` / `it("title", ...)` titles on added lines.
 pub fn named_tests(patch: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut after_attr = false;
@@ -50,7 +53,7 @@ pub fn named_tests(patch: &str) -> Vec<String> {
             after_attr = true;
             continue;
         }
-        if let (true, Some(n)) = (added, test_name(t, after_attr)) {
+        if let (true, Some(n)) = (added, test_name(t, after_attr).or_else(|| js_title(t))) {
             out.push(n);
         }
         if !t.starts_with("#[") {
@@ -60,6 +63,29 @@ pub fn named_tests(patch: &str) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The title of a vitest / jest test opened on this line: `test("adds", ...)`,
+/// `it('adds', ...)`, `test.only(...)`, `it.concurrent(...)`; a template string only
+/// without `${`.
+fn js_title(t: &str) -> Option<String> {
+    let rest = ["test", "it"].iter().find_map(|f| t.strip_prefix(f))?;
+    let rest = match rest.strip_prefix('.') {
+        Some(m) => {
+            let (modifier, after) = m.split_at(m.find('(')?);
+            ["only", "concurrent", "sequential", "fails"]
+                .contains(&modifier)
+                .then_some(after)?
+        }
+        None => rest,
+    };
+    let rest = rest.strip_prefix('(')?.trim_start();
+    let quote = rest.chars().next().filter(|q| matches!(q, '"' | '\'' | '`'))?;
+    let body = &rest[1..];
+    let end = body.find(quote)?;
+    let title = &body[..end];
+    (!title.is_empty() && !title.contains("${") && !title.contains('\\'))
+        .then(|| title.to_string())
 }
 
 fn test_name(t: &str, rust_test: bool) -> Option<String> {
@@ -81,37 +107,15 @@ fn test_name(t: &str, rust_test: bool) -> Option<String> {
     (!n.is_empty()).then_some(n)
 }
 
-/// Runs the check for a task whose changes touch test files, when a test gate ran
-/// in this cycle; `None` when the task is not concerned (no test change, `off`).
-pub fn check(ctx: &mut Ctx, id: &str, changes: &TaskChanges, gates: &[GateRun]) -> Option<Proof> {
-    let mode = ctx.config.review.tests_must_fail_first;
-    let tests: Vec<_> = changes
-        .files
-        .iter()
-        .filter(|f| is_test_file(&f.path))
-        .collect();
-    if mode == FailFirst::Off || tests.is_empty() {
-        return None;
+/// The mode in force: the plan's Tolerances sentence when it has one, else
+/// planexec.toml's `[review] tests_must_fail_first` (default `fail`).
+pub fn mode(plan: &planexec_plan::Plan, config: &crate::config::Config) -> FailFirst {
+    match plan.tolerances.tests_must_fail_first.as_deref() {
+        Some("off") => FailFirst::Off,
+        Some("weak") => FailFirst::Weak,
+        Some("fail") => FailFirst::Fail,
+        _ => config.review.tests_must_fail_first,
     }
-    let names: Vec<String> = tests.iter().flat_map(|f| named_tests(&f.patch)).collect();
-    // Nothing to judge (a vitest or jest file: its tests are not named from the diff yet).
-    if names.is_empty() {
-        return None;
-    }
-    let task_gates = ctx.plugins.task_gates();
-    let (n, gate) = task_gates.iter().enumerate().find_map(|(n, name)| {
-        let run = gates.iter().find(|g| &g.name == name)?;
-        TEST_GATES
-            .contains(&run.plugin.as_str())
-            .then_some((n, run.clone()))
-    })?;
-    let t0 = std::time::Instant::now();
-    let before = run_at_start(ctx, id, changes, n).unwrap_or_else(|e| errored(&gate, e));
-    let verdicts: Vec<(String, Before)> = names
-        .iter()
-        .map(|name| (name.clone(), judge(name, &before)))
-        .collect();
-    Some(proof(&gate, &before, verdicts, mode, t0.elapsed()))
 }
 
 /// How one new test did at the start point.
@@ -127,6 +131,8 @@ fn judge(name: &str, before: &GateRun) -> Before {
             || c.name.ends_with(&format!("::{name}"))
             || c.name.ends_with(&format!(".{name}"))
             || c.name.starts_with(&format!("{name}/"))
+            // vitest / jest: `file > describe > title`
+            || c.name.ends_with(&format!(" > {name}"))
     };
     let cases: Vec<&TestCase> = before.report.cases.iter().filter(matches).collect();
     if let Some(f) = cases
@@ -156,39 +162,120 @@ fn first_line(msg: &str, output: &str) -> String {
         .to_string()
 }
 
-/// A throwaway worktree at HEAD (the task's start) with only the test files copied
-/// in from the task's tree, the test gate run there, the worktree removed.
-fn run_at_start(
-    ctx: &mut Ctx,
-    id: &str,
-    changes: &TaskChanges,
+/// The check set up before the cycle's gates: a throwaway worktree at HEAD (the task's
+/// start) with only its test files, the test gate to run there, the tests to judge.
+pub struct Pending {
+    /// The per-task gate's index and name.
     n: usize,
-) -> Result<GateRun, String> {
+    gate: String,
+    names: Vec<String>,
+    mode: FailFirst,
+    worktree: String,
+    /// The worktree's folder, or why it could not be made; `None` until [`open`].
+    dir: Option<Result<std::path::PathBuf, String>>,
+    /// Whether it may run beside the cycle's gates: not cargo-test, whose shared target
+    /// folder would hold the old code's build and the new one's at once.
+    pub concurrent: bool,
+}
+
+/// Sets the check up for a task whose changes touch test files in which tests are
+/// named, when a per-task gate is a test gate; `None` when the task is not concerned.
+pub fn prepare(ctx: &mut Ctx, id: &str, changes: &TaskChanges) -> Option<Pending> {
+    let mode = mode(ctx.plan, ctx.config);
+    let tests = changes.files.iter().filter(|f| is_test_file(&f.path));
+    let names: Vec<String> = tests.flat_map(|f| named_tests(&f.patch)).collect();
+    // Nothing to judge: off, no test file, or no test function or titled test added.
+    if mode == FailFirst::Off || names.is_empty() {
+        return None;
+    }
+    let (n, gate, plugin) = ctx.plugins.task_gates().into_iter().enumerate().find_map(|(n, name)| {
+        let plugin = ctx.config.gates.iter().find(|g| g.name == name)?.plugin.clone();
+        TEST_GATES.contains(&plugin.as_str()).then_some((n, name, plugin))
+    })?;
+    let worktree = format!(
+        "planexec-redgreen-{}",
+        id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
+    let mut p = Pending {
+        n,
+        gate,
+        names,
+        mode,
+        worktree,
+        dir: None,
+        concurrent: plugin != "cargo-test",
+    };
+    // cargo's worktree is made after the gates: its checkout must be newer than the
+    // task's build in the shared target folder, or cargo takes that build for the old code.
+    if p.concurrent {
+        open(ctx, &mut p, changes);
+    }
+    Some(p)
+}
+
+/// Makes the start point's worktree (once).
+pub fn open(ctx: &Ctx, p: &mut Pending, changes: &TaskChanges) {
+    if p.dir.is_none() {
+        p.dir = Some(start_point(ctx, &p.worktree, changes));
+    }
+}
+
+/// The worktree at HEAD with the task's test files and the project's installed
+/// dependencies; its folder.
+fn start_point(ctx: &Ctx, name: &str, changes: &TaskChanges) -> Result<std::path::PathBuf, String> {
     let head = ctx
         .repo
         .head()
         .map_err(|e| e.to_string())?
         .ok_or("no HEAD")?;
-    let name = format!(
-        "planexec-redgreen-{}",
-        id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-    );
-    let dir = ctx.repo.git().path().join("planexec/worktrees").join(&name);
-    let _ = ctx.repo.remove_worktree(&name);
+    let dir = ctx.repo.git().path().join("planexec/worktrees").join(name);
+    let _ = ctx.repo.remove_worktree(name);
     let wt = ctx
         .repo
-        .add_worktree(&name, &dir, &head)
+        .add_worktree(name, &dir, &head)
         .map_err(|e| e.to_string())?;
-    let copied = copy_tests(ctx.workspace, wt.workdir(), changes);
-    let task = ctx.plan.tasks.iter().find(|t| t.id == id).cloned();
-    let run = copied.map(|()| {
-        ctx.plugins
-            .gate(wt.workdir(), GateRef::Task(n), task.as_ref())
-    });
-    drop(wt);
-    let _ = ctx.repo.remove_worktree(&name);
+    copy_tests(ctx.workspace, wt.workdir(), changes)?;
+    link_installed(ctx.workspace, wt.workdir())?;
+    Ok(wt.workdir().to_path_buf())
+}
+
+/// The test gate at the start point (boxed like every gate), with how long it took;
+/// callable from another thread while the cycle's gates run.
+pub fn run_before(
+    plugins: &dyn super::ports::Plugins,
+    p: &Pending,
+    task: Option<&planexec_plan::Task>,
+) -> (Result<GateRun, String>, Timing) {
+    let t0 = time::OffsetDateTime::now_utc();
+    let dir = p.dir.clone().unwrap_or_else(|| Err("the start point was not made".into()));
+    let run = dir.map(|dir| plugins.gate(&dir, GateRef::Task(p.n), task));
+    let timing = crate::report::timing::since(StepKind::Gate, "tests-prove", t0);
+    (run, timing)
+}
+
+/// Removes the worktree and judges each named test by the start point's run, against
+/// the test gate's run in this cycle; `None` when that gate did not run (or `before`
+/// is missing: the check was not run because a gate failed).
+pub fn finish(
+    ctx: &mut Ctx,
+    p: Pending,
+    before: Option<(Result<GateRun, String>, Timing)>,
+    changes: &TaskChanges,
+    gates: &[GateRun],
+) -> Option<Proof> {
+    let _ = ctx.repo.remove_worktree(&p.worktree);
     freshen(ctx.workspace, changes);
-    run
+    let gate = gates.iter().find(|g| g.name == p.gate)?;
+    let (before, took) = before?;
+    let before = before.unwrap_or_else(|e| errored(gate, e));
+    let verdicts: Vec<(String, Before)> = p
+        .names
+        .iter()
+        .map(|name| (name.clone(), judge(name, &before)))
+        .collect();
+    let mut proof = proof(gate, &before, verdicts, p.mode, took.duration_ms);
+    proof.timing = Some(took);
+    Some(proof)
 }
 
 /// The task's changed files are made newer than anything the start-point run built:
@@ -211,6 +298,38 @@ fn freshen(workspace: &Path, changes: &TaskChanges) {
             let _ = file.set_modified(now);
         }
     }
+}
+
+/// Installed dependencies a worktree lacks (git ignores them): the project's
+/// `node_modules`, which vitest and jest run from, hard-linked in (copied where a
+/// link fails). The box gives the gate the worktree read-only, so nothing it does
+/// reaches the workspace's files.
+fn link_installed(from: &Path, to: &Path) -> Result<(), String> {
+    for dir in ["node_modules"] {
+        let (src, dst) = (from.join(dir), to.join(dir));
+        let real_dir = src.symlink_metadata().is_ok_and(|m| m.is_dir());
+        if real_dir && !dst.exists() {
+            link_tree(&src, &dst).map_err(|e| format!("{}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn link_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dst)?;
+    for e in std::fs::read_dir(src)? {
+        let e = e?;
+        let (s, d) = (e.path(), dst.join(e.file_name()));
+        let kind = e.file_type()?;
+        if kind.is_dir() {
+            link_tree(&s, &d)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&s)?, &d)?;
+        } else if kind.is_file() && std::fs::hard_link(&s, &d).is_err() {
+            std::fs::copy(&s, &d)?;
+        }
+    }
+    Ok(())
 }
 
 fn copy_tests(from: &Path, to: &Path, changes: &TaskChanges) -> Result<(), String> {
@@ -245,7 +364,7 @@ fn proof(
     before: &GateRun,
     verdicts: Vec<(String, Before)>,
     mode: FailFirst,
-    took: std::time::Duration,
+    took_ms: u64,
 ) -> Proof {
     let mut lines = Vec::new();
     let mut passing = Vec::new();
@@ -297,7 +416,7 @@ fn proof(
     };
     let mut report = plain(&gate.report, outcome, summary);
     report.evidence = lines.join("\n");
-    report.duration_ms = took.as_millis() as u64;
+    report.duration_ms = took_ms;
     Proof {
         evidence: GateRun {
             name: "tests-prove".into(),
@@ -306,6 +425,7 @@ fn proof(
             programs: before.programs.clone(),
         },
         findings,
+        timing: None,
     }
 }
 
@@ -365,5 +485,7 @@ mod tests {
         assert_eq!(named_tests(go), ["TestMul"]);
         let rs = "@@ -0,0 +1,6 @@\n+#[test]\n+fn multiplies() {\n+}\n+fn helper() {}\n";
         assert_eq!(named_tests(rs), ["multiplies"]);
+        let js = "@@ -3,4 +3,12 @@ describe(\"math\", () => {\n   it(\"adds\", () => {\n+  it(\"multiplies\", () => {\n+  test.only('divides', async () => {\n+  it.each([1])(\"skips %i\", () => {\n+  test(`with ${x}`, () => {\n+  const item = 1;\n";
+        assert_eq!(named_tests(js), ["divides", "multiplies"]);
     }
 }

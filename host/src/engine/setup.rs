@@ -280,6 +280,7 @@ pub fn new_state(record: RunRecord, plan_key: &str, settings: Settings) -> State
         settings,
         last_head: None,
         blocked_left: Default::default(),
+        held: Default::default(),
         budget: Default::default(),
         worked_seconds: 0,
         session_start: Some(std::time::Instant::now()),

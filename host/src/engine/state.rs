@@ -80,6 +80,10 @@ pub struct State {
     /// its content then (empty: deleted). `--resume` undoes those still as they were left.
     #[serde(default)]
     pub blocked_left: BTreeMap<String, BTreeMap<String, String>>,
+    /// The person's own uncommitted changes when a task was handed back (`--retry`,
+    /// `--skip`): path -> blob id (empty: deleted). Not any task's while unchanged.
+    #[serde(default)]
+    pub held: BTreeMap<String, String>,
     /// Budgets raised with `--resume --budget` (budget.rs), kept for later resumes.
     #[serde(default)]
     pub budget: super::budget::Raised,

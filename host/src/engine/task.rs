@@ -25,6 +25,10 @@ struct Job {
     max_cycles: u32,
     cycle: u32,
     changes: planexec_vcs::TaskChanges,
+    /// Handed back with `--accept`: one cycle judging the work tree, no implementer.
+    accepted: bool,
+    /// Red before green, run with the cycle's gates, for the task review.
+    proof: Option<super::redgreen::Proof>,
 }
 
 pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
@@ -38,11 +42,12 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
     // The waiting task, or the one a spent budget stopped: continued, not recovered.
     let waiting = ctx.state.waiting_task.as_deref() == Some(id)
         || ctx.state.escalated_task.as_deref() == Some(id);
+    let accepted = ctx.accepting.as_deref() == Some(id);
     match machine::entry(ctx.task_mut(id), waiting, task.done) {
-        Entry::Committed => return End::Done,
+        Entry::Committed | Entry::Skipped => return End::Done,
         Entry::MarkedDone => return marked_done(ctx, id),
         Entry::Unblock => {
-            if let Err(reason) = unblock(ctx, id) {
+            if let Err(reason) = unblock(ctx, id, accepted) {
                 return block(ctx, id, reason);
             }
         }
@@ -61,8 +66,15 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
         task,
         cycle: 0,
         changes: Default::default(),
+        accepted,
+        proof: None,
     };
-    let mut step = Step::Implement;
+    let mut step = if accepted {
+        ctx.accepting = None;
+        handed_back(ctx, &mut job)
+    } else {
+        Step::Implement
+    };
     loop {
         if let Some(sig) = (ctx.stop)() {
             return interrupted(ctx, id, sig);
@@ -75,8 +87,8 @@ pub fn run_task(ctx: &mut Ctx, id: &str) -> End {
         step = match step {
             Step::Implement => implement(ctx, &mut job),
             Step::Inspect(rejected) => inspect(ctx, &mut job, rejected),
-            Step::Gates => gates(ctx, &job),
-            Step::Review => review(ctx, &job),
+            Step::Gates => gates(ctx, &mut job),
+            Step::Review => review(ctx, &mut job),
             Step::Commit => commit(ctx, &job),
             Step::Reject(findings) => reject(ctx, &job, findings),
             Step::Rework => {
@@ -200,8 +212,10 @@ fn marked_done(ctx: &mut Ctx, id: &str) -> End {
 /// Resumed after a block: the person fixed the cause; try again with a fresh
 /// rework budget from a clean tree, keeping the earlier cycles in the record and log.
 /// `Err` when the blocked attempt's changes could not be set aside.
-fn unblock(ctx: &mut Ctx, id: &str) -> Result<(), String> {
-    super::blocked::set_aside(ctx, id)?;
+fn unblock(ctx: &mut Ctx, id: &str, accepted: bool) -> Result<(), String> {
+    if !accepted {
+        super::blocked::set_aside(ctx, id)?;
+    }
     let t = ctx.task_mut(id);
     t.blocked_reason = None;
     t.status = TaskStatus::Ready;
@@ -209,6 +223,30 @@ fn unblock(ctx: &mut Ctx, id: &str) -> Result<(), String> {
     ctx.state.cycle_base.insert(id.to_string(), done_cycles);
     ctx.state.task_base.remove(id);
     Ok(())
+}
+
+/// `--accept`: a cycle whose implementer is the person, its change the work tree as
+/// they left it; judged by the same gates and reviews.
+fn handed_back(ctx: &mut Ctx, job: &mut Job) -> Step {
+    let id = job.id.clone();
+    job.cycle = ctx.task_mut(&id).cycles.len() as u32 + 1;
+    open_cycle(ctx, &id, job.cycle);
+    set_status(ctx, &id, TaskStatus::InProgress, job.cycle);
+    let imp = ImplementRun::new(
+        "person (--accept)",
+        ImplementStatus::Done,
+        "the work tree as the person left it, handed back with --accept",
+    );
+    ctx.emit(Event::ImplementerFinished {
+        task: id.clone(),
+        cycle: job.cycle,
+        plugin: imp.plugin.clone(),
+        status: "done".into(),
+        summary: imp.summary.clone(),
+    });
+    last_cycle(ctx, &id).implementer = Some(imp);
+    ctx.save();
+    Step::Inspect(vec![])
 }
 
 /// Opens the cycle (unless the implementer waited in it) and asks the implementer.
@@ -291,7 +329,7 @@ fn previous_feedback(t: &TaskRecord) -> Vec<Finding> {
 
 /// Reads what the cycle changed and checks the tolerances.
 fn inspect(ctx: &mut Ctx, job: &mut Job, rejected: Vec<Finding>) -> Step {
-    job.changes = match ctx.repo.changes_since_head(&ctx.own_files) {
+    job.changes = match ctx.repo.changes_since_head(&ctx.not_tasks()) {
         Ok(c) => c,
         Err(e) => return Step::Block(format!("cannot read the task's changes: {e}")),
     };
@@ -307,8 +345,9 @@ fn inspect(ctx: &mut Ctx, job: &mut Job, rejected: Vec<Finding>) -> Step {
     machine::after_inspect(breach, rejected)
 }
 
-/// The acceptance commands, then the configured per-task gates; all run.
-fn gates(ctx: &mut Ctx, job: &Job) -> Step {
+/// The acceptance commands, then the configured per-task gates; all run, and beside
+/// them the red-before-green check of the task's new tests (redgreen.rs).
+fn gates(ctx: &mut Ctx, job: &mut Job) -> Step {
     let mut refs: Vec<(String, GateRef)> = job
         .task
         .acceptance_commands
@@ -325,18 +364,39 @@ fn gates(ctx: &mut Ctx, job: &Job) -> Step {
     let (plugins, workspace) = (ctx.plugins, ctx.workspace);
     let task = Some(job.id.clone());
     let mut timings = Vec::new();
-    let runs = plugins.gates(workspace, &refs, Some(&job.task), &mut |seen| {
-        if let super::ports::GateSeen::Finished(r) = &seen {
-            timings.push(gate_timing(r));
-        }
-        ctx.emit(gate_event(&task, seen))
+    let pending = super::redgreen::prepare(ctx, &job.id, &job.changes);
+    let this = Some(&job.task);
+    let (runs, before) = std::thread::scope(|s| {
+        let early = pending
+            .as_ref()
+            .filter(|p| p.concurrent)
+            .map(|p| s.spawn(move || super::redgreen::run_before(plugins, p, this)));
+        let runs = plugins.gates(workspace, &refs, this, &mut |seen| {
+            if let super::ports::GateSeen::Finished(r) = &seen {
+                timings.push(gate_timing(r));
+            }
+            ctx.emit(gate_event(&task, seen))
+        });
+        (runs, early.and_then(|h| h.join().ok()))
     });
     let c = last_cycle(ctx, &job.id);
     c.gates.extend(runs);
     c.timings.extend(timings);
     ctx.save();
     let runs = ctx.task_mut(&job.id).cycles.last().unwrap().gates.clone();
-    machine::after_gates(&runs, job.changes.is_empty())
+    let next = machine::after_gates(&runs, job.changes.is_empty());
+    job.proof = None;
+    if let Some(mut p) = pending {
+        // cargo-test's check runs after the gates, and only when they passed.
+        let before = before.or_else(|| {
+            (next == Step::Review).then(|| {
+                super::redgreen::open(ctx, &mut p, &job.changes);
+                super::redgreen::run_before(plugins, &p, this)
+            })
+        });
+        job.proof = super::redgreen::finish(ctx, p, before, &job.changes, &runs);
+    }
+    next
 }
 
 /// When a gate that has just finished ran.
@@ -363,7 +423,7 @@ pub(crate) fn gate_event(task: &Option<String>, seen: super::ports::GateSeen) ->
 }
 
 /// The task review, then the code review only when it approved.
-fn review(ctx: &mut Ctx, job: &Job) -> Step {
+fn review(ctx: &mut Ctx, job: &mut Job) -> Step {
     if let Some(found) = secret_in_diff(ctx, job) {
         ctx.emit(Event::Message {
             level: crate::report::Level::Warn,
@@ -390,13 +450,15 @@ fn review(ctx: &mut Ctx, job: &Job) -> Step {
     let earlier = earlier_files(ctx, &job.id);
     let mut claims = super::claims::findings(implementer.as_ref(), &job.changes.paths(), &earlier);
     // Red before green: its findings weigh on the task review like the claims do.
-    if let Some(proof) = super::redgreen::check(ctx, &job.id, &job.changes, &gates) {
+    if let Some(proof) = job.proof.take() {
         ctx.emit(Event::Message {
             level: crate::report::Level::Info,
             text: format!("{}: {}", job.id, proof.evidence.report.summary),
         });
         claims.extend(proof.findings);
-        last_cycle(ctx, &job.id).gates.push(proof.evidence);
+        let c = last_cycle(ctx, &job.id);
+        c.gates.push(proof.evidence);
+        c.timings.extend(proof.timing);
         ctx.save();
     }
     let mut approved_findings = Vec::new();
@@ -570,17 +632,22 @@ fn reject(ctx: &mut Ctx, job: &Job, rejected: Vec<Finding>) -> Step {
     c.outcome = CycleOutcome::Rework;
     c.finished_at = Some(now());
     let limit = ctx.tolerances.attempts_quote(ctx.config.run.max_cycles);
-    let next = machine::after_rejection(
-        ctx.task_mut(&job.id),
-        job.cycle - base,
-        job.max_cycles,
-        &limit,
-    );
+    let next = if job.accepted {
+        Step::Block(format!(
+            "{id}: the work tree handed back with --accept was rejected: {cause}; nothing was committed. \
+             Fix it and hand it back again (`--accept {id}`), or `--retry {id}`",
+            id = job.id
+        ))
+    } else {
+        machine::after_rejection(ctx.task_mut(&job.id), job.cycle - base, job.max_cycles, &limit)
+    };
     ctx.state.record.issues.push(Issue {
         task: Some(job.id.clone()),
         issue: format!("{} cycle {} rejected: {cause}", job.id, job.cycle),
         resolution: if next == Step::Rework {
             "sent back to the implementer with the findings".into()
+        } else if job.accepted {
+            "the work tree handed back with --accept is not committed; the task is blocked".into()
         } else {
             "the rework budget is spent; the task is blocked".into()
         },
@@ -643,7 +710,7 @@ fn recover(ctx: &mut Ctx, id: &str) -> Result<Option<End>, String> {
         finish_done(ctx, id, head, files);
         return Ok(Some(End::Done));
     }
-    let changes = ctx.repo.changes_since_head(&ctx.own_files).map_err(|e| {
+    let changes = ctx.repo.changes_since_head(&ctx.not_tasks()).map_err(|e| {
         format!("the run was interrupted during {id} and its changes cannot be read: {e}")
     })?;
     if !changes.is_empty() {

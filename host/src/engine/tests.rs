@@ -301,6 +301,7 @@ fn drive_with(
         pace: Default::default(),
         jobs,
         budget: super::budget::Budget::new(&w.plan, &w.config, &Default::default()),
+        accepting: None,
     };
     let order: Vec<String> = w.plan.tasks.iter().map(|t| t.id.clone()).collect();
     let (status, sig) = super::drive(&mut ctx, &[order]);

@@ -24,6 +24,7 @@ use std::sync::{mpsc, Mutex};
 
 /// Runs one wave; ends at the first task that does not end done.
 pub(crate) fn run_wave(ctx: &mut Ctx, wave: &[String]) -> End {
+    let wave = &not_waiting(ctx, wave);
     let picked = picked(ctx, wave);
     if picked.is_empty() {
         return one_by_one(ctx, wave);
@@ -43,6 +44,18 @@ pub(crate) fn run_wave(ctx: &mut Ctx, wave: &[String]) -> End {
     let worked = work_all(ctx, spaces);
     close_worktrees(ctx);
     land(ctx, wave, worked)
+}
+
+/// The wave's tasks less those that wait for a skipped task (said once, recorded).
+fn not_waiting(ctx: &mut Ctx, wave: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in wave {
+        match super::handback::waits_for(&ctx.state.record, id) {
+            Some(skipped) => super::handback::note_waiting(ctx, id, &skipped),
+            None => out.push(id.clone()),
+        }
+    }
+    out
 }
 
 fn one_by_one(ctx: &mut Ctx, ids: &[String]) -> End {
@@ -266,6 +279,7 @@ fn work(sh: Shared, space: Space, tx: mpsc::Sender<Event>) -> (String, Worked) {
         pace: Default::default(),
         jobs: 1,
         budget: sh.budget.clone(),
+        accepting: None,
     };
     let end = task::run_task(&mut wctx, &space.id);
     let record = wctx

@@ -188,6 +188,7 @@ fn task_icon(s: TaskStatus) -> &'static str {
     match s {
         TaskStatus::Done => "✅",
         TaskStatus::Blocked => "⛔",
+        TaskStatus::Skipped => "⏭️",
         TaskStatus::Pending | TaskStatus::Ready => "⏺️",
         _ => "⏳",
     }

@@ -69,6 +69,7 @@ fn icon(s: TaskStatus) -> &'static str {
         TaskStatus::Rework => "↻",
         TaskStatus::Done => "✔",
         TaskStatus::Blocked => "✘",
+        TaskStatus::Skipped => "⤼",
     }
 }
 

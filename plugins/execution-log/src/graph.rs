@@ -38,7 +38,7 @@ pub fn render(o: &mut String, rec: &RunRecord) {
 fn class(s: TaskStatus) -> &'static str {
     match s {
         TaskStatus::Done => "done",
-        TaskStatus::Blocked => "blocked",
+        TaskStatus::Blocked | TaskStatus::Skipped => "blocked",
         TaskStatus::InProgress | TaskStatus::InReview | TaskStatus::Rework => "active",
         TaskStatus::Pending | TaskStatus::Ready => "pending",
     }

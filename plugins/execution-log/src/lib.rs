@@ -82,6 +82,7 @@ fn status_word(s: TaskStatus) -> &'static str {
     match s {
         TaskStatus::Done => "completed",
         TaskStatus::Blocked => "blocked",
+        TaskStatus::Skipped => "skipped (handed back with --skip)",
         TaskStatus::Pending => "not started (pending)",
         TaskStatus::Ready => "not started (ready)",
         TaskStatus::InProgress => "in progress",

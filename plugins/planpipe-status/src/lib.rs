@@ -241,7 +241,10 @@ pub fn render_status(rec: &RunRecord, recent: usize) -> String {
     o.push_str(
         "\n## Status Summary\n\n| Status | Count | Subtasks |\n|--------|-------|----------|\n",
     );
-    for s in reportkit::STATUS_ORDER {
+    // Skipped (`--skip`) is listed only when a task is: planpipe's templates have seven.
+    let skipped = rec.tasks.iter().any(|t| t.status == TaskStatus::Skipped);
+    let extra = skipped.then_some(TaskStatus::Skipped);
+    for s in reportkit::STATUS_ORDER.into_iter().chain(extra) {
         let ts: Vec<&TaskRecord> = rec.tasks.iter().filter(|t| t.status == s).collect();
         o.push_str(&format!(
             "| {} | {} | {} |\n",
