@@ -7,7 +7,11 @@ The scenario maps each task id to its attempts (each a dict of path -> new conte
 written into the work tree before `submit`) and, optionally, `escalate` (a reason given
 instead of another attempt). With `"kill_on_progress": "T001"` the agent kills the server
 with SIGKILL at the first progress notification of that task's first submission, then
-starts a second server and goes on. Every tool answer is written to OUT.json.
+starts a second server and goes on; with `"dies_once": true` the server is expected to
+die once by itself (PLANEXEC_TEST_KILL_AT), and the second one is started without it;
+with `"probe": true` it first submits T002 while T001 is in progress. `command` (the
+server's command line) and `server_cwd` replace the defaults.
+Every tool answer is written to OUT.json.
 """
 
 import asyncio
@@ -54,7 +58,9 @@ class Agent:
 
     async def session(self):
         """One server process, from start to a final state, a kill, or the end of the plan."""
-        params = StdioServerParameters(command=self.exe, args=["mcp", self.plan], cwd=self.ws,
+        command = self.scenario.get("command", [self.exe, "mcp", self.plan])
+        params = StdioServerParameters(command=command[0], args=command[1:],
+                                       cwd=self.scenario.get("server_cwd", self.ws),
                                        env=dict(os.environ))
         async with stdio_client(params) as (r, w):
             async with ClientSession(r, w) as s:
@@ -81,6 +87,9 @@ class Agent:
                 continue
             self.attempts[tid] = n + 1
             self.write(plan["attempts"][n])
+            if self.scenario.get("probe") and n == 0 and tid == "T001":
+                # Not the task in progress, and a note that is not a command.
+                await self.call(s, "submit", {"task_id": "T002", "notes": "$(touch /tmp/pwned)"})
             kill = self.kill == tid and n == 0
             if kill:
                 self.kill = None
@@ -101,6 +110,9 @@ class Agent:
     def killed(self):
         return any(x.get("tool") == "killed" for x in self.log)
 
+    def ended(self):
+        return any(x.get("tool") == "session-ended" for x in self.log)
+
 
 async def main():
     exe, ws, plan, scenario_path, out = sys.argv[1:6]
@@ -111,11 +123,13 @@ async def main():
         try:
             if await agent.session() == "ended":
                 break
-        except BaseException as e:  # the killed server ends the session with an error
-            if not agent.killed():
+        except BaseException as e:  # a killed server ends the session with an error
+            if not (agent.killed() or scenario.get("dies_once")) or agent.ended():
                 raise
             agent.log.append({"tool": "session-ended", "error": type(e).__name__})
             agent.attempts = {t: 0 for t in agent.attempts}
+            # The server killed itself (PLANEXEC_TEST_KILL_AT): the next one must not.
+            os.environ.pop("PLANEXEC_TEST_KILL_AT", None)
     with open(out, "w") as f:
         json.dump(agent.log, f, indent=1)
 

@@ -326,3 +326,87 @@ fn ended_state(r: &RunRecord, plan: &Path) -> (String, String) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use planexec_record::Finding;
+
+    fn input<'a>(
+        task: &'a planexec_plan::Task,
+        cycle: u32,
+        feedback: &'a [Finding],
+    ) -> ImplementInput<'a> {
+        ImplementInput {
+            task,
+            cycle,
+            feedback,
+            plan_path: "plan.md",
+            plan_dir: String::new(),
+            resumed: false,
+            constraints: &[],
+            tolerances: &[],
+        }
+    }
+
+    fn submit(asks: &Sender<Ask>, task: &str) -> oneshot::Receiver<Verdict> {
+        let (reply, answer) = oneshot::channel();
+        let (progress, _) = mpsc::unbounded_channel();
+        let notes = None;
+        asks.send(Ask::Submit {
+            task: task.into(),
+            notes,
+            reply,
+            progress,
+        })
+        .unwrap();
+        answer
+    }
+
+    /// A submission is the cycle's `done`; asked again for the same task means rejected
+    /// (with the cycle's findings), a commit event means done, another task is refused.
+    #[test]
+    fn the_engine_side_turns_asks_into_cycles_and_events_into_verdicts() {
+        let (desk, asks) = Desk::new();
+        let task = planexec_plan::Task {
+            id: "T1".into(),
+            ..Default::default()
+        };
+        let wrong = submit(&asks, "T9");
+        let first = submit(&asks, "T1");
+        let run = desk.implement(Path::new("."), &input(&task, 1, &[]));
+        assert_eq!(run.status, ImplementStatus::Done);
+        assert_eq!(wrong.blocking_recv().unwrap().outcome, "refused");
+        let found = [Finding {
+            severity: planexec_record::Severity::Important,
+            rule: "gate/x/test".into(),
+            message: "t: assert 1 == 2".into(),
+            path: None,
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+        }];
+        let second = submit(&asks, "T1");
+        desk.implement(Path::new("."), &input(&task, 2, &found));
+        let v = first.blocking_recv().unwrap();
+        assert_eq!(
+            (v.outcome.as_str(), v.findings[0].message.as_str()),
+            ("rejected", "t: assert 1 == 2")
+        );
+        let files = vec!["a.py".to_string()];
+        DeskSink(desk.clone()).event(&Event::Committed {
+            task: "T1".into(),
+            commit: "abc".into(),
+            files,
+        });
+        assert_eq!(second.blocking_recv().unwrap().outcome, "done");
+        drop(asks);
+        let run = desk.implement(Path::new("."), &input(&task, 1, &[]));
+        assert_eq!(
+            run.status,
+            ImplementStatus::Waiting,
+            "a client that hung up leaves the task waiting"
+        );
+    }
+}

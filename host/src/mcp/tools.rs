@@ -21,6 +21,16 @@ pub struct Server {
     tool_router: ToolRouter<Self>,
 }
 
+/// How often a submission still being checked says so: 10 s, or
+/// `PLANEXEC_TEST_MCP_HEARTBEAT_MS` (the tests' hook).
+fn heartbeat() -> std::time::Duration {
+    let ms = std::env::var("PLANEXEC_TEST_MCP_HEARTBEAT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000u64);
+    std::time::Duration::from_millis(ms.max(100))
+}
+
 const INSTRUCTIONS: &str = "planexec hands out a plan's tasks one at a time and decides itself \
 whether each is done. Loop: next_task, edit the files in the work tree, submit; on `rejected` fix \
 the findings and submit again; on `blocked` stop and ask the person. Do not commit: planexec commits.";
@@ -97,16 +107,20 @@ impl Server {
         let token = ctx.meta.get_progress_token();
         let mut answer = std::pin::pin!(answer);
         let mut n = 0u32;
+        // A long gate says it is still running, so clients that wait on progress keep waiting.
+        let mut beat = tokio::time::interval(heartbeat());
+        beat.tick().await;
         loop {
-            tokio::select! {
+            let text = tokio::select! {
                 v = &mut answer => return verdict(v),
-                Some(text) = heard.recv() => {
-                    n += 1;
-                    if let Some(t) = &token {
-                        let p = ProgressNotificationParam::new(t.clone(), n as f64).with_message(text);
-                        let _ = ctx.peer.notify_progress(p).await;
-                    }
-                }
+                Some(text) = heard.recv() => text,
+                _ = beat.tick() => format!("still running: {}", self.desk.now.lock().unwrap()),
+            };
+            beat.reset();
+            n += 1;
+            if let Some(t) = &token {
+                let p = ProgressNotificationParam::new(t.clone(), n as f64).with_message(text);
+                let _ = ctx.peer.notify_progress(p).await;
             }
         }
     }
