@@ -368,10 +368,8 @@ mod tests {
     #[test]
     fn the_engine_side_turns_asks_into_cycles_and_events_into_verdicts() {
         let (desk, asks) = Desk::new();
-        let task = planexec_plan::Task {
-            id: "T1".into(),
-            ..Default::default()
-        };
+        let mut task = planexec_plan::Task::default();
+        task.id = "T1".into();
         let wrong = submit(&asks, "T9");
         let first = submit(&asks, "T1");
         let run = desk.implement(Path::new("."), &input(&task, 1, &[]));
