@@ -60,11 +60,16 @@ if [ ! -d "$mermaid/node_modules/mermaid" ]; then
   (cd "$mermaid" && npm ci --silent --no-audit --no-fund)
 fi
 
-echo "--- agent CLIs (mini-swe-agent and aider, pinned) for tests/e2e/agents.rs"
+echo "--- agent CLIs (mini-swe-agent and aider, pinned) for tests/e2e/agents.rs; the MCP client for tests/e2e/mcp.rs"
 tools="${CARGO_TARGET_DIR:-target}/agent-tools"
 if [ ! -x "$tools/mini-swe-agent/bin/mini" ]; then
   python3 -m venv "$tools/mini-swe-agent"
   "$tools/mini-swe-agent/bin/pip" install --quiet --disable-pip-version-check mini-swe-agent==2.4.6
+fi
+if [ ! -x "$tools/mcp-client/bin/python" ] || ! "$tools/mcp-client/bin/python" -c "import mcp" 2>/dev/null; then
+  # The official Python MCP SDK, the client of tests/e2e/mcp.rs (planexec mcp over stdio).
+  python3 -m venv "$tools/mcp-client"
+  "$tools/mcp-client/bin/pip" install --quiet --disable-pip-version-check mcp==2.3.0
 fi
 if [ ! -x "$tools/aider/bin/aider" ]; then
   python3 -m venv "$tools/aider"

@@ -15,6 +15,7 @@ pub mod gates;
 pub mod input;
 pub mod interrupt;
 pub mod lock;
+pub mod mcp;
 pub mod packs;
 pub mod plugins;
 pub mod proxy;

@@ -15,6 +15,7 @@ mod hardening;
 mod hooks;
 mod hostile_input;
 mod init;
+mod mcp;
 mod network;
 mod pack;
 mod packs;

@@ -129,9 +129,18 @@ pub fn planexec_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
 /// extra descriptor).
 pub fn planexec_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_planexec"));
-    c.args(args)
-        .current_dir(dir)
-        .env("PLANEXEC_CACHE_DIR", cache_dir())
+    c.args(args).current_dir(dir);
+    test_env(&mut c);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+/// The environment every planexec the tests start gets (also through another
+/// program that starts it, like an MCP client).
+pub fn test_env(c: &mut Command) {
+    c.env("PLANEXEC_CACHE_DIR", cache_dir())
         .env("XDG_CONFIG_HOME", user_config_home())
         .env("PLANEXEC_RESULT_CACHE", user_config_home().join("results"))
         .env("PLANEXEC_TOOL_CACHE", target_dir().join("test-tool-cache"))
@@ -140,10 +149,6 @@ pub fn planexec_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Comm
         .env("NO_COLOR", "1");
     c.env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c
 }
 
 /// Runs `c` to the end, its output captured.

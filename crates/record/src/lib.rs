@@ -363,6 +363,9 @@ pub enum ImplementStatus {
     Waiting,
     Failed,
     Errored,
+    /// The one implementing stopped to ask the person (`planexec mcp`'s `escalate`):
+    /// the task is blocked with the summary as its reason. Host-only, never from a plugin.
+    Escalated,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

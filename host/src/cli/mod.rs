@@ -8,6 +8,7 @@ mod gate_cmd;
 mod hooks_cmd;
 mod human;
 mod init_cmd;
+mod mcp_cmd;
 mod packs_cmd;
 mod plugin_new;
 mod plugins_cmd;
@@ -119,6 +120,24 @@ pub enum Cmd {
         /// Replace an existing planexec.toml.
         #[arg(long)]
         force: bool,
+    },
+    /// Serve the plan's run to an agent over MCP (stdio): next_task, submit, status, escalate.
+    /// planexec checks and commits each submission itself (docs/agent-mode.md).
+    Mcp {
+        /// The plan file or plan folder.
+        #[arg(required_unless_present = "print_config")]
+        plan: Option<PathBuf>,
+        /// The MCP transport; stdio is the one there is.
+        #[arg(long, value_enum, default_value_t = mcp_cmd::Transport::Stdio)]
+        transport: mcp_cmd::Transport,
+        /// Print the snippet CLIENT reads to start this server for PLAN, and where it goes.
+        #[arg(long, value_enum, value_name = "CLIENT")]
+        print_config: Option<crate::mcp::Client>,
+        #[command(flatten)]
+        plugin_args: PluginArgs,
+        /// Read the plan as this dialect instead of detecting it.
+        #[arg(long)]
+        dialect: Option<String>,
     },
     /// Print a shell completion script (bash, zsh, fish, ...).
     Completions { shell: clap_complete::Shell },
@@ -541,6 +560,16 @@ pub fn main() -> i32 {
             format,
             reports: report,
         }),
+        Cmd::Mcp {
+            plan,
+            transport: _,
+            print_config,
+            plugin_args,
+            dialect,
+        } => match print_config {
+            Some(client) => mcp_cmd::print_config(client, plan.as_deref()),
+            None => mcp_cmd::serve(plan.unwrap_or_default(), plugin_args, dialect),
+        },
         Cmd::Rollback { run_id, yes } => run_cmd::rollback(&run_id, yes),
         Cmd::Trust { show, revoke } => trust_cmd::run(show, revoke),
         Cmd::Doctor { format } => doctor_cmd::run(format),
@@ -627,4 +656,9 @@ pub(crate) fn current_dir() -> Result<PathBuf, i32> {
         report_error(&format!("cannot read the current directory: {e}"));
         exit::USAGE
     })
+}
+
+/// `run`'s exit code for a run that ran (`planexec mcp` exits the same way).
+pub(crate) fn run_exit_code(f: &crate::engine::Finished) -> i32 {
+    run_cmd::exit_code(f)
 }

@@ -60,6 +60,10 @@ pub fn entry(t: &TaskRecord, waiting: bool, plan_done: bool) -> Entry {
 pub fn after_implement(imp: &ImplementRun) -> Step {
     match imp.status {
         ImplementStatus::Waiting => Step::Wait,
+        ImplementStatus::Escalated => Step::Block(format!(
+            "escalated by the implementer ({}): {}",
+            imp.plugin, imp.summary
+        )),
         ImplementStatus::Done => Step::Inspect(vec![]),
         ImplementStatus::Failed | ImplementStatus::Errored => Step::Inspect(vec![finding(
             "implementer",

@@ -26,7 +26,7 @@ pub use budget::Raised as BudgetRaise;
 pub use error::EngineError;
 pub use handback::Handback;
 pub use outputs::final_report;
-pub use ports::Plugins;
+pub use ports::{Driver, ImplementInput, Plugins};
 pub use setup::saved_settings;
 pub use state::end_rolled_back; // engine-guards: rollback ends the run
 pub use state::Settings;
@@ -263,6 +263,16 @@ fn rel(workspace: &Path, p: &Path) -> String {
 
 /// Runs (or resumes) a plan. `Err` means nothing ran and nothing changed.
 pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, EngineError> {
+    run_driven(opts, reporter, None)
+}
+
+/// [`run`], with each cycle's work done by `driver` instead of the implementer plugin
+/// when one is given (`planexec mcp`); the state, journal, lock and log are the same.
+pub fn run_driven(
+    opts: &RunOptions,
+    reporter: &mut Reporter,
+    driver: Option<&dyn Driver>,
+) -> Result<Finished, EngineError> {
     let cwd = std::env::current_dir().map_err(EngineError::Cwd)?;
     // engine-guards: the repository is the plan's, not the current directory's.
     let repo = preflight::discover_repo(&cwd, &opts.plan)?;
@@ -320,6 +330,11 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
     let run_budget = budget::Budget::new(&plan, &config, &state.budget);
     let _ = lock.set_run(&state.record.run_id); // engine-guards
     announce(reporter, &state, &plan, opts.resume);
+    let driven = driver.map(|by| ports::Driven { kit: &kit, by });
+    let plugins: &dyn ports::Plugins = match &driven {
+        Some(d) => d,
+        None => &kit,
+    };
 
     let mut ctx = Ctx {
         repo: &repo,
@@ -329,7 +344,7 @@ pub fn run(opts: &RunOptions, reporter: &mut Reporter) -> Result<Finished, Engin
         tolerances: outputs::Limits::new(&plan, &config),
         plan: &plan,
         config: &config,
-        plugins: &kit,
+        plugins,
         store: Some(&store),
         reporter,
         state,

@@ -68,6 +68,49 @@ fn failed(r: &GateRun) -> bool {
     )
 }
 
+/// Whoever does a cycle's work when it is not the configured implementer plugin:
+/// `planexec mcp`'s agent (host/src/mcp/), which waits in `implement` for the
+/// agent's `submit`. Gates, reviews and formatters stay the loaded plugins'.
+pub trait Driver: Sync {
+    fn implement(&self, workspace: &Path, input: &ImplementInput) -> ImplementRun;
+}
+
+/// The loaded plugins with the implementer replaced by a [`Driver`].
+pub struct Driven<'a> {
+    pub kit: &'a Kit,
+    pub by: &'a dyn Driver,
+}
+
+impl Plugins for Driven<'_> {
+    fn implement(&self, workspace: &Path, input: &ImplementInput) -> ImplementRun {
+        self.by.implement(workspace, input)
+    }
+    fn task_gates(&self) -> Vec<String> {
+        self.kit.task_gates()
+    }
+    fn final_gates(&self) -> Vec<(String, String)> {
+        self.kit.final_gates()
+    }
+    fn gate(&self, workspace: &Path, gate: GateRef, task: Option<&Task>) -> GateRun {
+        self.kit.gate(workspace, gate, task)
+    }
+    fn gates(
+        &self,
+        workspace: &Path,
+        gates: &[(String, GateRef)],
+        task: Option<&Task>,
+        seen: &mut dyn FnMut(GateSeen),
+    ) -> Vec<GateRun> {
+        self.kit.gates(workspace, gates, task, seen)
+    }
+    fn review(&self, workspace: &Path, input: &ReviewInput) -> Option<ReviewRun> {
+        self.kit.review(workspace, input)
+    }
+    fn render(&self, workspace: &Path, json: &str, log_path: Option<&str>) -> Vec<Rendered> {
+        self.kit.render(workspace, json, log_path)
+    }
+}
+
 /// `Sync`: the tasks of a wave call them from several threads (wave.rs).
 pub trait Plugins: Sync {
     fn implement(&self, workspace: &Path, input: &ImplementInput) -> ImplementRun;

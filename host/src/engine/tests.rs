@@ -763,6 +763,10 @@ fn implement_inspect_and_gate_transitions() {
     assert!(
         matches!(machine::after_implement(&imp(ImplementStatus::Errored)), Step::Inspect(v) if v.len() == 1)
     );
+    // `planexec mcp`'s escalate: blocked with the agent's reason, nothing gated.
+    assert!(
+        matches!(machine::after_implement(&imp(ImplementStatus::Escalated)), Step::Block(r) if r.ends_with(": s"))
+    );
     assert_eq!(
         machine::after_inspect(Some("too big".into()), vec![]),
         Step::Block("too big".into())
