@@ -757,7 +757,10 @@ fn implement_inspect_and_gate_transitions() {
         Step::Inspect(vec![])
     );
     assert!(
-        matches!(machine::after_implement(&imp(ImplementStatus::Errored)), Step::Inspect(v) if v.len() == 1)
+        matches!(machine::after_implement(&imp(ImplementStatus::Failed)), Step::Inspect(v) if v.len() == 1)
+    );
+    assert!(
+        matches!(machine::after_implement(&imp(ImplementStatus::Errored)), Step::Block(r) if r.contains("not retried") && r.ends_with(": s"))
     );
     assert_eq!(
         machine::after_inspect(Some("too big".into()), vec![]),

@@ -247,6 +247,7 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     let env_spec = EnvSpec {
         plugin: places.plugin,
         settable: &places.grants.env_set,
+        standard: places.grants.standard,
         pass: &places.grants.env_pass,
         home: &home,
         tmp: tmp.path(),
