@@ -137,16 +137,20 @@ fn serve(c: TcpStream, key: &str, script: &Script, kept: &Mutex<Vec<Seen>>) -> s
             &e.to_string(),
         );
     }
-    // A request offering no tools (a title, a router's choice, or aider, which has
-    // none) gets the script's last turn: its answer.
+    // A request offering no tools (a title, or aider, which has none) gets the script's
+    // last turn: its answer. Gemini CLI's side requests (which model routes, who speaks
+    // next) want JSON; an unparsable reply costs it retries with backoff.
     let turns = script(&prompt);
     let tools = v["tools"].as_array().is_some_and(|t| !t.is_empty());
     let at = if tools { step } else { usize::MAX };
-    let turn = turns
-        .get(at)
-        .or(turns.last())
-        .cloned()
-        .unwrap_or(Turn::answer("(no script)"));
+    let turn = match (wire, tools) {
+        (Wire::Gemini, false) => Turn::answer(GEMINI_SIDE_ANSWER),
+        _ => turns
+            .get(at)
+            .or(turns.last())
+            .cloned()
+            .unwrap_or(Turn::answer("(no script)")),
+    };
     let streamed = v["stream"].as_bool().unwrap_or(false)
         || path.contains("stream")
         || wire == Wire::Responses;
@@ -311,6 +315,10 @@ fn conversation(wire: Wire, v: &Value) -> (String, usize) {
         }
     }
 }
+
+/// What Gemini CLI's router and next-speaker check accept.
+const GEMINI_SIDE_ANSWER: &str =
+    r#"{"reasoning": "scripted", "model_choice": "pro", "next_speaker": "user"}"#;
 
 const USAGE_IN: u64 = 100;
 const USAGE_OUT: u64 = 20;
