@@ -473,7 +473,11 @@ fn a_variable_the_agent_may_not_set_fails_pre_flight_naming_the_line_and_what_it
         "env = { ANTHROPIC_BASE_URL = \"@URL@\", ANTHROPIC_AUTH_TOKEN = \"x\" }\n".into();
     let r = run_preset(&cli, tmp, server.port, None, 3);
     assert_ne!(r.out.code, 0, "{:?}", r.out);
-    assert!(r.record.get("tasks").is_none(), "no run started: {:#}", r.record);
+    assert!(
+        r.record.get("tasks").is_none(),
+        "no run started: {:#}",
+        r.record
+    );
     let all = r.out.all();
     let line = std::fs::read_to_string(r.ws.join("planexec.toml"))
         .unwrap()

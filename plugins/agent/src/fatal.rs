@@ -124,7 +124,8 @@ mod tests {
             &out(0, "", "unknown option is fine on success"),
             false,
             "cli",
-            ""
+            "",
+            &NONE
         )
         .is_none());
     }
