@@ -60,7 +60,7 @@ if [ ! -d "$mermaid/node_modules/mermaid" ]; then
   (cd "$mermaid" && npm ci --silent --no-audit --no-fund)
 fi
 
-echo "--- agent CLIs (mini-swe-agent and aider, pinned) for tests/e2e/agents.rs; the MCP client for tests/e2e/mcp.rs"
+echo "--- agent CLIs (pinned) for tests/e2e/agents.rs and tests/e2e/presets.rs; the MCP client for tests/e2e/mcp.rs"
 tools="${CARGO_TARGET_DIR:-target}/agent-tools"
 if [ ! -x "$tools/mini-swe-agent/bin/mini" ]; then
   python3 -m venv "$tools/mini-swe-agent"
@@ -75,3 +75,11 @@ if [ ! -x "$tools/aider/bin/aider" ]; then
   python3 -m venv "$tools/aider"
   "$tools/aider/bin/pip" install --quiet --disable-pip-version-check aider-chat==0.86.2
 fi
+for pkg in claude:@anthropic-ai/claude-code@2.1.197 codex:@openai/codex@0.171.0 \
+           gemini:@google/gemini-cli@0.61.0 opencode:opencode-ai@1.18.33; do
+  dir="$tools/${pkg%%:*}"
+  if [ ! -d "$dir/node_modules" ]; then
+    mkdir -p "$dir"
+    (cd "$dir" && npm i -E --silent --no-audit --no-fund "${pkg#*:}")
+  fi
+done

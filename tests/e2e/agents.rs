@@ -6,9 +6,11 @@
 //! their files. Also: a claimed file that did not change, a commit of the agent's
 //! own (undone into the work tree), and the box keeping a host secret and `.git/` from it.
 //!
-//! And aider against a scripted OpenAI-compatible server on 127.0.0.1 (the same plan).
+//! And aider against a scripted OpenAI-compatible server on 127.0.0.1 (the same plan),
+//! reached through planexec's proxy with a placeholder key (tests/e2e/model_server.rs).
 //! Both CLIs are installed once into venvs under the target dir (pinned).
 
+use crate::model_server::{ModelServer, Turn};
 use crate::support::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ use std::sync::OnceLock;
 const MINI_VERSION: &str = "mini-swe-agent==2.4.6";
 
 /// The venv holding mini-swe-agent (installed on first use; `.ci/run` installs it ahead).
-fn mini_venv() -> PathBuf {
+pub(crate) fn mini_venv() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = target_dir().join("agent-tools/mini-swe-agent");
@@ -532,7 +534,7 @@ fn an_agent_clis_own_error_reaches_the_terminal_and_the_log() {
     assert!(log.contains(said), "{log}");
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut v = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
@@ -725,7 +727,7 @@ fn mini_swe_agent_as_code_reviewer_with_a_garbage_reply_blocks_the_task() {
 const AIDER_VERSION: &str = "aider-chat==0.86.2";
 
 /// The venv holding aider (installed on first use; `.ci/run` installs it ahead).
-fn aider_venv() -> PathBuf {
+pub(crate) fn aider_venv() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = target_dir().join("agent-tools/aider");
@@ -754,75 +756,6 @@ fn aider_venv() -> PathBuf {
         dir
     })
     .clone()
-}
-
-/// A scripted OpenAI-compatible chat server on 127.0.0.1: each request's body
-/// goes to `reply`, whose text is streamed back as one SSE completion. Every
-/// request body is kept (the prompts the agent sent).
-struct ScriptedModel {
-    port: u16,
-    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl ScriptedModel {
-    fn start(reply: fn(&str) -> String) -> Self {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let kept = bodies.clone();
-        std::thread::spawn(move || {
-            for s in l.incoming() {
-                let Ok(mut s) = s else { continue };
-                let mut r = BufReader::new(s.try_clone().unwrap());
-                let (mut line, mut len) = (String::new(), 0usize);
-                if r.read_line(&mut line).is_err() {
-                    continue;
-                }
-                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-                loop {
-                    let mut h = String::new();
-                    if r.read_line(&mut h).is_err() || h.trim().is_empty() {
-                        break;
-                    }
-                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; len];
-                let _ = r.read_exact(&mut body);
-                let body = String::from_utf8_lossy(&body).into_owned();
-                if !path.ends_with("/chat/completions") {
-                    let _ = s.write_all(
-                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                    );
-                    continue;
-                }
-                let text = reply(&body);
-                kept.lock().unwrap().push(body);
-                let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
-                    format!(
-                        "data: {}\n\n",
-                        serde_json::json!({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "test",
-                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
-                    )
-                };
-                let mut sse = chunk(
-                    serde_json::json!({"role": "assistant", "content": text}),
-                    serde_json::Value::Null,
-                );
-                sse.push_str(&chunk(serde_json::json!({}), "stop".into()));
-                sse.push_str("data: [DONE]\n\n");
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    sse.len()
-                );
-                let _ = s.write_all(head.as_bytes());
-                let _ = s.write_all(sse.as_bytes());
-            }
-        });
-        ScriptedModel { port, bodies }
-    }
 }
 
 /// What the scripted model answers aider: edits for the task the prompt names,
@@ -857,7 +790,8 @@ fn aider_reply(body: &str) -> String {
 #[test]
 fn aider_against_a_scripted_model_implements_a_plan_and_reworks_from_the_failing_assertion() {
     let venv = aider_venv();
-    let model = ScriptedModel::start(aider_reply);
+    let key = crate::presets::KEY;
+    let model = ModelServer::start(key, |prompt| vec![Turn::answer(&aider_reply(prompt))]);
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     let agent_dir = tmp.path().join("agent");
@@ -876,22 +810,31 @@ fn aider_against_a_scripted_model_implements_a_plan_and_reworks_from_the_failing
     let base = format!("http://127.0.0.1:{}/v1", model.port);
     let config = format!(
         "[policy]\ngrant = [\"python3\", \"git\", {aider:?}]\nread = [{venv:?}, {agent:?}]\n\n\
-         [policy.plugins.agent]\nnetwork = \"full\"\n\n\
+         [policy.plugins.agent]\nnetwork = {{ allow = [\"127.0.0.1:{port}\"] }}\n\n\
+         [policy.secrets]\nOPENAI_API_KEY = {{ from_env = \"PLANEXEC_TEST_MODEL_KEY\", hosts = [\"127.0.0.1:{port}\"] }}\n\n\
          [run]\nimplementer = \"agent\"\ntask_gates = [\"pytest\"]\ntask_review = \"\"\ncode_review = \"\"\n\n\
          [gates.pytest]\nargs = [\"-q\", \"tests\"]\n\n\
          [implementers.agent]\npreset = \"aider\"\nprogram = {aider:?}\ntimeout_ms = 180000\n\
-         extra_args = [\"--model\", \"openai/test\", \"--openai-api-base\", {base:?}, \"--openai-api-key\", \"x\", \"--model-metadata-file\", {meta:?}, \"--edit-format\", \"diff\", \"--map-tokens\", \"0\", \"--no-auto-lint\"]\n\
+         extra_args = [\"--model\", \"openai/test\", \"--openai-api-base\", {base:?}, \"--model-metadata-file\", {meta:?}, \"--edit-format\", \"diff\", \"--map-tokens\", \"0\", \"--no-auto-lint\"]\n\
          env = {{ LITELLM_LOCAL_MODEL_COST_MAP = \"True\" }}\n",
         aider = aider.to_str().unwrap(),
         venv = venv.to_str().unwrap(),
         agent = agent_dir.to_str().unwrap(),
         meta = meta.to_str().unwrap(),
+        port = model.port,
     );
     write(&ws, "planexec.toml", &config);
     git(&ws, &["add", "."]);
     git(&ws, &["commit", "-q", "-m", "base and plan"]);
-    let out = planexec(&ws, &["run", "plan/plan.md"]);
-    let bodies = model.bodies.lock().unwrap().clone();
+    let out = planexec_env(
+        &ws,
+        &["run", "plan/plan.md"],
+        &[("PLANEXEC_TEST_MODEL_KEY", key)],
+    );
+    let asked = model.model_requests();
+    // Every request came through the proxy with the real key (the server refuses others).
+    assert!(asked.iter().all(|s| s.keyed), "a request without the key");
+    let bodies: Vec<String> = asked.into_iter().map(|s| s.body).collect();
     assert_eq!(out.code, 0, "{out:?}\n{} requests", bodies.len());
     let log: Vec<String> = git(&ws, &["log", "--format=%s"])
         .lines()

@@ -205,8 +205,8 @@ fn the_proxy_variables_point_at_the_box_relay_and_nothing_bypasses_it() {
         "HTTPS_PROXY='http://127.0.0.1:3128'",
         "https_proxy='http://127.0.0.1:3128'",
         "HTTP_PROXY='http://127.0.0.1:3128'",
-        "ALL_PROXY='socks5h://127.0.0.1:3128'",
-        "all_proxy='socks5h://127.0.0.1:3128'",
+        "ALL_PROXY='http://127.0.0.1:3128'",
+        "all_proxy='http://127.0.0.1:3128'",
         "NO_PROXY=''",
         "no_proxy=''",
         "NODE_USE_ENV_PROXY='1'",
@@ -252,7 +252,8 @@ fn plugins_list_names_the_full_network_as_the_wider_grant() {
 }
 
 /// A boxed program reading its key variable sees only the placeholder; the
-/// model server on a listed host receives the real key, another allowed host
+/// model server on a listed host receives the real key (through the plain proxy
+/// and through a CONNECT tunnel carrying plain HTTP), another allowed host
 /// only the placeholder, and nothing the run prints holds the key.
 #[test]
 fn the_box_sees_a_placeholder_and_only_the_listed_host_gets_the_key() {
@@ -270,7 +271,12 @@ fn the_box_sees_a_placeholder_and_only_the_listed_host_gets_the_key() {
         print('SEEN=' + repr(k) + ' HOSTVAR=' + repr(os.environ.get('HOST_MODEL_KEY')))\n\
         for p in os.sys.argv[1:]:\n    \
             r = urllib.request.Request('http://127.0.0.1:%s/v1/messages' % p, headers={'x-api-key': k, 'Authorization': 'Bearer ' + k})\n    \
-            print(urllib.request.urlopen(r, timeout=20).read().decode())\n";
+            print(urllib.request.urlopen(r, timeout=20).read().decode())\n\
+        import http.client\n\
+        c = http.client.HTTPConnection('127.0.0.1', 3128, timeout=20)\n\
+        c.set_tunnel('127.0.0.1', int(os.sys.argv[1]))\n\
+        c.request('GET', '/tunnel', headers={'x-api-key': k})\n\
+        print('TUNNEL=' + c.getresponse().read().decode())\n";
     let (pm, po) = (model.port.to_string(), other.port.to_string());
     let out = s.gate(
         &[
@@ -292,6 +298,22 @@ fn the_box_sees_a_placeholder_and_only_the_listed_host_gets_the_key() {
         "{got}"
     );
     assert!(got.contains(&format!("Bearer {key}")), "{got}");
+    // Plain HTTP inside a CONNECT tunnel (how Node's proxy agents reach an http:// server).
+    assert!(ev.contains("TUNNEL=MODEL-OK"), "{ev}");
+    let tunnel = model
+        .heads
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|h| h.starts_with("GET /tunnel"))
+        .cloned();
+    let tunnel = tunnel.unwrap_or_else(|| panic!("no tunnelled request: {got}"));
+    assert!(
+        tunnel
+            .to_ascii_lowercase()
+            .contains(&format!("x-api-key: {key}")),
+        "{tunnel}"
+    );
     let other_got = other.heads.lock().unwrap().join("\n");
     assert!(
         !other_got.contains(key) && other_got.contains("planexec-placeholder-MODEL_KEY"),

@@ -77,8 +77,13 @@ const PASS_ALWAYS: &[&str] = &["LANG", "LANGUAGE", "TERM", "TZ", "NO_COLOR"];
 pub enum EnvError {
     #[error("variable `{0}` may never be set for a program a plugin runs (it makes programs load or run other code)")]
     Forbidden(String),
-    #[error("variable `{name}` is not one plugin `{plugin}` declares in `requests.env` and the policy grants in `[policy] env`")]
-    NotGranted { plugin: String, name: String },
+    #[error("variable `{name}` may not be set by plugin `{plugin}`: it may set only {settable} (what its plugin.toml `requests.env` declares{granted}); to pass the host's own `{name}`, list it in planexec.toml `[policy] env`, or for a key `[policy.secrets]`")]
+    NotGranted {
+        plugin: String,
+        name: String,
+        settable: String,
+        granted: &'static str,
+    },
 }
 
 fn matches(pattern: &str, name: &str) -> bool {
@@ -97,6 +102,8 @@ pub struct EnvSpec<'a> {
     pub plugin: &'a str,
     /// Names from `requests.env` that the policy granted (or all, for standard plugins).
     pub settable: &'a [String],
+    /// A standard plugin: what it declares needs no grant.
+    pub standard: bool,
     /// Host variables the policy passes through.
     pub pass: &'a [String],
     pub home: &'a Path,
@@ -118,6 +125,14 @@ pub fn check_plugin_env(spec: &EnvSpec, vars: &[(String, String)]) -> Result<(),
             return Err(EnvError::NotGranted {
                 plugin: spec.plugin.into(),
                 name: k.clone(),
+                settable: match spec.settable.is_empty() {
+                    true => "nothing".into(),
+                    false => spec.settable.join(", "),
+                },
+                granted: match spec.standard {
+                    true => "",
+                    false => " and the policy grants in `[policy] env`",
+                },
             });
         }
     }
@@ -235,6 +250,7 @@ mod tests {
         EnvSpec {
             plugin: "p",
             settable,
+            standard: true,
             pass,
             home: Path::new("/box/home"),
             tmp: Path::new("/box/tmp"),
@@ -266,6 +282,22 @@ mod tests {
             check_plugin_env(&spec(&s, &[]), &[("OTHER".into(), "1".into())]),
             Err(EnvError::NotGranted { .. })
         ));
+    }
+
+    /// Issue 28: the refusal says what the plugin may set, not to grant what is granted.
+    #[test]
+    fn a_refused_name_is_told_what_the_plugin_may_set() {
+        let s = vec!["MY_FLAG".to_string(), "TOOL_*".to_string()];
+        let e = check_plugin_env(&spec(&s, &[]), &[("BASE_URL".into(), "x".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "variable `BASE_URL` may not be set by plugin `p`: it may set only MY_FLAG, TOOL_*"
+            ) && e.contains("`[policy] env`")
+                && !e.contains("the policy grants"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -56,7 +56,9 @@ pub fn entry(t: &TaskRecord, waiting: bool, plan_done: bool) -> Entry {
 }
 
 /// After the implementer: wait for the person, or inspect the change (with a
-/// rejection already when the implementer did not produce it).
+/// rejection already when the implementer did not produce it). An implementer that
+/// could not run at all (a refused program or variable, an unknown flag, a model it
+/// is not allowed to reach) blocks at once: the same configuration would fail again.
 pub fn after_implement(imp: &ImplementRun) -> Step {
     match imp.status {
         ImplementStatus::Waiting => Step::Wait,
@@ -65,7 +67,11 @@ pub fn after_implement(imp: &ImplementRun) -> Step {
             imp.plugin, imp.summary
         )),
         ImplementStatus::Done => Step::Inspect(vec![]),
-        ImplementStatus::Failed | ImplementStatus::Errored => Step::Inspect(vec![finding(
+        ImplementStatus::Errored => Step::Block(format!(
+            "the implementer could not run (not retried: fix the configuration, then --resume): {}",
+            imp.summary
+        )),
+        ImplementStatus::Failed => Step::Inspect(vec![finding(
             "implementer",
             format!(
                 "the implementer did not produce the change: {}",

@@ -92,6 +92,14 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
         i.implementer_override.is_some(),
         checks,
     )?;
+    let imp_section = format!("implementers.{imp_name}");
+    settings_env(
+        cfg,
+        &imp_section,
+        &cfg.implementer_settings(imp_name),
+        &implementer,
+        checks,
+    )?;
     let acceptance = load("command", Kind::Gate, false, checks)?;
     // Acceptance commands run whatever the plan says: their programs must be granted.
     for t in &i.plan.tasks {
@@ -139,7 +147,9 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
             return Ok(None);
         }
         let l = load(name, Kind::Reviewer, false, checks)?;
-        Ok(Some((l, cfg.reviewer_settings(name))))
+        let settings = cfg.reviewer_settings(name);
+        settings_env(cfg, &format!("reviewers.{name}"), &settings, &l, checks)?;
+        Ok(Some((l, settings)))
     };
     let task_review = reviewer(&cfg.run.task_review, checks)?;
     let code_review = reviewer(&cfg.run.code_review, checks)?;
@@ -165,6 +175,50 @@ pub fn load_kit(i: &Inputs, checks: &mut Vec<Check>) -> Result<Kit, String> {
         code_review,
         formatters,
     })
+}
+
+/// A settings table's `env` (an agent's variables) checked as the box will check it
+/// at run time, so a variable the plugin may not set stops pre-flight, not a task.
+fn settings_env(
+    cfg: &Config,
+    section: &str,
+    settings: &serde_json::Value,
+    l: &Loaded,
+    checks: &mut Vec<Check>,
+) -> Result<(), String> {
+    let Some(env) = settings.get("env").and_then(|e| e.as_object()) else {
+        return Ok(());
+    };
+    let vars: Vec<(String, String)> = env.keys().map(|k| (k.clone(), String::new())).collect();
+    let none = Path::new("");
+    let spec = crate::confine::env::EnvSpec {
+        plugin: l.name(),
+        settable: &l.grants.env_set,
+        standard: l.grants.standard,
+        pass: &[],
+        home: none,
+        tmp: none,
+        cache: none,
+        workspace: none,
+    };
+    let Err(e) = crate::confine::env::check_plugin_env(&spec, &vars) else {
+        return Ok(());
+    };
+    let file = cfg
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(crate::config::FILE_NAME));
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let line = crate::plugins::settings::key_line(&text, section, "env")
+        .map(|n| format!(":{n}"))
+        .unwrap_or_default();
+    let why = format!("{}{line}: [{section}] env: {e}", file.display());
+    checks.push(Check {
+        name: format!("[{section}] env"),
+        ok: false,
+        detail: why.clone(),
+    });
+    Err(why)
 }
 
 /// Final gates: the configured ones, else the plan's own quality-gate commands.

@@ -761,7 +761,10 @@ fn implement_inspect_and_gate_transitions() {
         Step::Inspect(vec![])
     );
     assert!(
-        matches!(machine::after_implement(&imp(ImplementStatus::Errored)), Step::Inspect(v) if v.len() == 1)
+        matches!(machine::after_implement(&imp(ImplementStatus::Failed)), Step::Inspect(v) if v.len() == 1)
+    );
+    assert!(
+        matches!(machine::after_implement(&imp(ImplementStatus::Errored)), Step::Block(r) if r.contains("not retried") && r.ends_with(": s"))
     );
     // `planexec mcp`'s escalate: blocked with the agent's reason, nothing gated.
     assert!(

@@ -4,7 +4,7 @@
 mod grants;
 mod manifest;
 mod registry;
-mod settings;
+pub(crate) mod settings;
 mod shape;
 mod std_pack;
 mod units;

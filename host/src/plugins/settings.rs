@@ -70,7 +70,7 @@ pub fn check_settings(
 }
 
 /// The 1-based line of `key = ...` under the `[section]` header, if written so.
-fn key_line(text: &str, section: &str, key: &str) -> Option<usize> {
+pub(crate) fn key_line(text: &str, section: &str, key: &str) -> Option<usize> {
     let header = format!("[{section}]");
     let mut inside = false;
     for (n, l) in text.lines().enumerate() {

@@ -76,6 +76,11 @@ fn http(mut c: UnixStream, first: u8, s: &Shared) {
                 }
                 let h = rules::normalise(&host);
                 if s.secrets.iter().any(|x| x.for_host(&h, port)) && rest.is_empty() {
+                    // A tunnel may carry TLS (a handshake starts with byte 22) or, to an
+                    // http:// server, plain HTTP (Node's proxy agents tunnel both).
+                    if peek_byte(&c) != Some(22) {
+                        return plain_in_tunnel(c, up, &h, port, s);
+                    }
                     if let Err(why) = super::tls::intercept(c, up, &h, port, &s.secrets) {
                         s.refuse(
                             &shown(&h, port),
@@ -119,6 +124,46 @@ fn http(mut c: UnixStream, first: u8, s: &Shared) {
             "403 Forbidden",
             &format!("planexec: refused {authority}: {why}"),
         ),
+    }
+}
+
+/// The first byte the client will send, left in the socket.
+fn peek_byte(c: &UnixStream) -> Option<u8> {
+    use std::os::fd::AsRawFd;
+    let mut b = [0u8; 1];
+    // SAFETY: a one-byte recv into a buffer we own, on a descriptor `c` keeps open.
+    let n = unsafe { libc::recv(c.as_raw_fd(), b.as_mut_ptr().cast(), 1, libc::MSG_PEEK) };
+    (n == 1).then_some(b[0])
+}
+
+/// Plain HTTP inside a tunnel to a host a secret goes to: its first request head gets
+/// the key (headers only) and `Connection: close`, so one tunnel carries one request.
+fn plain_in_tunnel(mut c: UnixStream, mut up: TcpStream, host: &str, port: u16, s: &Shared) {
+    let mut head = Vec::new();
+    let end = loop {
+        if let Some(i) = find(&head, b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut buf = [0u8; 4096];
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) if head.len() + n <= HEAD_MAX => head.extend_from_slice(&buf[..n]),
+            Ok(_) => {
+                return reply(
+                    &mut c,
+                    "431 Request Header Fields Too Large",
+                    "request head too large",
+                )
+            }
+        }
+    };
+    let text = String::from_utf8_lossy(&head[..end]).into_owned();
+    let mut first = text.lines().next().unwrap_or_default().split(' ');
+    let (method, path) = (first.next().unwrap_or(""), first.next().unwrap_or("/"));
+    let out = origin_form(&text, method, path);
+    let out = super::secrets::substitute(&out, &s.secrets, host, port);
+    if up.write_all(out.as_bytes()).is_ok() {
+        splice(c, up, &head[end..]);
     }
 }
 

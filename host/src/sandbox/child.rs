@@ -247,6 +247,7 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     let env_spec = EnvSpec {
         plugin: places.plugin,
         settable: &places.grants.env_set,
+        standard: places.grants.standard,
         pass: &places.grants.env_pass,
         home: &home,
         tmp: tmp.path(),
@@ -371,13 +372,15 @@ fn trust_proxy_ca(env: &mut Vec<(String, String)>, tmp: &Path) -> Result<(), Str
 
 /// The variables HTTP clients read to find a proxy (curl, Python, Go, Node 24+
 /// with `NODE_USE_ENV_PROXY`), all pointing at the box's relay; nothing bypasses it.
+/// `ALL_PROXY` names the relay's HTTP side too: Python's httpx (under the OpenAI and
+/// Anthropic SDKs, LiteLLM, so aider and mini-swe-agent) refuses to start with a
+/// `socks5h://` one unless `socksio` is installed. The relay still speaks SOCKS5.
 fn set_proxy_env(env: &mut Vec<(String, String)>) {
     let http = format!("http://127.0.0.1:{}", crate::proxy::BOX_PORT);
-    let socks = format!("socks5h://127.0.0.1:{}", crate::proxy::BOX_PORT);
     let vars = [
         ("HTTPS_PROXY", http.as_str()),
         ("HTTP_PROXY", &http),
-        ("ALL_PROXY", &socks),
+        ("ALL_PROXY", &http),
         ("NO_PROXY", ""),
         ("NODE_USE_ENV_PROXY", "1"),
     ];

@@ -204,6 +204,15 @@ fn agent_command(
         plan: "",
         files: &[],
     })?;
+    // A preset's settings files (gemini's) go into the scratch folder as for the implementer.
+    for (rel, text) in &r.files {
+        let path = std::path::Path::new(&req.mounts.scratch).join(rel);
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        std::fs::write(&path, text)
+            .map_err(|e| format!("could not write the preset's {}: {e}", path.display()))?;
+    }
     // The preset's own {prompt_file} is the implementer's name; the reviewer's file is this one.
     let mut cmd = r.command;
     for a in cmd.args.iter_mut() {

@@ -369,7 +369,7 @@ fn presets_read_the_verdict_from_each_clis_output() {
     assert!(calls[0]
         .args
         .windows(2)
-        .any(|w| w == ["--output-format", "json"]));
+        .any(|w| w == ["--output-format", "stream-json"]));
     assert_eq!(
         calls[0].args[calls[0].args.len() - 2..],
         ["--model", "opus"]

@@ -6,6 +6,7 @@
 //! `timeout_ms`, `tail_lines`, `instructions`, `check` (see docs/implementers.md).
 
 pub mod claims;
+pub mod fatal;
 pub mod prompt;
 pub mod worktree;
 
@@ -75,7 +76,7 @@ fn problems(
     name: &str,
 ) -> Vec<String> {
     let mut v = Vec::new();
-    let said = last_words(out);
+    let mut said = last_words(out);
     if out.timed_out {
         v.push(format!(
             "`{name}` timed out after {} ms{said}",
@@ -89,13 +90,18 @@ fn problems(
             out.exit_code.unwrap_or(-1)
         ));
     }
+    // The CLI's own words go with the first reason (once).
+    if !v.is_empty() {
+        said.clear();
+    }
     match o {
-        Err(e) => v.push(e.clone()),
-        Ok(o) if o.success == Some(false) => v.push(
+        Err(e) => v.push(format!("{e}{said}")),
+        Ok(o) if o.success == Some(false) => v.push(format!(
+            "{}{said}",
             o.error
                 .clone()
-                .unwrap_or_else(|| format!("`{name}` reported a failure")),
-        ),
+                .unwrap_or_else(|| format!("`{name}` reported a failure"))
+        )),
         _ => {}
     }
     v
@@ -110,10 +116,11 @@ fn last_words(out: &planexec_pdk::Output) -> String {
     } else {
         err
     };
+    // Not its JSON events (their error is read from them) nor planexec's own notes.
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !l.starts_with('{') && !l.starts_with("planexec: "))
         .collect();
     let last: Vec<String> = lines[lines.len().saturating_sub(3)..]
         .iter()
@@ -154,6 +161,14 @@ impl Implementer for AgentImplementer {
         let scratch = req.mounts.scratch.trim_end_matches('/').to_string();
         std::fs::write(format!("{scratch}/prompt.md"), &prompt)
             .map_err(|e| format!("could not write the prompt to {scratch}/prompt.md: {e}"))?;
+        for (rel, text) in &resolved.files {
+            let path = format!("{scratch}/{rel}");
+            if let Some((dir, _)) = path.rsplit_once('/') {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            std::fs::write(&path, text)
+                .map_err(|e| format!("could not write the preset's {path}: {e}"))?;
+        }
         let before = match cfg.check {
             true => Some(worktree::snapshot(host, &ws)?),
             false => None,
@@ -173,6 +188,21 @@ impl Implementer for AgentImplementer {
             .then(|| std::fs::read_to_string(TRAJECTORY_ARG.replace("{scratch}", &scratch)).ok())
             .flatten();
         let outcome = parse_outcome(resolved.format, &out.stdout_str(), side_text.as_deref());
+        let failed =
+            !matches!(&outcome, Ok(o) if o.success != Some(false)) || out.exit_code != Some(0);
+        // The CLI's own words: the error its output reports, else its last lines.
+        let said = match &outcome {
+            Ok(AgentOutcome { error: Some(e), .. }) => format!("; it said: {e}"),
+            _ => last_words(&out),
+        };
+        let (hosts, config_text) = cfg.invocation.model_hints();
+        let model = fatal::ModelHints {
+            hosts: &hosts,
+            config: &config_text,
+        };
+        if let Some(why) = fatal::fatal(&out, failed, &name, &said, &model) {
+            return Err(format!("{}: {why}", req.task.id));
+        }
         let mut bad = problems(&out, &outcome, &name);
         let mut notes = Vec::new();
         let mut findings = Vec::new();

@@ -206,11 +206,36 @@ fn prompt_holds_task_plan_rules_report_and_every_finding() {
     );
 }
 
+/// Issue 28: Gemini CLI reads its auth choice only from a settings file; the preset
+/// writes it into the scratch folder and points GEMINI_CLI_HOME there.
+#[test]
+fn the_gemini_preset_writes_its_settings_where_its_home_points() {
+    let d = dirs("gemini-home");
+    let host = FakeHost::new().on("gemini", 0, "");
+    let _ = AgentImplementer::implement(
+        req(&d, 1, json!({"preset": "gemini", "check": false})),
+        &host,
+    );
+    let settings = d.scratch().join("gemini-home/.gemini/settings.json");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["security"]["auth"]["selectedType"], "gemini-api-key");
+    assert_eq!(v["privacy"]["usageStatisticsEnabled"], false);
+    let calls = host.calls.borrow();
+    assert!(calls[0]
+        .env
+        .contains(&("GEMINI_CLI_HOME".into(), "{scratch}/gemini-home".into())));
+}
+
 #[test]
 fn presets_run_their_non_interactive_command_lines() {
     let d = dirs("presets");
     for (preset, program, want) in [
-        ("claude", "claude", vec!["--output-format", "json", "-p"]),
+        (
+            "claude",
+            "claude",
+            vec!["--output-format", "stream-json", "--verbose", "-p"],
+        ),
         ("codex", "codex", vec!["exec", "--json"]),
         (
             "aider",

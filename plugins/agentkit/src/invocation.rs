@@ -54,6 +54,8 @@ pub struct Resolved {
     pub format: Format,
     /// The display name (preset or program).
     pub name: String,
+    /// Files to write below the scratch folder first (the preset's).
+    pub files: Vec<(String, String)>,
 }
 
 impl Invocation {
@@ -114,6 +116,21 @@ impl Invocation {
         ))
     }
 
+    /// What names the model's server: the preset's vendor hosts, and the text of the
+    /// configuration's own arguments and variables (a base URL there), never the prompt.
+    pub fn model_hints(&self) -> (Vec<String>, String) {
+        let hosts = self
+            .preset
+            .as_deref()
+            .and_then(preset::preset)
+            .map(|p| p.model_hosts.iter().map(|h| h.to_string()).collect())
+            .unwrap_or_default();
+        let mut text = self.extra_args.clone();
+        text.extend(self.args.clone().unwrap_or_default());
+        text.extend(self.env.values().cloned());
+        (hosts, text.join("\n"))
+    }
+
     /// The command with placeholders filled in. Without `{prompt}` or
     /// `{prompt_file}` in any argument, the prompt goes last.
     pub fn resolve(&self, ph: &Placeholders) -> Result<Resolved, String> {
@@ -135,6 +152,17 @@ impl Invocation {
         let mut env: BTreeMap<String, String> = preset_env.into_iter().collect();
         env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let name = self.preset.clone().unwrap_or_else(|| program.clone());
+        let files = self
+            .preset
+            .as_deref()
+            .and_then(preset::preset)
+            .map(|p| {
+                p.files
+                    .iter()
+                    .map(|(f, t)| (f.to_string(), t.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut command = Command::new(program).args(args);
         command.env = env.into_iter().collect();
         command.cwd = self.cwd.clone();
@@ -143,6 +171,7 @@ impl Invocation {
             command,
             format,
             name,
+            files,
         })
     }
 }

@@ -7,7 +7,7 @@
 pub enum Format {
     /// Plain text: done on exit 0; the message is the tail of stdout.
     Text,
-    /// `claude -p --output-format json`: one object with `is_error`, `result`, `total_cost_usd`.
+    /// `claude -p --output-format stream-json --verbose` (or `json`): its last line, one object with `is_error`, `result`, `total_cost_usd`.
     ClaudeJson,
     /// `codex exec --json`: JSONL events (`turn.completed`, `turn.failed`, `item.completed`).
     CodexJsonl,
@@ -33,7 +33,22 @@ pub struct Preset {
     pub format: Format,
     /// The task's files go last on the command line (aider edits only the files it is given).
     pub pass_files: bool,
+    /// Files written into the scratch folder before each run (path below it, text):
+    /// settings a CLI reads only from a file.
+    pub files: &'static [(&'static str, &'static str)],
+    /// The hosts of the vendor's own model API (a refused connection to one of them,
+    /// or to a host the configuration names, means the model cannot be reached).
+    pub model_hosts: &'static [&'static str],
 }
+
+/// Gemini CLI's settings: the API-key auth `-p` accepts (a base URL alone selects a
+/// "gateway" mode it rejects), no usage statistics, no update checks.
+const GEMINI_SETTINGS: &str = r#"{
+  "security": { "auth": { "selectedType": "gemini-api-key" } },
+  "privacy": { "usageStatisticsEnabled": false },
+  "general": { "disableAutoUpdate": true, "disableUpdateNag": true }
+}
+"#;
 
 /// Every preset, by name.
 pub const PRESETS: &[Preset] = &[
@@ -41,8 +56,11 @@ pub const PRESETS: &[Preset] = &[
         name: "claude",
         program: "claude",
         args: &[
+            // Every event (tool calls included) for the transcript; the last line is
+            // the result object.
             "--output-format",
-            "json",
+            "stream-json",
+            "--verbose",
             "--no-session-persistence",
             "--permission-mode",
             "acceptEdits",
@@ -51,9 +69,15 @@ pub const PRESETS: &[Preset] = &[
             "-p",
             "{prompt}",
         ],
-        env: &[("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")],
+        env: &[
+            ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
+            // An unreachable model fails in seconds, not after ten backed-off retries.
+            ("CLAUDE_CODE_MAX_RETRIES", "2"),
+        ],
         format: Format::ClaudeJson,
         pass_files: false,
+        files: &[],
+        model_hosts: &["api.anthropic.com"],
     },
     Preset {
         name: "codex",
@@ -72,6 +96,8 @@ pub const PRESETS: &[Preset] = &[
         env: &[],
         format: Format::CodexJsonl,
         pass_files: false,
+        files: &[],
+        model_hosts: &["api.openai.com"],
     },
     Preset {
         name: "aider",
@@ -98,6 +124,8 @@ pub const PRESETS: &[Preset] = &[
         env: &[],
         format: Format::AiderText,
         pass_files: true,
+        files: &[],
+        model_hosts: &[],
     },
     Preset {
         name: "gemini",
@@ -110,17 +138,33 @@ pub const PRESETS: &[Preset] = &[
             "-p",
             "{prompt}",
         ],
-        env: &[],
+        env: &[
+            // Its home (settings, history) in the scratch folder, with the settings below.
+            ("GEMINI_CLI_HOME", "{scratch}/gemini-home"),
+            // Every folder is untrusted in the box's fresh home, and yolo would be
+            // silently downgraded there.
+            ("GEMINI_CLI_TRUST_WORKSPACE", "true"),
+        ],
         format: Format::GeminiJson,
         pass_files: false,
+        files: &[("gemini-home/.gemini/settings.json", GEMINI_SETTINGS)],
+        model_hosts: &["generativelanguage.googleapis.com"],
     },
     Preset {
         name: "opencode",
         program: "opencode",
         args: &["run", "--format", "json", "{prompt}"],
-        env: &[],
+        env: &[
+            // Offline: no model list, update, language-server download or share link.
+            ("OPENCODE_DISABLE_MODELS_FETCH", "true"),
+            ("OPENCODE_DISABLE_AUTOUPDATE", "true"),
+            ("OPENCODE_DISABLE_LSP_DOWNLOAD", "true"),
+            ("OPENCODE_DISABLE_SHARE", "true"),
+        ],
         format: Format::OpencodeJsonl,
         pass_files: false,
+        files: &[],
+        model_hosts: &[],
     },
     Preset {
         name: "mini-swe-agent",
@@ -141,6 +185,8 @@ pub const PRESETS: &[Preset] = &[
         ],
         format: Format::MiniTrajectory,
         pass_files: false,
+        files: &[],
+        model_hosts: &[],
     },
 ];
 

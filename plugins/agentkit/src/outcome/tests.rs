@@ -155,3 +155,20 @@ fn a_claude_error_quotes_its_result() {
         Some("claude reported an error (success): API Error: Unable to connect to API (ECONNREFUSED)")
     );
 }
+
+/// Issue 28: with `--output-format stream-json --verbose` the result is the last event.
+#[test]
+fn claude_stream_json_is_read_from_its_last_event() {
+    let stream = concat!(
+        r#"{"type":"system","subtype":"init","tools":["Write"]}"#,
+        "\n",
+        r#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Write","input":{}}]}}"#,
+        "\n",
+        r#"{"type":"result","subtype":"success","is_error":false,"num_turns":2,"result":"Done.","total_cost_usd":0.5}"#,
+        "\n"
+    );
+    let o = parse_outcome(Format::ClaudeJson, stream, None).unwrap();
+    assert_eq!(o.success, Some(true));
+    assert_eq!(o.message, "Done.");
+    assert_eq!(o.turns, Some(2));
+}
