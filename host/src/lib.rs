@@ -13,6 +13,7 @@ pub mod gate;
 pub mod gates;
 pub mod input;
 pub mod interrupt;
+pub mod lazy;
 pub mod lock;
 pub mod packs;
 pub mod plugins;
