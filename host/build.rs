@@ -1,7 +1,7 @@
 //! Builds the standard plugin pack (plugins/, wasm32-wasip2) and embeds it.
 //!
 //! Each folder of plugins/ with a plugin.toml becomes one embedded plugin:
-//! its manifest text, its component bytes and the component's sha256.
+//! its manifest text, its component bytes (deflated) and the component's sha256.
 
 use sha2::{Digest, Sha256};
 use std::env;
@@ -113,12 +113,13 @@ fn main() {
     for (name, manifest, wasm) in &entries {
         let bytes = fs::read(wasm).unwrap();
         let digest = hex::encode(Sha256::digest(&bytes));
-        // Copy so the include does not change under a running build.
-        let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join(format!("{name}.wasm"));
-        fs::write(&out, &bytes).unwrap();
+        // Deflated (about a third of the size; inflated only when a component is compiled),
+        // and a copy, so the include does not change under a running build.
+        let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join(format!("{name}.wasm.z"));
+        fs::write(&out, deflate(&bytes)).unwrap();
         writeln!(
             src,
-            "    StdPlugin {{ dir: {name:?}, manifest: include_str!({m:?}), component: include_bytes!({w:?}), sha256: {digest:?} }},",
+            "    StdPlugin {{ dir: {name:?}, manifest: include_str!({m:?}), deflated: include_bytes!({w:?}), sha256: {digest:?} }},",
             m = abs(manifest),
             w = abs(&out),
         )
@@ -130,6 +131,13 @@ fn main() {
         src,
     )
     .unwrap();
+}
+
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(bytes).unwrap();
+    z.finish().unwrap()
 }
 
 fn abs(p: &Path) -> String {

@@ -1,6 +1,7 @@
 //! Gate suite benchmark on examples/python-app: pytest under coverage, mypy and black as
-//! `planexec gate run` (result cache cleared, unchanged, one test file edited) against
-//! lefthook 2.2.1 with `parallel: true`, pre-commit, and the three tools run directly.
+//! `planexec gate run` (`--no-cache` with compiled components cached, `--no-cache` with
+//! the component cache emptied, unchanged, one test file edited) against lefthook 2.2.1
+//! with `parallel: true`, pre-commit, and the three tools run directly, in turn each round.
 //!
 //! Run: `cargo bench -p planexec --bench gates` (medians of PLANEXEC_BENCH_RUNS, default 10).
 //! It installs lefthook with `npm i -E lefthook@2.2.1` and pre-commit with pip on first use;
@@ -11,7 +12,6 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 const PYTEST: &str = "python3 -m coverage run --data-file=.coverage-data/coverage -m pytest -q";
 const MYPY: &str = "python3 -m mypy src tests";
@@ -38,88 +38,123 @@ fn main() {
         c
     };
     println!(
-        "gate suite on examples/python-app (pytest under coverage, mypy, black; medians of {n})"
+        "gate suite on examples/python-app (pytest under coverage, mypy, black; medians of {n} rounds, cases alternating; load {})",
+        load()
     );
-    let cold = time(n, || {
-        let _ = std::fs::remove_dir_all(&results);
-        run_ok(&mut planexec(&[]));
-    });
-    let warm = time(n, || run_ok(&mut planexec(&[])));
+    let components = tmp.path().join("components");
     let mut k = 0;
-    let changed = time(n, || {
+    let mut changed = || {
         k += 1;
         edit_test(&app, k);
         run_ok(&mut planexec(&[]));
-    });
-    let direct = time(n, || {
+    };
+    let mut warm = || run_ok(&mut planexec(&[]));
+    let mut cold = || run_ok(&mut planexec(&["--no-cache"]));
+    let mut empty = || {
+        let _ = std::fs::remove_dir_all(&components);
+        run_ok(&mut planexec(&["--no-cache"]));
+    };
+    let mut direct = || {
         for c in [PYTEST, MYPY, BLACK] {
             run_ok(&mut shell(c, &app));
         }
-    });
-    let lh = lefthook().map(|bin| {
+    };
+    let lh = lefthook();
+    if lh.is_some() {
         std::fs::write(app.join("lefthook.yml"), lefthook_yml()).unwrap();
-        time(n, || {
+    }
+    let mut lefthook_run = || {
+        if let Some(bin) = &lh {
             run_ok(
-                Command::new(&bin)
+                Command::new(bin)
                     .args(["run", "bench", "--no-auto-install"])
                     .current_dir(&app)
                     .env("LEFTHOOK_QUIET", "meta,summary,success,execution"),
             )
-        })
-    });
-    let pc = pre_commit(tmp.path()).map(|bin| {
+        }
+    };
+    let pc = pre_commit(tmp.path());
+    if pc.is_some() {
         std::fs::write(app.join(".pre-commit-config.yaml"), pre_commit_yml()).unwrap();
-        time(n, || {
+    }
+    let mut pre_commit_run = || {
+        if let Some(bin) = &pc {
             run_ok(
-                Command::new(&bin)
+                Command::new(bin)
                     .args(["run", "--all-files"])
                     .current_dir(&app)
                     .env("PRE_COMMIT_HOME", tmp.path().join("pre-commit-home")),
             )
-        })
-    });
-    report(cold, warm, changed, direct, lh, pc);
+        }
+    };
+    let s = alternate(
+        n,
+        &mut [
+            &mut changed,
+            &mut warm,
+            &mut cold,
+            &mut empty,
+            &mut lefthook_run,
+            &mut pre_commit_run,
+            &mut direct,
+        ],
+    );
+    report(&s, lh.is_some(), pc.is_some());
 }
 
-fn report(
-    cold: Duration,
-    warm: Duration,
-    changed: Duration,
-    direct: Duration,
-    lh: Option<Duration>,
-    pc: Option<Duration>,
-) {
-    let vs = |d: Duration| match lh {
-        Some(l) => format!("  ({:.2}x lefthook)", d.as_secs_f64() / l.as_secs_f64()),
-        None => String::new(),
+fn report(s: &[Sample], lh: bool, pc: bool) {
+    let vs = |d: Sample| match lh {
+        true => format!(
+            "  ({:.2}x lefthook wall, {:.2}x CPU)",
+            d.wall.as_secs_f64() / s[4].wall.as_secs_f64(),
+            d.cpu.as_secs_f64() / s[4].cpu.as_secs_f64()
+        ),
+        false => String::new(),
     };
-    println!(
-        "planexec, result cache cleared:   {}{}  (target <= 1.0x)",
-        ms(cold),
-        vs(cold)
-    );
-    println!(
-        "planexec, nothing changed:        {}{}  (target <= 0.1x)",
-        ms(warm),
-        vs(warm)
-    );
-    println!(
-        "planexec, one test file edited:   {}{}  (target <= 1.0x)",
-        ms(changed),
-        vs(changed)
-    );
+    let rows = [
+        (
+            "planexec --no-cache, components cached:",
+            2,
+            "  (target <= 0.9x)",
+        ),
+        (
+            "planexec --no-cache, nothing cached:    ",
+            3,
+            "  (target <= 1.3x)",
+        ),
+        (
+            "planexec, nothing changed (result hit): ",
+            1,
+            "  (target <= 0.1x)",
+        ),
+        (
+            "planexec, one test file edited:         ",
+            0,
+            "  (target <= 1.0x)",
+        ),
+    ];
+    for (name, i, target) in rows {
+        println!("{name} {}{}{target}", wall_cpu(s[i]), vs(s[i]));
+    }
     match lh {
-        Some(l) => println!("lefthook 2.2.1, parallel: true:   {}", ms(l)),
-        None => println!("lefthook: not installed (npm i -E lefthook@2.2.1 failed); skipped"),
+        true => println!(
+            "lefthook 2.2.1, parallel: true:          {}",
+            wall_cpu(s[4])
+        ),
+        false => println!("lefthook: not installed (npm i -E lefthook@2.2.1 failed); skipped"),
     }
     match pc {
-        Some(p) => println!("pre-commit (serial):              {}{}", ms(p), vs(p)),
-        None => println!("pre-commit: not installed (pip install failed); skipped"),
+        true => println!(
+            "pre-commit (serial):                     {}{}",
+            wall_cpu(s[5]),
+            vs(s[5])
+        ),
+        false => println!("pre-commit: not installed (pip install failed); skipped"),
     }
     println!(
-        "the three tools, one by one:      {}{}",
-        ms(direct),
-        vs(direct)
+        "the three tools, one by one:             {}{}",
+        wall_cpu(s[6]),
+        vs(s[6])
     );
 }
 

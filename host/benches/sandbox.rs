@@ -58,7 +58,7 @@ fn main() {
         let (w, i) = (median(warm), median(inst));
         println!(
             "{name:<12} component {:>7} KiB  cold compile {:>12} (median of 3)  cached load {:>10}  instantiate {:>10}  load+instantiate {:>10}",
-            p.component().unwrap().0.len() / 1024,
+            p.component().unwrap().0.bytes().unwrap().len() / 1024,
             ms(median(cold)),
             ms(w),
             ms(i),

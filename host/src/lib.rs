@@ -14,6 +14,7 @@ pub mod gate;
 pub mod gates;
 pub mod input;
 pub mod interrupt;
+pub mod lazy;
 pub mod lock;
 pub mod mcp;
 pub mod packs;

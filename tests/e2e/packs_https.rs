@@ -548,3 +548,45 @@ fn an_https_archive_redirected_to_plain_http_is_refused() {
     let out = env.run_env(&ws, &["packs", "add", &http_url, "--yes"], &trust);
     assert_eq!(out.code, 0, "{out:?}");
 }
+
+/// Issue 26: TLS starts only when a pack is fetched over https. `--version`, a no-op
+/// gate and a gate from the already fetched pack never start it; the fetch does.
+#[test]
+fn tls_starts_only_when_a_pack_is_fetched_over_https() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = site(tmp.path());
+    let ws = workspace(tmp.path());
+    let env = Env::new(tmp.path());
+    let plain = tmp.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    git_init(&plain);
+    let log = tmp.path().join("tls.log");
+    let probe = [
+        ("PLANEXEC_TEST_TLS_LOG", log.to_str().unwrap()),
+        ("SSL_CERT_FILE", site.ca.to_str().unwrap()),
+    ];
+    let started = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    let out = env.run_env(&plain, &["--version"], &probe);
+    assert_eq!(out.code, 0, "{out:?}");
+    let noop = ["gate", "run", "command", "--grant", "true", "--", "true"];
+    let out = env.run_env(&plain, &noop, &probe);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(started(), "", "--version and a no-op gate start no TLS");
+
+    let server = TlsServer::start(&site.root, &site.cert, 0, "");
+    let url = server.url("/acme-1.0.0.tar.gz");
+    let out = env.run_env(&ws, &["packs", "add", &url, "--yes"], &probe);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        started().contains("download agent"),
+        "the fetch starts TLS: {:?}",
+        started()
+    );
+
+    drop(server);
+    std::fs::remove_file(&log).unwrap();
+    let out = env.run_env(&ws, &["gate", "run", "check"], &probe);
+    assert_eq!(out.code, 0, "offline: {out:?}");
+    assert_eq!(started(), "", "a gate from the cached pack starts no TLS");
+}

@@ -141,3 +141,56 @@ pub fn pre_commit(_tmp: &Path) -> Option<PathBuf> {
     }
     Some(bin)
 }
+
+/// Wall time and CPU time (user + system of every waited-for descendant) of one run.
+#[derive(Clone, Copy)]
+pub struct Sample {
+    pub wall: Duration,
+    pub cpu: Duration,
+}
+
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// Runs the cases in turn, `n` rounds after one warm-up round (so a change of the
+/// machine's load hits every case alike), and returns each case's median wall and CPU.
+pub fn alternate(n: usize, cases: &mut [&mut dyn FnMut()]) -> Vec<Sample> {
+    for c in cases.iter_mut() {
+        c();
+    }
+    let mut walls = vec![Vec::new(); cases.len()];
+    let mut cpus = vec![Vec::new(); cases.len()];
+    for _ in 0..n {
+        for (i, c) in cases.iter_mut().enumerate() {
+            let (t, cpu) = (Instant::now(), children_cpu());
+            c();
+            walls[i].push(t.elapsed());
+            cpus[i].push(children_cpu().saturating_sub(cpu));
+        }
+    }
+    walls
+        .into_iter()
+        .zip(cpus)
+        .map(|(w, c)| Sample {
+            wall: median(w),
+            cpu: median(c),
+        })
+        .collect()
+}
+
+/// "12.34 ms wall, 8.00 ms CPU".
+pub fn wall_cpu(s: Sample) -> String {
+    format!("{} wall, {} CPU", ms(s.wall), ms(s.cpu))
+}
+
+/// The machine's load average (1, 5, 15 minutes), for the record.
+pub fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}

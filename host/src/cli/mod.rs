@@ -433,8 +433,7 @@ pub enum PacksCmd {
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
-    crate::sandbox::install_signal_cleanup();
-    crate::sandbox::remove_stale(&std::env::temp_dir());
+    // Parsed first: `--version`, `--help` and usage errors start no thread and sweep nothing.
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -447,6 +446,8 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    crate::sandbox::install_signal_cleanup();
+    crate::sandbox::remove_stale(&std::env::temp_dir());
     match cli.command {
         Cmd::Gate(GateCmd::Run {
             names,

@@ -23,6 +23,7 @@ pub fn get(url: &str, wait: Duration) -> Result<Vec<u8>, String> {
 /// connecting and the wait for an answer, a body gets ten times it. With `https_only`
 /// (an https source stays https), a redirect to plain http:// is refused.
 pub fn agent(https_only: bool, wait: Duration) -> Result<ureq::Agent, String> {
+    crate::lazy::tls_starting("download agent");
     let config = ureq::Agent::config_builder()
         .tls_config(TlsConfig::builder().root_certs(roots()?).build())
         .https_only(https_only)

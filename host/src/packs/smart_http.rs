@@ -18,6 +18,7 @@ pub fn register(wait: Duration) -> Result<(), String> {
     static ONCE: Once = Once::new();
     let mut result = Ok(());
     ONCE.call_once(|| {
+        crate::lazy::tls_starting("git https transport");
         // SAFETY: registration happens once, before any https fetch, from the fetching thread.
         result = unsafe { git2::transport::register("https", factory) }
             .map_err(|e| e.message().to_string());

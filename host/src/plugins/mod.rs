@@ -12,7 +12,7 @@ mod units;
 pub use grants::{check_configured_program, resolve_grants, Grants};
 pub use manifest::describe_toml_error as manifest_error_line;
 pub use manifest::{check_write_path, Kind, LimitsTable, Manifest, Requests, WorkspaceAccess};
-pub use registry::{Plugin, Registry, Source};
+pub use registry::{ComponentBytes, Plugin, Registry, Source};
 pub use settings::{check_settings, UnknownSetting};
 pub use shape::{merge as merge_grants, shape_matches, Grant, GrantEntry};
 pub use units::{parse_duration, parse_size};

@@ -34,7 +34,7 @@ pub struct Plugin {
 #[derive(Debug, Clone)]
 enum Component {
     Embedded {
-        bytes: &'static [u8],
+        deflated: &'static [u8],
         sha256: &'static str,
     },
     File {
@@ -64,8 +64,8 @@ impl Plugin {
     /// `sha256` when it has one.
     pub fn component(&self) -> Result<(ComponentBytes, String), PluginError> {
         match &self.component {
-            Component::Embedded { bytes, sha256 } => {
-                Ok((ComponentBytes::Static(bytes), sha256.to_string()))
+            Component::Embedded { deflated, sha256 } => {
+                Ok((ComponentBytes::Deflated(deflated), sha256.to_string()))
             }
             Component::File {
                 path,
@@ -118,18 +118,23 @@ struct Pin {
     component: String,
 }
 
-/// Component bytes, embedded or read from disk.
+/// Component bytes: embedded (deflated; inflated only when they are compiled, since a
+/// cached compilation needs just the digest) or read from disk.
 pub enum ComponentBytes {
-    Static(&'static [u8]),
+    Deflated(&'static [u8]),
     Shared(Arc<Vec<u8>>),
 }
 
-impl std::ops::Deref for ComponentBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
+impl ComponentBytes {
+    /// The component itself.
+    pub fn bytes(&self) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
         match self {
-            ComponentBytes::Static(b) => b,
-            ComponentBytes::Shared(b) => b,
+            ComponentBytes::Deflated(z) => {
+                let mut out = Vec::with_capacity(z.len() * 3);
+                std::io::Read::read_to_end(&mut flate2::read::DeflateDecoder::new(*z), &mut out)?;
+                Ok(out.into())
+            }
+            ComponentBytes::Shared(b) => Ok(b.as_slice().into()),
         }
     }
 }
@@ -156,7 +161,7 @@ impl Registry {
                     overrides_standard: false,
                     pack: None,
                     component: Component::Embedded {
-                        bytes: p.component,
+                        deflated: p.deflated,
                         sha256: p.sha256,
                     },
                 },

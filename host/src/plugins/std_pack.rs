@@ -5,8 +5,30 @@
 pub struct StdPlugin {
     pub dir: &'static str,
     pub manifest: &'static str,
-    pub component: &'static [u8],
+    /// The component, deflated (raw DEFLATE, inflated only to compile it).
+    pub deflated: &'static [u8],
     pub sha256: &'static str,
 }
 
 include!(concat!(env!("OUT_DIR"), "/std_pack.rs"));
+
+#[cfg(test)]
+mod tests {
+    use super::STD_PACK;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn each_embedded_component_inflates_to_the_bytes_its_digest_names() {
+        assert!(STD_PACK.len() > 10);
+        for p in STD_PACK {
+            let component = crate::plugins::ComponentBytes::Deflated(p.deflated);
+            let bytes = component.bytes().unwrap();
+            assert_eq!(hex::encode(Sha256::digest(&bytes)), p.sha256, "{}", p.dir);
+            assert!(
+                p.deflated.len() * 2 < bytes.len(),
+                "{} is stored deflated",
+                p.dir
+            );
+        }
+    }
+}

@@ -27,11 +27,13 @@ pub fn ca() -> Result<&'static Ca, String> {
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    crate::lazy::tls_starting("proxy provider");
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
 impl Ca {
     fn new() -> Result<Ca, String> {
+        crate::lazy::tls_starting("proxy CA");
         use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
         let mut p = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
         p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));

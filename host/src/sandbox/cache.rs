@@ -2,6 +2,7 @@
 //! sha256 and the engine's compatibility hash, in a directory only the user can
 //! write; each entry is checked against the digest recorded when it was written.
 
+use crate::plugins::ComponentBytes;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -82,11 +83,16 @@ impl ComponentCache {
     pub fn load(
         &self,
         engine: &Engine,
-        bytes: &[u8],
+        component: &ComponentBytes,
         sha256: &str,
     ) -> wasmtime::Result<(Component, Origin, Option<String>)> {
+        let bytes = || {
+            component
+                .bytes()
+                .map_err(|e| wasmtime::format_err!("the embedded component does not inflate: {e}"))
+        };
         let Some(path) = self.entry(sha256) else {
-            return Ok((Component::new(engine, bytes)?, Origin::Compiled, None));
+            return Ok((Component::new(engine, &bytes()?)?, Origin::Compiled, None));
         };
         let why = match read_verified(&path) {
             Ok(None) => None,
@@ -107,7 +113,7 @@ impl ComponentCache {
         });
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(digest_path(&path));
-        let compiled = engine.precompile_component(bytes)?;
+        let compiled = engine.precompile_component(&bytes()?)?;
         let dir = self.dir.as_ref().expect("entry implies dir");
         store_verified(dir, &path, &compiled);
         // SAFETY: these bytes were produced by this engine a moment ago.

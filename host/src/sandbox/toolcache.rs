@@ -10,6 +10,10 @@ const MAX_IDLE: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The file in a workspace's cache folder that names the workspace (and whose
 /// modification time says when it was last used).
 const OWNER: &str = "workspace";
+/// The file under the base whose modification time says when the last prune ran.
+const PRUNED_AT: &str = ".pruned";
+/// Pruning runs at most this often (it stats every workspace the cache has seen).
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// `$PLANEXEC_TOOL_CACHE`, else `$XDG_CACHE_HOME/planexec/tools`, else `~/.cache/planexec/tools`.
 pub fn base() -> PathBuf {
@@ -56,11 +60,14 @@ pub fn plugin_key(name: &str, source: &str, component_sha256: &str) -> String {
 /// The persistent tool cache of the plugin `plugin` ([`plugin_key`]) for `workspace`,
 /// keyed by workspace and plugin, and by gate for a gate (two gates of one plugin,
 /// running at once, never share a tool's cache). Marks the workspace's folder as used,
-/// and once per process prunes the folders of workspaces that are gone or long unused.
+/// and at most once a day ([`prune_daily`]) prunes the folders of workspaces that are
+/// gone or long unused.
 pub fn tool_cache_dir(workspace: &Path, plugin: &str, gate: Option<&str>) -> PathBuf {
     let base = base();
     static PRUNED: std::sync::Once = std::sync::Once::new();
-    PRUNED.call_once(|| prune(&base, MAX_IDLE, SystemTime::now()));
+    PRUNED.call_once(|| {
+        prune_daily(&base, SystemTime::now());
+    });
     let (ws_dir, real) = workspace_dir(&base, workspace);
     if std::fs::create_dir_all(&ws_dir).is_ok() {
         let _ = std::fs::write(ws_dir.join(OWNER), real.to_string_lossy().as_bytes());
@@ -70,6 +77,24 @@ pub fn tool_cache_dir(workspace: &Path, plugin: &str, gate: Option<&str>) -> Pat
         Some(g) => dir.join(format!("gate-{}", hex::encode(g.as_bytes()))),
         None => dir,
     }
+}
+
+/// Runs [`prune`] unless the last one (the modification time of `base/.pruned`) was
+/// less than a day before `now`; says whether it ran. The stamp is renewed first, so
+/// processes started together do not all prune.
+pub fn prune_daily(base: &Path, now: SystemTime) -> bool {
+    let stamp = base.join(PRUNED_AT);
+    let recent = std::fs::metadata(&stamp)
+        .and_then(|m| m.modified())
+        .is_ok_and(|at| now.duration_since(at).is_ok_and(|age| age < PRUNE_EVERY));
+    if recent {
+        return false;
+    }
+    if std::fs::create_dir_all(base).is_ok() {
+        let _ = std::fs::write(&stamp, b"");
+    }
+    prune(base, MAX_IDLE, now);
+    true
 }
 
 /// Removes each workspace folder under `base` whose workspace no longer exists,
@@ -134,6 +159,28 @@ mod tests {
             tool_cache_dir(Path::new("/nonexistent/other"), "pytest", None),
             plugin
         );
+    }
+
+    #[test]
+    fn pruning_runs_at_most_once_a_day() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("tools");
+        let gone_ws = tmp.path().join("gone");
+        std::fs::create_dir_all(&gone_ws).unwrap();
+        let gone = used(&base, &gone_ws);
+        std::fs::remove_dir_all(&gone_ws).unwrap();
+        let now = SystemTime::now();
+        assert!(prune_daily(&base, now), "no stamp yet: it prunes");
+        assert!(!gone.exists(), "and drops the gone workspace's cache");
+
+        let gone = used(&base, &gone_ws);
+        let later = now + Duration::from_secs(23 * 3600);
+        assert!(!prune_daily(&base, later), "23 hours on: no prune");
+        assert!(gone.exists(), "nothing was stat'ed or removed");
+
+        let next_day = now + Duration::from_secs(25 * 3600);
+        assert!(prune_daily(&base, next_day), "25 hours on: it prunes again");
+        assert!(!gone.exists());
     }
 
     fn used(base: &Path, ws: &Path) -> PathBuf {
