@@ -82,6 +82,8 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
         .enumerate()
         .map(|(i, t)| (t.id.as_str(), i))
         .collect();
+    let families: std::collections::HashSet<&str> =
+        plan.tasks.iter().map(|t| id_family(&t.id)).collect();
     let plan_wide = !plan.success_criteria.is_empty() || !plan.final_gates.is_empty();
     let any_files = plan.tasks.iter().any(|t| !t.files.is_empty());
     let milestone_ids: Vec<&str> = plan.milestones.iter().map(|m| m.id.as_str()).collect();
@@ -100,13 +102,22 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
                     &d.quote,
                 ));
             } else if !index.contains_key(d.id.as_str()) {
-                out.push(Diagnostic::new(
-                    Severity::Error,
-                    "unknown-dependency",
-                    format!(
+                let foreign = !families.contains(id_family(&d.id));
+                let (severity, message) = if foreign {
+                    (Severity::Warning, format!(
+                        "task {} depends on {}, a record of another id family ({}) than every task in this plan (a decision or requirement, not work planexec runs); planexec ignores it",
+                        t.id, d.id, id_family(&d.id)
+                    ))
+                } else {
+                    (Severity::Error, format!(
                         "task {} depends on {}, which no task in this plan has as its id",
                         t.id, d.id
-                    ),
+                    ))
+                };
+                out.push(Diagnostic::new(
+                    severity,
+                    "unknown-dependency",
+                    message,
                     &dfile,
                     d.span,
                     &d.quote,
@@ -304,4 +315,13 @@ pub fn has_errors(diags: &[Diagnostic]) -> bool {
 #[allow(dead_code)]
 fn _kinds_used(k: DepKind) -> bool {
     k.orders()
+}
+
+/// The letters an id starts with, its family: `DEC-` for `DEC-016`, `T` for `T001`, empty for
+/// `1.2`. A dependency on a family no task has names another kind of record.
+fn id_family(id: &str) -> &str {
+    let n = id
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(id.len());
+    &id[..n]
 }

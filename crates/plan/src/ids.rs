@@ -26,6 +26,11 @@ pub fn scan_id(s: &str) -> Option<usize> {
         while hyphen && i + 1 < n && b[i] == b'-' && b[i + 1].is_ascii_digit() {
             i = digits_dotted(b, i + 1);
         }
+        // a milestone-prefixed id: `M19-T001` (another prefix after the hyphen; `T001-T004`,
+        // one prefix twice, is a range)
+        if !hyphen {
+            i += prefixed_part(b, i, &b[..prefix_len(b)]);
+        }
         // a suffix letter: `T046B`, `T3a`
         if i < n && b[i].is_ascii_alphabetic() && boundary(b, i + 1) {
             i += 1;
@@ -55,6 +60,25 @@ pub fn scan_id(s: &str) -> Option<usize> {
         return if boundary(b, i) { Some(i) } else { None };
     }
     None
+}
+
+/// Length of the uppercase prefix at the start of `b`.
+fn prefix_len(b: &[u8]) -> usize {
+    b.iter().take_while(|c| c.is_ascii_uppercase()).count()
+}
+
+/// Length of a `-T001` part at `b[i..]` whose letters differ from `first` (the id's own prefix).
+fn prefixed_part(b: &[u8], i: usize, first: &[u8]) -> usize {
+    if b.get(i) != Some(&b'-') {
+        return 0;
+    }
+    let letters = prefix_len(&b[i + 1..]);
+    let j = i + 1 + letters;
+    if !(1..=3).contains(&letters) || &b[i + 1..j] == first || !b.get(j).is_some_and(u8::is_ascii_digit) {
+        return 0;
+    }
+    let end = digits_dotted(b, j);
+    end - i
 }
 
 /// Length of `-MIN`-like suffix at the start of `b`: a hyphen and 2 to 6 capitals ending a word.

@@ -283,6 +283,10 @@ pub struct Plan {
     pub final_gates: Vec<String>,
     pub success_criteria: Vec<String>,
     pub tasks: Vec<Task>,
+    /// Which candidate reading was chosen and why (and the runner-up when close); `None` when
+    /// the dialect was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading: Option<String>,
     /// Problems noticed while parsing (as diagnostics, reported by `check`).
     #[serde(skip)]
     pub(crate) notes: Vec<crate::diagnostic::Diagnostic>,
@@ -314,6 +318,7 @@ impl Plan {
             final_gates: Vec::new(),
             success_criteria: Vec::new(),
             tasks: Vec::new(),
+            reading: None,
             notes: Vec::new(),
             duplicates: Vec::new(),
             ids: std::collections::HashSet::new(),

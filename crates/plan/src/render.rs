@@ -20,6 +20,9 @@ pub fn render_check_human(plan: &Plan, diags: &[Diagnostic]) -> String {
         plan.variant,
         plan.title
     );
+    if let Some(r) = &plan.reading {
+        let _ = writeln!(s, "reading: {r}");
+    }
     for d in diags {
         let _ = writeln!(s, "{d}");
     }

@@ -170,3 +170,64 @@ fn a_code_span_path_in_a_nested_kiro_title_is_the_tasks_file() {
     assert_eq!(files("1.2"), ["src/cart/reducer.ts"]);
     assert!(files("2").is_empty());
 }
+
+// ---- round 3 kinds (fourth pass): readings chosen by scoring candidates against each other
+
+fn warnings_of(p: &planexec_plan::Plan, rule: &str) -> Vec<String> {
+    check(p)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Warning && d.rule == rule)
+        .map(|d| d.message)
+        .collect()
+}
+
+#[test]
+fn id_headings_of_a_priority_family_are_the_tasks() {
+    // `### P1-4:` under `## P1 - Important`: no dialect reads them, the id-heading reading does
+    let p = load("kinds/r4/priority-headings.md");
+    assert_eq!(ids(&p), ["P1-4", "P1-5", "P1-6", "P2-1", "P2-2"]);
+    assert_eq!(done_ids(&p), ["P1-4"]);
+    assert!(task(&p, "P1-5").files.iter().any(|f| f.ends_with("month.tsx")));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let r = p.reading.clone().unwrap_or_default();
+    assert!(r.starts_with("id-headings"), "{r}");
+}
+
+#[test]
+fn numbered_feature_headings_under_batches_are_the_tasks() {
+    let p = load("kinds/r4/numbered-features.md");
+    assert_eq!(ids(&p), ["1", "2", "3", "4", "5"]);
+    assert_eq!(p.tasks[0].title, "Import exhibitors from a spreadsheet");
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn kiro_tasks_with_milestone_prefixed_ids_keep_them() {
+    let p = load("kinds/r4/milestone-kiro/.kiro/specs/tracker-device/tasks.md");
+    assert_eq!(p.dialect.name(), "kiro");
+    assert_eq!(
+        ids(&p),
+        ["M7-T001", "M7-T002", "M8-T001", "M8-T002", "M8-T002A", "M9-T001"]
+    );
+    assert_eq!(done_ids(&p), ["M7-T001", "M7-T002", "M8-T001"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn taskmaster_subtask_ids_written_in_full_are_kept() {
+    let p = load("kinds/r4/full-dotted/tasks/tasks.json");
+    assert_eq!(ids(&p), ["1", "1.1", "1.2", "2", "2.1"]);
+    assert_eq!(dep_ids(task(&p, "1.2")), ["1.1"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn tickets_in_state_folders_are_read_and_a_decision_dependency_is_no_contradiction() {
+    let p = load("kinds/r4/state-tickets/tickets");
+    assert_eq!(ids(&p), ["TKT-002", "TKT-003", "TKT-001"]);
+    assert_eq!(done_ids(&p), ["TKT-001"]);
+    assert!(dep_ids(task(&p, "TKT-002")).contains(&"TKT-001"));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    let w = warnings_of(&p, "unknown-dependency");
+    assert!(w.iter().any(|m| m.contains("DEC-004") && m.contains("another id family")), "{w:?}");
+}

@@ -1,6 +1,7 @@
 //! Choosing a dialect (automatically or by `--dialect`) and loading files and plan folders.
 //! Each dialect's parser lives in its own module and fills the one model.
 
+pub mod choose;
 pub mod common;
 pub mod execplan;
 pub mod kiro;
@@ -9,6 +10,7 @@ pub mod planpipe;
 pub mod speckit;
 pub mod taskmaster;
 pub mod tid;
+pub mod units;
 
 use std::path::{Path, PathBuf};
 
@@ -122,7 +124,8 @@ pub fn detect(doc: &Doc) -> Dialect {
     if path.ends_with(".json") {
         return Dialect::Taskmaster;
     }
-    if kiro::looks_kiro(doc) && tid == 0 && speckit == 0 {
+    // id-led boxes under .kiro/specs are Kiro tasks with their own ids (`M19-T001`)
+    if kiro::looks_kiro(doc) && tid == 0 && (speckit == 0 || path.contains(".kiro/specs/")) {
         return Dialect::Kiro;
     }
     if st > 0 || (waves > 0 && tid == 0) {
@@ -180,9 +183,17 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
     h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-/// Parse one document in the given (or detected) dialect.
+/// Parse one document in the given dialect, or (none given) in the best of its candidate
+/// readings (`choose`).
 pub fn parse_doc(doc: &Doc, forced: Option<Dialect>) -> Plan {
-    let dialect = forced.unwrap_or_else(|| detect(doc));
+    match forced {
+        Some(d) => read_as(doc, d),
+        None => choose::choose(doc),
+    }
+}
+
+/// Read one document as the given dialect (the outline reader when that dialect finds nothing).
+pub fn read_as(doc: &Doc, dialect: Dialect) -> Plan {
     let mut plan = Plan::new(doc.src.path.clone(), dialect, "single-file");
     plan.front_matter = doc.front_matter.clone();
     match dialect {
@@ -360,13 +371,13 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
             .unwrap_or_default();
         let mut files = md_files(&s)?;
         files.retain(|f| !common::is_index_file(f));
-        if files.is_empty() {
+        let settled = settled_folders(&s)?;
+        if files.is_empty() && settled.is_empty() {
             return Err(PlanError::NoPlanInFolder {
                 path: dir.to_path_buf(),
-                looked_for: "subtasks/*.md".into(),
+                looked_for: "subtasks/*.md, or ticket files in state folders (tickets/done/, tickets/building/)".into(),
             });
         }
-        let settled = settled_folders(&s)?;
         for (f, done) in files.into_iter().map(|f| (f, false)).chain(settled) {
             let doc = Doc::parse(Source::read(&f)?)?;
             let mut t = common::ticket_task(&doc, &f);
@@ -397,7 +408,8 @@ fn load_folder(dir: &Path, dialect: Option<Dialect>) -> Result<Plan, PlanError> 
 }
 
 /// Tickets moved into status folders (`tickets/FIXED/`, `done/`, `closed/`, `archive/`) are done;
-/// those in `WONTFIX/`, `cancelled/`, `rejected/`, `duplicate/` are not work and are left out.
+/// those in `WONTFIX/`, `cancelled/`, `rejected/`, `duplicate/` are not work and are left out, as
+/// are `templates/`; any other folder is a state of open work (`building/`, `backlog/`, `todo/`).
 fn settled_folders(dir: &Path) -> Result<Vec<(PathBuf, bool)>, PlanError> {
     const DONE: [&str; 9] = [
         "done",
@@ -425,15 +437,28 @@ fn settled_folders(dir: &Path) -> Result<Vec<(PathBuf, bool)>, PlanError> {
             .file_name()
             .map(|n| n.to_string_lossy().to_lowercase())
             .unwrap_or_default();
-        if DONE.contains(&name.as_str()) {
-            let files = md_files(&sub)?;
-            out.extend(
-                files
-                    .into_iter()
-                    .filter(|f| !common::is_index_file(f))
-                    .map(|f| (f, true)),
-            );
+        const NOT_WORK: [&str; 9] = [
+            "wontfix",
+            "cancelled",
+            "canceled",
+            "rejected",
+            "duplicate",
+            "duplicates",
+            "templates",
+            "template",
+            "_templates",
+        ];
+        if NOT_WORK.contains(&name.as_str()) || name.starts_with('.') {
+            continue;
         }
+        let done = DONE.contains(&name.as_str());
+        let files = md_files(&sub)?;
+        out.extend(
+            files
+                .into_iter()
+                .filter(|f| !common::is_index_file(f))
+                .map(|f| (f, done)),
+        );
     }
     Ok(out)
 }

@@ -171,7 +171,7 @@ fn bold_id_tasks(doc: &Doc, plan: &mut Plan) -> bool {
 /// A section heading that holds plan context, not work: its items are never tasks. A context
 /// word counts when it is the heading's first or last word (`Success Criteria`, `Risk Register`),
 /// not inside a work title (`EVaults Summary Page`); a phase or milestone heading is work.
-fn is_context_section(text: &str) -> bool {
+pub(crate) fn is_context_section(text: &str) -> bool {
     // one of a numbered series (`Week 12: Quality Gates & Review`) is a unit of work
     if crate::words::is_series_heading(&plain(text).to_lowercase()) {
         return false;
@@ -298,7 +298,7 @@ impl Scope {
 
 /// Which blocks sit in a context section: a heading's own words, or a context heading above it
 /// (`### Functional` under `## Success Metrics`); the first H1 is the plan's title.
-fn context_map(doc: &Doc) -> Vec<bool> {
+pub(crate) fn context_map(doc: &Doc) -> Vec<bool> {
     let mut stack: Vec<(u8, bool)> = Vec::new();
     let mut ctx = false;
     let mut out = Vec::with_capacity(doc.blocks.len());

@@ -90,12 +90,22 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     }
                 }
             }
-            Kind::Item {
-                checked: Some(done),
-                ..
-            } => {
+            Kind::Item { .. } if b.task_box().is_some() => {
+                // `[~]` in a task list is work under way (a partial stub), not done
+                let partial = b.text.trim_start().starts_with("[~]");
+                let done = b.task_box().is_some_and(|(d, _)| d) && !partial;
                 let text = plain(&b.text);
+                let text = text
+                    .trim_start()
+                    .strip_prefix("[~]")
+                    .or_else(|| text.trim_start().strip_prefix("[-]"))
+                    .map_or(text.as_str(), str::trim_start)
+                    .to_string();
                 let Some(n) = scan_id(&text) else { continue };
+                // a metric or priority token (`P95 latency under 2 s`) is no task id
+                if crate::ids::is_non_task_id(&text[..n]) {
+                    continue;
+                }
                 let id = text[..n].to_string();
                 let mut rest = text[n..].trim_start();
                 let mut parallel = false;

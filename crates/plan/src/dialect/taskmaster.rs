@@ -71,26 +71,29 @@ pub fn parse_source(src: &Source) -> Result<Plan, PlanError> {
         ));
         return Ok(plan);
     }
-    read_list(src, &objs, &range, &list, None, &mut plan);
+    let full = writes_full_ids(&list, None);
+    read_list(src, &objs, &range, &list, None, full, &mut plan);
     sibling_or_top(&mut plan);
     Ok(plan)
 }
 
 /// Read a list of tasks (or a task's subtasks, with `parent` its id) in order: each task, then
-/// its subtasks (deeper levels too); a parent waits for its subtasks. A subtask's id is always
-/// `<parent>.<own id>`, Taskmaster's own naming: an own id `7.1` under task 7 is `7.7.1`.
+/// its subtasks (deeper levels too); a parent waits for its subtasks. A subtask's id is
+/// `<parent>.<own id>`, Taskmaster's own naming (an own id `7.1` under task 7 is `7.7.1`), unless
+/// the file writes every subtask id in full (`full`: `3.1` under 3, `3.1.2` under 3.1).
 fn read_list(
     src: &Source,
     objs: &[Obj],
     range: &Range<usize>,
     list: &[Value],
     parent: Option<&str>,
+    full: bool,
     plan: &mut Plan,
 ) {
     for t in list {
         let own = id_text(t.get("id"));
         let id = match parent {
-            Some(p) => format!("{p}.{own}"),
+            Some(p) => sub_id(p, &own, full),
             None => own,
         };
         let mut task = read_task(src, objs, range, t, &id, parent);
@@ -100,14 +103,48 @@ fn read_list(
             .cloned()
             .unwrap_or_default();
         for s in &subs {
-            let full = format!("{id}.{}", id_text(s.get("id")));
-            let d = dep(&full, &task, DepKind::Blocking);
+            let sid = sub_id(&id, &id_text(s.get("id")), full);
+            let d = dep(&sid, &task, DepKind::Blocking);
             task.dependencies.push(d);
         }
         let q = task.quote.clone();
         super::common::add_task(plan, task, q);
-        read_list(src, objs, range, &subs, Some(&id), plan);
+        read_list(src, objs, range, &subs, Some(&id), full, plan);
     }
+}
+
+/// A subtask's id in the plan: its own when the file writes ids in full, else `<parent>.<own>`.
+fn sub_id(parent: &str, own: &str, full: bool) -> String {
+    if full {
+        own.to_string()
+    } else {
+        format!("{parent}.{own}")
+    }
+}
+
+/// Whether every subtask in the file writes its id in full, its parent's id and a dot first
+/// (`"3.1"` under task 3): one consistent id family, kept as written. A file mixing plain
+/// (`1`) and dotted own ids keeps Taskmaster's `<parent>.<own>` naming for all.
+fn writes_full_ids(list: &[Value], parent: Option<&str>) -> bool {
+    let mut any = false;
+    for t in list {
+        let own = id_text(t.get("id"));
+        if let Some(p) = parent {
+            if !own.starts_with(&format!("{p}.")) {
+                return false;
+            }
+            any = true;
+        }
+        if let Some(subs) = t.get("subtasks").and_then(Value::as_array) {
+            if !subs.is_empty() {
+                if !writes_full_ids(subs, Some(&own)) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+    }
+    any
 }
 
 /// A subtask's numeric dependency names a sibling (`12` under task 18 is `18.12`) when one
