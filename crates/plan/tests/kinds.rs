@@ -231,3 +231,29 @@ fn tickets_in_state_folders_are_read_and_a_decision_dependency_is_no_contradicti
     let w = warnings_of(&p, "unknown-dependency");
     assert!(w.iter().any(|m| m.contains("DEC-004") && m.contains("another id family")), "{w:?}");
 }
+
+#[test]
+fn fields_nested_under_a_spec_kit_task_line_are_its_own() {
+    let p = load("kinds/nested-fields-speckit.md");
+    assert_eq!(p.dialect.name(), "spec-kit");
+    assert_eq!(ids(&p), ["T001", "T002", "T003", "T004"]);
+    assert_eq!(
+        task(&p, "T001").files,
+        ["ledger/export/__init__.py", "tests/test_export_init.py"]
+    );
+    assert_eq!(
+        task(&p, "T001").acceptance_commands,
+        ["python3 -m pytest tests/test_export_init.py"]
+    );
+    assert_eq!(task(&p, "T002").files, ["ledger/export/csv_writer.py"]);
+    assert_eq!(
+        task(&p, "T002").acceptance_commands,
+        ["python3 -m pytest tests/test_csv_writer.py -q"]
+    );
+    assert!(dep_ids(task(&p, "T003")).contains(&"T002"));
+    assert_eq!(task(&p, "T003").files, ["ledger/export/jsonl.py"]);
+    assert_eq!(task(&p, "T003").acceptance_commands, ["python3 -m pytest tests/test_jsonl.py"]);
+    // a task line without nested fields keeps what its own line says
+    assert_eq!(task(&p, "T004").files, ["ledger/cli.py"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}

@@ -406,7 +406,7 @@ fn item_tasks(doc: &Doc) -> Vec<Task> {
 
 /// Where an item's scope ends: the next heading, the next item at its depth or above, or (in a
 /// checkbox plan) the next checkbox, which is a task of its own.
-fn item_end(doc: &Doc, i: usize, boxes: bool) -> usize {
+pub(super) fn item_end(doc: &Doc, i: usize, boxes: bool) -> usize {
     let depth = doc.blocks[i].depth;
     (i + 1..doc.blocks.len())
         .find(|&j| {

@@ -48,6 +48,17 @@ fn alternatives(name: &str) -> bool {
     name.contains('/') && !name.ends_with('/') && !last.contains(['.', '{', '*'])
 }
 
+/// Labelled fields nested under the task's line (`  - Files: ...`, `  - Acceptance: `cmd``,
+/// `  - Depends on: T001`), read as the other readers read them; its line's own stay first.
+fn nested_fields(doc: &Doc, bi: usize, task: &mut Task) {
+    let end = super::outline::item_end(doc, bi, true);
+    if end > bi + 1 {
+        let c = crate::fields::collect(doc, bi + 1, end);
+        super::common::apply(doc, &c, task);
+        task.body = doc.source_of(bi, end).to_string();
+    }
+}
+
 /// Read a spec-kit tasks.md into `plan`.
 pub fn parse(doc: &Doc, plan: &mut Plan) {
     plan.title = plan_title(doc);
@@ -165,6 +176,7 @@ pub fn parse(doc: &Doc, plan: &mut Plan) {
                     }
                 }
                 task.acceptance_commands.extend(commands_in_text(&b.text));
+                nested_fields(doc, bi, &mut task);
                 in_task[bi] = true;
                 let idx = plan.tasks.len();
                 let before = plan.tasks.len();
