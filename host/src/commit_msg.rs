@@ -36,10 +36,16 @@ pub fn cleaned(text: &str) -> Vec<&str> {
 
 /// What is wrong with the message, one sentence each (empty: it passes). `where_`
 /// names the rules' place (`planexec.toml:12`) in the sentences.
-pub fn problems(text: &str, rules: &CommitMsgRules, where_: &str) -> Result<Vec<String>, RuleError> {
+pub fn problems(
+    text: &str,
+    rules: &CommitMsgRules,
+    where_: &str,
+) -> Result<Vec<String>, RuleError> {
     let lines = cleaned(text);
     let Some(subject) = lines.first().copied() else {
-        return Ok(vec!["the commit message is empty: write a subject line".into()]);
+        return Ok(vec![
+            "the commit message is empty: write a subject line".into()
+        ]);
     };
     let mut out = Vec::new();
     let n = subject.chars().count();
@@ -50,7 +56,10 @@ pub fn problems(text: &str, rules: &CommitMsgRules, where_: &str) -> Result<Vec<
         ));
     }
     if lines.get(1).is_some_and(|l| !l.is_empty()) {
-        out.push("the second line is not blank: leave one empty line between the subject and the body".into());
+        out.push(
+            "the second line is not blank: leave one empty line between the subject and the body"
+                .into(),
+        );
     }
     let made_by_git = GIT_MADE.iter().any(|p| subject.starts_with(p));
     if let (Some(pattern), false) = (&rules.pattern, made_by_git) {
@@ -98,9 +107,17 @@ mod tests {
     fn names_each_broken_rule() {
         let r = rules(Some(r"^T\d{3}: "));
         assert!(problems("T001: add it\n", &r, "x").unwrap().is_empty());
-        let p = problems(&format!("{}\nbody\n", "a".repeat(60)), &r, "planexec.toml:3").unwrap();
+        let p = problems(
+            &format!("{}\nbody\n", "a".repeat(60)),
+            &r,
+            "planexec.toml:3",
+        )
+        .unwrap();
         assert_eq!(p.len(), 3, "{p:?}");
-        assert!(p[0].contains("60 characters") && p[0].contains("planexec.toml:3"), "{p:?}");
+        assert!(
+            p[0].contains("60 characters") && p[0].contains("planexec.toml:3"),
+            "{p:?}"
+        );
         assert!(p[2].contains("does not match"), "{p:?}");
         assert!(problems("Merge branch 'x'\n", &r, "x").unwrap().is_empty());
         assert!(problems("# only a comment\n", &r, "x").unwrap()[0].contains("empty"));

@@ -25,9 +25,21 @@ fn blocked_repo() -> tempfile::TempDir {
         task("T003", "Add names", "none", "names.txt", "ada"),
     );
     write(d, "plan/plan.md", &plan);
-    write(d, "plan/patches/T001.patch", &new_file_patch("greet.txt", "nope"));
-    write(d, "plan/patches/T002.patch", &new_file_patch("bye.txt", "bye"));
-    write(d, "plan/patches/T003.patch", &new_file_patch("names.txt", "ada"));
+    write(
+        d,
+        "plan/patches/T001.patch",
+        &new_file_patch("greet.txt", "nope"),
+    );
+    write(
+        d,
+        "plan/patches/T002.patch",
+        &new_file_patch("bye.txt", "bye"),
+    );
+    write(
+        d,
+        "plan/patches/T003.patch",
+        &new_file_patch("names.txt", "ada"),
+    );
     write(
         d,
         "planexec.toml",
@@ -47,7 +59,12 @@ fn read(d: &Path, rel: &str) -> String {
 
 fn record(d: &Path) -> serde_json::Value {
     let runs = d.join(".git/planexec/runs");
-    let f = std::fs::read_dir(runs).unwrap().next().unwrap().unwrap().path();
+    let f = std::fs::read_dir(runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
     st["record"].clone()
 }
@@ -62,7 +79,10 @@ fn task<'a>(rec: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 }
 
 fn subjects(d: &Path) -> Vec<String> {
-    git(d, &["log", "--format=%s"]).lines().map(String::from).collect()
+    git(d, &["log", "--format=%s"])
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 fn issue_of(rec: &serde_json::Value, text: &str) -> serde_json::Value {
@@ -88,7 +108,11 @@ fn accept_takes_the_fixed_work_tree_as_the_tasks_commit() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         subjects(d)[..3],
-        ["T002: Add farewell", "T003: Add names", "T001: Add greeting"]
+        [
+            "T002: Add farewell",
+            "T003: Add names",
+            "T001: Add greeting"
+        ]
     );
     assert_eq!(git(d, &["show", "HEAD~2:greet.txt"]), "hello\n");
     assert_eq!(
@@ -105,7 +129,11 @@ fn accept_takes_the_fixed_work_tree_as_the_tasks_commit() {
     assert_eq!(last["gates"][0]["report"]["outcome"], "passed");
     assert!(!last["reviews"].as_array().unwrap().is_empty());
     issue_of(&rec, "T001 was handed back with --accept");
-    assert!(log(d).contains("T001 was handed back with --accept"), "{}", log(d));
+    assert!(
+        log(d).contains("T001 was handed back with --accept"),
+        "{}",
+        log(d)
+    );
 }
 
 #[test]
@@ -117,7 +145,11 @@ fn accept_of_a_still_failing_tree_is_rejected_and_nothing_is_committed() {
     let out = planexec(d, &["run", "plan/plan.md", "--resume", "--accept", "T001"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(git(d, &["rev-parse", "HEAD"]), head, "nothing committed");
-    assert_eq!(read(d, "greet.txt"), "still wrong\n", "the person's tree is left as is");
+    assert_eq!(
+        read(d, "greet.txt"),
+        "still wrong\n",
+        "the person's tree is left as is"
+    );
     let rec = record(d);
     let t1 = task(&rec, "T001");
     assert_eq!(t1["status"], "blocked");
@@ -140,7 +172,11 @@ fn retry_undoes_the_attempt_and_keeps_the_persons_other_changes() {
     let d = tmp.path();
     // The person corrects the task's input, commits that, edits the attempt's file, and
     // has unrelated work of their own in the tree.
-    write(d, "plan/patches/T001.patch", &new_file_patch("greet.txt", "hello"));
+    write(
+        d,
+        "plan/patches/T001.patch",
+        &new_file_patch("greet.txt", "hello"),
+    );
     git(d, &["commit", "-qam", "plan: fix T001"]);
     write(d, "greet.txt", "half done\n");
     write(d, "README", "base\nmy own note\n");
@@ -149,17 +185,28 @@ fn retry_undoes_the_attempt_and_keeps_the_persons_other_changes() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         subjects(d)[..4],
-        ["T002: Add farewell", "T003: Add names", "T001: Add greeting", "plan: fix T001"]
+        [
+            "T002: Add farewell",
+            "T003: Add names",
+            "T001: Add greeting",
+            "plan: fix T001"
+        ]
     );
     assert_eq!(git(d, &["show", "HEAD~2:greet.txt"]), "hello\n");
     // The person's unrelated changes are still there, in no task's commit.
     assert_eq!(read(d, "README"), "base\nmy own note\n");
     assert_eq!(read(d, "scratch.txt"), "mine\n");
     let status = git(d, &["status", "--porcelain"]);
-    assert!(status.contains(" M README") && status.contains("?? scratch.txt"), "{status}");
+    assert!(
+        status.contains(" M README") && status.contains("?? scratch.txt"),
+        "{status}"
+    );
     for c in ["HEAD", "HEAD~1", "HEAD~2"] {
         let files = git(d, &["show", "--name-only", "--format=", c]);
-        assert!(!files.contains("README") && !files.contains("scratch"), "{c}: {files}");
+        assert!(
+            !files.contains("README") && !files.contains("scratch"),
+            "{c}: {files}"
+        );
     }
     // The attempt's file, with the person's edit, was copied aside before it was undone.
     let copy = walk(&d.join(".git/planexec/blocked"));
@@ -168,10 +215,17 @@ fn retry_undoes_the_attempt_and_keeps_the_persons_other_changes() {
     let rec = record(d);
     let t1 = task(&rec, "T001");
     assert_eq!(t1["status"], "done");
-    assert_eq!(t1["cycles"].as_array().unwrap().len(), 2, "the blocked cycle is kept");
+    assert_eq!(
+        t1["cycles"].as_array().unwrap().len(),
+        2,
+        "the blocked cycle is kept"
+    );
     let i = issue_of(&rec, "T001 was handed back with --retry");
     let res = i["resolution"].as_str().unwrap();
-    assert!(res.contains("greet.txt") && res.contains("README, scratch.txt"), "{res}");
+    assert!(
+        res.contains("greet.txt") && res.contains("README, scratch.txt"),
+        "{res}"
+    );
     assert!(log(d).contains("T001 was handed back with --retry"));
 }
 
@@ -181,12 +235,27 @@ fn skip_marks_the_task_skipped_and_its_dependants_wait() {
     let d = tmp.path();
     let out = planexec(
         d,
-        &["run", "plan/plan.md", "--resume", "--skip", "T001", "--reason", "done by hand later"],
+        &[
+            "run",
+            "plan/plan.md",
+            "--resume",
+            "--skip",
+            "T001",
+            "--reason",
+            "done by hand later",
+        ],
     );
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.all().contains("T002 waits: it depends on T001, which was skipped"), "{out:?}");
+    assert!(
+        out.all()
+            .contains("T002 waits: it depends on T001, which was skipped"),
+        "{out:?}"
+    );
     assert_eq!(subjects(d)[..2], ["T003: Add names", "plan"]);
-    assert!(!d.join("greet.txt").exists(), "the attempt's file was set aside");
+    assert!(
+        !d.join("greet.txt").exists(),
+        "the attempt's file was set aside"
+    );
     assert!(!d.join("bye.txt").exists(), "T002 did not run");
     let rec = record(d);
     assert_eq!(rec["status"], "waiting");
@@ -195,12 +264,18 @@ fn skip_marks_the_task_skipped_and_its_dependants_wait() {
     assert_eq!(task(&rec, "T003")["status"], "done");
     issue_of(&rec, "T001 was skipped with --skip: done by hand later");
     let log = log(d);
-    assert!(log.contains("skipped") && log.contains("done by hand later"), "{log}");
+    assert!(
+        log.contains("skipped") && log.contains("done by hand later"),
+        "{log}"
+    );
     // Later the person hands it back done: T002 runs then.
     write(d, "greet.txt", "hello\n");
     let out = planexec(d, &["run", "plan/plan.md", "--resume", "--accept", "T001"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(subjects(d)[..2], ["T002: Add farewell", "T001: Add greeting"]);
+    assert_eq!(
+        subjects(d)[..2],
+        ["T002: Add farewell", "T001: Add greeting"]
+    );
     assert_eq!(record(d)["status"], "success");
 }
 
@@ -213,7 +288,9 @@ fn handing_back_a_task_that_is_not_blocked_or_unknown_is_refused() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
         out.stderr.contains("--accept T009: run ")
-            && out.stderr.contains("has no task T009 (its tasks: T001, T002, T003)")
+            && out
+                .stderr
+                .contains("has no task T009 (its tasks: T001, T002, T003)")
             && out.stderr.contains("the blocked task is T001"),
         "{out:?}"
     );

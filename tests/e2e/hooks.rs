@@ -314,7 +314,10 @@ fn the_commit_msg_hook_holds_messages_to_the_configured_rules() {
     let out = planexec(d, &["hooks", "install", "--hook", "commit-msg"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(d.join(".git/hooks/commit-msg").is_file());
-    assert!(!d.join(".git/hooks/pre-commit").exists(), "only the hook asked for");
+    assert!(
+        !d.join(".git/hooks/pre-commit").exists(),
+        "only the hook asked for"
+    );
     write(d, "a.txt", "a\n");
     git(d, &["add", "a.txt"]);
     let bad = git_as_user(d, &["commit", "-qm", "add a file"]);
@@ -326,11 +329,20 @@ fn the_commit_msg_hook_holds_messages_to_the_configured_rules() {
     let long = format!("T001: {}", "x".repeat(60));
     let bad = git_as_user(d, &["commit", "-qm", &long]);
     assert_ne!(bad.code, 0, "{bad:?}");
-    assert!(bad.stderr.contains("66 characters, more than 50"), "{bad:?}");
+    assert!(
+        bad.stderr.contains("66 characters, more than 50"),
+        "{bad:?}"
+    );
     assert_eq!(git(d, &["rev-list", "--count", "HEAD"]).trim(), "1");
-    let good = git_as_user(d, &["commit", "-qm", "T001: add a file", "-m", "Why: a test."]);
+    let good = git_as_user(
+        d,
+        &["commit", "-qm", "T001: add a file", "-m", "Why: a test."],
+    );
     assert_eq!(good.code, 0, "{good:?}");
-    assert_eq!(git(d, &["log", "-1", "--format=%s"]).trim(), "T001: add a file");
+    assert_eq!(
+        git(d, &["log", "-1", "--format=%s"]).trim(),
+        "T001: add a file"
+    );
     let out = planexec(d, &["hooks", "uninstall"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(!d.join(".git/hooks/commit-msg").exists());

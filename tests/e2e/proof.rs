@@ -371,14 +371,20 @@ fn the_plans_tolerances_set_red_before_green_over_planexec_toml() {
             policy,
         );
         let plan = std::fs::read_to_string(ws.join("plan/plan.md")).unwrap();
-        let plan = plan.replace("## Tasks", &format!("## Tolerances\n\n- {sentence}\n\n## Tasks"));
+        let plan = plan.replace(
+            "## Tasks",
+            &format!("## Tolerances\n\n- {sentence}\n\n## Tasks"),
+        );
         write(&ws, "plan/plan.md", &plan);
         git(&ws, &["commit", "-qam", "tolerance"]);
         let out = planexec(&ws, &["run", "plan/plan.md"]);
         (tmp, ws, out)
     };
     // The default ("fail") would rework this task; the plan caps it at WEAK.
-    let (_t, ws, out) = scene(PY_POLICY, "Red before green is advisory here (weak): legacy tests.");
+    let (_t, ws, out) = scene(
+        PY_POLICY,
+        "Red before green is advisory here (weak): legacy tests.",
+    );
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(completion(&proof_of(&ws).1), "weak");
     // planexec.toml turns it off; the plan asks for it: the plan wins.
@@ -511,7 +517,10 @@ fn vitest_tests_named_from_the_diff_are_judged_red_before_green() {
         "vitest",
         "vitest-app",
         &[
-            ("src/mul.js", "export function mul(a, b) {\n  return a * b;\n}\n"),
+            (
+                "src/mul.js",
+                "export function mul(a, b) {\n  return a * b;\n}\n",
+            ),
             ("src/mul.test.js", test),
         ],
         "vitest",
@@ -530,8 +539,9 @@ fn vitest_tests_named_from_the_diff_are_judged_red_before_green() {
     assert_eq!(completion(&review), "weak", "{review:#}");
     let f = review["review"]["findings"].as_array().unwrap();
     assert!(
-        f.iter().any(|f| f["rule"] == "tests-prove/passes-without-change"
-            && f["message"].as_str().unwrap().contains("`adds zero`")),
+        f.iter()
+            .any(|f| f["rule"] == "tests-prove/passes-without-change"
+                && f["message"].as_str().unwrap().contains("`adds zero`")),
         "{f:#?}"
     );
 }
@@ -553,13 +563,19 @@ fn red_before_green_runs_beside_the_other_gates() {
     );
     let toml = std::fs::read_to_string(ws.join("planexec.toml"))
         .unwrap()
-        .replace("task_gates = [\"pytest\"]", "task_gates = [\"pytest\", \"slow\"]");
+        .replace(
+            "task_gates = [\"pytest\"]",
+            "task_gates = [\"pytest\", \"slow\"]",
+        );
     write(&ws, "planexec.toml", &toml);
     git(&ws, &["commit", "-qam", "slow gate"]);
     let (prove, _) = run_and_prove(&ws);
     assert_eq!(prove["report"]["outcome"], "passed", "{prove:#}");
     let rec = record(&ws);
-    let timings = rec["tasks"][0]["cycles"][0]["timings"].as_array().unwrap().clone();
+    let timings = rec["tasks"][0]["cycles"][0]["timings"]
+        .as_array()
+        .unwrap()
+        .clone();
     let span = |name: &str| {
         let t = timings
             .iter()
@@ -570,7 +586,10 @@ fn red_before_green_runs_beside_the_other_gates() {
             &time::format_description::well_known::Rfc3339,
         )
         .unwrap();
-        (start, start + time::Duration::milliseconds(t["duration_ms"].as_i64().unwrap()))
+        (
+            start,
+            start + time::Duration::milliseconds(t["duration_ms"].as_i64().unwrap()),
+        )
     };
     let (prove_start, _) = span("tests-prove");
     let (slow_start, slow_end) = span("slow");

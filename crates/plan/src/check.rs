@@ -109,10 +109,13 @@ pub fn check(plan: &Plan) -> Vec<Diagnostic> {
                         t.id, d.id, id_family(&d.id)
                     ))
                 } else {
-                    (Severity::Error, format!(
-                        "task {} depends on {}, which no task in this plan has as its id",
-                        t.id, d.id
-                    ))
+                    (
+                        Severity::Error,
+                        format!(
+                            "task {} depends on {}, which no task in this plan has as its id",
+                            t.id, d.id
+                        ),
+                    )
                 };
                 out.push(Diagnostic::new(
                     severity,
@@ -320,8 +323,6 @@ fn _kinds_used(k: DepKind) -> bool {
 /// The letters an id starts with, its family: `DEC-` for `DEC-016`, `T` for `T001`, empty for
 /// `1.2`. A dependency on a family no task has names another kind of record.
 fn id_family(id: &str) -> &str {
-    let n = id
-        .find(|c: char| c.is_ascii_digit())
-        .unwrap_or(id.len());
+    let n = id.find(|c: char| c.is_ascii_digit()).unwrap_or(id.len());
     &id[..n]
 }

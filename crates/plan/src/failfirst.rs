@@ -26,7 +26,16 @@ pub fn read_fail_first(t: &mut Tolerances, lower: &str, sentence: &str) -> bool 
     };
     let phrase = |ps: &[&str]| ps.iter().any(|p| lower.contains(p));
     let off = word(&["off", "disabled", "ignored"])
-        || phrase(&["need not", "needn't", "not required", "no need", "do not have to", "don't have to", "does not apply", "doesn't apply"]);
+        || phrase(&[
+            "need not",
+            "needn't",
+            "not required",
+            "no need",
+            "do not have to",
+            "don't have to",
+            "does not apply",
+            "doesn't apply",
+        ]);
     let mode = if off {
         "off"
     } else if word(&["weak", "warn", "warning", "advisory", "lenient"]) {
@@ -56,10 +65,22 @@ mod tests {
     #[test]
     fn reads_the_mode_in_the_words_plans_use() {
         assert_eq!(mode("Red before green: off").as_deref(), Some("off"));
-        assert_eq!(mode("New tests need not fail first (legacy code).").as_deref(), Some("off"));
-        assert_eq!(mode("tests_must_fail_first = \"weak\"").as_deref(), Some("weak"));
-        assert_eq!(mode("Red before green is advisory only.").as_deref(), Some("weak"));
-        assert_eq!(mode("Every new test must fail first.").as_deref(), Some("fail"));
+        assert_eq!(
+            mode("New tests need not fail first (legacy code).").as_deref(),
+            Some("off")
+        );
+        assert_eq!(
+            mode("tests_must_fail_first = \"weak\"").as_deref(),
+            Some("weak")
+        );
+        assert_eq!(
+            mode("Red before green is advisory only.").as_deref(),
+            Some("weak")
+        );
+        assert_eq!(
+            mode("Every new test must fail first.").as_deref(),
+            Some("fail")
+        );
         assert_eq!(
             mode("Tests that do not fail first are sent back.").as_deref(),
             Some("fail")

@@ -74,7 +74,10 @@ fn prefixed_part(b: &[u8], i: usize, first: &[u8]) -> usize {
     }
     let letters = prefix_len(&b[i + 1..]);
     let j = i + 1 + letters;
-    if !(1..=3).contains(&letters) || &b[i + 1..j] == first || !b.get(j).is_some_and(u8::is_ascii_digit) {
+    if !(1..=3).contains(&letters)
+        || &b[i + 1..j] == first
+        || !b.get(j).is_some_and(u8::is_ascii_digit)
+    {
         return 0;
     }
     let end = digits_dotted(b, j);

@@ -187,7 +187,10 @@ fn id_headings_of_a_priority_family_are_the_tasks() {
     let p = load("kinds/r4/priority-headings.md");
     assert_eq!(ids(&p), ["P1-4", "P1-5", "P1-6", "P2-1", "P2-2"]);
     assert_eq!(done_ids(&p), ["P1-4"]);
-    assert!(task(&p, "P1-5").files.iter().any(|f| f.ends_with("month.tsx")));
+    assert!(task(&p, "P1-5")
+        .files
+        .iter()
+        .any(|f| f.ends_with("month.tsx")));
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
     let r = p.reading.clone().unwrap_or_default();
     assert!(r.starts_with("id-headings"), "{r}");
@@ -229,7 +232,11 @@ fn tickets_in_state_folders_are_read_and_a_decision_dependency_is_no_contradicti
     assert!(dep_ids(task(&p, "TKT-002")).contains(&"TKT-001"));
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
     let w = warnings_of(&p, "unknown-dependency");
-    assert!(w.iter().any(|m| m.contains("DEC-004") && m.contains("another id family")), "{w:?}");
+    assert!(
+        w.iter()
+            .any(|m| m.contains("DEC-004") && m.contains("another id family")),
+        "{w:?}"
+    );
 }
 
 #[test]
@@ -252,7 +259,10 @@ fn fields_nested_under_a_spec_kit_task_line_are_its_own() {
     );
     assert!(dep_ids(task(&p, "T003")).contains(&"T002"));
     assert_eq!(task(&p, "T003").files, ["ledger/export/jsonl.py"]);
-    assert_eq!(task(&p, "T003").acceptance_commands, ["python3 -m pytest tests/test_jsonl.py"]);
+    assert_eq!(
+        task(&p, "T003").acceptance_commands,
+        ["python3 -m pytest tests/test_jsonl.py"]
+    );
     // a task line without nested fields keeps what its own line says
     assert_eq!(task(&p, "T004").files, ["ledger/cli.py"]);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));

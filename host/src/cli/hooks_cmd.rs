@@ -146,7 +146,8 @@ pub fn commit_msg(file: &std::path::Path) -> i32 {
 /// The message file, at most 1 MiB.
 fn read_message(file: &std::path::Path) -> Result<String, String> {
     use std::io::Read;
-    let f = std::fs::File::open(file).map_err(|e| format!("{}: cannot read the commit message: {e}", file.display()))?;
+    let f = std::fs::File::open(file)
+        .map_err(|e| format!("{}: cannot read the commit message: {e}", file.display()))?;
     let mut buf = Vec::new();
     f.take(1 << 20)
         .read_to_end(&mut buf)

@@ -55,14 +55,21 @@ pub fn check(h: &Handback, rec: &RunRecord) -> Result<(), EngineError> {
     let Some(t) = rec.tasks.iter().find(|t| t.id == id) else {
         let ids: Vec<&str> = rec.tasks.iter().map(|t| t.id.as_str()).collect();
         return Err(err(
-            format!("run {} has no task {id} (its tasks: {})", rec.run_id, ids.join(", ")),
+            format!(
+                "run {} has no task {id} (its tasks: {})",
+                rec.run_id,
+                ids.join(", ")
+            ),
             todo,
         ));
     };
     let skipped_ok = !matches!(h, Handback::Skip { .. }) && t.status == TaskStatus::Skipped;
     if t.status != TaskStatus::Blocked && !skipped_ok {
         return Err(err(
-            format!("{id} is {}, not blocked; only a blocked task is handed back", t.status.as_str()),
+            format!(
+                "{id} is {}, not blocked; only a blocked task is handed back",
+                t.status.as_str()
+            ),
             todo,
         ));
     }

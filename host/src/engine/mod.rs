@@ -481,7 +481,9 @@ pub(crate) fn drive(ctx: &mut Ctx, waves: &[Vec<String>]) -> (RunStatus, Option<
     if let Some(id) = waiting_on_skipped(ctx) {
         ctx.emit(Event::Message {
             level: crate::report::Level::Warn,
-            text: format!("the run waits: {id} depends on a skipped task; the final gates did not run"),
+            text: format!(
+                "the run waits: {id} depends on a skipped task; the final gates did not run"
+            ),
         });
         return (RunStatus::Waiting, None);
     }

@@ -80,12 +80,14 @@ fn js_title(t: &str) -> Option<String> {
         None => rest,
     };
     let rest = rest.strip_prefix('(')?.trim_start();
-    let quote = rest.chars().next().filter(|q| matches!(q, '"' | '\'' | '`'))?;
+    let quote = rest
+        .chars()
+        .next()
+        .filter(|q| matches!(q, '"' | '\'' | '`'))?;
     let body = &rest[1..];
     let end = body.find(quote)?;
     let title = &body[..end];
-    (!title.is_empty() && !title.contains("${") && !title.contains('\\'))
-        .then(|| title.to_string())
+    (!title.is_empty() && !title.contains("${") && !title.contains('\\')).then(|| title.to_string())
 }
 
 fn test_name(t: &str, rust_test: bool) -> Option<String> {
@@ -188,10 +190,23 @@ pub fn prepare(ctx: &mut Ctx, id: &str, changes: &TaskChanges) -> Option<Pending
     if mode == FailFirst::Off || names.is_empty() {
         return None;
     }
-    let (n, gate, plugin) = ctx.plugins.task_gates().into_iter().enumerate().find_map(|(n, name)| {
-        let plugin = ctx.config.gates.iter().find(|g| g.name == name)?.plugin.clone();
-        TEST_GATES.contains(&plugin.as_str()).then_some((n, name, plugin))
-    })?;
+    let (n, gate, plugin) =
+        ctx.plugins
+            .task_gates()
+            .into_iter()
+            .enumerate()
+            .find_map(|(n, name)| {
+                let plugin = ctx
+                    .config
+                    .gates
+                    .iter()
+                    .find(|g| g.name == name)?
+                    .plugin
+                    .clone();
+                TEST_GATES
+                    .contains(&plugin.as_str())
+                    .then_some((n, name, plugin))
+            })?;
     let worktree = format!(
         "planexec-redgreen-{}",
         id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
@@ -247,7 +262,10 @@ pub fn run_before(
     task: Option<&planexec_plan::Task>,
 ) -> (Result<GateRun, String>, Timing) {
     let t0 = time::OffsetDateTime::now_utc();
-    let dir = p.dir.clone().unwrap_or_else(|| Err("the start point was not made".into()));
+    let dir = p
+        .dir
+        .clone()
+        .unwrap_or_else(|| Err("the start point was not made".into()));
     let run = dir.map(|dir| plugins.gate(&dir, GateRef::Task(p.n), task));
     let timing = crate::report::timing::since(StepKind::Gate, "tests-prove", t0);
     (run, timing)

@@ -639,7 +639,12 @@ fn reject(ctx: &mut Ctx, job: &Job, rejected: Vec<Finding>) -> Step {
             id = job.id
         ))
     } else {
-        machine::after_rejection(ctx.task_mut(&job.id), job.cycle - base, job.max_cycles, &limit)
+        machine::after_rejection(
+            ctx.task_mut(&job.id),
+            job.cycle - base,
+            job.max_cycles,
+            &limit,
+        )
     };
     ctx.state.record.issues.push(Issue {
         task: Some(job.id.clone()),

@@ -88,6 +88,7 @@ pub fn gate_passed(name: &str, passed: u32) -> GateRun {
             duration_ms: 420,
             shard: None,
         },
+        programs: vec![],
     }
 }
 
@@ -109,6 +110,7 @@ pub fn gate(name: &str, outcome: Outcome, summary: &str, findings: Vec<Finding>)
             duration_ms: 1500,
             shard: None,
         },
+        programs: vec![],
     }
 }
 
@@ -165,6 +167,7 @@ pub fn approved(kind: ReviewKind) -> ReviewRun {
             transcript: String::new(),
         }),
         error: None,
+        programs: vec![],
     }
 }
 
@@ -193,6 +196,7 @@ pub fn rejected(
             transcript: String::new(),
         }),
         error: None,
+        programs: vec![],
     }
 }
 
@@ -511,6 +515,7 @@ pub fn errored_review_run() -> RunRecord {
         outcome: ReviewOutcome::Errored,
         review: None,
         error: Some("reviewer timed out after 300s".into()),
+        programs: vec![],
     }];
     t.cycles = vec![c];
     rec

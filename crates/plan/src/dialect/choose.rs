@@ -234,11 +234,10 @@ fn contradictions(plan: &Plan) -> usize {
 fn family_share(plan: &Plan) -> f64 {
     let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for t in &plan.tasks {
-        let fam: String = t
-            .id
-            .chars()
-            .filter(|c| !c.is_ascii_digit() && *c != '.')
-            .collect();
+        let fam: String =
+            t.id.chars()
+                .filter(|c| !c.is_ascii_digit() && *c != '.')
+                .collect();
         *counts.entry(fam).or_default() += 1;
     }
     let max = counts.values().copied().max().unwrap_or(0);

@@ -14,7 +14,9 @@ use crate::model::{Dialect, Plan, Task};
 /// An id heading's id and title, any family: `P1-7: Admin`, `1. Bulk upload`, `2.3 Title`.
 fn own_heading_id(text: &str) -> Option<(String, String)> {
     let p = plain(text);
-    let t = p.trim_start_matches(|c: char| !c.is_alphanumeric()).trim_start();
+    let t = p
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .trim_start();
     let mut n = scan_id(t).or_else(|| scan_number(t))?;
     // a numbered item of a family: `P1-7`
     let b = t.as_bytes();
