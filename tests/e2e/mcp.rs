@@ -603,3 +603,150 @@ fn print_config_gives_each_client_a_snippet_that_starts_the_server_from_anywhere
         "{log:?}"
     );
 }
+
+// ---------------------------------------------------------------- a real agent CLI as the client
+
+/// Claude Code's turns for the shop plan, one per tool result it has got: each task's
+/// brief, its files written, `submit`; T001's first attempt is wrong and fixed after the
+/// rejection; T003 is escalated. MCP tools reach the model as `mcp__planexec__NAME`.
+fn claude_turns(ws: &Path) -> Vec<crate::model_server::Turn> {
+    use crate::model_server::Turn;
+    let write = |f: &str, text: &str| {
+        Turn::call("Write", json!({ "file_path": ws.join(f), "content": text }))
+    };
+    let tool = |name: &str, args: Value| Turn::call(&format!("mcp__planexec__{name}"), args);
+    vec![
+        tool("next_task", json!({})),
+        // Claude Code writes a file it has not read only after reading it.
+        Turn::call("Read", json!({ "file_path": ws.join("shop/cart.py") })),
+        write("shop/cart.py", &cart_with_total("sum(prices) + 1")),
+        write("tests/test_total.py", TOTAL_TEST),
+        tool("submit", json!({ "task_id": "T001" })),
+        Turn::call("Read", json!({ "file_path": ws.join("shop/cart.py") })),
+        write("shop/cart.py", &cart_with_total("sum(prices)")),
+        tool(
+            "submit",
+            json!({ "task_id": "T001", "notes": "fixed the off-by-one" }),
+        ),
+        tool("next_task", json!({})),
+        write("shop/discount.py", DISCOUNT),
+        write("tests/test_discount.py", DISCOUNT_TEST),
+        tool("submit", json!({ "task_id": "T002" })),
+        tool("next_task", json!({})),
+        tool(
+            "escalate",
+            json!({ "task_id": "T003", "reason": "the plan does not say how to round cents" }),
+        ),
+        Turn::answer("T001 and T002 are committed; T003 waits for the person."),
+    ]
+}
+
+#[test]
+fn claude_code_as_the_mcp_client_works_the_plan_and_planexec_decides() {
+    // Issue 29: a real agent CLI (Claude Code 2.1.197, pinned by scripts/setup.sh) with
+    // `--mcp-config` naming `planexec mcp`, its model a scripted server on 127.0.0.1.
+    const KEY: &str = "sk-scripted-mcp-5d2c";
+    const ASK: &str = "Work the plan with the planexec tools until none is left.";
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = project(&tmp.path().join("shop"), &[]);
+    let turns = claude_turns(&ws);
+    let server = crate::model_server::ModelServer::start(KEY, move |prompt| {
+        if prompt.contains(ASK) {
+            turns.clone()
+        } else {
+            vec![crate::model_server::Turn::answer("ok")]
+        }
+    });
+    // The snippet `--print-config claude` prints, with the test's environment for the server.
+    let snippet = planexec(&ws, &["mcp", "plan/plan.md", "--print-config", "claude"]);
+    assert_eq!(snippet.code, 0, "{snippet:?}");
+    let mut config: Value = serde_json::from_str(&snippet.stdout).unwrap();
+    let mut probe = Command::new("true");
+    test_env(&mut probe);
+    let env: serde_json::Map<String, Value> = probe
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), json!(v?.to_str()?))))
+        .collect();
+    config["mcpServers"]["planexec"]["env"] = Value::Object(env);
+    let config_path = tmp.path().join("mcp.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+
+    let mut c = Command::new(crate::presets::npm_tool("claude", "claude"));
+    c.args([
+        "-p",
+        ASK,
+        "--output-format",
+        "json",
+        "--no-session-persistence",
+    ])
+    .arg("--mcp-config")
+    .arg(&config_path)
+    .args(["--strict-mcp-config", "--permission-mode", "acceptEdits"])
+    .args(["--allowedTools", "Read,Write,mcp__planexec"])
+    .current_dir(&ws)
+    .env_clear()
+    .env("PATH", std::env::var("PATH").unwrap_or_default())
+    .env("HOME", &home)
+    .env(
+        "ANTHROPIC_BASE_URL",
+        format!("http://127.0.0.1:{}", server.port),
+    )
+    .env("ANTHROPIC_API_KEY", KEY)
+    .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+    .env("CLAUDE_CODE_MAX_RETRIES", "2");
+    let out = output_of(c);
+    let asked = server.model_requests();
+    assert_eq!(out.code, 0, "{out:?}\n{} model requests", asked.len());
+
+    // What planexec decided, from its own evidence: T001 rejected once then committed
+    // with exactly its files, T002 committed, T003 blocked with the agent's reason.
+    let rec = record(&ws);
+    let t1 = task_view(&rec, "T001");
+    assert_eq!(rec["tasks"][0]["status"], "done", "{t1:#}");
+    assert_eq!(
+        rec["tasks"][0]["cycles"].as_array().unwrap().len(),
+        2,
+        "{t1:#}"
+    );
+    assert_eq!(rec["tasks"][1]["status"], "done", "{:#}", rec["tasks"][1]);
+    assert_eq!(
+        rec["tasks"][2]["status"], "blocked",
+        "{:#}",
+        rec["tasks"][2]
+    );
+    assert!(
+        rec["tasks"][2]["blocked_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("round cents"),
+        "{:#}",
+        rec["tasks"][2]
+    );
+    let commits = history(&ws);
+    let files_of = |id: &str| {
+        commits
+            .iter()
+            .find(|(m, _)| m.starts_with(&format!("{id}: ")))
+            .map(|(_, f)| f.clone())
+            .unwrap_or_else(|| panic!("no {id} commit: {commits:?}"))
+    };
+    assert_eq!(files_of("T001"), ["shop/cart.py", "tests/test_total.py"]);
+    assert_eq!(
+        files_of("T002"),
+        ["shop/discount.py", "tests/test_discount.py"]
+    );
+    // The rejection reached the model as the submit tool's result: the failing assertion.
+    let rejected = asked.iter().find(|s| s.step == 5).unwrap_or_else(|| {
+        panic!(
+            "no request after the first submit: {} requests",
+            asked.len()
+        )
+    });
+    assert!(
+        rejected.body.contains("rejected") && rejected.body.contains("tests/test_total.py"),
+        "{}",
+        rejected.body
+    );
+}
