@@ -14,7 +14,6 @@ use crate::model_server::{ModelServer, Turn};
 use crate::support::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 const MINI_VERSION: &str = "mini-swe-agent==2.4.6";
@@ -23,25 +22,9 @@ const MINI_VERSION: &str = "mini-swe-agent==2.4.6";
 pub(crate) fn mini_venv() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = target_dir().join("agent-tools/mini-swe-agent");
-        if !dir.join("bin/mini").exists() {
-            std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
-            let st = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&dir)
-                .status()
-                .unwrap();
-            assert!(st.success(), "python3 -m venv {} failed", dir.display());
-            let st = Command::new(dir.join("bin/pip"))
-                .args(["install", "-q", "--disable-pip-version-check", MINI_VERSION])
-                .status()
-                .unwrap();
-            assert!(
-                st.success(),
-                "installing {MINI_VERSION} failed (scripts/setup.sh installs it)"
-            );
-        }
-        dir
+        pinned_venv("mini-swe-agent", MINI_VERSION, |d| {
+            d.join("bin/mini").exists()
+        })
     })
     .clone()
 }
@@ -729,33 +712,8 @@ const AIDER_VERSION: &str = "aider-chat==0.86.2";
 /// The venv holding aider (installed on first use; `.ci/run` installs it ahead).
 pub(crate) fn aider_venv() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = target_dir().join("agent-tools/aider");
-        if !dir.join("bin/aider").exists() {
-            std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
-            let st = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&dir)
-                .status()
-                .unwrap();
-            assert!(st.success(), "python3 -m venv {} failed", dir.display());
-            let st = Command::new(dir.join("bin/pip"))
-                .args([
-                    "install",
-                    "-q",
-                    "--disable-pip-version-check",
-                    AIDER_VERSION,
-                ])
-                .status()
-                .unwrap();
-            assert!(
-                st.success(),
-                "installing {AIDER_VERSION} failed (scripts/setup.sh installs it)"
-            );
-        }
-        dir
-    })
-    .clone()
+    DIR.get_or_init(|| pinned_venv("aider", AIDER_VERSION, |d| d.join("bin/aider").exists()))
+        .clone()
 }
 
 /// What the scripted model answers aider: edits for the task the prompt names,

@@ -15,25 +15,10 @@ const MCP_VERSION: &str = "mcp==2.3.0";
 fn client_python() -> PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
     PY.get_or_init(|| {
-        let dir = target_dir().join("agent-tools/mcp-client");
-        if !dir.join("lib").exists() || !has_mcp(&dir) {
-            std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
-            let st = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&dir)
-                .status()
-                .unwrap();
-            assert!(st.success(), "python3 -m venv {} failed", dir.display());
-            let st = Command::new(dir.join("bin/pip"))
-                .args(["install", "-q", "--disable-pip-version-check", MCP_VERSION])
-                .status()
-                .unwrap();
-            assert!(
-                st.success(),
-                "pip install {MCP_VERSION} failed (scripts/setup.sh installs it)"
-            );
-        }
-        dir.join("bin/python")
+        pinned_venv("mcp-client", MCP_VERSION, |d| {
+            d.join("lib").exists() && has_mcp(d)
+        })
+        .join("bin/python")
     })
     .clone()
 }

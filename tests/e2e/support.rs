@@ -261,3 +261,27 @@ pub fn write_one_task_plan(dir: &Path, accept: &str) {
         "diff --git a/x.txt b/x.txt\nnew file mode 100644\n--- /dev/null\n+++ b/x.txt\n@@ -0,0 +1 @@\n+no\n",
     );
 }
+
+/// A Python venv under `target/agent-tools/NAME` holding the pinned `requirement`,
+/// made on first use when `ready` says it lacks it (scripts/setup.sh makes them ahead).
+pub fn pinned_venv(name: &str, requirement: &str, ready: impl Fn(&Path) -> bool) -> PathBuf {
+    let dir = target_dir().join("agent-tools").join(name);
+    if !ready(&dir) {
+        std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+        let st = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(st.success(), "python3 -m venv {} failed", dir.display());
+        let st = Command::new(dir.join("bin/pip"))
+            .args(["install", "-q", "--disable-pip-version-check", requirement])
+            .status()
+            .unwrap();
+        assert!(
+            st.success(),
+            "installing {requirement} failed (scripts/setup.sh installs it)"
+        );
+    }
+    dir
+}
