@@ -9,7 +9,7 @@ used, seen = Counter(p[1] for p in prev), {(p[1], p[3]) for p in prev}
 res = json.load(open('files4.json'))
 order = {l.split()[0]: l.split()[1:] for l in open('order.txt')}
 rng = random.Random(20261209)
-picks, target = [], {'execplan': 4, 'noid': 9}
+picks, target = [], {'execplan2': 4}
 for k in sorted(target):
     n = 0
     for r in order[k]:
