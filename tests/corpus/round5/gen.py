@@ -3,13 +3,13 @@
 # ids, checkbox counts, Taskmaster JSON, writing-plans task headings, ticket folders) are
 # mechanical. It reads the plan files from a local scratch folder (RAW/<index>/<path>, index
 # = position in picks.json, 100+ in picks2.json, 200+ picks3.json, 300+ picks4.json, 400+
-# picks5.json) that is not kept.      python3 gen.py [RAW]  > round5.toml
+# picks5.json, 500+ picks6.json) that is not kept.      python3 gen.py [RAW]  > round5.toml
 import hashlib, json, os, re, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RAW = sys.argv[1] if len(sys.argv) > 1 else '/tmp/r5raw'
 PICKS = {}
-for name, base in (('picks.json', 0), ('picks2.json', 100), ('picks3.json', 200), ('picks4.json', 300), ('picks5.json', 400)):
+for name, base in (('picks.json', 0), ('picks2.json', 100), ('picks3.json', 200), ('picks4.json', 300), ('picks5.json', 400), ('picks6.json', 500)):
     for i, p in enumerate(json.load(open(os.path.join(HERE, name)))):
         PICKS[base + i] = p
 
@@ -243,6 +243,17 @@ add(5, 'execplan', 'Progress: 9 timestamped items, 6 ticked; the four Concrete S
     dict(tasks=9, done=6, explicit_deps=0, exit=0), dict(dialect='execplan'), root_nb(5, 'docs/PLANS.md'))
 add(6, 'execplan', 'Progress: 4 timestamped items, all ticked; Concrete Steps are one shell block',
     dict(tasks=4, done=4, explicit_deps=0, exit=0), dict(dialect='execplan'), root_nb(6, 'docs/PLANS.md'))
+
+ep = {
+    501: (17, 0, 'Progress: 17 open items (advisory classifications, CI allowlist, verification); the two Implementation Units are not named by Progress items, so the Progress items are the tasks'),
+    502: (5, 0, 'Progress: 5 timestamped open items; Milestones 1-3 are not each named by a Progress item (repro and validation items name none), so the Progress items are the tasks'),
+    503: (7, 7, 'Progress: 7 timestamped items, all ticked'),
+    504: (8, 8, 'Progress: 8 items, all ticked; no milestones'),
+    505: (3, 3, 'Progress names each of the three work items `### W1` / `W2` / `W3` ("W1: Raised ...", all ticked), so they are the tasks (round 4 reading: a milestone named by Progress is a task); the ticked baseline and re-measure items name no work item and are context'),
+}
+for i, (n, k, note) in ep.items():
+    add(i, 'execplan', note, dict(tasks=n, done=k, explicit_deps=0, exit=0), dict(dialect='execplan'),
+        root_nb(i, '.agent/PLANS.md', 'PLANS.md'))
 
 # ---- plans without ids
 noid = {
