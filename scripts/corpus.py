@@ -6,10 +6,11 @@
     corpus.py score --bin PATH/planexec --files DIR [--set SET] [--json OUT]
 
 SET is dev, heldout1 (round 1 held out), heldout2 (round 2 held out), heldout3 (round 3
-held out), heldout4 (round 4 held out), heldout (the same as heldout1, kept for compatibility)
-or all.  An entry without a `round` key is round 1.  Rounds 1-3 have been scored once and are
-development material now.  Round 4 is held out: nobody may score it (`--set heldout4`, nor
-`--set all`, which includes it) until the lead does, once, after the reader work is merged.
+held out), heldout4 (round 4 held out), heldout5 (round 5 held out), heldout (the same as
+heldout1, kept for compatibility) or all.  An entry without a `round` key is round 1.
+Rounds 1-4 have been scored once and are development material now.  Round 5 is held out:
+nobody may score it (`--set heldout5`, nor `--set all`, which includes it) until the lead
+does, once, after the reader work is merged.
 
 tests/corpus/plans.toml holds only references (repo, path, commit, sha256) and the
 expected readings; the plans' text is never stored in this repository.  A session
@@ -37,7 +38,7 @@ def load(path=PLANS):
         return tomllib.load(f)["plan"]
 
 
-SETS = ["dev", "heldout", "heldout1", "heldout2", "heldout3", "heldout4", "all"]
+SETS = ["dev", "heldout", "heldout1", "heldout2", "heldout3", "heldout4", "heldout5", "all"]
 
 
 def round_of(p):
@@ -45,7 +46,7 @@ def round_of(p):
 
 
 def set_of(p):
-    """The set a plan belongs to: dev or heldout<round> (heldout1 ... heldout4)."""
+    """The set a plan belongs to: dev or heldout<round> (heldout1 ... heldout5)."""
     if not p.get("held_out"):
         return "dev"
     return f"heldout{round_of(p)}"
@@ -235,7 +236,7 @@ def cmd_score(a):
         mark = lambda ok: "pass" if ok else "FAIL"
         print(f"{mark(not ess):4} {mark(not allf):4}  {p['id']:<60} {'; '.join(allf)}")
     print()
-    for name in ("dev", "heldout1", "heldout2", "heldout3", "heldout4"):
+    for name in ("dev", "heldout1", "heldout2", "heldout3", "heldout4", "heldout5"):
         sel = [r for r in rows if r["set"] == name]
         if not sel:
             continue

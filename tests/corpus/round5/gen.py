@@ -3,13 +3,14 @@
 # ids, checkbox counts, Taskmaster JSON, writing-plans task headings, ticket folders) are
 # mechanical. It reads the plan files from a local scratch folder (RAW/<index>/<path>, index
 # = position in picks.json, 100+ in picks2.json, 200+ picks3.json, 300+ picks4.json, 400+
-# picks5.json, 500+ picks6.json) that is not kept.      python3 gen.py [RAW]  > round5.toml
+# picks5.json, 500+ picks6.json,
+# 600+ picks7.json) that is not kept.      python3 gen.py [RAW]  > round5.toml
 import hashlib, json, os, re, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RAW = sys.argv[1] if len(sys.argv) > 1 else '/tmp/r5raw'
 PICKS = {}
-for name, base in (('picks.json', 0), ('picks2.json', 100), ('picks3.json', 200), ('picks4.json', 300), ('picks5.json', 400), ('picks6.json', 500)):
+for name, base in (('picks.json', 0), ('picks2.json', 100), ('picks3.json', 200), ('picks4.json', 300), ('picks5.json', 400), ('picks6.json', 500), ('picks7.json', 600)):
     for i, p in enumerate(json.load(open(os.path.join(HERE, name)))):
         PICKS[base + i] = p
 
@@ -228,6 +229,7 @@ tm_notes = {
     26: ('architectural-cleanup', 'two tags; state.json names `architectural-cleanup` current: 3 tasks, all done (the master tag, tasks 22-27 with subtasks, is not the current one)'),
     27: (None, 'legacy untagged `{"tasks": [...]}` file under .taskmaster/: 25 tasks, all done'),
     28: (None, 'tagged (master), no state.json: 5 tasks + 32 subtasks; 3 tasks and 6 subtasks done'),
+    600: (None, 'tagged (master): 15 tasks + 61 subtasks (bare numeric subtask ids), 3 tasks and 13 subtasks done; task-level dependencies only'),
     29: (None, 'two tags; state.json names master: 10 tasks (ids 16-25) + 60 subtasks; subtask dependencies written as dotted strings (`"16.1"`); done = 10 tasks + 53 subtasks'),
 }
 for i, (tag, note) in tm_notes.items():
