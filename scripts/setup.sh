@@ -25,12 +25,13 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null
   apt_install python3 python3-pip python3-venv
 fi
 PY_TOOLS="pytest mypy black coverage ruff==0.17.6 bandit==1.9.4 junitparser==5.0.3 xmlschema==4.3.2 pyyaml==6.0.3 componentize-py==0.25.1"
-# shellcheck disable=SC2086
-if ! python3 -m pip install --quiet --disable-pip-version-check $PY_TOOLS; then
-  # Debian's system Python refuses installs outside a venv (PEP 668).
-  # shellcheck disable=SC2086
-  python3 -m pip install --quiet --disable-pip-version-check --break-system-packages $PY_TOOLS
+pip_flags="--quiet --disable-pip-version-check"
+# Debian's system Python refuses installs outside a venv (PEP 668) unless told to.
+if python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then
+  pip_flags="$pip_flags --break-system-packages"
 fi
+# shellcheck disable=SC2086
+python3 -m pip install $pip_flags $PY_TOOLS
 
 echo "--- older tool versions the gates must still read (the version matrix: tests/e2e/gates.rs)"
 wheels="${CARGO_TARGET_DIR:-target}/tool-versions/wheels"
