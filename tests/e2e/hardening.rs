@@ -83,6 +83,7 @@ fn sandbox_with(caps: Caps) -> Sandbox {
     Sandbox::new(SandboxOptions {
         cache_dir: Some(Some(cache_dir())),
         caps,
+        ..Default::default()
     })
     .unwrap()
 }
@@ -580,7 +581,7 @@ fn a_first_run_compiles_no_standard_plugin_and_a_foreign_artifact_falls_back() {
     let compiled = || std::fs::read_to_string(&log).unwrap_or_default();
     let cwasm = |dir: &Path| -> Vec<PathBuf> {
         std::fs::read_dir(dir)
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .map(|d| d.map(|e| e.unwrap().path()).collect::<Vec<_>>())
             .unwrap_or_default()
             .into_iter()
             .filter(|p: &PathBuf| p.extension().is_some_and(|x| x == "cwasm"))
