@@ -34,6 +34,8 @@ fn main() {
             let dir = tmp.path().join(format!("cold-{name}-{i}"));
             let s = Sandbox::new(SandboxOptions {
                 cache_dir: Some(Some(dir)),
+                // Cranelift's compile, not the embedded artifact.
+                ignore_precompiled: true,
                 ..Default::default()
             })
             .unwrap();
@@ -43,6 +45,7 @@ fn main() {
         }
         let s = Sandbox::new(SandboxOptions {
             cache_dir: Some(Some(cache.clone())),
+            ignore_precompiled: true,
             ..Default::default()
         })
         .unwrap();

@@ -83,6 +83,7 @@ fn sandbox_with(caps: Caps) -> Sandbox {
     Sandbox::new(SandboxOptions {
         cache_dir: Some(Some(cache_dir())),
         caps,
+        ..Default::default()
     })
     .unwrap()
 }
@@ -481,6 +482,8 @@ fn a_tampered_cache_entry_is_recompiled_and_reported_never_loaded() {
     let sb = || {
         Sandbox::new(SandboxOptions {
             cache_dir: Some(Some(cache.path().to_path_buf())),
+            // The standard plugins through the cache, not their embedded artifacts.
+            ignore_precompiled: true,
             ..Default::default()
         })
         .unwrap()
@@ -548,19 +551,130 @@ fn gate_run_reports_a_tampered_cache_entry() {
     let tmp = tempfile::tempdir().unwrap();
     let c = cache.path().to_str().unwrap();
     let args = ["gate", "run", "command", "--grant", "true", "--", "true"];
-    assert_eq!(
-        planexec_env(tmp.path(), &args, &[("PLANEXEC_CACHE_DIR", c)]).code,
-        0
-    );
+    // The standard gate through the cache, not its embedded artifact.
+    let env = [
+        ("PLANEXEC_CACHE_DIR", c),
+        ("PLANEXEC_TEST_FLIP_PRECOMPILED", "1"),
+    ];
+    assert_eq!(planexec_env(tmp.path(), &args, &env).code, 0);
     for e in std::fs::read_dir(cache.path()).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "cwasm") {
             std::fs::write(&p, b"not a precompiled component").unwrap();
         }
     }
-    let out = planexec_env(tmp.path(), &args, &[("PLANEXEC_CACHE_DIR", c)]);
+    let out = planexec_env(tmp.path(), &args, &env);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("was not used"), "{out:?}");
+}
+
+/// Issue 26: a first run with an empty component cache compiles no standard plugin (they
+/// come precompiled in the binary); with the build-time engine's recorded digest made
+/// another engine's, they are compiled and cached, and the gate still runs.
+#[test]
+fn a_first_run_compiles_no_standard_plugin_and_a_foreign_artifact_falls_back() {
+    if option_env!("PLANEXEC_PRECOMPILE") == Some("0") {
+        return; // built without the artifacts, on purpose
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("compiled.log");
+    let compiled = || std::fs::read_to_string(&log).unwrap_or_default();
+    let cwasm = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|d| d.map(|e| e.unwrap().path()).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p: &PathBuf| p.extension().is_some_and(|x| x == "cwasm"))
+            .collect()
+    };
+    let args = ["gate", "run", "command", "--grant", "true", "--", "true"];
+    let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
+    let log_path = log.to_str().unwrap();
+    let run = |cache: &Path, flip: bool| {
+        let mut e = vec![
+            ("PLANEXEC_CACHE_DIR", cache.to_str().unwrap()),
+            ("PLANEXEC_TEST_COMPILE_LOG", log_path),
+        ];
+        if flip {
+            e.push(("PLANEXEC_TEST_FLIP_PRECOMPILED", "1"));
+        }
+        planexec_env(tmp.path(), &args, &e)
+    };
+    let out = run(&first, false);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(compiled(), "", "a first run compiled standard plugins");
+    assert!(cwasm(&first).is_empty(), "{:?}", cwasm(&first));
+
+    let out = run(&second, true);
+    assert_eq!(out.code, 0, "the fallback still runs the gate: {out:?}");
+    let reg = Registry::discover(&[]).unwrap();
+    let sha = reg.get("command").unwrap().component().unwrap().1;
+    assert!(compiled().contains(&sha), "{:?}", compiled());
+    assert!(
+        cwasm(&second)
+            .iter()
+            .any(|p| p.to_string_lossy().contains(&sha)),
+        "the compiled gate is cached as before"
+    );
+}
+
+/// A plugin folder whose component is a precompiled artifact (valid for this very engine:
+/// the cache's own entry for the command gate) is compiled like any other, and refused:
+/// only the binary's embedded artifacts are ever deserialized.
+#[test]
+fn a_plugin_folder_holding_a_precompiled_artifact_is_never_deserialized() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let log = tmp.path().join("compiled.log");
+    let c = cache.to_str().unwrap();
+    let env = [
+        ("PLANEXEC_CACHE_DIR", c),
+        ("PLANEXEC_TEST_FLIP_PRECOMPILED", "1"),
+        ("PLANEXEC_TEST_COMPILE_LOG", log.to_str().unwrap()),
+    ];
+    let noop = ["gate", "run", "command", "--grant", "true", "--", "true"];
+    assert_eq!(planexec_env(tmp.path(), &noop, &env).code, 0);
+    let command = Registry::discover(&[]).unwrap();
+    let command = command.get("command").unwrap().component().unwrap().1;
+    let artifact = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "cwasm") && p.to_string_lossy().contains(&command)
+        })
+        .expect("the command gate was compiled and cached");
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/command/plugin.toml"),
+    )
+    .unwrap()
+    .replace("name = \"command\"", "name = \"mimic\"")
+    .replace("component = \"command.wasm\"", "component = \"mimic.wasm\"");
+    let pack = tmp.path().join("pack");
+    plugin_dir(&pack, "mimic", &manifest, &artifact);
+    std::fs::remove_file(&log).unwrap();
+    let p = pack.to_str().unwrap();
+    let args = [
+        "gate",
+        "run",
+        "mimic",
+        "--plugins",
+        p,
+        "--grant",
+        "true",
+        "--",
+        "true",
+    ];
+    let out = planexec_env(tmp.path(), &args, &env);
+    assert_ne!(out.code, 0, "the artifact ran: {out:?}");
+    assert!(out.all().contains("mimic"), "{out:?}");
+    use sha2::Digest as _;
+    let sha = hex::encode(sha2::Sha256::digest(std::fs::read(&artifact).unwrap()));
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(&sha),
+        "it was handed to the compiler"
+    );
 }
 
 // ---- 4. safe reads of inputs --------------------------------------------------

@@ -6,12 +6,13 @@ mod manifest;
 mod registry;
 pub(crate) mod settings;
 mod shape;
-mod std_pack;
+pub(crate) mod std_pack;
 mod units;
 
 pub use grants::{check_configured_program, resolve_grants, Grants};
 pub use manifest::describe_toml_error as manifest_error_line;
 pub use manifest::{check_write_path, Kind, LimitsTable, Manifest, Requests, WorkspaceAccess};
+pub(crate) use registry::inflate;
 pub use registry::{ComponentBytes, Plugin, Registry, Source};
 pub use settings::{check_settings, UnknownSetting};
 pub use shape::{merge as merge_grants, shape_matches, Grant, GrantEntry};

@@ -36,6 +36,7 @@ enum Component {
     Embedded {
         deflated: &'static [u8],
         sha256: &'static str,
+        precompiled: Option<&'static [u8]>,
     },
     File {
         path: PathBuf,
@@ -64,9 +65,17 @@ impl Plugin {
     /// `sha256` when it has one.
     pub fn component(&self) -> Result<(ComponentBytes, String), PluginError> {
         match &self.component {
-            Component::Embedded { deflated, sha256 } => {
-                Ok((ComponentBytes::Deflated(deflated), sha256.to_string()))
-            }
+            Component::Embedded {
+                deflated,
+                sha256,
+                precompiled,
+            } => Ok((
+                ComponentBytes::Embedded {
+                    deflated,
+                    precompiled: *precompiled,
+                },
+                sha256.to_string(),
+            )),
             Component::File {
                 path,
                 root,
@@ -121,7 +130,13 @@ struct Pin {
 /// Component bytes: embedded (deflated; inflated only when they are compiled, since a
 /// cached compilation needs just the digest) or read from disk.
 pub enum ComponentBytes {
-    Deflated(&'static [u8]),
+    /// A standard plugin: the wasm and, when build.rs made one, its precompiled artifact
+    /// (both deflated, both built from this tree into the binary).
+    Embedded {
+        deflated: &'static [u8],
+        precompiled: Option<&'static [u8]>,
+    },
+    /// A plugin folder's component, read from disk: only ever compiled, never deserialized.
     Shared(Arc<Vec<u8>>),
 }
 
@@ -129,14 +144,17 @@ impl ComponentBytes {
     /// The component itself.
     pub fn bytes(&self) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
         match self {
-            ComponentBytes::Deflated(z) => {
-                let mut out = Vec::with_capacity(z.len() * 3);
-                std::io::Read::read_to_end(&mut flate2::read::DeflateDecoder::new(*z), &mut out)?;
-                Ok(out.into())
-            }
+            ComponentBytes::Embedded { deflated, .. } => Ok(inflate(deflated)?.into()),
             ComponentBytes::Shared(b) => Ok(b.as_slice().into()),
         }
     }
+}
+
+/// Inflates raw DEFLATE bytes.
+pub(crate) fn inflate(z: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(z.len() * 3);
+    std::io::Read::read_to_end(&mut flate2::read::DeflateDecoder::new(z), &mut out)?;
+    Ok(out)
 }
 
 /// All plugins available to this invocation, by name.
@@ -163,6 +181,7 @@ impl Registry {
                     component: Component::Embedded {
                         deflated: p.deflated,
                         sha256: p.sha256,
+                        precompiled: p.precompiled,
                     },
                 },
             );

@@ -8,6 +8,9 @@ pub struct StdPlugin {
     /// The component, deflated (raw DEFLATE, inflated only to compile it).
     pub deflated: &'static [u8],
     pub sha256: &'static str,
+    /// The component precompiled by build.rs for the engine [`PRECOMPILED_FOR`] names
+    /// (deflated); None in a cross build or with PLANEXEC_PRECOMPILE=0.
+    pub precompiled: Option<&'static [u8]>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/std_pack.rs"));
@@ -21,7 +24,10 @@ mod tests {
     fn each_embedded_component_inflates_to_the_bytes_its_digest_names() {
         assert!(STD_PACK.len() > 10);
         for p in STD_PACK {
-            let component = crate::plugins::ComponentBytes::Deflated(p.deflated);
+            let component = crate::plugins::ComponentBytes::Embedded {
+                deflated: p.deflated,
+                precompiled: p.precompiled,
+            };
             let bytes = component.bytes().unwrap();
             assert_eq!(hex::encode(Sha256::digest(&bytes)), p.sha256, "{}", p.dir);
             assert!(

@@ -1,7 +1,10 @@
 //! The on-disk cache of precompiled components, keyed by the component's
 //! sha256 and the engine's compatibility hash, in a directory only the user can
 //! write; each entry is checked against the digest recorded when it was written.
+//! Standard plugins come first from the artifacts build.rs embedded, when they fit.
 
+use super::engine_config::compatibility_digest;
+use crate::plugins::std_pack::PRECOMPILED_FOR;
 use crate::plugins::ComponentBytes;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
@@ -25,6 +28,8 @@ pub fn default_dir() -> Option<PathBuf> {
 /// How a component was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
+    /// A standard plugin deserialized from the artifact build.rs precompiled into the binary.
+    Embedded,
     /// Deserialized from the on-disk cache.
     Cache,
     /// Compiled now (and stored, when the cache is usable).
@@ -36,6 +41,8 @@ pub struct ComponentCache {
     engine_key: String,
     /// Why the cache is off, when it is.
     pub disabled_reason: Option<String>,
+    /// Whether the standard plugins' embedded artifacts were made for this engine.
+    precompiled_fits: bool,
 }
 
 impl ComponentCache {
@@ -46,25 +53,22 @@ impl ComponentCache {
         engine.precompile_compatibility_hash().hash(&mut h);
         env!("CARGO_PKG_VERSION").hash(&mut h);
         let engine_key = format!("{:016x}", h.finish());
-        let Some(dir) = dir else {
-            return ComponentCache {
-                dir: None,
-                engine_key,
-                disabled_reason: Some("no cache directory (HOME unset)".into()),
-            };
+        let (dir, disabled_reason) = match dir.map(|d| (prepare(&d), d)) {
+            None => (None, Some("no cache directory (HOME unset)".into())),
+            Some((Ok(()), d)) => (Some(d), None),
+            Some((Err(why), _)) => (None, Some(why)),
         };
-        match prepare(&dir) {
-            Ok(()) => ComponentCache {
-                dir: Some(dir),
-                engine_key,
-                disabled_reason: None,
-            },
-            Err(why) => ComponentCache {
-                dir: None,
-                engine_key,
-                disabled_reason: Some(why),
-            },
+        ComponentCache {
+            dir,
+            engine_key,
+            disabled_reason,
+            precompiled_fits: precompiled_fits(engine),
         }
+    }
+
+    /// Never uses the embedded artifacts (every standard plugin is compiled or cached).
+    pub fn ignore_precompiled(&mut self) {
+        self.precompiled_fits = false;
     }
 
     pub fn dir(&self) -> Option<&Path> {
@@ -77,10 +81,35 @@ impl ComponentCache {
             .map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
     }
 
+    /// A standard plugin's embedded artifact when it fits this engine, else the cache's
+    /// entry, else a compilation (stored). The third value is a warning to report.
+    pub fn load(
+        &self,
+        engine: &Engine,
+        component: &ComponentBytes,
+        sha256: &str,
+    ) -> wasmtime::Result<(Component, Origin, Option<String>)> {
+        let mut note = None;
+        if let ComponentBytes::Embedded {
+            precompiled: Some(artifact),
+            ..
+        } = component
+        {
+            if self.precompiled_fits {
+                match embedded(engine, artifact) {
+                    Ok(c) => return Ok((c, Origin::Embedded, None)),
+                    Err(e) => note = Some(format!("the standard plugin's precompiled artifact did not load ({e}); compiled it")),
+                }
+            }
+        }
+        let (c, origin, warning) = self.load_or_compile(engine, component, sha256)?;
+        Ok((c, origin, warning.or(note)))
+    }
+
     /// Loads the component from the cache, or compiles it and stores the result.
     /// An entry is used only if it verifies (see [`read_verified`]); one that does
     /// not is recompiled and the third value says why, for the caller to report.
-    pub fn load(
+    fn load_or_compile(
         &self,
         engine: &Engine,
         component: &ComponentBytes,
@@ -92,6 +121,7 @@ impl ComponentCache {
                 .map_err(|e| wasmtime::format_err!("the embedded component does not inflate: {e}"))
         };
         let Some(path) = self.entry(sha256) else {
+            crate::lazy::compiling(sha256);
             return Ok((Component::new(engine, &bytes()?)?, Origin::Compiled, None));
         };
         let why = match read_verified(&path) {
@@ -113,6 +143,7 @@ impl ComponentCache {
         });
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(digest_path(&path));
+        crate::lazy::compiling(sha256);
         let compiled = engine.precompile_component(&bytes()?)?;
         let dir = self.dir.as_ref().expect("entry implies dir");
         store_verified(dir, &path, &compiled);
@@ -120,6 +151,28 @@ impl ComponentCache {
         let c = unsafe { Component::deserialize(engine, &compiled)? };
         Ok((c, Origin::Compiled, warning))
     }
+}
+
+/// Whether build.rs's artifacts were precompiled for an engine compatible with `engine`.
+/// `PLANEXEC_TEST_FLIP_PRECOMPILED` (tests) makes the recorded digest another engine's:
+/// it can only turn the artifacts off.
+fn precompiled_fits(engine: &Engine) -> bool {
+    let flipped = std::env::var_os("PLANEXEC_TEST_FLIP_PRECOMPILED").is_some();
+    !PRECOMPILED_FOR.is_empty() && !flipped && PRECOMPILED_FOR == compatibility_digest(engine)
+}
+
+/// A standard plugin's artifact, precompiled at build time, inflated and deserialized.
+fn embedded(engine: &Engine, deflated: &[u8]) -> wasmtime::Result<Component> {
+    let bytes = crate::plugins::inflate(deflated)
+        .map_err(|e| wasmtime::format_err!("it does not inflate: {e}"))?;
+    // SAFETY: deserializing trusts the bytes to be wasmtime's own output, and these are:
+    // build.rs precompiled them from this tree's plugins/ with the configuration this
+    // engine is made from (engine_config.rs) and include_bytes!-ed them into this binary.
+    // Only `ComponentBytes::Embedded`, built solely from STD_PACK, carries them: no file
+    // read at run time (a plugin folder, a pack, the cache) reaches this call. The caller
+    // checked they were made for an engine compatible with this one, and wasmtime checks
+    // the artifact's header (version, target, flags) against the engine again.
+    unsafe { Component::deserialize(engine, &bytes) }
 }
 
 /// The entry's recorded sha256 lives beside it: `NAME.sha256`.
@@ -230,4 +283,50 @@ pub(crate) fn prepare(dir: &Path) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::std_pack::STD_PACK;
+
+    fn deflated(bytes: &[u8]) -> &'static [u8] {
+        use std::io::Write as _;
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), Default::default());
+        z.write_all(bytes).unwrap();
+        Box::leak(z.finish().unwrap().into_boxed_slice())
+    }
+
+    #[test]
+    fn an_embedded_artifact_that_does_not_deserialize_is_compiled_instead() {
+        let engine = Engine::new(&super::super::engine_config::engine_config()).unwrap();
+        let mut cache = ComponentCache::open(&engine, None);
+        cache.precompiled_fits = true;
+        let p = STD_PACK.iter().find(|p| p.dir == "command").unwrap();
+        let component = ComponentBytes::Embedded {
+            deflated: p.deflated,
+            precompiled: Some(deflated(b"\x7fELF, but not wasmtime's")),
+        };
+        let (_, origin, warning) = cache.load(&engine, &component, p.sha256).unwrap();
+        assert_eq!(origin, Origin::Compiled);
+        assert!(warning.unwrap().contains("did not load"));
+    }
+
+    #[test]
+    fn the_embedded_artifacts_fit_the_running_engine() {
+        let engine = Engine::new(&super::super::engine_config::engine_config()).unwrap();
+        if option_env!("PLANEXEC_PRECOMPILE") == Some("0") {
+            return; // built without the artifacts, on purpose
+        }
+        let cache = ComponentCache::open(&engine, None);
+        assert!(cache.precompiled_fits, "built for {PRECOMPILED_FOR:?}");
+        for p in STD_PACK {
+            let component = ComponentBytes::Embedded {
+                deflated: p.deflated,
+                precompiled: p.precompiled,
+            };
+            let (_, origin, _) = cache.load(&engine, &component, p.sha256).unwrap();
+            assert_eq!(origin, Origin::Embedded, "{}", p.dir);
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub(crate) mod cache;
 pub(crate) mod child;
 pub mod convert;
 pub mod effects;
+pub(crate) mod engine_config;
 pub mod exec;
 pub mod hookbox;
 pub mod planted;
@@ -28,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, UpdateDeadline};
+use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
@@ -96,6 +97,8 @@ pub struct SandboxOptions {
     /// None: the default cache dir; Some(None): no cache.
     pub cache_dir: Option<Option<PathBuf>>,
     pub caps: Caps,
+    /// Compile (or take from the cache) even the standard plugins build.rs precompiled.
+    pub ignore_precompiled: bool,
 }
 
 pub struct Sandbox {
@@ -114,9 +117,8 @@ impl Drop for Sandbox {
 
 impl Sandbox {
     pub fn new(opts: SandboxOptions) -> Result<Sandbox, SandboxError> {
-        let mut config = Config::new();
-        config.wasm_component_model(true).epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        let engine = Engine::new(&engine_config::engine_config())
+            .map_err(|e| SandboxError::Engine(e.to_string()))?;
         let mut linker: Linker<PluginState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| SandboxError::Engine(e.to_string()))?;
@@ -140,7 +142,10 @@ impl Sandbox {
             None => cache::default_dir(),
             Some(d) => d,
         };
-        let cache = ComponentCache::open(&engine, dir);
+        let mut cache = ComponentCache::open(&engine, dir);
+        if opts.ignore_precompiled {
+            cache.ignore_precompiled();
+        }
         Ok(Sandbox {
             engine,
             linker,
