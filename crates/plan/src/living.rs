@@ -31,13 +31,16 @@ fn set_json_done(path: &Path, task: &Task) -> Result<(), PlanError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let out = crate::dialect::taskmaster::mark_done_text(&text, &task.id).ok_or_else(|| {
-        PlanError::Tick {
-            path: path.to_path_buf(),
-            line: task.line,
-            task: task.id.clone(),
-            message: "the task is no longer in the file; was it edited?".into(),
-        }
+    let out = crate::dialect::taskmaster::mark_done_in_tag(
+        &text,
+        &task.id,
+        crate::dialect::taskmaster::current_tag(path).as_deref(),
+    )
+    .ok_or_else(|| PlanError::Tick {
+        path: path.to_path_buf(),
+        line: task.line,
+        task: task.id.clone(),
+        message: "the task is no longer in the file; was it edited?".into(),
     })?;
     write_atomic(path, out.as_bytes()).map_err(|source| PlanError::Io {
         path: path.to_path_buf(),

@@ -200,6 +200,9 @@ pub struct Block {
     /// Table rows (header first), each a list of cell texts; with each row's offset.
     pub rows: Vec<Vec<String>>,
     pub row_offsets: Vec<usize>,
+    /// A bullet led by a status mark in a file that writes its state so (`- ✅ Title` beside
+    /// `- ⬜ Title`): done, and the mark's length in `text`.
+    pub status_box: Option<(bool, usize)>,
 }
 
 impl Block {
@@ -213,6 +216,7 @@ impl Block {
             depth,
             rows: Vec::new(),
             row_offsets: Vec::new(),
+            status_box: None,
         }
     }
 
@@ -245,6 +249,7 @@ impl Block {
             Kind::Item {
                 checked: Some(c), ..
             } => Some((c, 0)),
+            Kind::Item { checked: None, .. } if self.status_box.is_some() => self.status_box,
             Kind::Item { checked: None, .. } => {
                 // `[-] `, `[~] `, and Kiro's optional tasks `[ ]* 16. ...`
                 let t = self.text.trim_start().trim_start_matches('\\');
@@ -467,7 +472,8 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 }
 
 fn parse_blocks(text: &str, base: usize) -> Vec<Block> {
-    let body = &text[base..];
+    let unnested = unnest_fences(&text[base..]);
+    let body = unnested.as_deref().unwrap_or(&text[base..]);
     let opts = Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_STRIKETHROUGH;
     let mut blocks: Vec<Block> = Vec::new();
     let mut items: Vec<usize> = Vec::new();
@@ -665,7 +671,110 @@ fn parse_blocks(text: &str, base: usize) -> Vec<Block> {
             b.line_offsets.push(b.start);
         }
     }
+    mark_status_bullets(&mut blocks);
     blocks
+}
+
+/// Marks that lead a bullet as its state, done or open (`- ✅ Title`, `- ⬜ Title`, `- 🟡 Title`).
+const DONE_LEADS: [char; 5] = ['✅', '✔', '☑', '✓', '☒'];
+const OPEN_LEADS: [char; 6] = ['⬜', '☐', '🟡', '⏳', '🔲', '🔄'];
+
+/// A bullet led by a status mark, with the mark's length in its text.
+fn status_lead(b: &Block) -> Option<(bool, usize)> {
+    if !matches!(b.kind, Kind::Item { checked: None, .. }) {
+        return None;
+    }
+    let t = b.text.trim_start();
+    let c = t.chars().next()?;
+    let done = DONE_LEADS.contains(&c);
+    if !done && !OPEN_LEADS.contains(&c) {
+        return None;
+    }
+    let rest = t[c.len_utf8()..].trim_start_matches(['\u{fe0f}', ' ']);
+    Some((done, b.text.len() - rest.len()))
+}
+
+/// A file whose bullets start with both done and open marks keeps its state in them, as a
+/// legend of checkboxes: those bullets are checkboxes. Done marks alone (`✅ Feature`) describe.
+fn mark_status_bullets(blocks: &mut [Block]) {
+    let leads: Vec<_> = blocks.iter().map(status_lead).collect();
+    let done = leads.iter().flatten().any(|(d, _)| *d);
+    let open = leads.iter().flatten().any(|(d, _)| !*d);
+    if done && open {
+        for (b, l) in blocks.iter_mut().zip(leads) {
+            b.status_box = l;
+        }
+    }
+}
+
+/// A fence line: its indent-stripped mark character, run length and info string.
+fn fence_of(line: &str) -> Option<(u8, usize, &str)> {
+    let t = line.trim_end_matches(['\n', '\r']);
+    let t = t
+        .strip_prefix("   ")
+        .or_else(|| t.strip_prefix("  "))
+        .or_else(|| t.strip_prefix(' '))
+        .unwrap_or(t);
+    let c = *t.as_bytes().first()?;
+    if c != b'`' && c != b'~' {
+        return None;
+    }
+    let n = t.bytes().take_while(|&b| b == c).count();
+    (n >= 3).then(|| (c, n, t[n..].trim()))
+}
+
+/// Authors nest fenced examples inside a fenced Markdown template without lengthening the
+/// outer fence (a ` ```markdown ` block holding ` ```python ` ... ` ``` `); CommonMark then
+/// closes the template at the inner close and reads the rest of the file as code. Inside a
+/// `markdown`/`md` fence, an inner fence with an info string and its bare close are rewritten
+/// to the other fence character (same length, so every offset stays), so the template ends
+/// where its author meant. `None` when nothing is nested.
+fn unnest_fences(body: &str) -> Option<String> {
+    let mut outer: Option<(u8, usize, bool)> = None;
+    let mut inner: Option<(usize, usize)> = None;
+    let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
+    let mut pos = 0;
+    for line in body.split_inclusive('\n') {
+        let at = pos + (line.len() - line.trim_start_matches(' ').len());
+        pos += line.len();
+        let Some((c, n, info)) = fence_of(line) else {
+            continue;
+        };
+        match (outer, inner) {
+            (None, _) => {
+                let lang = info
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                outer = Some((c, n, lang == "markdown" || lang == "md"));
+            }
+            (Some((oc, _, _)), Some((open, len))) if c == oc => {
+                if info.is_empty() && n == len {
+                    pairs.push((open, at, len));
+                    inner = None;
+                }
+            }
+            (Some((oc, on, md)), None) if c == oc => {
+                if md && !info.is_empty() {
+                    inner = Some((at, n));
+                } else if info.is_empty() && n >= on {
+                    outer = None;
+                }
+            }
+            _ => {}
+        }
+    }
+    if pairs.is_empty() {
+        return None;
+    }
+    let mut out = body.as_bytes().to_vec();
+    for (open, close, len) in pairs {
+        let other = if out[open] == b'`' { b'~' } else { b'`' };
+        out[open..open + len].fill(other);
+        out[close..close + len].fill(other);
+    }
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -685,6 +794,17 @@ mod tests {
         assert_eq!(d.blocks[2].text, "real\nwrapped");
         assert_eq!(d.span(d.blocks[2].start).line, 8);
         assert_eq!(d.span(d.blocks[2].line_offsets[1]).line, 9);
+    }
+
+    #[test]
+    fn fenced_examples_nested_in_a_markdown_template_close_inside_it() {
+        let t =
+            "# P\n\n```markdown\n## Guide\n```python\nx = 1\n```\n- [ ] fake\n```\n\n- [x] real\n";
+        let d = doc(t);
+        let boxes: Vec<_> = d.blocks.iter().filter(|b| b.checked().is_some()).collect();
+        assert_eq!(boxes.len(), 1, "{:?}", d.blocks);
+        assert_eq!(boxes[0].text, "real");
+        assert_eq!(d.span(boxes[0].start).line, 11);
     }
 
     #[test]

@@ -146,6 +146,12 @@ pub const SERIES_WORDS: &[&str] = &[
     "semaine",
     "étape",
     "jalon",
+    "阶段",
+    "階段",
+    "步骤",
+    "第",
+    "フェーズ",
+    "ステップ",
 ];
 
 /// Whether a lower-cased heading starts a numbered series unit: a series word, then a number

@@ -267,3 +267,99 @@ fn fields_nested_under_a_spec_kit_task_line_are_its_own() {
     assert_eq!(task(&p, "T004").files, ["ledger/cli.py"]);
     assert!(errors(&p).is_empty(), "{:?}", errors(&p));
 }
+
+// ---- round 4's kinds (fifth pass): fixtures in kinds/r5/ ----
+
+fn titles(p: &planexec_plan::Plan) -> Vec<&str> {
+    p.tasks.iter().map(|t| t.title.as_str()).collect()
+}
+
+#[test]
+fn fenced_examples_nested_in_a_markdown_template_do_not_swallow_the_plan() {
+    // a ```markdown page template holding a ```bash example: CommonMark closes the template
+    // at the example's close and reads Phases 2 and 3 as code; the author meant a template
+    let p = load("kinds/r5/docs-template.md");
+    assert_eq!(p.tasks.len(), 7, "{:?}", titles(&p));
+    assert_eq!(done_ids(&p).len(), 4);
+    assert!(titles(&p).iter().all(|t| !t.contains("link the related")));
+    assert!(titles(&p).last().unwrap().contains("Try it"));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_context_word_modifying_a_work_noun_does_not_make_a_context_section() {
+    // `Background jobs`, `Log rotation`, `Reference implementation`, `Context menu` hold work;
+    // `Risks and mitigations` and `Notes` are context
+    let p = load("kinds/r5/modifier-headings.md");
+    assert_eq!(p.tasks.len(), 6, "{:?}", titles(&p));
+    assert_eq!(done_ids(&p).len(), 2);
+    assert!(titles(&p).iter().any(|t| t.contains("context menu")));
+    assert!(titles(&p)
+        .iter()
+        .all(|t| !t.contains("backlog") && !t.contains("alert")));
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn a_numbered_stage_heading_in_chinese_is_work_whatever_its_words() {
+    // `### 阶段3：优化与测试` holds work though 测试 (testing) names criteria elsewhere;
+    // `## 三、测试标准` (test standards) stays context
+    let p = load("kinds/r5/stages-cn.md");
+    assert_eq!(p.tasks.len(), 7, "{:?}", titles(&p));
+    assert_eq!(done_ids(&p).len(), 3);
+    assert_eq!(titles(&p).last().copied(), Some("性能调优"));
+}
+
+#[test]
+fn taskmaster_reads_the_tag_state_json_names_current() {
+    let p = load("kinds/r5/current-tag/.taskmaster/tasks/tasks.json");
+    assert_eq!(ids(&p), ["1", "1.1", "1.2", "1.3", "2"]);
+    assert_eq!(done_ids(&p), ["1", "1.1", "1.2"]);
+    assert_eq!(dep_ids(task(&p, "1.2")), ["1.1"]);
+    assert_eq!(dep_ids(task(&p, "1.3")), ["1.1"]);
+    assert_eq!(dep_ids(task(&p, "2")), ["1"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+    // done markers go to the same tag
+    let path = fixture("kinds/r5/current-tag/.taskmaster/tasks/tasks.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let tag = planexec_plan::dialect::taskmaster::current_tag(&path);
+    assert_eq!(tag.as_deref(), Some("search"));
+    let out =
+        planexec_plan::dialect::taskmaster::mark_done_in_tag(&text, "2", tag.as_deref()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["search"]["tasks"][1]["status"], "done");
+    assert_eq!(v["master"]["tasks"][0]["title"], "Old login page");
+}
+
+#[test]
+fn a_lettered_task_heading_is_a_task_and_done_when_its_steps_are() {
+    let p = load("kinds/r5/lettered-task.md");
+    assert_eq!(ids(&p), ["1", "2", "2A", "3"]);
+    assert_eq!(done_ids(&p), ["1", "2A"]);
+    assert!(errors(&p).is_empty(), "{:?}", errors(&p));
+}
+
+#[test]
+fn bullets_led_by_done_and_open_marks_are_checkboxes() {
+    // a legend of ✅ / 🟡 / ⬜ bullets is the file's state: six tasks, three done
+    let p = load("kinds/r5/status-legend.md");
+    assert_eq!(p.tasks.len(), 6, "{:?}", titles(&p));
+    assert_eq!(done_ids(&p).len(), 3);
+    assert_eq!(p.tasks[0].title, "Pick the storage engine");
+    // done marks alone describe features: the checkboxes are the work
+    let p = load("kinds/r5/features-done.md");
+    assert_eq!(p.tasks.len(), 4, "{:?}", titles(&p));
+    assert_eq!(done_ids(&p).len(), 2);
+}
+
+#[test]
+fn phase_headings_that_carry_the_done_marks_are_the_units() {
+    // the file marks done on its phases (`(COMPLETED)`), not on items: four phases, two done,
+    // not the two numbered deliverables of Phase 3
+    let p = load("kinds/r5/phases-marked.md");
+    assert_eq!(p.tasks.len(), 4, "{:?}", titles(&p));
+    assert_eq!(done_ids(&p).len(), 2);
+    assert!(p.tasks[3].title.contains("Cut-over"));
+    let r = p.reading.clone().unwrap_or_default();
+    assert!(r.starts_with("group-headings"), "{r}");
+}

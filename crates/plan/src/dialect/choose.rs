@@ -6,7 +6,8 @@
 //! (+20 × share of tasks whose id the file wrote); one id family (+10 × share of the largest
 //! family); a done state the file's marks support (-30 × relative distance between the ticked
 //! boxes and the tasks read as done); the file's checkboxes outside context sections read as
-//! tasks (-15 × share left as details); a single task where the file has several work-like lines
+//! tasks (-15 × share left as details; without checkboxes, the headings marked done stand for the
+//! ticks); a single task where the file has several work-like lines
 //! (-15); the detected dialect's own reading (+25: the detector's signals are evidence too, so
 //! another reading wins only by fixing what the detected one gets wrong).
 
@@ -64,11 +65,17 @@ pub fn choose(doc: &Doc) -> Plan {
     if let Some(plan) = units::id_headings(doc) {
         push(&mut cands, plan, false, &marks);
     }
+    if let Some(plan) = units::group_headings(doc) {
+        push(&mut cands, plan, false, &marks);
+    }
     pick(cands)
 }
 
 fn reading_name(plan: &Plan) -> String {
-    if plan.variant == "outline" || plan.variant == "id-headings" {
+    if matches!(
+        plan.variant.as_str(),
+        "outline" | "id-headings" | "group-headings"
+    ) {
         format!("{} ({})", plan.variant, plan.dialect)
     } else {
         plan.dialect.to_string()
@@ -127,6 +134,8 @@ fn pick(mut cands: Vec<Reading>) -> Plan {
 
 /// What the file itself marks: ticked and open checkboxes outside code blocks, and the lines of
 /// the checkboxes outside context sections (Progress, Criteria, Notes...), the work-like lines.
+/// A file without checkboxes marks its done state on headings (`## Phase 3 (COMPLETED)`):
+/// then `ticked` counts those headings.
 struct Marks {
     ticked: usize,
     boxes: usize,
@@ -149,6 +158,14 @@ impl Marks {
                     m.work_lines.insert(doc.span(b.start).line);
                 }
             }
+        }
+        if m.boxes == 0 {
+            m.ticked = doc
+                .blocks
+                .iter()
+                .filter(|b| b.heading_level().is_some_and(|l| l > 1))
+                .filter(|b| units::heading_says_done(&crate::markdown::plain(&b.text)))
+                .count();
         }
         m
     }
@@ -177,7 +194,7 @@ fn score(plan: &Plan, detected: bool, marks: &Marks) -> (i64, Vec<String>) {
     if fam < 0.9 {
         why.push(format!("{:.0} % of ids in one family", fam * 100.0));
     }
-    if marks.boxes > 0 {
+    if marks.boxes > 0 || marks.ticked > 0 {
         let done = plan.tasks.iter().filter(|t| t.done).count();
         let dist = done.abs_diff(marks.ticked) as f64 / done.max(marks.ticked).max(1) as f64;
         let p = (30.0 * dist).round() as i64;
@@ -229,17 +246,23 @@ fn contradictions(plan: &Plan) -> usize {
         .count()
 }
 
-/// The share of tasks whose id belongs to the largest family (its letters before the number:
-/// `T` for `T001`, `M19-T` for `M19-T001`, `` for `1.2`).
+/// The share of tasks whose id belongs to the largest family (what comes before its last
+/// number, a letter after the number ignored: `T` for `T001` and `T078A`, `M19-T` for
+/// `M19-T001`, `` for `1.2` and `3A`).
 fn family_share(plan: &Plan) -> f64 {
-    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for t in &plan.tasks {
-        let fam: String =
-            t.id.chars()
-                .filter(|c| !c.is_ascii_digit() && *c != '.')
-                .collect();
-        *counts.entry(fam).or_default() += 1;
+        *counts.entry(family(&t.id)).or_default() += 1;
     }
     let max = counts.values().copied().max().unwrap_or(0);
     max as f64 / plan.tasks.len().max(1) as f64
+}
+
+fn family(id: &str) -> &str {
+    let b = id.as_bytes();
+    let mut n = b.len();
+    if n >= 2 && b[n - 1].is_ascii_alphabetic() && b[n - 2].is_ascii_digit() {
+        n -= 1;
+    }
+    id[..n].trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
 }

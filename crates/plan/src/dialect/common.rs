@@ -26,6 +26,14 @@ pub struct TaskHeading {
     pub done: bool,
 }
 
+/// Length of a number with one letter after it (`3A`, `12b`) at the start of `s`, ending a word.
+fn lettered_number(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let i = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let lettered = i > 0 && b.get(i).is_some_and(u8::is_ascii_alphabetic);
+    (lettered && !b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)).then_some(i + 1)
+}
+
 /// Read a heading as a task heading: `T001: title`, `Task T001 – title`, `ST-1: title`,
 /// `Task 1.1: title`, `T1.1 title`, `A1. title`, `proj-7sk: title`, `1. Title` (numbered).
 pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
@@ -52,6 +60,7 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
             if scan_id(rest).is_some()
                 || (word == "task" || scan_number(rest).is_some_and(|k| rest[..k].contains('.')))
                     && scan_number(rest).is_some()
+                || word == "task" && lettered_number(rest).is_some()
             {
                 t = rest;
                 explicit = true;
@@ -86,6 +95,9 @@ pub fn parse_task_heading(text: &str) -> Option<TaskHeading> {
             return None;
         }
         (t[..n].to_string(), rest, !explicit)
+    } else if let Some(n) = lettered_number(t).filter(|_| explicit) {
+        // `Task 3A:` inserted between tasks 3 and 4
+        (t[..n].to_string(), &t[n..], false)
     } else if let Some(n) = crate::ids::scan_loose_key(t) {
         let rest = &t[n..];
         if !(rest.starts_with(':') || rest.starts_with(" –") || rest.starts_with(" —")) {
@@ -238,7 +250,7 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
         }
         let mut task = Task {
             origin: "a task heading with an id",
-            done: h.done,
+            done: h.done || all_boxes_ticked(doc, i + 1, end),
             id: h.id.clone(),
             title: h.title.clone(),
             parallel: h.parallel,
@@ -255,6 +267,16 @@ pub fn heading_tasks(doc: &Doc, plan: &mut Plan, allow_numbered: bool, in_task: 
         task.body = doc.source_of(i + 1, end).to_string();
         add_task(plan, task, doc.quote(b.start));
     }
+}
+
+/// Whether the blocks `from..to` (a task's section) hold checkboxes and every one is ticked:
+/// a task whose steps are all ticked is done (`- [x] **Step 1: ...**` under `### Task 3:`).
+pub fn all_boxes_ticked(doc: &Doc, from: usize, to: usize) -> bool {
+    let mut boxes = doc.blocks[from..to]
+        .iter()
+        .filter_map(|b| b.task_box())
+        .peekable();
+    boxes.peek().is_some() && boxes.all(|(done, _)| done)
 }
 
 /// Whether a wave heading or the line under it says its tasks run one after another.

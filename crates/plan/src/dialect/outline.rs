@@ -197,8 +197,33 @@ pub(crate) fn is_context_section(text: &str) -> bool {
             .iter()
             .any(|c| w == c || w.strip_suffix('s') == Some(c))
     };
-    let found = words.first().is_some_and(is_ctx) || words.last().is_some_and(is_ctx);
-    found
+    // the last word is the head noun (`Success Criteria`); a first word counts only when it
+    // heads the name too (`Notes`, `Risks and mitigations`, `Decision: X`), never as a
+    // modifier of the noun after it (`Reference features`, `Log rotation`, `Background jobs`)
+    let heads = |w: &String| {
+        is_ctx(w)
+            && (words.len() == 1
+                || ALWAYS_HEAD.contains(&w.as_str())
+                || !CONTEXT.contains(&w.as_str())
+                || joined(&l, w))
+    };
+    words.first().is_some_and(heads) || words.last().is_some_and(is_ctx)
+}
+
+/// Context words that name the section whatever follows them (`Acceptance tests`).
+const ALWAYS_HEAD: [&str; 3] = ["acceptance", "criteria", "dependencies"];
+
+/// Whether the heading's first word `w` is joined to what follows rather than modifying it:
+/// a connector word or mark after it (`Risk & mitigation`, `Notes on X`, `Decision: X`).
+fn joined(l: &str, w: &str) -> bool {
+    let Some(at) = l.find(w) else { return false };
+    let rest = l[at + w.len()..].trim_start();
+    rest.starts_with(['&', '/', ':', ',', '+', '-', '–', '—', '('])
+        || [
+            "and ", "or ", "for ", "on ", "of ", "to ", "about ", "from ", "vs", "in ",
+        ]
+        .iter()
+        .any(|c| rest.starts_with(c))
 }
 
 const CONTEXT: [&str; 29] = [

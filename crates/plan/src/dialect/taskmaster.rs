@@ -47,7 +47,8 @@ pub fn parse_source(src: &Source) -> Result<Plan, PlanError> {
         message: e.to_string(),
     })?;
     let mut plan = Plan::new(src.path.clone(), Dialect::Taskmaster, "tasks-json");
-    let (tag, tasks) = task_list(&root);
+    let current = current_tag(&src.path);
+    let (tag, tasks) = task_list(&root, current.as_deref());
     plan.title = tag.map_or_else(|| "tasks".to_string(), |t| format!("tasks ({t})"));
     let objs = scan(&src.text);
     let range = tag_range(&objs, tag);
@@ -168,13 +169,31 @@ fn sibling_or_top(plan: &mut Plan) {
     }
 }
 
-/// The tasks list and its tag: `{"tasks": [...]}`, else `master`, else the first tag with tasks.
-fn task_list(root: &Value) -> (Option<&str>, Option<&Value>) {
+/// The tag Taskmaster works in: `currentTag` of the `state.json` beside the `tasks/` folder
+/// (`.taskmaster/state.json`), when there is one (read only when it is small).
+pub fn current_tag(path: &Path) -> Option<String> {
+    let state = path.parent()?.parent()?.join("state.json");
+    if std::fs::metadata(&state).ok()?.len() > 64 * 1024 {
+        return None;
+    }
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(state).ok()?).ok()?;
+    Some(v.get("currentTag")?.as_str()?.to_string())
+}
+
+/// The tasks list and its tag: `{"tasks": [...]}`, else the current tag (state.json), else
+/// `master`, else the first tag with tasks.
+fn task_list<'a>(root: &'a Value, current: Option<&str>) -> (Option<&'a str>, Option<&'a Value>) {
     if root.as_array().is_some_and(|a| !a.is_empty()) {
         return (None, Some(root));
     }
     if let Some(t) = root.get("tasks") {
         return (None, Some(t));
+    }
+    if let Some((k, t)) = current
+        .and_then(|c| root.as_object()?.get_key_value(c))
+        .and_then(|(k, v)| Some((k, v.get("tasks")?)))
+    {
+        return (Some(k.as_str()), Some(t));
     }
     if let Some(t) = root.get("master").and_then(|m| m.get("tasks")) {
         return (Some("master"), Some(t));
@@ -445,8 +464,13 @@ pub(crate) fn scan(text: &str) -> Vec<Obj> {
 /// Set task `id`'s `"status"` to `"done"` in the JSON text, changing nothing else (a missing
 /// status is added after the object's `{`). None when the task is not in the text.
 pub fn mark_done_text(text: &str, id: &str) -> Option<String> {
+    mark_done_in_tag(text, id, None)
+}
+
+/// `mark_done_text` in the tag Taskmaster works in (`current`, from `current_tag`).
+pub fn mark_done_in_tag(text: &str, id: &str, current: Option<&str>) -> Option<String> {
     let root: Value = serde_json::from_str(text).ok()?;
-    let (tag, _) = task_list(&root);
+    let (tag, _) = task_list(&root, current);
     let objs = scan(text);
     let range = tag_range(&objs, tag);
     let o = find_obj(&objs, &range, id)?;
