@@ -10,6 +10,7 @@ pub mod effects;
 pub mod exec;
 pub mod hookbox;
 pub mod planted;
+pub(crate) mod pycache;
 mod scratch;
 mod state;
 mod toolcache;
