@@ -109,34 +109,36 @@ fn a_boxed_program_cannot_write_the_prefix_nor_hand_a_later_program_its_bytecode
     write(&w.ws(), "app.py", "def answer():\n    return 41\n");
     let first = w.run("python3", &["python3", "-c", "import json"]);
     assert_eq!(first.code, 0, "{first:?}");
-    let attack = "import json, os, sys, py_compile, subprocess\n\
-p = os.environ['PYTHONPYCACHEPREFIX']\n\
-target = p + os.path.dirname(json.__file__) + '/__init__.' + sys.implementation.cache_tag + '.pyc'\n\
-assert os.path.exists(target), target\n\
-fake = os.path.join(os.environ['TMPDIR'], 'app.py')\n\
-open(fake, 'w').write('def answer():\\n    return 42\\n')\n\
-app = p + os.getcwd() + '/app.' + sys.implementation.cache_tag + '.pyc'\n\
-def plant(cfile):\n\
-    py_compile.compile(fake, cfile=cfile, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n\
-def replace():\n\
-    open(fake + 'c', 'wb').write(b'x')\n\
-    os.replace(fake + 'c', target)\n\
-tries = [('modify', lambda: open(target, 'ab').write(b'x')),\n\
-         ('rename', lambda: os.rename(target, target + '.old')),\n\
-         ('replace', replace),\n\
-         ('remove', lambda: os.remove(target)),\n\
-         ('create', lambda: plant(app)),\n\
-         ('mkdir', lambda: os.mkdir(p + '/evil'))]\n\
-for name, f in tries:\n\
-    try:\n\
-        f()\n\
-        print(name, 'WRITTEN')\n\
-    except OSError as e:\n\
-        print(name, 'refused', e.errno)\n\
-other = os.path.join(os.environ['XDG_CACHE_HOME'], 'pyc')\n\
-plant(other + os.getcwd() + '/app.' + sys.implementation.cache_tag + '.pyc')\n\
-env = dict(os.environ, PYTHONPYCACHEPREFIX=other)\n\
-print('CHILD', subprocess.run([sys.executable, '-c', 'import app; print(app.answer())'], env=env, capture_output=True, text=True).stdout.strip())\n";
+    let attack = r#"
+import json, os, sys, py_compile, subprocess
+p = os.environ['PYTHONPYCACHEPREFIX']
+target = p + os.path.dirname(json.__file__) + '/__init__.' + sys.implementation.cache_tag + '.pyc'
+assert os.path.exists(target), target
+fake = os.path.join(os.environ['TMPDIR'], 'app.py')
+open(fake, 'w').write('def answer():\n    return 42\n')
+app = p + os.getcwd() + '/app.' + sys.implementation.cache_tag + '.pyc'
+def plant(cfile):
+    py_compile.compile(fake, cfile=cfile, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+def replace():
+    open(fake + 'c', 'wb').write(b'x')
+    os.replace(fake + 'c', target)
+tries = [('modify', lambda: open(target, 'ab').write(b'x')),
+         ('rename', lambda: os.rename(target, target + '.old')),
+         ('replace', replace),
+         ('remove', lambda: os.remove(target)),
+         ('create', lambda: plant(app)),
+         ('mkdir', lambda: os.mkdir(p + '/evil'))]
+for name, f in tries:
+    try:
+        f()
+        print(name, 'WRIT' + 'TEN')
+    except OSError as e:
+        print(name, 'refused', e.errno)
+other = os.path.join(os.environ['XDG_CACHE_HOME'], 'pyc')
+plant(other + os.getcwd() + '/app.' + sys.implementation.cache_tag + '.pyc')
+env = dict(os.environ, PYTHONPYCACHEPREFIX=other)
+print('CHILD', subprocess.run([sys.executable, '-c', 'import app; print(app.answer())'], env=env, capture_output=True, text=True).stdout.strip())
+"#;
     let before = std::fs::read(files(&w.prefix()).into_iter().find(|f| {
         f.to_string_lossy().contains("json/__init__.")
     }).unwrap()).unwrap();

@@ -27,28 +27,30 @@ print(json.dumps({'executable': os.path.realpath(sys.executable), \
 
 /// Compiles (never imports) each `.py` under the given trees into `sys.pycache_prefix`,
 /// checked-hash, skipping symlinks and sources older than their bytecode.
-const COMPILE: &str = "import os, sys, importlib.util, py_compile\n\
-mode = py_compile.PycInvalidationMode.CHECKED_HASH\n\
-n = 0\n\
-for root in sys.argv[1:]:\n\
-    for d, dirs, files in os.walk(root):\n\
-        dirs[:] = [x for x in dirs if x != '__pycache__']\n\
-        for f in files:\n\
-            src = os.path.join(d, f)\n\
-            if not f.endswith('.py') or os.path.islink(src):\n\
-                continue\n\
-            pyc = importlib.util.cache_from_source(src)\n\
-            try:\n\
-                if os.stat(pyc).st_mtime_ns >= os.stat(src).st_mtime_ns:\n\
-                    continue\n\
-            except OSError:\n\
-                pass\n\
-            try:\n\
-                py_compile.compile(src, cfile=pyc, doraise=True, invalidation_mode=mode)\n\
-                n += 1\n\
-            except Exception:\n\
-                pass\n\
-print(n)\n";
+const COMPILE: &str = r#"
+import os, sys, importlib.util, py_compile
+mode = py_compile.PycInvalidationMode.CHECKED_HASH
+n = 0
+for root in sys.argv[1:]:
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if x != '__pycache__']
+        for f in files:
+            src = os.path.join(d, f)
+            if not f.endswith('.py') or os.path.islink(src):
+                continue
+            pyc = importlib.util.cache_from_source(src)
+            try:
+                if os.stat(pyc).st_mtime_ns >= os.stat(src).st_mtime_ns:
+                    continue
+            except OSError:
+                pass
+            try:
+                py_compile.compile(src, cfile=pyc, doraise=True, invalidation_mode=mode)
+                n += 1
+            except Exception:
+                pass
+print(n)
+"#;
 
 /// What the probe said about an interpreter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
