@@ -222,7 +222,8 @@ fn the_fill_runs_nothing_from_the_work_tree() {
     let ran: Vec<_> = all.iter().filter(|f| f.to_string_lossy().contains("RAN-")).collect();
     assert!(ran.is_empty(), "ran at fill time: {ran:?}");
 
-    // An interpreter inside the work tree (a script named python) is never used to fill.
+    // An interpreter inside the work tree (a script named python) is never used to fill:
+    // asked for its trees it names itself, and given the prefix it writes a file there.
     let w = Ws::new();
     let ws = w.ws();
     let real = String::from_utf8(
@@ -236,8 +237,14 @@ fn the_fill_runs_nothing_from_the_work_tree() {
     write(
         &ws,
         ".venv/bin/python",
-        &format!("#!/bin/sh\nfor a in \"$@\"; do [ -d \"$a\" ] && : > \"$a/RAN-script\"; done 2>/dev/null\nexec {} \"$@\"\n", real.trim()),
+        &format!(
+            "#!/bin/sh\ncase \"$*\" in *sysconfig*) echo '{{\"executable\": \"'\"$0\"'\", \"tag\": \"cpython-311\", \"version\": \"3.11\", \"trees\": []}}'; exit 0;; esac\n\
+             for a in \"$@\"; do case \"$a\" in pycache_prefix=*) : > \"${{a#pycache_prefix=}}/RAN-script\";; esac; done\n\
+             exec {} \"$@\"\n",
+            real.trim()
+        ),
     );
+    std::fs::create_dir_all(ws.join(".venv/lib/python3.11/site-packages")).unwrap();
     write(&ws, ".venv/pyvenv.cfg", "home = /nowhere\n");
     let p = ws.join(".venv/bin/python");
     std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
