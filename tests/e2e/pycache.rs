@@ -50,7 +50,11 @@ impl Ws {
 
 fn evidence(out: &Out) -> String {
     let r = gate_report(out);
-    format!("{} {}", r["summary"].as_str().unwrap_or(""), r["evidence"].as_str().unwrap_or(""))
+    format!(
+        "{} {}",
+        r["summary"].as_str().unwrap_or(""),
+        r["evidence"].as_str().unwrap_or("")
+    )
 }
 
 /// Every file under `dir`.
@@ -77,7 +81,12 @@ fn venv(ws: &Path) -> PathBuf {
         .unwrap();
     assert!(st.success());
     let lib = ws.join(".venv/lib");
-    let ver = std::fs::read_dir(&lib).unwrap().next().unwrap().unwrap().file_name();
+    let ver = std::fs::read_dir(&lib)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
     lib.join(ver).join("site-packages")
 }
 
@@ -94,7 +103,8 @@ fn a_second_boxed_python_reads_the_standard_librarys_bytecode_from_the_prefix() 
     let prefix = w.prefix().to_string_lossy().into_owned();
     for module in ["json/__init__.", "/pathlib."] {
         assert!(
-            ev.lines().any(|l| l.contains(module) && l.contains(&prefix)),
+            ev.lines()
+                .any(|l| l.contains(module) && l.contains(&prefix)),
             "{module} compiled from source, not read from {prefix}: {ev}\n{out:?}"
         );
     }
@@ -139,21 +149,44 @@ plant(other + os.getcwd() + '/app.' + sys.implementation.cache_tag + '.pyc')
 env = dict(os.environ, PYTHONPYCACHEPREFIX=other)
 print('CHILD', subprocess.run([sys.executable, '-c', 'import app; print(app.answer())'], env=env, capture_output=True, text=True).stdout.strip())
 "#;
-    let before = std::fs::read(files(&w.prefix()).into_iter().find(|f| {
-        f.to_string_lossy().contains("json/__init__.")
-    }).unwrap()).unwrap();
+    let before = std::fs::read(
+        files(&w.prefix())
+            .into_iter()
+            .find(|f| f.to_string_lossy().contains("json/__init__."))
+            .unwrap(),
+    )
+    .unwrap();
     let out = w.run("python3", &["python3", "-c", attack]);
     let ev = evidence(&out);
-    assert!(ev.contains("CHILD 42"), "the attack's own child reads its planted bytecode: {ev}\n{out:?}");
+    assert!(
+        ev.contains("CHILD 42"),
+        "the attack's own child reads its planted bytecode: {ev}\n{out:?}"
+    );
     for name in ["modify", "rename", "replace", "remove", "create", "mkdir"] {
-        assert!(ev.contains(&format!("{name} refused")), "{name}: {ev}\n{out:?}");
+        assert!(
+            ev.contains(&format!("{name} refused")),
+            "{name}: {ev}\n{out:?}"
+        );
     }
     assert!(!ev.contains("WRITTEN"), "{ev}");
-    let json = files(&w.prefix()).into_iter().find(|f| f.to_string_lossy().contains("json/__init__.")).unwrap();
-    assert_eq!(std::fs::read(json).unwrap(), before, "the prefix's bytecode changed");
-    let later = w.run("python3", &["python3", "-c", "import app; print('ANSWER', app.answer())"]);
+    let json = files(&w.prefix())
+        .into_iter()
+        .find(|f| f.to_string_lossy().contains("json/__init__."))
+        .unwrap();
+    assert_eq!(
+        std::fs::read(json).unwrap(),
+        before,
+        "the prefix's bytecode changed"
+    );
+    let later = w.run(
+        "python3",
+        &["python3", "-c", "import app; print('ANSWER', app.answer())"],
+    );
     let ev = evidence(&later);
-    assert!(ev.contains("ANSWER 41"), "a later program ran planted bytecode: {ev}\n{later:?}");
+    assert!(
+        ev.contains("ANSWER 41"),
+        "a later program ran planted bytecode: {ev}\n{later:?}"
+    );
 }
 
 /// Bytecode committed in the repository (unchecked-hash: Python would not even look at
@@ -172,9 +205,15 @@ fn committed_unchecked_hash_bytecode_never_runs_instead_of_its_source() {
     write(&ws, "app.py", "def answer():\n    return 41\n");
     git(&ws, &["add", "-A"]);
     git(&ws, &["commit", "-qm", "bytecode committed"]);
-    let out = w.run("python3", &["python3", "-c", "import app; print('ANSWER', app.answer())"]);
+    let out = w.run(
+        "python3",
+        &["python3", "-c", "import app; print('ANSWER', app.answer())"],
+    );
     let ev = evidence(&out);
-    assert!(ev.contains("ANSWER 41"), "committed bytecode ran: {ev}\n{out:?}");
+    assert!(
+        ev.contains("ANSWER 41"),
+        "committed bytecode ran: {ev}\n{out:?}"
+    );
     assert!(w.prefix().is_dir(), "the prefix was in use");
 }
 
@@ -185,17 +224,32 @@ fn a_source_edited_with_the_same_size_and_mtime_runs_its_new_code() {
     let w = Ws::new();
     let site = venv(&w.ws());
     write(&site, "vmod.py", "def f():\n    return 1\n");
-    let run = || w.run("python", &["python", "-c", "import vmod; print('VMOD', vmod.f())"]);
+    let run = || {
+        w.run(
+            "python",
+            &["python", "-c", "import vmod; print('VMOD', vmod.f())"],
+        )
+    };
     let first = run();
     assert!(evidence(&first).contains("VMOD 1"), "{first:?}");
-    let compiled = files(&w.prefix()).into_iter().any(|f| f.to_string_lossy().contains("vmod."));
+    let compiled = files(&w.prefix())
+        .into_iter()
+        .any(|f| f.to_string_lossy().contains("vmod."));
     assert!(compiled, "the fill compiled the virtualenv's module");
     let src = site.join("vmod.py");
     let old = std::fs::metadata(&src).unwrap().modified().unwrap();
     write(&site, "vmod.py", "def f():\n    return 2\n");
-    std::fs::File::options().write(true).open(&src).unwrap().set_modified(old).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&src)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     let second = run();
-    assert!(evidence(&second).contains("VMOD 2"), "stale bytecode ran: {second:?}");
+    assert!(
+        evidence(&second).contains("VMOD 2"),
+        "stale bytecode ran: {second:?}"
+    );
 }
 
 /// Start-up files of the workspace and its virtualenv, and an interpreter inside the work
@@ -215,11 +269,20 @@ fn the_fill_runs_nothing_from_the_work_tree() {
     write(&site, "vmod.py", "X = 1\n");
     write(&ws, "sitecustomize.py", &mark("ws-sitecustomize"));
     write(&ws, "usercustomize.py", &mark("ws-usercustomize"));
-    let out = w.run("python", &["python", "-c", "import vmod; print('VMOD', vmod.X)"]);
+    let out = w.run(
+        "python",
+        &["python", "-c", "import vmod; print('VMOD', vmod.X)"],
+    );
     assert!(evidence(&out).contains("VMOD 1"), "{out:?}");
     let all = files(&w.tools());
-    assert!(all.iter().any(|f| f.to_string_lossy().contains("vmod.")), "the fill compiled the venv");
-    let ran: Vec<_> = all.iter().filter(|f| f.to_string_lossy().contains("RAN-")).collect();
+    assert!(
+        all.iter().any(|f| f.to_string_lossy().contains("vmod.")),
+        "the fill compiled the venv"
+    );
+    let ran: Vec<_> = all
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("RAN-"))
+        .collect();
     assert!(ran.is_empty(), "ran at fill time: {ran:?}");
 
     // An interpreter inside the work tree (a script named python) is never used to fill:
@@ -228,7 +291,10 @@ fn the_fill_runs_nothing_from_the_work_tree() {
     let ws = w.ws();
     let real = String::from_utf8(
         std::process::Command::new("python3")
-            .args(["-c", "import os, sys; print(os.path.realpath(sys.executable))"])
+            .args([
+                "-c",
+                "import os, sys; print(os.path.realpath(sys.executable))",
+            ])
             .output()
             .unwrap()
             .stdout,
@@ -250,6 +316,12 @@ fn the_fill_runs_nothing_from_the_work_tree() {
     std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let out = w.run("python", &["python", "-c", "print('SCRIPT RAN BOXED')"]);
     assert!(evidence(&out).contains("SCRIPT RAN BOXED"), "{out:?}");
-    let ran: Vec<_> = files(&w.tools()).into_iter().filter(|f| f.to_string_lossy().contains("RAN-")).collect();
-    assert!(ran.is_empty(), "the work tree's interpreter filled the prefix: {ran:?}");
+    let ran: Vec<_> = files(&w.tools())
+        .into_iter()
+        .filter(|f| f.to_string_lossy().contains("RAN-"))
+        .collect();
+    assert!(
+        ran.is_empty(),
+        "the work tree's interpreter filled the prefix: {ran:?}"
+    );
 }

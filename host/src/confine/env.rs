@@ -335,7 +335,15 @@ mod tests {
         assert_eq!(get("PYTHONPYCACHEPREFIX"), Some("/box/tmp/pycache"));
         assert_eq!(get("GOENV"), Some("off"));
         let prefix = Path::new("/cache/ws/pycache");
-        let env = build(&EnvSpec { pycache: Some(prefix), ..spec(&[], &[]) }, &[], |_| None).unwrap();
+        let env = build(
+            &EnvSpec {
+                pycache: Some(prefix),
+                ..spec(&[], &[])
+            },
+            &[],
+            |_| None,
+        )
+        .unwrap();
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("PYTHONPYCACHEPREFIX"), Some("/cache/ws/pycache"));
         assert_eq!(get("PYTHONDONTWRITEBYTECODE"), Some("1"));

@@ -316,7 +316,10 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
 /// Python program from a trusted interpreter (never for the filler's own runs).
 fn bytecode_prefix(places: &Places, program: &Path, bx: &BoxSpec) -> super::pycache::Outcome {
     let (Some(ws), false) = (places.workspace, places.plugin == super::pycache::FILLER) else {
-        return super::pycache::Outcome { prefix: None, note: None };
+        return super::pycache::Outcome {
+            prefix: None,
+            note: None,
+        };
     };
     let writable: Vec<PathBuf> = bx.write.iter().chain(&bx.write_noexec).cloned().collect();
     let ctx = super::pycache::Context {

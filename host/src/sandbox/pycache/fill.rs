@@ -70,7 +70,11 @@ struct Stamp {
 }
 
 /// Fills `dir` for the interpreter `candidate` unless its stamp is fresh; says what it did.
-pub(super) fn fill(ctx: &Context, dir: &Path, candidate: &Path) -> Result<Option<String>, FillError> {
+pub(super) fn fill(
+    ctx: &Context,
+    dir: &Path,
+    candidate: &Path,
+) -> Result<Option<String>, FillError> {
     let cand = trusted(candidate, ctx)?;
     let venv = venv_of(candidate, ctx.workspace);
     let stamp_path = dir.join(STAMPS).join(stamp_key(&cand, venv.as_deref()));
@@ -84,7 +88,12 @@ pub(super) fn fill(ctx: &Context, dir: &Path, candidate: &Path) -> Result<Option
     let started = Instant::now();
     let probe = probe(ctx, &cand)?;
     let exe = trusted(&probe.executable, ctx)?;
-    let mut trees: Vec<PathBuf> = probe.trees.iter().filter(|t| trusted(t, ctx).is_ok()).cloned().collect();
+    let mut trees: Vec<PathBuf> = probe
+        .trees
+        .iter()
+        .filter(|t| trusted(t, ctx).is_ok())
+        .cloned()
+        .collect();
     let linked = link_trees(&trees, dir, &probe.tag)?;
     let site = venv
         .map(|v| v.join(format!("lib/python{}/site-packages", probe.version)))
@@ -97,7 +106,11 @@ pub(super) fn fill(ctx: &Context, dir: &Path, candidate: &Path) -> Result<Option
     let stamp = Stamp {
         candidate: meta(&cand),
         probe,
-        trees: trees.into_iter().map(|t| (mtime(&t), t)).map(|(m, t)| (t, m)).collect(),
+        trees: trees
+            .into_iter()
+            .map(|t| (mtime(&t), t))
+            .map(|(m, t)| (t, m))
+            .collect(),
     };
     write_stamp(&stamp_path, &stamp)?;
     Ok(Some(format!(
@@ -171,11 +184,30 @@ fn probe(ctx: &Context, cand: &Path) -> Result<Probe, FillError> {
 fn compile(ctx: &Context, exe: &Path, dir: &Path, site: &Path) -> Result<usize, FillError> {
     let prefix = format!("pycache_prefix={}", dir.display());
     let site = site.to_string_lossy().into_owned();
-    let args = ["-I", "-S", "-B", "-X", prefix.as_str(), "-c", COMPILE, site.as_str()].map(String::from);
+    let args = [
+        "-I",
+        "-S",
+        "-B",
+        "-X",
+        prefix.as_str(),
+        "-c",
+        COMPILE,
+        site.as_str(),
+    ]
+    .map(String::from);
     let fail = |e: String| FillError::Compile(exe.to_path_buf(), e);
-    let out = boxed(ctx, exe, &args, Some(ctx.workspace), &[dir.to_path_buf()], COMPILE_TIMEOUT)
-        .map_err(fail)?;
-    out.trim().parse().map_err(|_| fail(format!("unexpected output: {out}")))
+    let out = boxed(
+        ctx,
+        exe,
+        &args,
+        Some(ctx.workspace),
+        &[dir.to_path_buf()],
+        COMPILE_TIMEOUT,
+    )
+    .map_err(fail)?;
+    out.trim()
+        .parse()
+        .map_err(|_| fail(format!("unexpected output: {out}")))
 }
 
 /// Runs `exe ARGS` in a box of its own: no network, nothing passed through, writable only `writes`.
@@ -216,7 +248,14 @@ fn boxed(
     let out = out.map_err(|e| e.to_string())?;
     if out.exit_code != Some(0) || out.timed_out {
         let err = String::from_utf8_lossy(&out.stderr);
-        let tail: String = err.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = err
+            .chars()
+            .rev()
+            .take(400)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         return Err(format!("exit {:?}: {}", out.exit_code, tail.trim()));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -231,7 +270,10 @@ fn filler_grants(ctx: &Context, program: &str, writes: &[PathBuf]) -> Grants {
         requested_network: Network::None,
         allow: Default::default(),
         secrets: Vec::new(),
-        writes: writes.iter().map(|w| w.to_string_lossy().into_owned()).collect(),
+        writes: writes
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect(),
         discard_writes: false,
         read: vec![],
         env_set: vec![],
@@ -254,13 +296,19 @@ fn link_trees(trees: &[PathBuf], dir: &Path, tag: &str) -> Result<usize, FillErr
         }
         let mut stack = vec![t.clone()];
         while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
             for e in entries.flatten() {
                 if !e.file_type().is_ok_and(|f| f.is_dir()) {
                     continue; // files, and symlinks never followed
                 }
                 if e.file_name() == "__pycache__" {
-                    n += link_pycs(&e.path(), &dir.join(d.strip_prefix("/").unwrap_or(&d)), &suffix)?;
+                    n += link_pycs(
+                        &e.path(),
+                        &dir.join(d.strip_prefix("/").unwrap_or(&d)),
+                        &suffix,
+                    )?;
                 } else {
                     stack.push(e.path());
                 }

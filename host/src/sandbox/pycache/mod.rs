@@ -70,7 +70,10 @@ pub fn for_program(ctx: &Context, program: &Path, search: &str) -> Outcome {
     let prefix = dir.is_dir().then_some(dir);
     match filled {
         Some(Ok(Some(done))) => note(prefix, done),
-        Some(Err(e)) => note(prefix, format!("python bytecode not filled (programs compile from source): {e}")),
+        Some(Err(e)) => note(
+            prefix,
+            format!("python bytecode not filled (programs compile from source): {e}"),
+        ),
         _ => Outcome { prefix, note: None },
     }
 }
@@ -106,7 +109,10 @@ fn outside_writable(dir: &Path, ctx: &Context) -> Result<(), FillError> {
         }
     }
     if d.starts_with(real(ctx.workspace)) {
-        return Err(FillError::Writable(dir.to_path_buf(), "the workspace".into()));
+        return Err(FillError::Writable(
+            dir.to_path_buf(),
+            "the workspace".into(),
+        ));
     }
     Ok(())
 }
@@ -160,7 +166,10 @@ fn shebang(program: &Path) -> Option<String> {
     use std::io::Read;
     let mut head = [0u8; 256];
     let n = std::fs::File::open(program).ok()?.read(&mut head).ok()?;
-    let line = head[..n].strip_prefix(b"#!")?.split(|b| *b == b'\n').next()?;
+    let line = head[..n]
+        .strip_prefix(b"#!")?
+        .split(|b| *b == b'\n')
+        .next()?;
     Some(std::str::from_utf8(line).ok()?.trim().to_string())
 }
 
@@ -194,7 +203,10 @@ mod tests {
         };
         assert!(python_name("python3.11") && python_name("python") && !python_name("pythonx"));
         let direct = script("pytest", "#!/opt/py/bin/python3.12\nimport sys\n");
-        assert_eq!(interpreter_of(&direct, ""), Some(PathBuf::from("/opt/py/bin/python3.12")));
+        assert_eq!(
+            interpreter_of(&direct, ""),
+            Some(PathBuf::from("/opt/py/bin/python3.12"))
+        );
         let found = script("python3", "");
         let env = script("tool", "#!/usr/bin/env -S python3 -u\n");
         assert_eq!(interpreter_of(&env, &d.to_string_lossy()), Some(found));
