@@ -26,6 +26,7 @@ mod pictures;
 mod presets;
 mod project;
 mod proof;
+mod pycache;
 mod python_gate;
 mod reports;
 mod reviews;

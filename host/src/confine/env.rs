@@ -110,6 +110,8 @@ pub struct EnvSpec<'a> {
     pub tmp: &'a Path,
     pub cache: &'a Path,
     pub workspace: &'a Path,
+    /// The read-only bytecode prefix (`sandbox/pycache`), or None for an empty one in tmp.
+    pub pycache: Option<&'a Path>,
 }
 
 /// Checks a plugin's variables: forbidden ones and ungranted ones are errors.
@@ -169,7 +171,7 @@ pub fn build(
     env.push(("XDG_CACHE_HOME".into(), p(&spec.cache.join("xdg"))));
     env.push(("GOCACHE".into(), p(&spec.cache.join("go-build"))));
     env.push(("npm_config_cache".into(), p(&spec.cache.join("npm"))));
-    env.extend(no_startup_code(spec.tmp));
+    env.extend(no_startup_code(spec.tmp, spec.pycache));
     for (k, v) in toolchain_homes(&host) {
         env.push((k, v));
     }
@@ -186,10 +188,15 @@ pub fn build(
 }
 
 /// Nothing a program left behind runs in the next one: Python ignores the user site
-/// (its `.pth` files and `usercustomize`) and reads bytecode only from the box's own tmp,
+/// (its `.pth` files and `usercustomize`) and reads bytecode only from `pycache`, a
+/// prefix the box may read and never write (else an empty folder in the box's own tmp),
 /// where it writes none; Go ignores a `go env -w` file. HOME itself is fresh per program.
-fn no_startup_code(tmp: &Path) -> Vec<(String, String)> {
-    let pycache = tmp.join("pycache").to_string_lossy().into_owned();
+fn no_startup_code(tmp: &Path, pycache: Option<&Path>) -> Vec<(String, String)> {
+    let pycache = pycache
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| tmp.join("pycache"))
+        .to_string_lossy()
+        .into_owned();
     [
         ("PYTHONNOUSERSITE", "1".to_string()),
         ("PYTHONDONTWRITEBYTECODE", "1".to_string()),
@@ -256,6 +263,7 @@ mod tests {
             tmp: Path::new("/box/tmp"),
             cache: Path::new("/box/cache"),
             workspace: Path::new("/ws"),
+            pycache: None,
         }
     }
 
@@ -326,6 +334,19 @@ mod tests {
         assert_eq!(get("PYTHONNOUSERSITE"), Some("1"));
         assert_eq!(get("PYTHONPYCACHEPREFIX"), Some("/box/tmp/pycache"));
         assert_eq!(get("GOENV"), Some("off"));
+        let prefix = Path::new("/cache/ws/pycache");
+        let env = build(
+            &EnvSpec {
+                pycache: Some(prefix),
+                ..spec(&[], &[])
+            },
+            &[],
+            |_| None,
+        )
+        .unwrap();
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("PYTHONPYCACHEPREFIX"), Some("/cache/ws/pycache"));
+        assert_eq!(get("PYTHONDONTWRITEBYTECODE"), Some("1"));
         let e = check_plugin_env(
             &spec(&["*".into()], &[]),
             &[("PYTHONNOUSERSITE".into(), "".into())],

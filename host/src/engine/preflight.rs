@@ -200,6 +200,7 @@ fn settings_env(
         tmp: none,
         cache: none,
         workspace: none,
+        pycache: None,
     };
     let Err(e) = crate::confine::env::check_plugin_env(&spec, &vars) else {
         return Ok(());

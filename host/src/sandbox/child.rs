@@ -32,6 +32,8 @@ pub struct Ready {
     pub weakened: Vec<String>,
     /// Write roots planexec created for this command; removed after it if still empty.
     pub created: Vec<PathBuf>,
+    /// What the host did or could not do for this command (debug lines for the log).
+    pub notes: Vec<String>,
     /// The proxy of a named network, running while the program runs.
     pub proxy: Option<crate::proxy::Proxy>,
 }
@@ -151,6 +153,7 @@ pub fn prepare(places: &Places, req: Request) -> Result<Ready, native::RunError>
             layers: None,
             weakened: vec!["unconfined (--unconfined or confinement = \"off\")".into()],
             created: vec![],
+            notes: vec![],
             proxy: None,
         });
     }
@@ -244,6 +247,15 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     // `.pth`, a `.gitconfig`) never configure the next one. Only `{cache}` persists.
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).map_err(|e| failed(format!("{}: {e}", home.display())))?;
+    let mut created = Vec::new();
+    let host_path = std::env::var("PATH").unwrap_or_default();
+    let mut bx =
+        box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
+    let pyc = bytecode_prefix(places, &spec.program, &bx);
+    if let Some(p) = &pyc.prefix {
+        bx.read_exec.push(p.clone());
+        bx.read_only.push(p.clone());
+    }
     let env_spec = EnvSpec {
         plugin: places.plugin,
         settable: &places.grants.env_set,
@@ -253,6 +265,7 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         tmp: tmp.path(),
         cache: places.cache,
         workspace: places.workspace.unwrap_or(places.scratch),
+        pycache: pyc.prefix.as_deref(),
     };
     spec.env = confine::env::build(&env_spec, &spec.env, |k| std::env::var(k).ok())
         .map_err(|e| native::RunError::NotGranted(e.to_string()))?;
@@ -262,10 +275,6 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         spec.env.retain(|(k, v)| *k != s.name && *v != s.value);
         spec.env.push((s.name.clone(), s.placeholder.clone()));
     }
-    let mut created = Vec::new();
-    let host_path = std::env::var("PATH").unwrap_or_default();
-    let mut bx =
-        box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
     let layers = copy_on_write(places).map_err(failed)?;
     bx.layers = layers.as_ref().map(|l| l.path().to_path_buf());
     let proxy = match bx.network {
@@ -298,8 +307,29 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         layers,
         weakened,
         created,
+        notes: pyc.note.into_iter().collect(),
         proxy,
     })
+}
+
+/// The read-only bytecode prefix for the box's Python, filled first when the program is a
+/// Python program from a trusted interpreter (never for the filler's own runs).
+fn bytecode_prefix(places: &Places, program: &Path, bx: &BoxSpec) -> super::pycache::Outcome {
+    let (Some(ws), false) = (places.workspace, places.plugin == super::pycache::FILLER) else {
+        return super::pycache::Outcome {
+            prefix: None,
+            note: None,
+        };
+    };
+    let writable: Vec<PathBuf> = bx.write.iter().chain(&bx.write_noexec).cloned().collect();
+    let ctx = super::pycache::Context {
+        workspace: ws,
+        writable: &writable,
+        confinement: places.grants.confinement,
+        limits: places.grants.limits,
+    };
+    let search = search_path(places.workspace, places.scratch, places.grants);
+    super::pycache::for_program(&ctx, program, &search)
 }
 
 /// The layers of a copy-on-write workspace, when the plugin asked for one

@@ -11,6 +11,7 @@ pub(crate) mod engine_config;
 pub mod exec;
 pub mod hookbox;
 pub mod planted;
+pub(crate) mod pycache;
 mod scratch;
 mod state;
 mod toolcache;

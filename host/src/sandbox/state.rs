@@ -248,6 +248,9 @@ impl PluginState {
             caps: (self.caps.exec_capture, self.caps.exec_file),
         };
         let mut ready = child::prepare(&self.places(), req).map_err(to_exec_error)?;
+        for line in std::mem::take(&mut ready.notes) {
+            log::Host::emit(self, log::Level::Debug, line);
+        }
         let argv: Vec<String> = std::iter::once(cmd.program.clone())
             .chain(ready.spec.args.iter().cloned())
             .collect();

@@ -36,6 +36,11 @@ fn workspace_dir(base: &Path, workspace: &Path) -> (PathBuf, PathBuf) {
     (base.join(key), real)
 }
 
+/// The folder of `workspace`'s caches under [`base`] (each plugin's is a folder in it).
+pub fn workspace_folder(workspace: &Path) -> PathBuf {
+    workspace_dir(&base(), workspace).0
+}
+
 /// Who a tool cache belongs to: the plugin's name (for people reading the folder), its
 /// component's sha256 and where it came from. Two plugins share a cache only when all
 /// three match, so a pack plugin named `pytest` never shares the standard one's.
@@ -106,6 +111,9 @@ pub fn prune(base: &Path, max_idle: Duration, now: SystemTime) {
     };
     for e in entries.flatten() {
         let dir = e.path();
+        if e.file_name() == super::pycache::DIR {
+            continue; // the shared bytecode prefix, refreshed by its own stamps
+        }
         if !e.file_type().is_ok_and(|t| t.is_dir()) {
             continue;
         }
