@@ -345,7 +345,11 @@ fn an_agent_reviewers_cost_crosses_the_budget_and_the_run_escalates_before_the_n
         .unwrap_or_else(|| panic!("{review:#}"));
     assert!((c - 1.5).abs() < 1e-9, "{review:#}");
     let imp = &r.cycles("T001")[0]["implementer"]["usage"]["cost_usd"];
-    assert_eq!(imp.as_f64(), Some(0.0), "the implementer spent nothing");
+    assert_eq!(
+        imp.as_f64().unwrap_or(0.0),
+        0.0,
+        "the implementer spent nothing"
+    );
     let issue = r.record["issues"]
         .as_array()
         .unwrap()

@@ -436,7 +436,13 @@ fn reviews_cost_counts_in_the_run_budget_and_escalates_before_the_next_task() {
     let spent = super::budget::spent(&st.record, 0);
     assert!((spent.cost_usd - 1.2).abs() < 1e-9, "{spent:?}");
     assert_eq!(spent.tokens, 30);
-    let why = &st.record.issues.last().unwrap().issue;
+    let why = st
+        .record
+        .issues
+        .iter()
+        .find(|i| i.resolution.starts_with("escalated"))
+        .map(|i| i.issue.as_str())
+        .unwrap_or_else(|| panic!("no escalation: {:?}", st.record.issues));
     assert!(
         why.contains("$1.2000") && why.contains("reviewers"),
         "{why}"
