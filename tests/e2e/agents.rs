@@ -245,6 +245,7 @@ fn a_run_whose_agent_spends_its_budget_escalates_before_the_next_cycle_and_resum
     let extra = Extra {
         toml: "[tolerances]\nmax_cost_usd = 1.0\n",
         turn_cost: 0.3,
+        ..Default::default()
     };
     let mut r = run_full(PLAN, "greet-tasks.sh", 3, &[], &[], None, "", &extra);
     assert_eq!(r.out.code, 1, "{:?}", r.out);
