@@ -115,11 +115,13 @@ fn run_reviewed(
     )
 }
 
-/// More of planexec.toml, and what each scripted model turn reports it cost.
+/// More of planexec.toml, and what each scripted model turn reports it cost
+/// (the implementer's, and the code reviewer's one turn).
 #[derive(Default)]
 struct Extra {
     toml: &'static str,
     turn_cost: f64,
+    review_cost: f64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -169,7 +171,11 @@ fn run_full(
             .unwrap()
             .replace("@SCRIPT@", agent_dir.join("review.sh").to_str().unwrap())
             .replace("@MODE@", mode)
-            .replace("@REPLIES@", replies.to_str().unwrap());
+            .replace("@REPLIES@", replies.to_str().unwrap())
+            .replace(
+                "      extra:\n",
+                &format!("      extra:\n        cost: {}\n", extra.review_cost),
+            );
         let path = agent_dir.join("reviewer.yaml");
         std::fs::write(&path, yaml).unwrap();
         reviewer = format!(
@@ -239,6 +245,7 @@ fn a_run_whose_agent_spends_its_budget_escalates_before_the_next_cycle_and_resum
     let extra = Extra {
         toml: "[tolerances]\nmax_cost_usd = 1.0\n",
         turn_cost: 0.3,
+        ..Default::default()
     };
     let mut r = run_full(PLAN, "greet-tasks.sh", 3, &[], &[], None, "", &extra);
     assert_eq!(r.out.code, 1, "{:?}", r.out);
@@ -299,6 +306,96 @@ fn a_run_whose_agent_spends_its_budget_escalates_before_the_next_cycle_and_resum
             .all()
             .contains("run budget raised on resume: cost $5.00"),
         "{raised:?}"
+    );
+}
+
+/// WIT 0.4.0: an agent reviewer's cost counts in the run budget. mini-swe-agent
+/// implements for free and reviews as the code reviewer at $1.50 a review (its scripted
+/// model's reported cost); the budget is $1. T001 passes and its review ($1.50) crosses
+/// the budget, so the run escalates before T002 with the review's usage in the record,
+/// the log and the HTML report; `--resume --budget cost=5` continues T002.
+#[test]
+fn an_agent_reviewers_cost_crosses_the_budget_and_the_run_escalates_before_the_next_task() {
+    let extra = Extra {
+        toml: "[tolerances]\nmax_cost_usd = 1.0\n",
+        turn_cost: 0.0,
+        review_cost: 1.5,
+    };
+    let mut r = run_full(
+        PLAN,
+        "greet-tasks.sh",
+        3,
+        &[],
+        &[],
+        Some("pass"),
+        "",
+        &extra,
+    );
+    assert_eq!(r.out.code, 1, "{:?}", r.out);
+    assert_eq!(r.record["status"], "escalated", "{:?}", r.out);
+    assert_eq!(r.task("T001")["status"], "done", "{:#}", r.task("T001"));
+    assert!(
+        r.cycles("T002").is_empty(),
+        "T002 never started: {:#}",
+        r.task("T002")
+    );
+    let review = code_review(&r.cycles("T001")[0]);
+    assert_eq!(review["outcome"], "approved", "{review:#}");
+    let c = review["usage"]["cost_usd"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{review:#}"));
+    assert!((c - 1.5).abs() < 1e-9, "{review:#}");
+    let imp = &r.cycles("T001")[0]["implementer"]["usage"]["cost_usd"];
+    assert_eq!(
+        imp.as_f64().unwrap_or(0.0),
+        0.0,
+        "the implementer spent nothing"
+    );
+    let issue = r.record["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["resolution"].as_str().unwrap().starts_with("escalated"))
+        .unwrap_or_else(|| panic!("no escalation issue: {:#}", r.record["issues"]));
+    let why = issue["issue"].as_str().unwrap();
+    assert!(
+        why.contains("$1.5000") && why.contains("planexec.toml [tolerances] max_cost_usd = 1"),
+        "{why}"
+    );
+    assert!(
+        r.out.all().contains("escalated before T002's next cycle"),
+        "{:?}",
+        r.out
+    );
+    let log = log_text(&r.ws);
+    assert!(log.contains("- Review cost: $1.5000"), "{log}");
+    assert!(log.contains("Budget spent: run budget spent"), "{log}");
+    let html = r.ws.parent().unwrap().join("report.html");
+    let run_id = r.record["run_id"].as_str().unwrap().to_string();
+    let out = planexec_env(
+        &r.ws,
+        &["report", "html", &run_id, "-o", html.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("cost $1.5000"),
+        "the HTML report shows the review's cost"
+    );
+
+    // Raised deliberately: T002 runs (its rework included) and is reviewed too.
+    let raised = planexec_env(
+        &r.ws,
+        &["run", "plan/plan.md", "--resume", "--budget", "cost=5"],
+        &[],
+    );
+    assert_eq!(raised.code, 0, "{raised:?}");
+    r.record = saved_record(&r.ws, &raised);
+    assert_eq!(r.record["status"], "success");
+    assert_eq!(
+        r.commit_files("T002"),
+        ["src/whisper.py", "tests/test_whisper.py"]
     );
 }
 

@@ -229,10 +229,42 @@ fn wrong_world_is_refused_naming_both_worlds() {
         .to_string();
     assert!(err.contains("plugin `hostile` has world `gate`"), "{err}");
     assert!(
-        err.contains("expected `reviewer` (planexec:plugin@0.3.0)"),
+        err.contains("expected `reviewer` (planexec:plugin@0.4.0)"),
         "{err}"
     );
     assert!(err.contains("plugin.toml"), "{err}");
+}
+
+/// A third-party reviewer built against contract 0.3.0 (tests/plugins/old-reviewer,
+/// its own frozen WIT) is refused at load, naming the plugin, its contract and the
+/// upgrade (its linker types would not match, so it is never instantiated).
+#[test]
+fn a_reviewer_built_against_contract_0_3_is_refused_with_how_to_upgrade() {
+    let tmp = ws_with(|p| {
+        let wasm = hostile_wasm().with_file_name("old_reviewer.wasm");
+        let manifest = "name = \"old-reviewer\"\nkind = \"reviewer\"\nversion = \"0.0.1\"\ncomponent = \"old-reviewer.wasm\"\n[requests]\n";
+        plugin_dir(p, "old-reviewer", manifest, &wasm);
+    });
+    let reg = Registry::discover(&[tmp.path().join("plugins")]).unwrap();
+    let sandbox = Sandbox::new(SandboxOptions {
+        cache_dir: Some(Some(cache_dir())),
+        ..Default::default()
+    })
+    .unwrap();
+    let err = sandbox
+        .load(reg.get("old-reviewer").unwrap(), Default::default())
+        .err()
+        .expect("a 0.3.0 reviewer is refused")
+        .to_string();
+    assert!(
+        err.contains(
+            "plugin `old-reviewer` was built against the plugin contract planexec:plugin@0.3.0"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("speaks @0.4.0"), "{err}");
+    assert!(err.contains("rebuild it against"), "{err}");
+    assert!(err.contains("old-reviewer/plugin.toml"), "{err}");
 }
 
 #[test]

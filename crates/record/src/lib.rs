@@ -312,6 +312,10 @@ pub struct Review {
     /// The transcript itself, until the engine writes it out; never in the record.
     #[serde(skip)]
     pub transcript: String,
+    /// What an agent reviewer's run cost, until the host moves it to
+    /// [`ReviewRun::usage`]; never in the record here.
+    #[serde(skip)]
+    pub usage: Option<Usage>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,6 +347,9 @@ pub struct ReviewRun {
     /// The boxed programs an agent reviewer ran, timed by the host.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub programs: Vec<ProgramRun>,
+    /// What an agent reviewer reported its run cost (counted in the run's budgets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 impl ReviewRun {

@@ -82,13 +82,14 @@ pub struct Spent {
     pub minutes: u64,
 }
 
-/// Every implementer run's reported cost and tokens, and the run's working time.
+/// Every implementer's and reviewer's reported cost and tokens, and the run's working time.
 pub fn spent(record: &RunRecord, seconds: u64) -> Spent {
-    let usage = record
-        .tasks
-        .iter()
-        .flat_map(|t| &t.cycles)
-        .filter_map(|c| c.implementer.as_ref()?.usage.as_ref());
+    let usage = record.tasks.iter().flat_map(|t| &t.cycles).flat_map(|c| {
+        let implementer = c.implementer.as_ref().and_then(|i| i.usage.as_ref());
+        implementer
+            .into_iter()
+            .chain(c.reviews.iter().filter_map(|r| r.usage.as_ref()))
+    });
     let mut s = Spent {
         minutes: seconds / 60,
         ..Default::default()
@@ -163,7 +164,7 @@ impl Budget {
         if let Some((max, q)) = &self.cost_usd {
             if s.cost_usd >= *max {
                 return Some(format!(
-                    "run budget spent: the implementers reported ${:.4}, at or over ${max:.2} ({q})",
+                    "run budget spent: the implementers and reviewers reported ${:.4}, at or over ${max:.2} ({q})",
                     s.cost_usd
                 ));
             }
@@ -171,7 +172,7 @@ impl Budget {
         if let Some((max, q)) = &self.tokens {
             if s.tokens >= *max {
                 return Some(format!(
-                    "run budget spent: the implementers reported {} tokens, at or over {max} ({q})",
+                    "run budget spent: the implementers and reviewers reported {} tokens, at or over {max} ({q})",
                     s.tokens
                 ));
             }

@@ -291,7 +291,7 @@ impl Plugins for Kit {
         let (result, info) = loaded.review(workspace, req);
         let programs = crate::gate::program_runs(&info.execs);
         Some(match result {
-            Ok(rev) => ReviewRun {
+            Ok(mut rev) => ReviewRun {
                 kind: i.kind,
                 plugin,
                 outcome: if rev.approved {
@@ -299,6 +299,7 @@ impl Plugins for Kit {
                 } else {
                     ReviewOutcome::ChangesRequested
                 },
+                usage: rev.usage.take(),
                 review: Some(rev),
                 error: None,
                 programs,
@@ -310,6 +311,7 @@ impl Plugins for Kit {
                 review: None,
                 error: Some(f.reason),
                 programs,
+                usage: None,
             },
         })
     }

@@ -48,6 +48,8 @@ struct Fake {
     transcript: Mutex<String>,
     /// What each review was given as the host's check of the implementer.
     implementer_findings_seen: Mutex<Vec<Vec<Finding>>>,
+    /// What every approving or rejecting review reports it cost (an agent reviewer).
+    review_usage: Option<Usage>,
 }
 
 fn report(outcome: Outcome, summary: &str) -> GateReport {
@@ -157,9 +159,11 @@ impl Plugins for Fake {
                     summary: if approved { "ok" } else { "changes requested" }.into(),
                     transcript_path: None,
                     transcript: String::new(),
+                    usage: None,
                 }),
                 error: None,
                 programs: vec![],
+                usage: self.review_usage.clone(),
             },
             Err(e) => ReviewRun {
                 kind: i.kind,
@@ -168,6 +172,7 @@ impl Plugins for Fake {
                 review: None,
                 error: Some(e),
                 programs: vec![],
+                usage: None,
             },
         })
     }
@@ -396,6 +401,52 @@ fn a_rejecting_task_review_skips_the_code_review_and_passes_its_findings_on() {
         .iter()
         .any(|f| f.path.as_deref() == Some("stray.txt") && f.line == Some(1)));
     assert_eq!(fake.feedback_seen.lock().unwrap()[1], c1.feedback);
+}
+
+/// Reviews' reported cost counts in the run budget: T001's two reviews ($0.60 each)
+/// cross the plan's $1, so the run escalates before T002 starts.
+#[test]
+fn reviews_cost_counts_in_the_run_budget_and_escalates_before_the_next_task() {
+    let w = world(
+        &[("T001", "a.txt"), ("T002", "b.txt")],
+        "- Budget: $1 for the whole plan.",
+    );
+    let fake = Fake {
+        review_usage: Some(Usage {
+            cost_usd: Some(0.6),
+            input_tokens: Some(10),
+            output_tokens: Some(5),
+            turns: Some(1),
+        }),
+        ..Fake::default()
+    };
+    fake.acts
+        .lock()
+        .unwrap()
+        .extend([writes(&[("a.txt", "1\n")]), writes(&[("b.txt", "2\n")])]);
+    let (status, st) = drive(&w, &fake, fresh_state(&w), &Events::default());
+    assert_eq!(status, RunStatus::Escalated);
+    assert_eq!(st.record.tasks[0].status, TaskStatus::Done);
+    assert!(st.record.tasks[1].cycles.is_empty(), "T002 never started");
+    assert!(!fake
+        .calls
+        .lock()
+        .unwrap()
+        .contains(&"implement T002 #1".to_string()));
+    let spent = super::budget::spent(&st.record, 0);
+    assert!((spent.cost_usd - 1.2).abs() < 1e-9, "{spent:?}");
+    assert_eq!(spent.tokens, 30);
+    let why = st
+        .record
+        .issues
+        .iter()
+        .find(|i| i.resolution.starts_with("escalated"))
+        .map(|i| i.issue.as_str())
+        .unwrap_or_else(|| panic!("no escalation: {:?}", st.record.issues));
+    assert!(
+        why.contains("$1.2000") && why.contains("reviewers"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -839,9 +890,11 @@ fn review_and_rejection_transitions() {
             summary: "s".into(),
             transcript_path: None,
             transcript: String::new(),
+            usage: None,
         }),
         error: Some("boom".into()),
         programs: vec![],
+        usage: None,
     };
     assert_eq!(
         machine::after_review(&run(Some(true))),

@@ -50,7 +50,7 @@ pub struct LockedPlugin {
     pub path: String,
     pub kind: String,
     pub version: String,
-    /// The planexec world the component exports (`planexec:plugin/gate-plugin@0.3.0`).
+    /// The planexec world the component exports (`planexec:plugin/gate-plugin@0.4.0`).
     pub world: String,
     /// sha256 of plugin.toml.
     pub manifest: String,

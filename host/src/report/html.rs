@@ -383,11 +383,12 @@ fn reviews(h: &mut String, c: &Cycle) {
     for rv in &c.reviews {
         let _ = write!(
             h,
-            "<div class=\"review\"><h4>Cycle {} · {:?} review by {} · <span class=\"s-{o}\">{o}</span></h4>\
+            "<div class=\"review\"><h4>Cycle {} · {:?} review by {} · <span class=\"s-{o}\">{o}</span>{}</h4>\
              <p>{}</p>",
             c.number,
             rv.kind,
             e(&rv.plugin),
+            rv.usage.as_ref().map(review_cost).unwrap_or_default(),
             e(rv.reason()),
             o = format!("{:?}", rv.outcome).to_lowercase(),
         );
@@ -406,6 +407,33 @@ fn reviews(h: &mut String, c: &Cycle) {
         }
         h.push_str("</div>");
     }
+}
+
+/// ` · cost $0.0125, 1200 in / 300 out tokens, 4 turns`: what an agent reviewer
+/// reported (numbers only, nothing to escape).
+fn review_cost(u: &planexec_record::Usage) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = u.cost_usd {
+        parts.push(format!("${c:.4}"));
+    }
+    if u.input_tokens.is_some() || u.output_tokens.is_some() {
+        let n = |v: Option<u64>| v.map_or("–".to_string(), |n| n.to_string());
+        parts.push(format!(
+            "{} in / {} out tokens",
+            n(u.input_tokens),
+            n(u.output_tokens)
+        ));
+    }
+    if let Some(t) = u.turns {
+        parts.push(format!("{t} turns"));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        " · <span class=\"review-cost\">cost {}</span>",
+        parts.join(", ")
+    )
 }
 
 fn issues(h: &mut String, r: &RunRecord) {

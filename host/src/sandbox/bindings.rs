@@ -56,4 +56,4 @@ pub use reviewer::exports::planexec::plugin::reviewer_plugin;
 
 /// The export each world must have, with the contract's version.
 pub const PACKAGE: &str = "planexec:plugin";
-pub const VERSION: &str = "0.3.0";
+pub const VERSION: &str = "0.4.0";

@@ -191,6 +191,17 @@ pub fn review(r: wt::Review) -> rec::Review {
         summary: clean(&r.summary),
         transcript_path: None,
         transcript: r.transcript,
+        usage: r.usage.map(usage),
+    }
+}
+
+/// An agent's reported usage; a cost that is not a finite, non-negative number is dropped.
+pub fn usage(u: wt::Usage) -> rec::Usage {
+    rec::Usage {
+        cost_usd: u.cost_usd.filter(|c| c.is_finite() && *c >= 0.0),
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        turns: u.turns,
     }
 }
 
@@ -341,12 +352,7 @@ pub fn implement_report(
         .take(MAX_ITEMS)
         .map(finding)
         .collect();
-    run.usage = r.usage.map(|u| rec::Usage {
-        cost_usd: u.cost_usd.filter(|c| c.is_finite() && *c >= 0.0),
-        input_tokens: u.input_tokens,
-        output_tokens: u.output_tokens,
-        turns: u.turns,
-    });
+    run.usage = r.usage.map(usage);
     run.transcript = r.transcript;
     run
 }

@@ -58,6 +58,12 @@ pub enum SandboxError {
         has: String,
         expected: String,
     },
+    #[error("{path}: plugin `{name}` was built against the plugin contract planexec:plugin@{has}; this planexec speaks @{version} only\n  rebuild it against this planexec's wit/plugin.wit (or the matching planexec-pdk): docs/plugins.md says what each version changed", version = bindings::VERSION)]
+    ContractVersion {
+        name: String,
+        path: PathBuf,
+        has: String,
+    },
     #[error("{path}: field `requests.timeout`: plugin `{name}` asks for {asked}, over the policy's maximum of {max}\n  lower it in plugin.toml, or raise [limits] max_timeout in your user config or --policy file")]
     Timeout {
         name: String,
@@ -217,7 +223,8 @@ impl Sandbox {
     }
 }
 
-/// Reads the component's exports and checks it implements `<kind>-plugin@VERSION`.
+/// Reads the component's exports and checks it implements `<kind>-plugin@VERSION`;
+/// the right kind at another contract version is refused as [`SandboxError::ContractVersion`].
 fn check_world(
     engine: &Engine,
     component: &Component,
@@ -235,6 +242,14 @@ fn check_world(
         return Ok(());
     }
     let prefix = format!("{}/", bindings::PACKAGE);
+    let same_kind = format!("{prefix}{}-plugin@", plugin.kind().world());
+    if let Some(ver) = exports.iter().find_map(|e| e.strip_prefix(&same_kind)) {
+        return Err(SandboxError::ContractVersion {
+            name: plugin.name().into(),
+            path: plugin.manifest_path.clone(),
+            has: ver.to_string(),
+        });
+    }
     let has = exports
         .iter()
         .find_map(|e| {

@@ -6,7 +6,9 @@ mod prompt;
 
 pub use parse::{parse_reply, Parsed};
 use planexec_pdk::text::tail;
-use planexec_pdk::{Command, Host, Level, Review, ReviewKind, ReviewRequest, Reviewer, Score};
+use planexec_pdk::{
+    Command, Host, Level, Review, ReviewKind, ReviewRequest, Reviewer, Score, Usage,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -115,11 +117,15 @@ impl Reviewer for AgentReview {
             }
             None => return Err(format!("agent `{name}` was killed by a signal")),
         }
-        let reply = if cfg.reply_from_file {
-            std::fs::read_to_string(scratch.join(REPLY_FILE))
-                .map_err(|e| format!("agent wrote no reply file ({REPLY_FILE}): {e}"))?
+        let stdout = out.stdout_str();
+        let (reply, usage) = if cfg.reply_from_file {
+            // The reply is the file; the output may still say what the run cost.
+            let usage = reply_of(format, &stdout, scratch).ok().and_then(|r| r.1);
+            let reply = std::fs::read_to_string(scratch.join(REPLY_FILE))
+                .map_err(|e| format!("agent wrote no reply file ({REPLY_FILE}): {e}"))?;
+            (reply, usage)
         } else {
-            reply_of(format, &out.stdout_str(), scratch)?
+            reply_of(format, &stdout, scratch)?
         };
         if reply.trim().is_empty() {
             return Err(format!("agent `{name}` replied with nothing"));
@@ -139,6 +145,7 @@ impl Reviewer for AgentReview {
             )
         })?;
         review.transcript = out.combined();
+        review.usage = usage;
         Ok(review)
     }
 }
@@ -225,14 +232,15 @@ fn agent_command(
 }
 
 /// The reviewer's reply in the agent's output: the JSON result's text for claude,
-/// the last message for codex and opencode, the response for gemini, the submission for mini.
+/// the last message for codex and opencode, the response for gemini, the submission for
+/// mini; with the cost and tokens the output reports, read as the agent implementer does.
 fn reply_of(
     format: agentkit::Format,
     stdout: &str,
     scratch: &std::path::Path,
-) -> Result<String, String> {
+) -> Result<(String, Option<Usage>), String> {
     if format == agentkit::Format::Text {
-        return Ok(stdout.to_string());
+        return Ok((stdout.to_string(), None));
     }
     let side = (format == agentkit::Format::MiniTrajectory)
         .then(|| std::fs::read_to_string(scratch.join("trajectory.json")).ok())
@@ -244,7 +252,8 @@ fn reply_of(
             o.error.unwrap_or_default()
         ));
     }
-    Ok(o.message)
+    let usage = o.usage();
+    Ok((o.message, (usage != Usage::default()).then_some(usage)))
 }
 
 /// Turns a reply into a review, or an error when it cannot be trusted.
@@ -271,6 +280,7 @@ pub fn review_from_reply(kind: ReviewKind, reply: &str, max_weak: usize) -> Resu
         summary,
         transcript_path: None,
         transcript: String::new(),
+        usage: None,
     })
 }
 

@@ -377,6 +377,29 @@ fn presets_read_the_verdict_from_each_clis_output() {
     assert_eq!(calls[0].timeout_ms, Some(20 * 60 * 1000));
 }
 
+/// The review carries what the agent's output says it cost, read as the agent
+/// implementer reads it (agentkit); a plain-text reply says nothing.
+#[test]
+fn a_presets_reported_cost_and_tokens_are_the_reviews_usage() {
+    let on = |preset: &str, program: &str| {
+        let host = FakeHost::new().on(program, 0, &wrapped(preset, reply!("task-pass.md")));
+        AgentReview::review(req(ReviewKind::Task, json!({"preset": preset})), &host)
+            .unwrap()
+            .usage
+    };
+    let claude = on("claude", "claude").expect("claude's output reports its cost");
+    assert_eq!(claude.cost_usd, Some(0.01));
+    assert_eq!(claude.turns, Some(1));
+    let codex = on("codex", "codex").expect("codex's output reports its tokens");
+    assert_eq!(
+        (codex.input_tokens, codex.output_tokens),
+        (Some(10), Some(5))
+    );
+    let host = FakeHost::new().on("agent", 0, reply!("task-pass.md"));
+    let r = AgentReview::review(req(ReviewKind::Task, json!({"command": ["agent"]})), &host);
+    assert_eq!(r.unwrap().usage, None);
+}
+
 #[test]
 fn a_preset_whose_output_says_it_failed_is_an_errored_review() {
     let host = FakeHost::new().on(

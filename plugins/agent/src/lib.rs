@@ -14,8 +14,7 @@ use agentkit::invocation::{Invocation, Placeholders, TRAJECTORY_ARG};
 use agentkit::{parse_outcome, AgentOutcome, Format};
 use planexec_pdk::text::tail;
 use planexec_pdk::{
-    Finding, Host, ImplementReport, ImplementRequest, ImplementStatus, Implementer, Level,
-    Severity, Usage,
+    Finding, Host, ImplementReport, ImplementRequest, ImplementStatus, Implementer, Level, Severity,
 };
 pub use prompt::build_prompt;
 
@@ -237,7 +236,7 @@ impl Implementer for AgentImplementer {
         report.findings = findings;
         if let Ok(o) = &outcome {
             report.claimed_files = claimed_files(o, &message);
-            report.usage = Some(usage(o));
+            report.usage = Some(o.usage());
         }
         report.transcript = transcript(&out, side_text.as_deref());
         Ok(report)
@@ -272,15 +271,6 @@ fn claimed_files(o: &AgentOutcome, message: &str) -> Vec<String> {
     claims::parse_claims(message)
         .map(|c| c.files)
         .unwrap_or_default()
-}
-
-fn usage(o: &AgentOutcome) -> Usage {
-    Usage {
-        cost_usd: o.cost_usd,
-        input_tokens: o.input_tokens,
-        output_tokens: o.output_tokens,
-        turns: o.turns.map(|t| t.min(u32::MAX as u64) as u32),
-    }
 }
 
 /// Everything the agent printed, then the trajectory it wrote beside it (if any).

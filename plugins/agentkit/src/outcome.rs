@@ -38,6 +38,17 @@ impl AgentOutcome {
         }
         parts.join(", ")
     }
+
+    /// The cost and token counts as the WIT contract's usage (the implementer's
+    /// report and, from 0.4.0, the agent reviewer's review carry it).
+    pub fn usage(&self) -> planexec_pdk::Usage {
+        planexec_pdk::Usage {
+            cost_usd: self.cost_usd,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            turns: self.turns.map(|t| t.min(u32::MAX as u64) as u32),
+        }
+    }
 }
 
 /// Reads the output of `format`. `side_file` is what the agent wrote beside it

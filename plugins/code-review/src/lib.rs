@@ -962,6 +962,7 @@ pub fn review(req: &ReviewRequest, cfg: &Config) -> Review {
         summary,
         transcript_path: None,
         transcript: String::new(),
+        usage: None,
     }
 }
 

@@ -354,6 +354,9 @@ fn task(o: &mut String, t: &TaskRecord, evidence_lines: usize) {
             if let Some(u) = usage_line(t) {
                 o.push_str(&format!("- Cost: {u}\n"));
             }
+            if let Some(u) = review_usage_line(t) {
+                o.push_str(&format!("- Review cost: {u}\n"));
+            }
             if c.gates.is_empty() {
                 o.push_str("- Commands: no gates ran\n");
             } else {
@@ -691,6 +694,23 @@ fn usage_line(t: &TaskRecord) -> Option<String> {
         .iter()
         .filter_map(|c| c.implementer.as_ref()?.usage.as_ref())
         .collect();
+    summed(&runs, "cycle")
+}
+
+/// The agent reviewers' cost summed over the task's reviews (WIT 0.4.0), when any
+/// reported it: `$1.5000, 1 turns over 1 review`.
+fn review_usage_line(t: &TaskRecord) -> Option<String> {
+    let runs: Vec<&planexec_pdk::Usage> = t
+        .cycles
+        .iter()
+        .flat_map(|c| &c.reviews)
+        .filter_map(|r| r.usage.as_ref())
+        .collect();
+    summed(&runs, "review")
+}
+
+/// `runs` added up, with how many `unit`s they came from.
+fn summed(runs: &[&planexec_pdk::Usage], unit: &str) -> Option<String> {
     if runs.is_empty() {
         return None;
     }
@@ -716,9 +736,9 @@ fn usage_line(t: &TaskRecord) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
-    let cycles = runs.len();
-    let s = if cycles == 1 { "" } else { "s" };
-    Some(format!("{} over {cycles} cycle{s}", parts.join(", ")))
+    let n = runs.len();
+    let s = if n == 1 { "" } else { "s" };
+    Some(format!("{} over {n} {unit}{s}", parts.join(", ")))
 }
 
 #[cfg(test)]
@@ -757,6 +777,28 @@ mod tests {
             "{s}"
         );
         assert!(!render(fixtures::successful_run()).contains("- Cost:"));
+    }
+
+    #[test]
+    fn agent_reviewers_cost_is_in_the_task_section() {
+        let mut rec = fixtures::successful_run();
+        let cycle = rec.tasks[0].cycles.last_mut().unwrap();
+        for (rv, cost) in cycle.reviews.iter_mut().zip([0.5, 1.0]) {
+            rv.usage = Some(planexec_pdk::Usage {
+                cost_usd: Some(cost),
+                input_tokens: Some(100),
+                output_tokens: Some(20),
+                turns: Some(1),
+            });
+        }
+        let n = cycle.reviews.len();
+        assert_eq!(n, 2, "the fixture's task and code review");
+        let s = render(rec);
+        assert!(
+            s.contains("- Review cost: $1.5000, 200 in / 40 out tokens, 2 turns over 2 reviews\n"),
+            "{s}"
+        );
+        assert!(!render(fixtures::successful_run()).contains("- Review cost:"));
     }
 
     const HEADINGS: [&str; 7] = [

@@ -109,6 +109,20 @@ mod tests {
             listed: 48,
             list_digest: format!("sha256:{}", "0a".repeat(32)),
         });
+        let usage = planexec_pdk::Usage {
+            cost_usd: Some(0.25),
+            input_tokens: Some(1200),
+            output_tokens: Some(300),
+            turns: Some(4),
+        };
+        let c = &mut rec.tasks[1].cycles[2];
+        c.reviews[1].usage = Some(usage.clone());
+        c.reviews[1].review.as_mut().unwrap().transcript_path = Some("r.log".into());
+        let imp = c.implementer.as_mut().unwrap();
+        imp.usage = Some(usage);
+        imp.claimed_files = vec!["src/auth/refresh.py".into()];
+        imp.findings = vec![c.reviews[1].review.as_ref().unwrap().findings[0].clone()];
+        imp.transcript_path = Some("i.log".into());
         rec
     }
 

@@ -193,6 +193,16 @@ macro_rules! __pdk_conversions {
                 findings: r.findings.into_iter().map(finding_from).collect(),
                 summary: r.summary,
                 transcript: r.transcript,
+                usage: r.usage.map(usage_from),
+            }
+        }
+        #[allow(dead_code)]
+        fn usage_from(u: $crate::Usage) -> wt::Usage {
+            wt::Usage {
+                cost_usd: u.cost_usd,
+                input_tokens: u.input_tokens,
+                output_tokens: u.output_tokens,
+                turns: u.turns,
             }
         }
         #[allow(dead_code)]
@@ -456,12 +466,7 @@ macro_rules! implementer_component {
                         evidence: r.evidence,
                         claimed_files: r.claimed_files,
                         findings: r.findings.into_iter().map(finding_from).collect(),
-                        usage: r.usage.map(|u| api::Usage {
-                            cost_usd: u.cost_usd,
-                            input_tokens: u.input_tokens,
-                            output_tokens: u.output_tokens,
-                            turns: u.turns,
-                        }),
+                        usage: r.usage.map(usage_from),
                         transcript: r.transcript,
                     })
                 }

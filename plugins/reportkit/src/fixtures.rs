@@ -165,9 +165,11 @@ pub fn approved(kind: ReviewKind) -> ReviewRun {
             summary: "Looks complete.".into(),
             transcript_path: None,
             transcript: String::new(),
+            usage: None,
         }),
         error: None,
         programs: vec![],
+        usage: None,
     }
 }
 
@@ -194,9 +196,11 @@ pub fn rejected(
             summary: summary.into(),
             transcript_path: None,
             transcript: String::new(),
+            usage: None,
         }),
         error: None,
         programs: vec![],
+        usage: None,
     }
 }
 
@@ -516,6 +520,7 @@ pub fn errored_review_run() -> RunRecord {
         review: None,
         error: Some("reviewer timed out after 300s".into()),
         programs: vec![],
+        usage: None,
     }];
     t.cycles = vec![c];
     rec

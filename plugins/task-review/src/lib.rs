@@ -580,6 +580,7 @@ pub fn review(req: &ReviewRequest, cfg: &Config) -> Review {
         summary,
         transcript_path: None,
         transcript: String::new(),
+        usage: None,
     }
 }
 
