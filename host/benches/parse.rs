@@ -252,6 +252,7 @@ fn main() {
             plugin: plugin.into(),
             settings,
             files: None,
+            flags: Default::default(),
         };
         let (total, exec) = best_of(runs, || {
             let t = Instant::now();

@@ -251,11 +251,12 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
     let host_path = std::env::var("PATH").unwrap_or_default();
     let mut bx =
         box_spec(places, &spec.program, &host_path, tmp.path(), &mut created).map_err(failed)?;
-    let pyc = bytecode_prefix(places, &spec.program, &bx);
+    let mut pyc = bytecode_prefix(places, &spec.program, &bx);
     if let Some(p) = &pyc.prefix {
         bx.read_exec.push(p.clone());
         bx.read_only.push(p.clone());
     }
+    let view = bytecode_view(&mut pyc, tmp.path(), places.workspace);
     let env_spec = EnvSpec {
         plugin: places.plugin,
         settable: &places.grants.env_set,
@@ -265,7 +266,7 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         tmp: tmp.path(),
         cache: places.cache,
         workspace: places.workspace.unwrap_or(places.scratch),
-        pycache: pyc.prefix.as_deref(),
+        pycache: view.as_deref(),
     };
     spec.env = confine::env::build(&env_spec, &spec.env, |k| std::env::var(k).ok())
         .map_err(|e| native::RunError::NotGranted(e.to_string()))?;
@@ -310,6 +311,27 @@ fn enclose(places: &Places, mut spec: ProcessSpec) -> Result<Ready, native::RunE
         notes: pyc.note.into_iter().collect(),
         proxy,
     })
+}
+
+/// The program's own view of the read-only prefix, in its tmp (`pycache/view.rs`): what
+/// it writes there (`py_compile`) is its own and gone with it. None: an empty folder.
+fn bytecode_view(
+    pyc: &mut super::pycache::Outcome,
+    tmp: &Path,
+    ws: Option<&Path>,
+) -> Option<PathBuf> {
+    let (ro, ws) = (pyc.prefix.as_ref()?, ws?);
+    let out = tmp.join("pycache");
+    match super::pycache::view::build(ro, &out, ws) {
+        Ok(()) => Some(out),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&out);
+            pyc.note = Some(format!(
+                "python bytecode prefix not used: its view in the box's tmp: {e}"
+            ));
+            None
+        }
+    }
 }
 
 /// The read-only bytecode prefix for the box's Python, filled first when the program is a

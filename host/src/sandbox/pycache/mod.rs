@@ -5,10 +5,11 @@
 //! interpreter's own trees (standard library, site-packages) outside the workspace, which
 //! the box cannot write and which are as trusted as the interpreter; and checked-hash
 //! bytecode of the workspace's virtualenv, compiled by that interpreter run with `-I -S`
-//! in a box whose only writable folder is the prefix. Every boxed program gets the prefix
-//! as `PYTHONPYCACHEPREFIX`, read-only.
+//! in a box whose only writable folder is the prefix. Every boxed program reads the prefix
+//! read-only, through its own view of it (`view.rs`) given as `PYTHONPYCACHEPREFIX`.
 
 mod fill;
+pub mod view;
 
 use crate::confine::{Confinement, Limits};
 use std::path::{Path, PathBuf};
