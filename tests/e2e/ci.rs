@@ -111,6 +111,9 @@ fn runner(tmp: &Path, name: &str, origin: &Path, commit: &str, base: &str, shard
             "PLANEXEC_TOOL_CACHE".into(),
             s(target_dir().join("test-tool-cache")),
         ),
+        // What actions/setup-python gives a job: a Python pip installs into. This
+        // machine's may be the system's, marked externally managed (PEP 668, Debian).
+        ("PIP_BREAK_SYSTEM_PACKAGES".into(), "1".into()),
     ];
     for k in ["HOME", "LANG", "RUSTUP_HOME", "CARGO_HOME", "PYENV_ROOT"] {
         if let Ok(v) = std::env::var(k) {
